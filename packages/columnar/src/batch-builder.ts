@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
+import { badRequest, type ArcError } from '@arc/config';
+import { ColumnBuilder } from './column-builder.js';
+import { BATCH_BUFFER_ALIGNMENT_BYTES, BATCH_ROWS_MAX, COLUMNS_PER_MEASUREMENT_MAX } from './limits.js';
+import { validateColumnName } from './names.js';
+import { ColumnRole, ColumnType, type BufferRange, type ColumnBatch, type ColumnLayout } from './types.js';
+
+const INITIAL_ROWS_CAPACITY = 1024;
+
+/** Suffix given to a field whose name is already a tag of the same measurement (Arc behaviour). */
+export const FIELD_RENAMED_SUFFIX = '_value';
+
+function align(offset: number): number {
+  const mask = BATCH_BUFFER_ALIGNMENT_BYTES - 1;
+  return (offset + mask) & ~mask;
+}
+
+/**
+ * Builds the rows of one measurement of one request. Row-shaped input calls `beginRow`, then
+ * `column(...)` + an append per value; columnar input appends whole columns and `setTimes`.
+ * `pack` produces the transferable `ColumnBatch`. Builders are pooled by the decoder.
+ */
+export class BatchBuilder {
+  database = '';
+  measurement = '';
+  rowCount = 0;
+  private timesUs = new Float64Array(INITIAL_ROWS_CAPACITY);
+  private readonly columnList: ColumnBuilder[] = [];
+  private readonly columnsByName = new Map<string, ColumnBuilder>();
+  /** Lower-cased name -> name: SQL identifiers are case-insensitive, so `Host` and `host` collide. */
+  private readonly namesByLowerCase = new Map<string, string>();
+  /** Retired builders kept for reuse by later requests. */
+  private readonly spare: ColumnBuilder[] = [];
+
+  reset(database: string, measurement: string): void {
+    this.database = database;
+    this.measurement = measurement;
+    this.rowCount = 0;
+    for (const column of this.columnList) {
+      column.reset();
+      this.spare.push(column);
+    }
+    this.columnList.length = 0;
+    this.columnsByName.clear();
+    this.namesByLowerCase.clear();
+  }
+
+  get columnCount(): number {
+    return this.columnList.length;
+  }
+
+  /** Closes the previous row (missing columns become null) and opens a new one. */
+  beginRow(timeUs: number): ArcError | null {
+    this.finishRow();
+    if (this.rowCount >= BATCH_ROWS_MAX) {
+      return badRequest('ARC_TOO_MANY_ROWS', `More than ${BATCH_ROWS_MAX} rows for measurement '${this.measurement}'`);
+    }
+    this.ensureTimeCapacity(this.rowCount + 1);
+    this.timesUs[this.rowCount] = timeUs;
+    this.rowCount++;
+    return null;
+  }
+
+  /** Columnar input: the time of every row at once. */
+  setTimes(timesUs: ArrayLike<number>): void {
+    this.ensureTimeCapacity(timesUs.length);
+    for (let row = 0; row < timesUs.length; row++) this.timesUs[row] = timesUs[row] ?? 0;
+    this.rowCount = timesUs.length;
+  }
+
+  /** Columnar input without a time column: every row gets `timeUs`. */
+  fillTimes(rowCount: number, timeUs: number): void {
+    this.ensureTimeCapacity(rowCount);
+    this.timesUs.fill(timeUs, 0, rowCount);
+    this.rowCount = rowCount;
+  }
+
+  /**
+   * The builder for a tag or field, created (padded with nulls up to the current row) on first
+   * use. In row mode the current row is `rowCount - 1`; columnar callers pass `rowsBefore = 0`.
+   */
+  column(name: string, role: ColumnRole, rowsBefore = Math.max(0, this.rowCount - 1)): ColumnBuilder | ArcError {
+    const existing = this.columnsByName.get(name);
+    if (existing !== undefined) {
+      if (existing.role === role) return existing;
+      if (role === ColumnRole.field) return this.column(name + FIELD_RENAMED_SUFFIX, role, rowsBefore);
+      // A tag arrives after a field of the same name: the field takes the suffix.
+      const renameError = this.renameColumn(existing, name + FIELD_RENAMED_SUFFIX);
+      if (renameError !== null) return renameError;
+      return this.column(name, role, rowsBefore);
+    }
+    const nameError = validateColumnName(name);
+    if (nameError !== null) return nameError;
+    const lowerCase = name.toLowerCase();
+    const clash = this.namesByLowerCase.get(lowerCase);
+    if (clash !== undefined) {
+      return badRequest(
+        'ARC_COLUMN_NAME_CLASH',
+        `Columns '${clash}' and '${name}' of measurement '${this.measurement}' differ only in case`,
+        { column: name, measurement: this.measurement },
+      );
+    }
+    if (this.columnList.length >= COLUMNS_PER_MEASUREMENT_MAX) {
+      return badRequest(
+        'ARC_TOO_MANY_COLUMNS',
+        `Measurement '${this.measurement}' has more than ${COLUMNS_PER_MEASUREMENT_MAX} columns`,
+        { measurement: this.measurement },
+      );
+    }
+    const builder = this.takeBuilder(name, role);
+    builder.padNullsTo(rowsBefore);
+    this.columnList.push(builder);
+    this.columnsByName.set(name, builder);
+    this.namesByLowerCase.set(lowerCase, name);
+    return builder;
+  }
+
+  /** Packs rows and columns into one transferable ArrayBuffer. */
+  pack(): ColumnBatch | ArcError {
+    this.finishRow();
+    const rowCount = this.rowCount;
+    let byteOffset = 0;
+    const take = (byteLength: number): BufferRange => {
+      const range = { byteOffset, byteLength };
+      byteOffset = align(byteOffset + byteLength);
+      return range;
+    };
+    const time = take(rowCount * 8);
+    const layouts: ColumnLayout[] = [];
+    for (const column of this.columnList) {
+      assert.equal(column.length, rowCount);
+      const type = column.type ?? ColumnType.utf8;
+      if (type === ColumnType.utf8 && !isUtf8(column.valuesView())) {
+        return badRequest('ARC_BAD_UTF8', `Column '${column.name}' of '${this.measurement}' holds invalid UTF-8`, {
+          column: column.name,
+          measurement: this.measurement,
+        });
+      }
+      layouts.push({
+        name: column.name,
+        role: column.role,
+        type,
+        nullCount: column.nullCount,
+        values: take(column.valuesByteLength()),
+        offsets: type === ColumnType.utf8 ? take((rowCount + 1) * 4) : null,
+        validity: column.nullCount > 0 ? take((rowCount + 7) >>> 3) : null,
+      });
+    }
+    const buffer = new ArrayBuffer(byteOffset);
+    const bytes = new Uint8Array(buffer);
+    const { timeMinUs, timeMaxUs } = this.packTimes(new Int32Array(buffer, time.byteOffset, rowCount * 2));
+    this.columnList.forEach((column, index) => {
+      const layout = layouts[index];
+      assert.ok(layout !== undefined);
+      bytes.set(column.valuesView(), layout.values.byteOffset);
+      if (layout.offsets !== null) {
+        const offsets = column.offsetsView();
+        bytes.set(new Uint8Array(offsets.buffer, offsets.byteOffset, offsets.byteLength), layout.offsets.byteOffset);
+      }
+      if (layout.validity !== null) bytes.set(column.validityView(), layout.validity.byteOffset);
+    });
+    return {
+      database: this.database,
+      measurement: this.measurement,
+      rowCount,
+      timeMinUs,
+      timeMaxUs,
+      time,
+      columns: layouts,
+      buffer,
+    };
+  }
+
+  private packTimes(target: Int32Array): { timeMinUs: number; timeMaxUs: number } {
+    let timeMinUs = Number.POSITIVE_INFINITY;
+    let timeMaxUs = Number.NEGATIVE_INFINITY;
+    for (let row = 0; row < this.rowCount; row++) {
+      const micros = this.timesUs[row] ?? 0;
+      if (micros < timeMinUs) timeMinUs = micros;
+      if (micros > timeMaxUs) timeMaxUs = micros;
+      target[row * 2] = micros >>> 0;
+      target[row * 2 + 1] = Math.floor(micros / 4294967296);
+    }
+    return { timeMinUs, timeMaxUs };
+  }
+
+  private finishRow(): void {
+    for (const column of this.columnList) column.padNullsTo(this.rowCount);
+  }
+
+  private renameColumn(column: ColumnBuilder, newName: string): ArcError | null {
+    const nameError = validateColumnName(newName);
+    if (nameError !== null) return nameError;
+    if (this.namesByLowerCase.has(newName.toLowerCase())) {
+      return badRequest('ARC_COLUMN_NAME_CLASH', `Field '${column.name}' collides with a tag and with '${newName}'`, {
+        column: column.name,
+      });
+    }
+    this.columnsByName.delete(column.name);
+    this.namesByLowerCase.delete(column.name.toLowerCase());
+    column.name = newName;
+    this.columnsByName.set(newName, column);
+    this.namesByLowerCase.set(newName.toLowerCase(), newName);
+    return null;
+  }
+
+  private takeBuilder(name: string, role: ColumnRole): ColumnBuilder {
+    // Builders keep their capacity; reuse one of the same role so tags stay utf8-sized.
+    for (let index = this.spare.length - 1; index >= 0; index--) {
+      const candidate = this.spare[index];
+      if (candidate !== undefined && candidate.role === role) {
+        this.spare.splice(index, 1);
+        candidate.name = name;
+        return candidate;
+      }
+    }
+    return new ColumnBuilder(name, role);
+  }
+
+  private ensureTimeCapacity(rows: number): void {
+    if (rows <= this.timesUs.length) return;
+    let capacity = this.timesUs.length;
+    while (capacity < rows) capacity *= 2;
+    const grown = new Float64Array(capacity);
+    grown.set(this.timesUs);
+    this.timesUs = grown;
+  }
+}

@@ -1,0 +1,48 @@
+import type { BufferRange, ColumnBatch, ColumnLayout, SchemaColumn } from './types.js';
+
+/** Read-side helpers over a packed `ColumnBatch` (writer threads, tests). No copies. */
+export function bytesOf(batch: ColumnBatch, range: BufferRange): Uint8Array {
+  return new Uint8Array(batch.buffer, range.byteOffset, range.byteLength);
+}
+
+/** Time values as int32 (low, high) pairs: read without BigInt allocation. */
+export function timePairsOf(batch: ColumnBatch): Int32Array {
+  return new Int32Array(batch.buffer, batch.time.byteOffset, batch.rowCount * 2);
+}
+
+export function timeMicrosAt(pairs: Int32Array, row: number): number {
+  return (pairs[row * 2 + 1] ?? 0) * 4294967296 + ((pairs[row * 2] ?? 0) >>> 0);
+}
+
+export function isBitSet(bitmap: Uint8Array, index: number): boolean {
+  return (((bitmap[index >>> 3] ?? 0) >>> (index & 7)) & 1) === 1;
+}
+
+/** The value of one row as a JavaScript value (tests and diagnostics; not for hot paths). */
+export function valueAt(batch: ColumnBatch, column: ColumnLayout, row: number): number | bigint | string | boolean | null {
+  if (column.validity !== null && !isBitSet(bytesOf(batch, column.validity), row)) return null;
+  switch (column.type) {
+    case 'int64':
+      return new BigInt64Array(batch.buffer, column.values.byteOffset, batch.rowCount)[row] ?? null;
+    case 'float64':
+      return new Float64Array(batch.buffer, column.values.byteOffset, batch.rowCount)[row] ?? null;
+    case 'bool':
+      return isBitSet(bytesOf(batch, column.values), row);
+    case 'utf8': {
+      if (column.offsets === null) return null;
+      const offsets = new Int32Array(batch.buffer, column.offsets.byteOffset, batch.rowCount + 1);
+      const start = offsets[row] ?? 0;
+      const end = offsets[row + 1] ?? 0;
+      return Buffer.from(batch.buffer, column.values.byteOffset + start, end - start).toString('utf8');
+    }
+  }
+}
+
+export function schemaOf(batch: ColumnBatch): SchemaColumn[] {
+  return batch.columns.map(({ name, role, type }) => ({ name, role, type }));
+}
+
+/** True when every value of the column is null: its type carries no information. */
+export function isAllNull(batch: ColumnBatch, column: ColumnLayout): boolean {
+  return column.nullCount === batch.rowCount;
+}

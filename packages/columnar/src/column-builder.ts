@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { ColumnRole, ColumnType } from './types.js';
+
+const INITIAL_ROWS_CAPACITY = 1024;
+const INITIAL_UTF8_BYTES_CAPACITY = 16 * 1024;
+const utf8Encoder = new TextEncoder();
+
+/** Outcome of an append: a column has one type; a value of another type is a conflict. */
+export const AppendResult = {
+  ok: 0,
+  typeConflict: 1,
+} as const;
+export type AppendResult = (typeof AppendResult)[keyof typeof AppendResult];
+
+function growBytes(bytes: Uint8Array<ArrayBuffer>, bytesNeeded: number): Uint8Array<ArrayBuffer> {
+  if (bytesNeeded <= bytes.byteLength) return bytes;
+  let capacity = Math.max(bytes.byteLength, 64);
+  while (capacity < bytesNeeded) capacity *= 2;
+  const grown = new Uint8Array(capacity);
+  grown.set(bytes);
+  return grown;
+}
+
+/**
+ * One column being built by a decoder, in Arrow layout. Builders are reused across requests
+ * (`reset` keeps capacity), so steady-state decoding allocates nothing per row.
+ *
+ * The type is fixed by the first non-null value. An int64 column that meets a float is widened
+ * to float64 in place (numeric promotion, as JavaScript encoders write 95.0 as an integer); any
+ * other mismatch is a conflict reported to the caller.
+ */
+export class ColumnBuilder {
+  /** Mutable only for the `<name>_value` rename of a field that collides with a tag. */
+  name: string;
+  readonly role: ColumnRole;
+  type: ColumnType | null = null;
+  length = 0;
+  nullCount = 0;
+
+  /** int64 (as lo/hi int32 pairs), float64, or the bool bitmap, depending on `type`. */
+  private values = new Uint8Array(INITIAL_ROWS_CAPACITY * 8);
+  private valuesI32 = new Int32Array(this.values.buffer);
+  private valuesF64 = new Float64Array(this.values.buffer);
+  private validity = new Uint8Array(INITIAL_ROWS_CAPACITY / 8);
+  /** utf8 only. */
+  private offsets = new Int32Array(INITIAL_ROWS_CAPACITY + 1);
+  private utf8 = new Uint8Array(INITIAL_UTF8_BYTES_CAPACITY);
+  private utf8Length = 0;
+
+  constructor(name: string, role: ColumnRole) {
+    this.name = name;
+    this.role = role;
+  }
+
+  reset(): void {
+    this.type = null;
+    this.length = 0;
+    this.nullCount = 0;
+    this.utf8Length = 0;
+  }
+
+  appendNull(): void {
+    this.reserveRow();
+    this.setValid(this.length, false);
+    this.nullCount++;
+    if (this.type === ColumnType.utf8) this.offsets[this.length + 1] = this.utf8Length;
+    else this.zeroSlot(this.length);
+    this.length++;
+  }
+
+  /** Appends nulls until the column has `rowCount` rows (a column first seen at a later row). */
+  padNullsTo(rowCount: number): void {
+    while (this.length < rowCount) this.appendNull();
+  }
+
+  appendFloat64(value: number): AppendResult {
+    if (this.type !== ColumnType.float64) {
+      if (this.type === ColumnType.int64) this.widenInt64ToFloat64();
+      else if (!this.adoptType(ColumnType.float64)) return AppendResult.typeConflict;
+    }
+    this.reserveRow();
+    this.valuesF64[this.length] = value;
+    this.setValid(this.length, true);
+    this.length++;
+    return AppendResult.ok;
+  }
+
+  /** A 64-bit integer as (high 32 bits signed, low 32 bits as unsigned or signed bits). */
+  appendInt64Parts(high: number, low: number): AppendResult {
+    if (this.type === ColumnType.float64) return this.appendFloat64(high * 4294967296 + (low >>> 0));
+    if (this.type !== ColumnType.int64 && !this.adoptType(ColumnType.int64)) return AppendResult.typeConflict;
+    this.reserveRow();
+    this.valuesI32[this.length * 2] = low | 0;
+    this.valuesI32[this.length * 2 + 1] = high | 0;
+    this.setValid(this.length, true);
+    this.length++;
+    return AppendResult.ok;
+  }
+
+  /** A safe integer held in a double (|value| <= 2^53). */
+  appendInteger(value: number): AppendResult {
+    assert.ok(Number.isSafeInteger(value));
+    return this.appendInt64Parts(Math.floor(value / 4294967296), value >>> 0);
+  }
+
+  appendBool(value: boolean): AppendResult {
+    if (this.type !== ColumnType.bool && !this.adoptType(ColumnType.bool)) return AppendResult.typeConflict;
+    this.reserveRow();
+    const byte = this.length >>> 3;
+    const bit = 1 << (this.length & 7);
+    const current = this.values[byte] ?? 0;
+    this.values[byte] = value ? current | bit : current & ~bit;
+    this.setValid(this.length, true);
+    this.length++;
+    return AppendResult.ok;
+  }
+
+  /** Appends UTF-8 bytes copied from `source[start, end)`; validity of the encoding is checked at pack time. */
+  appendUtf8Bytes(source: Uint8Array, start: number, end: number): AppendResult {
+    if (this.type !== ColumnType.utf8 && !this.adoptType(ColumnType.utf8)) return AppendResult.typeConflict;
+    const byteLength = end - start;
+    this.reserveRow();
+    this.utf8 = growBytes(this.utf8, this.utf8Length + byteLength);
+    this.utf8.set(source.subarray(start, end), this.utf8Length);
+    this.utf8Length += byteLength;
+    this.offsets[this.length + 1] = this.utf8Length;
+    this.setValid(this.length, true);
+    this.length++;
+    return AppendResult.ok;
+  }
+
+  appendString(value: string): AppendResult {
+    if (this.type !== ColumnType.utf8 && !this.adoptType(ColumnType.utf8)) return AppendResult.typeConflict;
+    this.reserveRow();
+    // A UTF-16 code unit becomes at most 3 UTF-8 bytes.
+    this.utf8 = growBytes(this.utf8, this.utf8Length + value.length * 3);
+    const { written } = utf8Encoder.encodeInto(value, this.utf8.subarray(this.utf8Length));
+    this.utf8Length += written;
+    this.offsets[this.length + 1] = this.utf8Length;
+    this.setValid(this.length, true);
+    this.length++;
+    return AppendResult.ok;
+  }
+
+  /** Bytes of each Arrow buffer this column packs into. */
+  valuesByteLength(): number {
+    switch (this.type ?? ColumnType.utf8) {
+      case ColumnType.int64:
+      case ColumnType.float64:
+        return this.length * 8;
+      case ColumnType.bool:
+        return (this.length + 7) >>> 3;
+      case ColumnType.utf8:
+        return this.utf8Length;
+    }
+  }
+
+  /** Views over the built buffers (valid until the next append or reset). */
+  valuesView(): Uint8Array {
+    return this.type === ColumnType.utf8 || this.type === null
+      ? this.utf8.subarray(0, this.utf8Length)
+      : this.values.subarray(0, this.valuesByteLength());
+  }
+
+  offsetsView(): Int32Array {
+    return this.offsets.subarray(0, this.length + 1);
+  }
+
+  validityView(): Uint8Array {
+    return this.validity.subarray(0, (this.length + 7) >>> 3);
+  }
+
+  private adoptType(type: ColumnType): boolean {
+    if (this.type !== null) return false;
+    // Rows appended before the first typed value were nulls: rewrite their slots for the new type.
+    this.type = type;
+    if (type === ColumnType.utf8) {
+      this.offsets.fill(0, 0, this.length + 1);
+      this.utf8Length = 0;
+    } else {
+      for (let row = 0; row < this.length; row++) this.zeroSlot(row);
+    }
+    return true;
+  }
+
+  private widenInt64ToFloat64(): void {
+    for (let row = 0; row < this.length; row++) {
+      const low = this.valuesI32[row * 2] ?? 0;
+      const high = this.valuesI32[row * 2 + 1] ?? 0;
+      this.valuesF64[row] = high * 4294967296 + (low >>> 0);
+    }
+    this.type = ColumnType.float64;
+  }
+
+  private zeroSlot(row: number): void {
+    if (this.type === ColumnType.bool) {
+      const byte = row >>> 3;
+      this.values[byte] = (this.values[byte] ?? 0) & ~(1 << (row & 7));
+    } else if (this.type !== ColumnType.utf8) {
+      this.valuesF64[row] = 0;
+    }
+  }
+
+  private setValid(row: number, valid: boolean): void {
+    const byte = row >>> 3;
+    const bit = 1 << (row & 7);
+    const current = this.validity[byte] ?? 0;
+    this.validity[byte] = valid ? current | bit : current & ~bit;
+  }
+
+  private reserveRow(): void {
+    const rowsNeeded = this.length + 1;
+    if (rowsNeeded * 8 > this.values.byteLength) {
+      this.values = growBytes(this.values, rowsNeeded * 8);
+      this.valuesI32 = new Int32Array(this.values.buffer);
+      this.valuesF64 = new Float64Array(this.values.buffer);
+    }
+    this.validity = growBytes(this.validity, (rowsNeeded + 7) >>> 3);
+    if (rowsNeeded + 1 > this.offsets.length) {
+      const grown = new Int32Array(this.offsets.length * 2);
+      grown.set(this.offsets);
+      this.offsets = grown;
+    }
+    if (this.length === 0) this.offsets[0] = 0;
+  }
+}

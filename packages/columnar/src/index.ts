@@ -1,0 +1,23 @@
+export { ColumnType, ColumnRole, TIME_COLUMN } from './types.js';
+export type { BufferRange, ColumnLayout, ColumnBatch, SchemaColumn } from './types.js';
+export { AppendResult, ColumnBuilder } from './column-builder.js';
+export { BatchBuilder, FIELD_RENAMED_SUFFIX } from './batch-builder.js';
+export { bytesOf, timePairsOf, timeMicrosAt, isBitSet, valueAt, schemaOf, isAllNull } from './batch-view.js';
+export {
+  timestampToMicros,
+  int64TimestampToMicros,
+  hourStartMicros,
+  hourPartitionPath,
+  compactUtcStamp,
+  MICROS_PER_HOUR,
+  MICROS_PER_SECOND,
+  TIME_MICROS_ABS_MAX,
+} from './time.js';
+export {
+  validateDatabaseName,
+  validateMeasurementName,
+  validateColumnName,
+  DEFAULT_DATABASE,
+  COLUMN_NAME_BYTES_MAX,
+} from './names.js';
+export { BATCH_BUFFER_ALIGNMENT_BYTES, COLUMNS_PER_MEASUREMENT_MAX, STRING_VALUE_BYTES_MAX, BATCH_ROWS_MAX } from './limits.js';

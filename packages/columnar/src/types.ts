@@ -1,0 +1,72 @@
+/**
+ * The batch that travels from a decoder thread to a writer thread: one measurement of one
+ * database, columns in the Apache Arrow memory layout, all packed into ONE ArrayBuffer so a
+ * single transfer moves it without a copy.
+ *
+ *   ArrayBuffer: [ time int64 LE us x rowCount ][ col 0 buffers ][ col 1 buffers ] ...
+ *   every buffer starts at an 8-byte aligned offset (BATCH_BUFFER_ALIGNMENT_BYTES).
+ *
+ * Column buffers (Arrow layout):
+ *   int64   values: rowCount x 8 bytes, little-endian two's complement
+ *   float64 values: rowCount x 8 bytes, IEEE 754 little-endian
+ *   bool    values: bitmap, bit i of byte i>>3 (LSB first), 1 = true
+ *   utf8    offsets: (rowCount + 1) x int32; data: UTF-8 bytes, value i = data[offsets[i], offsets[i+1])
+ *   validity (any type, optional): bitmap, 1 = valid, 0 = null; absent = no nulls
+ */
+export const ColumnType = {
+  int64: 'int64',
+  float64: 'float64',
+  utf8: 'utf8',
+  bool: 'bool',
+} as const;
+export type ColumnType = (typeof ColumnType)[keyof typeof ColumnType];
+
+/** Tags identify a series (always utf8); fields are the measured values. */
+export const ColumnRole = {
+  tag: 'tag',
+  field: 'field',
+} as const;
+export type ColumnRole = (typeof ColumnRole)[keyof typeof ColumnRole];
+
+/** Name of the timestamp column in every batch and every Parquet file. */
+export const TIME_COLUMN = 'time';
+
+/** A byte range inside the batch's packed ArrayBuffer. */
+export interface BufferRange {
+  readonly byteOffset: number;
+  readonly byteLength: number;
+}
+
+export interface ColumnLayout {
+  readonly name: string;
+  readonly role: ColumnRole;
+  readonly type: ColumnType;
+  readonly nullCount: number;
+  /** Values (int64, float64, bool bitmap) or UTF-8 data (utf8). */
+  readonly values: BufferRange;
+  /** utf8 only: (rowCount + 1) int32 offsets. */
+  readonly offsets: BufferRange | null;
+  /** null when nullCount is 0. */
+  readonly validity: BufferRange | null;
+}
+
+export interface ColumnBatch {
+  readonly database: string;
+  readonly measurement: string;
+  readonly rowCount: number;
+  /** Smallest and largest `time` in microseconds since the epoch (UTC). */
+  readonly timeMinUs: number;
+  readonly timeMaxUs: number;
+  /** int64 microseconds since the epoch, rowCount x 8 bytes. Never null. */
+  readonly time: BufferRange;
+  /** Tag and field columns, in first-seen order; names are unique and never `time`. */
+  readonly columns: readonly ColumnLayout[];
+  readonly buffer: ArrayBuffer;
+}
+
+/** The column set of a batch or buffer: name -> type, compared for schema compatibility. */
+export interface SchemaColumn {
+  readonly name: string;
+  readonly role: ColumnRole;
+  readonly type: ColumnType;
+}
