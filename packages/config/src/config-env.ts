@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { ConfigError, ConfigErrorCode } from './config-error.js';
+import { CONFIG_SECTIONS, configKeyKind } from './config-schema.js';
+import type { ConfigKeyKind } from './config-schema.js';
+
+/**
+ * Environment overrides. Every arc.conf key can be set as `ARC_<SECTION>_<KEY>` in upper case
+ * (`writer.flush_age_ms` is `ARC_WRITER_FLUSH_AGE_MS`); a few short names kept from earlier Arc
+ * versions are accepted too. An `ARC_*` variable that matches nothing is reported as a warning,
+ * not an error: the environment is shared with other tools and a stop would be too harsh.
+ */
+
+export const ENV_PREFIX = 'ARC_';
+/** Names the config file; read by `loadConfig` itself, never an override. */
+export const CONFIG_PATH_ENV = 'ARC_CONFIG';
+
+interface KeyRef {
+  readonly section: string;
+  readonly key: string;
+}
+
+/** Short names from Arc's earlier releases. The generic form wins when both are set. */
+const SHORT_ENV_NAMES: Readonly<Record<string, KeyRef>> = {
+  ARC_HOST: { section: 'server', key: 'host' },
+  ARC_PORT: { section: 'server', key: 'port' },
+  ARC_WORKERS: { section: 'ingest', key: 'decoders' },
+  ARC_DATA_DIR: { section: 'storage', key: 'data_dir' },
+};
+
+export type ConfigValue = string | number | boolean;
+
+export interface EnvOverride extends KeyRef {
+  readonly envVar: string;
+  readonly value: ConfigValue;
+}
+
+export interface EnvOverrides {
+  /** At most one override per key, in a stable order. */
+  readonly overrides: readonly EnvOverride[];
+  readonly warnings: readonly string[];
+}
+
+/** The generic variable name of a key: `server.port` -> `ARC_SERVER_PORT`. */
+export function envVarName(section: string, key: string): string {
+  return `${ENV_PREFIX}${section}_${key}`.toUpperCase();
+}
+
+/** Section names hold no underscore but keys may; the longest matching section wins. */
+function genericKeyRef(envVar: string): KeyRef | null {
+  const rest = envVar.slice(ENV_PREFIX.length).toLowerCase();
+  let match: KeyRef | null = null;
+  for (const section of CONFIG_SECTIONS) {
+    if (!rest.startsWith(`${section}_`)) continue;
+    if (match !== null && match.section.length >= section.length) continue;
+    match = { section, key: rest.slice(section.length + 1) };
+  }
+  if (match === null || configKeyKind(match.section, match.key) === null) return null;
+  return match;
+}
+
+function parseEnvValue(kind: ConfigKeyKind, text: string): ConfigValue | null {
+  const trimmed = text.trim();
+  switch (kind) {
+    case 'int': {
+      if (!/^[+-]?\d+$/.test(trimmed)) return null;
+      const value = Number(trimmed);
+      return Number.isSafeInteger(value) ? value : null;
+    }
+    case 'bool': {
+      const lower = trimmed.toLowerCase();
+      if (lower === 'true' || lower === '1') return true;
+      if (lower === 'false' || lower === '0') return false;
+      return null;
+    }
+    case 'string':
+      return text;
+  }
+}
+
+const KIND_EXPECTED: Readonly<Record<ConfigKeyKind, string>> = {
+  int: 'an integer',
+  bool: 'true, false, 1 or 0',
+  string: 'a string',
+};
+
+function toOverride(envVar: string, ref: KeyRef, text: string): EnvOverride {
+  const kind = configKeyKind(ref.section, ref.key);
+  assert.ok(kind !== null, 'every env override names an arc.conf key');
+  const value = parseEnvValue(kind, text);
+  if (value === null) {
+    const dotted = `${ref.section}.${ref.key}`;
+    throw new ConfigError(
+      ConfigErrorCode.badValue,
+      dotted,
+      envVar,
+      `Invalid value for ${envVar} (${dotted}): expected ${KIND_EXPECTED[kind]}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return { ...ref, envVar, value };
+}
+
+/** Reads every `ARC_*` variable: overrides for known keys, warnings for the rest. */
+export function readEnvOverrides(env: NodeJS.ProcessEnv): EnvOverrides {
+  const byKey = new Map<string, EnvOverride>();
+  const warnings: string[] = [];
+  const names = Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && name !== CONFIG_PATH_ENV && env[name] !== undefined)
+    .sort();
+  const shortNames = names.filter((name) => Object.hasOwn(SHORT_ENV_NAMES, name));
+  for (const envVar of names) {
+    if (Object.hasOwn(SHORT_ENV_NAMES, envVar)) continue;
+    const ref = genericKeyRef(envVar);
+    if (ref === null) {
+      warnings.push(`Unknown environment variable ${envVar} ignored (no arc.conf key matches it)`);
+      continue;
+    }
+    byKey.set(`${ref.section}.${ref.key}`, toOverride(envVar, ref, env[envVar] ?? ''));
+  }
+  // A short name is a fallback: the generic form of the same key wins when both are set.
+  for (const envVar of shortNames) {
+    const ref = SHORT_ENV_NAMES[envVar];
+    assert.ok(ref !== undefined);
+    const dotted = `${ref.section}.${ref.key}`;
+    const generic = byKey.get(dotted);
+    if (generic !== undefined) {
+      warnings.push(`${envVar} ignored: ${generic.envVar} also sets ${dotted} and takes precedence`);
+      continue;
+    }
+    byKey.set(dotted, toOverride(envVar, ref, env[envVar] ?? ''));
+  }
+  return { overrides: [...byKey.values()], warnings };
+}

@@ -1,0 +1,224 @@
+import * as z from 'zod';
+import {
+  AUTH_CACHE_TTL_SECONDS_MAX,
+  BODY_MB_MAX,
+  BODY_MB_MIN,
+  BOOTSTRAP_TOKEN_LENGTH_MAX,
+  BUFFER_MB_MAX,
+  DECODERS_MAX,
+  FLUSH_AGE_MS_MAX,
+  FLUSH_AGE_MS_MIN,
+  FLUSH_ROWS_MAX,
+  PORT_MAX,
+  PORT_MIN,
+  QUERY_QUEUE_MAX,
+  QUERY_TIMEOUT_SECONDS_MAX,
+  RING_MB_MAX,
+  RING_MB_MIN,
+  ROW_GROUP_SIZE_MAX,
+  ROW_GROUP_SIZE_MIN,
+  SHUTDOWN_TIMEOUT_SECONDS_MAX,
+  STRING_VALUE_LENGTH_MAX,
+  THREADS_MAX,
+} from './limits.js';
+
+/**
+ * The shape of `arc.conf` (snake_case, as written in TOML) with every default. This schema is the
+ * single description of the file: defaults, ranges, the type an environment override is parsed
+ * as (read from the schema by `configKeyKind`) and the "expected ..." text of every error.
+ * Every object is strict, so a misspelt key stops the start instead of being ignored.
+ */
+
+export const STORAGE_BACKENDS = ['local'] as const;
+export type StorageBackend = (typeof STORAGE_BACKENDS)[number];
+
+export const PARQUET_COMPRESSIONS = ['snappy', 'zstd', 'gzip', 'uncompressed'] as const;
+export type ParquetCompression = (typeof PARQUET_COMPRESSIONS)[number];
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** DuckDB's size syntax: `2GB` is 2 * 1000^3 bytes, `2GiB` is 2 * 1024^3 bytes. */
+const MEMORY_LIMIT_PATTERN = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+const MEMORY_UNIT_BYTES: Readonly<Record<string, number>> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** Bytes in a DuckDB size string, or null when the text is not one. */
+export function memoryLimitBytes(text: string): number | null {
+  const match = MEMORY_LIMIT_PATTERN.exec(text.trim());
+  if (match === null) return null;
+  const amount = Number(match[1]);
+  const unitBytes = MEMORY_UNIT_BYTES[(match[2] ?? '').toLowerCase()];
+  if (unitBytes === undefined) return null;
+  const bytes = Math.floor(amount * unitBytes);
+  return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : null;
+}
+
+function isPowerOfTwo(value: number): boolean {
+  return value > 0 && (value & (value - 1)) === 0;
+}
+
+function intIn(min: number, max: number) {
+  const expected = `an integer from ${min} to ${max}`;
+  return z.int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+}
+
+function text(expected: string, lengthMin: number, lengthMax: number) {
+  const message = `${expected} (${lengthMin} to ${lengthMax} characters)`;
+  return z.string({ error: message }).min(lengthMin, { error: message }).max(lengthMax, { error: message });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `one of ${values.map((value) => `"${value}"`).join(', ')}` });
+}
+
+const serverSchema = z.strictObject({
+  host: text('a host name or IP address', 1, 255).default('0.0.0.0'),
+  port: intIn(PORT_MIN, PORT_MAX).default(8000),
+  body_max_mb: intIn(BODY_MB_MIN, BODY_MB_MAX).default(100),
+  shutdown_timeout_seconds: intIn(0, SHUTDOWN_TIMEOUT_SECONDS_MAX).default(30),
+});
+
+const storageSchema = z.strictObject({
+  backend: oneOf(STORAGE_BACKENDS).default('local'),
+  data_dir: text('a directory path', 1, STRING_VALUE_LENGTH_MAX).default('./data'),
+});
+
+const ringMbExpected = `a power of two from ${RING_MB_MIN} to ${RING_MB_MAX}`;
+const ingestSchema = z.strictObject({
+  decoders: intIn(0, DECODERS_MAX).default(0),
+  ring_mb: intIn(RING_MB_MIN, RING_MB_MAX).refine(isPowerOfTwo, { error: ringMbExpected }).default(8),
+  default_host: text('a tag value', 1, STRING_VALUE_LENGTH_MAX).default('unknown'),
+});
+
+const writerSchema = z
+  .strictObject({
+    threads: intIn(1, THREADS_MAX).default(2),
+    flush_rows: intIn(1, FLUSH_ROWS_MAX).default(50_000),
+    flush_bytes_mb: intIn(1, BUFFER_MB_MAX).default(64),
+    flush_age_ms: intIn(FLUSH_AGE_MS_MIN, FLUSH_AGE_MS_MAX).default(5000),
+    buffer_max_mb: intIn(1, BUFFER_MB_MAX).default(1024),
+    compression: oneOf(PARQUET_COMPRESSIONS).default('snappy'),
+    row_group_size: intIn(ROW_GROUP_SIZE_MIN, ROW_GROUP_SIZE_MAX).default(122_880),
+    duckdb_threads: intIn(1, THREADS_MAX).default(1),
+  })
+  .superRefine((writer, context) => {
+    // One flush must fit in the shared buffer budget, or a full buffer could never drain.
+    if (writer.flush_bytes_mb > writer.buffer_max_mb) {
+      context.addIssue({
+        code: 'custom',
+        path: ['flush_bytes_mb'],
+        input: writer.flush_bytes_mb,
+        message: `at most writer.buffer_max_mb (${writer.buffer_max_mb})`,
+      });
+    }
+  });
+
+const memoryLimitExpected = 'a DuckDB size such as "2GB" or "512MiB"';
+const querySchema = z.strictObject({
+  threads: intIn(1, THREADS_MAX).default(2),
+  duckdb_threads: intIn(1, THREADS_MAX).default(2),
+  memory_limit: z
+    .string({ error: memoryLimitExpected })
+    .refine((value) => memoryLimitBytes(value) !== null, { error: memoryLimitExpected })
+    .default('2GB'),
+  timeout_seconds: intIn(1, QUERY_TIMEOUT_SECONDS_MAX).default(300),
+  queue_max: intIn(1, QUERY_QUEUE_MAX).default(64),
+});
+
+const authSchema = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(true),
+  bootstrap_token: text('a token (empty: generate one)', 0, BOOTSTRAP_TOKEN_LENGTH_MAX).default(''),
+  cache_ttl_seconds: intIn(0, AUTH_CACHE_TTL_SECONDS_MAX).default(30),
+});
+
+const logSchema = z.strictObject({
+  level: oneOf(LOG_LEVELS).default('info'),
+  format: oneOf(LOG_FORMATS).default('text'),
+});
+
+/** `prefault({})` runs a missing section through its schema, so its keys get their defaults. */
+export const configFileSchema = z.strictObject({
+  server: serverSchema.prefault({}),
+  storage: storageSchema.prefault({}),
+  ingest: ingestSchema.prefault({}),
+  writer: writerSchema.prefault({}),
+  query: querySchema.prefault({}),
+  auth: authSchema.prefault({}),
+  log: logSchema.prefault({}),
+});
+
+export type ConfigFile = z.output<typeof configFileSchema>;
+
+/** How an environment variable's text is parsed for a key. */
+export type ConfigKeyKind = 'int' | 'bool' | 'string';
+
+type AnySchema = z.core.$ZodType;
+
+function unwrapSection(schema: AnySchema): z.ZodObject | null {
+  let current: AnySchema = schema;
+  for (;;) {
+    const def = current._zod.def;
+    if (def.type === 'default' || def.type === 'prefault' || def.type === 'optional') {
+      current = (def as z.core.$ZodDefaultDef).innerType;
+    } else if (current instanceof z.ZodObject) {
+      return current;
+    } else {
+      return null;
+    }
+  }
+}
+
+function kindOf(schema: AnySchema): ConfigKeyKind | null {
+  const def = schema._zod.def;
+  switch (def.type) {
+    case 'default':
+    case 'prefault':
+    case 'optional':
+      return kindOf((def as z.core.$ZodDefaultDef).innerType);
+    case 'number':
+      return 'int';
+    case 'boolean':
+      return 'bool';
+    case 'string':
+    case 'enum':
+      return 'string';
+    default:
+      return null;
+  }
+}
+
+function sectionShape(section: string): Readonly<Record<string, AnySchema>> | null {
+  if (!Object.hasOwn(configFileSchema.shape, section)) return null;
+  const schema = configFileSchema.shape[section as keyof typeof configFileSchema.shape];
+  return unwrapSection(schema)?.shape ?? null;
+}
+
+/** Section names of arc.conf, in file order. */
+export const CONFIG_SECTIONS: readonly string[] = Object.keys(configFileSchema.shape);
+
+/** Keys of one section, in file order; empty for an unknown section. */
+export function configSectionKeys(section: string): readonly string[] {
+  const shape = sectionShape(section);
+  return shape === null ? [] : Object.keys(shape);
+}
+
+/** The kind of `section.key`, or null when arc.conf has no such key. */
+export function configKeyKind(section: string, key: string): ConfigKeyKind | null {
+  const shape = sectionShape(section);
+  if (shape === null || !Object.hasOwn(shape, key)) return null;
+  const schema = shape[key];
+  return schema === undefined ? null : kindOf(schema);
+}

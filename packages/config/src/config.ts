@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import type * as z from 'zod';
+import { readEnvOverrides } from './config-env.js';
+import type { EnvOverride } from './config-env.js';
+import { ConfigError, ConfigErrorCode } from './config-error.js';
+import { readConfigFile } from './config-file.js';
+import type { ConfigFileSource } from './config-file.js';
+import { CONFIG_SECTIONS, configFileSchema, configSectionKeys, memoryLimitBytes } from './config-schema.js';
+import type { ConfigFile, LogFormat, LogLevel, ParquetCompression, StorageBackend } from './config-schema.js';
+import { BYTES_PER_MIB, DECODERS_MAX, DECODERS_PER_CPU } from './limits.js';
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly bodyMaxMb: number;
+  /** Largest request body after decompression; above it the answer is 413. */
+  readonly bodyBytesMax: number;
+  readonly shutdownTimeoutSeconds: number;
+}
+
+export interface StorageConfig {
+  readonly backend: StorageBackend;
+  /** Absolute. */
+  readonly dataDir: string;
+  /** `<dataDir>/arc`: Parquet files live below it. */
+  readonly parquetRoot: string;
+  /** `<dataDir>/arc.db`: the SQLite file for tokens and other metadata. */
+  readonly metadataPath: string;
+}
+
+export interface IngestConfig {
+  /** Decoder threads, resolved (arc.conf's 0 means DECODERS_PER_CPU per available CPU). */
+  readonly decoders: number;
+  readonly ringMb: number;
+  readonly ringBytes: number;
+  /** Host tag of rows that carry neither `h` nor `tags.host`. */
+  readonly defaultHost: string;
+}
+
+export interface WriterConfig {
+  readonly threads: number;
+  readonly flushRows: number;
+  readonly flushBytesMb: number;
+  readonly flushBytesMax: number;
+  readonly flushAgeMs: number;
+  readonly bufferMaxMb: number;
+  /** All writers together; above it ingestion answers 503. */
+  readonly bufferBytesMax: number;
+  readonly compression: ParquetCompression;
+  readonly rowGroupSize: number;
+  readonly duckdbThreads: number;
+}
+
+export interface QueryConfig {
+  readonly threads: number;
+  readonly duckdbThreads: number;
+  /** DuckDB size text, passed to DuckDB as is. */
+  readonly memoryLimit: string;
+  readonly memoryLimitBytes: number;
+  readonly timeoutSeconds: number;
+  readonly queueMax: number;
+}
+
+export interface AuthConfig {
+  readonly enabled: boolean;
+  /** Secret: never log it. Empty means "generate one on first start". */
+  readonly bootstrapToken: string;
+  readonly cacheTtlSeconds: number;
+}
+
+export interface LogConfig {
+  readonly level: LogLevel;
+  readonly format: LogFormat;
+}
+
+/** The whole configuration, deeply frozen. */
+export interface Config {
+  readonly server: ServerConfig;
+  readonly storage: StorageConfig;
+  readonly ingest: IngestConfig;
+  readonly writer: WriterConfig;
+  readonly query: QueryConfig;
+  readonly auth: AuthConfig;
+  readonly log: LogConfig;
+  /** Absolute path of the config file read, or null when only defaults and env were used. */
+  readonly configPath: string | null;
+  /** Problems that did not stop the start (unknown `ARC_*` variables): log them. */
+  readonly warnings: readonly string[];
+}
+
+export interface LoadConfigOptions {
+  /** Defaults to `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Explicit config file; a missing one is an error. Wins over `$ARC_CONFIG`. */
+  readonly configPath?: string;
+  /** Relative paths (config file, data_dir) resolve against it. Defaults to `process.cwd()`. */
+  readonly cwd?: string;
+}
+
+type Table = Record<string, unknown>;
+
+function isTable(value: unknown): value is Table {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** Environment beats file: each override replaces one key of a (copied) section. */
+function applyOverrides(document: Readonly<Table>, overrides: readonly EnvOverride[]): Table {
+  const merged: Table = { ...document };
+  for (const override of overrides) {
+    const section = merged[override.section] ?? {};
+    // A section that is not a table is left alone: validation reports it against the file.
+    if (!isTable(section)) continue;
+    merged[override.section] = { ...section, [override.key]: override.value };
+  }
+  return merged;
+}
+
+function valueAt(document: Table, path: readonly string[]): unknown {
+  let value: unknown = document;
+  for (const part of path) value = isTable(value) && Object.hasOwn(value, part) ? value[part] : undefined;
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value instanceof Date) return `the date ${value.toISOString()}`;
+  if (isTable(value)) return 'a table';
+  return JSON.stringify(value) ?? String(value);
+}
+
+function unknownKeyError(path: readonly string[], key: string, merged: Table, file: ConfigFileSource): ConfigError {
+  const source = file.path ?? file.displayName;
+  const section = path[0];
+  if (section === undefined && isTable(merged[key])) {
+    const message = `Unknown section '${key}' in ${file.displayName} (sections: ${CONFIG_SECTIONS.join(', ')})`;
+    return new ConfigError(ConfigErrorCode.unknownKey, key, source, message);
+  }
+  if (section === undefined) {
+    const message = `Unknown key '${key}' in ${file.displayName} (every key belongs in a section such as [server])`;
+    return new ConfigError(ConfigErrorCode.unknownKey, key, source, message);
+  }
+  const dotted = `${section}.${key}`;
+  const known = configSectionKeys(section).join(', ');
+  const message = `Unknown key '${dotted}' in ${file.displayName} (keys of [${section}]: ${known})`;
+  return new ConfigError(ConfigErrorCode.unknownKey, dotted, source, message);
+}
+
+function issueError(issue: z.core.$ZodIssue, merged: Table, file: ConfigFileSource, envVars: ReadonlyMap<string, string>): ConfigError {
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') return unknownKeyError(path, issue.keys[0] ?? '', merged, file);
+  const dotted = path.join('.');
+  const got = describeValue(valueAt(merged, path));
+  const envVar = envVars.get(dotted);
+  if (envVar !== undefined) {
+    const message = `Invalid value for ${envVar} (${dotted}): expected ${issue.message}, got ${got}`;
+    return new ConfigError(ConfigErrorCode.badValue, dotted, envVar, message);
+  }
+  const expected = path.length === 1 ? `a table ([${dotted}])` : issue.message;
+  const message = `Invalid value for '${dotted}' in ${file.displayName}: expected ${expected}, got ${got}`;
+  return new ConfigError(ConfigErrorCode.badValue, dotted, file.path ?? file.displayName, message);
+}
+
+function resolveDecoders(configured: number): number {
+  if (configured !== 0) return configured;
+  return Math.min(DECODERS_MAX, DECODERS_PER_CPU * availableParallelism());
+}
+
+function queryMemoryLimitBytes(text: string): number {
+  const bytes = memoryLimitBytes(text);
+  assert.ok(bytes !== null, 'the schema only accepts sizes that memoryLimitBytes reads');
+  return bytes;
+}
+
+function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, warnings: readonly string[]): Config {
+  const dataDir = resolve(cwd, file.storage.data_dir);
+  const { server, ingest, writer, query, auth, log } = file;
+  return {
+    server: {
+      host: server.host,
+      port: server.port,
+      bodyMaxMb: server.body_max_mb,
+      bodyBytesMax: server.body_max_mb * BYTES_PER_MIB,
+      shutdownTimeoutSeconds: server.shutdown_timeout_seconds,
+    },
+    storage: {
+      backend: file.storage.backend,
+      dataDir,
+      parquetRoot: join(dataDir, 'arc'),
+      metadataPath: join(dataDir, 'arc.db'),
+    },
+    ingest: {
+      decoders: resolveDecoders(ingest.decoders),
+      ringMb: ingest.ring_mb,
+      ringBytes: ingest.ring_mb * BYTES_PER_MIB,
+      defaultHost: ingest.default_host,
+    },
+    writer: {
+      threads: writer.threads,
+      flushRows: writer.flush_rows,
+      flushBytesMb: writer.flush_bytes_mb,
+      flushBytesMax: writer.flush_bytes_mb * BYTES_PER_MIB,
+      flushAgeMs: writer.flush_age_ms,
+      bufferMaxMb: writer.buffer_max_mb,
+      bufferBytesMax: writer.buffer_max_mb * BYTES_PER_MIB,
+      compression: writer.compression,
+      rowGroupSize: writer.row_group_size,
+      duckdbThreads: writer.duckdb_threads,
+    },
+    query: {
+      threads: query.threads,
+      duckdbThreads: query.duckdb_threads,
+      memoryLimit: query.memory_limit,
+      memoryLimitBytes: queryMemoryLimitBytes(query.memory_limit),
+      timeoutSeconds: query.timeout_seconds,
+      queueMax: query.queue_max,
+    },
+    auth: { enabled: auth.enabled, bootstrapToken: auth.bootstrap_token, cacheTtlSeconds: auth.cache_ttl_seconds },
+    log: { level: log.level, format: log.format },
+    configPath,
+    warnings: [...warnings],
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * Loads the configuration: defaults, then the config file, then `ARC_*` environment variables.
+ * Throws ConfigError naming the key (or variable) at fault; never returns a half-valid config.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const file = readConfigFile(options.configPath, env, cwd);
+  const { overrides, warnings } = readEnvOverrides(env);
+  const merged = applyOverrides(file.document, overrides);
+  const parsed = configFileSchema.safeParse(merged);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    assert.ok(first !== undefined, 'a failed parse reports an issue');
+    const envVars = new Map(overrides.map((override) => [`${override.section}.${override.key}`, override.envVar]));
+    throw issueError(first, merged, file, envVars);
+  }
+  return deepFreeze(buildConfig(parsed.data, cwd, file.path, warnings));
+}
+
+/** One line for the startup log. Holds no secret: the bootstrap token never appears. */
+export function describeConfig(config: Config): string {
+  const { server, storage, ingest, writer, query, auth, log } = config;
+  return [
+    `config=${config.configPath ?? 'defaults'}`,
+    `listen=${server.host}:${server.port}`,
+    `body_max=${server.bodyMaxMb}MiB`,
+    `storage=${storage.backend}:${storage.dataDir}`,
+    `decoders=${ingest.decoders}x${ingest.ringMb}MiB`,
+    `writers=${writer.threads}`,
+    `flush=${writer.flushRows}rows/${writer.flushBytesMb}MiB/${writer.flushAgeMs}ms`,
+    `buffer_max=${writer.bufferMaxMb}MiB`,
+    `parquet=${writer.compression}/${writer.rowGroupSize}`,
+    `query=${query.threads}x${query.duckdbThreads}threads/${query.memoryLimit}/${query.timeoutSeconds}s/queue${query.queueMax}`,
+    `auth=${auth.enabled ? 'on' : 'off'}`,
+    `log=${log.level}/${log.format}`,
+  ].join(' ');
+}

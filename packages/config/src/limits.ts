@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+
+/**
+ * Ranges that `arc.conf` values must fall in. A value outside its range stops the start with a
+ * ConfigError naming the key: a typo (`port = 80000`, `ring_mb = 3`) should never become a silent
+ * clamp or a crash deep inside a worker thread.
+ */
+
+/** Bytes in one MiB: every `*_mb` key in arc.conf is in MiB (2^20 bytes). */
+export const BYTES_PER_MIB = 1024 * 1024;
+
+/** The config file is read whole into memory; anything larger is not a config file. */
+export const CONFIG_FILE_BYTES_MAX = 1024 * 1024;
+
+export const PORT_MIN = 1;
+export const PORT_MAX = 65_535;
+
+/**
+ * Request body after decompression, in MiB. The whole body is held in memory while it is decoded,
+ * so the upper bound keeps one request below Node's Buffer limit with room to spare.
+ */
+export const BODY_MB_MIN = 1;
+export const BODY_MB_MAX = 2048;
+
+/** Seconds to drain in-flight requests and flush buffers on SIGTERM before exiting anyway. */
+export const SHUTDOWN_TIMEOUT_SECONDS_MAX = 3600;
+
+/**
+ * Decoder threads. 0 means "auto" (DECODERS_PER_CPU per available CPU). Each decoder owns a ring
+ * of `ring_mb` MiB and a V8 isolate (tens of MiB), so the cap bounds memory on big hosts.
+ */
+export const DECODERS_MAX = 256;
+/** Decoding is CPU-bound but waits on the ring and on GC; three per CPU kept all cores busy. */
+export const DECODERS_PER_CPU = 3;
+
+/**
+ * Per-decoder SharedArrayBuffer ring, in MiB. Must be a power of two so that offsets wrap with a
+ * mask; one request frame must fit, so tiny rings limit the largest request a decoder takes.
+ */
+export const RING_MB_MIN = 1;
+export const RING_MB_MAX = 1024;
+
+/** Threads for Parquet writers and DuckDB; more than a big host has cores helps nobody. */
+export const THREADS_MAX = 256;
+
+/** Rows buffered per (database, measurement) before a flush; bounds one Parquet file's rows. */
+export const FLUSH_ROWS_MAX = 100_000_000;
+/** MiB buffered for all writers together; above it ingestion answers 503 (back-pressure). */
+export const BUFFER_MB_MAX = 1024 * 1024;
+/** A buffer older than this is flushed even if small: bounds how stale a query can be. */
+export const FLUSH_AGE_MS_MIN = 10;
+export const FLUSH_AGE_MS_MAX = 3_600_000;
+/** Parquet row group size in rows. DuckDB reads row groups in parallel; 122880 is its default. */
+export const ROW_GROUP_SIZE_MIN = 1024;
+export const ROW_GROUP_SIZE_MAX = 10_000_000;
+
+/** A query running longer than this is cancelled (408/504). */
+export const QUERY_TIMEOUT_SECONDS_MAX = 86_400;
+/** Queries waiting for a DuckDB thread; a full queue answers 503 instead of growing. */
+export const QUERY_QUEUE_MAX = 100_000;
+
+/** Seconds a verified token stays cached; 0 disables the cache (every request pays a scrypt). */
+export const AUTH_CACHE_TTL_SECONDS_MAX = 3600;
+/** A bootstrap token longer than this is a mistake (a pasted file, not a token). */
+export const BOOTSTRAP_TOKEN_LENGTH_MAX = 1024;
+
+/** A host name, data dir or tag value longer than this is a mistake. */
+export const STRING_VALUE_LENGTH_MAX = 4096;
+
+assert.ok(PORT_MIN <= PORT_MAX);
+assert.ok(Number.isInteger(Math.log2(RING_MB_MIN)));
+assert.ok(Number.isInteger(Math.log2(RING_MB_MAX)));
+// A ring's byte size is used as an int32 offset inside the SharedArrayBuffer.
+assert.ok(RING_MB_MAX * BYTES_PER_MIB <= 2 ** 31);
+assert.ok(BODY_MB_MAX * BYTES_PER_MIB <= 2 ** 32);
+assert.ok(FLUSH_AGE_MS_MIN <= FLUSH_AGE_MS_MAX);
+assert.ok(ROW_GROUP_SIZE_MIN <= ROW_GROUP_SIZE_MAX);
+// Byte sizes derived from MiB values must stay exact integers in a double.
+assert.ok(BUFFER_MB_MAX * BYTES_PER_MIB <= Number.MAX_SAFE_INTEGER);
