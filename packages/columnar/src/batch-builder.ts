@@ -18,7 +18,7 @@ function align(offset: number): number {
 
 /**
  * Builds the rows of one measurement of one request. Row-shaped input calls `beginRow`, then
- * `column(...)` + an append per value; columnar input appends whole columns and `setTimes`.
+ * `column(...)` + an append per value; columnar input calls `beginRows`, `setTimeAt` and appends whole columns.
  * `pack` produces the transferable `ColumnBatch`. Builders are pooled by the decoder.
  */
 export class BatchBuilder {
@@ -62,18 +62,25 @@ export class BatchBuilder {
     return null;
   }
 
-  /** Columnar input: the time of every row at once. */
-  setTimes(timesUs: ArrayLike<number>): void {
-    this.ensureTimeCapacity(timesUs.length);
-    for (let row = 0; row < timesUs.length; row++) this.timesUs[row] = timesUs[row] ?? 0;
-    this.rowCount = timesUs.length;
+  /**
+   * Columnar input: adds `rowCount` rows at once and returns the index of the first. Their times
+   * are set with `setTimeAt`; each column is then appended whole after `column(name, role,
+   * firstRow)`, and columns the input lacks are padded with nulls.
+   */
+  beginRows(rowCount: number): number | ArcError {
+    this.finishRow();
+    const firstRow = this.rowCount;
+    if (firstRow + rowCount > BATCH_ROWS_MAX) {
+      return badRequest('ARC_TOO_MANY_ROWS', `More than ${BATCH_ROWS_MAX} rows for measurement '${this.measurement}'`);
+    }
+    this.ensureTimeCapacity(firstRow + rowCount);
+    this.rowCount = firstRow + rowCount;
+    return firstRow;
   }
 
-  /** Columnar input without a time column: every row gets `timeUs`. */
-  fillTimes(rowCount: number, timeUs: number): void {
-    this.ensureTimeCapacity(rowCount);
-    this.timesUs.fill(timeUs, 0, rowCount);
-    this.rowCount = rowCount;
+  setTimeAt(row: number, timeUs: number): void {
+    assert.ok(row < this.rowCount);
+    this.timesUs[row] = timeUs;
   }
 
   /**

@@ -1,1 +1,4 @@
-export {};
+export { MsgpackDecoder } from './msgpack-decoder.js';
+export type { DecodeContext, DecodeResult } from './msgpack-decoder.js';
+export { decompressBody, detectCompression, Compression } from './decompress.js';
+export { MsgpackReader, MsgpackKind, MsgpackFormatError } from './msgpack-reader.js';

@@ -1,0 +1,531 @@
+import {
+  AppendResult,
+  ColumnRole,
+  STRING_VALUE_BYTES_MAX,
+  int64TimestampToMicros,
+  timestampToMicros,
+  type BatchBuilder,
+  type ColumnBatch,
+  type ColumnBuilder,
+} from '@arc/columnar';
+import { ArcError, badRequest } from '@arc/config';
+import { MSGPACK_KIND_NAMES, MsgpackFormatError, MsgpackKind, MsgpackReader } from './msgpack-reader.js';
+import { RequestBatches } from './request-batches.js';
+import { Utf8Interner } from './utf8-interner.js';
+
+export interface DecodeContext {
+  readonly database: string;
+  /** Time given to rows without one, in microseconds (the request's arrival). */
+  readonly nowUs: number;
+  /** `host` tag of rows that have neither `h` nor `tags.host`; empty = add none. */
+  readonly defaultHost: string;
+}
+
+export type DecodeResult =
+  | { readonly ok: true; readonly batches: ColumnBatch[]; readonly rowCount: number }
+  | { readonly ok: false; readonly error: ArcError };
+
+/** Value positions of the keys of one item (row or columnar object); -1 = absent. */
+interface ItemKeys {
+  measurement: number;
+  time: number;
+  host: number;
+  tags: number;
+  fields: number;
+  fieldList: number;
+  columns: number;
+}
+
+interface ColumnEntry {
+  name: string;
+  position: number;
+  rowCount: number;
+  isBinary: boolean;
+}
+
+const HOST_TAG = 'host';
+const FIELD_LIST_PREFIX = 'field_';
+
+function fail(error: ArcError): DecodeResult {
+  return { ok: false, error };
+}
+
+/**
+ * MessagePack ingestion (PROTOCOLS.md): a row batch `{"batch": [...]}`, a top-level array of
+ * items, a single row, or a columnar object `{"m", "columns": {name: [values]}}`; items of a batch
+ * may mix rows and columnar objects. Decodes straight from the bytes into column builders: the
+ * msgpack type byte decides int64 vs float64 (msgpackr would turn 95.0 into an integer), and
+ * string values are copied as UTF-8 bytes without becoming JavaScript strings.
+ *
+ * All-or-nothing: the first error rejects the whole request and nothing of it is returned.
+ */
+export class MsgpackDecoder {
+  private readonly reader = new MsgpackReader();
+  private readonly interner = new Utf8Interner();
+  private readonly batches = new RequestBatches();
+  private readonly keys: ItemKeys = { measurement: -1, time: -1, host: -1, tags: -1, fields: -1, fieldList: -1, columns: -1 };
+  private readonly columnEntries: ColumnEntry[] = [];
+  private context: DecodeContext = { database: '', nowUs: 0, defaultHost: '' };
+
+  decode(body: Uint8Array, context: DecodeContext): DecodeResult {
+    if (body.byteLength === 0) return fail(badRequest('ARC_EMPTY_PAYLOAD', 'Empty payload'));
+    this.context = context;
+    this.reader.reset(body);
+    this.batches.begin(context.database);
+    try {
+      const error = this.decodeDocument();
+      if (error !== null) return fail(error);
+    } catch (error) {
+      if (!(error instanceof MsgpackFormatError)) throw error;
+      return fail(
+        badRequest('ARC_MSGPACK_INVALID', `Invalid MessagePack payload: ${error.message} at byte ${error.byteOffset}`, {
+          byte_offset: error.byteOffset,
+        }),
+      );
+    }
+    const rowCount = this.batches.rowCount();
+    if (rowCount === 0) return fail(badRequest('ARC_NO_ROWS', 'Payload contains no rows'));
+    const batches = this.batches.pack();
+    if (batches instanceof ArcError) return fail(batches);
+    return { ok: true, batches, rowCount };
+  }
+
+  private decodeDocument(): ArcError | null {
+    const reader = this.reader;
+    const start = reader.position;
+    const kind = reader.next();
+    let error: ArcError | null;
+    if (kind === MsgpackKind.array) {
+      error = this.decodeItems(reader.length);
+    } else if (kind === MsgpackKind.map) {
+      const batchPosition = this.findKey(reader.length, 'batch');
+      if (batchPosition >= 0) {
+        reader.position = batchPosition;
+        if (reader.next() !== MsgpackKind.array) return badRequest('ARC_MSGPACK_SHAPE', "'batch' must be an array of rows");
+        error = this.decodeItems(reader.length);
+      } else {
+        reader.position = start;
+        error = this.decodeItem(0);
+      }
+      reader.position = this.endOfValueAt(start);
+    } else {
+      return badRequest('ARC_MSGPACK_SHAPE', `Expected a map or an array at the top level, got ${MSGPACK_KIND_NAMES[kind]}`);
+    }
+    if (error === null && !reader.atEnd()) {
+      return badRequest('ARC_MSGPACK_INVALID', `Invalid MessagePack payload: trailing bytes after the document at byte ${reader.position}`, {
+        byte_offset: reader.position,
+      });
+    }
+    return error;
+  }
+
+  private decodeItems(itemCount: number): ArcError | null {
+    for (let itemIndex = 0; itemIndex < itemCount; itemIndex++) {
+      const error = this.decodeItem(itemIndex);
+      if (error !== null) return error;
+    }
+    return null;
+  }
+
+  /** Decodes the item at the reader's position and leaves the reader after it. */
+  private decodeItem(itemIndex: number): ArcError | null {
+    const reader = this.reader;
+    const kind = reader.next();
+    if (kind !== MsgpackKind.map) {
+      return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', `expected a row or columnar map, got ${MSGPACK_KIND_NAMES[kind]}`);
+    }
+    const keyError = this.scanItemKeys(reader.length, itemIndex);
+    if (keyError !== null) return keyError;
+    const end = reader.position;
+    const error = this.keys.columns >= 0 ? this.decodeColumnar(itemIndex) : this.decodeRow(itemIndex);
+    reader.position = end;
+    return error;
+  }
+
+  private scanItemKeys(entryCount: number, itemIndex: number): ArcError | null {
+    const reader = this.reader;
+    const keys = this.keys;
+    keys.measurement = keys.time = keys.host = keys.tags = keys.fields = keys.fieldList = keys.columns = -1;
+    for (let entry = 0; entry < entryCount; entry++) {
+      if (reader.next() !== MsgpackKind.str) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', 'map keys must be strings');
+      const valuePosition = reader.position;
+      if (reader.strEquals('m') || reader.strEquals('measurement')) keys.measurement = valuePosition;
+      else if (reader.strEquals('t') || reader.strEquals('time') || reader.strEquals('timestamp')) keys.time = valuePosition;
+      else if (reader.strEquals('h')) keys.host = valuePosition;
+      else if (reader.strEquals('tags')) keys.tags = valuePosition;
+      else if (reader.strEquals('fields')) keys.fields = valuePosition;
+      else if (reader.strEquals('f')) keys.fieldList = valuePosition;
+      else if (reader.strEquals('columns')) keys.columns = valuePosition;
+      reader.skip();
+    }
+    return null;
+  }
+
+  private readMeasurement(itemIndex: number): BatchBuilder | ArcError {
+    if (this.keys.measurement < 0) return itemError(itemIndex, 'ARC_MISSING_MEASUREMENT', "missing measurement ('m')");
+    const reader = this.reader;
+    reader.position = this.keys.measurement;
+    if (reader.next() !== MsgpackKind.str) return itemError(itemIndex, 'ARC_MISSING_MEASUREMENT', "measurement ('m') must be a string");
+    const measurement = this.interner.intern(reader.bytes, reader.dataStart, reader.dataStart + reader.length);
+    return this.batches.builderFor(measurement);
+  }
+
+  /** Reads the current value as a timestamp in microseconds, or NaN. */
+  private readTimeMicros(): number {
+    const reader = this.reader;
+    const kind = reader.next();
+    if (kind === MsgpackKind.int) {
+      return reader.intIsWide ? int64TimestampToMicros(reader.intHigh, reader.intLow) : timestampToMicros(reader.numberValue);
+    }
+    if (kind === MsgpackKind.float) return timestampToMicros(reader.numberValue);
+    return Number.NaN;
+  }
+
+  private decodeRow(itemIndex: number): ArcError | null {
+    const builder = this.readMeasurement(itemIndex);
+    if (builder instanceof ArcError) return builder;
+    let timeUs = this.context.nowUs;
+    if (this.keys.time >= 0) {
+      this.reader.position = this.keys.time;
+      timeUs = this.readTimeMicros();
+      if (Number.isNaN(timeUs)) return itemError(itemIndex, 'ARC_BAD_TIMESTAMP', 'time must be an integer or float timestamp in range');
+    }
+    const rowError = builder.beginRow(timeUs);
+    if (rowError !== null) return rowError;
+    const row = builder.rowCount - 1;
+    const tagError = this.decodeRowTags(builder, row, itemIndex);
+    if (tagError !== null) return tagError;
+    const fieldCount = this.decodeRowFields(builder, row, itemIndex);
+    if (fieldCount instanceof ArcError) return fieldCount;
+    if (fieldCount === 0) return itemError(itemIndex, 'ARC_NO_FIELDS', "row has no fields ('fields' or 'f' with at least one non-null value)");
+    return null;
+  }
+
+  private decodeRowTags(builder: BatchBuilder, row: number, itemIndex: number): ArcError | null {
+    const reader = this.reader;
+    const keys = this.keys;
+    let hostGiven = false;
+    if (keys.host >= 0) {
+      reader.position = keys.host;
+      const error = this.appendTag(builder, HOST_TAG, row, itemIndex);
+      if (error !== null) return error;
+      hostGiven = true;
+    }
+    if (keys.tags >= 0) {
+      reader.position = keys.tags;
+      if (reader.next() !== MsgpackKind.map) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'tags' must be a map");
+      const entryCount = reader.length;
+      for (let entry = 0; entry < entryCount; entry++) {
+        const name = this.readName(itemIndex);
+        if (name instanceof ArcError) return name;
+        if (name === HOST_TAG && hostGiven) {
+          reader.skip(); // `h` wins over tags.host
+          continue;
+        }
+        const error = this.appendTag(builder, name, row, itemIndex);
+        if (error !== null) return error;
+        if (name === HOST_TAG) hostGiven = true;
+      }
+    }
+    if (!hostGiven && this.context.defaultHost !== '') {
+      const column = builder.column(HOST_TAG, ColumnRole.tag);
+      if (column instanceof ArcError) return column;
+      column.appendString(this.context.defaultHost);
+    }
+    return null;
+  }
+
+  private decodeRowFields(builder: BatchBuilder, row: number, itemIndex: number): number | ArcError {
+    const reader = this.reader;
+    const keys = this.keys;
+    let fieldCount = 0;
+    if (keys.fields >= 0) {
+      reader.position = keys.fields;
+      if (reader.next() !== MsgpackKind.map) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'fields' must be a map");
+      const entryCount = reader.length;
+      for (let entry = 0; entry < entryCount; entry++) {
+        const name = this.readName(itemIndex);
+        if (name instanceof ArcError) return name;
+        const appended = this.appendField(builder, name, row, itemIndex);
+        if (appended instanceof ArcError) return appended;
+        if (appended) fieldCount++;
+      }
+    } else if (keys.fieldList >= 0) {
+      reader.position = keys.fieldList;
+      if (reader.next() !== MsgpackKind.array) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'f' must be an array");
+      const valueCount = reader.length;
+      for (let index = 0; index < valueCount; index++) {
+        const appended = this.appendField(builder, FIELD_LIST_PREFIX + String(index), row, itemIndex);
+        if (appended instanceof ArcError) return appended;
+        if (appended) fieldCount++;
+      }
+    }
+    return fieldCount;
+  }
+
+  private readName(itemIndex: number): string | ArcError {
+    const reader = this.reader;
+    if (reader.next() !== MsgpackKind.str) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', 'tag and field names must be strings');
+    return this.interner.intern(reader.bytes, reader.dataStart, reader.dataStart + reader.length);
+  }
+
+  /** Appends the tag value at the reader's position to tag `name` of the current row. */
+  private appendTag(builder: BatchBuilder, name: string, row: number, itemIndex: number): ArcError | null {
+    const reader = this.reader;
+    const kind = reader.next();
+    if (kind === MsgpackKind.nil) return null;
+    const column = builder.column(name, ColumnRole.tag);
+    if (column instanceof ArcError) return column;
+    if (column.length !== row) return itemError(itemIndex, 'ARC_DUPLICATE_KEY', `tag '${name}' appears twice`, { column: name });
+    switch (kind) {
+      case MsgpackKind.str:
+        if (reader.length > STRING_VALUE_BYTES_MAX) return stringTooLong(itemIndex, name);
+        column.appendUtf8Bytes(reader.bytes, reader.dataStart, reader.dataStart + reader.length);
+        return null;
+      case MsgpackKind.int:
+      case MsgpackKind.float:
+        column.appendString(String(reader.numberValue));
+        return null;
+      case MsgpackKind.bool:
+        column.appendString(reader.boolValue ? 'true' : 'false');
+        return null;
+      default:
+        return itemError(itemIndex, 'ARC_BAD_TAG_VALUE', `tag '${name}' must be a string, got ${MSGPACK_KIND_NAMES[kind]}`, { column: name });
+    }
+  }
+
+  /** Appends the value at the reader's position; false when it was nil (the field stays null). */
+  private appendField(builder: BatchBuilder, name: string, row: number, itemIndex: number): boolean | ArcError {
+    const reader = this.reader;
+    const position = reader.position;
+    if (reader.next() === MsgpackKind.nil) return false;
+    reader.position = position;
+    const column = builder.column(name, ColumnRole.field);
+    if (column instanceof ArcError) return column;
+    if (column.length !== row) return itemError(itemIndex, 'ARC_DUPLICATE_KEY', `field '${name}' appears twice`, { column: name });
+    const error = this.appendValue(column, itemIndex);
+    return error ?? true;
+  }
+
+  /** Reads one value and appends it to `column` (nil appends a null). */
+  private appendValue(column: ColumnBuilder, itemIndex: number): ArcError | null {
+    const reader = this.reader;
+    const kind = reader.next();
+    let result: AppendResult;
+    switch (kind) {
+      case MsgpackKind.nil:
+        column.appendNull();
+        return null;
+      case MsgpackKind.int:
+        if (reader.intOverflowsInt64) {
+          return itemError(itemIndex, 'ARC_INTEGER_OVERFLOW', `field '${column.name}' value exceeds the int64 range`, { column: column.name });
+        }
+        result = column.appendInt64Parts(reader.intHigh, reader.intLow);
+        break;
+      case MsgpackKind.float:
+        result = column.appendFloat64(reader.numberValue);
+        break;
+      case MsgpackKind.bool:
+        result = column.appendBool(reader.boolValue);
+        break;
+      case MsgpackKind.str:
+        if (reader.length > STRING_VALUE_BYTES_MAX) return stringTooLong(itemIndex, column.name);
+        result = column.appendUtf8Bytes(reader.bytes, reader.dataStart, reader.dataStart + reader.length);
+        break;
+      default:
+        return itemError(itemIndex, 'ARC_BAD_FIELD_VALUE', `field '${column.name}' has an unsupported ${MSGPACK_KIND_NAMES[kind]} value`, {
+          column: column.name,
+        });
+    }
+    if (result === AppendResult.typeConflict) {
+      return itemError(
+        itemIndex,
+        'ARC_TYPE_CONFLICT',
+        `'${column.name}' is ${MSGPACK_KIND_NAMES[kind]} here but ${column.type ?? 'untyped'} earlier in this request`,
+        { column: column.name },
+      );
+    }
+    return null;
+  }
+
+  private decodeColumnar(itemIndex: number): ArcError | null {
+    const builder = this.readMeasurement(itemIndex);
+    if (builder instanceof ArcError) return builder;
+    const entries = this.scanColumns(itemIndex);
+    if (entries instanceof ArcError) return entries;
+    const timeEntry = entries.find((entry) => entry.name === 'time');
+    const rowCount = (timeEntry ?? entries[0])?.rowCount ?? 0;
+    const mismatch = entries.find((entry) => entry.rowCount !== rowCount);
+    if (mismatch !== undefined) {
+      return itemError(
+        itemIndex,
+        'ARC_MSGPACK_LENGTH_MISMATCH',
+        `column '${mismatch.name}' has ${mismatch.rowCount} values but '${timeEntry?.name ?? entries[0]?.name}' has ${rowCount}`,
+        { column: mismatch.name, measurement: builder.measurement },
+      );
+    }
+    if (rowCount === 0) return null;
+    const firstRow = builder.beginRows(rowCount);
+    if (firstRow instanceof ArcError) return firstRow;
+    const timeError = this.decodeColumnarTimes(builder, firstRow, rowCount, timeEntry, itemIndex);
+    if (timeError !== null) return timeError;
+    const tagNames = this.readTagList(itemIndex);
+    if (tagNames instanceof ArcError) return tagNames;
+    for (const entry of entries) {
+      if (entry === timeEntry) continue;
+      const error = this.decodeColumn(builder, entry, firstRow, tagNames, itemIndex);
+      if (error !== null) return error;
+    }
+    return null;
+  }
+
+  /** Name, position and length of every column of a columnar item (without decoding values). */
+  private scanColumns(itemIndex: number): ColumnEntry[] | ArcError {
+    const reader = this.reader;
+    reader.position = this.keys.columns;
+    if (reader.next() !== MsgpackKind.map) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'columns' must be a map of arrays");
+    const entries = this.columnEntries;
+    entries.length = 0;
+    const columnCount = reader.length;
+    for (let index = 0; index < columnCount; index++) {
+      const name = this.readName(itemIndex);
+      if (name instanceof ArcError) return name;
+      const position = reader.position;
+      const kind = reader.next();
+      if (kind === MsgpackKind.array) {
+        entries.push({ name, position, rowCount: reader.length, isBinary: false });
+        reader.position = position;
+        reader.skip();
+      } else if (kind === MsgpackKind.bin && reader.length % 8 === 0) {
+        entries.push({ name, position, rowCount: reader.length / 8, isBinary: true });
+      } else {
+        return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', `column '${name}' must be an array (or a bin of 8-byte values)`, { column: name });
+      }
+    }
+    if (entries.length === 0) return itemError(itemIndex, 'ARC_NO_FIELDS', "'columns' is empty");
+    return entries;
+  }
+
+  private decodeColumnarTimes(
+    builder: BatchBuilder,
+    firstRow: number,
+    rowCount: number,
+    timeEntry: ColumnEntry | undefined,
+    itemIndex: number,
+  ): ArcError | null {
+    if (timeEntry === undefined) {
+      for (let row = 0; row < rowCount; row++) builder.setTimeAt(firstRow + row, this.context.nowUs);
+      return null;
+    }
+    const reader = this.reader;
+    reader.position = timeEntry.position;
+    reader.next();
+    if (timeEntry.isBinary) {
+      const view = new DataView(reader.bytes.buffer, reader.bytes.byteOffset + reader.dataStart, reader.length);
+      for (let row = 0; row < rowCount; row++) {
+        const micros = int64TimestampToMicros(view.getInt32(row * 8 + 4, true), view.getUint32(row * 8, true));
+        if (Number.isNaN(micros)) return badTimeAt(itemIndex, row);
+        builder.setTimeAt(firstRow + row, micros);
+      }
+      return null;
+    }
+    for (let row = 0; row < rowCount; row++) {
+      const micros = this.readTimeMicros();
+      if (Number.isNaN(micros)) return badTimeAt(itemIndex, row);
+      builder.setTimeAt(firstRow + row, micros);
+    }
+    return null;
+  }
+
+  /** Columnar items may list their tag columns in `tags`; otherwise string columns are tags. */
+  private readTagList(itemIndex: number): Set<string> | null | ArcError {
+    if (this.keys.tags < 0) return null;
+    const reader = this.reader;
+    reader.position = this.keys.tags;
+    if (reader.next() !== MsgpackKind.array) {
+      return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'tags' of a columnar item must be an array of column names");
+    }
+    const names = new Set<string>();
+    const nameCount = reader.length;
+    for (let index = 0; index < nameCount; index++) {
+      const name = this.readName(itemIndex);
+      if (name instanceof ArcError) return name;
+      names.add(name);
+    }
+    return names;
+  }
+
+  private decodeColumn(
+    builder: BatchBuilder,
+    entry: ColumnEntry,
+    firstRow: number,
+    tagNames: Set<string> | null,
+    itemIndex: number,
+  ): ArcError | null {
+    const reader = this.reader;
+    reader.position = entry.position;
+    const role = tagNames !== null ? (tagNames.has(entry.name) ? ColumnRole.tag : ColumnRole.field) : this.inferRole(entry);
+    const column = builder.column(entry.name, role, firstRow);
+    if (column instanceof ArcError) return column;
+    if (column.length !== firstRow) return itemError(itemIndex, 'ARC_DUPLICATE_KEY', `column '${entry.name}' appears twice`, { column: entry.name });
+    reader.next();
+    if (entry.isBinary) {
+      const view = new DataView(reader.bytes.buffer, reader.bytes.byteOffset + reader.dataStart, reader.length);
+      for (let row = 0; row < entry.rowCount; row++) column.appendFloat64(view.getFloat64(row * 8, true));
+      return null;
+    }
+    for (let row = 0; row < entry.rowCount; row++) {
+      const error = this.appendValue(column, itemIndex);
+      if (error !== null) return error;
+    }
+    return null;
+  }
+
+  /** A column whose first non-null value is a string holds a tag. */
+  private inferRole(entry: ColumnEntry): ColumnRole {
+    if (entry.isBinary) return ColumnRole.field;
+    const reader = this.reader;
+    const start = reader.position;
+    reader.next();
+    let role: ColumnRole = ColumnRole.field;
+    for (let row = 0; row < entry.rowCount; row++) {
+      const kind = reader.next();
+      if (kind === MsgpackKind.nil) continue;
+      if (kind === MsgpackKind.str) role = ColumnRole.tag;
+      break;
+    }
+    reader.position = start;
+    return role;
+  }
+
+  /** Position of the value of `key` in the map whose entries start at the reader, or -1. */
+  private findKey(entryCount: number, key: string): number {
+    const reader = this.reader;
+    let found = -1;
+    for (let entry = 0; entry < entryCount; entry++) {
+      const isKey = reader.next() === MsgpackKind.str && reader.strEquals(key);
+      if (isKey && found < 0) found = reader.position;
+      reader.skip();
+    }
+    return found;
+  }
+
+  private endOfValueAt(position: number): number {
+    const reader = this.reader;
+    reader.position = position;
+    reader.skip();
+    return reader.position;
+  }
+}
+
+function itemError(itemIndex: number, code: string, message: string, details: Record<string, string | number> = {}): ArcError {
+  return badRequest(code, `Item ${itemIndex}: ${message}`, { item: itemIndex, ...details });
+}
+
+function stringTooLong(itemIndex: number, name: string): ArcError {
+  return itemError(itemIndex, 'ARC_STRING_TOO_LONG', `value of '${name}' is longer than ${STRING_VALUE_BYTES_MAX} bytes`, { column: name });
+}
+
+function badTimeAt(itemIndex: number, row: number): ArcError {
+  return itemError(itemIndex, 'ARC_BAD_TIMESTAMP', `time value at row ${row} must be an integer or float timestamp in range`, { row });
+}
