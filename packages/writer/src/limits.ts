@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+
+/**
+ * Limits of the Parquet encoder. Each says what it costs; relations between them are asserted at
+ * load time below.
+ */
+
+/**
+ * Rows per DuckDB data chunk appended to the flush table. DuckDB's vectors hold exactly
+ * `duckdb_vector_size()` = 2048 rows (STANDARD_VECTOR_SIZE), so a chunk cannot be larger; a
+ * smaller chunk only adds native calls per row. The encoder asserts this equals the library's
+ * vector size when it starts.
+ */
+export const ENCODER_CHUNK_ROWS = 2048;
+
+/**
+ * Bytes of one DuckDB `duckdb_string_t` in a VARCHAR vector: a uint32 length, then either the
+ * string itself (up to 12 bytes, inlined) or a 4-byte prefix and a pointer into the vector's
+ * string heap. Format constants of DuckDB, not tunables.
+ */
+export const DUCKDB_STRING_T_BYTES = 16;
+export const DUCKDB_STRING_INLINE_BYTES_MAX = 12;
+
+/**
+ * Memory of one encoder's DuckDB instance when the caller names none. A flush holds its rows
+ * twice (the batches and the DuckDB table) plus COPY's row-group buffers; 1 GiB holds a flush of
+ * ~5M rows x 20 columns before DuckDB spills the table to `tempDirectory`. Each writer thread
+ * owns one instance, so this is multiplied by the writer count.
+ */
+export const ENCODER_MEMORY_LIMIT_DEFAULT = '1GB';
+
+/**
+ * zstd level for `COMPRESSION zstd`. DESIGN.md: compaction writes zstd level 3, the usual
+ * speed/size balance (level 1 is ~10% larger, level 9 ~3x slower for a few % smaller).
+ */
+export const ZSTD_COMPRESSION_LEVEL = 3;
+
+/** DuckDB threads per encoder. One core per encoder is the normal setting; more helps COPY only. */
+export const ENCODER_THREADS_MAX = 256;
+
+/** Name of the scratch table a flush fills. One encoder runs one flush at a time. */
+export const ENCODER_TABLE_NAME = 'arc_flush_buffer';
+
+assert.ok(ENCODER_CHUNK_ROWS % 64 === 0, 'chunk rows must be a multiple of 64 (validity words)');
+assert.ok(DUCKDB_STRING_INLINE_BYTES_MAX + 4 === DUCKDB_STRING_T_BYTES, 'string_t layout');
+assert.ok(ZSTD_COMPRESSION_LEVEL >= 1, 'zstd level range');
+assert.ok(ZSTD_COMPRESSION_LEVEL <= 22, 'zstd level range');

@@ -1,0 +1,475 @@
+import assert from 'node:assert/strict';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import duckdb from '@duckdb/node-bindings';
+import { DuckDBDataChunk, DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { ArcError, ErrorKind } from '@arc/config';
+import {
+  ColumnRole,
+  ColumnType,
+  MICROS_PER_HOUR,
+  TIME_COLUMN,
+  hourStartMicros,
+  timeMicrosAt,
+  timePairsOf,
+  type ColumnBatch,
+  type ColumnLayout,
+  type SchemaColumn,
+} from '@arc/columnar';
+import {
+  DUCKDB_STRING_INLINE_BYTES_MAX,
+  DUCKDB_STRING_T_BYTES,
+  ENCODER_CHUNK_ROWS,
+  ENCODER_MEMORY_LIMIT_DEFAULT,
+  ENCODER_TABLE_NAME,
+  ENCODER_THREADS_MAX,
+  ZSTD_COMPRESSION_LEVEL,
+} from './limits.js';
+
+/**
+ * Parquet encoding through DuckDB (DESIGN.md, "Parquet is written by DuckDB"). One encoder owns
+ * one in-memory DuckDB instance; a flush fills a scratch table with raw vector copies of the
+ * Arrow-layout batches (memcpy of time, int64 and float64 values and of validity bitmaps), then
+ * writes one Parquet file per UTC hour with `COPY (... ORDER BY time) TO`.
+ */
+
+export const ParquetCompression = {
+  snappy: 'snappy',
+  zstd: 'zstd',
+  gzip: 'gzip',
+  uncompressed: 'uncompressed',
+} as const;
+export type ParquetCompression = (typeof ParquetCompression)[keyof typeof ParquetCompression];
+
+export interface ParquetEncoderOptions {
+  /** DuckDB worker threads of this encoder's instance (COPY and sort use them). */
+  readonly threads: number;
+  readonly compression: ParquetCompression;
+  /** Rows per Parquet row group. */
+  readonly rowGroupSize: number;
+  /** Where DuckDB spills when a flush exceeds `memoryLimit`. */
+  readonly tempDirectory: string;
+  /** DuckDB memory limit (`'1GB'`, `'512MB'`); ENCODER_MEMORY_LIMIT_DEFAULT when absent. */
+  readonly memoryLimit?: string;
+}
+
+export interface EncodedHourFile {
+  /** Start of the UTC hour of every row in the file, microseconds since the epoch. */
+  readonly hourStartUs: number;
+  readonly path: string;
+  readonly rowCount: number;
+  readonly byteCount: number;
+}
+
+/** Wall-clock time of the phases of the last `encode`, for metrics and benchmarks. */
+export interface EncodeTimings {
+  /** Filling the DuckDB table through the appender. */
+  readonly appendMs: number;
+  /** The COPY statements (sort + Parquet encoding + write). */
+  readonly copyMs: number;
+  /** fsync and stat of the written files. */
+  readonly syncMs: number;
+}
+
+/** Stable code of a failed encode (disk full, unwritable path, DuckDB out of memory). */
+export const PARQUET_WRITE_FAILED_CODE = 'ARC_PARQUET_WRITE_FAILED';
+
+const DUCKDB_TYPE_BY_COLUMN_TYPE = {
+  [ColumnType.int64]: duckdb.Type.BIGINT,
+  [ColumnType.float64]: duckdb.Type.DOUBLE,
+  [ColumnType.utf8]: duckdb.Type.VARCHAR,
+  [ColumnType.bool]: duckdb.Type.BOOLEAN,
+} as const;
+
+const SQL_TYPE_BY_COLUMN_TYPE = {
+  [ColumnType.int64]: 'BIGINT',
+  [ColumnType.float64]: 'DOUBLE',
+  [ColumnType.utf8]: 'VARCHAR',
+  [ColumnType.bool]: 'BOOLEAN',
+} as const;
+
+/** A double-quoted SQL identifier: any name (quotes, spaces, UTF-8) is taken literally. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A single-quoted SQL string literal (DuckDB strings have no backslash escapes). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/**
+ * `time` is TIMESTAMP (naive, microseconds), not TIMESTAMPTZ: the values are UTC instants, and
+ * Parquet then holds timestamp[us] with isAdjustedToUTC=false, which every reader maps to a plain
+ * timestamp without applying a session time zone. Query instances run with TimeZone='UTC'.
+ */
+function createTableSql(schema: readonly SchemaColumn[]): string {
+  const columns = [`${quoteIdentifier(TIME_COLUMN)} TIMESTAMP`];
+  for (const column of schema) columns.push(`${quoteIdentifier(column.name)} ${SQL_TYPE_BY_COLUMN_TYPE[column.type]}`);
+  return `CREATE OR REPLACE TABLE ${quoteIdentifier(ENCODER_TABLE_NAME)} (${columns.join(', ')})`;
+}
+
+function copyOptionsSql(options: ParquetEncoderOptions, schema: readonly SchemaColumn[]): string {
+  const tags = schema.filter((column) => column.role === ColumnRole.tag).map((column) => column.name);
+  const parts = ['FORMAT parquet', `COMPRESSION ${options.compression}`];
+  if (options.compression === ParquetCompression.zstd) parts.push(`COMPRESSION_LEVEL ${ZSTD_COMPRESSION_LEVEL}`);
+  parts.push(`ROW_GROUP_SIZE ${options.rowGroupSize}`);
+  parts.push(`KV_METADATA {'arc:tags': ${quoteLiteral(JSON.stringify(tags))}}`);
+  return parts.join(', ');
+}
+
+function copyHourSql(hourStartUs: number, path: string, copyOptions: string): string {
+  const time = quoteIdentifier(TIME_COLUMN);
+  return (
+    `COPY (SELECT * FROM ${quoteIdentifier(ENCODER_TABLE_NAME)} ` +
+    `WHERE ${time} >= make_timestamp(${hourStartUs}::BIGINT) ` +
+    `AND ${time} < make_timestamp(${hourStartUs + MICROS_PER_HOUR}::BIGINT) ` +
+    `ORDER BY ${time}) TO ${quoteLiteral(path)} (${copyOptions})`
+  );
+}
+
+/** The distinct UTC hours of all rows, ascending. Scans times only for batches that span hours. */
+export function hoursOf(batches: readonly ColumnBatch[]): number[] {
+  const hours = new Set<number>();
+  for (const batch of batches) {
+    if (batch.rowCount === 0) continue;
+    const first = hourStartMicros(batch.timeMinUs);
+    if (first === hourStartMicros(batch.timeMaxUs)) {
+      hours.add(first);
+      continue;
+    }
+    const pairs = timePairsOf(batch);
+    for (let row = 0; row < batch.rowCount; row++) hours.add(hourStartMicros(timeMicrosAt(pairs, row)));
+  }
+  return [...hours].sort((a, b) => a - b);
+}
+
+/** Where the values of one schema column come from in one batch; `null` = all NULL. */
+type ColumnSource = ColumnLayout | null;
+
+/**
+ * Matches a batch's columns to the schema. The schema comes from `mergeSchema`, so a batch column
+ * missing from it can only be an all-null column, and types differ only by int64 -> float64.
+ */
+function sourcesOf(batch: ColumnBatch, schema: readonly SchemaColumn[]): ColumnSource[] {
+  const byName = new Map<string, ColumnLayout>();
+  for (const column of batch.columns) byName.set(column.name, column);
+  const sources: ColumnSource[] = [];
+  for (const target of schema) {
+    const source = byName.get(target.name);
+    byName.delete(target.name);
+    if (source === undefined || source.nullCount === batch.rowCount) {
+      sources.push(null);
+      continue;
+    }
+    assert.equal(source.role, target.role, 'batch column role matches the merged schema');
+    const widened = source.type === ColumnType.int64 && target.type === ColumnType.float64;
+    assert.ok(widened || source.type === target.type, 'batch column type matches the merged schema');
+    sources.push(source);
+  }
+  for (const rest of byName.values()) assert.equal(rest.nullCount, batch.rowCount, 'unmerged column is all null');
+  return sources;
+}
+
+/**
+ * Fills DuckDB data chunks from Arrow-layout batches. Its scratch buffers are reused by every
+ * chunk, so the fill loops allocate nothing per row (one subarray per string longer than 12
+ * bytes aside).
+ *
+ * A VARCHAR vector's data is an array of 16-byte `duckdb_string_t`:
+ *
+ *   inlined (length <= 12):  [ length u32 LE ][ bytes 0..11, zero padded          ]
+ *   pointer (length  > 12):  [ length u32 LE ][ prefix 4 bytes ][ char* 8 bytes   ]
+ *
+ * Short strings (most tag values) are written inlined into scratch and copied with one memcpy;
+ * long ones go through `vector_assign_string_element_len`, which copies them into the vector's
+ * string heap and writes the pointer form.
+ */
+class ChunkFiller {
+  private readonly strings = new Uint8Array(ENCODER_CHUNK_ROWS * DUCKDB_STRING_T_BYTES);
+  private readonly stringLengths = new Uint32Array(this.strings.buffer);
+  private readonly longRows = new Int32Array(ENCODER_CHUNK_ROWS);
+  private readonly doubles = new Float64Array(ENCODER_CHUNK_ROWS);
+  private readonly bools = new Uint8Array(ENCODER_CHUNK_ROWS);
+  /** All bits 0: the validity of a column that is NULL in every row of a chunk. */
+  private readonly invalid = new Uint8Array(ENCODER_CHUNK_ROWS / 8);
+
+  /** Fills `chunk` (already reset) with rows [rowStart, rowStart + rowCount) of `batch`. */
+  fill(
+    chunk: duckdb.DataChunk,
+    batch: ColumnBatch,
+    schema: readonly SchemaColumn[],
+    sources: readonly ColumnSource[],
+    rowStart: number,
+    rowCount: number,
+  ): void {
+    assert.ok(rowCount > 0, 'chunk has rows');
+    assert.ok(rowCount <= ENCODER_CHUNK_ROWS, 'chunk rows within vector size');
+    assert.ok(rowStart % 8 === 0, 'chunk starts on a validity byte');
+    assert.ok(rowStart + rowCount <= batch.rowCount, 'chunk inside batch');
+    const timeVector = duckdb.data_chunk_get_vector(chunk, 0);
+    duckdb.copy_data_to_vector(timeVector, 0, batch.buffer, batch.time.byteOffset + rowStart * 8, rowCount * 8);
+    schema.forEach((target, index) => {
+      const vector = duckdb.data_chunk_get_vector(chunk, index + 1);
+      const source = sources[index];
+      assert.ok(source !== undefined, 'one source per schema column');
+      if (source === null) this.fillNull(vector, target.type, rowCount);
+      else this.fillColumn(vector, batch, target.type, source, rowStart, rowCount);
+    });
+    duckdb.data_chunk_set_size(chunk, rowCount);
+  }
+
+  private fillColumn(
+    vector: duckdb.Vector,
+    batch: ColumnBatch,
+    targetType: ColumnType,
+    source: ColumnLayout,
+    rowStart: number,
+    rowCount: number,
+  ): void {
+    switch (targetType) {
+      case ColumnType.int64:
+        this.copyWords(vector, batch, source, rowStart, rowCount);
+        break;
+      case ColumnType.float64:
+        if (source.type === ColumnType.int64) this.fillInt64AsDouble(vector, batch, source, rowStart, rowCount);
+        else this.copyWords(vector, batch, source, rowStart, rowCount);
+        break;
+      case ColumnType.bool:
+        this.fillBool(vector, batch, source, rowStart, rowCount);
+        break;
+      case ColumnType.utf8:
+        this.fillUtf8(vector, batch, source, rowStart, rowCount);
+        break;
+    }
+    if (source.validity === null) return;
+    // Arrow validity (bytes, LSB first, 1 = valid) has the byte layout of DuckDB's little-endian
+    // uint64 validity words, and chunks start at multiples of 8 rows: a plain byte copy.
+    duckdb.vector_ensure_validity_writable(vector);
+    const validityStart = source.validity.byteOffset + rowStart / 8;
+    duckdb.copy_data_to_vector_validity(vector, 0, batch.buffer, validityStart, Math.ceil(rowCount / 8));
+  }
+
+  private fillNull(vector: duckdb.Vector, type: ColumnType, rowCount: number): void {
+    duckdb.vector_ensure_validity_writable(vector);
+    duckdb.copy_data_to_vector_validity(vector, 0, this.invalid.buffer, 0, Math.ceil(rowCount / 8));
+    if (type !== ColumnType.utf8) return;
+    // Leave no stale string pointers behind in NULL slots.
+    this.strings.fill(0, 0, rowCount * DUCKDB_STRING_T_BYTES);
+    duckdb.copy_data_to_vector(vector, 0, this.strings.buffer, 0, rowCount * DUCKDB_STRING_T_BYTES);
+  }
+
+  /** int64 and float64 values (8 bytes each, little-endian) are DuckDB's BIGINT and DOUBLE layout. */
+  private copyWords(vector: duckdb.Vector, batch: ColumnBatch, source: ColumnLayout, rowStart: number, rowCount: number): void {
+    assert.ok(source.values.byteLength >= (rowStart + rowCount) * 8, 'values cover the chunk');
+    duckdb.copy_data_to_vector(vector, 0, batch.buffer, source.values.byteOffset + rowStart * 8, rowCount * 8);
+  }
+
+  private fillInt64AsDouble(
+    vector: duckdb.Vector,
+    batch: ColumnBatch,
+    source: ColumnLayout,
+    rowStart: number,
+    rowCount: number,
+  ): void {
+    const words = new Int32Array(batch.buffer, source.values.byteOffset + rowStart * 8, rowCount * 2);
+    for (let row = 0; row < rowCount; row++) {
+      // Both terms are exact doubles, so the sum is rounded once: the nearest double to the int64.
+      this.doubles[row] = (words[row * 2 + 1] ?? 0) * 4294967296 + ((words[row * 2] ?? 0) >>> 0);
+    }
+    duckdb.copy_data_to_vector(vector, 0, this.doubles.buffer, 0, rowCount * 8);
+  }
+
+  /** Arrow booleans are one bit per value; DuckDB's BOOLEAN vector holds one byte per value. */
+  private fillBool(vector: duckdb.Vector, batch: ColumnBatch, source: ColumnLayout, rowStart: number, rowCount: number): void {
+    assert.ok(source.values.byteLength * 8 >= rowStart + rowCount, 'bitmap covers the chunk');
+    const bitmap = new Uint8Array(batch.buffer, source.values.byteOffset, source.values.byteLength);
+    for (let row = 0; row < rowCount; row++) {
+      const bit = rowStart + row;
+      this.bools[row] = ((bitmap[bit >>> 3] ?? 0) >>> (bit & 7)) & 1;
+    }
+    duckdb.copy_data_to_vector(vector, 0, this.bools.buffer, 0, rowCount);
+  }
+
+  private fillUtf8(vector: duckdb.Vector, batch: ColumnBatch, source: ColumnLayout, rowStart: number, rowCount: number): void {
+    assert.ok(source.offsets !== null, 'utf8 column has offsets');
+    const offsets = new Int32Array(batch.buffer, source.offsets.byteOffset + rowStart * 4, rowCount + 1);
+    const data = new Uint8Array(batch.buffer, source.values.byteOffset, source.values.byteLength);
+    this.strings.fill(0, 0, rowCount * DUCKDB_STRING_T_BYTES);
+    let longCount = 0;
+    for (let row = 0; row < rowCount; row++) {
+      const start = offsets[row] ?? 0;
+      const byteLength = (offsets[row + 1] ?? 0) - start;
+      if (byteLength > DUCKDB_STRING_INLINE_BYTES_MAX) {
+        this.longRows[longCount++] = row;
+        continue;
+      }
+      const slot = row * DUCKDB_STRING_T_BYTES;
+      this.stringLengths[slot >>> 2] = byteLength;
+      for (let byte = 0; byte < byteLength; byte++) this.strings[slot + 4 + byte] = data[start + byte] ?? 0;
+    }
+    duckdb.copy_data_to_vector(vector, 0, this.strings.buffer, 0, rowCount * DUCKDB_STRING_T_BYTES);
+    for (let index = 0; index < longCount; index++) {
+      const row = this.longRows[index] ?? 0;
+      const bytes = data.subarray(offsets[row] ?? 0, offsets[row + 1] ?? 0);
+      duckdb.vector_assign_string_element_len(vector, row, bytes);
+    }
+  }
+}
+
+/** Opens, fsyncs and closes a written file; returns its size in bytes. */
+async function syncFile(path: string): Promise<number> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+    return (await handle.stat()).size;
+  } finally {
+    await handle.close();
+  }
+}
+
+function writeFailed(measurement: string, path: string, cause: unknown): ArcError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new ArcError(
+    ErrorKind.internal,
+    PARQUET_WRITE_FAILED_CODE,
+    `Writing Parquet for measurement '${measurement}' to '${path}' failed: ${reason}`,
+    { measurement, path },
+  );
+}
+
+export class ParquetEncoder {
+  private readonly options: ParquetEncoderOptions;
+  private readonly instance: DuckDBInstance;
+  private readonly connection: DuckDBConnection;
+  private readonly filler = new ChunkFiller();
+  private encoding = false;
+  private closed = false;
+  private timings: EncodeTimings = { appendMs: 0, copyMs: 0, syncMs: 0 };
+
+  private constructor(options: ParquetEncoderOptions, instance: DuckDBInstance, connection: DuckDBConnection) {
+    this.options = options;
+    this.instance = instance;
+    this.connection = connection;
+  }
+
+  static async create(options: ParquetEncoderOptions): Promise<ParquetEncoder> {
+    assert.ok(Number.isInteger(options.threads), 'threads is an integer');
+    assert.ok(options.threads >= 1, 'threads at least 1');
+    assert.ok(options.threads <= ENCODER_THREADS_MAX, 'threads within limit');
+    assert.ok(Number.isInteger(options.rowGroupSize), 'row group size is an integer');
+    assert.ok(options.rowGroupSize > 0, 'row group size positive');
+    assert.ok(Object.values(ParquetCompression).includes(options.compression), 'known compression');
+    assert.equal(duckdb.vector_size(), ENCODER_CHUNK_ROWS, 'chunk rows equal DuckDB vector size');
+    const instance = await DuckDBInstance.create(':memory:', {
+      threads: String(options.threads),
+      memory_limit: options.memoryLimit ?? ENCODER_MEMORY_LIMIT_DEFAULT,
+      temp_directory: options.tempDirectory,
+      preserve_insertion_order: 'true',
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      TimeZone: 'UTC',
+    });
+    const connection = await instance.connect();
+    return new ParquetEncoder(options, instance, connection);
+  }
+
+  get lastTimings(): EncodeTimings {
+    return this.timings;
+  }
+
+  /**
+   * All batches are of one (database, measurement); `schema` is their merged schema (mergeSchema).
+   * Writes one Parquet file per UTC hour of the rows' time to `pathForHour(hourStartUs)` (a temp
+   * path the caller later renames; its directory is created), sorted by time, and fsyncs each
+   * file before resolving. On failure the files written so far are removed and the promise
+   * rejects with an ArcError `ARC_PARQUET_WRITE_FAILED`; the caller keeps its rows and retries.
+   */
+  async encode(
+    batches: readonly ColumnBatch[],
+    schema: readonly SchemaColumn[],
+    pathForHour: (hourStartUs: number) => string,
+  ): Promise<EncodedHourFile[]> {
+    assert.ok(!this.closed, 'encoder is open');
+    assert.ok(!this.encoding, 'one encode at a time');
+    const hours = hoursOf(batches);
+    if (hours.length === 0) return [];
+    const measurement = batches[0]?.measurement ?? '';
+    for (const batch of batches) assert.equal(batch.measurement, measurement, 'one measurement per encode');
+    this.encoding = true;
+    const paths: string[] = [];
+    try {
+      return await this.encodeHours(batches, schema, hours, pathForHour, paths);
+    } catch (error) {
+      await Promise.all(paths.map((path) => rm(path, { force: true })));
+      throw error instanceof ArcError ? error : writeFailed(measurement, paths.at(-1) ?? '', error);
+    } finally {
+      await this.connection.run(`DROP TABLE IF EXISTS ${quoteIdentifier(ENCODER_TABLE_NAME)}`);
+      this.encoding = false;
+    }
+  }
+
+  close(): void {
+    assert.ok(!this.encoding, 'no encode in flight');
+    if (this.closed) return;
+    this.closed = true;
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async encodeHours(
+    batches: readonly ColumnBatch[],
+    schema: readonly SchemaColumn[],
+    hours: readonly number[],
+    pathForHour: (hourStartUs: number) => string,
+    paths: string[],
+  ): Promise<EncodedHourFile[]> {
+    const appendStart = performance.now();
+    await this.connection.run(createTableSql(schema));
+    await this.appendBatches(batches, schema);
+    const copyStart = performance.now();
+    const copyOptions = copyOptionsSql(this.options, schema);
+    const rowCounts: number[] = [];
+    for (const hourStartUs of hours) {
+      const path = pathForHour(hourStartUs);
+      paths.push(path);
+      await mkdir(dirname(path), { recursive: true });
+      const reader = await this.connection.runAndReadAll(copyHourSql(hourStartUs, path, copyOptions));
+      rowCounts.push(reader.rowsChanged);
+    }
+    const syncStart = performance.now();
+    const files: EncodedHourFile[] = [];
+    for (const [index, hourStartUs] of hours.entries()) {
+      const path = paths[index] ?? '';
+      files.push({ hourStartUs, path, rowCount: rowCounts[index] ?? 0, byteCount: await syncFile(path) });
+    }
+    const syncEnd = performance.now();
+    this.timings = { appendMs: copyStart - appendStart, copyMs: syncStart - copyStart, syncMs: syncEnd - syncStart };
+    const rowsIn = batches.reduce((sum, batch) => sum + batch.rowCount, 0);
+    assert.equal(files.reduce((sum, file) => sum + file.rowCount, 0), rowsIn, 'every row is in exactly one hour file');
+    return files;
+  }
+
+  private async appendBatches(batches: readonly ColumnBatch[], schema: readonly SchemaColumn[]): Promise<void> {
+    const types = [duckdb.create_logical_type(duckdb.Type.TIMESTAMP)];
+    for (const column of schema) types.push(duckdb.create_logical_type(DUCKDB_TYPE_BY_COLUMN_TYPE[column.type]));
+    const chunk = duckdb.create_data_chunk(types);
+    const wrapped = new DuckDBDataChunk(chunk);
+    const appender: DuckDBAppender = await this.connection.createAppender(ENCODER_TABLE_NAME);
+    try {
+      for (const batch of batches) {
+        const sources = sourcesOf(batch, schema);
+        for (let rowStart = 0; rowStart < batch.rowCount; rowStart += ENCODER_CHUNK_ROWS) {
+          duckdb.data_chunk_reset(chunk);
+          const rowCount = Math.min(ENCODER_CHUNK_ROWS, batch.rowCount - rowStart);
+          this.filler.fill(chunk, batch, schema, sources, rowStart, rowCount);
+          appender.appendDataChunk(wrapped);
+        }
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+}
