@@ -1,0 +1,744 @@
+#!/usr/bin/env node
+// @ts-check
+// Arc ingest load generator: TSBS cpu-only rows over `POST /write/v2/msgpack`, closed loop on
+// keep-alive HTTP/1.1 connections, then a read-back check (flush + count(*)). Prints one JSON line
+// per run (and a median line with --runs > 1). See bench/ingest/README.md.
+//
+//   node bench/ingest/ingest.mjs --spawn --format columnar --batch 1000 --connections 8 \
+//        --threads 2 --seconds 30 --runs 3
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import {
+  DATASET_INSTANTS,
+  DEFAULT_HOSTS,
+  DEFAULT_SEED,
+  FORMATS,
+  INTERVAL_MS,
+  START_MS,
+  TsbsCpu,
+  encode,
+  timeOffsets,
+} from './tsbs.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = path.resolve(HERE, '..', '..');
+const DEFAULT_SERVER_ENTRY = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'main.js');
+const CLK_TCK = 100;
+
+export const USAGE = `usage: node bench/ingest/ingest.mjs [options]
+  --url URL             server base URL (default http://127.0.0.1:8000; ignored with --spawn)
+  --token T             bearer token; must be allowed to write, flush (admin) and query
+                        (default $ARC_TOKEN; generated with --spawn)
+  --database NAME       target database (default bench; with --runs > 1: NAME_1, NAME_2, ...)
+  --format F            columnar | rows (default columnar)
+  --batch N             rows per request (default 1000)
+  --connections N       concurrent keep-alive connections (default 8)
+  --threads N           loader worker threads sharing the connections (default 2)
+  --seconds S           timed phase per run (default 30)
+  --runs N              repeat N times and print a median line (default 1)
+  --hosts N             TSBS hosts, i.e. rows per instant (default 100)
+  --seed N              TSBS PRNG seed (default 123)
+  --pool-rows N         distinct rows pre-encoded before the timed phase (default hosts x 4320,
+                        i.e. 12 h); re-used with times shifted past the pool, never resent as is
+  --max-pool-mb N       cap on pre-encoded request bytes (default 1024)
+  --path P              write path (default /write/v2/msgpack)
+  --spawn               start the server (node <server-entry> serve) on a free port in a fresh
+                        temp data dir with a generated bootstrap token; SIGTERM it at the end
+  --server-entry FILE   server entry for --spawn (default packages/cli/dist/main.js)
+  --keep-data           with --spawn: keep the temp data dir (path printed to stderr)
+  --server-pid N        pid whose CPU time (plus its descendants') is reported (default: the
+                        spawned server with --spawn; otherwise server CPU fields are null)
+  --ready-timeout S     seconds to wait for GET /ready (default 60)
+  --out FILE            also append the JSON lines to FILE
+  --json                print only the JSON lines on stdout (progress on stderr is silenced)
+  --help`;
+
+/**
+ * @typedef {{
+ *   url: string, token: string, database: string, format: 'columnar' | 'rows', batch: number,
+ *   connections: number, threads: number, seconds: number, runs: number, hosts: number,
+ *   seed: number, poolRows: number, maxPoolMb: number, path: string, spawn: boolean,
+ *   serverEntry: string, keepData: boolean, serverPid: number | null, readyTimeout: number,
+ *   out: string | null, json: boolean,
+ * }} Options
+ */
+
+/**
+ * @param {string[]} argv
+ * @returns {Options | null} null for --help
+ */
+export function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      url: { type: 'string', default: 'http://127.0.0.1:8000' },
+      token: { type: 'string' },
+      database: { type: 'string', default: 'bench' },
+      format: { type: 'string', default: 'columnar' },
+      batch: { type: 'string', default: '1000' },
+      connections: { type: 'string', default: '8' },
+      threads: { type: 'string', default: '2' },
+      seconds: { type: 'string', default: '30' },
+      runs: { type: 'string', default: '1' },
+      hosts: { type: 'string', default: String(DEFAULT_HOSTS) },
+      seed: { type: 'string', default: String(DEFAULT_SEED) },
+      'pool-rows': { type: 'string' },
+      'max-pool-mb': { type: 'string', default: '1024' },
+      path: { type: 'string', default: '/write/v2/msgpack' },
+      spawn: { type: 'boolean', default: false },
+      'server-entry': { type: 'string', default: DEFAULT_SERVER_ENTRY },
+      'keep-data': { type: 'boolean', default: false },
+      'server-pid': { type: 'string' },
+      'ready-timeout': { type: 'string', default: '60' },
+      out: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return null;
+  /**
+   * @param {string} name
+   * @param {string | undefined} v
+   * @param {number} min
+   */
+  const num = (name, v, min) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number >= ${min}, got ${v}`);
+    return n;
+  };
+  /**
+   * @param {string} name
+   * @param {string | undefined} v
+   * @param {number} min
+   */
+  const int = (name, v, min) => {
+    const n = num(name, v, min);
+    if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got ${v}`);
+    return n;
+  };
+  const format = /** @type {'columnar' | 'rows'} */ (values.format);
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be columnar or rows, got ${values.format}`);
+  const hosts = int('hosts', values.hosts, 1);
+  const connections = int('connections', values.connections, 1);
+  return {
+    url: String(values.url).replace(/\/+$/, ''),
+    token: values.token ?? process.env.ARC_TOKEN ?? '',
+    database: String(values.database),
+    format,
+    batch: int('batch', values.batch, 1),
+    connections,
+    threads: Math.min(int('threads', values.threads, 1), connections),
+    seconds: num('seconds', values.seconds, 0.1),
+    runs: int('runs', values.runs, 1),
+    hosts,
+    seed: int('seed', values.seed, 0),
+    poolRows: values['pool-rows'] === undefined ? hosts * DATASET_INSTANTS : int('pool-rows', values['pool-rows'], 1),
+    maxPoolMb: num('max-pool-mb', values['max-pool-mb'], 1),
+    path: String(values.path),
+    spawn: Boolean(values.spawn),
+    serverEntry: path.resolve(String(values['server-entry'])),
+    keepData: Boolean(values['keep-data']),
+    serverPid: values['server-pid'] === undefined ? null : int('server-pid', values['server-pid'], 1),
+    readyTimeout: num('ready-timeout', values['ready-timeout'], 1),
+    out: values.out ?? null,
+    json: Boolean(values.json),
+  };
+}
+
+export class UsageError extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// Pool of pre-encoded bodies (built once, before any timed phase)
+
+/**
+ * @typedef {{ bodies: Buffer[], timeOff: Int32Array[], batchRows: number, poolRows: number,
+ *   spanMs: number, hosts: number, bytes: number, note: string | null }} Pool
+ */
+
+/**
+ * @param {Options} o
+ * @returns {Pool}
+ */
+export function buildPool(o) {
+  const perThread = Math.ceil(o.connections / o.threads);
+  // Each thread needs more batches than connections so that re-stamping never waits.
+  const minBatches = o.threads * Math.max(4, 2 * perThread);
+  let nBatches = Math.max(minBatches, Math.ceil(o.poolRows / o.batch));
+  const gen = new TsbsCpu({ hosts: o.hosts, seed: o.seed });
+  /** @type {Buffer[]} */
+  const bodies = [];
+  /** @type {Int32Array[]} */
+  const timeOff = [];
+  let bytes = 0;
+  let note = null;
+  for (let b = 0; b < nBatches; b++) {
+    const body = encode(o.format, gen.next(o.batch), gen.tags);
+    bodies.push(body);
+    timeOff.push(timeOffsets(body, o.format, o.batch));
+    bytes += body.length;
+    if (b === 0) {
+      const cap = Math.floor((o.maxPoolMb * 1048576) / (body.length + 256));
+      if (cap < nBatches) {
+        const capped = Math.max(minBatches, cap);
+        note = `pool capped by --max-pool-mb ${o.maxPoolMb}: ${capped} batches of ${o.batch} rows (~${body.length} B each) instead of ${nBatches}`;
+        nBatches = capped;
+      }
+    }
+  }
+  const poolRows = nBatches * o.batch;
+  const spanMs = Math.ceil(poolRows / o.hosts) * INTERVAL_MS;
+  return { bodies, timeOff, batchRows: o.batch, poolRows, spanMs, hosts: o.hosts, bytes, note };
+}
+
+/**
+ * Request bytes for each worker: batches b with b % threads === w, each request being
+ * headers + body in one contiguous region of a transferable ArrayBuffer.
+ * @param {Pool} pool
+ * @param {Options} o
+ * @param {string} database
+ * @param {URL} url
+ */
+function assembleWorkerPools(pool, o, database, url) {
+  const out = [];
+  for (let w = 0; w < o.threads; w++) {
+    const ids = [];
+    for (let b = w; b < pool.bodies.length; b += o.threads) ids.push(b);
+    const heads = ids.map((b) =>
+      Buffer.from(
+        `POST ${o.path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${o.token}\r\n` +
+          `x-arc-database: ${database}\r\nContent-Type: application/msgpack\r\n` +
+          `Content-Length: ${/** @type {Buffer} */ (pool.bodies[b]).length}\r\n\r\n`,
+        'latin1',
+      ),
+    );
+    let total = 0;
+    ids.forEach((b, i) => (total += /** @type {Buffer} */ (heads[i]).length + /** @type {Buffer} */ (pool.bodies[b]).length));
+    const buf = new ArrayBuffer(total);
+    const u8 = new Uint8Array(buf);
+    const reqStart = new Float64Array(ids.length);
+    const reqLen = new Float64Array(ids.length);
+    const timeOff = new Int32Array(ids.length * pool.batchRows);
+    let p = 0;
+    ids.forEach((b, i) => {
+      const head = /** @type {Buffer} */ (heads[i]);
+      const body = /** @type {Buffer} */ (pool.bodies[b]);
+      const offs = /** @type {Int32Array} */ (pool.timeOff[b]);
+      reqStart[i] = p;
+      reqLen[i] = head.length + body.length;
+      u8.set(head, p);
+      u8.set(body, p + head.length);
+      for (let j = 0; j < offs.length; j++) timeOff[i * pool.batchRows + j] = head.length + /** @type {number} */ (offs[j]);
+      p += head.length + body.length;
+    });
+    out.push({ buf, reqStart, reqLen, batchIds: Int32Array.from(ids), timeOff });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server process helpers
+
+/** @param {number} pid */
+function readStat(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const rest = s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
+    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) }; // utime + stime
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * utime+stime ticks of `pid` and all its live descendants, or null if `pid` is not readable.
+ * @param {number} pid
+ */
+export function treeCpuTicks(pid) {
+  const root = readStat(pid);
+  if (!root) return null;
+  /** @type {Map<number, number[]>} */
+  const children = new Map();
+  /** @type {Map<number, number>} */
+  const ticks = new Map();
+  for (const name of fs.readdirSync('/proc')) {
+    const p = Number(name);
+    if (!Number.isInteger(p) || p === pid) continue;
+    const st = readStat(p);
+    if (!st) continue;
+    ticks.set(p, st.ticks);
+    const list = children.get(st.ppid) ?? [];
+    list.push(p);
+    children.set(st.ppid, list);
+  }
+  let total = root.ticks;
+  const stack = [...(children.get(pid) ?? [])];
+  while (stack.length) {
+    const p = /** @type {number} */ (stack.pop());
+    total += ticks.get(p) ?? 0;
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * @param {string} url
+ * @param {number} timeoutS
+ * @param {() => string | null} [exited] returns a reason if the server process is gone
+ */
+async function waitReady(url, timeoutS, exited) {
+  const deadline = Date.now() + timeoutS * 1000;
+  let last = '';
+  while (Date.now() < deadline) {
+    const gone = exited?.();
+    if (gone) throw new Error(`server exited before ready: ${gone}`);
+    try {
+      const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+      last = `GET /ready -> ${res.status}`;
+    } catch (err) {
+      last = String(err);
+    }
+    await sleep(100);
+  }
+  throw new Error(`server not ready after ${timeoutS} s (${last})`);
+}
+
+/**
+ * Starts `node <entry> serve` with ARC_PORT / ARC_DATA_DIR / ARC_AUTH_BOOTSTRAP_TOKEN.
+ * @param {Options} o
+ * @param {(s: string) => void} log
+ */
+async function spawnServer(o, log) {
+  if (!fs.existsSync(o.serverEntry)) throw new Error(`--spawn: ${o.serverEntry} not found (run \`npm run build\` first)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arc-bench-'));
+  const dataDir = path.join(dir, 'data');
+  fs.mkdirSync(dataDir);
+  const logPath = path.join(dir, 'server.log');
+  const logFd = fs.openSync(logPath, 'a');
+  const port = /** @type {number} */ (await freePort());
+  const token = randomBytes(32).toString('base64url');
+  const child = spawn(process.execPath, [o.serverEntry, 'serve'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ARC_PORT: String(port), ARC_DATA_DIR: dataDir, ARC_AUTH_BOOTSTRAP_TOKEN: token },
+    stdio: ['ignore', logFd, logFd],
+  });
+  fs.closeSync(logFd);
+  /** @type {string | null} */
+  let exitReason = null;
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      exitReason = `code ${code} signal ${signal}`;
+      resolve(undefined);
+    });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (exitReason === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        if (exitReason === null) child.kill('SIGKILL');
+      }, 30_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (o.keepData) log(`server data kept in ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const tail = () => {
+    try {
+      return fs.readFileSync(logPath, 'utf8').split('\n').slice(-20).join('\n');
+    } catch {
+      return '';
+    }
+  };
+  try {
+    await waitReady(url, o.readyTimeout, () => exitReason);
+  } catch (err) {
+    const t = tail();
+    await stop();
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- server log tail ---\n${t}`);
+  }
+  log(`spawned ${o.serverEntry} pid ${child.pid} on ${url} (data ${dataDir})`);
+  return { url, token, pid: /** @type {number} */ (child.pid), stop, exitedReason: () => exitReason };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read-back
+
+/**
+ * @param {string} url
+ * @param {string} token
+ * @param {string} database
+ * @returns {Promise<{ n: number | null, status: number, error: string | null }>}
+ */
+async function countRows(url, token, database) {
+  const res = await fetch(`${url}/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-arc-database': database },
+    body: JSON.stringify({ sql: 'SELECT count(*) AS n FROM cpu', format: 'json' }),
+  });
+  const text = await res.text();
+  /** @type {any} */
+  let body = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  if (res.status !== 200 || !body || body.success === false) {
+    return { n: null, status: res.status, error: (body && body.error) || text.slice(0, 200) };
+  }
+  const data = Array.isArray(body.data) ? body.data : [];
+  if (data.length === 0) return { n: 0, status: 200, error: null }; // measurement with no files yet
+  const v = Array.isArray(data[0]) ? data[0][0] : data[0]?.n;
+  const n = Number(v);
+  return Number.isFinite(n) ? { n, status: 200, error: null } : { n: null, status: 200, error: `unexpected count ${JSON.stringify(v)}` };
+}
+
+/**
+ * @param {string} url
+ * @param {string} token
+ */
+async function flush(url, token) {
+  const t = performance.now();
+  const res = await fetch(`${url}/write/flush`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  await res.arrayBuffer();
+  return { status: res.status, ms: performance.now() - t };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One timed run
+
+/**
+ * @param {Float64Array} sorted
+ * @param {number} q
+ */
+function percentile(sorted, q) {
+  if (sorted.length === 0) return null;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return round(/** @type {number} */ (sorted[i]), 3);
+}
+
+/**
+ * @param {number} x
+ * @param {number} digits
+ */
+function round(x, digits) {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function cpuModel() {
+  try {
+    const m = /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m?.[1]) return m[1].trim();
+  } catch {
+    /* not Linux */
+  }
+  return os.cpus()[0]?.model ?? 'unknown';
+}
+
+/**
+ * @param {Options} o
+ * @param {Pool} pool
+ * @param {{ url: string, token: string, database: string, serverPid: number | null, run: number,
+ *   log: (s: string) => void }} ctx
+ */
+export async function runOnce(o, pool, ctx) {
+  const url = new URL(ctx.url);
+  const before = await countRows(ctx.url, ctx.token, ctx.database);
+  if (before.status === 401 || before.status === 403) {
+    throw new Error(`query as the bench token failed with ${before.status}: ${before.error}`);
+  }
+  const rowsBefore = before.n ?? 0;
+  if (rowsBefore > 0) ctx.log(`warning: database ${ctx.database} already holds ${rowsBefore} cpu rows`);
+
+  const pools = assembleWorkerPools(pool, { ...o, token: ctx.token }, ctx.database, url);
+  const perThread = Math.floor(o.connections / o.threads);
+  const extra = o.connections % o.threads;
+  /** @type {Worker[]} */
+  const workers = [];
+  /** @type {Promise<any>[]} */
+  const ready = [];
+  /** @type {Promise<any>[]} */
+  const done = [];
+  const progress = new Array(o.threads).fill(0);
+  pools.forEach((wp, w) => {
+    const worker = new Worker(new URL('./loader-worker.mjs', import.meta.url), {
+      workerData: {
+        host: url.hostname,
+        port: Number(url.port || 80),
+        connections: perThread + (w < extra ? 1 : 0),
+        ...wp,
+        batchRows: pool.batchRows,
+        hosts: pool.hosts,
+        startMs: START_MS,
+        intervalMs: INTERVAL_MS,
+        spanMs: pool.spanMs,
+        backoffMs: 10,
+        maxBackoffMs: 500,
+        drainTimeoutMs: 30_000,
+      },
+      transferList: [wp.buf],
+    });
+    workers.push(worker);
+    /** @type {(v: any) => void} */
+    let onReady = () => {};
+    /** @type {(v: any) => void} */
+    let onDone = () => {};
+    /** @type {(e: Error) => void} */
+    let rejReady = () => {};
+    /** @type {(e: Error) => void} */
+    let rejDone = () => {};
+    ready.push(new Promise((res, rej) => ((onReady = res), (rejReady = rej))));
+    done.push(new Promise((res, rej) => ((onDone = res), (rejDone = rej))));
+    /** @param {Error} e */
+    const fail = (e) => {
+      rejReady(e);
+      rejDone(e);
+    };
+    worker.on('message', (m) => {
+      if (m.type === 'ready') onReady(undefined);
+      else if (m.type === 'done') onDone(m);
+      else if (m.type === 'progress') progress[w] = m.rowsAcked;
+      else if (m.type === 'error') fail(new Error(m.message));
+    });
+    worker.on('error', (e) => fail(e));
+    worker.on('exit', (code) => fail(new Error(`loader thread ${w} exited (${code})`)));
+  });
+  // Unhandled rejections of `done` before the start are reported through `ready`.
+  done.forEach((p) => p.catch(() => {}));
+  try {
+    await Promise.all(ready);
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw err;
+  }
+
+  const cpu0 = ctx.serverPid ? treeCpuTicks(ctx.serverPid) : null;
+  const loader0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const w of workers) w.postMessage({ type: 'start', durationMs: o.seconds * 1000 });
+  const ticker = o.json
+    ? null
+    : setInterval(() => {
+        const s = (performance.now() - t0) / 1000;
+        const rows = progress.reduce((a, b) => a + b, 0);
+        ctx.log(`  ${s.toFixed(0)} s: ${rows} rows acked (${Math.round(rows / s)} rows/s)`);
+      }, 5000);
+  let results;
+  try {
+    results = await Promise.all(done);
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+  const elapsedS = (performance.now() - t0) / 1000;
+  const cpu1 = ctx.serverPid ? treeCpuTicks(ctx.serverPid) : null;
+  const loaderUse = process.cpuUsage(loader0);
+  await Promise.all(workers.map((w) => w.terminate()));
+
+  let rowsAcked = 0;
+  let requests = 0;
+  /** @type {Record<string, number>} */
+  const errorsByStatus = {};
+  let nLat = 0;
+  for (const r of results) {
+    rowsAcked += r.rowsAcked;
+    requests += r.requests;
+    nLat += r.latencies.length;
+    for (const [k, v] of Object.entries(r.errorsByStatus)) errorsByStatus[k] = (errorsByStatus[k] ?? 0) + /** @type {number} */ (v);
+  }
+  const lat = new Float64Array(nLat);
+  let p = 0;
+  for (const r of results) {
+    lat.set(r.latencies, p);
+    p += r.latencies.length;
+  }
+  lat.sort();
+
+  const fl = await flush(ctx.url, ctx.token);
+  if (fl.status < 200 || fl.status >= 300) ctx.log(`warning: POST /write/flush -> ${fl.status}`);
+  const after = await countRows(ctx.url, ctx.token, ctx.database);
+  if (after.n === null) ctx.log(`warning: count query failed (${after.status}): ${after.error}`);
+  const serverCpu = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / CLK_TCK : null;
+  const readBackOk = rowsAcked > 0 && after.n !== null && after.n - rowsBefore === rowsAcked;
+
+  return {
+    run: ctx.run,
+    format: o.format,
+    batch: o.batch,
+    connections: o.connections,
+    threads: o.threads,
+    seconds: o.seconds,
+    elapsed_s: round(elapsedS, 3),
+    database: ctx.database,
+    rows_acked: rowsAcked,
+    rows_per_s: Math.round(rowsAcked / elapsedS),
+    requests,
+    errors_by_status: errorsByStatus,
+    latency_ms: { p50: percentile(lat, 0.5), p95: percentile(lat, 0.95), p99: percentile(lat, 0.99) },
+    server_cpu_seconds: serverCpu === null ? null : round(serverCpu, 2),
+    rows_per_server_cpu_s: serverCpu ? Math.round(rowsAcked / serverCpu) : null,
+    loader_cpu_seconds: round((loaderUse.user + loaderUse.system) / 1e6, 2),
+    rows_before: rowsBefore,
+    rows_read_back: after.n,
+    read_back_ok: readBackOk,
+    flush_ms: round(fl.ms, 1),
+    flush_status: fl.status,
+    pool_rows: pool.poolRows,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpuModel(),
+    cpus: os.cpus().length,
+  };
+}
+
+/** @param {number[]} xs */
+function median(xs) {
+  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const m = v.length >> 1;
+  return v.length % 2 ? /** @type {number} */ (v[m]) : (/** @type {number} */ (v[m - 1]) + /** @type {number} */ (v[m])) / 2;
+}
+
+/** @param {any[]} runs */
+export function medianLine(runs) {
+  /** @param {(r: any) => number} f */
+  const med = (f) => {
+    const m = median(runs.map(f));
+    return m === null ? null : round(m, 3);
+  };
+  /** @type {Record<string, number>} */
+  const errors = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.errors_by_status)) errors[k] = (errors[k] ?? 0) + /** @type {number} */ (v);
+  const first = runs[0];
+  const cpuS = med((r) => r.server_cpu_seconds);
+  const perCpu = med((r) => r.rows_per_server_cpu_s);
+  return {
+    summary: 'median',
+    runs: runs.length,
+    format: first.format,
+    batch: first.batch,
+    connections: first.connections,
+    threads: first.threads,
+    seconds: first.seconds,
+    rows_acked: med((r) => r.rows_acked),
+    rows_per_s: Math.round(/** @type {number} */ (med((r) => r.rows_per_s))),
+    requests: med((r) => r.requests),
+    errors_by_status: errors,
+    latency_ms: { p50: med((r) => r.latency_ms.p50), p95: med((r) => r.latency_ms.p95), p99: med((r) => r.latency_ms.p99) },
+    server_cpu_seconds: cpuS,
+    rows_per_server_cpu_s: perCpu === null ? null : Math.round(perCpu),
+    loader_cpu_seconds: med((r) => r.loader_cpu_seconds),
+    read_back_ok: runs.every((r) => r.read_back_ok),
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: first.cpu,
+    cpus: first.cpus,
+  };
+}
+
+/** @param {string[]} argv */
+export async function main(argv) {
+  let o;
+  try {
+    o = parseOptions(argv);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
+    return 2;
+  }
+  if (!o) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const opts = o;
+  /** @param {string} s */
+  const log = (s) => {
+    if (!opts.json) process.stderr.write(`${s}\n`);
+  };
+  /** @param {object} line */
+  const emit = (line) => {
+    const s = JSON.stringify(line);
+    process.stdout.write(`${s}\n`);
+    if (opts.out) fs.appendFileSync(opts.out, `${s}\n`);
+  };
+
+  /** @type {Awaited<ReturnType<typeof spawnServer>> | null} */
+  let server = null;
+  const onSignal = () => {
+    void (server ? server.stop() : Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    let url = o.url;
+    let token = o.token;
+    let serverPid = o.serverPid;
+    if (o.spawn) {
+      server = await spawnServer(o, log);
+      url = server.url;
+      token = server.token;
+      serverPid ??= server.pid;
+    } else {
+      if (!token) throw new UsageError('--token (or $ARC_TOKEN) is required without --spawn');
+      await waitReady(url, Math.min(o.readyTimeout, 5));
+    }
+    const tp = performance.now();
+    const pool = buildPool(o);
+    if (pool.note) log(pool.note);
+    log(
+      `pool: ${pool.bodies.length} ${o.format} bodies x ${o.batch} rows, ${(pool.bytes / 1048576).toFixed(1)} MiB, ` +
+        `${(pool.bytes / pool.poolRows).toFixed(0)} B/row, built in ${((performance.now() - tp) / 1000).toFixed(1)} s`,
+    );
+    const lines = [];
+    for (let run = 1; run <= o.runs; run++) {
+      const database = o.runs > 1 ? `${o.database}_${run}` : o.database;
+      log(`run ${run}/${o.runs}: ${o.seconds} s, ${o.connections} connections on ${o.threads} threads -> ${url} db ${database}`);
+      const line = await runOnce(o, pool, { url, token, database, serverPid, run, log });
+      if (server?.exitedReason()) throw new Error(`server exited during the run: ${server.exitedReason()}`);
+      lines.push(line);
+      emit(line);
+      log(
+        `run ${run}: ${line.rows_per_s} rows/s, p99 ${line.latency_ms.p99} ms, read back ${line.rows_read_back}/${line.rows_acked}` +
+          (line.read_back_ok ? ' ok' : ' MISMATCH'),
+      );
+    }
+    if (o.runs > 1) emit(medianLine(lines));
+    return lines.every((l) => l.read_back_ok) ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`ingest: ${err instanceof Error ? err.message : String(err)}\n`);
+    return err instanceof UsageError ? 2 : 3;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (server) await server.stop();
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2));
+}

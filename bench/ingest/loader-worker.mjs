@@ -1,0 +1,350 @@
+// @ts-check
+// Loader thread: owns a set of keep-alive HTTP/1.1 connections on raw `net` sockets and a share
+// of the pre-built request pool. Closed loop: each connection sends its next request when the
+// previous response has arrived. No HTTP library on the hot path: request bytes are built once
+// (headers + Content-Length + body) and the response parser reads only the status line and the
+// framing headers.
+//
+// Distinct rows: the pool holds `poolBatches` batches covering rows [0, poolRows) of the TSBS
+// stream, i.e. the instants [t0, t0 + span). The k-th use of a batch re-stamps its times to
+// `original + k * span` in place, so every request of the run carries (hostname, time) keys that
+// no other request carried (a batch is never re-stamped while it is in flight).
+import net from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { writeInt64Ms } from './tsbs.mjs';
+
+/**
+ * @typedef {{
+ *   host: string, port: number, connections: number,
+ *   buf: ArrayBuffer, reqStart: Float64Array, reqLen: Float64Array,
+ *   batchIds: Int32Array, timeOff: Int32Array, batchRows: number,
+ *   hosts: number, startMs: number, intervalMs: number, spanMs: number,
+ *   backoffMs: number, maxBackoffMs: number, drainTimeoutMs: number,
+ * }} WorkerInput
+ */
+
+const input = /** @type {WorkerInput} */ (workerData);
+const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
+
+const bytes = new Uint8Array(input.buf);
+const view = new DataView(input.buf);
+const nBatches = input.batchIds.length;
+const uses = new Int32Array(nBatches); // times each batch has been sent (re-stamp factor)
+const busy = new Uint8Array(nBatches);
+let cursor = 0;
+
+let running = false;
+let stopping = false;
+let rowsAcked = 0;
+let requests = 0;
+/** @type {Record<string, number>} */
+const errorsByStatus = {};
+let latencies = new Float64Array(1 << 16);
+let nLat = 0;
+let reqBytesSent = 0;
+
+/** @param {string} key */
+function countError(key) {
+  errorsByStatus[key] = (errorsByStatus[key] ?? 0) + 1;
+}
+
+/** @param {number} ms */
+function recordLatency(ms) {
+  if (nLat === latencies.length) {
+    const next = new Float64Array(latencies.length * 2);
+    next.set(latencies);
+    latencies = next;
+  }
+  latencies[nLat++] = ms;
+}
+
+/** Takes the next idle batch (round-robin), re-stamping its times for this use. */
+function takeBatch() {
+  for (let tries = 0; tries < nBatches; tries++) {
+    const b = cursor;
+    cursor = cursor + 1 === nBatches ? 0 : cursor + 1;
+    if (busy[b]) continue;
+    busy[b] = 1;
+    const k = uses[b]++;
+    if (k > 0) restamp(b, k);
+    return b;
+  }
+  return -1; // every batch in flight (pool too small; the caller retries shortly)
+}
+
+/**
+ * @param {number} b
+ * @param {number} k
+ */
+function restamp(b, k) {
+  const base = /** @type {number} */ (input.reqStart[b]);
+  const firstRow = /** @type {number} */ (input.batchIds[b]) * input.batchRows;
+  const shift = k * input.spanMs;
+  const off = b * input.batchRows;
+  for (let i = 0; i < input.batchRows; i++) {
+    const t = input.startMs + Math.floor((firstRow + i) / input.hosts) * input.intervalMs + shift;
+    writeInt64Ms(view, base + /** @type {number} */ (input.timeOff[off + i]), t);
+  }
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+class Conn {
+  constructor() {
+    /** @type {net.Socket | null} */
+    this.sock = null;
+    this.connected = false;
+    this.batch = -1; // batch in flight or awaiting retry
+    this.writeDone = true;
+    this.sentAt = 0n;
+    this.backoff = input.backoffMs;
+    /** @type {Buffer | null} */
+    this.pending = null; // unparsed response bytes
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.timer = null;
+    /** @type {(() => void) | null} */
+    this.onConnect = null;
+  }
+
+  connect() {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ host: input.host, port: input.port });
+      sock.setNoDelay(true);
+      this.sock = sock;
+      this.pending = null;
+      sock.once('connect', () => {
+        this.connected = true;
+        resolve(undefined);
+      });
+      sock.on('data', (d) => this.onData(d));
+      sock.on('error', (err) => {
+        if (!this.connected) reject(err);
+      });
+      sock.on('close', () => this.onClose(sock));
+    });
+  }
+
+  /** @param {net.Socket} sock */
+  onClose(sock) {
+    if (sock !== this.sock) return;
+    this.connected = false;
+    this.sock = null;
+    if (this.batch >= 0 && this.sentAt !== 0n) {
+      // In flight when the connection died: the server may or may not have written the rows;
+      // they are not acknowledged. Count it and move on to a fresh batch.
+      countError('socket');
+      this.release();
+    }
+    if (running && !stopping) {
+      this.connect().then(
+        () => this.sendNext(),
+        () => {
+          countError('connect');
+          this.timer = setTimeout(() => this.onClose(sock), 100);
+        },
+      );
+    } else {
+      maybeDone();
+    }
+  }
+
+  release() {
+    if (this.batch >= 0) {
+      busy[this.batch] = 0;
+      this.batch = -1;
+    }
+    this.sentAt = 0n;
+  }
+
+  sendNext() {
+    this.timer = null;
+    if (!running || stopping || !this.sock || !this.connected) {
+      this.release();
+      maybeDone();
+      return;
+    }
+    if (this.batch < 0) {
+      this.batch = takeBatch();
+      if (this.batch < 0) {
+        this.timer = setTimeout(() => this.sendNext(), 1);
+        return;
+      }
+    }
+    const start = /** @type {number} */ (input.reqStart[this.batch]);
+    const len = /** @type {number} */ (input.reqLen[this.batch]);
+    this.writeDone = false;
+    this.sentAt = process.hrtime.bigint();
+    reqBytesSent += len;
+    this.sock.write(bytes.subarray(start, start + len), () => {
+      this.writeDone = true;
+    });
+  }
+
+  /** @param {Buffer} d */
+  onData(d) {
+    let buf = this.pending ? Buffer.concat([this.pending, d]) : d;
+    for (;;) {
+      const hdrEnd = buf.indexOf(CRLFCRLF);
+      if (hdrEnd < 0) break;
+      const head = buf.toString('latin1', 0, hdrEnd);
+      const status = Number(head.slice(9, 12));
+      let bodyLen = 0;
+      let chunked = false;
+      let close = false;
+      const lines = head.split('\r\n');
+      for (let i = 1; i < lines.length; i++) {
+        const line = /** @type {string} */ (lines[i]);
+        const c = line.indexOf(':');
+        if (c < 0) continue;
+        const name = line.slice(0, c).trim().toLowerCase();
+        const value = line.slice(c + 1).trim().toLowerCase();
+        if (name === 'content-length') bodyLen = Number(value);
+        else if (name === 'transfer-encoding') chunked = value.includes('chunked');
+        else if (name === 'connection') close = value === 'close';
+      }
+      if (lines[0]?.startsWith('HTTP/1.0') && !/connection:\s*keep-alive/i.test(head)) close = true;
+      let end = hdrEnd + 4;
+      if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
+        // no body
+      } else if (chunked) {
+        const e = chunkedEnd(buf, end);
+        if (e < 0) break;
+        end = e;
+      } else {
+        if (buf.length < end + bodyLen) break;
+        end += bodyLen;
+      }
+      buf = buf.subarray(end);
+      if (status >= 100 && status < 200) continue;
+      this.onResponse(status, close);
+    }
+    this.pending = buf.length ? Buffer.from(buf) : null;
+  }
+
+  /**
+   * @param {number} status
+   * @param {boolean} close
+   */
+  onResponse(status, close) {
+    if (this.batch < 0 || this.sentAt === 0n) return; // unsolicited
+    const ms = Number(process.hrtime.bigint() - this.sentAt) / 1e6;
+    this.sentAt = 0n;
+    requests++;
+    if (status === 204) {
+      rowsAcked += input.batchRows;
+      recordLatency(ms);
+      this.backoff = input.backoffMs;
+      this.release();
+    } else if (status === 503 || status === 429) {
+      // Overload: not accepted. Retry the same bytes (same rows) after a short backoff.
+      countError(String(status));
+      if (!this.writeDone) this.release(); // cannot safely resend a buffer still being written
+    } else {
+      countError(String(status));
+      this.release();
+    }
+    if (stopping) {
+      this.release();
+      if (close) this.sock?.end();
+      maybeDone();
+      return;
+    }
+    if (close) {
+      this.sock?.end();
+      return; // onClose reconnects
+    }
+    if (status === 503 || status === 429) {
+      const wait = this.backoff;
+      this.backoff = Math.min(this.backoff * 2, input.maxBackoffMs);
+      this.timer = setTimeout(() => this.sendNext(), wait);
+    } else {
+      this.sendNext();
+    }
+  }
+
+  idle() {
+    return this.sentAt === 0n;
+  }
+
+  stop() {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.idle()) this.release();
+  }
+}
+
+/**
+ * End offset of a chunked body starting at `p`, or -1 if incomplete.
+ * @param {Buffer} buf
+ * @param {number} p
+ */
+function chunkedEnd(buf, p) {
+  for (;;) {
+    const le = buf.indexOf('\r\n', p, 'latin1');
+    if (le < 0) return -1;
+    const size = parseInt(buf.toString('latin1', p, le), 16);
+    if (size === 0) {
+      const te = buf.indexOf(CRLFCRLF, le, 'latin1');
+      return te < 0 ? -1 : te + 4; // (no trailers expected: "0\r\n\r\n")
+    }
+    p = le + 2 + size + 2;
+    if (p > buf.length) return -1;
+  }
+}
+
+/** @type {Conn[]} */
+const conns = [];
+let doneSent = false;
+/** @type {ReturnType<typeof setTimeout> | null} */
+let drainTimer = null;
+
+function maybeDone() {
+  if (!stopping || doneSent) return;
+  if (!conns.every((c) => c.idle())) return;
+  doneSent = true;
+  if (drainTimer) clearTimeout(drainTimer);
+  for (const c of conns) c.sock?.destroy();
+  const lat = latencies.slice(0, nLat);
+  port.postMessage(
+    { type: 'done', rowsAcked, requests, errorsByStatus, latencies: lat, reqBytesSent },
+    [lat.buffer],
+  );
+}
+
+port.on('message', (msg) => {
+  if (msg.type === 'start') {
+    running = true;
+    setTimeout(() => {
+      stopping = true;
+      for (const c of conns) c.stop();
+      // A request that never completes must not hang the run.
+      drainTimer = setTimeout(() => {
+        for (const c of conns) {
+          if (!c.idle()) {
+            countError('timeout');
+            c.sentAt = 0n;
+            c.release();
+          }
+        }
+        maybeDone();
+      }, input.drainTimeoutMs);
+      maybeDone();
+    }, msg.durationMs);
+    for (const c of conns) c.sendNext();
+    const progress = setInterval(() => {
+      if (doneSent) clearInterval(progress);
+      else port.postMessage({ type: 'progress', rowsAcked, requests });
+    }, 1000);
+    progress.unref();
+  }
+});
+
+try {
+  for (let i = 0; i < input.connections; i++) conns.push(new Conn());
+  await Promise.all(conns.map((c) => c.connect()));
+  port.postMessage({ type: 'ready' });
+} catch (err) {
+  port.postMessage({ type: 'error', message: `connect to ${input.host}:${input.port}: ${String(err)}` });
+}
