@@ -1,0 +1,20 @@
+import { ArcError, ErrorKind } from '@arc/config';
+import type { Permission } from './permissions.js';
+
+/**
+ * The authentication failures, with the exact messages of PROTOCOLS.md (clients show them). They
+ * carry no details: the error body must be exactly `{"error": "..."}`. Each call makes a new
+ * error, so a stack trace points at the caller.
+ */
+export const AUTH_ERRORS = {
+  /** No token in the request at all. */
+  authenticationRequired: (): ArcError => new ArcError(ErrorKind.unauthorized, 'ARC_AUTH_REQUIRED', 'Authentication required'),
+  /** A token that is unknown, disabled or expired (which one is not told). */
+  invalidToken: (): ArcError => new ArcError(ErrorKind.unauthorized, 'ARC_AUTH_INVALID_TOKEN', 'Invalid or expired token'),
+  /** A valid token without the permission. */
+  permissionDenied: (permission: Permission): ArcError =>
+    new ArcError(ErrorKind.forbidden, 'ARC_AUTH_PERMISSION_DENIED', `Permission denied: ${permission} required`),
+  /** A valid token with the permission, but limited to other databases. */
+  databaseDenied: (database: string): ArcError =>
+    new ArcError(ErrorKind.forbidden, 'ARC_AUTH_DATABASE_DENIED', `Permission denied: no access to database '${database}'`),
+} as const;

@@ -1,0 +1,339 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import { validateDatabaseName } from '@arc/columnar';
+import { badRequest } from '@arc/config';
+import type { ArcError } from '@arc/config';
+import {
+  LAST_USED_RESOLUTION_MS,
+  SQLITE_BUSY_TIMEOUT_MS,
+  TOKEN_DESCRIPTION_LENGTH_MAX,
+  TOKEN_NAME_PATTERN,
+  TOKEN_TEXT_LENGTH_MAX,
+} from './limits.js';
+import { isPermission } from './permissions.js';
+import type { Permission, TokenInfo } from './permissions.js';
+import { generateTokenText, hashTokenSync, lookupPrefix, verifyTokenHash } from './token-hash.js';
+
+/**
+ * Tokens live in a `tokens` table of arc.db (shared with other metadata, so this store creates
+ * only its own table and index). Times are milliseconds since the epoch; `permissions` and
+ * `databases` are JSON arrays (`databases` NULL = every database).
+ */
+const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS tokens (
+  id            TEXT PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  description   TEXT NOT NULL DEFAULT '',
+  hash          TEXT NOT NULL,
+  lookup_prefix TEXT NOT NULL,
+  permissions   TEXT NOT NULL,
+  databases     TEXT,
+  created_at    INTEGER NOT NULL,
+  last_used_at  INTEGER,
+  expires_at    INTEGER,
+  enabled       INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS tokens_lookup_prefix ON tokens (lookup_prefix);
+`;
+
+const BOOTSTRAP_TOKEN_NAME = 'bootstrap';
+
+interface TokenRow {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly hash: string;
+  readonly lookup_prefix: string;
+  readonly permissions: string;
+  readonly databases: string | null;
+  readonly created_at: number;
+  readonly last_used_at: number | null;
+  readonly expires_at: number | null;
+  readonly enabled: number;
+}
+
+export interface CreateTokenInput {
+  readonly name: string;
+  readonly description?: string;
+  readonly permissions: readonly Permission[];
+  /** Omit for every database. */
+  readonly databases?: readonly string[];
+  /** Milliseconds since the epoch, in the future. Omit for a token that never expires. */
+  readonly expiresAt?: number;
+}
+
+/** A token as listed for administrators: everything except the secret and its hash. */
+export interface TokenSummary extends TokenInfo {
+  readonly description: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+  readonly enabled: boolean;
+}
+
+export interface TokenStoreOptions {
+  /** Clock in milliseconds since the epoch; tests pass their own to expire tokens without waiting. */
+  readonly now?: () => number;
+}
+
+function parseJsonArray(text: string | null): unknown[] | null {
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The TokenInfo of a row; null for a row whose JSON columns are corrupt (then it grants nothing). */
+function infoOf(row: TokenRow): TokenInfo | null {
+  const permissions = parseJsonArray(row.permissions);
+  if (permissions === null || !permissions.every(isPermission)) return null;
+  const databases = parseJsonArray(row.databases);
+  if (row.databases !== null && (databases === null || !databases.every((db) => typeof db === 'string'))) return null;
+  return Object.freeze({
+    id: row.id,
+    name: row.name,
+    permissions: Object.freeze([...permissions]),
+    databases: databases === null ? null : Object.freeze(databases.map(String)),
+    expiresAt: row.expires_at,
+  });
+}
+
+function isExpired(row: TokenRow, now: number): boolean {
+  return row.expires_at !== null && row.expires_at <= now;
+}
+
+function sqliteCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+function checkTokenText(token: string, what: string): void {
+  // Header parsing trims and splits on whitespace, so such a token could never be presented.
+  // eslint-disable-next-line no-control-regex
+  if (token.length === 0 || token.length > TOKEN_TEXT_LENGTH_MAX || /[\s\u0000-\u001f\u007f]/.test(token)) {
+    throw badRequest('ARC_AUTH_BAD_TOKEN_TEXT', `${what} must be 1 to ${TOKEN_TEXT_LENGTH_MAX} characters without spaces or control characters`);
+  }
+}
+
+function checkName(name: string): void {
+  if (!TOKEN_NAME_PATTERN.test(name)) {
+    throw badRequest('ARC_AUTH_BAD_TOKEN_NAME', `Invalid token name '${name}': must match ${TOKEN_NAME_PATTERN.source}`, { name });
+  }
+}
+
+function checkPermissions(permissions: readonly Permission[]): Permission[] {
+  const unique = [...new Set<unknown>(permissions)];
+  const bad = unique.find((permission) => !isPermission(permission));
+  if (bad !== undefined) {
+    throw badRequest('ARC_AUTH_BAD_PERMISSION', `Invalid permission '${String(bad)}': must be read, write, delete or admin`);
+  }
+  if (unique.length === 0) throw badRequest('ARC_AUTH_BAD_PERMISSION', 'A token needs at least one permission');
+  return unique.filter(isPermission);
+}
+
+function checkDatabases(databases: readonly string[] | undefined): string[] | null {
+  if (databases === undefined) return null;
+  if (databases.length === 0) {
+    throw badRequest('ARC_AUTH_BAD_DATABASE', 'A database list needs at least one database (omit it for all databases)');
+  }
+  for (const database of databases) {
+    const error: ArcError | null = validateDatabaseName(database);
+    if (error !== null) throw error;
+  }
+  return [...new Set(databases)];
+}
+
+function checkExpiry(expiresAt: number | undefined, now: number): number | null {
+  if (expiresAt === undefined) return null;
+  if (!Number.isSafeInteger(expiresAt) || expiresAt <= now) {
+    throw badRequest('ARC_AUTH_BAD_EXPIRY', `Token expiry ${String(expiresAt)} must be a time in the future (milliseconds since the epoch)`);
+  }
+  return expiresAt;
+}
+
+export class TokenStore {
+  readonly #db: Database;
+  readonly #now: () => number;
+  readonly #count: Statement;
+  readonly #insert: Statement;
+  readonly #byPrefix: Statement;
+  readonly #byName: Statement;
+  readonly #all: Statement;
+  readonly #touch: Statement;
+  readonly #setEnabled: Statement;
+  readonly #delete: Statement;
+  readonly #rehash: Statement;
+
+  private constructor(db: Database, now: () => number) {
+    this.#db = db;
+    this.#now = now;
+    this.#count = db.prepare('SELECT COUNT(*) AS count FROM tokens');
+    this.#insert = db.prepare(
+      `INSERT INTO tokens (id, name, description, hash, lookup_prefix, permissions, databases, created_at, last_used_at, expires_at, enabled)
+       VALUES (@id, @name, @description, @hash, @lookup_prefix, @permissions, @databases, @created_at, @last_used_at, @expires_at, @enabled)`,
+    );
+    this.#byPrefix = db.prepare('SELECT * FROM tokens WHERE lookup_prefix = ?');
+    this.#byName = db.prepare('SELECT * FROM tokens WHERE name = ?');
+    this.#all = db.prepare('SELECT * FROM tokens ORDER BY created_at, name');
+    this.#touch = db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?');
+    this.#setEnabled = db.prepare('UPDATE tokens SET enabled = ? WHERE name = ?');
+    this.#delete = db.prepare('DELETE FROM tokens WHERE name = ?');
+    this.#rehash = db.prepare('UPDATE tokens SET hash = ?, lookup_prefix = ? WHERE name = ?');
+  }
+
+  /** Opens (creating if needed) the SQLite file and its `tokens` table, in WAL journal mode. */
+  static open(path: string, options: TokenStoreOptions = {}): TokenStore {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    // WAL lets the server read tokens while the CLI writes; NORMAL sync is durable in WAL mode
+    // except for the last commits before a power loss, which a token create can afford.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA_SQL);
+    return new TokenStore(db, options.now ?? Date.now);
+  }
+
+  #tokenCount(): number {
+    const row = this.#count.get() as { count: number };
+    return row.count;
+  }
+
+  #rowOf(input: CreateTokenInput, token: string): TokenRow {
+    checkName(input.name);
+    const description = input.description ?? '';
+    if (description.length > TOKEN_DESCRIPTION_LENGTH_MAX) {
+      throw badRequest('ARC_AUTH_BAD_DESCRIPTION', `Token description longer than ${TOKEN_DESCRIPTION_LENGTH_MAX} characters`);
+    }
+    const permissions = checkPermissions(input.permissions);
+    const databases = checkDatabases(input.databases);
+    const now = this.#now();
+    const expiresAt = checkExpiry(input.expiresAt, now);
+    return {
+      id: randomUUID(),
+      name: input.name,
+      description,
+      hash: hashTokenSync(token),
+      lookup_prefix: lookupPrefix(token),
+      permissions: JSON.stringify(permissions),
+      databases: databases === null ? null : JSON.stringify(databases),
+      created_at: now,
+      last_used_at: null,
+      expires_at: expiresAt,
+      enabled: 1,
+    };
+  }
+
+  #insertRow(row: TokenRow): void {
+    try {
+      this.#insert.run(row);
+    } catch (error) {
+      if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+      throw badRequest('ARC_AUTH_TOKEN_NAME_TAKEN', `A token named '${row.name}' already exists`, { name: row.name });
+    }
+  }
+
+  /**
+   * First start with no tokens: create an admin token named 'bootstrap' from `presetToken`
+   * (ARC_AUTH_BOOTSTRAP_TOKEN) or a random one. Returns the token text only when it was created
+   * now, so the caller prints it once; later starts return `{ created: false, token: null }`.
+   */
+  ensureBootstrapToken(presetToken: string): { created: boolean; token: string | null } {
+    if (this.#tokenCount() > 0) return { created: false, token: null };
+    if (presetToken !== '') checkTokenText(presetToken, 'The bootstrap token');
+    const token = presetToken === '' ? generateTokenText() : presetToken;
+    const row = this.#rowOf({ name: BOOTSTRAP_TOKEN_NAME, description: 'Admin token created on first start', permissions: ['admin'] }, token);
+    // Hash outside the transaction (it is slow), then insert only if still no token exists: two
+    // processes starting at once must not both create one.
+    const insertIfEmpty = this.#db.transaction((): boolean => {
+      if (this.#tokenCount() > 0) return false;
+      this.#insertRow(row);
+      return true;
+    });
+    return insertIfEmpty.immediate() ? { created: true, token } : { created: false, token: null };
+  }
+
+  /** Creates a token; the returned text is shown once and never stored. Blocks for one scrypt hash. */
+  create(input: CreateTokenInput): { info: TokenInfo; token: string } {
+    const token = generateTokenText();
+    const row = this.#rowOf(input, token);
+    this.#insertRow(row);
+    const info = infoOf(row);
+    assert.ok(info !== null, 'a row built by create is well-formed');
+    return { info, token };
+  }
+
+  /**
+   * The token's info, or null if it is unknown, disabled or expired. scrypt runs off the calling
+   * thread. An unknown token costs one indexed lookup and no hash, so random guesses are cheap to
+   * refuse; that reveals only that no token has this SHA-256 prefix, which helps no attacker.
+   */
+  async verify(token: string): Promise<TokenInfo | null> {
+    if (token.length === 0 || token.length > TOKEN_TEXT_LENGTH_MAX) return null;
+    const now = this.#now();
+    const rows = this.#byPrefix.all(lookupPrefix(token)) as TokenRow[];
+    for (const row of rows) {
+      if (row.enabled !== 1 || isExpired(row, now)) continue;
+      const info = infoOf(row);
+      if (info === null || !(await verifyTokenHash(token, row.hash))) continue;
+      this.#recordUse(row, now);
+      return info;
+    }
+    return null;
+  }
+
+  /** Best effort: a busy database (another writer) must not fail the request being authenticated. */
+  #recordUse(row: TokenRow, now: number): void {
+    if (!this.#db.open) return;
+    if (row.last_used_at !== null && now - row.last_used_at < LAST_USED_RESOLUTION_MS) return;
+    try {
+      this.#touch.run(now, row.id);
+    } catch (error) {
+      if (!sqliteCode(error)?.startsWith('SQLITE_BUSY')) throw error;
+    }
+  }
+
+  list(): TokenSummary[] {
+    const summaries: TokenSummary[] = [];
+    for (const row of this.#all.all() as TokenRow[]) {
+      const info = infoOf(row);
+      if (info === null) continue;
+      summaries.push({
+        ...info,
+        description: row.description,
+        createdAt: row.created_at,
+        lastUsedAt: row.last_used_at,
+        enabled: row.enabled === 1,
+      });
+    }
+    return summaries;
+  }
+
+  /** Enables or disables a token by name; false if there is no such token. */
+  setEnabled(name: string, enabled: boolean): boolean {
+    return this.#setEnabled.run(enabled ? 1 : 0, name).changes > 0;
+  }
+
+  /** Deletes a token by name; false if there is no such token. */
+  delete(name: string): boolean {
+    return this.#delete.run(name).changes > 0;
+  }
+
+  /** Replaces a token's secret (the old text stops working); null if there is no such token. */
+  rotate(name: string): { info: TokenInfo; token: string } | null {
+    const token = generateTokenText();
+    if (this.#rehash.run(hashTokenSync(token), lookupPrefix(token), name).changes === 0) return null;
+    const row = this.#byName.get(name) as TokenRow | undefined;
+    const info = row === undefined ? null : infoOf(row);
+    return info === null ? null : { info, token };
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
