@@ -92,11 +92,11 @@ export interface Config {
 
 export interface LoadConfigOptions {
   /** Defaults to `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: NodeJS.ProcessEnv | undefined;
   /** Explicit config file; a missing one is an error. Wins over `$ARC_CONFIG`. */
-  readonly configPath?: string;
+  readonly configPath?: string | undefined;
   /** Relative paths (config file, data_dir) resolve against it. Defaults to `process.cwd()`. */
-  readonly cwd?: string;
+  readonly cwd?: string | undefined;
 }
 
 type Table = Record<string, unknown>;
