@@ -369,9 +369,11 @@ export class ParquetEncoder {
       preserve_insertion_order: 'true',
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
-      TimeZone: 'UTC',
     });
     const connection = await instance.connect();
+    // TimeZone belongs to the built-in ICU extension, so it is not a startup option. Nothing here
+    // converts time zones; it is set so this instance agrees with the query instances.
+    await connection.run("SET TimeZone = 'UTC'");
     return new ParquetEncoder(options, instance, connection);
   }
 
@@ -402,7 +404,9 @@ export class ParquetEncoder {
     try {
       return await this.encodeHours(batches, schema, hours, pathForHour, paths);
     } catch (error) {
-      await Promise.all(paths.map((path) => rm(path, { force: true })));
+      // Best effort: a partial temp file must not be renamed by mistake, but failing to remove
+      // one (its directory is the problem) must not hide the error that matters.
+      await Promise.allSettled(paths.map((path) => rm(path, { force: true })));
       throw error instanceof ArcError ? error : writeFailed(measurement, paths.at(-1) ?? '', error);
     } finally {
       await this.connection.run(`DROP TABLE IF EXISTS ${quoteIdentifier(ENCODER_TABLE_NAME)}`);

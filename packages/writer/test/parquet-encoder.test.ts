@@ -1,0 +1,311 @@
+// Proves ParquetEncoder writes files a user reads back intact: batches built with BatchBuilder are
+// encoded into a temp directory and read by a separate DuckDB instance with read_parquet (values
+// of every type and NULLs, time order, one file per UTC hour, column types, footer metadata).
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { BatchBuilder, ColumnBuilder, ColumnRole, MICROS_PER_HOUR, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
+import { isArcError } from '@arc/config';
+import {
+  PARQUET_WRITE_FAILED_CODE,
+  ParquetEncoder,
+  quoteLiteral,
+  type EncodedHourFile,
+  type ParquetEncoderOptions,
+} from '../src/parquet-encoder.js';
+import { mergeSchema } from '../src/schema-merge.js';
+
+type Value = bigint | number | string | boolean | null;
+interface Row {
+  readonly timeUs: number;
+  readonly tags?: Readonly<Record<string, string | null>>;
+  readonly fields?: Readonly<Record<string, Value>>;
+}
+
+/** 2026-11-24T10:00:00Z in microseconds: the start of a UTC hour. */
+const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
+const MINUTE_US = 60_000_000;
+
+function appendValue(column: ColumnBuilder, value: Value): void {
+  if (value === null) column.appendNull();
+  else if (typeof value === 'bigint') column.appendInt64Parts(Number(value >> 32n), Number(value & 0xffffffffn));
+  else if (typeof value === 'number') column.appendFloat64(value);
+  else if (typeof value === 'string') column.appendString(value);
+  else column.appendBool(value);
+}
+
+function columnOf(builder: BatchBuilder, name: string, role: ColumnRole): ColumnBuilder {
+  const column = builder.column(name, role);
+  if (!(column instanceof ColumnBuilder)) throw column;
+  return column;
+}
+
+function batchOf(rows: readonly Row[], measurement = 'cpu'): ColumnBatch {
+  const builder = new BatchBuilder();
+  builder.reset('db', measurement);
+  for (const row of rows) {
+    const rowError = builder.beginRow(row.timeUs);
+    if (rowError !== null) throw rowError;
+    for (const [name, value] of Object.entries(row.tags ?? {})) appendValue(columnOf(builder, name, ColumnRole.tag), value);
+    for (const [name, value] of Object.entries(row.fields ?? {})) appendValue(columnOf(builder, name, ColumnRole.field), value);
+  }
+  const batch = builder.pack();
+  if (isArcError(batch)) throw batch;
+  return batch;
+}
+
+function schemaOf(batches: readonly ColumnBatch[]): SchemaColumn[] {
+  let schema: SchemaColumn[] = [];
+  for (const batch of batches) {
+    const merged = mergeSchema(schema, batch);
+    if ('error' in merged) throw merged.error;
+    schema = merged.schema;
+  }
+  return schema;
+}
+
+let root = '';
+let testIndex = 0;
+let encoder: ParquetEncoder;
+let reader: DuckDBConnection;
+let readerInstance: DuckDBInstance;
+
+const baseOptions = (): ParquetEncoderOptions => ({
+  threads: 2,
+  compression: 'snappy',
+  rowGroupSize: 122_880,
+  tempDirectory: join(root, 'duckdb-tmp'),
+  memoryLimit: '512MB',
+});
+
+async function encode(batches: readonly ColumnBatch[], using = encoder): Promise<EncodedHourFile[]> {
+  const dir = join(root, `t${testIndex++}`);
+  return using.encode(batches, schemaOf(batches), (hourStartUs) => join(dir, `${hourStartUs}.parquet.tmp`));
+}
+
+async function rowsOf(sql: string): Promise<Record<string, unknown>[]> {
+  return (await reader.runAndReadAll(sql)).getRowObjectsJS();
+}
+
+/** Rows of one file in file order, with `time` as bigint microseconds. */
+async function fileRows(path: string): Promise<Record<string, unknown>[]> {
+  return rowsOf(`SELECT epoch_us(time) AS time, * EXCLUDE (time) FROM read_parquet(${quoteLiteral(path)})`);
+}
+
+function onlyFile(files: readonly EncodedHourFile[]): EncodedHourFile {
+  expect(files).toHaveLength(1);
+  const file = files[0];
+  if (file === undefined) throw new Error('no file');
+  return file;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "arc-parquet-it's "));
+  encoder = await ParquetEncoder.create(baseOptions());
+  readerInstance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  reader = await readerInstance.connect();
+  await reader.run("SET TimeZone = 'UTC'");
+});
+
+afterAll(async () => {
+  encoder.close();
+  reader.closeSync();
+  readerInstance.closeSync();
+  await rm(root, { recursive: true, force: true });
+});
+
+const STRINGS = [
+  '',
+  'a',
+  'héllo',
+  '日本語のテキスト',
+  '🚀 rocket',
+  'exactly12byt',
+  'thirteen byte',
+  'a longer string that lives in the string heap ✓',
+  null,
+  "it's",
+  'x',
+  'y',
+] as const;
+const DOUBLES = [0, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, null, 1e308, -2.5, 5e-324, 3, 4, -7];
+const INTS = [0n, 1n, -1n, 2n ** 53n + 1n, -(2n ** 63n), 2n ** 63n - 1n, null, 42n, -(2n ** 53n) - 3n, 7n, 8n, 9n];
+const BOOLS = [true, false, true, true, false, null, false, true, true, false, true, false];
+
+function everyTypeRows(): Row[] {
+  return STRINGS.map((s, row) => ({
+    timeUs: T0 + row * MINUTE_US,
+    tags: { host: `h${row % 3}`, region: row === 4 ? null : 'eu-west' },
+    fields: { s, d: DOUBLES[row] ?? null, i: INTS[row] ?? null, b: BOOLS[row] ?? null },
+  }));
+}
+
+describe('ParquetEncoder', () => {
+  it('round-trips every type with NULLs, NaN, Infinity, int64 beyond 2^53, UTF-8 and bools', async () => {
+    const file = onlyFile(await encode([batchOf(everyTypeRows())]));
+    expect(file.hourStartUs).toBe(T0);
+    expect(file.rowCount).toBe(STRINGS.length);
+    const rows = await fileRows(file.path);
+    expect(rows.map((row) => row['time'])).toEqual(STRINGS.map((_, row) => BigInt(T0 + row * MINUTE_US)));
+    expect(rows.map((row) => row['s'])).toEqual([...STRINGS]);
+    expect(rows.map((row) => row['d'])).toEqual(DOUBLES);
+    expect(rows.map((row) => row['i'])).toEqual(INTS);
+    expect(rows.map((row) => row['b'])).toEqual(BOOLS);
+    expect(rows.map((row) => row['host'])).toEqual(STRINGS.map((_, row) => `h${row % 3}`));
+    expect(rows.map((row) => row['region'])).toEqual(STRINGS.map((_, row) => (row === 4 ? null : 'eu-west')));
+  });
+
+  it('writes time as TIMESTAMP (micros, not adjusted to UTC), typed columns and the arc:tags footer', async () => {
+    const file = onlyFile(await encode([batchOf(everyTypeRows())]));
+    const path = quoteLiteral(file.path);
+    const described = await rowsOf(`DESCRIBE SELECT * FROM read_parquet(${path})`);
+    expect(described.map((row) => [row['column_name'], row['column_type']])).toEqual([
+      ['time', 'TIMESTAMP'],
+      ['host', 'VARCHAR'],
+      ['region', 'VARCHAR'],
+      ['s', 'VARCHAR'],
+      ['d', 'DOUBLE'],
+      ['i', 'BIGINT'],
+      ['b', 'BOOLEAN'],
+    ]);
+    const [time] = await rowsOf(`SELECT logical_type FROM parquet_schema(${path}) WHERE name = 'time'`);
+    expect(String(time?.['logical_type'])).toContain('isAdjustedToUTC=0');
+    expect(String(time?.['logical_type'])).toContain('MICROS=MicroSeconds()');
+    const kv = await rowsOf(`SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata(${path})`);
+    expect(kv).toEqual([{ key: 'arc:tags', value: '["host","region"]' }]);
+    expect(file.byteCount).toBe((await stat(file.path)).size);
+  });
+
+  it('sorts rows by time within a file, across batches given out of order', async () => {
+    const times = [37, 3, 59, 0, 12, 44, 21, 8, 50, 1].map((minute) => T0 + minute * MINUTE_US);
+    const batches = [times.slice(0, 5), times.slice(5)].map((part) =>
+      batchOf(part.map((timeUs) => ({ timeUs, fields: { v: BigInt(timeUs) } }))),
+    );
+    const rows = await fileRows(onlyFile(await encode(batches)).path);
+    const sorted = [...times].sort((a, b) => a - b).map((timeUs) => BigInt(timeUs));
+    expect(rows.map((row) => row['time'])).toEqual(sorted);
+    expect(rows.map((row) => row['v'])).toEqual(sorted);
+  });
+
+  it('writes one file per UTC hour when rows span 3 hours, each holding only its hour', async () => {
+    const spanning = batchOf(
+      [0, 1, 2].flatMap((hour) => [5, 59].map((minute) => ({ timeUs: T0 + hour * MICROS_PER_HOUR + minute * MINUTE_US, fields: { hour: BigInt(hour) } }))),
+    );
+    const lastHour = batchOf([{ timeUs: T0 + 2 * MICROS_PER_HOUR + 30 * MINUTE_US, fields: { hour: 2n } }]);
+    const hoursAsked: number[] = [];
+    const dir = join(root, 'hours');
+    const files = await encoder.encode([spanning, lastHour], schemaOf([spanning, lastHour]), (hourStartUs) => {
+      hoursAsked.push(hourStartUs);
+      return join(dir, String(hourStartUs), 'part.parquet.tmp');
+    });
+    const hours = [T0, T0 + MICROS_PER_HOUR, T0 + 2 * MICROS_PER_HOUR];
+    expect(hoursAsked).toEqual(hours);
+    expect(files.map((file) => [file.hourStartUs, file.rowCount])).toEqual([
+      [hours[0], 2],
+      [hours[1], 2],
+      [hours[2], 3],
+    ]);
+    for (const [index, file] of files.entries()) {
+      expect(file.byteCount).toBe((await stat(file.path)).size);
+      const rows = await fileRows(file.path);
+      expect(rows.map((row) => row['hour'])).toEqual(rows.map(() => BigInt(index)));
+      for (const row of rows) expect(Number(row['time']) - file.hourStartUs).toBeLessThan(MICROS_PER_HOUR);
+    }
+  });
+
+  it('fills columns a batch lacks with NULL (schema evolution)', async () => {
+    const first = batchOf([{ timeUs: T0, tags: { host: 'a' }, fields: { usage: 0.5 } }]);
+    const second = batchOf([{ timeUs: T0 + MINUTE_US, tags: { host: 'b', rack: 'r1' }, fields: { count: 3n, status: 'ok' } }]);
+    const rows = await fileRows(onlyFile(await encode([first, second])).path);
+    expect(rows).toEqual([
+      { time: BigInt(T0), host: 'a', usage: 0.5, rack: null, count: null, status: null },
+      { time: BigInt(T0 + MINUTE_US), host: 'b', usage: null, rack: 'r1', count: 3n, status: 'ok' },
+    ]);
+  });
+
+  it('widens int64 batch values into a float64 column, and reads an all-null batch column as NULL', async () => {
+    const ints = batchOf([
+      { timeUs: T0, fields: { v: 1n, w: 5n } },
+      { timeUs: T0 + 1, fields: { v: 2n ** 53n + 1n, w: 6n } },
+    ]);
+    const doubles = batchOf([{ timeUs: T0 + 2, fields: { v: 2.5, w: null } }]);
+    const file = onlyFile(await encode([ints, doubles]));
+    const described = await rowsOf(`DESCRIBE SELECT v, w FROM read_parquet(${quoteLiteral(file.path)})`);
+    expect(described.map((row) => row['column_type'])).toEqual(['DOUBLE', 'BIGINT']);
+    const rows = await fileRows(file.path);
+    expect(rows.map((row) => row['v'])).toEqual([1, 2 ** 53, 2.5]);
+    expect(rows.map((row) => row['w'])).toEqual([5n, 6n, null]);
+  });
+
+  it('keeps 10,000 rows exact across chunk boundaries, with NULLs on both sides of each boundary', async () => {
+    const nullRows = new Set([0, 2047, 2048, 2049, 4095, 4096, 6143, 6144, 8191, 8192, 9999]);
+    const expected = Array.from({ length: 10_000 }, (_, row) => {
+      const isNull = nullRows.has(row);
+      return {
+        time: BigInt(T0 + row * 1000),
+        host: `host_${row % 7}`,
+        i: isNull ? null : BigInt(row) * 1_000_000_007n,
+        d: isNull ? null : row / 4,
+        b: isNull ? null : row % 3 === 0,
+        note: isNull ? null : row % 5 === 0 ? `value ${row} with a tail longer than twelve bytes` : `v${row}`,
+      };
+    });
+    const batches = [expected.slice(0, 6000), expected.slice(6000)].map((part) =>
+      batchOf(
+        part.map(({ time, host, ...fields }) => ({ timeUs: Number(time), tags: { host }, fields })),
+      ),
+    );
+    const file = onlyFile(await encode(batches));
+    expect(file.rowCount).toBe(10_000);
+    expect(await fileRows(file.path)).toEqual(expected);
+  });
+
+  it('quotes identifiers and paths: quotes, spaces and UTF-8 in names', async () => {
+    const names = { tag: "it's a \"tag\"", field: 'mëtric wïth space' };
+    const file = onlyFile(
+      await encode([batchOf([{ timeUs: T0, tags: { [names.tag]: 'v' }, fields: { [names.field]: 1.25 } }])]),
+    );
+    expect(file.path).toContain("it's");
+    const rows = await fileRows(file.path);
+    expect(rows).toEqual([{ time: BigInt(T0), [names.tag]: 'v', [names.field]: 1.25 }]);
+    const kv = await rowsOf(`SELECT decode(value) AS value FROM parquet_kv_metadata(${quoteLiteral(file.path)})`);
+    expect(JSON.parse(String(kv[0]?.['value']))).toEqual([names.tag]);
+  });
+
+  it('uses the configured compression and row group size', async () => {
+    const zstd = await ParquetEncoder.create({ ...baseOptions(), compression: 'zstd', rowGroupSize: 2048, threads: 1 });
+    try {
+      const rows = Array.from({ length: 5000 }, (_, row) => ({ timeUs: T0 + row, fields: { v: BigInt(row) } }));
+      const file = onlyFile(await encode([batchOf(rows)], zstd));
+      const meta = await rowsOf(
+        `SELECT DISTINCT row_group_id, row_group_num_rows, compression FROM parquet_metadata(${quoteLiteral(file.path)}) ORDER BY row_group_id`,
+      );
+      expect(meta.map((row) => row['compression'])).toEqual(meta.map(() => 'ZSTD'));
+      expect(meta.map((row) => row['row_group_num_rows'])).toEqual([2048n, 2048n, 904n]);
+    } finally {
+      zstd.close();
+    }
+    const snappy = onlyFile(await encode([batchOf([{ timeUs: T0, fields: { v: 1n } }])]));
+    const [meta] = await rowsOf(`SELECT compression FROM parquet_metadata(${quoteLiteral(snappy.path)})`);
+    expect(meta?.['compression']).toBe('SNAPPY');
+  });
+
+  it('returns no files for no rows', async () => {
+    expect(await encode([])).toEqual([]);
+  });
+
+  it('rejects with ARC_PARQUET_WRITE_FAILED when a file cannot be written, and stays usable', async () => {
+    const blocker = join(root, 'not-a-directory');
+    await writeFile(blocker, 'x');
+    const batch = batchOf([{ timeUs: T0, fields: { v: 1n } }]);
+    const failed = encoder.encode([batch], schemaOf([batch]), () => join(blocker, 'x.parquet.tmp'));
+    await expect(failed).rejects.toMatchObject({ code: PARQUET_WRITE_FAILED_CODE });
+    // DuckDB's own failure (the target is a directory) takes the same path.
+    const intoDirectory = encoder.encode([batch], schemaOf([batch]), () => root);
+    await expect(intoDirectory).rejects.toMatchObject({ code: PARQUET_WRITE_FAILED_CODE, details: { measurement: 'cpu', path: root } });
+    const file = onlyFile(await encode([batch]));
+    expect(await fileRows(file.path)).toEqual([{ time: BigInt(T0), v: 1n }]);
+  });
+});
