@@ -396,12 +396,18 @@ async function spawnServer(o, log) {
  * @returns {Promise<{ n: number | null, status: number, error: string | null }>}
  */
 async function countRows(url, token, database) {
-  const res = await fetch(`${url}/query`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-arc-database': database },
-    body: JSON.stringify({ sql: 'SELECT count(*) AS n FROM cpu', format: 'json' }),
-  });
-  const text = await res.text();
+  let res;
+  let text;
+  try {
+    res = await fetch(`${url}/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-arc-database': database },
+      body: JSON.stringify({ sql: 'SELECT count(*) AS n FROM cpu', format: 'json' }),
+    });
+    text = await res.text();
+  } catch (err) {
+    return { n: null, status: 0, error: `POST /query: ${describeError(err)}` };
+  }
   /** @type {any} */
   let body = null;
   try {
@@ -425,9 +431,20 @@ async function countRows(url, token, database) {
  */
 async function flush(url, token) {
   const t = performance.now();
-  const res = await fetch(`${url}/write/flush`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-  await res.arrayBuffer();
-  return { status: res.status, ms: performance.now() - t };
+  try {
+    const res = await fetch(`${url}/write/flush`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const text = await res.text();
+    return { status: res.status, ms: performance.now() - t, error: res.ok ? null : text.slice(0, 200) };
+  } catch (err) {
+    return { status: 0, ms: performance.now() - t, error: describeError(err) };
+  }
+}
+
+/** @param {unknown} err */
+function describeError(err) {
+  if (!(err instanceof Error)) return String(err);
+  const cause = /** @type {{ cause?: unknown }} */ (err).cause;
+  return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -471,7 +488,7 @@ function cpuModel() {
 export async function runOnce(o, pool, ctx) {
   const url = new URL(ctx.url);
   const before = await countRows(ctx.url, ctx.token, ctx.database);
-  if (before.status === 401 || before.status === 403) {
+  if (before.status === 0 || before.status === 401 || before.status === 403) {
     throw new Error(`query as the bench token failed with ${before.status}: ${before.error}`);
   }
   const rowsBefore = before.n ?? 0;
@@ -581,7 +598,7 @@ export async function runOnce(o, pool, ctx) {
   lat.sort();
 
   const fl = await flush(ctx.url, ctx.token);
-  if (fl.status < 200 || fl.status >= 300) ctx.log(`warning: POST /write/flush -> ${fl.status}`);
+  if (fl.status < 200 || fl.status >= 300) ctx.log(`warning: POST /write/flush -> ${fl.status}: ${fl.error}`);
   const after = await countRows(ctx.url, ctx.token, ctx.database);
   if (after.n === null) ctx.log(`warning: count query failed (${after.status}): ${after.error}`);
   const serverCpu = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / CLK_TCK : null;
@@ -730,7 +747,7 @@ export async function main(argv) {
     if (o.runs > 1) emit(medianLine(lines));
     return lines.every((l) => l.read_back_ok) ? 0 : 1;
   } catch (err) {
-    process.stderr.write(`ingest: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`ingest: ${describeError(err)}\n`);
     return err instanceof UsageError ? 2 : 3;
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -65,7 +65,8 @@ function takeBatch() {
     cursor = cursor + 1 === nBatches ? 0 : cursor + 1;
     if (busy[b]) continue;
     busy[b] = 1;
-    const k = uses[b]++;
+    const k = /** @type {number} */ (uses[b]);
+    uses[b] = k + 1;
     if (k > 0) restamp(b, k);
     return b;
   }
@@ -112,15 +113,20 @@ class Conn {
       sock.setNoDelay(true);
       this.sock = sock;
       this.pending = null;
+      let wasConnected = false;
       sock.once('connect', () => {
+        wasConnected = true;
         this.connected = true;
         resolve(undefined);
       });
       sock.on('data', (d) => this.onData(d));
       sock.on('error', (err) => {
-        if (!this.connected) reject(err);
+        if (!wasConnected) reject(err);
       });
-      sock.on('close', () => this.onClose(sock));
+      // A socket that never connected is retried by reconnect(), not here.
+      sock.on('close', () => {
+        if (wasConnected) this.onClose(sock);
+      });
     });
   }
 
@@ -135,17 +141,26 @@ class Conn {
       countError('socket');
       this.release();
     }
-    if (running && !stopping) {
-      this.connect().then(
-        () => this.sendNext(),
-        () => {
-          countError('connect');
-          this.timer = setTimeout(() => this.onClose(sock), 100);
-        },
-      );
-    } else {
+    this.reconnect();
+  }
+
+  reconnect() {
+    this.timer = null;
+    if (stopping) {
+      this.release();
       maybeDone();
+      return;
     }
+    this.connect().then(
+      () => {
+        if (running) this.sendNext();
+      },
+      () => {
+        countError('connect');
+        this.sock = null;
+        this.timer = setTimeout(() => this.reconnect(), 100);
+      },
+    );
   }
 
   release() {
@@ -158,11 +173,17 @@ class Conn {
 
   sendNext() {
     this.timer = null;
-    if (!running || stopping || !this.sock || !this.connected) {
+    if (!running || stopping) {
       this.release();
       maybeDone();
       return;
     }
+    if (!this.sock) {
+      this.reconnect(); // closed while idle (e.g. before the start); sendNext runs once connected
+      return;
+    }
+    if (!this.connected) return; // connecting: its reconnect() calls sendNext
+
     if (this.batch < 0) {
       this.batch = takeBatch();
       if (this.batch < 0) {
