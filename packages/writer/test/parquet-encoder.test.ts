@@ -189,6 +189,26 @@ describe('ParquetEncoder', () => {
     expect(rows.map((row) => row['v'])).toEqual(sorted);
   });
 
+  it('sorts batches that are each in order but overlap in time', async () => {
+    const first = batchOf([0, 10, 20].map((minute) => ({ timeUs: T0 + minute * MINUTE_US })));
+    const second = batchOf([5, 15, 25].map((minute) => ({ timeUs: T0 + minute * MINUTE_US })));
+    const rows = await fileRows(onlyFile(await encode([first, second])).path);
+    expect(rows.map((row) => row['time'])).toEqual([0, 5, 10, 15, 20, 25].map((minute) => BigInt(T0 + minute * MINUTE_US)));
+  });
+
+  it('keeps time order without a sort when rows arrive in order, across parallel scans of many row groups', async () => {
+    // 300,000 rows fill 3 of DuckDB's 122,880-row table row groups, scanned by 2 threads.
+    const batches = [0, 1, 2].map((part) =>
+      batchOf(Array.from({ length: 100_000 }, (_, row) => ({ timeUs: T0 + (part * 100_000 + row) * 1000, fields: { n: BigInt(part * 100_000 + row) } }))),
+    );
+    const file = onlyFile(await encode(batches));
+    const [check] = await rowsOf(
+      `SELECT count(*) AS rows, count(*) FILTER (WHERE n <> file_row_number) AS misplaced ` +
+        `FROM read_parquet(${quoteLiteral(file.path)}, file_row_number = true)`,
+    );
+    expect(check).toEqual({ rows: 300_000n, misplaced: 0n });
+  });
+
   it('writes one file per UTC hour when rows span 3 hours, each holding only its hour', async () => {
     const spanning = batchOf(
       [0, 1, 2].flatMap((hour) => [5, 59].map((minute) => ({ timeUs: T0 + hour * MICROS_PER_HOUR + minute * MINUTE_US, fields: { hour: BigInt(hour) } }))),

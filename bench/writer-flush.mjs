@@ -1,0 +1,126 @@
+// Flush throughput of the writer's ParquetEncoder: 1,000,000 TSBS-like rows (10 utf8 tags with few
+// distinct values, 10 int64 fields, one row per host every 10 s within one hour) in batches of
+// 10,000, encoded as one flush into a temp directory. Prints one JSON line with rows/s of the
+// appender fill, of the COPY to Parquet and of the whole encode, for snappy and zstd, with
+// DuckDB threads 1 and 2.
+//
+// Run after building: npx tsc -b packages/writer && node bench/writer-flush.mjs [rows]
+// Batch building is not measured; only ParquetEncoder.encode is.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { BatchBuilder, ColumnBuilder, ColumnRole } from '../packages/columnar/dist/index.js';
+import { ParquetEncoder } from '../packages/writer/dist/parquet-encoder.js';
+import { mergeSchema } from '../packages/writer/dist/schema-merge.js';
+
+const ROWS = Number(process.argv[2] ?? 1_000_000);
+const BATCH_ROWS = 10_000;
+const INTERVAL_US = 10_000_000;
+const INSTANTS_PER_HOUR = 360;
+const HOUR_START_US = Date.UTC(2026, 10, 24, 10) * 1000;
+const ROW_GROUP_SIZE = 122_880;
+
+/** Tag name -> its few distinct values (TSBS devops shapes; hostname has one value per host). */
+const TAGS = {
+  hostname: [],
+  region: ['us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-1', 'sa-east-1'],
+  datacenter: ['us-east-1a', 'us-east-1b', 'us-west-2c', 'eu-west-1b', 'ap-southeast-1a', 'sa-east-1c'],
+  rack: Array.from({ length: 100 }, (_, index) => String(index)),
+  os: ['Ubuntu16.10', 'Ubuntu16.04LTS', 'Ubuntu15.10'],
+  arch: ['x64', 'x86'],
+  team: ['SF', 'NYC', 'LON', 'CHI'],
+  service: Array.from({ length: 20 }, (_, index) => String(index)),
+  service_version: ['0', '1'],
+  service_environment: ['production', 'staging', 'test'],
+};
+const FIELDS = [
+  'usage_user',
+  'usage_system',
+  'usage_idle',
+  'usage_nice',
+  'usage_iowait',
+  'usage_irq',
+  'usage_softirq',
+  'usage_steal',
+  'usage_guest',
+  'usage_guest_nice',
+];
+
+/** @param {BatchBuilder} builder @param {string} name @param {'tag' | 'field'} role */
+function columnOf(builder, name, role) {
+  const column = builder.column(name, role);
+  if (!(column instanceof ColumnBuilder)) throw column;
+  return column;
+}
+
+/** Rows [first, first + count) of the stream: host-minor, instant-major, all within one hour. */
+function buildBatch(builder, first, count, hosts) {
+  builder.reset('bench', 'cpu');
+  for (let row = first; row < first + count; row++) {
+    const host = row % hosts;
+    const rowError = builder.beginRow(HOUR_START_US + Math.floor(row / hosts) * INTERVAL_US);
+    if (rowError !== null) throw rowError;
+    for (const [name, values] of Object.entries(TAGS)) {
+      const value = values.length === 0 ? `host_${host}` : values[(host * 7 + name.length) % values.length];
+      columnOf(builder, name, ColumnRole.tag).appendString(value ?? '');
+    }
+    FIELDS.forEach((name, index) => columnOf(builder, name, ColumnRole.field).appendInteger((row * 31 + index * 17) % 100));
+  }
+  const batch = builder.pack();
+  if (!('buffer' in batch)) throw batch;
+  return batch;
+}
+
+function buildBatches() {
+  const hosts = Math.ceil(ROWS / INSTANTS_PER_HOUR);
+  const builder = new BatchBuilder();
+  const batches = [];
+  for (let first = 0; first < ROWS; first += BATCH_ROWS) batches.push(buildBatch(builder, first, Math.min(BATCH_ROWS, ROWS - first), hosts));
+  let schema = [];
+  for (const batch of batches) {
+    const merged = mergeSchema(schema, batch);
+    if ('error' in merged) throw merged.error;
+    schema = merged.schema;
+  }
+  return { batches, schema };
+}
+
+async function measure(batches, schema, compression, threads, dir) {
+  const encoder = await ParquetEncoder.create({ threads, compression, rowGroupSize: ROW_GROUP_SIZE, tempDirectory: join(dir, 'tmp'), memoryLimit: '2GB' });
+  try {
+    await encoder.encode(batches.slice(0, 1), schema, (hour) => join(dir, `warmup-${compression}-${threads}-${hour}.parquet`));
+    const start = performance.now();
+    const files = await encoder.encode(batches, schema, (hour) => join(dir, `${compression}-${threads}-${hour}.parquet`));
+    const totalMs = performance.now() - start;
+    const { appendMs, copyMs, syncMs } = encoder.lastTimings;
+    const rows = files.reduce((sum, file) => sum + file.rowCount, 0);
+    const perSecond = (ms) => Math.round(rows / (ms / 1000));
+    return {
+      compression,
+      threads,
+      rows,
+      bytes: files.reduce((sum, file) => sum + file.byteCount, 0),
+      appendRowsPerS: perSecond(appendMs),
+      copyRowsPerS: perSecond(copyMs),
+      totalRowsPerS: perSecond(totalMs),
+      appendMs: Math.round(appendMs),
+      copyMs: Math.round(copyMs),
+      syncMs: Math.round(syncMs),
+    };
+  } finally {
+    encoder.close();
+  }
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'arc-writer-flush-'));
+try {
+  const { batches, schema } = buildBatches();
+  const results = [];
+  for (const threads of [1, 2]) {
+    for (const compression of /** @type {const} */ (['snappy', 'zstd'])) results.push(await measure(batches, schema, compression, threads, dir));
+  }
+  console.log(JSON.stringify({ bench: 'writer-flush', date: new Date().toISOString(), rows: ROWS, batchRows: BATCH_ROWS, columns: schema.length + 1, results }));
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
