@@ -80,6 +80,20 @@ export class SpscRing {
   }
 
   /**
+   * Producer: whether a frame of `payloadBytes` fits now. Only the producer adds bytes, so a
+   * true answer stays true until the producer's next write.
+   */
+  hasRoomFor(payloadBytes: number): boolean {
+    if (payloadBytes > this.payloadBytesMax) return false;
+    const writePosition = Atomics.load(this.control, WRITE_POSITION_INDEX) >>> 0;
+    const readPosition = Atomics.load(this.control, READ_POSITION_INDEX) >>> 0;
+    const freeBytes = this.capacityBytes - ((writePosition - readPosition) >>> 0);
+    const frameBytes = alignFrame(FRAME_HEADER_BYTES + payloadBytes);
+    const tailBytes = this.capacityBytes - (writePosition & this.mask);
+    return (frameBytes > tailBytes ? tailBytes : 0) + frameBytes <= freeBytes;
+  }
+
+  /**
    * Producer: writes one frame made of `parts` (concatenated) if it fits now. Returns false when
    * the ring has no room (the caller tries another ring or answers 503); never blocks.
    */
@@ -87,14 +101,12 @@ export class SpscRing {
     let payloadBytes = 0;
     for (const part of parts) payloadBytes += part.byteLength;
     assert.ok(payloadBytes <= this.payloadBytesMax, 'frame larger than payloadBytesMax');
+    if (!this.hasRoomFor(payloadBytes)) return false;
     const writePosition = Atomics.load(this.control, WRITE_POSITION_INDEX) >>> 0;
-    const readPosition = Atomics.load(this.control, READ_POSITION_INDEX) >>> 0;
-    const freeBytes = this.capacityBytes - ((writePosition - readPosition) >>> 0);
     const frameBytes = alignFrame(FRAME_HEADER_BYTES + payloadBytes);
     let offset = writePosition & this.mask;
     const tailBytes = this.capacityBytes - offset;
     const wrapBytes = frameBytes > tailBytes ? tailBytes : 0;
-    if (wrapBytes + frameBytes > freeBytes) return false;
     if (wrapBytes > 0) {
       this.view.setUint32(offset, WRAP_MARKER, true);
       offset = 0;

@@ -1,1 +1,6 @@
-export {};
+export { startServer } from './server.js';
+export type { RunningServer, StartServerOptions } from './server.js';
+export { createLogger } from './log.js';
+export type { Logger } from './log.js';
+export { parseQueryBody } from './query-routes.js';
+export { encodeRequestHeader, decodeRequestHeader, encodeCompletion, decodeCompletion, PayloadFormat } from './frames.js';

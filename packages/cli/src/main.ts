@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from '@arc/config';
+import { createLogger, startServer, type RunningServer } from '@arc/server';
+
+const USAGE = `Usage: arc <command> [options]
+
+Commands:
+  serve [--config <arc.conf>]   start the server (configuration: arc.conf, then ARC_* environment variables)
+  help                          show this text
+`;
+
+/** Parses `--name value` pairs after the command; unknown flags are an error, not ignored. */
+function parseFlags(args: readonly string[], known: readonly string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let index = 0; index < args.length; index += 2) {
+    const name = args[index] ?? '';
+    const value = args[index + 1];
+    if (!name.startsWith('--') || !known.includes(name.slice(2))) throw new UsageError(`unknown option '${name}'`);
+    if (value === undefined) throw new UsageError(`option '${name}' needs a value`);
+    flags.set(name.slice(2), value);
+  }
+  return flags;
+}
+
+class UsageError extends Error {}
+
+async function serve(args: readonly string[]): Promise<void> {
+  const flags = parseFlags(args, ['config']);
+  const config = loadConfig({ configPath: flags.get('config') });
+  const log = createLogger(config.log.level, config.log.format);
+  const server: RunningServer = await startServer(config, { log });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received`);
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error(`shutdown failed: ${(error as Error).stack ?? String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const [command = 'serve', ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`arc: configuration error: ${error.message}\n`);
+  } else if (error instanceof UsageError) {
+    process.stderr.write(`arc: ${error.message}\n\n${USAGE}`);
+  } else {
+    process.stderr.write(`arc: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  }
+  process.exit(1);
+});

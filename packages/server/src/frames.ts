@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import type { ArcErrorShape } from '@arc/config';
+
+/**
+ * Frames exchanged between the acceptor (main thread) and a decoder through their rings.
+ *
+ *   request frame (acceptor -> decoder ring)
+ *   0        4        5       6                8            16                 16+n
+ *   | id u32 | format | flags | dbLength u16   | nowUs f64  | database (utf8)  | body ... |
+ *   flags bit 0: the body is not in the frame but was posted on the decoder's body port
+ *   (bodies larger than a ring frame), as a transferred ArrayBuffer.
+ *
+ *   completion frame (decoder -> acceptor ring)
+ *   0        4         5       8             12
+ *   | id u32 | outcome | pad   | rows u32    | error JSON (utf8, rejected only) |
+ *
+ * Multi-byte values are little-endian.
+ */
+export const PayloadFormat = { msgpack: 1 } as const;
+export type PayloadFormat = (typeof PayloadFormat)[keyof typeof PayloadFormat];
+
+export const REQUEST_HEADER_BYTES = 16;
+export const REQUEST_FLAG_EXTERNAL_BODY = 1;
+const COMPLETION_HEADER_BYTES = 12;
+const DATABASE_BYTES_MAX = 0xffff;
+
+export interface RequestHeader {
+  readonly requestId: number;
+  readonly format: PayloadFormat;
+  readonly externalBody: boolean;
+  readonly database: string;
+  readonly nowUs: number;
+  /** Byte offset of the body in the frame. */
+  readonly bodyOffset: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeRequestHeader(requestId: number, format: PayloadFormat, externalBody: boolean, database: string, nowUs: number): Uint8Array {
+  const databaseBytes = encoder.encode(database);
+  assert.ok(databaseBytes.byteLength <= DATABASE_BYTES_MAX);
+  const header = new Uint8Array(REQUEST_HEADER_BYTES + databaseBytes.byteLength);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, requestId >>> 0, true);
+  view.setUint8(4, format);
+  view.setUint8(5, externalBody ? REQUEST_FLAG_EXTERNAL_BODY : 0);
+  view.setUint16(6, databaseBytes.byteLength, true);
+  view.setFloat64(8, nowUs, true);
+  header.set(databaseBytes, REQUEST_HEADER_BYTES);
+  return header;
+}
+
+export function decodeRequestHeader(frame: Uint8Array): RequestHeader {
+  assert.ok(frame.byteLength >= REQUEST_HEADER_BYTES, 'request frame shorter than its header');
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const databaseLength = view.getUint16(6, true);
+  const bodyOffset = REQUEST_HEADER_BYTES + databaseLength;
+  assert.ok(bodyOffset <= frame.byteLength, 'request frame shorter than its database name');
+  return {
+    requestId: view.getUint32(0, true),
+    format: view.getUint8(4) as PayloadFormat,
+    externalBody: (view.getUint8(5) & REQUEST_FLAG_EXTERNAL_BODY) !== 0,
+    nowUs: view.getFloat64(8, true),
+    database: decoder.decode(frame.subarray(REQUEST_HEADER_BYTES, bodyOffset)),
+    bodyOffset,
+  };
+}
+
+export interface Completion {
+  readonly requestId: number;
+  readonly rowCount: number;
+  readonly error: ArcErrorShape | null;
+}
+
+export function encodeCompletion(completion: Completion): Uint8Array {
+  const errorBytes = completion.error === null ? new Uint8Array(0) : encoder.encode(JSON.stringify(completion.error));
+  const frame = new Uint8Array(COMPLETION_HEADER_BYTES + errorBytes.byteLength);
+  const view = new DataView(frame.buffer);
+  view.setUint32(0, completion.requestId >>> 0, true);
+  view.setUint8(4, completion.error === null ? 0 : 1);
+  view.setUint32(8, completion.rowCount >>> 0, true);
+  frame.set(errorBytes, COMPLETION_HEADER_BYTES);
+  return frame;
+}
+
+export function decodeCompletion(frame: Uint8Array): Completion {
+  assert.ok(frame.byteLength >= COMPLETION_HEADER_BYTES, 'completion frame shorter than its header');
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const rejected = view.getUint8(4) === 1;
+  return {
+    requestId: view.getUint32(0, true),
+    rowCount: view.getUint32(8, true),
+    error: rejected ? (JSON.parse(decoder.decode(frame.subarray(COMPLETION_HEADER_BYTES))) as ArcErrorShape) : null,
+  };
+}

@@ -1,0 +1,38 @@
+import type { TemplatedApp } from 'uWebSockets.js';
+import { newResponseState, sendJson } from './http-response.js';
+import { readRequestInfo } from './request-info.js';
+import type { ServerContext } from './server-context.js';
+
+/** Public routes (no token): service info, liveness and readiness as PROTOCOLS.md shapes them. */
+export function registerHealthRoutes(app: TemplatedApp, context: ServerContext): void {
+  app.get('/', (res) => {
+    const state = newResponseState(res);
+    sendJson(res, state, '200 OK', { service: 'arc', version: context.version, status: context.phase, docs: 'README.md' });
+  });
+  app.get('/health', (res) => {
+    const state = newResponseState(res);
+    sendJson(res, state, '200 OK', { status: 'healthy', service: 'arc', version: context.version, timestamp: new Date().toISOString() });
+  });
+  app.get('/ready', (res) => {
+    const state = newResponseState(res);
+    const timestamp = new Date().toISOString();
+    if (context.phase === 'ready') {
+      sendJson(res, state, '200 OK', {
+        status: 'ready',
+        service: 'arc',
+        version: context.version,
+        timestamp,
+        decoders: context.pipeline.decoderCount,
+        writers: context.pipeline.writerCount,
+      });
+    } else {
+      const reason = context.phase === 'stopping' ? 'shutting down' : 'starting';
+      sendJson(res, state, '503 Service Unavailable', { status: 'not_ready', reason, service: 'arc', timestamp });
+    }
+  });
+  app.any('/*', (res, req) => {
+    const request = readRequestInfo(req);
+    const state = newResponseState(res);
+    sendJson(res, state, '404 Not Found', { error: `Not found: ${request.method} ${request.url}`, code: 'ARC_NOT_FOUND' });
+  });
+}

@@ -1,0 +1,80 @@
+import type { HttpResponse } from 'uWebSockets.js';
+import { ErrorKind, type ArcErrorShape } from '@arc/config';
+import { RETRY_AFTER_SECONDS } from './limits.js';
+
+/**
+ * The one place where errors become HTTP responses (STYLE.md section 2): the error's kind picks
+ * the status; the body is `{"error": message, "code": ..., ...details}` (query routes add
+ * `"success": false`). Authentication failures carry exactly the bodies PROTOCOLS.md specifies.
+ */
+const STATUS_BY_KIND: Readonly<Record<ErrorKind, string>> = {
+  bad_request: '400 Bad Request',
+  unauthorized: '401 Unauthorized',
+  forbidden: '403 Forbidden',
+  not_found: '404 Not Found',
+  too_large: '413 Payload Too Large',
+  unavailable: '503 Service Unavailable',
+  timeout: '504 Gateway Timeout',
+  internal: '500 Internal Server Error',
+};
+
+export const ErrorBodyStyle = { plain: 'plain', query: 'query' } as const;
+export type ErrorBodyStyle = (typeof ErrorBodyStyle)[keyof typeof ErrorBodyStyle];
+
+/** Per-request state: uWS forbids touching `res` after the client aborted. */
+export interface ResponseState {
+  aborted: boolean;
+  answered: boolean;
+}
+
+export function newResponseState(res: HttpResponse, onAbort?: () => void): ResponseState {
+  const state: ResponseState = { aborted: false, answered: false };
+  res.onAborted(() => {
+    state.aborted = true;
+    onAbort?.();
+  });
+  return state;
+}
+
+/** Runs `write` corked, exactly once per request, and not at all after an abort. */
+export function respond(res: HttpResponse, state: ResponseState, write: () => void): void {
+  if (state.aborted || state.answered) return;
+  state.answered = true;
+  res.cork(write);
+}
+
+export function sendJson(res: HttpResponse, state: ResponseState, status: string, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+  respond(res, state, () => {
+    res.writeStatus(status).writeHeader('Content-Type', 'application/json');
+    for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+    res.end(JSON.stringify(body));
+  });
+}
+
+export function sendBytes(res: HttpResponse, state: ResponseState, contentType: string, body: Uint8Array, headers: Readonly<Record<string, string>> = {}): void {
+  respond(res, state, () => {
+    res.writeStatus('200 OK').writeHeader('Content-Type', contentType);
+    for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+    res.end(body);
+  });
+}
+
+export function sendNoContent(res: HttpResponse, state: ResponseState): void {
+  respond(res, state, () => {
+    res.writeStatus('204 No Content').endWithoutBody();
+  });
+}
+
+export function errorBody(error: ArcErrorShape, style: ErrorBodyStyle): Record<string, unknown> {
+  if (error.kind === ErrorKind.unauthorized || error.kind === ErrorKind.forbidden) return { error: error.message };
+  const body: Record<string, unknown> = style === ErrorBodyStyle.query ? { success: false } : {};
+  body.error = error.message;
+  body.code = error.code;
+  if (error.details !== undefined) Object.assign(body, error.details);
+  return body;
+}
+
+export function sendError(res: HttpResponse, state: ResponseState, error: ArcErrorShape, style: ErrorBodyStyle = ErrorBodyStyle.plain): void {
+  const headers: Record<string, string> = error.kind === ErrorKind.unavailable ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {};
+  sendJson(res, state, STATUS_BY_KIND[error.kind], errorBody(error, style), headers);
+}

@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { ArcError, type Config } from '@arc/config';
+import { Doorbell, SpscRing } from '@arc/ring';
+import { WRITER_WORKER_URL, type FlushedFile, type MainToWriter, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
+import { decodeCompletion, encodeRequestHeader, type Completion, type PayloadFormat } from './frames.js';
+import type { DecoderWorkerData } from './decoder-worker.js';
+import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES } from './limits.js';
+import type { Logger } from './log.js';
+
+const DECODER_WORKER_URL = new URL('../dist/decoder-worker.js', import.meta.url);
+
+export type CompletionHandler = (completion: Completion) => void;
+
+interface DecoderHandle {
+  readonly worker: Worker;
+  readonly requests: SpscRing;
+  readonly completions: SpscRing;
+  readonly doorbell: Doorbell;
+  readonly bodyPort: import('node:worker_threads').MessagePort;
+}
+
+export type SubmitOutcome = 'queued' | 'busy';
+
+function waitFor<T>(worker: Worker, accept: (message: T) => boolean): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: T): void => {
+      if (!accept(message)) return;
+      worker.off('message', onMessage);
+      worker.off('error', reject);
+      resolve(message);
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+  });
+}
+
+/**
+ * The main thread's side of ingestion: starts the writer and decoder threads, wires a port
+ * between every decoder and every writer, hands request bodies to decoders through their rings
+ * (round-robin, skipping full rings) and delivers their verdicts from the completion rings.
+ */
+export class IngestPipeline {
+  private readonly config: Config;
+  private readonly log: Logger;
+  private readonly decoders: DecoderHandle[] = [];
+  private readonly writers: Worker[] = [];
+  private readonly acceptorDoorbell = Doorbell.create();
+  private readonly waiting = new Map<number, CompletionHandler>();
+  private readonly controlReplies = new Map<number, (message: WriterToMain) => void>();
+  private readonly flushListeners: ((database: string, measurement: string, files: readonly FlushedFile[]) => void)[] = [];
+  private nextRequestId = 1;
+  private nextControlId = 1;
+  private nextDecoder = 0;
+  private draining = true;
+  private drainLoop: Promise<void> = Promise.resolve();
+
+  private constructor(config: Config, log: Logger) {
+    this.config = config;
+    this.log = log;
+  }
+
+  static async start(config: Config, log: Logger): Promise<IngestPipeline> {
+    const pipeline = new IngestPipeline(config, log);
+    await pipeline.startThreads();
+    pipeline.drainLoop = pipeline.drainCompletions();
+    return pipeline;
+  }
+
+  get decoderCount(): number {
+    return this.decoders.length;
+  }
+
+  get writerCount(): number {
+    return this.writers.length;
+  }
+
+  get inFlight(): number {
+    return this.waiting.size;
+  }
+
+  onFlushed(listener: (database: string, measurement: string, files: readonly FlushedFile[]) => void): void {
+    this.flushListeners.push(listener);
+  }
+
+  /**
+   * Hands one request body to a decoder. `onDone` is called exactly once, with the verdict.
+   * 'busy' (every ring full) means nothing was queued and `onDone` will not be called.
+   */
+  submit(database: string, format: PayloadFormat, body: Uint8Array, nowUs: number, onDone: CompletionHandler): SubmitOutcome {
+    const requestId = this.nextRequestId;
+    this.nextRequestId = (this.nextRequestId % 0xfffffffe) + 1;
+    for (let attempt = 0; attempt < this.decoders.length; attempt++) {
+      const decoder = this.decoders[(this.nextDecoder + attempt) % this.decoders.length];
+      assert.ok(decoder !== undefined);
+      if (this.tryQueue(decoder, requestId, database, format, body, nowUs)) {
+        this.nextDecoder = (this.nextDecoder + attempt + 1) % this.decoders.length;
+        this.waiting.set(requestId, onDone);
+        decoder.doorbell.ring();
+        return 'queued';
+      }
+    }
+    return 'busy';
+  }
+
+  private tryQueue(decoder: DecoderHandle, requestId: number, database: string, format: PayloadFormat, body: Uint8Array, nowUs: number): boolean {
+    const inlineHeader = encodeRequestHeader(requestId, format, false, database, nowUs);
+    if (inlineHeader.byteLength + body.byteLength <= decoder.requests.payloadBytesMax) {
+      return decoder.requests.tryWrite([inlineHeader, body]);
+    }
+    // Too large for a frame: the body travels as a transferred ArrayBuffer on the body port,
+    // posted before the frame is published (room is checked first; only we add to the ring).
+    const externalHeader = encodeRequestHeader(requestId, format, true, database, nowUs);
+    if (!decoder.requests.hasRoomFor(externalHeader.byteLength)) return false;
+    const copy = new Uint8Array(body.byteLength);
+    copy.set(body);
+    decoder.bodyPort.postMessage(copy.buffer, [copy.buffer]);
+    assert.ok(decoder.requests.tryWrite([externalHeader]), 'room was checked');
+    return true;
+  }
+
+  /** Flushes every writer's buffers; resolves when the files are durable (or a flush failed). */
+  async flushAll(): Promise<ArcError | null> {
+    const replies = await Promise.all(this.writers.map((writer) => this.askWriter(writer, (requestId) => ({ kind: 'flush-all', requestId }))));
+    for (const reply of replies) {
+      if (reply.kind === 'flush-all-done' && reply.error !== null) return ArcError.fromShape(reply.error);
+    }
+    return null;
+  }
+
+  async writerStats(): Promise<WriterStats[]> {
+    const replies = await Promise.all(this.writers.map((writer) => this.askWriter(writer, (requestId) => ({ kind: 'stats', requestId }))));
+    return replies.flatMap((reply) => (reply.kind === 'stats' ? [reply.stats] : []));
+  }
+
+  /** Stops the decoders once their rings are empty, flushes and stops the writers. */
+  async shutdown(): Promise<ArcError | null> {
+    await Promise.all(
+      this.decoders.map((decoder) => {
+        const closed = waitFor<{ kind: string }>(decoder.worker, (message) => message.kind === 'closed');
+        decoder.requests.close();
+        decoder.doorbell.ring();
+        return closed;
+      }),
+    );
+    this.draining = false;
+    this.acceptorDoorbell.ring();
+    await this.drainLoop;
+    this.drainOnce();
+    const flushError = await this.flushAll();
+    await Promise.all(
+      this.writers.map((writer) => {
+        const closed = waitFor<WriterToMain>(writer, (message) => message.kind === 'closed');
+        writer.postMessage({ kind: 'shutdown' } satisfies MainToWriter);
+        return closed;
+      }),
+    );
+    await Promise.all([...this.writers, ...this.decoders.map((decoder) => decoder.worker)].map((worker) => worker.terminate()));
+    return flushError;
+  }
+
+  private askWriter(writer: Worker, build: (requestId: number) => MainToWriter): Promise<WriterToMain> {
+    const requestId = this.nextControlId++;
+    return new Promise((resolve) => {
+      this.controlReplies.set(requestId, resolve);
+      writer.postMessage(build(requestId));
+    });
+  }
+
+  private async startThreads(): Promise<void> {
+    const { writer: writerConfig, ingest } = this.config;
+    const decoderCount = ingest.decoders;
+    const writerCount = writerConfig.threads;
+    const decoderDoorbells = Array.from({ length: decoderCount }, () => Doorbell.create());
+    // channels[d][w]: port1 for decoder d, port2 for writer w.
+    const channels = Array.from({ length: decoderCount }, () => Array.from({ length: writerCount }, () => new MessageChannel()));
+    const writerReady: Promise<WriterToMain>[] = [];
+    for (let writerIndex = 0; writerIndex < writerCount; writerIndex++) {
+      const decoderPorts = channels.map((row) => row[writerIndex]?.port2).filter((port) => port !== undefined);
+      const workerData: WriterWorkerData = {
+        writerIndex,
+        writerCount,
+        config: this.config,
+        decoderPorts,
+        decoderDoorbells: decoderDoorbells.map((doorbell) => doorbell.shared),
+      };
+      const worker = new Worker(WRITER_WORKER_URL, { workerData, transferList: [...decoderPorts], name: `arc-writer-${writerIndex}` });
+      worker.on('message', (message: WriterToMain) => this.onWriterMessage(message));
+      worker.on('error', (error) => this.log.error(`writer ${writerIndex} crashed: ${error.stack ?? error.message}`));
+      writerReady.push(waitFor<WriterToMain>(worker, (message) => message.kind === 'ready' || message.kind === 'init-failed'));
+      this.writers.push(worker);
+    }
+    for (const reply of await Promise.all(writerReady)) {
+      if (reply.kind === 'init-failed') throw new Error(reply.message);
+    }
+    const decoderReady: Promise<unknown>[] = [];
+    for (let decoderIndex = 0; decoderIndex < decoderCount; decoderIndex++) {
+      const handle = this.startDecoder(decoderIndex, decoderDoorbells[decoderIndex], channels[decoderIndex]);
+      decoderReady.push(waitFor<{ kind: string }>(handle.worker, (message) => message.kind === 'ready'));
+      this.decoders.push(handle);
+    }
+    await Promise.all(decoderReady);
+  }
+
+  private startDecoder(decoderIndex: number, doorbell: Doorbell | undefined, row: MessageChannel[] | undefined): DecoderHandle {
+    assert.ok(doorbell !== undefined && row !== undefined);
+    const requests = SpscRing.create(this.config.ingest.ringBytes);
+    const completions = SpscRing.create(COMPLETION_RING_BYTES);
+    const bodyChannel = new MessageChannel();
+    const writerPorts = row.map((channel) => channel.port1);
+    const workerData: DecoderWorkerData = {
+      decoderIndex,
+      config: this.config,
+      requestRing: requests.shared,
+      completionRing: completions.shared,
+      doorbell: doorbell.shared,
+      acceptorDoorbell: this.acceptorDoorbell.shared,
+      bodyPort: bodyChannel.port2,
+      writerPorts,
+    };
+    const worker = new Worker(DECODER_WORKER_URL, {
+      workerData,
+      transferList: [bodyChannel.port2, ...writerPorts],
+      name: `arc-decoder-${decoderIndex}`,
+    });
+    worker.on('error', (error) => this.log.error(`decoder ${decoderIndex} crashed: ${error.stack ?? error.message}`));
+    return { worker, requests, completions, doorbell, bodyPort: bodyChannel.port1 };
+  }
+
+  private onWriterMessage(message: WriterToMain): void {
+    switch (message.kind) {
+      case 'flushed':
+        for (const listener of this.flushListeners) listener(message.database, message.measurement, message.files);
+        return;
+      case 'flush-all-done':
+      case 'stats': {
+        const resolve = this.controlReplies.get(message.requestId);
+        this.controlReplies.delete(message.requestId);
+        resolve?.(message);
+        return;
+      }
+      case 'log':
+        this.log[message.level](message.message);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async drainCompletions(): Promise<void> {
+    while (this.draining) {
+      const seen = this.acceptorDoorbell.current();
+      this.drainOnce();
+      await this.acceptorDoorbell.wait(seen, ACCEPTOR_IDLE_WAIT_MS);
+    }
+  }
+
+  private drainOnce(): void {
+    for (const decoder of this.decoders) {
+      for (let frame = decoder.completions.peek(); frame !== null; frame = decoder.completions.peek()) {
+        const completion = decodeCompletion(frame);
+        decoder.completions.release();
+        const handler = this.waiting.get(completion.requestId);
+        assert.ok(handler !== undefined, 'a completion answers a waiting request');
+        this.waiting.delete(completion.requestId);
+        handler(completion);
+      }
+    }
+  }
+}
+

@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+
+/**
+ * Requests a decoder has handed to writers and not yet answered. Past it the decoder stops
+ * taking frames, its ring fills, and the acceptor answers 503: back-pressure, not a queue.
+ */
+export const DECODER_PENDING_REQUESTS_MAX = 64;
+/** A sleeping decoder wakes at least this often to notice shutdown without a doorbell. */
+export const DECODER_IDLE_WAIT_MS = 200;
+/** Completion ring per decoder: verdicts are ~12 bytes plus an error message. */
+export const COMPLETION_RING_BYTES = 1024 * 1024;
+/** The acceptor's drain loop wakes at least this often even without a doorbell. */
+export const ACCEPTOR_IDLE_WAIT_MS = 1000;
+/** Seconds a client is told to wait (Retry-After) when every ring or buffer is full. */
+export const RETRY_AFTER_SECONDS = 1;
+/** A posted large body must reach the decoder within this time, else a thread is broken. */
+export const EXTERNAL_BODY_WAIT_MS_MAX = 10_000;
+/** Query request bodies are JSON with SQL; PROTOCOLS caps the SQL at 100 KB. */
+export const QUERY_BODY_BYTES_MAX = 1024 * 1024;
+
+assert.ok(DECODER_PENDING_REQUESTS_MAX > 0);
+assert.ok(COMPLETION_RING_BYTES >= 64 * 1024);

@@ -1,0 +1,29 @@
+import type { HttpRequest } from 'uWebSockets.js';
+
+/**
+ * What a handler needs from the request, read synchronously: uWS's HttpRequest is only valid
+ * until the handler first returns (before any await or onData callback).
+ */
+export interface RequestInfo {
+  readonly method: string;
+  readonly url: string;
+  readonly query: URLSearchParams;
+  readonly authorization: string;
+  readonly apiKey: string;
+  readonly database: string;
+  readonly contentLength: string;
+  readonly receivedAtUs: number;
+}
+
+export function readRequestInfo(req: HttpRequest): RequestInfo {
+  return {
+    method: req.getMethod().toUpperCase(),
+    url: req.getUrl(),
+    query: new URLSearchParams(req.getQuery() ?? ''),
+    authorization: req.getHeader('authorization'),
+    apiKey: req.getHeader('x-api-key'),
+    database: req.getHeader('x-arc-database'),
+    contentLength: req.getHeader('content-length'),
+    receivedAtUs: Date.now() * 1000,
+  };
+}

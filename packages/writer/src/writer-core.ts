@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { compactUtcStamp, hourPartitionPath, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
+import { ArcError, ErrorKind } from '@arc/config';
+import type { StorageBackend } from '@arc/storage';
+import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy } from './flush-policy.js';
+import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
+import { hoursOf, type ParquetEncoder } from './parquet-encoder.js';
+import type { DecoderToWriter, FlushedFile, WriterStats, WriterVerdict } from './writer-messages.js';
+
+export interface WriterCoreOptions {
+  readonly writerIndex: number;
+  readonly policy: FlushPolicy;
+  /** Bytes of batches this writer may hold (buffered + prepared + flushing); above -> 503. */
+  readonly bytesBufferedMax: number;
+  readonly storage: StorageBackend;
+  readonly encoder: ParquetEncoder;
+  readonly onFlushed: (database: string, measurement: string, files: readonly FlushedFile[]) => void;
+  readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  readonly nowMs: () => number;
+}
+
+interface PreparedTxn {
+  readonly buffers: MeasurementBuffer[];
+  readonly byteCount: number;
+}
+
+function buffersFull(bytesBuffered: number): ArcError {
+  return new ArcError(ErrorKind.unavailable, 'ARC_BUFFERS_FULL', `Write buffers are full (${bytesBuffered} bytes waiting for flush); retry later`);
+}
+
+/**
+ * Everything a writer thread does, without the thread: accepts batches (checking schema and
+ * memory), keeps them per (database, measurement), and flushes them to Parquet one buffer at a
+ * time through its DuckDB encoder. The worker entry only wires ports to it; tests drive it
+ * directly.
+ *
+ * Invariants: a batch is either buffered, being flushed, or published, never dropped; a failed
+ * flush puts its batches back and retries; memory held never exceeds `bytesBufferedMax` plus one
+ * request.
+ */
+export class WriterCore {
+  private readonly options: WriterCoreOptions;
+  private readonly buffers = new Map<string, MeasurementBuffer>();
+  private readonly preparedTxns = new Map<string, PreparedTxn>();
+  private readonly flushQueue: MeasurementBuffer[] = [];
+  private flushing: Promise<void> | null = null;
+  private bytesBuffered = 0;
+  private fileSequence = 0;
+  private retryDelayMs = 0;
+  private lastFlushError: ArcError | null = null;
+  private counters = { flushes: 0, flushFailures: 0, rowsFlushed: 0, filesWritten: 0 };
+
+  constructor(options: WriterCoreOptions) {
+    this.options = options;
+  }
+
+  get policy(): FlushPolicy {
+    return this.options.policy;
+  }
+
+  handle(decoderIndex: number, message: DecoderToWriter): WriterVerdict | null {
+    switch (message.kind) {
+      case 'append':
+        return this.verdict(message.txnId, this.accept(message.batches, null));
+      case 'prepare':
+        return this.verdict(message.txnId, this.accept(message.batches, `${decoderIndex}:${message.txnId}`));
+      case 'commit':
+        this.finishPrepared(`${decoderIndex}:${message.txnId}`, true);
+        return null;
+      case 'abort':
+        this.finishPrepared(`${decoderIndex}:${message.txnId}`, false);
+        return null;
+    }
+  }
+
+  /** Flushes buffers that are due by age (called on a timer). */
+  tick(): void {
+    const nowMs = this.options.nowMs();
+    for (const buffer of this.buffers.values()) {
+      if (isFlushDueByAge(this.options.policy, buffer.oldestAtMs, nowMs)) this.enqueueFlush(buffer);
+    }
+  }
+
+  /** Flushes every buffered row; resolves with the error if a flush failed meanwhile. */
+  async flushAll(): Promise<ArcError | null> {
+    const failuresBefore = this.counters.flushFailures;
+    for (const buffer of this.buffers.values()) this.enqueueFlush(buffer);
+    while (this.flushing !== null) await this.flushing;
+    if (this.counters.flushFailures > failuresBefore) {
+      return new ArcError(ErrorKind.unavailable, 'ARC_FLUSH_FAILED', `Flush failed, rows stay buffered and are retried: ${this.lastFlushError?.message ?? 'unknown error'}`);
+    }
+    return null;
+  }
+
+  stats(): WriterStats {
+    let rowsBuffered = 0;
+    for (const buffer of this.buffers.values()) rowsBuffered += buffer.rowCount;
+    return { rowsBuffered, bytesBuffered: this.bytesBuffered, buffers: this.buffers.size, ...this.counters };
+  }
+
+  private verdict(txnId: number, error: ArcError | null): WriterVerdict {
+    return { kind: 'verdict', txnId, error: error === null ? null : error.toShape() };
+  }
+
+  /** Checks every batch of a request, then buffers all of them (or prepares them) or none. */
+  private accept(batches: readonly ColumnBatch[], preparedKey: string | null): ArcError | null {
+    let byteCount = 0;
+    for (const batch of batches) byteCount += batch.buffer.byteLength;
+    if (this.bytesBuffered + byteCount > this.options.bytesBufferedMax) {
+      for (const buffer of this.buffers.values()) this.enqueueFlush(buffer);
+      return buffersFull(this.bytesBuffered);
+    }
+    const schemas: SchemaColumn[][] = [];
+    const targets: MeasurementBuffer[] = [];
+    for (const batch of batches) {
+      const buffer = this.bufferFor(batch.database, batch.measurement);
+      const schema = buffer.check(batch);
+      if (schema instanceof ArcError) return schema;
+      schemas.push(schema);
+      targets.push(buffer);
+    }
+    const nowMs = this.options.nowMs();
+    this.bytesBuffered += byteCount;
+    batches.forEach((batch, index) => {
+      const buffer = targets[index];
+      const schema = schemas[index];
+      assert.ok(buffer !== undefined && schema !== undefined);
+      if (preparedKey === null) {
+        buffer.add(batch, schema, nowMs);
+        if (isFlushDueBySize(this.options.policy, buffer.rowCount, buffer.byteCount)) this.enqueueFlush(buffer);
+      } else {
+        buffer.schema = schema;
+        buffer.prepared.set(preparedKey, batch);
+      }
+    });
+    if (preparedKey !== null) this.preparedTxns.set(preparedKey, { buffers: targets, byteCount });
+    return null;
+  }
+
+  private finishPrepared(key: string, commit: boolean): void {
+    const txn = this.preparedTxns.get(key);
+    if (txn === undefined) return; // the prepare was refused: nothing was held
+    this.preparedTxns.delete(key);
+    const nowMs = this.options.nowMs();
+    for (const buffer of txn.buffers) {
+      const batch = buffer.prepared.get(key);
+      assert.ok(batch !== undefined, 'prepared batch is held until commit or abort');
+      buffer.prepared.delete(key);
+      if (commit) {
+        buffer.add(batch, buffer.schema, nowMs);
+        if (isFlushDueBySize(this.options.policy, buffer.rowCount, buffer.byteCount)) this.enqueueFlush(buffer);
+      } else {
+        buffer.recomputeSchema();
+      }
+    }
+    if (!commit) this.bytesBuffered -= txn.byteCount;
+  }
+
+  private bufferFor(database: string, measurement: string): MeasurementBuffer {
+    const key = `${database}/${measurement}`;
+    let buffer = this.buffers.get(key);
+    if (buffer === undefined) {
+      buffer = new MeasurementBuffer(database, measurement);
+      this.buffers.set(key, buffer);
+    }
+    return buffer;
+  }
+
+  private enqueueFlush(buffer: MeasurementBuffer): void {
+    if (buffer.flushQueued || buffer.rowCount === 0) return;
+    buffer.flushQueued = true;
+    this.flushQueue.push(buffer);
+    this.pumpFlushes();
+  }
+
+  private pumpFlushes(): void {
+    if (this.flushing !== null) return;
+    const next = this.flushQueue.shift();
+    if (next === undefined) return;
+    this.flushing = this.flushBuffer(next).finally(() => {
+      this.flushing = null;
+      this.pumpFlushes();
+    });
+  }
+
+  private async flushBuffer(buffer: MeasurementBuffer): Promise<void> {
+    buffer.flushQueued = false;
+    const batches = buffer.take();
+    if (batches.length === 0) return;
+    let byteCount = 0;
+    for (const batch of batches) byteCount += batch.buffer.byteLength;
+    try {
+      const files = await this.writeFiles(buffer.database, buffer.measurement, batches);
+      buffer.published();
+      this.bytesBuffered -= byteCount;
+      this.counters.flushes++;
+      this.counters.filesWritten += files.length;
+      for (const file of files) this.counters.rowsFlushed += file.rowCount;
+      this.retryDelayMs = 0;
+      this.options.onFlushed(buffer.database, buffer.measurement, files);
+    } catch (error) {
+      buffer.restore(batches, this.options.nowMs());
+      this.counters.flushFailures++;
+      this.lastFlushError = error instanceof ArcError ? error : new ArcError(ErrorKind.internal, 'ARC_FLUSH_FAILED', String(error));
+      this.retryDelayMs = nextRetryDelayMs(this.retryDelayMs);
+      this.options.log('error', `flush of ${buffer.database}.${buffer.measurement} failed (retry in ${this.retryDelayMs} ms): ${this.lastFlushError.message}`);
+      setTimeout(() => this.enqueueFlush(buffer), this.retryDelayMs).unref();
+    }
+  }
+
+  /**
+   * Encodes one Parquet file per hour into staging paths, then publishes them. Encoding is
+   * all-or-nothing (the encoder removes partial output); publishing is a rename in the same
+   * directory, which does not fail once the files exist.
+   */
+  private async writeFiles(database: string, measurement: string, batches: readonly ColumnBatch[]): Promise<FlushedFile[]> {
+    const storage = this.options.storage;
+    const stamp = compactUtcStamp(Date.now());
+    const keysByHour = new Map<number, string>();
+    const stagingByHour = new Map<number, string>();
+    for (const hourStartUs of hoursOf(batches)) {
+      const key = `${database}/${measurement}/${hourPartitionPath(hourStartUs)}/${measurement}_${stamp}_${this.uniqueSuffix()}.parquet`;
+      keysByHour.set(hourStartUs, key);
+      stagingByHour.set(hourStartUs, await storage.stagingPathFor(key));
+    }
+    const encoded = await this.options.encoder.encode(batches, schemaOfBatches(batches), (hourStartUs) => {
+      const staging = stagingByHour.get(hourStartUs);
+      assert.ok(staging !== undefined, 'a staging path for every hour');
+      return staging;
+    });
+    const files: FlushedFile[] = [];
+    for (const file of encoded) {
+      const key = keysByHour.get(file.hourStartUs);
+      assert.ok(key !== undefined, 'encoded hours are the hours asked for');
+      await storage.publish(file.path, key);
+      files.push({ key, rowCount: file.rowCount, byteCount: file.byteCount });
+    }
+    return files;
+  }
+
+  private uniqueSuffix(): string {
+    this.fileSequence++;
+    return `w${this.options.writerIndex}-${this.fileSequence.toString(36).padStart(6, '0')}-${randomBytes(3).toString('hex')}`;
+  }
+}

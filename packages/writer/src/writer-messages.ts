@@ -1,0 +1,61 @@
+import type { ColumnBatch } from '@arc/columnar';
+import type { ArcErrorShape } from '@arc/config';
+
+/**
+ * Messages between decoder threads and writer threads (one MessagePort per decoder-writer pair)
+ * and between the main thread and writers.
+ *
+ * A request whose batches all go to one writer is accepted with one `append` (check + buffer in
+ * one step). A request spanning several writers is accepted all-or-nothing with `prepare` to each
+ * writer, then `commit` (all said yes) or `abort`: prepared batches count for schema and memory
+ * checks but are flushed only once committed.
+ */
+export type DecoderToWriter =
+  | { readonly kind: 'append'; readonly txnId: number; readonly batches: readonly ColumnBatch[] }
+  | { readonly kind: 'prepare'; readonly txnId: number; readonly batches: readonly ColumnBatch[] }
+  | { readonly kind: 'commit'; readonly txnId: number }
+  | { readonly kind: 'abort'; readonly txnId: number };
+
+export interface WriterVerdict {
+  readonly kind: 'verdict';
+  readonly txnId: number;
+  readonly error: ArcErrorShape | null;
+}
+
+export interface FlushedFile {
+  readonly key: string;
+  readonly rowCount: number;
+  readonly byteCount: number;
+}
+
+export type MainToWriter =
+  | { readonly kind: 'flush-all'; readonly requestId: number }
+  | { readonly kind: 'stats'; readonly requestId: number }
+  | { readonly kind: 'shutdown' };
+
+export interface WriterStats {
+  readonly rowsBuffered: number;
+  readonly bytesBuffered: number;
+  readonly buffers: number;
+  readonly flushes: number;
+  readonly flushFailures: number;
+  readonly rowsFlushed: number;
+  readonly filesWritten: number;
+}
+
+export type WriterToMain =
+  | { readonly kind: 'ready'; readonly writerIndex: number }
+  | { readonly kind: 'init-failed'; readonly message: string }
+  | { readonly kind: 'flushed'; readonly database: string; readonly measurement: string; readonly files: readonly FlushedFile[] }
+  | { readonly kind: 'flush-all-done'; readonly requestId: number; readonly error: ArcErrorShape | null }
+  | { readonly kind: 'stats'; readonly requestId: number; readonly stats: WriterStats }
+  | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string }
+  | { readonly kind: 'closed' };
+
+/** The writer that owns a (database, measurement): every batch of one series goes to one thread. */
+export function writerIndexFor(database: string, measurement: string, writerCount: number): number {
+  let hash = 0x811c9dc5;
+  const key = `${database}\u0000${measurement}`;
+  for (let index = 0; index < key.length; index++) hash = Math.imul(hash ^ key.charCodeAt(index), 0x01000193);
+  return (hash >>> 0) % writerCount;
+}

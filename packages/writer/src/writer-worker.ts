@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { Config } from '@arc/config';
+import { Doorbell } from '@arc/ring';
+import { LocalStorage } from '@arc/storage';
+import { ageCheckIntervalMs } from './flush-policy.js';
+import { ParquetEncoder } from './parquet-encoder.js';
+import { WriterCore } from './writer-core.js';
+import type { DecoderToWriter, MainToWriter, WriterToMain } from './writer-messages.js';
+
+/** What the main thread hands a writer thread at start. */
+export interface WriterWorkerData {
+  readonly writerIndex: number;
+  readonly writerCount: number;
+  readonly config: Config;
+  /** One port per decoder (index = decoder index), and that decoder's doorbell. */
+  readonly decoderPorts: readonly MessagePort[];
+  readonly decoderDoorbells: readonly SharedArrayBuffer[];
+}
+
+/**
+ * Writer thread entry: owns one DuckDB encoder and the buffers of the (database, measurement)
+ * pairs that hash to it. Decoders reach it through their ports; after each verdict it rings the
+ * decoder's doorbell, because decoders sleep in Atomics.wait rather than in an event loop.
+ */
+async function main(): Promise<void> {
+  assert.ok(parentPort !== null, 'writer-worker runs as a worker thread');
+  const port = parentPort;
+  const data = workerData as WriterWorkerData;
+  const send = (message: WriterToMain): void => port.postMessage(message);
+  const { writer, storage } = data.config;
+  let encoder: ParquetEncoder;
+  try {
+    encoder = await ParquetEncoder.create({
+      threads: writer.duckdbThreads,
+      compression: writer.compression,
+      rowGroupSize: writer.rowGroupSize,
+      tempDirectory: `${storage.dataDir}/tmp/writer-${data.writerIndex}`,
+    });
+  } catch (error) {
+    send({ kind: 'init-failed', message: `writer ${data.writerIndex}: ${(error as Error).message}` });
+    return;
+  }
+  const core = new WriterCore({
+    writerIndex: data.writerIndex,
+    policy: { flushRows: writer.flushRows, flushBytesMax: writer.flushBytesMax, flushAgeMs: writer.flushAgeMs },
+    bytesBufferedMax: Math.floor(writer.bufferBytesMax / data.writerCount),
+    storage: new LocalStorage(storage.parquetRoot),
+    encoder,
+    onFlushed: (database, measurement, files) => send({ kind: 'flushed', database, measurement, files }),
+    log: (level, message) => send({ kind: 'log', level, message: `writer ${data.writerIndex}: ${message}` }),
+    nowMs: () => performance.now(),
+  });
+  const doorbells = data.decoderDoorbells.map((shared) => new Doorbell(shared));
+  data.decoderPorts.forEach((decoderPort, decoderIndex) => {
+    decoderPort.on('message', (message: DecoderToWriter) => {
+      const verdict = core.handle(decoderIndex, message);
+      if (verdict === null) return;
+      decoderPort.postMessage(verdict);
+      doorbells[decoderIndex]?.ring();
+    });
+  });
+  const ageTimer = setInterval(() => core.tick(), ageCheckIntervalMs(core.policy));
+  port.on('message', (message: MainToWriter) => {
+    switch (message.kind) {
+      case 'flush-all':
+        void core.flushAll().then((error) => send({ kind: 'flush-all-done', requestId: message.requestId, error: error?.toShape() ?? null }));
+        return;
+      case 'stats':
+        send({ kind: 'stats', requestId: message.requestId, stats: core.stats() });
+        return;
+      case 'shutdown':
+        clearInterval(ageTimer);
+        for (const decoderPort of data.decoderPorts) decoderPort.close();
+        encoder.close();
+        send({ kind: 'closed' });
+        port.close();
+        return;
+    }
+  });
+  send({ kind: 'ready', writerIndex: data.writerIndex });
+}
+
+void main();
