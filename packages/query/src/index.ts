@@ -1,1 +1,3 @@
-export {};
+export { QueryPool } from './query-pool.js';
+export type { QueryAnswer, QueryPoolOptions, QueryRequest } from './query-pool.js';
+export { QueryErrorCode } from './errors.js';

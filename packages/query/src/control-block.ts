@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+
+/**
+ * State shared by the pool (main thread) and its workers, one SharedArrayBuffer of int32 cells:
+ *
+ *   cell 0          catalog generation: bumped by invalidateCatalog(); a worker rescans the data
+ *                   directory before its next query when it differs from its last scan
+ *   cell 1 + slot   state of task slot `slot` (one per task in flight, queued or running):
+ *                   pending -> running (worker starts it) or pending/running -> cancelled (pool)
+ *
+ * A slot belongs to one task from run() until the worker's answer arrives, also after a timeout
+ * already answered the caller, so a slot is never reused while a worker may still look at it.
+ */
+export const SlotState = { pending: 0, running: 1, cancelled: 2 } as const;
+
+const GENERATION_CELL = 0;
+const FIRST_SLOT_CELL = 1;
+
+export class ControlBlock {
+  readonly shared: SharedArrayBuffer;
+  readonly slotCount: number;
+  private readonly cells: Int32Array;
+
+  static create(slotCount: number): ControlBlock {
+    assert.ok(Number.isInteger(slotCount), 'slot count must be an integer');
+    assert.ok(slotCount > 0, 'slot count must be positive');
+    return new ControlBlock(new SharedArrayBuffer((FIRST_SLOT_CELL + slotCount) * Int32Array.BYTES_PER_ELEMENT));
+  }
+
+  constructor(shared: SharedArrayBuffer) {
+    this.shared = shared;
+    this.cells = new Int32Array(shared);
+    this.slotCount = this.cells.length - FIRST_SLOT_CELL;
+    assert.ok(this.slotCount > 0, 'control block has no task slots');
+  }
+
+  generation(): number {
+    return Atomics.load(this.cells, GENERATION_CELL);
+  }
+
+  bumpGeneration(): void {
+    Atomics.add(this.cells, GENERATION_CELL, 1);
+  }
+
+  /** Pool: a fresh task takes the slot. */
+  arm(slot: number): void {
+    Atomics.store(this.cells, this.cell(slot), SlotState.pending);
+  }
+
+  /** Pool: the caller gave up (timeout, client gone); the worker interrupts or skips the task. */
+  cancel(slot: number): void {
+    Atomics.store(this.cells, this.cell(slot), SlotState.cancelled);
+  }
+
+  /** Worker: marks the task running; false when it was cancelled while queued. */
+  start(slot: number): boolean {
+    return Atomics.compareExchange(this.cells, this.cell(slot), SlotState.pending, SlotState.running) === SlotState.pending;
+  }
+
+  isCancelled(slot: number): boolean {
+    return Atomics.load(this.cells, this.cell(slot)) === SlotState.cancelled;
+  }
+
+  private cell(slot: number): number {
+    assert.ok(Number.isInteger(slot), 'task slot must be an integer');
+    assert.ok(slot >= 0, 'task slot must not be negative');
+    assert.ok(slot < this.slotCount, 'task slot beyond the control block');
+    return FIRST_SLOT_CELL + slot;
+  }
+}

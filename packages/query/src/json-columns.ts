@@ -1,0 +1,310 @@
+import duckdb from '@duckdb/node-bindings';
+import { DuckDBTypeId } from '@duckdb/node-api';
+import type { DuckDBDataChunk, DuckDBType, DuckDBVector } from '@duckdb/node-api';
+import type { JsonWriter } from './json-writer.js';
+import { int128Value, writeDouble, writeFloat, writeInt128, writeInt64, writeScaled, writeUint64 } from './json-numbers.js';
+import { writeBigTimestamp, writeDate, writeMicros, writeSeconds } from './time-format.js';
+
+/** How a column's values are read from a DuckDB vector and written as JSON. */
+export const ColumnKind = {
+  boolean: 0,
+  int8: 1,
+  int16: 2,
+  int32: 3,
+  uint8: 4,
+  uint16: 5,
+  uint32: 6,
+  int64: 7,
+  uint64: 8,
+  int128: 9,
+  uint128: 10,
+  float: 11,
+  double: 12,
+  varchar: 13,
+  date: 14,
+  timestampMicros: 15,
+  timestampSeconds: 16,
+  timestampMillis: 17,
+  timestampNanos: 18,
+  decimal16: 19,
+  decimal32: 20,
+  decimal64: 21,
+  decimal128: 22,
+  /** Everything else (TIME, INTERVAL, UUID, BLOB, LIST, STRUCT, ENUM...): its string form. */
+  other: 23,
+} as const;
+export type ColumnKind = (typeof ColumnKind)[keyof typeof ColumnKind];
+
+/** Bytes per value in the vector's data buffer, by kind (0: not read as raw data). */
+const VALUE_BYTES: readonly number[] = [1, 1, 2, 4, 1, 2, 4, 8, 8, 16, 16, 4, 8, 16, 4, 8, 8, 8, 8, 2, 4, 8, 16, 0];
+
+/** DuckDB stores +infinity / -infinity timestamps as ±(2^63 - 1) and dates as ±(2^31 - 1). */
+const TIMESTAMP_INFINITY = 2n ** 63n - 1n;
+const DATE_INFINITY = 2 ** 31 - 1;
+const WORD = 4_294_967_296;
+const SAFE_HIGH_WORD = 0x20_0000;
+
+export interface ColumnPlan {
+  readonly kind: ColumnKind;
+  /** Digits after the point for DECIMAL columns; 0 otherwise. */
+  readonly scale: number;
+}
+
+export function planColumn(type: DuckDBType): ColumnPlan {
+  if (type.typeId === DuckDBTypeId.DECIMAL) {
+    if (type.width <= 4) return { kind: ColumnKind.decimal16, scale: type.scale };
+    if (type.width <= 9) return { kind: ColumnKind.decimal32, scale: type.scale };
+    if (type.width <= 18) return { kind: ColumnKind.decimal64, scale: type.scale };
+    return { kind: ColumnKind.decimal128, scale: type.scale };
+  }
+  return { kind: KIND_BY_TYPE_ID.get(type.typeId) ?? ColumnKind.other, scale: 0 };
+}
+
+const KIND_BY_TYPE_ID: ReadonlyMap<DuckDBTypeId, ColumnKind> = new Map<DuckDBTypeId, ColumnKind>([
+  [DuckDBTypeId.BOOLEAN, ColumnKind.boolean],
+  [DuckDBTypeId.TINYINT, ColumnKind.int8],
+  [DuckDBTypeId.SMALLINT, ColumnKind.int16],
+  [DuckDBTypeId.INTEGER, ColumnKind.int32],
+  [DuckDBTypeId.UTINYINT, ColumnKind.uint8],
+  [DuckDBTypeId.USMALLINT, ColumnKind.uint16],
+  [DuckDBTypeId.UINTEGER, ColumnKind.uint32],
+  [DuckDBTypeId.BIGINT, ColumnKind.int64],
+  [DuckDBTypeId.UBIGINT, ColumnKind.uint64],
+  [DuckDBTypeId.HUGEINT, ColumnKind.int128],
+  [DuckDBTypeId.UHUGEINT, ColumnKind.uint128],
+  [DuckDBTypeId.FLOAT, ColumnKind.float],
+  [DuckDBTypeId.DOUBLE, ColumnKind.double],
+  [DuckDBTypeId.VARCHAR, ColumnKind.varchar],
+  [DuckDBTypeId.DATE, ColumnKind.date],
+  [DuckDBTypeId.TIMESTAMP, ColumnKind.timestampMicros],
+  [DuckDBTypeId.TIMESTAMP_TZ, ColumnKind.timestampMicros],
+  [DuckDBTypeId.TIMESTAMP_S, ColumnKind.timestampSeconds],
+  [DuckDBTypeId.TIMESTAMP_MS, ColumnKind.timestampMillis],
+  [DuckDBTypeId.TIMESTAMP_NS, ColumnKind.timestampNanos],
+]);
+
+const EMPTY_BYTES = new Uint8Array(0);
+
+/**
+ * One column of one chunk: typed-array views straight onto DuckDB's vector memory (no copy, no
+ * value objects). Every field exists on every instance so the row loop sees one object shape;
+ * each `switch` case then reads one typed-array kind and stays monomorphic.
+ */
+export class ColumnView {
+  kind: ColumnKind = ColumnKind.other;
+  scale = 0;
+  validity: Uint8Array | null = null;
+  bytes: Uint8Array = EMPTY_BYTES;
+  int8: Int8Array = new Int8Array(0);
+  int16: Int16Array = new Int16Array(0);
+  int32: Int32Array = new Int32Array(0);
+  uint16: Uint16Array = new Uint16Array(0);
+  uint32: Uint32Array = new Uint32Array(0);
+  float32: Float32Array = new Float32Array(0);
+  float64: Float64Array = new Float64Array(0);
+  fallback: DuckDBVector | null = null;
+
+  /** Points the view at column `column` of `chunk`, which has `rowCount` rows. */
+  load(chunk: DuckDBDataChunk, column: number, plan: ColumnPlan, rowCount: number): void {
+    this.kind = plan.kind;
+    this.scale = plan.scale;
+    this.fallback = null;
+    const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
+    // The validity mask is an array of uint64 words, bit i = row i; null means "all valid".
+    const validity = duckdb.vector_get_validity(vector, Math.ceil(rowCount / 64) * 8) as Uint8Array | null;
+    this.validity = validity;
+    const valueBytes = VALUE_BYTES[plan.kind] ?? 0;
+    if (valueBytes === 0) {
+      this.fallback = chunk.getColumnVector(column);
+      return;
+    }
+    this.bytes = rowCount === 0 ? EMPTY_BYTES : duckdb.vector_get_data(vector, rowCount * valueBytes);
+    this.makeViews(valueBytes, rowCount);
+  }
+
+  isNull(row: number): boolean {
+    const validity = this.validity;
+    if (validity === null) return false;
+    return (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0;
+  }
+
+  private makeViews(valueBytes: number, rowCount: number): void {
+    const { buffer, byteOffset } = this.bytes;
+    const words = (rowCount * valueBytes) / 4;
+    switch (this.kind) {
+      case ColumnKind.int8:
+        this.int8 = new Int8Array(buffer, byteOffset, rowCount);
+        return;
+      case ColumnKind.int16:
+      case ColumnKind.decimal16:
+        this.int16 = new Int16Array(buffer, byteOffset, rowCount);
+        return;
+      case ColumnKind.uint16:
+        this.uint16 = new Uint16Array(buffer, byteOffset, rowCount);
+        return;
+      case ColumnKind.int32:
+      case ColumnKind.date:
+      case ColumnKind.decimal32:
+        this.int32 = new Int32Array(buffer, byteOffset, rowCount);
+        return;
+      case ColumnKind.float:
+        this.float32 = new Float32Array(buffer, byteOffset, rowCount);
+        return;
+      case ColumnKind.double:
+        this.float64 = new Float64Array(buffer, byteOffset, rowCount);
+        return;
+      default:
+        // 32-bit unsigned words serve uint32, every 64- and 128-bit kind and the VARCHAR lengths.
+        if (valueBytes >= 4) this.uint32 = new Uint32Array(buffer, byteOffset, words);
+    }
+  }
+}
+
+/** Writes the value of `view` at `row` as JSON. */
+export function writeValue(out: JsonWriter, view: ColumnView, row: number): void {
+  if (view.isNull(row)) {
+    out.ascii('null');
+    return;
+  }
+  switch (view.kind) {
+    case ColumnKind.boolean:
+      out.ascii((view.bytes[row] ?? 0) === 0 ? 'false' : 'true');
+      return;
+    case ColumnKind.int8:
+      out.integer(view.int8[row] ?? 0);
+      return;
+    case ColumnKind.int16:
+      out.integer(view.int16[row] ?? 0);
+      return;
+    case ColumnKind.int32:
+      out.integer(view.int32[row] ?? 0);
+      return;
+    case ColumnKind.uint8:
+      out.unsigned(view.bytes[row] ?? 0);
+      return;
+    case ColumnKind.uint16:
+      out.unsigned(view.uint16[row] ?? 0);
+      return;
+    case ColumnKind.uint32:
+      out.unsigned(view.uint32[row] ?? 0);
+      return;
+    case ColumnKind.double:
+      writeDouble(out, view.float64[row] ?? 0);
+      return;
+    default:
+      writeWideValue(out, view, row);
+  }
+}
+
+/** 64- and 128-bit kinds, strings, times and decimals (split off to keep functions short). */
+function writeWideValue(out: JsonWriter, view: ColumnView, row: number): void {
+  const words = view.uint32;
+  switch (view.kind) {
+    case ColumnKind.int64:
+      writeInt64(out, words[row * 2] ?? 0, (words[row * 2 + 1] ?? 0) | 0);
+      return;
+    case ColumnKind.uint64:
+      writeUint64(out, words[row * 2] ?? 0, words[row * 2 + 1] ?? 0);
+      return;
+    case ColumnKind.int128:
+    case ColumnKind.uint128:
+      writeInt128(out, words[row * 4] ?? 0, words[row * 4 + 1] ?? 0, words[row * 4 + 2] ?? 0, words[row * 4 + 3] ?? 0, view.kind === ColumnKind.int128);
+      return;
+    case ColumnKind.float:
+      writeFloat(out, view.float32[row] ?? 0);
+      return;
+    case ColumnKind.varchar:
+      writeVarchar(out, view, row);
+      return;
+    case ColumnKind.date:
+      writeDateValue(out, view.int32[row] ?? 0);
+      return;
+    default:
+      writeTimeOrDecimal(out, view, row);
+  }
+}
+
+function writeTimeOrDecimal(out: JsonWriter, view: ColumnView, row: number): void {
+  const low = view.uint32[row * 2] ?? 0;
+  const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
+  switch (view.kind) {
+    case ColumnKind.timestampMicros:
+      writeTimestampWords(out, low, high, 1_000_000n, 6);
+      return;
+    case ColumnKind.timestampMillis:
+      writeTimestampWords(out, low, high, 1_000n, 3);
+      return;
+    case ColumnKind.timestampSeconds:
+      writeTimestampWords(out, low, high, 1n, 0);
+      return;
+    case ColumnKind.timestampNanos:
+      writeTimestampWords(out, low, high, 1_000_000_000n, 9);
+      return;
+    case ColumnKind.decimal16:
+      writeScaled(out, view.int16[row] ?? 0, view.scale);
+      return;
+    case ColumnKind.decimal32:
+      writeScaled(out, view.int32[row] ?? 0, view.scale);
+      return;
+    default:
+      writeDecimalOrOther(out, view, row, low, high);
+  }
+}
+
+function writeDecimalOrOther(out: JsonWriter, view: ColumnView, row: number, low: number, high: number): void {
+  if (view.kind === ColumnKind.decimal64) {
+    const small = high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD;
+    writeScaled(out, small ? high * WORD + low : (BigInt(high) << 32n) | BigInt(low), view.scale);
+    return;
+  }
+  if (view.kind === ColumnKind.decimal128) {
+    const words = view.uint32;
+    const value = int128Value(words[row * 4] ?? 0, words[row * 4 + 1] ?? 0, words[row * 4 + 2] ?? 0, words[row * 4 + 3] ?? 0, true);
+    writeScaled(out, value, view.scale);
+    return;
+  }
+  const value = view.fallback?.getItem(row) ?? null;
+  if (value === null) out.ascii('null');
+  else out.string(String(value));
+}
+
+/**
+ * VARCHAR values are 16-byte `string_t`: a uint32 length, then up to 12 bytes inline, or for
+ * longer strings a 4-byte prefix and a pointer to the bytes at offset 8.
+ *
+ *   0        4                 16
+ *   | length | inline bytes... |          length <= 12
+ *   | length | prefix | pointer |          length > 12
+ */
+function writeVarchar(out: JsonWriter, view: ColumnView, row: number): void {
+  const length = view.uint32[row * 4] ?? 0;
+  const offset = row * 16;
+  if (length <= 12) {
+    out.utf8String(view.bytes, offset + 4, offset + 4 + length);
+    return;
+  }
+  const bytes = duckdb.get_data_from_pointer(view.bytes.buffer as ArrayBuffer, view.bytes.byteOffset + offset + 8, length);
+  out.utf8String(bytes, 0, length);
+}
+
+function writeDateValue(out: JsonWriter, days: number): void {
+  if (days === DATE_INFINITY) out.ascii('"infinity"');
+  else if (days === -DATE_INFINITY) out.ascii('"-infinity"');
+  else writeDate(out, days);
+}
+
+/** A timestamp counted in units of 1 / `unitsPerSecond` s; `digits` = fraction digits. */
+function writeTimestampWords(out: JsonWriter, low: number, high: number, unitsPerSecond: bigint, digits: number): void {
+  if (unitsPerSecond === 1_000_000n && high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) {
+    writeMicros(out, high * WORD + low);
+    return;
+  }
+  if (unitsPerSecond === 1n && high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) {
+    writeSeconds(out, high * WORD + low, 0, 0);
+    return;
+  }
+  const count = (BigInt(high) << 32n) | BigInt(low);
+  if (count === TIMESTAMP_INFINITY) out.ascii('"infinity"');
+  else if (count === -TIMESTAMP_INFINITY) out.ascii('"-infinity"');
+  else writeBigTimestamp(out, count, unitsPerSecond, digits);
+}

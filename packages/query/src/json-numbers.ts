@@ -1,0 +1,112 @@
+import type { JsonWriter } from './json-writer.js';
+
+/**
+ * JSON numbers above 2^53 lose digits in JavaScript (and most JSON parsers), so integers beyond
+ * ±2^53 are written as strings. 64-bit values arrive as two 32-bit words; while the high word is
+ * within ±2^21 the value is exact as a double and no BigInt is made.
+ */
+const WORD = 4_294_967_296;
+const HIGH_WORD_SAFE = 0x20_0000;
+const SAFE_BIG = 2n ** 53n;
+const FLOAT32_DIGITS_MIN = 6;
+const FLOAT32_DIGITS_MAX = 9;
+
+export function writeBigInteger(out: JsonWriter, value: bigint): void {
+  if (value <= SAFE_BIG && value >= -SAFE_BIG) {
+    out.ascii(value.toString());
+    return;
+  }
+  out.byte(0x22);
+  out.ascii(value.toString());
+  out.byte(0x22);
+}
+
+/** Signed 64-bit integer from its low (unsigned) and high (signed) words. */
+export function writeInt64(out: JsonWriter, low: number, high: number): void {
+  if (high >= -HIGH_WORD_SAFE && high < HIGH_WORD_SAFE) {
+    out.integer(high * WORD + low);
+    return;
+  }
+  writeBigInteger(out, (BigInt(high) << 32n) | BigInt(low));
+}
+
+/** Unsigned 64-bit integer from its low and high (both unsigned) words. */
+export function writeUint64(out: JsonWriter, low: number, high: number): void {
+  if (high < HIGH_WORD_SAFE) {
+    out.unsigned(high * WORD + low);
+    return;
+  }
+  writeBigInteger(out, (BigInt(high) << 32n) | BigInt(low));
+}
+
+/** A 128-bit integer from four little-endian unsigned words; `signed` for HUGEINT. */
+export function int128Value(w0: number, w1: number, w2: number, w3: number, signed: boolean): bigint {
+  const upper = (BigInt(w3) << 32n) | BigInt(w2);
+  const lower = (BigInt(w1) << 32n) | BigInt(w0);
+  return ((signed ? BigInt.asIntN(64, upper) : upper) << 64n) | lower;
+}
+
+/**
+ * 128-bit integer (SUM of a BIGINT column is a HUGEINT, so this is common). Small values, the
+ * usual case, are read from the low words as a double without a BigInt.
+ */
+export function writeInt128(out: JsonWriter, w0: number, w1: number, w2: number, w3: number, signed: boolean): void {
+  if (w2 === 0 && w3 === 0 && w1 < HIGH_WORD_SAFE) {
+    out.unsigned(w1 * WORD + w0);
+    return;
+  }
+  const minusOne = 0xffff_ffff;
+  if (signed && w2 === minusOne && w3 === minusOne && w1 >= WORD - HIGH_WORD_SAFE) {
+    out.integer((w1 | 0) * WORD + w0);
+    return;
+  }
+  writeBigInteger(out, int128Value(w0, w1, w2, w3, signed));
+}
+
+/**
+ * A DECIMAL as an exact JSON number: the stored integer's digits with the point inserted, so
+ * 12.30 stays 12.30 and never becomes 12.299999999999999.
+ */
+export function writeScaled(out: JsonWriter, value: number | bigint, scale: number): void {
+  const negative = value < 0;
+  const digits = (negative ? -value : value).toString();
+  if (negative) out.byte(0x2d);
+  if (scale === 0) {
+    out.ascii(digits);
+    return;
+  }
+  if (digits.length <= scale) {
+    out.ascii('0.');
+    for (let pad = digits.length; pad < scale; pad++) out.byte(0x30);
+    out.ascii(digits);
+    return;
+  }
+  out.ascii(digits.slice(0, digits.length - scale));
+  out.byte(0x2e);
+  out.ascii(digits.slice(digits.length - scale));
+}
+
+/** A DOUBLE; NaN and ±Infinity have no JSON form and become null. */
+export function writeDouble(out: JsonWriter, value: number): void {
+  if (Number.isFinite(value)) out.ascii(String(value));
+  else out.ascii('null');
+}
+
+/**
+ * A FLOAT with the fewest digits that read back as the same float32 (JS only knows doubles, so
+ * String(0.1f) would print 0.10000000149011612).
+ */
+export function writeFloat(out: JsonWriter, value: number): void {
+  if (!Number.isFinite(value)) {
+    out.ascii('null');
+    return;
+  }
+  for (let digits = FLOAT32_DIGITS_MIN; digits < FLOAT32_DIGITS_MAX; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) {
+      out.ascii(String(candidate));
+      return;
+    }
+  }
+  out.ascii(String(Number(value.toPrecision(FLOAT32_DIGITS_MAX))));
+}

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+
+/**
+ * SQL text accepted per query. The parser and the JSON parse tree grow with it; real dashboards
+ * send a few KB, so 1 MiB only stops accidents (a body pasted as SQL), not legitimate queries.
+ */
+export const SQL_BYTES_MAX = 1024 * 1024;
+
+/**
+ * Bytes of one JSON answer. The whole answer is built in the worker's memory, then moved to the
+ * main thread, so this bounds both (plus the materialized result inside DuckDB). Bigger results
+ * belong on the streaming or Arrow endpoints.
+ */
+export const JSON_ANSWER_BYTES_MAX = 512 * 1024 * 1024;
+
+/**
+ * First size of a JSON answer buffer; it doubles as needed. Small enough that a point query costs
+ * little, large enough that a typical dashboard answer needs no more than a couple of doublings.
+ */
+export const JSON_ANSWER_BYTES_INITIAL = 64 * 1024;
+
+/**
+ * How often a worker looks at its task's cancel slot while DuckDB runs. Atomics.waitAsync in a
+ * worker is not woken by notify on Node 20 (see packages/ring doorbell), so the worker polls: a
+ * 10 ms tick costs nothing measurable and bounds how late a timeout interrupts the query.
+ */
+export const CANCEL_POLL_MS = 10;
+
+/**
+ * Databases and measurements a worker puts in its catalog. Each is a DuckDB schema or view
+ * (a few KB of catalog memory per worker) and a directory listed on every catalog refresh.
+ */
+export const DATABASES_MAX = 10_000;
+export const MEASUREMENTS_PER_DATABASE_MAX = 100_000;
+
+/** Time a closing pool waits for running queries before it terminates the workers. */
+export const POOL_CLOSE_TIMEOUT_MS = 30_000;
+
+assert.ok(JSON_ANSWER_BYTES_INITIAL <= JSON_ANSWER_BYTES_MAX);
+// Node's Buffer (and so any Uint8Array we may hand to uWS) is limited to 2^32 - 1 bytes.
+assert.ok(JSON_ANSWER_BYTES_MAX < 2 ** 32);
+assert.ok(CANCEL_POLL_MS > 0);

@@ -1,0 +1,49 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { quoteLiteral } from './sql-text.js';
+
+export interface InstanceSettings {
+  /** Absolute path of Arc's data directory (the only place user SQL may read). */
+  readonly dataRoot: string;
+  readonly duckdbThreads: number;
+  /** DuckDB size syntax, e.g. '2GB'. */
+  readonly memoryLimit: string;
+  /** Absolute path where DuckDB spills operators that exceed the memory limit. */
+  readonly tempDirectory: string;
+}
+
+/**
+ * The statements that lock an instance down, in the only order found to work: resource settings
+ * first (they are refused once the configuration is locked), extension autoloading off (else a
+ * function name could pull an extension from disk or the network), then the directory allow-list,
+ * then external access off (which freezes the allow-list), then the lock itself, which refuses
+ * every later SET of a global option. TimeZone goes before the lock so that time functions agree
+ * with the UTC instants Arc stores. Session settings (`SET schema`) still work after the lock.
+ */
+export function lockdownStatements(settings: InstanceSettings): string[] {
+  return [
+    `SET threads = ${String(settings.duckdbThreads)}`,
+    `SET memory_limit = ${quoteLiteral(settings.memoryLimit)}`,
+    `SET temp_directory = ${quoteLiteral(settings.tempDirectory)}`,
+    'SET autoinstall_known_extensions = false',
+    'SET autoload_known_extensions = false',
+    "SET TimeZone = 'UTC'",
+    `SET allowed_directories = [${quoteLiteral(settings.dataRoot)}, ${quoteLiteral(settings.tempDirectory)}]`,
+    'SET enable_external_access = false',
+    'SET lock_configuration = true',
+  ];
+}
+
+export interface LockedInstance {
+  /** Held so the instance lives as long as its connection is in use. */
+  readonly instance: DuckDBInstance;
+  readonly connection: DuckDBConnection;
+}
+
+/** Opens an in-memory instance, locks it down and returns it with its one connection. */
+export async function openLockedInstance(settings: InstanceSettings): Promise<LockedInstance> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  for (const statement of lockdownStatements(settings)) await connection.run(statement);
+  return { instance, connection };
+}

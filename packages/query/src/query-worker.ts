@@ -1,0 +1,46 @@
+/**
+ * Piscina worker: owns one DuckDB instance (QueryEngine) for its whole life. The engine opens
+ * when the module loads, so the instance is ready before the first query; a failure to open is
+ * answered to every task as an error instead of crashing the thread (piscina would respawn a
+ * crashing worker forever).
+ */
+import assert from 'node:assert/strict';
+import { workerData } from 'node:worker_threads';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { ArcError, ErrorKind, isArcError } from '@arc/config';
+import type { ArcErrorShape } from '@arc/config';
+import { QueryErrorCode } from './errors.js';
+import { QueryEngine } from './query-engine.js';
+import type { TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
+
+function toShape(error: unknown): ArcErrorShape {
+  if (isArcError(error)) return error.toShape();
+  const message = error instanceof Error ? error.message : String(error);
+  return new ArcError(ErrorKind.internal, QueryErrorCode.engine, message).toShape();
+}
+
+function readConfig(data: unknown): WorkerConfig {
+  assert.ok(typeof data === 'object' && data !== null, 'query worker needs workerData');
+  const config = data as WorkerConfig;
+  assert.ok(config.control instanceof SharedArrayBuffer, 'query worker needs the control block');
+  return config;
+}
+
+const opening: Promise<QueryEngine | ArcErrorShape> = QueryEngine.open(readConfig(workerData)).catch(toShape);
+
+/** The answer bytes are moved, not copied, to the main thread. */
+function moved(result: TaskResult & { ok: true }): unknown {
+  return move({ [transferableSymbol]: [result.body.buffer], [valueSymbol]: result });
+}
+
+export default async function handleTask(task: WorkerTask): Promise<unknown> {
+  const engine = await opening;
+  if (!(engine instanceof QueryEngine)) return { ok: false, error: engine } satisfies TaskResult;
+  if (task.kind === 'ping') return { ok: true, body: new Uint8Array(0), rowCount: 0 } satisfies TaskResult;
+  try {
+    const answer = await engine.run(task);
+    return moved({ ok: true, body: answer.body, rowCount: answer.rowCount });
+  } catch (error) {
+    return { ok: false, error: toShape(error) } satisfies TaskResult;
+  }
+}

@@ -1,0 +1,113 @@
+import type { JsonWriter } from './json-writer.js';
+
+export const MICROS_PER_SECOND = 1_000_000;
+export const MICROS_PER_DAY = 86_400 * MICROS_PER_SECOND;
+const SECONDS_PER_DAY = 86_400;
+const DAYS_PER_ERA = 146_097;
+/** Days from 0000-03-01 (start of the proleptic era the algorithm counts in) to 1970-01-01. */
+const EPOCH_SHIFT_DAYS = 719_468;
+const QUOTE = 0x22;
+
+/**
+ * Calendar date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`), kept for
+ * the last day seen: rows of a time series mostly share the day, so the division work is skipped.
+ */
+class CivilDay {
+  days = Number.NaN;
+  year = 0;
+  month = 0;
+  day = 0;
+
+  set(days: number): void {
+    if (days === this.days) return;
+    this.days = days;
+    const shifted = days + EPOCH_SHIFT_DAYS;
+    const era = Math.floor(shifted / DAYS_PER_ERA);
+    const dayOfEra = shifted - era * DAYS_PER_ERA;
+    const yearOfEra = Math.floor(
+      (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36524) - Math.floor(dayOfEra / 146096)) / 365,
+    );
+    const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+    const monthShifted = Math.floor((5 * dayOfYear + 2) / 153);
+    this.day = dayOfYear - Math.floor((153 * monthShifted + 2) / 5) + 1;
+    this.month = monthShifted < 10 ? monthShifted + 3 : monthShifted - 9;
+    this.year = yearOfEra + era * 400 + (this.month <= 2 ? 1 : 0);
+  }
+}
+
+const civil = new CivilDay();
+
+function writeYearMonthDay(out: JsonWriter, days: number): void {
+  civil.set(days);
+  // RFC 3339 has four-digit years only; years outside 0..9999 keep their sign and digits.
+  if (civil.year >= 0 && civil.year <= 9999) out.padded(civil.year, 4);
+  else out.integer(civil.year);
+  out.byte(0x2d);
+  out.padded(civil.month, 2);
+  out.byte(0x2d);
+  out.padded(civil.day, 2);
+}
+
+/** Writes `"YYYY-MM-DD"` for a DATE stored as days since 1970-01-01. */
+export function writeDate(out: JsonWriter, days: number): void {
+  out.byte(QUOTE);
+  writeYearMonthDay(out, days);
+  out.byte(QUOTE);
+}
+
+/**
+ * Writes `"YYYY-MM-DDTHH:MM:SS[.fraction]Z"`. The fraction has `fractionDigits` digits and is left
+ * out when zero, so whole seconds read as `...T16:00:00Z`.
+ */
+export function writeInstant(
+  out: JsonWriter,
+  days: number,
+  secondOfDay: number,
+  fraction: number,
+  fractionDigits: number,
+): void {
+  out.byte(QUOTE);
+  writeYearMonthDay(out, days);
+  out.byte(0x54);
+  const hour = Math.floor(secondOfDay / 3600);
+  const minute = Math.floor((secondOfDay - hour * 3600) / 60);
+  out.padded(hour, 2);
+  out.byte(0x3a);
+  out.padded(minute, 2);
+  out.byte(0x3a);
+  out.padded(secondOfDay - hour * 3600 - minute * 60, 2);
+  if (fraction !== 0) {
+    out.byte(0x2e);
+    out.padded(fraction, fractionDigits);
+  }
+  out.byte(0x5a);
+  out.byte(QUOTE);
+}
+
+/** Writes a timestamp given as microseconds since the epoch (|micros| <= 2^53). */
+export function writeMicros(out: JsonWriter, micros: number): void {
+  const days = Math.floor(micros / MICROS_PER_DAY);
+  const microOfDay = micros - days * MICROS_PER_DAY;
+  const secondOfDay = Math.floor(microOfDay / MICROS_PER_SECOND);
+  writeInstant(out, days, secondOfDay, microOfDay - secondOfDay * MICROS_PER_SECOND, 6);
+}
+
+/** Writes a timestamp given as seconds since the epoch plus a sub-second fraction. */
+export function writeSeconds(out: JsonWriter, seconds: number, fraction: number, fractionDigits: number): void {
+  const days = Math.floor(seconds / SECONDS_PER_DAY);
+  writeInstant(out, days, seconds - days * SECONDS_PER_DAY, fraction, fractionDigits);
+}
+
+/**
+ * Writes a timestamp whose count does not fit a double exactly (nanoseconds, or microseconds
+ * beyond year 2255): split with BigInt into whole seconds and a fraction of `unitsPerSecond`.
+ */
+export function writeBigTimestamp(out: JsonWriter, count: bigint, unitsPerSecond: bigint, fractionDigits: number): void {
+  let seconds = count / unitsPerSecond;
+  let fraction = count - seconds * unitsPerSecond;
+  if (fraction < 0n) {
+    seconds -= 1n;
+    fraction += unitsPerSecond;
+  }
+  writeSeconds(out, Number(seconds), Number(fraction), fractionDigits);
+}

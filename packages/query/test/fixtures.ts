@@ -1,0 +1,83 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { QueryPool } from '../src/index.js';
+import type { QueryPoolOptions } from '../src/index.js';
+
+/** A temporary Arc data directory whose Parquet files a plain (not locked-down) DuckDB writes. */
+export class DataDir {
+  readonly root: string;
+  readonly dataRoot: string;
+  readonly tempDirectory: string;
+  private readonly writer: DuckDBConnection;
+
+  private constructor(root: string, writer: DuckDBConnection) {
+    this.root = root;
+    this.dataRoot = join(root, 'data', 'arc');
+    this.tempDirectory = join(root, 'duckdb-tmp');
+    this.writer = writer;
+    mkdirSync(this.dataRoot, { recursive: true });
+    mkdirSync(this.tempDirectory, { recursive: true });
+  }
+
+  static async create(): Promise<DataDir> {
+    const instance = await DuckDBInstance.create(':memory:');
+    return new DataDir(mkdtempSync(join(tmpdir(), 'arc-query-')), await instance.connect());
+  }
+
+  /** Path of a file in the hour partition of `hour` (a 'YYYY/MM/DD/HH' string). */
+  filePath(database: string, measurement: string, hour: string, fileName: string): string {
+    return join(this.dataRoot, database, measurement, hour, fileName);
+  }
+
+  /** Writes the rows of `select` as one Parquet file, the way the writer lays files out. */
+  async writeParquet(path: string, select: string): Promise<void> {
+    mkdirSync(dirname(path), { recursive: true });
+    await this.writer.run(`COPY (${select}) TO '${path}' (FORMAT parquet)`);
+  }
+
+  pool(overrides: Partial<QueryPoolOptions> = {}): QueryPool {
+    return new QueryPool({
+      dataRoot: this.dataRoot,
+      threads: 2,
+      duckdbThreads: 1,
+      memoryLimit: '256MB',
+      tempDirectory: this.tempDirectory,
+      queueSizeMax: 8,
+      timeoutMs: 10_000,
+      ...overrides,
+    });
+  }
+
+  remove(): void {
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export interface JsonAnswer {
+  success: boolean;
+  columns: string[];
+  data: unknown[][];
+  row_count: number;
+  execution_time_ms: number;
+  timestamp: string;
+}
+
+export async function query(pool: QueryPool, sql: string, database = 'default'): Promise<JsonAnswer> {
+  const answer = await pool.run({ sql, database, format: 'json' });
+  const parsed = JSON.parse(Buffer.from(answer.body).toString('utf8')) as JsonAnswer;
+  if (parsed.row_count !== answer.rowCount) throw new Error('row_count differs from QueryAnswer.rowCount');
+  return parsed;
+}
+
+/** The ArcError a rejected run carries (kind and code are what the server maps). */
+export async function queryError(pool: QueryPool, sql: string, database = 'default'): Promise<{ kind: string; code: string; message: string }> {
+  try {
+    await pool.run({ sql, database, format: 'json' });
+  } catch (error) {
+    return error as { kind: string; code: string; message: string };
+  }
+  throw new Error(`query unexpectedly succeeded: ${sql}`);
+}

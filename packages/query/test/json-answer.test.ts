@@ -1,0 +1,147 @@
+// Proves the JSON answer has the documented shape and that every encoding rule holds
+// (timestamps, NaN/Inf, big integers, booleans, escaping, NULL, dates, decimals, chunk borders),
+// by running SQL literals through a real pool and parsing the bytes it returns.
+// Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QueryPool } from '../src/index.js';
+import { DataDir, query } from './fixtures.js';
+
+let dir: DataDir;
+let pool: QueryPool;
+
+beforeAll(async () => {
+  dir = await DataDir.create();
+  pool = dir.pool({ threads: 1 });
+  await pool.ready();
+});
+
+afterAll(async () => {
+  await pool.close();
+  dir.remove();
+});
+
+/** The single value of a one-row, one-column answer. */
+async function value(expression: string): Promise<unknown> {
+  const answer = await query(pool, `SELECT ${expression} AS v`);
+  expect(answer.data).toHaveLength(1);
+  return answer.data[0]?.[0];
+}
+
+describe('JSON answer shape', () => {
+  it('is exactly {success, columns, data, row_count, execution_time_ms, timestamp}', async () => {
+    const answer = await pool.run({ sql: "SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, 'y' ORDER BY a", database: 'default', format: 'json' });
+    expect(answer.contentType).toBe('application/json');
+    expect(answer.rowCount).toBe(2);
+    const text = Buffer.from(answer.body).toString('utf8');
+    expect(text).toMatch(
+      /^\{"success":true,"columns":\["a","b"\],"data":\[\[1,"x"\],\[2,"y"\]\],"row_count":2,"execution_time_ms":[0-9.]+,"timestamp":"[^"]+"\}$/,
+    );
+    const parsed = JSON.parse(text) as { timestamp: string; execution_time_ms: number };
+    expect(Number.isNaN(Date.parse(parsed.timestamp))).toBe(false);
+    expect(parsed.timestamp.endsWith('Z')).toBe(true);
+    expect(parsed.execution_time_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('answers an empty result with no rows', async () => {
+    const answer = await query(pool, 'SELECT 1 AS a WHERE false');
+    expect(answer.columns).toEqual(['a']);
+    expect(answer.data).toEqual([]);
+    expect(answer.row_count).toBe(0);
+  });
+
+  it('keeps every row across chunk borders and buffer growth', async () => {
+    const rows = 100_000;
+    const answer = await query(pool, `SELECT i, 'value-number-' || i AS s FROM range(${String(rows)}) t(i) ORDER BY i`);
+    expect(answer.row_count).toBe(rows);
+    expect(answer.data).toHaveLength(rows);
+    expect(answer.data[0]).toEqual([0, 'value-number-0']);
+    expect(answer.data[2047]).toEqual([2047, 'value-number-2047']);
+    expect(answer.data[2048]).toEqual([2048, 'value-number-2048']);
+    expect(answer.data[rows - 1]).toEqual([rows - 1, `value-number-${String(rows - 1)}`]);
+  });
+});
+
+describe('encoding rules', () => {
+  it('writes TIMESTAMP and TIMESTAMPTZ as RFC 3339 UTC, with microseconds only when non-zero', async () => {
+    expect(await value("TIMESTAMP '2025-10-16 16:00:00'")).toBe('2025-10-16T16:00:00Z');
+    expect(await value("TIMESTAMP '2025-10-16 16:00:00.123456'")).toBe('2025-10-16T16:00:00.123456Z');
+    expect(await value("TIMESTAMP '2025-10-16 16:00:00.5'")).toBe('2025-10-16T16:00:00.500000Z');
+    expect(await value("TIMESTAMPTZ '2025-10-16 18:00:00+02'")).toBe('2025-10-16T16:00:00Z');
+    expect(await value("TIMESTAMP '1969-12-31 23:59:59.999999'")).toBe('1969-12-31T23:59:59.999999Z');
+    expect(await value("TIMESTAMP '2024-02-29 00:00:00'")).toBe('2024-02-29T00:00:00Z');
+    expect(await value("TIMESTAMP '9999-12-31 23:59:59'")).toBe('9999-12-31T23:59:59Z');
+    expect(await value("'infinity'::TIMESTAMP")).toBe('infinity');
+  });
+
+  it('writes other timestamp precisions in the same form', async () => {
+    expect(await value("TIMESTAMP_S '2025-10-16 16:00:01'")).toBe('2025-10-16T16:00:01Z');
+    expect(await value("TIMESTAMP_MS '2025-10-16 16:00:01.250'")).toBe('2025-10-16T16:00:01.250Z');
+    expect(await value("TIMESTAMP_NS '2025-10-16 16:00:01.123456789'")).toBe('2025-10-16T16:00:01.123456789Z');
+  });
+
+  it('writes DATE as YYYY-MM-DD', async () => {
+    expect(await value("DATE '2025-10-16'")).toBe('2025-10-16');
+    expect(await value("DATE '1900-03-01'")).toBe('1900-03-01');
+  });
+
+  it('turns NaN and infinities into null', async () => {
+    const answer = await query(pool, "SELECT 'nan'::DOUBLE, 'inf'::DOUBLE, '-inf'::DOUBLE, 'nan'::FLOAT, 1.5::DOUBLE, 0.1::FLOAT");
+    expect(answer.data).toEqual([[null, null, null, null, 1.5, 0.1]]);
+  });
+
+  it('writes integers beyond ±2^53 as strings and the rest as numbers', async () => {
+    const answer = await query(
+      pool,
+      `SELECT 9007199254740993::BIGINT, -9007199254740993::BIGINT, 9007199254740992::BIGINT, -9007199254740992::BIGINT,
+        9223372036854775807::BIGINT, 18446744073709551615::UBIGINT, 42::HUGEINT, -42::HUGEINT,
+        170141183460469231731687303715884105727::HUGEINT, -5::TINYINT, 65535::USMALLINT, 4294967295::UINTEGER`,
+    );
+    expect(answer.data).toEqual([
+      [
+        '9007199254740993',
+        '-9007199254740993',
+        9007199254740992,
+        -9007199254740992,
+        '9223372036854775807',
+        '18446744073709551615',
+        42,
+        -42,
+        '170141183460469231731687303715884105727',
+        -5,
+        65535,
+        4294967295,
+      ],
+    ]);
+  });
+
+  it('writes SUM over BIGINT (a HUGEINT) as a number', async () => {
+    expect(await value('(SELECT sum(i) FROM range(1000) t(i))')).toBe(499500);
+  });
+
+  it('writes DECIMAL as an exact number', async () => {
+    const answer = await query(pool, 'SELECT 12.30::DECIMAL(10,2), -0.05::DECIMAL(4,2), 123456789012.345::DECIMAL(18,3), 1.5::DECIMAL(38,10), 7::DECIMAL(5,0)');
+    expect(answer.data).toEqual([[12.3, -0.05, 123456789012.345, 1.5, 7]]);
+    const text = Buffer.from((await pool.run({ sql: 'SELECT 12.30::DECIMAL(10,2)', database: 'default', format: 'json' })).body).toString();
+    expect(text).toContain('[[12.30]]');
+  });
+
+  it('writes booleans and NULL', async () => {
+    expect((await query(pool, 'SELECT true, false, NULL, NULL::BOOLEAN, NULL::TIMESTAMP')).data).toEqual([[true, false, null, null, null]]);
+  });
+
+  it('escapes VARCHAR for JSON and keeps unicode, inline (<= 12 bytes) and long strings', async () => {
+    expect(await value("'héllo'")).toBe('héllo');
+    expect(await value("'quote \" backslash \\ done'")).toBe('quote " backslash \\ done');
+    expect(await value("'tab' || chr(9) || 'nl' || chr(10) || 'nul' || chr(1)")).toBe('tab\tnl\nnul\u0001');
+    expect(await value("'日本語のテキストと絵文字 🚀 with a long tail to leave the inline form'")).toBe(
+      '日本語のテキストと絵文字 🚀 with a long tail to leave the inline form',
+    );
+    expect(await value("''")).toBe('');
+  });
+
+  it('writes other types in their string form', async () => {
+    expect((await query(pool, "SELECT [1, 2], INTERVAL 1 DAY, TIME '12:34:56', 'b'::ENUM('a', 'b')")).data).toEqual([
+      ['[1, 2]', '1 day', '12:34:56', 'b'],
+    ]);
+  });
+});

@@ -1,0 +1,68 @@
+// Proves a query past its timeout, or whose client went away, is rejected with the right code and
+// interrupted inside DuckDB so its worker answers the next query, and that a full queue refuses
+// at once instead of growing; one worker thread, so a stuck worker would fail the next query.
+// Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QueryPool } from '../src/index.js';
+import { DataDir, query, queryError } from './fixtures.js';
+
+/** Runs for minutes unless interrupted. */
+const HEAVY_SQL = 'SELECT count(*) FROM range(100000000) a, range(100000) b';
+const TIMEOUT_MS = 200;
+
+let dir: DataDir;
+
+beforeAll(async () => {
+  dir = await DataDir.create();
+});
+
+afterAll(() => {
+  dir.remove();
+});
+
+describe('timeouts and aborts', () => {
+  let pool: QueryPool;
+
+  beforeAll(async () => {
+    pool = dir.pool({ threads: 1, duckdbThreads: 1, timeoutMs: TIMEOUT_MS, queueSizeMax: 1 });
+    await pool.ready();
+  });
+
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  it('rejects a query past timeoutMs with ARC_QUERY_TIMEOUT and answers the next one', async () => {
+    const error = await queryError(pool, HEAVY_SQL);
+    expect(error.kind).toBe('timeout');
+    expect(error.code).toBe('ARC_QUERY_TIMEOUT');
+    // The next query has the same 200 ms budget: it only makes it if the heavy one was interrupted.
+    expect((await query(pool, 'SELECT 42 AS answer')).data).toEqual([[42]]);
+  });
+
+  it('interrupts a query whose client went away', async () => {
+    const controller = new AbortController();
+    const running = pool.run({ sql: HEAVY_SQL, database: 'default', format: 'json' }, controller.signal);
+    setTimeout(() => controller.abort(), 20);
+    await expect(running).rejects.toMatchObject({ code: 'ARC_QUERY_ABORTED' });
+    expect((await query(pool, 'SELECT 7 AS answer')).data).toEqual([[7]]);
+  });
+
+  it('refuses an already aborted request without running it', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(pool.run({ sql: 'SELECT 1', database: 'default', format: 'json' }, controller.signal)).rejects.toMatchObject({
+      code: 'ARC_QUERY_ABORTED',
+    });
+  });
+
+  it('refuses with ARC_QUERY_QUEUE_FULL once the worker and the queue are taken', async () => {
+    const first = queryError(pool, HEAVY_SQL);
+    const second = queryError(pool, HEAVY_SQL);
+    const refused = await queryError(pool, 'SELECT 1');
+    expect(refused.kind).toBe('unavailable');
+    expect(refused.code).toBe('ARC_QUERY_QUEUE_FULL');
+    expect((await first).code).toBe('ARC_QUERY_TIMEOUT');
+    expect((await second).code).toBe('ARC_QUERY_TIMEOUT');
+  });
+});
