@@ -106,8 +106,15 @@ export function quoteLiteral(value: string): string {
  */
 function createTableSql(schema: readonly SchemaColumn[]): string {
   const columns = [`${quoteIdentifier(TIME_COLUMN)} TIMESTAMP`];
-  for (const column of schema) columns.push(`${quoteIdentifier(column.name)} ${SQL_TYPE_BY_COLUMN_TYPE[column.type]}`);
+  for (const column of schema) {
+    assert.notEqual(column.name.toLowerCase(), TIME_COLUMN, 'time is never a tag or field');
+    columns.push(`${quoteIdentifier(column.name)} ${SQL_TYPE_BY_COLUMN_TYPE[column.type]}`);
+  }
   return `CREATE OR REPLACE TABLE ${quoteIdentifier(ENCODER_TABLE_NAME)} (${columns.join(', ')})`;
+}
+
+function dropTableSql(): string {
+  return `DROP TABLE IF EXISTS ${quoteIdentifier(ENCODER_TABLE_NAME)}`;
 }
 
 function copyOptionsSql(options: ParquetEncoderOptions, schema: readonly SchemaColumn[]): string {
@@ -427,12 +434,9 @@ export class ParquetEncoder {
     try {
       return await this.encodeHours(batches, schema, hours, pathForHour, paths);
     } catch (error) {
-      // Best effort: a partial temp file must not be renamed by mistake, but failing to remove
-      // one (its directory is the problem) must not hide the error that matters.
-      await Promise.allSettled(paths.map((path) => rm(path, { force: true })));
+      await this.discard(paths);
       throw error instanceof ArcError ? error : writeFailed(measurement, paths.at(-1) ?? '', error);
     } finally {
-      await this.connection.run(`DROP TABLE IF EXISTS ${quoteIdentifier(ENCODER_TABLE_NAME)}`);
       this.encoding = false;
     }
   }
@@ -466,6 +470,7 @@ export class ParquetEncoder {
       const reader = await this.connection.runAndReadAll(copyHourSql(hourStartUs, path, copyOptions, appendedInOrder));
       rowCounts.push(reader.rowsChanged);
     }
+    await this.connection.run(dropTableSql());
     const syncStart = performance.now();
     const files: EncodedHourFile[] = [];
     for (const [index, hourStartUs] of hours.entries()) {
@@ -477,6 +482,16 @@ export class ParquetEncoder {
     const rowsIn = batches.reduce((sum, batch) => sum + batch.rowCount, 0);
     assert.equal(files.reduce((sum, file) => sum + file.rowCount, 0), rowsIn, 'every row is in exactly one hour file');
     return files;
+  }
+
+  /**
+   * After a failure. Best effort: a partial temp file must not be renamed by mistake, and the
+   * table's memory is freed; failing at either (the directory is the problem, the connection is
+   * gone) must not hide the error that matters. The next encode replaces the table anyway.
+   */
+  private async discard(paths: readonly string[]): Promise<void> {
+    const removals = paths.map((path) => rm(path, { force: true }));
+    await Promise.allSettled([...removals, this.connection.run(dropTableSql())]);
   }
 
   private async appendBatches(batches: readonly ColumnBatch[], schema: readonly SchemaColumn[]): Promise<void> {
@@ -496,6 +511,10 @@ export class ParquetEncoder {
         }
       }
       appender.flushSync();
+    } catch (error) {
+      // Closing flushes: drop what is buffered so the close cannot fail on the same rows.
+      appender.clear();
+      throw error;
     } finally {
       appender.closeSync();
     }

@@ -310,6 +310,16 @@ describe('ParquetEncoder', () => {
     const snappy = onlyFile(await encode([batchOf([{ timeUs: T0, fields: { v: 1n } }])]));
     const [meta] = await rowsOf(`SELECT compression FROM parquet_metadata(${quoteLiteral(snappy.path)})`);
     expect(meta?.['compression']).toBe('SNAPPY');
+    for (const compression of ['gzip', 'uncompressed'] as const) {
+      const other = await ParquetEncoder.create({ ...baseOptions(), compression });
+      try {
+        const file = onlyFile(await encode([batchOf([{ timeUs: T0, fields: { v: 1n } }])], other));
+        const [otherMeta] = await rowsOf(`SELECT compression FROM parquet_metadata(${quoteLiteral(file.path)})`);
+        expect(otherMeta?.['compression']).toBe(compression.toUpperCase());
+      } finally {
+        other.close();
+      }
+    }
   });
 
   it('returns no files for no rows', async () => {
