@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built CLI: integration tests run the real server, threads and all (`make test` builds first). */
+const CLI_ENTRY = fileURLToPath(new URL('../../../cli/dist/main.js', import.meta.url));
+const READY_TIMEOUT_MS = 60_000;
+const POLL_MS = 50;
+
+export const TEST_TOKEN = 'arc-test-admin-token-0123456789abcdef';
+
+export interface ArcProcess {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly child: ChildProcess;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** Removes the data directory (after stop). */
+  cleanup(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `arc serve` on a free port in a fresh data dir; resolves once `/ready` answers 200. */
+export async function startArc(env: Record<string, string> = {}, dataDir?: string): Promise<ArcProcess> {
+  const directory = dataDir ?? (await mkdtemp(path.join(tmpdir(), 'arc-it-')));
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI_ENTRY, 'serve'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      ARC_HOST: '127.0.0.1',
+      ARC_PORT: String(port),
+      ARC_DATA_DIR: directory,
+      ARC_AUTH_BOOTSTRAP_TOKEN: TEST_TOKEN,
+      ARC_INGEST_DECODERS: '2',
+      ARC_QUERY_THREADS: '1',
+      ARC_QUERY_MEMORY_LIMIT: '512MB',
+      ...env,
+    },
+    // No arc.conf in the data dir: the server runs on defaults plus this environment.
+    cwd: directory,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`arc exited with ${child.exitCode} before ready:\n${output}`);
+    const ready = await fetch(`${url}/ready`).then((response) => response.status === 200, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error(`arc not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  return {
+    url,
+    dataDir: directory,
+    child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    cleanup: () => rm(directory, { recursive: true, force: true }),
+  };
+}
