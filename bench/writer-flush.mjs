@@ -1,8 +1,9 @@
 // Flush throughput of the writer's ParquetEncoder: 1,000,000 TSBS-like rows (10 utf8 tags with few
 // distinct values, 10 int64 fields, one row per host every 10 s within one hour) in batches of
 // 10,000, encoded as one flush into a temp directory. Prints one JSON line with rows/s of the
-// appender fill, of the COPY to Parquet and of the whole encode, for snappy and zstd, with
-// DuckDB threads 1 and 2.
+// appender fill, of the COPY to Parquet and of the whole encode, and rows per CPU-second of the
+// whole encode (docs/benchmarks.md: the figure to compare when the machine is shared), for
+// snappy and zstd, with DuckDB threads 1 and 2.
 //
 // Run after building: npx tsc -b packages/writer && node bench/writer-flush.mjs [rows]
 // Batch building is not measured; only ParquetEncoder.encode is.
@@ -91,8 +92,11 @@ async function measure(batches, schema, compression, threads, dir) {
   try {
     await encoder.encode(batches.slice(0, 1), schema, (hour) => join(dir, `warmup-${compression}-${threads}-${hour}.parquet`));
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     const files = await encoder.encode(batches, schema, (hour) => join(dir, `${compression}-${threads}-${hour}.parquet`));
     const totalMs = performance.now() - start;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuS = (cpu.user + cpu.system) / 1e6;
     const { appendMs, copyMs, syncMs } = encoder.lastTimings;
     const rows = files.reduce((sum, file) => sum + file.rowCount, 0);
     const perSecond = (ms) => Math.round(rows / (ms / 1000));
@@ -104,6 +108,9 @@ async function measure(batches, schema, compression, threads, dir) {
       appendRowsPerS: perSecond(appendMs),
       copyRowsPerS: perSecond(copyMs),
       totalRowsPerS: perSecond(totalMs),
+      // CPU time of this process (DuckDB's threads included): the figure that survives other load.
+      cpuS: Math.round(cpuS * 100) / 100,
+      rowsPerCpuS: Math.round(rows / cpuS),
       appendMs: Math.round(appendMs),
       copyMs: Math.round(copyMs),
       syncMs: Math.round(syncMs),
