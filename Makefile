@@ -1,0 +1,37 @@
+# Arc: the whole setup is `make run` (install, build, start) and `make test`.
+SHELL := /bin/bash
+NPM_FLAGS := --no-audit --no-fund
+
+.PHONY: all install build run test test-unit bench bench-smoke clean
+
+all: build
+
+# npm ci when the lock file is newer than the installed tree (or nothing is installed).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci $(NPM_FLAGS)
+
+install: node_modules/.package-lock.json
+
+build: install
+	npx tsc -b packages/cli bench
+
+run: build
+	./start.sh native
+
+# Unit and integration tests (integration tests start the built server as a child process).
+# The last line printed is the summary: "N passed, N failed, N skipped".
+test: build
+	node scripts/run-tests.mjs
+
+bench: build
+	node bench/ingest/ingest.mjs --spawn --format columnar --batch 5000 --connections 8 --seconds 30 --runs 3
+	node bench/ingest/ingest.mjs --spawn --format rows --batch 5000 --connections 8 --seconds 30 --runs 3
+
+# What CI runs: a few seconds of each benchmark, to prove they still work (no timing assertions).
+bench-smoke: build
+	node bench/ingest/ingest.mjs --spawn --format columnar --batch 1000 --connections 4 --seconds 5 --json
+	node bench/ingest/ingest.mjs --spawn --format rows --batch 1000 --connections 4 --seconds 5 --json
+	node bench/writer-flush.mjs 100000
+
+clean:
+	npx tsc -b --clean packages/cli bench
