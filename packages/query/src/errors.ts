@@ -8,7 +8,7 @@ export const QueryErrorCode = {
   sqlMultipleStatements: 'ARC_SQL_MULTIPLE_STATEMENTS',
   sqlForbidden: 'ARC_SQL_FORBIDDEN',
   sqlAccessDenied: 'ARC_SQL_ACCESS_DENIED',
-  badDatabase: 'ARC_QUERY_BAD_DATABASE',
+  badFormat: 'ARC_QUERY_BAD_FORMAT',
   timeout: 'ARC_QUERY_TIMEOUT',
   aborted: 'ARC_QUERY_ABORTED',
   queueFull: 'ARC_QUERY_QUEUE_FULL',

@@ -1,4 +1,4 @@
-import type { DuckDBDataChunk, DuckDBMaterializedResult } from '@duckdb/node-api';
+import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import { ColumnView, planColumn, writeValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
@@ -13,27 +13,30 @@ export interface EncodedAnswer {
 /**
  * Builds the JSON answer
  *   {"success":true,"columns":[...],"data":[[...],...],"row_count":N,"execution_time_ms":X,"timestamp":"..."}
- * chunk by chunk, straight from the vectors. `isCancelled` is checked between chunks so a
- * timeout also stops a long encode; it returns null then.
+ * chunk by chunk from a streaming result, straight from the vectors: DuckDB computes the next
+ * chunk while this one is written. `isCancelled` is checked between chunks so a timeout also
+ * stops a long encode; the answer is null then.
  */
-export function encodeJsonAnswer(
-  result: DuckDBMaterializedResult,
+export async function encodeJsonAnswer(
+  result: DuckDBResult,
   startedAtMs: number,
   isCancelled: () => boolean,
-): EncodedAnswer | null {
+): Promise<EncodedAnswer | null> {
   const out = new JsonWriter();
   const plans = writeHeader(out, result);
   const views = plans.map(() => new ColumnView());
   let rowCount = 0;
-  for (let chunkIndex = 0; chunkIndex < result.chunkCount; chunkIndex++) {
+  for (;;) {
+    const chunk = await result.fetchChunk();
     if (isCancelled()) return null;
-    rowCount += writeChunk(out, result.getChunk(chunkIndex), plans, views, rowCount === 0);
+    if (chunk === null || chunk.rowCount === 0) break;
+    rowCount += writeChunk(out, chunk, plans, views, rowCount === 0);
   }
   writeFooter(out, rowCount, performance.now() - startedAtMs);
   return { body: out.view(), rowCount };
 }
 
-function writeHeader(out: JsonWriter, result: DuckDBMaterializedResult): ColumnPlan[] {
+function writeHeader(out: JsonWriter, result: DuckDBResult): ColumnPlan[] {
   out.ascii('{"success":true,"columns":[');
   const plans: ColumnPlan[] = [];
   for (let column = 0; column < result.columnCount; column++) {
@@ -70,7 +73,7 @@ function writeChunk(out: JsonWriter, chunk: DuckDBDataChunk, plans: readonly Col
 
 function writeFooter(out: JsonWriter, rowCount: number, elapsedMs: number): void {
   out.ascii('],"row_count":');
-  out.unsigned(rowCount);
+  out.integer(rowCount);
   out.ascii(',"execution_time_ms":');
   // Three decimals: sub-millisecond queries are common and a bare 0 would hide them.
   out.ascii(String(Math.round(elapsedMs * 1000) / 1000));

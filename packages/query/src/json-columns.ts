@@ -180,13 +180,13 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
       out.integer(view.int32[row] ?? 0);
       return;
     case ColumnKind.uint8:
-      out.unsigned(view.bytes[row] ?? 0);
+      out.integer(view.bytes[row] ?? 0);
       return;
     case ColumnKind.uint16:
-      out.unsigned(view.uint16[row] ?? 0);
+      out.integer(view.uint16[row] ?? 0);
       return;
     case ColumnKind.uint32:
-      out.unsigned(view.uint32[row] ?? 0);
+      out.integer(view.uint32[row] ?? 0);
       return;
     case ColumnKind.double:
       writeDouble(out, view.float64[row] ?? 0);

@@ -8,6 +8,7 @@ import type { JsonWriter } from './json-writer.js';
 const WORD = 4_294_967_296;
 const HIGH_WORD_SAFE = 0x20_0000;
 const SAFE_BIG = 2n ** 53n;
+const SAFE_DOUBLE = 2 ** 53;
 const FLOAT32_DIGITS_MIN = 6;
 const FLOAT32_DIGITS_MAX = 9;
 
@@ -33,7 +34,7 @@ export function writeInt64(out: JsonWriter, low: number, high: number): void {
 /** Unsigned 64-bit integer from its low and high (both unsigned) words. */
 export function writeUint64(out: JsonWriter, low: number, high: number): void {
   if (high < HIGH_WORD_SAFE) {
-    out.unsigned(high * WORD + low);
+    out.integer(high * WORD + low);
     return;
   }
   writeBigInteger(out, (BigInt(high) << 32n) | BigInt(low));
@@ -52,7 +53,7 @@ export function int128Value(w0: number, w1: number, w2: number, w3: number, sign
  */
 export function writeInt128(out: JsonWriter, w0: number, w1: number, w2: number, w3: number, signed: boolean): void {
   if (w2 === 0 && w3 === 0 && w1 < HIGH_WORD_SAFE) {
-    out.unsigned(w1 * WORD + w0);
+    out.integer(w1 * WORD + w0);
     return;
   }
   const minusOne = 0xffff_ffff;
@@ -86,8 +87,15 @@ export function writeScaled(out: JsonWriter, value: number | bigint, scale: numb
   out.ascii(digits.slice(digits.length - scale));
 }
 
-/** A DOUBLE; NaN and ±Infinity have no JSON form and become null. */
+/**
+ * A DOUBLE; NaN and ±Infinity have no JSON form and become null. Whole numbers (common in
+ * metrics: 95.0, counters) skip Number#toString, which dominates the cost of writing doubles.
+ */
 export function writeDouble(out: JsonWriter, value: number): void {
+  if (Number.isInteger(value) && value <= SAFE_DOUBLE && value >= -SAFE_DOUBLE) {
+    out.integer(value);
+    return;
+  }
   if (Number.isFinite(value)) out.ascii(String(value));
   else out.ascii('null');
 }

@@ -5,6 +5,11 @@ import { JSON_ANSWER_BYTES_INITIAL, JSON_ANSWER_BYTES_MAX } from './limits.js';
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const HEX = '0123456789abcdef';
+/** Runs of string bytes up to this length are copied by a loop; longer ones by one `set`. */
+const COPY_LOOP_BYTES_MAX = 32;
+
+/** Bytes of the longest integer `putInteger` writes: a sign and 16 digits (2^53). */
+export const INTEGER_BYTES_MAX = 17;
 
 /**
  * Escape sequence for each byte below 0x20 (JSON forbids them raw). Bytes >= 0x80 are UTF-8
@@ -19,9 +24,21 @@ const CONTROL_ESCAPES: readonly string[] = Array.from({ length: 0x20 }, (_, code
   return `\\u00${HEX[code >> 4] ?? '0'}${HEX[code & 0xf] ?? '0'}`;
 });
 
+function tooLarge(): ArcError {
+  return new ArcError(
+    ErrorKind.tooLarge,
+    QueryErrorCode.resultTooLarge,
+    `The JSON answer exceeds ${String(JSON_ANSWER_BYTES_MAX)} bytes; add a LIMIT or use the Arrow or streaming endpoint`,
+    { bytes_max: JSON_ANSWER_BYTES_MAX },
+  );
+}
+
 /**
  * A growable byte buffer that JSON is written into directly as UTF-8, so an answer never exists as
  * one big JS string (no per-value strings for integers and timestamps, no final TextEncoder pass).
+ *
+ * Methods named `put*` do not check capacity, so a value costs one `reserve` instead of one per
+ * byte: callers reserve the value's maximum size first. The other methods check for themselves.
  */
 export class JsonWriter {
   bytes: Uint8Array;
@@ -31,18 +48,15 @@ export class JsonWriter {
     this.bytes = new Uint8Array(JSON_ANSWER_BYTES_INITIAL);
   }
 
-  /** Makes room for `count` more bytes, doubling; refuses beyond JSON_ANSWER_BYTES_MAX. */
+  /** Makes room for `count` more bytes. Kept tiny so V8 inlines it into every writer. */
   reserve(count: number): void {
+    if (this.length + count > this.bytes.length) this.grow(count);
+  }
+
+  /** Doubles the buffer until `count` more bytes fit; refuses beyond JSON_ANSWER_BYTES_MAX. */
+  private grow(count: number): void {
     const needed = this.length + count;
-    if (needed <= this.bytes.length) return;
-    if (needed > JSON_ANSWER_BYTES_MAX) {
-      throw new ArcError(
-        ErrorKind.tooLarge,
-        QueryErrorCode.resultTooLarge,
-        `The JSON answer exceeds ${String(JSON_ANSWER_BYTES_MAX)} bytes; add a LIMIT or use the Arrow or streaming endpoint`,
-        { bytes_max: JSON_ANSWER_BYTES_MAX },
-      );
-    }
+    if (needed > JSON_ANSWER_BYTES_MAX) throw tooLarge();
     let size = this.bytes.length * 2;
     while (size < needed) size *= 2;
     const grown = new Uint8Array(Math.min(size, JSON_ANSWER_BYTES_MAX));
@@ -50,23 +64,12 @@ export class JsonWriter {
     this.bytes = grown;
   }
 
-  byte(value: number): void {
-    this.reserve(1);
+  putByte(value: number): void {
     this.bytes[this.length++] = value;
   }
 
-  /** Writes a string known to be ASCII (numbers, keys, fixed punctuation). */
-  ascii(text: string): void {
-    this.reserve(text.length);
-    const bytes = this.bytes;
-    let at = this.length;
-    for (let index = 0; index < text.length; index++) bytes[at++] = text.charCodeAt(index);
-    this.length = at;
-  }
-
   /** Writes a non-negative integer below 2^53 without allocating a string. */
-  unsigned(value: number): void {
-    this.reserve(16);
+  putUnsigned(value: number): void {
     const bytes = this.bytes;
     let digits = 1;
     for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
@@ -80,19 +83,18 @@ export class JsonWriter {
     } while (rest > 0);
   }
 
-  /** Writes an integer with |value| <= 2^53. */
-  integer(value: number): void {
+  /** Writes an integer with |value| <= 2^53 (at most INTEGER_BYTES_MAX bytes). */
+  putInteger(value: number): void {
     if (value < 0) {
-      this.byte(0x2d);
-      this.unsigned(-value);
+      this.bytes[this.length++] = 0x2d;
+      this.putUnsigned(-value);
       return;
     }
-    this.unsigned(value);
+    this.putUnsigned(value);
   }
 
   /** Writes `value` as exactly `width` digits (leading zeros), for dates and fractions. */
-  padded(value: number, width: number): void {
-    this.reserve(width);
+  putPadded(value: number, width: number): void {
     const bytes = this.bytes;
     let at = this.length + width;
     this.length = at;
@@ -104,11 +106,31 @@ export class JsonWriter {
     }
   }
 
+  /** Writes a string known to be ASCII (numbers, keys, fixed punctuation). */
+  ascii(text: string): void {
+    this.reserve(text.length);
+    const bytes = this.bytes;
+    let at = this.length;
+    for (let index = 0; index < text.length; index++) bytes[at++] = text.charCodeAt(index);
+    this.length = at;
+  }
+
+  byte(value: number): void {
+    this.reserve(1);
+    this.bytes[this.length++] = value;
+  }
+
+  integer(value: number): void {
+    this.reserve(INTEGER_BYTES_MAX);
+    this.putInteger(value);
+  }
+
   /**
    * Writes UTF-8 bytes `source[start..end)` as a JSON string literal, escaping quotes, backslashes
    * and control bytes. Takes a range so inline strings are read in place, without a subarray.
    */
   utf8String(source: Uint8Array, start: number, end: number): void {
+    // Room for the plain case; escapes reserve their own extra bytes.
     this.reserve(end - start + 2);
     this.bytes[this.length++] = QUOTE;
     let runStart = start;
@@ -135,10 +157,19 @@ export class JsonWriter {
   }
 
   private copy(source: Uint8Array, start: number, end: number): void {
-    if (end <= start) return;
-    this.reserve(end - start);
-    this.bytes.set(source.subarray(start, end), this.length);
-    this.length += end - start;
+    const count = end - start;
+    if (count <= 0) return;
+    this.reserve(count);
+    const bytes = this.bytes;
+    let at = this.length;
+    if (count <= COPY_LOOP_BYTES_MAX) {
+      // Short runs: a loop beats creating a subarray view (a Buffer subarray allocates an object).
+      for (let index = start; index < end; index++) bytes[at++] = source[index] ?? 0;
+    } else {
+      bytes.set(source.subarray(start, end), at);
+      at += count;
+    }
+    this.length = at;
   }
 
   private escapeByte(code: number): void {

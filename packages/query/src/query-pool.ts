@@ -81,6 +81,10 @@ function checkOptions(options: QueryPoolOptions): void {
 }
 
 function checkRequest(request: QueryRequest): void {
+  // The type allows only 'json'; callers parsing HTTP bodies may still pass another string.
+  if ((request.format as string) !== 'json') {
+    throw badRequest(QueryErrorCode.badFormat, `Unsupported answer format '${String(request.format)}'; this build answers json only`);
+  }
   const badName = validateDatabaseName(request.database);
   if (badName !== null) throw badName;
   if (Buffer.byteLength(request.sql) > SQL_BYTES_MAX) {

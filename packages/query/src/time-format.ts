@@ -7,6 +7,11 @@ const DAYS_PER_ERA = 146_097;
 /** Days from 0000-03-01 (start of the proleptic era the algorithm counts in) to 1970-01-01. */
 const EPOCH_SHIFT_DAYS = 719_468;
 const QUOTE = 0x22;
+/**
+ * Longest instant written: quotes, a signed 7-digit year (DuckDB's range ends in year 294247),
+ * `-MM-DDTHH:MM:SS`, a point and 9 fraction digits, `Z`. Reserved once per value.
+ */
+const INSTANT_BYTES_MAX = 2 + 8 + 15 + 10 + 1;
 
 /**
  * Calendar date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`), kept for
@@ -37,22 +42,24 @@ class CivilDay {
 
 const civil = new CivilDay();
 
-function writeYearMonthDay(out: JsonWriter, days: number): void {
+/** Writes YYYY-MM-DD; the caller reserved INSTANT_BYTES_MAX. */
+function putYearMonthDay(out: JsonWriter, days: number): void {
   civil.set(days);
   // RFC 3339 has four-digit years only; years outside 0..9999 keep their sign and digits.
-  if (civil.year >= 0 && civil.year <= 9999) out.padded(civil.year, 4);
-  else out.integer(civil.year);
-  out.byte(0x2d);
-  out.padded(civil.month, 2);
-  out.byte(0x2d);
-  out.padded(civil.day, 2);
+  if (civil.year >= 0 && civil.year <= 9999) out.putPadded(civil.year, 4);
+  else out.putInteger(civil.year);
+  out.putByte(0x2d);
+  out.putPadded(civil.month, 2);
+  out.putByte(0x2d);
+  out.putPadded(civil.day, 2);
 }
 
 /** Writes `"YYYY-MM-DD"` for a DATE stored as days since 1970-01-01. */
 export function writeDate(out: JsonWriter, days: number): void {
-  out.byte(QUOTE);
-  writeYearMonthDay(out, days);
-  out.byte(QUOTE);
+  out.reserve(INSTANT_BYTES_MAX);
+  out.putByte(QUOTE);
+  putYearMonthDay(out, days);
+  out.putByte(QUOTE);
 }
 
 /**
@@ -66,22 +73,23 @@ export function writeInstant(
   fraction: number,
   fractionDigits: number,
 ): void {
-  out.byte(QUOTE);
-  writeYearMonthDay(out, days);
-  out.byte(0x54);
+  out.reserve(INSTANT_BYTES_MAX);
+  out.putByte(QUOTE);
+  putYearMonthDay(out, days);
+  out.putByte(0x54);
   const hour = Math.floor(secondOfDay / 3600);
   const minute = Math.floor((secondOfDay - hour * 3600) / 60);
-  out.padded(hour, 2);
-  out.byte(0x3a);
-  out.padded(minute, 2);
-  out.byte(0x3a);
-  out.padded(secondOfDay - hour * 3600 - minute * 60, 2);
+  out.putPadded(hour, 2);
+  out.putByte(0x3a);
+  out.putPadded(minute, 2);
+  out.putByte(0x3a);
+  out.putPadded(secondOfDay - hour * 3600 - minute * 60, 2);
   if (fraction !== 0) {
-    out.byte(0x2e);
-    out.padded(fraction, fractionDigits);
+    out.putByte(0x2e);
+    out.putPadded(fraction, fractionDigits);
   }
-  out.byte(0x5a);
-  out.byte(QUOTE);
+  out.putByte(0x5a);
+  out.putByte(QUOTE);
 }
 
 /** Writes a timestamp given as microseconds since the epoch (|micros| <= 2^53). */
