@@ -7,6 +7,11 @@ import { validateColumnName } from './names.js';
 import { ColumnRole, ColumnType, type BufferRange, type ColumnBatch, type ColumnLayout } from './types.js';
 
 const INITIAL_ROWS_CAPACITY = 1024;
+/**
+ * Off until the writer's Parquet encoder reads dictionary-encoded columns; then on, since
+ * decoders coding tags once is what lets the writer append them as ENUM codes.
+ */
+const TAG_DICTIONARY_DEFAULT = false;
 
 /** Suffix given to a field whose name is already a tag of the same measurement (Arc behaviour). */
 export const FIELD_RENAMED_SUFFIX = '_value';
@@ -22,6 +27,8 @@ function align(offset: number): number {
  * `pack` produces the transferable `ColumnBatch`. Builders are pooled by the decoder.
  */
 export class BatchBuilder {
+  /** Tag columns are dictionary-encoded (see ColumnBuilder) unless this is false. */
+  private readonly dictionaryEncodeTags: boolean;
   database = '';
   measurement = '';
   rowCount = 0;
@@ -32,6 +39,10 @@ export class BatchBuilder {
   private readonly namesByLowerCase = new Map<string, string>();
   /** Retired builders kept for reuse by later requests. */
   private readonly spare: ColumnBuilder[] = [];
+
+  constructor(options: { dictionaryEncodeTags?: boolean } = {}) {
+    this.dictionaryEncodeTags = options.dictionaryEncodeTags ?? TAG_DICTIONARY_DEFAULT;
+  }
 
   reset(database: string, measurement: string): void {
     this.database = database;
@@ -138,7 +149,9 @@ export class BatchBuilder {
     for (const column of this.columnList) {
       assert.equal(column.length, rowCount);
       const type = column.type ?? ColumnType.utf8;
-      if (type === ColumnType.utf8 && !isUtf8(column.valuesView())) {
+      const dictionary = column.isDictionaryEncoded() ? column.dictionaryValues() : null;
+      const utf8Bytes = dictionary !== null ? dictionary.dataView() : type === ColumnType.utf8 ? column.valuesView() : null;
+      if (utf8Bytes !== null && !isUtf8(utf8Bytes)) {
         return badRequest('ARC_BAD_UTF8', `Column '${column.name}' of '${this.measurement}' holds invalid UTF-8`, {
           column: column.name,
           measurement: this.measurement,
@@ -150,8 +163,12 @@ export class BatchBuilder {
         type,
         nullCount: column.nullCount,
         values: take(column.valuesByteLength()),
-        offsets: type === ColumnType.utf8 ? take((rowCount + 1) * 4) : null,
+        offsets: type === ColumnType.utf8 && dictionary === null ? take((rowCount + 1) * 4) : null,
         validity: column.nullCount > 0 ? take((rowCount + 7) >>> 3) : null,
+        dictionary:
+          dictionary === null
+            ? null
+            : { size: dictionary.size, offsets: take((dictionary.size + 1) * 4), data: take(dictionary.dataView().byteLength) },
       });
     }
     const buffer = new ArrayBuffer(byteOffset);
@@ -166,6 +183,12 @@ export class BatchBuilder {
         bytes.set(new Uint8Array(offsets.buffer, offsets.byteOffset, offsets.byteLength), layout.offsets.byteOffset);
       }
       if (layout.validity !== null) bytes.set(column.validityView(), layout.validity.byteOffset);
+      if (layout.dictionary !== null) {
+        const dictionary = column.dictionaryValues();
+        const offsets = dictionary.offsetsView();
+        bytes.set(new Uint8Array(offsets.buffer, offsets.byteOffset, offsets.byteLength), layout.dictionary.offsets.byteOffset);
+        bytes.set(dictionary.dataView(), layout.dictionary.data.byteOffset);
+      }
     });
     return {
       database: this.database,
@@ -222,7 +245,7 @@ export class BatchBuilder {
         return candidate;
       }
     }
-    return new ColumnBuilder(name, role);
+    return new ColumnBuilder(name, role, this.dictionaryEncodeTags);
   }
 
   private ensureTimeCapacity(rows: number): void {

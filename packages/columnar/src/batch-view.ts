@@ -29,11 +29,12 @@ export function valueAt(batch: ColumnBatch, column: ColumnLayout, row: number): 
     case 'bool':
       return isBitSet(bytesOf(batch, column.values), row);
     case 'utf8': {
+      if (column.dictionary !== null) {
+        const code = new Int32Array(batch.buffer, column.values.byteOffset, batch.rowCount)[row] ?? 0;
+        return utf8At(batch, column.dictionary.offsets, column.dictionary.data, code, column.dictionary.size);
+      }
       if (column.offsets === null) return null;
-      const offsets = new Int32Array(batch.buffer, column.offsets.byteOffset, batch.rowCount + 1);
-      const start = offsets[row] ?? 0;
-      const end = offsets[row + 1] ?? 0;
-      return Buffer.from(batch.buffer, column.values.byteOffset + start, end - start).toString('utf8');
+      return utf8At(batch, column.offsets, column.values, row, batch.rowCount);
     }
   }
 }
@@ -45,4 +46,11 @@ export function schemaOf(batch: ColumnBatch): SchemaColumn[] {
 /** True when every value of the column is null: its type carries no information. */
 export function isAllNull(batch: ColumnBatch, column: ColumnLayout): boolean {
   return column.nullCount === batch.rowCount;
+}
+
+function utf8At(batch: ColumnBatch, offsetsRange: BufferRange, dataRange: BufferRange, index: number, count: number): string {
+  const offsets = new Int32Array(batch.buffer, offsetsRange.byteOffset, count + 1);
+  const start = offsets[index] ?? 0;
+  const end = offsets[index + 1] ?? 0;
+  return Buffer.from(batch.buffer, dataRange.byteOffset + start, end - start).toString('utf8');
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ColumnRole, ColumnType } from './types.js';
+import { Utf8Dictionary } from './utf8-dictionary.js';
 
 const INITIAL_ROWS_CAPACITY = 1024;
 const INITIAL_UTF8_BYTES_CAPACITY = 16 * 1024;
@@ -25,6 +26,9 @@ function growBytes(bytes: Uint8Array<ArrayBuffer>, bytesNeeded: number): Uint8Ar
  * One column being built by a decoder, in Arrow layout. Builders are reused across requests
  * (`reset` keeps capacity), so steady-state decoding allocates nothing per row.
  *
+ * Tag columns start dictionary-encoded (int32 codes into a Utf8Dictionary); when a batch brings
+ * more distinct values than the dictionary holds, the column turns into plain utf8 on the spot.
+ *
  * The type is fixed by the first non-null value. An int64 column that meets a float is widened
  * to float64 in place (numeric promotion, as JavaScript encoders write 95.0 as an integer); any
  * other mismatch is a conflict reported to the caller.
@@ -46,10 +50,15 @@ export class ColumnBuilder {
   private offsets = new Int32Array(INITIAL_ROWS_CAPACITY + 1);
   private utf8 = new Uint8Array(INITIAL_UTF8_BYTES_CAPACITY);
   private utf8Length = 0;
+  /** Tags only; `dictionaryEncoded` says whether this batch's values are codes into it. */
+  private readonly dictionary: Utf8Dictionary | null;
+  private dictionaryEncoded: boolean;
 
-  constructor(name: string, role: ColumnRole) {
+  constructor(name: string, role: ColumnRole, dictionaryEncodeTags = true) {
     this.name = name;
     this.role = role;
+    this.dictionary = role === ColumnRole.tag && dictionaryEncodeTags ? new Utf8Dictionary() : null;
+    this.dictionaryEncoded = this.dictionary !== null;
   }
 
   reset(): void {
@@ -57,13 +66,26 @@ export class ColumnBuilder {
     this.length = 0;
     this.nullCount = 0;
     this.utf8Length = 0;
+    this.dictionary?.reset();
+    this.dictionaryEncoded = this.dictionary !== null;
+  }
+
+  /** True when the values are int32 codes into `dictionaryValues()`. */
+  isDictionaryEncoded(): boolean {
+    return this.type === ColumnType.utf8 && this.dictionaryEncoded;
+  }
+
+  dictionaryValues(): Utf8Dictionary {
+    assert.ok(this.dictionary !== null && this.isDictionaryEncoded(), 'column is dictionary-encoded');
+    return this.dictionary;
   }
 
   appendNull(): void {
     this.reserveRow();
     this.setValid(this.length, false);
     this.nullCount++;
-    if (this.type === ColumnType.utf8) this.offsets[this.length + 1] = this.utf8Length;
+    if (this.isDictionaryEncoded()) this.valuesI32[this.length] = 0;
+    else if (this.type === ColumnType.utf8) this.offsets[this.length + 1] = this.utf8Length;
     else this.zeroSlot(this.length);
     this.length++;
   }
@@ -118,8 +140,18 @@ export class ColumnBuilder {
   /** Appends UTF-8 bytes copied from `source[start, end)`; validity of the encoding is checked at pack time. */
   appendUtf8Bytes(source: Uint8Array, start: number, end: number): AppendResult {
     if (this.type !== ColumnType.utf8 && !this.adoptType(ColumnType.utf8)) return AppendResult.typeConflict;
-    const byteLength = end - start;
     this.reserveRow();
+    if (this.isDictionaryEncoded()) {
+      const code = this.dictionaryValues().add(source, start, end);
+      if (code >= 0) {
+        this.valuesI32[this.length] = code;
+        this.setValid(this.length, true);
+        this.length++;
+        return AppendResult.ok;
+      }
+      this.convertDictionaryToPlain();
+    }
+    const byteLength = end - start;
     this.utf8 = growBytes(this.utf8, this.utf8Length + byteLength);
     this.utf8.set(source.subarray(start, end), this.utf8Length);
     this.utf8Length += byteLength;
@@ -131,6 +163,10 @@ export class ColumnBuilder {
 
   appendString(value: string): AppendResult {
     if (this.type !== ColumnType.utf8 && !this.adoptType(ColumnType.utf8)) return AppendResult.typeConflict;
+    if (this.isDictionaryEncoded()) {
+      const bytes = utf8Encoder.encode(value);
+      return this.appendUtf8Bytes(bytes, 0, bytes.byteLength);
+    }
     this.reserveRow();
     // A UTF-16 code unit becomes at most 3 UTF-8 bytes.
     this.utf8 = growBytes(this.utf8, this.utf8Length + value.length * 3);
@@ -144,6 +180,7 @@ export class ColumnBuilder {
 
   /** Bytes of each Arrow buffer this column packs into. */
   valuesByteLength(): number {
+    if (this.isDictionaryEncoded()) return this.length * 4;
     switch (this.type ?? ColumnType.utf8) {
       case ColumnType.int64:
       case ColumnType.float64:
@@ -157,6 +194,7 @@ export class ColumnBuilder {
 
   /** Views over the built buffers (valid until the next append or reset). */
   valuesView(): Uint8Array {
+    if (this.isDictionaryEncoded()) return this.values.subarray(0, this.length * 4);
     return this.type === ColumnType.utf8 || this.type === null
       ? this.utf8.subarray(0, this.utf8Length)
       : this.values.subarray(0, this.valuesByteLength());
@@ -177,10 +215,28 @@ export class ColumnBuilder {
     if (type === ColumnType.utf8) {
       this.offsets.fill(0, 0, this.length + 1);
       this.utf8Length = 0;
+      this.valuesI32.fill(0, 0, this.length);
     } else {
       for (let row = 0; row < this.length; row++) this.zeroSlot(row);
     }
     return true;
+  }
+
+  /** Too many distinct values for a dictionary: rewrite the rows so far as plain utf8. */
+  private convertDictionaryToPlain(): void {
+    const dictionary = this.dictionaryValues();
+    this.dictionaryEncoded = false;
+    this.utf8Length = 0;
+    this.offsets[0] = 0;
+    for (let row = 0; row < this.length; row++) {
+      if (((this.validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) {
+        const value = dictionary.valueOf(this.valuesI32[row] ?? 0);
+        this.utf8 = growBytes(this.utf8, this.utf8Length + value.byteLength);
+        this.utf8.set(value, this.utf8Length);
+        this.utf8Length += value.byteLength;
+      }
+      this.offsets[row + 1] = this.utf8Length;
+    }
   }
 
   private widenInt64ToFloat64(): void {

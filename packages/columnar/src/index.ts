@@ -1,5 +1,6 @@
 export { ColumnType, ColumnRole, TIME_COLUMN } from './types.js';
-export type { BufferRange, ColumnLayout, ColumnBatch, SchemaColumn } from './types.js';
+export type { BufferRange, ColumnLayout, ColumnBatch, DictionaryLayout, SchemaColumn } from './types.js';
+export { Utf8Dictionary, DICTIONARY_ENTRIES_MAX } from './utf8-dictionary.js';
 export { AppendResult, ColumnBuilder } from './column-builder.js';
 export { BatchBuilder, FIELD_RENAMED_SUFFIX } from './batch-builder.js';
 export { bytesOf, timePairsOf, timeMicrosAt, isBitSet, valueAt, schemaOf, isAllNull } from './batch-view.js';

@@ -11,6 +11,9 @@
  *   float64 values: rowCount x 8 bytes, IEEE 754 little-endian
  *   bool    values: bitmap, bit i of byte i>>3 (LSB first), 1 = true
  *   utf8    offsets: (rowCount + 1) x int32; data: UTF-8 bytes, value i = data[offsets[i], offsets[i+1])
+ *   utf8, dictionary-encoded (tags with few distinct values; Arrow's dictionary layout):
+ *           values: rowCount x int32 codes (0 in null slots); the dictionary is a utf8 array of
+ *           `size` distinct values: dictionary.offsets (size + 1) x int32 and dictionary.data
  *   validity (any type, optional): bitmap, 1 = valid, 0 = null; absent = no nulls
  */
 export const ColumnType = {
@@ -48,6 +51,15 @@ export interface ColumnLayout {
   readonly offsets: BufferRange | null;
   /** null when nullCount is 0. */
   readonly validity: BufferRange | null;
+  /** utf8 only, when dictionary-encoded: then `values` holds int32 codes and `offsets` is null. */
+  readonly dictionary: DictionaryLayout | null;
+}
+
+export interface DictionaryLayout {
+  /** Distinct values, each once, in first-seen order; codes index into them. */
+  readonly size: number;
+  readonly offsets: BufferRange;
+  readonly data: BufferRange;
 }
 
 export interface ColumnBatch {
