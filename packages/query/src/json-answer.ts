@@ -58,8 +58,9 @@ function writeChunk(out: JsonWriter, chunk: DuckDBDataChunk, plans: readonly Col
     view.load(chunk, column, plan, rowCount);
   }
   for (let row = 0; row < rowCount; row++) {
-    if (!first || row > 0) out.byte(0x2c);
-    out.byte(0x5b);
+    out.reserve(2);
+    if (!first || row > 0) out.putByte(0x2c);
+    out.putByte(0x5b);
     for (let column = 0; column < views.length; column++) {
       const view = views[column];
       if (view === undefined) continue;

@@ -229,16 +229,18 @@ function writeTimeOrDecimal(out: JsonWriter, view: ColumnView, row: number): voi
   const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
   switch (view.kind) {
     case ColumnKind.timestampMicros:
-      writeTimestampWords(out, low, high, 1_000_000n, 6);
-      return;
-    case ColumnKind.timestampMillis:
-      writeTimestampWords(out, low, high, 1_000n, 3);
+      if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) writeMicros(out, high * WORD + low);
+      else writeBigTimestampWords(out, low, high, 1_000_000n, 6);
       return;
     case ColumnKind.timestampSeconds:
-      writeTimestampWords(out, low, high, 1n, 0);
+      if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) writeSeconds(out, high * WORD + low, 0, 0);
+      else writeBigTimestampWords(out, low, high, 1n, 0);
+      return;
+    case ColumnKind.timestampMillis:
+      writeBigTimestampWords(out, low, high, 1_000n, 3);
       return;
     case ColumnKind.timestampNanos:
-      writeTimestampWords(out, low, high, 1_000_000_000n, 9);
+      writeBigTimestampWords(out, low, high, 1_000_000_000n, 9);
       return;
     case ColumnKind.decimal16:
       writeScaled(out, view.int16[row] ?? 0, view.scale);
@@ -293,16 +295,11 @@ function writeDateValue(out: JsonWriter, days: number): void {
   else writeDate(out, days);
 }
 
-/** A timestamp counted in units of 1 / `unitsPerSecond` s; `digits` = fraction digits. */
-function writeTimestampWords(out: JsonWriter, low: number, high: number, unitsPerSecond: bigint, digits: number): void {
-  if (unitsPerSecond === 1_000_000n && high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) {
-    writeMicros(out, high * WORD + low);
-    return;
-  }
-  if (unitsPerSecond === 1n && high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) {
-    writeSeconds(out, high * WORD + low, 0, 0);
-    return;
-  }
+/**
+ * A timestamp counted in units of 1 / `unitsPerSecond` s that may not fit a double (the slow
+ * path: milli- and nanosecond columns, infinities, years beyond 2255); `digits` = fraction digits.
+ */
+function writeBigTimestampWords(out: JsonWriter, low: number, high: number, unitsPerSecond: bigint, digits: number): void {
   const count = (BigInt(high) << 32n) | BigInt(low);
   if (count === TIMESTAMP_INFINITY) out.ascii('"infinity"');
   else if (count === -TIMESTAMP_INFINITY) out.ascii('"-infinity"');

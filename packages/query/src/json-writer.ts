@@ -93,7 +93,14 @@ export class JsonWriter {
     this.putUnsigned(value);
   }
 
-  /** Writes `value` as exactly `width` digits (leading zeros), for dates and fractions. */
+  /** Writes 0..99 as two digits: months, days, hours, minutes, seconds. */
+  putTwoDigits(value: number): void {
+    const tens = (value / 10) | 0;
+    this.bytes[this.length++] = 0x30 + tens;
+    this.bytes[this.length++] = 0x30 + value - tens * 10;
+  }
+
+  /** Writes `value` as exactly `width` digits (leading zeros), for years and fractions. */
   putPadded(value: number, width: number): void {
     const bytes = this.bytes;
     let at = this.length + width;

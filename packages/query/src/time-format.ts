@@ -49,9 +49,9 @@ function putYearMonthDay(out: JsonWriter, days: number): void {
   if (civil.year >= 0 && civil.year <= 9999) out.putPadded(civil.year, 4);
   else out.putInteger(civil.year);
   out.putByte(0x2d);
-  out.putPadded(civil.month, 2);
+  out.putTwoDigits(civil.month);
   out.putByte(0x2d);
-  out.putPadded(civil.day, 2);
+  out.putTwoDigits(civil.day);
 }
 
 /** Writes `"YYYY-MM-DD"` for a DATE stored as days since 1970-01-01. */
@@ -79,11 +79,11 @@ export function writeInstant(
   out.putByte(0x54);
   const hour = Math.floor(secondOfDay / 3600);
   const minute = Math.floor((secondOfDay - hour * 3600) / 60);
-  out.putPadded(hour, 2);
+  out.putTwoDigits(hour);
   out.putByte(0x3a);
-  out.putPadded(minute, 2);
+  out.putTwoDigits(minute);
   out.putByte(0x3a);
-  out.putPadded(secondOfDay - hour * 3600 - minute * 60, 2);
+  out.putTwoDigits(secondOfDay - hour * 3600 - minute * 60);
   if (fraction !== 0) {
     out.putByte(0x2e);
     out.putPadded(fraction, fractionDigits);

@@ -51,13 +51,18 @@ describe('JSON answer shape', () => {
 
   it('keeps every row across chunk borders and buffer growth', async () => {
     const rows = 100_000;
-    const answer = await query(pool, `SELECT i, 'value-number-' || i AS s FROM range(${String(rows)}) t(i) ORDER BY i`);
+    // Constant columns come from DuckDB as constant vectors; every row must still carry the value.
+    const answer = await query(
+      pool,
+      `SELECT i, 'value-number-' || i AS s, 7 AS seven, 'same' AS same, NULL AS nothing FROM range(${String(rows)}) t(i) ORDER BY i`,
+    );
     expect(answer.row_count).toBe(rows);
     expect(answer.data).toHaveLength(rows);
-    expect(answer.data[0]).toEqual([0, 'value-number-0']);
-    expect(answer.data[2047]).toEqual([2047, 'value-number-2047']);
-    expect(answer.data[2048]).toEqual([2048, 'value-number-2048']);
-    expect(answer.data[rows - 1]).toEqual([rows - 1, `value-number-${String(rows - 1)}`]);
+    expect(answer.data[0]).toEqual([0, 'value-number-0', 7, 'same', null]);
+    expect(answer.data[2047]).toEqual([2047, 'value-number-2047', 7, 'same', null]);
+    expect(answer.data[2048]).toEqual([2048, 'value-number-2048', 7, 'same', null]);
+    expect(answer.data[rows - 1]).toEqual([rows - 1, `value-number-${String(rows - 1)}`, 7, 'same', null]);
+    expect(answer.data.every((row, index) => row[0] === index && row[2] === 7 && row[3] === 'same')).toBe(true);
   });
 });
 
