@@ -39,6 +39,15 @@ afterAll(async () => {
   dir.remove();
 });
 
+describe('startup', () => {
+  it('rejects ready() with DuckDB\'s message when a setting is refused', async () => {
+    const broken = dir.pool({ threads: 1, memoryLimit: 'plenty' });
+    await expect(broken.ready()).rejects.toMatchObject({ kind: 'internal', code: 'ARC_QUERY_ENGINE' });
+    await expect(broken.run({ sql: 'SELECT 1', database: 'default', format: 'json' })).rejects.toMatchObject({ code: 'ARC_QUERY_ENGINE' });
+    await broken.close();
+  });
+});
+
 describe('reading Parquet through views', () => {
   it('answers a SELECT with WHERE and GROUP BY over both hour partitions', async () => {
     const answer = await query(pool, 'SELECT host, count(*) AS rows, max(usage_idle) AS top FROM cpu WHERE n >= 0 GROUP BY host ORDER BY host');
