@@ -20,7 +20,8 @@ function toShape(error: unknown): ArcErrorShape {
 }
 
 function readConfig(data: unknown): WorkerConfig {
-  assert.ok(typeof data === 'object' && data !== null, 'query worker needs workerData');
+  assert.ok(typeof data === 'object', 'query worker needs workerData');
+  assert.ok(data !== null, 'query worker needs workerData');
   const config = data as WorkerConfig;
   assert.ok(config.control instanceof SharedArrayBuffer, 'query worker needs the control block');
   return config;
