@@ -6,6 +6,15 @@ const INITIAL_ROWS_CAPACITY = 1024;
 const INITIAL_UTF8_BYTES_CAPACITY = 16 * 1024;
 const utf8Encoder = new TextEncoder();
 
+/** Copies short ranges with a loop (no subarray allocation), long ones with TypedArray.set. */
+function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
+  if (end - start <= 32) {
+    for (let index = start; index < end; index++) target[at++] = source[index] ?? 0;
+  } else {
+    target.set(source.subarray(start, end), at);
+  }
+}
+
 /** Outcome of an append: a column has one type; a value of another type is a conflict. */
 export const AppendResult = {
   ok: 0,
@@ -40,6 +49,8 @@ export class ColumnBuilder {
   type: ColumnType | null = null;
   length = 0;
   nullCount = 0;
+  /** Rows the buffers can hold without growing. */
+  private capacityRows = INITIAL_ROWS_CAPACITY;
 
   /** int64 (as lo/hi int32 pairs), float64, or the bool bitmap, depending on `type`. */
   private values = new Uint8Array(INITIAL_ROWS_CAPACITY * 8);
@@ -63,6 +74,7 @@ export class ColumnBuilder {
 
   reset(): void {
     this.type = null;
+    this.offsets[0] = 0;
     this.length = 0;
     this.nullCount = 0;
     this.utf8Length = 0;
@@ -121,7 +133,15 @@ export class ColumnBuilder {
 
   /** A safe integer held in a double (|value| <= 2^53). */
   appendInteger(value: number): AppendResult {
-    assert.ok(Number.isSafeInteger(value));
+    if (this.type === ColumnType.int64 && value >= 0 && value <= 0x7fffffff) {
+      this.reserveRow();
+      const slot = this.length * 2;
+      this.valuesI32[slot] = value;
+      this.valuesI32[slot + 1] = 0;
+      if (this.nullCount !== 0) this.setValid(this.length, true);
+      this.length++;
+      return AppendResult.ok;
+    }
     return this.appendInt64Parts(Math.floor(value / 4294967296), value >>> 0);
   }
 
@@ -152,8 +172,8 @@ export class ColumnBuilder {
       this.convertDictionaryToPlain();
     }
     const byteLength = end - start;
-    this.utf8 = growBytes(this.utf8, this.utf8Length + byteLength);
-    this.utf8.set(source.subarray(start, end), this.utf8Length);
+    if (this.utf8Length + byteLength > this.utf8.byteLength) this.utf8 = growBytes(this.utf8, this.utf8Length + byteLength);
+    copyBytes(source, start, end, this.utf8, this.utf8Length);
     this.utf8Length += byteLength;
     this.offsets[this.length + 1] = this.utf8Length;
     this.setValid(this.length, true);
@@ -257,7 +277,13 @@ export class ColumnBuilder {
     }
   }
 
+  /**
+   * The validity bitmap is only kept once the column has a null: until then every row is valid
+   * and appends skip the bitmap. The first null marks all earlier rows valid in one fill.
+   */
   private setValid(row: number, valid: boolean): void {
+    if (valid && this.nullCount === 0) return;
+    if (!valid && this.nullCount === 0) this.validity.fill(0xff, 0, (row + 8) >>> 3);
     const byte = row >>> 3;
     const bit = 1 << (row & 7);
     const current = this.validity[byte] ?? 0;
@@ -265,18 +291,29 @@ export class ColumnBuilder {
   }
 
   private reserveRow(): void {
-    const rowsNeeded = this.length + 1;
-    if (rowsNeeded * 8 > this.values.byteLength) {
-      this.values = growBytes(this.values, rowsNeeded * 8);
-      this.valuesI32 = new Int32Array(this.values.buffer);
-      this.valuesF64 = new Float64Array(this.values.buffer);
-    }
-    this.validity = growBytes(this.validity, (rowsNeeded + 7) >>> 3);
-    if (rowsNeeded + 1 > this.offsets.length) {
-      const grown = new Int32Array(this.offsets.length * 2);
+    if (this.length < this.capacityRows) return;
+    this.grow(this.capacityRows * 2);
+  }
+
+  /** Makes room for `rowCount` more rows at once (columnar input knows its length). */
+  reserveRows(rowCount: number): void {
+    const rowsNeeded = this.length + rowCount;
+    if (rowsNeeded <= this.capacityRows) return;
+    let capacity = this.capacityRows;
+    while (capacity < rowsNeeded) capacity *= 2;
+    this.grow(capacity);
+  }
+
+  private grow(capacityRows: number): void {
+    this.values = growBytes(this.values, capacityRows * 8);
+    this.valuesI32 = new Int32Array(this.values.buffer);
+    this.valuesF64 = new Float64Array(this.values.buffer);
+    this.validity = growBytes(this.validity, (capacityRows + 7) >>> 3);
+    if (capacityRows + 1 > this.offsets.length) {
+      const grown = new Int32Array(capacityRows + 1);
       grown.set(this.offsets);
       this.offsets = grown;
     }
-    if (this.length === 0) this.offsets[0] = 0;
+    this.capacityRows = capacityRows;
   }
 }

@@ -320,7 +320,7 @@ export class MsgpackDecoder {
         if (reader.intOverflowsInt64) {
           return itemError(itemIndex, 'ARC_INTEGER_OVERFLOW', `field '${column.name}' value exceeds the int64 range`, { column: column.name });
         }
-        result = column.appendInt64Parts(reader.intHigh, reader.intLow);
+        result = reader.intIsWide ? column.appendInt64Parts(reader.intHigh, reader.intLow) : column.appendInteger(reader.numberValue);
         break;
       case MsgpackKind.float:
         result = column.appendFloat64(reader.numberValue);

@@ -35,6 +35,8 @@ const TWO_POW_32 = 4294967296;
 export class MsgpackReader {
   bytes: Uint8Array = new Uint8Array(0);
   position = 0;
+  /** bytes.byteLength, kept as a plain number so bounds checks stay monomorphic. */
+  private end = 0;
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
   /** Head of the last value read. */
@@ -44,81 +46,101 @@ export class MsgpackReader {
   /** str/bin/ext: start of the payload bytes (the reader is already past them). */
   dataStart = 0;
   boolValue = false;
-  /** int: value as a double (exact when |value| <= 2^53) and as 64-bit parts. */
+  /** int and float: the value (for ints exact unless `intIsWide`). */
   numberValue = 0;
+  /** int: the value needs 64 bits and lies beyond 2^53; read intHigh/intLow instead. */
+  intIsWide = false;
+  /** int (wide only): high 32 bits (signed) and low 32 bits (unsigned). */
   intHigh = 0;
   intLow = 0;
-  /** int: the value needs 64 bits and is beyond 2^53 (read intHigh/intLow, not numberValue). */
-  intIsWide = false;
   /** uint64 beyond int64's range. */
   intOverflowsInt64 = false;
 
   reset(bytes: Uint8Array): void {
     this.bytes = bytes;
+    this.end = bytes.byteLength;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.position = 0;
   }
 
   atEnd(): boolean {
-    return this.position >= this.bytes.byteLength;
+    return this.position >= this.end;
   }
 
-  /** Reads the next value's head (and, for str/bin/ext, steps over its payload). */
+  /**
+   * Reads the next value's head (and, for str/bin/ext, steps over its payload). The one-byte
+   * forms that dominate time-series documents (small ints, short strings, small maps and arrays)
+   * are decoded here; the rest in `nextWide`.
+   */
   next(): MsgpackKind {
-    const start = this.position;
-    this.need(1);
-    const byte = this.view.getUint8(this.position++);
-    if (byte <= 0x7f) return this.setInt(byte);
+    const position = this.position;
+    if (position >= this.end) throw new MsgpackFormatError('unexpected end of data', position);
+    const byte = this.bytes[position] as number; // in bounds: checked above
+    this.position = position + 1;
+    if (byte < 0x80) return this.setInt(byte);
     if (byte >= 0xe0) return this.setInt(byte - 0x100);
-    if ((byte & 0xf0) === 0x80) return this.setContainer(MsgpackKind.map, byte & 0x0f);
-    if ((byte & 0xf0) === 0x90) return this.setContainer(MsgpackKind.array, byte & 0x0f);
-    if ((byte & 0xe0) === 0xa0) return this.setData(MsgpackKind.str, byte & 0x1f);
+    if (byte < 0x90) return this.setContainer(MsgpackKind.map, byte & 0x0f);
+    if (byte < 0xa0) return this.setContainer(MsgpackKind.array, byte & 0x0f);
+    if (byte < 0xc0) return this.setData(MsgpackKind.str, byte & 0x1f);
+    return this.nextWide(byte, position);
+  }
+
+  private nextWide(byte: number, start: number): MsgpackKind {
     switch (byte) {
       case 0xc0:
         this.kind = MsgpackKind.nil;
-        return this.kind;
+        return MsgpackKind.nil;
       case 0xc2:
       case 0xc3:
         this.kind = MsgpackKind.bool;
         this.boolValue = byte === 0xc3;
-        return this.kind;
-      case 0xc4:
-        return this.setData(MsgpackKind.bin, this.readUint(1));
-      case 0xc5:
-        return this.setData(MsgpackKind.bin, this.readUint(2));
-      case 0xc6:
-        return this.setData(MsgpackKind.bin, this.readUint(4));
-      case 0xc7:
-        return this.setExt(this.readUint(1));
-      case 0xc8:
-        return this.setExt(this.readUint(2));
-      case 0xc9:
-        return this.setExt(this.readUint(4));
-      case 0xca:
-        return this.setFloat(this.readFloat32());
+        return MsgpackKind.bool;
       case 0xcb:
-        return this.setFloat(this.readFloat64());
+        return this.setFloat(this.view.getFloat64(this.take(8)));
+      case 0xca:
+        return this.setFloat(this.view.getFloat32(this.take(4)));
       case 0xcc:
-        return this.setInt(this.readUint(1));
+        return this.setInt(this.view.getUint8(this.take(1)));
       case 0xcd:
-        return this.setInt(this.readUint(2));
+        return this.setInt(this.view.getUint16(this.take(2)));
       case 0xce:
-        return this.setInt(this.readUint(4));
+        return this.setInt(this.view.getUint32(this.take(4)));
       case 0xcf:
-        return this.readWideInt(false);
+        return this.setWideInt(this.take(8), false);
       case 0xd0:
-        this.need(1);
-        return this.setInt(this.view.getInt8(this.position++));
+        return this.setInt(this.view.getInt8(this.take(1)));
       case 0xd1:
-        this.need(2);
-        this.position += 2;
-        return this.setInt(this.view.getInt16(this.position - 2));
+        return this.setInt(this.view.getInt16(this.take(2)));
       case 0xd2:
-        this.need(4);
-        this.position += 4;
-        return this.setInt(this.view.getInt32(this.position - 4));
+        return this.setInt(this.view.getInt32(this.take(4)));
       case 0xd3:
-        return this.readWideInt(true);
+        return this.setWideInt(this.take(8), true);
+      case 0xd9:
+        return this.setData(MsgpackKind.str, this.view.getUint8(this.take(1)));
+      case 0xda:
+        return this.setData(MsgpackKind.str, this.view.getUint16(this.take(2)));
+      case 0xdb:
+        return this.setData(MsgpackKind.str, this.view.getUint32(this.take(4)));
+      case 0xc4:
+        return this.setData(MsgpackKind.bin, this.view.getUint8(this.take(1)));
+      case 0xc5:
+        return this.setData(MsgpackKind.bin, this.view.getUint16(this.take(2)));
+      case 0xc6:
+        return this.setData(MsgpackKind.bin, this.view.getUint32(this.take(4)));
+      case 0xdc:
+        return this.setContainer(MsgpackKind.array, this.view.getUint16(this.take(2)));
+      case 0xdd:
+        return this.setContainer(MsgpackKind.array, this.view.getUint32(this.take(4)));
+      case 0xde:
+        return this.setContainer(MsgpackKind.map, this.view.getUint16(this.take(2)));
+      case 0xdf:
+        return this.setContainer(MsgpackKind.map, this.view.getUint32(this.take(4)));
+      case 0xc7:
+        return this.setExt(this.view.getUint8(this.take(1)));
+      case 0xc8:
+        return this.setExt(this.view.getUint16(this.take(2)));
+      case 0xc9:
+        return this.setExt(this.view.getUint32(this.take(4)));
       case 0xd4:
         return this.setExt(1);
       case 0xd5:
@@ -129,20 +151,6 @@ export class MsgpackReader {
         return this.setExt(8);
       case 0xd8:
         return this.setExt(16);
-      case 0xd9:
-        return this.setData(MsgpackKind.str, this.readUint(1));
-      case 0xda:
-        return this.setData(MsgpackKind.str, this.readUint(2));
-      case 0xdb:
-        return this.setData(MsgpackKind.str, this.readUint(4));
-      case 0xdc:
-        return this.setContainer(MsgpackKind.array, this.readUint(2));
-      case 0xdd:
-        return this.setContainer(MsgpackKind.array, this.readUint(4));
-      case 0xde:
-        return this.setContainer(MsgpackKind.map, this.readUint(2));
-      case 0xdf:
-        return this.setContainer(MsgpackKind.map, this.readUint(4));
       default:
         throw new MsgpackFormatError(`reserved byte 0x${byte.toString(16)}`, start);
     }
@@ -168,68 +176,45 @@ export class MsgpackReader {
     return true;
   }
 
-  private need(byteCount: number): void {
-    if (this.position + byteCount > this.bytes.byteLength) {
-      throw new MsgpackFormatError('unexpected end of data', this.position);
-    }
-  }
-
-  private readUint(byteCount: 1 | 2 | 4): number {
-    this.need(byteCount);
+  /** Steps over `byteCount` bytes and returns where they start. */
+  private take(byteCount: number): number {
     const at = this.position;
-    this.position += byteCount;
-    if (byteCount === 1) return this.view.getUint8(at);
-    if (byteCount === 2) return this.view.getUint16(at);
-    return this.view.getUint32(at);
+    if (at + byteCount > this.end) throw new MsgpackFormatError('unexpected end of data', at);
+    this.position = at + byteCount;
+    return at;
   }
 
-  private readFloat32(): number {
-    this.need(4);
-    this.position += 4;
-    return this.view.getFloat32(this.position - 4);
-  }
-
-  private readFloat64(): number {
-    this.need(8);
-    this.position += 8;
-    return this.view.getFloat64(this.position - 8);
-  }
-
-  private readWideInt(signed: boolean): MsgpackKind {
-    this.need(8);
-    const high = signed ? this.view.getInt32(this.position) : this.view.getUint32(this.position);
-    const low = this.view.getUint32(this.position + 4);
-    this.position += 8;
+  private setWideInt(at: number, signed: boolean): MsgpackKind {
+    const high = signed ? this.view.getInt32(at) : this.view.getUint32(at);
+    const low = this.view.getUint32(at + 4);
     this.kind = MsgpackKind.int;
     this.intHigh = high | 0;
     this.intLow = low;
     this.intOverflowsInt64 = !signed && high >= 0x80000000;
     this.numberValue = high * TWO_POW_32 + low;
     this.intIsWide = !Number.isSafeInteger(this.numberValue);
-    return this.kind;
+    return MsgpackKind.int;
   }
 
   private setInt(value: number): MsgpackKind {
     this.kind = MsgpackKind.int;
     this.numberValue = value;
-    this.intHigh = Math.floor(value / TWO_POW_32);
-    this.intLow = value >>> 0;
     this.intIsWide = false;
     this.intOverflowsInt64 = false;
-    return this.kind;
+    return MsgpackKind.int;
   }
 
   private setFloat(value: number): MsgpackKind {
     this.kind = MsgpackKind.float;
     this.numberValue = value;
-    return this.kind;
+    return MsgpackKind.float;
   }
 
   private setContainer(kind: MsgpackKind, length: number): MsgpackKind {
     // Each item takes at least one byte: a count beyond the remaining bytes is a lie we can
     // reject before anyone loops over it.
     const minimumBytes = kind === MsgpackKind.map ? length * 2 : length;
-    if (minimumBytes > this.bytes.byteLength - this.position) {
+    if (minimumBytes > this.end - this.position) {
       throw new MsgpackFormatError(`${MSGPACK_KIND_NAMES[kind]} of ${length} items exceeds the data`, this.position);
     }
     this.kind = kind;
@@ -238,17 +223,15 @@ export class MsgpackReader {
   }
 
   private setData(kind: MsgpackKind, length: number): MsgpackKind {
-    this.need(length);
+    const at = this.take(length);
     this.kind = kind;
     this.length = length;
-    this.dataStart = this.position;
-    this.position += length;
+    this.dataStart = at;
     return kind;
   }
 
   private setExt(length: number): MsgpackKind {
-    this.need(1);
-    this.position++; // the extension type byte
+    this.take(1); // the extension type byte
     return this.setData(MsgpackKind.ext, length);
   }
 }

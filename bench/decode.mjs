@@ -1,0 +1,33 @@
+// Decoder throughput on one core: TSBS cpu rows (10 tags, 10 int fields) encoded as columnar and
+// row MessagePack batches, decoded by the ingest decoder into packed column batches, as a
+// decoder thread does. Prints one JSON line per format with rows/s.
+// Run after building: npx tsc -b packages/protocol && node bench/decode.mjs [batchRows] [seconds]
+import { MsgpackDecoder } from '../packages/protocol/dist/index.js';
+import { TsbsCpu, encode } from './ingest/tsbs.mjs';
+
+const BATCH_ROWS = Number(process.argv[2] ?? 5000);
+const SECONDS = Number(process.argv[3] ?? 3);
+const BODIES = 20;
+
+const generator = new TsbsCpu({});
+const chunks = Array.from({ length: BODIES }, () => generator.next(BATCH_ROWS));
+const context = { database: 'bench', nowUs: Date.now() * 1000, defaultHost: 'unknown' };
+
+for (const format of ['columnar', 'rows']) {
+  const bodies = chunks.map((chunk) => encode(format, chunk, generator.tags));
+  const decoder = new MsgpackDecoder();
+  let rows = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  for (let index = 0; performance.now() < deadline; index++) {
+    const result = decoder.decode(bodies[index % BODIES], context);
+    if (!result.ok) throw new Error(result.error.message);
+    rows += result.rowCount;
+  }
+  const wallS = (performance.now() - wallStart) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  const bytesPerRow = Math.round(bodies.reduce((sum, body) => sum + body.byteLength, 0) / (BODIES * BATCH_ROWS));
+  console.log(JSON.stringify({ bench: 'decode', format, batchRows: BATCH_ROWS, rows, rowsPerS: Math.round(rows / wallS), rowsPerCpuS: Math.round(rows / cpuS), bytesPerRow }));
+}
