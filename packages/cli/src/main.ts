@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// Must stay the first import: it sizes libuv's thread pool before anything uses it.
+import './threadpool-size.js';
 import { ConfigError, loadConfig } from '@arc/config';
 import { createLogger, startServer, type RunningServer } from '@arc/server';
 

@@ -4,7 +4,20 @@ import { TIME_COLUMN } from './types.js';
 /** Name rules of PROTOCOLS.md: they become directory names, so they are strict. */
 const DATABASE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const MEASUREMENT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,127}$/;
-const RESERVED_DATABASE_NAMES: ReadonlySet<string> = new Set(['system', 'internal', '_internal']);
+/**
+ * Arc's reserved names, plus the schema and catalog names DuckDB keeps for itself: a database
+ * becomes a DuckDB schema in the query threads, and these could not be mapped to one.
+ */
+const RESERVED_DATABASE_NAMES: ReadonlySet<string> = new Set([
+  'system',
+  'internal',
+  '_internal',
+  'main',
+  'memory',
+  'temp',
+  'information_schema',
+  'pg_catalog',
+]);
 
 /** Tag and field names become Parquet column names and quoted SQL identifiers. */
 export const COLUMN_NAME_BYTES_MAX = 256;
