@@ -1,6 +1,8 @@
 import {
+  TIME_COLUMN,
   AppendResult,
   ColumnRole,
+  ColumnType,
   STRING_VALUE_BYTES_MAX,
   int64TimestampToMicros,
   timestampToMicros,
@@ -37,10 +39,16 @@ interface ItemKeys {
 }
 
 interface ColumnEntry {
-  name: string;
-  position: number;
-  rowCount: number;
-  isBinary: boolean;
+  readonly name: string;
+  readonly rowCount: number;
+  readonly isBinary: boolean;
+}
+
+/** Where the decoding of an item's map values ended (-1: not read to the end). */
+interface ValueEnds {
+  tags: number;
+  fields: number;
+  columns: number;
 }
 
 const HOST_TAG = 'host';
@@ -64,7 +72,11 @@ export class MsgpackDecoder {
   private readonly interner = new Utf8Interner();
   private readonly batches = new RequestBatches();
   private readonly keys: ItemKeys = { measurement: -1, time: -1, host: -1, tags: -1, fields: -1, fieldList: -1, columns: -1 };
-  private readonly columnEntries: ColumnEntry[] = [];
+  private readonly valueEnds: ValueEnds = { tags: -1, fields: -1, columns: -1 };
+  /** Start of the item's last value, which the key scan does not skip (-1: empty map). */
+  private lastValuePosition = -1;
+  /** Reader position after the key scan (the item's end when its map is empty). */
+  private mapEnd = 0;
   private context: DecodeContext = { database: '', nowUs: 0, defaultHost: '' };
 
   decode(body: Uint8Array, context: DecodeContext): DecodeResult {
@@ -136,16 +148,23 @@ export class MsgpackDecoder {
     }
     const keyError = this.scanItemKeys(reader.length, itemIndex);
     if (keyError !== null) return keyError;
-    const end = reader.position;
     const error = this.keys.columns >= 0 ? this.decodeColumnar(itemIndex) : this.decodeRow(itemIndex);
-    reader.position = end;
-    return error;
+    if (error !== null) return error;
+    reader.position = this.itemEnd();
+    return null;
   }
 
+  /**
+   * Records where the values of the known keys start. Every value but the last is skipped; the
+   * last one (usually `fields` or `columns`) is not, because decoding reads it to its end anyway
+   * (`itemEnd`), which saves a walk over the bulk of the data.
+   */
   private scanItemKeys(entryCount: number, itemIndex: number): ArcError | null {
     const reader = this.reader;
     const keys = this.keys;
     keys.measurement = keys.time = keys.host = keys.tags = keys.fields = keys.fieldList = keys.columns = -1;
+    this.valueEnds.tags = this.valueEnds.fields = this.valueEnds.columns = -1;
+    this.lastValuePosition = -1;
     for (let entry = 0; entry < entryCount; entry++) {
       if (reader.next() !== MsgpackKind.str) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', 'map keys must be strings');
       const valuePosition = reader.position;
@@ -156,9 +175,26 @@ export class MsgpackDecoder {
       else if (reader.strEquals('fields')) keys.fields = valuePosition;
       else if (reader.strEquals('f')) keys.fieldList = valuePosition;
       else if (reader.strEquals('columns')) keys.columns = valuePosition;
-      reader.skip();
+      if (entry === entryCount - 1) this.lastValuePosition = valuePosition;
+      else reader.skip();
     }
+    this.mapEnd = reader.position;
     return null;
+  }
+
+  /** The position after the item's map, from where decoding ended or by skipping its last value. */
+  private itemEnd(): number {
+    const last = this.lastValuePosition;
+    if (last < 0) return this.mapEnd;
+    const ends = this.valueEnds;
+    const keys = this.keys;
+    if (last === keys.columns && ends.columns >= 0) return ends.columns;
+    if ((last === keys.fields || last === keys.fieldList) && ends.fields >= 0) return ends.fields;
+    if (last === keys.tags && ends.tags >= 0) return ends.tags;
+    const reader = this.reader;
+    reader.position = last;
+    reader.skip();
+    return reader.position;
   }
 
   private readMeasurement(itemIndex: number): BatchBuilder | ArcError {
@@ -226,6 +262,7 @@ export class MsgpackDecoder {
         if (error !== null) return error;
         if (name === HOST_TAG) hostGiven = true;
       }
+      this.valueEnds.tags = reader.position;
     }
     if (!hostGiven && this.context.defaultHost !== '') {
       const column = builder.column(HOST_TAG, ColumnRole.tag);
@@ -250,6 +287,7 @@ export class MsgpackDecoder {
         if (appended instanceof ArcError) return appended;
         if (appended) fieldCount++;
       }
+      this.valueEnds.fields = reader.position;
     } else if (keys.fieldList >= 0) {
       reader.position = keys.fieldList;
       if (reader.next() !== MsgpackKind.array) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'f' must be an array");
@@ -259,6 +297,7 @@ export class MsgpackDecoder {
         if (appended instanceof ArcError) return appended;
         if (appended) fieldCount++;
       }
+      this.valueEnds.fields = reader.position;
     }
     return fieldCount;
   }
@@ -348,88 +387,73 @@ export class MsgpackDecoder {
     return null;
   }
 
+  /**
+   * One pass over `columns`: the first column's length fixes the row count, every later column
+   * must match it; each column is decoded where it stands (no second walk over the arrays).
+   */
   private decodeColumnar(itemIndex: number): ArcError | null {
     const builder = this.readMeasurement(itemIndex);
     if (builder instanceof ArcError) return builder;
-    const entries = this.scanColumns(itemIndex);
-    if (entries instanceof ArcError) return entries;
-    const timeEntry = entries.find((entry) => entry.name === 'time');
-    const rowCount = (timeEntry ?? entries[0])?.rowCount ?? 0;
-    const mismatch = entries.find((entry) => entry.rowCount !== rowCount);
-    if (mismatch !== undefined) {
-      return itemError(
-        itemIndex,
-        'ARC_MSGPACK_LENGTH_MISMATCH',
-        `column '${mismatch.name}' has ${mismatch.rowCount} values but '${timeEntry?.name ?? entries[0]?.name}' has ${rowCount}`,
-        { column: mismatch.name, measurement: builder.measurement },
-      );
-    }
-    if (rowCount === 0) return null;
-    const firstRow = builder.beginRows(rowCount);
-    if (firstRow instanceof ArcError) return firstRow;
-    const timeError = this.decodeColumnarTimes(builder, firstRow, rowCount, timeEntry, itemIndex);
-    if (timeError !== null) return timeError;
     const tagNames = this.readTagList(itemIndex);
     if (tagNames instanceof ArcError) return tagNames;
-    for (const entry of entries) {
-      if (entry === timeEntry) continue;
-      const error = this.decodeColumn(builder, entry, firstRow, tagNames, itemIndex);
-      if (error !== null) return error;
-    }
-    return null;
-  }
-
-  /** Name, position and length of every column of a columnar item (without decoding values). */
-  private scanColumns(itemIndex: number): ColumnEntry[] | ArcError {
     const reader = this.reader;
     reader.position = this.keys.columns;
     if (reader.next() !== MsgpackKind.map) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'columns' must be a map of arrays");
-    const entries = this.columnEntries;
-    entries.length = 0;
     const columnCount = reader.length;
+    if (columnCount === 0) return itemError(itemIndex, 'ARC_NO_FIELDS', "'columns' is empty");
+    let firstName = '';
+    let rowCount = -1;
+    let firstRow = 0;
+    let sawTime = false;
     for (let index = 0; index < columnCount; index++) {
       const name = this.readName(itemIndex);
       if (name instanceof ArcError) return name;
-      const position = reader.position;
-      const kind = reader.next();
-      if (kind === MsgpackKind.array) {
-        entries.push({ name, position, rowCount: reader.length, isBinary: false });
-        reader.position = position;
-        reader.skip();
-      } else if (kind === MsgpackKind.bin && reader.length % 8 === 0) {
-        entries.push({ name, position, rowCount: reader.length / 8, isBinary: true });
-      } else {
-        return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', `column '${name}' must be an array (or a bin of 8-byte values)`, { column: name });
+      const entry = this.readColumnHead(name, itemIndex);
+      if (entry instanceof ArcError) return entry;
+      if (rowCount < 0) {
+        rowCount = entry.rowCount;
+        firstName = name;
+        const first = builder.beginRows(rowCount);
+        if (first instanceof ArcError) return first;
+        firstRow = first;
+      } else if (entry.rowCount !== rowCount) {
+        return itemError(itemIndex, 'ARC_MSGPACK_LENGTH_MISMATCH', `column '${name}' has ${entry.rowCount} values but '${firstName}' has ${rowCount}`, {
+          column: name,
+          measurement: builder.measurement,
+        });
       }
+      const isTime = name === TIME_COLUMN;
+      const error = isTime ? this.decodeColumnarTimes(builder, firstRow, entry, itemIndex) : this.decodeColumn(builder, entry, firstRow, tagNames, itemIndex);
+      if (error !== null) return error;
+      sawTime ||= isTime;
     }
-    if (entries.length === 0) return itemError(itemIndex, 'ARC_NO_FIELDS', "'columns' is empty");
-    return entries;
+    this.valueEnds.columns = reader.position;
+    if (!sawTime) for (let row = 0; row < rowCount; row++) builder.setTimeAt(firstRow + row, this.context.nowUs);
+    return null;
   }
 
-  private decodeColumnarTimes(
-    builder: BatchBuilder,
-    firstRow: number,
-    rowCount: number,
-    timeEntry: ColumnEntry | undefined,
-    itemIndex: number,
-  ): ArcError | null {
-    if (timeEntry === undefined) {
-      for (let row = 0; row < rowCount; row++) builder.setTimeAt(firstRow + row, this.context.nowUs);
-      return null;
-    }
+  /** Reads the head of a column's value (array, or bin of 8-byte values) where the reader stands. */
+  private readColumnHead(name: string, itemIndex: number): ColumnEntry | ArcError {
     const reader = this.reader;
-    reader.position = timeEntry.position;
-    reader.next();
-    if (timeEntry.isBinary) {
+    const kind = reader.next();
+    if (kind === MsgpackKind.array) return { name, rowCount: reader.length, isBinary: false };
+    if (kind === MsgpackKind.bin && reader.length % 8 === 0) return { name, rowCount: reader.length / 8, isBinary: true };
+    return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', `column '${name}' must be an array (or a bin of 8-byte values)`, { column: name });
+  }
+
+  /** Time values of a columnar item; the reader stands after the column's head. */
+  private decodeColumnarTimes(builder: BatchBuilder, firstRow: number, entry: ColumnEntry, itemIndex: number): ArcError | null {
+    const reader = this.reader;
+    if (entry.isBinary) {
       const view = new DataView(reader.bytes.buffer, reader.bytes.byteOffset + reader.dataStart, reader.length);
-      for (let row = 0; row < rowCount; row++) {
+      for (let row = 0; row < entry.rowCount; row++) {
         const micros = int64TimestampToMicros(view.getInt32(row * 8 + 4, true), view.getUint32(row * 8, true));
         if (Number.isNaN(micros)) return badTimeAt(itemIndex, row);
         builder.setTimeAt(firstRow + row, micros);
       }
       return null;
     }
-    for (let row = 0; row < rowCount; row++) {
+    for (let row = 0; row < entry.rowCount; row++) {
       const micros = this.readTimeMicros();
       if (Number.isNaN(micros)) return badTimeAt(itemIndex, row);
       builder.setTimeAt(firstRow + row, micros);
@@ -455,6 +479,7 @@ export class MsgpackDecoder {
     return names;
   }
 
+  /** Values of one tag or field column; the reader stands after the column's head. */
   private decodeColumn(
     builder: BatchBuilder,
     entry: ColumnEntry,
@@ -463,30 +488,54 @@ export class MsgpackDecoder {
     itemIndex: number,
   ): ArcError | null {
     const reader = this.reader;
-    reader.position = entry.position;
     const role = tagNames !== null ? (tagNames.has(entry.name) ? ColumnRole.tag : ColumnRole.field) : this.inferRole(entry);
     const column = builder.column(entry.name, role, firstRow);
     if (column instanceof ArcError) return column;
     if (column.length !== firstRow) return itemError(itemIndex, 'ARC_DUPLICATE_KEY', `column '${entry.name}' appears twice`, { column: entry.name });
-    reader.next();
     if (entry.isBinary) {
       const view = new DataView(reader.bytes.buffer, reader.bytes.byteOffset + reader.dataStart, reader.length);
       for (let row = 0; row < entry.rowCount; row++) column.appendFloat64(view.getFloat64(row * 8, true));
       return null;
     }
-    for (let row = 0; row < entry.rowCount; row++) {
+    column.reserveRows(entry.rowCount);
+    return this.appendColumnValues(column, entry.rowCount, itemIndex);
+  }
+
+  /**
+   * Appends `count` values of a columnar array. Positive fixints and fixstrs, the bulk of
+   * time-series columns, are read inline; anything else goes through the general reader.
+   */
+  private appendColumnValues(column: ColumnBuilder, count: number, itemIndex: number): ArcError | null {
+    const reader = this.reader;
+    const bytes = reader.bytes;
+    const end = bytes.byteLength;
+    for (let row = 0; row < count; row++) {
+      const position = reader.position;
+      const byte = position < end ? (bytes[position] as number) : 0xc1; // 0xc1: let next() report the end
+      if (byte < 0x80 && column.type === ColumnType.int64) {
+        column.appendInteger(byte);
+        reader.position = position + 1;
+        continue;
+      }
+      if (byte >= 0xa0 && byte < 0xc0 && column.type === ColumnType.utf8) {
+        const valueEnd = position + 1 + (byte & 0x1f);
+        if (valueEnd <= end) {
+          column.appendUtf8Bytes(bytes, position + 1, valueEnd);
+          reader.position = valueEnd;
+          continue;
+        }
+      }
       const error = this.appendValue(column, itemIndex);
       if (error !== null) return error;
     }
     return null;
   }
 
-  /** A column whose first non-null value is a string holds a tag. */
+  /** A column whose first non-null value is a string holds a tag (the reader stays where it is). */
   private inferRole(entry: ColumnEntry): ColumnRole {
     if (entry.isBinary) return ColumnRole.field;
     const reader = this.reader;
     const start = reader.position;
-    reader.next();
     let role: ColumnRole = ColumnRole.field;
     for (let row = 0; row < entry.rowCount; row++) {
       const kind = reader.next();
