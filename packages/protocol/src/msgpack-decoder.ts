@@ -44,6 +44,34 @@ interface ColumnEntry {
   readonly isBinary: boolean;
 }
 
+/** The row of the row item being decoded. */
+class RowState {
+  builder: BatchBuilder | null = null;
+  row = 0;
+  /** The row was opened before its `t` was read: set the time when the item ends. */
+  timePending = false;
+  tagsDone = false;
+  fieldsDone = false;
+  fieldCount = 0;
+  /** Value position of tags.host (-1: none), appended only when there is no `h`. */
+  tagsHostPosition = -1;
+
+  reset(): void {
+    this.builder = null;
+    this.row = 0;
+    this.timePending = false;
+    this.tagsDone = false;
+    this.fieldsDone = false;
+    this.fieldCount = 0;
+    this.tagsHostPosition = -1;
+  }
+}
+
+/** A columnar item carries `tags` as an array; only a map can be a row's tags. */
+function isMapHead(byte: number): boolean {
+  return (byte & 0xf0) === 0x80 || byte === 0xde || byte === 0xdf;
+}
+
 /** Where the decoding of an item's map values ended (-1: not read to the end). */
 interface ValueEnds {
   tags: number;
@@ -73,6 +101,7 @@ export class MsgpackDecoder {
   private readonly batches = new RequestBatches();
   private readonly keys: ItemKeys = { measurement: -1, time: -1, host: -1, tags: -1, fields: -1, fieldList: -1, columns: -1 };
   private readonly valueEnds: ValueEnds = { tags: -1, fields: -1, columns: -1 };
+  private readonly rowState = new RowState();
   /** Start of the item's last value, which the key scan does not skip (-1: empty map). */
   private lastValuePosition = -1;
   /** Reader position after the key scan (the item's end when its map is empty). */
@@ -165,6 +194,7 @@ export class MsgpackDecoder {
     keys.measurement = keys.time = keys.host = keys.tags = keys.fields = keys.fieldList = keys.columns = -1;
     this.valueEnds.tags = this.valueEnds.fields = this.valueEnds.columns = -1;
     this.lastValuePosition = -1;
+    this.rowState.reset();
     for (let entry = 0; entry < entryCount; entry++) {
       if (reader.next() !== MsgpackKind.str) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', 'map keys must be strings');
       const valuePosition = reader.position;
@@ -175,11 +205,37 @@ export class MsgpackDecoder {
       else if (reader.strEquals('fields')) keys.fields = valuePosition;
       else if (reader.strEquals('f')) keys.fieldList = valuePosition;
       else if (reader.strEquals('columns')) keys.columns = valuePosition;
+      const streamed = this.streamRowValue(valuePosition, itemIndex);
+      if (streamed instanceof ArcError) return streamed;
+      if (streamed) continue;
       if (entry === entryCount - 1) this.lastValuePosition = valuePosition;
       else reader.skip();
     }
+    if (keys.fields >= 0 && keys.fieldList >= 0) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "use either 'fields' or 'f', not both");
+    if (keys.columns >= 0 && this.rowState.builder !== null) {
+      return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "an item is either a row or a columnar object, not both");
+    }
     this.mapEnd = reader.position;
     return null;
+  }
+
+  /**
+   * Decodes a row's tags or fields where the key scan stands, once the measurement is known (the
+   * usual key order m, t, h, tags, fields), so the bulk of a row is read once, not skipped and
+   * then read again. Returns false when the value must wait for `decodeRow`.
+   */
+  private streamRowValue(valuePosition: number, itemIndex: number): boolean | ArcError {
+    const keys = this.keys;
+    const isTags = valuePosition === keys.tags;
+    const isFields = valuePosition === keys.fields || valuePosition === keys.fieldList;
+    if ((!isTags && !isFields) || keys.measurement < 0 || keys.columns >= 0) return false;
+    if (isTags && this.reader.bytes[valuePosition] !== undefined && !isMapHead(this.reader.bytes[valuePosition] as number)) return false;
+    if (this.rowState.builder === null) {
+      const started = this.startRow(itemIndex);
+      if (started !== null) return started;
+    }
+    const error = isTags ? this.decodeTagsHere(itemIndex) : this.decodeFieldsHere(itemIndex, valuePosition === keys.fieldList);
+    return error ?? true;
   }
 
   /** The position after the item's map, from where decoding ended or by skipping its last value. */
@@ -217,89 +273,126 @@ export class MsgpackDecoder {
     return Number.NaN;
   }
 
+  /**
+   * Finishes a row item after the key scan: starts the row if the scan could not (the
+   * measurement came after the tags and fields), decodes what the scan did not, then the host.
+   */
   private decodeRow(itemIndex: number): ArcError | null {
+    const state = this.rowState;
+    if (state.builder === null) {
+      const started = this.startRow(itemIndex);
+      if (started !== null) return started;
+    }
+    const builder = state.builder;
+    if (builder === null) return null; // startRow reported an error above
+    const reader = this.reader;
+    if (state.timePending && this.keys.time >= 0) {
+      reader.position = this.keys.time;
+      const timeUs = this.readTimeMicros();
+      if (Number.isNaN(timeUs)) return itemError(itemIndex, 'ARC_BAD_TIMESTAMP', 'time must be an integer or float timestamp in range');
+      builder.setTimeAt(state.row, timeUs);
+    }
+    if (!state.tagsDone && this.keys.tags >= 0) {
+      reader.position = this.keys.tags;
+      const error = this.decodeTagsHere(itemIndex);
+      if (error !== null) return error;
+    }
+    const fieldsPosition = this.keys.fields >= 0 ? this.keys.fields : this.keys.fieldList;
+    if (!state.fieldsDone && fieldsPosition >= 0) {
+      reader.position = fieldsPosition;
+      const error = this.decodeFieldsHere(itemIndex, fieldsPosition === this.keys.fieldList);
+      if (error !== null) return error;
+    }
+    const hostError = this.appendHost(itemIndex);
+    if (hostError !== null) return hostError;
+    if (state.fieldCount === 0) return itemError(itemIndex, 'ARC_NO_FIELDS', "row has no fields ('fields' or 'f' with at least one non-null value)");
+    return null;
+  }
+
+  /** Opens the item's row (the reader position is kept). The time is read if known yet. */
+  private startRow(itemIndex: number): ArcError | null {
+    const reader = this.reader;
+    const resumeAt = reader.position;
+    const state = this.rowState;
     const builder = this.readMeasurement(itemIndex);
     if (builder instanceof ArcError) return builder;
     let timeUs = this.context.nowUs;
-    if (this.keys.time >= 0) {
-      this.reader.position = this.keys.time;
+    state.timePending = this.keys.time < 0;
+    if (!state.timePending) {
+      reader.position = this.keys.time;
       timeUs = this.readTimeMicros();
       if (Number.isNaN(timeUs)) return itemError(itemIndex, 'ARC_BAD_TIMESTAMP', 'time must be an integer or float timestamp in range');
     }
     const rowError = builder.beginRow(timeUs);
     if (rowError !== null) return rowError;
-    const row = builder.rowCount - 1;
-    const tagError = this.decodeRowTags(builder, row, itemIndex);
-    if (tagError !== null) return tagError;
-    const fieldCount = this.decodeRowFields(builder, row, itemIndex);
-    if (fieldCount instanceof ArcError) return fieldCount;
-    if (fieldCount === 0) return itemError(itemIndex, 'ARC_NO_FIELDS', "row has no fields ('fields' or 'f' with at least one non-null value)");
+    state.builder = builder;
+    state.row = builder.rowCount - 1;
+    reader.position = resumeAt;
     return null;
   }
 
-  private decodeRowTags(builder: BatchBuilder, row: number, itemIndex: number): ArcError | null {
+  /** Tags map at the reader; `host` is set aside for appendHost, since `h` wins over it. */
+  private decodeTagsHere(itemIndex: number): ArcError | null {
     const reader = this.reader;
-    const keys = this.keys;
-    let hostGiven = false;
-    if (keys.host >= 0) {
-      reader.position = keys.host;
-      const error = this.appendTag(builder, HOST_TAG, row, itemIndex);
+    const state = this.rowState;
+    const builder = state.builder;
+    if (builder === null) return null;
+    if (reader.next() !== MsgpackKind.map) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'tags' must be a map");
+    const entryCount = reader.length;
+    for (let entry = 0; entry < entryCount; entry++) {
+      const name = this.readName(itemIndex);
+      if (name instanceof ArcError) return name;
+      if (name === HOST_TAG) {
+        state.tagsHostPosition = reader.position;
+        reader.skip();
+        continue;
+      }
+      const error = this.appendTag(builder, name, state.row, itemIndex);
       if (error !== null) return error;
-      hostGiven = true;
     }
-    if (keys.tags >= 0) {
-      reader.position = keys.tags;
-      if (reader.next() !== MsgpackKind.map) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'tags' must be a map");
-      const entryCount = reader.length;
-      for (let entry = 0; entry < entryCount; entry++) {
-        const name = this.readName(itemIndex);
-        if (name instanceof ArcError) return name;
-        if (name === HOST_TAG && hostGiven) {
-          reader.skip(); // `h` wins over tags.host
-          continue;
-        }
-        const error = this.appendTag(builder, name, row, itemIndex);
-        if (error !== null) return error;
-        if (name === HOST_TAG) hostGiven = true;
-      }
-      this.valueEnds.tags = reader.position;
-    }
-    if (!hostGiven && this.context.defaultHost !== '') {
-      const column = builder.column(HOST_TAG, ColumnRole.tag);
-      if (column instanceof ArcError) return column;
-      column.appendString(this.context.defaultHost);
-    }
+    state.tagsDone = true;
+    this.valueEnds.tags = reader.position;
     return null;
   }
 
-  private decodeRowFields(builder: BatchBuilder, row: number, itemIndex: number): number | ArcError {
+  /** Fields map (or the positional `f` array) at the reader. */
+  private decodeFieldsHere(itemIndex: number, positional: boolean): ArcError | null {
     const reader = this.reader;
-    const keys = this.keys;
-    let fieldCount = 0;
-    if (keys.fields >= 0) {
-      reader.position = keys.fields;
-      if (reader.next() !== MsgpackKind.map) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'fields' must be a map");
-      const entryCount = reader.length;
-      for (let entry = 0; entry < entryCount; entry++) {
-        const name = this.readName(itemIndex);
-        if (name instanceof ArcError) return name;
-        const appended = this.appendField(builder, name, row, itemIndex);
-        if (appended instanceof ArcError) return appended;
-        if (appended) fieldCount++;
-      }
-      this.valueEnds.fields = reader.position;
-    } else if (keys.fieldList >= 0) {
-      reader.position = keys.fieldList;
-      if (reader.next() !== MsgpackKind.array) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'f' must be an array");
-      const valueCount = reader.length;
-      for (let index = 0; index < valueCount; index++) {
-        const appended = this.appendField(builder, FIELD_LIST_PREFIX + String(index), row, itemIndex);
-        if (appended instanceof ArcError) return appended;
-        if (appended) fieldCount++;
-      }
-      this.valueEnds.fields = reader.position;
+    const state = this.rowState;
+    const builder = state.builder;
+    if (builder === null) return null;
+    const kind = reader.next();
+    if (positional ? kind !== MsgpackKind.array : kind !== MsgpackKind.map) {
+      return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', positional ? "'f' must be an array" : "'fields' must be a map");
     }
-    return fieldCount;
+    const count = reader.length;
+    for (let index = 0; index < count; index++) {
+      const name = positional ? FIELD_LIST_PREFIX + String(index) : this.readName(itemIndex);
+      if (name instanceof ArcError) return name;
+      const appended = this.appendField(builder, name, state.row, itemIndex);
+      if (appended instanceof ArcError) return appended;
+      if (appended) state.fieldCount++;
+    }
+    state.fieldsDone = true;
+    this.valueEnds.fields = reader.position;
+    return null;
+  }
+
+  /** The host tag: `h`, else tags.host, else the configured default (none when empty). */
+  private appendHost(itemIndex: number): ArcError | null {
+    const state = this.rowState;
+    const builder = state.builder;
+    if (builder === null) return null;
+    const position = this.keys.host >= 0 ? this.keys.host : state.tagsHostPosition;
+    if (position >= 0) {
+      this.reader.position = position;
+      return this.appendTag(builder, HOST_TAG, state.row, itemIndex);
+    }
+    if (this.context.defaultHost === '') return null;
+    const column = builder.column(HOST_TAG, ColumnRole.tag);
+    if (column instanceof ArcError) return column;
+    column.appendString(this.context.defaultHost);
+    return null;
   }
 
   private readName(itemIndex: number): string | ArcError {

@@ -193,6 +193,22 @@ describe('MsgpackDecoder: shapes', () => {
     expect(typesOf(batch!)).toEqual({ host: 'tag:utf8', host_value: 'field:int64' });
   });
 
+  it('decodes the same row whatever the key order (late m, late t, h after tags)', () => {
+    const expected = [{ time: 1697472000000000, host: 'from-h', region: 'eu', v: 1.5, n: 2n }];
+    const orders = [
+      { m: 'cpu', t: 1697472000000, h: 'from-h', tags: { host: 'from-tags', region: 'eu' }, fields: { v: 1.5, n: 2 } },
+      { fields: { v: 1.5, n: 2 }, tags: { region: 'eu', host: 'from-tags' }, h: 'from-h', t: 1697472000000, m: 'cpu' },
+      { m: 'cpu', tags: { host: 'from-tags', region: 'eu' }, fields: { v: 1.5, n: 2 }, h: 'from-h', t: 1697472000000 },
+      { t: 1697472000000, fields: { v: 1.5, n: 2 }, m: 'cpu', h: 'from-h', tags: { region: 'eu', host: 'from-tags' } },
+    ];
+    for (const row of orders) expect(rowsOf(decodeOk(encode([row, row]))[0]!)).toEqual([...expected, ...expected]);
+  });
+
+  it('refuses an item with both fields and f, or both row keys and columns', () => {
+    expect(decodeError(encode({ m: 'cpu', fields: { a: 1 }, f: [1] })).message).toMatch(/either 'fields' or 'f'/);
+    expect(decodeError(encode({ m: 'cpu', fields: { a: 1 }, columns: { a: [1] } })).message).toMatch(/either a row or a columnar/);
+  });
+
   it('splits measurements into separate batches', () => {
     const batches = decodeOk(encode([{ m: 'a', t: 1, fields: { v: 1 } }, { m: 'b', t: 1, fields: { v: 1 } }, { m: 'a', t: 2, fields: { v: 2 } }]));
     expect(batches.map((b) => [b.measurement, b.rowCount])).toEqual([
