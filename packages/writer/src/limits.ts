@@ -38,10 +38,39 @@ export const ZSTD_COMPRESSION_LEVEL = 3;
 /** DuckDB threads per encoder. One core per encoder is the normal setting; more helps COPY only. */
 export const ENCODER_THREADS_MAX = 256;
 
-/** Name of the scratch table a flush fills. One encoder runs one flush at a time. */
+/**
+ * The scratch table a flush fills lives in its own DuckDB schema, together with the ENUM types of
+ * its dictionary columns, so one `DROP SCHEMA ... CASCADE` frees both. One encoder runs one flush
+ * at a time.
+ */
+export const ENCODER_SCHEMA_NAME = 'arc_flush';
 export const ENCODER_TABLE_NAME = 'arc_flush_buffer';
+
+/**
+ * A utf8 column whose distinct values across a flush number at most this goes to DuckDB as an
+ * ENUM: 1 or 2 bytes per value instead of a 16-byte string_t, and COPY writes the ENUM's
+ * dictionary as is instead of hashing every string (docs/decisions.md, "Dictionary-encoded tags
+ * as ENUM"). 65,535 keeps every code in a uint16 (DuckDB stores up to 255 members as uint8, up to
+ * 65,535 as uint16). What it costs: building the type (~1 us per member: CREATE TYPE, the table
+ * and the chunk's logical type) and, in the file, the whole member list in the dictionary page of
+ * every row group, whether the row group uses a member or not.
+ */
+export const ENCODER_ENUM_MEMBERS_MAX = 65_535;
+
+/** DuckDB's ENUM physical type is uint8 up to this many members, uint16 beyond (format constant). */
+export const DUCKDB_ENUM_UINT8_MEMBERS_MAX = 255;
+
+/**
+ * An ENUM must be used by this many rows per member of the flush, else the column goes the
+ * VARCHAR path: the per-member cost (type build, dictionary page per row group) has to be paid
+ * back by the per-row saving (~0.1-0.2 us per value).
+ */
+export const ENCODER_ENUM_ROWS_PER_MEMBER_MIN = 16;
 
 assert.ok(ENCODER_CHUNK_ROWS % 64 === 0, 'chunk rows must be a multiple of 64 (validity words)');
 assert.ok(DUCKDB_STRING_INLINE_BYTES_MAX + 4 === DUCKDB_STRING_T_BYTES, 'string_t layout');
+assert.ok(ENCODER_ENUM_MEMBERS_MAX <= 65_535, 'ENUM codes fit the uint16 row codes of plain batches');
+assert.ok(ENCODER_ENUM_MEMBERS_MAX > DUCKDB_ENUM_UINT8_MEMBERS_MAX, 'ENUM codes are 1 or 2 bytes');
+assert.ok(ENCODER_ENUM_ROWS_PER_MEMBER_MIN >= 1, 'ENUM rows per member positive');
 assert.ok(ZSTD_COMPRESSION_LEVEL >= 1, 'zstd level range');
 assert.ok(ZSTD_COMPRESSION_LEVEL <= 22, 'zstd level range');

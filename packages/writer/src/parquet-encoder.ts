@@ -10,7 +10,9 @@ import {
   ColumnType,
   MICROS_PER_HOUR,
   TIME_COLUMN,
+  bytesOf,
   hourStartMicros,
+  isBitSet,
   timeMicrosAt,
   timePairsOf,
   type ColumnBatch,
@@ -18,10 +20,14 @@ import {
   type SchemaColumn,
 } from '@arc/columnar';
 import {
+  DUCKDB_ENUM_UINT8_MEMBERS_MAX,
   DUCKDB_STRING_INLINE_BYTES_MAX,
   DUCKDB_STRING_T_BYTES,
   ENCODER_CHUNK_ROWS,
+  ENCODER_ENUM_MEMBERS_MAX,
+  ENCODER_ENUM_ROWS_PER_MEMBER_MIN,
   ENCODER_MEMORY_LIMIT_DEFAULT,
+  ENCODER_SCHEMA_NAME,
   ENCODER_TABLE_NAME,
   ENCODER_THREADS_MAX,
   ZSTD_COMPRESSION_LEVEL,
@@ -31,7 +37,9 @@ import {
  * Parquet encoding through DuckDB (DESIGN.md, "Parquet is written by DuckDB"). One encoder owns
  * one in-memory DuckDB instance; a flush fills a scratch table with raw vector copies of the
  * Arrow-layout batches (memcpy of time, int64 and float64 values and of validity bitmaps), then
- * writes one Parquet file per UTC hour with `COPY (... ORDER BY time) TO`.
+ * writes one Parquet file per UTC hour with `COPY (... ORDER BY time) TO`. A utf8 column with few
+ * distinct values across the flush becomes an ENUM of their union (uint8/uint16 codes); COPY
+ * writes it as a plain UTF8 string column, so readers see VARCHAR either way.
  */
 
 export const ParquetCompression = {
@@ -64,12 +72,16 @@ export interface EncodedHourFile {
 
 /** Wall-clock time of the phases of the last `encode`, for metrics and benchmarks. */
 export interface EncodeTimings {
-  /** Filling the DuckDB table through the appender. */
+  /** Building the union dictionaries of utf8 columns in JS (which ones become ENUMs). */
+  readonly planMs: number;
+  /** Creating the scratch table (and ENUM types) and filling it through the appender. */
   readonly appendMs: number;
   /** The COPY statements (sort + Parquet encoding + write). */
   readonly copyMs: number;
   /** fsync and stat of the written files. */
   readonly syncMs: number;
+  /** utf8 columns of the flush that went to DuckDB as ENUM (the rest as VARCHAR). */
+  readonly enumColumnCount: number;
 }
 
 /** Stable code of a failed encode (disk full, unwritable path, DuckDB out of memory). */
@@ -99,22 +111,38 @@ export function quoteLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
+const TABLE_SQL = `${quoteIdentifier(ENCODER_SCHEMA_NAME)}.${quoteIdentifier(ENCODER_TABLE_NAME)}`;
+
+function enumTypeSql(schemaIndex: number): string {
+  return `${quoteIdentifier(ENCODER_SCHEMA_NAME)}.${quoteIdentifier(`enum_${schemaIndex}`)}`;
+}
+
+/**
+ * Members as SQL string literals. The parser keeps a literal's bytes as they are (no escapes, no
+ * Unicode normalization; tested), and members never hold NUL, which would end the C string.
+ */
+function createEnumSql(schemaIndex: number, members: readonly string[]): string {
+  return `CREATE TYPE ${enumTypeSql(schemaIndex)} AS ENUM (${members.map(quoteLiteral).join(', ')})`;
+}
+
 /**
  * `time` is TIMESTAMP (naive, microseconds), not TIMESTAMPTZ: the values are UTC instants, and
  * Parquet then holds timestamp[us] with isAdjustedToUTC=false, which every reader maps to a plain
  * timestamp without applying a session time zone. Query instances run with TimeZone='UTC'.
  */
-function createTableSql(schema: readonly SchemaColumn[]): string {
+function createTableSql(schema: readonly SchemaColumn[], plans: readonly ColumnPlan[]): string {
   const columns = [`${quoteIdentifier(TIME_COLUMN)} TIMESTAMP`];
-  for (const column of schema) {
+  schema.forEach((column, index) => {
     assert.notEqual(column.name.toLowerCase(), TIME_COLUMN, 'time is never a tag or field');
-    columns.push(`${quoteIdentifier(column.name)} ${SQL_TYPE_BY_COLUMN_TYPE[column.type]}`);
-  }
-  return `CREATE OR REPLACE TABLE ${quoteIdentifier(ENCODER_TABLE_NAME)} (${columns.join(', ')})`;
+    const type = plans[index] === null ? SQL_TYPE_BY_COLUMN_TYPE[column.type] : enumTypeSql(index);
+    columns.push(`${quoteIdentifier(column.name)} ${type}`);
+  });
+  return `CREATE TABLE ${TABLE_SQL} (${columns.join(', ')})`;
 }
 
-function dropTableSql(): string {
-  return `DROP TABLE IF EXISTS ${quoteIdentifier(ENCODER_TABLE_NAME)}`;
+/** Drops the scratch table and its ENUM types, whatever a failed flush left behind. */
+function dropScratchSql(): string {
+  return `DROP SCHEMA IF EXISTS ${quoteIdentifier(ENCODER_SCHEMA_NAME)} CASCADE`;
 }
 
 function copyOptionsSql(options: ParquetEncoderOptions, schema: readonly SchemaColumn[]): string {
@@ -135,7 +163,7 @@ function copyOptionsSql(options: ParquetEncoderOptions, schema: readonly SchemaC
 function copyHourSql(hourStartUs: number, path: string, copyOptions: string, appendedInOrder: boolean): string {
   const time = quoteIdentifier(TIME_COLUMN);
   return (
-    `COPY (SELECT * FROM ${quoteIdentifier(ENCODER_TABLE_NAME)} ` +
+    `COPY (SELECT * FROM ${TABLE_SQL} ` +
     `WHERE ${time} >= make_timestamp(${hourStartUs}::BIGINT) ` +
     `AND ${time} < make_timestamp(${hourStartUs + MICROS_PER_HOUR}::BIGINT)` +
     `${appendedInOrder ? '' : ` ORDER BY ${time}`}) TO ${quoteLiteral(path)} (${copyOptions})`
@@ -203,6 +231,227 @@ function sourcesOf(batch: ColumnBatch, schema: readonly SchemaColumn[]): ColumnS
 }
 
 /**
+ * How one batch's values of an ENUM column become union codes: through a remap of the batch's own
+ * dictionary codes (a dictionary-encoded batch), or as a union code per row (a plain utf8 batch,
+ * hashed value by value). Null rows hold code 0; the validity bitmap says they are null.
+ */
+type EnumCodes =
+  | { readonly kind: 'remap'; readonly remap: Uint16Array<ArrayBuffer> }
+  | { readonly kind: 'rows'; readonly codes: Uint16Array<ArrayBuffer> };
+
+/** A utf8 column that goes to DuckDB as an ENUM of the union of its values across the flush. */
+interface EnumColumnPlan {
+  /** The union dictionary: member i is union code i. */
+  readonly members: readonly string[];
+  /** Bytes per code in DuckDB's ENUM vector: 1 up to 255 members, else 2. */
+  readonly codeBytes: 1 | 2;
+  /** Per batch; null where the batch has the column all null (or lacks it). */
+  readonly codesByBatch: readonly (EnumCodes | null)[];
+}
+
+/** Per schema column: an ENUM plan, or null for the column's own DuckDB type (utf8: VARCHAR). */
+type ColumnPlan = EnumColumnPlan | null;
+
+/** Decodes members once per flush; `fatal` rejects invalid UTF-8, `ignoreBOM` keeps a leading BOM. */
+const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+const INTERNER_SLOTS_INITIAL = 1024;
+
+/**
+ * The distinct UTF-8 values of one column across a flush, keyed by their bytes: an open-addressing
+ * hash table (FNV-1a, linear probing, load at most 1/2) over members stored back to back in one
+ * byte buffer. Interning allocates nothing per value; the buffers grow by doubling and are reused
+ * by every column and flush.
+ */
+class Utf8Interner {
+  /** Member index + 1 per slot; 0 = empty. */
+  private slots = new Int32Array(INTERNER_SLOTS_INITIAL);
+  private hashes = new Int32Array(INTERNER_SLOTS_INITIAL / 2);
+  /** Member i is bytes[offsets[i], offsets[i + 1]). */
+  private offsets = new Int32Array(INTERNER_SLOTS_INITIAL / 2 + 1);
+  private bytes = new Uint8Array(64 * 1024);
+  private memberCount = 0;
+  private nulFound = false;
+
+  get size(): number {
+    return this.memberCount;
+  }
+
+  reset(): void {
+    this.slots.fill(0);
+    this.memberCount = 0;
+    this.nulFound = false;
+  }
+
+  /**
+   * The member index of data[start, end), added when new; -1 when it is new and the interner
+   * already holds `membersMax` members.
+   */
+  intern(data: Uint8Array, start: number, end: number, membersMax: number): number {
+    let hash = 0x811c9dc5 | 0;
+    for (let index = start; index < end; index++) hash = Math.imul(hash ^ (data[index] ?? 0), 0x01000193);
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const entry = this.slots[slot] ?? 0;
+      if (entry === 0) break;
+      if (this.hashes[entry - 1] === hash && this.equals(entry - 1, data, start, end)) return entry - 1;
+      slot = (slot + 1) & mask;
+    }
+    if (this.memberCount >= membersMax) return -1;
+    return this.add(slot, hash, data, start, end);
+  }
+
+  /** The members as strings, or null when one is not valid UTF-8 or holds NUL (no ENUM then). */
+  members(): string[] | null {
+    if (this.nulFound) return null;
+    const members: string[] = [];
+    try {
+      for (let index = 0; index < this.memberCount; index++) {
+        members.push(UTF8_DECODER.decode(this.bytes.subarray(this.offsets[index] ?? 0, this.offsets[index + 1] ?? 0)));
+      }
+    } catch {
+      return null;
+    }
+    return members;
+  }
+
+  private equals(member: number, data: Uint8Array, start: number, end: number): boolean {
+    const memberStart = this.offsets[member] ?? 0;
+    if ((this.offsets[member + 1] ?? 0) - memberStart !== end - start) return false;
+    for (let index = start; index < end; index++) {
+      if (this.bytes[memberStart + index - start] !== data[index]) return false;
+    }
+    return true;
+  }
+
+  private add(slot: number, hash: number, data: Uint8Array, start: number, end: number): number {
+    const member = this.memberCount;
+    const memberStart = this.offsets[member] ?? 0;
+    const memberEnd = memberStart + end - start;
+    if (memberEnd > this.bytes.length) this.bytes = grown(this.bytes, memberEnd);
+    const value = data.subarray(start, end);
+    this.bytes.set(value, memberStart);
+    if (value.includes(0)) this.nulFound = true;
+    if (member + 2 > this.offsets.length) this.offsets = grown(this.offsets, member + 2);
+    if (member + 1 > this.hashes.length) this.hashes = grown(this.hashes, member + 1);
+    this.offsets[member + 1] = memberEnd;
+    this.hashes[member] = hash;
+    this.slots[slot] = member + 1;
+    this.memberCount = member + 1;
+    if (this.memberCount * 2 > this.slots.length) this.rehash();
+    return member;
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    const mask = this.slots.length - 1;
+    for (let member = 0; member < this.memberCount; member++) {
+      let slot = (this.hashes[member] ?? 0) & mask;
+      while ((this.slots[slot] ?? 0) !== 0) slot = (slot + 1) & mask;
+      this.slots[slot] = member + 1;
+    }
+  }
+}
+
+/** A copy of `array` with room for at least `lengthMin` elements (capacity doubles). */
+function grown<T extends Uint8Array | Int32Array>(array: T, lengthMin: number): T {
+  let length = array.length * 2;
+  while (length < lengthMin) length *= 2;
+  const next = new (array.constructor as new (length: number) => T)(length);
+  next.set(array);
+  return next;
+}
+
+/** Maps a dictionary-encoded batch's dictionary to union codes: O(dictionary size). */
+function internDictionary(interner: Utf8Interner, batch: ColumnBatch, source: ColumnLayout, membersMax: number): EnumCodes | null {
+  const dictionary = source.dictionary;
+  assert.ok(dictionary !== null, 'dictionary-encoded column');
+  const offsets = new Int32Array(batch.buffer, dictionary.offsets.byteOffset, dictionary.size + 1);
+  const data = bytesOf(batch, dictionary.data);
+  assert.ok((offsets[dictionary.size] ?? 0) <= data.length, 'dictionary offsets inside its data');
+  const remap = new Uint16Array(dictionary.size);
+  for (let index = 0; index < dictionary.size; index++) {
+    const start = offsets[index] ?? 0;
+    const end = offsets[index + 1] ?? 0;
+    assert.ok(start <= end, 'dictionary offsets ascend');
+    const code = interner.intern(data, start, end, membersMax);
+    if (code < 0) return null;
+    remap[index] = code;
+  }
+  return { kind: 'remap', remap };
+}
+
+/** Hashes a plain utf8 batch's values row by row into union codes: O(bytes). */
+function internRows(interner: Utf8Interner, batch: ColumnBatch, source: ColumnLayout, membersMax: number): EnumCodes | null {
+  assert.ok(source.offsets !== null, 'utf8 column has offsets');
+  const offsets = new Int32Array(batch.buffer, source.offsets.byteOffset, batch.rowCount + 1);
+  const data = bytesOf(batch, source.values);
+  assert.ok((offsets[batch.rowCount] ?? 0) <= data.length, 'utf8 offsets inside the data');
+  const validity = source.validity === null ? null : bytesOf(batch, source.validity);
+  const codes = new Uint16Array(batch.rowCount);
+  for (let row = 0; row < batch.rowCount; row++) {
+    if (validity !== null && !isBitSet(validity, row)) continue;
+    const start = offsets[row] ?? 0;
+    const end = offsets[row + 1] ?? 0;
+    assert.ok(start <= end, 'utf8 offsets ascend');
+    const code = interner.intern(data, start, end, membersMax);
+    if (code < 0) return null;
+    codes[row] = code;
+  }
+  return { kind: 'rows', codes };
+}
+
+/**
+ * The ENUM plan of one utf8 column, or null when it goes the VARCHAR path: more distinct values
+ * than the limits allow, none at all, or one that an ENUM member cannot hold (NUL, invalid UTF-8).
+ */
+function planEnumColumn(
+  interner: Utf8Interner,
+  batches: readonly ColumnBatch[],
+  sourcesByBatch: readonly (readonly ColumnSource[])[],
+  schemaIndex: number,
+  membersMax: number,
+): EnumColumnPlan | null {
+  interner.reset();
+  const codesByBatch: (EnumCodes | null)[] = [];
+  for (const [batchIndex, batch] of batches.entries()) {
+    const source = sourcesByBatch[batchIndex]?.[schemaIndex];
+    assert.ok(source !== undefined, 'one source per batch and schema column');
+    if (source === null) {
+      codesByBatch.push(null);
+      continue;
+    }
+    const codes =
+      source.dictionary === null
+        ? internRows(interner, batch, source, membersMax)
+        : internDictionary(interner, batch, source, membersMax);
+    if (codes === null) return null;
+    codesByBatch.push(codes);
+  }
+  if (interner.size === 0) return null;
+  const members = interner.members();
+  if (members === null) return null;
+  return { members, codeBytes: members.length <= DUCKDB_ENUM_UINT8_MEMBERS_MAX ? 1 : 2, codesByBatch };
+}
+
+/** Which utf8 columns become ENUMs: their union of values is small against the limit and the rows. */
+function planColumns(
+  interner: Utf8Interner,
+  batches: readonly ColumnBatch[],
+  schema: readonly SchemaColumn[],
+  sourcesByBatch: readonly (readonly ColumnSource[])[],
+): ColumnPlan[] {
+  const rowCount = batches.reduce((sum, batch) => sum + batch.rowCount, 0);
+  const membersMax = Math.min(ENCODER_ENUM_MEMBERS_MAX, Math.floor(rowCount / ENCODER_ENUM_ROWS_PER_MEMBER_MIN));
+  return schema.map((column, index) =>
+    column.type === ColumnType.utf8 && membersMax > 0
+      ? planEnumColumn(interner, batches, sourcesByBatch, index, membersMax)
+      : null,
+  );
+}
+
+/**
  * Fills DuckDB data chunks from Arrow-layout batches. Its scratch buffers are reused by every
  * chunk, so the fill loops allocate nothing per row (one subarray per string longer than 12
  * bytes aside).
@@ -222,6 +471,8 @@ class ChunkFiller {
   private readonly longRows = new Int32Array(ENCODER_CHUNK_ROWS);
   private readonly doubles = new Float64Array(ENCODER_CHUNK_ROWS);
   private readonly bools = new Uint8Array(ENCODER_CHUNK_ROWS);
+  private readonly codes8 = new Uint8Array(ENCODER_CHUNK_ROWS);
+  private readonly codes16 = new Uint16Array(ENCODER_CHUNK_ROWS);
   /** All bits 0: the validity of a column that is NULL in every row of a chunk. */
   private readonly invalid = new Uint8Array(ENCODER_CHUNK_ROWS / 8);
 
@@ -229,8 +480,10 @@ class ChunkFiller {
   fill(
     chunk: duckdb.DataChunk,
     batch: ColumnBatch,
+    batchIndex: number,
     schema: readonly SchemaColumn[],
     sources: readonly ColumnSource[],
+    plans: readonly ColumnPlan[],
     rowStart: number,
     rowCount: number,
   ): void {
@@ -243,9 +496,16 @@ class ChunkFiller {
     schema.forEach((target, index) => {
       const vector = duckdb.data_chunk_get_vector(chunk, index + 1);
       const source = sources[index];
+      const plan = plans[index];
       assert.ok(source !== undefined, 'one source per schema column');
-      if (source === null) this.fillNull(vector, target.type, rowCount);
-      else this.fillColumn(vector, batch, target.type, source, rowStart, rowCount);
+      assert.ok(plan !== undefined, 'one plan per schema column');
+      if (source === null) {
+        this.fillNull(vector, plan === null ? target.type : plan.codeBytes, rowCount);
+        return;
+      }
+      if (plan === null) this.fillColumn(vector, batch, target.type, source, rowStart, rowCount);
+      else this.fillEnum(vector, batch, source, plan, batchIndex, rowStart, rowCount);
+      this.copyValidity(vector, batch, source, rowStart, rowCount);
     });
     duckdb.data_chunk_set_size(chunk, rowCount);
   }
@@ -273,6 +533,9 @@ class ChunkFiller {
         this.fillUtf8(vector, batch, source, rowStart, rowCount);
         break;
     }
+  }
+
+  private copyValidity(vector: duckdb.Vector, batch: ColumnBatch, source: ColumnLayout, rowStart: number, rowCount: number): void {
     if (source.validity === null) return;
     // Arrow validity (bytes, LSB first, 1 = valid) has the byte layout of DuckDB's little-endian
     // uint64 validity words, and chunks start at multiples of 8 rows: a plain byte copy.
@@ -281,13 +544,55 @@ class ChunkFiller {
     duckdb.copy_data_to_vector_validity(vector, 0, batch.buffer, validityStart, Math.ceil(rowCount / 8));
   }
 
-  private fillNull(vector: duckdb.Vector, type: ColumnType, rowCount: number): void {
+  /** `type` is the column's type, or the code width of an ENUM column. */
+  private fillNull(vector: duckdb.Vector, type: ColumnType | 1 | 2, rowCount: number): void {
     duckdb.vector_ensure_validity_writable(vector);
     duckdb.copy_data_to_vector_validity(vector, 0, this.invalid.buffer, 0, Math.ceil(rowCount / 8));
+    if (type === 1 || type === 2) {
+      // Code 0 is a member: NULL slots never hold a code outside the ENUM.
+      this.codes16.fill(0, 0, rowCount);
+      duckdb.copy_data_to_vector(vector, 0, this.codes16.buffer, 0, rowCount * type);
+      return;
+    }
     if (type !== ColumnType.utf8) return;
     // Leave no stale string pointers behind in NULL slots.
     this.strings.fill(0, 0, rowCount * DUCKDB_STRING_T_BYTES);
     duckdb.copy_data_to_vector(vector, 0, this.strings.buffer, 0, rowCount * DUCKDB_STRING_T_BYTES);
+  }
+
+  /**
+   * ENUM codes: a plain batch's per-row union codes are copied as they are (or narrowed to
+   * uint8); a dictionary batch's int32 codes go through its remap to union codes.
+   */
+  private fillEnum(
+    vector: duckdb.Vector,
+    batch: ColumnBatch,
+    source: ColumnLayout,
+    plan: EnumColumnPlan,
+    batchIndex: number,
+    rowStart: number,
+    rowCount: number,
+  ): void {
+    const codes = plan.codesByBatch[batchIndex];
+    assert.ok(codes !== undefined, 'one code source per batch');
+    assert.ok(codes !== null, 'a batch with values has codes');
+    if (codes.kind === 'rows' && plan.codeBytes === 2) {
+      duckdb.copy_data_to_vector(vector, 0, codes.codes.buffer, codes.codes.byteOffset + rowStart * 2, rowCount * 2);
+      return;
+    }
+    const out = plan.codeBytes === 1 ? this.codes8 : this.codes16;
+    if (codes.kind === 'rows') {
+      for (let row = 0; row < rowCount; row++) out[row] = codes.codes[rowStart + row] ?? 0;
+    } else {
+      const batchCodes = new Int32Array(batch.buffer, source.values.byteOffset + rowStart * 4, rowCount);
+      const remap = codes.remap;
+      for (let row = 0; row < rowCount; row++) {
+        const code = batchCodes[row] ?? 0;
+        if (code >>> 0 >= remap.length) assert.fail('dictionary code within the dictionary');
+        out[row] = remap[code] ?? 0;
+      }
+    }
+    duckdb.copy_data_to_vector(vector, 0, out.buffer, 0, rowCount * plan.codeBytes);
   }
 
   /** int64 and float64 values (8 bytes each, little-endian) are DuckDB's BIGINT and DOUBLE layout. */
@@ -322,15 +627,25 @@ class ChunkFiller {
     duckdb.copy_data_to_vector(vector, 0, this.bools.buffer, 0, rowCount);
   }
 
+  /**
+   * Strings into `duckdb_string_t` slots. A dictionary-encoded batch (its column went the VARCHAR
+   * path) is materialized through its codes: row i is dictionary value codes[i].
+   */
   private fillUtf8(vector: duckdb.Vector, batch: ColumnBatch, source: ColumnLayout, rowStart: number, rowCount: number): void {
-    assert.ok(source.offsets !== null, 'utf8 column has offsets');
-    const offsets = new Int32Array(batch.buffer, source.offsets.byteOffset + rowStart * 4, rowCount + 1);
-    const data = new Uint8Array(batch.buffer, source.values.byteOffset, source.values.byteLength);
+    const dictionary = source.dictionary;
+    const offsetsRange = dictionary === null ? source.offsets : dictionary.offsets;
+    assert.ok(offsetsRange !== null, 'utf8 column has offsets');
+    const valueCount = dictionary === null ? batch.rowCount : dictionary.size;
+    const offsets = new Int32Array(batch.buffer, offsetsRange.byteOffset, valueCount + 1);
+    const data = bytesOf(batch, dictionary === null ? source.values : dictionary.data);
+    const codes = dictionary === null ? null : new Int32Array(batch.buffer, source.values.byteOffset + rowStart * 4, rowCount);
     this.strings.fill(0, 0, rowCount * DUCKDB_STRING_T_BYTES);
     let longCount = 0;
     for (let row = 0; row < rowCount; row++) {
-      const start = offsets[row] ?? 0;
-      const byteLength = (offsets[row + 1] ?? 0) - start;
+      const value = codes === null ? rowStart + row : (codes[row] ?? 0);
+      if (value >>> 0 >= valueCount) assert.fail('dictionary code within the dictionary');
+      const start = offsets[value] ?? 0;
+      const byteLength = (offsets[value + 1] ?? 0) - start;
       if (byteLength > DUCKDB_STRING_INLINE_BYTES_MAX) {
         this.longRows[longCount++] = row;
         continue;
@@ -342,8 +657,8 @@ class ChunkFiller {
     duckdb.copy_data_to_vector(vector, 0, this.strings.buffer, 0, rowCount * DUCKDB_STRING_T_BYTES);
     for (let index = 0; index < longCount; index++) {
       const row = this.longRows[index] ?? 0;
-      const bytes = data.subarray(offsets[row] ?? 0, offsets[row + 1] ?? 0);
-      duckdb.vector_assign_string_element_len(vector, row, bytes);
+      const value = codes === null ? rowStart + row : (codes[row] ?? 0);
+      duckdb.vector_assign_string_element_len(vector, row, data.subarray(offsets[value] ?? 0, offsets[value + 1] ?? 0));
     }
   }
 }
@@ -374,9 +689,10 @@ export class ParquetEncoder {
   private readonly instance: DuckDBInstance;
   private readonly connection: DuckDBConnection;
   private readonly filler = new ChunkFiller();
+  private readonly interner = new Utf8Interner();
   private encoding = false;
   private closed = false;
-  private timings: EncodeTimings = { appendMs: 0, copyMs: 0, syncMs: 0 };
+  private timings: EncodeTimings = { planMs: 0, appendMs: 0, copyMs: 0, syncMs: 0, enumColumnCount: 0 };
 
   private constructor(options: ParquetEncoderOptions, instance: DuckDBInstance, connection: DuckDBConnection) {
     this.options = options;
@@ -456,9 +772,12 @@ export class ParquetEncoder {
     pathForHour: (hourStartUs: number) => string,
     paths: string[],
   ): Promise<EncodedHourFile[]> {
+    const planStart = performance.now();
+    const sourcesByBatch = batches.map((batch) => sourcesOf(batch, schema));
+    const plans = planColumns(this.interner, batches, schema, sourcesByBatch);
     const appendStart = performance.now();
-    await this.connection.run(createTableSql(schema));
-    await this.appendBatches(batches, schema);
+    await this.createScratch(schema, plans);
+    await this.appendBatches(batches, schema, sourcesByBatch, plans);
     const copyStart = performance.now();
     const copyOptions = copyOptionsSql(this.options, schema);
     const appendedInOrder = isInTimeOrder(batches);
@@ -470,7 +789,7 @@ export class ParquetEncoder {
       const reader = await this.connection.runAndReadAll(copyHourSql(hourStartUs, path, copyOptions, appendedInOrder));
       rowCounts.push(reader.rowsChanged);
     }
-    await this.connection.run(dropTableSql());
+    await this.connection.run(dropScratchSql());
     const syncStart = performance.now();
     const files: EncodedHourFile[] = [];
     for (const [index, hourStartUs] of hours.entries()) {
@@ -478,7 +797,13 @@ export class ParquetEncoder {
       files.push({ hourStartUs, path, rowCount: rowCounts[index] ?? 0, byteCount: await syncFile(path) });
     }
     const syncEnd = performance.now();
-    this.timings = { appendMs: copyStart - appendStart, copyMs: syncStart - copyStart, syncMs: syncEnd - syncStart };
+    this.timings = {
+      planMs: appendStart - planStart,
+      appendMs: copyStart - appendStart,
+      copyMs: syncStart - copyStart,
+      syncMs: syncEnd - syncStart,
+      enumColumnCount: plans.filter((plan) => plan !== null).length,
+    };
     const rowsIn = batches.reduce((sum, batch) => sum + batch.rowCount, 0);
     assert.equal(files.reduce((sum, file) => sum + file.rowCount, 0), rowsIn, 'every row is in exactly one hour file');
     return files;
@@ -487,26 +812,40 @@ export class ParquetEncoder {
   /**
    * After a failure. Best effort: a partial temp file must not be renamed by mistake, and the
    * table's memory is freed; failing at either (the directory is the problem, the connection is
-   * gone) must not hide the error that matters. The next encode replaces the table anyway.
+   * gone) must not hide the error that matters. The next encode drops the scratch anyway.
    */
   private async discard(paths: readonly string[]): Promise<void> {
     const removals = paths.map((path) => rm(path, { force: true }));
-    await Promise.allSettled([...removals, this.connection.run(dropTableSql())]);
+    await Promise.allSettled([...removals, this.connection.run(dropScratchSql())]);
   }
 
-  private async appendBatches(batches: readonly ColumnBatch[], schema: readonly SchemaColumn[]): Promise<void> {
-    const types = [duckdb.create_logical_type(duckdb.Type.TIMESTAMP)];
-    for (const column of schema) types.push(duckdb.create_logical_type(DUCKDB_TYPE_BY_COLUMN_TYPE[column.type]));
-    const chunk = duckdb.create_data_chunk(types);
+  /** The scratch schema, one ENUM type per ENUM column, and the table. */
+  private async createScratch(schema: readonly SchemaColumn[], plans: readonly ColumnPlan[]): Promise<void> {
+    await this.connection.run(dropScratchSql());
+    await this.connection.run(`CREATE SCHEMA ${quoteIdentifier(ENCODER_SCHEMA_NAME)}`);
+    for (const [index, plan] of plans.entries()) {
+      if (plan !== null) await this.connection.run(createEnumSql(index, plan.members));
+    }
+    await this.connection.run(createTableSql(schema, plans));
+  }
+
+  private async appendBatches(
+    batches: readonly ColumnBatch[],
+    schema: readonly SchemaColumn[],
+    sourcesByBatch: readonly (readonly ColumnSource[])[],
+    plans: readonly ColumnPlan[],
+  ): Promise<void> {
+    const chunk = duckdb.create_data_chunk(chunkTypes(schema, plans));
     const wrapped = new DuckDBDataChunk(chunk);
-    const appender: DuckDBAppender = await this.connection.createAppender(ENCODER_TABLE_NAME);
+    const appender: DuckDBAppender = await this.connection.createAppender(ENCODER_TABLE_NAME, ENCODER_SCHEMA_NAME);
     try {
-      for (const batch of batches) {
-        const sources = sourcesOf(batch, schema);
+      for (const [batchIndex, batch] of batches.entries()) {
+        const sources = sourcesByBatch[batchIndex];
+        assert.ok(sources !== undefined, 'sources per batch');
         for (let rowStart = 0; rowStart < batch.rowCount; rowStart += ENCODER_CHUNK_ROWS) {
           duckdb.data_chunk_reset(chunk);
           const rowCount = Math.min(ENCODER_CHUNK_ROWS, batch.rowCount - rowStart);
-          this.filler.fill(chunk, batch, schema, sources, rowStart, rowCount);
+          this.filler.fill(chunk, batch, batchIndex, schema, sources, plans, rowStart, rowCount);
           appender.appendDataChunk(wrapped);
         }
       }
@@ -519,4 +858,21 @@ export class ParquetEncoder {
       appender.closeSync();
     }
   }
+}
+
+/** Logical types of the appended chunks: the table's, the same ENUM members in the same order. */
+function chunkTypes(schema: readonly SchemaColumn[], plans: readonly ColumnPlan[]): duckdb.LogicalType[] {
+  const types = [duckdb.create_logical_type(duckdb.Type.TIMESTAMP)];
+  schema.forEach((column, index) => {
+    const plan = plans[index];
+    if (plan === undefined || plan === null) {
+      types.push(duckdb.create_logical_type(DUCKDB_TYPE_BY_COLUMN_TYPE[column.type]));
+      return;
+    }
+    const type = duckdb.create_enum_type(plan.members);
+    const internal = plan.codeBytes === 1 ? duckdb.Type.UTINYINT : duckdb.Type.USMALLINT;
+    assert.equal(duckdb.enum_internal_type(type), internal, 'ENUM code width as planned');
+    types.push(type);
+  });
+  return types;
 }
