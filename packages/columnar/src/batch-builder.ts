@@ -8,10 +8,10 @@ import { ColumnRole, ColumnType, type BufferRange, type ColumnBatch, type Column
 
 const INITIAL_ROWS_CAPACITY = 1024;
 /**
- * Off until the writer's Parquet encoder reads dictionary-encoded columns; then on, since
- * decoders coding tags once is what lets the writer append them as ENUM codes.
+ * Tags are dictionary-encoded by default: decoders code each distinct value once (in parallel),
+ * and the writer appends the codes to DuckDB as ENUM values instead of one string per row.
  */
-const TAG_DICTIONARY_DEFAULT = false;
+const TAG_DICTIONARY_DEFAULT = true;
 
 /** Suffix given to a field whose name is already a tag of the same measurement (Arc behaviour). */
 export const FIELD_RENAMED_SUFFIX = '_value';
