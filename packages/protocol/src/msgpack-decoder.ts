@@ -107,9 +107,12 @@ export class MsgpackDecoder {
   /** Reader position after the key scan (the item's end when its map is empty). */
   private mapEnd = 0;
   private context: DecodeContext = { database: '', nowUs: 0, defaultHost: '' };
+  /** UTF-8 of context.defaultHost, encoded once per distinct value rather than once per row. */
+  private defaultHostBytes = new Uint8Array(0);
 
   decode(body: Uint8Array, context: DecodeContext): DecodeResult {
     if (body.byteLength === 0) return fail(badRequest('ARC_EMPTY_PAYLOAD', 'Empty payload'));
+    if (context.defaultHost !== this.context.defaultHost) this.defaultHostBytes = new TextEncoder().encode(context.defaultHost);
     this.context = context;
     this.reader.reset(body);
     this.batches.begin(context.database);
@@ -388,10 +391,10 @@ export class MsgpackDecoder {
       this.reader.position = position;
       return this.appendTag(builder, HOST_TAG, state.row, itemIndex);
     }
-    if (this.context.defaultHost === '') return null;
+    if (this.defaultHostBytes.byteLength === 0) return null;
     const column = builder.column(HOST_TAG, ColumnRole.tag);
     if (column instanceof ArcError) return column;
-    column.appendString(this.context.defaultHost);
+    column.appendUtf8Bytes(this.defaultHostBytes, 0, this.defaultHostBytes.byteLength);
     return null;
   }
 
