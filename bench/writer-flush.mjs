@@ -5,22 +5,40 @@
 // whole encode (docs/benchmarks.md: the figure to compare when the machine is shared), for
 // snappy and zstd, with DuckDB threads 1 and 2.
 //
+// Tag columns come dictionary-encoded as decoders emit them (BatchBuilder's dictionaryEncodeTags: a
+// batch's column with at most 4,096 distinct values is int32 codes + a dictionary), or plain utf8
+// with `--tags plain`; `--tags both` runs each shape. `--hosts N` sets the hostname cardinality
+// (default: rows / 360, TSBS's shape; fewer hosts spread the rows over more hours).
+//
 // Run after building: npx tsc -b packages/writer && node bench/writer-flush.mjs [rows]
+//   [--tags dictionary|plain|both] [--hosts N] [--threads 1,2] [--compression snappy,zstd]
 // Batch building is not measured; only ParquetEncoder.encode is.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
 import { BatchBuilder, ColumnBuilder, ColumnRole } from '../packages/columnar/dist/index.js';
 import { ParquetEncoder } from '../packages/writer/dist/parquet-encoder.js';
 import { mergeSchema } from '../packages/writer/dist/schema-merge.js';
 
-const ROWS = Number(process.argv[2] ?? 1_000_000);
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    tags: { type: 'string', default: 'both' },
+    hosts: { type: 'string' },
+    threads: { type: 'string', default: '1,2' },
+    compression: { type: 'string', default: 'snappy,zstd' },
+  },
+});
+const ROWS = Number(positionals[0] ?? 1_000_000);
 const BATCH_ROWS = 10_000;
 const INTERVAL_US = 10_000_000;
 const INSTANTS_PER_HOUR = 360;
 const HOUR_START_US = Date.UTC(2026, 10, 24, 10) * 1000;
 const ROW_GROUP_SIZE = 122_880;
+const TAG_SHAPES = flags.tags === 'both' ? ['dictionary', 'plain'] : [flags.tags];
+if (!TAG_SHAPES.every((shape) => shape === 'dictionary' || shape === 'plain')) throw new Error(`--tags: ${flags.tags}`);
 
 /** Tag name -> its few distinct values (TSBS devops shapes; hostname has one value per host). */
 const TAGS = {
@@ -73,9 +91,8 @@ function buildBatch(builder, first, count, hosts) {
   return batch;
 }
 
-function buildBatches() {
-  const hosts = Math.ceil(ROWS / INSTANTS_PER_HOUR);
-  const builder = new BatchBuilder();
+function buildBatches(hosts, tagShape) {
+  const builder = new BatchBuilder({ dictionaryEncodeTags: tagShape === 'dictionary' });
   const batches = [];
   for (let first = 0; first < ROWS; first += BATCH_ROWS) batches.push(buildBatch(builder, first, Math.min(BATCH_ROWS, ROWS - first), hosts));
   let schema = [];
@@ -87,30 +104,34 @@ function buildBatches() {
   return { batches, schema };
 }
 
-async function measure(batches, schema, compression, threads, dir) {
+async function measure(batches, schema, tags, compression, threads, dir) {
   const encoder = await ParquetEncoder.create({ threads, compression, rowGroupSize: ROW_GROUP_SIZE, tempDirectory: join(dir, 'tmp'), memoryLimit: '2GB' });
   try {
-    await encoder.encode(batches.slice(0, 1), schema, (hour) => join(dir, `warmup-${compression}-${threads}-${hour}.parquet`));
+    await encoder.encode(batches.slice(0, 1), schema, (hour) => join(dir, `warmup-${tags}-${compression}-${threads}-${hour}.parquet`));
     const start = performance.now();
     const cpuStart = process.cpuUsage();
-    const files = await encoder.encode(batches, schema, (hour) => join(dir, `${compression}-${threads}-${hour}.parquet`));
+    const files = await encoder.encode(batches, schema, (hour) => join(dir, `${tags}-${compression}-${threads}-${hour}.parquet`));
     const totalMs = performance.now() - start;
     const cpu = process.cpuUsage(cpuStart);
     const cpuS = (cpu.user + cpu.system) / 1e6;
-    const { appendMs, copyMs, syncMs } = encoder.lastTimings;
+    const { planMs, appendMs, copyMs, syncMs, enumColumnCount } = encoder.lastTimings;
     const rows = files.reduce((sum, file) => sum + file.rowCount, 0);
     const perSecond = (ms) => Math.round(rows / (ms / 1000));
     return {
+      tags,
       compression,
       threads,
       rows,
+      enumColumnCount,
       bytes: files.reduce((sum, file) => sum + file.byteCount, 0),
-      appendRowsPerS: perSecond(appendMs),
+      // Building the union dictionaries in JS, then creating the table and filling it.
+      appendRowsPerS: perSecond(planMs + appendMs),
       copyRowsPerS: perSecond(copyMs),
       totalRowsPerS: perSecond(totalMs),
       // CPU time of this process (DuckDB's threads included): the figure that survives other load.
       cpuS: Math.round(cpuS * 100) / 100,
       rowsPerCpuS: Math.round(rows / cpuS),
+      planMs: Math.round(planMs),
       appendMs: Math.round(appendMs),
       copyMs: Math.round(copyMs),
       syncMs: Math.round(syncMs),
@@ -122,12 +143,17 @@ async function measure(batches, schema, compression, threads, dir) {
 
 const dir = await mkdtemp(join(tmpdir(), 'arc-writer-flush-'));
 try {
-  const { batches, schema } = buildBatches();
+  const hosts = Number(flags.hosts ?? Math.ceil(ROWS / INSTANTS_PER_HOUR));
   const results = [];
-  for (const threads of [1, 2]) {
-    for (const compression of /** @type {const} */ (['snappy', 'zstd'])) results.push(await measure(batches, schema, compression, threads, dir));
+  let columns = 0;
+  for (const tags of TAG_SHAPES) {
+    const { batches, schema } = buildBatches(hosts, tags);
+    columns = schema.length + 1;
+    for (const threads of flags.threads.split(',').map(Number)) {
+      for (const compression of flags.compression.split(',')) results.push(await measure(batches, schema, tags, compression, threads, dir));
+    }
   }
-  console.log(JSON.stringify({ bench: 'writer-flush', date: new Date().toISOString(), rows: ROWS, batchRows: BATCH_ROWS, columns: schema.length + 1, results }));
+  console.log(JSON.stringify({ bench: 'writer-flush', date: new Date().toISOString(), rows: ROWS, batchRows: BATCH_ROWS, hosts, columns, results }));
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -158,16 +158,17 @@ function copyOptionsSql(options: ParquetEncoderOptions, schema: readonly SchemaC
  * One hour's rows, sorted by time. When the rows were appended in time order already (the usual
  * case: clients send in order) the sort is skipped: with `preserve_insertion_order` (set at
  * create) a filtered scan keeps the append order, and the sort costs 2-3x the whole COPY on one
- * thread.
+ * thread. When every row is of this hour (the usual flush) the time filter is left out too: it
+ * would select every row anyway, and evaluating it costs ~10-20% of the COPY.
  */
-function copyHourSql(hourStartUs: number, path: string, copyOptions: string, appendedInOrder: boolean): string {
+function copyHourSql(hourStartUs: number, path: string, copyOptions: string, appendedInOrder: boolean, onlyHour: boolean): string {
   const time = quoteIdentifier(TIME_COLUMN);
-  return (
-    `COPY (SELECT * FROM ${TABLE_SQL} ` +
-    `WHERE ${time} >= make_timestamp(${hourStartUs}::BIGINT) ` +
-    `AND ${time} < make_timestamp(${hourStartUs + MICROS_PER_HOUR}::BIGINT)` +
-    `${appendedInOrder ? '' : ` ORDER BY ${time}`}) TO ${quoteLiteral(path)} (${copyOptions})`
-  );
+  const filter = onlyHour
+    ? ''
+    : ` WHERE ${time} >= make_timestamp(${hourStartUs}::BIGINT) ` +
+      `AND ${time} < make_timestamp(${hourStartUs + MICROS_PER_HOUR}::BIGINT)`;
+  const order = appendedInOrder ? '' : ` ORDER BY ${time}`;
+  return `COPY (SELECT * FROM ${TABLE_SQL}${filter}${order}) TO ${quoteLiteral(path)} (${copyOptions})`;
 }
 
 /** True when the rows, in append order (batch after batch), never go back in time. */
@@ -786,7 +787,8 @@ export class ParquetEncoder {
       const path = pathForHour(hourStartUs);
       paths.push(path);
       await mkdir(dirname(path), { recursive: true });
-      const reader = await this.connection.runAndReadAll(copyHourSql(hourStartUs, path, copyOptions, appendedInOrder));
+      const sql = copyHourSql(hourStartUs, path, copyOptions, appendedInOrder, hours.length === 1);
+      const reader = await this.connection.runAndReadAll(sql);
       rowCounts.push(reader.rowsChanged);
     }
     await this.connection.run(dropScratchSql());
