@@ -734,6 +734,8 @@ export class ParquetEncoder {
    * path the caller later renames; its directory is created), sorted by time, and fsyncs each
    * file before resolving. On failure the files written so far are removed and the promise
    * rejects with an ArcError `ARC_PARQUET_WRITE_FAILED`; the caller keeps its rows and retries.
+   * A batch that breaks its layout (a dictionary code outside its dictionary, offsets past the
+   * data) rejects with the AssertionError instead: retrying cannot fix it.
    */
   async encode(
     batches: readonly ColumnBatch[],
@@ -752,6 +754,9 @@ export class ParquetEncoder {
       return await this.encodeHours(batches, schema, hours, pathForHour, paths);
     } catch (error) {
       await this.discard(paths);
+      // A broken invariant (a batch off its documented layout) is a bug to surface, not a write
+      // failure to retry.
+      if (error instanceof assert.AssertionError) throw error;
       throw error instanceof ArcError ? error : writeFailed(measurement, paths.at(-1) ?? '', error);
     } finally {
       this.encoding = false;
