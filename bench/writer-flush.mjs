@@ -12,6 +12,7 @@
 //
 // Run after building: npx tsc -b packages/writer && node bench/writer-flush.mjs [rows]
 //   [--tags dictionary|plain|both] [--hosts N] [--threads 1,2] [--compression snappy,zstd]
+//   [--row-group-size 122880]
 // Batch building is not measured; only ParquetEncoder.encode is.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ const { values: flags, positionals } = parseArgs({
     hosts: { type: 'string' },
     threads: { type: 'string', default: '1,2' },
     compression: { type: 'string', default: 'snappy,zstd' },
+    'row-group-size': { type: 'string', default: '122880' },
   },
 });
 const ROWS = Number(positionals[0] ?? 1_000_000);
@@ -36,7 +38,7 @@ const BATCH_ROWS = 10_000;
 const INTERVAL_US = 10_000_000;
 const INSTANTS_PER_HOUR = 360;
 const HOUR_START_US = Date.UTC(2026, 10, 24, 10) * 1000;
-const ROW_GROUP_SIZE = 122_880;
+const ROW_GROUP_SIZE = Number(flags['row-group-size']);
 const TAG_SHAPES = flags.tags === 'both' ? ['dictionary', 'plain'] : [flags.tags];
 if (!TAG_SHAPES.every((shape) => shape === 'dictionary' || shape === 'plain')) throw new Error(`--tags: ${flags.tags}`);
 
@@ -153,7 +155,7 @@ try {
       for (const compression of flags.compression.split(',')) results.push(await measure(batches, schema, tags, compression, threads, dir));
     }
   }
-  console.log(JSON.stringify({ bench: 'writer-flush', date: new Date().toISOString(), rows: ROWS, batchRows: BATCH_ROWS, hosts, columns, results }));
+  console.log(JSON.stringify({ bench: 'writer-flush', date: new Date().toISOString(), rows: ROWS, batchRows: BATCH_ROWS, rowGroupSize: ROW_GROUP_SIZE, hosts, columns, results }));
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
