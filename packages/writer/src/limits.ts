@@ -57,6 +57,14 @@ export const ENCODER_TABLE_NAME = 'arc_flush_buffer';
  */
 export const ENCODER_ENUM_MEMBERS_MAX = 65_535;
 
+/**
+ * Bytes of all members of one ENUM. Every row group's dictionary page holds the whole member list,
+ * and interning copies each new value once, so a column of few but long values (log lines) must
+ * not become an ENUM: beyond this it goes the VARCHAR path. 1 MiB is DuckDB's own default
+ * `STRING_DICTIONARY_PAGE_SIZE_LIMIT`, past which its VARCHAR writer drops the dictionary too.
+ */
+export const ENCODER_ENUM_UNION_BYTES_MAX = 1024 * 1024;
+
 /** DuckDB's ENUM physical type is uint8 up to this many members, uint16 beyond (format constant). */
 export const DUCKDB_ENUM_UINT8_MEMBERS_MAX = 255;
 

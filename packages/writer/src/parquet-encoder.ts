@@ -26,6 +26,7 @@ import {
   ENCODER_CHUNK_ROWS,
   ENCODER_ENUM_MEMBERS_MAX,
   ENCODER_ENUM_ROWS_PER_MEMBER_MIN,
+  ENCODER_ENUM_UNION_BYTES_MAX,
   ENCODER_MEMORY_LIMIT_DEFAULT,
   ENCODER_SCHEMA_NAME,
   ENCODER_TABLE_NAME,
@@ -286,7 +287,7 @@ class Utf8Interner {
 
   /**
    * The member index of data[start, end), added when new; -1 when it is new and the interner
-   * already holds `membersMax` members.
+   * already holds `membersMax` members or ENCODER_ENUM_UNION_BYTES_MAX bytes with it.
    */
   intern(data: Uint8Array, start: number, end: number, membersMax: number): number {
     let hash = 0x811c9dc5 | 0;
@@ -300,6 +301,7 @@ class Utf8Interner {
       slot = (slot + 1) & mask;
     }
     if (this.memberCount >= membersMax) return -1;
+    if ((this.offsets[this.memberCount] ?? 0) + end - start > ENCODER_ENUM_UNION_BYTES_MAX) return -1;
     return this.add(slot, hash, data, start, end);
   }
 
@@ -405,7 +407,8 @@ function internRows(interner: Utf8Interner, batch: ColumnBatch, source: ColumnLa
 
 /**
  * The ENUM plan of one utf8 column, or null when it goes the VARCHAR path: more distinct values
- * than the limits allow, none at all, or one that an ENUM member cannot hold (NUL, invalid UTF-8).
+ * (or member bytes) than the limits allow, none at all, or one that an ENUM member cannot hold
+ * (NUL, invalid UTF-8).
  */
 function planEnumColumn(
   interner: Utf8Interner,

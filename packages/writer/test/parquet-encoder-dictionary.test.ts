@@ -17,11 +17,13 @@ import {
   type SchemaColumn,
 } from '@arc/columnar';
 import { ParquetEncoder, quoteIdentifier, quoteLiteral, type EncodedHourFile } from '../src/parquet-encoder.js';
-import { ENCODER_ENUM_MEMBERS_MAX, ENCODER_ENUM_ROWS_PER_MEMBER_MIN } from '../src/limits.js';
+import { ENCODER_ENUM_MEMBERS_MAX, ENCODER_ENUM_ROWS_PER_MEMBER_MIN, ENCODER_ENUM_UNION_BYTES_MAX } from '../src/limits.js';
 import { mergeSchema } from '../src/schema-merge.js';
 
 /** 2026-11-24T10:00:00Z in microseconds: the start of a UTC hour. */
 const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
+/** Length of the long values of the union-bytes test: a log line, not a tag. */
+const STRING_BYTES = 60_000;
 
 /**
  * One utf8 column of a hand-packed batch. `dictionary`: absent = plain utf8; `true` = dictionary
@@ -376,6 +378,20 @@ describe('ParquetEncoder with dictionary-encoded utf8 columns', () => {
         `FROM read_parquet(${quoteLiteral(file.path)})`,
     );
     expect(check).toEqual({ rows: BigInt(rowCount), distinct: BigInt(distinct), wrong: 0n });
+  });
+
+  it('falls back to VARCHAR when few distinct values pass ENCODER_ENUM_UNION_BYTES_MAX bytes together', async () => {
+    const distinct = Math.ceil(ENCODER_ENUM_UNION_BYTES_MAX / STRING_BYTES) + 1;
+    const rowCount = distinct * ENCODER_ENUM_ROWS_PER_MEMBER_MIN;
+    const valueOf = (index: number): string => String(index).padStart(STRING_BYTES, '#');
+    const values = Array.from({ length: rowCount }, (_, row) => valueOf(row % distinct));
+    const file = onlyFile(await encode([packBatch(timesFrom(T0, rowCount), [{ name: 'line', values, dictionary: true }])]));
+    expect(encoder.lastTimings.enumColumnCount).toBe(0);
+    const [check] = await rowsOf(
+      `SELECT count(*) AS rows, count(*) FILTER (WHERE line <> lpad(((epoch_us(time) - ${T0}) % ${distinct})::VARCHAR, ${STRING_BYTES}, '#')) AS wrong ` +
+        `FROM read_parquet(${quoteLiteral(file.path)})`,
+    );
+    expect(check).toEqual({ rows: BigInt(rowCount), wrong: 0n });
   });
 
   it('rejects a dictionary code outside its dictionary with an AssertionError, and stays usable', async () => {
