@@ -20,6 +20,8 @@ import {
   SHUTDOWN_TIMEOUT_SECONDS_MAX,
   STRING_VALUE_LENGTH_MAX,
   THREADS_MAX,
+  DECODER_NICE_MAX,
+  DECODER_NICE_DEFAULT,
 } from './limits.js';
 
 /**
@@ -101,6 +103,7 @@ const ingestSchema = z.strictObject({
   decoders: intIn(0, DECODERS_MAX).default(0),
   ring_mb: intIn(RING_MB_MIN, RING_MB_MAX).refine(isPowerOfTwo, { error: ringMbExpected }).default(8),
   default_host: text('a tag value', 1, STRING_VALUE_LENGTH_MAX).default('unknown'),
+  decoder_nice: intIn(0, DECODER_NICE_MAX).default(DECODER_NICE_DEFAULT),
 });
 
 const writerSchema = z

@@ -37,6 +37,8 @@ export interface IngestConfig {
   readonly ringBytes: number;
   /** Host tag of rows that carry neither `h` nor `tags.host`. */
   readonly defaultHost: string;
+  /** Nice value decoder threads give themselves (Linux: per thread), so writers keep their CPU. */
+  readonly decoderNice: number;
 }
 
 export interface WriterConfig {
@@ -195,6 +197,7 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       ringMb: ingest.ring_mb,
       ringBytes: ingest.ring_mb * BYTES_PER_MIB,
       defaultHost: ingest.default_host,
+      decoderNice: ingest.decoder_nice,
     },
     writer: {
       threads: writer.threads,

@@ -77,3 +77,8 @@ assert.ok(FLUSH_AGE_MS_MIN <= FLUSH_AGE_MS_MAX);
 assert.ok(ROW_GROUP_SIZE_MIN <= ROW_GROUP_SIZE_MAX);
 // Byte sizes derived from MiB values must stay exact integers in a double.
 assert.ok(BUFFER_MB_MAX * BYTES_PER_MIB <= Number.MAX_SAFE_INTEGER);
+
+/** Nice values are 0 (normal) to 19 (lowest); decoders may only lower their own priority. */
+export const DECODER_NICE_MAX = 19;
+/** Chosen by bench/ingest (docs/decisions.md, "Decoders yield the CPU to writers"). */
+export const DECODER_NICE_DEFAULT = 15;

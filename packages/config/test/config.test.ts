@@ -58,6 +58,7 @@ describe('defaults', () => {
       ringMb: 8,
       ringBytes: 8 * 1024 * 1024,
       defaultHost: 'unknown',
+      decoderNice: 15,
     });
     expect(config.writer).toEqual({
       threads: 2,
@@ -114,6 +115,7 @@ data_dir = "/var/lib/arc"
 decoders = 4
 ring_mb = 16
 default_host = "edge"
+decoder_nice = 0
 [writer]
 flush_age_ms = 1000
 compression = "zstd"
@@ -132,7 +134,7 @@ format = "json"
     expect(config.server.bodyBytesMax).toBe(10 * 1024 * 1024);
     expect(config.storage.dataDir).toBe('/var/lib/arc');
     expect(config.storage.parquetRoot).toBe('/var/lib/arc/arc');
-    expect(config.ingest).toEqual({ decoders: 4, ringMb: 16, ringBytes: 16 * 1024 * 1024, defaultHost: 'edge' });
+    expect(config.ingest).toEqual({ decoders: 4, ringMb: 16, ringBytes: 16 * 1024 * 1024, defaultHost: 'edge', decoderNice: 0 });
     expect(config.writer.flushAgeMs).toBe(1000);
     expect(config.writer.compression).toBe('zstd');
     expect(config.writer.flushRows).toBe(50_000);

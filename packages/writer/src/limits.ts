@@ -82,3 +82,11 @@ assert.ok(ENCODER_ENUM_MEMBERS_MAX > DUCKDB_ENUM_UINT8_MEMBERS_MAX, 'ENUM codes 
 assert.ok(ENCODER_ENUM_ROWS_PER_MEMBER_MIN >= 1, 'ENUM rows per member positive');
 assert.ok(ZSTD_COMPRESSION_LEVEL >= 1, 'zstd level range');
 assert.ok(ZSTD_COMPRESSION_LEVEL <= 22, 'zstd level range');
+
+/**
+ * The append phase of a flush is synchronous JavaScript on the writer thread; while it runs the
+ * thread cannot answer decoders, whose requests then wait (and rings fill, so clients see 503).
+ * Yielding to the event loop every 8 chunks (16,384 rows, ~10-15 ms) bounds that stall at the
+ * cost of one event-loop turn per 16K rows.
+ */
+export const ENCODER_YIELD_EVERY_CHUNKS = 8;

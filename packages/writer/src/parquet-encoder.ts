@@ -24,6 +24,7 @@ import {
   DUCKDB_STRING_INLINE_BYTES_MAX,
   DUCKDB_STRING_T_BYTES,
   ENCODER_CHUNK_ROWS,
+  ENCODER_YIELD_EVERY_CHUNKS,
   ENCODER_ENUM_MEMBERS_MAX,
   ENCODER_ENUM_ROWS_PER_MEMBER_MIN,
   ENCODER_ENUM_UNION_BYTES_MAX,
@@ -848,6 +849,7 @@ export class ParquetEncoder {
     const chunk = duckdb.create_data_chunk(chunkTypes(schema, plans));
     const wrapped = new DuckDBDataChunk(chunk);
     const appender: DuckDBAppender = await this.connection.createAppender(ENCODER_TABLE_NAME, ENCODER_SCHEMA_NAME);
+    let chunksSinceYield = 0;
     try {
       for (const [batchIndex, batch] of batches.entries()) {
         const sources = sourcesByBatch[batchIndex];
@@ -857,6 +859,11 @@ export class ParquetEncoder {
           const rowCount = Math.min(ENCODER_CHUNK_ROWS, batch.rowCount - rowStart);
           this.filler.fill(chunk, batch, batchIndex, schema, sources, plans, rowStart, rowCount);
           appender.appendDataChunk(wrapped);
+          if (++chunksSinceYield === ENCODER_YIELD_EVERY_CHUNKS) {
+            chunksSinceYield = 0;
+            // The writer thread answers decoders between chunks instead of after the whole flush.
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
         }
       }
       appender.flushSync();
