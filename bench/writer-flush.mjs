@@ -14,6 +14,7 @@
 //   [--tags dictionary|plain|both] [--hosts N] [--threads 1,2] [--compression snappy,zstd]
 //   [--row-group-size 122880]
 // Batch building is not measured; only ParquetEncoder.encode is.
+import { FIELD_KEYS, hostTags } from './ingest/tsbs.mjs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,31 +43,16 @@ const ROW_GROUP_SIZE = Number(flags['row-group-size']);
 const TAG_SHAPES = flags.tags === 'both' ? ['dictionary', 'plain'] : [flags.tags];
 if (!TAG_SHAPES.every((shape) => shape === 'dictionary' || shape === 'plain')) throw new Error(`--tags: ${flags.tags}`);
 
-/** Tag name -> its few distinct values (TSBS devops shapes; hostname has one value per host). */
-const TAGS = {
-  hostname: [],
-  region: ['us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-1', 'sa-east-1'],
-  datacenter: ['us-east-1a', 'us-east-1b', 'us-west-2c', 'eu-west-1b', 'ap-southeast-1a', 'sa-east-1c'],
-  rack: Array.from({ length: 100 }, (_, index) => String(index)),
-  os: ['Ubuntu16.10', 'Ubuntu16.04LTS', 'Ubuntu15.10'],
-  arch: ['x64', 'x86'],
-  team: ['SF', 'NYC', 'LON', 'CHI'],
-  service: Array.from({ length: 20 }, (_, index) => String(index)),
-  service_version: ['0', '1'],
-  service_environment: ['production', 'staging', 'test'],
-};
-const FIELDS = [
-  'usage_user',
-  'usage_system',
-  'usage_idle',
-  'usage_nice',
-  'usage_iowait',
-  'usage_irq',
-  'usage_softirq',
-  'usage_steal',
-  'usage_guest',
-  'usage_guest_nice',
-];
+/** Tags per host and field names of the TSBS cpu-only data, shared with bench/ingest. */
+const hostTagCache = new Map();
+function tagsOfHost(host) {
+  let tags = hostTagCache.get(host);
+  if (tags === undefined) {
+    tags = hostTags(host);
+    hostTagCache.set(host, tags);
+  }
+  return tags;
+}
 
 /** @param {BatchBuilder} builder @param {string} name @param {'tag' | 'field'} role */
 function columnOf(builder, name, role) {
@@ -82,11 +68,8 @@ function buildBatch(builder, first, count, hosts) {
     const host = row % hosts;
     const rowError = builder.beginRow(HOUR_START_US + Math.floor(row / hosts) * INTERVAL_US);
     if (rowError !== null) throw rowError;
-    for (const [name, values] of Object.entries(TAGS)) {
-      const value = values.length === 0 ? `host_${host}` : values[(host * 7 + name.length) % values.length];
-      columnOf(builder, name, ColumnRole.tag).appendString(value ?? '');
-    }
-    FIELDS.forEach((name, index) => columnOf(builder, name, ColumnRole.field).appendInteger((row * 31 + index * 17) % 100));
+    for (const [name, value] of Object.entries(tagsOfHost(host))) columnOf(builder, name, ColumnRole.tag).appendString(value);
+    FIELD_KEYS.forEach((name, index) => columnOf(builder, name, ColumnRole.field).appendInteger((row * 31 + index * 17) % 100));
   }
   const batch = builder.pack();
   if (!('buffer' in batch)) throw batch;
