@@ -1,9 +1,19 @@
-// Proves the server's lifecycle promises: SIGTERM flushes every buffered row and exits 0, a
-// restart reads what was written before, and full write buffers answer 503 + Retry-After
-// without losing or half-writing anything.
+// Proves the server's lifecycle promises: rows become visible within the flush age without an
+// explicit flush, SIGTERM flushes every buffered row and exits 0, a restart reads what was written
+// before, bodies larger than a ring frame travel whole, full write buffers answer 503 +
+// Retry-After without losing or half-writing anything, and a bad arc.conf stops the start.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, type ArcProcess } from './support/arc-process.js';
+
+const CLI_ENTRY = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
+const POLL_MS = 100;
+const VISIBLE_DEADLINE_MS = 15_000;
 
 const started: ArcProcess[] = [];
 afterEach(async () => {
@@ -51,5 +61,53 @@ describe('lifecycle', () => {
     expect(refused).toBe(1);
     expect((await client.flush()).status).toBe(200);
     expect(await client.rows('SELECT count(*) FROM pressure')).toEqual([[acknowledged]]);
+  });
+
+  it('flushes by age: rows become queryable without POST /write/flush', async () => {
+    const arc = await startArc({ ARC_WRITER_FLUSH_AGE_MS: '500' });
+    started.push(arc);
+    const client = new ArcClient(arc.url);
+    expect((await client.write(msgpack({ m: 'aged', t: 1_700_000_000_000, fields: { v: 7 } }))).status).toBe(204);
+    const deadline = Date.now() + VISIBLE_DEADLINE_MS;
+    let rows: unknown[][] = [];
+    while (Date.now() < deadline) {
+      const answer = await client.query('SELECT v FROM aged');
+      if (answer.status === 200) {
+        rows = answer.json<{ data: unknown[][] }>().data;
+        if (rows.length > 0) break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    expect(rows).toEqual([[7]]);
+  });
+
+  it('carries a body larger than a ring frame whole (transferred buffer path)', async () => {
+    const arc = await startArc({ ARC_INGEST_RING_MB: '1', ARC_INGEST_DECODERS: '1' });
+    started.push(arc);
+    const client = new ArcClient(arc.url);
+    const rowCount = 60_000;
+    const times = Array.from({ length: rowCount }, (_, index) => 1_700_000_000_000 + index);
+    const body = msgpack({ m: 'large', columns: { time: times, host: times.map((_, index) => `host-${index % 50}`), v: times.map((_, index) => index) } });
+    expect(body.byteLength).toBeGreaterThan(512 * 1024); // a 1 MiB ring takes frames up to 256 KiB
+    for (let request = 0; request < 3; request++) expect((await client.write(body, { database: `large${request}` })).status).toBe(204);
+    await client.flush();
+    for (let request = 0; request < 3; request++) {
+      expect(await client.rows('SELECT count(*), sum(v), count(DISTINCT host) FROM large', `large${request}`)).toEqual([[rowCount, (rowCount * (rowCount - 1)) / 2, 50]]);
+    }
+  });
+
+  it('refuses to start with an unknown key in arc.conf, naming it', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'arc-badconf-'));
+    try {
+      await writeFile(path.join(directory, 'arc.conf'), '[server]\nprot = 8000\n');
+      const result = spawnSync(process.execPath, [CLI_ENTRY, 'serve'], { cwd: directory, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 30_000 });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/configuration error: Unknown key 'server\.prot'/);
+      const badEnv = spawnSync(process.execPath, [CLI_ENTRY, 'serve'], { cwd: directory, env: { PATH: process.env.PATH ?? '', ARC_CONFIG: path.join(directory, 'none.conf'), ARC_PORT: 'eighty' }, encoding: 'utf8', timeout: 30_000 });
+      expect(badEnv.status).toBe(1);
+      expect(badEnv.stderr).toMatch(/configuration error/);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });
