@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   ColumnRole,
   ColumnType,
@@ -19,6 +19,7 @@ import {
 import { ParquetEncoder, quoteIdentifier, quoteLiteral, type EncodedHourFile } from '../src/parquet-encoder.js';
 import { ENCODER_ENUM_MEMBERS_MAX, ENCODER_ENUM_ROWS_PER_MEMBER_MIN, ENCODER_ENUM_UNION_BYTES_MAX } from '../src/limits.js';
 import { mergeSchema } from '../src/schema-merge.js';
+import { openParquetReader, type ParquetReader } from './support/test-values.js';
 
 /** 2026-11-24T10:00:00Z in microseconds: the start of a UTC hour. */
 const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
@@ -147,7 +148,7 @@ let root = '';
 let testIndex = 0;
 let encoder: ParquetEncoder;
 let reader: DuckDBConnection;
-let readerInstance: DuckDBInstance;
+let parquetReader: ParquetReader;
 
 async function encode(batches: readonly ColumnBatch[]): Promise<EncodedHourFile[]> {
   const dir = join(root, `t${testIndex++}`);
@@ -186,15 +187,13 @@ beforeAll(async () => {
     tempDirectory: join(root, 'duckdb-tmp'),
     memoryLimit: '1GB',
   });
-  readerInstance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  reader = await readerInstance.connect();
-  await reader.run("SET TimeZone = 'UTC'");
+  parquetReader = await openParquetReader();
+  reader = parquetReader.connection;
 });
 
 afterAll(async () => {
   encoder.close();
-  reader.closeSync();
-  readerInstance.closeSync();
+  parquetReader.close();
   await rm(root, { recursive: true, force: true });
 });
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { BatchBuilder, ColumnBuilder, ColumnRole, MICROS_PER_HOUR, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
 import { isArcError } from '@arc/config';
 import {
@@ -16,8 +16,8 @@ import {
   type ParquetEncoderOptions,
 } from '../src/parquet-encoder.js';
 import { mergeSchema } from '../src/schema-merge.js';
+import { appendValue, openParquetReader, type ParquetReader, type Value } from './support/test-values.js';
 
-type Value = bigint | number | string | boolean | null;
 interface Row {
   readonly timeUs: number;
   readonly tags?: Readonly<Record<string, string | null>>;
@@ -27,14 +27,6 @@ interface Row {
 /** 2026-11-24T10:00:00Z in microseconds: the start of a UTC hour. */
 const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
 const MINUTE_US = 60_000_000;
-
-function appendValue(column: ColumnBuilder, value: Value): void {
-  if (value === null) column.appendNull();
-  else if (typeof value === 'bigint') column.appendInt64Parts(Number(value >> 32n), Number(value & 0xffffffffn));
-  else if (typeof value === 'number') column.appendFloat64(value);
-  else if (typeof value === 'string') column.appendString(value);
-  else column.appendBool(value);
-}
 
 function columnOf(builder: BatchBuilder, name: string, role: ColumnRole): ColumnBuilder {
   const column = builder.column(name, role);
@@ -70,7 +62,7 @@ let root = '';
 let testIndex = 0;
 let encoder: ParquetEncoder;
 let reader: DuckDBConnection;
-let readerInstance: DuckDBInstance;
+let parquetReader: ParquetReader;
 
 const baseOptions = (): ParquetEncoderOptions => ({
   threads: 2,
@@ -104,15 +96,13 @@ function onlyFile(files: readonly EncodedHourFile[]): EncodedHourFile {
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "arc-parquet-it's "));
   encoder = await ParquetEncoder.create(baseOptions());
-  readerInstance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  reader = await readerInstance.connect();
-  await reader.run("SET TimeZone = 'UTC'");
+  parquetReader = await openParquetReader();
+  reader = parquetReader.connection;
 });
 
 afterAll(async () => {
   encoder.close();
-  reader.closeSync();
-  readerInstance.closeSync();
+  parquetReader.close();
   await rm(root, { recursive: true, force: true });
 });
 

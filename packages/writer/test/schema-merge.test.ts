@@ -5,21 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { BatchBuilder, ColumnBuilder, ColumnRole, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
 import { ErrorKind, isArcError } from '@arc/config';
 import { mergeSchema, SCHEMA_CONFLICT_CODE } from '../src/schema-merge.js';
+import { appendValue, type Value } from './support/test-values.js';
 
-type Value = bigint | number | string | boolean | null;
 interface ColumnSpec {
   readonly name: string;
   readonly role: ColumnRole;
   /** One value per row; null rows are nulls, an all-null column keeps its builder's default type. */
   readonly values: readonly Value[];
-}
-
-function appendValue(column: ColumnBuilder, value: Value): void {
-  if (value === null) column.appendNull();
-  else if (typeof value === 'bigint') column.appendInt64Parts(Number(value >> 32n), Number(value & 0xffffffffn));
-  else if (typeof value === 'number') column.appendFloat64(value);
-  else if (typeof value === 'string') column.appendString(value);
-  else column.appendBool(value);
 }
 
 function batchOf(columns: readonly ColumnSpec[]): ColumnBatch {
