@@ -30,14 +30,22 @@ async function serve(args: readonly string[]): Promise<void> {
   const flags = parseFlags(args, ['config']);
   const config = loadConfig({ configPath: flags.get('config') });
   const log = createLogger(config.log.level, config.log.format);
-  const server: RunningServer = await startServer(config, { log });
+  let fatalReason: string | null = null;
+  let stop: (signal: string) => void = () => undefined;
+  const server: RunningServer = await startServer(config, {
+    log,
+    onFatal: (reason) => {
+      fatalReason = reason;
+      stop('fatal error');
+    },
+  });
   let stopping = false;
-  const stop = (signal: string): void => {
+  stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal} received`);
     server.close().then(
-      () => process.exit(0),
+      () => process.exit(fatalReason === null ? 0 : 1),
       (error: unknown) => {
         log.error(`shutdown failed: ${(error as Error).stack ?? String(error)}`);
         process.exit(1);

@@ -35,3 +35,4 @@ export {
   ROW_GROUP_SIZE_MAX,
   QUERY_QUEUE_MAX,
 } from './limits.js';
+export { workerExecArgv } from './worker-exec-argv.js';

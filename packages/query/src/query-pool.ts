@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest, workerExecArgv } from '@arc/config';
 import { validateDatabaseName } from '@arc/columnar';
 import { ControlBlock } from './control-block.js';
 import { QueryErrorCode, abortedError, timeoutError } from './errors.js';
@@ -46,24 +46,6 @@ const WORKER_FILE = new URL('../dist/query-worker.js', import.meta.url);
 
 /** DuckDB glob metacharacters: a data root containing one would widen every view's glob. */
 const GLOB_CHARACTERS = ['*', '?', '[', ']', '{', '}'] as const;
-
-/**
- * Node flags for the workers: the parent's, minus export conditions. Workers run compiled dist/
- * code, and a parent started with a custom condition (vitest's `arc-source`) would make them
- * resolve `@arc/*` packages to TypeScript sources that Node 20 cannot run.
- */
-function workerExecArgv(parent: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let index = 0; index < parent.length; index++) {
-    const flag = parent[index] ?? '';
-    if (flag === '--conditions' || flag === '-C') {
-      index++;
-      continue;
-    }
-    if (!flag.startsWith('--conditions=')) kept.push(flag);
-  }
-  return kept;
-}
 
 function queueFullError(): ArcError {
   return new ArcError(ErrorKind.unavailable, QueryErrorCode.queueFull, 'Too many queries in flight; retry later');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { ArcError, type Config } from '@arc/config';
+import { ArcError, ErrorKind, workerExecArgv, type ArcErrorShape, type Config } from '@arc/config';
 import { Doorbell, SpscRing } from '@arc/ring';
 import { WRITER_WORKER_URL, type FlushedFile, type MainToWriter, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
 import { decodeCompletion, encodeRequestHeader, type Completion, type PayloadFormat } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
-import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES } from './limits.js';
+import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, THREAD_STOP_WAIT_MS } from './limits.js';
 import type { Logger } from './log.js';
 
 const DECODER_WORKER_URL = new URL('../dist/decoder-worker.js', import.meta.url);
@@ -22,18 +22,43 @@ interface DecoderHandle {
 
 export type SubmitOutcome = 'queued' | 'busy';
 
+/** The first message `accept`s; rejects if the worker fails or exits first (never hangs on a dead thread). */
 function waitFor<T>(worker: Worker, accept: (message: T) => boolean): Promise<T> {
   return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
     const onMessage = (message: T): void => {
       if (!accept(message)) return;
-      worker.off('message', onMessage);
-      worker.off('error', reject);
+      cleanup();
       resolve(message);
     };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    const onExit = (code: number): void => {
+      cleanup();
+      reject(new Error(`thread exited with code ${code}`));
+    };
     worker.on('message', onMessage);
-    worker.once('error', reject);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
   });
 }
+
+/** Resolves after `milliseconds`, without keeping the process alive. */
+function delay(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds).unref());
+}
+
+const decoderFailed = (decoderIndex: number): ArcErrorShape => ({
+  kind: ErrorKind.internal,
+  code: 'ARC_DECODER_FAILED',
+  message: `Decoder thread ${decoderIndex} failed while handling this request; the server is stopping`,
+});
 
 /**
  * The main thread's side of ingestion: starts the writer and decoder threads, wires a port
@@ -46,8 +71,10 @@ export class IngestPipeline {
   private readonly decoders: DecoderHandle[] = [];
   private readonly writers: Worker[] = [];
   private readonly acceptorDoorbell = Doorbell.create();
-  private readonly waiting = new Map<number, CompletionHandler>();
-  private readonly controlReplies = new Map<number, (message: WriterToMain) => void>();
+  private readonly waiting = new Map<number, { readonly decoderIndex: number; readonly onDone: CompletionHandler }>();
+  private readonly controlReplies = new Map<number, { readonly writer: Worker; readonly resolve: (message: WriterToMain | null) => void }>();
+  private readonly fatalListeners: ((reason: string) => void)[] = [];
+  private stopping = false;
   private readonly flushListeners: ((database: string, measurement: string, files: readonly FlushedFile[]) => void)[] = [];
   private nextRequestId = 1;
   private nextControlId = 1;
@@ -84,6 +111,28 @@ export class IngestPipeline {
   }
 
   /**
+   * A thread died (a programmer error: decoders and writers turn bad input and failed flushes
+   * into values). Its waiting requests have been answered with 500; the owner should stop.
+   */
+  onFatal(listener: (reason: string) => void): void {
+    this.fatalListeners.push(listener);
+  }
+
+  private threadDied(name: string, code: number, decoderIndex: number | null): void {
+    if (this.stopping) return;
+    const reason = `${name} exited unexpectedly (code ${code})`;
+    this.log.error(reason);
+    if (decoderIndex !== null) {
+      for (const [requestId, waiting] of this.waiting) {
+        if (waiting.decoderIndex !== decoderIndex) continue;
+        this.waiting.delete(requestId);
+        waiting.onDone({ requestId, rowCount: 0, error: decoderFailed(decoderIndex) });
+      }
+    }
+    for (const listener of this.fatalListeners) listener(reason);
+  }
+
+  /**
    * Hands one request body to a decoder. `onDone` is called exactly once, with the verdict.
    * 'busy' (every ring full) means nothing was queued and `onDone` will not be called.
    */
@@ -93,9 +142,11 @@ export class IngestPipeline {
     for (let attempt = 0; attempt < this.decoders.length; attempt++) {
       const decoder = this.decoders[(this.nextDecoder + attempt) % this.decoders.length];
       assert.ok(decoder !== undefined);
+      if (decoder.worker.threadId < 0) continue; // a dead decoder's ring is never read again
       if (this.tryQueue(decoder, requestId, database, format, body, nowUs)) {
-        this.nextDecoder = (this.nextDecoder + attempt + 1) % this.decoders.length;
-        this.waiting.set(requestId, onDone);
+        const decoderIndex = (this.nextDecoder + attempt) % this.decoders.length;
+        this.nextDecoder = (decoderIndex + 1) % this.decoders.length;
+        this.waiting.set(requestId, { decoderIndex, onDone });
         decoder.doorbell.ring();
         return 'queued';
       }
@@ -123,6 +174,7 @@ export class IngestPipeline {
   async flushAll(): Promise<ArcError | null> {
     const replies = await Promise.all(this.writers.map((writer) => this.askWriter(writer, (requestId) => ({ kind: 'flush-all', requestId }))));
     for (const reply of replies) {
+      if (reply === null) return new ArcError(ErrorKind.internal, 'ARC_WRITER_FAILED', 'A writer thread failed; its buffered rows could not be flushed');
       if (reply.kind === 'flush-all-done' && reply.error !== null) return ArcError.fromShape(reply.error);
     }
     return null;
@@ -130,17 +182,21 @@ export class IngestPipeline {
 
   async writerStats(): Promise<WriterStats[]> {
     const replies = await Promise.all(this.writers.map((writer) => this.askWriter(writer, (requestId) => ({ kind: 'stats', requestId }))));
-    return replies.flatMap((reply) => (reply.kind === 'stats' ? [reply.stats] : []));
+    return replies.flatMap((reply) => (reply?.kind === 'stats' ? [reply.stats] : []));
   }
 
-  /** Stops the decoders once their rings are empty, flushes and stops the writers. */
+  /**
+   * Stops the decoders once their rings are empty, flushes and stops the writers. Every wait is
+   * bounded: a thread that does not answer within THREAD_STOP_WAIT_MS is terminated.
+   */
   async shutdown(): Promise<ArcError | null> {
+    this.stopping = true;
     await Promise.all(
       this.decoders.map((decoder) => {
         const closed = waitFor<{ kind: string }>(decoder.worker, (message) => message.kind === 'closed');
         decoder.requests.close();
         decoder.doorbell.ring();
-        return closed;
+        return Promise.race([closed.catch(() => undefined), delay(THREAD_STOP_WAIT_MS)]);
       }),
     );
     this.draining = false;
@@ -152,19 +208,29 @@ export class IngestPipeline {
       this.writers.map((writer) => {
         const closed = waitFor<WriterToMain>(writer, (message) => message.kind === 'closed');
         writer.postMessage({ kind: 'shutdown' } satisfies MainToWriter);
-        return closed;
+        return Promise.race([closed.catch(() => undefined), delay(THREAD_STOP_WAIT_MS)]);
       }),
     );
     await Promise.all([...this.writers, ...this.decoders.map((decoder) => decoder.worker)].map((worker) => worker.terminate()));
     return flushError;
   }
 
-  private askWriter(writer: Worker, build: (requestId: number) => MainToWriter): Promise<WriterToMain> {
+  /** Sends a control message; resolves with the reply, or null when the writer is dead or dies. */
+  private askWriter(writer: Worker, build: (requestId: number) => MainToWriter): Promise<WriterToMain | null> {
+    if (writer.threadId < 0) return Promise.resolve(null);
     const requestId = this.nextControlId++;
     return new Promise((resolve) => {
-      this.controlReplies.set(requestId, resolve);
+      this.controlReplies.set(requestId, { writer, resolve });
       writer.postMessage(build(requestId));
     });
+  }
+
+  private forgetWriterReplies(writer: Worker): void {
+    for (const [requestId, pending] of this.controlReplies) {
+      if (pending.writer !== writer) continue;
+      this.controlReplies.delete(requestId);
+      pending.resolve(null);
+    }
   }
 
   private async startThreads(): Promise<void> {
@@ -184,9 +250,18 @@ export class IngestPipeline {
         decoderPorts,
         decoderDoorbells: decoderDoorbells.map((doorbell) => doorbell.shared),
       };
-      const worker = new Worker(WRITER_WORKER_URL, { workerData, transferList: [...decoderPorts], name: `arc-writer-${writerIndex}` });
+      const worker = new Worker(WRITER_WORKER_URL, {
+        workerData,
+        transferList: [...decoderPorts],
+        name: `arc-writer-${writerIndex}`,
+        execArgv: workerExecArgv(),
+      });
       worker.on('message', (message: WriterToMain) => this.onWriterMessage(message));
       worker.on('error', (error) => this.log.error(`writer ${writerIndex} crashed: ${error.stack ?? error.message}`));
+      worker.on('exit', (code) => {
+        this.forgetWriterReplies(worker);
+        this.threadDied(`writer ${writerIndex}`, code, null);
+      });
       writerReady.push(waitFor<WriterToMain>(worker, (message) => message.kind === 'ready' || message.kind === 'init-failed'));
       this.writers.push(worker);
     }
@@ -222,8 +297,10 @@ export class IngestPipeline {
       workerData,
       transferList: [bodyChannel.port2, ...writerPorts],
       name: `arc-decoder-${decoderIndex}`,
+      execArgv: workerExecArgv(),
     });
     worker.on('error', (error) => this.log.error(`decoder ${decoderIndex} crashed: ${error.stack ?? error.message}`));
+    worker.on('exit', (code) => this.threadDied(`decoder ${decoderIndex}`, code, decoderIndex));
     return { worker, requests, completions, doorbell, bodyPort: bodyChannel.port1 };
   }
 
@@ -234,9 +311,9 @@ export class IngestPipeline {
         return;
       case 'flush-all-done':
       case 'stats': {
-        const resolve = this.controlReplies.get(message.requestId);
+        const pending = this.controlReplies.get(message.requestId);
         this.controlReplies.delete(message.requestId);
-        resolve?.(message);
+        pending?.resolve(message);
         return;
       }
       case 'log':
@@ -260,10 +337,10 @@ export class IngestPipeline {
       for (let frame = decoder.completions.peek(); frame !== null; frame = decoder.completions.peek()) {
         const completion = decodeCompletion(frame);
         decoder.completions.release();
-        const handler = this.waiting.get(completion.requestId);
-        assert.ok(handler !== undefined, 'a completion answers a waiting request');
+        const waiting = this.waiting.get(completion.requestId);
+        assert.ok(waiting !== undefined, 'a completion answers a waiting request');
         this.waiting.delete(completion.requestId);
-        handler(completion);
+        waiting.onDone(completion);
       }
     }
   }

@@ -15,6 +15,12 @@ export const ACCEPTOR_IDLE_WAIT_MS = 1000;
 export const RETRY_AFTER_SECONDS = 1;
 /** A posted large body must reach the decoder within this time, else a thread is broken. */
 export const EXTERNAL_BODY_WAIT_MS_MAX = 10_000;
+/**
+ * How long shutdown waits for a thread to finish on its own (a decoder draining its ring, a
+ * writer closing its DuckDB) before terminating it. Flushes are not bounded by this: they run
+ * before writers are asked to stop.
+ */
+export const THREAD_STOP_WAIT_MS = 10_000;
 /** Query request bodies are JSON with SQL; PROTOCOLS caps the SQL at 100 KB. */
 export const QUERY_BODY_BYTES_MAX = 1024 * 1024;
 

@@ -27,6 +27,8 @@ export interface StartServerOptions {
   readonly log?: Logger;
   /** Where the one-time bootstrap token is printed (stdout by default). */
   readonly printToken?: (line: string) => void;
+  /** A thread died: the server cannot go on (the CLI stops it and exits 1). */
+  readonly onFatal?: (reason: string) => void;
 }
 
 function openTokens(config: Config, log: Logger, printToken: (line: string) => void): TokenStore | null {
@@ -61,6 +63,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   });
   await queryPool.ready();
   pipeline.onFlushed(() => queryPool.invalidateCatalog());
+  if (options.onFatal !== undefined) pipeline.onFatal(options.onFatal);
   const context: ServerContext = {
     config,
     log,

@@ -1,0 +1,52 @@
+// Proves the ingest pipeline never leaves a request or a shutdown hanging on a dead thread: a
+// decoder that dies is reported as fatal, new requests go around it, and shutdown still ends.
+// Runs the real threads in-process (their files come from dist/: `make test` builds first).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Packr } from 'msgpackr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@arc/config';
+import { PayloadFormat } from '../src/frames.js';
+import { IngestPipeline } from '../src/ingest-pipeline.js';
+import { createLogger } from '../src/log.js';
+import type { Completion } from '../src/frames.js';
+
+let directory = '';
+beforeAll(async () => {
+  directory = await mkdtemp(path.join(tmpdir(), 'arc-pipeline-'));
+});
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+function submit(pipeline: IngestPipeline, body: Uint8Array): Promise<Completion> {
+  return new Promise((resolve, reject) => {
+    const outcome = pipeline.submit('default', PayloadFormat.msgpack, body, Date.now() * 1000, resolve);
+    if (outcome === 'busy') reject(new Error('busy'));
+  });
+}
+
+describe('IngestPipeline', () => {
+  it('reports a dead decoder as fatal, routes around it, and still shuts down', async () => {
+    const config = loadConfig({ cwd: directory, env: { ARC_DATA_DIR: directory, ARC_INGEST_DECODERS: '2', ARC_WRITER_THREADS: '1' } });
+    const lines: string[] = [];
+    const pipeline = await IngestPipeline.start(config, createLogger('error', 'text', (line) => lines.push(line)));
+    const fatal: string[] = [];
+    pipeline.onFatal((reason) => fatal.push(reason));
+    const body = new Packr({ useRecords: false }).pack({ m: 'cpu', t: 1_700_000_000_000, fields: { v: 1 } });
+    expect((await submit(pipeline, body)).error).toBeNull();
+
+    const decoders = (pipeline as unknown as { decoders: { worker: { terminate(): Promise<number> } }[] }).decoders;
+    await decoders[0]?.worker.terminate();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fatal).toEqual([expect.stringMatching(/decoder 0 exited unexpectedly/)]);
+
+    for (let request = 0; request < 4; request++) {
+      const completion = await submit(pipeline, body);
+      expect(completion.error).toBeNull();
+      expect(completion.rowCount).toBe(1);
+    }
+    expect(await pipeline.shutdown()).toBeNull();
+  });
+});
