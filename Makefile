@@ -18,9 +18,11 @@ build: install
 run: build
 	./start.sh native
 
-# Unit and integration tests (integration tests start the built server as a child process).
+# Type-checks the tests (tsc -b covers src/ only), then runs unit and integration tests
+# (integration tests start the built server as a child process).
 # The last line printed is the summary: "N passed, N failed, N skipped".
 test: build
+	npx tsc -p tsconfig.tests.json
 	node scripts/run-tests.mjs
 
 bench: build

@@ -14,7 +14,10 @@ const context = { database: 'default', nowUs: 1_700_000_000_000_000, defaultHost
 
 /** A msgpack float64 for a value JavaScript would encode as an integer (95.0). */
 class Float64 {
-  constructor(readonly value: number) {}
+  readonly value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
 }
 function encodeWithFloats(value: unknown): Uint8Array {
   const parts: Buffer[] = [];
