@@ -1,5 +1,5 @@
 import { AUTH_ERRORS, extractToken, isAllowed, type Permission, type TokenInfo, type TokenVerifier } from '@arc/auth';
-import type { ArcError } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/config';
 import type { RequestInfo } from './request-info.js';
 
 /** The identity used when `auth.enabled = false` (local use only; logged loudly at start). */
@@ -21,7 +21,16 @@ export class AuthGate {
     return this.verifier !== null;
   }
 
+  /** Never rejects: a failure of the token store itself becomes an internal error value. */
   async check(request: RequestInfo, permission: Permission, database: string | null): Promise<TokenInfo | ArcError> {
+    try {
+      return await this.checkToken(request, permission, database);
+    } catch (error) {
+      return new ArcError(ErrorKind.internal, 'ARC_AUTH_FAILED', `Token verification failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async checkToken(request: RequestInfo, permission: Permission, database: string | null): Promise<TokenInfo | ArcError> {
     if (this.verifier === null) return AUTH_DISABLED_IDENTITY;
     const headers = {
       ...(request.authorization === '' ? {} : { authorization: request.authorization }),

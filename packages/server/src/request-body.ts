@@ -1,5 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { ArcError, ErrorKind } from '@arc/config';
+import { BODY_PREALLOCATE_BYTES_MAX } from './limits.js';
 
 /**
  * Collects a request body from uWS chunks (copied: uWS reuses the chunk memory after the
@@ -11,7 +12,9 @@ export function readBody(res: HttpResponse, contentLength: string, bytesMax: num
     onDone(tooLarge(bytesMax));
     return;
   }
-  let body = Buffer.allocUnsafe(declared > 0 ? declared : 0);
+  // Trust Content-Length only up to a point: a client declaring 100 MB and sending nothing must
+  // not make the acceptor allocate 100 MB. Larger bodies grow the buffer as bytes arrive.
+  let body = Buffer.allocUnsafe(declared > 0 ? Math.min(declared, BODY_PREALLOCATE_BYTES_MAX) : 0);
   let length = 0;
   let failed = false;
   res.onData((chunk, isLast) => {
