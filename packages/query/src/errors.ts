@@ -9,6 +9,7 @@ export const QueryErrorCode = {
   sqlForbidden: 'ARC_SQL_FORBIDDEN',
   sqlAccessDenied: 'ARC_SQL_ACCESS_DENIED',
   badFormat: 'ARC_QUERY_BAD_FORMAT',
+  badLimit: 'ARC_QUERY_BAD_LIMIT',
   timeout: 'ARC_QUERY_TIMEOUT',
   aborted: 'ARC_QUERY_ABORTED',
   queueFull: 'ARC_QUERY_QUEUE_FULL',

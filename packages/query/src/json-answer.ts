@@ -2,8 +2,7 @@ import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import { ColumnView, planColumn, writeValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
-
-export const JSON_CONTENT_TYPE = 'application/json';
+import { forEachChunk, roundedMs } from './result-chunks.js';
 
 export interface EncodedAnswer {
   readonly body: Uint8Array;
@@ -14,24 +13,21 @@ export interface EncodedAnswer {
  * Builds the JSON answer
  *   {"success":true,"columns":[...],"data":[[...],...],"row_count":N,"execution_time_ms":X,"timestamp":"..."}
  * chunk by chunk from a streaming result, straight from the vectors: DuckDB computes the next
- * chunk while this one is written. `isCancelled` is checked between chunks so a timeout also
- * stops a long encode; the answer is null then.
+ * chunk while this one is written. At most `rowLimit` rows; null when cancelled between chunks.
  */
 export async function encodeJsonAnswer(
   result: DuckDBResult,
   startedAtMs: number,
+  rowLimit: number,
   isCancelled: () => boolean,
 ): Promise<EncodedAnswer | null> {
   const out = new JsonWriter();
   const plans = writeHeader(out, result);
   const views = plans.map(() => new ColumnView());
-  let rowCount = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (isCancelled()) return null;
-    if (chunk === null || chunk.rowCount === 0) break;
-    rowCount += writeChunk(out, chunk, plans, views, rowCount === 0);
-  }
+  const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows, rowsBefore) => {
+    writeChunk(out, chunk, rows, plans, views, rowsBefore === 0);
+  });
+  if (rowCount === null) return null;
   writeFooter(out, rowCount, performance.now() - startedAtMs);
   return { body: out.view(), rowCount };
 }
@@ -48,9 +44,8 @@ function writeHeader(out: JsonWriter, result: DuckDBResult): ColumnPlan[] {
   return plans;
 }
 
-/** Writes the chunk's rows, row-major; returns how many. */
-function writeChunk(out: JsonWriter, chunk: DuckDBDataChunk, plans: readonly ColumnPlan[], views: readonly ColumnView[], first: boolean): number {
-  const rowCount = chunk.rowCount;
+/** Writes the chunk's first `rowCount` rows, row-major. */
+function writeChunk(out: JsonWriter, chunk: DuckDBDataChunk, rowCount: number, plans: readonly ColumnPlan[], views: readonly ColumnView[], first: boolean): void {
   for (let column = 0; column < views.length; column++) {
     const plan = plans[column];
     const view = views[column];
@@ -69,15 +64,13 @@ function writeChunk(out: JsonWriter, chunk: DuckDBDataChunk, plans: readonly Col
     }
     out.byte(0x5d);
   }
-  return rowCount;
 }
 
 function writeFooter(out: JsonWriter, rowCount: number, elapsedMs: number): void {
   out.ascii('],"row_count":');
   out.integer(rowCount);
   out.ascii(',"execution_time_ms":');
-  // Three decimals: sub-millisecond queries are common and a bare 0 would hide them.
-  out.ascii(String(Math.round(elapsedMs * 1000) / 1000));
+  out.ascii(String(roundedMs(elapsedMs)));
   out.ascii(',"timestamp":');
   out.string(new Date().toISOString());
   out.byte(0x7d);

@@ -103,6 +103,10 @@ export class ColumnView {
   float32: Float32Array = new Float32Array(0);
   float64: Float64Array = new Float64Array(0);
   fallback: DuckDBVector | null = null;
+  /** Where the last VARCHAR value `locateVarchar` found lives: `text[textStart..textEnd)`. */
+  text: Uint8Array = EMPTY_BYTES;
+  textStart = 0;
+  textEnd = 0;
 
   /** Points the view at column `column` of `chunk`, which has `rowCount` rows. */
   load(chunk: DuckDBDataChunk, column: number, plan: ColumnPlan, rowCount: number): void {
@@ -196,6 +200,20 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
   }
 }
 
+/**
+ * The JSON form of a value without the quotes JSON puts around timestamps, dates and big
+ * integers (for CSV fields and Arrow strings). Not for VARCHAR or `other` kinds: their JSON
+ * form is escaped.
+ */
+export function writeUnquotedValue(out: JsonWriter, view: ColumnView, row: number): void {
+  const start = out.length;
+  writeValue(out, view, row);
+  const bytes = out.bytes;
+  if (bytes[start] !== 0x22) return;
+  bytes.copyWithin(start, start + 1, out.length - 1);
+  out.length -= 2;
+}
+
 /** 64- and 128-bit kinds, strings, times and decimals (split off to keep functions short). */
 function writeWideValue(out: JsonWriter, view: ColumnView, row: number): void {
   const words = view.uint32;
@@ -277,16 +295,26 @@ function writeDecimalOrOther(out: JsonWriter, view: ColumnView, row: number, low
  *   0        4                 16
  *   | length | inline bytes... |          length <= 12
  *   | length | prefix | pointer |          length > 12
+ *
+ * Points the view's `text` fields at the value's UTF-8 bytes (in place when inline).
  */
-function writeVarchar(out: JsonWriter, view: ColumnView, row: number): void {
+export function locateVarchar(view: ColumnView, row: number): void {
   const length = view.uint32[row * 4] ?? 0;
   const offset = row * 16;
   if (length <= 12) {
-    out.utf8String(view.bytes, offset + 4, offset + 4 + length);
+    view.text = view.bytes;
+    view.textStart = offset + 4;
+    view.textEnd = offset + 4 + length;
     return;
   }
-  const bytes = duckdb.get_data_from_pointer(view.bytes.buffer as ArrayBuffer, view.bytes.byteOffset + offset + 8, length);
-  out.utf8String(bytes, 0, length);
+  view.text = duckdb.get_data_from_pointer(view.bytes.buffer as ArrayBuffer, view.bytes.byteOffset + offset + 8, length);
+  view.textStart = 0;
+  view.textEnd = length;
+}
+
+function writeVarchar(out: JsonWriter, view: ColumnView, row: number): void {
+  locateVarchar(view, row);
+  out.utf8String(view.text, view.textStart, view.textEnd);
 }
 
 function writeDateValue(out: JsonWriter, days: number): void {

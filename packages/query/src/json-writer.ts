@@ -28,7 +28,7 @@ function tooLarge(): ArcError {
   return new ArcError(
     ErrorKind.tooLarge,
     QueryErrorCode.resultTooLarge,
-    `The JSON answer exceeds ${String(JSON_ANSWER_BYTES_MAX)} bytes; add a LIMIT or use the Arrow or streaming endpoint`,
+    `The answer exceeds ${String(JSON_ANSWER_BYTES_MAX)} bytes; add a LIMIT or use the Arrow or streaming endpoint`,
     { bytes_max: JSON_ANSWER_BYTES_MAX },
   );
 }
@@ -163,7 +163,8 @@ export class JsonWriter {
     return this.bytes.subarray(0, this.length);
   }
 
-  private copy(source: Uint8Array, start: number, end: number): void {
+  /** Copies bytes `source[start..end)` as they are. */
+  copy(source: Uint8Array, start: number, end: number): void {
     const count = end - start;
     if (count <= 0) return;
     this.reserve(count);

@@ -20,6 +20,12 @@ export const JSON_ANSWER_BYTES_MAX = 512 * 1024 * 1024;
 export const JSON_ANSWER_BYTES_INITIAL = 64 * 1024;
 
 /**
+ * Largest `limit` a query request may give. The limit only caps rows (it never allocates), so
+ * the bound exists to refuse nonsense early; the answer byte caps stop real results far below it.
+ */
+export const QUERY_ROW_LIMIT_MAX = 1_000_000_000;
+
+/**
  * How often a worker looks at its task's cancel slot while DuckDB runs. Atomics.waitAsync in a
  * worker is not woken by notify on Node 20 (see packages/ring doorbell), so the worker polls: a
  * 10 ms tick costs nothing measurable and bounds how late a timeout interrupts the query.

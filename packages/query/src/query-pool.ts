@@ -5,8 +5,9 @@ import { ArcError, ErrorKind, badRequest, workerExecArgv } from '@arc/config';
 import { validateDatabaseName } from '@arc/columnar';
 import { ControlBlock } from './control-block.js';
 import { QueryErrorCode, abortedError, timeoutError } from './errors.js';
-import { JSON_CONTENT_TYPE } from './json-answer.js';
-import { POOL_CLOSE_TIMEOUT_MS, SQL_BYTES_MAX } from './limits.js';
+import { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, isAnswerFormat } from './answer-format.js';
+import type { AnswerFormat } from './answer-format.js';
+import { POOL_CLOSE_TIMEOUT_MS, QUERY_ROW_LIMIT_MAX, SQL_BYTES_MAX } from './limits.js';
 import type { QueryTask, TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
 
 export interface QueryPoolOptions {
@@ -29,7 +30,9 @@ export interface QueryRequest {
   sql: string;
   /** Default database for unqualified table names. */
   database: string;
-  format: 'json';
+  format: AnswerFormat;
+  /** Rows answered at most; reading stops there (the SQL is not rewritten). */
+  limit?: number;
 }
 
 export interface QueryAnswer {
@@ -63,9 +66,17 @@ function checkOptions(options: QueryPoolOptions): void {
 }
 
 function checkRequest(request: QueryRequest): void {
-  // The type allows only 'json'; callers parsing HTTP bodies may still pass another string.
-  if ((request.format as string) !== 'json') {
-    throw badRequest(QueryErrorCode.badFormat, `Unsupported answer format '${String(request.format)}'; this build answers json only`);
+  // Callers parsing HTTP bodies may pass any string despite the type.
+  if (!isAnswerFormat(request.format)) {
+    throw badRequest(QueryErrorCode.badFormat, `Unsupported answer format '${String(request.format)}'; supported: ${ANSWER_FORMATS.join(', ')}`, {
+      format: String(request.format),
+    });
+  }
+  const limit = request.limit;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= QUERY_ROW_LIMIT_MAX)) {
+    throw badRequest(QueryErrorCode.badLimit, `"limit" must be an integer from 1 to ${String(QUERY_ROW_LIMIT_MAX)} (QUERY_ROW_LIMIT_MAX), got ${String(limit)}`, {
+      limit_max: QUERY_ROW_LIMIT_MAX,
+    });
   }
   const badName = validateDatabaseName(request.database);
   if (badName !== null) throw badName;
@@ -143,7 +154,15 @@ export class QueryPool {
     const slot = this.#freeSlots.pop();
     if (slot === undefined) return Promise.reject(queueFullError());
     this.#control.arm(slot);
-    return this.#dispatch({ kind: 'query', sql: request.sql, database: request.database, slot }, signal);
+    const task: QueryTask = {
+      kind: 'query',
+      sql: request.sql,
+      database: request.database,
+      slot,
+      format: request.format,
+      rowLimit: request.limit ?? Number.POSITIVE_INFINITY,
+    };
+    return this.#dispatch(task, signal);
   }
 
   async close(): Promise<void> {
@@ -177,7 +196,7 @@ export class QueryPool {
       this.#piscina.run(task).then(
         (result) => {
           this.#freeSlots.push(task.slot);
-          settle(() => (result.ok ? resolvePromise(toAnswer(result)) : rejectPromise(ArcError.fromShape(result.error))));
+          settle(() => (result.ok ? resolvePromise(toAnswer(result, task.format)) : rejectPromise(ArcError.fromShape(result.error))));
         },
         (error: unknown) => {
           this.#freeSlots.push(task.slot);
@@ -188,8 +207,8 @@ export class QueryPool {
   }
 }
 
-function toAnswer(result: TaskResult & { ok: true }): QueryAnswer {
-  return { body: result.body, contentType: JSON_CONTENT_TYPE, rowCount: result.rowCount };
+function toAnswer(result: TaskResult & { ok: true }, format: AnswerFormat): QueryAnswer {
+  return { body: result.body, contentType: CONTENT_TYPE_BY_FORMAT[format], rowCount: result.rowCount };
 }
 
 function workerConfig(options: QueryPoolOptions, control: ControlBlock): WorkerConfig {

@@ -1,4 +1,5 @@
 import type { ArcErrorShape } from '@arc/config';
+import type { AnswerFormat } from './answer-format.js';
 
 /** What a worker needs to open its DuckDB instance; sent once as piscina's `workerData`. */
 export interface WorkerConfig {
@@ -17,6 +18,9 @@ export interface QueryTask {
   readonly database: string;
   /** The ControlBlock slot through which the pool cancels this task. */
   readonly slot: number;
+  readonly format: AnswerFormat;
+  /** Rows read from the result at most (the request's `limit`; Infinity when it gave none). */
+  readonly rowLimit: number;
 }
 
 /** Answers once the worker's DuckDB instance is open and locked down (QueryPool.ready). */

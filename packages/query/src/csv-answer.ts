@@ -1,0 +1,127 @@
+import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
+import type { EncodedAnswer } from './json-answer.js';
+import { ColumnKind, ColumnView, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
+import type { ColumnPlan } from './json-columns.js';
+import { writeDouble, writeFloat } from './json-numbers.js';
+import { JsonWriter } from './json-writer.js';
+import { forEachChunk } from './result-chunks.js';
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * Builds a CSV answer (RFC 4180) chunk by chunk, straight from DuckDB's vectors into one byte
+ * buffer (the JSON answer's writer: same growth and the same size cap). The rules:
+ * - a header row of column names, then one record per row; every record ends in CRLF;
+ * - a field containing `,`, `"`, CR or LF is quoted and its quotes doubled; others are bare;
+ * - NULL is an empty field; an empty string is `""`, so the two stay apart;
+ * - DOUBLE/FLOAT NaN and infinities are `NaN`, `Infinity`, `-Infinity` (CSV has no null token to
+ *   fold them into, and these spellings read back in Python, pandas and JavaScript's Number);
+ * - everything else is written as in the JSON answer, minus JSON's string quotes: timestamps
+ *   RFC 3339 in UTC with `Z`, integers beyond 2^53 with all their digits, booleans true/false.
+ * At most `rowLimit` rows; null when cancelled between chunks.
+ */
+export async function encodeCsvAnswer(result: DuckDBResult, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
+  const out = new JsonWriter();
+  const plans: ColumnPlan[] = [];
+  for (let column = 0; column < result.columnCount; column++) {
+    if (column > 0) out.byte(COMMA);
+    writeCsvText(out, result.columnName(column));
+    plans.push(planColumn(result.columnType(column)));
+  }
+  endRecord(out);
+  const views = plans.map(() => new ColumnView());
+  const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => {
+    writeChunk(out, chunk, rows, plans, views);
+  });
+  if (rowCount === null) return null;
+  return { body: out.view(), rowCount };
+}
+
+function writeChunk(out: JsonWriter, chunk: DuckDBDataChunk, rowCount: number, plans: readonly ColumnPlan[], views: readonly ColumnView[]): void {
+  for (let column = 0; column < views.length; column++) {
+    const plan = plans[column];
+    const view = views[column];
+    if (plan === undefined || view === undefined) continue;
+    view.load(chunk, column, plan, rowCount);
+  }
+  for (let row = 0; row < rowCount; row++) {
+    for (let column = 0; column < views.length; column++) {
+      const view = views[column];
+      if (view === undefined) continue;
+      if (column > 0) out.byte(COMMA);
+      writeCsvValue(out, view, row);
+    }
+    endRecord(out);
+  }
+}
+
+function endRecord(out: JsonWriter): void {
+  out.reserve(2);
+  out.putByte(CR);
+  out.putByte(LF);
+}
+
+function writeCsvValue(out: JsonWriter, view: ColumnView, row: number): void {
+  if (view.isNull(row)) return;
+  switch (view.kind) {
+    case ColumnKind.varchar:
+      locateVarchar(view, row);
+      writeCsvBytes(out, view.text, view.textStart, view.textEnd);
+      return;
+    case ColumnKind.double:
+      writeCsvDouble(out, view.float64[row] ?? 0, false);
+      return;
+    case ColumnKind.float:
+      writeCsvDouble(out, view.float32[row] ?? 0, true);
+      return;
+    case ColumnKind.other:
+      writeCsvText(out, String(view.fallback?.getItem(row) ?? ''));
+      return;
+    default:
+      // Numbers, dates, timestamps: their text never holds a comma, quote or line break.
+      writeUnquotedValue(out, view, row);
+  }
+}
+
+function writeCsvDouble(out: JsonWriter, value: number, single: boolean): void {
+  if (Number.isNaN(value)) out.ascii('NaN');
+  else if (value === Number.POSITIVE_INFINITY) out.ascii('Infinity');
+  else if (value === Number.NEGATIVE_INFINITY) out.ascii('-Infinity');
+  else if (single) writeFloat(out, value);
+  else writeDouble(out, value);
+}
+
+function writeCsvText(out: JsonWriter, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  writeCsvBytes(out, bytes, 0, bytes.length);
+}
+
+/** Writes UTF-8 bytes `source[start..end)` as one CSV field, quoted only when it must be. */
+export function writeCsvBytes(out: JsonWriter, source: Uint8Array, start: number, end: number): void {
+  let quoteCount = 0;
+  let needsQuotes = start === end;
+  for (let index = start; index < end; index++) {
+    const code = source[index] ?? 0;
+    if (code === QUOTE) quoteCount++;
+    else if (code === COMMA || code === CR || code === LF) needsQuotes = true;
+  }
+  const length = end - start;
+  if (!needsQuotes && quoteCount === 0) {
+    out.copy(source, start, end);
+    return;
+  }
+  out.reserve(length + quoteCount + 2);
+  const bytes = out.bytes;
+  let at = out.length;
+  bytes[at++] = QUOTE;
+  for (let index = start; index < end; index++) {
+    const code = source[index] ?? 0;
+    bytes[at++] = code;
+    if (code === QUOTE) bytes[at++] = QUOTE;
+  }
+  bytes[at++] = QUOTE;
+  out.length = at;
+}

@@ -1,0 +1,31 @@
+import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
+
+/**
+ * Reads a streaming result chunk by chunk and hands each to `visit` with the number of its rows
+ * to use: all of them, or fewer once `rowLimit` rows have been handed out, after which no more
+ * chunks are fetched (the request's `limit` caps the answer without touching the user's SQL).
+ * `isCancelled` is checked after every fetch so a timeout also stops a long encode. Resolves with
+ * the rows handed out, or null when cancelled.
+ */
+export async function forEachChunk(
+  result: DuckDBResult,
+  rowLimit: number,
+  isCancelled: () => boolean,
+  visit: (chunk: DuckDBDataChunk, rowCount: number, rowsBefore: number) => void,
+): Promise<number | null> {
+  let rowCount = 0;
+  while (rowCount < rowLimit) {
+    const chunk = await result.fetchChunk();
+    if (isCancelled()) return null;
+    if (chunk === null || chunk.rowCount === 0) break;
+    const rowsUsed = Math.min(chunk.rowCount, rowLimit - rowCount);
+    visit(chunk, rowsUsed, rowCount);
+    rowCount += rowsUsed;
+  }
+  return rowCount;
+}
+
+/** Milliseconds with three decimals: sub-millisecond queries are common and a bare 0 hides them. */
+export function roundedMs(elapsedMs: number): number {
+  return Math.round(elapsedMs * 1000) / 1000;
+}
