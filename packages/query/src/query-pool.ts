@@ -74,7 +74,7 @@ function checkRequest(request: QueryRequest): void {
   }
   const limit = request.limit;
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= QUERY_ROW_LIMIT_MAX)) {
-    throw badRequest(QueryErrorCode.badLimit, `"limit" must be an integer from 1 to ${String(QUERY_ROW_LIMIT_MAX)} (QUERY_ROW_LIMIT_MAX), got ${String(limit)}`, {
+    throw badRequest(QueryErrorCode.badLimit, `"limit" must be an integer from 1 to ${String(QUERY_ROW_LIMIT_MAX)}, got ${String(limit)}`, {
       limit_max: QUERY_ROW_LIMIT_MAX,
     });
   }

@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
 import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ANSWER_FORMATS, QUERY_ROW_LIMIT_MAX, isAnswerFormat, type AnswerFormat, type QueryRequest } from '@arc/query';
 import { ErrorBodyStyle, newResponseState, sendBytes, sendError, type ResponseState } from './http-response.js';
 import { QUERY_BODY_BYTES_MAX } from './limits.js';
 import { readBody } from './request-body.js';
@@ -8,16 +9,25 @@ import { readRequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
 
 export const SQL_QUERY_PATHS = ['/query', '/api/v1/query'] as const;
-const QUERY_FORMATS = ['json'] as const;
-type QueryFormat = (typeof QUERY_FORMATS)[number];
+
+/** Paths that fix the answer format: the body's `format`, if any, is not consulted. */
+const FORMAT_QUERY_PATHS: readonly (readonly [string, AnswerFormat])[] = [
+  ['/api/v1/query/arrow', 'arrow'],
+  ['/api/v1/query/msgpack', 'msgpack'],
+];
 
 interface ParsedQuery {
   readonly sql: string;
-  readonly format: QueryFormat;
+  readonly format: AnswerFormat;
+  /** Rows answered at most; absent when the body gives no `limit`. */
+  readonly limit?: number;
 }
 
-/** Validates the JSON request body of `POST /query`: `{"sql": "...", "format": "json"}`. */
-export function parseQueryBody(body: Uint8Array): ParsedQuery | ArcError {
+/**
+ * Validates the JSON request body of `POST /query`: `{"sql": "...", "format"?: "json" | "csv" |
+ * "arrow" | "msgpack", "limit"?: N}`. `pathFormat` is the format a format-specific path fixes.
+ */
+export function parseQueryBody(body: Uint8Array, pathFormat?: AnswerFormat): ParsedQuery | ArcError {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
@@ -27,19 +37,27 @@ export function parseQueryBody(body: Uint8Array): ParsedQuery | ArcError {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     return badRequest('ARC_QUERY_BAD_JSON', 'Request body must be a JSON object with "sql"');
   }
-  const { sql, format = 'json' } = parsed as { sql?: unknown; format?: unknown };
+  const { sql, format = 'json', limit } = parsed as { sql?: unknown; format?: unknown; limit?: unknown };
   if (sql === undefined) return badRequest('ARC_QUERY_MISSING_SQL', 'Missing "sql" in the request body');
   if (typeof sql !== 'string') return badRequest('ARC_QUERY_MISSING_SQL', '"sql" must be a string');
   if (sql.trim() === '') return badRequest('ARC_QUERY_EMPTY_SQL', '"sql" is empty');
-  if (typeof format !== 'string' || !(QUERY_FORMATS as readonly string[]).includes(format)) {
-    return badRequest('ARC_QUERY_BAD_FORMAT', `Unsupported format ${JSON.stringify(format)}; supported: ${QUERY_FORMATS.join(', ')}`, {
+  if (pathFormat === undefined && !isAnswerFormat(format)) {
+    return badRequest('ARC_QUERY_BAD_FORMAT', `Unsupported format ${JSON.stringify(format)}; supported: ${ANSWER_FORMATS.join(', ')}`, {
       format: String(format),
     });
   }
-  return { sql, format: format as QueryFormat };
+  const answerFormat = pathFormat ?? (format as AnswerFormat);
+  if (limit === undefined || limit === null) return { sql, format: answerFormat };
+  // The pool checks the range (1..QUERY_ROW_LIMIT_MAX, integers only) for every caller.
+  if (typeof limit !== 'number') {
+    return badRequest('ARC_QUERY_BAD_LIMIT', `"limit" must be an integer from 1 to ${String(QUERY_ROW_LIMIT_MAX)}, got ${JSON.stringify(limit)}`, {
+      limit_max: QUERY_ROW_LIMIT_MAX,
+    });
+  }
+  return { sql, format: answerFormat, limit };
 }
 
-function handleSqlQuery(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
+function handleSqlQuery(context: ServerContext, res: HttpResponse, req: HttpRequest, pathFormat?: AnswerFormat): void {
   const request = readRequestInfo(req);
   const abort = new AbortController();
   const state = newResponseState(res, () => abort.abort());
@@ -51,9 +69,9 @@ function handleSqlQuery(context: ServerContext, res: HttpResponse, req: HttpRequ
       if (body instanceof ArcError) return sendError(res, state, body, ErrorBodyStyle.query);
       const nameError = validateDatabaseName(database);
       if (nameError !== null) return sendError(res, state, nameError, ErrorBodyStyle.query);
-      const query = parseQueryBody(body);
+      const query = parseQueryBody(body, pathFormat);
       if (query instanceof ArcError) return sendError(res, state, query, ErrorBodyStyle.query);
-      runQuery(context, res, state, { sql: query.sql, database, format: query.format }, abort.signal);
+      runQuery(context, res, state, { ...query, database }, abort.signal);
     });
   });
 }
@@ -62,7 +80,7 @@ function runQuery(
   context: ServerContext,
   res: HttpResponse,
   state: ResponseState,
-  request: { sql: string; database: string; format: QueryFormat },
+  request: QueryRequest,
   signal: AbortSignal,
 ): void {
   context.queryPool.run(request, signal).then(
@@ -77,4 +95,5 @@ function runQuery(
 
 export function registerQueryRoutes(app: TemplatedApp, context: ServerContext): void {
   for (const path of SQL_QUERY_PATHS) app.post(path, (res, req) => handleSqlQuery(context, res, req));
+  for (const [path, format] of FORMAT_QUERY_PATHS) app.post(path, (res, req) => handleSqlQuery(context, res, req, format));
 }
