@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { QueryPool } from '../src/index.js';
-import type { QueryPoolOptions } from '../src/index.js';
+import type { AnswerFormat, QueryAnswer, QueryPoolOptions } from '../src/index.js';
 
 /** A temporary Arc data directory whose Parquet files a plain (not locked-down) DuckDB writes. */
 export class DataDir {
@@ -80,4 +80,39 @@ export async function queryError(pool: QueryPool, sql: string, database = 'defau
     return error as { kind: string; code: string; message: string };
   }
   throw new Error(`query unexpectedly succeeded: ${sql}`);
+}
+
+/** One column per kind the encoders know, each as [name, SQL expression]. */
+export const TYPED_COLUMNS: readonly (readonly [string, string])[] = [
+  ['bool_v', 'true'],
+  ['i8', '-5::TINYINT'],
+  ['i16', '-300::SMALLINT'],
+  ['i32', '-70000::INTEGER'],
+  ['u8', '200::UTINYINT'],
+  ['u16', '60000::USMALLINT'],
+  ['u32', '4000000000::UINTEGER'],
+  ['i64', '-9007199254740993::BIGINT'],
+  ['u64', '18446744073709551615::UBIGINT'],
+  ['i128', '170141183460469231731687303715884105727::HUGEINT'],
+  ['f32', '0.1::FLOAT'],
+  ['f64', '0.1::DOUBLE'],
+  ['s', `'ünï, "q" ✓' || chr(10) || 'long enough to leave the inline form'`],
+  ['short', `'日本'`],
+  ['d', "DATE '2025-10-16'"],
+  ['ts', "TIMESTAMP '2025-10-16 16:00:00.123456'"],
+  ['tstz', "TIMESTAMPTZ '2025-10-16 18:00:00+02'"],
+  ['ts_s', "TIMESTAMP_S '2025-10-16 16:00:01'"],
+  ['ts_ms', "TIMESTAMP_MS '2025-10-16 16:00:00.5'"],
+  ['ts_ns', "TIMESTAMP_NS '2025-10-16 16:00:00.123456789'"],
+  ['dec', '12.30::DECIMAL(10,2)'],
+  ['iv', 'INTERVAL 1 DAY'],
+  ['list', '[1, 2]'],
+];
+
+/** Two rows: row 0 has every TYPED_COLUMNS value, row 1 is NULL in every column. */
+export const TYPED_SQL = `SELECT ${TYPED_COLUMNS.map(([name, expression]) => `CASE WHEN i = 0 THEN ${expression} END AS ${name}`).join(', ')} FROM range(2) t(i) ORDER BY i`;
+
+/** The raw answer bytes of `sql` in `format`. */
+export async function answerBytes(pool: QueryPool, sql: string, format: AnswerFormat, limit?: number): Promise<QueryAnswer> {
+  return pool.run({ sql, database: 'default', format, ...(limit === undefined ? {} : { limit }) });
 }
