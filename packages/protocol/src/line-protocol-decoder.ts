@@ -1,0 +1,286 @@
+import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
+import { AppendResult, ColumnRole, ColumnType, STRING_VALUE_BYTES_MAX, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
+import { ArcError, badRequest } from '@arc/config';
+import type { DecodeResult } from './msgpack-decoder.js';
+import type { LineProtocolPrecision } from './line-protocol-precision.js';
+import {
+  BYTE_BACKSLASH,
+  BYTE_COMMA,
+  BYTE_EQUALS,
+  BYTE_QUOTE,
+  BYTE_SPACE,
+  FieldKind,
+  LineScanner,
+  PART_KEY_ESCAPED,
+  PART_KEY_NON_ASCII,
+  PART_VALUE_ESCAPED,
+  ParsedLine,
+} from './line-protocol-scanner.js';
+import { RequestBatches } from './request-batches.js';
+import { Utf8Interner } from './utf8-interner.js';
+
+/**
+ * InfluxDB line protocol ingestion (PROTOCOLS.md), straight from the body's bytes into column
+ * builders: lines are found with indexOf('\n'), each is scanned once into offsets (ParsedLine),
+ * names are interned, tag values and strings are copied as UTF-8 bytes.
+ *
+ * Decisions (where InfluxDB's model and Arc's storage differ):
+ * - `1u` values up to 2^63-1 are stored in the int64 column like `1i` (so `1i` and `1u` of one
+ *   field mix); a uint64 above 2^63-1 cannot be kept exactly in int64 and is rejected (400)
+ *   naming the value, rather than silently rounded to a float.
+ * - int vs float of one field in one request is a type conflict (400 ARC_TYPE_CONFLICT), as in
+ *   InfluxDB: `1i` and `1.0` are explicit types. The msgpack decoder widens instead, because
+ *   JavaScript encoders cannot tell 95.0 from 95.
+ * - A field given twice in a line: the last value wins (InfluxDB). A tag given twice: 400.
+ * - A string field may not hold a raw line break: lines are split at every '\n' first.
+ * - No `host` tag is added (only msgpack does); timestamps in nanoseconds are floored to µs.
+ *
+ * All-or-nothing: the first bad line rejects the whole request and nothing of it is returned.
+ */
+export interface LineProtocolContext {
+  readonly database: string;
+  /** Time given to lines without a timestamp, in microseconds (the request's arrival). */
+  readonly nowUs: number;
+  readonly precision: LineProtocolPrecision;
+}
+
+/**
+ * Longest accepted line. A line is scanned into offsets before anything is appended, and its
+ * text is quoted in error messages, so the bound keeps both the scratch buffer and the error
+ * body small. InfluxDB has no fixed limit; 64 KiB is far above any real point.
+ */
+export const LINE_BYTES_MAX = 64 * 1024;
+// A tag or string value is at most a line long, so the per-value limit never needs a check here.
+assert.ok(LINE_BYTES_MAX <= STRING_VALUE_BYTES_MAX);
+
+const BYTE_NEWLINE = 0x0a;
+const BYTE_RETURN = 0x0d;
+const BYTE_TAB = 0x09;
+const BYTE_HASH = 0x23;
+
+const lineTextDecoder = new TextDecoder('utf-8', { fatal: false });
+
+function fail(error: ArcError): DecodeResult {
+  return { ok: false, error };
+}
+
+export class LineProtocolDecoder {
+  private readonly scanner = new LineScanner();
+  private readonly line = new ParsedLine();
+  private readonly interner = new Utf8Interner();
+  private readonly batches = new RequestBatches();
+  /** Unescaped copies of names and values (at most one line long). */
+  private readonly scratch = new Uint8Array(LINE_BYTES_MAX);
+  /** The builders of the current line's fields, resolved before any value is appended. */
+  private fieldColumns: ColumnBuilder[] = [];
+  private lastMeasurement = '';
+  private lastBuilder: BatchBuilder | null = null;
+
+  decode(body: Uint8Array, context: LineProtocolContext): DecodeResult {
+    if (body.byteLength === 0) return fail(badRequest('ARC_EMPTY_PAYLOAD', 'Empty payload'));
+    this.batches.begin(context.database);
+    this.lastBuilder = null;
+    const error = this.decodeLines(body, context);
+    if (error !== null) return fail(error);
+    const rowCount = this.batches.rowCount();
+    if (rowCount === 0) return fail(badRequest('ARC_NO_ROWS', 'Payload contains no rows (only comments or blank lines)'));
+    const batches = this.batches.pack();
+    if (batches instanceof ArcError) return fail(batches);
+    return { ok: true, batches, rowCount };
+  }
+
+  private decodeLines(body: Uint8Array, context: LineProtocolContext): ArcError | null {
+    const length = body.byteLength;
+    let lineNumber = 0;
+    for (let lineStart = 0; lineStart < length; ) {
+      lineNumber++;
+      const newline = body.indexOf(BYTE_NEWLINE, lineStart);
+      const lineEnd = newline < 0 ? length : newline;
+      const nextStart = lineEnd + 1;
+      const textEnd = lineEnd > lineStart && body[lineEnd - 1] === BYTE_RETURN ? lineEnd - 1 : lineEnd;
+      if (textEnd - lineStart > LINE_BYTES_MAX) {
+        return badRequest('ARC_LP_LINE_TOO_LONG', `Line ${lineNumber} is longer than ${LINE_BYTES_MAX} bytes`, { line: lineNumber });
+      }
+      let start = lineStart;
+      while (start < textEnd && (body[start] === BYTE_SPACE || body[start] === BYTE_TAB)) start++;
+      if (start < textEnd && body[start] !== BYTE_HASH) {
+        const reason = this.scanner.scan(body, start, textEnd, context.precision, this.line);
+        if (reason !== null) return parseError(body, lineStart, textEnd, lineNumber, reason);
+        const error = this.appendLine(body, context, lineStart, textEnd, lineNumber);
+        if (error !== null) return error;
+      }
+      lineStart = nextStart;
+    }
+    return null;
+  }
+
+  /** Appends the scanned line as one row; errors name the line. */
+  private appendLine(body: Uint8Array, context: LineProtocolContext, lineStart: number, textEnd: number, lineNumber: number): ArcError | null {
+    const line = this.line;
+    const builder = this.builderFor(body);
+    if (builder instanceof ArcError) return withLine(builder, lineNumber);
+    const rowError = builder.beginRow(Number.isNaN(line.timeUs) ? context.nowUs : line.timeUs);
+    if (rowError !== null) return withLine(rowError, lineNumber);
+    const row = builder.rowCount - 1;
+    for (let tag = 0; tag < line.tagCount; tag++) {
+      const error = this.appendTag(body, builder, row, tag);
+      if (error === DUPLICATE_TAGS) return parseError(body, lineStart, textEnd, lineNumber, 'duplicate tags');
+      if (error !== null) return withLine(error, lineNumber);
+    }
+    const resolveError = this.resolveFieldColumns(body, builder);
+    if (resolveError !== null) return withLine(resolveError, lineNumber);
+    // Backwards, so that of a field given twice the last value wins and the earlier is skipped.
+    for (let field = line.fieldCount - 1; field >= 0; field--) {
+      const column = this.fieldColumns[field] as ColumnBuilder; // field < fieldCount, resolved above
+      if (column.length !== row) continue;
+      const error = this.appendField(body, column, field, lineNumber, builder.measurement);
+      if (error !== null) return error;
+    }
+    return null;
+  }
+
+  /** The builder of the line's measurement; consecutive lines usually share it. */
+  private builderFor(body: Uint8Array): BatchBuilder | ArcError {
+    const line = this.line;
+    const measurement = line.measurementEscaped
+      ? this.internUnescaped(body, line.measurementStart, line.measurementEnd, false)
+      : this.interner.intern(body, line.measurementStart, line.measurementEnd);
+    if (measurement === this.lastMeasurement && this.lastBuilder !== null) return this.lastBuilder;
+    const builder = this.batches.builderFor(measurement);
+    if (builder instanceof ArcError) return builder;
+    this.lastMeasurement = measurement;
+    this.lastBuilder = builder;
+    return builder;
+  }
+
+  private appendTag(body: Uint8Array, builder: BatchBuilder, row: number, tag: number): ArcError | typeof DUPLICATE_TAGS | null {
+    const bounds = this.line.tagBounds;
+    const flags = this.line.tagFlags[tag] as number; // tag < tagCount <= capacity
+    const name = this.nameAt(body, bounds[tag * 4] as number, bounds[tag * 4 + 1] as number, flags);
+    if (name instanceof ArcError) return name;
+    const column = builder.column(name, ColumnRole.tag);
+    if (column instanceof ArcError) return column;
+    if (column.length !== row) return DUPLICATE_TAGS;
+    const valueStart = bounds[tag * 4 + 2] as number;
+    const valueEnd = bounds[tag * 4 + 3] as number;
+    if ((flags & PART_VALUE_ESCAPED) === 0) column.appendUtf8Bytes(body, valueStart, valueEnd);
+    else column.appendUtf8Bytes(this.scratch, 0, this.unescape(body, valueStart, valueEnd, isNameEscape));
+    return null;
+  }
+
+  /** Creates or finds the column of every field of the line, in the line's order (schema order). */
+  private resolveFieldColumns(body: Uint8Array, builder: BatchBuilder): ArcError | null {
+    const line = this.line;
+    const bounds = line.fieldBounds;
+    for (let field = 0; field < line.fieldCount; field++) {
+      const flags = line.fieldFlags[field] as number; // field < fieldCount <= capacity
+      const name = this.nameAt(body, bounds[field * 4] as number, bounds[field * 4 + 1] as number, flags);
+      if (name instanceof ArcError) return name;
+      const column = builder.column(name, ColumnRole.field);
+      if (column instanceof ArcError) return column;
+      this.fieldColumns[field] = column;
+    }
+    return null;
+  }
+
+  /** Appends one field value, refusing the int/float mixing ColumnBuilder would widen. */
+  private appendField(body: Uint8Array, column: ColumnBuilder, field: number, lineNumber: number, measurement: string): ArcError | null {
+    const line = this.line;
+    const kind = line.fieldKinds[field] as FieldKind; // field < fieldCount <= capacity
+    const number = line.fieldNumbers[field] as number;
+    let result: AppendResult;
+    switch (kind) {
+      case FieldKind.float:
+        result = column.type === ColumnType.int64 ? AppendResult.typeConflict : column.appendFloat64(number);
+        break;
+      case FieldKind.integer:
+        result = column.type === ColumnType.float64 ? AppendResult.typeConflict : column.appendInteger(number);
+        break;
+      case FieldKind.int64Parts:
+        result = column.type === ColumnType.float64 ? AppendResult.typeConflict : column.appendInt64Parts(line.fieldHighs[field] as number, number);
+        break;
+      case FieldKind.bool:
+        result = column.appendBool(number === 1);
+        break;
+      case FieldKind.string:
+        result = this.appendString(body, column, field);
+        break;
+    }
+    if (result === AppendResult.ok) return null;
+    return badRequest(
+      'ARC_TYPE_CONFLICT',
+      `field type conflict on line ${lineNumber}: field '${column.name}' of measurement '${measurement}' is ${KIND_TYPES[kind]} here but ${column.type ?? 'untyped'} earlier in this request`,
+      { line: lineNumber, column: column.name, measurement },
+    );
+  }
+
+  private appendString(body: Uint8Array, column: ColumnBuilder, field: number): AppendResult {
+    const bounds = this.line.fieldBounds;
+    const valueStart = bounds[field * 4 + 2] as number; // field < fieldCount <= capacity
+    const valueEnd = bounds[field * 4 + 3] as number;
+    const flags = this.line.fieldFlags[field] as number;
+    if ((flags & PART_VALUE_ESCAPED) === 0) return column.appendUtf8Bytes(body, valueStart, valueEnd);
+    return column.appendUtf8Bytes(this.scratch, 0, this.unescape(body, valueStart, valueEnd, isStringEscape));
+  }
+
+  /** A tag or field key as an interned string; a non-ASCII key must be valid UTF-8. */
+  private nameAt(body: Uint8Array, start: number, end: number, flags: number): string | ArcError {
+    if ((flags & PART_KEY_NON_ASCII) !== 0 && !isUtf8(body.subarray(start, end))) {
+      return badRequest('ARC_BAD_UTF8', 'A tag or field name is not valid UTF-8');
+    }
+    if ((flags & PART_KEY_ESCAPED) === 0) return this.interner.intern(body, start, end);
+    return this.internUnescaped(body, start, end, true);
+  }
+
+  private internUnescaped(body: Uint8Array, start: number, end: number, equalsIsEscape: boolean): string {
+    const length = this.unescape(body, start, end, equalsIsEscape ? isNameEscape : isMeasurementEscape);
+    return this.interner.intern(this.scratch, 0, length);
+  }
+
+  /** Copies [start, end) into the scratch buffer without the backslash of each escape; returns the length. */
+  private unescape(body: Uint8Array, start: number, end: number, isEscaped: (byte: number) => boolean): number {
+    const scratch = this.scratch;
+    let length = 0;
+    for (let index = start; index < end; index++) {
+      const byte = body[index] as number; // index < end <= body.length
+      if (byte === BYTE_BACKSLASH && index + 1 < end && isEscaped(body[index + 1] as number)) continue;
+      scratch[length++] = byte;
+    }
+    return length;
+  }
+}
+
+/** Marker for a tag given twice in one line (reported as a parse error of that line). */
+const DUPLICATE_TAGS = 'duplicate tags';
+
+const KIND_TYPES: Readonly<Record<FieldKind, string>> = {
+  [FieldKind.float]: 'float64',
+  [FieldKind.integer]: 'int64',
+  [FieldKind.int64Parts]: 'int64',
+  [FieldKind.bool]: 'bool',
+  [FieldKind.string]: 'utf8',
+};
+
+function isMeasurementEscape(byte: number): boolean {
+  return byte === BYTE_COMMA || byte === BYTE_SPACE;
+}
+
+function isNameEscape(byte: number): boolean {
+  return byte === BYTE_COMMA || byte === BYTE_SPACE || byte === BYTE_EQUALS;
+}
+
+function isStringEscape(byte: number): boolean {
+  return byte === BYTE_QUOTE || byte === BYTE_BACKSLASH;
+}
+
+/** InfluxDB 1.x's shape: `unable to parse '<line>': <reason>`, with the 1-based line number. */
+function parseError(body: Uint8Array, lineStart: number, textEnd: number, lineNumber: number, reason: string): ArcError {
+  const text = lineTextDecoder.decode(body.subarray(lineStart, textEnd));
+  return badRequest('ARC_LP_PARSE', `unable to parse '${text}': ${reason}`, { line: lineNumber });
+}
+
+/** A builder's error (bad name, too many columns) with the line it came from. */
+function withLine(error: ArcError, lineNumber: number): ArcError {
+  return new ArcError(error.kind, error.code, `${error.message} (line ${lineNumber})`, { ...error.details, line: lineNumber });
+}
