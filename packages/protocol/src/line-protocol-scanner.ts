@@ -1,4 +1,6 @@
 import {
+  BYTE_0,
+  BYTE_9,
   BYTE_MINUS,
   TIMESTAMP_OUT_OF_RANGE,
   isInt64,
@@ -236,7 +238,8 @@ export class LineScanner {
     if (valueEnd === start) return 'missing field value';
     line.fieldBounds[field * 4 + 2] = start;
     line.fieldBounds[field * 4 + 3] = valueEnd;
-    const reason = isBoolStart(first) ? this.readBool(bytes, start, valueEnd, line, field) : this.readNumber(bytes, start, valueEnd, line, field);
+    // As in InfluxDB, a value that cannot start a number is read as a boolean (`aflse`: invalid boolean).
+    const reason = isNumberStart(first) ? this.readNumber(bytes, start, valueEnd, line, field) : this.readBool(bytes, start, valueEnd, line, field);
     return reason ?? valueEnd;
   }
 
@@ -310,13 +313,11 @@ function skipSpaces(bytes: Uint8Array, start: number, end: number): number {
   return index;
 }
 
-const BYTE_T_LOWER = 0x74;
-const BYTE_T_UPPER = 0x54;
-const BYTE_F_LOWER = 0x66;
-const BYTE_F_UPPER = 0x46;
+const BYTE_PLUS = 0x2b;
+const BYTE_DOT = 0x2e;
 
-function isBoolStart(byte: number): boolean {
-  return byte === BYTE_T_LOWER || byte === BYTE_T_UPPER || byte === BYTE_F_LOWER || byte === BYTE_F_UPPER;
+function isNumberStart(byte: number): boolean {
+  return (byte >= BYTE_0 && byte <= BYTE_9) || byte === BYTE_MINUS || byte === BYTE_PLUS || byte === BYTE_DOT;
 }
 
 /** The spellings InfluxDB accepts; mixed forms like `tRUE` are not among them. */
