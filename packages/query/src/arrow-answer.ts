@@ -65,17 +65,19 @@ const FIXED_WIDTH_KINDS: ReadonlySet<ColumnKind> = new Set<ColumnKind>([
   ColumnKind.timestampMicros, ColumnKind.timestampSeconds, ColumnKind.timestampMillis, ColumnKind.timestampNanos,
 ]);
 
-interface Validity {
-  readonly nullBitmap: Uint8Array | undefined;
-  readonly nullCount: number;
-}
-
-const ALL_VALID: Validity = { nullBitmap: undefined, nullCount: 0 };
+/**
+ * Rows per Arrow record batch. DuckDB hands out chunks of 2,048 rows; gathering 32 of them per
+ * batch cuts the IPC stream's per-batch metadata and the pieces its writer joins (one batch per
+ * chunk measured 3.2M rows/s, most of it spent joining ~20k small buffers per 1M rows), and it
+ * is what readers prefer. Costs BATCH_ROWS_MAX x 16 bytes per column of buffers in the worker.
+ */
+const BATCH_ROWS_MAX = 65_536;
 
 /**
- * Builds an Arrow IPC stream: the schema, then one record batch per DuckDB chunk, each column
- * made with `makeData` from typed arrays copied out of the chunk's vectors (DuckDB's validity
- * mask already has Arrow's bit order). No value objects, no `vectorFromArray`.
+ * Builds an Arrow IPC stream: the schema, then record batches of up to BATCH_ROWS_MAX rows, each
+ * column made with `makeData` from typed arrays filled straight from the chunks' vectors (DuckDB's
+ * validity mask has Arrow's bit order; fixed-width values share its layout and are copied as one
+ * block per chunk). No value objects, no `vectorFromArray`.
  * At most `rowLimit` rows; null when cancelled between chunks.
  */
 export async function encodeArrowAnswer(result: DuckDBResult, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
@@ -87,16 +89,11 @@ export async function encodeArrowAnswer(result: DuckDBResult, rowLimit: number, 
     fields.push(new Field(result.columnName(column), arrowType(plan.kind), true));
   }
   const schema = new Schema(fields);
-  const structType = new Struct(fields);
-  const views = plans.map(() => new ColumnView());
-  const text = new JsonWriter();
-  const batches: RecordBatch[] = [];
-  const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => {
-    const children = plans.map((plan, column) => columnData(chunk, column, plan, fields[column]?.type, views[column], rows, text));
-    batches.push(new RecordBatch(schema, makeData({ type: structType, length: rows, nullCount: 0, children })));
-  });
+  const batcher = new Batcher(schema, plans);
+  const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => batcher.append(chunk, rows));
   if (rowCount === null) return null;
-  const body = tableToIPC(new Table(schema, batches), 'stream');
+  batcher.flush();
+  const body = tableToIPC(new Table(schema, batcher.batches), 'stream');
   return { body: ownedBytes(body), rowCount };
 }
 
@@ -106,56 +103,146 @@ export function ownedBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
 }
 
-function columnData(
-  chunk: DuckDBDataChunk,
-  column: number,
-  plan: ColumnPlan,
-  type: DataType | undefined,
-  view: ColumnView | undefined,
-  rowCount: number,
-  text: JsonWriter,
-): Data {
-  if (type === undefined || view === undefined) throw new Error('column without a type or view');
-  view.load(chunk, column, plan, rowCount);
-  const { nullBitmap, nullCount } = copyValidity(view, rowCount);
-  const base = { type, length: rowCount, nullCount, ...(nullBitmap === undefined ? {} : { nullBitmap }) };
-  if (FIXED_WIDTH_KINDS.has(plan.kind)) {
-    // A copy: the vector's memory belongs to DuckDB and is reused for the next chunk.
-    const ArrayType = type.ArrayType as new (buffer: ArrayBuffer) => DataType['TArray'];
-    return makeData({ ...base, data: new ArrayType(view.bytes.slice().buffer) } as never);
+/** Gathers chunks into record batches. */
+class Batcher {
+  readonly batches: RecordBatch[] = [];
+  private readonly schema: Schema;
+  private readonly structType: Struct;
+  private readonly columns: ColumnBuilder[];
+  private readonly views: ColumnView[];
+  private readonly plans: readonly ColumnPlan[];
+  private rowCount = 0;
+
+  constructor(schema: Schema, plans: readonly ColumnPlan[]) {
+    this.schema = schema;
+    this.structType = new Struct(schema.fields);
+    this.plans = plans;
+    this.columns = schema.fields.map((field, column) => new ColumnBuilder(field.type as DataType, plans[column]?.kind ?? ColumnKind.other));
+    this.views = plans.map(() => new ColumnView());
   }
-  if (plan.kind === ColumnKind.boolean) return makeData({ ...base, data: packBooleans(view.bytes, rowCount) } as never);
-  return makeData({ ...base, ...utf8Buffers(view, rowCount, text) } as never);
+
+  append(chunk: DuckDBDataChunk, rows: number): void {
+    if (this.rowCount + rows > BATCH_ROWS_MAX) this.flush();
+    for (let column = 0; column < this.columns.length; column++) {
+      const view = this.views[column];
+      const plan = this.plans[column];
+      const builder = this.columns[column];
+      if (view === undefined || plan === undefined || builder === undefined) continue;
+      view.load(chunk, column, plan, rows);
+      builder.append(view, this.rowCount, rows);
+    }
+    this.rowCount += rows;
+    // Validity bitmaps are appended whole bytes at a time: a batch ends after a chunk whose rows
+    // do not fill their last byte (DuckDB's chunks are 2,048 rows but for the last).
+    if (this.rowCount % 8 !== 0) this.flush();
+  }
+
+  flush(): void {
+    if (this.rowCount === 0) return;
+    const children = this.columns.map((builder) => builder.finish(this.rowCount));
+    this.batches.push(new RecordBatch(this.schema, makeData({ type: this.structType, length: this.rowCount, nullCount: 0, children })));
+    this.rowCount = 0;
+  }
 }
 
-function copyValidity(view: ColumnView, rowCount: number): Validity {
-  const validity = view.validity;
-  if (validity === null) return ALL_VALID;
-  const bitmap = validity.slice(0, Math.ceil(rowCount / 8));
-  let validCount = 0;
-  for (let row = 0; row < rowCount; row++) validCount += ((bitmap[row >>> 3] ?? 0) >>> (row & 7)) & 1;
-  if (validCount === rowCount) return ALL_VALID;
-  return { nullBitmap: bitmap, nullCount: rowCount - validCount };
+interface TypedArrayType {
+  readonly BYTES_PER_ELEMENT: number;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): DataType['TArray'];
 }
 
-/** DuckDB keeps one byte per BOOLEAN; Arrow one bit. */
-function packBooleans(bytes: Uint8Array, rowCount: number): Uint8Array {
-  const bits = new Uint8Array(Math.ceil(rowCount / 8));
+/** One column of the batch being built: value bytes, validity bits, and for Utf8 offsets + text. */
+class ColumnBuilder {
+  private readonly type: DataType;
+  private readonly kind: ColumnKind;
+  private readonly fixedWidth: boolean;
+  /** The typed array of a fixed-width type, and its bytes per value (DuckDB's too). */
+  private readonly ArrayType: TypedArrayType;
+  private readonly valueBytes: number;
+  private values: Uint8Array = new Uint8Array(0);
+  private validity: Uint8Array = new Uint8Array(0);
+  private nullCount = 0;
+  private valueOffsets: Int32Array = new Int32Array(0);
+  private readonly text = new JsonWriter();
+
+  constructor(type: DataType, kind: ColumnKind) {
+    this.type = type;
+    this.kind = kind;
+    this.fixedWidth = FIXED_WIDTH_KINDS.has(kind);
+    this.ArrayType = type.ArrayType as TypedArrayType;
+    this.valueBytes = this.fixedWidth ? this.ArrayType.BYTES_PER_ELEMENT : 0;
+    this.reset();
+  }
+
+  /** Appends `rows` rows of `view` at row `at` of the batch (`at` is a multiple of 8). */
+  append(view: ColumnView, at: number, rows: number): void {
+    this.appendValidity(view, at, rows);
+    if (this.fixedWidth) {
+      // A copy: the vector's memory belongs to DuckDB and is reused for the next chunk.
+      this.values.set(view.bytes, at * this.valueBytes);
+    } else if (this.kind === ColumnKind.boolean) {
+      packBooleans(view.bytes, rows, this.values, at);
+    } else {
+      appendText(view, rows, this.text, this.valueOffsets, at);
+    }
+  }
+
+  finish(rowCount: number): Data {
+    const nullCount = this.nullCount;
+    const base = { type: this.type, length: rowCount, nullCount, ...(nullCount === 0 ? {} : { nullBitmap: this.validity.subarray(0, Math.ceil(rowCount / 8)) }) };
+    let data: Data;
+    if (this.fixedWidth) {
+      data = makeData({ ...base, data: new this.ArrayType(this.values.buffer as ArrayBuffer, 0, rowCount) } as never);
+    } else if (this.kind === ColumnKind.boolean) {
+      data = makeData({ ...base, data: this.values.subarray(0, Math.ceil(rowCount / 8)) } as never);
+    } else {
+      const valueOffsets = this.valueOffsets.subarray(0, rowCount + 1);
+      data = makeData({ ...base, valueOffsets, data: this.text.bytes.slice(0, this.text.length) } as never);
+    }
+    this.reset();
+    return data;
+  }
+
+  /** Fresh buffers per batch: the finished batch keeps the old ones. */
+  private reset(): void {
+    this.nullCount = 0;
+    this.validity = new Uint8Array(BATCH_ROWS_MAX / 8);
+    if (this.fixedWidth) this.values = new Uint8Array(BATCH_ROWS_MAX * this.valueBytes);
+    else if (this.kind === ColumnKind.boolean) this.values = new Uint8Array(BATCH_ROWS_MAX / 8);
+    else {
+      this.valueOffsets = new Int32Array(BATCH_ROWS_MAX + 1);
+      this.text.length = 0;
+    }
+  }
+
+  private appendValidity(view: ColumnView, at: number, rows: number): void {
+    const byteStart = at >>> 3;
+    const byteCount = Math.ceil(rows / 8);
+    const source = view.validity;
+    if (source === null) {
+      this.validity.fill(0xff, byteStart, byteStart + byteCount);
+      return;
+    }
+    this.validity.set(source.subarray(0, byteCount), byteStart);
+    let validCount = 0;
+    for (let row = 0; row < rows; row++) validCount += ((source[row >>> 3] ?? 0) >>> (row & 7)) & 1;
+    this.nullCount += rows - validCount;
+  }
+}
+
+/** DuckDB keeps one byte per BOOLEAN; Arrow one bit. Writes bits from bit `at` (a multiple of 8). */
+function packBooleans(bytes: Uint8Array, rowCount: number, bits: Uint8Array, at: number): void {
+  const byteStart = at >>> 3;
   for (let row = 0; row < rowCount; row++) {
-    if ((bytes[row] ?? 0) !== 0) bits[row >>> 3] = (bits[row >>> 3] ?? 0) | (1 << (row & 7));
+    if ((bytes[row] ?? 0) !== 0) bits[byteStart + (row >>> 3)] = (bits[byteStart + (row >>> 3)] ?? 0) | (1 << (row & 7));
   }
-  return bits;
 }
 
-/** Utf8 offsets and bytes of a VARCHAR column, or of the text form of a kind Arrow gets as text. */
-function utf8Buffers(view: ColumnView, rowCount: number, text: JsonWriter): { valueOffsets: Int32Array; data: Uint8Array } {
-  const valueOffsets = new Int32Array(rowCount + 1);
-  text.length = 0;
+/** Appends Utf8 offsets and bytes of a VARCHAR column, or of the text form of a kind Arrow gets as text. */
+function appendText(view: ColumnView, rowCount: number, text: JsonWriter, valueOffsets: Int32Array, at: number): void {
   for (let row = 0; row < rowCount; row++) {
     if (!view.isNull(row)) writeText(text, view, row);
-    valueOffsets[row + 1] = text.length;
+    valueOffsets[at + row + 1] = text.length;
   }
-  return { valueOffsets, data: text.bytes.slice(0, text.length) };
 }
 
 function writeText(out: JsonWriter, view: ColumnView, row: number): void {

@@ -1,0 +1,76 @@
+// Encoding throughput of the query answer formats (JSON, CSV, Arrow IPC, columnar msgpack) on
+// 1,000,000 rows shaped like an Arc measurement: time (TIMESTAMP), host and region (VARCHAR tags
+// with few distinct values), usage_idle and usage_user (DOUBLE), requests (BIGINT), 5% NULLs in
+// usage_user. The rows are computed once and kept as DuckDB chunks; each run hands the same
+// chunks to an encoder through a stand-in for the streaming result, so only encoding is timed
+// (DuckDB's own query time is not). Prints one JSON line per format: median rows/s and answer bytes.
+//
+// Run after building: npx tsc -b packages/query && node bench/query-encode.mjs [rows] [--runs 5]
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { encodeArrowAnswer } from '../packages/query/dist/arrow-answer.js';
+import { encodeCsvAnswer } from '../packages/query/dist/csv-answer.js';
+import { encodeJsonAnswer } from '../packages/query/dist/json-answer.js';
+import { encodeMsgpackAnswer } from '../packages/query/dist/msgpack-answer.js';
+
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { runs: { type: 'string', default: '5' }, formats: { type: 'string', default: 'json,csv,arrow,msgpack' } },
+});
+const ROWS = Number(positionals[0] ?? 1_000_000);
+const RUNS = Number(flags.runs);
+const NOT_CANCELLED = () => false;
+
+const SQL = `
+  SELECT TIMESTAMP '2025-10-16 16:00:00' + to_microseconds(i * 10_000) AS time,
+         'host-' || (i % 100) AS host,
+         ['eu-west-1', 'us-east-1', 'ap-south-1'][1 + i % 3] AS region,
+         (i % 1000) / 10.0 + 0.123 AS usage_idle,
+         CASE WHEN i % 20 = 0 THEN NULL ELSE (i % 777) * 0.37 END::DOUBLE AS usage_user,
+         (i * 7919) % 1000003 AS requests
+  FROM range(${String(ROWS)}) t(i)`;
+
+const encoders = {
+  json: (result) => encodeJsonAnswer(result, performance.now(), Infinity, NOT_CANCELLED),
+  csv: (result) => encodeCsvAnswer(result, Infinity, NOT_CANCELLED),
+  arrow: (result) => encodeArrowAnswer(result, Infinity, NOT_CANCELLED),
+  msgpack: (result) => encodeMsgpackAnswer(result, performance.now(), Infinity, NOT_CANCELLED),
+};
+
+/** The part of DuckDBResult the encoders use, replaying chunks already in memory. */
+function replay(materialized, chunks) {
+  let next = 0;
+  return {
+    columnCount: materialized.columnCount,
+    columnName: (column) => materialized.columnName(column),
+    columnType: (column) => materialized.columnType(column),
+    fetchChunk: async () => chunks[next++] ?? null,
+  };
+}
+
+const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+const connection = await instance.connect();
+const materialized = await connection.run(SQL);
+// getChunk materializes the chunk each call (slow); fetch them once so only encoding is timed.
+const chunks = Array.from({ length: materialized.chunkCount }, (_, index) => materialized.getChunk(index));
+const median = (values) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+for (const format of flags.formats.split(',')) {
+  const encode = encoders[format];
+  const seconds = [];
+  let bytes = 0;
+  for (let run = 0; run < RUNS + 1; run++) {
+    const startedAt = performance.now();
+    const answer = await encode(replay(materialized, chunks));
+    const elapsed = (performance.now() - startedAt) / 1000;
+    if (answer === null || answer.rowCount !== ROWS) throw new Error(`${format}: wrong row count`);
+    bytes = answer.body.byteLength;
+    // The first run warms the JIT and is not counted.
+    if (run > 0) seconds.push(elapsed);
+  }
+  const best = Math.min(...seconds);
+  console.log(JSON.stringify({ format, rows: ROWS, runs: RUNS, rows_per_s: Math.round(ROWS / median(seconds)), best_rows_per_s: Math.round(ROWS / best), bytes }));
+}
+connection.closeSync();
+instance.closeSync();
