@@ -14,6 +14,7 @@ import {
   LineScanner,
   PART_KEY_ESCAPED,
   PART_KEY_NON_ASCII,
+  PART_KEY_REPEATED,
   PART_VALUE_ESCAPED,
   ParsedLine,
 } from './line-protocol-scanner.js';
@@ -76,11 +77,18 @@ export class LineProtocolDecoder {
   private fieldColumns: ColumnBuilder[] = [];
   private lastMeasurement = '';
   private lastBuilder: BatchBuilder | null = null;
+  /** Per tag position: the name and column resolved for the scanner's KeySlots key there. */
+  private readonly tagSlots = new ColumnSlots();
+  private readonly fieldSlots = new ColumnSlots();
 
   decode(body: Uint8Array, context: LineProtocolContext): DecodeResult {
     if (body.byteLength === 0) return fail(badRequest('ARC_EMPTY_PAYLOAD', 'Empty payload'));
     this.batches.begin(context.database);
     this.lastBuilder = null;
+    // Columns of the previous request went back to the pool: forget every cached position.
+    this.scanner.clearKeySlots();
+    this.tagSlots.clear();
+    this.fieldSlots.clear();
     const error = this.decodeLines(body, context);
     if (error !== null) return fail(error);
     const rowCount = this.batches.rowCount();
@@ -157,9 +165,7 @@ export class LineProtocolDecoder {
   private appendTag(body: Uint8Array, builder: BatchBuilder, row: number, tag: number): ArcError | typeof DUPLICATE_TAGS | null {
     const bounds = this.line.tagBounds;
     const flags = this.line.tagFlags[tag] as number; // tag < tagCount <= capacity
-    const name = this.nameAt(body, bounds[tag * 4] as number, bounds[tag * 4 + 1] as number, flags);
-    if (name instanceof ArcError) return name;
-    const column = builder.column(name, ColumnRole.tag);
+    const column = this.columnAt(body, builder, this.tagSlots, tag, bounds, flags, ColumnRole.tag);
     if (column instanceof ArcError) return column;
     if (column.length !== row) return DUPLICATE_TAGS;
     const valueStart = bounds[tag * 4 + 2] as number;
@@ -175,9 +181,7 @@ export class LineProtocolDecoder {
     const bounds = line.fieldBounds;
     for (let field = 0; field < line.fieldCount; field++) {
       const flags = line.fieldFlags[field] as number; // field < fieldCount <= capacity
-      const name = this.nameAt(body, bounds[field * 4] as number, bounds[field * 4 + 1] as number, flags);
-      if (name instanceof ArcError) return name;
-      const column = builder.column(name, ColumnRole.field);
+      const column = this.columnAt(body, builder, this.fieldSlots, field, bounds, flags, ColumnRole.field);
       if (column instanceof ArcError) return column;
       this.fieldColumns[field] = column;
     }
@@ -224,6 +228,32 @@ export class LineProtocolDecoder {
     return column.appendUtf8Bytes(this.scratch, 0, this.unescape(body, valueStart, valueEnd, isStringEscape));
   }
 
+  /**
+   * The column of tag or field `slot` of the line: reused when the scanner found the same key at
+   * this position of an earlier line (for the same measurement), else resolved by name.
+   */
+  private columnAt(
+    body: Uint8Array,
+    builder: BatchBuilder,
+    slots: ColumnSlots,
+    slot: number,
+    bounds: Int32Array,
+    flags: number,
+    role: ColumnRole,
+  ): ColumnBuilder | ArcError {
+    const repeated = (flags & PART_KEY_REPEATED) !== 0;
+    if (repeated && slots.builders[slot] === builder) return slots.columns[slot] as ColumnBuilder; // set with builders[slot]
+    const cachedName = repeated ? slots.names[slot] : undefined;
+    const name = cachedName ?? this.nameAt(body, bounds[slot * 4] as number, bounds[slot * 4 + 1] as number, flags);
+    if (name instanceof ArcError) return name;
+    const column = builder.column(name, role);
+    if (column instanceof ArcError) return column;
+    slots.names[slot] = name;
+    slots.columns[slot] = column;
+    slots.builders[slot] = builder;
+    return column;
+  }
+
   /** A tag or field key as an interned string; a non-ASCII key must be valid UTF-8. */
   private nameAt(body: Uint8Array, start: number, end: number, flags: number): string | ArcError {
     if ((flags & PART_KEY_NON_ASCII) !== 0 && !isUtf8(body.subarray(start, end))) {
@@ -248,6 +278,22 @@ export class LineProtocolDecoder {
       scratch[length++] = byte;
     }
     return length;
+  }
+}
+
+/**
+ * What the decoder resolved for each tag or field position (see KeySlots): valid while the
+ * scanner's key for the position is unchanged, within one request.
+ */
+class ColumnSlots {
+  readonly names: string[] = [];
+  readonly columns: ColumnBuilder[] = [];
+  readonly builders: (BatchBuilder | undefined)[] = [];
+
+  clear(): void {
+    this.names.length = 0;
+    this.columns.length = 0;
+    this.builders.length = 0;
   }
 }
 

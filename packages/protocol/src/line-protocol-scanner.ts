@@ -12,6 +12,7 @@ import {
   digitsValue,
   type Int64Parts,
 } from './line-protocol-numbers.js';
+import { KeySlots } from './line-protocol-key-slots.js';
 import type { LineProtocolPrecision } from './line-protocol-precision.js';
 
 /**
@@ -46,6 +47,8 @@ export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
 export const PART_KEY_ESCAPED = 1;
 export const PART_VALUE_ESCAPED = 2;
 export const PART_KEY_NON_ASCII = 4;
+/** The key equals the one at the same position of an earlier line (KeySlots): reuse its column. */
+export const PART_KEY_REPEATED = 8;
 
 /** Parts per line before the arrays grow; TSBS lines have 10 tags and 10 fields. */
 const PARTS_INITIAL = 32;
@@ -103,6 +106,29 @@ export class LineScanner {
   /** Flags of the last scanName call. */
   private nameFlags = 0;
   private readonly parts: Int64Parts = { high: 0, low: 0 };
+  private readonly tagKeys = new KeySlots();
+  private readonly fieldKeys = new KeySlots();
+
+  /** Forgets the keys of earlier lines; the decoder does so at the start of every request. */
+  clearKeySlots(): void {
+    this.tagKeys.clear();
+    this.fieldKeys.clear();
+  }
+
+  /**
+   * The key at `start` of tag or field `slot`, ending at an unescaped '=' (returned) or at the
+   * first byte that ends a name. Sets nameFlags (PART_KEY_REPEATED when the slot's key matched).
+   */
+  private scanKey(bytes: Uint8Array, start: number, end: number, slots: KeySlots, slot: number): number {
+    const repeated = slots.match(bytes, start, end, slot);
+    if (repeated >= 0) {
+      this.nameFlags = slots.flagsOf(slot) | PART_KEY_REPEATED;
+      return repeated;
+    }
+    const keyEnd = this.scanName(bytes, start, end);
+    if (keyEnd > start && keyEnd < end && bytes[keyEnd] === BYTE_EQUALS) slots.store(bytes, start, keyEnd, slot, this.nameFlags);
+    return keyEnd;
+  }
 
   /** Scans [start, end) (no line break inside) into `line`; returns null or the failure reason. */
   scan(bytes: Uint8Array, start: number, end: number, precision: LineProtocolPrecision, line: ParsedLine): string | null {
@@ -182,7 +208,7 @@ export class LineScanner {
     let index = start;
     while (index < end && bytes[index] === BYTE_COMMA) {
       const keyStart = index + 1;
-      const keyEnd = this.scanName(bytes, keyStart, end);
+      const keyEnd = this.scanKey(bytes, keyStart, end, this.tagKeys, line.tagCount);
       if (keyEnd === keyStart) return 'missing tag key';
       if (keyEnd >= end || bytes[keyEnd] !== BYTE_EQUALS) return 'missing tag value';
       const keyFlags = this.nameFlags;
@@ -196,7 +222,7 @@ export class LineScanner {
       line.tagBounds[tag * 4 + 1] = keyEnd;
       line.tagBounds[tag * 4 + 2] = valueStart;
       line.tagBounds[tag * 4 + 3] = valueEnd;
-      line.tagFlags[tag] = keyFlags | (this.nameFlags & PART_KEY_ESCAPED ? PART_VALUE_ESCAPED : 0);
+      line.tagFlags[tag] = keyFlags | ((this.nameFlags & PART_KEY_ESCAPED) !== 0 ? PART_VALUE_ESCAPED : 0);
       line.tagCount = tag + 1;
       index = valueEnd;
     }
@@ -207,7 +233,7 @@ export class LineScanner {
   private scanFields(bytes: Uint8Array, start: number, end: number, line: ParsedLine): number | string {
     let index = start;
     for (;;) {
-      const keyEnd = this.scanName(bytes, index, end);
+      const keyEnd = this.scanKey(bytes, index, end, this.fieldKeys, line.fieldCount);
       if (keyEnd === index) return 'missing field key';
       if (keyEnd >= end || bytes[keyEnd] !== BYTE_EQUALS) return 'missing field value';
       const field = line.fieldCount;
