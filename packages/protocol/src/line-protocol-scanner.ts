@@ -97,6 +97,12 @@ function grown<T extends Int32Array | Uint8Array | Float64Array>(array: T, lengt
   return next;
 }
 
+/** Bytes that need no decision inside a name (everything but , = space \\ and non-ASCII). */
+const NAME_BYTE_PLAIN = 0;
+const NAME_BYTE_CLASS = new Uint8Array(256);
+for (const byte of [BYTE_COMMA, BYTE_EQUALS, BYTE_SPACE, BYTE_BACKSLASH]) NAME_BYTE_CLASS[byte] = 1;
+NAME_BYTE_CLASS.fill(1, 0x80);
+
 /** True for bytes that end a name: an unescaped comma, equals sign or space. */
 function endsName(byte: number): boolean {
   return byte === BYTE_COMMA || byte === BYTE_EQUALS || byte === BYTE_SPACE;
@@ -190,6 +196,11 @@ export class LineScanner {
     let flags = 0;
     while (index < end) {
       const byte = bytes[index] as number; // index < end <= bytes.length
+      // One table load decides for the common byte; only special ones take the branches below.
+      if (NAME_BYTE_CLASS[byte] === NAME_BYTE_PLAIN) {
+        index++;
+        continue;
+      }
       if (endsName(byte)) break;
       if (byte === BYTE_BACKSLASH && index + 1 < end && endsName(bytes[index + 1] as number)) {
         flags |= PART_KEY_ESCAPED;
@@ -255,6 +266,8 @@ export class LineScanner {
     if (start >= end) return 'missing field value';
     const first = bytes[start] as number; // start < end <= bytes.length
     if (first === BYTE_QUOTE) return this.scanString(bytes, start, end, line, field);
+    const integerEnd = scanSmallInteger(bytes, start, end, line, field);
+    if (integerEnd >= 0) return integerEnd;
     let valueEnd = start;
     while (valueEnd < end) {
       const byte = bytes[valueEnd] as number; // valueEnd < end <= bytes.length
@@ -331,6 +344,34 @@ export class LineScanner {
     line.fieldNumbers[field] = this.parts.low;
     return null;
   }
+}
+
+/** Integers of at most this many digits are read by scanSmallInteger (exact in a double). */
+const SMALL_INTEGER_DIGITS_MAX = 15;
+
+/**
+ * Fast path for the most common value, a short non-negative `<digits>i` followed by a comma, a
+ * space or the end: read in the same pass that finds its end. Returns -1 for anything else,
+ * which the general path then reads (and reports, when it is malformed).
+ */
+function scanSmallInteger(bytes: Uint8Array, start: number, end: number, line: ParsedLine, field: number): number {
+  let value = 0;
+  let index = start;
+  const digitsEnd = Math.min(end, start + SMALL_INTEGER_DIGITS_MAX);
+  while (index < digitsEnd) {
+    const byte = bytes[index] as number; // index < end <= bytes.length
+    if (byte < BYTE_0 || byte > BYTE_9) break;
+    value = value * 10 + (byte - BYTE_0);
+    index++;
+  }
+  if (index === start || index >= end || bytes[index] !== BYTE_I) return -1;
+  const after = index + 1;
+  if (after < end && bytes[after] !== BYTE_COMMA && bytes[after] !== BYTE_SPACE) return -1;
+  line.fieldBounds[field * 4 + 2] = start;
+  line.fieldBounds[field * 4 + 3] = after;
+  line.fieldKinds[field] = FieldKind.integer;
+  line.fieldNumbers[field] = value;
+  return after;
 }
 
 function skipSpaces(bytes: Uint8Array, start: number, end: number): number {
