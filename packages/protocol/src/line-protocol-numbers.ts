@@ -153,18 +153,21 @@ function parseExponent(bytes: Uint8Array, start: number, end: number): number {
  * so 19-digit values lose nothing). Returns TIMESTAMP_BAD or TIMESTAMP_OUT_OF_RANGE on failure.
  */
 export function parseTimestampMicros(bytes: Uint8Array, start: number, end: number, precision: LineProtocolPrecision): number {
-  if (!isIntegerText(bytes, start, end, true)) return TIMESTAMP_BAD;
   const negative = bytes[start] === BYTE_MINUS;
   const digitsStart = negative ? start + 1 : start;
-  if (end - digitsStart > INT64_DIGITS_MAX + 1) return TIMESTAMP_OUT_OF_RANGE; // 20+ digits cannot be int64
+  if (digitsStart >= end) return TIMESTAMP_BAD;
+  // digitsValue rejects any non-digit (-1), so the digits are read in one pass.
   let micros: number;
   if (precision === 'ns') {
     const leadEnd = Math.max(digitsStart, end - 3);
     const lead = digitsValue(bytes, digitsStart, leadEnd);
     const tail = digitsValue(bytes, leadEnd, end);
+    if (lead < 0 || tail < 0) return TIMESTAMP_BAD;
+    if (lead > TIME_MICROS_ABS_MAX) return TIMESTAMP_OUT_OF_RANGE;
     micros = negative ? -(lead + (tail > 0 ? 1 : 0)) : lead; // floor division by 1000
   } else {
     const value = digitsValue(bytes, digitsStart, end);
+    if (value < 0) return TIMESTAMP_BAD;
     if (value > TIME_MICROS_ABS_MAX) return TIMESTAMP_OUT_OF_RANGE;
     micros = value * MICROS_PER_PRECISION_UNIT[precision];
     if (negative) micros = -micros;
