@@ -1,6 +1,6 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
-import { ColumnKind, ColumnView, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
+import { ColumnKind, ColumnView, loadViews, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
 import { writeDouble, writeFloat } from './json-numbers.js';
 import { JsonWriter } from './json-writer.js';
@@ -41,12 +41,7 @@ export async function encodeCsvAnswer(result: DuckDBResult, rowLimit: number, is
 }
 
 function writeChunk(out: JsonWriter, chunk: DuckDBDataChunk, rowCount: number, plans: readonly ColumnPlan[], views: readonly ColumnView[]): void {
-  for (let column = 0; column < views.length; column++) {
-    const plan = plans[column];
-    const view = views[column];
-    if (plan === undefined || view === undefined) continue;
-    view.load(chunk, column, plan, rowCount);
-  }
+  loadViews(views, plans, chunk, rowCount);
   for (let row = 0; row < rowCount; row++) {
     for (let column = 0; column < views.length; column++) {
       const view = views[column];

@@ -1,5 +1,5 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
-import { ColumnView, planColumn, writeValue } from './json-columns.js';
+import { ColumnView, loadViews, planColumn, writeValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk, roundedMs } from './result-chunks.js';
@@ -46,12 +46,7 @@ function writeHeader(out: JsonWriter, result: DuckDBResult): ColumnPlan[] {
 
 /** Writes the chunk's first `rowCount` rows, row-major. */
 function writeChunk(out: JsonWriter, chunk: DuckDBDataChunk, rowCount: number, plans: readonly ColumnPlan[], views: readonly ColumnView[], first: boolean): void {
-  for (let column = 0; column < views.length; column++) {
-    const plan = plans[column];
-    const view = views[column];
-    if (plan === undefined || view === undefined) continue;
-    view.load(chunk, column, plan, rowCount);
-  }
+  loadViews(views, plans, chunk, rowCount);
   for (let row = 0; row < rowCount; row++) {
     out.reserve(2);
     if (!first || row > 0) out.putByte(0x2c);

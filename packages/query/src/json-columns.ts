@@ -164,6 +164,16 @@ export class ColumnView {
   }
 }
 
+/** Points each view at its column of `chunk` (first `rowCount` rows). */
+export function loadViews(views: readonly ColumnView[], plans: readonly ColumnPlan[], chunk: DuckDBDataChunk, rowCount: number): void {
+  for (let column = 0; column < views.length; column++) {
+    const plan = plans[column];
+    const view = views[column];
+    if (plan === undefined || view === undefined) continue;
+    view.load(chunk, column, plan, rowCount);
+  }
+}
+
 /** Writes the value of `view` at `row` as JSON. */
 export function writeValue(out: JsonWriter, view: ColumnView, row: number): void {
   if (view.isNull(row)) {

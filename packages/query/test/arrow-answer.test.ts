@@ -4,26 +4,13 @@
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
 import { tableFromIPC } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QueryPool } from '../src/index.js';
-import { DataDir, TYPED_SQL, answerBytes } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { TYPED_SQL, answerBytes, sharedPool } from './fixtures.js';
 
-let dir: DataDir;
-let pool: QueryPool;
-
-beforeAll(async () => {
-  dir = await DataDir.create();
-  pool = dir.pool({ threads: 1 });
-  await pool.ready();
-});
-
-afterAll(async () => {
-  await pool.close();
-  dir.remove();
-});
+const pool = sharedPool();
 
 async function arrow(sql: string, limit?: number): Promise<Table> {
-  const answer = await answerBytes(pool, sql, 'arrow', limit);
+  const answer = await answerBytes(pool(), sql, 'arrow', limit);
   expect(answer.contentType).toBe('application/vnd.apache.arrow.stream');
   const table = tableFromIPC(answer.body);
   expect(table.numRows).toBe(answer.rowCount);

@@ -2,26 +2,13 @@
 // spelled out, timestamps RFC 3339 UTC, quoting and unicode, every row across chunk borders, the
 // row limit) by running SQL through a real pool and comparing the exact bytes it returns.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QueryPool } from '../src/index.js';
-import { DataDir, TYPED_SQL, answerBytes } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { TYPED_SQL, answerBytes, sharedPool } from './fixtures.js';
 
-let dir: DataDir;
-let pool: QueryPool;
-
-beforeAll(async () => {
-  dir = await DataDir.create();
-  pool = dir.pool({ threads: 1 });
-  await pool.ready();
-});
-
-afterAll(async () => {
-  await pool.close();
-  dir.remove();
-});
+const pool = sharedPool();
 
 async function csv(sql: string, limit?: number): Promise<string> {
-  const answer = await answerBytes(pool, sql, 'csv', limit);
+  const answer = await answerBytes(pool(), sql, 'csv', limit);
   expect(answer.contentType).toBe('text/csv; charset=utf-8');
   return Buffer.from(answer.body).toString('utf8');
 }
@@ -57,7 +44,7 @@ describe('CSV answer', () => {
     const expected = Array.from({ length: rows }, (_, i) => `${String(i)},row-${String(i)},${i % 3 === 0 ? '' : String(i / 2)}`);
     expect(await csv(sql)).toBe(`i,s,f\r\n${expected.join('\r\n')}\r\n`);
     expect(await csv(sql, 2049)).toBe(`i,s,f\r\n${expected.slice(0, 2049).join('\r\n')}\r\n`);
-    const answer = await answerBytes(pool, sql, 'csv', 3);
+    const answer = await answerBytes(pool(), sql, 'csv', 3);
     expect(answer.rowCount).toBe(3);
   });
 });

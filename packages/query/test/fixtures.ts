@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { QueryPool } from '../src/index.js';
 import type { AnswerFormat, QueryAnswer, QueryPoolOptions } from '../src/index.js';
@@ -115,4 +116,26 @@ export const TYPED_SQL = `SELECT ${TYPED_COLUMNS.map(([name, expression]) => `CA
 /** The raw answer bytes of `sql` in `format`. */
 export async function answerBytes(pool: QueryPool, sql: string, format: AnswerFormat, limit?: number): Promise<QueryAnswer> {
   return pool.run({ sql, database: 'default', format, ...(limit === undefined ? {} : { limit }) });
+}
+
+/**
+ * A one-thread pool on an empty data directory, opened before the calling file's tests and closed
+ * after them; call the returned function inside a test to get it.
+ */
+export function sharedPool(): () => QueryPool {
+  let dir: DataDir | undefined;
+  let pool: QueryPool | undefined;
+  beforeAll(async () => {
+    dir = await DataDir.create();
+    pool = dir.pool({ threads: 1 });
+    await pool.ready();
+  });
+  afterAll(async () => {
+    await pool?.close();
+    dir?.remove();
+  });
+  return () => {
+    if (pool === undefined) throw new Error('the shared pool is used outside a test');
+    return pool;
+  };
 }

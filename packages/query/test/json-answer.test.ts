@@ -2,34 +2,21 @@
 // (timestamps, NaN/Inf, big integers, booleans, escaping, NULL, dates, decimals, chunk borders),
 // by running SQL literals through a real pool and parsing the bytes it returns.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QueryPool } from '../src/index.js';
-import { DataDir, query } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { query, sharedPool } from './fixtures.js';
 
-let dir: DataDir;
-let pool: QueryPool;
-
-beforeAll(async () => {
-  dir = await DataDir.create();
-  pool = dir.pool({ threads: 1 });
-  await pool.ready();
-});
-
-afterAll(async () => {
-  await pool.close();
-  dir.remove();
-});
+const pool = sharedPool();
 
 /** The single value of a one-row, one-column answer. */
 async function value(expression: string): Promise<unknown> {
-  const answer = await query(pool, `SELECT ${expression} AS v`);
+  const answer = await query(pool(), `SELECT ${expression} AS v`);
   expect(answer.data).toHaveLength(1);
   return answer.data[0]?.[0];
 }
 
 describe('JSON answer shape', () => {
   it('is exactly {success, columns, data, row_count, execution_time_ms, timestamp}', async () => {
-    const answer = await pool.run({ sql: "SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, 'y' ORDER BY a", database: 'default', format: 'json' });
+    const answer = await pool().run({ sql: "SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, 'y' ORDER BY a", database: 'default', format: 'json' });
     expect(answer.contentType).toBe('application/json');
     expect(answer.rowCount).toBe(2);
     const text = Buffer.from(answer.body).toString('utf8');
@@ -43,7 +30,7 @@ describe('JSON answer shape', () => {
   });
 
   it('answers an empty result with no rows', async () => {
-    const answer = await query(pool, 'SELECT 1 AS a WHERE false');
+    const answer = await query(pool(), 'SELECT 1 AS a WHERE false');
     expect(answer.columns).toEqual(['a']);
     expect(answer.data).toEqual([]);
     expect(answer.row_count).toBe(0);
@@ -53,7 +40,7 @@ describe('JSON answer shape', () => {
     const rows = 100_000;
     // Constant columns come from DuckDB as constant vectors; every row must still carry the value.
     const answer = await query(
-      pool,
+      pool(),
       `SELECT i, 'value-number-' || i AS s, 7 AS seven, 'same' AS same, NULL AS nothing FROM range(${String(rows)}) t(i) ORDER BY i`,
     );
     expect(answer.row_count).toBe(rows);
@@ -90,13 +77,13 @@ describe('encoding rules', () => {
   });
 
   it('turns NaN and infinities into null', async () => {
-    const answer = await query(pool, "SELECT 'nan'::DOUBLE, 'inf'::DOUBLE, '-inf'::DOUBLE, 'nan'::FLOAT, 1.5::DOUBLE, 0.1::FLOAT");
+    const answer = await query(pool(), "SELECT 'nan'::DOUBLE, 'inf'::DOUBLE, '-inf'::DOUBLE, 'nan'::FLOAT, 1.5::DOUBLE, 0.1::FLOAT");
     expect(answer.data).toEqual([[null, null, null, null, 1.5, 0.1]]);
   });
 
   it('writes integers beyond ±2^53 as strings and the rest as numbers', async () => {
     const answer = await query(
-      pool,
+      pool(),
       `SELECT 9007199254740993::BIGINT, -9007199254740993::BIGINT, 9007199254740992::BIGINT, -9007199254740992::BIGINT,
         9223372036854775807::BIGINT, 18446744073709551615::UBIGINT, 42::HUGEINT, -42::HUGEINT,
         170141183460469231731687303715884105727::HUGEINT, -5::TINYINT, 65535::USMALLINT, 4294967295::UINTEGER`,
@@ -124,14 +111,14 @@ describe('encoding rules', () => {
   });
 
   it('writes DECIMAL as an exact number', async () => {
-    const answer = await query(pool, 'SELECT 12.30::DECIMAL(10,2), -0.05::DECIMAL(4,2), 123456789012.345::DECIMAL(18,3), 1.5::DECIMAL(38,10), 7::DECIMAL(5,0)');
+    const answer = await query(pool(), 'SELECT 12.30::DECIMAL(10,2), -0.05::DECIMAL(4,2), 123456789012.345::DECIMAL(18,3), 1.5::DECIMAL(38,10), 7::DECIMAL(5,0)');
     expect(answer.data).toEqual([[12.3, -0.05, 123456789012.345, 1.5, 7]]);
-    const text = Buffer.from((await pool.run({ sql: 'SELECT 12.30::DECIMAL(10,2)', database: 'default', format: 'json' })).body).toString();
+    const text = Buffer.from((await pool().run({ sql: 'SELECT 12.30::DECIMAL(10,2)', database: 'default', format: 'json' })).body).toString();
     expect(text).toContain('[[12.30]]');
   });
 
   it('writes booleans and NULL', async () => {
-    expect((await query(pool, 'SELECT true, false, NULL, NULL::BOOLEAN, NULL::TIMESTAMP')).data).toEqual([[true, false, null, null, null]]);
+    expect((await query(pool(), 'SELECT true, false, NULL, NULL::BOOLEAN, NULL::TIMESTAMP')).data).toEqual([[true, false, null, null, null]]);
   });
 
   it('escapes VARCHAR for JSON and keeps unicode, inline (<= 12 bytes) and long strings', async () => {
@@ -145,7 +132,7 @@ describe('encoding rules', () => {
   });
 
   it('writes other types in their string form', async () => {
-    expect((await query(pool, "SELECT [1, 2], INTERVAL 1 DAY, TIME '12:34:56', 'b'::ENUM('a', 'b')")).data).toEqual([
+    expect((await query(pool(), "SELECT [1, 2], INTERVAL 1 DAY, TIME '12:34:56', 'b'::ENUM('a', 'b')")).data).toEqual([
       ['[1, 2]', '1 day', '12:34:56', 'b'],
     ]);
   });

@@ -3,23 +3,10 @@
 // chunk borders, the row limit), by running SQL through a real pool and unpacking the bytes.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
 import { Unpackr } from 'msgpackr';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QueryPool } from '../src/index.js';
-import { DataDir, TYPED_SQL, answerBytes } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { TYPED_SQL, answerBytes, sharedPool } from './fixtures.js';
 
-let dir: DataDir;
-let pool: QueryPool;
-
-beforeAll(async () => {
-  dir = await DataDir.create();
-  pool = dir.pool({ threads: 1 });
-  await pool.ready();
-});
-
-afterAll(async () => {
-  await pool.close();
-  dir.remove();
-});
+const pool = sharedPool();
 
 interface MsgpackAnswer {
   success: boolean;
@@ -34,7 +21,7 @@ interface MsgpackAnswer {
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 async function msgpack(sql: string, limit?: number): Promise<MsgpackAnswer> {
-  const answer = await answerBytes(pool, sql, 'msgpack', limit);
+  const answer = await answerBytes(pool(), sql, 'msgpack', limit);
   expect(answer.contentType).toBe('application/msgpack');
   const body = unpackr.unpack(answer.body) as MsgpackAnswer;
   expect(body.row_count).toBe(answer.rowCount);
