@@ -89,7 +89,9 @@ export class LineProtocolDecoder {
     this.scanner.clearKeySlots();
     this.tagSlots.clear();
     this.fieldSlots.clear();
-    const error = this.decodeLines(body, context);
+    // One element kind for every body keeps the byte loops monomorphic (Buffers are a subclass).
+    const bytes = Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body;
+    const error = this.decodeLines(bytes, context);
     if (error !== null) return fail(error);
     const rowCount = this.batches.rowCount();
     if (rowCount === 0) return fail(badRequest('ARC_NO_ROWS', 'Payload contains no rows (only comments or blank lines)'));
@@ -100,10 +102,12 @@ export class LineProtocolDecoder {
 
   private decodeLines(body: Uint8Array, context: LineProtocolContext): ArcError | null {
     const length = body.byteLength;
+    // Buffer#indexOf is memchr; Uint8Array#indexOf walks the bytes several times slower.
+    const newlines = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     let lineNumber = 0;
     for (let lineStart = 0; lineStart < length; ) {
       lineNumber++;
-      const newline = body.indexOf(BYTE_NEWLINE, lineStart);
+      const newline = newlines.indexOf(BYTE_NEWLINE, lineStart);
       const lineEnd = newline < 0 ? length : newline;
       const nextStart = lineEnd + 1;
       const textEnd = lineEnd > lineStart && body[lineEnd - 1] === BYTE_RETURN ? lineEnd - 1 : lineEnd;

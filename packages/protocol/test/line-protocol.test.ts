@@ -144,6 +144,11 @@ describe('LineProtocolDecoder: valid lines', () => {
     });
   });
 
+  it('a Node Buffer body (a slice of a larger buffer) decodes like a Uint8Array', () => {
+    const whole = Buffer.from('xxcpu,h=a v=1i 1000\ncpu,h=b v=2i 2000yy');
+    expect(okRows(whole.subarray(2, whole.length - 2))).toEqual({ cpu: [{ time: 1, h: 'a', v: 1n }, { time: 2, h: 'b', v: 2n }] });
+  });
+
   it('a decoder is reusable: a bad request leaves nothing behind for the next one', () => {
     const decoder = new LineProtocolDecoder();
     const context = { database: 'db', nowUs: NOW_US, precision: LineProtocolPrecision.ns };
