@@ -123,6 +123,23 @@ const validCases: ValidCase[] = [
   { name: 'no host tag is added', input: 'cpu,region=eu v=1', rows: { cpu: [{ time: T, region: 'eu', v: 1 }] } },
   { name: 'last line without a newline', input: 'cpu v=1\ncpu v=2', rows: { cpu: [{ time: T, v: 1 }, { time: T, v: 2 }] } },
   { name: 'measurement with dash and underscore', input: 'cpu_load-1 v=1', rows: { 'cpu_load-1': [{ time: T, v: 1 }] } },
+  {
+    name: 'keys moving between positions and measurements keep their columns',
+    input: 'cpu,a=1 x=1\nmem,a=2 x=2i\ncpu,b=3 y=3\ncpu,a=4,b=5 y=6,x=7\nmem,a=8 x=9i',
+    rows: {
+      cpu: [
+        { time: T, a: '1', x: 1, b: null, y: null },
+        { time: T, a: null, x: null, b: '3', y: 3 },
+        { time: T, a: '4', x: 7, b: '5', y: 6 },
+      ],
+      mem: [{ time: T, a: '2', x: 2n }, { time: T, a: '8', x: 9n }],
+    },
+  },
+  {
+    name: 'escaped keys repeated on later lines',
+    input: 'cpu,k\\ 1=a f\\,x="q\\"" 1000\ncpu,k\\ 1=b f\\,x="r" 2000',
+    rows: { cpu: [{ time: 1, 'k 1': 'a', 'f,x': 'q"' }, { time: 2, 'k 1': 'b', 'f,x': 'r' }] },
+  },
   { name: 'equals sign inside a field key is escaped', input: 'cpu a\\=b=1i', rows: { cpu: [{ time: T, 'a=b': 1n }] } },
 ];
 
