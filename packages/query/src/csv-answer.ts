@@ -24,7 +24,7 @@ const LF = 0x0a;
  * At most `rowLimit` rows; null when cancelled between chunks.
  */
 export async function encodeCsvAnswer(result: DuckDBResult, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
-  const out = new JsonWriter();
+  const out = JsonWriter.fromScratch();
   const plans: ColumnPlan[] = [];
   for (let column = 0; column < result.columnCount; column++) {
     if (column > 0) out.byte(COMMA);
@@ -37,7 +37,7 @@ export async function encodeCsvAnswer(result: DuckDBResult, rowLimit: number, is
     writeChunk(out, chunk, rows, plans, views);
   });
   if (rowCount === null) return null;
-  return { body: out.view(), rowCount };
+  return { body: out.release(), rowCount };
 }
 
 function writeChunk(out: JsonWriter, chunk: DuckDBDataChunk, rowCount: number, plans: readonly ColumnPlan[], views: readonly ColumnView[]): void {

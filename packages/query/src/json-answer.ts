@@ -21,7 +21,7 @@ export async function encodeJsonAnswer(
   rowLimit: number,
   isCancelled: () => boolean,
 ): Promise<EncodedAnswer | null> {
-  const out = new JsonWriter();
+  const out = JsonWriter.fromScratch();
   const plans = writeHeader(out, result);
   const views = plans.map(() => new ColumnView());
   const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows, rowsBefore) => {
@@ -29,7 +29,7 @@ export async function encodeJsonAnswer(
   });
   if (rowCount === null) return null;
   writeFooter(out, rowCount, performance.now() - startedAtMs);
-  return { body: out.view(), rowCount };
+  return { body: out.release(), rowCount };
 }
 
 function writeHeader(out: JsonWriter, result: DuckDBResult): ColumnPlan[] {

@@ -1,6 +1,6 @@
 import { ArcError, ErrorKind } from '@arc/config';
 import { QueryErrorCode } from './errors.js';
-import { JSON_ANSWER_BYTES_INITIAL, JSON_ANSWER_BYTES_MAX } from './limits.js';
+import { ANSWER_SCRATCH_BYTES_MAX, JSON_ANSWER_BYTES_INITIAL, JSON_ANSWER_BYTES_MAX } from './limits.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -33,6 +33,9 @@ function tooLarge(): ArcError {
   );
 }
 
+/** The buffer answers are written into, kept between queries; null while a writer has it. */
+let scratch: Uint8Array | null = null;
+
 /**
  * A growable byte buffer that JSON is written into directly as UTF-8, so an answer never exists as
  * one big JS string (no per-value strings for integers and timestamps, no final TextEncoder pass).
@@ -44,8 +47,27 @@ export class JsonWriter {
   bytes: Uint8Array;
   length = 0;
 
-  constructor() {
-    this.bytes = new Uint8Array(JSON_ANSWER_BYTES_INITIAL);
+  constructor(bytes: Uint8Array = new Uint8Array(JSON_ANSWER_BYTES_INITIAL)) {
+    this.bytes = bytes;
+  }
+
+  /**
+   * A writer on the worker's kept buffer (see ANSWER_SCRATCH_BYTES_MAX). Hand it back with
+   * `release`, which returns the written bytes as a copy of their own.
+   */
+  static fromScratch(): JsonWriter {
+    const bytes = scratch ?? new Uint8Array(JSON_ANSWER_BYTES_INITIAL);
+    scratch = null;
+    return new JsonWriter(bytes);
+  }
+
+  /** The written bytes in a buffer of their own (safe to transfer); the buffer is kept for the next answer. */
+  release(): Uint8Array {
+    const body = this.bytes.slice(0, this.length);
+    if (this.bytes.length <= ANSWER_SCRATCH_BYTES_MAX) scratch = this.bytes;
+    this.bytes = new Uint8Array(0);
+    this.length = 0;
+    return body;
   }
 
   /** Makes room for `count` more bytes. Kept tiny so V8 inlines it into every writer. */
