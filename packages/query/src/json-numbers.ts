@@ -1,3 +1,4 @@
+import { INTEGER_BYTES_MAX } from './json-writer.js';
 import type { JsonWriter } from './json-writer.js';
 
 /**
@@ -96,8 +97,44 @@ export function writeDouble(out: JsonWriter, value: number): void {
     out.integer(value);
     return;
   }
+  if (value < SHORT_DECIMAL_MAX && value > -SHORT_DECIMAL_MAX && writeShortDecimal(out, value)) return;
   if (Number.isFinite(value)) out.ascii(String(value));
   else out.ascii('null');
+}
+
+/** Powers of ten for the fraction digits `writeShortDecimal` tries. */
+const POWERS_OF_TEN = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000] as const;
+const SHORT_DECIMAL_DIGITS_MAX = 6;
+/** Below this, value x 10^6 stays an exact integer far under 2^53. */
+const SHORT_DECIMAL_MAX = 1e9;
+
+/**
+ * Metric values mostly have a few decimals (95.25, 0.123): writes them as digits without
+ * Number#toString. The fewest fraction digits k with round(value x 10^k) / 10^k === value give
+ * the shortest text that reads back as the same double, the text String(value) writes. Division
+ * of two exact integers is correctly rounded, so the comparison is exact. Returns false (nothing
+ * written) when no k up to 6 fits.
+ */
+function writeShortDecimal(out: JsonWriter, value: number): boolean {
+  const magnitude = value < 0 ? -value : value;
+  for (let digits = 1; digits <= SHORT_DECIMAL_DIGITS_MAX; digits++) {
+    const power = POWERS_OF_TEN[digits] ?? 1;
+    const scaled = Math.round(magnitude * power);
+    if (scaled / power !== magnitude) continue;
+    let whole = Math.floor(scaled / power);
+    let fraction = scaled - whole * power;
+    if (fraction < 0) {
+      whole -= 1;
+      fraction += power;
+    }
+    out.reserve(INTEGER_BYTES_MAX + SHORT_DECIMAL_DIGITS_MAX + 2);
+    if (value < 0) out.putByte(0x2d);
+    out.putUnsigned(whole);
+    out.putByte(0x2e);
+    out.putPadded(fraction, digits);
+    return true;
+  }
+  return false;
 }
 
 /**

@@ -81,6 +81,13 @@ describe('encoding rules', () => {
     expect(answer.data).toEqual([[null, null, null, null, 1.5, 0.1]]);
   });
 
+  it('writes doubles as the shortest text that reads back as the same double (String(value))', async () => {
+    const doubles = [95.25, -0.125, 0.1, 0.3, 0.30000000000000004, 123456.789, -999999999.5, 1e-7, 1.7976931348623157e308, 5e-324, 2.5e15 + 0.5, 0.000001];
+    const answer = await pool().run({ sql: `SELECT ${doubles.map((double) => `${String(double)}::DOUBLE`).join(', ')}`, database: 'default', format: 'json' });
+    const text = Buffer.from(answer.body).toString('utf8');
+    expect(text).toContain(`"data":[[${doubles.map(String).join(',')}]]`);
+  });
+
   it('writes integers beyond ±2^53 as strings and the rest as numbers', async () => {
     const answer = await query(
       pool(),
