@@ -3,10 +3,10 @@ import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { ColumnBatch } from '@arc/columnar';
 import { ArcError, type ArcErrorShape, type Config } from '@arc/config';
-import { MsgpackDecoder, decompressBody } from '@arc/protocol';
+import { LineProtocolDecoder, MsgpackDecoder, decompressBody } from '@arc/protocol';
 import { Doorbell, SpscRing } from '@arc/ring';
 import { writerIndexFor, type DecoderToWriter, type WriterVerdict } from '@arc/writer';
-import { decodeRequestHeader, encodeCompletion, PayloadFormat, type Completion } from './frames.js';
+import { decodeRequestHeader, encodeCompletion, PayloadFormat, type Completion, type RequestHeader } from './frames.js';
 import { DECODER_IDLE_WAIT_MS, DECODER_PENDING_REQUESTS_MAX, EXTERNAL_BODY_WAIT_MS_MAX } from './limits.js';
 
 /** What the main thread hands a decoder thread at start. */
@@ -51,6 +51,7 @@ class DecoderThread {
   private readonly doorbell: Doorbell;
   private readonly acceptorDoorbell: Doorbell;
   private readonly msgpack = new MsgpackDecoder();
+  private readonly lineProtocol = new LineProtocolDecoder();
   private readonly pending = new Map<number, PendingRequest>();
   private txnSequence = 0;
 
@@ -93,7 +94,7 @@ class DecoderThread {
   private processFrame(frame: Uint8Array): void {
     const header = decodeRequestHeader(frame);
     const body = header.externalBody ? this.takeExternalBody() : frame.subarray(header.bodyOffset);
-    const batches = this.decode(header.format, body, header.database, header.nowUs);
+    const batches = this.decode(header, body);
     // Batches are packed copies: the ring bytes are no longer needed.
     this.requests.release();
     if (batches instanceof ArcError) {
@@ -103,11 +104,14 @@ class DecoderThread {
     this.dispatch(header.requestId, batches);
   }
 
-  private decode(format: PayloadFormat, body: Uint8Array, database: string, nowUs: number): ColumnBatch[] | ArcError {
-    assert.equal(format, PayloadFormat.msgpack, 'only msgpack frames are produced');
+  private decode(header: RequestHeader, body: Uint8Array): ColumnBatch[] | ArcError {
     const decompressed = decompressBody(body, this.data.config.server.bodyBytesMax);
     if (decompressed instanceof ArcError) return decompressed;
-    const result = this.msgpack.decode(decompressed, { database, nowUs, defaultHost: this.data.config.ingest.defaultHost });
+    const { database, nowUs } = header;
+    const result =
+      header.format === PayloadFormat.lineProtocol
+        ? this.lineProtocol.decode(decompressed, { database, nowUs, precision: header.precision })
+        : this.msgpack.decode(decompressed, { database, nowUs, defaultHost: this.data.config.ingest.defaultHost });
     return result.ok ? result.batches : result.error;
   }
 

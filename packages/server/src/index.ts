@@ -3,4 +3,3 @@ export type { RunningServer, StartServerOptions } from './server.js';
 export { createLogger } from './log.js';
 export type { Logger } from './log.js';
 export { parseQueryBody } from './query-routes.js';
-export { encodeRequestHeader, decodeRequestHeader, encodeCompletion, decodeCompletion, PayloadFormat } from './frames.js';

@@ -3,7 +3,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { ArcError, ErrorKind, workerExecArgv, type ArcErrorShape, type Config } from '@arc/config';
 import { Doorbell, SpscRing } from '@arc/ring';
 import { WRITER_WORKER_URL, type FlushedFile, type MainToWriter, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
-import { decodeCompletion, encodeRequestHeader, type Completion, type PayloadFormat } from './frames.js';
+import { decodeCompletion, encodeRequestHeader, type Completion, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
 import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, THREAD_STOP_WAIT_MS } from './limits.js';
 import type { Logger } from './log.js';
@@ -136,14 +136,14 @@ export class IngestPipeline {
    * Hands one request body to a decoder. `onDone` is called exactly once, with the verdict.
    * 'busy' (every ring full) means nothing was queued and `onDone` will not be called.
    */
-  submit(database: string, format: PayloadFormat, body: Uint8Array, nowUs: number, onDone: CompletionHandler): SubmitOutcome {
+  submit(options: RequestOptions, body: Uint8Array, onDone: CompletionHandler): SubmitOutcome {
     const requestId = this.nextRequestId;
     this.nextRequestId = (this.nextRequestId % 0xfffffffe) + 1;
     for (let attempt = 0; attempt < this.decoders.length; attempt++) {
       const decoder = this.decoders[(this.nextDecoder + attempt) % this.decoders.length];
       assert.ok(decoder !== undefined);
       if (decoder.worker.threadId < 0) continue; // a dead decoder's ring is never read again
-      if (this.tryQueue(decoder, requestId, database, format, body, nowUs)) {
+      if (this.tryQueue(decoder, requestId, options, body)) {
         const decoderIndex = (this.nextDecoder + attempt) % this.decoders.length;
         this.nextDecoder = (decoderIndex + 1) % this.decoders.length;
         this.waiting.set(requestId, { decoderIndex, onDone });
@@ -154,14 +154,14 @@ export class IngestPipeline {
     return 'busy';
   }
 
-  private tryQueue(decoder: DecoderHandle, requestId: number, database: string, format: PayloadFormat, body: Uint8Array, nowUs: number): boolean {
-    const inlineHeader = encodeRequestHeader(requestId, format, false, database, nowUs);
+  private tryQueue(decoder: DecoderHandle, requestId: number, options: RequestOptions, body: Uint8Array): boolean {
+    const inlineHeader = encodeRequestHeader(requestId, false, options);
     if (inlineHeader.byteLength + body.byteLength <= decoder.requests.payloadBytesMax) {
       return decoder.requests.tryWrite([inlineHeader, body]);
     }
     // Too large for a frame: the body travels as a transferred ArrayBuffer on the body port,
     // posted before the frame is published (room is checked first; only we add to the ring).
-    const externalHeader = encodeRequestHeader(requestId, format, true, database, nowUs);
+    const externalHeader = encodeRequestHeader(requestId, true, options);
     if (!decoder.requests.hasRoomFor(externalHeader.byteLength)) return false;
     const copy = new Uint8Array(body.byteLength);
     copy.set(body);

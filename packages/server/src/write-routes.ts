@@ -1,42 +1,78 @@
 import type { HttpResponse, HttpRequest, TemplatedApp } from 'uWebSockets.js';
 import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/config';
-import { PayloadFormat } from './frames.js';
+import { LineProtocolPrecision, parsePrecision, type LineProtocolDialect } from '@arc/protocol';
+import { PayloadFormat, type RequestOptions } from './frames.js';
 import { newResponseState, sendError, sendJson, sendNoContent, type ResponseState } from './http-response.js';
 import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
 
-/** MessagePack write paths: the README's first, then the Go version's aliases. */
-export const MSGPACK_WRITE_PATHS = ['/write/v2/msgpack', '/api/v2/msgpack', '/api/v1/write/msgpack'] as const;
+/**
+ * A write endpoint: its payload format, where an InfluxDB client names the database when the
+ * `x-arc-database` header is absent (the header wins), and its precision dialect.
+ */
+interface WriteEndpoint {
+  readonly path: string;
+  readonly format: PayloadFormat;
+  readonly databaseParameter: 'db' | 'bucket' | null;
+  /** Line protocol only: which `precision` spellings the endpoint accepts. */
+  readonly precisionDialect: LineProtocolDialect | null;
+}
+
+/** MessagePack paths (the README's first, then the Go version's aliases), then InfluxDB's. */
+export const WRITE_ENDPOINTS: readonly WriteEndpoint[] = [
+  { path: '/write/v2/msgpack', format: PayloadFormat.msgpack, databaseParameter: null, precisionDialect: null },
+  { path: '/api/v2/msgpack', format: PayloadFormat.msgpack, databaseParameter: null, precisionDialect: null },
+  { path: '/api/v1/write/msgpack', format: PayloadFormat.msgpack, databaseParameter: null, precisionDialect: null },
+  { path: '/write', format: PayloadFormat.lineProtocol, databaseParameter: 'db', precisionDialect: 'v1' },
+  { path: '/api/v1/write', format: PayloadFormat.lineProtocol, databaseParameter: 'db', precisionDialect: 'v1' },
+  { path: '/api/v2/write', format: PayloadFormat.lineProtocol, databaseParameter: 'bucket', precisionDialect: 'v2' },
+  { path: '/api/v1/write/line-protocol', format: PayloadFormat.lineProtocol, databaseParameter: 'db', precisionDialect: 'v1' },
+];
 
 const ingestBusy = (): ArcError =>
   new ArcError(ErrorKind.unavailable, 'ARC_INGEST_BUSY', 'Every decoder is busy; retry later');
 const shuttingDown = (): ArcError => new ArcError(ErrorKind.unavailable, 'ARC_SHUTTING_DOWN', 'Server is shutting down');
 
+function databaseOf(endpoint: WriteEndpoint, request: RequestInfo): string {
+  if (request.database !== '') return request.database;
+  const named = endpoint.databaseParameter === null ? null : request.query.get(endpoint.databaseParameter);
+  return named === null || named === '' ? DEFAULT_DATABASE : named;
+}
+
+/** The frame options of a write, or the 400 for a bad database name or precision. */
+function requestOptions(endpoint: WriteEndpoint, request: RequestInfo, database: string): RequestOptions | ArcError {
+  const nameError = validateDatabaseName(database);
+  if (nameError !== null) return nameError;
+  const precision = endpoint.precisionDialect === null ? LineProtocolPrecision.ns : parsePrecision(request.query.get('precision'), endpoint.precisionDialect);
+  if (precision instanceof ArcError) return precision;
+  return { format: endpoint.format, database, nowUs: request.receivedAtUs, precision };
+}
+
 /**
  * The acceptor's write path: check the token and the database name, collect the body, hand it to
  * a decoder ring, answer with the decoder's verdict. No payload parsing happens here.
  */
-function handleMsgpackWrite(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
+function handleWrite(context: ServerContext, endpoint: WriteEndpoint, res: HttpResponse, req: HttpRequest): void {
   const request = readRequestInfo(req);
   const state = newResponseState(res);
-  const database = request.database === '' ? DEFAULT_DATABASE : request.database;
+  const database = databaseOf(endpoint, request);
   const authorized = context.auth.check(request, 'write', database);
   readBody(res, request.contentLength, context.config.server.bodyBytesMax, (body) => {
     void authorized.then((identity) => {
       if (identity instanceof ArcError) return sendError(res, state, identity);
       if (body instanceof ArcError) return sendError(res, state, body);
-      const nameError = validateDatabaseName(database);
-      if (nameError !== null) return sendError(res, state, nameError);
-      submit(context, res, state, request, database, body);
+      const options = requestOptions(endpoint, request, database);
+      if (options instanceof ArcError) return sendError(res, state, options);
+      submit(context, res, state, options, body);
     });
   });
 }
 
-function submit(context: ServerContext, res: HttpResponse, state: ResponseState, request: RequestInfo, database: string, body: Uint8Array): void {
+function submit(context: ServerContext, res: HttpResponse, state: ResponseState, options: RequestOptions, body: Uint8Array): void {
   if (context.phase === 'stopping') return sendError(res, state, shuttingDown());
-  const outcome = context.pipeline.submit(database, PayloadFormat.msgpack, body, request.receivedAtUs, (completion) => {
+  const outcome = context.pipeline.submit(options, body, (completion) => {
     if (completion.error !== null) sendError(res, state, completion.error);
     else sendNoContent(res, state);
   });
@@ -57,6 +93,6 @@ function handleFlush(context: ServerContext, res: HttpResponse, req: HttpRequest
 }
 
 export function registerWriteRoutes(app: TemplatedApp, context: ServerContext): void {
-  for (const path of MSGPACK_WRITE_PATHS) app.post(path, (res, req) => handleMsgpackWrite(context, res, req));
+  for (const endpoint of WRITE_ENDPOINTS) app.post(endpoint.path, (res, req) => handleWrite(context, endpoint, res, req));
   app.post('/write/flush', (res, req) => handleFlush(context, res, req));
 }

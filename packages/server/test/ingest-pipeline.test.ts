@@ -22,7 +22,7 @@ afterAll(async () => {
 
 function submit(pipeline: IngestPipeline, body: Uint8Array): Promise<Completion> {
   return new Promise((resolve, reject) => {
-    const outcome = pipeline.submit('default', PayloadFormat.msgpack, body, Date.now() * 1000, resolve);
+    const outcome = pipeline.submit({ format: PayloadFormat.msgpack, database: 'default', nowUs: Date.now() * 1000, precision: 'ns' }, body, resolve);
     if (outcome === 'busy') reject(new Error('busy'));
   });
 }
