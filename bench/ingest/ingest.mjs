@@ -20,6 +20,7 @@ import {
   DEFAULT_HOSTS,
   DEFAULT_SEED,
   FORMATS,
+  DEFAULT_PATHS,
   INTERVAL_MS,
   START_MS,
   TsbsCpu,
@@ -37,7 +38,7 @@ export const USAGE = `usage: node bench/ingest/ingest.mjs [options]
   --token T             bearer token; must be allowed to write, flush (admin) and query
                         (default $ARC_TOKEN; generated with --spawn)
   --database NAME       target database (default bench; with --runs > 1: NAME_1, NAME_2, ...)
-  --format F            columnar | rows (default columnar)
+  --format F            columnar | rows | lp (default columnar)
   --batch N             rows per request (default 1000)
   --connections N       concurrent keep-alive connections (default 8)
   --threads N           loader worker threads sharing the connections (default 2)
@@ -48,7 +49,7 @@ export const USAGE = `usage: node bench/ingest/ingest.mjs [options]
   --pool-rows N         distinct rows pre-encoded before the timed phase (default hosts x 4320,
                         i.e. 12 h); re-used with times shifted past the pool, never resent as is
   --max-pool-mb N       cap on pre-encoded request bytes (default 1024)
-  --path P              write path (default /write/v2/msgpack)
+  --path P              write path (default /write/v2/msgpack; lp: /api/v1/write/line-protocol?precision=ns)
   --spawn               start the server (node <server-entry> serve) on a free port in a fresh
                         temp data dir with a generated bootstrap token; SIGTERM it at the end
   --server-entry FILE   server entry for --spawn (default packages/cli/dist/main.js)
@@ -62,7 +63,7 @@ export const USAGE = `usage: node bench/ingest/ingest.mjs [options]
 
 /**
  * @typedef {{
- *   url: string, token: string, database: string, format: 'columnar' | 'rows', batch: number,
+ *   url: string, token: string, database: string, format: 'columnar' | 'rows' | 'lp', batch: number,
  *   connections: number, threads: number, seconds: number, runs: number, hosts: number,
  *   seed: number, poolRows: number, maxPoolMb: number, path: string, spawn: boolean,
  *   serverEntry: string, keepData: boolean, serverPid: number | null, readyTimeout: number,
@@ -92,7 +93,7 @@ export function parseOptions(argv) {
       seed: { type: 'string', default: String(DEFAULT_SEED) },
       'pool-rows': { type: 'string' },
       'max-pool-mb': { type: 'string', default: '1024' },
-      path: { type: 'string', default: '/write/v2/msgpack' },
+      path: { type: 'string' },
       spawn: { type: 'boolean', default: false },
       'server-entry': { type: 'string', default: DEFAULT_SERVER_ENTRY },
       'keep-data': { type: 'boolean', default: false },
@@ -124,8 +125,8 @@ export function parseOptions(argv) {
     if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got ${v}`);
     return n;
   };
-  const format = /** @type {'columnar' | 'rows'} */ (values.format);
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be columnar or rows, got ${values.format}`);
+  const format = /** @type {'columnar' | 'rows' | 'lp'} */ (values.format);
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got ${values.format}`);
   const hosts = int('hosts', values.hosts, 1);
   const connections = int('connections', values.connections, 1);
   return {
@@ -142,7 +143,7 @@ export function parseOptions(argv) {
     seed: int('seed', values.seed, 0),
     poolRows: values['pool-rows'] === undefined ? hosts * DATASET_INSTANTS : int('pool-rows', values['pool-rows'], 1),
     maxPoolMb: num('max-pool-mb', values['max-pool-mb'], 1),
-    path: String(values.path),
+    path: values.path ?? DEFAULT_PATHS[format],
     spawn: Boolean(values.spawn),
     serverEntry: path.resolve(String(values['server-entry'])),
     keepData: Boolean(values['keep-data']),
@@ -512,6 +513,7 @@ export async function runOnce(o, pool, ctx) {
         connections: perThread + (w < extra ? 1 : 0),
         ...wp,
         batchRows: pool.batchRows,
+        format: o.format,
         hosts: pool.hosts,
         startMs: START_MS,
         intervalMs: INTERVAL_MS,

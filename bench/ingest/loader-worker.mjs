@@ -11,13 +11,13 @@
 // no other request carried (a batch is never re-stamped while it is in flight).
 import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { writeInt64Ms } from './tsbs.mjs';
+import { writeInt64Ms, writeLineProtocolMs } from './tsbs.mjs';
 
 /**
  * @typedef {{
  *   host: string, port: number, connections: number,
  *   buf: ArrayBuffer, reqStart: Float64Array, reqLen: Float64Array,
- *   batchIds: Int32Array, timeOff: Int32Array, batchRows: number,
+ *   batchIds: Int32Array, timeOff: Int32Array, batchRows: number, format: 'columnar' | 'rows' | 'lp',
  *   hosts: number, startMs: number, intervalMs: number, spanMs: number,
  *   backoffMs: number, maxBackoffMs: number, drainTimeoutMs: number,
  * }} WorkerInput
@@ -84,7 +84,9 @@ function restamp(b, k) {
   const off = b * input.batchRows;
   for (let i = 0; i < input.batchRows; i++) {
     const t = input.startMs + Math.floor((firstRow + i) / input.hosts) * input.intervalMs + shift;
-    writeInt64Ms(view, base + /** @type {number} */ (input.timeOff[off + i]), t);
+    const at = base + /** @type {number} */ (input.timeOff[off + i]);
+    if (input.format === 'lp') writeLineProtocolMs(bytes, at, t);
+    else writeInt64Ms(view, at, t);
   }
 }
 

@@ -250,8 +250,22 @@ export function* tsbsCpuRows(opts = {}) {
 
 const packr = new Packr({ useRecords: false });
 
-/** @typedef {'columnar' | 'rows'} WireFormat */
-export const FORMATS = /** @type {const} */ (['columnar', 'rows']);
+/** @typedef {'columnar' | 'rows' | 'lp'} WireFormat */
+export const FORMATS = /** @type {const} */ (['columnar', 'rows', 'lp']);
+
+/** Where each format is posted unless --path says otherwise (the database comes from x-arc-database). */
+export const DEFAULT_PATHS = /** @type {const} */ ({
+  columnar: '/write/v2/msgpack',
+  rows: '/write/v2/msgpack',
+  lp: '/api/v1/write/line-protocol?precision=ns',
+});
+
+/**
+ * Line protocol timestamps are nanoseconds written as the 13 digits of the millisecond time plus
+ * "000000": 19 digits for every time between 2001 and 2286, so a body can be re-stamped in place.
+ */
+const LP_MS_DIGITS = 13;
+const LP_NS_SUFFIX = '000000';
 
 /**
  * `{"m":"cpu","columns":{"time":[ms...],"hostname":[...],...,"usage_user":[...],...}}`
@@ -302,6 +316,26 @@ export function encodeRows(chunk, tags) {
 }
 
 /**
+ * InfluxDB line protocol, as TSBS writes it: `cpu,hostname=host_0,region=...,service_environment=...
+ * usage_user=58i,...,usage_guest_nice=12i <ns>` per row, one row per line.
+ * @param {CpuChunk} chunk
+ * @param {HostTags[]} tags
+ * @returns {Buffer}
+ */
+export function encodeLineProtocol(chunk, tags) {
+  const lines = new Array(chunk.n);
+  for (let i = 0; i < chunk.n; i++) {
+    const hostTagSet = /** @type {HostTags} */ (tags[/** @type {number} */ (chunk.host[i])]);
+    const tagText = TAG_KEYS.map((key) => `${key}=${hostTagSet[key]}`).join(',');
+    const fieldText = FIELD_KEYS.map((key, k) => `${key}=${/** @type {Uint8Array} */ (chunk.fields[k])[i]}i`).join(',');
+    const ms = String(/** @type {number} */ (chunk.time[i]));
+    if (ms.length !== LP_MS_DIGITS) throw new Error(`time ${ms} ms is not ${LP_MS_DIGITS} digits`);
+    lines[i] = `${MEASUREMENT},${tagText} ${fieldText} ${ms}${LP_NS_SUFFIX}\n`;
+  }
+  return Buffer.from(lines.join(''));
+}
+
+/**
  * @param {WireFormat} format
  * @param {CpuChunk} chunk
  * @param {HostTags[]} tags
@@ -309,7 +343,8 @@ export function encodeRows(chunk, tags) {
 export function encode(format, chunk, tags) {
   if (format === 'columnar') return encodeColumnar(chunk, tags);
   if (format === 'rows') return encodeRows(chunk, tags);
-  throw new Error(`unknown format ${String(format)} (expected columnar|rows)`);
+  if (format === 'lp') return encodeLineProtocol(chunk, tags);
+  throw new Error(`unknown format ${String(format)} (expected columnar|rows|lp)`);
 }
 
 /**
@@ -355,7 +390,32 @@ export function timeOffsets(body, format, n) {
     }
     return out;
   }
+  if (format === 'lp') {
+    // The timestamp is the last 19 characters before each newline; point at its 13 ms digits.
+    let lineEnd = -1;
+    for (let i = 0; i < n; i++) {
+      lineEnd = Buffer.from(body.buffer, body.byteOffset, body.byteLength).indexOf(0x0a, lineEnd + 1);
+      if (lineEnd < 0) throw new Error(`found ${i} lines, expected ${n}`);
+      out[i] = lineEnd - LP_MS_DIGITS - LP_NS_SUFFIX.length;
+    }
+    return out;
+  }
   throw new Error(`unknown format ${String(format)}`);
+}
+
+/**
+ * Writes `ms` as its 13 decimal digits at `offset` (a line protocol timestamp re-stamped in place).
+ * @param {Uint8Array} bytes
+ * @param {number} offset
+ * @param {number} ms
+ */
+export function writeLineProtocolMs(bytes, offset, ms) {
+  let rest = ms;
+  for (let digit = LP_MS_DIGITS - 1; digit >= 0; digit--) {
+    bytes[offset + digit] = 0x30 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  if (rest !== 0) throw new Error(`time ${ms} ms does not fit ${LP_MS_DIGITS} digits`);
 }
 
 /**

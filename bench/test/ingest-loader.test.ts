@@ -24,6 +24,7 @@ import {
   timeOffsets,
   tsbsCpuRows,
   writeInt64Ms,
+  writeLineProtocolMs,
 } from '../ingest/tsbs.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -136,6 +137,22 @@ describe('TSBS cpu-only generator', () => {
       const times: bigint[] = format === 'columnar' ? d.columns.time : d.batch.map((r: { t: bigint }) => r.t);
       expect(times).toEqual(Array.from({ length: 250 }, (_, i) => BigInt(1_700_000_000_000 + i)));
     }
+  });
+
+  it('encodes line protocol as TSBS does, with ns timestamps re-stampable in place', () => {
+    const gen = new TsbsCpu();
+    const chunk = gen.next(250);
+    const body = encode('lp', chunk, gen.tags);
+    const lines = body.toString('utf8').split('\n');
+    expect(lines).toHaveLength(251);
+    expect(lines[250]).toBe('');
+    const first = lines[0] ?? '';
+    expect(first).toMatch(/^cpu,hostname=host_0,region=[a-z0-9-]+,.*,service_environment=\w+ usage_user=\d+i,.*,usage_guest_nice=\d+i 1451606400000000000$/);
+    expect(first.split(' ')[1]?.split(',').map((pair) => pair.split('=')[0])).toEqual([...FIELD_KEYS]);
+    const offs = timeOffsets(body, 'lp', 250);
+    offs.forEach((o, i) => writeLineProtocolMs(body, o, 1_700_000_000_000 + i));
+    const times = body.toString('utf8').trimEnd().split('\n').map((line) => line.slice(line.lastIndexOf(' ') + 1));
+    expect(times).toEqual(Array.from({ length: 250 }, (_, i) => `${1_700_000_000_000 + i}000000`));
   });
 });
 
