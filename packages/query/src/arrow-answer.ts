@@ -89,23 +89,56 @@ export async function encodeArrowAnswer(result: DuckDBResult, rowLimit: number, 
     fields.push(new Field(result.columnName(column), arrowType(plan.kind), true));
   }
   const schema = new Schema(fields);
-  const batcher = new Batcher(schema, plans);
+  const out = JsonWriter.fromScratch();
+  const stream = new StreamBytes(schema, out);
+  const batcher = new Batcher(schema, plans, (batch) => stream.append(batch));
   const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => batcher.append(chunk, rows));
   if (rowCount === null) return null;
   batcher.flush();
-  const body = tableToIPC(new Table(schema, batcher.batches), 'stream');
-  return { body: ownedBytes(body), rowCount };
+  stream.end();
+  return { body: out.release(), rowCount };
 }
 
-/** The answer's buffer is transferred to the main thread: it must not share memory with anything. */
-export function ownedBytes(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !Buffer.isBuffer(bytes)) return bytes;
-  return new Uint8Array(bytes);
+/** The end-of-stream marker: continuation token 0xFFFFFFFF, then a zero metadata length. */
+const END_OF_STREAM_BYTES = 8;
+
+/**
+ * Writes the IPC stream into the worker's kept buffer (see ANSWER_SCRATCH_BYTES_MAX) one batch at
+ * a time, so the batch's column buffers can be reused for the next: apache-arrow serializes each
+ * batch as a whole stream (schema, batch, end marker), and the schema message, the same bytes
+ * every time, is written once. Touching fresh memory dominated the cost (one write of the answer
+ * into fresh pages is the floor; building every batch in fresh buffers doubled it).
+ */
+class StreamBytes {
+  private readonly schema: Schema;
+  private readonly out: JsonWriter;
+  private readonly head: Uint8Array;
+
+  constructor(schema: Schema, out: JsonWriter) {
+    this.schema = schema;
+    this.out = out;
+    // A stream of no batches: the schema message, then the end marker.
+    this.head = tableToIPC(new Table(schema), 'stream');
+    out.copy(this.head, 0, this.schemaBytes());
+  }
+
+  append(batch: RecordBatch): void {
+    const bytes = tableToIPC(new Table(this.schema, [batch]), 'stream');
+    this.out.copy(bytes, this.schemaBytes(), bytes.length - END_OF_STREAM_BYTES);
+  }
+
+  end(): void {
+    this.out.copy(this.head, this.schemaBytes(), this.head.length);
+  }
+
+  private schemaBytes(): number {
+    return this.head.length - END_OF_STREAM_BYTES;
+  }
 }
 
-/** Gathers chunks into record batches. */
+/** Gathers chunks into record batches and hands each to `emit`, which must be done with it on return. */
 class Batcher {
-  readonly batches: RecordBatch[] = [];
+  private readonly emit: (batch: RecordBatch) => void;
   private readonly schema: Schema;
   private readonly structType: Struct;
   private readonly columns: ColumnBuilder[];
@@ -113,7 +146,8 @@ class Batcher {
   private readonly plans: readonly ColumnPlan[];
   private rowCount = 0;
 
-  constructor(schema: Schema, plans: readonly ColumnPlan[]) {
+  constructor(schema: Schema, plans: readonly ColumnPlan[], emit: (batch: RecordBatch) => void) {
+    this.emit = emit;
     this.schema = schema;
     this.structType = new Struct(schema.fields);
     this.plans = plans;
@@ -140,7 +174,8 @@ class Batcher {
   flush(): void {
     if (this.rowCount === 0) return;
     const children = this.columns.map((builder) => builder.finish(this.rowCount));
-    this.batches.push(new RecordBatch(this.schema, makeData({ type: this.structType, length: this.rowCount, nullCount: 0, children })));
+    this.emit(new RecordBatch(this.schema, makeData({ type: this.structType, length: this.rowCount, nullCount: 0, children })));
+    for (const builder of this.columns) builder.reset();
     this.rowCount = 0;
   }
 }
@@ -170,7 +205,10 @@ class ColumnBuilder {
     this.fixedWidth = FIXED_WIDTH_KINDS.has(kind);
     this.ArrayType = type.ArrayType as TypedArrayType;
     this.valueBytes = this.fixedWidth ? this.ArrayType.BYTES_PER_ELEMENT : 0;
-    this.reset();
+    this.validity = new Uint8Array(BATCH_ROWS_MAX / 8);
+    if (this.fixedWidth) this.values = new Uint8Array(BATCH_ROWS_MAX * this.valueBytes);
+    else if (this.kind === ColumnKind.boolean) this.values = new Uint8Array(BATCH_ROWS_MAX / 8);
+    else this.valueOffsets = new Int32Array(BATCH_ROWS_MAX + 1);
   }
 
   /** Appends `rows` rows of `view` at row `at` of the batch (`at` is a multiple of 8). */
@@ -196,22 +234,18 @@ class ColumnBuilder {
       data = makeData({ ...base, data: this.values.subarray(0, Math.ceil(rowCount / 8)) } as never);
     } else {
       const valueOffsets = this.valueOffsets.subarray(0, rowCount + 1);
-      data = makeData({ ...base, valueOffsets, data: this.text.bytes.slice(0, this.text.length) } as never);
+      data = makeData({ ...base, valueOffsets, data: this.text.bytes.subarray(0, this.text.length) } as never);
     }
-    this.reset();
     return data;
   }
 
-  /** Fresh buffers per batch: the finished batch keeps the old ones. */
-  private reset(): void {
+  /** Makes the buffers ready for the next batch, once the finished one has been serialized. */
+  reset(): void {
     this.nullCount = 0;
-    this.validity = new Uint8Array(BATCH_ROWS_MAX / 8);
-    if (this.fixedWidth) this.values = new Uint8Array(BATCH_ROWS_MAX * this.valueBytes);
-    else if (this.kind === ColumnKind.boolean) this.values = new Uint8Array(BATCH_ROWS_MAX / 8);
-    else {
-      this.valueOffsets = new Int32Array(BATCH_ROWS_MAX + 1);
-      this.text.length = 0;
-    }
+    // Bits are OR-ed in (booleans) or copied whole bytes at a time (validity): start from zero.
+    this.validity.fill(0);
+    if (this.kind === ColumnKind.boolean) this.values.fill(0);
+    this.text.length = 0;
   }
 
   private appendValidity(view: ColumnView, at: number, rows: number): void {

@@ -1,6 +1,5 @@
 import { Packr } from 'msgpackr';
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
-import { ownedBytes } from './arrow-answer.js';
 import type { EncodedAnswer } from './json-answer.js';
 import { ColumnKind, ColumnView, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
@@ -79,7 +78,9 @@ export async function encodeMsgpackAnswer(result: DuckDBResult, startedAtMs: num
     execution_time_ms: roundedMs(performance.now() - startedAtMs),
     timestamp: new Date().toISOString(),
   };
-  return { body: ownedBytes(packr.pack(answer)), rowCount };
+  // msgpackr hands out a view on the buffer it packs into and reuses; the answer's buffer is
+  // transferred to the main thread, so it gets one of its own.
+  return { body: new Uint8Array(packr.pack(answer)), rowCount };
 }
 
 function readColumn(
