@@ -28,7 +28,7 @@ function tooLarge(): ArcError {
   return new ArcError(
     ErrorKind.tooLarge,
     QueryErrorCode.resultTooLarge,
-    `The answer exceeds ${String(JSON_ANSWER_BYTES_MAX)} bytes; add a LIMIT or use the Arrow or streaming endpoint`,
+    `The answer exceeds ${String(JSON_ANSWER_BYTES_MAX)} bytes; add a LIMIT (or "limit") or use the streaming endpoint`,
     { bytes_max: JSON_ANSWER_BYTES_MAX },
   );
 }
