@@ -12,6 +12,7 @@ import {
 } from '@arc/columnar';
 import { ArcError, badRequest } from '@arc/config';
 import { MSGPACK_KIND_NAMES, MsgpackFormatError, MsgpackKind, MsgpackReader } from './msgpack-reader.js';
+import { FIELD_LIST_PREFIX, HOST_TAG, badTimeAt, itemError, stringTooLong } from './item-errors.js';
 import { RequestBatches } from './request-batches.js';
 import { Utf8Interner } from './utf8-interner.js';
 
@@ -79,8 +80,6 @@ interface ValueEnds {
   columns: number;
 }
 
-const HOST_TAG = 'host';
-const FIELD_LIST_PREFIX = 'field_';
 
 function fail(error: ArcError): DecodeResult {
   return { ok: false, error };
@@ -661,16 +660,4 @@ export class MsgpackDecoder {
     reader.skip();
     return reader.position;
   }
-}
-
-function itemError(itemIndex: number, code: string, message: string, details: Record<string, string | number> = {}): ArcError {
-  return badRequest(code, `Item ${itemIndex}: ${message}`, { item: itemIndex, ...details });
-}
-
-function stringTooLong(itemIndex: number, name: string): ArcError {
-  return itemError(itemIndex, 'ARC_STRING_TOO_LONG', `value of '${name}' is longer than ${STRING_VALUE_BYTES_MAX} bytes`, { column: name });
-}
-
-function badTimeAt(itemIndex: number, row: number): ArcError {
-  return itemError(itemIndex, 'ARC_BAD_TIMESTAMP', `time value at row ${row} must be an integer or float timestamp in range`, { row });
 }

@@ -3,7 +3,7 @@ import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { ColumnBatch } from '@arc/columnar';
 import { ArcError, type ArcErrorShape, type Config } from '@arc/config';
-import { LineProtocolDecoder, MsgpackDecoder, decompressBody } from '@arc/protocol';
+import { JsonDecoder, LineProtocolDecoder, MsgpackDecoder, decompressBody } from '@arc/protocol';
 import { Doorbell, SpscRing } from '@arc/ring';
 import { writerIndexFor, type DecoderToWriter, type WriterVerdict } from '@arc/writer';
 import { decodeRequestHeader, encodeCompletion, PayloadFormat, type Completion, type RequestHeader } from './frames.js';
@@ -52,6 +52,7 @@ class DecoderThread {
   private readonly acceptorDoorbell: Doorbell;
   private readonly msgpack = new MsgpackDecoder();
   private readonly lineProtocol = new LineProtocolDecoder();
+  private readonly json = new JsonDecoder();
   private readonly pending = new Map<number, PendingRequest>();
   private txnSequence = 0;
 
@@ -108,10 +109,19 @@ class DecoderThread {
     const decompressed = decompressBody(body, this.data.config.server.bodyBytesMax);
     if (decompressed instanceof ArcError) return decompressed;
     const { database, nowUs } = header;
-    const result =
-      header.format === PayloadFormat.lineProtocol
-        ? this.lineProtocol.decode(decompressed, { database, nowUs, precision: header.precision })
-        : this.msgpack.decode(decompressed, { database, nowUs, defaultHost: this.data.config.ingest.defaultHost });
+    const rowContext = { database, nowUs, defaultHost: this.data.config.ingest.defaultHost };
+    let result;
+    switch (header.format) {
+      case PayloadFormat.lineProtocol:
+        result = this.lineProtocol.decode(decompressed, { database, nowUs, precision: header.precision });
+        break;
+      case PayloadFormat.json:
+        result = this.json.decode(decompressed, rowContext);
+        break;
+      case PayloadFormat.msgpack:
+        result = this.msgpack.decode(decompressed, rowContext);
+        break;
+    }
     return result.ok ? result.batches : result.error;
   }
 

@@ -18,7 +18,7 @@ import type { LineProtocolPrecision } from '@arc/protocol';
  *
  * Multi-byte values are little-endian.
  */
-export const PayloadFormat = { msgpack: 1, lineProtocol: 2 } as const;
+export const PayloadFormat = { msgpack: 1, lineProtocol: 2, json: 3 } as const;
 export type PayloadFormat = (typeof PayloadFormat)[keyof typeof PayloadFormat];
 
 /** Line protocol precisions by their 4-bit code in the frame flags. */

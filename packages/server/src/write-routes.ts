@@ -20,7 +20,7 @@ interface WriteEndpoint {
   readonly precisionDialect: LineProtocolDialect | null;
 }
 
-/** MessagePack paths (the README's first, then the Go version's aliases), then InfluxDB's. */
+/** MessagePack paths (the README's first, then the Go version's aliases), InfluxDB's, then JSON. */
 export const WRITE_ENDPOINTS: readonly WriteEndpoint[] = [
   { path: '/write/v2/msgpack', format: PayloadFormat.msgpack, databaseParameter: null, precisionDialect: null },
   { path: '/api/v2/msgpack', format: PayloadFormat.msgpack, databaseParameter: null, precisionDialect: null },
@@ -29,6 +29,8 @@ export const WRITE_ENDPOINTS: readonly WriteEndpoint[] = [
   { path: '/api/v1/write', format: PayloadFormat.lineProtocol, databaseParameter: 'db', precisionDialect: 'v1' },
   { path: '/api/v2/write', format: PayloadFormat.lineProtocol, databaseParameter: 'bucket', precisionDialect: 'v2' },
   { path: '/api/v1/write/line-protocol', format: PayloadFormat.lineProtocol, databaseParameter: 'db', precisionDialect: 'v1' },
+  { path: '/write/json', format: PayloadFormat.json, databaseParameter: null, precisionDialect: null },
+  { path: '/api/v1/write/json', format: PayloadFormat.json, databaseParameter: null, precisionDialect: null },
 ];
 
 const ingestBusy = (): ArcError =>
