@@ -2,6 +2,7 @@ import type { Config } from '@arc/config';
 import type { QueryPool } from '@arc/query';
 import type { AuthGate } from './auth-gate.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
+import type { IngestStats } from './ingest-stats.js';
 import type { Logger } from './log.js';
 
 export const ServerPhase = { starting: 'starting', ready: 'ready', stopping: 'stopping' } as const;
@@ -13,6 +14,7 @@ export interface ServerContext {
   readonly log: Logger;
   readonly auth: AuthGate;
   readonly pipeline: IngestPipeline;
+  readonly ingestStats: IngestStats;
   readonly queryPool: QueryPool;
   readonly version: string;
   phase: ServerPhase;

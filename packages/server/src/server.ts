@@ -8,10 +8,12 @@ import { QueryPool } from '@arc/query';
 import { AuthGate } from './auth-gate.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { IngestPipeline } from './ingest-pipeline.js';
+import { IngestStats } from './ingest-stats.js';
 import { createLogger, type Logger } from './log.js';
 import { registerQueryRoutes } from './query-routes.js';
 import { ServerPhase, type ServerContext } from './server-context.js';
 import { registerWriteRoutes } from './write-routes.js';
+import { registerWriteStatsRoutes } from './write-stats-routes.js';
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 /** How often shutdown checks whether in-flight requests have been answered. */
@@ -69,12 +71,14 @@ export async function startServer(config: Config, options: StartServerOptions = 
     log,
     auth: new AuthGate(tokens === null ? null : new TokenVerifier(tokens, config.auth.cacheTtlSeconds * 1000)),
     pipeline,
+    ingestStats: new IngestStats(),
     queryPool,
     version: VERSION,
     phase: ServerPhase.starting,
   };
   const app = uWS.App();
   registerWriteRoutes(app, context);
+  registerWriteStatsRoutes(app, context);
   registerQueryRoutes(app, context);
   registerHealthRoutes(app, context);
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {

@@ -75,10 +75,15 @@ function handleWrite(context: ServerContext, endpoint: WriteEndpoint, res: HttpR
 function submit(context: ServerContext, res: HttpResponse, state: ResponseState, options: RequestOptions, body: Uint8Array): void {
   if (context.phase === 'stopping') return sendError(res, state, shuttingDown());
   const outcome = context.pipeline.submit(options, body, (completion) => {
+    context.ingestStats.record(options.format, body.byteLength, completion.rowCount, completion.error);
     if (completion.error !== null) sendError(res, state, completion.error);
     else sendNoContent(res, state);
   });
-  if (outcome === 'busy') sendError(res, state, ingestBusy());
+  if (outcome === 'busy') {
+    const busy = ingestBusy();
+    context.ingestStats.record(options.format, body.byteLength, 0, busy);
+    sendError(res, state, busy);
+  }
 }
 
 /** `POST /write/flush` (admin): answers once every buffered row is in a durable Parquet file. */

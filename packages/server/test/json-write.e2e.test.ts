@@ -1,5 +1,6 @@
 // Proves JSON ingestion through the real server: every shape lands as Parquet and reads back by
-// SQL, and a bad item rejects the whole request with a 400 naming the item and key.
+// SQL, a bad item rejects the whole request with a 400 naming the item and key, and the write
+// stats count exactly those requests.
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcClient } from './support/arc-client.js';
@@ -55,5 +56,24 @@ describe('JSON writes', () => {
     expect(invalid.json().error).toMatch(/^Invalid JSON payload/);
     await client.flush();
     expect((await client.query('SELECT count(*) FROM rejected', 'json2')).status).toBe(400);
+  });
+});
+
+describe('write stats and health', () => {
+  it('counts what the JSON tests above sent, by format and error code', async () => {
+    const stats = await client.get('/write/stats', client.authHeaders());
+    expect(stats.status).toBe(200);
+    const body = stats.json<{ by_format: Record<string, { accepted: number; rejected: number; rows: number }>; errors_by_code: Record<string, number>; buffers: { rows_flushed: number } }>();
+    expect(body.by_format.json).toMatchObject({ accepted: 5, rejected: 2, rows: 5 });
+    expect(body.by_format.msgpack).toMatchObject({ accepted: 0, rejected: 0 });
+    expect(body.errors_by_code).toEqual({ ARC_BAD_FIELD_VALUE: 1, ARC_JSON_INVALID: 1 });
+    expect(body.buffers.rows_flushed).toBe(5);
+    const health = await client.get('/write/health', client.authHeaders());
+    expect(health.status).toBe(200);
+    expect(health.json()).toMatchObject({ status: 'healthy', reasons: [] });
+    const spec = await client.get('/write/v2/msgpack/spec', client.authHeaders());
+    expect(spec.json()).toMatchObject({ format: 'msgpack', endpoints: ['/write/v2/msgpack', '/api/v2/msgpack', '/api/v1/write/msgpack'] });
+    expect((await client.get('/write/v2/msgpack/stats', client.authHeaders())).json()).toMatchObject({ format: 'msgpack', requests: 0 });
+    expect((await client.get('/write/stats')).status).toBe(401);
   });
 });
