@@ -39,6 +39,16 @@ export function valueAt(batch: ColumnBatch, column: ColumnLayout, row: number): 
   }
 }
 
+/** Every row as `{time (us), ...columns}` (tests and diagnostics; allocates per value). */
+export function rowObjects(batch: ColumnBatch): Record<string, unknown>[] {
+  const pairs = timePairsOf(batch);
+  return Array.from({ length: batch.rowCount }, (_, row) => {
+    const out: Record<string, unknown> = { time: timeMicrosAt(pairs, row) };
+    for (const column of batch.columns) out[column.name] = valueAt(batch, column, row);
+    return out;
+  });
+}
+
 export function schemaOf(batch: ColumnBatch): SchemaColumn[] {
   return batch.columns.map(({ name, role, type }) => ({ name, role, type }));
 }

@@ -3,7 +3,7 @@ export type { BufferRange, ColumnLayout, ColumnBatch, DictionaryLayout, SchemaCo
 export { Utf8Dictionary, DICTIONARY_ENTRIES_MAX } from './utf8-dictionary.js';
 export { AppendResult, ColumnBuilder } from './column-builder.js';
 export { BatchBuilder, FIELD_RENAMED_SUFFIX } from './batch-builder.js';
-export { bytesOf, timePairsOf, timeMicrosAt, isBitSet, valueAt, schemaOf, isAllNull } from './batch-view.js';
+export { bytesOf, timePairsOf, timeMicrosAt, isBitSet, valueAt, rowObjects, schemaOf, isAllNull } from './batch-view.js';
 export {
   timestampToMicros,
   int64TimestampToMicros,

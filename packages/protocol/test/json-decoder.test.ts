@@ -3,7 +3,7 @@
 // and key, never throwing.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { timeMicrosAt, timePairsOf, valueAt, type ColumnBatch } from '@arc/columnar';
+import { rowObjects, type ColumnBatch } from '@arc/columnar';
 import { JsonDecoder, rfc3339ToMicros } from '../src/index.js';
 
 const context = { database: 'default', nowUs: 1_700_000_000_000_000, defaultHost: 'unknown' };
@@ -21,14 +21,7 @@ function decodeError(value: unknown): { code: string; message: string } {
   return result.error;
 }
 
-function rowsOf(batch: ColumnBatch): Record<string, unknown>[] {
-  const pairs = timePairsOf(batch);
-  return Array.from({ length: batch.rowCount }, (_, row) => {
-    const out: Record<string, unknown> = { time: timeMicrosAt(pairs, row) };
-    for (const column of batch.columns) out[column.name] = valueAt(batch, column, row);
-    return out;
-  });
-}
+const rowsOf = rowObjects;
 
 describe('JsonDecoder', () => {
   it('decodes a row with long key names and an RFC 3339 time; numbers are DOUBLE', () => {

@@ -1,6 +1,6 @@
 // Proves the line protocol decoder turns each documented form into the right typed, timed rows and rejects every near-miss line with the exact InfluxDB-style message and line number, returning nothing of a bad request.
 import { describe, expect, it } from 'vitest';
-import { timeMicrosAt, timePairsOf, valueAt, type ColumnBatch } from '@arc/columnar';
+import { rowObjects, type ColumnBatch } from '@arc/columnar';
 import { LINE_BYTES_MAX, LineProtocolDecoder, LineProtocolPrecision, parsePrecision, type DecodeResult } from '../src/index.js';
 
 const NOW_US = 1_700_000_000_000_000;
@@ -16,14 +16,7 @@ type Row = Record<string, unknown>;
 /** Rows per measurement as plain objects: {time, ...columns}; int64 values are bigints. */
 function rowsOf(batches: readonly ColumnBatch[]): Record<string, Row[]> {
   const out: Record<string, Row[]> = {};
-  for (const batch of batches) {
-    const pairs = timePairsOf(batch);
-    out[batch.measurement] = Array.from({ length: batch.rowCount }, (_, row) => {
-      const values: Row = { time: timeMicrosAt(pairs, row) };
-      for (const column of batch.columns) values[column.name] = valueAt(batch, column, row);
-      return values;
-    });
-  }
+  for (const batch of batches) out[batch.measurement] = rowObjects(batch);
   return out;
 }
 

@@ -5,7 +5,7 @@ import { compress as zstdCompress } from 'zstd-napi';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { valueAt, timePairsOf, timeMicrosAt, type ColumnBatch } from '@arc/columnar';
+import { rowObjects, type ColumnBatch } from '@arc/columnar';
 import { MsgpackDecoder, decompressBody, type DecodeResult } from '../src/index.js';
 
 const packr = new Packr({ useRecords: false });
@@ -55,15 +55,7 @@ function decodeError(body: Uint8Array): Extract<DecodeResult, { ok: false }>['er
   return result.error;
 }
 
-/** Rows of a batch as plain objects: {time, ...columns}. */
-function rowsOf(batch: ColumnBatch): Record<string, unknown>[] {
-  const pairs = timePairsOf(batch);
-  return Array.from({ length: batch.rowCount }, (_, row) => {
-    const out: Record<string, unknown> = { time: timeMicrosAt(pairs, row) };
-    for (const column of batch.columns) out[column.name] = valueAt(batch, column, row);
-    return out;
-  });
-}
+const rowsOf = rowObjects;
 
 function typesOf(batch: ColumnBatch): Record<string, string> {
   return Object.fromEntries(batch.columns.map((c) => [c.name, `${c.role}:${c.type}`]));

@@ -4,26 +4,16 @@
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
-import { startArc, TEST_TOKEN, type ArcProcess } from './support/arc-process.js';
+import { TEST_TOKEN } from './support/arc-process.js';
+import { useSharedArc } from './support/shared-arc.js';
 
-let arc: ArcProcess;
-let client: ArcClient;
 const BODY_MAX_MB = 1;
-
-beforeAll(async () => {
-  arc = await startArc({ ARC_SERVER_BODY_MAX_MB: String(BODY_MAX_MB), ARC_WRITER_FLUSH_AGE_MS: '600000' });
-  client = new ArcClient(arc.url);
-});
-
-afterAll(async () => {
-  expect(await arc.stop()).toBe(0);
-  await arc.cleanup();
-});
+const shared = useSharedArc({ ARC_SERVER_BODY_MAX_MB: String(BODY_MAX_MB), ARC_WRITER_FLUSH_AGE_MS: '600000' });
 
 async function countIn(database: string, measurement: string): Promise<number> {
-  const answer = await client.query(`SELECT count(*) FROM ${measurement}`, database);
+  const answer = await shared.client.query(`SELECT count(*) FROM ${measurement}`, database);
   if (answer.status !== 200) return 0; // no files yet: the view does not exist
   return Number(answer.json<{ data: number[][] }>().data[0]?.[0] ?? 0);
 }
@@ -45,7 +35,7 @@ describe('bad writes are rejected whole, with a clear error', () => {
     ['reserved database name, any case', msgpack(good), 'Internal', 400, /is reserved/],
   ];
   it.each(cases)('%s', async (_name, body, database, status, message) => {
-    const answer = await client.write(body, database === undefined ? {} : { database });
+    const answer = await shared.client.write(body, database === undefined ? {} : { database });
     expect(answer.status).toBe(status);
     expect(answer.headers.get('content-type')).toBe('application/json');
     const error = answer.json<{ error: string; code: string }>();
@@ -54,30 +44,30 @@ describe('bad writes are rejected whole, with a clear error', () => {
   });
 
   it('wrote nothing of any rejected request', async () => {
-    expect((await client.flush()).status).toBe(200);
+    expect((await shared.client.flush()).status).toBe(200);
     expect(await countIn('default', 'bad')).toBe(0);
   });
 
   it('refuses a body over the limit with 413, compressed or not', async () => {
     const big = Buffer.alloc(BODY_MAX_MB * 1024 * 1024 + 1, 0x20);
-    const raw = await client.write(big);
+    const raw = await shared.client.write(big);
     expect(raw.status).toBe(413);
     expect(raw.json().error).toMatch(/exceeds 1048576 bytes/);
     const bomb = gzipSync(msgpack({ m: 'bad', t: 1, fields: { s: 'x'.repeat(2 * 1024 * 1024) } }));
     expect(bomb.byteLength).toBeLessThan(BODY_MAX_MB * 1024 * 1024);
-    const inflated = await client.write(bomb);
+    const inflated = await shared.client.write(bomb);
     expect(inflated.status).toBe(413);
     expect(inflated.json().error).toMatch(/after decompression/);
   });
 
   it('rejects a type conflict with rows already buffered, for the later request only', async () => {
-    expect((await client.write(msgpack({ m: 'conflict', t: 1_700_000_000_000, fields: { v: 1 } }))).status).toBe(204);
-    const later = await client.write(msgpack({ m: 'conflict', t: 1_700_000_001_000, fields: { v: 'now a string' } }));
+    expect((await shared.client.write(msgpack({ m: 'conflict', t: 1_700_000_000_000, fields: { v: 1 } }))).status).toBe(204);
+    const later = await shared.client.write(msgpack({ m: 'conflict', t: 1_700_000_001_000, fields: { v: 'now a string' } }));
     expect(later.status).toBe(400);
     expect(later.json()).toMatchObject({ code: 'ARC_SCHEMA_CONFLICT', column: 'v', measurement: 'conflict' });
-    expect((await client.write(msgpack({ m: 'conflict', t: 1_700_000_002_000, fields: { v: 2.5, w: true } }))).status).toBe(204);
-    await client.flush();
-    expect(await client.rows('SELECT v, w FROM conflict ORDER BY time')).toEqual([
+    expect((await shared.client.write(msgpack({ m: 'conflict', t: 1_700_000_002_000, fields: { v: 2.5, w: true } }))).status).toBe(204);
+    await shared.client.flush();
+    expect(await shared.client.rows('SELECT v, w FROM conflict ORDER BY time')).toEqual([
       [1, null],
       [2.5, true],
     ]);
@@ -85,12 +75,12 @@ describe('bad writes are rejected whole, with a clear error', () => {
 
   it('rejects a multi-measurement request whole when one writer refuses it', async () => {
     // Find two measurement names served by different writers: one conflicts, one is fine.
-    expect((await client.write(msgpack({ m: 'atomic_a', t: 1, fields: { v: 1 } }))).status).toBe(204);
+    expect((await shared.client.write(msgpack({ m: 'atomic_a', t: 1, fields: { v: 1 } }))).status).toBe(204);
     const names = Array.from({ length: 8 }, (_, index) => `atomic_b${index}`);
     const body = msgpack([{ m: 'atomic_a', t: 2, fields: { v: 'conflict' } }, ...names.map((m) => ({ m, t: 2, fields: { v: 1 } }))]);
-    const answer = await client.write(body);
+    const answer = await shared.client.write(body);
     expect(answer.status).toBe(400);
-    await client.flush();
+    await shared.client.flush();
     for (const name of names) expect(await countIn('default', name)).toBe(0);
     expect(await countIn('default', 'atomic_a')).toBe(1);
   });
@@ -99,12 +89,12 @@ describe('bad writes are rejected whole, with a clear error', () => {
 describe('authentication', () => {
   const body = msgpack({ m: 'authm', t: 1, fields: { v: 1 } });
   it('401 without a token, with the exact body', async () => {
-    const answer = await client.write(body, { token: null });
+    const answer = await shared.client.write(body, { token: null });
     expect(answer.status).toBe(401);
     expect(answer.text).toBe('{"error":"Authentication required"}');
   });
   it('401 with a wrong token', async () => {
-    const answer = await client.write(body, { token: 'wrong-token' });
+    const answer = await shared.client.write(body, { token: 'wrong-token' });
     expect(answer.status).toBe(401);
     expect(answer.text).toBe('{"error":"Invalid or expired token"}');
   });
@@ -116,21 +106,21 @@ describe('authentication', () => {
       { headers: {}, path: `/write/v2/msgpack?p=${TEST_TOKEN}` },
     ];
     for (const form of forms) {
-      const answer = await client.write(body, { token: null, headers: form.headers, ...(form.path === undefined ? {} : { path: form.path }) });
+      const answer = await shared.client.write(body, { token: null, headers: form.headers, ...(form.path === undefined ? {} : { path: form.path }) });
       expect(answer.status, JSON.stringify(form)).toBe(204);
     }
   });
   it('protects query and flush, leaves health public', async () => {
-    expect((await client.query('SELECT 1', undefined, null)).status).toBe(401);
-    expect((await client.post('/write/flush', '')).status).toBe(401);
-    const health = await client.get('/health');
+    expect((await shared.client.query('SELECT 1', undefined, null)).status).toBe(401);
+    expect((await shared.client.post('/write/flush', '')).status).toBe(401);
+    const health = await shared.client.get('/health');
     expect(health.status).toBe(200);
     expect(health.json()).toMatchObject({ status: 'healthy', service: 'arc' });
-    const ready = await client.get('/ready');
+    const ready = await shared.client.get('/ready');
     expect(ready.json()).toMatchObject({ status: 'ready', decoders: 2, writers: 2 });
   });
   it('404 with a JSON body for unknown routes', async () => {
-    const answer = await client.get('/nope');
+    const answer = await shared.client.get('/nope');
     expect(answer.status).toBe(404);
     expect(answer.json().error).toBe('Not found: GET /nope');
   });
@@ -143,18 +133,18 @@ interface WriteFormsCase {
 
 describe('query errors', () => {
   it('400 for bad SQL, non-read statements, missing sql and unknown format', async () => {
-    const syntax = await client.query('SELEC 1');
+    const syntax = await shared.client.query('SELEC 1');
     expect(syntax.status).toBe(400);
     expect(syntax.json()).toMatchObject({ success: false, code: 'ARC_SQL_ERROR' });
     for (const sql of ['INSERT INTO x VALUES (1)', "COPY (SELECT 1) TO '/tmp/x.csv'", 'CREATE TABLE t (a INT)', 'SELECT 1; SELECT 2']) {
-      const answer = await client.query(sql);
+      const answer = await shared.client.query(sql);
       expect(answer.status, sql).toBe(400);
       expect(answer.json().success).toBe(false);
     }
-    const missing = await client.post('/query', JSON.stringify({ format: 'json' }), { ...client.authHeaders(), 'Content-Type': 'application/json' });
+    const missing = await shared.client.post('/query', JSON.stringify({ format: 'json' }), { ...shared.client.authHeaders(), 'Content-Type': 'application/json' });
     expect(missing.status).toBe(400);
     expect(missing.json()).toMatchObject({ success: false, error: 'Missing "sql" in the request body' });
-    const format = await client.post('/query', JSON.stringify({ sql: 'SELECT 1', format: 'xml' }), client.authHeaders());
+    const format = await shared.client.post('/query', JSON.stringify({ sql: 'SELECT 1', format: 'xml' }), shared.client.authHeaders());
     expect(format.status).toBe(400);
     expect(format.json().error).toMatch(/Unsupported format "xml"/);
   });
@@ -171,15 +161,15 @@ describe('robustness', () => {
       { numRuns: 300, seed: 42 },
     );
     for (const body of bodies) {
-      const answer = await client.write(body, { database: 'fuzz' });
+      const answer = await shared.client.write(body, { database: 'fuzz' });
       expect([204, 400, 413]).toContain(answer.status);
       if (answer.status !== 204) expect(answer.json().error).toBeTypeOf('string');
     }
-    expect((await client.get('/health')).status).toBe(200);
+    expect((await shared.client.get('/health')).status).toBe(200);
   });
 
   it('survives a client that aborts mid-body, then serves the next request', async () => {
-    const url = new URL(arc.url);
+    const url = new URL(shared.arc.url);
     await new Promise<void>((resolve) => {
       const partial = request({ host: url.hostname, port: url.port, path: '/write/v2/msgpack', method: 'POST', headers: { 'Content-Length': '100000', Authorization: `Bearer ${TEST_TOKEN}` } });
       partial.on('error', () => resolve());
@@ -189,6 +179,6 @@ describe('robustness', () => {
         resolve();
       }, 50);
     });
-    expect((await client.write(msgpack({ m: 'after_abort', t: 1, fields: { v: 1 } }))).status).toBe(204);
+    expect((await shared.client.write(msgpack({ m: 'after_abort', t: 1, fields: { v: 1 } }))).status).toBe(204);
   });
 });

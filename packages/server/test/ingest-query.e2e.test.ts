@@ -6,25 +6,14 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { compress as zstdCompress } from 'zstd-napi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
-import { startArc, type ArcProcess } from './support/arc-process.js';
+import { useSharedArc } from './support/shared-arc.js';
 
-let arc: ArcProcess;
-let client: ArcClient;
-
-beforeAll(async () => {
-  arc = await startArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });
-  client = new ArcClient(arc.url);
-});
-
-afterAll(async () => {
-  expect(await arc.stop()).toBe(0);
-  await arc.cleanup();
-});
+const shared = useSharedArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });
 
 async function parquetFiles(database: string, measurement: string): Promise<string[]> {
-  const root = path.join(arc.dataDir, 'arc', database, measurement);
+  const root = path.join(shared.arc.dataDir, 'arc', database, measurement);
   const entries = await readdir(root, { recursive: true }).catch(() => [] as string[]);
   return entries.filter((entry) => entry.endsWith('.parquet')).map((entry) => path.join(root, entry)).sort();
 }
@@ -55,13 +44,13 @@ describe('MessagePack ingestion to Parquet and back', () => {
     let sent = 0;
     for (const [, body] of bodies) {
       for (const encoded of [body, gzipSync(body), zstdCompress(body)]) {
-        const response = await client.write(encoded, { path: paths[sent % paths.length] ?? '/write/v2/msgpack', database: 'shapes_db' });
+        const response = await shared.client.write(encoded, { path: paths[sent % paths.length] ?? '/write/v2/msgpack', database: 'shapes_db' });
         expect(response.status, response.text).toBe(204);
         sent++;
       }
     }
-    expect((await client.flush()).status).toBe(200);
-    const rows = await client.rows('SELECT count(*), count(DISTINCT host), sum(v), count(field_0) FROM shapes', 'shapes_db');
+    expect((await shared.client.flush()).status).toBe(200);
+    const rows = await shared.client.rows('SELECT count(*), count(DISTINCT host), sum(v), count(field_0) FROM shapes', 'shapes_db');
     // 4 bodies x 3 encodings; rows per body: 1 + 2 + 2 + 1 = 6.
     expect(rows).toEqual([[18, 6, 3 * (1.5 + 2.5 + 3.5 + 4.5 + 5.5), 3]]);
   });
@@ -75,12 +64,12 @@ describe('MessagePack ingestion to Parquet and back', () => {
       fields: { i: hour, f: hour + 0.5, s: `s${hour}`, b: hour % 2 === 0 },
     }));
     rows.push({ m: 'layout', t: T0 + 1000, h: 'early', tags: { dc: 'y' }, fields: { i: 9, f: 9.5, s: 'e', b: true } });
-    expect((await client.write(msgpack({ batch: rows }), { database: 'layout_db' })).status).toBe(204);
-    expect((await client.flush()).status).toBe(200);
+    expect((await shared.client.write(msgpack({ batch: rows }), { database: 'layout_db' })).status).toBe(204);
+    expect((await shared.client.flush()).status).toBe(200);
     const files = await parquetFiles('layout_db', 'layout');
     expect(files).toHaveLength(4);
     for (const [index, file] of files.entries()) {
-      const relative = path.relative(path.join(arc.dataDir, 'arc'), file);
+      const relative = path.relative(path.join(shared.arc.dataDir, 'arc'), file);
       expect(relative).toMatch(new RegExp(`^layout_db/layout/2025/10/16/${16 + index}/layout_\\d{8}_\\d{6}_[A-Za-z0-9-]+\\.parquet$`));
     }
     const first = files[0] ?? '';
@@ -102,10 +91,10 @@ describe('MessagePack ingestion to Parquet and back', () => {
   });
 
   it('answers in the PROTOCOLS.md JSON shape, reads another database as db.measurement', async () => {
-    await client.write(msgpack({ m: 'cpu', t: T0, h: 'server01', fields: { usage_idle: 95.0, usage_user: 3.25 } }), { database: 'production' });
-    await client.write(msgpack({ m: 'cpu', t: T0, h: 'local', fields: { usage_idle: 1.0 } }));
-    expect((await client.flush()).status).toBe(200);
-    const answer = await client.query('SELECT time, host, usage_idle, usage_user FROM production.cpu');
+    await shared.client.write(msgpack({ m: 'cpu', t: T0, h: 'server01', fields: { usage_idle: 95.0, usage_user: 3.25 } }), { database: 'production' });
+    await shared.client.write(msgpack({ m: 'cpu', t: T0, h: 'local', fields: { usage_idle: 1.0 } }));
+    expect((await shared.client.flush()).status).toBe(200);
+    const answer = await shared.client.query('SELECT time, host, usage_idle, usage_user FROM production.cpu');
     expect(answer.status).toBe(200);
     const body = answer.json();
     expect(body).toMatchObject({
@@ -116,9 +105,9 @@ describe('MessagePack ingestion to Parquet and back', () => {
     });
     expect(typeof body.execution_time_ms).toBe('number');
     expect(Number.isNaN(Date.parse(String(body.timestamp)))).toBe(false);
-    expect(await client.rows('SELECT host FROM cpu')).toEqual([['local']]);
-    expect(await client.rows('SELECT host FROM cpu', 'production')).toEqual([['server01']]);
-    expect(await client.rows('SELECT a.host, b.host FROM cpu a JOIN production.cpu b ON a.time = b.time')).toEqual([['local', 'server01']]);
+    expect(await shared.client.rows('SELECT host FROM cpu')).toEqual([['local']]);
+    expect(await shared.client.rows('SELECT host FROM cpu', 'production')).toEqual([['server01']]);
+    expect(await shared.client.rows('SELECT a.host, b.host FROM cpu a JOIN production.cpu b ON a.time = b.time')).toEqual([['local', 'server01']]);
   });
 
   it('lands timestamps in s, ms, us and ns at the same instant', async () => {
@@ -129,10 +118,10 @@ describe('MessagePack ingestion to Parquet and back', () => {
       { m: 'units', t: BigInt(T0) * 1000n, h: 'us', fields: { v: 1 } },
       { m: 'units', t: BigInt(T0) * 1_000_000n, h: 'ns', fields: { v: 1 } },
     ]);
-    expect((await client.write(body, { database: 'units_db' })).status).toBe(204);
-    await client.flush();
-    expect(await client.rows('SELECT DISTINCT time FROM units', 'units_db')).toEqual([['2025-10-16T16:00:00Z']]);
-    expect(await client.rows('SELECT count(*) FROM units', 'units_db')).toEqual([[4]]);
+    expect((await shared.client.write(body, { database: 'units_db' })).status).toBe(204);
+    await shared.client.flush();
+    expect(await shared.client.rows('SELECT DISTINCT time FROM units', 'units_db')).toEqual([['2025-10-16T16:00:00Z']]);
+    expect(await shared.client.rows('SELECT count(*) FROM units', 'units_db')).toEqual([[4]]);
   });
 
   it('keeps NaN and Infinity in Parquet and returns them as null in JSON', async () => {
@@ -141,9 +130,9 @@ describe('MessagePack ingestion to Parquet and back', () => {
       { m: 'special', t: T0, h: 'nan', fields: { x: Number.NaN } },
       { m: 'special', t: T0, h: 'inf', fields: { x: Number.POSITIVE_INFINITY } },
     ]);
-    expect((await client.write(body, { database: 'special_db' })).status).toBe(204);
-    await client.flush();
-    expect(await client.rows('SELECT host, x FROM special ORDER BY host', 'special_db')).toEqual([
+    expect((await shared.client.write(body, { database: 'special_db' })).status).toBe(204);
+    await shared.client.flush();
+    expect(await shared.client.rows('SELECT host, x FROM special ORDER BY host', 'special_db')).toEqual([
       ['inf', null],
       ['nan', null],
     ]);

@@ -2,24 +2,13 @@
 // SQL, a bad item rejects the whole request with a 400 naming the item and key, and the write
 // stats count exactly those requests.
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArcClient } from './support/arc-client.js';
-import { startArc, type ArcProcess } from './support/arc-process.js';
+import { useSharedArc } from './support/shared-arc.js';
 
-let arc: ArcProcess;
-let client: ArcClient;
+const shared = useSharedArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });
 
-beforeAll(async () => {
-  arc = await startArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });
-  client = new ArcClient(arc.url);
-});
-
-afterAll(async () => {
-  expect(await arc.stop()).toBe(0);
-  await arc.cleanup();
-});
-
-const headers = (database: string): Record<string, string> => ({ ...client.authHeaders(), 'Content-Type': 'application/json', 'x-arc-database': database });
+const headers = (database: string): Record<string, string> => ({ ...shared.client.authHeaders(), 'Content-Type': 'application/json', 'x-arc-database': database });
 
 describe('JSON writes', () => {
   it('lands rows, arrays, batches and columnar objects on both paths, gzip too', async () => {
@@ -31,49 +20,49 @@ describe('JSON writes', () => {
     ];
     for (const [index, value] of bodies.entries()) {
       const path = index % 2 === 0 ? '/write/json' : '/api/v1/write/json';
-      expect((await client.post(path, JSON.stringify(value), headers('json1'))).status).toBe(204);
+      expect((await shared.client.post(path, JSON.stringify(value), headers('json1'))).status).toBe(204);
     }
     const zipped = gzipSync(JSON.stringify({ m: 'events', t: 1_760_630_404_000, h: 'e', fields: { v: 5.5 } }));
-    expect((await client.post('/write/json', zipped, headers('json1'))).status).toBe(204);
-    await client.flush();
-    expect(await client.rows('SELECT host, v, ok, note FROM events ORDER BY time', 'json1')).toEqual([
+    expect((await shared.client.post('/write/json', zipped, headers('json1'))).status).toBe(204);
+    await shared.client.flush();
+    expect(await shared.client.rows('SELECT host, v, ok, note FROM events ORDER BY time', 'json1')).toEqual([
       ['a', 1.5, true, null],
       ['b', 2.5, null, null],
       ['c', null, null, 'n'],
       ['d', 4.5, null, null],
       ['e', 5.5, null, null],
     ]);
-    expect(await client.rows('SELECT min(time), max(time) FROM events', 'json1')).toEqual([['2025-10-16T16:00:00Z', '2025-10-16T16:00:04Z']]);
+    expect(await shared.client.rows('SELECT min(time), max(time) FROM events', 'json1')).toEqual([['2025-10-16T16:00:00Z', '2025-10-16T16:00:04Z']]);
   });
 
   it('rejects a bad item whole, naming it', async () => {
     const body = JSON.stringify([{ m: 'rejected', fields: { v: 1 } }, { m: 'rejected', fields: { v: { nested: true } } }]);
-    const answer = await client.post('/write/json', body, headers('json2'));
+    const answer = await shared.client.post('/write/json', body, headers('json2'));
     expect(answer.status).toBe(400);
     expect(answer.json()).toMatchObject({ code: 'ARC_BAD_FIELD_VALUE', item: 1, column: 'v' });
-    const invalid = await client.post('/write/json', '{"m":', headers('json2'));
+    const invalid = await shared.client.post('/write/json', '{"m":', headers('json2'));
     expect(invalid.status).toBe(400);
     expect(invalid.json().error).toMatch(/^Invalid JSON payload/);
-    await client.flush();
-    expect((await client.query('SELECT count(*) FROM rejected', 'json2')).status).toBe(400);
+    await shared.client.flush();
+    expect((await shared.client.query('SELECT count(*) FROM rejected', 'json2')).status).toBe(400);
   });
 });
 
 describe('write stats and health', () => {
   it('counts what the JSON tests above sent, by format and error code', async () => {
-    const stats = await client.get('/write/stats', client.authHeaders());
+    const stats = await shared.client.get('/write/stats', shared.client.authHeaders());
     expect(stats.status).toBe(200);
     const body = stats.json<{ by_format: Record<string, { accepted: number; rejected: number; rows: number }>; errors_by_code: Record<string, number>; buffers: { rows_flushed: number } }>();
     expect(body.by_format.json).toMatchObject({ accepted: 5, rejected: 2, rows: 5 });
     expect(body.by_format.msgpack).toMatchObject({ accepted: 0, rejected: 0 });
     expect(body.errors_by_code).toEqual({ ARC_BAD_FIELD_VALUE: 1, ARC_JSON_INVALID: 1 });
     expect(body.buffers.rows_flushed).toBe(5);
-    const health = await client.get('/write/health', client.authHeaders());
+    const health = await shared.client.get('/write/health', shared.client.authHeaders());
     expect(health.status).toBe(200);
     expect(health.json()).toMatchObject({ status: 'healthy', reasons: [] });
-    const spec = await client.get('/write/v2/msgpack/spec', client.authHeaders());
+    const spec = await shared.client.get('/write/v2/msgpack/spec', shared.client.authHeaders());
     expect(spec.json()).toMatchObject({ format: 'msgpack', endpoints: ['/write/v2/msgpack', '/api/v2/msgpack', '/api/v1/write/msgpack'] });
-    expect((await client.get('/write/v2/msgpack/stats', client.authHeaders())).json()).toMatchObject({ format: 'msgpack', requests: 0 });
-    expect((await client.get('/write/stats')).status).toBe(401);
+    expect((await shared.client.get('/write/v2/msgpack/stats', shared.client.authHeaders())).json()).toMatchObject({ format: 'msgpack', requests: 0 });
+    expect((await shared.client.get('/write/stats')).status).toBe(401);
   });
 });
