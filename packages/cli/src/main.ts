@@ -3,11 +3,13 @@
 import './threadpool-size.js';
 import { ConfigError, loadConfig } from '@arc/config';
 import { createLogger, startServer, type RunningServer } from '@arc/server';
+import { tokenCommand } from './token-command.js';
 
 const USAGE = `Usage: arc <command> [options]
 
 Commands:
   serve [--config <arc.conf>]   start the server (configuration: arc.conf, then ARC_* environment variables)
+  token <subcommand>            create, list, revoke, rotate or delete API tokens ('arc token help')
   help                          show this text
 `;
 
@@ -61,6 +63,9 @@ async function main(argv: readonly string[]): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'token':
+      process.exitCode = tokenCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+      return;
     case 'help':
     case '--help':
     case '-h':

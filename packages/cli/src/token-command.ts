@@ -1,0 +1,271 @@
+import { parseArgs } from 'node:util';
+import { PERMISSIONS, TokenStore, isPermission } from '@arc/auth';
+import type { Permission, TokenInfo, TokenSummary } from '@arc/auth';
+import { ConfigError, isArcError, loadConfig } from '@arc/config';
+import type { Config } from '@arc/config';
+
+export const TOKEN_USAGE = `Usage: arc token <subcommand> [options]
+
+Subcommands:
+  create --name <name> --permissions <read,write,delete,admin>
+         [--databases <db,db>] [--description <text>] [--expires-at <RFC 3339 time>] [--json]
+                            create a token; its text is printed once and never again
+  list [--json]             list tokens (never their text or hash)
+  revoke <id|name>          disable a token
+  rotate <id|name> [--json] replace a token's text; prints the new text once, the old one stops working
+  delete <id|name>          delete a token
+
+Every subcommand takes --config <arc.conf>; tokens live in <data_dir>/arc.db (ARC_DATA_DIR), which
+is safe to change while the server runs. A running server caches verified tokens for
+auth.cache_ttl_seconds (30 s by default), so revoke, rotate and delete take effect within that time.
+Exit codes: 0 success, 1 any error (bad option, bad value, unknown token), with the reason on stderr.
+`;
+
+/**
+ * Bad input on the command line: the message names the option or value at fault. `usage` marks
+ * a malformed command (the message then points at the usage text), as opposed to a bad value.
+ */
+export class TokenCommandError extends Error {
+  override readonly name = 'TokenCommandError';
+  readonly usage: boolean;
+
+  constructor(message: string, usage = true) {
+    super(message);
+    this.usage = usage;
+  }
+}
+
+/** Where a subcommand writes; main passes process.stdout and process.stderr. */
+export interface CommandOutput {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
+const OPTIONS = {
+  config: { type: 'string' },
+  json: { type: 'boolean' },
+  name: { type: 'string' },
+  permissions: { type: 'string' },
+  databases: { type: 'string' },
+  description: { type: 'string' },
+  'expires-at': { type: 'string' },
+} as const;
+
+/** Options each subcommand accepts (besides --config); anything else is refused, not ignored. */
+const SUBCOMMAND_OPTIONS = {
+  create: ['name', 'permissions', 'databases', 'description', 'expires-at', 'json'],
+  list: ['json'],
+  revoke: [],
+  rotate: ['json'],
+  delete: [],
+} as const satisfies Record<string, readonly (keyof typeof OPTIONS)[]>;
+type Subcommand = keyof typeof SUBCOMMAND_OPTIONS;
+
+interface ParsedArgs {
+  readonly values: Partial<Record<keyof typeof OPTIONS, string | boolean>>;
+  readonly positionals: readonly string[];
+}
+
+/** RFC 3339 date-time: a date, a time and an explicit offset (Z or ±hh:mm). */
+const RFC3339_PATTERN = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+function isSubcommand(text: string): text is Subcommand {
+  return Object.hasOwn(SUBCOMMAND_OPTIONS, text);
+}
+
+/** node:util's parse errors are multi-line hints; keep one line that names the option. */
+function parseErrorMessage(error: Error & { code?: unknown }): string {
+  const option = /'(--?[^' ]+)/.exec(error.message)?.[1] ?? '';
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option '${option}'`;
+  if (/argument missing|ambiguous/.test(error.message)) return `option '${option}' needs a value`;
+  return (error.message.split('\n')[0] ?? error.message).replace(/\.$/, '');
+}
+
+function parseSubcommandArgs(subcommand: Subcommand, args: readonly string[]): ParsedArgs {
+  let parsed: ParsedArgs;
+  try {
+    parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new TokenCommandError(parseErrorMessage(error as Error & { code?: unknown }));
+  }
+  const allowed: readonly string[] = ['config', ...SUBCOMMAND_OPTIONS[subcommand]];
+  const stray = Object.keys(parsed.values).find((key) => !allowed.includes(key));
+  if (stray !== undefined) throw new TokenCommandError(`option '--${stray}' is not accepted by 'token ${subcommand}'`);
+  return parsed;
+}
+
+function stringOption(parsed: ParsedArgs, key: keyof typeof OPTIONS): string | undefined {
+  const value = parsed.values[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function requiredOption(parsed: ParsedArgs, key: keyof typeof OPTIONS): string {
+  const value = stringOption(parsed, key);
+  if (value === undefined) throw new TokenCommandError(`option '--${key}' is required`);
+  return value;
+}
+
+function commaList(text: string, option: string): string[] {
+  const items = text.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) throw new TokenCommandError(`option '--${option}' has an empty item in '${text}'`, false);
+  return items;
+}
+
+function parsePermissions(text: string): Permission[] {
+  const items = commaList(text, 'permissions');
+  const bad = items.find((item) => !isPermission(item));
+  if (bad !== undefined) throw new TokenCommandError(`unknown permission '${bad}': must be one of ${PERMISSIONS.join(', ')}`, false);
+  return items.filter(isPermission);
+}
+
+function parseExpiry(text: string, nowMs: number): number {
+  const ms = RFC3339_PATTERN.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(ms)) throw new TokenCommandError(`option '--expires-at' must be an RFC 3339 time such as 2030-01-31T00:00:00Z, not '${text}'`, false);
+  if (ms <= nowMs) throw new TokenCommandError(`option '--expires-at' is in the past: '${text}'`, false);
+  return ms;
+}
+
+function onePositional(subcommand: Subcommand, parsed: ParsedArgs): string {
+  if (parsed.positionals.length !== 1) {
+    const problem = parsed.positionals.length === 0 ? 'needs a token id or name' : `takes one token, not also '${String(parsed.positionals[1])}'`;
+    throw new TokenCommandError(`'token ${subcommand}' ${problem}`);
+  }
+  return parsed.positionals[0] ?? '';
+}
+
+/** Accepts a token's id or its name; the store addresses tokens by name. */
+function resolveToken(store: TokenStore, idOrName: string): TokenSummary {
+  const token = store.list().find((summary) => summary.id === idOrName || summary.name === idOrName);
+  if (token === undefined) throw new TokenCommandError(`unknown token '${idOrName}': no token has this id or name`, false);
+  return token;
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function infoJson(info: TokenInfo): Record<string, unknown> {
+  return { id: info.id, name: info.name, permissions: info.permissions, databases: info.databases, expiresAt: isoOrNull(info.expiresAt) };
+}
+
+function infoText(info: TokenInfo): string {
+  return [
+    `id:          ${info.id}`,
+    `name:        ${info.name}`,
+    `permissions: ${info.permissions.join(',')}`,
+    `databases:   ${info.databases === null ? 'all' : info.databases.join(',')}`,
+    `expires:     ${isoOrNull(info.expiresAt) ?? 'never'}`,
+  ].join('\n');
+}
+
+/** The token text is shown here and nowhere else: the store keeps only its hash. */
+function printNewToken(output: CommandOutput, json: boolean, created: { info: TokenInfo; token: string }, note: string): void {
+  if (json) {
+    output.stdout.write(`${JSON.stringify({ token: created.token, ...infoJson(created.info) })}\n`);
+    return;
+  }
+  output.stdout.write(`token:       ${created.token}\n${infoText(created.info)}\n\n${note}\n`);
+}
+
+function cacheNote(config: Config): string {
+  return `takes effect within ${config.auth.cacheTtlSeconds} s on a running server (auth.cache_ttl_seconds caches verified tokens)`;
+}
+
+function create(store: TokenStore, parsed: ParsedArgs, output: CommandOutput): void {
+  const name = requiredOption(parsed, 'name');
+  const permissions = parsePermissions(requiredOption(parsed, 'permissions'));
+  const databasesText = stringOption(parsed, 'databases');
+  const description = stringOption(parsed, 'description');
+  const expiresText = stringOption(parsed, 'expires-at');
+  const created = store.create({
+    name,
+    permissions,
+    ...(databasesText === undefined ? {} : { databases: commaList(databasesText, 'databases') }),
+    ...(description === undefined ? {} : { description }),
+    ...(expiresText === undefined ? {} : { expiresAt: parseExpiry(expiresText, Date.now()) }),
+  });
+  printNewToken(output, parsed.values.json === true, created, 'Copy the token now: it is not shown again.');
+}
+
+function summaryJson(summary: TokenSummary): Record<string, unknown> {
+  return {
+    ...infoJson(summary),
+    description: summary.description,
+    createdAt: isoOrNull(summary.createdAt),
+    lastUsedAt: isoOrNull(summary.lastUsedAt),
+    enabled: summary.enabled,
+  };
+}
+
+const LIST_HEADER = ['ID', 'NAME', 'PERMISSIONS', 'DATABASES', 'CREATED', 'LAST USED', 'EXPIRES', 'ENABLED'];
+
+function listRow(summary: TokenSummary): string[] {
+  return [
+    summary.id,
+    summary.name,
+    summary.permissions.join(','),
+    summary.databases === null ? 'all' : summary.databases.join(','),
+    isoOrNull(summary.createdAt) ?? '-',
+    isoOrNull(summary.lastUsedAt) ?? 'never',
+    isoOrNull(summary.expiresAt) ?? 'never',
+    summary.enabled ? 'yes' : 'no',
+  ];
+}
+
+function formatTable(rows: readonly (readonly string[])[]): string {
+  const widths = LIST_HEADER.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+function list(store: TokenStore, parsed: ParsedArgs, output: CommandOutput): void {
+  const summaries = store.list();
+  if (parsed.values.json === true) {
+    output.stdout.write(`${JSON.stringify(summaries.map(summaryJson))}\n`);
+    return;
+  }
+  output.stdout.write(`${formatTable([LIST_HEADER, ...summaries.map(listRow)])}\n`);
+}
+
+function runSubcommand(subcommand: Subcommand, parsed: ParsedArgs, config: Config, store: TokenStore, output: CommandOutput): void {
+  if (subcommand === 'create') return create(store, parsed, output);
+  if (subcommand === 'list') return list(store, parsed, output);
+  const token = resolveToken(store, onePositional(subcommand, parsed));
+  if (subcommand === 'rotate') {
+    const rotated = store.rotate(token.name);
+    if (rotated === null) throw new TokenCommandError(`unknown token '${token.name}' (deleted meanwhile)`, false);
+    printNewToken(output, parsed.values.json === true, rotated, `Copy the token now: it is not shown again. The old token stops working; ${cacheNote(config)}.`);
+    return;
+  }
+  const done = subcommand === 'revoke' ? store.setEnabled(token.name, false) : store.delete(token.name);
+  if (!done) throw new TokenCommandError(`unknown token '${token.name}' (deleted meanwhile)`, false);
+  const verb = subcommand === 'revoke' ? 'disabled' : 'deleted';
+  output.stdout.write(`Token '${token.name}' (${token.id}) ${verb}; ${cacheNote(config)}.\n`);
+}
+
+/**
+ * `arc token ...`: returns the exit code. Bad input (a TokenCommandError, or a value the store
+ * refuses) is reported on stderr as one line; configuration errors go up to main like `serve`'s.
+ */
+export function tokenCommand(args: readonly string[], output: CommandOutput): number {
+  const [subcommand = 'help', ...rest] = args;
+  if (subcommand === 'help' || subcommand === '--help' || subcommand === '-h') {
+    output.stdout.write(TOKEN_USAGE);
+    return 0;
+  }
+  let store: TokenStore | null = null;
+  try {
+    if (!isSubcommand(subcommand)) throw new TokenCommandError(`unknown subcommand 'token ${subcommand}'`);
+    const parsed = parseSubcommandArgs(subcommand, rest);
+    const config = loadConfig({ configPath: stringOption(parsed, 'config') });
+    store = TokenStore.open(config.storage.metadataPath);
+    runSubcommand(subcommand, parsed, config, store, output);
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError || !(error instanceof TokenCommandError || isArcError(error))) throw error;
+    const hint = error instanceof TokenCommandError && error.usage ? ` (see 'arc token help')` : '';
+    output.stderr.write(`arc token: ${error.message}${hint}\n`);
+    return 1;
+  } finally {
+    store?.close();
+  }
+}

@@ -1,0 +1,155 @@
+// Proves that `arc token` create/list/revoke/rotate/delete, run as the built CLI in a child process
+// against a temporary data dir, change the tokens that TokenStore.verify accepts, never list token
+// text, and answer every bad input with exit code 1 and a message naming the problem.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenStore } from '@arc/auth';
+
+const CLI_ENTRY = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let dataDir = '';
+
+function arc(...args: string[]): CliResult {
+  const env: NodeJS.ProcessEnv = { ...process.env, ARC_DATA_DIR: dataDir };
+  delete env.ARC_CONFIG;
+  const result = spawnSync(process.execPath, [CLI_ENTRY, 'token', ...args], { cwd: dataDir, env, encoding: 'utf8', timeout: 30_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function created(result: CliResult): { token: string; id: string; name: string; permissions: string[]; databases: string[] | null } {
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as { token: string; id: string; name: string; permissions: string[]; databases: string[] | null };
+}
+
+/** A fresh store per check, as a running server would open it: sees the CLI's committed changes. */
+async function verify(token: string): Promise<{ name: string } | null> {
+  const store = TokenStore.open(join(dataDir, 'arc.db'));
+  try {
+    return await store.verify(token);
+  } finally {
+    store.close();
+  }
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI_ENTRY)) throw new Error(`build the CLI first (npx tsc -b packages/cli): ${CLI_ENTRY} is missing`);
+  dataDir = mkdtempSync(join(tmpdir(), 'arc-token-cli-'));
+});
+
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('arc token', () => {
+  it('creates a token that verifies and is listed without its text', async () => {
+    const token = created(arc('create', '--name', 'ingest', '--permissions', 'read,write', '--databases', 'metrics,logs', '--json'));
+    expect(token).toMatchObject({ name: 'ingest', permissions: ['read', 'write'], databases: ['metrics', 'logs'] });
+    expect(await verify(token.token)).toMatchObject({ id: token.id, name: 'ingest' });
+
+    const listed = arc('list', '--json');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).not.toContain(token.token);
+    expect(listed.stdout).not.toContain('scrypt$');
+    const rows = JSON.parse(listed.stdout) as { id: string; name: string; enabled: boolean; lastUsedAt: string | null }[];
+    expect(rows).toContainEqual(expect.objectContaining({ id: token.id, name: 'ingest', enabled: true }));
+
+    const table = arc('list');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^ID\s+NAME\s+PERMISSIONS\s+DATABASES\s+CREATED\s+LAST USED\s+EXPIRES\s+ENABLED/);
+    expect(table.stdout).toContain('ingest');
+    expect(table.stdout).not.toContain(token.token);
+  });
+
+  it('prints the token once in text form, with an RFC 3339 expiry', async () => {
+    const result = arc('create', '--name', 'expiring', '--permissions', 'read', '--expires-at', '2099-01-31T00:00:00Z', '--description', 'for CI');
+    expect(result.code).toBe(0);
+    const token = /^token:\s+(\S+)$/m.exec(result.stdout)?.[1] ?? '';
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(result.stdout).toContain('expires:     2099-01-31T00:00:00.000Z');
+    expect(result.stdout).toContain('not shown again');
+    expect(await verify(token)).toMatchObject({ name: 'expiring', expiresAt: Date.parse('2099-01-31T00:00:00Z') });
+  });
+
+  it('revoke by name disables the token and says when a running server notices', async () => {
+    const token = created(arc('create', '--name', 'to-revoke', '--permissions', 'read', '--json'));
+    const result = arc('revoke', 'to-revoke');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('takes effect within 30 s on a running server');
+    expect(await verify(token.token)).toBeNull();
+    const rows = JSON.parse(arc('list', '--json').stdout) as { name: string; enabled: boolean }[];
+    expect(rows).toContainEqual(expect.objectContaining({ name: 'to-revoke', enabled: false }));
+  });
+
+  it('rotate by id prints a new token that verifies while the old one does not', async () => {
+    const old = created(arc('create', '--name', 'to-rotate', '--permissions', 'write', '--json'));
+    const rotated = created(arc('rotate', old.id, '--json'));
+    expect(rotated).toMatchObject({ id: old.id, name: 'to-rotate', permissions: ['write'] });
+    expect(rotated.token).not.toBe(old.token);
+    expect(await verify(rotated.token)).toMatchObject({ id: old.id });
+    expect(await verify(old.token)).toBeNull();
+
+    const text = arc('rotate', 'to-rotate');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('takes effect within 30 s on a running server');
+  });
+
+  it('delete removes the token from the store and the list', async () => {
+    const token = created(arc('create', '--name', 'to-delete', '--permissions', 'delete', '--json'));
+    expect(arc('delete', token.id).code).toBe(0);
+    expect(await verify(token.token)).toBeNull();
+    expect(arc('list').stdout).not.toContain('to-delete');
+  });
+
+  const BAD_INPUTS: readonly { readonly args: readonly string[]; readonly message: string }[] = [
+    { args: ['create', '--name', 'x', '--permissions', 'read', '--bogus', '1'], message: "unknown option '--bogus'" },
+    { args: ['create', '--name'], message: "option '--name' needs a value" },
+    { args: ['create', '--name', '--permissions', 'read'], message: "option '--name' needs a value" },
+    { args: ['create', '--name', 'x'], message: "option '--permissions' is required" },
+    { args: ['create', '--permissions', 'read'], message: "option '--name' is required" },
+    { args: ['create', '--name', 'x', '--permissions', 'read,root'], message: "unknown permission 'root'" },
+    { args: ['create', '--name', 'x', '--permissions', 'read,'], message: "option '--permissions' has an empty item" },
+    { args: ['create', '--name', 'x', '--permissions', 'read', '--databases', 'bad/db'], message: "Invalid database name 'bad/db'" },
+    { args: ['create', '--name', 'bad name', '--permissions', 'read'], message: "Invalid token name 'bad name'" },
+    { args: ['create', '--name', 'ingest', '--permissions', 'read'], message: "A token named 'ingest' already exists" },
+    { args: ['create', '--name', 'x', '--permissions', 'read', '--expires-at', 'tomorrow'], message: "RFC 3339 time such as 2030-01-31T00:00:00Z, not 'tomorrow'" },
+    { args: ['create', '--name', 'x', '--permissions', 'read', '--expires-at', '2001-01-01T00:00:00Z'], message: "option '--expires-at' is in the past" },
+    { args: ['list', '--name', 'x'], message: "option '--name' is not accepted by 'token list'" },
+    { args: ['list', '--json=yes'], message: "Option '--json' does not take an argument" },
+    { args: ['revoke', 'no-such-token'], message: "unknown token 'no-such-token'" },
+    { args: ['rotate', '00000000-0000-0000-0000-000000000000'], message: "unknown token '00000000-0000-0000-0000-000000000000'" },
+    { args: ['delete', 'no-such-token'], message: "unknown token 'no-such-token'" },
+    { args: ['revoke'], message: "'token revoke' needs a token id or name" },
+    { args: ['delete', 'ingest', 'extra'], message: "'token delete' takes one token, not also 'extra'" },
+    { args: ['frobnicate'], message: "unknown subcommand 'token frobnicate'" },
+  ];
+
+  it.each(BAD_INPUTS)('exits 1 with: $message', ({ args, message }) => {
+    const result = arc(...args);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(message);
+    expect(result.stderr.startsWith('arc token: ')).toBe(true);
+  });
+
+  it('leaves the store unchanged after refused commands', () => {
+    const rows = JSON.parse(arc('list', '--json').stdout) as { name: string }[];
+    expect(rows.map((row) => row.name).sort()).toEqual(['expiring', 'ingest', 'to-revoke', 'to-rotate']);
+  });
+
+  it('prints its usage, which documents the exit codes', () => {
+    const result = arc('help');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Exit codes: 0 success, 1 any error');
+  });
+});
