@@ -1,8 +1,8 @@
 // Decoder throughput on one core: TSBS cpu rows (10 tags, 10 int fields) encoded as columnar and
-// row MessagePack batches, decoded by the ingest decoder into packed column batches, as a
-// decoder thread does. Prints one JSON line per format with rows/s.
+// row MessagePack batches and as InfluxDB line protocol, decoded by the ingest decoders into packed
+// column batches, as a decoder thread does. Prints one JSON line per format with rows/s.
 // Run after building: npx tsc -b packages/protocol && node bench/decode.mjs [batchRows] [seconds]
-import { MsgpackDecoder } from '../packages/protocol/dist/index.js';
+import { LineProtocolDecoder, MsgpackDecoder } from '../packages/protocol/dist/index.js';
 import { TsbsCpu, encode } from './ingest/tsbs.mjs';
 
 const BATCH_ROWS = Number(process.argv[2] ?? 5000);
@@ -11,11 +11,15 @@ const BODIES = 20;
 
 const generator = new TsbsCpu({});
 const chunks = Array.from({ length: BODIES }, () => generator.next(BATCH_ROWS));
-const context = { database: 'bench', nowUs: Date.now() * 1000, defaultHost: 'unknown' };
+const nowUs = Date.now() * 1000;
+const decoders = {
+  columnar: { decoder: new MsgpackDecoder(), context: { database: 'bench', nowUs, defaultHost: 'unknown' } },
+  rows: { decoder: new MsgpackDecoder(), context: { database: 'bench', nowUs, defaultHost: 'unknown' } },
+  lp: { decoder: new LineProtocolDecoder(), context: { database: 'bench', nowUs, precision: 'ns' } },
+};
 
-for (const format of ['columnar', 'rows']) {
+for (const [format, { decoder, context }] of Object.entries(decoders)) {
   const bodies = chunks.map((chunk) => encode(format, chunk, generator.tags));
-  const decoder = new MsgpackDecoder();
   let rows = 0;
   const deadline = performance.now() + SECONDS * 1000;
   const cpuStart = process.cpuUsage();
