@@ -52,6 +52,19 @@ type Cell = number | bigint | string | boolean | null;
  *   text for the value, typed `string`.
  * At most `rowLimit` rows; null when cancelled between chunks.
  */
+/** The columnar msgpack answer (Arc Go's shape), as clients decode it. */
+export interface MsgpackQueryAnswer {
+  readonly success: boolean;
+  readonly columns: string[];
+  /** Arrow type names of the columns. */
+  readonly types: string[];
+  /** Column-major: data[i] holds the values of columns[i]. */
+  readonly data: unknown[][];
+  readonly row_count: number;
+  readonly execution_time_ms: number;
+  readonly timestamp: string;
+}
+
 export async function encodeMsgpackAnswer(result: DuckDBResult, startedAtMs: number, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
   const columns: string[] = [];
   const types: string[] = [];
@@ -69,7 +82,7 @@ export async function encodeMsgpackAnswer(result: DuckDBResult, startedAtMs: num
     for (let column = 0; column < plans.length; column++) readColumn(chunk, column, plans[column], views[column], data[column], rows, text);
   });
   if (rowCount === null) return null;
-  const answer = {
+  const answer: MsgpackQueryAnswer = {
     success: true,
     columns,
     types,

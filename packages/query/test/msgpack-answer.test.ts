@@ -5,18 +5,11 @@
 import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { TYPED_SQL, answerBytes, sharedPool } from './fixtures.js';
+import type { MsgpackQueryAnswer } from '../src/index.js';
 
 const pool = sharedPool();
 
-interface MsgpackAnswer {
-  success: boolean;
-  columns: string[];
-  types: string[];
-  data: unknown[][];
-  row_count: number;
-  execution_time_ms: number;
-  timestamp: string;
-}
+type MsgpackAnswer = MsgpackQueryAnswer;
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 

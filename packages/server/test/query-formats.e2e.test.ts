@@ -6,6 +6,7 @@ import { Unpackr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, type ArcProcess } from './support/arc-process.js';
+import type { MsgpackQueryAnswer } from '@arc/query';
 
 let arc: ArcProcess;
 let client: ArcClient;
@@ -145,15 +146,7 @@ describe('answer formats through the server', () => {
     const answer = await postQuery('/api/v1/query/msgpack', { sql: SQL });
     expect(answer.status, text(answer)).toBe(200);
     expect(answer.contentType).toBe('application/msgpack');
-    const body = new Unpackr({ useRecords: false, mapsAsObjects: true }).unpack(answer.bytes) as {
-      success: boolean;
-      columns: string[];
-      types: string[];
-      data: unknown[][];
-      row_count: number;
-      execution_time_ms: number;
-      timestamp: string;
-    };
+    const body = new Unpackr({ useRecords: false, mapsAsObjects: true }).unpack(answer.bytes) as MsgpackQueryAnswer;
     expect(Object.keys(body)).toEqual(['success', 'columns', 'types', 'data', 'row_count', 'execution_time_ms', 'timestamp']);
     expect(body.success).toBe(true);
     expect(body.columns).toEqual(['time', 'host', 'i', 'f', 's', 'b']);
