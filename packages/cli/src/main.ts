@@ -2,7 +2,7 @@
 // Must stay the first import: it sizes libuv's thread pool before anything uses it.
 import './threadpool-size.js';
 import { ConfigError, loadConfig } from '@arc/config';
-import { createLogger, startServer, type RunningServer } from '@arc/server';
+import type { RunningServer } from '@arc/server';
 import { tokenCommand } from './token-command.js';
 
 const USAGE = `Usage: arc <command> [options]
@@ -31,6 +31,8 @@ class UsageError extends Error {}
 async function serve(args: readonly string[]): Promise<void> {
   const flags = parseFlags(args, ['config']);
   const config = loadConfig({ configPath: flags.get('config') });
+  // Loaded here, not at the top: `arc token` does not need uWS, DuckDB and the thread code.
+  const { createLogger, startServer } = await import('@arc/server');
   const log = createLogger(config.log.level, config.log.format);
   let fatalReason: string | null = null;
   let stop: (signal: string) => void = () => undefined;
