@@ -70,6 +70,12 @@ export function encodeRequestHeader(requestId: number, externalBody: boolean, op
   return header;
 }
 
+/** Marks an encoded header's body as posted on the body port instead of carried in the frame. */
+export function markExternalBody(header: Uint8Array): void {
+  assert.ok(header.byteLength >= REQUEST_HEADER_BYTES, 'an encoded request header');
+  header[5] = (header[5] ?? 0) | REQUEST_FLAG_EXTERNAL_BODY;
+}
+
 export function decodeRequestHeader(frame: Uint8Array): RequestHeader {
   assert.ok(frame.byteLength >= REQUEST_HEADER_BYTES, 'request frame shorter than its header');
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);

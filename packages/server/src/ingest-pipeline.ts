@@ -3,7 +3,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { ArcError, ErrorKind, workerExecArgv, type ArcErrorShape, type Config } from '@arc/config';
 import { Doorbell, SpscRing } from '@arc/ring';
 import { WRITER_WORKER_URL, type FlushedFile, type MainToWriter, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
-import { decodeCompletion, encodeRequestHeader, type Completion, type RequestOptions } from './frames.js';
+import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completion, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
 import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, THREAD_STOP_WAIT_MS } from './limits.js';
 import type { Logger } from './log.js';
@@ -139,11 +139,15 @@ export class IngestPipeline {
   submit(options: RequestOptions, body: Uint8Array, onDone: CompletionHandler): SubmitOutcome {
     const requestId = this.nextRequestId;
     this.nextRequestId = (this.nextRequestId % 0xfffffffe) + 1;
+    // Every ring has the same capacity, so the header is built once for all attempts.
+    const header = encodeRequestHeader(requestId, false, options);
+    const external = header.byteLength + body.byteLength > this.framePayloadBytesMax;
+    if (external) markExternalBody(header);
     for (let attempt = 0; attempt < this.decoders.length; attempt++) {
       const decoder = this.decoders[(this.nextDecoder + attempt) % this.decoders.length];
       assert.ok(decoder !== undefined);
       if (decoder.worker.threadId < 0) continue; // a dead decoder's ring is never read again
-      if (this.tryQueue(decoder, requestId, options, body)) {
+      if (this.tryQueue(decoder, header, external, body)) {
         const decoderIndex = (this.nextDecoder + attempt) % this.decoders.length;
         this.nextDecoder = (decoderIndex + 1) % this.decoders.length;
         this.waiting.set(requestId, { decoderIndex, onDone });
@@ -154,21 +158,25 @@ export class IngestPipeline {
     return 'busy';
   }
 
-  private tryQueue(decoder: DecoderHandle, requestId: number, options: RequestOptions, body: Uint8Array): boolean {
-    const inlineHeader = encodeRequestHeader(requestId, false, options);
-    if (inlineHeader.byteLength + body.byteLength <= decoder.requests.payloadBytesMax) {
-      return decoder.requests.tryWrite([inlineHeader, body]);
-    }
+  private tryQueue(decoder: DecoderHandle, header: Uint8Array, external: boolean, body: Uint8Array): boolean {
+    if (!external) return decoder.requests.tryWrite([header, body]);
     // Too large for a frame: the body travels as a transferred ArrayBuffer on the body port,
     // posted before the frame is published (room is checked first; only we add to the ring).
-    const externalHeader = encodeRequestHeader(requestId, true, options);
-    if (!decoder.requests.hasRoomFor(externalHeader.byteLength)) return false;
+    if (!decoder.requests.hasRoomFor(header.byteLength)) return false;
     const copy = new Uint8Array(body.byteLength);
     copy.set(body);
     decoder.bodyPort.postMessage(copy.buffer, [copy.buffer]);
-    assert.ok(decoder.requests.tryWrite([externalHeader]), 'room was checked');
+    assert.ok(decoder.requests.tryWrite([header]), 'room was checked');
     return true;
   }
+
+  /** Largest frame payload of the decoder rings (all rings are created with one capacity). */
+  private get framePayloadBytesMax(): number {
+    const first = this.decoders[0];
+    assert.ok(first !== undefined, 'the pipeline has decoders');
+    return first.requests.payloadBytesMax;
+  }
+
 
   /** Flushes every writer's buffers; resolves when the files are durable (or a flush failed). */
   async flushAll(): Promise<ArcError | null> {
