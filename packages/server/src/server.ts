@@ -64,7 +64,15 @@ export async function startServer(config: Config, options: StartServerOptions = 
     timeoutMs: config.query.timeoutSeconds * 1000,
   });
   await queryPool.ready();
-  pipeline.onFlushed(() => queryPool.invalidateCatalog());
+  // Views glob their files at every query, so new files of a known measurement need nothing; only a
+  // measurement (or database) new to this process makes the query threads rescan the directories.
+  const measurementsSeen = new Set<string>();
+  pipeline.onFlushed((database, measurement) => {
+    const key = `${database}/${measurement}`;
+    if (measurementsSeen.has(key)) return;
+    measurementsSeen.add(key);
+    queryPool.invalidateCatalog();
+  });
   if (options.onFatal !== undefined) pipeline.onFatal(options.onFatal);
   const context: ServerContext = {
     config,
