@@ -6,15 +6,26 @@
 //
 //   node bench/ingest/ingest.mjs --spawn --format columnar --batch 1000 --connections 8 \
 //        --threads 2 --seconds 30 --runs 3
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import {
+  CLK_TCK,
+  DEFAULT_SERVER_ENTRY,
+  countRows,
+  cpuModel,
+  describeError,
+  flush,
+  median,
+  percentile,
+  round,
+  spawnServer,
+  treeCpuTicks,
+  waitReady,
+} from '../lib/arc-server.mjs';
 import {
   DATASET_INSTANTS,
   DEFAULT_HOSTS,
@@ -28,10 +39,6 @@ import {
   timeOffsets,
 } from './tsbs.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = path.resolve(HERE, '..', '..');
-const DEFAULT_SERVER_ENTRY = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'main.js');
-const CLK_TCK = 100;
 
 export const USAGE = `usage: node bench/ingest/ingest.mjs [options]
   --url URL             server base URL (default http://127.0.0.1:8000; ignored with --spawn)
@@ -245,240 +252,7 @@ function assembleWorkerPools(pool, o, database, url) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Server process helpers
-
-/** @param {number} pid */
-function readStat(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const rest = s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
-    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) }; // utime + stime
-  } catch {
-    return null;
-  }
-}
-
-/**
- * utime+stime ticks of `pid` and all its live descendants, or null if `pid` is not readable.
- * @param {number} pid
- */
-export function treeCpuTicks(pid) {
-  const root = readStat(pid);
-  if (!root) return null;
-  /** @type {Map<number, number[]>} */
-  const children = new Map();
-  /** @type {Map<number, number>} */
-  const ticks = new Map();
-  for (const name of fs.readdirSync('/proc')) {
-    const p = Number(name);
-    if (!Number.isInteger(p) || p === pid) continue;
-    const st = readStat(p);
-    if (!st) continue;
-    ticks.set(p, st.ticks);
-    const list = children.get(st.ppid) ?? [];
-    list.push(p);
-    children.set(st.ppid, list);
-  }
-  let total = root.ticks;
-  const stack = [...(children.get(pid) ?? [])];
-  while (stack.length) {
-    const p = /** @type {number} */ (stack.pop());
-    total += ticks.get(p) ?? 0;
-    stack.push(...(children.get(p) ?? []));
-  }
-  return total;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** @param {number} ms */
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * @param {string} url
- * @param {number} timeoutS
- * @param {() => string | null} [exited] returns a reason if the server process is gone
- */
-async function waitReady(url, timeoutS, exited) {
-  const deadline = Date.now() + timeoutS * 1000;
-  let last = '';
-  while (Date.now() < deadline) {
-    const gone = exited?.();
-    if (gone) throw new Error(`server exited before ready: ${gone}`);
-    try {
-      const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-      last = `GET /ready -> ${res.status}`;
-    } catch (err) {
-      last = String(err);
-    }
-    await sleep(100);
-  }
-  throw new Error(`server not ready after ${timeoutS} s (${last})`);
-}
-
-/**
- * Starts `node <entry> serve` with ARC_PORT / ARC_DATA_DIR / ARC_AUTH_BOOTSTRAP_TOKEN.
- * @param {Options} o
- * @param {(s: string) => void} log
- */
-async function spawnServer(o, log) {
-  if (!fs.existsSync(o.serverEntry)) throw new Error(`--spawn: ${o.serverEntry} not found (run \`npm run build\` first)`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arc-bench-'));
-  const dataDir = path.join(dir, 'data');
-  fs.mkdirSync(dataDir);
-  const logPath = path.join(dir, 'server.log');
-  const logFd = fs.openSync(logPath, 'a');
-  const port = /** @type {number} */ (await freePort());
-  const token = randomBytes(32).toString('base64url');
-  const child = spawn(process.execPath, [o.serverEntry, 'serve'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ARC_PORT: String(port), ARC_DATA_DIR: dataDir, ARC_AUTH_BOOTSTRAP_TOKEN: token },
-    stdio: ['ignore', logFd, logFd],
-  });
-  fs.closeSync(logFd);
-  /** @type {string | null} */
-  let exitReason = null;
-  const exited = new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      exitReason = `code ${code} signal ${signal}`;
-      resolve(undefined);
-    });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (exitReason === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => {
-        if (exitReason === null) child.kill('SIGKILL');
-      }, 30_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (o.keepData) log(`server data kept in ${dir}`);
-    else fs.rmSync(dir, { recursive: true, force: true });
-  };
-  const tail = () => {
-    try {
-      return fs.readFileSync(logPath, 'utf8').split('\n').slice(-20).join('\n');
-    } catch {
-      return '';
-    }
-  };
-  try {
-    await waitReady(url, o.readyTimeout, () => exitReason);
-  } catch (err) {
-    const t = tail();
-    await stop();
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- server log tail ---\n${t}`);
-  }
-  log(`spawned ${o.serverEntry} pid ${child.pid} on ${url} (data ${dataDir})`);
-  return { url, token, pid: /** @type {number} */ (child.pid), stop, exitedReason: () => exitReason };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Read-back
-
-/**
- * @param {string} url
- * @param {string} token
- * @param {string} database
- * @returns {Promise<{ n: number | null, status: number, error: string | null }>}
- */
-async function countRows(url, token, database) {
-  let res;
-  let text;
-  try {
-    res = await fetch(`${url}/query`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-arc-database': database },
-      body: JSON.stringify({ sql: 'SELECT count(*) AS n FROM cpu', format: 'json' }),
-    });
-    text = await res.text();
-  } catch (err) {
-    return { n: null, status: 0, error: `POST /query: ${describeError(err)}` };
-  }
-  /** @type {any} */
-  let body = null;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  if (res.status !== 200 || !body || body.success === false) {
-    return { n: null, status: res.status, error: (body && body.error) || text.slice(0, 200) };
-  }
-  const data = Array.isArray(body.data) ? body.data : [];
-  if (data.length === 0) return { n: 0, status: 200, error: null }; // measurement with no files yet
-  const v = Array.isArray(data[0]) ? data[0][0] : data[0]?.n;
-  const n = Number(v);
-  return Number.isFinite(n) ? { n, status: 200, error: null } : { n: null, status: 200, error: `unexpected count ${JSON.stringify(v)}` };
-}
-
-/**
- * @param {string} url
- * @param {string} token
- */
-async function flush(url, token) {
-  const t = performance.now();
-  try {
-    const res = await fetch(`${url}/write/flush`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-    const text = await res.text();
-    return { status: res.status, ms: performance.now() - t, error: res.ok ? null : text.slice(0, 200) };
-  } catch (err) {
-    return { status: 0, ms: performance.now() - t, error: describeError(err) };
-  }
-}
-
-/** @param {unknown} err */
-function describeError(err) {
-  if (!(err instanceof Error)) return String(err);
-  const cause = /** @type {{ cause?: unknown }} */ (err).cause;
-  return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
-}
-
-// ---------------------------------------------------------------------------------------------
 // One timed run
-
-/**
- * @param {Float64Array} sorted
- * @param {number} q
- */
-function percentile(sorted, q) {
-  if (sorted.length === 0) return null;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return round(/** @type {number} */ (sorted[i]), 3);
-}
-
-/**
- * @param {number} x
- * @param {number} digits
- */
-function round(x, digits) {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
-function cpuModel() {
-  try {
-    const m = /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m?.[1]) return m[1].trim();
-  } catch {
-    /* not Linux */
-  }
-  return os.cpus()[0]?.model ?? 'unknown';
-}
 
 /**
  * @param {Options} o
@@ -634,14 +408,6 @@ export async function runOnce(o, pool, ctx) {
     cpu: cpuModel(),
     cpus: os.cpus().length,
   };
-}
-
-/** @param {number[]} xs */
-function median(xs) {
-  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const m = v.length >> 1;
-  return v.length % 2 ? /** @type {number} */ (v[m]) : (/** @type {number} */ (v[m - 1]) + /** @type {number} */ (v[m])) / 2;
 }
 
 /** @param {any[]} runs */
