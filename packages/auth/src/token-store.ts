@@ -5,8 +5,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { validateDatabaseName } from '@arc/columnar';
-import { badRequest } from '@arc/config';
-import type { ArcError } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/config';
 import {
   LAST_USED_RESOLUTION_MS,
   SQLITE_BUSY_TIMEOUT_MS,
@@ -59,7 +58,8 @@ interface TokenRow {
 export interface CreateTokenInput {
   readonly name: string;
   readonly description?: string;
-  readonly permissions: readonly Permission[];
+  /** Checked here: anything but read, write, delete, admin is refused with a 400. */
+  readonly permissions: readonly string[];
   /** Omit for every database. */
   readonly databases?: readonly string[];
   /** Milliseconds since the epoch, in the future. Omit for a token that never expires. */
@@ -72,6 +72,25 @@ export interface TokenSummary extends TokenInfo {
   readonly createdAt: number;
   readonly lastUsedAt: number | null;
   readonly enabled: boolean;
+}
+
+/**
+ * A change to a token (PATCH /auth/tokens/{id}): absent keys stay as they are. `databases: null`
+ * opens the token to every database, `expiresAt: null` makes it never expire.
+ */
+export interface TokenPatch {
+  readonly name?: string;
+  readonly description?: string;
+  readonly permissions?: readonly string[];
+  readonly databases?: readonly string[] | null;
+  readonly expiresAt?: number | null;
+  readonly enabled?: boolean;
+}
+
+/** A token just created or rotated: the text is shown once and never stored. */
+export interface NewToken {
+  readonly info: TokenSummary;
+  readonly token: string;
 }
 
 export interface TokenStoreOptions {
@@ -104,6 +123,12 @@ function infoOf(row: TokenRow): TokenInfo | null {
   });
 }
 
+function summaryOf(row: TokenRow): TokenSummary | null {
+  const info = infoOf(row);
+  if (info === null) return null;
+  return Object.freeze({ ...info, description: row.description, createdAt: row.created_at, lastUsedAt: row.last_used_at, enabled: row.enabled === 1 });
+}
+
 function isExpired(row: TokenRow, now: number): boolean {
   return row.expires_at !== null && row.expires_at <= now;
 }
@@ -127,7 +152,7 @@ function checkName(name: string): void {
   }
 }
 
-function checkPermissions(permissions: readonly Permission[]): Permission[] {
+function checkPermissions(permissions: readonly string[]): Permission[] {
   const unique = [...new Set<unknown>(permissions)];
   const bad = unique.find((permission) => !isPermission(permission));
   if (bad !== undefined) {
@@ -137,8 +162,14 @@ function checkPermissions(permissions: readonly Permission[]): Permission[] {
   return unique.filter(isPermission);
 }
 
-function checkDatabases(databases: readonly string[] | undefined): string[] | null {
-  if (databases === undefined) return null;
+function checkDescription(description: string): void {
+  if (description.length > TOKEN_DESCRIPTION_LENGTH_MAX) {
+    throw badRequest('ARC_AUTH_BAD_DESCRIPTION', `Token description longer than ${TOKEN_DESCRIPTION_LENGTH_MAX} characters`);
+  }
+}
+
+function checkDatabases(databases: readonly string[] | null | undefined): string[] | null {
+  if (databases === undefined || databases === null) return null;
   if (databases.length === 0) {
     throw badRequest('ARC_AUTH_BAD_DATABASE', 'A database list needs at least one database (omit it for all databases)');
   }
@@ -149,24 +180,34 @@ function checkDatabases(databases: readonly string[] | undefined): string[] | nu
   return [...new Set(databases)];
 }
 
-function checkExpiry(expiresAt: number | undefined, now: number): number | null {
-  if (expiresAt === undefined) return null;
+function checkExpiry(expiresAt: number | null | undefined, now: number): number | null {
+  if (expiresAt === undefined || expiresAt === null) return null;
   if (!Number.isSafeInteger(expiresAt) || expiresAt <= now) {
     throw badRequest('ARC_AUTH_BAD_EXPIRY', `Token expiry ${String(expiresAt)} must be a time in the future (milliseconds since the epoch)`);
   }
   return expiresAt;
 }
 
+function nameTaken(name: string): ArcError {
+  return new ArcError(ErrorKind.conflict, 'ARC_AUTH_TOKEN_NAME_TAKEN', `A token named '${name}' already exists`, { name });
+}
+
+/**
+ * The tokens table of arc.db. Tokens are addressed by id (a UUID); names are unique too, and
+ * `find` accepts either for the command line. Every write is one SQLite statement or transaction,
+ * so the server and `arc token` can change the file at the same time (WAL mode).
+ */
 export class TokenStore {
   readonly #db: Database;
   readonly #now: () => number;
   readonly #count: Statement;
   readonly #insert: Statement;
   readonly #byPrefix: Statement;
+  readonly #byId: Statement;
   readonly #byName: Statement;
   readonly #all: Statement;
   readonly #touch: Statement;
-  readonly #setEnabled: Statement;
+  readonly #update: Statement;
   readonly #delete: Statement;
   readonly #rehash: Statement;
 
@@ -179,12 +220,16 @@ export class TokenStore {
        VALUES (@id, @name, @description, @hash, @lookup_prefix, @permissions, @databases, @created_at, @last_used_at, @expires_at, @enabled)`,
     );
     this.#byPrefix = db.prepare('SELECT * FROM tokens WHERE lookup_prefix = ?');
+    this.#byId = db.prepare('SELECT * FROM tokens WHERE id = ?');
     this.#byName = db.prepare('SELECT * FROM tokens WHERE name = ?');
     this.#all = db.prepare('SELECT * FROM tokens ORDER BY created_at, name');
     this.#touch = db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?');
-    this.#setEnabled = db.prepare('UPDATE tokens SET enabled = ? WHERE name = ?');
-    this.#delete = db.prepare('DELETE FROM tokens WHERE name = ?');
-    this.#rehash = db.prepare('UPDATE tokens SET hash = ?, lookup_prefix = ? WHERE name = ?');
+    this.#update = db.prepare(
+      `UPDATE tokens SET name = @name, description = @description, permissions = @permissions, databases = @databases,
+       expires_at = @expires_at, enabled = @enabled WHERE id = @id`,
+    );
+    this.#delete = db.prepare('DELETE FROM tokens WHERE id = ?');
+    this.#rehash = db.prepare('UPDATE tokens SET hash = ?, lookup_prefix = ? WHERE id = ?');
   }
 
   /** Opens (creating if needed) the SQLite file and its `tokens` table, in WAL journal mode. */
@@ -207,9 +252,7 @@ export class TokenStore {
   #rowOf(input: CreateTokenInput, token: string): TokenRow {
     checkName(input.name);
     const description = input.description ?? '';
-    if (description.length > TOKEN_DESCRIPTION_LENGTH_MAX) {
-      throw badRequest('ARC_AUTH_BAD_DESCRIPTION', `Token description longer than ${TOKEN_DESCRIPTION_LENGTH_MAX} characters`);
-    }
+    checkDescription(description);
     const permissions = checkPermissions(input.permissions);
     const databases = checkDatabases(input.databases);
     const now = this.#now();
@@ -229,13 +272,18 @@ export class TokenStore {
     };
   }
 
-  #insertRow(row: TokenRow): void {
+  /** Runs a write that may hit the unique name; a taken name becomes a 409, not a crash. */
+  #uniqueName<T>(name: string, write: () => T): T {
     try {
-      this.#insert.run(row);
+      return write();
     } catch (error) {
       if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
-      throw badRequest('ARC_AUTH_TOKEN_NAME_TAKEN', `A token named '${row.name}' already exists`, { name: row.name });
+      throw nameTaken(name);
     }
+  }
+
+  #rowById(id: string): TokenRow | undefined {
+    return this.#byId.get(id) as TokenRow | undefined;
   }
 
   /**
@@ -252,18 +300,18 @@ export class TokenStore {
     // processes starting at once must not both create one.
     const insertIfEmpty = this.#db.transaction((): boolean => {
       if (this.#tokenCount() > 0) return false;
-      this.#insertRow(row);
+      this.#uniqueName(row.name, () => this.#insert.run(row));
       return true;
     });
     return insertIfEmpty.immediate() ? { created: true, token } : { created: false, token: null };
   }
 
   /** Creates a token; the returned text is shown once and never stored. Blocks for one scrypt hash. */
-  create(input: CreateTokenInput): { info: TokenInfo; token: string } {
+  create(input: CreateTokenInput): NewToken {
     const token = generateTokenText();
     const row = this.#rowOf(input, token);
-    this.#insertRow(row);
-    const info = infoOf(row);
+    this.#uniqueName(row.name, () => this.#insert.run(row));
+    const info = summaryOf(row);
     assert.ok(info !== null, 'a row built by create is well-formed');
     return { info, token };
   }
@@ -298,38 +346,64 @@ export class TokenStore {
     }
   }
 
+  /** Every well-formed token, oldest first (a row with corrupt JSON columns is left out). */
   list(): TokenSummary[] {
     const summaries: TokenSummary[] = [];
     for (const row of this.#all.all() as TokenRow[]) {
-      const info = infoOf(row);
-      if (info === null) continue;
-      summaries.push({
-        ...info,
-        description: row.description,
-        createdAt: row.created_at,
-        lastUsedAt: row.last_used_at,
-        enabled: row.enabled === 1,
-      });
+      const summary = summaryOf(row);
+      if (summary !== null) summaries.push(summary);
     }
     return summaries;
   }
 
-  /** Enables or disables a token by name; false if there is no such token. */
-  setEnabled(name: string, enabled: boolean): boolean {
-    return this.#setEnabled.run(enabled ? 1 : 0, name).changes > 0;
+  get(id: string): TokenSummary | null {
+    const row = this.#rowById(id);
+    return row === undefined ? null : summaryOf(row);
   }
 
-  /** Deletes a token by name; false if there is no such token. */
-  delete(name: string): boolean {
-    return this.#delete.run(name).changes > 0;
+  /** By id, else by name: what `arc token revoke <id|name>` accepts. */
+  find(idOrName: string): TokenSummary | null {
+    const row = this.#rowById(idOrName) ?? (this.#byName.get(idOrName) as TokenRow | undefined);
+    return row === undefined ? null : summaryOf(row);
+  }
+
+  /** Applies a patch after checking every value; null if there is no such token. */
+  update(id: string, patch: TokenPatch): TokenSummary | null {
+    const row = this.#rowById(id);
+    if (row === undefined) return null;
+    if (patch.name !== undefined) checkName(patch.name);
+    if (patch.description !== undefined) checkDescription(patch.description);
+    const permissions = patch.permissions === undefined ? null : checkPermissions(patch.permissions);
+    const databases = patch.databases === undefined ? undefined : checkDatabases(patch.databases);
+    const expiresAt = patch.expiresAt === undefined ? row.expires_at : checkExpiry(patch.expiresAt, this.#now());
+    const updated: TokenRow = {
+      ...row,
+      name: patch.name ?? row.name,
+      description: patch.description ?? row.description,
+      permissions: permissions === null ? row.permissions : JSON.stringify(permissions),
+      databases: databases === undefined ? row.databases : databases === null ? null : JSON.stringify(databases),
+      expires_at: expiresAt,
+      enabled: patch.enabled === undefined ? row.enabled : patch.enabled ? 1 : 0,
+    };
+    if (this.#uniqueName(updated.name, () => this.#update.run(updated)).changes === 0) return null;
+    return summaryOf(updated);
+  }
+
+  /** Enables or disables a token; false if there is no such token. */
+  setEnabled(id: string, enabled: boolean): boolean {
+    return this.update(id, { enabled }) !== null;
+  }
+
+  /** Deletes a token; false if there is no such token. */
+  delete(id: string): boolean {
+    return this.#delete.run(id).changes > 0;
   }
 
   /** Replaces a token's secret (the old text stops working); null if there is no such token. */
-  rotate(name: string): { info: TokenInfo; token: string } | null {
+  rotate(id: string): NewToken | null {
     const token = generateTokenText();
-    if (this.#rehash.run(hashTokenSync(token), lookupPrefix(token), name).changes === 0) return null;
-    const row = this.#byName.get(name) as TokenRow | undefined;
-    const info = row === undefined ? null : infoOf(row);
+    if (this.#rehash.run(hashTokenSync(token), lookupPrefix(token), id).changes === 0) return null;
+    const info = this.get(id);
     return info === null ? null : { info, token };
   }
 

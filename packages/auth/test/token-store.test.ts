@@ -84,7 +84,7 @@ describe('verify', () => {
   it('accepts the right token and refuses a wrong one', async () => {
     const { info, token } = store.create({ name: 'grafana', description: 'dashboards', permissions: ['read'], databases: ['prod', 'staging'] });
     expect(info).toMatchObject({ name: 'grafana', permissions: ['read'], databases: ['prod', 'staging'], expiresAt: null });
-    expect(await store.verify(token)).toEqual(info);
+    expect(await store.verify(token)).toEqual({ id: info.id, name: info.name, permissions: info.permissions, databases: info.databases, expiresAt: info.expiresAt });
     expect(await store.verify(token.slice(0, -1))).toBeNull();
     expect(await store.verify(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`)).toBeNull();
     expect(await store.verify('')).toBeNull();
@@ -99,24 +99,27 @@ describe('verify', () => {
   });
 
   it('refuses a disabled token and accepts it again once enabled', async () => {
-    const { token } = store.create({ name: 'ci', permissions: ['write'] });
-    expect(store.setEnabled('ci', false)).toBe(true);
+    const { info, token } = store.create({ name: 'ci', permissions: ['write'] });
+    expect(store.setEnabled(info.id, false)).toBe(true);
     expect(await store.verify(token)).toBeNull();
-    expect(store.setEnabled('ci', true)).toBe(true);
+    expect(store.get(info.id)?.enabled).toBe(false);
+    expect(store.setEnabled(info.id, true)).toBe(true);
     expect(await store.verify(token)).not.toBeNull();
     expect(store.setEnabled('nobody', false)).toBe(false);
   });
 
   it('refuses the old text after rotate and a deleted token', async () => {
-    const { token: old } = store.create({ name: 'svc', permissions: ['read', 'write'] });
-    const rotated = store.rotate('svc');
+    const { info, token: old } = store.create({ name: 'svc', permissions: ['read', 'write'] });
+    const rotated = store.rotate(info.id);
     expect(rotated).not.toBeNull();
+    expect(rotated?.info).toEqual(info);
     expect(await store.verify(old)).toBeNull();
     expect(await store.verify(rotated?.token ?? '')).toMatchObject({ name: 'svc', permissions: ['read', 'write'] });
     expect(store.rotate('nobody')).toBeNull();
-    expect(store.delete('svc')).toBe(true);
+    expect(store.delete(info.id)).toBe(true);
     expect(await store.verify(rotated?.token ?? '')).toBeNull();
-    expect(store.delete('svc')).toBe(false);
+    expect(store.delete(info.id)).toBe(false);
+    expect(store.get(info.id)).toBeNull();
   });
 
   it('records last use and lists tokens without secrets', async () => {
@@ -147,10 +150,44 @@ describe('create', () => {
     expect(store.list()).toEqual([]);
   });
 
-  it('refuses a second token with the same name', () => {
+  it('refuses a second token with the same name (409), also through a rename', () => {
     store.create({ name: 'dup', permissions: ['read'] });
     const error = expectArcError(() => store.create({ name: 'dup', permissions: ['write'] }), 'ARC_AUTH_TOKEN_NAME_TAKEN');
-    expect(error.message).toContain("'dup'");
+    expect(error.message).toBe("A token named 'dup' already exists");
+    expect(error.kind).toBe('conflict');
+    const other = store.create({ name: 'other', permissions: ['read'] });
+    expectArcError(() => store.update(other.info.id, { name: 'dup' }), 'ARC_AUTH_TOKEN_NAME_TAKEN');
+    expect(store.get(other.info.id)?.name).toBe('other');
+  });
+});
+
+describe('find and update', () => {
+  it('finds a token by id or by name', () => {
+    const { info } = store.create({ name: 'finder', permissions: ['read'] });
+    expect(store.find(info.id)).toEqual(info);
+    expect(store.find('finder')).toEqual(info);
+    expect(store.find('nobody')).toBeNull();
+  });
+
+  it('changes only the patched fields and the permissions the token verifies with', async () => {
+    const { info, token } = store.create({ name: 'patchy', description: 'before', permissions: ['read'], databases: ['a'] });
+    const updated = store.update(info.id, { description: 'after', permissions: ['write', 'write'], databases: null, expiresAt: nowMs + 1000 });
+    expect(updated).toEqual({ ...info, description: 'after', permissions: ['write'], databases: null, expiresAt: nowMs + 1000 });
+    expect(await store.verify(token)).toEqual({ id: info.id, name: 'patchy', permissions: ['write'], databases: null, expiresAt: nowMs + 1000 });
+    expect(store.update(info.id, { expiresAt: null, databases: ['b', 'c'] })).toMatchObject({ expiresAt: null, databases: ['b', 'c'], description: 'after' });
+    expect(store.update('nobody', { description: 'x' })).toBeNull();
+  });
+
+  it.each([
+    [{ name: 'bad name' }, 'ARC_AUTH_BAD_TOKEN_NAME'],
+    [{ permissions: ['root'] }, 'ARC_AUTH_BAD_PERMISSION'],
+    [{ databases: ['system'] }, 'ARC_RESERVED_DATABASE_NAME'],
+    [{ expiresAt: Date.UTC(2020, 0, 1) }, 'ARC_AUTH_BAD_EXPIRY'],
+    [{ description: 'x'.repeat(1025) }, 'ARC_AUTH_BAD_DESCRIPTION'],
+  ])('refuses a bad patch %j and changes nothing', (patch, code) => {
+    const { info } = store.create({ name: 'stable', permissions: ['read'] });
+    expectArcError(() => store.update(info.id, patch), code);
+    expect(store.get(info.id)).toEqual(info);
   });
 });
 

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { PERMISSIONS, TokenStore, isPermission } from '@arc/auth';
-import type { Permission, TokenInfo, TokenSummary } from '@arc/auth';
+import { PERMISSIONS, TokenStore, isPermission, isoOrNull, newTokenJson, parseRfc3339Ms, tokenJson } from '@arc/auth';
+import type { NewToken, Permission, TokenInfo, TokenSummary } from '@arc/auth';
 import { ConfigError, isArcError, loadConfig } from '@arc/config';
 import type { Config } from '@arc/config';
 
@@ -66,9 +66,6 @@ interface ParsedArgs {
   readonly positionals: readonly string[];
 }
 
-/** RFC 3339 date-time: a date, a time and an explicit offset (Z or ±hh:mm). */
-const RFC3339_PATTERN = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
-
 function isSubcommand(text: string): text is Subcommand {
   return Object.hasOwn(SUBCOMMAND_OPTIONS, text);
 }
@@ -119,8 +116,8 @@ function parsePermissions(text: string): Permission[] {
 }
 
 function parseExpiry(text: string, nowMs: number): number {
-  const ms = RFC3339_PATTERN.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) throw new TokenCommandError(`option '--expires-at' must be an RFC 3339 time such as 2030-01-31T00:00:00Z, not '${text}'`, false);
+  const ms = parseRfc3339Ms(text);
+  if (ms === null) throw new TokenCommandError(`option '--expires-at' must be an RFC 3339 time such as 2030-01-31T00:00:00Z, not '${text}'`, false);
   if (ms <= nowMs) throw new TokenCommandError(`option '--expires-at' is in the past: '${text}'`, false);
   return ms;
 }
@@ -133,19 +130,11 @@ function onePositional(subcommand: Subcommand, parsed: ParsedArgs): string {
   return parsed.positionals[0] ?? '';
 }
 
-/** Accepts a token's id or its name; the store addresses tokens by name. */
+/** Accepts a token's id or its name; the store addresses tokens by id. */
 function resolveToken(store: TokenStore, idOrName: string): TokenSummary {
-  const token = store.list().find((summary) => summary.id === idOrName || summary.name === idOrName);
-  if (token === undefined) throw new TokenCommandError(`unknown token '${idOrName}': no token has this id or name`, false);
+  const token = store.find(idOrName);
+  if (token === null) throw new TokenCommandError(`unknown token '${idOrName}': no token has this id or name`, false);
   return token;
-}
-
-function isoOrNull(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
-function infoJson(info: TokenInfo): Record<string, unknown> {
-  return { id: info.id, name: info.name, permissions: info.permissions, databases: info.databases, expiresAt: isoOrNull(info.expiresAt) };
 }
 
 function infoText(info: TokenInfo): string {
@@ -159,9 +148,9 @@ function infoText(info: TokenInfo): string {
 }
 
 /** The token text is shown here and nowhere else: the store keeps only its hash. */
-function printNewToken(output: CommandOutput, json: boolean, created: { info: TokenInfo; token: string }, note: string): void {
+function printNewToken(output: CommandOutput, json: boolean, created: NewToken, note: string): void {
   if (json) {
-    output.stdout.write(`${JSON.stringify({ token: created.token, ...infoJson(created.info) })}\n`);
+    output.stdout.write(`${JSON.stringify(newTokenJson(created.info, created.token))}\n`);
     return;
   }
   output.stdout.write(`token:       ${created.token}\n${infoText(created.info)}\n\n${note}\n`);
@@ -187,16 +176,6 @@ function create(store: TokenStore, parsed: ParsedArgs, output: CommandOutput): v
   printNewToken(output, parsed.values.json === true, created, 'Copy the token now: it is not shown again.');
 }
 
-function summaryJson(summary: TokenSummary): Record<string, unknown> {
-  return {
-    ...infoJson(summary),
-    description: summary.description,
-    createdAt: isoOrNull(summary.createdAt),
-    lastUsedAt: isoOrNull(summary.lastUsedAt),
-    enabled: summary.enabled,
-  };
-}
-
 const LIST_HEADER = ['ID', 'NAME', 'PERMISSIONS', 'DATABASES', 'CREATED', 'LAST USED', 'EXPIRES', 'ENABLED'];
 
 function listRow(summary: TokenSummary): string[] {
@@ -220,7 +199,7 @@ function formatTable(rows: readonly (readonly string[])[]): string {
 function list(store: TokenStore, parsed: ParsedArgs, output: CommandOutput): void {
   const summaries = store.list();
   if (parsed.values.json === true) {
-    output.stdout.write(`${JSON.stringify(summaries.map(summaryJson))}\n`);
+    output.stdout.write(`${JSON.stringify(summaries.map(tokenJson))}\n`);
     return;
   }
   output.stdout.write(`${formatTable([LIST_HEADER, ...summaries.map(listRow)])}\n`);
@@ -231,12 +210,12 @@ function runSubcommand(subcommand: Subcommand, parsed: ParsedArgs, config: Confi
   if (subcommand === 'list') return list(store, parsed, output);
   const token = resolveToken(store, onePositional(subcommand, parsed));
   if (subcommand === 'rotate') {
-    const rotated = store.rotate(token.name);
+    const rotated = store.rotate(token.id);
     if (rotated === null) throw new TokenCommandError(`unknown token '${token.name}' (deleted meanwhile)`, false);
     printNewToken(output, parsed.values.json === true, rotated, `Copy the token now: it is not shown again. The old token stops working; ${cacheNote(config)}.`);
     return;
   }
-  const done = subcommand === 'revoke' ? store.setEnabled(token.name, false) : store.delete(token.name);
+  const done = subcommand === 'revoke' ? store.setEnabled(token.id, false) : store.delete(token.id);
   if (!done) throw new TokenCommandError(`unknown token '${token.name}' (deleted meanwhile)`, false);
   const verb = subcommand === 'revoke' ? 'disabled' : 'deleted';
   output.stdout.write(`Token '${token.name}' (${token.id}) ${verb}; ${cacheNote(config)}.\n`);

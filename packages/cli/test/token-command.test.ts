@@ -54,14 +54,16 @@ afterAll(() => {
 describe('arc token', () => {
   it('creates a token that verifies and is listed without its text', async () => {
     const token = created(arc('create', '--name', 'ingest', '--permissions', 'read,write', '--databases', 'metrics,logs', '--json'));
-    expect(token).toMatchObject({ name: 'ingest', permissions: ['read', 'write'], databases: ['metrics', 'logs'] });
+    expect(token).toMatchObject({ name: 'ingest', permissions: ['read', 'write'], databases: ['metrics', 'logs'], expires_at: null });
+    // The same shape as POST /auth/tokens answers.
+    expect(Object.keys(token).sort()).toEqual(['created_at', 'databases', 'expires_at', 'id', 'name', 'permissions', 'token']);
     expect(await verify(token.token)).toMatchObject({ id: token.id, name: 'ingest' });
 
     const listed = arc('list', '--json');
     expect(listed.code).toBe(0);
     expect(listed.stdout).not.toContain(token.token);
     expect(listed.stdout).not.toContain('scrypt$');
-    const rows = JSON.parse(listed.stdout) as { id: string; name: string; enabled: boolean; lastUsedAt: string | null }[];
+    const rows = JSON.parse(listed.stdout) as { id: string; name: string; enabled: boolean; last_used_at: string | null }[];
     expect(rows).toContainEqual(expect.objectContaining({ id: token.id, name: 'ingest', enabled: true }));
 
     const table = arc('list');

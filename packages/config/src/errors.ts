@@ -9,6 +9,8 @@ export const ErrorKind = {
   unauthorized: 'unauthorized',
   forbidden: 'forbidden',
   notFound: 'not_found',
+  /** The request conflicts with what exists (a name taken): 409. */
+  conflict: 'conflict',
   tooLarge: 'too_large',
   unavailable: 'unavailable',
   timeout: 'timeout',

@@ -12,6 +12,7 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, string>> = {
   unauthorized: '401 Unauthorized',
   forbidden: '403 Forbidden',
   not_found: '404 Not Found',
+  conflict: '409 Conflict',
   too_large: '413 Payload Too Large',
   unavailable: '503 Service Unavailable',
   timeout: '504 Gateway Timeout',

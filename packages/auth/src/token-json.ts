@@ -1,0 +1,70 @@
+import type { TokenSummary } from './token-store.js';
+
+/**
+ * The JSON shapes of tokens, shared by the HTTP API (`/auth/tokens`) and `arc token ... --json`:
+ * snake_case keys, times as RFC 3339 in UTC (null when absent). The token text appears only in
+ * the answer to create and rotate; the hash never appears.
+ */
+export interface TokenJson {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly permissions: readonly string[];
+  /** null: every database. */
+  readonly databases: readonly string[] | null;
+  readonly created_at: string;
+  readonly last_used_at: string | null;
+  readonly expires_at: string | null;
+  readonly enabled: boolean;
+}
+
+/** What create and rotate answer: the issue's `{id, name, token, permissions, databases, created_at, expires_at}`. */
+export interface NewTokenJson {
+  readonly id: string;
+  readonly name: string;
+  readonly token: string;
+  readonly permissions: readonly string[];
+  readonly databases: readonly string[] | null;
+  readonly created_at: string;
+  readonly expires_at: string | null;
+}
+
+/** RFC 3339 date-time: a date, a time and an explicit offset (Z or ±hh:mm). */
+const RFC3339_PATTERN = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Milliseconds since the epoch of an RFC 3339 time, or null when the text is not one. */
+export function parseRfc3339Ms(text: string): number | null {
+  if (!RFC3339_PATTERN.test(text)) return null;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+export function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export function tokenJson(summary: TokenSummary): TokenJson {
+  return {
+    id: summary.id,
+    name: summary.name,
+    description: summary.description,
+    permissions: summary.permissions,
+    databases: summary.databases,
+    created_at: new Date(summary.createdAt).toISOString(),
+    last_used_at: isoOrNull(summary.lastUsedAt),
+    expires_at: isoOrNull(summary.expiresAt),
+    enabled: summary.enabled,
+  };
+}
+
+export function newTokenJson(summary: TokenSummary, token: string): NewTokenJson {
+  return {
+    id: summary.id,
+    name: summary.name,
+    token,
+    permissions: summary.permissions,
+    databases: summary.databases,
+    created_at: new Date(summary.createdAt).toISOString(),
+    expires_at: isoOrNull(summary.expiresAt),
+  };
+}
