@@ -182,8 +182,11 @@ function checkDatabases(databases: readonly string[] | null | undefined): string
 
 function checkExpiry(expiresAt: number | null | undefined, now: number): number | null {
   if (expiresAt === undefined || expiresAt === null) return null;
-  if (!Number.isSafeInteger(expiresAt) || expiresAt <= now) {
-    throw badRequest('ARC_AUTH_BAD_EXPIRY', `Token expiry ${String(expiresAt)} must be a time in the future (milliseconds since the epoch)`);
+  if (!Number.isSafeInteger(expiresAt)) {
+    throw badRequest('ARC_AUTH_BAD_EXPIRY', `Token expiry ${String(expiresAt)} must be an integer number of milliseconds since the epoch`);
+  }
+  if (expiresAt <= now) {
+    throw badRequest('ARC_AUTH_BAD_EXPIRY', `Token expiry ${new Date(expiresAt).toISOString()} is not in the future`);
   }
   return expiresAt;
 }

@@ -1,3 +1,4 @@
+import type { TokenStore } from '@arc/auth';
 import type { Config } from '@arc/config';
 import type { QueryPool } from '@arc/query';
 import type { AuthGate } from './auth-gate.js';
@@ -13,9 +14,13 @@ export interface ServerContext {
   readonly config: Config;
   readonly log: Logger;
   readonly auth: AuthGate;
+  /** The token store behind `auth`; null when authentication is disabled. */
+  readonly tokens: TokenStore | null;
   readonly pipeline: IngestPipeline;
   readonly ingestStats: IngestStats;
   readonly queryPool: QueryPool;
   readonly version: string;
+  /** A database was deleted: its measurements count as new again for the query catalog. */
+  forgetDatabase(database: string): void;
   phase: ServerPhase;
 }

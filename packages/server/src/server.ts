@@ -6,6 +6,8 @@ import { TokenStore, TokenVerifier } from '@arc/auth';
 import { describeConfig, type Config } from '@arc/config';
 import { QueryPool } from '@arc/query';
 import { AuthGate } from './auth-gate.js';
+import { registerAuthRoutes } from './auth-routes.js';
+import { registerDatabaseRoutes } from './database-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { IngestPipeline } from './ingest-pipeline.js';
 import { IngestStats } from './ingest-stats.js';
@@ -78,16 +80,22 @@ export async function startServer(config: Config, options: StartServerOptions = 
     config,
     log,
     auth: new AuthGate(tokens === null ? null : new TokenVerifier(tokens, config.auth.cacheTtlSeconds * 1000)),
+    tokens,
     pipeline,
     ingestStats: new IngestStats(),
     queryPool,
     version: VERSION,
     phase: ServerPhase.starting,
+    forgetDatabase: (database) => {
+      for (const key of measurementsSeen) if (key.startsWith(`${database}/`)) measurementsSeen.delete(key);
+    },
   };
   const app = uWS.App();
   registerWriteRoutes(app, context);
   registerWriteStatsRoutes(app, context);
   registerQueryRoutes(app, context);
+  registerAuthRoutes(app, context);
+  registerDatabaseRoutes(app, context);
   registerHealthRoutes(app, context);
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(config.server.host, config.server.port, (socket) => {

@@ -1,0 +1,130 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Permission, TokenInfo } from '@arc/auth';
+import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import type { z } from 'zod';
+import { newResponseState, sendError, sendJson } from './http-response.js';
+import { readBody } from './request-body.js';
+import { readRequestInfo, type RequestInfo } from './request-info.js';
+import type { ServerContext } from './server-context.js';
+
+/**
+ * Management bodies are small JSON objects (a token, a database name); 64 KiB is far above any
+ * valid one and small enough that nobody can make the acceptor buffer much.
+ */
+export const MANAGEMENT_BODY_BYTES_MAX = 64 * 1024;
+
+/** What a management handler sees: who asked, the path parameters and the JSON body (if read). */
+export interface ManagementCall {
+  readonly request: RequestInfo;
+  readonly identity: TokenInfo;
+  readonly parameters: readonly string[];
+  readonly body: unknown;
+}
+
+export interface ManagementAnswer {
+  readonly status: string;
+  readonly body: unknown;
+}
+
+export type ManagementMethod = 'get' | 'post' | 'patch' | 'del';
+
+/**
+ * A management endpoint. `permission` null means any valid token. The token is checked before
+ * the body is read, so a request without a valid token gets its 401/403 whatever its body.
+ */
+export interface ManagementRoute {
+  readonly method: ManagementMethod;
+  readonly path: string;
+  readonly permission: Permission | null;
+  readonly readsBody: boolean;
+  handle(call: ManagementCall): Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError;
+}
+
+export function answer(status: string, body: unknown): ManagementAnswer {
+  return { status, body };
+}
+
+function parseJsonBody(body: Uint8Array): unknown {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  if (text.trim() === '') return badRequest('ARC_BAD_JSON', 'Request body must be a JSON object');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    return badRequest('ARC_BAD_JSON', `Request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function fieldName(pathParts: readonly PropertyKey[]): string {
+  return pathParts.map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`)).join('');
+}
+
+/**
+ * Validates a JSON body against a zod schema whose messages read "must be ..." / "is required";
+ * the 400 names the first bad field: `{"error": "Invalid request body: field 'x' must be ...",
+ * "code": "ARC_BAD_REQUEST_BODY", "field": "x"}`.
+ */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T | ArcError {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return badRequest('ARC_BAD_JSON', 'Request body must be a JSON object');
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue === undefined) return badRequest('ARC_BAD_REQUEST_BODY', 'Invalid request body');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    return badRequest('ARC_BAD_REQUEST_BODY', `Invalid request body: unknown field '${key}'`, { field: key });
+  }
+  const field = fieldName(issue.path);
+  if (field === '') return badRequest('ARC_BAD_REQUEST_BODY', `Invalid request body: ${issue.message}`);
+  return badRequest('ARC_BAD_REQUEST_BODY', `Invalid request body: field '${field}' ${issue.message}`, { field });
+}
+
+function internalError(error: unknown): ArcError {
+  if (error instanceof ArcError) return error;
+  return new ArcError(ErrorKind.internal, 'ARC_INTERNAL', `Internal error: ${(error as Error).message}`);
+}
+
+async function run(context: ServerContext, route: ManagementRoute, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
+  try {
+    return await route.handle(call);
+  } catch (error) {
+    const arcError = internalError(error);
+    if (arcError.kind === ErrorKind.internal) context.log.error(`${route.method.toUpperCase()} ${route.path} failed: ${arcError.message}`);
+    return arcError;
+  }
+}
+
+/** uWS gives path parameters still percent-encoded; a malformed escape stays as sent. */
+function decodeParameter(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function handle(context: ServerContext, route: ManagementRoute, parameterCount: number, res: HttpResponse, req: HttpRequest): void {
+  const request = readRequestInfo(req);
+  const parameters = Array.from({ length: parameterCount }, (_, index) => decodeParameter(req.getParameter(index) ?? ''));
+  const state = newResponseState(res);
+  const authorized = route.permission === null ? context.auth.identify(request) : context.auth.check(request, route.permission, null);
+  const finish = (body: unknown): void => {
+    void authorized.then(async (identity) => {
+      if (identity instanceof ArcError) return sendError(res, state, identity);
+      if (body instanceof ArcError) return sendError(res, state, body);
+      const result = await run(context, route, { request, identity, parameters, body });
+      if (result instanceof ArcError) return sendError(res, state, result);
+      sendJson(res, state, result.status, result.body);
+    });
+  };
+  if (!route.readsBody) return finish(undefined);
+  readBody(res, request.contentLength, MANAGEMENT_BODY_BYTES_MAX, (body) => finish(body instanceof ArcError ? body : parseJsonBody(body)));
+}
+
+/** Registers each route at its path and, when `aliasPrefix` is given, also under that prefix. */
+export function registerManagementRoutes(app: TemplatedApp, context: ServerContext, routes: readonly ManagementRoute[], aliasPrefix?: string): void {
+  for (const route of routes) {
+    const parameterCount = route.path.split('/').filter((part) => part.startsWith(':')).length;
+    const paths = aliasPrefix === undefined ? [route.path] : [route.path, `${aliasPrefix}${route.path}`];
+    for (const path of paths) app[route.method](path, (res, req) => handle(context, route, parameterCount, res, req));
+  }
+}
