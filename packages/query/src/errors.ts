@@ -8,6 +8,8 @@ export const QueryErrorCode = {
   sqlMultipleStatements: 'ARC_SQL_MULTIPLE_STATEMENTS',
   sqlForbidden: 'ARC_SQL_FORBIDDEN',
   sqlAccessDenied: 'ARC_SQL_ACCESS_DENIED',
+  unknownDatabase: 'ARC_QUERY_UNKNOWN_DATABASE',
+  unknownTable: 'ARC_QUERY_UNKNOWN_TABLE',
   badFormat: 'ARC_QUERY_BAD_FORMAT',
   badLimit: 'ARC_QUERY_BAD_LIMIT',
   timeout: 'ARC_QUERY_TIMEOUT',

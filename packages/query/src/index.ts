@@ -5,3 +5,4 @@ export { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, isAnswerFormat } from './answer
 export type { AnswerFormat } from './answer-format.js';
 export { QUERY_ROW_LIMIT_MAX } from './limits.js';
 export type { MsgpackQueryAnswer } from './msgpack-answer.js';
+export type { MeasurementRef } from './query-plan.js';

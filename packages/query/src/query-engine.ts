@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
 import { ArcError, ErrorKind } from '@arc/config';
 import { applyCatalog, scanDataRoot } from './catalog.js';
@@ -12,8 +14,18 @@ import { encodeMsgpackAnswer } from './msgpack-answer.js';
 import { CANCEL_POLL_MS } from './limits.js';
 import { openLockedInstance } from './locked-instance.js';
 import type { LockedInstance } from './locked-instance.js';
-import { quoteLiteral } from './sql-text.js';
+import { quoteIdentifier, quoteLiteral } from './sql-text.js';
 import { StatementGuard } from './statement-guard.js';
+import type { CheckedStatement } from './statement-guard.js';
+import { planStatement } from './query-plan.js';
+import type { BoundedTable, MeasurementRef, StatementPlan } from './query-plan.js';
+import { showDatabasesSql, showTablesSql } from './show-answers.js';
+import { applySplices, qualifiedNameEnd } from './sql-splice.js';
+import type { Splice } from './sql-splice.js';
+import { clearLocations } from './sql-tree.js';
+import type { SqlNode } from './sql-tree.js';
+import { filesInTimeRange, prunedRelationSql } from './time-pruning.js';
+import type { ColumnSpec } from './time-pruning.js';
 import type { QueryTask, WorkerConfig } from './task-messages.js';
 
 /**
@@ -22,6 +34,17 @@ import type { QueryTask, WorkerConfig } from './task-messages.js';
  * a query fails with DuckDB's "Table with name x does not exist".
  */
 const EMPTY_SCHEMA = 'main';
+
+interface TimeRange {
+  /** Microseconds since the epoch, inclusive; null: unbounded. */
+  readonly lower: bigint | null;
+  readonly upper: bigint | null;
+}
+
+/** An encoded answer and the measurements the query read (for the answer cache). */
+export interface EngineAnswer extends EncodedAnswer {
+  readonly reads: readonly MeasurementRef[];
+}
 
 function cancelledError(): ArcError {
   return new ArcError(ErrorKind.internal, QueryErrorCode.aborted, 'Query cancelled');
@@ -36,6 +59,7 @@ export class QueryEngine {
   private catalog: CatalogScan = new Map();
   private catalogGeneration = Number.NaN;
   private defaultSchema = '';
+  private readonly columnsByView = new Map<string, ColumnSpec[]>();
 
   private constructor(locked: LockedInstance, guard: StatementGuard, config: WorkerConfig) {
     this.locked = locked;
@@ -56,24 +80,123 @@ export class QueryEngine {
   }
 
   /** Runs one query to an answer in the task's format; throws ArcError. */
-  async run(task: QueryTask): Promise<EncodedAnswer> {
+  async run(task: QueryTask): Promise<EngineAnswer> {
     const startedAtMs = performance.now();
     if (!this.control.start(task.slot)) throw cancelledError();
     await this.refreshCatalog();
     await this.useDatabase(task.database);
-    const prepared = await this.whileWatching(task.slot, this.guard.prepareRead(task.sql));
+    const checked = await this.whileWatching(task.slot, this.guard.check(task.sql));
+    const plan = planStatement(checked.statement, {
+      defaultDatabase: task.database,
+      catalog: this.catalog,
+      readable: task.readableDatabases === null ? null : new Set(task.readableDatabases),
+    });
+    const sql = await this.whileWatching(task.slot, this.executableSql(checked, plan));
+    const prepared = await this.whileWatching(task.slot, this.guard.prepare(sql, checked));
     if (this.control.isCancelled(task.slot)) {
       prepared.destroySync();
       throw cancelledError();
     }
     try {
-      return await this.whileWatching(task.slot, this.stream(prepared, task, startedAtMs));
+      const answer = await this.whileWatching(task.slot, this.stream(prepared, task, startedAtMs));
+      return { ...answer, reads: plan.kind === 'select' ? plan.reads : [] };
     } catch (error) {
       if (this.control.isCancelled(task.slot)) throw cancelledError();
       throw error instanceof ArcError ? error : classifyDuckDBError(error);
     } finally {
       prepared.destroySync();
     }
+  }
+
+  /** The SQL to run for a checked statement: SHOW answers from the catalog, reads with pruned files. */
+  private async executableSql(checked: CheckedStatement, plan: StatementPlan): Promise<string> {
+    switch (plan.kind) {
+      case 'show-databases':
+        return showDatabasesSql(plan.databases);
+      case 'show-tables':
+        return showTablesSql(this.config.dataRoot, this.catalog, plan.databases);
+      case 'select':
+        return this.prunedSql(checked.sql, plan.bounded);
+    }
+  }
+
+  /**
+   * Puts, in place of each measurement whose time the WHERE bounds, a relation over only the
+   * files of the hours in range. Bounds that DuckDB cannot turn into a TIMESTAMP (compared with
+   * a number, say) bound nothing; the WHERE itself still filters every row.
+   */
+  private async prunedSql(sql: string, bounded: readonly BoundedTable[]): Promise<string> {
+    if (bounded.length === 0) return sql;
+    const bounds = await this.evaluateBounds(bounded);
+    const text = Buffer.from(sql);
+    const splices: Splice[] = [];
+    for (const [index, table] of bounded.entries()) {
+      const range = bounds[index];
+      if (range === undefined || (range.lower === null && range.upper === null)) continue;
+      const end = qualifiedNameEnd(text, table.location, table.tableName);
+      if (end === null) continue;
+      const files = filesInTimeRange(join(this.config.dataRoot, table.database, table.measurement), range.lower, range.upper);
+      const relation = prunedRelationSql(await this.viewColumns(table), files);
+      splices.push({ start: table.location, end, text: table.hasAlias ? relation : `${relation} AS ${quoteIdentifier(table.tableName)}` });
+    }
+    return applySplices(text, splices);
+  }
+
+  /** Evaluates every bound expression in one query; a bound that does not evaluate is dropped. */
+  private async evaluateBounds(bounded: readonly BoundedTable[]): Promise<TimeRange[]> {
+    const expressions = bounded.flatMap((table) => [...table.lower, ...table.upper]);
+    let values: (bigint | null)[];
+    try {
+      values = await this.evaluateTimestamps(expressions);
+    } catch {
+      return bounded.map(() => ({ lower: null, upper: null }));
+    }
+    let next = 0;
+    const take = (count: number): bigint[] => values.slice(next, (next += count)).filter((value): value is bigint => value !== null);
+    return bounded.map((table) => {
+      const lowers = take(table.lower.length);
+      const uppers = take(table.upper.length);
+      return {
+        lower: lowers.length === 0 ? null : lowers.reduce((left, right) => (right > left ? right : left)),
+        upper: uppers.length === 0 ? null : uppers.reduce((left, right) => (right < left ? right : left)),
+      };
+    });
+  }
+
+  /** `SELECT TRY_CAST(e AS TIMESTAMP), ...` built as a tree from the user's own expressions. */
+  private async evaluateTimestamps(expressions: readonly SqlNode[]): Promise<(bigint | null)[]> {
+    const template = await this.guard.check('SELECT NULL');
+    const statement = structuredClone(template.statement) as SqlNode & { select_list: SqlNode[] };
+    statement.select_list = expressions.map((expression) => ({
+      class: 'CAST',
+      type: 'OPERATOR_CAST',
+      alias: '',
+      query_location: 0,
+      child: structuredClone(expression),
+      cast_type: { id: 'TIMESTAMP', type_info: null },
+      try_cast: true,
+    }));
+    clearLocations(statement);
+    const tree = JSON.stringify({ error: false, statements: [{ node: statement, named_param_map: [] }] });
+    const deserialized = await this.connection.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [tree]);
+    const selectSql = deserialized.getRowsJS()[0]?.[0];
+    if (typeof selectSql !== 'string') return expressions.map(() => null);
+    const row = (await this.connection.runAndReadAll(selectSql)).getRows()[0] ?? [];
+    return expressions.map((_, index) => {
+      const value = row[index];
+      return value instanceof DuckDBTimestampValue ? value.micros : null;
+    });
+  }
+
+  /** The measurement view's columns, described once per catalog generation. */
+  private async viewColumns(table: MeasurementRef): Promise<ColumnSpec[]> {
+    const key = `${table.database}\u0000${table.measurement}`;
+    const known = this.columnsByView.get(key);
+    if (known !== undefined) return known;
+    const reader = await this.connection.runAndReadAll(`DESCRIBE ${quoteIdentifier(table.database)}.${quoteIdentifier(table.measurement)}`);
+    const columns = reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+    this.columnsByView.set(key, columns);
+    return columns;
   }
 
   /**
@@ -94,6 +217,7 @@ export class QueryEngine {
     if (generation === this.catalogGeneration) return;
     const next = scanDataRoot(this.config.dataRoot);
     this.catalog = await applyCatalog(this.connection, this.config.dataRoot, this.catalog, next);
+    this.columnsByView.clear();
     // A schema may have been dropped and recreated: set the search path again on the next query.
     this.defaultSchema = '';
     // Recorded after the scan: an invalidation during the scan bumps the generation again, and

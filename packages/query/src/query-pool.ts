@@ -9,6 +9,7 @@ import { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, isAnswerFormat } from './answer
 import type { AnswerFormat } from './answer-format.js';
 import { POOL_CLOSE_TIMEOUT_MS, QUERY_ROW_LIMIT_MAX, SQL_BYTES_MAX } from './limits.js';
 import type { QueryTask, TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
+import type { MeasurementRef } from './query-plan.js';
 
 export interface QueryPoolOptions {
   /** Arc's data directory (`<dataRoot>/<database>/<measurement>/YYYY/MM/DD/HH/*.parquet`). */
@@ -33,12 +34,16 @@ export interface QueryRequest {
   format: AnswerFormat;
   /** Rows answered at most; reading stops there (the SQL is not rewritten). */
   limit?: number;
+  /** Databases the caller may read (a token's list); absent or null: every database. */
+  readableDatabases?: readonly string[] | null;
 }
 
 export interface QueryAnswer {
   body: Uint8Array;
   contentType: string;
   rowCount: number;
+  /** The measurements the query read. */
+  reads: readonly MeasurementRef[];
 }
 
 /**
@@ -161,6 +166,7 @@ export class QueryPool {
       slot,
       format: request.format,
       rowLimit: request.limit ?? Number.POSITIVE_INFINITY,
+      readableDatabases: request.readableDatabases ?? null,
     };
     return this.#dispatch(task, signal);
   }
@@ -208,7 +214,7 @@ export class QueryPool {
 }
 
 function toAnswer(result: TaskResult & { ok: true }, format: AnswerFormat): QueryAnswer {
-  return { body: result.body, contentType: CONTENT_TYPE_BY_FORMAT[format], rowCount: result.rowCount };
+  return { body: result.body, contentType: CONTENT_TYPE_BY_FORMAT[format], rowCount: result.rowCount, reads: result.reads };
 }
 
 function workerConfig(options: QueryPoolOptions, control: ControlBlock): WorkerConfig {

@@ -37,10 +37,10 @@ function moved(result: TaskResult & { ok: true }): unknown {
 export default async function handleTask(task: WorkerTask): Promise<unknown> {
   const engine = await opening;
   if (!(engine instanceof QueryEngine)) return { ok: false, error: engine } satisfies TaskResult;
-  if (task.kind === 'ping') return { ok: true, body: new Uint8Array(0), rowCount: 0 } satisfies TaskResult;
+  if (task.kind === 'ping') return { ok: true, body: new Uint8Array(0), rowCount: 0, reads: [] } satisfies TaskResult;
   try {
     const answer = await engine.run(task);
-    return moved({ ok: true, body: answer.body, rowCount: answer.rowCount });
+    return moved({ ok: true, body: answer.body, rowCount: answer.rowCount, reads: answer.reads });
   } catch (error) {
     return { ok: false, error: toShape(error) } satisfies TaskResult;
   }

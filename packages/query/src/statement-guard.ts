@@ -3,26 +3,32 @@ import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api
 import { badRequest } from '@arc/config';
 import type { ArcError } from '@arc/config';
 import { QueryErrorCode, classifyDuckDBError } from './errors.js';
+import type { ParseTree, SqlNode } from './sql-tree.js';
 
 /**
  * Asks DuckDB's parser, not a regex, what the SQL is. `json_serialize_sql` parses without binding
- * and serializes SELECT statements only: anything else (INSERT, COPY, ATTACH, SET, PRAGMA, CALL,
- * EXPLAIN, ...) comes back as an error of type "not implemented", syntax errors as "parser".
+ * and serializes SELECT statements (SHOW, DESCRIBE and SUMMARIZE are SELECTs to it) as a JSON
+ * tree: anything else (INSERT, COPY, ATTACH, SET, PRAGMA, CALL, EXPLAIN, ...) comes back as an
+ * error of type "not implemented", syntax errors as "parser" with a byte position.
  */
-const PARSE_CHECK_SQL = `
-  SELECT coalesce(tree->>'error' = 'true', false) AS failed,
-         coalesce(tree->>'error_type', '') AS error_type,
-         coalesce(tree->>'error_message', '') AS error_message,
-         coalesce(json_array_length(tree->'statements'), 0)::INTEGER AS statement_count
-  FROM (SELECT json_serialize_sql($1::VARCHAR)::JSON AS tree)`;
+const PARSE_SQL = 'SELECT json_serialize_sql($1::VARCHAR)::VARCHAR AS tree';
 
 const PARSER_ERROR_TYPE = 'parser';
 
-interface ParseVerdict {
-  readonly failed: boolean;
-  readonly errorType: string;
-  readonly errorMessage: string;
-  readonly statementCount: number;
+/**
+ * `EXPLAIN [ANALYZE]` and `EXPLAIN (FORMAT x)` before a statement. The parser cannot serialize
+ * EXPLAIN, so its statement is taken off, checked like any query and put back; DuckDB's prepared
+ * statement type then confirms the whole is an EXPLAIN.
+ */
+const EXPLAIN_PREFIX = /^\s*EXPLAIN\b\s*(?:\(\s*FORMAT\s+[A-Za-z]+\s*\)\s*)?(?:ANALYZE\b)?/i;
+
+/** A statement the guard let through: a SELECT (tree), or an EXPLAIN of one. */
+export interface CheckedStatement {
+  readonly statement: SqlNode;
+  /** The SQL of the statement the tree is of (without an EXPLAIN prefix). */
+  readonly sql: string;
+  /** `EXPLAIN ...` text to put back before the statement; empty when it is no EXPLAIN. */
+  readonly explainPrefix: string;
 }
 
 function forbidden(typeName: string): ArcError {
@@ -37,54 +43,74 @@ function multipleStatements(count: number): ArcError {
   });
 }
 
-/** Turns user SQL into a prepared SELECT, or throws an ArcError saying why not. */
+function syntaxError(tree: ParseTree): ArcError {
+  const position = Number(tree.position);
+  return badRequest(
+    QueryErrorCode.sqlError,
+    `Parser Error: ${tree.error_message ?? 'syntax error'}`,
+    Number.isSafeInteger(position) ? { position } : undefined,
+  );
+}
+
+/** Turns user SQL into a checked read statement, or throws an ArcError saying why not. */
 export class StatementGuard {
   private readonly connection: DuckDBConnection;
-  private readonly parseCheck: DuckDBPreparedStatement;
+  private readonly parseStatement: DuckDBPreparedStatement;
 
-  private constructor(connection: DuckDBConnection, parseCheck: DuckDBPreparedStatement) {
+  private constructor(connection: DuckDBConnection, parseStatement: DuckDBPreparedStatement) {
     this.connection = connection;
-    this.parseCheck = parseCheck;
+    this.parseStatement = parseStatement;
   }
 
   static async create(connection: DuckDBConnection): Promise<StatementGuard> {
-    return new StatementGuard(connection, await connection.prepare(PARSE_CHECK_SQL));
+    return new StatementGuard(connection, await connection.prepare(PARSE_SQL));
   }
 
-  async prepareRead(sql: string): Promise<DuckDBPreparedStatement> {
-    const verdict = await this.parse(sql);
-    if (verdict.failed && verdict.errorType === PARSER_ERROR_TYPE) {
-      throw badRequest(QueryErrorCode.sqlError, `Parser Error: ${verdict.errorMessage}`);
+  /** Parses the SQL into one read statement's tree. */
+  async check(sql: string): Promise<CheckedStatement> {
+    const tree = await this.parse(sql);
+    if (tree.error && tree.error_type === PARSER_ERROR_TYPE) throw syntaxError(tree);
+    if (tree.error) {
+      const explain = EXPLAIN_PREFIX.exec(sql);
+      if (explain !== null) return this.checkExplained(explain[0], sql.slice(explain[0].length));
+      throw await this.refuseNonSelect(sql);
     }
-    if (verdict.failed) throw await this.refuseNonSelect(sql);
-    if (verdict.statementCount === 0) throw badRequest(QueryErrorCode.sqlEmpty, 'The query has no SQL statement');
-    if (verdict.statementCount > 1) throw multipleStatements(verdict.statementCount);
-    const prepared = await this.prepare(sql);
-    // Belt and braces: the parser said SELECT; the binder must agree.
-    if (prepared.statementType !== StatementType.SELECT) throw forbidden(StatementType[prepared.statementType]);
-    return prepared;
+    return { statement: singleStatement(tree), sql, explainPrefix: '' };
   }
 
-  private async parse(sql: string): Promise<ParseVerdict> {
-    this.parseCheck.bindVarchar(1, sql);
-    const reader = await this.parseCheck.runAndReadAll();
-    const row = reader.getRowsJS()[0];
-    if (row === undefined) throw new Error('json_serialize_sql returned no row');
-    const [failed, errorType, errorMessage, statementCount] = row;
-    return {
-      failed: failed === true,
-      errorType: String(errorType),
-      errorMessage: String(errorMessage),
-      statementCount: Number(statementCount),
-    };
-  }
-
-  private async prepare(sql: string): Promise<DuckDBPreparedStatement> {
+  /**
+   * Prepares the SQL Arc will run for a checked statement (the user's, possibly rewritten) and
+   * confirms with the binder that it is the kind of statement the parser said.
+   */
+  async prepare(sql: string, checked: CheckedStatement): Promise<DuckDBPreparedStatement> {
+    let prepared: DuckDBPreparedStatement;
     try {
-      return await this.connection.prepare(sql);
+      prepared = await this.connection.prepare(checked.explainPrefix + sql);
     } catch (error) {
       throw classifyDuckDBError(error);
     }
+    const expected = checked.explainPrefix === '' ? StatementType.SELECT : StatementType.EXPLAIN;
+    if (prepared.statementType !== expected) {
+      const typeName = StatementType[prepared.statementType];
+      prepared.destroySync();
+      throw forbidden(typeName);
+    }
+    return prepared;
+  }
+
+  private async checkExplained(prefix: string, statementSql: string): Promise<CheckedStatement> {
+    const tree = await this.parse(statementSql);
+    if (tree.error && tree.error_type === PARSER_ERROR_TYPE) throw syntaxError(tree);
+    if (tree.error) throw forbidden('EXPLAIN of a statement that is not SELECT');
+    return { statement: singleStatement(tree), sql: statementSql, explainPrefix: prefix };
+  }
+
+  private async parse(sql: string): Promise<ParseTree> {
+    this.parseStatement.bindVarchar(1, sql);
+    const reader = await this.parseStatement.runAndReadAll();
+    const text = reader.getRowsJS()[0]?.[0];
+    if (typeof text !== 'string') throw new Error('json_serialize_sql returned no tree');
+    return JSON.parse(text) as ParseTree;
   }
 
   /**
@@ -105,4 +131,13 @@ export class StatementGuard {
       return forbidden('a statement that is not SELECT');
     }
   }
+}
+
+function singleStatement(tree: ParseTree): SqlNode {
+  const statements = tree.statements ?? [];
+  if (statements.length === 0) throw badRequest(QueryErrorCode.sqlEmpty, 'The query has no SQL statement');
+  if (statements.length > 1) throw multipleStatements(statements.length);
+  const first = statements[0];
+  if (first === undefined) throw badRequest(QueryErrorCode.sqlEmpty, 'The query has no SQL statement');
+  return first.node;
 }

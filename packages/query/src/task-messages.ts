@@ -1,5 +1,6 @@
 import type { ArcErrorShape } from '@arc/config';
 import type { AnswerFormat } from './answer-format.js';
+import type { MeasurementRef } from './query-plan.js';
 
 /** What a worker needs to open its DuckDB instance; sent once as piscina's `workerData`. */
 export interface WorkerConfig {
@@ -21,6 +22,8 @@ export interface QueryTask {
   readonly format: AnswerFormat;
   /** Rows read from the result at most (the request's `limit`; Infinity when it gave none). */
   readonly rowLimit: number;
+  /** Databases the caller may read (the token's list); null: every database. */
+  readonly readableDatabases: readonly string[] | null;
 }
 
 /** Answers once the worker's DuckDB instance is open and locked down (QueryPool.ready). */
@@ -35,5 +38,5 @@ export type WorkerTask = QueryTask | PingTask;
  * as return values rather than throws, so their kind and code survive.
  */
 export type TaskResult =
-  | { readonly ok: true; readonly body: Uint8Array; readonly rowCount: number }
+  | { readonly ok: true; readonly body: Uint8Array; readonly rowCount: number; readonly reads: readonly MeasurementRef[] }
   | { readonly ok: false; readonly error: ArcErrorShape };

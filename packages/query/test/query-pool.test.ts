@@ -85,19 +85,25 @@ describe('reading Parquet through views', () => {
   it('never reads .tmp files, and a measurement with only a .tmp file does not exist', async () => {
     expect((await query(pool, "SELECT count(*) FROM cpu WHERE host LIKE 'tmp%'")).data).toEqual([[0]]);
     const error = await queryError(pool, 'SELECT * FROM partial');
-    expect(error.code).toBe('ARC_SQL_ERROR');
-    expect(error.message).toContain('Table with name partial does not exist');
+    expect(error.code).toBe('ARC_QUERY_UNKNOWN_TABLE');
+    expect(error.message).toBe("Table 'partial' does not exist in database 'default'");
   });
 
   it('names an unknown table in a 400, also one that exists only in another database', async () => {
     const unknown = await queryError(pool, 'SELECT * FROM nosuch');
     expect(unknown.kind).toBe('bad_request');
-    expect(unknown.message).toContain('Table with name nosuch does not exist');
+    expect(unknown.message).toBe("Table 'nosuch' does not exist in database 'default'");
     const elsewhere = await queryError(pool, 'SELECT * FROM onlyprod');
-    expect(elsewhere.message).toContain('Table with name onlyprod does not exist');
+    expect(elsewhere.message).toBe("Table 'onlyprod' does not exist in database 'default'");
     const noData = await queryError(pool, 'SELECT * FROM cpu', 'emptydb');
-    expect(noData.message).toContain('Table with name cpu does not exist');
-    expect((await queryError(pool, 'SELECT * FROM _hidden')).code).toBe('ARC_SQL_ERROR');
+    expect(noData.message).toBe("Table 'cpu' does not exist in database 'emptydb'");
+    expect((await queryError(pool, 'SELECT * FROM _hidden')).code).toBe('ARC_QUERY_UNKNOWN_TABLE');
+    const noDatabase = await queryError(pool, 'SELECT * FROM nodb.cpu');
+    expect(noDatabase).toMatchObject({ kind: 'bad_request', code: 'ARC_QUERY_UNKNOWN_DATABASE' });
+    expect(noDatabase.message).toBe("Database 'nodb' does not exist (no data has been written to it)");
+    // A subquery, a CTE body and a join are resolved the same way.
+    expect((await queryError(pool, 'SELECT * FROM cpu WHERE n IN (SELECT x FROM nosuch)')).code).toBe('ARC_QUERY_UNKNOWN_TABLE');
+    expect((await queryError(pool, 'WITH a AS (SELECT * FROM production.nosuch) SELECT * FROM a')).code).toBe('ARC_QUERY_UNKNOWN_TABLE');
   });
 
   it('refuses an invalid default database name', async () => {
@@ -107,7 +113,7 @@ describe('reading Parquet through views', () => {
 
 describe('catalog refresh', () => {
   it('shows new files, measurements and databases after invalidateCatalog', async () => {
-    expect((await queryError(pool, 'SELECT * FROM mem')).message).toContain('Table with name mem does not exist');
+    expect((await queryError(pool, 'SELECT * FROM mem')).code).toBe('ARC_QUERY_UNKNOWN_TABLE');
     await dir.writeParquet(dir.filePath('default', 'cpu', HOUR_17, 'cpu_20251016_170500_b.parquet'), cpuRows('2025-10-16 17:05:00', 4, 'server0'));
     await dir.writeParquet(dir.filePath('default', 'mem', HOUR_17, 'mem_20251016_170000_a.parquet'), 'SELECT 1.5::DOUBLE AS used');
     await dir.writeParquet(dir.filePath('staging', 'cpu', HOUR_17, 'cpu_20251016_170000_a.parquet'), cpuRows('2025-10-16 17:00:00', 1, 'stage'));
@@ -151,7 +157,7 @@ describe('statement guard', () => {
     ['UPDATE cpu SET n = 0', undefined],
     ['DELETE FROM cpu', undefined],
     ['CALL pragma_version()', 'CALL'],
-    ['EXPLAIN SELECT 1', 'EXPLAIN'],
+    ['EXPLAIN INSERT INTO cpu VALUES (1)', 'EXPLAIN of a statement that is not SELECT'],
     ["EXPORT DATABASE '/tmp/arc-query-export'", undefined],
   ] as const;
 
@@ -187,20 +193,51 @@ describe('statement guard', () => {
     expect((await query(pool, 'DESCRIBE cpu')).data.map((row) => row[0])).toEqual(['time', 'host', 'usage_idle', 'n']);
     expect((await query(pool, 'SUMMARIZE cpu')).row_count).toBe(4);
   });
+
+  it('answers EXPLAIN and EXPLAIN ANALYZE of a SELECT with the plan', async () => {
+    const plan = await query(pool, 'EXPLAIN SELECT count(*) FROM cpu');
+    expect(plan.columns).toEqual(['explain_key', 'explain_value']);
+    expect(String(plan.data[0]?.[1])).toContain('READ_PARQUET');
+    const analyzed = await query(pool, 'EXPLAIN ANALYZE SELECT count(*) FROM cpu');
+    expect(String(analyzed.data[0]?.[1])).toContain('Total Time');
+    // The explained statement goes through the same checks as any query.
+    expect((await queryError(pool, "EXPLAIN SELECT * FROM read_csv('/etc/passwd')")).code).toBe('ARC_SQL_FORBIDDEN');
+  });
 });
 
 describe('lockdown seen through the pool', () => {
-  it('denies reading files outside the data directory', async () => {
-    for (const sql of [
-      "SELECT * FROM read_csv('/etc/passwd')",
-      "SELECT * FROM read_parquet('/etc/hostname')",
-      `SELECT * FROM read_parquet('${dir.dataRoot}/../../outside.parquet')`,
-      "SELECT * FROM read_text('/etc/passwd')",
-    ]) {
+  it('refuses every table function that reaches a file, naming it', async () => {
+    for (const [sql, name] of [
+      ["SELECT * FROM read_csv('/etc/passwd')", 'read_csv'],
+      ["SELECT * FROM read_csv_auto('/etc/passwd')", 'read_csv_auto'],
+      ["SELECT * FROM read_parquet('/etc/hostname')", 'read_parquet'],
+      [`SELECT * FROM read_parquet('${dir.dataRoot}/production/cpu/*/*/*/*/*.parquet')`, 'read_parquet'],
+      ["SELECT * FROM parquet_scan('/etc/hostname')", 'parquet_scan'],
+      ["SELECT * FROM parquet_metadata('/etc/hostname')", 'parquet_metadata'],
+      ["SELECT * FROM read_json('/etc/passwd')", 'read_json'],
+      ["SELECT * FROM read_text('/etc/passwd')", 'read_text'],
+      ["SELECT * FROM read_blob('/etc/passwd')", 'read_blob'],
+      ["SELECT * FROM glob('/etc/*')", 'glob'],
+      ["SELECT * FROM query('SELECT 1')", 'query'],
+      ['SELECT * FROM duckdb_tables()', 'duckdb_tables'],
+      ["SELECT * FROM cpu WHERE host IN (SELECT * FROM read_csv('/etc/passwd'))", 'read_csv'],
+    ] as const) {
       const error = await queryError(pool, sql);
-      expect(error.code, sql).toBe('ARC_SQL_ACCESS_DENIED');
-      expect(error.message, sql).toContain('Permission Error');
+      expect(error.code, sql).toBe('ARC_SQL_FORBIDDEN');
+      expect(error.message, sql).toContain(`Table function '${name}' is not allowed`);
     }
+  });
+
+  it('treats a quoted path as a table name, never as a file', async () => {
+    for (const sql of ["SELECT * FROM '/etc/passwd'", `SELECT * FROM '${dir.dataRoot}/production/cpu/${HOUR_16}/cpu_20251016_160000_a.parquet'`]) {
+      expect((await queryError(pool, sql)).code, sql).toBe('ARC_QUERY_UNKNOWN_TABLE');
+    }
+  });
+
+  it('refuses catalog-qualified names and DuckDB metadata when the caller is limited to some databases', async () => {
+    expect((await queryError(pool, 'SELECT * FROM memory.main.x')).code).toBe('ARC_SQL_FORBIDDEN');
+    const limited = { database: 'default', format: 'json', readableDatabases: ['default'] } as const;
+    await expect(pool.run({ ...limited, sql: 'SELECT * FROM information_schema.tables' })).rejects.toMatchObject({ kind: 'forbidden' });
   });
 
   it('keeps the engine usable after refused statements', async () => {

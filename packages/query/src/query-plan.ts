@@ -1,0 +1,338 @@
+import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { QueryErrorCode } from './errors.js';
+import type { CatalogScan } from './catalog.js';
+import {
+  childrenOf,
+  columnNames,
+  conjunctsOf,
+  cteNames,
+  isBaseTable,
+  isConstantExpression,
+  isNode,
+  isSelectNode,
+  isShowRef,
+  isTableFunction,
+  locationOf,
+} from './sql-tree.js';
+import type { BaseTableRef, SelectNode, ShowRef, SqlNode } from './sql-tree.js';
+
+/** A measurement a query reads: what its permission check and its cache entry depend on. */
+export interface MeasurementRef {
+  readonly database: string;
+  readonly measurement: string;
+}
+
+/**
+ * A measurement read directly in the FROM clause of a SELECT whose WHERE bounds its `time`:
+ * the engine lists only the hour directories in range and puts them in place of the view.
+ */
+export interface BoundedTable extends MeasurementRef {
+  /** Byte offset of the table's name in the SQL text. */
+  readonly location: number;
+  /** The name as the tree has it (the last part of a qualified name). */
+  readonly tableName: string;
+  readonly hasAlias: boolean;
+  /** Constant expressions the time is >= / > (lower) or <= / < (upper) than. */
+  readonly lower: readonly SqlNode[];
+  readonly upper: readonly SqlNode[];
+}
+
+export type StatementPlan =
+  | { readonly kind: 'show-databases'; readonly databases: readonly string[] }
+  | { readonly kind: 'show-tables'; readonly databases: readonly string[] }
+  | {
+      readonly kind: 'select';
+      readonly reads: readonly MeasurementRef[];
+      /** Empty when a reference could not be rewritten safely (then every table reads its view). */
+      readonly bounded: readonly BoundedTable[];
+    };
+
+export interface PlanContext {
+  readonly defaultDatabase: string;
+  readonly catalog: CatalogScan;
+  /** Databases the caller may read; null: every database. */
+  readonly readable: ReadonlySet<string> | null;
+}
+
+/**
+ * Table functions user SQL may call: they compute rows and reach no file. Every other one
+ * (read_parquet, read_csv, glob, query, duckdb_tables, ...) is refused, so a query can only
+ * read measurements by name and so only through the permission check.
+ */
+const TABLE_FUNCTIONS_ALLOWED: ReadonlySet<string> = new Set(['range', 'generate_series', 'unnest']);
+
+/** DuckDB's metadata schemas: they list every schema, i.e. every database. */
+const METADATA_SCHEMAS: ReadonlySet<string> = new Set(['information_schema', 'pg_catalog']);
+
+const TIME_COLUMN = 'time';
+const SHOW_DATABASES = '"databases"';
+const SHOW_TABLES = '"tables"';
+const SHOW_ALL_TABLES = '__show_tables_expanded';
+/** `SHOW MEASUREMENTS` parses as DESCRIBE of a table of that name (InfluxDB's spelling). */
+const SHOW_MEASUREMENTS_NAME = 'measurements';
+
+const LOWER_BOUND_COMPARISONS: ReadonlySet<string> = new Set(['COMPARE_GREATERTHAN', 'COMPARE_GREATERTHANOREQUALTO']);
+const UPPER_BOUND_COMPARISONS: ReadonlySet<string> = new Set(['COMPARE_LESSTHAN', 'COMPARE_LESSTHANOREQUALTO']);
+const FLIPPED_COMPARISON: Readonly<Record<string, string>> = {
+  COMPARE_GREATERTHAN: 'COMPARE_LESSTHAN',
+  COMPARE_GREATERTHANOREQUALTO: 'COMPARE_LESSTHANOREQUALTO',
+  COMPARE_LESSTHAN: 'COMPARE_GREATERTHAN',
+  COMPARE_LESSTHANOREQUALTO: 'COMPARE_GREATERTHANOREQUALTO',
+  COMPARE_EQUAL: 'COMPARE_EQUAL',
+};
+
+export function databaseDenied(database: string): ArcError {
+  // The message of the write path's check (PROTOCOLS.md), so clients see one wording.
+  return new ArcError(ErrorKind.forbidden, 'ARC_AUTH_DATABASE_DENIED', `Permission denied: no access to database '${database}'`, {
+    database,
+  });
+}
+
+function unknownDatabase(database: string): ArcError {
+  return badRequest(QueryErrorCode.unknownDatabase, `Database '${database}' does not exist (no data has been written to it)`, { database });
+}
+
+function unknownTable(database: string, table: string): ArcError {
+  return badRequest(QueryErrorCode.unknownTable, `Table '${table}' does not exist in database '${database}'`, { database, table });
+}
+
+function forbiddenReference(message: string, details: Record<string, string>): ArcError {
+  return badRequest(QueryErrorCode.sqlForbidden, message, details);
+}
+
+/** Case-insensitive lookups of database and measurement names, as DuckDB resolves them. */
+class CatalogNames {
+  private readonly databases = new Map<string, { name: string; measurements: Map<string, string> }>();
+
+  constructor(scan: CatalogScan) {
+    for (const [database, measurements] of scan) {
+      const byLowerName = new Map<string, string>();
+      for (const measurement of measurements) byLowerName.set(measurement.toLowerCase(), measurement);
+      this.databases.set(database.toLowerCase(), { name: database, measurements: byLowerName });
+    }
+  }
+
+  database(name: string): string | undefined {
+    return this.databases.get(name.toLowerCase())?.name;
+  }
+
+  measurement(database: string, name: string): string | undefined {
+    return this.databases.get(database.toLowerCase())?.measurements.get(name.toLowerCase());
+  }
+
+  allDatabases(): string[] {
+    return [...this.databases.values()].map((entry) => entry.name);
+  }
+}
+
+/**
+ * Decides what one parsed statement may read and how: resolves every table reference to a
+ * measurement (checking the caller may read its database), refuses file-reading table functions
+ * and foreign catalogs, answers SHOW statements from the catalog, and finds the time bounds the
+ * engine prunes hour directories with. Throws ArcError.
+ */
+export function planStatement(statement: SqlNode, context: PlanContext): StatementPlan {
+  const names = new CatalogNames(context.catalog);
+  const show = planShow(statement, context, names);
+  if (show !== null) return show;
+  const analyzer = new ReadAnalyzer(context, names);
+  analyzer.visit(statement, new Set());
+  return { kind: 'select', reads: [...analyzer.reads.values()], bounded: analyzer.rewritable ? analyzer.bounded : [] };
+}
+
+function checkReadable(context: PlanContext, database: string): void {
+  if (context.readable === null) return;
+  const wanted = database.toLowerCase();
+  for (const allowed of context.readable) if (allowed.toLowerCase() === wanted) return;
+  throw databaseDenied(database);
+}
+
+function readableDatabases(context: PlanContext, names: CatalogNames): string[] {
+  const all = names.allDatabases();
+  const readable = context.readable;
+  const visible = readable === null ? all : all.filter((database) => [...readable].some((allowed) => allowed.toLowerCase() === database.toLowerCase()));
+  return visible.sort();
+}
+
+/** SHOW DATABASES / SHOW TABLES [FROM db] / SHOW ALL TABLES / SHOW MEASUREMENTS as a whole statement. */
+function planShow(statement: SqlNode, context: PlanContext, names: CatalogNames): StatementPlan | null {
+  if (!isSelectNode(statement) || !isShowRef(statement.from_table)) return null;
+  const show = statement.from_table;
+  if (show.show_type === 'SHOW_UNQUALIFIED') {
+    if (show.table_name === SHOW_DATABASES) return { kind: 'show-databases', databases: readableDatabases(context, names) };
+    if (show.table_name === SHOW_TABLES) return showTablesOf(context, names, context.defaultDatabase);
+    if (show.table_name === SHOW_ALL_TABLES) return { kind: 'show-tables', databases: readableDatabases(context, names) };
+    return null;
+  }
+  if (show.show_type === 'SHOW_FROM') {
+    if (show.catalog_name !== '') throw forbiddenReference('SHOW TABLES FROM takes a database name', { catalog: show.catalog_name });
+    return showTablesOf(context, names, show.schema_name);
+  }
+  if (isShowMeasurements(show, context, names)) return showTablesOf(context, names, context.defaultDatabase);
+  return null;
+}
+
+function showTablesOf(context: PlanContext, names: CatalogNames, database: string): StatementPlan {
+  checkReadable(context, database);
+  const known = names.database(database);
+  return { kind: 'show-tables', databases: known === undefined ? [] : [known] };
+}
+
+function isShowMeasurements(show: ShowRef, context: PlanContext, names: CatalogNames): boolean {
+  const inner = show.query;
+  if (show.show_type !== 'DESCRIBE' || inner === null || !isSelectNode(inner)) return false;
+  const table = inner.from_table;
+  if (!isBaseTable(table) || table.schema_name !== '' || table.catalog_name !== '') return false;
+  if (table.table_name.toLowerCase() !== SHOW_MEASUREMENTS_NAME) return false;
+  // A measurement really named "measurements" is described as usual.
+  return names.measurement(context.defaultDatabase, table.table_name) === undefined;
+}
+
+/** The base tables of a FROM clause reached through joins only (not through subqueries). */
+function directTables(from: SqlNode): BaseTableRef[] {
+  if (isBaseTable(from)) return [from];
+  if (from.type !== 'JOIN') return [];
+  return [from.left, from.right].flatMap((side) => (isNode(side) ? directTables(side) : []));
+}
+
+interface TimeComparison {
+  readonly column: readonly string[];
+  readonly lower: SqlNode | null;
+  readonly upper: SqlNode | null;
+}
+
+/** `time >= expr`, `expr > time`, `time = expr`, `time BETWEEN a AND b` with constant sides. */
+function timeComparison(conjunct: SqlNode): TimeComparison | null {
+  if (conjunct.type === 'COMPARE_BETWEEN') {
+    const { input, lower, upper } = conjunct;
+    if (!isNode(input) || !isNode(lower) || !isNode(upper)) return null;
+    const column = columnNames(input);
+    if (column === null || !isConstantExpression(lower) || !isConstantExpression(upper)) return null;
+    return { column, lower, upper };
+  }
+  const { left, right } = conjunct;
+  if (conjunct.class !== 'COMPARISON' || !isNode(left) || !isNode(right) || typeof conjunct.type !== 'string') return null;
+  let comparison: string | undefined = conjunct.type;
+  let column = columnNames(left);
+  let bound = right;
+  if (column === null) {
+    column = columnNames(right);
+    bound = left;
+    comparison = FLIPPED_COMPARISON[comparison];
+  }
+  if (column === null || comparison === undefined || !isConstantExpression(bound)) return null;
+  if (comparison === 'COMPARE_EQUAL') return { column, lower: bound, upper: bound };
+  if (LOWER_BOUND_COMPARISONS.has(comparison)) return { column, lower: bound, upper: null };
+  if (UPPER_BOUND_COMPARISONS.has(comparison)) return { column, lower: null, upper: bound };
+  return null;
+}
+
+/** Walks a statement's tree: resolves tables, checks access, collects time bounds. */
+class ReadAnalyzer {
+  readonly reads = new Map<string, MeasurementRef>();
+  readonly bounded: BoundedTable[] = [];
+  /** False once a construct makes splicing replacements into the text unsafe. */
+  rewritable = true;
+  private readonly context: PlanContext;
+  private readonly names: CatalogNames;
+  private readonly resolved = new WeakMap<SqlNode, MeasurementRef | null>();
+
+  constructor(context: PlanContext, names: CatalogNames) {
+    this.context = context;
+    this.names = names;
+  }
+
+  visit(node: SqlNode, ctes: ReadonlySet<string>): void {
+    const defined = cteNames(node);
+    const scope = defined.length === 0 ? ctes : new Set([...ctes, ...defined]);
+    if (isBaseTable(node)) this.resolve(node, scope);
+    else if (isTableFunction(node)) checkTableFunction(node.function.function_name);
+    else if (isShowRef(node) && node.query === null) {
+      throw forbiddenReference('SHOW DATABASES and SHOW TABLES must be the whole statement', { statement: 'SHOW' });
+    }
+    // A three-part column name (db.table.column) would not survive the table becoming a subquery.
+    const column = columnNames(node);
+    if (column !== null && column.length > 2) this.rewritable = false;
+    if (isSelectNode(node)) this.collectBounds(node, scope);
+    for (const child of childrenOf(node)) this.visit(child, scope);
+  }
+
+  /** The measurement a base table names, null for a CTE or a metadata view; throws when refused. */
+  private resolve(table: BaseTableRef, ctes: ReadonlySet<string>): MeasurementRef | null {
+    const known = this.resolved.get(table);
+    if (known !== undefined) return known;
+    const measurement = this.resolveUncached(table, ctes);
+    this.resolved.set(table, measurement);
+    return measurement;
+  }
+
+  private resolveUncached(table: BaseTableRef, ctes: ReadonlySet<string>): MeasurementRef | null {
+    if (table.catalog_name !== '') {
+      throw forbiddenReference(`Catalog-qualified names are not allowed: '${table.catalog_name}.${table.schema_name}.${table.table_name}'`, {
+        catalog: table.catalog_name,
+      });
+    }
+    const schema = table.schema_name;
+    if (schema === '' && ctes.has(table.table_name.toLowerCase())) {
+      // Which of a CTE and a same-named measurement DuckDB binds depends on CTE order; counting
+      // the measurement as read keeps permission checks and cache invalidation on the safe side.
+      const shadowed = this.names.measurement(this.context.defaultDatabase, table.table_name);
+      if (shadowed !== undefined) this.addRead(this.context.defaultDatabase, shadowed);
+      return null;
+    }
+    if (METADATA_SCHEMAS.has(schema.toLowerCase())) {
+      if (this.context.readable !== null) throw databaseDenied(schema);
+      this.rewritable = false;
+      return null;
+    }
+    const database = schema === '' ? this.context.defaultDatabase : schema;
+    checkReadable(this.context, database);
+    const canonicalDatabase = this.names.database(database);
+    if (canonicalDatabase === undefined) {
+      throw schema === '' ? unknownTable(database, table.table_name) : unknownDatabase(database);
+    }
+    const measurement = this.names.measurement(canonicalDatabase, table.table_name);
+    if (measurement === undefined) throw unknownTable(canonicalDatabase, table.table_name);
+    return this.addRead(canonicalDatabase, measurement);
+  }
+
+  private addRead(database: string, measurement: string): MeasurementRef {
+    const key = `${database}\u0000${measurement}`;
+    const existing = this.reads.get(key);
+    if (existing !== undefined) return existing;
+    const read = { database, measurement };
+    this.reads.set(key, read);
+    return read;
+  }
+
+  /** Time bounds of the measurements this SELECT reads directly, from its WHERE's conjuncts. */
+  private collectBounds(select: SelectNode, ctes: ReadonlySet<string>): void {
+    const tables = directTables(select.from_table).flatMap((table) => {
+      const measurement = this.resolve(table, ctes);
+      const location = locationOf(table);
+      return measurement === null || location === null ? [] : [{ table, measurement, location }];
+    });
+    if (tables.length === 0) return;
+    const comparisons = conjunctsOf(select.where_clause).flatMap((conjunct) => timeComparison(conjunct) ?? []);
+    for (const { table, measurement, location } of tables) {
+      const reference = (table.alias === '' ? table.table_name : table.alias).toLowerCase();
+      const own = comparisons.filter(({ column }) => {
+        const [first, second] = column;
+        if (column.length === 1) return tables.length === 1 && first?.toLowerCase() === TIME_COLUMN;
+        return column.length === 2 && first?.toLowerCase() === reference && second?.toLowerCase() === TIME_COLUMN;
+      });
+      const lower = own.flatMap((comparison): SqlNode[] => (comparison.lower === null ? [] : [comparison.lower]));
+      const upper = own.flatMap((comparison): SqlNode[] => (comparison.upper === null ? [] : [comparison.upper]));
+      if (lower.length === 0 && upper.length === 0) continue;
+      this.bounded.push({ ...measurement, location, tableName: table.table_name, hasAlias: table.alias !== '', lower, upper });
+    }
+  }
+}
+
+function checkTableFunction(name: string): void {
+  if (TABLE_FUNCTIONS_ALLOWED.has(name.toLowerCase())) return;
+  throw forbiddenReference(
+    `Table function '${name}' is not allowed: queries read measurements by name (database.measurement); allowed table functions: ${[...TABLE_FUNCTIONS_ALLOWED].join(', ')}`,
+    { function: name },
+  );
+}

@@ -1,0 +1,73 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CatalogScan } from './catalog.js';
+import { quoteLiteral } from './sql-text.js';
+
+/**
+ * SHOW DATABASES and SHOW TABLES answer with Arc's shapes (PROTOCOLS.md), not DuckDB's: the
+ * statement becomes a VALUES query of what the catalog and the data directory hold, which then
+ * runs like any query, so every answer format works for it.
+ */
+
+const BYTES_PER_MB = 1024 * 1024;
+const PARQUET_SUFFIX = '.parquet';
+
+interface FileTotals {
+  files: number;
+  bytes: number;
+}
+
+function addParquetFiles(path: string, totals: FileTotals): void {
+  let entries;
+  try {
+    entries = readdirSync(path, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) {
+      addParquetFiles(child, totals);
+    } else if (entry.isFile() && entry.name.endsWith(PARQUET_SUFFIX)) {
+      try {
+        totals.bytes += statSync(child).size;
+        totals.files += 1;
+      } catch {
+        // Removed since the listing.
+      }
+    }
+  }
+}
+
+function valuesQuery(columns: readonly string[], types: readonly string[], rows: readonly string[][]): string {
+  const names = columns.map((column) => `"${column}"`).join(', ');
+  if (rows.length === 0) {
+    return `SELECT ${columns.map((column, index) => `NULL::${types[index] ?? 'VARCHAR'} AS "${column}"`).join(', ')} WHERE false`;
+  }
+  const values = rows.map((row) => `(${row.join(', ')})`).join(', ');
+  return `SELECT * FROM (VALUES ${values}) AS arc_show(${names})`;
+}
+
+/** `SHOW DATABASES`: one column `database`, the databases the caller may read, sorted. */
+export function showDatabasesSql(databases: readonly string[]): string {
+  return valuesQuery(['database'], ['VARCHAR'], [...databases].sort().map((database) => [quoteLiteral(database)]));
+}
+
+/** `SHOW TABLES`: `database, table_name, storage_path, file_count, total_size_mb` per measurement. */
+export function showTablesSql(dataRoot: string, catalog: CatalogScan, databases: readonly string[]): string {
+  const rows: string[][] = [];
+  for (const database of [...databases].sort()) {
+    for (const measurement of [...(catalog.get(database) ?? [])].sort()) {
+      const storagePath = join(dataRoot, database, measurement);
+      const totals = { files: 0, bytes: 0 };
+      addParquetFiles(storagePath, totals);
+      const sizeMb = (totals.bytes / BYTES_PER_MB).toFixed(6);
+      rows.push([quoteLiteral(database), quoteLiteral(measurement), quoteLiteral(storagePath), `${String(totals.files)}::BIGINT`, `${sizeMb}::DOUBLE`]);
+    }
+  }
+  return valuesQuery(
+    ['database', 'table_name', 'storage_path', 'file_count', 'total_size_mb'],
+    ['VARCHAR', 'VARCHAR', 'VARCHAR', 'BIGINT', 'DOUBLE'],
+    rows,
+  );
+}

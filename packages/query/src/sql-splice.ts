@@ -1,0 +1,80 @@
+/**
+ * Replaces table names in the user's SQL text with other relations, at the byte offsets DuckDB's
+ * parser reported, leaving every other byte as the user wrote it (no regex rewriting, no
+ * re-serialization of the statement).
+ */
+
+const DOUBLE_QUOTE = 0x22;
+const DOT = 0x2e;
+
+/** A replacement of the bytes [start, end) of the SQL text. */
+export interface Splice {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+function isWhitespace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d || byte === 0x0c;
+}
+
+/** Bytes of an unquoted identifier: letters, digits, `_`, `$`, and any non-ASCII byte. */
+function isIdentifierByte(byte: number): boolean {
+  return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x5f || byte === 0x24 || byte >= 0x80;
+}
+
+/** Reads one identifier at `start`; returns its text and end offset, or null when there is none. */
+function readIdentifier(sql: Buffer, start: number): { name: string; end: number } | null {
+  if (sql[start] === DOUBLE_QUOTE) {
+    let name = '';
+    let position = start + 1;
+    let segmentStart = position;
+    while (position < sql.length) {
+      if (sql[position] === DOUBLE_QUOTE) {
+        name += sql.toString('utf8', segmentStart, position);
+        if (sql[position + 1] !== DOUBLE_QUOTE) return { name, end: position + 1 };
+        name += '"';
+        position += 2;
+        segmentStart = position;
+      } else {
+        position += 1;
+      }
+    }
+    return null;
+  }
+  let end = start;
+  while (end < sql.length && isIdentifierByte(sql[end] ?? 0)) end += 1;
+  return end === start ? null : { name: sql.toString('utf8', start, end), end };
+}
+
+/**
+ * The end offset of the (possibly qualified) name starting at `start` whose last part is
+ * `lastPart`; null when the text there is not such a name (then nothing is replaced).
+ */
+export function qualifiedNameEnd(sql: Buffer, start: number, lastPart: string): number | null {
+  let position = start;
+  for (;;) {
+    const identifier = readIdentifier(sql, position);
+    if (identifier === null) return null;
+    let next = identifier.end;
+    while (next < sql.length && isWhitespace(sql[next] ?? 0)) next += 1;
+    if (sql[next] !== DOT) return identifier.name.toLowerCase() === lastPart.toLowerCase() ? identifier.end : null;
+    next += 1;
+    while (next < sql.length && isWhitespace(sql[next] ?? 0)) next += 1;
+    position = next;
+  }
+}
+
+/** Applies non-overlapping splices to the SQL text. */
+export function applySplices(sql: Buffer, splices: readonly Splice[]): string {
+  const ordered = [...splices].sort((left, right) => left.start - right.start);
+  const parts: string[] = [];
+  let position = 0;
+  for (const splice of ordered) {
+    if (splice.start < position) throw new Error('overlapping SQL splices');
+    parts.push(sql.toString('utf8', position, splice.start), splice.text);
+    position = splice.end;
+  }
+  parts.push(sql.toString('utf8', position));
+  return parts.join('');
+}

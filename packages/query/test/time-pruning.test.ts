@@ -1,0 +1,141 @@
+// Proves time-range pruning: a WHERE that bounds `time` (>=, <, BETWEEN, =, now() - INTERVAL,
+// Grafana's $__timeFilter output) makes the query open only the files of the hours in range.
+// The proof is a file outside the range replaced by garbage: a query over every hour fails on
+// it, the bounded query never opens it and answers right.
+// Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QueryPool } from '../src/index.js';
+import { filesInTimeRange, hourKey, prunedRelationSql } from '../src/time-pruning.js';
+import { DataDir, query, queryError } from './fixtures.js';
+
+const MICROS_PER_SECOND = 1_000_000n;
+const micros = (iso: string): bigint => BigInt(Date.parse(iso)) * 1000n;
+
+describe('hourKey and filesInTimeRange', () => {
+  let root: string;
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'arc-prune-'));
+    for (const hour of ['2024/12/31/23', '2025/01/01/00', '2025/01/01/01', '2025/01/02/00', '2025/02/01/00']) {
+      mkdirSync(join(root, hour), { recursive: true });
+      writeFileSync(join(root, hour, 'a.parquet'), '');
+      writeFileSync(join(root, hour, 'b.parquet.tmp'), '');
+    }
+    mkdirSync(join(root, '2025/01/01/junk'), { recursive: true });
+    writeFileSync(join(root, '2025/01/01/junk/x.parquet'), '');
+  });
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  const hours = (lower: bigint | null, upper: bigint | null): string[] =>
+    filesInTimeRange(root, lower, upper).map((file) => file.slice(root.length + 1, -'/a.parquet'.length));
+
+  it('keys an instant by its UTC hour, also before 1970, and refuses years beyond 9999', () => {
+    expect(hourKey(micros('2025-01-01T00:59:59.999Z'))).toEqual(['2025', '01', '01', '00']);
+    expect(hourKey(-1n)).toEqual(['1969', '12', '31', '23']);
+    expect(hourKey(micros('9999-12-31T23:00:00Z') + 3600n * MICROS_PER_SECOND)).toBeNull();
+  });
+
+  it('lists the hours in range across day, month and year edges, both ends inclusive', () => {
+    expect(hours(micros('2025-01-01T00:30:00Z'), micros('2025-01-01T01:00:00Z'))).toEqual(['2025/01/01/00', '2025/01/01/01']);
+    expect(hours(micros('2024-12-31T23:59:00Z'), micros('2025-01-01T00:00:00Z'))).toEqual(['2024/12/31/23', '2025/01/01/00']);
+    expect(hours(micros('2025-01-01T02:00:00Z'), null)).toEqual(['2025/01/02/00', '2025/02/01/00']);
+    expect(hours(null, micros('2025-01-01T00:00:00Z'))).toEqual(['2024/12/31/23', '2025/01/01/00']);
+    expect(hours(null, null)).toHaveLength(5);
+    expect(hours(micros('2025-03-01T00:00:00Z'), micros('2025-04-01T00:00:00Z'))).toEqual([]);
+    expect(hours(micros('2025-01-02T00:00:00Z'), micros('2025-01-01T00:00:00Z'))).toEqual([]);
+  });
+
+  it('builds a relation with every known column, also over no file', () => {
+    const columns = [
+      { name: 'time', type: 'TIMESTAMP' },
+      { name: 'a"b', type: 'DOUBLE' },
+    ];
+    expect(prunedRelationSql(columns, [])).toBe('(SELECT NULL::TIMESTAMP AS "time", NULL::DOUBLE AS "a""b" WHERE false)');
+    expect(prunedRelationSql(columns, ["/d/it's.parquet"])).toContain("read_parquet(['/d/it''s.parquet'], union_by_name = true)");
+  });
+});
+
+describe('queries open only the hours in range', () => {
+  let dir: DataDir;
+  let pool: QueryPool;
+  const nowHour = new Date();
+  nowHour.setUTCMinutes(0, 0, 0);
+  const nowHourPath = nowHour.toISOString().slice(0, 13).replace(/[-T]/g, '/');
+
+  beforeAll(async () => {
+    dir = await DataDir.create();
+    // Hours 16, 17 and 18 of a day, 10 rows each; hour 16 alone has the column `early`.
+    for (const hour of [16, 17, 18]) {
+      await dir.writeParquet(
+        dir.filePath('default', 'cpu', `2025/10/16/${String(hour)}`, 'cpu_a.parquet'),
+        `SELECT TIMESTAMP '2025-10-16 ${String(hour)}:00:00' + to_minutes(i * 5) AS time, 'h' || (i % 2) AS host, i::BIGINT AS v
+         ${hour === 16 ? ", 'x' AS early" : ''} FROM range(10) t(i)`,
+      );
+    }
+    await dir.writeParquet(dir.filePath('default', 'recent', nowHourPath, 'recent_a.parquet'), 'SELECT now()::TIMESTAMP AS time, 1::BIGINT AS v');
+    await dir.writeParquet(dir.filePath('default', 'recent', '2020/01/01/00', 'recent_a.parquet'), "SELECT TIMESTAMP '2020-01-01 00:00:00' AS time, 2::BIGINT AS v");
+    // One worker: the view's columns are described once (before the garbage lands), as in a
+    // running server whose catalog is warm.
+    pool = dir.pool({ threads: 1 });
+    await pool.ready();
+    expect((await query(pool, "SELECT count(*) FROM cpu WHERE time >= '2025-10-16 17:00:00'")).data).toEqual([[20]]);
+    expect((await query(pool, "SELECT count(*) FROM recent WHERE time >= now() - INTERVAL 1 DAY")).data).toEqual([[1]]);
+    writeFileSync(dir.filePath('default', 'cpu', '2025/10/16/16', 'cpu_a.parquet'), 'this is not a parquet file');
+    writeFileSync(dir.filePath('default', 'recent', '2020/01/01/00', 'recent_a.parquet'), 'this is not a parquet file');
+  });
+
+  afterAll(async () => {
+    await pool.close();
+    dir.remove();
+  });
+
+  it('fails on the garbage file when the query has no time bound (so the file is really read then)', async () => {
+    const error = await queryError(pool, 'SELECT count(*) FROM cpu');
+    expect(error.message).toMatch(/parquet|magic/i);
+  });
+
+  it.each([
+    ['>= and <', "time >= '2025-10-16 17:00:00' AND time < '2025-10-16 18:00:00'", 10],
+    ['>', "time > '2025-10-16 17:30:00'", 13],
+    ['flipped sides', "'2025-10-16 18:00:00' <= time", 10],
+    ['BETWEEN', "time BETWEEN '2025-10-16 17:00:00' AND '2025-10-16 17:59:59'", 10],
+    ['= one instant', "time = TIMESTAMP '2025-10-16 18:05:00'", 1],
+    ['RFC 3339 with Z (Grafana $__timeFilter)', "time >= '2025-10-16T17:00:00Z' AND time <= '2025-10-16T18:59:59Z'", 20],
+    ['epoch_ms() from Grafana macros', 'time >= epoch_ms(1760634000000) AND time <= epoch_ms(1760641199000)', 20],
+    ['a function of constants', "time >= TIMESTAMP '2025-10-16 16:00:00' + INTERVAL 90 MINUTE", 14],
+    ['a qualified column', "cpu.time >= '2025-10-16 17:00:00'", 20],
+    ['other conditions beside', "host = 'h1' AND time >= '2025-10-16 17:00:00' AND v > 2", 8],
+  ])('%s', async (_, where, count) => {
+    expect((await query(pool, `SELECT count(*) FROM cpu WHERE ${where}`)).data).toEqual([[count]]);
+  });
+
+  it('prunes an aliased table, a joined one, one in a subquery and one in a CTE', async () => {
+    expect((await query(pool, "SELECT count(*) FROM cpu c WHERE c.time >= '2025-10-16 18:00:00'")).data).toEqual([[10]]);
+    expect(
+      (await query(pool, "SELECT count(*) FROM cpu a JOIN cpu b ON a.time = b.time WHERE a.time >= '2025-10-16 18:00:00' AND b.time >= '2025-10-16 17:00:00'")).data,
+    ).toEqual([[10]]);
+    expect((await query(pool, "SELECT count(*) FROM (SELECT * FROM \"default\".cpu AS x WHERE time >= '2025-10-16 18:00:00')")).data).toEqual([[10]]);
+    expect((await query(pool, "WITH last AS (SELECT v FROM cpu WHERE time >= '2025-10-16 18:00:00') SELECT sum(v) FROM last")).data).toEqual([[45]]);
+  });
+
+  it('prunes relative to now()', async () => {
+    expect((await query(pool, 'SELECT v FROM recent WHERE time >= now() - INTERVAL 1 DAY')).data).toEqual([[1]]);
+  });
+
+  it('keeps the columns of files out of range, as NULL, and answers an empty range with every column', async () => {
+    const answer = await query(pool, "SELECT host, early FROM cpu WHERE time >= '2025-10-16 18:00:00' LIMIT 1");
+    expect(answer.data).toEqual([['h0', null]]);
+    const empty = await query(pool, "SELECT * FROM cpu WHERE time >= '2026-01-01'");
+    expect(empty.columns).toEqual(['time', 'host', 'v', 'early']);
+    expect(empty.row_count).toBe(0);
+  });
+
+  it('does not prune (and so reads every file) when the bound is under an OR', async () => {
+    const error = await queryError(pool, "SELECT count(*) FROM cpu WHERE time >= '2025-10-16 18:00:00' OR v = 1");
+    expect(error.message).toMatch(/parquet|magic/i);
+  });
+});
