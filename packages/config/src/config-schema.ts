@@ -12,6 +12,10 @@ import {
   PORT_MAX,
   PORT_MIN,
   QUERY_QUEUE_MAX,
+  QUERY_ROWS_MAX,
+  QUERY_CACHE_TTL_SECONDS_MAX,
+  QUERY_CACHE_ENTRIES_MAX,
+  QUERY_CACHE_RESULT_MB_MAX,
   QUERY_TIMEOUT_SECONDS_MAX,
   RING_MB_MAX,
   RING_MB_MIN,
@@ -139,6 +143,14 @@ const querySchema = z.strictObject({
     .default('2GB'),
   timeout_seconds: intIn(1, QUERY_TIMEOUT_SECONDS_MAX).default(300),
   queue_max: intIn(1, QUERY_QUEUE_MAX).default(64),
+  max_rows: intIn(1, QUERY_ROWS_MAX).default(5_000_000),
+});
+
+const queryCacheSchema = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(true),
+  ttl_seconds: intIn(1, QUERY_CACHE_TTL_SECONDS_MAX).default(60),
+  max_size: intIn(1, QUERY_CACHE_ENTRIES_MAX).default(1000),
+  max_result_mb: intIn(1, QUERY_CACHE_RESULT_MB_MAX).default(10),
 });
 
 const authSchema = z.strictObject({
@@ -159,6 +171,7 @@ export const configFileSchema = z.strictObject({
   ingest: ingestSchema.prefault({}),
   writer: writerSchema.prefault({}),
   query: querySchema.prefault({}),
+  query_cache: queryCacheSchema.prefault({}),
   auth: authSchema.prefault({}),
   log: logSchema.prefault({}),
 });

@@ -63,6 +63,17 @@ export interface QueryConfig {
   readonly memoryLimitBytes: number;
   readonly timeoutSeconds: number;
   readonly queueMax: number;
+  /** Rows a non-streamed answer may have; more is 413 (use /query/stream). */
+  readonly maxRows: number;
+}
+
+export interface QueryCacheConfig {
+  readonly enabled: boolean;
+  readonly ttlSeconds: number;
+  /** Answers kept at most. */
+  readonly maxSize: number;
+  /** Answers larger than this are not kept. */
+  readonly maxResultMb: number;
 }
 
 export interface AuthConfig {
@@ -84,6 +95,7 @@ export interface Config {
   readonly ingest: IngestConfig;
   readonly writer: WriterConfig;
   readonly query: QueryConfig;
+  readonly queryCache: QueryCacheConfig;
   readonly auth: AuthConfig;
   readonly log: LogConfig;
   /** Absolute path of the config file read, or null when only defaults and env were used. */
@@ -178,6 +190,7 @@ function queryMemoryLimitBytes(text: string): number {
 function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, warnings: readonly string[]): Config {
   const dataDir = resolve(cwd, file.storage.data_dir);
   const { server, ingest, writer, query, auth, log } = file;
+  const queryCache = file.query_cache;
   return {
     server: {
       host: server.host,
@@ -218,6 +231,13 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       memoryLimitBytes: queryMemoryLimitBytes(query.memory_limit),
       timeoutSeconds: query.timeout_seconds,
       queueMax: query.queue_max,
+      maxRows: query.max_rows,
+    },
+    queryCache: {
+      enabled: queryCache.enabled,
+      ttlSeconds: queryCache.ttl_seconds,
+      maxSize: queryCache.max_size,
+      maxResultMb: queryCache.max_result_mb,
     },
     auth: { enabled: auth.enabled, bootstrapToken: auth.bootstrap_token, cacheTtlSeconds: auth.cache_ttl_seconds },
     log: { level: log.level, format: log.format },

@@ -58,6 +58,12 @@ export const ROW_GROUP_SIZE_MAX = 10_000_000;
 export const QUERY_TIMEOUT_SECONDS_MAX = 86_400;
 /** Queries waiting for a DuckDB thread; a full queue answers 503 instead of growing. */
 export const QUERY_QUEUE_MAX = 100_000;
+/** Rows of a non-streamed answer; above, answers are streamed (/query/stream) instead. */
+export const QUERY_ROWS_MAX = 1_000_000_000;
+/** The query cache: seconds an answer lives, answers kept, and the largest answer kept (MB). */
+export const QUERY_CACHE_TTL_SECONDS_MAX = 86_400;
+export const QUERY_CACHE_ENTRIES_MAX = 1_000_000;
+export const QUERY_CACHE_RESULT_MB_MAX = 1024;
 
 /** Seconds a verified token stays cached; 0 disables the cache (every request pays a scrypt). */
 export const AUTH_CACHE_TTL_SECONDS_MAX = 3600;

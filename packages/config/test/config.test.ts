@@ -79,7 +79,9 @@ describe('defaults', () => {
       memoryLimitBytes: 2_000_000_000,
       timeoutSeconds: 300,
       queueMax: 64,
+      maxRows: 5_000_000,
     });
+    expect(config.queryCache).toEqual({ enabled: true, ttlSeconds: 60, maxSize: 1000, maxResultMb: 10 });
     expect(config.auth).toEqual({ enabled: true, bootstrapToken: '', cacheTtlSeconds: 30 });
     expect(config.log).toEqual({ level: 'info', format: 'text' });
   });
