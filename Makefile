@@ -37,6 +37,7 @@ bench-smoke: build
 	node bench/ingest/ingest.mjs --spawn --format rows --batch 1000 --connections 4 --seconds 5 --json
 	node bench/writer-flush.mjs 100000
 	node bench/decode.mjs 1000 1
+	node bench/query/query.mjs --spawn --smoke --json
 
 clean:
 	npx tsc -b --clean packages/cli bench
