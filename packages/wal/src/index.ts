@@ -1,0 +1,22 @@
+export { ENTRY_PAYLOAD_BYTES_MAX, SYNC_LATENCY_BUCKETS_MS, STREAM_ID_MAX } from './limits.js';
+export {
+  encodeEntry,
+  encodeFileHeader,
+  encodeRequestEntry,
+  decodeRequestEnvelope,
+  ENTRY_HEADER_BYTES,
+  FILE_HEADER_BYTES,
+} from './wal-format.js';
+export type { RequestEnvelope } from './wal-format.js';
+export { parseLogBytes, readLogFileSync, truncateFileSync } from './segment-reader.js';
+export type { LogEntry, LogFileContents, TornTail } from './segment-reader.js';
+export { segmentFileName, parseSegmentName, listSegmentsSync } from './segment-names.js';
+export type { SegmentName } from './segment-names.js';
+export { WalStream, SyncMode, SYNC_MODES, walWriteFailed, syncDirectory } from './wal-stream.js';
+export type { WalStreamOptions } from './wal-stream.js';
+export { FlushJournal, coverageKey, journalFileName, readJournalsSync } from './flush-journal.js';
+export type { FlushRecord, StagedFile, JournalState } from './flush-journal.js';
+export { WalStatCell, SYNC_HISTOGRAM_BUCKETS, createWalStatsBuffer, walStatsCells, summarizeWalStats, requestRotation } from './wal-stats.js';
+export type { WalStatsSummary } from './wal-stats.js';
+export { ensureWalDirectorySync, prepareRecovery, replaySegments, deleteReplayedSegments } from './recovery.js';
+export type { RecoveryPlan, RecoveredSegment, TruncatedTail, ReplayEntry, ReplayOutcome, RecoveryLog } from './recovery.js';

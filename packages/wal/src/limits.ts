@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+
+/**
+ * Limits of the write-ahead log. Each says what it costs; relations are asserted at load time.
+ */
+
+/**
+ * Largest entry payload. The entry header stores the length as uint32; a request body is capped
+ * by `server.body_max_mb` (at most 1 GiB), so a payload (body + database + a few bytes) fits.
+ */
+export const ENTRY_PAYLOAD_BYTES_MAX = 0x7fff_ffff;
+/** Largest database name in an envelope (its length is a uint16). */
+export const ENVELOPE_DATABASE_BYTES_MAX = 0xffff;
+/**
+ * A flush journal is rewritten as one snapshot record once it grows past this. Each flush adds a
+ * record of ~200 bytes plus its file names; the rewrite costs one small write and two fsyncs.
+ */
+export const JOURNAL_COMPACT_BYTES = 1024 * 1024;
+/** Upper bounds (ms) of the sync latency histogram buckets; a last bucket counts the rest. */
+export const SYNC_LATENCY_BUCKETS_MS: readonly number[] = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
+/** Stream ids are decoder indexes, written with 3 digits in segment names. */
+export const STREAM_ID_MAX = 999;
+
+assert.ok(ENTRY_PAYLOAD_BYTES_MAX <= 0xffff_ffff);
+assert.ok(SYNC_LATENCY_BUCKETS_MS.every((bound, index, all) => index === 0 || bound > (all[index - 1] ?? 0)));

@@ -1,0 +1,181 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { ArcError, ErrorKind } from '@arc/config';
+import { readJournalsSync, type JournalState, type StagedFile } from './flush-journal.js';
+import { readLogFileSync, truncateFileSync } from './segment-reader.js';
+import { listSegmentsSync } from './segment-names.js';
+import { decodeRequestEnvelope, type RequestEnvelope } from './wal-format.js';
+import { syncDirectory } from './wal-stream.js';
+
+export interface RecoveredSegment {
+  readonly stream: number;
+  readonly firstSeq: number;
+  readonly path: string;
+  readonly entryCount: number;
+  readonly bytes: number;
+}
+
+export interface TruncatedTail {
+  readonly path: string;
+  readonly offset: number;
+  readonly bytesDropped: number;
+  readonly reason: string;
+}
+
+/** What recovery found before any replay: read and repaired, nothing replayed yet. */
+export interface RecoveryPlan {
+  readonly directory: string;
+  readonly segments: readonly RecoveredSegment[];
+  readonly entryCount: number;
+  /** coverageKey -> seq: which entries are already in durable Parquet, per measurement. */
+  readonly coverage: ReadonlyMap<string, number>;
+  /** Per stream, the first seq new entries may use (above every seq in a segment or journal). */
+  readonly nextSeqByStream: ReadonlyMap<number, number>;
+  readonly truncated: readonly TruncatedTail[];
+  /** Staged Parquet files a committed flush named, renamed into place now. */
+  readonly filesRolledForward: number;
+}
+
+export interface ReplayEntry {
+  readonly stream: number;
+  readonly seq: number;
+  readonly timestampUs: number;
+  readonly envelope: RequestEnvelope;
+}
+
+export interface ReplayOutcome {
+  readonly entriesReplayed: number;
+  readonly entriesUnreadable: number;
+}
+
+export type RecoveryLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+function directoryUnusable(directory: string, error: unknown): ArcError {
+  const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return new ArcError(
+    ErrorKind.internal,
+    'ARC_WAL_DIR_UNWRITABLE',
+    `The write-ahead log directory ${directory} cannot be written (${reason}); fix its permissions or set wal.dir, or set wal.enabled = false to run without a WAL`,
+    { path: directory },
+  );
+}
+
+/**
+ * Creates the WAL directory and proves it is writable and syncable (a probe file written,
+ * fsynced, renamed and removed). Throws ARC_WAL_DIR_UNWRITABLE: a server asked to run with a WAL
+ * never starts without one.
+ */
+export function ensureWalDirectorySync(directory: string): void {
+  const probe = path.join(directory, `.probe-${process.pid}`);
+  try {
+    mkdirSync(directory, { recursive: true });
+    const fd = openSync(probe, 'w');
+    try {
+      writeSync(fd, 'arc');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(probe, `${probe}.renamed`);
+    unlinkSync(`${probe}.renamed`);
+    syncDirectory(directory);
+  } catch (error) {
+    throw directoryUnusable(directory, error);
+  }
+}
+
+/** Renames into place every staged file a committed flush named (a crash hit between record and rename). */
+async function rollForward(journals: JournalState, publish: (file: StagedFile) => Promise<void>): Promise<number> {
+  let rolled = 0;
+  for (const file of journals.files) {
+    if (!existsSync(file.staging)) continue;
+    await publish(file);
+    rolled++;
+  }
+  return rolled;
+}
+
+function scanSegments(directory: string, log: RecoveryLog): { segments: RecoveredSegment[]; truncated: TruncatedTail[] } {
+  const segments: RecoveredSegment[] = [];
+  const truncated: TruncatedTail[] = [];
+  for (const name of listSegmentsSync(directory)) {
+    const contents = readLogFileSync(name.path);
+    if (contents.tail !== null) {
+      const tail = { path: name.path, offset: contents.tail.offset, bytesDropped: contents.fileBytes - contents.validBytes, reason: contents.tail.reason };
+      truncated.push(tail);
+      log('warn', `WAL ${name.path}: torn tail at byte ${tail.offset} (${tail.reason}); ${tail.bytesDropped} bytes cut, ${contents.entries.length} complete entries kept`);
+      if (contents.headerProblem !== null) {
+        // Not even a header: a crash right after the file was created. Nothing in it was acknowledged.
+        unlinkSync(name.path);
+        continue;
+      }
+      truncateFileSync(name.path, contents.validBytes);
+    }
+    segments.push({ stream: name.stream, firstSeq: name.firstSeq, path: name.path, entryCount: contents.entries.length, bytes: contents.validBytes });
+  }
+  return { segments, truncated };
+}
+
+function nextSeqs(segments: readonly RecoveredSegment[], coverage: ReadonlyMap<string, number>): Map<number, number> {
+  const next = new Map<number, number>();
+  const raise = (stream: number, seq: number): void => {
+    if ((next.get(stream) ?? 1) <= seq) next.set(stream, seq + 1);
+  };
+  for (const segment of segments) raise(segment.stream, segment.firstSeq + segment.entryCount - 1);
+  for (const [key, seq] of coverage) raise(Number(key.split('/')[0]), seq);
+  return next;
+}
+
+/**
+ * Step one of recovery: journals read (torn tails cut), committed flushes rolled forward,
+ * segments checked entry by entry (torn tails cut and logged, never fatal).
+ */
+export async function prepareRecovery(directory: string, publish: (file: StagedFile) => Promise<void>, log: RecoveryLog): Promise<RecoveryPlan> {
+  ensureWalDirectorySync(directory);
+  const journals = readJournalsSync(directory);
+  for (const tail of journals.truncated) log('warn', `WAL flush journal ${tail.path}: torn tail at byte ${tail.offset} (${tail.reason}) cut; that flush was not committed`);
+  const filesRolledForward = await rollForward(journals, publish);
+  if (filesRolledForward > 0) log('info', `WAL recovery: ${filesRolledForward} staged Parquet files of committed flushes renamed into place`);
+  const { segments, truncated } = scanSegments(directory, log);
+  const entryCount = segments.reduce((sum, segment) => sum + segment.entryCount, 0);
+  return { directory, segments, entryCount, coverage: journals.coverage, nextSeqByStream: nextSeqs(segments, journals.coverage), truncated, filesRolledForward };
+}
+
+/**
+ * Step two: hands every entry to `submit`, in seq order within a stream (streams in parallel),
+ * one entry of a stream at a time: a writer must receive one stream's entries for a measurement
+ * in seq order for the flush watermarks to be prefixes. `submit` resolves once the entry's rows
+ * are accepted by the writers (it retries refusals itself).
+ */
+export async function replaySegments(plan: RecoveryPlan, submit: (entry: ReplayEntry) => Promise<void>, log: RecoveryLog): Promise<ReplayOutcome> {
+  const byStream = new Map<number, RecoveredSegment[]>();
+  for (const segment of plan.segments) byStream.set(segment.stream, [...(byStream.get(segment.stream) ?? []), segment]);
+  let entriesReplayed = 0;
+  let entriesUnreadable = 0;
+  await Promise.all(
+    [...byStream.values()].map(async (segments) => {
+      for (const segment of segments) {
+        const contents = readLogFileSync(segment.path);
+        for (const [index, entry] of contents.entries.entries()) {
+          const envelope = decodeRequestEnvelope(entry.payload);
+          if (typeof envelope === 'string') {
+            entriesUnreadable++;
+            log('error', `WAL ${segment.path}: entry at byte ${entry.offset} has a valid checksum but ${envelope}; skipped`);
+            continue;
+          }
+          await submit({ stream: segment.stream, seq: segment.firstSeq + index, timestampUs: entry.timestampUs, envelope });
+          entriesReplayed++;
+        }
+      }
+    }),
+  );
+  return { entriesReplayed, entriesUnreadable };
+}
+
+/** Step three, once every replayed row is in durable Parquet: the replayed segments go. */
+export function deleteReplayedSegments(plan: RecoveryPlan): void {
+  for (const segment of plan.segments) {
+    if (existsSync(segment.path)) unlinkSync(segment.path);
+  }
+  syncDirectory(plan.directory);
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
+import { ENTRY_PAYLOAD_BYTES_MAX, ENVELOPE_DATABASE_BYTES_MAX } from './limits.js';
+
+/**
+ * The write-ahead log file format (Arc's, PROTOCOLS.md), used by segments and flush journals.
+ *
+ *   file header, 7 bytes
+ *   0                 4             6
+ *   | 'A' 'R' 'C' 'W' | version u16 | checksum type u8 (1 = CRC32) |
+ *
+ *   entry, 16-byte header then the payload; integers big-endian
+ *   0            4                  12             16
+ *   | length u32 | timestamp us u64 | CRC32 u32    | payload (length bytes) ... |
+ *   CRC32 is the IEEE polynomial (zlib's) over the payload only.
+ *
+ *   segment entry payload: Arc's envelope, then our format tags, then the request as received
+ *   0      1                 3                  3+n         4+n            5+n
+ *   | 0x01 | database len u16 | database (utf8) | format u8 | precision u8 | request body ... |
+ *   The entry timestamp is the request's arrival time, so a replayed row without a time of its
+ *   own gets the same time it got the first time.
+ */
+export const FILE_MAGIC = Uint8Array.of(0x41, 0x52, 0x43, 0x57); // "ARCW"
+export const FILE_VERSION = 1;
+export const CHECKSUM_CRC32 = 1;
+export const FILE_HEADER_BYTES = 7;
+export const ENTRY_HEADER_BYTES = 16;
+export const ENVELOPE_VERSION = 0x01;
+const ENVELOPE_FIXED_BYTES = 5;
+
+export function encodeFileHeader(): Uint8Array {
+  const header = new Uint8Array(FILE_HEADER_BYTES);
+  header.set(FILE_MAGIC, 0);
+  const view = new DataView(header.buffer);
+  view.setUint16(4, FILE_VERSION, false);
+  view.setUint8(6, CHECKSUM_CRC32);
+  return header;
+}
+
+/** Null when `bytes` starts with a valid header, else what is wrong with it. */
+export function fileHeaderProblem(bytes: Uint8Array): string | null {
+  if (bytes.byteLength < FILE_HEADER_BYTES) return `file shorter than its ${FILE_HEADER_BYTES}-byte header (${bytes.byteLength} bytes)`;
+  for (let index = 0; index < FILE_MAGIC.byteLength; index++) {
+    if (bytes[index] !== FILE_MAGIC[index]) return 'no ARCW magic at byte 0';
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, FILE_HEADER_BYTES);
+  const version = view.getUint16(4, false);
+  if (version !== FILE_VERSION) return `unsupported version ${version}`;
+  const checksum = view.getUint8(6);
+  if (checksum !== CHECKSUM_CRC32) return `unsupported checksum type ${checksum}`;
+  return null;
+}
+
+/** One entry (header + payload) in a single buffer, ready to be written. */
+export function encodeEntry(timestampUs: number, payload: Uint8Array): Uint8Array {
+  const entry = new Uint8Array(ENTRY_HEADER_BYTES + payload.byteLength);
+  entry.set(payload, ENTRY_HEADER_BYTES);
+  sealEntry(entry, timestampUs);
+  return entry;
+}
+
+/** Fills the header of an entry whose payload is already in place after ENTRY_HEADER_BYTES. */
+export function sealEntry(entry: Uint8Array, timestampUs: number): void {
+  const payloadBytes = entry.byteLength - ENTRY_HEADER_BYTES;
+  assert.ok(payloadBytes >= 0, 'an entry holds its header');
+  assert.ok(payloadBytes <= ENTRY_PAYLOAD_BYTES_MAX, 'entry payload within the uint32 length');
+  assert.ok(Number.isSafeInteger(timestampUs) && timestampUs >= 0, 'timestamp is whole microseconds');
+  const view = new DataView(entry.buffer, entry.byteOffset, ENTRY_HEADER_BYTES);
+  view.setUint32(0, payloadBytes, false);
+  view.setBigUint64(4, BigInt(timestampUs), false);
+  view.setUint32(12, crc32(entry.subarray(ENTRY_HEADER_BYTES)), false);
+}
+
+/** What a segment entry carries besides its timestamp: enough to re-run the same decoder. */
+export interface RequestEnvelope {
+  readonly database: string;
+  /** The server's payload format tag (msgpack, line protocol, JSON). */
+  readonly format: number;
+  /** The server's line protocol precision code. */
+  readonly precision: number;
+  readonly body: Uint8Array;
+}
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A whole segment entry for a request: header, envelope and body in one allocation (one copy of
+ * the body), checksummed.
+ */
+export function encodeRequestEntry(timestampUs: number, envelope: RequestEnvelope): Uint8Array {
+  const database = utf8Encoder.encode(envelope.database);
+  assert.ok(database.byteLength <= ENVELOPE_DATABASE_BYTES_MAX, 'database name fits the envelope');
+  assert.ok(envelope.format >= 0 && envelope.format <= 0xff, 'format tag is a byte');
+  assert.ok(envelope.precision >= 0 && envelope.precision <= 0xff, 'precision code is a byte');
+  const payloadBytes = ENVELOPE_FIXED_BYTES + database.byteLength + envelope.body.byteLength;
+  const entry = new Uint8Array(ENTRY_HEADER_BYTES + payloadBytes);
+  const view = new DataView(entry.buffer);
+  let offset = ENTRY_HEADER_BYTES;
+  view.setUint8(offset, ENVELOPE_VERSION);
+  view.setUint16(offset + 1, database.byteLength, false);
+  offset += 3;
+  entry.set(database, offset);
+  offset += database.byteLength;
+  view.setUint8(offset, envelope.format);
+  view.setUint8(offset + 1, envelope.precision);
+  entry.set(envelope.body, offset + 2);
+  sealEntry(entry, timestampUs);
+  return entry;
+}
+
+/** The envelope of a segment entry's payload, or what is wrong with it. */
+export function decodeRequestEnvelope(payload: Uint8Array): RequestEnvelope | string {
+  if (payload.byteLength < ENVELOPE_FIXED_BYTES) return `payload of ${payload.byteLength} bytes is shorter than an envelope`;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const version = view.getUint8(0);
+  if (version !== ENVELOPE_VERSION) return `unknown envelope version ${version}`;
+  const databaseBytes = view.getUint16(1, false);
+  const formatOffset = 3 + databaseBytes;
+  if (formatOffset + 2 > payload.byteLength) return `database length ${databaseBytes} runs past the payload`;
+  let database: string;
+  try {
+    database = utf8Decoder.decode(payload.subarray(3, formatOffset));
+  } catch {
+    return 'database name is not UTF-8';
+  }
+  return { database, format: view.getUint8(formatOffset), precision: view.getUint8(formatOffset + 1), body: payload.subarray(formatOffset + 2) };
+}

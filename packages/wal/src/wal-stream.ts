@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict';
+import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import path from 'node:path';
+import { ArcError, ErrorKind } from '@arc/config';
+import { segmentFileName } from './segment-names.js';
+import { encodeFileHeader, FILE_HEADER_BYTES } from './wal-format.js';
+import { recordSyncLatency, WalStatCell } from './wal-stats.js';
+
+export const SyncMode = { fsync: 'fsync', fdatasync: 'fdatasync', async: 'async' } as const;
+export type SyncMode = (typeof SyncMode)[keyof typeof SyncMode];
+export const SYNC_MODES = [SyncMode.fdatasync, SyncMode.fsync, SyncMode.async] as const;
+
+export interface WalStreamOptions {
+  readonly directory: string;
+  /** The decoder index that owns this stream (one appender per stream: no lock). */
+  readonly stream: number;
+  /** Sequence number of the next entry; above every seq this stream ever used. */
+  readonly nextSeq: number;
+  readonly syncMode: SyncMode;
+  readonly segmentBytesMax: number;
+  readonly segmentAgeMsMax: number;
+  /** Cells of a WAL stats buffer (walStatsCells). */
+  readonly stats: Float64Array;
+  /** Wall clock, ms (segment ages and the oldest-unflushed age are reported as epoch times). */
+  readonly nowMs: () => number;
+}
+
+interface Segment {
+  readonly path: string;
+  readonly firstSeq: number;
+  readonly createdAtMs: number;
+  /** Last seq written; firstSeq - 1 while empty. */
+  lastSeq: number;
+  bytes: number;
+  /** fd while this is the segment being appended to; -1 once closed. */
+  fd: number;
+  /** Per "database/measurement" its entries touch: the highest seq touching it. */
+  readonly keySeqMax: Map<string, number>;
+}
+
+interface PendingEntry {
+  readonly bytes: Uint8Array;
+  readonly keys: readonly string[];
+}
+
+export function walWriteFailed(reason: string): ArcError {
+  return new ArcError(ErrorKind.unavailable, 'ARC_WAL_WRITE_FAILED', `Write-ahead log append failed, nothing of this request was accepted; retry later: ${reason}`);
+}
+
+/**
+ * The appending side of one WAL stream, owned by one decoder thread. Entries are appended in
+ * memory (`append` assigns their seq), then written and synced together (`writePending`): that
+ * is the group commit, and the caller decides when a group is due. Segments rotate by size and
+ * age; a closed segment is deleted once every (database, measurement) its entries touched is
+ * covered up to its last seq by durable Parquet (`onCovered`, from the writers' flush journals).
+ */
+export class WalStream {
+  private readonly options: WalStreamOptions;
+  private readonly segments: Segment[] = [];
+  private current: Segment | null = null;
+  private pending: PendingEntry[] = [];
+  private pendingBytesTotal = 0;
+  private firstPendingAtMs = 0;
+  private readonly covered = new Map<string, number>();
+  private nextSeqValue: number;
+
+  constructor(options: WalStreamOptions) {
+    assert.ok(Number.isSafeInteger(options.nextSeq) && options.nextSeq >= 1, 'seqs start at 1');
+    assert.ok(options.segmentBytesMax > FILE_HEADER_BYTES, 'a segment holds more than its header');
+    this.options = options;
+    this.nextSeqValue = options.nextSeq;
+  }
+
+  get nextSeq(): number {
+    return this.nextSeqValue;
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  get pendingBytes(): number {
+    return this.pendingBytesTotal;
+  }
+
+  /** Wall-clock ms when the oldest entry waiting for its write was appended (0: none waits). */
+  get firstPendingAt(): number {
+    return this.firstPendingAtMs;
+  }
+
+  /** Queues an encoded entry; returns its seq. `keys`: the "database/measurement" it touches. */
+  append(entry: Uint8Array, keys: readonly string[]): number {
+    if (this.pending.length === 0) this.firstPendingAtMs = this.options.nowMs();
+    this.pending.push({ bytes: entry, keys });
+    this.pendingBytesTotal += entry.byteLength;
+    return this.nextSeqValue++;
+  }
+
+  /**
+   * Writes every queued entry with one writev and syncs per the sync mode. On failure nothing of
+   * the group stays in the file (it is cut back) and the seqs are given back; throws ArcError.
+   */
+  writePending(): void {
+    if (this.pending.length === 0) return;
+    const group = this.pending;
+    const groupBytes = this.pendingBytesTotal;
+    this.pending = [];
+    this.pendingBytesTotal = 0;
+    this.firstPendingAtMs = 0;
+    const firstSeq = this.nextSeqValue - group.length;
+    let segment: Segment | null = null;
+    try {
+      segment = this.segmentForWrite(firstSeq);
+      writeAllSync(segment.fd, group.map((entry) => entry.bytes), segment.bytes);
+      this.syncSegment(segment);
+    } catch (error) {
+      this.nextSeqValue = firstSeq;
+      if (segment !== null) this.cutBack(segment);
+      const stats = this.options.stats;
+      stats[WalStatCell.writeErrors] = (stats[WalStatCell.writeErrors] ?? 0) + 1;
+      stats[WalStatCell.lastWriteErrorAtMs] = this.options.nowMs();
+      throw walWriteFailed((error as Error).message);
+    }
+    segment.bytes += groupBytes;
+    segment.lastSeq = firstSeq + group.length - 1;
+    group.forEach((entry, index) => {
+      for (const key of entry.keys) segment.keySeqMax.set(key, firstSeq + index);
+    });
+    const stats = this.options.stats;
+    stats[WalStatCell.entries] = (stats[WalStatCell.entries] ?? 0) + group.length;
+    stats[WalStatCell.bytes] = (stats[WalStatCell.bytes] ?? 0) + groupBytes;
+    this.maybeRotate();
+    this.refreshStats();
+  }
+
+  /** The writers made "database/measurement" durable up to `seqMax` for this stream. */
+  onCovered(key: string, seqMax: number): void {
+    if ((this.covered.get(key) ?? 0) >= seqMax) return;
+    this.covered.set(key, seqMax);
+    this.deleteCoveredSegments();
+    this.refreshStats();
+  }
+
+  /** Closes the current segment when it is too big, too old, or a cleanup asked for it. */
+  maybeRotate(): void {
+    const stats = this.options.stats;
+    const requested = stats[WalStatCell.rotateRequested] === 1;
+    stats[WalStatCell.rotateRequested] = 0;
+    const segment = this.current;
+    if (segment === null) return;
+    const tooOld = this.options.nowMs() - segment.createdAtMs >= this.options.segmentAgeMsMax;
+    if (!requested && !tooOld && segment.bytes < this.options.segmentBytesMax) return;
+    this.closeCurrent();
+    stats[WalStatCell.rotations] = (stats[WalStatCell.rotations] ?? 0) + 1;
+    this.deleteCoveredSegments();
+    this.refreshStats();
+  }
+
+  /** Closes the open segment (shutdown). Queued entries must have been written. */
+  close(): void {
+    assert.equal(this.pending.length, 0, 'queued entries are written or failed before close');
+    this.closeCurrent();
+  }
+
+  private segmentForWrite(firstSeq: number): Segment {
+    if (this.current !== null) return this.current;
+    const segmentPath = path.join(this.options.directory, segmentFileName(this.options.stream, firstSeq));
+    const fd = openSync(segmentPath, 'wx');
+    const segment: Segment = { path: segmentPath, firstSeq, createdAtMs: this.options.nowMs(), lastSeq: firstSeq - 1, bytes: 0, fd, keySeqMax: new Map() };
+    try {
+      writeAllSync(fd, [encodeFileHeader()], 0);
+      segment.bytes = FILE_HEADER_BYTES;
+      // The new name must survive a power loss as much as the entries in it.
+      fsyncSync(fd);
+      syncDirectory(this.options.directory);
+    } catch (error) {
+      closeSync(fd);
+      unlinkSync(segmentPath);
+      throw error;
+    }
+    this.current = segment;
+    this.segments.push(segment);
+    return segment;
+  }
+
+  private syncSegment(segment: Segment): void {
+    const mode = this.options.syncMode;
+    if (mode === SyncMode.async) return;
+    const started = performance.now();
+    if (mode === SyncMode.fsync) fsyncSync(segment.fd);
+    else fdatasyncSync(segment.fd);
+    recordSyncLatency(this.options.stats, performance.now() - started);
+  }
+
+  /** After a failed write: drop the partial group; if even that fails, seal the segment. */
+  private cutBack(segment: Segment): void {
+    if (segment.fd < 0) return;
+    try {
+      ftruncateSync(segment.fd, segment.bytes);
+    } catch {
+      // The torn bytes stay at the end of this segment, where recovery cuts them; write no more here.
+      this.closeCurrent();
+    }
+  }
+
+  private closeCurrent(): void {
+    const segment = this.current;
+    if (segment === null) return;
+    this.current = null;
+    closeSync(segment.fd);
+    segment.fd = -1;
+  }
+
+  private isCovered(segment: Segment): boolean {
+    for (const [key, seqMax] of segment.keySeqMax) {
+      if ((this.covered.get(key) ?? 0) < seqMax) return false;
+    }
+    return true;
+  }
+
+  private deleteCoveredSegments(): void {
+    for (let index = 0; index < this.segments.length; ) {
+      const segment = this.segments[index];
+      assert.ok(segment !== undefined);
+      if (segment.fd >= 0 || !this.isCovered(segment)) {
+        index++;
+        continue;
+      }
+      unlinkSync(segment.path);
+      this.segments.splice(index, 1);
+      const stats = this.options.stats;
+      stats[WalStatCell.segmentsDeleted] = (stats[WalStatCell.segmentsDeleted] ?? 0) + 1;
+    }
+  }
+
+  private refreshStats(): void {
+    const stats = this.options.stats;
+    let bytesLive = 0;
+    let oldest = 0;
+    for (const segment of this.segments) {
+      bytesLive += segment.bytes;
+      if (oldest === 0 && !this.isCovered(segment)) oldest = segment.createdAtMs;
+    }
+    stats[WalStatCell.segmentsLive] = this.segments.length;
+    stats[WalStatCell.bytesLive] = bytesLive;
+    stats[WalStatCell.oldestUnflushedAtMs] = oldest;
+  }
+}
+
+/** writev at `position` until every byte is written (writev may write less than asked). */
+function writeAllSync(fd: number, buffers: readonly Uint8Array[], position: number): void {
+  let total = 0;
+  for (const buffer of buffers) total += buffer.byteLength;
+  let written = writevSync(fd, buffers, position);
+  if (written === total) return;
+  const rest = Buffer.concat(buffers.map((buffer) => Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength))).subarray(written);
+  let offset = 0;
+  while (offset < rest.byteLength) {
+    const count = writeSync(fd, rest, offset, rest.byteLength - offset, position + written);
+    offset += count;
+    written += count;
+  }
+}
+
+/** fsync of a directory, so names created or removed in it are durable. */
+export function syncDirectory(directory: string): void {
+  const fd = openSync(directory, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

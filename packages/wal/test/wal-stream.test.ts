@@ -1,0 +1,146 @@
+// Proves the appending side and the flush watermarks: a group of appended entries is written
+// whole with consecutive seqs, segments rotate by size and on request, a closed segment is
+// deleted only once every measurement it touched is covered up to its last seq, and flush
+// journals keep their coverage across reopen, torn tails and compaction.
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  coverageKey,
+  createWalStatsBuffer,
+  encodeEntry,
+  FlushJournal,
+  journalFileName,
+  prepareRecovery,
+  readJournalsSync,
+  readLogFileSync,
+  requestRotation,
+  summarizeWalStats,
+  SyncMode,
+  walStatsCells,
+  WalStream,
+} from '@arc/wal';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+function tempDirectory(): string {
+  const directory = mkdtempSync(path.join(tmpdir(), 'arc-wal-'));
+  directories.push(directory);
+  return directory;
+}
+
+function newStream(directory: string, stats: SharedArrayBuffer, segmentBytesMax = 1 << 20): WalStream {
+  return new WalStream({ directory, stream: 3, nextSeq: 10, syncMode: SyncMode.fdatasync, segmentBytesMax, segmentAgeMsMax: 3_600_000, stats: walStatsCells(stats), nowMs: () => Date.now() });
+}
+const entryOf = (index: number): Uint8Array => encodeEntry(index, new TextEncoder().encode(`entry ${index} ${'p'.repeat(100)}`));
+const segmentsIn = (directory: string): string[] => readdirSync(directory).filter((name) => name.endsWith('.wal')).sort();
+
+describe('WalStream', () => {
+  it('writes a group with consecutive seqs into a segment named after its first seq', () => {
+    const directory = tempDirectory();
+    const stats = createWalStatsBuffer();
+    const stream = newStream(directory, stats);
+    expect([0, 1, 2].map((index) => stream.append(entryOf(index), ['db/cpu']))).toEqual([10, 11, 12]);
+    expect(stream.pendingCount).toBe(3);
+    stream.writePending();
+    expect(stream.pendingCount).toBe(0);
+    expect(segmentsIn(directory)).toEqual(['wal-003-0000000000000010.wal']);
+    const contents = readLogFileSync(path.join(directory, 'wal-003-0000000000000010.wal'));
+    expect(contents.tail).toBeNull();
+    expect(contents.entries.map((entry) => entry.timestampUs)).toEqual([0, 1, 2]);
+    const summary = summarizeWalStats([stats]);
+    expect(summary.entries).toBe(3);
+    expect(summary.syncs).toBe(1);
+    expect(summary.syncHistogram.reduce((sum, count) => sum + count, 0)).toBe(1);
+    expect(summary.oldestUnflushedAtMs).toBeGreaterThan(0);
+    stream.close();
+  });
+
+  it('deletes a rotated segment only when every measurement it touched is covered to its last seq', () => {
+    const directory = tempDirectory();
+    const stats = createWalStatsBuffer();
+    const stream = newStream(directory, stats, 200);
+    stream.append(entryOf(0), ['db/cpu']); // seq 10
+    stream.append(entryOf(1), ['db/cpu', 'db/mem']); // seq 11
+    stream.writePending(); // past 200 bytes: rotated
+    stream.append(entryOf(2), ['db/cpu']); // seq 12, second segment
+    stream.writePending();
+    expect(segmentsIn(directory)).toEqual(['wal-003-0000000000000010.wal', 'wal-003-0000000000000012.wal']);
+    stream.onCovered('db/cpu', 11);
+    expect(segmentsIn(directory)).toHaveLength(2); // db/mem not covered yet
+    stream.onCovered('db/mem', 10);
+    expect(segmentsIn(directory)).toHaveLength(2); // db/mem covered below its seq 11
+    stream.onCovered('db/mem', 11);
+    expect(segmentsIn(directory)).toEqual(['wal-003-0000000000000012.wal']);
+    // The open segment is never deleted, even when covered; a requested rotation closes it.
+    stream.onCovered('db/cpu', 12);
+    expect(segmentsIn(directory)).toEqual(['wal-003-0000000000000012.wal']);
+    requestRotation([stats]);
+    stream.maybeRotate();
+    expect(segmentsIn(directory)).toEqual([]);
+    expect(summarizeWalStats([stats]).segmentsDeleted).toBe(2);
+    expect(summarizeWalStats([stats]).oldestUnflushedAtMs).toBe(0);
+  });
+
+  it('gives the seqs back and leaves the file unchanged when a write fails', () => {
+    const directory = tempDirectory();
+    const stats = createWalStatsBuffer();
+    const stream = newStream(directory, stats);
+    stream.append(entryOf(0), ['db/cpu']);
+    stream.writePending();
+    const segmentPath = path.join(directory, segmentsIn(directory)[0] ?? '');
+    const sizeBefore = statSync(segmentPath).size;
+    const failing = new WalStream({ directory: path.join(directory, 'missing'), stream: 4, nextSeq: 1, syncMode: SyncMode.fsync, segmentBytesMax: 1 << 20, segmentAgeMsMax: 1000, stats: walStatsCells(stats), nowMs: () => Date.now() });
+    failing.append(entryOf(1), ['db/cpu']);
+    expect(() => failing.writePending()).toThrow(/Write-ahead log append failed/);
+    expect(failing.nextSeq).toBe(1);
+    expect(summarizeWalStats([stats]).writeErrors).toBe(1);
+    expect(statSync(segmentPath).size).toBe(sizeBefore);
+    stream.close();
+  });
+});
+
+describe('FlushJournal', () => {
+  it('keeps coverage per (stream, database, measurement) across reopen, and cuts a torn record', async () => {
+    const directory = tempDirectory();
+    const journal = FlushJournal.openSync(directory, 0);
+    journal.recordSync({ database: 'db', measurement: 'cpu', covers: [[0, 5], [1, 9]], files: [{ staging: path.join(directory, 'a.parquet.tmp'), key: 'db/cpu/a.parquet' }] });
+    journal.recordSync({ database: 'db', measurement: 'cpu', covers: [[0, 7]], files: [] });
+    journal.close();
+    const journalPath = path.join(directory, journalFileName(0));
+    const size = statSync(journalPath).size;
+    writeFileSync(journalPath, Buffer.from([0, 0, 0, 99, 1, 2, 3]), { flag: 'a' });
+    const state = readJournalsSync(directory);
+    expect(state.coverage).toEqual(new Map([[coverageKey(0, 'db', 'cpu'), 7], [coverageKey(1, 'db', 'cpu'), 9]]));
+    expect(state.truncated).toHaveLength(1);
+    expect(statSync(journalPath).size).toBe(size);
+    // A committed flush whose staged file still exists is renamed into place by recovery.
+    writeFileSync(path.join(directory, 'a.parquet.tmp'), 'parquet');
+    const published: string[] = [];
+    const plan = await prepareRecovery(directory, async (file) => void published.push(file.key), () => undefined);
+    expect(published).toEqual(['db/cpu/a.parquet']);
+    expect(plan.filesRolledForward).toBe(1);
+    expect(plan.nextSeqByStream).toEqual(new Map([[0, 8], [1, 10]]));
+  });
+
+  it('compacts into one snapshot with the same coverage', () => {
+    const directory = tempDirectory();
+    const journal = FlushJournal.openSync(directory, 2);
+    const files = Array.from({ length: 40 }, (_, index) => ({ staging: `/nowhere/${'f'.repeat(200)}-${index}.parquet.tmp`, key: `db/m/${index}.parquet` }));
+    for (let seq = 1; seq <= 150; seq++) {
+      journal.recordSync({ database: 'db', measurement: `m${seq % 3}`, covers: [[seq % 2, seq]], files });
+      journal.compactIfDue();
+    }
+    journal.close();
+    const journalPath = path.join(directory, journalFileName(2));
+    expect(statSync(journalPath).size).toBeLessThan(1024 * 1024);
+    const state = readJournalsSync(directory);
+    expect(state.coverage.get(coverageKey(0, 'db', 'm0'))).toBe(150);
+    expect(state.coverage.get(coverageKey(1, 'db', 'm1'))).toBe(145);
+    expect(state.coverage.get(coverageKey(1, 'db', 'm2'))).toBe(149);
+    expect(readLogFileSync(journalPath).entries.length).toBeLessThan(150);
+  });
+});
