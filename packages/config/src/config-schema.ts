@@ -164,6 +164,24 @@ const logSchema = z.strictObject({
   format: oneOf(LOG_FORMATS).default('text'),
 });
 
+export const WAL_SYNC_MODES = ['fdatasync', 'fsync', 'async'] as const;
+export type WalSyncMode = (typeof WAL_SYNC_MODES)[number];
+/** WAL ranges: a segment of 1 MiB..4 GiB, up to a week old; a group commit waits at most 100 ms. */
+const WAL_SEGMENT_MB_MAX = 4096;
+const WAL_SEGMENT_AGE_SECONDS_MAX = 7 * 24 * 3600;
+const WAL_GROUP_COMMIT_WAIT_MS_MAX = 100;
+const WAL_GROUP_COMMIT_KB_MAX = 256 * 1024;
+
+const walSchema = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(false),
+  dir: text('a directory path (empty: <data_dir>/wal)', 0, STRING_VALUE_LENGTH_MAX).default(''),
+  sync_mode: oneOf(WAL_SYNC_MODES).default('fdatasync'),
+  group_commit_wait_ms: intIn(0, WAL_GROUP_COMMIT_WAIT_MS_MAX).default(2),
+  group_commit_kb: intIn(1, WAL_GROUP_COMMIT_KB_MAX).default(1024),
+  max_size_mb: intIn(1, WAL_SEGMENT_MB_MAX).default(100),
+  max_age_seconds: intIn(1, WAL_SEGMENT_AGE_SECONDS_MAX).default(3600),
+});
+
 /** `prefault({})` runs a missing section through its schema, so its keys get their defaults. */
 export const configFileSchema = z.strictObject({
   server: serverSchema.prefault({}),
@@ -174,6 +192,7 @@ export const configFileSchema = z.strictObject({
   query_cache: queryCacheSchema.prefault({}),
   auth: authSchema.prefault({}),
   log: logSchema.prefault({}),
+  wal: walSchema.prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -8,7 +8,7 @@ import { ConfigError, ConfigErrorCode } from './config-error.js';
 import { readConfigFile } from './config-file.js';
 import type { ConfigFileSource } from './config-file.js';
 import { CONFIG_SECTIONS, configFileSchema, configSectionKeys, memoryLimitBytes } from './config-schema.js';
-import type { ConfigFile, LogFormat, LogLevel, ParquetCompression, StorageBackend } from './config-schema.js';
+import type { ConfigFile, LogFormat, LogLevel, ParquetCompression, StorageBackend, WalSyncMode } from './config-schema.js';
 import { BYTES_PER_MIB, DECODERS_MAX, DECODERS_PER_CPU } from './limits.js';
 
 export interface ServerConfig {
@@ -88,6 +88,19 @@ export interface LogConfig {
   readonly format: LogFormat;
 }
 
+export interface WalConfig {
+  readonly enabled: boolean;
+  /** Absolute (`<dataDir>/wal` unless set). */
+  readonly dir: string;
+  readonly syncMode: WalSyncMode;
+  /** Longest a request waits for others to share its sync (group commit). */
+  readonly groupCommitWaitMs: number;
+  /** Bytes waiting for a sync that trigger it at once. */
+  readonly groupCommitBytes: number;
+  readonly segmentBytesMax: number;
+  readonly segmentAgeMsMax: number;
+}
+
 /** The whole configuration, deeply frozen. */
 export interface Config {
   readonly server: ServerConfig;
@@ -98,6 +111,7 @@ export interface Config {
   readonly queryCache: QueryCacheConfig;
   readonly auth: AuthConfig;
   readonly log: LogConfig;
+  readonly wal: WalConfig;
   /** Absolute path of the config file read, or null when only defaults and env were used. */
   readonly configPath: string | null;
   /** Problems that did not stop the start (unknown `ARC_*` variables): log them. */
@@ -241,6 +255,15 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
     },
     auth: { enabled: auth.enabled, bootstrapToken: auth.bootstrap_token, cacheTtlSeconds: auth.cache_ttl_seconds },
     log: { level: log.level, format: log.format },
+    wal: {
+      enabled: file.wal.enabled,
+      dir: file.wal.dir === '' ? join(dataDir, 'wal') : resolve(cwd, file.wal.dir),
+      syncMode: file.wal.sync_mode,
+      groupCommitWaitMs: file.wal.group_commit_wait_ms,
+      groupCommitBytes: file.wal.group_commit_kb * 1024,
+      segmentBytesMax: file.wal.max_size_mb * BYTES_PER_MIB,
+      segmentAgeMsMax: file.wal.max_age_seconds * 1000,
+    },
     configPath,
     warnings: [...warnings],
   };
@@ -290,5 +313,6 @@ export function describeConfig(config: Config): string {
     `query=${query.threads}x${query.duckdbThreads}threads/${query.memoryLimit}/${query.timeoutSeconds}s/queue${query.queueMax}`,
     `auth=${auth.enabled ? 'on' : 'off'}`,
     `log=${log.level}/${log.format}`,
+    `wal=${config.wal.enabled ? `${config.wal.syncMode}:${config.wal.dir}` : 'off'}`,
   ].join(' ');
 }

@@ -12,7 +12,7 @@ export { parseLogBytes, readLogFileSync, truncateFileSync } from './segment-read
 export type { LogEntry, LogFileContents, TornTail } from './segment-reader.js';
 export { segmentFileName, parseSegmentName, listSegmentsSync } from './segment-names.js';
 export type { SegmentName } from './segment-names.js';
-export { WalStream, SyncMode, SYNC_MODES, walWriteFailed, syncDirectory } from './wal-stream.js';
+export { WalStream, SyncMode, walWriteFailed, syncDirectory } from './wal-stream.js';
 export type { WalStreamOptions } from './wal-stream.js';
 export { FlushJournal, coverageKey, journalFileName, readJournalsSync } from './flush-journal.js';
 export type { FlushRecord, StagedFile, JournalState } from './flush-journal.js';

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import path from 'node:path';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind, type WalSyncMode } from '@arc/config';
 import { segmentFileName } from './segment-names.js';
 import { encodeFileHeader, FILE_HEADER_BYTES } from './wal-format.js';
 import { recordSyncLatency, WalStatCell } from './wal-stats.js';
 
-export const SyncMode = { fsync: 'fsync', fdatasync: 'fdatasync', async: 'async' } as const;
-export type SyncMode = (typeof SyncMode)[keyof typeof SyncMode];
-export const SYNC_MODES = [SyncMode.fdatasync, SyncMode.fsync, SyncMode.async] as const;
+/** The config's sync modes by name. */
+export const SyncMode = { fsync: 'fsync', fdatasync: 'fdatasync', async: 'async' } as const satisfies Record<WalSyncMode, WalSyncMode>;
+export type SyncMode = WalSyncMode;
 
 export interface WalStreamOptions {
   readonly directory: string;
