@@ -37,12 +37,15 @@ export interface StartServerOptions {
 
 function openTokens(config: Config, log: Logger, printToken: (line: string) => void): TokenStore | null {
   if (!config.auth.enabled) {
-    log.warn('AUTHENTICATION IS DISABLED (auth.enabled = false): every request is admin. Use only on a trusted machine.');
+    log.warn('AUTHENTICATION IS DISABLED (auth.enabled = false): every request, from anyone who can reach the port, is admin. Use only on a trusted machine.');
     return null;
   }
   const store = TokenStore.open(config.storage.metadataPath);
   const bootstrap = store.ensureBootstrapToken(config.auth.bootstrapToken);
-  if (bootstrap.created && bootstrap.token !== null) {
+  // A preset token is known to whoever set it: never echo it (stdout often ends up in logs).
+  if (bootstrap.created && config.auth.bootstrapToken !== '') {
+    printToken('Arc bootstrap admin token created from ARC_AUTH_BOOTSTRAP_TOKEN (auth.bootstrap_token); not printed\n');
+  } else if (bootstrap.created && bootstrap.token !== null) {
     printToken(`Arc bootstrap admin token (printed once, store it now): ${bootstrap.token}\n`);
   }
   return store;
