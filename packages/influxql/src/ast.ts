@@ -1,0 +1,90 @@
+/**
+ * The InfluxQL subset Arc answers, as parsed. Times are integer nanoseconds (bigint), InfluxDB's
+ * resolution; durations too.
+ */
+
+export type Expr =
+  | { readonly kind: 'identifier'; readonly name: string; readonly offset: number }
+  | { readonly kind: 'string'; readonly value: string }
+  | { readonly kind: 'number'; readonly value: number; readonly integer: boolean; readonly text: string }
+  | { readonly kind: 'boolean'; readonly value: boolean }
+  | { readonly kind: 'duration'; readonly nanos: bigint; readonly text: string }
+  | { readonly kind: 'regex'; readonly pattern: string }
+  | { readonly kind: 'now' }
+  | { readonly kind: 'star' }
+  | { readonly kind: 'call'; readonly name: string; readonly args: readonly Expr[]; readonly offset: number }
+  | { readonly kind: 'unary'; readonly operator: '-'; readonly operand: Expr }
+  | { readonly kind: 'binary'; readonly operator: BinaryOperator; readonly left: Expr; readonly right: Expr; readonly offset: number };
+
+export const COMPARISON_OPERATORS = ['=', '!=', '<>', '<', '<=', '>', '>=', '=~', '!~'] as const;
+export const ARITHMETIC_OPERATORS = ['+', '-', '*', '/', '%'] as const;
+export type ComparisonOperator = (typeof COMPARISON_OPERATORS)[number];
+export type ArithmeticOperator = (typeof ARITHMETIC_OPERATORS)[number];
+export type BinaryOperator = ComparisonOperator | ArithmeticOperator | 'AND' | 'OR';
+
+export interface SelectField {
+  readonly expr: Expr;
+  readonly alias: string | null;
+}
+
+/** `db.rp.m`, `db..m`, `rp.m` or `m`; the retention policy is accepted and ignored. */
+export interface Source {
+  readonly database: string | null;
+  readonly measurement: string;
+}
+
+export type FillOption =
+  | { readonly kind: 'null' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'previous' }
+  | { readonly kind: 'linear' }
+  | { readonly kind: 'value'; readonly value: number };
+
+export interface GroupByTime {
+  readonly intervalNanos: bigint;
+  readonly offsetNanos: bigint;
+}
+
+export interface SelectStatement {
+  readonly kind: 'select';
+  readonly fields: readonly SelectField[];
+  readonly sources: readonly Source[];
+  readonly where: Expr | null;
+  readonly groupByTime: GroupByTime | null;
+  /** Tag names of GROUP BY, in the order given. */
+  readonly groupByTags: readonly string[];
+  /** GROUP BY * : every tag of the measurement. */
+  readonly groupByAllTags: boolean;
+  /** null when no fill() was given (InfluxDB's default is fill(null)). */
+  readonly fill: FillOption | null;
+  readonly descending: boolean;
+  readonly limit: number | null;
+  readonly offset: number;
+  readonly seriesLimit: number | null;
+  readonly seriesOffset: number;
+}
+
+/** `= x`, `!= x`, `=~ /re/`, `!~ /re/` or `IN (a, b)` applied to a name (measurement, tag key). */
+export type NameFilter =
+  | { readonly kind: 'equal' | 'notEqual'; readonly value: string }
+  | { readonly kind: 'match' | 'notMatch'; readonly pattern: string }
+  | { readonly kind: 'in'; readonly values: readonly string[] };
+
+export interface ShowOptions {
+  /** `ON db` */
+  readonly database: string | null;
+  /** `FROM m` */
+  readonly measurement: Source | null;
+  readonly limit: number | null;
+  readonly offset: number;
+}
+
+export type Statement =
+  | SelectStatement
+  | { readonly kind: 'showDatabases' }
+  | { readonly kind: 'showRetentionPolicies'; readonly database: string | null }
+  | { readonly kind: 'showMeasurements'; readonly options: ShowOptions; readonly filter: NameFilter | null; readonly where: Expr | null }
+  | { readonly kind: 'showTagKeys'; readonly options: ShowOptions }
+  | { readonly kind: 'showTagValues'; readonly options: ShowOptions; readonly key: NameFilter; readonly where: Expr | null }
+  | { readonly kind: 'showFieldKeys'; readonly options: ShowOptions }
+  | { readonly kind: 'createDatabase'; readonly name: string };

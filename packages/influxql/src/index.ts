@@ -1,0 +1,17 @@
+export { parseQuery, isParseError, SUPPORTED_STATEMENTS } from './parser.js';
+export type { QueryParseError } from './parser.js';
+export type { Statement, SelectStatement, Expr } from './ast.js';
+export { executeStatements, statementDatabases } from './executor.js';
+export type { ExecutionContext } from './executor.js';
+export type { SqlRunner } from './catalog-reader.js';
+export { serializeResults } from './influx-json.js';
+export { decodeColumnarAnswer } from './msgpack-result.js';
+export { planSelect } from './select-planner.js';
+export type { SelectPlan } from './select-planner.js';
+export { shapeSelect } from './select-shaper.js';
+export { schemaFromColumns } from './schema.js';
+export type { MeasurementSchema, FieldType } from './schema.js';
+export type { Cell, ColumnarResult, Series, StatementResult } from './series.js';
+export { EPOCH_UNITS, isEpochUnit, parseTimeLiteral, formatRfc3339Nano } from './time-values.js';
+export type { EpochUnit } from './time-values.js';
+export { SELECT_ROWS_MAX, GROUP_BY_BUCKETS_MAX, STATEMENTS_MAX } from './limits.js';

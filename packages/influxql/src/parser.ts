@@ -1,0 +1,310 @@
+import type { Expr, FillOption, GroupByTime, NameFilter, SelectField, SelectStatement, ShowOptions, Source, Statement } from './ast.js';
+import { parseExpression } from './expression-parser.js';
+import { TokenKind } from './lexer.js';
+import { STATEMENTS_MAX } from './limits.js';
+import { durationToNanos } from './time-values.js';
+import { ParseFailure, TokenStream } from './token-stream.js';
+
+/** What Arc answers, for the messages that refuse everything else. */
+export const SUPPORTED_STATEMENTS =
+  'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, CREATE DATABASE';
+
+export interface QueryParseError {
+  /** The full message for the client (`error parsing query: ...` or `unsupported InfluxQL: ...`). */
+  readonly message: string;
+  /** 1-based line and character of the offending token. */
+  readonly line: number;
+  readonly char: number;
+}
+
+/** Raised for valid InfluxQL that Arc does not implement; reported without "error parsing query". */
+class Unsupported extends ParseFailure {}
+
+function unsupported(construct: string, offset: number): Unsupported {
+  return new Unsupported(`unsupported InfluxQL: ${construct}`, offset);
+}
+
+/** Parses a `;`-separated InfluxQL query; returns the statements or the first error. */
+export function parseQuery(text: string): readonly Statement[] | QueryParseError {
+  try {
+    const tokens = new TokenStream(text);
+    const statements: Statement[] = [];
+    for (;;) {
+      while (tokens.acceptOperator(';'));
+      if (tokens.peek().kind === TokenKind.end) break;
+      if (statements.length >= STATEMENTS_MAX) throw new ParseFailure(`more than ${String(STATEMENTS_MAX)} statements`, tokens.peek().offset);
+      statements.push(parseStatement(tokens));
+      if (tokens.peek().kind !== TokenKind.end && !tokens.isOperator(';')) tokens.fail(';');
+    }
+    if (statements.length === 0) tokens.fail('SELECT, SHOW or CREATE');
+    return statements;
+  } catch (error) {
+    if (!(error instanceof ParseFailure)) throw error;
+    return toParseError(text, error);
+  }
+}
+
+export function isParseError(value: readonly Statement[] | QueryParseError): value is QueryParseError {
+  return 'message' in value;
+}
+
+function toParseError(text: string, failure: ParseFailure): QueryParseError {
+  const before = text.slice(0, failure.offset);
+  const line = before.split('\n').length;
+  const char = failure.offset - before.lastIndexOf('\n');
+  const message = failure instanceof Unsupported ? failure.message : `error parsing query: ${failure.message} at line ${String(line)}, char ${String(char)}`;
+  return { message, line, char };
+}
+
+function parseStatement(tokens: TokenStream): Statement {
+  const token = tokens.peek();
+  if (tokens.acceptKeyword('SELECT')) return parseSelect(tokens);
+  if (tokens.acceptKeyword('SHOW')) return parseShow(tokens);
+  if (tokens.acceptKeyword('CREATE')) return parseCreate(tokens);
+  if (token.kind === TokenKind.identifier) {
+    throw unsupported(`${token.text.toUpperCase()} statements (Arc answers ${SUPPORTED_STATEMENTS})`, token.offset);
+  }
+  return tokens.fail('SELECT, SHOW or CREATE');
+}
+
+function parseCreate(tokens: TokenStream): Statement {
+  const offset = tokens.peek().offset;
+  if (!tokens.acceptKeyword('DATABASE')) throw unsupported(`CREATE ${tokens.peek().text.toUpperCase()} (Arc answers CREATE DATABASE only)`, offset);
+  const name = tokens.expectIdentifier('database name');
+  if (tokens.isKeyword('WITH')) {
+    throw unsupported('CREATE DATABASE ... WITH (retention policies are set through /api/v1/retention)', tokens.peek().offset);
+  }
+  return { kind: 'createDatabase', name };
+}
+
+function parseSelect(tokens: TokenStream): SelectStatement {
+  const fields = parseFields(tokens);
+  if (tokens.isKeyword('INTO')) throw unsupported('SELECT ... INTO', tokens.peek().offset);
+  tokens.expectKeyword('FROM');
+  const sources = parseSources(tokens);
+  const where = tokens.acceptKeyword('WHERE') ? parseExpression(tokens) : null;
+  const groupBy = parseGroupBy(tokens);
+  const fill = parseFill(tokens);
+  const descending = parseOrderBy(tokens);
+  const limit = tokens.acceptKeyword('LIMIT') ? tokens.expectInteger('LIMIT count') : null;
+  const offset = tokens.acceptKeyword('OFFSET') ? tokens.expectInteger('OFFSET count') : 0;
+  const seriesLimit = tokens.acceptKeyword('SLIMIT') ? tokens.expectInteger('SLIMIT count') : null;
+  const seriesOffset = tokens.acceptKeyword('SOFFSET') ? tokens.expectInteger('SOFFSET count') : 0;
+  if (tokens.isKeyword('TZ')) throw unsupported('tz() (Arc answers in UTC)', tokens.peek().offset);
+  return { kind: 'select', fields, sources, where, ...groupBy, fill, descending, limit, offset, seriesLimit, seriesOffset };
+}
+
+function parseFields(tokens: TokenStream): SelectField[] {
+  const fields: SelectField[] = [];
+  do {
+    if (tokens.isKeyword('DISTINCT')) throw unsupported('DISTINCT', tokens.peek().offset);
+    const expr = parseExpression(tokens);
+    const alias = tokens.acceptKeyword('AS') ? tokens.expectIdentifier('alias') : null;
+    fields.push({ expr, alias });
+  } while (tokens.acceptOperator(','));
+  return fields;
+}
+
+function parseSources(tokens: TokenStream): Source[] {
+  const sources: Source[] = [];
+  do {
+    if (tokens.isOperator('/')) throw unsupported('regular expressions in FROM (name the measurement)', tokens.peek().offset);
+    if (tokens.isOperator('(')) throw unsupported('subqueries in FROM', tokens.peek().offset);
+    sources.push(parseSource(tokens));
+  } while (tokens.acceptOperator(','));
+  return sources;
+}
+
+/** `m`, `rp.m`, `db.rp.m` or `db..m`. */
+function parseSource(tokens: TokenStream): Source {
+  const parts: string[] = [tokens.expectIdentifier('measurement')];
+  while (parts.length < 3 && tokens.acceptOperator('.')) {
+    if (tokens.isOperator('.')) {
+      parts.push('');
+      continue;
+    }
+    if (tokens.isOperator('/')) throw unsupported('regular expressions in FROM (name the measurement)', tokens.peek().offset);
+    parts.push(tokens.expectIdentifier('measurement'));
+  }
+  const measurement = parts[parts.length - 1] ?? '';
+  if (measurement === '') tokens.fail('measurement');
+  return { database: parts.length === 3 ? (parts[0] ?? null) : null, measurement };
+}
+
+interface GroupByClause {
+  readonly groupByTime: GroupByTime | null;
+  readonly groupByTags: readonly string[];
+  readonly groupByAllTags: boolean;
+}
+
+function parseGroupBy(tokens: TokenStream): GroupByClause {
+  let groupByTime: GroupByTime | null = null;
+  const groupByTags: string[] = [];
+  let groupByAllTags = false;
+  if (!tokens.acceptKeyword('GROUP')) return { groupByTime, groupByTags, groupByAllTags };
+  tokens.expectKeyword('BY');
+  do {
+    const token = tokens.peek();
+    if (tokens.acceptOperator('*')) groupByAllTags = true;
+    else if (tokens.isOperator('/')) throw unsupported('regular expressions in GROUP BY (name the tags)', token.offset);
+    else if (token.kind === TokenKind.identifier && token.text.toLowerCase() === 'time') {
+      tokens.advance();
+      if (!tokens.isOperator('(')) throw new ParseFailure('time() is a function and expects at least one argument', token.offset);
+      if (groupByTime !== null) throw new ParseFailure('GROUP BY time() given twice', token.offset);
+      groupByTime = parseGroupByTime(tokens);
+    } else {
+      groupByTags.push(tokens.expectIdentifier('tag key, time() or *'));
+    }
+  } while (tokens.acceptOperator(','));
+  return { groupByTime, groupByTags, groupByAllTags };
+}
+
+/** `time(10m)` or `time(10m, 5m)` / `time(10m, -5m)`; the `time` keyword is already read. */
+function parseGroupByTime(tokens: TokenStream): GroupByTime {
+  tokens.expectOperator('(');
+  const intervalOffset = tokens.peek().offset;
+  const intervalNanos = parseDuration(tokens, 'time interval');
+  if (intervalNanos <= 0n) throw new ParseFailure('GROUP BY time() interval must be positive', intervalOffset);
+  let offsetNanos = 0n;
+  if (tokens.acceptOperator(',')) {
+    const negative = tokens.acceptOperator('-');
+    if (tokens.isKeyword('NOW')) throw unsupported('GROUP BY time() with a now() offset', tokens.peek().offset);
+    offsetNanos = parseDuration(tokens, 'offset duration') * (negative ? -1n : 1n);
+  }
+  tokens.expectOperator(')');
+  return { intervalNanos, offsetNanos };
+}
+
+function parseDuration(tokens: TokenStream, what: string): bigint {
+  const token = tokens.peek();
+  const nanos = token.kind === TokenKind.duration ? durationToNanos(token.text) : null;
+  if (nanos === null) return tokens.fail(what);
+  tokens.advance();
+  return nanos;
+}
+
+const FILL_KEYWORDS: ReadonlyMap<string, FillOption> = new Map<string, FillOption>([
+  ['NULL', { kind: 'null' }],
+  ['NONE', { kind: 'none' }],
+  ['PREVIOUS', { kind: 'previous' }],
+  ['LINEAR', { kind: 'linear' }],
+]);
+
+function parseFill(tokens: TokenStream): FillOption | null {
+  if (!tokens.isKeyword('FILL')) return null;
+  tokens.advance();
+  tokens.expectOperator('(');
+  const negative = tokens.acceptOperator('-');
+  const token = tokens.advance();
+  let fill: FillOption | undefined;
+  if (token.kind === TokenKind.integer || token.kind === TokenKind.number) fill = { kind: 'value', value: Number(token.text) * (negative ? -1 : 1) };
+  else if (token.kind === TokenKind.identifier && !negative) fill = FILL_KEYWORDS.get(token.text.toUpperCase());
+  if (fill === undefined) throw new ParseFailure(`fill() takes null, none, previous, linear or a number; found ${token.text}`, token.offset);
+  tokens.expectOperator(')');
+  return fill;
+}
+
+/** `ORDER BY time [ASC|DESC]`; true when descending. */
+function parseOrderBy(tokens: TokenStream): boolean {
+  if (!tokens.acceptKeyword('ORDER')) return false;
+  tokens.expectKeyword('BY');
+  const token = tokens.peek();
+  const name = tokens.expectIdentifier('time');
+  if (name.toLowerCase() !== 'time') throw unsupported(`ORDER BY ${name} (only ORDER BY time is supported)`, token.offset);
+  if (tokens.acceptKeyword('DESC')) return true;
+  tokens.acceptKeyword('ASC');
+  if (tokens.isOperator(',')) throw unsupported('ORDER BY on several columns (only ORDER BY time is supported)', tokens.peek().offset);
+  return false;
+}
+
+function parseShow(tokens: TokenStream): Statement {
+  const token = tokens.peek();
+  if (tokens.acceptKeyword('DATABASES')) return { kind: 'showDatabases' };
+  if (tokens.acceptKeyword('MEASUREMENTS')) return parseShowMeasurements(tokens);
+  if (tokens.acceptKeyword('RETENTION')) {
+    tokens.expectKeyword('POLICIES');
+    return { kind: 'showRetentionPolicies', database: tokens.acceptKeyword('ON') ? tokens.expectIdentifier('database name') : null };
+  }
+  if (tokens.acceptKeyword('FIELD')) {
+    tokens.expectKeyword('KEYS');
+    return { kind: 'showFieldKeys', options: parseShowOptions(tokens, parseOnFrom(tokens)) };
+  }
+  if (tokens.acceptKeyword('TAG')) {
+    if (tokens.acceptKeyword('KEYS')) return { kind: 'showTagKeys', options: parseShowOptions(tokens, parseOnFrom(tokens)) };
+    tokens.expectKeyword('VALUES');
+    return parseShowTagValues(tokens);
+  }
+  if (token.kind === TokenKind.identifier) throw unsupported(`SHOW ${token.text.toUpperCase()} (Arc answers ${SUPPORTED_STATEMENTS})`, token.offset);
+  return tokens.fail('DATABASES, MEASUREMENTS, TAG, FIELD or RETENTION');
+}
+
+interface OnFrom {
+  readonly database: string | null;
+  readonly measurement: Source | null;
+}
+
+/** `[ON db] [FROM m]` of the SHOW statements. */
+function parseOnFrom(tokens: TokenStream): OnFrom {
+  const database = tokens.acceptKeyword('ON') ? tokens.expectIdentifier('database name') : null;
+  if (!tokens.acceptKeyword('FROM')) return { database, measurement: null };
+  if (tokens.isOperator('/')) throw unsupported('regular expressions in FROM (name the measurement)', tokens.peek().offset);
+  const measurement = parseSource(tokens);
+  if (tokens.isOperator(',')) throw unsupported('several measurements in SHOW ... FROM', tokens.peek().offset);
+  return { database, measurement };
+}
+
+/** `[LIMIT n] [OFFSET n]` closing a SHOW statement. */
+function parseShowOptions(tokens: TokenStream, onFrom: OnFrom): ShowOptions {
+  if (tokens.isKeyword('WHERE')) throw unsupported('WHERE in this SHOW statement', tokens.peek().offset);
+  const limit = tokens.acceptKeyword('LIMIT') ? tokens.expectInteger('LIMIT count') : null;
+  const offset = tokens.acceptKeyword('OFFSET') ? tokens.expectInteger('OFFSET count') : 0;
+  return { ...onFrom, limit, offset };
+}
+
+function parseShowMeasurements(tokens: TokenStream): Statement {
+  const onFrom = parseOnFrom(tokens);
+  if (onFrom.measurement !== null) throw unsupported('SHOW MEASUREMENTS FROM (use WITH MEASUREMENT = name)', tokens.peek().offset);
+  let filter: NameFilter | null = null;
+  if (tokens.acceptKeyword('WITH')) {
+    tokens.expectKeyword('MEASUREMENT');
+    filter = parseNameFilter(tokens, false);
+  }
+  const where = tokens.acceptKeyword('WHERE') ? parseExpression(tokens) : null;
+  return { kind: 'showMeasurements', options: parseShowOptions(tokens, onFrom), filter, where };
+}
+
+function parseShowTagValues(tokens: TokenStream): Statement {
+  const onFrom = parseOnFrom(tokens);
+  tokens.expectKeyword('WITH');
+  tokens.expectKeyword('KEY');
+  const key = parseNameFilter(tokens, true);
+  const where = tokens.acceptKeyword('WHERE') ? parseExpression(tokens) : null;
+  return { kind: 'showTagValues', options: parseShowOptions(tokens, onFrom), key, where };
+}
+
+/** `= name`, `!= name`, `=~ /re/`, `!~ /re/`, and with `allowIn` also `IN (a, b)`. */
+function parseNameFilter(tokens: TokenStream, allowIn: boolean): NameFilter {
+  if (tokens.acceptOperator('=~')) return { kind: 'match', pattern: tokens.regex() };
+  if (tokens.acceptOperator('!~')) return { kind: 'notMatch', pattern: tokens.regex() };
+  if (tokens.acceptOperator('=')) return { kind: 'equal', value: expectName(tokens) };
+  if (tokens.acceptOperator('!=') || tokens.acceptOperator('<>')) return { kind: 'notEqual', value: expectName(tokens) };
+  if (allowIn && tokens.acceptKeyword('IN')) {
+    tokens.expectOperator('(');
+    const values: string[] = [];
+    do values.push(expectName(tokens));
+    while (tokens.acceptOperator(','));
+    tokens.expectOperator(')');
+    return { kind: 'in', values };
+  }
+  return tokens.fail(allowIn ? '=, !=, =~, !~ or IN' : '=, !=, =~ or !~');
+}
+
+/** A name given as an identifier or a string (`WITH KEY = "host"` and `= 'host'` both occur). */
+function expectName(tokens: TokenStream): string {
+  const token = tokens.peek();
+  if (token.kind === TokenKind.string) {
+    tokens.advance();
+    return token.text;
+  }
+  return tokens.expectIdentifier('name');
+}

@@ -1,0 +1,70 @@
+import { TIME_COLUMN } from '@arc/columnar';
+import { sqlTable } from './sql-text.js';
+
+/** InfluxDB's field types, as SHOW FIELD KEYS names them. */
+export type FieldType = 'float' | 'integer' | 'string' | 'boolean';
+
+export interface MeasurementSchema {
+  readonly name: string;
+  /** Tag columns, sorted by name. */
+  readonly tags: readonly string[];
+  /** Field columns with their InfluxDB types, sorted by name. */
+  readonly fields: ReadonlyMap<string, FieldType>;
+}
+
+/**
+ * Tags are the string columns. The writers record the exact tag list in each Parquet file's footer
+ * (`arc:tags`), but the locked-down query instances read only what views expose, and a view shows
+ * column names and types. So a string column is a tag here: a line protocol string field (rare in
+ * metrics) is reported by SHOW TAG KEYS rather than SHOW FIELD KEYS; it still selects, filters and
+ * groups like any column (docs/influxql.md).
+ */
+const TAG_TYPES: ReadonlySet<string> = new Set(['VARCHAR', 'ENUM']);
+const FIELD_TYPE_BY_SQL_TYPE: ReadonlyMap<string, FieldType> = new Map<string, FieldType>([
+  ['DOUBLE', 'float'],
+  ['FLOAT', 'float'],
+  ['DECIMAL', 'float'],
+  ['BIGINT', 'integer'],
+  ['INTEGER', 'integer'],
+  ['SMALLINT', 'integer'],
+  ['TINYINT', 'integer'],
+  ['UBIGINT', 'integer'],
+  ['UINTEGER', 'integer'],
+  ['USMALLINT', 'integer'],
+  ['UTINYINT', 'integer'],
+  ['HUGEINT', 'integer'],
+  ['BOOLEAN', 'boolean'],
+]);
+
+/** `DECIMAL(18,3)` -> `DECIMAL`, `ENUM('a','b')` -> `ENUM`. */
+function baseType(sqlType: string): string {
+  const parenthesis = sqlType.indexOf('(');
+  return (parenthesis === -1 ? sqlType : sqlType.slice(0, parenthesis)).trim().toUpperCase();
+}
+
+/** The SQL describing one measurement: rows of (column_name, column_type, ...). */
+export function describeSql(database: string, measurement: string): string {
+  return `DESCRIBE ${sqlTable(database, measurement)}`;
+}
+
+/** Builds a schema from `describeSql` rows (column name, SQL type). */
+export function schemaFromColumns(name: string, columns: readonly (readonly [string, string])[]): MeasurementSchema {
+  const tags: string[] = [];
+  const fields: [string, FieldType][] = [];
+  for (const [column, sqlType] of columns) {
+    if (column === TIME_COLUMN) continue;
+    const type = baseType(sqlType);
+    if (TAG_TYPES.has(type)) tags.push(column);
+    else fields.push([column, FIELD_TYPE_BY_SQL_TYPE.get(type) ?? 'string']);
+  }
+  return {
+    name,
+    tags: tags.sort(compareNames),
+    fields: new Map(fields.sort(([left], [right]) => compareNames(left, right))),
+  };
+}
+
+/** Byte-wise order, as InfluxDB sorts names (not locale order). */
+export function compareNames(left: string, right: string): number {
+  return left < right ? -1 : left > right ? 1 : 0;
+}

@@ -1,0 +1,336 @@
+import { TIME_COLUMN } from '@arc/columnar';
+import type { Expr, FillOption, GroupByTime, SelectField, SelectStatement } from './ast.js';
+import type { FieldType, MeasurementSchema } from './schema.js';
+import { StatementFailure, sqlName, sqlTable } from './sql-text.js';
+import { NANOS_PER_MICRO } from './time-values.js';
+import { describeExpr, extractTimeRange, translateCondition, type TimeRange } from './where-translator.js';
+
+/**
+ * How a SELECT's rows become series: `raw` points, `aggregate` (one row per series), or
+ * `bucketed` (one row per GROUP BY time() bucket, gaps filled in JS by fill()).
+ */
+export type SelectMode = 'raw' | 'aggregate' | 'bucketed';
+
+export interface OutputColumn {
+  readonly name: string;
+  /** count(): InfluxDB fills its empty buckets with 0 under the default fill(null). */
+  readonly isCount: boolean;
+}
+
+/**
+ * One SELECT over one measurement, as SQL plus what the shaper needs. The SQL's columns are, in
+ * order: the GROUP BY tags, `time` (µs, BIGINT) when `hasTime`, the value columns, and
+ * `count(*)` when `hasRowCount` (an aggregate over no rows still yields one SQL row; InfluxDB
+ * answers no series then).
+ */
+export interface SelectPlan {
+  readonly measurement: string;
+  readonly sql: string;
+  readonly mode: SelectMode;
+  readonly tagKeys: readonly string[];
+  readonly columns: readonly OutputColumn[];
+  readonly hasTime: boolean;
+  readonly hasRowCount: boolean;
+  readonly timeRange: TimeRange;
+  readonly groupByTime: GroupByTime | null;
+  readonly fill: FillOption;
+  readonly descending: boolean;
+  /** LIMIT / OFFSET per series, applied by the shaper unless `limitInSql`. */
+  readonly limit: number | null;
+  readonly offset: number;
+  readonly limitInSql: boolean;
+  readonly seriesLimit: number | null;
+  readonly seriesOffset: number;
+}
+
+const NUMERIC_FUNCTIONS: ReadonlySet<string> = new Set(['mean', 'median', 'sum', 'spread', 'stddev', 'percentile', 'max', 'min']);
+const ANY_TYPE_FUNCTIONS: ReadonlySet<string> = new Set(['count', 'first', 'last']);
+const SELECTORS: ReadonlySet<string> = new Set(['max', 'min', 'first', 'last']);
+export const SUPPORTED_FUNCTIONS = 'mean, median, sum, count, max, min, first, last, percentile, spread, stddev';
+
+const TIME_MICROS_SQL = `epoch_us(${sqlName(TIME_COLUMN)})`;
+
+interface PlannedField {
+  readonly name: string;
+  readonly sql: string;
+  readonly isCount: boolean;
+}
+
+/** Builds state shared while the fields of one statement are planned. */
+class FieldPlanner {
+  readonly schema: MeasurementSchema;
+  /** Columns whose non-NULL value makes a row count as a point (InfluxDB skips all-NULL rows). */
+  readonly referencedFields = new Set<string>();
+  readonly referencedTags = new Set<string>();
+
+  constructor(schema: MeasurementSchema) {
+    this.schema = schema;
+  }
+
+  column(name: string): string {
+    if (this.schema.fields.has(name)) this.referencedFields.add(name);
+    else if (this.schema.tags.includes(name)) this.referencedTags.add(name);
+    else return 'NULL';
+    return sqlName(name);
+  }
+
+  typeOf(name: string): FieldType | 'tag' | null {
+    if (this.schema.tags.includes(name)) return 'tag';
+    return this.schema.fields.get(name) ?? null;
+  }
+}
+
+function containsCall(expr: Expr): boolean {
+  if (expr.kind === 'call') return true;
+  if (expr.kind === 'binary') return containsCall(expr.left) || containsCall(expr.right);
+  if (expr.kind === 'unary') return containsCall(expr.operand);
+  return false;
+}
+
+/** The column name InfluxDB gives an unaliased field: the function, or the names joined by `_`. */
+function derivedName(expr: Expr): string {
+  if (expr.kind === 'call') return expr.name;
+  if (expr.kind === 'identifier') return expr.name;
+  if (expr.kind === 'unary') return derivedName(expr.operand);
+  if (expr.kind === 'binary') {
+    if (containsCall(expr.left) || !containsCall(expr.right)) {
+      const left = derivedName(expr.left);
+      const right = containsCall(expr.left) ? '' : derivedName(expr.right);
+      return [left, right].filter((part) => part !== '').join('_');
+    }
+    return derivedName(expr.right);
+  }
+  return '';
+}
+
+/** Arithmetic between fields, function results and numbers, the same in both modes. */
+function arithmetic(expr: Expr, planner: FieldPlanner, leaf: (leafExpr: Expr) => string): string {
+  if (expr.kind === 'binary' && ['+', '-', '*', '/', '%'].includes(expr.operator)) {
+    return `(${arithmetic(expr.left, planner, leaf)} ${expr.operator} ${arithmetic(expr.right, planner, leaf)})`;
+  }
+  if (expr.kind === 'unary') return `(-${arithmetic(expr.operand, planner, leaf)})`;
+  if (expr.kind === 'number') return expr.integer ? expr.text : `${expr.text}::DOUBLE`;
+  return leaf(expr);
+}
+
+function rawLeaf(planner: FieldPlanner): (expr: Expr) => string {
+  return (expr) => {
+    if (expr.kind === 'identifier') return planner.column(expr.name);
+    if (expr.kind === 'call') throw new StatementFailure('mixing aggregate and non-aggregate queries is not supported');
+    throw new StatementFailure(`unsupported field in SELECT: ${describeExpr(expr)}`);
+  };
+}
+
+function aggregateLeaf(planner: FieldPlanner): (expr: Expr) => string {
+  return (expr) => {
+    if (expr.kind === 'call') {
+      const argument = expr.args[0];
+      if (argument?.kind !== 'identifier') throw new StatementFailure(`${expr.name}() takes a field name`);
+      return aggregateSql(expr, argument.name, planner);
+    }
+    if (expr.kind === 'identifier') throw new StatementFailure('mixing aggregate and non-aggregate queries is not supported');
+    throw new StatementFailure(`unsupported field in SELECT: ${describeExpr(expr)}`);
+  };
+}
+
+function checkCall(call: Expr & { kind: 'call' }): void {
+  if (!NUMERIC_FUNCTIONS.has(call.name) && !ANY_TYPE_FUNCTIONS.has(call.name)) {
+    throw new StatementFailure(`unsupported function: ${call.name}() (Arc supports ${SUPPORTED_FUNCTIONS})`);
+  }
+  const expected = call.name === 'percentile' ? 2 : 1;
+  if (call.args.length !== expected) {
+    throw new StatementFailure(`invalid number of arguments for ${call.name}, expected ${String(expected)}, got ${String(call.args.length)}`);
+  }
+  const argument = call.args[0];
+  if (argument?.kind !== 'identifier' && argument?.kind !== 'star') {
+    throw new StatementFailure(`${call.name}() takes a field name or *; nested functions and expressions are not supported`);
+  }
+  const rank = call.args[1];
+  if (call.name === 'percentile' && (rank?.kind !== 'number' || rank.value < 0 || rank.value > 100)) {
+    throw new StatementFailure('percentile() takes a number from 0 to 100 as its second argument');
+  }
+}
+
+/** The DuckDB aggregate computing InfluxDB's function over one column. */
+function aggregateSql(call: Expr & { kind: 'call' }, name: string, planner: FieldPlanner): string {
+  checkCall(call);
+  const type = planner.typeOf(name);
+  if (NUMERIC_FUNCTIONS.has(call.name) && type !== null && type !== 'float' && type !== 'integer') {
+    throw new StatementFailure(`${call.name}() takes a numeric field; ${name} is ${type === 'tag' ? 'a tag' : `a ${type} field`}`);
+  }
+  const column = type === null ? 'NULL::DOUBLE' : planner.column(name);
+  const time = sqlName(TIME_COLUMN);
+  const nonNull = `FILTER (WHERE ${column} IS NOT NULL)`;
+  switch (call.name) {
+    case 'mean':
+      return `avg(${column})`;
+    case 'sum':
+      return type === 'integer' ? `CAST(sum(${column}) AS BIGINT)` : `sum(${column})`;
+    case 'spread':
+      return `(max(${column}) - min(${column}))`;
+    case 'stddev':
+      return `stddev_samp(${column})`;
+    case 'first':
+      return `arg_min(${column}, ${time}) ${nonNull}`;
+    case 'last':
+      return `arg_max(${column}, ${time}) ${nonNull}`;
+    case 'percentile': {
+      // InfluxDB's nearest rank: the value at 1-based index floor(n * p / 100 + 0.5) of the sorted values.
+      const rank = call.args[1];
+      const percent = rank?.kind === 'number' ? rank.text : '50';
+      const index = `CAST(floor(count(${column}) * ${percent} / 100.0 + 0.5) AS BIGINT)`;
+      return `CASE WHEN ${index} >= 1 THEN list_sort(list(${column}) ${nonNull})[${index}] END`;
+    }
+    default:
+      return `${call.name}(${column})`;
+  }
+}
+
+/** `fn(*)`: one column per field the function takes, named `fn_field`. */
+function expandStarCall(call: Expr & { kind: 'call' }, planner: FieldPlanner): PlannedField[] {
+  checkCall(call);
+  const planned: PlannedField[] = [];
+  for (const [field, type] of planner.schema.fields) {
+    if (NUMERIC_FUNCTIONS.has(call.name) && type !== 'float' && type !== 'integer') continue;
+    const fieldCall = { ...call, args: [{ kind: 'identifier', name: field, offset: call.offset } as const, ...call.args.slice(1)] };
+    planned.push({ name: `${call.name}_${field}`, sql: aggregateSql(fieldCall, field, planner), isCount: call.name === 'count' });
+  }
+  return planned;
+}
+
+function planFields(fields: readonly SelectField[], planner: FieldPlanner, aggregate: boolean, excludedTags: ReadonlySet<string>): PlannedField[] {
+  const planned: PlannedField[] = [];
+  for (const { expr, alias } of fields) {
+    if (expr.kind === 'identifier' && expr.name.toLowerCase() === TIME_COLUMN) continue;
+    if (expr.kind === 'star' && !aggregate) {
+      const names = [...planner.schema.tags.filter((tag) => !excludedTags.has(tag)), ...planner.schema.fields.keys()].sort();
+      for (const name of names) planned.push({ name, sql: planner.column(name), isCount: false });
+    } else if (expr.kind === 'call' && expr.args[0]?.kind === 'star') {
+      planned.push(...expandStarCall(expr, planner));
+    } else if (expr.kind === 'star') {
+      throw new StatementFailure('mixing aggregate and non-aggregate queries is not supported');
+    } else {
+      const sql = arithmetic(expr, planner, aggregate ? aggregateLeaf(planner) : rawLeaf(planner));
+      planned.push({ name: alias ?? derivedName(expr), sql, isCount: expr.kind === 'call' && expr.name === 'count' });
+    }
+  }
+  if (planned.length === 0) throw new StatementFailure('at least 1 non-time field must be queried');
+  return planned;
+}
+
+/** InfluxDB's de-duplication of output names: `mean`, `mean_1`, `mean_2`. */
+function uniqueNames(fields: readonly PlannedField[]): PlannedField[] {
+  const seen = new Map<string, number>();
+  return fields.map((field) => {
+    const count = seen.get(field.name) ?? 0;
+    seen.set(field.name, count + 1);
+    return count === 0 ? field : { ...field, name: `${field.name}_${String(count)}` };
+  });
+}
+
+/** The bucket start (µs) of a row's time, aligned to the epoch plus the offset, as InfluxDB aligns. */
+function bucketSql(groupByTime: GroupByTime): string {
+  if (groupByTime.intervalNanos % NANOS_PER_MICRO !== 0n || groupByTime.offsetNanos % NANOS_PER_MICRO !== 0n) {
+    throw new StatementFailure('GROUP BY time() interval and offset must be whole microseconds (Arc stores microsecond times)');
+  }
+  const interval = groupByTime.intervalNanos / NANOS_PER_MICRO;
+  const offset = (((groupByTime.offsetNanos / NANOS_PER_MICRO) % interval) + interval) % interval;
+  return `(${TIME_MICROS_SQL} - (((${TIME_MICROS_SQL} - ${offset.toString()}) % ${interval.toString()}) + ${interval.toString()}) % ${interval.toString()})`;
+}
+
+/** The time of the point a lone selector picked (`SELECT max(v) FROM m` answers that point's time). */
+function selectorTimeSql(fields: readonly SelectField[], planner: FieldPlanner): string | null {
+  const only = fields.filter((field) => !(field.expr.kind === 'identifier' && field.expr.name.toLowerCase() === TIME_COLUMN));
+  const expr = only.length === 1 ? only[0]?.expr : undefined;
+  if (expr?.kind !== 'call' || !SELECTORS.has(expr.name) || expr.args[0]?.kind !== 'identifier') return null;
+  const name = expr.args[0].name;
+  if (planner.typeOf(name) === null) return null;
+  const column = sqlName(name);
+  switch (expr.name) {
+    case 'max':
+      return `arg_max(${TIME_MICROS_SQL}, ${column})`;
+    case 'min':
+      return `arg_min(${TIME_MICROS_SQL}, ${column})`;
+    case 'first':
+      return `min(${TIME_MICROS_SQL}) FILTER (WHERE ${column} IS NOT NULL)`;
+    default:
+      return `max(${TIME_MICROS_SQL}) FILTER (WHERE ${column} IS NOT NULL)`;
+  }
+}
+
+export interface SelectContext {
+  readonly database: string;
+  readonly schema: MeasurementSchema;
+  readonly nowNanos: bigint;
+}
+
+/**
+ * Plans one SELECT over one measurement; null when no point can match (every selected name is
+ * missing from the measurement), which InfluxDB answers with no series.
+ */
+export function planSelect(statement: SelectStatement, context: SelectContext): SelectPlan | null {
+  const { schema } = context;
+  const aggregate = statement.fields.some((field) => containsCall(field.expr));
+  if (statement.groupByTime !== null && !aggregate) throw new StatementFailure('GROUP BY requires at least one aggregate function');
+  const mode: SelectMode = !aggregate ? 'raw' : statement.groupByTime === null ? 'aggregate' : 'bucketed';
+  const tagKeys = statement.groupByAllTags ? [...schema.tags] : [...new Set(statement.groupByTags)];
+  const planner = new FieldPlanner(schema);
+  const fields = uniqueNames(planFields(statement.fields, planner, aggregate, new Set(tagKeys)));
+  const pointColumns = planner.referencedFields.size > 0 ? planner.referencedFields : planner.referencedTags;
+  if (pointColumns.size === 0) return null;
+  const selectorTime = mode === 'aggregate' ? selectorTimeSql(statement.fields, planner) : null;
+  const timeSql = mode === 'raw' ? TIME_MICROS_SQL : mode === 'bucketed' && statement.groupByTime !== null ? bucketSql(statement.groupByTime) : selectorTime;
+  const hasRowCount = mode === 'aggregate' && tagKeys.length === 0;
+  const tagColumns = tagKeys.map((tag) => (schema.tags.includes(tag) ? sqlName(tag) : 'NULL::VARCHAR'));
+  const selected = [
+    ...tagColumns,
+    ...(timeSql === null ? [] : [`${timeSql} AS ${sqlName(TIME_COLUMN)}`]),
+    ...fields.map((field, index) => `${field.sql} AS c${String(index)}`),
+    ...(hasRowCount ? ['count(*)'] : []),
+  ];
+  const conditions = [`(${[...pointColumns].map((name) => `${sqlName(name)} IS NOT NULL`).join(' OR ')})`];
+  if (statement.where !== null) conditions.unshift(translateCondition(statement.where, { schema, nowNanos: context.nowNanos }));
+  const limitInSql = mode === 'raw' && statement.limit !== null;
+  const from = `SELECT ${selected.join(', ')} FROM ${sqlTable(context.database, schema.name)} WHERE ${conditions.join(' AND ')}`;
+  const tail = sqlTail(mode, tagColumns, timeSql !== null, statement, limitInSql);
+  const sql = tail === '' ? from : `${from} ${tail}`;
+  return {
+    measurement: schema.name,
+    sql,
+    mode,
+    tagKeys,
+    columns: fields.map(({ name, isCount }) => ({ name, isCount })),
+    hasTime: timeSql !== null,
+    hasRowCount,
+    timeRange: extractTimeRange(statement.where, context.nowNanos),
+    groupByTime: statement.groupByTime,
+    fill: statement.fill ?? { kind: 'null' },
+    descending: statement.descending,
+    limit: statement.limit,
+    offset: statement.offset,
+    limitInSql,
+    seriesLimit: statement.seriesLimit,
+    seriesOffset: statement.seriesOffset,
+  };
+}
+
+/** GROUP BY, QUALIFY, ORDER BY and LIMIT of the plan's SQL, columns named by position. */
+function sqlTail(mode: SelectMode, tagColumns: readonly string[], hasTime: boolean, statement: SelectStatement, limitInSql: boolean): string {
+  const tagPositions = tagColumns.map((_, index) => String(index + 1));
+  const timePosition = String(tagColumns.length + 1);
+  const parts: string[] = [];
+  if (mode === 'bucketed') parts.push(`GROUP BY ${[...tagPositions, timePosition].join(', ')}`);
+  if (mode === 'aggregate' && tagColumns.length > 0) parts.push(`GROUP BY ${tagPositions.join(', ')}`);
+  const descending = mode === 'raw' && statement.descending ? ' DESC' : '';
+  const limit = statement.limit ?? 0;
+  // InfluxDB's LIMIT and OFFSET count points per series.
+  if (limitInSql && tagColumns.length > 0) {
+    const window = `row_number() OVER (PARTITION BY ${tagColumns.join(', ')} ORDER BY ${sqlName(TIME_COLUMN)}${descending})`;
+    parts.push(`QUALIFY ${window} BETWEEN ${String(statement.offset + 1)} AND ${String(statement.offset + limit)}`);
+  }
+  // Buckets are ordered (and filled) ascending, then reversed by the shaper for DESC.
+  const order = [...tagPositions, ...(hasTime ? [`${timePosition}${descending}`] : [])];
+  if (order.length > 0) parts.push(`ORDER BY ${order.join(', ')}`);
+  if (limitInSql && tagColumns.length === 0) parts.push(`LIMIT ${String(limit)} OFFSET ${String(statement.offset)}`);
+  return parts.join(' ');
+}

@@ -1,0 +1,45 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { Cell, ColumnarResult, SqlRunner } from '@arc/influxql';
+
+/**
+ * A real DuckDB (in memory) holding Arc-shaped tables: one schema per database, `time TIMESTAMP`
+ * plus tag and field columns, as the query threads' views present measurements. The translated
+ * SQL runs on it unchanged; only the HTTP server and the thread pool are left out.
+ */
+export interface TestDatabase {
+  readonly run: SqlRunner;
+  readonly sqlSeen: string[];
+  close(): void;
+}
+
+function toCell(value: unknown): Cell {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return value >= -(2n ** 31n) && value < 2n ** 31n ? Number(value) : value;
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+  return String(value);
+}
+
+export async function openTestDatabase(setupSql: readonly string[]): Promise<TestDatabase> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection: DuckDBConnection = await instance.connect();
+  await connection.run("SET TimeZone = 'UTC'");
+  for (const sql of setupSql) await connection.run(sql);
+  const sqlSeen: string[] = [];
+  const run: SqlRunner = async (sql, database, rowsMax) => {
+    sqlSeen.push(sql);
+    await connection.run(`SET schema = '${database.replaceAll("'", "''")}'`).catch(() => connection.run("SET schema = 'main'"));
+    const reader = await connection.runAndReadAll(sql);
+    const columns = reader.columnNames();
+    const data = reader.getColumnsJS().map((column) => column.slice(0, rowsMax).map(toCell));
+    const result: ColumnarResult = { columns, data: columns.map((_, index) => data[index] ?? []) };
+    return result;
+  };
+  return {
+    run,
+    sqlSeen,
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
