@@ -61,6 +61,8 @@ export const USAGE = `usage: node bench/ingest/ingest.mjs [options]
                         temp data dir with a generated bootstrap token; SIGTERM it at the end
   --server-entry FILE   server entry for --spawn (default packages/cli/dist/main.js)
   --keep-data           with --spawn: keep the temp data dir (path printed to stderr)
+  --auth on|off         with --spawn: off starts the server with auth.enabled = false, to measure
+                        what the token check costs on the write path (default on)
   --server-pid N        pid whose CPU time (plus its descendants') is reported (default: the
                         spawned server with --spawn; otherwise server CPU fields are null)
   --ready-timeout S     seconds to wait for GET /ready (default 60)
@@ -74,7 +76,7 @@ export const USAGE = `usage: node bench/ingest/ingest.mjs [options]
  *   connections: number, threads: number, seconds: number, runs: number, hosts: number,
  *   seed: number, poolRows: number, maxPoolMb: number, path: string, spawn: boolean,
  *   serverEntry: string, keepData: boolean, serverPid: number | null, readyTimeout: number,
- *   out: string | null, json: boolean,
+ *   out: string | null, json: boolean, auth: 'on' | 'off', env: Record<string, string>,
  * }} Options
  */
 
@@ -108,6 +110,7 @@ export function parseOptions(argv) {
       'ready-timeout': { type: 'string', default: '60' },
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
+      auth: { type: 'string', default: 'on' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -134,6 +137,9 @@ export function parseOptions(argv) {
   };
   const format = /** @type {'columnar' | 'rows' | 'lp'} */ (values.format);
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got ${values.format}`);
+  const auth = /** @type {'on' | 'off'} */ (values.auth);
+  if (auth !== 'on' && auth !== 'off') throw new UsageError(`--auth must be on or off, got ${values.auth}`);
+  if (auth === 'off' && !values.spawn) throw new UsageError('--auth off needs --spawn (a running server has its own auth.enabled)');
   const hosts = int('hosts', values.hosts, 1);
   const connections = int('connections', values.connections, 1);
   return {
@@ -158,6 +164,8 @@ export function parseOptions(argv) {
     readyTimeout: num('ready-timeout', values['ready-timeout'], 1),
     out: values.out ?? null,
     json: Boolean(values.json),
+    auth,
+    env: auth === 'off' ? { ARC_AUTH_ENABLED: 'false' } : {},
   };
 }
 
@@ -383,6 +391,7 @@ export async function runOnce(o, pool, ctx) {
   return {
     run: ctx.run,
     format: o.format,
+    auth: o.auth,
     batch: o.batch,
     connections: o.connections,
     threads: o.threads,
