@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
 import { ArcError, ErrorKind, badRequest } from '@arc/config';
 import { ANSWER_FORMATS, QUERY_ROW_LIMIT_MAX, isAnswerFormat, type AnswerFormat, type QueryRequest } from '@arc/query';
+import { handleInfluxQuery, isInfluxQLRequest } from './influx-query-routes.js';
 import { ErrorBodyStyle, newResponseState, sendBytes, sendError, type ResponseState } from './http-response.js';
 import { QUERY_BODY_BYTES_MAX } from './limits.js';
 import { readBody } from './request-body.js';
@@ -58,6 +59,11 @@ export function parseQueryBody(body: Uint8Array, pathFormat?: AnswerFormat): Par
 }
 
 function handleSqlQuery(context: ServerContext, res: HttpResponse, req: HttpRequest, pathFormat?: AnswerFormat): void {
+  // InfluxDB 1.x clients POST InfluxQL to the same path (a form body or `q` in the URL).
+  if (pathFormat === undefined && isInfluxQLRequest(req.getHeader('content-type'), req.getQuery() ?? '')) {
+    handleInfluxQuery(context, res, req, true);
+    return;
+  }
   const request = readRequestInfo(req);
   const abort = new AbortController();
   const state = newResponseState(res, () => abort.abort());

@@ -9,6 +9,7 @@ import { AuthGate } from './auth-gate.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerDatabaseRoutes } from './database-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { registerInfluxQueryRoutes } from './influx-query-routes.js';
 import { IngestPipeline } from './ingest-pipeline.js';
 import { IngestStats } from './ingest-stats.js';
 import { createLogger, type Logger } from './log.js';
@@ -97,6 +98,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   registerWriteRoutes(app, context);
   registerWriteStatsRoutes(app, context);
   registerQueryRoutes(app, context);
+  registerInfluxQueryRoutes(app, context);
   registerAuthRoutes(app, context);
   registerDatabaseRoutes(app, context);
   registerHealthRoutes(app, context);

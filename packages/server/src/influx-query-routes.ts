@@ -1,0 +1,145 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { AUTH_ERRORS, isAllowed, type Permission, type TokenInfo } from '@arc/auth';
+import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
+import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import {
+  EPOCH_UNITS,
+  decodeColumnarAnswer,
+  executeStatements,
+  isEpochUnit,
+  isParseError,
+  parseQuery,
+  serializeResults,
+  statementDatabases,
+  type EpochUnit,
+  type SqlRunner,
+  type Statement,
+} from '@arc/influxql';
+import { newResponseState, respond, sendBytes, sendError, type ResponseState } from './http-response.js';
+import { QUERY_BODY_BYTES_MAX } from './limits.js';
+import { readBody } from './request-body.js';
+import { readRequestInfo, type RequestInfo } from './request-info.js';
+import type { ServerContext } from './server-context.js';
+
+/**
+ * InfluxDB 1.x's query API: `GET|POST /query?db=&q=&epoch=` (POST also with a form body `q=...`),
+ * answered from Arc's Parquet through the InfluxQL translation of @arc/influxql, and `/ping`,
+ * which InfluxDB clients (the `influx` CLI first of all) call before anything else.
+ */
+const INFLUX_QUERY_PATH = '/query';
+const PING_PATH = '/ping';
+const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+/** The InfluxDB API version Arc's /query and /write follow, reported by /ping as InfluxDB does. */
+const INFLUXDB_API_VERSION = '1.8.10';
+const NANOS_PER_MS = 1_000_000n;
+
+/**
+ * True when a `POST /query` is InfluxQL rather than Arc SQL: a form body, or `q` in the URL.
+ * Arc SQL comes as a JSON body `{"sql": ...}`.
+ */
+export function isInfluxQLRequest(contentType: string, query: string): boolean {
+  if (contentType.toLowerCase().startsWith(FORM_CONTENT_TYPE)) return true;
+  return new URLSearchParams(query).has('q');
+}
+
+interface InfluxParameters {
+  readonly q: string | null;
+  readonly db: string;
+  readonly epoch: string;
+}
+
+/** URL parameters, overridden by form body parameters (Go's FormValue order, which InfluxDB uses). */
+function readParameters(request: RequestInfo, body: Uint8Array | null): InfluxParameters {
+  const merged = new URLSearchParams(request.query);
+  if (body !== null && body.byteLength > 0) {
+    const form = new URLSearchParams(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    for (const [key, value] of form) merged.set(key, value);
+  }
+  return { q: merged.get('q'), db: merged.get('db') ?? '', epoch: merged.get('epoch') ?? '' };
+}
+
+/** CREATE DATABASE alone (Telegraf's first call) needs `write`; anything else reads. */
+function permissionFor(statements: readonly Statement[] | null): Permission {
+  return statements !== null && statements.length > 0 && statements.every((statement) => statement.kind === 'createDatabase') ? 'write' : 'read';
+}
+
+/** Handles an InfluxQL `GET /query` or `POST /query`; `hasBody` is false for GET. */
+export function handleInfluxQuery(context: ServerContext, res: HttpResponse, req: HttpRequest, hasBody: boolean): void {
+  const request = readRequestInfo(req);
+  const abort = new AbortController();
+  const state = newResponseState(res, () => abort.abort());
+  const proceed = (body: Uint8Array | ArcError | null): void => {
+    if (body instanceof ArcError) return sendError(res, state, body);
+    answerQuery(context, res, state, request, readParameters(request, body), abort.signal).catch((error: unknown) => {
+      context.log.error(`InfluxQL query failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      sendError(res, state, new ArcError(ErrorKind.internal, 'ARC_INFLUXQL_FAILED', 'InfluxQL query failed'));
+    });
+  };
+  if (hasBody) readBody(res, request.contentLength, QUERY_BODY_BYTES_MAX, proceed);
+  else proceed(null);
+}
+
+async function answerQuery(
+  context: ServerContext,
+  res: HttpResponse,
+  state: ResponseState,
+  request: RequestInfo,
+  parameters: InfluxParameters,
+  signal: AbortSignal,
+): Promise<void> {
+  const parsed = parameters.q === null ? null : parseQuery(parameters.q);
+  const statements = parsed === null || isParseError(parsed) ? null : parsed;
+  const permission = permissionFor(statements);
+  const identity = await context.auth.check(request, permission, null);
+  if (identity instanceof ArcError) return sendError(res, state, identity);
+  if (parameters.q === null) return sendError(res, state, badRequest('ARC_INFLUXQL_MISSING_QUERY', 'missing required parameter "q"'));
+  if (parsed !== null && isParseError(parsed)) {
+    return sendError(res, state, badRequest('ARC_INFLUXQL_PARSE', parsed.message, { line: parsed.line, char: parsed.char }));
+  }
+  if (statements === null) return;
+  if (parameters.epoch !== '' && !isEpochUnit(parameters.epoch)) {
+    return sendError(res, state, badRequest('ARC_INFLUXQL_BAD_EPOCH', `invalid epoch '${parameters.epoch}'; use one of ${EPOCH_UNITS.join(', ')}`));
+  }
+  const database = parameters.db !== '' ? parameters.db : request.database !== '' ? request.database : DEFAULT_DATABASE;
+  const denied = checkDatabases(statements, database, identity, permission);
+  if (denied !== null) return sendError(res, state, denied);
+  const run: SqlRunner = (sql, runDatabase, rowsMax) =>
+    context.queryPool.run({ sql, database: runDatabase, format: 'msgpack', limit: rowsMax }, signal).then((answer) => decodeColumnarAnswer(answer.body));
+  const results = await executeStatements(statements, {
+    run,
+    database,
+    nowNanos: BigInt(Date.now()) * NANOS_PER_MS,
+    canRead: (name) => isAllowed(identity, 'read', name),
+  });
+  const epoch: EpochUnit | null = parameters.epoch === '' ? null : (parameters.epoch as EpochUnit);
+  sendBytes(res, state, 'application/json', Buffer.from(serializeResults(results, epoch)));
+}
+
+/** Every database the statements read must be a valid name the token may use, else nothing runs. */
+function checkDatabases(statements: readonly Statement[], database: string, identity: TokenInfo, permission: Permission): ArcError | null {
+  const databases = new Set([database, ...statements.flatMap((statement) => statementDatabases(statement, database))]);
+  for (const name of databases) {
+    const invalid = validateDatabaseName(name);
+    if (invalid !== null) return invalid;
+    if (!isAllowed(identity, permission, name)) return AUTH_ERRORS.databaseDenied(name);
+  }
+  return null;
+}
+
+function answerPing(context: ServerContext, res: HttpResponse): void {
+  const state = newResponseState(res);
+  respond(res, state, () => {
+    res.writeStatus('204 No Content').writeHeader('X-Influxdb-Version', INFLUXDB_API_VERSION).writeHeader('X-Influxdb-Build', 'OSS');
+    res.writeHeader('X-Arc-Version', context.version).endWithoutBody();
+  });
+}
+
+/**
+ * Registers `GET /query` (InfluxQL only: Arc SQL is POSTed) and the public `GET|HEAD /ping`.
+ * `POST /query` belongs to query-routes.ts, which hands InfluxQL requests to handleInfluxQuery.
+ */
+export function registerInfluxQueryRoutes(app: TemplatedApp, context: ServerContext): void {
+  app.get(INFLUX_QUERY_PATH, (res, req) => handleInfluxQuery(context, res, req, false));
+  app.get(PING_PATH, (res) => answerPing(context, res));
+  app.head(PING_PATH, (res) => answerPing(context, res));
+}
