@@ -388,12 +388,22 @@ function countParquetFiles(dir) {
 // Query phase
 
 /**
+ * The fixed cost of a query answered over HTTP, measured like the TSBS queries: reads no file.
+ * Its line (query `select-1`) is not part of the summary's comparisons.
+ */
+export const BASELINE_QUERY = 'select-1';
+const BASELINE_SQL = 'SELECT 1 AS one';
+
+/**
+ * Times one query name: `--warmup` untimed runs, then `--runs` timed ones, each over HTTP and
+ * (unless --no-local) in-process, answers compared with --verify.
  * @param {Options} o
- * @param {import('./tsbs-queries.mjs').QueryName} name
- * @param {{ agent: http.Agent, base: URL, token: string, serverPid: number | null, generator: TsbsQueryGenerator,
+ * @param {string} name
+ * @param {() => { sql: string, ordered: boolean }} nextQuery fresh parameters for each run
+ * @param {{ agent: http.Agent, base: URL, token: string, serverPid: number | null,
  *   local: Awaited<ReturnType<typeof openLocalDuckDB>> | null, log: (s: string) => void }} ctx
  */
-async function benchQuery(o, name, ctx) {
+async function benchQuery(o, name, nextQuery, ctx) {
   const headers = { authorization: `Bearer ${ctx.token}`, 'x-arc-database': o.database, 'content-type': 'application/json' };
   /** @type {number[]} */
   const httpMs = [];
@@ -415,7 +425,7 @@ async function benchQuery(o, name, ctx) {
   let explained = null;
   for (let i = 0; i < o.warmup + o.runs; i++) {
     const timed = i >= o.warmup;
-    const q = ctx.generator.next(name);
+    const q = nextQuery();
     const request = Buffer.from(JSON.stringify({ sql: q.sql, format: 'json' }));
     const cpu0 = ctx.serverPid ? treeCpuTicks(ctx.serverPid) : null;
     const res = await httpRequest(ctx.agent, ctx.base, 'POST', '/query', headers, request, o.queryTimeout * 1000);
@@ -478,7 +488,7 @@ async function benchQuery(o, name, ctx) {
     first_problem: firstProblem,
     cache_hits: cacheHits,
     explain: explained === null ? null : { total_ms: explained.total_ms, files_read: explained.files_read },
-    reference_ms: REFERENCE_MS[name],
+    reference_ms: name in REFERENCE_MS ? REFERENCE_MS[/** @type {import('./tsbs-queries.mjs').QueryName} */ (name)] : null,
   };
 }
 
@@ -531,7 +541,7 @@ export function summaryLine(o, lines, load) {
 
 function gitCommit() {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return null;
   }
@@ -631,9 +641,13 @@ export async function main(argv) {
       log(`in-process DuckDB (${o.duckdbThreads} threads) over ${local.files} Parquet files: ${local.glob}`);
     }
     const generator = new TsbsQueryGenerator({ hosts: o.hosts, hours: o.hours, seed: o.seed });
+    const benchContext = { agent, base, token, serverPid, local, log };
+    const baseline = await benchQuery(o, BASELINE_QUERY, () => ({ sql: BASELINE_SQL, ordered: true }), benchContext);
+    emit(baseline);
+    log(`${BASELINE_QUERY}: median ${baseline.median_ms} ms (in-process ${baseline.duckdb_in_process_ms} ms): the cost of any query over HTTP`);
     const lines = [];
     for (const name of o.queries) {
-      const line = await benchQuery(o, name, { agent, base, token, serverPid, generator, local, log });
+      const line = await benchQuery(o, name, () => generator.next(name), benchContext);
       if (server?.exitedReason()) throw new Error(`server exited during ${name}: ${server.exitedReason()}`);
       lines.push(line);
       emit(line);
@@ -642,11 +656,11 @@ export async function main(argv) {
           (line.verified === null ? '' : line.verified ? ', verified' : `, NOT VERIFIED: ${line.first_problem}`),
       );
     }
-    const summary = summaryLine(o, lines, load);
+    const summary = { ...summaryLine(o, lines, load), select_1_ms: baseline.median_ms };
     emit(summary);
     log(table(lines));
     if (summary.cache_hits > 0) log(`warning: ${summary.cache_hits} answers came from Arc's query cache`);
-    return summary.errors === 0 && summary.verified !== false ? 0 : 1;
+    return summary.errors === 0 && baseline.errors === 0 && summary.verified !== false && baseline.verified !== false ? 0 : 1;
   } catch (err) {
     process.stderr.write(`query: ${describeError(err)}\n`);
     return err instanceof UsageError ? 2 : 3;
