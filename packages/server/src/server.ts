@@ -17,6 +17,8 @@ import { registerQueryRoutes } from './query-routes.js';
 import { ServerPhase, type ServerContext } from './server-context.js';
 import { registerWriteRoutes } from './write-routes.js';
 import { registerWriteStatsRoutes } from './write-stats-routes.js';
+import { emptyRecoveryReport, prepareWal, replayWal } from './wal-recovery.js';
+import { registerWalRoutes } from './wal-routes.js';
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 /** How often shutdown checks whether in-flight requests have been answered. */
@@ -59,7 +61,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   await mkdir(config.storage.parquetRoot, { recursive: true });
   await mkdir(path.join(config.storage.dataDir, 'tmp'), { recursive: true });
   const tokens = openTokens(config, log, options.printToken ?? ((line) => process.stdout.write(line)));
-  const pipeline = await IngestPipeline.start(config, log);
+  const walPlan = await prepareWal(config, log);
+  const pipeline = await IngestPipeline.start(config, log, walPlan);
   const queryPool = new QueryPool({
     dataRoot: config.storage.parquetRoot,
     threads: config.query.threads,
@@ -90,6 +93,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     queryPool,
     version: VERSION,
     phase: ServerPhase.starting,
+    walRecovery: emptyRecoveryReport(),
     forgetDatabase: (database) => {
       for (const key of measurementsSeen) if (key.startsWith(`${database}/`)) measurementsSeen.delete(key);
     },
@@ -101,6 +105,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   registerInfluxQueryRoutes(app, context);
   registerAuthRoutes(app, context);
   registerDatabaseRoutes(app, context);
+  registerWalRoutes(app, context);
   registerHealthRoutes(app, context);
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(config.server.host, config.server.port, (socket) => {
@@ -109,6 +114,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
     });
   });
   const port = uWS.us_socket_local_port(listenSocket);
+  // /ready answers 503 and writes are refused until every logged request is replayed and flushed.
+  if (walPlan !== null) await replayWal(walPlan, pipeline, context.walRecovery, log);
   context.phase = ServerPhase.ready;
   log.info(
     `Arc listening on http://${config.server.host}:${port} | data ${config.storage.parquetRoot} | ` +
