@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { ColumnBatch } from '@arc/columnar';
-import { ArcError, type ArcErrorShape, type Config } from '@arc/config';
+import { ArcError, ErrorKind, type ArcErrorShape, type Config } from '@arc/config';
 import { JsonDecoder, LineProtocolDecoder, MsgpackDecoder, decompressBody } from '@arc/protocol';
 import { Doorbell, SpscRing } from '@arc/ring';
-import { writerIndexFor, type DecoderToWriter, type WriterVerdict } from '@arc/writer';
-import { decodeRequestHeader, encodeCompletion, PayloadFormat, type Completion, type RequestHeader } from './frames.js';
+import { coverageKey, encodeRequestEntry, walStatsCells, WalStream } from '@arc/wal';
+import { writerIndexFor, type DecoderToWriter, type WalPosition, type WriterToDecoder, type WriterVerdict } from '@arc/writer';
+import { decodeRequestHeader, encodeCompletion, PayloadFormat, precisionCode, type Completion, type RequestHeader } from './frames.js';
 import { DECODER_IDLE_WAIT_MS, DECODER_PENDING_REQUESTS_MAX, EXTERNAL_BODY_WAIT_MS_MAX } from './limits.js';
 
 /** What the main thread hands a decoder thread at start. */
@@ -21,6 +22,17 @@ export interface DecoderWorkerData {
   readonly bodyPort: MessagePort;
   /** One port per writer (index = writer index). */
   readonly writerPorts: readonly MessagePort[];
+  /** With the WAL on: this decoder's stream (its index). */
+  readonly wal: DecoderWalSetup | null;
+}
+
+export interface DecoderWalSetup {
+  /** First seq this stream may use (recovery: above every seq already used). */
+  readonly nextSeq: number;
+  /** This stream's counters (createWalStatsBuffer). */
+  readonly stats: SharedArrayBuffer;
+  /** coverageKey -> seq already in durable Parquet, at start: replayed rows at or below are skipped. */
+  readonly coverage: ReadonlyMap<string, number>;
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -32,8 +44,22 @@ interface PendingRequest {
   readonly requestId: number;
   readonly rowCount: number;
   readonly writerIndexes: readonly number[];
+  /** Sent as prepare (commit or abort follows), not as a one-step append. */
+  readonly prepared: boolean;
   awaiting: number;
   error: ArcErrorShape | null;
+  /** WAL on, a new request: its entry, logged once every writer said yes. */
+  readonly walEntry: Uint8Array | null;
+  /** "database/measurement" of its batches (what its WAL entry touches). */
+  readonly keys: readonly string[];
+  /** A replayed entry: committed with its original position, never logged again. */
+  readonly replay: WalPosition | null;
+}
+
+interface LoggedRequest {
+  readonly txnId: number;
+  readonly request: PendingRequest;
+  readonly seq: number;
 }
 
 /**
@@ -55,9 +81,26 @@ class DecoderThread {
   private readonly json = new JsonDecoder();
   private readonly pending = new Map<number, PendingRequest>();
   private txnSequence = 0;
+  private readonly wal: WalStream | null;
+  /** Requests logged in the WAL, waiting for the group's write and sync before their commit. */
+  private logged: LoggedRequest[] = [];
 
   constructor(data: DecoderWorkerData) {
     this.data = data;
+    const walConfig = data.config.wal;
+    this.wal =
+      data.wal === null
+        ? null
+        : new WalStream({
+            directory: walConfig.dir,
+            stream: data.decoderIndex,
+            nextSeq: data.wal.nextSeq,
+            syncMode: walConfig.syncMode,
+            segmentBytesMax: walConfig.segmentBytesMax,
+            segmentAgeMsMax: walConfig.segmentAgeMsMax,
+            stats: walStatsCells(data.wal.stats),
+            nowMs: Date.now,
+          });
     this.requests = new SpscRing(data.requestRing);
     this.completions = new SpscRing(data.completionRing);
     this.doorbell = new Doorbell(data.doorbell);
@@ -68,16 +111,56 @@ class DecoderThread {
     for (;;) {
       const seen = this.doorbell.current();
       let worked = this.drainVerdicts();
-      if (this.pending.size < DECODER_PENDING_REQUESTS_MAX) {
+      if (this.pending.size + this.logged.length < DECODER_PENDING_REQUESTS_MAX) {
         const frame = this.requests.peek();
         if (frame !== null) {
           this.processFrame(frame);
           worked = true;
         }
       }
+      if (this.isGroupDue(worked)) {
+        this.commitLoggedGroup();
+        worked = true;
+      }
       if (worked) continue;
-      if (this.requests.isClosed() && this.pending.size === 0 && this.requests.peek() === null) return;
+      this.wal?.maybeRotate();
+      if (this.requests.isClosed() && this.pending.size === 0 && this.requests.peek() === null) {
+        this.wal?.close();
+        return;
+      }
       this.doorbell.waitSync(seen, DECODER_IDLE_WAIT_MS);
+    }
+  }
+
+  /**
+   * Group commit: logged requests wait for their write and sync until this decoder has nothing
+   * else to do, or the oldest has waited `group_commit_wait_ms`, or `group_commit_kb` wait.
+   * Under load many requests share one sync; alone, a request is synced at once.
+   */
+  private isGroupDue(worked: boolean): boolean {
+    const wal = this.wal;
+    if (wal === null || this.logged.length === 0) return false;
+    if (!worked) return true;
+    const { groupCommitWaitMs, groupCommitBytes } = this.data.config.wal;
+    return wal.pendingBytes >= groupCommitBytes || Date.now() - wal.firstPendingAt >= groupCommitWaitMs;
+  }
+
+  /** Writes and syncs the logged group, then commits each request in seq order and answers it. */
+  private commitLoggedGroup(): void {
+    const wal = this.wal;
+    assert.ok(wal !== null, 'only a WAL logs requests');
+    const group = this.logged;
+    this.logged = [];
+    let failure: ArcErrorShape | null = null;
+    try {
+      wal.writePending();
+    } catch (error) {
+      failure = error instanceof ArcError ? error.toShape() : new ArcError(ErrorKind.internal, 'ARC_WAL_WRITE_FAILED', String(error)).toShape();
+    }
+    for (const { txnId, request, seq } of group) {
+      const decision: DecoderToWriter = failure === null ? { kind: 'commit', txnId, wal: { stream: this.data.decoderIndex, seq } } : { kind: 'abort', txnId };
+      for (const writerIndex of request.writerIndexes) this.portOf(writerIndex).postMessage(decision);
+      this.complete({ requestId: request.requestId, rowCount: failure === null ? request.rowCount : 0, error: failure });
     }
   }
 
@@ -85,7 +168,9 @@ class DecoderThread {
     let worked = false;
     for (const port of this.data.writerPorts) {
       for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
-        this.onVerdict(received.message as WriterVerdict);
+        const message = received.message as WriterToDecoder;
+        if (message.kind === 'verdict') this.onVerdict(message);
+        else this.wal?.onCovered(`${message.database}/${message.measurement}`, message.seqMax);
         worked = true;
       }
     }
@@ -95,14 +180,32 @@ class DecoderThread {
   private processFrame(frame: Uint8Array): void {
     const header = decodeRequestHeader(frame);
     const body = header.externalBody ? this.takeExternalBody() : frame.subarray(header.bodyOffset);
-    const batches = this.decode(header, body);
+    const decoded = this.decode(header, body);
+    // The WAL entry copies the body as received (compressed or not), so replay re-runs this decode.
+    const walEntry = this.wal === null || header.replay !== null || decoded instanceof ArcError ? null : this.walEntryOf(header, body);
     // Batches are packed copies: the ring bytes are no longer needed.
     this.requests.release();
-    if (batches instanceof ArcError) {
-      this.complete({ requestId: header.requestId, rowCount: 0, error: batches.toShape() });
+    if (decoded instanceof ArcError) {
+      this.complete({ requestId: header.requestId, rowCount: 0, error: decoded.toShape() });
       return;
     }
-    this.dispatch(header.requestId, batches);
+    const batches = header.replay === null ? decoded : this.notYetDurable(decoded, header.replay);
+    if (batches.length === 0) {
+      this.complete({ requestId: header.requestId, rowCount: 0, error: null });
+      return;
+    }
+    this.dispatch(header.requestId, batches, walEntry, header.replay);
+  }
+
+  private walEntryOf(header: RequestHeader, body: Uint8Array): Uint8Array {
+    return encodeRequestEntry(header.nowUs, { database: header.database, format: header.format, precision: precisionCode(header.precision), body });
+  }
+
+  /** A replayed entry's batches whose measurement is not yet in Parquet up to this entry. */
+  private notYetDurable(batches: ColumnBatch[], replay: WalPosition): ColumnBatch[] {
+    const coverage = this.data.wal?.coverage;
+    assert.ok(coverage !== undefined, 'replays happen with the WAL on');
+    return batches.filter((batch) => (coverage.get(coverageKey(replay.stream, batch.database, batch.measurement)) ?? 0) < replay.seq);
   }
 
   private decode(header: RequestHeader, body: Uint8Array): ColumnBatch[] | ArcError {
@@ -136,25 +239,32 @@ class DecoderThread {
     }
   }
 
-  /** Sends each writer its batches: one `append`, or `prepare` to each when several are involved. */
-  private dispatch(requestId: number, batches: ColumnBatch[]): void {
+  /**
+   * Sends each writer its batches: one `append` when one writer is involved and nothing is to be
+   * logged, else `prepare` to each (commit or abort follows once every writer answered and,
+   * with the WAL on, the entry is logged and synced).
+   */
+  private dispatch(requestId: number, batches: ColumnBatch[], walEntry: Uint8Array | null, replay: WalPosition | null): void {
     const writerCount = this.data.writerPorts.length;
     const byWriter = new Map<number, ColumnBatch[]>();
+    const keys = new Set<string>();
     let rowCount = 0;
     for (const batch of batches) {
       const writerIndex = writerIndexFor(batch.database, batch.measurement, writerCount);
       const list = byWriter.get(writerIndex) ?? [];
       list.push(batch);
       byWriter.set(writerIndex, list);
+      keys.add(`${batch.database}/${batch.measurement}`);
       rowCount += batch.rowCount;
     }
     const txnId = ++this.txnSequence;
-    const kind = byWriter.size === 1 ? 'append' : 'prepare';
+    const prepared = byWriter.size > 1 || this.wal !== null;
+    const kind = prepared ? 'prepare' : 'append';
     for (const [writerIndex, writerBatches] of byWriter) {
       const message: DecoderToWriter = { kind, txnId, batches: writerBatches };
       this.portOf(writerIndex).postMessage(message, writerBatches.map((batch) => batch.buffer));
     }
-    this.pending.set(txnId, { requestId, rowCount, writerIndexes: [...byWriter.keys()], awaiting: byWriter.size, error: null });
+    this.pending.set(txnId, { requestId, rowCount, writerIndexes: [...byWriter.keys()], prepared, awaiting: byWriter.size, error: null, walEntry, keys: [...keys], replay });
   }
 
   private onVerdict(verdict: WriterVerdict): void {
@@ -164,8 +274,15 @@ class DecoderThread {
     if (verdict.error !== null && request.error === null) request.error = verdict.error;
     if (request.awaiting > 0) return;
     this.pending.delete(verdict.txnId);
-    if (request.writerIndexes.length > 1) {
-      const decision: DecoderToWriter = { kind: request.error === null ? 'commit' : 'abort', txnId: verdict.txnId };
+    if (request.error === null && request.walEntry !== null) {
+      assert.ok(this.wal !== null, 'entries exist only with the WAL on');
+      const seq = this.wal.append(request.walEntry, request.keys);
+      this.logged.push({ txnId: verdict.txnId, request, seq });
+      return;
+    }
+    if (request.prepared) {
+      const decision: DecoderToWriter =
+        request.error !== null ? { kind: 'abort', txnId: verdict.txnId } : request.replay === null ? { kind: 'commit', txnId: verdict.txnId } : { kind: 'commit', txnId: verdict.txnId, wal: request.replay };
       for (const writerIndex of request.writerIndexes) this.portOf(writerIndex).postMessage(decision);
     }
     this.complete({ requestId: request.requestId, rowCount: request.error === null ? request.rowCount : 0, error: request.error });

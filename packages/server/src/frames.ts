@@ -10,6 +10,8 @@ import type { LineProtocolPrecision } from '@arc/protocol';
  *   | id u32 | format | flags | dbLength u16   | nowUs f64  | database (utf8)  | body ... |
  *   flags bit 0: the body is not in the frame but was posted on the decoder's body port
  *   (bodies larger than a ring frame), as a transferred ArrayBuffer.
+ *   flags bit 1: a WAL replay; the database is followed by | stream u32 | seq f64 | (12 bytes)
+ *   naming the entry, and the body is that entry's request body.
  *   flags bits 4-7: the line protocol timestamp precision (index into PRECISION_CODES).
  *
  *   completion frame (decoder -> acceptor ring)
@@ -27,6 +29,8 @@ const PRECISION_SHIFT = 4;
 
 export const REQUEST_HEADER_BYTES = 16;
 export const REQUEST_FLAG_EXTERNAL_BODY = 1;
+export const REQUEST_FLAG_REPLAY = 2;
+const REPLAY_POSITION_BYTES = 12;
 const COMPLETION_HEADER_BYTES = 12;
 const DATABASE_BYTES_MAX = 0xffff;
 
@@ -40,6 +44,26 @@ export interface RequestHeader {
   readonly nowUs: number;
   /** Byte offset of the body in the frame. */
   readonly bodyOffset: number;
+  /** A WAL replay: the entry being replayed. */
+  readonly replay: ReplayPosition | null;
+}
+
+/** A WAL entry's stream and seq (the same shape as the writer's WalPosition). */
+export interface ReplayPosition {
+  readonly stream: number;
+  readonly seq: number;
+}
+
+/** The 4-bit code of a precision, as frames and WAL envelopes carry it. */
+export function precisionCode(precision: LineProtocolPrecision): number {
+  const code = PRECISION_CODES.indexOf(precision);
+  assert.ok(code >= 0, 'known precision');
+  return code;
+}
+
+/** The precision of a code, or null when the code is unknown. */
+export function precisionOfCode(code: number): LineProtocolPrecision | null {
+  return PRECISION_CODES[code] ?? null;
 }
 
 const encoder = new TextEncoder();
@@ -53,20 +77,25 @@ export interface RequestOptions {
   readonly precision: LineProtocolPrecision;
 }
 
-export function encodeRequestHeader(requestId: number, externalBody: boolean, options: RequestOptions): Uint8Array {
+export function encodeRequestHeader(requestId: number, externalBody: boolean, options: RequestOptions, replay: ReplayPosition | null = null): Uint8Array {
   const { format, database, nowUs, precision } = options;
-  const precisionCode = PRECISION_CODES.indexOf(precision);
-  assert.ok(precisionCode >= 0, 'known precision');
   const databaseBytes = encoder.encode(database);
   assert.ok(databaseBytes.byteLength <= DATABASE_BYTES_MAX);
-  const header = new Uint8Array(REQUEST_HEADER_BYTES + databaseBytes.byteLength);
+  const replayBytes = replay === null ? 0 : REPLAY_POSITION_BYTES;
+  const header = new Uint8Array(REQUEST_HEADER_BYTES + databaseBytes.byteLength + replayBytes);
   const view = new DataView(header.buffer);
   view.setUint32(0, requestId >>> 0, true);
   view.setUint8(4, format);
-  view.setUint8(5, (externalBody ? REQUEST_FLAG_EXTERNAL_BODY : 0) | (precisionCode << PRECISION_SHIFT));
+  const flags = (externalBody ? REQUEST_FLAG_EXTERNAL_BODY : 0) | (replay === null ? 0 : REQUEST_FLAG_REPLAY) | (precisionCode(precision) << PRECISION_SHIFT);
+  view.setUint8(5, flags);
   view.setUint16(6, databaseBytes.byteLength, true);
   view.setFloat64(8, nowUs, true);
   header.set(databaseBytes, REQUEST_HEADER_BYTES);
+  if (replay !== null) {
+    const positionOffset = REQUEST_HEADER_BYTES + databaseBytes.byteLength;
+    view.setUint32(positionOffset, replay.stream, true);
+    view.setFloat64(positionOffset + 4, replay.seq, true);
+  }
   return header;
 }
 
@@ -83,16 +112,20 @@ export function decodeRequestHeader(frame: Uint8Array): RequestHeader {
   const flags = view.getUint8(5);
   const precision = PRECISION_CODES[flags >>> PRECISION_SHIFT];
   assert.ok(precision !== undefined, 'known precision code');
-  const bodyOffset = REQUEST_HEADER_BYTES + databaseLength;
+  const databaseEnd = REQUEST_HEADER_BYTES + databaseLength;
+  const isReplay = (flags & REQUEST_FLAG_REPLAY) !== 0;
+  const bodyOffset = databaseEnd + (isReplay ? REPLAY_POSITION_BYTES : 0);
   assert.ok(bodyOffset <= frame.byteLength, 'request frame shorter than its database name');
+  const replay = isReplay ? { stream: view.getUint32(databaseEnd, true), seq: view.getFloat64(databaseEnd + 4, true) } : null;
   return {
     requestId: view.getUint32(0, true),
     format: view.getUint8(4) as PayloadFormat,
     externalBody: (flags & REQUEST_FLAG_EXTERNAL_BODY) !== 0,
     precision,
     nowUs: view.getFloat64(8, true),
-    database: decoder.decode(frame.subarray(REQUEST_HEADER_BYTES, bodyOffset)),
+    database: decoder.decode(frame.subarray(REQUEST_HEADER_BYTES, databaseEnd)),
     bodyOffset,
+    replay,
   };
 }
 

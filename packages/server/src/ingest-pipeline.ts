@@ -3,9 +3,10 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { ArcError, ErrorKind, workerExecArgv, type ArcErrorShape, type Config } from '@arc/config';
 import { Doorbell, SpscRing } from '@arc/ring';
 import { WRITER_WORKER_URL, type FlushedFile, type MainToWriter, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
-import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completion, type RequestOptions } from './frames.js';
+import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
+import { decodeCompletion, encodeRequestHeader, markExternalBody, precisionOfCode, type Completion, type PayloadFormat, type ReplayPosition, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
-import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, THREAD_STOP_WAIT_MS } from './limits.js';
+import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, REPLAY_RETRY_DELAY_MS, THREAD_STOP_WAIT_MS } from './limits.js';
 import type { Logger } from './log.js';
 
 const DECODER_WORKER_URL = new URL('../dist/decoder-worker.js', import.meta.url);
@@ -81,14 +82,20 @@ export class IngestPipeline {
   private nextDecoder = 0;
   private draining = true;
   private drainLoop: Promise<void> = Promise.resolve();
+  /** With the WAL on: what recovery found, and one stats buffer per decoder (= WAL stream). */
+  private readonly walPlan: RecoveryPlan | null;
+  readonly walStatsBuffers: SharedArrayBuffer[] = [];
 
-  private constructor(config: Config, log: Logger) {
+  private constructor(config: Config, log: Logger, walPlan: RecoveryPlan | null) {
     this.config = config;
     this.log = log;
+    this.walPlan = walPlan;
   }
 
-  static async start(config: Config, log: Logger): Promise<IngestPipeline> {
-    const pipeline = new IngestPipeline(config, log);
+  /** `walPlan`: the recovery plan when the WAL is on (decoders continue each stream's seqs). */
+  static async start(config: Config, log: Logger, walPlan: RecoveryPlan | null = null): Promise<IngestPipeline> {
+    assert.equal(walPlan !== null, config.wal.enabled, 'a recovery plan exactly when the WAL is on');
+    const pipeline = new IngestPipeline(config, log, walPlan);
     await pipeline.startThreads();
     pipeline.drainLoop = pipeline.drainCompletions();
     return pipeline;
@@ -137,25 +144,79 @@ export class IngestPipeline {
    * 'busy' (every ring full) means nothing was queued and `onDone` will not be called.
    */
   submit(options: RequestOptions, body: Uint8Array, onDone: CompletionHandler): SubmitOutcome {
+    const first = this.nextDecoder;
+    const decoderIndex = this.queue(options, body, null, first, this.decoders.length, onDone);
+    if (decoderIndex === null) return 'busy';
+    this.nextDecoder = (decoderIndex + 1) % this.decoders.length;
+    return 'queued';
+  }
+
+  /** Queues on the first of `attempts` decoders from `first` with room; its index, or null. */
+  private queue(options: RequestOptions, body: Uint8Array, replay: ReplayPosition | null, first: number, attempts: number, onDone: CompletionHandler): number | null {
     const requestId = this.nextRequestId;
     this.nextRequestId = (this.nextRequestId % 0xfffffffe) + 1;
     // Every ring has the same capacity, so the header is built once for all attempts.
-    const header = encodeRequestHeader(requestId, false, options);
+    const header = encodeRequestHeader(requestId, false, options, replay);
     const external = header.byteLength + body.byteLength > this.framePayloadBytesMax;
     if (external) markExternalBody(header);
-    for (let attempt = 0; attempt < this.decoders.length; attempt++) {
-      const decoder = this.decoders[(this.nextDecoder + attempt) % this.decoders.length];
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const decoderIndex = (first + attempt) % this.decoders.length;
+      const decoder = this.decoders[decoderIndex];
       assert.ok(decoder !== undefined);
       if (decoder.worker.threadId < 0) continue; // a dead decoder's ring is never read again
       if (this.tryQueue(decoder, header, external, body)) {
-        const decoderIndex = (this.nextDecoder + attempt) % this.decoders.length;
-        this.nextDecoder = (decoderIndex + 1) % this.decoders.length;
         this.waiting.set(requestId, { decoderIndex, onDone });
         decoder.doorbell.ring();
-        return 'queued';
+        return decoderIndex;
       }
     }
-    return 'busy';
+    return null;
+  }
+
+  /**
+   * Replays one WAL entry through the decoder of its stream's residue (one decoder per stream
+   * keeps a stream's entries in seq order) and resolves once the writers accepted its rows.
+   * A full ring or full buffers are waited out; a schema conflict with rows buffered by earlier
+   * replays (they were flushed apart the first time) is retried once after a flush.
+   */
+  async replay(entry: ReplayEntry): Promise<void> {
+    const precision = precisionOfCode(entry.envelope.precision);
+    if (precision === null) {
+      this.log.error(`WAL stream ${entry.stream} seq ${entry.seq}: unknown precision code ${entry.envelope.precision}; entry skipped`);
+      return;
+    }
+    const options: RequestOptions = { format: entry.envelope.format as PayloadFormat, database: entry.envelope.database, nowUs: entry.timestampUs, precision };
+    const decoderIndex = entry.stream % this.decoders.length;
+    let flushedForConflict = false;
+    for (;;) {
+      const completion = await new Promise<Completion | null>((resolve) => {
+        if (this.queue(options, entry.envelope.body, entry, decoderIndex, 1, resolve) === null) resolve(null);
+      });
+      if (completion !== null && completion.error === null) return;
+      if (completion === null || completion.error?.kind === ErrorKind.unavailable) {
+        await delay(REPLAY_RETRY_DELAY_MS);
+        continue;
+      }
+      const error = completion.error;
+      assert.ok(error !== null);
+      if (error.kind === ErrorKind.badRequest && !flushedForConflict) {
+        flushedForConflict = true;
+        await this.flushAll();
+        continue;
+      }
+      this.log.error(`WAL stream ${entry.stream} seq ${entry.seq} could not be replayed (${error.code}: ${error.message}); entry skipped`);
+      return;
+    }
+  }
+
+  /** Rings every decoder's doorbell (they notice a requested WAL rotation without waiting). */
+  wakeDecoders(): void {
+    for (const decoder of this.decoders) decoder.doorbell.ring();
+  }
+
+  /** Counters of every WAL stream together (zeros with the WAL off). */
+  walStats(): WalStatsSummary {
+    return summarizeWalStats(this.walStatsBuffers);
   }
 
   private tryQueue(decoder: DecoderHandle, header: Uint8Array, external: boolean, body: Uint8Array): boolean {
@@ -291,9 +352,15 @@ export class IngestPipeline {
     const completions = SpscRing.create(COMPLETION_RING_BYTES);
     const bodyChannel = new MessageChannel();
     const writerPorts = row.map((channel) => channel.port1);
+    const walStats = createWalStatsBuffer();
+    if (this.walPlan !== null) this.walStatsBuffers.push(walStats);
     const workerData: DecoderWorkerData = {
       decoderIndex,
       config: this.config,
+      wal:
+        this.walPlan === null
+          ? null
+          : { nextSeq: this.walPlan.nextSeqByStream.get(decoderIndex) ?? 1, stats: walStats, coverage: new Map(this.walPlan.coverage) },
       requestRing: requests.shared,
       completionRing: completions.shared,
       doorbell: doorbell.shared,

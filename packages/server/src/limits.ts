@@ -23,6 +23,8 @@ export const EXTERNAL_BODY_WAIT_MS_MAX = 10_000;
 export const THREAD_STOP_WAIT_MS = 10_000;
 /** Bytes allocated up front for a request body from its Content-Length; beyond, it grows. */
 export const BODY_PREALLOCATE_BYTES_MAX = 4 * 1024 * 1024;
+/** A WAL replay refused for room (full ring or buffers) is tried again after this delay. */
+export const REPLAY_RETRY_DELAY_MS = 5;
 /** Query request bodies are JSON with SQL; PROTOCOLS caps the SQL at 100 KB. */
 export const QUERY_BODY_BYTES_MAX = 1024 * 1024;
 

@@ -5,6 +5,7 @@ import type { AuthGate } from './auth-gate.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
 import type { IngestStats } from './ingest-stats.js';
 import type { Logger } from './log.js';
+import type { WalRecoveryReport } from './wal-recovery.js';
 
 export const ServerPhase = { starting: 'starting', ready: 'ready', stopping: 'stopping' } as const;
 export type ServerPhase = (typeof ServerPhase)[keyof typeof ServerPhase];
@@ -23,4 +24,6 @@ export interface ServerContext {
   /** A database was deleted: its measurements count as new again for the query catalog. */
   forgetDatabase(database: string): void;
   phase: ServerPhase;
+  /** What WAL recovery did at this start (state 'off' with the WAL off). */
+  readonly walRecovery: WalRecoveryReport;
 }

@@ -36,6 +36,7 @@ export const WRITE_ENDPOINTS: readonly WriteEndpoint[] = [
 const ingestBusy = (): ArcError =>
   new ArcError(ErrorKind.unavailable, 'ARC_INGEST_BUSY', 'Every decoder is busy; retry later');
 const shuttingDown = (): ArcError => new ArcError(ErrorKind.unavailable, 'ARC_SHUTTING_DOWN', 'Server is shutting down');
+const starting = (): ArcError => new ArcError(ErrorKind.unavailable, 'ARC_STARTING', 'Server is starting (replaying the write-ahead log); retry later');
 
 function databaseOf(endpoint: WriteEndpoint, request: RequestInfo): string {
   if (request.database !== '') return request.database;
@@ -74,6 +75,8 @@ function handleWrite(context: ServerContext, endpoint: WriteEndpoint, res: HttpR
 
 function submit(context: ServerContext, res: HttpResponse, state: ResponseState, options: RequestOptions, body: Uint8Array): void {
   if (context.phase === 'stopping') return sendError(res, state, shuttingDown());
+  // New entries must not overtake replayed ones of the same WAL stream in a writer's buffer.
+  if (context.phase === 'starting') return sendError(res, state, starting());
   const outcome = context.pipeline.submit(options, body, (completion) => {
     context.ingestStats.record(options.format, body.byteLength, completion.rowCount, completion.error);
     if (completion.error !== null) sendError(res, state, completion.error);

@@ -30,7 +30,7 @@ function writersBody(total: WriterStats): Record<string, number> {
 }
 
 /** Runs `answer` for a request with any valid token (`read`): counters are not per database. */
-function withReadToken(context: ServerContext, res: HttpResponse, req: HttpRequest, answer: (send: (body: unknown, status?: string) => void) => Promise<void>): void {
+export function withReadToken(context: ServerContext, res: HttpResponse, req: HttpRequest, answer: (send: (body: unknown, status?: string) => void) => Promise<void>): void {
   const request = readRequestInfo(req);
   const state = newResponseState(res);
   void context.auth.check(request, 'read', null).then(async (identity) => {

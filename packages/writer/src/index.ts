@@ -1,7 +1,7 @@
 export { WriterCore } from './writer-core.js';
 export type { WriterCoreOptions } from './writer-core.js';
 export { writerIndexFor } from './writer-messages.js';
-export type { DecoderToWriter, WriterVerdict, FlushedFile, MainToWriter, WriterToMain, WriterStats } from './writer-messages.js';
+export type { DecoderToWriter, WriterVerdict, WriterToDecoder, WalCoveredNotice, WalPosition, FlushedFile, MainToWriter, WriterToMain, WriterStats } from './writer-messages.js';
 export type { WriterWorkerData } from './writer-worker.js';
 export { WRITER_WORKER_URL } from './worker-url.js';
 export { ParquetEncoder, ParquetCompression, hoursOf } from './parquet-encoder.js';

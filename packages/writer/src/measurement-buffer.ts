@@ -1,6 +1,7 @@
 import type { ColumnBatch, SchemaColumn } from '@arc/columnar';
 import { ArcError } from '@arc/config';
 import { mergeSchema } from './schema-merge.js';
+import type { WalPosition } from './writer-messages.js';
 
 /**
  * The rows of one (database, measurement) waiting in a writer thread for their flush. `schema`
@@ -19,6 +20,8 @@ export class MeasurementBuffer {
   /** Batches prepared by multi-writer requests, not yet committed or aborted. */
   readonly prepared = new Map<string, ColumnBatch>();
   flushQueued = false;
+  /** WAL stream -> highest seq among the buffered batches (empty with the WAL off). */
+  walSeqMax = new Map<number, number>();
 
   constructor(database: string, measurement: string) {
     this.database = database;
@@ -31,7 +34,8 @@ export class MeasurementBuffer {
     return 'error' in merged ? merged.error : merged.schema;
   }
 
-  add(batch: ColumnBatch, schema: SchemaColumn[], nowMs: number): void {
+  add(batch: ColumnBatch, schema: SchemaColumn[], nowMs: number, wal: WalPosition | null = null): void {
+    if (wal !== null) this.walSeqMax.set(wal.stream, Math.max(this.walSeqMax.get(wal.stream) ?? 0, wal.seq));
     this.schema = schema;
     if (this.rowCount === 0) this.oldestAtMs = nowMs;
     this.batches.push(batch);
@@ -43,8 +47,9 @@ export class MeasurementBuffer {
    * Takes every committed batch out for a flush. The schema stays: rows being flushed are still
    * buffered for conflict checks until their file is published (`published`).
    */
-  take(): ColumnBatch[] {
-    const taken = this.batches;
+  take(): { batches: ColumnBatch[]; walSeqMax: Map<number, number> } {
+    const taken = { batches: this.batches, walSeqMax: this.walSeqMax };
+    this.walSeqMax = new Map();
     this.batches = [];
     this.rowCount = 0;
     this.byteCount = 0;
@@ -58,7 +63,8 @@ export class MeasurementBuffer {
   }
 
   /** Puts batches of a failed flush back in front, so they are retried first and in order. */
-  restore(batches: ColumnBatch[], nowMs: number): void {
+  restore(batches: ColumnBatch[], walSeqMax: ReadonlyMap<number, number>, nowMs: number): void {
+    for (const [stream, seq] of walSeqMax) this.walSeqMax.set(stream, Math.max(this.walSeqMax.get(stream) ?? 0, seq));
     this.batches = [...batches, ...this.batches];
     for (const batch of batches) {
       this.rowCount += batch.rowCount;

@@ -6,7 +6,8 @@ import type { StorageBackend } from '@arc/storage';
 import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy } from './flush-policy.js';
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
 import { hoursOf, type ParquetEncoder } from './parquet-encoder.js';
-import type { DecoderToWriter, FlushedFile, WriterStats, WriterVerdict } from './writer-messages.js';
+import type { FlushJournal } from '@arc/wal';
+import type { DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
 
 export interface WriterCoreOptions {
   readonly writerIndex: number;
@@ -18,6 +19,17 @@ export interface WriterCoreOptions {
   readonly onFlushed: (database: string, measurement: string, files: readonly FlushedFile[]) => void;
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
   readonly nowMs: () => number;
+  /** With the WAL on: where each flush's WAL coverage is committed. */
+  readonly journal?: FlushJournal;
+  /** With the WAL on: a flush made (stream, database, measurement) durable up to seqMax. */
+  readonly onWalCovered?: (stream: number, database: string, measurement: string, seqMax: number) => void;
+}
+
+interface StagedFile {
+  readonly staging: string;
+  readonly key: string;
+  readonly rowCount: number;
+  readonly byteCount: number;
 }
 
 interface PreparedTxn {
@@ -66,10 +78,10 @@ export class WriterCore {
       case 'prepare':
         return this.verdict(message.txnId, this.accept(message.batches, `${decoderIndex}:${message.txnId}`));
       case 'commit':
-        this.finishPrepared(`${decoderIndex}:${message.txnId}`, true);
+        this.finishPrepared(`${decoderIndex}:${message.txnId}`, true, message.wal ?? null);
         return null;
       case 'abort':
-        this.finishPrepared(`${decoderIndex}:${message.txnId}`, false);
+        this.finishPrepared(`${decoderIndex}:${message.txnId}`, false, null);
         return null;
     }
   }
@@ -138,7 +150,7 @@ export class WriterCore {
     return null;
   }
 
-  private finishPrepared(key: string, commit: boolean): void {
+  private finishPrepared(key: string, commit: boolean, wal: WalPosition | null): void {
     const txn = this.preparedTxns.get(key);
     if (txn === undefined) return; // the prepare was refused: nothing was held
     this.preparedTxns.delete(key);
@@ -148,7 +160,7 @@ export class WriterCore {
       assert.ok(batch !== undefined, 'prepared batch is held until commit or abort');
       buffer.prepared.delete(key);
       if (commit) {
-        buffer.add(batch, buffer.schema, nowMs);
+        buffer.add(batch, buffer.schema, nowMs, wal);
         if (isFlushDueBySize(this.options.policy, buffer.rowCount, buffer.byteCount)) this.enqueueFlush(buffer);
       } else {
         buffer.recomputeSchema();
@@ -186,35 +198,40 @@ export class WriterCore {
 
   private async flushBuffer(buffer: MeasurementBuffer): Promise<void> {
     buffer.flushQueued = false;
-    const batches = buffer.take();
+    const { batches, walSeqMax } = buffer.take();
     if (batches.length === 0) return;
     let byteCount = 0;
     for (const batch of batches) byteCount += batch.buffer.byteLength;
+    let staged: StagedFile[];
     try {
-      const files = await this.writeFiles(buffer.database, buffer.measurement, batches);
-      buffer.published();
-      this.bytesBuffered -= byteCount;
-      this.counters.flushes++;
-      this.counters.filesWritten += files.length;
-      for (const file of files) this.counters.rowsFlushed += file.rowCount;
-      this.retryDelayMs = 0;
-      this.options.onFlushed(buffer.database, buffer.measurement, files);
+      staged = await this.stageFiles(buffer.database, buffer.measurement, batches);
+      await this.commitFlush(buffer, staged, walSeqMax);
     } catch (error) {
-      buffer.restore(batches, this.options.nowMs());
+      buffer.restore(batches, walSeqMax, this.options.nowMs());
       this.counters.flushFailures++;
       this.lastFlushError = error instanceof ArcError ? error : new ArcError(ErrorKind.internal, 'ARC_FLUSH_FAILED', String(error));
       this.retryDelayMs = nextRetryDelayMs(this.retryDelayMs);
       this.options.log('error', `flush of ${buffer.database}.${buffer.measurement} failed (retry in ${this.retryDelayMs} ms): ${this.lastFlushError.message}`);
       setTimeout(() => this.enqueueFlush(buffer), this.retryDelayMs).unref();
+      return;
     }
+    const files = await this.publishAll(staged);
+    this.options.journal?.compactIfDue();
+    buffer.published();
+    this.bytesBuffered -= byteCount;
+    this.counters.flushes++;
+    this.counters.filesWritten += files.length;
+    for (const file of files) this.counters.rowsFlushed += file.rowCount;
+    this.retryDelayMs = 0;
+    this.options.onFlushed(buffer.database, buffer.measurement, files);
+    for (const [stream, seqMax] of walSeqMax) this.options.onWalCovered?.(stream, buffer.database, buffer.measurement, seqMax);
   }
 
   /**
-   * Encodes one Parquet file per hour into staging paths, then publishes them. Encoding is
-   * all-or-nothing (the encoder removes partial output); publishing is a rename in the same
-   * directory, which does not fail once the files exist.
+   * Encodes one Parquet file per hour into staging paths (fsynced). Encoding is all-or-nothing:
+   * the encoder removes partial output.
    */
-  private async writeFiles(database: string, measurement: string, batches: readonly ColumnBatch[]): Promise<FlushedFile[]> {
+  private async stageFiles(database: string, measurement: string, batches: readonly ColumnBatch[]): Promise<StagedFile[]> {
     const storage = this.options.storage;
     const stamp = compactUtcStamp(Date.now());
     const keysByHour = new Map<number, string>();
@@ -229,12 +246,48 @@ export class WriterCore {
       assert.ok(staging !== undefined, 'a staging path for every hour');
       return staging;
     });
-    const files: FlushedFile[] = [];
-    for (const file of encoded) {
+    return encoded.map((file) => {
       const key = keysByHour.get(file.hourStartUs);
       assert.ok(key !== undefined, 'encoded hours are the hours asked for');
-      await storage.publish(file.path, key);
-      files.push({ key, rowCount: file.rowCount, byteCount: file.byteCount });
+      return { staging: file.path, key, rowCount: file.rowCount, byteCount: file.byteCount };
+    });
+  }
+
+  /**
+   * With the WAL on, the journal record naming the staged files and the WAL entries they hold is
+   * the commit point: once synced, recovery renames the files even if this thread dies now. If
+   * the record cannot be written, the staged files go and the rows stay buffered.
+   */
+  private async commitFlush(buffer: MeasurementBuffer, staged: readonly StagedFile[], walSeqMax: ReadonlyMap<number, number>): Promise<void> {
+    const journal = this.options.journal;
+    if (journal === undefined || walSeqMax.size === 0) return;
+    try {
+      journal.recordSync({ database: buffer.database, measurement: buffer.measurement, covers: [...walSeqMax], files: staged.map(({ staging, key }) => ({ staging, key })) });
+    } catch (error) {
+      await Promise.all(staged.map((file) => this.options.storage.discard(file.staging)));
+      throw new ArcError(ErrorKind.unavailable, 'ARC_FLUSH_FAILED', `flush journal write failed: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Renames every staged file into place. The flush is committed (staged files are durable, and
+   * with the WAL on the journal names them), so a failed rename is retried, never undone.
+   */
+  private async publishAll(staged: readonly StagedFile[]): Promise<FlushedFile[]> {
+    const files: FlushedFile[] = [];
+    for (const file of staged) {
+      let delayMs = 0;
+      for (;;) {
+        try {
+          await this.options.storage.publish(file.staging, file.key);
+          break;
+        } catch (error) {
+          delayMs = nextRetryDelayMs(delayMs);
+          this.options.log('error', `publishing ${file.key} failed (retry in ${delayMs} ms): ${(error as Error).message}`);
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+        }
+      }
+      files.push({ key: file.key, rowCount: file.rowCount, byteCount: file.byteCount });
     }
     return files;
   }

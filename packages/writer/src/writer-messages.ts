@@ -13,8 +13,31 @@ import type { ArcErrorShape } from '@arc/config';
 export type DecoderToWriter =
   | { readonly kind: 'append'; readonly txnId: number; readonly batches: readonly ColumnBatch[] }
   | { readonly kind: 'prepare'; readonly txnId: number; readonly batches: readonly ColumnBatch[] }
-  | { readonly kind: 'commit'; readonly txnId: number }
+  | { readonly kind: 'commit'; readonly txnId: number; readonly wal?: WalPosition }
   | { readonly kind: 'abort'; readonly txnId: number };
+
+/**
+ * Where a request's WAL entry is: stream (the decoder that logged it) and seq. With the WAL on,
+ * every request is prepared, logged, then committed with its position, so a writer receives one
+ * stream's entries in seq order and its flush journal can record prefixes.
+ */
+export interface WalPosition {
+  readonly stream: number;
+  readonly seq: number;
+}
+
+/**
+ * Writer to the decoder owning WAL stream `stream` (on that decoder's port): every entry of the
+ * stream up to `seqMax` that touches (database, measurement) is in durable Parquet.
+ */
+export interface WalCoveredNotice {
+  readonly kind: 'wal-covered';
+  readonly database: string;
+  readonly measurement: string;
+  readonly seqMax: number;
+}
+
+export type WriterToDecoder = WriterVerdict | WalCoveredNotice;
 
 export interface WriterVerdict {
   readonly kind: 'verdict';

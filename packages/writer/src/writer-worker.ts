@@ -4,10 +4,11 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Config } from '@arc/config';
 import { Doorbell } from '@arc/ring';
 import { LocalStorage } from '@arc/storage';
+import { FlushJournal } from '@arc/wal';
 import { ageCheckIntervalMs } from './flush-policy.js';
 import { ParquetEncoder } from './parquet-encoder.js';
 import { WriterCore } from './writer-core.js';
-import type { DecoderToWriter, MainToWriter, WriterToMain } from './writer-messages.js';
+import type { DecoderToWriter, MainToWriter, WalCoveredNotice, WriterToMain } from './writer-messages.js';
 
 /** What the main thread hands a writer thread at start. */
 export interface WriterWorkerData {
@@ -42,6 +43,14 @@ async function main(): Promise<void> {
     send({ kind: 'init-failed', message: `writer ${data.writerIndex}: ${(error as Error).message}` });
     return;
   }
+  let journal: FlushJournal | undefined;
+  try {
+    if (data.config.wal.enabled) journal = FlushJournal.openSync(data.config.wal.dir, data.writerIndex);
+  } catch (error) {
+    send({ kind: 'init-failed', message: `writer ${data.writerIndex}: cannot open its WAL flush journal: ${(error as Error).message}` });
+    return;
+  }
+  const doorbells = data.decoderDoorbells.map((shared) => new Doorbell(shared));
   const core = new WriterCore({
     writerIndex: data.writerIndex,
     policy: { flushRows: writer.flushRows, flushBytesMax: writer.flushBytesMax, flushAgeMs: writer.flushAgeMs },
@@ -51,8 +60,17 @@ async function main(): Promise<void> {
     onFlushed: (database, measurement, files) => send({ kind: 'flushed', database, measurement, files }),
     log: (level, message) => send({ kind: 'log', level, message: `writer ${data.writerIndex}: ${message}` }),
     nowMs: () => performance.now(),
+    ...(journal === undefined ? {} : { journal }),
+    // A WAL stream is a decoder index: its decoder deletes segments once they are covered. A
+    // stream with no decoder now (fewer decoders than before a restart) is replayed and deleted
+    // by recovery instead.
+    onWalCovered: (stream, database, measurement, seqMax) => {
+      const decoderPort = data.decoderPorts[stream];
+      if (decoderPort === undefined) return;
+      decoderPort.postMessage({ kind: 'wal-covered', database, measurement, seqMax } satisfies WalCoveredNotice);
+      doorbells[stream]?.ring();
+    },
   });
-  const doorbells = data.decoderDoorbells.map((shared) => new Doorbell(shared));
   data.decoderPorts.forEach((decoderPort, decoderIndex) => {
     decoderPort.on('message', (message: DecoderToWriter) => {
       const verdict = core.handle(decoderIndex, message);
@@ -74,6 +92,7 @@ async function main(): Promise<void> {
         clearInterval(ageTimer);
         for (const decoderPort of data.decoderPorts) decoderPort.close();
         encoder.close();
+        journal?.close();
         send({ kind: 'closed' });
         port.close();
         return;
