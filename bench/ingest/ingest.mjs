@@ -6,7 +6,6 @@
 //
 //   node bench/ingest/ingest.mjs --spawn --format columnar --batch 1000 --connections 8 \
 //        --threads 2 --seconds 30 --runs 3
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +25,7 @@ import {
   treeCpuTicks,
   waitReady,
 } from '../lib/arc-server.mjs';
+import { cliOutput, parseCli } from '../lib/cli.mjs';
 import {
   DATASET_INSTANTS,
   DEFAULT_HOSTS,
@@ -458,28 +458,10 @@ export function medianLine(runs) {
 
 /** @param {string[]} argv */
 export async function main(argv) {
-  let o;
-  try {
-    o = parseOptions(argv);
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
-    return 2;
-  }
-  if (!o) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const opts = o;
-  /** @param {string} s */
-  const log = (s) => {
-    if (!opts.json) process.stderr.write(`${s}\n`);
-  };
-  /** @param {object} line */
-  const emit = (line) => {
-    const s = JSON.stringify(line);
-    process.stdout.write(`${s}\n`);
-    if (opts.out) fs.appendFileSync(opts.out, `${s}\n`);
-  };
+  const parsed = parseCli(argv, parseOptions, USAGE);
+  if (parsed.options === null) return parsed.exitCode;
+  const o = parsed.options;
+  const { log, emit } = cliOutput(o);
 
   /** @type {Awaited<ReturnType<typeof spawnServer>> | null} */
   let server = null;

@@ -33,6 +33,7 @@ import {
   treeCpuTicks,
   waitReady,
 } from '../lib/arc-server.mjs';
+import { cliOutput, parseCli } from '../lib/cli.mjs';
 import { answerFromArcJson, answerFromDuckDB, compareAnswers } from './answers.mjs';
 import {
   FULL_SCALE,
@@ -566,28 +567,10 @@ function table(lines) {
 
 /** @param {string[]} argv */
 export async function main(argv) {
-  let o;
-  try {
-    o = parseOptions(argv);
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
-    return 2;
-  }
-  if (!o) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const opts = o;
-  /** @param {string} s */
-  const log = (s) => {
-    if (!opts.json) process.stderr.write(`${s}\n`);
-  };
-  /** @param {object} line */
-  const emit = (line) => {
-    const s = JSON.stringify(line);
-    process.stdout.write(`${s}\n`);
-    if (opts.out) fs.appendFileSync(opts.out, `${s}\n`);
-  };
+  const parsed = parseCli(argv, parseOptions, USAGE);
+  if (parsed.options === null) return parsed.exitCode;
+  const o = parsed.options;
+  const { log, emit } = cliOutput(o);
 
   /** @type {Awaited<ReturnType<typeof spawnServer>> | null} */
   let server = null;
