@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import {
   CLK_TCK,
   DEFAULT_SERVER_ENTRY,
+  connectServer,
   countRows,
   cpuModel,
   describeError,
@@ -21,11 +22,9 @@ import {
   median,
   percentile,
   round,
-  spawnServer,
   treeCpuTicks,
-  waitReady,
 } from '../lib/arc-server.mjs';
-import { cliOutput, parseCli } from '../lib/cli.mjs';
+import { UsageError, cliOutput, parseCli } from '../lib/cli.mjs';
 import {
   DATASET_INSTANTS,
   DEFAULT_HOSTS,
@@ -169,7 +168,7 @@ export function parseOptions(argv) {
   };
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
 // ---------------------------------------------------------------------------------------------
 // Pool of pre-encoded bodies (built once, before any timed phase)
@@ -463,26 +462,12 @@ export async function main(argv) {
   const o = parsed.options;
   const { log, emit } = cliOutput(o);
 
-  /** @type {Awaited<ReturnType<typeof spawnServer>> | null} */
+  /** @type {Awaited<ReturnType<typeof connectServer>> | null} */
   let server = null;
-  const onSignal = () => {
-    void (server ? server.stop() : Promise.resolve()).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   try {
-    let url = o.url;
-    let token = o.token;
-    let serverPid = o.serverPid;
-    if (o.spawn) {
-      server = await spawnServer(o, log);
-      url = server.url;
-      token = server.token;
-      serverPid ??= server.pid;
-    } else {
-      if (!token) throw new UsageError('--token (or $ARC_TOKEN) is required without --spawn');
-      await waitReady(url, Math.min(o.readyTimeout, 5));
-    }
+    server = await connectServer(o, log);
+    const { url, token } = server;
+    const serverPid = o.serverPid ?? server.pid;
     const tp = performance.now();
     const pool = buildPool(o);
     if (pool.note) log(pool.note);
@@ -495,7 +480,7 @@ export async function main(argv) {
       const database = o.runs > 1 ? `${o.database}_${run}` : o.database;
       log(`run ${run}/${o.runs}: ${o.seconds} s, ${o.connections} connections on ${o.threads} threads -> ${url} db ${database}`);
       const line = await runOnce(o, pool, { url, token, database, serverPid, run, log });
-      if (server?.exitedReason()) throw new Error(`server exited during the run: ${server.exitedReason()}`);
+      if (server.exitedReason()) throw new Error(`server exited during the run: ${server.exitedReason()}`);
       lines.push(line);
       emit(line);
       log(
@@ -509,9 +494,7 @@ export async function main(argv) {
     process.stderr.write(`ingest: ${describeError(err)}\n`);
     return err instanceof UsageError ? 2 : 3;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    if (server) await server.stop();
+    await server?.close();
   }
 }
 

@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from './cli.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..');
@@ -163,6 +164,40 @@ export async function spawnServer(o, log) {
   }
   log(`spawned ${o.serverEntry} pid ${child.pid} on ${url} (data ${dataDir})`);
   return { url, token, dataDir, pid: /** @type {number} */ (child.pid), stop, exitedReason: () => exitReason };
+}
+
+/**
+ * The Arc a bench script talks to: one it spawns (`spawn`), or the running one at `url`, which
+ * needs a token. Until `close()`, SIGINT/SIGTERM stop a spawned server and exit 130; `close()`
+ * removes those handlers and stops the spawned server. `pid` and `dataDir` are null for `url`.
+ * @param {SpawnOptions & { spawn: boolean, url: string, token: string }} o
+ * @param {(s: string) => void} log
+ */
+export async function connectServer(o, log) {
+  /** @type {Awaited<ReturnType<typeof spawnServer>> | null} */
+  let server = null;
+  const onSignal = () => {
+    void (server ? server.stop() : Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const close = async () => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (server) await server.stop();
+  };
+  try {
+    if (o.spawn) {
+      server = await spawnServer(o, log);
+      return { url: server.url, token: server.token, dataDir: server.dataDir, pid: server.pid, exitedReason: server.exitedReason, close };
+    }
+    if (!o.token) throw new UsageError('--token (or $ARC_TOKEN) is required without --spawn');
+    await waitReady(o.url, Math.min(o.readyTimeout, 5));
+    return { url: o.url, token: o.token, dataDir: null, pid: null, exitedReason: () => null, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

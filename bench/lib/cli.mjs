@@ -3,6 +3,9 @@
 // JSON line per result on stdout (and appended to --out).
 import fs from 'node:fs';
 
+/** A bad option or a missing one: the scripts exit 2 for it (3 for a setup failure). */
+export class UsageError extends Error {}
+
 /**
  * Parses `argv` with `parse` (which throws on a bad option and returns null for --help): the
  * options, or the exit code after printing the usage (0 for --help, 2 for a bad option).

@@ -21,6 +21,7 @@ import {
   CLK_TCK,
   DEFAULT_SERVER_ENTRY,
   REPO_ROOT,
+  connectServer,
   countRows,
   cpuModel,
   describeError,
@@ -29,11 +30,9 @@ import {
   percentile,
   round,
   sleep,
-  spawnServer,
   treeCpuTicks,
-  waitReady,
 } from '../lib/arc-server.mjs';
-import { cliOutput, parseCli } from '../lib/cli.mjs';
+import { UsageError, cliOutput, parseCli } from '../lib/cli.mjs';
 import { answerFromArcJson, answerFromDuckDB, compareAnswers } from './answers.mjs';
 import {
   FULL_SCALE,
@@ -89,7 +88,7 @@ export const USAGE = `usage: node bench/query/query.mjs [options]
   --json                only JSON lines on stdout; no progress on stderr
   --help`;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 /**
  * @typedef {{
@@ -572,32 +571,17 @@ export async function main(argv) {
   const o = parsed.options;
   const { log, emit } = cliOutput(o);
 
-  /** @type {Awaited<ReturnType<typeof spawnServer>> | null} */
+  /** @type {Awaited<ReturnType<typeof connectServer>> | null} */
   let server = null;
   /** @type {Awaited<ReturnType<typeof openLocalDuckDB>> | null} */
   let local = null;
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.connections });
-  const onSignal = () => {
-    void (server ? server.stop() : Promise.resolve()).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   try {
-    let url = o.url;
-    let token = o.token;
-    let dataDir = o.dataDir;
-    /** @type {number | null} */
-    let serverPid = null;
-    if (o.spawn) {
-      // Answers are timed uncached: repeated SQL (the 12 h queries over 12 h of data) must not
-      // come from issue 4's query cache ([query_cache] enabled; an unknown ARC_ variable only warns).
-      server = await spawnServer({ ...o, env: { ARC_QUERY_CACHE_ENABLED: 'false' } }, log);
-      ({ url, token, dataDir } = server);
-      serverPid = server.pid;
-    } else {
-      if (!token) throw new UsageError('--token (or $ARC_TOKEN) is required without --spawn');
-      await waitReady(url, Math.min(o.readyTimeout, 5));
-    }
+    // Answers are timed uncached: repeated SQL (the 12 h queries over 12 h of data) must not
+    // come from issue 4's query cache ([query_cache] enabled; an unknown ARC_ variable only warns).
+    server = await connectServer({ ...o, env: { ARC_QUERY_CACHE_ENABLED: 'false' } }, log);
+    const { url, token, pid: serverPid } = server;
+    const dataDir = server.dataDir ?? o.dataDir;
     const base = new URL(url);
     const expected = o.hosts * o.hours * INSTANTS_PER_HOUR;
     const before = await countRows(url, token, o.database);
@@ -631,7 +615,7 @@ export async function main(argv) {
     const lines = [];
     for (const name of o.queries) {
       const line = await benchQuery(o, name, () => generator.next(name), benchContext);
-      if (server?.exitedReason()) throw new Error(`server exited during ${name}: ${server.exitedReason()}`);
+      if (server.exitedReason()) throw new Error(`server exited during ${name}: ${server.exitedReason()}`);
       lines.push(line);
       emit(line);
       log(
@@ -648,11 +632,9 @@ export async function main(argv) {
     process.stderr.write(`query: ${describeError(err)}\n`);
     return err instanceof UsageError ? 2 : 3;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
     agent.destroy();
     local?.close();
-    if (server) await server.stop();
+    await server?.close();
   }
 }
 

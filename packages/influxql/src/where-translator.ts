@@ -138,6 +138,8 @@ function translateComparison(operator: ComparisonOperator, left: Expr, right: Ex
   if (left.kind !== 'identifier' && right.kind === 'identifier') return translateComparison(MIRRORED[operator] ?? operator, right, left, context);
   const sqlOperator = SQL_COMPARISON[operator];
   if (left.kind === 'identifier' && right.kind === 'string') return stringComparison(left.name, sqlOperator, right.value, context);
+  // A tag (a string) never equals a number or a boolean in InfluxDB: no point matches.
+  if (left.kind === 'identifier' && context.schema.tags.includes(left.name) && (right.kind === 'number' || right.kind === 'boolean')) return 'FALSE';
   return `${operand(left, context)} ${sqlOperator} ${operand(right, context)}`;
 }
 

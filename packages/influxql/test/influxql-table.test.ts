@@ -197,6 +197,7 @@ const CASES: readonly Case[] = [
   },
   { name: 'now() - 10m excludes older data', q: 'SELECT usage FROM cpu WHERE time > now() - 10m', expected: empty },
   { name: 'now() - 2h includes it', q: 'SELECT count(usage) FROM cpu WHERE time > now() - 2h', expected: one([cpu(['time', 'count'], [[t(-3600), 4]])]) },
+  { name: 'a tag compared with a number matches nothing', q: 'SELECT usage FROM cpu WHERE host = 5', expected: empty },
   { name: 'unknown measurement', q: 'SELECT usage FROM nosuch', expected: empty },
   { name: 'unknown field', q: 'SELECT nosuch FROM cpu', expected: empty },
   { name: "tag = '' matches points without the tag", q: "SELECT usage FROM cpu WHERE host = ''", expected: empty },
