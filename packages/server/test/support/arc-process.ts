@@ -20,6 +20,8 @@ export interface ArcProcess {
   output(): string;
   /** SIGTERM; resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL (a crash: no flush, no cleanup); resolves once the process is gone. */
+  kill(): Promise<void>;
   /** Removes the data directory (after stop). */
   cleanup(): Promise<void>;
 }
@@ -36,8 +38,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `arc serve` on a free port in a fresh data dir; resolves once `/ready` answers 200. */
-export async function startArc(env: Record<string, string> = {}, dataDir?: string): Promise<ArcProcess> {
+/**
+ * Starts `arc serve` on a free port in a fresh data dir; resolves once `/ready` answers 200.
+ * `onSpawn` gets the child at once (crash tests kill it before it is ready).
+ */
+export async function startArc(env: Record<string, string> = {}, dataDir?: string, onSpawn?: (child: ChildProcess) => void): Promise<ArcProcess> {
   const directory = dataDir ?? (await mkdtemp(path.join(tmpdir(), 'arc-it-')));
   const port = await freePort();
   const child = spawn(process.execPath, [CLI_ENTRY, 'serve'], {
@@ -56,6 +61,7 @@ export async function startArc(env: Record<string, string> = {}, dataDir?: strin
     cwd: directory,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  onSpawn?.(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -77,6 +83,10 @@ export async function startArc(env: Record<string, string> = {}, dataDir?: strin
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
     },
     cleanup: () => rm(directory, { recursive: true, force: true }),
   };
