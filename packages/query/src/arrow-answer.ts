@@ -1,293 +1,261 @@
-import {
-  Bool,
-  DateDay,
-  Float32,
-  Float64,
-  Int8,
-  Int16,
-  Int32,
-  Int64,
-  RecordBatch,
-  Schema,
-  Field,
-  Struct,
-  Table,
-  TimeUnit,
-  Timestamp,
-  Uint8,
-  Uint16,
-  Uint32,
-  Uint64,
-  Utf8,
-  makeData,
-  tableToIPC,
-} from 'apache-arrow';
-import type { Data, DataType } from 'apache-arrow';
+import duckdb from '@duckdb/node-bindings';
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
 import { ColumnKind, ColumnView, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk } from './result-chunks.js';
+import { ArrowTimeUnit, ArrowTypeTag, CONTINUATION, padded, recordBatchMetadata, schemaMetadata } from './arrow-ipc-writer.js';
+import type { ArrowType, BatchColumnLayout } from './arrow-ipc-writer.js';
 
 /**
  * Arrow type of each column kind. Fixed-width kinds share DuckDB's memory layout, so a chunk's
  * values are copied as one block. Timestamps are UTC instants in DuckDB's own unit (TIMESTAMP
- * and TIMESTAMPTZ, Arc's `time`, are microseconds). Kinds without a type here (HUGEINT, DECIMAL,
- * TIME, INTERVAL, UUID, LIST...) become Utf8 holding the JSON answer's text for the value.
+ * and TIMESTAMPTZ, Arc's `time`, are microseconds). BLOB is Binary. Kinds without a type here
+ * (HUGEINT, DECIMAL, TIME, INTERVAL, UUID, LIST...) become Utf8 holding the CSV answer's text
+ * for the value.
  */
-function arrowType(kind: ColumnKind): DataType {
+function arrowType(kind: ColumnKind): ArrowType {
   switch (kind) {
-    case ColumnKind.boolean: return new Bool();
-    case ColumnKind.int8: return new Int8();
-    case ColumnKind.int16: return new Int16();
-    case ColumnKind.int32: return new Int32();
-    case ColumnKind.uint8: return new Uint8();
-    case ColumnKind.uint16: return new Uint16();
-    case ColumnKind.uint32: return new Uint32();
-    case ColumnKind.int64: return new Int64();
-    case ColumnKind.uint64: return new Uint64();
-    case ColumnKind.float: return new Float32();
-    case ColumnKind.double: return new Float64();
-    case ColumnKind.date: return new DateDay();
-    case ColumnKind.timestampMicros: return new Timestamp(TimeUnit.MICROSECOND, 'UTC');
-    case ColumnKind.timestampSeconds: return new Timestamp(TimeUnit.SECOND, 'UTC');
-    case ColumnKind.timestampMillis: return new Timestamp(TimeUnit.MILLISECOND, 'UTC');
-    case ColumnKind.timestampNanos: return new Timestamp(TimeUnit.NANOSECOND, 'UTC');
-    default: return new Utf8();
+    case ColumnKind.boolean: return { tag: ArrowTypeTag.bool };
+    case ColumnKind.int8: return { tag: ArrowTypeTag.int, bitWidth: 8, signed: true };
+    case ColumnKind.int16: return { tag: ArrowTypeTag.int, bitWidth: 16, signed: true };
+    case ColumnKind.int32: return { tag: ArrowTypeTag.int, bitWidth: 32, signed: true };
+    case ColumnKind.uint8: return { tag: ArrowTypeTag.int, bitWidth: 8, signed: false };
+    case ColumnKind.uint16: return { tag: ArrowTypeTag.int, bitWidth: 16, signed: false };
+    case ColumnKind.uint32: return { tag: ArrowTypeTag.int, bitWidth: 32, signed: false };
+    case ColumnKind.int64: return { tag: ArrowTypeTag.int, bitWidth: 64, signed: true };
+    case ColumnKind.uint64: return { tag: ArrowTypeTag.int, bitWidth: 64, signed: false };
+    case ColumnKind.float: return { tag: ArrowTypeTag.floatingPoint, precision: 1 };
+    case ColumnKind.double: return { tag: ArrowTypeTag.floatingPoint, precision: 2 };
+    case ColumnKind.date: return { tag: ArrowTypeTag.date };
+    case ColumnKind.timestampMicros: return { tag: ArrowTypeTag.timestamp, unit: ArrowTimeUnit.microsecond, timezone: 'UTC' };
+    case ColumnKind.timestampSeconds: return { tag: ArrowTypeTag.timestamp, unit: ArrowTimeUnit.second, timezone: 'UTC' };
+    case ColumnKind.timestampMillis: return { tag: ArrowTypeTag.timestamp, unit: ArrowTimeUnit.millisecond, timezone: 'UTC' };
+    case ColumnKind.timestampNanos: return { tag: ArrowTypeTag.timestamp, unit: ArrowTimeUnit.nanosecond, timezone: 'UTC' };
+    case ColumnKind.blob: return { tag: ArrowTypeTag.binary };
+    default: return { tag: ArrowTypeTag.utf8 };
   }
 }
 
-/** Kinds whose Arrow values are DuckDB's value bytes as they are. */
-const FIXED_WIDTH_KINDS: ReadonlySet<ColumnKind> = new Set<ColumnKind>([
-  ColumnKind.int8, ColumnKind.int16, ColumnKind.int32, ColumnKind.uint8, ColumnKind.uint16, ColumnKind.uint32,
-  ColumnKind.int64, ColumnKind.uint64, ColumnKind.float, ColumnKind.double, ColumnKind.date,
-  ColumnKind.timestampMicros, ColumnKind.timestampSeconds, ColumnKind.timestampMillis, ColumnKind.timestampNanos,
+/** Bytes per value of the kinds whose Arrow values are DuckDB's value bytes as they are. */
+const FIXED_WIDTH_BYTES: ReadonlyMap<ColumnKind, number> = new Map<ColumnKind, number>([
+  [ColumnKind.int8, 1], [ColumnKind.int16, 2], [ColumnKind.int32, 4], [ColumnKind.uint8, 1], [ColumnKind.uint16, 2],
+  [ColumnKind.uint32, 4], [ColumnKind.int64, 8], [ColumnKind.uint64, 8], [ColumnKind.float, 4], [ColumnKind.double, 8],
+  [ColumnKind.date, 4], [ColumnKind.timestampMicros, 8], [ColumnKind.timestampSeconds, 8], [ColumnKind.timestampMillis, 8],
+  [ColumnKind.timestampNanos, 8],
 ]);
 
-/**
- * Rows per Arrow record batch. DuckDB hands out chunks of 2,048 rows; gathering 32 of them per
- * batch cuts the IPC stream's per-batch metadata and the pieces its writer joins (one batch per
- * chunk measured 3.2M rows/s, most of it spent joining ~20k small buffers per 1M rows), and it
- * is what readers prefer. Costs BATCH_ROWS_MAX x 16 bytes per column of buffers in the worker.
- */
-const BATCH_ROWS_MAX = 65_536;
+/** Set bits of each byte value, for NULL counts. */
+const BIT_COUNTS = Uint8Array.from({ length: 256 }, (_, value) => {
+  let count = 0;
+  for (let rest = value; rest !== 0; rest >>>= 1) count += rest & 1;
+  return count;
+});
 
 /**
- * Builds an Arrow IPC stream: the schema, then record batches of up to BATCH_ROWS_MAX rows, each
- * column made with `makeData` from typed arrays filled straight from the chunks' vectors (DuckDB's
- * validity mask has Arrow's bit order; fixed-width values share its layout and are copied as one
- * block per chunk). No value objects, no `vectorFromArray`.
+ * Builds an Arrow IPC stream: the schema message, then one record batch per DuckDB chunk written
+ * straight from the vectors into the answer (fixed-width values and DuckDB's validity mask,
+ * which has Arrow's bit order, are copied as blocks; strings are gathered from their string_t
+ * entries), then the end-of-stream marker. Metadata FlatBuffers are written by hand
+ * (arrow-ipc-writer.ts); no apache-arrow objects are built.
  * At most `rowLimit` rows; null when cancelled between chunks.
  */
 export async function encodeArrowAnswer(result: DuckDBResult, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
-  const plans: ColumnPlan[] = [];
-  const fields: Field[] = [];
+  const columns: ArrowColumn[] = [];
   for (let column = 0; column < result.columnCount; column++) {
-    const plan = planColumn(result.columnType(column));
-    plans.push(plan);
-    fields.push(new Field(result.columnName(column), arrowType(plan.kind), true));
+    columns.push(new ArrowColumn(column, result.columnName(column), planColumn(result.columnType(column))));
   }
-  const schema = new Schema(fields);
   const out = JsonWriter.fromScratch();
-  const stream = new StreamBytes(schema, out);
-  const batcher = new Batcher(schema, plans, (batch) => stream.append(batch));
-  const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => batcher.append(chunk, rows));
+  writeMessage(out, schemaMetadata(columns.map((column) => ({ name: column.name, type: arrowType(column.plan.kind) }))));
+  const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => {
+    writeRecordBatch(out, chunk, rows, columns);
+  });
   if (rowCount === null) return null;
-  batcher.flush();
-  stream.end();
+  writeUint32(out, CONTINUATION);
+  writeUint32(out, 0);
   return { body: out.release(), rowCount };
 }
 
-/** The end-of-stream marker: continuation token 0xFFFFFFFF, then a zero metadata length. */
-const END_OF_STREAM_BYTES = 8;
-
-/**
- * Writes the IPC stream into the worker's kept buffer (see ANSWER_SCRATCH_BYTES_MAX) one batch at
- * a time, so the batch's column buffers can be reused for the next: apache-arrow serializes each
- * batch as a whole stream (schema, batch, end marker), and the schema message, the same bytes
- * every time, is written once. Touching fresh memory dominated the cost (one write of the answer
- * into fresh pages is the floor; building every batch in fresh buffers doubled it).
- */
-class StreamBytes {
-  private readonly schema: Schema;
-  private readonly out: JsonWriter;
-  private readonly head: Uint8Array;
-
-  constructor(schema: Schema, out: JsonWriter) {
-    this.schema = schema;
-    this.out = out;
-    // A stream of no batches: the schema message, then the end marker.
-    this.head = tableToIPC(new Table(schema), 'stream');
-    out.copy(this.head, 0, this.schemaBytes());
-  }
-
-  append(batch: RecordBatch): void {
-    const bytes = tableToIPC(new Table(this.schema, [batch]), 'stream');
-    this.out.copy(bytes, this.schemaBytes(), bytes.length - END_OF_STREAM_BYTES);
-  }
-
-  end(): void {
-    this.out.copy(this.head, this.schemaBytes(), this.head.length);
-  }
-
-  private schemaBytes(): number {
-    return this.head.length - END_OF_STREAM_BYTES;
-  }
+function writeUint32(out: JsonWriter, value: number): void {
+  out.reserve(4);
+  out.putByte(value & 0xff);
+  out.putByte((value >>> 8) & 0xff);
+  out.putByte((value >>> 16) & 0xff);
+  out.putByte((value >>> 24) & 0xff);
 }
 
-/** Gathers chunks into record batches and hands each to `emit`, which must be done with it on return. */
-class Batcher {
-  private readonly emit: (batch: RecordBatch) => void;
-  private readonly schema: Schema;
-  private readonly structType: Struct;
-  private readonly columns: ColumnBuilder[];
-  private readonly views: ColumnView[];
-  private readonly plans: readonly ColumnPlan[];
-  private rowCount = 0;
-
-  constructor(schema: Schema, plans: readonly ColumnPlan[], emit: (batch: RecordBatch) => void) {
-    this.emit = emit;
-    this.schema = schema;
-    this.structType = new Struct(schema.fields);
-    this.plans = plans;
-    this.columns = schema.fields.map((field, column) => new ColumnBuilder(field.type as DataType, plans[column]?.kind ?? ColumnKind.other));
-    this.views = plans.map(() => new ColumnView());
-  }
-
-  append(chunk: DuckDBDataChunk, rows: number): void {
-    if (this.rowCount + rows > BATCH_ROWS_MAX) this.flush();
-    for (let column = 0; column < this.columns.length; column++) {
-      const view = this.views[column];
-      const plan = this.plans[column];
-      const builder = this.columns[column];
-      if (view === undefined || plan === undefined || builder === undefined) continue;
-      view.load(chunk, column, plan, rows);
-      builder.append(view, this.rowCount, rows);
-    }
-    this.rowCount += rows;
-    // Validity bitmaps are appended whole bytes at a time: a batch ends after a chunk whose rows
-    // do not fill their last byte (DuckDB's chunks are 2,048 rows but for the last).
-    if (this.rowCount % 8 !== 0) this.flush();
-  }
-
-  flush(): void {
-    if (this.rowCount === 0) return;
-    const children = this.columns.map((builder) => builder.finish(this.rowCount));
-    this.emit(new RecordBatch(this.schema, makeData({ type: this.structType, length: this.rowCount, nullCount: 0, children })));
-    for (const builder of this.columns) builder.reset();
-    this.rowCount = 0;
-  }
+/** Zero bytes from `bytes` up to the next multiple of 8. */
+function writePadding(out: JsonWriter, bytes: number): void {
+  const count = padded(bytes) - bytes;
+  out.reserve(count);
+  for (let index = 0; index < count; index++) out.putByte(0);
 }
 
-interface TypedArrayType {
-  readonly BYTES_PER_ELEMENT: number;
-  new (buffer: ArrayBuffer, byteOffset: number, length: number): DataType['TArray'];
+/** Frames a message's metadata: continuation, padded length, the flatbuffer, zero padding. */
+function writeMessage(out: JsonWriter, metadata: Uint8Array): void {
+  writeUint32(out, CONTINUATION);
+  writeUint32(out, padded(metadata.length));
+  out.copy(metadata, 0, metadata.length);
+  writePadding(out, metadata.length);
 }
 
-/** One column of the batch being built: value bytes, validity bits, and for Utf8 offsets + text. */
-class ColumnBuilder {
-  private readonly type: DataType;
-  private readonly kind: ColumnKind;
-  private readonly fixedWidth: boolean;
-  /** The typed array of a fixed-width type, and its bytes per value (DuckDB's too). */
-  private readonly ArrayType: TypedArrayType;
+function writeRecordBatch(out: JsonWriter, chunk: DuckDBDataChunk, rowCount: number, columns: readonly ArrowColumn[]): void {
+  const layouts = columns.map((column) => column.load(chunk, rowCount));
+  writeMessage(out, recordBatchMetadata(rowCount, layouts));
+  for (const column of columns) column.writeBody(out, rowCount);
+}
+
+/** Copies `count` bytes of `source` from `start`, then pads to 8. */
+function writeBuffer(out: JsonWriter, source: Uint8Array, start: number, count: number): void {
+  out.copy(source, start, start + count);
+  writePadding(out, count);
+}
+
+/** One column of the answer: its chunk's view, and for string kinds the chunk's offsets and text. */
+class ArrowColumn {
+  readonly index: number;
+  readonly name: string;
+  readonly plan: ColumnPlan;
+  private readonly view = new ColumnView();
   private readonly valueBytes: number;
-  private values: Uint8Array = new Uint8Array(0);
-  private validity: Uint8Array = new Uint8Array(0);
   private nullCount = 0;
-  private valueOffsets: Int32Array = new Int32Array(0);
-  private readonly text = new JsonWriter();
+  /** Utf8 / Binary offsets of the chunk (rows + 1), as bytes for the body. */
+  private offsets = new Int32Array(0);
+  private offsetBytes = new Uint8Array(0);
+  /** Text of kinds written as Utf8 that are not VARCHAR (the chunk's values, concatenated). */
+  private readonly text = new JsonWriter(new Uint8Array(64 * 1024));
+  /** Booleans packed to bits. */
+  private bits = new Uint8Array(0);
 
-  constructor(type: DataType, kind: ColumnKind) {
-    this.type = type;
-    this.kind = kind;
-    this.fixedWidth = FIXED_WIDTH_KINDS.has(kind);
-    this.ArrayType = type.ArrayType as TypedArrayType;
-    this.valueBytes = this.fixedWidth ? this.ArrayType.BYTES_PER_ELEMENT : 0;
-    this.validity = new Uint8Array(BATCH_ROWS_MAX / 8);
-    if (this.fixedWidth) this.values = new Uint8Array(BATCH_ROWS_MAX * this.valueBytes);
-    else if (this.kind === ColumnKind.boolean) this.values = new Uint8Array(BATCH_ROWS_MAX / 8);
-    else this.valueOffsets = new Int32Array(BATCH_ROWS_MAX + 1);
+  constructor(index: number, name: string, plan: ColumnPlan) {
+    this.index = index;
+    this.name = name;
+    this.plan = plan;
+    this.valueBytes = FIXED_WIDTH_BYTES.get(plan.kind) ?? 0;
   }
 
-  /** Appends `rows` rows of `view` at row `at` of the batch (`at` is a multiple of 8). */
-  append(view: ColumnView, at: number, rows: number): void {
-    this.appendValidity(view, at, rows);
-    if (this.fixedWidth) {
-      // A copy: the vector's memory belongs to DuckDB and is reused for the next chunk.
-      this.values.set(view.bytes, at * this.valueBytes);
-    } else if (this.kind === ColumnKind.boolean) {
-      packBooleans(view.bytes, rows, this.values, at);
+  /** Points at the chunk's vector and returns the column's buffer lengths in this batch. */
+  load(chunk: DuckDBDataChunk, rowCount: number): BatchColumnLayout {
+    const view = this.view;
+    view.load(chunk, this.index, this.plan, rowCount);
+    this.nullCount = countNulls(view.validity, rowCount);
+    const validityBytes = this.nullCount === 0 ? 0 : Math.ceil(rowCount / 8);
+    if (this.valueBytes > 0) return { nullCount: this.nullCount, bufferBytes: [validityBytes, rowCount * this.valueBytes] };
+    if (this.plan.kind === ColumnKind.boolean) {
+      this.packBooleans(rowCount);
+      return { nullCount: this.nullCount, bufferBytes: [validityBytes, Math.ceil(rowCount / 8)] };
+    }
+    const textBytes = this.plan.kind === ColumnKind.varchar || this.plan.kind === ColumnKind.blob ? this.measureStrings(rowCount) : this.writeTexts(rowCount);
+    return { nullCount: this.nullCount, bufferBytes: [validityBytes, (rowCount + 1) * 4, textBytes] };
+  }
+
+  writeBody(out: JsonWriter, rowCount: number): void {
+    const view = this.view;
+    if (this.nullCount > 0 && view.validity !== null) writeBuffer(out, view.validity, 0, Math.ceil(rowCount / 8));
+    if (this.valueBytes > 0) {
+      writeBuffer(out, view.bytes, 0, rowCount * this.valueBytes);
+    } else if (this.plan.kind === ColumnKind.boolean) {
+      writeBuffer(out, this.bits, 0, Math.ceil(rowCount / 8));
     } else {
-      appendText(view, rows, this.text, this.valueOffsets, at);
+      writeBuffer(out, this.offsetBytes, 0, (rowCount + 1) * 4);
+      if (this.plan.kind === ColumnKind.varchar || this.plan.kind === ColumnKind.blob) this.writeStrings(out, rowCount);
+      else writeBuffer(out, this.text.bytes, 0, this.text.length);
     }
   }
 
-  finish(rowCount: number): Data {
-    const nullCount = this.nullCount;
-    const base = { type: this.type, length: rowCount, nullCount, ...(nullCount === 0 ? {} : { nullBitmap: this.validity.subarray(0, Math.ceil(rowCount / 8)) }) };
-    let data: Data;
-    if (this.fixedWidth) {
-      data = makeData({ ...base, data: new this.ArrayType(this.values.buffer as ArrayBuffer, 0, rowCount) } as never);
-    } else if (this.kind === ColumnKind.boolean) {
-      data = makeData({ ...base, data: this.values.subarray(0, Math.ceil(rowCount / 8)) } as never);
-    } else {
-      const valueOffsets = this.valueOffsets.subarray(0, rowCount + 1);
-      data = makeData({ ...base, valueOffsets, data: this.text.bytes.subarray(0, this.text.length) } as never);
+  private ensureOffsets(rowCount: number): Int32Array {
+    if (this.offsets.length < rowCount + 1) {
+      this.offsets = new Int32Array(rowCount + 1);
+      this.offsetBytes = new Uint8Array(this.offsets.buffer);
     }
-    return data;
+    return this.offsets;
   }
 
-  /** Makes the buffers ready for the next batch, once the finished one has been serialized. */
-  reset(): void {
-    this.nullCount = 0;
-    // Bits are OR-ed in (booleans) or copied whole bytes at a time (validity): start from zero.
-    this.validity.fill(0);
-    if (this.kind === ColumnKind.boolean) this.values.fill(0);
-    this.text.length = 0;
-  }
-
-  private appendValidity(view: ColumnView, at: number, rows: number): void {
-    const byteStart = at >>> 3;
-    const byteCount = Math.ceil(rows / 8);
-    const source = view.validity;
-    if (source === null) {
-      this.validity.fill(0xff, byteStart, byteStart + byteCount);
-      return;
+  /** Offsets of VARCHAR / BLOB values from their string_t lengths (NULL rows are empty). */
+  private measureStrings(rowCount: number): number {
+    const offsets = this.ensureOffsets(rowCount);
+    const view = this.view;
+    const words = view.uint32;
+    const validity = view.validity;
+    let total = 0;
+    offsets[0] = 0;
+    for (let row = 0; row < rowCount; row++) {
+      const valid = validity === null || (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 1;
+      if (valid) total += words[row * 4] ?? 0;
+      offsets[row + 1] = total;
     }
-    this.validity.set(source.subarray(0, byteCount), byteStart);
-    let validCount = 0;
-    for (let row = 0; row < rows; row++) validCount += ((source[row >>> 3] ?? 0) >>> (row & 7)) & 1;
-    this.nullCount += rows - validCount;
+    return total;
+  }
+
+  /** The bytes of every valid VARCHAR / BLOB value, in row order, then padding. */
+  private writeStrings(out: JsonWriter, rowCount: number): void {
+    const view = this.view;
+    const validity = view.validity;
+    const total = this.offsets[rowCount] ?? 0;
+    for (let row = 0; row < rowCount; row++) {
+      if (validity !== null && (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0) continue;
+      const length = view.uint32[row * 4] ?? 0;
+      if (length <= 12) {
+        out.reserve(length);
+        out.putBytes(view.bytes, row * 16 + 4, row * 16 + 4 + length);
+      } else {
+        const bytes = duckdb.get_data_from_pointer(view.bytes.buffer as ArrayBuffer, view.bytes.byteOffset + row * 16 + 8, length);
+        out.copy(bytes, 0, length);
+      }
+    }
+    writePadding(out, total);
+  }
+
+  /** The text of other kinds (the CSV answer's text) into `text`, with offsets. */
+  private writeTexts(rowCount: number): number {
+    const offsets = this.ensureOffsets(rowCount);
+    const view = this.view;
+    const text = this.text;
+    text.clear();
+    offsets[0] = 0;
+    for (let row = 0; row < rowCount; row++) {
+      if (!view.isNull(row)) writeText(text, view, row);
+      offsets[row + 1] = text.length;
+    }
+    return text.length;
+  }
+
+  private packBooleans(rowCount: number): void {
+    const byteCount = Math.ceil(rowCount / 8);
+    if (this.bits.length < byteCount) this.bits = new Uint8Array(byteCount);
+    const bits = this.bits;
+    const values = this.view.bytes;
+    for (let index = 0; index < byteCount; index++) {
+      let packed = 0;
+      const first = index * 8;
+      const last = Math.min(first + 8, rowCount);
+      for (let row = first; row < last; row++) if ((values[row] ?? 0) !== 0) packed |= 1 << (row - first);
+      bits[index] = packed;
+    }
   }
 }
 
-/** DuckDB keeps one byte per BOOLEAN; Arrow one bit. Writes bits from bit `at` (a multiple of 8). */
-function packBooleans(bytes: Uint8Array, rowCount: number, bits: Uint8Array, at: number): void {
-  const byteStart = at >>> 3;
-  for (let row = 0; row < rowCount; row++) {
-    if ((bytes[row] ?? 0) !== 0) bits[byteStart + (row >>> 3)] = (bits[byteStart + (row >>> 3)] ?? 0) | (1 << (row & 7));
-  }
+/** NULLs among the first `rowCount` rows of a validity mask (null: all valid). */
+function countNulls(validity: Uint8Array | null, rowCount: number): number {
+  if (validity === null) return 0;
+  let valid = 0;
+  const wholeBytes = rowCount >>> 3;
+  for (let index = 0; index < wholeBytes; index++) valid += BIT_COUNTS[validity[index] ?? 0] ?? 0;
+  for (let row = wholeBytes * 8; row < rowCount; row++) valid += ((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1;
+  return rowCount - valid;
 }
 
-/** Appends Utf8 offsets and bytes of a VARCHAR column, or of the text form of a kind Arrow gets as text. */
-function appendText(view: ColumnView, rowCount: number, text: JsonWriter, valueOffsets: Int32Array, at: number): void {
-  for (let row = 0; row < rowCount; row++) {
-    if (!view.isNull(row)) writeText(text, view, row);
-    valueOffsets[at + row + 1] = text.length;
-  }
-}
-
+/** The text Arrow gets for a kind it has no type for here: DuckDB's text for `other` and nested kinds. */
 function writeText(out: JsonWriter, view: ColumnView, row: number): void {
+  if (view.kind === ColumnKind.other || view.kind === ColumnKind.nested) {
+    const bytes = Buffer.from(String(view.fallback?.getItem(row) ?? ''), 'utf8');
+    out.copy(bytes, 0, bytes.length);
+    return;
+  }
   if (view.kind === ColumnKind.varchar) {
     locateVarchar(view, row);
     out.copy(view.text, view.textStart, view.textEnd);
-    return;
-  }
-  if (view.kind === ColumnKind.other) {
-    const bytes = Buffer.from(String(view.fallback?.getItem(row) ?? ''), 'utf8');
-    out.copy(bytes, 0, bytes.length);
     return;
   }
   writeUnquotedValue(out, view, row);

@@ -1,8 +1,9 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
 import { ColumnKind, ColumnView, loadViews, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
-import type { ColumnPlan } from './json-columns.js';
+import type { ColumnPlan, ResultColumns } from './json-columns.js';
 import { writeDouble, writeFloat } from './json-numbers.js';
+import { putBase64 } from './json-values.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk } from './result-chunks.js';
 
@@ -25,22 +26,29 @@ const LF = 0x0a;
  */
 export async function encodeCsvAnswer(result: DuckDBResult, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
   const out = JsonWriter.fromScratch();
-  const plans: ColumnPlan[] = [];
-  for (let column = 0; column < result.columnCount; column++) {
-    if (column > 0) out.byte(COMMA);
-    writeCsvText(out, result.columnName(column));
-    plans.push(planColumn(result.columnType(column)));
-  }
-  endRecord(out);
+  const plans = writeCsvHeader(out, result);
   const views = plans.map(() => new ColumnView());
   const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => {
-    writeChunk(out, chunk, rows, plans, views);
+    writeCsvRecords(out, chunk, rows, plans, views);
   });
   if (rowCount === null) return null;
   return { body: out.release(), rowCount };
 }
 
-function writeChunk(out: JsonWriter, chunk: DuckDBDataChunk, rowCount: number, plans: readonly ColumnPlan[], views: readonly ColumnView[]): void {
+/** Writes the header record (the column names) and returns how each column is read. */
+export function writeCsvHeader(out: JsonWriter, columns: ResultColumns): ColumnPlan[] {
+  const plans: ColumnPlan[] = [];
+  for (let column = 0; column < columns.columnCount; column++) {
+    if (column > 0) out.byte(COMMA);
+    writeCsvText(out, columns.columnName(column));
+    plans.push(planColumn(columns.columnType(column)));
+  }
+  endRecord(out);
+  return plans;
+}
+
+/** Writes one record for each of the chunk's first `rowCount` rows. */
+export function writeCsvRecords(out: JsonWriter, chunk: DuckDBDataChunk, rowCount: number, plans: readonly ColumnPlan[], views: readonly ColumnView[]): void {
   loadViews(views, plans, chunk, rowCount);
   for (let row = 0; row < rowCount; row++) {
     for (let column = 0; column < views.length; column++) {
@@ -73,7 +81,14 @@ function writeCsvValue(out: JsonWriter, view: ColumnView, row: number): void {
       writeCsvDouble(out, view.float32[row] ?? 0, true);
       return;
     case ColumnKind.other:
+    case ColumnKind.nested:
+      // DuckDB's own text for the value, as its COPY ... (FORMAT csv) writes it.
       writeCsvText(out, String(view.fallback?.getItem(row) ?? ''));
+      return;
+    case ColumnKind.blob:
+      // Base64 never holds a comma, quote or line break.
+      locateVarchar(view, row);
+      putBase64(out, view.text, view.textStart, view.textEnd);
       return;
     default:
       // Numbers, dates, timestamps: their text never holds a comma, quote or line break.

@@ -3,7 +3,8 @@ import { DuckDBTypeId } from '@duckdb/node-api';
 import type { DuckDBDataChunk, DuckDBType, DuckDBVector } from '@duckdb/node-api';
 import type { JsonWriter } from './json-writer.js';
 import { int128Value, writeDouble, writeFloat, writeInt128, writeInt64, writeScaled, writeUint64 } from './json-numbers.js';
-import { writeBigTimestamp, writeDate, writeMicros, writeSeconds } from './time-format.js';
+import { writeBase64, writeDuckDBValue } from './json-values.js';
+import { InstantCache, writeDateOrInfinity, writeMicros, writeSeconds, writeTimestampCount } from './time-format.js';
 
 /** How a column's values are read from a DuckDB vector and written as JSON. */
 export const ColumnKind = {
@@ -30,34 +31,44 @@ export const ColumnKind = {
   decimal32: 20,
   decimal64: 21,
   decimal128: 22,
-  /** Everything else (TIME, INTERVAL, UUID, BLOB, LIST, STRUCT, ENUM...): its string form. */
+  /** Everything else (TIME, INTERVAL, UUID, ENUM, BIT...): DuckDB's text for the value. */
   other: 23,
+  /** BLOB: the bytes, base64 (RFC 4648, with padding). */
+  blob: 24,
+  /** LIST, ARRAY, STRUCT, MAP, UNION: JSON arrays and objects of their values (json-values.ts). */
+  nested: 25,
 } as const;
 export type ColumnKind = (typeof ColumnKind)[keyof typeof ColumnKind];
 
 /** Bytes per value in the vector's data buffer, by kind (0: not read as raw data). */
-const VALUE_BYTES: readonly number[] = [1, 1, 2, 4, 1, 2, 4, 8, 8, 16, 16, 4, 8, 16, 4, 8, 8, 8, 8, 2, 4, 8, 16, 0];
+const VALUE_BYTES: readonly number[] = [1, 1, 2, 4, 1, 2, 4, 8, 8, 16, 16, 4, 8, 16, 4, 8, 8, 8, 8, 2, 4, 8, 16, 0, 16, 0];
 
-/** DuckDB stores +infinity / -infinity timestamps as ±(2^63 - 1) and dates as ±(2^31 - 1). */
-const TIMESTAMP_INFINITY = 2n ** 63n - 1n;
-const DATE_INFINITY = 2 ** 31 - 1;
 const WORD = 4_294_967_296;
 const SAFE_HIGH_WORD = 0x20_0000;
+
+/** The names and types of a result's columns (a DuckDBResult has them). */
+export interface ResultColumns {
+  readonly columnCount: number;
+  columnName(index: number): string;
+  columnType(index: number): DuckDBType;
+}
 
 export interface ColumnPlan {
   readonly kind: ColumnKind;
   /** Digits after the point for DECIMAL columns; 0 otherwise. */
   readonly scale: number;
+  /** The column's DuckDB type (nested values are written by walking it). */
+  readonly type: DuckDBType;
 }
 
 export function planColumn(type: DuckDBType): ColumnPlan {
   if (type.typeId === DuckDBTypeId.DECIMAL) {
-    if (type.width <= 4) return { kind: ColumnKind.decimal16, scale: type.scale };
-    if (type.width <= 9) return { kind: ColumnKind.decimal32, scale: type.scale };
-    if (type.width <= 18) return { kind: ColumnKind.decimal64, scale: type.scale };
-    return { kind: ColumnKind.decimal128, scale: type.scale };
+    if (type.width <= 4) return { kind: ColumnKind.decimal16, scale: type.scale, type };
+    if (type.width <= 9) return { kind: ColumnKind.decimal32, scale: type.scale, type };
+    if (type.width <= 18) return { kind: ColumnKind.decimal64, scale: type.scale, type };
+    return { kind: ColumnKind.decimal128, scale: type.scale, type };
   }
-  return { kind: KIND_BY_TYPE_ID.get(type.typeId) ?? ColumnKind.other, scale: 0 };
+  return { kind: KIND_BY_TYPE_ID.get(type.typeId) ?? ColumnKind.other, scale: 0, type };
 }
 
 const KIND_BY_TYPE_ID: ReadonlyMap<DuckDBTypeId, ColumnKind> = new Map<DuckDBTypeId, ColumnKind>([
@@ -81,6 +92,12 @@ const KIND_BY_TYPE_ID: ReadonlyMap<DuckDBTypeId, ColumnKind> = new Map<DuckDBTyp
   [DuckDBTypeId.TIMESTAMP_S, ColumnKind.timestampSeconds],
   [DuckDBTypeId.TIMESTAMP_MS, ColumnKind.timestampMillis],
   [DuckDBTypeId.TIMESTAMP_NS, ColumnKind.timestampNanos],
+  [DuckDBTypeId.BLOB, ColumnKind.blob],
+  [DuckDBTypeId.LIST, ColumnKind.nested],
+  [DuckDBTypeId.ARRAY, ColumnKind.nested],
+  [DuckDBTypeId.STRUCT, ColumnKind.nested],
+  [DuckDBTypeId.MAP, ColumnKind.nested],
+  [DuckDBTypeId.UNION, ColumnKind.nested],
 ]);
 
 const EMPTY_BYTES = new Uint8Array(0);
@@ -93,6 +110,9 @@ const EMPTY_BYTES = new Uint8Array(0);
 export class ColumnView {
   kind: ColumnKind = ColumnKind.other;
   scale = 0;
+  type: DuckDBType | null = null;
+  /** The last whole second this column wrote, for timestamps (see InstantCache). */
+  readonly instants = new InstantCache();
   validity: Uint8Array | null = null;
   bytes: Uint8Array = EMPTY_BYTES;
   int8: Int8Array = new Int8Array(0);
@@ -112,6 +132,7 @@ export class ColumnView {
   load(chunk: DuckDBDataChunk, column: number, plan: ColumnPlan, rowCount: number): void {
     this.kind = plan.kind;
     this.scale = plan.scale;
+    this.type = plan.type;
     this.fallback = null;
     const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
     // The validity mask is an array of uint64 words, bit i = row i; null means "all valid".
@@ -176,11 +197,34 @@ export function loadViews(views: readonly ColumnView[], plans: readonly ColumnPl
 
 /** Writes the value of `view` at `row` as JSON. */
 export function writeValue(out: JsonWriter, view: ColumnView, row: number): void {
-  if (view.isNull(row)) {
+  const validity = view.validity;
+  if (validity !== null && (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0) {
     out.ascii('null');
     return;
   }
   switch (view.kind) {
+    case ColumnKind.timestampMicros: {
+      const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
+      if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) {
+        view.instants.writeMicros(out, high * WORD + (view.uint32[row * 2] ?? 0));
+        return;
+      }
+      writeTimeOrDecimal(out, view, row);
+      return;
+    }
+    case ColumnKind.double:
+      writeDouble(out, view.float64[row] ?? 0);
+      return;
+    case ColumnKind.varchar:
+      writeVarchar(out, view, row);
+      return;
+    case ColumnKind.int64: {
+      const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
+      const low = view.uint32[row * 2] ?? 0;
+      if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) out.integer(high * WORD + low);
+      else writeInt64(out, low, high);
+      return;
+    }
     case ColumnKind.boolean:
       out.ascii((view.bytes[row] ?? 0) === 0 ? 'false' : 'true');
       return;
@@ -202,20 +246,22 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
     case ColumnKind.uint32:
       out.integer(view.uint32[row] ?? 0);
       return;
-    case ColumnKind.double:
-      writeDouble(out, view.float64[row] ?? 0);
-      return;
     default:
       writeWideValue(out, view, row);
   }
 }
 
+/** Room reserved before an unquoted value: every kind `writeUnquotedValue` takes fits (a 128-bit decimal is 42 bytes). */
+const UNQUOTED_VALUE_BYTES_MAX = 64;
+
 /**
- * The JSON form of a value without the quotes JSON puts around timestamps, dates and big
- * integers (for CSV fields and Arrow strings). Not for VARCHAR or `other` kinds: their JSON
- * form is escaped.
+ * The JSON form of a value without the quotes JSON puts around timestamps, dates, big integers
+ * and decimals (for CSV fields and Arrow / msgpack text). Not for VARCHAR, BLOB, nested or
+ * `other` kinds: their JSON form is escaped.
  */
 export function writeUnquotedValue(out: JsonWriter, view: ColumnView, row: number): void {
+  // One reserve first, so the value cannot straddle two blocks of a scratch writer.
+  out.reserve(UNQUOTED_VALUE_BYTES_MAX);
   const start = out.length;
   writeValue(out, view, row);
   const bytes = out.bytes;
@@ -228,9 +274,6 @@ export function writeUnquotedValue(out: JsonWriter, view: ColumnView, row: numbe
 function writeWideValue(out: JsonWriter, view: ColumnView, row: number): void {
   const words = view.uint32;
   switch (view.kind) {
-    case ColumnKind.int64:
-      writeInt64(out, words[row * 2] ?? 0, (words[row * 2 + 1] ?? 0) | 0);
-      return;
     case ColumnKind.uint64:
       writeUint64(out, words[row * 2] ?? 0, words[row * 2 + 1] ?? 0);
       return;
@@ -241,11 +284,12 @@ function writeWideValue(out: JsonWriter, view: ColumnView, row: number): void {
     case ColumnKind.float:
       writeFloat(out, view.float32[row] ?? 0);
       return;
-    case ColumnKind.varchar:
-      writeVarchar(out, view, row);
+    case ColumnKind.blob:
+      locateVarchar(view, row);
+      writeBase64(out, view.text, view.textStart, view.textEnd);
       return;
     case ColumnKind.date:
-      writeDateValue(out, view.int32[row] ?? 0);
+      writeDateOrInfinity(out, view.int32[row] ?? 0);
       return;
     default:
       writeTimeOrDecimal(out, view, row);
@@ -295,6 +339,7 @@ function writeDecimalOrOther(out: JsonWriter, view: ColumnView, row: number, low
   }
   const value = view.fallback?.getItem(row) ?? null;
   if (value === null) out.ascii('null');
+  else if (view.kind === ColumnKind.nested && view.type !== null) writeDuckDBValue(out, view.type, value);
   else out.string(String(value));
 }
 
@@ -327,19 +372,6 @@ function writeVarchar(out: JsonWriter, view: ColumnView, row: number): void {
   out.utf8String(view.text, view.textStart, view.textEnd);
 }
 
-function writeDateValue(out: JsonWriter, days: number): void {
-  if (days === DATE_INFINITY) out.ascii('"infinity"');
-  else if (days === -DATE_INFINITY) out.ascii('"-infinity"');
-  else writeDate(out, days);
-}
-
-/**
- * A timestamp counted in units of 1 / `unitsPerSecond` s that may not fit a double (the slow
- * path: milli- and nanosecond columns, infinities, years beyond 2255); `digits` = fraction digits.
- */
 function writeBigTimestampWords(out: JsonWriter, low: number, high: number, unitsPerSecond: bigint, digits: number): void {
-  const count = (BigInt(high) << 32n) | BigInt(low);
-  if (count === TIMESTAMP_INFINITY) out.ascii('"infinity"');
-  else if (count === -TIMESTAMP_INFINITY) out.ascii('"-infinity"');
-  else writeBigTimestamp(out, count, unitsPerSecond, digits);
+  writeTimestampCount(out, (BigInt(high) << 32n) | BigInt(low), unitsPerSecond, digits);
 }

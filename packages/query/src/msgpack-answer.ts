@@ -187,7 +187,7 @@ function readText(view: ColumnView, values: Cell[], rowCount: number, text: Json
     if (view.kind === ColumnKind.varchar) {
       locateVarchar(view, row);
       values.push(utf8Text(view.text, view.textStart, view.textEnd));
-    } else if (view.kind === ColumnKind.other) {
+    } else if (view.kind === ColumnKind.other || view.kind === ColumnKind.nested) {
       values.push(String(view.fallback?.getItem(row) ?? ''));
     } else {
       text.length = 0;

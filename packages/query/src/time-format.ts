@@ -1,4 +1,5 @@
 import type { JsonWriter } from './json-writer.js';
+import { DIGIT_PAIRS } from './json-writer.js';
 
 export const MICROS_PER_SECOND = 1_000_000;
 export const MICROS_PER_DAY = 86_400 * MICROS_PER_SECOND;
@@ -11,7 +12,20 @@ const QUOTE = 0x22;
  * Longest instant written: quotes, a signed 7-digit year (DuckDB's range ends in year 294247),
  * `-MM-DDTHH:MM:SS`, a point and 9 fraction digits, `Z`. Reserved once per value.
  */
-const INSTANT_BYTES_MAX = 2 + 8 + 15 + 10 + 1;
+export const INSTANT_BYTES_MAX = 2 + 8 + 15 + 10 + 1;
+/** Longest `"YYYY-MM-DDTHH:MM:SS` (the opening quote included) an InstantCache holds. */
+const SECOND_PREFIX_BYTES_MAX = 1 + 8 + 15;
+
+/** Three ASCII digits for each of 0..999: microsecond fractions are written three at a time. */
+const DIGIT_TRIPLES: Uint8Array = (() => {
+  const triples = new Uint8Array(3000);
+  for (let value = 0; value < 1000; value++) {
+    triples[value * 3] = 0x30 + Math.floor(value / 100);
+    triples[value * 3 + 1] = 0x30 + (Math.floor(value / 10) % 10);
+    triples[value * 3 + 2] = 0x30 + (value % 10);
+  }
+  return triples;
+})();
 
 /**
  * Calendar date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`), kept for
@@ -46,8 +60,12 @@ const civil = new CivilDay();
 function putYearMonthDay(out: JsonWriter, days: number): void {
   civil.set(days);
   // RFC 3339 has four-digit years only; years outside 0..9999 keep their sign and digits.
-  if (civil.year >= 0 && civil.year <= 9999) out.putPadded(civil.year, 4);
-  else out.putInteger(civil.year);
+  if (civil.year >= 0 && civil.year <= 9999) {
+    out.putTwoDigits(Math.floor(civil.year / 100));
+    out.putTwoDigits(civil.year % 100);
+  } else {
+    out.putInteger(civil.year);
+  }
   out.putByte(0x2d);
   out.putTwoDigits(civil.month);
   out.putByte(0x2d);
@@ -62,18 +80,8 @@ export function writeDate(out: JsonWriter, days: number): void {
   out.putByte(QUOTE);
 }
 
-/**
- * Writes `"YYYY-MM-DDTHH:MM:SS[.fraction]Z"`. The fraction has `fractionDigits` digits and is left
- * out when zero, so whole seconds read as `...T16:00:00Z`.
- */
-export function writeInstant(
-  out: JsonWriter,
-  days: number,
-  secondOfDay: number,
-  fraction: number,
-  fractionDigits: number,
-): void {
-  out.reserve(INSTANT_BYTES_MAX);
+/** Writes `"YYYY-MM-DDTHH:MM:SS` (no fraction, no closing `Z"`); the caller reserved INSTANT_BYTES_MAX. */
+function putSecondPrefix(out: JsonWriter, days: number, secondOfDay: number): void {
   out.putByte(QUOTE);
   putYearMonthDay(out, days);
   out.putByte(0x54);
@@ -84,12 +92,76 @@ export function writeInstant(
   out.putTwoDigits(minute);
   out.putByte(0x3a);
   out.putTwoDigits(secondOfDay - hour * 3600 - minute * 60);
-  if (fraction !== 0) {
-    out.putByte(0x2e);
-    out.putPadded(fraction, fractionDigits);
+}
+
+/** Writes `fraction` as `fractionDigits` digits after a point, or nothing when it is zero. */
+function putFraction(out: JsonWriter, fraction: number, fractionDigits: number): void {
+  if (fraction === 0) return;
+  out.putByte(0x2e);
+  if (fractionDigits === 6) {
+    const high = Math.floor(fraction / 1000) * 3;
+    const low = (fraction - Math.floor(fraction / 1000) * 1000) * 3;
+    const bytes = out.bytes;
+    let at = out.length;
+    bytes[at++] = DIGIT_TRIPLES[high] ?? 0;
+    bytes[at++] = DIGIT_TRIPLES[high + 1] ?? 0;
+    bytes[at++] = DIGIT_TRIPLES[high + 2] ?? 0;
+    bytes[at++] = DIGIT_TRIPLES[low] ?? 0;
+    bytes[at++] = DIGIT_TRIPLES[low + 1] ?? 0;
+    bytes[at++] = DIGIT_TRIPLES[low + 2] ?? 0;
+    out.length = at;
+    return;
   }
+  out.putPadded(fraction, fractionDigits);
+}
+
+/**
+ * Writes `"YYYY-MM-DDTHH:MM:SS[.fraction]Z"`. The fraction has `fractionDigits` digits and is left
+ * out when zero, so whole seconds read as `...T16:00:00Z`.
+ */
+export function writeInstant(out: JsonWriter, days: number, secondOfDay: number, fraction: number, fractionDigits: number): void {
+  out.reserve(INSTANT_BYTES_MAX);
+  putSecondPrefix(out, days, secondOfDay);
+  putFraction(out, fraction, fractionDigits);
   out.putByte(0x5a);
   out.putByte(QUOTE);
+}
+
+/**
+ * The text `"YYYY-MM-DDTHH:MM:SS` of the last whole second a column wrote. Rows of a time series
+ * come in time order, many to a second, so most timestamps copy these ~20 bytes and only format
+ * their fraction. One per column (each column has its own last second).
+ */
+export class InstantCache {
+  second = Number.NaN;
+  readonly prefix = new Uint8Array(SECOND_PREFIX_BYTES_MAX);
+  prefixLength = 0;
+
+  /** Writes a timestamp of `micros` microseconds since the epoch (|micros| <= 2^53). */
+  writeMicros(out: JsonWriter, micros: number): void {
+    const second = Math.floor(micros / MICROS_PER_SECOND);
+    out.reserve(INSTANT_BYTES_MAX);
+    if (second === this.second) {
+      out.putBytes(this.prefix, 0, this.prefixLength);
+    } else {
+      this.remember(out, second);
+    }
+    putFraction(out, micros - second * MICROS_PER_SECOND, 6);
+    const bytes = out.bytes;
+    bytes[out.length] = 0x5a;
+    bytes[out.length + 1] = QUOTE;
+    out.length += 2;
+  }
+
+  /** Writes the prefix of `second` the slow way and keeps a copy of it. */
+  private remember(out: JsonWriter, second: number): void {
+    const start = out.length;
+    const days = Math.floor(second / SECONDS_PER_DAY);
+    putSecondPrefix(out, days, second - days * SECONDS_PER_DAY);
+    this.prefixLength = out.length - start;
+    this.prefix.set(out.bytes.subarray(start, out.length));
+    this.second = second;
+  }
 }
 
 /** Writes a timestamp given as microseconds since the epoch (|micros| <= 2^53). */
@@ -118,4 +190,26 @@ export function writeBigTimestamp(out: JsonWriter, count: bigint, unitsPerSecond
     fraction += unitsPerSecond;
   }
   writeSeconds(out, Number(seconds), Number(fraction), fractionDigits);
+}
+
+/** DuckDB stores +infinity / -infinity timestamps as ±(2^63 - 1) and dates as ±(2^31 - 1). */
+const TIMESTAMP_INFINITY = 2n ** 63n - 1n;
+const DATE_INFINITY = 2 ** 31 - 1;
+
+/** A DATE, or `"infinity"` / `"-infinity"`. */
+export function writeDateOrInfinity(out: JsonWriter, days: number): void {
+  if (days === DATE_INFINITY) out.ascii('"infinity"');
+  else if (days === -DATE_INFINITY) out.ascii('"-infinity"');
+  else writeDate(out, days);
+}
+
+/**
+ * A timestamp counted in units of 1 / `unitsPerSecond` s that may not fit a double (the slow
+ * path: milli- and nanosecond columns, infinities, years beyond 2255, nested values);
+ * `fractionDigits` = digits of a unit.
+ */
+export function writeTimestampCount(out: JsonWriter, count: bigint, unitsPerSecond: bigint, fractionDigits: number): void {
+  if (count === TIMESTAMP_INFINITY) out.ascii('"infinity"');
+  else if (count === -TIMESTAMP_INFINITY) out.ascii('"-infinity"');
+  else writeBigTimestamp(out, count, unitsPerSecond, fractionDigits);
 }

@@ -138,9 +138,51 @@ describe('encoding rules', () => {
     expect(await value("''")).toBe('');
   });
 
-  it('writes other types in their string form', async () => {
-    expect((await query(pool(), "SELECT [1, 2], INTERVAL 1 DAY, TIME '12:34:56', 'b'::ENUM('a', 'b')")).data).toEqual([
-      ['[1, 2]', '1 day', '12:34:56', 'b'],
+  it('writes DECIMAL beyond 2^53 (stored integer) as a string with every digit', async () => {
+    const answer = await query(pool(), 'SELECT 12345678901234567.89::DECIMAL(38,2), -90071992547409.93::DECIMAL(18,2), 90071992547409.92::DECIMAL(18,2)');
+    expect(answer.data).toEqual([['12345678901234567.89', '-90071992547409.93', 90071992547409.92]]);
+  });
+
+  it('writes LIST and ARRAY as JSON arrays, STRUCT and MAP as objects, UNION as its member, by the same value rules', async () => {
+    const answer = await query(
+      pool(),
+      `SELECT [1, 2], ['a', NULL], [[1], [2, 3]], [1, 2]::INTEGER[2], [TIMESTAMP '2025-10-16 16:00:00.5'], ['nan'::DOUBLE, 0.1],
+        [9007199254740993::BIGINT], {'a': 1, 'b': 'x', 'c': {'d': [DATE '2025-10-16']}}, MAP {'k': 1, 'j': 2}, MAP {1: 'one'},
+        union_value(num := 2)::UNION(num INTEGER, str VARCHAR), []::INTEGER[], [12.30::DECIMAL(10,2)], ['\\xAA'::BLOB]`,
+    );
+    expect(answer.data).toEqual([
+      [
+        [1, 2],
+        ['a', null],
+        [[1], [2, 3]],
+        [1, 2],
+        ['2025-10-16T16:00:00.500000Z'],
+        [null, 0.1],
+        ['9007199254740993'],
+        { a: 1, b: 'x', c: { d: ['2025-10-16'] } },
+        { k: 1, j: 2 },
+        { 1: 'one' },
+        2,
+        [],
+        [12.3],
+        ['qg=='],
+      ],
+    ]);
+  });
+
+  it('writes BLOB as base64', async () => {
+    const answer = await query(pool(), "SELECT 'abc'::BLOB, '\\xAA\\xBB'::BLOB, ''::BLOB, 'a long blob that does not fit inline'::BLOB");
+    expect(answer.data).toEqual([['YWJj', 'qrs=', '', Buffer.from('a long blob that does not fit inline').toString('base64')]]);
+  });
+
+  it('writes TIME, TIMETZ, INTERVAL, UUID, ENUM and BIT in DuckDB\'s text for them', async () => {
+    const answer = await query(
+      pool(),
+      `SELECT TIME '12:34:56', TIME '12:34:56.123', TIMETZ '12:34:56+02', INTERVAL 1 DAY, INTERVAL '1 month 2 days 03:04:05.5',
+        '123e4567-e89b-12d3-a456-426614174000'::UUID, 'b'::ENUM('a', 'b'), '0101'::BIT`,
+    );
+    expect(answer.data).toEqual([
+      ['12:34:56', '12:34:56.123', '12:34:56+02', '1 day', '1 month 2 days 03:04:05.5', '123e4567-e89b-12d3-a456-426614174000', 'b', '0101'],
     ]);
   });
 });
