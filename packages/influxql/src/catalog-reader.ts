@@ -8,24 +8,18 @@ export type SqlRunner = (sql: string, database: string, rowsMax: number) => Prom
 /** Catalog listings are small: a few thousand names at most in practice. */
 const CATALOG_ROWS_MAX = 1_000_000;
 
-/**
- * The SQL that lists databases on query engines whose guard still allows DuckDB's metadata table
- * functions; newer guards answer `SHOW DATABASES` with Arc's own `database` column instead.
- */
-const DATABASES_FALLBACK_SQL = 'SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal ORDER BY schema_name';
-
-function column(result: ColumnarResult, names: readonly string[]): string[] | null {
-  for (const name of names) {
-    const index = result.columns.indexOf(name);
-    if (index !== -1) return (result.data[index] ?? []).map(String);
-  }
-  return null;
+/** The values of one column of an Arc answer (`SHOW DATABASES` -> `database`, `SHOW TABLES` -> `table_name`). */
+function column(result: ColumnarResult, name: string): string[] {
+  const index = result.columns.indexOf(name);
+  if (index === -1) throw new Error(`the catalog answer has no column '${name}' (got ${result.columns.join(', ')})`);
+  return (result.data[index] ?? []).map(String);
 }
 
 /**
  * What the query threads' catalog holds (databases with data, their measurements, each
- * measurement's columns), read through ordinary read statements (SHOW, DESCRIBE) and cached for
- * one request.
+ * measurement's columns), read through the read statements Arc SQL answers from its catalog
+ * (`SHOW DATABASES`, `SHOW TABLES FROM db`: an unknown database lists nothing) and `DESCRIBE`,
+ * and cached for one request. A SELECT costs one listing and one DESCRIBE before its query.
  */
 export class CatalogReader {
   private readonly run: SqlRunner;
@@ -66,14 +60,12 @@ export class CatalogReader {
 
   private async listDatabases(): Promise<string[]> {
     const shown = await this.run('SHOW DATABASES', this.defaultDatabase, CATALOG_ROWS_MAX);
-    const names = column(shown, ['database']) ?? column(await this.run(DATABASES_FALLBACK_SQL, this.defaultDatabase, CATALOG_ROWS_MAX), ['schema_name']);
-    return (names ?? []).sort(compareNames);
+    return column(shown, 'database').sort(compareNames);
   }
 
   private async listMeasurements(database: string): Promise<string[]> {
-    if (!(await this.databases()).includes(database)) return [];
     const shown = await this.run(`SHOW TABLES FROM ${sqlName(database)}`, database, CATALOG_ROWS_MAX);
-    return (column(shown, ['table_name', 'name']) ?? []).sort(compareNames);
+    return column(shown, 'table_name').sort(compareNames);
   }
 
   private async describe(database: string, measurement: string): Promise<MeasurementSchema | null> {

@@ -104,7 +104,9 @@ async function answerQuery(
   const denied = checkDatabases(statements, database, identity, permission);
   if (denied !== null) return sendError(res, state, denied);
   const run: SqlRunner = (sql, runDatabase, rowsMax) =>
-    context.queryPool.run({ sql, database: runDatabase, format: 'msgpack', limit: rowsMax }, signal).then((answer) => decodeColumnarAnswer(answer.body));
+    context.queryPool
+      .run({ sql, database: runDatabase, format: 'msgpack', limit: rowsMax, readableDatabases: identity.databases }, signal)
+      .then((answer) => decodeColumnarAnswer(answer.body));
   const results = await executeStatements(statements, {
     run,
     database,

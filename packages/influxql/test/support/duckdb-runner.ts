@@ -4,7 +4,10 @@ import type { Cell, ColumnarResult, SqlRunner } from '@arc/influxql';
 /**
  * A real DuckDB (in memory) holding Arc-shaped tables: one schema per database, `time TIMESTAMP`
  * plus tag and field columns, as the query threads' views present measurements. The translated
- * SQL runs on it unchanged; only the HTTP server and the thread pool are left out.
+ * SQL runs on it unchanged; only the HTTP server and the thread pool are left out. Arc's query
+ * threads answer `SHOW DATABASES` and `SHOW TABLES FROM db` from their catalog (columns `database`
+ * and `table_name`; plain DuckDB lists catalogs instead), so those two are answered here from
+ * DuckDB's schema listing in Arc's shape. The server e2e tests cover the real ones.
  */
 export interface TestDatabase {
   readonly run: SqlRunner;
@@ -27,6 +30,9 @@ export async function openTestDatabase(setupSql: readonly string[]): Promise<Tes
   const sqlSeen: string[] = [];
   const run: SqlRunner = async (sql, database, rowsMax) => {
     sqlSeen.push(sql);
+    if (sql === 'SHOW DATABASES') sql = 'SELECT schema_name AS database FROM duckdb_schemas() WHERE NOT internal ORDER BY 1';
+    const tablesOf = /^SHOW TABLES FROM "(.*)"$/.exec(sql);
+    if (tablesOf !== null) sql = `SELECT table_name FROM duckdb_tables() WHERE schema_name = '${tablesOf[1] ?? ''}' ORDER BY 1`;
     await connection.run(`SET schema = '${database.replaceAll("'", "''")}'`).catch(() => connection.run("SET schema = 'main'"));
     const reader = await connection.runAndReadAll(sql);
     const columns = reader.columnNames();
