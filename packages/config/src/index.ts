@@ -9,6 +9,7 @@ export type {
   IngestConfig,
   WriterConfig,
   QueryConfig,
+  QueryCacheConfig,
   AuthConfig,
   LogConfig,
   WalConfig,

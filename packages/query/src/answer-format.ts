@@ -12,3 +12,16 @@ export const CONTENT_TYPE_BY_FORMAT: Readonly<Record<AnswerFormat, string>> = {
 export function isAnswerFormat(value: unknown): value is AnswerFormat {
   return typeof value === 'string' && (ANSWER_FORMATS as readonly string[]).includes(value);
 }
+
+/** The formats `POST /query/stream` sends, row by row. */
+export const STREAM_FORMATS = ['csv', 'ndjson'] as const;
+export type StreamFormat = (typeof STREAM_FORMATS)[number];
+
+export const CONTENT_TYPE_BY_STREAM_FORMAT: Readonly<Record<StreamFormat, string>> = {
+  csv: 'text/csv; charset=utf-8',
+  ndjson: 'application/x-ndjson',
+};
+
+export function isStreamFormat(value: unknown): value is StreamFormat {
+  return typeof value === 'string' && (STREAM_FORMATS as readonly string[]).includes(value);
+}

@@ -10,6 +10,7 @@ export const QueryErrorCode = {
   sqlAccessDenied: 'ARC_SQL_ACCESS_DENIED',
   unknownDatabase: 'ARC_QUERY_UNKNOWN_DATABASE',
   unknownTable: 'ARC_QUERY_UNKNOWN_TABLE',
+  unknownColumn: 'ARC_QUERY_UNKNOWN_COLUMN',
   badFormat: 'ARC_QUERY_BAD_FORMAT',
   badLimit: 'ARC_QUERY_BAD_LIMIT',
   timeout: 'ARC_QUERY_TIMEOUT',

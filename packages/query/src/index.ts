@@ -1,8 +1,11 @@
 export { QueryPool } from './query-pool.js';
-export type { QueryAnswer, QueryPoolOptions, QueryRequest } from './query-pool.js';
+export type { EstimateRequest, MeasurementRequest, QueryAnswer, QueryPoolOptions, QueryRequest, StreamRequest, StreamSink } from './query-pool.js';
+export type { MeasurementQuery } from './task-messages.js';
+export { compressionFor } from './answer-compression.js';
+export type { AnswerCompression } from './answer-compression.js';
 export { QueryErrorCode } from './errors.js';
-export { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, isAnswerFormat } from './answer-format.js';
-export type { AnswerFormat } from './answer-format.js';
+export { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, CONTENT_TYPE_BY_STREAM_FORMAT, STREAM_FORMATS, isAnswerFormat, isStreamFormat } from './answer-format.js';
+export type { AnswerFormat, StreamFormat } from './answer-format.js';
 export { QUERY_ROW_LIMIT_MAX } from './limits.js';
 export type { MsgpackQueryAnswer } from './msgpack-answer.js';
 export type { MeasurementRef } from './query-plan.js';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 
 /**
- * SQL text accepted per query. The parser and the JSON parse tree grow with it; real dashboards
- * send a few KB, so 1 MiB only stops accidents (a body pasted as SQL), not legitimate queries.
+ * SQL text accepted per query (PROTOCOLS.md: 100 KB). The parser and the JSON parse tree grow
+ * with it; real dashboards send a few KB, so this stops accidents (a body pasted as SQL).
  */
-export const SQL_BYTES_MAX = 1024 * 1024;
+export const SQL_BYTES_MAX = 100 * 1024;
 
 /**
  * Bytes of one JSON answer. The whole answer is built in the worker's memory, then moved to the
@@ -47,6 +47,18 @@ export const CANCEL_POLL_MS = 10;
  */
 export const DATABASES_MAX = 10_000;
 export const MEASUREMENTS_PER_DATABASE_MAX = 100_000;
+
+/**
+ * A streamed answer goes out in pieces of about this size (several DuckDB chunks): large enough
+ * that a message per piece costs nothing measurable, small enough to keep memory flat.
+ */
+export const STREAM_PIECE_BYTES = 256 * 1024;
+/**
+ * Pieces a streaming worker may send before the socket took them: the bound on a stream's memory
+ * between DuckDB and the client (about STREAM_CREDITS x STREAM_PIECE_BYTES), with enough slack
+ * that the worker encodes the next piece while the socket sends the last.
+ */
+export const STREAM_CREDITS = 4;
 
 /** Time a closing pool waits for running queries before it terminates the workers. */
 export const POOL_CLOSE_TIMEOUT_MS = 30_000;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/config';
 import { applyCatalog, scanDataRoot } from './catalog.js';
 import type { CatalogScan } from './catalog.js';
 import { ControlBlock } from './control-block.js';
@@ -26,7 +26,9 @@ import { clearLocations } from './sql-tree.js';
 import type { SqlNode } from './sql-tree.js';
 import { filesInTimeRange, prunedRelationSql } from './time-pruning.js';
 import type { ColumnSpec } from './time-pruning.js';
-import type { QueryTask, WorkerConfig } from './task-messages.js';
+import type { EstimateTask, QueryTask, StreamTask, WorkerConfig } from './task-messages.js';
+import { measurementSql } from './measurement-query.js';
+import { StreamSender } from './stream-sender.js';
 
 /**
  * The schema unqualified names resolve in when the default database has no data yet. `main` of
@@ -44,6 +46,13 @@ interface TimeRange {
 /** An encoded answer and the measurements the query read (for the answer cache). */
 export interface EngineAnswer extends EncodedAnswer {
   readonly reads: readonly MeasurementRef[];
+  readonly cacheable: boolean;
+}
+
+interface OpenedStatement {
+  readonly prepared: DuckDBPreparedStatement;
+  readonly reads: readonly MeasurementRef[];
+  readonly cacheable: boolean;
 }
 
 function cancelledError(): ArcError {
@@ -79,33 +88,83 @@ export class QueryEngine {
     return this.locked.connection;
   }
 
-  /** Runs one query to an answer in the task's format; throws ArcError. */
-  async run(task: QueryTask): Promise<EngineAnswer> {
+  /** Runs one query to an answer in the task's format (or to its row count); throws ArcError. */
+  async run(task: QueryTask | EstimateTask): Promise<EngineAnswer> {
     const startedAtMs = performance.now();
+    const opened = await this.open(task, task.kind === 'estimate');
+    try {
+      const encoded =
+        task.kind === 'estimate'
+          ? await this.whileWatching(task.slot, this.countRows(opened.prepared))
+          : await this.whileWatching(task.slot, this.encode(opened.prepared, task, startedAtMs));
+      return { ...encoded, reads: opened.reads, cacheable: opened.cacheable };
+    } catch (error) {
+      throw this.failure(task.slot, error);
+    } finally {
+      opened.prepared.destroySync();
+    }
+  }
+
+  /** Runs one query, sending its rows through the task's port as the consumer grants credit. */
+  async stream(task: StreamTask): Promise<number> {
+    const opened = await this.open(task, false);
+    try {
+      const result = await this.whileWatching(task.slot, opened.prepared.stream());
+      const sender = new StreamSender(task.port, () => this.control.isCancelled(task.slot));
+      const rowCount = await this.whileWatching(task.slot, sender.send(result, task.format, task.rowLimit));
+      if (rowCount === null) throw cancelledError();
+      return rowCount;
+    } catch (error) {
+      throw this.failure(task.slot, error);
+    } finally {
+      opened.prepared.destroySync();
+    }
+  }
+
+  /**
+   * Takes a task from SQL (or a measurement read) to a prepared statement: catalog up to date,
+   * statement checked by DuckDB's parser, databases checked against the caller's, files pruned
+   * to the time range, SHOW answered from the catalog. `counting` wraps it in a count(*).
+   */
+  private async open(task: QueryTask | EstimateTask | StreamTask, counting: boolean): Promise<OpenedStatement> {
     if (!this.control.start(task.slot)) throw cancelledError();
     await this.refreshCatalog();
     await this.useDatabase(task.database);
-    const checked = await this.whileWatching(task.slot, this.guard.check(task.sql));
-    const plan = planStatement(checked.statement, {
-      defaultDatabase: task.database,
-      catalog: this.catalog,
-      readable: task.readableDatabases === null ? null : new Set(task.readableDatabases),
-    });
-    const sql = await this.whileWatching(task.slot, this.executableSql(checked, plan));
+    const readable = task.readableDatabases === null ? null : new Set(task.readableDatabases);
+    const planOf = async (sql: string): Promise<{ checked: CheckedStatement; plan: StatementPlan }> => {
+      const checked = await this.whileWatching(task.slot, this.guard.check(sql));
+      return { checked, plan: planStatement(checked.statement, { defaultDatabase: task.database, catalog: this.catalog, readable }) };
+    };
+    let { checked, plan } = await planOf('sql' in task.source ? task.source.sql : measurementSql(task.database, task.source.measurement, null));
+    if ('measurement' in task.source) {
+      // Planned once unchecked to resolve the measurement (and the caller's access) first.
+      const columns = await this.viewColumns({ database: task.database, measurement: task.source.measurement.measurement });
+      ({ checked, plan } = await planOf(measurementSql(task.database, task.source.measurement, columns)));
+    }
+    let sql = await this.whileWatching(task.slot, this.executableSql(checked, plan));
+    if (counting) {
+      if (checked.explainPrefix !== '') throw badRequest(QueryErrorCode.sqlForbidden, 'EXPLAIN has no rows to estimate', { statement_type: 'EXPLAIN' });
+      sql = `SELECT count(*) AS estimated_rows FROM (${sql}\n) AS arc_estimate`;
+    }
     const prepared = await this.whileWatching(task.slot, this.guard.prepare(sql, checked));
     if (this.control.isCancelled(task.slot)) {
       prepared.destroySync();
       throw cancelledError();
     }
-    try {
-      const answer = await this.whileWatching(task.slot, this.stream(prepared, task, startedAtMs));
-      return { ...answer, reads: plan.kind === 'select' ? plan.reads : [] };
-    } catch (error) {
-      if (this.control.isCancelled(task.slot)) throw cancelledError();
-      throw error instanceof ArcError ? error : classifyDuckDBError(error);
-    } finally {
-      prepared.destroySync();
-    }
+    const select = plan.kind === 'select' ? plan : null;
+    return { prepared, reads: select?.reads ?? [], cacheable: select?.deterministic ?? false };
+  }
+
+  /** The error to answer for a failure while running: a cancelled task's failure is the cancel. */
+  private failure(slot: number, error: unknown): ArcError {
+    if (this.control.isCancelled(slot)) return cancelledError();
+    return error instanceof ArcError ? error : classifyDuckDBError(error);
+  }
+
+  private async countRows(prepared: DuckDBPreparedStatement): Promise<EncodedAnswer> {
+    const reader = await prepared.runAndReadAll();
+    const count = reader.getRows()[0]?.[0];
+    return { body: new Uint8Array(0), rowCount: Number(count ?? 0) };
   }
 
   /** The SQL to run for a checked statement: SHOW answers from the catalog, reads with pruned files. */
@@ -203,7 +262,7 @@ export class QueryEngine {
    * Streams the result rather than materializing it: measured on 1M rows x 7 columns, run() plus
    * getChunk() took 0.9-1.0 s inside DuckDB, stream() plus fetchChunk() 0.36-0.7 s.
    */
-  private async stream(prepared: DuckDBPreparedStatement, task: QueryTask, startedAtMs: number): Promise<EncodedAnswer> {
+  private async encode(prepared: DuckDBPreparedStatement, task: QueryTask, startedAtMs: number): Promise<EncodedAnswer> {
     const result = await prepared.stream();
     const isCancelled = (): boolean => this.control.isCancelled(task.slot);
     const answer = await encodeAnswer(result, task, startedAtMs, isCancelled);

@@ -45,6 +45,8 @@ export type StatementPlan =
       readonly reads: readonly MeasurementRef[];
       /** Empty when a reference could not be rewritten safely (then every table reads its view). */
       readonly bounded: readonly BoundedTable[];
+      /** False when a function's value changes between runs (now(), random()): never cache the answer. */
+      readonly deterministic: boolean;
     };
 
 export interface PlanContext {
@@ -60,6 +62,28 @@ export interface PlanContext {
  * read measurements by name and so only through the permission check.
  */
 const TABLE_FUNCTIONS_ALLOWED: ReadonlySet<string> = new Set(['range', 'generate_series', 'unnest']);
+
+/** Functions whose value differs between two runs of the same statement. */
+const NONDETERMINISTIC_FUNCTIONS: ReadonlySet<string> = new Set([
+  'now',
+  'current_timestamp',
+  'get_current_timestamp',
+  'transaction_timestamp',
+  'current_date',
+  'current_time',
+  'get_current_time',
+  'today',
+  'localtimestamp',
+  'localtime',
+  'random',
+  'uuid',
+  'gen_random_uuid',
+  'uuidv4',
+  'uuidv7',
+  'setseed',
+  'nextval',
+  'currval',
+]);
 
 /** DuckDB's metadata schemas: they list every schema, i.e. every database. */
 const METADATA_SCHEMAS: ReadonlySet<string> = new Set(['information_schema', 'pg_catalog']);
@@ -137,7 +161,12 @@ export function planStatement(statement: SqlNode, context: PlanContext): Stateme
   if (show !== null) return show;
   const analyzer = new ReadAnalyzer(context, names);
   analyzer.visit(statement, new Set());
-  return { kind: 'select', reads: [...analyzer.reads.values()], bounded: analyzer.rewritable ? analyzer.bounded : [] };
+  return {
+    kind: 'select',
+    reads: [...analyzer.reads.values()],
+    bounded: analyzer.rewritable ? analyzer.bounded : [],
+    deterministic: analyzer.deterministic,
+  };
 }
 
 function checkReadable(context: PlanContext, database: string): void {
@@ -233,6 +262,7 @@ class ReadAnalyzer {
   readonly bounded: BoundedTable[] = [];
   /** False once a construct makes splicing replacements into the text unsafe. */
   rewritable = true;
+  deterministic = true;
   private readonly context: PlanContext;
   private readonly names: CatalogNames;
   private readonly resolved = new WeakMap<SqlNode, MeasurementRef | null>();
@@ -253,6 +283,9 @@ class ReadAnalyzer {
     // A three-part column name (db.table.column) would not survive the table becoming a subquery.
     const column = columnNames(node);
     if (column !== null && column.length > 2) this.rewritable = false;
+    if (node.class === 'FUNCTION' && typeof node.function_name === 'string' && NONDETERMINISTIC_FUNCTIONS.has(node.function_name.toLowerCase())) {
+      this.deterministic = false;
+    }
     if (isSelectNode(node)) this.collectBounds(node, scope);
     for (const child of childrenOf(node)) this.visit(child, scope);
   }

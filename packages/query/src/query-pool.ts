@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import type { MessagePort, Transferable } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { ArcError, ErrorKind, badRequest, workerExecArgv } from '@arc/config';
 import { validateDatabaseName } from '@arc/columnar';
 import { ControlBlock } from './control-block.js';
 import { QueryErrorCode, abortedError, timeoutError } from './errors.js';
-import { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, isAnswerFormat } from './answer-format.js';
-import type { AnswerFormat } from './answer-format.js';
+import { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, STREAM_FORMATS, isAnswerFormat, isStreamFormat } from './answer-format.js';
+import type { AnswerFormat, StreamFormat } from './answer-format.js';
+import type { AnswerCompression } from './answer-compression.js';
 import { POOL_CLOSE_TIMEOUT_MS, QUERY_ROW_LIMIT_MAX, SQL_BYTES_MAX } from './limits.js';
-import type { QueryTask, TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
+import type { EstimateTask, MeasurementQuery, QuerySource, QueryTask, StreamControl, StreamMessage, StreamTask, TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
 import type { MeasurementRef } from './query-plan.js';
 
 export interface QueryPoolOptions {
@@ -25,6 +28,8 @@ export interface QueryPoolOptions {
   /** Queries waiting for a worker beyond the running ones; more are refused. */
   queueSizeMax: number;
   timeoutMs: number;
+  /** Rows a non-streamed answer may have; more is refused (413) with advice to stream. */
+  rowsMax?: number;
 }
 
 export interface QueryRequest {
@@ -36,6 +41,36 @@ export interface QueryRequest {
   limit?: number;
   /** Databases the caller may read (a token's list); absent or null: every database. */
   readableDatabases?: readonly string[] | null;
+  /** From the request's Accept-Encoding (compressionFor); absent: none. */
+  compression?: AnswerCompression;
+}
+
+/** `GET /query/{measurement}`: a read of one measurement the engine builds the SQL for. */
+export interface MeasurementRequest {
+  measurement: MeasurementQuery;
+  database: string;
+  format: AnswerFormat;
+  readableDatabases?: readonly string[] | null;
+  compression?: AnswerCompression;
+}
+
+export interface EstimateRequest {
+  sql: string;
+  database: string;
+  readableDatabases?: readonly string[] | null;
+}
+
+export interface StreamRequest {
+  sql: string;
+  database: string;
+  format: StreamFormat;
+  limit?: number;
+  readableDatabases?: readonly string[] | null;
+}
+
+/** Where a streamed answer goes; `write` resolves once the consumer can take the next piece. */
+export interface StreamSink {
+  write(piece: Uint8Array): Promise<void>;
 }
 
 export interface QueryAnswer {
@@ -44,6 +79,10 @@ export interface QueryAnswer {
   rowCount: number;
   /** The measurements the query read. */
   reads: readonly MeasurementRef[];
+  /** False when the answer may change without new data (now(), random()): do not cache it. */
+  cacheable: boolean;
+  /** How `body` is compressed (the Content-Encoding to send); null: not at all. */
+  contentEncoding: 'gzip' | 'zstd' | null;
 }
 
 /**
@@ -51,6 +90,9 @@ export interface QueryAnswer {
  * package's build output, so tests need `npx tsc -b packages/query` first.
  */
 const WORKER_FILE = new URL('../dist/query-worker.js', import.meta.url);
+
+/** The row cap when the options give none (the config's default). */
+const QUERY_ROWS_MAX_DEFAULT = 5_000_000;
 
 /** DuckDB glob metacharacters: a data root containing one would widen every view's glob. */
 const GLOB_CHARACTERS = ['*', '?', '[', ']', '{', '}'] as const;
@@ -67,27 +109,42 @@ function checkOptions(options: QueryPoolOptions): void {
   assert.ok(Number.isInteger(options.queueSizeMax), 'queueSizeMax must be an integer');
   assert.ok(options.queueSizeMax >= 0, 'queueSizeMax must not be negative');
   assert.ok(options.timeoutMs > 0, 'timeoutMs must be positive');
+  assert.ok(options.rowsMax === undefined || (Number.isInteger(options.rowsMax) && options.rowsMax > 0), 'rowsMax must be a positive integer');
   for (const character of GLOB_CHARACTERS) assert.ok(!options.dataRoot.includes(character), 'dataRoot must not contain glob characters');
 }
 
-function checkRequest(request: QueryRequest): void {
+function checkFormat(format: unknown): void {
   // Callers parsing HTTP bodies may pass any string despite the type.
-  if (!isAnswerFormat(request.format)) {
-    throw badRequest(QueryErrorCode.badFormat, `Unsupported answer format '${String(request.format)}'; supported: ${ANSWER_FORMATS.join(', ')}`, {
-      format: String(request.format),
+  if (!isAnswerFormat(format)) {
+    throw badRequest(QueryErrorCode.badFormat, `Unsupported answer format '${String(format)}'; supported: ${ANSWER_FORMATS.join(', ')}`, {
+      format: String(format),
     });
   }
-  const limit = request.limit;
+}
+
+function checkLimit(limit: number | undefined): void {
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= QUERY_ROW_LIMIT_MAX)) {
     throw badRequest(QueryErrorCode.badLimit, `"limit" must be an integer from 1 to ${String(QUERY_ROW_LIMIT_MAX)}, got ${String(limit)}`, {
       limit_max: QUERY_ROW_LIMIT_MAX,
     });
   }
-  const badName = validateDatabaseName(request.database);
+}
+
+function checkSqlAndDatabase(sql: string | null, database: string): void {
+  const badName = validateDatabaseName(database);
   if (badName !== null) throw badName;
-  if (Buffer.byteLength(request.sql) > SQL_BYTES_MAX) {
+  if (sql !== null && Buffer.byteLength(sql) > SQL_BYTES_MAX) {
     throw badRequest(QueryErrorCode.sqlTooLarge, `SQL longer than ${String(SQL_BYTES_MAX)} bytes`, { bytes_max: SQL_BYTES_MAX });
   }
+}
+
+function tooManyRows(rowsMax: number): ArcError {
+  return new ArcError(
+    ErrorKind.tooLarge,
+    QueryErrorCode.resultTooLarge,
+    `The result has more than ${String(rowsMax)} rows (query.max_rows); use POST /query/stream for large results, or narrow the query (LIMIT, WHERE time ...)`,
+    { rows_max: rowsMax },
+  );
 }
 
 /** Maps a piscina rejection (queue at its limit, a worker that died) to an ArcError. */
@@ -108,12 +165,14 @@ export class QueryPool {
   readonly #freeSlots: number[];
   readonly #threads: number;
   readonly #timeoutMs: number;
+  readonly #rowsMax: number;
   #closed = false;
 
   constructor(options: QueryPoolOptions) {
     checkOptions(options);
     this.#threads = options.threads;
     this.#timeoutMs = options.timeoutMs;
+    this.#rowsMax = options.rowsMax ?? QUERY_ROWS_MAX_DEFAULT;
     // One slot per query in flight: running on a worker or waiting in the queue.
     this.#control = ControlBlock.create(options.threads + options.queueSizeMax);
     this.#freeSlots = Array.from({ length: this.#control.slotCount }, (_, slot) => this.#control.slotCount - 1 - slot);
@@ -148,27 +207,111 @@ export class QueryPool {
     this.#control.bumpGeneration();
   }
 
-  run(request: QueryRequest, signal?: AbortSignal): Promise<QueryAnswer> {
-    if (this.#closed) return Promise.reject(new ArcError(ErrorKind.unavailable, QueryErrorCode.poolClosed, 'The query pool is closed'));
-    try {
-      checkRequest(request);
-    } catch (error) {
-      return Promise.reject(error as Error);
+  /** Runs SQL to a whole answer in the request's format. */
+  async run(request: QueryRequest, signal?: AbortSignal): Promise<QueryAnswer> {
+    checkFormat(request.format);
+    checkLimit(request.limit);
+    checkSqlAndDatabase(request.sql, request.database);
+    return this.#answer({ sql: request.sql }, request, request.limit, signal);
+  }
+
+  /** Reads one measurement (`GET /query/{measurement}`); column names are checked by the engine. */
+  async readMeasurement(request: MeasurementRequest, signal?: AbortSignal): Promise<QueryAnswer> {
+    checkFormat(request.format);
+    checkLimit(request.measurement.limit);
+    checkSqlAndDatabase(null, request.database);
+    return this.#answer({ measurement: request.measurement }, request, request.measurement.limit, signal);
+  }
+
+  /** The number of rows the SQL answers, counted by DuckDB without sending them. */
+  async estimate(request: EstimateRequest, signal?: AbortSignal): Promise<number> {
+    checkSqlAndDatabase(request.sql, request.database);
+    const result = await this.#submit(
+      (slot) => ({ ...this.#taskBase({ sql: request.sql }, request, slot, Number.POSITIVE_INFINITY), kind: 'estimate' }),
+      signal,
+    );
+    return result.rowCount;
+  }
+
+  /**
+   * Streams the SQL's rows into `sink` (CSV or NDJSON); resolves with the rows sent. No row cap:
+   * memory stays flat because the worker waits for the sink (see StreamSender).
+   */
+  async stream(request: StreamRequest, sink: StreamSink, signal?: AbortSignal): Promise<number> {
+    if (!isStreamFormat(request.format)) {
+      throw badRequest(QueryErrorCode.badFormat, `Unsupported stream format '${String(request.format)}'; supported: ${STREAM_FORMATS.join(', ')}`, {
+        format: String(request.format),
+      });
     }
+    checkLimit(request.limit);
+    checkSqlAndDatabase(request.sql, request.database);
+    const channel = new MessageChannel();
+    const receiving = receiveStream(channel.port1, sink);
+    // Awaited only when the task succeeds; a failed task closes the port, which rejects it too.
+    receiving.catch(() => undefined);
+    const cancelStream = (): void => channel.port1.postMessage({ type: 'cancel' } satisfies StreamControl);
+    try {
+      await this.#submit(
+        (slot) => ({
+          ...this.#taskBase({ sql: request.sql }, request, slot, request.limit ?? Number.POSITIVE_INFINITY),
+          kind: 'stream',
+          format: request.format,
+          port: channel.port2,
+        }),
+        signal,
+        [channel.port2],
+        cancelStream,
+      );
+      return await receiving;
+    } catch (error) {
+      cancelStream();
+      channel.port1.close();
+      throw error;
+    }
+  }
+
+  async #answer(
+    source: QuerySource,
+    request: { database: string; format: AnswerFormat; readableDatabases?: readonly string[] | null; compression?: AnswerCompression },
+    limit: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<QueryAnswer> {
+    const rowsMax = this.#rowsMax;
+    // One row past the cap tells a result at the cap from one beyond it.
+    const capped = limit === undefined || limit > rowsMax;
+    const rowLimit = capped ? rowsMax + 1 : limit;
+    const result = await this.#submit(
+      (slot) => ({ ...this.#taskBase(source, request, slot, rowLimit), kind: 'query', format: request.format, compression: request.compression ?? 'none' }),
+      signal,
+    );
+    if (capped && result.rowCount > rowsMax) throw tooManyRows(rowsMax);
+    return {
+      body: result.body,
+      contentType: CONTENT_TYPE_BY_FORMAT[request.format],
+      rowCount: result.rowCount,
+      reads: result.reads,
+      cacheable: result.cacheable,
+      contentEncoding: result.contentEncoding,
+    };
+  }
+
+  #taskBase(source: QuerySource, request: { database: string; readableDatabases?: readonly string[] | null }, slot: number, rowLimit: number) {
+    return { source, database: request.database, slot, rowLimit, readableDatabases: request.readableDatabases ?? null };
+  }
+
+  /** Takes a slot, builds the task for it and runs it; rejects when closed, aborted or full. */
+  #submit(
+    build: (slot: number) => QueryTask | EstimateTask | StreamTask,
+    signal: AbortSignal | undefined,
+    transferList: Transferable[] = [],
+    onCancel?: () => void,
+  ): Promise<TaskResult & { ok: true }> {
+    if (this.#closed) return Promise.reject(new ArcError(ErrorKind.unavailable, QueryErrorCode.poolClosed, 'The query pool is closed'));
     if (signal?.aborted === true) return Promise.reject(abortedError());
     const slot = this.#freeSlots.pop();
     if (slot === undefined) return Promise.reject(queueFullError());
     this.#control.arm(slot);
-    const task: QueryTask = {
-      kind: 'query',
-      sql: request.sql,
-      database: request.database,
-      slot,
-      format: request.format,
-      rowLimit: request.limit ?? Number.POSITIVE_INFINITY,
-      readableDatabases: request.readableDatabases ?? null,
-    };
-    return this.#dispatch(task, signal);
+    return this.#dispatch(build(slot), signal, transferList, onCancel);
   }
 
   async close(): Promise<void> {
@@ -182,8 +325,13 @@ export class QueryPool {
    * earlier with a timeout / abort, in which case the worker is told through the slot and the
    * slot stays taken until the worker hands the task back.
    */
-  #dispatch(task: QueryTask, signal: AbortSignal | undefined): Promise<QueryAnswer> {
-    return new Promise<QueryAnswer>((resolvePromise, rejectPromise) => {
+  #dispatch(
+    task: QueryTask | EstimateTask | StreamTask,
+    signal: AbortSignal | undefined,
+    transferList: Transferable[],
+    onCancel: (() => void) | undefined,
+  ): Promise<TaskResult & { ok: true }> {
+    return new Promise<TaskResult & { ok: true }>((resolvePromise, rejectPromise) => {
       let settled = false;
       const settle = (action: () => void): void => {
         if (settled) return;
@@ -194,15 +342,16 @@ export class QueryPool {
       };
       const cancel = (error: ArcError): void => {
         this.#control.cancel(task.slot);
+        onCancel?.();
         settle(() => rejectPromise(error));
       };
       const onAbort = (): void => cancel(abortedError());
       const timer = setTimeout(() => cancel(timeoutError(this.#timeoutMs)), this.#timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#piscina.run(task).then(
+      this.#piscina.run(task, { transferList }).then(
         (result) => {
           this.#freeSlots.push(task.slot);
-          settle(() => (result.ok ? resolvePromise(toAnswer(result, task.format)) : rejectPromise(ArcError.fromShape(result.error))));
+          settle(() => (result.ok ? resolvePromise(result) : rejectPromise(ArcError.fromShape(result.error))));
         },
         (error: unknown) => {
           this.#freeSlots.push(task.slot);
@@ -213,8 +362,28 @@ export class QueryPool {
   }
 }
 
-function toAnswer(result: TaskResult & { ok: true }, format: AnswerFormat): QueryAnswer {
-  return { body: result.body, contentType: CONTENT_TYPE_BY_FORMAT[format], rowCount: result.rowCount, reads: result.reads };
+/**
+ * The pool's end of a streamed answer: hands each piece to the sink and grants the worker one
+ * more piece once the sink took it; resolves with the row count of the worker's last message.
+ */
+function receiveStream(port: MessagePort, sink: StreamSink): Promise<number> {
+  return new Promise<number>((resolvePromise, rejectPromise) => {
+    let writing: Promise<void> = Promise.resolve();
+    port.on('message', (message: StreamMessage) => {
+      if (message.type === 'end') {
+        writing.then(() => {
+          port.close();
+          resolvePromise(message.rowCount);
+        }, rejectPromise);
+        return;
+      }
+      writing = writing
+        .then(() => sink.write(message.bytes))
+        .then(() => port.postMessage({ type: 'credit' } satisfies StreamControl));
+      writing.catch(rejectPromise);
+    });
+    port.on('close', () => rejectPromise(new ArcError(ErrorKind.internal, QueryErrorCode.engine, 'The stream ended without its last piece')));
+  });
 }
 
 function workerConfig(options: QueryPoolOptions, control: ControlBlock): WorkerConfig {

@@ -11,6 +11,7 @@ import { ArcError, ErrorKind, isArcError } from '@arc/config';
 import type { ArcErrorShape } from '@arc/config';
 import { QueryErrorCode } from './errors.js';
 import { QueryEngine } from './query-engine.js';
+import { compressAnswer } from './answer-compression.js';
 import type { TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
 
 function toShape(error: unknown): ArcErrorShape {
@@ -37,10 +38,18 @@ function moved(result: TaskResult & { ok: true }): unknown {
 export default async function handleTask(task: WorkerTask): Promise<unknown> {
   const engine = await opening;
   if (!(engine instanceof QueryEngine)) return { ok: false, error: engine } satisfies TaskResult;
-  if (task.kind === 'ping') return { ok: true, body: new Uint8Array(0), rowCount: 0, reads: [] } satisfies TaskResult;
+  const empty = { ok: true, body: new Uint8Array(0), rowCount: 0, reads: [], cacheable: false, contentEncoding: null } as const;
+  if (task.kind === 'ping') return empty satisfies TaskResult;
   try {
+    if (task.kind === 'stream') {
+      const rowCount = await engine.stream(task);
+      return { ...empty, rowCount } satisfies TaskResult;
+    }
     const answer = await engine.run(task);
-    return moved({ ok: true, body: answer.body, rowCount: answer.rowCount, reads: answer.reads });
+    const compressed = task.kind === 'query' && task.format !== 'arrow' ? compressAnswer(answer.body, task.compression) : null;
+    const contentEncoding = compressed === null || task.kind !== 'query' || task.compression === 'none' ? null : task.compression;
+    const body = compressed ?? answer.body;
+    return moved({ ok: true, body, rowCount: answer.rowCount, reads: answer.reads, cacheable: answer.cacheable, contentEncoding });
   } catch (error) {
     return { ok: false, error: toShape(error) } satisfies TaskResult;
   }

@@ -1,21 +1,45 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { TokenInfo } from '@arc/auth';
 import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
 import { ArcError, ErrorKind, badRequest } from '@arc/config';
-import { ANSWER_FORMATS, QUERY_ROW_LIMIT_MAX, isAnswerFormat, type AnswerFormat, type QueryRequest } from '@arc/query';
+import {
+  ANSWER_FORMATS,
+  CONTENT_TYPE_BY_STREAM_FORMAT,
+  QUERY_ROW_LIMIT_MAX,
+  STREAM_FORMATS,
+  compressionFor,
+  isAnswerFormat,
+  isStreamFormat,
+  type AnswerFormat,
+  type QueryAnswer,
+  type StreamFormat,
+} from '@arc/query';
 import { handleInfluxQuery, isInfluxQLRequest } from './influx-query-routes.js';
-import { ErrorBodyStyle, newResponseState, sendBytes, sendError, type ResponseState } from './http-response.js';
+import { ErrorBodyStyle, newResponseState, respond, sendBytes, sendError, sendJson, type ResponseState } from './http-response.js';
 import { QUERY_BODY_BYTES_MAX } from './limits.js';
+import { QueryCache } from './query-cache.js';
 import { readBody } from './request-body.js';
-import { readRequestInfo } from './request-info.js';
+import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
 
 export const SQL_QUERY_PATHS = ['/query', '/api/v1/query'] as const;
+const STREAM_QUERY_PATHS = ['/query/stream', '/api/v1/query/stream'] as const;
+const ESTIMATE_QUERY_PATHS = ['/query/estimate', '/api/v1/query/estimate'] as const;
 
 /** Paths that fix the answer format: the body's `format`, if any, is not consulted. */
 const FORMAT_QUERY_PATHS: readonly (readonly [string, AnswerFormat])[] = [
   ['/api/v1/query/arrow', 'arrow'],
   ['/api/v1/query/msgpack', 'msgpack'],
 ];
+
+/** Estimated row counts above which the estimate warns (PROTOCOLS.md: none <= 10k < low < 100k < medium < 1M < high). */
+const ESTIMATE_LEVELS = [
+  { above: 1_000_000, level: 'high', advice: 'a very large result: use POST /query/stream, or add a LIMIT or a narrower time range' },
+  { above: 100_000, level: 'medium', advice: 'a large result: consider a LIMIT, a narrower time range, or POST /query/stream' },
+  { above: 10_000, level: 'low', advice: 'a moderately large result' },
+] as const;
+
+export const QUERY_HEADERS = { cache: 'x-arc-cache', executionTime: 'x-arc-execution-time-ms' } as const;
 
 interface ParsedQuery {
   readonly sql: string;
@@ -24,82 +48,264 @@ interface ParsedQuery {
   readonly limit?: number;
 }
 
+interface ParsedStreamQuery {
+  readonly sql: string;
+  readonly format: StreamFormat;
+  readonly limit?: number;
+}
+
+/** A query request that passed authentication: its default database and who may read what. */
+interface QueryCaller {
+  readonly request: RequestInfo;
+  readonly database: string;
+  readonly readable: readonly string[] | null;
+  readonly state: ResponseState;
+  readonly signal: AbortSignal;
+  readonly startedAtMs: number;
+}
+
+function badJson(message: string): ArcError {
+  return badRequest('ARC_QUERY_BAD_JSON', message);
+}
+
+/** The JSON object of a query body, with `sql` present, a string, and not blank. */
+function parseSqlBody(body: Uint8Array): { readonly fields: Record<string, unknown>; readonly sql: string } | ArcError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch (error) {
+    return badJson(`Request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return badJson('Request body must be a JSON object with "sql"');
+  const fields = parsed as Record<string, unknown>;
+  const sql = fields.sql;
+  if (sql === undefined) return badRequest('ARC_QUERY_MISSING_SQL', 'Missing "sql" in the request body');
+  if (typeof sql !== 'string') return badRequest('ARC_QUERY_MISSING_SQL', '"sql" must be a string');
+  if (sql.trim() === '') return badRequest('ARC_QUERY_EMPTY_SQL', '"sql" is empty');
+  return { fields, sql };
+}
+
+/** `limit` as given: absent/null, or a number (the pool checks the range for every caller). */
+function parseLimit(limit: unknown): number | undefined | ArcError {
+  if (limit === undefined || limit === null) return undefined;
+  if (typeof limit === 'number') return limit;
+  return badRequest('ARC_QUERY_BAD_LIMIT', `"limit" must be an integer from 1 to ${String(QUERY_ROW_LIMIT_MAX)}, got ${JSON.stringify(limit)}`, {
+    limit_max: QUERY_ROW_LIMIT_MAX,
+  });
+}
+
 /**
  * Validates the JSON request body of `POST /query`: `{"sql": "...", "format"?: "json" | "csv" |
  * "arrow" | "msgpack", "limit"?: N}`. `pathFormat` is the format a format-specific path fixes.
  */
 export function parseQueryBody(body: Uint8Array, pathFormat?: AnswerFormat): ParsedQuery | ArcError {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-  } catch (error) {
-    return badRequest('ARC_QUERY_BAD_JSON', `Request body is not valid JSON: ${(error as Error).message}`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return badRequest('ARC_QUERY_BAD_JSON', 'Request body must be a JSON object with "sql"');
-  }
-  const { sql, format = 'json', limit } = parsed as { sql?: unknown; format?: unknown; limit?: unknown };
-  if (sql === undefined) return badRequest('ARC_QUERY_MISSING_SQL', 'Missing "sql" in the request body');
-  if (typeof sql !== 'string') return badRequest('ARC_QUERY_MISSING_SQL', '"sql" must be a string');
-  if (sql.trim() === '') return badRequest('ARC_QUERY_EMPTY_SQL', '"sql" is empty');
+  const parsed = parseSqlBody(body);
+  if (parsed instanceof ArcError) return parsed;
+  const { format = 'json' } = parsed.fields;
   if (pathFormat === undefined && !isAnswerFormat(format)) {
     return badRequest('ARC_QUERY_BAD_FORMAT', `Unsupported format ${JSON.stringify(format)}; supported: ${ANSWER_FORMATS.join(', ')}`, {
       format: String(format),
     });
   }
+  const limit = parseLimit(parsed.fields.limit);
+  if (limit instanceof ArcError) return limit;
   const answerFormat = pathFormat ?? (format as AnswerFormat);
-  if (limit === undefined || limit === null) return { sql, format: answerFormat };
-  // The pool checks the range (1..QUERY_ROW_LIMIT_MAX, integers only) for every caller.
-  if (typeof limit !== 'number') {
-    return badRequest('ARC_QUERY_BAD_LIMIT', `"limit" must be an integer from 1 to ${String(QUERY_ROW_LIMIT_MAX)}, got ${JSON.stringify(limit)}`, {
-      limit_max: QUERY_ROW_LIMIT_MAX,
-    });
-  }
-  return { sql, format: answerFormat, limit };
+  return limit === undefined ? { sql: parsed.sql, format: answerFormat } : { sql: parsed.sql, format: answerFormat, limit };
 }
 
-function handleSqlQuery(context: ServerContext, res: HttpResponse, req: HttpRequest, pathFormat?: AnswerFormat): void {
+/** `POST /query/stream`: `{"sql", "format"?: "csv" (default) | "ndjson", "limit"?}`. */
+export function parseStreamBody(body: Uint8Array): ParsedStreamQuery | ArcError {
+  const parsed = parseSqlBody(body);
+  if (parsed instanceof ArcError) return parsed;
+  const { format = 'csv' } = parsed.fields;
+  if (!isStreamFormat(format)) {
+    return badRequest('ARC_QUERY_BAD_FORMAT', `Unsupported stream format ${JSON.stringify(format)}; supported: ${STREAM_FORMATS.join(', ')}`, {
+      format: String(format),
+    });
+  }
+  const limit = parseLimit(parsed.fields.limit);
+  if (limit instanceof ArcError) return limit;
+  return limit === undefined ? { sql: parsed.sql, format } : { sql: parsed.sql, format, limit };
+}
+
+function elapsedMs(startedAtMs: number): string {
+  return (performance.now() - startedAtMs).toFixed(3);
+}
+
+function reportFailure(context: ServerContext, res: HttpResponse, state: ResponseState, error: unknown): void {
+  const arcError = error instanceof ArcError ? error : new ArcError(ErrorKind.internal, 'ARC_QUERY_FAILED', String(error));
+  if (arcError.kind === ErrorKind.internal) context.log.error(`query failed: ${arcError.message}`);
+  sendError(res, state, arcError, ErrorBodyStyle.query);
+}
+
+/**
+ * The steps every query route shares: request fields read synchronously, token checked for
+ * `read` (which databases the SQL may touch is decided on its parse tree, in the query worker),
+ * body read and bounded, then `handle` with the caller and the body.
+ */
+function acceptQuery(
+  context: ServerContext,
+  res: HttpResponse,
+  req: HttpRequest,
+  handle: (caller: QueryCaller, body: Uint8Array) => void,
+): void {
+  const startedAtMs = performance.now();
+  const request = readRequestInfo(req);
+  const abort = new AbortController();
+  const state = newResponseState(res, () => abort.abort());
+  const database = request.database === '' ? DEFAULT_DATABASE : request.database;
+  const authorized = context.auth.check(request, 'read', null);
+  readBody(res, request.contentLength, QUERY_BODY_BYTES_MAX, (body) => {
+    void authorized.then((identity: TokenInfo | ArcError) => {
+      if (identity instanceof ArcError) return sendError(res, state, identity, ErrorBodyStyle.query);
+      if (body instanceof ArcError) return sendError(res, state, body, ErrorBodyStyle.query);
+      const nameError = validateDatabaseName(database);
+      if (nameError !== null) return sendError(res, state, nameError, ErrorBodyStyle.query);
+      handle({ request, database, readable: identity.databases, state, signal: abort.signal, startedAtMs }, body);
+    });
+  });
+}
+
+function sendAnswer(res: HttpResponse, caller: QueryCaller, answer: Pick<QueryAnswer, 'body' | 'contentType' | 'contentEncoding'>, cache: 'hit' | 'miss' | null): void {
+  const headers: Record<string, string> = { [QUERY_HEADERS.executionTime]: elapsedMs(caller.startedAtMs) };
+  if (cache !== null) headers[QUERY_HEADERS.cache] = cache;
+  if (answer.contentEncoding !== null) {
+    headers['Content-Encoding'] = answer.contentEncoding;
+    headers.Vary = 'Accept-Encoding';
+  }
+  sendBytes(res, caller.state, answer.contentType, answer.body, headers);
+}
+
+function handleSqlQuery(context: ServerContext, cache: QueryCache, res: HttpResponse, req: HttpRequest, pathFormat?: AnswerFormat): void {
   // InfluxDB 1.x clients POST InfluxQL to the same path (a form body or `q` in the URL).
   if (pathFormat === undefined && isInfluxQLRequest(req.getHeader('content-type'), req.getQuery() ?? '')) {
     handleInfluxQuery(context, res, req, true);
     return;
   }
-  const request = readRequestInfo(req);
-  const abort = new AbortController();
-  const state = newResponseState(res, () => abort.abort());
-  const database = request.database === '' ? DEFAULT_DATABASE : request.database;
-  const authorized = context.auth.check(request, 'read', database);
-  readBody(res, request.contentLength, QUERY_BODY_BYTES_MAX, (body) => {
-    void authorized.then((identity) => {
-      if (identity instanceof ArcError) return sendError(res, state, identity, ErrorBodyStyle.query);
-      if (body instanceof ArcError) return sendError(res, state, body, ErrorBodyStyle.query);
-      const nameError = validateDatabaseName(database);
-      if (nameError !== null) return sendError(res, state, nameError, ErrorBodyStyle.query);
-      const query = parseQueryBody(body, pathFormat);
-      if (query instanceof ArcError) return sendError(res, state, query, ErrorBodyStyle.query);
-      runQuery(context, res, state, { ...query, database }, abort.signal);
-    });
+  const acceptEncoding = req.getHeader('accept-encoding');
+  acceptQuery(context, res, req, (caller, body) => {
+    const query = parseQueryBody(body, pathFormat);
+    if (query instanceof ArcError) return sendError(res, caller.state, query, ErrorBodyStyle.query);
+    // Arrow answers are read as they arrive and never compressed.
+    const compression = query.format === 'arrow' ? 'none' : compressionFor(acceptEncoding);
+    const key = QueryCache.key({ database: caller.database, sql: query.sql, format: query.format, limit: query.limit, encoding: compression, readable: caller.readable });
+    const cached = cache.get(key);
+    if (cached !== undefined) return sendAnswer(res, caller, cached, 'hit');
+    const request = { ...query, database: caller.database, readableDatabases: caller.readable, compression };
+    context.queryPool.run(request, caller.signal).then(
+      (answer) => {
+        cache.put(key, answer, answer.cacheable);
+        sendAnswer(res, caller, answer, cache.enabled ? 'miss' : null);
+      },
+      (error: unknown) => reportFailure(context, res, caller.state, error),
+    );
   });
 }
 
-function runQuery(
-  context: ServerContext,
-  res: HttpResponse,
-  state: ResponseState,
-  request: QueryRequest,
-  signal: AbortSignal,
-): void {
-  context.queryPool.run(request, signal).then(
-    (answer) => sendBytes(res, state, answer.contentType, answer.body),
-    (error: unknown) => {
-      const shape = error instanceof ArcError ? error : new ArcError(ErrorKind.internal, 'ARC_QUERY_FAILED', String(error));
-      if (shape.kind === ErrorKind.internal) context.log.error(`query failed: ${shape.message}`);
-      sendError(res, state, shape, ErrorBodyStyle.query);
-    },
-  );
+function estimateLevel(rows: number): { level: string; message: string } {
+  for (const { above, level, advice } of ESTIMATE_LEVELS) {
+    if (rows > above) return { level, message: `About ${String(rows)} rows: ${advice}` };
+  }
+  return { level: 'none', message: '' };
 }
 
-export function registerQueryRoutes(app: TemplatedApp, context: ServerContext): void {
-  for (const path of SQL_QUERY_PATHS) app.post(path, (res, req) => handleSqlQuery(context, res, req));
-  for (const [path, format] of FORMAT_QUERY_PATHS) app.post(path, (res, req) => handleSqlQuery(context, res, req, format));
+function handleEstimate(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
+  acceptQuery(context, res, req, (caller, body) => {
+    const parsed = parseSqlBody(body);
+    if (parsed instanceof ArcError) return sendError(res, caller.state, parsed, ErrorBodyStyle.query);
+    context.queryPool.estimate({ sql: parsed.sql, database: caller.database, readableDatabases: caller.readable }, caller.signal).then(
+      (rows) => {
+        const { level, message } = estimateLevel(rows);
+        sendJson(res, caller.state, '200 OK', {
+          success: true,
+          estimated_rows: rows,
+          warning_level: level,
+          warning_message: message,
+          execution_time_ms: Number(elapsedMs(caller.startedAtMs)),
+        });
+      },
+      (error: unknown) => reportFailure(context, res, caller.state, error),
+    );
+  });
+}
+
+/**
+ * Writes a streamed answer with uWS back-pressure: a piece that did not fit the socket's buffer
+ * resolves only once uWS reports the socket writable again, which holds back the worker's next
+ * piece (QueryPool.stream grants credit per resolved write). Headers go with the first piece,
+ * so an error before it still gets a proper error response.
+ */
+class SocketStreamSink {
+  started = false;
+  private readonly res: HttpResponse;
+  private readonly caller: QueryCaller;
+  private readonly contentType: string;
+
+  constructor(res: HttpResponse, caller: QueryCaller, contentType: string) {
+    this.res = res;
+    this.caller = caller;
+    this.contentType = contentType;
+  }
+
+  write(piece: Uint8Array): Promise<void> {
+    const { res, caller } = this;
+    if (caller.state.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      res.cork(() => {
+        if (!this.started) {
+          this.started = true;
+          caller.state.answered = true;
+          res.writeStatus('200 OK').writeHeader('Content-Type', this.contentType);
+          res.writeHeader(QUERY_HEADERS.executionTime, elapsedMs(caller.startedAtMs));
+        }
+        if (res.write(piece)) {
+          resolve();
+          return;
+        }
+        res.onWritable(() => {
+          resolve();
+          return true;
+        });
+      });
+    });
+  }
+
+  /** The last piece went out: end the chunked body (or send the header-only answer of no rows). */
+  finish(): void {
+    const { res, caller } = this;
+    if (caller.state.aborted) return;
+    if (!this.started) {
+      respond(res, caller.state, () => {
+        res.writeStatus('200 OK').writeHeader('Content-Type', this.contentType);
+        res.end();
+      });
+      return;
+    }
+    res.cork(() => res.end());
+  }
+}
+
+function handleStream(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
+  acceptQuery(context, res, req, (caller, body) => {
+    const query = parseStreamBody(body);
+    if (query instanceof ArcError) return sendError(res, caller.state, query, ErrorBodyStyle.query);
+    const sink = new SocketStreamSink(res, caller, CONTENT_TYPE_BY_STREAM_FORMAT[query.format]);
+    const request = { ...query, database: caller.database, readableDatabases: caller.readable };
+    context.queryPool.stream(request, sink, caller.signal).then(
+      () => sink.finish(),
+      (error: unknown) => {
+        if (!sink.started) return reportFailure(context, res, caller.state, error);
+        // Headers and rows are out: the only honest signal left is a body cut short.
+        context.log.warn(`streamed query failed after its first rows: ${error instanceof Error ? error.message : String(error)}`);
+        if (!caller.state.aborted) res.close();
+      },
+    );
+  });
+}
+
+export function registerQueryRoutes(app: TemplatedApp, context: ServerContext, cache: QueryCache): void {
+  for (const path of SQL_QUERY_PATHS) app.post(path, (res, req) => handleSqlQuery(context, cache, res, req));
+  for (const [path, format] of FORMAT_QUERY_PATHS) app.post(path, (res, req) => handleSqlQuery(context, cache, res, req, format));
+  for (const path of STREAM_QUERY_PATHS) app.post(path, (res, req) => handleStream(context, res, req));
+  for (const path of ESTIMATE_QUERY_PATHS) app.post(path, (res, req) => handleEstimate(context, res, req));
 }

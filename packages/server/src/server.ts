@@ -14,6 +14,9 @@ import { IngestPipeline } from './ingest-pipeline.js';
 import { IngestStats } from './ingest-stats.js';
 import { createLogger, type Logger } from './log.js';
 import { registerQueryRoutes } from './query-routes.js';
+import { registerMeasurementRoutes } from './measurement-routes.js';
+import { registerCacheRoutes } from './cache-routes.js';
+import { QueryCache } from './query-cache.js';
 import { ServerPhase, type ServerContext } from './server-context.js';
 import { registerWriteRoutes } from './write-routes.js';
 import { registerWriteStatsRoutes } from './write-stats-routes.js';
@@ -71,11 +74,15 @@ export async function startServer(config: Config, options: StartServerOptions = 
     tempDirectory: path.join(config.storage.dataDir, 'tmp', 'query'),
     queueSizeMax: config.query.queueMax,
     timeoutMs: config.query.timeoutSeconds * 1000,
+    rowsMax: config.query.maxRows,
   });
+  const queryCache = new QueryCache(config.queryCache);
   await queryPool.ready();
   // Views glob their files at every query, so new files of a known measurement need nothing; only a
   // measurement (or database) new to this process makes the query threads rescan the directories.
   const measurementsSeen = new Set<string>();
+  // New files make every cached answer that read the measurement stale.
+  pipeline.onFlushed((database, measurement) => queryCache.invalidate(database, measurement));
   pipeline.onFlushed((database, measurement) => {
     const key = `${database}/${measurement}`;
     if (measurementsSeen.has(key)) return;
@@ -95,13 +102,16 @@ export async function startServer(config: Config, options: StartServerOptions = 
     phase: ServerPhase.starting,
     walRecovery: emptyRecoveryReport(),
     forgetDatabase: (database) => {
+      queryCache.invalidateDatabase(database);
       for (const key of measurementsSeen) if (key.startsWith(`${database}/`)) measurementsSeen.delete(key);
     },
   };
   const app = uWS.App();
   registerWriteRoutes(app, context);
   registerWriteStatsRoutes(app, context);
-  registerQueryRoutes(app, context);
+  registerQueryRoutes(app, context, queryCache);
+  registerMeasurementRoutes(app, context);
+  registerCacheRoutes(app, context, queryCache);
   registerInfluxQueryRoutes(app, context);
   registerAuthRoutes(app, context);
   registerDatabaseRoutes(app, context);

@@ -1,0 +1,130 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { DEFAULT_DATABASE, validateDatabaseName, validateMeasurementName } from '@arc/columnar';
+import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { QUERY_ROW_LIMIT_MAX, compressionFor, type AnswerFormat, type MeasurementQuery } from '@arc/query';
+import { ErrorBodyStyle, newResponseState, sendBytes, sendError, sendJson, type ResponseState } from './http-response.js';
+import { QUERY_HEADERS } from './query-routes.js';
+import { readRequestInfo, type RequestInfo } from './request-info.js';
+import type { ServerContext } from './server-context.js';
+
+/** Rows `GET /query/{measurement}` answers when the request gives no `limit`. */
+const MEASUREMENT_READ_LIMIT_DEFAULT = 100;
+/** Rows skipped at most: beyond, a time range is the tool, not an offset. */
+const MEASUREMENT_READ_OFFSET_MAX = 1_000_000_000;
+const ORDER_BY_PATTERN = /^\s*(-)?\s*([^\s]+)(?:\s+(asc|desc))?\s*$/i;
+
+function parameterError(parameter: string, message: string): ArcError {
+  return badRequest('ARC_QUERY_BAD_PARAMETER', message, { parameter });
+}
+
+function integerParameter(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number | ArcError {
+  const text = query.get(name);
+  if (text === null || text === '') return fallback;
+  const value = Number(text);
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+    return parameterError(name, `"${name}" must be an integer from ${String(min)} to ${String(max)}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+/** An RFC 3339 instant (`2025-10-16T16:00:00Z`, offsets and fractions allowed) or epoch milliseconds... as UTC text. */
+function instantParameter(query: URLSearchParams, name: string): string | null | ArcError {
+  const text = query.get(name);
+  if (text === null || text === '') return null;
+  const milliseconds = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(milliseconds)) {
+    return parameterError(name, `"${name}" must be an RFC 3339 time such as 2025-10-16T16:00:00Z, got ${JSON.stringify(text)}`);
+  }
+  // Sub-millisecond digits survive as written; the engine casts the text, not the number.
+  return text.includes('T') || text.includes(' ') ? text : `${text}T00:00:00Z`;
+}
+
+/** Reads the parameters of `GET /query/{measurement}` into a MeasurementQuery, or the first error. */
+export function parseMeasurementQuery(measurement: string, query: URLSearchParams): MeasurementQuery | ArcError {
+  const nameError = validateMeasurementName(measurement);
+  if (nameError !== null) return nameError;
+  const limit = integerParameter(query, 'limit', MEASUREMENT_READ_LIMIT_DEFAULT, 1, QUERY_ROW_LIMIT_MAX);
+  if (limit instanceof ArcError) return limit;
+  const offset = integerParameter(query, 'offset', 0, 0, MEASUREMENT_READ_OFFSET_MAX);
+  if (offset instanceof ArcError) return offset;
+  const startTime = instantParameter(query, 'start_time');
+  if (startTime instanceof ArcError) return startTime;
+  const endTime = instantParameter(query, 'end_time');
+  if (endTime instanceof ArcError) return endTime;
+  const columnsText = query.get('columns') ?? '';
+  const columns = columnsText === '' ? [] : columnsText.split(',').map((column) => column.trim());
+  if (columns.some((column) => column === '')) return parameterError('columns', '"columns" must be a comma-separated list of column names');
+  const order = ORDER_BY_PATTERN.exec(query.get('order_by') ?? 'time DESC');
+  if (order === null) return parameterError('order_by', '"order_by" must be a column name, optionally followed by ASC or DESC');
+  const [, minus, orderBy = 'time', direction] = order;
+  const descending = minus === '-' || direction?.toLowerCase() === 'desc';
+  return { measurement, columns, startTime, endTime, orderBy, descending, limit, offset };
+}
+
+function databaseOf(request: RequestInfo): string {
+  return request.query.get('database') ?? request.query.get('db') ?? (request.database === '' ? DEFAULT_DATABASE : request.database);
+}
+
+function failure(context: ServerContext, res: HttpResponse, state: ResponseState, error: unknown): void {
+  const arcError = error instanceof ArcError ? error : new ArcError(ErrorKind.internal, 'ARC_QUERY_FAILED', String(error));
+  if (arcError.kind === ErrorKind.internal) context.log.error(`measurement read failed: ${arcError.message}`);
+  sendError(res, state, arcError, ErrorBodyStyle.query);
+}
+
+/** `GET /query/{measurement}[/csv]`: the measurement's rows, newest first by default. */
+function handleMeasurementRead(context: ServerContext, res: HttpResponse, req: HttpRequest, format: AnswerFormat): void {
+  const startedAtMs = performance.now();
+  const request = readRequestInfo(req);
+  const measurement = decodeURIComponent(req.getParameter(0) ?? '');
+  const acceptEncoding = req.getHeader('accept-encoding');
+  const abort = new AbortController();
+  const state = newResponseState(res, () => abort.abort());
+  void context.auth.check(request, 'read', null).then((identity) => {
+    if (identity instanceof ArcError) return sendError(res, state, identity, ErrorBodyStyle.query);
+    const database = databaseOf(request);
+    const nameError = validateDatabaseName(database);
+    if (nameError !== null) return sendError(res, state, nameError, ErrorBodyStyle.query);
+    const parsed = parseMeasurementQuery(measurement, request.query);
+    if (parsed instanceof ArcError) return sendError(res, state, parsed, ErrorBodyStyle.query);
+    const compression = compressionFor(acceptEncoding);
+    context.queryPool.readMeasurement({ measurement: parsed, database, format, readableDatabases: identity.databases, compression }, abort.signal).then(
+      (answer) => {
+        const headers: Record<string, string> = { [QUERY_HEADERS.executionTime]: (performance.now() - startedAtMs).toFixed(3) };
+        if (answer.contentEncoding !== null) headers['Content-Encoding'] = answer.contentEncoding;
+        sendBytes(res, state, answer.contentType, answer.body, headers);
+      },
+      (error: unknown) => failure(context, res, state, error),
+    );
+  });
+}
+
+/** `GET /measurements?database=`: the measurements of a database that have data. */
+function handleMeasurementList(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
+  const request = readRequestInfo(req);
+  const abort = new AbortController();
+  const state = newResponseState(res, () => abort.abort());
+  void context.auth.check(request, 'read', null).then((identity) => {
+    if (identity instanceof ArcError) return sendError(res, state, identity, ErrorBodyStyle.query);
+    const database = databaseOf(request);
+    const nameError = validateDatabaseName(database);
+    if (nameError !== null) return sendError(res, state, nameError, ErrorBodyStyle.query);
+    // SHOW TABLES FROM checks the caller's access to the database in the worker, like any query.
+    const sql = `SHOW TABLES FROM "${database}"`;
+    context.queryPool.run({ sql, database, format: 'json', readableDatabases: identity.databases }, abort.signal).then(
+      (answer) => {
+        const tables = JSON.parse(Buffer.from(answer.body).toString('utf8')) as { data: unknown[][] };
+        const measurements = tables.data.map((row) => String(row[1]));
+        sendJson(res, state, '200 OK', { success: true, database, measurements, count: measurements.length });
+      },
+      (error: unknown) => failure(context, res, state, error),
+    );
+  });
+}
+
+export function registerMeasurementRoutes(app: TemplatedApp, context: ServerContext): void {
+  for (const prefix of ['', '/api/v1']) {
+    app.get(`${prefix}/measurements`, (res, req) => handleMeasurementList(context, res, req));
+    app.get(`${prefix}/query/:measurement`, (res, req) => handleMeasurementRead(context, res, req, 'json'));
+    app.get(`${prefix}/query/:measurement/csv`, (res, req) => handleMeasurementRead(context, res, req, 'csv'));
+  }
+}
