@@ -539,6 +539,11 @@ export function summaryLine(o, lines, load) {
   };
 }
 
+/** 1, 5 and 15 minute load averages. */
+function roundedLoad() {
+  return os.loadavg().map((x) => round(x, 2));
+}
+
 function gitCommit() {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -608,6 +613,8 @@ export async function main(argv) {
       log(`in-process DuckDB (${o.duckdbThreads} threads) over ${local.files} Parquet files: ${local.glob}`);
     }
     const generator = new TsbsQueryGenerator({ hosts: o.hosts, hours: o.hours, seed: o.seed });
+    // The machine may be shared: its load average frames the timings.
+    const loadBefore = roundedLoad();
     const benchContext = { agent, base, token, serverPid, local, log };
     const baseline = await benchQuery(o, BASELINE_QUERY, () => ({ sql: BASELINE_SQL, ordered: true }), benchContext);
     emit(baseline);
@@ -623,7 +630,7 @@ export async function main(argv) {
           (line.verified === null ? '' : line.verified ? ', verified' : `, NOT VERIFIED: ${line.first_problem}`),
       );
     }
-    const summary = { ...summaryLine(o, lines, load), select_1_ms: baseline.median_ms };
+    const summary = { ...summaryLine(o, lines, load), select_1_ms: baseline.median_ms, load_average: { before: loadBefore, after: roundedLoad() } };
     emit(summary);
     log(table(lines));
     if (summary.cache_hits > 0) log(`warning: ${summary.cache_hits} answers came from Arc's query cache`);
