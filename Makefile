@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_FLAGS := --no-audit --no-fund
 
-.PHONY: all install build run test test-unit bench bench-smoke clean
+.PHONY: all install build run test test-unit test-crash bench bench-smoke clean
 
 all: build
 
@@ -24,6 +24,11 @@ run: build
 test: build
 	npx tsc -p tsconfig.tests.json
 	node scripts/run-tests.mjs
+
+# kill -9 of a server with the WAL on at random moments during ingest and recovery (22 times),
+# then every acknowledged row is checked to be there exactly once. A few minutes; CI runs it.
+test-crash: build
+	ARC_CRASH_TESTS=1 node scripts/run-tests.mjs packages/server/test/wal-crash.e2e.test.ts
 
 bench: build
 	node bench/ingest/ingest.mjs --spawn --format columnar --batch 5000 --connections 8 --seconds 30 --runs 3
