@@ -1,12 +1,14 @@
 // Decoder throughput on one core: TSBS cpu rows (10 tags, 10 int fields) encoded as columnar and
 // row MessagePack batches and as InfluxDB line protocol, decoded by the ingest decoders into packed
 // column batches, as a decoder thread does. Prints one JSON line per format with rows/s.
-// Run after building: npx tsc -b packages/protocol && node bench/decode.mjs [batchRows] [seconds]
+// Run after building: npx tsc -b packages/protocol && node bench/decode.mjs [batchRows] [seconds] [formats]
+// (formats: comma-separated subset of columnar,rows,lp; all three by default).
 import { LineProtocolDecoder, MsgpackDecoder } from '../packages/protocol/dist/index.js';
 import { TsbsCpu, encode } from './ingest/tsbs.mjs';
 
 const BATCH_ROWS = Number(process.argv[2] ?? 5000);
 const SECONDS = Number(process.argv[3] ?? 3);
+const FORMATS = (process.argv[4] ?? 'columnar,rows,lp').split(',');
 const BODIES = 20;
 
 const generator = new TsbsCpu({});
@@ -19,6 +21,7 @@ const decoders = {
 };
 
 for (const [format, { decoder, context }] of Object.entries(decoders)) {
+  if (!FORMATS.includes(format)) continue;
   const bodies = chunks.map((chunk) => encode(format, chunk, generator.tags));
   let rows = 0;
   const deadline = performance.now() + SECONDS * 1000;

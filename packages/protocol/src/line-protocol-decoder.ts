@@ -19,6 +19,7 @@ import {
   ParsedLine,
 } from './line-protocol-scanner.js';
 import { RequestBatches } from './request-batches.js';
+import { SeriesCache, type SeriesEntry } from './line-protocol-series.js';
 import { Utf8Interner } from './utf8-interner.js';
 
 /**
@@ -80,11 +81,19 @@ export class LineProtocolDecoder {
   /** Per tag position: the name and column resolved for the scanner's KeySlots key there. */
   private readonly tagSlots = new ColumnSlots();
   private readonly fieldSlots = new ColumnSlots();
+  /** Series keys of earlier lines (kept across requests; columns re-resolved per request). */
+  private readonly series = new SeriesCache();
+  /** Counts requests, so that series entries know when their columns are stale. */
+  private request = 0;
+  /** The tag columns of the line being appended on the scanned path (to cache its series). */
+  private readonly tagColumns: ColumnBuilder[] = [];
 
   decode(body: Uint8Array, context: LineProtocolContext): DecodeResult {
     if (body.byteLength === 0) return fail(badRequest('ARC_EMPTY_PAYLOAD', 'Empty payload'));
     this.batches.begin(context.database);
     this.lastBuilder = null;
+    this.request++;
+    this.series.begin();
     // Columns of the previous request went back to the pool: forget every cached position.
     this.scanner.clearKeySlots();
     this.tagSlots.clear();
@@ -103,11 +112,13 @@ export class LineProtocolDecoder {
   private decodeLines(body: Uint8Array, context: LineProtocolContext): ArcError | null {
     const length = body.byteLength;
     // Buffer#indexOf is memchr; Uint8Array#indexOf walks the bytes several times slower.
-    const newlines = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    // Reads four bytes per compare of a series key.
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     let lineNumber = 0;
     for (let lineStart = 0; lineStart < length; ) {
       lineNumber++;
-      const newline = newlines.indexOf(BYTE_NEWLINE, lineStart);
+      const newline = buffer.indexOf(BYTE_NEWLINE, lineStart);
       const lineEnd = newline < 0 ? length : newline;
       const nextStart = lineEnd + 1;
       const textEnd = lineEnd > lineStart && body[lineEnd - 1] === BYTE_RETURN ? lineEnd - 1 : lineEnd;
@@ -117,9 +128,11 @@ export class LineProtocolDecoder {
       let start = lineStart;
       while (start < textEnd && (body[start] === BYTE_SPACE || body[start] === BYTE_TAB)) start++;
       if (start < textEnd && body[start] !== BYTE_HASH) {
-        const reason = this.scanner.scan(body, start, textEnd, context.precision, this.line);
-        if (reason !== null) return parseError(body, lineStart, textEnd, lineNumber, reason);
-        const error = this.appendLine(body, context, lineStart, textEnd, lineNumber);
+        const series = this.series.find(buffer, view, start, textEnd);
+        const error =
+          series === null
+            ? this.decodeScannedLine(buffer, context, lineStart, start, textEnd, lineNumber)
+            : this.decodeCachedSeriesLine(body, series, context, lineStart, start, textEnd, lineNumber);
         if (error !== null) return error;
       }
       lineStart = nextStart;
@@ -127,12 +140,47 @@ export class LineProtocolDecoder {
     return null;
   }
 
-  /** Appends the scanned line as one row; errors name the line. */
-  private appendLine(body: Uint8Array, context: LineProtocolContext, lineStart: number, textEnd: number, lineNumber: number): ArcError | null {
-    const line = this.line;
-    const builder = this.builderFor(body);
+  /** A line whose series is cached: only its fields and timestamp are scanned. */
+  private decodeCachedSeriesLine(
+    body: Uint8Array,
+    series: SeriesEntry,
+    context: LineProtocolContext,
+    lineStart: number,
+    start: number,
+    textEnd: number,
+    lineNumber: number,
+  ): ArcError | null {
+    const reason = this.scanner.scanFieldsAndTime(body, start + series.key.byteLength, textEnd, context.precision, this.line);
+    if (reason !== null) return parseError(body, lineStart, textEnd, lineNumber, reason);
+    const builder = this.builderNamed(series.measurement);
     if (builder instanceof ArcError) return withLine(builder, lineNumber);
-    const rowError = builder.beginRow(Number.isNaN(line.timeUs) ? context.nowUs : line.timeUs);
+    const rowError = this.beginRow(builder, context);
+    if (rowError !== null) return withLine(rowError, lineNumber);
+    const columns = series.columnsIn(builder, this.request);
+    if (columns instanceof ArcError) return withLine(columns, lineNumber);
+    // A cached series' tag names are distinct (its line was appended), so no duplicate check.
+    const values = series.tagValues;
+    const valueEnds = series.tagValueEnds;
+    let valueStart = 0;
+    for (let tag = 0; tag < valueEnds.length; tag++) {
+      const valueEnd = valueEnds[tag] as number; // tag < valueEnds.length
+      (columns[tag] as ColumnBuilder).appendUtf8Bytes(values, valueStart, valueEnd); // columns has one per tag
+      valueStart = valueEnd;
+    }
+    return this.appendFields(body, builder, lineNumber);
+  }
+
+  /** A line scanned in full; on success its series is cached for the lines after it. */
+  private decodeScannedLine(body: Buffer, context: LineProtocolContext, lineStart: number, start: number, textEnd: number, lineNumber: number): ArcError | null {
+    const line = this.line;
+    const afterSeries = this.scanner.scanSeries(body, start, textEnd, line);
+    if (typeof afterSeries === 'string') return parseError(body, lineStart, textEnd, lineNumber, afterSeries);
+    const reason = this.scanner.scanFieldsAndTime(body, afterSeries, textEnd, context.precision, line);
+    if (reason !== null) return parseError(body, lineStart, textEnd, lineNumber, reason);
+    const measurement = this.measurementOf(body);
+    const builder = this.builderNamed(measurement);
+    if (builder instanceof ArcError) return withLine(builder, lineNumber);
+    const rowError = this.beginRow(builder, context);
     if (rowError !== null) return withLine(rowError, lineNumber);
     const row = builder.rowCount - 1;
     for (let tag = 0; tag < line.tagCount; tag++) {
@@ -140,6 +188,21 @@ export class LineProtocolDecoder {
       if (error === DUPLICATE_TAGS) return parseError(body, lineStart, textEnd, lineNumber, 'duplicate tags');
       if (error !== null) return withLine(error, lineNumber);
     }
+    const error = this.appendFields(body, builder, lineNumber);
+    if (error !== null) return error;
+    this.cacheSeries(body, start, afterSeries, measurement);
+    return null;
+  }
+
+  private beginRow(builder: BatchBuilder, context: LineProtocolContext): ArcError | null {
+    const timeUs = this.line.timeUs;
+    return builder.beginRow(Number.isNaN(timeUs) ? context.nowUs : timeUs);
+  }
+
+  /** The scanned line's fields (its tags are appended): resolves their columns, then appends. */
+  private appendFields(body: Uint8Array, builder: BatchBuilder, lineNumber: number): ArcError | null {
+    const line = this.line;
+    const row = builder.rowCount - 1;
     const resolveError = this.resolveFieldColumns(body, builder);
     if (resolveError !== null) return withLine(resolveError, lineNumber);
     // Backwards, so that of a field given twice the last value wins and the earlier is skipped.
@@ -152,12 +215,32 @@ export class LineProtocolDecoder {
     return null;
   }
 
-  /** The builder of the line's measurement; consecutive lines usually share it. */
-  private builderFor(body: Uint8Array): BatchBuilder | ArcError {
+  /** Caches the series of the line just appended: its tag names and unescaped values. */
+  private cacheSeries(body: Buffer, start: number, afterSeries: number, measurement: string): void {
     const line = this.line;
-    const measurement = line.measurementEscaped
+    if (afterSeries >= body.byteLength || body[afterSeries] !== BYTE_SPACE) return; // a line with fields always has it
+    const tagNames: string[] = [];
+    const valueEnds = new Int32Array(line.tagCount);
+    let valuesLength = 0;
+    for (let tag = 0; tag < line.tagCount; tag++) {
+      const column = this.tagColumns[tag] as ColumnBuilder; // set by appendTag for every tag
+      tagNames.push(column.name);
+      valuesLength += this.tagValueInto(body, tag, this.scratch, valuesLength);
+      valueEnds[tag] = valuesLength;
+    }
+    this.series.add(body, start, afterSeries, measurement, tagNames, this.scratch.slice(0, valuesLength), valueEnds);
+  }
+
+  /** The measurement of the scanned line, interned. */
+  private measurementOf(body: Uint8Array): string {
+    const line = this.line;
+    return line.measurementEscaped
       ? this.internUnescaped(body, line.measurementStart, line.measurementEnd, false)
       : this.interner.intern(body, line.measurementStart, line.measurementEnd);
+  }
+
+  /** The builder of a measurement; consecutive lines usually share it. */
+  private builderNamed(measurement: string): BatchBuilder | ArcError {
     if (measurement === this.lastMeasurement && this.lastBuilder !== null) return this.lastBuilder;
     const builder = this.batches.builderFor(measurement);
     if (builder instanceof ArcError) return builder;
@@ -172,11 +255,22 @@ export class LineProtocolDecoder {
     const column = this.columnAt(body, builder, this.tagSlots, tag, bounds, flags, ColumnRole.tag);
     if (column instanceof ArcError) return column;
     if (column.length !== row) return DUPLICATE_TAGS;
+    this.tagColumns[tag] = column;
     const valueStart = bounds[tag * 4 + 2] as number;
     const valueEnd = bounds[tag * 4 + 3] as number;
     if ((flags & PART_VALUE_ESCAPED) === 0) column.appendUtf8Bytes(body, valueStart, valueEnd);
-    else column.appendUtf8Bytes(this.scratch, 0, this.unescape(body, valueStart, valueEnd, isNameEscape));
+    else column.appendUtf8Bytes(this.scratch, 0, this.unescape(body, valueStart, valueEnd, isNameEscape, this.scratch, 0));
     return null;
+  }
+
+  /** Copies tag `tag`'s value, unescaped, into `target` at `at`; returns its length. */
+  private tagValueInto(body: Uint8Array, tag: number, target: Uint8Array, at: number): number {
+    const bounds = this.line.tagBounds;
+    const valueStart = bounds[tag * 4 + 2] as number; // tag < tagCount <= capacity
+    const valueEnd = bounds[tag * 4 + 3] as number;
+    if (((this.line.tagFlags[tag] as number) & PART_VALUE_ESCAPED) !== 0) return this.unescape(body, valueStart, valueEnd, isNameEscape, target, at);
+    target.set(body.subarray(valueStart, valueEnd), at);
+    return valueEnd - valueStart;
   }
 
   /** Creates or finds the column of every field of the line, in the line's order (schema order). */
@@ -229,7 +323,7 @@ export class LineProtocolDecoder {
     const valueEnd = bounds[field * 4 + 3] as number;
     const flags = this.line.fieldFlags[field] as number;
     if ((flags & PART_VALUE_ESCAPED) === 0) return column.appendUtf8Bytes(body, valueStart, valueEnd);
-    return column.appendUtf8Bytes(this.scratch, 0, this.unescape(body, valueStart, valueEnd, isStringEscape));
+    return column.appendUtf8Bytes(this.scratch, 0, this.unescape(body, valueStart, valueEnd, isStringEscape, this.scratch, 0));
   }
 
   /**
@@ -268,18 +362,17 @@ export class LineProtocolDecoder {
   }
 
   private internUnescaped(body: Uint8Array, start: number, end: number, equalsIsEscape: boolean): string {
-    const length = this.unescape(body, start, end, equalsIsEscape ? isNameEscape : isMeasurementEscape);
+    const length = this.unescape(body, start, end, equalsIsEscape ? isNameEscape : isMeasurementEscape, this.scratch, 0);
     return this.interner.intern(this.scratch, 0, length);
   }
 
-  /** Copies [start, end) into the scratch buffer without the backslash of each escape; returns the length. */
-  private unescape(body: Uint8Array, start: number, end: number, isEscaped: (byte: number) => boolean): number {
-    const scratch = this.scratch;
+  /** Copies [start, end) into `target` at `at` without the backslash of each escape; returns the length. */
+  private unescape(body: Uint8Array, start: number, end: number, isEscaped: (byte: number) => boolean, target: Uint8Array, at: number): number {
     let length = 0;
     for (let index = start; index < end; index++) {
       const byte = body[index] as number; // index < end <= body.length
       if (byte === BYTE_BACKSLASH && index + 1 < end && isEscaped(body[index + 1] as number)) continue;
-      scratch[length++] = byte;
+      target[at + length++] = byte;
     }
     return length;
   }

@@ -138,17 +138,25 @@ export class LineScanner {
 
   /** Scans [start, end) (no line break inside) into `line`; returns null or the failure reason. */
   scan(bytes: Uint8Array, start: number, end: number, precision: LineProtocolPrecision, line: ParsedLine): string | null {
+    const afterSeries = this.scanSeries(bytes, start, end, line);
+    if (typeof afterSeries === 'string') return afterSeries;
+    return this.scanFieldsAndTime(bytes, afterSeries, end, precision, line);
+  }
+
+  /** The measurement and tags from `start`; returns the index after them (a space or `end`). */
+  scanSeries(bytes: Uint8Array, start: number, end: number, line: ParsedLine): number | string {
     line.tagCount = 0;
+    const index = this.scanMeasurement(bytes, start, end, line);
+    if (index === start) return 'missing measurement';
+    if (index < end && bytes[index] === BYTE_COMMA) return this.scanTags(bytes, index, end, line);
+    return index;
+  }
+
+  /** The spaces after the series, the fields and the optional timestamp, up to `end`. */
+  scanFieldsAndTime(bytes: Uint8Array, afterSeries: number, end: number, precision: LineProtocolPrecision, line: ParsedLine): string | null {
     line.fieldCount = 0;
     line.timeUs = Number.NaN;
-    let index = this.scanMeasurement(bytes, start, end, line);
-    if (index === start) return 'missing measurement';
-    if (index < end && bytes[index] === BYTE_COMMA) {
-      const afterTags = this.scanTags(bytes, index, end, line);
-      if (typeof afterTags === 'string') return afterTags;
-      index = afterTags;
-    }
-    index = skipSpaces(bytes, index, end);
+    let index = skipSpaces(bytes, afterSeries, end);
     if (index >= end) return 'missing fields';
     const afterFields = this.scanFields(bytes, index, end, line);
     if (typeof afterFields === 'string') return afterFields;

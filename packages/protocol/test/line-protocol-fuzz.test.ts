@@ -1,6 +1,7 @@
-// Proves with fast-check that random bytes and random mutations of valid lines never make the line protocol decoder throw or hang: every body yields rows or a bad_request error, with a bounded number of runs.
+// Proves with fast-check that random bytes and random mutations of valid lines never make the line protocol decoder throw or hang (every body yields rows or a bad_request error, with a bounded number of runs), and that a decoder reused across requests, with its series and key caches, decodes every body exactly as a fresh one.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { rowObjects } from '@arc/columnar';
 import { LineProtocolDecoder, LineProtocolPrecision, type DecodeResult } from '../src/index.js';
 
 const RUNS = 400;
@@ -85,5 +86,39 @@ describe('LineProtocolDecoder fuzz', () => {
       const result = decoder.decode(encoder.encode(line), context);
       expect(result.ok ? result.rowCount : result.error.message).toBe(1);
     }
+  });
+});
+
+/** What a decode produced, comparable with toEqual: rows and column types, or the error. */
+function outcomeOf(result: DecodeResult): unknown {
+  if (!result.ok) return { error: result.error.toShape(), details: result.error.details };
+  return result.batches.map((batch) => ({
+    measurement: batch.measurement,
+    columns: batch.columns.map((column) => `${column.name}:${column.role}:${column.type}`),
+    rows: rowObjects(batch),
+  }));
+}
+
+/** Series and field sets that share prefixes, escapes and names, so cached series and keys are hit and near-missed. */
+const SERIES = ['cpu', 'cpu,host=a', 'cpu,host=ab', 'cpu,host=a\\ b', 'cpu,host=a\\', 'cpu,host=a,dc=x', 'cpu,dc=x,host=a', 'cpu,Host=a', 'cpu,v=t', 'c\\ pu,host=a', 'mem,host=a', 'mem,host=é', 'cpu,h\\=o\\,st=a\\=b'];
+const FIELD_SETS = ['v=1i', 'v=1.5', 'v=2i,w=3u', 'w=3u,v=2i', 'host=1i', 's="a b",v=4i', 'v=1i,v=2i', 'V=1i', 'x=t', 'v=9223372036854775807i'];
+const TIMES = ['', ' 1700000000000000000', ' 1700000000', ' -5'];
+
+const line = fc.tuple(fc.constantFrom(...SERIES), fc.constantFrom(' ', '  '), fc.constantFrom(...FIELD_SETS), fc.constantFrom(...TIMES)).map((parts) => parts.join(''));
+
+describe('LineProtocolDecoder caches', () => {
+  it('a decoder reused across requests gives exactly what a fresh decoder gives', () => {
+    const shared = new LineProtocolDecoder();
+    fc.assert(
+      fc.property(fc.array(fc.array(line, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 4 }), fc.array(mutation, { maxLength: 2 }), (bodies, steps) => {
+        for (const [index, lines] of bodies.entries()) {
+          let bytes = Array.from(encoder.encode(lines.join('\n')));
+          if (index === bodies.length - 1) for (const step of steps) bytes = mutate(bytes, step);
+          const body = Uint8Array.from(bytes);
+          expect(outcomeOf(shared.decode(body, context))).toEqual(outcomeOf(new LineProtocolDecoder().decode(body, context)));
+        }
+      }),
+      { numRuns: RUNS },
+    );
   });
 });
