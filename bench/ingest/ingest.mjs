@@ -62,6 +62,8 @@ export const USAGE = `usage: node bench/ingest/ingest.mjs [options]
   --keep-data           with --spawn: keep the temp data dir (path printed to stderr)
   --auth on|off         with --spawn: off starts the server with auth.enabled = false, to measure
                         what the token check costs on the write path (default on)
+  --wal MODE            with --spawn: off (default), fdatasync, fsync or async: starts the server
+                        with the write-ahead log on in that sync mode (compare with off)
   --server-pid N        pid whose CPU time (plus its descendants') is reported (default: the
                         spawned server with --spawn; otherwise server CPU fields are null)
   --ready-timeout S     seconds to wait for GET /ready (default 60)
@@ -75,9 +77,12 @@ export const USAGE = `usage: node bench/ingest/ingest.mjs [options]
  *   connections: number, threads: number, seconds: number, runs: number, hosts: number,
  *   seed: number, poolRows: number, maxPoolMb: number, path: string, spawn: boolean,
  *   serverEntry: string, keepData: boolean, serverPid: number | null, readyTimeout: number,
- *   out: string | null, json: boolean, auth: 'on' | 'off', env: Record<string, string>,
+ *   out: string | null, json: boolean, auth: 'on' | 'off', wal: string, env: Record<string, string>,
  * }} Options
  */
+
+/** `--wal` values: off, or a `[wal] sync_mode`. */
+const WAL_MODES = ['off', 'fdatasync', 'fsync', 'async'];
 
 /**
  * @param {string[]} argv
@@ -110,6 +115,7 @@ export function parseOptions(argv) {
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
       auth: { type: 'string', default: 'on' },
+      wal: { type: 'string', default: 'off' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -139,6 +145,9 @@ export function parseOptions(argv) {
   const auth = /** @type {'on' | 'off'} */ (values.auth);
   if (auth !== 'on' && auth !== 'off') throw new UsageError(`--auth must be on or off, got ${values.auth}`);
   if (auth === 'off' && !values.spawn) throw new UsageError('--auth off needs --spawn (a running server has its own auth.enabled)');
+  const wal = String(values.wal);
+  if (!WAL_MODES.includes(wal)) throw new UsageError(`--wal must be one of ${WAL_MODES.join(', ')}, got ${wal}`);
+  if (wal !== 'off' && !values.spawn) throw new UsageError('--wal needs --spawn (a running server has its own [wal] settings)');
   const hosts = int('hosts', values.hosts, 1);
   const connections = int('connections', values.connections, 1);
   return {
@@ -164,7 +173,11 @@ export function parseOptions(argv) {
     out: values.out ?? null,
     json: Boolean(values.json),
     auth,
-    env: auth === 'off' ? { ARC_AUTH_ENABLED: 'false' } : {},
+    wal,
+    env: {
+      ...(auth === 'off' ? { ARC_AUTH_ENABLED: 'false' } : {}),
+      ...(wal === 'off' ? {} : { ARC_WAL_ENABLED: 'true', ARC_WAL_SYNC_MODE: wal }),
+    },
   };
 }
 
@@ -391,6 +404,7 @@ export async function runOnce(o, pool, ctx) {
     run: ctx.run,
     format: o.format,
     auth: o.auth,
+    wal: o.wal,
     batch: o.batch,
     connections: o.connections,
     threads: o.threads,
