@@ -76,7 +76,8 @@ export const USAGE = `usage: node bench/query/query.mjs [options]
   --queries LIST        comma-separated TSBS names or "all" (default all)
   --verify              compare every answer with DuckDB in-process over the same Parquet files
   --no-local            skip the in-process DuckDB runs (no duckdb_ms; not with --verify)
-  --explain             also print each query's in-process EXPLAIN ANALYZE profile (stderr)
+  --explain             EXPLAIN ANALYZE one run of each query, in-process and through Arc (its
+                        pruned plan): total time and files read in the line, profiles on stderr
   --duckdb-threads N    threads of the in-process DuckDB (default 2, Arc's query.duckdb_threads)
   --smoke               CI smoke: ${SMOKE_SCALE.hosts} hosts x ${SMOKE_SCALE.hours} h, ${SMOKE_RUNS} runs per query, --verify
   --server-entry FILE   server entry for --spawn (default packages/cli/dist/main.js)
@@ -361,6 +362,24 @@ async function openLocalDuckDB(parquetRoot, database, threads) {
 }
 
 /**
+ * Arc's own EXPLAIN ANALYZE of `sql` (the plan it runs after its rewrites, such as time pruning).
+ * @param {{ agent: http.Agent, base: URL }} ctx
+ * @param {Record<string, string>} headers
+ * @param {string} sql
+ * @param {number} timeoutS
+ */
+async function explainThroughArc(ctx, headers, sql, timeoutS) {
+  const request = Buffer.from(JSON.stringify({ sql: `EXPLAIN ANALYZE ${sql}`, format: 'json' }));
+  const res = await httpRequest(ctx.agent, ctx.base, 'POST', '/query', headers, request, timeoutS * 1000);
+  const text = res.body.toString('utf8');
+  if (res.status !== 200) return { text: `${res.status}: ${text.slice(0, 300)}`, total_ms: null, files_read: null };
+  /** @type {any} */
+  const body = JSON.parse(text);
+  const profile = (Array.isArray(body.data) ? body.data : []).map((/** @type {unknown[]} */ row) => String(row.at(-1) ?? '')).join('\n');
+  return { text: profile, ...profileFigures(profile) };
+}
+
+/**
  * Total time and files read of an EXPLAIN ANALYZE text profile (null when DuckDB printed none).
  * @param {string} text
  */
@@ -423,6 +442,8 @@ async function benchQuery(o, name, nextQuery, ctx) {
   let cpuTicks = 0;
   /** @type {{ text: string, total_ms: number | null, files_read: number | null } | null} */
   let explained = null;
+  /** @type {{ text: string, total_ms: number | null, files_read: number | null } | null} */
+  let arcExplained = null;
   for (let i = 0; i < o.warmup + o.runs; i++) {
     const timed = i >= o.warmup;
     const q = nextQuery();
@@ -462,8 +483,10 @@ async function benchQuery(o, name, nextQuery, ctx) {
       }
       if (o.explain && explained === null && timed) explained = await ctx.local.explainAnalyze(q.sql);
     }
+    if (o.explain && arcExplained === null && timed) arcExplained = await explainThroughArc(ctx, headers, q.sql, o.queryTimeout);
   }
   if (explained !== null) ctx.log(`--- EXPLAIN ANALYZE ${name} (in-process) ---\n${explained.text}`);
+  if (arcExplained !== null) ctx.log(`--- EXPLAIN ANALYZE ${name} (through Arc) ---\n${arcExplained.text}`);
   const sorted = Float64Array.from(httpMs).sort();
   const localSorted = Float64Array.from(localMs).sort();
   const med = median(httpMs);
@@ -487,7 +510,12 @@ async function benchQuery(o, name, nextQuery, ctx) {
     mismatches,
     first_problem: firstProblem,
     cache_hits: cacheHits,
-    explain: explained === null ? null : { total_ms: explained.total_ms, files_read: explained.files_read },
+    explain: o.explain
+      ? {
+          in_process: explained === null ? null : { total_ms: explained.total_ms, files_read: explained.files_read },
+          arc: arcExplained === null ? null : { total_ms: arcExplained.total_ms, files_read: arcExplained.files_read },
+        }
+      : null,
     reference_ms: name in REFERENCE_MS ? REFERENCE_MS[/** @type {import('./tsbs-queries.mjs').QueryName} */ (name)] : null,
   };
 }
