@@ -138,8 +138,11 @@ function translateComparison(operator: ComparisonOperator, left: Expr, right: Ex
   if (left.kind !== 'identifier' && right.kind === 'identifier') return translateComparison(MIRRORED[operator] ?? operator, right, left, context);
   const sqlOperator = SQL_COMPARISON[operator];
   if (left.kind === 'identifier' && right.kind === 'string') return stringComparison(left.name, sqlOperator, right.value, context);
-  // A tag (a string) never equals a number or a boolean in InfluxDB: no point matches.
-  if (left.kind === 'identifier' && context.schema.tags.includes(left.name) && (right.kind === 'number' || right.kind === 'boolean')) return 'FALSE';
+  // Values of different types never compare true in InfluxDB (a tag with a number, a float with
+  // a boolean): no point matches, where DuckDB would fail to cast.
+  const leftType = valueType(left, context);
+  const rightType = valueType(right, context);
+  if (leftType !== null && rightType !== null && leftType !== rightType) return 'FALSE';
   return `${operand(left, context)} ${sqlOperator} ${operand(right, context)}`;
 }
 
@@ -158,6 +161,30 @@ function stringComparison(name: string, sqlOperator: string, value: string, cont
   // A number or boolean never equals a string in InfluxDB: no point matches.
   if (type !== undefined && type !== 'string') return 'FALSE';
   return `${stringOperand(name, context)} ${sqlOperator} ${sqlString(value)}`;
+}
+
+type ValueType = 'string' | 'number' | 'boolean';
+
+/** The type a comparison operand has; null when unknown (a name no file has is NULL, which matches nothing anyway). */
+function valueType(expr: Expr, context: ConditionContext): ValueType | null {
+  switch (expr.kind) {
+    case 'identifier': {
+      if (context.schema.tags.includes(expr.name)) return 'string';
+      const type = context.schema.fields.get(expr.name);
+      if (type === undefined) return null;
+      return type === 'float' || type === 'integer' ? 'number' : type;
+    }
+    case 'string':
+      return 'string';
+    case 'boolean':
+      return 'boolean';
+    case 'number':
+    case 'unary':
+    case 'binary':
+      return 'number';
+    default:
+      return null;
+  }
 }
 
 /** A value in a comparison: a column (NULL when no file has it), or a literal. */
