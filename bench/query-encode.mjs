@@ -3,12 +3,21 @@
 // with few distinct values), usage_idle and usage_user (DOUBLE), requests (BIGINT), 5% NULLs in
 // usage_user. The rows are computed once and kept as DuckDB chunks; each run hands the same
 // chunks to an encoder through a stand-in for the streaming result, so only encoding is timed
-// (DuckDB's own query time is not). Prints one JSON line per format: median rows/s and answer bytes.
+// (DuckDB's own query time is not). Prints one JSON line per format and answer buffer: median and
+// best rows/s of the runs (wall clock), rows per CPU second of the process (median; steadier than
+// the wall clock when other work shares the cores), and answer bytes.
 //
-// Run after building: npx tsc -b packages/query && node bench/query-encode.mjs [rows] [--runs 5]
+// Answer buffers (--answers own,shared): `own` copies each finished answer into a fresh buffer of
+// its own, as a worker that transfers it does; `shared` copies it into a SharedArrayBuffer the
+// worker lends to the main thread and gets back (answer-buffers.ts), released here after each run
+// as the main thread does once the socket took the bytes. On this machine first-touch page faults
+// cost ~4-7 ns a byte, so `own` measures mostly the kernel for large answers.
+//
+// Run after building: npx tsc -b packages/query && node bench/query-encode.mjs [rows] [--runs 5] [--formats json,arrow]
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { enableSharedAnswers, releaseAnswerBody } from '../packages/query/dist/answer-buffers.js';
 import { encodeArrowAnswer } from '../packages/query/dist/arrow-answer.js';
 import { encodeCsvAnswer } from '../packages/query/dist/csv-answer.js';
 import { encodeJsonAnswer } from '../packages/query/dist/json-answer.js';
@@ -16,7 +25,11 @@ import { encodeMsgpackAnswer } from '../packages/query/dist/msgpack-answer.js';
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
-  options: { runs: { type: 'string', default: '5' }, formats: { type: 'string', default: 'json,csv,arrow,msgpack' } },
+  options: {
+    runs: { type: 'string', default: '5' },
+    formats: { type: 'string', default: 'json,csv,arrow,msgpack' },
+    answers: { type: 'string', default: 'own,shared' },
+  },
 });
 const ROWS = Number(positionals[0] ?? 1_000_000);
 const RUNS = Number(flags.runs);
@@ -56,21 +69,32 @@ const materialized = await connection.run(SQL);
 const chunks = Array.from({ length: materialized.chunkCount }, (_, index) => materialized.getChunk(index));
 const median = (values) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-for (const format of flags.formats.split(',')) {
+async function measure(format, answers) {
   const encode = encoders[format];
   const seconds = [];
+  const cpuSeconds = [];
   let bytes = 0;
   for (let run = 0; run < RUNS + 1; run++) {
     const startedAt = performance.now();
+    const cpuAt = process.cpuUsage();
     const answer = await encode(replay(materialized, chunks));
     const elapsed = (performance.now() - startedAt) / 1000;
+    const cpu = process.cpuUsage(cpuAt);
+    if (run > 0) cpuSeconds.push((cpu.user + cpu.system) / 1e6);
     if (answer === null || answer.rowCount !== ROWS) throw new Error(`${format}: wrong row count`);
     bytes = answer.body.byteLength;
-    // The first run warms the JIT and is not counted.
+    releaseAnswerBody(answer.body);
+    // The first run warms the JIT (and the kept buffers) and is not counted.
     if (run > 0) seconds.push(elapsed);
   }
   const best = Math.min(...seconds);
-  console.log(JSON.stringify({ format, rows: ROWS, runs: RUNS, rows_per_s: Math.round(ROWS / median(seconds)), best_rows_per_s: Math.round(ROWS / best), bytes }));
+  console.log(JSON.stringify({ format, answers, rows: ROWS, runs: RUNS, rows_per_s: Math.round(ROWS / median(seconds)), best_rows_per_s: Math.round(ROWS / best), cpu_rows_per_s: Math.round(ROWS / median(cpuSeconds)), bytes }));
+}
+
+// Own buffers first: sharing, once enabled, stays on for the thread.
+for (const answers of ['own', 'shared'].filter((mode) => flags.answers.split(',').includes(mode))) {
+  if (answers === 'shared') enableSharedAnswers();
+  for (const format of flags.formats.split(',')) await measure(format, answers);
 }
 connection.closeSync();
 instance.closeSync();

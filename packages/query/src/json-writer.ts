@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ArcError, ErrorKind } from '@arc/config';
+import { answerBody } from './answer-buffers.js';
 import { QueryErrorCode } from './errors.js';
 import { ANSWER_SCRATCH_BYTES_MAX, JSON_ANSWER_BYTES_INITIAL, JSON_ANSWER_BYTES_MAX } from './limits.js';
 
@@ -107,11 +108,12 @@ export class JsonWriter {
   }
 
   /**
-   * The written bytes in a buffer of their own (safe to transfer). A scratch writer's blocks are
-   * kept for the next answer; the writer is empty afterwards.
+   * The written bytes in a buffer of their own (safe to transfer), or in a lent shared buffer
+   * (see answer-buffers.ts). A scratch writer's blocks are kept for the next answer; the writer
+   * is empty afterwards.
    */
   release(): Uint8Array {
-    const body = new Uint8Array(this.totalLength);
+    const body = answerBody(this.totalLength);
     let at = 0;
     for (const block of this.sealed) {
       body.set(block, at);
