@@ -33,13 +33,16 @@ const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 const INFLUXDB_API_VERSION = '1.8.10';
 const NANOS_PER_MS = 1_000_000n;
 
+function isFormBody(contentType: string): boolean {
+  return contentType.toLowerCase().startsWith(FORM_CONTENT_TYPE);
+}
+
 /**
  * True when a `POST /query` is InfluxQL rather than Arc SQL: a form body, or `q` in the URL.
  * Arc SQL comes as a JSON body `{"sql": ...}`.
  */
 export function isInfluxQLRequest(contentType: string, query: string): boolean {
-  if (contentType.toLowerCase().startsWith(FORM_CONTENT_TYPE)) return true;
-  return new URLSearchParams(query).has('q');
+  return isFormBody(contentType) || new URLSearchParams(query).has('q');
 }
 
 interface InfluxParameters {
@@ -48,11 +51,14 @@ interface InfluxParameters {
   readonly epoch: string;
 }
 
-/** URL parameters, overridden by form body parameters (Go's FormValue order, which InfluxDB uses). */
-function readParameters(request: RequestInfo, body: Uint8Array | null): InfluxParameters {
+/**
+ * URL parameters, overridden by form body parameters (Go's FormValue order, which InfluxDB uses).
+ * `formBody` is null unless the body is `application/x-www-form-urlencoded`.
+ */
+function readParameters(request: RequestInfo, formBody: Uint8Array | null): InfluxParameters {
   const merged = new URLSearchParams(request.query);
-  if (body !== null && body.byteLength > 0) {
-    const form = new URLSearchParams(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  if (formBody !== null && formBody.byteLength > 0) {
+    const form = new URLSearchParams(Buffer.from(formBody.buffer, formBody.byteOffset, formBody.byteLength).toString('utf8'));
     for (const [key, value] of form) merged.set(key, value);
   }
   return { q: merged.get('q'), db: merged.get('db') ?? '', epoch: merged.get('epoch') ?? '' };
@@ -66,11 +72,12 @@ function permissionFor(statements: readonly Statement[] | null): Permission {
 /** Handles an InfluxQL `GET /query` or `POST /query`; `hasBody` is false for GET. */
 export function handleInfluxQuery(context: ServerContext, res: HttpResponse, req: HttpRequest, hasBody: boolean): void {
   const request = readRequestInfo(req);
+  const formBody = hasBody && isFormBody(req.getHeader('content-type'));
   const abort = new AbortController();
   const state = newResponseState(res, () => abort.abort());
   const proceed = (body: Uint8Array | ArcError | null): void => {
     if (body instanceof ArcError) return sendError(res, state, body);
-    answerQuery(context, res, state, request, readParameters(request, body), abort.signal).catch((error: unknown) => {
+    answerQuery(context, res, state, request, readParameters(request, formBody ? body : null), abort.signal).catch((error: unknown) => {
       context.log.error(`InfluxQL query failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       sendError(res, state, new ArcError(ErrorKind.internal, 'ARC_INFLUXQL_FAILED', 'InfluxQL query failed'));
     });

@@ -108,7 +108,8 @@ describe('InfluxQL over /query', () => {
   it('takes q in the URL of a POST (the influx CLI\'s way), RFC 3339 times without epoch, exact int64', async () => {
     await ensureData();
     const search = new URLSearchParams({ db: DATABASE, q: 'SELECT used FROM mem; SELECT last(usage_idle) FROM cpu' });
-    const answer = await shared.client.post(`/query?${search.toString()}`, '', auth);
+    // A body that is not a form is not read for parameters.
+    const answer = await shared.client.post(`/query?${search.toString()}`, 'q=SHOW DATABASES', { ...auth, 'Content-Type': 'text/plain' });
     expect(answer.status).toBe(200);
     expect(answer.text).toBe(
       '{"results":[{"statement_id":0,"series":[{"name":"mem","columns":["time","used"],"values":[["2023-11-14T22:13:20Z",9007199254740993]]}]},' +
@@ -152,5 +153,6 @@ describe('InfluxQL over /query', () => {
     const ping = await fetch(`${shared.arc.url}/ping`);
     expect(ping.status).toBe(204);
     expect(ping.headers.get('x-influxdb-version')).toBe('1.8.10');
+    expect((await fetch(`${shared.arc.url}/ping`, { method: 'HEAD' })).status).toBe(204);
   });
 });
