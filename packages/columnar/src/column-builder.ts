@@ -181,6 +181,28 @@ export class ColumnBuilder {
     return AppendResult.ok;
   }
 
+  /** The dictionary code of the value in `row` (a row holding a value), or -1 if the column is plain utf8. */
+  dictionaryCodeOf(row: number): number {
+    if (!this.isDictionaryEncoded() || row >= this.length) return -1;
+    if (this.nullCount > 0 && (((this.validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0) return -1;
+    return this.valuesI32[row] ?? -1;
+  }
+
+  /**
+   * Appends the value of `code` (a `dictionaryCodeOf` of this batch) without hashing its bytes
+   * again, for decoders that cache a series' tags. False, appending nothing, once the column has
+   * turned into plain utf8 (the caller then appends the bytes).
+   */
+  appendDictionaryCode(code: number): boolean {
+    if (!this.isDictionaryEncoded()) return false;
+    assert.ok(code >= 0 && code < (this.dictionary?.size ?? 0), 'a code of this batch');
+    this.reserveRow();
+    this.valuesI32[this.length] = code;
+    this.setValid(this.length, true);
+    this.length++;
+    return true;
+  }
+
   appendString(value: string): AppendResult {
     if (this.type !== ColumnType.utf8 && !this.adoptType(ColumnType.utf8)) return AppendResult.typeConflict;
     if (this.isDictionaryEncoded()) {
@@ -249,7 +271,8 @@ export class ColumnBuilder {
     this.utf8Length = 0;
     this.offsets[0] = 0;
     for (let row = 0; row < this.length; row++) {
-      if (((this.validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) {
+      // Without nulls the bitmap is not kept (setValid): every row holds a value.
+      if (this.nullCount === 0 || ((this.validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) {
         const value = dictionary.valueOf(this.valuesI32[row] ?? 0);
         this.utf8 = growBytes(this.utf8, this.utf8Length + value.byteLength);
         this.utf8.set(value, this.utf8Length);

@@ -48,6 +48,36 @@ describe('BatchBuilder', () => {
     expect(column(batch, 'host')).toEqual(values);
   });
 
+  it('turns a tag without nulls plain and keeps every value', () => {
+    const values = Array.from({ length: DICTIONARY_ENTRIES_MAX + 1 }, (_, index) => `host-${index}`);
+    const batch = packed(tagBuilder(values));
+    expect(batch.columns[0]?.dictionary).toBeNull();
+    expect(column(batch, 'host')).toEqual(values);
+  });
+
+  it('appends a tag value again by its dictionary code; refuses once the column is plain', () => {
+    const builder = tagBuilder(['a', null, 'b']);
+    const host = builder.column('host', ColumnRole.tag);
+    if (host instanceof ArcError) throw host;
+    expect([0, 1, 2].map((row) => host.dictionaryCodeOf(row))).toEqual([0, -1, 1]);
+    builder.beginRow(3);
+    expect(host.appendDictionaryCode(1)).toBe(true);
+    builder.beginRow(4);
+    expect(host.appendDictionaryCode(0)).toBe(true);
+    expect(() => host.appendDictionaryCode(2)).toThrow();
+    for (let row = 5; row < 5 + DICTIONARY_ENTRIES_MAX; row++) {
+      builder.beginRow(row);
+      host.appendString(`host-${row}`);
+    }
+    builder.beginRow(5 + DICTIONARY_ENTRIES_MAX);
+    expect(host.dictionaryCodeOf(0)).toBe(-1);
+    expect(host.appendDictionaryCode(0)).toBe(false);
+    host.appendString('a');
+    const values = column(packed(builder), 'host');
+    expect(values.slice(0, 5)).toEqual(['a', null, 'b', 'b', 'a']);
+    expect(values.slice(-2)).toEqual([`host-${4 + DICTIONARY_ENTRIES_MAX}`, 'a']);
+  });
+
   it('pads columns first seen at a later row with nulls, and missing values with nulls', () => {
     const builder = new BatchBuilder();
     builder.reset('db', 'm');

@@ -159,14 +159,7 @@ export class LineProtocolDecoder {
     const columns = series.columnsIn(builder, this.request);
     if (columns instanceof ArcError) return withLine(columns, lineNumber);
     // A cached series' tag names are distinct (its line was appended), so no duplicate check.
-    const values = series.tagValues;
-    const valueEnds = series.tagValueEnds;
-    let valueStart = 0;
-    for (let tag = 0; tag < valueEnds.length; tag++) {
-      const valueEnd = valueEnds[tag] as number; // tag < valueEnds.length
-      (columns[tag] as ColumnBuilder).appendUtf8Bytes(values, valueStart, valueEnd); // columns has one per tag
-      valueStart = valueEnd;
-    }
+    series.appendTags(columns, builder.rowCount - 1);
     return this.appendFields(body, builder, lineNumber);
   }
 

@@ -32,6 +32,8 @@ export class SeriesEntry {
   next: SeriesEntry | null = null;
   /** Tag columns of `columnsBuilder`, valid in request `columnsRequest` only (builders are pooled). */
   readonly columns: ColumnBuilder[] = [];
+  /** Per tag, the value's dictionary code in its column (-1: not known yet, or a plain column). */
+  readonly codes: Int32Array;
   columnsBuilder: BatchBuilder | null = null;
   columnsRequest = -1;
 
@@ -45,6 +47,7 @@ export class SeriesEntry {
     this.tagNames = tagNames;
     this.tagValues = tagValues;
     this.tagValueEnds = tagValueEnds;
+    this.codes = new Int32Array(tagValueEnds.length);
   }
 
   /** True when the line [start, end) begins with this key followed by a space. */
@@ -64,6 +67,23 @@ export class SeriesEntry {
     return true;
   }
 
+  /**
+   * Appends this series' tag values to the current row of `columns` (from columnsIn): by their
+   * dictionary codes once known (no hashing), else by their bytes, learning the codes.
+   */
+  appendTags(columns: readonly ColumnBuilder[], row: number): void {
+    const codes = this.codes;
+    const values = this.tagValues;
+    const valueEnds = this.tagValueEnds;
+    for (let tag = 0; tag < valueEnds.length; tag++) {
+      const column = columns[tag] as ColumnBuilder; // one column per tag (columnsIn)
+      const code = codes[tag] as number;
+      if (code >= 0 && column.appendDictionaryCode(code)) continue;
+      column.appendUtf8Bytes(values, tag === 0 ? 0 : (valueEnds[tag - 1] as number), valueEnds[tag] as number);
+      codes[tag] = column.dictionaryCodeOf(row);
+    }
+  }
+
   /** The tag columns in `builder` for request `request`, resolved by name once per request. */
   columnsIn(builder: BatchBuilder, request: number): ColumnBuilder[] | ArcError {
     if (this.columnsRequest === request && this.columnsBuilder === builder) return this.columns;
@@ -75,6 +95,7 @@ export class SeriesEntry {
       }
       this.columns[tag] = column;
     }
+    this.codes.fill(-1);
     this.columnsBuilder = builder;
     this.columnsRequest = request;
     return this.columns;

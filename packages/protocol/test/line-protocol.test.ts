@@ -1,6 +1,6 @@
 // Proves the line protocol decoder turns each documented form into the right typed, timed rows and rejects every near-miss line with the exact InfluxDB-style message and line number, returning nothing of a bad request.
 import { describe, expect, it } from 'vitest';
-import { rowObjects, type ColumnBatch } from '@arc/columnar';
+import { DICTIONARY_ENTRIES_MAX, rowObjects, type ColumnBatch } from '@arc/columnar';
 import { LINE_BYTES_MAX, LineProtocolDecoder, LineProtocolPrecision, parsePrecision, type DecodeResult } from '../src/index.js';
 
 const NOW_US = 1_700_000_000_000_000;
@@ -229,6 +229,48 @@ const parseErrorCases: ParseErrorCase[] = [
   { input: 'cpu,a=1,a=2 v=1', reason: 'duplicate tags' },
   { input: 'cpu v=1\ncpu v=2\ncpu v=x', reason: 'invalid boolean', line: 3 },
 ];
+
+describe('LineProtocolDecoder: one decoder over many requests (cached series and keys)', () => {
+  const context = { database: 'default', nowUs: NOW_US, precision: LineProtocolPrecision.ns };
+
+  function okRowsWith(decoder: LineProtocolDecoder, text: string): Record<string, Row[]> {
+    const result = decoder.decode(encoder.encode(text), context);
+    if (!result.ok) throw new Error(`unexpected error: ${result.error.code} ${result.error.message}`);
+    return rowsOf(result.batches);
+  }
+
+  it('escaped series repeated within and across requests keep their unescaped values', () => {
+    const decoder = new LineProtocolDecoder();
+    const text = 'cpu,ho\\=st=a\\,b\\ c v=1i\ncpu,ho\\=st=a\\,b\\ c v=2i\ncpu,ho\\=st=a\\,b v=3i';
+    const expected = { cpu: [{ time: T, 'ho=st': 'a,b c', v: 1n }, { time: T, 'ho=st': 'a,b c', v: 2n }, { time: T, 'ho=st': 'a,b', v: 3n }] };
+    expect(okRowsWith(decoder, text)).toEqual(expected);
+    expect(okRowsWith(decoder, text)).toEqual(expected);
+  });
+
+  it('a cached series meets a field of its tag name created earlier in a later request', () => {
+    const decoder = new LineProtocolDecoder();
+    expect(okRowsWith(decoder, 'cpu,host=a v=1i')).toEqual({ cpu: [{ time: T, host: 'a', v: 1n }] });
+    expect(okRowsWith(decoder, 'cpu host=2i\ncpu,host=a v=3i')).toEqual({
+      cpu: [
+        { time: T, host_value: 2n, host: null, v: null },
+        { time: T, host_value: null, host: 'a', v: 3n },
+      ],
+    });
+  });
+
+  it('cached series stay exact when their tag turns from dictionary to plain mid-request', () => {
+    const decoder = new LineProtocolDecoder();
+    const hosts = Array.from({ length: DICTIONARY_ENTRIES_MAX + 10 }, (_, index) => `h${index}`);
+    const order = [...hosts.slice(0, 5), ...hosts, ...hosts.slice(0, 5)];
+    const text = order.map((host, index) => `cpu,host=${host},dc=x v=${index}i`).join('\n');
+    for (let request = 0; request < 2; request++) {
+      const rows = okRowsWith(decoder, text).cpu ?? [];
+      expect(rows.map((row) => row.host)).toEqual(order);
+      expect(rows.map((row) => row.dc)).toEqual(order.map(() => 'x'));
+      expect(rows.map((row) => row.v)).toEqual(order.map((_, index) => BigInt(index)));
+    }
+  });
+});
 
 describe('LineProtocolDecoder: near-miss lines', () => {
   it.each(parseErrorCases)('$input -> $reason', ({ input, reason, line = 1, precision }) => {
