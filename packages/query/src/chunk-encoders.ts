@@ -6,6 +6,7 @@ import type { ColumnPlan, ResultColumns } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
 
 export type { ResultColumns } from './json-columns.js';
+export type { StreamFormat } from './answer-format.js';
 
 /**
  * Encodes a result one DuckDB chunk at a time for `POST /query/stream`, so an answer of any size
