@@ -1,10 +1,9 @@
 // Proves the WAL file format and its recovery rules: entries read back byte for byte, a file cut
 // at every byte offset of its last entry (or with a flipped byte) keeps exactly the complete
 // entries before it, and recovery cuts the torn tail off the file and reports it.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   decodeRequestEnvelope,
   encodeEntry,
@@ -16,16 +15,9 @@ import {
   prepareRecovery,
   segmentFileName,
 } from '@arc/wal';
+import { useTempDirectories } from './support/temp-directory.js';
 
-const directories: string[] = [];
-afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
-function tempDirectory(): string {
-  const directory = mkdtempSync(path.join(tmpdir(), 'arc-wal-'));
-  directories.push(directory);
-  return directory;
-}
+const tempDirectory = useTempDirectories();
 
 const bytesOf = (text: string): Uint8Array => new TextEncoder().encode(text);
 function fileOf(parts: readonly Uint8Array[]): Uint8Array {

@@ -2,10 +2,9 @@
 // whole with consecutive seqs, segments rotate by size and on request, a closed segment is
 // deleted only once every measurement it touched is covered up to its last seq, and flush
 // journals keep their coverage across reopen, torn tails and compaction.
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   coverageKey,
   createWalStatsBuffer,
@@ -21,16 +20,9 @@ import {
   walStatsCells,
   WalStream,
 } from '@arc/wal';
+import { useTempDirectories } from './support/temp-directory.js';
 
-const directories: string[] = [];
-afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
-function tempDirectory(): string {
-  const directory = mkdtempSync(path.join(tmpdir(), 'arc-wal-'));
-  directories.push(directory);
-  return directory;
-}
+const tempDirectory = useTempDirectories();
 
 function newStream(directory: string, stats: SharedArrayBuffer, segmentBytesMax = 1 << 20): WalStream {
   return new WalStream({ directory, stream: 3, nextSeq: 10, syncMode: SyncMode.fdatasync, segmentBytesMax, segmentAgeMsMax: 3_600_000, stats: walStatsCells(stats), nowMs: () => Date.now() });
