@@ -2,7 +2,7 @@
 // documented types and exact values (every kind, NULLs, unicode, many batches, the row limit), by
 // running SQL through a real pool and parsing the bytes it returns.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
-import { tableFromIPC } from 'apache-arrow';
+import { Message, MessageHeader, MetadataVersion, tableFromIPC } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { TYPED_SQL, answerBytes, sharedPool } from './fixtures.js';
@@ -79,5 +79,54 @@ describe('Arrow answer', () => {
     const limited = await arrow(sql, 2049);
     expect(limited.numRows).toBe(2049);
     expect(limited.getChild('s')?.get(2048)).toBe('row-2048');
+  });
+
+  it('frames every message 8-byte aligned (metadata, body, each buffer) and ends with the end-of-stream marker', async () => {
+    const answer = await answerBytes(pool(), `${TYPED_SQL.replace('FROM range(2)', 'FROM range(3000)')}`, 'arrow');
+    const bytes = answer.body;
+    const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const kinds: string[] = [];
+    let position = 0;
+    for (;;) {
+      expect(data.getUint32(position, true)).toBe(0xffff_ffff);
+      const metadataBytes = data.getInt32(position + 4, true);
+      if (metadataBytes === 0) break;
+      expect(metadataBytes % 8).toBe(0);
+      const message = Message.decode(bytes.subarray(position + 8, position + 8 + metadataBytes));
+      expect(message.version).toBe(MetadataVersion.V5);
+      expect(message.bodyLength % 8).toBe(0);
+      if (message.isRecordBatch()) {
+        kinds.push('batch');
+        for (const buffer of message.header().buffers) expect(buffer.offset % 8).toBe(0);
+      } else {
+        kinds.push(message.headerType === MessageHeader.Schema ? 'schema' : 'other');
+      }
+      position += 8 + metadataBytes + message.bodyLength;
+    }
+    expect(position + 8).toBe(bytes.length);
+    expect(kinds).toEqual(['schema', 'batch', 'batch']);
+  });
+
+  it('sends BLOB as Binary with the exact bytes', async () => {
+    const table = await arrow("SELECT '\\xAA\\x00\\xFF'::BLOB AS b UNION ALL SELECT NULL UNION ALL SELECT 'a blob long enough to leave the inline form'::BLOB");
+    expect(String(table.schema.fields[0]?.type)).toBe('Binary');
+    const values = Array.from(table.getChild('b') ?? [], (value) => (value === null ? null : Buffer.from(value as Uint8Array).toString('hex')));
+    expect(values.slice().sort()).toEqual(
+      ['aa00ff', Buffer.from('a blob long enough to leave the inline form').toString('hex'), null].sort(),
+    );
+  });
+
+  it('keeps NULLs in fixed-width, boolean and long string columns across chunks', async () => {
+    const rows = 5000;
+    const sql = `SELECT CASE WHEN i % 3 = 0 THEN NULL ELSE i END::INTEGER AS n, CASE WHEN i % 4 = 0 THEN NULL ELSE i % 2 = 0 END AS b,
+      CASE WHEN i % 5 = 0 THEN NULL ELSE 'a string longer than twelve bytes ' || i END AS s,
+      CASE WHEN i % 7 = 0 THEN NULL ELSE i * 0.5 END::DOUBLE AS d FROM range(${String(rows)}) t(i) ORDER BY i`;
+    const table = await arrow(sql);
+    const indexes = Array.from({ length: rows }, (_, i) => i);
+    expect(Array.from(table.getChild('n') ?? [])).toEqual(indexes.map((i) => (i % 3 === 0 ? null : i)));
+    expect(Array.from(table.getChild('b') ?? [])).toEqual(indexes.map((i) => (i % 4 === 0 ? null : i % 2 === 0)));
+    expect(Array.from(table.getChild('s') ?? [])).toEqual(indexes.map((i) => (i % 5 === 0 ? null : `a string longer than twelve bytes ${String(i)}`)));
+    expect(Array.from(table.getChild('d') ?? [])).toEqual(indexes.map((i) => (i % 7 === 0 ? null : i * 0.5)));
+    expect(table.getChild('n')?.nullCount).toBe(indexes.filter((i) => i % 3 === 0).length);
   });
 });
