@@ -19,15 +19,7 @@ export interface TokenJson {
 }
 
 /** What create and rotate answer: the issue's `{id, name, token, permissions, databases, created_at, expires_at}`. */
-export interface NewTokenJson {
-  readonly id: string;
-  readonly name: string;
-  readonly token: string;
-  readonly permissions: readonly string[];
-  readonly databases: readonly string[] | null;
-  readonly created_at: string;
-  readonly expires_at: string | null;
-}
+export type NewTokenJson = Pick<TokenJson, 'id' | 'name' | 'permissions' | 'databases' | 'created_at' | 'expires_at'> & { readonly token: string };
 
 /** RFC 3339 date-time: a date, a time and an explicit offset (Z or ±hh:mm). */
 const RFC3339_PATTERN = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
