@@ -20,6 +20,7 @@ import {
 } from './line-protocol-scanner.js';
 import { RequestBatches } from './request-batches.js';
 import { SeriesCache, type SeriesEntry } from './line-protocol-series.js';
+import { FieldLayout } from './line-protocol-field-layout.js';
 import { Utf8Interner } from './utf8-interner.js';
 
 /**
@@ -85,6 +86,8 @@ export class LineProtocolDecoder {
   private readonly series = new SeriesCache();
   /** Counts requests, so that series entries know when their columns are stale. */
   private request = 0;
+  /** The field layout made last: series with the same field keys share it. */
+  private lastFieldLayout: FieldLayout | null = null;
   /** The tag columns of the line being appended on the scanned path (to cache its series). */
   private readonly tagColumns: ColumnBuilder[] = [];
 
@@ -132,7 +135,7 @@ export class LineProtocolDecoder {
         const error =
           series === null
             ? this.decodeScannedLine(buffer, context, lineStart, start, textEnd, lineNumber)
-            : this.decodeCachedSeriesLine(body, series, context, lineStart, start, textEnd, lineNumber);
+            : this.decodeCachedSeriesLine(body, view, series, context, lineStart, start, textEnd, lineNumber);
         if (error !== null) return error;
       }
       lineStart = nextStart;
@@ -140,9 +143,13 @@ export class LineProtocolDecoder {
     return null;
   }
 
-  /** A line whose series is cached: only its fields and timestamp are scanned. */
+  /**
+   * A line whose series is cached: only its fields and timestamp are read, by the series' field
+   * layout when the line fits it, else by the scanner (which also reports every error).
+   */
   private decodeCachedSeriesLine(
     body: Uint8Array,
+    view: DataView,
     series: SeriesEntry,
     context: LineProtocolContext,
     lineStart: number,
@@ -150,17 +157,60 @@ export class LineProtocolDecoder {
     textEnd: number,
     lineNumber: number,
   ): ArcError | null {
-    const reason = this.scanner.scanFieldsAndTime(body, start + series.key.byteLength, textEnd, context.precision, this.line);
-    if (reason !== null) return parseError(body, lineStart, textEnd, lineNumber, reason);
+    const afterSeries = start + series.key.byteLength;
+    const layout = series.fieldLayout;
+    const laidOut = layout !== null && layout.scan(body, view, afterSeries + 1, textEnd, context.precision);
+    if (!laidOut) {
+      const reason = this.scanner.scanFieldsAndTime(body, afterSeries, textEnd, context.precision, this.line);
+      if (reason !== null) return parseError(body, lineStart, textEnd, lineNumber, reason);
+    }
     const builder = this.builderNamed(series.measurement);
     if (builder instanceof ArcError) return withLine(builder, lineNumber);
-    const rowError = this.beginRow(builder, context);
+    const rowError = builder.beginRow(timeOrNow(laidOut ? layout.timeUs : this.line.timeUs, context));
     if (rowError !== null) return withLine(rowError, lineNumber);
     const columns = series.columnsIn(builder, this.request);
     if (columns instanceof ArcError) return withLine(columns, lineNumber);
     // A cached series' tag names are distinct (its line was appended), so no duplicate check.
     series.appendTags(columns, builder.rowCount - 1);
-    return this.appendFields(body, builder, lineNumber);
+    if (laidOut) {
+      const fieldColumns = layout.columnsIn(builder, this.request);
+      if (!(fieldColumns instanceof ArcError) && layout.append(fieldColumns)) return null;
+      // A name or type the layout cannot take: the general path appends (or reports) the fields.
+      const reason = this.scanner.scanFieldsAndTime(body, afterSeries, textEnd, context.precision, this.line);
+      assert.equal(reason, null, 'a line the layout read scans without error');
+    }
+    const error = this.appendFields(body, builder, lineNumber);
+    if (error !== null) return error;
+    if (!laidOut) series.fieldLayout = this.fieldLayoutOf(body);
+    return null;
+  }
+
+  /**
+   * The field layout of the line just appended (reusing the last one made when the keys are
+   * the same), or null when the line's fields do not qualify (see FieldLayout).
+   */
+  private fieldLayoutOf(body: Uint8Array): FieldLayout | null {
+    const line = this.line;
+    const bounds = line.fieldBounds;
+    const last = this.lastFieldLayout;
+    if (last !== null && last.keys.length === line.fieldCount) {
+      let same = true;
+      for (let field = 0; field < line.fieldCount && same; field++) same = last.keyEquals(field, body, bounds[field * 4] as number, bounds[field * 4 + 1] as number);
+      if (same) return last;
+    }
+    const keys: Uint8Array[] = [];
+    const names: string[] = [];
+    for (let field = 0; field < line.fieldCount; field++) {
+      const kind = line.fieldKinds[field];
+      if (kind !== FieldKind.integer && kind !== FieldKind.float) return null;
+      const name = this.fieldSlots.names[field] as string; // set by columnAt for every field of the line
+      if (names.includes(name)) return null;
+      names.push(name);
+      // A copy (Buffer#slice would be a view into the request's body).
+      keys.push(Uint8Array.prototype.slice.call(body, bounds[field * 4] as number, (bounds[field * 4 + 1] as number) + 1));
+    }
+    this.lastFieldLayout = new FieldLayout(keys, names);
+    return this.lastFieldLayout;
   }
 
   /** A line scanned in full; on success its series is cached for the lines after it. */
@@ -173,7 +223,7 @@ export class LineProtocolDecoder {
     const measurement = this.measurementOf(body);
     const builder = this.builderNamed(measurement);
     if (builder instanceof ArcError) return withLine(builder, lineNumber);
-    const rowError = this.beginRow(builder, context);
+    const rowError = builder.beginRow(timeOrNow(line.timeUs, context));
     if (rowError !== null) return withLine(rowError, lineNumber);
     const row = builder.rowCount - 1;
     for (let tag = 0; tag < line.tagCount; tag++) {
@@ -185,11 +235,6 @@ export class LineProtocolDecoder {
     if (error !== null) return error;
     this.cacheSeries(body, start, afterSeries, measurement);
     return null;
-  }
-
-  private beginRow(builder: BatchBuilder, context: LineProtocolContext): ArcError | null {
-    const timeUs = this.line.timeUs;
-    return builder.beginRow(Number.isNaN(timeUs) ? context.nowUs : timeUs);
   }
 
   /** The scanned line's fields (its tags are appended): resolves their columns, then appends. */
@@ -221,7 +266,8 @@ export class LineProtocolDecoder {
       valuesLength += this.tagValueInto(body, tag, this.scratch, valuesLength);
       valueEnds[tag] = valuesLength;
     }
-    this.series.add(body, start, afterSeries, measurement, tagNames, this.scratch.slice(0, valuesLength), valueEnds);
+    const entry = this.series.add(body, start, afterSeries, measurement, tagNames, this.scratch.slice(0, valuesLength), valueEnds);
+    entry.fieldLayout = this.fieldLayoutOf(body);
   }
 
   /** The measurement of the scanned line, interned. */
@@ -385,6 +431,11 @@ class ColumnSlots {
     this.columns.length = 0;
     this.builders.length = 0;
   }
+}
+
+/** A line's time, or the request's arrival for a line without one (NaN). */
+function timeOrNow(timeUs: number, context: LineProtocolContext): number {
+  return Number.isNaN(timeUs) ? context.nowUs : timeUs;
 }
 
 /** Marker for a tag given twice in one line (reported as a parse error of that line). */

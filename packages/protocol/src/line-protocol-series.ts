@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { ColumnRole, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
 import { ArcError } from '@arc/config';
 import { BYTE_BACKSLASH, BYTE_SPACE } from './line-protocol-scanner.js';
+import type { FieldLayout } from './line-protocol-field-layout.js';
 
 /**
  * Series keys seen by one decoder: the bytes of a line from its measurement to the space before
@@ -28,6 +29,8 @@ export class SeriesEntry {
   /** Unescaped tag values back to back; tag `i` is [valueEnds[i - 1] or 0, valueEnds[i]). */
   readonly tagValues: Uint8Array;
   readonly tagValueEnds: Int32Array;
+  /** The field keys of this series' last line read by the scanner, when they qualify (FieldLayout). */
+  fieldLayout: FieldLayout | null = null;
   /** The series of the line that followed this one last time (the first one compared). */
   next: SeriesEntry | null = null;
   /** Tag columns of `columnsBuilder`, valid in request `columnsRequest` only (builders are pooled). */
@@ -135,7 +138,7 @@ export class SeriesCache {
   }
 
   /** Caches the series of a line that was appended without error; `keyEnd` is the space after it. */
-  add(bytes: Buffer, start: number, keyEnd: number, measurement: string, tagNames: readonly string[], tagValues: Uint8Array, tagValueEnds: Int32Array): void {
+  add(bytes: Buffer, start: number, keyEnd: number, measurement: string, tagNames: readonly string[], tagValues: Uint8Array, tagValueEnds: Int32Array): SeriesEntry {
     const keyText = bytes.toString('latin1', start, keyEnd);
     let entry = this.byKey.get(keyText);
     if (entry === undefined) {
@@ -147,6 +150,7 @@ export class SeriesCache {
       this.byKey.set(keyText, entry);
     }
     this.follow(entry);
+    return entry;
   }
 
   private follow(entry: SeriesEntry): void {

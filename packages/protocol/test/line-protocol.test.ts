@@ -258,6 +258,47 @@ describe('LineProtocolDecoder: one decoder over many requests (cached series and
     });
   });
 
+  it('lines near the field layout of the line before them read like any other line', () => {
+    const decoder = new LineProtocolDecoder();
+    const text = [
+      'cpu,h=a v=1i,w=2.5 1000',
+      'cpu,h=a v=-3i,w=-0.5',
+      'cpu,h=a v=1234567890123456i,w=1e3 2000',
+      'cpu,h=a w=4.5,v=5i 3000',
+      'cpu,h=a v=6i,w=7,x=8i 4000',
+      'cpu,h=a v=9i 5000  ',
+      'cpu,h=a  v=10i,w=11 6000',
+      'cpu,h=a v=-0i,w=.5 7000',
+    ].join('\n');
+    const expected = {
+      cpu: [
+        { time: 1, h: 'a', v: 1n, w: 2.5, x: null },
+        { time: T, h: 'a', v: -3n, w: -0.5, x: null },
+        { time: 2, h: 'a', v: 1234567890123456n, w: 1000, x: null },
+        { time: 3, h: 'a', v: 5n, w: 4.5, x: null },
+        { time: 4, h: 'a', v: 6n, w: 7, x: 8n },
+        { time: 5, h: 'a', v: 9n, w: null, x: null },
+        { time: 6, h: 'a', v: 10n, w: 11, x: null },
+        { time: 7, h: 'a', v: 0n, w: 0.5, x: null },
+      ],
+    };
+    expect(okRowsWith(decoder, text)).toEqual(expected);
+    expect(okRowsWith(decoder, text)).toEqual(expected);
+  });
+
+  it('a laid-out line whose value type differs from its column is the usual type conflict', () => {
+    const result = new LineProtocolDecoder().decode(encoder.encode('cpu,h=a v=1i\ncpu,h=a v=2i\ncpu,h=b v=1.5\ncpu,h=a v=2.5'), context);
+    expect(result.ok ? 'ok' : result.error.message).toBe(
+      "field type conflict on line 3: field 'v' of measurement 'cpu' is float64 here but int64 earlier in this request",
+    );
+    const later = new LineProtocolDecoder();
+    okRowsWith(later, 'cpu,h=a v=1i\ncpu,h=a v=2i');
+    const second = later.decode(encoder.encode('cpu v=0.5\ncpu,h=a v=3i'), context);
+    expect(second.ok ? 'ok' : second.error.message).toBe(
+      "field type conflict on line 2: field 'v' of measurement 'cpu' is int64 here but float64 earlier in this request",
+    );
+  });
+
   it('cached series stay exact when their tag turns from dictionary to plain mid-request', () => {
     const decoder = new LineProtocolDecoder();
     const hosts = Array.from({ length: DICTIONARY_ENTRIES_MAX + 10 }, (_, index) => `h${index}`);
