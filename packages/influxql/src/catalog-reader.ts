@@ -1,3 +1,5 @@
+import { isArcError } from '@arc/config';
+import { QueryErrorCode } from '@arc/query';
 import { schemaFromColumns, describeSql, compareNames, type MeasurementSchema } from './schema.js';
 import { rowsOf, type ColumnarResult } from './series.js';
 import { sqlName } from './sql-text.js';
@@ -19,7 +21,8 @@ function column(result: ColumnarResult, name: string): string[] {
  * What the query threads' catalog holds (databases with data, their measurements, each
  * measurement's columns), read through the read statements Arc SQL answers from its catalog
  * (`SHOW DATABASES`, `SHOW TABLES FROM db`: an unknown database lists nothing) and `DESCRIBE`,
- * and cached for one request. A SELECT costs one listing and one DESCRIBE before its query.
+ * and cached for one request. A SELECT costs one DESCRIBE before its query: no listing, since
+ * `SHOW TABLES` also counts and sizes every file of the database.
  */
 export class CatalogReader {
   private readonly run: SqlRunner;
@@ -47,7 +50,10 @@ export class CatalogReader {
     return list;
   }
 
-  /** The measurement's schema; null when the database has no such measurement (names are case-sensitive). */
+  /**
+   * The measurement's schema; null when the database or the measurement does not exist. Names
+   * resolve as in Arc SQL (case-insensitively); the series keep the name the query gave.
+   */
   schema(database: string, measurement: string): Promise<MeasurementSchema | null> {
     const key = `${database}\u0000${measurement}`;
     let schema = this.schemas.get(key);
@@ -69,8 +75,13 @@ export class CatalogReader {
   }
 
   private async describe(database: string, measurement: string): Promise<MeasurementSchema | null> {
-    if (!(await this.measurements(database)).includes(measurement)) return null;
-    const described = await this.run(describeSql(database, measurement), database, CATALOG_ROWS_MAX);
+    let described: ColumnarResult;
+    try {
+      described = await this.run(describeSql(database, measurement), database, CATALOG_ROWS_MAX);
+    } catch (error) {
+      if (isArcError(error) && (error.code === QueryErrorCode.unknownTable || error.code === QueryErrorCode.unknownDatabase)) return null;
+      throw error;
+    }
     const rows = rowsOf(described).map(([name, type]) => [String(name), String(type)] as const);
     return schemaFromColumns(measurement, rows);
   }

@@ -59,6 +59,7 @@ async function runAsPool(sql: string, name: string, rowsMax: number): ReturnType
   try {
     return await database.run(sql, name, rowsMax);
   } catch (error) {
+    if (error instanceof ArcError) throw error;
     const message = (error as Error).message;
     expect(message, `generated SQL does not parse: ${sql}`).not.toMatch(/Parser Error/);
     throw new ArcError(ErrorKind.badRequest, 'ARC_SQL_ERROR', message);

@@ -13,6 +13,7 @@ import { InfluxDB as InfluxV2, Point } from '@influxdata/influxdb-client';
 import Influx from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from './support/arc-process.js';
+import { flushUntil } from './support/flush-until.js';
 import { useSharedArc } from './support/shared-arc.js';
 
 const run = promisify(execFile);
@@ -28,9 +29,6 @@ async function influxql(database: string, q: string, epoch?: string): Promise<un
   return answer.json();
 }
 
-async function flushed(): Promise<void> {
-  expect((await shared.client.flush()).status).toBe(200);
-}
 
 /**
  * A pass-through HTTP proxy in front of Arc that records each request's method, path and
@@ -81,7 +79,7 @@ describe('@influxdata/influxdb-client (2.x API)', () => {
     const inNs = client.getWriteApi('arc-org', 'v2client', 'ns', options);
     inNs.writePoint(new Point('sensor').tag('room', 'attic').floatField('temp', -3.5).intField('count', 42).timestamp(`${String(T0 + 20)}123456789`));
     await inNs.close();
-    await flushed();
+    await flushUntil(shared.client, 'v2client', 'sensor', 3);
 
     const writes = proxy.seen.filter((request) => request.method === 'POST');
     expect(writes.map((request) => request.path)).toEqual([
@@ -135,7 +133,7 @@ describe('influx (node-influx, the 1.x client)', () => {
       ],
       { precision: 's' },
     );
-    await flushed();
+    await flushUntil(shared.client, database, 'weather', 3);
 
     expect(await shared.client.rows('SELECT time, city, temp, rain_mm, sunny, sky FROM weather ORDER BY time', database)).toEqual([
       ['2023-11-14T22:13:20Z', 'oslo', -2.5, 4, false, 'grey'],
@@ -212,7 +210,7 @@ describe.skipIf(cliMissingLocally)('the influx CLI (Debian influxdb-client)', ()
     const report = `${imported.stdout}${imported.stderr}`;
     expect(report).toContain('Processed 3 inserts');
     expect(report).toContain('Failed 0 inserts');
-    await flushed();
+    await flushUntil(shared.client, database, 'disk', 3);
 
     expect(await shared.client.rows('SELECT time, host, path, used, free, ro FROM disk ORDER BY time', database)).toEqual([
       ['2023-11-14T22:13:20Z', 'a', '/', 512, 0.25, false],

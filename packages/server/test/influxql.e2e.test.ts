@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from './support/arc-process.js';
 import { useSharedArc } from './support/shared-arc.js';
+import { flushUntil } from './support/flush-until.js';
 import { createToken } from './support/token-helpers.js';
 
 const shared = useSharedArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });
@@ -31,7 +32,8 @@ async function ensureData(): Promise<void> {
   if (written) return;
   const write = await shared.client.post(`/write?db=${DATABASE}&precision=s`, LINES, auth);
   expect(write.status, write.text).toBe(204);
-  expect((await shared.client.flush()).status).toBe(200);
+  await flushUntil(shared.client, DATABASE, 'cpu', 4);
+  await flushUntil(shared.client, DATABASE, 'mem', 1);
   written = true;
 }
 

@@ -1,5 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { ArcError, ErrorKind } from '@arc/config';
 import type { Cell, ColumnarResult, SqlRunner } from '@arc/influxql';
+import { QueryErrorCode } from '@arc/query';
 
 /**
  * A real DuckDB (in memory) holding Arc-shaped tables: one schema per database, `time TIMESTAMP`
@@ -7,7 +9,8 @@ import type { Cell, ColumnarResult, SqlRunner } from '@arc/influxql';
  * SQL runs on it unchanged; only the HTTP server and the thread pool are left out. Arc's query
  * threads answer `SHOW DATABASES` and `SHOW TABLES FROM db` from their catalog (columns `database`
  * and `table_name`; plain DuckDB lists catalogs instead), so those two are answered here from
- * DuckDB's schema listing in Arc's shape. The server e2e tests cover the real ones.
+ * DuckDB's schema listing in Arc's shape, and a DESCRIBE of a missing table fails with the
+ * pool's error code. The server e2e tests cover the real ones.
  */
 export interface TestDatabase {
   readonly run: SqlRunner;
@@ -34,7 +37,13 @@ export async function openTestDatabase(setupSql: readonly string[]): Promise<Tes
     const tablesOf = /^SHOW TABLES FROM "(.*)"$/.exec(sql);
     if (tablesOf !== null) sql = `SELECT table_name FROM duckdb_tables() WHERE schema_name = '${tablesOf[1] ?? ''}' ORDER BY 1`;
     await connection.run(`SET schema = '${database.replaceAll("'", "''")}'`).catch(() => connection.run("SET schema = 'main'"));
-    const reader = await connection.runAndReadAll(sql);
+    const reader = await connection.runAndReadAll(sql).catch((error: unknown) => {
+      const message = (error as Error).message;
+      if (sql.startsWith('DESCRIBE') && /Catalog Error: Table with name .* does not exist/.test(message)) {
+        throw new ArcError(ErrorKind.badRequest, QueryErrorCode.unknownTable, message);
+      }
+      throw error;
+    });
     const columns = reader.columnNames();
     const data = reader.getColumnsJS().map((column) => column.slice(0, rowsMax).map(toCell));
     const result: ColumnarResult = { columns, data: columns.map((_, index) => data[index] ?? []) };
