@@ -56,7 +56,7 @@ const NEEDS_ESCAPE: Uint8Array = (() => {
   return table;
 })();
 
-function tooLarge(): ArcError {
+export function answerTooLarge(): ArcError {
   return new ArcError(
     ErrorKind.tooLarge,
     QueryErrorCode.resultTooLarge,
@@ -65,8 +65,22 @@ function tooLarge(): ArcError {
   );
 }
 
-/** The worker's kept answer blocks (see SCRATCH_BLOCK_BYTES); empty while a writer has them. */
-let keptBlocks: Uint8Array[] = [];
+/**
+ * The worker's kept answer blocks (see SCRATCH_BLOCK_BYTES), shared by every scratch writer:
+ * writers take blocks as they fill them and give them back when released.
+ */
+const keptBlocks: Uint8Array[] = [];
+
+function takeBlock(): Uint8Array {
+  return keptBlocks.pop() ?? new Uint8Array(SCRATCH_BLOCK_BYTES);
+}
+
+/** Keeps a full-size block for the next writer, up to ANSWER_SCRATCH_BYTES_MAX in all. */
+function giveBlock(block: Uint8Array): void {
+  if (block.length !== SCRATCH_BLOCK_BYTES) return;
+  if ((keptBlocks.length + 1) * SCRATCH_BLOCK_BYTES > ANSWER_SCRATCH_BYTES_MAX) return;
+  keptBlocks.push(block);
+}
 
 /**
  * A byte buffer that JSON (and CSV) is written into directly as UTF-8, so an answer never exists
@@ -86,20 +100,17 @@ export class JsonWriter {
   /** Blocks filled before the current one, each a view of exactly its written bytes. */
   private readonly sealed: Uint8Array[] = [];
   private sealedBytes = 0;
-  /** Kept blocks not written yet (scratch writers only); null for a contiguous writer. */
-  private readonly spare: Uint8Array[] | null;
+  /** True for a writer on kept blocks (fromScratch), false for a contiguous one. */
+  private readonly chained: boolean;
 
-  constructor(bytes: Uint8Array = new Uint8Array(JSON_ANSWER_BYTES_INITIAL), spare: Uint8Array[] | null = null) {
+  constructor(bytes: Uint8Array = new Uint8Array(JSON_ANSWER_BYTES_INITIAL), chained = false) {
     this.bytes = bytes;
-    this.spare = spare;
+    this.chained = chained;
   }
 
-  /** A writer on the worker's kept blocks. Hand them back with `release`. */
+  /** A writer on the worker's kept blocks. Hand them back with `release` (or `recycle`). */
   static fromScratch(): JsonWriter {
-    const blocks = keptBlocks;
-    keptBlocks = [];
-    const first = blocks.shift() ?? new Uint8Array(SCRATCH_BLOCK_BYTES);
-    return new JsonWriter(first, blocks);
+    return new JsonWriter(takeBlock(), true);
   }
 
   /** Bytes written so far. */
@@ -114,21 +125,37 @@ export class JsonWriter {
    */
   release(): Uint8Array {
     const body = answerBody(this.totalLength);
-    let at = 0;
+    this.copyTo(body, 0);
+    this.recycle();
+    return body;
+  }
+
+  /** Copies everything written to `target` from `at`; returns the position after it. */
+  copyTo(target: Uint8Array, at: number): number {
+    let position = at;
     for (const block of this.sealed) {
-      body.set(block, at);
-      at += block.length;
+      target.set(block, position);
+      position += block.length;
     }
-    body.set(this.bytes.subarray(0, this.length), at);
-    if (this.spare !== null) this.keepBlocks();
+    target.set(this.bytes.subarray(0, this.length), position);
+    return position + this.length;
+  }
+
+  /** Gives a scratch writer's blocks back for the next answer; the writer is empty afterwards. */
+  recycle(): void {
+    if (this.chained) {
+      for (const block of this.sealed) giveBlock(new Uint8Array(block.buffer));
+      giveBlock(this.bytes);
+    }
+    this.sealed.length = 0;
+    this.sealedBytes = 0;
     this.bytes = new Uint8Array(0);
     this.length = 0;
-    return body;
   }
 
   /** Forgets what was written; the buffers stay (for writers reused chunk after chunk). */
   clear(): void {
-    assert.ok(this.spare === null, 'only a contiguous writer is cleared');
+    assert.ok(!this.chained, 'only a contiguous writer is cleared');
     this.length = 0;
   }
 
@@ -138,15 +165,14 @@ export class JsonWriter {
   }
 
   private grow(count: number): void {
-    if (this.totalLength + count > JSON_ANSWER_BYTES_MAX) throw tooLarge();
-    if (this.spare === null) {
+    if (this.totalLength + count > JSON_ANSWER_BYTES_MAX) throw answerTooLarge();
+    if (!this.chained) {
       this.growContiguous(count);
       return;
     }
     this.sealed.push(this.bytes.subarray(0, this.length));
     this.sealedBytes += this.length;
-    const next = this.spare.shift();
-    this.bytes = next !== undefined && next.length >= count ? next : new Uint8Array(Math.max(SCRATCH_BLOCK_BYTES, count));
+    this.bytes = count <= SCRATCH_BLOCK_BYTES ? takeBlock() : new Uint8Array(count);
     this.length = 0;
   }
 
@@ -158,20 +184,6 @@ export class JsonWriter {
     const grown = new Uint8Array(Math.min(size, JSON_ANSWER_BYTES_MAX));
     grown.set(this.bytes.subarray(0, this.length));
     this.bytes = grown;
-  }
-
-  /** Keeps full-size blocks, first used first, up to ANSWER_SCRATCH_BYTES_MAX. */
-  private keepBlocks(): void {
-    const kept: Uint8Array[] = [];
-    const candidates = [...this.sealed.map((view) => new Uint8Array(view.buffer)), new Uint8Array(this.bytes.buffer), ...(this.spare ?? [])];
-    for (const block of candidates) {
-      if (block.length !== SCRATCH_BLOCK_BYTES) continue;
-      if ((kept.length + 1) * SCRATCH_BLOCK_BYTES > ANSWER_SCRATCH_BYTES_MAX) break;
-      kept.push(block);
-    }
-    this.sealed.length = 0;
-    this.sealedBytes = 0;
-    keptBlocks = kept;
   }
 
   putByte(value: number): void {

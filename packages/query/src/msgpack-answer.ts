@@ -1,9 +1,10 @@
-import { Packr } from 'msgpackr';
-import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
+import type { DuckDBResult } from '@duckdb/node-api';
+import { answerBody } from './answer-buffers.js';
 import type { EncodedAnswer } from './json-answer.js';
 import { ColumnKind, ColumnView, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
-import { JsonWriter } from './json-writer.js';
+import { JsonWriter, answerTooLarge } from './json-writer.js';
+import { JSON_ANSWER_BYTES_MAX } from './limits.js';
 import { forEachChunk, roundedMs } from './result-chunks.js';
 
 /** Arrow's names for the types the msgpack answer reports (pyarrow's spelling). */
@@ -20,6 +21,7 @@ const TYPE_NAME_BY_KIND: ReadonlyMap<ColumnKind, string> = new Map<ColumnKind, s
   [ColumnKind.float, 'float'],
   [ColumnKind.double, 'double'],
   [ColumnKind.varchar, 'string'],
+  [ColumnKind.blob, 'binary'],
   [ColumnKind.date, 'date32[day]'],
   [ColumnKind.timestampMicros, 'timestamp[us, tz=UTC]'],
   [ColumnKind.timestampSeconds, 'timestamp[s, tz=UTC]'],
@@ -27,31 +29,36 @@ const TYPE_NAME_BY_KIND: ReadonlyMap<ColumnKind, string> = new Map<ColumnKind, s
   [ColumnKind.timestampNanos, 'timestamp[ns, tz=UTC]'],
 ]);
 
-/** Kinds whose values are 64-bit integers: sent as msgpack int64 / uint64 beyond 32 bits. */
+/** Kinds whose values are signed 64-bit integers: msgpack int64 beyond 32 bits. */
 const WIDE_INTEGER_KINDS: ReadonlySet<ColumnKind> = new Set<ColumnKind>([
   ColumnKind.int64, ColumnKind.timestampMicros, ColumnKind.timestampSeconds, ColumnKind.timestampMillis, ColumnKind.timestampNanos,
 ]);
 
-const INT32_MIN = -0x8000_0000;
+/** msgpack format bytes (https://github.com/msgpack/msgpack/blob/master/spec.md). */
+const NIL = 0xc0;
+const FALSE = 0xc2;
+const TRUE = 0xc3;
+const BIN8 = 0xc4;
+const BIN32 = 0xc6;
+const FLOAT32 = 0xca;
+const FLOAT64 = 0xcb;
+const UINT8 = 0xcc;
+const UINT16 = 0xcd;
+const UINT32 = 0xce;
+const UINT64 = 0xcf;
+const INT8 = 0xd0;
+const INT16 = 0xd1;
+const INT32 = 0xd2;
+const INT64 = 0xd3;
+const STR8 = 0xd9;
+const STR32 = 0xdb;
+const ARRAY32 = 0xdd;
+const FIXSTR = 0xa0;
+const FIXARRAY = 0x90;
+const FIXMAP = 0x80;
+/** Bytes of the longest single number written: a format byte and 8 bytes. */
+const NUMBER_BYTES_MAX = 9;
 
-const packr = new Packr({ useRecords: false });
-
-type Cell = number | bigint | string | boolean | null;
-
-/**
- * Builds Arc Go's columnar msgpack answer
- *   {success, columns, types, data: [[values of column 0], ...], row_count, execution_time_ms, timestamp}
- * with msgpackr. `types` are Arrow type names and values are Arrow's physical values, so
- * nothing is parsed on the client:
- * - timestamps are integers counted in the type's unit since 1970-01-01 UTC (µs for Arc's
- *   `time`), DATE an integer count of days; both msgpack integers, never floats;
- * - BIGINT / UBIGINT are msgpack integers: within 32 bits as small ints, beyond as int64 / uint64
- *   (msgpackr reads those back as BigInt unless told `int64AsType: 'number'`);
- * - DOUBLE keeps NaN and ±Infinity (msgpack float64 has them); NULL is nil;
- * - kinds Arrow names no type for here (HUGEINT, DECIMAL, TIME, UUID, ...) are the JSON answer's
- *   text for the value, typed `string`.
- * At most `rowLimit` rows; null when cancelled between chunks.
- */
 /** The columnar msgpack answer (Arc Go's shape), as clients decode it. */
 export interface MsgpackQueryAnswer {
   readonly success: boolean;
@@ -65,148 +72,278 @@ export interface MsgpackQueryAnswer {
   readonly timestamp: string;
 }
 
+/**
+ * Builds Arc Go's columnar msgpack answer
+ *   {success, columns, types, data: [[values of column 0], ...], row_count, execution_time_ms, timestamp}
+ * written byte by byte from the vectors: each column's values go into a writer of their own (the
+ * answer is column-major, the result arrives row chunks), and the pieces are joined at the end.
+ * `types` are Arrow type names and values are Arrow's physical values, so nothing is parsed:
+ * - timestamps are integers counted in the type's unit since 1970-01-01 UTC (µs for Arc's
+ *   `time`), DATE an integer count of days; msgpack integers, never floats;
+ * - BIGINT / UBIGINT and timestamps: within 32 bits the smallest msgpack integer, beyond it
+ *   int64 / uint64 (msgpackr reads those back as BigInt unless told `int64AsType: 'number'`);
+ * - DOUBLE is float64 and keeps NaN and ±Infinity; FLOAT is float32; NULL is nil;
+ * - VARCHAR is str (the UTF-8 bytes as DuckDB holds them), BLOB is bin (type `binary`);
+ * - kinds Arrow names no type for here (HUGEINT, DECIMAL, TIME, UUID, LIST, ...) are the CSV
+ *   answer's text for the value, typed `string`.
+ * At most `rowLimit` rows; null when cancelled between chunks.
+ */
 export async function encodeMsgpackAnswer(result: DuckDBResult, startedAtMs: number, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
-  const columns: string[] = [];
-  const types: string[] = [];
-  const plans: ColumnPlan[] = [];
-  for (let column = 0; column < result.columnCount; column++) {
-    const plan = planColumn(result.columnType(column));
-    plans.push(plan);
-    columns.push(result.columnName(column));
-    types.push(TYPE_NAME_BY_KIND.get(plan.kind) ?? 'string');
-  }
-  const data: Cell[][] = plans.map(() => []);
-  const views = plans.map(() => new ColumnView());
-  const text = new JsonWriter();
-  const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => {
-    for (let column = 0; column < plans.length; column++) readColumn(chunk, column, plans[column], views[column], data[column], rows, text);
-  });
-  if (rowCount === null) return null;
-  const answer: MsgpackQueryAnswer = {
-    success: true,
-    columns,
-    types,
-    data,
-    row_count: rowCount,
-    execution_time_ms: roundedMs(performance.now() - startedAtMs),
-    timestamp: new Date().toISOString(),
-  };
-  // msgpackr hands out a view on the buffer it packs into and reuses; the answer's buffer is
-  // transferred to the main thread, so it gets one of its own.
-  return { body: new Uint8Array(packr.pack(answer)), rowCount };
-}
-
-function readColumn(
-  chunk: DuckDBDataChunk,
-  column: number,
-  plan: ColumnPlan | undefined,
-  view: ColumnView | undefined,
-  values: Cell[] | undefined,
-  rowCount: number,
-  text: JsonWriter,
-): void {
-  if (plan === undefined || view === undefined || values === undefined) return;
-  view.load(chunk, column, plan, rowCount);
-  if (WIDE_INTEGER_KINDS.has(plan.kind)) readInt64(view, values, rowCount);
-  else if (plan.kind === ColumnKind.uint64) readUint64(view, values, rowCount);
-  else if (plan.kind === ColumnKind.double) readNumbers(view, view.float64, values, rowCount);
-  else if (plan.kind === ColumnKind.varchar || plan.kind === ColumnKind.other || !TYPE_NAME_BY_KIND.has(plan.kind)) readText(view, values, rowCount, text);
-  else readSmall(view, values, rowCount);
-}
-
-function readNumbers(view: ColumnView, numbers: Float64Array | Float32Array, values: Cell[], rowCount: number): void {
-  for (let row = 0; row < rowCount; row++) values.push(view.isNull(row) ? null : (numbers[row] ?? 0));
-}
-
-/** Signed 64-bit words: a plain number when the value fits 32 bits, else a BigInt (msgpack int64). */
-function readInt64(view: ColumnView, values: Cell[], rowCount: number): void {
-  const words = view.uint32;
-  let wide: BigInt64Array | null = null;
-  for (let row = 0; row < rowCount; row++) {
-    if (view.isNull(row)) {
-      values.push(null);
-      continue;
-    }
-    const low = words[row * 2] ?? 0;
-    const high = words[row * 2 + 1] ?? 0;
-    if ((high === 0 && low <= 0x7fff_ffff) || (high === 0xffff_ffff && low >= 0x8000_0000)) {
-      values.push(high === 0 ? low : INT32_MIN + (low - 0x8000_0000));
-      continue;
-    }
-    wide ??= new BigInt64Array(view.bytes.slice().buffer);
-    values.push(wide[row] ?? 0n);
+  const columns: MsgpackColumn[] = [];
+  for (let column = 0; column < result.columnCount; column++) columns.push(new MsgpackColumn(column, planColumn(result.columnType(column))));
+  try {
+    const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => {
+      for (const column of columns) {
+        column.view.load(chunk, column.index, column.plan, rows);
+        column.append(rows);
+      }
+    });
+    if (rowCount === null) return null;
+    const head = new JsonWriter(new Uint8Array(4096));
+    writeHead(head, result, columns);
+    const tail = new JsonWriter(new Uint8Array(256));
+    writeTail(tail, rowCount, performance.now() - startedAtMs);
+    return { body: join(head, columns, rowCount, tail), rowCount };
+  } finally {
+    for (const column of columns) column.values.recycle();
   }
 }
 
-function readUint64(view: ColumnView, values: Cell[], rowCount: number): void {
-  const words = view.uint32;
-  let wide: BigUint64Array | null = null;
-  for (let row = 0; row < rowCount; row++) {
-    if (view.isNull(row)) {
-      values.push(null);
-      continue;
-    }
-    if ((words[row * 2 + 1] ?? 0) === 0) {
-      values.push(words[row * 2] ?? 0);
-      continue;
-    }
-    wide ??= new BigUint64Array(view.bytes.slice().buffer);
-    values.push(wide[row] ?? 0n);
-  }
+/** `{"success": true, "columns": [...], "types": [...], "data": [` up to the first column's array. */
+function writeHead(out: JsonWriter, result: DuckDBResult, columns: readonly MsgpackColumn[]): void {
+  out.byte(FIXMAP | 7);
+  writeString(out, 'success');
+  out.byte(TRUE);
+  writeString(out, 'columns');
+  writeArrayHeader(out, columns.length);
+  for (const column of columns) writeString(out, result.columnName(column.index));
+  writeString(out, 'types');
+  writeArrayHeader(out, columns.length);
+  for (const column of columns) writeString(out, TYPE_NAME_BY_KIND.get(column.plan.kind) ?? 'string');
+  writeString(out, 'data');
+  writeArrayHeader(out, columns.length);
 }
 
-/** Booleans, small integers, FLOAT and DATE: one JS value each, read by the JSON value rules' views. */
-function readSmall(view: ColumnView, values: Cell[], rowCount: number): void {
-  for (let row = 0; row < rowCount; row++) {
-    if (view.isNull(row)) values.push(null);
-    else values.push(smallValue(view, row));
-  }
+function writeTail(out: JsonWriter, rowCount: number, elapsedMs: number): void {
+  writeString(out, 'row_count');
+  putInteger(out, rowCount);
+  writeString(out, 'execution_time_ms');
+  putFloat64(out, roundedMs(elapsedMs));
+  writeString(out, 'timestamp');
+  writeString(out, new Date().toISOString());
 }
 
-function smallValue(view: ColumnView, row: number): Cell {
-  switch (view.kind) {
-    case ColumnKind.boolean: return (view.bytes[row] ?? 0) !== 0;
-    case ColumnKind.int8: return view.int8[row] ?? 0;
-    case ColumnKind.int16: return view.int16[row] ?? 0;
-    case ColumnKind.uint8: return view.bytes[row] ?? 0;
-    case ColumnKind.uint16: return view.uint16[row] ?? 0;
-    case ColumnKind.uint32: return view.uint32[row] ?? 0;
-    case ColumnKind.float: return view.float32[row] ?? 0;
-    default: return view.int32[row] ?? 0;
+/** The answer in one buffer: head, each column as an array32 of its values, tail. */
+function join(head: JsonWriter, columns: readonly MsgpackColumn[], rowCount: number, tail: JsonWriter): Uint8Array {
+  let total = head.length + tail.length;
+  for (const column of columns) total += 5 + column.values.totalLength;
+  if (total > JSON_ANSWER_BYTES_MAX) throw answerTooLarge();
+  const body = answerBody(total);
+  let at = head.copyTo(body, 0);
+  for (const column of columns) {
+    body[at] = ARRAY32;
+    new DataView(body.buffer, body.byteOffset + at + 1, 4).setUint32(0, rowCount);
+    at = column.values.copyTo(body, at + 5);
   }
+  tail.copyTo(body, at);
+  return body;
 }
 
-const decoder = new TextDecoder('utf-8');
+function writeArrayHeader(out: JsonWriter, count: number): void {
+  if (count < 16) {
+    out.byte(FIXARRAY | count);
+    return;
+  }
+  out.reserve(5);
+  out.putByte(ARRAY32);
+  putUint32(out, count);
+}
 
-function readText(view: ColumnView, values: Cell[], rowCount: number, text: JsonWriter): void {
-  for (let row = 0; row < rowCount; row++) {
-    if (view.isNull(row)) {
-      values.push(null);
-      continue;
-    }
-    if (view.kind === ColumnKind.varchar) {
-      locateVarchar(view, row);
-      values.push(utf8Text(view.text, view.textStart, view.textEnd));
-    } else if (view.kind === ColumnKind.other || view.kind === ColumnKind.nested) {
-      values.push(String(view.fallback?.getItem(row) ?? ''));
+function writeString(out: JsonWriter, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  writeStringBytes(out, bytes, 0, bytes.length);
+}
+
+/** A msgpack str (or, with `binary`, bin) of `source[start..end)`. */
+function writeStringBytes(out: JsonWriter, source: Uint8Array, start: number, end: number, binary = false): void {
+  const length = end - start;
+  out.reserve(length + 5);
+  if (binary) {
+    if (length < 256) {
+      out.putByte(BIN8);
+      out.putByte(length);
     } else {
-      text.length = 0;
-      writeUnquotedValue(text, view, row);
-      values.push(utf8Text(text.bytes, 0, text.length));
+      out.putByte(BIN32);
+      putUint32(out, length);
     }
+  } else if (length < 32) {
+    out.putByte(FIXSTR | length);
+  } else if (length < 256) {
+    out.putByte(STR8);
+    out.putByte(length);
+  } else {
+    out.putByte(STR32);
+    putUint32(out, length);
+  }
+  if (length > 64) {
+    out.bytes.set(source.subarray(start, end), out.length);
+    out.length += length;
+  } else {
+    out.putBytes(source, start, end);
   }
 }
 
-/** Short ASCII strings (tag values, hosts) skip the decoder, whose call costs more than the loop. */
-function utf8Text(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start <= 16) {
-    let ascii = '';
-    for (let index = start; index < end; index++) {
-      const code = bytes[index] ?? 0;
-      if (code >= 0x80) return decoder.decode(bytes.subarray(start, end));
-      ascii += String.fromCharCode(code);
+/** Big-endian uint32 without a capacity check. */
+function putUint32(out: JsonWriter, value: number): void {
+  out.putByte((value >>> 24) & 0xff);
+  out.putByte((value >>> 16) & 0xff);
+  out.putByte((value >>> 8) & 0xff);
+  out.putByte(value & 0xff);
+}
+
+/** The smallest msgpack integer for a value within ±2^32 (what msgpackr writes for it). */
+function putInteger(out: JsonWriter, value: number): void {
+  out.reserve(NUMBER_BYTES_MAX);
+  if (value >= 0) {
+    if (value < 128) out.putByte(value);
+    else if (value < 256) {
+      out.putByte(UINT8);
+      out.putByte(value);
+    } else if (value < 65_536) {
+      out.putByte(UINT16);
+      out.putByte(value >>> 8);
+      out.putByte(value & 0xff);
+    } else {
+      out.putByte(UINT32);
+      putUint32(out, value);
     }
-    return ascii;
+    return;
   }
-  return decoder.decode(bytes.subarray(start, end));
+  if (value >= -32) out.putByte(value & 0xff);
+  else if (value >= -128) {
+    out.putByte(INT8);
+    out.putByte(value & 0xff);
+  } else if (value >= -32_768) {
+    out.putByte(INT16);
+    out.putByte((value >>> 8) & 0xff);
+    out.putByte(value & 0xff);
+  } else {
+    out.putByte(INT32);
+    putUint32(out, value >>> 0);
+  }
+}
+
+const float64 = new Float64Array(1);
+const float64Bytes = new Uint8Array(float64.buffer);
+const float32 = new Float32Array(1);
+const float32Bytes = new Uint8Array(float32.buffer);
+
+/** A msgpack float64 (big-endian; the machine is little-endian, as DuckDB's vectors assume). */
+function putFloat64(out: JsonWriter, value: number): void {
+  float64[0] = value;
+  out.reserve(NUMBER_BYTES_MAX);
+  out.putByte(FLOAT64);
+  for (let index = 7; index >= 0; index--) out.putByte(float64Bytes[index] ?? 0);
+}
+
+function putFloat32(out: JsonWriter, value: number): void {
+  float32[0] = value;
+  out.reserve(5);
+  out.putByte(FLOAT32);
+  for (let index = 3; index >= 0; index--) out.putByte(float32Bytes[index] ?? 0);
+}
+
+/** A msgpack int64 / uint64 from little-endian words, written big-endian. */
+function putWide(out: JsonWriter, format: number, low: number, high: number): void {
+  out.reserve(NUMBER_BYTES_MAX);
+  out.putByte(format);
+  putUint32(out, high >>> 0);
+  putUint32(out, low >>> 0);
+}
+
+/** One column: its chunk view and the msgpack bytes of its values so far. */
+class MsgpackColumn {
+  readonly index: number;
+  readonly plan: ColumnPlan;
+  readonly view = new ColumnView();
+  readonly values = JsonWriter.fromScratch();
+  private readonly text = new JsonWriter(new Uint8Array(256));
+
+  constructor(index: number, plan: ColumnPlan) {
+    this.index = index;
+    this.plan = plan;
+  }
+
+  /** Appends the values of the loaded chunk's first `rowCount` rows. */
+  append(rowCount: number): void {
+    const view = this.view;
+    const out = this.values;
+    const validity = view.validity;
+    for (let row = 0; row < rowCount; row++) {
+      if (validity !== null && (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0) {
+        out.byte(NIL);
+        continue;
+      }
+      this.appendValue(out, view, row);
+    }
+  }
+
+  private appendValue(out: JsonWriter, view: ColumnView, row: number): void {
+    const kind = view.kind;
+    if (kind === ColumnKind.double) putFloat64(out, view.float64[row] ?? 0);
+    else if (WIDE_INTEGER_KINDS.has(kind)) appendInt64(out, view.uint32[row * 2] ?? 0, view.uint32[row * 2 + 1] ?? 0);
+    else if (kind === ColumnKind.varchar || kind === ColumnKind.blob) appendString(out, view, row, kind === ColumnKind.blob);
+    else if (kind === ColumnKind.uint64) appendUint64(out, view.uint32[row * 2] ?? 0, view.uint32[row * 2 + 1] ?? 0);
+    else if (TYPE_NAME_BY_KIND.has(kind)) appendSmall(out, view, row);
+    else this.appendText(out, view, row);
+  }
+
+  /** Kinds sent as their text: DuckDB's for `other` and nested kinds, the CSV answer's for the rest. */
+  private appendText(out: JsonWriter, view: ColumnView, row: number): void {
+    if (view.kind === ColumnKind.other || view.kind === ColumnKind.nested) {
+      writeString(out, String(view.fallback?.getItem(row) ?? ''));
+      return;
+    }
+    const text = this.text;
+    text.clear();
+    writeUnquotedValue(text, view, row);
+    writeStringBytes(out, text.bytes, 0, text.length);
+  }
+}
+
+function appendInt64(out: JsonWriter, low: number, high: number): void {
+  if (high === 0 && low <= 0x7fff_ffff) putInteger(out, low);
+  else if (high === 0xffff_ffff && low >= 0x8000_0000) putInteger(out, low - WORD);
+  else putWide(out, INT64, low, high);
+}
+
+function appendUint64(out: JsonWriter, low: number, high: number): void {
+  if (high === 0) putInteger(out, low);
+  else putWide(out, UINT64, low, high);
+}
+
+const WORD = 4_294_967_296;
+
+function appendString(out: JsonWriter, view: ColumnView, row: number, binary: boolean): void {
+  const length = view.uint32[row * 4] ?? 0;
+  if (length <= 12) {
+    writeStringBytes(out, view.bytes, row * 16 + 4, row * 16 + 4 + length, binary);
+    return;
+  }
+  locateVarchar(view, row);
+  writeStringBytes(out, view.text, view.textStart, view.textEnd, binary);
+}
+
+/** Booleans, small integers, FLOAT and DATE. */
+function appendSmall(out: JsonWriter, view: ColumnView, row: number): void {
+  switch (view.kind) {
+    case ColumnKind.boolean: out.byte((view.bytes[row] ?? 0) === 0 ? FALSE : TRUE); return;
+    case ColumnKind.int8: putInteger(out, view.int8[row] ?? 0); return;
+    case ColumnKind.int16: putInteger(out, view.int16[row] ?? 0); return;
+    case ColumnKind.uint8: putInteger(out, view.bytes[row] ?? 0); return;
+    case ColumnKind.uint16: putInteger(out, view.uint16[row] ?? 0); return;
+    case ColumnKind.uint32: putInteger(out, view.uint32[row] ?? 0); return;
+    case ColumnKind.float: putFloat32(out, view.float32[row] ?? 0); return;
+    default: putInteger(out, view.int32[row] ?? 0);
+  }
 }

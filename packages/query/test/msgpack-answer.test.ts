@@ -62,4 +62,17 @@ describe('msgpack answer', () => {
     expect(limited.row_count).toBe(2049);
     expect(limited.data[1]).toHaveLength(2049);
   });
+
+  it('sends BLOB as bin, long strings whole, every integer width, and more than 15 columns', async () => {
+    const long = 'x'.repeat(300);
+    const integers = [0, 127, 128, 255, 256, 65535, 65536, 2147483647, -1, -32, -33, -128, -129, -32768, -32769, -2147483648];
+    const sql = `SELECT '\\xAA\\x00'::BLOB AS b, '${long}' AS long, ${integers.map((value, index) => `${String(value)}::BIGINT AS i${String(index)}`).join(', ')}`;
+    const body = await msgpack(sql);
+    expect(body.columns).toHaveLength(2 + integers.length);
+    expect(body.types.slice(0, 3)).toEqual(['binary', 'string', 'int64']);
+    expect(Buffer.from(body.data[0]?.[0] as Uint8Array).toString('hex')).toBe('aa00');
+    expect(body.data[1]).toEqual([long]);
+    expect(body.data.slice(2).map((column) => column[0])).toEqual(integers);
+  });
 });
+
