@@ -86,12 +86,19 @@ function parseSelect(tokens: TokenStream): SelectStatement {
   const groupBy = parseGroupBy(tokens);
   const fill = parseFill(tokens);
   const descending = parseOrderBy(tokens);
-  const limit = tokens.acceptKeyword('LIMIT') ? tokens.expectInteger('LIMIT count') : null;
+  const limit = parseLimit(tokens, 'LIMIT');
   const offset = tokens.acceptKeyword('OFFSET') ? tokens.expectInteger('OFFSET count') : 0;
-  const seriesLimit = tokens.acceptKeyword('SLIMIT') ? tokens.expectInteger('SLIMIT count') : null;
+  const seriesLimit = parseLimit(tokens, 'SLIMIT');
   const seriesOffset = tokens.acceptKeyword('SOFFSET') ? tokens.expectInteger('SOFFSET count') : 0;
   if (tokens.isKeyword('TZ')) throw unsupported('tz() (Arc answers in UTC)', tokens.peek().offset);
   return { kind: 'select', fields, sources, where, ...groupBy, fill, descending, limit, offset, seriesLimit, seriesOffset };
+}
+
+/** `LIMIT n` / `SLIMIT n`; InfluxDB reads 0 as "no limit", so 0 becomes null here. */
+function parseLimit(tokens: TokenStream, keyword: 'LIMIT' | 'SLIMIT'): number | null {
+  if (!tokens.acceptKeyword(keyword)) return null;
+  const count = tokens.expectInteger(`${keyword} count`);
+  return count === 0 ? null : count;
 }
 
 function parseFields(tokens: TokenStream): SelectField[] {
@@ -256,7 +263,7 @@ function parseOnFrom(tokens: TokenStream): OnFrom {
 /** `[LIMIT n] [OFFSET n]` closing a SHOW statement. */
 function parseShowOptions(tokens: TokenStream, onFrom: OnFrom): ShowOptions {
   if (tokens.isKeyword('WHERE')) throw unsupported('WHERE in this SHOW statement', tokens.peek().offset);
-  const limit = tokens.acceptKeyword('LIMIT') ? tokens.expectInteger('LIMIT count') : null;
+  const limit = parseLimit(tokens, 'LIMIT');
   const offset = tokens.acceptKeyword('OFFSET') ? tokens.expectInteger('OFFSET count') : 0;
   return { ...onFrom, limit, offset };
 }

@@ -35,7 +35,6 @@ export function rowsOf(result: ColumnarResult): Cell[][] {
 /** Applies `OFFSET` then `LIMIT` to a list (values of a series, or the series of a statement). */
 export function sliceLimit<T>(items: readonly T[], limit: number | null, offset: number): readonly T[] {
   if (limit === null && offset === 0) return items;
-  if (limit === null) return items.slice(offset);
-  // InfluxDB reads LIMIT 0 as "no limit".
-  return limit === 0 ? items.slice(offset) : items.slice(offset, offset + limit);
+  // The parser turns InfluxDB's LIMIT 0 ("no limit") into null.
+  return limit === null ? items.slice(offset) : items.slice(offset, offset + limit);
 }

@@ -95,6 +95,7 @@ const CASES: readonly Case[] = [
   { name: 'regex non-match', q: 'SELECT usage FROM cpu WHERE host !~ /a/', expected: one([cpu(['time', 'usage'], [[t(10), 2.5], [t(40), 4.5]])]) },
   { name: 'OR and parentheses', q: "SELECT usage FROM cpu WHERE (host = 'b' OR usage < 2) AND time >= 0", expected: one([cpu(['time', 'usage'], [[t(0), 1.5], [t(10), 2.5], [t(40), 4.5]])]) },
   { name: 'ORDER BY time DESC LIMIT', q: 'SELECT usage FROM cpu ORDER BY time DESC LIMIT 2', expected: one([cpu(['time', 'usage'], [[t(40), 4.5], [t(20), 3.5]])]) },
+  { name: 'LIMIT 0 is no limit', q: 'SELECT usage FROM cpu LIMIT 0 OFFSET 3', expected: one([cpu(['time', 'usage'], [[t(40), 4.5]])]) },
   { name: 'LIMIT OFFSET', q: 'SELECT usage FROM cpu LIMIT 2 OFFSET 1', expected: one([cpu(['time', 'usage'], [[t(10), 2.5], [t(20), 3.5]])]) },
   {
     name: 'raw GROUP BY tag makes a series per tag value',
