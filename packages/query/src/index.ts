@@ -9,3 +9,4 @@ export type { AnswerFormat, StreamFormat } from './answer-format.js';
 export { QUERY_ROW_LIMIT_MAX } from './limits.js';
 export type { MsgpackQueryAnswer } from './msgpack-answer.js';
 export type { MeasurementRef } from './query-plan.js';
+export type { ColumnSpec } from './time-pruning.js';

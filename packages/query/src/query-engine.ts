@@ -18,7 +18,7 @@ import { quoteIdentifier, quoteLiteral } from './sql-text.js';
 import { StatementGuard } from './statement-guard.js';
 import type { CheckedStatement } from './statement-guard.js';
 import { planStatement } from './query-plan.js';
-import type { BoundedTable, MeasurementRef, StatementPlan } from './query-plan.js';
+import type { BoundedTable, EmptyTable, MeasurementRef, StatementPlan } from './query-plan.js';
 import { showDatabasesSql, showTablesSql } from './show-answers.js';
 import { applySplices, qualifiedNameEnd } from './sql-splice.js';
 import type { Splice } from './sql-splice.js';
@@ -133,7 +133,7 @@ export class QueryEngine {
     const readable = task.readableDatabases === null ? null : new Set(task.readableDatabases);
     const planOf = async (sql: string): Promise<{ checked: CheckedStatement; plan: StatementPlan }> => {
       const checked = await this.whileWatching(task.slot, this.guard.check(sql));
-      return { checked, plan: planStatement(checked.statement, { defaultDatabase: task.database, catalog: this.catalog, readable }) };
+      return { checked, plan: planStatement(checked.statement, { defaultDatabase: task.database, catalog: this.catalog, readable, pending: task.pending }) };
     };
     let { checked, plan } = await planOf('sql' in task.source ? task.source.sql : measurementSql(task.database, task.source.measurement, null));
     if ('measurement' in task.source) {
@@ -175,20 +175,28 @@ export class QueryEngine {
       case 'show-tables':
         return showTablesSql(this.config.dataRoot, this.catalog, plan.databases);
       case 'select':
-        return this.prunedSql(checked.sql, plan.bounded);
+        return this.rewrittenSql(checked.sql, plan.bounded, plan.empty);
     }
   }
 
   /**
    * Puts, in place of each measurement whose time the WHERE bounds, a relation over only the
    * files of the hours in range. Bounds that DuckDB cannot turn into a TIMESTAMP (compared with
-   * a number, say) bound nothing; the WHERE itself still filters every row.
+   * a number, say) bound nothing; the WHERE itself still filters every row. A measurement with
+   * rows buffered but no file yet becomes an empty relation of its columns.
    */
-  private async prunedSql(sql: string, bounded: readonly BoundedTable[]): Promise<string> {
-    if (bounded.length === 0) return sql;
-    const bounds = await this.evaluateBounds(bounded);
+  private async rewrittenSql(sql: string, bounded: readonly BoundedTable[], empty: readonly EmptyTable[]): Promise<string> {
+    if (bounded.length === 0 && empty.length === 0) return sql;
     const text = Buffer.from(sql);
     const splices: Splice[] = [];
+    for (const table of empty) {
+      const end = qualifiedNameEnd(text, table.location, table.tableName);
+      // The view does not exist: without a replacement the query cannot bind at all.
+      if (end === null) throw new ArcError(ErrorKind.internal, QueryErrorCode.engine, `Cannot locate table '${table.tableName}' in the SQL text`);
+      const relation = prunedRelationSql(table.columns, []);
+      splices.push({ start: table.location, end, text: table.hasAlias ? relation : `${relation} AS ${quoteIdentifier(table.tableName)}` });
+    }
+    const bounds = bounded.length === 0 ? [] : await this.evaluateBounds(bounded);
     for (const [index, table] of bounded.entries()) {
       const range = bounds[index];
       if (range === undefined || (range.lower === null && range.upper === null)) continue;

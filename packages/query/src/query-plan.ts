@@ -15,6 +15,8 @@ import {
   locationOf,
 } from './sql-tree.js';
 import type { BaseTableRef, SelectNode, ShowRef, SqlNode } from './sql-tree.js';
+import type { PendingMeasurement } from './task-messages.js';
+import type { ColumnSpec } from './time-pruning.js';
 
 /** A measurement a query reads: what its permission check and its cache entry depend on. */
 export interface MeasurementRef {
@@ -37,6 +39,14 @@ export interface BoundedTable extends MeasurementRef {
   readonly upper: readonly SqlNode[];
 }
 
+/** A reference to a measurement with no file yet: replaced by an empty relation of its columns. */
+export interface EmptyTable extends MeasurementRef {
+  readonly location: number;
+  readonly tableName: string;
+  readonly hasAlias: boolean;
+  readonly columns: readonly ColumnSpec[];
+}
+
 export type StatementPlan =
   | { readonly kind: 'show-databases'; readonly databases: readonly string[] }
   | { readonly kind: 'show-tables'; readonly databases: readonly string[] }
@@ -47,6 +57,8 @@ export type StatementPlan =
       readonly bounded: readonly BoundedTable[];
       /** False when a function's value changes between runs (now(), random()): never cache the answer. */
       readonly deterministic: boolean;
+      /** References to measurements that have rows buffered but no file yet. */
+      readonly empty: readonly EmptyTable[];
     };
 
 export interface PlanContext {
@@ -54,6 +66,8 @@ export interface PlanContext {
   readonly catalog: CatalogScan;
   /** Databases the caller may read; null: every database. */
   readonly readable: ReadonlySet<string> | null;
+  /** Measurements with rows but no file yet (queries answer their columns, no rows). */
+  readonly pending?: readonly PendingMeasurement[];
 }
 
 /**
@@ -166,6 +180,7 @@ export function planStatement(statement: SqlNode, context: PlanContext): Stateme
     reads: [...analyzer.reads.values()],
     bounded: analyzer.rewritable ? analyzer.bounded : [],
     deterministic: analyzer.deterministic,
+    empty: analyzer.empty,
   };
 }
 
@@ -260,16 +275,19 @@ function timeComparison(conjunct: SqlNode): TimeComparison | null {
 class ReadAnalyzer {
   readonly reads = new Map<string, MeasurementRef>();
   readonly bounded: BoundedTable[] = [];
+  readonly empty: EmptyTable[] = [];
   /** False once a construct makes splicing replacements into the text unsafe. */
   rewritable = true;
   deterministic = true;
   private readonly context: PlanContext;
   private readonly names: CatalogNames;
   private readonly resolved = new WeakMap<SqlNode, MeasurementRef | null>();
+  private readonly pending = new Map<string, PendingMeasurement>();
 
   constructor(context: PlanContext, names: CatalogNames) {
     this.context = context;
     this.names = names;
+    for (const entry of context.pending ?? []) this.pending.set(pendingKey(entry.database, entry.measurement), entry);
   }
 
   visit(node: SqlNode, ctes: ReadonlySet<string>): void {
@@ -321,12 +339,18 @@ class ReadAnalyzer {
     const database = schema === '' ? this.context.defaultDatabase : schema;
     checkReadable(this.context, database);
     const canonicalDatabase = this.names.database(database);
-    if (canonicalDatabase === undefined) {
-      throw schema === '' ? unknownTable(database, table.table_name) : unknownDatabase(database);
+    const measurement = canonicalDatabase === undefined ? undefined : this.names.measurement(canonicalDatabase, table.table_name);
+    if (canonicalDatabase !== undefined && measurement !== undefined) return this.addRead(canonicalDatabase, measurement);
+    const pending = this.pending.get(pendingKey(database, table.table_name));
+    const location = locationOf(table);
+    if (pending !== undefined && location !== null) {
+      this.empty.push({ database: pending.database, measurement: pending.measurement, location, tableName: table.table_name, hasAlias: table.alias !== '', columns: pending.columns });
+      this.addRead(pending.database, pending.measurement);
+      // No files to prune: the reference becomes an empty relation, never a bounded one.
+      return null;
     }
-    const measurement = this.names.measurement(canonicalDatabase, table.table_name);
-    if (measurement === undefined) throw unknownTable(canonicalDatabase, table.table_name);
-    return this.addRead(canonicalDatabase, measurement);
+    if (canonicalDatabase === undefined) throw schema === '' ? unknownTable(database, table.table_name) : unknownDatabase(database);
+    throw unknownTable(canonicalDatabase, table.table_name);
   }
 
   private addRead(database: string, measurement: string): MeasurementRef {
@@ -360,6 +384,10 @@ class ReadAnalyzer {
       this.bounded.push({ ...measurement, location, tableName: table.table_name, hasAlias: table.alias !== '', lower, upper });
     }
   }
+}
+
+function pendingKey(database: string, measurement: string): string {
+  return `${database.toLowerCase()}\u0000${measurement.toLowerCase()}`;
 }
 
 function checkTableFunction(name: string): void {

@@ -11,8 +11,9 @@ import { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, STREAM_FORMATS, isAnswerFormat,
 import type { AnswerFormat, StreamFormat } from './answer-format.js';
 import type { AnswerCompression } from './answer-compression.js';
 import { POOL_CLOSE_TIMEOUT_MS, QUERY_ROW_LIMIT_MAX, SQL_BYTES_MAX } from './limits.js';
-import type { EstimateTask, MeasurementQuery, QuerySource, QueryTask, StreamControl, StreamMessage, StreamTask, TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
+import type { EstimateTask, MeasurementQuery, PendingMeasurement, QuerySource, QueryTask, StreamControl, StreamMessage, StreamTask, TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
 import type { MeasurementRef } from './query-plan.js';
+import type { ColumnSpec } from './time-pruning.js';
 
 export interface QueryPoolOptions {
   /** Arc's data directory (`<dataRoot>/<database>/<measurement>/YYYY/MM/DD/HH/*.parquet`). */
@@ -166,6 +167,8 @@ export class QueryPool {
   readonly #threads: number;
   readonly #timeoutMs: number;
   readonly #rowsMax: number;
+  readonly #pendingByKey = new Map<string, PendingMeasurement>();
+  #pending: readonly PendingMeasurement[] = [];
   #closed = false;
 
   constructor(options: QueryPoolOptions) {
@@ -200,6 +203,21 @@ export class QueryPool {
     for (const result of await Promise.all(pings)) {
       if (!result.ok) throw ArcError.fromShape(result.error);
     }
+  }
+
+  /**
+   * A measurement has rows buffered in a writer but no file yet (or its buffered columns grew):
+   * queries answer it with these columns and no rows instead of "does not exist".
+   */
+  setPendingMeasurement(database: string, measurement: string, columns: readonly ColumnSpec[]): void {
+    this.#pendingByKey.set(`${database}/${measurement}`, { database, measurement, columns: [...columns] });
+    this.#pending = [...this.#pendingByKey.values()];
+  }
+
+  /** Its first file is written (and the catalog invalidated): the view answers from now on. */
+  clearPendingMeasurement(database: string, measurement: string): void {
+    if (!this.#pendingByKey.delete(`${database}/${measurement}`)) return;
+    this.#pending = [...this.#pendingByKey.values()];
   }
 
   /** Tells workers the set of files/measurements changed: they rescan before their next query. */
@@ -296,7 +314,7 @@ export class QueryPool {
   }
 
   #taskBase(source: QuerySource, request: { database: string; readableDatabases?: readonly string[] | null }, slot: number, rowLimit: number) {
-    return { source, database: request.database, slot, rowLimit, readableDatabases: request.readableDatabases ?? null };
+    return { source, database: request.database, slot, rowLimit, readableDatabases: request.readableDatabases ?? null, pending: this.#pending };
   }
 
   /** Takes a slot, builds the task for it and runs it; rejects when closed, aborted or full. */

@@ -3,6 +3,7 @@ import type { ArcErrorShape } from '@arc/config';
 import type { AnswerFormat, StreamFormat } from './answer-format.js';
 import type { AnswerCompression } from './answer-compression.js';
 import type { MeasurementRef } from './query-plan.js';
+import type { ColumnSpec } from './time-pruning.js';
 
 /** What a worker needs to open its DuckDB instance; sent once as piscina's `workerData`. */
 export interface WorkerConfig {
@@ -31,6 +32,13 @@ export interface MeasurementQuery {
   readonly offset: number;
 }
 
+/** A measurement with rows but no Parquet file yet: queries see its columns and no rows. */
+export interface PendingMeasurement {
+  readonly database: string;
+  readonly measurement: string;
+  readonly columns: readonly ColumnSpec[];
+}
+
 /** User SQL, or a measurement read the engine turns into SQL. */
 export type QuerySource = { readonly sql: string } | { readonly measurement: MeasurementQuery };
 
@@ -44,6 +52,8 @@ interface TaskBase {
   readonly rowLimit: number;
   /** Databases the caller may read (the token's list); null: every database. */
   readonly readableDatabases: readonly string[] | null;
+  /** Measurements with rows buffered in writers but no file yet. */
+  readonly pending: readonly PendingMeasurement[];
 }
 
 /** An answer encoded whole in `format`. */

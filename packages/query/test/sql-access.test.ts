@@ -132,3 +132,19 @@ describe('SHOW statements', () => {
     await expect(pool.run({ sql: 'SELECT * FROM (SHOW TABLES)', database: 'default', format: 'json' })).rejects.toMatchObject({ code: 'ARC_SQL_FORBIDDEN' });
   });
 });
+
+describe('measurements with rows but no file yet', () => {
+  it('answer their columns and no rows, checked for access like any measurement', async () => {
+    pool.setPendingMeasurement('tenant_a', 'fresh', [
+      { name: 'time', type: 'TIMESTAMP' },
+      { name: 'host', type: 'VARCHAR' },
+      { name: 'v', type: 'DOUBLE' },
+    ]);
+    const answer = await query(pool, 'SELECT * FROM fresh', 'tenant_a');
+    expect(answer).toMatchObject({ columns: ['time', 'host', 'v'], data: [], row_count: 0 });
+    expect((await query(pool, 'SELECT count(*) FROM tenant_a.fresh f JOIN cpu c USING (host)', 'tenant_a')).data).toEqual([[0]]);
+    expect((await limitedError('SELECT * FROM tenant_a.fresh', ['tenant_b'])).code).toBe('ARC_AUTH_DATABASE_DENIED');
+    pool.clearPendingMeasurement('tenant_a', 'fresh');
+    await expect(pool.run({ sql: 'SELECT * FROM fresh', database: 'tenant_a', format: 'json' })).rejects.toMatchObject({ code: 'ARC_QUERY_UNKNOWN_TABLE' });
+  });
+});

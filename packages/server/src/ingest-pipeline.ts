@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { ArcError, ErrorKind, workerExecArgv, type ArcErrorShape, type Config } from '@arc/config';
 import { Doorbell, SpscRing } from '@arc/ring';
-import { WRITER_WORKER_URL, type FlushedFile, type MainToWriter, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
+import { WRITER_WORKER_URL, type BufferedColumn, type FlushedFile, type MainToWriter, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
 import { decodeCompletion, encodeRequestHeader, markExternalBody, precisionOfCode, type Completion, type PayloadFormat, type ReplayPosition, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
@@ -77,6 +77,7 @@ export class IngestPipeline {
   private readonly fatalListeners: ((reason: string) => void)[] = [];
   private stopping = false;
   private readonly flushListeners: ((database: string, measurement: string, files: readonly FlushedFile[]) => void)[] = [];
+  private readonly schemaListeners: ((database: string, measurement: string, columns: readonly BufferedColumn[]) => void)[] = [];
   private nextRequestId = 1;
   private nextControlId = 1;
   private nextDecoder = 0;
@@ -111,6 +112,11 @@ export class IngestPipeline {
 
   get inFlight(): number {
     return this.waiting.size;
+  }
+
+  /** Buffered rows of a (database, measurement) got a new schema (new measurement, new column). */
+  onBufferedSchema(listener: (database: string, measurement: string, columns: readonly BufferedColumn[]) => void): void {
+    this.schemaListeners.push(listener);
   }
 
   onFlushed(listener: (database: string, measurement: string, files: readonly FlushedFile[]) => void): void {
@@ -383,6 +389,9 @@ export class IngestPipeline {
     switch (message.kind) {
       case 'flushed':
         for (const listener of this.flushListeners) listener(message.database, message.measurement, message.files);
+        return;
+      case 'schema':
+        for (const listener of this.schemaListeners) listener(message.database, message.measurement, message.columns);
         return;
       case 'flush-all-done':
       case 'stats': {

@@ -88,6 +88,12 @@ export async function startServer(config: Config, options: StartServerOptions = 
     if (measurementsSeen.has(key)) return;
     measurementsSeen.add(key);
     queryPool.invalidateCatalog();
+    queryPool.clearPendingMeasurement(database, measurement);
+  });
+  // Rows acknowledged but not flushed yet: queries see the measurement (its columns, no rows).
+  pipeline.onBufferedSchema((database, measurement, columns) => {
+    queryCache.invalidate(database, measurement);
+    if (!measurementsSeen.has(`${database}/${measurement}`)) queryPool.setPendingMeasurement(database, measurement, columns);
   });
   if (options.onFatal !== undefined) pipeline.onFatal(options.onFatal);
   const context: ServerContext = {

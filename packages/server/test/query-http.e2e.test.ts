@@ -111,6 +111,21 @@ describe('SHOW and catalog endpoints', () => {
     expect((await get('/measurements?database=..%2Fetc')).status).toBe(400);
   });
 
+  it('answers a measurement with rows but no file yet: its columns, no rows; then its rows once flushed', async () => {
+    expect((await shared.client.write(columnar('fresh', 1, 4), { database: DATABASE })).status).toBe(204);
+    // The writer reports the buffered columns on its own port: allow it a moment to arrive.
+    let answer = await post('/query', { sql: 'SELECT * FROM fresh' });
+    for (let attempt = 0; attempt < 50 && answer.status !== 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      answer = await post('/query', { sql: 'SELECT * FROM fresh' });
+    }
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json()).toMatchObject({ columns: ['time', 'host', 'usage', 'count'], data: [], row_count: 0 });
+    expect((await post('/query', { sql: 'SELECT count(*) AS n FROM http_db.fresh f' })).json()).toMatchObject({ data: [[0]] });
+    expect((await shared.client.flush()).status).toBe(200);
+    expect((await post('/query', { sql: 'SELECT count(*) FROM fresh' })).json()).toMatchObject({ data: [[4]] });
+  });
+
   it('joins across databases', async () => {
     const rows = await shared.client.rows('SELECT count(*) FROM cpu a JOIN other_db.cpu b ON a.time = b.time', DATABASE);
     expect(rows).toEqual([[5]]);

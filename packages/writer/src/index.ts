@@ -1,10 +1,10 @@
 export { WriterCore } from './writer-core.js';
 export type { WriterCoreOptions } from './writer-core.js';
 export { writerIndexFor } from './writer-messages.js';
-export type { DecoderToWriter, WriterVerdict, WriterToDecoder, WalCoveredNotice, WalPosition, FlushedFile, MainToWriter, WriterToMain, WriterStats } from './writer-messages.js';
+export type { BufferedColumn, DecoderToWriter, WriterVerdict, WriterToDecoder, WalCoveredNotice, WalPosition, FlushedFile, MainToWriter, WriterToMain, WriterStats } from './writer-messages.js';
 export type { WriterWorkerData } from './writer-worker.js';
 export { WRITER_WORKER_URL } from './worker-url.js';
-export { ParquetEncoder, ParquetCompression, hoursOf } from './parquet-encoder.js';
+export { ParquetEncoder, ParquetCompression, hoursOf, parquetColumnsOf } from './parquet-encoder.js';
 export type { ParquetEncoderOptions, EncodedHourFile } from './parquet-encoder.js';
 export { mergeSchema, SCHEMA_CONFLICT_CODE } from './schema-merge.js';
 export { isFlushDueByAge, isFlushDueBySize } from './flush-policy.js';

@@ -12,6 +12,8 @@ export class MeasurementBuffer {
   readonly database: string;
   readonly measurement: string;
   schema: SchemaColumn[] = [];
+  /** The schema last reported to the main thread (WriterCore onSchema). */
+  reportedSchema: SchemaColumn[] | null = null;
   batches: ColumnBatch[] = [];
   rowCount = 0;
   byteCount = 0;

@@ -128,6 +128,14 @@ function createEnumSql(schemaIndex: number, members: readonly string[]): string 
 }
 
 /**
+ * The columns (name and SQL type) a Parquet file of this schema has, in file order: what a query
+ * sees of a measurement whose rows are still buffered.
+ */
+export function parquetColumnsOf(schema: readonly SchemaColumn[]): { name: string; type: string }[] {
+  return [{ name: TIME_COLUMN, type: 'TIMESTAMP' }, ...schema.map((column) => ({ name: column.name, type: SQL_TYPE_BY_COLUMN_TYPE[column.type] }))];
+}
+
+/**
  * `time` is TIMESTAMP (naive, microseconds), not TIMESTAMPTZ: the values are UTC instants, and
  * Parquet then holds timestamp[us] with isAdjustedToUTC=false, which every reader maps to a plain
  * timestamp without applying a session time zone. Query instances run with TimeZone='UTC'.

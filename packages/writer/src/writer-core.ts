@@ -17,6 +17,11 @@ export interface WriterCoreOptions {
   readonly storage: StorageBackend;
   readonly encoder: ParquetEncoder;
   readonly onFlushed: (database: string, measurement: string, files: readonly FlushedFile[]) => void;
+  /**
+   * A buffer's schema grew (a new measurement, a new column): queries can then answer a measurement
+   * that has rows but no file yet with the right columns and no rows.
+   */
+  readonly onSchema?: (database: string, measurement: string, schema: readonly SchemaColumn[]) => void;
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
   readonly nowMs: () => number;
   /** With the WAL on: where each flush's WAL coverage is committed. */
@@ -35,6 +40,11 @@ interface StagedFile {
 interface PreparedTxn {
   readonly buffers: MeasurementBuffer[];
   readonly byteCount: number;
+}
+
+function sameSchema(left: readonly SchemaColumn[], right: readonly SchemaColumn[] | null): boolean {
+  if (right === null || left.length !== right.length) return false;
+  return left.every((column, index) => column.name === right[index]?.name && column.type === right[index]?.type);
 }
 
 function buffersFull(bytesBuffered: number): ArcError {
@@ -140,6 +150,7 @@ export class WriterCore {
       assert.ok(buffer !== undefined && schema !== undefined);
       if (preparedKey === null) {
         buffer.add(batch, schema, nowMs);
+        this.reportSchema(buffer);
         if (isFlushDueBySize(this.options.policy, buffer.rowCount, buffer.byteCount)) this.enqueueFlush(buffer);
       } else {
         buffer.schema = schema;
@@ -161,12 +172,20 @@ export class WriterCore {
       buffer.prepared.delete(key);
       if (commit) {
         buffer.add(batch, buffer.schema, nowMs, wal);
+        this.reportSchema(buffer);
         if (isFlushDueBySize(this.options.policy, buffer.rowCount, buffer.byteCount)) this.enqueueFlush(buffer);
       } else {
         buffer.recomputeSchema();
       }
     }
     if (!commit) this.bytesBuffered -= txn.byteCount;
+  }
+
+  /** Tells onSchema about a buffer's schema once per change (a few name compares per request). */
+  private reportSchema(buffer: MeasurementBuffer): void {
+    if (this.options.onSchema === undefined || sameSchema(buffer.schema, buffer.reportedSchema)) return;
+    buffer.reportedSchema = buffer.schema;
+    this.options.onSchema(buffer.database, buffer.measurement, buffer.schema);
   }
 
   private bufferFor(database: string, measurement: string): MeasurementBuffer {

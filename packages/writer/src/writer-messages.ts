@@ -66,10 +66,19 @@ export interface WriterStats {
   readonly filesWritten: number;
 }
 
+/** A column of a measurement as its Parquet files will have it. */
+export interface BufferedColumn {
+  readonly name: string;
+  /** DuckDB SQL type name: TIMESTAMP, BIGINT, DOUBLE, VARCHAR, BOOLEAN. */
+  readonly type: string;
+}
+
 export type WriterToMain =
   | { readonly kind: 'ready'; readonly writerIndex: number }
   | { readonly kind: 'init-failed'; readonly message: string }
   | { readonly kind: 'flushed'; readonly database: string; readonly measurement: string; readonly files: readonly FlushedFile[] }
+  /** The buffered rows of a (database, measurement) now have these columns (name, SQL type; time first). */
+  | { readonly kind: 'schema'; readonly database: string; readonly measurement: string; readonly columns: readonly BufferedColumn[] }
   | { readonly kind: 'flush-all-done'; readonly requestId: number; readonly error: ArcErrorShape | null }
   | { readonly kind: 'stats'; readonly requestId: number; readonly stats: WriterStats }
   | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string }

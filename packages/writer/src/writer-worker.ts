@@ -6,7 +6,7 @@ import { Doorbell } from '@arc/ring';
 import { LocalStorage } from '@arc/storage';
 import { FlushJournal } from '@arc/wal';
 import { ageCheckIntervalMs } from './flush-policy.js';
-import { ParquetEncoder } from './parquet-encoder.js';
+import { ParquetEncoder, parquetColumnsOf } from './parquet-encoder.js';
 import { WriterCore } from './writer-core.js';
 import type { DecoderToWriter, MainToWriter, WalCoveredNotice, WriterToMain } from './writer-messages.js';
 
@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     storage: new LocalStorage(storage.parquetRoot),
     encoder,
     onFlushed: (database, measurement, files) => send({ kind: 'flushed', database, measurement, files }),
+    onSchema: (database, measurement, schema) => send({ kind: 'schema', database, measurement, columns: parquetColumnsOf(schema) }),
     log: (level, message) => send({ kind: 'log', level, message: `writer ${data.writerIndex}: ${message}` }),
     nowMs: () => performance.now(),
     ...(journal === undefined ? {} : { journal }),
