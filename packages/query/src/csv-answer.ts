@@ -20,8 +20,10 @@ const LF = 0x0a;
  * - NULL is an empty field; an empty string is `""`, so the two stay apart;
  * - DOUBLE/FLOAT NaN and infinities are `NaN`, `Infinity`, `-Infinity` (CSV has no null token to
  *   fold them into, and these spellings read back in Python, pandas and JavaScript's Number);
+ * - BLOB is base64; nested and other DuckDB types are DuckDB's text for the value;
  * - everything else is written as in the JSON answer, minus JSON's string quotes: timestamps
- *   RFC 3339 in UTC with `Z`, integers beyond 2^53 with all their digits, booleans true/false.
+ *   RFC 3339 in UTC with `Z`, integers beyond 2^53 with all their digits, booleans true/false
+ *   (docs/query-types.md has the table).
  * At most `rowLimit` rows; null when cancelled between chunks.
  */
 export async function encodeCsvAnswer(result: DuckDBResult, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
@@ -82,7 +84,7 @@ function writeCsvValue(out: JsonWriter, view: ColumnView, row: number): void {
       return;
     case ColumnKind.other:
     case ColumnKind.nested:
-      // DuckDB's own text for the value, as its COPY ... (FORMAT csv) writes it.
+      // DuckDB's own text for the value (its cast to VARCHAR).
       writeCsvText(out, String(view.fallback?.getItem(row) ?? ''));
       return;
     case ColumnKind.blob:

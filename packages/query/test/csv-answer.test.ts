@@ -47,4 +47,13 @@ describe('CSV answer', () => {
     const answer = await answerBytes(pool(), sql, 'csv', 3);
     expect(answer.rowCount).toBe(3);
   });
+
+  it('writes BLOB as base64, big numbers with every digit, nested values in DuckDB\'s text', async () => {
+    const text = await csv(
+      `SELECT '\\xAA\\xBB'::BLOB AS b, 12345678901234567.89::DECIMAL(38,2) AS d, 9007199254740993::BIGINT AS i,
+        {'a': 1, 'b': 'x'} AS st, MAP {'k': 1} AS m, INTERVAL '1 month 2 days' AS iv, [DATE '2025-10-16'] AS l`,
+    );
+    expect(text).toBe(`b,d,i,st,m,iv,l\r\nqrs=,12345678901234567.89,9007199254740993,"{'a': 1, 'b': 'x'}",{'k': 1},1 month 2 days,[2025-10-16]\r\n`);
+  });
 });
+
