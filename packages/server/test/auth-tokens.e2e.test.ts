@@ -223,16 +223,33 @@ describe('arc token against a running server (same arc.db, WAL)', () => {
   });
 });
 
-describe('auth.enabled = false', () => {
-  let arc: ArcProcess | null = null;
+describe('servers of their own', () => {
+  const started: ArcProcess[] = [];
   afterAll(async () => {
-    if (arc === null) return;
-    expect(await arc.stop()).toBe(0);
-    await arc.cleanup();
+    for (const arc of started) {
+      expect(await arc.stop()).toBe(0);
+      await arc.cleanup();
+    }
   });
 
-  it('is logged loudly, lets every request through as admin, and has no token store', async () => {
-    arc = await startArc({ ARC_AUTH_ENABLED: 'false' });
+  it('prints a generated bootstrap admin token once, on the first start only', async () => {
+    const first = await startArc({ ARC_AUTH_BOOTSTRAP_TOKEN: '' });
+    started.push(first);
+    const printed = /^Arc bootstrap admin token \(printed once, store it now\): ([A-Za-z0-9_-]{43})$/m.exec(first.output())?.[1];
+    expect(printed).toBeDefined();
+    const verify = await send(first.url, 'GET', '/auth/verify', { token: printed ?? '' });
+    expect(verify.json()).toMatchObject({ valid: true, name: 'bootstrap', permissions: ['admin'], databases: null });
+    expect(first.output().split(printed ?? '').length - 1).toBe(1);
+    expect(await first.stop()).toBe(0);
+    const second = await startArc({ ARC_AUTH_BOOTSTRAP_TOKEN: '' }, first.dataDir);
+    started.push(second);
+    expect(second.output()).not.toContain('bootstrap admin token');
+    expect((await send(second.url, 'GET', '/auth/verify', { token: printed ?? '' })).status).toBe(200);
+  });
+
+  it('auth.enabled = false is logged loudly, lets every request through as admin, and has no token store', async () => {
+    const arc = await startArc({ ARC_AUTH_ENABLED: 'false' });
+    started.push(arc);
     expect(arc.output()).toMatch(/WARN\s+AUTHENTICATION IS DISABLED \(auth\.enabled = false\)/);
     const verify = await send(arc.url, 'GET', '/auth/verify', { token: null });
     expect(verify.json()).toEqual({ valid: true, id: 'auth-disabled', name: 'auth-disabled', permissions: ['admin'], databases: null, expires_at: null });
