@@ -71,12 +71,17 @@ function failure(context: ServerContext, res: HttpResponse, state: ResponseState
   sendError(res, state, arcError, ErrorBodyStyle.query);
 }
 
-/** `GET /query/{measurement}[/csv]`: the measurement's rows, newest first by default. */
-function handleMeasurementRead(context: ServerContext, res: HttpResponse, req: HttpRequest, format: AnswerFormat): void {
-  const startedAtMs = performance.now();
+interface MeasurementCaller {
+  readonly request: RequestInfo;
+  readonly database: string;
+  readonly readable: readonly string[] | null;
+  readonly state: ResponseState;
+  readonly signal: AbortSignal;
+}
+
+/** Token checked for `read`, database named and valid; then `handle` (database access is checked by the worker). */
+function acceptRead(context: ServerContext, res: HttpResponse, req: HttpRequest, handle: (caller: MeasurementCaller) => void): void {
   const request = readRequestInfo(req);
-  const measurement = decodeURIComponent(req.getParameter(0) ?? '');
-  const acceptEncoding = req.getHeader('accept-encoding');
   const abort = new AbortController();
   const state = newResponseState(res, () => abort.abort());
   void context.auth.check(request, 'read', null).then((identity) => {
@@ -84,10 +89,20 @@ function handleMeasurementRead(context: ServerContext, res: HttpResponse, req: H
     const database = databaseOf(request);
     const nameError = validateDatabaseName(database);
     if (nameError !== null) return sendError(res, state, nameError, ErrorBodyStyle.query);
+    handle({ request, database, readable: identity.databases, state, signal: abort.signal });
+  });
+}
+
+/** `GET /query/{measurement}[/csv]`: the measurement's rows, newest first by default. */
+function handleMeasurementRead(context: ServerContext, res: HttpResponse, req: HttpRequest, format: AnswerFormat): void {
+  const startedAtMs = performance.now();
+  const measurement = decodeURIComponent(req.getParameter(0) ?? '');
+  const acceptEncoding = req.getHeader('accept-encoding');
+  acceptRead(context, res, req, ({ request, database, readable, state, signal }) => {
     const parsed = parseMeasurementQuery(measurement, request.query);
     if (parsed instanceof ArcError) return sendError(res, state, parsed, ErrorBodyStyle.query);
     const compression = compressionFor(acceptEncoding);
-    context.queryPool.readMeasurement({ measurement: parsed, database, format, readableDatabases: identity.databases, compression }, abort.signal).then(
+    context.queryPool.readMeasurement({ measurement: parsed, database, format, readableDatabases: readable, compression }, signal).then(
       (answer) => {
         const headers: Record<string, string> = { [QUERY_HEADERS.executionTime]: (performance.now() - startedAtMs).toFixed(3) };
         if (answer.contentEncoding !== null) headers['Content-Encoding'] = answer.contentEncoding;
@@ -100,17 +115,10 @@ function handleMeasurementRead(context: ServerContext, res: HttpResponse, req: H
 
 /** `GET /measurements?database=`: the measurements of a database that have data. */
 function handleMeasurementList(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
-  const request = readRequestInfo(req);
-  const abort = new AbortController();
-  const state = newResponseState(res, () => abort.abort());
-  void context.auth.check(request, 'read', null).then((identity) => {
-    if (identity instanceof ArcError) return sendError(res, state, identity, ErrorBodyStyle.query);
-    const database = databaseOf(request);
-    const nameError = validateDatabaseName(database);
-    if (nameError !== null) return sendError(res, state, nameError, ErrorBodyStyle.query);
+  acceptRead(context, res, req, ({ database, readable, state, signal }) => {
     // SHOW TABLES FROM checks the caller's access to the database in the worker, like any query.
     const sql = `SHOW TABLES FROM "${database}"`;
-    context.queryPool.run({ sql, database, format: 'json', readableDatabases: identity.databases }, abort.signal).then(
+    context.queryPool.run({ sql, database, format: 'json', readableDatabases: readable }, signal).then(
       (answer) => {
         const tables = JSON.parse(Buffer.from(answer.body).toString('utf8')) as { data: unknown[][] };
         const measurements = tables.data.map((row) => String(row[1]));
