@@ -87,4 +87,5 @@ export type Statement =
   | { readonly kind: 'showTagKeys'; readonly options: ShowOptions }
   | { readonly kind: 'showTagValues'; readonly options: ShowOptions; readonly key: NameFilter; readonly where: Expr | null }
   | { readonly kind: 'showFieldKeys'; readonly options: ShowOptions }
+  | { readonly kind: 'showSeries'; readonly options: ShowOptions; readonly where: Expr | null }
   | { readonly kind: 'createDatabase'; readonly name: string };

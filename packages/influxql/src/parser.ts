@@ -7,7 +7,7 @@ import { ParseFailure, TokenStream } from './token-stream.js';
 
 /** What Arc answers, for the messages that refuse everything else. */
 export const SUPPORTED_STATEMENTS =
-  'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, CREATE DATABASE';
+  'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW SERIES, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, CREATE DATABASE';
 
 export interface QueryParseError {
   /** The full message for the client (`error parsing query: ...` or `unsupported InfluxQL: ...`). */
@@ -232,6 +232,11 @@ function parseShow(tokens: TokenStream): Statement {
     tokens.expectKeyword('POLICIES');
     return { kind: 'showRetentionPolicies', database: tokens.acceptKeyword('ON') ? tokens.expectIdentifier('database name') : null };
   }
+  if (tokens.acceptKeyword('SERIES')) {
+    const onFrom = parseOnFrom(tokens);
+    const where = tokens.acceptKeyword('WHERE') ? parseExpression(tokens) : null;
+    return { kind: 'showSeries', options: parseShowOptions(tokens, onFrom), where };
+  }
   if (tokens.acceptKeyword('FIELD')) {
     tokens.expectKeyword('KEYS');
     return { kind: 'showFieldKeys', options: parseShowOptions(tokens, parseOnFrom(tokens)) };
@@ -242,7 +247,7 @@ function parseShow(tokens: TokenStream): Statement {
     return parseShowTagValues(tokens);
   }
   if (token.kind === TokenKind.identifier) throw unsupported(`SHOW ${token.text.toUpperCase()} (Arc answers ${SUPPORTED_STATEMENTS})`, token.offset);
-  return tokens.fail('DATABASES, MEASUREMENTS, TAG, FIELD or RETENTION');
+  return tokens.fail('DATABASES, MEASUREMENTS, SERIES, TAG, FIELD or RETENTION');
 }
 
 interface OnFrom {

@@ -1,6 +1,6 @@
 import type { Expr, NameFilter, ShowOptions, Statement } from './ast.js';
 import type { CatalogReader, SqlRunner } from './catalog-reader.js';
-import type { MeasurementSchema } from './schema.js';
+import { compareNames, type MeasurementSchema } from './schema.js';
 import { rowsOf, sliceLimit, type Cell, type Series } from './series.js';
 import { StatementFailure, sqlName, sqlString, sqlTable } from './sql-text.js';
 import { formatGoDuration } from './time-values.js';
@@ -80,6 +80,8 @@ export async function executeShow(statement: ShowStatement, context: ShowContext
     }
     case 'showTagValues':
       return showTagValues(statement.options, statement.key, statement.where, context);
+    case 'showSeries':
+      return showSeries(statement.options, statement.where, context);
   }
 }
 
@@ -136,4 +138,33 @@ async function showTagValues(options: ShowOptions, key: NameFilter, where: Expr 
     if (values.length > 0) shaped.push(series(schema.name, ['key', 'value'], values));
   }
   return shaped;
+}
+
+/** Line protocol's escaping of a measurement name (`,` and space) and of tag keys and values (also `=`). */
+function escapeKey(text: string, escapeEquals: boolean): string {
+  return text.replace(escapeEquals ? /[,= ]/g : /[, ]/g, (character) => `\\${character}`);
+}
+
+/**
+ * SHOW SERIES: one series without a name, column `key`, a line-protocol series key
+ * (`cpu,host=a,region=us`) per distinct tag set; tags that are NULL are left out of the key.
+ */
+async function showSeries(options: ShowOptions, where: Expr | null, context: ShowContext): Promise<Series[]> {
+  const { database, schemas } = await schemasOf(options, context);
+  const keys: string[] = [];
+  for (const schema of schemas) {
+    const condition = where === null ? 'TRUE' : translateCondition(where, { schema, nowNanos: context.nowNanos });
+    const measurement = escapeKey(schema.name, false);
+    const columns = schema.tags.length === 0 ? 'NULL AS no_tag' : schema.tags.map((tag) => `CAST(${sqlName(tag)} AS VARCHAR)`).join(', ');
+    const result = await context.run(`SELECT DISTINCT ${columns} FROM ${sqlTable(database, schema.name)} WHERE ${condition}`, database, SHOW_ROWS_MAX);
+    for (const row of rowsOf(result)) {
+      const pairs = schema.tags.flatMap((tag, index) => {
+        const value = row[index];
+        return value === null || value === undefined ? [] : [`${escapeKey(tag, true)}=${escapeKey(String(value), true)}`];
+      });
+      keys.push([measurement, ...pairs].join(','));
+    }
+  }
+  const values = sliceLimit(keys.sort(compareNames).map((key) => [key]), options.limit, options.offset);
+  return values.length === 0 ? [] : [series(null, ['key'], values)];
 }

@@ -4,7 +4,7 @@ import { formatRfc3339Nano, isParseError, parseQuery, parseTimeLiteral } from '@
 // Proves the parser refuses what Arc does not answer with InfluxDB's wording and the position,
 // names the unsupported construct, and reads the accepted syntax (quoting, casts, time literals).
 
-const SUPPORTED = 'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, CREATE DATABASE';
+const SUPPORTED = 'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW SERIES, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, CREATE DATABASE';
 
 const REFUSED: readonly (readonly [string, string])[] = [
   ['SELECT', 'error parsing query: found EOF, expected identifier, string, number, bool at line 1, char 7'],
@@ -17,7 +17,7 @@ const REFUSED: readonly (readonly [string, string])[] = [
   ['SELECT * FROM cpu ORDER BY host', 'unsupported InfluxQL: ORDER BY host (only ORDER BY time is supported)'],
   ["SELECT * FROM cpu WHERE host = 'a", 'error parsing query: unterminated string at line 1, char 32'],
   ['SELECT * FROM cpu GROUP BY time(1m) fill(foo)', 'error parsing query: fill() takes null, none, previous, linear or a number; found foo at line 1, char 42'],
-  ['SHOW SERIES', `unsupported InfluxQL: SHOW SERIES (Arc answers ${SUPPORTED})`],
+  ['SHOW USERS', `unsupported InfluxQL: SHOW USERS (Arc answers ${SUPPORTED})`],
   ['SELECT * FROM (SELECT * FROM cpu)', 'unsupported InfluxQL: subqueries in FROM'],
   ["SELECT * FROM cpu tz('Europe/Paris')", 'unsupported InfluxQL: tz() (Arc answers in UTC)'],
   ['SELECT mean(v) FROM cpu GROUP BY time(0s)', 'error parsing query: GROUP BY time() interval must be positive at line 1, char 39'],

@@ -79,6 +79,12 @@ const CASES: readonly Case[] = [
   },
   { name: 'SHOW TAG VALUES WITH KEY =~ over all measurements', q: 'SHOW TAG VALUES WITH KEY =~ /reg/', expected: one([{ name: 'cpu', columns: ['key', 'value'], values: [['region', 'eu'], ['region', 'us']] }]) },
   {
+    name: 'SHOW SERIES lists tag sets as series keys',
+    q: 'SHOW SERIES',
+    expected: one([{ columns: ['key'], values: [['cpu,host=a,region=us'], ['cpu,host=b,region=eu'], ['mem,host=a']] }]),
+  },
+  { name: 'SHOW SERIES FROM WHERE', q: "SHOW SERIES FROM cpu WHERE region = 'eu'", expected: one([{ columns: ['key'], values: [['cpu,host=b,region=eu']] }]) },
+  {
     name: 'SHOW RETENTION POLICIES',
     q: 'SHOW RETENTION POLICIES ON telegraf',
     expected: one([{ columns: ['name', 'duration', 'shardGroupDuration', 'replicaN', 'default'], values: [['autogen', '0s', '168h0m0s', 1, true]] }]),
