@@ -51,22 +51,41 @@ export function enableSharedAnswers(): void {
 
 /** A buffer of `byteCount` bytes for a finished answer, written by the caller. */
 export function answerBody(byteCount: number): Uint8Array {
-  if (!sharing || byteCount > SHARED_ANSWER_BYTES_MAX) return new Uint8Array(byteCount);
+  const lent = leaseAnswerBuffer(byteCount);
+  return lent === null ? new Uint8Array(byteCount) : lent.subarray(0, byteCount);
+}
+
+/**
+ * A lent buffer of at least `byteCount` bytes (its whole capacity) to write an answer into, or
+ * null when sharing is off, the size is beyond SHARED_ANSWER_BYTES_MAX or every buffer is lent.
+ * The answer is its first bytes (a view from its start); a buffer not handed out as an answer
+ * goes back with `returnAnswerBuffer`.
+ */
+export function leaseAnswerBuffer(byteCount: number): Uint8Array | null {
+  if (!sharing || byteCount > SHARED_ANSWER_BYTES_MAX) return null;
   const shared = freeBuffer(byteCount);
-  if (shared === null) return new Uint8Array(byteCount);
+  if (shared === null) return null;
   Atomics.store(shared.lease, 0, LEASE_LENT);
-  return new Uint8Array(shared.buffer, HEADER_BYTES, byteCount);
+  return new Uint8Array(shared.buffer, HEADER_BYTES, shared.buffer.byteLength - HEADER_BYTES);
+}
+
+/** Takes back a buffer from `leaseAnswerBuffer` that was not handed out (a cancelled or grown answer). */
+export function returnAnswerBuffer(buffer: Uint8Array): void {
+  releaseAnswerBody(buffer);
 }
 
 /** A kept buffer not lent out and large enough, or a new one while fewer than the maximum exist. */
 function freeBuffer(byteCount: number): SharedAnswer | null {
   let smallFree = -1;
+  let largest: SharedAnswer | null = null;
   for (let index = 0; index < kept.length; index++) {
     const shared = kept[index];
     if (shared === undefined || Atomics.load(shared.lease, 0) !== LEASE_FREE) continue;
-    if (shared.buffer.byteLength - HEADER_BYTES >= byteCount) return shared;
-    smallFree = index;
+    if (shared.buffer.byteLength - HEADER_BYTES < byteCount) smallFree = index;
+    // The largest free one, so an answer of unknown size rarely has to move to a larger one.
+    else if (largest === null || shared.buffer.byteLength > largest.buffer.byteLength) largest = shared;
   }
+  if (largest !== null) return largest;
   // A free buffer that is too small makes room for a larger one.
   if (smallFree >= 0) kept.splice(smallFree, 1);
   if (kept.length >= SHARED_ANSWERS_MAX) return null;

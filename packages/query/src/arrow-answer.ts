@@ -67,14 +67,18 @@ export async function encodeArrowAnswer(result: DuckDBResult, rowLimit: number, 
     columns.push(new ArrowColumn(column, result.columnName(column), planColumn(result.columnType(column))));
   }
   const out = JsonWriter.fromScratch();
-  writeMessage(out, schemaMetadata(columns.map((column) => ({ name: column.name, type: arrowType(column.plan.kind) }))));
-  const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => {
-    writeRecordBatch(out, chunk, rows, columns);
-  });
-  if (rowCount === null) return null;
-  writeUint32(out, CONTINUATION);
-  writeUint32(out, 0);
-  return { body: out.release(), rowCount };
+  try {
+    writeMessage(out, schemaMetadata(columns.map((column) => ({ name: column.name, type: arrowType(column.plan.kind) }))));
+    const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => {
+      writeRecordBatch(out, chunk, rows, columns);
+    });
+    if (rowCount === null) return null;
+    writeUint32(out, CONTINUATION);
+    writeUint32(out, 0);
+    return { body: out.release(), rowCount };
+  } finally {
+    out.recycle();
+  }
 }
 
 function writeUint32(out: JsonWriter, value: number): void {

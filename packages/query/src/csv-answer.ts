@@ -28,13 +28,17 @@ const LF = 0x0a;
  */
 export async function encodeCsvAnswer(result: DuckDBResult, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
   const out = JsonWriter.fromScratch();
-  const plans = writeCsvHeader(out, result);
-  const views = plans.map(() => new ColumnView());
-  const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => {
-    writeCsvRecords(out, chunk, rows, plans, views);
-  });
-  if (rowCount === null) return null;
-  return { body: out.release(), rowCount };
+  try {
+    const plans = writeCsvHeader(out, result);
+    const views = plans.map(() => new ColumnView());
+    const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows) => {
+      writeCsvRecords(out, chunk, rows, plans, views);
+    });
+    if (rowCount === null) return null;
+    return { body: out.release(), rowCount };
+  } finally {
+    out.recycle();
+  }
 }
 
 /** Writes the header record (the column names) and returns how each column is read. */

@@ -22,14 +22,19 @@ export async function encodeJsonAnswer(
   isCancelled: () => boolean,
 ): Promise<EncodedAnswer | null> {
   const out = JsonWriter.fromScratch();
-  const plans = writeHeader(out, result);
-  const views = plans.map(() => new ColumnView());
-  const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows, rowsBefore) => {
-    writeChunk(out, chunk, rows, plans, views, rowsBefore === 0);
-  });
-  if (rowCount === null) return null;
-  writeFooter(out, rowCount, performance.now() - startedAtMs);
-  return { body: out.release(), rowCount };
+  try {
+    const plans = writeHeader(out, result);
+    const views = plans.map(() => new ColumnView());
+    const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows, rowsBefore) => {
+      writeChunk(out, chunk, rows, plans, views, rowsBefore === 0);
+    });
+    if (rowCount === null) return null;
+    writeFooter(out, rowCount, performance.now() - startedAtMs);
+    return { body: out.release(), rowCount };
+  } finally {
+    // Gives back the blocks or lent buffer of an abandoned answer (nothing after release).
+    out.recycle();
+  }
 }
 
 function writeHeader(out: JsonWriter, result: DuckDBResult): ColumnPlan[] {

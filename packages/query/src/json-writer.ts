@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ArcError, ErrorKind } from '@arc/config';
-import { answerBody } from './answer-buffers.js';
+import { answerBody, leaseAnswerBuffer, returnAnswerBuffer } from './answer-buffers.js';
 import { QueryErrorCode } from './errors.js';
 import { ANSWER_SCRATCH_BYTES_MAX, JSON_ANSWER_BYTES_INITIAL, JSON_ANSWER_BYTES_MAX } from './limits.js';
 
@@ -90,9 +90,10 @@ function giveBlock(block: Uint8Array): void {
  * byte: callers reserve the value's maximum size first, and `reserve(n)` guarantees n contiguous
  * bytes at `bytes[length..]`. The other methods check for themselves.
  *
- * A writer made with `fromScratch` writes into a chain of kept blocks: when a reserve does not
- * fit, the block is sealed and writing goes on in the next one, so `length` counts bytes in the
- * current block only. Other writers grow one contiguous buffer by doubling (`length` = total).
+ * A writer made with `onKeptBlocks` (or `fromScratch` when no lent buffer is free) writes into a
+ * chain of kept blocks: when a reserve does not fit, the block is sealed and writing goes on in
+ * the next one, so `length` counts bytes in the current block only. Other writers grow one
+ * contiguous buffer by doubling (`length` = total).
  */
 export class JsonWriter {
   bytes: Uint8Array;
@@ -100,16 +101,31 @@ export class JsonWriter {
   /** Blocks filled before the current one, each a view of exactly its written bytes. */
   private readonly sealed: Uint8Array[] = [];
   private sealedBytes = 0;
-  /** True for a writer on kept blocks (fromScratch), false for a contiguous one. */
+  /** True for a writer on kept blocks, false for a contiguous one. */
   private readonly chained: boolean;
+  /** True while `bytes` is a lent answer buffer (see answer-buffers.ts). */
+  private lent = false;
 
   constructor(bytes: Uint8Array = new Uint8Array(JSON_ANSWER_BYTES_INITIAL), chained = false) {
     this.bytes = bytes;
     this.chained = chained;
   }
 
-  /** A writer on the worker's kept blocks. Hand them back with `release` (or `recycle`). */
+  /**
+   * A writer for a whole answer: straight into a lent answer buffer when sharing is on and one is
+   * free (the answer is then handed out without a copy), else on the worker's kept blocks. Hand
+   * it back with `release`, or `recycle` when the answer is abandoned.
+   */
   static fromScratch(): JsonWriter {
+    const lent = leaseAnswerBuffer(SCRATCH_BLOCK_BYTES);
+    if (lent === null) return JsonWriter.onKeptBlocks();
+    const writer = new JsonWriter(lent, false);
+    writer.lent = true;
+    return writer;
+  }
+
+  /** A writer on the worker's kept blocks (for a piece of an answer joined later). */
+  static onKeptBlocks(): JsonWriter {
     return new JsonWriter(takeBlock(), true);
   }
 
@@ -124,6 +140,14 @@ export class JsonWriter {
    * is empty afterwards.
    */
   release(): Uint8Array {
+    if (this.lent) {
+      // Already in the lent buffer: the answer is a view of its start.
+      const body = this.bytes.subarray(0, this.length);
+      this.lent = false;
+      this.bytes = new Uint8Array(0);
+      this.length = 0;
+      return body;
+    }
     const body = answerBody(this.totalLength);
     this.copyTo(body, 0);
     this.recycle();
@@ -143,6 +167,8 @@ export class JsonWriter {
 
   /** Gives a scratch writer's blocks back for the next answer; the writer is empty afterwards. */
   recycle(): void {
+    if (this.lent) returnAnswerBuffer(this.bytes);
+    this.lent = false;
     if (this.chained) {
       for (const block of this.sealed) giveBlock(new Uint8Array(block.buffer));
       giveBlock(this.bytes);
@@ -170,19 +196,30 @@ export class JsonWriter {
       this.growContiguous(count);
       return;
     }
+    this.growChained(count);
+  }
+
+  private growChained(count: number): void {
     this.sealed.push(this.bytes.subarray(0, this.length));
     this.sealedBytes += this.length;
     this.bytes = count <= SCRATCH_BLOCK_BYTES ? takeBlock() : new Uint8Array(count);
     this.length = 0;
   }
 
-  /** Doubles the buffer until `count` more bytes fit. */
+  /**
+   * Doubles the buffer until `count` more bytes fit: into a larger lent buffer while this one is
+   * lent and a larger one can be had, else into a buffer of its own.
+   */
   private growContiguous(count: number): void {
     const needed = this.length + count;
     let size = Math.max(this.bytes.length * 2, SCRATCH_BLOCK_BYTES / 16);
     while (size < needed) size *= 2;
-    const grown = new Uint8Array(Math.min(size, JSON_ANSWER_BYTES_MAX));
+    size = Math.min(size, JSON_ANSWER_BYTES_MAX);
+    const larger = this.lent ? leaseAnswerBuffer(size) : null;
+    const grown = larger ?? new Uint8Array(size);
     grown.set(this.bytes.subarray(0, this.length));
+    if (this.lent) returnAnswerBuffer(this.bytes);
+    this.lent = larger !== null;
     this.bytes = grown;
   }
 

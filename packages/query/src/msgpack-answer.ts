@@ -266,7 +266,7 @@ class MsgpackColumn {
   readonly index: number;
   readonly plan: ColumnPlan;
   readonly view = new ColumnView();
-  readonly values = JsonWriter.fromScratch();
+  readonly values = JsonWriter.onKeptBlocks();
   private readonly text = new JsonWriter(new Uint8Array(256));
 
   constructor(index: number, plan: ColumnPlan) {
