@@ -52,12 +52,30 @@ function scryptOptions(hash: Pick<ScryptHash, 'n' | 'r' | 'p'>): ScryptOptions {
   return { N: hash.n, r: hash.r, p: hash.p, maxmem: SCRYPT_MAXMEM_BYTES };
 }
 
-/** Hashes a token with a fresh salt. Blocks for one scrypt run: for create and rotate only. */
+type ScryptParams = Omit<ScryptHash, 'key'>;
+
+/** Today's cost parameters with a fresh salt. */
+function newScryptParams(): ScryptParams {
+  return { n: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P, salt: randomBytes(SCRYPT_SALT_BYTES) };
+}
+
+function encodeHash(hash: ScryptHash): string {
+  return [HASH_SCHEME, hash.n, hash.r, hash.p, hash.salt.toString('base64'), hash.key.toString('base64')].join('$');
+}
+
+/** Hashes a token with a fresh salt, blocking for one scrypt run: for the command line. */
 export function hashTokenSync(token: string): string {
-  const salt = randomBytes(SCRYPT_SALT_BYTES);
-  const params = { n: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P };
-  const key = scryptSync(token, salt, SCRYPT_KEY_BYTES, scryptOptions(params));
-  return [HASH_SCHEME, SCRYPT_N, SCRYPT_R, SCRYPT_P, salt.toString('base64'), key.toString('base64')].join('$');
+  const fresh = newScryptParams();
+  return encodeHash({ ...fresh, key: scryptSync(token, fresh.salt, SCRYPT_KEY_BYTES, scryptOptions(fresh)) });
+}
+
+/**
+ * Hashes a token with a fresh salt on libuv's thread pool: for the server, whose main thread
+ * accepts every request and must not stop for one scrypt run (80-250 ms measured on the shared VM).
+ */
+export async function hashToken(token: string): Promise<string> {
+  const fresh = newScryptParams();
+  return encodeHash({ ...fresh, key: await scryptAsync(token, fresh, SCRYPT_KEY_BYTES) });
 }
 
 function positiveInt(text: string | undefined): number | null {
@@ -81,9 +99,9 @@ function parseHash(encoded: string): ScryptHash | null {
   return { n, r, p, salt, key };
 }
 
-function scryptAsync(token: string, hash: ScryptHash): Promise<Buffer> {
+function scryptAsync(token: string, params: ScryptParams, keyBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(token, hash.salt, hash.key.length, scryptOptions(hash), (error, derived) => {
+    scrypt(token, params.salt, keyBytes, scryptOptions(params), (error, derived) => {
       if (error === null) resolve(derived);
       else reject(error);
     });
@@ -97,6 +115,6 @@ function scryptAsync(token: string, hash: ScryptHash): Promise<Buffer> {
 export async function verifyTokenHash(token: string, encoded: string): Promise<boolean> {
   const hash = parseHash(encoded);
   if (hash === null) return false;
-  const derived = await scryptAsync(token, hash);
+  const derived = await scryptAsync(token, hash, hash.key.length);
   return derived.length === hash.key.length && timingSafeEqual(derived, hash.key);
 }

@@ -15,7 +15,7 @@ import {
 } from './limits.js';
 import { isPermission } from './permissions.js';
 import type { Permission, TokenInfo } from './permissions.js';
-import { generateTokenText, hashTokenSync, lookupPrefix, verifyTokenHash } from './token-hash.js';
+import { generateTokenText, hashToken, hashTokenSync, lookupPrefix, verifyTokenHash } from './token-hash.js';
 
 /**
  * Tokens live in a `tokens` table of arc.db (shared with other metadata, so this store creates
@@ -252,7 +252,8 @@ export class TokenStore {
     return row.count;
   }
 
-  #rowOf(input: CreateTokenInput, token: string): TokenRow {
+  /** Checks every field (before any hashing: bad input must cost no scrypt run) and builds the row. */
+  #rowOf(input: CreateTokenInput, token: string, hash: (token: string) => string): TokenRow {
     checkName(input.name);
     const description = input.description ?? '';
     checkDescription(description);
@@ -264,7 +265,7 @@ export class TokenStore {
       id: randomUUID(),
       name: input.name,
       description,
-      hash: hashTokenSync(token),
+      hash: hash(token),
       lookup_prefix: lookupPrefix(token),
       permissions: JSON.stringify(permissions),
       databases: databases === null ? null : JSON.stringify(databases),
@@ -298,7 +299,7 @@ export class TokenStore {
     if (this.#tokenCount() > 0) return { created: false, token: null };
     if (presetToken !== '') checkTokenText(presetToken, 'The bootstrap token');
     const token = presetToken === '' ? generateTokenText() : presetToken;
-    const row = this.#rowOf({ name: BOOTSTRAP_TOKEN_NAME, description: 'Admin token created on first start', permissions: ['admin'] }, token);
+    const row = this.#rowOf({ name: BOOTSTRAP_TOKEN_NAME, description: 'Admin token created on first start', permissions: ['admin'] }, token, hashTokenSync);
     // Hash outside the transaction (it is slow), then insert only if still no token exists: two
     // processes starting at once must not both create one.
     const insertIfEmpty = this.#db.transaction((): boolean => {
@@ -312,7 +313,21 @@ export class TokenStore {
   /** Creates a token; the returned text is shown once and never stored. Blocks for one scrypt hash. */
   create(input: CreateTokenInput): NewToken {
     const token = generateTokenText();
-    const row = this.#rowOf(input, token);
+    return this.#insertNew(this.#rowOf(input, token, hashTokenSync), token);
+  }
+
+  /**
+   * `create` for the server: the fields are checked first, then the hash runs on libuv's thread
+   * pool (the row is built with a placeholder and the hash put in before the insert).
+   */
+  async createAsync(input: CreateTokenInput): Promise<NewToken> {
+    const token = generateTokenText();
+    const row = this.#rowOf(input, token, () => '');
+    return this.#insertNew({ ...row, hash: await hashToken(token) }, token);
+  }
+
+  #insertNew(row: TokenRow, token: string): NewToken {
+    assert.ok(row.hash !== '', 'a token row is inserted with its hash');
     this.#uniqueName(row.name, () => this.#insert.run(row));
     const info = summaryOf(row);
     assert.ok(info !== null, 'a row built by create is well-formed');
@@ -402,10 +417,21 @@ export class TokenStore {
     return this.#delete.run(id).changes > 0;
   }
 
-  /** Replaces a token's secret (the old text stops working); null if there is no such token. */
+  /** Replaces a token's secret (the old text stops working); null if there is no such token. Blocks for one scrypt hash. */
   rotate(id: string): NewToken | null {
     const token = generateTokenText();
-    if (this.#rehash.run(hashTokenSync(token), lookupPrefix(token), id).changes === 0) return null;
+    return this.#applyRotation(id, token, hashTokenSync(token));
+  }
+
+  /** `rotate` for the server: the hash runs on libuv's thread pool. */
+  async rotateAsync(id: string): Promise<NewToken | null> {
+    if (this.get(id) === null) return null;
+    const token = generateTokenText();
+    return this.#applyRotation(id, token, await hashToken(token));
+  }
+
+  #applyRotation(id: string, token: string, hash: string): NewToken | null {
+    if (this.#rehash.run(hash, lookupPrefix(token), id).changes === 0) return null;
     const info = this.get(id);
     return info === null ? null : { info, token };
   }

@@ -161,6 +161,23 @@ describe('create', () => {
   });
 });
 
+describe('off the calling thread (server)', () => {
+  it('createAsync and rotateAsync store a hash that verifies, and check fields before hashing', async () => {
+    const created = await store.createAsync({ name: 'async', permissions: ['write'], databases: ['a'] });
+    expect(created.info).toMatchObject({ name: 'async', permissions: ['write'], databases: ['a'], enabled: true });
+    expect(await store.verify(created.token)).toMatchObject({ id: created.info.id });
+    const rotated = await store.rotateAsync(created.info.id);
+    // Same token, same rights; only the use just recorded by verify differs.
+    expect(rotated?.info).toEqual({ ...created.info, lastUsedAt: nowMs });
+    expect(await store.verify(created.token)).toBeNull();
+    expect(await store.verify(rotated?.token ?? '')).toMatchObject({ id: created.info.id });
+    expect(await store.rotateAsync('nobody')).toBeNull();
+    await expect(store.createAsync({ name: 'bad name', permissions: ['read'] })).rejects.toThrow("Invalid token name 'bad name'");
+    await expect(store.createAsync({ name: 'async', permissions: ['read'] })).rejects.toThrow("A token named 'async' already exists");
+    expect(store.list().map((summary) => summary.name)).toEqual(['async']);
+  });
+});
+
 describe('find and update', () => {
   it('finds a token by id or by name', () => {
     const { info } = store.create({ name: 'finder', permissions: ['read'] });

@@ -70,12 +70,13 @@ function tokenId(call: ManagementCall): string {
   return call.parameters[0] ?? '';
 }
 
-function createToken(store: TokenStore, call: ManagementCall): ManagementAnswer | ArcError {
+async function createToken(store: TokenStore, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
   const input = parseBody(createTokenSchema, call.body);
   if (input instanceof ArcError) return input;
   const expiresAt = expiryMs(input.expires_at);
   if (expiresAt instanceof ArcError) return expiresAt;
-  const created = store.create({
+  // Hashed off the main thread: one scrypt run takes 80-250 ms here, and this thread accepts every write.
+  const created = await store.createAsync({
     name: input.name,
     permissions: input.permissions,
     ...(input.description === undefined ? {} : { description: input.description }),
@@ -106,8 +107,8 @@ function patchToken(context: ServerContext, store: TokenStore, call: ManagementC
 function tokenRoutes(context: ServerContext): ManagementRoute[] {
   /** Runs `handle` with the token store, or answers 404 when authentication is off (no store). */
   const withStore =
-    (handle: (store: TokenStore, call: ManagementCall) => ManagementAnswer | ArcError) =>
-    (call: ManagementCall): ManagementAnswer | ArcError =>
+    (handle: (store: TokenStore, call: ManagementCall) => Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError) =>
+    (call: ManagementCall): Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError =>
       context.tokens === null ? authDisabled() : handle(context.tokens, call);
   return [
     { method: 'post', path: '/auth/tokens', permission: 'admin', readsBody: true, handle: withStore(createToken) },
@@ -148,8 +149,8 @@ function tokenRoutes(context: ServerContext): ManagementRoute[] {
       path: '/auth/tokens/:id/rotate',
       permission: 'admin',
       readsBody: false,
-      handle: withStore((store, call) => {
-        const rotated = store.rotate(tokenId(call));
+      handle: withStore(async (store, call) => {
+        const rotated = await store.rotateAsync(tokenId(call));
         if (rotated === null) return tokenNotFound(tokenId(call));
         context.auth.invalidate();
         return answer('200 OK', newTokenJson(rotated.info, rotated.token));
