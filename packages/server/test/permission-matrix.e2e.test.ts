@@ -130,6 +130,16 @@ const ADMIN_CELLS: Cell[] = [
     expected: ADMIN_ONLY({ status: 200, check: (answer) => expect(answer.json()).toMatchObject({ success: true, flushed: true }) }),
   },
   {
+    endpoint: 'POST /cache/clear',
+    call: (token) => send(url(), 'POST', '/cache/clear', { token }),
+    expected: ADMIN_ONLY({ status: 200, check: (answer) => expect(answer.json()).toMatchObject({ success: true }) }),
+  },
+  {
+    endpoint: 'POST /api/wal/cleanup',
+    call: (token) => send(url(), 'POST', '/api/wal/cleanup', { token }),
+    expected: ADMIN_ONLY({ status: 200, check: (answer) => expect(answer.json()).toMatchObject({ success: true }) }),
+  },
+  {
     endpoint: 'POST /api/v1/databases',
     call: (token) => send(url(), 'POST', '/api/v1/databases', { token, body: { name: unique('made_db_') } }),
     expected: ADMIN_ONLY({ status: 201, check: (answer) => expect(answer.json()).toMatchObject({ success: true, database: { measurement_count: 0 } }) }),
