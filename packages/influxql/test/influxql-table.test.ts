@@ -272,6 +272,16 @@ describe('InfluxQL answers over a known dataset', () => {
     );
   });
 
+  it('translates time bounds into constant comparisons on the time column (what hour pruning needs)', async () => {
+    database.sqlSeen.length = 0;
+    await answer("SELECT mean(usage) FROM cpu WHERE host = 'a' AND time >= '2023-11-14T22:13:20Z' AND time < now() GROUP BY time(1m)");
+    expect(database.sqlSeen.at(-1)).toBe(
+      'SELECT (epoch_us("time") - (((epoch_us("time") - 0) % 60000000) + 60000000) % 60000000) AS "time", avg("usage") AS c0 FROM "telegraf"."cpu" ' +
+        `WHERE ((coalesce("host", '') = 'a' AND "time" >= make_timestamp(1700000000000000::BIGINT)) AND "time" < make_timestamp(${String((T0 + 3600) * 1_000_000)}::BIGINT)) ` +
+        'AND ("usage" IS NOT NULL) GROUP BY 1 ORDER BY 1',
+    );
+  });
+
   it('compares a time bound given in nanoseconds exactly against microsecond storage', async () => {
     // 1700000010000000001 ns is 1 ns after the point at T0 + 10 s: > excludes it, >= the µs floor would not.
     expect(JSON.parse(await answer('SELECT usage FROM cpu WHERE time > 1700000010000000001 AND time < 1700000030s'))).toEqual(
