@@ -205,6 +205,29 @@ const DATABASE_CELLS: Cell[] = [
   },
 ];
 
+const measurementsListed: Expected = {
+  status: 200,
+  check: (answer) => expect(answer.json()).toMatchObject({ success: true, measurements: expect.arrayContaining(['seed']) as unknown }),
+};
+
+const MEASUREMENT_CELLS: Cell[] = [
+  {
+    endpoint: 'GET /measurements?database=tenant_b (existing, foreign to the scoped token)',
+    call: (token) => send(url(), 'GET', '/measurements?database=tenant_b', { token }),
+    expected: expectations({ read: measurementsListed, write: needs('read'), scoped: noAccessTo('tenant_b'), admin: measurementsListed }),
+  },
+  {
+    endpoint: 'GET /measurements?database=no_such_db (missing: the same 403 for the scoped token)',
+    call: (token) => send(url(), 'GET', '/measurements?database=no_such_db', { token }),
+    expected: expectations({
+      read: { status: 200, body: { success: true, database: 'no_such_db', measurements: [], count: 0 } },
+      write: needs('read'),
+      scoped: noAccessTo('no_such_db'),
+      admin: { status: 200, body: { success: true, database: 'no_such_db', measurements: [], count: 0 } },
+    }),
+  },
+];
+
 const verified = (name: string): Expected => ({ status: 200, check: (answer) => expect(answer.json()).toMatchObject({ valid: true, name }) });
 const VERIFY_CELLS: Cell[] = [
   {
@@ -260,6 +283,7 @@ describe('permission matrix', () => {
     ['query touching a foreign database via a join, and SHOW DATABASES', JOIN_CELLS],
     ['admin endpoints', ADMIN_CELLS],
     ['databases API', DATABASE_CELLS],
+    ['GET /measurements', MEASUREMENT_CELLS],
     ['token verification', VERIFY_CELLS],
   ];
   for (const [title, cells] of GROUPS) {
