@@ -19,7 +19,7 @@ import {
   ParsedLine,
 } from './line-protocol-scanner.js';
 import { RequestBatches } from './request-batches.js';
-import { SeriesCache, type SeriesEntry } from './line-protocol-series.js';
+import { SERIES_ARENA_BYTES, SeriesCache, type SeriesEntry } from './line-protocol-series.js';
 import { FieldLayout } from './line-protocol-field-layout.js';
 import { Utf8Interner } from './utf8-interner.js';
 
@@ -56,6 +56,8 @@ export interface LineProtocolContext {
 export const LINE_BYTES_MAX = 64 * 1024;
 // A tag or string value is at most a line long, so the per-value limit never needs a check here.
 assert.ok(LINE_BYTES_MAX <= STRING_VALUE_BYTES_MAX);
+// A cached series (key and values) takes at most two line lengths of the arena.
+assert.ok(SERIES_ARENA_BYTES >= 2 * LINE_BYTES_MAX);
 
 const BYTE_NEWLINE = 0x0a;
 const BYTE_RETURN = 0x0d;
@@ -131,7 +133,7 @@ export class LineProtocolDecoder {
       let start = lineStart;
       while (start < textEnd && (body[start] === BYTE_SPACE || body[start] === BYTE_TAB)) start++;
       if (start < textEnd && body[start] !== BYTE_HASH) {
-        const series = this.series.find(buffer, view, start, textEnd);
+        const series = this.series.enabled ? this.series.find(buffer, view, start, textEnd) : null;
         const error =
           series === null
             ? this.decodeScannedLine(buffer, context, lineStart, start, textEnd, lineNumber)
@@ -157,7 +159,7 @@ export class LineProtocolDecoder {
     textEnd: number,
     lineNumber: number,
   ): ArcError | null {
-    const afterSeries = start + series.key.byteLength;
+    const afterSeries = start + series.keyLength;
     const layout = series.fieldLayout;
     const laidOut = layout !== null && layout.scan(body, view, afterSeries + 1, textEnd, context.precision);
     if (!laidOut) {
@@ -171,7 +173,7 @@ export class LineProtocolDecoder {
     const columns = series.columnsIn(builder, this.request);
     if (columns instanceof ArcError) return withLine(columns, lineNumber);
     // A cached series' tag names are distinct (its line was appended), so no duplicate check.
-    series.appendTags(columns, builder.rowCount - 1);
+    series.appendTags(columns, builder.rowCount - 1, this.series.arena);
     if (laidOut) {
       const fieldColumns = layout.columnsIn(builder, this.request);
       if (!(fieldColumns instanceof ArcError) && layout.append(fieldColumns)) return null;
@@ -233,7 +235,7 @@ export class LineProtocolDecoder {
     }
     const error = this.appendFields(body, builder, lineNumber);
     if (error !== null) return error;
-    this.cacheSeries(body, start, afterSeries, measurement);
+    if (this.series.enabled) this.cacheSeries(body, start, afterSeries, measurement);
     return null;
   }
 
@@ -258,15 +260,15 @@ export class LineProtocolDecoder {
     const line = this.line;
     if (afterSeries >= body.byteLength || body[afterSeries] !== BYTE_SPACE) return; // a line with fields always has it
     const tagNames: string[] = [];
-    const valueEnds = new Int32Array(line.tagCount);
+    const valueEnds: number[] = [];
     let valuesLength = 0;
     for (let tag = 0; tag < line.tagCount; tag++) {
       const column = this.tagColumns[tag] as ColumnBuilder; // set by appendTag for every tag
       tagNames.push(column.name);
       valuesLength += this.tagValueInto(body, tag, this.scratch, valuesLength);
-      valueEnds[tag] = valuesLength;
+      valueEnds.push(valuesLength);
     }
-    const entry = this.series.add(body, start, afterSeries, measurement, tagNames, this.scratch.slice(0, valuesLength), valueEnds);
+    const entry = this.series.add(body, start, afterSeries, measurement, tagNames, this.scratch, valueEnds);
     entry.fieldLayout = this.fieldLayoutOf(body);
   }
 

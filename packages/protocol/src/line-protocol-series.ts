@@ -19,70 +19,59 @@ import type { FieldLayout } from './line-protocol-field-layout.js';
  * Lookup: lines of a batch repeat their series in a stable order (TSBS and Telegraf cycle
  * through hosts), so each entry remembers the series that followed it last time and that one is
  * compared first; otherwise the key is looked up in a map (its end found by memchr).
+ *
+ * Memory: keys and values are copied into one arena per cache (no buffer per series: a stream
+ * of ever new series would otherwise spend its time collecting garbage); when the arena or the
+ * entry count is full, the cache starts over.
  */
 export class SeriesEntry {
-  /** The key's bytes, then the same bytes as little-endian int32 words (whole words only). */
-  readonly key: Uint8Array;
-  private readonly keyWords: Int32Array;
+  /** The key is arena[keyStart, keyStart + keyLength). */
+  readonly keyStart: number;
+  readonly keyLength: number;
   readonly measurement: string;
   readonly tagNames: readonly string[];
-  /** Unescaped tag values back to back; tag `i` is [valueEnds[i - 1] or 0, valueEnds[i]). */
-  readonly tagValues: Uint8Array;
-  readonly tagValueEnds: Int32Array;
+  /** Unescaped tag values back to back from arena[valuesStart]; tag `i` ends at valuesStart + valueEnds[i]. */
+  private readonly valuesStart: number;
+  private readonly valueEnds: readonly number[];
+  /** The cache generation the arena ranges belong to. */
+  readonly generation: number;
   /** The field keys of this series' last line read by the scanner, when they qualify (FieldLayout). */
   fieldLayout: FieldLayout | null = null;
   /** The series of the line that followed this one last time (the first one compared). */
   next: SeriesEntry | null = null;
   /** Tag columns of `columnsBuilder`, valid in request `columnsRequest` only (builders are pooled). */
-  readonly columns: ColumnBuilder[] = [];
+  private readonly columns: ColumnBuilder[] = [];
+  private columnsBuilder: BatchBuilder | null = null;
+  private columnsRequest = -1;
   /** Per tag, the value's dictionary code in its column (-1: not known yet, or a plain column). */
-  readonly codes: Int32Array;
-  columnsBuilder: BatchBuilder | null = null;
-  columnsRequest = -1;
+  private readonly codes: number[];
 
-  constructor(key: Uint8Array, measurement: string, tagNames: readonly string[], tagValues: Uint8Array, tagValueEnds: Int32Array) {
-    assert.equal(tagNames.length, tagValueEnds.length);
-    this.key = key;
-    const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
-    this.keyWords = new Int32Array(key.byteLength >>> 2);
-    for (let word = 0; word < this.keyWords.length; word++) this.keyWords[word] = view.getInt32(word * 4, true);
+  constructor(generation: number, keyStart: number, keyLength: number, measurement: string, tagNames: readonly string[], valuesStart: number, valueEnds: readonly number[]) {
+    assert.equal(tagNames.length, valueEnds.length);
+    this.generation = generation;
+    this.keyStart = keyStart;
+    this.keyLength = keyLength;
     this.measurement = measurement;
     this.tagNames = tagNames;
-    this.tagValues = tagValues;
-    this.tagValueEnds = tagValueEnds;
-    this.codes = new Int32Array(tagValueEnds.length);
-  }
-
-  /** True when the line [start, end) begins with this key followed by a space. */
-  matches(bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
-    const key = this.key;
-    const length = key.byteLength;
-    // The space first: keys of other lengths (host_9 vs host_10) fail here at once.
-    if (start + length >= end || bytes[start + length] !== BYTE_SPACE) return false;
-    const words = this.keyWords;
-    const wordCount = words.length;
-    for (let word = 0; word < wordCount; word++) {
-      if (view.getInt32(start + word * 4, true) !== words[word]) return false;
-    }
-    for (let index = wordCount * 4; index < length; index++) {
-      if (bytes[start + index] !== key[index]) return false;
-    }
-    return true;
+    this.valuesStart = valuesStart;
+    this.valueEnds = valueEnds;
+    this.codes = valueEnds.map(() => -1);
   }
 
   /**
-   * Appends this series' tag values to the current row of `columns` (from columnsIn): by their
-   * dictionary codes once known (no hashing), else by their bytes, learning the codes.
+   * Appends this series' tag values (held in `arena`) to the current row of `columns` (from
+   * columnsIn): by their dictionary codes once known (no hashing), else by their bytes,
+   * learning the codes.
    */
-  appendTags(columns: readonly ColumnBuilder[], row: number): void {
+  appendTags(columns: readonly ColumnBuilder[], row: number, arena: Uint8Array): void {
     const codes = this.codes;
-    const values = this.tagValues;
-    const valueEnds = this.tagValueEnds;
+    const valueEnds = this.valueEnds;
     for (let tag = 0; tag < valueEnds.length; tag++) {
       const column = columns[tag] as ColumnBuilder; // one column per tag (columnsIn)
       const code = codes[tag] as number;
       if (code >= 0 && column.appendDictionaryCode(code)) continue;
-      column.appendUtf8Bytes(values, tag === 0 ? 0 : (valueEnds[tag - 1] as number), valueEnds[tag] as number);
+      const valueStart = this.valuesStart + (tag === 0 ? 0 : (valueEnds[tag - 1] as number));
+      column.appendUtf8Bytes(arena, valueStart, this.valuesStart + (valueEnds[tag] as number));
       codes[tag] = column.dictionaryCodeOf(row);
     }
   }
@@ -106,47 +95,103 @@ export class SeriesEntry {
 }
 
 /**
- * Distinct series kept per decoder; past this the cache starts over (a high-cardinality stream
- * then costs a map lookup per new line, not unbounded memory). Keys are at most a line long.
+ * Distinct series kept per decoder, and the arena bytes for their keys and values; past either
+ * the cache starts over (a high-cardinality stream then pays a map lookup per new line, not
+ * unbounded memory). An entry takes at most two line lengths, so one always fits.
  */
 export const SERIES_CACHED_MAX = 10_000;
+export const SERIES_ARENA_BYTES = 4 * 1024 * 1024;
+/**
+ * When a full cache was hit fewer times than it has entries (most series came once: a
+ * high-cardinality stream), caching costs more than it saves: the next this many requests are
+ * decoded without it, then it is tried again.
+ */
+export const SERIES_BYPASS_REQUESTS = 64;
 
 export class SeriesCache {
   private readonly byKey = new Map<string, SeriesEntry>();
   /** The series of the previous line of this request (null at a request's start). */
   private last: SeriesEntry | null = null;
+  /** Keys and unescaped tag values of every entry of this generation. */
+  readonly arena = new Uint8Array(SERIES_ARENA_BYTES);
+  private readonly arenaView = new DataView(this.arena.buffer);
+  private arenaLength = 0;
+  private generation = 0;
+  /** Lines that found their series in this generation. */
+  private hits = 0;
+  /** Requests left to decode without the cache (SERIES_BYPASS_REQUESTS). */
+  private bypassRequests = 0;
 
   /** Starts a request: the first line has no predecessor. */
   begin(): void {
     this.last = null;
+    if (this.bypassRequests > 0) this.bypassRequests--;
+  }
+
+  /** False while the cache is bypassed: lines are then neither looked up nor added. */
+  get enabled(): boolean {
+    return this.bypassRequests === 0;
   }
 
   /** The cached series the line [start, end) begins with, or null (then the line is scanned). */
   find(bytes: Buffer, view: DataView, start: number, end: number): SeriesEntry | null {
     const last = this.last;
     const predicted = last === null ? null : last.next;
-    if (predicted !== null && predicted.matches(bytes, view, start, end)) {
+    if (predicted !== null && predicted.generation === this.generation && this.matches(predicted, bytes, view, start, end)) {
       this.last = predicted;
+      this.hits++;
       return predicted;
     }
     const keyEnd = unescapedSpace(bytes, start, end);
     if (keyEnd < 0) return null;
     const entry = this.byKey.get(bytes.toString('latin1', start, keyEnd));
     if (entry === undefined) return null;
+    this.hits++;
     this.follow(entry);
     return entry;
   }
 
-  /** Caches the series of a line that was appended without error; `keyEnd` is the space after it. */
-  add(bytes: Buffer, start: number, keyEnd: number, measurement: string, tagNames: readonly string[], tagValues: Uint8Array, tagValueEnds: Int32Array): SeriesEntry {
+  /** True when the line [start, end) begins with the entry's key followed by a space. */
+  private matches(entry: SeriesEntry, bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
+    const length = entry.keyLength;
+    // The space first: keys of other lengths (host_9 vs host_10) fail here at once.
+    if (start + length >= end || bytes[start + length] !== BYTE_SPACE) return false;
+    const arena = this.arena;
+    const arenaView = this.arenaView;
+    const keyStart = entry.keyStart;
+    const wordsEnd = length & ~3;
+    for (let offset = 0; offset < wordsEnd; offset += 4) {
+      if (view.getInt32(start + offset, true) !== arenaView.getInt32(keyStart + offset, true)) return false;
+    }
+    for (let offset = wordsEnd; offset < length; offset++) {
+      if (bytes[start + offset] !== arena[keyStart + offset]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Caches the series of a line that was appended without error (`keyEnd`: the space after its
+   * key); `values` holds its unescaped tag values back to back, tag `i` ending at valueEnds[i].
+   */
+  add(bytes: Buffer, start: number, keyEnd: number, measurement: string, tagNames: readonly string[], values: Uint8Array, valueEnds: readonly number[]): SeriesEntry {
     const keyText = bytes.toString('latin1', start, keyEnd);
     let entry = this.byKey.get(keyText);
     if (entry === undefined) {
-      if (this.byKey.size >= SERIES_CACHED_MAX) {
+      const keyLength = keyEnd - start;
+      const valuesLength = valueEnds.length === 0 ? 0 : (valueEnds[valueEnds.length - 1] as number);
+      if (this.byKey.size >= SERIES_CACHED_MAX || this.arenaLength + keyLength + valuesLength > this.arena.byteLength) {
+        if (this.hits < this.byKey.size) this.bypassRequests = SERIES_BYPASS_REQUESTS;
+        this.hits = 0;
         this.byKey.clear();
+        this.arenaLength = 0;
+        this.generation++;
         this.last = null;
       }
-      entry = new SeriesEntry(Uint8Array.prototype.slice.call(bytes, start, keyEnd), measurement, tagNames, tagValues, tagValueEnds);
+      const keyStart = this.arenaLength;
+      bytes.copy(this.arena, keyStart, start, keyEnd);
+      for (let index = 0; index < valuesLength; index++) this.arena[keyStart + keyLength + index] = values[index] as number; // index < valuesLength <= values.length
+      this.arenaLength = keyStart + keyLength + valuesLength;
+      entry = new SeriesEntry(this.generation, keyStart, keyLength, measurement, tagNames, keyStart + keyLength, valueEnds);
       this.byKey.set(keyText, entry);
     }
     this.follow(entry);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DICTIONARY_ENTRIES_MAX, rowObjects, type ColumnBatch } from '@arc/columnar';
 import { LINE_BYTES_MAX, LineProtocolDecoder, LineProtocolPrecision, parsePrecision, type DecodeResult } from '../src/index.js';
+import { SERIES_CACHED_MAX } from '../src/line-protocol-series.js';
 
 const NOW_US = 1_700_000_000_000_000;
 const encoder = new TextEncoder();
@@ -297,6 +298,19 @@ describe('LineProtocolDecoder: one decoder over many requests (cached series and
     expect(second.ok ? 'ok' : second.error.message).toBe(
       "field type conflict on line 2: field 'v' of measurement 'cpu' is int64 here but float64 earlier in this request",
     );
+  });
+
+  it('past SERIES_CACHED_MAX distinct series (cache starts over, then is bypassed) rows stay exact', () => {
+    const decoder = new LineProtocolDecoder();
+    const requestLines = Math.ceil(SERIES_CACHED_MAX / 2) + 1;
+    for (let request = 0; request < 6; request++) {
+      // Requests 0-2 bring new series each (the cache fills, is hardly hit, and is bypassed); 3-5 repeat request 0's.
+      const first = (request % 3) * requestLines;
+      const text = Array.from({ length: requestLines }, (_, line) => `cpu,host=h${first + line},dc=x v=${line}i,w=${line}.5`).join('\n');
+      const shared = okRowsWith(decoder, text);
+      expect(shared).toEqual(okRowsWith(new LineProtocolDecoder(), text));
+      expect(shared.cpu?.[requestLines - 1]).toEqual({ time: T, host: `h${first + requestLines - 1}`, dc: 'x', v: BigInt(requestLines - 1), w: requestLines - 0.5 });
+    }
   });
 
   it('cached series stay exact when their tag turns from dictionary to plain mid-request', () => {
