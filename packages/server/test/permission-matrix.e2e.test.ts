@@ -97,6 +97,19 @@ const tenantsShown = (names: string[]): Expected => ({
   check: (answer) => expect(answer.json<{ data: string[][] }>().data.flat().filter((name) => name.startsWith('tenant_'))).toEqual(names),
 });
 
+const influxSeries = (): Expected => ({
+  status: 200,
+  check: (answer) => expect(answer.json()).toMatchObject({ results: [{ statement_id: 0, series: [{ name: 'seed' }] }] }),
+});
+
+const INFLUXQL_CELLS: Cell[] = [
+  {
+    endpoint: 'GET /query?db=tenant_b&q=InfluxQL (foreign to the scoped token)',
+    call: (token) => send(url(), 'GET', `/query?db=tenant_b&q=${encodeURIComponent('SELECT v FROM seed')}`, { token }),
+    expected: expectations({ read: influxSeries(), write: needs('read'), scoped: noAccessTo('tenant_b'), admin: influxSeries() }),
+  },
+];
+
 const JOIN_CELLS: Cell[] = [
   {
     endpoint: 'POST /query SHOW DATABASES (a scoped token does not learn of tenant_b)',
@@ -280,6 +293,7 @@ describe('permission matrix', () => {
   const GROUPS: readonly (readonly [string, readonly Cell[]])[] = [
     ['write endpoints', WRITE_CELLS],
     ['query', QUERY_CELLS],
+    ['InfluxQL query', INFLUXQL_CELLS],
     ['query touching a foreign database via a join, and SHOW DATABASES', JOIN_CELLS],
     ['admin endpoints', ADMIN_CELLS],
     ['databases API', DATABASE_CELLS],
