@@ -1,7 +1,8 @@
 // Proves that every kind of caller gets exactly the status and body PROTOCOLS.md specifies on
 // every kind of endpoint, by walking {no token, bad, revoked, expired, read-only, write-only,
-// db-scoped, admin} x {each write endpoint, query, cross-database join, admin endpoints,
-// databases API} against the real server, then reading back which writes landed.
+// db-scoped, admin} x {each write endpoint, SQL and InfluxQL queries, a cross-database join,
+// SHOW DATABASES, admin endpoints, the databases API, /measurements, /auth/verify} against the
+// real server, then reading back which writes landed.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { msgpack, type HttpAnswer } from './support/arc-client.js';
 import { TEST_TOKEN } from './support/arc-process.js';
