@@ -67,6 +67,11 @@ interface LoggedRequest {
  * column batches, hands the batches to the writers that own their measurements, and answers
  * the acceptor through the completion ring once every writer has accepted (or one refused).
  *
+ * With the WAL on, it owns one WAL stream: a request every writer prepared is logged, the group
+ * is written and synced, and only then are the writers told to commit and the acceptor to answer
+ * 204. Replayed entries (recovery) come through the ring too and are committed at their original
+ * position without being logged again.
+ *
  * It sleeps in Atomics.wait on its doorbell, rung by the acceptor (new frame) and by writers
  * (a verdict on a port), so it needs no event loop; ports are read with receiveMessageOnPort.
  */
