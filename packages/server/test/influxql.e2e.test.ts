@@ -1,7 +1,9 @@
 // Proves InfluxDB 1.x's query endpoint against the real server: a known dataset written as line
 // protocol is read back through GET and POST /query (form body and `q` in the URL) with InfluxQL
 // (values, types, grouping, fill, epoch), and errors, auth and Arc SQL on the same path keep their shapes.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { influxqlQuery } from '../../influxql/test/support/influxql-arbitraries.js';
 import { TEST_TOKEN } from './support/arc-process.js';
 import { useSharedArc } from './support/shared-arc.js';
 import { flushUntil } from './support/flush-until.js';
@@ -149,6 +151,27 @@ describe('InfluxQL over /query', () => {
     const writer = await createToken(shared.arc.url, { name: 'influxql-writer', permissions: ['write'] });
     expect((await influxGet('CREATE DATABASE "telegraf"', {}, { Authorization: `Token ${writer.token}` })).body).toEqual({ results: [{ statement_id: 0 }] });
     expect((await influxGet('SHOW DATABASES', {}, { Authorization: `Token ${writer.token}` })).body).toEqual({ error: 'Permission denied: read required' });
+  });
+
+  it('answers any query, odd or broken, with 200 and results or 400 and an error, never anything else', async () => {
+    const fuzzDatabase = 'influxql_fuzz';
+    const lines = `cpu,host=a count=1i,usage=0.5 ${String(T0)}\ncpu,host=b count=2i,usage=1.5 ${String(T0 + 10)}`;
+    expect((await shared.client.post(`/write?db=${fuzzDatabase}&precision=s`, lines, auth)).status).toBe(204);
+    await flushUntil(shared.client, fuzzDatabase, 'cpu', 2);
+    const query = fc.oneof(influxqlQuery, fc.string({ maxLength: 80 }), influxqlQuery.map((text) => text.slice(0, Math.floor(text.length / 2))));
+    await fc.assert(
+      fc.asyncProperty(query, fc.constantFrom('', 's', 'ns'), async (q, epoch) => {
+        const answer = await influxGet(q, { db: fuzzDatabase, ...(epoch === '' ? {} : { epoch }) });
+        if (answer.status === 400) {
+          expect(answer.body).toMatchObject({ error: expect.any(String) });
+          return;
+        }
+        expect(answer.status, answer.text).toBe(200);
+        const results = (answer.body as { results: { statement_id: number }[] }).results;
+        expect(results.map((result) => result.statement_id)).toEqual(results.map((_, index) => index));
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('answers /ping like InfluxDB, without a token', async () => {
