@@ -26,7 +26,7 @@ export function registerHealthRoutes(app: TemplatedApp, context: ServerContext):
         writers: context.pipeline.writerCount,
       });
     } else {
-      const reason = context.phase === 'stopping' ? 'shutting down' : 'starting';
+      const reason = context.phase === 'stopping' ? 'shutting down' : context.walRecovery.state === 'replaying' ? 'replaying the write-ahead log' : 'starting';
       sendJson(res, state, '503 Service Unavailable', { status: 'not_ready', reason, service: 'arc', timestamp });
     }
   });
