@@ -42,8 +42,11 @@ export class FieldLayout {
     this.keys = keys;
     this.names = names;
     this.keyWords = keys.map((key) => {
+      // Whole words, then (for a length not a multiple of 4) the word ending at the key's end.
       const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
-      return Int32Array.from({ length: key.byteLength >>> 2 }, (_, word) => view.getInt32(word * 4, true));
+      const wholeWords = key.byteLength >>> 2;
+      const tail = key.byteLength >= 4 && (key.byteLength & 3) !== 0;
+      return Int32Array.from({ length: wholeWords + (tail ? 1 : 0) }, (_, word) => view.getInt32(word < wholeWords ? word * 4 : key.byteLength - 4, true));
     });
     this.values = new Float64Array(keys.length);
     this.kinds = new Uint8Array(keys.length);
@@ -69,11 +72,16 @@ export class FieldLayout {
       const words = this.keyWords[field] as Int32Array;
       const keyLength = key.byteLength;
       if (index + keyLength >= end) return false; // the key and at least one value byte
-      for (let word = 0; word < words.length; word++) {
-        if (view.getInt32(index + word * 4, true) !== words[word]) return false;
-      }
-      for (let offset = words.length * 4; offset < keyLength; offset++) {
-        if (bytes[index + offset] !== key[offset]) return false;
+      if (keyLength >= 4) {
+        const wholeWords = keyLength >>> 2;
+        for (let word = 0; word < wholeWords; word++) {
+          if (view.getInt32(index + word * 4, true) !== words[word]) return false;
+        }
+        if (wholeWords < words.length && view.getInt32(index + keyLength - 4, true) !== words[wholeWords]) return false;
+      } else {
+        for (let offset = 0; offset < keyLength; offset++) {
+          if (bytes[index + offset] !== key[offset]) return false;
+        }
       }
       const valueStart = index + keyLength;
       index = this.scanNumber(bytes, valueStart, end, field);
