@@ -50,6 +50,8 @@ export const SUPPORTED_FUNCTIONS = 'mean, median, sum, count, max, min, first, l
 
 const TIME_MICROS_SQL = `epoch_us(${sqlName(TIME_COLUMN)})`;
 
+type CallExpr = Expr & { kind: 'call' };
+
 interface PlannedField {
   readonly name: string;
   readonly sql: string;
@@ -121,19 +123,50 @@ function rawLeaf(planner: FieldPlanner): (expr: Expr) => string {
   };
 }
 
-function aggregateLeaf(planner: FieldPlanner): (expr: Expr) => string {
+/**
+ * The selector of `SELECT max(v), host, other FROM m`: one max, min, first or last over a field,
+ * with only plain names beside it, which then answer their values at the selected point (InfluxDB
+ * allows this for selectors, not for aggregates such as mean). Null for any other field list.
+ */
+function loneSelector(fields: readonly SelectField[]): CallExpr | null {
+  const calls = fields.filter((field) => field.expr.kind === 'call');
+  const call = calls.length === 1 ? calls[0]?.expr : undefined;
+  if (call?.kind !== 'call' || !SELECTORS.has(call.name) || call.args[0]?.kind !== 'identifier') return null;
+  return fields.every((field) => field.expr.kind === 'call' || field.expr.kind === 'identifier') ? call : null;
+}
+
+/** `valueSql` taken at the point the selector picks. */
+function atSelectedPoint(selector: CallExpr, valueSql: string): string {
+  const argument = selector.args[0];
+  const column = argument?.kind === 'identifier' ? sqlName(argument.name) : 'NULL';
+  const time = sqlName(TIME_COLUMN);
+  // The _null variants keep a NULL value of the selected point; plain arg_max skips such rows.
+  switch (selector.name) {
+    case 'max':
+      return `arg_max_null(${valueSql}, ${column})`;
+    case 'min':
+      return `arg_min_null(${valueSql}, ${column})`;
+    case 'first':
+      return `arg_min_null(${valueSql}, ${time}) FILTER (WHERE ${column} IS NOT NULL)`;
+    default:
+      return `arg_max_null(${valueSql}, ${time}) FILTER (WHERE ${column} IS NOT NULL)`;
+  }
+}
+
+function aggregateLeaf(planner: FieldPlanner, selector: CallExpr | null): (expr: Expr) => string {
   return (expr) => {
     if (expr.kind === 'call') {
       const argument = expr.args[0];
       if (argument?.kind !== 'identifier') throw new StatementFailure(`${expr.name}() takes a field name`);
       return aggregateSql(expr, argument.name, planner);
     }
+    if (expr.kind === 'identifier' && selector !== null) return atSelectedPoint(selector, planner.column(expr.name));
     if (expr.kind === 'identifier') throw new StatementFailure('mixing aggregate and non-aggregate queries is not supported');
     throw new StatementFailure(`unsupported field in SELECT: ${describeExpr(expr)}`);
   };
 }
 
-function checkCall(call: Expr & { kind: 'call' }): void {
+function checkCall(call: CallExpr): void {
   if (!NUMERIC_FUNCTIONS.has(call.name) && !ANY_TYPE_FUNCTIONS.has(call.name)) {
     throw new StatementFailure(`unsupported function: ${call.name}() (Arc supports ${SUPPORTED_FUNCTIONS})`);
   }
@@ -152,7 +185,7 @@ function checkCall(call: Expr & { kind: 'call' }): void {
 }
 
 /** The DuckDB aggregate computing InfluxDB's function over one column. */
-function aggregateSql(call: Expr & { kind: 'call' }, name: string, planner: FieldPlanner): string {
+function aggregateSql(call: CallExpr, name: string, planner: FieldPlanner): string {
   checkCall(call);
   const type = planner.typeOf(name);
   if (NUMERIC_FUNCTIONS.has(call.name) && type !== null && type !== 'float' && type !== 'integer') {
@@ -187,7 +220,7 @@ function aggregateSql(call: Expr & { kind: 'call' }, name: string, planner: Fiel
 }
 
 /** `fn(*)`: one column per field the function takes, named `fn_field`. */
-function expandStarCall(call: Expr & { kind: 'call' }, planner: FieldPlanner): PlannedField[] {
+function expandStarCall(call: CallExpr, planner: FieldPlanner): PlannedField[] {
   checkCall(call);
   const planned: PlannedField[] = [];
   for (const [field, type] of planner.schema.fields) {
@@ -200,8 +233,9 @@ function expandStarCall(call: Expr & { kind: 'call' }, planner: FieldPlanner): P
 
 function planFields(fields: readonly SelectField[], planner: FieldPlanner, aggregate: boolean, excludedTags: ReadonlySet<string>): PlannedField[] {
   const planned: PlannedField[] = [];
+  const selector = aggregate ? loneSelector(fields.filter((field) => !isTimeField(field))) : null;
   for (const { expr, alias } of fields) {
-    if (expr.kind === 'identifier' && expr.name.toLowerCase() === TIME_COLUMN) continue;
+    if (isTimeField({ expr, alias })) continue;
     if (expr.kind === 'star' && !aggregate) {
       const names = [...planner.schema.tags.filter((tag) => !excludedTags.has(tag)), ...planner.schema.fields.keys()].sort();
       for (const name of names) planned.push({ name, sql: planner.column(name), isCount: false });
@@ -210,7 +244,7 @@ function planFields(fields: readonly SelectField[], planner: FieldPlanner, aggre
     } else if (expr.kind === 'star') {
       throw new StatementFailure('mixing aggregate and non-aggregate queries is not supported');
     } else {
-      const sql = arithmetic(expr, planner, aggregate ? aggregateLeaf(planner) : rawLeaf(planner));
+      const sql = arithmetic(expr, planner, aggregate ? aggregateLeaf(planner, selector) : rawLeaf(planner));
       planned.push({ name: alias ?? derivedName(expr), sql, isCount: expr.kind === 'call' && expr.name === 'count' });
     }
   }
@@ -238,24 +272,16 @@ function bucketSql(groupByTime: GroupByTime): string {
   return `(${TIME_MICROS_SQL} - (((${TIME_MICROS_SQL} - ${offset.toString()}) % ${interval.toString()}) + ${interval.toString()}) % ${interval.toString()})`;
 }
 
+function isTimeField(field: SelectField): boolean {
+  return field.expr.kind === 'identifier' && field.expr.name.toLowerCase() === TIME_COLUMN;
+}
+
 /** The time of the point a lone selector picked (`SELECT max(v) FROM m` answers that point's time). */
 function selectorTimeSql(fields: readonly SelectField[], planner: FieldPlanner): string | null {
-  const only = fields.filter((field) => !(field.expr.kind === 'identifier' && field.expr.name.toLowerCase() === TIME_COLUMN));
-  const expr = only.length === 1 ? only[0]?.expr : undefined;
-  if (expr?.kind !== 'call' || !SELECTORS.has(expr.name) || expr.args[0]?.kind !== 'identifier') return null;
-  const name = expr.args[0].name;
-  if (planner.typeOf(name) === null) return null;
-  const column = sqlName(name);
-  switch (expr.name) {
-    case 'max':
-      return `arg_max(${TIME_MICROS_SQL}, ${column})`;
-    case 'min':
-      return `arg_min(${TIME_MICROS_SQL}, ${column})`;
-    case 'first':
-      return `min(${TIME_MICROS_SQL}) FILTER (WHERE ${column} IS NOT NULL)`;
-    default:
-      return `max(${TIME_MICROS_SQL}) FILTER (WHERE ${column} IS NOT NULL)`;
-  }
+  const selector = loneSelector(fields.filter((field) => !isTimeField(field)));
+  const argument = selector?.args[0];
+  if (selector === null || argument?.kind !== 'identifier' || planner.typeOf(argument.name) === null) return null;
+  return atSelectedPoint(selector, TIME_MICROS_SQL);
 }
 
 export interface SelectContext {
