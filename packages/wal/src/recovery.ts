@@ -121,7 +121,8 @@ function nextSeqs(segments: readonly RecoveredSegment[], coverage: ReadonlyMap<s
   const raise = (stream: number, seq: number): void => {
     if ((next.get(stream) ?? 1) <= seq) next.set(stream, seq + 1);
   };
-  for (const segment of segments) raise(segment.stream, segment.firstSeq + segment.entryCount - 1);
+  // An empty segment still holds its name: new seqs start past its first seq, so no new segment collides with it.
+  for (const segment of segments) raise(segment.stream, segment.firstSeq + Math.max(segment.entryCount, 1) - 1);
   for (const [key, seq] of coverage) raise(Number(key.split('/')[0]), seq);
   return next;
 }

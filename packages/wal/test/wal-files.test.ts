@@ -106,3 +106,14 @@ describe('recovery of a segment cut at every byte offset of its last entry', () 
     }
   });
 });
+
+describe('recovery of a segment that holds only its header', () => {
+  it('plans no entry from it and starts new seqs past its name', async () => {
+    const directory = tempDirectory();
+    writeFileSync(path.join(directory, segmentFileName(2, 40)), encodeFileHeader());
+    const plan = await prepareRecovery(directory, () => Promise.reject(new Error('nothing to roll forward')), () => undefined);
+    expect(plan.entryCount).toBe(0);
+    expect(plan.segments.map((segment) => segment.entryCount)).toEqual([0]);
+    expect(plan.nextSeqByStream.get(2)).toBe(41);
+  });
+});
