@@ -77,6 +77,26 @@ describe('WalStream', () => {
     expect(summarizeWalStats([stats]).oldestUnflushedAtMs).toBe(0);
   });
 
+  it('closes a segment once it is max_age old, also while idle', () => {
+    const directory = tempDirectory();
+    const stats = createWalStatsBuffer();
+    let nowMs = 1_000_000;
+    const stream = new WalStream({ directory, stream: 1, nextSeq: 1, syncMode: SyncMode.async, segmentBytesMax: 1 << 20, segmentAgeMsMax: 60_000, stats: walStatsCells(stats), nowMs: () => nowMs });
+    stream.append(entryOf(0), ['db/cpu']);
+    stream.writePending();
+    nowMs += 59_999;
+    stream.maybeRotate();
+    expect(summarizeWalStats([stats]).rotations).toBe(0);
+    nowMs += 1;
+    stream.maybeRotate();
+    expect(summarizeWalStats([stats]).rotations).toBe(1);
+    stream.append(entryOf(1), ['db/cpu']);
+    stream.writePending();
+    expect(segmentsIn(directory)).toEqual(['wal-001-0000000000000001.wal', 'wal-001-0000000000000002.wal']);
+    expect(summarizeWalStats([stats]).syncs).toBe(0); // async: written, never synced
+    stream.close();
+  });
+
   it('gives the seqs back and leaves the file unchanged when a write fails', () => {
     const directory = tempDirectory();
     const stats = createWalStatsBuffer();
