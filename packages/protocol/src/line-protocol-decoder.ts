@@ -28,6 +28,12 @@ import { Utf8Interner } from './utf8-interner.js';
  * builders: lines are found with indexOf('\n'), each is scanned once into offsets (ParsedLine),
  * names are interned, tag values and strings are copied as UTF-8 bytes.
  *
+ * Fast path (docs/decisions.md, "Line protocol decoding compares bytes with what earlier lines
+ * gave"): a line whose series (measurement and tags) is in the SeriesCache only has its fields
+ * read, and fields of the series' FieldLayout are read in one pass of word compares and digit
+ * parsing. Both accept only what the general scan reads identically; everything else, and every
+ * error, goes through the general scan.
+ *
  * Decisions (where InfluxDB's model and Arc's storage differ):
  * - `1u` values up to 2^63-1 are stored in the int64 column like `1i` (so `1i` and `1u` of one
  *   field mix); a uint64 above 2^63-1 cannot be kept exactly in int64 and is rejected (400)
