@@ -33,6 +33,7 @@ test-crash: build
 bench: build
 	node bench/ingest/ingest.mjs --spawn --format columnar --batch 5000 --connections 8 --seconds 30 --runs 3
 	node bench/ingest/ingest.mjs --spawn --format rows --batch 5000 --connections 8 --seconds 30 --runs 3
+	node bench/ingest/ingest.mjs --spawn --wal fdatasync --format columnar --batch 5000 --connections 8 --seconds 30 --runs 3
 	node bench/decode.mjs 5000 3
 	node bench/writer-flush.mjs
 
@@ -40,6 +41,7 @@ bench: build
 bench-smoke: build
 	node bench/ingest/ingest.mjs --spawn --format columnar --batch 1000 --connections 4 --seconds 5 --json
 	node bench/ingest/ingest.mjs --spawn --format rows --batch 1000 --connections 4 --seconds 5 --json
+	node bench/ingest/ingest.mjs --spawn --wal fdatasync --format columnar --batch 1000 --connections 4 --seconds 5 --json
 	node bench/writer-flush.mjs 100000
 	node bench/decode.mjs 1000 1
 	node bench/query/query.mjs --spawn --smoke --json
