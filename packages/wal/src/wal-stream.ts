@@ -62,6 +62,11 @@ export class WalStream {
   private pendingBytesTotal = 0;
   private firstPendingAtMs = 0;
   private readonly covered = new Map<string, number>();
+  /**
+   * Written groups not yet wholly in Parquet, oldest first: when each was appended and what it
+   * touched (for the oldest-unflushed age; bounded because full buffers refuse new writes).
+   */
+  private readonly unflushedGroups: { readonly atMs: number; readonly keySeqMax: Map<string, number> }[] = [];
   private nextSeqValue: number;
 
   constructor(options: WalStreamOptions) {
@@ -104,6 +109,7 @@ export class WalStream {
     if (this.pending.length === 0) return;
     const group = this.pending;
     const groupBytes = this.pendingBytesTotal;
+    const groupAtMs = this.firstPendingAtMs;
     this.pending = [];
     this.pendingBytesTotal = 0;
     this.firstPendingAtMs = 0;
@@ -123,9 +129,14 @@ export class WalStream {
     }
     segment.bytes += groupBytes;
     segment.lastSeq = firstSeq + group.length - 1;
+    const groupKeySeqMax = new Map<string, number>();
     group.forEach((entry, index) => {
-      for (const key of entry.keys) segment.keySeqMax.set(key, firstSeq + index);
+      for (const key of entry.keys) {
+        segment.keySeqMax.set(key, firstSeq + index);
+        groupKeySeqMax.set(key, firstSeq + index);
+      }
     });
+    if (groupKeySeqMax.size > 0) this.unflushedGroups.push({ atMs: groupAtMs, keySeqMax: groupKeySeqMax });
     const stats = this.options.stats;
     stats[WalStatCell.entries] = (stats[WalStatCell.entries] ?? 0) + group.length;
     stats[WalStatCell.bytes] = (stats[WalStatCell.bytes] ?? 0) + groupBytes;
@@ -211,7 +222,7 @@ export class WalStream {
     segment.fd = -1;
   }
 
-  private isCovered(segment: Segment): boolean {
+  private isCovered(segment: { readonly keySeqMax: ReadonlyMap<string, number> }): boolean {
     for (const [key, seqMax] of segment.keySeqMax) {
       if ((this.covered.get(key) ?? 0) < seqMax) return false;
     }
@@ -236,14 +247,11 @@ export class WalStream {
   private refreshStats(): void {
     const stats = this.options.stats;
     let bytesLive = 0;
-    let oldest = 0;
-    for (const segment of this.segments) {
-      bytesLive += segment.bytes;
-      if (oldest === 0 && !this.isCovered(segment)) oldest = segment.createdAtMs;
-    }
+    for (const segment of this.segments) bytesLive += segment.bytes;
+    while (this.unflushedGroups.length > 0 && this.isCovered(this.unflushedGroups[0] ?? { keySeqMax: new Map() })) this.unflushedGroups.shift();
     stats[WalStatCell.segmentsLive] = this.segments.length;
     stats[WalStatCell.bytesLive] = bytesLive;
-    stats[WalStatCell.oldestUnflushedAtMs] = oldest;
+    stats[WalStatCell.oldestUnflushedAtMs] = this.unflushedGroups[0]?.atMs ?? 0;
   }
 }
 

@@ -97,6 +97,30 @@ describe('WalStream', () => {
     stream.close();
   });
 
+  it('reports the age of the oldest entry not yet in Parquet, not of its segment', () => {
+    const directory = tempDirectory();
+    const stats = createWalStatsBuffer();
+    let nowMs = 5_000_000;
+    const stream = new WalStream({ directory, stream: 0, nextSeq: 1, syncMode: SyncMode.fdatasync, segmentBytesMax: 1 << 20, segmentAgeMsMax: 3_600_000, stats: walStatsCells(stats), nowMs: () => nowMs });
+    stream.append(entryOf(0), ['db/cpu']); // seq 1 at 5,000,000
+    stream.writePending();
+    nowMs += 10_000;
+    stream.append(entryOf(1), ['db/mem']); // seq 2 at 5,010,000
+    stream.writePending();
+    nowMs += 10_000;
+    stream.append(entryOf(2), ['db/cpu']); // seq 3 at 5,020,000
+    stream.writePending();
+    expect(summarizeWalStats([stats]).oldestUnflushedAtMs).toBe(5_000_000);
+    stream.onCovered('db/cpu', 1);
+    expect(summarizeWalStats([stats]).oldestUnflushedAtMs).toBe(5_010_000);
+    stream.onCovered('db/cpu', 3);
+    expect(summarizeWalStats([stats]).oldestUnflushedAtMs).toBe(5_010_000); // db/mem still waits
+    stream.onCovered('db/mem', 2);
+    expect(summarizeWalStats([stats]).oldestUnflushedAtMs).toBe(0);
+    expect(segmentsIn(directory)).toHaveLength(1); // the open segment stays
+    stream.close();
+  });
+
   it('gives the seqs back and leaves the file unchanged when a write fails', () => {
     const directory = tempDirectory();
     const stats = createWalStatsBuffer();
