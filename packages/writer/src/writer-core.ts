@@ -42,6 +42,13 @@ interface PreparedTxn {
   readonly byteCount: number;
 }
 
+/**
+ * How long flushAll waits for prepared transactions to be committed or aborted. Decoders send the
+ * decision as soon as every writer answered, so it is normally there within a millisecond; the
+ * bound keeps a flush from hanging on a decoder that died between prepare and commit.
+ */
+const PREPARED_SETTLE_WAIT_MS_MAX = 1000;
+
 function sameSchema(left: readonly SchemaColumn[], right: readonly SchemaColumn[] | null): boolean {
   if (right === null || left.length !== right.length) return false;
   return left.every((column, index) => column.name === right[index]?.name && column.type === right[index]?.type);
@@ -65,6 +72,8 @@ export class WriterCore {
   private readonly options: WriterCoreOptions;
   private readonly buffers = new Map<string, MeasurementBuffer>();
   private readonly preparedTxns = new Map<string, PreparedTxn>();
+  /** flushAll calls waiting for the transactions prepared when they began. */
+  private readonly settleWaiters = new Set<{ waiting: Set<string>; done: () => void }>();
   private readonly flushQueue: MeasurementBuffer[] = [];
   private flushing: Promise<void> | null = null;
   private bytesBuffered = 0;
@@ -104,8 +113,14 @@ export class WriterCore {
     }
   }
 
-  /** Flushes every buffered row; resolves with the error if a flush failed meanwhile. */
+  /**
+   * Flushes every buffered row; resolves with the error if a flush failed meanwhile. Requests
+   * this writer prepared are waited for first: a decoder answers 204 right after posting their
+   * commits, and this flush request travels on another port, so it can overtake a commit whose
+   * rows the client was already told are written.
+   */
   async flushAll(): Promise<ArcError | null> {
+    await this.settlePrepared();
     const failuresBefore = this.counters.flushFailures;
     for (const buffer of this.buffers.values()) this.enqueueFlush(buffer);
     while (this.flushing !== null) await this.flushing;
@@ -161,10 +176,30 @@ export class WriterCore {
     return null;
   }
 
+  /** Resolves once every transaction prepared now is committed or aborted (or after a bound). */
+  private settlePrepared(): Promise<void> {
+    if (this.preparedTxns.size === 0) return Promise.resolve();
+    const waiting = new Set(this.preparedTxns.keys());
+    return new Promise<void>((resolve) => {
+      const waiter = { waiting, done: (): void => undefined };
+      const timer = setTimeout(() => waiter.done(), PREPARED_SETTLE_WAIT_MS_MAX);
+      waiter.done = (): void => {
+        clearTimeout(timer);
+        this.settleWaiters.delete(waiter);
+        resolve();
+      };
+      this.settleWaiters.add(waiter);
+    });
+  }
+
   private finishPrepared(key: string, commit: boolean, wal: WalPosition | null): void {
     const txn = this.preparedTxns.get(key);
     if (txn === undefined) return; // the prepare was refused: nothing was held
     this.preparedTxns.delete(key);
+    for (const waiter of [...this.settleWaiters]) {
+      waiter.waiting.delete(key);
+      if (waiter.waiting.size === 0) waiter.done();
+    }
     const nowMs = this.options.nowMs();
     for (const buffer of txn.buffers) {
       const batch = buffer.prepared.get(key);
