@@ -1,4 +1,3 @@
-import duckdb from '@duckdb/node-bindings';
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
 import { ColumnKind, ColumnView, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
@@ -204,8 +203,8 @@ class ArrowColumn {
         out.reserve(length);
         out.putBytes(view.bytes, row * 16 + 4, row * 16 + 4 + length);
       } else {
-        const bytes = duckdb.get_data_from_pointer(view.bytes.buffer as ArrayBuffer, view.bytes.byteOffset + row * 16 + 8, length);
-        out.copy(bytes, 0, length);
+        locateVarchar(view, row);
+        out.copy(view.text, view.textStart, view.textEnd);
       }
     }
     writePadding(out, total);

@@ -2,8 +2,9 @@ import duckdb from '@duckdb/node-bindings';
 import { DuckDBTypeId } from '@duckdb/node-api';
 import type { DuckDBDataChunk, DuckDBType, DuckDBVector } from '@duckdb/node-api';
 import type { JsonWriter } from './json-writer.js';
-import { int128Value, writeDouble, writeFloat, writeInt128, writeInt64, writeScaled, writeUint64 } from './json-numbers.js';
+import { int128Value, writeDoubleWords, writeFloat, writeInt128, writeInt64, writeScaled, writeUint64 } from './json-numbers.js';
 import { writeBase64, writeDuckDBValue } from './json-values.js';
+import { StringRuns } from './string-runs.js';
 import { InstantCache, writeDateOrInfinity, writeMicros, writeSeconds, writeTimestampCount } from './time-format.js';
 
 /** How a column's values are read from a DuckDB vector and written as JSON. */
@@ -127,6 +128,8 @@ export class ColumnView {
   text: Uint8Array = EMPTY_BYTES;
   textStart = 0;
   textEnd = 0;
+  /** The chunk's long VARCHAR / BLOB values, read a run at a time (see string-runs.ts). */
+  readonly longStrings = new StringRuns();
 
   /** Points the view at column `column` of `chunk`, which has `rowCount` rows. */
   load(chunk: DuckDBDataChunk, column: number, plan: ColumnPlan, rowCount: number): void {
@@ -145,6 +148,7 @@ export class ColumnView {
     }
     this.bytes = rowCount === 0 ? EMPTY_BYTES : duckdb.vector_get_data(vector, rowCount * valueBytes);
     this.makeViews(valueBytes, rowCount);
+    if (plan.kind === ColumnKind.varchar || plan.kind === ColumnKind.blob) this.longStrings.gather(this.uint32, validity, rowCount);
   }
 
   isNull(row: number): boolean {
@@ -176,7 +180,9 @@ export class ColumnView {
         this.float32 = new Float32Array(buffer, byteOffset, rowCount);
         return;
       case ColumnKind.double:
+        // The words too: the text cache of doubles is keyed by their bits.
         this.float64 = new Float64Array(buffer, byteOffset, rowCount);
+        this.uint32 = new Uint32Array(buffer, byteOffset, rowCount * 2);
         return;
       default:
         // 32-bit unsigned words serve uint32, every 64- and 128-bit kind and the VARCHAR lengths.
@@ -213,7 +219,7 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
       return;
     }
     case ColumnKind.double:
-      writeDouble(out, view.float64[row] ?? 0);
+      writeDoubleWords(out, view.float64[row] ?? 0, view.uint32[row * 2] ?? 0, view.uint32[row * 2 + 1] ?? 0);
       return;
     case ColumnKind.varchar:
       writeVarchar(out, view, row);
@@ -360,6 +366,13 @@ export function locateVarchar(view: ColumnView, row: number): void {
     view.text = view.bytes;
     view.textStart = offset + 4;
     view.textEnd = offset + 4 + length;
+    return;
+  }
+  const run = view.longStrings.active ? view.longStrings.runOf(row) : undefined;
+  if (run !== undefined) {
+    view.text = run;
+    view.textStart = view.longStrings.offsetOf(row);
+    view.textEnd = view.textStart + length;
     return;
   }
   view.text = duckdb.get_data_from_pointer(view.bytes.buffer as ArrayBuffer, view.bytes.byteOffset + offset + 8, length);

@@ -105,16 +105,25 @@ export function writeScaledDigits(out: JsonWriter, value: number | bigint, scale
  * other values are looked up in the text cache first (gauges repeat their values).
  */
 export function writeDouble(out: JsonWriter, value: number): void {
+  doubleScratch[0] = value;
+  writeDoubleWords(out, value, doubleScratchWords[0] ?? 0, doubleScratchWords[1] ?? 0);
+}
+
+const doubleScratch = new Float64Array(1);
+const doubleScratchWords = new Uint32Array(doubleScratch.buffer);
+
+/** `writeDouble` for a value whose two 32-bit words (little-endian) the caller already has. */
+export function writeDoubleWords(out: JsonWriter, value: number, low: number, high: number): void {
   if (Number.isInteger(value) && value <= SAFE_DOUBLE && value >= -SAFE_DOUBLE) {
     out.integer(value);
     return;
   }
-  if (doubleTexts.write(out, value)) return;
+  if (doubleTexts.write(out, low, high)) return;
   // One reserve covers every way below, so the text stays in one block and `start` holds.
   out.reserve(NUMBER_TEXT_BYTES_MAX + 8);
   const start = out.length;
   if (value < SHORT_DECIMAL_MAX && value > -SHORT_DECIMAL_MAX && writeShortDecimal(out, value)) {
-    doubleTexts.remember(out, value, start);
+    doubleTexts.remember(out, low, high, start);
     return;
   }
   if (!Number.isFinite(value)) {
@@ -122,7 +131,7 @@ export function writeDouble(out: JsonWriter, value: number): void {
     return;
   }
   out.ascii(String(value));
-  doubleTexts.remember(out, value, start);
+  doubleTexts.remember(out, low, high, start);
 }
 
 /** Longest text of a double: `-1.7976931348623157e+308`. */
@@ -132,39 +141,35 @@ const NUMBER_TEXT_CACHE_ENTRIES = 8192;
 const NUMBER_TEXT_CACHE_SHIFT = 32 - Math.log2(NUMBER_TEXT_CACHE_ENTRIES);
 
 /**
- * The text last written for a double, direct-mapped by a hash of its bits. Values that need
- * Number#toString (17-digit ones such as 1.0230000000000001 from float arithmetic cost ~350 ns
- * each) are formatted once and then copied; a miss costs a hash and a 24-byte store.
+ * The text last written for a double, direct-mapped by a hash of its two 32-bit words. Values
+ * that need Number#toString (17-digit ones such as 1.0230000000000001 from float arithmetic cost
+ * ~350 ns each) are formatted once and then copied; a miss costs a hash and a 24-byte store.
+ * Keyed by bits, not by value, so -0 and 0 (or two NaNs) never share an entry by accident.
  */
 class NumberTextCache {
-  private readonly keys = new Float64Array(NUMBER_TEXT_CACHE_ENTRIES).fill(Number.NaN);
+  private readonly keys = new Uint32Array(NUMBER_TEXT_CACHE_ENTRIES * 2);
+  /** Text bytes of each entry; 0 marks an empty one. */
   private readonly lengths = new Uint8Array(NUMBER_TEXT_CACHE_ENTRIES);
   private readonly texts = new Uint8Array(NUMBER_TEXT_CACHE_ENTRIES * NUMBER_TEXT_BYTES_MAX);
-  private readonly float = new Float64Array(1);
-  private readonly words = new Uint32Array(this.float.buffer);
 
-  private slot(value: number): number {
-    this.float[0] = value;
-    return Math.imul((this.words[0] ?? 0) ^ (this.words[1] ?? 0), 0x9e37_79b1) >>> NUMBER_TEXT_CACHE_SHIFT;
-  }
-
-  /** Writes the cached text of `value`; false (nothing written) when it is not cached. */
-  write(out: JsonWriter, value: number): boolean {
-    const slot = this.slot(value);
-    // NaN (an empty slot) never equals anything, so a hit is a real one.
-    if (this.keys[slot] !== value) return false;
+  /** Writes the cached text of the double with words `low`, `high`; false when it is not cached. */
+  write(out: JsonWriter, low: number, high: number): boolean {
+    const slot = Math.imul(low ^ high, 0x9e37_79b1) >>> NUMBER_TEXT_CACHE_SHIFT;
+    const length = this.lengths[slot] ?? 0;
+    if (length === 0 || this.keys[slot * 2] !== low || this.keys[slot * 2 + 1] !== high) return false;
     const start = slot * NUMBER_TEXT_BYTES_MAX;
     out.reserve(NUMBER_TEXT_BYTES_MAX);
-    out.putBytes(this.texts, start, start + (this.lengths[slot] ?? 0));
+    out.putBytes(this.texts, start, start + length);
     return true;
   }
 
-  /** Keeps the text just written for `value` at `out.bytes[start..length)`. */
-  remember(out: JsonWriter, value: number, start: number): void {
+  /** Keeps the text just written at `out.bytes[start..length)` for the double with words `low`, `high`. */
+  remember(out: JsonWriter, low: number, high: number, start: number): void {
     const length = out.length - start;
     if (length > NUMBER_TEXT_BYTES_MAX || length <= 0) return;
-    const slot = this.slot(value);
-    this.keys[slot] = value;
+    const slot = Math.imul(low ^ high, 0x9e37_79b1) >>> NUMBER_TEXT_CACHE_SHIFT;
+    this.keys[slot * 2] = low;
+    this.keys[slot * 2 + 1] = high;
     this.lengths[slot] = length;
     const texts = this.texts;
     const bytes = out.bytes;
@@ -220,11 +225,14 @@ export function writeFloat(out: JsonWriter, value: number): void {
     out.ascii('null');
     return;
   }
-  if (floatTexts.write(out, value)) return;
+  doubleScratch[0] = value;
+  const low = doubleScratchWords[0] ?? 0;
+  const high = doubleScratchWords[1] ?? 0;
+  if (floatTexts.write(out, low, high)) return;
   out.reserve(NUMBER_TEXT_BYTES_MAX);
   const start = out.length;
   out.ascii(shortestFloatText(value));
-  floatTexts.remember(out, value, start);
+  floatTexts.remember(out, low, high, start);
 }
 
 function shortestFloatText(value: number): string {

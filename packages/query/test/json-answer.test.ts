@@ -51,6 +51,21 @@ describe('JSON answer shape', () => {
     expect(answer.data[rows - 1]).toEqual([rows - 1, `value-number-${String(rows - 1)}`, 7, 'same', null]);
     expect(answer.data.every((row, index) => row[0] === index && row[2] === 7 && row[3] === 'same')).toBe(true);
   });
+  it('reads every long string (more than 12 bytes) exactly, whatever their lengths, NULLs and repeats', async () => {
+    const rows = 10_000;
+    const answer = await query(
+      pool(),
+      `SELECT CASE WHEN i % 11 = 0 THEN NULL ELSE repeat('é', 7 + i % 150) || '-' || i END AS varied,
+        'the same long string in every row' AS same, CASE WHEN i % 2 = 0 THEN 'short' ELSE 'long value number ' || i END AS mixed
+        FROM range(${String(rows)}) t(i) ORDER BY i`,
+    );
+    const expected = Array.from({ length: rows }, (_, i) => [
+      i % 11 === 0 ? null : `${'é'.repeat(7 + (i % 150))}-${String(i)}`,
+      'the same long string in every row',
+      i % 2 === 0 ? 'short' : `long value number ${String(i)}`,
+    ]);
+    expect(answer.data).toEqual(expected);
+  });
 });
 
 describe('encoding rules', () => {
