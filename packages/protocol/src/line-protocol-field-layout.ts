@@ -3,6 +3,7 @@ import { ArcError } from '@arc/config';
 import { BYTE_0, BYTE_9, BYTE_MINUS, TIMESTAMP_OUT_OF_RANGE, parseFloatText, parseTimestampMicros } from './line-protocol-numbers.js';
 import type { LineProtocolPrecision } from './line-protocol-precision.js';
 import { BYTE_COMMA, BYTE_SPACE, FieldKind } from './line-protocol-scanner.js';
+import { RequestColumns } from './line-protocol-columns.js';
 
 const BYTE_I = 0x69;
 const BYTE_U = 0x75;
@@ -34,9 +35,7 @@ export class FieldLayout {
   readonly kinds: Uint8Array;
   /** The last scanned line's time in microseconds, NaN when it has none. */
   timeUs = Number.NaN;
-  private readonly columns: ColumnBuilder[] = [];
-  private columnsBuilder: BatchBuilder | null = null;
-  private columnsRequest = -1;
+  private readonly columns: RequestColumns;
 
   constructor(keys: readonly Uint8Array[], names: readonly string[]) {
     this.keys = keys;
@@ -48,6 +47,7 @@ export class FieldLayout {
       const tail = key.byteLength >= 4 && (key.byteLength & 3) !== 0;
       return Int32Array.from({ length: wholeWords + (tail ? 1 : 0) }, (_, word) => view.getInt32(word < wholeWords ? word * 4 : key.byteLength - 4, true));
     });
+    this.columns = new RequestColumns(names, ColumnRole.field);
     this.values = new Float64Array(keys.length);
     this.kinds = new Uint8Array(keys.length);
   }
@@ -134,20 +134,9 @@ export class FieldLayout {
     return index;
   }
 
-  /** The field columns in `builder` for request `request`, resolved by name once per request. */
+  /** The field columns in `builder` for request `request` (RequestColumns). */
   columnsIn(builder: BatchBuilder, request: number): readonly ColumnBuilder[] | ArcError {
-    if (this.columnsRequest === request && this.columnsBuilder === builder) return this.columns;
-    for (let field = 0; field < this.names.length; field++) {
-      const column = builder.column(this.names[field] as string, ColumnRole.field); // field < names.length
-      if (column instanceof ArcError) {
-        this.columnsRequest = -1;
-        return column;
-      }
-      this.columns[field] = column;
-    }
-    this.columnsBuilder = builder;
-    this.columnsRequest = request;
-    return this.columns;
+    return this.columns.in(builder, request);
   }
 
   /**

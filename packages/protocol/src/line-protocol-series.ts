@@ -3,6 +3,7 @@ import { ColumnRole, type BatchBuilder, type ColumnBuilder } from '@arc/columnar
 import { ArcError } from '@arc/config';
 import { BYTE_BACKSLASH, BYTE_SPACE } from './line-protocol-scanner.js';
 import type { FieldLayout } from './line-protocol-field-layout.js';
+import { RequestColumns } from './line-protocol-columns.js';
 
 /**
  * Series keys seen by one decoder: the bytes of a line from its measurement to the space before
@@ -39,10 +40,7 @@ export class SeriesEntry {
   fieldLayout: FieldLayout | null = null;
   /** The series of the line that followed this one last time (the first one compared). */
   next: SeriesEntry | null = null;
-  /** Tag columns of `columnsBuilder`, valid in request `columnsRequest` only (builders are pooled). */
-  private readonly columns: ColumnBuilder[] = [];
-  private columnsBuilder: BatchBuilder | null = null;
-  private columnsRequest = -1;
+  private readonly columns: RequestColumns;
   /** Per tag, the value's dictionary code in its column (-1: not known yet, or a plain column). */
   private readonly codes: number[];
 
@@ -56,6 +54,7 @@ export class SeriesEntry {
     this.valuesStart = valuesStart;
     this.valueEnds = valueEnds;
     this.codes = valueEnds.map(() => -1);
+    this.columns = new RequestColumns(tagNames, ColumnRole.tag);
   }
 
   /**
@@ -76,21 +75,10 @@ export class SeriesEntry {
     }
   }
 
-  /** The tag columns in `builder` for request `request`, resolved by name once per request. */
-  columnsIn(builder: BatchBuilder, request: number): ColumnBuilder[] | ArcError {
-    if (this.columnsRequest === request && this.columnsBuilder === builder) return this.columns;
-    for (let tag = 0; tag < this.tagNames.length; tag++) {
-      const column = builder.column(this.tagNames[tag] as string, ColumnRole.tag); // tag < tagNames.length
-      if (column instanceof ArcError) {
-        this.columnsRequest = -1;
-        return column;
-      }
-      this.columns[tag] = column;
-    }
-    this.codes.fill(-1);
-    this.columnsBuilder = builder;
-    this.columnsRequest = request;
-    return this.columns;
+  /** The tag columns in `builder` for request `request` (RequestColumns); codes start over with them. */
+  columnsIn(builder: BatchBuilder, request: number): readonly ColumnBuilder[] | ArcError {
+    if (!this.columns.isFor(builder, request)) this.codes.fill(-1);
+    return this.columns.in(builder, request);
   }
 }
 
