@@ -209,28 +209,19 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
     return;
   }
   switch (view.kind) {
-    case ColumnKind.timestampMicros: {
-      const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
-      if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) {
-        view.instants.writeMicros(out, high * WORD + (view.uint32[row * 2] ?? 0));
-        return;
-      }
-      writeTimeOrDecimal(out, view, row);
+    // The common kinds of time series first, each a small function V8 can inline on its own.
+    case ColumnKind.timestampMicros:
+      writeTimestampMicrosAt(out, view, row);
       return;
-    }
     case ColumnKind.double:
       writeDoubleWords(out, view.float64[row] ?? 0, view.uint32[row * 2] ?? 0, view.uint32[row * 2 + 1] ?? 0);
       return;
     case ColumnKind.varchar:
       writeVarchar(out, view, row);
       return;
-    case ColumnKind.int64: {
-      const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
-      const low = view.uint32[row * 2] ?? 0;
-      if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) out.integer(high * WORD + low);
-      else writeInt64(out, low, high);
+    case ColumnKind.int64:
+      writeInt64At(out, view, row);
       return;
-    }
     case ColumnKind.boolean:
       out.ascii((view.bytes[row] ?? 0) === 0 ? 'false' : 'true');
       return;
@@ -255,6 +246,19 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
     default:
       writeWideValue(out, view, row);
   }
+}
+
+function writeTimestampMicrosAt(out: JsonWriter, view: ColumnView, row: number): void {
+  const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
+  if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) view.instants.writeMicros(out, high * WORD + (view.uint32[row * 2] ?? 0));
+  else writeTimeOrDecimal(out, view, row);
+}
+
+function writeInt64At(out: JsonWriter, view: ColumnView, row: number): void {
+  const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
+  const low = view.uint32[row * 2] ?? 0;
+  if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) out.integer(high * WORD + low);
+  else writeInt64(out, low, high);
 }
 
 /** Room reserved before an unquoted value: every kind `writeUnquotedValue` takes fits (a 128-bit decimal is 42 bytes). */

