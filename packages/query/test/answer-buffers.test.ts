@@ -1,27 +1,15 @@
 // Proves lent answer buffers: with sharing on, answers are written into SharedArrayBuffers that are
 // reused once released, never while lent, with the same bytes as an answer of its own, and a
 // cancelled or outgrown answer gives its buffer back. Runs the real encoders on DuckDB results.
-import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SHARED_ANSWERS_MAX, enableSharedAnswers, isSharedAnswerBody, releaseAnswerBody } from '../src/answer-buffers.js';
+import { sharedConnection } from './duckdb-connection.js';
 import { encodeArrowAnswer } from '../src/arrow-answer.js';
 import { encodeCsvAnswer } from '../src/csv-answer.js';
 import { encodeJsonAnswer } from '../src/json-answer.js';
 import { encodeMsgpackAnswer } from '../src/msgpack-answer.js';
 
-let instance: DuckDBInstance;
-let connection: DuckDBConnection;
-
-beforeAll(async () => {
-  instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  connection = await instance.connect();
-});
-
-afterAll(() => {
-  connection.closeSync();
-  instance.closeSync();
-});
+const connection = sharedConnection();
 
 const SQL = "SELECT i, 'row-' || i AS s, TIMESTAMP '2025-10-16 16:00:00' + INTERVAL (i) SECOND AS t FROM range(3000) t(i) ORDER BY i";
 /** About 8 MB of CSV: more than a new lent buffer's first capacity (4 MiB). */
@@ -29,7 +17,7 @@ const LARGE_SQL = "SELECT i, repeat('x', 100) AS s FROM range(80000) t(i) ORDER 
 const NOT_CANCELLED = (): boolean => false;
 
 async function csvAnswer(sql = SQL, isCancelled = NOT_CANCELLED): Promise<Uint8Array | null> {
-  const answer = await encodeCsvAnswer(await connection.stream(sql), Infinity, isCancelled);
+  const answer = await encodeCsvAnswer(await connection().stream(sql), Infinity, isCancelled);
   return answer?.body ?? null;
 }
 
@@ -83,9 +71,9 @@ describe('answer buffers', () => {
 
   it('gives JSON, Arrow and msgpack answers lent buffers too', async () => {
     const encoders = [
-      async () => encodeJsonAnswer(await connection.stream(SQL), 0, Infinity, NOT_CANCELLED),
-      async () => encodeArrowAnswer(await connection.stream(SQL), Infinity, NOT_CANCELLED),
-      async () => encodeMsgpackAnswer(await connection.stream(SQL), 0, Infinity, NOT_CANCELLED),
+      async () => encodeJsonAnswer(await connection().stream(SQL), 0, Infinity, NOT_CANCELLED),
+      async () => encodeArrowAnswer(await connection().stream(SQL), Infinity, NOT_CANCELLED),
+      async () => encodeMsgpackAnswer(await connection().stream(SQL), 0, Infinity, NOT_CANCELLED),
     ];
     for (const encode of encoders) {
       const answer = await encode();

@@ -1,33 +1,22 @@
 // Proves the chunk encoders of POST /query/stream: CSV chunks concatenate to exactly the CSV
 // answer's bytes, and NDJSON has one JSON object per row whose values are the JSON answer's, by
 // streaming real DuckDB results through both and comparing.
-import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBResult } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DuckDBResult } from '@duckdb/node-api';
+import { describe, expect, it } from 'vitest';
 import { createChunkEncoder } from '../src/chunk-encoders.js';
 import type { StreamFormat } from '../src/chunk-encoders.js';
 import { encodeCsvAnswer } from '../src/csv-answer.js';
 import { encodeJsonAnswer } from '../src/json-answer.js';
+import { sharedConnection } from './duckdb-connection.js';
 import { TYPED_SQL } from './fixtures.js';
 
-let instance: DuckDBInstance;
-let connection: DuckDBConnection;
-
-beforeAll(async () => {
-  instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  connection = await instance.connect();
-});
-
-afterAll(() => {
-  connection.closeSync();
-  instance.closeSync();
-});
+const connection = sharedConnection();
 
 const NOT_CANCELLED = (): boolean => false;
 
 /** Streams `sql` through a chunk encoder; each piece is what encodeChunk returned. */
 async function streamed(format: StreamFormat, sql: string, rowLimit = Infinity): Promise<{ pieces: Uint8Array[]; text: string }> {
-  const result = await connection.stream(sql);
+  const result = await connection().stream(sql);
   const encoder = createChunkEncoder(format, result);
   const pieces = [encoder.start()];
   let rows = 0;
@@ -42,7 +31,7 @@ async function streamed(format: StreamFormat, sql: string, rowLimit = Infinity):
 }
 
 async function answer(sql: string, encode: (result: DuckDBResult) => Promise<{ body: Uint8Array } | null>): Promise<string> {
-  const encoded = await encode(await connection.stream(sql));
+  const encoded = await encode(await connection().stream(sql));
   if (encoded === null) throw new Error('not encoded');
   return Buffer.from(encoded.body).toString('utf8');
 }
