@@ -113,6 +113,24 @@ describe('POST /query/stream', () => {
     expect(next).toEqual([[7]]);
   });
 
+  it('interrupts a whole-answer query (POST /query) when its client goes away', async () => {
+    await new Promise<void>((resolve) => {
+      const outgoing = request(`${shared.arc.url}/query`, {
+        method: 'POST',
+        headers: { ...shared.client.authHeaders(), 'Content-Type': 'application/json' },
+      });
+      outgoing.on('error', () => resolve());
+      outgoing.end(JSON.stringify({ sql: 'SELECT count(*) FROM range(1000000000000)' }));
+      setTimeout(() => {
+        outgoing.destroy();
+        resolve();
+      }, 300);
+    });
+    // One query thread and a 300 s timeout: this answers (within the test's 5 s) only because
+    // the abandoned query was interrupted.
+    expect(await shared.client.rows('SELECT 8', DATABASE)).toEqual([[8]]);
+  });
+
   it(`streams ${String(BIG_ROWS)} rows to a slow reader with flat server memory`, { timeout: 180_000 }, async () => {
     const pid = shared.arc.child.pid;
     if (pid === undefined) throw new Error('no server pid');
