@@ -30,11 +30,16 @@ export class StringRuns {
   private runOfRow = new Int32Array(0);
   private offsetOfRow = new Int32Array(0);
   private readonly runs: Uint8Array[] = [];
+  /** The long values in row order: address, length and row of each. */
   private addresses = new Float64Array(0);
+  private lengths = new Int32Array(0);
+  private rows = new Int32Array(0);
+  /** Sort keys: (address - lowest address) x keyScale + index into the arrays above. */
+  private keys = new Float64Array(0);
+  private readonly runStarts: number[] = [];
+  private readonly runEnds: number[] = [];
   private readonly pointerCell = new ArrayBuffer(8);
   private readonly pointerWords = new Uint32Array(this.pointerCell);
-  /** Length of the value at each address (sorting loses the row; values may share an address). */
-  private readonly lengthByAddress = new Map<number, number>();
   /** Whether this chunk's long values were gathered into runs. */
   active = false;
 
@@ -45,25 +50,22 @@ export class StringRuns {
   gather(words: Uint32Array, validity: Uint8Array | null, rowCount: number): void {
     this.active = false;
     this.runs.length = 0;
-    const count = this.collectAddresses(words, validity, rowCount);
+    this.runStarts.length = 0;
+    this.runEnds.length = 0;
+    const count = this.collect(words, validity, rowCount);
     if (count < VALUES_FOR_RUNS_MIN) return;
-    const sorted = this.addresses.subarray(0, count).sort();
-    const runStarts: number[] = [];
-    const runEnds: number[] = [];
-    for (let index = 0; index < count; index++) {
-      const start = sorted[index] ?? 0;
-      const end = start + (this.lengthByAddress.get(start) ?? 0);
-      const last = runStarts.length - 1;
-      const runEnd = runEnds[last] ?? -Infinity;
-      if (last >= 0 && start < runEnd + PAGE_BYTES && Math.max(runEnd, end) - (runStarts[last] ?? 0) <= RUN_BYTES_MAX) {
-        runEnds[last] = Math.max(runEnd, end);
-      } else {
-        runStarts.push(start);
-        runEnds.push(end);
-      }
+    if (this.inAddressOrder(count)) {
+      for (let index = 0; index < count; index++) this.place(index);
+    } else {
+      const keys = this.sortedKeys(count);
+      if (keys === null) return;
+      const scale = this.keyScale(count);
+      for (let index = 0; index < count; index++) this.place((keys[index] ?? 0) % scale);
     }
-    for (let run = 0; run < runStarts.length; run++) this.runs.push(this.read(runStarts[run] ?? 0, (runEnds[run] ?? 0) - (runStarts[run] ?? 0)));
-    this.placeRows(words, validity, rowCount, runStarts);
+    for (let run = 0; run < this.runStarts.length; run++) {
+      const runStart = this.runStarts[run] ?? 0;
+      this.runs.push(this.read(runStart, (this.runEnds[run] ?? 0) - runStart));
+    }
     this.active = true;
   }
 
@@ -76,41 +78,76 @@ export class StringRuns {
     return this.offsetOfRow[row] ?? 0;
   }
 
-  /** Addresses of the long values, in row order, into `addresses`; returns how many. */
-  private collectAddresses(words: Uint32Array, validity: Uint8Array | null, rowCount: number): number {
-    if (this.addresses.length < rowCount) {
-      this.addresses = new Float64Array(rowCount);
+  /** The long values, in row order, into the arrays; returns how many. */
+  private collect(words: Uint32Array, validity: Uint8Array | null, rowCount: number): number {
+    if (this.runOfRow.length < rowCount) {
       this.runOfRow = new Int32Array(rowCount);
       this.offsetOfRow = new Int32Array(rowCount);
+      this.addresses = new Float64Array(rowCount);
+      this.lengths = new Int32Array(rowCount);
+      this.rows = new Int32Array(rowCount);
+      this.keys = new Float64Array(rowCount);
     }
-    this.lengthByAddress.clear();
     let count = 0;
     for (let row = 0; row < rowCount; row++) {
       this.runOfRow[row] = -1;
       const length = words[row * 4] ?? 0;
       if (length <= 12) continue;
       if (validity !== null && (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0) continue;
-      const address = (words[row * 4 + 3] ?? 0) * WORD + (words[row * 4 + 2] ?? 0);
-      const known = this.lengthByAddress.get(address);
-      if (known === undefined || known < length) this.lengthByAddress.set(address, length);
-      this.addresses[count++] = address;
+      this.addresses[count] = (words[row * 4 + 3] ?? 0) * WORD + (words[row * 4 + 2] ?? 0);
+      this.lengths[count] = length;
+      this.rows[count] = row;
+      count++;
     }
     return count;
   }
 
-  /** Which run and where in it each long value's bytes are. */
-  private placeRows(words: Uint32Array, validity: Uint8Array | null, rowCount: number, runStarts: readonly number[]): void {
-    for (let row = 0; row < rowCount; row++) {
-      const length = words[row * 4] ?? 0;
-      if (length <= 12) continue;
-      if (validity !== null && (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0) continue;
-      const address = (words[row * 4 + 3] ?? 0) * WORD + (words[row * 4 + 2] ?? 0);
-      // The last run starting at or before the address (runs are few: a short scan).
-      let run = runStarts.length - 1;
-      while (run > 0 && (runStarts[run] ?? 0) > address) run--;
-      this.runOfRow[row] = run;
-      this.offsetOfRow[row] = address - (runStarts[run] ?? 0);
+  /** DuckDB often allocates a chunk's strings one after the other: then no sort is needed. */
+  private inAddressOrder(count: number): boolean {
+    for (let index = 1; index < count; index++) if ((this.addresses[index] ?? 0) < (this.addresses[index - 1] ?? 0)) return false;
+    return true;
+  }
+
+  /** A power of two above every index, so a key's index is `key % scale`. */
+  private keyScale(count: number): number {
+    return 2 ** Math.ceil(Math.log2(count + 1));
+  }
+
+  /** Keys sorted by address (a native sort of doubles); null when they would not be exact. */
+  private sortedKeys(count: number): Float64Array | null {
+    const addresses = this.addresses;
+    let lowest = Infinity;
+    let highest = 0;
+    for (let index = 0; index < count; index++) {
+      const address = addresses[index] ?? 0;
+      if (address < lowest) lowest = address;
+      if (address > highest) highest = address;
     }
+    const scale = this.keyScale(count);
+    if ((highest - lowest + 1) * scale > Number.MAX_SAFE_INTEGER) return null;
+    const keys = this.keys.subarray(0, count);
+    for (let index = 0; index < count; index++) keys[index] = ((addresses[index] ?? 0) - lowest) * scale + index;
+    return keys.sort();
+  }
+
+  /** Adds the value at `index` (taken in address order) to the last run, or starts a run with it. */
+  private place(index: number): void {
+    const start = this.addresses[index] ?? 0;
+    const end = start + (this.lengths[index] ?? 0);
+    const last = this.runStarts.length - 1;
+    const runEnd = this.runEnds[last] ?? -Infinity;
+    const runStart = this.runStarts[last] ?? 0;
+    let run = last;
+    if (last >= 0 && start < runEnd + PAGE_BYTES && Math.max(runEnd, end) - runStart <= RUN_BYTES_MAX) {
+      this.runEnds[last] = Math.max(runEnd, end);
+    } else {
+      this.runStarts.push(start);
+      this.runEnds.push(end);
+      run = last + 1;
+    }
+    const row = this.rows[index] ?? 0;
+    this.runOfRow[row] = run;
+    this.offsetOfRow[row] = start - (this.runStarts[run] ?? 0);
   }
 
   /** Copies `byteCount` bytes from `address` with one call into the bindings. */

@@ -66,6 +66,16 @@ describe('JSON answer shape', () => {
     ]);
     expect(answer.data).toEqual(expected);
   });
+
+  it('reads long strings whether their bytes lie in row order or shuffled in memory', async () => {
+    // Without ORDER BY, a one-thread scan allocates the strings in row order; ORDER BY hash moves
+    // the entries but not their bytes. Both ways must read every value.
+    const inOrder = await query(pool(), "SELECT 'a long string value number ' || i AS s FROM range(5000) t(i)");
+    expect(inOrder.data.map((row) => row[0])).toEqual(Array.from({ length: 5000 }, (_, i) => `a long string value number ${String(i)}`));
+    const shuffled = await query(pool(), "SELECT i, 'a long string value number ' || i AS s FROM range(5000) t(i) ORDER BY hash(i)");
+    expect(shuffled.data.every(([i, s]) => s === `a long string value number ${String(i)}`)).toBe(true);
+    expect(shuffled.data).toHaveLength(5000);
+  });
 });
 
 describe('encoding rules', () => {
