@@ -127,7 +127,7 @@ class ArrowColumn {
   private offsets = new Int32Array(0);
   private offsetBytes = new Uint8Array(0);
   /** Text of kinds written as Utf8 that are not VARCHAR (the chunk's values, concatenated). */
-  private readonly text = new JsonWriter(new Uint8Array(64 * 1024));
+  private readonly text = new JsonWriter(new Uint8Array(1024));
   /** Booleans packed to bits. */
   private bits = new Uint8Array(0);
 

@@ -18,7 +18,7 @@ const MESSAGE_HEADER_SCHEMA = 1;
 const MESSAGE_HEADER_RECORD_BATCH = 3;
 export const CONTINUATION = 0xffff_ffff;
 /** Every buffer of a record batch body, and the body itself, starts at a multiple of this. */
-export const IPC_ALIGNMENT = 8;
+const IPC_ALIGNMENT = 8;
 
 /** Schema.fbs Type union tags of the types Arc writes. */
 export const ArrowTypeTag = {
@@ -271,16 +271,4 @@ export function recordBatchMetadata(rowCount: number, columns: readonly BatchCol
   flat.patch(batch.fields[1] ?? -1, flat.pairVector(nodes));
   flat.patch(batch.fields[2] ?? -1, flat.pairVector(buffers));
   return flat.result();
-}
-
-/** Body bytes of a record batch with these column layouts. */
-export function bodyBytes(columns: readonly BatchColumnLayout[]): number {
-  let total = 0;
-  for (const column of columns) for (const bytes of column.bufferBytes) total += padded(bytes);
-  return total;
-}
-
-/** Bytes of a framed message whose flatbuffer is `metadata` (continuation, length, padding). */
-export function framedMetadataBytes(metadata: Uint8Array): number {
-  return 8 + padded(metadata.length);
 }

@@ -79,8 +79,8 @@ export function writeScaled(out: JsonWriter, value: number | bigint, scale: numb
   if (quoted) out.byte(0x22);
 }
 
-/** The digits of a DECIMAL with the point inserted, never quoted (CSV, Arrow and msgpack text). */
-export function writeScaledDigits(out: JsonWriter, value: number | bigint, scale: number): void {
+/** The digits of a DECIMAL with the point inserted, never quoted. */
+function writeScaledDigits(out: JsonWriter, value: number | bigint, scale: number): void {
   const negative = value < 0;
   const digits = (negative ? -value : value).toString();
   if (negative) out.byte(0x2d);
