@@ -136,11 +136,35 @@ export class InstantCache {
   second = Number.NaN;
   readonly prefix = new Uint8Array(SECOND_PREFIX_BYTES_MAX);
   prefixLength = 0;
+  /**
+   * Rows of a grouped result (`GROUP BY time, host`) repeat each timestamp many times. The second
+   * time a value comes in a row its text is kept, and further repeats copy it: values that never
+   * repeat pay one comparison.
+   */
+  private lastMicros = Number.NaN;
+  private keptMicros = Number.NaN;
+  private readonly kept = new Uint8Array(INSTANT_BYTES_MAX);
+  private keptLength = 0;
 
   /** Writes a timestamp of `micros` microseconds since the epoch (|micros| <= 2^53). */
   writeMicros(out: JsonWriter, micros: number): void {
-    const second = Math.floor(micros / MICROS_PER_SECOND);
     out.reserve(INSTANT_BYTES_MAX);
+    if (micros === this.keptMicros) {
+      out.putBytes(this.kept, 0, this.keptLength);
+      return;
+    }
+    const start = out.length;
+    this.writeNewMicros(out, micros);
+    if (micros === this.lastMicros) {
+      this.kept.set(out.bytes.subarray(start, out.length));
+      this.keptLength = out.length - start;
+      this.keptMicros = micros;
+    }
+    this.lastMicros = micros;
+  }
+
+  private writeNewMicros(out: JsonWriter, micros: number): void {
+    const second = Math.floor(micros / MICROS_PER_SECOND);
     if (second === this.second) {
       out.putBytes(this.prefix, 0, this.prefixLength);
     } else {

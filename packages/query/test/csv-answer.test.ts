@@ -55,5 +55,9 @@ describe('CSV answer', () => {
     );
     expect(text).toBe(`b,d,i,st,m,iv,l\r\nqrs=,12345678901234567.89,9007199254740993,"{'a': 1, 'b': 'x'}",{'k': 1},1 month 2 days,[2025-10-16]\r\n`);
   });
-});
 
+  it('writes repeated timestamps in full every time', async () => {
+    const text = await csv("SELECT TIMESTAMP '2025-10-16 16:00:00.5' + INTERVAL (i // 2) SECOND AS t FROM range(5) t(i) ORDER BY i");
+    expect(text).toBe('t\r\n2025-10-16T16:00:00.500000Z\r\n2025-10-16T16:00:00.500000Z\r\n2025-10-16T16:00:01.500000Z\r\n2025-10-16T16:00:01.500000Z\r\n2025-10-16T16:00:02.500000Z\r\n');
+  });
+});

@@ -90,6 +90,15 @@ describe('encoding rules', () => {
     expect(await value("'infinity'::TIMESTAMP")).toBe('infinity');
   });
 
+  it('writes repeated timestamps (a grouped result) in full every time', async () => {
+    const answer = await query(
+      pool(),
+      "SELECT TIMESTAMP '2025-10-16 16:00:00.25' + INTERVAL (i // 3) SECOND AS t, CASE WHEN i = 4 THEN NULL ELSE TIMESTAMP '2025-10-16 16:00:00' END AS u FROM range(9) t(i) ORDER BY i",
+    );
+    expect(answer.data.map((row) => row[0])).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2].map((second) => `2025-10-16T16:00:0${String(second)}.250000Z`));
+    expect(answer.data.map((row) => row[1])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => (i === 4 ? null : '2025-10-16T16:00:00Z')));
+  });
+
   it('writes other timestamp precisions in the same form', async () => {
     expect(await value("TIMESTAMP_S '2025-10-16 16:00:01'")).toBe('2025-10-16T16:00:01Z');
     expect(await value("TIMESTAMP_MS '2025-10-16 16:00:01.250'")).toBe('2025-10-16T16:00:01.250Z');
