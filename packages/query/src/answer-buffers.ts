@@ -113,3 +113,11 @@ export function releaseAnswerBody(body: Uint8Array): void {
   if (!isSharedAnswerBody(body)) return;
   Atomics.store(new Int32Array(body.buffer, 0, 1), 0, LEASE_FREE);
 }
+
+/**
+ * What to transfer when posting `body` to another thread: its buffer, or nothing for a lent
+ * (shared) one, which postMessage refuses in a transfer list and shares without copying anyway.
+ */
+export function answerTransferList(body: Uint8Array): ArrayBuffer[] {
+  return body.buffer instanceof SharedArrayBuffer ? [] : [body.buffer as ArrayBuffer];
+}

@@ -2,7 +2,8 @@
 // reused once released, never while lent, with the same bytes as an answer of its own, and a
 // cancelled or outgrown answer gives its buffer back. Runs the real encoders on DuckDB results.
 import { describe, expect, it } from 'vitest';
-import { SHARED_ANSWERS_MAX, enableSharedAnswers, isSharedAnswerBody, releaseAnswerBody } from '../src/answer-buffers.js';
+import { MessageChannel } from 'node:worker_threads';
+import { SHARED_ANSWERS_MAX, answerTransferList, enableSharedAnswers, isSharedAnswerBody, releaseAnswerBody } from '../src/answer-buffers.js';
 import { sharedConnection } from './duckdb-connection.js';
 import { encodeArrowAnswer } from '../src/arrow-answer.js';
 import { encodeCsvAnswer } from '../src/csv-answer.js';
@@ -52,6 +53,33 @@ describe('answer buffers', () => {
     // The other lent answer was not touched while the first buffer was reused.
     expect(text(shared[1] ?? null)).toBe(firstText);
     for (const body of [...shared, next]) releaseAnswerBody(body ?? new Uint8Array(0));
+  });
+
+  it('posts a lent answer to another thread without a copy, and one of its own by transfer', async () => {
+    // Every lent buffer but one is taken, so the answer after the release must reuse that one.
+    const held: Uint8Array[] = [];
+    for (let index = 1; index < SHARED_ANSWERS_MAX; index++) held.push((await csvAnswer()) ?? new Uint8Array(0));
+    const lent = (await csvAnswer()) ?? new Uint8Array(0);
+    expect(isSharedAnswerBody(lent)).toBe(true);
+    const own = new Uint8Array([1, 2, 3]);
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<Uint8Array[]>((resolve) => port2.once('message', resolve));
+    port1.postMessage([lent, own], [...answerTransferList(lent), ...answerTransferList(own)]);
+    const [lentThere, ownThere] = await received;
+    port1.close();
+    expect(own.byteLength).toBe(0);
+    expect(Array.from(ownThere ?? [])).toEqual([1, 2, 3]);
+    // The same memory: a write on one side shows on the other.
+    const first = lent[0] ?? 0;
+    lent[0] = first ^ 0xff;
+    expect(lentThere?.[0]).toBe(first ^ 0xff);
+    lent[0] = first;
+    expect(isSharedAnswerBody(lentThere ?? new Uint8Array(0))).toBe(true);
+    // Released from the other side's view, the buffer is free for the next answer.
+    releaseAnswerBody(lentThere ?? new Uint8Array(0));
+    const reused = (await csvAnswer()) ?? new Uint8Array(0);
+    expect(isSharedAnswerBody(reused)).toBe(true);
+    for (const body of [...held, reused]) releaseAnswerBody(body);
   });
 
   it('moves a growing answer to a larger lent buffer, and takes back a cancelled answer\'s buffer', async () => {
