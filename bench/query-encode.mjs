@@ -13,12 +13,16 @@
 // as the main thread does once the socket took the bytes. On this machine first-touch page faults
 // cost ~4-7 ns a byte, so `own` measures mostly the kernel for large answers.
 //
+// Formats: json, csv, arrow, msgpack (answers), ndjson and csv-stream (the chunk encoders of
+// POST /query/stream, whose pieces are always buffers of their own).
+//
 // Run after building: npx tsc -b packages/query && node bench/query-encode.mjs [rows] [--runs 5] [--formats json,arrow] [--tags long]
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { enableSharedAnswers, releaseAnswerBody } from '../packages/query/dist/answer-buffers.js';
 import { encodeArrowAnswer } from '../packages/query/dist/arrow-answer.js';
+import { createChunkEncoder } from '../packages/query/dist/chunk-encoders.js';
 import { encodeCsvAnswer } from '../packages/query/dist/csv-answer.js';
 import { encodeJsonAnswer } from '../packages/query/dist/json-answer.js';
 import { encodeMsgpackAnswer } from '../packages/query/dist/msgpack-answer.js';
@@ -51,7 +55,21 @@ const encoders = {
   csv: (result) => encodeCsvAnswer(result, Infinity, NOT_CANCELLED),
   arrow: (result) => encodeArrowAnswer(result, Infinity, NOT_CANCELLED),
   msgpack: (result) => encodeMsgpackAnswer(result, performance.now(), Infinity, NOT_CANCELLED),
+  // POST /query/stream: the chunk encoder's pieces (fresh copies), counted but not joined.
+  ndjson: (result) => streamChunks(result, 'ndjson'),
+  'csv-stream': (result) => streamChunks(result, 'csv'),
 };
+
+async function streamChunks(result, format) {
+  const encoder = createChunkEncoder(format, result);
+  let byteCount = encoder.start().byteLength;
+  let rowCount = 0;
+  for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    byteCount += encoder.encodeChunk(chunk, chunk.rowCount).byteLength;
+    rowCount += chunk.rowCount;
+  }
+  return { body: new Uint8Array(0), byteCount, rowCount };
+}
 
 /** The part of DuckDBResult the encoders use, replaying chunks already in memory. */
 function replay(materialized, chunks) {
@@ -84,7 +102,7 @@ async function measure(format, answers) {
     const cpu = process.cpuUsage(cpuAt);
     if (run > 0) cpuSeconds.push((cpu.user + cpu.system) / 1e6);
     if (answer === null || answer.rowCount !== ROWS) throw new Error(`${format}: wrong row count`);
-    bytes = answer.body.byteLength;
+    bytes = answer.byteCount ?? answer.body.byteLength;
     releaseAnswerBody(answer.body);
     // The first run warms the JIT (and the kept buffers) and is not counted.
     if (run > 0) seconds.push(elapsed);
