@@ -18,7 +18,7 @@ export interface InstanceSettings {
  * function name could pull an extension from disk or the network), then the directory allow-list,
  * then external access off (which freezes the allow-list), then the lock itself, which refuses
  * every later SET of a global option. TimeZone goes before the lock so that time functions agree
- * with the UTC instants Arc stores. Session settings (`SET schema`) still work after the lock.
+ * with the UTC instants Arc stores; the Parquet footer cache goes before it too. Session settings (`SET schema`) still work after the lock.
  */
 export function lockdownStatements(settings: InstanceSettings): string[] {
   return [
@@ -28,6 +28,9 @@ export function lockdownStatements(settings: InstanceSettings): string[] {
     'SET autoinstall_known_extensions = false',
     'SET autoload_known_extensions = false',
     "SET TimeZone = 'UTC'",
+    // Arc's files are written once and renamed into place: footers read once serve every later
+    // query (DuckDB still checks each file's modification time before using a cached footer).
+    'SET parquet_metadata_cache = true',
     `SET allowed_directories = [${quoteLiteral(settings.dataRoot)}, ${quoteLiteral(settings.tempDirectory)}]`,
     'SET enable_external_access = false',
     'SET lock_configuration = true',

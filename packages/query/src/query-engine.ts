@@ -25,6 +25,7 @@ import type { Splice } from './sql-splice.js';
 import { clearLocations } from './sql-tree.js';
 import type { SqlNode } from './sql-tree.js';
 import { filesInTimeRange, prunedRelationSql } from './time-pruning.js';
+import { constantTimestampMicros } from './constant-time.js';
 import type { ColumnSpec } from './time-pruning.js';
 import type { EstimateTask, QueryTask, StreamTask, WorkerConfig } from './task-messages.js';
 import { measurementSql } from './measurement-query.js';
@@ -69,6 +70,8 @@ export class QueryEngine {
   private catalogGeneration = Number.NaN;
   private defaultSchema = '';
   private readonly columnsByView = new Map<string, ColumnSpec[]>();
+  /** `SELECT NULL` parsed once: the tree bound expressions are evaluated in. */
+  private selectTemplate: SqlNode | null = null;
 
   private constructor(locked: LockedInstance, guard: StatementGuard, config: WorkerConfig) {
     this.locked = locked;
@@ -209,20 +212,33 @@ export class QueryEngine {
     return applySplices(text, splices);
   }
 
-  /** Evaluates every bound expression in one query; a bound that does not evaluate is dropped. */
+  /**
+   * Evaluates every bound expression: literals in JS (constantTimestampMicros), the rest in one
+   * DuckDB query; a bound that does not evaluate is dropped.
+   */
   private async evaluateBounds(bounded: readonly BoundedTable[]): Promise<TimeRange[]> {
     const expressions = bounded.flatMap((table) => [...table.lower, ...table.upper]);
-    let values: (bigint | null)[];
-    try {
-      values = await this.evaluateTimestamps(expressions);
-    } catch {
-      return bounded.map(() => ({ lower: null, upper: null }));
+    const values: (bigint | null | undefined)[] = expressions.map(constantTimestampMicros);
+    const pending = expressions.filter((_, index) => values[index] === undefined);
+    if (pending.length > 0) {
+      let evaluated: (bigint | null)[];
+      try {
+        evaluated = await this.evaluateTimestamps(pending);
+      } catch {
+        evaluated = pending.map(() => null);
+      }
+      let next = 0;
+      for (let index = 0; index < values.length; index++) if (values[index] === undefined) values[index] = evaluated[next++] ?? null;
     }
-    let next = 0;
-    const take = (count: number): bigint[] => values.slice(next, (next += count)).filter((value): value is bigint => value !== null);
+    let position = 0;
+    const take = (count: number): (bigint | null | undefined)[] => values.slice(position, (position += count));
+    const known = (value: bigint | null | undefined): value is bigint => typeof value === 'bigint';
     return bounded.map((table) => {
-      const lowers = take(table.lower.length);
-      const uppers = take(table.upper.length);
+      const lowers = take(table.lower.length).filter(known);
+      // `time < x`: the last instant in range is x - 1 µs (so `< 04:00:00` leaves hour 04 out).
+      const uppers = take(table.upper.length)
+        .map((value, index) => (known(value) && table.upperExclusive[index] === true ? value - 1n : value))
+        .filter(known);
       return {
         lower: lowers.length === 0 ? null : lowers.reduce((left, right) => (right > left ? right : left)),
         upper: uppers.length === 0 ? null : uppers.reduce((left, right) => (right < left ? right : left)),
@@ -232,8 +248,8 @@ export class QueryEngine {
 
   /** `SELECT TRY_CAST(e AS TIMESTAMP), ...` built as a tree from the user's own expressions. */
   private async evaluateTimestamps(expressions: readonly SqlNode[]): Promise<(bigint | null)[]> {
-    const template = await this.guard.check('SELECT NULL');
-    const statement = structuredClone(template.statement) as SqlNode & { select_list: SqlNode[] };
+    this.selectTemplate ??= (await this.guard.check('SELECT NULL')).statement;
+    const statement = structuredClone(this.selectTemplate) as SqlNode & { select_list: SqlNode[] };
     statement.select_list = expressions.map((expression) => ({
       class: 'CAST',
       type: 'OPERATOR_CAST',

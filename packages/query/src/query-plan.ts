@@ -37,6 +37,8 @@ export interface BoundedTable extends MeasurementRef {
   /** Constant expressions the time is >= / > (lower) or <= / < (upper) than. */
   readonly lower: readonly SqlNode[];
   readonly upper: readonly SqlNode[];
+  /** For each `upper`: true for `time < x` (x itself is out of range), false for `<=`, `=`, BETWEEN. */
+  readonly upperExclusive: readonly boolean[];
 }
 
 /** A reference to a measurement with no file yet: replaced by an empty relation of its columns. */
@@ -243,6 +245,7 @@ interface TimeComparison {
   readonly column: readonly string[];
   readonly lower: SqlNode | null;
   readonly upper: SqlNode | null;
+  readonly upperExclusive: boolean;
 }
 
 /** `time >= expr`, `expr > time`, `time = expr`, `time BETWEEN a AND b` with constant sides. */
@@ -252,7 +255,7 @@ function timeComparison(conjunct: SqlNode): TimeComparison | null {
     if (!isNode(input) || !isNode(lower) || !isNode(upper)) return null;
     const column = columnNames(input);
     if (column === null || !isConstantExpression(lower) || !isConstantExpression(upper)) return null;
-    return { column, lower, upper };
+    return { column, lower, upper, upperExclusive: false };
   }
   const { left, right } = conjunct;
   if (conjunct.class !== 'COMPARISON' || !isNode(left) || !isNode(right) || typeof conjunct.type !== 'string') return null;
@@ -265,9 +268,9 @@ function timeComparison(conjunct: SqlNode): TimeComparison | null {
     comparison = FLIPPED_COMPARISON[comparison];
   }
   if (column === null || comparison === undefined || !isConstantExpression(bound)) return null;
-  if (comparison === 'COMPARE_EQUAL') return { column, lower: bound, upper: bound };
-  if (LOWER_BOUND_COMPARISONS.has(comparison)) return { column, lower: bound, upper: null };
-  if (UPPER_BOUND_COMPARISONS.has(comparison)) return { column, lower: null, upper: bound };
+  if (comparison === 'COMPARE_EQUAL') return { column, lower: bound, upper: bound, upperExclusive: false };
+  if (LOWER_BOUND_COMPARISONS.has(comparison)) return { column, lower: bound, upper: null, upperExclusive: false };
+  if (UPPER_BOUND_COMPARISONS.has(comparison)) return { column, lower: null, upper: bound, upperExclusive: comparison === 'COMPARE_LESSTHAN' };
   return null;
 }
 
@@ -379,9 +382,11 @@ class ReadAnalyzer {
         return column.length === 2 && first?.toLowerCase() === reference && second?.toLowerCase() === TIME_COLUMN;
       });
       const lower = own.flatMap((comparison): SqlNode[] => (comparison.lower === null ? [] : [comparison.lower]));
-      const upper = own.flatMap((comparison): SqlNode[] => (comparison.upper === null ? [] : [comparison.upper]));
+      const uppers = own.filter((comparison) => comparison.upper !== null);
+      const upper = uppers.flatMap((comparison): SqlNode[] => (comparison.upper === null ? [] : [comparison.upper]));
+      const upperExclusive = uppers.map((comparison) => comparison.upperExclusive);
       if (lower.length === 0 && upper.length === 0) continue;
-      this.bounded.push({ ...measurement, location, tableName: table.table_name, hasAlias: table.alias !== '', lower, upper });
+      this.bounded.push({ ...measurement, location, tableName: table.table_name, hasAlias: table.alias !== '', lower, upper, upperExclusive });
     }
   }
 }

@@ -195,7 +195,7 @@ describe('statement guard', () => {
   });
 
   it('answers EXPLAIN and EXPLAIN ANALYZE of a SELECT with the plan', async () => {
-    const plan = await query(pool, 'EXPLAIN SELECT count(*) FROM cpu');
+    const plan = await query(pool, "EXPLAIN SELECT max(usage_idle) FROM cpu WHERE host = 'server01'");
     expect(plan.columns).toEqual(['explain_key', 'explain_value']);
     expect(String(plan.data[0]?.[1])).toContain('READ_PARQUET');
     const analyzed = await query(pool, 'EXPLAIN ANALYZE SELECT count(*) FROM cpu');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryPool } from '../src/index.js';
 import { filesInTimeRange, hourKey, prunedRelationSql } from '../src/time-pruning.js';
+import { constantTimestampMicros } from '../src/constant-time.js';
 import { DataDir, query, queryError } from './fixtures.js';
 
 const MICROS_PER_SECOND = 1_000_000n;
@@ -122,6 +123,12 @@ describe('queries open only the hours in range', () => {
     expect((await query(pool, "WITH last AS (SELECT v FROM cpu WHERE time >= '2025-10-16 18:00:00') SELECT sum(v) FROM last")).data).toEqual([[45]]);
   });
 
+  it('leaves out the hour an exclusive upper bound starts, not the one an inclusive bound reaches', async () => {
+    // recent's 2020-01-01 00h file is garbage.
+    expect((await query(pool, "SELECT count(*) FROM recent WHERE time < '2020-01-01 00:00:00'")).data).toEqual([[0]]);
+    expect((await queryError(pool, "SELECT count(*) FROM recent WHERE time <= '2020-01-01 00:00:00'")).message).toMatch(/parquet|magic/i);
+  });
+
   it('prunes relative to now()', async () => {
     expect((await query(pool, 'SELECT v FROM recent WHERE time >= now() - INTERVAL 1 DAY')).data).toEqual([[1]]);
   });
@@ -137,5 +144,30 @@ describe('queries open only the hours in range', () => {
   it('does not prune (and so reads every file) when the bound is under an OR', async () => {
     const error = await queryError(pool, "SELECT count(*) FROM cpu WHERE time >= '2025-10-16 18:00:00' OR v = 1");
     expect(error.message).toMatch(/parquet|magic/i);
+  });
+});
+
+describe('constantTimestampMicros', () => {
+  const varchar = (value: string) => ({ class: 'CONSTANT', type: 'VALUE_CONSTANT', value: { type: { id: 'VARCHAR', type_info: null }, is_null: false, value } });
+  const cast = (value: string, id: string) => ({ class: 'CAST', type: 'OPERATOR_CAST', child: varchar(value), cast_type: { id, type_info: null }, try_cast: false });
+
+  it('reads UTC literals and TIMESTAMP casts of them', () => {
+    expect(constantTimestampMicros(varchar('2025-10-16T17:00:00Z'))).toBe(micros('2025-10-16T17:00:00Z'));
+    expect(constantTimestampMicros(varchar('2025-10-16 17:00:00.123456'))).toBe(micros('2025-10-16T17:00:00.123Z') + 456n);
+    expect(constantTimestampMicros(varchar('2025-10-16'))).toBe(micros('2025-10-16T00:00:00Z'));
+    expect(constantTimestampMicros(cast('2025-10-16 18:05:00', 'TIMESTAMP'))).toBe(micros('2025-10-16T18:05:00Z'));
+  });
+
+  it('leaves everything else to DuckDB', () => {
+    for (const node of [
+      varchar('2025-10-16T17:00:00+02:00'),
+      varchar('2025-02-30 00:00:00'),
+      varchar('yesterday'),
+      varchar('2025-10-16T17'),
+      cast('2025-10-16 18:05:00', 'TIMESTAMP WITH TIME ZONE'),
+      { class: 'FUNCTION', type: 'FUNCTION', function_name: 'now', children: [] },
+    ]) {
+      expect(constantTimestampMicros(node)).toBeUndefined();
+    }
   });
 });

@@ -1,0 +1,45 @@
+import type { SqlNode } from './sql-tree.js';
+import { isNode } from './sql-tree.js';
+
+/**
+ * The common time bounds, read without asking DuckDB: a string literal
+ * (`time >= '2025-10-16T16:00:00Z'`, Grafana's `$__timeFilter`) or `TIMESTAMP '...'`. Only the
+ * text forms whose meaning is beyond doubt are read here (a date, or a date and time with seconds,
+ * optional fraction and an optional `Z`, all UTC as in Arc's query threads); anything else is left
+ * to DuckDB (`undefined`). A bound evaluated by DuckDB costs a deserialize and a query (~2 ms).
+ */
+const UTC_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?Z?$/;
+const MICROS_PER_MILLI = 1000n;
+const FRACTION_DIGITS = 6;
+
+function textMicros(text: string): bigint | undefined {
+  const match = UTC_TEXT.exec(text.trim());
+  if (match === null) return undefined;
+  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = ''] = match;
+  const fields = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = fields;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return undefined;
+  const milliseconds = Date.UTC(y, mo - 1, d, h, mi, s);
+  // Date.UTC rolls 2025-02-30 over into March; DuckDB refuses it. Leave such text to DuckDB.
+  if (new Date(milliseconds).getUTCDate() !== d || y < 100) return undefined;
+  const micros = BigInt(fraction.padEnd(FRACTION_DIGITS, '0').slice(0, FRACTION_DIGITS));
+  return BigInt(milliseconds) * MICROS_PER_MILLI + micros;
+}
+
+function varcharConstant(node: SqlNode): string | undefined {
+  if (node.type !== 'VALUE_CONSTANT' || !isNode(node.value)) return undefined;
+  const value = node.value;
+  const type = value.type;
+  if (!isNode(type) || type.id !== 'VARCHAR' || value.is_null === true || typeof value.value !== 'string') return undefined;
+  return value.value;
+}
+
+/** Microseconds of a literal time bound, or undefined when DuckDB must evaluate the expression. */
+export function constantTimestampMicros(node: SqlNode): bigint | undefined {
+  const literal = varcharConstant(node);
+  if (literal !== undefined) return textMicros(literal);
+  if (node.type !== 'OPERATOR_CAST' || node.try_cast === true || !isNode(node.child) || !isNode(node.cast_type)) return undefined;
+  if (node.cast_type.id !== 'TIMESTAMP') return undefined;
+  const castText = varcharConstant(node.child);
+  return castText === undefined ? undefined : textMicros(castText);
+}
