@@ -1,6 +1,6 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
-import { ColumnKind, ColumnView, loadViews, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
+import { ColumnKind, ColumnView, loadViews, locateVarchar, planColumn, writeUnquotedTimestampMicros, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan, ResultColumns } from './json-columns.js';
 import { writeDouble, writeFloat } from './json-numbers.js';
 import { putBase64 } from './json-values.js';
@@ -79,6 +79,9 @@ function writeCsvValue(out: JsonWriter, view: ColumnView, row: number): void {
     case ColumnKind.varchar:
       locateVarchar(view, row);
       writeCsvBytes(out, view.text, view.textStart, view.textEnd);
+      return;
+    case ColumnKind.timestampMicros:
+      writeUnquotedTimestampMicros(out, view, row);
       return;
     case ColumnKind.double:
       writeCsvDouble(out, view.float64[row] ?? 0, false);

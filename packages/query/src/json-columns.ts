@@ -254,6 +254,13 @@ function writeTimestampMicrosAt(out: JsonWriter, view: ColumnView, row: number):
   else writeTimeOrDecimal(out, view, row);
 }
 
+/** A TIMESTAMP / TIMESTAMPTZ value without JSON's quotes (CSV), with no quote to strip afterwards. */
+export function writeUnquotedTimestampMicros(out: JsonWriter, view: ColumnView, row: number): void {
+  const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
+  if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) view.instants.writeMicros(out, high * WORD + (view.uint32[row * 2] ?? 0), false);
+  else writeUnquotedValue(out, view, row);
+}
+
 function writeInt64At(out: JsonWriter, view: ColumnView, row: number): void {
   const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
   const low = view.uint32[row * 2] ?? 0;

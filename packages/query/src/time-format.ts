@@ -146,45 +146,59 @@ export class InstantCache {
   private readonly kept = new Uint8Array(INSTANT_BYTES_MAX);
   private keptLength = 0;
 
-  /** Writes a timestamp of `micros` microseconds since the epoch (|micros| <= 2^53). */
-  writeMicros(out: JsonWriter, micros: number): void {
+  /**
+   * Writes a timestamp of `micros` microseconds since the epoch (|micros| <= 2^53), in JSON's
+   * quotes or, with `quoted` false, without them (CSV).
+   */
+  writeMicros(out: JsonWriter, micros: number, quoted = true): void {
     out.reserve(INSTANT_BYTES_MAX);
+    const skip = quoted ? 0 : 1;
     if (micros === this.keptMicros) {
-      out.putBytes(this.kept, 0, this.keptLength);
+      out.putBytes(this.kept, skip, this.keptLength - skip);
       return;
     }
     const start = out.length;
-    this.writeNewMicros(out, micros);
-    if (micros === this.lastMicros) {
-      this.kept.set(out.bytes.subarray(start, out.length));
-      this.keptLength = out.length - start;
-      this.keptMicros = micros;
-    }
+    this.writeNewMicros(out, micros, quoted);
+    if (micros === this.lastMicros) this.keep(out, start, quoted, micros);
     this.lastMicros = micros;
   }
 
-  private writeNewMicros(out: JsonWriter, micros: number): void {
+  /** Keeps the text just written at `out.bytes[start..length)`, always in its quoted form. */
+  private keep(out: JsonWriter, start: number, quoted: boolean, micros: number): void {
+    const kept = this.kept;
+    const bytes = out.bytes;
+    let at = 0;
+    if (!quoted) kept[at++] = QUOTE;
+    for (let index = start; index < out.length; index++) kept[at++] = bytes[index] ?? 0;
+    if (!quoted) kept[at++] = QUOTE;
+    this.keptLength = at;
+    this.keptMicros = micros;
+  }
+
+  private writeNewMicros(out: JsonWriter, micros: number, quoted: boolean): void {
     const second = Math.floor(micros / MICROS_PER_SECOND);
     if (second === this.second) {
-      out.putBytes(this.prefix, 0, this.prefixLength);
+      out.putBytes(this.prefix, quoted ? 0 : 1, this.prefixLength);
     } else {
-      this.remember(out, second);
+      this.remember(out, second, quoted);
     }
     putFraction(out, micros - second * MICROS_PER_SECOND, 6);
-    const bytes = out.bytes;
-    bytes[out.length] = 0x5a;
-    bytes[out.length + 1] = QUOTE;
-    out.length += 2;
+    out.putByte(0x5a);
+    if (quoted) out.putByte(QUOTE);
   }
 
   /** Writes the prefix of `second` the slow way and keeps a copy of it. */
-  private remember(out: JsonWriter, second: number): void {
+  private remember(out: JsonWriter, second: number, quoted: boolean): void {
     const start = out.length;
     const days = Math.floor(second / SECONDS_PER_DAY);
     putSecondPrefix(out, days, second - days * SECONDS_PER_DAY);
     this.prefixLength = out.length - start;
     this.prefix.set(out.bytes.subarray(start, out.length));
     this.second = second;
+    if (quoted) return;
+    // Once a second at most: drop the opening quote just written.
+    out.bytes.copyWithin(start, start + 1, out.length);
+    out.length -= 1;
   }
 }
 
