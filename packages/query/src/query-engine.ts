@@ -283,11 +283,15 @@ export class QueryEngine {
   }
 
   /**
-   * Streams the result rather than materializing it: measured on 1M rows x 7 columns, run() plus
-   * getChunk() took 0.9-1.0 s inside DuckDB, stream() plus fetchChunk() 0.36-0.7 s.
+   * Materializes the result, then encodes it chunk by chunk, unless the request gave a `limit`:
+   * then it streams, so DuckDB stops once the rows are read. Measured in-process (2 threads):
+   * a filter over a Parquet file answering 41K rows took 47-54 ms materialized against 112-124 ms
+   * streamed (a streaming result hands out 211 part-filled chunks instead of 21 full ones and
+   * runs its last pipeline on one thread); 1M generated rows took 366-524 ms against 556-756 ms.
+   * (`getChunk(i)` on a materialized result is slow; `fetchChunk()` on it is not.)
    */
   private async encode(prepared: DuckDBPreparedStatement, task: QueryTask, startedAtMs: number): Promise<EncodedAnswer> {
-    const result = await prepared.stream();
+    const result = task.materialize ? await prepared.run() : await prepared.stream();
     const isCancelled = (): boolean => this.control.isCancelled(task.slot);
     const answer = await encodeAnswer(result, task, startedAtMs, isCancelled);
     if (answer === null) throw cancelledError();

@@ -299,7 +299,7 @@ export class QueryPool {
     const capped = limit === undefined || limit > rowsMax;
     const rowLimit = capped ? rowsMax + 1 : limit;
     const result = await this.#submit(
-      (slot) => ({ ...this.#taskBase(source, request, slot, rowLimit), kind: 'query', format: request.format, compression: request.compression ?? 'none' }),
+      (slot) => ({ ...this.#taskBase(source, request, slot, rowLimit), kind: 'query', format: request.format, compression: request.compression ?? 'none', materialize: capped }),
       signal,
     );
     if (capped && result.rowCount > rowsMax) throw tooManyRows(rowsMax);

@@ -62,6 +62,8 @@ export interface QueryTask extends TaskBase {
   readonly format: AnswerFormat;
   /** Compress the answer this way (Arrow answers never are: they are read as they arrive). */
   readonly compression: AnswerCompression;
+  /** Let DuckDB compute the whole result first (faster); false when a `limit` should stop it early. */
+  readonly materialize: boolean;
 }
 
 /** The number of rows the statement would answer, without answering them. */
