@@ -10,6 +10,7 @@ import { QueryErrorCode, abortedError, timeoutError } from './errors.js';
 import { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, STREAM_FORMATS, isAnswerFormat, isStreamFormat } from './answer-format.js';
 import type { AnswerFormat, StreamFormat } from './answer-format.js';
 import type { AnswerCompression } from './answer-compression.js';
+import { isSharedAnswerBody, releaseAnswerBody } from './answer-buffers.js';
 import { POOL_CLOSE_TIMEOUT_MS, QUERY_ROW_LIMIT_MAX, SQL_BYTES_MAX } from './limits.js';
 import type { EstimateTask, MeasurementQuery, PendingMeasurement, QuerySource, QueryTask, StreamControl, StreamMessage, StreamTask, TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
 import type { MeasurementRef } from './query-plan.js';
@@ -84,6 +85,16 @@ export interface QueryAnswer {
   cacheable: boolean;
   /** How `body` is compressed (the Content-Encoding to send); null: not at all. */
   contentEncoding: 'gzip' | 'zstd' | null;
+  /**
+   * True when `body` is a view of a buffer the worker lent (see answer-buffers.ts): copy what
+   * must outlive `release()`.
+   */
+  shared: boolean;
+  /**
+   * Hands the body's buffer back to its worker once the bytes were sent (uWS copies what it does
+   * not send at once) or copied. Call exactly once; never touch `body` afterwards.
+   */
+  release(): void;
 }
 
 /**
@@ -302,14 +313,20 @@ export class QueryPool {
       (slot) => ({ ...this.#taskBase(source, request, slot, rowLimit), kind: 'query', format: request.format, compression: request.compression ?? 'none', materialize: capped }),
       signal,
     );
-    if (capped && result.rowCount > rowsMax) throw tooManyRows(rowsMax);
+    if (capped && result.rowCount > rowsMax) {
+      releaseAnswerBody(result.body);
+      throw tooManyRows(rowsMax);
+    }
+    const body = result.body;
     return {
-      body: result.body,
+      body,
       contentType: CONTENT_TYPE_BY_FORMAT[request.format],
       rowCount: result.rowCount,
       reads: result.reads,
       cacheable: result.cacheable,
       contentEncoding: result.contentEncoding,
+      shared: isSharedAnswerBody(body),
+      release: () => releaseAnswerBody(body),
     };
   }
 
@@ -369,6 +386,8 @@ export class QueryPool {
       this.#piscina.run(task, { transferList }).then(
         (result) => {
           this.#freeSlots.push(task.slot);
+          // Nobody takes an answer that came after a timeout or abort: its buffer goes back now.
+          if (settled && result.ok) releaseAnswerBody(result.body);
           settle(() => (result.ok ? resolvePromise(result) : rejectPromise(ArcError.fromShape(result.error))));
         },
         (error: unknown) => {

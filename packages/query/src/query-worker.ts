@@ -12,6 +12,7 @@ import type { ArcErrorShape } from '@arc/config';
 import { QueryErrorCode } from './errors.js';
 import { QueryEngine } from './query-engine.js';
 import { compressAnswer } from './answer-compression.js';
+import { answerTransferList, enableSharedAnswers, releaseAnswerBody } from './answer-buffers.js';
 import type { TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
 
 function toShape(error: unknown): ArcErrorShape {
@@ -30,10 +31,15 @@ function readConfig(data: unknown): WorkerConfig {
 
 const opening: Promise<QueryEngine | ArcErrorShape> = QueryEngine.open(readConfig(workerData)).catch(toShape);
 
-/** The answer bytes are moved, not copied, to the main thread. */
+/**
+ * The answer bytes reach the main thread without a copy: a buffer of their own is transferred,
+ * a lent shared buffer is just posted (the main thread hands it back, see answer-buffers.ts).
+ */
 function moved(result: TaskResult & { ok: true }): unknown {
-  return move({ [transferableSymbol]: [result.body.buffer], [valueSymbol]: result });
+  return move({ [transferableSymbol]: answerTransferList(result.body), [valueSymbol]: result });
 }
+
+enableSharedAnswers();
 
 export default async function handleTask(task: WorkerTask): Promise<unknown> {
   const engine = await opening;
@@ -48,6 +54,8 @@ export default async function handleTask(task: WorkerTask): Promise<unknown> {
     const answer = await engine.run(task);
     const compressed = task.kind === 'query' && task.format !== 'arrow' ? compressAnswer(answer.body, task.compression) : null;
     const contentEncoding = compressed === null || task.kind !== 'query' || task.compression === 'none' ? null : task.compression;
+    // The compressed copy is what goes out: the encoded answer's (possibly lent) buffer is free again.
+    if (compressed !== null) releaseAnswerBody(answer.body);
     const body = compressed ?? answer.body;
     return moved({ ok: true, body, rowCount: answer.rowCount, reads: answer.reads, cacheable: answer.cacheable, contentEncoding });
   } catch (error) {

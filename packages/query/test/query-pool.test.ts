@@ -111,6 +111,30 @@ describe('reading Parquet through views', () => {
   });
 });
 
+describe('answer buffers', () => {
+  it('writes answers into lent buffers while callers hand them back, and into own buffers when they do not', async () => {
+    const single = dir.pool({ threads: 1 });
+    try {
+      await single.ready();
+      const ask = () => single.run({ sql: 'SELECT * FROM cpu ORDER BY time', database: 'default', format: 'json' });
+      for (let round = 0; round < 5; round++) {
+        const answer = await ask();
+        expect(answer.shared).toBe(true);
+        expect(JSON.parse(Buffer.from(answer.body).toString('utf8'))).toMatchObject({ row_count: 6 });
+        answer.release();
+      }
+      // Kept (never released): two lent buffers at most, then answers come in buffers of their own.
+      const kept = [await ask(), await ask(), await ask()];
+      expect(kept.map((answer) => answer.shared)).toEqual([true, true, false]);
+      for (const answer of kept) expect(JSON.parse(Buffer.from(answer.body).toString('utf8'))).toMatchObject({ row_count: 6 });
+      for (const answer of kept) answer.release();
+      expect((await ask()).shared).toBe(true);
+    } finally {
+      await single.close();
+    }
+  });
+});
+
 describe('catalog refresh', () => {
   it('shows new files, measurements and databases after invalidateCatalog', async () => {
     expect((await queryError(pool, 'SELECT * FROM mem')).code).toBe('ARC_QUERY_UNKNOWN_TABLE');

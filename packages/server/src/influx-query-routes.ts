@@ -113,7 +113,13 @@ async function answerQuery(
   const run: SqlRunner = (sql, runDatabase, rowsMax) =>
     context.queryPool
       .run({ sql, database: runDatabase, format: 'msgpack', limit: rowsMax, readableDatabases: identity.databases }, signal)
-      .then((answer) => decodeColumnarAnswer(answer.body));
+      .then((answer) => {
+        try {
+          return decodeColumnarAnswer(answer.body);
+        } finally {
+          answer.release();
+        }
+      });
   const results = await executeStatements(statements, {
     run,
     database,

@@ -107,6 +107,7 @@ function handleMeasurementRead(context: ServerContext, res: HttpResponse, req: H
         const headers: Record<string, string> = { [QUERY_HEADERS.executionTime]: (performance.now() - startedAtMs).toFixed(3) };
         if (answer.contentEncoding !== null) headers['Content-Encoding'] = answer.contentEncoding;
         sendBytes(res, state, answer.contentType, answer.body, headers);
+        answer.release();
       },
       (error: unknown) => failure(context, res, state, error),
     );
@@ -121,6 +122,7 @@ function handleMeasurementList(context: ServerContext, res: HttpResponse, req: H
     context.queryPool.run({ sql, database, format: 'json', readableDatabases: readable }, signal).then(
       (answer) => {
         const tables = JSON.parse(Buffer.from(answer.body).toString('utf8')) as { data: unknown[][] };
+        answer.release();
         const measurements = tables.data.map((row) => String(row[1]));
         sendJson(res, state, '200 OK', { success: true, database, measurements, count: measurements.length });
       },

@@ -114,10 +114,15 @@ export class QueryCache {
     return entry.answer;
   }
 
-  /** Keeps the answer when it may be kept; true when it was. */
-  put(key: string, answer: CachedAnswer, cacheable: boolean): boolean {
+  /** Whether `put` would keep this answer (so a caller copies its bytes only when it will). */
+  accepts(answer: Pick<CachedAnswer, 'body' | 'reads'>, cacheable: boolean): boolean {
     if (!this.config.enabled || !cacheable || answer.reads.length === 0) return false;
-    if (answer.body.byteLength > this.config.maxResultMb * BYTES_PER_MB) return false;
+    return answer.body.byteLength <= this.config.maxResultMb * BYTES_PER_MB;
+  }
+
+  /** Keeps the answer when it may be kept; true when it was. The cache owns `answer.body` from then on. */
+  put(key: string, answer: CachedAnswer, cacheable: boolean): boolean {
+    if (!this.accepts(answer, cacheable)) return false;
     const existing = this.entries.get(key);
     if (existing !== undefined) this.remove(existing);
     const measurementKeys = answer.reads.map((read) => measurementKey(read.database, read.measurement));

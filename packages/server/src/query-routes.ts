@@ -194,8 +194,12 @@ function handleSqlQuery(context: ServerContext, cache: QueryCache, res: HttpResp
     const request = { ...query, database: caller.database, readableDatabases: caller.readable, compression };
     context.queryPool.run(request, caller.signal).then(
       (answer) => {
-        cache.put(key, answer, answer.cacheable);
+        if (cache.accepts(answer, answer.cacheable)) {
+          // A lent buffer goes back to its worker below: the cache keeps a copy of its own.
+          cache.put(key, { ...answer, body: answer.shared ? answer.body.slice() : answer.body }, true);
+        }
         sendAnswer(res, caller, answer, cache.enabled ? 'miss' : null);
+        answer.release();
       },
       (error: unknown) => reportFailure(context, res, caller.state, error),
     );
