@@ -36,6 +36,8 @@ bench: build
 	node bench/ingest/ingest.mjs --spawn --wal fdatasync --format columnar --batch 5000 --connections 8 --seconds 30 --runs 3
 	node bench/decode.mjs 5000 3
 	node bench/writer-flush.mjs
+	node bench/query-encode.mjs 1000000 --runs 5
+	node bench/query/query.mjs --spawn --verify
 
 # What CI runs: a few seconds of each benchmark, to prove they still work (no timing assertions).
 bench-smoke: build
@@ -45,6 +47,7 @@ bench-smoke: build
 	node bench/writer-flush.mjs 100000
 	node bench/decode.mjs 1000 1
 	node bench/query/query.mjs --spawn --smoke --json
+	node bench/query-encode.mjs 20000 --runs 1
 
 clean:
 	npx tsc -b --clean packages/cli bench
