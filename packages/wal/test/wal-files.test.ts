@@ -31,7 +31,7 @@ describe('WAL file format', () => {
 
   it('lays out an entry big-endian: length, timestamp, CRC32 of the payload, payload', () => {
     const entry = encodeEntry(1_700_000_000_123_456, bytesOf('hello'));
-    const view = new DataView(entry.buffer);
+    const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
     expect(view.getUint32(0, false)).toBe(5);
     expect(view.getBigUint64(4, false)).toBe(1_700_000_000_123_456n);
     expect(view.getUint32(12, false)).toBe(0x3610a686); // crc32("hello")
