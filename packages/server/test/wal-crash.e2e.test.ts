@@ -62,7 +62,9 @@ async function load(url: string, cycle: number, connection: number, outcomes: Ma
   for (let sequence = 0; !stopped(); sequence++) {
     const request = `c${cycle}-k${connection}-n${sequence}`;
     outcomes.set(request, 'unknown');
-    const timeStartMs = Date.UTC(2024, 0, 1) + (cycle * 1000 + sequence) * 3_600_000 + connection * 1000;
+    // Every request spans the same two to three hours (rows are told apart by `req`): flushes write
+    // several files each, without one directory per request.
+    const timeStartMs = Date.UTC(2024, 0, 1) + ((cycle * CONNECTIONS + connection) * 1000 + sequence) % 3_600_000;
     try {
       const response = await fetch(`${url}/write/v2/msgpack`, { method: 'POST', headers: { Authorization: `Bearer ${TEST_TOKEN}` }, body: requestBody(request, timeStartMs) });
       await response.arrayBuffer();

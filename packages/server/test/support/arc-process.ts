@@ -69,7 +69,7 @@ export async function startArc(env: Record<string, string> = {}, dataDir?: strin
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`arc exited with ${child.exitCode} before ready:\n${output}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`arc exited with ${child.exitCode ?? child.signalCode} before ready:\n${output}`);
     const ready = await fetch(`${url}/ready`).then((response) => response.status === 200, () => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`arc not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
