@@ -6,34 +6,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchBuilder, ColumnBuilder, ColumnRole, type ColumnBatch } from '@arc/columnar';
-import { isArcError } from '@arc/config';
+import type { ColumnBatch } from '@arc/columnar';
 import { LocalStorage } from '@arc/storage';
-import { ParquetEncoder } from '../src/parquet-encoder.js';
+import type { ParquetEncoder } from '../src/parquet-encoder.js';
+import { floatBatch, openTestEncoder } from './support/float-batch.js';
 import { WriterCore } from '../src/writer-core.js';
 
 const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
 
 function batchOf(measurement: string, count: number): ColumnBatch {
-  const builder = new BatchBuilder();
-  builder.reset('db', measurement);
-  for (let index = 0; index < count; index++) {
-    const rowError = builder.beginRow(T0 + index);
-    if (rowError !== null) throw rowError;
-    const column = builder.column('v', ColumnRole.field);
-    if (!(column instanceof ColumnBuilder)) throw column;
-    column.appendFloat64(index);
-  }
-  const batch = builder.pack();
-  if (isArcError(batch)) throw batch;
-  return batch;
+  return floatBatch(measurement, Array.from({ length: count }, (_, index) => index), (index) => T0 + index);
 }
 
 let root = '';
 let encoder: ParquetEncoder;
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'arc-writer-flush-'));
-  encoder = await ParquetEncoder.create({ threads: 1, compression: 'snappy', rowGroupSize: 122_880, tempDirectory: path.join(root, 'duckdb-tmp'), memoryLimit: '256MB' });
+  encoder = await openTestEncoder(root);
 });
 afterAll(async () => {
   encoder.close();

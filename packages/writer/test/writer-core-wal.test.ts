@@ -7,11 +7,11 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchBuilder, ColumnBuilder, ColumnRole, type ColumnBatch } from '@arc/columnar';
-import { isArcError } from '@arc/config';
+import type { ColumnBatch } from '@arc/columnar';
 import { LocalStorage } from '@arc/storage';
 import { coverageKey, FlushJournal, readJournalsSync } from '@arc/wal';
-import { ParquetEncoder } from '../src/parquet-encoder.js';
+import type { ParquetEncoder } from '../src/parquet-encoder.js';
+import { floatBatch, openTestEncoder } from './support/float-batch.js';
 import { WriterCore } from '../src/writer-core.js';
 import type { FlushedFile } from '../src/writer-messages.js';
 
@@ -20,25 +20,14 @@ const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
 const ROW_SPACING_US = 40 * 60_000_000;
 
 function batchOf(values: readonly number[]): ColumnBatch {
-  const builder = new BatchBuilder();
-  builder.reset('db', 'cpu');
-  values.forEach((value, index) => {
-    const rowError = builder.beginRow(T0 + index * ROW_SPACING_US);
-    if (rowError !== null) throw rowError;
-    const column = builder.column('v', ColumnRole.field);
-    if (!(column instanceof ColumnBuilder)) throw column;
-    column.appendFloat64(value);
-  });
-  const batch = builder.pack();
-  if (isArcError(batch)) throw batch;
-  return batch;
+  return floatBatch('cpu', values, (index) => T0 + index * ROW_SPACING_US);
 }
 
 let root = '';
 let encoder: ParquetEncoder;
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'arc-writer-wal-'));
-  encoder = await ParquetEncoder.create({ threads: 1, compression: 'snappy', rowGroupSize: 122_880, tempDirectory: path.join(root, 'duckdb-tmp'), memoryLimit: '256MB' });
+  encoder = await openTestEncoder(root);
 });
 afterAll(async () => {
   encoder.close();
