@@ -1,4 +1,4 @@
-export { ColumnType, ColumnRole, TIME_COLUMN } from './types.js';
+export { ColumnType, ColumnRole, TIME_COLUMN, TAGS_METADATA_KEY } from './types.js';
 export type { BufferRange, ColumnLayout, ColumnBatch, DictionaryLayout, SchemaColumn } from './types.js';
 export { Utf8Dictionary, DICTIONARY_ENTRIES_MAX } from './utf8-dictionary.js';
 export { AppendResult, ColumnBuilder } from './column-builder.js';

@@ -34,6 +34,9 @@ export type ColumnRole = (typeof ColumnRole)[keyof typeof ColumnRole];
 /** Name of the timestamp column in every batch and every Parquet file. */
 export const TIME_COLUMN = 'time';
 
+/** Parquet key-value metadata key under which a file lists its tag columns (a JSON array of names). */
+export const TAGS_METADATA_KEY = 'arc:tags';
+
 /** A byte range inside the batch's packed ArrayBuffer. */
 export interface BufferRange {
   readonly byteOffset: number;

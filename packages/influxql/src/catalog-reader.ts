@@ -82,7 +82,8 @@ export class CatalogReader {
       if (isArcError(error) && (error.code === QueryErrorCode.unknownTable || error.code === QueryErrorCode.unknownDatabase)) return null;
       throw error;
     }
-    const rows = rowsOf(described).map(([name, type]) => [String(name), String(type)] as const);
+    // Arc's DESCRIBE says in `extra` (the 6th column) whether a column is a tag or a field.
+    const rows = rowsOf(described).map((row) => [String(row[0]), String(row[1]), row[5] === null || row[5] === undefined ? null : String(row[5])] as const);
     return schemaFromColumns(measurement, rows);
   }
 }

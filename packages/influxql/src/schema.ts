@@ -42,19 +42,27 @@ function baseType(sqlType: string): string {
   return (parenthesis === -1 ? sqlType : sqlType.slice(0, parenthesis)).trim().toUpperCase();
 }
 
+/** The `extra` of a tag column in Arc's DESCRIBE answer (packages/query show-answers.ts). */
+const DESCRIBE_ROLE_TAG = 'tag';
+
 /** The SQL describing one measurement: rows of (column_name, column_type, ...). */
 export function describeSql(database: string, measurement: string): string {
   return `DESCRIBE ${sqlTable(database, measurement)}`;
 }
 
-/** Builds a schema from `describeSql` rows (column name, SQL type). */
-export function schemaFromColumns(name: string, columns: readonly (readonly [string, string])[]): MeasurementSchema {
+/**
+ * Builds a schema from `describeSql` rows (column name, SQL type, role). Arc's DESCRIBE gives the
+ * role (`tag` from the files' `arc:tags`, `field`, `time`); without one (a measurement with no file
+ * yet) every string column counts as a tag.
+ */
+export function schemaFromColumns(name: string, columns: readonly (readonly [string, string, (string | null)?])[]): MeasurementSchema {
   const tags: string[] = [];
   const fields: [string, FieldType][] = [];
-  for (const [column, sqlType] of columns) {
+  for (const [column, sqlType, role = null] of columns) {
     if (column === TIME_COLUMN) continue;
     const type = baseType(sqlType);
-    if (TAG_TYPES.has(type)) tags.push(column);
+    const isTag = role === null ? TAG_TYPES.has(type) : role === DESCRIBE_ROLE_TAG;
+    if (isTag) tags.push(column);
     else fields.push([column, FIELD_TYPE_BY_SQL_TYPE.get(type) ?? 'string']);
   }
   return {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
 import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { TAGS_METADATA_KEY } from '@arc/columnar';
 import { applyCatalog, scanDataRoot } from './catalog.js';
 import type { CatalogScan } from './catalog.js';
 import { ControlBlock } from './control-block.js';
@@ -19,7 +20,8 @@ import { StatementGuard } from './statement-guard.js';
 import type { CheckedStatement } from './statement-guard.js';
 import { planStatement } from './query-plan.js';
 import type { BoundedTable, EmptyTable, MeasurementRef, StatementPlan } from './query-plan.js';
-import { showDatabasesSql, showTablesSql } from './show-answers.js';
+import { describeSql, showDatabasesSql, showTablesSql } from './show-answers.js';
+import { measurementGlob } from './catalog.js';
 import { applySplices, qualifiedNameEnd } from './sql-splice.js';
 import type { Splice } from './sql-splice.js';
 import { clearLocations } from './sql-tree.js';
@@ -154,6 +156,7 @@ export class QueryEngine {
       prepared.destroySync();
       throw cancelledError();
     }
+    if (plan.kind === 'describe') return { prepared, reads: [plan.table], cacheable: true };
     const select = plan.kind === 'select' ? plan : null;
     return { prepared, reads: select?.reads ?? [], cacheable: select?.deterministic ?? false };
   }
@@ -177,6 +180,8 @@ export class QueryEngine {
         return showDatabasesSql(plan.databases);
       case 'show-tables':
         return showTablesSql(this.config.dataRoot, this.catalog, plan.databases);
+      case 'describe':
+        return this.describedSql(plan.table);
       case 'select':
         return this.rewrittenSql(checked.sql, plan.bounded, plan.empty);
     }
@@ -269,6 +274,27 @@ export class QueryEngine {
       const value = row[index];
       return value instanceof DuckDBTimestampValue ? value.micros : null;
     });
+  }
+
+  /** DESCRIBE of a measurement as it is now, with its tags (the union of its files' `arc:tags`). */
+  private async describedSql(table: MeasurementRef): Promise<string> {
+    const view = `${quoteIdentifier(table.database)}.${quoteIdentifier(table.measurement)}`;
+    const described = await this.connection.runAndReadAll(`DESCRIBE ${view}`);
+    const columns = described.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+    const glob = quoteLiteral(measurementGlob(this.config.dataRoot, table.database, table.measurement));
+    const tagLists = await this.connection.runAndReadAll(
+      `SELECT DISTINCT decode(value) FROM parquet_kv_metadata(${glob}) WHERE decode(key) = ${quoteLiteral(TAGS_METADATA_KEY)}`,
+    );
+    const tags = new Set<string>();
+    for (const [text] of tagLists.getRowsJS()) {
+      try {
+        const names: unknown = JSON.parse(String(text));
+        if (Array.isArray(names)) for (const name of names) if (typeof name === 'string') tags.add(name);
+      } catch {
+        // A file without Arc's metadata (or with other metadata) names no tags.
+      }
+    }
+    return describeSql(columns, tags);
   }
 
   /** The measurement view's columns, described once per catalog generation. */

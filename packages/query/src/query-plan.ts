@@ -51,6 +51,8 @@ export interface EmptyTable extends MeasurementRef {
 
 export type StatementPlan =
   | { readonly kind: 'show-databases'; readonly databases: readonly string[] }
+  /** `DESCRIBE <measurement>`: answered from the catalog, tags marked (see describe-answer.ts). */
+  | { readonly kind: 'describe'; readonly table: MeasurementRef }
   | { readonly kind: 'show-tables'; readonly databases: readonly string[] }
   | {
       readonly kind: 'select';
@@ -177,6 +179,10 @@ export function planStatement(statement: SqlNode, context: PlanContext): Stateme
   if (show !== null) return show;
   const analyzer = new ReadAnalyzer(context, names);
   analyzer.visit(statement, new Set());
+  const [onlyRead] = analyzer.reads.values();
+  if (isDescribeOfTable(statement) && analyzer.reads.size === 1 && analyzer.empty.length === 0 && onlyRead !== undefined) {
+    return { kind: 'describe', table: onlyRead };
+  }
   return {
     kind: 'select',
     reads: [...analyzer.reads.values()],
@@ -232,6 +238,15 @@ function isShowMeasurements(show: ShowRef, context: PlanContext, names: CatalogN
   if (table.table_name.toLowerCase() !== SHOW_MEASUREMENTS_NAME) return false;
   // A measurement really named "measurements" is described as usual.
   return names.measurement(context.defaultDatabase, table.table_name) === undefined;
+}
+
+/** `DESCRIBE name` (also `SHOW name`): a DESCRIBE of exactly one base table, nothing else. */
+function isDescribeOfTable(statement: SqlNode): boolean {
+  if (!isSelectNode(statement) || !isShowRef(statement.from_table) || statement.from_table.show_type !== 'DESCRIBE') return false;
+  const inner = statement.from_table.query;
+  if (inner === null || !isSelectNode(inner) || inner.where_clause !== null || inner.modifiers.length > 0) return false;
+  const [star, ...rest] = inner.select_list;
+  return rest.length === 0 && star?.class === 'STAR' && isBaseTable(inner.from_table);
 }
 
 /** The base tables of a FROM clause reached through joins only (not through subqueries). */

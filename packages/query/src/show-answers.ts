@@ -71,3 +71,20 @@ export function showTablesSql(dataRoot: string, catalog: CatalogScan, databases:
     rows,
   );
 }
+
+/** Where a DESCRIBE answer says what a column is: DuckDB leaves `extra` empty for views. */
+export const DESCRIBE_ROLE = { time: 'time', tag: 'tag', field: 'field' } as const;
+
+/**
+ * `DESCRIBE <measurement>`: DuckDB's columns (`column_name, column_type, null, key, default,
+ * extra`) with `extra` saying which columns are tags (from the files' `arc:tags` metadata), which
+ * are fields, and which is the time, so clients (InfluxQL's SHOW TAG KEYS / FIELD KEYS) tell a
+ * string field from a tag.
+ */
+export function describeSql(columns: readonly { name: string; type: string }[], tags: ReadonlySet<string>): string {
+  const rows = columns.map((column) => {
+    const role = column.name === 'time' ? DESCRIBE_ROLE.time : tags.has(column.name) ? DESCRIBE_ROLE.tag : DESCRIBE_ROLE.field;
+    return [quoteLiteral(column.name), quoteLiteral(column.type), "'YES'", 'NULL::VARCHAR', 'NULL::VARCHAR', quoteLiteral(role)];
+  });
+  return valuesQuery(['column_name', 'column_type', 'null', 'key', 'default', 'extra'], ['VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR'], rows);
+}

@@ -89,6 +89,18 @@ describe('InfluxQL over /query', () => {
     });
   });
 
+  it('tells a string field from a tag (the files\' arc:tags), in SHOW TAG KEYS and SHOW FIELD KEYS', async () => {
+    const write = await shared.client.post(`/write?db=${DATABASE}&precision=s`, `weather,city=paris temp=12.5,sky="clear" ${String(T0)}`, auth);
+    expect(write.status, write.text).toBe(204);
+    await flushUntil(shared.client, DATABASE, 'weather', 1);
+    expect((await influxGet('SHOW TAG KEYS FROM weather; SHOW FIELD KEYS FROM weather')).body).toEqual({
+      results: [
+        { statement_id: 0, series: [{ name: 'weather', columns: ['tagKey'], values: [['city']] }] },
+        { statement_id: 1, series: [{ name: 'weather', columns: ['fieldKey', 'fieldType'], values: [['sky', 'string'], ['temp', 'float']] }] },
+      ],
+    });
+  });
+
   it('groups by time and tag with fill, in ms epoch, over a form POST', async () => {
     await ensureData();
     const q = `SELECT mean(usage_idle), count(usage_user) FROM cpu WHERE time >= ${String(T0)}s AND time < ${String(T0 + 60)}s GROUP BY time(20s), host fill(null)`;

@@ -90,12 +90,14 @@ describe('SHOW and catalog endpoints', () => {
   });
 
   it('answers DESCRIBE, SUMMARIZE, EXPLAIN and WITH', async () => {
-    const describe = (await post('/query', { sql: 'DESCRIBE cpu' })).json<{ data: unknown[][] }>();
-    expect(describe.data.map((row) => [row[0], row[1]])).toEqual([
-      ['time', 'TIMESTAMP'],
-      ['host', 'VARCHAR'],
-      ['usage', 'DOUBLE'],
-      ['count', 'BIGINT'],
+    const describe = (await post('/query', { sql: 'DESCRIBE cpu' })).json<{ columns: string[]; data: unknown[][] }>();
+    expect(describe.columns).toEqual(['column_name', 'column_type', 'null', 'key', 'default', 'extra']);
+    // `extra` tells tags (the files' arc:tags) from fields.
+    expect(describe.data.map((row) => [row[0], row[1], row[5]])).toEqual([
+      ['time', 'TIMESTAMP', 'time'],
+      ['host', 'VARCHAR', 'tag'],
+      ['usage', 'DOUBLE', 'field'],
+      ['count', 'BIGINT', 'field'],
     ]);
     expect((await post('/query', { sql: 'SUMMARIZE cpu' })).json<{ row_count: number }>().row_count).toBe(4);
     expect((await post('/query', { sql: 'EXPLAIN SELECT count(*) FROM cpu' })).status).toBe(200);

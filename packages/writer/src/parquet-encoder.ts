@@ -9,6 +9,7 @@ import {
   ColumnRole,
   ColumnType,
   MICROS_PER_HOUR,
+  TAGS_METADATA_KEY,
   TIME_COLUMN,
   bytesOf,
   hourStartMicros,
@@ -160,7 +161,7 @@ function copyOptionsSql(options: ParquetEncoderOptions, schema: readonly SchemaC
   const parts = ['FORMAT parquet', `COMPRESSION ${options.compression}`];
   if (options.compression === ParquetCompression.zstd) parts.push(`COMPRESSION_LEVEL ${ZSTD_COMPRESSION_LEVEL}`);
   parts.push(`ROW_GROUP_SIZE ${options.rowGroupSize}`);
-  parts.push(`KV_METADATA {'arc:tags': ${quoteLiteral(JSON.stringify(tags))}}`);
+  parts.push(`KV_METADATA {${quoteLiteral(TAGS_METADATA_KEY)}: ${quoteLiteral(JSON.stringify(tags))}}`);
   return parts.join(', ');
 }
 
