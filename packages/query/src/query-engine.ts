@@ -202,7 +202,9 @@ export class QueryEngine {
       // The view does not exist: without a replacement the query cannot bind at all.
       if (end === null) throw new ArcError(ErrorKind.internal, QueryErrorCode.engine, `Cannot locate table '${table.tableName}' in the SQL text`);
       const relation = prunedRelationSql(table.columns, []);
-      splices.push({ start: table.location, end, text: table.hasAlias ? relation : `${relation} AS ${quoteIdentifier(table.tableName)}` });
+      const named = table.hasAlias ? relation : `${relation} AS ${quoteIdentifier(table.tableName)}`;
+      // `DESCRIBE cpu` takes a name or a query, never a subquery with an alias.
+      splices.push({ start: table.location, end, text: table.bare ? `SELECT * FROM ${named}` : named });
     }
     const bounds = bounded.length === 0 ? [] : await this.evaluateBounds(bounded);
     for (const [index, table] of bounded.entries()) {

@@ -46,6 +46,8 @@ export interface EmptyTable extends MeasurementRef {
   readonly location: number;
   readonly tableName: string;
   readonly hasAlias: boolean;
+  /** Named bare after DESCRIBE / SUMMARIZE (`DESCRIBE cpu`), where only a query may replace it. */
+  readonly bare: boolean;
   readonly columns: readonly ColumnSpec[];
 }
 
@@ -301,6 +303,8 @@ class ReadAnalyzer {
   private readonly names: CatalogNames;
   private readonly resolved = new WeakMap<SqlNode, MeasurementRef | null>();
   private readonly pending = new Map<string, PendingMeasurement>();
+  /** Tables named bare after DESCRIBE / SUMMARIZE (DuckDB wraps them in an implicit SELECT *). */
+  private readonly bareTables = new WeakSet<SqlNode>();
 
   constructor(context: PlanContext, names: CatalogNames) {
     this.context = context;
@@ -315,6 +319,9 @@ class ReadAnalyzer {
     else if (isTableFunction(node)) checkTableFunction(node.function.function_name);
     else if (isShowRef(node) && node.query === null) {
       throw forbiddenReference('SHOW DATABASES and SHOW TABLES must be the whole statement', { statement: 'SHOW' });
+    } else if (isShowRef(node) && node.query !== null && isSelectNode(node.query) && isBaseTable(node.query.from_table)) {
+      const [star] = node.query.select_list;
+      if (star !== undefined && star.class === 'STAR' && locationOf(star) === null) this.bareTables.add(node.query.from_table);
     }
     // A three-part column name (db.table.column) would not survive the table becoming a subquery.
     const column = columnNames(node);
@@ -362,7 +369,15 @@ class ReadAnalyzer {
     const pending = this.pending.get(pendingKey(database, table.table_name));
     const location = locationOf(table);
     if (pending !== undefined && location !== null) {
-      this.empty.push({ database: pending.database, measurement: pending.measurement, location, tableName: table.table_name, hasAlias: table.alias !== '', columns: pending.columns });
+      this.empty.push({
+        database: pending.database,
+        measurement: pending.measurement,
+        location,
+        tableName: table.table_name,
+        hasAlias: table.alias !== '',
+        bare: this.bareTables.has(table),
+        columns: pending.columns,
+      });
       this.addRead(pending.database, pending.measurement);
       // No files to prune: the reference becomes an empty relation, never a bounded one.
       return null;

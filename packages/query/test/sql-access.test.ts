@@ -143,6 +143,8 @@ describe('measurements with rows but no file yet', () => {
     const answer = await query(pool, 'SELECT * FROM fresh', 'tenant_a');
     expect(answer).toMatchObject({ columns: ['time', 'host', 'v'], data: [], row_count: 0 });
     expect((await query(pool, 'SELECT count(*) FROM tenant_a.fresh f JOIN cpu c USING (host)', 'tenant_a')).data).toEqual([[0]]);
+    expect((await query(pool, 'DESCRIBE fresh', 'tenant_a')).data.map((row) => row[0])).toEqual(['time', 'host', 'v']);
+    expect((await query(pool, 'SUMMARIZE tenant_a.fresh', 'tenant_a')).row_count).toBe(3);
     expect((await limitedError('SELECT * FROM tenant_a.fresh', ['tenant_b'])).code).toBe('ARC_AUTH_DATABASE_DENIED');
     pool.clearPendingMeasurement('tenant_a', 'fresh');
     await expect(pool.run({ sql: 'SELECT * FROM fresh', database: 'tenant_a', format: 'json' })).rejects.toMatchObject({ code: 'ARC_QUERY_UNKNOWN_TABLE' });

@@ -124,6 +124,13 @@ describe('SHOW and catalog endpoints', () => {
     expect(answer.status, answer.text).toBe(200);
     expect(answer.json()).toMatchObject({ columns: ['time', 'host', 'usage', 'count'], data: [], row_count: 0 });
     expect((await post('/query', { sql: 'SELECT count(*) AS n FROM http_db.fresh f' })).json()).toMatchObject({ data: [[0]] });
+    const described = (await post('/query', { sql: 'DESCRIBE fresh' })).json<{ data: unknown[][] }>();
+    expect(described.data.map((row) => [row[0], row[1]])).toEqual([
+      ['time', 'TIMESTAMP'],
+      ['host', 'VARCHAR'],
+      ['usage', 'DOUBLE'],
+      ['count', 'BIGINT'],
+    ]);
     expect((await shared.client.flush()).status).toBe(200);
     expect((await post('/query', { sql: 'SELECT count(*) FROM fresh' })).json()).toMatchObject({ data: [[4]] });
   });
