@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { DEFAULT_DATABASE, validateDatabaseName, validateMeasurementName } from '@arc/columnar';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { DEFAULT_DATABASE, validateMeasurementName } from '@arc/columnar';
+import { ArcError, badRequest } from '@arc/config';
 import { QUERY_ROW_LIMIT_MAX, compressionFor, type AnswerFormat, type MeasurementQuery } from '@arc/query';
-import { ErrorBodyStyle, newResponseState, sendBytes, sendError, sendJson, type ResponseState } from './http-response.js';
-import { QUERY_HEADERS } from './query-routes.js';
-import { readRequestInfo, type RequestInfo } from './request-info.js';
+import { ErrorBodyStyle, sendError, sendJson } from './http-response.js';
+import { acceptQuery, reportFailure, sendAnswer, type QuerySource } from './query-routes.js';
+import type { RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
 
 /** Rows `GET /query/{measurement}` answers when the request gives no `limit`. */
@@ -65,58 +65,31 @@ function databaseOf(request: RequestInfo): string {
   return request.query.get('database') ?? request.query.get('db') ?? (request.database === '' ? DEFAULT_DATABASE : request.database);
 }
 
-function failure(context: ServerContext, res: HttpResponse, state: ResponseState, error: unknown): void {
-  const arcError = error instanceof ArcError ? error : new ArcError(ErrorKind.internal, 'ARC_QUERY_FAILED', String(error));
-  if (arcError.kind === ErrorKind.internal) context.log.error(`measurement read failed: ${arcError.message}`);
-  sendError(res, state, arcError, ErrorBodyStyle.query);
-}
-
-interface MeasurementCaller {
-  readonly request: RequestInfo;
-  readonly database: string;
-  readonly readable: readonly string[] | null;
-  readonly state: ResponseState;
-  readonly signal: AbortSignal;
-}
-
-/** Token checked for `read`, database named and valid; then `handle` (database access is checked by the worker). */
-function acceptRead(context: ServerContext, res: HttpResponse, req: HttpRequest, handle: (caller: MeasurementCaller) => void): void {
-  const request = readRequestInfo(req);
-  const abort = new AbortController();
-  const state = newResponseState(res, () => abort.abort());
-  void context.auth.check(request, 'read', null).then((identity) => {
-    if (identity instanceof ArcError) return sendError(res, state, identity, ErrorBodyStyle.query);
-    const database = databaseOf(request);
-    const nameError = validateDatabaseName(database);
-    if (nameError !== null) return sendError(res, state, nameError, ErrorBodyStyle.query);
-    handle({ request, database, readable: identity.databases, state, signal: abort.signal });
-  });
-}
+/** GET routes: the database comes from `?database=` (or InfluxDB's `?db=`), then the header. */
+const URL_QUERY: QuerySource = { readsBody: false, databaseOf };
 
 /** `GET /query/{measurement}[/csv]`: the measurement's rows, newest first by default. */
 function handleMeasurementRead(context: ServerContext, res: HttpResponse, req: HttpRequest, format: AnswerFormat): void {
-  const startedAtMs = performance.now();
   const measurement = decodeURIComponent(req.getParameter(0) ?? '');
   const acceptEncoding = req.getHeader('accept-encoding');
-  acceptRead(context, res, req, ({ request, database, readable, state, signal }) => {
+  acceptQuery(context, res, req, URL_QUERY, (caller) => {
+    const { request, database, readable, state, signal } = caller;
     const parsed = parseMeasurementQuery(measurement, request.query);
     if (parsed instanceof ArcError) return sendError(res, state, parsed, ErrorBodyStyle.query);
     const compression = compressionFor(acceptEncoding);
     context.queryPool.readMeasurement({ measurement: parsed, database, format, readableDatabases: readable, compression }, signal).then(
       (answer) => {
-        const headers: Record<string, string> = { [QUERY_HEADERS.executionTime]: (performance.now() - startedAtMs).toFixed(3) };
-        if (answer.contentEncoding !== null) headers['Content-Encoding'] = answer.contentEncoding;
-        sendBytes(res, state, answer.contentType, answer.body, headers);
+        sendAnswer(res, caller, answer, null);
         answer.release();
       },
-      (error: unknown) => failure(context, res, state, error),
+      (error: unknown) => reportFailure(context, res, state, error),
     );
   });
 }
 
 /** `GET /measurements?database=`: the measurements of a database that have data. */
 function handleMeasurementList(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
-  acceptRead(context, res, req, ({ database, readable, state, signal }) => {
+  acceptQuery(context, res, req, URL_QUERY, ({ database, readable, state, signal }) => {
     // SHOW TABLES FROM checks the caller's access to the database in the worker, like any query.
     const sql = `SHOW TABLES FROM "${database}"`;
     context.queryPool.run({ sql, database, format: 'json', readableDatabases: readable }, signal).then(
@@ -126,7 +99,7 @@ function handleMeasurementList(context: ServerContext, res: HttpResponse, req: H
         const measurements = tables.data.map((row) => String(row[1]));
         sendJson(res, state, '200 OK', { success: true, database, measurements, count: measurements.length });
       },
-      (error: unknown) => failure(context, res, state, error),
+      (error: unknown) => reportFailure(context, res, state, error),
     );
   });
 }

@@ -55,7 +55,7 @@ interface ParsedStreamQuery {
 }
 
 /** A query request that passed authentication: its default database and who may read what. */
-interface QueryCaller {
+export interface QueryCaller {
   readonly request: RequestInfo;
   readonly database: string;
   readonly readable: readonly string[] | null;
@@ -132,41 +132,59 @@ function elapsedMs(startedAtMs: number): string {
   return (performance.now() - startedAtMs).toFixed(3);
 }
 
-function reportFailure(context: ServerContext, res: HttpResponse, state: ResponseState, error: unknown): void {
+export function reportFailure(context: ServerContext, res: HttpResponse, state: ResponseState, error: unknown): void {
   const arcError = error instanceof ArcError ? error : new ArcError(ErrorKind.internal, 'ARC_QUERY_FAILED', String(error));
   if (arcError.kind === ErrorKind.internal) context.log.error(`query failed: ${arcError.message}`);
   sendError(res, state, arcError, ErrorBodyStyle.query);
 }
 
+/** Where a query route's request comes from: a JSON body (POST), or the URL only (GET). */
+export interface QuerySource {
+  readonly readsBody: boolean;
+  /** The default database of the request. */
+  databaseOf(request: RequestInfo): string;
+}
+
+/** `x-arc-database`, else `default`: the POST routes' default database. */
+function headerDatabase(request: RequestInfo): string {
+  return request.database === '' ? DEFAULT_DATABASE : request.database;
+}
+
+const BODY_QUERY: QuerySource = { readsBody: true, databaseOf: headerDatabase };
+const NO_BODY = new Uint8Array(0);
+
 /**
  * The steps every query route shares: request fields read synchronously, token checked for
  * `read` (which databases the SQL may touch is decided on its parse tree, in the query worker),
- * body read and bounded, then `handle` with the caller and the body.
+ * body read and bounded (when there is one), default database named and valid, then `handle`.
  */
-function acceptQuery(
+export function acceptQuery(
   context: ServerContext,
   res: HttpResponse,
   req: HttpRequest,
+  source: QuerySource,
   handle: (caller: QueryCaller, body: Uint8Array) => void,
 ): void {
   const startedAtMs = performance.now();
   const request = readRequestInfo(req);
   const abort = new AbortController();
   const state = newResponseState(res, () => abort.abort());
-  const database = request.database === '' ? DEFAULT_DATABASE : request.database;
   const authorized = context.auth.check(request, 'read', null);
-  readBody(res, request.contentLength, QUERY_BODY_BYTES_MAX, (body) => {
+  const proceed = (body: Uint8Array | ArcError): void => {
     void authorized.then((identity: TokenInfo | ArcError) => {
       if (identity instanceof ArcError) return sendError(res, state, identity, ErrorBodyStyle.query);
       if (body instanceof ArcError) return sendError(res, state, body, ErrorBodyStyle.query);
+      const database = source.databaseOf(request);
       const nameError = validateDatabaseName(database);
       if (nameError !== null) return sendError(res, state, nameError, ErrorBodyStyle.query);
       handle({ request, database, readable: identity.databases, state, signal: abort.signal, startedAtMs }, body);
     });
-  });
+  };
+  if (source.readsBody) readBody(res, request.contentLength, QUERY_BODY_BYTES_MAX, proceed);
+  else proceed(NO_BODY);
 }
 
-function sendAnswer(res: HttpResponse, caller: QueryCaller, answer: Pick<QueryAnswer, 'body' | 'contentType' | 'contentEncoding'>, cache: 'hit' | 'miss' | null): void {
+export function sendAnswer(res: HttpResponse, caller: QueryCaller, answer: Pick<QueryAnswer, 'body' | 'contentType' | 'contentEncoding'>, cache: 'hit' | 'miss' | null): void {
   const headers: Record<string, string> = { [QUERY_HEADERS.executionTime]: elapsedMs(caller.startedAtMs) };
   if (cache !== null) headers[QUERY_HEADERS.cache] = cache;
   if (answer.contentEncoding !== null) {
@@ -183,7 +201,7 @@ function handleSqlQuery(context: ServerContext, cache: QueryCache, res: HttpResp
     return;
   }
   const acceptEncoding = req.getHeader('accept-encoding');
-  acceptQuery(context, res, req, (caller, body) => {
+  acceptQuery(context, res, req, BODY_QUERY, (caller, body) => {
     const query = parseQueryBody(body, pathFormat);
     if (query instanceof ArcError) return sendError(res, caller.state, query, ErrorBodyStyle.query);
     // Arrow answers are read as they arrive and never compressed.
@@ -214,7 +232,7 @@ function estimateLevel(rows: number): { level: string; message: string } {
 }
 
 function handleEstimate(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
-  acceptQuery(context, res, req, (caller, body) => {
+  acceptQuery(context, res, req, BODY_QUERY, (caller, body) => {
     const parsed = parseSqlBody(body);
     if (parsed instanceof ArcError) return sendError(res, caller.state, parsed, ErrorBodyStyle.query);
     context.queryPool.estimate({ sql: parsed.sql, database: caller.database, readableDatabases: caller.readable }, caller.signal).then(
@@ -290,7 +308,7 @@ class SocketStreamSink {
 }
 
 function handleStream(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
-  acceptQuery(context, res, req, (caller, body) => {
+  acceptQuery(context, res, req, BODY_QUERY, (caller, body) => {
     const query = parseStreamBody(body);
     if (query instanceof ArcError) return sendError(res, caller.state, query, ErrorBodyStyle.query);
     const sink = new SocketStreamSink(res, caller, CONTENT_TYPE_BY_STREAM_FORMAT[query.format]);
