@@ -19,12 +19,13 @@ const SCHEMA_RESERVED: ReadonlySet<string> = new Set(['main', 'memory', 'temp', 
  * The view's glob has the same depth, so anything the scan counts the glob also reads.
  */
 const PARTITION_DEPTH = 4;
-const PARQUET_SUFFIX = '.parquet';
+export const PARQUET_SUFFIX = '.parquet';
 
 /** Database -> measurements that have at least one complete Parquet file. */
 export type CatalogScan = ReadonlyMap<string, ReadonlySet<string>>;
 
-function listDirectory(path: string): Dirent[] {
+/** A directory's entries; none when it vanished (retention, delete) since it was seen. */
+export function listDirectory(path: string): Dirent[] {
   try {
     return readdirSync(path, { withFileTypes: true });
   } catch {

@@ -201,8 +201,7 @@ export class QueryEngine {
       const end = qualifiedNameEnd(text, table.location, table.tableName);
       // The view does not exist: without a replacement the query cannot bind at all.
       if (end === null) throw new ArcError(ErrorKind.internal, QueryErrorCode.engine, `Cannot locate table '${table.tableName}' in the SQL text`);
-      const relation = prunedRelationSql(table.columns, []);
-      const named = table.hasAlias ? relation : `${relation} AS ${quoteIdentifier(table.tableName)}`;
+      const named = namedRelation(prunedRelationSql(table.columns, []), table);
       // `DESCRIBE cpu` takes a name or a query, never a subquery with an alias.
       splices.push({ start: table.location, end, text: table.bare ? `SELECT * FROM ${named}` : named });
     }
@@ -213,8 +212,7 @@ export class QueryEngine {
       const end = qualifiedNameEnd(text, table.location, table.tableName);
       if (end === null) continue;
       const files = filesInTimeRange(join(this.config.dataRoot, table.database, table.measurement), range.lower, range.upper);
-      const relation = prunedRelationSql(await this.viewColumns(table), files);
-      splices.push({ start: table.location, end, text: table.hasAlias ? relation : `${relation} AS ${quoteIdentifier(table.tableName)}` });
+      splices.push({ start: table.location, end, text: namedRelation(prunedRelationSql(await this.viewColumns(table), files), table) });
     }
     return applySplices(text, splices);
   }
@@ -280,9 +278,7 @@ export class QueryEngine {
 
   /** DESCRIBE of a measurement as it is now, with its tags (the union of its files' `arc:tags`). */
   private async describedSql(table: MeasurementRef): Promise<string> {
-    const view = `${quoteIdentifier(table.database)}.${quoteIdentifier(table.measurement)}`;
-    const described = await this.connection.runAndReadAll(`DESCRIBE ${view}`);
-    const columns = described.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+    const columns = await this.describeView(table);
     const glob = quoteLiteral(measurementGlob(this.config.dataRoot, table.database, table.measurement));
     const tagLists = await this.connection.runAndReadAll(
       `SELECT DISTINCT decode(value) FROM parquet_kv_metadata(${glob}) WHERE decode(key) = ${quoteLiteral(TAGS_METADATA_KEY)}`,
@@ -304,10 +300,15 @@ export class QueryEngine {
     const key = `${table.database}\u0000${table.measurement}`;
     const known = this.columnsByView.get(key);
     if (known !== undefined) return known;
-    const reader = await this.connection.runAndReadAll(`DESCRIBE ${quoteIdentifier(table.database)}.${quoteIdentifier(table.measurement)}`);
-    const columns = reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+    const columns = await this.describeView(table);
     this.columnsByView.set(key, columns);
     return columns;
+  }
+
+  /** The view's columns as DuckDB describes them now (every file's schema, unioned by name). */
+  private async describeView(table: MeasurementRef): Promise<ColumnSpec[]> {
+    const reader = await this.connection.runAndReadAll(`DESCRIBE ${quoteIdentifier(table.database)}.${quoteIdentifier(table.measurement)}`);
+    return reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
   }
 
   /**
@@ -369,6 +370,11 @@ export class QueryEngine {
       clearInterval(timer);
     }
   }
+}
+
+/** A relation standing in for a table name: it keeps the name as its alias unless the SQL gave one. */
+function namedRelation(relation: string, table: { readonly hasAlias: boolean; readonly tableName: string }): string {
+  return table.hasAlias ? relation : `${relation} AS ${quoteIdentifier(table.tableName)}`;
 }
 
 function encodeAnswer(result: DuckDBResult, task: QueryTask, startedAtMs: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {

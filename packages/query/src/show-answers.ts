@@ -1,7 +1,8 @@
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CatalogScan } from './catalog.js';
 import { quoteLiteral } from './sql-text.js';
+import { filesInTimeRange } from './time-pruning.js';
 
 /**
  * SHOW DATABASES and SHOW TABLES answer with Arc's shapes (PROTOCOLS.md), not DuckDB's: the
@@ -10,33 +11,18 @@ import { quoteLiteral } from './sql-text.js';
  */
 
 const BYTES_PER_MB = 1024 * 1024;
-const PARQUET_SUFFIX = '.parquet';
-
-interface FileTotals {
-  files: number;
-  bytes: number;
-}
-
-function addParquetFiles(path: string, totals: FileTotals): void {
-  let entries;
-  try {
-    entries = readdirSync(path, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const child = join(path, entry.name);
-    if (entry.isDirectory()) {
-      addParquetFiles(child, totals);
-    } else if (entry.isFile() && entry.name.endsWith(PARQUET_SUFFIX)) {
-      try {
-        totals.bytes += statSync(child).size;
-        totals.files += 1;
-      } catch {
-        // Removed since the listing.
-      }
+/** Files and bytes of a measurement: the files its view reads (every hour directory). */
+function fileTotals(measurementPath: string): { files: number; bytes: number } {
+  const totals = { files: 0, bytes: 0 };
+  for (const file of filesInTimeRange(measurementPath, null, null)) {
+    try {
+      totals.bytes += statSync(file).size;
+      totals.files += 1;
+    } catch {
+      // Removed since the listing.
     }
   }
+  return totals;
 }
 
 function valuesQuery(columns: readonly string[], types: readonly string[], rows: readonly string[][]): string {
@@ -59,8 +45,7 @@ export function showTablesSql(dataRoot: string, catalog: CatalogScan, databases:
   for (const database of [...databases].sort()) {
     for (const measurement of [...(catalog.get(database) ?? [])].sort()) {
       const storagePath = join(dataRoot, database, measurement);
-      const totals = { files: 0, bytes: 0 };
-      addParquetFiles(storagePath, totals);
+      const totals = fileTotals(storagePath);
       const sizeMb = (totals.bytes / BYTES_PER_MB).toFixed(6);
       rows.push([quoteLiteral(database), quoteLiteral(measurement), quoteLiteral(storagePath), `${String(totals.files)}::BIGINT`, `${sizeMb}::DOUBLE`]);
     }

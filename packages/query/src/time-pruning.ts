@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { PARQUET_SUFFIX, listDirectory } from './catalog.js';
 import { quoteIdentifier, quoteLiteral } from './sql-text.js';
 
 /**
@@ -13,7 +13,6 @@ import { quoteIdentifier, quoteLiteral } from './sql-text.js';
 const MICROS_PER_MILLI = 1000n;
 /** Partition levels below a measurement and the digits of each: year, month, day, hour. */
 const LEVEL_DIGITS = [4, 2, 2, 2] as const;
-const PARQUET_SUFFIX = '.parquet';
 /** Bounds outside years 0000-9999 cannot name a directory: they bound nothing. */
 const YEAR_MIN = 0;
 const YEAR_MAX = 9999;
@@ -33,15 +32,6 @@ export function hourKey(micros: bigint): string[] | null {
   return parts.map((value, level) => String(value).padStart(LEVEL_DIGITS[level] ?? 2, '0'));
 }
 
-function listDirectory(path: string): { name: string; isDirectory: boolean }[] {
-  try {
-    return readdirSync(path, { withFileTypes: true }).map((entry) => ({ name: entry.name, isDirectory: entry.isDirectory() }));
-  } catch {
-    // Gone since the catalog scan (retention, delete): no files.
-    return [];
-  }
-}
-
 function isPartitionName(name: string, level: number): boolean {
   const digits = LEVEL_DIGITS[level];
   return digits !== undefined && name.length === digits && /^[0-9]+$/.test(name);
@@ -59,13 +49,13 @@ export function filesInTimeRange(measurementPath: string, lower: bigint | null, 
   const walk = (path: string, level: number, atLowerEdge: boolean, atUpperEdge: boolean): void => {
     const entries = listDirectory(path);
     if (level === LEVEL_DIGITS.length) {
-      for (const entry of entries) if (!entry.isDirectory && entry.name.endsWith(PARQUET_SUFFIX)) files.push(join(path, entry.name));
+      for (const entry of entries) if (entry.isFile() && entry.name.endsWith(PARQUET_SUFFIX)) files.push(join(path, entry.name));
       return;
     }
     const lowerPart = atLowerEdge ? lowerKey?.[level] : undefined;
     const upperPart = atUpperEdge ? upperKey?.[level] : undefined;
     for (const entry of entries) {
-      if (!entry.isDirectory || !isPartitionName(entry.name, level)) continue;
+      if (!entry.isDirectory() || !isPartitionName(entry.name, level)) continue;
       if (lowerPart !== undefined && entry.name < lowerPart) continue;
       if (upperPart !== undefined && entry.name > upperPart) continue;
       walk(join(path, entry.name), level + 1, lowerPart === entry.name, upperPart === entry.name);
