@@ -1,4 +1,4 @@
-export { ArcError, ErrorKind, badRequest, isArcError } from './errors.js';
+export { ArcError, ErrorKind, badRequest, isArcError, truncateText } from './errors.js';
 export type { ArcErrorShape } from './errors.js';
 export { loadConfig, describeConfig } from './config.js';
 export type {
@@ -36,5 +36,8 @@ export {
   ROW_GROUP_SIZE_MIN,
   ROW_GROUP_SIZE_MAX,
   QUERY_QUEUE_MAX,
+  ERROR_MESSAGE_CHARS_MAX,
+  ERROR_DETAIL_CHARS_MAX,
+  ERROR_QUOTE_CHARS_MAX,
 } from './limits.js';
 export { workerExecArgv } from './worker-exec-argv.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { AppendResult, ColumnRole, ColumnType, STRING_VALUE_BYTES_MAX, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
-import { ArcError, badRequest } from '@arc/config';
+import { ArcError, badRequest, ERROR_QUOTE_CHARS_MAX, truncateText } from '@arc/config';
 import type { DecodeResult } from './msgpack-decoder.js';
 import type { LineProtocolPrecision } from './line-protocol-precision.js';
 import {
@@ -469,9 +469,12 @@ function isStringEscape(byte: number): boolean {
   return byte === BYTE_QUOTE || byte === BYTE_BACKSLASH;
 }
 
-/** InfluxDB 1.x's shape: `unable to parse '<line>': <reason>`, with the 1-based line number. */
+/**
+ * InfluxDB 1.x's shape: `unable to parse '<line>': <reason>`, with the 1-based line number. A long
+ * line is quoted cut short (with its size), so the error stays small whatever the line holds.
+ */
 function parseError(body: Uint8Array, lineStart: number, textEnd: number, lineNumber: number, reason: string): ArcError {
-  const text = lineTextDecoder.decode(body.subarray(lineStart, textEnd));
+  const text = truncateText(lineTextDecoder.decode(body.subarray(lineStart, textEnd)), ERROR_QUOTE_CHARS_MAX);
   return badRequest('ARC_LP_PARSE', `unable to parse '${text}': ${reason}`, { line: lineNumber });
 }
 

@@ -7,7 +7,7 @@ import { JsonDecoder, LineProtocolDecoder, MsgpackDecoder, decompressBody } from
 import { Doorbell, SpscRing } from '@arc/ring';
 import { coverageKey, encodeRequestEntry, walStatsCells, WalStream } from '@arc/wal';
 import { writerIndexFor, type DecoderToWriter, type WalPosition, type WriterToDecoder, type WriterVerdict } from '@arc/writer';
-import { decodeRequestHeader, encodeCompletion, PayloadFormat, precisionCode, type Completion, type RequestHeader } from './frames.js';
+import { COMPLETION_FRAME_BYTES_MAX, decodeRequestHeader, encodeCompletion, PayloadFormat, precisionCode, type Completion, type RequestHeader } from './frames.js';
 import { DECODER_IDLE_WAIT_MS, DECODER_PENDING_REQUESTS_MAX, EXTERNAL_BODY_WAIT_MS_MAX } from './limits.js';
 
 /** What the main thread hands a decoder thread at start. */
@@ -108,6 +108,8 @@ class DecoderThread {
           });
     this.requests = new SpscRing(data.requestRing);
     this.completions = new SpscRing(data.completionRing);
+    // Every completion, whatever error it carries, must fit the ring (encodeCompletion bounds it).
+    assert.ok(COMPLETION_FRAME_BYTES_MAX <= this.completions.payloadBytesMax, 'a completion frame fits the completion ring');
     this.doorbell = new Doorbell(data.doorbell);
     this.acceptorDoorbell = new Doorbell(data.acceptorDoorbell);
   }
@@ -294,6 +296,7 @@ class DecoderThread {
   }
 
   private complete(completion: Completion): void {
+    // Bounded (COMPLETION_FRAME_BYTES_MAX): an error echoing any input still makes one frame.
     const frame = encodeCompletion(completion);
     // The acceptor drains completions continuously; a full ring only means it is momentarily busy.
     while (!this.completions.tryWrite([frame])) {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import type { ArcErrorShape } from '@arc/config';
+import { DATABASE_NAME_LENGTH_MAX } from '@arc/columnar';
+import { truncateText, type ArcErrorShape } from '@arc/config';
 import type { LineProtocolPrecision } from '@arc/protocol';
+import { COMPLETION_CODE_CHARS_MAX, COMPLETION_ERROR_BYTES_MAX, COMPLETION_MESSAGE_CHARS_MAX } from './limits.js';
 
 /**
  * Frames exchanged between the acceptor (main thread) and a decoder through their rings.
@@ -17,6 +19,7 @@ import type { LineProtocolPrecision } from '@arc/protocol';
  *   completion frame (decoder -> acceptor ring)
  *   0        4         5       8             12
  *   | id u32 | outcome | pad   | rows u32    | error JSON (utf8, rejected only) |
+ *   The error JSON is at most COMPLETION_ERROR_BYTES_MAX bytes, so a completion always fits.
  *
  * Multi-byte values are little-endian.
  */
@@ -33,6 +36,11 @@ export const REQUEST_FLAG_REPLAY = 2;
 const REPLAY_POSITION_BYTES = 12;
 const COMPLETION_HEADER_BYTES = 12;
 const DATABASE_BYTES_MAX = 0xffff;
+/** The largest completion frame encodeCompletion makes. */
+export const COMPLETION_FRAME_BYTES_MAX = COMPLETION_HEADER_BYTES + COMPLETION_ERROR_BYTES_MAX;
+
+// Database names are validated (bounded) before a request is framed; the u16 length must hold one.
+assert.ok(DATABASE_NAME_LENGTH_MAX <= DATABASE_BYTES_MAX);
 
 export interface RequestHeader {
   readonly requestId: number;
@@ -136,7 +144,7 @@ export interface Completion {
 }
 
 export function encodeCompletion(completion: Completion): Uint8Array {
-  const errorBytes = completion.error === null ? new Uint8Array(0) : encoder.encode(JSON.stringify(completion.error));
+  const errorBytes = completion.error === null ? new Uint8Array(0) : encodeBoundedError(completion.error);
   const frame = new Uint8Array(COMPLETION_HEADER_BYTES + errorBytes.byteLength);
   const view = new DataView(frame.buffer);
   view.setUint32(0, completion.requestId >>> 0, true);
@@ -144,6 +152,23 @@ export function encodeCompletion(completion: Completion): Uint8Array {
   view.setUint32(8, completion.rowCount >>> 0, true);
   frame.set(errorBytes, COMPLETION_HEADER_BYTES);
   return frame;
+}
+
+/**
+ * An error as JSON of at most COMPLETION_ERROR_BYTES_MAX bytes: whole when it fits, else its kind,
+ * its code and its message cut short (details dropped), so that any error becomes one answer.
+ */
+function encodeBoundedError(error: ArcErrorShape): Uint8Array {
+  const whole = encoder.encode(JSON.stringify(error));
+  if (whole.byteLength <= COMPLETION_ERROR_BYTES_MAX) return whole;
+  const reduced: ArcErrorShape = {
+    kind: error.kind,
+    code: truncateText(error.code, COMPLETION_CODE_CHARS_MAX),
+    message: truncateText(error.message, COMPLETION_MESSAGE_CHARS_MAX),
+  };
+  const bytes = encoder.encode(JSON.stringify(reduced));
+  assert.ok(bytes.byteLength <= COMPLETION_ERROR_BYTES_MAX, 'a cut-down error fits its frame');
+  return bytes;
 }
 
 export function decodeCompletion(frame: Uint8Array): Completion {

@@ -14,6 +14,8 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, string>> = {
   not_found: '404 Not Found',
   conflict: '409 Conflict',
   too_large: '413 Payload Too Large',
+  headers_too_large: '431 Request Header Fields Too Large',
+  request_timeout: '408 Request Timeout',
   unavailable: '503 Service Unavailable',
   timeout: '504 Gateway Timeout',
   internal: '500 Internal Server Error',

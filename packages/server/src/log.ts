@@ -1,4 +1,5 @@
-import type { LogFormat, LogLevel } from '@arc/config';
+import { truncateText, type LogFormat, type LogLevel } from '@arc/config';
+import { LOG_MESSAGE_CHARS_MAX } from './limits.js';
 
 export interface Logger {
   debug(message: string): void;
@@ -14,7 +15,8 @@ export function createLogger(level: LogLevel, format: LogFormat, write: (line: s
   const emit = (lineLevel: LogLevel, message: string): void => {
     if (LEVEL_RANK[lineLevel] < LEVEL_RANK[level]) return;
     const ts = new Date().toISOString();
-    write(format === 'json' ? `${JSON.stringify({ ts, level: lineLevel, msg: message })}\n` : `${ts} ${lineLevel.toUpperCase().padEnd(5)} ${message}\n`);
+    const bounded = truncateText(message, LOG_MESSAGE_CHARS_MAX);
+    write(format === 'json' ? `${JSON.stringify({ ts, level: lineLevel, msg: bounded })}\n` : `${ts} ${lineLevel.toUpperCase().padEnd(5)} ${bounded}\n`);
   };
   return {
     debug: (message) => emit('debug', message),

@@ -1,10 +1,12 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { ArcError, ErrorKind } from '@arc/config';
-import { BODY_PREALLOCATE_BYTES_MAX } from './limits.js';
+import { BODY_PREALLOCATE_BYTES_MAX, BODY_PROGRESS_BYTES, BODY_PROGRESS_WINDOW_MS } from './limits.js';
 
 /**
  * Collects a request body from uWS chunks (copied: uWS reuses the chunk memory after the
- * callback), refusing it as soon as it passes `bytesMax` (413) rather than after buffering it.
+ * callback), refusing it as soon as it passes `bytesMax` (413) rather than after buffering it,
+ * and refusing an upload too slow to finish before uWS would drop the connection (408).
+ * `onDone` is called exactly once.
  */
 export function readBody(res: HttpResponse, contentLength: string, bytesMax: number, onDone: (body: Uint8Array | ArcError) => void): void {
   const declared = contentLength === '' ? -1 : Number(contentLength);
@@ -16,15 +18,26 @@ export function readBody(res: HttpResponse, contentLength: string, bytesMax: num
   // not make the acceptor allocate 100 MB. Larger bodies grow the buffer as bytes arrive.
   let body = Buffer.allocUnsafe(declared > 0 ? Math.min(declared, BODY_PREALLOCATE_BYTES_MAX) : 0);
   let length = 0;
-  let failed = false;
+  let done = false;
+  const finish = (outcome: Uint8Array | ArcError): void => {
+    done = true;
+    pace.stop();
+    body = Buffer.alloc(0);
+    onDone(outcome);
+  };
+  // After an abort uWS sends no more chunks: the pace then fires within a window and the
+  // caller's answer is dropped (its response state is aborted), releasing the buffer.
+  const pace = new UploadPace(() => {
+    if (!done) finish(tooSlow());
+  });
   res.onData((chunk, isLast) => {
-    if (failed) return;
+    if (done) return;
     const bytes = new Uint8Array(chunk);
     if (length + bytes.byteLength > bytesMax) {
-      failed = true;
-      onDone(tooLarge(bytesMax));
+      finish(tooLarge(bytesMax));
       return;
     }
+    pace.received(bytes.byteLength);
     if (length + bytes.byteLength > body.byteLength) {
       const grown = Buffer.allocUnsafe(Math.max(body.byteLength * 2, length + bytes.byteLength, 64 * 1024));
       grown.set(body.subarray(0, length));
@@ -32,10 +45,54 @@ export function readBody(res: HttpResponse, contentLength: string, bytesMax: num
     }
     body.set(bytes, length);
     length += bytes.byteLength;
-    if (isLast) onDone(body.subarray(0, length));
+    if (isLast) finish(body.subarray(0, length));
   });
+}
+
+/**
+ * uWS's slow-upload count (see BODY_PROGRESS_BYTES), kept in step with it: a window opens when
+ * the body starts and again after every BODY_PROGRESS_BYTES received; `onLate` runs when a window
+ * passes BODY_PROGRESS_WINDOW_MS, before uWS would close the connection without an answer. One
+ * timer per body, re-armed only when it fires, so chunks cost no timer work.
+ */
+class UploadPace {
+  private windowStartMs = Date.now();
+  private windowBytes = 0;
+  private timer: NodeJS.Timeout;
+  private readonly onLate: () => void;
+
+  constructor(onLate: () => void) {
+    this.onLate = onLate;
+    this.timer = setTimeout(() => this.check(), BODY_PROGRESS_WINDOW_MS);
+  }
+
+  received(byteCount: number): void {
+    this.windowBytes += byteCount;
+    if (this.windowBytes < BODY_PROGRESS_BYTES) return;
+    this.windowBytes = 0;
+    this.windowStartMs = Date.now();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private check(): void {
+    const remainingMs = this.windowStartMs + BODY_PROGRESS_WINDOW_MS - Date.now();
+    if (remainingMs > 0) this.timer = setTimeout(() => this.check(), remainingMs);
+    else this.onLate();
+  }
 }
 
 function tooLarge(bytesMax: number): ArcError {
   return new ArcError(ErrorKind.tooLarge, 'ARC_PAYLOAD_TOO_LARGE', `Request body exceeds ${bytesMax} bytes`, { limit_bytes: bytesMax });
+}
+
+function tooSlow(): ArcError {
+  return new ArcError(
+    ErrorKind.requestTimeout,
+    'ARC_BODY_TOO_SLOW',
+    `Request body too slow: every ${BODY_PROGRESS_BYTES} bytes (or the whole body, if smaller) must arrive within ${BODY_PROGRESS_WINDOW_MS} ms`,
+    { progress_bytes: BODY_PROGRESS_BYTES, window_ms: BODY_PROGRESS_WINDOW_MS },
+  );
 }

@@ -14,6 +14,7 @@ import { IngestPipeline } from './ingest-pipeline.js';
 import { IngestStats } from './ingest-stats.js';
 import { createLogger, type Logger } from './log.js';
 import { registerQueryRoutes } from './query-routes.js';
+import { limitRequestHeads } from './request-head.js';
 import { registerMeasurementRoutes } from './measurement-routes.js';
 import { registerCacheRoutes } from './cache-routes.js';
 import { QueryCache } from './query-cache.js';
@@ -113,6 +114,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     },
   };
   const app = uWS.App();
+  limitRequestHeads(app);
   registerWriteRoutes(app, context);
   registerWriteStatsRoutes(app, context);
   registerQueryRoutes(app, context, queryCache);

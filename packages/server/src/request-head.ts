@@ -1,0 +1,54 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { ArcError, ErrorKind } from '@arc/config';
+import { newResponseState, sendError } from './http-response.js';
+import { HTTP_HEAD_BYTES_MAX } from './limits.js';
+
+type RouteHandler = (res: HttpResponse, req: HttpRequest) => void | Promise<void>;
+type RouteMethod = 'get' | 'post' | 'put' | 'patch' | 'del' | 'options' | 'head' | 'any';
+const ROUTE_METHODS: readonly RouteMethod[] = ['get', 'post', 'put', 'patch', 'del', 'options', 'head', 'any'];
+
+/** `GET ` and ` HTTP/1.1\r\n` around the target, and the blank line closing the head. */
+const REQUEST_LINE_FRAMING_BYTES = 1 + 11;
+const HEAD_END_BYTES = 2;
+/** `: ` and `\r\n` around a header's value. */
+const HEADER_FRAMING_BYTES = 4;
+
+/**
+ * The size of the request head as a client writes it (request line, `name: value` lines, blank
+ * line). uWS gives the parts, not the raw bytes, so this counts characters of the parts: exact for
+ * ASCII heads, which HTTP heads are in practice.
+ */
+export function requestHeadBytes(req: HttpRequest): number {
+  const query = req.getQuery();
+  let bytes = req.getMethod().length + req.getUrl().length + (query === '' || query === undefined ? 0 : 1 + query.length) + REQUEST_LINE_FRAMING_BYTES + HEAD_END_BYTES;
+  req.forEach((name, value) => {
+    bytes += name.length + value.length + HEADER_FRAMING_BYTES;
+  });
+  return bytes;
+}
+
+function headTooLarge(bytes: number): ArcError {
+  return new ArcError(
+    ErrorKind.headersTooLarge,
+    'ARC_HEADERS_TOO_LARGE',
+    `Request line and headers take ${bytes} bytes; the limit is ${HTTP_HEAD_BYTES_MAX} bytes`,
+    { limit_bytes: HTTP_HEAD_BYTES_MAX },
+  );
+}
+
+/**
+ * Makes every route registered on `app` afterwards answer 431 to a request whose head is over
+ * HTTP_HEAD_BYTES_MAX, before its own handler runs (see HTTP_HEAD_BYTES_MAX for why the limit
+ * must be enforced here rather than left to uWS).
+ */
+export function limitRequestHeads(app: TemplatedApp): void {
+  for (const method of ROUTE_METHODS) {
+    const register = app[method].bind(app);
+    app[method] = (pattern, handler: RouteHandler) =>
+      register(pattern, (res, req) => {
+        const bytes = requestHeadBytes(req);
+        if (bytes <= HTTP_HEAD_BYTES_MAX) return handler(res, req);
+        sendError(res, newResponseState(res), headTooLarge(bytes));
+      });
+  }
+}
