@@ -1,0 +1,134 @@
+// Proves the HTTP limits get answers instead of silent closes: a request head over 4096 bytes gets
+// 431 with a JSON body (one at the limit passes, even split across reads), and a body stalled or
+// trickling below the minimum upload rate gets 408 before uWS would drop the connection, while a
+// slow upload above that rate, longer than uWS's 10-s timeout, is taken whole.
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { TEST_TOKEN } from './support/arc-process.js';
+import { useSharedArc } from './support/shared-arc.js';
+
+const shared = useSharedArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });
+const HEAD_BYTES_MAX = 4096;
+const PROGRESS_BYTES = 160 * 1024;
+/** uWS closes a slow upload 8 to 12 s after its last progress: a 408 must come before. */
+const UWS_EARLIEST_CLOSE_MS = 8000;
+
+/** A raw GET /health whose head is exactly `headBytes` long, written in one or two pieces. */
+async function rawHead(headBytes: number, split: boolean): Promise<string> {
+  const url = new URL(shared.arc.url);
+  const start = 'GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: ';
+  const end = '\r\n\r\n';
+  const head = start + 'a'.repeat(headBytes - start.length - end.length) + end;
+  expect(head.length).toBe(headBytes);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+      if (received.includes('\r\n\r\n') && /}$/.test(received)) socket.end();
+    });
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+    if (!split) {
+      socket.write(head);
+      return;
+    }
+    // The second piece goes once the first was surely read on its own (uWS answers nothing yet).
+    socket.write(head.slice(0, 100), () => setTimeout(() => socket.write(head.slice(100)), 50));
+  });
+}
+
+interface Upload {
+  readonly request: ClientRequest;
+  readonly response: Promise<{ status: number; body: string; elapsedMs: number }>;
+}
+
+/** Starts a POST with a declared length; the caller writes the body (or not). */
+function startUpload(path: string, contentLength: number): Upload {
+  const url = new URL(shared.arc.url);
+  const started = Date.now();
+  const client = request({
+    host: url.hostname,
+    port: url.port,
+    path,
+    method: 'POST',
+    headers: { 'Content-Length': String(contentLength), Authorization: `Bearer ${TEST_TOKEN}`, 'Content-Type': 'text/plain' },
+  });
+  const response = new Promise<{ status: number; body: string; elapsedMs: number }>((resolve, reject) => {
+    client.on('error', reject);
+    client.on('response', (answer: IncomingMessage) => {
+      const elapsedMs = Date.now() - started;
+      let body = '';
+      answer.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      answer.on('end', () => resolve({ status: answer.statusCode ?? 0, body, elapsedMs }));
+    });
+  });
+  return { request: client, response };
+}
+
+describe('request heads over the limit get 431', () => {
+  it('answers 431 with a JSON error, on any route, and takes a head at the limit', async () => {
+    const padded = { 'X-Pad': 'a'.repeat(5000) };
+    const health = await shared.client.get('/health', padded);
+    expect(health.status).toBe(431);
+    expect(health.json()).toMatchObject({ code: 'ARC_HEADERS_TOO_LARGE', limit_bytes: HEAD_BYTES_MAX });
+    const write = await shared.client.post('/write/v2/msgpack', 'x', { ...shared.client.authHeaders(), ...padded });
+    expect(write.status).toBe(431);
+    expect(write.json().error).toMatch(/^Request line and headers take \d+ bytes; the limit is 4096 bytes$/);
+    expect(await rawHead(HEAD_BYTES_MAX + 1, false)).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n[^]*"code":"ARC_HEADERS_TOO_LARGE"/);
+    expect(await rawHead(HEAD_BYTES_MAX, false)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(await rawHead(HEAD_BYTES_MAX, true)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect((await shared.client.get('/health')).status).toBe(200);
+  });
+});
+
+describe('uploads below the minimum rate get 408 before the connection is dropped', () => {
+  it('answers 408 to a body that stalls, and to one that trickles', async () => {
+    const stalled = startUpload('/api/v1/write?db=slow', 100_000);
+    stalled.request.write(Buffer.alloc(1000, 0x20));
+    // 16 KiB/s: a 160 KiB window takes 10 s, over the 6-s window uWS's count allows.
+    const trickled = startUpload('/api/v1/write?db=slow', 1_000_000);
+    const trickle = setInterval(() => trickled.request.write(Buffer.alloc(16 * 1024, 0x20)), 1000);
+    try {
+      for (const upload of [stalled, trickled]) {
+        const answer = await upload.response;
+        expect(answer.status).toBe(408);
+        expect(JSON.parse(answer.body)).toMatchObject({ code: 'ARC_BODY_TOO_SLOW', progress_bytes: PROGRESS_BYTES, window_ms: 6000 });
+        expect(answer.elapsedMs).toBeLessThan(UWS_EARLIEST_CLOSE_MS);
+      }
+    } finally {
+      clearInterval(trickle);
+      stalled.request.destroy();
+      trickled.request.destroy();
+    }
+    expect((await shared.client.get('/health')).status).toBe(200);
+  });
+
+  it('takes a slow upload that keeps the rate, though it lasts longer than uWS timeout', async () => {
+    const line = 'slow,host=a v=1i\n';
+    const lines = Math.ceil((7 * PROGRESS_BYTES) / line.length);
+    const body = Buffer.from(line.repeat(lines));
+    const upload = startUpload('/api/v1/write?db=slow', body.byteLength);
+    let sent = 0;
+    // One window's worth every 2 s (80 KiB/s): about 14 s for the whole body.
+    const pump = setInterval(() => {
+      const end = Math.min(sent + PROGRESS_BYTES, body.byteLength);
+      upload.request.write(body.subarray(sent, end));
+      sent = end;
+      if (sent === body.byteLength) {
+        clearInterval(pump);
+        upload.request.end();
+      }
+    }, 2000);
+    try {
+      const answer = await upload.response;
+      expect(answer.status, answer.body).toBe(204);
+      expect(answer.elapsedMs).toBeGreaterThan(12_000);
+    } finally {
+      clearInterval(pump);
+    }
+    expect((await shared.client.flush()).status).toBe(200);
+    expect(await shared.client.rows('SELECT count(*) FROM slow', 'slow')).toEqual([[lines]]);
+  });
+});
