@@ -1,5 +1,6 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { newResponseState, sendJson } from './http-response.js';
+import { ArcError, ErrorKind } from '@arc/config';
+import { newResponseState, sendError, sendJson } from './http-response.js';
 import { readRequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
 
@@ -33,6 +34,7 @@ export function registerHealthRoutes(app: TemplatedApp, context: ServerContext):
   app.any('/*', (res, req) => {
     const request = readRequestInfo(req);
     const state = newResponseState(res);
-    sendJson(res, state, '404 Not Found', { error: `Not found: ${request.method} ${request.url}`, code: 'ARC_NOT_FOUND' });
+    // Through the error mapper, like every error: the echoed URL is bounded with the message.
+    sendError(res, state, new ArcError(ErrorKind.notFound, 'ARC_NOT_FOUND', `Not found: ${request.method} ${request.url}`));
   });
 }

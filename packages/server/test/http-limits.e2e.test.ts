@@ -81,6 +81,16 @@ describe('request heads over the limit get 431', () => {
     expect(await rawHead(HEAD_BYTES_MAX, true)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect((await shared.client.get('/health')).status).toBe(200);
   });
+
+  it('quotes a long URL cut short in a 404 (the message is bounded, the head under the limit)', async () => {
+    const path = `/${'u'.repeat(3000)}`;
+    const answer = await shared.client.get(path);
+    expect(answer.status).toBe(404);
+    const error = answer.json<{ error: string; code: string }>();
+    expect(error.code).toBe('ARC_NOT_FOUND');
+    expect(error.error).toMatch(/^Not found: GET \/u+\.\.\.\(3016 bytes\)$/);
+    expect(answer.text.length).toBeLessThan(2200);
+  });
 });
 
 describe('uploads below the minimum rate get 408 before the connection is dropped', () => {
