@@ -79,6 +79,18 @@ describe.each(DECODERS.filter(([format]) => format !== 'line protocol'))('%s dec
   });
 });
 
+describe('columnar items (MessagePack and JSON)', () => {
+  const columnar: readonly [string, (value: unknown) => DecodeResult][] = [
+    ['msgpack', (value) => new MsgpackDecoder().decode(packr.pack(value), { database: 'default', nowUs: NOW_US, defaultHost: '' })],
+    ['json', (value) => new JsonDecoder().decode(Buffer.from(JSON.stringify(value)), { database: 'default', nowUs: NOW_US, defaultHost: '' })],
+  ];
+  it.each(columnar)('%s: refuses a 200 KiB measurement or column name with a short error', (_format, decode) => {
+    const huge = 'x'.repeat(200 * 1024);
+    expectRefused(decode({ m: huge, columns: { time: [1], v: [1] } }), /^ARC_BAD_MEASUREMENT_NAME$/, /is longer than the limit of 128 bytes/);
+    expectRefused(decode({ m: 'cpu', columns: { time: [1], [huge]: [1] } }), /^ARC_BAD_COLUMN_NAME$/, /is longer than the limit of 256 bytes/);
+  });
+});
+
 describe('line protocol decoder: lines that quote much', () => {
   it('refuses a line with a 140,000-character measurement as too long, without quoting it', () => {
     const result = DECODERS[2]![1]({ m: 'x'.repeat(140_000), fields: { a: 1 } });
