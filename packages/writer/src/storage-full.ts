@@ -45,13 +45,16 @@ export function isStorageFull(error: unknown): boolean {
   return false;
 }
 
-/** The error of a flush step that failed for lack of room (503: the client retries later). */
+/**
+ * The error of a flush step that failed for lack of room: logged, and answered (503) to
+ * POST /write/flush; writes get storageFullRefusal (writer-core.ts), which names no path.
+ */
 export function storageFullError(step: string, cause: unknown, details?: Record<string, string | number | boolean>): ArcError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new ArcError(
     ErrorKind.unavailable,
     STORAGE_FULL_CODE,
-    `The data disk is full: ${step} failed (${reason}); writes are refused until a flush succeeds again, retry later`,
+    `The data disk is full: ${step} failed (${reason})`,
     details,
   );
 }
