@@ -1,7 +1,7 @@
 // Proves that a full disk never loses an acknowledged row with the WAL off: on a small tmpfs this
-// test mounts and fills under a real server, writes get 503 ARC_STORAGE_FULL (with Retry-After)
-// once flushes fail, writes resume once space is freed, and after SIGTERM and a restart every row
-// that got a 204 is read back, exactly once.
+// test mounts and fills under a real server, concurrent writes get 503 ARC_STORAGE_FULL (with
+// Retry-After) once flushes fail, writes resume once space is freed, and after SIGTERM and a
+// restart every row that got a 204 is read back, exactly once.
 import { mkdir } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack, type HttpAnswer } from '../support/arc-client.js';
@@ -10,6 +10,7 @@ import { mountTmpfs, tmpfsUnavailable, type Tmpfs } from './support/tmpfs.js';
 
 const TMPFS_MB = 48;
 const ROWS_PER_REQUEST = 1000;
+const CLIENTS = 4;
 /** Flushes run often, so the first flush on the full disk fails within a fraction of a second. */
 const FLUSH_AGE_MS = 200;
 const REFUSAL_DEADLINE_MS = 20_000;
@@ -86,8 +87,9 @@ describe.skipIf(unavailable !== null)(`a full data disk (WAL off)${unavailable =
     for (let request = 0; request < 3; request++) expect((await ledger.write(client)).status).toBe(204);
 
     await disk.fill();
-    // Rows accepted before the first failed flush are buffered (and kept); then writes are refused.
-    await ledger.writeUntil(client, 503, REFUSAL_DEADLINE_MS);
+    // Several clients at once, as in the field. Rows accepted before the first failed flush are
+    // buffered (and kept); then every client's writes are refused.
+    await Promise.all(Array.from({ length: CLIENTS }, () => ledger.writeUntil(client, 503, REFUSAL_DEADLINE_MS)));
     // Refused at once, not after buffering: the next write is refused too.
     expectStorageFull(await client.write(requestBody(1_000_000)));
 
