@@ -2,7 +2,7 @@
 // Must stay the first import: it sizes libuv's thread pool before anything uses it.
 import './threadpool-size.js';
 import { ConfigError, loadConfig } from '@arc/config';
-import type { RunningServer } from '@arc/server';
+import type { RunningServer, StopReport } from '@arc/server';
 import { tokenCommand } from './token-command.js';
 
 const USAGE = `Usage: arc <command> [options]
@@ -28,6 +28,20 @@ function parseFlags(args: readonly string[], known: readonly string[]): Map<stri
 
 class UsageError extends Error {}
 
+/**
+ * Exit codes of `arc serve`: 0 after a clean stop; 1 when it could not start or a thread died;
+ * 3 when a stop could not write every acknowledged row to Parquet (the log line says how many,
+ * and whether the WAL keeps them), so a supervisor or script sees it without reading logs.
+ */
+const EXIT_CLEAN = 0;
+const EXIT_FAILED = 1;
+const EXIT_ROWS_UNFLUSHED = 3;
+
+function exitCodeOf(report: StopReport, fatal: boolean): number {
+  if (report.rowsUnflushed > 0 || report.writersUnreported > 0) return EXIT_ROWS_UNFLUSHED;
+  return fatal ? EXIT_FAILED : EXIT_CLEAN;
+}
+
 async function serve(args: readonly string[]): Promise<void> {
   const flags = parseFlags(args, ['config']);
   const config = loadConfig({ configPath: flags.get('config') });
@@ -49,10 +63,10 @@ async function serve(args: readonly string[]): Promise<void> {
     stopping = true;
     log.info(`${signal} received`);
     server.close().then(
-      () => process.exit(fatalReason === null ? 0 : 1),
+      (report) => process.exit(exitCodeOf(report, fatalReason !== null)),
       (error: unknown) => {
         log.error(`shutdown failed: ${(error as Error).stack ?? String(error)}`);
-        process.exit(1);
+        process.exit(EXIT_FAILED);
       },
     );
   };

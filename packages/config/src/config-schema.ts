@@ -22,6 +22,7 @@ import {
   ROW_GROUP_SIZE_MAX,
   ROW_GROUP_SIZE_MIN,
   SHUTDOWN_TIMEOUT_SECONDS_MAX,
+  SHUTDOWN_FLUSH_RETRY_SECONDS_MAX,
   STRING_VALUE_LENGTH_MAX,
   THREADS_MAX,
   DECODER_NICE_MAX,
@@ -95,6 +96,7 @@ const serverSchema = z.strictObject({
   port: intIn(PORT_MIN, PORT_MAX).default(8000),
   body_max_mb: intIn(BODY_MB_MIN, BODY_MB_MAX).default(100),
   shutdown_timeout_seconds: intIn(0, SHUTDOWN_TIMEOUT_SECONDS_MAX).default(30),
+  shutdown_flush_retry_seconds: intIn(0, SHUTDOWN_FLUSH_RETRY_SECONDS_MAX).default(30),
 });
 
 const storageSchema = z.strictObject({

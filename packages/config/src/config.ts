@@ -18,6 +18,11 @@ export interface ServerConfig {
   /** Largest request body after decompression; above it the answer is 413. */
   readonly bodyBytesMax: number;
   readonly shutdownTimeoutSeconds: number;
+  /**
+   * How long a stop keeps retrying a final flush that fails (a full disk) before it gives up and
+   * exits non-zero naming the acknowledged rows it could not write.
+   */
+  readonly shutdownFlushRetrySeconds: number;
 }
 
 export interface StorageConfig {
@@ -212,6 +217,7 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       bodyMaxMb: server.body_max_mb,
       bodyBytesMax: server.body_max_mb * BYTES_PER_MIB,
       shutdownTimeoutSeconds: server.shutdown_timeout_seconds,
+      shutdownFlushRetrySeconds: server.shutdown_flush_retry_seconds,
     },
     storage: {
       backend: file.storage.backend,

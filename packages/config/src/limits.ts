@@ -24,6 +24,11 @@ export const BODY_MB_MAX = 2048;
 
 /** Seconds to drain in-flight requests and flush buffers on SIGTERM before exiting anyway. */
 export const SHUTDOWN_TIMEOUT_SECONDS_MAX = 3600;
+/**
+ * Seconds a stop keeps retrying a failing final flush (a full disk being cleared) before it gives
+ * up. Past an hour a supervisor has long since killed the process anyway.
+ */
+export const SHUTDOWN_FLUSH_RETRY_SECONDS_MAX = 3600;
 
 /**
  * Decoder threads. 0 means "auto" (DECODERS_PER_CPU per available CPU). Each decoder owns a ring

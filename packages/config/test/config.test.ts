@@ -46,6 +46,7 @@ describe('defaults', () => {
       bodyMaxMb: 100,
       bodyBytesMax: 100 * 1024 * 1024,
       shutdownTimeoutSeconds: 30,
+      shutdownFlushRetrySeconds: 30,
     });
     expect(config.storage).toEqual({
       backend: 'local',
@@ -161,6 +162,14 @@ describe('environment', () => {
     expect(config.server.host).toBe('127.0.0.1');
     expect(config.writer.flushAgeMs).toBe(250);
     expect(config.writer.flushRows).toBe(50_000);
+  });
+
+  it('sets how long a stop retries a failing flush from arc.conf or ARC_SERVER_SHUTDOWN_FLUSH_RETRY_SECONDS', () => {
+    writeConf('[server]\nshutdown_flush_retry_seconds = 120\n');
+    expect(loadConfig({ env: {}, cwd }).server.shutdownFlushRetrySeconds).toBe(120);
+    expect(loadConfig({ env: { ARC_SERVER_SHUTDOWN_FLUSH_RETRY_SECONDS: '0' }, cwd }).server.shutdownFlushRetrySeconds).toBe(0);
+    const error = configError(() => loadConfig({ env: { ARC_SERVER_SHUTDOWN_FLUSH_RETRY_SECONDS: '3601' }, cwd }));
+    expect(error.message).toContain('server.shutdown_flush_retry_seconds');
   });
 
   it('parses every kind of key: int, bool (true/false/1/0), string, enum', () => {

@@ -6,7 +6,7 @@ import { WRITER_WORKER_URL, type BufferedColumn, type FlushedFile, type MainToWr
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
 import { decodeCompletion, encodeRequestHeader, markExternalBody, precisionOfCode, type Completion, type PayloadFormat, type ReplayPosition, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
-import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, REPLAY_RETRY_DELAY_MS, THREAD_STOP_WAIT_MS } from './limits.js';
+import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, REPLAY_RETRY_DELAY_MS, SHUTDOWN_FLUSH_RETRY_DELAY_MS, THREAD_STOP_WAIT_MS } from './limits.js';
 import type { Logger } from './log.js';
 
 const DECODER_WORKER_URL = new URL('../dist/decoder-worker.js', import.meta.url);
@@ -22,6 +22,18 @@ interface DecoderHandle {
 }
 
 export type SubmitOutcome = 'queued' | 'busy';
+
+/** What a shutdown left behind. */
+export interface ShutdownReport {
+  /** The last error of the final flush; null when every buffer was flushed. */
+  readonly flushError: ArcError | null;
+  /** Acknowledged rows the writers still held when they stopped: not in Parquet. */
+  readonly rowsUnflushed: number;
+  /** Writer threads that did not report before they were terminated: their rows are not counted. */
+  readonly writersUnreported: number;
+}
+
+const WRITER_FAILED_CODE = 'ARC_WRITER_FAILED';
 
 /** The first message `accept`s; rejects if the worker fails or exits first (never hangs on a dead thread). */
 function waitFor<T>(worker: Worker, accept: (message: T) => boolean): Promise<T> {
@@ -249,7 +261,7 @@ export class IngestPipeline {
   async flushAll(): Promise<ArcError | null> {
     const replies = await Promise.all(this.writers.map((writer) => this.askWriter(writer, (requestId) => ({ kind: 'flush-all', requestId }))));
     for (const reply of replies) {
-      if (reply === null) return new ArcError(ErrorKind.internal, 'ARC_WRITER_FAILED', 'A writer thread failed; its buffered rows could not be flushed');
+      if (reply === null) return new ArcError(ErrorKind.internal, WRITER_FAILED_CODE, 'A writer thread failed; its buffered rows could not be flushed');
       if (reply.kind === 'flush-all-done' && reply.error !== null) return ArcError.fromShape(reply.error);
     }
     return null;
@@ -262,9 +274,10 @@ export class IngestPipeline {
 
   /**
    * Stops the decoders once their rings are empty, flushes and stops the writers. Every wait is
-   * bounded: a thread that does not answer within THREAD_STOP_WAIT_MS is terminated.
+   * bounded: a failing flush is retried for `server.shutdown_flush_retry_seconds`, and a thread
+   * that does not answer within THREAD_STOP_WAIT_MS is terminated.
    */
-  async shutdown(): Promise<ArcError | null> {
+  async shutdown(): Promise<ShutdownReport> {
     this.stopping = true;
     await Promise.all(
       this.decoders.map((decoder) => {
@@ -278,16 +291,44 @@ export class IngestPipeline {
     this.acceptorDoorbell.ring();
     await this.drainLoop;
     this.drainOnce();
-    const flushError = await this.flushAll();
-    await Promise.all(
+    const flushError = await this.finalFlush(this.config.server.shutdownFlushRetrySeconds * 1000);
+    const left = await this.stopWriters();
+    await Promise.all([...this.writers, ...this.decoders.map((decoder) => decoder.worker)].map((worker) => worker.terminate()));
+    return { flushError, ...left };
+  }
+
+  /**
+   * Flushes every writer, retrying a failure until `retryMs` have passed: a full disk being
+   * cleared must not turn a stop into lost rows. A dead writer is not retried (its rows are gone).
+   */
+  private async finalFlush(retryMs: number): Promise<ArcError | null> {
+    const deadline = performance.now() + retryMs;
+    for (;;) {
+      const error = await this.flushAll();
+      if (error === null) return null;
+      const leftMs = deadline - performance.now();
+      if (leftMs <= 0 || error.code === WRITER_FAILED_CODE) return error;
+      this.log.warn(`final flush failed (${error.code}), retrying for up to ${Math.ceil(leftMs / 1000)} s more: ${error.message}`);
+      await delay(Math.min(SHUTDOWN_FLUSH_RETRY_DELAY_MS, leftMs));
+    }
+  }
+
+  /** Asks every writer to stop; sums the rows they still held (the writers that answered). */
+  private async stopWriters(): Promise<{ rowsUnflushed: number; writersUnreported: number }> {
+    const replies = await Promise.all(
       this.writers.map((writer) => {
         const closed = waitFor<WriterToMain>(writer, (message) => message.kind === 'closed');
         writer.postMessage({ kind: 'shutdown' } satisfies MainToWriter);
-        return Promise.race([closed.catch(() => undefined), delay(THREAD_STOP_WAIT_MS)]);
+        return Promise.race([closed.catch(() => null), delay(THREAD_STOP_WAIT_MS).then(() => null)]);
       }),
     );
-    await Promise.all([...this.writers, ...this.decoders.map((decoder) => decoder.worker)].map((worker) => worker.terminate()));
-    return flushError;
+    let rowsUnflushed = 0;
+    let writersUnreported = 0;
+    for (const reply of replies) {
+      if (reply?.kind === 'closed') rowsUnflushed += reply.rowsUnflushed;
+      else writersUnreported++;
+    }
+    return { rowsUnflushed, writersUnreported };
   }
 
   /** Sends a control message; resolves with the reply, or null when the writer is dead or dies. */

@@ -29,7 +29,7 @@ export const EXTERNAL_BODY_WAIT_MS_MAX = 10_000;
 /**
  * How long shutdown waits for a thread to finish on its own (a decoder draining its ring, a
  * writer closing its DuckDB) before terminating it. Flushes are not bounded by this: they run
- * before writers are asked to stop.
+ * (and are retried for server.shutdown_flush_retry_seconds) before writers are asked to stop.
  */
 export const THREAD_STOP_WAIT_MS = 10_000;
 /**
@@ -53,6 +53,11 @@ const UWS_SLOW_BODY_CLOSE_MS_MIN = 8000;
  * lines, then closes it: no handler runs, so that one cannot be answered.)
  */
 export const HTTP_HEAD_BYTES_MAX = 4096;
+ * A stop whose final flush failed tries again after this delay, until
+ * server.shutdown_flush_retry_seconds have passed. The writers also retry on their own timers;
+ * this only asks again and notices success within half a second.
+ */
+export const SHUTDOWN_FLUSH_RETRY_DELAY_MS = 500;
 /** Bytes allocated up front for a request body from its Content-Length; beyond, it grows. */
 export const BODY_PREALLOCATE_BYTES_MAX = 4 * 1024 * 1024;
 /**

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import uWS from 'uWebSockets.js';
 import { TokenStore, TokenVerifier } from '@arc/auth';
-import { describeConfig, type Config } from '@arc/config';
+import { describeConfig, type ArcError, type Config } from '@arc/config';
 import { QueryPool } from '@arc/query';
 import { AuthGate } from './auth-gate.js';
 import { registerAuthRoutes } from './auth-routes.js';
@@ -31,7 +31,18 @@ const SHUTDOWN_POLL_MS = 10;
 export interface RunningServer {
   readonly port: number;
   /** Stops accepting, answers in-flight requests, flushes every buffer, stops every thread. */
-  close(): Promise<void>;
+  close(): Promise<StopReport>;
+}
+
+/** What a stop could not do; all zero after a clean stop. */
+export interface StopReport {
+  /**
+   * Acknowledged rows not in Parquet when the server stopped (the final flush kept failing):
+   * lost with the WAL off, replayed from the WAL at the next start with it on.
+   */
+  readonly rowsUnflushed: number;
+  /** Writer threads that did not report at the end: their rows, if any, are not counted. */
+  readonly writersUnreported: number;
 }
 
 export interface StartServerOptions {
@@ -142,8 +153,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   return { port, close: () => stopServer(context, listenSocket, tokens) };
 }
 
-async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_socket, tokens: TokenStore | null): Promise<void> {
-  if (context.phase === ServerPhase.stopping) return;
+async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_socket, tokens: TokenStore | null): Promise<StopReport> {
+  if (context.phase === ServerPhase.stopping) return { rowsUnflushed: 0, writersUnreported: 0 };
   context.phase = ServerPhase.stopping;
   context.log.info('shutting down: answering in-flight requests, then flushing every buffer');
   uWS.us_listen_socket_close(listenSocket);
@@ -151,9 +162,25 @@ async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_so
   while (context.pipeline.inFlight > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_POLL_MS));
   }
-  const flushError = await context.pipeline.shutdown();
-  if (flushError !== null) context.log.error(`final flush failed: ${flushError.message}`);
+  const { flushError, rowsUnflushed, writersUnreported } = await context.pipeline.shutdown();
   await context.queryPool.close();
   tokens?.close();
-  context.log.info(flushError === null ? 'stopped; every buffer flushed' : 'stopped with unflushed rows');
+  if (rowsUnflushed === 0 && writersUnreported === 0) {
+    if (flushError !== null) context.log.warn(`a final flush failed, but its rows were flushed by a retry before the writers stopped: ${flushError.message}`);
+    context.log.info('stopped; every buffer flushed');
+  } else {
+    context.log.error(unflushedMessage(context.config, rowsUnflushed, writersUnreported, flushError));
+  }
+  return { rowsUnflushed, writersUnreported };
+}
+
+/** The log line of a stop that could not write every acknowledged row to Parquet. */
+function unflushedMessage(config: Config, rowsUnflushed: number, writersUnreported: number, flushError: ArcError | null): string {
+  const retried = `after retrying the flush for server.shutdown_flush_retry_seconds (${config.server.shutdownFlushRetrySeconds} s)`;
+  const cause = flushError === null ? '' : `; last error ${flushError.code}: ${flushError.message}`;
+  const silent = writersUnreported === 0 ? '' : `, and ${writersUnreported} writer thread(s) did not report their rows`;
+  const rows = `${rowsUnflushed} acknowledged rows`;
+  return config.wal.enabled
+    ? `stopped with ${rows} not written to Parquet ${retried}${silent}; they stay in the WAL and are replayed at the next start${cause}`
+    : `stopped and DROPPED ${rows} that could not be written to Parquet ${retried}${silent} (the WAL is off)${cause}`;
 }

@@ -47,6 +47,6 @@ describe('IngestPipeline', () => {
       expect(completion.error).toBeNull();
       expect(completion.rowCount).toBe(1);
     }
-    expect(await pipeline.shutdown()).toBeNull();
+    expect(await pipeline.shutdown()).toEqual({ flushError: null, rowsUnflushed: 0, writersUnreported: 0 });
   });
 });

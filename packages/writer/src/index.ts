@@ -8,4 +8,5 @@ export { ParquetEncoder, ParquetCompression, hoursOf, parquetColumnsOf } from '.
 export type { ParquetEncoderOptions, EncodedHourFile } from './parquet-encoder.js';
 export { mergeSchema, SCHEMA_CONFLICT_CODE } from './schema-merge.js';
 export { isFlushDueByAge, isFlushDueBySize } from './flush-policy.js';
+export { STORAGE_FULL_CODE } from './storage-full.js';
 export type { FlushPolicy } from './flush-policy.js';

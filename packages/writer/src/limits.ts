@@ -30,6 +30,19 @@ export const DUCKDB_STRING_INLINE_BYTES_MAX = 12;
 export const ENCODER_MEMORY_LIMIT_DEFAULT = '1GB';
 
 /**
+ * Most bytes one encoder's DuckDB may spill to its temp directory (`<data_dir>/tmp/writer-<n>`)
+ * while a flush is larger than its memory limit. Set explicitly because DuckDB's default is 90%
+ * of the disk's free space measured at the first spill and kept for the instance's life: a first
+ * spill on a full disk froze it at ~100 KiB and no flush of that writer succeeded again. A cap,
+ * not a reservation: nothing is allocated up front, and spill files go when the flush ends. It is
+ * far above the spill of a flush of any practical size (a writer holds at most
+ * writer.buffer_max_mb / writer.threads of rows), so the disk's free space is the real bound,
+ * and running into it is an ENOSPC that clears when space is freed (storage-full.ts), unlike a
+ * limit computed once.
+ */
+export const ENCODER_TEMP_DIRECTORY_SIZE_MAX = '1TiB';
+
+/**
  * zstd level for `COMPRESSION zstd`. DESIGN.md: compaction writes zstd level 3, the usual
  * speed/size balance (level 1 is ~10% larger, level 9 ~3x slower for a few % smaller).
  */

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBDataChunk, DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { ArcError, ErrorKind } from '@arc/config';
+import { isStorageFull, storageFullError } from './storage-full.js';
 import {
   ColumnRole,
   ColumnType,
@@ -32,6 +33,7 @@ import {
   ENCODER_MEMORY_LIMIT_DEFAULT,
   ENCODER_SCHEMA_NAME,
   ENCODER_TABLE_NAME,
+  ENCODER_TEMP_DIRECTORY_SIZE_MAX,
   ENCODER_THREADS_MAX,
   ZSTD_COMPRESSION_LEVEL,
 } from './limits.js';
@@ -61,6 +63,8 @@ export interface ParquetEncoderOptions {
   readonly rowGroupSize: number;
   /** Where DuckDB spills when a flush exceeds `memoryLimit`. */
   readonly tempDirectory: string;
+  /** Most bytes DuckDB may spill there (`'1TiB'`); ENCODER_TEMP_DIRECTORY_SIZE_MAX when absent. */
+  readonly tempDirectorySizeMax?: string;
   /** DuckDB memory limit (`'1GB'`, `'512MB'`); ENCODER_MEMORY_LIMIT_DEFAULT when absent. */
   readonly memoryLimit?: string;
 }
@@ -87,7 +91,7 @@ export interface EncodeTimings {
   readonly enumColumnCount: number;
 }
 
-/** Stable code of a failed encode (disk full, unwritable path, DuckDB out of memory). */
+/** Stable code of a failed encode (unwritable path, DuckDB out of memory); a full disk is ARC_STORAGE_FULL. */
 export const PARQUET_WRITE_FAILED_CODE = 'ARC_PARQUET_WRITE_FAILED';
 
 const DUCKDB_TYPE_BY_COLUMN_TYPE = {
@@ -689,6 +693,7 @@ async function syncFile(path: string): Promise<number> {
 }
 
 function writeFailed(measurement: string, path: string, cause: unknown): ArcError {
+  if (isStorageFull(cause)) return storageFullError(`writing Parquet for measurement '${measurement}' to '${path}'`, cause, { measurement, path });
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new ArcError(
     ErrorKind.internal,
@@ -731,6 +736,13 @@ export class ParquetEncoder {
       autoload_known_extensions: 'false',
     });
     const connection = await instance.connect();
+    // Set explicitly, and by SET rather than as a startup option: DuckDB (1.5.6) shows a startup
+    // max_temp_directory_size in current_setting() but does not hand it to its buffer manager,
+    // which then computes 90% of the free space of the temp directory's disk when it first
+    // spills and keeps that for the instance's life. A first spill while the disk was full froze
+    // the limit at ~100 KiB and every later flush failed, even after space was freed (tested in
+    // parquet-encoder-temp-directory.test.ts and the disk-full fault tests).
+    await connection.run(`SET max_temp_directory_size = ${quoteLiteral(options.tempDirectorySizeMax ?? ENCODER_TEMP_DIRECTORY_SIZE_MAX)}`);
     // TimeZone belongs to the built-in ICU extension, so it is not a startup option. Nothing here
     // converts time zones; it is set so this instance agrees with the query instances.
     await connection.run("SET TimeZone = 'UTC'");
@@ -746,7 +758,8 @@ export class ParquetEncoder {
    * Writes one Parquet file per UTC hour of the rows' time to `pathForHour(hourStartUs)` (a temp
    * path the caller later renames; its directory is created), sorted by time, and fsyncs each
    * file before resolving. On failure the files written so far are removed and the promise
-   * rejects with an ArcError `ARC_PARQUET_WRITE_FAILED`; the caller keeps its rows and retries.
+   * rejects with an ArcError `ARC_STORAGE_FULL` (no room on the disk) or `ARC_PARQUET_WRITE_FAILED`
+   * (anything else); the caller keeps its rows and retries.
    * A batch that breaks its layout (a dictionary code outside its dictionary, offsets past the
    * data) rejects with the AssertionError instead: retrying cannot fix it.
    */

@@ -6,6 +6,7 @@ import type { StorageBackend } from '@arc/storage';
 import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy } from './flush-policy.js';
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
 import { hoursOf, type ParquetEncoder } from './parquet-encoder.js';
+import { isStorageFull, storageFullError, STORAGE_FULL_CODE } from './storage-full.js';
 import type { FlushJournal } from '@arc/wal';
 import type { DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
 
@@ -59,6 +60,26 @@ function buffersFull(bytesBuffered: number): ArcError {
 }
 
 /**
+ * What a write gets while this writer's flushes fail for lack of disk space. The rows could not
+ * land either, and buffering them would only fill memory, so they are refused at once. The text
+ * names no path or measurement: the failing flush may belong to another database.
+ */
+function storageFullRefusal(): ArcError {
+  return new ArcError(
+    ErrorKind.unavailable,
+    STORAGE_FULL_CODE,
+    'The data disk is full: flushes to Parquet fail for lack of space, so writes are refused until one succeeds again; retry later',
+  );
+}
+
+/** A failed flush step as an ArcError; a full disk becomes ARC_STORAGE_FULL (storage-full.ts). */
+function flushErrorOf(error: unknown): ArcError {
+  if (error instanceof ArcError) return error;
+  if (isStorageFull(error)) return storageFullError('a flush', error);
+  return new ArcError(ErrorKind.internal, 'ARC_FLUSH_FAILED', String(error));
+}
+
+/**
  * Everything a writer thread does, without the thread: accepts batches (checking schema and
  * memory), keeps them per (database, measurement), and flushes them to Parquet one buffer at a
  * time through its DuckDB encoder. The worker entry only wires ports to it; tests drive it
@@ -66,7 +87,8 @@ function buffersFull(bytesBuffered: number): ArcError {
  *
  * Invariants: a batch is either buffered, being flushed, or published, never dropped; a failed
  * flush puts its batches back and retries; memory held never exceeds `bytesBufferedMax` plus one
- * request.
+ * request; while flushes fail for lack of disk space (until one succeeds) every new request is
+ * refused with ARC_STORAGE_FULL.
  */
 export class WriterCore {
   private readonly options: WriterCoreOptions;
@@ -79,7 +101,12 @@ export class WriterCore {
   private bytesBuffered = 0;
   private fileSequence = 0;
   private retryDelayMs = 0;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private lastFlushError: ArcError | null = null;
+  /** The last flush failed for lack of disk space (set by it, cleared by the next success). */
+  private storageFull = false;
+  /** After stop(): nothing new is flushed (the thread is closing its encoder). */
+  private stopped = false;
   private counters = { flushes: 0, flushFailures: 0, rowsFlushed: 0, filesWritten: 0 };
 
   constructor(options: WriterCoreOptions) {
@@ -125,9 +152,24 @@ export class WriterCore {
     for (const buffer of this.buffers.values()) this.enqueueFlush(buffer);
     while (this.flushing !== null) await this.flushing;
     if (this.counters.flushFailures > failuresBefore) {
-      return new ArcError(ErrorKind.unavailable, 'ARC_FLUSH_FAILED', `Flush failed, rows stay buffered and are retried: ${this.lastFlushError?.message ?? 'unknown error'}`);
+      const code = this.lastFlushError?.code === STORAGE_FULL_CODE ? STORAGE_FULL_CODE : 'ARC_FLUSH_FAILED';
+      return new ArcError(ErrorKind.unavailable, code, `Flush failed, rows stay buffered and are retried: ${this.lastFlushError?.message ?? 'unknown error'}`);
     }
     return null;
+  }
+
+  /**
+   * Stops flushing before the thread closes its encoder: no retry or new flush starts after this,
+   * and it resolves once the flush under way has ended. Rows still buffered stay counted in
+   * `stats().rowsBuffered` (what a shutdown reports as not written).
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    for (const buffer of this.flushQueue.splice(0)) buffer.flushQueued = false;
+    // A flush that throws has already been reported by its own rejection; here it only has to end.
+    while (this.flushing !== null) await this.flushing.catch(() => undefined);
   }
 
   stats(): WriterStats {
@@ -142,6 +184,7 @@ export class WriterCore {
 
   /** Checks every batch of a request, then buffers all of them (or prepares them) or none. */
   private accept(batches: readonly ColumnBatch[], preparedKey: string | null): ArcError | null {
+    if (this.storageFull) return storageFullRefusal();
     let byteCount = 0;
     for (const batch of batches) byteCount += batch.buffer.byteLength;
     if (this.bytesBuffered + byteCount > this.options.bytesBufferedMax) {
@@ -234,7 +277,7 @@ export class WriterCore {
   }
 
   private enqueueFlush(buffer: MeasurementBuffer): void {
-    if (buffer.flushQueued || buffer.rowCount === 0) return;
+    if (this.stopped || buffer.flushQueued || buffer.rowCount === 0) return;
     buffer.flushQueued = true;
     this.flushQueue.push(buffer);
     this.pumpFlushes();
@@ -262,11 +305,7 @@ export class WriterCore {
       await this.commitFlush(buffer, staged, walSeqMax);
     } catch (error) {
       buffer.restore(batches, walSeqMax, this.options.nowMs());
-      this.counters.flushFailures++;
-      this.lastFlushError = error instanceof ArcError ? error : new ArcError(ErrorKind.internal, 'ARC_FLUSH_FAILED', String(error));
-      this.retryDelayMs = nextRetryDelayMs(this.retryDelayMs);
-      this.options.log('error', `flush of ${buffer.database}.${buffer.measurement} failed (retry in ${this.retryDelayMs} ms): ${this.lastFlushError.message}`);
-      setTimeout(() => this.enqueueFlush(buffer), this.retryDelayMs).unref();
+      this.flushFailed(buffer, flushErrorOf(error));
       return;
     }
     const files = await this.publishAll(staged);
@@ -277,8 +316,29 @@ export class WriterCore {
     this.counters.filesWritten += files.length;
     for (const file of files) this.counters.rowsFlushed += file.rowCount;
     this.retryDelayMs = 0;
+    if (this.storageFull) this.options.log('info', 'a flush succeeded again: writes are accepted again');
+    this.storageFull = false;
     this.options.onFlushed(buffer.database, buffer.measurement, files);
     for (const [stream, seqMax] of walSeqMax) this.options.onWalCovered?.(stream, buffer.database, buffer.measurement, seqMax);
+  }
+
+  /** Keeps the rows (restored by the caller), notes a full disk, and schedules the retry. */
+  private flushFailed(buffer: MeasurementBuffer, error: ArcError): void {
+    this.counters.flushFailures++;
+    this.lastFlushError = error;
+    // Only a success clears it: another kind of failure says nothing about the free space.
+    if (error.code === STORAGE_FULL_CODE && !this.storageFull) {
+      this.storageFull = true;
+      this.options.log('warn', `the data disk is full: new writes are refused with ${STORAGE_FULL_CODE} until a flush succeeds`);
+    }
+    this.retryDelayMs = nextRetryDelayMs(this.retryDelayMs);
+    this.options.log('error', `flush of ${buffer.database}.${buffer.measurement} failed (retry in ${this.retryDelayMs} ms): ${error.message}`);
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.enqueueFlush(buffer);
+    }, this.retryDelayMs);
+    timer.unref();
+    this.retryTimers.add(timer);
   }
 
   /**
@@ -319,6 +379,7 @@ export class WriterCore {
       journal.recordSync({ database: buffer.database, measurement: buffer.measurement, covers: [...walSeqMax], files: staged.map(({ staging, key }) => ({ staging, key })) });
     } catch (error) {
       await Promise.all(staged.map((file) => this.options.storage.discard(file.staging)));
+      if (isStorageFull(error)) throw storageFullError('writing the flush journal', error);
       throw new ArcError(ErrorKind.unavailable, 'ARC_FLUSH_FAILED', `flush journal write failed: ${(error as Error).message}`);
     }
   }

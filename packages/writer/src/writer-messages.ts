@@ -82,7 +82,8 @@ export type WriterToMain =
   | { readonly kind: 'flush-all-done'; readonly requestId: number; readonly error: ArcErrorShape | null }
   | { readonly kind: 'stats'; readonly requestId: number; readonly stats: WriterStats }
   | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string }
-  | { readonly kind: 'closed' };
+  /** The thread stopped; `rowsUnflushed` acknowledged rows were still buffered (not in Parquet). */
+  | { readonly kind: 'closed'; readonly rowsUnflushed: number };
 
 /** The writer that owns a (database, measurement): every batch of one series goes to one thread. */
 export function writerIndexFor(database: string, measurement: string, writerCount: number): number {

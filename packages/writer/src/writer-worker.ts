@@ -92,10 +92,13 @@ async function main(): Promise<void> {
       case 'shutdown':
         clearInterval(ageTimer);
         for (const decoderPort of data.decoderPorts) decoderPort.close();
-        encoder.close();
-        journal?.close();
-        send({ kind: 'closed' });
-        port.close();
+        // A retry of a failed flush may be under way: the encoder closes once it has ended.
+        void core.stop().then(() => {
+          encoder.close();
+          journal?.close();
+          send({ kind: 'closed', rowsUnflushed: core.stats().rowsBuffered });
+          port.close();
+        });
         return;
     }
   });

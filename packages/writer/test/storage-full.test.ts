@@ -1,0 +1,152 @@
+// Proves that a flush failing for lack of disk space is told apart from other failures (Node errno
+// codes, DuckDB's texts, wrapped causes) and that a writer then refuses new rows with 503
+// ARC_STORAGE_FULL until a flush succeeds again, losing nothing, by driving a WriterCore whose
+// encoder fails like a full disk and then recovers.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ColumnBatch, SchemaColumn } from '@arc/columnar';
+import { ArcError, ErrorKind } from '@arc/config';
+import { LocalStorage } from '@arc/storage';
+import { FLUSH_RETRY_DELAY_MS_MIN } from '../src/flush-policy.js';
+import type { EncodedHourFile, ParquetEncoder } from '../src/parquet-encoder.js';
+import { isStorageFull, STORAGE_FULL_CODE, storageFullError } from '../src/storage-full.js';
+import { WriterCore } from '../src/writer-core.js';
+import { floatBatch, openTestEncoder } from './support/float-batch.js';
+
+const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
+const RECOVERY_DEADLINE_MS = 5000;
+const POLL_MS = 20;
+
+function errnoError(code: string): Error {
+  return Object.assign(new Error(`${code}: write failed`), { code });
+}
+
+describe('isStorageFull', () => {
+  it.each([
+    ['Node ENOSPC', errnoError('ENOSPC')],
+    ['Node EDQUOT', errnoError('EDQUOT')],
+    ['DuckDB IO error', new Error('IO Error: Could not write file "/d/tmp/x.tmp": No space left on device')],
+    ['DuckDB quota', new Error('IO Error: Could not write file "/d/x.parquet": Disk quota exceeded')],
+    ['DuckDB spill limit', new Error("Out of Memory Error: failed to offload data block of size 256.0 KiB (3.1 MiB/3.1 MiB used).\nThis limit was set by the 'max_temp_directory_size' setting.")],
+    ['wrapped ENOSPC', new Error('flush failed', { cause: errnoError('ENOSPC') })],
+    ['ArcError ARC_STORAGE_FULL', storageFullError('a flush', errnoError('ENOSPC'))],
+  ])('%s is a full disk', (_name, error) => {
+    expect(isStorageFull(error)).toBe(true);
+  });
+
+  it.each([
+    ['Node ENOENT', errnoError('ENOENT')],
+    ['Node EACCES', errnoError('EACCES')],
+    ['DuckDB missing directory', new Error('IO Error: Cannot open file "/nonexistent/x.parquet": No such file or directory')],
+    ['DuckDB out of memory', new Error('Out of Memory Error: could not allocate block of size 256.0 KiB (1.0 GiB/1.0 GiB used)')],
+    ['other ArcError', new ArcError(ErrorKind.internal, 'ARC_PARQUET_WRITE_FAILED', 'No space left on device')],
+    ['a string', 'No space left on device'],
+    ['null', null],
+    ['errno code not a string', Object.assign(new Error('x'), { code: 28 })],
+  ])('%s is not', (_name, error) => {
+    expect(isStorageFull(error)).toBe(false);
+  });
+});
+
+/** An encoder that fails like a full disk while `full` is set, else encodes with the real one. */
+class FillableEncoder {
+  full = true;
+  encodeCalls = 0;
+  private readonly real: ParquetEncoder;
+
+  constructor(real: ParquetEncoder) {
+    this.real = real;
+  }
+
+  encode(batches: readonly ColumnBatch[], schema: readonly SchemaColumn[], pathForHour: (hourStartUs: number) => string): Promise<EncodedHourFile[]> {
+    this.encodeCalls++;
+    if (this.full) return Promise.reject(storageFullError('writing Parquet', new Error('IO Error: Could not write file "x": No space left on device')));
+    return this.real.encode(batches, schema, pathForHour);
+  }
+}
+
+let root = '';
+let realEncoder: ParquetEncoder;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'arc-writer-full-'));
+  realEncoder = await openTestEncoder(root);
+});
+afterAll(async () => {
+  realEncoder.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+function newCore(encoder: FillableEncoder, logs: string[]): WriterCore {
+  return new WriterCore({
+    writerIndex: 0,
+    policy: { flushRows: 1_000_000, flushBytesMax: 1 << 30, flushAgeMs: 3_600_000 },
+    bytesBufferedMax: 1 << 30,
+    storage: new LocalStorage(path.join(root, 'data')),
+    encoder: encoder as unknown as ParquetEncoder,
+    onFlushed: () => undefined,
+    log: (_level, message) => logs.push(message),
+    nowMs: () => performance.now(),
+  });
+}
+
+function batchOf(count: number, first: number): ColumnBatch {
+  return floatBatch('cpu', Array.from({ length: count }, (_, index) => first + index), (index) => T0 + first + index);
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + RECOVERY_DEADLINE_MS;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`not within ${RECOVERY_DEADLINE_MS} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+describe('WriterCore on a full disk', () => {
+  it('refuses new rows with ARC_STORAGE_FULL once a flush failed for lack of space, and takes them again after a flush succeeds', async () => {
+    const encoder = new FillableEncoder(realEncoder);
+    const logs: string[] = [];
+    const core = newCore(encoder, logs);
+    expect(core.handle(0, { kind: 'append', txnId: 1, batches: [batchOf(10, 0)] })).toMatchObject({ error: null });
+    const failed = await core.flushAll();
+    expect(failed?.code).toBe(STORAGE_FULL_CODE);
+    // The acknowledged rows stay buffered; a new request is refused before it is buffered.
+    const refused = core.handle(0, { kind: 'append', txnId: 2, batches: [batchOf(5, 10)] });
+    expect(refused).toMatchObject({ kind: 'verdict', txnId: 2, error: { kind: 'unavailable', code: STORAGE_FULL_CODE } });
+    expect(core.handle(0, { kind: 'prepare', txnId: 3, batches: [batchOf(5, 10)] })).toMatchObject({ error: { code: STORAGE_FULL_CODE } });
+    expect(core.stats()).toMatchObject({ rowsBuffered: 10, rowsFlushed: 0 });
+    expect(logs.join('\n')).toMatch(/data disk is full: new writes are refused/);
+    // Space comes back: the writer's own retry flushes the rows, and writes are accepted again.
+    encoder.full = false;
+    await until(() => core.stats().rowsFlushed === 10, 'the retry flushes the buffered rows');
+    expect(core.handle(0, { kind: 'append', txnId: 4, batches: [batchOf(5, 10)] })).toMatchObject({ error: null });
+    expect(await core.flushAll()).toBeNull();
+    expect(core.stats()).toMatchObject({ rowsBuffered: 0, rowsFlushed: 15 });
+  });
+
+  it('another kind of flush failure does not refuse writes', async () => {
+    const encoder = new FillableEncoder(realEncoder);
+    encoder.encode = () => Promise.reject(new ArcError(ErrorKind.internal, 'ARC_PARQUET_WRITE_FAILED', 'permission denied'));
+    const core = newCore(encoder, []);
+    expect(core.handle(0, { kind: 'append', txnId: 1, batches: [batchOf(3, 0)] })).toMatchObject({ error: null });
+    expect((await core.flushAll())?.code).toBe('ARC_FLUSH_FAILED');
+    expect(core.handle(0, { kind: 'append', txnId: 2, batches: [batchOf(3, 3)] })).toMatchObject({ error: null });
+    await core.stop();
+  });
+
+  it('stop() ends the retries and keeps the unflushed rows counted', async () => {
+    const encoder = new FillableEncoder(realEncoder);
+    const core = newCore(encoder, []);
+    expect(core.handle(0, { kind: 'append', txnId: 1, batches: [batchOf(7, 0)] })).toMatchObject({ error: null });
+    expect((await core.flushAll())?.code).toBe(STORAGE_FULL_CODE);
+    await core.stop();
+    const callsAtStop = encoder.encodeCalls;
+    encoder.full = false;
+    // The first retry was due FLUSH_RETRY_DELAY_MS_MIN after the failure. Proving that nothing
+    // happens takes waiting: well past that delay, no flush may have started.
+    await new Promise((resolve) => setTimeout(resolve, 4 * FLUSH_RETRY_DELAY_MS_MIN));
+    expect(encoder.encodeCalls).toBe(callsAtStop);
+    expect(core.stats()).toMatchObject({ rowsBuffered: 7, rowsFlushed: 0 });
+  });
+});
