@@ -53,6 +53,7 @@ const UWS_SLOW_BODY_CLOSE_MS_MIN = 8000;
  * lines, then closes it: no handler runs, so that one cannot be answered.)
  */
 export const HTTP_HEAD_BYTES_MAX = 4096;
+/**
  * A stop whose final flush failed tries again after this delay, until
  * server.shutdown_flush_retry_seconds have passed. The writers also retry on their own timers;
  * this only asks again and notices success within half a second.
