@@ -99,8 +99,16 @@ async function reapply(context: ServerContext, id: string): Promise<ReplayResult
   return { id, status: 'applied', rows: completion.rowCount };
 }
 
+/** Servers with a re-apply running: a second call could submit the same dead letter twice. */
+const reapplying = new WeakSet<ServerContext>();
+
 /** Why re-applying is not possible now, or null. */
 function notNow(context: ServerContext): ArcError | null {
+  if (!context.config.wal.enabled) {
+    // Without a WAL a 204 means "in memory": removing the dead letter then could lose it in a crash.
+    return new ArcError(ErrorKind.conflict, 'ARC_WAL_DISABLED', 'Dead letters are re-applied with the WAL on (wal.enabled = true), so each is durable before it is removed');
+  }
+  if (reapplying.has(context)) return new ArcError(ErrorKind.conflict, 'ARC_DEAD_LETTER_REPLAY_RUNNING', 'Another dead-letter replay is running; retry once it answered');
   if (context.phase !== 'ready') return new ArcError(ErrorKind.unavailable, 'ARC_STARTING', `The server is ${context.phase}; dead letters are re-applied once it is ready`);
   if (context.walRecovery.state === 'failed') {
     // The replayed segments were kept and are replayed at the next start: an entry re-applied now
@@ -123,8 +131,13 @@ async function replay(context: ServerContext, call: ManagementCall): Promise<Man
   const blocked = notNow(context);
   if (blocked !== null) return blocked;
   const results: ReplayResult[] = [];
-  // One at a time, in stream and seq order: a stream's entries are applied in the order they were logged.
-  for (const id of [...new Set(ids)].sort()) results.push(await reapply(context, id));
+  reapplying.add(context);
+  try {
+    // One at a time, in stream and seq order: a stream's entries are applied in the order they were logged.
+    for (const id of [...new Set(ids)].sort()) results.push(await reapply(context, id));
+  } finally {
+    reapplying.delete(context);
+  }
   const applied = results.filter((result) => result.status === 'applied').length;
   return answer('200 OK', { success: applied === results.length, applied, refused: results.length - applied, remaining: deadLetterTotalsSync(directory).entries, results });
 }
