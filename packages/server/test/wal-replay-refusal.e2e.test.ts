@@ -3,8 +3,9 @@
 // another stream's entries, replayed in a different order than they arrived, conflict with it; an
 // entry that can no longer be applied (the body limit was lowered before the restart) lands in
 // the dead-letter directory, is counted and listed, survives WAL cleanup, and is re-applied through
-// the admin endpoint once the limit allows it (validation and permissions included).
-import { readdir } from 'node:fs/promises';
+// the admin endpoint once the limit allows it (validation and permissions included), and is not
+// re-applied while the segments of a failed recovery are kept or with the WAL off.
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -154,5 +155,27 @@ describe('WAL replay refusals', () => {
     expect(earliest).toBe(latest);
     expect(earliest).toBeGreaterThanOrEqual(writtenBeforeMs - 1000);
     expect(earliest).toBeLessThan(Date.parse(String(letter?.dead_lettered_at)));
+  });
+
+  it('refuses to re-apply while this start\'s recovery failed (its segments replay again) or with the WAL off', { timeout: 180_000 }, async () => {
+    const env = { ARC_WAL_ENABLED: 'true', ARC_WRITER_FLUSH_AGE_MS: '600000' };
+    const first = await start(env);
+    expect((await new ArcClient(first.url).write(rowsOf('cpu', 0, 10), { database: 'faulty' })).status).toBe(204);
+    await first.kill();
+    started.splice(started.indexOf(first), 1);
+    // A file where the database directory should be: the replayed rows cannot be flushed.
+    await writeFile(path.join(first.dataDir, 'arc', 'faulty'), 'not a directory');
+    const second = await start(env, first.dataDir);
+    const status = (await new ArcClient(second.url).get('/api/wal/status', auth)).json<{ recovery: Record<string, unknown> }>();
+    expect(status.recovery).toMatchObject({ state: 'failed' });
+    const blocked = await send(second.url, 'POST', '/api/wal/dead-letter/replay', { body: {} });
+    expect(blocked.status, blocked.text).toBe(409);
+    expect(blocked.json()).toMatchObject({ code: 'ARC_WAL_RECOVERY_INCOMPLETE' });
+
+    const third = await crashAndRestart(second, { ARC_WAL_ENABLED: 'false' });
+    expect((await send(third.url, 'GET', '/api/v1/wal/dead-letter')).json()).toMatchObject({ count: 0, entries: [] });
+    const off = await send(third.url, 'POST', '/api/v1/wal/dead-letter/replay', { body: {} });
+    expect(off.status, off.text).toBe(409);
+    expect(off.json()).toMatchObject({ code: 'ARC_WAL_DISABLED' });
   });
 });
