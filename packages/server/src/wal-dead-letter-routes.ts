@@ -1,11 +1,13 @@
+import path from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { ArcError, ErrorKind } from '@arc/config';
-import { decodeRequestEnvelope, deadLetterDirectory, deadLetterTotalsSync, listDeadLettersSync, parseDeadLetterId, readDeadLetterSync, removeDeadLetterSync, type DeadLetter } from '@arc/wal';
+import { decodeRequestEnvelope, deadLetterDirectory, deadLetterTotalsSync, hasDeadLetterSync, listDeadLettersSync, parseDeadLetterId, readDeadLetterSync, removeDeadLetterSync, type DeadLetter } from '@arc/wal';
 import { z } from 'zod';
 import { validateDatabaseName } from '@arc/columnar';
 import { PayloadFormat, precisionOfCode, type Completion, type RequestOptions } from './frames.js';
 import { DEAD_LETTER_REPLAY_IDS_MAX, DEAD_LETTER_SUBMIT_WAIT_MS_MAX, REPLAY_RETRY_DELAY_MS } from './limits.js';
 import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
+import { RequestDecoder } from './request-decoder.js';
 import type { ServerContext } from './server-context.js';
 import { envelopeOptions } from './wal-recovery.js';
 
@@ -18,7 +20,9 @@ import { envelopeOptions } from './wal-recovery.js';
  *   POST .../dead-letter/replay    {"ids": [...]} or {} for all: each is re-submitted through the
  *                                  normal ingest path (decoders, writers, a new WAL entry) with
  *                                  its original arrival time; the ones acknowledged are removed,
- *                                  the refused ones stay with the new reason in the answer
+ *                                  the refused ones stay with the new reason in the answer; one
+ *                                  with rows already in Parquet is not re-applied whole
+ *   DELETE .../dead-letter/:id     drops one the admin has dealt with otherwise
  */
 const FORMAT_NAMES: ReadonlyMap<number, string> = new Map([
   [PayloadFormat.msgpack, 'msgpack'],
@@ -51,6 +55,7 @@ function listedEntry(letter: DeadLetter): Record<string, unknown> {
     entry_bytes: letter.entryBytes,
     error: letter.reason,
     dead_lettered_at: letter.deadLetteredAt,
+    already_in_parquet: letter.alreadyInParquet,
   };
 }
 
@@ -78,8 +83,22 @@ function refused(id: string, code: string, message: string): ReplayResult {
   return { id, status: 'refused', error: { code, message } };
 }
 
+/**
+ * Measurements of the request whose rows a flush put in Parquet before it was refused:
+ * `alreadyInParquet` names every measurement of its database and stream covered past it (more than
+ * it touched), so the body is decoded here to see which of them it has. A body that does not
+ * decode goes to the decoders anyway and is refused there with the reason.
+ */
+function rowsAlreadyInParquet(context: ServerContext, alreadyInParquet: readonly string[], options: RequestOptions, body: Uint8Array): string[] {
+  if (alreadyInParquet.length === 0) return [];
+  const batches = new RequestDecoder(context.config).decode(options, body);
+  if (batches instanceof ArcError) return [];
+  const touched = new Set(batches.filter((batch) => batch.database === options.database).map((batch) => batch.measurement));
+  return alreadyInParquet.filter((measurement) => touched.has(measurement));
+}
+
 /** Re-submits one dead letter; removes it once acknowledged. */
-async function reapply(context: ServerContext, id: string): Promise<ReplayResult> {
+async function reapply(context: ServerContext, id: string, alreadyInParquet: readonly string[]): Promise<ReplayResult> {
   const directory = context.config.wal.dir;
   const read = readDeadLetterSync(directory, id);
   if (read === null) return refused(id, 'ARC_DEAD_LETTER_NOT_FOUND', `Dead letter '${id}' is gone (applied by another call?)`);
@@ -90,6 +109,15 @@ async function reapply(context: ServerContext, id: string): Promise<ReplayResult
   if ('code' in options) return refused(id, options.code, options.message);
   const nameError = validateDatabaseName(options.database);
   if (nameError !== null) return refused(id, nameError.code, nameError.message);
+  const inParquet = rowsAlreadyInParquet(context, alreadyInParquet, options, envelope.body);
+  if (inParquet.length > 0) {
+    return refused(
+      id,
+      'ARC_DEAD_LETTER_PARTLY_IN_PARQUET',
+      `The rows of ${inParquet.map((name) => `'${name}'`).join(', ')} in this request were already in Parquet when it was refused; re-applying it whole would write them twice. ` +
+        `Write the other rows again from the body in ${path.join(deadLetterDirectory(context.config.wal.dir), `${id}.entry`)}, then DELETE /api/v1/wal/dead-letter/${id}`,
+    );
+  }
   const completion = await submitTaken(context, options, envelope.body);
   if (completion instanceof ArcError) return refused(id, completion.code, completion.message);
   context.ingestStats.record(options.format, envelope.body.byteLength, completion.rowCount, completion.error);
@@ -122,8 +150,8 @@ async function replay(context: ServerContext, call: ManagementCall): Promise<Man
   const input = parseBody(replaySchema, call.body);
   if (input instanceof ArcError) return input;
   const directory = context.config.wal.dir;
-  const known = new Set(listDeadLettersSync(directory).map((letter) => letter.id));
-  const ids = input.ids ?? [...known];
+  const known = new Map(listDeadLettersSync(directory).map((letter) => [letter.id, letter.alreadyInParquet]));
+  const ids = input.ids ?? [...known.keys()];
   for (const [index, id] of ids.entries()) {
     if (parseDeadLetterId(id) === null) return new ArcError(ErrorKind.badRequest, 'ARC_BAD_REQUEST_BODY', `Invalid request body: field 'ids[${index}]' must be a dead-letter id (<stream>-<seq>, as listed), got '${id.slice(0, 64)}'`, { field: `ids[${index}]` });
     if (!known.has(id)) return new ArcError(ErrorKind.notFound, 'ARC_DEAD_LETTER_NOT_FOUND', `No dead letter '${id}' (field 'ids[${index}]'); GET /api/v1/wal/dead-letter lists them`, { field: `ids[${index}]` });
@@ -134,7 +162,7 @@ async function replay(context: ServerContext, call: ManagementCall): Promise<Man
   reapplying.add(context);
   try {
     // One at a time, in stream and seq order: a stream's entries are applied in the order they were logged.
-    for (const id of [...new Set(ids)].sort()) results.push(await reapply(context, id));
+    for (const id of [...new Set(ids)].sort()) results.push(await reapply(context, id, known.get(id) ?? []));
   } finally {
     reapplying.delete(context);
   }
@@ -142,11 +170,22 @@ async function replay(context: ServerContext, call: ManagementCall): Promise<Man
   return answer('200 OK', { success: applied === results.length, applied, refused: results.length - applied, remaining: deadLetterTotalsSync(directory).entries, results });
 }
 
+/** Drops a dead letter the admin has dealt with otherwise. */
+function remove(context: ServerContext, call: ManagementCall): ManagementAnswer | ArcError {
+  const id = call.parameters[0] ?? '';
+  if (parseDeadLetterId(id) === null) return new ArcError(ErrorKind.badRequest, 'ARC_BAD_DEAD_LETTER_ID', `'${id.slice(0, 64)}' is not a dead-letter id (<stream>-<seq>, as listed)`, { id: id.slice(0, 64) });
+  if (!hasDeadLetterSync(context.config.wal.dir, id)) return new ArcError(ErrorKind.notFound, 'ARC_DEAD_LETTER_NOT_FOUND', `No dead letter '${id}'; GET /api/v1/wal/dead-letter lists them`, { id });
+  removeDeadLetterSync(context.config.wal.dir, id);
+  context.log.warn(`WAL dead letter ${id} deleted by ${call.identity.name}`);
+  return answer('200 OK', { success: true, deleted: id, remaining: deadLetterTotalsSync(context.config.wal.dir).entries });
+}
+
 export function registerDeadLetterRoutes(app: TemplatedApp, context: ServerContext): void {
   for (const prefix of ['/api/wal', '/api/v1/wal']) {
     const routes: ManagementRoute[] = [
       { method: 'get', path: `${prefix}/dead-letter`, permission: 'admin', readsBody: false, handle: () => list(context) },
       { method: 'post', path: `${prefix}/dead-letter/replay`, permission: 'admin', readsBody: true, handle: (call) => replay(context, call) },
+      { method: 'del', path: `${prefix}/dead-letter/:id`, permission: 'admin', readsBody: false, handle: (call) => remove(context, call) },
     ];
     registerManagementRoutes(app, context, routes);
   }

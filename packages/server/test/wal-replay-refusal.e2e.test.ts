@@ -4,7 +4,8 @@
 // entry that can no longer be applied (the body limit was lowered before the restart) lands in
 // the dead-letter directory, is counted and listed, survives WAL cleanup, and is re-applied through
 // the admin endpoint once the limit allows it (validation and permissions included), and is not
-// re-applied while the segments of a failed recovery are kept or with the WAL off.
+// re-applied while the segments of a failed recovery are kept, with the WAL off, or whole when rows
+// of one of its measurements were already in Parquet (it can be deleted instead).
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -177,5 +178,46 @@ describe('WAL replay refusals', () => {
     const off = await send(third.url, 'POST', '/api/v1/wal/dead-letter/replay', { body: {} });
     expect(off.status, off.text).toBe(409);
     expect(off.json()).toMatchObject({ code: 'ARC_WAL_DISABLED' });
+  });
+
+  it('does not re-apply whole a dead letter whose rows of one measurement were already in Parquet, and deletes it on request', { timeout: 240_000 }, async () => {
+    const env = { ARC_WAL_ENABLED: 'true', ARC_WRITER_FLUSH_AGE_MS: '600000', ARC_WRITER_FLUSH_ROWS: '1000', ARC_SERVER_BODY_MAX_MB: '8' };
+    const first = await start(env);
+    const rows = Array.from({ length: 20_000 }, (_, row) => row);
+    // part_a (20,000 rows) passes flush_rows and is flushed at once; part_b (5 rows) stays buffered.
+    const body = gzipSync(
+      msgpack({
+        batch: [
+          { m: 'part_a', columns: { time: rows.map((row) => BASE_MS + row), v: rows, pad: rows.map((row) => `${row}-${'p'.repeat(64)}`) } },
+          { m: 'part_b', columns: { time: [BASE_MS, BASE_MS + 1, BASE_MS + 2, BASE_MS + 3, BASE_MS + 4], w: [1, 2, 3, 4, 5] } },
+        ],
+      }),
+    );
+    expect((await new ArcClient(first.url).write(body)).status).toBe(204);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const found = await new ArcClient(first.url).rows('SELECT count(*) FROM part_a').catch(() => [[0]]);
+      if (JSON.stringify(found) === '[[20000]]') break;
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const second = await crashAndRestart(first, { ...env, ARC_SERVER_BODY_MAX_MB: '1' });
+    const [letter] = (await send(second.url, 'GET', '/api/v1/wal/dead-letter')).json<{ entries: Record<string, unknown>[] }>().entries;
+    expect(letter).toMatchObject({ format: 'msgpack', error: { code: 'ARC_PAYLOAD_TOO_LARGE' }, already_in_parquet: ['part_a'] });
+    const id = String(letter?.id);
+
+    const third = await crashAndRestart(second, env);
+    const reapplied = await send(third.url, 'POST', '/api/v1/wal/dead-letter/replay', { body: { ids: [id] } });
+    expect(reapplied.status, reapplied.text).toBe(200);
+    expect(reapplied.json()).toMatchObject({ applied: 0, refused: 1, remaining: 1, results: [{ id, status: 'refused', error: { code: 'ARC_DEAD_LETTER_PARTLY_IN_PARQUET' } }] });
+    const client = new ArcClient(third.url);
+    expect(await client.rows('SELECT count(*) FROM part_a')).toEqual([[20_000]]);
+
+    expect((await send(third.url, 'DELETE', '/api/v1/wal/dead-letter/not-an-id')).status).toBe(400);
+    expect((await send(third.url, 'DELETE', `/api/wal/dead-letter/${id}`, { token: null })).status).toBe(401);
+    const deleted = await send(third.url, 'DELETE', `/api/wal/dead-letter/${id}`);
+    expect(deleted.status, deleted.text).toBe(200);
+    expect(deleted.json()).toMatchObject({ deleted: id, remaining: 0 });
+    expect((await send(third.url, 'DELETE', `/api/wal/dead-letter/${id}`)).status).toBe(404);
   });
 });

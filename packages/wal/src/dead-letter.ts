@@ -47,6 +47,11 @@ export interface DeadLetter {
   readonly reason: DeadLetterReason;
   /** ISO time of the refusal. */
   readonly deadLetteredAt: string;
+  /**
+   * Measurements of the entry whose rows were already in Parquet when it was refused (a flush
+   * covered them before the crash): re-applying the whole request would write them twice.
+   */
+  readonly alreadyInParquet: readonly string[];
 }
 
 /** The entry to keep: where it was and its payload (the segment's bytes). */
@@ -98,13 +103,13 @@ export function hasDeadLetterSync(walDirectory: string, id: string): boolean {
  * Keeps `entry` as a dead letter, durably (files and directory synced) before it returns: the
  * caller may then treat the entry as handled. False when that entry is already a dead letter.
  */
-export function writeDeadLetterSync(walDirectory: string, entry: DeadLetterEntry, reason: DeadLetterReason, nowMs: number = Date.now()): boolean {
+export function writeDeadLetterSync(walDirectory: string, entry: DeadLetterEntry, reason: DeadLetterReason, alreadyInParquet: readonly string[] = [], nowMs: number = Date.now()): boolean {
   const directory = deadLetterDirectory(walDirectory);
   const id = deadLetterId(entry.stream, entry.seq);
   const entryPath = path.join(directory, `${id}${ENTRY_SUFFIX}`);
   if (existsSync(entryPath)) return false;
   mkdirSync(directory, { recursive: true });
-  const sidecar = { stream: entry.stream, seq: entry.seq, timestamp_us: entry.timestampUs, error: { code: reason.code, message: reason.message }, dead_lettered_at: new Date(nowMs).toISOString() };
+  const sidecar = { stream: entry.stream, seq: entry.seq, timestamp_us: entry.timestampUs, error: { code: reason.code, message: reason.message }, dead_lettered_at: new Date(nowMs).toISOString(), already_in_parquet: alreadyInParquet };
   writeFileDurably(path.join(directory, `${id}${SIDECAR_SUFFIX}`), [new TextEncoder().encode(`${JSON.stringify(sidecar, null, 2)}\n`)]);
   writeFileDurably(entryPath, [encodeFileHeader(), encodeEntry(entry.timestampUs, entry.payload)]);
   syncDirectory(directory);
@@ -134,12 +139,13 @@ export function removeDeadLetterSync(walDirectory: string, id: string): void {
   syncDirectory(directory);
 }
 
-function readReason(sidecarPath: string): { reason: DeadLetterReason; deadLetteredAt: string } {
+function readSidecar(sidecarPath: string): { reason: DeadLetterReason; deadLetteredAt: string; alreadyInParquet: string[] } {
   try {
-    const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as { error?: DeadLetterReason; dead_lettered_at?: string };
-    return { reason: { code: String(sidecar.error?.code ?? 'ARC_UNKNOWN'), message: String(sidecar.error?.message ?? '') }, deadLetteredAt: String(sidecar.dead_lettered_at ?? '') };
+    const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as { error?: DeadLetterReason; dead_lettered_at?: string; already_in_parquet?: unknown };
+    const alreadyInParquet = Array.isArray(sidecar.already_in_parquet) ? sidecar.already_in_parquet.map(String) : [];
+    return { reason: { code: String(sidecar.error?.code ?? 'ARC_UNKNOWN'), message: String(sidecar.error?.message ?? '') }, deadLetteredAt: String(sidecar.dead_lettered_at ?? ''), alreadyInParquet };
   } catch {
-    return { reason: { code: 'ARC_UNKNOWN', message: 'the sidecar file is missing or unreadable' }, deadLetteredAt: '' };
+    return { reason: { code: 'ARC_UNKNOWN', message: 'the sidecar file is missing or unreadable' }, deadLetteredAt: '', alreadyInParquet: [] };
   }
 }
 
@@ -149,7 +155,7 @@ function describeDeadLetter(walDirectory: string, id: string): DeadLetter | null
   const read = readDeadLetterSync(walDirectory, id);
   if (read === null) return null; // removed since the listing
   const entryBytes = statSync(path.join(deadLetterDirectory(walDirectory), `${id}${ENTRY_SUFFIX}`)).size;
-  const { reason, deadLetteredAt } = readReason(path.join(deadLetterDirectory(walDirectory), `${id}${SIDECAR_SUFFIX}`));
+  const { reason, deadLetteredAt, alreadyInParquet } = readSidecar(path.join(deadLetterDirectory(walDirectory), `${id}${SIDECAR_SUFFIX}`));
   const envelope = typeof read === 'string' ? read : decodeRequestEnvelope(read.payload);
   const known = typeof envelope === 'string' ? null : envelope;
   return {
@@ -164,6 +170,7 @@ function describeDeadLetter(walDirectory: string, id: string): DeadLetter | null
     entryBytes,
     reason,
     deadLetteredAt,
+    alreadyInParquet,
   };
 }
 

@@ -2,7 +2,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, unli
 import path from 'node:path';
 import { ArcError, ErrorKind } from '@arc/config';
 import { DEAD_LETTER_DIRECTORY, deadLetterId, hasDeadLetterSync, listDeadLetterIdsSync, parseDeadLetterId, writeDeadLetterSync, type DeadLetterReason } from './dead-letter.js';
-import { readJournalsSync, type JournalState, type StagedFile } from './flush-journal.js';
+import { coverageKey, readJournalsSync, type JournalState, type StagedFile } from './flush-journal.js';
 import { readLogFileSync, truncateFileSync } from './segment-reader.js';
 import { listSegmentsSync } from './segment-names.js';
 import { decodeRequestEnvelope, type RequestEnvelope } from './wal-format.js';
@@ -206,7 +206,8 @@ export async function replaySegments(plan: RecoveryPlan, submit: (entry: ReplayE
             outcome.entriesReplayed++;
             continue;
           }
-          keepDeadLetter(plan.directory, { stream: segment.stream, seq, timestampUs: entry.timestampUs, payload: entry.payload }, refusal, outcome, log);
+          const alreadyInParquet = typeof envelope === 'string' ? [] : coveredMeasurements(plan.coverage, segment.stream, envelope.database, seq);
+          keepDeadLetter(plan.directory, { stream: segment.stream, seq, timestampUs: entry.timestampUs, payload: entry.payload }, refusal, alreadyInParquet, outcome, log);
         }
       }
     }),
@@ -224,16 +225,26 @@ function isDeadLetter(directory: string, stream: number, seq: number): boolean {
   return hasDeadLetterSync(directory, deadLetterId(stream, seq));
 }
 
+/**
+ * Measurements of `database` whose rows of entry (stream, seq) were in Parquet before this replay
+ * (coverage at start: what this replay flushes comes from later entries, not from this one).
+ */
+function coveredMeasurements(coverage: ReadonlyMap<string, number>, stream: number, database: string, seq: number): string[] {
+  const prefix = coverageKey(stream, database, '');
+  return [...coverage].filter(([key, covered]) => key.startsWith(prefix) && covered >= seq).map(([key]) => key.slice(prefix.length));
+}
+
 function keepDeadLetter(
   directory: string,
   entry: { readonly stream: number; readonly seq: number; readonly timestampUs: number; readonly payload: Uint8Array },
   refusal: DeadLetterReason,
+  alreadyInParquet: readonly string[],
   outcome: { entriesDeadLettered: number; deadLetterWriteFailures: number },
   log: RecoveryLog,
 ): void {
   const where = `WAL stream ${entry.stream} seq ${entry.seq}`;
   try {
-    const written = writeDeadLetterSync(directory, entry, refusal);
+    const written = writeDeadLetterSync(directory, entry, refusal, alreadyInParquet);
     outcome.entriesDeadLettered++;
     log('error', `${where} could not be replayed (${refusal.code}: ${refusal.message}); ${written ? 'kept' : 'already kept'} as dead letter ${deadLetterId(entry.stream, entry.seq)} in ${path.join(directory, DEAD_LETTER_DIRECTORY)} (list: GET /api/v1/wal/dead-letter, re-apply: POST /api/v1/wal/dead-letter/replay)`);
   } catch (error) {
