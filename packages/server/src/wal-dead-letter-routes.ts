@@ -84,17 +84,18 @@ function refused(id: string, code: string, message: string): ReplayResult {
 }
 
 /**
- * Measurements of the request whose rows a flush put in Parquet before it was refused:
- * `alreadyInParquet` names every measurement of its database and stream covered past it (more than
- * it touched), so the body is decoded here to see which of them it has. A body that does not
- * decode goes to the decoders anyway and is refused there with the reason.
+ * Which of the request's measurements a flush put in Parquet before it was refused, and whether
+ * that is all of them. `alreadyInParquet` names every measurement of its database and stream
+ * covered past it (more than it touches), so the body is decoded here to see which it has. A body
+ * that does not decode goes to the decoders anyway and is refused there with the reason.
  */
-function rowsAlreadyInParquet(context: ServerContext, alreadyInParquet: readonly string[], options: RequestOptions, body: Uint8Array): string[] {
-  if (alreadyInParquet.length === 0) return [];
+function rowsAlreadyInParquet(context: ServerContext, alreadyInParquet: readonly string[], options: RequestOptions, body: Uint8Array): { readonly measurements: string[]; readonly all: boolean } {
+  if (alreadyInParquet.length === 0) return { measurements: [], all: false };
   const batches = new RequestDecoder(context.config).decode(options, body);
-  if (batches instanceof ArcError) return [];
-  const touched = new Set(batches.filter((batch) => batch.database === options.database).map((batch) => batch.measurement));
-  return alreadyInParquet.filter((measurement) => touched.has(measurement));
+  if (batches instanceof ArcError) return { measurements: [], all: false };
+  const touched = new Set(batches.map((batch) => batch.measurement));
+  const measurements = alreadyInParquet.filter((measurement) => touched.has(measurement));
+  return { measurements, all: measurements.length === touched.size };
 }
 
 /** Re-submits one dead letter; removes it once acknowledged. */
@@ -110,11 +111,17 @@ async function reapply(context: ServerContext, id: string, alreadyInParquet: rea
   const nameError = validateDatabaseName(options.database);
   if (nameError !== null) return refused(id, nameError.code, nameError.message);
   const inParquet = rowsAlreadyInParquet(context, alreadyInParquet, options, envelope.body);
-  if (inParquet.length > 0) {
+  if (inParquet.all) {
+    // Every row of it was flushed before the crash (only its replay failed): nothing to apply.
+    removeDeadLetterSync(directory, id);
+    context.log.info(`WAL dead letter ${id} removed: all its rows were already in Parquet`);
+    return { id, status: 'applied', rows: 0 };
+  }
+  if (inParquet.measurements.length > 0) {
     return refused(
       id,
       'ARC_DEAD_LETTER_PARTLY_IN_PARQUET',
-      `The rows of ${inParquet.map((name) => `'${name}'`).join(', ')} in this request were already in Parquet when it was refused; re-applying it whole would write them twice. ` +
+      `The rows of ${inParquet.measurements.map((name) => `'${name}'`).join(', ')} in this request were already in Parquet when it was refused; re-applying it whole would write them twice. ` +
         `Write the other rows again from the body in ${path.join(deadLetterDirectory(context.config.wal.dir), `${id}.entry`)}, then DELETE /api/v1/wal/dead-letter/${id}`,
     );
   }

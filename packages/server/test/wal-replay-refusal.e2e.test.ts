@@ -72,7 +72,8 @@ describe('WAL replay refusals', () => {
   });
 
   it('keeps an entry that can no longer be applied as a dead letter, lists it, and re-applies it once it fits', { timeout: 240_000 }, async () => {
-    const generous = { ARC_WAL_ENABLED: 'true', ARC_WRITER_FLUSH_AGE_MS: '600000', ARC_SERVER_BODY_MAX_MB: '8' };
+    // No flush before the kill (by age or rows): none of the entry's rows are in Parquet.
+    const generous = { ARC_WAL_ENABLED: 'true', ARC_WRITER_FLUSH_AGE_MS: '600000', ARC_WRITER_FLUSH_ROWS: '10000000', ARC_SERVER_BODY_MAX_MB: '8' };
     const strict = { ...generous, ARC_SERVER_BODY_MAX_MB: '1' };
     const first = await start(generous);
     let client = new ArcClient(first.url);
@@ -142,7 +143,7 @@ describe('WAL replay refusals', () => {
     expect((await client.get('/api/wal/status', auth)).json<{ recovery: Record<string, unknown> }>().recovery).toMatchObject({ entriesDeadLettered: 0, deadLetters: 1 });
     const applied = await send(third.url, 'POST', '/api/wal/dead-letter/replay', { body: { ids: [id] } });
     expect(applied.status, applied.text).toBe(200);
-    expect(applied.json()).toMatchObject({ success: true, applied: 1, refused: 0, remaining: 0, results: [{ id, status: 'applied', rows: 70_000 }] });
+    expect(applied.json(), applied.text).toMatchObject({ success: true, applied: 1, refused: 0, remaining: 0, results: [{ id, status: 'applied', rows: 70_000 }] });
     expect((await send(third.url, 'GET', '/api/wal/dead-letter')).json()).toMatchObject({ count: 0, entries: [] });
     expect(await readdir(listed.directory)).toEqual([]);
     expect((await client.get('/api/wal/health', auth)).status).toBe(200);
@@ -180,7 +181,7 @@ describe('WAL replay refusals', () => {
     expect(off.json()).toMatchObject({ code: 'ARC_WAL_DISABLED' });
   });
 
-  it('does not re-apply whole a dead letter whose rows of one measurement were already in Parquet, and deletes it on request', { timeout: 240_000 }, async () => {
+  it('does not re-apply whole a dead letter whose rows of one measurement were already in Parquet, drops one wholly in Parquet, and deletes on request', { timeout: 240_000 }, async () => {
     const env = { ARC_WAL_ENABLED: 'true', ARC_WRITER_FLUSH_AGE_MS: '600000', ARC_WRITER_FLUSH_ROWS: '1000', ARC_SERVER_BODY_MAX_MB: '8' };
     const first = await start(env);
     const rows = Array.from({ length: 20_000 }, (_, row) => row);
@@ -193,25 +194,40 @@ describe('WAL replay refusals', () => {
         ],
       }),
     );
-    expect((await new ArcClient(first.url).write(body)).status).toBe(204);
+    expect((await new ArcClient(first.url).write(body)).status).toBe(204); // stream 0
+    // A second request wholly flushed before the crash (only its replay will fail).
+    const whole = gzipSync(msgpack({ m: 'full_a', columns: { time: rows.map((row) => BASE_MS + row), v: rows, pad: rows.map((row) => `${row}-${'p'.repeat(64)}`) } }));
+    expect((await new ArcClient(first.url).write(whole)).status).toBe(204); // stream 1
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const found = await new ArcClient(first.url).rows('SELECT count(*) FROM part_a').catch(() => [[0]]);
-      if (JSON.stringify(found) === '[[20000]]') break;
+      const found = await new ArcClient(first.url).rows('SELECT (SELECT count(*) FROM part_a), (SELECT count(*) FROM full_a)').catch(() => [[0, 0]]);
+      if (JSON.stringify(found) === '[[20000,20000]]') break;
       expect(Date.now()).toBeLessThan(deadline);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const second = await crashAndRestart(first, { ...env, ARC_SERVER_BODY_MAX_MB: '1' });
-    const [letter] = (await send(second.url, 'GET', '/api/v1/wal/dead-letter')).json<{ entries: Record<string, unknown>[] }>().entries;
-    expect(letter).toMatchObject({ format: 'msgpack', error: { code: 'ARC_PAYLOAD_TOO_LARGE' }, already_in_parquet: ['part_a'] });
-    const id = String(letter?.id);
+    const letters = (await send(second.url, 'GET', '/api/v1/wal/dead-letter')).json<{ entries: Record<string, unknown>[] }>().entries;
+    expect(letters).toMatchObject([
+      { stream: 0, format: 'msgpack', error: { code: 'ARC_PAYLOAD_TOO_LARGE' }, already_in_parquet: ['part_a'] },
+      { stream: 1, format: 'msgpack', error: { code: 'ARC_PAYLOAD_TOO_LARGE' }, already_in_parquet: ['full_a'] },
+    ]);
+    const id = String(letters[0]?.id);
+    const wholeId = String(letters[1]?.id);
 
     const third = await crashAndRestart(second, env);
-    const reapplied = await send(third.url, 'POST', '/api/v1/wal/dead-letter/replay', { body: { ids: [id] } });
+    const reapplied = await send(third.url, 'POST', '/api/v1/wal/dead-letter/replay', { body: {} });
     expect(reapplied.status, reapplied.text).toBe(200);
-    expect(reapplied.json()).toMatchObject({ applied: 0, refused: 1, remaining: 1, results: [{ id, status: 'refused', error: { code: 'ARC_DEAD_LETTER_PARTLY_IN_PARQUET' } }] });
+    expect(reapplied.json()).toMatchObject({
+      applied: 1,
+      refused: 1,
+      remaining: 1,
+      results: [
+        { id, status: 'refused', error: { code: 'ARC_DEAD_LETTER_PARTLY_IN_PARQUET' } },
+        { id: wholeId, status: 'applied', rows: 0 },
+      ],
+    });
     const client = new ArcClient(third.url);
-    expect(await client.rows('SELECT count(*) FROM part_a')).toEqual([[20_000]]);
+    expect(await client.rows('SELECT (SELECT count(*) FROM part_a), (SELECT count(*) FROM full_a)')).toEqual([[20_000, 20_000]]);
 
     expect((await send(third.url, 'DELETE', '/api/v1/wal/dead-letter/not-an-id')).status).toBe(400);
     expect((await send(third.url, 'DELETE', `/api/wal/dead-letter/${id}`, { token: null })).status).toBe(401);
