@@ -1,4 +1,5 @@
-import { ErrorKind, type Config } from '@arc/config';
+import { ErrorKind, type ArcErrorShape, type Config } from '@arc/config';
+import { SCHEMA_CONFLICT_CODE } from '@arc/writer';
 import { LocalStorage } from '@arc/storage';
 import { deadLetterTotalsSync, deleteReplayedSegments, prepareRecovery, replaySegments, type DeadLetterReason, type RecoveryPlan, type ReplayEntry, type ReplayRefusal, type RequestEnvelope } from '@arc/wal';
 import { PayloadFormat, precisionOfCode, type Completion, type RequestOptions } from './frames.js';
@@ -111,10 +112,22 @@ async function replayAlone(pipeline: IngestPipeline, entry: ReplayEntry, options
   return { code: completion.error.code, message: `${completion.error.message} (${when})` };
 }
 
+/** The writers' refusals, which depend on what other entries put in the buffers first. */
+const BUFFER_REFUSAL_CODES: ReadonlySet<string> = new Set([SCHEMA_CONFLICT_CODE, 'ARC_TOO_MANY_COLUMNS', 'ARC_BUFFERS_FULL']);
+
+/**
+ * A decoder's refusal (a body it cannot decompress or parse, an input limit) depends on the entry
+ * alone: a try alone would only cost a flush of every buffer.
+ */
+function isEntrysOwnRefusal(error: ArcErrorShape): boolean {
+  return (error.kind === ErrorKind.badRequest || error.kind === ErrorKind.tooLarge) && !BUFFER_REFUSAL_CODES.has(error.code);
+}
+
 /**
  * Replays one entry; null once its rows are accepted, else why it cannot be applied (it then
- * becomes a dead letter). Room refusals are retried beside the other streams for a while; any
- * other refusal, and room lasting too long, gets a last try alone.
+ * becomes a dead letter). Room refusals are retried beside the other streams for a while; the
+ * writers' other refusals, and room lasting too long, get a last try alone; a decoder's refusal
+ * is final at once.
  */
 export async function replayEntry(pipeline: IngestPipeline, gate: ReplayGate, entry: ReplayEntry, log: Logger): Promise<ReplayRefusal> {
   const options = envelopeOptions(entry.envelope, entry.timestampUs);
@@ -132,6 +145,7 @@ export async function replayEntry(pipeline: IngestPipeline, gate: ReplayGate, en
       await sleep(REPLAY_RETRY_DELAY_MS);
       continue;
     }
+    if (isEntrysOwnRefusal(completion.error)) return { code: completion.error.code, message: completion.error.message };
     log.warn(`WAL stream ${entry.stream} seq ${entry.seq} refused beside the other streams' replays (${completion.error.code}: ${completion.error.message}); retried alone after a flush`);
     return gate.alone(() => replayAlone(pipeline, entry, options));
   }
