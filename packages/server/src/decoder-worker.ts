@@ -3,11 +3,11 @@ import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { ColumnBatch } from '@arc/columnar';
 import { ArcError, ErrorKind, type ArcErrorShape, type Config } from '@arc/config';
-import { JsonDecoder, LineProtocolDecoder, MsgpackDecoder, decompressBody } from '@arc/protocol';
 import { Doorbell, SpscRing } from '@arc/ring';
 import { coverageKey, encodeRequestEntry, walStatsCells, WalStream } from '@arc/wal';
 import { writerIndexFor, type DecoderToWriter, type WalPosition, type WriterToDecoder, type WriterVerdict } from '@arc/writer';
-import { COMPLETION_FRAME_BYTES_MAX, decodeRequestHeader, encodeCompletion, PayloadFormat, precisionCode, type Completion, type RequestHeader } from './frames.js';
+import { COMPLETION_FRAME_BYTES_MAX, decodeRequestHeader, encodeCompletion, precisionCode, type Completion, type RequestHeader } from './frames.js';
+import { RequestDecoder } from './request-decoder.js';
 import { DECODER_IDLE_WAIT_MS, DECODER_PENDING_REQUESTS_MAX, EXTERNAL_BODY_WAIT_MS_MAX } from './limits.js';
 
 /** What the main thread hands a decoder thread at start. */
@@ -81,9 +81,7 @@ class DecoderThread {
   private readonly completions: SpscRing;
   private readonly doorbell: Doorbell;
   private readonly acceptorDoorbell: Doorbell;
-  private readonly msgpack = new MsgpackDecoder();
-  private readonly lineProtocol = new LineProtocolDecoder();
-  private readonly json = new JsonDecoder();
+  private readonly decoder: RequestDecoder;
   private readonly pending = new Map<number, PendingRequest>();
   private txnSequence = 0;
   private readonly wal: WalStream | null;
@@ -92,6 +90,7 @@ class DecoderThread {
 
   constructor(data: DecoderWorkerData) {
     this.data = data;
+    this.decoder = new RequestDecoder(data.config);
     const walConfig = data.config.wal;
     this.wal =
       data.wal === null
@@ -187,7 +186,7 @@ class DecoderThread {
   private processFrame(frame: Uint8Array): void {
     const header = decodeRequestHeader(frame);
     const body = header.externalBody ? this.takeExternalBody() : frame.subarray(header.bodyOffset);
-    const decoded = this.decode(header, body);
+    const decoded = this.decoder.decode(header, body);
     // The WAL entry copies the body as received (compressed or not), so replay re-runs this decode.
     const walEntry = this.wal === null || header.replay !== null || decoded instanceof ArcError ? null : this.walEntryOf(header, body);
     // Batches are packed copies: the ring bytes are no longer needed.
@@ -213,26 +212,6 @@ class DecoderThread {
     const coverage = this.data.wal?.coverage;
     assert.ok(coverage !== undefined, 'replays happen with the WAL on');
     return batches.filter((batch) => (coverage.get(coverageKey(replay.stream, batch.database, batch.measurement)) ?? 0) < replay.seq);
-  }
-
-  private decode(header: RequestHeader, body: Uint8Array): ColumnBatch[] | ArcError {
-    const decompressed = decompressBody(body, this.data.config.server.bodyBytesMax);
-    if (decompressed instanceof ArcError) return decompressed;
-    const { database, nowUs } = header;
-    const rowContext = { database, nowUs, defaultHost: this.data.config.ingest.defaultHost };
-    let result;
-    switch (header.format) {
-      case PayloadFormat.lineProtocol:
-        result = this.lineProtocol.decode(decompressed, { database, nowUs, precision: header.precision });
-        break;
-      case PayloadFormat.json:
-        result = this.json.decode(decompressed, rowContext);
-        break;
-      case PayloadFormat.msgpack:
-        result = this.msgpack.decode(decompressed, rowContext);
-        break;
-    }
-    return result.ok ? result.batches : result.error;
   }
 
   private takeExternalBody(): Uint8Array {

@@ -4,9 +4,9 @@ import { ArcError, ErrorKind, workerExecArgv, type ArcErrorShape, type Config } 
 import { Doorbell, SpscRing } from '@arc/ring';
 import { WRITER_WORKER_URL, type BufferedColumn, type FlushedFile, type MainToWriter, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
-import { decodeCompletion, encodeRequestHeader, markExternalBody, precisionOfCode, type Completion, type PayloadFormat, type ReplayPosition, type RequestOptions } from './frames.js';
+import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completion, type ReplayPosition, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
-import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, REPLAY_RETRY_DELAY_MS, SHUTDOWN_FLUSH_RETRY_DELAY_MS, THREAD_STOP_WAIT_MS } from './limits.js';
+import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, SHUTDOWN_FLUSH_RETRY_DELAY_MS, THREAD_STOP_WAIT_MS } from './limits.js';
 import type { Logger } from './log.js';
 
 const DECODER_WORKER_URL = new URL('../dist/decoder-worker.js', import.meta.url);
@@ -192,39 +192,15 @@ export class IngestPipeline {
   }
 
   /**
-   * Replays one WAL entry through the decoder of its stream's residue (one decoder per stream
-   * keeps a stream's entries in seq order) and resolves once the writers accepted its rows.
-   * A full ring or full buffers are waited out; a schema conflict with rows buffered by earlier
-   * replays (they were flushed apart the first time) is retried once after a flush.
+   * Queues one WAL entry on the decoder of its stream's residue (one decoder per stream keeps a
+   * stream's entries in seq order); resolves with the verdict, or null when that ring was full.
+   * What to do with a refusal is recovery's business (wal-recovery.ts).
    */
-  async replay(entry: ReplayEntry): Promise<void> {
-    const precision = precisionOfCode(entry.envelope.precision);
-    if (precision === null) {
-      this.log.error(`WAL stream ${entry.stream} seq ${entry.seq}: unknown precision code ${entry.envelope.precision}; entry skipped`);
-      return;
-    }
-    const options: RequestOptions = { format: entry.envelope.format as PayloadFormat, database: entry.envelope.database, nowUs: entry.timestampUs, precision };
+  replayOnce(entry: ReplayEntry, options: RequestOptions): Promise<Completion | null> {
     const decoderIndex = entry.stream % this.decoders.length;
-    let flushedForConflict = false;
-    for (;;) {
-      const completion = await new Promise<Completion | null>((resolve) => {
-        if (this.queue(options, entry.envelope.body, entry, decoderIndex, 1, resolve) === null) resolve(null);
-      });
-      if (completion !== null && completion.error === null) return;
-      if (completion === null || completion.error?.kind === ErrorKind.unavailable) {
-        await delay(REPLAY_RETRY_DELAY_MS);
-        continue;
-      }
-      const error = completion.error;
-      assert.ok(error !== null);
-      if (error.kind === ErrorKind.badRequest && !flushedForConflict) {
-        flushedForConflict = true;
-        await this.flushAll();
-        continue;
-      }
-      this.log.error(`WAL stream ${entry.stream} seq ${entry.seq} could not be replayed (${error.code}: ${error.message}); entry skipped`);
-      return;
-    }
+    return new Promise<Completion | null>((resolve) => {
+      if (this.queue(options, entry.envelope.body, entry, decoderIndex, 1, resolve) === null) resolve(null);
+    });
   }
 
   /** Rings every decoder's doorbell (they notice a requested WAL rotation without waiting). */

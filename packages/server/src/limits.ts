@@ -68,11 +68,26 @@ export const BODY_PREALLOCATE_BYTES_MAX = 4 * 1024 * 1024;
 export const LOG_MESSAGE_CHARS_MAX = 16 * 1024;
 /** A WAL replay refused for room (full ring or buffers) is tried again after this delay. */
 export const REPLAY_RETRY_DELAY_MS = 5;
+/**
+ * Times a replayed entry refused for room (ARC_BUFFERS_FULL) is retried beside the others (about
+ * 2 s at REPLAY_RETRY_DELAY_MS) before it is retried alone after a flush of every buffer: full
+ * buffers then mean the entry can never fit (buffers shrank since), and it becomes a dead letter
+ * instead of stalling the start forever.
+ */
+export const REPLAY_ROOM_RETRIES_MAX = 400;
+/**
+ * Dead letters one `POST /api/v1/wal/dead-letter/replay` may name. Each is re-submitted and
+ * awaited one after the other (a few ms each); the bound keeps one call's answer and time sane.
+ */
+export const DEAD_LETTER_REPLAY_IDS_MAX = 10_000;
+/** A re-applied dead letter waits at most this long for room in a decoder ring. */
+export const DEAD_LETTER_SUBMIT_WAIT_MS_MAX = 10_000;
 /** Query request bodies are JSON with SQL; PROTOCOLS caps the SQL at 100 KB. */
 export const QUERY_BODY_BYTES_MAX = 1024 * 1024;
 
 assert.ok(DECODER_PENDING_REQUESTS_MAX > 0);
 assert.ok(BODY_PROGRESS_WINDOW_MS + 1000 <= UWS_SLOW_BODY_CLOSE_MS_MIN);
+assert.ok(REPLAY_ROOM_RETRIES_MAX > 0 && DEAD_LETTER_REPLAY_IDS_MAX > 0);
 assert.ok(COMPLETION_RING_BYTES >= 64 * 1024);
 // A ring takes frames up to a quarter of its capacity (SpscRing.payloadBytesMax); stay well under.
 assert.ok(COMPLETION_ERROR_BYTES_MAX * 8 <= COMPLETION_RING_BYTES);

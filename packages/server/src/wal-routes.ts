@@ -2,10 +2,11 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { ArcError } from '@arc/config';
-import { parseSegmentName, requestRotation, SYNC_LATENCY_BUCKETS_MS, type WalStatsSummary } from '@arc/wal';
+import { deadLetterDirectory, deadLetterTotalsSync, parseSegmentName, requestRotation, SYNC_LATENCY_BUCKETS_MS, type WalStatsSummary } from '@arc/wal';
 import { newResponseState, sendError, sendJson } from './http-response.js';
 import { readRequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
+import { registerDeadLetterRoutes } from './wal-dead-letter-routes.js';
 import { withReadToken } from './write-stats-routes.js';
 
 /** An oldest unflushed entry older than this many flush ages makes /api/wal/health "degraded". */
@@ -20,6 +21,7 @@ const CLEANUP_POLL_MS = 20;
 
 function statsBody(context: ServerContext, stats: WalStatsSummary): Record<string, unknown> {
   const nowMs = Date.now();
+  const deadLetters = deadLetterTotalsSync(context.config.wal.dir);
   return {
     enabled: context.config.wal.enabled,
     sync_mode: context.config.wal.syncMode,
@@ -36,6 +38,9 @@ function statsBody(context: ServerContext, stats: WalStatsSummary): Record<strin
     rotations: stats.rotations,
     write_errors: stats.writeErrors,
     oldest_unflushed_age_seconds: stats.oldestUnflushedAtMs === 0 ? 0 : (nowMs - stats.oldestUnflushedAtMs) / 1000,
+    // Acknowledged entries replay could not apply, waiting in <wal dir>/dead-letter/ (never deleted by cleanup).
+    dead_letter_entries: deadLetters.entries,
+    dead_letter_bytes: deadLetters.bytes,
   };
 }
 
@@ -69,6 +74,8 @@ function healthReasons(context: ServerContext, stats: WalStatsSummary): string[]
   const nowMs = Date.now();
   const recovery = context.walRecovery;
   if (recovery.state === 'failed') reasons.push(`recovery: ${recovery.error ?? 'failed'}`);
+  const deadLetters = deadLetterTotalsSync(context.config.wal.dir).entries;
+  if (deadLetters > 0) reasons.push(`${deadLetters} acknowledged WAL entries could not be replayed and wait as dead letters (GET /api/v1/wal/dead-letter, POST /api/v1/wal/dead-letter/replay)`);
   if (stats.lastWriteErrorAtMs > 0 && nowMs - stats.lastWriteErrorAtMs < WRITE_ERROR_RECENT_MS) reasons.push(`WAL write errors (${stats.writeErrors} so far), the last ${Math.round((nowMs - stats.lastWriteErrorAtMs) / 1000)} s ago`);
   const ageLimitMs = Math.max(UNFLUSHED_AGE_DEGRADED_MS_MIN, UNFLUSHED_AGE_DEGRADED_FLUSH_AGES * context.config.writer.flushAgeMs);
   if (stats.oldestUnflushedAtMs > 0 && nowMs - stats.oldestUnflushedAtMs > ageLimitMs) {
@@ -112,6 +119,7 @@ export function registerWalRoutes(app: TemplatedApp, context: ServerContext): vo
           max_size_mb: wal.segmentBytesMax / (1024 * 1024),
           max_age_seconds: wal.segmentAgeMsMax / 1000,
           recovery: { ...context.walRecovery },
+          dead_letter: { directory: deadLetterDirectory(wal.dir), entries: deadLetterTotalsSync(wal.dir).entries },
         });
       }),
     );
@@ -127,4 +135,5 @@ export function registerWalRoutes(app: TemplatedApp, context: ServerContext): vo
     );
     app.post(`${prefix}/cleanup`, (res, req) => handleCleanup(context, res, req));
   }
+  registerDeadLetterRoutes(app, context);
 }

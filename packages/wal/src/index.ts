@@ -19,4 +19,17 @@ export type { FlushRecord, StagedFile, JournalState } from './flush-journal.js';
 export { WalStatCell, SYNC_HISTOGRAM_BUCKETS, createWalStatsBuffer, walStatsCells, summarizeWalStats, requestRotation } from './wal-stats.js';
 export type { WalStatsSummary } from './wal-stats.js';
 export { ensureWalDirectorySync, prepareRecovery, replaySegments, deleteReplayedSegments } from './recovery.js';
-export type { RecoveryPlan, RecoveredSegment, TruncatedTail, ReplayEntry, ReplayOutcome, RecoveryLog } from './recovery.js';
+export type { RecoveryPlan, RecoveredSegment, TruncatedTail, ReplayEntry, ReplayOutcome, ReplayRefusal, RecoveryLog } from './recovery.js';
+export {
+  DEAD_LETTER_DIRECTORY,
+  deadLetterDirectory,
+  deadLetterId,
+  deadLetterTotalsSync,
+  hasDeadLetterSync,
+  listDeadLettersSync,
+  parseDeadLetterId,
+  readDeadLetterSync,
+  removeDeadLetterSync,
+  writeDeadLetterSync,
+} from './dead-letter.js';
+export type { DeadLetter, DeadLetterEntry, DeadLetterReason } from './dead-letter.js';

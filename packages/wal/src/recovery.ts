@@ -1,7 +1,8 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ArcError, ErrorKind } from '@arc/config';
-import { readJournalsSync, type JournalState, type StagedFile } from './flush-journal.js';
+import { DEAD_LETTER_DIRECTORY, deadLetterId, hasDeadLetterSync, listDeadLetterIdsSync, parseDeadLetterId, writeDeadLetterSync, type DeadLetterReason } from './dead-letter.js';
+import { coverageKey, readJournalsSync, type JournalState, type StagedFile } from './flush-journal.js';
 import { readLogFileSync, truncateFileSync } from './segment-reader.js';
 import { listSegmentsSync } from './segment-names.js';
 import { decodeRequestEnvelope, type RequestEnvelope } from './wal-format.js';
@@ -34,6 +35,8 @@ export interface RecoveryPlan {
   readonly truncated: readonly TruncatedTail[];
   /** Staged Parquet files a committed flush named, renamed into place now. */
   readonly filesRolledForward: number;
+  /** Dead letters already in `<directory>/dead-letter/` before this replay. */
+  readonly deadLettersBefore: number;
 }
 
 export interface ReplayEntry {
@@ -45,8 +48,19 @@ export interface ReplayEntry {
 
 export interface ReplayOutcome {
   readonly entriesReplayed: number;
+  /** Entries with a valid checksum but no readable envelope (kept as dead letters too). */
   readonly entriesUnreadable: number;
+  /** Entries of this replay kept as dead letters (refused, or unreadable). */
+  readonly entriesDeadLettered: number;
+  /**
+   * Dead letters that could not be written (their entries are only in their segments): the
+   * caller must keep the segments.
+   */
+  readonly deadLetterWriteFailures: number;
 }
+
+/** `submit`'s answer: null once the entry's rows are accepted, else why it cannot be applied. */
+export type ReplayRefusal = DeadLetterReason | null;
 
 export type RecoveryLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -116,7 +130,7 @@ function scanSegments(directory: string, log: RecoveryLog): { segments: Recovere
   return { segments, truncated };
 }
 
-function nextSeqs(segments: readonly RecoveredSegment[], coverage: ReadonlyMap<string, number>): Map<number, number> {
+function nextSeqs(segments: readonly RecoveredSegment[], coverage: ReadonlyMap<string, number>, deadLetterIds: readonly string[]): Map<number, number> {
   const next = new Map<number, number>();
   const raise = (stream: number, seq: number): void => {
     if ((next.get(stream) ?? 1) <= seq) next.set(stream, seq + 1);
@@ -124,6 +138,11 @@ function nextSeqs(segments: readonly RecoveredSegment[], coverage: ReadonlyMap<s
   // An empty segment still holds its name: new seqs start past its first seq, so no new segment collides with it.
   for (const segment of segments) raise(segment.stream, segment.firstSeq + Math.max(segment.entryCount, 1) - 1);
   for (const [key, seq] of coverage) raise(Number(key.split('/')[0]), seq);
+  // A dead letter is named by its stream and seq: a new entry must never take its name.
+  for (const id of deadLetterIds) {
+    const parsed = parseDeadLetterId(id);
+    if (parsed !== null) raise(parsed.stream, parsed.seq);
+  }
   return next;
 }
 
@@ -139,38 +158,99 @@ export async function prepareRecovery(directory: string, publish: (file: StagedF
   if (filesRolledForward > 0) log('info', `WAL recovery: ${filesRolledForward} staged Parquet files of committed flushes renamed into place`);
   const { segments, truncated } = scanSegments(directory, log);
   const entryCount = segments.reduce((sum, segment) => sum + segment.entryCount, 0);
-  return { directory, segments, entryCount, coverage: journals.coverage, nextSeqByStream: nextSeqs(segments, journals.coverage), truncated, filesRolledForward };
+  const deadLetterIds = listDeadLetterIdsSync(directory);
+  return {
+    directory,
+    segments,
+    entryCount,
+    coverage: journals.coverage,
+    nextSeqByStream: nextSeqs(segments, journals.coverage, deadLetterIds),
+    truncated,
+    filesRolledForward,
+    deadLettersBefore: deadLetterIds.length,
+  };
 }
 
 /**
  * Step two: hands every entry to `submit`, in seq order within a stream (streams in parallel),
  * one entry of a stream at a time: a writer must receive one stream's entries for a measurement
  * in seq order for the flush watermarks to be prefixes. `submit` resolves once the entry's rows
- * are accepted by the writers (it retries refusals itself).
+ * are accepted by the writers (it retries what a retry can cure itself) or with the reason it
+ * cannot be applied: such an entry, and one whose payload is unreadable, is kept as a dead letter
+ * (synced before the next entry of its stream), never dropped.
  */
-export async function replaySegments(plan: RecoveryPlan, submit: (entry: ReplayEntry) => Promise<void>, log: RecoveryLog): Promise<ReplayOutcome> {
+export async function replaySegments(plan: RecoveryPlan, submit: (entry: ReplayEntry) => Promise<ReplayRefusal>, log: RecoveryLog): Promise<ReplayOutcome> {
   const byStream = new Map<number, RecoveredSegment[]>();
   for (const segment of plan.segments) byStream.set(segment.stream, [...(byStream.get(segment.stream) ?? []), segment]);
-  let entriesReplayed = 0;
-  let entriesUnreadable = 0;
+  const outcome = { entriesReplayed: 0, entriesUnreadable: 0, entriesDeadLettered: 0, deadLetterWriteFailures: 0 };
   await Promise.all(
     [...byStream.values()].map(async (segments) => {
       for (const segment of segments) {
         const contents = readLogFileSync(segment.path);
         for (const [index, entry] of contents.entries.entries()) {
-          const envelope = decodeRequestEnvelope(entry.payload);
-          if (typeof envelope === 'string') {
-            entriesUnreadable++;
-            log('error', `WAL ${segment.path}: entry at byte ${entry.offset} has a valid checksum but ${envelope}; skipped`);
+          const seq = segment.firstSeq + index;
+          if (isDeadLetter(plan.directory, segment.stream, seq)) {
+            outcome.entriesDeadLettered++;
+            log('warn', `WAL stream ${segment.stream} seq ${seq} is already dead letter ${deadLetterId(segment.stream, seq)}; left there, not replayed`);
             continue;
           }
-          await submit({ stream: segment.stream, seq: segment.firstSeq + index, timestampUs: entry.timestampUs, envelope });
-          entriesReplayed++;
+          const envelope = decodeRequestEnvelope(entry.payload);
+          let refusal: ReplayRefusal;
+          if (typeof envelope === 'string') {
+            outcome.entriesUnreadable++;
+            refusal = { code: 'ARC_WAL_ENTRY_UNREADABLE', message: `the entry has a valid checksum but ${envelope}` };
+          } else {
+            refusal = await submit({ stream: segment.stream, seq, timestampUs: entry.timestampUs, envelope });
+          }
+          if (refusal === null) {
+            outcome.entriesReplayed++;
+            continue;
+          }
+          const alreadyInParquet = typeof envelope === 'string' ? [] : coveredMeasurements(plan.coverage, segment.stream, envelope.database, seq);
+          keepDeadLetter(plan.directory, { stream: segment.stream, seq, timestampUs: entry.timestampUs, payload: entry.payload }, refusal, alreadyInParquet, outcome, log);
         }
       }
     }),
   );
-  return { entriesReplayed, entriesUnreadable };
+  return outcome;
+}
+
+/**
+ * An entry met again (its segment was kept because the last replay's flush failed) that is already
+ * a dead letter stays one and is not replayed: the dead letter is where it lives now (replaying it
+ * as well would apply it twice once the dead letter is re-applied, and coverage recorded since may
+ * even make replay skip its rows).
+ */
+function isDeadLetter(directory: string, stream: number, seq: number): boolean {
+  return hasDeadLetterSync(directory, deadLetterId(stream, seq));
+}
+
+/**
+ * Measurements of `database` whose rows of entry (stream, seq) were in Parquet before this replay
+ * (coverage at start: what this replay flushes comes from later entries, not from this one).
+ */
+function coveredMeasurements(coverage: ReadonlyMap<string, number>, stream: number, database: string, seq: number): string[] {
+  const prefix = coverageKey(stream, database, '');
+  return [...coverage].filter(([key, covered]) => key.startsWith(prefix) && covered >= seq).map(([key]) => key.slice(prefix.length));
+}
+
+function keepDeadLetter(
+  directory: string,
+  entry: { readonly stream: number; readonly seq: number; readonly timestampUs: number; readonly payload: Uint8Array },
+  refusal: DeadLetterReason,
+  alreadyInParquet: readonly string[],
+  outcome: { entriesDeadLettered: number; deadLetterWriteFailures: number },
+  log: RecoveryLog,
+): void {
+  const where = `WAL stream ${entry.stream} seq ${entry.seq}`;
+  try {
+    const written = writeDeadLetterSync(directory, entry, refusal, alreadyInParquet);
+    outcome.entriesDeadLettered++;
+    log('error', `${where} could not be replayed (${refusal.code}: ${refusal.message}); ${written ? 'kept' : 'already kept'} as dead letter ${deadLetterId(entry.stream, entry.seq)} in ${path.join(directory, DEAD_LETTER_DIRECTORY)} (list: GET /api/v1/wal/dead-letter, re-apply: POST /api/v1/wal/dead-letter/replay)`);
+  } catch (error) {
+    outcome.deadLetterWriteFailures++;
+    log('error', `${where} could not be replayed (${refusal.code}: ${refusal.message}) nor kept as a dead letter (${(error as Error).message}); its segment is kept for the next start`);
+  }
 }
 
 /** Step three, once every replayed row is in durable Parquet: the replayed segments go. */

@@ -1,0 +1,40 @@
+import type { ColumnBatch } from '@arc/columnar';
+import { ArcError, type Config } from '@arc/config';
+import { JsonDecoder, LineProtocolDecoder, MsgpackDecoder, decompressBody } from '@arc/protocol';
+import { PayloadFormat, type RequestOptions } from './frames.js';
+
+/**
+ * A write body to column batches: decompressed within `server.body_max_mb`, then decoded by its
+ * format. The decoders keep scratch state, so each thread has its own: decoder threads for every
+ * write, the main thread for the rare dead letter it must look into before re-applying it.
+ */
+export class RequestDecoder {
+  private readonly config: Config;
+  private readonly msgpack = new MsgpackDecoder();
+  private readonly lineProtocol = new LineProtocolDecoder();
+  private readonly json = new JsonDecoder();
+
+  constructor(config: Config) {
+    this.config = config;
+  }
+
+  decode(request: RequestOptions, body: Uint8Array): ColumnBatch[] | ArcError {
+    const decompressed = decompressBody(body, this.config.server.bodyBytesMax);
+    if (decompressed instanceof ArcError) return decompressed;
+    const { database, nowUs } = request;
+    const rowContext = { database, nowUs, defaultHost: this.config.ingest.defaultHost };
+    let result;
+    switch (request.format) {
+      case PayloadFormat.lineProtocol:
+        result = this.lineProtocol.decode(decompressed, { database, nowUs, precision: request.precision });
+        break;
+      case PayloadFormat.json:
+        result = this.json.decode(decompressed, rowContext);
+        break;
+      case PayloadFormat.msgpack:
+        result = this.msgpack.decode(decompressed, rowContext);
+        break;
+    }
+    return result.ok ? result.batches : result.error;
+  }
+}
