@@ -68,3 +68,21 @@ assert.ok(ANSWER_SCRATCH_BYTES_MAX <= JSON_ANSWER_BYTES_MAX);
 // Node's Buffer (and so any Uint8Array we may hand to uWS) is limited to 2^32 - 1 bytes.
 assert.ok(JSON_ANSWER_BYTES_MAX < 2 ** 32);
 assert.ok(CANCEL_POLL_MS > 0);
+
+/**
+ * Bytes one call of a string-building function (repeat, lpad, rpad, printf / format widths,
+ * bitstring) may produce. DuckDB builds such strings in the vector's own heap, outside the
+ * buffer manager, so `memory_limit` does not see them, and it checks for an interrupt only
+ * between vectors: `repeat('x', 2000000000)` took 29 s and 4.6 GiB whatever the limit. A vector
+ * holds up to 2048 values, so this bounds one vector of such values at 128 MiB (and about 0.1 s);
+ * a dashboard's padded label or text bar is far below it.
+ */
+export const FUNCTION_VALUE_BYTES_MAX = 64 * 1024;
+
+/**
+ * Elements one call of a list-building function (scalar range / generate_series, list_resize,
+ * array_resize) may produce, for the same reason: `range(100000000)` as a value took 8 min and
+ * 9.5 GiB. 65,536 BIGINTs are 512 KiB; a list of a year of hours (8,760) or a week of minutes
+ * (10,080) fits. Row-producing `FROM range(n)` streams in vectors and is not bounded by this.
+ */
+export const FUNCTION_LIST_ELEMENTS_MAX = 65_536;

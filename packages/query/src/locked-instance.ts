@@ -1,5 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { boundedFunctionMacros } from './bounded-functions.js';
 import { quoteLiteral } from './sql-text.js';
 
 export interface InstanceSettings {
@@ -43,10 +44,12 @@ export interface LockedInstance {
   readonly connection: DuckDBConnection;
 }
 
-/** Opens an in-memory instance, locks it down and returns it with its one connection. */
+/** Opens an in-memory instance, locks it down, bounds its value-building functions and returns it with its one connection. */
 export async function openLockedInstance(settings: InstanceSettings): Promise<LockedInstance> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   for (const statement of lockdownStatements(settings)) await connection.run(statement);
+  // Macros are no configuration: they are defined after the lock, before any user SQL.
+  for (const statement of boundedFunctionMacros()) await connection.run(statement);
   return { instance, connection };
 }
