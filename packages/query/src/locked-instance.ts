@@ -13,6 +13,22 @@ export interface InstanceSettings {
   readonly tempDirectory: string;
 }
 
+/** EXPLAIN ANALYZE metrics shown: DuckDB's defaults without EXTRA_INFO and QUERY_NAME (server paths). */
+const PROFILING_METRICS = [
+  'OPERATOR_NAME',
+  'OPERATOR_TYPE',
+  'OPERATOR_TIMING',
+  'OPERATOR_CARDINALITY',
+  'OPERATOR_ROWS_SCANNED',
+  'CUMULATIVE_CARDINALITY',
+  'CUMULATIVE_ROWS_SCANNED',
+  'LATENCY',
+  'CPU_TIME',
+  'ROWS_RETURNED',
+  'RESULT_SET_SIZE',
+  'SYSTEM_PEAK_BUFFER_MEMORY',
+] as const;
+
 /**
  * The statements that lock an instance down, in the only order found to work: resource settings
  * first (they are refused once the configuration is locked), extension autoloading off (else a
@@ -32,6 +48,9 @@ export function lockdownStatements(settings: InstanceSettings): string[] {
     // Arc's files are written once and renamed into place: footers read once serve every later
     // query (DuckDB still checks each file's modification time before using a cached footer).
     'SET parquet_metadata_cache = true',
+    // EXPLAIN ANALYZE shows each operator's extra info and the query text, both with the files'
+    // absolute paths (view globs, pruned file lists): every other metric stays.
+    `SET custom_profiling_settings = ${quoteLiteral(JSON.stringify(Object.fromEntries(PROFILING_METRICS.map((metric) => [metric, 'true']))))}`,
     `SET allowed_directories = [${quoteLiteral(settings.dataRoot)}, ${quoteLiteral(settings.tempDirectory)}]`,
     'SET enable_external_access = false',
     'SET lock_configuration = true',
