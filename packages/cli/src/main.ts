@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Must stay the first import: it sizes libuv's thread pool before anything uses it.
 import './threadpool-size.js';
-import { ConfigError, loadConfig } from '@arc/config';
+import { ConfigError, isArcError, loadConfig } from '@arc/config';
 import type { RunningServer, StopReport } from '@arc/server';
 import { tokenCommand } from './token-command.js';
 
@@ -97,6 +97,9 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     process.stderr.write(`arc: configuration error: ${error.message}\n`);
   } else if (error instanceof UsageError) {
     process.stderr.write(`arc: ${error.message}\n\n${USAGE}`);
+  } else if (isArcError(error)) {
+    // An expected start-up failure (data directory locked, port taken): the message says it all.
+    process.stderr.write(`arc: cannot start: ${error.message} (${error.code})\n`);
   } else {
     process.stderr.write(`arc: failed to start: ${(error as Error).stack ?? String(error)}\n`);
   }

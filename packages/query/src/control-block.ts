@@ -57,6 +57,13 @@ export class ControlBlock {
     return Atomics.compareExchange(this.cells, this.cell(slot), SlotState.pending, SlotState.running) === SlotState.pending;
   }
 
+  /** Slots whose task a worker has started and nobody cancelled (a test and metrics view). */
+  runningCount(): number {
+    let count = 0;
+    for (let cell = FIRST_SLOT_CELL; cell < this.cells.length; cell++) if (Atomics.load(this.cells, cell) === SlotState.running) count++;
+    return count;
+  }
+
   isCancelled(slot: number): boolean {
     return Atomics.load(this.cells, this.cell(slot)) === SlotState.cancelled;
   }

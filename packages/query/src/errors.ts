@@ -1,4 +1,5 @@
 import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { VALUE_TOO_LARGE_MARKER } from './bounded-functions.js';
 
 /** Stable codes of the query path; clients and tests match on these, never on messages. */
 export const QueryErrorCode = {
@@ -8,6 +9,7 @@ export const QueryErrorCode = {
   sqlMultipleStatements: 'ARC_SQL_MULTIPLE_STATEMENTS',
   sqlForbidden: 'ARC_SQL_FORBIDDEN',
   sqlAccessDenied: 'ARC_SQL_ACCESS_DENIED',
+  sqlValueTooLarge: VALUE_TOO_LARGE_MARKER,
   unknownDatabase: 'ARC_QUERY_UNKNOWN_DATABASE',
   unknownTable: 'ARC_QUERY_UNKNOWN_TABLE',
   unknownColumn: 'ARC_QUERY_UNKNOWN_COLUMN',
@@ -58,6 +60,10 @@ export function duckdbMessage(error: unknown): string {
 export function classifyDuckDBError(error: unknown): ArcError {
   const message = duckdbMessage(error);
   if (message.startsWith(PERMISSION_PREFIX)) return badRequest(QueryErrorCode.sqlAccessDenied, message);
+  // A bounded function refused its arguments (bounded-functions.ts): the query asked for too much.
+  if (message.includes(`${VALUE_TOO_LARGE_MARKER}: `)) {
+    return badRequest(QueryErrorCode.sqlValueTooLarge, message.slice(message.indexOf(VALUE_TOO_LARGE_MARKER) + VALUE_TOO_LARGE_MARKER.length + 2).split('\n')[0] ?? message);
+  }
   if (USER_ERROR_PREFIXES.some((prefix) => message.startsWith(prefix))) {
     return badRequest(QueryErrorCode.sqlError, message);
   }

@@ -68,3 +68,23 @@ assert.ok(ANSWER_SCRATCH_BYTES_MAX <= JSON_ANSWER_BYTES_MAX);
 // Node's Buffer (and so any Uint8Array we may hand to uWS) is limited to 2^32 - 1 bytes.
 assert.ok(JSON_ANSWER_BYTES_MAX < 2 ** 32);
 assert.ok(CANCEL_POLL_MS > 0);
+
+/**
+ * Bytes one call of a string-building function (repeat, lpad, rpad, printf / format widths,
+ * bitstring) may produce. DuckDB builds such strings in the vector's own heap, outside the
+ * buffer manager, so `memory_limit` does not see them, and it checks for an interrupt only
+ * between vectors: `repeat('x', 2000000000)` took 29 s and 4.6 GiB whatever the limit. A vector
+ * holds up to 2048 values, so this bounds one vector of them at 32 MiB and the time an abort
+ * waits for the vector to end: measured with one value per row, 64 KiB took 1-4.6 s per vector
+ * (lpad ~40 ns a byte), 16 KiB 0.2-0.3 s. A padded label or a text bar is far below it.
+ */
+export const FUNCTION_VALUE_BYTES_MAX = 16 * 1024;
+
+/**
+ * Elements one call of a list-building function (scalar range / generate_series, list_resize,
+ * array_resize) may produce, for the same reason: `range(100000000)` as a value took 8 min and
+ * 9.5 GiB. Measured with one list per row, an interrupt waited 13 s for a vector of 65,536-element
+ * lists, 1.6 s for 16,384, so 4,096 (a list of the hours of five months). Row-producing
+ * `FROM range(n)` / `generate_series` streams in vectors and is not bounded by this.
+ */
+export const FUNCTION_LIST_ELEMENTS_MAX = 4096;

@@ -1,5 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { boundedFunctionMacros } from './bounded-functions.js';
 import { quoteLiteral } from './sql-text.js';
 
 export interface InstanceSettings {
@@ -11,6 +12,22 @@ export interface InstanceSettings {
   /** Absolute path where DuckDB spills operators that exceed the memory limit. */
   readonly tempDirectory: string;
 }
+
+/** EXPLAIN ANALYZE metrics shown: DuckDB's defaults without EXTRA_INFO and QUERY_NAME (server paths). */
+const PROFILING_METRICS = [
+  'OPERATOR_NAME',
+  'OPERATOR_TYPE',
+  'OPERATOR_TIMING',
+  'OPERATOR_CARDINALITY',
+  'OPERATOR_ROWS_SCANNED',
+  'CUMULATIVE_CARDINALITY',
+  'CUMULATIVE_ROWS_SCANNED',
+  'LATENCY',
+  'CPU_TIME',
+  'ROWS_RETURNED',
+  'RESULT_SET_SIZE',
+  'SYSTEM_PEAK_BUFFER_MEMORY',
+] as const;
 
 /**
  * The statements that lock an instance down, in the only order found to work: resource settings
@@ -31,6 +48,9 @@ export function lockdownStatements(settings: InstanceSettings): string[] {
     // Arc's files are written once and renamed into place: footers read once serve every later
     // query (DuckDB still checks each file's modification time before using a cached footer).
     'SET parquet_metadata_cache = true',
+    // EXPLAIN ANALYZE shows each operator's extra info and the query text, both with the files'
+    // absolute paths (view globs, pruned file lists): every other metric stays.
+    `SET custom_profiling_settings = ${quoteLiteral(JSON.stringify(Object.fromEntries(PROFILING_METRICS.map((metric) => [metric, 'true']))))}`,
     `SET allowed_directories = [${quoteLiteral(settings.dataRoot)}, ${quoteLiteral(settings.tempDirectory)}]`,
     'SET enable_external_access = false',
     'SET lock_configuration = true',
@@ -43,10 +63,12 @@ export interface LockedInstance {
   readonly connection: DuckDBConnection;
 }
 
-/** Opens an in-memory instance, locks it down and returns it with its one connection. */
+/** Opens an in-memory instance, locks it down, bounds its value-building functions and returns it with its one connection. */
 export async function openLockedInstance(settings: InstanceSettings): Promise<LockedInstance> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   for (const statement of lockdownStatements(settings)) await connection.run(statement);
+  // Macros are no configuration: they are defined after the lock, before any user SQL.
+  for (const statement of boundedFunctionMacros()) await connection.run(statement);
   return { instance, connection };
 }

@@ -1,5 +1,6 @@
 import { ArcError, ErrorKind, badRequest } from '@arc/config';
 import { QueryErrorCode } from './errors.js';
+import { checkFunctionCall } from './function-guard.js';
 import type { CatalogScan } from './catalog.js';
 import {
   childrenOf,
@@ -107,6 +108,12 @@ const NONDETERMINISTIC_FUNCTIONS: ReadonlySet<string> = new Set([
 
 /** DuckDB's metadata schemas: they list every schema, i.e. every database. */
 const METADATA_SCHEMAS: ReadonlySet<string> = new Set(['information_schema', 'pg_catalog']);
+
+/**
+ * Metadata views that show server paths: view definitions (each measurement's view reads
+ * `read_parquet('<data dir>/...')`) and settings (temp_directory, allowed_directories, ...).
+ */
+const METADATA_VIEWS_REFUSED: ReadonlySet<string> = new Set(['information_schema.views', 'pg_catalog.pg_views', 'pg_catalog.pg_settings']);
 
 const TIME_COLUMN = 'time';
 const SHOW_DATABASES = '"databases"';
@@ -326,6 +333,7 @@ class ReadAnalyzer {
     // A three-part column name (db.table.column) would not survive the table becoming a subquery.
     const column = columnNames(node);
     if (column !== null && column.length > 2) this.rewritable = false;
+    checkFunctionCall(node);
     if (node.class === 'FUNCTION' && typeof node.function_name === 'string' && NONDETERMINISTIC_FUNCTIONS.has(node.function_name.toLowerCase())) {
       this.deterministic = false;
     }
@@ -357,6 +365,8 @@ class ReadAnalyzer {
       return null;
     }
     if (METADATA_SCHEMAS.has(schema.toLowerCase())) {
+      const view = `${schema}.${table.table_name}`.toLowerCase();
+      if (METADATA_VIEWS_REFUSED.has(view)) throw forbiddenReference(`'${view}' is not readable: it shows server paths`, { table: view });
       if (this.context.readable !== null) throw databaseDenied(schema);
       this.rewritable = false;
       return null;

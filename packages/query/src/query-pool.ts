@@ -231,6 +231,19 @@ export class QueryPool {
     this.#pending = [...this.#pendingByKey.values()];
   }
 
+  /**
+   * Tasks a worker has not handed back yet: running, queued, or cancelled (timeout, client gone)
+   * and still being stopped. A cancelled query counts until DuckDB has really stopped it.
+   */
+  get tasksInFlight(): number {
+    return this.#control.slotCount - this.#freeSlots.length;
+  }
+
+  /** Tasks a worker is running that nobody cancelled. */
+  get tasksRunning(): number {
+    return this.#control.runningCount();
+  }
+
   /** Tells workers the set of files/measurements changed: they rescan before their next query. */
   invalidateCatalog(): void {
     this.#control.bumpGeneration();

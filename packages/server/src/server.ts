@@ -18,6 +18,8 @@ import { limitRequestHeads } from './request-head.js';
 import { registerMeasurementRoutes } from './measurement-routes.js';
 import { registerCacheRoutes } from './cache-routes.js';
 import { QueryCache } from './query-cache.js';
+import { DataDirLock } from './data-dir-lock.js';
+import { listenExclusive } from './listen-exclusive.js';
 import { ServerPhase, type ServerContext } from './server-context.js';
 import { registerWriteRoutes } from './write-routes.js';
 import { registerWriteStatsRoutes } from './write-stats-routes.js';
@@ -73,6 +75,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
   const log = options.log ?? createLogger(config.log.level, config.log.format);
   for (const warning of config.warnings) log.warn(warning);
   log.info(`starting Arc ${VERSION}: ${describeConfig(config)}`);
+  // Before anything reads or writes the WAL or the data: one process per data directory.
+  await mkdir(config.storage.dataDir, { recursive: true });
+  const lock = DataDirLock.acquire(config.storage.dataDir);
   await mkdir(config.storage.parquetRoot, { recursive: true });
   await mkdir(path.join(config.storage.dataDir, 'tmp'), { recursive: true });
   const tokens = openTokens(config, log, options.printToken ?? ((line) => process.stdout.write(line)));
@@ -136,12 +141,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   registerDatabaseRoutes(app, context);
   registerWalRoutes(app, context);
   registerHealthRoutes(app, context);
-  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
-    app.listen(config.server.host, config.server.port, (socket) => {
-      if (socket === false) reject(new Error(`cannot listen on ${config.server.host}:${config.server.port} (port in use?)`));
-      else resolve(socket);
-    });
-  });
+  const listenSocket = await listenExclusive(app, config.server.host, config.server.port);
   const port = uWS.us_socket_local_port(listenSocket);
   // /ready answers 503 and writes are refused until every logged request is replayed and flushed.
   if (walPlan !== null) await replayWal(walPlan, pipeline, context.walRecovery, log);
@@ -150,7 +150,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
     `Arc listening on http://${config.server.host}:${port} | data ${config.storage.parquetRoot} | ` +
       `decoders ${pipeline.decoderCount}, writers ${pipeline.writerCount}, query threads ${config.query.threads}`,
   );
-  return { port, close: () => stopServer(context, listenSocket, tokens) };
+  // The data directory stays locked until every buffer is flushed (a second close() waits for the first).
+  let closing: Promise<StopReport> | null = null;
+  return { port, close: () => (closing ??= stopServer(context, listenSocket, tokens).finally(() => lock.release())) };
 }
 
 async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_socket, tokens: TokenStore | null): Promise<StopReport> {

@@ -1,0 +1,101 @@
+/// <reference path="../../auth/src/types/better-sqlite3.d.ts" />
+import assert from 'node:assert/strict';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ArcError, ErrorKind } from '@arc/config';
+
+/**
+ * One Arc process per data directory. Two processes on one directory each replay the same WAL
+ * after a crash (every row twice) and collide on WAL file names, so the second must not start.
+ *
+ * The lock is an OS advisory lock held through SQLite: `arc.lock` is a SQLite database opened in
+ * EXCLUSIVE locking mode, and its first write transaction takes a POSIX lock that SQLite keeps
+ * until the connection closes. The kernel drops that lock when the process dies, kill -9
+ * included, so a crash never leaves a stale lock; a PID file alone would. Who holds the lock is
+ * written next to it in `arc.lock.owner` (the database itself cannot be read by the loser).
+ */
+const LOCK_FILE = 'arc.lock';
+const OWNER_FILE = 'arc.lock.owner';
+
+/** SQLite's answer when another connection (here: another process) holds the lock. */
+const SQLITE_BUSY = 'SQLITE_BUSY';
+
+export const DATA_DIR_LOCKED = 'ARC_DATA_DIR_LOCKED';
+
+/** The process holding a data directory, as it wrote itself down. */
+export interface LockOwner {
+  readonly pid: number;
+  readonly host: string;
+  readonly startedAt: string;
+}
+
+function readOwner(dataDir: string): LockOwner | null {
+  try {
+    const owner = JSON.parse(readFileSync(path.join(dataDir, OWNER_FILE), 'utf8')) as Partial<LockOwner>;
+    if (typeof owner.pid !== 'number' || typeof owner.host !== 'string' || typeof owner.startedAt !== 'string') return null;
+    return { pid: owner.pid, host: owner.host, startedAt: owner.startedAt };
+  } catch {
+    // Not written yet (the holder is starting this very moment) or unreadable.
+    return null;
+  }
+}
+
+function lockedError(dataDir: string, owner: LockOwner | null): ArcError {
+  const holder = owner === null ? 'another process (it has not written its name yet)' : `pid ${String(owner.pid)} on host ${owner.host}, started ${owner.startedAt}`;
+  return new ArcError(
+    ErrorKind.unavailable,
+    DATA_DIR_LOCKED,
+    `Data directory ${dataDir} is in use by another Arc process: ${holder}. Stop that process, or give this one another storage.data_dir`,
+    owner === null ? { data_dir: dataDir } : { data_dir: dataDir, pid: owner.pid, host: owner.host, started_at: owner.startedAt },
+  );
+}
+
+function isBusy(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === SQLITE_BUSY;
+}
+
+/** The data directory's lock, held by this process until `release()` or exit. */
+export class DataDirLock {
+  readonly dataDir: string;
+  #database: Database | null;
+
+  private constructor(dataDir: string, database: Database) {
+    this.dataDir = dataDir;
+    this.#database = database;
+  }
+
+  /** Takes the lock of an existing directory at once, or throws ARC_DATA_DIR_LOCKED naming the holder. */
+  static acquire(dataDir: string): DataDirLock {
+    // Timeout 0: a held lock is an answer, not something to wait for.
+    const database = new Database(path.join(dataDir, LOCK_FILE), { timeout: 0 });
+    try {
+      database.pragma('locking_mode = EXCLUSIVE');
+      // The write makes SQLite take its exclusive lock; in EXCLUSIVE mode it is never given back.
+      database.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; INSERT INTO holder VALUES (' + String(process.pid) + '); COMMIT');
+    } catch (error) {
+      database.close();
+      if (isBusy(error)) throw lockedError(dataDir, readOwner(dataDir));
+      throw error;
+    }
+    const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+    const ownerPath = path.join(dataDir, OWNER_FILE);
+    writeFileSync(`${ownerPath}.tmp`, `${JSON.stringify(owner)}\n`);
+    renameSync(`${ownerPath}.tmp`, ownerPath);
+    return new DataDirLock(dataDir, database);
+  }
+
+  get held(): boolean {
+    return this.#database !== null;
+  }
+
+  /** Gives the directory up (a stopped server in a process that goes on, such as a test). */
+  release(): void {
+    const database = this.#database;
+    if (database === null) return;
+    this.#database = null;
+    assert.ok(database.open, 'lock database closed behind the lock');
+    database.close();
+  }
+}

@@ -1,0 +1,72 @@
+// Proves one process per data directory: a second taker (in this process or in a child process)
+// is refused with ARC_DATA_DIR_LOCKED naming the holder's pid, host and start time, and a lock
+// whose holder died by SIGKILL is free again at once (the kernel drops it; no stale file blocks).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DataDirLock } from '../src/data-dir-lock.js';
+
+/** The compiled module: the child process runs it with plain Node (build first). */
+const LOCK_MODULE = fileURLToPath(new URL('../dist/data-dir-lock.js', import.meta.url));
+
+let dataDir: string;
+
+beforeEach(() => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'arc-lock-'));
+});
+
+afterEach(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function lockError(): { code: string; message: string; details: Record<string, unknown> } {
+  try {
+    DataDirLock.acquire(dataDir).release();
+  } catch (error) {
+    return error as { code: string; message: string; details: Record<string, unknown> };
+  }
+  throw new Error('the lock was taken twice');
+}
+
+/** A child process that takes the lock and says so on stdout, then holds it until killed. */
+async function childHolding(): Promise<ChildProcess> {
+  const script = `import { DataDirLock } from ${JSON.stringify(LOCK_MODULE)}; DataDirLock.acquire(process.argv[1]); console.log('locked'); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
+    child.once('exit', (code) => reject(new Error(`lock holder exited with ${String(code)}`)));
+  });
+  return child;
+}
+
+describe('data directory lock', () => {
+  it('refuses a second taker in the same process, naming the holder, and is free after release', () => {
+    const lock = DataDirLock.acquire(dataDir);
+    const error = lockError();
+    expect(error.code).toBe('ARC_DATA_DIR_LOCKED');
+    expect(error.details).toMatchObject({ pid: process.pid, host: hostname(), data_dir: dataDir });
+    expect(error.message).toContain(`pid ${String(process.pid)}`);
+    lock.release();
+    DataDirLock.acquire(dataDir).release();
+  });
+
+  it('refuses while another process holds it, and is free once that process is killed with SIGKILL', async () => {
+    const child = await childHolding();
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const error = lockError();
+      expect(error.code).toBe('ARC_DATA_DIR_LOCKED');
+      expect(error.details).toMatchObject({ pid: child.pid, host: hostname() });
+      expect(Number.isNaN(Date.parse(String(error.details.started_at)))).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    const lock = DataDirLock.acquire(dataDir);
+    expect(lock.held).toBe(true);
+    lock.release();
+  });
+});
