@@ -4,8 +4,9 @@
 // the one-line JSON figures each case prints for docs/reliability.md. The server itself is started
 // by ../../support/arc-process.ts (startArc), as in every integration test.
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { request, type Agent, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import { afterAll, beforeEach, expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { ArcClient } from '../../support/arc-client.js';
 import { startArc, TEST_TOKEN, type ArcProcess } from '../../support/arc-process.js';
 
@@ -55,17 +56,20 @@ export function exchange(baseUrl: string, options: ExchangeOptions): Promise<Exc
   const startedAt = performance.now();
   const elapsed = (): number => Math.round(performance.now() - startedAt);
   return new Promise((resolve, reject) => {
+    let answered = false;
     const outgoing = request(
       { host: url.hostname, port: url.port, method: options.method ?? 'POST', path: options.path, headers: options.headers, agent: options.agent ?? false },
       (response) => {
+        answered = true;
         const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
+        const finish = (): void => {
           clearTimeout(timer);
           const body = Buffer.concat(chunks);
           resolve({ status: response.statusCode ?? 0, headers: response.headers, body, ms: elapsed(), text: () => body.toString('utf8') });
-        });
-        response.on('error', (error) => fail('closed', `answer cut: ${error.message}`));
+        };
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', finish);
+        response.on('close', finish);
       },
     );
     const fail = (reason: 'hang' | 'closed', detail: string): void => {
@@ -74,9 +78,72 @@ export function exchange(baseUrl: string, options: ExchangeOptions): Promise<Exc
       reject(new NoAnswer(reason, detail, elapsed()));
     };
     const timer = setTimeout(() => fail('hang', `${options.method ?? 'POST'} ${options.path.slice(0, 120)}`), deadlineMs);
-    outgoing.on('error', (error: NodeJS.ErrnoException) => fail('closed', error.code ?? error.message));
+    // An answer may come before the whole body is sent (413 on Content-Length): the server may then
+    // stop reading and close, and the rest of the upload fails. That answer counts.
+    outgoing.on('error', (error: NodeJS.ErrnoException) => {
+      if (!answered) fail('closed', error.code ?? error.message);
+    });
     outgoing.end(options.body === undefined ? undefined : Buffer.from(options.body));
   });
+}
+
+/**
+ * The same over a bare socket, for requests whose body the server may refuse before reading it
+ * (413, 431): node:http drops an answer that arrives while it is still uploading once the upload
+ * fails, a socket keeps every byte the server sent. `head` is the request line and headers without
+ * the final blank line. The answer ends at its Content-Length or when the server closes.
+ */
+export function rawExchange(baseUrl: string, head: string, body: Uint8Array | null, deadlineMs = REQUEST_DEADLINE_MS): Promise<Exchange> {
+  const url = new URL(baseUrl);
+  const startedAt = performance.now();
+  const elapsed = (): number => Math.round(performance.now() - startedAt);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(url.port), url.hostname, () => {
+      socket.write(`${head}\r\n\r\n`);
+      if (body !== null) socket.write(body);
+    });
+    let settled = false;
+    const settle = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const received = Buffer.concat(chunks);
+      const headEnd = received.indexOf('\r\n\r\n');
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(received.subarray(0, 20).toString('latin1'));
+      if (headEnd === -1 || status?.[1] === undefined) {
+        reject(new NoAnswer('closed', `${String(received.byteLength)} bytes received: ${JSON.stringify(received.subarray(0, 80).toString('latin1'))}`, elapsed()));
+        return;
+      }
+      const headers: IncomingHttpHeaders = {};
+      for (const line of received.subarray(0, headEnd).toString('latin1').split('\r\n').slice(1)) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      const answerBody = received.subarray(headEnd + 4);
+      resolve({ status: Number(status[1]), headers, body: answerBody, ms: elapsed(), text: () => answerBody.toString('utf8') });
+    };
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new NoAnswer('hang', head.split('\r\n')[0] ?? head, elapsed()));
+    }, deadlineMs);
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (complete(Buffer.concat(chunks))) settle();
+    });
+    // A refused upload may end in EPIPE or ECONNRESET: what was received until then is the answer.
+    socket.on('error', () => undefined);
+    socket.on('close', settle);
+  });
+}
+
+/** True once `received` holds a whole answer with a Content-Length (error answers have one). */
+function complete(received: Buffer): boolean {
+  const headEnd = received.indexOf('\r\n\r\n');
+  if (headEnd === -1) return false;
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(received.subarray(0, headEnd).toString('latin1'));
+  return length?.[1] !== undefined && received.byteLength - headEnd - 4 >= Number(length[1]);
 }
 
 export interface ProcessFigures {
@@ -149,6 +216,15 @@ export async function expectAlive(arc: ArcProcess): Promise<void> {
   expect(health.status).toBe(200);
 }
 
+async function answersHealth(arc: ArcProcess): Promise<boolean> {
+  if (arc.child.exitCode !== null || arc.child.signalCode !== null) return false;
+  try {
+    return (await exchange(arc.url, { method: 'GET', path: '/health', deadlineMs: 2000 })).status === 200;
+  } catch {
+    return false;
+  }
+}
+
 export interface FaultArc {
   readonly arc: ArcProcess;
   readonly client: ArcClient;
@@ -170,12 +246,13 @@ export function useFaultArc(env: Record<string, string> = {}): FaultArc {
     arc = await startArc(env);
     client = new ArcClient(arc.url);
   };
+  beforeAll(start, 120_000);
   beforeEach(async () => {
-    if (arc !== null && !dead(arc)) return;
-    if (arc !== null) {
-      deaths += 1;
-      await arc.cleanup();
-    }
+    if (arc === null || (await answersHealth(arc))) return;
+    // A server that is stopping after a fatal error may still be exiting: make sure it is gone.
+    deaths += 1;
+    await arc.kill();
+    await arc.cleanup();
     await start();
   }, 120_000);
   afterAll(async () => {
