@@ -91,19 +91,27 @@ export function exchange(baseUrl: string, options: ExchangeOptions): Promise<Exc
  * The same over a bare socket, for requests whose body the server may refuse before reading it
  * (413, 431): node:http drops an answer that arrives while it is still uploading once the upload
  * fails, a socket keeps every byte the server sent. `head` is the request line and headers without
- * the final blank line. The answer ends at its Content-Length or when the server closes.
+ * the final blank line. The answer ends at its Content-Length or when the server closes. With
+ * `byteIntervalMs`, the body goes one byte at a time (a slow client), stopping once answered.
  */
-export function rawExchange(baseUrl: string, head: string, body: Uint8Array | null, deadlineMs = REQUEST_DEADLINE_MS): Promise<Exchange> {
+export function rawExchange(baseUrl: string, head: string, body: Uint8Array | null, deadlineMs = REQUEST_DEADLINE_MS, byteIntervalMs?: number): Promise<Exchange> {
   const url = new URL(baseUrl);
   const startedAt = performance.now();
   const elapsed = (): number => Math.round(performance.now() - startedAt);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let settled = false;
     const socket = connect(Number(url.port), url.hostname, () => {
       socket.write(`${head}\r\n\r\n`);
-      if (body !== null) socket.write(body);
+      if (body === null) return;
+      if (byteIntervalMs === undefined) socket.write(body);
+      else trickle(body, 0);
     });
-    let settled = false;
+    const trickle = (bytes: Uint8Array, offset: number): void => {
+      if (settled || offset >= bytes.byteLength || socket.destroyed) return;
+      socket.write(bytes.subarray(offset, offset + 1));
+      setTimeout(() => trickle(bytes, offset + 1), byteIntervalMs);
+    };
     const settle = (): void => {
       if (settled) return;
       settled = true;
