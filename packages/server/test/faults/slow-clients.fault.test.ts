@@ -186,7 +186,7 @@ describe('slow and aborted clients', () => {
     const outcomes = Array.from({ length: 32 }, () =>
       rawExchange(fault.arc.url, head, body, SLOW_UPLOAD_ANSWER_MS, 500).then(
         (answer) => answer.status,
-        (error: unknown) => (error instanceof NoAnswer ? error.message : String(error)),
+        (error: unknown) => (error instanceof NoAnswer ? `${error.reason} after ${String(Math.round(error.ms / 1000))} s` : String(error)),
       ),
     );
     let slowestMs = 0;
