@@ -12,7 +12,7 @@ import { AUTH_HEADER, NoAnswer, exchange, expectAlive, pidOf, pollUntil, printFi
 import { utf8 } from './support/mutations.js';
 
 const DATABASE = 'slow';
-const ROUNDS = 6;
+const ROUNDS = Number(process.env.ARC_FAULT_SLOW_ROUNDS ?? '6');
 const CLIENTS_PER_KIND = 8;
 /** Descriptors the server may hold above its baseline once every client is gone (a log rotation, a cached file). */
 const FDS_SLACK = 4;
@@ -180,7 +180,7 @@ describe('slow and aborted clients', () => {
     await expectAlive(fault.arc);
   });
 
-  it('answers uploads trickling a byte every 500 ms (204 or 408) while serving other clients without delay', { timeout: 120_000 }, async () => {
+  it('answers uploads trickling a byte every 500 ms (204 or 408) while serving other clients within 2 s', { timeout: 120_000 }, async () => {
     const body = utf8('trickle,c=x v=1i\ntrickle,c=y v=2i\n');
     const head = headOnly('POST', `/write?db=${DATABASE}`, [`Content-Length: ${String(body.byteLength)}`]);
     const outcomes = Array.from({ length: 32 }, () =>
@@ -201,7 +201,7 @@ describe('slow and aborted clients', () => {
     const counted: Record<string, number> = {};
     for (const status of statuses) counted[String(status)] = (counted[String(status)] ?? 0) + 1;
     printFigures('trickling-uploads', { uploads: statuses.length, outcomes: counted, others_slowest_ms: slowestMs });
-    expect(slowestMs).toBeLessThan(1000);
+    expect(slowestMs).toBeLessThan(2000);
     for (const status of statuses) expect([204, 408]).toContain(status);
     await expectAlive(fault.arc);
   });
