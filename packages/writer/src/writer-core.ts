@@ -5,6 +5,7 @@ import { ArcError, ErrorKind } from '@arc/config';
 import type { StorageBackend } from '@arc/storage';
 import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy } from './flush-policy.js';
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
+import type { MeasurementCensus } from './measurement-census.js';
 import { hoursOf, type ParquetEncoder } from './parquet-encoder.js';
 import type { FlushJournal } from '@arc/wal';
 import type { DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
@@ -28,7 +29,14 @@ export interface WriterCoreOptions {
   readonly journal?: FlushJournal;
   /** With the WAL on: a flush made (stream, database, measurement) durable up to seqMax. */
   readonly onWalCovered?: (stream: number, database: string, measurement: string, seqMax: number) => void;
+  /** Counts measurements per database across writers; absent: no bound. */
+  readonly census?: MeasurementCensus;
+  /** ingest.max_measurements_per_database (with `census`). */
+  readonly measurementsPerDatabaseMax?: number;
 }
+
+/** Measurements a request added to the census, per database (taken back if it is aborted). */
+type CensusAdditions = ReadonlyMap<string, readonly string[]>;
 
 interface StagedFile {
   readonly staging: string;
@@ -40,6 +48,7 @@ interface StagedFile {
 interface PreparedTxn {
   readonly buffers: MeasurementBuffer[];
   readonly byteCount: number;
+  readonly additions: CensusAdditions;
 }
 
 /**
@@ -52,6 +61,18 @@ const PREPARED_SETTLE_WAIT_MS_MAX = 1000;
 function sameSchema(left: readonly SchemaColumn[], right: readonly SchemaColumn[] | null): boolean {
   if (right === null || left.length !== right.length) return false;
   return left.every((column, index) => column.name === right[index]?.name && column.type === right[index]?.type);
+}
+
+/** InfluxDB words its series bound the same way (`max-series-per-database limit exceeded`). */
+function tooManyMeasurements(database: string, count: number | null, added: number, countMax: number): ArcError {
+  const state = count === null ? 'the server tracks too many databases to count another one' : `it has ${count}`;
+  return new ArcError(
+    ErrorKind.badRequest,
+    'ARC_TOO_MANY_MEASUREMENTS_IN_DATABASE',
+    `max-measurements-per-database limit exceeded: this request adds ${added} new measurements to database '${database}', ${state}, ` +
+      `the limit is ${countMax} (ingest.max_measurements_per_database); nothing was written`,
+    { database, measurements_new: added, measurements_max: countMax, ...(count === null ? {} : { measurements: count }) },
+  );
 }
 
 function buffersFull(bytesBuffered: number): ArcError {
@@ -81,6 +102,9 @@ export class WriterCore {
   private retryDelayMs = 0;
   private lastFlushError: ArcError | null = null;
   private counters = { flushes: 0, flushFailures: 0, rowsFlushed: 0, filesWritten: 0 };
+  /** Database -> measurements of this writer's share that the census counts (or found on disk). */
+  private readonly counted = new Map<string, Set<string>>();
+  private censusEpoch = 0;
 
   constructor(options: WriterCoreOptions) {
     this.options = options;
@@ -93,9 +117,9 @@ export class WriterCore {
   handle(decoderIndex: number, message: DecoderToWriter): WriterVerdict | null {
     switch (message.kind) {
       case 'append':
-        return this.verdict(message.txnId, this.accept(message.batches, null));
+        return this.verdict(message.txnId, this.accept(message.batches, null, message.replayed === true));
       case 'prepare':
-        return this.verdict(message.txnId, this.accept(message.batches, `${decoderIndex}:${message.txnId}`));
+        return this.verdict(message.txnId, this.accept(message.batches, `${decoderIndex}:${message.txnId}`, message.replayed === true));
       case 'commit':
         this.finishPrepared(`${decoderIndex}:${message.txnId}`, true, message.wal ?? null);
         return null;
@@ -140,8 +164,11 @@ export class WriterCore {
     return { kind: 'verdict', txnId, error: error === null ? null : error.toShape() };
   }
 
-  /** Checks every batch of a request, then buffers all of them (or prepares them) or none. */
-  private accept(batches: readonly ColumnBatch[], preparedKey: string | null): ArcError | null {
+  /**
+   * Checks every batch of a request, then buffers all of them (or prepares them) or none.
+   * `replayed`: rows of the WAL, acknowledged before, never refused by the measurement bound.
+   */
+  private accept(batches: readonly ColumnBatch[], preparedKey: string | null, replayed: boolean): ArcError | null {
     let byteCount = 0;
     for (const batch of batches) byteCount += batch.buffer.byteLength;
     if (this.bytesBuffered + byteCount > this.options.bytesBufferedMax) {
@@ -157,6 +184,9 @@ export class WriterCore {
       schemas.push(schema);
       targets.push(buffer);
     }
+    // Last of the checks: a refusal after it would have to take the additions back.
+    const additions = this.addToCensus(batches, replayed);
+    if (additions instanceof ArcError) return additions;
     const nowMs = this.options.nowMs();
     this.bytesBuffered += byteCount;
     batches.forEach((batch, index) => {
@@ -172,8 +202,55 @@ export class WriterCore {
         buffer.prepared.set(preparedKey, batch);
       }
     });
-    if (preparedKey !== null) this.preparedTxns.set(preparedKey, { buffers: targets, byteCount });
+    if (preparedKey !== null) this.preparedTxns.set(preparedKey, { buffers: targets, byteCount, additions });
     return null;
+  }
+
+  /**
+   * Counts the request's measurements that are new to their database (neither counted by this
+   * writer nor on disk) into the census, all or none. Costs a set lookup per batch; a measurement
+   * seen for the first time also costs one stat of its directory.
+   */
+  private addToCensus(batches: readonly ColumnBatch[], replayed: boolean): CensusAdditions | ArcError {
+    const census = this.options.census;
+    if (census === undefined) return new Map();
+    if (census.epoch() !== this.censusEpoch) {
+      this.censusEpoch = census.epoch();
+      this.counted.clear();
+    }
+    const fresh = new Map<string, string[]>();
+    for (const { database, measurement } of batches) {
+      let counted = this.counted.get(database);
+      if (counted === undefined) this.counted.set(database, (counted = new Set()));
+      if (counted.has(measurement)) continue;
+      if (census.isOnDisk(database, measurement)) {
+        counted.add(measurement);
+        continue;
+      }
+      const list = fresh.get(database) ?? [];
+      if (!list.includes(measurement)) list.push(measurement);
+      fresh.set(database, list);
+    }
+    const countMax = this.options.measurementsPerDatabaseMax ?? Number.MAX_SAFE_INTEGER;
+    const reserved = new Map<string, readonly string[]>();
+    for (const [database, measurements] of fresh) {
+      const verdict = census.reserve(database, measurements.length, countMax, replayed);
+      if (!verdict.ok) {
+        this.removeFromCensus(reserved);
+        return tooManyMeasurements(database, verdict.count, measurements.length, countMax);
+      }
+      reserved.set(database, measurements);
+      for (const measurement of measurements) this.counted.get(database)?.add(measurement);
+    }
+    return reserved;
+  }
+
+  /** An aborted request's new measurements are not the database's after all. */
+  private removeFromCensus(additions: CensusAdditions): void {
+    for (const [database, measurements] of additions) {
+      this.options.census?.release(database, measurements.length);
+      for (const measurement of measurements) this.counted.get(database)?.delete(measurement);
+    }
   }
 
   /** Resolves once every transaction prepared now is committed or aborted (or after a bound). */
@@ -213,7 +290,10 @@ export class WriterCore {
         buffer.recomputeSchema();
       }
     }
-    if (!commit) this.bytesBuffered -= txn.byteCount;
+    if (!commit) {
+      this.bytesBuffered -= txn.byteCount;
+      this.removeFromCensus(txn.additions);
+    }
   }
 
   /** Tells onSchema about a buffer's schema once per change (a few name compares per request). */
