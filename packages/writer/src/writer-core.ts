@@ -63,15 +63,19 @@ function sameSchema(left: readonly SchemaColumn[], right: readonly SchemaColumn[
   return left.every((column, index) => column.name === right[index]?.name && column.type === right[index]?.type);
 }
 
-/** InfluxDB words its series bound the same way (`max-series-per-database limit exceeded`). */
-function tooManyMeasurements(database: string, count: number | null, added: number, countMax: number): ArcError {
-  const state = count === null ? 'the server tracks too many databases to count another one' : `it has ${count}`;
+/**
+ * InfluxDB words its series bound the same way (`max-series-per-database limit exceeded`). A writer
+ * sees only its share of a request, so the count may include measurements other writers are
+ * adding for the same request (or others in flight); the message says so rather than guess.
+ */
+function tooManyMeasurements(database: string, count: number | null, countMax: number): ArcError {
+  const state = count === null ? 'the server tracks too many databases to count another one' : `it has ${count} (counting writes in progress)`;
   return new ArcError(
     ErrorKind.badRequest,
     'ARC_TOO_MANY_MEASUREMENTS_IN_DATABASE',
-    `max-measurements-per-database limit exceeded: this request adds ${added} new measurements to database '${database}', ${state}, ` +
-      `the limit is ${countMax} (ingest.max_measurements_per_database); nothing was written`,
-    { database, measurements_new: added, measurements_max: countMax, ...(count === null ? {} : { measurements: count }) },
+    `max-measurements-per-database limit exceeded: this request's new measurements would take database '${database}' past ${countMax} ` +
+      `(ingest.max_measurements_per_database); ${state}; nothing was written`,
+    { database, measurements_max: countMax, ...(count === null ? {} : { measurements: count }) },
   );
 }
 
@@ -237,7 +241,7 @@ export class WriterCore {
       const verdict = census.reserve(database, measurements.length, countMax, replayed);
       if (!verdict.ok) {
         this.removeFromCensus(reserved);
-        return tooManyMeasurements(database, verdict.count, measurements.length, countMax);
+        return tooManyMeasurements(database, verdict.count, countMax);
       }
       reserved.set(database, measurements);
       for (const measurement of measurements) this.counted.get(database)?.add(measurement);

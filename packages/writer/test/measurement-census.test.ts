@@ -64,7 +64,7 @@ describe('measurements per database', () => {
     expect(refused?.error).toMatchObject({
       kind: 'bad_request',
       code: 'ARC_TOO_MANY_MEASUREMENTS_IN_DATABASE',
-      details: { database: 'db', measurements: 4, measurements_new: 2, measurements_max: COUNT_MAX },
+      details: { database: 'db', measurements: 4, measurements_max: COUNT_MAX },
     });
     expect(refused?.error?.message).toMatch(/^max-measurements-per-database limit exceeded: .*'db'.*ingest\.max_measurements_per_database/);
     expect(right.stats().rowsBuffered).toBe(2);
