@@ -222,7 +222,7 @@ export class WriterCore {
       this.censusEpoch = census.epoch();
       this.counted.clear();
     }
-    const fresh = new Map<string, string[]>();
+    const fresh = new Map<string, Set<string>>();
     for (const { database, measurement } of batches) {
       let counted = this.counted.get(database);
       if (counted === undefined) this.counted.set(database, (counted = new Set()));
@@ -231,19 +231,19 @@ export class WriterCore {
         counted.add(measurement);
         continue;
       }
-      const list = fresh.get(database) ?? [];
-      if (!list.includes(measurement)) list.push(measurement);
-      fresh.set(database, list);
+      let added = fresh.get(database);
+      if (added === undefined) fresh.set(database, (added = new Set()));
+      added.add(measurement);
     }
     const countMax = this.options.measurementsPerDatabaseMax ?? Number.MAX_SAFE_INTEGER;
     const reserved = new Map<string, readonly string[]>();
     for (const [database, measurements] of fresh) {
-      const verdict = census.reserve(database, measurements.length, countMax, replayed);
+      const verdict = census.reserve(database, measurements.size, countMax, replayed);
       if (!verdict.ok) {
         this.removeFromCensus(reserved);
         return tooManyMeasurements(database, verdict.count, countMax);
       }
-      reserved.set(database, measurements);
+      reserved.set(database, [...measurements]);
       for (const measurement of measurements) this.counted.get(database)?.add(measurement);
     }
     return reserved;
