@@ -88,7 +88,7 @@ const shown = await fetch(`${server.url}/query`, {
   method: 'POST',
   headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json', 'x-arc-database': 'many' },
   body: JSON.stringify({ sql: 'SHOW TABLES', format: 'json' }),
-}).then(async (response) => ({ status: response.status, rows: (await response.json()).row_count }));
+}).then(async (response) => ({ status: response.status, rows: /** @type {{ row_count?: number }} */ (await response.json()).row_count }));
 const queryMs = performance.now() - queryStartedAt;
 probing = false;
 await prober;
