@@ -179,18 +179,21 @@ export class WriterCore {
       for (const buffer of this.buffers.values()) this.enqueueFlush(buffer);
       return buffersFull(this.bytesBuffered);
     }
+    // Before any buffer is made: requests refused for their new measurements leave nothing behind.
+    const additions = this.addToCensus(batches, replayed);
+    if (additions instanceof ArcError) return additions;
     const schemas: SchemaColumn[][] = [];
     const targets: MeasurementBuffer[] = [];
     for (const batch of batches) {
       const buffer = this.bufferFor(batch.database, batch.measurement);
       const schema = buffer.check(batch);
-      if (schema instanceof ArcError) return schema;
+      if (schema instanceof ArcError) {
+        this.removeFromCensus(additions);
+        return schema;
+      }
       schemas.push(schema);
       targets.push(buffer);
     }
-    // Last of the checks: a refusal after it would have to take the additions back.
-    const additions = this.addToCensus(batches, replayed);
-    if (additions instanceof ArcError) return additions;
     const nowMs = this.options.nowMs();
     this.bytesBuffered += byteCount;
     batches.forEach((batch, index) => {

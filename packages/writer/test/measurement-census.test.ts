@@ -67,7 +67,7 @@ describe('measurements per database', () => {
       details: { database: 'db', measurements: 4, measurements_max: COUNT_MAX },
     });
     expect(refused?.error?.message).toMatch(/^max-measurements-per-database limit exceeded: .*'db'.*ingest\.max_measurements_per_database/);
-    expect(right.stats().rowsBuffered).toBe(2);
+    expect(right.stats()).toMatchObject({ rowsBuffered: 2, buffers: 2 });
     // Known measurements are always accepted; one new one still fits. (Each writer gets only its
     // hash share of the measurements, as the decoders route them.)
     expect(left.handle(0, { kind: 'append', txnId: 4, batches: [batchOf('a'), batchOf('old1'), batchOf('c')] })).toMatchObject({ error: null });
