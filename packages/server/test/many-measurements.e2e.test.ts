@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArcClient } from './support/arc-client.js';
 import { startArc, TEST_TOKEN, type ArcProcess } from './support/arc-process.js';
+import { probeHealth } from './support/health-probe.js';
 import { useSharedArc } from './support/shared-arc.js';
 
 const PER_REQUEST_MAX = 300;
@@ -41,28 +42,6 @@ async function measurementCount(client: ArcClient, database: string): Promise<nu
   if (answer.status === 404) return null;
   expect(answer.status, answer.text).toBe(200);
   return answer.json<{ database: { measurement_count: number } }>().database.measurement_count;
-}
-
-/** Probes /health until `stop()`; resolves with the slowest answer's milliseconds and the probe count. */
-function probeHealth(client: ArcClient): { stop(): Promise<{ slowestMs: number; probes: number }> } {
-  let running = true;
-  let slowestMs = 0;
-  let probes = 0;
-  const loop = (async () => {
-    while (running) {
-      const startedAt = performance.now();
-      expect((await client.get('/health')).status).toBe(200);
-      slowestMs = Math.max(slowestMs, performance.now() - startedAt);
-      probes += 1;
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return { slowestMs, probes };
-    },
-  };
 }
 
 describe('many measurements in one request', () => {

@@ -7,6 +7,7 @@ import http from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArcClient } from '../support/arc-client.js';
 import { startArc, TEST_TOKEN, type ArcProcess } from '../support/arc-process.js';
+import { probeHealth } from '../support/health-probe.js';
 
 const ENABLED = process.env.ARC_FAULT_TESTS === '1';
 const REQUESTS = Number(process.env.ARC_FAULT_MANY_REQUESTS ?? '20');
@@ -37,28 +38,6 @@ function flushWithoutTimeout(url: string): Promise<number | undefined> {
 function requestBody(request: number): string {
   const first = request * MEASUREMENTS_PER_REQUEST;
   return Array.from({ length: MEASUREMENTS_PER_REQUEST }, (_, index) => `m${first + index} v=1`).join('\n');
-}
-
-/** Probes /health back to back until stopped; the slowest answer in milliseconds. */
-function probeHealth(client: ArcClient): { stop(): Promise<{ slowestMs: number; probes: number }> } {
-  let running = true;
-  let slowestMs = 0;
-  let probes = 0;
-  const loop = (async () => {
-    while (running) {
-      const startedAt = performance.now();
-      expect((await client.get('/health')).status).toBe(200);
-      slowestMs = Math.max(slowestMs, performance.now() - startedAt);
-      probes += 1;
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return { slowestMs, probes };
-    },
-  };
 }
 
 /** Sends every request; the slowest answer's milliseconds and the set of statuses. */
