@@ -4,7 +4,7 @@
 // flush of the 60,000 files completes within a deadline; with the default bounds every request is
 // refused with 400 at once and nothing is written. Heavy (minutes): runs with ARC_FAULT_TESTS=1.
 import http from 'node:http';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArcClient } from '../support/arc-client.js';
 import { startArc, TEST_TOKEN, type ArcProcess } from '../support/arc-process.js';
 import { probeHealth } from '../support/health-probe.js';
@@ -55,49 +55,65 @@ async function sendAll(client: ArcClient): Promise<{ slowestMs: number; statuses
   return { slowestMs, statuses, firstError };
 }
 
-describe.skipIf(!ENABLED)('many measurements per request (issue 11)', () => {
-  let arc: ArcProcess | null = null;
-  afterAll(async () => {
-    if (arc === null) return;
-    await arc.stop();
-    await arc.cleanup();
-  });
+/** Sends every request, then flushes; what each step answered. */
+async function sendAndFlush(client: ArcClient, url: string): Promise<{ sent: Awaited<ReturnType<typeof sendAll>>; flushStatus: number | undefined; flushMs: number }> {
+  const sent = await sendAll(client);
+  const flushStartedAt = performance.now();
+  const flushStatus = await flushWithoutTimeout(url);
+  return { sent, flushStatus, flushMs: performance.now() - flushStartedAt };
+}
 
-  it('refuses every request at once under the default bounds, writing nothing', async () => {
-    arc = await startArc();
-    const client = new ArcClient(arc.url);
-    const health = probeHealth(client);
-    const sent = await sendAll(client);
-    expect([...sent.statuses]).toEqual([400]);
-    expect(JSON.parse(sent.firstError)).toMatchObject({ code: 'ARC_TOO_MANY_MEASUREMENTS', measurements: MEASUREMENTS_PER_REQUEST });
-    expect((await client.flush()).status).toBe(200);
-    expect((await client.get('/api/v1/databases/many', auth)).status).toBe(404);
-    expect((await health.stop()).slowestMs).toBeLessThan(HEALTH_MS_MAX);
-    expect(await arc.stop()).toBe(0);
+/** Runs `body` against a fresh Arc, which is stopped and removed whatever happens. */
+async function withArc(env: Record<string, string>, body: (arc: ArcProcess, client: ArcClient) => Promise<void>): Promise<void> {
+  const arc = await startArc(env);
+  let exitCode: number | null = null;
+  try {
+    await body(arc, new ArcClient(arc.url));
+  } finally {
+    exitCode = await arc.stop();
     await arc.cleanup();
-    arc = null;
+  }
+  // SIGTERM flushed every buffer and stopped cleanly.
+  expect(exitCode).toBe(0);
+}
+
+describe.skipIf(!ENABLED)('many measurements per request (issue 11)', () => {
+  it('refuses every request at once under the default bounds, writing nothing', async () => {
+    await withArc({}, async (_arc, client) => {
+      const health = probeHealth(client);
+      const sent = await sendAll(client);
+      const { slowestMs } = await health.stop();
+      expect([...sent.statuses]).toEqual([400]);
+      expect(JSON.parse(sent.firstError)).toMatchObject({ code: 'ARC_TOO_MANY_MEASUREMENTS', measurements: MEASUREMENTS_PER_REQUEST });
+      expect((await client.flush()).status).toBe(200);
+      expect((await client.get('/api/v1/databases/many', auth)).status).toBe(404);
+      expect(slowestMs).toBeLessThan(HEALTH_MS_MAX);
+    });
   });
 
   it('with the bounds raised: requests, /health and the flush of every file stay bounded', async () => {
-    arc = await startArc({
+    const env = {
       ARC_INGEST_MAX_MEASUREMENTS_PER_REQUEST: String(MEASUREMENTS_PER_REQUEST),
       ARC_INGEST_MAX_MEASUREMENTS_PER_DATABASE: String(REQUESTS * MEASUREMENTS_PER_REQUEST),
-    });
-    const client = new ArcClient(arc.url);
-    const health = probeHealth(client);
-    const sent = await sendAll(client);
-    expect([...sent.statuses], sent.firstError).toEqual([204]);
-    expect(sent.slowestMs).toBeLessThan(REQUEST_MS_MAX);
-    const flushStartedAt = performance.now();
-    expect(await flushWithoutTimeout(arc.url)).toBe(200);
-    expect(performance.now() - flushStartedAt).toBeLessThan(FLUSH_MS_MAX);
-    const { slowestMs, probes } = await health.stop();
-    expect(probes).toBeGreaterThan(0);
-    expect(slowestMs).toBeLessThan(HEALTH_MS_MAX);
-    const database = await client.get('/api/v1/databases/many', auth);
-    expect(database.json<{ database: unknown }>().database).toMatchObject({
-      measurement_count: REQUESTS * MEASUREMENTS_PER_REQUEST,
-      file_count: REQUESTS * MEASUREMENTS_PER_REQUEST,
+    };
+    await withArc(env, async (arc, client) => {
+      const health = probeHealth(client);
+      const outcome = await sendAndFlush(client, arc.url).catch(async (error: unknown) => {
+        await health.stop();
+        throw error;
+      });
+      const { slowestMs, probes } = await health.stop();
+      expect([...outcome.sent.statuses], outcome.sent.firstError).toEqual([204]);
+      expect(outcome.sent.slowestMs).toBeLessThan(REQUEST_MS_MAX);
+      expect(outcome.flushStatus).toBe(200);
+      expect(outcome.flushMs).toBeLessThan(FLUSH_MS_MAX);
+      expect(probes).toBeGreaterThan(0);
+      expect(slowestMs).toBeLessThan(HEALTH_MS_MAX);
+      const database = await client.get('/api/v1/databases/many', auth);
+      expect(database.json<{ database: unknown }>().database).toMatchObject({
+        measurement_count: REQUESTS * MEASUREMENTS_PER_REQUEST,
+        file_count: REQUESTS * MEASUREMENTS_PER_REQUEST,
+      });
     });
   }, FLUSH_MS_MAX + 10 * 60 * 1000);
 });
