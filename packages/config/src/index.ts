@@ -36,5 +36,6 @@ export {
   ROW_GROUP_SIZE_MIN,
   ROW_GROUP_SIZE_MAX,
   QUERY_QUEUE_MAX,
+  MEASUREMENTS_PER_DATABASE_MAX as CONFIG_MEASUREMENTS_PER_DATABASE_MAX,
 } from './limits.js';
 export { workerExecArgv } from './worker-exec-argv.js';
