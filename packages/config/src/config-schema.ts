@@ -27,6 +27,9 @@ import {
   THREADS_MAX,
   DECODER_NICE_MAX,
   DECODER_NICE_DEFAULT,
+  MEASUREMENTS_PER_DATABASE_DEFAULT,
+  MEASUREMENTS_PER_DATABASE_MAX,
+  MEASUREMENTS_PER_REQUEST_DEFAULT,
 } from './limits.js';
 
 /**
@@ -110,6 +113,8 @@ const ingestSchema = z.strictObject({
   ring_mb: intIn(RING_MB_MIN, RING_MB_MAX).refine(isPowerOfTwo, { error: ringMbExpected }).default(8),
   default_host: text('a tag value', 1, STRING_VALUE_LENGTH_MAX).default('unknown'),
   decoder_nice: intIn(0, DECODER_NICE_MAX).default(DECODER_NICE_DEFAULT),
+  max_measurements_per_request: intIn(1, MEASUREMENTS_PER_DATABASE_MAX).default(MEASUREMENTS_PER_REQUEST_DEFAULT),
+  max_measurements_per_database: intIn(1, MEASUREMENTS_PER_DATABASE_MAX).default(MEASUREMENTS_PER_DATABASE_DEFAULT),
 });
 
 const writerSchema = z

@@ -44,6 +44,10 @@ export interface IngestConfig {
   readonly defaultHost: string;
   /** Nice value decoder threads give themselves (Linux: per thread), so writers keep their CPU. */
   readonly decoderNice: number;
+  /** Distinct measurements one write request may touch; more: 400, nothing written. */
+  readonly measurementsPerRequestMax: number;
+  /** Measurements one database may have (on disk and buffered); a request adding past it: 400. */
+  readonly measurementsPerDatabaseMax: number;
 }
 
 export interface WriterConfig {
@@ -231,6 +235,8 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       ringBytes: ingest.ring_mb * BYTES_PER_MIB,
       defaultHost: ingest.default_host,
       decoderNice: ingest.decoder_nice,
+      measurementsPerRequestMax: ingest.max_measurements_per_request,
+      measurementsPerDatabaseMax: ingest.max_measurements_per_database,
     },
     writer: {
       threads: writer.threads,

@@ -39,5 +39,6 @@ export {
   ERROR_MESSAGE_CHARS_MAX,
   ERROR_DETAIL_CHARS_MAX,
   ERROR_QUOTE_CHARS_MAX,
+  MEASUREMENTS_PER_DATABASE_MAX as CONFIG_MEASUREMENTS_PER_DATABASE_MAX,
 } from './limits.js';
 export { workerExecArgv } from './worker-exec-argv.js';

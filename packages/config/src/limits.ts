@@ -106,3 +106,14 @@ assert.ok(BUFFER_MB_MAX * BYTES_PER_MIB <= Number.MAX_SAFE_INTEGER);
 export const DECODER_NICE_MAX = 19;
 /** Chosen by bench/ingest (docs/decisions.md, "Decoders yield the CPU to writers"). */
 export const DECODER_NICE_DEFAULT = 15;
+
+/**
+ * Distinct measurements one write request may touch, and measurements one database may have
+ * (ingest.max_measurements_per_request, ingest.max_measurements_per_database). Each measurement is
+ * a writer buffer, a Parquet file per flush and per hour, a directory, and a view in every query
+ * thread's catalog; the bounds' ranges stop at what the query catalog holds per database.
+ * Defaults and why: docs/decisions.md, "Measurement bounds".
+ */
+export const MEASUREMENTS_PER_REQUEST_DEFAULT = 1000;
+export const MEASUREMENTS_PER_DATABASE_DEFAULT = 10_000;
+export const MEASUREMENTS_PER_DATABASE_MAX = 100_000;

@@ -60,6 +60,8 @@ describe('defaults', () => {
       ringBytes: 8 * 1024 * 1024,
       defaultHost: 'unknown',
       decoderNice: 15,
+      measurementsPerRequestMax: 1000,
+      measurementsPerDatabaseMax: 10_000,
     });
     expect(config.writer).toEqual({
       threads: 2,
@@ -137,7 +139,7 @@ format = "json"
     expect(config.server.bodyBytesMax).toBe(10 * 1024 * 1024);
     expect(config.storage.dataDir).toBe('/var/lib/arc');
     expect(config.storage.parquetRoot).toBe('/var/lib/arc/arc');
-    expect(config.ingest).toEqual({ decoders: 4, ringMb: 16, ringBytes: 16 * 1024 * 1024, defaultHost: 'edge', decoderNice: 0 });
+    expect(config.ingest).toEqual({ decoders: 4, ringMb: 16, ringBytes: 16 * 1024 * 1024, defaultHost: 'edge', decoderNice: 0, measurementsPerRequestMax: 1000, measurementsPerDatabaseMax: 10_000 });
     expect(config.writer.flushAgeMs).toBe(1000);
     expect(config.writer.compression).toBe('zstd');
     expect(config.writer.flushRows).toBe(50_000);

@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 /**
  * State shared by the pool (main thread) and its workers, one SharedArrayBuffer of int32 cells:
  *
- *   cell 0          catalog generation: bumped by invalidateCatalog(); a worker rescans the data
- *                   directory before its next query when it differs from its last scan
- *   cell 1 + slot   state of task slot `slot` (one per task in flight, queued or running):
+ *   cell 0          catalog generation: bumped by invalidateCatalog() and catalogGrew(); a worker
+ *                   rescans the data directory before its next query when it differs from its
+ *                   last scan
+ *   cell 1          removal generation: bumped by invalidateCatalog() only (something may have
+ *                   vanished); while it is unchanged a rescan only looks for new measurements
+ *   cell 2 + slot   state of task slot `slot` (one per task in flight, queued or running):
  *                   pending -> running (worker starts it) or pending/running -> cancelled (pool)
  *
  * A slot belongs to one task from run() until the worker's answer arrives, also after a timeout
@@ -14,7 +17,8 @@ import assert from 'node:assert/strict';
 export const SlotState = { pending: 0, running: 1, cancelled: 2 } as const;
 
 const GENERATION_CELL = 0;
-const FIRST_SLOT_CELL = 1;
+const REMOVAL_GENERATION_CELL = 1;
+const FIRST_SLOT_CELL = 2;
 
 export class ControlBlock {
   readonly shared: SharedArrayBuffer;
@@ -38,7 +42,14 @@ export class ControlBlock {
     return Atomics.load(this.cells, GENERATION_CELL);
   }
 
-  bumpGeneration(): void {
+  removalGeneration(): number {
+    return Atomics.load(this.cells, REMOVAL_GENERATION_CELL);
+  }
+
+  /** `removal`: files or measurements may have vanished, not only appeared. */
+  bumpGeneration(removal: boolean): void {
+    // The removal cell first: a worker that sees the new generation also sees the removal.
+    if (removal) Atomics.add(this.cells, REMOVAL_GENERATION_CELL, 1);
     Atomics.add(this.cells, GENERATION_CELL, 1);
   }
 

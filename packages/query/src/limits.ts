@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { CONFIG_MEASUREMENTS_PER_DATABASE_MAX } from '@arc/config';
 
 /**
  * SQL text accepted per query (PROTOCOLS.md: 100 KB). The parser and the JSON parse tree grow
@@ -63,6 +64,8 @@ export const STREAM_CREDITS = 4;
 /** Time a closing pool waits for running queries before it terminates the workers. */
 export const POOL_CLOSE_TIMEOUT_MS = 30_000;
 
+// Every measurement ingest.max_measurements_per_database lets a database have fits the catalog.
+assert.ok(MEASUREMENTS_PER_DATABASE_MAX >= CONFIG_MEASUREMENTS_PER_DATABASE_MAX);
 assert.ok(JSON_ANSWER_BYTES_INITIAL <= JSON_ANSWER_BYTES_MAX);
 assert.ok(ANSWER_SCRATCH_BYTES_MAX <= JSON_ANSWER_BYTES_MAX);
 // Node's Buffer (and so any Uint8Array we may hand to uWS) is limited to 2^32 - 1 bytes.

@@ -70,6 +70,7 @@ export class QueryEngine {
   private readonly control: ControlBlock;
   private catalog: CatalogScan = new Map();
   private catalogGeneration = Number.NaN;
+  private catalogRemovalGeneration = Number.NaN;
   private defaultSchema = '';
   private readonly columnsByView = new Map<string, ColumnSpec[]>();
   /** `SELECT NULL` parsed once: the tree bound expressions are evaluated in. */
@@ -331,7 +332,10 @@ export class QueryEngine {
   private async refreshCatalog(): Promise<void> {
     const generation = this.control.generation();
     if (generation === this.catalogGeneration) return;
-    const next = scanDataRoot(this.config.dataRoot);
+    const removalGeneration = this.control.removalGeneration();
+    // Only additions since the last scan: measurements already in the catalog need no new look.
+    const known = removalGeneration === this.catalogRemovalGeneration ? this.catalog : new Map<string, ReadonlySet<string>>();
+    const next = scanDataRoot(this.config.dataRoot, known);
     this.catalog = await applyCatalog(this.connection, this.config.dataRoot, this.catalog, next);
     this.columnsByView.clear();
     // A schema may have been dropped and recreated: set the search path again on the next query.
@@ -339,6 +343,7 @@ export class QueryEngine {
     // Recorded after the scan: an invalidation during the scan bumps the generation again, and
     // the next query rescans.
     this.catalogGeneration = generation;
+    this.catalogRemovalGeneration = removalGeneration;
   }
 
   /**

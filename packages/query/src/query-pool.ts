@@ -179,7 +179,8 @@ export class QueryPool {
   readonly #timeoutMs: number;
   readonly #rowsMax: number;
   readonly #pendingByKey = new Map<string, PendingMeasurement>();
-  #pending: readonly PendingMeasurement[] = [];
+  /** The list tasks carry, rebuilt from #pendingByKey at the next task after a change (null). */
+  #pending: readonly PendingMeasurement[] | null = [];
   #closed = false;
 
   constructor(options: QueryPoolOptions) {
@@ -222,13 +223,14 @@ export class QueryPool {
    */
   setPendingMeasurement(database: string, measurement: string, columns: readonly ColumnSpec[]): void {
     this.#pendingByKey.set(`${database}/${measurement}`, { database, measurement, columns: [...columns] });
-    this.#pending = [...this.#pendingByKey.values()];
+    // Rebuilding the list here made a request of thousands of new measurements quadratic on the
+    // main thread (issue 11): the next task rebuilds it once instead.
+    this.#pending = null;
   }
 
   /** Its first file is written (and the catalog invalidated): the view answers from now on. */
   clearPendingMeasurement(database: string, measurement: string): void {
-    if (!this.#pendingByKey.delete(`${database}/${measurement}`)) return;
-    this.#pending = [...this.#pendingByKey.values()];
+    if (this.#pendingByKey.delete(`${database}/${measurement}`)) this.#pending = null;
   }
 
   /**
@@ -244,9 +246,25 @@ export class QueryPool {
     return this.#control.runningCount();
   }
 
-  /** Tells workers the set of files/measurements changed: they rescan before their next query. */
+  #pendingList(): readonly PendingMeasurement[] {
+    this.#pending ??= [...this.#pendingByKey.values()];
+    return this.#pending;
+  }
+
+  /**
+   * Tells workers the set of files/measurements changed, possibly by removal: they rescan the
+   * whole data directory before their next query.
+   */
   invalidateCatalog(): void {
-    this.#control.bumpGeneration();
+    this.#control.bumpGeneration(true);
+  }
+
+  /**
+   * Tells workers measurements were added (nothing removed): before their next query they list
+   * the directories and look into new measurements only (catalog.ts, scanDataRoot).
+   */
+  catalogGrew(): void {
+    this.#control.bumpGeneration(false);
   }
 
   /** Runs SQL to a whole answer in the request's format. */
@@ -344,7 +362,7 @@ export class QueryPool {
   }
 
   #taskBase(source: QuerySource, request: { database: string; readableDatabases?: readonly string[] | null }, slot: number, rowLimit: number) {
-    return { source, database: request.database, slot, rowLimit, readableDatabases: request.readableDatabases ?? null, pending: this.#pending };
+    return { source, database: request.database, slot, rowLimit, readableDatabases: request.readableDatabases ?? null, pending: this.#pendingList() };
   }
 
   /** Takes a slot, builds the task for it and runs it; rejects when closed, aborted or full. */

@@ -1,8 +1,9 @@
 // Proves that SQL through QueryPool reads the Parquet files a writer leaves on disk, per database
-// and across databases, sees new files and measurements after invalidateCatalog, never reads
+// and across databases, sees new files and measurements after invalidateCatalog (and new
+// measurements after catalogGrew, without looking into known ones again), never reads
 // `.tmp` files, and refuses everything but one SELECT with the right code.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryPool } from '../src/index.js';
 import { DataDir, query, queryError } from './fixtures.js';
@@ -147,6 +148,22 @@ describe('catalog refresh', () => {
       expect((await query(pool, 'SELECT count(*) FROM cpu')).data).toEqual([[10]]);
       expect((await query(pool, 'SELECT used FROM mem')).data).toEqual([[1.5]]);
       expect((await query(pool, 'SELECT host FROM staging.cpu')).data).toEqual([['stage1']]);
+    }
+  });
+
+  it('after catalogGrew adds new measurements without walking known ones; invalidateCatalog drops vanished ones', async () => {
+    await dir.writeParquet(dir.filePath('default', 'grown', HOUR_16, 'grown_20251016_160000_a.parquet'), 'SELECT 7 AS x');
+    // A known measurement whose files all went while its directory stayed: an additions-only
+    // rescan does not look inside it (that walk is what made rescans of big catalogs slow).
+    rmSync(dir.filePath('production', 'onlyprod', HOUR_16, 'onlyprod_20251016_160000_a.parquet'));
+    pool.catalogGrew();
+    for (let round = 0; round < 4; round++) {
+      expect((await query(pool, 'SELECT x FROM grown')).data).toEqual([[7]]);
+      expect((await query(pool, 'SHOW TABLES FROM production')).data.map((row) => row[1])).toContain('onlyprod');
+    }
+    pool.invalidateCatalog();
+    for (let round = 0; round < 4; round++) {
+      expect((await queryError(pool, 'SELECT * FROM onlyprod', 'production')).code).toBe('ARC_QUERY_UNKNOWN_TABLE');
     }
   });
 

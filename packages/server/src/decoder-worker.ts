@@ -196,6 +196,12 @@ class DecoderThread {
       return;
     }
     const batches = header.replay === null ? decoded : this.notYetDurable(decoded, header.replay);
+    // A replayed entry was acknowledged under the bounds of its time: never refused now.
+    const tooMany = header.replay === null ? this.checkMeasurementCount(batches) : null;
+    if (tooMany !== null) {
+      this.complete({ requestId: header.requestId, rowCount: 0, error: tooMany.toShape() });
+      return;
+    }
     if (batches.length === 0) {
       this.complete({ requestId: header.requestId, rowCount: 0, error: null });
       return;
@@ -205,6 +211,24 @@ class DecoderThread {
 
   private walEntryOf(header: RequestHeader, body: Uint8Array): Uint8Array {
     return encodeRequestEntry(header.nowUs, { database: header.database, format: header.format, precision: precisionCode(header.precision), body });
+  }
+
+  /**
+   * ingest.max_measurements_per_request: each distinct measurement is a writer buffer and a
+   * Parquet file per flush, so a request of thousands keeps the writers busy for seconds (issue 11).
+   * A set of the batches' measurements (a batch holds one measurement): no per-row cost.
+   */
+  private checkMeasurementCount(batches: readonly ColumnBatch[]): ArcError | null {
+    const countMax = this.data.config.ingest.measurementsPerRequestMax;
+    if (batches.length <= countMax) return null;
+    const count = new Set(batches.map((batch) => batch.measurement)).size;
+    if (count <= countMax) return null;
+    return new ArcError(
+      ErrorKind.badRequest,
+      'ARC_TOO_MANY_MEASUREMENTS',
+      `The request writes ${count} distinct measurements; at most ${countMax} per request (ingest.max_measurements_per_request): split it into smaller requests; nothing was written`,
+      { measurements: count, measurements_max: countMax },
+    );
   }
 
   /** A replayed entry's batches whose measurement is not yet in Parquet up to this entry. */
@@ -247,7 +271,7 @@ class DecoderThread {
     const prepared = byWriter.size > 1 || this.wal !== null;
     const kind = prepared ? 'prepare' : 'append';
     for (const [writerIndex, writerBatches] of byWriter) {
-      const message: DecoderToWriter = { kind, txnId, batches: writerBatches };
+      const message: DecoderToWriter = { kind, txnId, batches: writerBatches, replayed: replay !== null };
       this.portOf(writerIndex).postMessage(message, writerBatches.map((batch) => batch.buffer));
     }
     this.pending.set(txnId, { requestId, rowCount, writerIndexes: [...byWriter.keys()], prepared, awaiting: byWriter.size, error: null, walEntry, keys: [...keys], replay });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { ArcError, ErrorKind, workerExecArgv, type ArcErrorShape, type Config } from '@arc/config';
 import { Doorbell, SpscRing } from '@arc/ring';
-import { WRITER_WORKER_URL, type BufferedColumn, type FlushedFile, type MainToWriter, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
+import { MeasurementCensus, WRITER_WORKER_URL, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
 import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completion, type ReplayPosition, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
@@ -84,12 +84,12 @@ export class IngestPipeline {
   private readonly decoders: DecoderHandle[] = [];
   private readonly writers: Worker[] = [];
   private readonly acceptorDoorbell = Doorbell.create();
+  private readonly census: MeasurementCensus;
   private readonly waiting = new Map<number, { readonly decoderIndex: number; readonly onDone: CompletionHandler }>();
   private readonly controlReplies = new Map<number, { readonly writer: Worker; readonly resolve: (message: WriterToMain | null) => void }>();
   private readonly fatalListeners: ((reason: string) => void)[] = [];
   private stopping = false;
-  private readonly flushListeners: ((database: string, measurement: string, files: readonly FlushedFile[]) => void)[] = [];
-  private readonly schemaListeners: ((database: string, measurement: string, columns: readonly BufferedColumn[]) => void)[] = [];
+  private readonly measurementListeners: ((events: readonly MeasurementEvent[]) => void)[] = [];
   private nextRequestId = 1;
   private nextControlId = 1;
   private nextDecoder = 0;
@@ -103,6 +103,7 @@ export class IngestPipeline {
     this.config = config;
     this.log = log;
     this.walPlan = walPlan;
+    this.census = MeasurementCensus.create(config.storage.parquetRoot);
   }
 
   /** `walPlan`: the recovery plan when the WAL is on (decoders continue each stream's seqs). */
@@ -126,13 +127,13 @@ export class IngestPipeline {
     return this.waiting.size;
   }
 
-  /** Buffered rows of a (database, measurement) got a new schema (new measurement, new column). */
-  onBufferedSchema(listener: (database: string, measurement: string, columns: readonly BufferedColumn[]) => void): void {
-    this.schemaListeners.push(listener);
-  }
-
-  onFlushed(listener: (database: string, measurement: string, files: readonly FlushedFile[]) => void): void {
-    this.flushListeners.push(listener);
+  /**
+   * Writers' news about measurements, in order per writer and in batches: new files are in place
+   * ('flushed'), buffered rows of a (database, measurement) got a new schema ('schema': a new
+   * measurement, a new column). A batch may hold thousands of events: listeners do O(1) work each.
+   */
+  onMeasurementEvents(listener: (events: readonly MeasurementEvent[]) => void): void {
+    this.measurementListeners.push(listener);
   }
 
   /**
@@ -201,6 +202,11 @@ export class IngestPipeline {
     return new Promise<Completion | null>((resolve) => {
       if (this.queue(options, entry.envelope.body, entry, decoderIndex, 1, resolve) === null) resolve(null);
     });
+  }
+
+  /** A database was deleted: its measurements are counted afresh (ingest.max_measurements_per_database). */
+  forgetDatabase(database: string): void {
+    this.census.forget(database);
   }
 
   /** Rings every decoder's doorbell (they notice a requested WAL rotation without waiting). */
@@ -341,6 +347,7 @@ export class IngestPipeline {
         config: this.config,
         decoderPorts,
         decoderDoorbells: decoderDoorbells.map((doorbell) => doorbell.shared),
+        census: this.census.shared,
       };
       const worker = new Worker(WRITER_WORKER_URL, {
         workerData,
@@ -404,11 +411,8 @@ export class IngestPipeline {
 
   private onWriterMessage(message: WriterToMain): void {
     switch (message.kind) {
-      case 'flushed':
-        for (const listener of this.flushListeners) listener(message.database, message.measurement, message.files);
-        return;
-      case 'schema':
-        for (const listener of this.schemaListeners) listener(message.database, message.measurement, message.columns);
+      case 'measurements':
+        for (const listener of this.measurementListeners) listener(message.events);
         return;
       case 'flush-all-done':
       case 'stats': {

@@ -6,6 +6,7 @@ import { TokenStore, TokenVerifier } from '@arc/auth';
 import { describeConfig, type ArcError, type Config } from '@arc/config';
 import { QueryPool } from '@arc/query';
 import { AuthGate } from './auth-gate.js';
+import { CatalogFollower } from './catalog-follower.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerDatabaseRoutes } from './database-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -95,23 +96,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   });
   const queryCache = new QueryCache(config.queryCache);
   await queryPool.ready();
-  // Views glob their files at every query, so new files of a known measurement need nothing; only a
-  // measurement (or database) new to this process makes the query threads rescan the directories.
-  const measurementsSeen = new Set<string>();
-  // New files make every cached answer that read the measurement stale.
-  pipeline.onFlushed((database, measurement) => queryCache.invalidate(database, measurement));
-  pipeline.onFlushed((database, measurement) => {
-    const key = `${database}/${measurement}`;
-    if (measurementsSeen.has(key)) return;
-    measurementsSeen.add(key);
-    queryPool.invalidateCatalog();
-    queryPool.clearPendingMeasurement(database, measurement);
-  });
-  // Rows acknowledged but not flushed yet: queries see the measurement (its columns, no rows).
-  pipeline.onBufferedSchema((database, measurement, columns) => {
-    queryCache.invalidate(database, measurement);
-    if (!measurementsSeen.has(`${database}/${measurement}`)) queryPool.setPendingMeasurement(database, measurement, columns);
-  });
+  const catalog = new CatalogFollower(queryPool, queryCache);
+  pipeline.onMeasurementEvents((events) => catalog.apply(events));
   if (options.onFatal !== undefined) pipeline.onFatal(options.onFatal);
   const context: ServerContext = {
     config,
@@ -125,8 +111,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
     phase: ServerPhase.starting,
     walRecovery: emptyRecoveryReport(),
     forgetDatabase: (database) => {
-      queryCache.invalidateDatabase(database);
-      for (const key of measurementsSeen) if (key.startsWith(`${database}/`)) measurementsSeen.delete(key);
+      catalog.forgetDatabase(database);
+      pipeline.forgetDatabase(database);
     },
   };
   const app = uWS.App();

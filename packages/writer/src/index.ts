@@ -1,7 +1,8 @@
 export { WriterCore } from './writer-core.js';
+export { MeasurementCensus } from './measurement-census.js';
 export type { WriterCoreOptions } from './writer-core.js';
 export { writerIndexFor } from './writer-messages.js';
-export type { BufferedColumn, DecoderToWriter, WriterVerdict, WriterToDecoder, WalCoveredNotice, WalPosition, FlushedFile, MainToWriter, WriterToMain, WriterStats } from './writer-messages.js';
+export type { BufferedColumn, DecoderToWriter, WriterVerdict, WriterToDecoder, WalCoveredNotice, WalPosition, FlushedFile, MainToWriter, MeasurementEvent, WriterToMain, WriterStats } from './writer-messages.js';
 export type { WriterWorkerData } from './writer-worker.js';
 export { WRITER_WORKER_URL } from './worker-url.js';
 export { ParquetEncoder, ParquetCompression, hoursOf, parquetColumnsOf } from './parquet-encoder.js';

@@ -103,3 +103,29 @@ assert.ok(ZSTD_COMPRESSION_LEVEL <= 22, 'zstd level range');
  * cost of one event-loop turn per 16K rows.
  */
 export const ENCODER_YIELD_EVERY_CHUNKS = 8;
+
+/**
+ * A writer tells the main thread about new files and new buffered schemas (the query cache and
+ * catalog follow them) in one message per this many milliseconds, or per this many events,
+ * whichever comes first. One message per measurement made a request of 3,000 new measurements
+ * 6,000 messages on the acceptor thread (issue 11). The wait delays only what an age-based flush
+ * makes visible to queries (an explicit flush answers after its events); the count bounds how long
+ * the main thread spends on one message (well under a millisecond per 1,000 events).
+ */
+export const MEASUREMENT_EVENTS_WAIT_MS = 10;
+export const MEASUREMENT_EVENTS_PER_MESSAGE_MAX = 1000;
+assert.ok(MEASUREMENT_EVENTS_WAIT_MS > 0, 'events wait positive');
+assert.ok(MEASUREMENT_EVENTS_PER_MESSAGE_MAX >= 1, 'events per message positive');
+
+/**
+ * Databases the measurement census (measurement-census.ts) tells apart: its table has twice as
+ * many slots (open addressing, at most half full), 12 bytes each, so 16,384 databases cost 384 KiB
+ * of shared memory. A database beyond it cannot get new measurements (400), which the query side's
+ * own bound of 10,000 databases (query limits.ts) makes moot.
+ */
+export const CENSUS_DATABASES_MAX = 16_384;
+/**
+ * A writer waiting for the census lock sleeps this long between tries. The lock is held for a few
+ * map operations, or once per database and process for one directory listing.
+ */
+export const CENSUS_LOCK_WAIT_MS = 1;

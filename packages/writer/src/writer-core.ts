@@ -5,6 +5,7 @@ import { ArcError, ErrorKind } from '@arc/config';
 import type { StorageBackend } from '@arc/storage';
 import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy } from './flush-policy.js';
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
+import type { MeasurementCensus } from './measurement-census.js';
 import { hoursOf, type ParquetEncoder } from './parquet-encoder.js';
 import { isStorageFull, storageFullError, STORAGE_FULL_CODE } from './storage-full.js';
 import type { FlushJournal } from '@arc/wal';
@@ -29,7 +30,14 @@ export interface WriterCoreOptions {
   readonly journal?: FlushJournal;
   /** With the WAL on: a flush made (stream, database, measurement) durable up to seqMax. */
   readonly onWalCovered?: (stream: number, database: string, measurement: string, seqMax: number) => void;
+  /** Counts measurements per database across writers; absent: no bound. */
+  readonly census?: MeasurementCensus;
+  /** ingest.max_measurements_per_database (with `census`). */
+  readonly measurementsPerDatabaseMax?: number;
 }
+
+/** Measurements a request added to the census, per database (taken back if it is aborted). */
+type CensusAdditions = ReadonlyMap<string, readonly string[]>;
 
 interface StagedFile {
   readonly staging: string;
@@ -41,6 +49,7 @@ interface StagedFile {
 interface PreparedTxn {
   readonly buffers: MeasurementBuffer[];
   readonly byteCount: number;
+  readonly additions: CensusAdditions;
 }
 
 /**
@@ -53,6 +62,22 @@ const PREPARED_SETTLE_WAIT_MS_MAX = 1000;
 function sameSchema(left: readonly SchemaColumn[], right: readonly SchemaColumn[] | null): boolean {
   if (right === null || left.length !== right.length) return false;
   return left.every((column, index) => column.name === right[index]?.name && column.type === right[index]?.type);
+}
+
+/**
+ * InfluxDB words its series bound the same way (`max-series-per-database limit exceeded`). A writer
+ * sees only its share of a request, so the count may include measurements other writers are
+ * adding for the same request (or others in flight); the message says so rather than guess.
+ */
+function tooManyMeasurements(database: string, count: number | null, countMax: number): ArcError {
+  const state = count === null ? 'the server tracks too many databases to count another one' : `it has ${count} (counting writes in progress)`;
+  return new ArcError(
+    ErrorKind.badRequest,
+    'ARC_TOO_MANY_MEASUREMENTS_IN_DATABASE',
+    `max-measurements-per-database limit exceeded: this request's new measurements would take database '${database}' past ${countMax} ` +
+      `(ingest.max_measurements_per_database); ${state}; nothing was written`,
+    { database, measurements_max: countMax, ...(count === null ? {} : { measurements: count }) },
+  );
 }
 
 function buffersFull(bytesBuffered: number): ArcError {
@@ -108,6 +133,9 @@ export class WriterCore {
   /** After stop(): nothing new is flushed (the thread is closing its encoder). */
   private stopped = false;
   private counters = { flushes: 0, flushFailures: 0, rowsFlushed: 0, filesWritten: 0 };
+  /** Database -> measurements of this writer's share that the census counts (or found on disk). */
+  private readonly counted = new Map<string, Set<string>>();
+  private censusEpoch = 0;
 
   constructor(options: WriterCoreOptions) {
     this.options = options;
@@ -120,9 +148,9 @@ export class WriterCore {
   handle(decoderIndex: number, message: DecoderToWriter): WriterVerdict | null {
     switch (message.kind) {
       case 'append':
-        return this.verdict(message.txnId, this.accept(message.batches, null));
+        return this.verdict(message.txnId, this.accept(message.batches, null, message.replayed === true));
       case 'prepare':
-        return this.verdict(message.txnId, this.accept(message.batches, `${decoderIndex}:${message.txnId}`));
+        return this.verdict(message.txnId, this.accept(message.batches, `${decoderIndex}:${message.txnId}`, message.replayed === true));
       case 'commit':
         this.finishPrepared(`${decoderIndex}:${message.txnId}`, true, message.wal ?? null);
         return null;
@@ -182,8 +210,11 @@ export class WriterCore {
     return { kind: 'verdict', txnId, error: error === null ? null : error.toShape() };
   }
 
-  /** Checks every batch of a request, then buffers all of them (or prepares them) or none. */
-  private accept(batches: readonly ColumnBatch[], preparedKey: string | null): ArcError | null {
+  /**
+   * Checks every batch of a request, then buffers all of them (or prepares them) or none.
+   * `replayed`: rows of the WAL, acknowledged before, never refused by the measurement bound.
+   */
+  private accept(batches: readonly ColumnBatch[], preparedKey: string | null, replayed: boolean): ArcError | null {
     if (this.storageFull) return storageFullRefusal();
     let byteCount = 0;
     for (const batch of batches) byteCount += batch.buffer.byteLength;
@@ -191,12 +222,18 @@ export class WriterCore {
       for (const buffer of this.buffers.values()) this.enqueueFlush(buffer);
       return buffersFull(this.bytesBuffered);
     }
+    // Before any buffer is made: requests refused for their new measurements leave nothing behind.
+    const additions = this.addToCensus(batches, replayed);
+    if (additions instanceof ArcError) return additions;
     const schemas: SchemaColumn[][] = [];
     const targets: MeasurementBuffer[] = [];
     for (const batch of batches) {
       const buffer = this.bufferFor(batch.database, batch.measurement);
       const schema = buffer.check(batch);
-      if (schema instanceof ArcError) return schema;
+      if (schema instanceof ArcError) {
+        this.removeFromCensus(additions);
+        return schema;
+      }
       schemas.push(schema);
       targets.push(buffer);
     }
@@ -215,8 +252,55 @@ export class WriterCore {
         buffer.prepared.set(preparedKey, batch);
       }
     });
-    if (preparedKey !== null) this.preparedTxns.set(preparedKey, { buffers: targets, byteCount });
+    if (preparedKey !== null) this.preparedTxns.set(preparedKey, { buffers: targets, byteCount, additions });
     return null;
+  }
+
+  /**
+   * Counts the request's measurements that are new to their database (neither counted by this
+   * writer nor on disk) into the census, all or none. Costs a set lookup per batch; a measurement
+   * seen for the first time also costs one stat of its directory.
+   */
+  private addToCensus(batches: readonly ColumnBatch[], replayed: boolean): CensusAdditions | ArcError {
+    const census = this.options.census;
+    if (census === undefined) return new Map();
+    if (census.epoch() !== this.censusEpoch) {
+      this.censusEpoch = census.epoch();
+      this.counted.clear();
+    }
+    const fresh = new Map<string, Set<string>>();
+    for (const { database, measurement } of batches) {
+      let counted = this.counted.get(database);
+      if (counted === undefined) this.counted.set(database, (counted = new Set()));
+      if (counted.has(measurement)) continue;
+      if (census.isOnDisk(database, measurement)) {
+        counted.add(measurement);
+        continue;
+      }
+      let added = fresh.get(database);
+      if (added === undefined) fresh.set(database, (added = new Set()));
+      added.add(measurement);
+    }
+    const countMax = this.options.measurementsPerDatabaseMax ?? Number.MAX_SAFE_INTEGER;
+    const reserved = new Map<string, readonly string[]>();
+    for (const [database, measurements] of fresh) {
+      const verdict = census.reserve(database, measurements.size, countMax, replayed);
+      if (!verdict.ok) {
+        this.removeFromCensus(reserved);
+        return tooManyMeasurements(database, verdict.count, countMax);
+      }
+      reserved.set(database, [...measurements]);
+      for (const measurement of measurements) this.counted.get(database)?.add(measurement);
+    }
+    return reserved;
+  }
+
+  /** An aborted request's new measurements are not the database's after all. */
+  private removeFromCensus(additions: CensusAdditions): void {
+    for (const [database, measurements] of additions) {
+      this.options.census?.release(database, measurements.length);
+      for (const measurement of measurements) this.counted.get(database)?.delete(measurement);
+    }
   }
 
   /** Resolves once every transaction prepared now is committed or aborted (or after a bound). */
@@ -256,7 +340,10 @@ export class WriterCore {
         buffer.recomputeSchema();
       }
     }
-    if (!commit) this.bytesBuffered -= txn.byteCount;
+    if (!commit) {
+      this.bytesBuffered -= txn.byteCount;
+      this.removeFromCensus(txn.additions);
+    }
   }
 
   /** Tells onSchema about a buffer's schema once per change (a few name compares per request). */

@@ -8,11 +8,12 @@ import type { ArcErrorShape } from '@arc/config';
  * A request whose batches all go to one writer is accepted with one `append` (check + buffer in
  * one step). A request spanning several writers is accepted all-or-nothing with `prepare` to each
  * writer, then `commit` (all said yes) or `abort`: prepared batches count for schema and memory
- * checks but are flushed only once committed.
+ * checks but are flushed only once committed. `replayed`: rows of a WAL replay, acknowledged
+ * before the restart, so no bound that may have been lowered since refuses them.
  */
 export type DecoderToWriter =
-  | { readonly kind: 'append'; readonly txnId: number; readonly batches: readonly ColumnBatch[] }
-  | { readonly kind: 'prepare'; readonly txnId: number; readonly batches: readonly ColumnBatch[] }
+  | { readonly kind: 'append'; readonly txnId: number; readonly batches: readonly ColumnBatch[]; readonly replayed?: boolean }
+  | { readonly kind: 'prepare'; readonly txnId: number; readonly batches: readonly ColumnBatch[]; readonly replayed?: boolean }
   | { readonly kind: 'commit'; readonly txnId: number; readonly wal?: WalPosition }
   | { readonly kind: 'abort'; readonly txnId: number };
 
@@ -73,12 +74,21 @@ export interface BufferedColumn {
   readonly type: string;
 }
 
+export type MeasurementEvent =
+  /** New files of a (database, measurement) are in place. */
+  | { readonly kind: 'flushed'; readonly database: string; readonly measurement: string; readonly files: readonly FlushedFile[] }
+  /** The buffered rows of a (database, measurement) now have these columns (name, SQL type; time first). */
+  | { readonly kind: 'schema'; readonly database: string; readonly measurement: string; readonly columns: readonly BufferedColumn[] };
+
 export type WriterToMain =
   | { readonly kind: 'ready'; readonly writerIndex: number }
   | { readonly kind: 'init-failed'; readonly message: string }
-  | { readonly kind: 'flushed'; readonly database: string; readonly measurement: string; readonly files: readonly FlushedFile[] }
-  /** The buffered rows of a (database, measurement) now have these columns (name, SQL type; time first). */
-  | { readonly kind: 'schema'; readonly database: string; readonly measurement: string; readonly columns: readonly BufferedColumn[] }
+  /**
+   * What happened to measurements since the last such message, in order. Batched (one message per
+   * event-loop turn of the writer, sent before any other message) because a request of thousands
+   * of measurements made one message each and kept the main thread busy (issue 11).
+   */
+  | { readonly kind: 'measurements'; readonly events: readonly MeasurementEvent[] }
   | { readonly kind: 'flush-all-done'; readonly requestId: number; readonly error: ArcErrorShape | null }
   | { readonly kind: 'stats'; readonly requestId: number; readonly stats: WriterStats }
   | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string }

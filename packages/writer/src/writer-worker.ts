@@ -7,8 +7,10 @@ import { LocalStorage } from '@arc/storage';
 import { FlushJournal } from '@arc/wal';
 import { ageCheckIntervalMs } from './flush-policy.js';
 import { ParquetEncoder, parquetColumnsOf } from './parquet-encoder.js';
+import { MEASUREMENT_EVENTS_PER_MESSAGE_MAX, MEASUREMENT_EVENTS_WAIT_MS } from './limits.js';
+import { MeasurementCensus } from './measurement-census.js';
 import { WriterCore } from './writer-core.js';
-import type { DecoderToWriter, MainToWriter, WalCoveredNotice, WriterToMain } from './writer-messages.js';
+import type { DecoderToWriter, MainToWriter, MeasurementEvent, WalCoveredNotice, WriterToMain } from './writer-messages.js';
 
 /** What the main thread hands a writer thread at start. */
 export interface WriterWorkerData {
@@ -18,6 +20,8 @@ export interface WriterWorkerData {
   /** One port per decoder (index = decoder index), and that decoder's doorbell. */
   readonly decoderPorts: readonly MessagePort[];
   readonly decoderDoorbells: readonly SharedArrayBuffer[];
+  /** The measurement census every writer shares (MeasurementCensus.shared). */
+  readonly census: SharedArrayBuffer;
 }
 
 /**
@@ -29,7 +33,27 @@ async function main(): Promise<void> {
   assert.ok(parentPort !== null, 'writer-worker runs as a worker thread');
   const port = parentPort;
   const data = workerData as WriterWorkerData;
-  const send = (message: WriterToMain): void => port.postMessage(message);
+  // Measurement events are gathered for a few milliseconds (or up to a count) and go as one
+  // message; any other message sends them first, so a flush-all reply never overtakes the events
+  // of its flush.
+  let events: MeasurementEvent[] = [];
+  let eventTimer: NodeJS.Timeout | null = null;
+  const sendEvents = (): void => {
+    if (eventTimer !== null) clearTimeout(eventTimer);
+    eventTimer = null;
+    if (events.length === 0) return;
+    port.postMessage({ kind: 'measurements', events } satisfies WriterToMain);
+    events = [];
+  };
+  const queueEvent = (event: MeasurementEvent): void => {
+    events.push(event);
+    if (events.length >= MEASUREMENT_EVENTS_PER_MESSAGE_MAX) sendEvents();
+    else eventTimer ??= setTimeout(sendEvents, MEASUREMENT_EVENTS_WAIT_MS);
+  };
+  const send = (message: WriterToMain): void => {
+    sendEvents();
+    port.postMessage(message);
+  };
   const { writer, storage } = data.config;
   let encoder: ParquetEncoder;
   try {
@@ -57,10 +81,12 @@ async function main(): Promise<void> {
     bytesBufferedMax: Math.floor(writer.bufferBytesMax / data.writerCount),
     storage: new LocalStorage(storage.parquetRoot),
     encoder,
-    onFlushed: (database, measurement, files) => send({ kind: 'flushed', database, measurement, files }),
-    onSchema: (database, measurement, schema) => send({ kind: 'schema', database, measurement, columns: parquetColumnsOf(schema) }),
+    onFlushed: (database, measurement, files) => queueEvent({ kind: 'flushed', database, measurement, files }),
+    onSchema: (database, measurement, schema) => queueEvent({ kind: 'schema', database, measurement, columns: parquetColumnsOf(schema) }),
     log: (level, message) => send({ kind: 'log', level, message: `writer ${data.writerIndex}: ${message}` }),
     nowMs: () => performance.now(),
+    census: new MeasurementCensus(data.census, storage.parquetRoot),
+    measurementsPerDatabaseMax: data.config.ingest.measurementsPerDatabaseMax,
     ...(journal === undefined ? {} : { journal }),
     // A WAL stream is a decoder index: its decoder deletes segments once they are covered. A
     // stream with no decoder now (fewer decoders than before a restart) is replayed and deleted
