@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_FLAGS := --no-audit --no-fund
 
-.PHONY: all install build run test test-unit test-crash bench bench-smoke clean
+.PHONY: all install build run test test-unit test-crash test-faults bench bench-smoke clean
 
 all: build
 
@@ -29,6 +29,13 @@ test: build
 # then every acknowledged row is checked to be there exactly once. ~1.5 min here; CI runs it.
 test-crash: build
 	ARC_CRASH_TESTS=1 node scripts/run-tests.mjs packages/server/test/wal-crash.e2e.test.ts
+
+# Fault tests (packages/server/test/faults/**/*.fault.test.ts, only with ARC_FAULT_TESTS=1):
+# hostile input on every write and query endpoint, overload, slow and aborted clients, and more.
+# One file at a time: each starts its own server and measures its memory and descriptors.
+# Each case prints one JSON line of figures ({"fault": ...}) for docs/reliability.md. CI runs it.
+test-faults: build
+	ARC_FAULT_TESTS=1 node scripts/run-tests.mjs --no-file-parallelism packages/server/test/faults
 
 bench: build
 	node bench/ingest/ingest.mjs --spawn --format columnar --batch 5000 --connections 8 --seconds 30 --runs 3

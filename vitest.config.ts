@@ -1,4 +1,9 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// Fault tests (`*.fault.test.ts`, `make test-faults`) run only with ARC_FAULT_TESTS=1: they take
+// minutes and load the machine, so `make test` leaves them out.
+const FAULT_TESTS = 'packages/server/test/faults/**/*.fault.test.ts';
+const faultRun = process.env.ARC_FAULT_TESTS === '1';
 
 // Tests run from TypeScript sources through the `arc-source` export condition; integration tests
 // start the built server (dist/) as a child process, so `make test` builds first.
@@ -6,7 +11,8 @@ export default defineConfig({
   resolve: { conditions: ['arc-source'] },
   ssr: { resolve: { conditions: ['arc-source'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+    include: faultRun ? [FAULT_TESTS] : ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+    exclude: faultRun ? configDefaults.exclude : [...configDefaults.exclude, '**/*.fault.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
