@@ -67,10 +67,12 @@ export function limitRequestHeads(app: TemplatedApp): void {
     app[method] = (pattern, handler: RouteHandler) =>
       register(pattern, (res, req) => {
         const bytes = requestHeadBytes(req);
-        if (bytes > HTTP_HEAD_BYTES_MAX) return sendError(res, newResponseState(res), headTooLarge(bytes));
         const unreadable = unreadableRequest(req);
-        if (unreadable !== null) return sendErrorBeforeClose(res, newResponseState(res), unreadable);
-        return handler(res, req);
+        const refusal = bytes > HTTP_HEAD_BYTES_MAX ? headTooLarge(bytes) : unreadable;
+        if (refusal === null) return handler(res, req);
+        // The 431 of a head that also has an unreadable length must leave before uWS's close too.
+        if (unreadable === null) sendError(res, newResponseState(res), refusal);
+        else sendErrorBeforeClose(res, newResponseState(res), refusal);
       });
   }
 }

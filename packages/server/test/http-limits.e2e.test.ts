@@ -192,6 +192,8 @@ describe('bodies over the limit get 413 however the connection ends', () => {
       expect(JSON.parse(body)).toMatchObject({ code: 'ARC_PAYLOAD_TOO_LARGE', content_length_max: 999_999_999 });
       expect(JSON.parse(body).error).toBe(`Content-Length has ${length.length} digits: a body over 999999999 bytes is over every body limit of this server`);
     }
+    const padded = await rawRequest(`POST /write/v2/msgpack HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(5000)}\r\nContent-Length: 1000000000`);
+    expect(padded).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n[^]*"code":"ARC_HEADERS_TOO_LARGE"/);
     expect((await shared.client.get('/health')).status).toBe(200);
   });
 });
