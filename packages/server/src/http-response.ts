@@ -1,6 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { ErrorKind, type ArcErrorShape } from '@arc/config';
-import { RETRY_AFTER_SECONDS } from './limits.js';
+import { RETRY_AFTER_SECONDS, UWS_CORK_BUFFER_BYTES } from './limits.js';
 
 /**
  * The one place where errors become HTTP responses (STYLE.md section 2): the error's kind picks
@@ -80,4 +80,18 @@ export function errorBody(error: ArcErrorShape, style: ErrorBodyStyle): Record<s
 export function sendError(res: HttpResponse, state: ResponseState, error: ArcErrorShape, style: ErrorBodyStyle = ErrorBodyStyle.plain): void {
   const headers: Record<string, string> = error.kind === ErrorKind.unavailable ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {};
   sendJson(res, state, STATUS_BY_KIND[error.kind], errorBody(error, style), headers);
+}
+
+/**
+ * sendError for a request uWS will close right after its handler returns (see
+ * UWS_CONTENT_LENGTH_DIGITS_MAX): the JSON is padded with trailing spaces past uWS's cork buffer,
+ * which makes uWS write it to the socket at once instead of buffering it until after the close.
+ * Call it from the handler itself, not after an await.
+ */
+export function sendErrorBeforeClose(res: HttpResponse, state: ResponseState, error: ArcErrorShape): void {
+  const json = JSON.stringify(errorBody(error, ErrorBodyStyle.plain));
+  respond(res, state, () => {
+    res.writeStatus(STATUS_BY_KIND[error.kind]).writeHeader('Content-Type', 'application/json');
+    res.end(json.padEnd(UWS_CORK_BUFFER_BYTES + 1, ' '));
+  });
 }

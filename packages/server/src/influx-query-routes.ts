@@ -82,7 +82,7 @@ export function handleInfluxQuery(context: ServerContext, res: HttpResponse, req
       sendError(res, state, new ArcError(ErrorKind.internal, 'ARC_INFLUXQL_FAILED', 'InfluxQL query failed'));
     });
   };
-  if (hasBody) readBody(res, request.contentLength, QUERY_BODY_BYTES_MAX, proceed);
+  if (hasBody) readBody(res, request, QUERY_BODY_BYTES_MAX, proceed);
   else proceed(null);
 }
 

@@ -54,6 +54,29 @@ const UWS_SLOW_BODY_CLOSE_MS_MIN = 8000;
  */
 export const HTTP_HEAD_BYTES_MAX = 4096;
 /**
+ * Lingering close. uWS closes a `Connection: close` (or HTTP/1.0) connection as soon as its answer
+ * is written; bytes of the request body still unread then make the kernel send a reset, and a
+ * client still sending (node:http without an agent) loses the answer. So a body refused as too
+ * large on such a connection is read and discarded until it ends, and only then answered, within
+ * these bounds (as nginx's lingering_close): at most LINGER_BYTES_MAX bytes (bandwidth, no
+ * memory: chunks are dropped), LINGER_TIME_MS in all, and LINGER_IDLE_MS without a byte (a client
+ * that waits for the answer before sending gets it after this). Past a bound the answer goes out
+ * and uWS closes. A keep-alive connection is answered at once: uWS reads the rest of the body
+ * itself and keeps the connection, so there is nothing to linger for.
+ */
+export const LINGER_BYTES_MAX = 64 * 1024 * 1024;
+export const LINGER_TIME_MS = 10_000;
+export const LINGER_IDLE_MS = 1000;
+/**
+ * uWS 20.30 reads a Content-Length of at most 9 digits; a longer one is a parse error that it
+ * meets after the route's handler has run, and it then closes the connection, dropping whatever
+ * the handler wrote into its 16-KiB cork buffer. An answer larger than that buffer is written to
+ * the socket at once, so the 413 for such a length is padded past UWS_CORK_BUFFER_BYTES (JSON
+ * whitespace) and sent from the handler itself, before the close.
+ */
+export const UWS_CONTENT_LENGTH_DIGITS_MAX = 9;
+export const UWS_CORK_BUFFER_BYTES = 16 * 1024;
+/**
  * A stop whose final flush failed tries again after this delay, until
  * server.shutdown_flush_retry_seconds have passed. The writers also retry on their own timers;
  * this only asks again and notices success within half a second.
@@ -89,6 +112,8 @@ assert.ok(DECODER_PENDING_REQUESTS_MAX > 0);
 assert.ok(BODY_PROGRESS_WINDOW_MS + 1000 <= UWS_SLOW_BODY_CLOSE_MS_MIN);
 assert.ok(REPLAY_ROOM_RETRIES_MAX > 0 && DEAD_LETTER_REPLAY_IDS_MAX > 0);
 assert.ok(COMPLETION_RING_BYTES >= 64 * 1024);
+// Lingering ends before uWS's own slow-upload close could cut it short without an answer.
+assert.ok(LINGER_IDLE_MS + 1000 <= UWS_SLOW_BODY_CLOSE_MS_MIN);
 // A ring takes frames up to a quarter of its capacity (SpscRing.payloadBytesMax); stay well under.
 assert.ok(COMPLETION_ERROR_BYTES_MAX * 8 <= COMPLETION_RING_BYTES);
 // A cut-down error (message and code escaped at worst, markers and JSON syntax) fits the bound.

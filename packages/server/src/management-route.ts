@@ -117,7 +117,7 @@ function handle(context: ServerContext, route: ManagementRoute, parameterCount: 
     });
   };
   if (!route.readsBody) return finish(undefined);
-  readBody(res, request.contentLength, MANAGEMENT_BODY_BYTES_MAX, (body) => finish(body instanceof ArcError ? body : parseJsonBody(body)));
+  readBody(res, request, MANAGEMENT_BODY_BYTES_MAX, (body) => finish(body instanceof ArcError ? body : parseJsonBody(body)));
 }
 
 /** Registers each route at its path and, when `aliasPrefix` is given, also under that prefix. */

@@ -180,7 +180,7 @@ export function acceptQuery(
       handle({ request, database, readable: identity.databases, state, signal: abort.signal, startedAtMs }, body);
     });
   };
-  if (source.readsBody) readBody(res, request.contentLength, QUERY_BODY_BYTES_MAX, proceed);
+  if (source.readsBody) readBody(res, request, QUERY_BODY_BYTES_MAX, proceed);
   else proceed(NO_BODY);
 }
 

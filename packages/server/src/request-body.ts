@@ -1,43 +1,61 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { ArcError, ErrorKind } from '@arc/config';
-import { BODY_PREALLOCATE_BYTES_MAX, BODY_PROGRESS_BYTES, BODY_PROGRESS_WINDOW_MS } from './limits.js';
+import { BODY_PREALLOCATE_BYTES_MAX, BODY_PROGRESS_BYTES, BODY_PROGRESS_WINDOW_MS, LINGER_BYTES_MAX, LINGER_IDLE_MS, LINGER_TIME_MS } from './limits.js';
+import type { RequestInfo } from './request-info.js';
+
+/** What readBody needs of the request head. */
+export type BodyRequest = Pick<RequestInfo, 'contentLength' | 'closesConnection'>;
 
 /**
  * Collects a request body from uWS chunks (copied: uWS reuses the chunk memory after the
  * callback), refusing it as soon as it passes `bytesMax` (413) rather than after buffering it,
  * and refusing an upload too slow to finish before uWS would drop the connection (408).
- * `onDone` is called exactly once.
+ * A refusal on a connection that closes after the answer comes only once the rest of the body has
+ * been read and dropped (see LINGER_BYTES_MAX). `onDone` is called exactly once.
  */
-export function readBody(res: HttpResponse, contentLength: string, bytesMax: number, onDone: (body: Uint8Array | ArcError) => void): void {
-  const declared = contentLength === '' ? -1 : Number(contentLength);
-  if (declared > bytesMax) {
-    onDone(tooLarge(bytesMax));
-    return;
-  }
+export function readBody(res: HttpResponse, request: BodyRequest, bytesMax: number, onDone: (body: Uint8Array | ArcError) => void): void {
+  const declared = request.contentLength === '' ? -1 : Number(request.contentLength);
   // Trust Content-Length only up to a point: a client declaring 100 MB and sending nothing must
   // not make the acceptor allocate 100 MB. Larger bodies grow the buffer as bytes arrive.
-  let body = Buffer.allocUnsafe(declared > 0 ? Math.min(declared, BODY_PREALLOCATE_BYTES_MAX) : 0);
+  let body = Buffer.allocUnsafe(declared > 0 && declared <= bytesMax ? Math.min(declared, BODY_PREALLOCATE_BYTES_MAX) : 0);
   let length = 0;
   let done = false;
+  let linger: Linger | null = null;
   const finish = (outcome: Uint8Array | ArcError): void => {
     done = true;
     pace.stop();
+    linger?.stop();
     body = Buffer.alloc(0);
     onDone(outcome);
   };
+  /** A keep-alive connection is answered now (uWS drops the rest); else the rest is drained first. */
+  const refuse = (refusal: ArcError, bodyEnded: boolean): void => {
+    if (bodyEnded || !request.closesConnection) return finish(refusal);
+    body = Buffer.alloc(0);
+    linger = new Linger(() => {
+      if (!done) finish(refusal);
+    });
+  };
   // After an abort uWS sends no more chunks: the pace then fires within a window and the
-  // caller's answer is dropped (its response state is aborted), releasing the buffer.
+  // caller's answer is dropped (its response state is aborted), releasing the buffer. While
+  // lingering it ends the drain before uWS's own slow-upload close would.
   const pace = new UploadPace(() => {
-    if (!done) finish(tooSlow());
+    if (done) return;
+    if (linger === null) finish(tooSlow());
+    else linger.end();
   });
   res.onData((chunk, isLast) => {
     if (done) return;
-    const bytes = new Uint8Array(chunk);
-    if (length + bytes.byteLength > bytesMax) {
-      finish(tooLarge(bytesMax));
+    pace.received(chunk.byteLength);
+    if (linger !== null) {
+      linger.received(chunk.byteLength, isLast);
       return;
     }
-    pace.received(bytes.byteLength);
+    if (length + chunk.byteLength > bytesMax) {
+      refuse(tooLarge(bytesMax), isLast);
+      return;
+    }
+    const bytes = new Uint8Array(chunk);
     if (length + bytes.byteLength > body.byteLength) {
       const grown = Buffer.allocUnsafe(Math.max(body.byteLength * 2, length + bytes.byteLength, 64 * 1024));
       grown.set(body.subarray(0, length));
@@ -47,6 +65,50 @@ export function readBody(res: HttpResponse, contentLength: string, bytesMax: num
     length += bytes.byteLength;
     if (isLast) finish(body.subarray(0, length));
   });
+  if (declared > bytesMax) refuse(tooLarge(bytesMax), false);
+}
+
+/**
+ * The drain of a refused body before its answer (see LINGER_BYTES_MAX): `onEnd` runs once, when
+ * the body ends, LINGER_BYTES_MAX have been dropped, LINGER_TIME_MS have passed, or no byte came
+ * for LINGER_IDLE_MS. One timer, re-armed only when it fires.
+ */
+class Linger {
+  private readonly startMs = Date.now();
+  private lastByteMs = this.startMs;
+  private droppedBytes = 0;
+  private ended = false;
+  private timer: NodeJS.Timeout;
+  private readonly onEnd: () => void;
+
+  constructor(onEnd: () => void) {
+    this.onEnd = onEnd;
+    this.timer = setTimeout(() => this.check(), LINGER_IDLE_MS);
+  }
+
+  received(byteCount: number, isLast: boolean): void {
+    this.droppedBytes += byteCount;
+    this.lastByteMs = Date.now();
+    if (isLast || this.droppedBytes >= LINGER_BYTES_MAX) this.end();
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stop();
+    this.onEnd();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private check(): void {
+    const endMs = Math.min(this.startMs + LINGER_TIME_MS, this.lastByteMs + LINGER_IDLE_MS);
+    const remainingMs = endMs - Date.now();
+    if (remainingMs > 0) this.timer = setTimeout(() => this.check(), remainingMs);
+    else this.end();
+  }
 }
 
 /**

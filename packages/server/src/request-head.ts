@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { ArcError, ErrorKind } from '@arc/config';
-import { newResponseState, sendError } from './http-response.js';
-import { HTTP_HEAD_BYTES_MAX } from './limits.js';
+import { newResponseState, sendError, sendErrorBeforeClose } from './http-response.js';
+import { HTTP_HEAD_BYTES_MAX, UWS_CONTENT_LENGTH_DIGITS_MAX } from './limits.js';
 
 type RouteHandler = (res: HttpResponse, req: HttpRequest) => void | Promise<void>;
 type RouteMethod = 'get' | 'post' | 'put' | 'patch' | 'del' | 'options' | 'head' | 'any';
@@ -36,10 +36,30 @@ function headTooLarge(bytes: number): ArcError {
   );
 }
 
+function contentLengthUnreadable(contentLength: string): ArcError {
+  const largestReadable = '9'.repeat(UWS_CONTENT_LENGTH_DIGITS_MAX);
+  return new ArcError(
+    ErrorKind.tooLarge,
+    'ARC_PAYLOAD_TOO_LARGE',
+    `Content-Length has ${contentLength.length} digits: a body over ${largestReadable} bytes is over every body limit of this server`,
+    { content_length_max: Number(largestReadable) },
+  );
+}
+
+/**
+ * The error for a request uWS cannot read past its head, or null. Its answer must leave from the
+ * handler itself: uWS closes such a connection right after the handler returns.
+ */
+function unreadableRequest(req: HttpRequest): ArcError | null {
+  const contentLength = req.getHeader('content-length');
+  return contentLength.length > UWS_CONTENT_LENGTH_DIGITS_MAX ? contentLengthUnreadable(contentLength) : null;
+}
+
 /**
  * Makes every route registered on `app` afterwards answer 431 to a request whose head is over
  * HTTP_HEAD_BYTES_MAX, before its own handler runs (see HTTP_HEAD_BYTES_MAX for why the limit
- * must be enforced here rather than left to uWS).
+ * must be enforced here rather than left to uWS), and 413 to a Content-Length uWS cannot read
+ * (see UWS_CONTENT_LENGTH_DIGITS_MAX).
  */
 export function limitRequestHeads(app: TemplatedApp): void {
   for (const method of ROUTE_METHODS) {
@@ -47,8 +67,12 @@ export function limitRequestHeads(app: TemplatedApp): void {
     app[method] = (pattern, handler: RouteHandler) =>
       register(pattern, (res, req) => {
         const bytes = requestHeadBytes(req);
-        if (bytes <= HTTP_HEAD_BYTES_MAX) return handler(res, req);
-        sendError(res, newResponseState(res), headTooLarge(bytes));
+        const unreadable = unreadableRequest(req);
+        const refusal = bytes > HTTP_HEAD_BYTES_MAX ? headTooLarge(bytes) : unreadable;
+        if (refusal === null) return handler(res, req);
+        // The 431 of a head that also has an unreadable length must leave before uWS's close too.
+        if (unreadable === null) sendError(res, newResponseState(res), refusal);
+        else sendErrorBeforeClose(res, newResponseState(res), refusal);
       });
   }
 }

@@ -12,6 +12,8 @@ export interface RequestInfo {
   readonly apiKey: string;
   readonly database: string;
   readonly contentLength: string;
+  /** uWS closes the connection after the answer: `Connection: close` (see LINGER_BYTES_MAX). */
+  readonly closesConnection: boolean;
   readonly receivedAtUs: number;
 }
 
@@ -24,6 +26,15 @@ export function readRequestInfo(req: HttpRequest): RequestInfo {
     apiKey: req.getHeader('x-api-key'),
     database: req.getHeader('x-arc-database'),
     contentLength: req.getHeader('content-length'),
+    closesConnection: closesConnection(req),
     receivedAtUs: Date.now() * 1000,
   };
+}
+
+/**
+ * As uWS 20.30 decides it: a `connection` header of 5 characters (`close`). uWS also closes after
+ * an HTTP/1.0 request, which its JavaScript API does not reveal.
+ */
+function closesConnection(req: HttpRequest): boolean {
+  return req.getHeader('connection').length === 5;
 }

@@ -62,7 +62,7 @@ function handleWrite(context: ServerContext, endpoint: WriteEndpoint, res: HttpR
   const state = newResponseState(res);
   const database = databaseOf(endpoint, request);
   const authorized = context.auth.check(request, 'write', database);
-  readBody(res, request.contentLength, context.config.server.bodyBytesMax, (body) => {
+  readBody(res, request, context.config.server.bodyBytesMax, (body) => {
     void authorized.then((identity) => {
       if (identity instanceof ArcError) return sendError(res, state, identity);
       if (body instanceof ArcError) return sendError(res, state, body);

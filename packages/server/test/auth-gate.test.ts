@@ -20,7 +20,7 @@ afterEach(() => {
 });
 
 function request(authorization: string, query = ''): RequestInfo {
-  return { method: 'POST', url: '/write', query: new URLSearchParams(query), authorization, apiKey: '', database: '', contentLength: '', receivedAtUs: 0 };
+  return { method: 'POST', url: '/write', query: new URLSearchParams(query), authorization, apiKey: '', database: '', contentLength: '', closesConnection: false, receivedAtUs: 0 };
 }
 
 function errorOf(result: unknown): { code: string; message: string } {

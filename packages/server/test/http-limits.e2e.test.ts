@@ -1,7 +1,9 @@
 // Proves the HTTP limits get answers instead of silent closes: a request head over 4096 bytes gets
 // 431 with a JSON body (one at the limit passes, even split across reads), and a body stalled or
 // trickling below the minimum upload rate gets 408 before uWS would drop the connection, while a
-// slow upload above that rate, longer than uWS's 10-s timeout, is taken whole.
+// slow upload above that rate, longer than uWS's 10-s timeout, is taken whole; a body over its
+// limit sent by a client that closes the connection (node:http without an agent) still gets its
+// 413, and a Content-Length of 10 digits or more (which uWS refuses after the handler) gets 413.
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -140,5 +142,58 @@ describe('uploads below the minimum rate get 408 before the connection is droppe
     }
     expect((await shared.client.flush()).status).toBe(200);
     expect(await shared.client.rows('SELECT count(*) FROM slow', 'slow')).toEqual([[lines]]);
+  });
+});
+
+/** A raw request head (no body sent); resolves with everything received until the server closes. */
+function rawRequest(head: string): Promise<string> {
+  const url = new URL(shared.arc.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(`${head}\r\n\r\n`));
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+}
+
+/** A POST through node:http with no agent (so `Connection: close`), the whole body written at once. */
+function postClosing(path: string, body: Buffer): Promise<{ status: number; body: string }> {
+  const url = new URL(shared.arc.url);
+  return new Promise((resolve, reject) => {
+    const client = request({ host: url.hostname, port: url.port, path, method: 'POST', agent: false, headers: { 'Content-Type': 'application/json', 'Content-Length': String(body.byteLength), Authorization: `Bearer ${TEST_TOKEN}` } });
+    client.on('error', reject);
+    client.on('response', (answer: IncomingMessage) => {
+      let text = '';
+      answer.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      answer.on('end', () => resolve({ status: answer.statusCode ?? 0, body: text }));
+    });
+    client.end(body);
+  });
+}
+
+describe('bodies over the limit get 413 however the connection ends', () => {
+  it('answers 413 to a client that closes after its request while the body is still arriving', async () => {
+    // The query body limit (1 MiB) is the smallest; 4 MiB are still in flight when it is passed.
+    const body = Buffer.alloc(4 * 1024 * 1024, 0x20);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const answer = await postClosing('/query', body);
+      expect(answer.status, answer.body).toBe(413);
+      expect(JSON.parse(answer.body)).toMatchObject({ code: 'ARC_PAYLOAD_TOO_LARGE' });
+    }
+    expect((await shared.client.get('/health')).status).toBe(200);
+  });
+
+  it('answers 413 with a JSON error to a Content-Length of 10 digits or more, before the close', async () => {
+    for (const length of ['1000000000', String(10 * 1024 ** 3)]) {
+      const received = await rawRequest(`POST /write/v2/msgpack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_TOKEN}\r\nContent-Length: ${length}`);
+      expect(received).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
+      const body = received.slice(received.indexOf('\r\n\r\n') + 4);
+      expect(JSON.parse(body)).toMatchObject({ code: 'ARC_PAYLOAD_TOO_LARGE', content_length_max: 999_999_999 });
+      expect(JSON.parse(body).error).toBe(`Content-Length has ${length.length} digits: a body over 999999999 bytes is over every body limit of this server`);
+    }
+    const padded = await rawRequest(`POST /write/v2/msgpack HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(5000)}\r\nContent-Length: 1000000000`);
+    expect(padded).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n[^]*"code":"ARC_HEADERS_TOO_LARGE"/);
+    expect((await shared.client.get('/health')).status).toBe(200);
   });
 });

@@ -1,10 +1,12 @@
 // Proves readBody's pace follows uWS's slow-upload count on a fake response and fake clock: a
 // body stalled or short of 160 KiB per 6 s gets one 408, every 160 KiB opens a new window, a body
-// that finishes leaves no timer behind, and a body over its limit gets one 413.
+// that finishes leaves no timer behind, and a body over its limit gets one 413: at once on a
+// keep-alive connection, and on one that closes after the answer only when the rest of the body
+// has been dropped or a lingering bound (bytes, idle time, total time) is reached.
 import type { HttpResponse } from 'uWebSockets.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ArcError, ErrorKind } from '@arc/config';
-import { BODY_PROGRESS_BYTES, BODY_PROGRESS_WINDOW_MS } from '../src/limits.js';
+import { BODY_PROGRESS_BYTES, BODY_PROGRESS_WINDOW_MS, LINGER_BYTES_MAX, LINGER_IDLE_MS, LINGER_TIME_MS } from '../src/limits.js';
 import { readBody } from '../src/request-body.js';
 
 interface FakeUpload {
@@ -12,11 +14,11 @@ interface FakeUpload {
   send(byteCount: number, isLast?: boolean): void;
 }
 
-function startRead(bytesMax = 10 * 1024 * 1024): FakeUpload {
+function startRead(bytesMax = 10 * 1024 * 1024, contentLength = '', closesConnection = false): FakeUpload {
   let onData: ((chunk: ArrayBuffer, isLast: boolean) => void) | null = null;
   const res = { onData: (handler: typeof onData) => (onData = handler) } as unknown as HttpResponse;
   const outcomes: (Uint8Array | ArcError)[] = [];
-  readBody(res, '', bytesMax, (outcome) => outcomes.push(outcome));
+  readBody(res, { contentLength, closesConnection }, bytesMax, (outcome) => outcomes.push(outcome));
   return {
     outcomes,
     send: (byteCount, isLast = false) => onData?.(new Uint8Array(byteCount).fill(0x61).buffer, isLast),
@@ -81,4 +83,61 @@ describe('readBody', () => {
     expect((upload.outcomes[0] as ArcError).kind).toBe(ErrorKind.tooLarge);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('answers 413 on a closing connection only when the rest of the body has arrived, and drops it', () => {
+    const upload = startRead(100, '', true);
+    upload.send(60);
+    upload.send(60);
+    upload.send(BODY_PROGRESS_BYTES);
+    expect(upload.outcomes).toHaveLength(0);
+    upload.send(10, true);
+    expectTooLarge(upload.outcomes);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('answers a declared body over the limit at once on keep-alive, after the drain on a closing connection', () => {
+    const keepAlive = startRead(100, '1000');
+    expectTooLarge(keepAlive.outcomes);
+    expect(vi.getTimerCount()).toBe(0);
+    const closing = startRead(100, '1000', true);
+    closing.send(500);
+    expect(closing.outcomes).toHaveLength(0);
+    closing.send(500, true);
+    expectTooLarge(closing.outcomes);
+  });
+
+  it('ends the drain after LINGER_BYTES_MAX bytes', () => {
+    const upload = startRead(100, String(10 * LINGER_BYTES_MAX), true);
+    upload.send(LINGER_BYTES_MAX - 1);
+    expect(upload.outcomes).toHaveLength(0);
+    upload.send(1);
+    expectTooLarge(upload.outcomes);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('ends the drain after LINGER_IDLE_MS without a byte (a client waiting for the answer)', () => {
+    const upload = startRead(100, '1000', true);
+    vi.advanceTimersByTime(LINGER_IDLE_MS - 1);
+    expect(upload.outcomes).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expectTooLarge(upload.outcomes);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('ends the drain after LINGER_TIME_MS, however steadily the body keeps coming', () => {
+    const upload = startRead(100, String(LINGER_BYTES_MAX), true);
+    for (let elapsedMs = 0; elapsedMs < LINGER_TIME_MS - 500; elapsedMs += 500) {
+      upload.send(BODY_PROGRESS_BYTES);
+      vi.advanceTimersByTime(500);
+    }
+    expect(upload.outcomes).toHaveLength(0);
+    vi.advanceTimersByTime(500);
+    expectTooLarge(upload.outcomes);
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });
+
+function expectTooLarge(outcomes: readonly (Uint8Array | ArcError)[]): void {
+  expect(outcomes).toHaveLength(1);
+  expect((outcomes[0] as ArcError).code).toBe('ARC_PAYLOAD_TOO_LARGE');
+}

@@ -95,15 +95,19 @@ describe('names far over the limit', () => {
     }
   });
 
-  it('refuses a 10 KB database name in the header and in ?db= with 400', async () => {
-    const name = `d${'b'.repeat(10_000)}`;
+  // 3 KB keeps the head under its 4096-byte limit (the name is refused); 10 KB is over it (431).
+  it.each([
+    [3000, 400],
+    [10_000, 431],
+  ])('refuses a %i-character database name in the header, in ?db= and on /query with %i', async (length, status) => {
+    const name = `d${'b'.repeat(length - 1)}`;
     const body = utf8('big v=1i\n');
     const header = await exchange(fault.arc.url, { path: '/api/v1/write/line-protocol', headers: { ...AUTH_HEADER, 'x-arc-database': name }, body });
-    expectError(header, 400);
+    expectError(header, status);
     const parameter = await exchange(fault.arc.url, { path: `/write?db=${name}`, headers: AUTH_HEADER, body });
-    expectError(parameter, 400);
+    expectError(parameter, status);
     const query = await exchange(fault.arc.url, { path: '/query', headers: { ...AUTH_HEADER, 'Content-Type': 'application/json', 'x-arc-database': name }, body: JSON.stringify({ sql: 'SELECT 1' }) });
-    expectError(query, 400);
+    expectError(query, status);
     await expectAlive(fault.arc);
   });
 });
@@ -124,22 +128,37 @@ function head(method: string, path: string, headers: Record<string, string> = {}
   return [`${method} ${path} HTTP/1.1`, ...lines].join('\r\n');
 }
 
+/**
+ * uWS 20.30 parses a head in a 4-KiB buffer once it spans reads, a whole head only up to its
+ * 512-KiB receive buffer, and at most 48 header lines: past these it closes the connection before
+ * any route handler runs, so no status can be sent (docs/decisions.md). Such heads must end in
+ * that prompt close, never a hang, and leave the server serving.
+ */
+function expectRefusedHead(outcome: number | string): void {
+  if (typeof outcome === 'number') expect(outcome).toBe(431);
+  else expect(outcome).toMatch(/^closed \(connection closed without an answer after \d+ ms: 0 bytes received/);
+}
+
 describe('request heads over the limit', () => {
-  it('answers a 1 MB header with 431', async () => {
-    expect(await statusOf(rawExchange(fault.arc.url, head('GET', '/health', { 'X-Big': 'x'.repeat(1024 * 1024) }), null))).toBe(431);
+  it('answers a 1 MB header with 431 or closes it at once', async () => {
+    expectRefusedHead(await statusOf(rawExchange(fault.arc.url, head('GET', '/health', { 'X-Big': 'x'.repeat(1024 * 1024) }), null)));
     await expectAlive(fault.arc);
   });
 
-  it('answers 1,000 headers with 431', async () => {
+  it('answers 1,000 headers with 431 or closes them at once', async () => {
     const headers = Object.fromEntries(Array.from({ length: 1000 }, (_, index) => [`x-h${String(index)}`, 'v']));
-    expect(await statusOf(rawExchange(fault.arc.url, head('GET', '/health', headers), null))).toBe(431);
+    expectRefusedHead(await statusOf(rawExchange(fault.arc.url, head('GET', '/health', headers), null)));
     await expectAlive(fault.arc);
   });
 
-  it('answers a 1 MB URL with 414 or 431', async () => {
+  it('answers a 1 MB URL with 414 or 431, or closes it at once', async () => {
     const status = await statusOf(rawExchange(fault.arc.url, head('GET', `/query?db=q&q=${'x'.repeat(1024 * 1024)}`), null));
-    expect([414, 431]).toContain(status);
+    if (status !== 414) expectRefusedHead(status);
     await expectAlive(fault.arc);
+  });
+
+  it('answers a 5,000-byte header that arrives in one piece with 431', async () => {
+    expect(await statusOf(rawExchange(fault.arc.url, head('GET', '/health', { 'X-Big': 'x'.repeat(5000) }), null))).toBe(431);
   });
 });
 
