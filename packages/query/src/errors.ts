@@ -67,8 +67,11 @@ export function classifyDuckDBError(error: unknown): ArcError {
   if (USER_ERROR_PREFIXES.some((prefix) => message.startsWith(prefix))) {
     return badRequest(QueryErrorCode.sqlError, message);
   }
+  // Each query thread's DuckDB has its own query.memory_limit, so running out is this query's own
+  // size, not the server's state: a 400 like ClickHouse's MEMORY_LIMIT_EXCEEDED (retrying the same
+  // query cannot help; narrowing it or raising the limit can).
   if (message.startsWith(OUT_OF_MEMORY_PREFIX)) {
-    return new ArcError(ErrorKind.internal, QueryErrorCode.outOfMemory, message);
+    return badRequest(QueryErrorCode.outOfMemory, `The query needs more memory than query.memory_limit allows (narrow it, or raise the limit): ${message}`);
   }
   return new ArcError(ErrorKind.internal, QueryErrorCode.engine, message);
 }

@@ -11,28 +11,11 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
-import { startArc, TEST_TOKEN, type ArcProcess } from './support/arc-process.js';
+import { TEST_TOKEN, type ArcProcess } from './support/arc-process.js';
+import { useStartedArcs } from './support/started-arcs.js';
 import { createToken, send } from './support/token-helpers.js';
 
-const started: ArcProcess[] = [];
-afterEach(async () => {
-  for (const arc of started.splice(0)) {
-    await arc.kill();
-    await arc.cleanup();
-  }
-});
-
-async function start(env: Record<string, string>, dataDir?: string): Promise<ArcProcess> {
-  const arc = await startArc(env, dataDir);
-  started.push(arc);
-  return arc;
-}
-
-async function crashAndRestart(arc: ArcProcess, env: Record<string, string>): Promise<ArcProcess> {
-  await arc.kill();
-  started.splice(started.indexOf(arc), 1);
-  return start(env, arc.dataDir);
-}
+const { started, start, crashAndRestart } = useStartedArcs();
 
 const auth = { Authorization: `Bearer ${TEST_TOKEN}` };
 const BASE_MS = 1_700_000_000_000;

@@ -10,31 +10,13 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, TEST_TOKEN, type ArcProcess } from './support/arc-process.js';
+import { useStartedArcs } from './support/started-arcs.js';
 
 const WAL_ENV = { ARC_WAL_ENABLED: 'true', ARC_WRITER_FLUSH_AGE_MS: '600000' };
 const POLL_MS = 100;
 const VISIBLE_DEADLINE_MS = 30_000;
 
-const started: ArcProcess[] = [];
-afterEach(async () => {
-  for (const arc of started.splice(0)) {
-    await arc.kill();
-    await arc.cleanup();
-  }
-});
-
-async function start(env: Record<string, string>, dataDir?: string): Promise<ArcProcess> {
-  const arc = await startArc(env, dataDir);
-  started.push(arc);
-  return arc;
-}
-
-/** Kills the server (no flush) and starts a new one on the same data directory. */
-async function crashAndRestart(arc: ArcProcess, env: Record<string, string>): Promise<ArcProcess> {
-  await arc.kill();
-  started.splice(started.indexOf(arc), 1);
-  return start(env, arc.dataDir);
-}
+const { started, start, crashAndRestart } = useStartedArcs();
 
 const auth = { Authorization: `Bearer ${TEST_TOKEN}` };
 
