@@ -24,6 +24,8 @@ export function valueAt(batch: ColumnBatch, column: ColumnLayout, row: number): 
   switch (column.type) {
     case 'int64':
       return new BigInt64Array(batch.buffer, column.values.byteOffset, batch.rowCount)[row] ?? null;
+    case 'uint64':
+      return new BigUint64Array(batch.buffer, column.values.byteOffset, batch.rowCount)[row] ?? null;
     case 'float64':
       return new Float64Array(batch.buffer, column.values.byteOffset, batch.rowCount)[row] ?? null;
     case 'bool':

@@ -131,6 +131,21 @@ export class ColumnBuilder {
     return AppendResult.ok;
   }
 
+  /**
+   * An unsigned 64-bit integer as (high 32 bits, low 32 bits), both read as unsigned. A uint64
+   * column takes nothing else, and nothing else takes it: a signed or float value meeting an
+   * unsigned one is a conflict (InfluxDB's rule), never a silent conversion.
+   */
+  appendUint64Parts(high: number, low: number): AppendResult {
+    if (this.type !== ColumnType.uint64 && !this.adoptType(ColumnType.uint64)) return AppendResult.typeConflict;
+    this.reserveRow();
+    this.valuesI32[this.length * 2] = low | 0;
+    this.valuesI32[this.length * 2 + 1] = high | 0;
+    this.setValid(this.length, true);
+    this.length++;
+    return AppendResult.ok;
+  }
+
   /** A safe integer held in a double (|value| <= 2^53). */
   appendInteger(value: number): AppendResult {
     if (this.type === ColumnType.int64 && value >= 0 && value <= 0x7fffffff) {
@@ -225,6 +240,7 @@ export class ColumnBuilder {
     if (this.isDictionaryEncoded()) return this.length * 4;
     switch (this.type ?? ColumnType.utf8) {
       case ColumnType.int64:
+      case ColumnType.uint64:
       case ColumnType.float64:
         return this.length * 8;
       case ColumnType.bool:

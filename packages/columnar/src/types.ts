@@ -8,6 +8,7 @@
  *
  * Column buffers (Arrow layout):
  *   int64   values: rowCount x 8 bytes, little-endian two's complement
+ *   uint64  values: rowCount x 8 bytes, little-endian unsigned (line protocol `1u`; UBIGINT)
  *   float64 values: rowCount x 8 bytes, IEEE 754 little-endian
  *   bool    values: bitmap, bit i of byte i>>3 (LSB first), 1 = true
  *   utf8    offsets: (rowCount + 1) x int32; data: UTF-8 bytes, value i = data[offsets[i], offsets[i+1])
@@ -18,6 +19,7 @@
  */
 export const ColumnType = {
   int64: 'int64',
+  uint64: 'uint64',
   float64: 'float64',
   utf8: 'utf8',
   bool: 'bool',
@@ -48,7 +50,7 @@ export interface ColumnLayout {
   readonly role: ColumnRole;
   readonly type: ColumnType;
   readonly nullCount: number;
-  /** Values (int64, float64, bool bitmap) or UTF-8 data (utf8). */
+  /** Values (int64, uint64, float64, bool bitmap) or UTF-8 data (utf8). */
   readonly values: BufferRange;
   /** utf8 only: (rowCount + 1) int32 offsets. */
   readonly offsets: BufferRange | null;

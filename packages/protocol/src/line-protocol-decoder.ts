@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
-import { AppendResult, ColumnRole, ColumnType, STRING_VALUE_BYTES_MAX, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
+import { AppendResult, ColumnRole, ColumnType, STRING_VALUE_BYTES_MAX, TIME_COLUMN, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
 import { ArcError, badRequest, ERROR_QUOTE_CHARS_MAX, truncateText } from '@arc/config';
 import type { DecodeResult } from './msgpack-decoder.js';
 import type { LineProtocolPrecision } from './line-protocol-precision.js';
@@ -17,6 +17,7 @@ import {
   PART_KEY_REPEATED,
   PART_VALUE_ESCAPED,
   ParsedLine,
+  quotedLineEnd,
 } from './line-protocol-scanner.js';
 import { RequestBatches } from './request-batches.js';
 import { SERIES_ARENA_BYTES, SeriesCache, type SeriesEntry } from './line-protocol-series.js';
@@ -35,14 +36,13 @@ import { Utf8Interner } from './utf8-interner.js';
  * error, goes through the general scan.
  *
  * Decisions (where InfluxDB's model and Arc's storage differ):
- * - `1u` values up to 2^63-1 are stored in the int64 column like `1i` (so `1i` and `1u` of one
- *   field mix); a uint64 above 2^63-1 cannot be kept exactly in int64 and is rejected (400)
- *   naming the value, rather than silently rounded to a float.
- * - int vs float of one field in one request is a type conflict (400 ARC_TYPE_CONFLICT), as in
- *   InfluxDB: `1i` and `1.0` are explicit types. The msgpack decoder widens instead, because
- *   JavaScript encoders cannot tell 95.0 from 95.
+ * - `1u` values (0 to 2^64-1) are a uint64 column (UBIGINT), `1i` an int64 column (BIGINT).
+ * - Any two of integer, unsigned and float for one field in one request is a type conflict (400
+ *   ARC_TYPE_CONFLICT), as in InfluxDB: `1i`, `1u` and `1.0` are explicit types. The msgpack
+ *   decoder widens int to float instead, because JavaScript encoders cannot tell 95.0 from 95.
  * - A field given twice in a line: the last value wins (InfluxDB). A tag given twice: 400.
- * - A string field may not hold a raw line break: lines are split at every '\n' first.
+ * - A string field value may hold a raw line break (InfluxDB's scanLine): a line that holds a
+ *   quote is split at the first '\n' outside a quoted field value.
  * - No `host` tag is added (only msgpack does); timestamps in nanoseconds are floored to µs.
  *
  * All-or-nothing: the first bad line rejects the whole request and nothing of it is returned.
@@ -127,10 +127,19 @@ export class LineProtocolDecoder {
     // Reads four bytes per compare of a series key.
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     let lineNumber = 0;
+    // The next quote at or after the current line (-1: none left): found once per quote, so that
+    // lines without one cost a compare, and the body is searched for quotes once in all.
+    let nextQuote = buffer.indexOf(BYTE_QUOTE);
     for (let lineStart = 0; lineStart < length; ) {
       lineNumber++;
+      if (nextQuote >= 0 && nextQuote < lineStart) nextQuote = buffer.indexOf(BYTE_QUOTE, lineStart);
       const newline = buffer.indexOf(BYTE_NEWLINE, lineStart);
-      const lineEnd = newline < 0 ? length : newline;
+      let lineEnd = newline < 0 ? length : newline;
+      if (nextQuote >= 0 && nextQuote < lineEnd) {
+        // A string field value may hold raw line breaks (InfluxDB); scanned at most a line's limit.
+        const quotedEnd = quotedLineEnd(body, lineStart, Math.min(length, lineStart + LINE_BYTES_MAX + 2));
+        if (quotedEnd >= 0) lineEnd = quotedEnd;
+      }
       const nextStart = lineEnd + 1;
       const textEnd = lineEnd > lineStart && body[lineEnd - 1] === BYTE_RETURN ? lineEnd - 1 : lineEnd;
       if (textEnd - lineStart > LINE_BYTES_MAX) {
@@ -146,6 +155,8 @@ export class LineProtocolDecoder {
             : this.decodeCachedSeriesLine(body, view, series, context, lineStart, start, textEnd, lineNumber);
         if (error !== null) return error;
       }
+      // Line breaks inside string values: the lines after are numbered as an editor shows them.
+      if (newline >= 0 && newline < lineEnd) lineNumber += countNewlines(buffer, newline, lineEnd);
       lineStart = nextStart;
     }
     return null;
@@ -173,11 +184,11 @@ export class LineProtocolDecoder {
       if (reason !== null) return parseError(body, lineStart, textEnd, lineNumber, reason);
     }
     const builder = this.builderNamed(series.measurement);
-    if (builder instanceof ArcError) return withLine(builder, lineNumber);
+    if (builder instanceof ArcError) return this.lineError(builder, body, lineStart, textEnd, lineNumber);
     const rowError = builder.beginRow(timeOrNow(laidOut ? layout.timeUs : this.line.timeUs, context));
-    if (rowError !== null) return withLine(rowError, lineNumber);
+    if (rowError !== null) return this.lineError(rowError, body, lineStart, textEnd, lineNumber);
     const columns = series.columnsIn(builder, this.request);
-    if (columns instanceof ArcError) return withLine(columns, lineNumber);
+    if (columns instanceof ArcError) return this.lineError(columns, body, lineStart, textEnd, lineNumber);
     // A cached series' tag names are distinct (its line was appended), so no duplicate check.
     series.appendTags(columns, builder.rowCount - 1, this.series.arena);
     if (laidOut) {
@@ -187,7 +198,7 @@ export class LineProtocolDecoder {
       const reason = this.scanner.scanFieldsAndTime(body, afterSeries, textEnd, context.precision, this.line);
       assert.equal(reason, null, 'a line the layout read scans without error');
     }
-    const error = this.appendFields(body, builder, lineNumber);
+    const error = this.appendFields(body, builder, lineStart, textEnd, lineNumber);
     if (error !== null) return error;
     if (!laidOut) series.fieldLayout = this.fieldLayoutOf(body);
     return null;
@@ -230,33 +241,33 @@ export class LineProtocolDecoder {
     if (reason !== null) return parseError(body, lineStart, textEnd, lineNumber, reason);
     const measurement = this.measurementOf(body);
     const builder = this.builderNamed(measurement);
-    if (builder instanceof ArcError) return withLine(builder, lineNumber);
+    if (builder instanceof ArcError) return this.lineError(builder, body, lineStart, textEnd, lineNumber);
     const rowError = builder.beginRow(timeOrNow(line.timeUs, context));
-    if (rowError !== null) return withLine(rowError, lineNumber);
+    if (rowError !== null) return this.lineError(rowError, body, lineStart, textEnd, lineNumber);
     const row = builder.rowCount - 1;
     for (let tag = 0; tag < line.tagCount; tag++) {
       const error = this.appendTag(body, builder, row, tag);
       if (error === DUPLICATE_TAGS) return parseError(body, lineStart, textEnd, lineNumber, 'duplicate tags');
-      if (error !== null) return withLine(error, lineNumber);
+      if (error !== null) return this.lineError(error, body, lineStart, textEnd, lineNumber);
     }
-    const error = this.appendFields(body, builder, lineNumber);
+    const error = this.appendFields(body, builder, lineStart, textEnd, lineNumber);
     if (error !== null) return error;
     if (this.series.enabled) this.cacheSeries(body, start, afterSeries, measurement);
     return null;
   }
 
   /** The scanned line's fields (its tags are appended): resolves their columns, then appends. */
-  private appendFields(body: Uint8Array, builder: BatchBuilder, lineNumber: number): ArcError | null {
+  private appendFields(body: Uint8Array, builder: BatchBuilder, lineStart: number, textEnd: number, lineNumber: number): ArcError | null {
     const line = this.line;
     const row = builder.rowCount - 1;
     const resolveError = this.resolveFieldColumns(body, builder);
-    if (resolveError !== null) return withLine(resolveError, lineNumber);
+    if (resolveError !== null) return this.lineError(resolveError, body, lineStart, textEnd, lineNumber);
     // Backwards, so that of a field given twice the last value wins and the earlier is skipped.
     for (let field = line.fieldCount - 1; field >= 0; field--) {
       const column = this.fieldColumns[field] as ColumnBuilder; // field < fieldCount, resolved above
       if (column.length !== row) continue;
-      const error = this.appendField(body, column, field, lineNumber, builder.measurement);
-      if (error !== null) return error;
+      const error = this.appendField(body, column, field, builder.measurement);
+      if (error !== null) return this.lineError(error, body, lineStart, textEnd, lineNumber);
     }
     return null;
   }
@@ -334,7 +345,7 @@ export class LineProtocolDecoder {
   }
 
   /** Appends one field value, refusing the int/float mixing ColumnBuilder would widen. */
-  private appendField(body: Uint8Array, column: ColumnBuilder, field: number, lineNumber: number, measurement: string): ArcError | null {
+  private appendField(body: Uint8Array, column: ColumnBuilder, field: number, measurement: string): ArcError | null {
     const line = this.line;
     const kind = line.fieldKinds[field] as FieldKind; // field < fieldCount <= capacity
     const number = line.fieldNumbers[field] as number;
@@ -349,6 +360,9 @@ export class LineProtocolDecoder {
       case FieldKind.int64Parts:
         result = column.type === ColumnType.float64 ? AppendResult.typeConflict : column.appendInt64Parts(line.fieldHighs[field] as number, number);
         break;
+      case FieldKind.uint64Parts:
+        result = column.appendUint64Parts(line.fieldHighs[field] as number, number);
+        break;
       case FieldKind.bool:
         result = column.appendBool(number === 1);
         break;
@@ -357,11 +371,16 @@ export class LineProtocolDecoder {
         break;
     }
     if (result === AppendResult.ok) return null;
-    return badRequest(
-      'ARC_TYPE_CONFLICT',
-      `field type conflict on line ${lineNumber}: field '${column.name}' of measurement '${measurement}' is ${KIND_TYPES[kind]} here but ${column.type ?? 'untyped'} earlier in this request`,
-      { line: lineNumber, column: column.name, measurement },
-    );
+    return fieldTypeConflict(measurement, column, KIND_TYPES[kind]);
+  }
+
+  /**
+   * A refusal (bad name, type conflict, too many columns) of the line being decoded, in InfluxDB's
+   * shape `unable to parse '<line>': <reason>`, keeping the error's code and naming the line.
+   */
+  private lineError(error: ArcError, body: Uint8Array, lineStart: number, textEnd: number, lineNumber: number): ArcError {
+    const quoted = parseError(body, lineStart, textEnd, lineNumber, error.message);
+    return new ArcError(error.kind, error.code, quoted.message, { ...error.details, line: lineNumber });
   }
 
   private appendString(body: Uint8Array, column: ColumnBuilder, field: number): AppendResult {
@@ -391,6 +410,7 @@ export class LineProtocolDecoder {
     const cachedName = repeated ? slots.names[slot] : undefined;
     const name = cachedName ?? this.nameAt(body, bounds[slot * 4] as number, bounds[slot * 4 + 1] as number, flags);
     if (name instanceof ArcError) return name;
+    if (name.toLowerCase() === TIME_COLUMN) return reservedTimeKey(builder.measurement, name, role);
     const column = builder.column(name, role);
     if (column instanceof ArcError) return column;
     slots.names[slot] = name;
@@ -418,8 +438,10 @@ export class LineProtocolDecoder {
     let length = 0;
     for (let index = start; index < end; index++) {
       const byte = body[index] as number; // index < end <= body.length
-      if (byte === BYTE_BACKSLASH && index + 1 < end && isEscaped(body[index + 1] as number)) continue;
-      target[at + length++] = byte;
+      // An escape is a pair: its second byte is copied as is, never read as the start of another
+      // escape (`\\\"` is a backslash then a quote, as InfluxDB's unescapeStringField reads it).
+      if (byte === BYTE_BACKSLASH && index + 1 < end && isEscaped(body[index + 1] as number)) index++;
+      target[at + length++] = body[index] as number; // index < end
     }
     return length;
   }
@@ -441,6 +463,13 @@ class ColumnSlots {
   }
 }
 
+/** Line breaks in [start, end). */
+function countNewlines(buffer: Buffer, start: number, end: number): number {
+  let count = 0;
+  for (let index = buffer.indexOf(BYTE_NEWLINE, start); index >= 0 && index < end; index = buffer.indexOf(BYTE_NEWLINE, index + 1)) count++;
+  return count;
+}
+
 /** A line's time, or the request's arrival for a line without one (NaN). */
 function timeOrNow(timeUs: number, context: LineProtocolContext): number {
   return Number.isNaN(timeUs) ? context.nowUs : timeUs;
@@ -449,12 +478,22 @@ function timeOrNow(timeUs: number, context: LineProtocolContext): number {
 /** Marker for a tag given twice in one line (reported as a parse error of that line). */
 const DUPLICATE_TAGS = 'duplicate tags';
 
+/** InfluxDB's name of each value kind, as its field type conflicts name them. */
 const KIND_TYPES: Readonly<Record<FieldKind, string>> = {
-  [FieldKind.float]: 'float64',
-  [FieldKind.integer]: 'int64',
-  [FieldKind.int64Parts]: 'int64',
-  [FieldKind.bool]: 'bool',
-  [FieldKind.string]: 'utf8',
+  [FieldKind.float]: 'float',
+  [FieldKind.integer]: 'integer',
+  [FieldKind.int64Parts]: 'integer',
+  [FieldKind.bool]: 'boolean',
+  [FieldKind.string]: 'string',
+  [FieldKind.uint64Parts]: 'unsigned',
+};
+
+const INFLUX_TYPE_NAMES: Readonly<Record<ColumnType, string>> = {
+  [ColumnType.int64]: 'integer',
+  [ColumnType.uint64]: 'unsigned',
+  [ColumnType.float64]: 'float',
+  [ColumnType.bool]: 'boolean',
+  [ColumnType.utf8]: 'string',
 };
 
 function isMeasurementEscape(byte: number): boolean {
@@ -478,7 +517,27 @@ function parseError(body: Uint8Array, lineStart: number, textEnd: number, lineNu
   return badRequest('ARC_LP_PARSE', `unable to parse '${text}': ${reason}`, { line: lineNumber });
 }
 
-/** A builder's error (bad name, too many columns) with the line it came from. */
-function withLine(error: ArcError, lineNumber: number): ArcError {
-  return new ArcError(error.kind, error.code, `${error.message} (line ${lineNumber})`, { ...error.details, line: lineNumber });
+/**
+ * A tag or field key `time` (any case: it would be the timestamp column). InfluxDB 1.x drops such
+ * a point with these words (a partial write); Arc refuses the request, as for any bad line.
+ */
+function reservedTimeKey(measurement: string, name: string, role: ColumnRole): ArcError {
+  const reason =
+    role === ColumnRole.tag
+      ? `invalid tag key: input tag "${name}" on measurement "${measurement}" is invalid`
+      : `invalid field name: input field "${name}" on measurement "${measurement}" is invalid`;
+  return badRequest('ARC_BAD_COLUMN_NAME', reason, { column: name });
+}
+
+/**
+ * InfluxDB's words for a field whose type differs from the one it has (`is type float, already
+ * exists as type integer`); Arc's type names are InfluxDB's: float, integer, unsigned, string, boolean.
+ */
+function fieldTypeConflict(measurement: string, column: ColumnBuilder, given: string): ArcError {
+  const existing = column.type === null ? 'none' : INFLUX_TYPE_NAMES[column.type];
+  return badRequest(
+    'ARC_TYPE_CONFLICT',
+    `field type conflict: input field "${column.name}" on measurement "${measurement}" is type ${given}, already exists as type ${existing} (earlier in this request)`,
+    { column: column.name, measurement },
+  );
 }

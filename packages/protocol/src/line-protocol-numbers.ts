@@ -70,10 +70,6 @@ export function parseWideInteger(bytes: Uint8Array, start: number, end: number, 
   return value >= INT64_MIN && value <= INT64_MAX ? value : null;
 }
 
-export function isInt64(value: bigint): boolean {
-  return value >= INT64_MIN && value <= INT64_MAX;
-}
-
 export function splitInt64(value: bigint, into: Int64Parts): void {
   into.high = Number(BigInt.asIntN(32, value >> 32n));
   into.low = Number(BigInt.asUintN(32, value));

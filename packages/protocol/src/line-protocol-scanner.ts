@@ -3,7 +3,6 @@ import {
   BYTE_9,
   BYTE_MINUS,
   TIMESTAMP_OUT_OF_RANGE,
-  isInt64,
   isIntegerText,
   parseFloatText,
   parseTimestampMicros,
@@ -40,6 +39,8 @@ export const FieldKind = {
   int64Parts: 2,
   bool: 3,
   string: 4,
+  /** A uint64 (`1u`, any size): high 32 bits in `fieldHighs` (as int32 bits), low 32 in `fieldNumbers`. */
+  uint64Parts: 5,
 } as const;
 export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
 
@@ -322,7 +323,7 @@ export class LineScanner {
     return null;
   }
 
-  /** `1i` int64, `1u` uint64 (kept when it fits int64), anything else a float. */
+  /** `1i` int64, `1u` uint64 (its own type, whatever its size), anything else a float. */
   private readNumber(bytes: Uint8Array, start: number, end: number, line: ParsedLine, field: number): string | null {
     const suffix = bytes[end - 1];
     if (suffix !== BYTE_I && suffix !== BYTE_U) {
@@ -339,15 +340,20 @@ export class LineScanner {
     const digitCount = digitsEnd - start - (negative ? 1 : 0);
     if (digitCount <= 15) {
       const magnitude = digitsValue(bytes, negative ? start + 1 : start, digitsEnd);
+      if (unsigned) {
+        line.fieldKinds[field] = FieldKind.uint64Parts;
+        line.fieldHighs[field] = Math.floor(magnitude / 4294967296);
+        line.fieldNumbers[field] = magnitude >>> 0;
+        return null;
+      }
       line.fieldKinds[field] = FieldKind.integer;
       line.fieldNumbers[field] = negative && magnitude !== 0 ? -magnitude : magnitude;
       return null;
     }
     const value = parseWideInteger(bytes, start, digitsEnd, unsigned);
     if (value === null) return 'value out of range';
-    if (!isInt64(value)) return `unsigned value ${value}u is beyond the int64 range Arc stores integers in`;
     splitInt64(value, this.parts);
-    line.fieldKinds[field] = FieldKind.int64Parts;
+    line.fieldKinds[field] = unsigned ? FieldKind.uint64Parts : FieldKind.int64Parts;
     line.fieldHighs[field] = this.parts.high;
     line.fieldNumbers[field] = this.parts.low;
     return null;
@@ -380,6 +386,37 @@ function scanSmallInteger(bytes: Uint8Array, start: number, end: number, line: P
   line.fieldKinds[field] = FieldKind.integer;
   line.fieldNumbers[field] = value;
   return after;
+}
+
+const BYTE_NEWLINE = 0x0a;
+
+/**
+ * Where the line from `start` ends when it holds a quote: the first '\n' that is not inside a
+ * quoted string field value (InfluxDB's scanLine: a raw line break belongs to the string). A
+ * quote only opens a string after the first space and after a field's '=' (quotes in names are
+ * plain bytes); any backslash pair is skipped. Returns -1 when a string is still open at `end`,
+ * so that the caller splits at the plain '\n' and reports that line's unbalanced quotes.
+ */
+export function quotedLineEnd(bytes: Uint8Array, start: number, end: number): number {
+  let index = start;
+  let inFields = false;
+  let quoted = false;
+  let equals = 0;
+  let commas = 0;
+  while (index < end) {
+    const byte = bytes[index] as number; // index < end <= bytes.length
+    if (byte === BYTE_BACKSLASH && index + 2 < end) {
+      index += 2;
+      continue;
+    }
+    if (byte === BYTE_SPACE) inFields = true;
+    if (inFields && !quoted && byte === BYTE_EQUALS) equals++;
+    else if (inFields && !quoted && byte === BYTE_COMMA) commas++;
+    else if (inFields && byte === BYTE_QUOTE && equals > commas) quoted = !quoted;
+    else if (byte === BYTE_NEWLINE && !quoted) return index;
+    index++;
+  }
+  return quoted ? -1 : end;
 }
 
 function skipSpaces(bytes: Uint8Array, start: number, end: number): number {

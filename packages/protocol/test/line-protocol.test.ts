@@ -47,9 +47,15 @@ const validCases: ValidCase[] = [
   { name: 'int64 max', input: 'cpu v=9223372036854775807i', rows: { cpu: [{ time: T, v: 9223372036854775807n }] } },
   { name: 'int64 min', input: 'cpu v=-9223372036854775808i', rows: { cpu: [{ time: T, v: -9223372036854775808n }] } },
   { name: '16-digit int64 kept exactly', input: 'cpu v=9007199254740993i', rows: { cpu: [{ time: T, v: 9007199254740993n }] } },
-  { name: 'uint64 stored as int64', input: 'cpu v=42u', rows: { cpu: [{ time: T, v: 42n }] } },
+  { name: 'uint64', input: 'cpu v=42u', rows: { cpu: [{ time: T, v: 42n }] } },
+  { name: 'uint64 zero', input: 'cpu v=0u', rows: { cpu: [{ time: T, v: 0n }] } },
+  { name: 'uint64 at 2^32 (the low word wraps)', input: 'cpu v=4294967296u', rows: { cpu: [{ time: T, v: 4294967296n }] } },
+  { name: 'uint64 of 15 digits (fast path)', input: 'cpu v=999999999999999u', rows: { cpu: [{ time: T, v: 999999999999999n }] } },
   { name: 'uint64 at the int64 max', input: 'cpu v=9223372036854775807u', rows: { cpu: [{ time: T, v: 9223372036854775807n }] } },
-  { name: '1i and 1u mix in one int64 field', input: 'cpu v=1i\ncpu v=2u', rows: { cpu: [{ time: T, v: 1n }, { time: T, v: 2n }] } },
+  { name: 'uint64 just past the int64 max', input: 'cpu v=9223372036854775808u', rows: { cpu: [{ time: T, v: 9223372036854775808n }] } },
+  { name: 'uint64 max', input: 'cpu v=18446744073709551615u', rows: { cpu: [{ time: T, v: 18446744073709551615n }] } },
+  { name: 'uint64 with leading zeros', input: 'cpu v=000000000000000000000018446744073709551615u', rows: { cpu: [{ time: T, v: 18446744073709551615n }] } },
+  { name: 'uint64 rows of one field', input: 'cpu v=1u\ncpu v=18446744073709551614u', rows: { cpu: [{ time: T, v: 1n }, { time: T, v: 18446744073709551614n }] } },
   { name: 'float exponent', input: 'cpu v=1e3', rows: { cpu: [{ time: T, v: 1000 }] } },
   { name: 'negative float with upper-case negative exponent', input: 'cpu v=-1.5E-2', rows: { cpu: [{ time: T, v: -0.015 }] } },
   { name: 'float without a leading digit', input: 'cpu v=.5', rows: { cpu: [{ time: T, v: 0.5 }] } },
@@ -71,6 +77,15 @@ const validCases: ValidCase[] = [
   { name: 'string field', input: 'cpu s="hello world"', rows: { cpu: [{ time: T, s: 'hello world' }] } },
   { name: 'string escapes \\" and \\\\', input: 'cpu s="a\\"b\\\\c"', rows: { cpu: [{ time: T, s: 'a"b\\c' }] } },
   { name: 'other backslashes in strings are kept', input: 'cpu s="a\\nb\\,"', rows: { cpu: [{ time: T, s: 'a\\nb\\,' }] } },
+  { name: 'an escaped backslash right before an escaped quote', input: 'cpu s="a\\\\\\"b"', rows: { cpu: [{ time: T, s: 'a\\"b' }] } },
+  { name: 'an escaped backslash right before the closing quote', input: 'cpu s="a\\\\",v=1', rows: { cpu: [{ time: T, s: 'a\\', v: 1 }] } },
+  { name: 'three backslashes then a letter', input: 'cpu s="\\\\\\x"', rows: { cpu: [{ time: T, s: '\\\\x' }] } },
+  { name: 'two escaped backslashes in a row', input: 'cpu s="\\\\\\\\"', rows: { cpu: [{ time: T, s: '\\\\' }] } },
+  { name: 'a raw line break inside a string value', input: 'cpu s="a\nb",v=1 1000\ncpu v=2 2000', rows: { cpu: [{ time: 1, s: 'a\nb', v: 1 }, { time: 2, s: null, v: 2 }] } },
+  { name: 'a CRLF inside a string value is kept', input: 'cpu s="a\r\n\r\nb"\r\ncpu v=2', rows: { cpu: [{ time: T, s: 'a\r\n\r\nb', v: null }, { time: T, s: null, v: 2 }] } },
+  { name: 'a line break after an escaped quote is still inside', input: 'cpu s="x\\"\ny" 1000', rows: { cpu: [{ time: 1, s: 'x"\ny' }] } },
+  { name: 'a quote in a tag value does not open a string', input: 'cpu,t="a v=1\ncpu,t=b" v=2', rows: { cpu: [{ time: T, t: '"a', v: 1 }, { time: T, t: 'b"', v: 2 }] } },
+  { name: 'a quote inside a string after a comma in an earlier string', input: 'cpu a="x,y",b="p\nq"', rows: { cpu: [{ time: T, a: 'x,y', b: 'p\nq' }] } },
   { name: 'string holding comma, space and equals', input: 'cpu s="a, b=c",v=1', rows: { cpu: [{ time: T, s: 'a, b=c', v: 1 }] } },
   { name: 'empty string', input: 'cpu s=""', rows: { cpu: [{ time: T, s: '' }] } },
   { name: 'escaped comma and space in a tag value', input: 'cpu,host=a\\,b\\ c v=1', rows: { cpu: [{ time: T, host: 'a,b c', v: 1 }] } },
@@ -142,13 +157,13 @@ describe('LineProtocolDecoder: valid lines', () => {
     expect(okRows(input, precision)).toEqual(rows);
   });
 
-  it('types follow the suffixes: i/u int64, plain numbers float64, t/f bool, quotes utf8; tags are utf8', () => {
+  it('types follow the suffixes: i int64, u uint64, plain numbers float64, t/f bool, quotes utf8; tags are utf8', () => {
     const result = decode('cpu,h=a i=1i,u=1u,f=1,b=t,s="x"');
     if (!result.ok) throw new Error(result.error.message);
     expect(typesOf(result.batches)).toEqual({
       'cpu.h': 'tag:utf8',
       'cpu.i': 'field:int64',
-      'cpu.u': 'field:int64',
+      'cpu.u': 'field:uint64',
       'cpu.f': 'field:float64',
       'cpu.b': 'field:bool',
       'cpu.s': 'field:utf8',
@@ -217,7 +232,9 @@ const parseErrorCases: ParseErrorCase[] = [
   { input: 'cpu v=9223372036854775808i', reason: 'value out of range' },
   { input: 'cpu v=-9223372036854775809i', reason: 'value out of range' },
   { input: 'cpu v=18446744073709551616u', reason: 'value out of range' },
-  { input: 'cpu v=18446744073709551615u', reason: 'unsigned value 18446744073709551615u is beyond the int64 range Arc stores integers in' },
+  { input: 'cpu v=99999999999999999999u', reason: 'value out of range' },
+  { input: 'cpu v=1.5u', reason: 'invalid number' },
+  { input: 'cpu v=u', reason: 'invalid boolean' },
   { input: 'cpu v="abc', reason: 'unbalanced quotes' },
   { input: 'cpu v="abc\\"', reason: 'unbalanced quotes' },
   { input: 'cpu v="a"b', reason: 'invalid field format' },
@@ -290,13 +307,13 @@ describe('LineProtocolDecoder: one decoder over many requests (cached series and
   it('a laid-out line whose value type differs from its column is the usual type conflict', () => {
     const result = new LineProtocolDecoder().decode(encoder.encode('cpu,h=a v=1i\ncpu,h=a v=2i\ncpu,h=b v=1.5\ncpu,h=a v=2.5'), context);
     expect(result.ok ? 'ok' : result.error.message).toBe(
-      "field type conflict on line 3: field 'v' of measurement 'cpu' is float64 here but int64 earlier in this request",
+      `unable to parse 'cpu,h=b v=1.5': field type conflict: input field "v" on measurement "cpu" is type float, already exists as type integer (earlier in this request)`,
     );
     const later = new LineProtocolDecoder();
     okRowsWith(later, 'cpu,h=a v=1i\ncpu,h=a v=2i');
     const second = later.decode(encoder.encode('cpu v=0.5\ncpu,h=a v=3i'), context);
     expect(second.ok ? 'ok' : second.error.message).toBe(
-      "field type conflict on line 2: field 'v' of measurement 'cpu' is int64 here but float64 earlier in this request",
+      `unable to parse 'cpu,h=a v=3i': field type conflict: input field "v" on measurement "cpu" is type integer, already exists as type float (earlier in this request)`,
     );
   });
 
@@ -349,9 +366,29 @@ describe('LineProtocolDecoder: near-miss lines', () => {
     });
   });
 
-  it('a raw line break cannot be inside a string field', () => {
-    const result = decode('cpu s="a\nb"');
-    expect(result.ok ? null : result.error.message).toBe(`unable to parse 'cpu s="a': unbalanced quotes`);
+  it('a string left open at the end of the body is the unbalanced quotes of its own line, not of the rest', () => {
+    const result = decode('cpu v=1\ncpu s="a\ncpu v=2');
+    expect(result.ok ? null : result.error.toShape()).toEqual({
+      kind: 'bad_request',
+      code: 'ARC_LP_PARSE',
+      message: `unable to parse 'cpu s="a': unbalanced quotes`,
+      details: { line: 2 },
+    });
+  });
+
+  it('lines after a string holding line breaks are numbered as an editor shows them', () => {
+    const result = decode('cpu s="a\nb\nc"\ncpu v=1\ncpu v=x');
+    expect(result.ok ? null : result.error.toShape()).toEqual({
+      kind: 'bad_request',
+      code: 'ARC_LP_PARSE',
+      message: "unable to parse 'cpu v=x': invalid boolean",
+      details: { line: 5 },
+    });
+  });
+
+  it('a bad line holding a line break in its string is quoted whole', () => {
+    const result = decode('cpu s="a\nb" x');
+    expect(result.ok ? null : result.error.message).toBe(`unable to parse 'cpu s="a\nb" x': bad timestamp`);
   });
 
   it('nothing of a request with one bad line is returned', () => {
@@ -376,63 +413,112 @@ const otherErrorCases: OtherErrorCase[] = [
     name: 'int then float of one field',
     input: 'cpu v=1i\ncpu v=1.5',
     code: 'ARC_TYPE_CONFLICT',
-    message: "field type conflict on line 2: field 'v' of measurement 'cpu' is float64 here but int64 earlier in this request",
+    message: `unable to parse 'cpu v=1.5': field type conflict: input field "v" on measurement "cpu" is type float, already exists as type integer (earlier in this request)`,
     line: 2,
   },
   {
     name: 'float then int of one field',
     input: 'cpu v=1\ncpu v=1i',
     code: 'ARC_TYPE_CONFLICT',
-    message: "field type conflict on line 2: field 'v' of measurement 'cpu' is int64 here but float64 earlier in this request",
+    message: `unable to parse 'cpu v=1i': field type conflict: input field "v" on measurement "cpu" is type integer, already exists as type float (earlier in this request)`,
     line: 2,
   },
   {
     name: 'string then bool',
     input: 'cpu v="x"\n\ncpu v=t',
     code: 'ARC_TYPE_CONFLICT',
-    message: "field type conflict on line 3: field 'v' of measurement 'cpu' is bool here but utf8 earlier in this request",
+    message: `unable to parse 'cpu v=t': field type conflict: input field "v" on measurement "cpu" is type boolean, already exists as type string (earlier in this request)`,
     line: 3,
+  },
+  {
+    name: 'integer then unsigned of one field',
+    input: 'cpu v=1i\ncpu v=1u',
+    code: 'ARC_TYPE_CONFLICT',
+    message: `unable to parse 'cpu v=1u': field type conflict: input field "v" on measurement "cpu" is type unsigned, already exists as type integer (earlier in this request)`,
+    line: 2,
+  },
+  {
+    name: 'unsigned then integer of one field (the field layout path)',
+    input: 'cpu,h=a v=1u 1\ncpu,h=a v=2u 2\ncpu,h=a v=3i 3',
+    code: 'ARC_TYPE_CONFLICT',
+    message: `unable to parse 'cpu,h=a v=3i 3': field type conflict: input field "v" on measurement "cpu" is type integer, already exists as type unsigned (earlier in this request)`,
+    line: 3,
+  },
+  {
+    name: 'unsigned then float of one field',
+    input: 'cpu v=18446744073709551615u\ncpu v=1',
+    code: 'ARC_TYPE_CONFLICT',
+    message: `unable to parse 'cpu v=1': field type conflict: input field "v" on measurement "cpu" is type float, already exists as type unsigned (earlier in this request)`,
+    line: 2,
+  },
+  {
+    name: 'float then unsigned of one field',
+    input: 'cpu v=1.5\ncpu v=2u',
+    code: 'ARC_TYPE_CONFLICT',
+    message: `unable to parse 'cpu v=2u': field type conflict: input field "v" on measurement "cpu" is type unsigned, already exists as type float (earlier in this request)`,
+    line: 2,
   },
   {
     name: 'bad measurement name',
     input: '1cpu v=1',
     code: 'ARC_BAD_MEASUREMENT_NAME',
-    message: "Invalid measurement name '1cpu': must match ^[A-Za-z][A-Za-z0-9_-]{0,127}$ (line 1)",
+    message: "unable to parse '1cpu v=1': Invalid measurement name '1cpu': must match ^[A-Za-z][A-Za-z0-9_-]{0,127}$",
     line: 1,
   },
   {
     name: 'escaped space in the measurement',
     input: 'cpu v=1\ncp\\ u v=1',
     code: 'ARC_BAD_MEASUREMENT_NAME',
-    message: "Invalid measurement name 'cp u': must match ^[A-Za-z][A-Za-z0-9_-]{0,127}$ (line 2)",
+    message: "unable to parse 'cp\\ u v=1': Invalid measurement name 'cp u': must match ^[A-Za-z][A-Za-z0-9_-]{0,127}$",
     line: 2,
   },
   {
     name: 'a field named time',
     input: 'cpu time=1',
     code: 'ARC_BAD_COLUMN_NAME',
-    message: "'time' is reserved for the timestamp and cannot be a tag or field name (line 1)",
+    message: `unable to parse 'cpu time=1': invalid field name: input field "time" on measurement "cpu" is invalid`,
+    line: 1,
+  },
+  {
+    name: 'a field named time after a good one, on a later line',
+    input: 'cpu v=1\ncpu v=2,Time=1i 5',
+    code: 'ARC_BAD_COLUMN_NAME',
+    message: `unable to parse 'cpu v=2,Time=1i 5': invalid field name: input field "Time" on measurement "cpu" is invalid`,
+    line: 2,
+  },
+  {
+    name: 'a tag named time',
+    input: 'cpu,host=a,time=x v=1',
+    code: 'ARC_BAD_COLUMN_NAME',
+    message: `unable to parse 'cpu,host=a,time=x v=1': invalid tag key: input tag "time" on measurement "cpu" is invalid`,
+    line: 1,
+  },
+  {
+    name: 'a tag named time on a cached series path',
+    input: 'cpu,time=x v=1\n',
+    code: 'ARC_BAD_COLUMN_NAME',
+    message: `unable to parse 'cpu,time=x v=1': invalid tag key: input tag "time" on measurement "cpu" is invalid`,
     line: 1,
   },
   {
     name: 'a control character in a tag key',
     input: 'cpu,a\u0001b=1 v=1',
     code: 'ARC_BAD_COLUMN_NAME',
-    message: `Tag or field name '"a\\u0001b"' contains a control character (line 1)`,
+    message: `unable to parse 'cpu,a\u0001b=1 v=1': Tag or field name '"a\\u0001b"' contains a control character`,
     line: 1,
   },
   {
     name: 'names differing only in case',
     input: 'cpu,Host=a,host=b v=1',
     code: 'ARC_COLUMN_NAME_CLASH',
-    message: "Columns 'Host' and 'host' of measurement 'cpu' differ only in case (line 1)",
+    message: "unable to parse 'cpu,Host=a,host=b v=1': Columns 'Host' and 'host' of measurement 'cpu' differ only in case",
     line: 1,
   },
   {
     name: 'invalid UTF-8 in a tag key',
     input: Uint8Array.from([...encoder.encode('cpu,a'), 0xff, ...encoder.encode('=1 v=1')]),
     code: 'ARC_BAD_UTF8',
-    message: 'A tag or field name is not valid UTF-8 (line 1)',
+    message: "unable to parse 'cpu,a\ufffd=1 v=1': A tag or field name is not valid UTF-8",
     line: 1,
   },
   {

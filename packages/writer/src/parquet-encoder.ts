@@ -96,6 +96,7 @@ export const PARQUET_WRITE_FAILED_CODE = 'ARC_PARQUET_WRITE_FAILED';
 
 const DUCKDB_TYPE_BY_COLUMN_TYPE = {
   [ColumnType.int64]: duckdb.Type.BIGINT,
+  [ColumnType.uint64]: duckdb.Type.UBIGINT,
   [ColumnType.float64]: duckdb.Type.DOUBLE,
   [ColumnType.utf8]: duckdb.Type.VARCHAR,
   [ColumnType.bool]: duckdb.Type.BOOLEAN,
@@ -103,6 +104,7 @@ const DUCKDB_TYPE_BY_COLUMN_TYPE = {
 
 const SQL_TYPE_BY_COLUMN_TYPE = {
   [ColumnType.int64]: 'BIGINT',
+  [ColumnType.uint64]: 'UBIGINT',
   [ColumnType.float64]: 'DOUBLE',
   [ColumnType.utf8]: 'VARCHAR',
   [ColumnType.bool]: 'BOOLEAN',
@@ -538,6 +540,7 @@ class ChunkFiller {
   ): void {
     switch (targetType) {
       case ColumnType.int64:
+      case ColumnType.uint64:
         this.copyWords(vector, batch, source, rowStart, rowCount);
         break;
       case ColumnType.float64:

@@ -19,6 +19,9 @@ export type SchemaMergeResult = { readonly schema: SchemaColumn[] } | { readonly
  * - A column new to the buffer is appended (schema evolution: earlier rows read it as NULL).
  * - int64 meets float64, in either order: the merged column is float64 (numeric widening, as
  *   JavaScript clients send 95.0 as 95).
+ * - uint64 (line protocol `1u`) meets int64 or float64: a conflict, in InfluxDB's words
+ *   (`field type conflict: input field "v" on measurement "m" is type unsigned, already exists as
+ *   type integer`). Unsigned is always explicit, and no one of the types holds the others exactly.
  * - A batch column whose values are all null carries no type: it is compatible with any buffered
  *   type, and a column that is new AND all null is not added at all. So a buffered column's type
  *   always comes from real values, and a later batch with values decides the type; the Parquet
@@ -74,8 +77,16 @@ function mergeColumn(
     );
   }
   if (allNull || existing.type === column.type) return { column: existing };
-  if (isNumeric(existing.type) && isNumeric(column.type)) {
+  if (isWidenable(existing.type) && isWidenable(column.type)) {
     return { column: { name: existing.name, role: existing.role, type: ColumnType.float64 } };
+  }
+  if (existing.type === ColumnType.uint64 || column.type === ColumnType.uint64) {
+    return conflict(
+      measurement,
+      column.name,
+      `field type conflict: input field "${column.name}" on measurement "${measurement}" is type ` +
+        `${INFLUX_TYPE_NAMES[column.type]}, already exists as type ${INFLUX_TYPE_NAMES[existing.type]} (in buffered rows)`,
+    );
   }
   return conflict(
     measurement,
@@ -85,9 +96,19 @@ function mergeColumn(
   );
 }
 
-function isNumeric(type: ColumnType): boolean {
+/** The types that widen to float64 when they meet (uint64 is not among them). */
+function isWidenable(type: ColumnType): boolean {
   return type === ColumnType.int64 || type === ColumnType.float64;
 }
+
+/** InfluxDB's type names, for conflicts worded as InfluxDB words them. */
+const INFLUX_TYPE_NAMES: Readonly<Record<ColumnType, string>> = {
+  [ColumnType.int64]: 'integer',
+  [ColumnType.uint64]: 'unsigned',
+  [ColumnType.float64]: 'float',
+  [ColumnType.utf8]: 'string',
+  [ColumnType.bool]: 'boolean',
+};
 
 function conflict(measurement: string, column: string, message: string): { readonly error: ArcError } {
   return { error: badRequest(SCHEMA_CONFLICT_CODE, message, { measurement, column }) };
