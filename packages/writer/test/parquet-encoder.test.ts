@@ -249,6 +249,20 @@ describe('ParquetEncoder', () => {
     expect(rows.map((row) => row['w'])).toEqual([5n, 6n, null]);
   });
 
+  it('writes a uint64 column as UBIGINT, all 64 bits exact, across batches and with NULLs', async () => {
+    const values = [0n, 1n, 2n ** 32n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n];
+    const first = batchOf(values.slice(0, 3).map((value, row) => ({ timeUs: T0 + row, fields: { u: { uint64: value } } })));
+    const second = batchOf([
+      ...values.slice(3).map((value, row) => ({ timeUs: T0 + 3 + row, fields: { u: { uint64: value } } })),
+      { timeUs: T0 + 6, fields: { u: null, x: 1.5 } },
+    ]);
+    const file = onlyFile(await encode([first, second]));
+    const described = await rowsOf(`DESCRIBE SELECT u FROM read_parquet(${quoteLiteral(file.path)})`);
+    expect(described.map((row) => row['column_type'])).toEqual(['UBIGINT']);
+    const rows = await fileRows(file.path);
+    expect(rows.map((row) => row['u'])).toEqual([...values, null]);
+  });
+
   it('keeps 10,000 rows exact across chunk boundaries, with NULLs on both sides of each boundary', async () => {
     const nullRows = new Set([0, 2047, 2048, 2049, 4095, 4096, 6143, 6144, 8191, 8192, 9999]);
     const expected = Array.from({ length: 10_000 }, (_, row) => {

@@ -1,5 +1,5 @@
 // Proves mergeSchema's rules with a table of buffered schemas and packed batches: new columns are
-// appended, int64 and float64 widen to float64, all-null columns fit any type and are not added,
+// appended, int64 and float64 widen to float64 (uint64 meeting either is a conflict), all-null columns fit any type and are not added,
 // and type, role or case conflicts come back as ARC_SCHEMA_CONFLICT values naming the column.
 import { describe, expect, it } from 'vitest';
 import { BatchBuilder, ColumnBuilder, ColumnRole, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
@@ -81,6 +81,42 @@ const cases: readonly Case[] = [
     buffered: [col('v', 'field', 'float64')],
     batch: [field('v', 7n)],
     schema: [col('v', 'field', 'float64')],
+  },
+  {
+    name: 'uint64 buffered meets uint64: stays uint64',
+    buffered: [col('v', 'field', 'uint64')],
+    batch: [field('v', { uint64: 18446744073709551615n })],
+    schema: [col('v', 'field', 'uint64')],
+  },
+  {
+    name: 'all-null batch column fits a buffered uint64',
+    buffered: [col('v', 'field', 'uint64')],
+    batch: [field('v', null)],
+    schema: [col('v', 'field', 'uint64')],
+  },
+  {
+    name: 'int64 buffered meets uint64: conflict in InfluxDB words',
+    buffered: [col('v', 'field', 'int64')],
+    batch: [field('v', { uint64: 1n })],
+    conflict: ['field type conflict: input field "v" on measurement "cpu" is type unsigned, already exists as type integer (in buffered rows)'],
+  },
+  {
+    name: 'uint64 buffered meets int64: conflict',
+    buffered: [col('v', 'field', 'uint64')],
+    batch: [field('v', 1n)],
+    conflict: ['is type integer, already exists as type unsigned'],
+  },
+  {
+    name: 'uint64 buffered meets float64: conflict (no silent rounding to a double)',
+    buffered: [col('v', 'field', 'uint64')],
+    batch: [field('v', 1.5)],
+    conflict: ['is type float, already exists as type unsigned'],
+  },
+  {
+    name: 'float64 buffered meets uint64: conflict',
+    buffered: [col('v', 'field', 'float64')],
+    batch: [field('v', { uint64: 2n })],
+    conflict: ['is type unsigned, already exists as type float'],
   },
   {
     name: 'all-null batch column fits a buffered int64',

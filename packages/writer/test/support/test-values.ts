@@ -1,8 +1,13 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnBuilder } from '@arc/columnar';
 
-/** A test value: int64 as bigint, float64 as number, utf8, bool, or null. */
-export type Value = bigint | number | string | boolean | null;
+/** A uint64 test value (a bigint alone is an int64). */
+export interface Unsigned {
+  readonly uint64: bigint;
+}
+
+/** A test value: int64 as bigint, uint64 as {uint64}, float64 as number, utf8, bool, or null. */
+export type Value = bigint | Unsigned | number | string | boolean | null;
 
 /** Appends `value` with the builder call for its type. */
 export function appendValue(column: ColumnBuilder, value: Value): void {
@@ -10,6 +15,7 @@ export function appendValue(column: ColumnBuilder, value: Value): void {
   else if (typeof value === 'bigint') column.appendInt64Parts(Number(value >> 32n), Number(value & 0xffffffffn));
   else if (typeof value === 'number') column.appendFloat64(value);
   else if (typeof value === 'string') column.appendString(value);
+  else if (typeof value === 'object') column.appendUint64Parts(Number(value.uint64 >> 32n), Number(value.uint64 & 0xffffffffn));
   else column.appendBool(value);
 }
 
