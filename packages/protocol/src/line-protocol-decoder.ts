@@ -143,7 +143,8 @@ export class LineProtocolDecoder {
       const nextStart = lineEnd + 1;
       const textEnd = lineEnd > lineStart && body[lineEnd - 1] === BYTE_RETURN ? lineEnd - 1 : lineEnd;
       if (textEnd - lineStart > LINE_BYTES_MAX) {
-        return badRequest('ARC_LP_LINE_TOO_LONG', `Line ${lineNumber} is longer than ${LINE_BYTES_MAX} bytes`, { line: lineNumber });
+        const quoted = parseError(body, lineStart, textEnd, lineNumber, `line ${lineNumber} is longer than ${LINE_BYTES_MAX} bytes`);
+        return new ArcError(quoted.kind, 'ARC_LP_LINE_TOO_LONG', quoted.message, { line: lineNumber });
       }
       let start = lineStart;
       while (start < textEnd && (body[start] === BYTE_SPACE || body[start] === BYTE_TAB)) start++;
@@ -513,8 +514,23 @@ function isStringEscape(byte: number): boolean {
  * line is quoted cut short (with its size), so the error stays small whatever the line holds.
  */
 function parseError(body: Uint8Array, lineStart: number, textEnd: number, lineNumber: number, reason: string): ArcError {
-  const text = truncateText(lineTextDecoder.decode(body.subarray(lineStart, textEnd)), ERROR_QUOTE_CHARS_MAX);
-  return badRequest('ARC_LP_PARSE', `unable to parse '${text}': ${reason}`, { line: lineNumber });
+  return badRequest('ARC_LP_PARSE', `unable to parse '${quotedLine(body, lineStart, textEnd)}': ${reason}`, { line: lineNumber });
+}
+
+/**
+ * Bytes of a line decoded to quote it: 4 per quoted character is enough whatever the encoding
+ * (a UTF-8 character of n bytes is at most n/2 UTF-16 units, a bad byte one), so a line of any
+ * length (a body without a line break) costs the same to quote.
+ */
+const QUOTE_BYTES_MAX = ERROR_QUOTE_CHARS_MAX * 4;
+
+/** The line cut to ERROR_QUOTE_CHARS_MAX characters, with the `...(N bytes)` marker of the whole line. */
+function quotedLine(body: Uint8Array, lineStart: number, textEnd: number): string {
+  const prefixEnd = Math.min(textEnd, lineStart + QUOTE_BYTES_MAX);
+  const prefix = truncateText(lineTextDecoder.decode(body.subarray(lineStart, prefixEnd)), ERROR_QUOTE_CHARS_MAX);
+  if (prefixEnd === textEnd) return prefix;
+  // The prefix alone is longer than the bound, so it was cut: its marker counts the prefix only.
+  return `${prefix.slice(0, prefix.lastIndexOf('...('))}...(${textEnd - lineStart} bytes)`;
 }
 
 /**

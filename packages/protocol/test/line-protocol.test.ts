@@ -542,8 +542,22 @@ const otherErrorCases: OtherErrorCase[] = [
     name: 'a line over the limit',
     input: `cpu v=1\ncpu s="${'x'.repeat(LINE_BYTES_MAX)}"`,
     code: 'ARC_LP_LINE_TOO_LONG',
-    message: `Line 2 is longer than ${LINE_BYTES_MAX} bytes`,
+    message: `unable to parse 'cpu s="${'x'.repeat(121)}...(${LINE_BYTES_MAX + 8} bytes)': line 2 is longer than ${LINE_BYTES_MAX} bytes`,
     line: 2,
+  },
+  {
+    name: 'a line over the limit of multi-byte characters is quoted to the character',
+    input: `cpu s="${'☀'.repeat(LINE_BYTES_MAX)}"`,
+    code: 'ARC_LP_LINE_TOO_LONG',
+    message: `unable to parse 'cpu s="${'☀'.repeat(121)}...(${3 * LINE_BYTES_MAX + 8} bytes)': line 1 is longer than ${LINE_BYTES_MAX} bytes`,
+    line: 1,
+  },
+  {
+    name: 'a long bad line is quoted cut, with its whole size',
+    input: `cpu s="${'x'.repeat(1000)}" bad`,
+    code: 'ARC_LP_PARSE',
+    message: `unable to parse 'cpu s="${'x'.repeat(121)}...(1012 bytes)': bad timestamp`,
+    line: 1,
   },
 ];
 
