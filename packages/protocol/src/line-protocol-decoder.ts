@@ -134,12 +134,8 @@ export class LineProtocolDecoder {
       lineNumber++;
       if (nextQuote >= 0 && nextQuote < lineStart) nextQuote = buffer.indexOf(BYTE_QUOTE, lineStart);
       const newline = buffer.indexOf(BYTE_NEWLINE, lineStart);
-      let lineEnd = newline < 0 ? length : newline;
-      if (nextQuote >= 0 && nextQuote < lineEnd) {
-        // A string field value may hold raw line breaks (InfluxDB); scanned at most a line's limit.
-        const quotedEnd = quotedLineEnd(body, lineStart, Math.min(length, lineStart + LINE_BYTES_MAX + 2));
-        if (quotedEnd >= 0) lineEnd = quotedEnd;
-      }
+      const plainEnd = newline < 0 ? length : newline;
+      const lineEnd = nextQuote >= 0 && nextQuote < plainEnd ? quotedLineEndOf(body, lineStart, plainEnd) : plainEnd;
       const nextStart = lineEnd + 1;
       const textEnd = lineEnd > lineStart && body[lineEnd - 1] === BYTE_RETURN ? lineEnd - 1 : lineEnd;
       if (textEnd - lineStart > LINE_BYTES_MAX) {
@@ -462,6 +458,19 @@ class ColumnSlots {
     this.columns.length = 0;
     this.builders.length = 0;
   }
+}
+
+/**
+ * The end of a line from `lineStart` that holds a quote before `plainEnd` (its first '\n'): past
+ * line breaks inside a string field value (InfluxDB), scanning at most a line's limit. A comment
+ * ends at its line break whatever quotes it holds.
+ */
+function quotedLineEndOf(body: Uint8Array, lineStart: number, plainEnd: number): number {
+  let first = lineStart;
+  while (first < plainEnd && (body[first] === BYTE_SPACE || body[first] === BYTE_TAB)) first++;
+  if (first < plainEnd && body[first] === BYTE_HASH) return plainEnd;
+  const quotedEnd = quotedLineEnd(body, lineStart, Math.min(body.byteLength, lineStart + LINE_BYTES_MAX + 2));
+  return quotedEnd >= 0 ? quotedEnd : plainEnd;
 }
 
 /** Line breaks in [start, end). */

@@ -84,6 +84,7 @@ const validCases: ValidCase[] = [
   { name: 'a raw line break inside a string value', input: 'cpu s="a\nb",v=1 1000\ncpu v=2 2000', rows: { cpu: [{ time: 1, s: 'a\nb', v: 1 }, { time: 2, s: null, v: 2 }] } },
   { name: 'a CRLF inside a string value is kept', input: 'cpu s="a\r\n\r\nb"\r\ncpu v=2', rows: { cpu: [{ time: T, s: 'a\r\n\r\nb', v: null }, { time: T, s: null, v: 2 }] } },
   { name: 'a line break after an escaped quote is still inside', input: 'cpu s="x\\"\ny" 1000', rows: { cpu: [{ time: 1, s: 'x"\ny' }] } },
+  { name: 'a comment holding an open quote ends at its line break', input: '# a="b\ncpu v=1\n# "\ncpu v=2', rows: { cpu: [{ time: T, v: 1 }, { time: T, v: 2 }] } },
   { name: 'a quote in a tag value does not open a string', input: 'cpu,t="a v=1\ncpu,t=b" v=2', rows: { cpu: [{ time: T, t: '"a', v: 1 }, { time: T, t: 'b"', v: 2 }] } },
   { name: 'a quote inside a string after a comma in an earlier string', input: 'cpu a="x,y",b="p\nq"', rows: { cpu: [{ time: T, a: 'x,y', b: 'p\nq' }] } },
   { name: 'string holding comma, space and equals', input: 'cpu s="a, b=c",v=1', rows: { cpu: [{ time: T, s: 'a, b=c', v: 1 }] } },
