@@ -32,7 +32,11 @@ export class BatchBuilder {
   database = '';
   measurement = '';
   rowCount = 0;
-  private timesUs = new Float64Array(INITIAL_ROWS_CAPACITY);
+  /**
+   * Row times as int32 (low, high) pairs of int64 microseconds, exact over the whole int64 range
+   * (line protocol times beyond ±2^53 µs, years 1677-1684 and 2255-2262, do not fit a double).
+   */
+  private timePairs = new Int32Array(INITIAL_ROWS_CAPACITY * 2);
   private readonly columnList: ColumnBuilder[] = [];
   private readonly columnsByName = new Map<string, ColumnBuilder>();
   /** Lower-cased name -> name: SQL identifiers are case-insensitive, so `Host` and `host` collide. */
@@ -68,8 +72,18 @@ export class BatchBuilder {
       return badRequest('ARC_TOO_MANY_ROWS', `More than ${BATCH_ROWS_MAX} rows for measurement '${this.measurement}'`);
     }
     this.ensureTimeCapacity(this.rowCount + 1);
-    this.timesUs[this.rowCount] = timeUs;
+    this.timePairs[this.rowCount * 2] = timeUs >>> 0;
+    this.timePairs[this.rowCount * 2 + 1] = Math.floor(timeUs / 4294967296);
     this.rowCount++;
+    return null;
+  }
+
+  /** beginRow for a time given as int64 microseconds split in (high signed, low unsigned) 32 bits. */
+  beginRowAtParts(high: number, low: number): ArcError | null {
+    const error = this.beginRow(0);
+    if (error !== null) return error;
+    this.timePairs[(this.rowCount - 1) * 2] = low | 0;
+    this.timePairs[(this.rowCount - 1) * 2 + 1] = high | 0;
     return null;
   }
 
@@ -91,7 +105,8 @@ export class BatchBuilder {
 
   setTimeAt(row: number, timeUs: number): void {
     assert.ok(row < this.rowCount);
-    this.timesUs[row] = timeUs;
+    this.timePairs[row * 2] = timeUs >>> 0;
+    this.timePairs[row * 2 + 1] = Math.floor(timeUs / 4294967296);
   }
 
   /**
@@ -205,13 +220,14 @@ export class BatchBuilder {
   private packTimes(target: Int32Array): { timeMinUs: number; timeMaxUs: number } {
     let timeMinUs = Number.POSITIVE_INFINITY;
     let timeMaxUs = Number.NEGATIVE_INFINITY;
+    const pairs = this.timePairs;
     for (let row = 0; row < this.rowCount; row++) {
-      const micros = this.timesUs[row] ?? 0;
+      // Exact within ±2^53 µs; beyond, the nearest double (ColumnBatch.timeMinUs says so).
+      const micros = (pairs[row * 2 + 1] ?? 0) * 4294967296 + ((pairs[row * 2] ?? 0) >>> 0);
       if (micros < timeMinUs) timeMinUs = micros;
       if (micros > timeMaxUs) timeMaxUs = micros;
-      target[row * 2] = micros >>> 0;
-      target[row * 2 + 1] = Math.floor(micros / 4294967296);
     }
+    target.set(pairs.subarray(0, this.rowCount * 2));
     return { timeMinUs, timeMaxUs };
   }
 
@@ -249,11 +265,11 @@ export class BatchBuilder {
   }
 
   private ensureTimeCapacity(rows: number): void {
-    if (rows <= this.timesUs.length) return;
-    let capacity = this.timesUs.length;
-    while (capacity < rows) capacity *= 2;
-    const grown = new Float64Array(capacity);
-    grown.set(this.timesUs);
-    this.timesUs = grown;
+    if (rows * 2 <= this.timePairs.length) return;
+    let capacity = this.timePairs.length;
+    while (capacity < rows * 2) capacity *= 2;
+    const grown = new Int32Array(capacity);
+    grown.set(this.timePairs);
+    this.timePairs = grown;
   }
 }

@@ -41,11 +41,16 @@ export function valueAt(batch: ColumnBatch, column: ColumnLayout, row: number): 
   }
 }
 
-/** Every row as `{time (us), ...columns}` (tests and diagnostics; allocates per value). */
+/**
+ * Every row as `{time (us), ...columns}` (tests and diagnostics; allocates per value); a time
+ * beyond ±2^53 µs, not exact as a number, is a bigint.
+ */
 export function rowObjects(batch: ColumnBatch): Record<string, unknown>[] {
   const pairs = timePairsOf(batch);
+  const times = new BigInt64Array(batch.buffer, batch.time.byteOffset, batch.rowCount);
   return Array.from({ length: batch.rowCount }, (_, row) => {
-    const out: Record<string, unknown> = { time: timeMicrosAt(pairs, row) };
+    const micros = timeMicrosAt(pairs, row);
+    const out: Record<string, unknown> = { time: Number.isSafeInteger(micros) ? micros : times[row] };
     for (const column of batch.columns) out[column.name] = valueAt(batch, column, row);
     return out;
   });

@@ -8,6 +8,7 @@ export {
   timestampToMicros,
   int64TimestampToMicros,
   hourStartMicros,
+  hourStartOfParts,
   hourPartitionPath,
   compactUtcStamp,
   MICROS_PER_HOUR,

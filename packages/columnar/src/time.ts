@@ -48,6 +48,21 @@ export function hourStartMicros(micros: number): number {
   return Math.floor(micros / MICROS_PER_HOUR) * MICROS_PER_HOUR;
 }
 
+const MICROS_PER_HOUR_BIG = BigInt(MICROS_PER_HOUR);
+
+/**
+ * Start of the UTC hour of an int64 microsecond time given as (high signed, low unsigned) 32-bit
+ * words, exactly: beyond ±2^53 (rare: years before 1684 or after 2255) through BigInt. Hour starts
+ * are multiples of 2^10 below 2^63, so the result is always an exact double.
+ */
+export function hourStartOfParts(high: number, low: number): number {
+  const approx = high * 4294967296 + (low >>> 0);
+  if (Math.abs(approx) <= TIME_MICROS_ABS_MAX) return hourStartMicros(approx);
+  const micros = (BigInt(high | 0) << 32n) | BigInt(low >>> 0);
+  const floored = micros >= 0n ? micros / MICROS_PER_HOUR_BIG : -((-micros + MICROS_PER_HOUR_BIG - 1n) / MICROS_PER_HOUR_BIG);
+  return Number(floored * MICROS_PER_HOUR_BIG);
+}
+
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }

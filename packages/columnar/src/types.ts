@@ -71,7 +71,10 @@ export interface ColumnBatch {
   readonly database: string;
   readonly measurement: string;
   readonly rowCount: number;
-  /** Smallest and largest `time` in microseconds since the epoch (UTC). */
+  /**
+   * Smallest and largest `time` in microseconds since the epoch (UTC): exact within ±2^53 µs
+   * (years 1684-2255), the nearest double beyond (the `time` buffer is always exact).
+   */
   readonly timeMinUs: number;
   readonly timeMaxUs: number;
   /** int64 microseconds since the epoch, rowCount x 8 bytes. Never null. */

@@ -20,6 +20,7 @@ import {
   quotedLineEnd,
 } from './line-protocol-scanner.js';
 import { RequestBatches } from './request-batches.js';
+import { TIMESTAMP_WIDE } from './line-protocol-numbers.js';
 import { SERIES_ARENA_BYTES, SeriesCache, type SeriesEntry } from './line-protocol-series.js';
 import { FieldLayout } from './line-protocol-field-layout.js';
 import { Utf8Interner } from './utf8-interner.js';
@@ -182,7 +183,7 @@ export class LineProtocolDecoder {
     }
     const builder = this.builderNamed(series.measurement);
     if (builder instanceof ArcError) return this.lineError(builder, body, lineStart, textEnd, lineNumber);
-    const rowError = builder.beginRow(timeOrNow(laidOut ? layout.timeUs : this.line.timeUs, context));
+    const rowError = laidOut ? builder.beginRow(timeOrNow(layout.timeUs, context)) : this.beginLineRow(builder, context);
     if (rowError !== null) return this.lineError(rowError, body, lineStart, textEnd, lineNumber);
     const columns = series.columnsIn(builder, this.request);
     if (columns instanceof ArcError) return this.lineError(columns, body, lineStart, textEnd, lineNumber);
@@ -239,7 +240,7 @@ export class LineProtocolDecoder {
     const measurement = this.measurementOf(body);
     const builder = this.builderNamed(measurement);
     if (builder instanceof ArcError) return this.lineError(builder, body, lineStart, textEnd, lineNumber);
-    const rowError = builder.beginRow(timeOrNow(line.timeUs, context));
+    const rowError = this.beginLineRow(builder, context);
     if (rowError !== null) return this.lineError(rowError, body, lineStart, textEnd, lineNumber);
     const row = builder.rowCount - 1;
     for (let tag = 0; tag < line.tagCount; tag++) {
@@ -251,6 +252,13 @@ export class LineProtocolDecoder {
     if (error !== null) return error;
     if (this.series.enabled) this.cacheSeries(body, start, afterSeries, measurement);
     return null;
+  }
+
+  /** Opens the row of the scanned line at its time (exact also beyond ±2^53 µs). */
+  private beginLineRow(builder: BatchBuilder, context: LineProtocolContext): ArcError | null {
+    const line = this.line;
+    if (line.timeUs === TIMESTAMP_WIDE) return builder.beginRowAtParts(line.timeParts.high, line.timeParts.low);
+    return builder.beginRow(timeOrNow(line.timeUs, context));
   }
 
   /** The scanned line's fields (its tags are appended): resolves their columns, then appends. */

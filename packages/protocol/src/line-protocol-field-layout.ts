@@ -1,6 +1,6 @@
 import { ColumnRole, ColumnType, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
 import { ArcError } from '@arc/config';
-import { BYTE_0, BYTE_9, BYTE_MINUS, TIMESTAMP_OUT_OF_RANGE, parseFloatText, parseTimestampMicros } from './line-protocol-numbers.js';
+import { BYTE_0, BYTE_9, BYTE_MINUS, TIMESTAMP_OUT_OF_RANGE, TIMESTAMP_WIDE, parseFloatText, parseTimestampMicros, type Int64Parts } from './line-protocol-numbers.js';
 import type { LineProtocolPrecision } from './line-protocol-precision.js';
 import { BYTE_COMMA, BYTE_SPACE, FieldKind } from './line-protocol-scanner.js';
 import { RequestColumns } from './line-protocol-columns.js';
@@ -36,6 +36,8 @@ export class FieldLayout {
   /** The last scanned line's time in microseconds, NaN when it has none. */
   timeUs = Number.NaN;
   private readonly columns: RequestColumns;
+  /** Where parseTimestampMicros puts a wide time (unused: such a line goes to the scanner). */
+  private readonly wideTime: Int64Parts = { high: 0, low: 0 };
 
   constructor(keys: readonly Uint8Array[], names: readonly string[]) {
     this.keys = keys;
@@ -97,8 +99,9 @@ export class FieldLayout {
       this.timeUs = Number.NaN;
       return true;
     }
-    const timeUs = parseTimestampMicros(bytes, index + 1, end, precision);
-    if (Number.isNaN(timeUs) || timeUs === TIMESTAMP_OUT_OF_RANGE) return false;
+    const timeUs = parseTimestampMicros(bytes, index + 1, end, precision, this.wideTime);
+    // A time beyond ±2^53 µs (or a bad one) is left to the scanner, which holds its parts.
+    if (Number.isNaN(timeUs) || timeUs === TIMESTAMP_OUT_OF_RANGE || timeUs === TIMESTAMP_WIDE) return false;
     this.timeUs = timeUs;
     return true;
   }

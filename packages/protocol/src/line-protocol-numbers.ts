@@ -29,6 +29,24 @@ const UINT64_MAX = 18446744073709551615n;
 /** Timestamps: NaN when the text is not an integer, Infinity when it is one out of range. */
 export const TIMESTAMP_BAD = Number.NaN;
 export const TIMESTAMP_OUT_OF_RANGE = Number.POSITIVE_INFINITY;
+/** A time beyond ±2^53 µs (not exact as a double): its int64 microseconds are in the parts given. */
+export const TIMESTAMP_WIDE = Number.NEGATIVE_INFINITY;
+
+/**
+ * InfluxDB's time range, int64 nanoseconds but for the two extreme values (models.MinNanoTime,
+ * MaxNanoTime): a time is accepted when its value times its precision's nanoseconds is in it.
+ */
+const MIN_NANO_TIME = -9223372036854775806n;
+const MAX_NANO_TIME = 9223372036854775806n;
+export const TIME_OUTSIDE_RANGE = `time outside range ${MIN_NANO_TIME} - ${MAX_NANO_TIME}`;
+const NANOS_PER_PRECISION_UNIT: Readonly<Record<LineProtocolPrecision, bigint>> = {
+  ns: 1n,
+  us: 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
 
 function isDigit(byte: number): boolean {
   return byte >= BYTE_0 && byte <= BYTE_9;
@@ -146,9 +164,10 @@ function parseExponent(bytes: Uint8Array, start: number, end: number): number {
 /**
  * Timestamp text in `precision` units -> microseconds since the epoch, exactly: nanoseconds are
  * floored to the microsecond (the last three digits are split off before any double arithmetic,
- * so 19-digit values lose nothing). Returns TIMESTAMP_BAD or TIMESTAMP_OUT_OF_RANGE on failure.
+ * so 19-digit values lose nothing). Returns TIMESTAMP_BAD or TIMESTAMP_OUT_OF_RANGE on failure,
+ * and TIMESTAMP_WIDE (the value in `wide`) for a time in range but beyond ±2^53 µs.
  */
-export function parseTimestampMicros(bytes: Uint8Array, start: number, end: number, precision: LineProtocolPrecision): number {
+export function parseTimestampMicros(bytes: Uint8Array, start: number, end: number, precision: LineProtocolPrecision, wide: Int64Parts): number {
   const negative = bytes[start] === BYTE_MINUS;
   const digitsStart = negative ? start + 1 : start;
   if (digitsStart >= end) return TIMESTAMP_BAD;
@@ -159,15 +178,33 @@ export function parseTimestampMicros(bytes: Uint8Array, start: number, end: numb
     const lead = digitsValue(bytes, digitsStart, leadEnd);
     const tail = digitsValue(bytes, leadEnd, end);
     if (lead < 0 || tail < 0) return TIMESTAMP_BAD;
-    if (lead > TIME_MICROS_ABS_MAX) return TIMESTAMP_OUT_OF_RANGE;
+    if (lead > TIME_MICROS_ABS_MAX) return wideTimestampMicros(bytes, start, end, precision, wide);
     micros = negative ? -(lead + (tail > 0 ? 1 : 0)) : lead; // floor division by 1000
   } else {
     const value = digitsValue(bytes, digitsStart, end);
     if (value < 0) return TIMESTAMP_BAD;
-    if (value > TIME_MICROS_ABS_MAX) return TIMESTAMP_OUT_OF_RANGE;
+    if (value > TIME_MICROS_ABS_MAX) return wideTimestampMicros(bytes, start, end, precision, wide);
     micros = value * MICROS_PER_PRECISION_UNIT[precision];
     if (negative) micros = -micros;
   }
-  if (Math.abs(micros) > TIME_MICROS_ABS_MAX) return TIMESTAMP_OUT_OF_RANGE;
+  if (Math.abs(micros) > TIME_MICROS_ABS_MAX) return wideTimestampMicros(bytes, start, end, precision, wide);
   return micros === 0 ? 0 : micros; // no -0
+}
+
+/**
+ * The slow path of parseTimestampMicros (times before 1684 or after 2255, and values out of
+ * range), through BigInt: InfluxDB's range check on nanoseconds, then floored to microseconds.
+ */
+function wideTimestampMicros(bytes: Uint8Array, start: number, end: number, precision: LineProtocolPrecision, wide: Int64Parts): number {
+  const negative = bytes[start] === BYTE_MINUS;
+  let firstSignificant = negative ? start + 1 : start;
+  while (firstSignificant < end - 1 && bytes[firstSignificant] === BYTE_0) firstSignificant++;
+  if (end - firstSignificant > INT64_DIGITS_MAX) return TIMESTAMP_OUT_OF_RANGE; // no BigInt of any size
+  const nanos = BigInt(latin1(bytes, start, end)) * NANOS_PER_PRECISION_UNIT[precision];
+  if (nanos < MIN_NANO_TIME || nanos > MAX_NANO_TIME) return TIMESTAMP_OUT_OF_RANGE;
+  let micros = nanos / 1000n; // truncates toward zero: floor for negative values below
+  if (micros * 1000n > nanos) micros -= 1n;
+  if (micros >= -BigInt(TIME_MICROS_ABS_MAX) && micros <= BigInt(TIME_MICROS_ABS_MAX)) return Number(micros);
+  splitInt64(micros, wide);
+  return TIMESTAMP_WIDE;
 }

@@ -3,6 +3,8 @@ import {
   BYTE_9,
   BYTE_MINUS,
   TIMESTAMP_OUT_OF_RANGE,
+  TIMESTAMP_WIDE,
+  TIME_OUTSIDE_RANGE,
   isIntegerText,
   parseFloatText,
   parseTimestampMicros,
@@ -70,8 +72,10 @@ export class ParsedLine {
   fieldKinds = new Uint8Array(PARTS_INITIAL);
   fieldNumbers = new Float64Array(PARTS_INITIAL);
   fieldHighs = new Int32Array(PARTS_INITIAL);
-  /** Microseconds, or NaN when the line has no timestamp. */
+  /** Microseconds, or NaN when the line has no timestamp, or TIMESTAMP_WIDE (then see timeParts). */
   timeUs = Number.NaN;
+  /** The time of a line whose timeUs is TIMESTAMP_WIDE (beyond ±2^53 µs), as int64 words. */
+  readonly timeParts: Int64Parts = { high: 0, low: 0 };
 
   /** Grows the per-field arrays so that field `index` fits (long lines with many fields). */
   ensureFields(index: number): void {
@@ -166,9 +170,9 @@ export class LineScanner {
     let timeEnd = index;
     while (timeEnd < end && bytes[timeEnd] !== BYTE_SPACE) timeEnd++;
     if (skipSpaces(bytes, timeEnd, end) < end) return 'bad timestamp';
-    const timeUs = parseTimestampMicros(bytes, index, timeEnd, precision);
+    const timeUs = parseTimestampMicros(bytes, index, timeEnd, precision, line.timeParts);
     if (Number.isNaN(timeUs)) return 'bad timestamp';
-    if (timeUs === TIMESTAMP_OUT_OF_RANGE) return 'time outside range';
+    if (timeUs === TIMESTAMP_OUT_OF_RANGE) return TIME_OUTSIDE_RANGE;
     line.timeUs = timeUs;
     return null;
   }

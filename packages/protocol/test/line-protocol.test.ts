@@ -5,6 +5,7 @@ import { LINE_BYTES_MAX, LineProtocolDecoder, LineProtocolPrecision, parsePrecis
 import { SERIES_CACHED_MAX } from '../src/line-protocol-series.js';
 
 const NOW_US = 1_700_000_000_000_000;
+const TIME_OUTSIDE_RANGE = 'time outside range -9223372036854775806 - 9223372036854775806';
 const encoder = new TextEncoder();
 
 function decode(text: string | Uint8Array, precision: LineProtocolPrecision = LineProtocolPrecision.ns): DecodeResult {
@@ -114,6 +115,17 @@ const validCases: ValidCase[] = [
   { name: 'earliest ns time Arc keeps (-(2^53-1) µs, 1684)', input: 'cpu v=1 -9007199254740991000', rows: { cpu: [{ time: -9007199254740991, v: 1 }] } },
   { name: 'latest s time Arc keeps', input: 'cpu v=1 9007199254', precision: 's', rows: { cpu: [{ time: 9007199254000000, v: 1 }] } },
   { name: 'a negative h time (1900)', input: 'cpu v=1 -613608', precision: 'h', rows: { cpu: [{ time: -613608 * 3_600_000_000, v: 1 }] } },
+  { name: 'ns just past 2^53 µs (2255) is exact', input: 'cpu v=1 9007199254740992001', rows: { cpu: [{ time: 9007199254740992n, v: 1 }] } },
+  { name: 'an odd µs past 2^53 is exact', input: 'cpu v=1 9007199254740993999', rows: { cpu: [{ time: 9007199254740993n, v: 1 }] } },
+  { name: 'latest ns InfluxDB accepts (2262)', input: 'cpu v=1 9223372036854775806', rows: { cpu: [{ time: 9223372036854775n, v: 1 }] } },
+  { name: 'earliest ns InfluxDB accepts (1677), floored', input: 'cpu v=1 -9223372036854775806', rows: { cpu: [{ time: -9223372036854776n, v: 1 }] } },
+  { name: 'ns just before -2^53 µs, floored', input: 'cpu v=1 -9007199254740991001', rows: { cpu: [{ time: -9007199254740992n, v: 1 }] } },
+  { name: 'latest us InfluxDB accepts', input: 'cpu v=1 9223372036854775', precision: 'us', rows: { cpu: [{ time: 9223372036854775n, v: 1 }] } },
+  { name: 'latest s InfluxDB accepts', input: 'cpu v=1 9223372036', precision: 's', rows: { cpu: [{ time: 9223372036000000n, v: 1 }] } },
+  { name: 'earliest s InfluxDB accepts', input: 'cpu v=1 -9223372036', precision: 's', rows: { cpu: [{ time: -9223372036000000n, v: 1 }] } },
+  { name: 'latest m InfluxDB accepts', input: 'cpu v=1 153722867', precision: 'm', rows: { cpu: [{ time: 9223372020000000n, v: 1 }] } },
+  { name: 'earliest h InfluxDB accepts', input: 'cpu v=1 -2562047', precision: 'h', rows: { cpu: [{ time: -9223369200000000n, v: 1 }] } },
+  { name: 'wide times mixed with others in one request stay in order of lines', input: 'cpu v=1 9223372036854775806\ncpu v=2 1000\ncpu v=3 -9223372036854775806', rows: { cpu: [{ time: 9223372036854775n, v: 1 }, { time: 1, v: 2 }, { time: -9223372036854776n, v: 3 }] } },
   { name: 'short ns timestamp', input: 'cpu v=1 999', rows: { cpu: [{ time: 0, v: 1 }] } },
   {
     name: 'same series, different field sets: NULLs, never 0',
@@ -247,15 +259,19 @@ const parseErrorCases: ParseErrorCase[] = [
   { input: 'cpu v=1 1.5', reason: 'bad timestamp' },
   { input: 'cpu v=1 1 2', reason: 'bad timestamp' },
   { input: 'cpu v=1 -', reason: 'bad timestamp' },
-  { input: 'cpu v=1 99999999999999999999', reason: 'time outside range' },
-  { input: 'cpu v=1 10000000000000000', precision: 's', reason: 'time outside range' },
-  { input: 'cpu v=1 9007199254740992000', reason: 'time outside range' },
-  { input: 'cpu v=1 -9007199254740991001', reason: 'time outside range' },
-  { input: 'cpu v=1 9223372036854775806', reason: 'time outside range' },
-  { input: 'cpu v=1 32503680000', precision: 's', reason: 'time outside range' },
-  { input: 'cpu v=1 -30610224000', precision: 's', reason: 'time outside range' },
-  { input: 'cpu v=1 9007199255', precision: 's', reason: 'time outside range' },
-  { input: 'cpu v=1 150119988', precision: 'm', reason: 'time outside range' },
+  { input: 'cpu v=1 99999999999999999999', reason: TIME_OUTSIDE_RANGE },
+  { input: 'cpu v=1 10000000000000000', precision: 's', reason: TIME_OUTSIDE_RANGE },
+  { input: 'cpu v=1 9223372036854775807', reason: TIME_OUTSIDE_RANGE },
+  { input: 'cpu v=1 -9223372036854775807', reason: TIME_OUTSIDE_RANGE },
+  { input: 'cpu v=1 -9223372036854775808', reason: TIME_OUTSIDE_RANGE },
+  { input: 'cpu v=1 9223372036854776', precision: 'us', reason: TIME_OUTSIDE_RANGE },
+  { input: 'cpu v=1 9223372036855', precision: 'ms', reason: TIME_OUTSIDE_RANGE },
+  { input: 'cpu v=1 32503680000', precision: 's', reason: TIME_OUTSIDE_RANGE },
+  { input: 'cpu v=1 -30610224000', precision: 's', reason: TIME_OUTSIDE_RANGE },
+  { input: 'cpu v=1 9223372037', precision: 's', reason: TIME_OUTSIDE_RANGE },
+  { input: 'cpu v=1 153722868', precision: 'm', reason: TIME_OUTSIDE_RANGE },
+  { input: 'cpu v=1 -2562048', precision: 'h', reason: TIME_OUTSIDE_RANGE },
+  { input: 'cpu v=1 0000000000000000000000000000009223372036854775807', reason: TIME_OUTSIDE_RANGE },
   { input: 'cpu,a=1,a=2 v=1', reason: 'duplicate tags' },
   { input: 'cpu v=1\ncpu v=2\ncpu v=x', reason: 'invalid boolean', line: 3 },
 ];

@@ -173,26 +173,38 @@ describe('line protocol writes', () => {
       line: 2,
     });
     const year3000 = await shared.client.post('/write?db=lpk&precision=s', `cpu v=1 32503680000`, auth);
-    expect(year3000.json()).toEqual({ error: "unable to parse 'cpu v=1 32503680000': time outside range", code: 'ARC_LP_PARSE', line: 1 });
+    expect(year3000.json()).toEqual({
+      error: "unable to parse 'cpu v=1 32503680000': time outside range -9223372036854775806 - 9223372036854775806",
+      code: 'ARC_LP_PARSE',
+      line: 1,
+    });
   });
 
-  it('stores the earliest and latest times Arc keeps, to the microsecond, in every precision', async () => {
+  it('stores the earliest and latest times InfluxDB accepts, to the microsecond, in every precision', async () => {
     const writes: [string, string][] = [
       ['ns', 'edge,p=ns v=1 -9007199254740991000'],
       ['ns', 'edge,p=ns v=2 9007199254740991999'],
       ['s', 'edge,p=s v=3 9007199254'],
       ['h', 'edge,p=h v=4 -2501400'],
+      ['ns', 'edge,p=ns v=5 -9223372036854775806\nedge,p=ns v=6 9223372036854775806\nedge,p=ns v=7 9007199254740993999'],
+      ['s', 'edge,p=s v=8 9223372036'],
+      ['h', 'edge,p=h v=9 -2562047'],
     ];
     for (const [precision, line] of writes) {
       const answer = await shared.client.post(`/write?db=lpe&precision=${precision}`, line, auth);
       expect(answer.status, answer.text).toBe(204);
     }
     await shared.client.flush();
-    expect(await shared.client.rows('SELECT time, v FROM edge ORDER BY time', 'lpe')).toEqual([
-      ['1684-07-28T00:12:25.259009Z', 1],
-      ['1684-08-22T00:00:00Z', 4],
-      ['2255-06-05T23:47:34Z', 3],
-      ['2255-06-05T23:47:34.740991Z', 2],
+    expect(await shared.client.rows('SELECT time, epoch_us(time)::VARCHAR, v FROM edge ORDER BY time', 'lpe')).toEqual([
+      ['1677-09-21T00:12:43.145224Z', '-9223372036854776', 5],
+      ['1677-09-21T01:00:00Z', '-9223369200000000', 9],
+      ['1684-07-28T00:12:25.259009Z', '-9007199254740991', 1],
+      ['1684-08-22T00:00:00Z', '-9005040000000000', 4],
+      ['2255-06-05T23:47:34Z', '9007199254000000', 3],
+      ['2255-06-05T23:47:34.740991Z', '9007199254740991', 2],
+      ['2255-06-05T23:47:34.740993Z', '9007199254740993', 7],
+      ['2262-04-11T23:47:16Z', '9223372036000000', 8],
+      ['2262-04-11T23:47:16.854775Z', '9223372036854775', 6],
     ]);
   });
 });

@@ -14,6 +14,8 @@ import {
   TIME_COLUMN,
   bytesOf,
   hourStartMicros,
+  hourStartOfParts,
+  TIME_MICROS_ABS_MAX,
   isBitSet,
   timeMicrosAt,
   timePairsOf,
@@ -188,11 +190,15 @@ function copyHourSql(hourStartUs: number, path: string, copyOptions: string, app
   return `COPY (SELECT * FROM ${TABLE_SQL}${filter}${order}) TO ${quoteLiteral(path)} (${copyOptions})`;
 }
 
-/** True when the rows, in append order (batch after batch), never go back in time. */
+/**
+ * True when the rows, in append order (batch after batch), never go back in time. Times beyond
+ * ±2^53 µs are not exact as doubles, so a flush holding one is always sorted (false).
+ */
 export function isInTimeOrder(batches: readonly ColumnBatch[]): boolean {
   let previousUs = Number.NEGATIVE_INFINITY;
   for (const batch of batches) {
     if (batch.rowCount === 0) continue;
+    if (Math.max(-batch.timeMinUs, batch.timeMaxUs) > TIME_MICROS_ABS_MAX) return false;
     if (batch.timeMinUs < previousUs) return false;
     if (batch.timeMinUs !== batch.timeMaxUs) {
       const pairs = timePairsOf(batch);
@@ -210,13 +216,15 @@ export function hoursOf(batches: readonly ColumnBatch[]): number[] {
   const hours = new Set<number>();
   for (const batch of batches) {
     if (batch.rowCount === 0) continue;
+    const wide = Math.max(-batch.timeMinUs, batch.timeMaxUs) > TIME_MICROS_ABS_MAX;
     const first = hourStartMicros(batch.timeMinUs);
-    if (first === hourStartMicros(batch.timeMaxUs)) {
+    if (!wide && first === hourStartMicros(batch.timeMaxUs)) {
       hours.add(first);
       continue;
     }
+    // Row by row, exactly: a time beyond ±2^53 µs rounded to a double could land in the next hour.
     const pairs = timePairsOf(batch);
-    for (let row = 0; row < batch.rowCount; row++) hours.add(hourStartMicros(timeMicrosAt(pairs, row)));
+    for (let row = 0; row < batch.rowCount; row++) hours.add(hourStartOfParts(pairs[row * 2 + 1] ?? 0, pairs[row * 2] ?? 0));
   }
   return [...hours].sort((a, b) => a - b);
 }

@@ -263,6 +263,27 @@ describe('ParquetEncoder', () => {
     expect(rows.map((row) => row['u'])).toEqual([...values, null]);
   });
 
+  it('keeps times beyond 2^53 µs exact, each in its own hour file, sorted (1677 and 2262 times)', async () => {
+    const hour = 2_527_778n * BigInt(MICROS_PER_HOUR); // an hour start past 2^53 µs (year 2258)
+    // hour - 1 rounds to `hour` as a double: placed by the double, its hour would have no file and
+    // the row would be lost.
+    const times = [hour + 5n, hour - 1n, hour, -9223372036854776n, 9223372036854775n];
+    const builder = new BatchBuilder();
+    builder.reset('db', 'cpu');
+    times.forEach((micros, row) => {
+      expect(builder.beginRowAtParts(Number(BigInt.asIntN(32, micros >> 32n)), Number(BigInt.asUintN(32, micros)))).toBeNull();
+      appendValue(columnOf(builder, 'v', ColumnRole.field), BigInt(row));
+    });
+    const batch = builder.pack();
+    if (isArcError(batch)) throw batch;
+    const files = await encode([batch]);
+    const hourStarts = files.map((file) => BigInt(file.hourStartUs));
+    expect(hourStarts).toEqual([-9223372036854776n / 3_600_000_000n - 1n, hour / 3_600_000_000n - 1n, hour / 3_600_000_000n, 9223372036854775n / 3_600_000_000n].map((h) => h * 3_600_000_000n));
+    const rows = (await Promise.all(files.map((file) => fileRows(file.path)))).flat();
+    expect(rows.map((row) => row['time'])).toEqual([...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    expect(rows.map((row) => row['v'])).toEqual([3n, 1n, 2n, 0n, 4n]);
+  });
+
   it('keeps 10,000 rows exact across chunk boundaries, with NULLs on both sides of each boundary', async () => {
     const nullRows = new Set([0, 2047, 2048, 2049, 4095, 4096, 6143, 6144, 8191, 8192, 9999]);
     const expected = Array.from({ length: 10_000 }, (_, row) => {
