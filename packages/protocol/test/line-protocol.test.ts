@@ -222,6 +222,7 @@ const parseErrorCases: ParseErrorCase[] = [
   { input: 'cpu,=a v=1', reason: 'missing tag key' },
   { input: 'cpu,a=1,,b=2 v=1', reason: 'missing tag key' },
   { input: 'cpu,a=b=c v=1', reason: 'invalid tag format' },
+  { input: 'cpu,t=a\\\\,u=b v=1', reason: 'invalid tag format' },
   { input: ',host=a v=1', reason: 'missing measurement' },
   { input: 'cpu v', reason: 'missing field value' },
   { input: 'cpu v=', reason: 'missing field value' },
