@@ -27,7 +27,8 @@ import { Utf8Interner } from './utf8-interner.js';
 
 /**
  * InfluxDB line protocol ingestion (PROTOCOLS.md), straight from the body's bytes into column
- * builders: lines are found with indexOf('\n'), each is scanned once into offsets (ParsedLine),
+ * builders: lines are found with indexOf('\n') (and a quote-aware scan for lines holding a quote,
+ * whose string values may hold line breaks), each is scanned once into offsets (ParsedLine),
  * names are interned, tag values and strings are copied as UTF-8 bytes.
  *
  * Fast path (docs/decisions.md, "Line protocol decoding compares bytes with what earlier lines

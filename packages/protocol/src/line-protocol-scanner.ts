@@ -141,7 +141,7 @@ export class LineScanner {
     return keyEnd;
   }
 
-  /** Scans [start, end) (no line break inside) into `line`; returns null or the failure reason. */
+  /** Scans [start, end) (line breaks only inside string values) into `line`; returns null or the failure reason. */
   scan(bytes: Uint8Array, start: number, end: number, precision: LineProtocolPrecision, line: ParsedLine): string | null {
     const afterSeries = this.scanSeries(bytes, start, end, line);
     if (typeof afterSeries === 'string') return afterSeries;
