@@ -106,6 +106,9 @@ describe('line protocol writes', () => {
     const arrow = tableFromIPC(await fetchBytes('arrow'));
     expect(String(arrow.schema.fields[0]?.type)).toBe('Uint64');
     expect(arrow.getChild('v')?.toArray()).toEqual(new BigUint64Array([0n, 123n, 9007199254740993n, 18446744073709551615n]));
+    const influxql = await shared.client.get(`/query?db=lpu&q=${encodeURIComponent('SELECT v FROM uint')}`, auth);
+    // InfluxQL answers as InfluxDB does: every uint64 an unquoted JSON number of all its digits.
+    expect(influxql.text).toContain('"values":[["2025-10-16T16:00:00Z",0],["2025-10-16T16:00:01Z",123],["2025-10-16T16:00:02Z",9007199254740993],["2025-10-16T16:00:03Z",18446744073709551615]]');
     const packed = new Unpackr({ useRecords: false, mapsAsObjects: true }).unpack(await fetchBytes('msgpack')) as { types: string[]; data: unknown[][] };
     expect(packed.types).toEqual(['uint64']);
     expect(packed.data[0]?.map((value) => BigInt(value as number | bigint))).toEqual([0n, 123n, 9007199254740993n, 18446744073709551615n]);
