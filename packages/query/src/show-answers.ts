@@ -39,13 +39,17 @@ export function showDatabasesSql(databases: readonly string[]): string {
   return valuesQuery(['database'], ['VARCHAR'], [...databases].sort().map((database) => [quoteLiteral(database)]));
 }
 
-/** `SHOW TABLES`: `database, table_name, storage_path, file_count, total_size_mb` per measurement. */
+/**
+ * `SHOW TABLES`: `database, table_name, storage_path, file_count, total_size_mb` per measurement.
+ * `storage_path` is relative to the store's root (`<database>/<measurement>`): any reader may run
+ * SHOW TABLES, and the server's absolute paths are not theirs to see.
+ */
 export function showTablesSql(dataRoot: string, catalog: CatalogScan, databases: readonly string[]): string {
   const rows: string[][] = [];
   for (const database of [...databases].sort()) {
     for (const measurement of [...(catalog.get(database) ?? [])].sort()) {
-      const storagePath = join(dataRoot, database, measurement);
-      const totals = fileTotals(storagePath);
+      const totals = fileTotals(join(dataRoot, database, measurement));
+      const storagePath = `${database}/${measurement}`;
       const sizeMb = (totals.bytes / BYTES_PER_MB).toFixed(6);
       rows.push([quoteLiteral(database), quoteLiteral(measurement), quoteLiteral(storagePath), `${String(totals.files)}::BIGINT`, `${sizeMb}::DOUBLE`]);
     }
