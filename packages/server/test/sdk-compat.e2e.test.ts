@@ -179,6 +179,14 @@ describe('POST /query with a form content type', () => {
     expect((await spaced.json()) as unknown).toMatchObject({ success: true, data: [[1]] });
   });
 
+  it('answers the streaming and estimate paths the same way (JSON body, form content type, default.cpu)', async () => {
+    await seed();
+    const stream = await postJson('/api/v1/query/stream', { sql: 'SELECT host FROM default.cpu ORDER BY host' }, FORM);
+    expect([stream.status, (await stream.text()).split(/\r?\n/).filter((line) => line !== '')]).toEqual([200, ['host', 'a', 'b']]);
+    const estimate = await postJson('/api/v1/query/estimate', { sql: 'SELECT * FROM default.cpu' }, FORM);
+    expect((await estimate.json()) as unknown).toMatchObject({ success: true, estimated_rows: 2 });
+  });
+
   it('keeps an InfluxDB form body (q=...) InfluxQL, also with a JSON content type and q in the URL', async () => {
     await seed();
     const form = await fetch(`${shared.arc.url}/query`, {
