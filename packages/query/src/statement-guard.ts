@@ -86,9 +86,10 @@ export class StatementGuard {
     const { tree } = parsed;
     if (tree.error && tree.error_type === PARSER_ERROR_TYPE) throw syntaxError(parsed);
     if (tree.error) {
-      const explain = EXPLAIN_PREFIX.exec(sql);
-      if (explain !== null) return this.checkExplained(explain[0], sql.slice(explain[0].length));
-      throw await this.refuseNonSelect(sql);
+      // The text with `default` quoted: DuckDB's statement extraction cannot parse it bare either.
+      const explain = EXPLAIN_PREFIX.exec(parsed.sql);
+      if (explain !== null) return this.checkExplained(explain[0], parsed.sql.slice(explain[0].length));
+      throw await this.refuseNonSelect(parsed.sql);
     }
     return { statement: singleStatement(tree), sql: parsed.sql, explainPrefix: '' };
   }

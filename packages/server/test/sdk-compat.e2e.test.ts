@@ -95,6 +95,15 @@ describe('the database named default', () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: 'ARC_SQL_ERROR', position: [...sql].length });
   });
+
+  it('refuses writes that name default.cpu as any write is refused (400, not an engine error)', async () => {
+    await seed();
+    for (const sql of ['INSERT INTO default.cpu VALUES (1)', "COPY default.cpu TO '/tmp/arc-sdk-compat.csv'"]) {
+      const response = await postJson('/api/v1/query', { sql });
+      expect([sql, response.status, ((await response.json()) as { code: string }).code]).toEqual([sql, 400, 'ARC_SQL_FORBIDDEN']);
+    }
+    expect(await jsonRows('SELECT count(*) FROM default.cpu')).toEqual([[2]]);
+  });
 });
 
 describe("Arc's Python SDK answer shapes", () => {
