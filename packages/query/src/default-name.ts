@@ -58,9 +58,9 @@ export interface QuotedDefault {
   readonly at: number;
 }
 
-/** Bytes quoting adds: the two double quotes around the word. */
-export const QUOTE_BYTES = 2;
-export const DEFAULT_WORD_BYTES = DEFAULT_WORD.length;
+/** Characters (and bytes: ASCII) quoting adds: the two double quotes around the word. */
+export const QUOTES_ADDED = 2;
+export const DEFAULT_WORD_LENGTH = DEFAULT_WORD.length;
 
 /** The byte offset in `text` of code point `index`, or null past the end. */
 function byteOffsetOf(sql: string, index: number): number | null {

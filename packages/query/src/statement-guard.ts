@@ -3,7 +3,7 @@ import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api
 import { badRequest } from '@arc/config';
 import type { ArcError } from '@arc/config';
 import { QueryErrorCode, classifyDuckDBError } from './errors.js';
-import { DEFAULT_WORD_BYTES, QUOTE_BYTES, quoteDefaultAt } from './default-name.js';
+import { DEFAULT_WORD_LENGTH, QUOTES_ADDED, quoteDefaultAt } from './default-name.js';
 import { DEFAULT_NAME_QUOTES_MAX } from './limits.js';
 import type { ParseTree, SqlNode } from './sql-tree.js';
 
@@ -135,9 +135,9 @@ export class StatementGuard {
       if (!tree.error || tree.error_type !== PARSER_ERROR_TYPE || round === DEFAULT_NAME_QUOTES_MAX) return { tree, sql: text, added };
       const quoted = quoteDefaultAt(text, Number(tree.position));
       if (quoted === null) return { tree, sql: text, added };
-      // Earlier quotes after this one move by the bytes added here.
-      for (let index = 0; index < added.length; index++) if ((added[index] ?? 0) >= quoted.at) added[index] = (added[index] ?? 0) + QUOTE_BYTES;
-      added.push(quoted.at, quoted.at + 1 + DEFAULT_WORD_BYTES);
+      // Quotes added earlier after this word move by the two quotes added around it.
+      for (let index = 0; index < added.length; index++) if ((added[index] ?? 0) >= quoted.at) added[index] = (added[index] ?? 0) + QUOTES_ADDED;
+      added.push(quoted.at, quoted.at + 1 + DEFAULT_WORD_LENGTH);
       text = quoted.sql;
     }
   }
