@@ -91,3 +91,10 @@ export const FUNCTION_VALUE_BYTES_MAX = 16 * 1024;
  * `FROM range(n)` / `generate_series` streams in vectors and is not bounded by this.
  */
 export const FUNCTION_LIST_ELEMENTS_MAX = 4096;
+
+/**
+ * Times one statement is re-parsed after quoting an unquoted `default` database name DuckDB's
+ * parser stopped at (see default-name.ts). Each round is one parse (well under a millisecond for
+ * dashboard SQL); a statement naming `default` more often than this gets the parser's error.
+ */
+export const DEFAULT_NAME_QUOTES_MAX = 32;

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { CatalogScan } from './catalog.js';
 import { quoteLiteral } from './sql-text.js';
 import { filesInTimeRange } from './time-pruning.js';
@@ -11,10 +11,36 @@ import { filesInTimeRange } from './time-pruning.js';
  */
 
 const BYTES_PER_MB = 1024 * 1024;
-/** Files and bytes of a measurement: the files its view reads (every hour directory). */
-function fileTotals(measurementPath: string): { files: number; bytes: number } {
-  const totals = { files: 0, bytes: 0 };
-  for (const file of filesInTimeRange(measurementPath, null, null)) {
+/**
+ * The hour a file's rows are in, as an SQL TIMESTAMP literal, read from its hour directory
+ * (`YYYY/MM/DD/HH/file.parquet` under the measurement): the layout bounds every row's time, so a
+ * measurement's time range to the hour costs a directory listing, never a file read.
+ */
+function hourOf(measurementPath: string, file: string): string {
+  const [year, month, day, hour] = relative(measurementPath, file).split(sep);
+  return `TIMESTAMP '${year ?? ''}-${month ?? ''}-${day ?? ''} ${hour ?? ''}:00:00'`;
+}
+
+interface FileTotals {
+  files: number;
+  bytes: number;
+  /** First and last hour with a file, as SQL literals; NULL when there is no file. */
+  firstHour: string;
+  lastHour: string;
+}
+
+/** Files, bytes and hours of a measurement: the files its view reads (every hour directory). */
+function fileTotals(measurementPath: string): FileTotals {
+  const files = filesInTimeRange(measurementPath, null, null);
+  const first = files[0];
+  const last = files[files.length - 1];
+  const totals: FileTotals = {
+    files: 0,
+    bytes: 0,
+    firstHour: first === undefined ? 'NULL::TIMESTAMP' : hourOf(measurementPath, first),
+    lastHour: last === undefined ? 'NULL::TIMESTAMP' : hourOf(measurementPath, last),
+  };
+  for (const file of files) {
     try {
       totals.bytes += statSync(file).size;
       totals.files += 1;
@@ -39,20 +65,25 @@ export function showDatabasesSql(databases: readonly string[]): string {
   return valuesQuery(['database'], ['VARCHAR'], [...databases].sort().map((database) => [quoteLiteral(database)]));
 }
 
-/** `SHOW TABLES`: `database, table_name, storage_path, file_count, total_size_mb` per measurement. */
+/**
+ * `SHOW TABLES`: `database, table_name, storage_path, file_count, total_size_mb, first_hour,
+ * last_hour` per measurement (the hours: the first and last hour, UTC, holding a file).
+ * `storage_path` is relative to the store's root (`<database>/<measurement>`): any reader may run
+ * SHOW TABLES, and the server's absolute paths are not theirs to see.
+ */
 export function showTablesSql(dataRoot: string, catalog: CatalogScan, databases: readonly string[]): string {
   const rows: string[][] = [];
   for (const database of [...databases].sort()) {
     for (const measurement of [...(catalog.get(database) ?? [])].sort()) {
-      const storagePath = join(dataRoot, database, measurement);
-      const totals = fileTotals(storagePath);
+      const totals = fileTotals(join(dataRoot, database, measurement));
+      const storagePath = `${database}/${measurement}`;
       const sizeMb = (totals.bytes / BYTES_PER_MB).toFixed(6);
-      rows.push([quoteLiteral(database), quoteLiteral(measurement), quoteLiteral(storagePath), `${String(totals.files)}::BIGINT`, `${sizeMb}::DOUBLE`]);
+      rows.push([quoteLiteral(database), quoteLiteral(measurement), quoteLiteral(storagePath), `${String(totals.files)}::BIGINT`, `${sizeMb}::DOUBLE`, totals.firstHour, totals.lastHour]);
     }
   }
   return valuesQuery(
-    ['database', 'table_name', 'storage_path', 'file_count', 'total_size_mb'],
-    ['VARCHAR', 'VARCHAR', 'VARCHAR', 'BIGINT', 'DOUBLE'],
+    ['database', 'table_name', 'storage_path', 'file_count', 'total_size_mb', 'first_hour', 'last_hour'],
+    ['VARCHAR', 'VARCHAR', 'VARCHAR', 'BIGINT', 'DOUBLE', 'TIMESTAMP', 'TIMESTAMP'],
     rows,
   );
 }

@@ -3,6 +3,8 @@ import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api
 import { badRequest } from '@arc/config';
 import type { ArcError } from '@arc/config';
 import { QueryErrorCode, classifyDuckDBError } from './errors.js';
+import { DEFAULT_WORD_LENGTH, QUOTES_ADDED, quoteDefaultAt } from './default-name.js';
+import { DEFAULT_NAME_QUOTES_MAX } from './limits.js';
 import type { ParseTree, SqlNode } from './sql-tree.js';
 
 /**
@@ -25,7 +27,10 @@ const EXPLAIN_PREFIX = /^\s*EXPLAIN\b\s*(?:\(\s*FORMAT\s+[A-Za-z]+\s*\)\s*)?(?:A
 /** A statement the guard let through: a SELECT (tree), or an EXPLAIN of one. */
 export interface CheckedStatement {
   readonly statement: SqlNode;
-  /** The SQL of the statement the tree is of (without an EXPLAIN prefix). */
+  /**
+   * The SQL of the statement the tree is of (without an EXPLAIN prefix), with a `default`
+   * database name quoted where the user wrote it bare (see default-name.ts).
+   */
   readonly sql: string;
   /** `EXPLAIN ...` text to put back before the statement; empty when it is no EXPLAIN. */
   readonly explainPrefix: string;
@@ -43,8 +48,17 @@ function multipleStatements(count: number): ArcError {
   });
 }
 
-function syntaxError(tree: ParseTree): ArcError {
-  const position = Number(tree.position);
+/** A parse of SQL text: the tree, and the text it is of (bare `default` names quoted). */
+interface Parsed {
+  readonly tree: ParseTree;
+  readonly sql: string;
+  /** Where (code points) in `sql` quotes were added, so an error position points into the user's text. */
+  readonly added: readonly number[];
+}
+
+function syntaxError({ tree, added }: Parsed): ArcError {
+  const reported = Number(tree.position);
+  const position = reported - added.filter((offset) => offset < reported).length;
   return badRequest(
     QueryErrorCode.sqlError,
     `Parser Error: ${tree.error_message ?? 'syntax error'}`,
@@ -68,14 +82,16 @@ export class StatementGuard {
 
   /** Parses the SQL into one read statement's tree. */
   async check(sql: string): Promise<CheckedStatement> {
-    const tree = await this.parse(sql);
-    if (tree.error && tree.error_type === PARSER_ERROR_TYPE) throw syntaxError(tree);
+    const parsed = await this.parseNamingDefault(sql);
+    const { tree } = parsed;
+    if (tree.error && tree.error_type === PARSER_ERROR_TYPE) throw syntaxError(parsed);
     if (tree.error) {
-      const explain = EXPLAIN_PREFIX.exec(sql);
-      if (explain !== null) return this.checkExplained(explain[0], sql.slice(explain[0].length));
-      throw await this.refuseNonSelect(sql);
+      // The text with `default` quoted: DuckDB's statement extraction cannot parse it bare either.
+      const explain = EXPLAIN_PREFIX.exec(parsed.sql);
+      if (explain !== null) return this.checkExplained(explain[0], parsed.sql.slice(explain[0].length));
+      throw await this.refuseNonSelect(parsed.sql);
     }
-    return { statement: singleStatement(tree), sql, explainPrefix: '' };
+    return { statement: singleStatement(tree), sql: parsed.sql, explainPrefix: '' };
   }
 
   /**
@@ -99,10 +115,31 @@ export class StatementGuard {
   }
 
   private async checkExplained(prefix: string, statementSql: string): Promise<CheckedStatement> {
-    const tree = await this.parse(statementSql);
-    if (tree.error && tree.error_type === PARSER_ERROR_TYPE) throw syntaxError(tree);
+    const parsed = await this.parseNamingDefault(statementSql);
+    const { tree } = parsed;
+    if (tree.error && tree.error_type === PARSER_ERROR_TYPE) throw syntaxError(parsed);
     if (tree.error) throw forbidden('EXPLAIN of a statement that is not SELECT');
-    return { statement: singleStatement(tree), sql: statementSql, explainPrefix: prefix };
+    return { statement: singleStatement(tree), sql: parsed.sql, explainPrefix: prefix };
+  }
+
+  /**
+   * Parses, and while the parser stops at a bare `default` used as a database name, quotes that
+   * one word and parses again: the parser's own error position says where the keyword stood, so
+   * string literals, comments and quoted names are never rewritten.
+   */
+  private async parseNamingDefault(sql: string): Promise<Parsed> {
+    let text = sql;
+    const added: number[] = [];
+    for (let round = 0; ; round++) {
+      const tree = await this.parse(text);
+      if (!tree.error || tree.error_type !== PARSER_ERROR_TYPE || round === DEFAULT_NAME_QUOTES_MAX) return { tree, sql: text, added };
+      const quoted = quoteDefaultAt(text, Number(tree.position));
+      if (quoted === null) return { tree, sql: text, added };
+      // Quotes added earlier after this word move by the two quotes added around it.
+      for (let index = 0; index < added.length; index++) if ((added[index] ?? 0) >= quoted.at) added[index] = (added[index] ?? 0) + QUOTES_ADDED;
+      added.push(quoted.at, quoted.at + 1 + DEFAULT_WORD_LENGTH);
+      text = quoted.sql;
+    }
   }
 
   private async parse(sql: string): Promise<ParseTree> {

@@ -58,6 +58,12 @@ describe('server paths', () => {
     }
   });
 
+  it('answers SHOW TABLES with storage paths relative to the store, not the server paths', async () => {
+    const tables = await query(pool, 'SHOW TABLES', 'default');
+    expect(tables.data.map((row) => row[2])).toEqual(['default/cpu']);
+    expect(JSON.stringify(tables.data)).not.toContain(dir.root);
+  });
+
   it('answers harmless settings and the other metadata views', async () => {
     expect((await query(pool, "SELECT current_setting('TimeZone'), current_setting('threads')")).data).toEqual([['UTC', 1]]);
     const tables = await query(pool, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'default'");

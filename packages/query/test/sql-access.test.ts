@@ -106,12 +106,12 @@ describe('SHOW statements', () => {
     expect(none).toMatchObject({ columns: ['database'], data: [], row_count: 0 });
   });
 
-  it('answers SHOW TABLES with database, table_name, storage_path, file_count, total_size_mb', async () => {
+  it('answers SHOW TABLES with database, table_name, storage_path, file_count, total_size_mb, first_hour, last_hour', async () => {
     const tables = await query(pool, 'SHOW TABLES', 'tenant_a');
-    expect(tables.columns).toEqual(['database', 'table_name', 'storage_path', 'file_count', 'total_size_mb']);
+    expect(tables.columns).toEqual(['database', 'table_name', 'storage_path', 'file_count', 'total_size_mb', 'first_hour', 'last_hour']);
     expect(tables.data.map((row) => row.slice(0, 4))).toEqual([
-      ['tenant_a', 'cpu', `${dir.dataRoot}/tenant_a/cpu`, 1],
-      ['tenant_a', 'mem', `${dir.dataRoot}/tenant_a/mem`, 1],
+      ['tenant_a', 'cpu', 'tenant_a/cpu', 1],
+      ['tenant_a', 'mem', 'tenant_a/mem', 1],
     ]);
     const size = tables.data[0]?.[4];
     expect(typeof size === 'number' && size > 0 && size < 1).toBe(true);

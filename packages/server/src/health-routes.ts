@@ -4,15 +4,30 @@ import { newResponseState, sendError, sendJson } from './http-response.js';
 import { readRequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
 
+/**
+ * Time since the routes were registered, as Arc's Python SDK reads `/health`: `uptime` a string
+ * (Go's duration spelling, `3h2m5s`), `uptime_sec` whole seconds.
+ */
+export function uptimeFields(startedAtMs: number, nowMs: number): { uptime: string; uptime_sec: number } {
+  const seconds = Math.max(0, Math.floor((nowMs - startedAtMs) / 1000));
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  const uptime = hours > 0 ? `${String(hours)}h${String(minutes)}m${String(rest)}s` : minutes > 0 ? `${String(minutes)}m${String(rest)}s` : `${String(rest)}s`;
+  return { uptime, uptime_sec: seconds };
+}
+
 /** Public routes (no token): service info, liveness and readiness as PROTOCOLS.md shapes them. */
 export function registerHealthRoutes(app: TemplatedApp, context: ServerContext): void {
+  const startedAtMs = Date.now();
   app.get('/', (res) => {
     const state = newResponseState(res);
     sendJson(res, state, '200 OK', { service: 'arc', version: context.version, status: context.phase, docs: 'README.md' });
   });
   app.get('/health', (res) => {
     const state = newResponseState(res);
-    sendJson(res, state, '200 OK', { status: 'healthy', service: 'arc', version: context.version, timestamp: new Date().toISOString() });
+    const now = Date.now();
+    sendJson(res, state, '200 OK', { status: 'healthy', service: 'arc', version: context.version, timestamp: new Date(now).toISOString(), ...uptimeFields(startedAtMs, now) });
   });
   app.get('/ready', (res) => {
     const state = newResponseState(res);

@@ -38,11 +38,27 @@ function isFormBody(contentType: string): boolean {
 }
 
 /**
- * True when a `POST /query` is InfluxQL rather than Arc SQL: a form body, or `q` in the URL.
- * Arc SQL comes as a JSON body `{"sql": ...}`.
+ * What a `POST /query` body is: `influxql` with `q` in the URL; `sql` (Arc SQL, a JSON body
+ * `{"sql": ...}`) for any content type but a form; `body` for a form content type, decided once
+ * the body is read (isJsonObjectBody): curl's `-d` sends Arc's JSON with the form content type,
+ * while InfluxDB clients send `q=...` forms.
  */
-export function isInfluxQLRequest(contentType: string, query: string): boolean {
-  return isFormBody(contentType) || new URLSearchParams(query).has('q');
+export type QueryDialect = 'influxql' | 'sql' | 'body';
+
+export function queryDialectOf(contentType: string, query: string): QueryDialect {
+  if (new URLSearchParams(query).has('q')) return 'influxql';
+  return isFormBody(contentType) ? 'body' : 'sql';
+}
+
+const OPENING_BRACE = 0x7b;
+
+/** True when the body's first byte after whitespace is `{`: JSON, which no `q=...` form starts with. */
+export function isJsonObjectBody(body: Uint8Array): boolean {
+  for (const byte of body) {
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
+    return byte === OPENING_BRACE;
+  }
+  return false;
 }
 
 interface InfluxParameters {
@@ -75,15 +91,25 @@ export function handleInfluxQuery(context: ServerContext, res: HttpResponse, req
   const formBody = hasBody && isFormBody(req.getHeader('content-type'));
   const abort = new AbortController();
   const state = newResponseState(res, () => abort.abort());
-  const proceed = (body: Uint8Array | ArcError | null): void => {
-    if (body instanceof ArcError) return sendError(res, state, body);
-    answerQuery(context, res, state, request, readParameters(request, formBody ? body : null), abort.signal).catch((error: unknown) => {
-      context.log.error(`InfluxQL query failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      sendError(res, state, new ArcError(ErrorKind.internal, 'ARC_INFLUXQL_FAILED', 'InfluxQL query failed'));
-    });
-  };
+  const proceed = (body: Uint8Array | ArcError | null): void => answerInfluxQuery(context, res, state, request, formBody ? body : null, abort.signal);
   if (hasBody) readBody(res, request, QUERY_BODY_BYTES_MAX, proceed);
   else proceed(null);
+}
+
+/** Answers an InfluxQL query whose form body (null: none, or not a form) has been read. */
+export function answerInfluxQuery(
+  context: ServerContext,
+  res: HttpResponse,
+  state: ResponseState,
+  request: RequestInfo,
+  formBody: Uint8Array | ArcError | null,
+  signal: AbortSignal,
+): void {
+  if (formBody instanceof ArcError) return sendError(res, state, formBody);
+  answerQuery(context, res, state, request, readParameters(request, formBody), signal).catch((error: unknown) => {
+    context.log.error(`InfluxQL query failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    sendError(res, state, new ArcError(ErrorKind.internal, 'ARC_INFLUXQL_FAILED', 'InfluxQL query failed'));
+  });
 }
 
 async function answerQuery(

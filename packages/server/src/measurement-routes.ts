@@ -87,7 +87,25 @@ function handleMeasurementRead(context: ServerContext, res: HttpResponse, req: H
   });
 }
 
-/** `GET /measurements?database=`: the measurements of a database that have data. */
+/** A `SHOW TABLES` row as `/measurements` answers it (Arc's Python SDK reads it as its MeasurementInfo). */
+function measurementInfo(row: readonly unknown[]): Record<string, unknown> {
+  const [database, measurement, storagePath, fileCount, totalSizeMb, firstHour, lastHour] = row;
+  return {
+    database,
+    measurement,
+    file_count: fileCount,
+    total_size_mb: totalSizeMb,
+    storage_path: storagePath,
+    first_hour: firstHour,
+    last_hour: lastHour,
+  };
+}
+
+/**
+ * `GET /measurements?database=`: the measurements of a database that have data, one object each
+ * (`database`, `measurement`, `file_count`, `total_size_mb`, `storage_path`, `first_hour`,
+ * `last_hour`), plus `names`, the bare list earlier versions answered as `measurements`.
+ */
 function handleMeasurementList(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
   acceptQuery(context, res, req, URL_QUERY, ({ database, readable, state, signal }) => {
     // SHOW TABLES FROM checks the caller's access to the database in the worker, like any query.
@@ -96,8 +114,9 @@ function handleMeasurementList(context: ServerContext, res: HttpResponse, req: H
       (answer) => {
         const tables = JSON.parse(Buffer.from(answer.body).toString('utf8')) as { data: unknown[][] };
         answer.release();
-        const measurements = tables.data.map((row) => String(row[1]));
-        sendJson(res, state, '200 OK', { success: true, database, measurements, count: measurements.length });
+        const measurements = tables.data.map(measurementInfo);
+        const names = tables.data.map((row) => String(row[1]));
+        sendJson(res, state, '200 OK', { success: true, database, measurements, names, count: measurements.length });
       },
       (error: unknown) => reportFailure(context, res, state, error),
     );

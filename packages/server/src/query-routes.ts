@@ -14,7 +14,7 @@ import {
   type QueryAnswer,
   type StreamFormat,
 } from '@arc/query';
-import { handleInfluxQuery, isInfluxQLRequest } from './influx-query-routes.js';
+import { answerInfluxQuery, handleInfluxQuery, isJsonObjectBody, queryDialectOf } from './influx-query-routes.js';
 import { ErrorBodyStyle, newResponseState, respond, sendBytes, sendError, sendJson, type ResponseState } from './http-response.js';
 import { QUERY_BODY_BYTES_MAX } from './limits.js';
 import { QueryCache } from './query-cache.js';
@@ -153,6 +153,45 @@ function headerDatabase(request: RequestInfo): string {
 const BODY_QUERY: QuerySource = { readsBody: true, databaseOf: headerDatabase };
 const NO_BODY = new Uint8Array(0);
 
+/** A query request's fields, read while uWS's request object is valid, and its response state. */
+interface StartedQuery {
+  readonly request: RequestInfo;
+  readonly state: ResponseState;
+  readonly abort: AbortController;
+  readonly startedAtMs: number;
+  /** The token check, started before the body is read; null: start it once the body is in. */
+  readonly authorized: Promise<TokenInfo | ArcError> | null;
+}
+
+function startQuery(context: ServerContext, res: HttpResponse, req: HttpRequest, checkNow: boolean): StartedQuery {
+  const startedAtMs = performance.now();
+  const request = readRequestInfo(req);
+  const abort = new AbortController();
+  const state = newResponseState(res, () => abort.abort());
+  return { request, state, abort, startedAtMs, authorized: checkNow ? context.auth.check(request, 'read', null) : null };
+}
+
+/** After the body: token, then default database, then `handle`. */
+function continueQuery(
+  context: ServerContext,
+  res: HttpResponse,
+  started: StartedQuery,
+  source: QuerySource,
+  body: Uint8Array | ArcError,
+  handle: (caller: QueryCaller, body: Uint8Array) => void,
+): void {
+  const { request, state, abort, startedAtMs } = started;
+  const authorized = started.authorized ?? context.auth.check(request, 'read', null);
+  void authorized.then((identity: TokenInfo | ArcError) => {
+    if (identity instanceof ArcError) return sendError(res, state, identity, ErrorBodyStyle.query);
+    if (body instanceof ArcError) return sendError(res, state, body, ErrorBodyStyle.query);
+    const database = source.databaseOf(request);
+    const nameError = validateDatabaseName(database);
+    if (nameError !== null) return sendError(res, state, nameError, ErrorBodyStyle.query);
+    handle({ request, database, readable: identity.databases, state, signal: abort.signal, startedAtMs }, body);
+  });
+}
+
 /**
  * The steps every query route shares: request fields read synchronously, token checked for
  * `read` (which databases the SQL may touch is decided on its parse tree, in the query worker),
@@ -165,23 +204,9 @@ export function acceptQuery(
   source: QuerySource,
   handle: (caller: QueryCaller, body: Uint8Array) => void,
 ): void {
-  const startedAtMs = performance.now();
-  const request = readRequestInfo(req);
-  const abort = new AbortController();
-  const state = newResponseState(res, () => abort.abort());
-  const authorized = context.auth.check(request, 'read', null);
-  const proceed = (body: Uint8Array | ArcError): void => {
-    void authorized.then((identity: TokenInfo | ArcError) => {
-      if (identity instanceof ArcError) return sendError(res, state, identity, ErrorBodyStyle.query);
-      if (body instanceof ArcError) return sendError(res, state, body, ErrorBodyStyle.query);
-      const database = source.databaseOf(request);
-      const nameError = validateDatabaseName(database);
-      if (nameError !== null) return sendError(res, state, nameError, ErrorBodyStyle.query);
-      handle({ request, database, readable: identity.databases, state, signal: abort.signal, startedAtMs }, body);
-    });
-  };
-  if (source.readsBody) readBody(res, request, QUERY_BODY_BYTES_MAX, proceed);
-  else proceed(NO_BODY);
+  const started = startQuery(context, res, req, true);
+  if (source.readsBody) readBody(res, started.request, QUERY_BODY_BYTES_MAX, (body) => continueQuery(context, res, started, source, body, handle));
+  else continueQuery(context, res, started, source, NO_BODY, handle);
 }
 
 export function sendAnswer(res: HttpResponse, caller: QueryCaller, answer: Pick<QueryAnswer, 'body' | 'contentType' | 'contentEncoding'>, cache: 'hit' | 'miss' | null): void {
@@ -196,32 +221,53 @@ export function sendAnswer(res: HttpResponse, caller: QueryCaller, answer: Pick<
 
 function handleSqlQuery(context: ServerContext, cache: QueryCache, res: HttpResponse, req: HttpRequest, pathFormat?: AnswerFormat): void {
   // InfluxDB 1.x clients POST InfluxQL to the same path (a form body or `q` in the URL).
-  if (pathFormat === undefined && isInfluxQLRequest(req.getHeader('content-type'), req.getQuery() ?? '')) {
+  const dialect = pathFormat === undefined ? queryDialectOf(req.getHeader('content-type'), req.getQuery() ?? '') : 'sql';
+  if (dialect === 'influxql') {
     handleInfluxQuery(context, res, req, true);
     return;
   }
   const acceptEncoding = req.getHeader('accept-encoding');
-  acceptQuery(context, res, req, BODY_QUERY, (caller, body) => {
-    const query = parseQueryBody(body, pathFormat);
-    if (query instanceof ArcError) return sendError(res, caller.state, query, ErrorBodyStyle.query);
-    // Arrow answers are read as they arrive and never compressed.
-    const compression = query.format === 'arrow' ? 'none' : compressionFor(acceptEncoding);
-    const key = QueryCache.key({ database: caller.database, sql: query.sql, format: query.format, limit: query.limit, encoding: compression, readable: caller.readable });
-    const cached = cache.get(key);
-    if (cached !== undefined) return sendAnswer(res, caller, cached, 'hit');
-    const request = { ...query, database: caller.database, readableDatabases: caller.readable, compression };
-    context.queryPool.run(request, caller.signal).then(
-      (answer) => {
-        if (cache.accepts(answer, answer.cacheable)) {
-          // A lent buffer goes back to its worker below: the cache keeps a copy of its own.
-          cache.put(key, { ...answer, body: answer.shared ? answer.body.slice() : answer.body }, true);
-        }
-        sendAnswer(res, caller, answer, cache.enabled ? 'miss' : null);
-        answer.release();
-      },
-      (error: unknown) => reportFailure(context, res, caller.state, error),
-    );
+  const answer = (caller: QueryCaller, body: Uint8Array): void => answerSqlQuery(context, cache, res, caller, body, acceptEncoding, pathFormat);
+  if (dialect === 'sql') {
+    acceptQuery(context, res, req, BODY_QUERY, answer);
+    return;
+  }
+  // A form content type: a JSON object body is Arc SQL all the same (curl -d), else InfluxQL's form.
+  const started = startQuery(context, res, req, false);
+  readBody(res, started.request, QUERY_BODY_BYTES_MAX, (body) => {
+    if (body instanceof ArcError || !isJsonObjectBody(body)) return answerInfluxQuery(context, res, started.state, started.request, body, started.abort.signal);
+    continueQuery(context, res, started, BODY_QUERY, body, answer);
   });
+}
+
+function answerSqlQuery(
+  context: ServerContext,
+  cache: QueryCache,
+  res: HttpResponse,
+  caller: QueryCaller,
+  body: Uint8Array,
+  acceptEncoding: string,
+  pathFormat: AnswerFormat | undefined,
+): void {
+  const query = parseQueryBody(body, pathFormat);
+  if (query instanceof ArcError) return sendError(res, caller.state, query, ErrorBodyStyle.query);
+  // Arrow answers are read as they arrive and never compressed.
+  const compression = query.format === 'arrow' ? 'none' : compressionFor(acceptEncoding);
+  const key = QueryCache.key({ database: caller.database, sql: query.sql, format: query.format, limit: query.limit, encoding: compression, readable: caller.readable });
+  const cached = cache.get(key);
+  if (cached !== undefined) return sendAnswer(res, caller, cached, 'hit');
+  const request = { ...query, database: caller.database, readableDatabases: caller.readable, compression };
+  context.queryPool.run(request, caller.signal).then(
+    (answer) => {
+      if (cache.accepts(answer, answer.cacheable)) {
+        // A lent buffer goes back to its worker below: the cache keeps a copy of its own.
+        cache.put(key, { ...answer, body: answer.shared ? answer.body.slice() : answer.body }, true);
+      }
+      sendAnswer(res, caller, answer, cache.enabled ? 'miss' : null);
+      answer.release();
+    },
+    (error: unknown) => reportFailure(context, res, caller.state, error),
+  );
 }
 
 function estimateLevel(rows: number): { level: string; message: string } {

@@ -221,7 +221,7 @@ const DATABASE_CELLS: Cell[] = [
 
 const measurementsListed: Expected = {
   status: 200,
-  check: (answer) => expect(answer.json()).toMatchObject({ success: true, measurements: expect.arrayContaining(['seed']) as unknown }),
+  check: (answer) => expect(answer.json()).toMatchObject({ success: true, names: expect.arrayContaining(['seed']) as unknown }),
 };
 
 const MEASUREMENT_CELLS: Cell[] = [
@@ -234,10 +234,10 @@ const MEASUREMENT_CELLS: Cell[] = [
     endpoint: 'GET /measurements?database=no_such_db (missing: the same 403 for the scoped token)',
     call: (token) => send(url(), 'GET', '/measurements?database=no_such_db', { token }),
     expected: expectations({
-      read: { status: 200, body: { success: true, database: 'no_such_db', measurements: [], count: 0 } },
+      read: { status: 200, body: { success: true, database: 'no_such_db', measurements: [], names: [], count: 0 } },
       write: needs('read'),
       scoped: noAccessTo('no_such_db'),
-      admin: { status: 200, body: { success: true, database: 'no_such_db', measurements: [], count: 0 } },
+      admin: { status: 200, body: { success: true, database: 'no_such_db', measurements: [], names: [], count: 0 } },
     }),
   },
 ];

@@ -78,15 +78,16 @@ describe('SHOW and catalog endpoints', () => {
     expect(answer.json()).toMatchObject({ success: true, columns: ['database'], data: [['http_db'], ['other_db']] });
   });
 
-  it('answers SHOW TABLES with database, table_name, storage_path, file_count, total_size_mb', async () => {
+  it('answers SHOW TABLES with database, table_name, storage_path, file_count, total_size_mb, first_hour, last_hour', async () => {
     const answer = await post('/query', { sql: 'SHOW TABLES' });
     const body = answer.json<{ columns: string[]; data: unknown[][] }>();
-    expect(body.columns).toEqual(['database', 'table_name', 'storage_path', 'file_count', 'total_size_mb']);
+    expect(body.columns).toEqual(['database', 'table_name', 'storage_path', 'file_count', 'total_size_mb', 'first_hour', 'last_hour']);
     expect(body.data.map((row) => [row[0], row[1], row[3]])).toEqual([
       ['http_db', 'cpu', HOURS],
       ['http_db', 'mem', 1],
     ]);
-    expect(String(body.data[0]?.[2])).toBe(`${shared.arc.dataDir}/arc/http_db/cpu`);
+    // Relative to the store's root: no reader sees the server's paths.
+    expect(String(body.data[0]?.[2])).toBe('http_db/cpu');
   });
 
   it('answers DESCRIBE, SUMMARIZE, EXPLAIN and WITH', async () => {
@@ -108,7 +109,12 @@ describe('SHOW and catalog endpoints', () => {
   it('lists measurements with GET /measurements', async () => {
     const answer = await get(`/measurements?database=${DATABASE}`);
     expect(answer.status, answer.text).toBe(200);
-    expect(answer.json()).toEqual({ success: true, database: DATABASE, measurements: ['cpu', 'mem'], count: 2 });
+    const body = answer.json<{ measurements: Record<string, unknown>[] }>();
+    expect(body).toMatchObject({ success: true, database: DATABASE, names: ['cpu', 'mem'], count: 2 });
+    expect(body.measurements.map(({ database, measurement, file_count }) => [database, measurement, file_count])).toEqual([
+      [DATABASE, 'cpu', HOURS],
+      [DATABASE, 'mem', 1],
+    ]);
     expect((await get('/measurements?database=nothing_here')).json()).toMatchObject({ measurements: [], count: 0 });
     expect((await get('/measurements?database=..%2Fetc')).status).toBe(400);
   });
