@@ -33,13 +33,14 @@ describe('IngestPipeline', () => {
     const lines: string[] = [];
     const pipeline = await IngestPipeline.start(config, createLogger('error', 'text', (line) => lines.push(line)));
     const fatal: string[] = [];
+    const reported = new Promise<void>((resolve) => pipeline.onFatal(() => resolve()));
     pipeline.onFatal((reason) => fatal.push(reason));
     const body = new Packr({ useRecords: false }).pack({ m: 'cpu', t: 1_700_000_000_000, fields: { v: 1 } });
     expect((await submit(pipeline, body)).error).toBeNull();
 
     const decoders = (pipeline as unknown as { decoders: { worker: { terminate(): Promise<number> } }[] }).decoders;
     await decoders[0]?.worker.terminate();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await reported;
     expect(fatal).toEqual([expect.stringMatching(/decoder 0 exited unexpectedly/)]);
 
     for (let request = 0; request < 4; request++) {

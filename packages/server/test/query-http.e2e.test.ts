@@ -124,6 +124,7 @@ describe('SHOW and catalog endpoints', () => {
     // The writer reports the buffered columns on its own port: allow it a moment to arrive.
     let answer = await post('/query', { sql: 'SELECT * FROM fresh' });
     for (let attempt = 0; attempt < 50 && answer.status !== 200; attempt++) {
+      // Poll interval (bounded by the attempt count): the event itself is not visible over HTTP.
       await new Promise((resolve) => setTimeout(resolve, 20));
       answer = await post('/query', { sql: 'SELECT * FROM fresh' });
     }

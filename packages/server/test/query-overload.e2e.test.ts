@@ -18,7 +18,9 @@ describe('query queue bound', () => {
   it('answers 503 with Retry-After past the queue, then serves again', async () => {
     const slow = 'SELECT count(*) FROM range(1000000000000)';
     const running = postQuery(slow);
-    // Let the first query reach the worker before the second queues behind it.
+    // Let the first query reach the worker before the second queues behind it. A fixed wait, because
+    // no HTTP answer tells that a query was taken by a worker or queued; if the wait is too short
+    // the assertions below fail (the test cannot pass by accident).
     await new Promise((resolve) => setTimeout(resolve, 300));
     const queued = postQuery(slow);
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -10,6 +10,7 @@ async function until(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 2000;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition never held');
+    // Poll interval under the deadline above.
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
@@ -23,12 +24,14 @@ describe('ReplayGate', () => {
     let aloneDone = false;
     const alone = gate.alone(async () => {
       events.push('alone start');
+      // Work that takes time, so that a late entry could overtake it if the gate let it.
       await new Promise((resolve) => setTimeout(resolve, 5));
       events.push('alone end');
       return 42;
     });
     const late = gate.enter().then(() => events.push('late entered'));
     void alone.then(() => (aloneDone = true));
+    // Proving that nothing happens takes waiting: a little time for `alone` to start if the gate were broken.
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(events).toEqual([]); // two entries still in flight
     gate.leave();
@@ -49,6 +52,7 @@ describe('ReplayGate', () => {
     const task = async (): Promise<void> => {
       running++;
       most = Math.max(most, running);
+      // Work that takes time, so that two overlapping calls would be seen running at once.
       await new Promise((resolve) => setTimeout(resolve, 3));
       running--;
     };

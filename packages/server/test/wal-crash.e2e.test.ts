@@ -55,6 +55,7 @@ function requestBody(request: string, timeStartMs: number): Uint8Array {
 }
 
 const randomBetween = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
+/** The random moment of a kill: the delay is what the test varies, not a wait for an event. */
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 /** One connection's loop: posts requests until `stopped`, recording each outcome. */

@@ -186,6 +186,7 @@ describe('WAL replay refusals', () => {
       const found = await new ArcClient(first.url).rows('SELECT (SELECT count(*) FROM part_a), (SELECT count(*) FROM full_a)').catch(() => [[0, 0]]);
       if (JSON.stringify(found) === '[[20000,20000]]') break;
       expect(Date.now()).toBeLessThan(deadline);
+      // Poll interval under the deadline above: the flush that lands these rows is the event.
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const second = await crashAndRestart(first, { ...env, ARC_SERVER_BODY_MAX_MB: '1' });

@@ -45,6 +45,7 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** CPU ticks used over a window: a measurement over time, so the wait is the measurement itself. */
 async function ticksOver(pid: number, windowMs: number): Promise<number> {
   const before = cpuTicks(pid);
   await new Promise((resolve) => setTimeout(resolve, windowMs));

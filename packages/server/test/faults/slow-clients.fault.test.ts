@@ -48,17 +48,20 @@ async function sendThenVanish(url: string, bytes: string, until: (socket: Socket
   socket.removeAllListeners('error');
   socket.on('error', () => undefined);
   socket.write(bytes);
+  // A bound, not an ordering: a client whose event never comes vanishes anyway after 2 s.
   await Promise.race([until(socket), new Promise((resolve) => setTimeout(resolve, 2000))]);
   socket.resetAndDestroy();
 }
 
 const firstData = (socket: Socket): Promise<void> => new Promise((resolve) => socket.once('data', () => resolve()));
+/** A client that vanishes at a chosen moment of the exchange: the delay is the case being tested. */
 const after = (milliseconds: number) => (): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
 /** Reads the first bytes of the answer, then stops reading so the server's socket buffer fills. */
 const stallAfterFirstData = (socket: Socket): Promise<void> =>
   new Promise((resolve) => {
     socket.once('data', () => {
       socket.pause();
+      // The stall is the case: the server must live with a reader that stopped for a while.
       setTimeout(resolve, 1000);
     });
   });
@@ -109,6 +112,7 @@ async function round(url: string): Promise<void> {
 async function settledFigures(pid: number): Promise<ProcessFigures> {
   let previous = processFigures(pid);
   const { value } = await pollUntil('descriptors settle after the warm-up', RECOVERY_DEADLINE_MS, async () => {
+    // "Holds still for half a second" is the condition itself: a window between two readings.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const now = processFigures(pid);
     const settled = now.fds === previous.fds;
@@ -195,6 +199,7 @@ describe('slow and aborted clients', () => {
     while (!settled) {
       const { writeMs, queryMs } = await writeAndQuery();
       slowestMs = Math.max(slowestMs, writeMs, queryMs);
+      // Probe interval while the uploads trickle: this loop measures the other client's latency.
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const statuses = await all;
