@@ -1,5 +1,5 @@
 // @ts-check
-// Deterministic TSBS "cpu-only" data (see /work/shared/TARGETS.md, "The TSBS cpu-only data") and
+// Deterministic TSBS "cpu-only" data (see docs/benchmarks.md, "The TSBS cpu-only data") and
 // MessagePack encoders for Arc's `POST /write/v2/msgpack` (columnar and row-batch shapes).
 //
 // Rows come instant-major, host-minor: (t0, host_0), (t0, host_1), ..., (t0, host_{N-1}),
@@ -15,7 +15,7 @@ export const START_MS = Date.UTC(2016, 0, 1, 0, 0, 0); // 2016-01-01T00:00:00Z
 export const INTERVAL_MS = 10_000;
 export const DEFAULT_HOSTS = 100;
 export const DEFAULT_SEED = 123;
-/** 12 h of 10 s instants: 100 hosts x 4320 = 432,000 rows, the TARGETS.md scale. */
+/** 12 h of 10 s instants: 100 hosts x 4320 = 432,000 rows, the targets' scale (docs/benchmarks.md). */
 export const DATASET_INSTANTS = 12 * 360;
 export const MEASUREMENT = 'cpu';
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // @ts-check
-// Arc query benchmark: the TSBS cpu-only queries of /work/shared/TARGETS.md over HTTP with JSON
+// Arc query benchmark: the TSBS cpu-only queries of docs/benchmarks.md over HTTP with JSON
 // answers (request to last byte), against data written through Arc's own ingest path; the same
 // SQL run in-process by DuckDB over the same Parquet files, for the HTTP + JSON overhead and
 // (--verify) to prove that each timed answer is right. One JSON line per query, then a summary
-// against TARGETS.md's InfluxDB 1.6.7 / ClickHouse 18.16 / DuckDB medians. See bench/query/README.md.
+// against the reference InfluxDB 1.6.7 / ClickHouse 18.16 / DuckDB medians. See bench/query/README.md.
 //
 //   node bench/query/query.mjs --spawn --verify            # 100 hosts x 12 h, 20 runs per query
 //   node bench/query/query.mjs --spawn --smoke             # CI: 10 hosts x 1 h, 2 runs, verified
@@ -521,7 +521,7 @@ async function benchQuery(o, name, nextQuery, ctx) {
 }
 
 /**
- * The closing line: Arc's medians against TARGETS.md's reference medians.
+ * The closing line: Arc's medians against the reference medians.
  * @param {Options} o
  * @param {any[]} lines
  * @param {Record<string, unknown>} load
@@ -556,7 +556,7 @@ export function summaryLine(o, lines, load) {
     slower_than_influxdb_1_6_7: slowerThanInflux,
     slower_than_clickhouse_18_16: slowerThanClickHouse,
     at_most_clickhouse_18_16: atMostClickHouse,
-    // TARGETS.md's bar holds for its scale and all 8 queries only.
+    // The target (docs/benchmarks.md) holds for its scale and all 8 queries only.
     target_met: fullScale && allQueries ? slowerThanInflux.length === 0 && atMostClickHouse >= TARGET_AT_MOST_CLICKHOUSE : null,
     load,
     date: new Date().toISOString(),
@@ -587,7 +587,7 @@ function gitCommit() {
 function table(lines) {
   /** @param {unknown} v */
   const cell = (v) => (v === null || v === undefined ? '-' : String(v));
-  const out = ['| query | Arc median ms | p95 | in-process DuckDB | server exec | InfluxDB 1.6.7 | ClickHouse 18.16 | DuckDB (TARGETS) | verified |', '|---|---|---|---|---|---|---|---|---|'];
+  const out = ['| query | Arc median ms | p95 | in-process DuckDB | server exec | InfluxDB 1.6.7 | ClickHouse 18.16 | DuckDB (reference) | verified |', '|---|---|---|---|---|---|---|---|---|'];
   for (const l of lines) {
     out.push(
       `| ${l.query} | ${cell(l.median_ms)} | ${cell(l.p95_ms)} | ${cell(l.duckdb_in_process_ms)} | ${cell(l.server_execution_ms)} | ` +

@@ -1,7 +1,7 @@
 // @ts-check
-// The TSBS "cpu-only" queries of /work/shared/TARGETS.md as DuckDB SQL over Arc's `cpu` view, with
+// The TSBS "cpu-only" queries of docs/benchmarks.md as DuckDB SQL over Arc's `cpu` view, with
 // random parameters drawn the way TSBS draws them (random hosts without repetition, random time
-// windows inside the dataset), and the reference medians TARGETS.md measured for other systems.
+// windows inside the dataset), and the reference medians measured for other systems on this machine kind.
 //
 // Columns of `cpu` (written by bench/ingest/tsbs.mjs): time TIMESTAMP, the 10 tags (VARCHAR) and
 // the 10 fields usage_user ... usage_guest_nice (BIGINT).
@@ -11,12 +11,12 @@ export const HOUR_MS = 3_600_000;
 export const MINUTE_MS = 60_000;
 /** Instants (one row per host each) in an hour of TSBS data: one every 10 s. */
 export const INSTANTS_PER_HOUR = HOUR_MS / INTERVAL_MS;
-/** TARGETS.md scale: 100 hosts x 12 h = 432,000 rows. */
+/** The targets' scale (docs/benchmarks.md): 100 hosts x 12 h = 432,000 rows. */
 export const FULL_SCALE = /** @type {const} */ ({ hosts: 100, hours: 12 });
 /** CI smoke scale: 10 hosts x 1 h = 3,600 rows. */
 export const SMOKE_SCALE = /** @type {const} */ ({ hosts: 10, hours: 1 });
 
-/** TSBS query names, in the order of the TARGETS.md table. */
+/** TSBS query names, in the order of docs/benchmarks.md. */
 export const QUERY_NAMES = /** @type {const} */ ([
   'single-groupby-1-1-1',
   'single-groupby-5-1-12',
@@ -31,8 +31,8 @@ export const QUERY_NAMES = /** @type {const} */ ([
 
 /**
  * Median ms per query measured on the project's machine over the same 432,000 rows, request to
- * last byte (DuckDB in-process: no HTTP, over hourly Parquet files). Source: /work/shared/TARGETS.md,
- * "Reference points measured here", 2026-11-24. lastpoint's DuckDB figure is the
+ * last byte (DuckDB in-process: no HTTP, over hourly Parquet files), measured on this machine
+ * kind on 2026-11-24. lastpoint's DuckDB figure is the
  * `(hostname, time) IN (SELECT hostname, max(time) ...)` form used here (`DISTINCT ON`: 116.6 ms).
  * @type {Readonly<Record<QueryName, { influxdb_1_6_7: number, clickhouse_18_16: number, duckdb_in_process: number }>>}
  */
@@ -47,7 +47,7 @@ export const REFERENCE_MS = {
   'groupby-orderby-limit': { influxdb_1_6_7: 87.9, clickhouse_18_16: 6.9, duckdb_in_process: 9.2 },
 };
 
-/** TARGETS.md: each query faster than InfluxDB 1.6.7, and at most ClickHouse 18.16's time on 6 of 8. */
+/** The target (docs/benchmarks.md): each query faster than InfluxDB 1.6.7, and at most ClickHouse 18.16's time on 6 of 8. */
 export const TARGET_AT_MOST_CLICKHOUSE = 6;
 
 /** The 5 fields of TSBS's `single-groupby-5-*` queries (its first 5 cpu metrics). */

@@ -1,4 +1,4 @@
-// Proves that bench/ingest generates the TSBS cpu-only data of TARGETS.md deterministically and
+// Proves that bench/ingest generates the TSBS cpu-only data of docs/benchmarks.md deterministically and
 // that ingest.mjs (run as the real CLI against a fake Arc that decodes every body) reports exactly
 // the rows the server received, in the documented JSON line, even through 503 retries.
 import { spawn } from 'node:child_process';
@@ -57,7 +57,7 @@ describe('TSBS cpu-only generator', () => {
     expect(encode('rows', ga.next(500), ga.tags).equals(encode('rows', gb.next(500), gb.tags))).toBe(true);
   });
 
-  it('matches TARGETS.md: tags, fields, 10 s step, all hosts per instant', () => {
+  it('matches docs/benchmarks.md: tags, fields, 10 s step, all hosts per instant', () => {
     const hosts = 100;
     const instants = 360; // 1 h
     const rows = [...tsbsCpuRows({ hosts, rows: hosts * instants })];

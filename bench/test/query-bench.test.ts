@@ -1,4 +1,4 @@
-// Proves that bench/query asks the TSBS questions of TARGETS.md: the generator draws its random
+// Proves that bench/query asks the TSBS questions of docs/benchmarks.md: the generator draws its random
 // parameters deterministically inside the dataset, each query's SQL returns what the TSBS query
 // means (checked against answers computed in plain JS from the same generated rows, run by DuckDB
 // over a `cpu` table shaped like Arc's view), and the answer comparison behind --verify catches
@@ -100,7 +100,7 @@ describe('TSBS query generator', () => {
     expect(timestampLiteral(START_MS + 1)).toBe("TIMESTAMP '2016-01-01 00:00:00.001'");
   });
 
-  it('keeps one reference table with a row per query (TARGETS.md)', () => {
+  it('keeps one reference table with a row per query (docs/benchmarks.md)', () => {
     expect(Object.keys(REFERENCE_MS)).toEqual([...QUERY_NAMES]);
     expect(REFERENCE_MS['single-groupby-1-1-1']).toEqual({ influxdb_1_6_7: 2.5, clickhouse_18_16: 2.6, duckdb_in_process: 9.3 });
     expect(REFERENCE_MS.lastpoint.duckdb_in_process).toBe(19.7);

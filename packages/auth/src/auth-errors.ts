@@ -2,7 +2,7 @@ import { ArcError, ErrorKind } from '@arc/config';
 import type { Permission } from './permissions.js';
 
 /**
- * The authentication failures, with the exact messages of PROTOCOLS.md (clients show them). They
+ * The authentication failures, with the exact messages the README documents (Authentication) (clients show them). They
  * carry no details: the error body must be exactly `{"error": "..."}`. Each call makes a new
  * error, so a stack trace points at the caller.
  */

@@ -1,5 +1,5 @@
 /**
- * Where clients put tokens (PROTOCOLS.md, Authentication), tried in this order:
+ * Where clients put tokens (README, Authentication), tried in this order:
  *   Authorization: Bearer <t> | Token <t> (InfluxDB 2.x) | Basic base64(user:<t>) (InfluxDB 1.x)
  *   x-api-key: <t>                                       (Telegraf outputs.arc, Arc SDKs)
  *   ?p=<t>, also as ?u=<user>&p=<t>                      (InfluxDB 1.x query parameters)

@@ -1,4 +1,4 @@
-// Proves that extractToken finds the token in every place PROTOCOLS.md lists (Bearer, Token, Basic password, x-api-key, ?p= with or without ?u=) and returns null when there is none, by feeding it header and query combinations.
+// Proves that extractToken finds the token in every place the README lists (Bearer, Token, Basic password, x-api-key, ?p= with or without ?u=) and returns null when there is none, by feeding it header and query combinations.
 import { describe, expect, it } from 'vitest';
 import { extractToken } from '../src/index.js';
 

@@ -1,4 +1,4 @@
-// Proves the permission rules (admin implies everything, other permissions imply nothing, database lists limit every permission but admin) over the full matrix, and that AUTH_ERRORS carry the exact statuses and messages of PROTOCOLS.md.
+// Proves the permission rules (admin implies everything, other permissions imply nothing, database lists limit every permission but admin) over the full matrix, and that AUTH_ERRORS carry the exact statuses and messages of the README (Authentication).
 import { describe, expect, it } from 'vitest';
 import { ErrorKind } from '@arc/config';
 import { AUTH_ERRORS, PERMISSIONS, isAllowed } from '../src/index.js';
@@ -37,7 +37,7 @@ describe('isAllowed', () => {
 });
 
 describe('AUTH_ERRORS', () => {
-  it('have the statuses (kinds) and exact messages of PROTOCOLS.md', () => {
+  it('have the statuses (kinds) and exact messages of the README (Authentication)', () => {
     expect(AUTH_ERRORS.authenticationRequired()).toMatchObject({ kind: ErrorKind.unauthorized, message: 'Authentication required' });
     expect(AUTH_ERRORS.invalidToken()).toMatchObject({ kind: ErrorKind.unauthorized, message: 'Invalid or expired token' });
     expect(AUTH_ERRORS.permissionDenied('write')).toMatchObject({ kind: ErrorKind.forbidden, message: 'Permission denied: write required' });

@@ -2,7 +2,7 @@ import { badRequest, ERROR_QUOTE_CHARS_MAX, truncateText, type ArcError } from '
 import { COLUMN_NAME_BYTES_MAX, DATABASE_NAME_LENGTH_MAX, MEASUREMENT_NAME_LENGTH_MAX } from './limits.js';
 import { TIME_COLUMN } from './types.js';
 
-/** Name rules of PROTOCOLS.md: they become directory names, so they are strict. */
+/** Name rules (README, Limits): they become directory names, so they are strict. */
 const DATABASE_NAME_PATTERN = new RegExp(`^[A-Za-z][A-Za-z0-9_-]{0,${DATABASE_NAME_LENGTH_MAX - 1}}$`);
 const MEASUREMENT_NAME_PATTERN = new RegExp(`^[A-Za-z][A-Za-z0-9_-]{0,${MEASUREMENT_NAME_LENGTH_MAX - 1}}$`);
 /**

@@ -1,7 +1,7 @@
 import { STRING_VALUE_BYTES_MAX } from '@arc/columnar';
 import { badRequest, type ArcError } from '@arc/config';
 
-/** Names shared by the row-shaped decoders (MessagePack and JSON rows, PROTOCOLS.md). */
+/** Names shared by the row-shaped decoders (MessagePack and JSON rows, README). */
 export const HOST_TAG = 'host';
 /** Positional values `f: [v0, v1]` become fields `field_0`, `field_1`, ... */
 export const FIELD_LIST_PREFIX = 'field_';

@@ -13,7 +13,7 @@ import type { DecodeContext, DecodeResult } from './msgpack-decoder.js';
 import { RequestBatches } from './request-batches.js';
 
 /**
- * JSON ingestion (PROTOCOLS.md): a row object, an array of rows, `{"batch": [...]}`, or a
+ * JSON ingestion (README): a row object, an array of rows, `{"batch": [...]}`, or a
  * columnar object `{"m", "columns": {name: [values]}, "tags"?: [names]}`, with the row keys of
  * MessagePack plus their long names (`measurement`, `time`/`timestamp`). Times are numbers (unit
  * inferred from the magnitude, as for MessagePack) or RFC 3339 strings.

@@ -26,7 +26,7 @@ import { FieldLayout } from './line-protocol-field-layout.js';
 import { Utf8Interner } from './utf8-interner.js';
 
 /**
- * InfluxDB line protocol ingestion (PROTOCOLS.md), straight from the body's bytes into column
+ * InfluxDB line protocol ingestion (README), straight from the body's bytes into column
  * builders: lines are found with indexOf('\n') (and a quote-aware scan for lines holding a quote,
  * whose string values may hold line breaks), each is scanned once into offsets (ParsedLine),
  * names are interned, tag values and strings are copied as UTF-8 bytes.

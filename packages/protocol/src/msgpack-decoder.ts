@@ -86,7 +86,7 @@ function fail(error: ArcError): DecodeResult {
 }
 
 /**
- * MessagePack ingestion (PROTOCOLS.md): a row batch `{"batch": [...]}`, a top-level array of
+ * MessagePack ingestion (README): a row batch `{"batch": [...]}`, a top-level array of
  * items, a single row, or a columnar object `{"m", "columns": {name: [values]}}`; items of a batch
  * may mix rows and columnar objects. Decodes straight from the bytes into column builders: the
  * msgpack type byte decides int64 vs float64 (msgpackr would turn 95.0 into an integer), and

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { CONFIG_MEASUREMENTS_PER_DATABASE_MAX } from '@arc/config';
 
 /**
- * SQL text accepted per query (PROTOCOLS.md: 100 KB). The parser and the JSON parse tree grow
+ * SQL text accepted per query (100 KB). The parser and the JSON parse tree grow
  * with it; real dashboards send a few KB, so this stops accidents (a body pasted as SQL).
  */
 export const SQL_BYTES_MAX = 100 * 1024;

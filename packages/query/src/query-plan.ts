@@ -133,7 +133,7 @@ const FLIPPED_COMPARISON: Readonly<Record<string, string>> = {
 };
 
 export function databaseDenied(database: string): ArcError {
-  // The message of the write path's check (PROTOCOLS.md), so clients see one wording.
+  // The message of the write path's check (README), so clients see one wording.
   return new ArcError(ErrorKind.forbidden, 'ARC_AUTH_DATABASE_DENIED', `Permission denied: no access to database '${database}'`, {
     database,
   });

@@ -5,7 +5,7 @@ import { quoteLiteral } from './sql-text.js';
 import { filesInTimeRange } from './time-pruning.js';
 
 /**
- * SHOW DATABASES and SHOW TABLES answer with Arc's shapes (PROTOCOLS.md), not DuckDB's: the
+ * SHOW DATABASES and SHOW TABLES answer with Arc's shapes (README), not DuckDB's: the
  * statement becomes a VALUES query of what the catalog and the data directory hold, which then
  * runs like any query, so every answer format works for it.
  */

@@ -17,7 +17,7 @@ const AUTH_DISABLED_IDENTITY: TokenInfo = { id: 'auth-disabled', name: 'auth-dis
 
 /**
  * Checks the token of a request against the permission a route needs. Tokens come from the
- * header forms of PROTOCOLS.md; verification is cached (TokenVerifier), so the common case costs
+ * header forms the README lists; verification is cached (TokenVerifier), so the common case costs
  * a SHA-256 and a map lookup. Every refusal is counted by reason (for /metrics). Token text is
  * never logged or put in an error.
  */

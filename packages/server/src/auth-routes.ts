@@ -6,7 +6,7 @@ import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, typ
 import type { ServerContext } from './server-context.js';
 
 /**
- * The token API (PROTOCOLS.md, Authentication), admin only except `GET /auth/verify`:
+ * The token API (README, Authentication), admin only except `GET /auth/verify`:
  *   POST   /auth/tokens               create; answers the token text once (201)
  *   GET    /auth/tokens               list (never the text nor its hash)
  *   GET    /auth/tokens/:id           one token

@@ -10,7 +10,7 @@ import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, typ
 import type { ServerContext } from './server-context.js';
 
 /**
- * The databases API (PROTOCOLS.md, Management endpoints):
+ * The databases API (README, Databases):
  *   GET    /api/v1/databases                          read: every database the token may read
  *   GET    /api/v1/databases/:name                    read on that database
  *   GET    /api/v1/databases/:name/measurements       read on that database

@@ -17,7 +17,7 @@ export function uptimeFields(startedAtMs: number, nowMs: number): { uptime: stri
   return { uptime, uptime_sec: seconds };
 }
 
-/** Public routes (no token): service info, liveness and readiness as PROTOCOLS.md shapes them. */
+/** Public routes (no token): service info, liveness and readiness as the README shows them. */
 export function registerHealthRoutes(app: TemplatedApp, context: ServerContext): void {
   const startedAtMs = Date.now();
   app.get('/', (res) => {

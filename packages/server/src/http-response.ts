@@ -3,9 +3,9 @@ import { ErrorKind, type ArcErrorShape } from '@arc/config';
 import { RETRY_AFTER_SECONDS, UWS_CORK_BUFFER_BYTES } from './limits.js';
 
 /**
- * The one place where errors become HTTP responses (STYLE.md section 2): the error's kind picks
+ * The one place where errors become HTTP responses: the error's kind picks
  * the status; the body is `{"error": message, "code": ..., ...details}` (query routes add
- * `"success": false`). Authentication failures carry exactly the bodies PROTOCOLS.md specifies.
+ * `"success": false`). Authentication failures carry exactly the bodies the README documents.
  */
 const STATUS_BY_KIND: Readonly<Record<ErrorKind, string>> = {
   bad_request: '400 Bad Request',

@@ -105,7 +105,7 @@ export const REPLAY_ROOM_RETRIES_MAX = 400;
 export const DEAD_LETTER_REPLAY_IDS_MAX = 10_000;
 /** A re-applied dead letter waits at most this long for room in a decoder ring. */
 export const DEAD_LETTER_SUBMIT_WAIT_MS_MAX = 10_000;
-/** Query request bodies are JSON with SQL; PROTOCOLS caps the SQL at 100 KB. */
+/** Query request bodies are JSON with SQL; the SQL itself is capped at 100 KB (query limits.ts). */
 export const QUERY_BODY_BYTES_MAX = 1024 * 1024;
 
 assert.ok(DECODER_PENDING_REQUESTS_MAX > 0);

@@ -32,7 +32,7 @@ const FORMAT_QUERY_PATHS: readonly (readonly [string, AnswerFormat])[] = [
   ['/api/v1/query/msgpack', 'msgpack'],
 ];
 
-/** Estimated row counts above which the estimate warns (PROTOCOLS.md: none <= 10k < low < 100k < medium < 1M < high). */
+/** Estimated row counts above which the estimate warns (README: none <= 10k < low < 100k < medium < 1M < high). */
 const ESTIMATE_LEVELS = [
   { above: 1_000_000, level: 'high', advice: 'a very large result: use POST /query/stream, or add a LIMIT or a narrower time range' },
   { above: 100_000, level: 'medium', advice: 'a large result: consider a LIMIT, a narrower time range, or POST /query/stream' },

@@ -103,7 +103,7 @@ function handleCleanup(context: ServerContext, res: HttpResponse, req: HttpReque
   });
 }
 
-/** The WAL's endpoints (PROTOCOLS.md), each also under /api/v1. */
+/** The WAL's endpoints (README), each also under /api/v1. */
 export function registerWalRoutes(app: TemplatedApp, context: ServerContext): void {
   for (const prefix of ['/api/wal', '/api/v1/wal']) {
     app.get(`${prefix}/status`, (res, req) =>

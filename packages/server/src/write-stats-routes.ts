@@ -39,7 +39,7 @@ export function withReadToken(context: ServerContext, res: HttpResponse, req: Ht
   });
 }
 
-/** The format of `POST /write/v2/msgpack`, as machine-readable JSON (PROTOCOLS.md). */
+/** The format of `POST /write/v2/msgpack`, as machine-readable JSON (README). */
 const MSGPACK_SPEC = {
   format: 'msgpack',
   endpoints: ['/write/v2/msgpack', '/api/v2/msgpack', '/api/v1/write/msgpack'],

@@ -1,6 +1,6 @@
 // Proves the token API against the real server: create/list/get/patch/rotate/revoke/delete with
 // exact bodies and every validation error, changes that take rights away applying at the next
-// request, every token transport of PROTOCOLS.md, `arc token` changing the store of a running
+// request, every token transport the README lists, `arc token` changing the store of a running
 // server, no token text in the server's output, and `auth.enabled = false` announced loudly.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ async function pollStatus(check: () => Promise<number>, wanted: number): Promise
   const deadline = Date.now() + 10_000;
   let status = await check();
   while (status !== wanted && Date.now() < deadline) {
+    // Poll interval, not an ordering sleep: the token store change lands in the server's cache on its own.
     await new Promise((resolve) => setTimeout(resolve, 100));
     status = await check();
   }
@@ -71,7 +72,7 @@ describe('token API', () => {
     });
   });
 
-  it('accepts the token from every transport of PROTOCOLS.md', async () => {
+  it('accepts the token from every transport the README lists', async () => {
     const token = remember(await createToken(url(), { name: 'transports', permissions: ['read'] }));
     const basic = (user: string): string => `Basic ${Buffer.from(`${user}:${token.token}`).toString('base64')}`;
     const forms: [string, Record<string, string>][] = [

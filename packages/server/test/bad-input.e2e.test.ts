@@ -1,6 +1,6 @@
 // Proves every kind of bad write gets a 4xx JSON error naming the problem, that nothing of a
 // rejected request is written (counted after a flush), and that auth failures have the exact
-// bodies of PROTOCOLS.md; random bytes never take the server down.
+// bodies the README documents; random bytes never take the server down.
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';

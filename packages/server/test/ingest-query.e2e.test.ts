@@ -1,6 +1,6 @@
 // Proves the whole spine end to end against the real server process: MessagePack in every shape
 // and compression, through decoder and writer threads, lands as Parquet files (checked on disk
-// with DuckDB's own read_parquet) and comes back through POST /query as the JSON PROTOCOLS.md shows.
+// with DuckDB's own read_parquet) and comes back through POST /query as the JSON the README shows.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -90,7 +90,7 @@ describe('MessagePack ingestion to Parquet and back', () => {
     expect(JSON.parse(String(metadata[0]?.v)).sort()).toEqual(['dc', 'host']);
   });
 
-  it('answers in the PROTOCOLS.md JSON shape, reads another database as db.measurement', async () => {
+  it('answers in the JSON shape the README shows, reads another database as db.measurement', async () => {
     await shared.client.write(msgpack({ m: 'cpu', t: T0, h: 'server01', fields: { usage_idle: 95.0, usage_user: 3.25 } }), { database: 'production' });
     await shared.client.write(msgpack({ m: 'cpu', t: T0, h: 'local', fields: { usage_idle: 1.0 } }));
     expect((await shared.client.flush()).status).toBe(200);

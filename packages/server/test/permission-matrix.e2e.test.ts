@@ -1,4 +1,4 @@
-// Proves that every kind of caller gets exactly the status and body PROTOCOLS.md specifies on
+// Proves that every kind of caller gets exactly the status and body the README documents on
 // every kind of endpoint, by walking {no token, bad, revoked, expired, read-only, write-only,
 // db-scoped, admin} x {each write endpoint, SQL and InfluxQL queries, a cross-database join,
 // SHOW DATABASES, admin endpoints, the databases API, /measurements, /auth/verify} against the

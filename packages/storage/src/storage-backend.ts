@@ -1,7 +1,7 @@
 /**
  * Where Parquet files end up. A writer stages a file on local disk, then publishes it under its
  * key in one step (rename on local disk, a whole-object upload on S3), so readers never see a
- * partial file (DESIGN.md invariant). Keys are relative paths with forward slashes:
+ * partial file (an invariant of the storage layer). Keys are relative paths with forward slashes:
  * `<database>/<measurement>/YYYY/MM/DD/HH/<file>.parquet`.
  */
 export interface StorageBackend {

@@ -3,7 +3,7 @@ import { crc32 } from 'node:zlib';
 import { ENTRY_PAYLOAD_BYTES_MAX, ENVELOPE_DATABASE_BYTES_MAX } from './limits.js';
 
 /**
- * The write-ahead log file format (Arc's, PROTOCOLS.md), used by segments and flush journals.
+ * The write-ahead log file format (Arc's own; docs/decisions.md), used by segments and flush journals.
  *
  *   file header, 7 bytes
  *   0                 4             6

@@ -43,7 +43,7 @@ export const ENCODER_MEMORY_LIMIT_DEFAULT = '1GB';
 export const ENCODER_TEMP_DIRECTORY_SIZE_MAX = '1TiB';
 
 /**
- * zstd level for `COMPRESSION zstd`. DESIGN.md: compaction writes zstd level 3, the usual
+ * zstd level for `COMPRESSION zstd`. Compaction is to write zstd level 3, the usual
  * speed/size balance (level 1 is ~10% larger, level 9 ~3x slower for a few % smaller).
  */
 export const ZSTD_COMPRESSION_LEVEL = 3;

@@ -41,7 +41,7 @@ import {
 } from './limits.js';
 
 /**
- * Parquet encoding through DuckDB (DESIGN.md, "Parquet is written by DuckDB"). One encoder owns
+ * Parquet encoding through DuckDB (docs/decisions.md). One encoder owns
  * one in-memory DuckDB instance; a flush fills a scratch table with raw vector copies of the
  * Arrow-layout batches (memcpy of time, int64 and float64 values and of validity bitmaps), then
  * writes one Parquet file per UTC hour with `COPY (... ORDER BY time) TO`. A utf8 column with few
