@@ -123,12 +123,7 @@ export class ColumnBuilder {
   appendInt64Parts(high: number, low: number): AppendResult {
     if (this.type === ColumnType.float64) return this.appendFloat64(high * 4294967296 + (low >>> 0));
     if (this.type !== ColumnType.int64 && !this.adoptType(ColumnType.int64)) return AppendResult.typeConflict;
-    this.reserveRow();
-    this.valuesI32[this.length * 2] = low | 0;
-    this.valuesI32[this.length * 2 + 1] = high | 0;
-    this.setValid(this.length, true);
-    this.length++;
-    return AppendResult.ok;
+    return this.pushInt64Bits(high, low);
   }
 
   /**
@@ -138,6 +133,11 @@ export class ColumnBuilder {
    */
   appendUint64Parts(high: number, low: number): AppendResult {
     if (this.type !== ColumnType.uint64 && !this.adoptType(ColumnType.uint64)) return AppendResult.typeConflict;
+    return this.pushInt64Bits(high, low);
+  }
+
+  /** Appends 64 bits (int64 and uint64 share the layout: low word first, little-endian). */
+  private pushInt64Bits(high: number, low: number): AppendResult {
     this.reserveRow();
     this.valuesI32[this.length * 2] = low | 0;
     this.valuesI32[this.length * 2 + 1] = high | 0;
