@@ -1,4 +1,4 @@
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import type { Permission } from './permissions.js';
 
 /**

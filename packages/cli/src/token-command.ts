@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { PERMISSIONS, TokenStore, isPermission, isoOrNull, newTokenJson, parseRfc3339Ms, tokenJson } from '@arc/auth';
 import type { NewToken, Permission, TokenInfo, TokenSummary } from '@arc/auth';
-import { ConfigError, isArcError, loadConfig } from '@arc/config';
+import { ConfigError, loadConfig } from '@arc/config';
+import { isArcError } from '@arc/errors';
 import type { Config } from '@arc/config';
 
 export const TOKEN_USAGE = `Usage: arc token <subcommand> [options]

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
-import { badRequest, type ArcError } from '@arc/config';
+import { badRequest, type ArcError } from '@arc/errors';
 import { ColumnBuilder } from './column-builder.js';
 import { BATCH_BUFFER_ALIGNMENT_BYTES, BATCH_ROWS_MAX, COLUMNS_PER_MEASUREMENT_MAX } from './limits.js';
 import { validateColumnName } from './names.js';

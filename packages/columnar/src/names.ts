@@ -1,4 +1,4 @@
-import { badRequest, ERROR_QUOTE_CHARS_MAX, truncateText, type ArcError } from '@arc/config';
+import { badRequest, ERROR_QUOTE_CHARS_MAX, truncateText, type ArcError } from '@arc/errors';
 import { COLUMN_NAME_BYTES_MAX, DATABASE_NAME_LENGTH_MAX, MEASUREMENT_NAME_LENGTH_MAX } from './limits.js';
 import { TIME_COLUMN } from './types.js';
 

@@ -1,4 +1,4 @@
-import { ArcError, ErrorKind } from './errors.js';
+import { ArcError, ErrorKind } from '@arc/errors';
 
 /** Stable codes of configuration errors; tests and the CLI match on these, not on messages. */
 export const ConfigErrorCode = {

@@ -1,5 +1,3 @@
-export { ArcError, ErrorKind, badRequest, isArcError, truncateText } from './errors.js';
-export type { ArcErrorShape } from './errors.js';
 export { loadConfig, describeConfig } from './config.js';
 export type {
   Config,
@@ -36,9 +34,6 @@ export {
   ROW_GROUP_SIZE_MIN,
   ROW_GROUP_SIZE_MAX,
   QUERY_QUEUE_MAX,
-  ERROR_MESSAGE_CHARS_MAX,
-  ERROR_DETAIL_CHARS_MAX,
-  ERROR_QUOTE_CHARS_MAX,
   MEASUREMENTS_PER_DATABASE_MAX as CONFIG_MEASUREMENTS_PER_DATABASE_MAX,
 } from './limits.js';
 export { workerExecArgv } from './worker-exec-argv.js';

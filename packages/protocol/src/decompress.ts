@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 
 /**
  * Request bodies may be gzip or zstd compressed; the codec is detected from magic bytes, not from

@@ -1,5 +1,5 @@
 import { STRING_VALUE_BYTES_MAX } from '@arc/columnar';
-import { badRequest, type ArcError } from '@arc/config';
+import { badRequest, type ArcError } from '@arc/errors';
 
 /** Names shared by the row-shaped decoders (MessagePack and JSON rows, README). */
 export const HOST_TAG = 'host';

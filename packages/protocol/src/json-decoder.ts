@@ -7,7 +7,7 @@ import {
   type BatchBuilder,
   type ColumnBuilder,
 } from '@arc/columnar';
-import { ArcError, badRequest } from '@arc/config';
+import { ArcError, badRequest } from '@arc/errors';
 import { FIELD_LIST_PREFIX, HOST_TAG, badTimeAt, itemError, stringTooLong } from './item-errors.js';
 import type { DecodeContext, DecodeResult } from './msgpack-decoder.js';
 import { RequestBatches } from './request-batches.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { AppendResult, ColumnRole, ColumnType, STRING_VALUE_BYTES_MAX, TIME_COLUMN, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
-import { ArcError, badRequest, ERROR_QUOTE_CHARS_MAX, truncateText } from '@arc/config';
+import { ArcError, badRequest, ERROR_QUOTE_CHARS_MAX, truncateText } from '@arc/errors';
 import type { DecodeResult } from './msgpack-decoder.js';
 import type { LineProtocolPrecision } from './line-protocol-precision.js';
 import {

@@ -1,4 +1,4 @@
-import { badRequest, type ArcError } from '@arc/config';
+import { badRequest, type ArcError } from '@arc/errors';
 
 /**
  * The unit of line protocol timestamps, chosen per request by `?precision=`. InfluxDB 2.x knows

@@ -1,4 +1,4 @@
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { VALUE_TOO_LARGE_MARKER } from './bounded-functions.js';
 
 /** Stable codes of the query path; clients and tests match on these, never on messages. */

@@ -1,4 +1,4 @@
-import { badRequest } from '@arc/config';
+import { badRequest } from '@arc/errors';
 import { QueryErrorCode } from './errors.js';
 import { quoteIdentifier, quoteLiteral } from './sql-text.js';
 import type { ColumnSpec } from './time-pruning.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { TAGS_METADATA_KEY } from '@arc/columnar';
 import { applyCatalog, scanDataRoot } from './catalog.js';
 import type { CatalogScan } from './catalog.js';

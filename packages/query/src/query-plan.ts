@@ -1,4 +1,4 @@
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { QueryErrorCode } from './errors.js';
 import { checkFunctionCall } from './function-guard.js';
 import type { CatalogScan } from './catalog.js';

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { ArcError, ErrorKind, isArcError } from '@arc/config';
-import type { ArcErrorShape } from '@arc/config';
+import { ArcError, ErrorKind, isArcError } from '@arc/errors';
+import type { ArcErrorShape } from '@arc/errors';
 import { QueryErrorCode } from './errors.js';
 import { QueryEngine } from './query-engine.js';
 import { compressAnswer } from './answer-compression.js';

@@ -9,7 +9,7 @@ import {
   type TokenInfo,
   type TokenVerifier,
 } from '@arc/auth';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import type { RequestInfo } from './request-info.js';
 
 /** The identity used when `auth.enabled = false` (local use only; logged loudly at start). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { isAllowed } from '@arc/auth';
 import { validateDatabaseName } from '@arc/columnar';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { z } from 'zod';
 import { databaseFiles, databaseJson, findDatabaseIgnoringCase, listDatabaseNames, measurementJson, type DatabaseFiles } from './database-files.js';
 import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';

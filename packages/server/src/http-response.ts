@@ -1,5 +1,5 @@
 import type { HttpResponse } from 'uWebSockets.js';
-import { ErrorKind, type ArcErrorShape } from '@arc/config';
+import { ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { RETRY_AFTER_SECONDS, UWS_CORK_BUFFER_BYTES } from './limits.js';
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { ArcError, ErrorKind, workerExecArgv, type ArcErrorShape, type Config } from '@arc/config';
+import { workerExecArgv, type Config } from '@arc/config';
+import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
 import { MeasurementCensus, WRITER_WORKER_URL, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';

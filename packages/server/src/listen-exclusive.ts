@@ -1,5 +1,5 @@
 import uWS from 'uWebSockets.js';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 
 export const PORT_IN_USE = 'ARC_PORT_IN_USE';
 

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Permission, TokenInfo } from '@arc/auth';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import type { z } from 'zod';
 import { newResponseState, sendError, sendJson } from './http-response.js';
 import { readBody } from './request-body.js';

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { DEFAULT_DATABASE, validateMeasurementName } from '@arc/columnar';
-import { ArcError, badRequest } from '@arc/config';
+import { ArcError, badRequest } from '@arc/errors';
 import { QUERY_ROW_LIMIT_MAX, compressionFor, type AnswerFormat, type MeasurementQuery } from '@arc/query';
 import { ErrorBodyStyle, sendError, sendJson } from './http-response.js';
 import { acceptQuery, reportFailure, sendAnswer, type QuerySource } from './query-routes.js';

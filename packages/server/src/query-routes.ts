@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { TokenInfo } from '@arc/auth';
 import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import {
   ANSWER_FORMATS,
   CONTENT_TYPE_BY_STREAM_FORMAT,

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { newResponseState, sendError, sendErrorBeforeClose } from './http-response.js';
 import { HTTP_HEAD_BYTES_MAX, UWS_CONTENT_LENGTH_DIGITS_MAX } from './limits.js';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { decodeRequestEnvelope, deadLetterDirectory, deadLetterTotalsSync, hasDeadLetterSync, listDeadLettersSync, parseDeadLetterId, readDeadLetterSync, removeDeadLetterSync, type DeadLetter } from '@arc/wal';
 import { z } from 'zod';
 import { validateDatabaseName } from '@arc/columnar';

@@ -1,4 +1,5 @@
-import { ErrorKind, type ArcErrorShape, type Config } from '@arc/config';
+import { type Config } from '@arc/config';
+import { ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { SCHEMA_CONFLICT_CODE } from '@arc/writer';
 import { LocalStorage } from '@arc/storage';
 import { deadLetterTotalsSync, deleteReplayedSegments, prepareRecovery, replaySegments, type DeadLetterReason, type RecoveryPlan, type ReplayEntry, type ReplayRefusal, type RequestEnvelope } from '@arc/wal';

@@ -1,6 +1,6 @@
 import type { HttpResponse, HttpRequest, TemplatedApp } from 'uWebSockets.js';
 import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { LineProtocolPrecision, parsePrecision, type LineProtocolDialect } from '@arc/protocol';
 import { PayloadFormat, type RequestOptions } from './frames.js';
 import { newResponseState, sendError, sendJson, sendNoContent, type ResponseState } from './http-response.js';

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { DEAD_LETTER_DIRECTORY, deadLetterId, hasDeadLetterSync, listDeadLetterIdsSync, parseDeadLetterId, writeDeadLetterSync, type DeadLetterReason } from './dead-letter.js';
 import { coverageKey, readJournalsSync, type JournalState, type StagedFile } from './flush-journal.js';
 import { readLogFileSync, truncateFileSync } from './segment-reader.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import path from 'node:path';
-import { ArcError, ErrorKind, type WalSyncMode } from '@arc/config';
+import { type WalSyncMode } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { segmentFileName } from './segment-names.js';
 import { encodeFileHeader, FILE_HEADER_BYTES } from './wal-format.js';
 import { recordSyncLatency, WalStatCell } from './wal-stats.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { badRequest, type ArcError } from '@arc/config';
+import { badRequest, type ArcError } from '@arc/errors';
 import {
   COLUMNS_PER_MEASUREMENT_MAX,
   ColumnType,

@@ -1,4 +1,4 @@
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 
 /**
  * Whether a failed flush failed for lack of room on the data disk. The writer refuses new rows

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { BatchBuilder, ColumnBuilder, ColumnRole, MICROS_PER_HOUR, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
-import { isArcError } from '@arc/config';
+import { isArcError } from '@arc/errors';
 import {
   PARQUET_WRITE_FAILED_CODE,
   ParquetEncoder,

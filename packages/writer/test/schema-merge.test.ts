@@ -3,7 +3,7 @@
 // and type, role or case conflicts come back as ARC_SCHEMA_CONFLICT values naming the column.
 import { describe, expect, it } from 'vitest';
 import { BatchBuilder, ColumnBuilder, ColumnRole, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
-import { ErrorKind, isArcError } from '@arc/config';
+import { ErrorKind, isArcError } from '@arc/errors';
 import { mergeSchema, SCHEMA_CONFLICT_CODE } from '../src/schema-merge.js';
 import { appendValue, type Value } from './support/test-values.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ColumnBatch, SchemaColumn } from '@arc/columnar';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { LocalStorage } from '@arc/storage';
 import { FLUSH_RETRY_DELAY_MS_MIN } from '../src/flush-policy.js';
 import type { EncodedHourFile, ParquetEncoder } from '../src/parquet-encoder.js';

@@ -6,7 +6,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchBuilder, ColumnBuilder, ColumnRole, ColumnType, type ColumnBatch } from '@arc/columnar';
-import { isArcError } from '@arc/config';
+import { isArcError } from '@arc/errors';
 import { ParquetEncoder, STORAGE_FULL_CODE } from '@arc/writer';
 import { mountTmpfs, tmpfsUnavailable, type Tmpfs } from './support/tmpfs.js';
 
