@@ -1,3 +1,4 @@
+import { SharedErrorCode } from './error-codes.js';
 import { ERROR_DETAIL_CHARS_MAX, ERROR_MESSAGE_CHARS_MAX } from './limits.js';
 
 /**
@@ -82,6 +83,15 @@ function boundedDetails(details: Record<string, string | number | boolean>): Rec
 
 export function badRequest(code: string, message: string, details?: Record<string, string | number | boolean>): ArcError {
   return new ArcError(ErrorKind.badRequest, code, message, details);
+}
+
+/**
+ * The token may not use `database`: the one wording of the write path's check (auth) and the
+ * query path's (query), which do not depend on each other. No details: authorization bodies
+ * are exactly `{"error": "..."}` (README, Authentication).
+ */
+export function databaseDenied(database: string): ArcError {
+  return new ArcError(ErrorKind.forbidden, SharedErrorCode.databaseDenied, `Permission denied: no access to database '${database}'`);
 }
 
 export function isArcError(value: unknown): value is ArcError {
