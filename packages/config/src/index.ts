@@ -12,7 +12,8 @@ export type {
   LogConfig,
   WalConfig,
 } from './config.js';
-export { ConfigError, ConfigErrorCode } from './config-error.js';
+export { ConfigError } from './config-error.js';
+export { ConfigErrorCode } from './error-codes.js';
 export { CONFIG_PATH_ENV, envVarName } from './config-env.js';
 export { DEFAULT_CONFIG_FILE_NAME } from './config-file.js';
 export { STORAGE_BACKENDS, PARQUET_COMPRESSIONS, LOG_LEVELS, LOG_FORMATS, WAL_SYNC_MODES, memoryLimitBytes } from './config-schema.js';
