@@ -10,6 +10,8 @@ import { writerIndexFor, type DecoderToWriter, type WalPosition, type WriterToDe
 import { COMPLETION_FRAME_BYTES_MAX, decodeRequestHeader, encodeCompletion, precisionCode, type Completion, type RequestHeader } from './frames.js';
 import { RequestDecoder } from './request-decoder.js';
 import { DECODER_IDLE_WAIT_MS, DECODER_PENDING_REQUESTS_MAX, EXTERNAL_BODY_WAIT_MS_MAX } from './limits.js';
+import { IngestErrorCode } from './ingest-error-codes.js';
+import { WalErrorCode } from '@arc/wal';
 
 /** What the main thread hands a decoder thread at start. */
 export interface DecoderWorkerData {
@@ -162,7 +164,7 @@ class DecoderThread {
     try {
       wal.writePending();
     } catch (error) {
-      failure = error instanceof ArcError ? error.toShape() : new ArcError(ErrorKind.internal, 'ARC_WAL_WRITE_FAILED', String(error)).toShape();
+      failure = error instanceof ArcError ? error.toShape() : new ArcError(ErrorKind.internal, WalErrorCode.writeFailed, String(error)).toShape();
     }
     for (const { txnId, request, seq } of group) {
       const decision: DecoderToWriter = failure === null ? { kind: 'commit', txnId, wal: { stream: this.data.decoderIndex, seq } } : { kind: 'abort', txnId };
@@ -226,7 +228,7 @@ class DecoderThread {
     if (count <= countMax) return null;
     return new ArcError(
       ErrorKind.badRequest,
-      'ARC_TOO_MANY_MEASUREMENTS',
+      IngestErrorCode.tooManyMeasurements,
       `The request writes ${count} distinct measurements; at most ${countMax} per request (ingest.max_measurements_per_request): split it into smaller requests; nothing was written`,
       { measurements: count, measurements_max: countMax },
     );

@@ -77,6 +77,14 @@ export function errorBody(error: ArcErrorShape, style: ErrorBodyStyle): Record<s
   return body;
 }
 
+/**
+ * The error of one item of a batch answer (a dead letter of a replay, the stored reason of a
+ * listed one): `{"code", "message"}`, inside a 200 whose other items may have succeeded.
+ */
+export function itemErrorBody(error: Pick<ArcErrorShape, 'code' | 'message'>): { readonly code: string; readonly message: string } {
+  return { code: error.code, message: error.message };
+}
+
 export function sendError(res: HttpResponse, state: ResponseState, error: ArcErrorShape, style: ErrorBodyStyle = ErrorBodyStyle.plain): void {
   const headers: Record<string, string> = error.kind === ErrorKind.unavailable ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {};
   sendJson(res, state, STATUS_BY_KIND[error.kind], errorBody(error, style), headers);
