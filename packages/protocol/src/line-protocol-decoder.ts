@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
-import { AppendResult, ColumnRole, ColumnType, STRING_VALUE_BYTES_MAX, TIME_COLUMN, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
+import { AppendResult, ColumnarErrorCode, ColumnRole, ColumnType, STRING_VALUE_BYTES_MAX, TIME_COLUMN, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
 import { ArcError, badRequest, ERROR_QUOTE_CHARS_MAX, truncateText } from '@arc/errors';
 import type { DecodeResult } from './msgpack-decoder.js';
 import type { LineProtocolPrecision } from './line-protocol-precision.js';
@@ -24,7 +24,6 @@ import { TIMESTAMP_WIDE } from './line-protocol-numbers.js';
 import { SERIES_ARENA_BYTES, SeriesCache, type SeriesEntry } from './line-protocol-series.js';
 import { FieldLayout } from './line-protocol-field-layout.js';
 import { Utf8Interner } from './utf8-interner.js';
-import { ColumnarErrorCode } from '@arc/columnar';
 import { ProtocolErrorCode } from './error-codes.js';
 
 /**

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { ArcError, ErrorKind } from '@arc/errors';
-import { decodeRequestEnvelope, deadLetterDirectory, deadLetterTotalsSync, hasDeadLetterSync, listDeadLettersSync, parseDeadLetterId, readDeadLetterSync, removeDeadLetterSync, type DeadLetter } from '@arc/wal';
+import { decodeRequestEnvelope, deadLetterDirectory, deadLetterTotalsSync, hasDeadLetterSync, listDeadLettersSync, parseDeadLetterId, readDeadLetterSync, removeDeadLetterSync, WalErrorCode, type DeadLetter } from '@arc/wal';
 import { z } from 'zod';
 import { validateDatabaseName } from '@arc/columnar';
 import { PayloadFormat, precisionOfCode, type Completion, type RequestOptions } from './frames.js';
@@ -12,7 +12,6 @@ import { RequestDecoder } from './request-decoder.js';
 import type { ServerContext } from './server-context.js';
 import { envelopeOptions } from './wal-recovery.js';
 import { ServerErrorCode } from './error-codes.js';
-import { WalErrorCode } from '@arc/wal';
 
 /**
  * The WAL's dead letters (acknowledged entries replay could not apply, kept in
