@@ -43,11 +43,18 @@ function tooLarge(bytesMax: number): ArcError {
   );
 }
 
+/** Node's zlib refuses to inflate past `maxOutputLength` with this code (a RangeError). */
+const OUTPUT_TOO_LARGE_CODE = 'ERR_BUFFER_TOO_LARGE';
+
+function isOutputTooLarge(error: unknown): boolean {
+  return error instanceof RangeError && 'code' in error && error.code === OUTPUT_TOO_LARGE_CODE;
+}
+
 function gunzipBounded(body: Uint8Array, bytesMax: number): Uint8Array | ArcError {
   try {
     return gunzipSync(body, { maxOutputLength: bytesMax });
   } catch (error) {
-    if (error instanceof RangeError) return tooLarge(bytesMax);
+    if (isOutputTooLarge(error)) return tooLarge(bytesMax);
     return badRequest(ProtocolErrorCode.badCompression, `Invalid gzip body: ${(error as Error).message}`);
   }
 }
