@@ -7,7 +7,7 @@ import { ERROR_DETAIL_CHARS_MAX, ERROR_MESSAGE_CHARS_MAX } from './limits.js';
  * code is what clients and tests match on. Errors cross threads as plain `ArcErrorShape` objects
  * because structured clone drops class identity.
  */
-export const ErrorKind = {
+export const ErrorKind = Object.freeze({
   badRequest: 'bad_request',
   unauthorized: 'unauthorized',
   forbidden: 'forbidden',
@@ -22,7 +22,7 @@ export const ErrorKind = {
   unavailable: 'unavailable',
   timeout: 'timeout',
   internal: 'internal',
-} as const;
+} as const);
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 
 export interface ArcErrorShape {
