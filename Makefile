@@ -21,7 +21,7 @@ run: build
 # ESLint with typescript-eslint's type-aware rules (eslint.config.js), then the dependency rule
 # (.dependency-cruiser.cjs: the package graph, front doors only, node:fs only in storage and wal).
 lint: install
-	@true # eslint: next commit
+	npm run --silent lint
 	npm run --silent depcheck
 
 # Lints (above), type-checks the tests (tsc -b covers src/ only), then runs unit and integration tests
