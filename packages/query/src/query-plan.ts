@@ -1,4 +1,4 @@
-import { ArcError, ErrorKind, badRequest, databaseDenied } from '@arc/errors';
+import { ArcError, badRequest, databaseDenied } from '@arc/errors';
 import { QueryErrorCode } from './error-codes.js';
 import { checkFunctionCall } from './function-guard.js';
 import type { CatalogScan } from './catalog.js';
