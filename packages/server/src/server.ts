@@ -11,7 +11,7 @@ import { registerAuthRoutes } from './auth-routes.js';
 import { registerDatabaseRoutes } from './database-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
-import { IngestPipeline } from './ingest-pipeline.js';
+import { emptyRecoveryReport, IngestPipeline, prepareWal, replayWal } from '@arc/ingest';
 import { IngestStats } from './ingest-stats.js';
 import { createLogger, type Logger } from './log.js';
 import { registerQueryRoutes } from './query-routes.js';
@@ -24,7 +24,6 @@ import { listenExclusive } from './listen-exclusive.js';
 import { ServerPhase, type ServerContext } from './server-context.js';
 import { registerWriteRoutes } from './write-routes.js';
 import { registerWriteStatsRoutes } from './write-stats-routes.js';
-import { emptyRecoveryReport, prepareWal, replayWal } from './wal-recovery.js';
 import { registerWalRoutes } from './wal-routes.js';
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
