@@ -148,7 +148,7 @@ export class WriterCore {
   handle(decoderIndex: number, message: DecoderToWriter): WriterVerdict | null {
     switch (message.kind) {
       case 'append':
-        return this.verdict(message.txnId, this.accept(message.batches, null, message.replayed === true));
+        return this.verdict(message.txnId, this.accept(message.batches, null, message.replayed === true, message.wal ?? null));
       case 'prepare':
         return this.verdict(message.txnId, this.accept(message.batches, `${decoderIndex}:${message.txnId}`, message.replayed === true));
       case 'commit':
@@ -213,8 +213,9 @@ export class WriterCore {
   /**
    * Checks every batch of a request, then buffers all of them (or prepares them) or none.
    * `replayed`: rows of the WAL, acknowledged before, never refused by the measurement bound.
+   * `wal`: an appended request's durable WAL entry (its rows then count for the flush journal).
    */
-  private accept(batches: readonly ColumnBatch[], preparedKey: string | null, replayed: boolean): ArcError | null {
+  private accept(batches: readonly ColumnBatch[], preparedKey: string | null, replayed: boolean, wal: WalPosition | null = null): ArcError | null {
     if (this.storageFull) return storageFullRefusal();
     let byteCount = 0;
     for (const batch of batches) byteCount += batch.buffer.byteLength;
@@ -244,7 +245,7 @@ export class WriterCore {
       const schema = schemas[index];
       assert.ok(buffer !== undefined && schema !== undefined);
       if (preparedKey === null) {
-        buffer.add(batch, schema, nowMs);
+        buffer.add(batch, schema, nowMs, wal);
         this.reportSchema(buffer);
         if (isFlushDueBySize(this.options.policy, buffer.rowCount, buffer.byteCount)) this.enqueueFlush(buffer);
       } else {
