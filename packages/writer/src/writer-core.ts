@@ -80,6 +80,15 @@ function tooManyMeasurements(database: string, count: number | null, countMax: n
   );
 }
 
+/** A write meeting a delete of its database or measurement in progress (docs/architecture.md). */
+function beingDeleted(database: string, measurement: string, whole: boolean): ArcError {
+  const what = whole ? `database '${database}'` : `measurement '${measurement}' of database '${database}'`;
+  return new ArcError(ErrorKind.conflict, 'ARC_BEING_DELETED', `${what} is being deleted; nothing of this request was written: retry once the delete has finished`, {
+    database,
+    ...(whole ? {} : { measurement }),
+  });
+}
+
 function buffersFull(bytesBuffered: number): ArcError {
   return new ArcError(ErrorKind.unavailable, 'ARC_BUFFERS_FULL', `Write buffers are full (${bytesBuffered} bytes waiting for flush); retry later`);
 }
@@ -123,6 +132,11 @@ export class WriterCore {
   private readonly settleWaiters = new Set<{ waiting: Set<string>; done: () => void }>();
   private readonly flushQueue: MeasurementBuffer[] = [];
   private flushing: Promise<void> | null = null;
+  /** The buffer whose flush `flushing` is (a delete waits for it to end before dropping rows). */
+  private flushingBuffer: MeasurementBuffer | null = null;
+  /** Deletes in progress: whole databases, and "database/measurement" keys. */
+  private readonly deletingDatabases = new Set<string>();
+  private readonly deletingMeasurements = new Set<string>();
   private bytesBuffered = 0;
   private fileSequence = 0;
   private retryDelayMs = 0;
@@ -217,6 +231,8 @@ export class WriterCore {
    */
   private accept(batches: readonly ColumnBatch[], preparedKey: string | null, replayed: boolean, wal: WalPosition | null = null): ArcError | null {
     if (this.storageFull) return storageFullRefusal();
+    const deleted = this.refusedByDelete(batches);
+    if (deleted !== null) return deleted;
     let byteCount = 0;
     for (const batch of batches) byteCount += batch.buffer.byteLength;
     if (this.bytesBuffered + byteCount > this.options.bytesBufferedMax) {
@@ -347,6 +363,70 @@ export class WriterCore {
     }
   }
 
+  /** Two set lookups per batch, only while a delete runs. */
+  private refusedByDelete(batches: readonly ColumnBatch[]): ArcError | null {
+    if (this.deletingDatabases.size === 0 && this.deletingMeasurements.size === 0) return null;
+    for (const { database, measurement } of batches) {
+      if (this.deletingDatabases.has(database)) return beingDeleted(database, measurement, true);
+      if (this.deletingMeasurements.has(`${database}/${measurement}`)) return beingDeleted(database, measurement, false);
+    }
+    return null;
+  }
+
+  /**
+   * Starts a delete of a database (`measurement` null) or of one measurement: batches for it are
+   * refused from now on; once the requests prepared before have settled and a flush of it under
+   * way has ended, its buffered rows are dropped, so nothing of it is flushed after the files go.
+   * Resolves with an error when the rows could not be dropped safely (the delete must not go on).
+   */
+  async beginDelete(database: string, measurement: string | null): Promise<ArcError | null> {
+    if (measurement === null) this.deletingDatabases.add(database);
+    else this.deletingMeasurements.add(`${database}/${measurement}`);
+    await this.settlePrepared();
+    while (this.flushing !== null && this.flushingBuffer !== null && this.isDeleted(this.flushingBuffer, database, measurement)) {
+      await this.flushing.catch(() => undefined);
+    }
+    return this.dropBuffers(database, measurement);
+  }
+
+  /** The delete is over (done or failed): writes for the name are accepted again. */
+  endDelete(database: string, measurement: string | null): void {
+    if (measurement === null) this.deletingDatabases.delete(database);
+    else this.deletingMeasurements.delete(`${database}/${measurement}`);
+  }
+
+  private isDeleted(buffer: MeasurementBuffer, database: string, measurement: string | null): boolean {
+    return buffer.database === database && (measurement === null || buffer.measurement === measurement);
+  }
+
+  /**
+   * Drops the buffered rows of the deleted name. With the WAL on, their entries are recorded as
+   * covered in the flush journal first (as a flush without files would), so a restart does not
+   * replay rows from before the delete into the deleted name.
+   */
+  private dropBuffers(database: string, measurement: string | null): ArcError | null {
+    for (const [key, buffer] of this.buffers) {
+      if (!this.isDeleted(buffer, database, measurement)) continue;
+      if (buffer.prepared.size > 0) {
+        return new ArcError(ErrorKind.unavailable, 'ARC_DELETE_BUSY', `Writes to '${key}' prepared before the delete are still undecided; nothing was deleted: retry the delete`);
+      }
+      const { batches, walSeqMax } = buffer.take();
+      try {
+        if (walSeqMax.size > 0) this.options.journal?.recordSync({ database: buffer.database, measurement: buffer.measurement, covers: [...walSeqMax], files: [] });
+      } catch (error) {
+        buffer.restore(batches, walSeqMax, this.options.nowMs());
+        return flushErrorOf(error);
+      }
+      for (const batch of batches) this.bytesBuffered -= batch.buffer.byteLength;
+      const queued = this.flushQueue.indexOf(buffer);
+      if (queued >= 0) this.flushQueue.splice(queued, 1);
+      buffer.flushQueued = false;
+      this.buffers.delete(key);
+      for (const [stream, seqMax] of walSeqMax) this.options.onWalCovered?.(stream, buffer.database, buffer.measurement, seqMax);
+    }
+    return null;
+  }
+
   /** Tells onSchema about a buffer's schema once per change (a few name compares per request). */
   private reportSchema(buffer: MeasurementBuffer): void {
     if (this.options.onSchema === undefined || sameSchema(buffer.schema, buffer.reportedSchema)) return;
@@ -375,8 +455,10 @@ export class WriterCore {
     if (this.flushing !== null) return;
     const next = this.flushQueue.shift();
     if (next === undefined) return;
+    this.flushingBuffer = next;
     this.flushing = this.flushBuffer(next).finally(() => {
       this.flushing = null;
+      this.flushingBuffer = null;
       this.pumpFlushes();
     });
   }

@@ -54,9 +54,16 @@ export interface FlushedFile {
   readonly byteCount: number;
 }
 
+/**
+ * A delete of a database (`measurement` null) or of one measurement goes through the writers:
+ * `delete-begin` makes a writer refuse new batches for the name and drop what it buffers of it
+ * (answered by `delete-ready`); the files are deleted; `delete-end` lets writes in again.
+ */
 export type MainToWriter =
   | { readonly kind: 'flush-all'; readonly requestId: number }
   | { readonly kind: 'stats'; readonly requestId: number }
+  | { readonly kind: 'delete-begin'; readonly requestId: number; readonly database: string; readonly measurement: string | null }
+  | { readonly kind: 'delete-end'; readonly database: string; readonly measurement: string | null }
   | { readonly kind: 'shutdown' };
 
 export interface WriterStats {
@@ -93,6 +100,7 @@ export type WriterToMain =
   | { readonly kind: 'measurements'; readonly events: readonly MeasurementEvent[] }
   | { readonly kind: 'flush-all-done'; readonly requestId: number; readonly error: ArcErrorShape | null }
   | { readonly kind: 'stats'; readonly requestId: number; readonly stats: WriterStats }
+  | { readonly kind: 'delete-ready'; readonly requestId: number; readonly error: ArcErrorShape | null }
   | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string }
   /** The thread stopped; `rowsUnflushed` acknowledged rows were still buffered (not in Parquet). */
   | { readonly kind: 'closed'; readonly rowsUnflushed: number };
