@@ -48,6 +48,19 @@ function submit(pipeline: IngestPipeline, rows: readonly object[]): Promise<Comp
   });
 }
 
+/** Polls `predicate` every 5 ms until it holds, for at most 10 s. */
+function until(predicate: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  return new Promise((resolve, reject) => {
+    const poll = (): void => {
+      if (predicate()) resolve();
+      else if (Date.now() > deadline) reject(new Error('condition not met within 10 s'));
+      else setTimeout(poll, 5);
+    };
+    poll();
+  });
+}
+
 const row = (measurement: string, index: number): object => ({ m: measurement, t: 1_700_000_000_000 + index, fields: { v: index } });
 
 /** Two measurement names of database 'proto' owned by different writers (of 2). */
@@ -111,6 +124,10 @@ describe('the commit protocol between decoders, writers and the WAL', () => {
     expect(refused.error?.code).toBe('ARC_TOO_MANY_MEASUREMENTS_IN_DATABASE');
     expect(cancelEntries(config.wal.dir)).toEqual([2]);
     const walCopy = await copyWal(config, 'refused-crash');
+    // The refused entry holds nothing of 'disk': once 'cpu' is flushed no entry waits for Parquet
+    // (else the WAL status would report entries waiting for a flush that never comes).
+    expect(await pipeline.flushAll()).toBeNull();
+    await until(() => pipeline.walStats().oldestUnflushedAtMs === 0);
     await pipeline.shutdown();
 
     expect(await replayCopy(walCopy, limits)).toEqual({ rows: 1, replayed: 1, deadLetters: 0 });

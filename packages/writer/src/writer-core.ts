@@ -161,8 +161,11 @@ export class WriterCore {
 
   handle(decoderIndex: number, message: DecoderToWriter): WriterVerdict | null {
     switch (message.kind) {
-      case 'append':
-        return this.verdict(message.txnId, this.accept(message.batches, null, message.replayed === true, message.wal ?? null));
+      case 'append': {
+        const refusal = this.accept(message.batches, null, message.replayed === true, message.wal ?? null);
+        if (refusal !== null && message.wal !== undefined && message.replayed !== true) this.coverRefusedEntry(message.batches, message.wal);
+        return this.verdict(message.txnId, refusal);
+      }
       case 'prepare':
         return this.verdict(message.txnId, this.accept(message.batches, `${decoderIndex}:${message.txnId}`, message.replayed === true));
       case 'commit':
@@ -360,6 +363,22 @@ export class WriterCore {
     if (!commit) {
       this.bytesBuffered -= txn.byteCount;
       this.removeFromCensus(txn.additions);
+    }
+  }
+
+  /**
+   * A logged request this writer refused (its decoder cancels it in the WAL) holds nothing of its
+   * measurements, yet its seq would keep their WAL segment (and the oldest-unflushed age) waiting
+   * for a flush that may never come. Every earlier entry of the stream for such a measurement is
+   * in its buffer or in Parquet (the decoder posts in seq order), so: with rows buffered, the next
+   * flush covers this seq too; with nothing buffered, held or flushing, it is covered now.
+   */
+  private coverRefusedEntry(batches: readonly ColumnBatch[], wal: WalPosition): void {
+    for (const { database, measurement } of batches) {
+      const buffer = this.buffers.get(`${database}/${measurement}`);
+      const idle = buffer === undefined || (buffer.rowCount === 0 && buffer.prepared.size === 0 && this.flushingBuffer !== buffer);
+      if (idle) this.options.onWalCovered?.(wal.stream, database, measurement, wal.seq);
+      else buffer.walSeqMax.set(wal.stream, Math.max(buffer.walSeqMax.get(wal.stream) ?? 0, wal.seq));
     }
   }
 
