@@ -2,7 +2,8 @@
 // real IngestPipeline (decoder and writer threads, WAL on), the WAL directory is copied while the
 // server runs (a crash at that moment) and replayed into a fresh store, and the rows found there
 // are exactly the acknowledged ones: one-writer requests (log, then append), multi-writer requests
-// (prepare, log, commit), and a refused one-writer request, whose cancel keeps it out of replay.
+// (prepare, log, commit; abort when one writer refuses), and a refused one-writer request, whose
+// cancel keeps it out of replay.
 // Runs the real threads in-process (their files come from dist/: build first).
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -128,6 +129,23 @@ describe('the commit protocol between decoders, writers and the WAL', () => {
     // (else the WAL status would report entries waiting for a flush that never comes).
     expect(await pipeline.flushAll()).toBeNull();
     await until(() => pipeline.walStats().oldestUnflushedAtMs === 0);
+    await pipeline.shutdown();
+
+    expect(await replayCopy(walCopy, limits)).toEqual({ rows: 1, replayed: 1, deadLetters: 0 });
+  });
+
+  it('aborts a multi-writer request one writer refused: no writer keeps its rows, nothing is logged', async () => {
+    const limits = { ARC_INGEST_MAX_MEASUREMENTS_PER_DATABASE: '1' };
+    const config = configIn(path.join(root, 'aborted'), limits);
+    const pipeline = await startWithWal(config);
+    const [cpu, mem] = measurementsOnTwoWriters();
+    expect(await submit(pipeline, [row(cpu, 1)])).toMatchObject({ error: null, rowCount: 1 });
+    // The writer of `cpu` prepares its rows, the writer of `mem` refuses a second measurement.
+    const refused = await submit(pipeline, [row(cpu, 2), row(mem, 3)]);
+    expect(refused.error?.code).toBe('ARC_TOO_MANY_MEASUREMENTS_IN_DATABASE');
+    const buffered = (await pipeline.writerStats()).reduce((sum, stats) => sum + stats.rowsBuffered, 0);
+    expect(buffered).toBe(1);
+    const walCopy = await copyWal(config, 'aborted-crash');
     await pipeline.shutdown();
 
     expect(await replayCopy(walCopy, limits)).toEqual({ rows: 1, replayed: 1, deadLetters: 0 });
