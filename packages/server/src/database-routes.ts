@@ -1,8 +1,8 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { isAllowed } from '@arc/auth';
-import { validateDatabaseName } from '@arc/columnar';
+import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { z } from 'zod';
 import { databaseFiles, databaseJson, findDatabaseIgnoringCase, listDatabaseNames, measurementJson, type DatabaseFiles } from './database-files.js';
@@ -16,7 +16,8 @@ import { ServerErrorCode } from './error-codes.js';
  *   GET    /api/v1/databases/:name                    read on that database
  *   GET    /api/v1/databases/:name/measurements       read on that database
  *   POST   /api/v1/databases {"name"}                 admin: creates the directory (201; 409 if it exists)
- *   DELETE /api/v1/databases/:name?confirm=true       admin: flushes, then removes every file of it
+ *   DELETE /api/v1/databases/:name?confirm=true       admin: removes it through the writers (below)
+ *   DELETE /api/v1/databases/:name/measurements/:m?confirm=true   admin: the same for one measurement
  * A token limited to some databases never learns whether another database exists: for a name
  * outside its list it gets the same 403 before anything on disk is looked at.
  */
@@ -69,10 +70,11 @@ async function createDatabase(context: ServerContext, call: ManagementCall): Pro
 }
 
 /**
- * Rows still buffered for the database are flushed first (every buffer: the pipeline has no
- * per-database flush), then the directory goes, so no buffered row lands after the delete and
- * resurrects the database. Writes that arrive while the delete runs are not blocked: they create
- * the database again, as any first write does (stop the writers first).
+ * The delete goes through the writers (IngestPipeline.deleteDatabase, docs/architecture.md):
+ * writes to the database are refused with 409 ARC_BEING_DELETED while it runs, the writers drop
+ * its buffered rows, then storage removes its files. A write acknowledged before this answer is
+ * either deleted with the database or refused; one after it creates the database again, as any
+ * first write does.
  */
 async function deleteDatabase(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
   const name = call.parameters[0] ?? '';
@@ -82,15 +84,35 @@ async function deleteDatabase(context: ServerContext, call: ManagementCall): Pro
     return badRequest(ServerErrorCode.confirmationRequired, `Deleting database '${name}' removes all its files: repeat with ?confirm=true`, { database: name });
   }
   const root = context.config.storage.parquetRoot;
-  if ((await databaseFiles(root, name)) === null) return databaseNotFound(name);
-  const flushError = await context.pipeline.flushAll();
-  if (flushError !== null) return flushError;
-  const files = (await databaseFiles(root, name)) ?? { name, measurements: [], fileCount: 0, sizeBytes: 0 };
-  await rm(path.join(root, name), { recursive: true, force: true });
+  const files = await databaseFiles(root, name);
+  if (files === null) return databaseNotFound(name);
+  const deleteError = await context.pipeline.deleteDatabase(name);
+  if (deleteError !== null) return deleteError;
   context.forgetDatabase(name);
   context.queryPool.invalidateCatalog();
   context.log.info(`database '${name}' deleted: ${files.fileCount} files, ${files.sizeBytes} bytes`);
   return answer('200 OK', { success: true, database: name, deleted: true, files_deleted: files.fileCount, bytes_deleted: files.sizeBytes });
+}
+
+/** One measurement, through the writers like a database (deleteDatabase). */
+async function deleteMeasurement(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
+  const database = call.parameters[0] ?? '';
+  const measurement = call.parameters[1] ?? '';
+  const nameError = validateDatabaseName(database) ?? validateMeasurementName(measurement);
+  if (nameError !== null) return nameError;
+  if (call.request.query.get('confirm') !== 'true') {
+    return badRequest(ServerErrorCode.confirmationRequired, `Deleting measurement '${measurement}' removes all its files: repeat with ?confirm=true`, { database, measurement });
+  }
+  const files = await databaseFiles(context.config.storage.parquetRoot, database);
+  const found = files?.measurements.find((entry) => entry.name === measurement);
+  if (found === undefined) {
+    return new ArcError(ErrorKind.notFound, ServerErrorCode.measurementNotFound, `Measurement '${measurement}' not found in database '${database}'`, { database, measurement });
+  }
+  const deleteError = await context.pipeline.deleteMeasurement(database, measurement);
+  if (deleteError !== null) return deleteError;
+  context.queryPool.invalidateCatalog();
+  context.log.info(`measurement '${database}.${measurement}' deleted: ${found.fileCount} files, ${found.sizeBytes} bytes`);
+  return answer('200 OK', { success: true, database, measurement, deleted: true, files_deleted: found.fileCount, bytes_deleted: found.sizeBytes });
 }
 
 function databaseRoutes(context: ServerContext): ManagementRoute[] {
@@ -119,6 +141,7 @@ function databaseRoutes(context: ServerContext): ManagementRoute[] {
     },
     { method: 'post', path: '/api/v1/databases', permission: 'admin', readsBody: true, handle: (call) => createDatabase(context, call) },
     { method: 'del', path: '/api/v1/databases/:name', permission: 'admin', readsBody: false, handle: (call) => deleteDatabase(context, call) },
+    { method: 'del', path: '/api/v1/databases/:name/measurements/:measurement', permission: 'admin', readsBody: false, handle: (call) => deleteMeasurement(context, call) },
   ];
 }
 

@@ -26,6 +26,8 @@ export const ServerErrorCode = Object.freeze({
   tokenNotFound: 'ARC_AUTH_TOKEN_NOT_FOUND',
   /** No database with that name (404). */
   databaseNotFound: 'ARC_DATABASE_NOT_FOUND',
+  /** No measurement with that name in the database (404). */
+  measurementNotFound: 'ARC_MEASUREMENT_NOT_FOUND',
   /** A database with that name, in any case, exists (409). */
   databaseExists: 'ARC_DATABASE_EXISTS',
   /** Deleting a database without `?confirm=true`. */

@@ -1,5 +1,5 @@
 import type { ArcErrorShape } from '@arc/errors';
-import { PayloadFormat } from './frames.js';
+import { PayloadFormat } from '@arc/ingest';
 
 /** Names of the payload formats in stats answers. */
 const FORMAT_NAMES: Readonly<Record<PayloadFormat, string>> = {

@@ -1,37 +1,7 @@
 import assert from 'node:assert/strict';
 
-/**
- * Requests a decoder has handed to writers and not yet answered. Past it the decoder stops
- * taking frames, its ring fills, and the acceptor answers 503: back-pressure, not a queue.
- */
-export const DECODER_PENDING_REQUESTS_MAX = 64;
-/** A sleeping decoder wakes at least this often to notice shutdown without a doorbell. */
-export const DECODER_IDLE_WAIT_MS = 200;
-/** Completion ring per decoder: verdicts are ~12 bytes plus an error message. */
-export const COMPLETION_RING_BYTES = 1024 * 1024;
-/**
- * The error JSON of one completion frame. Errors are already bounded when made (a few KiB at
- * most); this is the frame's own guarantee: an error over it is sent as its kind, its code and
- * a message cut to COMPLETION_MESSAGE_CHARS_MAX characters, never as an oversized frame (which the
- * ring would refuse with an assertion, stopping the server).
- */
-export const COMPLETION_ERROR_BYTES_MAX = 16 * 1024;
-/** JSON escapes a character in at most 6 bytes (\uXXXX): 2048 of them leave room for the code. */
-export const COMPLETION_MESSAGE_CHARS_MAX = 2048;
-/** Characters of an error code kept in a cut-down completion (codes are ours and short). */
-export const COMPLETION_CODE_CHARS_MAX = 64;
-/** The acceptor's drain loop wakes at least this often even without a doorbell. */
-export const ACCEPTOR_IDLE_WAIT_MS = 1000;
 /** Seconds a client is told to wait (Retry-After) when every ring or buffer is full. */
 export const RETRY_AFTER_SECONDS = 1;
-/** A posted large body must reach the decoder within this time, else a thread is broken. */
-export const EXTERNAL_BODY_WAIT_MS_MAX = 10_000;
-/**
- * How long shutdown waits for a thread to finish on its own (a decoder draining its ring, a
- * writer closing its DuckDB) before terminating it. Flushes are not bounded by this: they run
- * (and are retried for server.shutdown_flush_retry_seconds) before writers are asked to stop.
- */
-export const THREAD_STOP_WAIT_MS = 10_000;
 /**
  * Slow uploads. uWS closes a connection without any answer when a request body has not brought
  * 160 KiB (16 KiB/s over its 10-s HTTP timeout) since the handler ran or since its last 160 KiB;
@@ -76,12 +46,6 @@ export const LINGER_IDLE_MS = 1000;
  */
 export const UWS_CONTENT_LENGTH_DIGITS_MAX = 9;
 export const UWS_CORK_BUFFER_BYTES = 16 * 1024;
-/**
- * A stop whose final flush failed tries again after this delay, until
- * server.shutdown_flush_retry_seconds have passed. The writers also retry on their own timers;
- * this only asks again and notices success within half a second.
- */
-export const SHUTDOWN_FLUSH_RETRY_DELAY_MS = 500;
 /** Bytes allocated up front for a request body from its Content-Length; beyond, it grows. */
 export const BODY_PREALLOCATE_BYTES_MAX = 4 * 1024 * 1024;
 /**
@@ -89,15 +53,6 @@ export const BODY_PREALLOCATE_BYTES_MAX = 4 * 1024 * 1024;
  * input (an error quoting a name) cannot make the log grow with the input.
  */
 export const LOG_MESSAGE_CHARS_MAX = 16 * 1024;
-/** A WAL replay refused for room (full ring or buffers) is tried again after this delay. */
-export const REPLAY_RETRY_DELAY_MS = 5;
-/**
- * Times a replayed entry refused for room (ARC_BUFFERS_FULL) is retried beside the others (about
- * 2 s at REPLAY_RETRY_DELAY_MS) before it is retried alone after a flush of every buffer: full
- * buffers then mean the entry can never fit (buffers shrank since), and it becomes a dead letter
- * instead of stalling the start forever.
- */
-export const REPLAY_ROOM_RETRIES_MAX = 400;
 /**
  * Dead letters one `POST /api/v1/wal/dead-letter/replay` may name. Each is re-submitted and
  * awaited one after the other (a few ms each); the bound keeps one call's answer and time sane.
@@ -108,13 +63,7 @@ export const DEAD_LETTER_SUBMIT_WAIT_MS_MAX = 10_000;
 /** Query request bodies are JSON with SQL; the SQL itself is capped at 100 KB (query limits.ts). */
 export const QUERY_BODY_BYTES_MAX = 1024 * 1024;
 
-assert.ok(DECODER_PENDING_REQUESTS_MAX > 0);
 assert.ok(BODY_PROGRESS_WINDOW_MS + 1000 <= UWS_SLOW_BODY_CLOSE_MS_MIN);
-assert.ok(REPLAY_ROOM_RETRIES_MAX > 0 && DEAD_LETTER_REPLAY_IDS_MAX > 0);
-assert.ok(COMPLETION_RING_BYTES >= 64 * 1024);
+assert.ok(DEAD_LETTER_REPLAY_IDS_MAX > 0);
 // Lingering ends before uWS's own slow-upload close could cut it short without an answer.
 assert.ok(LINGER_IDLE_MS + 1000 <= UWS_SLOW_BODY_CLOSE_MS_MIN);
-// A ring takes frames up to a quarter of its capacity (SpscRing.payloadBytesMax); stay well under.
-assert.ok(COMPLETION_ERROR_BYTES_MAX * 8 <= COMPLETION_RING_BYTES);
-// A cut-down error (message and code escaped at worst, markers and JSON syntax) fits the bound.
-assert.ok((COMPLETION_MESSAGE_CHARS_MAX + COMPLETION_CODE_CHARS_MAX + 128) * 6 <= COMPLETION_ERROR_BYTES_MAX);

@@ -1,13 +1,9 @@
 import { type LogFormat, type LogLevel } from '@arc/config';
 import { truncateText } from '@arc/errors';
+import type { Logger } from '@arc/ingest';
 import { LOG_MESSAGE_CHARS_MAX } from './limits.js';
 
-export interface Logger {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+export type { Logger };
 
 const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
 

@@ -2,10 +2,9 @@ import type { TokenStore } from '@arc/auth';
 import type { Config } from '@arc/config';
 import type { QueryPool } from '@arc/query';
 import type { AuthGate } from './auth-gate.js';
-import type { IngestPipeline } from './ingest-pipeline.js';
+import type { IngestPipeline, WalRecoveryReport } from '@arc/ingest';
 import type { IngestStats } from './ingest-stats.js';
 import type { Logger } from './log.js';
-import type { WalRecoveryReport } from './wal-recovery.js';
 
 export const ServerPhase = { starting: 'starting', ready: 'ready', stopping: 'stopping' } as const;
 export type ServerPhase = (typeof ServerPhase)[keyof typeof ServerPhase];

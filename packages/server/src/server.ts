@@ -12,7 +12,8 @@ import { registerAuthRoutes } from './auth-routes.js';
 import { registerDatabaseRoutes } from './database-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
-import { IngestPipeline } from './ingest-pipeline.js';
+import { emptyRecoveryReport, IngestPipeline, prepareWal, replayWal } from '@arc/ingest';
+import { LocalTreeDeleter } from '@arc/storage';
 import { IngestStats } from './ingest-stats.js';
 import { createLogger, type Logger } from './log.js';
 import { registerQueryRoutes } from './query-routes.js';
@@ -25,7 +26,6 @@ import { listenExclusive } from './listen-exclusive.js';
 import { ServerPhase, type ServerContext } from './server-context.js';
 import { registerWriteRoutes } from './write-routes.js';
 import { registerWriteStatsRoutes } from './write-stats-routes.js';
-import { emptyRecoveryReport, prepareWal, replayWal } from './wal-recovery.js';
 import { registerWalRoutes } from './wal-routes.js';
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -84,7 +84,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   await mkdir(path.join(config.storage.dataDir, 'tmp'), { recursive: true });
   const tokens = openTokens(config, log, options.printToken ?? ((line) => process.stdout.write(line)));
   const walPlan = await prepareWal(config, log);
-  const pipeline = await IngestPipeline.start(config, log, walPlan);
+  // Deletes end in storage's deleter once the writers dropped the name's rows (docs/architecture.md).
+  const pipeline = await IngestPipeline.start(config, log, walPlan, new LocalTreeDeleter(config.storage.parquetRoot));
   const queryPool = new QueryPool({
     dataRoot: config.storage.parquetRoot,
     threads: config.query.threads,

@@ -4,13 +4,11 @@ import { ArcError, ErrorKind } from '@arc/errors';
 import { decodeRequestEnvelope, deadLetterDirectory, deadLetterTotalsSync, hasDeadLetterSync, listDeadLettersSync, parseDeadLetterId, readDeadLetterSync, removeDeadLetterSync, WalErrorCode, type DeadLetter } from '@arc/wal';
 import { z } from 'zod';
 import { validateDatabaseName } from '@arc/columnar';
-import { PayloadFormat, precisionOfCode, type Completion, type RequestOptions } from './frames.js';
-import { DEAD_LETTER_REPLAY_IDS_MAX, DEAD_LETTER_SUBMIT_WAIT_MS_MAX, REPLAY_RETRY_DELAY_MS } from './limits.js';
+import { envelopeOptions, PayloadFormat, precisionOfCode, REPLAY_RETRY_DELAY_MS, RequestDecoder, type Completion, type RequestOptions } from '@arc/ingest';
+import { DEAD_LETTER_REPLAY_IDS_MAX, DEAD_LETTER_SUBMIT_WAIT_MS_MAX } from './limits.js';
 import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
 import { itemErrorBody } from './http-response.js';
-import { RequestDecoder } from './request-decoder.js';
 import type { ServerContext } from './server-context.js';
-import { envelopeOptions } from './wal-recovery.js';
 import { ServerErrorCode } from './error-codes.js';
 
 /**

@@ -2,7 +2,7 @@ import type { HttpResponse, HttpRequest, TemplatedApp } from 'uWebSockets.js';
 import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { LineProtocolPrecision, parsePrecision, type LineProtocolDialect } from '@arc/protocol';
-import { PayloadFormat, type RequestOptions } from './frames.js';
+import { PayloadFormat, type RequestOptions } from '@arc/ingest';
 import { newResponseState, sendError, sendJson, sendNoContent, type ResponseState } from './http-response.js';
 import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { ArcError } from '@arc/errors';
 import type { WriterStats } from '@arc/writer';
-import { PayloadFormat } from './frames.js';
+import { PayloadFormat } from '@arc/ingest';
 import { newResponseState, sendError, sendJson } from './http-response.js';
 import { readRequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';

@@ -1,7 +1,8 @@
 // Proves the databases API against the real server: counts and sizes that match the Parquet
 // files on disk, exact 400/404/409 bodies for every bad request, creation of the namespace
-// directory, and a delete that flushes buffered rows first, removes every file, and lets the
-// query threads forget the database and learn it again when it is written anew.
+// directory, and a delete (of a measurement, of a database) that goes through the writers: buffered
+// rows are dropped, never flushed after it, every file goes, and the query threads forget the
+// database and learn it again when it is written anew.
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -108,14 +109,27 @@ describe('databases API', () => {
     expect([bad.status, bad.json()]).toEqual([400, { error: "Database name 'system' is reserved", code: 'ARC_RESERVED_DATABASE_NAME', database: 'system' }]);
   });
 
-  it('DELETE flushes buffered rows first, removes every file, and the database can be written again', async () => {
+  it('DELETE of a measurement removes its files only, and a missing one is 404', async () => {
+    const missing = await send(url(), 'DELETE', '/api/v1/databases/inventory/measurements/nothing?confirm=true');
+    expect([missing.status, missing.json()]).toEqual([404, { error: "Measurement 'nothing' not found in database 'inventory'", code: 'ARC_MEASUREMENT_NOT_FOUND', database: 'inventory', measurement: 'nothing' }]);
+    await writeRows('inventory', 'doomed', [T0_MS]);
+    expect((await shared.client.flush()).status).toBe(200);
+    const before = (await onDisk('inventory')).files;
+    const deleted = await send(url(), 'DELETE', '/api/v1/databases/inventory/measurements/doomed?confirm=true');
+    expect(deleted.status, deleted.text).toBe(200);
+    expect(deleted.json()).toMatchObject({ success: true, database: 'inventory', measurement: 'doomed', deleted: true, files_deleted: 1 });
+    expect((await onDisk('inventory')).files).toBe(before - 1);
     expect(await shared.client.rows('SELECT count(*) FROM inventory.cpu')).toEqual([[2]]);
-    // Buffered only (the flush age is ten minutes): the delete must flush them before removing.
+  });
+
+  it('DELETE drops buffered rows, removes every file, and the database can be written again', async () => {
+    expect(await shared.client.rows('SELECT count(*) FROM inventory.cpu')).toEqual([[2]]);
+    // Buffered only (the flush age is ten minutes): the writers drop them, nothing flushes them later.
     await writeRows('inventory', 'pending', [T0_MS]);
     const deleted = await send(url(), 'DELETE', '/api/v1/databases/inventory?confirm=true');
     expect(deleted.status, deleted.text).toBe(200);
     const body = deleted.json<{ files_deleted: number; bytes_deleted: number }>();
-    expect(body).toMatchObject({ success: true, database: 'inventory', deleted: true, files_deleted: 4 });
+    expect(body).toMatchObject({ success: true, database: 'inventory', deleted: true, files_deleted: 3 });
     expect(body.bytes_deleted).toBeGreaterThan(0);
     await expect(stat(path.join(shared.arc.dataDir, 'arc', 'inventory'))).rejects.toThrow(/ENOENT/);
     expect((await send(url(), 'GET', '/api/v1/databases/inventory')).status).toBe(404);

@@ -3,6 +3,8 @@ export {
   encodeEntry,
   encodeFileHeader,
   encodeRequestEntry,
+  encodeCancelEntry,
+  cancelledSeqOf,
   decodeRequestEnvelope,
   ENTRY_HEADER_BYTES,
   FILE_HEADER_BYTES,

@@ -5,7 +5,7 @@ import { DEAD_LETTER_DIRECTORY, deadLetterId, hasDeadLetterSync, listDeadLetterI
 import { coverageKey, readJournalsSync, type JournalState, type StagedFile } from './flush-journal.js';
 import { readLogFileSync, truncateFileSync } from './segment-reader.js';
 import { listSegmentsSync } from './segment-names.js';
-import { decodeRequestEnvelope, type RequestEnvelope } from './wal-format.js';
+import { cancelledSeqOf, decodeRequestEnvelope, type RequestEnvelope } from './wal-format.js';
 import { syncDirectory } from './wal-stream.js';
 import { WalErrorCode } from './error-codes.js';
 
@@ -186,10 +186,12 @@ export async function replaySegments(plan: RecoveryPlan, submit: (entry: ReplayE
   const outcome = { entriesReplayed: 0, entriesUnreadable: 0, entriesDeadLettered: 0, deadLetterWriteFailures: 0 };
   await Promise.all(
     [...byStream.values()].map(async (segments) => {
+      const cancelled = cancelledSeqs(segments);
       for (const segment of segments) {
         const contents = readLogFileSync(segment.path);
         for (const [index, entry] of contents.entries.entries()) {
           const seq = segment.firstSeq + index;
+          if (cancelled.has(seq) || cancelledSeqOf(entry.payload) !== null) continue;
           if (isDeadLetter(plan.directory, segment.stream, seq)) {
             outcome.entriesDeadLettered++;
             log('warn', `WAL stream ${segment.stream} seq ${seq} is already dead letter ${deadLetterId(segment.stream, seq)}; left there, not replayed`);
@@ -214,6 +216,22 @@ export async function replaySegments(plan: RecoveryPlan, submit: (entry: ReplayE
     }),
   );
   return outcome;
+}
+
+/**
+ * The seqs of a stream's entries that a later cancel entry names: requests logged before their one
+ * writer refused them (answered with that refusal), never to be applied. A first read of the
+ * stream's segments, because a cancel follows the entry it cancels.
+ */
+function cancelledSeqs(segments: readonly RecoveredSegment[]): Set<number> {
+  const cancelled = new Set<number>();
+  for (const segment of segments) {
+    for (const entry of readLogFileSync(segment.path).entries) {
+      const seq = cancelledSeqOf(entry.payload);
+      if (seq !== null) cancelled.add(seq);
+    }
+  }
+  return cancelled;
 }
 
 /**

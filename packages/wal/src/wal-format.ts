@@ -19,6 +19,11 @@ import { ENTRY_PAYLOAD_BYTES_MAX, ENVELOPE_DATABASE_BYTES_MAX } from './limits.j
  *   | 0x01 | database len u16 | database (utf8) | format u8 | precision u8 | request body ... |
  *   The entry timestamp is the request's arrival time, so a replayed row without a time of its
  *   own gets the same time it got the first time.
+ *
+ *   cancel entry payload: a request logged before its one writer refused it (docs/architecture.md)
+ *   0      1                   9
+ *   | 0x02 | cancelled seq u64 |
+ *   Replay skips the cancelled entry and the cancel itself.
  */
 export const FILE_MAGIC = Uint8Array.of(0x41, 0x52, 0x43, 0x57); // "ARCW"
 export const FILE_VERSION = 1;
@@ -26,6 +31,8 @@ export const CHECKSUM_CRC32 = 1;
 export const FILE_HEADER_BYTES = 7;
 export const ENTRY_HEADER_BYTES = 16;
 export const ENVELOPE_VERSION = 0x01;
+export const CANCEL_TAG = 0x02;
+const CANCEL_PAYLOAD_BYTES = 9;
 const ENVELOPE_FIXED_BYTES = 5;
 
 export function encodeFileHeader(): Uint8Array {
@@ -134,4 +141,22 @@ export function decodeRequestEnvelope(payload: Uint8Array): RequestEnvelope | st
     return 'database name is not UTF-8';
   }
   return { database, format: view.getUint8(formatOffset), precision: view.getUint8(formatOffset + 1), body: payload.subarray(formatOffset + 2) };
+}
+
+/** A whole cancel entry: the request logged at `seq` of the same stream is not to be replayed. */
+export function encodeCancelEntry(timestampUs: number, seq: number): Uint8Array {
+  assert.ok(Number.isSafeInteger(seq) && seq >= 1, 'a seq is a positive integer');
+  const entry = entryBuffer(ENTRY_HEADER_BYTES + CANCEL_PAYLOAD_BYTES);
+  const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+  view.setUint8(ENTRY_HEADER_BYTES, CANCEL_TAG);
+  view.setBigUint64(ENTRY_HEADER_BYTES + 1, BigInt(seq), false);
+  sealEntry(entry, timestampUs);
+  return entry;
+}
+
+/** The seq a cancel entry's payload cancels, or null when the payload is not a cancel. */
+export function cancelledSeqOf(payload: Uint8Array): number | null {
+  if (payload.byteLength !== CANCEL_PAYLOAD_BYTES || payload[0] !== CANCEL_TAG) return null;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  return Number(view.getBigUint64(1, false));
 }

@@ -12,5 +12,9 @@ export const WriterErrorCode = Object.freeze({
   storageFull: 'ARC_STORAGE_FULL',
   /** An encode failed for another reason than a full disk (an unwritable path, DuckDB out of memory). */
   parquetWriteFailed: 'ARC_PARQUET_WRITE_FAILED',
+  /** A write to a database or measurement while it is being deleted (409; nothing of the request written). */
+  beingDeleted: 'ARC_BEING_DELETED',
+  /** A delete met writes prepared before it and still undecided (503; nothing deleted, retry). */
+  deleteBusy: 'ARC_DELETE_BUSY',
 } as const);
 export type WriterErrorCode = (typeof WriterErrorCode)[keyof typeof WriterErrorCode];

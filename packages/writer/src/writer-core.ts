@@ -81,6 +81,15 @@ function tooManyMeasurements(database: string, count: number | null, countMax: n
   );
 }
 
+/** A write meeting a delete of its database or measurement in progress (docs/architecture.md). */
+function beingDeleted(database: string, measurement: string, whole: boolean): ArcError {
+  const what = whole ? `database '${database}'` : `measurement '${measurement}' of database '${database}'`;
+  return new ArcError(ErrorKind.conflict, WriterErrorCode.beingDeleted, `${what} is being deleted; nothing of this request was written: retry once the delete has finished`, {
+    database,
+    ...(whole ? {} : { measurement }),
+  });
+}
+
 function buffersFull(bytesBuffered: number): ArcError {
   return new ArcError(ErrorKind.unavailable, WriterErrorCode.buffersFull, `Write buffers are full (${bytesBuffered} bytes waiting for flush); retry later`);
 }
@@ -124,6 +133,11 @@ export class WriterCore {
   private readonly settleWaiters = new Set<{ waiting: Set<string>; done: () => void }>();
   private readonly flushQueue: MeasurementBuffer[] = [];
   private flushing: Promise<void> | null = null;
+  /** The buffer whose flush `flushing` is (a delete waits for it to end before dropping rows). */
+  private flushingBuffer: MeasurementBuffer | null = null;
+  /** Deletes in progress: whole databases, and "database/measurement" keys. */
+  private readonly deletingDatabases = new Set<string>();
+  private readonly deletingMeasurements = new Set<string>();
   private bytesBuffered = 0;
   private fileSequence = 0;
   private retryDelayMs = 0;
@@ -148,8 +162,11 @@ export class WriterCore {
 
   handle(decoderIndex: number, message: DecoderToWriter): WriterVerdict | null {
     switch (message.kind) {
-      case 'append':
-        return this.verdict(message.txnId, this.accept(message.batches, null, message.replayed === true));
+      case 'append': {
+        const refusal = this.accept(message.batches, null, message.replayed === true, message.wal ?? null);
+        if (refusal !== null && message.wal !== undefined && message.replayed !== true) this.coverRefusedEntry(message.batches, message.wal);
+        return this.verdict(message.txnId, refusal);
+      }
       case 'prepare':
         return this.verdict(message.txnId, this.accept(message.batches, `${decoderIndex}:${message.txnId}`, message.replayed === true));
       case 'commit':
@@ -214,9 +231,12 @@ export class WriterCore {
   /**
    * Checks every batch of a request, then buffers all of them (or prepares them) or none.
    * `replayed`: rows of the WAL, acknowledged before, never refused by the measurement bound.
+   * `wal`: an appended request's durable WAL entry (its rows then count for the flush journal).
    */
-  private accept(batches: readonly ColumnBatch[], preparedKey: string | null, replayed: boolean): ArcError | null {
+  private accept(batches: readonly ColumnBatch[], preparedKey: string | null, replayed: boolean, wal: WalPosition | null = null): ArcError | null {
     if (this.storageFull) return storageFullRefusal();
+    const deleted = this.refusedByDelete(batches);
+    if (deleted !== null) return deleted;
     let byteCount = 0;
     for (const batch of batches) byteCount += batch.buffer.byteLength;
     if (this.bytesBuffered + byteCount > this.options.bytesBufferedMax) {
@@ -245,7 +265,7 @@ export class WriterCore {
       const schema = schemas[index];
       assert.ok(buffer !== undefined && schema !== undefined);
       if (preparedKey === null) {
-        buffer.add(batch, schema, nowMs);
+        buffer.add(batch, schema, nowMs, wal);
         this.reportSchema(buffer);
         if (isFlushDueBySize(this.options.policy, buffer.rowCount, buffer.byteCount)) this.enqueueFlush(buffer);
       } else {
@@ -347,6 +367,86 @@ export class WriterCore {
     }
   }
 
+  /**
+   * A logged request this writer refused (its decoder cancels it in the WAL) holds nothing of its
+   * measurements, yet its seq would keep their WAL segment (and the oldest-unflushed age) waiting
+   * for a flush that may never come. Every earlier entry of the stream for such a measurement is
+   * in its buffer or in Parquet (the decoder posts in seq order), so: with rows buffered, the next
+   * flush covers this seq too; with nothing buffered, held or flushing, it is covered now.
+   */
+  private coverRefusedEntry(batches: readonly ColumnBatch[], wal: WalPosition): void {
+    for (const { database, measurement } of batches) {
+      const buffer = this.buffers.get(`${database}/${measurement}`);
+      const idle = buffer === undefined || (buffer.rowCount === 0 && buffer.prepared.size === 0 && this.flushingBuffer !== buffer);
+      if (idle) this.options.onWalCovered?.(wal.stream, database, measurement, wal.seq);
+      else buffer.walSeqMax.set(wal.stream, Math.max(buffer.walSeqMax.get(wal.stream) ?? 0, wal.seq));
+    }
+  }
+
+  /** Two set lookups per batch, only while a delete runs. */
+  private refusedByDelete(batches: readonly ColumnBatch[]): ArcError | null {
+    if (this.deletingDatabases.size === 0 && this.deletingMeasurements.size === 0) return null;
+    for (const { database, measurement } of batches) {
+      if (this.deletingDatabases.has(database)) return beingDeleted(database, measurement, true);
+      if (this.deletingMeasurements.has(`${database}/${measurement}`)) return beingDeleted(database, measurement, false);
+    }
+    return null;
+  }
+
+  /**
+   * Starts a delete of a database (`measurement` null) or of one measurement: batches for it are
+   * refused from now on; once the requests prepared before have settled and a flush of it under
+   * way has ended, its buffered rows are dropped, so nothing of it is flushed after the files go.
+   * Resolves with an error when the rows could not be dropped safely (the delete must not go on).
+   */
+  async beginDelete(database: string, measurement: string | null): Promise<ArcError | null> {
+    if (measurement === null) this.deletingDatabases.add(database);
+    else this.deletingMeasurements.add(`${database}/${measurement}`);
+    await this.settlePrepared();
+    while (this.flushing !== null && this.flushingBuffer !== null && this.isDeleted(this.flushingBuffer, database, measurement)) {
+      await this.flushing.catch(() => undefined);
+    }
+    return this.dropBuffers(database, measurement);
+  }
+
+  /** The delete is over (done or failed): writes for the name are accepted again. */
+  endDelete(database: string, measurement: string | null): void {
+    if (measurement === null) this.deletingDatabases.delete(database);
+    else this.deletingMeasurements.delete(`${database}/${measurement}`);
+  }
+
+  private isDeleted(buffer: MeasurementBuffer, database: string, measurement: string | null): boolean {
+    return buffer.database === database && (measurement === null || buffer.measurement === measurement);
+  }
+
+  /**
+   * Drops the buffered rows of the deleted name. With the WAL on, their entries are recorded as
+   * covered in the flush journal first (as a flush without files would), so a restart does not
+   * replay rows from before the delete into the deleted name.
+   */
+  private dropBuffers(database: string, measurement: string | null): ArcError | null {
+    for (const [key, buffer] of this.buffers) {
+      if (!this.isDeleted(buffer, database, measurement)) continue;
+      if (buffer.prepared.size > 0) {
+        return new ArcError(ErrorKind.unavailable, WriterErrorCode.deleteBusy, `Writes to '${key}' prepared before the delete are still undecided; nothing was deleted: retry the delete`);
+      }
+      const { batches, walSeqMax } = buffer.take();
+      try {
+        if (walSeqMax.size > 0) this.options.journal?.recordSync({ database: buffer.database, measurement: buffer.measurement, covers: [...walSeqMax], files: [] });
+      } catch (error) {
+        buffer.restore(batches, walSeqMax, this.options.nowMs());
+        return flushErrorOf(error);
+      }
+      for (const batch of batches) this.bytesBuffered -= batch.buffer.byteLength;
+      const queued = this.flushQueue.indexOf(buffer);
+      if (queued >= 0) this.flushQueue.splice(queued, 1);
+      buffer.flushQueued = false;
+      this.buffers.delete(key);
+      for (const [stream, seqMax] of walSeqMax) this.options.onWalCovered?.(stream, buffer.database, buffer.measurement, seqMax);
+    }
+    return null;
+  }
+
   /** Tells onSchema about a buffer's schema once per change (a few name compares per request). */
   private reportSchema(buffer: MeasurementBuffer): void {
     if (this.options.onSchema === undefined || sameSchema(buffer.schema, buffer.reportedSchema)) return;
@@ -375,8 +475,10 @@ export class WriterCore {
     if (this.flushing !== null) return;
     const next = this.flushQueue.shift();
     if (next === undefined) return;
+    this.flushingBuffer = next;
     this.flushing = this.flushBuffer(next).finally(() => {
       this.flushing = null;
+      this.flushingBuffer = null;
       this.pumpFlushes();
     });
   }

@@ -6,21 +6,23 @@ import type { ArcErrorShape } from '@arc/errors';
  * and between the main thread and writers.
  *
  * A request whose batches all go to one writer is accepted with one `append` (check + buffer in
- * one step). A request spanning several writers is accepted all-or-nothing with `prepare` to each
+ * one step); with the WAL on it is logged first and its `append` carries its WAL position (a
+ * refusal is then cancelled in the WAL by the decoder). A request spanning several writers is accepted all-or-nothing with `prepare` to each
  * writer, then `commit` (all said yes) or `abort`: prepared batches count for schema and memory
  * checks but are flushed only once committed. `replayed`: rows of a WAL replay, acknowledged
  * before the restart, so no bound that may have been lowered since refuses them.
  */
 export type DecoderToWriter =
-  | { readonly kind: 'append'; readonly txnId: number; readonly batches: readonly ColumnBatch[]; readonly replayed?: boolean }
+  | { readonly kind: 'append'; readonly txnId: number; readonly batches: readonly ColumnBatch[]; readonly replayed?: boolean; readonly wal?: WalPosition }
   | { readonly kind: 'prepare'; readonly txnId: number; readonly batches: readonly ColumnBatch[]; readonly replayed?: boolean }
   | { readonly kind: 'commit'; readonly txnId: number; readonly wal?: WalPosition }
   | { readonly kind: 'abort'; readonly txnId: number };
 
 /**
  * Where a request's WAL entry is: stream (the decoder that logged it) and seq. With the WAL on,
- * every request is prepared, logged, then committed with its position, so a writer receives one
- * stream's entries in seq order and its flush journal can record prefixes.
+ * a request reaches a writer's buffers only once its entry is durable (an `append` after the
+ * log, or a `commit` after prepare and log), and the decoder posts both in seq order, so a writer
+ * receives one stream's entries in seq order and its flush journal can record prefixes.
  */
 export interface WalPosition {
   readonly stream: number;
@@ -52,9 +54,16 @@ export interface FlushedFile {
   readonly byteCount: number;
 }
 
+/**
+ * A delete of a database (`measurement` null) or of one measurement goes through the writers:
+ * `delete-begin` makes a writer refuse new batches for the name and drop what it buffers of it
+ * (answered by `delete-ready`); the files are deleted; `delete-end` lets writes in again.
+ */
 export type MainToWriter =
   | { readonly kind: 'flush-all'; readonly requestId: number }
   | { readonly kind: 'stats'; readonly requestId: number }
+  | { readonly kind: 'delete-begin'; readonly requestId: number; readonly database: string; readonly measurement: string | null }
+  | { readonly kind: 'delete-end'; readonly database: string; readonly measurement: string | null }
   | { readonly kind: 'shutdown' };
 
 export interface WriterStats {
@@ -91,6 +100,7 @@ export type WriterToMain =
   | { readonly kind: 'measurements'; readonly events: readonly MeasurementEvent[] }
   | { readonly kind: 'flush-all-done'; readonly requestId: number; readonly error: ArcErrorShape | null }
   | { readonly kind: 'stats'; readonly requestId: number; readonly stats: WriterStats }
+  | { readonly kind: 'delete-ready'; readonly requestId: number; readonly error: ArcErrorShape | null }
   | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string }
   /** The thread stopped; `rowsUnflushed` acknowledged rows were still buffered (not in Parquet). */
   | { readonly kind: 'closed'; readonly rowsUnflushed: number };

@@ -115,6 +115,12 @@ async function main(): Promise<void> {
       case 'stats':
         send({ kind: 'stats', requestId: message.requestId, stats: core.stats() });
         return;
+      case 'delete-begin':
+        void core.beginDelete(message.database, message.measurement).then((error) => send({ kind: 'delete-ready', requestId: message.requestId, error: error?.toShape() ?? null }));
+        return;
+      case 'delete-end':
+        core.endDelete(message.database, message.measurement);
+        return;
       case 'shutdown':
         clearInterval(ageTimer);
         for (const decoderPort of data.decoderPorts) decoderPort.close();

@@ -4,11 +4,12 @@ import { workerExecArgv, type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
 import { MeasurementCensus, WRITER_WORKER_URL, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
+import { LocalTreeDeleter, type DataDeleter } from '@arc/storage';
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
 import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completion, type ReplayPosition, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
 import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, SHUTDOWN_FLUSH_RETRY_DELAY_MS, THREAD_STOP_WAIT_MS } from './limits.js';
-import type { Logger } from './log.js';
+import type { Logger } from './logger.js';
 import { IngestErrorCode } from './ingest-error-codes.js';
 
 const DECODER_WORKER_URL = new URL('../dist/decoder-worker.js', import.meta.url);
@@ -98,18 +99,26 @@ export class IngestPipeline {
   /** With the WAL on: what recovery found, and one stats buffer per decoder (= WAL stream). */
   private readonly walPlan: RecoveryPlan | null;
   readonly walStatsBuffers: SharedArrayBuffer[] = [];
+  /** Removes a deleted name's files once the writers dropped what they buffered of it. */
+  private readonly deleter: DataDeleter;
+  /** Names with a delete in progress ("database/" or "database/measurement"). */
+  private readonly deletesInProgress = new Set<string>();
 
-  private constructor(config: Config, log: Logger, walPlan: RecoveryPlan | null) {
+  private constructor(config: Config, log: Logger, walPlan: RecoveryPlan | null, deleter: DataDeleter) {
     this.config = config;
     this.log = log;
     this.walPlan = walPlan;
+    this.deleter = deleter;
     this.census = MeasurementCensus.create(config.storage.parquetRoot);
   }
 
-  /** `walPlan`: the recovery plan when the WAL is on (decoders continue each stream's seqs). */
-  static async start(config: Config, log: Logger, walPlan: RecoveryPlan | null = null): Promise<IngestPipeline> {
+  /**
+   * `walPlan`: the recovery plan when the WAL is on (decoders continue each stream's seqs).
+   * `deleter`: where deletes of databases and measurements end (storage).
+   */
+  static async start(config: Config, log: Logger, walPlan: RecoveryPlan | null = null, deleter: DataDeleter = new LocalTreeDeleter(config.storage.parquetRoot)): Promise<IngestPipeline> {
     assert.equal(walPlan !== null, config.wal.enabled, 'a recovery plan exactly when the WAL is on');
-    const pipeline = new IngestPipeline(config, log, walPlan);
+    const pipeline = new IngestPipeline(config, log, walPlan, deleter);
     await pipeline.startThreads();
     pipeline.drainLoop = pipeline.drainCompletions();
     return pipeline;
@@ -207,6 +216,45 @@ export class IngestPipeline {
   /** A database was deleted: its measurements are counted afresh (ingest.max_measurements_per_database). */
   forgetDatabase(database: string): void {
     this.census.forget(database);
+  }
+
+  /**
+   * Deletes a database through the writers, then storage: while it runs, writes to it are refused
+   * with ARC_BEING_DELETED (409); requests prepared before it are settled first; the writers drop
+   * its buffered rows (none is flushed after the files go); then the deleter removes the files.
+   * Null once done, else why nothing (or not everything) was deleted.
+   */
+  deleteDatabase(database: string): Promise<ArcError | null> {
+    return this.deleteThroughWriters(database, null, () => this.deleter.deleteDatabase(database));
+  }
+
+  /** deleteDatabase for one measurement of a database. */
+  deleteMeasurement(database: string, measurement: string): Promise<ArcError | null> {
+    return this.deleteThroughWriters(database, measurement, () => this.deleter.deleteMeasurement(database, measurement));
+  }
+
+  private async deleteThroughWriters(database: string, measurement: string | null, remove: () => Promise<void>): Promise<ArcError | null> {
+    const name = `${database}/${measurement ?? ''}`;
+    if (this.deletesInProgress.has(name)) {
+      return new ArcError(ErrorKind.conflict, IngestErrorCode.deleteInProgress, `A delete of '${name}' is already running; wait for it to finish`, { database, ...(measurement === null ? {} : { measurement }) });
+    }
+    this.deletesInProgress.add(name);
+    try {
+      const replies = await Promise.all(this.writers.map((writer) => this.askWriter(writer, (requestId) => ({ kind: 'delete-begin', requestId, database, measurement }))));
+      for (const reply of replies) {
+        if (reply === null) return new ArcError(ErrorKind.internal, IngestErrorCode.writerFailed, 'A writer thread failed; nothing was deleted');
+        if (reply.kind === 'delete-ready' && reply.error !== null) return ArcError.fromShape(reply.error);
+      }
+      await remove();
+      return null;
+    } catch (error) {
+      return new ArcError(ErrorKind.internal, IngestErrorCode.deleteFailed, `The writers dropped the rows of '${name}' but its files could not all be removed: ${(error as Error).message}`);
+    } finally {
+      for (const writer of this.writers) {
+        if (writer.threadId >= 0) writer.postMessage({ kind: 'delete-end', database, measurement } satisfies MainToWriter);
+      }
+      this.deletesInProgress.delete(name);
+    }
   }
 
   /** Rings every decoder's doorbell (they notice a requested WAL rotation without waiting). */
@@ -415,6 +463,7 @@ export class IngestPipeline {
         for (const listener of this.measurementListeners) listener(message.events);
         return;
       case 'flush-all-done':
+      case 'delete-ready':
       case 'stats': {
         const pending = this.controlReplies.get(message.requestId);
         this.controlReplies.delete(message.requestId);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@arc/config';
 import { PayloadFormat } from '../src/frames.js';
 import { IngestPipeline } from '../src/ingest-pipeline.js';
-import { createLogger } from '../src/log.js';
+import type { Logger } from '../src/logger.js';
 import type { Completion } from '../src/frames.js';
 
 let directory = '';
@@ -19,6 +19,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
+
+/** A logger keeping error lines only (what the server's logger at level 'error' would print). */
+function errorsInto(lines: string[]): Logger {
+  const ignore = (): void => undefined;
+  return { debug: ignore, info: ignore, warn: ignore, error: (message) => lines.push(message) };
+}
 
 function submit(pipeline: IngestPipeline, body: Uint8Array): Promise<Completion> {
   return new Promise((resolve, reject) => {
@@ -31,7 +37,7 @@ describe('IngestPipeline', () => {
   it('reports a dead decoder as fatal, routes around it, and still shuts down', async () => {
     const config = loadConfig({ cwd: directory, env: { ARC_DATA_DIR: directory, ARC_INGEST_DECODERS: '2', ARC_WRITER_THREADS: '1' } });
     const lines: string[] = [];
-    const pipeline = await IngestPipeline.start(config, createLogger('error', 'text', (line) => lines.push(line)));
+    const pipeline = await IngestPipeline.start(config, errorsInto(lines));
     const fatal: string[] = [];
     const reported = new Promise<void>((resolve) => pipeline.onFatal(() => resolve()));
     pipeline.onFatal((reason) => fatal.push(reason));

@@ -10,5 +10,11 @@ export const IngestErrorCode = Object.freeze({
   writerFailed: 'ARC_WRITER_FAILED',
   /** A request with more distinct measurements than ingest.max_measurements_per_request. */
   tooManyMeasurements: 'ARC_TOO_MANY_MEASUREMENTS',
+  /** A delete of the same database or measurement is already running (409). */
+  deleteInProgress: 'ARC_DELETE_IN_PROGRESS',
+  /** The writers dropped a name's rows but storage could not remove all its files (500). */
+  deleteFailed: 'ARC_DELETE_FAILED',
+  /** A one-writer request refused after it was logged, whose cancel entry could not be written (500). */
+  walCancelFailed: 'ARC_WAL_CANCEL_FAILED',
 } as const);
 export type IngestErrorCode = (typeof IngestErrorCode)[keyof typeof IngestErrorCode];

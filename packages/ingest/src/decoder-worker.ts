@@ -5,7 +5,7 @@ import type { ColumnBatch } from '@arc/columnar';
 import { type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
-import { coverageKey, encodeRequestEntry, walStatsCells, WalStream } from '@arc/wal';
+import { coverageKey, encodeCancelEntry, encodeRequestEntry, walStatsCells, WalStream } from '@arc/wal';
 import { writerIndexFor, type DecoderToWriter, type WalPosition, type WriterToDecoder, type WriterVerdict } from '@arc/writer';
 import { COMPLETION_FRAME_BYTES_MAX, decodeRequestHeader, encodeCompletion, precisionCode, type Completion, type RequestHeader } from './frames.js';
 import { RequestDecoder } from './request-decoder.js';
@@ -57,12 +57,28 @@ interface PendingRequest {
   readonly keys: readonly string[];
   /** A replayed entry: committed with its original position, never logged again. */
   readonly replay: WalPosition | null;
+  /** A one-writer request appended after its entry was logged at this seq: a refusal cancels it. */
+  readonly loggedSeq: number | null;
 }
 
-interface LoggedRequest {
-  readonly txnId: number;
-  readonly request: PendingRequest;
-  readonly seq: number;
+/**
+ * What waits in the WAL's pending group for its write and sync:
+ * - `prepared`: a multi-writer request every writer prepared; commit (or abort) follows the sync;
+ * - `append`: a one-writer request, logged before any writer saw it; its `append` follows the sync;
+ * - `cancel`: a cancel entry for a logged one-writer request its writer refused; the refusal is
+ *   answered once the cancel is durable, so replay never applies a refused request.
+ */
+type LoggedRequest =
+  | { readonly kind: 'prepared'; readonly txnId: number; readonly request: PendingRequest; readonly seq: number }
+  | { readonly kind: 'append'; readonly seq: number; readonly requestId: number; readonly writerIndex: number; readonly batches: ColumnBatch[]; readonly rowCount: number }
+  | { readonly kind: 'cancel'; readonly requestId: number; readonly error: ArcErrorShape };
+
+/** The batches of a request by the writer that owns them, and what the request touches. */
+interface RoutedBatches {
+  readonly byWriter: Map<number, ColumnBatch[]>;
+  /** "database/measurement" of its batches (what its WAL entry touches). */
+  readonly keys: string[];
+  readonly rowCount: number;
 }
 
 /**
@@ -70,10 +86,12 @@ interface LoggedRequest {
  * column batches, hands the batches to the writers that own their measurements, and answers
  * the acceptor through the completion ring once every writer has accepted (or one refused).
  *
- * With the WAL on, it owns one WAL stream: a request every writer prepared is logged, the group
- * is written and synced, and only then are the writers told to commit and the acceptor to answer
- * 204. Replayed entries (recovery) come through the ring too and are committed at their original
- * position without being logged again.
+ * With the WAL on, it owns one WAL stream. A request for one writer is logged first, and once its
+ * group is written and synced it goes to its writer as one `append` carrying its WAL position;
+ * the writer's yes is the 204, a refusal is cancelled in the WAL before it is answered. A request
+ * spanning writers is prepared by each, logged, synced, then committed (two-phase). Replayed
+ * entries (recovery) come through the ring too and are applied at their original position
+ * without being logged again. docs/architecture.md draws both sequences.
  *
  * It sleeps in Atomics.wait on its doorbell, rung by the acceptor (new frame) and by writers
  * (a verdict on a port), so it needs no event loop; ports are read with receiveMessageOnPort.
@@ -133,7 +151,7 @@ class DecoderThread {
       }
       if (worked) continue;
       this.wal?.maybeRotate();
-      if (this.requests.isClosed() && this.pending.size === 0 && this.requests.peek() === null) {
+      if (this.requests.isClosed() && this.pending.size === 0 && this.logged.length === 0 && this.requests.peek() === null) {
         this.wal?.close();
         return;
       }
@@ -154,7 +172,11 @@ class DecoderThread {
     return wal.pendingBytes >= groupCommitBytes || Date.now() - wal.firstPendingAt >= groupCommitWaitMs;
   }
 
-  /** Writes and syncs the logged group, then commits each request in seq order and answers it. */
+  /**
+   * Writes and syncs the logged group, then, in seq order (so each writer receives this stream's
+   * rows in seq order): commits prepared requests and answers them, appends one-writer requests
+   * (answered on their writer's verdict), answers refusals whose cancel is now durable.
+   */
   private commitLoggedGroup(): void {
     const wal = this.wal;
     assert.ok(wal !== null, 'only a WAL logs requests');
@@ -166,10 +188,48 @@ class DecoderThread {
     } catch (error) {
       failure = error instanceof ArcError ? error.toShape() : new ArcError(ErrorKind.internal, WalErrorCode.writeFailed, String(error)).toShape();
     }
-    for (const { txnId, request, seq } of group) {
-      const decision: DecoderToWriter = failure === null ? { kind: 'commit', txnId, wal: { stream: this.data.decoderIndex, seq } } : { kind: 'abort', txnId };
-      for (const writerIndex of request.writerIndexes) this.portOf(writerIndex).postMessage(decision);
-      this.complete({ requestId: request.requestId, rowCount: failure === null ? request.rowCount : 0, error: failure });
+    for (const logged of group) {
+      if (failure === null) this.afterDurable(logged);
+      else this.afterWriteFailed(logged, failure);
+    }
+  }
+
+  private afterDurable(logged: LoggedRequest): void {
+    const stream = this.data.decoderIndex;
+    switch (logged.kind) {
+      case 'prepared': {
+        const decision: DecoderToWriter = { kind: 'commit', txnId: logged.txnId, wal: { stream, seq: logged.seq } };
+        for (const writerIndex of logged.request.writerIndexes) this.portOf(writerIndex).postMessage(decision);
+        this.complete({ requestId: logged.request.requestId, rowCount: logged.request.rowCount, error: null });
+        return;
+      }
+      case 'append': {
+        const txnId = ++this.txnSequence;
+        const message: DecoderToWriter = { kind: 'append', txnId, batches: logged.batches, wal: { stream, seq: logged.seq } };
+        this.portOf(logged.writerIndex).postMessage(message, logged.batches.map((batch) => batch.buffer));
+        this.pending.set(txnId, { requestId: logged.requestId, rowCount: logged.rowCount, writerIndexes: [logged.writerIndex], prepared: false, awaiting: 1, error: null, walEntry: null, keys: [], replay: null, loggedSeq: logged.seq });
+        return;
+      }
+      case 'cancel':
+        this.complete({ requestId: logged.requestId, rowCount: 0, error: logged.error });
+        return;
+    }
+  }
+
+  /** The group is not in the log (its seqs are given back): nothing of it reaches a buffer. */
+  private afterWriteFailed(logged: LoggedRequest, failure: ArcErrorShape): void {
+    switch (logged.kind) {
+      case 'prepared':
+        for (const writerIndex of logged.request.writerIndexes) this.portOf(writerIndex).postMessage({ kind: 'abort', txnId: logged.txnId } satisfies DecoderToWriter);
+        this.complete({ requestId: logged.request.requestId, rowCount: 0, error: failure });
+        return;
+      case 'append':
+        this.complete({ requestId: logged.requestId, rowCount: 0, error: failure });
+        return;
+      case 'cancel':
+        // The refused request's entry stays in the log without its cancel: a restart would apply it.
+        this.complete({ requestId: logged.requestId, rowCount: 0, error: cancelFailed(logged.error, failure) });
+        return;
     }
   }
 
@@ -253,11 +313,30 @@ class DecoderThread {
   }
 
   /**
-   * Sends each writer its batches: one `append` when one writer is involved and nothing is to be
-   * logged, else `prepare` to each (commit or abort follows once every writer answered and,
-   * with the WAL on, the entry is logged and synced).
+   * Sends each writer its batches. One writer: a new request with the WAL on is logged first and
+   * appended once durable (logBeforeAppend); otherwise one `append` (a replay's carries its
+   * original position). Several writers: `prepare` to each; commit or abort follows once every
+   * writer answered and, with the WAL on, the entry is logged and synced.
    */
   private dispatch(requestId: number, batches: ColumnBatch[], walEntry: Uint8Array | null, replay: WalPosition | null): void {
+    const { byWriter, keys, rowCount } = this.route(batches);
+    const only = byWriter.size === 1 ? [...byWriter][0] : undefined;
+    if (only !== undefined && walEntry !== null) {
+      this.logBeforeAppend(requestId, only[0], only[1], rowCount, walEntry, keys);
+      return;
+    }
+    const txnId = ++this.txnSequence;
+    const prepared = byWriter.size > 1;
+    for (const [writerIndex, writerBatches] of byWriter) {
+      const message: DecoderToWriter = prepared
+        ? { kind: 'prepare', txnId, batches: writerBatches, replayed: replay !== null }
+        : { kind: 'append', txnId, batches: writerBatches, replayed: replay !== null, ...(replay === null ? {} : { wal: replay }) };
+      this.portOf(writerIndex).postMessage(message, writerBatches.map((batch) => batch.buffer));
+    }
+    this.pending.set(txnId, { requestId, rowCount, writerIndexes: [...byWriter.keys()], prepared, awaiting: byWriter.size, error: null, walEntry, keys, replay, loggedSeq: null });
+  }
+
+  private route(batches: readonly ColumnBatch[]): RoutedBatches {
     const writerCount = this.data.writerPorts.length;
     const byWriter = new Map<number, ColumnBatch[]>();
     const keys = new Set<string>();
@@ -270,14 +349,18 @@ class DecoderThread {
       keys.add(`${batch.database}/${batch.measurement}`);
       rowCount += batch.rowCount;
     }
-    const txnId = ++this.txnSequence;
-    const prepared = byWriter.size > 1 || this.wal !== null;
-    const kind = prepared ? 'prepare' : 'append';
-    for (const [writerIndex, writerBatches] of byWriter) {
-      const message: DecoderToWriter = { kind, txnId, batches: writerBatches, replayed: replay !== null };
-      this.portOf(writerIndex).postMessage(message, writerBatches.map((batch) => batch.buffer));
-    }
-    this.pending.set(txnId, { requestId, rowCount, writerIndexes: [...byWriter.keys()], prepared, awaiting: byWriter.size, error: null, walEntry, keys: [...keys], replay });
+    return { byWriter, keys: [...keys], rowCount };
+  }
+
+  /**
+   * A one-writer request needs no agreement between writers, so it skips the two-phase commit:
+   * its entry joins the pending group now and its batches wait here; once the group is durable
+   * they go to the writer as one `append` with their position (commitLoggedGroup).
+   */
+  private logBeforeAppend(requestId: number, writerIndex: number, batches: ColumnBatch[], rowCount: number, walEntry: Uint8Array, keys: readonly string[]): void {
+    assert.ok(this.wal !== null, 'entries exist only with the WAL on');
+    const seq = this.wal.append(walEntry, keys);
+    this.logged.push({ kind: 'append', seq, requestId, writerIndex, batches, rowCount });
   }
 
   private onVerdict(verdict: WriterVerdict): void {
@@ -287,10 +370,14 @@ class DecoderThread {
     if (verdict.error !== null && request.error === null) request.error = verdict.error;
     if (request.awaiting > 0) return;
     this.pending.delete(verdict.txnId);
+    if (request.loggedSeq !== null && request.error !== null) {
+      this.cancelLogged(request.requestId, request.loggedSeq, request.error);
+      return;
+    }
     if (request.error === null && request.walEntry !== null) {
       assert.ok(this.wal !== null, 'entries exist only with the WAL on');
       const seq = this.wal.append(request.walEntry, request.keys);
-      this.logged.push({ txnId: verdict.txnId, request, seq });
+      this.logged.push({ kind: 'prepared', txnId: verdict.txnId, request, seq });
       return;
     }
     if (request.prepared) {
@@ -299,6 +386,16 @@ class DecoderThread {
       for (const writerIndex of request.writerIndexes) this.portOf(writerIndex).postMessage(decision);
     }
     this.complete({ requestId: request.requestId, rowCount: request.error === null ? request.rowCount : 0, error: request.error });
+  }
+
+  /**
+   * The writer refused a request already in the log: a cancel entry joins the pending group, and
+   * the refusal is answered once it is durable, so a restart never applies what was refused.
+   */
+  private cancelLogged(requestId: number, seq: number, error: ArcErrorShape): void {
+    assert.ok(this.wal !== null, 'only a WAL logs requests');
+    this.wal.append(encodeCancelEntry(Date.now() * 1000, seq), []);
+    this.logged.push({ kind: 'cancel', requestId, error });
   }
 
   private complete(completion: Completion): void {
@@ -317,6 +414,15 @@ class DecoderThread {
     assert.ok(port !== undefined, 'a port per writer');
     return port;
   }
+}
+
+/** A refusal whose cancel could not be logged: the request may be applied at the next start. */
+function cancelFailed(refusal: ArcErrorShape, failure: ArcErrorShape): ArcErrorShape {
+  return {
+    kind: ErrorKind.internal,
+    code: IngestErrorCode.walCancelFailed,
+    message: `The request was refused (${refusal.code}: ${refusal.message}) after its write-ahead log entry was written, and the entry could not be cancelled (${failure.message}): it may be applied when the server restarts`,
+  };
 }
 
 /**

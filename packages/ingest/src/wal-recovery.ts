@@ -5,7 +5,7 @@ import { deadLetterTotalsSync, deleteReplayedSegments, prepareRecovery, replaySe
 import { PayloadFormat, precisionOfCode, type Completion, type RequestOptions } from './frames.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
 import { REPLAY_RETRY_DELAY_MS, REPLAY_ROOM_RETRIES_MAX } from './limits.js';
-import type { Logger } from './log.js';
+import type { Logger } from './logger.js';
 import { ColumnarErrorCode } from '@arc/columnar';
 import { WalErrorCode } from '@arc/wal';
 import { WriterErrorCode } from '@arc/writer';
