@@ -1,5 +1,5 @@
 export { QueryPool } from './query-pool.js';
-export type { EstimateRequest, MeasurementRequest, QueryAnswer, QueryPoolOptions, QueryRequest, StreamRequest, StreamSink } from './query-pool.js';
+export type { EstimateRequest, MeasurementRequest, QueryAnswer, QueryPoolOptions, QueryPoolStats, QueryRequest, StreamRequest, StreamSink } from './query-pool.js';
 export type { MeasurementQuery } from './task-messages.js';
 export { compressionFor } from './answer-compression.js';
 export type { AnswerCompression } from './answer-compression.js';
