@@ -8,7 +8,7 @@ const POLL_INTERVAL_MS_DEFAULT = 20;
 export interface PollOutcome<T> {
   /** The probe's value that `done` accepted. */
   readonly value: T;
-  /** How long the wait took. */
+  /** How long the wait took, in whole milliseconds. */
   readonly ms: number;
 }
 
@@ -27,7 +27,7 @@ export async function pollUntil<T>(
   const startedAt = performance.now();
   for (;;) {
     const value = await probe();
-    if (done(value)) return { value, ms: performance.now() - startedAt };
+    if (done(value)) return { value, ms: Math.round(performance.now() - startedAt) };
     if (performance.now() - startedAt > deadlineMs) throw new Error(`${what}: not reached within ${String(deadlineMs)} ms, last seen ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
