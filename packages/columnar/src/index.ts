@@ -15,6 +15,7 @@ export {
   MICROS_PER_SECOND,
   TIME_MICROS_ABS_MAX,
 } from './time.js';
+export { quoteIdentifier, quoteLiteral } from './sql-text.js';
 export {
   validateDatabaseName,
   validateMeasurementName,

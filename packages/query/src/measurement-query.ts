@@ -1,6 +1,6 @@
 import { badRequest } from '@arc/config';
+import { quoteIdentifier, quoteLiteral } from '@arc/columnar';
 import { QueryErrorCode } from './errors.js';
-import { quoteIdentifier, quoteLiteral } from './sql-text.js';
 import type { ColumnSpec } from './time-pruning.js';
 import type { MeasurementQuery } from './task-messages.js';
 

@@ -22,6 +22,8 @@ import {
   type ColumnBatch,
   type ColumnLayout,
   type SchemaColumn,
+  quoteIdentifier,
+  quoteLiteral,
 } from '@arc/columnar';
 import {
   DUCKDB_ENUM_UINT8_MEMBERS_MAX,
@@ -111,16 +113,6 @@ const SQL_TYPE_BY_COLUMN_TYPE = {
   [ColumnType.utf8]: 'VARCHAR',
   [ColumnType.bool]: 'BOOLEAN',
 } as const;
-
-/** A double-quoted SQL identifier: any name (quotes, spaces, UTF-8) is taken literally. */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** A single-quoted SQL string literal (DuckDB strings have no backslash escapes). */
-export function quoteLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
 
 const TABLE_SQL = `${quoteIdentifier(ENCODER_SCHEMA_NAME)}.${quoteIdentifier(ENCODER_TABLE_NAME)}`;
 

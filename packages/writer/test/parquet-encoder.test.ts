@@ -6,12 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { BatchBuilder, ColumnBuilder, ColumnRole, MICROS_PER_HOUR, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
+import { BatchBuilder, ColumnBuilder, ColumnRole, MICROS_PER_HOUR, quoteLiteral, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
 import { isArcError } from '@arc/config';
 import {
   PARQUET_WRITE_FAILED_CODE,
   ParquetEncoder,
-  quoteLiteral,
   type EncodedHourFile,
   type ParquetEncoderOptions,
 } from '../src/parquet-encoder.js';
