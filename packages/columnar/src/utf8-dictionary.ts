@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { fnv1aOfBytes } from './fnv1a.js';
 
 /**
  * Distinct UTF-8 values of one column, each stored once, with an open-addressing hash table from
@@ -27,8 +28,7 @@ export class Utf8Dictionary {
 
   /** The code of `source[start, end)`, added if new; -1 when the dictionary is full. */
   add(source: Uint8Array, start: number, end: number): number {
-    let hash = 0x811c9dc5;
-    for (let index = start; index < end; index++) hash = Math.imul(hash ^ (source[index] ?? 0), 0x01000193);
+    const hash = fnv1aOfBytes(source, start, end);
     let slot = hash & (TABLE_SLOTS - 1);
     for (;;) {
       const entry = this.slots[slot] ?? 0;

@@ -22,6 +22,7 @@ import {
   type ColumnBatch,
   type ColumnLayout,
   type SchemaColumn,
+  fnv1aOfBytes,
   quoteIdentifier,
   quoteLiteral,
 } from '@arc/columnar';
@@ -306,8 +307,7 @@ class Utf8Interner {
    * already holds `membersMax` members or ENCODER_ENUM_UNION_BYTES_MAX bytes with it.
    */
   intern(data: Uint8Array, start: number, end: number, membersMax: number): number {
-    let hash = 0x811c9dc5 | 0;
-    for (let index = start; index < end; index++) hash = Math.imul(hash ^ (data[index] ?? 0), 0x01000193);
+    const hash = fnv1aOfBytes(data, start, end);
     const mask = this.slots.length - 1;
     let slot = hash & mask;
     for (;;) {
