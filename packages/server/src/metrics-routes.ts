@@ -24,5 +24,10 @@ export function queryPoolBody(stats: QueryPoolStats): Record<string, number> {
  * worker, so the answer comes at once even when every worker is busy.
  */
 export function registerMetricsRoutes(app: TemplatedApp, context: ServerContext): void {
-  app.get('/metrics/query-pool', (res, req) => withReadToken(context, res, req, async (send) => send(queryPoolBody(context.queryPool.stats()))));
+  app.get('/metrics/query-pool', (res, req) =>
+    withReadToken(context, res, req, (send) => {
+      send(queryPoolBody(context.queryPool.stats()));
+      return Promise.resolve();
+    }),
+  );
 }
