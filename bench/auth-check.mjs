@@ -3,8 +3,8 @@
 // database check, one awaited promise. Prints one JSON line: ns per check, and the share of one
 // core it takes at the request rate of a given ingest throughput.
 // Run after building: npx tsc -b packages/server && node bench/auth-check.mjs [seconds] [rows/s] [rows/request]
-import { TokenStore, TokenVerifier } from '../packages/auth/dist/index.js';
-import { AuthGate } from '../packages/server/dist/auth-gate.js';
+import { TokenStore, TokenVerifier } from '@arc/auth';
+import { AuthGate } from '@arc/server';
 
 const SECONDS = Number(process.argv[2] ?? 3);
 const ROWS_PER_SECOND = Number(process.argv[3] ?? 555_786); // README: columnar MessagePack, 2-core machine

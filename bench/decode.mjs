@@ -3,7 +3,7 @@
 // column batches, as a decoder thread does. Prints one JSON line per format with rows/s.
 // Run after building: npx tsc -b packages/protocol && node bench/decode.mjs [batchRows] [seconds] [formats]
 // (formats: comma-separated subset of columnar,rows,lp; all three by default).
-import { LineProtocolDecoder, MsgpackDecoder } from '../packages/protocol/dist/index.js';
+import { LineProtocolDecoder, MsgpackDecoder } from '@arc/protocol';
 import { TsbsCpu, encode } from './ingest/tsbs.mjs';
 
 const BATCH_ROWS = Number(process.argv[2] ?? 5000);

@@ -20,12 +20,15 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { enableSharedAnswers, releaseAnswerBody } from '../packages/query/dist/answer-buffers.js';
-import { encodeArrowAnswer } from '../packages/query/dist/arrow-answer.js';
-import { createChunkEncoder } from '../packages/query/dist/chunk-encoders.js';
-import { encodeCsvAnswer } from '../packages/query/dist/csv-answer.js';
-import { encodeJsonAnswer } from '../packages/query/dist/json-answer.js';
-import { encodeMsgpackAnswer } from '../packages/query/dist/msgpack-answer.js';
+import {
+  createChunkEncoder,
+  enableSharedAnswers,
+  encodeArrowAnswer,
+  encodeCsvAnswer,
+  encodeJsonAnswer,
+  encodeMsgpackAnswer,
+  releaseAnswerBody,
+} from '@arc/query';
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,

@@ -20,9 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { BatchBuilder, ColumnBuilder, ColumnRole } from '../packages/columnar/dist/index.js';
-import { ParquetEncoder } from '../packages/writer/dist/parquet-encoder.js';
-import { mergeSchema } from '../packages/writer/dist/schema-merge.js';
+import { BatchBuilder, ColumnBuilder, ColumnRole } from '@arc/columnar';
+import { ParquetEncoder, mergeSchema } from '@arc/writer';
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { quoteLiteral } from '@arc/columnar';
 import { DEFAULT_PATHS, DEFAULT_SEED, TsbsCpu, encode } from '../ingest/tsbs.mjs';
 import {
   CLK_TCK,
@@ -328,7 +329,7 @@ async function openLocalDuckDB(parquetRoot, database, threads) {
   const connection = await instance.connect();
   await connection.run(`SET TimeZone = 'UTC'`);
   const glob = path.join(parquetRoot, database, 'cpu', '*', '*', '*', '*', '*.parquet');
-  await connection.run(`CREATE VIEW cpu AS SELECT * FROM read_parquet('${glob.replaceAll("'", "''")}', union_by_name = true)`);
+  await connection.run(`CREATE VIEW cpu AS SELECT * FROM read_parquet(${quoteLiteral(glob)}, union_by_name = true)`);
   return {
     glob,
     files: countParquetFiles(path.join(parquetRoot, database, 'cpu')),

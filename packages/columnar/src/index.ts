@@ -1,6 +1,7 @@
 export { ColumnType, ColumnRole, TIME_COLUMN, TAGS_METADATA_KEY } from './types.js';
 export type { BufferRange, ColumnLayout, ColumnBatch, DictionaryLayout, SchemaColumn } from './types.js';
 export { Utf8Dictionary, DICTIONARY_ENTRIES_MAX } from './utf8-dictionary.js';
+export { fnv1aOfBytes, fnv1aOfString, FNV1A_OFFSET_BASIS } from './fnv1a.js';
 export { AppendResult, ColumnBuilder } from './column-builder.js';
 export { BatchBuilder, FIELD_RENAMED_SUFFIX } from './batch-builder.js';
 export { bytesOf, timePairsOf, timeMicrosAt, isBitSet, valueAt, rowObjects, schemaOf, isAllNull } from './batch-view.js';
@@ -15,6 +16,7 @@ export {
   MICROS_PER_SECOND,
   TIME_MICROS_ABS_MAX,
 } from './time.js';
+export { quoteIdentifier, quoteLiteral } from './sql-text.js';
 export {
   validateDatabaseName,
   validateMeasurementName,

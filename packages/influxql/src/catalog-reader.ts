@@ -1,8 +1,8 @@
 import { isArcError } from '@arc/errors';
 import { QueryErrorCode } from '@arc/query';
+import { quoteIdentifier } from '@arc/columnar';
 import { schemaFromColumns, describeSql, compareNames, type MeasurementSchema } from './schema.js';
 import { rowsOf, type ColumnarResult } from './series.js';
-import { sqlName } from './sql-text.js';
 
 /** Runs one SQL statement through Arc's query pool; rejects with the pool's error. */
 export type SqlRunner = (sql: string, database: string, rowsMax: number) => Promise<ColumnarResult>;
@@ -70,7 +70,7 @@ export class CatalogReader {
   }
 
   private async listMeasurements(database: string): Promise<string[]> {
-    const shown = await this.run(`SHOW TABLES FROM ${sqlName(database)}`, database, CATALOG_ROWS_MAX);
+    const shown = await this.run(`SHOW TABLES FROM ${quoteIdentifier(database)}`, database, CATALOG_ROWS_MAX);
     return column(shown, 'table_name').sort(compareNames);
   }
 

@@ -1,7 +1,7 @@
-import { TIME_COLUMN } from '@arc/columnar';
+import { quoteIdentifier, TIME_COLUMN } from '@arc/columnar';
 import type { Expr, FillOption, GroupByTime, SelectField, SelectStatement } from './ast.js';
 import type { FieldType, MeasurementSchema } from './schema.js';
-import { StatementFailure, sqlName, sqlTable } from './sql-text.js';
+import { StatementFailure, sqlTable } from './sql-text.js';
 import { NANOS_PER_MICRO } from './time-values.js';
 import { describeExpr, extractTimeRange, translateCondition, type TimeRange } from './where-translator.js';
 
@@ -48,7 +48,7 @@ const ANY_TYPE_FUNCTIONS: ReadonlySet<string> = new Set(['count', 'first', 'last
 const SELECTORS: ReadonlySet<string> = new Set(['max', 'min', 'first', 'last']);
 export const SUPPORTED_FUNCTIONS = 'mean, median, sum, count, max, min, first, last, percentile, spread, stddev';
 
-const TIME_MICROS_SQL = `epoch_us(${sqlName(TIME_COLUMN)})`;
+const TIME_MICROS_SQL = `epoch_us(${quoteIdentifier(TIME_COLUMN)})`;
 
 type CallExpr = Expr & { kind: 'call' };
 
@@ -73,7 +73,7 @@ class FieldPlanner {
     if (this.schema.fields.has(name)) this.referencedFields.add(name);
     else if (this.schema.tags.includes(name)) this.referencedTags.add(name);
     else return 'NULL';
-    return sqlName(name);
+    return quoteIdentifier(name);
   }
 
   typeOf(name: string): FieldType | 'tag' | null {
@@ -138,8 +138,8 @@ function loneSelector(fields: readonly SelectField[]): CallExpr | null {
 /** `valueSql` taken at the point the selector picks. */
 function atSelectedPoint(selector: CallExpr, valueSql: string): string {
   const argument = selector.args[0];
-  const column = argument?.kind === 'identifier' ? sqlName(argument.name) : 'NULL';
-  const time = sqlName(TIME_COLUMN);
+  const column = argument?.kind === 'identifier' ? quoteIdentifier(argument.name) : 'NULL';
+  const time = quoteIdentifier(TIME_COLUMN);
   // The _null variants keep a NULL value of the selected point; plain arg_max skips such rows.
   switch (selector.name) {
     case 'max':
@@ -192,7 +192,7 @@ function aggregateSql(call: CallExpr, name: string, planner: FieldPlanner): stri
     throw new StatementFailure(`${call.name}() takes a numeric field; ${name} is ${type === 'tag' ? 'a tag' : `a ${type} field`}`);
   }
   const column = type === null ? 'NULL::DOUBLE' : planner.column(name);
-  const time = sqlName(TIME_COLUMN);
+  const time = quoteIdentifier(TIME_COLUMN);
   const nonNull = `FILTER (WHERE ${column} IS NOT NULL)`;
   switch (call.name) {
     case 'mean':
@@ -307,14 +307,14 @@ export function planSelect(statement: SelectStatement, context: SelectContext): 
   const selectorTime = mode === 'aggregate' ? selectorTimeSql(statement.fields, planner) : null;
   const timeSql = mode === 'raw' ? TIME_MICROS_SQL : mode === 'bucketed' && statement.groupByTime !== null ? bucketSql(statement.groupByTime) : selectorTime;
   const hasRowCount = mode === 'aggregate' && tagKeys.length === 0;
-  const tagColumns = tagKeys.map((tag) => (schema.tags.includes(tag) ? sqlName(tag) : 'NULL::VARCHAR'));
+  const tagColumns = tagKeys.map((tag) => (schema.tags.includes(tag) ? quoteIdentifier(tag) : 'NULL::VARCHAR'));
   const selected = [
     ...tagColumns,
-    ...(timeSql === null ? [] : [`${timeSql} AS ${sqlName(TIME_COLUMN)}`]),
+    ...(timeSql === null ? [] : [`${timeSql} AS ${quoteIdentifier(TIME_COLUMN)}`]),
     ...fields.map((field, index) => `${field.sql} AS c${String(index)}`),
     ...(hasRowCount ? ['count(*)'] : []),
   ];
-  const conditions = [`(${[...pointColumns].map((name) => `${sqlName(name)} IS NOT NULL`).join(' OR ')})`];
+  const conditions = [`(${[...pointColumns].map((name) => `${quoteIdentifier(name)} IS NOT NULL`).join(' OR ')})`];
   if (statement.where !== null) conditions.unshift(translateCondition(statement.where, { schema, nowNanos: context.nowNanos }));
   const limitInSql = mode === 'raw' && statement.limit !== null;
   const from = `SELECT ${selected.join(', ')} FROM ${sqlTable(context.database, schema.name)} WHERE ${conditions.join(' AND ')}`;
@@ -351,7 +351,7 @@ function sqlTail(mode: SelectMode, tagColumns: readonly string[], hasTime: boole
   const limit = statement.limit ?? 0;
   // InfluxDB's LIMIT and OFFSET count points per series.
   if (limitInSql && tagColumns.length > 0) {
-    const window = `row_number() OVER (PARTITION BY ${tagColumns.join(', ')} ORDER BY ${sqlName(TIME_COLUMN)}${descending})`;
+    const window = `row_number() OVER (PARTITION BY ${tagColumns.join(', ')} ORDER BY ${quoteIdentifier(TIME_COLUMN)}${descending})`;
     parts.push(`QUALIFY ${window} BETWEEN ${String(statement.offset + 1)} AND ${String(statement.offset + limit)}`);
   }
   // Buckets are ordered (and filled) ascending, then reversed by the shaper for DESC.

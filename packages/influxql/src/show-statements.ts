@@ -1,8 +1,9 @@
+import { quoteIdentifier, quoteLiteral } from '@arc/columnar';
 import type { Expr, NameFilter, ShowOptions, Statement } from './ast.js';
 import type { CatalogReader, SqlRunner } from './catalog-reader.js';
 import { compareNames, type MeasurementSchema } from './schema.js';
 import { rowsOf, sliceLimit, type Cell, type Series } from './series.js';
-import { StatementFailure, sqlName, sqlString, sqlTable } from './sql-text.js';
+import { StatementFailure, sqlTable } from './sql-text.js';
 import { formatGoDuration } from './time-values.js';
 import { translateCondition } from './where-translator.js';
 
@@ -115,7 +116,7 @@ async function measurementsMatching(database: string, names: readonly string[], 
     const schema = await context.catalog.schema(database, name);
     if (schema === null) continue;
     const condition = translateCondition(where, { schema, nowNanos: context.nowNanos });
-    branches.push(`SELECT ${sqlString(name)} AS name WHERE EXISTS (SELECT 1 FROM ${sqlTable(database, name)} WHERE ${condition})`);
+    branches.push(`SELECT ${quoteLiteral(name)} AS name WHERE EXISTS (SELECT 1 FROM ${sqlTable(database, name)} WHERE ${condition})`);
   }
   if (branches.length === 0) return [];
   const result = await context.run(`${branches.join(' UNION ALL ')} ORDER BY name`, database, SHOW_ROWS_MAX);
@@ -131,7 +132,7 @@ async function showTagValues(options: ShowOptions, key: NameFilter, where: Expr 
     if (keys.length === 0) continue;
     const condition = where === null ? 'TRUE' : translateCondition(where, { schema, nowNanos: context.nowNanos });
     const branches = keys.map(
-      (tag) => `SELECT DISTINCT ${sqlString(tag)} AS key, CAST(${sqlName(tag)} AS VARCHAR) AS value FROM ${sqlTable(database, schema.name)} WHERE ${sqlName(tag)} IS NOT NULL AND ${condition}`,
+      (tag) => `SELECT DISTINCT ${quoteLiteral(tag)} AS key, CAST(${quoteIdentifier(tag)} AS VARCHAR) AS value FROM ${sqlTable(database, schema.name)} WHERE ${quoteIdentifier(tag)} IS NOT NULL AND ${condition}`,
     );
     const result = await context.run(`${branches.join(' UNION ALL ')} ORDER BY key, value`, database, SHOW_ROWS_MAX);
     const values = sliceLimit(rowsOf(result), options.limit, options.offset);
@@ -155,7 +156,7 @@ async function showSeries(options: ShowOptions, where: Expr | null, context: Sho
   for (const schema of schemas) {
     const condition = where === null ? 'TRUE' : translateCondition(where, { schema, nowNanos: context.nowNanos });
     const measurement = escapeKey(schema.name, false);
-    const columns = schema.tags.length === 0 ? 'NULL AS no_tag' : schema.tags.map((tag) => `CAST(${sqlName(tag)} AS VARCHAR)`).join(', ');
+    const columns = schema.tags.length === 0 ? 'NULL AS no_tag' : schema.tags.map((tag) => `CAST(${quoteIdentifier(tag)} AS VARCHAR)`).join(', ');
     const result = await context.run(`SELECT DISTINCT ${columns} FROM ${sqlTable(database, schema.name)} WHERE ${condition}`, database, SHOW_ROWS_MAX);
     for (const row of rowsOf(result)) {
       const pairs = schema.tags.flatMap((tag, index) => {

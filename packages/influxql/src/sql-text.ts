@@ -1,19 +1,11 @@
+import { quoteIdentifier } from '@arc/columnar';
+
 /**
- * SQL text for the statements built here. Names come from the query or the catalog and may hold
- * any character: identifiers are always double-quoted, strings single-quoted, each with its
- * quote doubled, never spliced in raw.
+ * `"db"."measurement"`: every table reference is qualified, whatever the default database. Names
+ * come from the query or the catalog and may hold any character: the quoting is columnar's.
  */
-export function sqlName(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-export function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
-
-/** `"db"."measurement"`: every table reference is qualified, whatever the default database. */
 export function sqlTable(database: string, measurement: string): string {
-  return `${sqlName(database)}.${sqlName(measurement)}`;
+  return `${quoteIdentifier(database)}.${quoteIdentifier(measurement)}`;
 }
 
 /**

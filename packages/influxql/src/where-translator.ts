@@ -1,7 +1,7 @@
-import { TIME_COLUMN } from '@arc/columnar';
+import { quoteIdentifier, quoteLiteral, TIME_COLUMN } from '@arc/columnar';
 import type { ComparisonOperator, Expr } from './ast.js';
 import type { MeasurementSchema } from './schema.js';
-import { StatementFailure, sqlName, sqlString } from './sql-text.js';
+import { StatementFailure } from './sql-text.js';
 import { NANOS_PER_MICRO, floorDiv, parseTimeLiteral } from './time-values.js';
 
 /** The time span a WHERE clause's top-level AND restricts to, both ends inclusive, in ns. */
@@ -92,7 +92,7 @@ function timeCondition(operator: ComparisonOperator, nanos: bigint): string {
   const floorMicros = floorDiv(nanos, NANOS_PER_MICRO);
   const exact = floorMicros * NANOS_PER_MICRO === nanos;
   const ceilMicros = exact ? floorMicros : floorMicros + 1n;
-  const column = sqlName(TIME_COLUMN);
+  const column = quoteIdentifier(TIME_COLUMN);
   const at = (micros: bigint): string => `make_timestamp(${micros.toString()}::BIGINT)`;
   switch (operator) {
     case '>':
@@ -120,7 +120,7 @@ export function translateCondition(expr: Expr, context: ConditionContext): strin
   }
   if (expr.kind === 'binary' && isComparison(expr.operator)) return translateComparison(expr.operator, expr.left, expr.right, context);
   if (expr.kind === 'boolean') return expr.value ? 'TRUE' : 'FALSE';
-  if (expr.kind === 'identifier' && context.schema.fields.get(expr.name) === 'boolean') return sqlName(expr.name);
+  if (expr.kind === 'identifier' && context.schema.fields.get(expr.name) === 'boolean') return quoteIdentifier(expr.name);
   throw new StatementFailure(`invalid condition: ${describeExpr(expr)} (expected a comparison such as host = 'a' or time > now() - 1h)`);
 }
 
@@ -132,7 +132,7 @@ function translateComparison(operator: ComparisonOperator, left: Expr, right: Ex
   }
   if (operator === '=~' || operator === '!~') {
     if (right.kind !== 'regex' || left.kind !== 'identifier') throw new StatementFailure(`${operator} takes a tag or field on the left and /regex/ on the right`);
-    const matched = `regexp_matches(${stringOperand(left.name, context)}, ${sqlString(right.pattern)})`;
+    const matched = `regexp_matches(${stringOperand(left.name, context)}, ${quoteLiteral(right.pattern)})`;
     return operator === '=~' ? matched : `NOT ${matched}`;
   }
   if (left.kind !== 'identifier' && right.kind === 'identifier') return translateComparison(MIRRORED[operator] ?? operator, right, left, context);
@@ -151,8 +151,8 @@ function translateComparison(operator: ComparisonOperator, left: Expr, right: Ex
  * so does Arc, for columns missing in some files (NULL) and names no file has.
  */
 function stringOperand(name: string, context: ConditionContext): string {
-  if (context.schema.tags.includes(name)) return `coalesce(${sqlName(name)}, '')`;
-  if (context.schema.fields.has(name)) return `CAST(${sqlName(name)} AS VARCHAR)`;
+  if (context.schema.tags.includes(name)) return `coalesce(${quoteIdentifier(name)}, '')`;
+  if (context.schema.fields.has(name)) return `CAST(${quoteIdentifier(name)} AS VARCHAR)`;
   return "''";
 }
 
@@ -160,7 +160,7 @@ function stringComparison(name: string, sqlOperator: string, value: string, cont
   const type = context.schema.fields.get(name);
   // A number or boolean never equals a string in InfluxDB: no point matches.
   if (type !== undefined && type !== 'string') return 'FALSE';
-  return `${stringOperand(name, context)} ${sqlOperator} ${sqlString(value)}`;
+  return `${stringOperand(name, context)} ${sqlOperator} ${quoteLiteral(value)}`;
 }
 
 type ValueType = 'string' | 'number' | 'boolean';
@@ -191,14 +191,14 @@ function valueType(expr: Expr, context: ConditionContext): ValueType | null {
 function operand(expr: Expr, context: ConditionContext): string {
   switch (expr.kind) {
     case 'identifier':
-      if (context.schema.tags.includes(expr.name) || context.schema.fields.has(expr.name)) return sqlName(expr.name);
+      if (context.schema.tags.includes(expr.name) || context.schema.fields.has(expr.name)) return quoteIdentifier(expr.name);
       return 'NULL';
     case 'number':
       return expr.text;
     case 'boolean':
       return expr.value ? 'TRUE' : 'FALSE';
     case 'string':
-      return sqlString(expr.value);
+      return quoteLiteral(expr.value);
     case 'unary':
       return `(-${operand(expr.operand, context)})`;
     case 'binary':

@@ -1,18 +1,24 @@
 // Proves the replay gate lets a refused WAL entry retry truly alone: `alone` starts only once every
 // entry in flight has left, no entry enters while it runs, two `alone` calls never overlap, and
 // everything waiting resumes afterwards; plus the envelope checks that turn a bad tag into a reason.
+// The tasks end when the test says so (latches), so the order never depends on timing.
 import { describe, expect, it } from 'vitest';
 import { PayloadFormat } from '../src/frames.js';
 import { envelopeOptions, ReplayGate } from '../src/wal-recovery.js';
 
-/** Resolves once `condition` holds (polled on the microtask/timer queue), or fails after a deadline. */
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    // Poll interval under the deadline above.
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
+/**
+ * Lets every promise that can settle settle: the gate is promises only (no timers, no I/O), so
+ * after one macrotask turn it has done all it can until the test acts again.
+ */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A task the test ends when it chooses, so "while it runs" is a state, not a duration. */
+function latch(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
 }
 
 describe('ReplayGate', () => {
@@ -21,42 +27,49 @@ describe('ReplayGate', () => {
     const events: string[] = [];
     await gate.enter();
     await gate.enter();
-    let aloneDone = false;
+    const work = latch();
     const alone = gate.alone(async () => {
       events.push('alone start');
-      // Work that takes time, so that a late entry could overtake it if the gate let it.
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await work.promise;
       events.push('alone end');
       return 42;
     });
     const late = gate.enter().then(() => events.push('late entered'));
-    void alone.then(() => (aloneDone = true));
-    // Proving that nothing happens takes waiting: a little time for `alone` to start if the gate were broken.
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await settle();
     expect(events).toEqual([]); // two entries still in flight
     gate.leave();
     events.push('first left');
     gate.leave();
     events.push('second left');
+    await settle();
+    // `alone` runs; the late entry must wait for it however long it takes.
+    expect(events).toEqual(['first left', 'second left', 'alone start']);
+    work.open();
     expect(await alone).toBe(42);
     await late;
-    await until(() => aloneDone);
     expect(events).toEqual(['first left', 'second left', 'alone start', 'alone end', 'late entered']);
     gate.leave();
   });
 
   it('never overlaps two alone calls', async () => {
     const gate = new ReplayGate();
+    const works = [latch(), latch(), latch()];
     let running = 0;
     let most = 0;
-    const task = async (): Promise<void> => {
+    const task = (index: number) => async (): Promise<void> => {
       running++;
       most = Math.max(most, running);
-      // Work that takes time, so that two overlapping calls would be seen running at once.
-      await new Promise((resolve) => setTimeout(resolve, 3));
+      await works[index]?.promise;
       running--;
     };
-    await Promise.all([gate.alone(task), gate.alone(task), gate.alone(task)]);
+    const all = Promise.all(works.map((_, index) => gate.alone(task(index))));
+    for (const work of works) {
+      await settle();
+      // Exactly one runs, however long: a second call overlapping it would show here.
+      expect(running).toBe(1);
+      work.open();
+    }
+    await all;
     expect(most).toBe(1);
   });
 });

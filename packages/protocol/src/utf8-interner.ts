@@ -1,3 +1,5 @@
+import { fnv1aOfBytes } from '@arc/columnar';
+
 /**
  * Turns repeated UTF-8 byte strings (tag and field names) into JavaScript strings once: a small
  * open-addressing table keyed by an FNV-1a hash, verified byte for byte. Decoding a name costs a
@@ -14,9 +16,7 @@ export class Utf8Interner {
   intern(bytes: Uint8Array, start: number, end: number): string {
     const byteLength = end - start;
     if (byteLength > NAME_BYTES_CACHED_MAX) return decoder.decode(bytes.subarray(start, end));
-    let hash = 0x811c9dc5;
-    for (let index = start; index < end; index++) hash = Math.imul(hash ^ (bytes[index] ?? 0), 0x01000193);
-    const slot = (hash >>> 0) & (TABLE_SLOTS - 1);
+    const slot = fnv1aOfBytes(bytes, start, end) & (TABLE_SLOTS - 1);
     const cached = this.keys[slot];
     if (cached !== undefined && cached.byteLength === byteLength) {
       let same = true;

@@ -1,5 +1,5 @@
+import { quoteLiteral } from '@arc/columnar';
 import { FUNCTION_LIST_ELEMENTS_MAX, FUNCTION_VALUE_BYTES_MAX } from './limits.js';
-import { quoteLiteral } from './sql-text.js';
 import { QueryErrorCode } from './error-codes.js';
 
 /**

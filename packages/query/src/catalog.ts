@@ -2,9 +2,8 @@ import { readdirSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
+import { quoteIdentifier, quoteLiteral, validateDatabaseName, validateMeasurementName } from '@arc/columnar';
 import { DATABASES_MAX, MEASUREMENTS_PER_DATABASE_MAX } from './limits.js';
-import { quoteIdentifier, quoteLiteral } from './sql-text.js';
 
 /**
  * Database names a DuckDB schema cannot stand for (measured): `main` is on every search path, so

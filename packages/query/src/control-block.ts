@@ -9,12 +9,21 @@ import assert from 'node:assert/strict';
  *   cell 1          removal generation: bumped by invalidateCatalog() only (something may have
  *                   vanished); while it is unchanged a rescan only looks for new measurements
  *   cell 2 + slot   state of task slot `slot` (one per task in flight, queued or running):
- *                   pending -> running (worker starts it) or pending/running -> cancelled (pool)
+ *                   idle -> pending (pool takes it) -> running (worker starts it), pending/running
+ *                   -> cancelled (pool), and back to idle once the worker handed the task back
  *
  * A slot belongs to one task from run() until the worker's answer arrives, also after a timeout
  * already answered the caller, so a slot is never reused while a worker may still look at it.
  */
-export const SlotState = { pending: 0, running: 1, cancelled: 2 } as const;
+// idle is 0 so that a fresh (zeroed) block has every slot idle.
+export const SlotState = { idle: 0, pending: 1, running: 2, cancelled: 3 } as const;
+
+/** Slots by state, counted in one pass (what GET /metrics/query-pool reports). */
+export interface SlotCounts {
+  pending: number;
+  running: number;
+  cancelled: number;
+}
 
 const GENERATION_CELL = 0;
 const REMOVAL_GENERATION_CELL = 1;
@@ -58,6 +67,11 @@ export class ControlBlock {
     Atomics.store(this.cells, this.cell(slot), SlotState.pending);
   }
 
+  /** Pool: the worker handed the task back; the slot is free for the next task. */
+  release(slot: number): void {
+    Atomics.store(this.cells, this.cell(slot), SlotState.idle);
+  }
+
   /** Pool: the caller gave up (timeout, client gone); the worker interrupts or skips the task. */
   cancel(slot: number): void {
     Atomics.store(this.cells, this.cell(slot), SlotState.cancelled);
@@ -68,11 +82,16 @@ export class ControlBlock {
     return Atomics.compareExchange(this.cells, this.cell(slot), SlotState.pending, SlotState.running) === SlotState.pending;
   }
 
-  /** Slots whose task a worker has started and nobody cancelled (a test and metrics view). */
-  runningCount(): number {
-    let count = 0;
-    for (let cell = FIRST_SLOT_CELL; cell < this.cells.length; cell++) if (Atomics.load(this.cells, cell) === SlotState.running) count++;
-    return count;
+  /** Slots by state; a snapshot, each cell read once (tasks may move on meanwhile). */
+  slotCounts(): SlotCounts {
+    const counts = { pending: 0, running: 0, cancelled: 0 };
+    for (let cell = FIRST_SLOT_CELL; cell < this.cells.length; cell++) {
+      const state = Atomics.load(this.cells, cell);
+      if (state === SlotState.pending) counts.pending++;
+      else if (state === SlotState.running) counts.running++;
+      else if (state === SlotState.cancelled) counts.cancelled++;
+    }
+    return counts;
   }
 
   isCancelled(slot: number): boolean {

@@ -1,5 +1,5 @@
 export { QueryPool } from './query-pool.js';
-export type { EstimateRequest, MeasurementRequest, QueryAnswer, QueryPoolOptions, QueryRequest, StreamRequest, StreamSink } from './query-pool.js';
+export type { EstimateRequest, MeasurementRequest, QueryAnswer, QueryPoolOptions, QueryPoolStats, QueryRequest, StreamRequest, StreamSink } from './query-pool.js';
 export type { MeasurementQuery } from './task-messages.js';
 export { compressionFor } from './answer-compression.js';
 export type { AnswerCompression } from './answer-compression.js';
@@ -8,5 +8,12 @@ export { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, CONTENT_TYPE_BY_STREAM_FORMAT, 
 export type { AnswerFormat, StreamFormat } from './answer-format.js';
 export { QUERY_ROW_LIMIT_MAX } from './limits.js';
 export type { MsgpackQueryAnswer } from './msgpack-answer.js';
+// The answer encoders on their own, for bench/query-encode.mjs (encoding measured without the pool).
+export { enableSharedAnswers, releaseAnswerBody } from './answer-buffers.js';
+export { encodeArrowAnswer } from './arrow-answer.js';
+export { createChunkEncoder } from './chunk-encoders.js';
+export { encodeCsvAnswer } from './csv-answer.js';
+export { encodeJsonAnswer } from './json-answer.js';
+export { encodeMsgpackAnswer } from './msgpack-answer.js';
 export type { MeasurementRef } from './query-plan.js';
 export type { ColumnSpec } from './time-pruning.js';

@@ -1,7 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { quoteLiteral } from '@arc/columnar';
 import { boundedFunctionMacros } from './bounded-functions.js';
-import { quoteLiteral } from './sql-text.js';
 
 export interface InstanceSettings {
   /** Absolute path of Arc's data directory (the only place user SQL may read). */

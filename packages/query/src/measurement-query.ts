@@ -1,6 +1,6 @@
 import { badRequest } from '@arc/errors';
+import { quoteIdentifier, quoteLiteral } from '@arc/columnar';
 import { QueryErrorCode } from './error-codes.js';
-import { quoteIdentifier, quoteLiteral } from './sql-text.js';
 import type { ColumnSpec } from './time-pruning.js';
 import type { MeasurementQuery } from './task-messages.js';
 

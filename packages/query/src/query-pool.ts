@@ -49,6 +49,31 @@ export interface QueryRequest {
   compression?: AnswerCompression;
 }
 
+/**
+ * The pool's state at one moment (`GET /metrics/query-pool`). The three task counts come from the
+ * slots of the control block; the totals count since the pool started.
+ */
+export interface QueryPoolStats {
+  /** Worker threads (each runs one task at a time). */
+  readonly threads: number;
+  /** Tasks that may wait beyond the running ones; one more is refused. */
+  readonly queueSizeMax: number;
+  /** Tasks a worker has started and nobody cancelled. */
+  readonly running: number;
+  /** Tasks waiting for a worker. */
+  readonly queued: number;
+  /** Tasks cancelled (timeout, client gone) that a worker has not handed back yet. */
+  readonly cancelling: number;
+  /** Tasks a worker handed back, whatever their outcome. */
+  readonly completed: number;
+  /** Tasks refused because every slot was taken (503 ARC_QUERY_QUEUE_FULL). */
+  readonly refused: number;
+  /** Tasks given up on at the query timeout. */
+  readonly timedOut: number;
+  /** Tasks given up on because the caller went away. */
+  readonly aborted: number;
+}
+
 /** `GET /query/{measurement}`: a read of one measurement the engine builds the SQL for. */
 export interface MeasurementRequest {
   measurement: MeasurementQuery;
@@ -181,7 +206,9 @@ export class QueryPool {
   readonly #control: ControlBlock;
   readonly #freeSlots: number[];
   readonly #threads: number;
+  readonly #queueSizeMax: number;
   readonly #timeoutMs: number;
+  readonly #totals = { completed: 0, refused: 0, timedOut: 0, aborted: 0 };
   readonly #rowsMax: number;
   readonly #pendingByKey = new Map<string, PendingMeasurement>();
   /** The list tasks carry, rebuilt from #pendingByKey at the next task after a change (null). */
@@ -191,6 +218,7 @@ export class QueryPool {
   constructor(options: QueryPoolOptions) {
     checkOptions(options);
     this.#threads = options.threads;
+    this.#queueSizeMax = options.queueSizeMax;
     this.#timeoutMs = options.timeoutMs;
     this.#rowsMax = options.rowsMax ?? QUERY_ROWS_MAX_DEFAULT;
     // One slot per query in flight: running on a worker or waiting in the queue.
@@ -248,7 +276,13 @@ export class QueryPool {
 
   /** Tasks a worker is running that nobody cancelled. */
   get tasksRunning(): number {
-    return this.#control.runningCount();
+    return this.#control.slotCounts().running;
+  }
+
+  /** Running, queued and cancelling tasks now, and totals since start (one pass over the slots). */
+  stats(): QueryPoolStats {
+    const slots = this.#control.slotCounts();
+    return { threads: this.#threads, queueSizeMax: this.#queueSizeMax, running: slots.running, queued: slots.pending, cancelling: slots.cancelled, ...this.#totals };
   }
 
   #pendingList(): readonly PendingMeasurement[] {
@@ -380,7 +414,10 @@ export class QueryPool {
     if (this.#closed) return Promise.reject(new ArcError(ErrorKind.unavailable, QueryErrorCode.poolClosed, 'The query pool is closed'));
     if (signal?.aborted === true) return Promise.reject(abortedError());
     const slot = this.#freeSlots.pop();
-    if (slot === undefined) return Promise.reject(queueFullError());
+    if (slot === undefined) {
+      this.#totals.refused++;
+      return Promise.reject(queueFullError());
+    }
     this.#control.arm(slot);
     return this.#dispatch(build(slot), signal, transferList, onCancel);
   }
@@ -416,22 +453,36 @@ export class QueryPool {
         onCancel?.();
         settle(() => rejectPromise(error));
       };
-      const onAbort = (): void => cancel(abortedError());
-      const timer = setTimeout(() => cancel(timeoutError(this.#timeoutMs)), this.#timeoutMs);
+      const onAbort = (): void => {
+        if (!settled) this.#totals.aborted++;
+        cancel(abortedError());
+      };
+      const onTimeout = (): void => {
+        if (!settled) this.#totals.timedOut++;
+        cancel(timeoutError(this.#timeoutMs));
+      };
+      const timer = setTimeout(onTimeout, this.#timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#piscina.run(task, { transferList }).then(
         (result) => {
-          this.#freeSlots.push(task.slot);
+          this.#handBack(task.slot);
           // Nobody takes an answer that came after a timeout or abort: its buffer goes back now.
           if (settled && result.ok) releaseAnswerBody(result.body);
           settle(() => (result.ok ? resolvePromise(result) : rejectPromise(ArcError.fromShape(result.error))));
         },
         (error: unknown) => {
-          this.#freeSlots.push(task.slot);
+          this.#handBack(task.slot);
           settle(() => rejectPromise(poolError(error)));
         },
       );
     });
+  }
+
+  /** A worker handed the task back (answer or failure): its slot is idle and free again. */
+  #handBack(slot: number): void {
+    this.#control.release(slot);
+    this.#freeSlots.push(slot);
+    this.#totals.completed++;
   }
 }
 

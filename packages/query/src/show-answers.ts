@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { quoteLiteral } from '@arc/columnar';
 import type { CatalogScan } from './catalog.js';
-import { quoteLiteral } from './sql-text.js';
 import { filesInTimeRange } from './time-pruning.js';
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { quoteIdentifier, quoteLiteral } from '@arc/columnar';
 import { PARQUET_SUFFIX, listDirectory } from './catalog.js';
-import { quoteIdentifier, quoteLiteral } from './sql-text.js';
 
 /**
  * Time-range pruning. A measurement's files sit in one directory per UTC hour

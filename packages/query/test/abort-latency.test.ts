@@ -6,6 +6,7 @@
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryPool } from '../src/index.js';
+import { waitUntil } from '../../../test/support/poll-until.js';
 import { DataDir } from './fixtures.js';
 
 const LONG_QUERIES = [
@@ -18,19 +19,13 @@ const LONG_QUERIES = [
 const STOP_MS_MAX = 1000;
 /** How long the query runs before it is abandoned: well into its execution, not its planning. */
 const RUNNING_MS = 500;
+/** A fine poll: the waits below measure the STOP_MS_MAX promise, so they must notice promptly. */
 const POLL_MS = 5;
 const TIMEOUT_MS = 2000;
 
 let dir: DataDir;
 let pool: QueryPool;
 
-async function until(condition: () => boolean, deadlineMs: number): Promise<void> {
-  const deadline = performance.now() + deadlineMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error('condition not reached before the deadline');
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
 
 beforeAll(async () => {
   dir = await DataDir.create();
@@ -48,11 +43,11 @@ describe('an abandoned query stops within a second', () => {
     const controller = new AbortController();
     const running = pool.run({ sql, database: 'default', format: 'json' }, controller.signal);
     const startedAt = performance.now();
-    await until(() => pool.tasksRunning === 1 && performance.now() - startedAt >= RUNNING_MS, 10_000);
+    await waitUntil('the query running for a while', 10_000, () => pool.tasksRunning === 1 && performance.now() - startedAt >= RUNNING_MS, POLL_MS);
     controller.abort();
     const abortedAt = performance.now();
     await expect(running).rejects.toMatchObject({ code: 'ARC_QUERY_ABORTED' });
-    await until(() => pool.tasksInFlight === 0, 30_000);
+    await waitUntil('the aborted query handed back', 30_000, () => pool.tasksInFlight === 0, POLL_MS);
     expect(performance.now() - abortedAt).toBeLessThan(STOP_MS_MAX);
   });
 
@@ -60,7 +55,7 @@ describe('an abandoned query stops within a second', () => {
     const running = pool.run({ sql, database: 'default', format: 'json' });
     await expect(running).rejects.toMatchObject({ code: 'ARC_QUERY_TIMEOUT' });
     const timedOutAt = performance.now();
-    await until(() => pool.tasksInFlight === 0, 30_000);
+    await waitUntil('the timed-out query handed back', 30_000, () => pool.tasksInFlight === 0, POLL_MS);
     expect(performance.now() - timedOutAt).toBeLessThan(STOP_MS_MAX);
   });
 });

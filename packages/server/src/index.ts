@@ -1,4 +1,6 @@
 export { startServer } from './server.js';
+// For bench/auth-check.mjs: the per-request token check, measured on its own.
+export { AuthGate } from './auth-gate.js';
 export type { RunningServer, StartServerOptions, StopReport } from './server.js';
 export { createLogger } from './log.js';
 export type { Logger } from './log.js';

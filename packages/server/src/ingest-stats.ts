@@ -23,6 +23,8 @@ interface FormatCounters {
 export class IngestStats {
   private readonly byFormat = new Map<PayloadFormat, FormatCounters>();
   private readonly errorsByCode = new Map<string, number>();
+  /** Write requests whose client went away before their answer (mid-body or awaiting the verdict). */
+  private requestsAborted = 0;
   readonly startedAtMs = Date.now();
 
   record(format: PayloadFormat, bodyBytes: number, rowCount: number, error: ArcErrorShape | null): void {
@@ -42,11 +44,16 @@ export class IngestStats {
     }
   }
 
+  /** A write's client closed the connection before it was answered (uWS onAborted). */
+  recordAborted(): void {
+    this.requestsAborted++;
+  }
+
   formatCounters(format: PayloadFormat): FormatCounters {
     return { ...(this.byFormat.get(format) ?? { requests: 0, accepted: 0, rejected: 0, rows: 0, bytes: 0 }) };
   }
 
-  snapshot(): { uptime_seconds: number; by_format: Record<string, FormatCounters>; errors_by_code: Record<string, number>; rows_ingested: number } {
+  snapshot(): { uptime_seconds: number; by_format: Record<string, FormatCounters>; errors_by_code: Record<string, number>; rows_ingested: number; requests_aborted: number } {
     const byFormat: Record<string, FormatCounters> = {};
     let rows = 0;
     for (const format of Object.values(PayloadFormat)) {
@@ -59,6 +66,7 @@ export class IngestStats {
       by_format: byFormat,
       errors_by_code: Object.fromEntries(this.errorsByCode),
       rows_ingested: rows,
+      requests_aborted: this.requestsAborted,
     };
   }
 }

@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './log.js';
 import { registerQueryRoutes } from './query-routes.js';
 import { limitRequestHeads } from './request-head.js';
 import { registerMeasurementRoutes } from './measurement-routes.js';
+import { registerMetricsRoutes } from './metrics-routes.js';
 import { registerCacheRoutes } from './cache-routes.js';
 import { QueryCache } from './query-cache.js';
 import { DataDirLock } from './data-dir-lock.js';
@@ -121,6 +122,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   limitRequestHeads(app);
   registerWriteRoutes(app, context);
   registerWriteStatsRoutes(app, context);
+  registerMetricsRoutes(app, context);
   registerQueryRoutes(app, context, queryCache);
   registerMeasurementRoutes(app, context);
   registerCacheRoutes(app, context, queryCache);

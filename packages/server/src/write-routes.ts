@@ -60,7 +60,8 @@ function requestOptions(endpoint: WriteEndpoint, request: RequestInfo, database:
  */
 function handleWrite(context: ServerContext, endpoint: WriteEndpoint, res: HttpResponse, req: HttpRequest): void {
   const request = readRequestInfo(req);
-  const state = newResponseState(res);
+  // Counted so that an operator (and a test) can tell clients that hang up from ones never seen.
+  const state = newResponseState(res, () => context.ingestStats.recordAborted());
   const database = databaseOf(endpoint, request);
   const authorized = context.auth.check(request, 'write', database);
   readBody(res, request, context.config.server.bodyBytesMax, (body) => {

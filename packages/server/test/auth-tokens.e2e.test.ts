@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../../../test/support/poll-until.js';
 import { msgpack } from './support/arc-client.js';
 import { TEST_TOKEN, startArc, type ArcProcess } from './support/arc-process.js';
 import { useSharedArc } from './support/shared-arc.js';
@@ -23,16 +24,8 @@ function remember(token: CreatedToken): CreatedToken {
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-async function pollStatus(check: () => Promise<number>, wanted: number): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  let status = await check();
-  while (status !== wanted && Date.now() < deadline) {
-    // Poll interval, not an ordering sleep: the token store change lands in the server's cache on its own.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    status = await check();
-  }
-  return status;
-}
+/** The token store change lands in the server's cache on its own; no signal tells when. */
+const TOKEN_CHANGE_DEADLINE_MS = 10_000;
 
 describe('token API', () => {
   it('creates a token (201, text shown once) that authenticates, and lists it without the text', async () => {
@@ -200,7 +193,7 @@ describe('arc token against a running server (same arc.db, WAL)', () => {
     expect((await send(url(), 'GET', `/auth/tokens/${token.id}`)).json()).toMatchObject({ name: 'from-cli', databases: ['clidb'] });
 
     expect(arcToken('revoke', 'from-cli').code).toBe(0);
-    expect(await pollStatus(write, 401)).toBe(401);
+    await pollUntil('the revoked token refused', TOKEN_CHANGE_DEADLINE_MS, write, (status) => status === 401);
 
     const rotated = arcToken('rotate', token.id, '--json');
     expect(rotated.code).toBe(0);

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pollUntil } from '../../../test/support/poll-until.js';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, type ArcProcess } from './support/arc-process.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
-const POLL_MS = 100;
 const VISIBLE_DEADLINE_MS = 15_000;
 
 const started: ArcProcess[] = [];
@@ -68,16 +68,11 @@ describe('lifecycle', () => {
     started.push(arc);
     const client = new ArcClient(arc.url);
     expect((await client.write(msgpack({ m: 'aged', t: 1_700_000_000_000, fields: { v: 7 } }))).status).toBe(204);
-    const deadline = Date.now() + VISIBLE_DEADLINE_MS;
-    let rows: unknown[][] = [];
-    while (Date.now() < deadline) {
+    const aged = async (): Promise<unknown[][]> => {
       const answer = await client.query('SELECT v FROM aged');
-      if (answer.status === 200) {
-        rows = answer.json<{ data: unknown[][] }>().data;
-        if (rows.length > 0) break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
+      return answer.status === 200 ? answer.json<{ data: unknown[][] }>().data : [];
+    };
+    const { value: rows } = await pollUntil('the aged rows visible', VISIBLE_DEADLINE_MS, aged, (seen) => seen.length > 0);
     expect(rows).toEqual([[7]]);
   });
 

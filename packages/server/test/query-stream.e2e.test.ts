@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../../../test/support/poll-until.js';
 import { msgpack } from './support/arc-client.js';
 import { useSharedArc } from './support/shared-arc.js';
 
@@ -17,6 +18,15 @@ const BIG_ROWS = 10_000_000;
 const BYTES_PER_MB = 1024 * 1024;
 /** The slow reader pauses this long after each MB, so the socket really fills up. */
 const READER_PAUSE_MS = 4;
+
+/** A query thread takes a query and DuckDB stops an interrupted one within milliseconds; the bound is for a loaded machine. */
+const POOL_DEADLINE_MS = 10_000;
+
+async function poolMetrics(): Promise<{ running: number; cancelling: number; completed: number; aborted: number }> {
+  const answer = await shared.client.get('/metrics/query-pool', shared.client.authHeaders());
+  expect(answer.status).toBe(200);
+  return answer.json();
+}
 
 function streamRequest(body: unknown, onResponse: (response: IncomingMessage) => void): ReturnType<typeof request> {
   const outgoing = request(`${shared.arc.url}/query/stream`, {
@@ -114,18 +124,18 @@ describe('POST /query/stream', () => {
   });
 
   it('interrupts a whole-answer query (POST /query) when its client goes away', async () => {
-    await new Promise<void>((resolve) => {
-      const outgoing = request(`${shared.arc.url}/query`, {
-        method: 'POST',
-        headers: { ...shared.client.authHeaders(), 'Content-Type': 'application/json' },
-      });
-      outgoing.on('error', () => resolve());
-      outgoing.end(JSON.stringify({ sql: 'SELECT count(*) FROM range(1000000000000)' }));
-      setTimeout(() => {
-        outgoing.destroy();
-        resolve();
-      }, 300);
+    const before = await poolMetrics();
+    const outgoing = request(`${shared.arc.url}/query`, {
+      method: 'POST',
+      headers: { ...shared.client.authHeaders(), 'Content-Type': 'application/json' },
     });
+    outgoing.on('error', () => undefined);
+    outgoing.end(JSON.stringify({ sql: 'SELECT count(*) FROM range(1000000000000)' }));
+    // The client leaves once DuckDB runs the query, not before: only then is there something to interrupt.
+    await pollUntil('the query running', POOL_DEADLINE_MS, poolMetrics, (metrics) => metrics.running === 1);
+    outgoing.destroy();
+    const after = await pollUntil('the abandoned query handed back', POOL_DEADLINE_MS, poolMetrics, (metrics) => metrics.completed === before.completed + 1);
+    expect(after.value).toMatchObject({ running: 0, cancelling: 0, aborted: before.aborted + 1 });
     // One query thread and a 300 s timeout: this answers (within the test's 5 s) only because
     // the abandoned query was interrupted.
     expect(await shared.client.rows('SELECT 8', DATABASE)).toEqual([[8]]);

@@ -10,6 +10,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { pollUntil } from '../../../test/support/poll-until.js';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { TEST_TOKEN } from './support/arc-process.js';
 import { useStartedArcs } from './support/started-arcs.js';
@@ -181,14 +182,9 @@ describe('WAL replay refusals', () => {
     // A second request wholly flushed before the crash (only its replay will fail).
     const whole = gzipSync(msgpack({ m: 'full_a', columns: { time: rows.map((row) => BASE_MS + row), v: rows, pad: rows.map((row) => `${row}-${'p'.repeat(64)}`) } }));
     expect((await new ArcClient(first.url).write(whole)).status).toBe(204); // stream 1
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const found = await new ArcClient(first.url).rows('SELECT (SELECT count(*) FROM part_a), (SELECT count(*) FROM full_a)').catch(() => [[0, 0]]);
-      if (JSON.stringify(found) === '[[20000,20000]]') break;
-      expect(Date.now()).toBeLessThan(deadline);
-      // Poll interval under the deadline above: the flush that lands these rows is the event.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // The flush that lands these rows is the event; no answer tells when it happened.
+    const counts = (): Promise<unknown[][]> => new ArcClient(first.url).rows('SELECT (SELECT count(*) FROM part_a), (SELECT count(*) FROM full_a)').catch(() => [[0, 0]]);
+    await pollUntil('both requests flushed', 30_000, counts, (found) => JSON.stringify(found) === '[[20000,20000]]');
     const second = await crashAndRestart(first, { ...env, ARC_SERVER_BODY_MAX_MB: '1' });
     const letters = (await send(second.url, 'GET', '/api/v1/wal/dead-letter')).json<{ entries: Record<string, unknown>[] }>().entries;
     expect(letters).toMatchObject([

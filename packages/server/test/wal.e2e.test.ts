@@ -8,12 +8,12 @@ import { mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { pollUntil } from '../../../test/support/poll-until.js';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, TEST_TOKEN } from './support/arc-process.js';
 import { useStartedArcs } from './support/started-arcs.js';
 
 const WAL_ENV = { ARC_WAL_ENABLED: 'true', ARC_WRITER_FLUSH_AGE_MS: '600000' };
-const POLL_MS = 100;
 const VISIBLE_DEADLINE_MS = 30_000;
 
 const { started, start, crashAndRestart } = useStartedArcs();
@@ -53,15 +53,8 @@ async function segmentNames(dataDir: string): Promise<string[]> {
 }
 
 async function pollRows(client: ArcClient, sql: string, expected: unknown[][]): Promise<void> {
-  const deadline = Date.now() + VISIBLE_DEADLINE_MS;
-  for (;;) {
-    const rows = await client.rows(sql).catch(() => null);
-    if (JSON.stringify(rows) === JSON.stringify(expected) || Date.now() > deadline) {
-      expect(rows).toEqual(expected);
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+  const seen = JSON.stringify(expected);
+  await pollUntil(`${sql} answering ${seen}`, VISIBLE_DEADLINE_MS, () => client.rows(sql).catch(() => null), (rows) => JSON.stringify(rows) === seen);
 }
 
 describe('write-ahead log', () => {

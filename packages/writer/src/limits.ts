@@ -129,3 +129,11 @@ export const CENSUS_DATABASES_MAX = 16_384;
  * map operations, or once per database and process for one directory listing.
  */
 export const CENSUS_LOCK_WAIT_MS = 1;
+
+/**
+ * How long flushAll waits for prepared transactions to be committed or aborted. Decoders send the
+ * decision as soon as every writer answered, so it is normally there within a millisecond; the
+ * bound keeps a flush from hanging on a decoder that died between prepare and commit. What it
+ * costs: an explicit flush (POST /write/flush, shutdown) can take this much longer when it does.
+ */
+export const PREPARED_SETTLE_WAIT_MS_MAX = 1000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateMeasurementName } from '@arc/columnar';
+import { fnv1aOfString, validateMeasurementName } from '@arc/columnar';
 import { CENSUS_DATABASES_MAX, CENSUS_LOCK_WAIT_MS } from './limits.js';
 
 /**
@@ -33,16 +33,12 @@ const SLOT_COUNT = CENSUS_DATABASES_MAX * 2;
 /** Refused: `count` is the database's count, null when the census has no room for the database. */
 export type CensusVerdict = { readonly ok: true } | { readonly ok: false; readonly count: number | null };
 
+/** A second FNV-1a offset basis: with the standard one, two independent 32-bit hashes of a name. */
+const LOW_HASH_BASIS = 0x050c5d1f;
+
 /** Two independent 32-bit FNV-1a hashes of the name (different offset bases); never both zero. */
 function nameHash(name: string): [number, number] {
-  let high = 0x811c9dc5;
-  let low = 0x050c5d1f;
-  for (let index = 0; index < name.length; index++) {
-    const code = name.charCodeAt(index);
-    high = Math.imul(high ^ code, 0x01000193);
-    low = Math.imul(low ^ code, 0x01000193);
-  }
-  return [high | 1, low];
+  return [fnv1aOfString(name) | 1, fnv1aOfString(name, LOW_HASH_BASIS)];
 }
 
 /** Measurement directories of a database on disk (what it already has from earlier runs). */

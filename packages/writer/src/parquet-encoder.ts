@@ -22,6 +22,9 @@ import {
   type ColumnBatch,
   type ColumnLayout,
   type SchemaColumn,
+  quoteIdentifier,
+  quoteLiteral,
+  Utf8Dictionary,
 } from '@arc/columnar';
 import {
   DUCKDB_ENUM_UINT8_MEMBERS_MAX,
@@ -109,16 +112,6 @@ const SQL_TYPE_BY_COLUMN_TYPE = {
   [ColumnType.utf8]: 'VARCHAR',
   [ColumnType.bool]: 'BOOLEAN',
 } as const;
-
-/** A double-quoted SQL identifier: any name (quotes, spaces, UTF-8) is taken literally. */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** A single-quoted SQL string literal (DuckDB strings have no backslash escapes). */
-export function quoteLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
 
 const TABLE_SQL = `${quoteIdentifier(ENCODER_SCHEMA_NAME)}.${quoteIdentifier(ENCODER_TABLE_NAME)}`;
 
@@ -279,117 +272,26 @@ type ColumnPlan = EnumColumnPlan | null;
 /** Decodes members once per flush; `fatal` rejects invalid UTF-8, `ignoreBOM` keeps a leading BOM. */
 const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-const INTERNER_SLOTS_INITIAL = 1024;
-
 /**
- * The distinct UTF-8 values of one column across a flush, keyed by their bytes: an open-addressing
- * hash table (FNV-1a, linear probing, load at most 1/2) over members stored back to back in one
- * byte buffer. Interning allocates nothing per value; the buffers grow by doubling and are reused
- * by every column and flush.
+ * The members of an ENUM as strings, or null when one is not valid UTF-8 or holds NUL (no ENUM
+ * then). Decoded once per flush and column.
  */
-class Utf8Interner {
-  /** Member index + 1 per slot; 0 = empty. */
-  private slots = new Int32Array(INTERNER_SLOTS_INITIAL);
-  private hashes = new Int32Array(INTERNER_SLOTS_INITIAL / 2);
-  /** Member i is bytes[offsets[i], offsets[i + 1]). */
-  private offsets = new Int32Array(INTERNER_SLOTS_INITIAL / 2 + 1);
-  private bytes = new Uint8Array(64 * 1024);
-  private memberCount = 0;
-  private nulFound = false;
-
-  get size(): number {
-    return this.memberCount;
-  }
-
-  reset(): void {
-    this.slots.fill(0);
-    this.memberCount = 0;
-    this.nulFound = false;
-  }
-
-  /**
-   * The member index of data[start, end), added when new; -1 when it is new and the interner
-   * already holds `membersMax` members or ENCODER_ENUM_UNION_BYTES_MAX bytes with it.
-   */
-  intern(data: Uint8Array, start: number, end: number, membersMax: number): number {
-    let hash = 0x811c9dc5 | 0;
-    for (let index = start; index < end; index++) hash = Math.imul(hash ^ (data[index] ?? 0), 0x01000193);
-    const mask = this.slots.length - 1;
-    let slot = hash & mask;
-    for (;;) {
-      const entry = this.slots[slot] ?? 0;
-      if (entry === 0) break;
-      if (this.hashes[entry - 1] === hash && this.equals(entry - 1, data, start, end)) return entry - 1;
-      slot = (slot + 1) & mask;
-    }
-    if (this.memberCount >= membersMax) return -1;
-    if ((this.offsets[this.memberCount] ?? 0) + end - start > ENCODER_ENUM_UNION_BYTES_MAX) return -1;
-    return this.add(slot, hash, data, start, end);
-  }
-
-  /** The members as strings, or null when one is not valid UTF-8 or holds NUL (no ENUM then). */
-  members(): string[] | null {
-    if (this.nulFound) return null;
-    const members: string[] = [];
+function enumMembers(interner: Utf8Dictionary): string[] | null {
+  const members: string[] = [];
+  for (let code = 0; code < interner.size; code++) {
+    const bytes = interner.valueOf(code);
+    if (bytes.includes(0)) return null;
     try {
-      for (let index = 0; index < this.memberCount; index++) {
-        members.push(UTF8_DECODER.decode(this.bytes.subarray(this.offsets[index] ?? 0, this.offsets[index + 1] ?? 0)));
-      }
+      members.push(UTF8_DECODER.decode(bytes));
     } catch {
       return null;
     }
-    return members;
   }
-
-  private equals(member: number, data: Uint8Array, start: number, end: number): boolean {
-    const memberStart = this.offsets[member] ?? 0;
-    if ((this.offsets[member + 1] ?? 0) - memberStart !== end - start) return false;
-    for (let index = start; index < end; index++) {
-      if (this.bytes[memberStart + index - start] !== data[index]) return false;
-    }
-    return true;
-  }
-
-  private add(slot: number, hash: number, data: Uint8Array, start: number, end: number): number {
-    const member = this.memberCount;
-    const memberStart = this.offsets[member] ?? 0;
-    const memberEnd = memberStart + end - start;
-    if (memberEnd > this.bytes.length) this.bytes = grown(this.bytes, memberEnd);
-    const value = data.subarray(start, end);
-    this.bytes.set(value, memberStart);
-    if (value.includes(0)) this.nulFound = true;
-    if (member + 2 > this.offsets.length) this.offsets = grown(this.offsets, member + 2);
-    if (member + 1 > this.hashes.length) this.hashes = grown(this.hashes, member + 1);
-    this.offsets[member + 1] = memberEnd;
-    this.hashes[member] = hash;
-    this.slots[slot] = member + 1;
-    this.memberCount = member + 1;
-    if (this.memberCount * 2 > this.slots.length) this.rehash();
-    return member;
-  }
-
-  private rehash(): void {
-    this.slots = new Int32Array(this.slots.length * 2);
-    const mask = this.slots.length - 1;
-    for (let member = 0; member < this.memberCount; member++) {
-      let slot = (this.hashes[member] ?? 0) & mask;
-      while ((this.slots[slot] ?? 0) !== 0) slot = (slot + 1) & mask;
-      this.slots[slot] = member + 1;
-    }
-  }
-}
-
-/** A copy of `array` with room for at least `lengthMin` elements (capacity doubles). */
-function grown<T extends Uint8Array | Int32Array>(array: T, lengthMin: number): T {
-  let length = array.length * 2;
-  while (length < lengthMin) length *= 2;
-  const next = new (array.constructor as new (length: number) => T)(length);
-  next.set(array);
-  return next;
+  return members;
 }
 
 /** Maps a dictionary-encoded batch's dictionary to union codes: O(dictionary size). */
-function internDictionary(interner: Utf8Interner, batch: ColumnBatch, source: ColumnLayout, membersMax: number): EnumCodes | null {
+function internDictionary(interner: Utf8Dictionary, batch: ColumnBatch, source: ColumnLayout): EnumCodes | null {
   const dictionary = source.dictionary;
   assert.ok(dictionary !== null, 'dictionary-encoded column');
   const offsets = new Int32Array(batch.buffer, dictionary.offsets.byteOffset, dictionary.size + 1);
@@ -400,7 +302,7 @@ function internDictionary(interner: Utf8Interner, batch: ColumnBatch, source: Co
     const start = offsets[index] ?? 0;
     const end = offsets[index + 1] ?? 0;
     if (end < start) assert.fail('dictionary offsets ascend');
-    const code = interner.intern(data, start, end, membersMax);
+    const code = interner.add(data, start, end);
     if (code < 0) return null;
     remap[index] = code;
   }
@@ -408,7 +310,7 @@ function internDictionary(interner: Utf8Interner, batch: ColumnBatch, source: Co
 }
 
 /** Hashes a plain utf8 batch's values row by row into union codes: O(bytes). */
-function internRows(interner: Utf8Interner, batch: ColumnBatch, source: ColumnLayout, membersMax: number): EnumCodes | null {
+function internRows(interner: Utf8Dictionary, batch: ColumnBatch, source: ColumnLayout): EnumCodes | null {
   assert.ok(source.offsets !== null, 'utf8 column has offsets');
   const offsets = new Int32Array(batch.buffer, source.offsets.byteOffset, batch.rowCount + 1);
   const data = bytesOf(batch, source.values);
@@ -420,7 +322,7 @@ function internRows(interner: Utf8Interner, batch: ColumnBatch, source: ColumnLa
     const start = offsets[row] ?? 0;
     const end = offsets[row + 1] ?? 0;
     if (end < start) assert.fail('utf8 offsets ascend');
-    const code = interner.intern(data, start, end, membersMax);
+    const code = interner.add(data, start, end);
     if (code < 0) return null;
     codes[row] = code;
   }
@@ -433,13 +335,13 @@ function internRows(interner: Utf8Interner, batch: ColumnBatch, source: ColumnLa
  * (NUL, invalid UTF-8).
  */
 function planEnumColumn(
-  interner: Utf8Interner,
+  interner: Utf8Dictionary,
   batches: readonly ColumnBatch[],
   sourcesByBatch: readonly (readonly ColumnSource[])[],
   schemaIndex: number,
   membersMax: number,
 ): EnumColumnPlan | null {
-  interner.reset();
+  interner.reset(membersMax);
   const codesByBatch: (EnumCodes | null)[] = [];
   for (const [batchIndex, batch] of batches.entries()) {
     const source = sourcesByBatch[batchIndex]?.[schemaIndex];
@@ -450,20 +352,20 @@ function planEnumColumn(
     }
     const codes =
       source.dictionary === null
-        ? internRows(interner, batch, source, membersMax)
-        : internDictionary(interner, batch, source, membersMax);
+        ? internRows(interner, batch, source)
+        : internDictionary(interner, batch, source);
     if (codes === null) return null;
     codesByBatch.push(codes);
   }
   if (interner.size === 0) return null;
-  const members = interner.members();
+  const members = enumMembers(interner);
   if (members === null) return null;
   return { members, codeBytes: members.length <= DUCKDB_ENUM_UINT8_MEMBERS_MAX ? 1 : 2, codesByBatch };
 }
 
 /** Which utf8 columns become ENUMs: their union of values is small against the limit and the rows. */
 function planColumns(
-  interner: Utf8Interner,
+  interner: Utf8Dictionary,
   batches: readonly ColumnBatch[],
   schema: readonly SchemaColumn[],
   sourcesByBatch: readonly (readonly ColumnSource[])[],
@@ -717,7 +619,8 @@ export class ParquetEncoder {
   private readonly instance: DuckDBInstance;
   private readonly connection: DuckDBConnection;
   private readonly filler = new ChunkFiller();
-  private readonly interner = new Utf8Interner();
+  /** The distinct values of the column being planned (ENUM members), reused by every column and flush. */
+  private readonly interner = new Utf8Dictionary(ENCODER_ENUM_MEMBERS_MAX, ENCODER_ENUM_UNION_BYTES_MAX);
   private encoding = false;
   private closed = false;
   private timings: EncodeTimings = { planMs: 0, appendMs: 0, copyMs: 0, syncMs: 0, enumColumnCount: 0 };

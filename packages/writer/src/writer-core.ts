@@ -7,6 +7,7 @@ import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy }
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
 import type { MeasurementCensus } from './measurement-census.js';
 import { hoursOf, type ParquetEncoder } from './parquet-encoder.js';
+import { PREPARED_SETTLE_WAIT_MS_MAX } from './limits.js';
 import { isStorageFull, storageFullError } from './storage-full.js';
 import type { FlushJournal } from '@arc/wal';
 import type { DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
@@ -52,13 +53,6 @@ interface PreparedTxn {
   readonly byteCount: number;
   readonly additions: CensusAdditions;
 }
-
-/**
- * How long flushAll waits for prepared transactions to be committed or aborted. Decoders send the
- * decision as soon as every writer answered, so it is normally there within a millisecond; the
- * bound keeps a flush from hanging on a decoder that died between prepare and commit.
- */
-const PREPARED_SETTLE_WAIT_MS_MAX = 1000;
 
 function sameSchema(left: readonly SchemaColumn[], right: readonly SchemaColumn[] | null): boolean {
   if (right === null || left.length !== right.length) return false;

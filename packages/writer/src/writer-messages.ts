@@ -1,4 +1,4 @@
-import type { ColumnBatch } from '@arc/columnar';
+import { fnv1aOfString, type ColumnBatch } from '@arc/columnar';
 import type { ArcErrorShape } from '@arc/errors';
 
 /**
@@ -107,8 +107,5 @@ export type WriterToMain =
 
 /** The writer that owns a (database, measurement): every batch of one series goes to one thread. */
 export function writerIndexFor(database: string, measurement: string, writerCount: number): number {
-  let hash = 0x811c9dc5;
-  const key = `${database}\u0000${measurement}`;
-  for (let index = 0; index < key.length; index++) hash = Math.imul(hash ^ key.charCodeAt(index), 0x01000193);
-  return (hash >>> 0) % writerCount;
+  return (fnv1aOfString(`${database}\u0000${measurement}`) >>> 0) % writerCount;
 }

@@ -2,16 +2,15 @@
 // one MeasurementCensus count a database's measurements together (those already on disk included),
 // refuse a request that would pass the bound with a 400-kind error naming the database, the count
 // and the bound, take back what an aborted request counted, and never refuse a WAL replay.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ColumnBatch } from '@arc/columnar';
 import { LocalStorage } from '@arc/storage';
 import { MeasurementCensus } from '../src/measurement-census.js';
-import type { ParquetEncoder } from '../src/parquet-encoder.js';
 import { WriterCore } from '../src/writer-core.js';
-import { floatBatch, openTestEncoder } from './support/float-batch.js';
+import { floatBatch } from './support/float-batch.js';
+import { useTempEncoder } from './support/temp-encoder.js';
 
 const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
 const COUNT_MAX = 5;
@@ -20,16 +19,7 @@ function batchOf(measurement: string): ColumnBatch {
   return floatBatch(measurement, [1], () => T0);
 }
 
-let root = '';
-let encoder: ParquetEncoder;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'arc-census-'));
-  encoder = await openTestEncoder(root);
-});
-afterAll(async () => {
-  encoder.close();
-  await rm(root, { recursive: true, force: true });
-});
+const temp = useTempEncoder('arc-census-');
 
 function newCore(dataRoot: string, census: MeasurementCensus): WriterCore {
   return new WriterCore({
@@ -37,7 +27,7 @@ function newCore(dataRoot: string, census: MeasurementCensus): WriterCore {
     policy: { flushRows: 1_000_000, flushBytesMax: 1 << 30, flushAgeMs: 3_600_000 },
     bytesBufferedMax: 1 << 30,
     storage: new LocalStorage(dataRoot),
-    encoder,
+    encoder: temp.encoder,
     onFlushed: () => undefined,
     log: () => undefined,
     nowMs: () => performance.now(),
@@ -47,7 +37,7 @@ function newCore(dataRoot: string, census: MeasurementCensus): WriterCore {
 }
 
 async function twoWriters(name: string, onDisk: readonly string[]): Promise<{ left: WriterCore; right: WriterCore; census: MeasurementCensus }> {
-  const dataRoot = path.join(root, name);
+  const dataRoot = path.join(temp.root, name);
   for (const measurement of onDisk) await mkdir(path.join(dataRoot, 'db', measurement), { recursive: true });
   const census = MeasurementCensus.create(dataRoot);
   // The second writer attaches to the same shared memory, as a writer thread does.

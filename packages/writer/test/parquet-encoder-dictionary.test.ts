@@ -11,12 +11,14 @@ import {
   ColumnRole,
   ColumnType,
   MICROS_PER_HOUR,
+  quoteIdentifier,
+  quoteLiteral,
   type BufferRange,
   type ColumnBatch,
   type ColumnLayout,
   type SchemaColumn,
 } from '@arc/columnar';
-import { ParquetEncoder, quoteIdentifier, quoteLiteral, type EncodedHourFile } from '../src/parquet-encoder.js';
+import { ParquetEncoder, type EncodedHourFile } from '../src/parquet-encoder.js';
 import { ENCODER_ENUM_MEMBERS_MAX, ENCODER_ENUM_ROWS_PER_MEMBER_MIN, ENCODER_ENUM_UNION_BYTES_MAX } from '../src/limits.js';
 import { mergeSchema } from '../src/schema-merge.js';
 import { openParquetReader, type ParquetReader } from './support/test-values.js';

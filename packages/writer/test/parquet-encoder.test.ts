@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { BatchBuilder, ColumnBuilder, ColumnRole, MICROS_PER_HOUR, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
+import { BatchBuilder, ColumnBuilder, ColumnRole, MICROS_PER_HOUR, quoteLiteral, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
 import { isArcError } from '@arc/errors';
-import { ParquetEncoder, quoteLiteral, type EncodedHourFile, type ParquetEncoderOptions } from '../src/parquet-encoder.js';
+import { ParquetEncoder, type EncodedHourFile, type ParquetEncoderOptions } from '../src/parquet-encoder.js';
 import { mergeSchema } from '../src/schema-merge.js';
 import { appendValue, openParquetReader, type ParquetReader, type Value } from './support/test-values.js';
 

@@ -2,10 +2,8 @@
 // codes, DuckDB's texts, wrapped causes) and that a writer then refuses new rows with 503
 // ARC_STORAGE_FULL until a flush succeeds again, losing nothing, by driving a WriterCore whose
 // encoder fails like a full disk and then recovers.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ColumnBatch, SchemaColumn } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { LocalStorage } from '@arc/storage';
@@ -13,11 +11,12 @@ import { FLUSH_RETRY_DELAY_MS_MIN } from '../src/flush-policy.js';
 import type { EncodedHourFile, ParquetEncoder } from '../src/parquet-encoder.js';
 import { isStorageFull, storageFullError } from '../src/storage-full.js';
 import { WriterCore } from '../src/writer-core.js';
-import { floatBatch, openTestEncoder } from './support/float-batch.js';
+import { waitUntil } from '../../../test/support/poll-until.js';
+import { floatBatch } from './support/float-batch.js';
+import { useTempEncoder } from './support/temp-encoder.js';
 
 const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
 const RECOVERY_DEADLINE_MS = 5000;
-const POLL_MS = 20;
 
 function errnoError(code: string): Error {
   return Object.assign(new Error(`${code}: write failed`), { code });
@@ -67,23 +66,14 @@ class FillableEncoder {
   }
 }
 
-let root = '';
-let realEncoder: ParquetEncoder;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'arc-writer-full-'));
-  realEncoder = await openTestEncoder(root);
-});
-afterAll(async () => {
-  realEncoder.close();
-  await rm(root, { recursive: true, force: true });
-});
+const temp = useTempEncoder('arc-writer-full-');
 
 function newCore(encoder: FillableEncoder, logs: string[]): WriterCore {
   return new WriterCore({
     writerIndex: 0,
     policy: { flushRows: 1_000_000, flushBytesMax: 1 << 30, flushAgeMs: 3_600_000 },
     bytesBufferedMax: 1 << 30,
-    storage: new LocalStorage(path.join(root, 'data')),
+    storage: new LocalStorage(path.join(temp.root, 'data')),
     encoder: encoder as unknown as ParquetEncoder,
     onFlushed: () => undefined,
     log: (_level, message) => logs.push(message),
@@ -95,17 +85,9 @@ function batchOf(count: number, first: number): ColumnBatch {
   return floatBatch('cpu', Array.from({ length: count }, (_, index) => first + index), (index) => T0 + first + index);
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + RECOVERY_DEADLINE_MS;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`not within ${RECOVERY_DEADLINE_MS} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
 describe('WriterCore on a full disk', () => {
   it('refuses new rows with ARC_STORAGE_FULL once a flush failed for lack of space, and takes them again after a flush succeeds', async () => {
-    const encoder = new FillableEncoder(realEncoder);
+    const encoder = new FillableEncoder(temp.encoder);
     const logs: string[] = [];
     const core = newCore(encoder, logs);
     expect(core.handle(0, { kind: 'append', txnId: 1, batches: [batchOf(10, 0)] })).toMatchObject({ error: null });
@@ -119,14 +101,14 @@ describe('WriterCore on a full disk', () => {
     expect(logs.join('\n')).toMatch(/data disk is full: new writes are refused/);
     // Space comes back: the writer's own retry flushes the rows, and writes are accepted again.
     encoder.full = false;
-    await until(() => core.stats().rowsFlushed === 10, 'the retry flushes the buffered rows');
+    await waitUntil('the retry flushes the buffered rows', RECOVERY_DEADLINE_MS, () => core.stats().rowsFlushed === 10);
     expect(core.handle(0, { kind: 'append', txnId: 4, batches: [batchOf(5, 10)] })).toMatchObject({ error: null });
     expect(await core.flushAll()).toBeNull();
     expect(core.stats()).toMatchObject({ rowsBuffered: 0, rowsFlushed: 15 });
   });
 
   it('another kind of flush failure does not refuse writes', async () => {
-    const encoder = new FillableEncoder(realEncoder);
+    const encoder = new FillableEncoder(temp.encoder);
     encoder.encode = () => Promise.reject(new ArcError(ErrorKind.internal, 'ARC_PARQUET_WRITE_FAILED', 'permission denied'));
     const core = newCore(encoder, []);
     expect(core.handle(0, { kind: 'append', txnId: 1, batches: [batchOf(3, 0)] })).toMatchObject({ error: null });
@@ -136,7 +118,7 @@ describe('WriterCore on a full disk', () => {
   });
 
   it('stop() ends the retries and keeps the unflushed rows counted', async () => {
-    const encoder = new FillableEncoder(realEncoder);
+    const encoder = new FillableEncoder(temp.encoder);
     const core = newCore(encoder, []);
     expect(core.handle(0, { kind: 'append', txnId: 1, batches: [batchOf(7, 0)] })).toMatchObject({ error: null });
     expect((await core.flushAll())?.code).toBe('ARC_STORAGE_FULL');

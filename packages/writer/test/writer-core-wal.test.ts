@@ -3,15 +3,14 @@
 // (spanning hours: several files, one record), tells the stream's owner what is covered, and when
 // the journal cannot be written the staged files go, the rows stay buffered, and the retry writes
 // them once.
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ColumnBatch } from '@arc/columnar';
 import { LocalStorage } from '@arc/storage';
 import { coverageKey, FlushJournal, readJournalsSync } from '@arc/wal';
-import type { ParquetEncoder } from '../src/parquet-encoder.js';
-import { floatBatch, openTestEncoder } from './support/float-batch.js';
+import { floatBatch } from './support/float-batch.js';
+import { useTempEncoder } from './support/temp-encoder.js';
 import { WriterCore } from '../src/writer-core.js';
 import type { FlushedFile } from '../src/writer-messages.js';
 
@@ -23,16 +22,7 @@ function batchOf(values: readonly number[]): ColumnBatch {
   return floatBatch('cpu', values, (index) => T0 + index * ROW_SPACING_US);
 }
 
-let root = '';
-let encoder: ParquetEncoder;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'arc-writer-wal-'));
-  encoder = await openTestEncoder(root);
-});
-afterAll(async () => {
-  encoder.close();
-  await rm(root, { recursive: true, force: true });
-});
+const temp = useTempEncoder('arc-writer-wal-');
 
 async function parquetFiles(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { recursive: true });
@@ -41,8 +31,8 @@ async function parquetFiles(directory: string): Promise<string[]> {
 
 describe('WriterCore with a flush journal', () => {
   it('journals the coverage of a multi-hour flush, then publishes and reports it; a failed journal write keeps the rows', async () => {
-    const walDir = path.join(root, 'wal');
-    const dataDir = path.join(root, 'data');
+    const walDir = path.join(temp.root, 'wal');
+    const dataDir = path.join(temp.root, 'data');
     await mkdir(walDir, { recursive: true });
     await mkdir(dataDir, { recursive: true });
     const journal = FlushJournal.openSync(walDir, 0);
@@ -53,7 +43,7 @@ describe('WriterCore with a flush journal', () => {
       policy: { flushRows: 1_000_000, flushBytesMax: 1 << 30, flushAgeMs: 3_600_000 },
       bytesBufferedMax: 1 << 30,
       storage: new LocalStorage(dataDir),
-      encoder,
+      encoder: temp.encoder,
       onFlushed: (_database, _measurement, files) => flushed.push(...files),
       log: () => undefined,
       nowMs: () => performance.now(),

@@ -1,4 +1,5 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { quoteLiteral } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
 import type { Cell, ColumnarResult, SqlRunner } from '@arc/influxql';
 import { QueryErrorCode } from '@arc/query';
@@ -36,7 +37,7 @@ export async function openTestDatabase(setupSql: readonly string[]): Promise<Tes
     if (sql === 'SHOW DATABASES') sql = 'SELECT schema_name AS database FROM duckdb_schemas() WHERE NOT internal ORDER BY 1';
     const tablesOf = /^SHOW TABLES FROM "(.*)"$/.exec(sql);
     if (tablesOf !== null) sql = `SELECT table_name FROM duckdb_tables() WHERE schema_name = '${tablesOf[1] ?? ''}' ORDER BY 1`;
-    await connection.run(`SET schema = '${database.replaceAll("'", "''")}'`).catch(() => connection.run("SET schema = 'main'"));
+    await connection.run(`SET schema = ${quoteLiteral(database)}`).catch(() => connection.run("SET schema = 'main'"));
     const reader = await connection.runAndReadAll(sql).catch((error: unknown) => {
       const message = (error as Error).message;
       if (sql.startsWith('DESCRIBE') && /Catalog Error: Table with name .* does not exist/.test(message)) {

@@ -12,7 +12,6 @@ import { startArc, TEST_TOKEN, type ArcProcess } from '../../support/arc-process
 
 /** A request with no complete answer after this long counts as a hang (issue 11's bar). */
 export const REQUEST_DEADLINE_MS = 10_000;
-const POLL_INTERVAL_MS = 100;
 
 export const AUTH_HEADER = { Authorization: `Bearer ${TEST_TOKEN}` } as const;
 
@@ -173,19 +172,8 @@ export function pidOf(arc: ArcProcess): number {
   return pid;
 }
 
-/**
- * Calls `probe` until `done` accepts its value or `deadlineMs` passes; resolves with the last value
- * and how long it took, or rejects naming `what` and the last value seen.
- */
-export async function pollUntil<T>(what: string, deadlineMs: number, probe: () => T | Promise<T>, done: (value: T) => boolean): Promise<{ value: T; ms: number }> {
-  const startedAt = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return { value, ms: Date.now() - startedAt };
-    if (Date.now() - startedAt > deadlineMs) throw new Error(`${what}: not reached within ${String(deadlineMs)} ms, last seen ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-  }
-}
+/** The tests' one poll helper, offered here too so that fault tests import their kit only. */
+export { pollUntil } from '../../../../../test/support/poll-until.js';
 
 /** Rows of `database`.`measurement`; 0 when it has no file and no buffered schema (no view). */
 export async function countRows(client: ArcClient, database: string, measurement: string): Promise<number> {
