@@ -9,6 +9,8 @@ import { compareNames } from './schema.js';
 import type { Series, StatementResult } from './series.js';
 import { executeShow } from './show-statements.js';
 import { StatementFailure } from './sql-text.js';
+import { planTopBottom, topBottomCall } from './top-bottom.js';
+import { applyTransforms, planTransforms } from './transform-functions.js';
 
 export interface ExecutionContext {
   readonly run: SqlRunner;
@@ -79,18 +81,24 @@ async function executeStatement(statement: Statement, catalog: CatalogReader, co
 
 async function executeSelect(statement: SelectStatement, catalog: CatalogReader, context: ExecutionContext): Promise<Series[]> {
   const series: Series[] = [];
+  // derivative() and its kin: the SQL computes their arguments, JS the transformation.
+  const transforms = planTransforms(statement);
+  const planned = transforms?.inner ?? statement;
+  const topBottom = topBottomCall(planned);
   const sources = [...statement.sources].sort((left, right) => compareNames(left.measurement, right.measurement));
   for (const source of sources) {
     const database = source.database ?? context.database;
     const schema = await catalog.schema(database, source.measurement);
     if (schema === null) continue;
-    const plan = planSelect(statement, { database, schema, nowNanos: context.nowNanos });
+    const selectContext = { database, schema, nowNanos: context.nowNanos };
+    const plan = topBottom === null ? planSelect(planned, selectContext) : planTopBottom(planned, topBottom, selectContext);
     if (plan === null) continue;
     const result = await context.run(plan.sql, database, SELECT_ROWS_MAX + 1);
     if ((result.data[0]?.length ?? 0) > SELECT_ROWS_MAX) {
       throw new StatementFailure(`the result exceeds ${String(SELECT_ROWS_MAX)} rows; add LIMIT, a narrower time range or GROUP BY time()`);
     }
-    series.push(...shapeSelect(plan, result, context.nowNanos));
+    const shaped = shapeSelect(plan, result, context.nowNanos);
+    series.push(...(transforms === null ? shaped : applyTransforms(transforms, shaped, context.nowNanos)));
   }
   return series;
 }

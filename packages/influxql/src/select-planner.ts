@@ -44,9 +44,10 @@ export interface SelectPlan {
 }
 
 const NUMERIC_FUNCTIONS: ReadonlySet<string> = new Set(['mean', 'median', 'sum', 'spread', 'stddev', 'percentile', 'max', 'min']);
-const ANY_TYPE_FUNCTIONS: ReadonlySet<string> = new Set(['count', 'first', 'last']);
-const SELECTORS: ReadonlySet<string> = new Set(['max', 'min', 'first', 'last']);
-export const SUPPORTED_FUNCTIONS = 'mean, median, sum, count, max, min, first, last, percentile, spread, stddev';
+const ANY_TYPE_FUNCTIONS: ReadonlySet<string> = new Set(['count', 'first', 'last', 'mode']);
+const SELECTORS: ReadonlySet<string> = new Set(['max', 'min', 'first', 'last', 'percentile']);
+export const SUPPORTED_FUNCTIONS =
+  'mean, median, mode, sum, count, max, min, first, last, percentile, spread, stddev, top, bottom, derivative, non_negative_derivative, difference, non_negative_difference, moving_average, cumulative_sum, elapsed';
 
 const TIME_MICROS_SQL = `epoch_us(${sqlName(TIME_COLUMN)})`;
 
@@ -89,20 +90,22 @@ function containsCall(expr: Expr): boolean {
   return false;
 }
 
-/** The column name InfluxDB gives an unaliased field: the function, or the names joined by `_`. */
-function derivedName(expr: Expr): string {
-  if (expr.kind === 'call') return expr.name;
-  if (expr.kind === 'identifier') return expr.name;
-  if (expr.kind === 'unary') return derivedName(expr.operand);
-  if (expr.kind === 'binary') {
-    if (containsCall(expr.left) || !containsCall(expr.right)) {
-      const left = derivedName(expr.left);
-      const right = containsCall(expr.left) ? '' : derivedName(expr.right);
-      return [left, right].filter((part) => part !== '').join('_');
-    }
-    return derivedName(expr.right);
-  }
-  return '';
+/**
+ * The column name InfluxDB gives an unaliased field: a call's name; for arithmetic, the names of
+ * its fields and calls (not looking inside calls) joined by `_` (`used / total` -> `used_total`,
+ * `mean(a) / mean(b)` -> `mean_mean`).
+ */
+export function derivedName(expr: Expr): string {
+  const names: string[] = [];
+  const visit = (node: Expr): void => {
+    if (node.kind === 'call' || node.kind === 'identifier') names.push(node.name);
+    else if (node.kind === 'binary') {
+      visit(node.left);
+      visit(node.right);
+    } else if (node.kind === 'unary') visit(node.operand);
+  };
+  visit(expr);
+  return names.join('_');
 }
 
 /** Arithmetic between fields, function results and numbers, the same in both modes. */
@@ -135,11 +138,24 @@ function loneSelector(fields: readonly SelectField[]): CallExpr | null {
   return fields.every((field) => field.expr.kind === 'call' || field.expr.kind === 'identifier') ? call : null;
 }
 
+/**
+ * InfluxDB's percentile, nearest rank: the 1-based index floor(n * p / 100 + 0.5) into the
+ * values sorted (equal values by time); `valueSql` taken at that point.
+ */
+function percentileSql(call: CallExpr, column: string, valueSql: string): string {
+  const rank = call.args[1];
+  const percent = rank?.kind === 'number' ? rank.text : '50';
+  const index = `CAST(floor(count(${column}) * ${percent} / 100.0 + 0.5) AS BIGINT)`;
+  const sorted = `list(${valueSql} ORDER BY ${column}, ${sqlName(TIME_COLUMN)}) FILTER (WHERE ${column} IS NOT NULL)`;
+  return `CASE WHEN ${index} >= 1 THEN ${sorted}[${index}] END`;
+}
+
 /** `valueSql` taken at the point the selector picks. */
 function atSelectedPoint(selector: CallExpr, valueSql: string): string {
   const argument = selector.args[0];
   const column = argument?.kind === 'identifier' ? sqlName(argument.name) : 'NULL';
   const time = sqlName(TIME_COLUMN);
+  if (selector.name === 'percentile') return percentileSql(selector, column, valueSql);
   // The _null variants keep a NULL value of the selected point; plain arg_max skips such rows.
   switch (selector.name) {
     case 'max':
@@ -202,21 +218,51 @@ function aggregateSql(call: CallExpr, name: string, planner: FieldPlanner): stri
     case 'spread':
       return `(max(${column}) - min(${column}))`;
     case 'stddev':
-      return `stddev_samp(${column})`;
+      return stddevSql(column);
     case 'first':
       return `arg_min(${column}, ${time}) ${nonNull}`;
     case 'last':
       return `arg_max(${column}, ${time}) ${nonNull}`;
-    case 'percentile': {
-      // InfluxDB's nearest rank: the value at 1-based index floor(n * p / 100 + 0.5) of the sorted values.
-      const rank = call.args[1];
-      const percent = rank?.kind === 'number' ? rank.text : '50';
-      const index = `CAST(floor(count(${column}) * ${percent} / 100.0 + 0.5) AS BIGINT)`;
-      return `CASE WHEN ${index} >= 1 THEN list_sort(list(${column}) ${nonNull})[${index}] END`;
-    }
+    case 'mode':
+      // InfluxDB reads only fields in functions: a tag's mode is null.
+      return type === 'tag' ? 'NULL' : modeSql(column);
+    case 'percentile':
+      return percentileSql(call, column, column);
     default:
       return `${call.name}(${column})`;
   }
+}
+
+/**
+ * InfluxDB's sample standard deviation, computed its way so the last digit agrees: the mean
+ * updated point by point (m += (x - m) / i) in time order, then the squared deviations summed in
+ * order, divided by n - 1. Null for fewer than two points.
+ */
+function stddevSql(column: string): string {
+  const values = `list(${column}::DOUBLE ORDER BY ${sqlName(TIME_COLUMN)}) FILTER (WHERE ${column} IS NOT NULL)`;
+  const mean = `list_reduce(${values}, lambda m, x, i: m + (x - m) / i, 0.0::DOUBLE)`;
+  // list_reduce's accumulator has the elements' type: each value rides in a {m, s} pair.
+  const pairs = `list_transform(${values}, lambda x: {'m': 0.0::DOUBLE, 's': x})`;
+  const squares = `list_reduce(${pairs}, lambda a, e: {'m': a.m, 's': a.s + (e.s - a.m) * (e.s - a.m)}, {'m': ${mean}, 's': 0.0::DOUBLE}).s`;
+  return `CASE WHEN count(${column}) > 1 THEN sqrt(${squares} / (count(${column}) - 1)) END`;
+}
+
+/**
+ * InfluxDB 1.6's mode, step for step (its tie-breaking is that of this scan): the points sorted by
+ * value (equal values in time order) are read once; a value's run replaces the mode when it
+ * gets longer, or as long and its first point is not later than the mode's last counted one; a
+ * run of one replaces nothing but the initial (first) value.
+ */
+function modeSql(column: string): string {
+  // list_reduce's accumulator has the elements' type: each point is a state {cm, cf, ct, mm, mf, mt}.
+  const time = sqlName(TIME_COLUMN);
+  const points = `list({'cm': ${column}, 'cf': 0, 'ct': ${time}, 'mm': ${column}, 'mf': 0, 'mt': ${time}} ORDER BY ${column}, ${time}) FILTER (WHERE ${column} IS NOT NULL)`;
+  const step = [
+    "CASE WHEN p.cm <> a.cm THEN {'cm': p.cm, 'cf': 1, 'ct': p.ct, 'mm': a.mm, 'mf': a.mf, 'mt': a.mt}",
+    "WHEN a.mf > a.cf + 1 OR (a.mf = a.cf + 1 AND a.ct > a.mt) THEN {'cm': a.cm, 'cf': a.cf + 1, 'ct': a.ct, 'mm': a.mm, 'mf': a.mf, 'mt': a.mt}",
+    "ELSE {'cm': a.cm, 'cf': a.cf + 1, 'ct': a.ct, 'mm': p.cm, 'mf': a.cf + 1, 'mt': p.ct} END",
+  ].join(' ');
+  return `list_reduce(${points}, lambda a, p: ${step}, ${points}[1]).mm`;
 }
 
 /** `fn(*)`: one column per field the function takes, named `fn_field`. */
@@ -263,7 +309,7 @@ function uniqueNames(fields: readonly PlannedField[]): PlannedField[] {
 }
 
 /** The bucket start (µs) of a row's time, aligned to the epoch plus the offset, as InfluxDB aligns. */
-function bucketSql(groupByTime: GroupByTime): string {
+export function bucketSql(groupByTime: GroupByTime): string {
   if (groupByTime.intervalNanos % NANOS_PER_MICRO !== 0n || groupByTime.offsetNanos % NANOS_PER_MICRO !== 0n) {
     throw new StatementFailure('GROUP BY time() interval and offset must be whole microseconds (Arc stores microsecond times)');
   }

@@ -54,6 +54,8 @@ export function shapeSelect(plan: SelectPlan, result: ColumnarResult, nowNanos: 
       timeColumn: true,
     });
   }
+  // Under ORDER BY time DESC, InfluxDB lists the series in reverse order too.
+  if (plan.descending) shaped.reverse();
   return [...sliceLimit(shaped, plan.seriesLimit, plan.seriesOffset)];
 }
 

@@ -131,8 +131,9 @@ const CASES: readonly Case[] = [
   { name: 'an aggregate with a name beside it', q: 'SELECT mean(usage), host FROM cpu', expected: statementError('mixing aggregate and non-aggregate queries is not supported') },
   { name: 'last() of an integer field', q: 'SELECT last(count) FROM cpu', expected: one([cpu(['time', 'last'], [[t(50), 7]])]) },
   { name: 'first and last together are at the range start', q: 'SELECT first(usage), last(usage) FROM cpu', expected: one([cpu(['time', 'first', 'last'], [[0, 1.5, 4.5]])]) },
-  { name: 'percentile 50 is the nearest rank', q: 'SELECT percentile(usage, 50) FROM cpu', expected: one([cpu(['time', 'percentile'], [[0, 2.5]])]) },
-  { name: 'percentile 100 is the maximum', q: 'SELECT percentile(usage, 100) FROM cpu', expected: one([cpu(['time', 'percentile'], [[0, 4.5]])]) },
+  // percentile is a selector: it answers its point's time.
+  { name: 'percentile 50 is the nearest rank', q: 'SELECT percentile(usage, 50) FROM cpu', expected: one([cpu(['time', 'percentile'], [[t(10), 2.5]])]) },
+  { name: 'percentile 100 is the maximum', q: 'SELECT percentile(usage, 100) FROM cpu', expected: one([cpu(['time', 'percentile'], [[t(40), 4.5]])]) },
   {
     name: 'aggregate GROUP BY tag',
     q: 'SELECT mean(usage) FROM cpu GROUP BY host',
@@ -241,8 +242,10 @@ const CASES: readonly Case[] = [
   { name: 'a numeric function over a tag', q: 'SELECT mean(host) FROM cpu', expected: statementError('mean() takes a numeric field; host is a tag') },
   {
     name: 'an unsupported function',
-    q: 'SELECT derivative(usage) FROM cpu',
-    expected: statementError('unsupported function: derivative() (Arc supports mean, median, sum, count, max, min, first, last, percentile, spread, stddev)'),
+    q: 'SELECT integral(usage) FROM cpu',
+    expected: statementError(
+      'unsupported function: integral() (Arc supports mean, median, mode, sum, count, max, min, first, last, percentile, spread, stddev, top, bottom, derivative, non_negative_derivative, difference, non_negative_difference, moving_average, cumulative_sum, elapsed)',
+    ),
   },
   { name: 'mixing raw fields and aggregates', q: 'SELECT usage, mean(usage) FROM cpu', expected: statementError('mixing aggregate and non-aggregate queries is not supported') },
   { name: 'GROUP BY time without an aggregate', q: 'SELECT usage FROM cpu GROUP BY time(10s)', expected: statementError('GROUP BY requires at least one aggregate function') },
