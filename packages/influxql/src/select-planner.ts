@@ -2,7 +2,8 @@ import { TIME_COLUMN } from '@arc/columnar';
 import type { Expr, FillOption, GroupByTime, SelectField, SelectStatement } from './ast.js';
 import type { FieldType, MeasurementSchema } from './schema.js';
 import { StatementFailure, sqlName, sqlTable } from './sql-text.js';
-import { NANOS_PER_MICRO } from './time-values.js';
+import { NANOS_PER_MICRO, floorDiv } from './time-values.js';
+import { zoneSegments, zonedBucketSql, zonedBucketStart } from './time-zones.js';
 import { describeExpr, extractTimeRange, translateCondition, type TimeRange } from './where-translator.js';
 
 /**
@@ -41,6 +42,9 @@ export interface SelectPlan {
   readonly limitInSql: boolean;
   readonly seriesLimit: number | null;
   readonly seriesOffset: number;
+  readonly timeZone: string | null;
+  /** The bucket start of a time (ns): InfluxDB's window, local under tz(). */
+  readonly bucketOf: (nanos: bigint) => bigint;
 }
 
 const NUMERIC_FUNCTIONS: ReadonlySet<string> = new Set(['mean', 'median', 'sum', 'spread', 'stddev', 'percentile', 'max', 'min']);
@@ -50,6 +54,8 @@ export const SUPPORTED_FUNCTIONS =
   'mean, median, mode, sum, count, max, min, first, last, percentile, spread, stddev, top, bottom, derivative, non_negative_derivative, difference, non_negative_difference, moving_average, cumulative_sum, elapsed';
 
 const TIME_MICROS_SQL = `epoch_us(${sqlName(TIME_COLUMN)})`;
+/** Under tz() without a lower time bound, zone offsets are looked up this far back from now(). */
+const ZONE_LOOKBACK_NANOS = 3_660n * 86_400_000_000_000n;
 
 type CallExpr = Expr & { kind: 'call' };
 
@@ -308,6 +314,25 @@ function uniqueNames(fields: readonly PlannedField[]): PlannedField[] {
   });
 }
 
+/**
+ * The bucket start of a time, in SQL (µs) and in JS (ns), for a statement's GROUP BY time() and
+ * tz(). Zone offsets are looked up over the query's time range (else the last ten years).
+ */
+export function statementBuckets(statement: SelectStatement, timeRange: TimeRange, nowNanos: bigint): { sql: string; of: (nanos: bigint) => bigint } {
+  const groupByTime = statement.groupByTime ?? { intervalNanos: 1n, offsetNanos: 0n };
+  const interval = groupByTime.intervalNanos;
+  if (statement.timeZone === null) {
+    const offset = ((groupByTime.offsetNanos % interval) + interval) % interval;
+    return { sql: statement.groupByTime === null ? 'NULL' : bucketSql(groupByTime), of: (nanos) => floorDiv(nanos - offset, interval) * interval + offset };
+  }
+  const from = timeRange.lowerNanos ?? nowNanos - ZONE_LOOKBACK_NANOS;
+  const segments = zoneSegments(statement.timeZone, from - interval, (timeRange.upperNanos ?? nowNanos) + interval);
+  return {
+    sql: statement.groupByTime === null ? 'NULL' : zonedBucketSql(segments, interval, groupByTime.offsetNanos, TIME_MICROS_SQL),
+    of: (nanos) => zonedBucketStart(segments, interval, groupByTime.offsetNanos, nanos),
+  };
+}
+
 /** The bucket start (µs) of a row's time, aligned to the epoch plus the offset, as InfluxDB aligns. */
 export function bucketSql(groupByTime: GroupByTime): string {
   if (groupByTime.intervalNanos % NANOS_PER_MICRO !== 0n || groupByTime.offsetNanos % NANOS_PER_MICRO !== 0n) {
@@ -334,6 +359,8 @@ export interface SelectContext {
   readonly database: string;
   readonly schema: MeasurementSchema;
   readonly nowNanos: bigint;
+  /** What FROM reads instead of the measurement's view (a subquery's answer as a table). */
+  readonly fromSql?: string;
 }
 
 /**
@@ -351,7 +378,9 @@ export function planSelect(statement: SelectStatement, context: SelectContext): 
   const pointColumns = planner.referencedFields.size > 0 ? planner.referencedFields : planner.referencedTags;
   if (pointColumns.size === 0) return null;
   const selectorTime = mode === 'aggregate' ? selectorTimeSql(statement.fields, planner) : null;
-  const timeSql = mode === 'raw' ? TIME_MICROS_SQL : mode === 'bucketed' && statement.groupByTime !== null ? bucketSql(statement.groupByTime) : selectorTime;
+  const timeRange = extractTimeRange(statement.where, context.nowNanos);
+  const buckets = statementBuckets(statement, timeRange, context.nowNanos);
+  const timeSql = mode === 'raw' ? TIME_MICROS_SQL : mode === 'bucketed' ? buckets.sql : selectorTime;
   const hasRowCount = mode === 'aggregate' && tagKeys.length === 0;
   const tagColumns = tagKeys.map((tag) => (schema.tags.includes(tag) ? sqlName(tag) : 'NULL::VARCHAR'));
   const selected = [
@@ -363,7 +392,7 @@ export function planSelect(statement: SelectStatement, context: SelectContext): 
   const conditions = [`(${[...pointColumns].map((name) => `${sqlName(name)} IS NOT NULL`).join(' OR ')})`];
   if (statement.where !== null) conditions.unshift(translateCondition(statement.where, { schema, nowNanos: context.nowNanos }));
   const limitInSql = mode === 'raw' && statement.limit !== null;
-  const from = `SELECT ${selected.join(', ')} FROM ${sqlTable(context.database, schema.name)} WHERE ${conditions.join(' AND ')}`;
+  const from = `SELECT ${selected.join(', ')} FROM ${context.fromSql ?? sqlTable(context.database, schema.name)} WHERE ${conditions.join(' AND ')}`;
   const tail = sqlTail(mode, tagColumns, timeSql !== null, statement, limitInSql);
   const sql = tail === '' ? from : `${from} ${tail}`;
   return {
@@ -374,7 +403,7 @@ export function planSelect(statement: SelectStatement, context: SelectContext): 
     columns: fields.map(({ name, isCount }) => ({ name, isCount })),
     hasTime: timeSql !== null,
     hasRowCount,
-    timeRange: extractTimeRange(statement.where, context.nowNanos),
+    timeRange,
     groupByTime: statement.groupByTime,
     fill: statement.fill ?? { kind: 'null' },
     descending: statement.descending,
@@ -383,6 +412,8 @@ export function planSelect(statement: SelectStatement, context: SelectContext): 
     limitInSql,
     seriesLimit: statement.seriesLimit,
     seriesOffset: statement.seriesOffset,
+    timeZone: statement.timeZone,
+    bucketOf: buckets.of,
   };
 }
 

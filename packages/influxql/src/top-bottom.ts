@@ -1,6 +1,6 @@
 import { TIME_COLUMN } from '@arc/columnar';
 import type { Expr, SelectStatement } from './ast.js';
-import { bucketSql, type SelectContext, type SelectPlan } from './select-planner.js';
+import { statementBuckets, type SelectContext, type SelectPlan } from './select-planner.js';
 import { StatementFailure, sqlName, sqlTable } from './sql-text.js';
 import { extractTimeRange, translateCondition } from './where-translator.js';
 
@@ -62,7 +62,9 @@ export function planTopBottom(statement: SelectStatement, call: CallExpr, contex
   const valueColumns = [column(field), ...tags.map(column), ...others.map((item) => (item.expr.kind === 'identifier' ? column(item.expr.name) : 'NULL'))];
   const names = [call.name, ...tags, ...others.map((item) => item.alias ?? (item.expr.kind === 'identifier' ? item.expr.name : ''))];
   const time = sqlName(TIME_COLUMN);
-  const bucket = statement.groupByTime === null ? 'NULL' : bucketSql(statement.groupByTime);
+  const timeRange = extractTimeRange(statement.where, context.nowNanos);
+  const buckets = statementBuckets(statement, timeRange, context.nowNanos);
+  const bucket = buckets.sql;
   const order = `${column(field)} ${call.name === 'top' ? 'DESC' : 'ASC'}, ${time}`;
   const partition = (extra: readonly string[]): string => `PARTITION BY ${['__bucket', ...tagColumns.map((_, index) => `__t${String(index)}`), ...extra].join(', ')}`;
   const conditions = [`${column(field)} IS NOT NULL`];
@@ -75,7 +77,7 @@ export function planTopBottom(statement: SelectStatement, call: CallExpr, contex
   ];
   const tagArguments = tags.map((_, index) => `c${String(index + 1)}`);
   const best = tags.length === 0 ? '' : ` QUALIFY row_number() OVER (${partition(tagArguments)} ORDER BY ${order}) = 1`;
-  const picked = `SELECT ${inner.join(', ')} FROM ${sqlTable(context.database, schema.name)} WHERE ${conditions.join(' AND ')}${best}`;
+  const picked = `SELECT ${inner.join(', ')} FROM ${context.fromSql ?? sqlTable(context.database, schema.name)} WHERE ${conditions.join(' AND ')}${best}`;
   const outer = [...tagColumns.map((_, index) => `__t${String(index)}`), `epoch_us(${time})`, ...valueColumns.map((_, index) => `c${String(index)}`)];
   // InfluxDB answers top/bottom points oldest first even under ORDER BY time DESC (the series are reversed).
   const orderBy = [...tagColumns.map((_, index) => `__t${String(index)}`), time].join(', ');
@@ -88,7 +90,7 @@ export function planTopBottom(statement: SelectStatement, call: CallExpr, contex
     columns: uniqueNames(names).map((name) => ({ name, isCount: false })),
     hasTime: true,
     hasRowCount: false,
-    timeRange: extractTimeRange(statement.where, context.nowNanos),
+    timeRange,
     groupByTime: null,
     fill: { kind: 'none' },
     descending: statement.descending,
@@ -97,6 +99,8 @@ export function planTopBottom(statement: SelectStatement, call: CallExpr, contex
     limitInSql: false,
     seriesLimit: statement.seriesLimit,
     seriesOffset: statement.seriesOffset,
+    timeZone: statement.timeZone,
+    bucketOf: buckets.of,
   };
 }
 

@@ -3,7 +3,6 @@ import type { Expr, SelectField, SelectStatement } from './ast.js';
 import { derivedName } from './select-planner.js';
 import { sliceLimit, type Cell, type Series } from './series.js';
 import { StatementFailure } from './sql-text.js';
-import { floorDiv } from './time-values.js';
 import { extractTimeRange } from './where-translator.js';
 
 /**
@@ -330,22 +329,20 @@ function transformValues(plan: TransformPlan, values: readonly (readonly Cell[])
  * Whether a row's bucket is one the answer shows: not the extra one read beyond the WHERE bound
  * (it only feeds the transformations). Null when nothing was read beyond it.
  */
-function shownBucket(plan: TransformPlan, nowNanos: bigint): ((time: bigint) => boolean) | null {
+function shownBucket(plan: TransformPlan, nowNanos: bigint, bucketOf: (nanos: bigint) => bigint): ((time: bigint) => boolean) | null {
   const groupByTime = plan.statement.groupByTime;
   if (groupByTime === null || plan.inner.where === plan.statement.where) return null;
   const range = extractTimeRange(plan.statement.where, nowNanos);
   const bound = plan.statement.descending ? range.upperNanos : range.lowerNanos;
   if (bound === null) return null;
-  const interval = groupByTime.intervalNanos;
-  const offset = ((groupByTime.offsetNanos % interval) + interval) % interval;
-  const bucket = floorDiv(bound - offset, interval) * interval + offset;
+  const bucket = bucketOf(bound);
   return plan.statement.descending ? (time) => time <= bucket : (time) => time >= bucket;
 }
 
 /** Applies the transformations to the inner statement's series, then ORDER BY DESC and LIMIT/OFFSET. */
-export function applyTransforms(plan: TransformPlan, series: readonly Series[], nowNanos: bigint): Series[] {
+export function applyTransforms(plan: TransformPlan, series: readonly Series[], nowNanos: bigint, bucketOf: (nanos: bigint) => bigint): Series[] {
   const out: Series[] = [];
-  const shown = shownBucket(plan, nowNanos);
+  const shown = shownBucket(plan, nowNanos, bucketOf);
   for (const one of series) {
     let values = transformValues(plan, one.values);
     if (shown !== null) values = values.filter((row) => shown(row[0] as bigint));

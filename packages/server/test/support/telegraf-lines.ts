@@ -3,13 +3,17 @@
  * 10 minutes from T0 on three hosts: server-b stops reporting for two minutes (a gap for fill()),
  * server-c's network counter resets (negative differences for the non_negative_ functions), disk
  * is sampled once a minute, and `probe` has points just before T0 (for the interval that
- * derivative() reads before the WHERE lower bound). Values are deterministic, so Arc and InfluxDB
+ * derivative() reads before the WHERE lower bound), and `system` is hourly over a daylight saving
+ * change (for tz()). Values are deterministic, so Arc and InfluxDB
  * hold exactly the same points.
  */
 export const TELEGRAF_T0 = 1_700_000_000; // seconds
 export const TELEGRAF_HOSTS = ['server-a', 'server-b', 'server-c'] as const;
 const POINTS_PER_HOST = 60;
 const STEP_SECONDS = 10;
+/** 2023-10-26T00:00:00Z, and six days of hourly points from there. */
+export const SYSTEM_START = 1_698_278_400;
+const SYSTEM_HOURS = 144;
 
 export interface TelegrafData {
   readonly lines: string;
@@ -50,5 +54,9 @@ export function telegrafLines(): TelegrafData {
     }
   });
   for (const [offset, value] of [[-45, 1], [-15, 100], [1, 5], [20, 7], [40, 30]] as const) add('probe', `host=p v=${value} ${TELEGRAF_T0 + offset}`);
+  // Hourly across Europe's 2023 change from summer time (2023-10-29T01:00:00Z), for tz().
+  for (let hour = 0; hour < SYSTEM_HOURS; hour++) {
+    add('system', `host=server-a load1=${(hour % 7) * 0.5},uptime=${hour * 3600}i ${SYSTEM_START + hour * 3600}`);
+  }
   return { lines: lines.join('\n'), counts };
 }
