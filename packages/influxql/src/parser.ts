@@ -239,6 +239,9 @@ function parseFill(tokens: TokenStream): FillOption | null {
 function parseOrderBy(tokens: TokenStream): boolean {
   if (!tokens.acceptKeyword('ORDER')) return false;
   tokens.expectKeyword('BY');
+  // `ORDER BY asc` / `ORDER BY desc` (Grafana's Telegraf dashboards send the former) mean time.
+  if (tokens.acceptKeyword('DESC')) return true;
+  if (tokens.acceptKeyword('ASC')) return false;
   const token = tokens.peek();
   const name = tokens.expectIdentifier('time');
   if (name.toLowerCase() !== 'time') throw unsupported(`ORDER BY ${name} (only ORDER BY time is supported)`, token.offset);

@@ -71,6 +71,23 @@ describe('parseQuery', () => {
   });
 });
 
+describe('ORDER BY without a field', () => {
+  it.each([
+    ['select mean(v) from cpu group by time(1m) order by asc', false],
+    ['select mean(v) from cpu group by time(1m) order by desc', true],
+  ])('%s', (q, descending) => {
+    const parsed = parseQuery(q);
+    if (isParseError(parsed)) throw new Error(parsed.message);
+    expect(parsed[0]).toMatchObject({ descending });
+  });
+
+  it('reads tz() and a subquery', () => {
+    const parsed = parseQuery("select max(m) from (select mean(v) as m from cpu group by time(1m)) tz('Europe/Paris')");
+    if (isParseError(parsed)) throw new Error(parsed.message);
+    expect(parsed[0]).toMatchObject({ timeZone: 'Europe/Paris', sources: [{ measurement: '', subquery: { fields: [{ alias: 'm' }] } }] });
+  });
+});
+
 describe('time literals', () => {
   it.each([
     ['2024-01-01T00:00:00Z', 1_704_067_200_000_000_000n],

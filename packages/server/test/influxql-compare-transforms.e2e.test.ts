@@ -45,6 +45,21 @@ describe.skipIf(!influxdAvailable())('InfluxQL transformations against InfluxDB 
     expect(arc).toEqual(influx);
   });
 
+  // As Grafana's Telegraf system dashboards send them ($timeFilter, $interval, $server filled in).
+  it.each([
+    `SELECT mean("usage_user") AS "user", mean("usage_system") AS "system", mean("usage_idle") AS "idle" FROM "cpu" WHERE "host" =~ /^server-a$/ AND "cpu" = 'cpu-total' AND ${RANGE} GROUP BY time(30s), * ORDER BY asc`,
+    `SELECT non_negative_derivative(mean("bytes_recv"), 1s) * 8 AS "in", non_negative_derivative(mean("bytes_sent"), 1s) * 8 AS "out" FROM "net" WHERE "host" =~ /^server-c$/ AND "interface" =~ /^eth0$/ AND ${RANGE} GROUP BY time(30s), * fill(none)`,
+    `SELECT 100 - mean("usage_idle") FROM "cpu" WHERE "cpu" = 'cpu-total' AND ${RANGE} GROUP BY time(30s), "host" fill(null)`,
+    `SELECT mean("used_percent") FROM "disk" WHERE "host" =~ /^server-b$/ AND ${RANGE} GROUP BY time(1m), "path" fill(null)`,
+    `SELECT mean("total") AS "total", mean("used") AS "used", mean("available") AS "available" FROM "mem" WHERE "host" =~ /^server-b$/ AND ${RANGE} GROUP BY time(1m), "host" fill(none)`,
+    `SELECT non_negative_derivative(max("reads"), 10s) FROM "diskio" WHERE "host" =~ /^server-a$/ AND "name" =~ /sd[a-z]$/ AND ${RANGE} GROUP BY time(30s), "name" fill(none)`,
+    `SELECT last("used_percent") FROM "mem" WHERE "host" =~ /^server-a$/ AND ${RANGE}`,
+    `SELECT max("used_percent") FROM "disk" WHERE ${RANGE} GROUP BY "path", "host"`,
+  ])('dashboard: %s', async (q) => {
+    const { arc, influx } = await comparison.both(q, { epoch: 'ms' });
+    expect(arc).toEqual(influx);
+  });
+
   it('answers RFC 3339 times as InfluxDB does', async () => {
     const { arc, influx } = await comparison.both(`SELECT non_negative_derivative(max(bytes_recv), 1s) FROM net WHERE ${LATE} GROUP BY time(1m), host`);
     expect(arc).toEqual(influx);

@@ -1,41 +1,60 @@
-import { expect } from 'vitest';
-import { TEST_TOKEN } from './arc-process.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { ArcClient } from './arc-client.js';
+import { TEST_TOKEN, startArc, type ArcProcess } from './arc-process.js';
 import { flushUntil } from './flush-until.js';
-import { useInfluxd } from './influxd-process.js';
-import { useSharedArc } from './shared-arc.js';
+import { startInfluxd, type InfluxdProcess } from './influxd-process.js';
 import { telegrafLines } from './telegraf-lines.js';
 
 const DATABASE = 'telegraf';
 const auth = { Authorization: `Token ${TEST_TOKEN}` };
+/** Starting both servers and loading both (they start side by side, within each one's own deadline). */
+const SETUP_TIMEOUT_MS = 120_000;
 
 export interface Answers {
   readonly arc: unknown;
   readonly influx: unknown;
 }
 
+async function load(client: ArcClient, influxd: InfluxdProcess): Promise<void> {
+  const { lines, counts } = telegrafLines();
+  await influxd.write(DATABASE, lines, 's');
+  const write = await client.post(`/write?db=${DATABASE}&precision=s`, lines, auth);
+  expect(write.status, write.text).toBe(204);
+  for (const [measurement, count] of Object.entries(counts)) await flushUntil(client, DATABASE, measurement, count);
+}
+
 /**
- * One Arc and one influxd for a test file, both loaded once with the same Telegraf-like line
- * protocol (support/telegraf-lines.ts); `both(q)` runs a query on each and returns the parsed JSON.
+ * One Arc and one influxd for a test file, started side by side and both loaded once with the
+ * same Telegraf-like line protocol (support/telegraf-lines.ts) before the first test; `both(q)`
+ * runs a query on each and returns the parsed JSON answers. Arc's SIGTERM exit code is checked
+ * after the last test (0: every buffer flushed).
  */
 export function useComparison(): { both(q: string, parameters?: Record<string, string>): Promise<Answers> } {
-  const shared = useSharedArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });
-  const reference = useInfluxd();
-  let loaded: Promise<void> | null = null;
-  const load = async (): Promise<void> => {
-    const { lines, counts } = telegrafLines();
-    await reference.influxd.write(DATABASE, lines, 's');
-    const write = await shared.client.post(`/write?db=${DATABASE}&precision=s`, lines, auth);
-    expect(write.status, write.text).toBe(204);
-    for (const [measurement, count] of Object.entries(counts)) await flushUntil(shared.client, DATABASE, measurement, count);
-  };
+  let arc: ArcProcess | null = null;
+  let client: ArcClient | null = null;
+  let influxd: InfluxdProcess | null = null;
+  beforeAll(async () => {
+    const [started, reference] = await Promise.allSettled([startArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' }), startInfluxd()]);
+    if (started.status === 'fulfilled') arc = started.value;
+    if (reference.status === 'fulfilled') influxd = reference.value;
+    if (started.status === 'rejected') throw started.reason;
+    if (reference.status === 'rejected') throw reference.reason;
+    client = new ArcClient(started.value.url);
+    await load(client, reference.value);
+  }, SETUP_TIMEOUT_MS);
+  afterAll(async () => {
+    await influxd?.stop();
+    if (arc === null) return;
+    expect(await arc.stop()).toBe(0);
+    await arc.cleanup();
+  });
   return {
     async both(q, parameters = {}) {
-      loaded ??= load();
-      await loaded;
+      if (client === null || influxd === null) throw new Error('the servers are not started yet');
       const search = new URLSearchParams({ db: DATABASE, ...parameters, q });
-      const arc = await shared.client.get(`/query?${search.toString()}`, auth);
-      const influx = await reference.influxd.query(q, { db: DATABASE, ...parameters });
-      return { arc: JSON.parse(arc.text) as unknown, influx: influx.body };
+      const answer = await client.get(`/query?${search.toString()}`, auth);
+      const influx = await influxd.query(q, { db: DATABASE, ...parameters });
+      return { arc: JSON.parse(answer.text) as unknown, influx: influx.body };
     },
   };
 }
