@@ -10,6 +10,20 @@ const auth = { Authorization: `Token ${TEST_TOKEN}` };
 /** Starting both servers and loading both (they start side by side, within each one's own deadline). */
 const SETUP_TIMEOUT_MS = 120_000;
 
+/**
+ * Rounds the values of the named columns to 12 significant digits in an InfluxDB JSON answer:
+ * for the one documented difference (docs/influxql.md) where Arc's floating-point summation
+ * order differs from InfluxDB's in the last digits (stddev). Everything else compares exactly.
+ */
+export function roundColumns(answer: unknown, columns: readonly string[]): unknown {
+  const results = (answer as { results?: { series?: { columns: string[]; values?: unknown[][] }[] }[] }).results ?? [];
+  for (const series of results.flatMap((result) => result.series ?? [])) {
+    const indexes = series.columns.flatMap((name, index) => (columns.includes(name) ? [index] : []));
+    for (const row of series.values ?? []) for (const index of indexes) if (typeof row[index] === 'number') row[index] = Number((row[index] as number).toPrecision(12));
+  }
+  return answer;
+}
+
 export interface Answers {
   readonly arc: unknown;
   readonly influx: unknown;
