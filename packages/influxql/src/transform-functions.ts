@@ -179,17 +179,19 @@ function uniqueOutputNames<T extends { name: string }>(outputs: T[]): T[] {
 interface Point {
   readonly time: bigint;
   readonly value: number;
+  /** The series row the point comes from (a transformation's output lands on its row). */
+  readonly row: number;
 }
 
 /** The non-NULL numeric points of one inner column of a series (rows: [time ns, ...cells]). */
 function pointsOf(values: readonly (readonly Cell[])[], input: number): Point[] {
   const points: Point[] = [];
-  for (const row of values) {
+  values.forEach((row, index) => {
     const cell = row[input + 1];
-    if (cell === null || cell === undefined) continue;
+    if (cell === null || cell === undefined) return;
     if (typeof cell === 'string' || typeof cell === 'boolean') throw new StatementFailure('transformations take numeric values');
-    points.push({ time: row[0] as bigint, value: Number(cell) });
-  }
+    points.push({ time: row[0] as bigint, value: Number(cell), row: index });
+  });
   return points;
 }
 
@@ -204,7 +206,7 @@ function transform(spec: TransformSpec, ascendingPoints: readonly Point[], desce
   const { name } = spec.call;
   if (name === 'cumulative_sum') {
     let sum = 0;
-    for (const point of points) out.push({ time: point.time, value: (sum += point.value) });
+    for (const point of points) out.push({ ...point, value: (sum += point.value) });
     return out;
   }
   if (name === 'moving_average') return movingAverage(points, Number(spec.parameter));
@@ -219,15 +221,15 @@ function transform(spec: TransformSpec, ascendingPoints: readonly Point[], desce
       case 'derivative':
       case 'non_negative_derivative':
         if (name === 'non_negative_derivative' && difference < 0) continue;
-        out.push({ time: current.time, value: difference / (Number(span) / Number(spec.parameter)) });
+        out.push({ ...current, value: difference / (Number(span) / Number(spec.parameter)) });
         break;
       case 'difference':
       case 'non_negative_difference':
         if (name === 'non_negative_difference' && difference < 0) continue;
-        out.push({ time: current.time, value: difference });
+        out.push({ ...current, value: difference });
         break;
       default:
-        out.push({ time: current.time, value: Number(elapsed / spec.parameter) });
+        out.push({ ...current, value: Number(elapsed / spec.parameter) });
     }
   }
   return out;
@@ -247,26 +249,29 @@ function movingAverage(points: readonly Point[], size: number): Point[] {
     }
     sum += point.value;
     position = (position + 1) % size;
-    if (window.length === size) out.push({ time: point.time, value: sum / size });
+    if (window.length === size) out.push({ ...point, value: sum / size });
   }
   return out;
 }
 
-function evaluate(expr: OutputExpr, row: readonly Cell[], transformed: ReadonlyMap<TransformSpec, ReadonlyMap<bigint, number>>, time: bigint): Cell {
+/** Values of the transformations by series row (undefined where one emitted nothing). */
+type Transformed = ReadonlyMap<TransformSpec, readonly (number | undefined)[]>;
+
+function evaluate(expr: OutputExpr, row: readonly Cell[], transformed: Transformed, index: number): Cell {
   switch (expr.kind) {
     case 'transform':
-      return transformed.get(expr.spec)?.get(time) ?? null;
+      return transformed.get(expr.spec)?.[index] ?? null;
     case 'column':
       return row[expr.input + 1] ?? null;
     case 'number':
       return expr.value;
     case 'negate': {
-      const value = evaluate(expr.operand, row, transformed, time);
+      const value = evaluate(expr.operand, row, transformed, index);
       return typeof value === 'number' ? -value : null;
     }
     case 'arithmetic': {
-      const left = evaluate(expr.left, row, transformed, time);
-      const right = evaluate(expr.right, row, transformed, time);
+      const left = evaluate(expr.left, row, transformed, index);
+      const right = evaluate(expr.right, row, transformed, index);
       return typeof left === 'number' && typeof right === 'number' ? arithmetic(expr.operator, left, right) : null;
     }
   }
@@ -305,24 +310,27 @@ function hasColumn(expr: OutputExpr): boolean {
 }
 
 /**
- * Rows of one transformed series: at each time some output has a value (a transformation
- * emitted a point there, or a plain column has the row), in time order.
+ * Rows of one transformed series: the rows (in time order) where some output has a value (a
+ * transformation emitted a point there, or a plain column has the row).
  */
 function transformValues(plan: TransformPlan, values: readonly (readonly Cell[])[]): Cell[][] {
-  const transformed = new Map<TransformSpec, Map<bigint, number>>();
-  const times = new Set<bigint>();
+  const transformed = new Map<TransformSpec, (number | undefined)[]>();
+  let everyRow = false;
   for (const output of plan.outputs) {
     for (const spec of specsOf(output.expr, [])) {
-      const points = transform(spec, pointsOf(values, spec.input), plan.statement.descending);
-      transformed.set(spec, new Map(points.map((point) => [point.time, point.value])));
-      for (const point of points) times.add(point.time);
+      const byRow = new Array<number | undefined>(values.length);
+      for (const point of transform(spec, pointsOf(values, spec.input), plan.statement.descending)) byRow[point.row] = point.value;
+      transformed.set(spec, byRow);
     }
-    if (hasColumn(output.expr)) for (const row of values) times.add(row[0] as bigint);
+    everyRow ||= hasColumn(output.expr);
   }
-  const rowsByTime = new Map(values.map((row) => [row[0] as bigint, row]));
-  return [...times]
-    .sort((left, right) => (left < right ? -1 : left > right ? 1 : 0))
-    .map((time) => [time, ...plan.outputs.map((output) => evaluate(output.expr, rowsByTime.get(time) ?? [], transformed, time))]);
+  const rows: Cell[][] = [];
+  const outputsByRow = [...transformed.values()];
+  values.forEach((row, index) => {
+    if (!everyRow && !outputsByRow.some((byRow) => byRow[index] !== undefined)) return;
+    rows.push([row[0] ?? null, ...plan.outputs.map((output) => evaluate(output.expr, row, transformed, index))]);
+  });
+  return rows;
 }
 
 /**
