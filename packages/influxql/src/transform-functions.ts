@@ -143,6 +143,8 @@ export function planTransforms(statement: SelectStatement): TransformPlan | null
       const parameter = transformParameter(expr, statement);
       const argument = expr.args[0];
       if (argument === undefined || containsTransform(argument)) throw new StatementFailure(`${expr.name}() cannot take another transformation`);
+      const star = argument.kind === 'star' || (argument.kind === 'call' && argument.args[0]?.kind === 'star');
+      if (star) throw new StatementFailure(`${expr.name}() over * is not supported (name the field)`);
       if (EXTENDING_FUNCTIONS.has(expr.name)) extends_ = true;
       innerFields.push({ expr: argument, alias: null });
       return { kind: 'transform', spec: { call: expr, input: innerFields.length - 1, parameter } };

@@ -139,6 +139,7 @@ const CASES: readonly Case[] = [
     expected: one([cpu(['time', 'derivative'], [[t(20), 0.1]], { host: 'a' }), cpu(['time', 'derivative'], [[t(40), 2 / 30]], { host: 'b' })]),
   },
   { name: 'difference over buckets', q: 'SELECT difference(max(count)) FROM cpu GROUP BY time(20s)', expected: one([cpu(['time', 'difference'], [[t(20), 1], [t(40), 2]])]) },
+  { name: 'a transformation over * is refused', q: 'SELECT derivative(mean(*)) FROM cpu GROUP BY time(10s)', expected: statementError('derivative() over * is not supported (name the field)') },
   { name: 'cumulative_sum skips NULL', q: 'SELECT cumulative_sum(count) FROM cpu', expected: one([cpu(['time', 'cumulative_sum'], [[t(0), 3], [t(10), 7], [t(20), 12], [t(50), 19]])]) },
   { name: 'top answers the points, oldest first', q: 'SELECT top(usage, 2) FROM cpu', expected: one([cpu(['time', 'top'], [[t(20), 3.5], [t(40), 4.5]])]) },
   { name: 'mode without a repeat is the smallest value', q: 'SELECT mode(count) FROM cpu', expected: one([cpu(['time', 'mode'], [[0, 3]])]) },
