@@ -36,6 +36,11 @@ describe.skipIf(!influxdAvailable())('InfluxQL transformations against InfluxDB 
     'SELECT difference(max(v)) FROM probe WHERE time >= 1700000000s AND time < 1700000100s GROUP BY time(30s)',
     'SELECT derivative(max(v)) FROM probe WHERE time >= 1700000000s AND time < 1700000100s GROUP BY time(30s) fill(0)',
     'SELECT cumulative_sum(max(v)) FROM probe WHERE time >= 1700000000s AND time < 1700000100s GROUP BY time(30s)',
+    `SELECT derivative(mean(usage_idle)), mean(usage_idle) FROM cpu WHERE host = 'server-b' AND ${RANGE} GROUP BY time(1m)`,
+    `SELECT difference(usage_idle) FROM cpu WHERE host = 'server-c' AND ${RANGE} LIMIT 3 OFFSET 2`,
+    `SELECT elapsed(mean(usage_idle), 1m) FROM cpu WHERE host = 'server-b' AND ${RANGE} GROUP BY time(1m) fill(0)`,
+    `SELECT cumulative_sum(mean(usage_idle)) FROM cpu WHERE host = 'server-b' AND ${RANGE} GROUP BY time(1m) fill(previous)`,
+    `SELECT moving_average(max(usage_idle), 3) * 2 AS twice FROM cpu WHERE ${RANGE} GROUP BY time(1m), host SLIMIT 2`,
     // Newest first, InfluxDB transforms the points in that order (differences change sign).
     `SELECT non_negative_derivative(max(bytes_recv), 1s) FROM net WHERE ${LATE} GROUP BY time(30s), host ORDER BY time DESC LIMIT 3`,
     `SELECT derivative(bytes_recv), elapsed(bytes_recv, 1s) FROM net WHERE host = 'server-a' AND ${LATE} ORDER BY time DESC`,
