@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRfc3339Nano, isParseError, parseQuery, parseTimeLiteral } from '@arc/influxql';
+import { formatRfc3339Nano, isParseError, parseQuery, parseTimeLiteral, statementDatabases } from '@arc/influxql';
 
 // Proves the parser refuses what Arc does not answer with InfluxDB's wording and the position,
 // names the unsupported construct, and reads the accepted syntax (quoting, casts, time literals).
@@ -79,6 +79,14 @@ describe('ORDER BY without a field', () => {
     const parsed = parseQuery(q);
     if (isParseError(parsed)) throw new Error(parsed.message);
     expect(parsed[0]).toMatchObject({ descending });
+  });
+
+  it('names the databases a subquery reads, so the route checks the token may read them', () => {
+    const parsed = parseQuery('select max(m) from (select mean(v) as m from "secret"."autogen"."cpu" group by time(1m))');
+    if (isParseError(parsed)) throw new Error(parsed.message);
+    const [statement] = parsed;
+    if (statement === undefined) throw new Error('no statement');
+    expect(statementDatabases(statement, 'default')).toEqual(['secret']);
   });
 
   it('reads tz() and a subquery', () => {
