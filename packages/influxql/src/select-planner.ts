@@ -293,7 +293,7 @@ function planFields(fields: readonly SelectField[], planner: FieldPlanner, aggre
 }
 
 /** InfluxDB's de-duplication of output names: `mean`, `mean_1`, `mean_2`. */
-function uniqueNames(fields: readonly PlannedField[]): PlannedField[] {
+export function uniqueNames<T extends { readonly name: string }>(fields: readonly T[]): T[] {
   const seen = new Map<string, number>();
   return fields.map((field) => {
     const count = seen.get(field.name) ?? 0;

@@ -1,6 +1,6 @@
 import { TIME_COLUMN } from '@arc/columnar';
 import type { Expr, SelectStatement } from './ast.js';
-import { statementBuckets, type SelectContext, type SelectPlan } from './select-planner.js';
+import { statementBuckets, uniqueNames, type SelectContext, type SelectPlan } from './select-planner.js';
 import { StatementFailure, sqlName, sqlTable } from './sql-text.js';
 import { extractTimeRange, translateCondition } from './where-translator.js';
 
@@ -65,7 +65,8 @@ export function planTopBottom(statement: SelectStatement, call: CallExpr, contex
   const timeRange = extractTimeRange(statement.where, context.nowNanos);
   const buckets = statementBuckets(statement, timeRange, context.nowNanos);
   const bucket = buckets.sql;
-  const order = `${column(field)} ${call.name === 'top' ? 'DESC' : 'ASC'}, ${time}`;
+  // Largest (smallest) first; equal values go to the earlier point.
+  const order = (value: string): string => `${value} ${call.name === 'top' ? 'DESC' : 'ASC'}, ${time}`;
   const partition = (extra: readonly string[]): string => `PARTITION BY ${['__bucket', ...tagColumns.map((_, index) => `__t${String(index)}`), ...extra].join(', ')}`;
   const conditions = [`${column(field)} IS NOT NULL`];
   if (statement.where !== null) conditions.unshift(translateCondition(statement.where, { schema, nowNanos: context.nowNanos }));
@@ -76,18 +77,18 @@ export function planTopBottom(statement: SelectStatement, call: CallExpr, contex
     ...valueColumns.map((sql, index) => `${sql} AS c${String(index)}`),
   ];
   const tagArguments = tags.map((_, index) => `c${String(index + 1)}`);
-  const best = tags.length === 0 ? '' : ` QUALIFY row_number() OVER (${partition(tagArguments)} ORDER BY ${order}) = 1`;
+  const best = tags.length === 0 ? '' : ` QUALIFY row_number() OVER (${partition(tagArguments)} ORDER BY ${order(column(field))}) = 1`;
   const picked = `SELECT ${inner.join(', ')} FROM ${context.fromSql ?? sqlTable(context.database, schema.name)} WHERE ${conditions.join(' AND ')}${best}`;
   const outer = [...tagColumns.map((_, index) => `__t${String(index)}`), `epoch_us(${time})`, ...valueColumns.map((_, index) => `c${String(index)}`)];
   // InfluxDB answers top/bottom points oldest first even under ORDER BY time DESC (the series are reversed).
   const orderBy = [...tagColumns.map((_, index) => `__t${String(index)}`), time].join(', ');
-  const sql = `SELECT ${outer.join(', ')} FROM (${picked}) QUALIFY row_number() OVER (${partition([])} ORDER BY ${order.replace(column(field), 'c0')}) <= ${String(count)} ORDER BY ${orderBy}`;
+  const sql = `SELECT ${outer.join(', ')} FROM (${picked}) QUALIFY row_number() OVER (${partition([])} ORDER BY ${order('c0')}) <= ${String(count)} ORDER BY ${orderBy}`;
   return {
     measurement: schema.name,
     sql,
     mode: 'raw',
     tagKeys,
-    columns: uniqueNames(names).map((name) => ({ name, isCount: false })),
+    columns: uniqueNames(names.map((name) => ({ name, isCount: false }))),
     hasTime: true,
     hasRowCount: false,
     timeRange,
@@ -102,13 +103,4 @@ export function planTopBottom(statement: SelectStatement, call: CallExpr, contex
     timeZone: statement.timeZone,
     bucketOf: buckets.of,
   };
-}
-
-function uniqueNames(names: readonly string[]): string[] {
-  const seen = new Map<string, number>();
-  return names.map((name) => {
-    const count = seen.get(name) ?? 0;
-    seen.set(name, count + 1);
-    return count === 0 ? name : `${name}_${String(count)}`;
-  });
 }

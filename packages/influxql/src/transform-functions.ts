@@ -1,6 +1,6 @@
 import { TIME_COLUMN } from '@arc/columnar';
 import type { Expr, SelectField, SelectStatement } from './ast.js';
-import { derivedName } from './select-planner.js';
+import { derivedName, uniqueNames } from './select-planner.js';
 import { sliceLimit, type Cell, type Series } from './series.js';
 import { StatementFailure } from './sql-text.js';
 import { extractTimeRange } from './where-translator.js';
@@ -166,17 +166,9 @@ export function planTransforms(statement: SelectStatement): TransformPlan | null
   const where = extends_ && interval !== null ? extendBound(statement.where, interval, statement.descending) : statement.where;
   // LIMIT, OFFSET, SLIMIT, SOFFSET and ORDER BY DESC apply to the transformed series, so the inner statement has none.
   const inner: SelectStatement = { ...statement, fields: innerFields, where, limit: null, offset: 0, descending: false, seriesLimit: null, seriesOffset: 0 };
-  return { inner, outputs: uniqueOutputNames(outputs), statement };
+  return { inner, outputs: uniqueNames(outputs), statement };
 }
 
-function uniqueOutputNames<T extends { name: string }>(outputs: T[]): T[] {
-  const seen = new Map<string, number>();
-  return outputs.map((output) => {
-    const count = seen.get(output.name) ?? 0;
-    seen.set(output.name, count + 1);
-    return count === 0 ? output : { ...output, name: `${output.name}_${String(count)}` };
-  });
-}
 
 interface Point {
   readonly time: bigint;
