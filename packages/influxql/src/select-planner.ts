@@ -87,6 +87,45 @@ class FieldPlanner {
     if (this.schema.tags.includes(name)) return 'tag';
     return this.schema.fields.get(name) ?? null;
   }
+
+  /** Columns mode() reads; each gets per-value statistics as window columns (modeWindowsSql). */
+  readonly modeColumns: string[] = [];
+
+  modeStats(column: string): ModeStats {
+    let index = this.modeColumns.indexOf(column);
+    if (index < 0) index = this.modeColumns.push(column) - 1;
+    return modeStatsNames(index);
+  }
+}
+
+/** Window columns for mode(): a value's count, first and last time, and the largest count. */
+interface ModeStats {
+  readonly count: string;
+  readonly first: string;
+  readonly last: string;
+  readonly top: string;
+}
+
+function modeStatsNames(index: number): ModeStats {
+  const name = (what: string): string => sqlName(`__mode${String(index)}_${what}`);
+  return { count: name('n'), first: name('tf'), last: name('tl'), top: name('c') };
+}
+
+/**
+ * The rows `FROM` reads with mode()'s statistics added: per group (the series' tags and the
+ * bucket) and value, its count and first and last time; per group, the largest count. Two
+ * window passes, so mode() costs a sort, not a step per point.
+ */
+function modeWindowsSql(columns: readonly string[], groupKeys: readonly string[], rowsSql: string): string {
+  const time = sqlName(TIME_COLUMN);
+  const perValue = columns.flatMap((column, index) => {
+    const stats = modeStatsNames(index);
+    const window = `OVER (PARTITION BY ${[...groupKeys, column].join(', ')})`;
+    return [`count(${column}) ${window} AS ${stats.count}`, `min(${time}) ${window} AS ${stats.first}`, `max(${time}) ${window} AS ${stats.last}`];
+  });
+  const group = groupKeys.length === 0 ? 'OVER ()' : `OVER (PARTITION BY ${groupKeys.join(', ')})`;
+  const perGroup = columns.map((_, index) => `max(${modeStatsNames(index).count}) ${group} AS ${modeStatsNames(index).top}`);
+  return `(SELECT *, ${perGroup.join(', ')} FROM (SELECT *, ${perValue.join(', ')} FROM ${rowsSql}))`;
 }
 
 function containsCall(expr: Expr): boolean {
@@ -233,7 +272,7 @@ function aggregateSql(call: CallExpr, name: string, planner: FieldPlanner): stri
       return `arg_max(${column}, ${time}) ${nonNull}`;
     case 'mode':
       // InfluxDB reads only fields in functions: a tag's mode is null.
-      return type === 'tag' ? 'NULL' : modeSql(column);
+      return type === 'tag' || type === null ? 'NULL' : modeSql(column, planner.modeStats(column));
     case 'percentile':
       return percentileSql(call, column, column);
     default:
@@ -242,21 +281,16 @@ function aggregateSql(call: CallExpr, name: string, planner: FieldPlanner): stri
 }
 
 /**
- * InfluxDB 1.6's mode, step for step (its tie-breaking is that of this scan): the points sorted by
- * value (equal values in time order) are read once; a value's run replaces the mode when it
- * gets longer, or as long and its first point is not later than the mode's last counted one; a
- * run of one replaces nothing but the initial (first) value.
+ * InfluxDB 1.6's mode. Its scan reads the points sorted by value (equal values in time order);
+ * a value's run replaces the mode when longer, or as long and its first point is not later than
+ * the mode's last. So: with no repeated value, the smallest value; else, among the values with
+ * the largest count in value order, each replaces the previous when its first time is not after
+ * the previous one's last time.
  */
-function modeSql(column: string): string {
-  // list_reduce's accumulator has the elements' type: each point is a state {cm, cf, ct, mm, mf, mt}.
-  const time = sqlName(TIME_COLUMN);
-  const points = `list({'cm': ${column}, 'cf': 0, 'ct': ${time}, 'mm': ${column}, 'mf': 0, 'mt': ${time}} ORDER BY ${column}, ${time}) FILTER (WHERE ${column} IS NOT NULL)`;
-  const step = [
-    "CASE WHEN p.cm <> a.cm THEN {'cm': p.cm, 'cf': 1, 'ct': p.ct, 'mm': a.mm, 'mf': a.mf, 'mt': a.mt}",
-    "WHEN a.mf > a.cf + 1 OR (a.mf = a.cf + 1 AND a.ct > a.mt) THEN {'cm': a.cm, 'cf': a.cf + 1, 'ct': a.ct, 'mm': a.mm, 'mf': a.mf, 'mt': a.mt}",
-    "ELSE {'cm': a.cm, 'cf': a.cf + 1, 'ct': a.ct, 'mm': p.cm, 'mf': a.cf + 1, 'mt': p.ct} END",
-  ].join(' ');
-  return `list_reduce(${points}, lambda a, p: ${step}, ${points}[1]).mm`;
+function modeSql(column: string, stats: ModeStats): string {
+  const tied = `list_sort(list(DISTINCT {'v': ${column}, 'tf': ${stats.first}, 'tl': ${stats.last}}) FILTER (WHERE ${column} IS NOT NULL AND ${stats.count} = ${stats.top}))`;
+  const chain = `list_reduce(${tied}, lambda a, g: CASE WHEN g.tf <= a.tl THEN g ELSE a END).v`;
+  return `CASE WHEN coalesce(max(${stats.top}), 0) = 0 THEN NULL WHEN max(${stats.top}) = 1 THEN min(${column}) ELSE ${chain} END`;
 }
 
 /** `fn(*)`: one column per field the function takes, named `fn_field`. */
@@ -380,7 +414,10 @@ export function planSelect(statement: SelectStatement, context: SelectContext): 
   const conditions = [`(${[...pointColumns].map((name) => `${sqlName(name)} IS NOT NULL`).join(' OR ')})`];
   if (statement.where !== null) conditions.unshift(translateCondition(statement.where, { schema, nowNanos: context.nowNanos }));
   const limitInSql = mode === 'raw' && statement.limit !== null;
-  const from = `SELECT ${selected.join(', ')} FROM ${context.fromSql ?? sqlTable(context.database, schema.name)} WHERE ${conditions.join(' AND ')}`;
+  const rowsSql = `${context.fromSql ?? sqlTable(context.database, schema.name)} WHERE ${conditions.join(' AND ')}`;
+  const groupKeys = [...tagColumns, ...(mode === 'bucketed' && timeSql !== null ? [timeSql] : [])];
+  const source = planner.modeColumns.length === 0 ? rowsSql : modeWindowsSql(planner.modeColumns, groupKeys, rowsSql);
+  const from = `SELECT ${selected.join(', ')} FROM ${source}`;
   const tail = sqlTail(mode, tagColumns, timeSql !== null, statement, limitInSql);
   const sql = tail === '' ? from : `${from} ${tail}`;
   return {
