@@ -3,7 +3,7 @@ import { GROUP_BY_BUCKETS_MAX } from './limits.js';
 import type { SelectPlan } from './select-planner.js';
 import { rowsOf, sliceLimit, type Cell, type ColumnarResult, type Series } from './series.js';
 import { StatementFailure } from './sql-text.js';
-import { NANOS_PER_MICRO, floorDiv } from './time-values.js';
+import { NANOS_PER_MICRO } from './time-values.js';
 
 interface RawSeries {
   readonly tagValues: readonly string[];

@@ -51,7 +51,7 @@ export function subqueryTable(series: readonly Series[]): SubqueryTable | null {
     const tagValues = tags.map((tag) => literal(one.tags?.[tag] ?? null));
     return `(${[...tagValues, floorDiv(nanos, NANOS_PER_MICRO).toString(), ...fieldNames.map((_, index) => literal(row[index + 1] ?? null))].join(', ')})`;
   });
-  const columns = [...tags.map((tag) => `CAST(${`v${String(tags.indexOf(tag))}`} AS VARCHAR) AS ${sqlName(tag)}`)];
+  const columns = tags.map((tag, index) => `CAST(v${String(index)} AS VARCHAR) AS ${sqlName(tag)}`);
   columns.push(`make_timestamp(CAST(v${String(tags.length)} AS BIGINT)) AS ${sqlName(TIME_COLUMN)}`);
   fieldNames.forEach((name, index) => columns.push(`CAST(v${String(tags.length + 1 + index)} AS ${SQL_TYPES[types[index] ?? 'float']}) AS ${sqlName(name)}`));
   const aliases = Array.from({ length: tags.length + 1 + fieldNames.length }, (_, index) => `v${String(index)}`);

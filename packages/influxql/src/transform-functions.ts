@@ -137,7 +137,7 @@ export function planTransforms(statement: SelectStatement): TransformPlan | null
   if (!statement.fields.some((field) => containsTransform(field.expr))) return null;
   const innerFields: SelectField[] = [];
   const outputs: { name: string; expr: OutputExpr }[] = [];
-  let readsEarlier = false;
+  const transformNames: string[] = [];
   const toOutput = (expr: Expr): OutputExpr => {
     if (expr.kind === 'call' && TRANSFORM_FUNCTIONS.has(expr.name)) {
       const parameter = transformParameter(expr, statement);
@@ -145,7 +145,7 @@ export function planTransforms(statement: SelectStatement): TransformPlan | null
       if (argument === undefined || containsTransform(argument)) throw new StatementFailure(`${expr.name}() cannot take another transformation`);
       const star = argument.kind === 'star' || (argument.kind === 'call' && argument.args[0]?.kind === 'star');
       if (star) throw new StatementFailure(`${expr.name}() over * is not supported (name the field)`);
-      if (EXTENDING_FUNCTIONS.has(expr.name)) readsEarlier = true;
+      transformNames.push(expr.name);
       innerFields.push({ expr: argument, alias: null });
       return { kind: 'transform', spec: { call: expr, input: innerFields.length - 1, parameter } };
     }
@@ -163,6 +163,7 @@ export function planTransforms(statement: SelectStatement): TransformPlan | null
     outputs.push({ name: field.alias ?? derivedName(field.expr), expr: toOutput(field.expr) });
   }
   const interval = statement.groupByTime?.intervalNanos ?? null;
+  const readsEarlier = transformNames.some((name) => EXTENDING_FUNCTIONS.has(name));
   const where = readsEarlier && interval !== null ? extendBound(statement.where, interval, statement.descending) : statement.where;
   // LIMIT, OFFSET, SLIMIT, SOFFSET and ORDER BY DESC apply to the transformed series, so the inner statement has none.
   const inner: SelectStatement = { ...statement, fields: innerFields, where, limit: null, offset: 0, descending: false, seriesLimit: null, seriesOffset: 0 };

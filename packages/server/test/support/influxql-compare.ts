@@ -19,7 +19,12 @@ export function roundColumns(answer: unknown, columns: readonly string[]): unkno
   const results = (answer as { results?: { series?: { columns: string[]; values?: unknown[][] }[] }[] }).results ?? [];
   for (const series of results.flatMap((result) => result.series ?? [])) {
     const indexes = series.columns.flatMap((name, index) => (columns.includes(name) ? [index] : []));
-    for (const row of series.values ?? []) for (const index of indexes) if (typeof row[index] === 'number') row[index] = Number((row[index] as number).toPrecision(12));
+    for (const row of series.values ?? []) {
+      for (const index of indexes) {
+        const value = row[index];
+        if (typeof value === 'number') row[index] = Number(value.toPrecision(12));
+      }
+    }
   }
   return answer;
 }
