@@ -31,6 +31,8 @@ export interface SelectField {
 export interface Source {
   readonly database: string | null;
   readonly measurement: string;
+  /** `FROM (SELECT ...)`: the inner statement's answer is the measurement (one level deep). */
+  readonly subquery?: SelectStatement;
 }
 
 export type FillOption =
@@ -62,6 +64,8 @@ export interface SelectStatement {
   readonly offset: number;
   readonly seriesLimit: number | null;
   readonly seriesOffset: number;
+  /** `tz('Europe/Paris')`: an IANA zone for bucket boundaries and answer times; null is UTC. */
+  readonly timeZone: string | null;
 }
 
 /** `= x`, `!= x`, `=~ /re/`, `!~ /re/` or `IN (a, b)` applied to a name (measurement, tag key). */

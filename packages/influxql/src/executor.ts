@@ -3,12 +3,15 @@ import { validateDatabaseName } from '@arc/columnar';
 import type { SelectStatement, Statement } from './ast.js';
 import { CatalogReader, type SqlRunner } from './catalog-reader.js';
 import { SELECT_ROWS_MAX } from './limits.js';
-import { planSelect } from './select-planner.js';
+import { planSelect, type SelectContext } from './select-planner.js';
 import { shapeSelect } from './select-shaper.js';
 import { compareNames } from './schema.js';
 import type { Series, StatementResult } from './series.js';
 import { executeShow } from './show-statements.js';
 import { StatementFailure } from './sql-text.js';
+import { subqueryTable } from './subquery.js';
+import { planTopBottom, topBottomCall } from './top-bottom.js';
+import { applyTransforms, planTransforms } from './transform-functions.js';
 
 export interface ExecutionContext {
   readonly run: SqlRunner;
@@ -26,7 +29,7 @@ const NOT_EXECUTED = 'not executed';
 export function statementDatabases(statement: Statement, database: string): string[] {
   switch (statement.kind) {
     case 'select':
-      return [...new Set(statement.sources.map((source) => source.database ?? database))];
+      return [...new Set(statement.sources.flatMap((source) => (source.subquery === undefined ? [source.database ?? database] : statementDatabases(source.subquery, database))))];
     case 'showDatabases':
     case 'createDatabase':
       return [];
@@ -82,15 +85,31 @@ async function executeSelect(statement: SelectStatement, catalog: CatalogReader,
   const sources = [...statement.sources].sort((left, right) => compareNames(left.measurement, right.measurement));
   for (const source of sources) {
     const database = source.database ?? context.database;
-    const schema = await catalog.schema(database, source.measurement);
-    if (schema === null) continue;
-    const plan = planSelect(statement, { database, schema, nowNanos: context.nowNanos });
-    if (plan === null) continue;
-    const result = await context.run(plan.sql, database, SELECT_ROWS_MAX + 1);
-    if ((result.data[0]?.length ?? 0) > SELECT_ROWS_MAX) {
-      throw new StatementFailure(`the result exceeds ${String(SELECT_ROWS_MAX)} rows; add LIMIT, a narrower time range or GROUP BY time()`);
+    if (source.subquery !== undefined) {
+      const table = subqueryTable(await executeSelect(source.subquery, catalog, context));
+      if (table !== null) series.push(...(await selectFrom(statement, { database, schema: table.schema, nowNanos: context.nowNanos, fromSql: table.fromSql }, context)));
+      continue;
     }
-    series.push(...shapeSelect(plan, result, context.nowNanos));
+    const schema = await catalog.schema(database, source.measurement);
+    if (schema !== null) series.push(...(await selectFrom(statement, { database, schema, nowNanos: context.nowNanos }, context)));
   }
   return series;
+}
+
+/** One SELECT over one measurement (or a subquery's table): planned, run, shaped. */
+async function selectFrom(statement: SelectStatement, selectContext: SelectContext, context: ExecutionContext): Promise<Series[]> {
+  // derivative() and its kin: the SQL computes their arguments, JS the transformation.
+  const transforms = planTransforms(statement);
+  const planned = transforms?.inner ?? statement;
+  const topBottom = topBottomCall(planned);
+  const plan = topBottom === null ? planSelect(planned, selectContext) : planTopBottom(planned, topBottom, selectContext);
+  if (plan === null) return [];
+  const result = await context.run(plan.sql, selectContext.database, SELECT_ROWS_MAX + 1);
+  if ((result.data[0]?.length ?? 0) > SELECT_ROWS_MAX) {
+    throw new StatementFailure(`the result exceeds ${String(SELECT_ROWS_MAX)} rows; add LIMIT, a narrower time range or GROUP BY time()`);
+  }
+  const shaped = shapeSelect(plan, result, context.nowNanos);
+  const answered = transforms === null ? shaped : applyTransforms(transforms, shaped, context.nowNanos, plan.bucketOf);
+  const timeZone = statement.timeZone;
+  return timeZone === null ? answered : answered.map((one) => ({ ...one, timeZone }));
 }

@@ -1,5 +1,6 @@
 import type { Cell, Series, StatementResult } from './series.js';
 import { epochDivisor, floorDiv, formatRfc3339Nano, type EpochUnit } from './time-values.js';
+import { formatRfc3339InZone } from './time-zones.js';
 
 /**
  * Writes InfluxDB 1.x's answer `{"results":[{"statement_id":0,"series":[{"name","tags"?,
@@ -22,14 +23,15 @@ function serializeSeries(series: Series, epoch: EpochUnit | null): string {
   if (series.tags !== null) fields.push(`"tags":${JSON.stringify(series.tags)}`);
   fields.push(`"columns":${JSON.stringify(series.columns)}`);
   if (series.values.length > 0) {
-    const rows = series.values.map((row) => `[${row.map((cell, index) => (index === 0 && series.timeColumn ? timeText(cell, epoch) : cellText(cell))).join(',')}]`);
+    const rows = series.values.map((row) => `[${row.map((cell, index) => (index === 0 && series.timeColumn ? timeText(cell, epoch, series.timeZone) : cellText(cell))).join(',')}]`);
     fields.push(`"values":[${rows.join(',')}]`);
   }
   return `{${fields.join(',')}}`;
 }
 
-function timeText(cell: Cell, epoch: EpochUnit | null): string {
+function timeText(cell: Cell, epoch: EpochUnit | null, timeZone: string | undefined): string {
   const nanos = typeof cell === 'bigint' ? cell : BigInt(Number(cell));
+  if (epoch === null && timeZone !== undefined) return `"${formatRfc3339InZone(nanos, timeZone, formatRfc3339Nano)}"`;
   if (epoch === null) return `"${formatRfc3339Nano(nanos)}"`;
   return floorDiv(nanos, epochDivisor(epoch)).toString();
 }

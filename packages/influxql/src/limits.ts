@@ -28,3 +28,12 @@ export const GROUP_BY_BUCKETS_MAX = 100_000;
 assert.ok(SELECT_ROWS_MAX > 0);
 assert.ok(GROUP_BY_BUCKETS_MAX > 0);
 assert.ok(STATEMENTS_MAX > 0);
+
+/**
+ * Points a subquery's answer may have: the outer SELECT reads them from SQL text (VALUES, about
+ * 60 bytes a point), so this bounds that text to a few MB. Dashboards' subqueries are bucketed
+ * (one point per interval and series), far below it.
+ */
+export const SUBQUERY_ROWS_MAX = 100_000;
+
+assert.ok(SUBQUERY_ROWS_MAX > 0);

@@ -3,6 +3,7 @@ import { parseExpression } from './expression-parser.js';
 import { TokenKind } from './lexer.js';
 import { STATEMENTS_MAX } from './limits.js';
 import { durationToNanos } from './time-values.js';
+import { isTimeZone } from './time-zones.js';
 import { ParseFailure, TokenStream } from './token-stream.js';
 
 /** What Arc answers, for the messages that refuse everything else. */
@@ -90,8 +91,21 @@ function parseSelect(tokens: TokenStream): SelectStatement {
   const offset = tokens.acceptKeyword('OFFSET') ? tokens.expectInteger('OFFSET count') : 0;
   const seriesLimit = parseLimit(tokens, 'SLIMIT');
   const seriesOffset = tokens.acceptKeyword('SOFFSET') ? tokens.expectInteger('SOFFSET count') : 0;
-  if (tokens.isKeyword('TZ')) throw unsupported('tz() (Arc answers in UTC)', tokens.peek().offset);
-  return { kind: 'select', fields, sources, where, ...groupBy, fill, descending, limit, offset, seriesLimit, seriesOffset };
+  const timeZone = parseTimeZone(tokens);
+  return { kind: 'select', fields, sources, where, ...groupBy, fill, descending, limit, offset, seriesLimit, seriesOffset, timeZone };
+}
+
+/** `tz('Europe/Paris')` closing a SELECT; null without it. */
+function parseTimeZone(tokens: TokenStream): string | null {
+  if (!tokens.isKeyword('TZ')) return null;
+  tokens.advance();
+  tokens.expectOperator('(');
+  const token = tokens.peek();
+  if (token.kind !== TokenKind.string) return tokens.fail('string');
+  tokens.advance();
+  if (!isTimeZone(token.text)) throw new ParseFailure(`unable to find time zone ${token.text}`, token.offset);
+  tokens.expectOperator(')');
+  return token.text;
 }
 
 /** `LIMIT n` / `SLIMIT n`; InfluxDB reads 0 as "no limit", so 0 becomes null here. */
@@ -116,10 +130,20 @@ function parseSources(tokens: TokenStream): Source[] {
   const sources: Source[] = [];
   do {
     if (tokens.isOperator('/')) throw unsupported('regular expressions in FROM (name the measurement)', tokens.peek().offset);
-    if (tokens.isOperator('(')) throw unsupported('subqueries in FROM', tokens.peek().offset);
-    sources.push(parseSource(tokens));
+    if (tokens.acceptOperator('(')) sources.push(parseSubquery(tokens));
+    else sources.push(parseSource(tokens));
   } while (tokens.acceptOperator(','));
   return sources;
+}
+
+/** `(SELECT ...)` in FROM, the `(` read; InfluxDB nests them, Arc one level. */
+function parseSubquery(tokens: TokenStream): Source {
+  tokens.expectKeyword('SELECT');
+  const subquery = parseSelect(tokens);
+  const nested = subquery.sources.find((source) => source.subquery !== undefined);
+  if (nested !== undefined) throw unsupported('subqueries inside a subquery (Arc answers one level)', tokens.peek().offset);
+  tokens.expectOperator(')');
+  return { database: null, measurement: '', subquery };
 }
 
 /** `m`, `rp.m`, `db.rp.m` or `db..m`. */
@@ -215,6 +239,9 @@ function parseFill(tokens: TokenStream): FillOption | null {
 function parseOrderBy(tokens: TokenStream): boolean {
   if (!tokens.acceptKeyword('ORDER')) return false;
   tokens.expectKeyword('BY');
+  // `ORDER BY asc` / `ORDER BY desc` (Grafana's Telegraf dashboards send the former) mean time.
+  if (tokens.acceptKeyword('DESC')) return true;
+  if (tokens.acceptKeyword('ASC')) return false;
   const token = tokens.peek();
   const name = tokens.expectIdentifier('time');
   if (name.toLowerCase() !== 'time') throw unsupported(`ORDER BY ${name} (only ORDER BY time is supported)`, token.offset);

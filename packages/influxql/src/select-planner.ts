@@ -2,7 +2,8 @@ import { quoteIdentifier, TIME_COLUMN } from '@arc/columnar';
 import type { Expr, FillOption, GroupByTime, SelectField, SelectStatement } from './ast.js';
 import type { FieldType, MeasurementSchema } from './schema.js';
 import { StatementFailure, sqlTable } from './sql-text.js';
-import { NANOS_PER_MICRO } from './time-values.js';
+import { NANOS_PER_MICRO, floorDiv } from './time-values.js';
+import { zoneSegments, zonedBucketSql, zonedBucketStart } from './time-zones.js';
 import { describeExpr, extractTimeRange, translateCondition, type TimeRange } from './where-translator.js';
 
 /**
@@ -41,14 +42,20 @@ export interface SelectPlan {
   readonly limitInSql: boolean;
   readonly seriesLimit: number | null;
   readonly seriesOffset: number;
+  readonly timeZone: string | null;
+  /** The bucket start of a time (ns): InfluxDB's window, local under tz(). */
+  readonly bucketOf: (nanos: bigint) => bigint;
 }
 
 const NUMERIC_FUNCTIONS: ReadonlySet<string> = new Set(['mean', 'median', 'sum', 'spread', 'stddev', 'percentile', 'max', 'min']);
-const ANY_TYPE_FUNCTIONS: ReadonlySet<string> = new Set(['count', 'first', 'last']);
-const SELECTORS: ReadonlySet<string> = new Set(['max', 'min', 'first', 'last']);
-export const SUPPORTED_FUNCTIONS = 'mean, median, sum, count, max, min, first, last, percentile, spread, stddev';
+const ANY_TYPE_FUNCTIONS: ReadonlySet<string> = new Set(['count', 'first', 'last', 'mode']);
+const SELECTORS: ReadonlySet<string> = new Set(['max', 'min', 'first', 'last', 'percentile']);
+export const SUPPORTED_FUNCTIONS =
+  'mean, median, mode, sum, count, max, min, first, last, percentile, spread, stddev, top, bottom, derivative, non_negative_derivative, difference, non_negative_difference, moving_average, cumulative_sum, elapsed';
 
 const TIME_MICROS_SQL = `epoch_us(${quoteIdentifier(TIME_COLUMN)})`;
+/** Under tz() without a lower time bound, zone offsets are looked up this far back from now(). */
+const ZONE_LOOKBACK_NANOS = 3_660n * 86_400_000_000_000n;
 
 type CallExpr = Expr & { kind: 'call' };
 
@@ -80,6 +87,45 @@ class FieldPlanner {
     if (this.schema.tags.includes(name)) return 'tag';
     return this.schema.fields.get(name) ?? null;
   }
+
+  /** Columns mode() reads; each gets per-value statistics as window columns (modeWindowsSql). */
+  readonly modeColumns: string[] = [];
+
+  modeStats(column: string): ModeStats {
+    let index = this.modeColumns.indexOf(column);
+    if (index < 0) index = this.modeColumns.push(column) - 1;
+    return modeStatsNames(index);
+  }
+}
+
+/** Window columns for mode(): a value's count, first and last time, and the largest count. */
+interface ModeStats {
+  readonly count: string;
+  readonly first: string;
+  readonly last: string;
+  readonly top: string;
+}
+
+function modeStatsNames(index: number): ModeStats {
+  const name = (what: string): string => quoteIdentifier(`__mode${String(index)}_${what}`);
+  return { count: name('n'), first: name('tf'), last: name('tl'), top: name('c') };
+}
+
+/**
+ * The rows `FROM` reads with mode()'s statistics added: per group (the series' tags and the
+ * bucket) and value, its count and first and last time; per group, the largest count. Two
+ * window passes, so mode() costs a sort, not a step per point.
+ */
+function modeWindowsSql(columns: readonly string[], groupKeys: readonly string[], rowsSql: string): string {
+  const time = quoteIdentifier(TIME_COLUMN);
+  const perValue = columns.flatMap((column, index) => {
+    const stats = modeStatsNames(index);
+    const window = `OVER (PARTITION BY ${[...groupKeys, column].join(', ')})`;
+    return [`count(${column}) ${window} AS ${stats.count}`, `min(${time}) ${window} AS ${stats.first}`, `max(${time}) ${window} AS ${stats.last}`];
+  });
+  const group = groupKeys.length === 0 ? 'OVER ()' : `OVER (PARTITION BY ${groupKeys.join(', ')})`;
+  const perGroup = columns.map((_, index) => `max(${modeStatsNames(index).count}) ${group} AS ${modeStatsNames(index).top}`);
+  return `(SELECT *, ${perGroup.join(', ')} FROM (SELECT *, ${perValue.join(', ')} FROM ${rowsSql}))`;
 }
 
 function containsCall(expr: Expr): boolean {
@@ -89,20 +135,22 @@ function containsCall(expr: Expr): boolean {
   return false;
 }
 
-/** The column name InfluxDB gives an unaliased field: the function, or the names joined by `_`. */
-function derivedName(expr: Expr): string {
-  if (expr.kind === 'call') return expr.name;
-  if (expr.kind === 'identifier') return expr.name;
-  if (expr.kind === 'unary') return derivedName(expr.operand);
-  if (expr.kind === 'binary') {
-    if (containsCall(expr.left) || !containsCall(expr.right)) {
-      const left = derivedName(expr.left);
-      const right = containsCall(expr.left) ? '' : derivedName(expr.right);
-      return [left, right].filter((part) => part !== '').join('_');
-    }
-    return derivedName(expr.right);
-  }
-  return '';
+/**
+ * The column name InfluxDB gives an unaliased field: a call's name; for arithmetic, the names of
+ * its fields and calls (not looking inside calls) joined by `_` (`used / total` -> `used_total`,
+ * `mean(a) / mean(b)` -> `mean_mean`).
+ */
+export function derivedName(expr: Expr): string {
+  const names: string[] = [];
+  const visit = (node: Expr): void => {
+    if (node.kind === 'call' || node.kind === 'identifier') names.push(node.name);
+    else if (node.kind === 'binary') {
+      visit(node.left);
+      visit(node.right);
+    } else if (node.kind === 'unary') visit(node.operand);
+  };
+  visit(expr);
+  return names.join('_');
 }
 
 /** Arithmetic between fields, function results and numbers, the same in both modes. */
@@ -135,11 +183,24 @@ function loneSelector(fields: readonly SelectField[]): CallExpr | null {
   return fields.every((field) => field.expr.kind === 'call' || field.expr.kind === 'identifier') ? call : null;
 }
 
+/**
+ * InfluxDB's percentile, nearest rank: the 1-based index floor(n * p / 100 + 0.5) into the
+ * values sorted (equal values by time); `valueSql` taken at that point.
+ */
+function percentileSql(call: CallExpr, column: string, valueSql: string): string {
+  const rank = call.args[1];
+  const percent = rank?.kind === 'number' ? rank.text : '50';
+  const index = `CAST(floor(count(${column}) * ${percent} / 100.0 + 0.5) AS BIGINT)`;
+  const sorted = `list(${valueSql} ORDER BY ${column}, ${quoteIdentifier(TIME_COLUMN)}) FILTER (WHERE ${column} IS NOT NULL)`;
+  return `CASE WHEN ${index} >= 1 THEN ${sorted}[${index}] END`;
+}
+
 /** `valueSql` taken at the point the selector picks. */
 function atSelectedPoint(selector: CallExpr, valueSql: string): string {
   const argument = selector.args[0];
   const column = argument?.kind === 'identifier' ? quoteIdentifier(argument.name) : 'NULL';
   const time = quoteIdentifier(TIME_COLUMN);
+  if (selector.name === 'percentile') return percentileSql(selector, column, valueSql);
   // The _null variants keep a NULL value of the selected point; plain arg_max skips such rows.
   switch (selector.name) {
     case 'max':
@@ -202,21 +263,34 @@ function aggregateSql(call: CallExpr, name: string, planner: FieldPlanner): stri
     case 'spread':
       return `(max(${column}) - min(${column}))`;
     case 'stddev':
+      // InfluxDB's running mean then summed squares can differ from DuckDB's in the last digits
+      // (docs/influxql.md); an exact replay in SQL costs 100 times more.
       return `stddev_samp(${column})`;
     case 'first':
       return `arg_min(${column}, ${time}) ${nonNull}`;
     case 'last':
       return `arg_max(${column}, ${time}) ${nonNull}`;
-    case 'percentile': {
-      // InfluxDB's nearest rank: the value at 1-based index floor(n * p / 100 + 0.5) of the sorted values.
-      const rank = call.args[1];
-      const percent = rank?.kind === 'number' ? rank.text : '50';
-      const index = `CAST(floor(count(${column}) * ${percent} / 100.0 + 0.5) AS BIGINT)`;
-      return `CASE WHEN ${index} >= 1 THEN list_sort(list(${column}) ${nonNull})[${index}] END`;
-    }
+    case 'mode':
+      // InfluxDB reads only fields in functions: a tag's mode is null.
+      return type === 'tag' || type === null ? 'NULL' : modeSql(column, planner.modeStats(column));
+    case 'percentile':
+      return percentileSql(call, column, column);
     default:
       return `${call.name}(${column})`;
   }
+}
+
+/**
+ * InfluxDB 1.6's mode. Its scan reads the points sorted by value (equal values in time order);
+ * a value's run replaces the mode when longer, or as long and its first point is not later than
+ * the mode's last. So: with no repeated value, the smallest value; else, among the values with
+ * the largest count in value order, each replaces the previous when its first time is not after
+ * the previous one's last time.
+ */
+function modeSql(column: string, stats: ModeStats): string {
+  const tied = `list_sort(list(DISTINCT {'v': ${column}, 'tf': ${stats.first}, 'tl': ${stats.last}}) FILTER (WHERE ${column} IS NOT NULL AND ${stats.count} = ${stats.top}))`;
+  const chain = `list_reduce(${tied}, lambda a, g: CASE WHEN g.tf <= a.tl THEN g ELSE a END).v`;
+  return `CASE WHEN coalesce(max(${stats.top}), 0) = 0 THEN NULL WHEN max(${stats.top}) = 1 THEN min(${column}) ELSE ${chain} END`;
 }
 
 /** `fn(*)`: one column per field the function takes, named `fn_field`. */
@@ -253,7 +327,7 @@ function planFields(fields: readonly SelectField[], planner: FieldPlanner, aggre
 }
 
 /** InfluxDB's de-duplication of output names: `mean`, `mean_1`, `mean_2`. */
-function uniqueNames(fields: readonly PlannedField[]): PlannedField[] {
+export function uniqueNames<T extends { readonly name: string }>(fields: readonly T[]): T[] {
   const seen = new Map<string, number>();
   return fields.map((field) => {
     const count = seen.get(field.name) ?? 0;
@@ -262,8 +336,27 @@ function uniqueNames(fields: readonly PlannedField[]): PlannedField[] {
   });
 }
 
+/**
+ * The bucket start of a time, in SQL (µs) and in JS (ns), for a statement's GROUP BY time() and
+ * tz(). Zone offsets are looked up over the query's time range (else the last ten years).
+ */
+export function statementBuckets(statement: SelectStatement, timeRange: TimeRange, nowNanos: bigint): { sql: string; of: (nanos: bigint) => bigint } {
+  const groupByTime = statement.groupByTime ?? { intervalNanos: 1n, offsetNanos: 0n };
+  const interval = groupByTime.intervalNanos;
+  if (statement.timeZone === null) {
+    const offset = ((groupByTime.offsetNanos % interval) + interval) % interval;
+    return { sql: statement.groupByTime === null ? 'NULL' : bucketSql(groupByTime), of: (nanos) => floorDiv(nanos - offset, interval) * interval + offset };
+  }
+  const from = timeRange.lowerNanos ?? nowNanos - ZONE_LOOKBACK_NANOS;
+  const segments = zoneSegments(statement.timeZone, from - interval, (timeRange.upperNanos ?? nowNanos) + interval);
+  return {
+    sql: statement.groupByTime === null ? 'NULL' : zonedBucketSql(segments, interval, groupByTime.offsetNanos, TIME_MICROS_SQL),
+    of: (nanos) => zonedBucketStart(segments, interval, groupByTime.offsetNanos, nanos),
+  };
+}
+
 /** The bucket start (µs) of a row's time, aligned to the epoch plus the offset, as InfluxDB aligns. */
-function bucketSql(groupByTime: GroupByTime): string {
+export function bucketSql(groupByTime: GroupByTime): string {
   if (groupByTime.intervalNanos % NANOS_PER_MICRO !== 0n || groupByTime.offsetNanos % NANOS_PER_MICRO !== 0n) {
     throw new StatementFailure('GROUP BY time() interval and offset must be whole microseconds (Arc stores microsecond times)');
   }
@@ -288,6 +381,8 @@ export interface SelectContext {
   readonly database: string;
   readonly schema: MeasurementSchema;
   readonly nowNanos: bigint;
+  /** What FROM reads instead of the measurement's view (a subquery's answer as a table). */
+  readonly fromSql?: string;
 }
 
 /**
@@ -305,7 +400,9 @@ export function planSelect(statement: SelectStatement, context: SelectContext): 
   const pointColumns = planner.referencedFields.size > 0 ? planner.referencedFields : planner.referencedTags;
   if (pointColumns.size === 0) return null;
   const selectorTime = mode === 'aggregate' ? selectorTimeSql(statement.fields, planner) : null;
-  const timeSql = mode === 'raw' ? TIME_MICROS_SQL : mode === 'bucketed' && statement.groupByTime !== null ? bucketSql(statement.groupByTime) : selectorTime;
+  const timeRange = extractTimeRange(statement.where, context.nowNanos);
+  const buckets = statementBuckets(statement, timeRange, context.nowNanos);
+  const timeSql = mode === 'raw' ? TIME_MICROS_SQL : mode === 'bucketed' ? buckets.sql : selectorTime;
   const hasRowCount = mode === 'aggregate' && tagKeys.length === 0;
   const tagColumns = tagKeys.map((tag) => (schema.tags.includes(tag) ? quoteIdentifier(tag) : 'NULL::VARCHAR'));
   const selected = [
@@ -317,7 +414,10 @@ export function planSelect(statement: SelectStatement, context: SelectContext): 
   const conditions = [`(${[...pointColumns].map((name) => `${quoteIdentifier(name)} IS NOT NULL`).join(' OR ')})`];
   if (statement.where !== null) conditions.unshift(translateCondition(statement.where, { schema, nowNanos: context.nowNanos }));
   const limitInSql = mode === 'raw' && statement.limit !== null;
-  const from = `SELECT ${selected.join(', ')} FROM ${sqlTable(context.database, schema.name)} WHERE ${conditions.join(' AND ')}`;
+  const rowsSql = `${context.fromSql ?? sqlTable(context.database, schema.name)} WHERE ${conditions.join(' AND ')}`;
+  const groupKeys = [...tagColumns, ...(mode === 'bucketed' && timeSql !== null ? [timeSql] : [])];
+  const source = planner.modeColumns.length === 0 ? rowsSql : modeWindowsSql(planner.modeColumns, groupKeys, rowsSql);
+  const from = `SELECT ${selected.join(', ')} FROM ${source}`;
   const tail = sqlTail(mode, tagColumns, timeSql !== null, statement, limitInSql);
   const sql = tail === '' ? from : `${from} ${tail}`;
   return {
@@ -328,7 +428,7 @@ export function planSelect(statement: SelectStatement, context: SelectContext): 
     columns: fields.map(({ name, isCount }) => ({ name, isCount })),
     hasTime: timeSql !== null,
     hasRowCount,
-    timeRange: extractTimeRange(statement.where, context.nowNanos),
+    timeRange,
     groupByTime: statement.groupByTime,
     fill: statement.fill ?? { kind: 'null' },
     descending: statement.descending,
@@ -337,6 +437,8 @@ export function planSelect(statement: SelectStatement, context: SelectContext): 
     limitInSql,
     seriesLimit: statement.seriesLimit,
     seriesOffset: statement.seriesOffset,
+    timeZone: statement.timeZone,
+    bucketOf: buckets.of,
   };
 }
 

@@ -3,7 +3,7 @@ import { GROUP_BY_BUCKETS_MAX } from './limits.js';
 import type { SelectPlan } from './select-planner.js';
 import { rowsOf, sliceLimit, type Cell, type ColumnarResult, type Series } from './series.js';
 import { StatementFailure } from './sql-text.js';
-import { NANOS_PER_MICRO, floorDiv } from './time-values.js';
+import { NANOS_PER_MICRO } from './time-values.js';
 
 interface RawSeries {
   readonly tagValues: readonly string[];
@@ -54,6 +54,8 @@ export function shapeSelect(plan: SelectPlan, result: ColumnarResult, nowNanos: 
       timeColumn: true,
     });
   }
+  // Under ORDER BY time DESC, InfluxDB lists the series in reverse order too.
+  if (plan.descending) shaped.reverse();
   return [...sliceLimit(shaped, plan.seriesLimit, plan.seriesOffset)];
 }
 
@@ -74,6 +76,7 @@ interface BucketRange {
   readonly firstNanos: bigint;
   readonly lastNanos: bigint;
   readonly intervalNanos: bigint;
+  readonly next: (bucketNanos: bigint) => bigint;
 }
 
 /**
@@ -85,8 +88,7 @@ function bucketBounds(plan: SelectPlan, groups: readonly RawSeries[], nowNanos: 
   const groupByTime = plan.groupByTime;
   if (groupByTime === null || plan.fill.kind === 'none') return null;
   const interval = groupByTime.intervalNanos;
-  const offset = ((groupByTime.offsetNanos % interval) + interval) % interval;
-  const bucketOf = (nanos: bigint): bigint => floorDiv(nanos - offset, interval) * interval + offset;
+  const bucketOf = plan.bucketOf;
   const dataTimes = groups.flatMap((group) => group.rows.map((row) => toNanos(row[0] ?? null)));
   if (dataTimes.length === 0) return null;
   const dataFirst = dataTimes.reduce((left, right) => (right < left ? right : left));
@@ -98,7 +100,10 @@ function bucketBounds(plan: SelectPlan, groups: readonly RawSeries[], nowNanos: 
   if (bucketCount > BigInt(GROUP_BY_BUCKETS_MAX)) {
     throw new StatementFailure(`max-select-buckets limit exceeded: (${bucketCount.toString()}/${String(GROUP_BY_BUCKETS_MAX)})`);
   }
-  return { firstNanos, lastNanos, intervalNanos: interval };
+  // Under tz() a bucket may be an hour shorter or longer (DST): the next one starts where the
+  // window of a time half an interval past the nominal end begins.
+  const next = plan.timeZone === null ? (time: bigint): bigint => time + interval : (time: bigint): bigint => bucketOf(time + interval + interval / 2n);
+  return { firstNanos, lastNanos, intervalNanos: interval, next };
 }
 
 /** One row per bucket of the range; buckets without data are filled as `plan.fill` says. */
@@ -107,7 +112,7 @@ function fillBuckets(plan: SelectPlan, values: readonly Cell[][], range: BucketR
   for (const row of values) byTime.set(row[0] as bigint, row);
   const filled: Cell[][] = [];
   const missing: number[] = [];
-  for (let time = range.firstNanos; time <= range.lastNanos; time += range.intervalNanos) {
+  for (let time = range.firstNanos; time <= range.lastNanos; time = range.next(time)) {
     const present = byTime.get(time);
     if (present !== undefined) {
       filled.push(present);

@@ -14,6 +14,8 @@ export interface Series {
    */
   readonly values: readonly (readonly Cell[])[];
   readonly timeColumn: boolean;
+  /** tz('...') of the statement: times are printed with this zone's offset (absent: UTC). */
+  readonly timeZone?: string;
 }
 
 export type StatementResult = { readonly series: readonly Series[] } | { readonly error: string };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRfc3339Nano, isParseError, parseQuery, parseTimeLiteral } from '@arc/influxql';
+import { formatRfc3339Nano, isParseError, parseQuery, parseTimeLiteral, statementDatabases } from '@arc/influxql';
 
 // Proves the parser refuses what Arc does not answer with InfluxDB's wording and the position,
 // names the unsupported construct, and reads the accepted syntax (quoting, casts, time literals).
@@ -18,8 +18,8 @@ const REFUSED: readonly (readonly [string, string])[] = [
   ["SELECT * FROM cpu WHERE host = 'a", 'error parsing query: unterminated string at line 1, char 32'],
   ['SELECT * FROM cpu GROUP BY time(1m) fill(foo)', 'error parsing query: fill() takes null, none, previous, linear or a number; found foo at line 1, char 42'],
   ['SHOW USERS', `unsupported InfluxQL: SHOW USERS (Arc answers ${SUPPORTED})`],
-  ['SELECT * FROM (SELECT * FROM cpu)', 'unsupported InfluxQL: subqueries in FROM'],
-  ["SELECT * FROM cpu tz('Europe/Paris')", 'unsupported InfluxQL: tz() (Arc answers in UTC)'],
+  ['SELECT * FROM (SELECT * FROM (SELECT * FROM cpu))', 'unsupported InfluxQL: subqueries inside a subquery (Arc answers one level)'],
+  ["SELECT * FROM cpu tz('Mars/Olympus')", 'error parsing query: unable to find time zone Mars/Olympus at line 1, char 22'],
   ['SELECT mean(v) FROM cpu GROUP BY time(0s)', 'error parsing query: GROUP BY time() interval must be positive at line 1, char 39'],
   ['SELECT mean(v) FROM cpu GROUP BY time(10)', 'error parsing query: found 10, expected time interval at line 1, char 39'],
   ['SELECT * FROM cpu LIMIT x', 'error parsing query: found x, expected LIMIT count at line 1, char 25'],
@@ -68,6 +68,31 @@ describe('parseQuery', () => {
       seriesLimit: 3,
       seriesOffset: 1,
     });
+  });
+});
+
+describe('ORDER BY without a field', () => {
+  it.each([
+    ['select mean(v) from cpu group by time(1m) order by asc', false],
+    ['select mean(v) from cpu group by time(1m) order by desc', true],
+  ])('%s', (q, descending) => {
+    const parsed = parseQuery(q);
+    if (isParseError(parsed)) throw new Error(parsed.message);
+    expect(parsed[0]).toMatchObject({ descending });
+  });
+
+  it('names the databases a subquery reads, so the route checks the token may read them', () => {
+    const parsed = parseQuery('select max(m) from (select mean(v) as m from "secret"."autogen"."cpu" group by time(1m))');
+    if (isParseError(parsed)) throw new Error(parsed.message);
+    const [statement] = parsed;
+    if (statement === undefined) throw new Error('no statement');
+    expect(statementDatabases(statement, 'default')).toEqual(['secret']);
+  });
+
+  it('reads tz() and a subquery', () => {
+    const parsed = parseQuery("select max(m) from (select mean(v) as m from cpu group by time(1m)) tz('Europe/Paris')");
+    if (isParseError(parsed)) throw new Error(parsed.message);
+    expect(parsed[0]).toMatchObject({ timeZone: 'Europe/Paris', sources: [{ measurement: '', subquery: { fields: [{ alias: 'm' }] } }] });
   });
 });
 

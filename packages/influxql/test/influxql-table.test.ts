@@ -131,8 +131,26 @@ const CASES: readonly Case[] = [
   { name: 'an aggregate with a name beside it', q: 'SELECT mean(usage), host FROM cpu', expected: statementError('mixing aggregate and non-aggregate queries is not supported') },
   { name: 'last() of an integer field', q: 'SELECT last(count) FROM cpu', expected: one([cpu(['time', 'last'], [[t(50), 7]])]) },
   { name: 'first and last together are at the range start', q: 'SELECT first(usage), last(usage) FROM cpu', expected: one([cpu(['time', 'first', 'last'], [[0, 1.5, 4.5]])]) },
-  { name: 'percentile 50 is the nearest rank', q: 'SELECT percentile(usage, 50) FROM cpu', expected: one([cpu(['time', 'percentile'], [[0, 2.5]])]) },
-  { name: 'percentile 100 is the maximum', q: 'SELECT percentile(usage, 100) FROM cpu', expected: one([cpu(['time', 'percentile'], [[0, 4.5]])]) },
+  // percentile is a selector: it answers its point's time.
+  { name: 'percentile 50 is the nearest rank', q: 'SELECT percentile(usage, 50) FROM cpu', expected: one([cpu(['time', 'percentile'], [[t(10), 2.5]])]) },
+  {
+    name: 'derivative over raw points, per series, per second',
+    q: 'SELECT derivative(usage) FROM cpu GROUP BY host',
+    expected: one([cpu(['time', 'derivative'], [[t(20), 0.1]], { host: 'a' }), cpu(['time', 'derivative'], [[t(40), 2 / 30]], { host: 'b' })]),
+  },
+  { name: 'difference over buckets', q: 'SELECT difference(max(count)) FROM cpu GROUP BY time(20s)', expected: one([cpu(['time', 'difference'], [[t(20), 1], [t(40), 2]])]) },
+  { name: 'a transformation over * is refused', q: 'SELECT derivative(mean(*)) FROM cpu GROUP BY time(10s)', expected: statementError('derivative() over * is not supported (name the field)') },
+  { name: 'cumulative_sum skips NULL', q: 'SELECT cumulative_sum(count) FROM cpu', expected: one([cpu(['time', 'cumulative_sum'], [[t(0), 3], [t(10), 7], [t(20), 12], [t(50), 19]])]) },
+  { name: 'top answers the points, oldest first', q: 'SELECT top(usage, 2) FROM cpu', expected: one([cpu(['time', 'top'], [[t(20), 3.5], [t(40), 4.5]])]) },
+  { name: 'mode without a repeat is the smallest value', q: 'SELECT mode(count) FROM cpu', expected: one([cpu(['time', 'mode'], [[0, 3]])]) },
+  {
+    name: 'tz() prints times with the offset',
+    q: "SELECT usage FROM cpu WHERE host = 'a' LIMIT 1 tz('Asia/Kolkata')",
+    epoch: null,
+    expected: one([cpu(['time', 'usage'], [['2023-11-15T03:43:20+05:30', 1.5]])]),
+  },
+  { name: 'a subquery is the outer measurement', q: 'SELECT sum(m) FROM (SELECT max(count) AS m FROM cpu GROUP BY host)', expected: one([cpu(['time', 'sum'], [[0, 11]])]) },
+  { name: 'percentile 100 is the maximum', q: 'SELECT percentile(usage, 100) FROM cpu', expected: one([cpu(['time', 'percentile'], [[t(40), 4.5]])]) },
   {
     name: 'aggregate GROUP BY tag',
     q: 'SELECT mean(usage) FROM cpu GROUP BY host',
@@ -241,8 +259,10 @@ const CASES: readonly Case[] = [
   { name: 'a numeric function over a tag', q: 'SELECT mean(host) FROM cpu', expected: statementError('mean() takes a numeric field; host is a tag') },
   {
     name: 'an unsupported function',
-    q: 'SELECT derivative(usage) FROM cpu',
-    expected: statementError('unsupported function: derivative() (Arc supports mean, median, sum, count, max, min, first, last, percentile, spread, stddev)'),
+    q: 'SELECT integral(usage) FROM cpu',
+    expected: statementError(
+      'unsupported function: integral() (Arc supports mean, median, mode, sum, count, max, min, first, last, percentile, spread, stddev, top, bottom, derivative, non_negative_derivative, difference, non_negative_difference, moving_average, cumulative_sum, elapsed)',
+    ),
   },
   { name: 'mixing raw fields and aggregates', q: 'SELECT usage, mean(usage) FROM cpu', expected: statementError('mixing aggregate and non-aggregate queries is not supported') },
   { name: 'GROUP BY time without an aggregate', q: 'SELECT usage FROM cpu GROUP BY time(10s)', expected: statementError('GROUP BY requires at least one aggregate function') },
