@@ -28,3 +28,23 @@ export const GROUP_BY_BUCKETS_MAX = 100_000;
 assert.ok(SELECT_ROWS_MAX > 0);
 assert.ok(GROUP_BY_BUCKETS_MAX > 0);
 assert.ok(STATEMENTS_MAX > 0);
+
+/**
+ * Regular expressions already checked valid by the engine, remembered so that a dashboard
+ * repeating `host =~ /^a$/` costs one check, not one per request. Each entry is the pattern
+ * text (dashboards use tens to hundreds of distinct ones); the cache is cleared when full.
+ */
+export const VALID_REGEX_CACHE_MAX = 10_000;
+
+/**
+ * Names (measurements, tag keys) filtered by a regex in one engine query, sent as a VALUES list:
+ * about 20-100 bytes of SQL each. Longer lists go in several queries.
+ */
+export const REGEX_NAMES_PER_QUERY_MAX = 10_000;
+
+/** `chunk_size` when `chunked=true` comes without one (InfluxDB's DefaultChunkSize). */
+export const DEFAULT_CHUNK_SIZE = 10_000;
+
+assert.ok(VALID_REGEX_CACHE_MAX > 0);
+assert.ok(REGEX_NAMES_PER_QUERY_MAX > 0);
+assert.ok(DEFAULT_CHUNK_SIZE > 0);

@@ -1,0 +1,83 @@
+import type { Expr, ShowOptions } from './ast.js';
+import type { CatalogReader, SqlRunner } from './catalog-reader.js';
+import { regexMatches } from './regex.js';
+import type { MeasurementSchema } from './schema.js';
+import { rowsOf, type Cell, type Series } from './series.js';
+import { sqlName, sqlString, sqlTable } from './sql-text.js';
+import { translateCondition } from './where-translator.js';
+
+/** Rows of a SHOW answer are names and values; a generous bound for one statement. */
+export const SHOW_ROWS_MAX = 1_000_000;
+
+/** What the SHOW statements read: the catalog, the engine, the request's database and clock. */
+export interface ShowContext {
+  readonly catalog: CatalogReader;
+  readonly run: SqlRunner;
+  /** The request's database (`db`), used when a statement names none. */
+  readonly database: string;
+  readonly nowNanos: bigint;
+  readonly canRead: (database: string) => boolean;
+}
+
+/** A SHOW answer's series (no tags, no time column). */
+export function showSeries(name: string | null, columns: readonly string[], values: readonly (readonly Cell[])[]): Series {
+  return { name, tags: null, columns, values, timeColumn: false };
+}
+
+/** The database a SHOW statement reads: `FROM db.rp.m`, else `ON db`, else the request's. */
+export function showDatabase(options: ShowOptions, context: ShowContext): string {
+  return options.measurement?.database ?? options.database ?? context.database;
+}
+
+/** The measurements `[FROM m | FROM /re/]` names (all without FROM), sorted by name. */
+export async function showMeasurementNames(options: ShowOptions, context: ShowContext): Promise<string[]> {
+  const database = showDatabase(options, context);
+  const source = options.measurement;
+  if (source === null) return context.catalog.measurements(database);
+  if (source.regex === undefined) return [source.measurement];
+  const all = await context.catalog.measurements(database);
+  const matched = await regexMatches(all, source.regex.pattern, context.run, database);
+  return all.filter((name) => matched.has(name));
+}
+
+/** The schemas a SHOW ... [FROM m] statement covers, sorted by measurement name. */
+export async function showSchemas(options: ShowOptions, context: ShowContext): Promise<{ database: string; schemas: MeasurementSchema[] }> {
+  const database = showDatabase(options, context);
+  const schemas: MeasurementSchema[] = [];
+  for (const name of await showMeasurementNames(options, context)) {
+    const schema = await context.catalog.schema(database, name);
+    if (schema !== null) schemas.push(schema);
+  }
+  return { database, schemas };
+}
+
+/** Measurements having at least one point that satisfies `where` (one SQL statement for all). */
+export async function measurementsMatching(database: string, names: readonly string[], where: Expr, context: ShowContext): Promise<string[]> {
+  const branches: string[] = [];
+  for (const name of names) {
+    const schema = await context.catalog.schema(database, name);
+    if (schema === null) continue;
+    const condition = translateCondition(where, { schema, nowNanos: context.nowNanos });
+    branches.push(`SELECT ${sqlString(name)} AS name WHERE EXISTS (SELECT 1 FROM ${sqlTable(database, name)} WHERE ${condition})`);
+  }
+  if (branches.length === 0) return [];
+  const result = await context.run(`${branches.join(' UNION ALL ')} ORDER BY name`, database, SHOW_ROWS_MAX);
+  return rowsOf(result).map(([name]) => String(name));
+}
+
+/** The tags of `schema` set in some point satisfying `where`. */
+export async function tagKeysMatching(database: string, schema: MeasurementSchema, where: Expr, context: ShowContext): Promise<string[]> {
+  if (schema.tags.length === 0) return [];
+  const condition = translateCondition(where, { schema, nowNanos: context.nowNanos });
+  const present = schema.tags.map((tag) => `count(${sqlName(tag)}) > 0`).join(', ');
+  const result = await context.run(`SELECT ${present} FROM ${sqlTable(database, schema.name)} WHERE ${condition}`, database, 1);
+  const [row] = rowsOf(result);
+  return schema.tags.filter((_, index) => row?.[index] === true);
+}
+
+/** The SQL listing the distinct tag sets of `schema` among the points satisfying `where`. */
+export function distinctTagSetsSql(database: string, schema: MeasurementSchema, where: Expr | null, nowNanos: bigint): string {
+  const condition = where === null ? 'TRUE' : translateCondition(where, { schema, nowNanos });
+  const columns = schema.tags.length === 0 ? 'NULL AS no_tag' : schema.tags.map((tag) => `CAST(${sqlName(tag)} AS VARCHAR)`).join(', ');
+  return `SELECT DISTINCT ${columns} FROM ${sqlTable(database, schema.name)} WHERE ${condition}`;
+}
