@@ -324,7 +324,11 @@ function parseShowTagValues(tokens: TokenStream): Statement {
 function parseNameFilter(tokens: TokenStream, allowIn: boolean): NameFilter {
   if (tokens.acceptOperator('=~')) return { kind: 'match', ...tokens.regex() };
   if (tokens.acceptOperator('!~')) return { kind: 'notMatch', ...tokens.regex() };
-  if (tokens.acceptOperator('=')) return { kind: 'equal', value: expectName(tokens) };
+  if (tokens.acceptOperator('=')) {
+    // InfluxDB reads `WITH MEASUREMENT = /re/` as a match.
+    if (!allowIn && tokens.isOperator('/')) return { kind: 'match', ...tokens.regex() };
+    return { kind: 'equal', value: expectName(tokens) };
+  }
   if (tokens.acceptOperator('!=') || tokens.acceptOperator('<>')) return { kind: 'notEqual', value: expectName(tokens) };
   if (allowIn && tokens.acceptKeyword('IN')) {
     tokens.expectOperator('(');
