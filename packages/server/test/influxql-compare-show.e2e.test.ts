@@ -1,6 +1,7 @@
 // Proves Arc's RE2 regexes, case-sensitive names and SHOW statements (the forms Grafana and the
 // influx CLI send) answer as the real InfluxDB 1.6 does: the same line protocol goes to Arc and to
 // a local influxd, the same queries run on both, and the JSON answers are compared whole.
+import Influx from 'influx';
 import { describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from './support/arc-process.js';
 import { flushUntil } from './support/flush-until.js';
@@ -154,6 +155,25 @@ describe.skipIf(!available)('InfluxQL regexes, names and SHOW against InfluxDB 1
     expect(arc.status).toBe(400);
     // Arc's 400 also carries `code`, `line` and `char` (docs/influxql.md); the message is InfluxDB's.
     expect((arc.body as { error: string }).error).toBe((influx.body as { error: string }).error);
+  });
+
+  it('answers node-influx (the 1.x client) as influxd does: getMeasurements, getSeries, SHOW and regex queries', async () => {
+    await ensureData();
+    const client = (url: string, credentials: { username?: string; password?: string }): Influx.InfluxDB => {
+      const { hostname, port } = new URL(url);
+      return new Influx.InfluxDB({ host: hostname, port: Number(port), database: DATABASE, ...credentials });
+    };
+    const arc = client(shared.arc.url, { username: 'arc', password: TEST_TOKEN });
+    const influx = client(reference.influxd.url, {});
+    const calls: ((db: Influx.InfluxDB) => Promise<unknown>)[] = [
+      (db) => db.getMeasurements(),
+      (db) => db.getSeries({ measurement: 'cpu' }),
+      (db) => db.getSeries(),
+      (db) => db.query('SHOW TAG VALUES WITH KEY =~ /(?i)^host$/'),
+      (db) => db.query('SHOW FIELD KEYS; SHOW SERIES CARDINALITY'),
+      (db) => db.query("SELECT usage_idle FROM /^cpu$/ WHERE host =~ /^server0[12]$/ GROUP BY host"),
+    ];
+    for (const call of calls) expect(JSON.parse(JSON.stringify(await call(arc)))).toEqual(JSON.parse(JSON.stringify(await call(influx))));
   });
 
   it('reports an unsigned field as `unsigned`, which influxd 1.6 cannot store (it refuses `123u`)', async () => {
