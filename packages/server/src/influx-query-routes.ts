@@ -160,7 +160,9 @@ async function answerQuery(
         }
       });
   // Bad regexes refuse the whole query before anything runs, as InfluxDB's parser does.
-  const badRegex = await checkRegexes(parameters.q, statements, run, database);
+  // The check runs on the query pool: its refusals (overload, timeout) answer as they are.
+  const badRegex = await checkRegexes(parameters.q, statements, run, database).catch((error: unknown) => (error instanceof ArcError ? error : Promise.reject(error)));
+  if (badRegex instanceof ArcError) return sendError(res, state, badRegex);
   if (badRegex !== null) return sendError(res, state, badRequest('ARC_INFLUXQL_PARSE', badRegex.message, { line: badRegex.line, char: badRegex.char }));
   const results = await executeStatements(statements, {
     run,
