@@ -104,6 +104,12 @@ const SHOW_QUERIES = [
   'SHOW TAG VALUES FROM cpu WITH KEY = host LIMIT 2 OFFSET 1',
   'SHOW RETENTION POLICIES',
   'SHOW RETENTION POLICIES ON compare',
+  'SHOW FIELD KEYS FROM "autogen"."cpu"',
+  'SHOW TAG KEYS FROM "autogen"."cpu"',
+  'SHOW TAG VALUES FROM "autogen"."cpu" WITH KEY = "host"',
+  'SHOW TAG VALUES FROM "autogen"./^c/ WITH KEY = "host"',
+  'SHOW MEASUREMENTS WITH MEASUREMENT =~ /cpu/ WHERE "host" =~ /^server01$/ LIMIT 100',
+  'SHOW TAG VALUES FROM "cpu" WITH KEY = "region" WHERE "host" =~ /^(server01|web7)$/',
 ];
 
 /** Bad regexes: refused whole with InfluxDB's 400 and Go's wording, at the same position. */
