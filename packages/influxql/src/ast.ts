@@ -99,8 +99,16 @@ export type Statement =
   | { readonly kind: 'showTagValues'; readonly options: ShowOptions; readonly key: NameFilter; readonly where: Expr | null }
   | { readonly kind: 'showFieldKeys'; readonly options: ShowOptions }
   | { readonly kind: 'showSeries'; readonly options: ShowOptions; readonly where: Expr | null }
-  | { readonly kind: 'showCardinality'; readonly of: CardinalityOf; readonly exact: boolean; readonly options: ShowOptions; readonly where: Expr | null }
+  | {
+      readonly kind: 'showCardinality';
+      readonly of: CardinalityOf;
+      readonly exact: boolean;
+      readonly options: ShowOptions;
+      /** `WITH KEY ...` of SHOW TAG VALUES CARDINALITY; null for the others. */
+      readonly key: NameFilter | null;
+      readonly where: Expr | null;
+    }
   | { readonly kind: 'createDatabase'; readonly name: string };
 
 /** What `SHOW <x> [EXACT] CARDINALITY` counts. */
-export type CardinalityOf = 'series' | 'measurement' | 'tagKey' | 'fieldKey';
+export type CardinalityOf = 'series' | 'measurement' | 'tagKey' | 'fieldKey' | 'tagValues';

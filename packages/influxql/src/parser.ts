@@ -8,7 +8,7 @@ import { ParseFailure, TokenStream } from './token-stream.js';
 /** What Arc answers, for the messages that refuse everything else. */
 export const SUPPORTED_STATEMENTS =
   'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW SERIES, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, ' +
-  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY [EXACT] CARDINALITY, CREATE DATABASE';
+  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY, CREATE DATABASE';
 
 export interface QueryParseError {
   /** The full message for the client (`error parsing query: ...` or `unsupported InfluxQL: ...`). */
@@ -257,7 +257,7 @@ function parseShow(tokens: TokenStream): Statement {
       return { kind: 'showTagKeys', options: parseShowOptions(tokens, onFrom), where };
     }
     tokens.expectKeyword('VALUES');
-    if (tokens.isKeyword('CARDINALITY') || tokens.isKeyword('EXACT')) throw unsupported('SHOW TAG VALUES CARDINALITY (count the values of SHOW TAG VALUES)', tokens.peek().offset);
+    if (tokens.isKeyword('CARDINALITY') || tokens.isKeyword('EXACT')) return parseCardinality(tokens, 'tagValues');
     return parseShowTagValues(tokens);
   }
   if (token.kind === TokenKind.identifier) throw unsupported(`SHOW ${token.text.toUpperCase()} (Arc answers ${SUPPORTED_STATEMENTS})`, token.offset);
@@ -288,15 +288,22 @@ function parseShowOptions(tokens: TokenStream, onFrom: OnFrom): ShowOptions {
 
 /**
  * `SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY [EXACT] CARDINALITY [ON db] [FROM m] [WHERE ...]
- * [LIMIT n] [OFFSET n]`, the keyword naming what is counted already read.
+ * [LIMIT n] [OFFSET n]` and `SHOW TAG VALUES [EXACT] CARDINALITY [ON db] [FROM m] WITH KEY ...
+ * [WHERE ...]`, the keywords naming what is counted already read.
  */
 function parseCardinality(tokens: TokenStream, of: CardinalityOf): Statement {
   const exact = tokens.acceptKeyword('EXACT');
   tokens.expectKeyword('CARDINALITY');
   const onFrom = parseOnFrom(tokens);
+  let key: NameFilter | null = null;
+  if (of === 'tagValues') {
+    tokens.expectKeyword('WITH');
+    tokens.expectKeyword('KEY');
+    key = parseNameFilter(tokens, true);
+  }
   const where = of !== 'fieldKey' && tokens.acceptKeyword('WHERE') ? parseExpression(tokens) : null;
   if (tokens.isKeyword('GROUP')) throw unsupported('GROUP BY in SHOW ... CARDINALITY', tokens.peek().offset);
-  return { kind: 'showCardinality', of, exact, options: parseShowOptions(tokens, onFrom), where };
+  return { kind: 'showCardinality', of, exact, options: parseShowOptions(tokens, onFrom), key, where };
 }
 
 function parseShowMeasurements(tokens: TokenStream): Statement {

@@ -64,7 +64,7 @@ export function regexLiterals(statements: readonly Statement[]): RegexLiteral[] 
     if ('options' in statement && statement.options.measurement?.regex !== undefined) found.push(statement.options.measurement.regex);
     if ('where' in statement) visitExpr(statement.where);
     if (statement.kind === 'showMeasurements') visitFilter(statement.filter);
-    if (statement.kind === 'showTagValues') visitFilter(statement.key);
+    if (statement.kind === 'showTagValues' || statement.kind === 'showCardinality') visitFilter(statement.key);
   }
   return found;
 }

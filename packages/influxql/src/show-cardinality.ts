@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { TIME_COLUMN } from '@arc/columnar';
 import type { Expr, Statement } from './ast.js';
 import { rowsOf, sliceLimit, type Cell, type Series } from './series.js';
@@ -10,6 +11,7 @@ import {
   showSeries,
   SHOW_ROWS_MAX,
   tagKeysMatching,
+  tagValuesByMeasurement,
   type ShowContext,
 } from './show-sources.js';
 import { StatementFailure, sqlString } from './sql-text.js';
@@ -21,10 +23,10 @@ const ESTIMATION_COLUMN = 'cardinality estimation';
 const COUNT_COLUMN = 'count';
 
 /**
- * `SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY [EXACT] CARDINALITY`, shaped as InfluxDB 1.x
+ * `SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY`, shaped as InfluxDB 1.x
  * answers each: the plain series and measurement forms with neither FROM nor WHERE give one
  * unnamed `cardinality estimation` (0 for an empty database); the others count exactly, series,
- * tag keys and field keys per measurement (series named after it, column `count`, zero counts
+ * tag keys, field keys and tag values per measurement (series named after it, column `count`, zero counts
  * left out), measurements as one unnamed `count`. Arc counts exactly in every form.
  */
 export async function executeCardinality(statement: CardinalityStatement, context: ShowContext): Promise<Series[]> {
@@ -40,6 +42,11 @@ export async function executeCardinality(statement: CardinalityStatement, contex
     }
     case 'tagKey':
       return perMeasurementCounts(await tagKeyCounts(statement, context), statement);
+    case 'tagValues': {
+      assert.ok(statement.key !== null, 'SHOW TAG VALUES CARDINALITY has a WITH KEY');
+      const found = await tagValuesByMeasurement(statement.options, statement.key, statement.where, context);
+      return perMeasurementCounts(found.map(({ measurement, rows }) => [measurement, rows.length]), statement);
+    }
     case 'fieldKey': {
       const { schemas } = await showSchemas(statement.options, context);
       return perMeasurementCounts(schemas.map((schema) => [schema.name, schema.fields.size]), statement);

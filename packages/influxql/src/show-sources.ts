@@ -1,7 +1,7 @@
-import type { Expr, ShowOptions } from './ast.js';
+import type { Expr, NameFilter, ShowOptions } from './ast.js';
 import type { CatalogReader, SqlRunner } from './catalog-reader.js';
-import { regexMatches } from './regex.js';
-import type { MeasurementSchema } from './schema.js';
+import { filterNames, regexMatches } from './regex.js';
+import { compareNames, type MeasurementSchema } from './schema.js';
 import { rowsOf, type Cell, type Series } from './series.js';
 import { sqlName, sqlString, sqlTable } from './sql-text.js';
 import { translateCondition } from './where-translator.js';
@@ -80,4 +80,29 @@ export function distinctTagSetsSql(database: string, schema: MeasurementSchema, 
   const condition = where === null ? 'TRUE' : translateCondition(where, { schema, nowNanos });
   const columns = schema.tags.length === 0 ? 'NULL AS no_tag' : schema.tags.map((tag) => `CAST(${sqlName(tag)} AS VARCHAR)`).join(', ');
   return `SELECT DISTINCT ${columns} FROM ${sqlTable(database, schema.name)} WHERE ${condition}`;
+}
+
+/** The distinct (key, value) rows of the tags `key` accepts, per measurement with any, sorted. */
+export async function tagValuesByMeasurement(
+  options: ShowOptions,
+  key: NameFilter,
+  where: Expr | null,
+  context: ShowContext,
+): Promise<{ measurement: string; rows: Cell[][] }[]> {
+  const { database, schemas } = await showSchemas(options, context);
+  const allKeys = [...new Set(schemas.flatMap((schema) => schema.tags))].sort(compareNames);
+  const accepted = new Set(await filterNames(allKeys, key, context.run, database));
+  const found: { measurement: string; rows: Cell[][] }[] = [];
+  for (const schema of schemas) {
+    const keys = schema.tags.filter((tag) => accepted.has(tag));
+    if (keys.length === 0) continue;
+    const condition = where === null ? 'TRUE' : translateCondition(where, { schema, nowNanos: context.nowNanos });
+    const branches = keys.map(
+      (tag) => `SELECT DISTINCT ${sqlString(tag)} AS key, CAST(${sqlName(tag)} AS VARCHAR) AS value FROM ${sqlTable(database, schema.name)} WHERE ${sqlName(tag)} IS NOT NULL AND ${condition}`,
+    );
+    const result = await context.run(`${branches.join(' UNION ALL ')} ORDER BY key, value`, database, SHOW_ROWS_MAX);
+    const rows = rowsOf(result);
+    if (rows.length > 0) found.push({ measurement: schema.name, rows });
+  }
+  return found;
 }

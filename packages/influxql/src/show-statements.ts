@@ -10,11 +10,10 @@ import {
   showSeries as series,
   SHOW_ROWS_MAX,
   tagKeysMatching,
+  tagValuesByMeasurement,
   type ShowContext,
 } from './show-sources.js';
-import { sqlName, sqlString, sqlTable } from './sql-text.js';
 import { formatGoDuration } from './time-values.js';
-import { translateCondition } from './where-translator.js';
 
 export type { ShowContext } from './show-sources.js';
 
@@ -88,20 +87,10 @@ async function showTagKeys(options: ShowOptions, where: Expr | null, context: Sh
 }
 
 async function showTagValues(options: ShowOptions, key: NameFilter, where: Expr | null, context: ShowContext): Promise<Series[]> {
-  const { database, schemas } = await showSchemas(options, context);
-  const allKeys = [...new Set(schemas.flatMap((schema) => schema.tags))].sort(compareNames);
-  const accepted = new Set(await filterNames(allKeys, key, context.run, database));
   const shaped: Series[] = [];
-  for (const schema of schemas) {
-    const keys = schema.tags.filter((tag) => accepted.has(tag));
-    if (keys.length === 0) continue;
-    const condition = where === null ? 'TRUE' : translateCondition(where, { schema, nowNanos: context.nowNanos });
-    const branches = keys.map(
-      (tag) => `SELECT DISTINCT ${sqlString(tag)} AS key, CAST(${sqlName(tag)} AS VARCHAR) AS value FROM ${sqlTable(database, schema.name)} WHERE ${sqlName(tag)} IS NOT NULL AND ${condition}`,
-    );
-    const result = await context.run(`${branches.join(' UNION ALL ')} ORDER BY key, value`, database, SHOW_ROWS_MAX);
-    const values = sliceLimit(rowsOf(result), options.limit, options.offset);
-    if (values.length > 0) shaped.push(series(schema.name, ['key', 'value'], values));
+  for (const { measurement, rows } of await tagValuesByMeasurement(options, key, where, context)) {
+    const values = sliceLimit(rows, options.limit, options.offset);
+    if (values.length > 0) shaped.push(series(measurement, ['key', 'value'], values));
   }
   return shaped;
 }

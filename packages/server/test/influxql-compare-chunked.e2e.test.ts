@@ -49,6 +49,7 @@ const CHUNKED: readonly (readonly [string, string, string])[] = [
   ['SHOW SERIES EXACT CARDINALITY', '1', ''],
   ['SHOW SERIES CARDINALITY', '1', ''],
   ['SHOW TAG KEY CARDINALITY', '1', ''],
+  ['SHOW TAG VALUES CARDINALITY WITH KEY = host', '1', ''],
   ['SHOW MEASUREMENT EXACT CARDINALITY', '1', ''],
   ['SHOW MEASUREMENTS', '1', ''],
   ['SHOW RETENTION POLICIES', '1', ''],
