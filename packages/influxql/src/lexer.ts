@@ -97,9 +97,9 @@ export class Lexer {
     if (this.text[start] !== '/') return { message: 'expected a regular expression /.../', offset: start };
     let pattern = '';
     for (let index = start + 1; index < this.text.length; index++) {
-      const char = this.text[index];
+      const char = this.text.charAt(index); // index < text.length: never the empty string
       if (char === '\\' && index + 1 < this.text.length) {
-        const escaped = this.text[index + 1] ?? '';
+        const escaped = this.text.charAt(index + 1); // index + 1 < text.length
         pattern += escaped === '/' ? '/' : `\\${escaped}`;
         index += 1;
       } else if (char === '/') {
@@ -125,7 +125,7 @@ export class Lexer {
     const start = this.position;
     let value = '';
     for (let index = start + 1; index < this.text.length; index++) {
-      const char = this.text[index];
+      const char = this.text.charAt(index); // index < text.length: never the empty string
       if (char === '\\') {
         const escaped = this.text[index + 1];
         if (escaped === undefined) break;
