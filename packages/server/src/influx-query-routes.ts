@@ -161,16 +161,19 @@ async function answerQuery(
       });
   // Bad regexes refuse the whole query before anything runs, as InfluxDB's parser does.
   // The check runs on the query pool: its refusals (overload, timeout) answer as they are.
-  const badRegex = await checkRegexes(parameters.q, statements, run, database).catch((error: unknown) => (error instanceof ArcError ? error : Promise.reject(error)));
-  if (badRegex instanceof ArcError) return sendError(res, state, badRegex);
-  if (badRegex !== null) return sendError(res, state, badRequest('ARC_INFLUXQL_PARSE', badRegex.message, { line: badRegex.line, char: badRegex.char }));
+  const badRegex = await checkRegexes(parameters.q, statements, run, database).catch((error: unknown) => {
+    if (error instanceof ArcError) return error;
+    throw error;
+  });
+  if (badRegex instanceof ArcError) { sendError(res, state, badRegex); return; }
+  if (badRegex !== null) { sendError(res, state, badRequest('ARC_INFLUXQL_PARSE', badRegex.message, { line: badRegex.line, char: badRegex.char })); return; }
   const results = await executeStatements(statements, {
     run,
     database,
     nowNanos: BigInt(Date.now()) * NANOS_PER_MS,
     canRead: (name) => isAllowed(identity, 'read', name),
   });
-  const epoch: EpochUnit | null = parameters.epoch === '' ? null : (parameters.epoch as EpochUnit);
+  const epoch: EpochUnit | null = parameters.epoch === '' ? null : parameters.epoch;
   const text =
     parameters.chunkSize === null
       ? serializeResults(results, epoch)

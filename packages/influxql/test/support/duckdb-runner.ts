@@ -39,7 +39,7 @@ export async function openTestDatabase(setupSql: readonly string[]): Promise<Tes
     const found = await connection.runAndReadAll(
       `SELECT schema_name, table_name FROM duckdb_tables() WHERE lower(schema_name) = '${database ?? ''}' AND lower(table_name) = '${measurement ?? ''}'`,
     );
-    return found.getRowsJS().map(([schema, table]) => ({ database: String(schema), measurement: String(table) }));
+    return found.getRowsJS().map(([schema, table]) => ({ database: typeof schema === 'string' ? schema : '', measurement: typeof table === 'string' ? table : '' }));
   };
   const run: SqlRunner = async (sql, database, rowsMax) => {
     sqlSeen.push(sql);
