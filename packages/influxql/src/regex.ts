@@ -1,10 +1,10 @@
 import type { Expr, NameFilter, RegexLiteral, Statement } from './ast.js';
 import type { SqlRunner } from './catalog-reader.js';
-import { REGEX_NAMES_PER_QUERY_MAX, VALID_REGEX_CACHE_MAX } from './limits.js';
+import { GENERATED_SQL_BYTES_MAX, VALID_REGEX_CACHE_MAX } from './limits.js';
 import { ParseFailure } from './token-stream.js';
 import { toParseError, type QueryParseError } from './parser.js';
 import { rowsOf } from './series.js';
-import { sqlString } from './sql-text.js';
+import { groupWithin, sqlString } from './sql-text.js';
 
 /**
  * InfluxQL's regular expressions are Go's `regexp` (RE2 syntax). Arc never runs them through
@@ -143,10 +143,10 @@ export async function filterNames(names: readonly string[], filter: NameFilter, 
 /** The names `pattern` matches (anywhere in the name, as Go's MatchString). */
 export async function regexMatches(names: readonly string[], pattern: string, run: SqlRunner, database: string): Promise<Set<string>> {
   const matched = new Set<string>();
-  for (let start = 0; start < names.length; start += REGEX_NAMES_PER_QUERY_MAX) {
-    const batch = names.slice(start, start + REGEX_NAMES_PER_QUERY_MAX);
-    const values = batch.map((name) => `(${sqlString(name)})`).join(', ');
-    const sql = `SELECT name FROM (VALUES ${values}) AS arc_names(name) WHERE regexp_matches(name, ${sqlString(pattern)})`;
+  const condition = `regexp_matches(name, ${sqlString(pattern)})`;
+  const listBytes = GENERATED_SQL_BYTES_MAX - Buffer.byteLength(condition);
+  for (const batch of groupWithin(names.map((name) => `(${sqlString(name)})`), ', ', listBytes)) {
+    const sql = `SELECT name FROM (VALUES ${batch.join(', ')}) AS arc_names(name) WHERE ${condition}`;
     const result = await run(sql, database, batch.length);
     for (const [name] of rowsOf(result)) matched.add(String(name));
   }

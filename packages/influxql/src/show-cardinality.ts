@@ -14,7 +14,8 @@ import {
   tagValuesByMeasurement,
   type ShowContext,
 } from './show-sources.js';
-import { StatementFailure, sqlString } from './sql-text.js';
+import { GENERATED_SQL_BYTES_MAX } from './limits.js';
+import { StatementFailure, groupWithin, sqlString } from './sql-text.js';
 
 type CardinalityStatement = Extract<Statement, { kind: 'showCardinality' }>;
 
@@ -85,8 +86,12 @@ async function seriesCounts(statement: CardinalityStatement, context: ShowContex
     (schema, index) =>
       `SELECT ${String(index)} AS position, ${sqlString(schema.name)} AS name, count(*) AS series FROM (${distinctTagSetsSql(database, schema, statement.where, context.nowNanos)})`,
   );
-  const result = await context.run(`${branches.join(' UNION ALL ')} ORDER BY position`, database, SHOW_ROWS_MAX);
-  return rowsOf(result).map(([, name, count]) => [String(name), Number(count)]);
+  const counts: [string, number][] = [];
+  for (const group of groupWithin(branches, ' UNION ALL ', GENERATED_SQL_BYTES_MAX)) {
+    const result = await context.run(`${group.join(' UNION ALL ')} ORDER BY position`, database, SHOW_ROWS_MAX);
+    for (const [, name, count] of rowsOf(result)) counts.push([String(name), Number(count)]);
+  }
+  return counts;
 }
 
 async function tagKeyCounts(statement: CardinalityStatement, context: ShowContext): Promise<[string, number][]> {

@@ -3,7 +3,8 @@ import type { CatalogReader, SqlRunner } from './catalog-reader.js';
 import { filterNames, regexMatches } from './regex.js';
 import { compareNames, type MeasurementSchema } from './schema.js';
 import { rowsOf, type Cell, type Series } from './series.js';
-import { sqlName, sqlString, sqlTable } from './sql-text.js';
+import { GENERATED_SQL_BYTES_MAX, SCHEMA_READS_IN_FLIGHT } from './limits.js';
+import { groupWithin, sqlName, sqlString, sqlTable } from './sql-text.js';
 import { translateCondition } from './where-translator.js';
 
 /** Rows of a SHOW answer are names and values; a generous bound for one statement. */
@@ -43,26 +44,31 @@ export async function showMeasurementNames(options: ShowOptions, context: ShowCo
 /** The schemas a SHOW ... [FROM m] statement covers, sorted by measurement name. */
 export async function showSchemas(options: ShowOptions, context: ShowContext): Promise<{ database: string; schemas: MeasurementSchema[] }> {
   const database = showDatabase(options, context);
+  return { database, schemas: await readSchemas(database, await showMeasurementNames(options, context), context) };
+}
+
+/** The schemas of the measurements `names` that exist, in their order, a few read at once. */
+async function readSchemas(database: string, names: readonly string[], context: ShowContext): Promise<MeasurementSchema[]> {
   const schemas: MeasurementSchema[] = [];
-  for (const name of await showMeasurementNames(options, context)) {
-    const schema = await context.catalog.schema(database, name);
-    if (schema !== null) schemas.push(schema);
+  for (let start = 0; start < names.length; start += SCHEMA_READS_IN_FLIGHT) {
+    const batch = names.slice(start, start + SCHEMA_READS_IN_FLIGHT);
+    for (const schema of await Promise.all(batch.map((name) => context.catalog.schema(database, name)))) if (schema !== null) schemas.push(schema);
   }
-  return { database, schemas };
+  return schemas;
 }
 
 /** Measurements having at least one point that satisfies `where` (one SQL statement for all). */
 export async function measurementsMatching(database: string, names: readonly string[], where: Expr, context: ShowContext): Promise<string[]> {
-  const branches: string[] = [];
-  for (const name of names) {
-    const schema = await context.catalog.schema(database, name);
-    if (schema === null) continue;
+  const branches = (await readSchemas(database, names, context)).map((schema) => {
     const condition = translateCondition(where, { schema, nowNanos: context.nowNanos });
-    branches.push(`SELECT ${sqlString(name)} AS name WHERE EXISTS (SELECT 1 FROM ${sqlTable(database, name)} WHERE ${condition})`);
+    return `SELECT ${sqlString(schema.name)} AS name WHERE EXISTS (SELECT 1 FROM ${sqlTable(database, schema.name)} WHERE ${condition})`;
+  });
+  const matching: string[] = [];
+  for (const group of groupWithin(branches, ' UNION ALL ', GENERATED_SQL_BYTES_MAX)) {
+    const result = await context.run(group.join(' UNION ALL '), database, SHOW_ROWS_MAX);
+    for (const [name] of rowsOf(result)) matching.push(String(name));
   }
-  if (branches.length === 0) return [];
-  const result = await context.run(`${branches.join(' UNION ALL ')} ORDER BY name`, database, SHOW_ROWS_MAX);
-  return rowsOf(result).map(([name]) => String(name));
+  return matching.sort(compareNames);
 }
 
 /** The tags of `schema` set in some point satisfying `where`. */

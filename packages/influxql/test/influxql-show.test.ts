@@ -7,6 +7,7 @@ import {
   parseQuery,
   serializeChunks,
   serializeResults,
+  type SqlRunner,
   type Statement,
 } from '@arc/influxql';
 import { openTestDatabase, type TestDatabase } from './support/duckdb-runner.js';
@@ -30,9 +31,17 @@ const SETUP = [
   `INSERT INTO d.disk2 VALUES (${at(0)}, 'a', 1, 18446744073709551615)`,
 ];
 
+/** Enough long measurement names that one VALUES list or UNION ALL over them all exceeds the pool's 100 KiB of SQL. */
+const WIDE_COUNT = 600;
+const wideName = (index: number): string => `measurement_with_a_long_name_${'x'.repeat(180)}_${String(index).padStart(4, '0')}`;
+const WIDE_SETUP = [
+  'CREATE SCHEMA wide',
+  ...Array.from({ length: WIDE_COUNT }, (_, index) => `CREATE TABLE wide."${wideName(index)}" AS SELECT ${at(0)} AS "time", 'a' AS host, 1.0 AS v`),
+];
+
 let database: TestDatabase;
 beforeAll(async () => {
-  database = await openTestDatabase(SETUP);
+  database = await openTestDatabase([...SETUP, ...WIDE_SETUP]);
 });
 afterAll(() => database.close());
 
@@ -154,4 +163,21 @@ describe('chunked answers', () => {
         '{"results":[{"statement_id":1,"series":[{"name":"measurements","columns":["name"],"values":[["Cpu_Load"],["cpu"],["disk2"]]}]}]}\n',
     );
   });
+});
+
+describe('statements over many measurements', () => {
+  /** The query pool's limit on SQL text (packages/query limits), which the test runner does not have. */
+  const SQL_BYTES_MAX = 100 * 1024;
+  const limited: SqlRunner = (sql, name, rowsMax) =>
+    Buffer.byteLength(sql) > SQL_BYTES_MAX ? Promise.reject(new Error(`SQL longer than ${String(SQL_BYTES_MAX)} bytes`)) : database.run(sql, name, rowsMax);
+  const wide = async (query: string): Promise<unknown> =>
+    JSON.parse(serializeResults(await executeStatements(parsed(query), { run: limited, database: 'wide', nowNanos: NOW_NANOS, canRead: () => true }), null)) as unknown;
+
+  it('splits the SQL it builds so each statement stays under the pool\'s limit', async () => {
+    expect(await wide('SHOW SERIES CARDINALITY')).toEqual({ results: [{ statement_id: 0, series: [{ columns: ['cardinality estimation'], values: [[WIDE_COUNT]] }] }] });
+    expect(await wide('SHOW MEASUREMENTS WITH MEASUREMENT =~ /_059[0-9]$/')).toEqual({
+      results: [{ statement_id: 0, series: [{ name: 'measurements', columns: ['name'], values: Array.from({ length: 10 }, (_, index) => [wideName(590 + index)]) }] }],
+    });
+    expect(await wide("SHOW MEASUREMENT EXACT CARDINALITY WHERE host = 'a'")).toEqual({ results: [{ statement_id: 0, series: [{ columns: ['count'], values: [[WIDE_COUNT]] }] }] });
+  }, 60_000);
 });
