@@ -1,3 +1,4 @@
+import { DuckDBErrorType, readDuckDBError } from '@arc/errors';
 import type { Expr, NameFilter, RegexLiteral, Statement } from './ast.js';
 import type { SqlRunner } from './catalog-reader.js';
 import { GENERATED_SQL_BYTES_MAX, VALID_REGEX_CACHE_MAX } from './limits.js';
@@ -34,8 +35,8 @@ const GO_ERROR_TEXT: readonly (readonly [string, string])[] = [
   ['pattern too large', 'expression too large'],
 ];
 
-/** How the engine prefixes a regex compile error. */
-const ENGINE_REGEX_ERROR = /^(?:Invalid Input Error: )(.*)$/s;
+/** `<Type> Error: ` before DuckDB's text (packages/errors duckdb-errors.ts). */
+const ERROR_HEAD_SUFFIX = ' Error: ';
 
 const validPatterns = new Set<string>();
 
@@ -101,9 +102,10 @@ async function compileError(pattern: string, run: SqlRunner, database: string): 
   try {
     await run(`SELECT regexp_matches('', ${sqlString(pattern)})`, database, 1);
   } catch (error) {
-    const matched = ENGINE_REGEX_ERROR.exec(error instanceof Error ? error.message : String(error));
-    if (matched === null) throw error;
-    return goErrorText(matched[1] ?? '');
+    // RE2's compile errors are DuckDB's Invalid Input errors; anything else is not about the regex.
+    const facts = readDuckDBError(error);
+    if (facts.type !== DuckDBErrorType.invalidInput) throw error;
+    return goErrorText(facts.message.slice(facts.type.length + ERROR_HEAD_SUFFIX.length));
   }
   if (validPatterns.size >= VALID_REGEX_CACHE_MAX) validPatterns.clear();
   validPatterns.add(pattern);

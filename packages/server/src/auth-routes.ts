@@ -1,9 +1,10 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import { isoOrNull, newTokenJson, parseRfc3339Ms, tokenJson, type TokenStore } from '@arc/auth';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { z } from 'zod';
 import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
 import type { ServerContext } from './server-context.js';
+import { ServerErrorCode } from './error-codes.js';
 
 /**
  * The token API (README, Authentication), admin only except `GET /auth/verify`:
@@ -55,7 +56,7 @@ function expiryMs(text: string | null | undefined): number | null | undefined | 
   if (text === undefined || text === null) return text;
   const ms = parseRfc3339Ms(text);
   if (ms === null) {
-    return badRequest('ARC_BAD_REQUEST_BODY', `Invalid request body: field 'expires_at' must be an RFC 3339 time such as 2030-01-31T00:00:00Z, not '${text}'`, {
+    return badRequest(ServerErrorCode.badRequestBody, `Invalid request body: field 'expires_at' must be an RFC 3339 time such as 2030-01-31T00:00:00Z, not '${text}'`, {
       field: 'expires_at',
     });
   }
@@ -63,8 +64,8 @@ function expiryMs(text: string | null | undefined): number | null | undefined | 
 }
 
 const authDisabled = (): ArcError =>
-  new ArcError(ErrorKind.notFound, 'ARC_AUTH_DISABLED', 'Token management is unavailable: authentication is disabled (auth.enabled = false)');
-const tokenNotFound = (id: string): ArcError => new ArcError(ErrorKind.notFound, 'ARC_AUTH_TOKEN_NOT_FOUND', `Token '${id}' not found`, { id });
+  new ArcError(ErrorKind.notFound, ServerErrorCode.authDisabled, 'Token management is unavailable: authentication is disabled (auth.enabled = false)');
+const tokenNotFound = (id: string): ArcError => new ArcError(ErrorKind.notFound, ServerErrorCode.tokenNotFound, `Token '${id}' not found`, { id });
 
 function tokenId(call: ManagementCall): string {
   return call.parameters[0] ?? '';
