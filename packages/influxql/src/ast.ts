@@ -9,7 +9,7 @@ export type Expr =
   | { readonly kind: 'number'; readonly value: number; readonly integer: boolean; readonly text: string }
   | { readonly kind: 'boolean'; readonly value: boolean }
   | { readonly kind: 'duration'; readonly nanos: bigint; readonly text: string }
-  | { readonly kind: 'regex'; readonly pattern: string }
+  | { readonly kind: 'regex'; readonly pattern: string; readonly offset: number }
   | { readonly kind: 'now' }
   | { readonly kind: 'star' }
   | { readonly kind: 'call'; readonly name: string; readonly args: readonly Expr[]; readonly offset: number }
@@ -27,12 +27,23 @@ export interface SelectField {
   readonly alias: string | null;
 }
 
-/** `db.rp.m`, `db..m`, `rp.m` or `m`; the retention policy is accepted and ignored. */
+/** A `/pattern/` as written (Go RE2 syntax) and the offset of its opening slash in the query. */
+export interface RegexLiteral {
+  readonly pattern: string;
+  readonly offset: number;
+}
+
+/**
+ * `db.rp.m`, `db..m`, `rp.m` or `m`; the retention policy is accepted and ignored. `FROM /re/`
+ * (also `db.rp./re/`) gives `regex`, and `measurement` is '' until the executor expands it into
+ * the measurements the regex matches.
+ */
 export interface Source {
   readonly database: string | null;
   readonly measurement: string;
   /** `FROM (SELECT ...)`: the inner statement's answer is the measurement (one level deep). */
   readonly subquery?: SelectStatement;
+  readonly regex?: RegexLiteral;
 }
 
 export type FillOption =
@@ -71,7 +82,7 @@ export interface SelectStatement {
 /** `= x`, `!= x`, `=~ /re/`, `!~ /re/` or `IN (a, b)` applied to a name (measurement, tag key). */
 export type NameFilter =
   | { readonly kind: 'equal' | 'notEqual'; readonly value: string }
-  | { readonly kind: 'match' | 'notMatch'; readonly pattern: string }
+  | { readonly kind: 'match' | 'notMatch'; readonly pattern: string; readonly offset: number }
   | { readonly kind: 'in'; readonly values: readonly string[] };
 
 export interface ShowOptions {
@@ -88,8 +99,20 @@ export type Statement =
   | { readonly kind: 'showDatabases' }
   | { readonly kind: 'showRetentionPolicies'; readonly database: string | null }
   | { readonly kind: 'showMeasurements'; readonly options: ShowOptions; readonly filter: NameFilter | null; readonly where: Expr | null }
-  | { readonly kind: 'showTagKeys'; readonly options: ShowOptions }
+  | { readonly kind: 'showTagKeys'; readonly options: ShowOptions; readonly where: Expr | null }
   | { readonly kind: 'showTagValues'; readonly options: ShowOptions; readonly key: NameFilter; readonly where: Expr | null }
   | { readonly kind: 'showFieldKeys'; readonly options: ShowOptions }
   | { readonly kind: 'showSeries'; readonly options: ShowOptions; readonly where: Expr | null }
+  | {
+      readonly kind: 'showCardinality';
+      readonly of: CardinalityOf;
+      readonly exact: boolean;
+      readonly options: ShowOptions;
+      /** `WITH KEY ...` of SHOW TAG VALUES CARDINALITY; null for the others. */
+      readonly key: NameFilter | null;
+      readonly where: Expr | null;
+    }
   | { readonly kind: 'createDatabase'; readonly name: string };
+
+/** What `SHOW <x> [EXACT] CARDINALITY` counts. */
+export type CardinalityOf = 'series' | 'measurement' | 'tagKey' | 'fieldKey' | 'tagValues';

@@ -4,8 +4,13 @@ import { quoteIdentifier } from '@arc/columnar';
 import { schemaFromColumns, describeSql, compareNames, type MeasurementSchema } from './schema.js';
 import { rowsOf, type ColumnarResult } from './series.js';
 
+/** A statement's answer; `reads`, when the runner gives it, names the measurements read as the catalog spells them. */
+export interface SqlAnswer extends ColumnarResult {
+  readonly reads?: readonly { readonly database: string; readonly measurement: string }[];
+}
+
 /** Runs one SQL statement through Arc's query pool; rejects with the pool's error. */
-export type SqlRunner = (sql: string, database: string, rowsMax: number) => Promise<ColumnarResult>;
+export type SqlRunner = (sql: string, database: string, rowsMax: number) => Promise<SqlAnswer>;
 
 /** Catalog listings are small: a few thousand names at most in practice. */
 const CATALOG_ROWS_MAX = 1_000_000;
@@ -52,7 +57,8 @@ export class CatalogReader {
 
   /**
    * The measurement's schema; null when the database or the measurement does not exist. Names
-   * resolve as in Arc SQL (case-insensitively); the series keep the name the query gave.
+   * are case-sensitive, as in InfluxDB: Arc SQL resolves them case-insensitively, so a name that
+   * resolves to a measurement spelled otherwise (`CPU` for `cpu`) is not that measurement.
    */
   schema(database: string, measurement: string): Promise<MeasurementSchema | null> {
     const key = `${database}\u0000${measurement}`;
@@ -71,17 +77,21 @@ export class CatalogReader {
 
   private async listMeasurements(database: string): Promise<string[]> {
     const shown = await this.run(`SHOW TABLES FROM ${quoteIdentifier(database)}`, database, CATALOG_ROWS_MAX);
+    // Arc SQL finds `D` for `d`; InfluxQL database names are case-sensitive.
+    if (shown.columns.includes('database') && column(shown, 'database').some((name) => name !== database)) return [];
     return column(shown, 'table_name').sort(compareNames);
   }
 
   private async describe(database: string, measurement: string): Promise<MeasurementSchema | null> {
-    let described: ColumnarResult;
+    let described: SqlAnswer;
     try {
       described = await this.run(describeSql(database, measurement), database, CATALOG_ROWS_MAX);
     } catch (error) {
       if (isArcError(error) && (error.code === QueryErrorCode.unknownTable || error.code === QueryErrorCode.unknownDatabase)) return null;
       throw error;
     }
+    const reads = described.reads;
+    if (reads !== undefined && !reads.some((read) => read.database === database && read.measurement === measurement)) return null;
     // Arc's DESCRIBE says in `extra` (the 6th column) whether a column is a tag or a field.
     const rows = rowsOf(described).map((row) => [String(row[0]), String(row[1]), row[5] === null || row[5] === undefined ? null : String(row[5])] as const);
     return schemaFromColumns(measurement, rows);

@@ -1,8 +1,9 @@
 import { isArcError } from '@arc/errors';
 import { validateDatabaseName } from '@arc/columnar';
-import type { SelectStatement, Statement } from './ast.js';
+import type { SelectStatement, Source, Statement } from './ast.js';
 import { CatalogReader, type SqlRunner } from './catalog-reader.js';
 import { SELECT_ROWS_MAX } from './limits.js';
+import { regexMatches } from './regex.js';
 import { planSelect, type SelectContext } from './select-planner.js';
 import { shapeSelect } from './select-shaper.js';
 import { compareNames } from './schema.js';
@@ -80,9 +81,23 @@ async function executeStatement(statement: Statement, catalog: CatalogReader, co
   }
 }
 
+/**
+ * The statement's sources with each `FROM /regex/` replaced by the measurements it matches (RE2,
+ * case-sensitive, as InfluxDB), each measurement once, sorted by name as InfluxDB answers them.
+ */
+export async function expandSources(sources: readonly Source[], catalog: CatalogReader, run: SqlRunner, defaultDatabase: string): Promise<Source[]> {
+  const expanded = new Map<string, Source>();
+  for (const source of sources) {
+    const database = source.database ?? defaultDatabase;
+    const names = source.regex === undefined ? [source.measurement] : [...(await regexMatches(await catalog.measurements(database), source.regex.pattern, run, database))];
+    for (const measurement of names) expanded.set(`${database}\u0000${measurement}`, { database: source.database, measurement });
+  }
+  return [...expanded.values()].sort((left, right) => compareNames(left.measurement, right.measurement));
+}
+
 async function executeSelect(statement: SelectStatement, catalog: CatalogReader, context: ExecutionContext): Promise<Series[]> {
   const series: Series[] = [];
-  const sources = [...statement.sources].sort((left, right) => compareNames(left.measurement, right.measurement));
+  const sources = await expandSources(statement.sources, catalog, context.run, context.database);
   for (const source of sources) {
     const database = source.database ?? context.database;
     if (source.subquery !== undefined) {

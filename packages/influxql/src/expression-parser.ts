@@ -44,7 +44,7 @@ export function parseExpression(tokens: TokenStream, depth = 0, minimumPrecedenc
     if (operator === null || precedence === undefined || precedence < minimumPrecedence) return left;
     const offset = tokens.advance().offset;
     const right = REGEX_OPERATORS.has(operator)
-      ? ({ kind: 'regex', pattern: tokens.regex() } as const)
+      ? ({ kind: 'regex', ...tokens.regex() } as const)
       : parseExpression(tokens, depth + 1, precedence + 1);
     left = { kind: 'binary', operator, left, right, offset };
   }
@@ -84,7 +84,7 @@ function parsePrimary(tokens: TokenStream, depth: number): Expr {
         tokens.expectOperator(')');
         return inner;
       }
-      if (tokens.isOperator('/')) return { kind: 'regex', pattern: tokens.regex() };
+      if (tokens.isOperator('/')) return { kind: 'regex', ...tokens.regex() };
       return tokens.fail('identifier, string, number, bool');
     case TokenKind.end:
       return tokens.fail('identifier, string, number, bool');

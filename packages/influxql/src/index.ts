@@ -9,3 +9,8 @@ export { decodeColumnarAnswer } from './msgpack-result.js';
 export type { Cell, ColumnarResult, Series, StatementResult } from './series.js';
 export { EPOCH_UNITS, isEpochUnit, parseTimeLiteral, formatRfc3339Nano } from './time-values.js';
 export type { EpochUnit } from './time-values.js';
+export { checkRegexes } from './regex.js';
+export { chunkStyleOf, serializeChunks } from './chunked-json.js';
+export type { ChunkStyle } from './chunked-json.js';
+export { DEFAULT_CHUNK_SIZE } from './limits.js';
+export type { SqlAnswer } from './catalog-reader.js';

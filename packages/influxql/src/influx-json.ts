@@ -17,7 +17,8 @@ export function serializeResults(results: readonly StatementResult[], epoch: Epo
   return `{"results":[${parts.join(',')}]}`;
 }
 
-function serializeSeries(series: Series, epoch: EpochUnit | null): string {
+/** One series as InfluxDB writes it; `partial` (chunked answers) marks a series continued in the next chunk. */
+export function serializeSeries(series: Series, epoch: EpochUnit | null, partial = false): string {
   const fields: string[] = [];
   if (series.name !== null) fields.push(`"name":${JSON.stringify(series.name)}`);
   if (series.tags !== null) fields.push(`"tags":${JSON.stringify(series.tags)}`);
@@ -26,6 +27,7 @@ function serializeSeries(series: Series, epoch: EpochUnit | null): string {
     const rows = series.values.map((row) => `[${row.map((cell, index) => (index === 0 && series.timeColumn ? timeText(cell, epoch, series.timeZone) : cellText(cell))).join(',')}]`);
     fields.push(`"values":[${rows.join(',')}]`);
   }
+  if (partial) fields.push('"partial":true');
   return `{${fields.join(',')}}`;
 }
 

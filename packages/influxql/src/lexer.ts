@@ -86,7 +86,11 @@ export class Lexer {
     this.position = offset;
   }
 
-  /** Reads `/pattern/` at the current position (only `\/` is an escape; others stay for the engine). */
+  /**
+   * Reads `/pattern/` at the current position. As InfluxDB's scanner: `\/` is a slash, any other
+   * backslash pair stays as written for the regex engine (so `\\/` is an escaped backslash, and
+   * the slash after it ends the regex).
+   */
   scanRegex(): { pattern: string; offset: number } | LexError {
     this.skipBlank();
     const start = this.position;
@@ -94,8 +98,9 @@ export class Lexer {
     let pattern = '';
     for (let index = start + 1; index < this.text.length; index++) {
       const char = this.text.charAt(index); // index < text.length: never the empty string
-      if (char === '\\' && this.text[index + 1] === '/') {
-        pattern += '/';
+      if (char === '\\' && index + 1 < this.text.length) {
+        const escaped = this.text.charAt(index + 1); // index + 1 < text.length
+        pattern += escaped === '/' ? '/' : `\\${escaped}`;
         index += 1;
       } else if (char === '/') {
         this.position = index + 1;

@@ -37,3 +37,33 @@ assert.ok(STATEMENTS_MAX > 0);
 export const SUBQUERY_ROWS_MAX = 100_000;
 
 assert.ok(SUBQUERY_ROWS_MAX > 0);
+
+/**
+ * Regular expressions already checked valid by the engine, remembered so that a dashboard
+ * repeating `host =~ /^a$/` costs one check, not one per request. Each entry is the pattern
+ * text (dashboards use tens to hundreds of distinct ones); the cache is cleared when full.
+ */
+export const VALID_REGEX_CACHE_MAX = 10_000;
+
+/**
+ * Bytes of one SQL statement built from many parts (a VALUES list of names to match, a UNION ALL
+ * over measurements): longer ones are split into several statements. Below the query pool's
+ * 100 KiB limit on SQL text, with room for the fixed part around the list; a database of 2,000
+ * measurements needs about 4 statements for SHOW SERIES CARDINALITY.
+ */
+export const GENERATED_SQL_BYTES_MAX = 64 * 1024;
+
+/**
+ * Measurement schemas (a DESCRIBE each, which reads the files' footers) asked of the query pool
+ * at once by SHOW statements over every measurement: more keeps the pool's threads busy, fewer
+ * leaves room in its queue (64) for other requests.
+ */
+export const SCHEMA_READS_IN_FLIGHT = 8;
+
+/** `chunk_size` when `chunked=true` comes without one (InfluxDB's DefaultChunkSize). */
+export const DEFAULT_CHUNK_SIZE = 10_000;
+
+assert.ok(VALID_REGEX_CACHE_MAX > 0);
+assert.ok(GENERATED_SQL_BYTES_MAX > 0);
+assert.ok(SCHEMA_READS_IN_FLIGHT > 0);
+assert.ok(DEFAULT_CHUNK_SIZE > 0);

@@ -1,4 +1,4 @@
-import type { FillOption, GroupByTime, NameFilter, SelectField, SelectStatement, ShowOptions, Source, Statement } from './ast.js';
+import type { CardinalityOf, FillOption, GroupByTime, NameFilter, SelectField, SelectStatement, ShowOptions, Source, Statement } from './ast.js';
 import { parseExpression } from './expression-parser.js';
 import { TokenKind } from './lexer.js';
 import { STATEMENTS_MAX } from './limits.js';
@@ -8,7 +8,8 @@ import { ParseFailure, TokenStream } from './token-stream.js';
 
 /** What Arc answers, for the messages that refuse everything else. */
 export const SUPPORTED_STATEMENTS =
-  'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW SERIES, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, CREATE DATABASE';
+  'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW SERIES, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, ' +
+  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY, CREATE DATABASE';
 
 export interface QueryParseError {
   /** The full message for the client (`error parsing query: ...` or `unsupported InfluxQL: ...`). */
@@ -49,7 +50,8 @@ export function isParseError(value: readonly Statement[] | QueryParseError): val
   return 'message' in value;
 }
 
-function toParseError(text: string, failure: ParseFailure): QueryParseError {
+/** The error for `failure` in `text`: InfluxDB's message with its 1-based line and character. */
+export function toParseError(text: string, failure: ParseFailure): QueryParseError {
   const before = text.slice(0, failure.offset);
   const line = before.split('\n').length;
   const char = failure.offset - before.lastIndexOf('\n');
@@ -129,7 +131,6 @@ function parseFields(tokens: TokenStream): SelectField[] {
 function parseSources(tokens: TokenStream): Source[] {
   const sources: Source[] = [];
   do {
-    if (tokens.isOperator('/')) throw unsupported('regular expressions in FROM (name the measurement)', tokens.peek().offset);
     if (tokens.acceptOperator('(')) sources.push(parseSubquery(tokens));
     else sources.push(parseSource(tokens));
   } while (tokens.acceptOperator(','));
@@ -146,15 +147,19 @@ function parseSubquery(tokens: TokenStream): Source {
   return { database: null, measurement: '', subquery };
 }
 
-/** `m`, `rp.m`, `db.rp.m` or `db..m`. */
+/** `m`, `rp.m`, `db.rp.m` or `db..m`, where `m` may be `/regex/` (every measurement it matches). */
 function parseSource(tokens: TokenStream): Source {
+  if (tokens.isOperator('/')) return { database: null, measurement: '', regex: tokens.regex() };
   const parts: string[] = [tokens.expectIdentifier('measurement')];
   while (parts.length < 3 && tokens.acceptOperator('.')) {
     if (tokens.isOperator('.')) {
       parts.push('');
       continue;
     }
-    if (tokens.isOperator('/')) throw unsupported('regular expressions in FROM (name the measurement)', tokens.peek().offset);
+    if (tokens.isOperator('/')) {
+      const database = parts.length === 2 ? (parts[0] ?? null) : null;
+      return { database, measurement: '', regex: tokens.regex() };
+    }
     parts.push(tokens.expectIdentifier('measurement'));
   }
   const measurement = parts[parts.length - 1] ?? '';
@@ -260,21 +265,30 @@ function parseShow(tokens: TokenStream): Statement {
     return { kind: 'showRetentionPolicies', database: tokens.acceptKeyword('ON') ? tokens.expectIdentifier('database name') : null };
   }
   if (tokens.acceptKeyword('SERIES')) {
+    if (tokens.isKeyword('EXACT') || tokens.isKeyword('CARDINALITY')) return parseCardinality(tokens, 'series');
     const onFrom = parseOnFrom(tokens);
     const where = tokens.acceptKeyword('WHERE') ? parseExpression(tokens) : null;
     return { kind: 'showSeries', options: parseShowOptions(tokens, onFrom), where };
   }
+  if (tokens.acceptKeyword('MEASUREMENT')) return parseCardinality(tokens, 'measurement');
   if (tokens.acceptKeyword('FIELD')) {
+    if (tokens.acceptKeyword('KEY')) return parseCardinality(tokens, 'fieldKey');
     tokens.expectKeyword('KEYS');
     return { kind: 'showFieldKeys', options: parseShowOptions(tokens, parseOnFrom(tokens)) };
   }
   if (tokens.acceptKeyword('TAG')) {
-    if (tokens.acceptKeyword('KEYS')) return { kind: 'showTagKeys', options: parseShowOptions(tokens, parseOnFrom(tokens)) };
+    if (tokens.acceptKeyword('KEY')) return parseCardinality(tokens, 'tagKey');
+    if (tokens.acceptKeyword('KEYS')) {
+      const onFrom = parseOnFrom(tokens);
+      const where = tokens.acceptKeyword('WHERE') ? parseExpression(tokens) : null;
+      return { kind: 'showTagKeys', options: parseShowOptions(tokens, onFrom), where };
+    }
     tokens.expectKeyword('VALUES');
+    if (tokens.isKeyword('CARDINALITY') || tokens.isKeyword('EXACT')) return parseCardinality(tokens, 'tagValues');
     return parseShowTagValues(tokens);
   }
   if (token.kind === TokenKind.identifier) throw unsupported(`SHOW ${token.text.toUpperCase()} (Arc answers ${SUPPORTED_STATEMENTS})`, token.offset);
-  return tokens.fail('DATABASES, MEASUREMENTS, SERIES, TAG, FIELD or RETENTION');
+  return tokens.fail('DATABASES, MEASUREMENTS, MEASUREMENT, SERIES, TAG, FIELD or RETENTION');
 }
 
 interface OnFrom {
@@ -286,7 +300,6 @@ interface OnFrom {
 function parseOnFrom(tokens: TokenStream): OnFrom {
   const database = tokens.acceptKeyword('ON') ? tokens.expectIdentifier('database name') : null;
   if (!tokens.acceptKeyword('FROM')) return { database, measurement: null };
-  if (tokens.isOperator('/')) throw unsupported('regular expressions in FROM (name the measurement)', tokens.peek().offset);
   const measurement = parseSource(tokens);
   if (tokens.isOperator(',')) throw unsupported('several measurements in SHOW ... FROM', tokens.peek().offset);
   return { database, measurement };
@@ -298,6 +311,26 @@ function parseShowOptions(tokens: TokenStream, onFrom: OnFrom): ShowOptions {
   const limit = parseLimit(tokens, 'LIMIT');
   const offset = tokens.acceptKeyword('OFFSET') ? tokens.expectInteger('OFFSET count') : 0;
   return { ...onFrom, limit, offset };
+}
+
+/**
+ * `SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY [EXACT] CARDINALITY [ON db] [FROM m] [WHERE ...]
+ * [LIMIT n] [OFFSET n]` and `SHOW TAG VALUES [EXACT] CARDINALITY [ON db] [FROM m] WITH KEY ...
+ * [WHERE ...]`, the keywords naming what is counted already read.
+ */
+function parseCardinality(tokens: TokenStream, of: CardinalityOf): Statement {
+  const exact = tokens.acceptKeyword('EXACT');
+  tokens.expectKeyword('CARDINALITY');
+  const onFrom = parseOnFrom(tokens);
+  let key: NameFilter | null = null;
+  if (of === 'tagValues') {
+    tokens.expectKeyword('WITH');
+    tokens.expectKeyword('KEY');
+    key = parseNameFilter(tokens, true);
+  }
+  const where = of !== 'fieldKey' && tokens.acceptKeyword('WHERE') ? parseExpression(tokens) : null;
+  if (tokens.isKeyword('GROUP')) throw unsupported('GROUP BY in SHOW ... CARDINALITY', tokens.peek().offset);
+  return { kind: 'showCardinality', of, exact, options: parseShowOptions(tokens, onFrom), key, where };
 }
 
 function parseShowMeasurements(tokens: TokenStream): Statement {
@@ -323,9 +356,13 @@ function parseShowTagValues(tokens: TokenStream): Statement {
 
 /** `= name`, `!= name`, `=~ /re/`, `!~ /re/`, and with `allowIn` also `IN (a, b)`. */
 function parseNameFilter(tokens: TokenStream, allowIn: boolean): NameFilter {
-  if (tokens.acceptOperator('=~')) return { kind: 'match', pattern: tokens.regex() };
-  if (tokens.acceptOperator('!~')) return { kind: 'notMatch', pattern: tokens.regex() };
-  if (tokens.acceptOperator('=')) return { kind: 'equal', value: expectName(tokens) };
+  if (tokens.acceptOperator('=~')) return { kind: 'match', ...tokens.regex() };
+  if (tokens.acceptOperator('!~')) return { kind: 'notMatch', ...tokens.regex() };
+  if (tokens.acceptOperator('=')) {
+    // InfluxDB reads `WITH MEASUREMENT = /re/` as a match.
+    if (!allowIn && tokens.isOperator('/')) return { kind: 'match', ...tokens.regex() };
+    return { kind: 'equal', value: expectName(tokens) };
+  }
   if (tokens.acceptOperator('!=') || tokens.acceptOperator('<>')) return { kind: 'notEqual', value: expectName(tokens) };
   if (allowIn && tokens.acceptKeyword('IN')) {
     tokens.expectOperator('(');

@@ -10,7 +10,16 @@ export interface MeasurementSchema {
   readonly tags: readonly string[];
   /** Field columns with their InfluxDB types, sorted by name. */
   readonly fields: ReadonlyMap<string, FieldType>;
+  /**
+   * The fields stored unsigned (line protocol `123u`, UBIGINT): they compute as integers, and
+   * SHOW FIELD KEYS names them `unsigned`, InfluxQL's name for the type.
+   */
+  readonly unsignedFields: ReadonlySet<string>;
 }
+
+/** InfluxQL's name for an unsigned integer field (SHOW FIELD KEYS). */
+export const UNSIGNED_FIELD_TYPE = 'unsigned';
+const UNSIGNED_SQL_TYPES: ReadonlySet<string> = new Set(['UBIGINT', 'UINTEGER', 'USMALLINT', 'UTINYINT']);
 
 /**
  * Tags are the string columns. The writers record the exact tag list in each Parquet file's footer
@@ -58,17 +67,20 @@ export function describeSql(database: string, measurement: string): string {
 export function schemaFromColumns(name: string, columns: readonly (readonly [string, string, (string | null)?])[]): MeasurementSchema {
   const tags: string[] = [];
   const fields: [string, FieldType][] = [];
+  const unsignedFields = new Set<string>();
   for (const [column, sqlType, role = null] of columns) {
     if (column === TIME_COLUMN) continue;
     const type = baseType(sqlType);
     const isTag = role === null ? TAG_TYPES.has(type) : role === DESCRIBE_ROLE_TAG;
     if (isTag) tags.push(column);
     else fields.push([column, FIELD_TYPE_BY_SQL_TYPE.get(type) ?? 'string']);
+    if (!isTag && UNSIGNED_SQL_TYPES.has(type)) unsignedFields.add(column);
   }
   return {
     name,
     tags: tags.sort(compareNames),
     fields: new Map(fields.sort(([left], [right]) => compareNames(left, right))),
+    unsignedFields,
   };
 }
 

@@ -1,65 +1,29 @@
 import { quoteIdentifier, quoteLiteral } from '@arc/columnar';
 import type { Expr, NameFilter, ShowOptions, Statement } from './ast.js';
-import type { CatalogReader, SqlRunner } from './catalog-reader.js';
-import { compareNames, type MeasurementSchema } from './schema.js';
+import { filterNames } from './regex.js';
+import { compareNames, UNSIGNED_FIELD_TYPE, type MeasurementSchema } from './schema.js';
 import { rowsOf, sliceLimit, type Cell, type Series } from './series.js';
-import { StatementFailure, sqlTable } from './sql-text.js';
+import { executeCardinality } from './show-cardinality.js';
+import {
+  distinctTagSetsSql,
+  measurementsMatching,
+  showSchemas,
+  showSeries as series,
+  SHOW_ROWS_MAX,
+  tagKeysMatching,
+  tagValuesByMeasurement,
+  type ShowContext,
+} from './show-sources.js';
 import { formatGoDuration } from './time-values.js';
-import { translateCondition } from './where-translator.js';
 
-/** Rows of a SHOW answer are names and values; a generous bound for one statement. */
-const SHOW_ROWS_MAX = 1_000_000;
+export type { ShowContext } from './show-sources.js';
+
 /** The one retention policy every Arc database has (retention is configured per database elsewhere). */
 const DEFAULT_RETENTION_POLICY = 'autogen';
 /** InfluxDB's default shard group duration, reported for compatibility (Arc partitions by hour). */
 const SHARD_GROUP_NANOS = 7n * 24n * 3_600_000_000_000n;
 
-export interface ShowContext {
-  readonly catalog: CatalogReader;
-  readonly run: SqlRunner;
-  /** The request's database (`db`), used when a statement names none. */
-  readonly database: string;
-  readonly nowNanos: bigint;
-  readonly canRead: (database: string) => boolean;
-}
-
 type ShowStatement = Exclude<Statement, { kind: 'select' } | { kind: 'createDatabase' }>;
-
-function series(name: string | null, columns: readonly string[], values: readonly (readonly Cell[])[]): Series {
-  return { name, tags: null, columns, values, timeColumn: false };
-}
-
-function compileFilter(filter: NameFilter): (name: string) => boolean {
-  switch (filter.kind) {
-    case 'equal':
-      return (name) => name === filter.value;
-    case 'notEqual':
-      return (name) => name !== filter.value;
-    case 'in':
-      return (name) => filter.values.includes(name);
-    default: {
-      let pattern: RegExp;
-      try {
-        pattern = new RegExp(filter.pattern);
-      } catch (error) {
-        throw new StatementFailure(`invalid regular expression /${filter.pattern}/: ${(error as Error).message}`);
-      }
-      return filter.kind === 'match' ? (name) => pattern.test(name) : (name) => !pattern.test(name);
-    }
-  }
-}
-
-/** The schemas a SHOW ... [FROM m] statement covers, sorted by measurement name. */
-async function schemasOf(options: ShowOptions, context: ShowContext): Promise<{ database: string; schemas: MeasurementSchema[] }> {
-  const database = options.measurement?.database ?? options.database ?? context.database;
-  const names = options.measurement === null ? await context.catalog.measurements(database) : [options.measurement.measurement];
-  const schemas: MeasurementSchema[] = [];
-  for (const name of names) {
-    const schema = await context.catalog.schema(database, name);
-    if (schema !== null) schemas.push(schema);
-  }
-  return { database, schemas };
-}
 
 export async function executeShow(statement: ShowStatement, context: ShowContext): Promise<Series[]> {
   switch (statement.kind) {
@@ -71,18 +35,20 @@ export async function executeShow(statement: ShowStatement, context: ShowContext
       return [series(null, ['name', 'duration', 'shardGroupDuration', 'replicaN', 'default'], [[DEFAULT_RETENTION_POLICY, '0s', formatGoDuration(SHARD_GROUP_NANOS), 1, true]])];
     case 'showMeasurements':
       return showMeasurements(statement.options, statement.filter, statement.where, context);
-    case 'showTagKeys': {
-      const { schemas } = await schemasOf(statement.options, context);
-      return perMeasurement(schemas, ['tagKey'], (schema) => schema.tags.map((tag) => [tag]), statement.options);
-    }
+    case 'showTagKeys':
+      return showTagKeys(statement.options, statement.where, context);
     case 'showFieldKeys': {
-      const { schemas } = await schemasOf(statement.options, context);
-      return perMeasurement(schemas, ['fieldKey', 'fieldType'], (schema) => [...schema.fields].map(([name, type]) => [name, type]), statement.options);
+      const { schemas } = await showSchemas(statement.options, context);
+      const fieldKeys = (schema: MeasurementSchema): Cell[][] =>
+        [...schema.fields].map(([name, type]) => [name, schema.unsignedFields.has(name) ? UNSIGNED_FIELD_TYPE : type]);
+      return perMeasurement(schemas, ['fieldKey', 'fieldType'], fieldKeys, statement.options);
     }
     case 'showTagValues':
       return showTagValues(statement.options, statement.key, statement.where, context);
     case 'showSeries':
-      return showSeries(statement.options, statement.where, context);
+      return showSeriesKeys(statement.options, statement.where, context);
+    case 'showCardinality':
+      return executeCardinality(statement, context);
   }
 }
 
@@ -102,41 +68,30 @@ function perMeasurement(
 
 async function showMeasurements(options: ShowOptions, filter: NameFilter | null, where: Expr | null, context: ShowContext): Promise<Series[]> {
   const database = options.database ?? context.database;
-  const accepts = filter === null ? () => true : compileFilter(filter);
-  let names = (await context.catalog.measurements(database)).filter(accepts);
+  let names = await context.catalog.measurements(database);
+  if (filter !== null) names = await filterNames(names, filter, context.run, database);
   if (where !== null && names.length > 0) names = await measurementsMatching(database, names, where, context);
   const values = sliceLimit(names.map((name) => [name]), options.limit, options.offset);
   return values.length === 0 ? [] : [series('measurements', ['name'], values)];
 }
 
-/** Measurements having at least one point that satisfies `where` (one SQL statement for all). */
-async function measurementsMatching(database: string, names: readonly string[], where: Expr, context: ShowContext): Promise<string[]> {
-  const branches: string[] = [];
-  for (const name of names) {
-    const schema = await context.catalog.schema(database, name);
-    if (schema === null) continue;
-    const condition = translateCondition(where, { schema, nowNanos: context.nowNanos });
-    branches.push(`SELECT ${quoteLiteral(name)} AS name WHERE EXISTS (SELECT 1 FROM ${sqlTable(database, name)} WHERE ${condition})`);
-  }
-  if (branches.length === 0) return [];
-  const result = await context.run(`${branches.join(' UNION ALL ')} ORDER BY name`, database, SHOW_ROWS_MAX);
-  return rowsOf(result).map(([name]) => String(name));
+/**
+ * The tag keys of each measurement; with WHERE, those set in at least one point that satisfies
+ * it (InfluxDB lists the keys of the series that match), measurements without such points left out.
+ */
+async function showTagKeys(options: ShowOptions, where: Expr | null, context: ShowContext): Promise<Series[]> {
+  const { database, schemas } = await showSchemas(options, context);
+  if (where === null) return perMeasurement(schemas, ['tagKey'], (schema) => schema.tags.map((tag) => [tag]), options);
+  const keysByMeasurement = new Map<string, string[]>();
+  for (const schema of schemas) keysByMeasurement.set(schema.name, await tagKeysMatching(database, schema, where, context));
+  return perMeasurement(schemas, ['tagKey'], (schema) => (keysByMeasurement.get(schema.name) ?? []).map((tag) => [tag]), options);
 }
 
 async function showTagValues(options: ShowOptions, key: NameFilter, where: Expr | null, context: ShowContext): Promise<Series[]> {
-  const { database, schemas } = await schemasOf(options, context);
-  const accepts = compileFilter(key);
   const shaped: Series[] = [];
-  for (const schema of schemas) {
-    const keys = schema.tags.filter(accepts);
-    if (keys.length === 0) continue;
-    const condition = where === null ? 'TRUE' : translateCondition(where, { schema, nowNanos: context.nowNanos });
-    const branches = keys.map(
-      (tag) => `SELECT DISTINCT ${quoteLiteral(tag)} AS key, CAST(${quoteIdentifier(tag)} AS VARCHAR) AS value FROM ${sqlTable(database, schema.name)} WHERE ${quoteIdentifier(tag)} IS NOT NULL AND ${condition}`,
-    );
-    const result = await context.run(`${branches.join(' UNION ALL ')} ORDER BY key, value`, database, SHOW_ROWS_MAX);
-    const values = sliceLimit(rowsOf(result), options.limit, options.offset);
-    if (values.length > 0) shaped.push(series(schema.name, ['key', 'value'], values));
+  for (const { measurement, rows } of await tagValuesByMeasurement(options, key, where, context)) {
+    const values = sliceLimit(rows, options.limit, options.offset);
+    if (values.length > 0) shaped.push(series(measurement, ['key', 'value'], values));
   }
   return shaped;
 }
@@ -150,14 +105,12 @@ function escapeKey(text: string, escapeEquals: boolean): string {
  * SHOW SERIES: one series without a name, column `key`, a line-protocol series key
  * (`cpu,host=a,region=us`) per distinct tag set; tags that are NULL are left out of the key.
  */
-async function showSeries(options: ShowOptions, where: Expr | null, context: ShowContext): Promise<Series[]> {
-  const { database, schemas } = await schemasOf(options, context);
+async function showSeriesKeys(options: ShowOptions, where: Expr | null, context: ShowContext): Promise<Series[]> {
+  const { database, schemas } = await showSchemas(options, context);
   const keys: string[] = [];
   for (const schema of schemas) {
-    const condition = where === null ? 'TRUE' : translateCondition(where, { schema, nowNanos: context.nowNanos });
     const measurement = escapeKey(schema.name, false);
-    const columns = schema.tags.length === 0 ? 'NULL AS no_tag' : schema.tags.map((tag) => `CAST(${quoteIdentifier(tag)} AS VARCHAR)`).join(', ');
-    const result = await context.run(`SELECT DISTINCT ${columns} FROM ${sqlTable(database, schema.name)} WHERE ${condition}`, database, SHOW_ROWS_MAX);
+    const result = await context.run(distinctTagSetsSql(database, schema, where, context.nowNanos), database, SHOW_ROWS_MAX);
     for (const row of rowsOf(result)) {
       const pairs = schema.tags.flatMap((tag, index) => {
         const value = row[index];
@@ -169,3 +122,4 @@ async function showSeries(options: ShowOptions, where: Expr | null, context: Sho
   const values = sliceLimit(keys.sort(compareNames).map((key) => [key]), options.limit, options.offset);
   return values.length === 0 ? [] : [series(null, ['key'], values)];
 }
+

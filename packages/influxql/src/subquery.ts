@@ -57,5 +57,6 @@ export function subqueryTable(series: readonly Series[]): SubqueryTable | null {
   const aliases = Array.from({ length: tags.length + 1 + fieldNames.length }, (_, index) => `v${String(index)}`);
   const fromSql = `(SELECT ${columns.join(', ')} FROM (VALUES ${rows.join(', ')}) AS subquery(${aliases.join(', ')}))`;
   const fields = new Map<string, FieldType>(fieldNames.map((name, index) => [name, types[index] ?? 'float']));
-  return { schema: { name: first.name ?? '', tags, fields }, fromSql };
+  // A subquery's answer holds no unsigned column: its values come back as JSON numbers.
+  return { schema: { name: first.name ?? '', tags, fields, unsignedFields: new Set<string>() }, fromSql };
 }

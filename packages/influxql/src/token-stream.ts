@@ -1,3 +1,4 @@
+import type { RegexLiteral } from './ast.js';
 import { Lexer, TokenKind, isLexError, type Token } from './lexer.js';
 
 /**
@@ -87,7 +88,7 @@ export class TokenStream {
   }
 
   /** Reads `/re/` at the current position (the look-ahead token is re-read after it). */
-  regex(): string {
+  regex(): RegexLiteral {
     // The look-ahead already consumed the `/` as an operator: rewind to it.
     const start = this.current.offset;
     if (!this.isOperator('/')) this.fail('regex');
@@ -95,7 +96,7 @@ export class TokenStream {
     const scanned = this.lexer.scanRegex();
     if ('message' in scanned) throw new ParseFailure(scanned.message, scanned.offset);
     this.current = this.read();
-    return scanned.pattern;
+    return { pattern: scanned.pattern, offset: scanned.offset };
   }
 
   fail(expected: string): never {

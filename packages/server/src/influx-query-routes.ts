@@ -3,12 +3,16 @@ import { AUTH_ERRORS, isAllowed, type Permission, type TokenInfo } from '@arc/au
 import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import {
+  DEFAULT_CHUNK_SIZE,
   EPOCH_UNITS,
+  checkRegexes,
+  chunkStyleOf,
   decodeColumnarAnswer,
   executeStatements,
   isEpochUnit,
   isParseError,
   parseQuery,
+  serializeChunks,
   serializeResults,
   statementDatabases,
   type EpochUnit,
@@ -66,6 +70,15 @@ interface InfluxParameters {
   readonly q: string | null;
   readonly db: string;
   readonly epoch: string;
+  /** `chunked=true`: the rows per chunk (`chunk_size`, else InfluxDB's default); null: one document. */
+  readonly chunkSize: number | null;
+}
+
+/** InfluxDB's reading of `chunked` and `chunk_size`: only `true` chunks; a size that is not a positive integer is the default. */
+function chunkSizeOf(chunked: string | null, chunkSize: string | null): number | null {
+  if (chunked !== 'true') return null;
+  const size = Number(chunkSize ?? '');
+  return Number.isSafeInteger(size) && size > 0 ? size : DEFAULT_CHUNK_SIZE;
 }
 
 /**
@@ -78,7 +91,7 @@ function readParameters(request: RequestInfo, formBody: Uint8Array | null): Infl
     const form = new URLSearchParams(Buffer.from(formBody.buffer, formBody.byteOffset, formBody.byteLength).toString('utf8'));
     for (const [key, value] of form) merged.set(key, value);
   }
-  return { q: merged.get('q'), db: merged.get('db') ?? '', epoch: merged.get('epoch') ?? '' };
+  return { q: merged.get('q'), db: merged.get('db') ?? '', epoch: merged.get('epoch') ?? '', chunkSize: chunkSizeOf(merged.get('chunked'), merged.get('chunk_size')) };
 }
 
 /** CREATE DATABASE alone (Telegraf's first call) needs `write`; anything else reads. */
@@ -142,19 +155,31 @@ async function answerQuery(
       .run({ sql, database: runDatabase, format: 'msgpack', limit: rowsMax, readableDatabases: identity.databases }, signal)
       .then((answer) => {
         try {
-          return decodeColumnarAnswer(answer.body);
+          return { ...decodeColumnarAnswer(answer.body), reads: answer.reads };
         } finally {
           answer.release();
         }
       });
+  // Bad regexes refuse the whole query before anything runs, as InfluxDB's parser does.
+  // The check runs on the query pool: its refusals (overload, timeout) answer as they are.
+  const badRegex = await checkRegexes(parameters.q, statements, run, database).catch((error: unknown) => {
+    if (error instanceof ArcError) return error;
+    throw error;
+  });
+  if (badRegex instanceof ArcError) { sendError(res, state, badRegex); return; }
+  if (badRegex !== null) { sendError(res, state, badRequest(ServerErrorCode.influxqlParse, badRegex.message, { line: badRegex.line, char: badRegex.char })); return; }
   const results = await executeStatements(statements, {
     run,
     database,
     nowNanos: BigInt(Date.now()) * NANOS_PER_MS,
     canRead: (name) => isAllowed(identity, 'read', name),
   });
-  const epoch: EpochUnit | null = parameters.epoch === '' ? null : (parameters.epoch as EpochUnit);
-  sendBytes(res, state, 'application/json', Buffer.from(serializeResults(results, epoch)));
+  const epoch: EpochUnit | null = parameters.epoch === '' ? null : parameters.epoch;
+  const text =
+    parameters.chunkSize === null
+      ? serializeResults(results, epoch)
+      : serializeChunks(results, statements.map(chunkStyleOf), epoch, parameters.chunkSize);
+  sendBytes(res, state, 'application/json', Buffer.from(text));
 }
 
 /** Every database the statements read must be a valid name the token may use, else nothing runs. */

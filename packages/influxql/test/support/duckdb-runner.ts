@@ -1,7 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { quoteLiteral } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
-import type { Cell, ColumnarResult, SqlRunner } from '@arc/influxql';
+import type { Cell, ColumnarResult, SqlAnswer, SqlRunner } from '@arc/influxql';
 import { QueryErrorCode } from '@arc/query';
 
 /**
@@ -32,6 +32,16 @@ export async function openTestDatabase(setupSql: readonly string[]): Promise<Tes
   await connection.run("SET TimeZone = 'UTC'");
   for (const sql of setupSql) await connection.run(sql);
   const sqlSeen: string[] = [];
+  /** Like Arc's pool, a DESCRIBE says which table it read, as the catalog spells it (DuckDB resolves names case-insensitively). */
+  const describedTable = async (sql: string): Promise<SqlAnswer['reads'] | undefined> => {
+    const named = /^DESCRIBE "((?:[^"]|"")*)"\."((?:[^"]|"")*)"$/.exec(sql);
+    if (named === null) return undefined;
+    const [database, measurement] = [named[1] ?? '', named[2] ?? ''].map((name) => name.replaceAll('""', '"').toLowerCase().replaceAll("'", "''"));
+    const found = await connection.runAndReadAll(
+      `SELECT schema_name, table_name FROM duckdb_tables() WHERE lower(schema_name) = '${database ?? ''}' AND lower(table_name) = '${measurement ?? ''}'`,
+    );
+    return found.getRowsJS().map(([schema, table]) => ({ database: typeof schema === 'string' ? schema : '', measurement: typeof table === 'string' ? table : '' }));
+  };
   const run: SqlRunner = async (sql, database, rowsMax) => {
     sqlSeen.push(sql);
     if (sql === 'SHOW DATABASES') sql = 'SELECT schema_name AS database FROM duckdb_schemas() WHERE NOT internal ORDER BY 1';
@@ -48,7 +58,8 @@ export async function openTestDatabase(setupSql: readonly string[]): Promise<Tes
     const columns = reader.columnNames();
     const data = reader.getColumnsJS().map((column) => column.slice(0, rowsMax).map(toCell));
     const result: ColumnarResult = { columns, data: columns.map((_, index) => data[index] ?? []) };
-    return result;
+    const reads = await describedTable(sql);
+    return reads === undefined ? result : { ...result, reads };
   };
   return {
     run,
