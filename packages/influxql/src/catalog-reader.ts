@@ -21,8 +21,9 @@ function column(result: ColumnarResult, name: string): string[] {
  * What the query threads' catalog holds (databases with data, their measurements, each
  * measurement's columns), read through the read statements Arc SQL answers from its catalog
  * (`SHOW DATABASES`, `SHOW TABLES FROM db`: an unknown database lists nothing) and `DESCRIBE`,
- * and cached for one request. A SELECT costs one DESCRIBE before its query: no listing, since
- * `SHOW TABLES` also counts and sizes every file of the database.
+ * and cached for one request. Names match exactly (InfluxDB's rule, and Arc's: packages/storage
+ * names.ts), although SQL resolves them case-insensitively: a SELECT first checks the name in the
+ * database's listing (answered from the file catalog, no disk read), then DESCRIBEs it.
  */
 export class CatalogReader {
   private readonly run: SqlRunner;
@@ -50,15 +51,12 @@ export class CatalogReader {
     return list;
   }
 
-  /**
-   * The measurement's schema; null when the database or the measurement does not exist. Names
-   * resolve as in Arc SQL (case-insensitively); the series keep the name the query gave.
-   */
+  /** The measurement's schema; null when the database or the measurement does not exist by exactly that name. */
   schema(database: string, measurement: string): Promise<MeasurementSchema | null> {
     const key = `${database}\u0000${measurement}`;
     let schema = this.schemas.get(key);
     if (schema === undefined) {
-      schema = this.describe(database, measurement);
+      schema = this.measurements(database).then((names) => (names.includes(measurement) ? this.describe(database, measurement) : null));
       this.schemas.set(key, schema);
     }
     return schema;
@@ -71,7 +69,11 @@ export class CatalogReader {
 
   private async listMeasurements(database: string): Promise<string[]> {
     const shown = await this.run(`SHOW TABLES FROM ${sqlName(database)}`, database, CATALOG_ROWS_MAX);
-    return column(shown, 'table_name').sort(compareNames);
+    // SQL finds `Prod` for `prod`: only rows of the database by exactly its name count.
+    const databases = column(shown, 'database');
+    return column(shown, 'table_name')
+      .filter((_, index) => databases[index] === database)
+      .sort(compareNames);
   }
 
   private async describe(database: string, measurement: string): Promise<MeasurementSchema | null> {

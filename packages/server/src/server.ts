@@ -5,6 +5,7 @@ import uWS from 'uWebSockets.js';
 import { TokenStore, TokenVerifier } from '@arc/auth';
 import { describeConfig, type ArcError, type Config } from '@arc/config';
 import { QueryPool } from '@arc/query';
+import { Storage } from '@arc/storage';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
 import { registerAuthRoutes } from './auth-routes.js';
@@ -83,8 +84,12 @@ export async function startServer(config: Config, options: StartServerOptions = 
   await mkdir(path.join(config.storage.dataDir, 'tmp'), { recursive: true });
   const tokens = openTokens(config, log, options.printToken ?? ((line) => process.stdout.write(line)));
   const walPlan = await prepareWal(config, log);
+  // After WAL recovery rolled committed flushes forward: the catalog is loaded from one listing.
+  const storage = await Storage.open({ root: config.storage.parquetRoot });
+  log.info(`storage: ${storage.catalog.size} files in the catalog`);
   const pipeline = await IngestPipeline.start(config, log, walPlan);
   const queryPool = new QueryPool({
+    storage,
     dataRoot: config.storage.parquetRoot,
     threads: config.query.threads,
     duckdbThreads: config.query.duckdbThreads,
@@ -96,7 +101,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   });
   const queryCache = new QueryCache(config.queryCache);
   await queryPool.ready();
-  const catalog = new CatalogFollower(queryPool, queryCache);
+  const catalog = new CatalogFollower(queryPool, queryCache, storage);
   pipeline.onMeasurementEvents((events) => catalog.apply(events));
   if (options.onFatal !== undefined) pipeline.onFatal(options.onFatal);
   const context: ServerContext = {
@@ -107,13 +112,11 @@ export async function startServer(config: Config, options: StartServerOptions = 
     pipeline,
     ingestStats: new IngestStats(),
     queryPool,
+    storage,
     version: VERSION,
     phase: ServerPhase.starting,
     walRecovery: emptyRecoveryReport(),
-    forgetDatabase: (database) => {
-      catalog.forgetDatabase(database);
-      pipeline.forgetDatabase(database);
-    },
+    forgetDatabase: (database) => pipeline.forgetDatabase(database),
   };
   const app = uWS.App();
   limitRequestHeads(app);

@@ -24,6 +24,7 @@ export {
   DEAD_LETTER_DIRECTORY,
   deadLetterDirectory,
   deadLetterId,
+  deadLetterTotals,
   deadLetterTotalsSync,
   hasDeadLetterSync,
   listDeadLettersSync,
@@ -33,3 +34,5 @@ export {
   writeDeadLetterSync,
 } from './dead-letter.js';
 export type { DeadLetter, DeadLetterEntry, DeadLetterReason } from './dead-letter.js';
+export { listWalFiles } from './wal-files.js';
+export type { WalFile, WalFiles } from './wal-files.js';

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { compactUtcStamp, hourPartitionPath, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
+import { MICROS_PER_HOUR, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/config';
-import type { StorageBackend } from '@arc/storage';
+import { dataFileKey, partitionKey, type StorageBackend } from '@arc/storage';
 import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy } from './flush-policy.js';
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
 import type { MeasurementCensus } from './measurement-census.js';
-import { hoursOf, type ParquetEncoder } from './parquet-encoder.js';
+import { hoursOf, parquetColumnsOf, type ParquetEncoder } from './parquet-encoder.js';
 import { isStorageFull, storageFullError, STORAGE_FULL_CODE } from './storage-full.js';
 import type { FlushJournal } from '@arc/wal';
-import type { DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
+import type { BufferedColumn, DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
 
 export interface WriterCoreOptions {
   readonly writerIndex: number;
@@ -44,6 +44,26 @@ interface StagedFile {
   readonly key: string;
   readonly rowCount: number;
   readonly byteCount: number;
+  readonly columns: readonly BufferedColumn[];
+}
+
+/**
+ * Bounds of the rows' time in each hour the batches touch, from each batch's own bounds clamped
+ * to the hour: exact when no batch spans two hours (the usual case), else a bound that still
+ * lies within the hour (what the storage catalog prunes by).
+ */
+function timeBoundsByHour(batches: readonly ColumnBatch[]): Map<number, [number, number]> {
+  const bounds = new Map<number, [number, number]>();
+  for (const batch of batches) {
+    if (batch.rowCount === 0) continue;
+    for (const hourUs of hoursOf([batch])) {
+      const low = Math.max(batch.timeMinUs, hourUs);
+      const high = Math.min(batch.timeMaxUs, hourUs + MICROS_PER_HOUR - 1);
+      const known = bounds.get(hourUs);
+      bounds.set(hourUs, known === undefined ? [low, high] : [Math.min(known[0], low), Math.max(known[1], high)]);
+    }
+  }
+  return bounds;
 }
 
 interface PreparedTxn {
@@ -434,23 +454,22 @@ export class WriterCore {
    */
   private async stageFiles(database: string, measurement: string, batches: readonly ColumnBatch[]): Promise<StagedFile[]> {
     const storage = this.options.storage;
-    const stamp = compactUtcStamp(Date.now());
-    const keysByHour = new Map<number, string>();
     const stagingByHour = new Map<number, string>();
-    for (const hourStartUs of hoursOf(batches)) {
-      const key = `${database}/${measurement}/${hourPartitionPath(hourStartUs)}/${measurement}_${stamp}_${this.uniqueSuffix()}.parquet`;
-      keysByHour.set(hourStartUs, key);
-      stagingByHour.set(hourStartUs, await storage.stagingPathFor(key));
-    }
-    const encoded = await this.options.encoder.encode(batches, schemaOfBatches(batches), (hourStartUs) => {
+    for (const hourUs of hoursOf(batches)) stagingByHour.set(hourUs, await storage.stagingPathIn(partitionKey(database, measurement, hourUs)));
+    const schema = schemaOfBatches(batches);
+    const encoded = await this.options.encoder.encode(batches, schema, (hourStartUs) => {
       const staging = stagingByHour.get(hourStartUs);
       assert.ok(staging !== undefined, 'a staging path for every hour');
       return staging;
     });
+    const columns = parquetColumnsOf(schema);
+    const writtenAtMs = Date.now();
+    const bounds = timeBoundsByHour(batches);
     return encoded.map((file) => {
-      const key = keysByHour.get(file.hourStartUs);
-      assert.ok(key !== undefined, 'encoded hours are the hours asked for');
-      return { staging: file.path, key, rowCount: file.rowCount, byteCount: file.byteCount };
+      const [minTimeUs, maxTimeUs] = bounds.get(file.hourStartUs) ?? [];
+      assert.ok(minTimeUs !== undefined && maxTimeUs !== undefined, 'encoded hours are the hours asked for');
+      const key = dataFileKey({ database, measurement, hourUs: file.hourStartUs, nodeId: storage.nodeId, unique: this.uniqueSuffix(), rows: file.rowCount, minTimeUs, maxTimeUs, writtenAtMs });
+      return { staging: file.path, key, rowCount: file.rowCount, byteCount: file.byteCount, columns };
     });
   }
 
@@ -489,7 +508,7 @@ export class WriterCore {
           await new Promise((resolve) => setTimeout(resolve, delayMs));
         }
       }
-      files.push({ key: file.key, rowCount: file.rowCount, byteCount: file.byteCount });
+      files.push({ key: file.key, rowCount: file.rowCount, byteCount: file.byteCount, columns: file.columns });
     }
     return files;
   }
