@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateMeasurementName } from '@arc/columnar';
+import type { ArcError } from '@arc/config';
+import { claimNamesSync, releaseNamesSync } from '@arc/storage';
 import { CENSUS_DATABASES_MAX, CENSUS_LOCK_WAIT_MS } from './limits.js';
 
 /**
@@ -86,6 +88,19 @@ export class MeasurementCensus {
       this.cells[cell] = count + added;
       return { ok: true };
     });
+  }
+
+  /**
+   * Claims measurement names new to the store under the census lock (storage's names rule:
+   * claimNamesSync): the error when one equals an existing name but for case.
+   */
+  claim(database: string, measurements: readonly string[]): ArcError | null {
+    return this.locked(() => claimNamesSync(this.parquetRoot, database, measurements));
+  }
+
+  /** Takes back the claim of an aborted request's names (their directories, while empty). */
+  unclaim(database: string, measurements: readonly string[]): void {
+    this.locked(() => releaseNamesSync(this.parquetRoot, database, measurements));
   }
 
   /** Whether the measurement has a directory (files from earlier runs): it is counted already. */

@@ -278,8 +278,10 @@ export class WriterCore {
 
   /**
    * Counts the request's measurements that are new to their database (neither counted by this
-   * writer nor on disk) into the census, all or none. Costs a set lookup per batch; a measurement
-   * seen for the first time also costs one stat of its directory.
+   * writer nor on disk) into the census, all or none, and claims their names in the store
+   * (refused when equal to an existing name but for case). Costs a set lookup per batch; a
+   * measurement seen for the first time also costs one stat of its directory, a new one two
+   * directory listings.
    */
   private addToCensus(batches: readonly ColumnBatch[], replayed: boolean): CensusAdditions | ArcError {
     const census = this.options.census;
@@ -310,6 +312,16 @@ export class WriterCore {
         return tooManyMeasurements(database, verdict.count, countMax);
       }
       reserved.set(database, [...measurements]);
+      // Names equal to existing ones but for case are refused (storage's rule); acknowledged rows
+      // replayed from the WAL are taken whatever their names.
+      const conflict = replayed ? null : census.claim(database, [...measurements]);
+      if (conflict !== null) {
+        // This database's names were not claimed: only its count is taken back.
+        census.release(database, measurements.size);
+        reserved.delete(database);
+        this.removeFromCensus(reserved);
+        return conflict;
+      }
       for (const measurement of measurements) this.counted.get(database)?.add(measurement);
     }
     return reserved;
@@ -319,6 +331,7 @@ export class WriterCore {
   private removeFromCensus(additions: CensusAdditions): void {
     for (const [database, measurements] of additions) {
       this.options.census?.release(database, measurements.length);
+      this.options.census?.unclaim(database, measurements);
       for (const measurement of measurements) this.counted.get(database)?.delete(measurement);
     }
   }

@@ -88,6 +88,8 @@ describe('measurements per database', () => {
     const { left, census } = await twoWriters('forget', []);
     expect(left.handle(0, { kind: 'append', txnId: 1, batches: ['m1', 'm2', 'm3', 'm4', 'm5'].map(batchOf) })).toMatchObject({ error: null });
     expect(left.handle(0, { kind: 'append', txnId: 2, batches: [batchOf('m6')] })?.error?.code).toBe('ARC_TOO_MANY_MEASUREMENTS_IN_DATABASE');
+    // As a real delete does: the database's files and directories go, then the census forgets it.
+    await rm(path.join(root, 'forget', 'db'), { recursive: true, force: true });
     census.forget('db');
     expect(left.handle(0, { kind: 'append', txnId: 3, batches: [batchOf('m6')] })).toMatchObject({ error: null });
   });
