@@ -80,7 +80,6 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // Before anything reads or writes the WAL or the data: one process per data directory.
   await mkdir(config.storage.dataDir, { recursive: true });
   const lock = DataDirLock.acquire(config.storage.dataDir);
-  await mkdir(config.storage.parquetRoot, { recursive: true });
   await mkdir(path.join(config.storage.dataDir, 'tmp'), { recursive: true });
   const tokens = openTokens(config, log, options.printToken ?? ((line) => process.stdout.write(line)));
   const walPlan = await prepareWal(config, log);

@@ -8,4 +8,4 @@ export { MICROS_PER_HOUR, PARQUET_SUFFIX, STAGING_SUFFIX, dataFileKey, hourParti
 export type { FileKeyFacts, NewFile } from './layout.js';
 export { NAME_CASE_CONFLICT_CODE, caseConflictError, caseVariantOf, foldName, queryableNames } from './names.js';
 export { localNodeIdSync } from './node-id.js';
-export { claimNamesSync, releaseNamesSync } from './name-claim.js';
+export { claimNamesSync, hasMeasurementDirectorySync, measurementDirectoryCountSync, releaseNamesSync } from './name-claim.js';

@@ -1,5 +1,6 @@
 import type { ArcError } from '@arc/config';
-import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { validateMeasurementName } from '@arc/columnar';
 import path from 'node:path';
 import { caseConflictError, caseVariantOf, foldName } from './names.js';
 
@@ -47,4 +48,14 @@ export function releaseNamesSync(root: string, database: string, measurements: r
       // Not empty (rows of it were flushed meanwhile), or already gone: it stays as it is.
     }
   }
+}
+
+/** Measurement directories of a database in a local store (what the writers' census counts from). */
+export function measurementDirectoryCountSync(root: string, database: string): number {
+  return directoryNames(path.join(root, database)).filter((name) => validateMeasurementName(name) === null).length;
+}
+
+/** Whether the measurement has a directory in a local store (files, or a claim, from before). */
+export function hasMeasurementDirectorySync(root: string, database: string, measurement: string): boolean {
+  return existsSync(path.join(root, database, measurement));
 }

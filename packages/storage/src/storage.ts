@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import assert from 'node:assert/strict';
 import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/config';
@@ -59,6 +60,7 @@ export class Storage {
 
   /** Opens the store and loads the catalog from one listing. */
   static async open(options: StorageOptions): Promise<Storage> {
+    await mkdir(options.root, { recursive: true });
     const storage = new Storage(new LocalStorage(options.root));
     await storage.reload();
     return storage;

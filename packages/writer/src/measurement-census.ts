@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { validateMeasurementName } from '@arc/columnar';
 import type { ArcError } from '@arc/config';
-import { claimNamesSync, releaseNamesSync } from '@arc/storage';
+import { claimNamesSync, hasMeasurementDirectorySync, measurementDirectoryCountSync, releaseNamesSync } from '@arc/storage';
 import { CENSUS_DATABASES_MAX, CENSUS_LOCK_WAIT_MS } from './limits.js';
 
 /**
@@ -47,15 +44,6 @@ function nameHash(name: string): [number, number] {
   return [high | 1, low];
 }
 
-/** Measurement directories of a database on disk (what it already has from earlier runs). */
-function measurementsOnDisk(parquetRoot: string, database: string): number {
-  try {
-    return readdirSync(join(parquetRoot, database), { withFileTypes: true }).filter((entry) => entry.isDirectory() && validateMeasurementName(entry.name) === null).length;
-  } catch {
-    return 0;
-  }
-}
-
 export class MeasurementCensus {
   readonly shared: SharedArrayBuffer;
   private readonly cells: Int32Array;
@@ -82,7 +70,7 @@ export class MeasurementCensus {
     return this.locked(() => {
       const cell = this.countCell(database);
       if (cell === null) return { ok: false, count: null };
-      if (this.cells[cell] === UNSEEDED) this.cells[cell] = measurementsOnDisk(this.parquetRoot, database);
+      if (this.cells[cell] === UNSEEDED) this.cells[cell] = measurementDirectoryCountSync(this.parquetRoot, database);
       const count = this.cells[cell] ?? 0;
       if (!force && count + added > countMax) return { ok: false, count };
       this.cells[cell] = count + added;
@@ -105,7 +93,7 @@ export class MeasurementCensus {
 
   /** Whether the measurement has a directory (files from earlier runs): it is counted already. */
   isOnDisk(database: string, measurement: string): boolean {
-    return existsSync(join(this.parquetRoot, database, measurement));
+    return hasMeasurementDirectorySync(this.parquetRoot, database, measurement);
   }
 
   /** Takes back a reservation whose request was aborted (another writer refused its share). */
