@@ -34,6 +34,8 @@ const HOUR_US = 3_600_000_000;
 const FIRST_HOUR_US = Date.UTC(2020, 0, 1) * 1000;
 /** Measurements the start's files are spread over (each gets files / this many hours). */
 const START_MEASUREMENTS = 10;
+/** Size of the one Parquet file (named in every link's name, as writers do). */
+let SOURCE_BYTES = 0;
 
 /** Writes the one Parquet file every link points at; returns its path. */
 async function tinyParquet(directory) {
@@ -43,17 +45,27 @@ async function tinyParquet(directory) {
   await connection.run(`COPY (SELECT TIMESTAMP '2020-01-01 00:00:00' AS time, 'h1' AS host, 1.5::DOUBLE AS v) TO '${file}' (FORMAT parquet)`);
   connection.closeSync();
   instance.closeSync();
+  SOURCE_BYTES = fs.statSync(file).size;
   return file;
 }
+
+/** Hard links one file takes at most (ext4 allows 65,000): past it, links go to a fresh copy. */
+const LINKS_PER_COPY = 50_000;
+let linksMade = 0;
+let linkSource = '';
 
 /** Links `count` files of `measurement` under consecutive hours, named as a writer names them. */
 function linkFiles(root, source, database, measurement, count) {
   for (let index = 0; index < count; index++) {
+    if (linksMade++ % LINKS_PER_COPY === 0) {
+      linkSource = `${source}.${String(linksMade)}`;
+      fs.copyFileSync(source, linkSource);
+    }
     const hourUs = FIRST_HOUR_US + index * HOUR_US;
-    const key = dataFileKey({ database, measurement, hourUs, nodeId: 'bench', unique: `f${index}`, rows: 1, minTimeUs: hourUs, maxTimeUs: hourUs, writtenAtMs: 0 });
+    const key = dataFileKey({ database, measurement, hourUs, nodeId: 'bench', unique: `f${index}`, rows: 1, bytes: SOURCE_BYTES, minTimeUs: hourUs, maxTimeUs: hourUs, writtenAtMs: 0 });
     const target = path.join(root, key);
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.linkSync(source, target);
+    fs.linkSync(linkSource, target);
   }
 }
 

@@ -162,6 +162,11 @@ export class MeasurementViews {
    * Brings the view of a measurement to its files at catalog `version`: sets its file list, and
    * makes the view the first time. False when DuckDB cannot read the files (the view stays out).
    */
+  /** True when the measurement's view reads its files at catalog `version` already. */
+  isCurrent(database: string, measurement: string, version: number): boolean {
+    return this.views.get(`${database}\u0000${measurement}`)?.version === version;
+  }
+
   async sync(database: string, measurement: string, version: number, locations: readonly string[]): Promise<boolean> {
     const key = `${database}\u0000${measurement}`;
     const known = this.views.get(key);

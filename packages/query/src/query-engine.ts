@@ -327,6 +327,8 @@ export class QueryEngine {
   private async syncView(table: MeasurementRef): Promise<void> {
     const version = this.replica.files.measurementVersion(table.database, table.measurement);
     if (version < 0 || this.catalog.get(table.database)?.has(table.measurement) !== true) return;
+    // The common case, checked before the file list is built (thousands of paths).
+    if (this.views.isCurrent(table.database, table.measurement, version)) return;
     const files = this.replica.files.files(table.database, table.measurement);
     await this.views.sync(table.database, table.measurement, version, files.map((file) => this.store.locationOf(file.key)));
   }

@@ -8,7 +8,7 @@ export interface ColumnSpec {
 }
 
 /** A committed data file as the catalog knows it. */
-export interface CatalogFile extends FileKeyFacts {
+export interface CatalogFile extends Omit<FileKeyFacts, 'bytes'> {
   readonly key: string;
   readonly bytes: number;
   /** The file's columns; null when not known yet (files found by a listing: read from the footer when needed). */

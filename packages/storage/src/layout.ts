@@ -10,11 +10,12 @@ import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
  * one directory per UTC hour of the rows' time (a file never spans two hours). A file's name
  * carries what the catalog needs besides its size, so a listing alone rebuilds the catalog:
  *
- *   <YYYYMMDDTHHMMSS>_<node>_<unique>_<rows>r_<min time µs>_<max time µs>.parquet
+ *   <YYYYMMDDTHHMMSS>_<node>_<unique>_<rows>r_<bytes>b_<min time µs>_<max time µs>.parquet
  *
- * (written when, by which node, unique within the node, rows, bounds of the rows' time). Files
- * written before this naming (`<measurement>_<stamp>_<unique>.parquet`) still load: their rows
- * are unknown and their time bounds are their hour's.
+ * (written when, by which node, unique within the node, rows, size, bounds of the rows' time), so
+ * a local listing needs no stat per file. Files written before this naming
+ * (`<measurement>_<stamp>_<unique>.parquet`) still load: their rows are unknown, their size is
+ * read from the store and their time bounds are their hour's.
  */
 
 export const PARQUET_SUFFIX = '.parquet';
@@ -25,7 +26,7 @@ export const MICROS_PER_HOUR = 3_600_000_000;
 const PARTITION_DIGITS = [4, 2, 2, 2] as const;
 /** Node ids are short, lower-case and path-safe (they sit in every file name). */
 export const NODE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
-const FILE_NAME_PATTERN = /^(\d{8}T\d{6})_([a-z0-9][a-z0-9-]{0,31})_([a-z0-9-]{1,64})_(\d{1,15})r_(-?\d{1,17})_(-?\d{1,17})\.parquet$/;
+const FILE_NAME_PATTERN = /^(\d{8}T\d{6})_([a-z0-9][a-z0-9-]{0,31})_([a-z0-9-]{1,64})_(\d{1,15})r_(\d{1,15})b_(-?\d{1,17})_(-?\d{1,17})\.parquet$/;
 
 /** What a data file's key says about it. `rows` null: a file named before row counts were in names. */
 export interface FileKeyFacts {
@@ -34,6 +35,8 @@ export interface FileKeyFacts {
   /** Start of the file's UTC hour, µs since the epoch. */
   readonly hourUs: number;
   readonly rows: number | null;
+  /** The file's size; null when the name does not say (read it from the store). */
+  readonly bytes: number | null;
   /** Bounds of the rows' time, µs (inclusive); the hour's bounds when the name does not say. */
   readonly minTimeUs: number;
   readonly maxTimeUs: number;
@@ -86,6 +89,7 @@ export interface NewFile {
   /** Unique among the node's files (a writer index, a sequence, a few random bytes). */
   readonly unique: string;
   readonly rows: number;
+  readonly bytes: number;
   readonly minTimeUs: number;
   readonly maxTimeUs: number;
   readonly writtenAtMs: number;
@@ -96,9 +100,10 @@ export function dataFileKey(file: NewFile): string {
   assert.ok(NODE_ID_PATTERN.test(file.nodeId), 'node id is path-safe');
   assert.ok(/^[a-z0-9-]{1,64}$/.test(file.unique), 'unique part is path-safe');
   assert.ok(Number.isSafeInteger(file.rows) && file.rows >= 0, 'row count is a count');
+  assert.ok(Number.isSafeInteger(file.bytes) && file.bytes >= 0, 'size is a count');
   assert.ok(file.minTimeUs <= file.maxTimeUs, 'time bounds are ordered');
   assert.equal(hourStartUs(file.minTimeUs), file.hourUs, 'rows lie in the file hour');
-  const name = `${compactStamp(file.writtenAtMs)}_${file.nodeId}_${file.unique}_${String(file.rows)}r_${String(file.minTimeUs)}_${String(file.maxTimeUs)}${PARQUET_SUFFIX}`;
+  const name = `${compactStamp(file.writtenAtMs)}_${file.nodeId}_${file.unique}_${String(file.rows)}r_${String(file.bytes)}b_${String(file.minTimeUs)}_${String(file.maxTimeUs)}${PARQUET_SUFFIX}`;
   return `${partitionKey(file.database, file.measurement, file.hourUs)}/${name}`;
 }
 
@@ -127,11 +132,12 @@ export function parseFileKey(key: string): FileKeyFacts | null {
   const named = FILE_NAME_PATTERN.exec(name);
   if (named !== null) {
     const rows = Number(named[4]);
-    const minTimeUs = Number(named[5]);
-    const maxTimeUs = Number(named[6]);
+    const bytes = Number(named[5]);
+    const minTimeUs = Number(named[6]);
+    const maxTimeUs = Number(named[7]);
     if (minTimeUs <= maxTimeUs && hourStartUs(minTimeUs) === hourUs && maxTimeUs < hourUs + MICROS_PER_HOUR) {
-      return { database, measurement, hourUs, rows, minTimeUs, maxTimeUs, nodeId: named[2] ?? null };
+      return { database, measurement, hourUs, rows, bytes, minTimeUs, maxTimeUs, nodeId: named[2] ?? null };
     }
   }
-  return { database, measurement, hourUs, rows: null, minTimeUs: hourUs, maxTimeUs: hourUs + MICROS_PER_HOUR - 1, nodeId: null };
+  return { database, measurement, hourUs, rows: null, bytes: null, minTimeUs: hourUs, maxTimeUs: hourUs + MICROS_PER_HOUR - 1, nodeId: null };
 }

@@ -3,9 +3,3 @@
  * the same so both backends page alike. A page's objects are held in memory (~100 bytes each).
  */
 export const LIST_PAGE_KEYS_MAX = 1000;
-
-/**
- * stat() calls a local listing keeps in flight: enough to hide each call's latency on a loaded
- * disk, few enough not to flood libuv's thread pool (4 threads by default) ahead of other I/O.
- */
-export const LIST_STAT_CONCURRENCY = 16;

@@ -32,7 +32,14 @@ export function claimNamesSync(root: string, database: string, measurements: rea
     if (known !== undefined && known !== measurement) return caseConflictError('measurement', measurement, known);
     byFolded.set(foldName(measurement), measurement);
   }
-  for (const measurement of measurements) mkdirSync(path.join(root, database, measurement), { recursive: true });
+  for (const measurement of measurements) {
+    try {
+      mkdirSync(path.join(root, database, measurement), { recursive: true });
+    } catch {
+      // The store refuses the directory (a file in its place, a full or read-only disk): the
+      // rows are taken as before and their flush fails and retries; the claim waits for it.
+    }
+  }
   return null;
 }
 

@@ -9,7 +9,8 @@
  */
 export interface StoredObject {
   readonly key: string;
-  readonly size: number;
+  /** Null when the listing was asked not to read sizes (a local listing then skips a stat per file). */
+  readonly size: number | null;
 }
 
 /** One page of a listing; `continuationToken` null: the last page. */
@@ -28,8 +29,13 @@ export interface StorageBackend {
   readonly kind: 'local';
   /** The node writing through this backend: a field of every file name it writes (layout.ts). */
   readonly nodeId: string;
-  /** Objects whose key starts with `prefix`, in key order, at most `limit` per page. */
-  list(prefix: string, continuationToken: string | null, limit: number): Promise<ListPage>;
+  /**
+   * Objects whose key starts with `prefix`, in key order, at most `limit` per page; with
+   * `sizes` false a backend may leave sizes out when reading them costs extra (local disk).
+   */
+  list(prefix: string, continuationToken: string | null, limit: number, sizes?: boolean): Promise<ListPage>;
+  /** The object's size in bytes; null when it does not exist. */
+  sizeOf(key: string): Promise<number | null>;
   /** The object's bytes, or a range of them. */
   get(key: string, range?: ByteRange): Promise<Uint8Array>;
   /** Stores the whole object (an object store uploads large bodies in parts). */

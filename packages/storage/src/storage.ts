@@ -84,11 +84,17 @@ export class Storage {
     const declared = new Set<string>();
     let token: string | null = null;
     do {
-      const page = await this.backend.list('', token, LIST_PAGE_KEYS_MAX);
+      // Sizes come from the names (written since sizes were in them) or one stat each.
+      const page = await this.backend.list('', token, LIST_PAGE_KEYS_MAX, false);
       for (const object of page.objects) {
         const facts = parseFileKey(object.key);
-        if (facts !== null) files.push({ ...facts, key: object.key, bytes: object.size, columns: null });
-        else if (isDatabaseMarker(object.key)) declared.add(object.key.slice(0, -DATABASE_MARKER.length - 1));
+        if (facts === null) {
+          if (isDatabaseMarker(object.key)) declared.add(object.key.slice(0, -DATABASE_MARKER.length - 1));
+          continue;
+        }
+        const bytes = facts.bytes ?? object.size ?? (await this.backend.sizeOf(object.key));
+        // Deleted since the listing: not a file any more.
+        if (bytes !== null) files.push({ ...facts, key: object.key, bytes, columns: null });
       }
       token = page.continuationToken;
     } while (token !== null);

@@ -14,7 +14,7 @@ const micros = (iso: string): number => Date.parse(iso) * 1000;
 function file(database: string, measurement: string, iso: string, columns: CatalogFile['columns'] = null, rows = 1): CatalogFile {
   const timeUs = micros(iso);
   const hourUs = Math.floor(timeUs / MICROS_PER_HOUR) * MICROS_PER_HOUR;
-  const key = dataFileKey({ database, measurement, hourUs, nodeId: 'n1', unique: `u${String(timeUs)}`, rows, minTimeUs: timeUs, maxTimeUs: timeUs, writtenAtMs: 0 });
+  const key = dataFileKey({ database, measurement, hourUs, nodeId: 'n1', unique: `u${String(timeUs)}`, rows, bytes: 100, minTimeUs: timeUs, maxTimeUs: timeUs, writtenAtMs: 0 });
   const facts = parseFileKey(key);
   if (facts === null) throw new Error('unparsable key');
   return { ...facts, key, bytes: 100, columns };
@@ -87,6 +87,8 @@ describe('Storage', () => {
     ] as const) {
       await seed.backend.put(file(database, measurement, iso).key, Buffer.from('12345'));
     }
+    // A file named before sizes were in names: its size is read from the store.
+    await seed.backend.put('db/mem/2025/10/16/17/mem_20251016_170000_w0-1-abc.parquet', Buffer.from('1234567'));
     // Staged and stray files are not data files.
     await writeFile(path.join(root, 'db', 'cpu', '2025', '10', '16', '16', 'staged-1.parquet.tmp'), 'x');
     return { root, storage: await Storage.open({ root }) };
@@ -98,11 +100,12 @@ describe('Storage', () => {
     expect(storage.databaseUsage('db')).toEqual({
       name: 'db',
       measurements: [
-        { name: 'cpu', fileCount: 2, sizeBytes: 10 },
-        { name: 'mem', fileCount: 1, sizeBytes: 5 },
+        // Sizes as the names say (100 each): a listing reads no file's size.
+        { name: 'cpu', fileCount: 2, sizeBytes: 200 },
+        { name: 'mem', fileCount: 2, sizeBytes: 107 },
       ],
-      fileCount: 3,
-      sizeBytes: 15,
+      fileCount: 4,
+      sizeBytes: 307,
     });
     expect(storage.databaseUsage('missing')).toBeNull();
   });
@@ -128,12 +131,13 @@ describe('Storage', () => {
     const { storage } = await storeWithFiles();
     const events: CatalogEvent[] = [];
     storage.onChange((event) => events.push(event));
-    expect(await storage.deleteMeasurement('db', 'cpu')).toEqual({ files: 2, bytes: 10 });
-    expect(await storage.deleteDatabase('other')).toEqual({ files: 1, bytes: 5 });
+    expect(await storage.deleteMeasurement('db', 'cpu')).toEqual({ files: 2, bytes: 200 });
+    expect(await storage.deleteDatabase('other')).toEqual({ files: 1, bytes: 100 });
     expect(events.map((event) => (event.kind === 'delta' ? event.delta.changes[0]?.kind : event.kind))).toEqual(['drop-measurement', 'drop-database']);
     expect(storage.databases()).toEqual(['db']);
     const reopened = await Storage.open({ root: (storage.backend as LocalStorage).root });
     expect(reopened.databases()).toEqual(['db']);
     expect(reopened.catalog.measurementNames('db')).toEqual(['mem']);
+    expect(reopened.catalog.totals('db', 'mem')).toMatchObject({ files: 2, bytes: 107 });
   });
 });

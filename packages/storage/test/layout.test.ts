@@ -12,16 +12,16 @@ describe('layout', () => {
     expect(hourPartitionPath(-1)).toBe('1969/12/31/23');
   });
 
-  it('names a file with node, rows and time bounds, and reads them back', () => {
+  it('names a file with node, rows, size and time bounds, and reads them back', () => {
     const hourUs = micros('2025-10-16T16:00:00Z');
-    const key = dataFileKey({ database: 'db', measurement: 'cpu', hourUs, nodeId: 'n1a2b', unique: 'w0-000001-abcdef', rows: 42, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, writtenAtMs: Date.parse('2025-10-16T16:30:00Z') });
-    expect(key).toBe(`db/cpu/2025/10/16/16/20251016T163000_n1a2b_w0-000001-abcdef_42r_${String(hourUs + 5)}_${String(hourUs + 99)}.parquet`);
-    expect(parseFileKey(key)).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: 42, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, nodeId: 'n1a2b' });
+    const key = dataFileKey({ database: 'db', measurement: 'cpu', hourUs, nodeId: 'n1a2b', unique: 'w0-000001-abcdef', rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, writtenAtMs: Date.parse('2025-10-16T16:30:00Z') });
+    expect(key).toBe(`db/cpu/2025/10/16/16/20251016T163000_n1a2b_w0-000001-abcdef_42r_1234b_${String(hourUs + 5)}_${String(hourUs + 99)}.parquet`);
+    expect(parseFileKey(key)).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, nodeId: 'n1a2b' });
   });
 
   it('reads a file named before row counts with its hour as bounds', () => {
     const hourUs = micros('2025-10-16T16:00:00Z');
-    expect(parseFileKey('db/cpu/2025/10/16/16/cpu_20251016_160000_w0-00001-abc.parquet')).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: null, minTimeUs: hourUs, maxTimeUs: hourUs + MICROS_PER_HOUR - 1, nodeId: null });
+    expect(parseFileKey('db/cpu/2025/10/16/16/cpu_20251016_160000_w0-00001-abc.parquet')).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: null, bytes: null, minTimeUs: hourUs, maxTimeUs: hourUs + MICROS_PER_HOUR - 1, nodeId: null });
   });
 
   it.each([

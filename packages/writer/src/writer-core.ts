@@ -481,7 +481,7 @@ export class WriterCore {
     return encoded.map((file) => {
       const [minTimeUs, maxTimeUs] = bounds.get(file.hourStartUs) ?? [];
       assert.ok(minTimeUs !== undefined && maxTimeUs !== undefined, 'encoded hours are the hours asked for');
-      const key = dataFileKey({ database, measurement, hourUs: file.hourStartUs, nodeId: storage.nodeId, unique: this.uniqueSuffix(), rows: file.rowCount, minTimeUs, maxTimeUs, writtenAtMs });
+      const key = dataFileKey({ database, measurement, hourUs: file.hourStartUs, nodeId: storage.nodeId, unique: this.uniqueSuffix(), rows: file.rowCount, bytes: file.byteCount, minTimeUs, maxTimeUs, writtenAtMs });
       return { staging: file.path, key, rowCount: file.rowCount, byteCount: file.byteCount, columns };
     });
   }
