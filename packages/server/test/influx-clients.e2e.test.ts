@@ -157,7 +157,7 @@ describe('influx (node-influx, the 1.x client)', () => {
   });
 });
 
-/** Debian's `influx` 1.x CLI: installed by scripts/install-influx-cli.sh, which .ci/run calls. */
+/** Debian's `influx` 1.x CLI: installed by scripts/install-influxdb.sh, which .ci/run calls. */
 async function influxCliPath(): Promise<string | null> {
   try {
     const { stdout } = await run('sh', ['-c', 'command -v influx']);
@@ -170,7 +170,7 @@ async function influxCliPath(): Promise<string | null> {
 const cliPath = await influxCliPath();
 const cliMissingLocally = cliPath === null && process.env.CI !== 'true';
 if (cliMissingLocally) {
-  console.warn('influx CLI tests skipped: `influx` is not installed here; run scripts/install-influx-cli.sh (CI installs it and runs them)');
+  console.warn('influx CLI tests skipped: `influx` is not installed here; run scripts/install-influxdb.sh (CI installs it and runs them)');
 }
 
 describe.skipIf(cliMissingLocally)('the influx CLI (Debian influxdb-client)', () => {
@@ -184,7 +184,7 @@ describe.skipIf(cliMissingLocally)('the influx CLI (Debian influxdb-client)', ()
   });
 
   function cli(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
-    if (cliPath === null) throw new Error('the influx CLI is not installed: CI must run scripts/install-influx-cli.sh before the tests');
+    if (cliPath === null) throw new Error('the influx CLI is not installed: CI must run scripts/install-influxdb.sh before the tests');
     const url = new URL(shared.arc.url);
     return run(cliPath, ['-host', url.hostname, '-port', url.port, '-username', 'arc', '-password', TEST_TOKEN, ...args], { timeout: 30_000 });
   }
