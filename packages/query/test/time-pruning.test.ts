@@ -10,7 +10,6 @@ import { prunedRelationSql } from '../src/time-pruning.js';
 import { constantTimestampMicros } from '../src/constant-time.js';
 import { DataDir, query, queryError } from './fixtures.js';
 
-const MICROS_PER_SECOND = 1_000_000n;
 const micros = (iso: string): bigint => BigInt(Date.parse(iso)) * 1000n;
 
 describe('prunedRelationSql', () => {

@@ -39,14 +39,14 @@ function readableDatabase(context: ServerContext, call: ManagementCall): Databas
   return context.storage.databaseUsage(name) ?? databaseNotFound(name);
 }
 
-async function listDatabases(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer> {
+function listDatabases(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer> {
   const databases = [];
   for (const name of context.storage.databases()) {
     if (!isAllowed(call.identity, 'read', name)) continue;
     const usage = context.storage.databaseUsage(name);
     if (usage !== null) databases.push(databaseJson(usage));
   }
-  return answer('200 OK', { success: true, databases, count: databases.length });
+  return Promise.resolve(answer('200 OK', { success: true, databases, count: databases.length }));
 }
 
 async function createDatabase(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
@@ -95,9 +95,9 @@ function databaseRoutes(context: ServerContext): ManagementRoute[] {
       path: '/api/v1/databases/:name',
       permission: 'read',
       readsBody: false,
-      handle: async (call) => {
+      handle: (call) => {
         const files = readableDatabase(context, call);
-        return files instanceof ArcError ? files : answer('200 OK', { success: true, database: databaseJson(files) });
+        return Promise.resolve(files instanceof ArcError ? files : answer('200 OK', { success: true, database: databaseJson(files) }));
       },
     },
     {
@@ -105,10 +105,10 @@ function databaseRoutes(context: ServerContext): ManagementRoute[] {
       path: '/api/v1/databases/:name/measurements',
       permission: 'read',
       readsBody: false,
-      handle: async (call) => {
+      handle: (call) => {
         const files = readableDatabase(context, call);
-        if (files instanceof ArcError) return files;
-        return answer('200 OK', { success: true, database: files.name, measurements: files.measurements.map(measurementJson), count: files.measurements.length });
+        if (files instanceof ArcError) return Promise.resolve(files);
+        return Promise.resolve(answer('200 OK', { success: true, database: files.name, measurements: files.measurements.map(measurementJson), count: files.measurements.length }));
       },
     },
     { method: 'post', path: '/api/v1/databases', permission: 'admin', readsBody: true, handle: (call) => createDatabase(context, call) },

@@ -274,7 +274,7 @@ export class FileCatalog {
   private addFile(file: CatalogFile): void {
     assert.ok(file.maxTimeUs < file.hourUs + MICROS_PER_HOUR, 'a file holds one hour');
     let measurements = this.databases.get(file.database);
-    if (measurements === undefined) this.databases.set(file.database, (measurements = new Map()));
+    if (measurements === undefined) this.databases.set(file.database, (measurements = new Map<string, MeasurementFiles>()));
     let entry = measurements.get(file.measurement);
     if (entry === undefined) measurements.set(file.measurement, (entry = new MeasurementFiles()));
     if (!entry.byKey.has(file.key)) this.fileCount++;
@@ -286,7 +286,7 @@ export class FileCatalog {
     const [database = '', measurement = ''] = key.split('/', 2);
     const measurements = this.databases.get(database);
     const entry = measurements?.get(measurement);
-    if (measurements === undefined || entry === undefined || !entry.byKey.has(key)) return;
+    if (measurements === undefined || entry?.byKey.has(key) !== true) return;
     entry.remove(key);
     entry.version = ++this.versionCounter;
     this.fileCount--;

@@ -55,7 +55,7 @@ export class LocalStorage implements StorageBackend {
    * page. A first page walks the directories; later pages reuse that walk (kept for the last
    * prefix listed), so paging through 100,000 files walks once.
    */
-  async list(prefix: string, continuationToken: string | null, limit: number, sizes = true): Promise<ListPage> {
+  list(prefix: string, continuationToken: string | null, limit: number, sizes = true): Promise<ListPage> {
     assert.ok(Number.isInteger(limit) && limit > 0, 'a page holds at least one key');
     const reuse = continuationToken !== null && this.lastWalk?.prefix === prefix;
     const keys = reuse && this.lastWalk !== null ? this.lastWalk.keys : this.keysUnder(prefix);
@@ -65,7 +65,7 @@ export class LocalStorage implements StorageBackend {
     const objects = sizes ? sizesOf(this.root, pageKeys) : pageKeys.map((key) => ({ key, size: null }));
     const last = pageKeys.at(-1);
     if (start + limit >= keys.length) this.lastWalk = null;
-    return { objects, continuationToken: start + limit < keys.length && last !== undefined ? last : null };
+    return Promise.resolve({ objects, continuationToken: start + limit < keys.length && last !== undefined ? last : null });
   }
 
   /**

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArcError } from '@arc/config';
-import { FileCatalog, LocalStorage, MICROS_PER_HOUR, NAME_CASE_CONFLICT_CODE, Storage, dataFileKey, parseFileKey, type CatalogEvent, type CatalogFile } from '../src/index.js';
+import { FileCatalog, MICROS_PER_HOUR, NAME_CASE_CONFLICT_CODE, Storage, dataFileKey, parseFileKey, type CatalogEvent, type CatalogFile } from '../src/index.js';
 
 const micros = (iso: string): number => Date.parse(iso) * 1000;
 
@@ -111,7 +111,7 @@ describe('Storage', () => {
   });
 
   it('refuses a database or measurement equal to an existing one but for case, naming it', async () => {
-    const { storage } = await storeWithFiles();
+    const { root, storage } = await storeWithFiles();
     const refusal = await storage.createDatabase('DB').then(
       () => null,
       (error: unknown) => error,
@@ -123,19 +123,19 @@ describe('Storage', () => {
     await storage.createDatabase('empty');
     expect(storage.databases()).toContain('empty');
     // A created database survives a restart (its marker is listed), without a file.
-    expect((await Storage.open({ root: (storage.backend as LocalStorage).root })).databases()).toContain('empty');
+    expect((await Storage.open({ root: root })).databases()).toContain('empty');
     await expect(storage.createDatabase('empty')).rejects.toMatchObject({ code: 'ARC_DATABASE_EXISTS' });
   });
 
   it('deletes measurements and databases from the store and the catalog, telling followers', async () => {
-    const { storage } = await storeWithFiles();
+    const { root, storage } = await storeWithFiles();
     const events: CatalogEvent[] = [];
     storage.onChange((event) => events.push(event));
     expect(await storage.deleteMeasurement('db', 'cpu')).toEqual({ files: 2, bytes: 200 });
     expect(await storage.deleteDatabase('other')).toEqual({ files: 1, bytes: 100 });
     expect(events.map((event) => (event.kind === 'delta' ? event.delta.changes[0]?.kind : event.kind))).toEqual(['drop-measurement', 'drop-database']);
     expect(storage.databases()).toEqual(['db']);
-    const reopened = await Storage.open({ root: (storage.backend as LocalStorage).root });
+    const reopened = await Storage.open({ root: root });
     expect(reopened.databases()).toEqual(['db']);
     expect(reopened.catalog.measurementNames('db')).toEqual(['mem']);
     expect(reopened.catalog.totals('db', 'mem')).toMatchObject({ files: 2, bytes: 107 });
