@@ -10,8 +10,6 @@ export {
   int64TimestampToMicros,
   hourStartMicros,
   hourStartOfParts,
-  hourPartitionPath,
-  compactUtcStamp,
   MICROS_PER_HOUR,
   MICROS_PER_SECOND,
   TIME_MICROS_ABS_MAX,

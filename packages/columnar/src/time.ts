@@ -62,22 +62,3 @@ export function hourStartOfParts(high: number, low: number): number {
   const floored = micros >= 0n ? micros / MICROS_PER_HOUR_BIG : -((-micros + MICROS_PER_HOUR_BIG - 1n) / MICROS_PER_HOUR_BIG);
   return Number(floored * MICROS_PER_HOUR_BIG);
 }
-
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
-}
-
-/** `YYYY/MM/DD/HH` of the UTC hour containing `micros`: the partition directory below a measurement. */
-export function hourPartitionPath(micros: number): string {
-  const date = new Date(Math.floor(micros / 1000));
-  return `${date.getUTCFullYear()}/${pad2(date.getUTCMonth() + 1)}/${pad2(date.getUTCDate())}/${pad2(date.getUTCHours())}`;
-}
-
-/** `YYYYMMDD_HHMMSS` in UTC, used in Parquet file names. */
-export function compactUtcStamp(epochMs: number): string {
-  const d = new Date(epochMs);
-  return (
-    `${d.getUTCFullYear()}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}_` +
-    `${pad2(d.getUTCHours())}${pad2(d.getUTCMinutes())}${pad2(d.getUTCSeconds())}`
-  );
-}

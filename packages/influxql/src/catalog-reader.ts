@@ -26,8 +26,9 @@ function column(result: ColumnarResult, name: string): string[] {
  * What the query threads' catalog holds (databases with data, their measurements, each
  * measurement's columns), read through the read statements Arc SQL answers from its catalog
  * (`SHOW DATABASES`, `SHOW TABLES FROM db`: an unknown database lists nothing) and `DESCRIBE`,
- * and cached for one request. A SELECT costs one DESCRIBE before its query: no listing, since
- * `SHOW TABLES` also counts and sizes every file of the database.
+ * and cached for one request. Names match exactly (InfluxDB's rule, and Arc's: packages/storage
+ * names.ts), although SQL resolves them case-insensitively: a SELECT first checks the name in the
+ * database's listing (answered from the file catalog, no disk read), then DESCRIBEs it.
  */
 export class CatalogReader {
   private readonly run: SqlRunner;
@@ -64,7 +65,7 @@ export class CatalogReader {
     const key = `${database}\u0000${measurement}`;
     let schema = this.schemas.get(key);
     if (schema === undefined) {
-      schema = this.describe(database, measurement);
+      schema = this.measurements(database).then((names) => (names.includes(measurement) ? this.describe(database, measurement) : null));
       this.schemas.set(key, schema);
     }
     return schema;
@@ -77,9 +78,11 @@ export class CatalogReader {
 
   private async listMeasurements(database: string): Promise<string[]> {
     const shown = await this.run(`SHOW TABLES FROM ${quoteIdentifier(database)}`, database, CATALOG_ROWS_MAX);
-    // Arc SQL finds `D` for `d`; InfluxQL database names are case-sensitive.
-    if (shown.columns.includes('database') && column(shown, 'database').some((name) => name !== database)) return [];
-    return column(shown, 'table_name').sort(compareNames);
+    // SQL finds `Prod` for `prod`: only rows of the database by exactly its name count.
+    const databases = column(shown, 'database');
+    return column(shown, 'table_name')
+      .filter((_, index) => databases[index] === database)
+      .sort(compareNames);
   }
 
   private async describe(database: string, measurement: string): Promise<MeasurementSchema | null> {

@@ -233,7 +233,7 @@ export class IngestPipeline {
     return this.deleteThroughWriters(database, measurement, () => this.deleter.deleteMeasurement(database, measurement));
   }
 
-  private async deleteThroughWriters(database: string, measurement: string | null, remove: () => Promise<void>): Promise<ArcError | null> {
+  private async deleteThroughWriters(database: string, measurement: string | null, remove: () => Promise<unknown>): Promise<ArcError | null> {
     const name = `${database}/${measurement ?? ''}`;
     if (this.deletesInProgress.has(name)) {
       return new ArcError(ErrorKind.conflict, IngestErrorCode.deleteInProgress, `A delete of '${name}' is already running; wait for it to finish`, { database, ...(measurement === null ? {} : { measurement }) });

@@ -1,9 +1,10 @@
-import { readdirSync } from 'node:fs';
-import type { Dirent } from 'node:fs';
-import { join } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { quoteIdentifier, quoteLiteral, validateDatabaseName, validateMeasurementName } from '@arc/columnar';
-import { DATABASES_MAX, MEASUREMENTS_PER_DATABASE_MAX } from './limits.js';
+import { quoteIdentifier, quoteLiteral, validateDatabaseName } from '@arc/columnar';
+import { ArcError, ErrorKind } from '@arc/errors';
+import { FileCatalog, queryableNames, type CatalogDelta, type CatalogSnapshot } from '@arc/storage';
+import { QueryErrorCode } from './error-codes.js';
+import { CATALOG_CATCH_UP_MS_MAX, DATABASES_MAX, MEASUREMENTS_PER_DATABASE_MAX } from './limits.js';
 
 /**
  * Database names a DuckDB schema cannot stand for (measured): `main` is on every search path, so
@@ -13,137 +14,177 @@ import { DATABASES_MAX, MEASUREMENTS_PER_DATABASE_MAX } from './limits.js';
  */
 const SCHEMA_RESERVED: ReadonlySet<string> = new Set(['main', 'memory', 'temp', 'system', 'information_schema', 'pg_catalog']);
 
-/**
- * Directory levels below a measurement down to the files: YYYY/MM/DD/HH/<file>.parquet.
- * The view's glob has the same depth, so anything the scan counts the glob also reads.
- */
-const PARTITION_DEPTH = 4;
-export const PARQUET_SUFFIX = '.parquet';
-
-/** Database -> measurements that have at least one complete Parquet file. */
+/** Database -> measurements that have at least one complete Parquet file (queryable names only). */
 export type CatalogScan = ReadonlyMap<string, ReadonlySet<string>>;
 
-/** A directory's entries; none when it vanished (retention, delete) since it was seen. */
-export function listDirectory(path: string): Dirent[] {
-  try {
-    return readdirSync(path, { withFileTypes: true });
-  } catch {
-    // A directory that vanished (retention, delete) between listing and reading has no files.
-    return [];
-  }
-}
-
-/**
- * Valid, distinct directory names under `path`. DuckDB catalog names are case-insensitive, so of
- * names equal but for case only the first in sort order is kept.
- */
-function childNames(path: string, isValid: (name: string) => boolean, countMax: number): string[] {
-  const seen = new Set<string>();
-  const names: string[] = [];
-  const entries = listDirectory(path).filter((entry) => entry.isDirectory() && isValid(entry.name));
-  entries.sort((left, right) => (left.name < right.name ? -1 : 1));
-  for (const entry of entries) {
-    const folded = entry.name.toLowerCase();
-    if (seen.has(folded) || names.length >= countMax) continue;
-    seen.add(folded);
-    names.push(entry.name);
-  }
-  return names;
-}
-
-/** True when some `*.parquet` file sits exactly `depth` directory levels below `path`. */
-function hasParquetFile(path: string, depth: number): boolean {
-  for (const entry of listDirectory(path)) {
-    if (depth === 0) {
-      if (entry.isFile() && entry.name.endsWith(PARQUET_SUFFIX)) return true;
-    } else if (entry.isDirectory() && hasParquetFile(join(path, entry.name), depth - 1)) {
-      return true;
-    }
-  }
-  return false;
-}
+/** What the pool and the query threads say to each other about the catalog (one BroadcastChannel). */
+export type CatalogMessage =
+  | { readonly type: 'need-snapshot' }
+  | { readonly type: 'snapshot'; readonly snapshot: CatalogSnapshot }
+  | { readonly type: 'delta'; readonly delta: CatalogDelta };
 
 function isQueryableDatabase(name: string): boolean {
   return validateDatabaseName(name) === null && !SCHEMA_RESERVED.has(name.toLowerCase());
 }
 
-function isMeasurement(name: string): boolean {
-  return validateMeasurementName(name) === null;
-}
-
 /**
- * Lists the data root: which databases and measurements have files to query. A measurement of
- * `known` (the previous scan, when only additions happened since: QueryPool.catalogGrew) whose
- * directory is still there is taken as is, without walking its hour directories: that walk made
- * every rescan cost ~5 directory reads per measurement, seconds for a database of tens of
- * thousands (issue 11). New measurements are walked to their first file.
+ * A query thread's copy of the storage catalog (docs/architecture.md, Storage). The pool
+ * broadcasts every delta before it moves the shared generation, so a thread that sees a newer
+ * generation waits only for messages already on their way. A thread that starts late or missed a
+ * delta asks for the whole catalog again.
  */
-export function scanDataRoot(dataRoot: string, known: CatalogScan = new Map()): CatalogScan {
-  const scan = new Map<string, ReadonlySet<string>>();
-  for (const database of childNames(dataRoot, isQueryableDatabase, DATABASES_MAX)) {
-    const databasePath = join(dataRoot, database);
-    const knownMeasurements = known.get(database);
-    const measurements = childNames(databasePath, isMeasurement, MEASUREMENTS_PER_DATABASE_MAX).filter(
-      (measurement) => knownMeasurements?.has(measurement) === true || hasParquetFile(join(databasePath, measurement), PARTITION_DEPTH),
-    );
-    if (measurements.length > 0) scan.set(database, new Set(measurements));
+export class CatalogReplica {
+  readonly files = new FileCatalog();
+  private readonly channel: BroadcastChannel;
+  private loaded = false;
+  private readonly waiters = new Set<() => void>();
+  private scanCache: { readonly namesVersion: number; readonly scan: CatalogScan } | null = null;
+  /** Bumped when a measurement or database may have appeared or vanished. */
+  private namesVersion = 0;
+
+  constructor(channelName: string, initial: CatalogSnapshot | null) {
+    this.channel = new BroadcastChannel(channelName);
+    this.channel.onmessage = (event) => this.receive((event as { data: CatalogMessage }).data);
+    // The channel must not keep the thread alive on its own.
+    this.channel.unref();
+    if (initial !== null) this.load(initial);
+    else this.channel.postMessage({ type: 'need-snapshot' } satisfies CatalogMessage);
   }
-  return scan;
-}
 
-/** The glob of a measurement's files; `*.parquet` never matches a writer's `.tmp` file. */
-export function measurementGlob(dataRoot: string, database: string, measurement: string): string {
-  return `${join(dataRoot, database, measurement)}/*/*/*/*/*${PARQUET_SUFFIX}`;
-}
+  /** Resolves once the replica is at `generation` or later; throws after CATALOG_CATCH_UP_MS_MAX. */
+  async reach(generation: number): Promise<void> {
+    if (this.loaded && this.files.generation >= generation) return;
+    const deadline = Date.now() + CATALOG_CATCH_UP_MS_MAX;
+    while (!this.loaded || this.files.generation < generation) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new ArcError(ErrorKind.unavailable, QueryErrorCode.engine, `The query thread's file catalog did not catch up with generation ${String(generation)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, left);
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.waiters.add(done);
+      });
+    }
+  }
 
-/**
- * Brings the connection's schemas and views from `previous` to `next` and returns what the
- * catalog now holds. Views re-glob their files on every query, so existing views are left alone:
- * only new measurements get a view (creating one reads file footers, the expensive part) and
- * vanished ones are dropped. A view that cannot be created (a file that is not Parquet, a file
- * deleted meanwhile) leaves its measurement out; the next refresh tries again.
- */
-export async function applyCatalog(connection: DuckDBConnection, dataRoot: string, previous: CatalogScan, next: CatalogScan): Promise<CatalogScan> {
-  await dropVanished(connection, previous, next);
-  const applied = new Map<string, ReadonlySet<string>>();
-  for (const [database, measurements] of next) {
-    const known = previous.get(database);
-    if (known === undefined) await connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(database)}`);
-    const present = new Set<string>();
-    for (const measurement of measurements) {
-      if (known?.has(measurement) === true || (await createView(connection, dataRoot, database, measurement))) {
-        present.add(measurement);
+  /** Databases and their measurements as SQL sees them: of names equal but for case, the first (names rule). */
+  scan(): CatalogScan {
+    if (this.scanCache?.namesVersion === this.namesVersion) return this.scanCache.scan;
+    const scan = new Map<string, ReadonlySet<string>>();
+    for (const database of queryableNames(this.files.databaseNames()).filter(isQueryableDatabase).slice(0, DATABASES_MAX)) {
+      scan.set(database, new Set(queryableNames(this.files.measurementNames(database)).slice(0, MEASUREMENTS_PER_DATABASE_MAX)));
+    }
+    this.scanCache = { namesVersion: this.namesVersion, scan };
+    return scan;
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+
+  private receive(message: CatalogMessage): void {
+    if (message.type === 'snapshot') {
+      if (!this.loaded || message.snapshot.generation > this.files.generation) this.load(message.snapshot);
+    } else if (message.type === 'delta' && this.loaded) {
+      if (message.delta.generation <= this.files.generation) return;
+      if (this.files.applyDelta(message.delta)) {
+        if (message.delta.changes.some((change) => change.kind !== 'add' || change.files.some((file) => this.isNewName(file.database, file.measurement)))) {
+          this.namesVersion++;
+        }
+      } else {
+        // A delta was missed (this thread started after it was sent): ask for everything.
+        this.channel.postMessage({ type: 'need-snapshot' } satisfies CatalogMessage);
       }
     }
-    applied.set(database, present);
-  }
-  return applied;
-}
-
-async function dropVanished(connection: DuckDBConnection, previous: CatalogScan, next: CatalogScan): Promise<void> {
-  for (const [database, measurements] of previous) {
-    const kept = next.get(database);
-    if (kept === undefined) {
-      await connection.run(`DROP SCHEMA IF EXISTS ${quoteIdentifier(database)} CASCADE`);
-      continue;
-    }
-    for (const measurement of measurements) {
-      if (kept.has(measurement)) continue;
-      await connection.run(`DROP VIEW IF EXISTS ${quoteIdentifier(database)}.${quoteIdentifier(measurement)}`);
+    for (const wake of [...this.waiters]) {
+      this.waiters.delete(wake);
+      wake();
     }
   }
+
+  /** True when the scan does not list the measurement yet (its first file just arrived). */
+  private isNewName(database: string, measurement: string): boolean {
+    return this.scanCache?.scan.get(database)?.has(measurement) !== true;
+  }
+
+  private load(snapshot: CatalogSnapshot): void {
+    this.files.loadSnapshot(snapshot);
+    this.loaded = true;
+    this.namesVersion++;
+  }
 }
 
-/** Creates the measurement's view; false when DuckDB cannot read its files. */
-async function createView(connection: DuckDBConnection, dataRoot: string, database: string, measurement: string): Promise<boolean> {
-  const glob = quoteLiteral(measurementGlob(dataRoot, database, measurement));
-  try {
-    await connection.run(
-      `CREATE OR REPLACE VIEW ${quoteIdentifier(database)}.${quoteIdentifier(measurement)} AS ` +
-        `SELECT * FROM read_parquet(${glob}, union_by_name = true)`,
-    );
+/** The DuckDB variable holding a view's file list (views read `getvariable(...)`, see MeasurementViews). */
+function filesVariable(id: number): string {
+  return `arc_files_${String(id)}`;
+}
+
+/**
+ * The measurement views of one DuckDB connection. A view reads
+ * `read_parquet(getvariable('arc_files_<n>'), union_by_name = true)`: its file list is a
+ * variable set from the catalog, so new files cost a `SET VARIABLE` before the next query that
+ * reads the measurement (never a directory glob, never a view rebuilt on every file). Schemas are
+ * made for every database at once (cheap); a view is made the first time a query reads it
+ * (making one reads every file's footer).
+ */
+export class MeasurementViews {
+  private readonly connection: DuckDBConnection;
+  private schemas = new Set<string>();
+  /** View key -> its variable id and the catalog version its file list was set from. */
+  private readonly views = new Map<string, { readonly id: number; version: number }>();
+  private nextId = 0;
+
+  constructor(connection: DuckDBConnection) {
+    this.connection = connection;
+  }
+
+  /** Creates schemas of new databases and drops those (and views) no longer in `scan`. */
+  async applyScan(scan: CatalogScan): Promise<void> {
+    for (const schema of this.schemas) {
+      if (scan.has(schema)) continue;
+      await this.connection.run(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
+      for (const key of this.views.keys()) if (key.startsWith(`${schema}\u0000`)) this.views.delete(key);
+    }
+    for (const [key] of this.views) {
+      const [database = '', measurement = ''] = key.split('\u0000');
+      if (scan.get(database)?.has(measurement) === true) continue;
+      await this.connection.run(`DROP VIEW IF EXISTS ${quoteIdentifier(database)}.${quoteIdentifier(measurement)}`);
+      this.views.delete(key);
+    }
+    for (const database of scan.keys()) if (!this.schemas.has(database)) await this.connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(database)}`);
+    this.schemas = new Set(scan.keys());
+  }
+
+  /**
+   * Brings the view of a measurement to its files at catalog `version`: sets its file list, and
+   * makes the view the first time. False when DuckDB cannot read the files (the view stays out).
+   */
+  /** True when the measurement's view reads its files at catalog `version` already. */
+  isCurrent(database: string, measurement: string, version: number): boolean {
+    return this.views.get(`${database}\u0000${measurement}`)?.version === version;
+  }
+
+  async sync(database: string, measurement: string, version: number, locations: readonly string[]): Promise<boolean> {
+    const key = `${database}\u0000${measurement}`;
+    const known = this.views.get(key);
+    if (known?.version === version) return true;
+    const id = known?.id ?? this.nextId++;
+    await this.connection.run(`SET VARIABLE ${filesVariable(id)} = [${locations.map(quoteLiteral).join(', ')}]::VARCHAR[]`);
+    if (known !== undefined) {
+      known.version = version;
+      return true;
+    }
+    try {
+      await this.connection.run(
+        `CREATE OR REPLACE VIEW ${quoteIdentifier(database)}.${quoteIdentifier(measurement)} AS ` +
+          `SELECT * FROM read_parquet(getvariable(${quoteLiteral(filesVariable(id))}), union_by_name = true)`,
+      );
+    } catch {
+      return false;
+    }
+    this.views.set(key, { id, version });
     return true;
-  } catch {
-    return false;
   }
 }

@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 /**
  * State shared by the pool (main thread) and its workers, one SharedArrayBuffer of int32 cells:
  *
- *   cell 0          catalog generation: bumped by invalidateCatalog() and catalogGrew(); a worker
- *                   rescans the data directory before its next query when it differs from its
- *                   last scan
- *   cell 1          removal generation: bumped by invalidateCatalog() only (something may have
- *                   vanished); while it is unchanged a rescan only looks for new measurements
+ *   cell 0          catalog generation: the storage catalog's generation, stored by the pool after
+ *                   it broadcast the delta that made it; a worker brings its catalog replica up
+ *                   to it before each query (one atomic load when nothing changed)
+ *   cell 1          unused (kept so slot cells stay where they were)
  *   cell 2 + slot   state of task slot `slot` (one per task in flight, queued or running):
  *                   idle -> pending (pool takes it) -> running (worker starts it), pending/running
  *                   -> cancelled (pool), and back to idle once the worker handed the task back
@@ -26,7 +25,6 @@ export interface SlotCounts {
 }
 
 const GENERATION_CELL = 0;
-const REMOVAL_GENERATION_CELL = 1;
 const FIRST_SLOT_CELL = 2;
 
 export class ControlBlock {
@@ -51,15 +49,10 @@ export class ControlBlock {
     return Atomics.load(this.cells, GENERATION_CELL);
   }
 
-  removalGeneration(): number {
-    return Atomics.load(this.cells, REMOVAL_GENERATION_CELL);
-  }
-
-  /** `removal`: files or measurements may have vanished, not only appeared. */
-  bumpGeneration(removal: boolean): void {
-    // The removal cell first: a worker that sees the new generation also sees the removal.
-    if (removal) Atomics.add(this.cells, REMOVAL_GENERATION_CELL, 1);
-    Atomics.add(this.cells, GENERATION_CELL, 1);
+  /** Pool: the catalog is at `generation` (its delta already broadcast). */
+  setGeneration(generation: number): void {
+    assert.ok(Number.isInteger(generation) && generation >= 0 && generation <= 0x7fffffff, 'a catalog generation fits an int32 cell');
+    Atomics.store(this.cells, GENERATION_CELL, generation);
   }
 
   /** Pool: a fresh task takes the slot. */

@@ -19,6 +19,12 @@ import type { SqlNode } from './sql-tree.js';
  */
 const READABLE_SETTINGS: ReadonlySet<string> = new Set(['timezone', 'calendar', 'threads', 'memory_limit', 'max_memory', 'default_order', 'default_null_order']);
 
+/**
+ * Functions user SQL may not call at all: `getvariable` reads the DuckDB variables that hold
+ * each view's file list (catalog.ts), i.e. server paths.
+ */
+const FUNCTIONS_REFUSED: ReadonlySet<string> = new Set(['getvariable']);
+
 /** Functions whose first argument is a format string with field widths (`%9d`, `{:>9}`). */
 const FORMAT_FUNCTIONS: ReadonlySet<string> = new Set(['printf', 'format']);
 
@@ -85,6 +91,7 @@ export function checkFunctionCall(node: SqlNode): void {
   if (qualified && GUARDED_FUNCTIONS.has(name)) {
     throw refused(`Schema-qualified function names are not allowed: call ${node.function_name}() by its name alone`, { function: node.function_name });
   }
+  if (FUNCTIONS_REFUSED.has(name)) throw refused(`${node.function_name}() is not allowed`, { function: node.function_name });
   const [first] = Array.isArray(node.children) ? (node.children as unknown[]) : [];
   if (name === 'current_setting') checkSetting(first);
   else if (FORMAT_FUNCTIONS.has(name)) checkFormat(name, first);

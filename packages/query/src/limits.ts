@@ -43,6 +43,13 @@ export const ANSWER_SCRATCH_BYTES_MAX = 64 * 1024 * 1024;
 export const CANCEL_POLL_MS = 10;
 
 /**
+ * How long a query thread waits for catalog messages that the shared generation says were sent
+ * (they are already posted, so this is only reached when the main thread is stalled): then the
+ * query fails rather than answer from an old file list.
+ */
+export const CATALOG_CATCH_UP_MS_MAX = 10_000;
+
+/**
  * Databases and measurements a worker puts in its catalog. Each is a DuckDB schema or view
  * (a few KB of catalog memory per worker) and a directory listed on every catalog refresh.
  */

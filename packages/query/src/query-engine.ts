@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import { DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { quoteIdentifier, quoteLiteral, TAGS_METADATA_KEY } from '@arc/columnar';
-import { applyCatalog, scanDataRoot } from './catalog.js';
+import { LocalStorage } from '@arc/storage';
+import { CatalogReplica, MeasurementViews } from './catalog.js';
 import type { CatalogScan } from './catalog.js';
 import { ControlBlock } from './control-block.js';
 import { QueryErrorCode } from './error-codes.js';
@@ -21,12 +21,11 @@ import type { CheckedStatement } from './statement-guard.js';
 import { planStatement } from './query-plan.js';
 import type { BoundedTable, EmptyTable, MeasurementRef, StatementPlan } from './query-plan.js';
 import { describeSql, showDatabasesSql, showTablesSql } from './show-answers.js';
-import { measurementGlob } from './catalog.js';
 import { applySplices, qualifiedNameEnd } from './sql-splice.js';
 import type { Splice } from './sql-splice.js';
 import { clearLocations } from './sql-tree.js';
 import type { SqlNode } from './sql-tree.js';
-import { filesInTimeRange, prunedRelationSql } from './time-pruning.js';
+import { prunedRelationSql } from './time-pruning.js';
 import { constantTimestampMicros } from './constant-time.js';
 import type { ColumnSpec } from './time-pruning.js';
 import type { EstimateTask, QueryTask, StreamTask, WorkerConfig } from './task-messages.js';
@@ -68,11 +67,14 @@ export class QueryEngine {
   private readonly guard: StatementGuard;
   private readonly config: WorkerConfig;
   private readonly control: ControlBlock;
+  private readonly replica: CatalogReplica;
+  private readonly views: MeasurementViews;
+  /** Where files are read (file keys to paths). */
+  private readonly store: LocalStorage;
   private catalog: CatalogScan = new Map();
-  private catalogGeneration = Number.NaN;
-  private catalogRemovalGeneration = Number.NaN;
   private defaultSchema = '';
-  private readonly columnsByView = new Map<string, ColumnSpec[]>();
+  /** Columns DuckDB described, by view, with the catalog version they were described at. */
+  private readonly columnsByView = new Map<string, { readonly version: number; readonly columns: ColumnSpec[] }>();
   /** `SELECT NULL` parsed once: the tree bound expressions are evaluated in. */
   private selectTemplate: SqlNode | null = null;
 
@@ -81,6 +83,9 @@ export class QueryEngine {
     this.guard = guard;
     this.config = config;
     this.control = new ControlBlock(config.control);
+    this.replica = new CatalogReplica(config.catalogChannel, config.catalogSnapshot);
+    this.views = new MeasurementViews(locked.connection);
+    this.store = new LocalStorage(config.dataRoot);
   }
 
   static async open(config: WorkerConfig): Promise<QueryEngine> {
@@ -147,6 +152,8 @@ export class QueryEngine {
       const columns = await this.viewColumns({ database: task.database, measurement: task.source.measurement.measurement });
       ({ checked, plan } = await planOf(measurementSql(task.database, task.source.measurement, columns)));
     }
+    if (plan.kind === 'select') for (const read of plan.reads) await this.syncView(read);
+    else if (plan.kind === 'describe') await this.syncView(plan.table);
     let sql = await this.whileWatching(task.slot, this.executableSql(checked, plan));
     if (counting) {
       if (checked.explainPrefix !== '') throw badRequest(QueryErrorCode.sqlForbidden, 'EXPLAIN has no rows to estimate', { statement_type: 'EXPLAIN' });
@@ -180,7 +187,7 @@ export class QueryEngine {
       case 'show-databases':
         return showDatabasesSql(plan.databases);
       case 'show-tables':
-        return showTablesSql(this.config.dataRoot, this.catalog, plan.databases);
+        return showTablesSql(this.replica.files, this.catalog, plan.databases);
       case 'describe':
         return this.describedSql(plan.table);
       case 'select':
@@ -212,7 +219,7 @@ export class QueryEngine {
       if (range === undefined || (range.lower === null && range.upper === null)) continue;
       const end = qualifiedNameEnd(text, table.location, table.tableName);
       if (end === null) continue;
-      const files = filesInTimeRange(join(this.config.dataRoot, table.database, table.measurement), range.lower, range.upper);
+      const files = this.replica.files.filesInRange(table.database, table.measurement, micros(range.lower), micros(range.upper)).map((file) => this.store.locationOf(file.key));
       splices.push({ start: table.location, end, text: namedRelation(prunedRelationSql(await this.viewColumns(table), files), table) });
     }
     return applySplices(text, splices);
@@ -280,9 +287,10 @@ export class QueryEngine {
   /** DESCRIBE of a measurement as it is now, with its tags (the union of its files' `arc:tags`). */
   private async describedSql(table: MeasurementRef): Promise<string> {
     const columns = await this.describeView(table);
-    const glob = quoteLiteral(measurementGlob(this.config.dataRoot, table.database, table.measurement));
+    const files = this.replica.files.files(table.database, table.measurement).map((file) => quoteLiteral(this.store.locationOf(file.key)));
+    if (files.length === 0) return describeSql(columns, new Set());
     const tagLists = await this.connection.runAndReadAll(
-      `SELECT DISTINCT decode(value) FROM parquet_kv_metadata(${glob}) WHERE decode(key) = ${quoteLiteral(TAGS_METADATA_KEY)}`,
+      `SELECT DISTINCT decode(value) FROM parquet_kv_metadata([${files.join(', ')}]) WHERE decode(key) = ${quoteLiteral(TAGS_METADATA_KEY)}`,
     );
     const tags = new Set<string>();
     for (const [text] of tagLists.getRowsJS()) {
@@ -296,14 +304,33 @@ export class QueryEngine {
     return describeSql(columns, tags);
   }
 
-  /** The measurement view's columns, described once per catalog generation. */
+  /**
+   * The measurement's columns: from the catalog when it knows every file's (files written since
+   * the start), else described by DuckDB from the footers once per catalog version and recorded
+   * in this thread's catalog, so files added later need no footer read.
+   */
   private async viewColumns(table: MeasurementRef): Promise<ColumnSpec[]> {
+    const fromCatalog = this.replica.files.columns(table.database, table.measurement);
+    if (fromCatalog !== null) return [...fromCatalog];
     const key = `${table.database}\u0000${table.measurement}`;
+    const version = this.replica.files.measurementVersion(table.database, table.measurement);
     const known = this.columnsByView.get(key);
-    if (known !== undefined) return known;
+    if (known?.version === version) return known.columns;
+    await this.syncView(table);
     const columns = await this.describeView(table);
-    this.columnsByView.set(key, columns);
+    this.columnsByView.set(key, { version, columns });
+    this.replica.files.fillColumns(table.database, table.measurement, columns);
     return columns;
+  }
+
+  /** Points the measurement's view at its files in the catalog (catalog.ts, MeasurementViews). */
+  private async syncView(table: MeasurementRef): Promise<void> {
+    const version = this.replica.files.measurementVersion(table.database, table.measurement);
+    if (version < 0 || this.catalog.get(table.database)?.has(table.measurement) !== true) return;
+    // The common case, checked before the file list is built (thousands of paths).
+    if (this.views.isCurrent(table.database, table.measurement, version)) return;
+    const files = this.replica.files.files(table.database, table.measurement);
+    await this.views.sync(table.database, table.measurement, version, files.map((file) => this.store.locationOf(file.key)));
   }
 
   /** The view's columns as DuckDB describes them now (every file's schema, unioned by name). */
@@ -328,22 +355,18 @@ export class QueryEngine {
     return answer;
   }
 
-  /** Rescans the data directory when the pool's catalog generation moved since the last scan. */
+  /**
+   * Brings this thread's catalog to the pool's generation (the deltas are already on their way,
+   * see CatalogReplica) and the schemas to its databases. Views follow lazily (syncView).
+   */
   private async refreshCatalog(): Promise<void> {
-    const generation = this.control.generation();
-    if (generation === this.catalogGeneration) return;
-    const removalGeneration = this.control.removalGeneration();
-    // Only additions since the last scan: measurements already in the catalog need no new look.
-    const known = removalGeneration === this.catalogRemovalGeneration ? this.catalog : new Map<string, ReadonlySet<string>>();
-    const next = scanDataRoot(this.config.dataRoot, known);
-    this.catalog = await applyCatalog(this.connection, this.config.dataRoot, this.catalog, next);
-    this.columnsByView.clear();
+    await this.replica.reach(this.control.generation());
+    const scan = this.replica.scan();
+    if (scan === this.catalog) return;
+    await this.views.applyScan(scan);
+    this.catalog = scan;
     // A schema may have been dropped and recreated: set the search path again on the next query.
     this.defaultSchema = '';
-    // Recorded after the scan: an invalidation during the scan bumps the generation again, and
-    // the next query rescans.
-    this.catalogGeneration = generation;
-    this.catalogRemovalGeneration = removalGeneration;
   }
 
   /**
@@ -375,6 +398,11 @@ export class QueryEngine {
       clearInterval(timer);
     }
   }
+}
+
+/** A time bound in µs as the catalog compares it (doubles: exact to the µs until year 2255, bounds beyond only widen). */
+function micros(value: bigint | null): number | null {
+  return value === null ? null : Number(value);
 }
 
 /** A relation standing in for a table name: it keeps the name as its alias unless the SQL gave one. */

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import { BroadcastChannel, MessageChannel } from 'node:worker_threads';
 import type { MessagePort, Transferable } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { workerExecArgv } from '@arc/config';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { validateDatabaseName } from '@arc/columnar';
+import { Storage, type CatalogEvent, type CatalogSnapshot } from '@arc/storage';
+import type { CatalogMessage } from './catalog.js';
 import { ControlBlock } from './control-block.js';
 import { QueryErrorCode } from './error-codes.js';
 import { abortedError, timeoutError } from './errors.js';
@@ -34,6 +37,11 @@ export interface QueryPoolOptions {
   timeoutMs: number;
   /** Rows a non-streamed answer may have; more is refused (413) with advice to stream. */
   rowsMax?: number;
+  /**
+   * The store whose file catalog the workers follow (its root must be `dataRoot`). Absent: the
+   * pool opens one itself in ready() (tests, tools).
+   */
+  storage?: Storage;
 }
 
 export interface QueryRequest {
@@ -214,9 +222,22 @@ export class QueryPool {
   /** The list tasks carry, rebuilt from #pendingByKey at the next task after a change (null). */
   #pending: readonly PendingMeasurement[] | null = [];
   #closed = false;
+  readonly #catalogChannel: BroadcastChannel;
+  readonly #dataRoot: string;
+  #storage: Storage | null;
+  #snapshotQueued = false;
 
   constructor(options: QueryPoolOptions) {
     checkOptions(options);
+    this.#dataRoot = resolve(options.dataRoot);
+    this.#storage = options.storage ?? null;
+    // One channel per pool: several pools (tests) may share a process.
+    const channelName = `arc-catalog-${randomUUID()}`;
+    this.#catalogChannel = new BroadcastChannel(channelName);
+    this.#catalogChannel.onmessage = (event) => {
+      if ((event as { data: CatalogMessage }).data.type === 'need-snapshot') this.#queueSnapshot();
+    };
+    this.#catalogChannel.unref();
     this.#threads = options.threads;
     this.#queueSizeMax = options.queueSizeMax;
     this.#timeoutMs = options.timeoutMs;
@@ -235,14 +256,16 @@ export class QueryPool {
       atomics: 'disabled',
       closeTimeout: POOL_CLOSE_TIMEOUT_MS,
       execArgv: workerExecArgv(process.execArgv),
-      workerData: workerConfig(options, this.#control),
+      workerData: workerConfig(options, this.#control, channelName, this.#storage?.catalog.snapshot() ?? null),
     });
+    if (this.#storage !== null) this.#follow(this.#storage);
     // A worker that dies outside a task must not become an uncaught 'error' event.
     this.#piscina.on('error', () => undefined);
   }
 
   /** Resolves once every worker has opened and locked down its DuckDB instance; rejects with its error. */
   async ready(): Promise<void> {
+    if (this.#storage === null) this.#follow(await Storage.open({ root: this.#dataRoot }));
     // The least-busy balancer hands simultaneous tasks to distinct idle workers.
     const pings = Array.from({ length: this.#threads }, () => this.#piscina.run({ kind: 'ping' }));
     for (const result of await Promise.all(pings)) {
@@ -290,20 +313,32 @@ export class QueryPool {
     return this.#pending;
   }
 
-  /**
-   * Tells workers the set of files/measurements changed, possibly by removal: they rescan the
-   * whole data directory before their next query.
-   */
-  invalidateCatalog(): void {
-    this.#control.bumpGeneration(true);
+  /** The store the workers' catalogs follow (after ready() when the pool opened it itself). */
+  get storage(): Storage {
+    assert.ok(this.#storage !== null, 'the pool has its storage once ready');
+    return this.#storage;
   }
 
-  /**
-   * Tells workers measurements were added (nothing removed): before their next query they list
-   * the directories and look into new measurements only (catalog.ts, scanDataRoot).
-   */
-  catalogGrew(): void {
-    this.#control.bumpGeneration(false);
+  /** Workers take every catalog change (catalog.ts): broadcast first, then the generation moves. */
+  #follow(storage: Storage): void {
+    this.#storage = storage;
+    storage.onChange((event: CatalogEvent) => {
+      const message: CatalogMessage = event.kind === 'delta' ? { type: 'delta', delta: event.delta } : { type: 'snapshot', snapshot: event.snapshot };
+      this.#catalogChannel.postMessage(message);
+      this.#control.setGeneration(storage.catalog.generation);
+    });
+    this.#control.setGeneration(storage.catalog.generation);
+    this.#queueSnapshot();
+  }
+
+  /** Sends the whole catalog once for all the workers that asked in this turn. */
+  #queueSnapshot(): void {
+    if (this.#snapshotQueued || this.#storage === null) return;
+    this.#snapshotQueued = true;
+    setImmediate(() => {
+      this.#snapshotQueued = false;
+      if (this.#storage !== null && !this.#closed) this.#catalogChannel.postMessage({ type: 'snapshot', snapshot: this.#storage.catalog.snapshot() } satisfies CatalogMessage);
+    });
   }
 
   /** Runs SQL to a whole answer in the request's format. */
@@ -426,6 +461,7 @@ export class QueryPool {
     if (this.#closed) return;
     this.#closed = true;
     await this.#piscina.close();
+    this.#catalogChannel.close();
   }
 
   /**
@@ -510,7 +546,7 @@ function receiveStream(port: MessagePort, sink: StreamSink): Promise<number> {
   });
 }
 
-function workerConfig(options: QueryPoolOptions, control: ControlBlock): WorkerConfig {
+function workerConfig(options: QueryPoolOptions, control: ControlBlock, catalogChannel: string, catalogSnapshot: CatalogSnapshot | null): WorkerConfig {
   // allowed_directories and the views' globs need absolute, normalized paths.
   return {
     dataRoot: resolve(options.dataRoot),
@@ -518,5 +554,7 @@ function workerConfig(options: QueryPoolOptions, control: ControlBlock): WorkerC
     memoryLimit: options.memoryLimit,
     tempDirectory: resolve(options.tempDirectory),
     control: control.shared,
+    catalogChannel,
+    catalogSnapshot,
   };
 }

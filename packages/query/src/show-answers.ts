@@ -1,54 +1,20 @@
-import { statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
 import { quoteLiteral } from '@arc/columnar';
+import type { FileCatalog } from '@arc/storage';
 import type { CatalogScan } from './catalog.js';
-import { filesInTimeRange } from './time-pruning.js';
 
 /**
  * SHOW DATABASES and SHOW TABLES answer with Arc's shapes (README), not DuckDB's: the
- * statement becomes a VALUES query of what the catalog and the data directory hold, which then
- * runs like any query, so every answer format works for it.
+ * statement becomes a VALUES query of what the file catalog holds, which then runs like any
+ * query, so every answer format works for it. Nothing here reads the disk.
  */
 
 const BYTES_PER_MB = 1024 * 1024;
-/**
- * The hour a file's rows are in, as an SQL TIMESTAMP literal, read from its hour directory
- * (`YYYY/MM/DD/HH/file.parquet` under the measurement): the layout bounds every row's time, so a
- * measurement's time range to the hour costs a directory listing, never a file read.
- */
-function hourOf(measurementPath: string, file: string): string {
-  const [year, month, day, hour] = relative(measurementPath, file).split(sep);
-  return `TIMESTAMP '${year ?? ''}-${month ?? ''}-${day ?? ''} ${hour ?? ''}:00:00'`;
-}
 
-interface FileTotals {
-  files: number;
-  bytes: number;
-  /** First and last hour with a file, as SQL literals; NULL when there is no file. */
-  firstHour: string;
-  lastHour: string;
-}
-
-/** Files, bytes and hours of a measurement: the files its view reads (every hour directory). */
-function fileTotals(measurementPath: string): FileTotals {
-  const files = filesInTimeRange(measurementPath, null, null);
-  const first = files[0];
-  const last = files[files.length - 1];
-  const totals: FileTotals = {
-    files: 0,
-    bytes: 0,
-    firstHour: first === undefined ? 'NULL::TIMESTAMP' : hourOf(measurementPath, first),
-    lastHour: last === undefined ? 'NULL::TIMESTAMP' : hourOf(measurementPath, last),
-  };
-  for (const file of files) {
-    try {
-      totals.bytes += statSync(file).size;
-      totals.files += 1;
-    } catch {
-      // Removed since the listing.
-    }
-  }
-  return totals;
+/** An hour start (µs) as an SQL TIMESTAMP literal, `TIMESTAMP 'YYYY-MM-DD HH:00:00'`; NULL for none. */
+function hourLiteral(hourUs: number | null): string {
+  if (hourUs === null) return 'NULL::TIMESTAMP';
+  const iso = new Date(hourUs / 1000).toISOString();
+  return `TIMESTAMP '${iso.slice(0, 10)} ${iso.slice(11, 13)}:00:00'`;
 }
 
 function valuesQuery(columns: readonly string[], types: readonly string[], rows: readonly string[][]): string {
@@ -71,14 +37,14 @@ export function showDatabasesSql(databases: readonly string[]): string {
  * `storage_path` is relative to the store's root (`<database>/<measurement>`): any reader may run
  * SHOW TABLES, and the server's absolute paths are not theirs to see.
  */
-export function showTablesSql(dataRoot: string, catalog: CatalogScan, databases: readonly string[]): string {
+export function showTablesSql(files: FileCatalog, catalog: CatalogScan, databases: readonly string[]): string {
   const rows: string[][] = [];
   for (const database of [...databases].sort()) {
     for (const measurement of [...(catalog.get(database) ?? [])].sort()) {
-      const totals = fileTotals(join(dataRoot, database, measurement));
+      const totals = files.totals(database, measurement);
       const storagePath = `${database}/${measurement}`;
       const sizeMb = (totals.bytes / BYTES_PER_MB).toFixed(6);
-      rows.push([quoteLiteral(database), quoteLiteral(measurement), quoteLiteral(storagePath), `${String(totals.files)}::BIGINT`, `${sizeMb}::DOUBLE`, totals.firstHour, totals.lastHour]);
+      rows.push([quoteLiteral(database), quoteLiteral(measurement), quoteLiteral(storagePath), `${String(totals.files)}::BIGINT`, `${sizeMb}::DOUBLE`, hourLiteral(totals.firstHourUs), hourLiteral(totals.lastHourUs)]);
     }
   }
   return valuesQuery(

@@ -1,3 +1,4 @@
+import type { CatalogSnapshot } from '@arc/storage';
 import type { MessagePort } from 'node:worker_threads';
 import type { ArcErrorShape } from '@arc/errors';
 import type { AnswerFormat, StreamFormat } from './answer-format.js';
@@ -13,6 +14,10 @@ export interface WorkerConfig {
   readonly tempDirectory: string;
   /** The ControlBlock's buffer (catalog generation, task slots). */
   readonly control: SharedArrayBuffer;
+  /** The BroadcastChannel the pool sends catalog deltas on (catalog.ts, CatalogMessage). */
+  readonly catalogChannel: string;
+  /** The catalog when the pool started, if it was loaded then; else the thread asks for it. */
+  readonly catalogSnapshot: CatalogSnapshot | null;
 }
 
 /**

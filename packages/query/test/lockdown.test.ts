@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyCatalog, scanDataRoot } from '../src/catalog.js';
+import { MeasurementViews } from '../src/catalog.js';
 import { openLockedInstance } from '../src/locked-instance.js';
 import type { LockedInstance } from '../src/locked-instance.js';
 import { DataDir } from './fixtures.js';
@@ -27,7 +27,10 @@ beforeAll(async () => {
   mkdirSync(join(dir.root, 'outside'), { recursive: true });
   await dir.writeParquet(join(dir.root, 'outside', 'secret.parquet'), "SELECT 'secret' AS s");
   locked = await openLockedInstance({ dataRoot: dir.dataRoot, duckdbThreads: 1, memoryLimit: '256MB', tempDirectory: dir.tempDirectory });
-  await applyCatalog(locked.connection, dir.dataRoot, new Map(), scanDataRoot(dir.dataRoot));
+  // The views as a query thread makes them: a file list in a variable (SET VARIABLE works locked).
+  const views = new MeasurementViews(locked.connection);
+  await views.applyScan(new Map([['default', new Set(['cpu'])]]));
+  expect(await views.sync('default', 'cpu', 1, [dir.filePath('default', 'cpu', '2025/10/16/16', 'cpu_20251016_160000_a.parquet')])).toBe(true);
 });
 
 afterAll(() => {

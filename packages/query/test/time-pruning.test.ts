@@ -3,53 +3,16 @@
 // The proof is a file outside the range replaced by garbage: a query over every hour fails on
 // it, the bounded query never opens it and answers right.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryPool } from '../src/index.js';
-import { filesInTimeRange, hourKey, prunedRelationSql } from '../src/time-pruning.js';
+import { prunedRelationSql } from '../src/time-pruning.js';
 import { constantTimestampMicros } from '../src/constant-time.js';
 import { DataDir, query, queryError } from './fixtures.js';
 
-const MICROS_PER_SECOND = 1_000_000n;
 const micros = (iso: string): bigint => BigInt(Date.parse(iso)) * 1000n;
 
-describe('hourKey and filesInTimeRange', () => {
-  let root: string;
-
-  beforeAll(() => {
-    root = mkdtempSync(join(tmpdir(), 'arc-prune-'));
-    for (const hour of ['2024/12/31/23', '2025/01/01/00', '2025/01/01/01', '2025/01/02/00', '2025/02/01/00']) {
-      mkdirSync(join(root, hour), { recursive: true });
-      writeFileSync(join(root, hour, 'a.parquet'), '');
-      writeFileSync(join(root, hour, 'b.parquet.tmp'), '');
-    }
-    mkdirSync(join(root, '2025/01/01/junk'), { recursive: true });
-    writeFileSync(join(root, '2025/01/01/junk/x.parquet'), '');
-  });
-
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-  const hours = (lower: bigint | null, upper: bigint | null): string[] =>
-    filesInTimeRange(root, lower, upper).map((file) => file.slice(root.length + 1, -'/a.parquet'.length));
-
-  it('keys an instant by its UTC hour, also before 1970, and refuses years beyond 9999', () => {
-    expect(hourKey(micros('2025-01-01T00:59:59.999Z'))).toEqual(['2025', '01', '01', '00']);
-    expect(hourKey(-1n)).toEqual(['1969', '12', '31', '23']);
-    expect(hourKey(micros('9999-12-31T23:00:00Z') + 3600n * MICROS_PER_SECOND)).toBeNull();
-  });
-
-  it('lists the hours in range across day, month and year edges, both ends inclusive', () => {
-    expect(hours(micros('2025-01-01T00:30:00Z'), micros('2025-01-01T01:00:00Z'))).toEqual(['2025/01/01/00', '2025/01/01/01']);
-    expect(hours(micros('2024-12-31T23:59:00Z'), micros('2025-01-01T00:00:00Z'))).toEqual(['2024/12/31/23', '2025/01/01/00']);
-    expect(hours(micros('2025-01-01T02:00:00Z'), null)).toEqual(['2025/01/02/00', '2025/02/01/00']);
-    expect(hours(null, micros('2025-01-01T00:00:00Z'))).toEqual(['2024/12/31/23', '2025/01/01/00']);
-    expect(hours(null, null)).toHaveLength(5);
-    expect(hours(micros('2025-03-01T00:00:00Z'), micros('2025-04-01T00:00:00Z'))).toEqual([]);
-    expect(hours(micros('2025-01-02T00:00:00Z'), micros('2025-01-01T00:00:00Z'))).toEqual([]);
-  });
-
+describe('prunedRelationSql', () => {
   it('builds a relation with every known column, also over no file', () => {
     const columns = [
       { name: 'time', type: 'TIMESTAMP' },

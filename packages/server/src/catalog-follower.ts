@@ -1,54 +1,62 @@
 import type { QueryPool } from '@arc/query';
+import type { CatalogEvent, Storage } from '@arc/storage';
 import type { MeasurementEvent } from '@arc/writer';
 import type { QueryCache } from './query-cache.js';
 
 /**
- * Keeps the query side in step with the writers' measurement events: new files make cached
- * answers of their measurement stale; a measurement's first file makes the query threads rescan
- * (views glob their files at every query, so later files of a known measurement need nothing);
- * buffered rows of a measurement with no file yet make it answer with its columns and no rows.
+ * Keeps the storage catalog and the query side in step with the writers' measurement events:
+ * published files go into the catalog (whose deltas reach the query threads, see QueryPool);
+ * every catalog change makes cached answers of its measurements stale; buffered rows of a
+ * measurement with no file yet make it answer with its columns and no rows.
  *
- * Runs on the acceptor thread, so every event costs O(1) (a few map lookups) and a batch of events
- * invalidates the catalog once: a request of thousands of new measurements once cost a quadratic
- * amount of main-thread work here and stalled every request, /health included (issue 11).
+ * Runs on the acceptor thread, so every event costs O(files) with small constants, and a batch of
+ * events becomes one catalog generation: a request of thousands of new measurements once cost a
+ * quadratic amount of main-thread work here and stalled every request, /health included (issue 11).
  */
 export class CatalogFollower {
   private readonly pool: QueryPool;
   private readonly cache: QueryCache;
-  /** Database -> measurements with a file written by this process. */
-  private readonly filed = new Map<string, Set<string>>();
+  private readonly storage: Storage;
 
-  constructor(pool: QueryPool, cache: QueryCache) {
+  constructor(pool: QueryPool, cache: QueryCache, storage: Storage) {
     this.pool = pool;
     this.cache = cache;
+    this.storage = storage;
+    storage.onChange((event) => this.invalidateCache(event));
   }
 
   apply(events: readonly MeasurementEvent[]): void {
-    let catalogChanged = false;
+    const published = [];
     for (const event of events) {
       const { database, measurement } = event;
-      this.cache.invalidate(database, measurement);
-      const filed = this.filed.get(database)?.has(measurement) === true;
+      const filed = this.storage.catalog.hasMeasurement(database, measurement);
       if (event.kind === 'schema') {
+        // Answers of a measurement with no file yet show its buffered columns: they changed.
+        this.cache.invalidate(database, measurement);
         if (!filed) this.pool.setPendingMeasurement(database, measurement, event.columns);
-      } else if (!filed) {
-        this.markFiled(database, measurement);
-        this.pool.clearPendingMeasurement(database, measurement);
-        catalogChanged = true;
+        continue;
       }
+      if (!filed) this.pool.clearPendingMeasurement(database, measurement);
+      for (const file of event.files) published.push({ key: file.key, bytes: file.byteCount, columns: file.columns });
     }
-    if (catalogChanged) this.pool.catalogGrew();
+    this.storage.filesPublished(published);
   }
 
-  /** The database was deleted: its measurements are new again when written to. */
-  forgetDatabase(database: string): void {
-    this.filed.delete(database);
-    this.cache.invalidateDatabase(database);
+  private invalidateCache(event: CatalogEvent): void {
+    if (event.kind === 'snapshot') {
+      this.cache.clear();
+      return;
+    }
+    for (const change of event.delta.changes) {
+      if (change.kind === 'drop-database') this.cache.invalidateDatabase(change.database);
+      else if (change.kind === 'drop-measurement') this.cache.invalidate(change.database, change.measurement);
+      else if (change.kind === 'add') for (const file of change.files) this.cache.invalidate(file.database, file.measurement);
+      else for (const key of change.keys) this.invalidateKey(key);
+    }
   }
 
-  private markFiled(database: string, measurement: string): void {
-    let measurements = this.filed.get(database);
-    if (measurements === undefined) this.filed.set(database, (measurements = new Set()));
-    measurements.add(measurement);
+  private invalidateKey(key: string): void {
+    const [database = '', measurement = ''] = key.split('/', 2);
+    this.cache.invalidate(database, measurement);
   }
 }

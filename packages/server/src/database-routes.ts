@@ -1,11 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { isAllowed } from '@arc/auth';
 import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { z } from 'zod';
-import { databaseFiles, databaseJson, findDatabaseIgnoringCase, listDatabaseNames, measurementJson, type DatabaseFiles } from './database-files.js';
+import type { DatabaseUsage } from '@arc/storage';
+import { databaseJson, measurementJson } from './database-files.js';
 import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
 import type { ServerContext } from './server-context.js';
 import { ServerErrorCode } from './error-codes.js';
@@ -15,7 +14,7 @@ import { ServerErrorCode } from './error-codes.js';
  *   GET    /api/v1/databases                          read: every database the token may read
  *   GET    /api/v1/databases/:name                    read on that database
  *   GET    /api/v1/databases/:name/measurements       read on that database
- *   POST   /api/v1/databases {"name"}                 admin: creates the directory (201; 409 if it exists)
+ *   POST   /api/v1/databases {"name"}                 admin: creates it (201; 409 if it, or a name equal but for case, exists)
  *   DELETE /api/v1/databases/:name?confirm=true       admin: removes it through the writers (below)
  *   DELETE /api/v1/databases/:name/measurements/:m?confirm=true   admin: the same for one measurement
  * A token limited to some databases never learns whether another database exists: for a name
@@ -33,24 +32,23 @@ const databaseNotFound = (name: string): ArcError =>
  * The database named in the path, once the caller may read it and it exists. Order matters for
  * privacy: the name is validated and the token's database list checked before the disk is read.
  */
-async function readableDatabase(context: ServerContext, call: ManagementCall): Promise<DatabaseFiles | ArcError> {
+function readableDatabase(context: ServerContext, call: ManagementCall): DatabaseUsage | ArcError {
   const name = call.parameters[0] ?? '';
   const nameError = validateDatabaseName(name);
   if (nameError !== null) return nameError;
   const denied = context.auth.authorize(call.identity, 'read', name);
   if (denied !== null) return denied;
-  return (await databaseFiles(context.config.storage.parquetRoot, name)) ?? databaseNotFound(name);
+  return context.storage.databaseUsage(name) ?? databaseNotFound(name);
 }
 
-async function listDatabases(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer> {
-  const root = context.config.storage.parquetRoot;
+function listDatabases(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer> {
   const databases = [];
-  for (const name of await listDatabaseNames(root)) {
+  for (const name of context.storage.databases()) {
     if (!isAllowed(call.identity, 'read', name)) continue;
-    const files = await databaseFiles(root, name);
-    if (files !== null) databases.push(databaseJson(files));
+    const usage = context.storage.databaseUsage(name);
+    if (usage !== null) databases.push(databaseJson(usage));
   }
-  return answer('200 OK', { success: true, databases, count: databases.length });
+  return Promise.resolve(answer('200 OK', { success: true, databases, count: databases.length }));
 }
 
 async function createDatabase(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
@@ -58,21 +56,21 @@ async function createDatabase(context: ServerContext, call: ManagementCall): Pro
   if (input instanceof ArcError) return input;
   const nameError = validateDatabaseName(input.name);
   if (nameError !== null) return nameError;
-  const root = context.config.storage.parquetRoot;
-  // DuckDB names are case-insensitive: `Prod` next to `prod` could not be queried.
-  const existing = await findDatabaseIgnoringCase(root, input.name);
-  if (existing !== null) {
-    return new ArcError(ErrorKind.conflict, ServerErrorCode.databaseExists, `Database '${existing}' already exists`, { database: existing });
+  try {
+    // Refused when it exists, or when a name equal but for case does (storage's names rule).
+    await context.storage.createDatabase(input.name);
+  } catch (error) {
+    if (error instanceof ArcError) return error;
+    throw error;
   }
-  await mkdir(path.join(root, input.name), { recursive: true });
-  context.queryPool.invalidateCatalog();
   return answer('201 Created', { success: true, database: { name: input.name, measurement_count: 0, file_count: 0, total_size_bytes: 0, total_size_mb: 0 } });
 }
 
 /**
  * The delete goes through the writers (IngestPipeline.deleteDatabase, docs/architecture.md):
  * writes to the database are refused with 409 ARC_BEING_DELETED while it runs, the writers drop
- * its buffered rows, then storage removes its files. A write acknowledged before this answer is
+ * its buffered rows, then storage removes its files and drops it from the catalog (the query
+ * threads and the answer cache follow its generation). A write acknowledged before this answer is
  * either deleted with the database or refused; one after it creates the database again, as any
  * first write does.
  */
@@ -83,15 +81,14 @@ async function deleteDatabase(context: ServerContext, call: ManagementCall): Pro
   if (call.request.query.get('confirm') !== 'true') {
     return badRequest(ServerErrorCode.confirmationRequired, `Deleting database '${name}' removes all its files: repeat with ?confirm=true`, { database: name });
   }
-  const root = context.config.storage.parquetRoot;
-  const files = await databaseFiles(root, name);
-  if (files === null) return databaseNotFound(name);
+  // Counted before: the writers drop the database's buffered rows (no flush adds a file meanwhile).
+  const usage = context.storage.databaseUsage(name);
+  if (usage === null) return databaseNotFound(name);
   const deleteError = await context.pipeline.deleteDatabase(name);
   if (deleteError !== null) return deleteError;
   context.forgetDatabase(name);
-  context.queryPool.invalidateCatalog();
-  context.log.info(`database '${name}' deleted: ${files.fileCount} files, ${files.sizeBytes} bytes`);
-  return answer('200 OK', { success: true, database: name, deleted: true, files_deleted: files.fileCount, bytes_deleted: files.sizeBytes });
+  context.log.info(`database '${name}' deleted: ${usage.fileCount} files, ${usage.sizeBytes} bytes`);
+  return answer('200 OK', { success: true, database: name, deleted: true, files_deleted: usage.fileCount, bytes_deleted: usage.sizeBytes });
 }
 
 /** One measurement, through the writers like a database (deleteDatabase). */
@@ -103,14 +100,12 @@ async function deleteMeasurement(context: ServerContext, call: ManagementCall): 
   if (call.request.query.get('confirm') !== 'true') {
     return badRequest(ServerErrorCode.confirmationRequired, `Deleting measurement '${measurement}' removes all its files: repeat with ?confirm=true`, { database, measurement });
   }
-  const files = await databaseFiles(context.config.storage.parquetRoot, database);
-  const found = files?.measurements.find((entry) => entry.name === measurement);
+  const found = context.storage.databaseUsage(database)?.measurements.find((entry) => entry.name === measurement);
   if (found === undefined) {
     return new ArcError(ErrorKind.notFound, ServerErrorCode.measurementNotFound, `Measurement '${measurement}' not found in database '${database}'`, { database, measurement });
   }
   const deleteError = await context.pipeline.deleteMeasurement(database, measurement);
   if (deleteError !== null) return deleteError;
-  context.queryPool.invalidateCatalog();
   context.log.info(`measurement '${database}.${measurement}' deleted: ${found.fileCount} files, ${found.sizeBytes} bytes`);
   return answer('200 OK', { success: true, database, measurement, deleted: true, files_deleted: found.fileCount, bytes_deleted: found.sizeBytes });
 }
@@ -123,9 +118,9 @@ function databaseRoutes(context: ServerContext): ManagementRoute[] {
       path: '/api/v1/databases/:name',
       permission: 'read',
       readsBody: false,
-      handle: async (call) => {
-        const files = await readableDatabase(context, call);
-        return files instanceof ArcError ? files : answer('200 OK', { success: true, database: databaseJson(files) });
+      handle: (call) => {
+        const files = readableDatabase(context, call);
+        return Promise.resolve(files instanceof ArcError ? files : answer('200 OK', { success: true, database: databaseJson(files) }));
       },
     },
     {
@@ -133,10 +128,10 @@ function databaseRoutes(context: ServerContext): ManagementRoute[] {
       path: '/api/v1/databases/:name/measurements',
       permission: 'read',
       readsBody: false,
-      handle: async (call) => {
-        const files = await readableDatabase(context, call);
-        if (files instanceof ArcError) return files;
-        return answer('200 OK', { success: true, database: files.name, measurements: files.measurements.map(measurementJson), count: files.measurements.length });
+      handle: (call) => {
+        const files = readableDatabase(context, call);
+        if (files instanceof ArcError) return Promise.resolve(files);
+        return Promise.resolve(answer('200 OK', { success: true, database: files.name, measurements: files.measurements.map(measurementJson), count: files.measurements.length }));
       },
     },
     { method: 'post', path: '/api/v1/databases', permission: 'admin', readsBody: true, handle: (call) => createDatabase(context, call) },

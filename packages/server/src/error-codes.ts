@@ -28,8 +28,6 @@ export const ServerErrorCode = Object.freeze({
   databaseNotFound: 'ARC_DATABASE_NOT_FOUND',
   /** No measurement with that name in the database (404). */
   measurementNotFound: 'ARC_MEASUREMENT_NOT_FOUND',
-  /** A database with that name, in any case, exists (409). */
-  databaseExists: 'ARC_DATABASE_EXISTS',
   /** Deleting a database without `?confirm=true`. */
   confirmationRequired: 'ARC_CONFIRMATION_REQUIRED',
   /** A query body that is not a JSON object. */

@@ -1,6 +1,7 @@
 import type { TokenStore } from '@arc/auth';
 import type { Config } from '@arc/config';
 import type { QueryPool } from '@arc/query';
+import type { Storage } from '@arc/storage';
 import type { AuthGate } from './auth-gate.js';
 import type { IngestPipeline, WalRecoveryReport } from '@arc/ingest';
 import type { IngestStats } from './ingest-stats.js';
@@ -19,8 +20,10 @@ export interface ServerContext {
   readonly pipeline: IngestPipeline;
   readonly ingestStats: IngestStats;
   readonly queryPool: QueryPool;
+  /** The data's layout, store and file catalog (packages/storage). */
+  readonly storage: Storage;
   readonly version: string;
-  /** A database was deleted: its measurements count as new again for the query catalog. */
+  /** A database was deleted: its measurements count as new again for the writers' census. */
   forgetDatabase(database: string): void;
   phase: ServerPhase;
   /** What WAL recovery did at this start (state 'off' with the WAL off). */

@@ -6,6 +6,7 @@ import { TokenStore, TokenVerifier } from '@arc/auth';
 import { describeConfig, type Config } from '@arc/config';
 import { type ArcError } from '@arc/errors';
 import { QueryPool } from '@arc/query';
+import { Storage } from '@arc/storage';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
 import { registerAuthRoutes } from './auth-routes.js';
@@ -13,7 +14,6 @@ import { registerDatabaseRoutes } from './database-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
 import { emptyRecoveryReport, IngestPipeline, prepareWal, replayWal } from '@arc/ingest';
-import { LocalTreeDeleter } from '@arc/storage';
 import { IngestStats } from './ingest-stats.js';
 import { createLogger, type Logger } from './log.js';
 import { registerQueryRoutes } from './query-routes.js';
@@ -81,13 +81,16 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // Before anything reads or writes the WAL or the data: one process per data directory.
   await mkdir(config.storage.dataDir, { recursive: true });
   const lock = DataDirLock.acquire(config.storage.dataDir);
-  await mkdir(config.storage.parquetRoot, { recursive: true });
   await mkdir(path.join(config.storage.dataDir, 'tmp'), { recursive: true });
   const tokens = openTokens(config, log, options.printToken ?? ((line) => process.stdout.write(line)));
   const walPlan = await prepareWal(config, log);
-  // Deletes end in storage's deleter once the writers dropped the name's rows (docs/architecture.md).
-  const pipeline = await IngestPipeline.start(config, log, walPlan, new LocalTreeDeleter(config.storage.parquetRoot));
+  // After WAL recovery rolled committed flushes forward: the catalog is loaded from one listing.
+  const storage = await Storage.open({ root: config.storage.parquetRoot });
+  log.info(`storage: ${storage.catalog.size} files in the catalog`);
+  // Deletes end in storage once the writers dropped the name's rows (docs/architecture.md).
+  const pipeline = await IngestPipeline.start(config, log, walPlan, storage);
   const queryPool = new QueryPool({
+    storage,
     dataRoot: config.storage.parquetRoot,
     threads: config.query.threads,
     duckdbThreads: config.query.duckdbThreads,
@@ -99,7 +102,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   });
   const queryCache = new QueryCache(config.queryCache);
   await queryPool.ready();
-  const catalog = new CatalogFollower(queryPool, queryCache);
+  const catalog = new CatalogFollower(queryPool, queryCache, storage);
   pipeline.onMeasurementEvents((events) => catalog.apply(events));
   if (options.onFatal !== undefined) pipeline.onFatal(options.onFatal);
   const context: ServerContext = {
@@ -110,13 +113,11 @@ export async function startServer(config: Config, options: StartServerOptions = 
     pipeline,
     ingestStats: new IngestStats(),
     queryPool,
+    storage,
     version: VERSION,
     phase: ServerPhase.starting,
     walRecovery: emptyRecoveryReport(),
-    forgetDatabase: (database) => {
-      catalog.forgetDatabase(database);
-      pipeline.forgetDatabase(database);
-    },
+    forgetDatabase: (database) => pipeline.forgetDatabase(database),
   };
   const app = uWS.App();
   limitRequestHeads(app);

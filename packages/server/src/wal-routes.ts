@@ -1,8 +1,6 @@
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { ArcError } from '@arc/errors';
-import { deadLetterDirectory, deadLetterTotalsSync, parseSegmentName, requestRotation, SYNC_LATENCY_BUCKETS_MS, type WalStatsSummary } from '@arc/wal';
+import { deadLetterDirectory, deadLetterTotals, listWalFiles, requestRotation, SYNC_LATENCY_BUCKETS_MS, type WalStatsSummary } from '@arc/wal';
 import { newResponseState, sendError, sendJson } from './http-response.js';
 import { readRequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
@@ -19,9 +17,9 @@ const WRITE_ERROR_RECENT_MS = 60_000;
 const CLEANUP_WAIT_MS_MAX = 2000;
 const CLEANUP_POLL_MS = 20;
 
-function statsBody(context: ServerContext, stats: WalStatsSummary): Record<string, unknown> {
+async function statsBody(context: ServerContext, stats: WalStatsSummary): Promise<Record<string, unknown>> {
   const nowMs = Date.now();
-  const deadLetters = deadLetterTotalsSync(context.config.wal.dir);
+  const deadLetters = await deadLetterTotals(context.config.wal.dir);
   return {
     enabled: context.config.wal.enabled,
     sync_mode: context.config.wal.syncMode,
@@ -44,37 +42,19 @@ function statsBody(context: ServerContext, stats: WalStatsSummary): Record<strin
   };
 }
 
-function filesBody(directory: string): Record<string, unknown> {
-  const files: Record<string, unknown>[] = [];
-  let totalBytes = 0;
-  let names: string[] = [];
-  try {
-    names = readdirSync(directory).sort();
-  } catch {
-    // No directory yet (WAL off, never on): no files.
-  }
-  for (const name of names) {
-    const segment = parseSegmentName(directory, name);
-    const isJournal = name.endsWith('.journal');
-    if (segment === null && !isJournal) continue;
-    let stat;
-    try {
-      stat = statSync(path.join(directory, name));
-    } catch {
-      continue; // deleted since the listing
-    }
-    totalBytes += stat.size;
-    files.push({ name, kind: isJournal ? 'flush_journal' : 'segment', stream: segment?.stream ?? null, first_seq: segment?.firstSeq ?? null, bytes: stat.size, modified: stat.mtime.toISOString() });
-  }
-  return { directory, files, count: files.length, total_bytes: totalBytes };
+/** `GET /api/v1/wal/files`: listed by the WAL package, asynchronously (never a stat on this thread). */
+async function filesBody(directory: string): Promise<Record<string, unknown>> {
+  const listed = await listWalFiles(directory);
+  const files = listed.files.map((file) => ({ name: file.name, kind: file.kind, stream: file.stream, first_seq: file.firstSeq, bytes: file.bytes, modified: file.modified }));
+  return { directory, files, count: files.length, total_bytes: listed.totalBytes };
 }
 
-function healthReasons(context: ServerContext, stats: WalStatsSummary): string[] {
+async function healthReasons(context: ServerContext, stats: WalStatsSummary): Promise<string[]> {
   const reasons: string[] = [];
   const nowMs = Date.now();
   const recovery = context.walRecovery;
   if (recovery.state === 'failed') reasons.push(`recovery: ${recovery.error ?? 'failed'}`);
-  const deadLetters = deadLetterTotalsSync(context.config.wal.dir).entries;
+  const deadLetters = (await deadLetterTotals(context.config.wal.dir)).entries;
   if (deadLetters > 0) reasons.push(`${deadLetters} acknowledged WAL entries could not be replayed and wait as dead letters (GET /api/v1/wal/dead-letter, POST /api/v1/wal/dead-letter/replay)`);
   if (stats.lastWriteErrorAtMs > 0 && nowMs - stats.lastWriteErrorAtMs < WRITE_ERROR_RECENT_MS) reasons.push(`WAL write errors (${stats.writeErrors} so far), the last ${Math.round((nowMs - stats.lastWriteErrorAtMs) / 1000)} s ago`);
   const ageLimitMs = Math.max(UNFLUSHED_AGE_DEGRADED_MS_MIN, UNFLUSHED_AGE_DEGRADED_FLUSH_AGES * context.config.writer.flushAgeMs);
@@ -119,16 +99,19 @@ export function registerWalRoutes(app: TemplatedApp, context: ServerContext): vo
           max_size_mb: wal.segmentBytesMax / (1024 * 1024),
           max_age_seconds: wal.segmentAgeMsMax / 1000,
           recovery: { ...context.walRecovery },
-          dead_letter: { directory: deadLetterDirectory(wal.dir), entries: deadLetterTotalsSync(wal.dir).entries },
+          dead_letter: { directory: deadLetterDirectory(wal.dir), entries: (await deadLetterTotals(wal.dir)).entries },
         });
       }),
     );
-    app.get(`${prefix}/stats`, (res, req) => withReadToken(context, res, req, async (send) => send(statsBody(context, context.pipeline.walStats()))));
-    app.get(`${prefix}/files`, (res, req) => withReadToken(context, res, req, async (send) => send(filesBody(context.config.wal.dir))));
+    app.get(`${prefix}/stats`, (res, req) => withReadToken(context, res, req, async (send) => send(await statsBody(context, context.pipeline.walStats()))));
+    app.get(`${prefix}/files`, (res, req) => withReadToken(context, res, req, async (send) => send(await filesBody(context.config.wal.dir))));
     app.get(`${prefix}/health`, (res, req) =>
       withReadToken(context, res, req, async (send) => {
-        if (!context.config.wal.enabled) { send({ status: 'healthy', enabled: false, reasons: [] }); return; }
-        const reasons = healthReasons(context, context.pipeline.walStats());
+        if (!context.config.wal.enabled) {
+          send({ status: 'healthy', enabled: false, reasons: [] });
+          return;
+        }
+        const reasons = await healthReasons(context, context.pipeline.walStats());
         if (reasons.length === 0) send({ status: 'healthy', enabled: true, reasons });
         else send({ status: 'degraded', enabled: true, reasons }, '503 Service Unavailable');
       }),

@@ -81,7 +81,16 @@ describe('databases API', () => {
     { body: { name: '../etc' }, status: 400, error: { error: "Invalid database name '../etc': must match ^[A-Za-z][A-Za-z0-9_-]{0,63}$", code: 'ARC_BAD_DATABASE_NAME', database: '../etc' } },
     { body: { name: 'system' }, status: 400, error: { error: "Database name 'system' is reserved", code: 'ARC_RESERVED_DATABASE_NAME', database: 'system' } },
     { body: { name: 'inventory' }, status: 409, error: { error: "Database 'inventory' already exists", code: 'ARC_DATABASE_EXISTS', database: 'inventory' } },
-    { body: { name: 'INVENTORY' }, status: 409, error: { error: "Database 'inventory' already exists", code: 'ARC_DATABASE_EXISTS', database: 'inventory' } },
+    {
+      body: { name: 'INVENTORY' },
+      status: 409,
+      error: {
+        error: "Database 'INVENTORY' differs from the existing database 'inventory' only by case; names are case-sensitive but SQL cannot tell them apart: use 'inventory'",
+        code: 'ARC_NAME_CASE_CONFLICT',
+        database: 'INVENTORY',
+        existing: 'inventory',
+      },
+    },
   ];
 
   it.each(BAD_CREATES)('POST /api/v1/databases $body: $status', async ({ body, status, error }) => {

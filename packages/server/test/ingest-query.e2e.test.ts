@@ -70,7 +70,7 @@ describe('MessagePack ingestion to Parquet and back', () => {
     expect(files).toHaveLength(4);
     for (const [index, file] of files.entries()) {
       const relative = path.relative(path.join(shared.arc.dataDir, 'arc'), file);
-      expect(relative).toMatch(new RegExp(`^layout_db/layout/2025/10/16/${16 + index}/layout_\\d{8}_\\d{6}_[A-Za-z0-9-]+\\.parquet$`));
+      expect(relative).toMatch(new RegExp(`^layout_db/layout/2025/10/16/${16 + index}/\\d{8}T\\d{6}_[a-z0-9-]+_[a-z0-9-]+_\\d+r_\\d+b_\\d+_\\d+\\.parquet$`));
     }
     const first = files[0] ?? '';
     const types = await duckdbRows(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${first}'))`);

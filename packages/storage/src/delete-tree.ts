@@ -6,8 +6,9 @@ import path from 'node:path';
  * first (ingest's IngestPipeline deletes), so no buffered row of the name is flushed after this.
  */
 export interface DataDeleter {
-  deleteDatabase(database: string): Promise<void>;
-  deleteMeasurement(database: string, measurement: string): Promise<void>;
+  /** Resolves once the files are gone; what it resolves to (Storage counts them) is not used here. */
+  deleteDatabase(database: string): Promise<unknown>;
+  deleteMeasurement(database: string, measurement: string): Promise<unknown>;
 }
 
 /** The local layout: `<root>/<database>/<measurement>/...`; a missing directory is not an error. */

@@ -1,5 +1,14 @@
+export { Storage } from './storage.js';
+export type { CatalogEvent, DatabaseUsage, MeasurementUsage, PublishedFile, Removed, StorageOptions } from './storage.js';
+export { FileCatalog } from './catalog.js';
+export type { CatalogChange, CatalogDelta, CatalogFile, CatalogSnapshot, ColumnSpec, MeasurementTotals } from './catalog.js';
 export { LocalStorage, fsyncDirectory } from './local-storage.js';
-export { STAGING_SUFFIX } from './storage-backend.js';
-export type { StorageBackend } from './storage-backend.js';
+export type { ByteRange, ListPage, StorageBackend, StoredObject } from './storage-backend.js';
+export { MICROS_PER_HOUR, PARQUET_SUFFIX, STAGING_SUFFIX, dataFileKey, hourPartitionPath, hourStartUs, parseFileKey, partitionKey } from './layout.js';
+export type { FileKeyFacts, NewFile } from './layout.js';
+export { StorageErrorCode } from './error-codes.js';
+export { NAME_CASE_CONFLICT_CODE, caseConflictError, caseVariantOf, foldName, queryableNames } from './names.js';
+export { localNodeIdSync } from './node-id.js';
+export { claimNamesSync, hasMeasurementDirectorySync, measurementDirectoryCountSync, releaseNamesSync } from './name-claim.js';
 export { LocalTreeDeleter } from './delete-tree.js';
 export type { DataDeleter } from './delete-tree.js';

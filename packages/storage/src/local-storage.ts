@@ -1,22 +1,43 @@
 import assert from 'node:assert/strict';
-import { open, mkdir, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { STAGING_SUFFIX, type StorageBackend } from './storage-backend.js';
+import { STAGING_SUFFIX } from './layout.js';
+import { localNodeIdSync } from './node-id.js';
+import type { ByteRange, ListPage, StorageBackend, StoredObject } from './storage-backend.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9_\-./]+$/;
 
+function entriesOfSync(directory: string): Dirent[] {
+  try {
+    return readdirSync(directory, { withFileTypes: true });
+  } catch {
+    // Missing, or removed (retention, delete) between listing and reading: it holds nothing.
+    return [];
+  }
+}
+
 /**
- * Local disk, the embedded default. Files are staged next to their final name (same directory,
- * so the rename is atomic on one filesystem) and the directory is fsynced after the rename so
- * the new name is durable too.
+ * Local disk, the embedded default. Files are staged in their final directory (so the rename is
+ * atomic on one filesystem) and the directory is fsynced after the rename so the new name is
+ * durable too. Listing walks the directories: the one data-dir walk in Arc.
  */
 export class LocalStorage implements StorageBackend {
   readonly kind = 'local' as const;
   readonly root: string;
+  private nodeIdValue: string | null = null;
+  private lastWalk: { readonly prefix: string; readonly keys: readonly string[] } | null = null;
 
   constructor(root: string) {
     assert.ok(path.isAbsolute(root), 'storage root must be absolute');
     this.root = root;
+  }
+
+  /** This data directory's node id (node-id.ts), made on first use. */
+  get nodeId(): string {
+    this.nodeIdValue ??= localNodeIdSync(this.root);
+    return this.nodeIdValue;
   }
 
   pathOf(key: string): string {
@@ -25,15 +46,121 @@ export class LocalStorage implements StorageBackend {
     return path.join(this.root, key);
   }
 
-  async stagingPathFor(key: string): Promise<string> {
+  locationOf(key: string): string {
+    return this.pathOf(key);
+  }
+
+  /**
+   * Every file under `prefix` in key order, paged; the token is the last key of the previous
+   * page. A first page walks the directories; later pages reuse that walk (kept for the last
+   * prefix listed), so paging through 100,000 files walks once.
+   */
+  list(prefix: string, continuationToken: string | null, limit: number, sizes = true): Promise<ListPage> {
+    assert.ok(Number.isInteger(limit) && limit > 0, 'a page holds at least one key');
+    const reuse = continuationToken !== null && this.lastWalk?.prefix === prefix;
+    const keys = reuse && this.lastWalk !== null ? this.lastWalk.keys : this.keysUnder(prefix);
+    this.lastWalk = { prefix, keys };
+    const start = continuationToken === null ? 0 : upperBound(keys, continuationToken);
+    const pageKeys = keys.slice(start, start + limit);
+    const objects = sizes ? sizesOf(this.root, pageKeys) : pageKeys.map((key) => ({ key, size: null }));
+    const last = pageKeys.at(-1);
+    if (start + limit >= keys.length) this.lastWalk = null;
+    return Promise.resolve({ objects, continuationToken: start + limit < keys.length && last !== undefined ? last : null });
+  }
+
+  /**
+   * Keys of the files under `prefix` (a directory prefix ending in '/', or '' for all), sorted.
+   * The walk is synchronous: measured over 10,000 hour directories on the loaded 2-core machine,
+   * the asynchronous walk (a libuv thread-pool hop per directory) took 3.5 s, this one a tenth of
+   * it; a listing runs at start (before requests are served) and on an explicit reload.
+   */
+  private keysUnder(prefix: string): string[] {
+    assert.ok(prefix === '' || prefix.endsWith('/'), 'local listings take directory prefixes');
+    const keys: string[] = [];
+    const walk = (relative: string): void => {
+      for (const entry of entriesOfSync(path.join(this.root, relative))) {
+        const key = relative === '' ? entry.name : `${relative}/${entry.name}`;
+        if (entry.isDirectory()) walk(key);
+        else if (entry.isFile()) keys.push(key);
+      }
+    };
+    walk(prefix.replace(/\/$/, ''));
+    return keys.sort();
+  }
+
+  async sizeOf(key: string): Promise<number | null> {
+    return await stat(this.pathOf(key)).then(
+      (info) => info.size,
+      () => null,
+    );
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Uint8Array> {
+    if (range === undefined) return await readFile(this.pathOf(key));
+    assert.ok(range.start >= 0 && range.end >= range.start, 'a byte range is ordered');
+    const handle = await open(this.pathOf(key), 'r');
+    try {
+      const buffer = Buffer.alloc(range.end - range.start + 1);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, range.start);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+    const staging = await this.stagingPathIn(path.posix.dirname(key));
+    try {
+      await writeFile(staging, body);
+      await this.publish(staging, key);
+    } catch (error) {
+      await this.discard(staging);
+      throw error;
+    }
+  }
+
+  async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
     const finalPath = this.pathOf(key);
     await mkdir(path.dirname(finalPath), { recursive: true });
-    return finalPath + STAGING_SUFFIX;
+    try {
+      // O_EXCL: the create fails if the name exists, atomically (If-None-Match on an object store).
+      await writeFile(finalPath, body, { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+    await fsyncDirectory(path.dirname(finalPath));
+    return true;
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (const key of keys) {
+      try {
+        await rm(this.pathOf(key));
+        deleted++;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    return deleted;
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    assert.ok(prefix.endsWith('/') && prefix.length > 1, 'a directory prefix, never the root');
+    await rm(this.pathOf(prefix.slice(0, -1)), { recursive: true, force: true });
+  }
+
+  async stagingPathIn(directoryKey: string): Promise<string> {
+    const directory = this.pathOf(directoryKey);
+    await mkdir(directory, { recursive: true });
+    return path.join(directory, `staged-${randomBytes(8).toString('hex')}${STAGING_SUFFIX}`);
   }
 
   async publish(stagingPath: string, key: string): Promise<void> {
     const finalPath = this.pathOf(key);
-    assert.equal(stagingPath, finalPath + STAGING_SUFFIX);
+    assert.ok(stagingPath.endsWith(STAGING_SUFFIX), 'only staged files are published');
+    assert.equal(path.dirname(stagingPath), path.dirname(finalPath), 'a file is staged in its final directory');
     await rename(stagingPath, finalPath);
     await fsyncDirectory(path.dirname(finalPath));
   }
@@ -42,6 +169,31 @@ export class LocalStorage implements StorageBackend {
     assert.ok(stagingPath.endsWith(STAGING_SUFFIX), 'only staged files are discarded');
     await rm(stagingPath, { force: true });
   }
+}
+
+/** Index of the first key after `token` in sorted `keys`. */
+function upperBound(keys: readonly string[], token: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((keys[middle] ?? '') <= token) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** Sizes of the files, in order; a file removed since the walk is left out (synchronous, as the walk). */
+function sizesOf(root: string, keys: readonly string[]): StoredObject[] {
+  const objects: StoredObject[] = [];
+  for (const key of keys) {
+    try {
+      objects.push({ key, size: statSync(path.join(root, key)).size });
+    } catch {
+      // Removed since the walk.
+    }
+  }
+  return objects;
 }
 
 export async function fsyncDirectory(directory: string): Promise<void> {

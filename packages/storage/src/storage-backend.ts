@@ -1,18 +1,57 @@
 /**
- * Where Parquet files end up. A writer stages a file on local disk, then publishes it under its
- * key in one step (rename on local disk, a whole-object upload on S3), so readers never see a
- * partial file (an invariant of the storage layer). Keys are relative paths with forward slashes:
- * `<database>/<measurement>/YYYY/MM/DD/HH/<file>.parquet`.
+ * Where Arc's files are kept: the operations Arc needs from a store, shaped so that local disk
+ * (LocalStorage, today) and an object store (S3, a second implementation) both fit. Keys are
+ * relative paths with forward slashes (layout.ts).
+ *
+ * Writers stage a file on local disk, then publish it under its key in one step (a rename on
+ * local disk, a whole or multipart upload to an object store), so readers never see a partial
+ * file (an invariant of the storage layer).
  */
+export interface StoredObject {
+  readonly key: string;
+  /** Null when the listing was asked not to read sizes (a local listing then skips a stat per file). */
+  readonly size: number | null;
+}
+
+/** One page of a listing; `continuationToken` null: the last page. */
+export interface ListPage {
+  readonly objects: readonly StoredObject[];
+  readonly continuationToken: string | null;
+}
+
+/** Bytes `start` to `end` inclusive, as an HTTP Range. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
 export interface StorageBackend {
   readonly kind: 'local';
-  /** A local path where the file destined for `key` can be written (its directory exists). */
-  stagingPathFor(key: string): Promise<string>;
+  /** The node writing through this backend: a field of every file name it writes (layout.ts). */
+  readonly nodeId: string;
+  /**
+   * Objects whose key starts with `prefix`, in key order, at most `limit` per page; with
+   * `sizes` false a backend may leave sizes out when reading them costs extra (local disk).
+   */
+  list(prefix: string, continuationToken: string | null, limit: number, sizes?: boolean): Promise<ListPage>;
+  /** The object's size in bytes; null when it does not exist. */
+  sizeOf(key: string): Promise<number | null>;
+  /** The object's bytes, or a range of them. */
+  get(key: string, range?: ByteRange): Promise<Uint8Array>;
+  /** Stores the whole object (an object store uploads large bodies in parts). */
+  put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>): Promise<void>;
+  /** Stores the object only if no object has the key (If-None-Match: *); false when one had. */
+  putIfAbsent(key: string, body: Uint8Array): Promise<boolean>;
+  /** Removes the objects; keys that do not exist are not an error. Returns how many existed. */
+  deleteMany(keys: readonly string[]): Promise<number>;
+  /** Removes every object under `prefix` (a database or measurement). */
+  deletePrefix(prefix: string): Promise<void>;
+  /** A local path where a file bound for the directory `directoryKey` can be written (its directory exists). */
+  stagingPathIn(directoryKey: string): Promise<string>;
   /** Makes the staged file visible under `key`, durably (the name survives a crash). */
   publish(stagingPath: string, key: string): Promise<void>;
   /** Removes a staged file that will not be published (a failed flush). */
   discard(stagingPath: string): Promise<void>;
+  /** Where DuckDB reads the object (a local path; an s3:// URL for an object store). */
+  locationOf(key: string): string;
 }
-
-/** Suffix of staged files; readers' globs match `*.parquet` only, so they never see these. */
-export const STAGING_SUFFIX = '.tmp';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
 import { STREAM_ID_MAX } from './limits.js';
 import { parseLogBytes } from './segment-reader.js';
 import { decodeRequestEnvelope, encodeEntry, encodeFileHeader } from './wal-format.js';
@@ -206,4 +207,20 @@ export function deadLetterTotalsSync(walDirectory: string): { readonly entries: 
     }
   }
   return { entries: ids.length, bytes };
+}
+
+/**
+ * Count and bytes of the dead letters, off the calling thread (the HTTP routes' version of
+ * deadLetterTotalsSync: the acceptor thread must not wait on the disk).
+ */
+export async function deadLetterTotals(walDirectory: string): Promise<{ readonly entries: number; readonly bytes: number }> {
+  let names: string[];
+  try {
+    names = await readdir(deadLetterDirectory(walDirectory));
+  } catch {
+    return { entries: 0, bytes: 0 }; // no dead letter was ever written
+  }
+  const ids = names.filter((name) => name.endsWith(ENTRY_SUFFIX) && parseDeadLetterId(name.slice(0, -ENTRY_SUFFIX.length)) !== null);
+  const sizes = await Promise.all(ids.map((name) => stat(path.join(deadLetterDirectory(walDirectory), name)).then((info) => info.size, () => 0)));
+  return { entries: ids.length, bytes: sizes.reduce((sum, size) => sum + size, 0) };
 }

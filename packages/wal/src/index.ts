@@ -26,6 +26,7 @@ export {
   DEAD_LETTER_DIRECTORY,
   deadLetterDirectory,
   deadLetterId,
+  deadLetterTotals,
   deadLetterTotalsSync,
   hasDeadLetterSync,
   listDeadLettersSync,
@@ -36,3 +37,5 @@ export {
 } from './dead-letter.js';
 export type { DeadLetter, DeadLetterEntry, DeadLetterReason } from './dead-letter.js';
 export { WalErrorCode } from './error-codes.js';
+export { listWalFiles } from './wal-files.js';
+export type { WalFile, WalFiles } from './wal-files.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fnv1aOfString, validateMeasurementName } from '@arc/columnar';
+import type { ArcError } from '@arc/errors';
+import { fnv1aOfString } from '@arc/columnar';
+import { claimNamesSync, hasMeasurementDirectorySync, measurementDirectoryCountSync, releaseNamesSync } from '@arc/storage';
 import { CENSUS_DATABASES_MAX, CENSUS_LOCK_WAIT_MS } from './limits.js';
 
 /**
@@ -41,15 +41,6 @@ function nameHash(name: string): [number, number] {
   return [fnv1aOfString(name) | 1, fnv1aOfString(name, LOW_HASH_BASIS)];
 }
 
-/** Measurement directories of a database on disk (what it already has from earlier runs). */
-function measurementsOnDisk(parquetRoot: string, database: string): number {
-  try {
-    return readdirSync(join(parquetRoot, database), { withFileTypes: true }).filter((entry) => entry.isDirectory() && validateMeasurementName(entry.name) === null).length;
-  } catch {
-    return 0;
-  }
-}
-
 export class MeasurementCensus {
   readonly shared: SharedArrayBuffer;
   private readonly cells: Int32Array;
@@ -76,7 +67,7 @@ export class MeasurementCensus {
     return this.locked(() => {
       const cell = this.countCell(database);
       if (cell === null) return { ok: false, count: null };
-      if (this.cells[cell] === UNSEEDED) this.cells[cell] = measurementsOnDisk(this.parquetRoot, database);
+      if (this.cells[cell] === UNSEEDED) this.cells[cell] = measurementDirectoryCountSync(this.parquetRoot, database);
       const count = this.cells[cell] ?? 0;
       if (!force && count + added > countMax) return { ok: false, count };
       this.cells[cell] = count + added;
@@ -84,9 +75,22 @@ export class MeasurementCensus {
     });
   }
 
+  /**
+   * Claims measurement names new to the store under the census lock (storage's names rule:
+   * claimNamesSync): the error when one equals an existing name but for case.
+   */
+  claim(database: string, measurements: readonly string[]): ArcError | null {
+    return this.locked(() => claimNamesSync(this.parquetRoot, database, measurements));
+  }
+
+  /** Takes back the claim of an aborted request's names (their directories, while empty). */
+  unclaim(database: string, measurements: readonly string[]): void {
+    this.locked(() => releaseNamesSync(this.parquetRoot, database, measurements));
+  }
+
   /** Whether the measurement has a directory (files from earlier runs): it is counted already. */
   isOnDisk(database: string, measurement: string): boolean {
-    return existsSync(join(this.parquetRoot, database, measurement));
+    return hasMeasurementDirectorySync(this.parquetRoot, database, measurement);
   }
 
   /** Takes back a reservation whose request was aborted (another writer refused its share). */

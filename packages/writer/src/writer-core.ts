@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { compactUtcStamp, hourPartitionPath, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
+import { MICROS_PER_HOUR, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
-import type { StorageBackend } from '@arc/storage';
+import { dataFileKey, partitionKey, type StorageBackend } from '@arc/storage';
 import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy } from './flush-policy.js';
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
 import type { MeasurementCensus } from './measurement-census.js';
-import { hoursOf, type ParquetEncoder } from './parquet-encoder.js';
+import { hoursOf, parquetColumnsOf, type ParquetEncoder } from './parquet-encoder.js';
 import { PREPARED_SETTLE_WAIT_MS_MAX } from './limits.js';
 import { isStorageFull, storageFullError } from './storage-full.js';
 import type { FlushJournal } from '@arc/wal';
-import type { DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
+import type { BufferedColumn, DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
 import { WriterErrorCode } from './error-codes.js';
 
 export interface WriterCoreOptions {
@@ -46,6 +46,26 @@ interface StagedFile {
   readonly key: string;
   readonly rowCount: number;
   readonly byteCount: number;
+  readonly columns: readonly BufferedColumn[];
+}
+
+/**
+ * Bounds of the rows' time in each hour the batches touch, from each batch's own bounds clamped
+ * to the hour: exact when no batch spans two hours (the usual case), else a bound that still
+ * lies within the hour (what the storage catalog prunes by).
+ */
+function timeBoundsByHour(batches: readonly ColumnBatch[]): Map<number, [number, number]> {
+  const bounds = new Map<number, [number, number]>();
+  for (const batch of batches) {
+    if (batch.rowCount === 0) continue;
+    for (const hourUs of hoursOf([batch])) {
+      const low = Math.max(batch.timeMinUs, hourUs);
+      const high = Math.min(batch.timeMaxUs, hourUs + MICROS_PER_HOUR - 1);
+      const known = bounds.get(hourUs);
+      bounds.set(hourUs, known === undefined ? [low, high] : [Math.min(known[0], low), Math.max(known[1], high)]);
+    }
+  }
+  return bounds;
 }
 
 interface PreparedTxn {
@@ -273,8 +293,10 @@ export class WriterCore {
 
   /**
    * Counts the request's measurements that are new to their database (neither counted by this
-   * writer nor on disk) into the census, all or none. Costs a set lookup per batch; a measurement
-   * seen for the first time also costs one stat of its directory.
+   * writer nor on disk) into the census, all or none, and claims their names in the store
+   * (refused when equal to an existing name but for case). Costs a set lookup per batch; a
+   * measurement seen for the first time also costs one stat of its directory, a new one two
+   * directory listings.
    */
   private addToCensus(batches: readonly ColumnBatch[], replayed: boolean): CensusAdditions | ArcError {
     const census = this.options.census;
@@ -305,6 +327,16 @@ export class WriterCore {
         return tooManyMeasurements(database, verdict.count, countMax);
       }
       reserved.set(database, [...measurements]);
+      // Names equal to existing ones but for case are refused (storage's rule); acknowledged rows
+      // replayed from the WAL are taken whatever their names.
+      const conflict = replayed ? null : census.claim(database, [...measurements]);
+      if (conflict !== null) {
+        // This database's names were not claimed: only its count is taken back.
+        census.release(database, measurements.size);
+        reserved.delete(database);
+        this.removeFromCensus(reserved);
+        return conflict;
+      }
       for (const measurement of measurements) this.counted.get(database)?.add(measurement);
     }
     return reserved;
@@ -314,6 +346,7 @@ export class WriterCore {
   private removeFromCensus(additions: CensusAdditions): void {
     for (const [database, measurements] of additions) {
       this.options.census?.release(database, measurements.length);
+      this.options.census?.unclaim(database, measurements);
       for (const measurement of measurements) this.counted.get(database)?.delete(measurement);
     }
   }
@@ -531,23 +564,22 @@ export class WriterCore {
    */
   private async stageFiles(database: string, measurement: string, batches: readonly ColumnBatch[]): Promise<StagedFile[]> {
     const storage = this.options.storage;
-    const stamp = compactUtcStamp(Date.now());
-    const keysByHour = new Map<number, string>();
     const stagingByHour = new Map<number, string>();
-    for (const hourStartUs of hoursOf(batches)) {
-      const key = `${database}/${measurement}/${hourPartitionPath(hourStartUs)}/${measurement}_${stamp}_${this.uniqueSuffix()}.parquet`;
-      keysByHour.set(hourStartUs, key);
-      stagingByHour.set(hourStartUs, await storage.stagingPathFor(key));
-    }
-    const encoded = await this.options.encoder.encode(batches, schemaOfBatches(batches), (hourStartUs) => {
+    for (const hourUs of hoursOf(batches)) stagingByHour.set(hourUs, await storage.stagingPathIn(partitionKey(database, measurement, hourUs)));
+    const schema = schemaOfBatches(batches);
+    const encoded = await this.options.encoder.encode(batches, schema, (hourStartUs) => {
       const staging = stagingByHour.get(hourStartUs);
       assert.ok(staging !== undefined, 'a staging path for every hour');
       return staging;
     });
+    const columns = parquetColumnsOf(schema);
+    const writtenAtMs = Date.now();
+    const bounds = timeBoundsByHour(batches);
     return encoded.map((file) => {
-      const key = keysByHour.get(file.hourStartUs);
-      assert.ok(key !== undefined, 'encoded hours are the hours asked for');
-      return { staging: file.path, key, rowCount: file.rowCount, byteCount: file.byteCount };
+      const [minTimeUs, maxTimeUs] = bounds.get(file.hourStartUs) ?? [];
+      assert.ok(minTimeUs !== undefined && maxTimeUs !== undefined, 'encoded hours are the hours asked for');
+      const key = dataFileKey({ database, measurement, hourUs: file.hourStartUs, nodeId: storage.nodeId, unique: this.uniqueSuffix(), rows: file.rowCount, bytes: file.byteCount, minTimeUs, maxTimeUs, writtenAtMs });
+      return { staging: file.path, key, rowCount: file.rowCount, byteCount: file.byteCount, columns };
     });
   }
 
@@ -586,7 +618,7 @@ export class WriterCore {
           await new Promise((resolve) => setTimeout(resolve, delayMs));
         }
       }
-      files.push({ key: file.key, rowCount: file.rowCount, byteCount: file.byteCount });
+      files.push({ key: file.key, rowCount: file.rowCount, byteCount: file.byteCount, columns: file.columns });
     }
     return files;
   }

@@ -52,6 +52,8 @@ export interface FlushedFile {
   readonly key: string;
   readonly rowCount: number;
   readonly byteCount: number;
+  /** The file's columns (what the storage catalog knows of its schema without reading it). */
+  readonly columns: readonly BufferedColumn[];
 }
 
 /**

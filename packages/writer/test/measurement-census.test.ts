@@ -2,7 +2,7 @@
 // one MeasurementCensus count a database's measurements together (those already on disk included),
 // refuse a request that would pass the bound with a 400-kind error naming the database, the count
 // and the bound, take back what an aborted request counted, and never refuse a WAL replay.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ColumnBatch } from '@arc/columnar';
@@ -78,6 +78,8 @@ describe('measurements per database', () => {
     const { left, census } = await twoWriters('forget', []);
     expect(left.handle(0, { kind: 'append', txnId: 1, batches: ['m1', 'm2', 'm3', 'm4', 'm5'].map(batchOf) })).toMatchObject({ error: null });
     expect(left.handle(0, { kind: 'append', txnId: 2, batches: [batchOf('m6')] })?.error?.code).toBe('ARC_TOO_MANY_MEASUREMENTS_IN_DATABASE');
+    // As a real delete does: the database's files and directories go, then the census forgets it.
+    await rm(path.join(temp.root, 'forget', 'db'), { recursive: true, force: true });
     census.forget('db');
     expect(left.handle(0, { kind: 'append', txnId: 3, batches: [batchOf('m6')] })).toMatchObject({ error: null });
   });

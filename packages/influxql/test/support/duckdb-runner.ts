@@ -46,7 +46,7 @@ export async function openTestDatabase(setupSql: readonly string[]): Promise<Tes
     sqlSeen.push(sql);
     if (sql === 'SHOW DATABASES') sql = 'SELECT schema_name AS database FROM duckdb_schemas() WHERE NOT internal ORDER BY 1';
     const tablesOf = /^SHOW TABLES FROM "(.*)"$/.exec(sql);
-    if (tablesOf !== null) sql = `SELECT table_name FROM duckdb_tables() WHERE schema_name = '${tablesOf[1] ?? ''}' ORDER BY 1`;
+    if (tablesOf !== null) sql = `SELECT schema_name AS database, table_name FROM duckdb_tables() WHERE schema_name = '${tablesOf[1] ?? ''}' ORDER BY 1`;
     await connection.run(`SET schema = ${quoteLiteral(database)}`).catch(() => connection.run("SET schema = 'main'"));
     const reader = await connection.runAndReadAll(sql).catch((error: unknown) => {
       const message = (error as Error).message;

@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict';
+import { MICROS_PER_HOUR, hourStartUs, type FileKeyFacts } from './layout.js';
+
+/** A column as DuckDB names its type (`TIMESTAMP`, `BIGINT`, `DOUBLE`, `VARCHAR`, `BOOLEAN`). */
+export interface ColumnSpec {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** A committed data file as the catalog knows it. */
+export interface CatalogFile extends Omit<FileKeyFacts, 'bytes'> {
+  readonly key: string;
+  readonly bytes: number;
+  /** The file's columns; null when not known yet (files found by a listing: read from the footer when needed). */
+  readonly columns: readonly ColumnSpec[] | null;
+}
+
+export type CatalogChange =
+  | { readonly kind: 'add'; readonly files: readonly CatalogFile[] }
+  | { readonly kind: 'drop-files'; readonly keys: readonly string[] }
+  | { readonly kind: 'drop-measurement'; readonly database: string; readonly measurement: string }
+  | { readonly kind: 'drop-database'; readonly database: string };
+
+/** The changes that take a catalog from `generation - 1` to `generation`. */
+export interface CatalogDelta {
+  readonly generation: number;
+  readonly changes: readonly CatalogChange[];
+}
+
+export interface CatalogSnapshot {
+  readonly generation: number;
+  readonly files: readonly CatalogFile[];
+}
+
+export interface MeasurementTotals {
+  readonly files: number;
+  readonly bytes: number;
+  /** Start of the first and last hour holding a file, µs; null when there is none. */
+  readonly firstHourUs: number | null;
+  readonly lastHourUs: number | null;
+}
+
+function byHourThenKey(left: CatalogFile, right: CatalogFile): number {
+  return left.hourUs - right.hourUs || (left.key < right.key ? -1 : left.key > right.key ? 1 : 0);
+}
+
+/** A measurement's files, kept sorted by hour (then key) for range lookups. */
+class MeasurementFiles {
+  readonly byKey = new Map<string, CatalogFile>();
+  /**
+   * Set by the catalog on every change, from one counter for all measurements (so a measurement
+   * dropped and written again never repeats a version): what per-measurement caches (views,
+   * columns) are keyed by.
+   */
+  version = 0;
+  bytes = 0;
+  private sortedCache: CatalogFile[] | null = [];
+  private columnsCache: { version: number; columns: readonly ColumnSpec[] | null } | null = null;
+
+  add(file: CatalogFile): void {
+    const known = this.byKey.get(file.key);
+    if (known !== undefined) this.bytes -= known.bytes;
+    this.byKey.set(file.key, file);
+    this.bytes += file.bytes;
+    const sorted = this.sortedCache;
+    const last = sorted?.at(-1);
+    // New files are mostly of the newest hour: appended in order, no re-sort.
+    if (sorted !== null && known === undefined && (last === undefined || byHourThenKey(last, file) < 0)) sorted.push(file);
+    else this.sortedCache = null;
+  }
+
+  /** Gives files whose columns were unknown the measurement's columns as DuckDB described them. */
+  fillColumns(columns: readonly ColumnSpec[]): void {
+    for (const [key, file] of this.byKey) if (file.columns === null) this.byKey.set(key, { ...file, columns });
+    this.sortedCache = null;
+    this.columnsCache = null;
+  }
+
+  remove(key: string): void {
+    const known = this.byKey.get(key);
+    if (known === undefined) return;
+    this.byKey.delete(key);
+    this.bytes -= known.bytes;
+    this.sortedCache = null;
+  }
+
+  sorted(): readonly CatalogFile[] {
+    this.sortedCache ??= [...this.byKey.values()].sort(byHourThenKey);
+    return this.sortedCache;
+  }
+
+  /**
+   * The union of the files' columns by name, in order of first appearance over the files in hour
+   * order (what DuckDB's `union_by_name` gives); null when a file's columns are unknown or two
+   * files disagree on a column's type (DuckDB then decides).
+   */
+  columns(): readonly ColumnSpec[] | null {
+    if (this.columnsCache?.version === this.version) return this.columnsCache.columns;
+    const byName = new Map<string, ColumnSpec>();
+    let columns: ColumnSpec[] | null = [];
+    for (const file of this.sorted()) {
+      if (file.columns === null) {
+        columns = null;
+        break;
+      }
+      for (const column of file.columns) {
+        const seen = byName.get(column.name);
+        if (seen === undefined) {
+          byName.set(column.name, column);
+          columns.push(column);
+        } else if (seen.type !== column.type) {
+          columns = null;
+          break;
+        }
+      }
+      if (columns === null) break;
+    }
+    this.columnsCache = { version: this.version, columns };
+    return columns;
+  }
+}
+
+/** Index of the first file whose hour is at or after `hourUs`. */
+function firstAtOrAfter(files: readonly CatalogFile[], hourUs: number): number {
+  let low = 0;
+  let high = files.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((files[middle]?.hourUs ?? Number.POSITIVE_INFINITY) < hourUs) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * The committed files per (database, measurement, hour), with a generation number that every
+ * change bumps. The storage front door holds the authoritative one (loaded from a listing, then
+ * changed by publish and delete events); query threads hold replicas kept in step by the deltas
+ * it emits (docs/architecture.md, Storage). Nothing here touches the store.
+ */
+export class FileCatalog {
+  private generationValue = 0;
+  private readonly databases = new Map<string, Map<string, MeasurementFiles>>();
+  private fileCount = 0;
+  private versionCounter = 0;
+
+  get generation(): number {
+    return this.generationValue;
+  }
+
+  get size(): number {
+    return this.fileCount;
+  }
+
+  /** Applies changes as the next generation and returns the delta that replicas apply. */
+  change(changes: readonly CatalogChange[]): CatalogDelta {
+    for (const change of changes) this.applyChange(change);
+    this.generationValue++;
+    return { generation: this.generationValue, changes };
+  }
+
+  /** A replica's step: false (nothing applied) when the delta is not the next generation. */
+  applyDelta(delta: CatalogDelta): boolean {
+    if (delta.generation !== this.generationValue + 1) return false;
+    for (const change of delta.changes) this.applyChange(change);
+    this.generationValue = delta.generation;
+    return true;
+  }
+
+  snapshot(): CatalogSnapshot {
+    const files: CatalogFile[] = [];
+    for (const measurements of this.databases.values()) for (const entry of measurements.values()) files.push(...entry.byKey.values());
+    return { generation: this.generationValue, files };
+  }
+
+  loadSnapshot(snapshot: CatalogSnapshot): void {
+    this.databases.clear();
+    this.fileCount = 0;
+    for (const file of snapshot.files) this.addFile(file);
+    this.generationValue = snapshot.generation;
+  }
+
+  /** Databases with at least one file, sorted. */
+  databaseNames(): string[] {
+    return [...this.databases.keys()].sort();
+  }
+
+  hasDatabase(database: string): boolean {
+    return this.databases.has(database);
+  }
+
+  /** Measurements of the database with at least one file, sorted. */
+  measurementNames(database: string): string[] {
+    return [...(this.databases.get(database)?.keys() ?? [])].sort();
+  }
+
+  hasMeasurement(database: string, measurement: string): boolean {
+    return this.databases.get(database)?.has(measurement) === true;
+  }
+
+  /** Bumped whenever the measurement's files change; -1 when it has none. */
+  measurementVersion(database: string, measurement: string): number {
+    return this.databases.get(database)?.get(measurement)?.version ?? -1;
+  }
+
+  /** The measurement's files in hour order. */
+  files(database: string, measurement: string): readonly CatalogFile[] {
+    return this.databases.get(database)?.get(measurement)?.sorted() ?? [];
+  }
+
+  /**
+   * The files that may hold rows with time from `lowerUs` to `upperUs` (inclusive, µs; null:
+   * unbounded), in hour order: a binary search to the first hour, then the files' time bounds.
+   */
+  filesInRange(database: string, measurement: string, lowerUs: number | null, upperUs: number | null): CatalogFile[] {
+    const files = this.files(database, measurement);
+    const start = lowerUs === null ? 0 : firstAtOrAfter(files, hourStartUs(lowerUs));
+    const found: CatalogFile[] = [];
+    for (let index = start; index < files.length; index++) {
+      const file = files[index];
+      assert.ok(file !== undefined);
+      if (upperUs !== null && file.hourUs > upperUs) break;
+      if (lowerUs !== null && file.maxTimeUs < lowerUs) continue;
+      if (upperUs !== null && file.minTimeUs > upperUs) continue;
+      found.push(file);
+    }
+    return found;
+  }
+
+  /** The union of the measurement's columns, when every file's are known and agree. */
+  columns(database: string, measurement: string): readonly ColumnSpec[] | null {
+    return this.databases.get(database)?.get(measurement)?.columns() ?? null;
+  }
+
+  /**
+   * Records the measurement's columns, read from its files' footers, for the files whose columns
+   * were unknown (found by a listing): later unions need no footer read until a file disagrees.
+   */
+  fillColumns(database: string, measurement: string, columns: readonly ColumnSpec[]): void {
+    this.databases.get(database)?.get(measurement)?.fillColumns(columns);
+  }
+
+  totals(database: string, measurement: string): MeasurementTotals {
+    const entry = this.databases.get(database)?.get(measurement);
+    const sorted = entry?.sorted() ?? [];
+    return { files: sorted.length, bytes: entry?.bytes ?? 0, firstHourUs: sorted[0]?.hourUs ?? null, lastHourUs: sorted.at(-1)?.hourUs ?? null };
+  }
+
+  private applyChange(change: CatalogChange): void {
+    switch (change.kind) {
+      case 'add':
+        for (const file of change.files) this.addFile(file);
+        return;
+      case 'drop-files':
+        for (const key of change.keys) this.removeFile(key);
+        return;
+      case 'drop-measurement': {
+        const measurements = this.databases.get(change.database);
+        const entry = measurements?.get(change.measurement);
+        if (measurements === undefined || entry === undefined) return;
+        this.fileCount -= entry.byKey.size;
+        measurements.delete(change.measurement);
+        if (measurements.size === 0) this.databases.delete(change.database);
+        return;
+      }
+      case 'drop-database': {
+        for (const entry of this.databases.get(change.database)?.values() ?? []) this.fileCount -= entry.byKey.size;
+        this.databases.delete(change.database);
+        return;
+      }
+    }
+  }
+
+  private addFile(file: CatalogFile): void {
+    assert.ok(file.maxTimeUs < file.hourUs + MICROS_PER_HOUR, 'a file holds one hour');
+    let measurements = this.databases.get(file.database);
+    if (measurements === undefined) this.databases.set(file.database, (measurements = new Map<string, MeasurementFiles>()));
+    let entry = measurements.get(file.measurement);
+    if (entry === undefined) measurements.set(file.measurement, (entry = new MeasurementFiles()));
+    if (!entry.byKey.has(file.key)) this.fileCount++;
+    entry.add(file);
+    entry.version = ++this.versionCounter;
+  }
+
+  private removeFile(key: string): void {
+    const [database = '', measurement = ''] = key.split('/', 2);
+    const measurements = this.databases.get(database);
+    const entry = measurements?.get(measurement);
+    if (measurements === undefined || entry?.byKey.has(key) !== true) return;
+    entry.remove(key);
+    entry.version = ++this.versionCounter;
+    this.fileCount--;
+    if (entry.byKey.size > 0) return;
+    measurements.delete(measurement);
+    if (measurements.size === 0) this.databases.delete(database);
+  }
+}

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
+
+/**
+ * The one description of where Arc's files live (docs/architecture.md, Storage). Keys are
+ * relative paths with forward slashes, the same on local disk and in an object store:
+ *
+ *   <database>/<measurement>/YYYY/MM/DD/HH/<file>.parquet
+ *
+ * one directory per UTC hour of the rows' time (a file never spans two hours). A file's name
+ * carries what the catalog needs besides its size, so a listing alone rebuilds the catalog:
+ *
+ *   <YYYYMMDDTHHMMSS>_<node>_<unique>_<rows>r_<bytes>b_<min time µs>_<max time µs>.parquet
+ *
+ * (written when, by which node, unique within the node, rows, size, bounds of the rows' time), so
+ * a local listing needs no stat per file. Files written before this naming
+ * (`<measurement>_<stamp>_<unique>.parquet`) still load: their rows are unknown, their size is
+ * read from the store and their time bounds are their hour's.
+ */
+
+export const PARQUET_SUFFIX = '.parquet';
+/** Suffix of staged files: never a `*.parquet` key, so listings and readers never see them. */
+export const STAGING_SUFFIX = '.tmp';
+export const MICROS_PER_HOUR = 3_600_000_000;
+/** Directory levels of a partition below a measurement: year, month, day, hour, and their digits. */
+const PARTITION_DIGITS = [4, 2, 2, 2] as const;
+/** Node ids are short, lower-case and path-safe (they sit in every file name). */
+export const NODE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const FILE_NAME_PATTERN = /^(\d{8}T\d{6})_([a-z0-9][a-z0-9-]{0,31})_([a-z0-9-]{1,64})_(\d{1,15})r_(\d{1,15})b_(-?\d{1,17})_(-?\d{1,17})\.parquet$/;
+
+/** What a data file's key says about it. `rows` null: a file named before row counts were in names. */
+export interface FileKeyFacts {
+  readonly database: string;
+  readonly measurement: string;
+  /** Start of the file's UTC hour, µs since the epoch. */
+  readonly hourUs: number;
+  readonly rows: number | null;
+  /** The file's size; null when the name does not say (read it from the store). */
+  readonly bytes: number | null;
+  /** Bounds of the rows' time, µs (inclusive); the hour's bounds when the name does not say. */
+  readonly minTimeUs: number;
+  readonly maxTimeUs: number;
+  /** The node that wrote it; null for files named before node ids. */
+  readonly nodeId: string | null;
+}
+
+function pad(value: number, digits: number): string {
+  return String(value).padStart(digits, '0');
+}
+
+/** Start of the UTC hour containing `micros`. */
+export function hourStartUs(micros: number): number {
+  return Math.floor(micros / MICROS_PER_HOUR) * MICROS_PER_HOUR;
+}
+
+/** `YYYY/MM/DD/HH` of the UTC hour containing `micros`: the partition directory below a measurement. */
+export function hourPartitionPath(micros: number): string {
+  const date = new Date(Math.floor(micros / 1000));
+  return `${pad(date.getUTCFullYear(), 4)}/${pad(date.getUTCMonth() + 1, 2)}/${pad(date.getUTCDate(), 2)}/${pad(date.getUTCHours(), 2)}`;
+}
+
+export function databasePrefix(database: string): string {
+  return `${database}/`;
+}
+
+export function measurementPrefix(database: string, measurement: string): string {
+  return `${database}/${measurement}/`;
+}
+
+/** The directory key (no trailing slash) of the hour holding `timeUs`. */
+export function partitionKey(database: string, measurement: string, timeUs: number): string {
+  return `${database}/${measurement}/${hourPartitionPath(timeUs)}`;
+}
+
+/** `YYYYMMDDTHHMMSS` in UTC: when a file was written. */
+function compactStamp(epochMs: number): string {
+  const date = new Date(epochMs);
+  return (
+    `${pad(date.getUTCFullYear(), 4)}${pad(date.getUTCMonth() + 1, 2)}${pad(date.getUTCDate(), 2)}T` +
+    `${pad(date.getUTCHours(), 2)}${pad(date.getUTCMinutes(), 2)}${pad(date.getUTCSeconds(), 2)}`
+  );
+}
+
+export interface NewFile {
+  readonly database: string;
+  readonly measurement: string;
+  readonly hourUs: number;
+  readonly nodeId: string;
+  /** Unique among the node's files (a writer index, a sequence, a few random bytes). */
+  readonly unique: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly minTimeUs: number;
+  readonly maxTimeUs: number;
+  readonly writtenAtMs: number;
+}
+
+/** The key of a new data file (see the naming above). */
+export function dataFileKey(file: NewFile): string {
+  assert.ok(NODE_ID_PATTERN.test(file.nodeId), 'node id is path-safe');
+  assert.ok(/^[a-z0-9-]{1,64}$/.test(file.unique), 'unique part is path-safe');
+  assert.ok(Number.isSafeInteger(file.rows) && file.rows >= 0, 'row count is a count');
+  assert.ok(Number.isSafeInteger(file.bytes) && file.bytes >= 0, 'size is a count');
+  assert.ok(file.minTimeUs <= file.maxTimeUs, 'time bounds are ordered');
+  assert.equal(hourStartUs(file.minTimeUs), file.hourUs, 'rows lie in the file hour');
+  const name = `${compactStamp(file.writtenAtMs)}_${file.nodeId}_${file.unique}_${String(file.rows)}r_${String(file.bytes)}b_${String(file.minTimeUs)}_${String(file.maxTimeUs)}${PARQUET_SUFFIX}`;
+  return `${partitionKey(file.database, file.measurement, file.hourUs)}/${name}`;
+}
+
+/** The hour start (µs) a `YYYY/MM/DD/HH` path names, or null when it is not a valid partition. */
+function hourOfParts(parts: readonly string[]): number | null {
+  if (parts.length !== PARTITION_DIGITS.length) return null;
+  for (const [level, part] of parts.entries()) if (part.length !== PARTITION_DIGITS[level] || !/^[0-9]+$/.test(part)) return null;
+  const [year, month, day, hour] = parts.map(Number) as [number, number, number, number];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, 0, 0, 0);
+  // Out-of-range parts (month 13, hour 24) roll over: such a directory was not written by Arc.
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || date.getUTCHours() !== hour) return null;
+  return date.getTime() * 1000;
+}
+
+/** What a key says, or null when it is not a data file of the layout (staged files, stray names). */
+export function parseFileKey(key: string): FileKeyFacts | null {
+  if (!key.endsWith(PARQUET_SUFFIX)) return null;
+  const parts = key.split('/');
+  if (parts.length !== 7) return null;
+  const [database = '', measurement = '', , , , , name = ''] = parts;
+  if (validateDatabaseName(database) !== null || validateMeasurementName(measurement) !== null) return null;
+  const hourUs = hourOfParts(parts.slice(2, 6));
+  if (hourUs === null) return null;
+  const named = FILE_NAME_PATTERN.exec(name);
+  if (named !== null) {
+    const rows = Number(named[4]);
+    const bytes = Number(named[5]);
+    const minTimeUs = Number(named[6]);
+    const maxTimeUs = Number(named[7]);
+    if (minTimeUs <= maxTimeUs && hourStartUs(minTimeUs) === hourUs && maxTimeUs < hourUs + MICROS_PER_HOUR) {
+      return { database, measurement, hourUs, rows, bytes, minTimeUs, maxTimeUs, nodeId: named[2] ?? null };
+    }
+  }
+  return { database, measurement, hourUs, rows: null, bytes: null, minTimeUs: hourUs, maxTimeUs: hourUs + MICROS_PER_HOUR - 1, nodeId: null };
+}

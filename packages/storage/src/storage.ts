@@ -1,0 +1,218 @@
+import { mkdir } from 'node:fs/promises';
+import assert from 'node:assert/strict';
+import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
+import { ArcError, ErrorKind } from '@arc/errors';
+import { StorageErrorCode } from './error-codes.js';
+import { FileCatalog, type CatalogChange, type CatalogDelta, type CatalogFile, type CatalogSnapshot, type ColumnSpec } from './catalog.js';
+import { PARQUET_SUFFIX, databasePrefix, measurementPrefix, parseFileKey } from './layout.js';
+import { LIST_PAGE_KEYS_MAX } from './limits.js';
+import { LocalStorage } from './local-storage.js';
+import { caseConflictError, caseVariantOf } from './names.js';
+import type { StorageBackend } from './storage-backend.js';
+
+/** Marks a database created empty (POST /api/v1/databases), so a listing finds it. */
+const DATABASE_MARKER = '.arc-database';
+
+/** A file a writer published, as its measurement event reports it. */
+export interface PublishedFile {
+  readonly key: string;
+  readonly bytes: number;
+  readonly columns: readonly ColumnSpec[] | null;
+}
+
+/** What the catalog's owner tells followers: a step, or (after a reload) the whole catalog. */
+export type CatalogEvent = { readonly kind: 'delta'; readonly delta: CatalogDelta } | { readonly kind: 'snapshot'; readonly snapshot: CatalogSnapshot };
+
+export interface MeasurementUsage {
+  readonly name: string;
+  readonly fileCount: number;
+  readonly sizeBytes: number;
+}
+
+export interface DatabaseUsage extends MeasurementUsage {
+  readonly measurements: readonly MeasurementUsage[];
+}
+
+export interface Removed {
+  readonly files: number;
+  readonly bytes: number;
+}
+
+export interface StorageOptions {
+  /** Absolute root of the local store. */
+  readonly root: string;
+}
+
+/**
+ * The front door to Arc's data: the layout, the backend and the file catalog. Every other
+ * package asks here where files are, which exist, and to remove them (docs/architecture.md,
+ * Storage). Runs on the main thread; query threads hold catalog replicas fed by onChange().
+ */
+export class Storage {
+  readonly backend: StorageBackend;
+  readonly catalog = new FileCatalog();
+  /** Databases created empty (a marker object): listed although they hold no file. */
+  private readonly declared = new Set<string>();
+  private readonly listeners: ((event: CatalogEvent) => void)[] = [];
+
+  private constructor(backend: StorageBackend) {
+    this.backend = backend;
+  }
+
+  /** Opens the store and loads the catalog from one listing. */
+  static async open(options: StorageOptions): Promise<Storage> {
+    await mkdir(options.root, { recursive: true });
+    const storage = new Storage(new LocalStorage(options.root));
+    await storage.reload();
+    return storage;
+  }
+
+  get nodeId(): string {
+    return this.backend.nodeId;
+  }
+
+  /** Follows every catalog change from now on. */
+  onChange(listener: (event: CatalogEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Rebuilds the catalog from a listing of the store (at start, and on request when files were
+   * put in place by hand). Columns are not in file names: they stay unknown until read.
+   */
+  async reload(): Promise<void> {
+    const files: CatalogFile[] = [];
+    const declared = new Set<string>();
+    let token: string | null = null;
+    do {
+      // Sizes come from the names (written since sizes were in them) or one stat each.
+      const page = await this.backend.list('', token, LIST_PAGE_KEYS_MAX, false);
+      for (const object of page.objects) {
+        const facts = parseFileKey(object.key);
+        if (facts === null) {
+          if (isDatabaseMarker(object.key)) declared.add(object.key.slice(0, -DATABASE_MARKER.length - 1));
+          continue;
+        }
+        const bytes = facts.bytes ?? object.size ?? (await this.backend.sizeOf(object.key));
+        // Deleted since the listing: not a file any more.
+        if (bytes !== null) files.push({ ...facts, key: object.key, bytes, columns: null });
+      }
+      token = page.continuationToken;
+    } while (token !== null);
+    this.declared.clear();
+    for (const database of declared) this.declared.add(database);
+    this.catalog.loadSnapshot({ generation: this.catalog.generation + 1, files });
+    this.emit({ kind: 'snapshot', snapshot: this.catalog.snapshot() });
+  }
+
+  /** Writers published these files (their measurement events): the catalog takes them in. */
+  filesPublished(published: readonly PublishedFile[]): void {
+    const files: CatalogFile[] = [];
+    for (const file of published) {
+      const facts = parseFileKey(file.key);
+      assert.ok(facts !== null, `a published key follows the layout: ${file.key}`);
+      files.push({ ...facts, key: file.key, bytes: file.bytes, columns: file.columns });
+    }
+    if (files.length > 0) this.change([{ kind: 'add', files }]);
+  }
+
+  /** Databases with files or created empty, sorted. */
+  databases(): string[] {
+    return [...new Set([...this.catalog.databaseNames(), ...this.declared])].sort();
+  }
+
+  hasDatabase(database: string): boolean {
+    return this.declared.has(database) || this.catalog.hasDatabase(database);
+  }
+
+  /** Files and bytes of the database and each of its measurements; null when it does not exist. */
+  databaseUsage(database: string): DatabaseUsage | null {
+    if (!this.hasDatabase(database)) return null;
+    const measurements = this.catalog.measurementNames(database).map((name) => {
+      const totals = this.catalog.totals(database, name);
+      return { name, fileCount: totals.files, sizeBytes: totals.bytes };
+    });
+    return {
+      name: database,
+      measurements,
+      fileCount: measurements.reduce((sum, entry) => sum + entry.fileCount, 0),
+      sizeBytes: measurements.reduce((sum, entry) => sum + entry.sizeBytes, 0),
+    };
+  }
+
+  /** 409 when `database` (or `measurement` in it) equals an existing name but for case (names.ts). */
+  caseConflict(database: string, measurement?: string): ArcError | null {
+    const existingDatabase = caseVariantOf(this.databases(), database);
+    if (existingDatabase !== null) return caseConflictError('database', database, existingDatabase);
+    if (measurement === undefined) return null;
+    const existingMeasurement = caseVariantOf(this.catalog.measurementNames(database), measurement);
+    return existingMeasurement === null ? null : caseConflictError('measurement', measurement, existingMeasurement);
+  }
+
+  /** Creates an empty database; 409 when it (or a name equal but for case) exists. */
+  async createDatabase(database: string): Promise<void> {
+    const badName = validateDatabaseName(database);
+    if (badName !== null) throw badName;
+    const conflict = this.caseConflict(database);
+    if (conflict !== null) throw conflict;
+    if (this.hasDatabase(database)) throw new ArcError(ErrorKind.conflict, StorageErrorCode.databaseExists, `Database '${database}' already exists`, { database });
+    await this.backend.putIfAbsent(`${database}/${DATABASE_MARKER}`, new Uint8Array(0));
+    this.declared.add(database);
+  }
+
+  /** Removes every file of the database, then it from the catalog (generation bumped). */
+  async deleteDatabase(database: string): Promise<Removed> {
+    assert.equal(validateDatabaseName(database), null, 'a valid database name');
+    const removed = this.usageOf(this.catalog.measurementNames(database).map((measurement) => this.catalog.files(database, measurement)));
+    await this.backend.deletePrefix(databasePrefix(database));
+    this.declared.delete(database);
+    this.change([{ kind: 'drop-database', database }]);
+    return removed;
+  }
+
+  /** Removes every file of the measurement, then it from the catalog (generation bumped). */
+  async deleteMeasurement(database: string, measurement: string): Promise<Removed> {
+    assert.equal(validateDatabaseName(database), null, 'a valid database name');
+    assert.equal(validateMeasurementName(measurement), null, 'a valid measurement name');
+    const removed = this.usageOf([this.catalog.files(database, measurement)]);
+    await this.backend.deletePrefix(measurementPrefix(database, measurement));
+    this.change([{ kind: 'drop-measurement', database, measurement }]);
+    return removed;
+  }
+
+  /** Removes single files (compaction, retention), then them from the catalog. */
+  async deleteFiles(keys: readonly string[]): Promise<number> {
+    for (const key of keys) assert.ok(parseFileKey(key) !== null, 'only data files are deleted one by one');
+    const deleted = await this.backend.deleteMany(keys);
+    this.change([{ kind: 'drop-files', keys }]);
+    return deleted;
+  }
+
+  /** Where DuckDB reads a file. */
+  locationOf(key: string): string {
+    return this.backend.locationOf(key);
+  }
+
+  private usageOf(lists: readonly (readonly CatalogFile[])[]): Removed {
+    let files = 0;
+    let bytes = 0;
+    for (const list of lists) {
+      files += list.length;
+      for (const file of list) bytes += file.bytes;
+    }
+    return { files, bytes };
+  }
+
+  private change(changes: readonly CatalogChange[]): void {
+    this.emit({ kind: 'delta', delta: this.catalog.change(changes) });
+  }
+
+  private emit(event: CatalogEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+function isDatabaseMarker(key: string): boolean {
+  const slash = key.indexOf('/');
+  return slash > 0 && key.slice(slash + 1) === DATABASE_MARKER && !key.endsWith(PARQUET_SUFFIX);
+}

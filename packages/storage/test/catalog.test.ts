@@ -1,0 +1,143 @@
+// Proves the file catalog: files are found by hour and time bounds (across day, month and year
+// edges, both ends inclusive), totals and columns follow adds and drops, a replica fed the deltas
+// equals its source and refuses a delta out of order, and the Storage front door rebuilds the
+// catalog from a listing, refuses names equal but for case, and deletes through the catalog.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ArcError } from '@arc/errors';
+import { FileCatalog, MICROS_PER_HOUR, NAME_CASE_CONFLICT_CODE, Storage, dataFileKey, parseFileKey, type CatalogEvent, type CatalogFile } from '../src/index.js';
+
+const micros = (iso: string): number => Date.parse(iso) * 1000;
+
+function file(database: string, measurement: string, iso: string, columns: CatalogFile['columns'] = null, rows = 1): CatalogFile {
+  const timeUs = micros(iso);
+  const hourUs = Math.floor(timeUs / MICROS_PER_HOUR) * MICROS_PER_HOUR;
+  const key = dataFileKey({ database, measurement, hourUs, nodeId: 'n1', unique: `u${String(timeUs)}`, rows, bytes: 100, minTimeUs: timeUs, maxTimeUs: timeUs, writtenAtMs: 0 });
+  const facts = parseFileKey(key);
+  if (facts === null) throw new Error('unparsable key');
+  return { ...facts, key, bytes: 100, columns };
+}
+
+describe('FileCatalog', () => {
+  const times = ['2024-12-31T23:10:00Z', '2025-01-01T00:20:00Z', '2025-01-01T01:30:00Z', '2025-01-02T00:40:00Z', '2025-02-01T00:50:00Z'];
+
+  function loaded(): FileCatalog {
+    const catalog = new FileCatalog();
+    catalog.change([{ kind: 'add', files: times.map((iso) => file('db', 'cpu', iso)) }]);
+    return catalog;
+  }
+
+  const inRange = (catalog: FileCatalog, lower: string | null, upper: string | null): string[] =>
+    catalog.filesInRange('db', 'cpu', lower === null ? null : micros(lower), upper === null ? null : micros(upper)).map((entry) => new Date(entry.minTimeUs / 1000).toISOString().slice(0, 16));
+
+  it('finds the files in a time range across day, month and year edges, both ends inclusive', () => {
+    const catalog = loaded();
+    expect(inRange(catalog, '2025-01-01T00:00:00Z', '2025-01-01T01:30:00Z')).toEqual(['2025-01-01T00:20', '2025-01-01T01:30']);
+    expect(inRange(catalog, '2024-12-31T23:00:00Z', '2025-01-01T00:20:00Z')).toEqual(['2024-12-31T23:10', '2025-01-01T00:20']);
+    expect(inRange(catalog, '2025-01-01T02:00:00Z', null)).toEqual(['2025-01-02T00:40', '2025-02-01T00:50']);
+    expect(inRange(catalog, null, null)).toHaveLength(5);
+    // Within an hour, the file's own time bounds prune: 00:20 is after 00:10.
+    expect(inRange(catalog, '2025-01-01T00:00:00Z', '2025-01-01T00:10:00Z')).toEqual([]);
+    expect(inRange(catalog, '2025-03-01T00:00:00Z', '2025-04-01T00:00:00Z')).toEqual([]);
+    expect(inRange(catalog, '2025-01-02T00:00:00Z', '2025-01-01T00:00:00Z')).toEqual([]);
+  });
+
+  it('keeps totals and columns, and changes versions, as files come and go', () => {
+    const catalog = loaded();
+    expect(catalog.totals('db', 'cpu')).toEqual({ files: 5, bytes: 500, firstHourUs: micros('2024-12-31T23:00:00Z'), lastHourUs: micros('2025-02-01T00:00:00Z') });
+    expect(catalog.columns('db', 'cpu')).toBeNull();
+    const version = catalog.measurementVersion('db', 'cpu');
+    catalog.fillColumns('db', 'cpu', [{ name: 'time', type: 'TIMESTAMP' }]);
+    catalog.change([{ kind: 'add', files: [file('db', 'cpu', '2025-02-01T01:00:00Z', [{ name: 'time', type: 'TIMESTAMP' }, { name: 'v', type: 'DOUBLE' }])] }]);
+    expect(catalog.measurementVersion('db', 'cpu')).toBeGreaterThan(version);
+    expect(catalog.columns('db', 'cpu')).toEqual([{ name: 'time', type: 'TIMESTAMP' }, { name: 'v', type: 'DOUBLE' }]);
+    catalog.change([{ kind: 'add', files: [file('db', 'cpu', '2025-02-01T02:00:00Z', [{ name: 'v', type: 'BIGINT' }])] }]);
+    // Two files disagree on a type: DuckDB decides (union_by_name), not the catalog.
+    expect(catalog.columns('db', 'cpu')).toBeNull();
+    catalog.change([{ kind: 'drop-measurement', database: 'db', measurement: 'cpu' }]);
+    expect(catalog.databaseNames()).toEqual([]);
+    expect(catalog.size).toBe(0);
+  });
+
+  it('brings a replica to the same state by deltas, and refuses a delta out of order', () => {
+    const source = new FileCatalog();
+    const replica = new FileCatalog();
+    replica.loadSnapshot(source.snapshot());
+    const first = source.change([{ kind: 'add', files: [file('db', 'cpu', times[0] ?? ''), file('other', 'mem', times[1] ?? '')] }]);
+    const second = source.change([{ kind: 'drop-database', database: 'other' }]);
+    expect(replica.applyDelta(second)).toBe(false);
+    expect(replica.applyDelta(first)).toBe(true);
+    expect(replica.applyDelta(second)).toBe(true);
+    expect(replica.generation).toBe(source.generation);
+    expect(replica.snapshot()).toEqual(source.snapshot());
+  });
+});
+
+describe('Storage', () => {
+  async function storeWithFiles(): Promise<{ root: string; storage: Storage }> {
+    const root = await mkdtemp(path.join(tmpdir(), 'arc-storage-'));
+    const seed = await Storage.open({ root });
+    for (const [database, measurement, iso] of [
+      ['db', 'cpu', '2025-10-16T16:10:00Z'],
+      ['db', 'cpu', '2025-10-16T17:10:00Z'],
+      ['db', 'mem', '2025-10-16T16:10:00Z'],
+      ['other', 'cpu', '2025-10-16T16:10:00Z'],
+    ] as const) {
+      await seed.backend.put(file(database, measurement, iso).key, Buffer.from('12345'));
+    }
+    // A file named before sizes were in names: its size is read from the store.
+    await seed.backend.put('db/mem/2025/10/16/17/mem_20251016_170000_w0-1-abc.parquet', Buffer.from('1234567'));
+    // Staged and stray files are not data files.
+    await writeFile(path.join(root, 'db', 'cpu', '2025', '10', '16', '16', 'staged-1.parquet.tmp'), 'x');
+    return { root, storage: await Storage.open({ root }) };
+  }
+
+  it('rebuilds the catalog from one listing', async () => {
+    const { storage } = await storeWithFiles();
+    expect(storage.databases()).toEqual(['db', 'other']);
+    expect(storage.databaseUsage('db')).toEqual({
+      name: 'db',
+      measurements: [
+        // Sizes as the names say (100 each): a listing reads no file's size.
+        { name: 'cpu', fileCount: 2, sizeBytes: 200 },
+        { name: 'mem', fileCount: 2, sizeBytes: 107 },
+      ],
+      fileCount: 4,
+      sizeBytes: 307,
+    });
+    expect(storage.databaseUsage('missing')).toBeNull();
+  });
+
+  it('refuses a database or measurement equal to an existing one but for case, naming it', async () => {
+    const { root, storage } = await storeWithFiles();
+    const refusal = await storage.createDatabase('DB').then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(ArcError);
+    expect(refusal).toMatchObject({ code: NAME_CASE_CONFLICT_CODE, details: { database: 'DB', existing: 'db' } });
+    expect(storage.caseConflict('db', 'CPU')).toMatchObject({ code: NAME_CASE_CONFLICT_CODE, details: { measurement: 'CPU', existing: 'cpu' } });
+    expect(storage.caseConflict('db', 'cpu')).toBeNull();
+    await storage.createDatabase('empty');
+    expect(storage.databases()).toContain('empty');
+    // A created database survives a restart (its marker is listed), without a file.
+    expect((await Storage.open({ root: root })).databases()).toContain('empty');
+    await expect(storage.createDatabase('empty')).rejects.toMatchObject({ code: 'ARC_DATABASE_EXISTS' });
+  });
+
+  it('deletes measurements and databases from the store and the catalog, telling followers', async () => {
+    const { root, storage } = await storeWithFiles();
+    const events: CatalogEvent[] = [];
+    storage.onChange((event) => events.push(event));
+    expect(await storage.deleteMeasurement('db', 'cpu')).toEqual({ files: 2, bytes: 200 });
+    expect(await storage.deleteDatabase('other')).toEqual({ files: 1, bytes: 100 });
+    expect(events.map((event) => (event.kind === 'delta' ? event.delta.changes[0]?.kind : event.kind))).toEqual(['drop-measurement', 'drop-database']);
+    expect(storage.databases()).toEqual(['db']);
+    const reopened = await Storage.open({ root: root });
+    expect(reopened.databases()).toEqual(['db']);
+    expect(reopened.catalog.measurementNames('db')).toEqual(['mem']);
+    expect(reopened.catalog.totals('db', 'mem')).toMatchObject({ files: 2, bytes: 107 });
+  });
+});

@@ -1,0 +1,38 @@
+// Proves the layout is one description both ways: a file's key (partition of its UTC hour, node
+// id, rows, time bounds) parses back to what it was made from, old-style names still parse with
+// their hour's bounds, and anything off the layout (staged files, bad hours, bad names) does not.
+import { describe, expect, it } from 'vitest';
+import { MICROS_PER_HOUR, dataFileKey, hourPartitionPath, parseFileKey } from '../src/index.js';
+
+const micros = (iso: string): number => Date.parse(iso) * 1000;
+
+describe('layout', () => {
+  it('puts a time in its UTC hour directory, also before 1970', () => {
+    expect(hourPartitionPath(micros('2025-01-01T00:59:59.999Z'))).toBe('2025/01/01/00');
+    expect(hourPartitionPath(-1)).toBe('1969/12/31/23');
+  });
+
+  it('names a file with node, rows, size and time bounds, and reads them back', () => {
+    const hourUs = micros('2025-10-16T16:00:00Z');
+    const key = dataFileKey({ database: 'db', measurement: 'cpu', hourUs, nodeId: 'n1a2b', unique: 'w0-000001-abcdef', rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, writtenAtMs: Date.parse('2025-10-16T16:30:00Z') });
+    expect(key).toBe(`db/cpu/2025/10/16/16/20251016T163000_n1a2b_w0-000001-abcdef_42r_1234b_${String(hourUs + 5)}_${String(hourUs + 99)}.parquet`);
+    expect(parseFileKey(key)).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, nodeId: 'n1a2b' });
+  });
+
+  it('reads a file named before row counts with its hour as bounds', () => {
+    const hourUs = micros('2025-10-16T16:00:00Z');
+    expect(parseFileKey('db/cpu/2025/10/16/16/cpu_20251016_160000_w0-00001-abc.parquet')).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: null, bytes: null, minTimeUs: hourUs, maxTimeUs: hourUs + MICROS_PER_HOUR - 1, nodeId: null });
+  });
+
+  it.each([
+    'db/cpu/2025/10/16/16/x.parquet.tmp',
+    'db/cpu/2025/13/16/16/x.parquet',
+    'db/cpu/2025/10/16/24/x.parquet',
+    'db/cpu/2025/10/16/x.parquet',
+    'db/cpu/2025/10/16/16/extra/x.parquet',
+    'bad name/cpu/2025/10/16/16/x.parquet',
+    '.arc-node-id',
+  ])('does not take %s for a data file', (key) => {
+    expect(parseFileKey(key)).toBeNull();
+  });
+});
