@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from './support/arc-process.js';
 import { flushUntil } from './support/flush-until.js';
+import { typedMsgpack, type TypedValue } from './support/typed-msgpack.js';
 import { useSharedArc } from './support/shared-arc.js';
 
 const shared = useSharedArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });
@@ -14,52 +15,6 @@ const shared = useSharedArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });
 /** Telegraf's `internal.ProductToken()`: every output sends it as User-Agent. */
 const TELEGRAF_USER_AGENT = 'Telegraf/1.37.0 Go/1.24.4';
 const T0_MS = 1_700_000_000_000; // 2023-11-14T22:13:20Z
-
-/**
- * MessagePack as Go's msgp `WriteIntf` writes Telegraf's values: float64 always as a 64-bit float
- * (so 95.0 stays a float on the wire), int64 in the smallest encoding, strings, booleans, nil.
- * msgpackr would write 95.0 as an integer, which is not what Telegraf sends.
- */
-type GoValue = number | bigint | string | boolean | null | GoValue[] | { [key: string]: GoValue } | { float: number };
-
-function goMsgpack(value: GoValue): Buffer {
-  const parts: Buffer[] = [];
-  const put = (v: GoValue): void => {
-    if (v === null) parts.push(Buffer.from([0xc0]));
-    else if (typeof v === 'boolean') parts.push(Buffer.from([v ? 0xc3 : 0xc2]));
-    else if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) {
-      const n = BigInt(v);
-      if (n >= 0n && n < 128n) parts.push(Buffer.from([Number(n)]));
-      else {
-        const b = Buffer.alloc(9);
-        b[0] = 0xd3;
-        b.writeBigInt64BE(n, 1);
-        parts.push(b);
-      }
-    } else if (typeof v === 'number') put({ float: v });
-    else if (typeof v === 'string') {
-      const s = Buffer.from(v, 'utf8');
-      parts.push(Buffer.from([0xd9, s.length]), s);
-    } else if (Array.isArray(v)) {
-      parts.push(Buffer.from([0xdc, v.length >> 8, v.length & 0xff]));
-      v.forEach(put);
-    } else if ('float' in v && typeof v.float === 'number' && Object.keys(v).length === 1) {
-      const b = Buffer.alloc(9);
-      b[0] = 0xcb;
-      b.writeDoubleBE(v.float, 1);
-      parts.push(b);
-    } else {
-      const entries = Object.entries(v);
-      parts.push(Buffer.from([0xde, entries.length >> 8, entries.length & 0xff]));
-      for (const [key, item] of entries) {
-        put(key);
-        put(item);
-      }
-    }
-  };
-  put(value);
-  return Buffer.concat(parts);
-}
 
 async function send(path: string, body: Buffer | string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
   const response = await fetch(`${shared.arc.url}${path}`, { method: 'POST', headers: { 'User-Agent': TELEGRAF_USER_AGENT, ...headers }, body });
@@ -70,7 +25,7 @@ describe('Telegraf outputs.arc', () => {
   it('stores a gzip MessagePack columnar batch of two measurements sent with x-api-key and x-arc-database', async () => {
     // groups.go: one {m, columns} per measurement (an array when there are several), fields then
     // tags as columns, nil where a metric lacks a column, and `time` in Unix milliseconds.
-    const batch: GoValue = [
+    const batch: TypedValue = [
       {
         m: 'cpu',
         columns: {
@@ -83,7 +38,7 @@ describe('Telegraf outputs.arc', () => {
       },
       { m: 'mem', columns: { used: [1_073_741_824], available_percent: [{ float: 42.5 }], host: ['web01'], time: [T0_MS] } },
     ];
-    const answer = await send('/api/v1/write/msgpack', gzipSync(goMsgpack(batch)), {
+    const answer = await send('/api/v1/write/msgpack', gzipSync(typedMsgpack(batch)), {
       'Content-Type': 'application/msgpack',
       'Content-Encoding': 'gzip',
       'x-api-key': TEST_TOKEN,
@@ -103,7 +58,7 @@ describe('Telegraf outputs.arc', () => {
   });
 
   it('refuses a write without a key with 401 and a JSON error Telegraf logs', async () => {
-    const body = gzipSync(goMsgpack({ m: 'cpu', columns: { usage_idle: [{ float: 1.5 }], time: [T0_MS] } }));
+    const body = gzipSync(typedMsgpack({ m: 'cpu', columns: { usage_idle: [{ float: 1.5 }], time: [T0_MS] } }));
     const answer = await send('/api/v1/write/msgpack', body, { 'Content-Type': 'application/msgpack', 'Content-Encoding': 'gzip', 'x-arc-database': 'telegraf_arc' });
     expect(answer.status).toBe(401);
     expect(JSON.parse(answer.text)).toMatchObject({ error: expect.any(String) as unknown });
