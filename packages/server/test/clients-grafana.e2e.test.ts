@@ -89,6 +89,12 @@ describe('Grafana InfluxDB data source (InfluxQL)', () => {
     expect((await grafanaPost(PANEL_QUERY)).results).toEqual([{ statement_id: 0, series: PANEL_SERIES }]);
   });
 
+  it('answers the panel query with the retention policy the editor picked ("autogen"."cpu", rp=autogen)', async () => {
+    await seed();
+    const withPolicy = PANEL_QUERY.replace('FROM "cpu"', 'FROM "autogen"."cpu"');
+    expect((await grafanaGet(withPolicy, undefined, { rp: 'autogen' })).results).toEqual([{ statement_id: 0, series: PANEL_SERIES }]);
+  });
+
   it('accepts the credentials Grafana sends: u and p parameters, Basic auth, a Token header', async () => {
     await seed();
     const q = 'SHOW measurements';
