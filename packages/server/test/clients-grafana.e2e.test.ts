@@ -127,6 +127,25 @@ describe('Grafana InfluxDB data source (InfluxQL)', () => {
     ]);
   });
 
+  it('answers the other forms the editor and Telegraf dashboards write (no FROM, time filter, relative range, fill, selectors)', async () => {
+    await seed();
+    expect((await grafanaGet('SHOW TAG VALUES WITH KEY = "host"')).results[0]?.series).toEqual([
+      { name: 'cpu', columns: ['key', 'value'], values: [['host', 'web01'], ['host', 'web02']] },
+      { name: 'mem', columns: ['key', 'value'], values: [['host', 'web01']] },
+    ]);
+    expect((await grafanaGet('SHOW TAG KEYS')).results[0]?.series?.map((series) => series.name)).toEqual(['cpu', 'mem']);
+    expect((await grafanaGet('SHOW FIELD KEYS')).results[0]?.series?.map((series) => series.name)).toEqual(['cpu', 'mem']);
+    // A relative dashboard range renders `time > now() - 6h`: nothing that recent here, one empty result.
+    expect((await grafanaGet('SELECT mean("usage_idle") FROM "cpu" WHERE time > now() - 6h GROUP BY time(1m) fill(null)')).results).toEqual([{ statement_id: 0 }]);
+    expect((await grafanaGet(`SELECT last("usage_idle") FROM "cpu" WHERE time >= ${String(FROM_MS)}ms and time <= ${String(TO_MS)}ms GROUP BY "host"`)).results[0]?.series).toEqual([
+      { name: 'cpu', tags: { host: 'web01' }, columns: ['time', 'last'], values: [[FROM_MS + 60_000, 70]] },
+      { name: 'cpu', tags: { host: 'web02' }, columns: ['time', 'last'], values: [[FROM_MS + 10_000, 60]] },
+    ]);
+    expect((await grafanaGet(`SELECT max("usage_user") FROM "cpu" WHERE time >= ${String(FROM_MS)}ms and time <= ${String(TO_MS)}ms GROUP BY time(1m) fill(0)`)).results[0]?.series).toEqual([
+      { name: 'cpu', columns: ['time', 'max'], values: [[FROM_MS, 35], [FROM_MS + 60_000, 25], [FROM_MS + 120_000, 0]] },
+    ]);
+  });
+
   it('reports a bad query as results[0].error or a JSON error Grafana shows', async () => {
     const search = new URLSearchParams({ db: DATABASE, epoch: 'ms', q: 'SELEC mean("x") FROM "cpu"' });
     const response = await fetch(`${shared.arc.url}/query?${search.toString()}`, { headers: { Authorization: `Token ${TEST_TOKEN}` } });
