@@ -141,6 +141,10 @@ describe('Grafana InfluxDB data source (InfluxQL)', () => {
       { name: 'cpu', tags: { host: 'web01' }, columns: ['time', 'last'], values: [[FROM_MS + 60_000, 70]] },
       { name: 'cpu', tags: { host: 'web02' }, columns: ['time', 'last'], values: [[FROM_MS + 10_000, 60]] },
     ]);
+    // An RE2 flag and class in a tag condition, as a regex template variable can make them.
+    expect((await grafanaGet(`SELECT mean("usage_idle") FROM "cpu" WHERE ("host" =~ /(?i)^WEB\\d2$/) AND time >= ${String(FROM_MS)}ms and time <= ${String(TO_MS)}ms GROUP BY time(1m) fill(none)`)).results[0]?.series).toEqual([
+      { name: 'cpu', columns: ['time', 'mean'], values: [[FROM_MS, 60]] },
+    ]);
     expect((await grafanaGet(`SELECT max("usage_user") FROM "cpu" WHERE time >= ${String(FROM_MS)}ms and time <= ${String(TO_MS)}ms GROUP BY time(1m) fill(0)`)).results[0]?.series).toEqual([
       { name: 'cpu', columns: ['time', 'max'], values: [[FROM_MS, 35], [FROM_MS + 60_000, 25], [FROM_MS + 120_000, 0]] },
     ]);
