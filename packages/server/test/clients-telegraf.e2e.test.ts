@@ -101,6 +101,16 @@ describe('Telegraf outputs.influxdb (InfluxDB 1.x)', () => {
     expect(await shared.client.rows('SELECT load1, n_cpus, typeof(n_cpus), uptime_format FROM system', 'telegraf_v1')).toEqual([[0.5, 4, 'BIGINT', '1 day,  0:00']]);
   });
 
+  it('accepts the rp and consistency parameters Telegraf adds when retention_policy or write_consistency is set', async () => {
+    const write = await send('/write?consistency=any&db=telegraf_v1&rp=autogen', gzipSync(`swap,host=web01 used_percent=1.5 ${String(T0_MS)}000000\n`), {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Encoding': 'gzip',
+      Authorization: basic,
+    });
+    expect(write.status, write.text).toBe(204);
+    await flushUntil(shared.client, 'telegraf_v1', 'swap', 1);
+  });
+
   it('answers a bad line with 400 and {"error": "unable to parse ..."}, which Telegraf drops instead of retrying', async () => {
     const write = await send('/write?db=telegraf_v1', gzipSync('cpu,host=web01 usage_idle= 1\n'), {
       'Content-Type': 'text/plain; charset=utf-8',
