@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_FLAGS := --no-audit --no-fund
 
-.PHONY: all install build run test test-unit test-crash test-faults bench bench-smoke clean
+.PHONY: all install build run lint test test-unit test-crash test-faults bench bench-smoke clean
 
 all: build
 
@@ -20,10 +20,16 @@ build: install
 run: build
 	./start.sh native
 
-# Type-checks the tests (tsc -b covers src/ only), then runs unit and integration tests
+# ESLint with typescript-eslint's type-aware rules (eslint.config.js), then the dependency rule
+# (.dependency-cruiser.cjs: the package graph, front doors only, node:fs only in storage and wal).
+lint: install
+	npm run --silent lint
+	npm run --silent depcheck
+
+# Lints (above), type-checks the tests (tsc -b covers src/ only), then runs unit and integration tests
 # (integration tests start the built server as a child process).
 # The last line printed is the summary: "N passed, N failed, N skipped".
-test: build
+test: build lint
 	npx tsc -p tsconfig.tests.json
 	node scripts/run-tests.mjs
 

@@ -11,7 +11,7 @@ export default defineConfig({
   resolve: { conditions: ['arc-source'] },
   ssr: { resolve: { conditions: ['arc-source'] } },
   test: {
-    include: faultRun ? [FAULT_TESTS] : ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+    include: faultRun ? [FAULT_TESTS] : ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: faultRun ? configDefaults.exclude : [...configDefaults.exclude, '**/*.fault.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -160,7 +160,7 @@ export async function spawnServer(o, log) {
   } catch (err) {
     const t = tail();
     await stop();
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- server log tail ---\n${t}`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- server log tail ---\n${t}`, { cause: err });
   }
   log(`spawned ${o.serverEntry} pid ${child.pid} on ${url} (data ${dataDir})`);
   return { url, token, dataDir, pid: /** @type {number} */ (child.pid), stop, exitedReason: () => exitReason };

@@ -157,9 +157,9 @@ function parseJsonArray(text: string | null): unknown[] | null {
 /** The TokenInfo of a row; null for a row whose JSON columns are corrupt (then it grants nothing). */
 function infoOf(row: TokenRow): TokenInfo | null {
   const permissions = parseJsonArray(row.permissions);
-  if (permissions === null || !permissions.every(isPermission)) return null;
+  if (!permissions?.every(isPermission)) return null;
   const databases = parseJsonArray(row.databases);
-  if (row.databases !== null && (databases === null || !databases.every((db) => typeof db === 'string'))) return null;
+  if (row.databases !== null && (!databases?.every((db) => typeof db === 'string'))) return null;
   return Object.freeze({
     id: row.id,
     name: row.name,

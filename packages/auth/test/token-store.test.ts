@@ -147,7 +147,7 @@ describe('create', () => {
     [{ name: 'x', permissions: ['read'], databases: ['../etc'] }, 'ARC_BAD_DATABASE_NAME'],
     [{ name: 'x', permissions: ['read'], expiresAt: Date.UTC(2020, 0, 1) }, 'ARC_AUTH_BAD_EXPIRY'],
   ])('refuses bad input %j', (input, code) => {
-    expectArcError(() => store.create(input as Parameters<TokenStore['create']>[0]), code);
+    expectArcError(() => store.create(input), code);
     expect(store.list()).toEqual([]);
   });
 

@@ -93,7 +93,7 @@ export class Lexer {
     if (this.text[start] !== '/') return { message: 'expected a regular expression /.../', offset: start };
     let pattern = '';
     for (let index = start + 1; index < this.text.length; index++) {
-      const char = this.text[index];
+      const char = this.text.charAt(index); // index < text.length: never the empty string
       if (char === '\\' && this.text[index + 1] === '/') {
         pattern += '/';
         index += 1;
@@ -120,7 +120,7 @@ export class Lexer {
     const start = this.position;
     let value = '';
     for (let index = start + 1; index < this.text.length; index++) {
-      const char = this.text[index];
+      const char = this.text.charAt(index); // index < text.length: never the empty string
       if (char === '\\') {
         const escaped = this.text[index + 1];
         if (escaped === undefined) break;

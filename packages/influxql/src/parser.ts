@@ -1,4 +1,4 @@
-import type { Expr, FillOption, GroupByTime, NameFilter, SelectField, SelectStatement, ShowOptions, Source, Statement } from './ast.js';
+import type { FillOption, GroupByTime, NameFilter, SelectField, SelectStatement, ShowOptions, Source, Statement } from './ast.js';
 import { parseExpression } from './expression-parser.js';
 import { TokenKind } from './lexer.js';
 import { STATEMENTS_MAX } from './limits.js';

@@ -3,7 +3,6 @@ import {
   BYTE_9,
   BYTE_MINUS,
   TIMESTAMP_OUT_OF_RANGE,
-  TIMESTAMP_WIDE,
   TIME_OUTSIDE_RANGE,
   isIntegerText,
   parseFloatText,

@@ -231,7 +231,7 @@ export class MsgpackDecoder {
     const isTags = valuePosition === keys.tags;
     const isFields = valuePosition === keys.fields || valuePosition === keys.fieldList;
     if ((!isTags && !isFields) || keys.measurement < 0 || keys.columns >= 0) return false;
-    if (isTags && this.reader.bytes[valuePosition] !== undefined && !isMapHead(this.reader.bytes[valuePosition] as number)) return false;
+    if (isTags && this.reader.bytes[valuePosition] !== undefined && !isMapHead(this.reader.bytes[valuePosition])) return false;
     if (this.rowState.builder === null) {
       const started = this.startRow(itemIndex);
       if (started !== null) return started;

@@ -119,5 +119,5 @@ export function releaseAnswerBody(body: Uint8Array): void {
  * (shared) one, which postMessage refuses in a transfer list and shares without copying anyway.
  */
 export function answerTransferList(body: Uint8Array): ArrayBuffer[] {
-  return body.buffer instanceof SharedArrayBuffer ? [] : [body.buffer as ArrayBuffer];
+  return body.buffer instanceof SharedArrayBuffer ? [] : [body.buffer];
 }

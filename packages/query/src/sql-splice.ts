@@ -14,12 +14,17 @@ export interface Splice {
   readonly text: string;
 }
 
-function isWhitespace(byte: number): boolean {
+/** Whether the byte at `position` is whitespace; false past the end (the bounds check is here). */
+function isWhitespaceAt(sql: Buffer, position: number): boolean {
+  const byte = sql[position];
+  if (byte === undefined) return false;
   return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d || byte === 0x0c;
 }
 
-/** Bytes of an unquoted identifier: letters, digits, `_`, `$`, and any non-ASCII byte. */
-function isIdentifierByte(byte: number): boolean {
+/** Bytes of an unquoted identifier: letters, digits, `_`, `$`, and any non-ASCII byte; false past the end. */
+function isIdentifierByteAt(sql: Buffer, position: number): boolean {
+  const byte = sql[position];
+  if (byte === undefined) return false;
   return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x5f || byte === 0x24 || byte >= 0x80;
 }
 
@@ -43,7 +48,7 @@ function readIdentifier(sql: Buffer, start: number): { name: string; end: number
     return null;
   }
   let end = start;
-  while (end < sql.length && isIdentifierByte(sql[end] ?? 0)) end += 1;
+  while (isIdentifierByteAt(sql, end)) end += 1;
   return end === start ? null : { name: sql.toString('utf8', start, end), end };
 }
 
@@ -57,10 +62,10 @@ export function qualifiedNameEnd(sql: Buffer, start: number, lastPart: string): 
     const identifier = readIdentifier(sql, position);
     if (identifier === null) return null;
     let next = identifier.end;
-    while (next < sql.length && isWhitespace(sql[next] ?? 0)) next += 1;
+    while (isWhitespaceAt(sql, next)) next += 1;
     if (sql[next] !== DOT) return identifier.name.toLowerCase() === lastPart.toLowerCase() ? identifier.end : null;
     next += 1;
-    while (next < sql.length && isWhitespace(sql[next] ?? 0)) next += 1;
+    while (isWhitespaceAt(sql, next)) next += 1;
     position = next;
   }
 }

@@ -1,5 +1,4 @@
 import type { JsonWriter } from './json-writer.js';
-import { DIGIT_PAIRS } from './json-writer.js';
 
 export const MICROS_PER_SECOND = 1_000_000;
 export const MICROS_PER_DAY = 86_400 * MICROS_PER_SECOND;

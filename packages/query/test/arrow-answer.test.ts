@@ -82,7 +82,7 @@ describe('Arrow answer', () => {
   });
 
   it('frames every message 8-byte aligned (metadata, body, each buffer) and ends with the end-of-stream marker', async () => {
-    const answer = await answerBytes(pool(), `${TYPED_SQL.replace('FROM range(2)', 'FROM range(3000)')}`, 'arrow');
+    const answer = await answerBytes(pool(), TYPED_SQL.replace('FROM range(2)', 'FROM range(3000)'), 'arrow');
     const bytes = answer.body;
     const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const kinds: string[] = [];

@@ -86,7 +86,7 @@ export async function findDatabaseIgnoringCase(dataRoot: string, name: string): 
 export async function databaseFiles(dataRoot: string, database: string): Promise<DatabaseFiles | null> {
   const directory = path.join(dataRoot, database);
   const info = await stat(directory).catch(() => null);
-  if (info === null || !info.isDirectory()) return null;
+  if (!info?.isDirectory()) return null;
   const measurements: MeasurementFiles[] = [];
   for (const name of sortedNames(await entriesOf(directory), (entry) => validateMeasurementName(entry) === null)) {
     measurements.push({ name, ...(await parquetTotals(path.join(directory, name))) });

@@ -124,18 +124,18 @@ async function answerQuery(
   const statements = parsed === null || isParseError(parsed) ? null : parsed;
   const permission = permissionFor(statements);
   const identity = await context.auth.check(request, permission, null);
-  if (identity instanceof ArcError) return sendError(res, state, identity);
-  if (parameters.q === null) return sendError(res, state, badRequest('ARC_INFLUXQL_MISSING_QUERY', 'missing required parameter "q"'));
+  if (identity instanceof ArcError) { sendError(res, state, identity); return; }
+  if (parameters.q === null) { sendError(res, state, badRequest('ARC_INFLUXQL_MISSING_QUERY', 'missing required parameter "q"')); return; }
   if (parsed !== null && isParseError(parsed)) {
-    return sendError(res, state, badRequest('ARC_INFLUXQL_PARSE', parsed.message, { line: parsed.line, char: parsed.char }));
+    sendError(res, state, badRequest('ARC_INFLUXQL_PARSE', parsed.message, { line: parsed.line, char: parsed.char })); return;
   }
   if (statements === null) return;
   if (parameters.epoch !== '' && !isEpochUnit(parameters.epoch)) {
-    return sendError(res, state, badRequest('ARC_INFLUXQL_BAD_EPOCH', `invalid epoch '${parameters.epoch}'; use one of ${EPOCH_UNITS.join(', ')}`));
+    sendError(res, state, badRequest('ARC_INFLUXQL_BAD_EPOCH', `invalid epoch '${parameters.epoch}'; use one of ${EPOCH_UNITS.join(', ')}`)); return;
   }
   const database = parameters.db !== '' ? parameters.db : request.database !== '' ? request.database : DEFAULT_DATABASE;
   const denied = checkDatabases(statements, database, identity, permission);
-  if (denied !== null) return sendError(res, state, denied);
+  if (denied !== null) { sendError(res, state, denied); return; }
   const run: SqlRunner = (sql, runDatabase, rowsMax) =>
     context.queryPool
       .run({ sql, database: runDatabase, format: 'msgpack', limit: rowsMax, readableDatabases: identity.databases }, signal)

@@ -362,7 +362,7 @@ function handleStream(context: ServerContext, res: HttpResponse, req: HttpReques
     context.queryPool.stream(request, sink, caller.signal).then(
       () => sink.finish(),
       (error: unknown) => {
-        if (!sink.started) return reportFailure(context, res, caller.state, error);
+        if (!sink.started) { reportFailure(context, res, caller.state, error); return; }
         // Headers and rows are out: the only honest signal left is a body cut short.
         context.log.warn(`streamed query failed after its first rows: ${error instanceof Error ? error.message : String(error)}`);
         if (!caller.state.aborted) res.close();

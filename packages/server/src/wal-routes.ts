@@ -127,7 +127,7 @@ export function registerWalRoutes(app: TemplatedApp, context: ServerContext): vo
     app.get(`${prefix}/files`, (res, req) => withReadToken(context, res, req, async (send) => send(filesBody(context.config.wal.dir))));
     app.get(`${prefix}/health`, (res, req) =>
       withReadToken(context, res, req, async (send) => {
-        if (!context.config.wal.enabled) return send({ status: 'healthy', enabled: false, reasons: [] });
+        if (!context.config.wal.enabled) { send({ status: 'healthy', enabled: false, reasons: [] }); return; }
         const reasons = healthReasons(context, context.pipeline.walStats());
         if (reasons.length === 0) send({ status: 'healthy', enabled: true, reasons });
         else send({ status: 'degraded', enabled: true, reasons }, '503 Service Unavailable');

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArcClient, msgpack } from './support/arc-client.js';
+import { msgpack } from './support/arc-client.js';
 import { TEST_TOKEN } from './support/arc-process.js';
 import { useSharedArc } from './support/shared-arc.js';
 

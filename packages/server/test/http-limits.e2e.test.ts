@@ -28,7 +28,7 @@ async function rawHead(headBytes: number, split: boolean): Promise<string> {
     let received = '';
     socket.on('data', (chunk: Buffer) => {
       received += chunk.toString();
-      if (received.includes('\r\n\r\n') && /}$/.test(received)) socket.end();
+      if (received.includes('\r\n\r\n') && received.endsWith('}')) socket.end();
     });
     socket.on('close', () => resolve(received));
     socket.on('error', reject);

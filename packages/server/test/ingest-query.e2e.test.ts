@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { compress as zstdCompress } from 'zstd-napi';
 import { describe, expect, it } from 'vitest';
-import { ArcClient, msgpack } from './support/arc-client.js';
+import { msgpack } from './support/arc-client.js';
 import { useSharedArc } from './support/shared-arc.js';
 
 const shared = useSharedArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });
@@ -23,7 +23,7 @@ async function duckdbRows(sql: string): Promise<Record<string, unknown>[]> {
   const connection = await instance.connect();
   try {
     const reader = await connection.runAndReadAll(sql);
-    return reader.getRowObjectsJS() as Record<string, unknown>[];
+    return reader.getRowObjectsJS();
   } finally {
     connection.closeSync();
     instance.closeSync();

@@ -3,7 +3,6 @@
 // stats count exactly those requests.
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ArcClient } from './support/arc-client.js';
 import { useSharedArc } from './support/shared-arc.js';
 
 const shared = useSharedArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });

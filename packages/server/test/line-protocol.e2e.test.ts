@@ -7,7 +7,6 @@ import { gzipSync } from 'node:zlib';
 import { tableFromIPC } from 'apache-arrow';
 import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { ArcClient } from './support/arc-client.js';
 import { TEST_TOKEN } from './support/arc-process.js';
 import { useSharedArc } from './support/shared-arc.js';
 

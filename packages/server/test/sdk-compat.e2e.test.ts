@@ -239,7 +239,7 @@ describe('POST /query with a form content type', () => {
       headers: { ...shared.client.authHeaders(), 'Content-Type': FORM },
       body: '\n  {"sql": "SELECT 1 AS one"}',
     });
-    expect((await spaced.json()) as unknown).toMatchObject({ success: true, data: [[1]] });
+    expect(await spaced.json()).toMatchObject({ success: true, data: [[1]] });
   });
 
   it('answers the streaming and estimate paths the same way (JSON body, form content type, default.cpu)', async () => {
@@ -247,7 +247,7 @@ describe('POST /query with a form content type', () => {
     const stream = await postJson('/api/v1/query/stream', { sql: 'SELECT host FROM default.cpu ORDER BY host' }, FORM);
     expect([stream.status, (await stream.text()).split(/\r?\n/).filter((line) => line !== '')]).toEqual([200, ['host', 'a', 'b']]);
     const estimate = await postJson('/api/v1/query/estimate', { sql: 'SELECT * FROM default.cpu' }, FORM);
-    expect((await estimate.json()) as unknown).toMatchObject({ success: true, estimated_rows: 2 });
+    expect(await estimate.json()).toMatchObject({ success: true, estimated_rows: 2 });
   });
 
   it('keeps an InfluxDB form body (q=...) InfluxQL, also with a JSON content type and q in the URL', async () => {
@@ -258,9 +258,9 @@ describe('POST /query with a form content type', () => {
       body: new URLSearchParams({ q: 'SHOW MEASUREMENTS', db: 'default' }).toString(),
     });
     const expected = { results: [{ statement_id: 0, series: [{ name: 'measurements', columns: ['name'], values: [['cpu'], ['mem']] }] }] };
-    expect((await form.json()) as unknown).toEqual(expected);
+    expect(await form.json()).toEqual(expected);
     const inUrl = await postJson('/query?db=default&q=SHOW%20MEASUREMENTS', { sql: 'SELECT 1' });
-    expect((await inUrl.json()) as unknown).toEqual(expected);
+    expect(await inUrl.json()).toEqual(expected);
   });
 
   it('answers a form body that is neither JSON nor carries q as InfluxQL does: 400 missing q', async () => {
@@ -270,6 +270,6 @@ describe('POST /query with a form content type', () => {
       body: 'sql=SELECT+1',
     });
     expect(response.status).toBe(400);
-    expect((await response.json()) as unknown).toMatchObject({ code: 'ARC_INFLUXQL_MISSING_QUERY' });
+    expect(await response.json()).toMatchObject({ code: 'ARC_INFLUXQL_MISSING_QUERY' });
   });
 });

@@ -9,9 +9,9 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
-import { TEST_TOKEN, type ArcProcess } from './support/arc-process.js';
+import { TEST_TOKEN } from './support/arc-process.js';
 import { useStartedArcs } from './support/started-arcs.js';
 import { createToken, send } from './support/token-helpers.js';
 

@@ -7,9 +7,9 @@
 import { mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
-import { startArc, TEST_TOKEN, type ArcProcess } from './support/arc-process.js';
+import { startArc, TEST_TOKEN } from './support/arc-process.js';
 import { useStartedArcs } from './support/started-arcs.js';
 
 const WAL_ENV = { ARC_WAL_ENABLED: 'true', ARC_WRITER_FLUSH_AGE_MS: '600000' };

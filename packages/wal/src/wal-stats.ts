@@ -39,14 +39,24 @@ export function walStatsCells(shared: SharedArrayBuffer): Float64Array {
   return cells;
 }
 
+/** The value of one cell; the cell index is one of WalStatCell's, inside the buffer by construction. */
+export function statCell(cells: Float64Array, cell: number): number {
+  const value = cells[cell];
+  assert.ok(value !== undefined, 'a WAL stat cell inside the buffer');
+  return value;
+}
+
+export function addToStatCell(cells: Float64Array, cell: number, amount: number): void {
+  cells[cell] = statCell(cells, cell) + amount;
+}
+
 export function recordSyncLatency(cells: Float64Array, milliseconds: number): void {
-  cells[WalStatCell.syncs] = (cells[WalStatCell.syncs] ?? 0) + 1;
-  cells[WalStatCell.syncMsTotal] = (cells[WalStatCell.syncMsTotal] ?? 0) + milliseconds;
-  cells[WalStatCell.syncMsMax] = Math.max(cells[WalStatCell.syncMsMax] ?? 0, milliseconds);
+  addToStatCell(cells, WalStatCell.syncs, 1);
+  addToStatCell(cells, WalStatCell.syncMsTotal, milliseconds);
+  cells[WalStatCell.syncMsMax] = Math.max(statCell(cells, WalStatCell.syncMsMax), milliseconds);
   let bucket = SYNC_LATENCY_BUCKETS_MS.findIndex((bound) => milliseconds <= bound);
   if (bucket < 0) bucket = SYNC_LATENCY_BUCKETS_MS.length;
-  const cell = WalStatCell.histogramStart + bucket;
-  cells[cell] = (cells[cell] ?? 0) + 1;
+  addToStatCell(cells, WalStatCell.histogramStart + bucket, 1);
 }
 
 export interface WalStatsSummary {
@@ -75,14 +85,14 @@ export function summarizeWalStats(buffers: readonly SharedArrayBuffer[]): WalSta
   let syncMsMax = 0;
   for (const shared of buffers) {
     const cells = walStatsCells(shared);
-    for (let index = 0; index < CELL_COUNT; index++) total[index] = (total[index] ?? 0) + (cells[index] ?? 0);
-    const streamOldest = cells[WalStatCell.oldestUnflushedAtMs] ?? 0;
+    for (let index = 0; index < CELL_COUNT; index++) addToStatCell(total, index, statCell(cells, index));
+    const streamOldest = statCell(cells, WalStatCell.oldestUnflushedAtMs);
     if (streamOldest > 0 && (oldest === 0 || streamOldest < oldest)) oldest = streamOldest;
-    lastError = Math.max(lastError, cells[WalStatCell.lastWriteErrorAtMs] ?? 0);
-    syncMsMax = Math.max(syncMsMax, cells[WalStatCell.syncMsMax] ?? 0);
+    lastError = Math.max(lastError, statCell(cells, WalStatCell.lastWriteErrorAtMs));
+    syncMsMax = Math.max(syncMsMax, statCell(cells, WalStatCell.syncMsMax));
   }
   total[WalStatCell.syncMsMax] = syncMsMax;
-  const cell = (index: number): number => total[index] ?? 0;
+  const cell = (index: number): number => statCell(total, index);
   return {
     entries: cell(WalStatCell.entries),
     bytes: cell(WalStatCell.bytes),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ArcError, ErrorKind, type WalSyncMode } from '@arc/config';
 import { segmentFileName } from './segment-names.js';
 import { encodeFileHeader, FILE_HEADER_BYTES } from './wal-format.js';
-import { recordSyncLatency, WalStatCell } from './wal-stats.js';
+import { addToStatCell, recordSyncLatency, WalStatCell } from './wal-stats.js';
 
 /** The config's sync modes by name. */
 export const SyncMode = { fsync: 'fsync', fdatasync: 'fdatasync', async: 'async' } as const satisfies Record<WalSyncMode, WalSyncMode>;
@@ -123,7 +123,7 @@ export class WalStream {
       this.nextSeqValue = firstSeq;
       if (segment !== null) this.cutBack(segment);
       const stats = this.options.stats;
-      stats[WalStatCell.writeErrors] = (stats[WalStatCell.writeErrors] ?? 0) + 1;
+      addToStatCell(stats, WalStatCell.writeErrors, 1);
       stats[WalStatCell.lastWriteErrorAtMs] = this.options.nowMs();
       throw walWriteFailed((error as Error).message);
     }
@@ -138,8 +138,8 @@ export class WalStream {
     });
     if (groupKeySeqMax.size > 0) this.unflushedGroups.push({ atMs: groupAtMs, keySeqMax: groupKeySeqMax });
     const stats = this.options.stats;
-    stats[WalStatCell.entries] = (stats[WalStatCell.entries] ?? 0) + group.length;
-    stats[WalStatCell.bytes] = (stats[WalStatCell.bytes] ?? 0) + groupBytes;
+    addToStatCell(stats, WalStatCell.entries, group.length);
+    addToStatCell(stats, WalStatCell.bytes, groupBytes);
     this.maybeRotate();
     this.refreshStats();
   }
@@ -162,7 +162,7 @@ export class WalStream {
     const tooOld = this.options.nowMs() - segment.createdAtMs >= this.options.segmentAgeMsMax;
     if (!requested && !tooOld && segment.bytes < this.options.segmentBytesMax) return;
     this.closeCurrent();
-    stats[WalStatCell.rotations] = (stats[WalStatCell.rotations] ?? 0) + 1;
+    addToStatCell(stats, WalStatCell.rotations, 1);
     this.deleteCoveredSegments();
     this.refreshStats();
   }
@@ -240,7 +240,7 @@ export class WalStream {
       unlinkSync(segment.path);
       this.segments.splice(index, 1);
       const stats = this.options.stats;
-      stats[WalStatCell.segmentsDeleted] = (stats[WalStatCell.segmentsDeleted] ?? 0) + 1;
+      addToStatCell(stats, WalStatCell.segmentsDeleted, 1);
     }
   }
 

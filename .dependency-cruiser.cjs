@@ -1,0 +1,134 @@
+// The dependency rule (`npm run depcheck`, run by `make test`): the package graph of the
+// architecture (README "Packages", docs/architecture.md), so an import against the data flow fails
+// the build. Packages import each other only by name (their front door, `src/index.ts`), never by a
+// relative path or a deep path; and only storage and wal touch the disk with node:fs, apart from the
+// commented exceptions below.
+
+// Which Arc packages each package may import: downstream only. errors sits at the bottom and every
+// package may import it; server and cli sit on top. Keep in step with each package.json.
+const BOTTOM = ['errors', 'config'];
+const ALLOWED = {
+  errors: [],
+  config: ['errors'],
+  ring: ['errors'],
+  columnar: [...BOTTOM],
+  protocol: [...BOTTOM, 'columnar'],
+  storage: [...BOTTOM, 'columnar'],
+  wal: [...BOTTOM, 'columnar'],
+  writer: [...BOTTOM, 'ring', 'columnar', 'storage', 'wal'],
+  ingest: [...BOTTOM, 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer'],
+  query: [...BOTTOM, 'columnar', 'storage'],
+  influxql: [...BOTTOM, 'columnar', 'storage', 'query'],
+  auth: [...BOTTOM, 'columnar'],
+  server: [...BOTTOM, 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth'],
+  cli: [...BOTTOM, 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth', 'server'],
+};
+const PACKAGES = Object.keys(ALLOWED);
+
+// node:fs is for storage (the data directory) and wal (its own directory). Everything else that
+// needs the file system today is listed here with its reason.
+const FS_ALLOWED = [
+  '^packages/storage/src/',
+  '^packages/wal/src/',
+  // Not the data directory:
+  '^packages/config/src/config-file\\.ts$', // reads arc.conf
+  '^packages/auth/src/token-store\\.ts$', // creates the directory of the token SQLite file
+  '^packages/server/src/data-dir-lock\\.ts$', // the lock file that keeps a second server off a data directory
+  '^packages/server/src/server\\.ts$', // creates the data directory at start
+  '^packages/cli/src/', // the command line reads files named on it
+  // The data directory, read or written outside storage today; issue 12 moves each into storage:
+  // delete its line when it moves.
+  '^packages/query/src/catalog\\.ts$',
+  '^packages/query/src/show-answers\\.ts$',
+  '^packages/server/src/database-files\\.ts$',
+  '^packages/server/src/database-routes\\.ts$',
+  '^packages/server/src/wal-routes\\.ts$',
+  '^packages/writer/src/measurement-census\\.ts$',
+  '^packages/writer/src/parquet-encoder\\.ts$',
+];
+
+// Benchmark scripts that still import another package's built internals (`../packages/x/dist/...`)
+// rather than its front door; issue 12 moves them to front doors: delete each line when it does.
+const BENCH_INTERNAL_IMPORTS_TODAY = [
+  '^bench/auth-check\\.mjs$',
+  '^bench/decode\\.mjs$',
+  '^bench/query-encode\\.mjs$',
+  '^bench/writer-flush\\.mjs$',
+];
+
+const packageGraphRules = PACKAGES.map((name) => ({
+  name: `package-graph-${name}`,
+  comment: `${name} may import only ${ALLOWED[name].join(', ') || 'no other Arc package'} (dependencies point downstream)`,
+  severity: 'error',
+  from: { path: `^packages/${name}/src/` },
+  to: {
+    path: '^packages/([^/]+)/',
+    pathNot: [`^packages/${name}/`, ...ALLOWED[name].map((allowed) => `^packages/${allowed}/`)],
+  },
+}));
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    ...packageGraphRules,
+    {
+      name: 'front-door-only',
+      comment: 'another package is imported by its name, which resolves to its src/index.ts, never a file inside it',
+      severity: 'error',
+      from: { path: '^(packages/([^/]+)/src|bench)/', pathNot: BENCH_INTERNAL_IMPORTS_TODAY },
+      to: { path: '^packages/', pathNot: ['^packages/$2/', '^packages/[^/]+/src/index\\.ts$'] },
+    },
+    {
+      name: 'tests-front-door-only',
+      comment: 'a test imports its own package freely, other packages by name, and may share their test/support helpers',
+      severity: 'error',
+      from: { path: '^packages/([^/]+)/test/' },
+      to: { path: '^packages/', pathNot: ['^packages/$1/', '^packages/[^/]+/src/index\\.ts$', '^packages/[^/]+/test/support/'] },
+    },
+    {
+      name: 'no-relative-import-across-packages',
+      comment: 'a relative path into another package bypasses its front door and its package.json dependencies',
+      severity: 'error',
+      from: { path: '^packages/([^/]+)/src/' },
+      to: { path: '^packages/', pathNot: '^packages/$1/', dependencyTypes: ['local'] },
+    },
+    {
+      name: 'fs-only-in-storage-and-wal',
+      comment: 'only storage (the data directory) and wal (its own directory) use node:fs; see FS_ALLOWED for the exceptions',
+      severity: 'error',
+      from: { path: '^packages/[^/]+/src/', pathNot: FS_ALLOWED },
+      to: { dependencyTypes: ['core'], path: '^(node:)?fs(/promises)?$' },
+    },
+    {
+      name: 'no-circular',
+      comment: 'a cycle of imports (type-only imports aside) means two modules are one concept or a dependency points the wrong way',
+      severity: 'error',
+      from: { path: '^(packages|bench)/' },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'an import that does not resolve (a deep import the exports map blocks, a typo, a missing dependency)',
+      severity: 'error',
+      from: { path: '^(packages|bench)/', pathNot: BENCH_INTERNAL_IMPORTS_TODAY },
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    // dist/ is not cruised but stays visible as a target, so an import of built internals is caught.
+    doNotFollow: { path: ['(^|/)node_modules/', '(^|/)dist/'] },
+    exclude: { path: ['(^|/)node_modules/', '^packages/[^/]+/test/fixtures/'] },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.tests.json' },
+    // Workspace packages resolve through the same `arc-source` export condition as the tests, so
+    // `@arc/x` lands on packages/x/src/index.ts.
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['arc-source', 'import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.mjs', '.js', '.cjs', '.d.ts', '.json'],
+      mainFields: ['module', 'main', 'types'],
+    },
+    moduleSystems: ['es6', 'cjs'],
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
