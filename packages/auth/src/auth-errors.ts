@@ -1,5 +1,6 @@
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind, databaseDenied } from '@arc/errors';
 import type { Permission } from './permissions.js';
+import { AuthErrorCode } from './error-codes.js';
 
 /**
  * The authentication failures, with the exact messages the README documents (Authentication) (clients show them). They
@@ -8,13 +9,12 @@ import type { Permission } from './permissions.js';
  */
 export const AUTH_ERRORS = {
   /** No token in the request at all. */
-  authenticationRequired: (): ArcError => new ArcError(ErrorKind.unauthorized, 'ARC_AUTH_REQUIRED', 'Authentication required'),
+  authenticationRequired: (): ArcError => new ArcError(ErrorKind.unauthorized, AuthErrorCode.required, 'Authentication required'),
   /** A token that is unknown, disabled or expired (which one is not told). */
-  invalidToken: (): ArcError => new ArcError(ErrorKind.unauthorized, 'ARC_AUTH_INVALID_TOKEN', 'Invalid or expired token'),
+  invalidToken: (): ArcError => new ArcError(ErrorKind.unauthorized, AuthErrorCode.invalidToken, 'Invalid or expired token'),
   /** A valid token without the permission. */
   permissionDenied: (permission: Permission): ArcError =>
-    new ArcError(ErrorKind.forbidden, 'ARC_AUTH_PERMISSION_DENIED', `Permission denied: ${permission} required`),
+    new ArcError(ErrorKind.forbidden, AuthErrorCode.permissionDenied, `Permission denied: ${permission} required`),
   /** A valid token with the permission, but limited to other databases. */
-  databaseDenied: (database: string): ArcError =>
-    new ArcError(ErrorKind.forbidden, 'ARC_AUTH_DATABASE_DENIED', `Permission denied: no access to database '${database}'`),
+  databaseDenied,
 } as const;

@@ -19,3 +19,4 @@ export {
   TOKEN_NAME_PATTERN,
   TOKEN_TEXT_LENGTH_MAX,
 } from './limits.js';
+export { AuthErrorCode } from './error-codes.js';

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { validateDatabaseName } from '@arc/columnar';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import {
   LAST_USED_RESOLUTION_MS,
   SQLITE_BUSY_TIMEOUT_MS,
@@ -15,6 +15,7 @@ import {
 import { isPermission } from './permissions.js';
 import type { Permission, TokenInfo } from './permissions.js';
 import { generateTokenText, hashToken, hashTokenSync, lookupPrefix, verifyTokenHash } from './token-hash.js';
+import { AuthErrorCode } from './error-codes.js';
 
 /**
  * Tokens live in a `tokens` table of arc.db (shared with other metadata, so this store creates
@@ -188,13 +189,13 @@ function checkTokenText(token: string, what: string): void {
   // Header parsing trims and splits on whitespace, so such a token could never be presented.
   // eslint-disable-next-line no-control-regex
   if (token.length === 0 || token.length > TOKEN_TEXT_LENGTH_MAX || /[\s\u0000-\u001f\u007f]/.test(token)) {
-    throw badRequest('ARC_AUTH_BAD_TOKEN_TEXT', `${what} must be 1 to ${TOKEN_TEXT_LENGTH_MAX} characters without spaces or control characters`);
+    throw badRequest(AuthErrorCode.badTokenText, `${what} must be 1 to ${TOKEN_TEXT_LENGTH_MAX} characters without spaces or control characters`);
   }
 }
 
 function checkName(name: string): void {
   if (!TOKEN_NAME_PATTERN.test(name)) {
-    throw badRequest('ARC_AUTH_BAD_TOKEN_NAME', `Invalid token name '${name}': must match ${TOKEN_NAME_PATTERN.source}`, { name });
+    throw badRequest(AuthErrorCode.badTokenName, `Invalid token name '${name}': must match ${TOKEN_NAME_PATTERN.source}`, { name });
   }
 }
 
@@ -202,22 +203,22 @@ function checkPermissions(permissions: readonly string[]): Permission[] {
   const unique = [...new Set<unknown>(permissions)];
   const bad = unique.find((permission) => !isPermission(permission));
   if (bad !== undefined) {
-    throw badRequest('ARC_AUTH_BAD_PERMISSION', `Invalid permission '${String(bad)}': must be read, write, delete or admin`);
+    throw badRequest(AuthErrorCode.badPermission, `Invalid permission '${String(bad)}': must be read, write, delete or admin`);
   }
-  if (unique.length === 0) throw badRequest('ARC_AUTH_BAD_PERMISSION', 'A token needs at least one permission');
+  if (unique.length === 0) throw badRequest(AuthErrorCode.badPermission, 'A token needs at least one permission');
   return unique.filter(isPermission);
 }
 
 function checkDescription(description: string): void {
   if (description.length > TOKEN_DESCRIPTION_LENGTH_MAX) {
-    throw badRequest('ARC_AUTH_BAD_DESCRIPTION', `Token description longer than ${TOKEN_DESCRIPTION_LENGTH_MAX} characters`);
+    throw badRequest(AuthErrorCode.badDescription, `Token description longer than ${TOKEN_DESCRIPTION_LENGTH_MAX} characters`);
   }
 }
 
 function checkDatabases(databases: readonly string[] | null | undefined): string[] | null {
   if (databases === undefined || databases === null) return null;
   if (databases.length === 0) {
-    throw badRequest('ARC_AUTH_BAD_DATABASE', 'A database list needs at least one database (omit it for all databases)');
+    throw badRequest(AuthErrorCode.badDatabase, 'A database list needs at least one database (omit it for all databases)');
   }
   for (const database of databases) {
     const error: ArcError | null = validateDatabaseName(database);
@@ -229,16 +230,16 @@ function checkDatabases(databases: readonly string[] | null | undefined): string
 function checkExpiry(expiresAt: number | null | undefined, now: number): number | null {
   if (expiresAt === undefined || expiresAt === null) return null;
   if (!Number.isSafeInteger(expiresAt)) {
-    throw badRequest('ARC_AUTH_BAD_EXPIRY', `Token expiry ${String(expiresAt)} must be an integer number of milliseconds since the epoch`);
+    throw badRequest(AuthErrorCode.badExpiry, `Token expiry ${String(expiresAt)} must be an integer number of milliseconds since the epoch`);
   }
   if (expiresAt <= now) {
-    throw badRequest('ARC_AUTH_BAD_EXPIRY', `Token expiry ${new Date(expiresAt).toISOString()} is not in the future`);
+    throw badRequest(AuthErrorCode.badExpiry, `Token expiry ${new Date(expiresAt).toISOString()} is not in the future`);
   }
   return expiresAt;
 }
 
 function nameTaken(name: string): ArcError {
-  return new ArcError(ErrorKind.conflict, 'ARC_AUTH_TOKEN_NAME_TAKEN', `A token named '${name}' already exists`, { name });
+  return new ArcError(ErrorKind.conflict, AuthErrorCode.tokenNameTaken, `A token named '${name}' already exists`, { name });
 }
 
 /**

@@ -1,6 +1,6 @@
 // Proves the permission rules (admin implies everything, other permissions imply nothing, database lists limit every permission but admin) over the full matrix, and that AUTH_ERRORS carry the exact statuses and messages of the README (Authentication).
 import { describe, expect, it } from 'vitest';
-import { ErrorKind } from '@arc/config';
+import { ErrorKind } from '@arc/errors';
 import { AUTH_ERRORS, PERMISSIONS, isAllowed } from '../src/index.js';
 import type { Permission, TokenInfo } from '../src/index.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ArcError } from '@arc/config';
+import { ArcError } from '@arc/errors';
 import { TokenStore } from '../src/index.js';
 import { hashTokenSync, lookupPrefix } from '../src/token-hash.js';
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Must stay the first import: it sizes libuv's thread pool before anything uses it.
 import './threadpool-size.js';
-import { ConfigError, isArcError, loadConfig } from '@arc/config';
+import { ConfigError, loadConfig } from '@arc/config';
+import { isArcError } from '@arc/errors';
 import type { RunningServer, StopReport } from '@arc/server';
 import { tokenCommand } from './token-command.js';
 

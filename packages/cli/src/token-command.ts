@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { PERMISSIONS, TokenStore, isPermission, isoOrNull, newTokenJson, parseRfc3339Ms, tokenJson } from '@arc/auth';
 import type { NewToken, Permission, TokenInfo, TokenSummary } from '@arc/auth';
-import { ConfigError, isArcError, loadConfig } from '@arc/config';
+import { ConfigError, loadConfig } from '@arc/config';
+import { isArcError } from '@arc/errors';
 import type { Config } from '@arc/config';
 
 export const TOKEN_USAGE = `Usage: arc token <subcommand> [options]
@@ -70,11 +71,22 @@ function isSubcommand(text: string): text is Subcommand {
   return Object.hasOwn(SUBCOMMAND_OPTIONS, text);
 }
 
-/** node:util's parse errors are multi-line hints; keep one line that names the option. */
+/** Whether `--name` is an option that takes a value (not a flag). */
+function takesValue(option: string): boolean {
+  const name = option.replace(/^--/, '');
+  return Object.hasOwn(OPTIONS, name) && OPTIONS[name as keyof typeof OPTIONS].type === 'string';
+}
+
+/**
+ * node:util's parse errors are multi-line hints; keep one line that names the option. What went
+ * wrong comes from the error's code and the option's declared type (a value option whose value
+ * is missing or looks like another option); the option itself is named only in the text, so
+ * this function is the one place that reads it (token-command.test.ts pins the wording).
+ */
 function parseErrorMessage(error: Error & { code?: unknown }): string {
   const option = /'(--?[^' ]+)/.exec(error.message)?.[1] ?? '';
   if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option '${option}'`;
-  if (/argument missing|ambiguous/.test(error.message)) return `option '${option}' needs a value`;
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && takesValue(option)) return `option '${option}' needs a value`;
   return (error.message.split('\n')[0] ?? error.message).replace(/\.$/, '');
 }
 

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
-import { badRequest, type ArcError } from '@arc/config';
+import { badRequest, type ArcError } from '@arc/errors';
 import { ColumnBuilder } from './column-builder.js';
 import { BATCH_BUFFER_ALIGNMENT_BYTES, BATCH_ROWS_MAX, COLUMNS_PER_MEASUREMENT_MAX } from './limits.js';
 import { validateColumnName } from './names.js';
 import { ColumnRole, ColumnType, type BufferRange, type ColumnBatch, type ColumnLayout } from './types.js';
+import { ColumnarErrorCode } from './error-codes.js';
 
 const INITIAL_ROWS_CAPACITY = 1024;
 /**
@@ -69,7 +70,7 @@ export class BatchBuilder {
   beginRow(timeUs: number): ArcError | null {
     this.finishRow();
     if (this.rowCount >= BATCH_ROWS_MAX) {
-      return badRequest('ARC_TOO_MANY_ROWS', `More than ${BATCH_ROWS_MAX} rows for measurement '${this.measurement}'`);
+      return badRequest(ColumnarErrorCode.tooManyRows, `More than ${BATCH_ROWS_MAX} rows for measurement '${this.measurement}'`);
     }
     this.ensureTimeCapacity(this.rowCount + 1);
     this.timePairs[this.rowCount * 2] = timeUs >>> 0;
@@ -96,7 +97,7 @@ export class BatchBuilder {
     this.finishRow();
     const firstRow = this.rowCount;
     if (firstRow + rowCount > BATCH_ROWS_MAX) {
-      return badRequest('ARC_TOO_MANY_ROWS', `More than ${BATCH_ROWS_MAX} rows for measurement '${this.measurement}'`);
+      return badRequest(ColumnarErrorCode.tooManyRows, `More than ${BATCH_ROWS_MAX} rows for measurement '${this.measurement}'`);
     }
     this.ensureTimeCapacity(firstRow + rowCount);
     this.rowCount = firstRow + rowCount;
@@ -129,14 +130,14 @@ export class BatchBuilder {
     const clash = this.namesByLowerCase.get(lowerCase);
     if (clash !== undefined) {
       return badRequest(
-        'ARC_COLUMN_NAME_CLASH',
+        ColumnarErrorCode.columnNameClash,
         `Columns '${clash}' and '${name}' of measurement '${this.measurement}' differ only in case`,
         { column: name, measurement: this.measurement },
       );
     }
     if (this.columnList.length >= COLUMNS_PER_MEASUREMENT_MAX) {
       return badRequest(
-        'ARC_TOO_MANY_COLUMNS',
+        ColumnarErrorCode.tooManyColumns,
         `Measurement '${this.measurement}' has more than ${COLUMNS_PER_MEASUREMENT_MAX} columns`,
         { measurement: this.measurement },
       );
@@ -167,7 +168,7 @@ export class BatchBuilder {
       const dictionary = column.isDictionaryEncoded() ? column.dictionaryValues() : null;
       const utf8Bytes = dictionary !== null ? dictionary.dataView() : type === ColumnType.utf8 ? column.valuesView() : null;
       if (utf8Bytes !== null && !isUtf8(utf8Bytes)) {
-        return badRequest('ARC_BAD_UTF8', `Column '${column.name}' of '${this.measurement}' holds invalid UTF-8`, {
+        return badRequest(ColumnarErrorCode.badUtf8, `Column '${column.name}' of '${this.measurement}' holds invalid UTF-8`, {
           column: column.name,
           measurement: this.measurement,
         });
@@ -239,7 +240,7 @@ export class BatchBuilder {
     const nameError = validateColumnName(newName);
     if (nameError !== null) return nameError;
     if (this.namesByLowerCase.has(newName.toLowerCase())) {
-      return badRequest('ARC_COLUMN_NAME_CLASH', `Field '${column.name}' collides with a tag and with '${newName}'`, {
+      return badRequest(ColumnarErrorCode.columnNameClash, `Field '${column.name}' collides with a tag and with '${newName}'`, {
         column: column.name,
       });
     }

@@ -30,3 +30,4 @@ export {
   MEASUREMENT_NAME_LENGTH_MAX,
   COLUMN_NAME_BYTES_MAX,
 } from './limits.js';
+export { ColumnarErrorCode } from './error-codes.js';

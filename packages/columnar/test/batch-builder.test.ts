@@ -2,7 +2,7 @@
 // they exceed the dictionary, then plain; nulls, padding, widening and reuse keep every row's value.
 import { describe, expect, it } from 'vitest';
 import { BatchBuilder, ColumnRole, DICTIONARY_ENTRIES_MAX, valueAt, timePairsOf, timeMicrosAt, type ColumnBatch } from '../src/index.js';
-import { ArcError } from '@arc/config';
+import { ArcError } from '@arc/errors';
 
 function packed(builder: BatchBuilder): ColumnBatch {
   const batch = builder.pack();

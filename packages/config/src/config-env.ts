@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ConfigError, ConfigErrorCode } from './config-error.js';
+import { ConfigError } from './config-error.js';
+import { ConfigErrorCode } from './error-codes.js';
 import { CONFIG_SECTIONS, configKeyKind } from './config-schema.js';
 import type { ConfigKeyKind } from './config-schema.js';
 

@@ -2,7 +2,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import toml from 'toml';
 import { CONFIG_PATH_ENV } from './config-env.js';
-import { ConfigError, ConfigErrorCode } from './config-error.js';
+import { ConfigError } from './config-error.js';
+import { ConfigErrorCode } from './error-codes.js';
 import { CONFIG_FILE_BYTES_MAX } from './limits.js';
 
 /** The file looked for in the working directory when no path is given. */

@@ -1,5 +1,3 @@
-export { ArcError, ErrorKind, badRequest, isArcError, truncateText } from './errors.js';
-export type { ArcErrorShape } from './errors.js';
 export { loadConfig, describeConfig } from './config.js';
 export type {
   Config,
@@ -14,7 +12,8 @@ export type {
   LogConfig,
   WalConfig,
 } from './config.js';
-export { ConfigError, ConfigErrorCode } from './config-error.js';
+export { ConfigError } from './config-error.js';
+export { ConfigErrorCode } from './error-codes.js';
 export { CONFIG_PATH_ENV, envVarName } from './config-env.js';
 export { DEFAULT_CONFIG_FILE_NAME } from './config-file.js';
 export { STORAGE_BACKENDS, PARQUET_COMPRESSIONS, LOG_LEVELS, LOG_FORMATS, WAL_SYNC_MODES, memoryLimitBytes } from './config-schema.js';
@@ -36,9 +35,6 @@ export {
   ROW_GROUP_SIZE_MIN,
   ROW_GROUP_SIZE_MAX,
   QUERY_QUEUE_MAX,
-  ERROR_MESSAGE_CHARS_MAX,
-  ERROR_DETAIL_CHARS_MAX,
-  ERROR_QUOTE_CHARS_MAX,
   MEASUREMENTS_PER_DATABASE_MAX as CONFIG_MEASUREMENTS_PER_DATABASE_MAX,
 } from './limits.js';
 export { workerExecArgv } from './worker-exec-argv.js';

@@ -1,4 +1,4 @@
-import { isArcError } from '@arc/config';
+import { isArcError } from '@arc/errors';
 import { QueryErrorCode } from '@arc/query';
 import { schemaFromColumns, describeSql, compareNames, type MeasurementSchema } from './schema.js';
 import { rowsOf, type ColumnarResult } from './series.js';

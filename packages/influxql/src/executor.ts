@@ -1,4 +1,4 @@
-import { isArcError } from '@arc/config';
+import { isArcError } from '@arc/errors';
 import { validateDatabaseName } from '@arc/columnar';
 import type { SelectStatement, Statement } from './ast.js';
 import { CatalogReader, type SqlRunner } from './catalog-reader.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { executeStatements, isParseError, parseQuery, serializeResults } from '@arc/influxql';
 import { openTestDatabase, type TestDatabase } from './support/duckdb-runner.js';
 import { influxqlQuery } from './support/influxql-arbitraries.js';

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
+import { ProtocolErrorCode } from './error-codes.js';
 
 /**
  * Request bodies may be gzip or zstd compressed; the codec is detected from magic bytes, not from
@@ -36,18 +37,25 @@ export function detectCompression(body: Uint8Array): Compression {
 function tooLarge(bytesMax: number): ArcError {
   return new ArcError(
     ErrorKind.tooLarge,
-    'ARC_PAYLOAD_TOO_LARGE',
+    ProtocolErrorCode.payloadTooLarge,
     `Payload exceeds ${bytesMax} bytes after decompression`,
     { limit_bytes: bytesMax },
   );
+}
+
+/** Node's zlib refuses to inflate past `maxOutputLength` with this code (a RangeError). */
+const OUTPUT_TOO_LARGE_CODE = 'ERR_BUFFER_TOO_LARGE';
+
+function isOutputTooLarge(error: unknown): boolean {
+  return error instanceof RangeError && 'code' in error && error.code === OUTPUT_TOO_LARGE_CODE;
 }
 
 function gunzipBounded(body: Uint8Array, bytesMax: number): Uint8Array | ArcError {
   try {
     return gunzipSync(body, { maxOutputLength: bytesMax });
   } catch (error) {
-    if (error instanceof RangeError) return tooLarge(bytesMax);
-    return badRequest('ARC_BAD_COMPRESSION', `Invalid gzip body: ${(error as Error).message}`);
+    if (isOutputTooLarge(error)) return tooLarge(bytesMax);
+    return badRequest(ProtocolErrorCode.badCompression, `Invalid gzip body: ${(error as Error).message}`);
   }
 }
 
@@ -67,11 +75,11 @@ function unzstdBounded(body: Uint8Array, bytesMax: number): Uint8Array | ArcErro
       if (totalBytes > bytesMax) return tooLarge(bytesMax);
       if (produced > 0) chunks.push(output.subarray(0, produced));
       if (produced === 0 && consumed === 0) {
-        return badRequest('ARC_BAD_COMPRESSION', 'Invalid zstd body: truncated frame');
+        return badRequest(ProtocolErrorCode.badCompression, 'Invalid zstd body: truncated frame');
       }
     }
   } catch (error) {
-    return badRequest('ARC_BAD_COMPRESSION', `Invalid zstd body: ${(error as Error).message}`);
+    return badRequest(ProtocolErrorCode.badCompression, `Invalid zstd body: ${(error as Error).message}`);
   }
   return Buffer.concat(chunks, totalBytes);
 }

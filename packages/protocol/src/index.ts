@@ -7,3 +7,4 @@ export type { LineProtocolContext } from './line-protocol-decoder.js';
 export { LineProtocolPrecision, parsePrecision } from './line-protocol-precision.js';
 export type { LineProtocolDialect } from './line-protocol-precision.js';
 export { JsonDecoder, rfc3339ToMicros } from './json-decoder.js';
+export { ProtocolErrorCode } from './error-codes.js';

@@ -1,5 +1,6 @@
 import { STRING_VALUE_BYTES_MAX } from '@arc/columnar';
-import { badRequest, type ArcError } from '@arc/config';
+import { badRequest, type ArcError } from '@arc/errors';
+import { ProtocolErrorCode } from './error-codes.js';
 
 /** Names shared by the row-shaped decoders (MessagePack and JSON rows, README). */
 export const HOST_TAG = 'host';
@@ -12,9 +13,9 @@ export function itemError(itemIndex: number, code: string, message: string, deta
 }
 
 export function stringTooLong(itemIndex: number, name: string): ArcError {
-  return itemError(itemIndex, 'ARC_STRING_TOO_LONG', `value of '${name}' is longer than ${STRING_VALUE_BYTES_MAX} bytes`, { column: name });
+  return itemError(itemIndex, ProtocolErrorCode.stringTooLong, `value of '${name}' is longer than ${STRING_VALUE_BYTES_MAX} bytes`, { column: name });
 }
 
 export function badTimeAt(itemIndex: number, row: number): ArcError {
-  return itemError(itemIndex, 'ARC_BAD_TIMESTAMP', `time value at row ${row} must be an integer or float timestamp in range`, { row });
+  return itemError(itemIndex, ProtocolErrorCode.badTimestamp, `time value at row ${row} must be an integer or float timestamp in range`, { row });
 }

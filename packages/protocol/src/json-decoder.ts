@@ -7,10 +7,11 @@ import {
   type BatchBuilder,
   type ColumnBuilder,
 } from '@arc/columnar';
-import { ArcError, badRequest } from '@arc/config';
+import { ArcError, badRequest } from '@arc/errors';
 import { FIELD_LIST_PREFIX, HOST_TAG, badTimeAt, itemError, stringTooLong } from './item-errors.js';
 import type { DecodeContext, DecodeResult } from './msgpack-decoder.js';
 import { RequestBatches } from './request-batches.js';
+import { ProtocolErrorCode } from './error-codes.js';
 
 /**
  * JSON ingestion (README): a row object, an array of rows, `{"batch": [...]}`, or a
@@ -55,19 +56,19 @@ export class JsonDecoder {
   private context: DecodeContext = { database: '', nowUs: 0, defaultHost: '' };
 
   decode(body: Uint8Array, context: DecodeContext): DecodeResult {
-    if (body.byteLength === 0) return { ok: false, error: badRequest('ARC_EMPTY_PAYLOAD', 'Empty payload') };
+    if (body.byteLength === 0) return { ok: false, error: badRequest(ProtocolErrorCode.emptyPayload, 'Empty payload') };
     let document: Json;
     try {
       document = JSON.parse(utf8Decoder.decode(body)) as Json;
     } catch (error) {
-      return { ok: false, error: badRequest('ARC_JSON_INVALID', `Invalid JSON payload: ${(error as Error).message}`) };
+      return { ok: false, error: badRequest(ProtocolErrorCode.jsonInvalid, `Invalid JSON payload: ${(error as Error).message}`) };
     }
     this.context = context;
     this.batches.begin(context.database);
     const error = this.decodeDocument(document);
     if (error !== null) return { ok: false, error };
     const rowCount = this.batches.rowCount();
-    if (rowCount === 0) return { ok: false, error: badRequest('ARC_NO_ROWS', 'Payload contains no rows') };
+    if (rowCount === 0) return { ok: false, error: badRequest(ProtocolErrorCode.noRows, 'Payload contains no rows') };
     const batches = this.batches.pack();
     if (batches instanceof ArcError) return { ok: false, error: batches };
     return { ok: true, batches, rowCount };
@@ -76,7 +77,7 @@ export class JsonDecoder {
   private decodeDocument(document: Json): ArcError | null {
     const items = Array.isArray(document) ? document : isObject(document) && Array.isArray(document.batch) ? document.batch : [document];
     for (const [itemIndex, item] of items.entries()) {
-      if (!isObject(item)) return itemError(itemIndex, 'ARC_JSON_SHAPE', 'expected a row or columnar object');
+      if (!isObject(item)) return itemError(itemIndex, ProtocolErrorCode.jsonShape, 'expected a row or columnar object');
       const error = item.columns !== undefined ? this.decodeColumnar(item, itemIndex) : this.decodeRow(item, itemIndex);
       if (error !== null) return error;
     }
@@ -85,7 +86,7 @@ export class JsonDecoder {
 
   private builderFor(item: JsonObject, itemIndex: number): BatchBuilder | ArcError {
     const measurement = item.m ?? item.measurement;
-    if (typeof measurement !== 'string') return itemError(itemIndex, 'ARC_MISSING_MEASUREMENT', "missing measurement ('m' or 'measurement')");
+    if (typeof measurement !== 'string') return itemError(itemIndex, ProtocolErrorCode.missingMeasurement, "missing measurement ('m' or 'measurement')");
     return this.batches.builderFor(measurement);
   }
 
@@ -94,13 +95,13 @@ export class JsonDecoder {
     if (builder instanceof ArcError) return builder;
     const time = item.t ?? item.time ?? item.timestamp;
     const timeUs = time === undefined ? this.context.nowUs : timeToMicros(time);
-    if (Number.isNaN(timeUs)) return itemError(itemIndex, 'ARC_BAD_TIMESTAMP', 'time must be a number timestamp or an RFC 3339 string');
+    if (Number.isNaN(timeUs)) return itemError(itemIndex, ProtocolErrorCode.badTimestamp, 'time must be a number timestamp or an RFC 3339 string');
     const rowError = builder.beginRow(timeUs);
     if (rowError !== null) return rowError;
     const tagError = this.appendTags(builder, item, itemIndex);
     if (tagError !== null) return tagError;
     const fields = item.fields ?? (Array.isArray(item.f) ? Object.fromEntries(item.f.map((value, index) => [FIELD_LIST_PREFIX + String(index), value])) : undefined);
-    if (!isObject(fields)) return itemError(itemIndex, 'ARC_NO_FIELDS', "row has no fields ('fields' object or 'f' array)");
+    if (!isObject(fields)) return itemError(itemIndex, ProtocolErrorCode.noFields, "row has no fields ('fields' object or 'f' array)");
     let fieldCount = 0;
     for (const [name, value] of Object.entries(fields)) {
       if (value === null) continue;
@@ -110,20 +111,20 @@ export class JsonDecoder {
       if (error !== null) return error;
       fieldCount++;
     }
-    if (fieldCount === 0) return itemError(itemIndex, 'ARC_NO_FIELDS', 'row has no fields with a non-null value');
+    if (fieldCount === 0) return itemError(itemIndex, ProtocolErrorCode.noFields, 'row has no fields with a non-null value');
     return null;
   }
 
   /** `h` wins over tags.host; a row with neither gets the configured default host. */
   private appendTags(builder: BatchBuilder, item: JsonObject, itemIndex: number): ArcError | null {
     const tags = item.tags ?? {};
-    if (!isObject(tags)) return itemError(itemIndex, 'ARC_JSON_SHAPE', "'tags' must be an object");
+    if (!isObject(tags)) return itemError(itemIndex, ProtocolErrorCode.jsonShape, "'tags' must be an object");
     const host = item.h ?? tags[HOST_TAG] ?? (this.context.defaultHost === '' ? null : this.context.defaultHost);
     const entries: [string, Json][] = Object.entries(tags).filter(([name]) => name !== HOST_TAG);
     if (host !== null) entries.push([HOST_TAG, host]);
     for (const [name, value] of entries) {
       if (value === null) continue;
-      if (typeof value === 'object') return itemError(itemIndex, 'ARC_BAD_TAG_VALUE', `tag '${name}' must be a string`, { column: name });
+      if (typeof value === 'object') return itemError(itemIndex, ProtocolErrorCode.badTagValue, `tag '${name}' must be a string`, { column: name });
       const column = builder.column(name, ColumnRole.tag);
       if (column instanceof ArcError) return column;
       const text = String(value);
@@ -137,15 +138,15 @@ export class JsonDecoder {
     const builder = this.builderFor(item, itemIndex);
     if (builder instanceof ArcError) return builder;
     const columns = item.columns;
-    if (!isObject(columns)) return itemError(itemIndex, 'ARC_JSON_SHAPE', "'columns' must be an object of arrays");
+    if (!isObject(columns)) return itemError(itemIndex, ProtocolErrorCode.jsonShape, "'columns' must be an object of arrays");
     const entries = Object.entries(columns);
     const reference = entries.find(([name]) => name === TIME_COLUMN) ?? entries[0];
-    if (reference === undefined) return itemError(itemIndex, 'ARC_NO_FIELDS', "'columns' is empty");
+    if (reference === undefined) return itemError(itemIndex, ProtocolErrorCode.noFields, "'columns' is empty");
     const rowCount = Array.isArray(reference[1]) ? reference[1].length : -1;
     for (const [name, values] of entries) {
-      if (!Array.isArray(values)) return itemError(itemIndex, 'ARC_JSON_SHAPE', `column '${name}' must be an array`, { column: name });
+      if (!Array.isArray(values)) return itemError(itemIndex, ProtocolErrorCode.jsonShape, `column '${name}' must be an array`, { column: name });
       if (values.length !== rowCount) {
-        return itemError(itemIndex, 'ARC_JSON_LENGTH_MISMATCH', `column '${name}' has ${values.length} values but '${reference[0]}' has ${rowCount}`, {
+        return itemError(itemIndex, ProtocolErrorCode.jsonLengthMismatch, `column '${name}' has ${values.length} values but '${reference[0]}' has ${rowCount}`, {
           column: name,
           measurement: builder.measurement,
         });
@@ -187,10 +188,10 @@ function appendJsonValue(column: ColumnBuilder, value: Json, itemIndex: number):
     if (utf8Encoder.encode(value).byteLength > STRING_VALUE_BYTES_MAX) return stringTooLong(itemIndex, column.name);
     result = column.appendString(value);
   } else {
-    return itemError(itemIndex, 'ARC_BAD_FIELD_VALUE', `field '${column.name}' must be a number, string or boolean`, { column: column.name });
+    return itemError(itemIndex, ProtocolErrorCode.badFieldValue, `field '${column.name}' must be a number, string or boolean`, { column: column.name });
   }
   if (result === AppendResult.typeConflict) {
-    return itemError(itemIndex, 'ARC_TYPE_CONFLICT', `'${column.name}' is a ${typeof value} here but ${column.type ?? 'untyped'} earlier in this request`, {
+    return itemError(itemIndex, ProtocolErrorCode.typeConflict, `'${column.name}' is a ${typeof value} here but ${column.type ?? 'untyped'} earlier in this request`, {
       column: column.name,
     });
   }

@@ -1,5 +1,5 @@
 import type { BatchBuilder, ColumnBuilder, ColumnRole } from '@arc/columnar';
-import { ArcError } from '@arc/config';
+import { ArcError } from '@arc/errors';
 
 /**
  * The columns of a fixed list of tag or field names in one request's builder, resolved by name

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
-import { AppendResult, ColumnRole, ColumnType, STRING_VALUE_BYTES_MAX, TIME_COLUMN, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
-import { ArcError, badRequest, ERROR_QUOTE_CHARS_MAX, truncateText } from '@arc/config';
+import { AppendResult, ColumnarErrorCode, ColumnRole, ColumnType, STRING_VALUE_BYTES_MAX, TIME_COLUMN, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
+import { ArcError, badRequest, ERROR_QUOTE_CHARS_MAX, truncateText } from '@arc/errors';
 import type { DecodeResult } from './msgpack-decoder.js';
 import type { LineProtocolPrecision } from './line-protocol-precision.js';
 import {
@@ -24,6 +24,7 @@ import { TIMESTAMP_WIDE } from './line-protocol-numbers.js';
 import { SERIES_ARENA_BYTES, SeriesCache, type SeriesEntry } from './line-protocol-series.js';
 import { FieldLayout } from './line-protocol-field-layout.js';
 import { Utf8Interner } from './utf8-interner.js';
+import { ProtocolErrorCode } from './error-codes.js';
 
 /**
  * InfluxDB line protocol ingestion (README), straight from the body's bytes into column
@@ -102,7 +103,7 @@ export class LineProtocolDecoder {
   private readonly tagColumns: ColumnBuilder[] = [];
 
   decode(body: Uint8Array, context: LineProtocolContext): DecodeResult {
-    if (body.byteLength === 0) return fail(badRequest('ARC_EMPTY_PAYLOAD', 'Empty payload'));
+    if (body.byteLength === 0) return fail(badRequest(ProtocolErrorCode.emptyPayload, 'Empty payload'));
     this.batches.begin(context.database);
     this.lastBuilder = null;
     this.request++;
@@ -116,7 +117,7 @@ export class LineProtocolDecoder {
     const error = this.decodeLines(bytes, context);
     if (error !== null) return fail(error);
     const rowCount = this.batches.rowCount();
-    if (rowCount === 0) return fail(badRequest('ARC_NO_ROWS', 'Payload contains no rows (only comments or blank lines)'));
+    if (rowCount === 0) return fail(badRequest(ProtocolErrorCode.noRows, 'Payload contains no rows (only comments or blank lines)'));
     const batches = this.batches.pack();
     if (batches instanceof ArcError) return fail(batches);
     return { ok: true, batches, rowCount };
@@ -142,7 +143,7 @@ export class LineProtocolDecoder {
       const textEnd = lineEnd > lineStart && body[lineEnd - 1] === BYTE_RETURN ? lineEnd - 1 : lineEnd;
       if (textEnd - lineStart > LINE_BYTES_MAX) {
         const quoted = parseError(body, lineStart, textEnd, lineNumber, `line ${lineNumber} is longer than ${LINE_BYTES_MAX} bytes`);
-        return new ArcError(quoted.kind, 'ARC_LP_LINE_TOO_LONG', quoted.message, { line: lineNumber });
+        return new ArcError(quoted.kind, ProtocolErrorCode.lpLineTooLong, quoted.message, { line: lineNumber });
       }
       let start = lineStart;
       while (start < textEnd && (body[start] === BYTE_SPACE || body[start] === BYTE_TAB)) start++;
@@ -428,7 +429,7 @@ export class LineProtocolDecoder {
   /** A tag or field key as an interned string; a non-ASCII key must be valid UTF-8. */
   private nameAt(body: Uint8Array, start: number, end: number, flags: number): string | ArcError {
     if ((flags & PART_KEY_NON_ASCII) !== 0 && !isUtf8(body.subarray(start, end))) {
-      return badRequest('ARC_BAD_UTF8', 'A tag or field name is not valid UTF-8');
+      return badRequest(ColumnarErrorCode.badUtf8, 'A tag or field name is not valid UTF-8');
     }
     if ((flags & PART_KEY_ESCAPED) === 0) return this.interner.intern(body, start, end);
     return this.internUnescaped(body, start, end, true);
@@ -532,7 +533,7 @@ function isStringEscape(byte: number): boolean {
  * line is quoted cut short (with its size), so the error stays small whatever the line holds.
  */
 function parseError(body: Uint8Array, lineStart: number, textEnd: number, lineNumber: number, reason: string): ArcError {
-  return badRequest('ARC_LP_PARSE', `unable to parse '${quotedLine(body, lineStart, textEnd)}': ${reason}`, { line: lineNumber });
+  return badRequest(ProtocolErrorCode.lpParse, `unable to parse '${quotedLine(body, lineStart, textEnd)}': ${reason}`, { line: lineNumber });
 }
 
 /**
@@ -560,7 +561,7 @@ function reservedTimeKey(measurement: string, name: string, role: ColumnRole): A
     role === ColumnRole.tag
       ? `invalid tag key: input tag "${name}" on measurement "${measurement}" is invalid`
       : `invalid field name: input field "${name}" on measurement "${measurement}" is invalid`;
-  return badRequest('ARC_BAD_COLUMN_NAME', reason, { column: name });
+  return badRequest(ColumnarErrorCode.badColumnName, reason, { column: name });
 }
 
 /**
@@ -570,7 +571,7 @@ function reservedTimeKey(measurement: string, name: string, role: ColumnRole): A
 function fieldTypeConflict(measurement: string, column: ColumnBuilder, given: string): ArcError {
   const existing = column.type === null ? 'none' : INFLUX_TYPE_NAMES[column.type];
   return badRequest(
-    'ARC_TYPE_CONFLICT',
+    ProtocolErrorCode.typeConflict,
     `field type conflict: input field "${column.name}" on measurement "${measurement}" is type ${given}, already exists as type ${existing} (earlier in this request)`,
     { column: column.name, measurement },
   );

@@ -1,5 +1,5 @@
 import { ColumnRole, ColumnType, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
-import { ArcError } from '@arc/config';
+import { ArcError } from '@arc/errors';
 import { BYTE_0, BYTE_9, BYTE_MINUS, TIMESTAMP_OUT_OF_RANGE, TIMESTAMP_WIDE, parseFloatText, parseTimestampMicros, type Int64Parts } from './line-protocol-numbers.js';
 import type { LineProtocolPrecision } from './line-protocol-precision.js';
 import { BYTE_COMMA, BYTE_SPACE, FieldKind } from './line-protocol-scanner.js';

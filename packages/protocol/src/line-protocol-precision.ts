@@ -1,4 +1,5 @@
-import { badRequest, type ArcError } from '@arc/config';
+import { badRequest, type ArcError } from '@arc/errors';
+import { ProtocolErrorCode } from './error-codes.js';
 
 /**
  * The unit of line protocol timestamps, chosen per request by `?precision=`. InfluxDB 2.x knows
@@ -38,7 +39,7 @@ export function parsePrecision(text: string | null, dialect: LineProtocolDialect
   const precisions = dialect === 'v1' ? V1_PRECISIONS : V2_PRECISIONS;
   const precision = precisions.get(text);
   if (precision !== undefined) return precision;
-  return badRequest('ARC_LP_BAD_PRECISION', `Invalid precision '${text}': use one of ${[...precisions.keys()].join(', ')}`, {
+  return badRequest(ProtocolErrorCode.lpBadPrecision, `Invalid precision '${text}': use one of ${[...precisions.keys()].join(', ')}`, {
     precision: text,
   });
 }

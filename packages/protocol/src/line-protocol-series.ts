@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ColumnRole, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
-import { ArcError } from '@arc/config';
+import { ArcError } from '@arc/errors';
 import { BYTE_BACKSLASH, BYTE_SPACE } from './line-protocol-scanner.js';
 import type { FieldLayout } from './line-protocol-field-layout.js';
 import { RequestColumns } from './line-protocol-columns.js';

@@ -10,11 +10,12 @@ import {
   type ColumnBatch,
   type ColumnBuilder,
 } from '@arc/columnar';
-import { ArcError, badRequest } from '@arc/config';
+import { ArcError, badRequest } from '@arc/errors';
 import { MSGPACK_KIND_NAMES, MsgpackFormatError, MsgpackKind, MsgpackReader } from './msgpack-reader.js';
 import { FIELD_LIST_PREFIX, HOST_TAG, badTimeAt, itemError, stringTooLong } from './item-errors.js';
 import { RequestBatches } from './request-batches.js';
 import { Utf8Interner } from './utf8-interner.js';
+import { ProtocolErrorCode } from './error-codes.js';
 
 export interface DecodeContext {
   readonly database: string;
@@ -110,7 +111,7 @@ export class MsgpackDecoder {
   private defaultHostBytes = new Uint8Array(0);
 
   decode(body: Uint8Array, context: DecodeContext): DecodeResult {
-    if (body.byteLength === 0) return fail(badRequest('ARC_EMPTY_PAYLOAD', 'Empty payload'));
+    if (body.byteLength === 0) return fail(badRequest(ProtocolErrorCode.emptyPayload, 'Empty payload'));
     if (context.defaultHost !== this.context.defaultHost) this.defaultHostBytes = new TextEncoder().encode(context.defaultHost);
     this.context = context;
     this.reader.reset(body);
@@ -121,13 +122,13 @@ export class MsgpackDecoder {
     } catch (error) {
       if (!(error instanceof MsgpackFormatError)) throw error;
       return fail(
-        badRequest('ARC_MSGPACK_INVALID', `Invalid MessagePack payload: ${error.message} at byte ${error.byteOffset}`, {
+        badRequest(ProtocolErrorCode.msgpackInvalid, `Invalid MessagePack payload: ${error.message} at byte ${error.byteOffset}`, {
           byte_offset: error.byteOffset,
         }),
       );
     }
     const rowCount = this.batches.rowCount();
-    if (rowCount === 0) return fail(badRequest('ARC_NO_ROWS', 'Payload contains no rows'));
+    if (rowCount === 0) return fail(badRequest(ProtocolErrorCode.noRows, 'Payload contains no rows'));
     const batches = this.batches.pack();
     if (batches instanceof ArcError) return fail(batches);
     return { ok: true, batches, rowCount };
@@ -144,7 +145,7 @@ export class MsgpackDecoder {
       const batchPosition = this.findKey(reader.length, 'batch');
       if (batchPosition >= 0) {
         reader.position = batchPosition;
-        if (reader.next() !== MsgpackKind.array) return badRequest('ARC_MSGPACK_SHAPE', "'batch' must be an array of rows");
+        if (reader.next() !== MsgpackKind.array) return badRequest(ProtocolErrorCode.msgpackShape, "'batch' must be an array of rows");
         error = this.decodeItems(reader.length);
       } else {
         reader.position = start;
@@ -152,10 +153,10 @@ export class MsgpackDecoder {
       }
       reader.position = this.endOfValueAt(start);
     } else {
-      return badRequest('ARC_MSGPACK_SHAPE', `Expected a map or an array at the top level, got ${MSGPACK_KIND_NAMES[kind]}`);
+      return badRequest(ProtocolErrorCode.msgpackShape, `Expected a map or an array at the top level, got ${MSGPACK_KIND_NAMES[kind]}`);
     }
     if (error === null && !reader.atEnd()) {
-      return badRequest('ARC_MSGPACK_INVALID', `Invalid MessagePack payload: trailing bytes after the document at byte ${reader.position}`, {
+      return badRequest(ProtocolErrorCode.msgpackInvalid, `Invalid MessagePack payload: trailing bytes after the document at byte ${reader.position}`, {
         byte_offset: reader.position,
       });
     }
@@ -175,7 +176,7 @@ export class MsgpackDecoder {
     const reader = this.reader;
     const kind = reader.next();
     if (kind !== MsgpackKind.map) {
-      return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', `expected a row or columnar map, got ${MSGPACK_KIND_NAMES[kind]}`);
+      return itemError(itemIndex, ProtocolErrorCode.msgpackShape, `expected a row or columnar map, got ${MSGPACK_KIND_NAMES[kind]}`);
     }
     const keyError = this.scanItemKeys(reader.length, itemIndex);
     if (keyError !== null) return keyError;
@@ -198,7 +199,7 @@ export class MsgpackDecoder {
     this.lastValuePosition = -1;
     this.rowState.reset();
     for (let entry = 0; entry < entryCount; entry++) {
-      if (reader.next() !== MsgpackKind.str) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', 'map keys must be strings');
+      if (reader.next() !== MsgpackKind.str) return itemError(itemIndex, ProtocolErrorCode.msgpackShape, 'map keys must be strings');
       const valuePosition = reader.position;
       if (reader.strEquals('m') || reader.strEquals('measurement')) keys.measurement = valuePosition;
       else if (reader.strEquals('t') || reader.strEquals('time') || reader.strEquals('timestamp')) keys.time = valuePosition;
@@ -213,9 +214,9 @@ export class MsgpackDecoder {
       if (entry === entryCount - 1) this.lastValuePosition = valuePosition;
       else reader.skip();
     }
-    if (keys.fields >= 0 && keys.fieldList >= 0) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "use either 'fields' or 'f', not both");
+    if (keys.fields >= 0 && keys.fieldList >= 0) return itemError(itemIndex, ProtocolErrorCode.msgpackShape, "use either 'fields' or 'f', not both");
     if (keys.columns >= 0 && this.rowState.builder !== null) {
-      return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "an item is either a row or a columnar object, not both");
+      return itemError(itemIndex, ProtocolErrorCode.msgpackShape, "an item is either a row or a columnar object, not both");
     }
     this.mapEnd = reader.position;
     return null;
@@ -256,10 +257,10 @@ export class MsgpackDecoder {
   }
 
   private readMeasurement(itemIndex: number): BatchBuilder | ArcError {
-    if (this.keys.measurement < 0) return itemError(itemIndex, 'ARC_MISSING_MEASUREMENT', "missing measurement ('m')");
+    if (this.keys.measurement < 0) return itemError(itemIndex, ProtocolErrorCode.missingMeasurement, "missing measurement ('m')");
     const reader = this.reader;
     reader.position = this.keys.measurement;
-    if (reader.next() !== MsgpackKind.str) return itemError(itemIndex, 'ARC_MISSING_MEASUREMENT', "measurement ('m') must be a string");
+    if (reader.next() !== MsgpackKind.str) return itemError(itemIndex, ProtocolErrorCode.missingMeasurement, "measurement ('m') must be a string");
     const measurement = this.interner.intern(reader.bytes, reader.dataStart, reader.dataStart + reader.length);
     return this.batches.builderFor(measurement);
   }
@@ -291,7 +292,7 @@ export class MsgpackDecoder {
     if (state.timePending && this.keys.time >= 0) {
       reader.position = this.keys.time;
       const timeUs = this.readTimeMicros();
-      if (Number.isNaN(timeUs)) return itemError(itemIndex, 'ARC_BAD_TIMESTAMP', 'time must be an integer or float timestamp in range');
+      if (Number.isNaN(timeUs)) return itemError(itemIndex, ProtocolErrorCode.badTimestamp, 'time must be an integer or float timestamp in range');
       builder.setTimeAt(state.row, timeUs);
     }
     if (!state.tagsDone && this.keys.tags >= 0) {
@@ -307,7 +308,7 @@ export class MsgpackDecoder {
     }
     const hostError = this.appendHost(itemIndex);
     if (hostError !== null) return hostError;
-    if (state.fieldCount === 0) return itemError(itemIndex, 'ARC_NO_FIELDS', "row has no fields ('fields' or 'f' with at least one non-null value)");
+    if (state.fieldCount === 0) return itemError(itemIndex, ProtocolErrorCode.noFields, "row has no fields ('fields' or 'f' with at least one non-null value)");
     return null;
   }
 
@@ -323,7 +324,7 @@ export class MsgpackDecoder {
     if (!state.timePending) {
       reader.position = this.keys.time;
       timeUs = this.readTimeMicros();
-      if (Number.isNaN(timeUs)) return itemError(itemIndex, 'ARC_BAD_TIMESTAMP', 'time must be an integer or float timestamp in range');
+      if (Number.isNaN(timeUs)) return itemError(itemIndex, ProtocolErrorCode.badTimestamp, 'time must be an integer or float timestamp in range');
     }
     const rowError = builder.beginRow(timeUs);
     if (rowError !== null) return rowError;
@@ -339,7 +340,7 @@ export class MsgpackDecoder {
     const state = this.rowState;
     const builder = state.builder;
     if (builder === null) return null;
-    if (reader.next() !== MsgpackKind.map) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'tags' must be a map");
+    if (reader.next() !== MsgpackKind.map) return itemError(itemIndex, ProtocolErrorCode.msgpackShape, "'tags' must be a map");
     const entryCount = reader.length;
     for (let entry = 0; entry < entryCount; entry++) {
       const name = this.readName(itemIndex);
@@ -365,7 +366,7 @@ export class MsgpackDecoder {
     if (builder === null) return null;
     const kind = reader.next();
     if (positional ? kind !== MsgpackKind.array : kind !== MsgpackKind.map) {
-      return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', positional ? "'f' must be an array" : "'fields' must be a map");
+      return itemError(itemIndex, ProtocolErrorCode.msgpackShape, positional ? "'f' must be an array" : "'fields' must be a map");
     }
     const count = reader.length;
     for (let index = 0; index < count; index++) {
@@ -399,7 +400,7 @@ export class MsgpackDecoder {
 
   private readName(itemIndex: number): string | ArcError {
     const reader = this.reader;
-    if (reader.next() !== MsgpackKind.str) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', 'tag and field names must be strings');
+    if (reader.next() !== MsgpackKind.str) return itemError(itemIndex, ProtocolErrorCode.msgpackShape, 'tag and field names must be strings');
     return this.interner.intern(reader.bytes, reader.dataStart, reader.dataStart + reader.length);
   }
 
@@ -410,7 +411,7 @@ export class MsgpackDecoder {
     if (kind === MsgpackKind.nil) return null;
     const column = builder.column(name, ColumnRole.tag);
     if (column instanceof ArcError) return column;
-    if (column.length !== row) return itemError(itemIndex, 'ARC_DUPLICATE_KEY', `tag '${name}' appears twice`, { column: name });
+    if (column.length !== row) return itemError(itemIndex, ProtocolErrorCode.duplicateKey, `tag '${name}' appears twice`, { column: name });
     switch (kind) {
       case MsgpackKind.str:
         if (reader.length > STRING_VALUE_BYTES_MAX) return stringTooLong(itemIndex, name);
@@ -424,7 +425,7 @@ export class MsgpackDecoder {
         column.appendString(reader.boolValue ? 'true' : 'false');
         return null;
       default:
-        return itemError(itemIndex, 'ARC_BAD_TAG_VALUE', `tag '${name}' must be a string, got ${MSGPACK_KIND_NAMES[kind]}`, { column: name });
+        return itemError(itemIndex, ProtocolErrorCode.badTagValue, `tag '${name}' must be a string, got ${MSGPACK_KIND_NAMES[kind]}`, { column: name });
     }
   }
 
@@ -436,7 +437,7 @@ export class MsgpackDecoder {
     reader.position = position;
     const column = builder.column(name, ColumnRole.field);
     if (column instanceof ArcError) return column;
-    if (column.length !== row) return itemError(itemIndex, 'ARC_DUPLICATE_KEY', `field '${name}' appears twice`, { column: name });
+    if (column.length !== row) return itemError(itemIndex, ProtocolErrorCode.duplicateKey, `field '${name}' appears twice`, { column: name });
     const error = this.appendValue(column, itemIndex);
     return error ?? true;
   }
@@ -452,7 +453,7 @@ export class MsgpackDecoder {
         return null;
       case MsgpackKind.int:
         if (reader.intOverflowsInt64) {
-          return itemError(itemIndex, 'ARC_INTEGER_OVERFLOW', `field '${column.name}' value exceeds the int64 range`, { column: column.name });
+          return itemError(itemIndex, ProtocolErrorCode.integerOverflow, `field '${column.name}' value exceeds the int64 range`, { column: column.name });
         }
         result = reader.intIsWide ? column.appendInt64Parts(reader.intHigh, reader.intLow) : column.appendInteger(reader.numberValue);
         break;
@@ -467,14 +468,14 @@ export class MsgpackDecoder {
         result = column.appendUtf8Bytes(reader.bytes, reader.dataStart, reader.dataStart + reader.length);
         break;
       default:
-        return itemError(itemIndex, 'ARC_BAD_FIELD_VALUE', `field '${column.name}' has an unsupported ${MSGPACK_KIND_NAMES[kind]} value`, {
+        return itemError(itemIndex, ProtocolErrorCode.badFieldValue, `field '${column.name}' has an unsupported ${MSGPACK_KIND_NAMES[kind]} value`, {
           column: column.name,
         });
     }
     if (result === AppendResult.typeConflict) {
       return itemError(
         itemIndex,
-        'ARC_TYPE_CONFLICT',
+        ProtocolErrorCode.typeConflict,
         `'${column.name}' is ${MSGPACK_KIND_NAMES[kind]} here but ${column.type ?? 'untyped'} earlier in this request`,
         { column: column.name },
       );
@@ -493,9 +494,9 @@ export class MsgpackDecoder {
     if (tagNames instanceof ArcError) return tagNames;
     const reader = this.reader;
     reader.position = this.keys.columns;
-    if (reader.next() !== MsgpackKind.map) return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'columns' must be a map of arrays");
+    if (reader.next() !== MsgpackKind.map) return itemError(itemIndex, ProtocolErrorCode.msgpackShape, "'columns' must be a map of arrays");
     const columnCount = reader.length;
-    if (columnCount === 0) return itemError(itemIndex, 'ARC_NO_FIELDS', "'columns' is empty");
+    if (columnCount === 0) return itemError(itemIndex, ProtocolErrorCode.noFields, "'columns' is empty");
     let firstName = '';
     let rowCount = -1;
     let firstRow = 0;
@@ -512,7 +513,7 @@ export class MsgpackDecoder {
         if (first instanceof ArcError) return first;
         firstRow = first;
       } else if (entry.rowCount !== rowCount) {
-        return itemError(itemIndex, 'ARC_MSGPACK_LENGTH_MISMATCH', `column '${name}' has ${entry.rowCount} values but '${firstName}' has ${rowCount}`, {
+        return itemError(itemIndex, ProtocolErrorCode.msgpackLengthMismatch, `column '${name}' has ${entry.rowCount} values but '${firstName}' has ${rowCount}`, {
           column: name,
           measurement: builder.measurement,
         });
@@ -533,7 +534,7 @@ export class MsgpackDecoder {
     const kind = reader.next();
     if (kind === MsgpackKind.array) return { name, rowCount: reader.length, isBinary: false };
     if (kind === MsgpackKind.bin && reader.length % 8 === 0) return { name, rowCount: reader.length / 8, isBinary: true };
-    return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', `column '${name}' must be an array (or a bin of 8-byte values)`, { column: name });
+    return itemError(itemIndex, ProtocolErrorCode.msgpackShape, `column '${name}' must be an array (or a bin of 8-byte values)`, { column: name });
   }
 
   /** Time values of a columnar item; the reader stands after the column's head. */
@@ -562,7 +563,7 @@ export class MsgpackDecoder {
     const reader = this.reader;
     reader.position = this.keys.tags;
     if (reader.next() !== MsgpackKind.array) {
-      return itemError(itemIndex, 'ARC_MSGPACK_SHAPE', "'tags' of a columnar item must be an array of column names");
+      return itemError(itemIndex, ProtocolErrorCode.msgpackShape, "'tags' of a columnar item must be an array of column names");
     }
     const names = new Set<string>();
     const nameCount = reader.length;
@@ -586,7 +587,7 @@ export class MsgpackDecoder {
     const role = tagNames !== null ? (tagNames.has(entry.name) ? ColumnRole.tag : ColumnRole.field) : this.inferRole(entry);
     const column = builder.column(entry.name, role, firstRow);
     if (column instanceof ArcError) return column;
-    if (column.length !== firstRow) return itemError(itemIndex, 'ARC_DUPLICATE_KEY', `column '${entry.name}' appears twice`, { column: entry.name });
+    if (column.length !== firstRow) return itemError(itemIndex, ProtocolErrorCode.duplicateKey, `column '${entry.name}' appears twice`, { column: entry.name });
     if (entry.isBinary) {
       const view = new DataView(reader.bytes.buffer, reader.bytes.byteOffset + reader.dataStart, reader.length);
       for (let row = 0; row < entry.rowCount; row++) column.appendFloat64(view.getFloat64(row * 8, true));

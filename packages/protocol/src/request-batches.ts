@@ -1,5 +1,5 @@
 import { BatchBuilder, validateMeasurementName, type ColumnBatch } from '@arc/columnar';
-import { ArcError } from '@arc/config';
+import { ArcError } from '@arc/errors';
 
 /**
  * The batch builders of one request, one per measurement, drawn from a pool that lives as long

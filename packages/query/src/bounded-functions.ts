@@ -1,5 +1,6 @@
 import { FUNCTION_LIST_ELEMENTS_MAX, FUNCTION_VALUE_BYTES_MAX } from './limits.js';
 import { quoteLiteral } from './sql-text.js';
+import { QueryErrorCode } from './error-codes.js';
 
 /**
  * DuckDB functions whose answer can be far larger than their arguments (`repeat('x', 2e9)`,
@@ -17,9 +18,6 @@ import { quoteLiteral } from './sql-text.js';
  * unbounded call included, and an error() of list type folds to NULL.)
  */
 
-/** In the error text: classifyDuckDBError turns such an error into ARC_SQL_VALUE_TOO_LARGE. */
-export const VALUE_TOO_LARGE_MARKER = 'ARC_SQL_VALUE_TOO_LARGE';
-
 /** The built-ins the macros stand in for: the guard refuses their schema-qualified names. */
 export const BOUNDED_FUNCTIONS: readonly string[] = ['repeat', 'lpad', 'rpad', 'bitstring', 'range', 'generate_series', 'list_resize', 'array_resize'];
 
@@ -28,7 +26,7 @@ const BITS = String(FUNCTION_VALUE_BYTES_MAX * 8);
 const ELEMENTS = String(FUNCTION_LIST_ELEMENTS_MAX);
 
 function tooLarge(name: string, limit: string, unit: string): string {
-  return `error(${quoteLiteral(`${VALUE_TOO_LARGE_MARKER}: ${name}() would build a value of more than ${limit} ${unit} (limit of one function value)`)})`;
+  return `error(${quoteLiteral(`${QueryErrorCode.sqlValueTooLarge}: ${name}() would build a value of more than ${limit} ${unit} (limit of one function value)`)})`;
 }
 
 /** A size argument, or the error when it is over the limit (NULL sizes stay NULL). */

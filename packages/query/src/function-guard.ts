@@ -1,7 +1,7 @@
-import { badRequest } from '@arc/config';
-import type { ArcError } from '@arc/config';
+import { badRequest } from '@arc/errors';
+import type { ArcError } from '@arc/errors';
 import { BOUNDED_FUNCTIONS } from './bounded-functions.js';
-import { QueryErrorCode } from './errors.js';
+import { QueryErrorCode } from './error-codes.js';
 import { FUNCTION_VALUE_BYTES_MAX } from './limits.js';
 import { isNode } from './sql-tree.js';
 import type { SqlNode } from './sql-tree.js';

@@ -3,7 +3,7 @@ export type { EstimateRequest, MeasurementRequest, QueryAnswer, QueryPoolOptions
 export type { MeasurementQuery } from './task-messages.js';
 export { compressionFor } from './answer-compression.js';
 export type { AnswerCompression } from './answer-compression.js';
-export { QueryErrorCode } from './errors.js';
+export { QueryErrorCode } from './error-codes.js';
 export { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, CONTENT_TYPE_BY_STREAM_FORMAT, STREAM_FORMATS, isAnswerFormat, isStreamFormat } from './answer-format.js';
 export type { AnswerFormat, StreamFormat } from './answer-format.js';
 export { QUERY_ROW_LIMIT_MAX } from './limits.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { answerBody, leaseAnswerBuffer, returnAnswerBuffer } from './answer-buffers.js';
-import { QueryErrorCode } from './errors.js';
+import { QueryErrorCode } from './error-codes.js';
 import { ANSWER_SCRATCH_BYTES_MAX, JSON_ANSWER_BYTES_INITIAL, JSON_ANSWER_BYTES_MAX } from './limits.js';
 
 const QUOTE = 0x22;

@@ -1,5 +1,5 @@
-import { badRequest } from '@arc/config';
-import { QueryErrorCode } from './errors.js';
+import { badRequest } from '@arc/errors';
+import { QueryErrorCode } from './error-codes.js';
 import { quoteIdentifier, quoteLiteral } from './sql-text.js';
 import type { ColumnSpec } from './time-pruning.js';
 import type { MeasurementQuery } from './task-messages.js';

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { TAGS_METADATA_KEY } from '@arc/columnar';
 import { applyCatalog, scanDataRoot } from './catalog.js';
 import type { CatalogScan } from './catalog.js';
 import { ControlBlock } from './control-block.js';
-import { QueryErrorCode, classifyDuckDBError } from './errors.js';
+import { QueryErrorCode } from './error-codes.js';
+import { classifyDuckDBError } from './errors.js';
 import { encodeArrowAnswer } from './arrow-answer.js';
 import { encodeCsvAnswer } from './csv-answer.js';
 import { encodeJsonAnswer } from './json-answer.js';

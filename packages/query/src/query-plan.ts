@@ -1,5 +1,5 @@
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
-import { QueryErrorCode } from './errors.js';
+import { ArcError, badRequest, databaseDenied } from '@arc/errors';
+import { QueryErrorCode } from './error-codes.js';
 import { checkFunctionCall } from './function-guard.js';
 import type { CatalogScan } from './catalog.js';
 import {
@@ -131,13 +131,6 @@ const FLIPPED_COMPARISON: Readonly<Record<string, string>> = {
   COMPARE_LESSTHANOREQUALTO: 'COMPARE_GREATERTHANOREQUALTO',
   COMPARE_EQUAL: 'COMPARE_EQUAL',
 };
-
-export function databaseDenied(database: string): ArcError {
-  // The message of the write path's check (README), so clients see one wording.
-  return new ArcError(ErrorKind.forbidden, 'ARC_AUTH_DATABASE_DENIED', `Permission denied: no access to database '${database}'`, {
-    database,
-  });
-}
 
 function unknownDatabase(database: string): ArcError {
   return badRequest(QueryErrorCode.unknownDatabase, `Database '${database}' does not exist (no data has been written to it)`, { database });

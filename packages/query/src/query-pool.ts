@@ -3,10 +3,12 @@ import { resolve } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort, Transferable } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { ArcError, ErrorKind, badRequest, workerExecArgv } from '@arc/config';
+import { workerExecArgv } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { validateDatabaseName } from '@arc/columnar';
 import { ControlBlock } from './control-block.js';
-import { QueryErrorCode, abortedError, timeoutError } from './errors.js';
+import { QueryErrorCode } from './error-codes.js';
+import { abortedError, timeoutError } from './errors.js';
 import { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, STREAM_FORMATS, isAnswerFormat, isStreamFormat } from './answer-format.js';
 import type { AnswerFormat, StreamFormat } from './answer-format.js';
 import type { AnswerCompression } from './answer-compression.js';
@@ -159,10 +161,13 @@ function tooManyRows(rowsMax: number): ArcError {
   );
 }
 
-/** Maps a piscina rejection (queue at its limit, a worker that died) to an ArcError. */
+/**
+ * Maps a piscina rejection (a worker that died) to an ArcError. Piscina's queue limit is never
+ * the reason: the pool's slots refuse a query past the queue first (queueFullError), and
+ * piscina's errors carry nothing but their text, so none is told apart from another.
+ */
 function poolError(error: unknown): ArcError {
   const message = error instanceof Error ? error.message : String(error);
-  if (message.includes('Task queue is at limit')) return queueFullError();
   return new ArcError(ErrorKind.internal, QueryErrorCode.engine, `Query worker failed: ${message}`);
 }
 

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { ArcError, ErrorKind, isArcError } from '@arc/config';
-import type { ArcErrorShape } from '@arc/config';
-import { QueryErrorCode } from './errors.js';
+import { ArcError, ErrorKind, isArcError } from '@arc/errors';
+import type { ArcErrorShape } from '@arc/errors';
+import { QueryErrorCode } from './error-codes.js';
 import { QueryEngine } from './query-engine.js';
 import { compressAnswer } from './answer-compression.js';
 import { answerTransferList, enableSharedAnswers, releaseAnswerBody } from './answer-buffers.js';

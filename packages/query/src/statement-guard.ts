@@ -1,8 +1,9 @@
 import { StatementType } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
-import { badRequest } from '@arc/config';
-import type { ArcError } from '@arc/config';
-import { QueryErrorCode, classifyDuckDBError } from './errors.js';
+import { badRequest } from '@arc/errors';
+import type { ArcError } from '@arc/errors';
+import { QueryErrorCode } from './error-codes.js';
+import { classifyDuckDBError } from './errors.js';
 import { DEFAULT_WORD_LENGTH, QUOTES_ADDED, quoteDefaultAt } from './default-name.js';
 import { DEFAULT_NAME_QUOTES_MAX } from './limits.js';
 import type { ParseTree, SqlNode } from './sql-tree.js';

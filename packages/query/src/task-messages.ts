@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { ArcErrorShape } from '@arc/config';
+import type { ArcErrorShape } from '@arc/errors';
 import type { AnswerFormat, StreamFormat } from './answer-format.js';
 import type { AnswerCompression } from './answer-compression.js';
 import type { MeasurementRef } from './query-plan.js';

@@ -9,8 +9,9 @@ import {
   type TokenInfo,
   type TokenVerifier,
 } from '@arc/auth';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import type { RequestInfo } from './request-info.js';
+import { ServerErrorCode } from './error-codes.js';
 
 /** The identity used when `auth.enabled = false` (local use only; logged loudly at start). */
 const AUTH_DISABLED_IDENTITY: TokenInfo = { id: 0, name: 'auth-disabled', permissions: ['admin'], databases: null, expiresAt: null };
@@ -62,7 +63,7 @@ export class AuthGate {
     try {
       return await this.verify(request);
     } catch (error) {
-      return new ArcError(ErrorKind.internal, 'ARC_AUTH_FAILED', `Token verification failed: ${(error as Error).message}`);
+      return new ArcError(ErrorKind.internal, ServerErrorCode.authFailed, `Token verification failed: ${(error as Error).message}`);
     }
   }
 

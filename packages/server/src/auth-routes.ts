@@ -1,9 +1,10 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import { isoOrNull, newTokenJson, parseExpiresIn, parseRfc3339Ms, parseTokenId, tokenJson, type TokenStore } from '@arc/auth';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { z } from 'zod';
 import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
 import type { ServerContext } from './server-context.js';
+import { ServerErrorCode } from './error-codes.js';
 
 /**
  * The token API (README, Authentication), admin only except `GET /auth/verify`:
@@ -61,11 +62,11 @@ const patchTokenSchema = z
 function expiryMs(body: { expires_at?: string | null | undefined; expires_in?: string | undefined }): number | null | undefined | ArcError {
   if (body.expires_in !== undefined) {
     if (body.expires_at !== undefined) {
-      return badRequest('ARC_BAD_REQUEST_BODY', "Invalid request body: give one of 'expires_at' and 'expires_in', not both", { field: 'expires_in' });
+      return badRequest(ServerErrorCode.badRequestBody, "Invalid request body: give one of 'expires_at' and 'expires_in', not both", { field: 'expires_in' });
     }
     const duration = parseExpiresIn(body.expires_in);
     if (duration === null) {
-      return badRequest('ARC_BAD_REQUEST_BODY', `Invalid request body: field 'expires_in' must be a positive duration such as '24h', '90m' or '30d', not '${body.expires_in}'`, {
+      return badRequest(ServerErrorCode.badRequestBody, `Invalid request body: field 'expires_in' must be a positive duration such as '24h', '90m' or '30d', not '${body.expires_in}'`, {
         field: 'expires_in',
       });
     }
@@ -75,7 +76,7 @@ function expiryMs(body: { expires_at?: string | null | undefined; expires_in?: s
   if (text === undefined || text === null) return text;
   const ms = parseRfc3339Ms(text);
   if (ms === null) {
-    return badRequest('ARC_BAD_REQUEST_BODY', `Invalid request body: field 'expires_at' must be an RFC 3339 time such as 2030-01-31T00:00:00Z, not '${text}'`, {
+    return badRequest(ServerErrorCode.badRequestBody, `Invalid request body: field 'expires_at' must be an RFC 3339 time such as 2030-01-31T00:00:00Z, not '${text}'`, {
       field: 'expires_at',
     });
   }
@@ -83,14 +84,14 @@ function expiryMs(body: { expires_at?: string | null | undefined; expires_in?: s
 }
 
 const authDisabled = (): ArcError =>
-  new ArcError(ErrorKind.notFound, 'ARC_AUTH_DISABLED', 'Token management is unavailable: authentication is disabled (auth.enabled = false)');
-const tokenNotFound = (id: number): ArcError => new ArcError(ErrorKind.notFound, 'ARC_AUTH_TOKEN_NOT_FOUND', `Token ${id} not found`, { id: String(id) });
+  new ArcError(ErrorKind.notFound, ServerErrorCode.authDisabled, 'Token management is unavailable: authentication is disabled (auth.enabled = false)');
+const tokenNotFound = (id: number): ArcError => new ArcError(ErrorKind.notFound, ServerErrorCode.tokenNotFound, `Token ${id} not found`, { id: String(id) });
 
 /** The `:id` of the path as a token id, or a 400 naming it: ids are positive integers. */
 function tokenId(call: ManagementCall): number | ArcError {
   const text = call.parameters[0] ?? '';
   const id = parseTokenId(text);
-  return id ?? badRequest('ARC_AUTH_BAD_TOKEN_ID', `Invalid token id '${text}': token ids are positive integers`, { id: text });
+  return id ?? badRequest(ServerErrorCode.badTokenId, `Invalid token id '${text}': token ids are positive integers`, { id: text });
 }
 
 /**

@@ -4,7 +4,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
+import { ServerErrorCode } from './error-codes.js';
 
 /**
  * One Arc process per data directory. Two processes on one directory each replay the same WAL
@@ -21,8 +22,6 @@ const OWNER_FILE = 'arc.lock.owner';
 
 /** SQLite's answer when another connection (here: another process) holds the lock. */
 const SQLITE_BUSY = 'SQLITE_BUSY';
-
-export const DATA_DIR_LOCKED = 'ARC_DATA_DIR_LOCKED';
 
 /** The process holding a data directory, as it wrote itself down. */
 export interface LockOwner {
@@ -46,7 +45,7 @@ function lockedError(dataDir: string, owner: LockOwner | null): ArcError {
   const holder = owner === null ? 'another process (it has not written its name yet)' : `pid ${String(owner.pid)} on host ${owner.host}, started ${owner.startedAt}`;
   return new ArcError(
     ErrorKind.unavailable,
-    DATA_DIR_LOCKED,
+    ServerErrorCode.dataDirLocked,
     `Data directory ${dataDir} is in use by another Arc process: ${holder}. Stop that process, or give this one another storage.data_dir`,
     owner === null ? { data_dir: dataDir } : { data_dir: dataDir, pid: owner.pid, host: owner.host, started_at: owner.startedAt },
   );

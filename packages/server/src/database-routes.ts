@@ -3,11 +3,12 @@ import path from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { isAllowed } from '@arc/auth';
 import { validateDatabaseName } from '@arc/columnar';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { z } from 'zod';
 import { databaseFiles, databaseJson, findDatabaseIgnoringCase, listDatabaseNames, measurementJson, type DatabaseFiles } from './database-files.js';
 import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
 import type { ServerContext } from './server-context.js';
+import { ServerErrorCode } from './error-codes.js';
 
 /**
  * The databases API (README, Databases):
@@ -25,7 +26,7 @@ const createDatabaseSchema = z.strictObject({
 });
 
 const databaseNotFound = (name: string): ArcError =>
-  new ArcError(ErrorKind.notFound, 'ARC_DATABASE_NOT_FOUND', `Database '${name}' not found`, { database: name });
+  new ArcError(ErrorKind.notFound, ServerErrorCode.databaseNotFound, `Database '${name}' not found`, { database: name });
 
 /**
  * The database named in the path, once the caller may read it and it exists. Order matters for
@@ -60,7 +61,7 @@ async function createDatabase(context: ServerContext, call: ManagementCall): Pro
   // DuckDB names are case-insensitive: `Prod` next to `prod` could not be queried.
   const existing = await findDatabaseIgnoringCase(root, input.name);
   if (existing !== null) {
-    return new ArcError(ErrorKind.conflict, 'ARC_DATABASE_EXISTS', `Database '${existing}' already exists`, { database: existing });
+    return new ArcError(ErrorKind.conflict, ServerErrorCode.databaseExists, `Database '${existing}' already exists`, { database: existing });
   }
   await mkdir(path.join(root, input.name), { recursive: true });
   context.queryPool.invalidateCatalog();
@@ -78,7 +79,7 @@ async function deleteDatabase(context: ServerContext, call: ManagementCall): Pro
   const nameError = validateDatabaseName(name);
   if (nameError !== null) return nameError;
   if (call.request.query.get('confirm') !== 'true') {
-    return badRequest('ARC_CONFIRMATION_REQUIRED', `Deleting database '${name}' removes all its files: repeat with ?confirm=true`, { database: name });
+    return badRequest(ServerErrorCode.confirmationRequired, `Deleting database '${name}' removes all its files: repeat with ?confirm=true`, { database: name });
   }
   const root = context.config.storage.parquetRoot;
   if ((await databaseFiles(root, name)) === null) return databaseNotFound(name);

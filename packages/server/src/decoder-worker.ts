@@ -2,13 +2,16 @@ import assert from 'node:assert/strict';
 import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { ColumnBatch } from '@arc/columnar';
-import { ArcError, ErrorKind, type ArcErrorShape, type Config } from '@arc/config';
+import { type Config } from '@arc/config';
+import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
 import { coverageKey, encodeRequestEntry, walStatsCells, WalStream } from '@arc/wal';
 import { writerIndexFor, type DecoderToWriter, type WalPosition, type WriterToDecoder, type WriterVerdict } from '@arc/writer';
 import { COMPLETION_FRAME_BYTES_MAX, decodeRequestHeader, encodeCompletion, precisionCode, type Completion, type RequestHeader } from './frames.js';
 import { RequestDecoder } from './request-decoder.js';
 import { DECODER_IDLE_WAIT_MS, DECODER_PENDING_REQUESTS_MAX, EXTERNAL_BODY_WAIT_MS_MAX } from './limits.js';
+import { IngestErrorCode } from './ingest-error-codes.js';
+import { WalErrorCode } from '@arc/wal';
 
 /** What the main thread hands a decoder thread at start. */
 export interface DecoderWorkerData {
@@ -161,7 +164,7 @@ class DecoderThread {
     try {
       wal.writePending();
     } catch (error) {
-      failure = error instanceof ArcError ? error.toShape() : new ArcError(ErrorKind.internal, 'ARC_WAL_WRITE_FAILED', String(error)).toShape();
+      failure = error instanceof ArcError ? error.toShape() : new ArcError(ErrorKind.internal, WalErrorCode.writeFailed, String(error)).toShape();
     }
     for (const { txnId, request, seq } of group) {
       const decision: DecoderToWriter = failure === null ? { kind: 'commit', txnId, wal: { stream: this.data.decoderIndex, seq } } : { kind: 'abort', txnId };
@@ -225,7 +228,7 @@ class DecoderThread {
     if (count <= countMax) return null;
     return new ArcError(
       ErrorKind.badRequest,
-      'ARC_TOO_MANY_MEASUREMENTS',
+      IngestErrorCode.tooManyMeasurements,
       `The request writes ${count} distinct measurements; at most ${countMax} per request (ingest.max_measurements_per_request): split it into smaller requests; nothing was written`,
       { measurements: count, measurements_max: countMax },
     );

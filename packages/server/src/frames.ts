@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { DATABASE_NAME_LENGTH_MAX } from '@arc/columnar';
-import { truncateText, type ArcErrorShape } from '@arc/config';
+import { truncateText, type ArcErrorShape } from '@arc/errors';
 import type { LineProtocolPrecision } from '@arc/protocol';
 import { COMPLETION_CODE_CHARS_MAX, COMPLETION_ERROR_BYTES_MAX, COMPLETION_MESSAGE_CHARS_MAX } from './limits.js';
 

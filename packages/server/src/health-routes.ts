@@ -1,8 +1,9 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { newResponseState, sendError, sendJson } from './http-response.js';
 import { readRequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
+import { ServerErrorCode } from './error-codes.js';
 
 /**
  * Time since the routes were registered, as Arc's Python SDK reads `/health`: `uptime` a string
@@ -50,6 +51,6 @@ export function registerHealthRoutes(app: TemplatedApp, context: ServerContext):
     const request = readRequestInfo(req);
     const state = newResponseState(res);
     // Through the error mapper, like every error: the echoed URL is bounded with the message.
-    sendError(res, state, new ArcError(ErrorKind.notFound, 'ARC_NOT_FOUND', `Not found: ${request.method} ${request.url}`));
+    sendError(res, state, new ArcError(ErrorKind.notFound, ServerErrorCode.notFound, `Not found: ${request.method} ${request.url}`));
   });
 }

@@ -1,5 +1,5 @@
 import type { HttpResponse } from 'uWebSockets.js';
-import { ErrorKind, type ArcErrorShape } from '@arc/config';
+import { ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { RETRY_AFTER_SECONDS, UWS_CORK_BUFFER_BYTES } from './limits.js';
 
 /**
@@ -75,6 +75,14 @@ export function errorBody(error: ArcErrorShape, style: ErrorBodyStyle): Record<s
   body.code = error.code;
   if (error.details !== undefined) Object.assign(body, error.details);
   return body;
+}
+
+/**
+ * The error of one item of a batch answer (a dead letter of a replay, the stored reason of a
+ * listed one): `{"code", "message"}`, inside a 200 whose other items may have succeeded.
+ */
+export function itemErrorBody(error: Pick<ArcErrorShape, 'code' | 'message'>): { readonly code: string; readonly message: string } {
+  return { code: error.code, message: error.message };
 }
 
 export function sendError(res: HttpResponse, state: ResponseState, error: ArcErrorShape, style: ErrorBodyStyle = ErrorBodyStyle.plain): void {

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { AUTH_ERRORS, isAllowed, type Permission, type TokenInfo } from '@arc/auth';
 import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import {
   EPOCH_UNITS,
   decodeColumnarAnswer,
@@ -20,6 +20,7 @@ import { QUERY_BODY_BYTES_MAX } from './limits.js';
 import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
+import { ServerErrorCode } from './error-codes.js';
 
 /**
  * InfluxDB 1.x's query API: `GET|POST /query?db=&q=&epoch=` (POST also with a form body `q=...`),
@@ -108,7 +109,7 @@ export function answerInfluxQuery(
   if (formBody instanceof ArcError) return sendError(res, state, formBody);
   answerQuery(context, res, state, request, readParameters(request, formBody), signal).catch((error: unknown) => {
     context.log.error(`InfluxQL query failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    sendError(res, state, new ArcError(ErrorKind.internal, 'ARC_INFLUXQL_FAILED', 'InfluxQL query failed'));
+    sendError(res, state, new ArcError(ErrorKind.internal, ServerErrorCode.influxqlFailed, 'InfluxQL query failed'));
   });
 }
 
@@ -125,13 +126,13 @@ async function answerQuery(
   const permission = permissionFor(statements);
   const identity = await context.auth.check(request, permission, null);
   if (identity instanceof ArcError) { sendError(res, state, identity); return; }
-  if (parameters.q === null) { sendError(res, state, badRequest('ARC_INFLUXQL_MISSING_QUERY', 'missing required parameter "q"')); return; }
+  if (parameters.q === null) { sendError(res, state, badRequest(ServerErrorCode.influxqlMissingQuery, 'missing required parameter "q"')); return; }
   if (parsed !== null && isParseError(parsed)) {
-    sendError(res, state, badRequest('ARC_INFLUXQL_PARSE', parsed.message, { line: parsed.line, char: parsed.char })); return;
+    sendError(res, state, badRequest(ServerErrorCode.influxqlParse, parsed.message, { line: parsed.line, char: parsed.char })); return;
   }
   if (statements === null) return;
   if (parameters.epoch !== '' && !isEpochUnit(parameters.epoch)) {
-    sendError(res, state, badRequest('ARC_INFLUXQL_BAD_EPOCH', `invalid epoch '${parameters.epoch}'; use one of ${EPOCH_UNITS.join(', ')}`)); return;
+    sendError(res, state, badRequest(ServerErrorCode.influxqlBadEpoch, `invalid epoch '${parameters.epoch}'; use one of ${EPOCH_UNITS.join(', ')}`)); return;
   }
   const database = parameters.db !== '' ? parameters.db : request.database !== '' ? request.database : DEFAULT_DATABASE;
   const denied = checkDatabases(statements, database, identity, permission);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { ArcError, ErrorKind, workerExecArgv, type ArcErrorShape, type Config } from '@arc/config';
+import { workerExecArgv, type Config } from '@arc/config';
+import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
 import { MeasurementCensus, WRITER_WORKER_URL, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
@@ -8,6 +9,7 @@ import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completio
 import type { DecoderWorkerData } from './decoder-worker.js';
 import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, SHUTDOWN_FLUSH_RETRY_DELAY_MS, THREAD_STOP_WAIT_MS } from './limits.js';
 import type { Logger } from './log.js';
+import { IngestErrorCode } from './ingest-error-codes.js';
 
 const DECODER_WORKER_URL = new URL('../dist/decoder-worker.js', import.meta.url);
 
@@ -32,8 +34,6 @@ export interface ShutdownReport {
   /** Writer threads that did not report before they were terminated: their rows are not counted. */
   readonly writersUnreported: number;
 }
-
-const WRITER_FAILED_CODE = 'ARC_WRITER_FAILED';
 
 /** The first message `accept`s; rejects if the worker fails or exits first (never hangs on a dead thread). */
 function waitFor<T>(worker: Worker, accept: (message: T) => boolean): Promise<T> {
@@ -69,7 +69,7 @@ function delay(milliseconds: number): Promise<void> {
 
 const decoderFailed = (decoderIndex: number): ArcErrorShape => ({
   kind: ErrorKind.internal,
-  code: 'ARC_DECODER_FAILED',
+  code: IngestErrorCode.decoderFailed,
   message: `Decoder thread ${decoderIndex} failed while handling this request; the server is stopping`,
 });
 
@@ -243,7 +243,7 @@ export class IngestPipeline {
   async flushAll(): Promise<ArcError | null> {
     const replies = await Promise.all(this.writers.map((writer) => this.askWriter(writer, (requestId) => ({ kind: 'flush-all', requestId }))));
     for (const reply of replies) {
-      if (reply === null) return new ArcError(ErrorKind.internal, WRITER_FAILED_CODE, 'A writer thread failed; its buffered rows could not be flushed');
+      if (reply === null) return new ArcError(ErrorKind.internal, IngestErrorCode.writerFailed, 'A writer thread failed; its buffered rows could not be flushed');
       if (reply.kind === 'flush-all-done' && reply.error !== null) return ArcError.fromShape(reply.error);
     }
     return null;
@@ -289,7 +289,7 @@ export class IngestPipeline {
       const error = await this.flushAll();
       if (error === null) return null;
       const leftMs = deadline - performance.now();
-      if (leftMs <= 0 || error.code === WRITER_FAILED_CODE) return error;
+      if (leftMs <= 0 || error.code === IngestErrorCode.writerFailed) return error;
       this.log.warn(`final flush failed (${error.code}), retrying for up to ${Math.ceil(leftMs / 1000)} s more: ${error.message}`);
       await delay(Math.min(SHUTDOWN_FLUSH_RETRY_DELAY_MS, leftMs));
     }

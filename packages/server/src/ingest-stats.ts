@@ -1,4 +1,4 @@
-import type { ArcErrorShape } from '@arc/config';
+import type { ArcErrorShape } from '@arc/errors';
 import { PayloadFormat } from './frames.js';
 
 /** Names of the payload formats in stats answers. */

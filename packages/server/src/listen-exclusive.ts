@@ -1,7 +1,6 @@
 import uWS from 'uWebSockets.js';
-import { ArcError, ErrorKind } from '@arc/config';
-
-export const PORT_IN_USE = 'ARC_PORT_IN_USE';
+import { ArcError, ErrorKind } from '@arc/errors';
+import { ServerErrorCode } from './error-codes.js';
 
 /**
  * uWS's plain `listen` sets SO_REUSEPORT, so a second Arc on a taken port starts and the kernel
@@ -18,7 +17,7 @@ export function listenExclusive(app: uWS.TemplatedApp, host: string, port: numbe
     listen.call(app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
       if (socket !== false) return resolve(socket);
       reject(
-        new ArcError(ErrorKind.unavailable, PORT_IN_USE, `Cannot listen on ${host}:${String(port)}: the port is in use by another process (or the address is not this machine's)`, {
+        new ArcError(ErrorKind.unavailable, ServerErrorCode.portInUse, `Cannot listen on ${host}:${String(port)}: the port is in use by another process (or the address is not this machine's)`, {
           host,
           port,
         }),

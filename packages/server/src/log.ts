@@ -1,4 +1,5 @@
-import { truncateText, type LogFormat, type LogLevel } from '@arc/config';
+import { type LogFormat, type LogLevel } from '@arc/config';
+import { truncateText } from '@arc/errors';
 import { LOG_MESSAGE_CHARS_MAX } from './limits.js';
 
 export interface Logger {

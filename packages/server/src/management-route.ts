@@ -1,11 +1,12 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Permission, TokenInfo } from '@arc/auth';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import type { z } from 'zod';
 import { newResponseState, sendError, sendJson } from './http-response.js';
 import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
+import { ServerErrorCode } from './error-codes.js';
 
 /**
  * Management bodies are small JSON objects (a token, a database name); 64 KiB is far above any
@@ -46,11 +47,11 @@ export function answer(status: string, body: unknown): ManagementAnswer {
 
 function parseJsonBody(body: Uint8Array): unknown {
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-  if (text.trim() === '') return badRequest('ARC_BAD_JSON', 'Request body must be a JSON object');
+  if (text.trim() === '') return badRequest(ServerErrorCode.badJson, 'Request body must be a JSON object');
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    return badRequest('ARC_BAD_JSON', `Request body is not valid JSON: ${(error as Error).message}`);
+    return badRequest(ServerErrorCode.badJson, `Request body is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -64,23 +65,23 @@ function fieldName(pathParts: readonly PropertyKey[]): string {
  * "code": "ARC_BAD_REQUEST_BODY", "field": "x"}`.
  */
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T | ArcError {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return badRequest('ARC_BAD_JSON', 'Request body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return badRequest(ServerErrorCode.badJson, 'Request body must be a JSON object');
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  if (issue === undefined) return badRequest('ARC_BAD_REQUEST_BODY', 'Invalid request body');
+  if (issue === undefined) return badRequest(ServerErrorCode.badRequestBody, 'Invalid request body');
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
-    return badRequest('ARC_BAD_REQUEST_BODY', `Invalid request body: unknown field '${key}'`, { field: key });
+    return badRequest(ServerErrorCode.badRequestBody, `Invalid request body: unknown field '${key}'`, { field: key });
   }
   const field = fieldName(issue.path);
-  if (field === '') return badRequest('ARC_BAD_REQUEST_BODY', `Invalid request body: ${issue.message}`);
-  return badRequest('ARC_BAD_REQUEST_BODY', `Invalid request body: field '${field}' ${issue.message}`, { field });
+  if (field === '') return badRequest(ServerErrorCode.badRequestBody, `Invalid request body: ${issue.message}`);
+  return badRequest(ServerErrorCode.badRequestBody, `Invalid request body: field '${field}' ${issue.message}`, { field });
 }
 
 function internalError(error: unknown): ArcError {
   if (error instanceof ArcError) return error;
-  return new ArcError(ErrorKind.internal, 'ARC_INTERNAL', `Internal error: ${(error as Error).message}`);
+  return new ArcError(ErrorKind.internal, ServerErrorCode.internal, `Internal error: ${(error as Error).message}`);
 }
 
 async function run(context: ServerContext, route: ManagementRoute, call: ManagementCall): Promise<ManagementAnswer | ArcError> {

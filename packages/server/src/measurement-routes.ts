@@ -1,11 +1,12 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { DEFAULT_DATABASE, validateMeasurementName } from '@arc/columnar';
-import { ArcError, badRequest } from '@arc/config';
+import { ArcError, badRequest } from '@arc/errors';
 import { QUERY_ROW_LIMIT_MAX, compressionFor, type AnswerFormat, type MeasurementQuery } from '@arc/query';
 import { ErrorBodyStyle, sendError, sendJson } from './http-response.js';
 import { acceptQuery, reportFailure, sendAnswer, type QuerySource } from './query-routes.js';
 import type { RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
+import { ServerErrorCode } from './error-codes.js';
 
 /** Rows `GET /query/{measurement}` answers when the request gives no `limit`. */
 const MEASUREMENT_READ_LIMIT_DEFAULT = 100;
@@ -14,7 +15,7 @@ const MEASUREMENT_READ_OFFSET_MAX = 1_000_000_000;
 const ORDER_BY_PATTERN = /^\s*(-)?\s*([^\s]+)(?:\s+(asc|desc))?\s*$/i;
 
 function parameterError(parameter: string, message: string): ArcError {
-  return badRequest('ARC_QUERY_BAD_PARAMETER', message, { parameter });
+  return badRequest(ServerErrorCode.queryBadParameter, message, { parameter });
 }
 
 function integerParameter(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number | ArcError {

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { TokenInfo } from '@arc/auth';
 import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
-import { ArcError, ErrorKind, badRequest } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import {
   ANSWER_FORMATS,
   CONTENT_TYPE_BY_STREAM_FORMAT,
@@ -21,6 +21,8 @@ import { QueryCache } from './query-cache.js';
 import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
+import { QueryErrorCode } from '@arc/query';
+import { ServerErrorCode } from './error-codes.js';
 
 export const SQL_QUERY_PATHS = ['/query', '/api/v1/query'] as const;
 const STREAM_QUERY_PATHS = ['/query/stream', '/api/v1/query/stream'] as const;
@@ -65,7 +67,7 @@ export interface QueryCaller {
 }
 
 function badJson(message: string): ArcError {
-  return badRequest('ARC_QUERY_BAD_JSON', message);
+  return badRequest(ServerErrorCode.queryBadJson, message);
 }
 
 /** The JSON object of a query body, with `sql` present, a string, and not blank. */
@@ -79,9 +81,9 @@ function parseSqlBody(body: Uint8Array): { readonly fields: Record<string, unkno
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return badJson('Request body must be a JSON object with "sql"');
   const fields = parsed as Record<string, unknown>;
   const sql = fields.sql;
-  if (sql === undefined) return badRequest('ARC_QUERY_MISSING_SQL', 'Missing "sql" in the request body');
-  if (typeof sql !== 'string') return badRequest('ARC_QUERY_MISSING_SQL', '"sql" must be a string');
-  if (sql.trim() === '') return badRequest('ARC_QUERY_EMPTY_SQL', '"sql" is empty');
+  if (sql === undefined) return badRequest(ServerErrorCode.queryMissingSql, 'Missing "sql" in the request body');
+  if (typeof sql !== 'string') return badRequest(ServerErrorCode.queryMissingSql, '"sql" must be a string');
+  if (sql.trim() === '') return badRequest(ServerErrorCode.queryEmptySql, '"sql" is empty');
   return { fields, sql };
 }
 
@@ -89,7 +91,7 @@ function parseSqlBody(body: Uint8Array): { readonly fields: Record<string, unkno
 function parseLimit(limit: unknown): number | undefined | ArcError {
   if (limit === undefined || limit === null) return undefined;
   if (typeof limit === 'number') return limit;
-  return badRequest('ARC_QUERY_BAD_LIMIT', `"limit" must be an integer from 1 to ${String(QUERY_ROW_LIMIT_MAX)}, got ${JSON.stringify(limit)}`, {
+  return badRequest(QueryErrorCode.badLimit, `"limit" must be an integer from 1 to ${String(QUERY_ROW_LIMIT_MAX)}, got ${JSON.stringify(limit)}`, {
     limit_max: QUERY_ROW_LIMIT_MAX,
   });
 }
@@ -103,7 +105,7 @@ export function parseQueryBody(body: Uint8Array, pathFormat?: AnswerFormat): Par
   if (parsed instanceof ArcError) return parsed;
   const { format = 'json' } = parsed.fields;
   if (pathFormat === undefined && !isAnswerFormat(format)) {
-    return badRequest('ARC_QUERY_BAD_FORMAT', `Unsupported format ${JSON.stringify(format)}; supported: ${ANSWER_FORMATS.join(', ')}`, {
+    return badRequest(QueryErrorCode.badFormat, `Unsupported format ${JSON.stringify(format)}; supported: ${ANSWER_FORMATS.join(', ')}`, {
       format: String(format),
     });
   }
@@ -119,7 +121,7 @@ export function parseStreamBody(body: Uint8Array): ParsedStreamQuery | ArcError 
   if (parsed instanceof ArcError) return parsed;
   const { format = 'csv' } = parsed.fields;
   if (!isStreamFormat(format)) {
-    return badRequest('ARC_QUERY_BAD_FORMAT', `Unsupported stream format ${JSON.stringify(format)}; supported: ${STREAM_FORMATS.join(', ')}`, {
+    return badRequest(QueryErrorCode.badFormat, `Unsupported stream format ${JSON.stringify(format)}; supported: ${STREAM_FORMATS.join(', ')}`, {
       format: String(format),
     });
   }
@@ -133,7 +135,7 @@ function elapsedMs(startedAtMs: number): string {
 }
 
 export function reportFailure(context: ServerContext, res: HttpResponse, state: ResponseState, error: unknown): void {
-  const arcError = error instanceof ArcError ? error : new ArcError(ErrorKind.internal, 'ARC_QUERY_FAILED', String(error));
+  const arcError = error instanceof ArcError ? error : new ArcError(ErrorKind.internal, ServerErrorCode.queryFailed, String(error));
   if (arcError.kind === ErrorKind.internal) context.log.error(`query failed: ${arcError.message}`);
   sendError(res, state, arcError, ErrorBodyStyle.query);
 }

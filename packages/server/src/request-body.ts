@@ -1,7 +1,9 @@
 import type { HttpResponse } from 'uWebSockets.js';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { BODY_PREALLOCATE_BYTES_MAX, BODY_PROGRESS_BYTES, BODY_PROGRESS_WINDOW_MS, LINGER_BYTES_MAX, LINGER_IDLE_MS, LINGER_TIME_MS } from './limits.js';
 import type { RequestInfo } from './request-info.js';
+import { ProtocolErrorCode } from '@arc/protocol';
+import { ServerErrorCode } from './error-codes.js';
 
 /** What readBody needs of the request head. */
 export type BodyRequest = Pick<RequestInfo, 'contentLength' | 'closesConnection'>;
@@ -147,13 +149,13 @@ class UploadPace {
 }
 
 function tooLarge(bytesMax: number): ArcError {
-  return new ArcError(ErrorKind.tooLarge, 'ARC_PAYLOAD_TOO_LARGE', `Request body exceeds ${bytesMax} bytes`, { limit_bytes: bytesMax });
+  return new ArcError(ErrorKind.tooLarge, ProtocolErrorCode.payloadTooLarge, `Request body exceeds ${bytesMax} bytes`, { limit_bytes: bytesMax });
 }
 
 function tooSlow(): ArcError {
   return new ArcError(
     ErrorKind.requestTimeout,
-    'ARC_BODY_TOO_SLOW',
+    ServerErrorCode.bodyTooSlow,
     `Request body too slow: every ${BODY_PROGRESS_BYTES} bytes (or the whole body, if smaller) must arrive within ${BODY_PROGRESS_WINDOW_MS} ms`,
     { progress_bytes: BODY_PROGRESS_BYTES, window_ms: BODY_PROGRESS_WINDOW_MS },
   );

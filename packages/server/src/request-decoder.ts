@@ -1,5 +1,6 @@
 import type { ColumnBatch } from '@arc/columnar';
-import { ArcError, type Config } from '@arc/config';
+import { type Config } from '@arc/config';
+import { ArcError } from '@arc/errors';
 import { JsonDecoder, LineProtocolDecoder, MsgpackDecoder, decompressBody } from '@arc/protocol';
 import { PayloadFormat, type RequestOptions } from './frames.js';
 

@@ -1,7 +1,9 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { newResponseState, sendError, sendErrorBeforeClose } from './http-response.js';
 import { HTTP_HEAD_BYTES_MAX, UWS_CONTENT_LENGTH_DIGITS_MAX } from './limits.js';
+import { ProtocolErrorCode } from '@arc/protocol';
+import { ServerErrorCode } from './error-codes.js';
 
 type RouteHandler = (res: HttpResponse, req: HttpRequest) => void | Promise<void>;
 type RouteMethod = 'get' | 'post' | 'put' | 'patch' | 'del' | 'options' | 'head' | 'any';
@@ -30,7 +32,7 @@ export function requestHeadBytes(req: HttpRequest): number {
 function headTooLarge(bytes: number): ArcError {
   return new ArcError(
     ErrorKind.headersTooLarge,
-    'ARC_HEADERS_TOO_LARGE',
+    ServerErrorCode.headersTooLarge,
     `Request line and headers take ${bytes} bytes; the limit is ${HTTP_HEAD_BYTES_MAX} bytes`,
     { limit_bytes: HTTP_HEAD_BYTES_MAX },
   );
@@ -40,7 +42,7 @@ function contentLengthUnreadable(contentLength: string): ArcError {
   const largestReadable = '9'.repeat(UWS_CONTENT_LENGTH_DIGITS_MAX);
   return new ArcError(
     ErrorKind.tooLarge,
-    'ARC_PAYLOAD_TOO_LARGE',
+    ProtocolErrorCode.payloadTooLarge,
     `Content-Length has ${contentLength.length} digits: a body over ${largestReadable} bytes is over every body limit of this server`,
     { content_length_max: Number(largestReadable) },
   );

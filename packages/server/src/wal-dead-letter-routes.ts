@@ -1,15 +1,17 @@
 import path from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
-import { ArcError, ErrorKind } from '@arc/config';
-import { decodeRequestEnvelope, deadLetterDirectory, deadLetterTotalsSync, hasDeadLetterSync, listDeadLettersSync, parseDeadLetterId, readDeadLetterSync, removeDeadLetterSync, type DeadLetter } from '@arc/wal';
+import { ArcError, ErrorKind } from '@arc/errors';
+import { decodeRequestEnvelope, deadLetterDirectory, deadLetterTotalsSync, hasDeadLetterSync, listDeadLettersSync, parseDeadLetterId, readDeadLetterSync, removeDeadLetterSync, WalErrorCode, type DeadLetter } from '@arc/wal';
 import { z } from 'zod';
 import { validateDatabaseName } from '@arc/columnar';
 import { PayloadFormat, precisionOfCode, type Completion, type RequestOptions } from './frames.js';
 import { DEAD_LETTER_REPLAY_IDS_MAX, DEAD_LETTER_SUBMIT_WAIT_MS_MAX, REPLAY_RETRY_DELAY_MS } from './limits.js';
 import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
+import { itemErrorBody } from './http-response.js';
 import { RequestDecoder } from './request-decoder.js';
 import type { ServerContext } from './server-context.js';
 import { envelopeOptions } from './wal-recovery.js';
+import { ServerErrorCode } from './error-codes.js';
 
 /**
  * The WAL's dead letters (acknowledged entries replay could not apply, kept in
@@ -53,7 +55,7 @@ function listedEntry(letter: DeadLetter): Record<string, unknown> {
     received_at: letter.timestampUs === 0 ? null : new Date(Math.floor(letter.timestampUs / 1000)).toISOString(),
     body_bytes: letter.bodyBytes,
     entry_bytes: letter.entryBytes,
-    error: letter.reason,
+    error: itemErrorBody(letter.reason),
     dead_lettered_at: letter.deadLetteredAt,
     already_in_parquet: letter.alreadyInParquet,
   };
@@ -72,7 +74,7 @@ async function submitTaken(context: ServerContext, options: RequestOptions, body
     let onDone: (completion: Completion) => void = () => undefined;
     const done = new Promise<Completion>((resolve) => (onDone = resolve));
     if (context.pipeline.submit(options, body, onDone) === 'queued') return done;
-    if (Date.now() > deadline) return new ArcError(ErrorKind.unavailable, 'ARC_INGEST_BUSY', `Every decoder ring stayed full for ${DEAD_LETTER_SUBMIT_WAIT_MS_MAX} ms; retry later`);
+    if (Date.now() > deadline) return new ArcError(ErrorKind.unavailable, ServerErrorCode.ingestBusy, `Every decoder ring stayed full for ${DEAD_LETTER_SUBMIT_WAIT_MS_MAX} ms; retry later`);
     await new Promise((resolve) => setTimeout(resolve, REPLAY_RETRY_DELAY_MS));
   }
 }
@@ -80,7 +82,7 @@ async function submitTaken(context: ServerContext, options: RequestOptions, body
 type ReplayResult = { readonly id: string; readonly status: 'applied'; readonly rows: number } | { readonly id: string; readonly status: 'refused'; readonly error: { code: string; message: string } };
 
 function refused(id: string, code: string, message: string): ReplayResult {
-  return { id, status: 'refused', error: { code, message } };
+  return { id, status: 'refused', error: itemErrorBody({ code, message }) };
 }
 
 /**
@@ -102,10 +104,10 @@ function rowsAlreadyInParquet(context: ServerContext, alreadyInParquet: readonly
 async function reapply(context: ServerContext, id: string, alreadyInParquet: readonly string[]): Promise<ReplayResult> {
   const directory = context.config.wal.dir;
   const read = readDeadLetterSync(directory, id);
-  if (read === null) return refused(id, 'ARC_DEAD_LETTER_NOT_FOUND', `Dead letter '${id}' is gone (applied by another call?)`);
-  if (typeof read === 'string') return refused(id, 'ARC_WAL_ENTRY_UNREADABLE', read);
+  if (read === null) return refused(id, ServerErrorCode.deadLetterNotFound, `Dead letter '${id}' is gone (applied by another call?)`);
+  if (typeof read === 'string') return refused(id, WalErrorCode.entryUnreadable, read);
   const envelope = decodeRequestEnvelope(read.payload);
-  if (typeof envelope === 'string') return refused(id, 'ARC_WAL_ENTRY_UNREADABLE', `the entry has a valid checksum but ${envelope}`);
+  if (typeof envelope === 'string') return refused(id, WalErrorCode.entryUnreadable, `the entry has a valid checksum but ${envelope}`);
   const options = envelopeOptions(envelope, read.timestampUs);
   if ('code' in options) return refused(id, options.code, options.message);
   const nameError = validateDatabaseName(options.database);
@@ -120,7 +122,7 @@ async function reapply(context: ServerContext, id: string, alreadyInParquet: rea
   if (inParquet.measurements.length > 0) {
     return refused(
       id,
-      'ARC_DEAD_LETTER_PARTLY_IN_PARQUET',
+      ServerErrorCode.deadLetterPartlyInParquet,
       `The rows of ${inParquet.measurements.map((name) => `'${name}'`).join(', ')} in this request were already in Parquet when it was refused; re-applying it whole would write them twice. ` +
         `Write the other rows again from the body in ${path.join(deadLetterDirectory(context.config.wal.dir), `${id}.entry`)}, then DELETE /api/v1/wal/dead-letter/${id}`,
     );
@@ -141,14 +143,14 @@ const reapplying = new WeakSet<ServerContext>();
 function notNow(context: ServerContext): ArcError | null {
   if (!context.config.wal.enabled) {
     // Without a WAL a 204 means "in memory": removing the dead letter then could lose it in a crash.
-    return new ArcError(ErrorKind.conflict, 'ARC_WAL_DISABLED', 'Dead letters are re-applied with the WAL on (wal.enabled = true), so each is durable before it is removed');
+    return new ArcError(ErrorKind.conflict, ServerErrorCode.walDisabled, 'Dead letters are re-applied with the WAL on (wal.enabled = true), so each is durable before it is removed');
   }
-  if (reapplying.has(context)) return new ArcError(ErrorKind.conflict, 'ARC_DEAD_LETTER_REPLAY_RUNNING', 'Another dead-letter replay is running; retry once it answered');
-  if (context.phase !== 'ready') return new ArcError(ErrorKind.unavailable, 'ARC_STARTING', `The server is ${context.phase}; dead letters are re-applied once it is ready`);
+  if (reapplying.has(context)) return new ArcError(ErrorKind.conflict, ServerErrorCode.deadLetterReplayRunning, 'Another dead-letter replay is running; retry once it answered');
+  if (context.phase !== 'ready') return new ArcError(ErrorKind.unavailable, ServerErrorCode.starting, `The server is ${context.phase}; dead letters are re-applied once it is ready`);
   if (context.walRecovery.state === 'failed') {
     // The replayed segments were kept and are replayed at the next start: an entry re-applied now
     // from its dead letter could be applied again from its segment then.
-    return new ArcError(ErrorKind.conflict, 'ARC_WAL_RECOVERY_INCOMPLETE', `WAL recovery did not finish at this start (${context.walRecovery.error ?? 'failed'}); restart once the cause is fixed, then re-apply`);
+    return new ArcError(ErrorKind.conflict, ServerErrorCode.walRecoveryIncomplete, `WAL recovery did not finish at this start (${context.walRecovery.error ?? 'failed'}); restart once the cause is fixed, then re-apply`);
   }
   return null;
 }
@@ -160,8 +162,8 @@ async function replay(context: ServerContext, call: ManagementCall): Promise<Man
   const known = new Map(listDeadLettersSync(directory).map((letter) => [letter.id, letter.alreadyInParquet]));
   const ids = input.ids ?? [...known.keys()];
   for (const [index, id] of ids.entries()) {
-    if (parseDeadLetterId(id) === null) return new ArcError(ErrorKind.badRequest, 'ARC_BAD_REQUEST_BODY', `Invalid request body: field 'ids[${index}]' must be a dead-letter id (<stream>-<seq>, as listed), got '${id.slice(0, 64)}'`, { field: `ids[${index}]` });
-    if (!known.has(id)) return new ArcError(ErrorKind.notFound, 'ARC_DEAD_LETTER_NOT_FOUND', `No dead letter '${id}' (field 'ids[${index}]'); GET /api/v1/wal/dead-letter lists them`, { field: `ids[${index}]` });
+    if (parseDeadLetterId(id) === null) return new ArcError(ErrorKind.badRequest, ServerErrorCode.badRequestBody, `Invalid request body: field 'ids[${index}]' must be a dead-letter id (<stream>-<seq>, as listed), got '${id.slice(0, 64)}'`, { field: `ids[${index}]` });
+    if (!known.has(id)) return new ArcError(ErrorKind.notFound, ServerErrorCode.deadLetterNotFound, `No dead letter '${id}' (field 'ids[${index}]'); GET /api/v1/wal/dead-letter lists them`, { field: `ids[${index}]` });
   }
   const blocked = notNow(context);
   if (blocked !== null) return blocked;
@@ -180,8 +182,8 @@ async function replay(context: ServerContext, call: ManagementCall): Promise<Man
 /** Drops a dead letter the admin has dealt with otherwise. */
 function remove(context: ServerContext, call: ManagementCall): ManagementAnswer | ArcError {
   const id = call.parameters[0] ?? '';
-  if (parseDeadLetterId(id) === null) return new ArcError(ErrorKind.badRequest, 'ARC_BAD_DEAD_LETTER_ID', `'${id.slice(0, 64)}' is not a dead-letter id (<stream>-<seq>, as listed)`, { id: id.slice(0, 64) });
-  if (!hasDeadLetterSync(context.config.wal.dir, id)) return new ArcError(ErrorKind.notFound, 'ARC_DEAD_LETTER_NOT_FOUND', `No dead letter '${id}'; GET /api/v1/wal/dead-letter lists them`, { id });
+  if (parseDeadLetterId(id) === null) return new ArcError(ErrorKind.badRequest, ServerErrorCode.badDeadLetterId, `'${id.slice(0, 64)}' is not a dead-letter id (<stream>-<seq>, as listed)`, { id: id.slice(0, 64) });
+  if (!hasDeadLetterSync(context.config.wal.dir, id)) return new ArcError(ErrorKind.notFound, ServerErrorCode.deadLetterNotFound, `No dead letter '${id}'; GET /api/v1/wal/dead-letter lists them`, { id });
   removeDeadLetterSync(context.config.wal.dir, id);
   context.log.warn(`WAL dead letter ${id} deleted by ${call.identity.name}`);
   return answer('200 OK', { success: true, deleted: id, remaining: deadLetterTotalsSync(context.config.wal.dir).entries });

@@ -1,11 +1,14 @@
-import { ErrorKind, type ArcErrorShape, type Config } from '@arc/config';
-import { SCHEMA_CONFLICT_CODE } from '@arc/writer';
+import { type Config } from '@arc/config';
+import { ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { LocalStorage } from '@arc/storage';
 import { deadLetterTotalsSync, deleteReplayedSegments, prepareRecovery, replaySegments, type DeadLetterReason, type RecoveryPlan, type ReplayEntry, type ReplayRefusal, type RequestEnvelope } from '@arc/wal';
 import { PayloadFormat, precisionOfCode, type Completion, type RequestOptions } from './frames.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
 import { REPLAY_RETRY_DELAY_MS, REPLAY_ROOM_RETRIES_MAX } from './limits.js';
 import type { Logger } from './log.js';
+import { ColumnarErrorCode } from '@arc/columnar';
+import { WalErrorCode } from '@arc/wal';
+import { WriterErrorCode } from '@arc/writer';
 
 /** What the last start's WAL recovery did (GET /api/wal/status). */
 export interface WalRecoveryReport {
@@ -84,8 +87,8 @@ const PAYLOAD_FORMATS: ReadonlySet<number> = new Set(Object.values(PayloadFormat
 /** The request options a logged envelope was accepted with (its arrival time as "now"), or why it has none. */
 export function envelopeOptions(envelope: RequestEnvelope, timestampUs: number): RequestOptions | DeadLetterReason {
   const precision = precisionOfCode(envelope.precision);
-  if (precision === null) return { code: 'ARC_WAL_ENTRY_UNREADABLE', message: `unknown line protocol precision code ${envelope.precision} in the entry` };
-  if (!PAYLOAD_FORMATS.has(envelope.format)) return { code: 'ARC_WAL_ENTRY_UNREADABLE', message: `unknown payload format tag ${envelope.format} in the entry` };
+  if (precision === null) return { code: WalErrorCode.entryUnreadable, message: `unknown line protocol precision code ${envelope.precision} in the entry` };
+  if (!PAYLOAD_FORMATS.has(envelope.format)) return { code: WalErrorCode.entryUnreadable, message: `unknown payload format tag ${envelope.format} in the entry` };
   return { format: envelope.format as PayloadFormat, database: envelope.database, nowUs: timestampUs, precision };
 }
 
@@ -113,7 +116,7 @@ async function replayAlone(pipeline: IngestPipeline, entry: ReplayEntry, options
 }
 
 /** The writers' refusals, which depend on what other entries put in the buffers first. */
-const BUFFER_REFUSAL_CODES: ReadonlySet<string> = new Set([SCHEMA_CONFLICT_CODE, 'ARC_TOO_MANY_COLUMNS', 'ARC_BUFFERS_FULL']);
+const BUFFER_REFUSAL_CODES: ReadonlySet<string> = new Set([WriterErrorCode.schemaConflict, ColumnarErrorCode.tooManyColumns, WriterErrorCode.buffersFull]);
 
 /**
  * A decoder's refusal (a body it cannot decompress or parse, an input limit) depends on the entry

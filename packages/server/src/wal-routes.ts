@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { ArcError } from '@arc/config';
+import { ArcError } from '@arc/errors';
 import { deadLetterDirectory, deadLetterTotalsSync, parseSegmentName, requestRotation, SYNC_LATENCY_BUCKETS_MS, type WalStatsSummary } from '@arc/wal';
 import { newResponseState, sendError, sendJson } from './http-response.js';
 import { readRequestInfo } from './request-info.js';

@@ -1,12 +1,13 @@
 import type { HttpResponse, HttpRequest, TemplatedApp } from 'uWebSockets.js';
 import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { LineProtocolPrecision, parsePrecision, type LineProtocolDialect } from '@arc/protocol';
 import { PayloadFormat, type RequestOptions } from './frames.js';
 import { newResponseState, sendError, sendJson, sendNoContent, type ResponseState } from './http-response.js';
 import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
+import { ServerErrorCode } from './error-codes.js';
 
 /**
  * A write endpoint: its payload format, where an InfluxDB client names the database when the
@@ -34,9 +35,9 @@ export const WRITE_ENDPOINTS: readonly WriteEndpoint[] = [
 ];
 
 const ingestBusy = (): ArcError =>
-  new ArcError(ErrorKind.unavailable, 'ARC_INGEST_BUSY', 'Every decoder is busy; retry later');
-const shuttingDown = (): ArcError => new ArcError(ErrorKind.unavailable, 'ARC_SHUTTING_DOWN', 'Server is shutting down');
-const starting = (): ArcError => new ArcError(ErrorKind.unavailable, 'ARC_STARTING', 'Server is starting (replaying the write-ahead log); retry later');
+  new ArcError(ErrorKind.unavailable, ServerErrorCode.ingestBusy, 'Every decoder is busy; retry later');
+const shuttingDown = (): ArcError => new ArcError(ErrorKind.unavailable, ServerErrorCode.shuttingDown, 'Server is shutting down');
+const starting = (): ArcError => new ArcError(ErrorKind.unavailable, ServerErrorCode.starting, 'Server is starting (replaying the write-ahead log); retry later');
 
 function databaseOf(endpoint: WriteEndpoint, request: RequestInfo): string {
   if (request.database !== '') return request.database;

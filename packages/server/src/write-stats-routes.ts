@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { ArcError } from '@arc/config';
+import { ArcError } from '@arc/errors';
 import type { WriterStats } from '@arc/writer';
 import { PayloadFormat } from './frames.js';
 import { newResponseState, sendError, sendJson } from './http-response.js';

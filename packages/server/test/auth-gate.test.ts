@@ -3,7 +3,7 @@
 // requests against a real TokenStore (in memory) through a real TokenVerifier.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokenStore, TokenVerifier } from '@arc/auth';
-import { ArcError } from '@arc/config';
+import { ArcError } from '@arc/errors';
 import { AuthGate } from '../src/auth-gate.js';
 import type { RequestInfo } from '../src/request-info.js';
 

@@ -3,7 +3,7 @@
 // code and the start of its message; a normal error round-trips whole.
 import { describe, expect, it } from 'vitest';
 import { validateMeasurementName } from '@arc/columnar';
-import { ErrorKind, type ArcErrorShape } from '@arc/config';
+import { ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { SpscRing } from '@arc/ring';
 import { COMPLETION_FRAME_BYTES_MAX, decodeCompletion, encodeCompletion } from '../src/frames.js';
 import { COMPLETION_RING_BYTES } from '../src/limits.js';

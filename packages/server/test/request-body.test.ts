@@ -5,7 +5,7 @@
 // has been dropped or a lingering bound (bytes, idle time, total time) is reached.
 import type { HttpResponse } from 'uWebSockets.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { BODY_PROGRESS_BYTES, BODY_PROGRESS_WINDOW_MS, LINGER_BYTES_MAX, LINGER_IDLE_MS, LINGER_TIME_MS } from '../src/limits.js';
 import { readBody } from '../src/request-body.js';
 

@@ -5,6 +5,7 @@ import { STREAM_ID_MAX } from './limits.js';
 import { parseLogBytes } from './segment-reader.js';
 import { decodeRequestEnvelope, encodeEntry, encodeFileHeader } from './wal-format.js';
 import { syncDirectory } from './wal-stream.js';
+import { WalErrorCode } from './error-codes.js';
 
 /**
  * Dead letters: acknowledged WAL entries that replay could not apply, kept instead of dropped.
@@ -143,9 +144,9 @@ function readSidecar(sidecarPath: string): { reason: DeadLetterReason; deadLette
   try {
     const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as { error?: DeadLetterReason; dead_lettered_at?: string; already_in_parquet?: unknown };
     const alreadyInParquet = Array.isArray(sidecar.already_in_parquet) ? sidecar.already_in_parquet.map(String) : [];
-    return { reason: { code: String(sidecar.error?.code ?? 'ARC_UNKNOWN'), message: String(sidecar.error?.message ?? '') }, deadLetteredAt: String(sidecar.dead_lettered_at ?? ''), alreadyInParquet };
+    return { reason: { code: String(sidecar.error?.code ?? WalErrorCode.unknownReason), message: String(sidecar.error?.message ?? '') }, deadLetteredAt: String(sidecar.dead_lettered_at ?? ''), alreadyInParquet };
   } catch {
-    return { reason: { code: 'ARC_UNKNOWN', message: 'the sidecar file is missing or unreadable' }, deadLetteredAt: '', alreadyInParquet: [] };
+    return { reason: { code: WalErrorCode.unknownReason, message: 'the sidecar file is missing or unreadable' }, deadLetteredAt: '', alreadyInParquet: [] };
   }
 }
 

@@ -33,3 +33,4 @@ export {
   writeDeadLetterSync,
 } from './dead-letter.js';
 export type { DeadLetter, DeadLetterEntry, DeadLetterReason } from './dead-letter.js';
+export { WalErrorCode } from './error-codes.js';

@@ -1,12 +1,13 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { DEAD_LETTER_DIRECTORY, deadLetterId, hasDeadLetterSync, listDeadLetterIdsSync, parseDeadLetterId, writeDeadLetterSync, type DeadLetterReason } from './dead-letter.js';
 import { coverageKey, readJournalsSync, type JournalState, type StagedFile } from './flush-journal.js';
 import { readLogFileSync, truncateFileSync } from './segment-reader.js';
 import { listSegmentsSync } from './segment-names.js';
 import { decodeRequestEnvelope, type RequestEnvelope } from './wal-format.js';
 import { syncDirectory } from './wal-stream.js';
+import { WalErrorCode } from './error-codes.js';
 
 export interface RecoveredSegment {
   readonly stream: number;
@@ -68,7 +69,7 @@ function directoryUnusable(directory: string, error: unknown): ArcError {
   const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
   return new ArcError(
     ErrorKind.internal,
-    'ARC_WAL_DIR_UNWRITABLE',
+    WalErrorCode.dirUnwritable,
     `The write-ahead log directory ${directory} cannot be written (${reason}); fix its permissions or set wal.dir, or set wal.enabled = false to run without a WAL`,
     { path: directory },
   );
@@ -198,7 +199,7 @@ export async function replaySegments(plan: RecoveryPlan, submit: (entry: ReplayE
           let refusal: ReplayRefusal;
           if (typeof envelope === 'string') {
             outcome.entriesUnreadable++;
-            refusal = { code: 'ARC_WAL_ENTRY_UNREADABLE', message: `the entry has a valid checksum but ${envelope}` };
+            refusal = { code: WalErrorCode.entryUnreadable, message: `the entry has a valid checksum but ${envelope}` };
           } else {
             refusal = await submit({ stream: segment.stream, seq, timestampUs: entry.timestampUs, envelope });
           }

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import path from 'node:path';
-import { ArcError, ErrorKind, type WalSyncMode } from '@arc/config';
+import { type WalSyncMode } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { segmentFileName } from './segment-names.js';
 import { encodeFileHeader, FILE_HEADER_BYTES } from './wal-format.js';
 import { addToStatCell, recordSyncLatency, WalStatCell } from './wal-stats.js';
+import { WalErrorCode } from './error-codes.js';
 
 /** The config's sync modes by name. */
 export const SyncMode = { fsync: 'fsync', fdatasync: 'fdatasync', async: 'async' } as const satisfies Record<WalSyncMode, WalSyncMode>;
@@ -44,7 +46,7 @@ interface PendingEntry {
 }
 
 export function walWriteFailed(reason: string): ArcError {
-  return new ArcError(ErrorKind.unavailable, 'ARC_WAL_WRITE_FAILED', `Write-ahead log append failed, nothing of this request was accepted; retry later: ${reason}`);
+  return new ArcError(ErrorKind.unavailable, WalErrorCode.writeFailed, `Write-ahead log append failed, nothing of this request was accepted; retry later: ${reason}`);
 }
 
 /**

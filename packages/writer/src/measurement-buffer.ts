@@ -1,5 +1,5 @@
 import type { ColumnBatch, SchemaColumn } from '@arc/columnar';
-import { ArcError } from '@arc/config';
+import { ArcError } from '@arc/errors';
 import { mergeSchema } from './schema-merge.js';
 import type { WalPosition } from './writer-messages.js';
 

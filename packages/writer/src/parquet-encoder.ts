@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBDataChunk, DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { isStorageFull, storageFullError } from './storage-full.js';
 import {
   ColumnRole,
@@ -39,6 +39,7 @@ import {
   ENCODER_THREADS_MAX,
   ZSTD_COMPRESSION_LEVEL,
 } from './limits.js';
+import { WriterErrorCode } from './error-codes.js';
 
 /**
  * Parquet encoding through DuckDB (docs/decisions.md). One encoder owns
@@ -92,9 +93,6 @@ export interface EncodeTimings {
   /** utf8 columns of the flush that went to DuckDB as ENUM (the rest as VARCHAR). */
   readonly enumColumnCount: number;
 }
-
-/** Stable code of a failed encode (unwritable path, DuckDB out of memory); a full disk is ARC_STORAGE_FULL. */
-export const PARQUET_WRITE_FAILED_CODE = 'ARC_PARQUET_WRITE_FAILED';
 
 const DUCKDB_TYPE_BY_COLUMN_TYPE = {
   [ColumnType.int64]: duckdb.Type.BIGINT,
@@ -708,7 +706,7 @@ function writeFailed(measurement: string, path: string, cause: unknown): ArcErro
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new ArcError(
     ErrorKind.internal,
-    PARQUET_WRITE_FAILED_CODE,
+    WriterErrorCode.parquetWriteFailed,
     `Writing Parquet for measurement '${measurement}' to '${path}' failed: ${reason}`,
     { measurement, path },
   );

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { badRequest, type ArcError } from '@arc/config';
+import { badRequest, type ArcError } from '@arc/errors';
 import {
   COLUMNS_PER_MEASUREMENT_MAX,
   ColumnType,
@@ -7,9 +7,8 @@ import {
   type ColumnLayout,
   type SchemaColumn,
 } from '@arc/columnar';
-
-/** Stable code of every schema conflict between buffered rows and a new batch. */
-export const SCHEMA_CONFLICT_CODE = 'ARC_SCHEMA_CONFLICT';
+import { ColumnarErrorCode } from '@arc/columnar';
+import { WriterErrorCode } from './error-codes.js';
 
 export type SchemaMergeResult = { readonly schema: SchemaColumn[] } | { readonly error: ArcError };
 
@@ -111,13 +110,13 @@ const INFLUX_TYPE_NAMES: Readonly<Record<ColumnType, string>> = {
 };
 
 function conflict(measurement: string, column: string, message: string): { readonly error: ArcError } {
-  return { error: badRequest(SCHEMA_CONFLICT_CODE, message, { measurement, column }) };
+  return { error: badRequest(WriterErrorCode.schemaConflict, message, { measurement, column }) };
 }
 
 function tooManyColumns(measurement: string): { readonly error: ArcError } {
   return {
     error: badRequest(
-      'ARC_TOO_MANY_COLUMNS',
+      ColumnarErrorCode.tooManyColumns,
       `Measurement '${measurement}' would have more than ${COLUMNS_PER_MEASUREMENT_MAX} columns`,
       { measurement },
     ),

@@ -1,4 +1,5 @@
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind, readDuckDBError } from '@arc/errors';
+import { WriterErrorCode } from './error-codes.js';
 
 /**
  * Whether a failed flush failed for lack of room on the data disk. The writer refuses new rows
@@ -6,21 +7,8 @@ import { ArcError, ErrorKind } from '@arc/config';
  * step of a flush: staging directories, DuckDB's COPY and spill files, fsync, the flush journal.
  */
 
-/** Stable code of the 503 a write gets while flushes fail for lack of disk space. */
-export const STORAGE_FULL_CODE = 'ARC_STORAGE_FULL';
-
 /** Node's errno codes for "no room": the filesystem is full, or the user's quota is. */
 const NO_ROOM_ERRNO_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
-
-/**
- * DuckDB's errors reach JavaScript as plain `Error`s with text only (the Node binding does not
- * expose `duckdb_error_data_error_type`), so this is the one place that reads their text. An IO
- * Error carries the OS's strerror ("No space left on device", "Disk quota exceeded"); a spill past
- * `max_temp_directory_size` is an "Out of Memory Error: failed to offload data block ...", which
- * is the disk being full, not memory: the encoder sets that limit (limits.ts,
- * ENCODER_TEMP_DIRECTORY_SIZE_MAX) so that only a full disk can reach it.
- */
-const DUCKDB_NO_ROOM_PATTERNS: readonly RegExp[] = [/No space left on device/, /Disk quota exceeded/, /failed to offload data block/];
 
 /** How many `cause` links are followed: wrappers are one or two deep; a cycle must not loop. */
 const CAUSE_DEPTH_MAX = 4;
@@ -34,12 +22,12 @@ function errnoCodeOf(error: unknown): string | null {
 export function isStorageFull(error: unknown): boolean {
   let current = error;
   for (let depth = 0; depth < CAUSE_DEPTH_MAX; depth++) {
-    if (current instanceof ArcError) return current.code === STORAGE_FULL_CODE;
+    if (current instanceof ArcError) return current.code === WriterErrorCode.storageFull;
     const code = errnoCodeOf(current);
     if (code !== null && NO_ROOM_ERRNO_CODES.has(code)) return true;
     if (!(current instanceof Error)) return false;
-    const message = current.message;
-    if (DUCKDB_NO_ROOM_PATTERNS.some((pattern) => pattern.test(message))) return true;
+    // DuckDB's errors carry text only: readDuckDBError is the one place that reads it.
+    if (readDuckDBError(current).diskFull) return true;
     current = current.cause;
   }
   return false;
@@ -53,7 +41,7 @@ export function storageFullError(step: string, cause: unknown, details?: Record<
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new ArcError(
     ErrorKind.unavailable,
-    STORAGE_FULL_CODE,
+    WriterErrorCode.storageFull,
     `The data disk is full: ${step} failed (${reason})`,
     details,
   );

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { compactUtcStamp, hourPartitionPath, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import type { StorageBackend } from '@arc/storage';
 import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy } from './flush-policy.js';
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
 import type { MeasurementCensus } from './measurement-census.js';
 import { hoursOf, type ParquetEncoder } from './parquet-encoder.js';
-import { isStorageFull, storageFullError, STORAGE_FULL_CODE } from './storage-full.js';
+import { isStorageFull, storageFullError } from './storage-full.js';
 import type { FlushJournal } from '@arc/wal';
 import type { DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
+import { WriterErrorCode } from './error-codes.js';
 
 export interface WriterCoreOptions {
   readonly writerIndex: number;
@@ -73,7 +74,7 @@ function tooManyMeasurements(database: string, count: number | null, countMax: n
   const state = count === null ? 'the server tracks too many databases to count another one' : `it has ${count} (counting writes in progress)`;
   return new ArcError(
     ErrorKind.badRequest,
-    'ARC_TOO_MANY_MEASUREMENTS_IN_DATABASE',
+    WriterErrorCode.tooManyMeasurementsInDatabase,
     `max-measurements-per-database limit exceeded: this request's new measurements would take database '${database}' past ${countMax} ` +
       `(ingest.max_measurements_per_database); ${state}; nothing was written`,
     { database, measurements_max: countMax, ...(count === null ? {} : { measurements: count }) },
@@ -81,7 +82,7 @@ function tooManyMeasurements(database: string, count: number | null, countMax: n
 }
 
 function buffersFull(bytesBuffered: number): ArcError {
-  return new ArcError(ErrorKind.unavailable, 'ARC_BUFFERS_FULL', `Write buffers are full (${bytesBuffered} bytes waiting for flush); retry later`);
+  return new ArcError(ErrorKind.unavailable, WriterErrorCode.buffersFull, `Write buffers are full (${bytesBuffered} bytes waiting for flush); retry later`);
 }
 
 /**
@@ -92,7 +93,7 @@ function buffersFull(bytesBuffered: number): ArcError {
 function storageFullRefusal(): ArcError {
   return new ArcError(
     ErrorKind.unavailable,
-    STORAGE_FULL_CODE,
+    WriterErrorCode.storageFull,
     'The data disk is full: flushes to Parquet fail for lack of space, so writes are refused until one succeeds again; retry later',
   );
 }
@@ -101,7 +102,7 @@ function storageFullRefusal(): ArcError {
 function flushErrorOf(error: unknown): ArcError {
   if (error instanceof ArcError) return error;
   if (isStorageFull(error)) return storageFullError('a flush', error);
-  return new ArcError(ErrorKind.internal, 'ARC_FLUSH_FAILED', String(error));
+  return new ArcError(ErrorKind.internal, WriterErrorCode.flushFailed, String(error));
 }
 
 /**
@@ -180,7 +181,7 @@ export class WriterCore {
     for (const buffer of this.buffers.values()) this.enqueueFlush(buffer);
     while (this.flushing !== null) await this.flushing;
     if (this.counters.flushFailures > failuresBefore) {
-      const code = this.lastFlushError?.code === STORAGE_FULL_CODE ? STORAGE_FULL_CODE : 'ARC_FLUSH_FAILED';
+      const code = this.lastFlushError?.code === WriterErrorCode.storageFull ? WriterErrorCode.storageFull : WriterErrorCode.flushFailed;
       return new ArcError(ErrorKind.unavailable, code, `Flush failed, rows stay buffered and are retried: ${this.lastFlushError?.message ?? 'unknown error'}`);
     }
     return null;
@@ -414,9 +415,9 @@ export class WriterCore {
     this.counters.flushFailures++;
     this.lastFlushError = error;
     // Only a success clears it: another kind of failure says nothing about the free space.
-    if (error.code === STORAGE_FULL_CODE && !this.storageFull) {
+    if (error.code === WriterErrorCode.storageFull && !this.storageFull) {
       this.storageFull = true;
-      this.options.log('warn', `the data disk is full: new writes are refused with ${STORAGE_FULL_CODE} until a flush succeeds`);
+      this.options.log('warn', `the data disk is full: new writes are refused with ${WriterErrorCode.storageFull} until a flush succeeds`);
     }
     this.retryDelayMs = nextRetryDelayMs(this.retryDelayMs);
     this.options.log('error', `flush of ${buffer.database}.${buffer.measurement} failed (retry in ${this.retryDelayMs} ms): ${error.message}`);
@@ -467,7 +468,7 @@ export class WriterCore {
     } catch (error) {
       await Promise.all(staged.map((file) => this.options.storage.discard(file.staging)));
       if (isStorageFull(error)) throw storageFullError('writing the flush journal', error);
-      throw new ArcError(ErrorKind.unavailable, 'ARC_FLUSH_FAILED', `flush journal write failed: ${(error as Error).message}`);
+      throw new ArcError(ErrorKind.unavailable, WriterErrorCode.flushFailed, `flush journal write failed: ${(error as Error).message}`);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { ColumnBatch } from '@arc/columnar';
-import type { ArcErrorShape } from '@arc/config';
+import type { ArcErrorShape } from '@arc/errors';
 
 /**
  * Messages between decoder threads and writer threads (one MessagePort per decoder-writer pair)

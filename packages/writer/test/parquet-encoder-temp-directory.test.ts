@@ -7,7 +7,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParquetEncoder } from '../src/parquet-encoder.js';
 import { schemaOfBatches } from '../src/measurement-buffer.js';
-import { STORAGE_FULL_CODE } from '../src/storage-full.js';
 import { floatBatch } from './support/float-batch.js';
 
 const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
@@ -35,7 +34,7 @@ describe('ParquetEncoder temp directory limit', () => {
     try {
       const batch = floatBatch('cpu', Array.from({ length: ROW_COUNT }, (_, index) => index), (index) => T0 + index);
       const encoding = encoder.encode([batch], schemaOfBatches([batch]), () => path.join(root, 'out', 'cpu.parquet'));
-      await expect(encoding).rejects.toMatchObject({ code: STORAGE_FULL_CODE, message: expect.stringMatching(/\/1\.0 MiB used\)/) });
+      await expect(encoding).rejects.toMatchObject({ code: 'ARC_STORAGE_FULL', message: expect.stringMatching(/\/1\.0 MiB used\)/) });
     } finally {
       encoder.close();
     }

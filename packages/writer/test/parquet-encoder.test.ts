@@ -7,14 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { BatchBuilder, ColumnBuilder, ColumnRole, MICROS_PER_HOUR, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
-import { isArcError } from '@arc/config';
-import {
-  PARQUET_WRITE_FAILED_CODE,
-  ParquetEncoder,
-  quoteLiteral,
-  type EncodedHourFile,
-  type ParquetEncoderOptions,
-} from '../src/parquet-encoder.js';
+import { isArcError } from '@arc/errors';
+import { ParquetEncoder, quoteLiteral, type EncodedHourFile, type ParquetEncoderOptions } from '../src/parquet-encoder.js';
 import { mergeSchema } from '../src/schema-merge.js';
 import { appendValue, openParquetReader, type ParquetReader, type Value } from './support/test-values.js';
 
@@ -356,10 +350,10 @@ describe('ParquetEncoder', () => {
     await writeFile(blocker, 'x');
     const batch = batchOf([{ timeUs: T0, fields: { v: 1n } }]);
     const failed = encoder.encode([batch], schemaOf([batch]), () => join(blocker, 'x.parquet.tmp'));
-    await expect(failed).rejects.toMatchObject({ code: PARQUET_WRITE_FAILED_CODE });
+    await expect(failed).rejects.toMatchObject({ code: 'ARC_PARQUET_WRITE_FAILED' });
     // DuckDB's own failure (the target is a directory) takes the same path.
     const intoDirectory = encoder.encode([batch], schemaOf([batch]), () => root);
-    await expect(intoDirectory).rejects.toMatchObject({ code: PARQUET_WRITE_FAILED_CODE, details: { measurement: 'cpu', path: root } });
+    await expect(intoDirectory).rejects.toMatchObject({ code: 'ARC_PARQUET_WRITE_FAILED', details: { measurement: 'cpu', path: root } });
     const file = onlyFile(await encode([batch]));
     expect(await fileRows(file.path)).toEqual([{ time: BigInt(T0), v: 1n }]);
   });

@@ -3,8 +3,8 @@
 // and type, role or case conflicts come back as ARC_SCHEMA_CONFLICT values naming the column.
 import { describe, expect, it } from 'vitest';
 import { BatchBuilder, ColumnBuilder, ColumnRole, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
-import { ErrorKind, isArcError } from '@arc/config';
-import { mergeSchema, SCHEMA_CONFLICT_CODE } from '../src/schema-merge.js';
+import { ErrorKind, isArcError } from '@arc/errors';
+import { mergeSchema } from '../src/schema-merge.js';
 import { appendValue, type Value } from './support/test-values.js';
 
 interface ColumnSpec {
@@ -185,7 +185,7 @@ describe('mergeSchema', () => {
         return;
       }
       if (!('error' in result)) throw new Error(`expected a conflict, got ${JSON.stringify(result.schema)}`);
-      expect(result.error.code).toBe(SCHEMA_CONFLICT_CODE);
+      expect(result.error.code).toBe('ARC_SCHEMA_CONFLICT');
       expect(result.error.kind).toBe(ErrorKind.badRequest);
       for (const part of testCase.conflict) expect(result.error.message).toContain(part);
       expect(result.error.details?.['measurement']).toBe('cpu');

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ColumnBatch, SchemaColumn } from '@arc/columnar';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { LocalStorage } from '@arc/storage';
 import { FLUSH_RETRY_DELAY_MS_MIN } from '../src/flush-policy.js';
 import type { EncodedHourFile, ParquetEncoder } from '../src/parquet-encoder.js';
-import { isStorageFull, STORAGE_FULL_CODE, storageFullError } from '../src/storage-full.js';
+import { isStorageFull, storageFullError } from '../src/storage-full.js';
 import { WriterCore } from '../src/writer-core.js';
 import { floatBatch, openTestEncoder } from './support/float-batch.js';
 
@@ -110,11 +110,11 @@ describe('WriterCore on a full disk', () => {
     const core = newCore(encoder, logs);
     expect(core.handle(0, { kind: 'append', txnId: 1, batches: [batchOf(10, 0)] })).toMatchObject({ error: null });
     const failed = await core.flushAll();
-    expect(failed?.code).toBe(STORAGE_FULL_CODE);
+    expect(failed?.code).toBe('ARC_STORAGE_FULL');
     // The acknowledged rows stay buffered; a new request is refused before it is buffered.
     const refused = core.handle(0, { kind: 'append', txnId: 2, batches: [batchOf(5, 10)] });
-    expect(refused).toMatchObject({ kind: 'verdict', txnId: 2, error: { kind: 'unavailable', code: STORAGE_FULL_CODE } });
-    expect(core.handle(0, { kind: 'prepare', txnId: 3, batches: [batchOf(5, 10)] })).toMatchObject({ error: { code: STORAGE_FULL_CODE } });
+    expect(refused).toMatchObject({ kind: 'verdict', txnId: 2, error: { kind: 'unavailable', code: 'ARC_STORAGE_FULL' } });
+    expect(core.handle(0, { kind: 'prepare', txnId: 3, batches: [batchOf(5, 10)] })).toMatchObject({ error: { code: 'ARC_STORAGE_FULL' } });
     expect(core.stats()).toMatchObject({ rowsBuffered: 10, rowsFlushed: 0 });
     expect(logs.join('\n')).toMatch(/data disk is full: new writes are refused/);
     // Space comes back: the writer's own retry flushes the rows, and writes are accepted again.
@@ -139,7 +139,7 @@ describe('WriterCore on a full disk', () => {
     const encoder = new FillableEncoder(realEncoder);
     const core = newCore(encoder, []);
     expect(core.handle(0, { kind: 'append', txnId: 1, batches: [batchOf(7, 0)] })).toMatchObject({ error: null });
-    expect((await core.flushAll())?.code).toBe(STORAGE_FULL_CODE);
+    expect((await core.flushAll())?.code).toBe('ARC_STORAGE_FULL');
     await core.stop();
     const callsAtStop = encoder.encodeCalls;
     encoder.full = false;

@@ -1,5 +1,5 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { ArcError, ErrorKind } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
 import type { Cell, ColumnarResult, SqlRunner } from '@arc/influxql';
 import { QueryErrorCode } from '@arc/query';
 

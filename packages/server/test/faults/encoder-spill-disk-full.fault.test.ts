@@ -6,8 +6,8 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchBuilder, ColumnBuilder, ColumnRole, ColumnType, type ColumnBatch } from '@arc/columnar';
-import { isArcError } from '@arc/config';
-import { ParquetEncoder, STORAGE_FULL_CODE } from '@arc/writer';
+import { isArcError } from '@arc/errors';
+import { ParquetEncoder } from '@arc/writer';
 import { mountTmpfs, tmpfsUnavailable, type Tmpfs } from './support/tmpfs.js';
 
 const TMPFS_MB = 64;
@@ -52,7 +52,7 @@ describe.skipIf(unavailable !== null)(`the Parquet encoder spilling on a full di
     const schema = [{ name: 'v', role: ColumnRole.field, type: ColumnType.float64 }];
     await disk.fill();
     // The first spill of this DuckDB instance happens now, on the full disk.
-    await expect(encoder.encode([batch], schema, () => path.join(output, 'first.parquet'))).rejects.toMatchObject({ code: STORAGE_FULL_CODE });
+    await expect(encoder.encode([batch], schema, () => path.join(output, 'first.parquet'))).rejects.toMatchObject({ code: 'ARC_STORAGE_FULL' });
     // As in the field: the filler goes and the filesystem grows (room for spill and output).
     await disk.free();
     disk.grow(GROWN_MB);

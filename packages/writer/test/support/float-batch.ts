@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BatchBuilder, ColumnBuilder, ColumnRole, type ColumnBatch } from '@arc/columnar';
-import { isArcError } from '@arc/config';
+import { isArcError } from '@arc/errors';
 import { ParquetEncoder } from '../../src/parquet-encoder.js';
 
 /** A batch of `db.<measurement>` with one float field `v`: row i holds values[i] at timeUs(i). */

@@ -1,3 +1,4 @@
+import { SharedErrorCode } from './error-codes.js';
 import { ERROR_DETAIL_CHARS_MAX, ERROR_MESSAGE_CHARS_MAX } from './limits.js';
 
 /**
@@ -6,7 +7,7 @@ import { ERROR_DETAIL_CHARS_MAX, ERROR_MESSAGE_CHARS_MAX } from './limits.js';
  * code is what clients and tests match on. Errors cross threads as plain `ArcErrorShape` objects
  * because structured clone drops class identity.
  */
-export const ErrorKind = {
+export const ErrorKind = Object.freeze({
   badRequest: 'bad_request',
   unauthorized: 'unauthorized',
   forbidden: 'forbidden',
@@ -21,7 +22,7 @@ export const ErrorKind = {
   unavailable: 'unavailable',
   timeout: 'timeout',
   internal: 'internal',
-} as const;
+} as const);
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 
 export interface ArcErrorShape {
@@ -82,6 +83,15 @@ function boundedDetails(details: Record<string, string | number | boolean>): Rec
 
 export function badRequest(code: string, message: string, details?: Record<string, string | number | boolean>): ArcError {
   return new ArcError(ErrorKind.badRequest, code, message, details);
+}
+
+/**
+ * The token may not use `database`: the one wording of the write path's check (auth) and the
+ * query path's (query), which do not depend on each other. No details: authorization bodies
+ * are exactly `{"error": "..."}` (README, Authentication).
+ */
+export function databaseDenied(database: string): ArcError {
+  return new ArcError(ErrorKind.forbidden, SharedErrorCode.databaseDenied, `Permission denied: no access to database '${database}'`);
 }
 
 export function isArcError(value: unknown): value is ArcError {
