@@ -12,8 +12,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: node_modules/.package-lock.json
 
+# tsc writes files without the execute bit; `npx arc` (the README's token commands) needs it.
 build: install
 	npx tsc -b packages/cli bench
+	chmod +x packages/cli/dist/main.js
 
 run: build
 	./start.sh native

@@ -1,6 +1,6 @@
 export { PERMISSIONS, isAllowed, isPermission } from './permissions.js';
 export type { Permission, TokenInfo } from './permissions.js';
-export { TokenStore } from './token-store.js';
+export { TOKEN_ID_PATTERN, TokenStore, parseTokenId } from './token-store.js';
 export type { CreateTokenInput, NewToken, TokenPatch, TokenStoreOptions, TokenSummary } from './token-store.js';
 export { TokenVerifier } from './token-verifier.js';
 export type { TokenVerifierOptions } from './token-verifier.js';
@@ -9,7 +9,7 @@ export type { TokenHeaders } from './extract-token.js';
 export { AUTH_ERRORS } from './auth-errors.js';
 export { AuthFailureCounter, AuthFailureReason } from './auth-failures.js';
 export type { AuthFailureCounts } from './auth-failures.js';
-export { isoOrNull, newTokenJson, parseRfc3339Ms, tokenJson } from './token-json.js';
+export { isoOrNull, newTokenJson, parseExpiresIn, parseRfc3339Ms, tokenJson } from './token-json.js';
 export type { NewTokenJson, TokenJson } from './token-json.js';
 export {
   AUTH_CACHE_ENTRIES_MAX,

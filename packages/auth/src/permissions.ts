@@ -4,7 +4,8 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 /** A verified token, as the server sees it. Never holds the token text or its hash. */
 export interface TokenInfo {
-  readonly id: string;
+  /** A positive integer; 0 only for the identity of requests when authentication is off. */
+  readonly id: number;
   readonly name: string;
   readonly permissions: readonly Permission[];
   /** Databases the token may touch; null means all of them. */

@@ -6,7 +6,7 @@ import type { TokenSummary } from './token-store.js';
  * the answer to create and rotate; the hash never appears.
  */
 export interface TokenJson {
-  readonly id: string;
+  readonly id: number;
   readonly name: string;
   readonly description: string;
   readonly permissions: readonly string[];
@@ -59,4 +59,24 @@ export function newTokenJson(summary: TokenSummary, token: string): NewTokenJson
     created_at: new Date(summary.createdAt).toISOString(),
     expires_at: isoOrNull(summary.expiresAt),
   };
+}
+
+const MS_PER_UNIT: Readonly<Record<string, number>> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
+/** One or more `<integer><unit>` parts, units d, h, m, s: '30d', '24h', '1h30m' (Go's durations plus days). */
+const DURATION_PATTERN = /^(?:\d{1,9}[dhms])+$/;
+const DURATION_PART = /(\d{1,9})([dhms])/g;
+
+/**
+ * Milliseconds of an `expires_in` duration ('24h', '7d', '1h30m'), as Arc's Python SDK and Arc's
+ * other servers take it; null when the text is not a positive duration.
+ */
+export function parseExpiresIn(text: string): number | null {
+  if (!DURATION_PATTERN.test(text)) return null;
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(DURATION_PART)) {
+    const perUnit = MS_PER_UNIT[unit ?? ''];
+    if (perUnit === undefined || amount === undefined) return null;
+    total += Number(amount) * perUnit;
+  }
+  return total > 0 ? total : null;
 }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -25,7 +24,7 @@ import { AuthErrorCode } from './error-codes.js';
  */
 const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS tokens (
-  id            TEXT PRIMARY KEY,
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
   name          TEXT NOT NULL UNIQUE,
   description   TEXT NOT NULL DEFAULT '',
   hash          TEXT NOT NULL,
@@ -42,8 +41,47 @@ CREATE INDEX IF NOT EXISTS tokens_lookup_prefix ON tokens (lookup_prefix);
 
 const BOOTSTRAP_TOKEN_NAME = 'bootstrap';
 
-interface TokenRow {
-  readonly id: string;
+/**
+ * Token ids are integers, as Arc's other servers and its Python SDK (`TokenInfo.id: int`) have
+ * them. AUTOINCREMENT: an id is never given again after its token is deleted, so an id in an old
+ * log line or script cannot come to mean another token. Files written before ids were integers
+ * (TEXT UUIDs) are rewritten once at open (`migrateTextIds`), keeping every token's text working.
+ */
+const TEXT_ID_MIGRATION_SQL = `
+CREATE TABLE tokens_integer_ids (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  name          TEXT NOT NULL UNIQUE,
+  description   TEXT NOT NULL DEFAULT '',
+  hash          TEXT NOT NULL,
+  lookup_prefix TEXT NOT NULL,
+  permissions   TEXT NOT NULL,
+  databases     TEXT,
+  created_at    INTEGER NOT NULL,
+  last_used_at  INTEGER,
+  expires_at    INTEGER,
+  enabled       INTEGER NOT NULL DEFAULT 1
+);
+INSERT INTO tokens_integer_ids (name, description, hash, lookup_prefix, permissions, databases, created_at, last_used_at, expires_at, enabled)
+  SELECT name, description, hash, lookup_prefix, permissions, databases, created_at, last_used_at, expires_at, enabled
+  FROM tokens ORDER BY created_at, name;
+DROP TABLE tokens;
+ALTER TABLE tokens_integer_ids RENAME TO tokens;
+`;
+
+/** Rewrites a tokens table whose ids are TEXT into integer ids (oldest token first), in one transaction. */
+function migrateTextIds(db: Database): void {
+  const columns = db.prepare('PRAGMA table_info(tokens)').all() as { name: string; type: string }[];
+  const idColumn = columns.find((column) => column.name === 'id');
+  if (idColumn === undefined || idColumn.type.toUpperCase() === 'INTEGER') return;
+  db.transaction(() => db.exec(TEXT_ID_MIGRATION_SQL))();
+}
+
+interface TokenRow extends NewTokenRow {
+  readonly id: number;
+}
+
+/** A row before its insert, which gives it its id. */
+interface NewTokenRow {
   readonly name: string;
   readonly description: string;
   readonly hash: string;
@@ -97,6 +135,14 @@ export interface NewToken {
 export interface TokenStoreOptions {
   /** Clock in milliseconds since the epoch; tests pass their own to expire tokens without waiting. */
   readonly now?: () => number;
+}
+
+/** A token id as text (URL path, command line): a positive integer of at most 15 digits (exact as a double). */
+export const TOKEN_ID_PATTERN = /^[1-9][0-9]{0,14}$/;
+
+/** The id written as `text`, or null when it cannot be one. */
+export function parseTokenId(text: string): number | null {
+  return TOKEN_ID_PATTERN.test(text) ? Number(text) : null;
 }
 
 function parseJsonArray(text: string | null): unknown[] | null {
@@ -197,7 +243,7 @@ function nameTaken(name: string): ArcError {
 }
 
 /**
- * The tokens table of arc.db. Tokens are addressed by id (a UUID); names are unique too, and
+ * The tokens table of arc.db. Tokens are addressed by id (an integer); names are unique too, and
  * `find` accepts either for the command line. Every write is one SQLite statement or transaction,
  * so the server and `arc token` can change the file at the same time (WAL mode).
  */
@@ -220,8 +266,8 @@ export class TokenStore {
     this.#now = now;
     this.#count = db.prepare('SELECT COUNT(*) AS count FROM tokens');
     this.#insert = db.prepare(
-      `INSERT INTO tokens (id, name, description, hash, lookup_prefix, permissions, databases, created_at, last_used_at, expires_at, enabled)
-       VALUES (@id, @name, @description, @hash, @lookup_prefix, @permissions, @databases, @created_at, @last_used_at, @expires_at, @enabled)`,
+      `INSERT INTO tokens (name, description, hash, lookup_prefix, permissions, databases, created_at, last_used_at, expires_at, enabled)
+       VALUES (@name, @description, @hash, @lookup_prefix, @permissions, @databases, @created_at, @last_used_at, @expires_at, @enabled)`,
     );
     this.#byPrefix = db.prepare('SELECT * FROM tokens WHERE lookup_prefix = ?');
     this.#byId = db.prepare('SELECT * FROM tokens WHERE id = ?');
@@ -245,6 +291,7 @@ export class TokenStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA_SQL);
+    migrateTextIds(db);
     return new TokenStore(db, options.now ?? Date.now);
   }
 
@@ -254,7 +301,7 @@ export class TokenStore {
   }
 
   /** Checks every field (before any hashing: bad input must cost no scrypt run) and builds the row. */
-  #rowOf(input: CreateTokenInput, token: string, hash: (token: string) => string): TokenRow {
+  #rowOf(input: CreateTokenInput, token: string, hash: (token: string) => string): NewTokenRow {
     checkName(input.name);
     const description = input.description ?? '';
     checkDescription(description);
@@ -263,7 +310,6 @@ export class TokenStore {
     const now = this.#now();
     const expiresAt = checkExpiry(input.expiresAt, now);
     return {
-      id: randomUUID(),
       name: input.name,
       description,
       hash: hash(token),
@@ -287,7 +333,7 @@ export class TokenStore {
     }
   }
 
-  #rowById(id: string): TokenRow | undefined {
+  #rowById(id: number): TokenRow | undefined {
     return this.#byId.get(id) as TokenRow | undefined;
   }
 
@@ -327,10 +373,10 @@ export class TokenStore {
     return this.#insertNew({ ...row, hash: await hashToken(token) }, token);
   }
 
-  #insertNew(row: TokenRow, token: string): NewToken {
-    assert.ok(row.hash !== '', 'a token row is inserted with its hash');
-    this.#uniqueName(row.name, () => this.#insert.run(row));
-    const info = summaryOf(row);
+  #insertNew(newRow: NewTokenRow, token: string): NewToken {
+    assert.ok(newRow.hash !== '', 'a token row is inserted with its hash');
+    const result = this.#uniqueName(newRow.name, () => this.#insert.run(newRow));
+    const info = summaryOf({ ...newRow, id: Number(result.lastInsertRowid) });
     assert.ok(info !== null, 'a row built by create is well-formed');
     return { info, token };
   }
@@ -375,19 +421,20 @@ export class TokenStore {
     return summaries;
   }
 
-  get(id: string): TokenSummary | null {
+  get(id: number): TokenSummary | null {
     const row = this.#rowById(id);
     return row === undefined ? null : summaryOf(row);
   }
 
   /** By id, else by name: what `arc token revoke <id|name>` accepts. */
   find(idOrName: string): TokenSummary | null {
-    const row = this.#rowById(idOrName) ?? (this.#byName.get(idOrName) as TokenRow | undefined);
+    const byId = TOKEN_ID_PATTERN.test(idOrName) ? this.#rowById(Number(idOrName)) : undefined;
+    const row = byId ?? (this.#byName.get(idOrName) as TokenRow | undefined);
     return row === undefined ? null : summaryOf(row);
   }
 
   /** Applies a patch after checking every value; null if there is no such token. */
-  update(id: string, patch: TokenPatch): TokenSummary | null {
+  update(id: number, patch: TokenPatch): TokenSummary | null {
     const row = this.#rowById(id);
     if (row === undefined) return null;
     if (patch.name !== undefined) checkName(patch.name);
@@ -409,29 +456,29 @@ export class TokenStore {
   }
 
   /** Enables or disables a token; false if there is no such token. */
-  setEnabled(id: string, enabled: boolean): boolean {
+  setEnabled(id: number, enabled: boolean): boolean {
     return this.update(id, { enabled }) !== null;
   }
 
   /** Deletes a token; false if there is no such token. */
-  delete(id: string): boolean {
+  delete(id: number): boolean {
     return this.#delete.run(id).changes > 0;
   }
 
   /** Replaces a token's secret (the old text stops working); null if there is no such token. Blocks for one scrypt hash. */
-  rotate(id: string): NewToken | null {
+  rotate(id: number): NewToken | null {
     const token = generateTokenText();
     return this.#applyRotation(id, token, hashTokenSync(token));
   }
 
   /** `rotate` for the server: the hash runs on libuv's thread pool. */
-  async rotateAsync(id: string): Promise<NewToken | null> {
+  async rotateAsync(id: number): Promise<NewToken | null> {
     if (this.get(id) === null) return null;
     const token = generateTokenText();
     return this.#applyRotation(id, token, await hashToken(token));
   }
 
-  #applyRotation(id: string, token: string, hash: string): NewToken | null {
+  #applyRotation(id: number, token: string, hash: string): NewToken | null {
     if (this.#rehash.run(hash, lookupPrefix(token), id).changes === 0) return null;
     const info = this.get(id);
     return info === null ? null : { info, token };

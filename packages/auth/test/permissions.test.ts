@@ -5,7 +5,7 @@ import { AUTH_ERRORS, PERMISSIONS, isAllowed } from '../src/index.js';
 import type { Permission, TokenInfo } from '../src/index.js';
 
 function token(permissions: Permission[], databases: string[] | null = null): TokenInfo {
-  return { id: 'id', name: 'name', permissions, databases, expiresAt: null };
+  return { id: 1, name: 'name', permissions, databases, expiresAt: null };
 }
 
 describe('isAllowed', () => {

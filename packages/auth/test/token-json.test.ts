@@ -1,11 +1,11 @@
 // Proves the shared token JSON shapes (HTTP API and `arc token --json`) carry RFC 3339 times and
 // never the hash, and that only RFC 3339 times with an explicit offset are accepted as expiries.
 import { describe, expect, it } from 'vitest';
-import { newTokenJson, parseRfc3339Ms, tokenJson } from '../src/index.js';
+import { newTokenJson, parseExpiresIn, parseRfc3339Ms, tokenJson } from '../src/index.js';
 import type { TokenSummary } from '../src/index.js';
 
 const SUMMARY: TokenSummary = {
-  id: '3f1c2b1e-0000-4000-8000-000000000001',
+  id: 7,
   name: 'grafana',
   description: 'dashboards',
   permissions: ['read'],
@@ -52,5 +52,20 @@ describe('token JSON', () => {
     ['2030-13-01T00:00:00Z', null],
   ])('parses %s as %s', (text, expected) => {
     expect(parseRfc3339Ms(text)).toBe(expected);
+  });
+});
+
+describe('parseExpiresIn', () => {
+  it.each([
+    ['24h', 86_400_000],
+    ['30d', 30 * 86_400_000],
+    ['1h30m', 5_400_000],
+    ['90s', 90_000],
+  ])('reads %s as %d ms', (text, ms) => {
+    expect(parseExpiresIn(text)).toBe(ms);
+  });
+
+  it.each(['', '0h', '24', 'h', '-1d', '1.5h', '1w', '24 h', '2d3x'])('refuses %j', (text) => {
+    expect(parseExpiresIn(text)).toBeNull();
   });
 });

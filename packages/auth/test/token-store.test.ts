@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArcError } from '@arc/errors';
 import { TokenStore } from '../src/index.js';
+import { hashTokenSync, lookupPrefix } from '../src/token-hash.js';
 
 let dir: string;
 let dbPath: string;
@@ -105,7 +106,7 @@ describe('verify', () => {
     expect(store.get(info.id)?.enabled).toBe(false);
     expect(store.setEnabled(info.id, true)).toBe(true);
     expect(await store.verify(token)).not.toBeNull();
-    expect(store.setEnabled('nobody', false)).toBe(false);
+    expect(store.setEnabled(999, false)).toBe(false);
   });
 
   it('refuses the old text after rotate and a deleted token', async () => {
@@ -115,7 +116,7 @@ describe('verify', () => {
     expect(rotated?.info).toEqual(info);
     expect(await store.verify(old)).toBeNull();
     expect(await store.verify(rotated?.token ?? '')).toMatchObject({ name: 'svc', permissions: ['read', 'write'] });
-    expect(store.rotate('nobody')).toBeNull();
+    expect(store.rotate(999)).toBeNull();
     expect(store.delete(info.id)).toBe(true);
     expect(await store.verify(rotated?.token ?? '')).toBeNull();
     expect(store.delete(info.id)).toBe(false);
@@ -171,7 +172,7 @@ describe('off the calling thread (server)', () => {
     expect(rotated?.info).toEqual({ ...created.info, lastUsedAt: nowMs });
     expect(await store.verify(created.token)).toBeNull();
     expect(await store.verify(rotated?.token ?? '')).toMatchObject({ id: created.info.id });
-    expect(await store.rotateAsync('nobody')).toBeNull();
+    expect(await store.rotateAsync(999)).toBeNull();
     await expect(store.createAsync({ name: 'bad name', permissions: ['read'] })).rejects.toThrow("Invalid token name 'bad name'");
     await expect(store.createAsync({ name: 'async', permissions: ['read'] })).rejects.toThrow("A token named 'async' already exists");
     expect(store.list().map((summary) => summary.name)).toEqual(['async']);
@@ -181,7 +182,7 @@ describe('off the calling thread (server)', () => {
 describe('find and update', () => {
   it('finds a token by id or by name', () => {
     const { info } = store.create({ name: 'finder', permissions: ['read'] });
-    expect(store.find(info.id)).toEqual(info);
+    expect(store.find(String(info.id))).toEqual(info);
     expect(store.find('finder')).toEqual(info);
     expect(store.find('nobody')).toBeNull();
   });
@@ -192,7 +193,7 @@ describe('find and update', () => {
     expect(updated).toEqual({ ...info, description: 'after', permissions: ['write'], databases: null, expiresAt: nowMs + 1000 });
     expect(await store.verify(token)).toEqual({ id: info.id, name: 'patchy', permissions: ['write'], databases: null, expiresAt: nowMs + 1000 });
     expect(store.update(info.id, { expiresAt: null, databases: ['b', 'c'] })).toMatchObject({ expiresAt: null, databases: ['b', 'c'], description: 'after' });
-    expect(store.update('nobody', { description: 'x' })).toBeNull();
+    expect(store.update(999, { description: 'x' })).toBeNull();
   });
 
   it.each([
@@ -249,5 +250,54 @@ describe('on disk', () => {
     expect(store.ensureBootstrapToken(preset).created).toBe(true);
     store.close();
     expect(databaseBytes().includes(Buffer.from(preset, 'utf8'))).toBe(false);
+  });
+});
+
+describe('integer ids', () => {
+  it('gives ids 1, 2, 3 in creation order and never gives a deleted id again', () => {
+    const first = store.create({ name: 'one', permissions: ['read'] }).info;
+    const second = store.create({ name: 'two', permissions: ['read'] }).info;
+    expect(Number.isInteger(first.id) && first.id > 0).toBe(true);
+    expect(second.id).toBe(first.id + 1);
+    expect(store.delete(second.id)).toBe(true);
+    const third = store.create({ name: 'three', permissions: ['read'] }).info;
+    expect(third.id).toBe(second.id + 1);
+    // A name made of digits is found by name when no token has that id.
+    const digits = store.create({ name: '424242', permissions: ['read'] }).info;
+    expect(store.find('424242')).toEqual(digits);
+    expect(store.find(String(first.id))).toEqual(first);
+  });
+
+  it('rewrites a file whose ids were TEXT UUIDs into integer ids, keeping every token text working', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'arc-token-migrate-'));
+    const file = join(directory, 'arc.db');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '', hash TEXT NOT NULL,
+      lookup_prefix TEXT NOT NULL, permissions TEXT NOT NULL, databases TEXT, created_at INTEGER NOT NULL, last_used_at INTEGER,
+      expires_at INTEGER, enabled INTEGER NOT NULL DEFAULT 1)`);
+    old.close();
+    // Tokens made through a store on the old table: the store inserts without an id, so give them UUIDs by hand.
+    const texts: string[] = [];
+    for (const [index, name] of ['older', 'newer'].entries()) {
+      const text = `migration-token-text-${index}-0123456789abcdefghijkl`;
+      texts.push(text);
+      const db = new Database(file);
+      db.prepare(
+        `INSERT INTO tokens (id, name, hash, lookup_prefix, permissions, databases, created_at, enabled) VALUES (?, ?, ?, ?, '["read"]', NULL, ?, 1)`,
+      ).run(`3f1c2b1e-0000-4000-8000-00000000000${index}`, name, hashTokenSync(text), lookupPrefix(text), 1000 + index);
+      db.close();
+    }
+    const migrated = TokenStore.open(file, { now: () => nowMs });
+    try {
+      expect(migrated.list().map((summary) => [summary.id, summary.name])).toEqual([
+        [1, 'older'],
+        [2, 'newer'],
+      ]);
+      expect(await migrated.verify(texts[1] ?? '')).toMatchObject({ id: 2, name: 'newer' });
+      expect(migrated.create({ name: 'after', permissions: ['read'] }).info.id).toBe(3);
+    } finally {
+      migrated.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });

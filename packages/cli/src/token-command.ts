@@ -192,7 +192,7 @@ const LIST_HEADER = ['ID', 'NAME', 'PERMISSIONS', 'DATABASES', 'CREATED', 'LAST 
 
 function listRow(summary: TokenSummary): string[] {
   return [
-    summary.id,
+    String(summary.id),
     summary.name,
     summary.permissions.join(','),
     summary.databases === null ? 'all' : summary.databases.join(','),

@@ -14,7 +14,7 @@ import type { RequestInfo } from './request-info.js';
 import { ServerErrorCode } from './error-codes.js';
 
 /** The identity used when `auth.enabled = false` (local use only; logged loudly at start). */
-const AUTH_DISABLED_IDENTITY: TokenInfo = { id: 'auth-disabled', name: 'auth-disabled', permissions: ['admin'], databases: null, expiresAt: null };
+const AUTH_DISABLED_IDENTITY: TokenInfo = { id: 0, name: 'auth-disabled', permissions: ['admin'], databases: null, expiresAt: null };
 
 /**
  * Checks the token of a request against the permission a route needs. Tokens come from the

@@ -1,5 +1,5 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { isoOrNull, newTokenJson, parseRfc3339Ms, tokenJson, type TokenStore } from '@arc/auth';
+import { isoOrNull, newTokenJson, parseExpiresIn, parseRfc3339Ms, parseTokenId, tokenJson, type TokenStore } from '@arc/auth';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { z } from 'zod';
 import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
@@ -30,6 +30,7 @@ const descriptionField = z.string({ error: expected('a string') });
 const permissionsField = z.array(z.string({ error: expected('a string') }), { error: expected('an array of permission names') });
 const databasesField = z.array(z.string({ error: expected('a string') }), { error: expected('an array of database names or null') }).nullable();
 const expiresAtField = z.string({ error: expected('an RFC 3339 time or null') }).nullable();
+const expiresInField = z.string({ error: expected("a duration such as '24h' or '30d'") });
 
 const createTokenSchema = z.strictObject({
   name: nameField,
@@ -37,9 +38,10 @@ const createTokenSchema = z.strictObject({
   permissions: permissionsField,
   databases: databasesField.optional(),
   expires_at: expiresAtField.optional(),
+  expires_in: expiresInField.optional(),
 });
 
-const PATCHABLE_FIELDS = ['name', 'description', 'permissions', 'databases', 'expires_at', 'enabled'] as const;
+const PATCHABLE_FIELDS = ['name', 'description', 'permissions', 'databases', 'expires_at', 'expires_in', 'enabled'] as const;
 const patchTokenSchema = z
   .strictObject({
     name: nameField.optional(),
@@ -47,12 +49,30 @@ const patchTokenSchema = z
     permissions: permissionsField.optional(),
     databases: databasesField.optional(),
     expires_at: expiresAtField.optional(),
+    expires_in: expiresInField.optional(),
     enabled: z.boolean({ error: expected('true or false') }).optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, { error: `give at least one of ${PATCHABLE_FIELDS.join(', ')}` });
 
-/** `expires_at` as milliseconds: absent stays absent, null means never. */
-function expiryMs(text: string | null | undefined): number | null | undefined | ArcError {
+/**
+ * The expiry a body asks for, in milliseconds: `expires_at` (RFC 3339; null means never) or
+ * `expires_in` (a duration from now such as '24h' or '30d', as Arc's Python SDK sends it), not both.
+ * Absent stays absent.
+ */
+function expiryMs(body: { expires_at?: string | null | undefined; expires_in?: string | undefined }): number | null | undefined | ArcError {
+  if (body.expires_in !== undefined) {
+    if (body.expires_at !== undefined) {
+      return badRequest(ServerErrorCode.badRequestBody, "Invalid request body: give one of 'expires_at' and 'expires_in', not both", { field: 'expires_in' });
+    }
+    const duration = parseExpiresIn(body.expires_in);
+    if (duration === null) {
+      return badRequest(ServerErrorCode.badRequestBody, `Invalid request body: field 'expires_in' must be a positive duration such as '24h', '90m' or '30d', not '${body.expires_in}'`, {
+        field: 'expires_in',
+      });
+    }
+    return Date.now() + duration;
+  }
+  const text = body.expires_at;
   if (text === undefined || text === null) return text;
   const ms = parseRfc3339Ms(text);
   if (ms === null) {
@@ -65,16 +85,27 @@ function expiryMs(text: string | null | undefined): number | null | undefined | 
 
 const authDisabled = (): ArcError =>
   new ArcError(ErrorKind.notFound, ServerErrorCode.authDisabled, 'Token management is unavailable: authentication is disabled (auth.enabled = false)');
-const tokenNotFound = (id: string): ArcError => new ArcError(ErrorKind.notFound, ServerErrorCode.tokenNotFound, `Token '${id}' not found`, { id });
+const tokenNotFound = (id: number): ArcError => new ArcError(ErrorKind.notFound, ServerErrorCode.tokenNotFound, `Token ${id} not found`, { id: String(id) });
 
-function tokenId(call: ManagementCall): string {
-  return call.parameters[0] ?? '';
+/** The `:id` of the path as a token id, or a 400 naming it: ids are positive integers. */
+function tokenId(call: ManagementCall): number | ArcError {
+  const text = call.parameters[0] ?? '';
+  const id = parseTokenId(text);
+  return id ?? badRequest(ServerErrorCode.badTokenId, `Invalid token id '${text}': token ids are positive integers`, { id: text });
+}
+
+/**
+ * Every answer of the token API carries `success: true` and a `message`, as Arc's other servers
+ * answer and as Arc's Python SDK checks (`success`, `token`, `new_token`, `tokens`).
+ */
+function succeeded(status: '200 OK' | '201 Created', message: string, body: Record<string, unknown>): ManagementAnswer {
+  return answer(status, { success: true, message, ...body });
 }
 
 async function createToken(store: TokenStore, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
   const input = parseBody(createTokenSchema, call.body);
   if (input instanceof ArcError) return input;
-  const expiresAt = expiryMs(input.expires_at);
+  const expiresAt = expiryMs(input);
   if (expiresAt instanceof ArcError) return expiresAt;
   // Hashed off the main thread: one scrypt run takes 80-250 ms here, and this thread accepts every write.
   const created = await store.createAsync({
@@ -84,15 +115,17 @@ async function createToken(store: TokenStore, call: ManagementCall): Promise<Man
     ...(input.databases === undefined || input.databases === null ? {} : { databases: input.databases }),
     ...(expiresAt === undefined || expiresAt === null ? {} : { expiresAt }),
   });
-  return answer('201 Created', newTokenJson(created.info, created.token));
+  return succeeded('201 Created', 'Token created; store it now, it is not shown again', newTokenJson(created.info, created.token));
 }
 
 function patchToken(context: ServerContext, store: TokenStore, call: ManagementCall): ManagementAnswer | ArcError {
   const patch = parseBody(patchTokenSchema, call.body);
   if (patch instanceof ArcError) return patch;
-  const expiresAt = expiryMs(patch.expires_at);
+  const expiresAt = expiryMs(patch);
   if (expiresAt instanceof ArcError) return expiresAt;
-  const updated = store.update(tokenId(call), {
+  const id = tokenId(call);
+  if (id instanceof ArcError) return id;
+  const updated = store.update(id, {
     ...(patch.name === undefined ? {} : { name: patch.name }),
     ...(patch.description === undefined ? {} : { description: patch.description }),
     ...(patch.permissions === undefined ? {} : { permissions: patch.permissions }),
@@ -100,15 +133,25 @@ function patchToken(context: ServerContext, store: TokenStore, call: ManagementC
     ...(expiresAt === undefined ? {} : { expiresAt }),
     ...(patch.enabled === undefined ? {} : { enabled: patch.enabled }),
   });
-  if (updated === null) return tokenNotFound(tokenId(call));
+  if (updated === null) return tokenNotFound(id);
   context.auth.invalidate();
-  return answer('200 OK', tokenJson(updated));
+  return succeeded('200 OK', 'Token updated', { token: tokenJson(updated) });
+}
+
+type TokenHandler = (store: TokenStore, call: ManagementCall) => Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError;
+
+/** A handler of `/auth/tokens/:id/...` given the parsed id; a malformed id answers 400 first. */
+function withTokenId(handle: (store: TokenStore, id: number) => Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError): TokenHandler {
+  return (store, call) => {
+    const id = tokenId(call);
+    return id instanceof ArcError ? id : handle(store, id);
+  };
 }
 
 function tokenRoutes(context: ServerContext): ManagementRoute[] {
   /** Runs `handle` with the token store, or answers 404 when authentication is off (no store). */
   const withStore =
-    (handle: (store: TokenStore, call: ManagementCall) => Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError) =>
+    (handle: TokenHandler) =>
     (call: ManagementCall): Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError =>
       context.tokens === null ? authDisabled() : handle(context.tokens, call);
   return [
@@ -120,7 +163,7 @@ function tokenRoutes(context: ServerContext): ManagementRoute[] {
       readsBody: false,
       handle: withStore((store) => {
         const tokens = store.list().map(tokenJson);
-        return answer('200 OK', { tokens, count: tokens.length });
+        return succeeded('200 OK', `${tokens.length} tokens`, { tokens, count: tokens.length });
       }),
     },
     {
@@ -128,10 +171,10 @@ function tokenRoutes(context: ServerContext): ManagementRoute[] {
       path: '/auth/tokens/:id',
       permission: 'admin',
       readsBody: false,
-      handle: withStore((store, call) => {
-        const token = store.get(tokenId(call));
-        return token === null ? tokenNotFound(tokenId(call)) : answer('200 OK', tokenJson(token));
-      }),
+      handle: withStore(withTokenId((store, id) => {
+        const token = store.get(id);
+        return token === null ? tokenNotFound(id) : succeeded('200 OK', 'Token found', { token: tokenJson(token) });
+      })),
     },
     { method: 'patch', path: '/auth/tokens/:id', permission: 'admin', readsBody: true, handle: withStore((store, call) => patchToken(context, store, call)) },
     {
@@ -139,43 +182,48 @@ function tokenRoutes(context: ServerContext): ManagementRoute[] {
       path: '/auth/tokens/:id',
       permission: 'admin',
       readsBody: false,
-      handle: withStore((store, call) => {
-        if (!store.delete(tokenId(call))) return tokenNotFound(tokenId(call));
+      handle: withStore(withTokenId((store, id) => {
+        if (!store.delete(id)) return tokenNotFound(id);
         context.auth.invalidate();
-        return answer('200 OK', { id: tokenId(call), deleted: true });
-      }),
+        return succeeded('200 OK', 'Token deleted', { id, deleted: true });
+      })),
     },
     {
       method: 'post',
       path: '/auth/tokens/:id/rotate',
       permission: 'admin',
       readsBody: false,
-      handle: withStore(async (store, call) => {
-        const rotated = await store.rotateAsync(tokenId(call));
-        if (rotated === null) return tokenNotFound(tokenId(call));
+      handle: withStore(withTokenId(async (store, id) => {
+        const rotated = await store.rotateAsync(id);
+        if (rotated === null) return tokenNotFound(id);
         context.auth.invalidate();
-        return answer('200 OK', newTokenJson(rotated.info, rotated.token));
-      }),
+        return succeeded('200 OK', 'Token rotated; store the new text now, it is not shown again', { new_token: rotated.token, ...newTokenJson(rotated.info, rotated.token) });
+      })),
     },
     {
       method: 'post',
       path: '/auth/tokens/:id/revoke',
       permission: 'admin',
       readsBody: false,
-      handle: withStore((store, call) => {
-        const revoked = store.update(tokenId(call), { enabled: false });
-        if (revoked === null) return tokenNotFound(tokenId(call));
+      handle: withStore(withTokenId((store, id) => {
+        const revoked = store.update(id, { enabled: false });
+        if (revoked === null) return tokenNotFound(id);
         context.auth.invalidate();
-        return answer('200 OK', tokenJson(revoked));
-      }),
+        return succeeded('200 OK', 'Token revoked', { token: tokenJson(revoked) });
+      })),
     },
     {
       method: 'get',
       path: '/auth/verify',
       permission: null,
       readsBody: false,
-      handle: ({ identity }) =>
-        answer('200 OK', { valid: true, id: identity.id, name: identity.name, permissions: identity.permissions, databases: identity.databases, expires_at: isoOrNull(identity.expiresAt) }),
+      handle: ({ identity }) => {
+        const expiresAt = isoOrNull(identity.expiresAt);
+        // `token_info` is what Arc's Python SDK reads (TokenInfo: integer id, name, permissions...);
+        // the same fields stay at the top level, as earlier answers had them.
+        const tokenInfo = { id: identity.id, name: identity.name, permissions: identity.permissions, databases: identity.databases, expires_at: expiresAt, enabled: true };
+        return answer('200 OK', { valid: true, token_info: tokenInfo, ...tokenInfo });
+      },
     },
   ];
 }

@@ -24,6 +24,8 @@ export const ServerErrorCode = Object.freeze({
   authDisabled: 'ARC_AUTH_DISABLED',
   /** No token with that id (404). */
   tokenNotFound: 'ARC_AUTH_TOKEN_NOT_FOUND',
+  /** A token id in the path that is not a positive integer (400). */
+  badTokenId: 'ARC_AUTH_BAD_TOKEN_ID',
   /** No database with that name (404). */
   databaseNotFound: 'ARC_DATABASE_NOT_FOUND',
   /** No measurement with that name in the database (404). */

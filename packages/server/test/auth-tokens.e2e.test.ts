@@ -34,25 +34,30 @@ describe('token API', () => {
     });
     expect(created.status).toBe(201);
     const token = remember(created.json<CreatedToken>());
-    expect(Object.keys(token).sort()).toEqual(['created_at', 'databases', 'expires_at', 'id', 'name', 'permissions', 'token']);
+    expect(Object.keys(token).sort()).toEqual(['created_at', 'databases', 'expires_at', 'id', 'message', 'name', 'permissions', 'success', 'token']);
+    expect(Number.isInteger(token.id)).toBe(true);
     expect(token).toMatchObject({ name: 'grafana', permissions: ['read'], databases: ['prod', 'staging'], expires_at: '2099-01-31T00:00:00.000Z' });
     expect(token.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(token.created_at).toMatch(ISO_TIME);
 
     const verify = await send(url(), 'GET', '/auth/verify', { token: token.token });
     expect(verify.status).toBe(200);
-    expect(verify.json()).toEqual({ valid: true, id: token.id, name: 'grafana', permissions: ['read'], databases: ['prod', 'staging'], expires_at: '2099-01-31T00:00:00.000Z' });
+    const verified = { id: token.id, name: 'grafana', permissions: ['read'], databases: ['prod', 'staging'], expires_at: '2099-01-31T00:00:00.000Z', enabled: true };
+    expect(verify.json()).toEqual({ valid: true, token_info: verified, ...verified });
 
     const list = await send(url(), 'GET', '/api/v1/auth/tokens');
     expect(list.status).toBe(200);
     expect(list.text).not.toContain(token.token);
     expect(list.text).not.toContain('scrypt');
-    const listed = list.json<{ tokens: { id: string }[]; count: number }>();
+    const listed = list.json<{ success: boolean; tokens: { id: number }[]; count: number }>();
+    expect(listed.success).toBe(true);
     expect(listed.count).toBe(listed.tokens.length);
     const one = await send(url(), 'GET', `/auth/tokens/${token.id}`);
     expect(one.status).toBe(200);
-    expect(listed.tokens).toContainEqual(one.json());
-    expect(one.json()).toEqual({
+    const found = one.json<{ success: boolean; token: unknown }>();
+    expect(found.success).toBe(true);
+    expect(listed.tokens).toContainEqual(found.token);
+    expect(found.token).toEqual({
       id: token.id,
       name: 'grafana',
       description: 'dashboards',
@@ -89,7 +94,7 @@ describe('token API', () => {
     const rotated = await send(url(), 'POST', `/api/v1/auth/tokens/${token.id}/rotate`);
     expect(rotated.status).toBe(200);
     const fresh = remember(rotated.json<CreatedToken>());
-    expect(fresh).toEqual({ ...token, token: fresh.token });
+    expect(fresh).toEqual({ ...token, token: fresh.token, new_token: fresh.token, message: expect.stringContaining('rotated') as string });
     expect(fresh.token).not.toBe(token.token);
     expect((await send(url(), 'GET', '/auth/verify', { token: token.token })).json()).toEqual({ error: 'Invalid or expired token' });
     expect((await send(url(), 'GET', '/auth/verify', { token: fresh.token })).status).toBe(200);
@@ -101,18 +106,18 @@ describe('token API', () => {
     expect((await write()).status).toBe(204);
     const patched = await send(url(), 'PATCH', `/auth/tokens/${token.id}`, { body: { permissions: ['write'], databases: ['other'], description: 'narrowed' } });
     expect(patched.status).toBe(200);
-    expect(patched.json()).toMatchObject({ id: token.id, databases: ['other'], description: 'narrowed', enabled: true });
+    expect(patched.json()).toMatchObject({ success: true, token: { id: token.id, databases: ['other'], description: 'narrowed', enabled: true } });
     const denied = await write();
     expect([denied.status, denied.json()]).toEqual([403, { error: "Permission denied: no access to database 'patchdb'" }]);
 
     const revoked = await send(url(), 'POST', `/auth/tokens/${token.id}/revoke`);
-    expect([revoked.status, revoked.json<{ enabled: boolean }>().enabled]).toEqual([200, false]);
+    expect([revoked.status, revoked.json<{ token: { enabled: boolean } }>().token.enabled]).toEqual([200, false]);
     expect((await send(url(), 'GET', '/auth/verify', { token: token.token })).status).toBe(401);
     expect((await send(url(), 'PATCH', `/auth/tokens/${token.id}`, { body: { enabled: true, databases: null } })).status).toBe(200);
     expect((await write()).status).toBe(204);
 
     const deleted = await send(url(), 'DELETE', `/api/v1/auth/tokens/${token.id}`);
-    expect([deleted.status, deleted.json()]).toEqual([200, { id: token.id, deleted: true }]);
+    expect([deleted.status, deleted.json()]).toEqual([200, { success: true, message: 'Token deleted', id: token.id, deleted: true }]);
     expect((await write()).status).toBe(401);
     for (const [method, path] of [
       ['GET', `/auth/tokens/${token.id}`],
@@ -122,7 +127,7 @@ describe('token API', () => {
       ['POST', `/auth/tokens/${token.id}/revoke`],
     ] as const) {
       const answer = await send(url(), method, path, method === 'PATCH' ? { body: { description: 'x' } } : {});
-      expect([answer.status, answer.json()], `${method} ${path}`).toEqual([404, { error: `Token '${token.id}' not found`, code: 'ARC_AUTH_TOKEN_NOT_FOUND', id: token.id }]);
+      expect([answer.status, answer.json()], `${method} ${path}`).toEqual([404, { error: `Token ${token.id} not found`, code: 'ARC_AUTH_TOKEN_NOT_FOUND', id: String(token.id) }]);
     }
   });
 
@@ -157,11 +162,34 @@ describe('token API', () => {
     expect((await send(url(), 'GET', '/auth/tokens')).json<{ count: number }>().count).toBe(before);
   });
 
+  it('takes expires_in as a duration from now (24h, 30d), refuses it beside expires_at, and ids that are not integers', async () => {
+    const before = Date.now();
+    const created = await send(url(), 'POST', '/auth/tokens', { body: { name: 'in-a-day', permissions: ['read'], expires_in: '24h' } });
+    expect(created.status).toBe(201);
+    const token = remember(created.json<CreatedToken>());
+    const expiresAt = Date.parse(token.expires_at ?? '');
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 86_400_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 86_400_000);
+    const patched = await send(url(), 'PATCH', `/auth/tokens/${token.id}`, { body: { expires_in: '30d' } });
+    expect(Date.parse(patched.json<{ token: { expires_at: string } }>().token.expires_at)).toBeGreaterThanOrEqual(before + 30 * 86_400_000);
+    const both = await send(url(), 'POST', '/auth/tokens', { body: { name: 'both', permissions: ['read'], expires_in: '1d', expires_at: '2099-01-01T00:00:00Z' } });
+    expect([both.status, both.json()]).toEqual([400, { error: "Invalid request body: give one of 'expires_at' and 'expires_in', not both", code: 'ARC_BAD_REQUEST_BODY', field: 'expires_in' }]);
+    const bad = await send(url(), 'POST', '/auth/tokens', { body: { name: 'bad', permissions: ['read'], expires_in: '1w' } });
+    expect([bad.status, bad.json()]).toEqual([
+      400,
+      { error: "Invalid request body: field 'expires_in' must be a positive duration such as '24h', '90m' or '30d', not '1w'", code: 'ARC_BAD_REQUEST_BODY', field: 'expires_in' },
+    ]);
+    for (const id of ['abc', '0', '-1', '1.5', '9999999999999999']) {
+      const answer = await send(url(), 'GET', `/auth/tokens/${id}`);
+      expect([answer.status, answer.json()], id).toEqual([400, { error: `Invalid token id '${id}': token ids are positive integers`, code: 'ARC_AUTH_BAD_TOKEN_ID', id }]);
+    }
+  });
+
   it('refuses an empty or unknown patch and a rename onto a taken name, changing nothing', async () => {
     const token = remember(await createToken(url(), { name: 'steady', permissions: ['read'] }));
     const before = (await send(url(), 'GET', `/auth/tokens/${token.id}`)).json();
     const cases: [unknown, number, Record<string, unknown>][] = [
-      [{}, 400, { error: 'Invalid request body: give at least one of name, description, permissions, databases, expires_at, enabled', code: 'ARC_BAD_REQUEST_BODY' }],
+      [{}, 400, { error: 'Invalid request body: give at least one of name, description, permissions, databases, expires_at, expires_in, enabled', code: 'ARC_BAD_REQUEST_BODY' }],
       [{ enabled: 'yes' }, 400, { error: "Invalid request body: field 'enabled' must be true or false", code: 'ARC_BAD_REQUEST_BODY', field: 'enabled' }],
       [{ token: 'mine' }, 400, { error: "Invalid request body: unknown field 'token'", code: 'ARC_BAD_REQUEST_BODY', field: 'token' }],
       [{ name: 'bootstrap' }, 409, { error: "A token named 'bootstrap' already exists", code: 'ARC_AUTH_TOKEN_NAME_TAKEN', name: 'bootstrap' }],
@@ -190,12 +218,12 @@ describe('arc token against a running server (same arc.db, WAL)', () => {
     const write = async () => (await shared.client.write(msgpack({ m: 'cli', t: 1_760_630_400_000, fields: { v: 1 } }), { token: token.token, database: 'clidb' })).status;
     expect(await write()).toBe(204);
     // The server sees the CLI's token in its own list.
-    expect((await send(url(), 'GET', `/auth/tokens/${token.id}`)).json()).toMatchObject({ name: 'from-cli', databases: ['clidb'] });
+    expect((await send(url(), 'GET', `/auth/tokens/${token.id}`)).json()).toMatchObject({ token: { name: 'from-cli', databases: ['clidb'] } });
 
     expect(arcToken('revoke', 'from-cli').code).toBe(0);
     await pollUntil('the revoked token refused', TOKEN_CHANGE_DEADLINE_MS, write, (status) => status === 401);
 
-    const rotated = arcToken('rotate', token.id, '--json');
+    const rotated = arcToken('rotate', String(token.id), '--json');
     expect(rotated.code).toBe(0);
     const fresh = JSON.parse(rotated.stdout) as CreatedToken;
     issuedTokens.push(fresh.token);
@@ -246,7 +274,8 @@ describe('servers of their own', () => {
     started.push(arc);
     expect(arc.output()).toMatch(/WARN\s+AUTHENTICATION IS DISABLED \(auth\.enabled = false\)/);
     const verify = await send(arc.url, 'GET', '/auth/verify', { token: null });
-    expect(verify.json()).toEqual({ valid: true, id: 'auth-disabled', name: 'auth-disabled', permissions: ['admin'], databases: null, expires_at: null });
+    const anyone = { id: 0, name: 'auth-disabled', permissions: ['admin'], databases: null, expires_at: null, enabled: true };
+    expect(verify.json()).toEqual({ valid: true, token_info: anyone, ...anyone });
     const tokens = await send(arc.url, 'GET', '/auth/tokens', { token: null });
     expect([tokens.status, tokens.json()]).toEqual([
       404,

@@ -1,7 +1,8 @@
 // Proves real InfluxDB clients work against Arc unchanged: the official 2.x JavaScript client
-// (gzip, precision ms and ns, /api/v2/write), node-influx (1.x: writePoints, query, databases) and
-// Debian's `influx` CLI (-import and -execute). Each writes a known dataset, and the rows are
-// checked back with Arc SQL (values and DuckDB types) and with InfluxQL.
+// (gzip, precision ms and ns, /api/v2/write, the HttpError of a bad line), node-influx (1.x:
+// writePoints, query, databases, ping, a bad query's error) and Debian's `influx` CLI (-import,
+// -execute, SHOW DATABASES / MEASUREMENTS, a bad query's ERR). Each writes a known dataset, and the
+// rows are checked back with Arc SQL (values and DuckDB types) and with InfluxQL.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
@@ -9,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { InfluxDB as InfluxV2, Point } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB as InfluxV2, Point, setLogger } from '@influxdata/influxdb-client';
 import Influx from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from './support/arc-process.js';
@@ -102,6 +103,22 @@ describe('@influxdata/influxdb-client (2.x API)', () => {
   });
 });
 
+describe('@influxdata/influxdb-client errors', () => {
+  it('rejects a bad line with an HttpError of status 400 whose message carries unable to parse', async () => {
+    const client = new InfluxV2({ url: shared.arc.url, token: TEST_TOKEN });
+    const writer = client.getWriteApi('arc-org', 'v2client', 'ns', { gzipThreshold: 0, maxRetries: 0, flushInterval: 0, batchSize: 100 });
+    writer.writeRecord('sensor,room=hall temp=');
+    // The client logs the failure before rejecting; keep that out of the test output.
+    const previousLogger = setLogger({ error: () => undefined, warn: () => undefined });
+    const failure = (await writer.close().then(() => null, (error: unknown) => error).finally(() => setLogger(previousLogger))) as HttpError | null;
+    expect(failure).toBeInstanceOf(HttpError);
+    expect(failure?.statusCode).toBe(400);
+    // The client reads InfluxDB's {code, message}: Arc's {error, code} gives it the code and the raw body.
+    expect(failure?.code).toMatch(/^ARC_/);
+    expect(failure?.message).toContain("unable to parse 'sensor,room=hall temp='");
+  });
+});
+
 describe('influx (node-influx, the 1.x client)', () => {
   const database = 'nodeinflux';
   let influx: Influx.InfluxDB;
@@ -154,6 +171,16 @@ describe('influx (node-influx, the 1.x client)', () => {
       ['oslo', -2],
       ['rome', 18],
     ]);
+  });
+
+  it('pings (GET /ping: online, with the X-Influxdb-Version it reads) and rejects a bad query with InfluxDB\'s error text', async () => {
+    const [host] = await influx.ping(5000);
+    expect(host?.online).toBe(true);
+    expect(typeof host?.version).toBe('string');
+    expect(host?.version).not.toBe('');
+    // node-influx shows a 400's body as InfluxDB's: `A 400 Bad Request error occurred: {"error": ...}`.
+    const failure = await influx.query('SELECT temp FROM weather WHERE').then(() => null, (error: unknown) => error as Error);
+    expect(failure?.message).toMatch(/^A 400 Bad Request error occurred: \{"error":"error parsing query: /);
   });
 });
 
@@ -241,5 +268,16 @@ describe.skipIf(cliMissingLocally)('the influx CLI (Debian influxdb-client)', ()
         },
       ],
     });
+  });
+
+  it('lists databases and measurements with -execute and fails a bad query with exit status 1 and ERR', async () => {
+    const shown = await cli(['-format', 'json', '-execute', 'SHOW DATABASES']);
+    const databases = (JSON.parse(shown.stdout.trim()) as { results: { series: { values: string[][] }[] }[] }).results[0]?.series[0]?.values.map((row) => row[0]);
+    expect(databases).toContain(database);
+    const measurements = await cli(['-database', database, '-format', 'json', '-execute', 'SHOW MEASUREMENTS']);
+    expect(JSON.parse(measurements.stdout.trim())).toEqual({ results: [{ series: [{ name: 'measurements', columns: ['name'], values: [['disk']] }] }] });
+    const failure = await cli(['-database', database, '-execute', 'SELECT used FROM disk WHERE']).then(() => null, (error: unknown) => error as { code: number; stdout: string; stderr: string });
+    expect(failure?.code).toBe(1);
+    expect(`${failure?.stdout ?? ''}${failure?.stderr ?? ''}`).toMatch(/ERR: error parsing query/);
   });
 });

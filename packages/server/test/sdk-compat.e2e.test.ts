@@ -1,7 +1,7 @@
 // Proves, against the built server, that what Arc's own clients send and read works: the database
 // named `default` (a DuckDB keyword) bare wherever SQL names a database, in JSON, Arrow and msgpack
-// answers; `/measurements`, `/health`, `/api/v1/query/estimate` and `/api/v1/auth/verify` in the
-// shapes Arc's Python SDK builds its models from; and a JSON body POSTed to /query with curl's form
+// answers; `/measurements`, `/health`, `/api/v1/query/estimate`, `/api/v1/auth/verify` and the token
+// API in the shapes Arc's Python SDK builds its models from (integer token ids); and a JSON body POSTed to /query with curl's form
 // content type answered as SQL while an InfluxDB form body stays InfluxQL.
 import { tableFromIPC } from 'apache-arrow';
 import { Unpackr } from 'msgpackr';
@@ -34,6 +34,19 @@ async function postJson(path: string, body: unknown, contentType = 'application/
     headers: { ...shared.client.authHeaders(), 'Content-Type': contentType },
     body: JSON.stringify(body),
   });
+}
+
+const ISO_OR_NULL = (value: unknown): boolean => value === null || (typeof value === 'string' && !Number.isNaN(Date.parse(value)));
+
+/** The SDK's TokenInfo model: id int, name str, description str|None, permissions [str], times ISO or null, enabled bool. */
+function expectSdkTokenInfo(value: unknown): void {
+  const info = value as Record<string, unknown>;
+  expect(Number.isInteger(info.id), JSON.stringify(info)).toBe(true);
+  expect(typeof info.name).toBe('string');
+  expect(info.description === undefined || info.description === null || typeof info.description === 'string').toBe(true);
+  expect(Array.isArray(info.permissions) && (info.permissions as unknown[]).every((permission) => typeof permission === 'string')).toBe(true);
+  for (const key of ['created_at', 'last_used_at', 'expires_at']) expect(info[key] === undefined || ISO_OR_NULL(info[key]), key).toBe(true);
+  expect(info.enabled === undefined || typeof info.enabled === 'boolean').toBe(true);
 }
 
 async function jsonRows(sql: string): Promise<unknown[][]> {
@@ -159,11 +172,50 @@ describe("Arc's Python SDK answer shapes", () => {
     expect(body.warning_message === null || typeof body.warning_message === 'string').toBe(true);
   });
 
-  it('GET /api/v1/auth/verify: valid and permissions, and no token_info (the SDK wants an integer id there; Arc ids are text)', async () => {
+  it('GET /api/v1/auth/verify: valid, permissions and token_info with an integer id (VerifyResponse)', async () => {
     const body = (await shared.client.get('/api/v1/auth/verify', shared.client.authHeaders())).json();
     expect(body.valid).toBe(true);
     expect(Array.isArray(body.permissions) && (body.permissions as unknown[]).every((permission) => typeof permission === 'string')).toBe(true);
-    expect(body).not.toHaveProperty('token_info');
+    expectSdkTokenInfo(body.token_info);
+  });
+
+  it('token management as the SDK calls it: create, list, get, update, rotate, revoke, delete (auth/manager.py)', async () => {
+    const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
+      const response = await fetch(`${shared.arc.url}${path}`, {
+        method,
+        headers: { ...shared.client.authHeaders(), 'Content-Type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    };
+    // create_token(name, description, permissions, expires_in) -> CreateTokenResponse(success, token: str)
+    const created = await call('POST', '/api/v1/auth/tokens', { name: 'sdk-made', description: 'from the SDK', permissions: ['read', 'write'], expires_in: '7d' });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ success: true, token: expect.any(String) as string, message: expect.any(String) as string });
+    const id = created.json.id;
+    expect(Number.isInteger(id)).toBe(true);
+    // list_tokens() -> TokenListResponse(success, tokens: [TokenInfo], count)
+    const listed = await call('GET', '/api/v1/auth/tokens');
+    expect(listed.json.success).toBe(true);
+    expect(listed.json.count).toBe((listed.json.tokens as unknown[]).length);
+    for (const token of listed.json.tokens as unknown[]) expectSdkTokenInfo(token);
+    // get_token(id) -> TokenInfo(**data["token"])
+    const found = await call('GET', `/api/v1/auth/tokens/${String(id)}`);
+    expectSdkTokenInfo(found.json.token);
+    expect(found.json.token).toMatchObject({ id, name: 'sdk-made', description: 'from the SDK', permissions: ['read', 'write'], enabled: true });
+    // update_token(id, name=..., expires_in=...): data.get("success", True)
+    const updated = await call('PATCH', `/api/v1/auth/tokens/${String(id)}`, { name: 'sdk-renamed', expires_in: '24h' });
+    expect([updated.status, updated.json.success]).toEqual([200, true]);
+    // rotate_token(id) -> RotateTokenResponse(success, new_token: str)
+    const rotated = await call('POST', `/api/v1/auth/tokens/${String(id)}/rotate`);
+    expect(rotated.json).toMatchObject({ success: true, new_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) as string });
+    const verified = await fetch(`${shared.arc.url}/api/v1/auth/verify`, { headers: { Authorization: `Bearer ${String(rotated.json.new_token)}` } });
+    expect(((await verified.json()) as { token_info: { id: number; name: string } }).token_info).toMatchObject({ id, name: 'sdk-renamed' });
+    // revoke_token(id) and delete_token(id): data.get("success", True)
+    expect((await call('POST', `/api/v1/auth/tokens/${String(id)}/revoke`)).json.success).toBe(true);
+    expect((await call('DELETE', `/api/v1/auth/tokens/${String(id)}`)).json.success).toBe(true);
+    // get_token of a deleted id: a 404, which the SDK's HTTP layer turns into ArcNotFoundError.
+    expect((await call('GET', `/api/v1/auth/tokens/${String(id)}`)).status).toBe(404);
   });
 
   it('POST /api/v1/query: success, columns, data, row_count, execution_time_ms, timestamp (QueryResponse)', async () => {

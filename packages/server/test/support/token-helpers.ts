@@ -23,7 +23,7 @@ export async function send(
 }
 
 export interface CreatedToken {
-  readonly id: string;
+  readonly id: number;
   readonly name: string;
   readonly token: string;
   readonly permissions: string[];
