@@ -21,7 +21,12 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, string>> = {
   internal: '500 Internal Server Error',
 };
 
-export const ErrorBodyStyle = { plain: 'plain', query: 'query' } as const;
+/**
+ * plain: `{error, code, ...details}`; query: the same with `success: false`; influxV2: the same with
+ * `message` (the text again), which InfluxDB 2.x clients read (`@influxdata/influxdb-client`'s
+ * HttpError.message, Telegraf's influxdb_v2 log line) where InfluxDB answers `{code, message}`.
+ */
+export const ErrorBodyStyle = { plain: 'plain', query: 'query', influxV2: 'influxV2' } as const;
 export type ErrorBodyStyle = (typeof ErrorBodyStyle)[keyof typeof ErrorBodyStyle];
 
 /** Per-request state: uWS forbids touching `res` after the client aborted. */
@@ -69,12 +74,13 @@ export function sendNoContent(res: HttpResponse, state: ResponseState): void {
 }
 
 export function errorBody(error: ArcErrorShape, style: ErrorBodyStyle): Record<string, unknown> {
-  if (error.kind === ErrorKind.unauthorized || error.kind === ErrorKind.forbidden) return { error: error.message };
+  const message = style === ErrorBodyStyle.influxV2 ? { message: error.message } : {};
+  if (error.kind === ErrorKind.unauthorized || error.kind === ErrorKind.forbidden) return { error: error.message, ...message };
   const body: Record<string, unknown> = style === ErrorBodyStyle.query ? { success: false } : {};
   body.error = error.message;
   body.code = error.code;
   if (error.details !== undefined) Object.assign(body, error.details);
-  return body;
+  return { ...body, ...message };
 }
 
 /**

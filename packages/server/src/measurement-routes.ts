@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { DEFAULT_DATABASE, validateMeasurementName } from '@arc/columnar';
+import { DEFAULT_DATABASE, quoteIdentifier, validateMeasurementName } from '@arc/columnar';
 import { ArcError, badRequest } from '@arc/errors';
 import { QUERY_ROW_LIMIT_MAX, compressionFor, type AnswerFormat, type MeasurementQuery } from '@arc/query';
 import { ErrorBodyStyle, sendError, sendJson } from './http-response.js';
@@ -102,22 +102,37 @@ function measurementInfo(row: readonly unknown[]): Record<string, unknown> {
   };
 }
 
+/** True when the request names its database (`?database=`, `?db=` or the `x-arc-database` header). */
+function namesDatabase(request: RequestInfo): boolean {
+  return request.query.get('database') !== null || request.query.get('db') !== null || request.database !== '';
+}
+
 /**
  * `GET /measurements?database=`: the measurements of a database that have data, one object each
  * (`database`, `measurement`, `file_count`, `total_size_mb`, `storage_path`, `first_hour`,
- * `last_hour`), plus `names`, the bare list earlier versions answered as `measurements`.
+ * `last_hour`), plus `names`, the bare list earlier versions answered as `measurements`. Without a
+ * database named, those of every database the token may read (`database: null`), as Arc's Python
+ * SDK's `list_measurements()` expects.
  */
 function handleMeasurementList(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
-  acceptQuery(context, res, req, URL_QUERY, ({ database, readable, state, signal }) => {
-    // SHOW TABLES FROM checks the caller's access to the database in the worker, like any query.
-    const sql = `SHOW TABLES FROM "${database}"`;
-    context.queryPool.run({ sql, database, format: 'json', readableDatabases: readable }, signal).then(
-      (answer) => {
+  acceptQuery(context, res, req, URL_QUERY, ({ request, database, readable, state, signal }) => {
+    const everyDatabase = !namesDatabase(request);
+    const databases = everyDatabase ? context.storage.databases().filter((name) => readable === null || readable.includes(name)) : [database];
+    void (async () => {
+      const rows: unknown[][] = [];
+      for (const name of databases) {
+        // SHOW TABLES FROM checks the caller's access to the database in the worker, like any query.
+        const answer = await context.queryPool.run({ sql: `SHOW TABLES FROM ${quoteIdentifier(name)}`, database: name, format: 'json', readableDatabases: readable }, signal);
         const tables = JSON.parse(Buffer.from(answer.body).toString('utf8')) as { data: unknown[][] };
         answer.release();
-        const measurements = tables.data.map(measurementInfo);
-        const names = tables.data.map((row) => String(row[1]));
-        sendJson(res, state, '200 OK', { success: true, database, measurements, names, count: measurements.length });
+        rows.push(...tables.data);
+      }
+      return rows;
+    })().then(
+      (rows) => {
+        const measurements = rows.map(measurementInfo);
+        const names = rows.map((row) => String(row[1]));
+        sendJson(res, state, '200 OK', { success: true, database: everyDatabase ? null : database, measurements, names, count: measurements.length });
       },
       (error: unknown) => reportFailure(context, res, state, error),
     );

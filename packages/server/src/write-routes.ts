@@ -3,7 +3,7 @@ import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { LineProtocolPrecision, parsePrecision, type LineProtocolDialect } from '@arc/protocol';
 import { PayloadFormat, type RequestOptions } from '@arc/ingest';
-import { newResponseState, sendError, sendJson, sendNoContent, type ResponseState } from './http-response.js';
+import { ErrorBodyStyle, newResponseState, sendError, sendJson, sendNoContent, type ResponseState } from './http-response.js';
 import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
@@ -64,30 +64,38 @@ function handleWrite(context: ServerContext, endpoint: WriteEndpoint, res: HttpR
   const state = newResponseState(res, () => context.ingestStats.recordAborted());
   const database = databaseOf(endpoint, request);
   const authorized = context.auth.check(request, 'write', database);
+  const style = endpoint.precisionDialect === 'v2' ? ErrorBodyStyle.influxV2 : ErrorBodyStyle.plain;
   readBody(res, request, context.config.server.bodyBytesMax, (body) => {
     void authorized.then((identity) => {
-      if (identity instanceof ArcError) return sendError(res, state, identity);
-      if (body instanceof ArcError) return sendError(res, state, body);
+      if (identity instanceof ArcError) return sendError(res, state, identity, style);
+      if (body instanceof ArcError) return sendError(res, state, body, style);
       const options = requestOptions(endpoint, request, database);
-      if (options instanceof ArcError) return sendError(res, state, options);
-      submit(context, res, state, options, body);
+      if (options instanceof ArcError) return sendError(res, state, options, style);
+      submit(context, res, { state, style }, options, body);
     });
   });
 }
 
-function submit(context: ServerContext, res: HttpResponse, state: ResponseState, options: RequestOptions, body: Uint8Array): void {
-  if (context.phase === 'stopping') return sendError(res, state, shuttingDown());
+/** Where a write's answer goes: the response and the error body style of its endpoint. */
+interface WriteReply {
+  readonly state: ResponseState;
+  readonly style: ErrorBodyStyle;
+}
+
+function submit(context: ServerContext, res: HttpResponse, reply: WriteReply, options: RequestOptions, body: Uint8Array): void {
+  const { state, style } = reply;
+  if (context.phase === 'stopping') return sendError(res, state, shuttingDown(), style);
   // New entries must not overtake replayed ones of the same WAL stream in a writer's buffer.
-  if (context.phase === 'starting') return sendError(res, state, starting());
+  if (context.phase === 'starting') return sendError(res, state, starting(), style);
   const outcome = context.pipeline.submit(options, body, (completion) => {
     context.ingestStats.record(options.format, body.byteLength, completion.rowCount, completion.error);
-    if (completion.error !== null) sendError(res, state, completion.error);
+    if (completion.error !== null) sendError(res, state, completion.error, style);
     else sendNoContent(res, state);
   });
   if (outcome === 'busy') {
     const busy = ingestBusy();
     context.ingestStats.record(options.format, body.byteLength, 0, busy);
-    sendError(res, state, busy);
+    sendError(res, state, busy, style);
   }
 }
 

@@ -152,5 +152,20 @@ describe('Telegraf outputs.influxdb_v2', () => {
       Authorization: 'Token not-a-token',
     });
     expect(write.status).toBe(401);
+    // Telegraf logs InfluxDB 2.x's `message`.
+    expect(JSON.parse(write.text)).toEqual({ error: 'Invalid or expired token', message: 'Invalid or expired token' });
+  });
+
+  it('answers a bad line with a message Telegraf logs, as InfluxDB 2.x does ({code, message})', async () => {
+    const write = await send('/api/v2/write?bucket=telegraf_v2&org=my-org', gzipSync('disk free=\n'), {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Encoding': 'gzip',
+      Authorization: `Token ${TEST_TOKEN}`,
+    });
+    expect(write.status).toBe(400);
+    const body = JSON.parse(write.text) as { error: string; message: string; code: string };
+    expect(body.message).toMatch(/^unable to parse 'disk free=': /);
+    expect(body.message).toBe(body.error);
+    expect(body.code).toMatch(/^ARC_/);
   });
 });

@@ -28,6 +28,8 @@ const auth = { Authorization: `Token ${TEST_TOKEN}` };
 /** Regexes as Grafana writes them: flags, Perl classes, POSIX classes, anchors, alternation. */
 const REGEX_QUERIES = [
   'SHOW MEASUREMENTS WITH MEASUREMENT =~ /(?i)^cpu/',
+  // Grafana's measurement picker once the user typed a filter.
+  'SHOW MEASUREMENTS WITH MEASUREMENT =~ /(?i)cp/ LIMIT 100',
   'SHOW MEASUREMENTS WITH MEASUREMENT =~ /\\d/',
   'SHOW MEASUREMENTS WITH MEASUREMENT = /^c/',
   'SHOW MEASUREMENTS WITH MEASUREMENT =~ /cpu|mem/ LIMIT 1 OFFSET 1',

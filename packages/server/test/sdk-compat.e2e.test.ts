@@ -124,7 +124,7 @@ describe('the database named default', () => {
 describe("Arc's Python SDK answer shapes", () => {
   it('GET /api/v1/measurements and /measurements: objects with database, measurement, files, size and hours', async () => {
     await seed();
-    for (const path of ['/api/v1/measurements', '/measurements?database=default']) {
+    for (const path of ['/api/v1/measurements?database=default', '/measurements?database=default']) {
       const answer = await shared.client.get(path, shared.client.authHeaders());
       expect(answer.status, answer.text).toBe(200);
       const body = answer.json<{ success: boolean; measurements: Record<string, unknown>[]; names: string[]; count: number }>();
@@ -154,6 +154,25 @@ describe("Arc's Python SDK answer shapes", () => {
         expect(measurement.total_size_mb as number).toBeGreaterThan(0);
       }
     }
+  });
+
+  it('GET /api/v1/measurements without a database: the measurements of every database the token may read (list_measurements())', async () => {
+    await seed();
+    const other = await shared.client.post('/write?db=sdk_other', `disk,host=a free=1 ${String(T0_NS)}`, shared.client.authHeaders());
+    expect(other.status, other.text).toBe(204);
+    await flushUntil(shared.client, 'sdk_other', 'disk', 1);
+    const all = (await shared.client.get('/api/v1/measurements', shared.client.authHeaders())).json<{ database: unknown; measurements: { database: string; measurement: string }[] }>();
+    expect(all.database).toBeNull();
+    expect(all.measurements.map((item) => `${item.database}.${item.measurement}`)).toEqual(expect.arrayContaining(['default.cpu', 'default.mem', 'sdk_other.disk']));
+    // A token limited to one database lists only that one's.
+    const created = await fetch(`${shared.arc.url}/api/v1/auth/tokens`, {
+      method: 'POST',
+      headers: { ...shared.client.authHeaders(), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'sdk-scoped-reader', permissions: ['read'], databases: ['sdk_other'] }),
+    });
+    const scoped = ((await created.json()) as { token: string }).token;
+    const seen = (await shared.client.get('/api/v1/measurements', { Authorization: `Bearer ${scoped}` })).json<{ measurements: { database: string; measurement: string }[] }>();
+    expect(seen.measurements.map((item) => `${item.database}.${item.measurement}`)).toEqual(['sdk_other.disk']);
   });
 
   it('GET /health: status, version and uptime are strings (HealthResponse), uptime_sec a whole number', async () => {
