@@ -22,8 +22,7 @@ import { AuthErrorCode } from './error-codes.js';
  * only its own table and index). Times are milliseconds since the epoch; `permissions` and
  * `databases` are JSON arrays (`databases` NULL = every database).
  */
-const SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS tokens (
+const TOKEN_TABLE_COLUMNS = `
   id            INTEGER PRIMARY KEY AUTOINCREMENT,
   name          TEXT NOT NULL UNIQUE,
   description   TEXT NOT NULL DEFAULT '',
@@ -35,7 +34,10 @@ CREATE TABLE IF NOT EXISTS tokens (
   last_used_at  INTEGER,
   expires_at    INTEGER,
   enabled       INTEGER NOT NULL DEFAULT 1
-);
+`;
+
+const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS tokens (${TOKEN_TABLE_COLUMNS});
 CREATE INDEX IF NOT EXISTS tokens_lookup_prefix ON tokens (lookup_prefix);
 `;
 
@@ -48,24 +50,13 @@ const BOOTSTRAP_TOKEN_NAME = 'bootstrap';
  * (TEXT UUIDs) are rewritten once at open (`migrateTextIds`), keeping every token's text working.
  */
 const TEXT_ID_MIGRATION_SQL = `
-CREATE TABLE tokens_integer_ids (
-  id            INTEGER PRIMARY KEY AUTOINCREMENT,
-  name          TEXT NOT NULL UNIQUE,
-  description   TEXT NOT NULL DEFAULT '',
-  hash          TEXT NOT NULL,
-  lookup_prefix TEXT NOT NULL,
-  permissions   TEXT NOT NULL,
-  databases     TEXT,
-  created_at    INTEGER NOT NULL,
-  last_used_at  INTEGER,
-  expires_at    INTEGER,
-  enabled       INTEGER NOT NULL DEFAULT 1
-);
+CREATE TABLE tokens_integer_ids (${TOKEN_TABLE_COLUMNS});
 INSERT INTO tokens_integer_ids (name, description, hash, lookup_prefix, permissions, databases, created_at, last_used_at, expires_at, enabled)
   SELECT name, description, hash, lookup_prefix, permissions, databases, created_at, last_used_at, expires_at, enabled
   FROM tokens ORDER BY created_at, name;
 DROP TABLE tokens;
 ALTER TABLE tokens_integer_ids RENAME TO tokens;
+CREATE INDEX IF NOT EXISTS tokens_lookup_prefix ON tokens (lookup_prefix);
 `;
 
 /** Rewrites a tokens table whose ids are TEXT into integer ids (oldest token first), in one transaction. */

@@ -295,6 +295,9 @@ describe('integer ids', () => {
       ]);
       expect(await migrated.verify(texts[1] ?? '')).toMatchObject({ id: 2, name: 'newer' });
       expect(migrated.create({ name: 'after', permissions: ['read'] }).info.id).toBe(3);
+      // The lookup index goes with the old table; the migration makes it again.
+      const indexes = new Database(file).prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tokens'").all() as { name: string }[];
+      expect(indexes.map((index) => index.name)).toContain('tokens_lookup_prefix');
     } finally {
       migrated.close();
       rmSync(directory, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from './support/arc-process.js';
-import { flushUntil } from './support/flush-until.js';
+import { loadBoth } from './support/influxql-compare.js';
 import { influxdAvailable, useInfluxd } from './support/influxd-process.js';
 import { useSharedArc } from './support/shared-arc.js';
 
@@ -80,11 +80,7 @@ describe.skipIf(!available)('chunked InfluxQL answers against InfluxDB 1.6', () 
 
   async function ensureData(): Promise<void> {
     if (written) return;
-    await reference.influxd.write(DATABASE, LINES, 's');
-    const write = await shared.client.post(`/write?db=${DATABASE}&precision=s`, LINES, auth);
-    expect(write.status, write.text).toBe(204);
-    await flushUntil(shared.client, DATABASE, 'cpu', 5);
-    await flushUntil(shared.client, DATABASE, 'mem', 2);
+    await loadBoth(shared.client, reference.influxd, DATABASE, LINES, { cpu: 5, mem: 2 });
     written = true;
   }
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from './support/arc-process.js';
 import { flushUntil } from './support/flush-until.js';
 import { influxdAvailable, useInfluxd } from './support/influxd-process.js';
+import { loadBoth } from './support/influxql-compare.js';
 import { useSharedArc } from './support/shared-arc.js';
 
 const DATABASE = 'compare';
@@ -140,10 +141,7 @@ describe.skipIf(!available)('InfluxQL regexes, names and SHOW against InfluxDB 1
 
   async function ensureData(): Promise<void> {
     if (written) return;
-    await reference.influxd.write(DATABASE, LINES, 's');
-    const write = await shared.client.post(`/write?db=${DATABASE}&precision=s`, LINES, auth);
-    expect(write.status, write.text).toBe(204);
-    for (const [measurement, rows] of Object.entries(ROWS_BY_MEASUREMENT)) await flushUntil(shared.client, DATABASE, measurement, rows);
+    await loadBoth(shared.client, reference.influxd, DATABASE, LINES, ROWS_BY_MEASUREMENT);
     written = true;
   }
 

@@ -34,12 +34,20 @@ export interface Answers {
   readonly influx: unknown;
 }
 
+/**
+ * Writes the same line protocol (second precision) to influxd and to Arc, then waits until Arc has
+ * flushed `counts` rows of each measurement, so both answer from the same points.
+ */
+export async function loadBoth(client: ArcClient, influxd: InfluxdProcess, database: string, lines: string, counts: Readonly<Record<string, number>>): Promise<void> {
+  await influxd.write(database, lines, 's');
+  const write = await client.post(`/write?db=${database}&precision=s`, lines, auth);
+  expect(write.status, write.text).toBe(204);
+  for (const [measurement, count] of Object.entries(counts)) await flushUntil(client, database, measurement, count);
+}
+
 async function load(client: ArcClient, influxd: InfluxdProcess): Promise<void> {
   const { lines, counts } = telegrafLines();
-  await influxd.write(DATABASE, lines, 's');
-  const write = await client.post(`/write?db=${DATABASE}&precision=s`, lines, auth);
-  expect(write.status, write.text).toBe(204);
-  for (const [measurement, count] of Object.entries(counts)) await flushUntil(client, DATABASE, measurement, count);
+  await loadBoth(client, influxd, DATABASE, lines, counts);
 }
 
 /**
