@@ -1,4 +1,3 @@
-import { quoteIdentifier, quoteLiteral } from '@arc/columnar';
 import type { Expr, NameFilter, ShowOptions, Statement } from './ast.js';
 import { filterNames } from './regex.js';
 import { compareNames, UNSIGNED_FIELD_TYPE, type MeasurementSchema } from './schema.js';
