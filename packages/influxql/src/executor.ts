@@ -87,12 +87,18 @@ async function executeStatement(statement: Statement, catalog: CatalogReader, co
  */
 export async function expandSources(sources: readonly Source[], catalog: CatalogReader, run: SqlRunner, defaultDatabase: string): Promise<Source[]> {
   const expanded = new Map<string, Source>();
+  const subqueries: Source[] = [];
   for (const source of sources) {
+    // A subquery is its own source (answered first, executeSelect), never a name to expand.
+    if (source.subquery !== undefined) {
+      subqueries.push(source);
+      continue;
+    }
     const database = source.database ?? defaultDatabase;
     const names = source.regex === undefined ? [source.measurement] : [...(await regexMatches(await catalog.measurements(database), source.regex.pattern, run, database))];
     for (const measurement of names) expanded.set(`${database}\u0000${measurement}`, { database: source.database, measurement });
   }
-  return [...expanded.values()].sort((left, right) => compareNames(left.measurement, right.measurement));
+  return [...[...expanded.values()].sort((left, right) => compareNames(left.measurement, right.measurement)), ...subqueries];
 }
 
 async function executeSelect(statement: SelectStatement, catalog: CatalogReader, context: ExecutionContext): Promise<Series[]> {

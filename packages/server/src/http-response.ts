@@ -24,7 +24,8 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, string>> = {
 /**
  * plain: `{error, code, ...details}`; query: the same with `success: false`; influxV2: the same with
  * `message` (the text again), which InfluxDB 2.x clients read (`@influxdata/influxdb-client`'s
- * HttpError.message, Telegraf's influxdb_v2 log line) where InfluxDB answers `{code, message}`.
+ * HttpError.message, Telegraf's influxdb_v2 log line) where InfluxDB answers `{code, message}`
+ * (401 and 403 keep their one exact body everywhere).
  */
 export const ErrorBodyStyle = { plain: 'plain', query: 'query', influxV2: 'influxV2' } as const;
 export type ErrorBodyStyle = (typeof ErrorBodyStyle)[keyof typeof ErrorBodyStyle];
@@ -74,13 +75,13 @@ export function sendNoContent(res: HttpResponse, state: ResponseState): void {
 }
 
 export function errorBody(error: ArcErrorShape, style: ErrorBodyStyle): Record<string, unknown> {
-  const message = style === ErrorBodyStyle.influxV2 ? { message: error.message } : {};
-  if (error.kind === ErrorKind.unauthorized || error.kind === ErrorKind.forbidden) return { error: error.message, ...message };
+  // 401 and 403 bodies are exactly `{"error": ...}` on every route (README, Authentication).
+  if (error.kind === ErrorKind.unauthorized || error.kind === ErrorKind.forbidden) return { error: error.message };
   const body: Record<string, unknown> = style === ErrorBodyStyle.query ? { success: false } : {};
   body.error = error.message;
   body.code = error.code;
   if (error.details !== undefined) Object.assign(body, error.details);
-  return { ...body, ...message };
+  return style === ErrorBodyStyle.influxV2 ? { ...body, message: error.message } : body;
 }
 
 /**
