@@ -4,7 +4,7 @@ export { FileCatalog } from './catalog.js';
 export type { CatalogChange, CatalogDelta, CatalogFile, CatalogSnapshot, ColumnSpec, MeasurementTotals } from './catalog.js';
 export { LocalStorage, fsyncDirectory } from './local-storage.js';
 export type { ByteRange, ListPage, StorageBackend, StoredObject } from './storage-backend.js';
-export { MICROS_PER_HOUR, PARQUET_SUFFIX, STAGING_SUFFIX, dataFileKey, hourPartitionPath, hourStartUs, parseFileKey, partitionKey } from './layout.js';
+export { MICROS_PER_HOUR, PARQUET_SUFFIX, STAGING_SUFFIX, dataFileKey, hourLastUs, hourPartitionPath, hourStartUs, parseFileKey, partitionKey } from './layout.js';
 export type { FileKeyFacts, NewFile } from './layout.js';
 export { StorageErrorCode } from './error-codes.js';
 export { NAME_CASE_CONFLICT_CODE, caseConflictError, caseVariantOf, foldName, queryableNames } from './names.js';

@@ -53,6 +53,22 @@ export function hourStartUs(micros: number): number {
   return Math.floor(micros / MICROS_PER_HOUR) * MICROS_PER_HOUR;
 }
 
+/**
+ * The last microsecond of the hour starting at `hourUs`, as a double below the next hour's start.
+ * Beyond ±2^53 µs (years before 1684 or after 2255) `hourUs + MICROS_PER_HOUR - 1` rounds up to the
+ * next hour's start, which would put a file's upper bound in the next hour: one unit in the last
+ * place below it is taken instead (the bounds of such files are approximate by that unit).
+ */
+export function hourLastUs(hourUs: number): number {
+  const nextHourUs = hourUs + MICROS_PER_HOUR;
+  const exact = nextHourUs - 1;
+  if (exact < nextHourUs) return exact;
+  const unitInLastPlace = 2 ** (Math.floor(Math.log2(Math.abs(nextHourUs))) - 52);
+  const last = nextHourUs - unitInLastPlace;
+  assert.ok(last < nextHourUs && last >= hourUs, 'the hour has a last representable microsecond');
+  return last;
+}
+
 /** `YYYY/MM/DD/HH` of the UTC hour containing `micros`: the partition directory below a measurement. */
 export function hourPartitionPath(micros: number): string {
   const date = new Date(Math.floor(micros / 1000));

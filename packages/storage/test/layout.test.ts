@@ -2,7 +2,7 @@
 // id, rows, time bounds) parses back to what it was made from, old-style names still parse with
 // their hour's bounds, and anything off the layout (staged files, bad hours, bad names) does not.
 import { describe, expect, it } from 'vitest';
-import { MICROS_PER_HOUR, dataFileKey, hourPartitionPath, parseFileKey } from '../src/index.js';
+import { MICROS_PER_HOUR, dataFileKey, hourLastUs, hourPartitionPath, hourStartUs, parseFileKey } from '../src/index.js';
 
 const micros = (iso: string): number => Date.parse(iso) * 1000;
 
@@ -34,5 +34,18 @@ describe('layout', () => {
     '.arc-node-id',
   ])('does not take %s for a data file', (key) => {
     expect(parseFileKey(key)).toBeNull();
+  });
+});
+
+describe('hourLastUs', () => {
+  it('is the last microsecond of the hour, and stays in the hour beyond 2^53 µs (InfluxDB 1677 and 2262)', () => {
+    expect(hourLastUs(0)).toBe(MICROS_PER_HOUR - 1);
+    for (const micros of [-9_223_372_036_854_775, 9_223_372_036_854_775, 9_007_199_254_740_993, -9_007_199_254_740_993]) {
+      const hourUs = hourStartUs(micros);
+      const last = hourLastUs(hourUs);
+      expect(last).toBeGreaterThanOrEqual(hourUs);
+      expect(last).toBeLessThan(hourUs + MICROS_PER_HOUR);
+      expect(hourStartUs(last)).toBe(hourUs);
+    }
   });
 });

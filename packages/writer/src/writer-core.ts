@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { MICROS_PER_HOUR, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
+import type { ColumnBatch, SchemaColumn } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
-import { dataFileKey, partitionKey, type StorageBackend } from '@arc/storage';
+import { dataFileKey, hourLastUs, partitionKey, type StorageBackend } from '@arc/storage';
 import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy } from './flush-policy.js';
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
 import type { MeasurementCensus } from './measurement-census.js';
@@ -60,7 +60,7 @@ function timeBoundsByHour(batches: readonly ColumnBatch[]): Map<number, [number,
     if (batch.rowCount === 0) continue;
     for (const hourUs of hoursOf([batch])) {
       const low = Math.max(batch.timeMinUs, hourUs);
-      const high = Math.min(batch.timeMaxUs, hourUs + MICROS_PER_HOUR - 1);
+      const high = Math.min(batch.timeMaxUs, hourLastUs(hourUs));
       const known = bounds.get(hourUs);
       bounds.set(hourUs, known === undefined ? [low, high] : [Math.min(known[0], low), Math.max(known[1], high)]);
     }
