@@ -6,7 +6,7 @@
 // the admin endpoint once the limit allows it (validation and permissions included), and is not
 // re-applied while the segments of a failed recovery are kept, with the WAL off, or whole when rows
 // of one of its measurements were already in Parquet (it can be deleted instead).
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -149,7 +149,9 @@ describe('WAL replay refusals', () => {
     expect((await new ArcClient(first.url).write(rowsOf('cpu', 0, 10), { database: 'faulty' })).status).toBe(204);
     await first.kill();
     started.splice(started.indexOf(first), 1);
-    // A file where the database directory should be: the replayed rows cannot be flushed.
+    // A file where the database directory should be: the replayed rows cannot be flushed. (The
+    // write claimed the names with empty directories, storage's names rule: they go first.)
+    await rm(path.join(first.dataDir, 'arc', 'faulty'), { recursive: true, force: true });
     await writeFile(path.join(first.dataDir, 'arc', 'faulty'), 'not a directory');
     const second = await start(env, first.dataDir);
     const status = (await new ArcClient(second.url).get('/api/wal/status', auth)).json<{ recovery: Record<string, unknown> }>();
