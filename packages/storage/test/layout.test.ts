@@ -40,7 +40,8 @@ describe('layout', () => {
 describe('hourLastUs', () => {
   it('is the last microsecond of the hour, and stays in the hour beyond 2^53 µs (InfluxDB 1677 and 2262)', () => {
     expect(hourLastUs(0)).toBe(MICROS_PER_HOUR - 1);
-    for (const micros of [-9_223_372_036_854_775, 9_223_372_036_854_775, 9_007_199_254_740_993, -9_007_199_254_740_993]) {
+    // InfluxDB's extreme times in µs and just past 2^53, as the doubles the writer holds.
+    for (const micros of [-9_223_372_036_854_775n, 9_223_372_036_854_775n, 9_007_199_254_740_993n, -9_007_199_254_740_993n].map(Number)) {
       const hourUs = hourStartUs(micros);
       const last = hourLastUs(hourUs);
       expect(last).toBeGreaterThanOrEqual(hourUs);
