@@ -82,6 +82,16 @@ export class QueryCache {
   private misses = 0;
   private evictions = 0;
   private invalidations = 0;
+  /**
+   * Invalidation clock: bumped by every invalidation, which records its tick per measurement,
+   * per database or for everything. An answer is kept only when nothing it read was invalidated
+   * after its query began (`epoch()` then): a query that started before a flush and finished after
+   * it would otherwise put back the answer the flush had just dropped, and serve it for the TTL.
+   */
+  private clock = 0;
+  private clearedAt = 0;
+  private readonly invalidatedAt = new Map<string, number>();
+  private readonly databaseInvalidatedAt = new Map<string, number>();
 
   constructor(config: QueryCacheConfig, now: () => number = Date.now) {
     assert.ok(config.maxSize > 0, 'query cache max_size must be positive');
@@ -120,9 +130,25 @@ export class QueryCache {
     return answer.body.byteLength <= this.config.maxResultMb * BYTES_PER_MB;
   }
 
-  /** Keeps the answer when it may be kept; true when it was. The cache owns `answer.body` from then on. */
-  put(key: string, answer: CachedAnswer, cacheable: boolean): boolean {
-    if (!this.accepts(answer, cacheable)) return false;
+  /** The invalidation clock now: read before a query starts, given back to `put`. */
+  epoch(): number {
+    return this.clock;
+  }
+
+  /** True when something the answer read was invalidated after `startedAt` (its query's epoch). */
+  private staleSince(answer: Pick<CachedAnswer, 'reads'>, startedAt: number): boolean {
+    if (this.clearedAt > startedAt) return true;
+    return answer.reads.some(
+      (read) => (this.invalidatedAt.get(measurementKey(read.database, read.measurement)) ?? 0) > startedAt || (this.databaseInvalidatedAt.get(read.database) ?? 0) > startedAt,
+    );
+  }
+
+  /**
+   * Keeps the answer when it may be kept and nothing it read changed since its query began at
+   * `startedAt` (`epoch()`); true when it was. The cache owns `answer.body` from then on.
+   */
+  put(key: string, answer: CachedAnswer, cacheable: boolean, startedAt: number): boolean {
+    if (!this.accepts(answer, cacheable) || this.staleSince(answer, startedAt)) return false;
     const existing = this.entries.get(key);
     if (existing !== undefined) this.remove(existing);
     const measurementKeys = answer.reads.map((read) => measurementKey(read.database, read.measurement));
@@ -145,6 +171,7 @@ export class QueryCache {
 
   /** New files (a flush), rewritten files (compaction, delete): answers that read them go. */
   invalidate(database: string, measurement: string): void {
+    this.invalidatedAt.set(measurementKey(database, measurement), ++this.clock);
     const keys = this.keysByMeasurement.get(measurementKey(database, measurement));
     if (keys === undefined) return;
     for (const key of [...keys]) {
@@ -157,6 +184,7 @@ export class QueryCache {
 
   /** A database was deleted (or created anew): every answer that read it goes. */
   invalidateDatabase(database: string): void {
+    this.databaseInvalidatedAt.set(database, ++this.clock);
     for (const entry of [...this.entries.values()]) {
       if (entry.answer.reads.some((read) => read.database === database)) {
         this.remove(entry);
@@ -166,6 +194,7 @@ export class QueryCache {
   }
 
   clear(): number {
+    this.clearedAt = ++this.clock;
     const cleared = this.entries.size;
     this.entries.clear();
     this.keysByMeasurement.clear();

@@ -259,11 +259,12 @@ function answerSqlQuery(
   const cached = cache.get(key);
   if (cached !== undefined) return sendAnswer(res, caller, cached, 'hit');
   const request = { ...query, database: caller.database, readableDatabases: caller.readable, compression };
+  const startedAt = cache.epoch();
   context.queryPool.run(request, caller.signal).then(
     (answer) => {
       if (cache.accepts(answer, answer.cacheable)) {
         // A lent buffer goes back to its worker below: the cache keeps a copy of its own.
-        cache.put(key, { ...answer, body: answer.shared ? answer.body.slice() : answer.body }, true);
+        cache.put(key, { ...answer, body: answer.shared ? answer.body.slice() : answer.body }, true, startedAt);
       }
       sendAnswer(res, caller, answer, cache.enabled ? 'miss' : null);
       answer.release();
