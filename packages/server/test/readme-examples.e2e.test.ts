@@ -40,9 +40,10 @@ function readmeExamples(): Example[] {
 
 const examples = readmeExamples();
 const shared = useSharedArc();
-// A working directory like a checkout's: node_modules reachable (msgpackr, `npx arc`), nothing else.
+// A working directory like a checkout's: node_modules reachable (msgpackr) and `./arc`, nothing else.
 const workDir = mkdtempSync(path.join(tmpdir(), 'arc-readme-'));
 symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(workDir, 'node_modules'));
+symlinkSync(path.join(REPO_ROOT, 'arc'), path.join(workDir, 'arc'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 function run(example: Example): { status: number | null; output: string } {

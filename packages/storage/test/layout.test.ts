@@ -1,8 +1,11 @@
 // Proves the layout is one description both ways: a file's key (partition of its UTC hour, node
 // id, rows, time bounds) parses back to what it was made from, old-style names still parse with
 // their hour's bounds, and anything off the layout (staged files, bad hours, bad names) does not.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MICROS_PER_HOUR, dataFileKey, hourLastUs, hourPartitionPath, hourStartUs, parseFileKey } from '../src/index.js';
+import { MICROS_PER_HOUR, dataFileKey, hourLastUs, hourPartitionPath, hourStartUs, localNodeIdSync, parseFileKey } from '../src/index.js';
 
 const micros = (iso: string): number => Date.parse(iso) * 1000;
 
@@ -34,6 +37,20 @@ describe('layout', () => {
     '.arc-node-id',
   ])('does not take %s for a data file', (key) => {
     expect(parseFileKey(key)).toBeNull();
+  });
+});
+
+describe('localNodeIdSync', () => {
+  it('makes the id once, keeps it, and leaves no staging file behind', () => {
+    const root = mkdtempSync(join(tmpdir(), 'arc-node-id-'));
+    try {
+      const id = localNodeIdSync(root);
+      expect(id).toMatch(/^n[0-9a-f]{8}$/);
+      expect(localNodeIdSync(root)).toBe(id);
+      expect(readdirSync(root)).toEqual(['.arc-node-id']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
