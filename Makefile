@@ -12,7 +12,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: node_modules/.package-lock.json
 
-# tsc writes files without the execute bit; `npx arc` (the README's token commands) needs it.
+# tsc writes files without the execute bit; the CLI's package `bin` entry (npm's arc link) needs it.
 build: install
 	npx tsc -b packages/cli bench
 	chmod +x packages/cli/dist/main.js

@@ -22,6 +22,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 npx tsc -b packages/cli bench
-chmod +x packages/cli/dist/main.js  # `npx arc` runs it directly
+chmod +x packages/cli/dist/main.js  # the CLI package's bin entry runs it directly
 
 exec node packages/cli/dist/main.js serve
