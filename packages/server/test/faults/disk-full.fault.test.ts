@@ -56,6 +56,7 @@ class Ledger {
     const deadline = Date.now() + deadlineMs;
     while ((await this.write(client)).status !== status) {
       if (Date.now() > deadline) throw new Error(`no ${status} answer within ${deadlineMs} ms`);
+      // Poll interval under the deadline: the answer to a write is the only signal of the change.
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }

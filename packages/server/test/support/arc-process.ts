@@ -73,6 +73,7 @@ export async function startArc(env: Record<string, string> = {}, dataDir?: strin
     const ready = await fetch(`${url}/ready`).then((response) => response.status === 200, () => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`arc not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
+    // Poll interval under READY_TIMEOUT_MS: /ready answering 200 is the only readiness signal.
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   return {

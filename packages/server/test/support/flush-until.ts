@@ -20,6 +20,7 @@ export async function flushUntil(client: ArcClient, database: string, measuremen
       seen = answer.json<{ data: unknown[][] }>().data[0]?.[0];
       if (seen === rowCount) return;
     }
+    // Retry interval under FLUSH_DEADLINE_MS (see above): no answer tells when late rows arrived.
     await new Promise((resolve) => setTimeout(resolve, FLUSH_RETRY_MS));
   }
   throw new Error(`${database}.${measurement} has ${String(seen)} rows after flushing for ${String(FLUSH_DEADLINE_MS)} ms, expected ${String(rowCount)}`);

@@ -7,11 +7,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { pollUntil } from '../../../../test/support/poll-until.js';
 import { freePort } from './arc-process.js';
 
 const READY_TIMEOUT_MS = 60_000;
-/** Poll interval while waiting for /ping under the deadline above. */
-const POLL_MS = 50;
 
 /** True when `influxd` can be run here; throws under CI=true when it cannot (CI installs it). */
 export function influxdAvailable(): boolean {
@@ -52,15 +51,13 @@ function configText(directory: string, httpPort: number, rpcPort: number): strin
   ].join('\n');
 }
 
+/** Polls /ping under a deadline: influxd announces readiness no other way than by answering it. */
 async function waitForPing(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`influxd exited with ${child.exitCode}:\n${output()}`);
-    const up = await fetch(`${url}/ping`).then((response) => response.status === 204, () => false);
-    if (up) return;
-    if (Date.now() > deadline) throw new Error(`influxd not up after ${READY_TIMEOUT_MS} ms:\n${output()}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+  const ping = async (): Promise<boolean> => {
+    if (child.exitCode !== null) throw new Error(`influxd exited with ${String(child.exitCode)}:\n${output()}`);
+    return fetch(`${url}/ping`).then((response) => response.status === 204, () => false);
+  };
+  await pollUntil('influxd answers /ping', READY_TIMEOUT_MS, ping, (up) => up);
 }
 
 /** Starts influxd on free ports in a fresh directory; resolves once /ping answers. */
