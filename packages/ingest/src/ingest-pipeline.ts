@@ -4,7 +4,7 @@ import { workerExecArgv, type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
 import { MeasurementCensus, WRITER_WORKER_URL, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
-import { LocalTreeDeleter, type DataDeleter } from '@arc/storage';
+import type { DataDeleter } from '@arc/storage';
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
 import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completion, type ReplayPosition, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
@@ -116,7 +116,7 @@ export class IngestPipeline {
    * `walPlan`: the recovery plan when the WAL is on (decoders continue each stream's seqs).
    * `deleter`: where deletes of databases and measurements end (storage).
    */
-  static async start(config: Config, log: Logger, walPlan: RecoveryPlan | null = null, deleter: DataDeleter = new LocalTreeDeleter(config.storage.parquetRoot)): Promise<IngestPipeline> {
+  static async start(config: Config, log: Logger, walPlan: RecoveryPlan | null, deleter: DataDeleter): Promise<IngestPipeline> {
     assert.equal(walPlan !== null, config.wal.enabled, 'a recovery plan exactly when the WAL is on');
     const pipeline = new IngestPipeline(config, log, walPlan, deleter);
     await pipeline.startThreads();

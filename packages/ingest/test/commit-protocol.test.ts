@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Storage } from '@arc/storage';
 import { loadConfig, type Config } from '@arc/config';
 import { listSegmentsSync, readLogFileSync, cancelledSeqOf } from '@arc/wal';
 import { writerIndexFor } from '@arc/writer';
@@ -38,7 +39,7 @@ function configIn(directory: string, extra: Record<string, string> = {}): Config
 }
 
 async function startWithWal(config: Config): Promise<IngestPipeline> {
-  return IngestPipeline.start(config, quiet, await prepareWal(config, quiet));
+  return IngestPipeline.start(config, quiet, await prepareWal(config, quiet), await Storage.open({ root: config.storage.parquetRoot }));
 }
 
 function submit(pipeline: IngestPipeline, rows: readonly object[]): Promise<Completion> {
@@ -80,7 +81,7 @@ async function replayCopy(walCopy: string, extra: Record<string, string> = {}): 
   expect(config.wal.dir).toBe(walCopy);
   const plan = await prepareWal(config, quiet);
   if (plan === null) throw new Error('the WAL is on');
-  const pipeline = await IngestPipeline.start(config, quiet, plan);
+  const pipeline = await IngestPipeline.start(config, quiet, plan, await Storage.open({ root: config.storage.parquetRoot }));
   const report = emptyRecoveryReport();
   await replayWal(plan, pipeline, report, quiet);
   expect(report.state).toBe('done');

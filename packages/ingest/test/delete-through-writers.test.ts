@@ -9,6 +9,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Storage } from '@arc/storage';
 import { loadConfig, type Config } from '@arc/config';
 import { PayloadFormat, type Completion } from '../src/frames.js';
 import { IngestPipeline } from '../src/ingest-pipeline.js';
@@ -119,7 +120,7 @@ function until(predicate: () => boolean): Promise<void> {
 describe('deletes through the writers', () => {
   it('deletes a database under load: nothing acknowledged before comes back, nothing after is lost, even after a crash', async () => {
     const config = configIn(path.join(root, 'database'));
-    const pipeline = await IngestPipeline.start(config, quiet, await prepareWal(config, quiet));
+    const pipeline = await IngestPipeline.start(config, quiet, await prepareWal(config, quiet), await Storage.open({ root: config.storage.parquetRoot }));
     const log: WriteLog = { ackedBeforeDelete: [], submittedAfterDelete: [], refusals: [] };
     let resume = (): void => undefined;
     const phase: Phase = { delete: 'before', paused: null };
@@ -150,7 +151,7 @@ describe('deletes through the writers', () => {
     // A crash right after: the WAL replayed into an empty store brings back no row from before.
     const replayConfig = configIn(path.join(root, 'database-crash'));
     const plan = await prepareWal(replayConfig, quiet);
-    const replayer = await IngestPipeline.start(replayConfig, quiet, plan);
+    const replayer = await IngestPipeline.start(replayConfig, quiet, plan, await Storage.open({ root: replayConfig.storage.parquetRoot }));
     const report = emptyRecoveryReport();
     if (plan !== null) await replayWal(plan, replayer, report, quiet);
     await replayer.shutdown();
@@ -160,7 +161,7 @@ describe('deletes through the writers', () => {
 
   it('deletes one measurement under load and leaves the others alone', async () => {
     const config = configIn(path.join(root, 'measurement'));
-    const pipeline = await IngestPipeline.start(config, quiet, await prepareWal(config, quiet));
+    const pipeline = await IngestPipeline.start(config, quiet, await prepareWal(config, quiet), await Storage.open({ root: config.storage.parquetRoot }));
     const log: WriteLog = { ackedBeforeDelete: [], submittedAfterDelete: [], refusals: [] };
     // Writes go on while the delete runs: the ones it meets are refused, or land after it.
     const phase: Phase = { delete: 'before', paused: null };

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Storage } from '@arc/storage';
 import { loadConfig } from '@arc/config';
 import { PayloadFormat } from '../src/frames.js';
 import { IngestPipeline } from '../src/ingest-pipeline.js';
@@ -37,7 +38,7 @@ describe('IngestPipeline', () => {
   it('reports a dead decoder as fatal, routes around it, and still shuts down', async () => {
     const config = loadConfig({ cwd: directory, env: { ARC_DATA_DIR: directory, ARC_INGEST_DECODERS: '2', ARC_WRITER_THREADS: '1' } });
     const lines: string[] = [];
-    const pipeline = await IngestPipeline.start(config, errorsInto(lines));
+    const pipeline = await IngestPipeline.start(config, errorsInto(lines), null, await Storage.open({ root: config.storage.parquetRoot }));
     const fatal: string[] = [];
     const reported = new Promise<void>((resolve) => pipeline.onFatal(() => resolve()));
     pipeline.onFatal((reason) => fatal.push(reason));

@@ -10,5 +10,4 @@ export { StorageErrorCode } from './error-codes.js';
 export { NAME_CASE_CONFLICT_CODE, caseConflictError, caseVariantOf, foldName, queryableNames } from './names.js';
 export { localNodeIdSync } from './node-id.js';
 export { claimNamesSync, hasMeasurementDirectorySync, measurementDirectoryCountSync, releaseNamesSync } from './name-claim.js';
-export { LocalTreeDeleter } from './delete-tree.js';
 export type { DataDeleter } from './delete-tree.js';
