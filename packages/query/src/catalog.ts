@@ -82,11 +82,12 @@ export class CatalogReplica {
   /**
    * Resolves once this replica holds every file of the measurements (after a start, storage lists
    * a measurement's files when first needed): asks the pool for the listings, then waits for the
-   * deltas. Throws the listing's error, or 503 after CATALOG_LOAD_MS_MAX.
+   * deltas. True when it waited (a listing may have found a measurement empty: plan again).
+   * Throws the listing's error, or 503 after CATALOG_LOAD_MS_MAX.
    */
-  async whenLoaded(tables: readonly { readonly database: string; readonly measurement: string }[]): Promise<void> {
+  async whenLoaded(tables: readonly { readonly database: string; readonly measurement: string }[]): Promise<boolean> {
     let missing = tables.filter((table) => !this.files.isLoaded(table.database, table.measurement));
-    if (missing.length === 0) return;
+    if (missing.length === 0) return false;
     for (const table of missing) this.loadFailures.delete(`${table.database}/${table.measurement}`);
     for (const table of missing) this.channel.postMessage({ type: 'need-measurement', database: table.database, measurement: table.measurement } satisfies CatalogMessage);
     const deadline = Date.now() + CATALOG_LOAD_MS_MAX;
@@ -100,6 +101,7 @@ export class CatalogReplica {
       await this.nextMessage(left);
       missing = missing.filter((table) => !this.files.isLoaded(table.database, table.measurement));
     }
+    return true;
   }
 
   /** Databases and their measurements as SQL sees them: of names equal but for case, the first (names rule). */

@@ -146,14 +146,20 @@ export class QueryEngine {
       const checked = await this.whileWatching(task.slot, this.guard.check(sql));
       return { checked, plan: planStatement(checked.statement, { defaultDatabase: task.database, catalog: this.catalog, readable, pending: task.pending }) };
     };
-    let { checked, plan } = await planOf('sql' in task.source ? task.source.sql : measurementSql(task.database, task.source.measurement, null));
+    const firstSql = 'sql' in task.source ? task.source.sql : measurementSql(task.database, task.source.measurement, null);
+    let { checked, plan } = await planOf(firstSql);
+    // The first query of a measurement after a start waits for its files to be listed; a listing
+    // that found it empty removed it, so the statement is planned again on the names as they are.
+    if (await this.whileWatching(task.slot, this.replica.whenLoaded(measurementsOf(plan, this.catalog)))) {
+      await this.refreshCatalog();
+      await this.useDatabase(task.database);
+      ({ checked, plan } = await planOf(firstSql));
+    }
     if ('measurement' in task.source) {
       // Planned once unchecked to resolve the measurement (and the caller's access) first.
-      await this.whileWatching(task.slot, this.replica.whenLoaded([{ database: task.database, measurement: task.source.measurement.measurement }]));
       const columns = await this.viewColumns({ database: task.database, measurement: task.source.measurement.measurement });
       ({ checked, plan } = await planOf(measurementSql(task.database, task.source.measurement, columns)));
     }
-    await this.whileWatching(task.slot, this.replica.whenLoaded(measurementsOf(plan, this.catalog)));
     // Reads whose every reference becomes its pruned files need no view (making one reads every footer).
     const viewless = new Set(plan.kind === 'select' ? plan.boundedOnly : []);
     if (plan.kind === 'select') for (const read of plan.reads) if (!viewless.has(read)) await this.syncView(read);
