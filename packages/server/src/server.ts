@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -87,8 +88,6 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // After WAL recovery rolled committed flushes forward: the catalog lists the names now, each
   // measurement's files when a query first needs them or in the background (listCatalogFiles).
   const storage = await Storage.open({ root: config.storage.parquetRoot });
-  // Deletes end in storage once the writers dropped the name's rows (docs/architecture.md).
-  const pipeline = await IngestPipeline.start(config, log, walPlan, storage);
   const queryPool = new QueryPool({
     storage,
     dataRoot: config.storage.parquetRoot,
@@ -101,7 +100,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
     rowsMax: config.query.maxRows,
   });
   const queryCache = new QueryCache(config.queryCache);
-  await queryPool.ready();
+  // Deletes end in storage once the writers dropped the name's rows (docs/architecture.md). The
+  // ingest threads and the query threads start side by side: neither needs the other to start.
+  const pipeline = await startThreads(IngestPipeline.start(config, log, walPlan, storage), queryPool);
   const catalog = new CatalogFollower(queryPool, queryCache, storage);
   pipeline.onMeasurementEvents((events) => catalog.apply(events));
   if (options.onFatal !== undefined) pipeline.onFatal(options.onFatal);
@@ -145,6 +146,17 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // The data directory stays locked until every buffer is flushed (a second close() waits for the first).
   let closing: Promise<StopReport> | null = null;
   return { port, close: () => (closing ??= stopServer(context, listenSocket, tokens).finally(() => lock.release())) };
+}
+
+/** Waits for the ingest pipeline and the query pool to start; if either fails, stops the other. */
+async function startThreads(starting: Promise<IngestPipeline>, queryPool: QueryPool): Promise<IngestPipeline> {
+  const [pipeline, pool] = await Promise.allSettled([starting, queryPool.ready()]);
+  if (pipeline.status === 'fulfilled' && pool.status === 'fulfilled') return pipeline.value;
+  if (pipeline.status === 'fulfilled') await pipeline.value.shutdown();
+  await queryPool.close();
+  const failed = pipeline.status === 'rejected' ? pipeline : pool;
+  assert.ok(failed.status === 'rejected', 'one of the two failed to start');
+  throw failed.reason;
 }
 
 /**
