@@ -4,7 +4,7 @@ import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { StorageErrorCode } from './error-codes.js';
 import { FileCatalog, type CatalogChange, type CatalogDelta, type CatalogFile, type CatalogSnapshot, type ColumnSpec } from './catalog.js';
-import { PARQUET_SUFFIX, databasePrefix, measurementPrefix, parseFileKey, type FileKeyFacts } from './layout.js';
+import { databasePrefix, measurementPrefix, parseFileKey, type FileKeyFacts } from './layout.js';
 import { decodeSchema, parseSchemaKey, schemaKey } from './schema-objects.js';
 import { LIST_PAGE_KEYS_MAX } from './limits.js';
 import { LocalStorage } from './local-storage.js';
@@ -302,9 +302,4 @@ export class Storage {
   private emit(event: CatalogEvent): void {
     for (const listener of this.listeners) listener(event);
   }
-}
-
-function isDatabaseMarker(key: string): boolean {
-  const slash = key.indexOf('/');
-  return slash > 0 && key.slice(slash + 1) === DATABASE_MARKER && !key.endsWith(PARQUET_SUFFIX);
 }
