@@ -84,9 +84,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
   await mkdir(path.join(config.storage.dataDir, 'tmp'), { recursive: true });
   const tokens = openTokens(config, log, options.printToken ?? ((line) => process.stdout.write(line)));
   const walPlan = await prepareWal(config, log);
-  // After WAL recovery rolled committed flushes forward: the catalog is loaded from one listing.
+  // After WAL recovery rolled committed flushes forward: the catalog lists the names now, each
+  // measurement's files when a query first needs them or in the background (listCatalogFiles).
   const storage = await Storage.open({ root: config.storage.parquetRoot });
-  log.info(`storage: ${storage.catalog.size} files in the catalog`);
   // Deletes end in storage once the writers dropped the name's rows (docs/architecture.md).
   const pipeline = await IngestPipeline.start(config, log, walPlan, storage);
   const queryPool = new QueryPool({
@@ -137,6 +137,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // /ready answers 503 and writes are refused until every logged request is replayed and flushed.
   if (walPlan !== null) await replayWal(walPlan, pipeline, context.walRecovery, log);
   context.phase = ServerPhase.ready;
+  listCatalogFiles(storage, log);
   log.info(
     `Arc listening on http://${config.server.host}:${port} | data ${config.storage.parquetRoot} | ` +
       `decoders ${pipeline.decoderCount}, writers ${pipeline.writerCount}, query threads ${config.query.threads}`,
@@ -144,6 +145,18 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // The data directory stays locked until every buffer is flushed (a second close() waits for the first).
   let closing: Promise<StopReport> | null = null;
   return { port, close: () => (closing ??= stopServer(context, listenSocket, tokens).finally(() => lock.release())) };
+}
+
+/**
+ * Lists every measurement's files in the background, after the start (queries list what they
+ * need first, Storage.ensureLoaded), so the start costs the same with 100 files or 100,000.
+ */
+function listCatalogFiles(storage: Storage, log: Logger): void {
+  const startedAt = performance.now();
+  storage.loadAll().then(
+    () => log.info(`storage: ${storage.catalog.size} files in the catalog (listed in ${Math.round(performance.now() - startedAt)} ms)`),
+    (error: unknown) => log.error(`storage: listing the files failed; queries list what they read: ${error instanceof Error ? error.message : String(error)}`),
+  );
 }
 
 async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_socket, tokens: TokenStore | null): Promise<StopReport> {
