@@ -1,6 +1,6 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
-import { ColumnKind, ColumnView, fallbackValue, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
+import { ColumnKind, ColumnView, VALUE_BYTES, fallbackValue, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk } from './result-chunks.js';
@@ -38,37 +38,14 @@ function arrowType(kind: ColumnKind): ArrowType {
 }
 
 /**
- * Bytes per value of the kinds whose Arrow values are DuckDB's value bytes as they are; 0 for the
- * kinds that are not (booleans are packed to bits, the rest written as Utf8 or Binary).
+ * The kinds whose Arrow values are DuckDB's value bytes as they are (VALUE_BYTES each); the rest
+ * are not (booleans are packed to bits, the others written as Utf8 or Binary).
  */
-const FIXED_WIDTH_BYTES: Readonly<Record<ColumnKind, number>> = {
-  [ColumnKind.boolean]: 0,
-  [ColumnKind.int8]: 1,
-  [ColumnKind.int16]: 2,
-  [ColumnKind.int32]: 4,
-  [ColumnKind.uint8]: 1,
-  [ColumnKind.uint16]: 2,
-  [ColumnKind.uint32]: 4,
-  [ColumnKind.int64]: 8,
-  [ColumnKind.uint64]: 8,
-  [ColumnKind.int128]: 0,
-  [ColumnKind.uint128]: 0,
-  [ColumnKind.float]: 4,
-  [ColumnKind.double]: 8,
-  [ColumnKind.varchar]: 0,
-  [ColumnKind.date]: 4,
-  [ColumnKind.timestampMicros]: 8,
-  [ColumnKind.timestampSeconds]: 8,
-  [ColumnKind.timestampMillis]: 8,
-  [ColumnKind.timestampNanos]: 8,
-  [ColumnKind.decimal16]: 0,
-  [ColumnKind.decimal32]: 0,
-  [ColumnKind.decimal64]: 0,
-  [ColumnKind.decimal128]: 0,
-  [ColumnKind.other]: 0,
-  [ColumnKind.blob]: 0,
-  [ColumnKind.nested]: 0,
-};
+const FIXED_WIDTH_KINDS: ReadonlySet<ColumnKind> = new Set<ColumnKind>([
+  ColumnKind.int8, ColumnKind.int16, ColumnKind.int32, ColumnKind.uint8, ColumnKind.uint16, ColumnKind.uint32, ColumnKind.int64,
+  ColumnKind.uint64, ColumnKind.float, ColumnKind.double, ColumnKind.date, ColumnKind.timestampMicros, ColumnKind.timestampSeconds,
+  ColumnKind.timestampMillis, ColumnKind.timestampNanos,
+]);
 
 /** Set bits of each byte value, for NULL counts. */
 const BIT_COUNTS = Uint8Array.from({ length: 256 }, (_, value) => {
@@ -165,7 +142,7 @@ class ArrowColumn {
     this.index = index;
     this.name = name;
     this.plan = plan;
-    this.valueBytes = FIXED_WIDTH_BYTES[plan.kind];
+    this.valueBytes = FIXED_WIDTH_KINDS.has(plan.kind) ? VALUE_BYTES[plan.kind] : 0;
   }
 
   /** Points at the chunk's vector and returns the column's buffer lengths in this batch. */

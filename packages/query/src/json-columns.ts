@@ -43,7 +43,7 @@ export const ColumnKind = {
 export type ColumnKind = (typeof ColumnKind)[keyof typeof ColumnKind];
 
 /** Bytes per value in the vector's data buffer, by kind (0: not read as raw data); total over the kinds. */
-const VALUE_BYTES: Readonly<Record<ColumnKind, number>> = {
+export const VALUE_BYTES: Readonly<Record<ColumnKind, number>> = {
   [ColumnKind.boolean]: 1,
   [ColumnKind.int8]: 1,
   [ColumnKind.int16]: 2,
