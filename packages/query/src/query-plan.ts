@@ -331,7 +331,7 @@ class ReadAnalyzer {
       throw forbiddenReference('SHOW DATABASES and SHOW TABLES must be the whole statement', { statement: 'SHOW' });
     } else if (isShowRef(node) && node.query !== null && isSelectNode(node.query) && isBaseTable(node.query.from_table)) {
       const [star] = node.query.select_list;
-      if (star !== undefined && star.class === 'STAR' && locationOf(star) === null) this.bareTables.add(node.query.from_table);
+      if (star?.class === 'STAR' && locationOf(star) === null) this.bareTables.add(node.query.from_table);
     }
     // A three-part column name (db.table.column) would not survive the table becoming a subquery.
     const column = columnNames(node);
