@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
@@ -310,8 +311,10 @@ export class QueryEngine {
     );
     const tags = new Set<string>();
     for (const [text] of tagLists.getRowsJS()) {
+      // decode() gives VARCHAR; anything else is not Arc's metadata.
+      if (typeof text !== 'string') continue;
       try {
-        const names: unknown = JSON.parse(String(text));
+        const names: unknown = JSON.parse(text);
         if (Array.isArray(names)) for (const name of names) if (typeof name === 'string') tags.add(name);
       } catch {
         // A file without Arc's metadata (or with other metadata) names no tags.
@@ -352,7 +355,11 @@ export class QueryEngine {
   /** The view's columns as DuckDB describes them now (every file's schema, unioned by name). */
   private async describeView(table: MeasurementRef): Promise<ColumnSpec[]> {
     const reader = await this.connection.runAndReadAll(`DESCRIBE ${quoteIdentifier(table.database)}.${quoteIdentifier(table.measurement)}`);
-    return reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+    return reader.getRowObjectsJS().map((row) => {
+      const { column_name: name, column_type: type } = row;
+      assert.ok(typeof name === 'string' && typeof type === 'string', 'DESCRIBE names columns and types as VARCHAR');
+      return { name, type };
+    });
   }
 
   /**

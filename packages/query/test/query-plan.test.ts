@@ -11,7 +11,9 @@ const catalog = new Map([['db', new Set(['cpu', 'mem'])]]);
 
 async function boundedOnly(sql: string): Promise<string[]> {
   const reader = await connection().runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
-  const tree = JSON.parse(String(reader.getRowsJS()[0]?.[0])) as { statements: { node: SqlNode }[] };
+  const text = reader.getRowsJS()[0]?.[0];
+  if (typeof text !== 'string') throw new Error('json_serialize_sql gives VARCHAR');
+  const tree = JSON.parse(text) as { statements: { node: SqlNode }[] };
   const statement = tree.statements[0]?.node;
   if (statement === undefined) throw new Error(`no statement in ${sql}`);
   const plan = planStatement(statement, { defaultDatabase: 'db', catalog, readable: null });
