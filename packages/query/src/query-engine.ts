@@ -192,7 +192,8 @@ export class QueryEngine {
   private async countRows(prepared: DuckDBPreparedStatement): Promise<EncodedAnswer> {
     const reader = await prepared.runAndReadAll();
     const count = reader.getRows()[0]?.[0];
-    return { body: new Uint8Array(0), rowCount: Number(count ?? 0) };
+    assert.ok(typeof count === 'bigint', 'count(*) answers one BIGINT');
+    return { body: new Uint8Array(0), rowCount: Number(count) };
   }
 
   /** The SQL to run for a checked statement: SHOW answers from the catalog, reads with pruned files. */

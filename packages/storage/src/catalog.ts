@@ -148,7 +148,8 @@ function firstAtOrAfter(files: readonly CatalogFile[], hourUs: number): number {
   let high = files.length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if ((files[middle]?.hourUs ?? Number.POSITIVE_INFINITY) < hourUs) low = middle + 1;
+    // low <= middle < high <= files.length: in range.
+    if ((files[middle] as CatalogFile).hourUs < hourUs) low = middle + 1;
     else high = middle;
   }
   return low;

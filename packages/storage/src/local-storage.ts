@@ -195,7 +195,8 @@ function upperBound(keys: readonly string[], token: string): number {
   let high = keys.length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if ((keys[middle] ?? '') <= token) low = middle + 1;
+    // low <= middle < high <= keys.length: in range.
+    if ((keys[middle] as string) <= token) low = middle + 1;
     else high = middle;
   }
   return low;
