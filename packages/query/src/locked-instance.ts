@@ -51,6 +51,10 @@ export function lockdownStatements(settings: InstanceSettings): string[] {
     // EXPLAIN ANALYZE shows each operator's extra info and the query text, both with the files'
     // absolute paths (view globs, pruned file lists): every other metric stays.
     `SET custom_profiling_settings = ${quoteLiteral(JSON.stringify(Object.fromEntries(PROFILING_METRICS.map((metric) => [metric, 'true']))))}`,
+    // Setting the metrics also turns profiling on for every query, printed to the process's stdout
+    // (a profile per query in the server log, and its cost in every answer): EXPLAIN ANALYZE
+    // profiles its own statement without it.
+    'PRAGMA disable_profiling',
     `SET allowed_directories = [${quoteLiteral(settings.dataRoot)}, ${quoteLiteral(settings.tempDirectory)}]`,
     'SET enable_external_access = false',
     'SET lock_configuration = true',

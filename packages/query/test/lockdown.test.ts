@@ -72,3 +72,12 @@ describe('locked-down DuckDB instance', () => {
     expect(reader.getRowsJS()).toEqual([['UTC']]);
   });
 });
+
+describe('profiling', () => {
+  it('is off for ordinary queries (no profile printed per query), and EXPLAIN ANALYZE still profiles', async () => {
+    const setting = await locked.connection.runAndReadAll("SELECT current_setting('enable_profiling')");
+    expect(setting.getRowsJS()).toEqual([[null]]);
+    const explained = await locked.connection.runAndReadAll('EXPLAIN ANALYZE SELECT 42');
+    expect(String(explained.getRowsJS()[0]?.[1])).toContain('Total Time');
+  });
+});
