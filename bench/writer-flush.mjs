@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { BatchBuilder, ColumnBuilder, ColumnRole } from '@arc/columnar';
+import { LocalStorage } from '@arc/storage';
 import { mergeSchema } from '@arc/writer';
 import { ParquetEncoder } from '@arc/writer/parquet-encoder';
 
@@ -90,12 +91,12 @@ function buildBatches(hosts, tagShape) {
 }
 
 async function measure(batches, schema, tags, compression, threads, dir) {
-  const encoder = await ParquetEncoder.create({ threads, compression, rowGroupSize: ROW_GROUP_SIZE, tempDirectory: join(dir, 'tmp'), memoryLimit: '2GB' });
+  const encoder = await ParquetEncoder.create({ staged: new LocalStorage(dir), threads, compression, rowGroupSize: ROW_GROUP_SIZE, tempDirectory: join(dir, 'tmp'), memoryLimit: '2GB' });
   try {
-    await encoder.encode(batches.slice(0, 1), schema, (hour) => join(dir, `warmup-${tags}-${compression}-${threads}-${hour}.parquet`));
+    await encoder.encode(batches.slice(0, 1), schema, (hour) => join(dir, `warmup-${tags}-${compression}-${threads}-${hour}.parquet.tmp`));
     const start = performance.now();
     const cpuStart = process.cpuUsage();
-    const files = await encoder.encode(batches, schema, (hour) => join(dir, `${tags}-${compression}-${threads}-${hour}.parquet`));
+    const files = await encoder.encode(batches, schema, (hour) => join(dir, `${tags}-${compression}-${threads}-${hour}.parquet.tmp`));
     const totalMs = performance.now() - start;
     const cpu = process.cpuUsage(cpuStart);
     const cpuS = (cpu.user + cpu.system) / 1e6;

@@ -175,6 +175,17 @@ export class LocalStorage implements StorageBackend {
     return path.join(directory, `staged-${randomBytes(8).toString('hex')}${STAGING_SUFFIX}`);
   }
 
+  async sealStaged(stagingPath: string): Promise<number> {
+    assert.ok(stagingPath.endsWith(STAGING_SUFFIX), 'only staged files are sealed');
+    const handle = await open(stagingPath, 'r');
+    try {
+      await handle.sync();
+      return (await handle.stat()).size;
+    } finally {
+      await handle.close();
+    }
+  }
+
   async publish(stagingPath: string, key: string): Promise<void> {
     const finalPath = this.pathOf(key);
     assert.ok(stagingPath.endsWith(STAGING_SUFFIX), 'only staged files are published');

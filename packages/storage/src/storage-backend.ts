@@ -58,6 +58,8 @@ export interface StorageBackend {
   deletePrefix(prefix: string): Promise<void>;
   /** A local path where a file bound for the directory `directoryKey` can be written (its directory exists). */
   stagingPathIn(directoryKey: string): Promise<string>;
+  /** Makes a written staged file's bytes durable (fsync); returns its size in bytes. */
+  sealStaged(stagingPath: string): Promise<number>;
   /** Makes the staged file visible under `key`, durably (the name survives a crash). */
   publish(stagingPath: string, key: string): Promise<void>;
   /** Removes a staged file that will not be published (a failed flush). */

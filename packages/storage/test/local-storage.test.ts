@@ -20,6 +20,9 @@ describe('LocalStorage', () => {
     const staged = await storage.stagingPathIn('db/cpu/2025/10/16/16');
     expect(staged.endsWith(STAGING_SUFFIX)).toBe(true);
     await writeFile(staged, 'bytes');
+    // Sealed (fsynced) before its publish; the size is what was written. Only staged files are.
+    expect(await storage.sealStaged(staged)).toBe(5);
+    await expect(storage.sealStaged(path.join(root, 'other.parquet'))).rejects.toThrow(/only staged files/);
     await storage.publish(staged, key);
     expect(await readFile(path.join(root, key), 'utf8')).toBe('bytes');
     expect(await readdir(path.dirname(path.join(root, key)))).toEqual(['cpu_20251016_160000_a.parquet']);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir, open, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBDataChunk, DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { ArcError, ErrorKind } from '@arc/errors';
+import type { StorageBackend } from '@arc/storage';
 import { isStorageFull, storageFullError } from './storage-full.js';
 import {
   ColumnRole,
@@ -61,7 +60,15 @@ export const ParquetCompression = {
 } as const;
 export type ParquetCompression = (typeof ParquetCompression)[keyof typeof ParquetCompression];
 
+/**
+ * What the encoder asks of the store for the files it writes (storage's backend: only storage
+ * touches the data directory). Paths are staged files (`*.tmp`) in existing directories.
+ */
+export type StagedFiles = Pick<StorageBackend, 'sealStaged' | 'discard'>;
+
 export interface ParquetEncoderOptions {
+  /** Seals each written file (durable, sized) and removes partial output after a failure. */
+  readonly staged: StagedFiles;
   /** DuckDB worker threads of this encoder's instance (COPY and sort use them). */
   readonly threads: number;
   readonly compression: ParquetCompression;
@@ -592,16 +599,6 @@ class ChunkFiller {
   }
 }
 
-/** Opens, fsyncs and closes a written file; returns its size in bytes. */
-async function syncFile(path: string): Promise<number> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-    return (await handle.stat()).size;
-  } finally {
-    await handle.close();
-  }
-}
 
 function writeFailed(measurement: string, path: string, cause: unknown): ArcError {
   if (isStorageFull(cause)) return storageFullError(`writing Parquet for measurement '${measurement}' to '${path}'`, cause, { measurement, path });
@@ -729,7 +726,6 @@ export class ParquetEncoder {
     for (const hourStartUs of hours) {
       const path = pathForHour(hourStartUs);
       paths.push(path);
-      await mkdir(dirname(path), { recursive: true });
       const sql = copyHourSql(hourStartUs, path, copyOptions, appendedInOrder, hours.length === 1);
       const reader = await this.connection.runAndReadAll(sql);
       rowCounts.push(reader.rowsChanged);
@@ -739,7 +735,7 @@ export class ParquetEncoder {
     const files: EncodedHourFile[] = [];
     for (const [index, hourStartUs] of hours.entries()) {
       const path = paths[index] ?? '';
-      files.push({ hourStartUs, path, rowCount: rowCounts[index] ?? 0, byteCount: await syncFile(path) });
+      files.push({ hourStartUs, path, rowCount: rowCounts[index] ?? 0, byteCount: await this.options.staged.sealStaged(path) });
     }
     const syncEnd = performance.now();
     this.timings = {
@@ -760,7 +756,7 @@ export class ParquetEncoder {
    * gone) must not hide the error that matters. The next encode drops the scratch anyway.
    */
   private async discard(paths: readonly string[]): Promise<void> {
-    const removals = paths.map((path) => rm(path, { force: true }));
+    const removals = paths.map((path) => this.options.staged.discard(path));
     await Promise.allSettled([...removals, this.connection.run(dropScratchSql())]);
   }
 

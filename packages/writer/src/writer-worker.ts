@@ -55,9 +55,11 @@ async function main(): Promise<void> {
     port.postMessage(message);
   };
   const { writer, storage } = data.config;
+  const store = new LocalStorage(storage.parquetRoot);
   let encoder: ParquetEncoder;
   try {
     encoder = await ParquetEncoder.create({
+      staged: store,
       threads: writer.duckdbThreads,
       compression: writer.compression,
       rowGroupSize: writer.rowGroupSize,
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
     writerIndex: data.writerIndex,
     policy: { flushRows: writer.flushRows, flushBytesMax: writer.flushBytesMax, flushAgeMs: writer.flushAgeMs },
     bytesBufferedMax: Math.floor(writer.bufferBytesMax / data.writerCount),
-    storage: new LocalStorage(storage.parquetRoot),
+    storage: store,
     encoder,
     onFlushed: (database, measurement, files) => queueEvent({ kind: 'flushed', database, measurement, files }),
     onSchema: (database, measurement, schema) => queueEvent({ kind: 'schema', database, measurement, columns: parquetColumnsOf(schema) }),

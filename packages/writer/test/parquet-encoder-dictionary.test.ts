@@ -2,7 +2,7 @@
 // the VARCHAR path alike: batches are packed by hand in the documented Arrow layout
 // (packages/columnar types.ts), encoded, and read back by a separate DuckDB instance (values
 // compared as hex bytes, column types, Parquet schema, union_by_name, time order).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import {
   type ColumnLayout,
   type SchemaColumn,
 } from '@arc/columnar';
+import { LocalStorage } from '@arc/storage';
 import { ParquetEncoder, type EncodedHourFile } from '../src/parquet-encoder.js';
 import { ENCODER_ENUM_MEMBERS_MAX, ENCODER_ENUM_ROWS_PER_MEMBER_MIN, ENCODER_ENUM_UNION_BYTES_MAX } from '../src/limits.js';
 import { mergeSchema } from '../src/schema-merge.js';
@@ -154,6 +155,8 @@ let parquetReader: ParquetReader;
 
 async function encode(batches: readonly ColumnBatch[]): Promise<EncodedHourFile[]> {
   const dir = join(root, `t${testIndex++}`);
+  // Writers stage in directories storage made; the encoder writes into existing ones.
+  await mkdir(dir, { recursive: true });
   return encoder.encode(batches, schemaOf(batches), (hourStartUs) => join(dir, `${hourStartUs}.parquet.tmp`));
 }
 
@@ -183,6 +186,7 @@ function expectedHex(specs: readonly (readonly Utf8ColumnSpec[])[], column: stri
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'arc-parquet-dictionary-'));
   encoder = await ParquetEncoder.create({
+    staged: new LocalStorage(root),
     threads: 2,
     compression: 'snappy',
     rowGroupSize: 122_880,

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalStorage } from '@arc/storage';
 import { ParquetEncoder } from '../src/parquet-encoder.js';
 import { schemaOfBatches } from '../src/measurement-buffer.js';
 import { floatBatch } from './support/float-batch.js';
@@ -24,6 +25,7 @@ afterAll(async () => {
 describe('ParquetEncoder temp directory limit', () => {
   it('applies its own max_temp_directory_size, and a spill past it is ARC_STORAGE_FULL', async () => {
     const encoder = await ParquetEncoder.create({
+      staged: new LocalStorage(root),
       threads: 1,
       compression: 'snappy',
       rowGroupSize: 122_880,
@@ -33,7 +35,7 @@ describe('ParquetEncoder temp directory limit', () => {
     });
     try {
       const batch = floatBatch('cpu', Array.from({ length: ROW_COUNT }, (_, index) => index), (index) => T0 + index);
-      const encoding = encoder.encode([batch], schemaOfBatches([batch]), () => path.join(root, 'out', 'cpu.parquet'));
+      const encoding = encoder.encode([batch], schemaOfBatches([batch]), () => path.join(root, 'cpu.parquet.tmp'));
       await expect(encoding).rejects.toMatchObject({ code: 'ARC_STORAGE_FULL', message: expect.stringMatching(/\/1\.0 MiB used\)/) });
     } finally {
       encoder.close();

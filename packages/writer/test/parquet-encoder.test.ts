@@ -1,6 +1,7 @@
 // Proves ParquetEncoder writes files a user reads back intact: batches built with BatchBuilder are
 // encoded into a temp directory and read by a separate DuckDB instance with read_parquet (values
 // of every type and NULLs, time order, one file per UTC hour, column types, footer metadata).
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { BatchBuilder, ColumnBuilder, ColumnRole, MICROS_PER_HOUR, quoteLiteral, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
 import { isArcError } from '@arc/errors';
+import { LocalStorage } from '@arc/storage';
 import { ParquetEncoder, type EncodedHourFile, type ParquetEncoderOptions } from '../src/parquet-encoder.js';
 import { mergeSchema } from '../src/schema-merge.js';
 import { appendValue, openParquetReader, type ParquetReader, type Value } from './support/test-values.js';
@@ -59,6 +61,7 @@ let reader: DuckDBConnection;
 let parquetReader: ParquetReader;
 
 const baseOptions = (): ParquetEncoderOptions => ({
+  staged: new LocalStorage(root),
   threads: 2,
   compression: 'snappy',
   rowGroupSize: 122_880,
@@ -68,6 +71,8 @@ const baseOptions = (): ParquetEncoderOptions => ({
 
 async function encode(batches: readonly ColumnBatch[], using = encoder): Promise<EncodedHourFile[]> {
   const dir = join(root, `t${testIndex++}`);
+  // Writers stage in directories storage made; the encoder writes into existing ones.
+  mkdirSync(dir, { recursive: true });
   return using.encode(batches, schemaOf(batches), (hourStartUs) => join(dir, `${hourStartUs}.parquet.tmp`));
 }
 
@@ -202,6 +207,8 @@ describe('ParquetEncoder', () => {
     const dir = join(root, 'hours');
     const files = await encoder.encode([spanning, lastHour], schemaOf([spanning, lastHour]), (hourStartUs) => {
       hoursAsked.push(hourStartUs);
+      // Writers stage in directories storage made; the encoder writes into existing ones.
+      mkdirSync(join(dir, String(hourStartUs)), { recursive: true });
       return join(dir, String(hourStartUs), 'part.parquet.tmp');
     });
     const hours = [T0, T0 + MICROS_PER_HOUR, T0 + 2 * MICROS_PER_HOUR];

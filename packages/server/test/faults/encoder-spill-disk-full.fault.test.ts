@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchBuilder, ColumnBuilder, ColumnRole, ColumnType, type ColumnBatch } from '@arc/columnar';
 import { isArcError } from '@arc/errors';
+import { LocalStorage } from '@arc/storage';
 import { ParquetEncoder } from '@arc/writer/parquet-encoder';
 import { mountTmpfs, tmpfsUnavailable, type Tmpfs } from './support/tmpfs.js';
 
@@ -47,17 +48,17 @@ describe.skipIf(unavailable !== null)(`the Parquet encoder spilling on a full di
     disk = mountTmpfs(TMPFS_MB);
     const output = path.join(disk.directory, 'out');
     await mkdir(output);
-    encoder = await ParquetEncoder.create({ threads: 1, compression: 'snappy', rowGroupSize: 122_880, tempDirectory: path.join(disk.directory, 'spill'), memoryLimit: MEMORY_LIMIT });
+    encoder = await ParquetEncoder.create({ staged: new LocalStorage(output), threads: 1, compression: 'snappy', rowGroupSize: 122_880, tempDirectory: path.join(disk.directory, 'spill'), memoryLimit: MEMORY_LIMIT });
     const batch = floatRows(ROW_COUNT);
     const schema = [{ name: 'v', role: ColumnRole.field, type: ColumnType.float64 }];
     await disk.fill();
     // The first spill of this DuckDB instance happens now, on the full disk.
-    await expect(encoder.encode([batch], schema, () => path.join(output, 'first.parquet'))).rejects.toMatchObject({ code: 'ARC_STORAGE_FULL' });
+    await expect(encoder.encode([batch], schema, () => path.join(output, 'first.parquet.tmp'))).rejects.toMatchObject({ code: 'ARC_STORAGE_FULL' });
     // As in the field: the filler goes and the filesystem grows (room for spill and output).
     await disk.free();
     disk.grow(GROWN_MB);
-    const files = await encoder.encode([batch], schema, () => path.join(output, 'second.parquet'));
+    const files = await encoder.encode([batch], schema, () => path.join(output, 'second.parquet.tmp'));
     expect(files.map((file) => file.rowCount)).toEqual([ROW_COUNT]);
-    expect(await readdir(output)).toEqual(['second.parquet']);
+    expect(await readdir(output)).toEqual(['second.parquet.tmp']);
   }, 120_000);
 });

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { LocalStorage } from '@arc/storage';
 import { ParquetEncoder } from '../../src/parquet-encoder.js';
 
 /** A real encoder for a test file, and the temporary directory its tests write under. */
@@ -14,7 +15,7 @@ export interface TempEncoder {
 
 /** A small real encoder (one DuckDB thread) spilling under `root`. */
 export function openTestEncoder(root: string): Promise<ParquetEncoder> {
-  return ParquetEncoder.create({ threads: 1, compression: 'snappy', rowGroupSize: 122_880, tempDirectory: path.join(root, 'duckdb-tmp'), memoryLimit: '256MB' });
+  return ParquetEncoder.create({ staged: new LocalStorage(root), threads: 1, compression: 'snappy', rowGroupSize: 122_880, tempDirectory: path.join(root, 'duckdb-tmp'), memoryLimit: '256MB' });
 }
 
 /**
