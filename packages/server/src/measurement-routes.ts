@@ -71,7 +71,7 @@ const URL_QUERY: QuerySource = { readsBody: false, databaseOf };
 
 /** `GET /query/{measurement}[/csv]`: the measurement's rows, newest first by default. */
 function handleMeasurementRead(context: ServerContext, res: HttpResponse, req: HttpRequest, format: AnswerFormat): void {
-  const measurement = decodeURIComponent(req.getParameter(0) ?? '');
+  const measurement = decodeURIComponent(req.getParameter(0));
   const acceptEncoding = req.getHeader('accept-encoding');
   acceptQuery(context, res, req, URL_QUERY, (caller) => {
     const { request, database, readable, state, signal } = caller;
