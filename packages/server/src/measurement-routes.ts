@@ -52,8 +52,8 @@ export function parseMeasurementQuery(measurement: string, query: URLSearchParam
   if (startTime instanceof ArcError) return startTime;
   const endTime = instantParameter(query, 'end_time');
   if (endTime instanceof ArcError) return endTime;
-  const columnsText = query.get('columns') ?? '';
-  const columns = columnsText === '' ? [] : columnsText.split(',').map((column) => column.trim());
+  const columnsText = query.get('columns');
+  const columns = columnsText === null || columnsText === '' ? [] : columnsText.split(',').map((column) => column.trim());
   if (columns.some((column) => column === '')) return parameterError('columns', '"columns" must be a comma-separated list of column names');
   const order = ORDER_BY_PATTERN.exec(query.get('order_by') ?? 'time DESC');
   if (order === null) return parameterError('order_by', '"order_by" must be a column name, optionally followed by ASC or DESC');
