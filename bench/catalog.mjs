@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { QueryPool } from '@arc/query';
-import { Storage, dataFileKey } from '@arc/storage';
+import { LocalStorage, Storage, dataFileKey, encodeSchema, schemaIdOf, schemaKey } from '@arc/storage';
 import { DEFAULT_SERVER_ENTRY, REPO_ROOT, freePort, median, round, sleep } from './lib/arc-server.mjs';
 
 const { values: flags } = parseArgs({
@@ -36,6 +36,13 @@ const FIRST_HOUR_US = Date.UTC(2020, 0, 1) * 1000;
 const START_MEASUREMENTS = 10;
 /** Size of the one Parquet file (named in every link's name, as writers do). */
 let SOURCE_BYTES = 0;
+/** Its columns as a writer records them (a schema object per measurement, its id in every name). */
+const SOURCE_COLUMNS = [
+  { name: 'time', type: 'TIMESTAMP' },
+  { name: 'host', type: 'VARCHAR' },
+  { name: 'v', type: 'DOUBLE' },
+];
+const SOURCE_SCHEMA_ID = schemaIdOf(SOURCE_COLUMNS);
 
 /** Writes the one Parquet file every link points at; returns its path. */
 async function tinyParquet(directory) {
@@ -54,15 +61,16 @@ const LINKS_PER_COPY = 50_000;
 let linksMade = 0;
 let linkSource = '';
 
-/** Links `count` files of `measurement` under consecutive hours, named as a writer names them. */
-function linkFiles(root, source, database, measurement, count) {
+/** Links `count` files of `measurement` under consecutive hours, named and described as a writer does. */
+async function linkFiles(root, source, database, measurement, count) {
+  await new LocalStorage(root).put(schemaKey(database, measurement, SOURCE_SCHEMA_ID), encodeSchema(SOURCE_COLUMNS));
   for (let index = 0; index < count; index++) {
     if (linksMade++ % LINKS_PER_COPY === 0) {
       linkSource = `${source}.${String(linksMade)}`;
       fs.copyFileSync(source, linkSource);
     }
     const hourUs = FIRST_HOUR_US + index * HOUR_US;
-    const key = dataFileKey({ database, measurement, hourUs, nodeId: 'bench', unique: `f${index}`, rows: 1, bytes: SOURCE_BYTES, minTimeUs: hourUs, maxTimeUs: hourUs, writtenAtMs: 0 });
+    const key = dataFileKey({ database, measurement, hourUs, nodeId: 'bench', unique: `f${index}`, rows: 1, bytes: SOURCE_BYTES, minTimeUs: hourUs, maxTimeUs: hourUs, writtenAtMs: 0, schemaId: SOURCE_SCHEMA_ID });
     const target = path.join(root, key);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.linkSync(linkSource, target);
@@ -87,9 +95,11 @@ async function runQuery(pool, sql) {
 /** Median ms of SHOW TABLES and of a one-hour query, with `files` files in the store. */
 async function measureCatalog(scratch, source, files) {
   const root = path.join(scratch, `store-${files}`);
-  linkFiles(root, source, 'bench', 'cpu', files);
+  await linkFiles(root, source, 'bench', 'cpu', files);
   const loadStarted = performance.now();
   const storage = await Storage.open({ root });
+  const openMs = round(performance.now() - loadStarted, 1);
+  await storage.loadAll();
   const loadMs = round(performance.now() - loadStarted, 1);
   const pool = new QueryPool({ storage, dataRoot: root, threads: 1, duckdbThreads: 1, memoryLimit: '512MB', tempDirectory: path.join(scratch, 'tmp'), queueSizeMax: 4, timeoutMs: 60_000 });
   await pool.ready();
@@ -98,7 +108,7 @@ async function measureCatalog(scratch, source, files) {
   // Warm: the first query makes the view and learns the columns.
   await runQuery(pool, planned);
   await runQuery(pool, 'SHOW TABLES');
-  const result = { files, catalog_load_ms: loadMs, show_tables_ms: await timed(() => runQuery(pool, 'SHOW TABLES')), one_hour_query_ms: await timed(() => runQuery(pool, planned)) };
+  const result = { files, open_ms: openMs, catalog_load_ms: loadMs, show_tables_ms: await timed(() => runQuery(pool, 'SHOW TABLES')), one_hour_query_ms: await timed(() => runQuery(pool, planned)) };
   await pool.close();
   return result;
 }
@@ -107,7 +117,7 @@ async function measureCatalog(scratch, source, files) {
 async function measureStart(scratch, source, files) {
   const dataDir = path.join(scratch, 'start');
   const root = path.join(dataDir, 'arc');
-  for (let index = 0; index < START_MEASUREMENTS; index++) linkFiles(root, source, 'bench', `m${index}`, files / START_MEASUREMENTS);
+  for (let index = 0; index < START_MEASUREMENTS; index++) await linkFiles(root, source, 'bench', `m${index}`, files / START_MEASUREMENTS);
   const port = await freePort();
   const token = randomBytes(32).toString('base64url');
   const started = performance.now();

@@ -28,7 +28,7 @@ import {
   encodeJsonAnswer,
   encodeMsgpackAnswer,
   releaseAnswerBody,
-} from '@arc/query';
+} from '@arc/query/encoders';
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,

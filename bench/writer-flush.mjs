@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { BatchBuilder, ColumnBuilder, ColumnRole } from '@arc/columnar';
-import { ParquetEncoder, mergeSchema } from '@arc/writer';
+import { mergeSchema } from '@arc/writer';
+import { ParquetEncoder } from '@arc/writer/parquet-encoder';
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,

@@ -7,7 +7,7 @@ import { regexMatches } from './regex.js';
 import { planSelect, type SelectContext } from './select-planner.js';
 import { shapeSelect } from './select-shaper.js';
 import { compareNames } from './schema.js';
-import type { Series, StatementResult } from './series.js';
+import { rowCountOf, type Series, type StatementResult } from './series.js';
 import { executeShow } from './show-statements.js';
 import { StatementFailure } from './sql-text.js';
 import { subqueryTable } from './subquery.js';
@@ -126,7 +126,7 @@ async function selectFrom(statement: SelectStatement, selectContext: SelectConte
   const plan = topBottom === null ? planSelect(planned, selectContext) : planTopBottom(planned, topBottom, selectContext);
   if (plan === null) return [];
   const result = await context.run(plan.sql, selectContext.database, SELECT_ROWS_MAX + 1);
-  if ((result.data[0]?.length ?? 0) > SELECT_ROWS_MAX) {
+  if (rowCountOf(result) > SELECT_ROWS_MAX) {
     throw new StatementFailure(`the result exceeds ${String(SELECT_ROWS_MAX)} rows; add LIMIT, a narrower time range or GROUP BY time()`);
   }
   const shaped = shapeSelect(plan, result, context.nowNanos);

@@ -52,6 +52,11 @@ export class Lexer {
     this.text = text;
   }
 
+  /** The character at `index`; '' past the end of the text, which no character class matches. */
+  private charAt(index: number): string {
+    return this.text.charAt(index);
+  }
+
   /** Offset of the next unread character (after skipping whitespace and comments). */
   get offset(): number {
     this.skipBlank();
@@ -67,9 +72,9 @@ export class Lexer {
     if (char === undefined) return { kind: TokenKind.end, text: '', offset: start };
     if (char === '"') return this.quoted('"', TokenKind.quotedIdentifier);
     if (char === "'") return this.quoted("'", TokenKind.string);
-    if (DIGIT.test(char) || (char === '.' && DIGIT.test(this.text[start + 1] ?? ''))) return this.numberOrDuration();
+    if (DIGIT.test(char) || (char === '.' && DIGIT.test(this.charAt(start + 1)))) return this.numberOrDuration();
     if (IDENTIFIER_START.test(char)) {
-      while (IDENTIFIER_PART.test(this.text[this.position] ?? '')) this.position += 1;
+      while (IDENTIFIER_PART.test(this.charAt(this.position))) this.position += 1;
       return { kind: TokenKind.identifier, text: this.text.slice(start, this.position), offset: start };
     }
     for (const operator of OPERATORS) {
@@ -114,7 +119,7 @@ export class Lexer {
 
   private skipBlank(): void {
     for (;;) {
-      while (WHITESPACE.test(this.text[this.position] ?? '')) this.position += 1;
+      while (WHITESPACE.test(this.charAt(this.position))) this.position += 1;
       if (!this.text.startsWith('--', this.position)) return;
       const lineEnd = this.text.indexOf('\n', this.position);
       this.position = lineEnd === -1 ? this.text.length : lineEnd + 1;
@@ -145,18 +150,18 @@ export class Lexer {
   /** `12`, `1.5`, `1e3`, or an integer with a duration unit glued on (`10s`, `1700000000000ms`). */
   private numberOrDuration(): Token {
     const start = this.position;
-    while (DIGIT.test(this.text[this.position] ?? '')) this.position += 1;
+    while (DIGIT.test(this.charAt(this.position))) this.position += 1;
     const integerEnd = this.position;
-    if (this.text[this.position] === '.' && DIGIT.test(this.text[this.position + 1] ?? '')) {
+    if (this.text[this.position] === '.' && DIGIT.test(this.charAt(this.position + 1))) {
       this.position += 1;
-      while (DIGIT.test(this.text[this.position] ?? '')) this.position += 1;
+      while (DIGIT.test(this.charAt(this.position))) this.position += 1;
     }
     const exponent = /^[eE][+-]?[0-9]+/.exec(this.text.slice(this.position, this.position + 24));
     if (exponent !== null) this.position += exponent[0].length;
     if (this.position !== integerEnd) return { kind: TokenKind.number, text: this.text.slice(start, this.position), offset: start };
     for (const unit of DURATION_UNITS) {
       if (!this.text.startsWith(unit, this.position)) continue;
-      if (IDENTIFIER_PART.test(this.text[this.position + unit.length] ?? '')) continue;
+      if (IDENTIFIER_PART.test(this.charAt(this.position + unit.length))) continue;
       this.position += unit.length;
       return { kind: TokenKind.duration, text: this.text.slice(start, this.position), offset: start };
     }

@@ -157,14 +157,15 @@ function parseSource(tokens: TokenStream): Source {
       continue;
     }
     if (tokens.isOperator('/')) {
-      const database = parts.length === 2 ? (parts[0] ?? null) : null;
+      // `parts` starts with the first identifier, so parts[0] is there.
+      const database = parts.length === 2 ? (parts[0] as string) : null;
       return { database, measurement: '', regex: tokens.regex() };
     }
     parts.push(tokens.expectIdentifier('measurement'));
   }
-  const measurement = parts[parts.length - 1] ?? '';
+  const measurement = parts[parts.length - 1] as string;
   if (measurement === '') tokens.fail('measurement');
-  return { database: parts.length === 3 ? (parts[0] ?? null) : null, measurement };
+  return { database: parts.length === 3 ? (parts[0] as string) : null, measurement };
 }
 
 interface GroupByClause {

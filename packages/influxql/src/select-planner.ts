@@ -330,6 +330,7 @@ function planFields(fields: readonly SelectField[], planner: FieldPlanner, aggre
 export function uniqueNames<T extends { readonly name: string }>(fields: readonly T[]): T[] {
   const seen = new Map<string, number>();
   return fields.map((field) => {
+    // A name not seen yet has been used 0 times.
     const count = seen.get(field.name) ?? 0;
     seen.set(field.name, count + 1);
     return count === 0 ? field : { ...field, name: `${field.name}_${String(count)}` };
@@ -450,15 +451,15 @@ function sqlTail(mode: SelectMode, tagColumns: readonly string[], hasTime: boole
   if (mode === 'bucketed') parts.push(`GROUP BY ${[...tagPositions, timePosition].join(', ')}`);
   if (mode === 'aggregate' && tagColumns.length > 0) parts.push(`GROUP BY ${tagPositions.join(', ')}`);
   const descending = mode === 'raw' && statement.descending ? ' DESC' : '';
-  const limit = statement.limit ?? 0;
+  const limit = limitInSql ? statement.limit : null;
   // InfluxDB's LIMIT and OFFSET count points per series.
-  if (limitInSql && tagColumns.length > 0) {
+  if (limit !== null && tagColumns.length > 0) {
     const window = `row_number() OVER (PARTITION BY ${tagColumns.join(', ')} ORDER BY ${quoteIdentifier(TIME_COLUMN)}${descending})`;
     parts.push(`QUALIFY ${window} BETWEEN ${String(statement.offset + 1)} AND ${String(statement.offset + limit)}`);
   }
   // Buckets are ordered (and filled) ascending, then reversed by the shaper for DESC.
   const order = [...tagPositions, ...(hasTime ? [`${timePosition}${descending}`] : [])];
   if (order.length > 0) parts.push(`ORDER BY ${order.join(', ')}`);
-  if (limitInSql && tagColumns.length === 0) parts.push(`LIMIT ${String(limit)} OFFSET ${String(statement.offset)}`);
+  if (limit !== null && tagColumns.length === 0) parts.push(`LIMIT ${String(limit)} OFFSET ${String(statement.offset)}`);
   return parts.join(' ');
 }

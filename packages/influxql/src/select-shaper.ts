@@ -1,9 +1,12 @@
+import assert from 'node:assert/strict';
 import type { FillOption } from './ast.js';
 import { GROUP_BY_BUCKETS_MAX } from './limits.js';
 import type { SelectPlan } from './select-planner.js';
 import { rowsOf, sliceLimit, type Cell, type ColumnarResult, type Series } from './series.js';
 import { StatementFailure } from './sql-text.js';
 import { NANOS_PER_MICRO } from './time-values.js';
+
+const EPOCH_NANOS = 0n;
 
 interface RawSeries {
   readonly tagValues: readonly string[];
@@ -36,6 +39,8 @@ function groupByTags(rows: readonly Cell[][], tagCount: number): RawSeries[] {
  * GROUP BY time() filled, per-series LIMIT/OFFSET, then SLIMIT/SOFFSET over the series.
  */
 export function shapeSelect(plan: SelectPlan, result: ColumnarResult, nowNanos: bigint): Series[] {
+  // The tag columns come first, so each group has a value for every tag key.
+  assert.ok(result.data.length >= plan.tagKeys.length, 'a column for each tag key');
   const groups = groupByTags(rowsOf(result), plan.tagKeys.length);
   const shaped: Series[] = [];
   const bucketRange = plan.mode === 'bucketed' ? bucketBounds(plan, groups, nowNanos) : null;
@@ -48,7 +53,7 @@ export function shapeSelect(plan: SelectPlan, result: ColumnarResult, nowNanos: 
     if (limited.length === 0) continue;
     shaped.push({
       name: plan.measurement,
-      tags: plan.tagKeys.length === 0 ? null : Object.fromEntries(plan.tagKeys.map((key, index) => [key, group.tagValues[index] ?? ''])),
+      tags: plan.tagKeys.length === 0 ? null : Object.fromEntries(plan.tagKeys.map((key, index) => [key, group.tagValues[index] as string])),
       columns: ['time', ...plan.columns.map((column) => column.name)],
       values: limited,
       timeColumn: true,
@@ -62,11 +67,13 @@ export function shapeSelect(plan: SelectPlan, result: ColumnarResult, nowNanos: 
 /** Rows without tag columns -> [time ns, ...values]; aggregate rows over no point are dropped. */
 function valuesOf(plan: SelectPlan, rows: readonly Cell[][]): Cell[][] {
   const values: Cell[][] = [];
-  const rangeStart = plan.timeRange.lowerNanos ?? 0n;
+  // Without a lower time bound, InfluxDB stamps an aggregate over all time with the epoch.
+  const rangeStart = plan.timeRange.lowerNanos ?? EPOCH_NANOS;
   for (const row of rows) {
     if (plan.hasRowCount && Number(row[row.length - 1]) === 0) continue;
     const cells = plan.hasRowCount ? row.slice(0, -1) : row;
-    if (plan.hasTime) values.push([toNanos(cells[0] ?? null), ...cells.slice(1)]);
+    // With a time column, it comes first in each row.
+    if (plan.hasTime) values.push([toNanos(cells[0] as Cell), ...cells.slice(1)]);
     else values.push([rangeStart, ...cells]);
   }
   return values;
@@ -89,7 +96,8 @@ function bucketBounds(plan: SelectPlan, groups: readonly RawSeries[], nowNanos: 
   if (groupByTime === null || plan.fill.kind === 'none') return null;
   const interval = groupByTime.intervalNanos;
   const bucketOf = plan.bucketOf;
-  const dataTimes = groups.flatMap((group) => group.rows.map((row) => toNanos(row[0] ?? null)));
+  // Bucketed rows hold their bucket's time first.
+  const dataTimes = groups.flatMap((group) => group.rows.map((row) => toNanos(row[0] as Cell)));
   if (dataTimes.length === 0) return null;
   const dataFirst = dataTimes.reduce((left, right) => (right < left ? right : left));
   const dataLast = dataTimes.reduce((left, right) => (right > left ? right : left));

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+
 /** A value of an answer: as Arc's columnar msgpack answer decodes (int64 beyond 2^53 as bigint). */
 export type Cell = number | bigint | string | boolean | null;
 
@@ -10,7 +12,7 @@ export interface Series {
   readonly columns: readonly string[];
   /**
    * Rows. When `timeColumn` is true, each row's first cell is the time in nanoseconds (bigint),
-   * formatted by the serializer after the request's `epoch`.
+   * formatted by the serializer after the request's `epoch`. Each row holds a cell per column.
    */
   readonly values: readonly (readonly Cell[])[];
   readonly timeColumn: boolean;
@@ -26,11 +28,18 @@ export interface ColumnarResult {
   readonly data: readonly (readonly Cell[])[];
 }
 
+/** Rows of a columnar result: each column holds a value per row; a result without columns has none. */
+export function rowCountOf(result: ColumnarResult): number {
+  const [first] = result.data;
+  return first === undefined ? 0 : first.length;
+}
+
 /** Rows of a columnar result, row-major. */
 export function rowsOf(result: ColumnarResult): Cell[][] {
-  const rowCount = result.data[0]?.length ?? 0;
+  const rowCount = rowCountOf(result);
+  for (const column of result.data) assert.equal(column.length, rowCount, 'every column holds a value per row');
   const rows: Cell[][] = [];
-  for (let row = 0; row < rowCount; row++) rows.push(result.data.map((column) => column[row] ?? null));
+  for (let row = 0; row < rowCount; row++) rows.push(result.data.map((column) => column[row] as Cell));
   return rows;
 }
 

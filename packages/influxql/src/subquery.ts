@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { quoteLiteral, quoteIdentifier, TIME_COLUMN } from '@arc/columnar';
 import { SUBQUERY_ROWS_MAX } from './limits.js';
 import type { FieldType, MeasurementSchema } from './schema.js';
@@ -37,26 +38,32 @@ function literal(cell: Cell): string {
 export function subqueryTable(series: readonly Series[]): SubqueryTable | null {
   const first = series[0];
   if (first === undefined) return null;
-  if (series.some((one) => one.name !== first.name)) throw new StatementFailure('a subquery over several measurements is not supported');
+  const name = first.name;
+  // A subquery is a SELECT, whose series are named by their measurement and share its columns.
+  assert.ok(name !== null, 'a SELECT names its series');
+  if (series.some((one) => one.name !== name)) throw new StatementFailure('a subquery over several measurements is not supported');
+  for (const one of series) assert.deepEqual(one.columns, first.columns, 'the series of a SELECT have the same columns');
   const tags = [...new Set(series.flatMap((one) => Object.keys(one.tags ?? {})))].sort();
   const fieldNames = first.columns.slice(1);
   const rowCount = series.reduce((total, one) => total + one.values.length, 0);
   if (rowCount > SUBQUERY_ROWS_MAX) throw new StatementFailure(`the subquery answers more than ${String(SUBQUERY_ROWS_MAX)} points; narrow its time range or GROUP BY time()`);
-  const types = fieldNames.map((_, index) => columnType(series.flatMap((one) => one.values.map((row) => row[index + 1] ?? null))));
+  // Each row holds a cell per column (Series): `row[index + 1]` is the field's cell, after the time.
+  const types = fieldNames.map((_, index) => columnType(series.flatMap((one) => one.values.map((row) => row[index + 1] as Cell))));
   // InfluxDB feeds the outer query the inner points merged in time order (series in order at
   // equal times); listed so, DuckDB's sums add them in the same order (same last digit).
   const points = series.flatMap((one, order) => one.values.map((row) => ({ one, order, row, nanos: typeof row[0] === 'bigint' ? row[0] : BigInt(Number(row[0])) })));
   points.sort((left, right) => (left.nanos < right.nanos ? -1 : left.nanos > right.nanos ? 1 : left.order - right.order));
   const rows = points.map(({ one, row, nanos }) => {
     const tagValues = tags.map((tag) => literal(one.tags?.[tag] ?? null));
-    return `(${[...tagValues, floorDiv(nanos, NANOS_PER_MICRO).toString(), ...fieldNames.map((_, index) => literal(row[index + 1] ?? null))].join(', ')})`;
+    return `(${[...tagValues, floorDiv(nanos, NANOS_PER_MICRO).toString(), ...fieldNames.map((_, index) => literal(row[index + 1] as Cell))].join(', ')})`;
   });
   const columns = tags.map((tag, index) => `CAST(v${String(index)} AS VARCHAR) AS ${quoteIdentifier(tag)}`);
   columns.push(`make_timestamp(CAST(v${String(tags.length)} AS BIGINT)) AS ${quoteIdentifier(TIME_COLUMN)}`);
-  fieldNames.forEach((name, index) => columns.push(`CAST(v${String(tags.length + 1 + index)} AS ${SQL_TYPES[types[index] ?? 'float']}) AS ${quoteIdentifier(name)}`));
+  // `types` has one entry per field name (mapped from them above).
+  fieldNames.forEach((field, index) => columns.push(`CAST(v${String(tags.length + 1 + index)} AS ${SQL_TYPES[types[index] as FieldType]}) AS ${quoteIdentifier(field)}`));
   const aliases = Array.from({ length: tags.length + 1 + fieldNames.length }, (_, index) => `v${String(index)}`);
   const fromSql = `(SELECT ${columns.join(', ')} FROM (VALUES ${rows.join(', ')}) AS subquery(${aliases.join(', ')}))`;
-  const fields = new Map<string, FieldType>(fieldNames.map((name, index) => [name, types[index] ?? 'float']));
+  const fields = new Map<string, FieldType>(fieldNames.map((field, index) => [field, types[index] as FieldType]));
   // A subquery's answer holds no unsigned column: its values come back as JSON numbers.
-  return { schema: { name: first.name ?? '', tags, fields, unsignedFields: new Set<string>() }, fromSql };
+  return { schema: { name, tags, fields, unsignedFields: new Set<string>() }, fromSql };
 }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { StatementFailure } from './sql-text.js';
 import { NANOS_PER_MICRO, floorDiv } from './time-values.js';
 
@@ -53,12 +54,16 @@ export interface ZoneSegment {
   readonly offsetNanos: bigint;
 }
 
+/** A zone's offsets over a range, oldest first: never empty, the first from the beginning of time. */
+export type ZoneSegments = readonly [ZoneSegment, ...ZoneSegment[]];
+
 /** The offsets in force between two instants (bounded by ZONE_SCAN_DAYS_MAX days), oldest first. */
-export function zoneSegments(zone: string, fromNanos: bigint, toNanos: bigint): ZoneSegment[] {
-  const segments: ZoneSegment[] = [{ fromNanos: null, offsetNanos: zoneOffsetNanos(zone, fromNanos) }];
+export function zoneSegments(zone: string, fromNanos: bigint, toNanos: bigint): ZoneSegments {
+  // The offset of the last segment, which each day is compared with.
+  let current = zoneOffsetNanos(zone, fromNanos);
+  const segments: [ZoneSegment, ...ZoneSegment[]] = [{ fromNanos: null, offsetNanos: current }];
   const end = toNanos - fromNanos > BigInt(ZONE_SCAN_DAYS_MAX) * DAY_NANOS ? fromNanos + BigInt(ZONE_SCAN_DAYS_MAX) * DAY_NANOS : toNanos;
   for (let day = fromNanos; day < end; day += DAY_NANOS) {
-    const current = segments[segments.length - 1]?.offsetNanos;
     if (zoneOffsetNanos(zone, day + DAY_NANOS) === current) continue;
     // Narrow the change down to the minute (every zone changes on a minute).
     let low = day;
@@ -68,15 +73,22 @@ export function zoneSegments(zone: string, fromNanos: bigint, toNanos: bigint): 
       if (zoneOffsetNanos(zone, middle) === current) low = middle;
       else high = middle;
     }
-    segments.push({ fromNanos: high, offsetNanos: zoneOffsetNanos(zone, high) });
+    current = zoneOffsetNanos(zone, high);
+    segments.push({ fromNanos: high, offsetNanos: current });
   }
   return segments;
 }
 
-function offsetAt(segments: readonly ZoneSegment[], nanos: bigint): bigint {
-  let offset = segments[0]?.offsetNanos ?? 0n;
+function offsetAt(segments: ZoneSegments, nanos: bigint): bigint {
+  let offset = segments[0].offsetNanos;
   for (const segment of segments) if (segment.fromNanos === null || nanos >= segment.fromNanos) offset = segment.offsetNanos;
   return offset;
+}
+
+/** Where a segment after the first starts (only the first runs from the beginning of time). */
+function changeStart(segment: ZoneSegment): bigint {
+  assert.ok(segment.fromNanos !== null, 'a change of offset has an instant');
+  return segment.fromNanos;
 }
 
 /**
@@ -84,7 +96,7 @@ function offsetAt(segments: readonly ZoneSegment[], nanos: bigint): bigint {
  * local time, then moved by the offset change between the time and that start when the change
  * is shorter than the interval (so 1d buckets start at local midnight across DST).
  */
-export function zonedBucketStart(segments: readonly ZoneSegment[], intervalNanos: bigint, offsetNanos: bigint, nanos: bigint): bigint {
+export function zonedBucketStart(segments: ZoneSegments, intervalNanos: bigint, offsetNanos: bigint, nanos: bigint): bigint {
   const shifted = nanos - offsetNanos;
   const zone = offsetAt(segments, shifted);
   const remainder = (((shifted + zone) % intervalNanos) + intervalNanos) % intervalNanos;
@@ -95,17 +107,17 @@ export function zonedBucketStart(segments: readonly ZoneSegment[], intervalNanos
 }
 
 /** The same window start in SQL over a µs BIGINT expression (segments become a CASE). */
-export function zonedBucketSql(segments: readonly ZoneSegment[], intervalNanos: bigint, offsetNanos: bigint, micros: string): string {
+export function zonedBucketSql(segments: ZoneSegments, intervalNanos: bigint, offsetNanos: bigint, micros: string): string {
   if (intervalNanos % NANOS_PER_MICRO !== 0n || offsetNanos % NANOS_PER_MICRO !== 0n) {
     throw new StatementFailure('GROUP BY time() interval and offset must be whole microseconds (Arc stores microsecond times)');
   }
   const interval = (intervalNanos / NANOS_PER_MICRO).toString();
   const offset = (offsetNanos / NANOS_PER_MICRO).toString();
   const zoneOf = (expression: string): string => {
-    const changes = segments.filter((segment) => segment.fromNanos !== null);
-    const first = ((segments[0]?.offsetNanos ?? 0n) / NANOS_PER_MICRO).toString();
+    const [initial, ...changes] = segments;
+    const first = (initial.offsetNanos / NANOS_PER_MICRO).toString();
     if (changes.length === 0) return first;
-    const branches = changes.map((segment) => `WHEN ${expression} >= ${floorDiv(segment.fromNanos ?? 0n, NANOS_PER_MICRO).toString()} THEN ${(segment.offsetNanos / NANOS_PER_MICRO).toString()}`);
+    const branches = changes.map((segment) => `WHEN ${expression} >= ${floorDiv(changeStart(segment), NANOS_PER_MICRO).toString()} THEN ${(segment.offsetNanos / NANOS_PER_MICRO).toString()}`);
     return `(CASE ${branches.reverse().join(' ')} ELSE ${first} END)`;
   };
   const shifted = `(${micros} - ${offset})`;

@@ -251,12 +251,14 @@ function movingAverage(points: readonly Point[], size: number): Point[] {
 /** Values of the transformations by series row (undefined where one emitted nothing). */
 type Transformed = ReadonlyMap<TransformSpec, readonly (number | undefined)[]>;
 
+/** `row` is a row of a series with a time column: its time first (Series), then a cell per field. */
 function evaluate(expr: OutputExpr, row: readonly Cell[], transformed: Transformed, index: number): Cell {
   switch (expr.kind) {
     case 'transform':
       return transformed.get(expr.spec)?.[index] ?? null;
     case 'column':
-      return row[expr.input + 1] ?? null;
+      // Rows are [time, ...the inner statement's fields] and `input` indexes those fields.
+      return row[expr.input + 1] as Cell;
     case 'number':
       return expr.value;
     case 'negate': {
@@ -322,7 +324,7 @@ function transformValues(plan: TransformPlan, values: readonly (readonly Cell[])
   const outputsByRow = [...transformed.values()];
   values.forEach((row, index) => {
     if (!everyRow && !outputsByRow.some((byRow) => byRow[index] !== undefined)) return;
-    rows.push([row[0] ?? null, ...plan.outputs.map((output) => evaluate(output.expr, row, transformed, index))]);
+    rows.push([row[0] as Cell, ...plan.outputs.map((output) => evaluate(output.expr, row, transformed, index))]);
   });
   return rows;
 }

@@ -1,6 +1,6 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
-import { ColumnKind, ColumnView, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
+import { ColumnKind, ColumnView, VALUE_BYTES, fallbackValue, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk } from './result-chunks.js';
@@ -37,12 +37,14 @@ function arrowType(kind: ColumnKind): ArrowType {
   }
 }
 
-/** Bytes per value of the kinds whose Arrow values are DuckDB's value bytes as they are. */
-const FIXED_WIDTH_BYTES: ReadonlyMap<ColumnKind, number> = new Map<ColumnKind, number>([
-  [ColumnKind.int8, 1], [ColumnKind.int16, 2], [ColumnKind.int32, 4], [ColumnKind.uint8, 1], [ColumnKind.uint16, 2],
-  [ColumnKind.uint32, 4], [ColumnKind.int64, 8], [ColumnKind.uint64, 8], [ColumnKind.float, 4], [ColumnKind.double, 8],
-  [ColumnKind.date, 4], [ColumnKind.timestampMicros, 8], [ColumnKind.timestampSeconds, 8], [ColumnKind.timestampMillis, 8],
-  [ColumnKind.timestampNanos, 8],
+/**
+ * The kinds whose Arrow values are DuckDB's value bytes as they are (VALUE_BYTES each); the rest
+ * are not (booleans are packed to bits, the others written as Utf8 or Binary).
+ */
+const FIXED_WIDTH_KINDS: ReadonlySet<ColumnKind> = new Set<ColumnKind>([
+  ColumnKind.int8, ColumnKind.int16, ColumnKind.int32, ColumnKind.uint8, ColumnKind.uint16, ColumnKind.uint32, ColumnKind.int64,
+  ColumnKind.uint64, ColumnKind.float, ColumnKind.double, ColumnKind.date, ColumnKind.timestampMicros, ColumnKind.timestampSeconds,
+  ColumnKind.timestampMillis, ColumnKind.timestampNanos,
 ]);
 
 /** Set bits of each byte value, for NULL counts. */
@@ -115,7 +117,12 @@ function writeBuffer(out: JsonWriter, source: Uint8Array, start: number, count: 
   writePadding(out, count);
 }
 
-/** One column of the answer: its chunk's view, and for string kinds the chunk's offsets and text. */
+/**
+ * One column of the answer: its chunk's view, and for string kinds the chunk's offsets and text.
+ * The loops below read rows below the `rowCount` the view was loaded with (json-columns.ts asserts
+ * at load that its vectors hold them), and offsets sized for that `rowCount` (ensureOffsets): the
+ * indexed reads are in bounds, hence `as number`.
+ */
 class ArrowColumn {
   readonly index: number;
   readonly name: string;
@@ -135,7 +142,7 @@ class ArrowColumn {
     this.index = index;
     this.name = name;
     this.plan = plan;
-    this.valueBytes = FIXED_WIDTH_BYTES.get(plan.kind) ?? 0;
+    this.valueBytes = FIXED_WIDTH_KINDS.has(plan.kind) ? VALUE_BYTES[plan.kind] : 0;
   }
 
   /** Points at the chunk's vector and returns the column's buffer lengths in this batch. */
@@ -184,8 +191,8 @@ class ArrowColumn {
     let total = 0;
     offsets[0] = 0;
     for (let row = 0; row < rowCount; row++) {
-      const valid = validity === null || (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 1;
-      if (valid) total += words[row * 4] ?? 0;
+      const valid = validity === null || (((validity[row >>> 3] as number) >>> (row & 7)) & 1) === 1;
+      if (valid) total += words[row * 4] as number;
       offsets[row + 1] = total;
     }
     return total;
@@ -195,10 +202,10 @@ class ArrowColumn {
   private writeStrings(out: JsonWriter, rowCount: number): void {
     const view = this.view;
     const validity = view.validity;
-    const total = this.offsets[rowCount] ?? 0;
+    const total = this.offsets[rowCount] as number;
     for (let row = 0; row < rowCount; row++) {
-      if (validity !== null && (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0) continue;
-      const length = view.uint32[row * 4] ?? 0;
+      if (validity !== null && (((validity[row >>> 3] as number) >>> (row & 7)) & 1) === 0) continue;
+      const length = view.uint32[row * 4] as number;
       if (length <= 12) {
         out.reserve(length);
         out.putBytes(view.bytes, row * 16 + 4, row * 16 + 4 + length);
@@ -233,26 +240,28 @@ class ArrowColumn {
       let packed = 0;
       const first = index * 8;
       const last = Math.min(first + 8, rowCount);
-      for (let row = first; row < last; row++) if ((values[row] ?? 0) !== 0) packed |= 1 << (row - first);
+      for (let row = first; row < last; row++) if ((values[row] as number) !== 0) packed |= 1 << (row - first);
       bits[index] = packed;
     }
   }
 }
 
-/** NULLs among the first `rowCount` rows of a validity mask (null: all valid). */
+/** NULLs among the first `rowCount` rows of a validity mask (null: all valid; BIT_COUNTS has an entry per byte value). */
 function countNulls(validity: Uint8Array | null, rowCount: number): number {
   if (validity === null) return 0;
   let valid = 0;
   const wholeBytes = rowCount >>> 3;
-  for (let index = 0; index < wholeBytes; index++) valid += BIT_COUNTS[validity[index] ?? 0] ?? 0;
-  for (let row = wholeBytes * 8; row < rowCount; row++) valid += ((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1;
+  for (let index = 0; index < wholeBytes; index++) valid += BIT_COUNTS[validity[index] as number] as number;
+  for (let row = wholeBytes * 8; row < rowCount; row++) valid += ((validity[row >>> 3] as number) >>> (row & 7)) & 1;
   return rowCount - valid;
 }
 
 /** The text Arrow gets for a kind it has no type for here: DuckDB's text for `other` and nested kinds. */
 function writeText(out: JsonWriter, view: ColumnView, row: number): void {
   if (view.kind === ColumnKind.other || view.kind === ColumnKind.nested) {
-    const bytes = Buffer.from(String(view.fallback?.getItem(row) ?? ''), 'utf8');
+    // A NULL never gets here (writeTexts checks the validity first; its row is an empty value).
+    const value = fallbackValue(view, row);
+    const bytes = Buffer.from(value === null ? '' : String(value), 'utf8');
     out.copy(bytes, 0, bytes.length);
     return;
   }

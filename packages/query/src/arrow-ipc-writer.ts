@@ -70,6 +70,20 @@ interface Slot {
   readonly value: number;
 }
 
+/** A table as written: its position, and each field's value position (-1: absent). */
+interface WrittenTable {
+  readonly table: number;
+  readonly fields: number[];
+}
+
+/** The position of field `id` of `written`, a field the table was given (a slot, not undefined). */
+function fieldPosition(written: WrittenTable, id: number): number {
+  const position = written.fields[id];
+  assert.ok(position !== undefined, 'the table has a field of that id');
+  assert.ok(position >= 0, 'the field was written');
+  return position;
+}
+
 /**
  * A FlatBuffer written front to back: each table's vtable right before it, and every object a
  * table or vector points to written after it (FlatBuffers offsets are unsigned, pointing
@@ -130,13 +144,14 @@ class FlatBufferWriter {
    * Writes a table whose field `id` is `slots[id]` (undefined: absent) and returns the absolute
    * position of each field's value (-1 when absent) and of the table.
    */
-  table(slots: readonly (Slot | undefined)[]): { readonly table: number; readonly fields: number[] } {
-    const order = slots.flatMap((slot, id) => (slot === undefined ? [] : [id])).sort((a, b) => (slots[b]?.size ?? 0) - (slots[a]?.size ?? 0));
+  table(slots: readonly (Slot | undefined)[]): WrittenTable {
+    // The given fields, largest first (a stable sort keeps equal sizes in id order).
+    const order = slots.flatMap((slot, id) => (slot === undefined ? [] : [{ id, slot }])).sort((a, b) => b.slot.size - a.slot.size);
     const fieldOffsets = slots.map(() => 0);
     let inline = 4;
-    for (const id of order) {
+    for (const { id, slot } of order) {
       fieldOffsets[id] = inline;
-      inline += slots[id]?.size ?? 0;
+      inline += slot.size;
     }
     this.align(2);
     const vtable = this.length;
@@ -147,10 +162,7 @@ class FlatBufferWriter {
     this.align(8, 4);
     const table = this.length;
     this.put(4, table - vtable);
-    for (const id of order) {
-      const slot = slots[id];
-      if (slot !== undefined) this.put(slot.size, slot.value);
-    }
+    for (const { slot } of order) this.put(slot.size, slot.value);
     return { table, fields: fieldOffsets.map((offset, id) => (slots[id] === undefined ? -1 : table + offset)) };
   }
 
@@ -203,7 +215,7 @@ function writeMessage(flat: FlatBufferWriter, headerType: number, bodyBytes: num
   const root = flat.root();
   const message = flat.table([short(METADATA_VERSION_V5), byte(headerType), OFFSET, long(bodyBytes)]);
   flat.patch(root, message.table);
-  return message.fields[2] ?? -1;
+  return fieldPosition(message, 2);
 }
 
 /** The Schema.fbs table of a type; returns its position. */
@@ -218,7 +230,7 @@ function writeType(flat: FlatBufferWriter, type: ArrowType): number {
       return flat.table([short(0)]).table;
     case ArrowTypeTag.timestamp: {
       const written = flat.table([short(type.unit), OFFSET]);
-      flat.patch(written.fields[1] ?? -1, flat.string(type.timezone));
+      flat.patch(fieldPosition(written, 1), flat.string(type.timezone));
       return written.table;
     }
     default:
@@ -229,10 +241,10 @@ function writeType(flat: FlatBufferWriter, type: ArrowType): number {
 /** Writes `Field { name, nullable: true, type, children: [] }`; returns its position. */
 function writeField(flat: FlatBufferWriter, field: ArrowField): number {
   const written = flat.table([OFFSET, byte(1), byte(field.type.tag), OFFSET, undefined, OFFSET]);
-  flat.patch(written.fields[0] ?? -1, flat.string(field.name));
-  flat.patch(written.fields[3] ?? -1, writeType(flat, field.type));
+  flat.patch(fieldPosition(written, 0), flat.string(field.name));
+  flat.patch(fieldPosition(written, 3), writeType(flat, field.type));
   // Readers (Arrow C++ among them) require the children vector even when it is empty.
-  flat.patch(written.fields[5] ?? -1, flat.offsetVector(0).vector);
+  flat.patch(fieldPosition(written, 5), flat.offsetVector(0).vector);
   return written.table;
 }
 
@@ -244,8 +256,9 @@ export function schemaMetadata(fields: readonly ArrowField[]): Uint8Array {
   const schema = flat.table([short(0), OFFSET]);
   flat.patch(header, schema.table);
   const vector = flat.offsetVector(fields.length);
-  flat.patch(schema.fields[1] ?? -1, vector.vector);
-  fields.forEach((field, index) => flat.patch(vector.elements[index] ?? -1, writeField(flat, field)));
+  flat.patch(fieldPosition(schema, 1), vector.vector);
+  // offsetVector gave a slot for each field.
+  fields.forEach((field, index) => flat.patch(vector.elements[index] as number, writeField(flat, field)));
   return flat.result();
 }
 
@@ -268,7 +281,7 @@ export function recordBatchMetadata(rowCount: number, columns: readonly BatchCol
   const header = writeMessage(flat, MESSAGE_HEADER_RECORD_BATCH, offset);
   const batch = flat.table([long(rowCount), OFFSET, OFFSET]);
   flat.patch(header, batch.table);
-  flat.patch(batch.fields[1] ?? -1, flat.pairVector(nodes));
-  flat.patch(batch.fields[2] ?? -1, flat.pairVector(buffers));
+  flat.patch(fieldPosition(batch, 1), flat.pairVector(nodes));
+  flat.patch(fieldPosition(batch, 2), flat.pairVector(buffers));
   return flat.result();
 }

@@ -1,10 +1,10 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier, quoteLiteral, validateDatabaseName } from '@arc/columnar';
-import { ArcError, ErrorKind } from '@arc/errors';
-import { FileCatalog, queryableNames, type CatalogDelta, type CatalogSnapshot } from '@arc/storage';
+import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
+import { FileCatalog, queryableNames, type CatalogChange, type CatalogDelta, type CatalogSnapshot } from '@arc/storage';
 import { QueryErrorCode } from './error-codes.js';
-import { CATALOG_CATCH_UP_MS_MAX, DATABASES_MAX, MEASUREMENTS_PER_DATABASE_MAX } from './limits.js';
+import { CATALOG_CATCH_UP_MS_MAX, CATALOG_LOAD_MS_MAX, DATABASES_MAX, MEASUREMENTS_PER_DATABASE_MAX } from './limits.js';
 
 /**
  * Database names a DuckDB schema cannot stand for (measured): `main` is on every search path, so
@@ -20,6 +20,9 @@ export type CatalogScan = ReadonlyMap<string, ReadonlySet<string>>;
 /** What the pool and the query threads say to each other about the catalog (one BroadcastChannel). */
 export type CatalogMessage =
   | { readonly type: 'need-snapshot' }
+  /** A thread needs every file of a measurement the catalog has not listed yet (Storage.ensureLoaded). */
+  | { readonly type: 'need-measurement'; readonly database: string; readonly measurement: string }
+  | { readonly type: 'load-failed'; readonly database: string; readonly measurement: string; readonly error: ArcErrorShape }
   | { readonly type: 'snapshot'; readonly snapshot: CatalogSnapshot }
   | { readonly type: 'delta'; readonly delta: CatalogDelta };
 
@@ -38,6 +41,8 @@ export class CatalogReplica {
   private readonly channel: BroadcastChannel;
   private loaded = false;
   private readonly waiters = new Set<() => void>();
+  /** The last failed listing per "database/measurement" (a later successful one makes it loaded). */
+  private readonly loadFailures = new Map<string, ArcErrorShape>();
   private scanCache: { readonly namesVersion: number; readonly scan: CatalogScan } | null = null;
   /** Bumped when a measurement or database may have appeared or vanished. */
   private namesVersion = 0;
@@ -58,15 +63,45 @@ export class CatalogReplica {
     while (!this.loaded || this.files.generation < generation) {
       const left = deadline - Date.now();
       if (left <= 0) throw new ArcError(ErrorKind.unavailable, QueryErrorCode.engine, `The query thread's file catalog did not catch up with generation ${String(generation)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, left);
-        function done(): void {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.waiters.add(done);
-      });
+      await this.nextMessage(left);
     }
+  }
+
+  /** Resolves at the next catalog message this thread receives, or after `timeoutMs`. */
+  private nextMessage(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.waiters.add(done);
+    });
+  }
+
+  /**
+   * Resolves once this replica holds every file of the measurements (after a start, storage lists
+   * a measurement's files when first needed): asks the pool for the listings, then waits for the
+   * deltas. True when it waited (a listing may have found a measurement empty: plan again).
+   * Throws the listing's error, or 503 after CATALOG_LOAD_MS_MAX.
+   */
+  async whenLoaded(tables: readonly { readonly database: string; readonly measurement: string }[]): Promise<boolean> {
+    let missing = tables.filter((table) => !this.files.isLoaded(table.database, table.measurement));
+    if (missing.length === 0) return false;
+    for (const table of missing) this.loadFailures.delete(`${table.database}/${table.measurement}`);
+    for (const table of missing) this.channel.postMessage({ type: 'need-measurement', database: table.database, measurement: table.measurement } satisfies CatalogMessage);
+    const deadline = Date.now() + CATALOG_LOAD_MS_MAX;
+    while (missing.length > 0) {
+      for (const table of missing) {
+        const failure = this.loadFailures.get(`${table.database}/${table.measurement}`);
+        if (failure !== undefined) throw ArcError.fromShape(failure);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new ArcError(ErrorKind.unavailable, QueryErrorCode.engine, `The files of ${missing.map((table) => `${table.database}.${table.measurement}`).join(', ')} are still being listed: retry shortly`);
+      await this.nextMessage(left);
+      missing = missing.filter((table) => !this.files.isLoaded(table.database, table.measurement));
+    }
+    return true;
   }
 
   /** Databases and their measurements as SQL sees them: of names equal but for case, the first (names rule). */
@@ -85,14 +120,14 @@ export class CatalogReplica {
   }
 
   private receive(message: CatalogMessage): void {
-    if (message.type === 'snapshot') {
+    if (message.type === 'load-failed') {
+      this.loadFailures.set(`${message.database}/${message.measurement}`, message.error);
+    } else if (message.type === 'snapshot') {
       if (!this.loaded || message.snapshot.generation > this.files.generation) this.load(message.snapshot);
     } else if (message.type === 'delta' && this.loaded) {
       if (message.delta.generation <= this.files.generation) return;
       if (this.files.applyDelta(message.delta)) {
-        if (message.delta.changes.some((change) => change.kind !== 'add' || change.files.some((file) => this.isNewName(file.database, file.measurement)))) {
-          this.namesVersion++;
-        }
+        if (message.delta.changes.some((change) => this.changesNames(change))) this.namesVersion++;
       } else {
         // A delta was missed (this thread started after it was sent): ask for everything.
         this.channel.postMessage({ type: 'need-snapshot' } satisfies CatalogMessage);
@@ -101,6 +136,21 @@ export class CatalogReplica {
     for (const wake of [...this.waiters]) {
       this.waiters.delete(wake);
       wake();
+    }
+  }
+
+  /**
+   * True when the change (already applied) may have added or removed a name: a file of a name
+   * the scan does not list, a listing that found a measurement empty, any drop or declaration.
+   */
+  private changesNames(change: CatalogChange): boolean {
+    switch (change.kind) {
+      case 'add':
+        return change.files.some((file) => this.isNewName(file.database, file.measurement));
+      case 'load':
+        return !this.files.hasMeasurement(change.database, change.measurement);
+      default:
+        return true;
     }
   }
 

@@ -1,6 +1,6 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
-import { ColumnKind, ColumnView, loadViews, locateVarchar, planColumn, writeUnquotedTimestampMicros, writeUnquotedValue } from './json-columns.js';
+import { ColumnKind, ColumnView, fallbackValue, loadViews, locateVarchar, planColumn, writeUnquotedTimestampMicros, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan, ResultColumns } from './json-columns.js';
 import { writeDouble, writeFloat } from './json-numbers.js';
 import { putBase64 } from './json-values.js';
@@ -73,6 +73,7 @@ function endRecord(out: JsonWriter): void {
   out.putByte(LF);
 }
 
+/** Reads `row` below the `rowCount` the view was loaded with: in bounds (see json-columns.ts). */
 function writeCsvValue(out: JsonWriter, view: ColumnView, row: number): void {
   if (view.isNull(row)) return;
   switch (view.kind) {
@@ -84,15 +85,15 @@ function writeCsvValue(out: JsonWriter, view: ColumnView, row: number): void {
       writeUnquotedTimestampMicros(out, view, row);
       return;
     case ColumnKind.double:
-      writeCsvDouble(out, view.float64[row] ?? 0, false);
+      writeCsvDouble(out, view.float64[row] as number, false);
       return;
     case ColumnKind.float:
-      writeCsvDouble(out, view.float32[row] ?? 0, true);
+      writeCsvDouble(out, view.float32[row] as number, true);
       return;
     case ColumnKind.other:
     case ColumnKind.nested:
       // DuckDB's own text for the value (its cast to VARCHAR).
-      writeCsvText(out, String(view.fallback?.getItem(row) ?? ''));
+      writeCsvText(out, fallbackText(view, row));
       return;
     case ColumnKind.blob:
       // Base64 never holds a comma, quote or line break.
@@ -103,6 +104,12 @@ function writeCsvValue(out: JsonWriter, view: ColumnView, row: number): void {
       // Numbers, dates, timestamps: their text never holds a comma, quote or line break.
       writeUnquotedValue(out, view, row);
   }
+}
+
+/** DuckDB's text for a value of kind `other` or nested; an empty field, CSV's NULL, for NULL. */
+function fallbackText(view: ColumnView, row: number): string {
+  const value = fallbackValue(view, row);
+  return value === null ? '' : String(value);
 }
 
 function writeCsvDouble(out: JsonWriter, value: number, single: boolean): void {
@@ -118,12 +125,15 @@ function writeCsvText(out: JsonWriter, text: string): void {
   writeCsvBytes(out, bytes, 0, bytes.length);
 }
 
-/** Writes UTF-8 bytes `source[start..end)` as one CSV field, quoted only when it must be. */
+/**
+ * Writes UTF-8 bytes `source[start..end)` as one CSV field, quoted only when it must be. The range
+ * lies inside `source` (see JsonWriter.putBytes), so bytes are read without a check per byte.
+ */
 export function writeCsvBytes(out: JsonWriter, source: Uint8Array, start: number, end: number): void {
   let quoteCount = 0;
   let needsQuotes = start === end;
   for (let index = start; index < end; index++) {
-    const code = source[index] ?? 0;
+    const code = source[index] as number;
     if (code === QUOTE) quoteCount++;
     else if (code === COMMA || code === CR || code === LF) needsQuotes = true;
   }
@@ -137,7 +147,7 @@ export function writeCsvBytes(out: JsonWriter, source: Uint8Array, start: number
   let at = out.length;
   bytes[at++] = QUOTE;
   for (let index = start; index < end; index++) {
-    const code = source[index] ?? 0;
+    const code = source[index] as number;
     bytes[at++] = code;
     if (code === QUOTE) bytes[at++] = QUOTE;
   }

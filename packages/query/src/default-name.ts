@@ -88,5 +88,6 @@ export function quoteDefaultAt(sql: string, errorPosition: number): QuotedDefaul
   if (!isDefaultName(text, position)) return null;
   const end = position + DEFAULT_WORD.length;
   const before = text.toString('utf8', 0, position);
-  return { sql: `${before}"${text.toString('utf8', position, end)}"${text.toString('utf8', end)}`, at: [...before].length };
+  // `at` counts code points, as DuckDB's positions do (Array.from splits a string into code points).
+  return { sql: `${before}"${text.toString('utf8', position, end)}"${text.toString('utf8', end)}`, at: Array.from(before).length };
 }

@@ -31,7 +31,9 @@ const VALUE_TOO_LARGE_HEAD = `${QueryErrorCode.sqlValueTooLarge}: `;
 function valueTooLargeReason(message: string): string | null {
   const start = message.indexOf(VALUE_TOO_LARGE_HEAD);
   if (start < 0) return null;
-  return message.slice(start + VALUE_TOO_LARGE_HEAD.length).split('\n')[0] ?? message;
+  const reason = message.slice(start + VALUE_TOO_LARGE_HEAD.length);
+  const lineEnd = reason.indexOf('\n');
+  return lineEnd < 0 ? reason : reason.slice(0, lineEnd);
 }
 
 /** Maps an error thrown by DuckDB while preparing or running user SQL to an ArcError. */

@@ -56,7 +56,8 @@ function formatWidths(format: string): number[] {
   const widths: number[] = [];
   for (const pattern of [PRINTF_WIDTH, FMT_WIDTH]) {
     for (const match of format.matchAll(pattern)) {
-      for (const group of match.slice(1)) {
+      // A group that took no part in the match is undefined, which RegExpMatchArray's type leaves out.
+      for (const group of match.slice(1) as (string | undefined)[]) {
         if (group === undefined) continue;
         widths.push(/^\d+$/.test(group) ? Number(group) : Number.POSITIVE_INFINITY);
       }

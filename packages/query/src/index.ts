@@ -8,12 +8,7 @@ export { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, CONTENT_TYPE_BY_STREAM_FORMAT, 
 export type { AnswerFormat, StreamFormat } from './answer-format.js';
 export { QUERY_ROW_LIMIT_MAX } from './limits.js';
 export type { MsgpackQueryAnswer } from './msgpack-answer.js';
-// The answer encoders on their own, for bench/query-encode.mjs (encoding measured without the pool).
-export { enableSharedAnswers, releaseAnswerBody } from './answer-buffers.js';
-export { encodeArrowAnswer } from './arrow-answer.js';
-export { createChunkEncoder } from './chunk-encoders.js';
-export { encodeCsvAnswer } from './csv-answer.js';
-export { encodeJsonAnswer } from './json-answer.js';
-export { encodeMsgpackAnswer } from './msgpack-answer.js';
+// The answer encoders (they load DuckDB) have their own entry point, `@arc/query/encoders`: the
+// main thread imports this front door and must not load DuckDB (a few hundred ms of every start).
 export type { MeasurementRef } from './query-plan.js';
 export type { ColumnSpec } from './time-pruning.js';

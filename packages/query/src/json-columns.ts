@@ -1,6 +1,7 @@
+import assert from 'node:assert/strict';
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBTypeId } from '@duckdb/node-api';
-import type { DuckDBDataChunk, DuckDBType, DuckDBVector } from '@duckdb/node-api';
+import type { DuckDBDataChunk, DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import type { JsonWriter } from './json-writer.js';
 import { int128Value, writeDoubleWords, writeFloat, writeInt128, writeInt64, writeScaled, writeUint64 } from './json-numbers.js';
 import { writeBase64, writeDuckDBValue } from './json-values.js';
@@ -41,8 +42,35 @@ export const ColumnKind = {
 } as const;
 export type ColumnKind = (typeof ColumnKind)[keyof typeof ColumnKind];
 
-/** Bytes per value in the vector's data buffer, by kind (0: not read as raw data). */
-const VALUE_BYTES: readonly number[] = [1, 1, 2, 4, 1, 2, 4, 8, 8, 16, 16, 4, 8, 16, 4, 8, 8, 8, 8, 2, 4, 8, 16, 0, 16, 0];
+/** Bytes per value in the vector's data buffer, by kind (0: not read as raw data); total over the kinds. */
+export const VALUE_BYTES: Readonly<Record<ColumnKind, number>> = {
+  [ColumnKind.boolean]: 1,
+  [ColumnKind.int8]: 1,
+  [ColumnKind.int16]: 2,
+  [ColumnKind.int32]: 4,
+  [ColumnKind.uint8]: 1,
+  [ColumnKind.uint16]: 2,
+  [ColumnKind.uint32]: 4,
+  [ColumnKind.int64]: 8,
+  [ColumnKind.uint64]: 8,
+  [ColumnKind.int128]: 16,
+  [ColumnKind.uint128]: 16,
+  [ColumnKind.float]: 4,
+  [ColumnKind.double]: 8,
+  [ColumnKind.varchar]: 16,
+  [ColumnKind.date]: 4,
+  [ColumnKind.timestampMicros]: 8,
+  [ColumnKind.timestampSeconds]: 8,
+  [ColumnKind.timestampMillis]: 8,
+  [ColumnKind.timestampNanos]: 8,
+  [ColumnKind.decimal16]: 2,
+  [ColumnKind.decimal32]: 4,
+  [ColumnKind.decimal64]: 8,
+  [ColumnKind.decimal128]: 16,
+  [ColumnKind.other]: 0,
+  [ColumnKind.blob]: 16,
+  [ColumnKind.nested]: 0,
+};
 
 const WORD = 4_294_967_296;
 const SAFE_HIGH_WORD = 0x20_0000;
@@ -69,6 +97,7 @@ export function planColumn(type: DuckDBType): ColumnPlan {
     if (type.width <= 18) return { kind: ColumnKind.decimal64, scale: type.scale, type };
     return { kind: ColumnKind.decimal128, scale: type.scale, type };
   }
+  // Types the map does not name are `other` (DuckDB's text for the value), by ColumnKind's definition.
   return { kind: KIND_BY_TYPE_ID.get(type.typeId) ?? ColumnKind.other, scale: 0, type };
 }
 
@@ -141,12 +170,14 @@ export class ColumnView {
     // The validity mask is an array of uint64 words, bit i = row i; null means "all valid".
     const validity = duckdb.vector_get_validity(vector, Math.ceil(rowCount / 64) * 8) as Uint8Array | null;
     this.validity = validity;
-    const valueBytes = VALUE_BYTES[plan.kind] ?? 0;
+    assert.ok(validity === null || validity.length * 8 >= rowCount, 'a validity bit for every row');
+    const valueBytes = VALUE_BYTES[plan.kind];
     if (valueBytes === 0) {
       this.fallback = chunk.getColumnVector(column);
       return;
     }
     this.bytes = rowCount === 0 ? EMPTY_BYTES : duckdb.vector_get_data(vector, rowCount * valueBytes);
+    assert.equal(this.bytes.length, rowCount * valueBytes, 'the data vector holds every row');
     this.makeViews(valueBytes, rowCount);
     if (plan.kind === ColumnKind.varchar || plan.kind === ColumnKind.blob) this.longStrings.gather(this.uint32, validity, rowCount);
   }
@@ -154,7 +185,7 @@ export class ColumnView {
   isNull(row: number): boolean {
     const validity = this.validity;
     if (validity === null) return false;
-    return (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0;
+    return (((validity[row >>> 3] as number) >>> (row & 7)) & 1) === 0;
   }
 
   private makeViews(valueBytes: number, rowCount: number): void {
@@ -201,10 +232,15 @@ export function loadViews(views: readonly ColumnView[], plans: readonly ColumnPl
   }
 }
 
+// The readers below take a `row` below the `rowCount` the view was loaded with (every caller loops
+// `row < rowCount` right after `loadViews`), and `load` asserts that the vectors hold that many
+// values and validity bits: their indexed reads are in bounds, hence `as number`, with no check per
+// value on this hot path.
+
 /** Writes the value of `view` at `row` as JSON. */
 export function writeValue(out: JsonWriter, view: ColumnView, row: number): void {
   const validity = view.validity;
-  if (validity !== null && (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0) {
+  if (validity !== null && (((validity[row >>> 3] as number) >>> (row & 7)) & 1) === 0) {
     out.ascii('null');
     return;
   }
@@ -214,7 +250,7 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
       writeTimestampMicrosAt(out, view, row);
       return;
     case ColumnKind.double:
-      writeDoubleWords(out, view.float64[row] ?? 0, view.uint32[row * 2] ?? 0, view.uint32[row * 2 + 1] ?? 0);
+      writeDoubleWords(out, view.float64[row] as number, view.uint32[row * 2] as number, view.uint32[row * 2 + 1] as number);
       return;
     case ColumnKind.varchar:
       writeVarchar(out, view, row);
@@ -223,25 +259,25 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
       writeInt64At(out, view, row);
       return;
     case ColumnKind.boolean:
-      out.ascii((view.bytes[row] ?? 0) === 0 ? 'false' : 'true');
+      out.ascii((view.bytes[row] as number) === 0 ? 'false' : 'true');
       return;
     case ColumnKind.int8:
-      out.integer(view.int8[row] ?? 0);
+      out.integer(view.int8[row] as number);
       return;
     case ColumnKind.int16:
-      out.integer(view.int16[row] ?? 0);
+      out.integer(view.int16[row] as number);
       return;
     case ColumnKind.int32:
-      out.integer(view.int32[row] ?? 0);
+      out.integer(view.int32[row] as number);
       return;
     case ColumnKind.uint8:
-      out.integer(view.bytes[row] ?? 0);
+      out.integer(view.bytes[row] as number);
       return;
     case ColumnKind.uint16:
-      out.integer(view.uint16[row] ?? 0);
+      out.integer(view.uint16[row] as number);
       return;
     case ColumnKind.uint32:
-      out.integer(view.uint32[row] ?? 0);
+      out.integer(view.uint32[row] as number);
       return;
     default:
       writeWideValue(out, view, row);
@@ -249,21 +285,21 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
 }
 
 function writeTimestampMicrosAt(out: JsonWriter, view: ColumnView, row: number): void {
-  const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
-  if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) view.instants.writeMicros(out, high * WORD + (view.uint32[row * 2] ?? 0));
+  const high = (view.uint32[row * 2 + 1] as number) | 0;
+  if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) view.instants.writeMicros(out, high * WORD + (view.uint32[row * 2] as number));
   else writeTimeOrDecimal(out, view, row);
 }
 
 /** A TIMESTAMP / TIMESTAMPTZ value without JSON's quotes (CSV), with no quote to strip afterwards. */
 export function writeUnquotedTimestampMicros(out: JsonWriter, view: ColumnView, row: number): void {
-  const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
-  if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) view.instants.writeMicros(out, high * WORD + (view.uint32[row * 2] ?? 0), false);
+  const high = (view.uint32[row * 2 + 1] as number) | 0;
+  if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) view.instants.writeMicros(out, high * WORD + (view.uint32[row * 2] as number), false);
   else writeUnquotedValue(out, view, row);
 }
 
 function writeInt64At(out: JsonWriter, view: ColumnView, row: number): void {
-  const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
-  const low = view.uint32[row * 2] ?? 0;
+  const high = (view.uint32[row * 2 + 1] as number) | 0;
+  const low = view.uint32[row * 2] as number;
   if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) out.integer(high * WORD + low);
   else writeInt64(out, low, high);
 }
@@ -292,21 +328,21 @@ function writeWideValue(out: JsonWriter, view: ColumnView, row: number): void {
   const words = view.uint32;
   switch (view.kind) {
     case ColumnKind.uint64:
-      writeUint64(out, words[row * 2] ?? 0, words[row * 2 + 1] ?? 0);
+      writeUint64(out, words[row * 2] as number, words[row * 2 + 1] as number);
       return;
     case ColumnKind.int128:
     case ColumnKind.uint128:
-      writeInt128(out, words[row * 4] ?? 0, words[row * 4 + 1] ?? 0, words[row * 4 + 2] ?? 0, words[row * 4 + 3] ?? 0, view.kind === ColumnKind.int128);
+      writeInt128(out, words[row * 4] as number, words[row * 4 + 1] as number, words[row * 4 + 2] as number, words[row * 4 + 3] as number, view.kind === ColumnKind.int128);
       return;
     case ColumnKind.float:
-      writeFloat(out, view.float32[row] ?? 0);
+      writeFloat(out, view.float32[row] as number);
       return;
     case ColumnKind.blob:
       locateVarchar(view, row);
       writeBase64(out, view.text, view.textStart, view.textEnd);
       return;
     case ColumnKind.date:
-      writeDateOrInfinity(out, view.int32[row] ?? 0);
+      writeDateOrInfinity(out, view.int32[row] as number);
       return;
     default:
       writeTimeOrDecimal(out, view, row);
@@ -314,8 +350,8 @@ function writeWideValue(out: JsonWriter, view: ColumnView, row: number): void {
 }
 
 function writeTimeOrDecimal(out: JsonWriter, view: ColumnView, row: number): void {
-  const low = view.uint32[row * 2] ?? 0;
-  const high = (view.uint32[row * 2 + 1] ?? 0) | 0;
+  const low = view.uint32[row * 2] as number;
+  const high = (view.uint32[row * 2 + 1] as number) | 0;
   switch (view.kind) {
     case ColumnKind.timestampMicros:
       if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) writeMicros(out, high * WORD + low);
@@ -332,10 +368,10 @@ function writeTimeOrDecimal(out: JsonWriter, view: ColumnView, row: number): voi
       writeBigTimestampWords(out, low, high, 1_000_000_000n, 9);
       return;
     case ColumnKind.decimal16:
-      writeScaled(out, view.int16[row] ?? 0, view.scale);
+      writeScaled(out, view.int16[row] as number, view.scale);
       return;
     case ColumnKind.decimal32:
-      writeScaled(out, view.int32[row] ?? 0, view.scale);
+      writeScaled(out, view.int32[row] as number, view.scale);
       return;
     default:
       writeDecimalOrOther(out, view, row, low, high);
@@ -350,14 +386,20 @@ function writeDecimalOrOther(out: JsonWriter, view: ColumnView, row: number, low
   }
   if (view.kind === ColumnKind.decimal128) {
     const words = view.uint32;
-    const value = int128Value(words[row * 4] ?? 0, words[row * 4 + 1] ?? 0, words[row * 4 + 2] ?? 0, words[row * 4 + 3] ?? 0, true);
+    const value = int128Value(words[row * 4] as number, words[row * 4 + 1] as number, words[row * 4 + 2] as number, words[row * 4 + 3] as number, true);
     writeScaled(out, value, view.scale);
     return;
   }
-  const value = view.fallback?.getItem(row) ?? null;
+  const value = fallbackValue(view, row);
   if (value === null) out.ascii('null');
   else if (view.kind === ColumnKind.nested && view.type !== null) writeDuckDBValue(out, view.type, value);
   else out.string(String(value));
+}
+
+/** The value of a column read through DuckDB's value objects (kinds `other` and `nested`); null when NULL. */
+export function fallbackValue(view: ColumnView, row: number): DuckDBValue {
+  assert.ok(view.fallback !== null, 'kinds without raw data are read through their vector');
+  return view.fallback.getItem(row);
 }
 
 /**
@@ -371,7 +413,7 @@ function writeDecimalOrOther(out: JsonWriter, view: ColumnView, row: number, low
  * Points the view's `text` fields at the value's UTF-8 bytes (in place when inline).
  */
 export function locateVarchar(view: ColumnView, row: number): void {
-  const length = view.uint32[row * 4] ?? 0;
+  const length = view.uint32[row * 4] as number;
   const offset = row * 16;
   if (length <= 12) {
     view.text = view.bytes;

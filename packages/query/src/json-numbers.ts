@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { INTEGER_BYTES_MAX } from './json-writer.js';
 import type { JsonWriter } from './json-writer.js';
 
@@ -106,9 +107,10 @@ function writeScaledDigits(out: JsonWriter, value: number | bigint, scale: numbe
  */
 export function writeDouble(out: JsonWriter, value: number): void {
   doubleScratch[0] = value;
-  writeDoubleWords(out, value, doubleScratchWords[0] ?? 0, doubleScratchWords[1] ?? 0);
+  writeDoubleWords(out, value, doubleScratchWords[0] as number, doubleScratchWords[1] as number);
 }
 
+/** One double and its two 32-bit words: the reads of words 0 and 1 are in bounds. */
 const doubleScratch = new Float64Array(1);
 const doubleScratchWords = new Uint32Array(doubleScratch.buffer);
 
@@ -142,7 +144,9 @@ const NUMBER_TEXT_BYTES_MAX = 24;
  * 125 ns a row for two such columns); 32,768 make that ~5% (82 ns a row).
  */
 const NUMBER_TEXT_CACHE_ENTRIES = 32768;
+/** A 32-bit hash shifted right by this is a slot below NUMBER_TEXT_CACHE_ENTRIES: reads by slot are in bounds. */
 const NUMBER_TEXT_CACHE_SHIFT = 32 - Math.log2(NUMBER_TEXT_CACHE_ENTRIES);
+assert.ok(Number.isInteger(NUMBER_TEXT_CACHE_SHIFT), 'the cache has a power of two of entries');
 
 /**
  * The text last written for a double, direct-mapped by a hash of its two 32-bit words. Values
@@ -159,7 +163,7 @@ class NumberTextCache {
   /** Writes the cached text of the double with words `low`, `high`; false when it is not cached. */
   write(out: JsonWriter, low: number, high: number): boolean {
     const slot = Math.imul(low ^ high, 0x9e37_79b1) >>> NUMBER_TEXT_CACHE_SHIFT;
-    const length = this.lengths[slot] ?? 0;
+    const length = this.lengths[slot] as number;
     if (length === 0 || this.keys[slot * 2] !== low || this.keys[slot * 2 + 1] !== high) return false;
     const start = slot * NUMBER_TEXT_BYTES_MAX;
     out.reserve(NUMBER_TEXT_BYTES_MAX);
@@ -178,7 +182,7 @@ class NumberTextCache {
     const texts = this.texts;
     const bytes = out.bytes;
     let at = slot * NUMBER_TEXT_BYTES_MAX;
-    for (let index = start; index < out.length; index++) texts[at++] = bytes[index] ?? 0;
+    for (let index = start; index < out.length; index++) texts[at++] = bytes[index] as number;
   }
 }
 
@@ -187,7 +191,8 @@ const floatTexts = new NumberTextCache();
 
 /** Powers of ten for the fraction digits `writeShortDecimal` tries. */
 const POWERS_OF_TEN = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000] as const;
-const SHORT_DECIMAL_DIGITS_MAX = 6;
+/** Fraction digits tried: as many as there are powers above 1, so `POWERS_OF_TEN[digits]` is in bounds. */
+const SHORT_DECIMAL_DIGITS_MAX = POWERS_OF_TEN.length - 1;
 /** Below this, value x 10^6 stays an exact integer far under 2^53. */
 const SHORT_DECIMAL_MAX = 1e9;
 
@@ -201,7 +206,7 @@ const SHORT_DECIMAL_MAX = 1e9;
 function writeShortDecimal(out: JsonWriter, value: number): boolean {
   const magnitude = value < 0 ? -value : value;
   for (let digits = 1; digits <= SHORT_DECIMAL_DIGITS_MAX; digits++) {
-    const power = POWERS_OF_TEN[digits] ?? 1;
+    const power = POWERS_OF_TEN[digits] as number;
     const scaled = Math.round(magnitude * power);
     if (scaled / power !== magnitude) continue;
     let whole = Math.floor(scaled / power);
@@ -230,8 +235,8 @@ export function writeFloat(out: JsonWriter, value: number): void {
     return;
   }
   doubleScratch[0] = value;
-  const low = doubleScratchWords[0] ?? 0;
-  const high = doubleScratchWords[1] ?? 0;
+  const low = doubleScratchWords[0] as number;
+  const high = doubleScratchWords[1] as number;
   if (floatTexts.write(out, low, high)) return;
   out.reserve(NUMBER_TEXT_BYTES_MAX);
   const start = out.length;

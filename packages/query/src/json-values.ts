@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { DuckDBTypeId } from '@duckdb/node-api';
 import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { JsonWriter } from './json-writer.js';
@@ -14,25 +15,29 @@ export function base64Length(count: number): number {
   return Math.ceil(count / 3) * 4;
 }
 
-/** Writes bytes `source[start..end)` as base64 (RFC 4648, standard alphabet, padded), unquoted. */
+/**
+ * Writes bytes `source[start..end)` as base64 (RFC 4648, standard alphabet, padded), unquoted.
+ * The range is asserted once; BASE64_CODES is read by 6-bit values (0..63), always in bounds.
+ */
 export function putBase64(out: JsonWriter, source: Uint8Array, start: number, end: number): void {
+  assert.ok(end <= source.length, 'the bytes lie inside the source');
   out.reserve(base64Length(end - start));
   const bytes = out.bytes;
   let at = out.length;
   let index = start;
   for (; index + 3 <= end; index += 3) {
-    const triple = ((source[index] ?? 0) << 16) | ((source[index + 1] ?? 0) << 8) | (source[index + 2] ?? 0);
-    bytes[at++] = BASE64_CODES[triple >>> 18] ?? 0;
-    bytes[at++] = BASE64_CODES[(triple >>> 12) & 63] ?? 0;
-    bytes[at++] = BASE64_CODES[(triple >>> 6) & 63] ?? 0;
-    bytes[at++] = BASE64_CODES[triple & 63] ?? 0;
+    const triple = ((source[index] as number) << 16) | ((source[index + 1] as number) << 8) | (source[index + 2] as number);
+    bytes[at++] = BASE64_CODES[triple >>> 18] as number;
+    bytes[at++] = BASE64_CODES[(triple >>> 12) & 63] as number;
+    bytes[at++] = BASE64_CODES[(triple >>> 6) & 63] as number;
+    bytes[at++] = BASE64_CODES[triple & 63] as number;
   }
   const rest = end - index;
   if (rest > 0) {
-    const triple = ((source[index] ?? 0) << 16) | (rest === 2 ? (source[index + 1] ?? 0) << 8 : 0);
-    bytes[at++] = BASE64_CODES[triple >>> 18] ?? 0;
-    bytes[at++] = BASE64_CODES[(triple >>> 12) & 63] ?? 0;
-    bytes[at++] = rest === 2 ? (BASE64_CODES[(triple >>> 6) & 63] ?? 0) : PADDING;
+    const triple = ((source[index] as number) << 16) | (rest === 2 ? (source[index + 1] as number) << 8 : 0);
+    bytes[at++] = BASE64_CODES[triple >>> 18] as number;
+    bytes[at++] = BASE64_CODES[(triple >>> 12) & 63] as number;
+    bytes[at++] = rest === 2 ? (BASE64_CODES[(triple >>> 6) & 63] as number) : PADDING;
     bytes[at++] = PADDING;
   }
   out.length = at;
@@ -126,13 +131,18 @@ function writeScalar(out: JsonWriter, type: DuckDBType, value: DuckDBValue, shap
       return;
     default:
       if (typeof value === 'number' || typeof value === 'bigint') writeBigInteger(out, BigInt(value));
-      else if (TIMESTAMP_UNITS.has(type.typeId)) writeTimestampValue(out, type.typeId, shape);
-      else out.string(String(value));
+      else writeTimestampOrText(out, type.typeId, value, shape);
   }
 }
 
-function writeTimestampValue(out: JsonWriter, typeId: DuckDBTypeId, shape: ValueShapes): void {
-  const [unitsPerSecond, digits] = TIMESTAMP_UNITS.get(typeId) ?? [1_000_000n, 6];
+/** Timestamps by their stored count; any other kind as DuckDB's text for it. */
+function writeTimestampOrText(out: JsonWriter, typeId: DuckDBTypeId, value: DuckDBValue, shape: ValueShapes): void {
+  const units = TIMESTAMP_UNITS.get(typeId);
+  if (units === undefined) {
+    out.string(String(value));
+    return;
+  }
+  const [unitsPerSecond, digits] = units;
   const count = typeId === DuckDBTypeId.TIMESTAMP_S ? shape.seconds
     : typeId === DuckDBTypeId.TIMESTAMP_MS ? shape.millis
       : typeId === DuckDBTypeId.TIMESTAMP_NS ? shape.nanos : shape.micros;
@@ -141,32 +151,30 @@ function writeTimestampValue(out: JsonWriter, typeId: DuckDBTypeId, shape: Value
 
 function writeItems(out: JsonWriter, itemType: DuckDBType, items: readonly DuckDBValue[]): void {
   out.byte(0x5b);
-  for (let index = 0; index < items.length; index++) {
+  for (const [index, item] of items.entries()) {
     if (index > 0) out.byte(0x2c);
-    writeDuckDBValue(out, itemType, items[index] ?? null);
+    writeDuckDBValue(out, itemType, item);
   }
   out.byte(0x5d);
 }
 
 function writeStruct(out: JsonWriter, names: readonly string[], types: readonly DuckDBType[], entries: Readonly<Record<string, DuckDBValue>>): void {
+  assert.equal(names.length, types.length, 'a STRUCT type has a type for each entry name');
   out.byte(0x7b);
-  for (let index = 0; index < names.length; index++) {
-    const name = names[index] ?? '';
-    const entryType = types[index];
+  for (const [index, name] of names.entries()) {
     if (index > 0) out.byte(0x2c);
     out.string(name);
     out.byte(0x3a);
-    if (entryType === undefined) out.ascii('null');
-    else writeDuckDBValue(out, entryType, entries[name] ?? null);
+    // A STRUCT value holds every entry of its type; one it lacked would be written as NULL.
+    const entry = entries[name];
+    writeDuckDBValue(out, types[index] as DuckDBType, entry === undefined ? null : entry);
   }
   out.byte(0x7d);
 }
 
 function writeMap(out: JsonWriter, keyType: DuckDBType, valueType: DuckDBType, entries: readonly { key: DuckDBValue; value: DuckDBValue }[]): void {
   out.byte(0x7b);
-  for (let index = 0; index < entries.length; index++) {
-    const entry = entries[index];
-    if (entry === undefined) continue;
+  for (const [index, entry] of entries.entries()) {
     if (index > 0) out.byte(0x2c);
     out.string(mapKeyText(keyType, entry.key));
     out.byte(0x3a);

@@ -24,7 +24,10 @@ const SCRATCH_BLOCK_BYTES = 1024 * 1024;
 
 assert.ok(SCRATCH_BLOCK_BYTES <= ANSWER_SCRATCH_BYTES_MAX);
 
-/** Two ASCII digits for each of 0..99, so integers are written two digits per division. */
+/**
+ * Two ASCII digits for each of 0..99, so integers are written two digits per division. Read at
+ * `2 * (0..99)` and the byte after, always in bounds, hence the unchecked `as number` reads.
+ */
 export const DIGIT_PAIRS: Uint8Array = (() => {
   const pairs = new Uint8Array(200);
   for (let value = 0; value < 100; value++) {
@@ -44,7 +47,7 @@ const CONTROL_ESCAPES: readonly string[] = Array.from({ length: 0x20 }, (_, code
   if (code === 0x0a) return '\\n';
   if (code === 0x0c) return '\\f';
   if (code === 0x0d) return '\\r';
-  return `\\u00${HEX[code >> 4] ?? '0'}${HEX[code & 0xf] ?? '0'}`;
+  return `\\u00${HEX.charAt(code >> 4)}${HEX.charAt(code & 0xf)}`;
 });
 
 /** 1 for each byte that needs escaping in a JSON string (control bytes, quote, backslash). */
@@ -237,8 +240,8 @@ export class JsonWriter {
     while (rest >= 0x8000_0000) {
       const next = Math.floor(rest / 100);
       const pair = (rest - next * 100) * 2;
-      bytes[--at] = DIGIT_PAIRS[pair + 1] ?? 0;
-      bytes[--at] = DIGIT_PAIRS[pair] ?? 0;
+      bytes[--at] = DIGIT_PAIRS[pair + 1] as number;
+      bytes[--at] = DIGIT_PAIRS[pair] as number;
       rest = next;
     }
     // Below 2^31: integer division by `| 0` instead of Math.floor on doubles.
@@ -246,15 +249,16 @@ export class JsonWriter {
     while (small >= 100) {
       const next = (small / 100) | 0;
       const pair = (small - next * 100) * 2;
-      bytes[--at] = DIGIT_PAIRS[pair + 1] ?? 0;
-      bytes[--at] = DIGIT_PAIRS[pair] ?? 0;
+      bytes[--at] = DIGIT_PAIRS[pair + 1] as number;
+      bytes[--at] = DIGIT_PAIRS[pair] as number;
       small = next;
     }
+    // The leading one or two digits fill what is left before `at`.
     if (small >= 10) {
-      bytes[--at] = DIGIT_PAIRS[small * 2 + 1] ?? 0;
-      bytes[--at] = DIGIT_PAIRS[small * 2] ?? 0;
+      bytes[at - 1] = DIGIT_PAIRS[small * 2 + 1] as number;
+      bytes[at - 2] = DIGIT_PAIRS[small * 2] as number;
     } else {
-      bytes[--at] = 0x30 + small;
+      bytes[at - 1] = 0x30 + small;
     }
   }
 
@@ -270,8 +274,8 @@ export class JsonWriter {
 
   /** Writes 0..99 as two digits: months, days, hours, minutes, seconds. */
   putTwoDigits(value: number): void {
-    this.bytes[this.length++] = DIGIT_PAIRS[value * 2] ?? 0;
-    this.bytes[this.length++] = DIGIT_PAIRS[value * 2 + 1] ?? 0;
+    this.bytes[this.length++] = DIGIT_PAIRS[value * 2] as number;
+    this.bytes[this.length++] = DIGIT_PAIRS[value * 2 + 1] as number;
   }
 
   /** Writes `value` as exactly `width` digits (leading zeros), for years and fractions. */
@@ -287,11 +291,16 @@ export class JsonWriter {
     }
   }
 
-  /** Copies bytes `source[start..end)` without a capacity check (the caller reserved them). */
+  /**
+   * Copies bytes `source[start..end)` without a capacity check (the caller reserved them). Like
+   * every range method here, it takes a range inside `source` (views of a loaded chunk, whose
+   * sizes json-columns.ts asserts, or the writers' own buffers) and reads it without a check per
+   * byte: this is the answers' innermost loop.
+   */
   putBytes(source: Uint8Array, start: number, end: number): void {
     const bytes = this.bytes;
     let at = this.length;
-    for (let index = start; index < end; index++) bytes[at++] = source[index] ?? 0;
+    for (let index = start; index < end; index++) bytes[at++] = source[index] as number;
     this.length = at;
   }
 
@@ -325,7 +334,7 @@ export class JsonWriter {
     let at = this.length;
     bytes[at++] = QUOTE;
     for (let index = start; index < end; index++) {
-      const code = source[index] ?? 0;
+      const code = source[index] as number;
       if (NEEDS_ESCAPE[code] === 1) {
         this.length = at;
         this.escapedTail(source, index, end);
@@ -341,7 +350,7 @@ export class JsonWriter {
   private escapedTail(source: Uint8Array, start: number, end: number): void {
     let runStart = start;
     for (let index = start; index < end; index++) {
-      const code = source[index] ?? 0;
+      const code = source[index] as number;
       if (NEEDS_ESCAPE[code] !== 1) continue;
       this.copy(source, runStart, index);
       this.escapeByte(code);
@@ -378,7 +387,8 @@ export class JsonWriter {
       this.bytes[this.length++] = code;
       return;
     }
-    this.ascii(CONTROL_ESCAPES[code] ?? '');
+    // NEEDS_ESCAPE marks only the quote, the backslash and the bytes below 0x20, which have an entry.
+    this.ascii(CONTROL_ESCAPES[code] as string);
   }
 }
 

@@ -50,6 +50,13 @@ export const CANCEL_POLL_MS = 10;
 export const CATALOG_CATCH_UP_MS_MAX = 10_000;
 
 /**
+ * How long a query waits for the first listing of a measurement's files (after a start the
+ * catalog lists each measurement when first needed: about 0.05 ms per file on local disk, so a
+ * million files fit; an object store pages 1,000 keys per request): then 503, retry.
+ */
+export const CATALOG_LOAD_MS_MAX = 120_000;
+
+/**
  * Databases and measurements a worker puts in its catalog. Each is a DuckDB schema or view
  * (a few KB of catalog memory per worker) and a directory listed on every catalog refresh.
  */

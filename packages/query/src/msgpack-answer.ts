@@ -1,7 +1,7 @@
 import type { DuckDBResult } from '@duckdb/node-api';
 import { answerBody } from './answer-buffers.js';
 import type { EncodedAnswer } from './json-answer.js';
-import { ColumnKind, ColumnView, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
+import { ColumnKind, ColumnView, fallbackValue, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
 import { JsonWriter, answerTooLarge } from './json-writer.js';
 import { JSON_ANSWER_BYTES_MAX } from './limits.js';
@@ -28,6 +28,9 @@ const TYPE_NAME_BY_KIND: ReadonlyMap<ColumnKind, string> = new Map<ColumnKind, s
   [ColumnKind.timestampMillis, 'timestamp[ms, tz=UTC]'],
   [ColumnKind.timestampNanos, 'timestamp[ns, tz=UTC]'],
 ]);
+
+/** The type of the kinds missing above: their values are sent as text (see encodeMsgpackAnswer). */
+const TEXT_TYPE_NAME = 'string';
 
 /** Kinds whose values are signed 64-bit integers: msgpack int64 beyond 32 bits. */
 const WIDE_INTEGER_KINDS: ReadonlySet<ColumnKind> = new Set<ColumnKind>([
@@ -119,7 +122,7 @@ function writeHead(out: JsonWriter, result: DuckDBResult, columns: readonly Msgp
   for (const column of columns) writeString(out, result.columnName(column.index));
   writeString(out, 'types');
   writeArrayHeader(out, columns.length);
-  for (const column of columns) writeString(out, TYPE_NAME_BY_KIND.get(column.plan.kind) ?? 'string');
+  for (const column of columns) writeString(out, TYPE_NAME_BY_KIND.get(column.plan.kind) ?? TEXT_TYPE_NAME);
   writeString(out, 'data');
   writeArrayHeader(out, columns.length);
 }
@@ -238,19 +241,22 @@ const float64Bytes = new Uint8Array(float64.buffer);
 const float32 = new Float32Array(1);
 const float32Bytes = new Uint8Array(float32.buffer);
 
+// The scratch bytes below hold one float64 (8 bytes) and one float32 (4 bytes): the loops' indexes
+// stay inside them, so the reads are `as number`.
+
 /** A msgpack float64 (big-endian; the machine is little-endian, as DuckDB's vectors assume). */
 function putFloat64(out: JsonWriter, value: number): void {
   float64[0] = value;
   out.reserve(NUMBER_BYTES_MAX);
   out.putByte(FLOAT64);
-  for (let index = 7; index >= 0; index--) out.putByte(float64Bytes[index] ?? 0);
+  for (let index = 7; index >= 0; index--) out.putByte(float64Bytes[index] as number);
 }
 
 function putFloat32(out: JsonWriter, value: number): void {
   float32[0] = value;
   out.reserve(5);
   out.putByte(FLOAT32);
-  for (let index = 3; index >= 0; index--) out.putByte(float32Bytes[index] ?? 0);
+  for (let index = 3; index >= 0; index--) out.putByte(float32Bytes[index] as number);
 }
 
 /** A msgpack int64 / uint64 from little-endian words, written big-endian. */
@@ -274,13 +280,16 @@ class MsgpackColumn {
     this.plan = plan;
   }
 
-  /** Appends the values of the loaded chunk's first `rowCount` rows. */
+  /**
+   * Appends the values of the loaded chunk's first `rowCount` rows: the view was loaded with that
+   * many rows, so the reads by row are in bounds (json-columns.ts asserts it at load).
+   */
   append(rowCount: number): void {
     const view = this.view;
     const out = this.values;
     const validity = view.validity;
     for (let row = 0; row < rowCount; row++) {
-      if (validity !== null && (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0) {
+      if (validity !== null && (((validity[row >>> 3] as number) >>> (row & 7)) & 1) === 0) {
         out.byte(NIL);
         continue;
       }
@@ -290,10 +299,10 @@ class MsgpackColumn {
 
   private appendValue(out: JsonWriter, view: ColumnView, row: number): void {
     const kind = view.kind;
-    if (kind === ColumnKind.double) putFloat64(out, view.float64[row] ?? 0);
-    else if (WIDE_INTEGER_KINDS.has(kind)) appendInt64(out, view.uint32[row * 2] ?? 0, view.uint32[row * 2 + 1] ?? 0);
+    if (kind === ColumnKind.double) putFloat64(out, view.float64[row] as number);
+    else if (WIDE_INTEGER_KINDS.has(kind)) appendInt64(out, view.uint32[row * 2] as number, view.uint32[row * 2 + 1] as number);
     else if (kind === ColumnKind.varchar || kind === ColumnKind.blob) appendString(out, view, row, kind === ColumnKind.blob);
-    else if (kind === ColumnKind.uint64) appendUint64(out, view.uint32[row * 2] ?? 0, view.uint32[row * 2 + 1] ?? 0);
+    else if (kind === ColumnKind.uint64) appendUint64(out, view.uint32[row * 2] as number, view.uint32[row * 2 + 1] as number);
     else if (TYPE_NAME_BY_KIND.has(kind)) appendSmall(out, view, row);
     else this.appendText(out, view, row);
   }
@@ -301,7 +310,10 @@ class MsgpackColumn {
   /** Kinds sent as their text: DuckDB's for `other` and nested kinds, the CSV answer's for the rest. */
   private appendText(out: JsonWriter, view: ColumnView, row: number): void {
     if (view.kind === ColumnKind.other || view.kind === ColumnKind.nested) {
-      writeString(out, String(view.fallback?.getItem(row) ?? ''));
+      // A NULL never gets here (append checks the validity first); nil keeps it a NULL if it did.
+      const value = fallbackValue(view, row);
+      if (value === null) out.byte(NIL);
+      else writeString(out, String(value));
       return;
     }
     const text = this.text;
@@ -325,7 +337,7 @@ function appendUint64(out: JsonWriter, low: number, high: number): void {
 const WORD = 4_294_967_296;
 
 function appendString(out: JsonWriter, view: ColumnView, row: number, binary: boolean): void {
-  const length = view.uint32[row * 4] ?? 0;
+  const length = view.uint32[row * 4] as number;
   if (length <= 12) {
     writeStringBytes(out, view.bytes, row * 16 + 4, row * 16 + 4 + length, binary);
     return;
@@ -337,13 +349,13 @@ function appendString(out: JsonWriter, view: ColumnView, row: number, binary: bo
 /** Booleans, small integers, FLOAT and DATE. */
 function appendSmall(out: JsonWriter, view: ColumnView, row: number): void {
   switch (view.kind) {
-    case ColumnKind.boolean: out.byte((view.bytes[row] ?? 0) === 0 ? FALSE : TRUE); return;
-    case ColumnKind.int8: putInteger(out, view.int8[row] ?? 0); return;
-    case ColumnKind.int16: putInteger(out, view.int16[row] ?? 0); return;
-    case ColumnKind.uint8: putInteger(out, view.bytes[row] ?? 0); return;
-    case ColumnKind.uint16: putInteger(out, view.uint16[row] ?? 0); return;
-    case ColumnKind.uint32: putInteger(out, view.uint32[row] ?? 0); return;
-    case ColumnKind.float: putFloat32(out, view.float32[row] ?? 0); return;
-    default: putInteger(out, view.int32[row] ?? 0);
+    case ColumnKind.boolean: out.byte((view.bytes[row] as number) === 0 ? FALSE : TRUE); return;
+    case ColumnKind.int8: putInteger(out, view.int8[row] as number); return;
+    case ColumnKind.int16: putInteger(out, view.int16[row] as number); return;
+    case ColumnKind.uint8: putInteger(out, view.bytes[row] as number); return;
+    case ColumnKind.uint16: putInteger(out, view.uint16[row] as number); return;
+    case ColumnKind.uint32: putInteger(out, view.uint32[row] as number); return;
+    case ColumnKind.float: putFloat32(out, view.float32[row] as number); return;
+    default: putInteger(out, view.int32[row] as number);
   }
 }

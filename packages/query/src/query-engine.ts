@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
@@ -146,15 +147,28 @@ export class QueryEngine {
       const checked = await this.whileWatching(task.slot, this.guard.check(sql));
       return { checked, plan: planStatement(checked.statement, { defaultDatabase: task.database, catalog: this.catalog, readable, pending: task.pending }) };
     };
-    let { checked, plan } = await planOf('sql' in task.source ? task.source.sql : measurementSql(task.database, task.source.measurement, null));
+    const firstSql = 'sql' in task.source ? task.source.sql : measurementSql(task.database, task.source.measurement, null);
+    let { checked, plan } = await planOf(firstSql);
+    // The first query of a measurement after a start waits for its files to be listed; a listing
+    // that found it empty removed it, so the statement is planned again on the names as they are.
+    if (await this.whileWatching(task.slot, this.replica.whenLoaded(measurementsOf(plan, this.catalog)))) {
+      await this.refreshCatalog();
+      await this.useDatabase(task.database);
+      ({ checked, plan } = await planOf(firstSql));
+    }
     if ('measurement' in task.source) {
       // Planned once unchecked to resolve the measurement (and the caller's access) first.
       const columns = await this.viewColumns({ database: task.database, measurement: task.source.measurement.measurement });
       ({ checked, plan } = await planOf(measurementSql(task.database, task.source.measurement, columns)));
     }
-    if (plan.kind === 'select') for (const read of plan.reads) await this.syncView(read);
-    else if (plan.kind === 'describe') await this.syncView(plan.table);
-    let sql = await this.whileWatching(task.slot, this.executableSql(checked, plan));
+    // Reads whose every reference becomes its pruned files need no view (making one reads every footer).
+    const viewless = new Set(plan.kind === 'select' ? plan.boundedOnly : []);
+    if (plan.kind === 'select') for (const read of plan.reads) if (!viewless.has(read)) await this.syncView(read);
+    if (plan.kind === 'describe') await this.syncView(plan.table);
+    const unspliced: MeasurementRef[] = [];
+    let sql = await this.whileWatching(task.slot, this.executableSql(checked, plan, unspliced));
+    // A bound that evaluated to nothing left a reference in place: it reads the view after all.
+    for (const read of viewless) if (unspliced.some((table) => table.database === read.database && table.measurement === read.measurement)) await this.syncView(read);
     if (counting) {
       if (checked.explainPrefix !== '') throw badRequest(QueryErrorCode.sqlForbidden, 'EXPLAIN has no rows to estimate', { statement_type: 'EXPLAIN' });
       sql = `SELECT count(*) AS estimated_rows FROM (${sql}\n) AS arc_estimate`;
@@ -182,7 +196,7 @@ export class QueryEngine {
   }
 
   /** The SQL to run for a checked statement: SHOW answers from the catalog, reads with pruned files. */
-  private async executableSql(checked: CheckedStatement, plan: StatementPlan): Promise<string> {
+  private async executableSql(checked: CheckedStatement, plan: StatementPlan, unspliced: MeasurementRef[]): Promise<string> {
     switch (plan.kind) {
       case 'show-databases':
         return showDatabasesSql(plan.databases);
@@ -191,7 +205,7 @@ export class QueryEngine {
       case 'describe':
         return this.describedSql(plan.table);
       case 'select':
-        return this.rewrittenSql(checked.sql, plan.bounded, plan.empty);
+        return this.rewrittenSql(checked.sql, plan.bounded, plan.empty, unspliced);
     }
   }
 
@@ -199,9 +213,10 @@ export class QueryEngine {
    * Puts, in place of each measurement whose time the WHERE bounds, a relation over only the
    * files of the hours in range. Bounds that DuckDB cannot turn into a TIMESTAMP (compared with
    * a number, say) bound nothing; the WHERE itself still filters every row. A measurement with
-   * rows buffered but no file yet becomes an empty relation of its columns.
+   * rows buffered but no file yet becomes an empty relation of its columns. Bounded references
+   * left in place go to `unspliced` (they read the measurement's view).
    */
-  private async rewrittenSql(sql: string, bounded: readonly BoundedTable[], empty: readonly EmptyTable[]): Promise<string> {
+  private async rewrittenSql(sql: string, bounded: readonly BoundedTable[], empty: readonly EmptyTable[], unspliced: MeasurementRef[]): Promise<string> {
     if (bounded.length === 0 && empty.length === 0) return sql;
     const text = Buffer.from(sql);
     const splices: Splice[] = [];
@@ -216,9 +231,11 @@ export class QueryEngine {
     const bounds = bounded.length === 0 ? [] : await this.evaluateBounds(bounded);
     for (const [index, table] of bounded.entries()) {
       const range = bounds[index];
-      if (range === undefined || (range.lower === null && range.upper === null)) continue;
       const end = qualifiedNameEnd(text, table.location, table.tableName);
-      if (end === null) continue;
+      if (range === undefined || (range.lower === null && range.upper === null) || end === null) {
+        unspliced.push(table);
+        continue;
+      }
       const files = this.replica.files.filesInRange(table.database, table.measurement, micros(range.lower), micros(range.upper)).map((file) => this.store.locationOf(file.key));
       splices.push({ start: table.location, end, text: namedRelation(prunedRelationSql(await this.viewColumns(table), files), table) });
     }
@@ -294,8 +311,10 @@ export class QueryEngine {
     );
     const tags = new Set<string>();
     for (const [text] of tagLists.getRowsJS()) {
+      // decode() gives VARCHAR; anything else is not Arc's metadata.
+      if (typeof text !== 'string') continue;
       try {
-        const names: unknown = JSON.parse(String(text));
+        const names: unknown = JSON.parse(text);
         if (Array.isArray(names)) for (const name of names) if (typeof name === 'string') tags.add(name);
       } catch {
         // A file without Arc's metadata (or with other metadata) names no tags.
@@ -336,7 +355,11 @@ export class QueryEngine {
   /** The view's columns as DuckDB describes them now (every file's schema, unioned by name). */
   private async describeView(table: MeasurementRef): Promise<ColumnSpec[]> {
     const reader = await this.connection.runAndReadAll(`DESCRIBE ${quoteIdentifier(table.database)}.${quoteIdentifier(table.measurement)}`);
-    return reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+    return reader.getRowObjectsJS().map((row) => {
+      const { column_name: name, column_type: type } = row;
+      assert.ok(typeof name === 'string' && typeof type === 'string', 'DESCRIBE names columns and types as VARCHAR');
+      return { name, type };
+    });
   }
 
   /**
@@ -397,6 +420,20 @@ export class QueryEngine {
     } finally {
       clearInterval(timer);
     }
+  }
+}
+
+/** The measurements whose files the statement needs listed: those it reads, or those SHOW TABLES counts. */
+function measurementsOf(plan: StatementPlan, scan: CatalogScan): MeasurementRef[] {
+  switch (plan.kind) {
+    case 'select':
+      return [...plan.reads];
+    case 'describe':
+      return [plan.table];
+    case 'show-tables':
+      return plan.databases.flatMap((database) => [...(scan.get(database) ?? [])].map((measurement) => ({ database, measurement })));
+    case 'show-databases':
+      return [];
   }
 }
 

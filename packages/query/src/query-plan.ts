@@ -1,6 +1,7 @@
 import { ArcError, badRequest, databaseDenied } from '@arc/errors';
 import { QueryErrorCode } from './error-codes.js';
 import { checkFunctionCall } from './function-guard.js';
+import { constantTimestampMicros } from './constant-time.js';
 import type { CatalogScan } from './catalog.js';
 import {
   childrenOf,
@@ -66,6 +67,12 @@ export type StatementPlan =
       readonly deterministic: boolean;
       /** References to measurements that have rows buffered but no file yet. */
       readonly empty: readonly EmptyTable[];
+      /**
+       * Reads every reference of which is bounded in time by constants (and no bound anywhere in
+       * the statement needs DuckDB to evaluate): the engine replaces each reference by its pruned
+       * files, so the measurement's view (whose making reads every file's footer) is not needed.
+       */
+      readonly boundedOnly: readonly MeasurementRef[];
     };
 
 export interface PlanContext {
@@ -191,6 +198,7 @@ export function planStatement(statement: SqlNode, context: PlanContext): Stateme
     bounded: analyzer.rewritable ? analyzer.bounded : [],
     deterministic: analyzer.deterministic,
     empty: analyzer.empty,
+    boundedOnly: boundedOnlyReads(analyzer),
   };
 }
 
@@ -294,6 +302,8 @@ function timeComparison(conjunct: SqlNode): TimeComparison | null {
 /** Walks a statement's tree: resolves tables, checks access, collects time bounds. */
 class ReadAnalyzer {
   readonly reads = new Map<string, MeasurementRef>();
+  /** Table references per read (by readKey): a CTE shadowing a measurement counts as one, unbounded. */
+  readonly references = new Map<string, number>();
   readonly bounded: BoundedTable[] = [];
   readonly empty: EmptyTable[] = [];
   /** False once a construct makes splicing replacements into the text unsafe. */
@@ -321,7 +331,7 @@ class ReadAnalyzer {
       throw forbiddenReference('SHOW DATABASES and SHOW TABLES must be the whole statement', { statement: 'SHOW' });
     } else if (isShowRef(node) && node.query !== null && isSelectNode(node.query) && isBaseTable(node.query.from_table)) {
       const [star] = node.query.select_list;
-      if (star !== undefined && star.class === 'STAR' && locationOf(star) === null) this.bareTables.add(node.query.from_table);
+      if (star?.class === 'STAR' && locationOf(star) === null) this.bareTables.add(node.query.from_table);
     }
     // A three-part column name (db.table.column) would not survive the table becoming a subquery.
     const column = columnNames(node);
@@ -354,7 +364,7 @@ class ReadAnalyzer {
       // Which of a CTE and a same-named measurement DuckDB binds depends on CTE order; counting
       // the measurement as read keeps permission checks and cache invalidation on the safe side.
       const shadowed = this.names.measurement(this.context.defaultDatabase, table.table_name);
-      if (shadowed !== undefined) this.addRead(this.context.defaultDatabase, shadowed);
+      if (shadowed !== undefined) this.addReference(this.context.defaultDatabase, shadowed);
       return null;
     }
     if (METADATA_SCHEMAS.has(schema.toLowerCase())) {
@@ -368,7 +378,7 @@ class ReadAnalyzer {
     checkReadable(this.context, database);
     const canonicalDatabase = this.names.database(database);
     const measurement = canonicalDatabase === undefined ? undefined : this.names.measurement(canonicalDatabase, table.table_name);
-    if (canonicalDatabase !== undefined && measurement !== undefined) return this.addRead(canonicalDatabase, measurement);
+    if (canonicalDatabase !== undefined && measurement !== undefined) return this.addReference(canonicalDatabase, measurement);
     const pending = this.pending.get(pendingKey(database, table.table_name));
     const location = locationOf(table);
     if (pending !== undefined && location !== null) {
@@ -389,8 +399,14 @@ class ReadAnalyzer {
     throw unknownTable(canonicalDatabase, table.table_name);
   }
 
+  private addReference(database: string, measurement: string): MeasurementRef {
+    const key = readKey(database, measurement);
+    this.references.set(key, (this.references.get(key) ?? 0) + 1);
+    return this.addRead(database, measurement);
+  }
+
   private addRead(database: string, measurement: string): MeasurementRef {
-    const key = `${database}\u0000${measurement}`;
+    const key = readKey(database, measurement);
     const existing = this.reads.get(key);
     if (existing !== undefined) return existing;
     const read = { database, measurement };
@@ -422,6 +438,23 @@ class ReadAnalyzer {
       this.bounded.push({ ...measurement, location, tableName: table.table_name, hasAlias: table.alias !== '', lower, upper, upperExclusive });
     }
   }
+}
+
+function readKey(database: string, measurement: string): string {
+  return `${database}\u0000${measurement}`;
+}
+
+/** The reads that need no view: each of their references bounded by constant times (see StatementPlan). */
+function boundedOnlyReads(analyzer: ReadAnalyzer): MeasurementRef[] {
+  if (!analyzer.rewritable) return [];
+  const boundedReferences = new Map<string, number>();
+  for (const table of analyzer.bounded) {
+    // A bound DuckDB evaluates could read a measurement's view (a subquery): then every view is made.
+    if (![...table.lower, ...table.upper].every((bound) => constantTimestampMicros(bound) !== undefined)) return [];
+    const key = readKey(table.database, table.measurement);
+    boundedReferences.set(key, (boundedReferences.get(key) ?? 0) + 1);
+  }
+  return [...analyzer.reads].filter(([key]) => analyzer.references.has(key) && boundedReferences.get(key) === analyzer.references.get(key)).map(([, read]) => read);
 }
 
 function pendingKey(database: string, measurement: string): string {

@@ -235,7 +235,9 @@ export class QueryPool {
     const channelName = `arc-catalog-${randomUUID()}`;
     this.#catalogChannel = new BroadcastChannel(channelName);
     this.#catalogChannel.onmessage = (event) => {
-      if ((event as { data: CatalogMessage }).data.type === 'need-snapshot') this.#queueSnapshot();
+      const message = (event as { data: CatalogMessage }).data;
+      if (message.type === 'need-snapshot') this.#queueSnapshot();
+      else if (message.type === 'need-measurement') this.#loadMeasurement(message.database, message.measurement);
     };
     this.#catalogChannel.unref();
     this.#threads = options.threads;
@@ -323,12 +325,28 @@ export class QueryPool {
   #follow(storage: Storage): void {
     this.#storage = storage;
     storage.onChange((event: CatalogEvent) => {
+      // The store outlives the pool (a background listing may still run): a closed pool hears nothing.
+      if (this.#closed) return;
       const message: CatalogMessage = event.kind === 'delta' ? { type: 'delta', delta: event.delta } : { type: 'snapshot', snapshot: event.snapshot };
       this.#catalogChannel.postMessage(message);
       this.#control.setGeneration(storage.catalog.generation);
     });
     this.#control.setGeneration(storage.catalog.generation);
     this.#queueSnapshot();
+  }
+
+  /**
+   * A query thread needs a measurement's files that the catalog has not listed yet: storage lists
+   * them and the change reaches every thread as a delta. A failed listing is told to the threads
+   * waiting for it, which answer their query with the error.
+   */
+  #loadMeasurement(database: string, measurement: string): void {
+    const storage = this.#storage;
+    if (storage === null || this.#closed) return;
+    storage.ensureLoaded(database, measurement).catch((error: unknown) => {
+      const failure = error instanceof ArcError ? error : new ArcError(ErrorKind.unavailable, QueryErrorCode.engine, `Listing the files of ${database}.${measurement} failed: ${String(error)}`);
+      if (!this.#closed) this.#catalogChannel.postMessage({ type: 'load-failed', database, measurement, error: failure.toShape() } satisfies CatalogMessage);
+    });
   }
 
   /** Sends the whole catalog once for all the workers that asked in this turn. */

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { quoteLiteral } from '@arc/columnar';
 import type { FileCatalog } from '@arc/storage';
 import type { CatalogScan } from './catalog.js';
@@ -18,9 +19,10 @@ function hourLiteral(hourUs: number | null): string {
 }
 
 function valuesQuery(columns: readonly string[], types: readonly string[], rows: readonly string[][]): string {
+  assert.equal(types.length, columns.length, 'a type for each column');
   const names = columns.map((column) => `"${column}"`).join(', ');
   if (rows.length === 0) {
-    return `SELECT ${columns.map((column, index) => `NULL::${types[index] ?? 'VARCHAR'} AS "${column}"`).join(', ')} WHERE false`;
+    return `SELECT ${columns.map((column, index) => `NULL::${types[index] as string} AS "${column}"`).join(', ')} WHERE false`;
   }
   const values = rows.map((row) => `(${row.join(', ')})`).join(', ');
   return `SELECT * FROM (VALUES ${values}) AS arc_show(${names})`;

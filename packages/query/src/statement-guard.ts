@@ -137,7 +137,7 @@ export class StatementGuard {
       const quoted = quoteDefaultAt(text, Number(tree.position));
       if (quoted === null) return { tree, sql: text, added };
       // Quotes added earlier after this word move by the two quotes added around it.
-      for (let index = 0; index < added.length; index++) if ((added[index] ?? 0) >= quoted.at) added[index] = (added[index] ?? 0) + QUOTES_ADDED;
+      for (const [index, at] of added.entries()) if (at >= quoted.at) added[index] = at + QUOTES_ADDED;
       added.push(quoted.at, quoted.at + 1 + DEFAULT_WORD_LENGTH);
       text = quoted.sql;
     }

@@ -33,8 +33,9 @@ export class StreamSender {
   async send(result: DuckDBResult, format: StreamFormat, rowLimit: number): Promise<number | null> {
     try {
       const encoder = createChunkEncoder(format, result);
-      let pending: Uint8Array[] = [encoder.start()];
-      let pendingBytes = pending[0]?.byteLength ?? 0;
+      const start = encoder.start();
+      let pending: Uint8Array[] = [start];
+      let pendingBytes = start.byteLength;
       let rowCount = 0;
       while (rowCount < rowLimit) {
         const chunk = await result.fetchChunk();

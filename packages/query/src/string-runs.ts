@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import duckdb from '@duckdb/node-bindings';
 
 /**
@@ -25,6 +26,12 @@ const RUN_BYTES_MAX = 2 * 1024 * 1024;
 const VALUES_FOR_RUNS_MIN = 16;
 const WORD = 4_294_967_296;
 
+/**
+ * Indexes stay in bounds by construction, so the loops read with `as number`: rows are below the
+ * `rowCount` the per-row arrays were sized for, value indexes below the `count` collected into the
+ * per-value arrays (a sort key's index is `key % scale`, below `count`), and `runStarts` and
+ * `runEnds` grow together.
+ */
 export class StringRuns {
   /** Per row: index of the run holding its bytes (-1: inline or not gathered), and its offset in it. */
   private runOfRow = new Int32Array(0);
@@ -48,6 +55,7 @@ export class StringRuns {
    * valid. Leaves `active` false when there are too few to be worth it.
    */
   gather(words: Uint32Array, validity: Uint8Array | null, rowCount: number): void {
+    assert.ok(words.length >= rowCount * 4, 'a string_t entry for every row');
     this.active = false;
     this.runs.length = 0;
     this.runStarts.length = 0;
@@ -60,22 +68,22 @@ export class StringRuns {
       const keys = this.sortedKeys(count);
       if (keys === null) return;
       const scale = this.keyScale(count);
-      for (let index = 0; index < count; index++) this.place((keys[index] ?? 0) % scale);
+      for (let index = 0; index < count; index++) this.place((keys[index] as number) % scale);
     }
     for (let run = 0; run < this.runStarts.length; run++) {
-      const runStart = this.runStarts[run] ?? 0;
-      this.runs.push(this.read(runStart, (this.runEnds[run] ?? 0) - runStart));
+      const runStart = this.runStarts[run] as number;
+      this.runs.push(this.read(runStart, (this.runEnds[run] as number) - runStart));
     }
     this.active = true;
   }
 
-  /** The run holding row `row`'s bytes (call only for a long value of a gathered chunk). */
+  /** The run holding row `row`'s bytes; undefined for a row whose bytes were not gathered (run -1). */
   runOf(row: number): Uint8Array | undefined {
-    return this.runs[this.runOfRow[row] ?? -1];
+    return this.runs[this.runOfRow[row] as number];
   }
 
   offsetOf(row: number): number {
-    return this.offsetOfRow[row] ?? 0;
+    return this.offsetOfRow[row] as number;
   }
 
   /** The long values, in row order, into the arrays; returns how many. */
@@ -91,10 +99,10 @@ export class StringRuns {
     let count = 0;
     for (let row = 0; row < rowCount; row++) {
       this.runOfRow[row] = -1;
-      const length = words[row * 4] ?? 0;
+      const length = words[row * 4] as number;
       if (length <= 12) continue;
-      if (validity !== null && (((validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0) continue;
-      this.addresses[count] = (words[row * 4 + 3] ?? 0) * WORD + (words[row * 4 + 2] ?? 0);
+      if (validity !== null && (((validity[row >>> 3] as number) >>> (row & 7)) & 1) === 0) continue;
+      this.addresses[count] = (words[row * 4 + 3] as number) * WORD + (words[row * 4 + 2] as number);
       this.lengths[count] = length;
       this.rows[count] = row;
       count++;
@@ -104,7 +112,7 @@ export class StringRuns {
 
   /** DuckDB often allocates a chunk's strings one after the other: then no sort is needed. */
   private inAddressOrder(count: number): boolean {
-    for (let index = 1; index < count; index++) if ((this.addresses[index] ?? 0) < (this.addresses[index - 1] ?? 0)) return false;
+    for (let index = 1; index < count; index++) if ((this.addresses[index] as number) < (this.addresses[index - 1] as number)) return false;
     return true;
   }
 
@@ -119,35 +127,42 @@ export class StringRuns {
     let lowest = Infinity;
     let highest = 0;
     for (let index = 0; index < count; index++) {
-      const address = addresses[index] ?? 0;
+      const address = addresses[index] as number;
       if (address < lowest) lowest = address;
       if (address > highest) highest = address;
     }
     const scale = this.keyScale(count);
     if ((highest - lowest + 1) * scale > Number.MAX_SAFE_INTEGER) return null;
     const keys = this.keys.subarray(0, count);
-    for (let index = 0; index < count; index++) keys[index] = ((addresses[index] ?? 0) - lowest) * scale + index;
+    for (let index = 0; index < count; index++) keys[index] = ((addresses[index] as number) - lowest) * scale + index;
     return keys.sort();
   }
 
   /** Adds the value at `index` (taken in address order) to the last run, or starts a run with it. */
   private place(index: number): void {
-    const start = this.addresses[index] ?? 0;
-    const end = start + (this.lengths[index] ?? 0);
-    const last = this.runStarts.length - 1;
-    const runEnd = this.runEnds[last] ?? -Infinity;
-    const runStart = this.runStarts[last] ?? 0;
-    let run = last;
-    if (last >= 0 && start < runEnd + PAGE_BYTES && Math.max(runEnd, end) - runStart <= RUN_BYTES_MAX) {
-      this.runEnds[last] = Math.max(runEnd, end);
-    } else {
-      this.runStarts.push(start);
-      this.runEnds.push(end);
-      run = last + 1;
-    }
-    const row = this.rows[index] ?? 0;
+    const start = this.addresses[index] as number;
+    const end = start + (this.lengths[index] as number);
+    const run = this.runFor(start, end);
+    const row = this.rows[index] as number;
     this.runOfRow[row] = run;
-    this.offsetOfRow[row] = start - (this.runStarts[run] ?? 0);
+    this.offsetOfRow[row] = start - (this.runStarts[run] as number);
+  }
+
+  /** The run that takes bytes `[start, end)`: the last run, grown to hold them, or a new one. */
+  private runFor(start: number, end: number): number {
+    const last = this.runStarts.length - 1;
+    if (last >= 0) {
+      const runStart = this.runStarts[last] as number;
+      const runEnd = this.runEnds[last] as number;
+      const grownEnd = Math.max(runEnd, end);
+      if (start < runEnd + PAGE_BYTES && grownEnd - runStart <= RUN_BYTES_MAX) {
+        this.runEnds[last] = grownEnd;
+        return last;
+      }
+    }
+    this.runStarts.push(start);
+    this.runEnds.push(end);
+    return last + 1;
   }
 
   /** Copies `byteCount` bytes from `address` with one call into the bindings. */

@@ -16,6 +16,7 @@ export const INSTANT_BYTES_MAX = 2 + 8 + 15 + 10 + 1;
 const SECOND_PREFIX_BYTES_MAX = 1 + 8 + 15;
 
 /** Three ASCII digits for each of 0..999: microsecond fractions are written three at a time. */
+// Read at `3 * (0..999)` and the two bytes after (putFraction): in bounds, so read `as number`.
 const DIGIT_TRIPLES: Uint8Array = (() => {
   const triples = new Uint8Array(3000);
   for (let value = 0; value < 1000; value++) {
@@ -102,12 +103,12 @@ function putFraction(out: JsonWriter, fraction: number, fractionDigits: number):
     const low = (fraction - Math.floor(fraction / 1000) * 1000) * 3;
     const bytes = out.bytes;
     let at = out.length;
-    bytes[at++] = DIGIT_TRIPLES[high] ?? 0;
-    bytes[at++] = DIGIT_TRIPLES[high + 1] ?? 0;
-    bytes[at++] = DIGIT_TRIPLES[high + 2] ?? 0;
-    bytes[at++] = DIGIT_TRIPLES[low] ?? 0;
-    bytes[at++] = DIGIT_TRIPLES[low + 1] ?? 0;
-    bytes[at++] = DIGIT_TRIPLES[low + 2] ?? 0;
+    bytes[at++] = DIGIT_TRIPLES[high] as number;
+    bytes[at++] = DIGIT_TRIPLES[high + 1] as number;
+    bytes[at++] = DIGIT_TRIPLES[high + 2] as number;
+    bytes[at++] = DIGIT_TRIPLES[low] as number;
+    bytes[at++] = DIGIT_TRIPLES[low + 1] as number;
+    bytes[at++] = DIGIT_TRIPLES[low + 2] as number;
     out.length = at;
     return;
   }
@@ -168,7 +169,8 @@ export class InstantCache {
     const bytes = out.bytes;
     let at = 0;
     if (!quoted) kept[at++] = QUOTE;
-    for (let index = start; index < out.length; index++) kept[at++] = bytes[index] ?? 0;
+    // `out.length` never passes the end of `out.bytes` (the writer's invariant).
+    for (let index = start; index < out.length; index++) kept[at++] = bytes[index] as number;
     if (!quoted) kept[at++] = QUOTE;
     this.keptLength = at;
     this.keptMicros = micros;

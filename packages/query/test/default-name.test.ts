@@ -8,7 +8,7 @@ import { quoteDefaultAt } from '../src/default-name.js';
 function at(sql: string, marker: string): number {
   const index = sql.indexOf(marker);
   expect(index).toBeGreaterThanOrEqual(0);
-  return [...sql.slice(0, index)].length;
+  return Array.from(sql.slice(0, index)).length;
 }
 
 describe('quoteDefaultAt', () => {

@@ -51,6 +51,8 @@ export class CatalogFollower {
       if (change.kind === 'drop-database') this.cache.invalidateDatabase(change.database);
       else if (change.kind === 'drop-measurement') this.cache.invalidate(change.database, change.measurement);
       else if (change.kind === 'add') for (const file of change.files) this.cache.invalidate(file.database, file.measurement);
+      else if (change.kind === 'load') this.cache.invalidate(change.database, change.measurement);
+      else if (change.kind === 'declare') for (const measurement of change.measurements) this.cache.invalidate(change.database, measurement);
       else for (const key of change.keys) this.invalidateKey(key);
     }
   }

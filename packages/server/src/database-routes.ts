@@ -32,23 +32,23 @@ const databaseNotFound = (name: string): ArcError =>
  * The database named in the path, once the caller may read it and it exists. Order matters for
  * privacy: the name is validated and the token's database list checked before the disk is read.
  */
-function readableDatabase(context: ServerContext, call: ManagementCall): DatabaseUsage | ArcError {
+async function readableDatabase(context: ServerContext, call: ManagementCall): Promise<DatabaseUsage | ArcError> {
   const name = pathParameter(call, 0);
   const nameError = validateDatabaseName(name);
   if (nameError !== null) return nameError;
   const denied = context.auth.authorize(call.identity, 'read', name);
   if (denied !== null) return denied;
-  return context.storage.databaseUsage(name) ?? databaseNotFound(name);
+  return (await context.storage.databaseUsage(name)) ?? databaseNotFound(name);
 }
 
-function listDatabases(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer> {
+async function listDatabases(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer> {
   const databases = [];
   for (const name of context.storage.databases()) {
     if (!isAllowed(call.identity, 'read', name)) continue;
-    const usage = context.storage.databaseUsage(name);
+    const usage = await context.storage.databaseUsage(name);
     if (usage !== null) databases.push(databaseJson(usage));
   }
-  return Promise.resolve(answer('200 OK', { success: true, databases, count: databases.length }));
+  return answer('200 OK', { success: true, databases, count: databases.length });
 }
 
 async function createDatabase(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
@@ -82,7 +82,7 @@ async function deleteDatabase(context: ServerContext, call: ManagementCall): Pro
     return badRequest(ServerErrorCode.confirmationRequired, `Deleting database '${name}' removes all its files: repeat with ?confirm=true`, { database: name });
   }
   // Counted before: the writers drop the database's buffered rows (no flush adds a file meanwhile).
-  const usage = context.storage.databaseUsage(name);
+  const usage = await context.storage.databaseUsage(name);
   if (usage === null) return databaseNotFound(name);
   const deleteError = await context.pipeline.deleteDatabase(name);
   if (deleteError !== null) return deleteError;
@@ -100,7 +100,7 @@ async function deleteMeasurement(context: ServerContext, call: ManagementCall): 
   if (call.request.query.get('confirm') !== 'true') {
     return badRequest(ServerErrorCode.confirmationRequired, `Deleting measurement '${measurement}' removes all its files: repeat with ?confirm=true`, { database, measurement });
   }
-  const found = context.storage.databaseUsage(database)?.measurements.find((entry) => entry.name === measurement);
+  const found = (await context.storage.databaseUsage(database))?.measurements.find((entry) => entry.name === measurement);
   if (found === undefined) {
     return new ArcError(ErrorKind.notFound, ServerErrorCode.measurementNotFound, `Measurement '${measurement}' not found in database '${database}'`, { database, measurement });
   }
@@ -118,9 +118,9 @@ function databaseRoutes(context: ServerContext): ManagementRoute[] {
       path: '/api/v1/databases/:name',
       permission: 'read',
       readsBody: false,
-      handle: (call) => {
-        const files = readableDatabase(context, call);
-        return Promise.resolve(files instanceof ArcError ? files : answer('200 OK', { success: true, database: databaseJson(files) }));
+      handle: async (call) => {
+        const files = await readableDatabase(context, call);
+        return files instanceof ArcError ? files : answer('200 OK', { success: true, database: databaseJson(files) });
       },
     },
     {
@@ -128,10 +128,10 @@ function databaseRoutes(context: ServerContext): ManagementRoute[] {
       path: '/api/v1/databases/:name/measurements',
       permission: 'read',
       readsBody: false,
-      handle: (call) => {
-        const files = readableDatabase(context, call);
-        if (files instanceof ArcError) return Promise.resolve(files);
-        return Promise.resolve(answer('200 OK', { success: true, database: files.name, measurements: files.measurements.map(measurementJson), count: files.measurements.length }));
+      handle: async (call) => {
+        const files = await readableDatabase(context, call);
+        if (files instanceof ArcError) return files;
+        return answer('200 OK', { success: true, database: files.name, measurements: files.measurements.map(measurementJson), count: files.measurements.length });
       },
     },
     { method: 'post', path: '/api/v1/databases', permission: 'admin', readsBody: true, handle: (call) => createDatabase(context, call) },

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -84,11 +85,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
   await mkdir(path.join(config.storage.dataDir, 'tmp'), { recursive: true });
   const tokens = openTokens(config, log, options.printToken ?? ((line) => process.stdout.write(line)));
   const walPlan = await prepareWal(config, log);
-  // After WAL recovery rolled committed flushes forward: the catalog is loaded from one listing.
+  // After WAL recovery rolled committed flushes forward: the catalog lists the names now, each
+  // measurement's files when a query first needs them or in the background (listCatalogFiles).
   const storage = await Storage.open({ root: config.storage.parquetRoot });
-  log.info(`storage: ${storage.catalog.size} files in the catalog`);
-  // Deletes end in storage once the writers dropped the name's rows (docs/architecture.md).
-  const pipeline = await IngestPipeline.start(config, log, walPlan, storage);
   const queryPool = new QueryPool({
     storage,
     dataRoot: config.storage.parquetRoot,
@@ -101,7 +100,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
     rowsMax: config.query.maxRows,
   });
   const queryCache = new QueryCache(config.queryCache);
-  await queryPool.ready();
+  // Deletes end in storage once the writers dropped the name's rows (docs/architecture.md). The
+  // ingest threads and the query threads start side by side: neither needs the other to start.
+  const pipeline = await startThreads(IngestPipeline.start(config, log, walPlan, storage), queryPool);
   const catalog = new CatalogFollower(queryPool, queryCache, storage);
   pipeline.onMeasurementEvents((events) => catalog.apply(events));
   if (options.onFatal !== undefined) pipeline.onFatal(options.onFatal);
@@ -137,6 +138,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // /ready answers 503 and writes are refused until every logged request is replayed and flushed.
   if (walPlan !== null) await replayWal(walPlan, pipeline, context.walRecovery, log);
   context.phase = ServerPhase.ready;
+  listCatalogFiles(storage, log);
   log.info(
     `Arc listening on http://${config.server.host}:${port} | data ${config.storage.parquetRoot} | ` +
       `decoders ${pipeline.decoderCount}, writers ${pipeline.writerCount}, query threads ${config.query.threads}`,
@@ -144,6 +146,29 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // The data directory stays locked until every buffer is flushed (a second close() waits for the first).
   let closing: Promise<StopReport> | null = null;
   return { port, close: () => (closing ??= stopServer(context, listenSocket, tokens).finally(() => lock.release())) };
+}
+
+/** Waits for the ingest pipeline and the query pool to start; if either fails, stops the other. */
+async function startThreads(starting: Promise<IngestPipeline>, queryPool: QueryPool): Promise<IngestPipeline> {
+  const [pipeline, pool] = await Promise.allSettled([starting, queryPool.ready()]);
+  if (pipeline.status === 'fulfilled' && pool.status === 'fulfilled') return pipeline.value;
+  if (pipeline.status === 'fulfilled') await pipeline.value.shutdown();
+  await queryPool.close();
+  const failed = pipeline.status === 'rejected' ? pipeline : pool;
+  assert.ok(failed.status === 'rejected', 'one of the two failed to start');
+  throw failed.reason;
+}
+
+/**
+ * Lists every measurement's files in the background, after the start (queries list what they
+ * need first, Storage.ensureLoaded), so the start costs the same with 100 files or 100,000.
+ */
+function listCatalogFiles(storage: Storage, log: Logger): void {
+  const startedAt = performance.now();
+  storage.loadAll().then(
+    () => log.info(`storage: ${storage.catalog.size} files in the catalog (listed in ${Math.round(performance.now() - startedAt)} ms)`),
+    (error: unknown) => log.error(`storage: listing the files failed; queries list what they read: ${error instanceof Error ? error.message : String(error)}`),
+  );
 }
 
 async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_socket, tokens: TokenStore | null): Promise<StopReport> {

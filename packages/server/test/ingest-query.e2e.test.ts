@@ -1,7 +1,7 @@
 // Proves the whole spine end to end against the real server process: MessagePack in every shape
 // and compression, through decoder and writer threads, lands as Parquet files (checked on disk
 // with DuckDB's own read_parquet) and comes back through POST /query as the JSON the README shows.
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -70,10 +70,14 @@ describe('MessagePack ingestion to Parquet and back', () => {
     expect(files).toHaveLength(4);
     for (const [index, file] of files.entries()) {
       const relative = path.relative(path.join(shared.arc.dataDir, 'arc'), file);
-      expect(relative).toMatch(new RegExp(`^layout_db/layout/2025/10/16/${16 + index}/\\d{8}T\\d{6}_[a-z0-9-]+_[a-z0-9-]+_\\d+r_\\d+b_\\d+_\\d+\\.parquet$`));
+      expect(relative).toMatch(new RegExp(`^layout_db/layout/2025/10/16/${16 + index}/\\d{8}T\\d{6}_[a-z0-9-]+_[a-z0-9-]+_\\d+r_\\d+b_\\d+_\\d+_[0-9a-f]{16}\\.parquet$`));
     }
     const first = files[0] ?? '';
     const types = await duckdbRows(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${first}'))`);
+    // The schema object the name points at holds the columns exactly as DuckDB describes the file.
+    const schemaId = /_([0-9a-f]{16})\.parquet$/.exec(first)?.[1] ?? '';
+    const schemaObject = JSON.parse(await readFile(path.join(shared.arc.dataDir, 'arc', 'layout_db', 'layout', '_schemas', `${schemaId}.json`), 'utf8')) as { columns: { name: string; type: string }[] };
+    expect(schemaObject.columns.map((column) => [column.name, column.type])).toEqual(types.map((row) => [row.column_name, row.column_type]));
     expect(Object.fromEntries(types.map((row) => [row.column_name, row.column_type]))).toEqual({
       time: 'TIMESTAMP',
       host: 'VARCHAR',

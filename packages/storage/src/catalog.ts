@@ -17,6 +17,10 @@ export interface CatalogFile extends Omit<FileKeyFacts, 'bytes'> {
 
 export type CatalogChange =
   | { readonly kind: 'add'; readonly files: readonly CatalogFile[] }
+  /** Measurements known to exist (their directories were listed) whose files are not listed yet. */
+  | { readonly kind: 'declare'; readonly database: string; readonly measurements: readonly string[] }
+  /** A measurement's listing: its files, and from now on the catalog holds all of them. */
+  | { readonly kind: 'load'; readonly database: string; readonly measurement: string; readonly files: readonly CatalogFile[] }
   | { readonly kind: 'drop-files'; readonly keys: readonly string[] }
   | { readonly kind: 'drop-measurement'; readonly database: string; readonly measurement: string }
   | { readonly kind: 'drop-database'; readonly database: string };
@@ -30,6 +34,8 @@ export interface CatalogDelta {
 export interface CatalogSnapshot {
   readonly generation: number;
   readonly files: readonly CatalogFile[];
+  /** Measurements (database, measurement) whose files are not all listed yet. */
+  readonly unloaded: readonly (readonly [string, string])[];
 }
 
 export interface MeasurementTotals {
@@ -47,6 +53,16 @@ function byHourThenKey(left: CatalogFile, right: CatalogFile): number {
 /** A measurement's files, kept sorted by hour (then key) for range lookups. */
 class MeasurementFiles {
   readonly byKey = new Map<string, CatalogFile>();
+  /**
+   * False while the measurement's files have not been listed (the catalog loads measurements
+   * lazily after a start: Storage.ensureLoaded); its files then are only those published since.
+   */
+  loaded: boolean;
+
+  constructor(loaded: boolean) {
+    this.loaded = loaded;
+  }
+
   /**
    * Set by the catalog on every change, from one counter for all measurements (so a measurement
    * dropped and written again never repeats a version): what per-measurement caches (views,
@@ -67,6 +83,12 @@ class MeasurementFiles {
     // New files are mostly of the newest hour: appended in order, no re-sort.
     if (sorted !== null && known === undefined && (last === undefined || byHourThenKey(last, file) < 0)) sorted.push(file);
     else this.sortedCache = null;
+  }
+
+  /** The listing's files, added to those published meanwhile; the measurement is complete from now on. */
+  load(files: readonly CatalogFile[]): void {
+    for (const file of files) this.add(file);
+    this.loaded = true;
   }
 
   /** Gives files whose columns were unknown the measurement's columns as DuckDB described them. */
@@ -169,15 +191,34 @@ export class FileCatalog {
 
   snapshot(): CatalogSnapshot {
     const files: CatalogFile[] = [];
-    for (const measurements of this.databases.values()) for (const entry of measurements.values()) files.push(...entry.byKey.values());
-    return { generation: this.generationValue, files };
+    const unloaded: (readonly [string, string])[] = [];
+    for (const [database, measurements] of this.databases) {
+      for (const [measurement, entry] of measurements) {
+        files.push(...entry.byKey.values());
+        if (!entry.loaded) unloaded.push([database, measurement]);
+      }
+    }
+    return { generation: this.generationValue, files, unloaded };
   }
 
   loadSnapshot(snapshot: CatalogSnapshot): void {
     this.databases.clear();
     this.fileCount = 0;
+    for (const [database, measurement] of snapshot.unloaded) this.declare(database, measurement);
     for (const file of snapshot.files) this.addFile(file);
     this.generationValue = snapshot.generation;
+  }
+
+  /** True when the catalog holds every file of the measurement (or it does not exist). */
+  isLoaded(database: string, measurement: string): boolean {
+    return this.databases.get(database)?.get(measurement)?.loaded !== false;
+  }
+
+  /** Measurements whose files are not listed yet, as (database, measurement) pairs. */
+  unloadedMeasurements(): (readonly [string, string])[] {
+    const unloaded: (readonly [string, string])[] = [];
+    for (const [database, measurements] of this.databases) for (const [measurement, entry] of measurements) if (!entry.loaded) unloaded.push([database, measurement]);
+    return unloaded;
   }
 
   /** Databases with at least one file, sorted. */
@@ -254,6 +295,18 @@ export class FileCatalog {
       case 'drop-files':
         for (const key of change.keys) this.removeFile(key);
         return;
+      case 'declare':
+        for (const measurement of change.measurements) this.declare(change.database, measurement);
+        return;
+      case 'load': {
+        const entry = this.entryOf(change.database, change.measurement, true);
+        const before = entry.byKey.size;
+        entry.load(change.files);
+        this.fileCount += entry.byKey.size - before;
+        entry.version = ++this.versionCounter;
+        this.dropIfEmpty(change.database, change.measurement);
+        return;
+      }
       case 'drop-measurement': {
         const measurements = this.databases.get(change.database);
         const entry = measurements?.get(change.measurement);
@@ -271,15 +324,38 @@ export class FileCatalog {
     }
   }
 
+  /**
+   * The measurement's entry, made when missing: `loaded` for a measurement first seen through a
+   * published file (the listing at start did not find it, so it had no file), not for a declared one.
+   */
+  private entryOf(database: string, measurement: string, loaded: boolean): MeasurementFiles {
+    let measurements = this.databases.get(database);
+    if (measurements === undefined) this.databases.set(database, (measurements = new Map<string, MeasurementFiles>()));
+    let entry = measurements.get(measurement);
+    if (entry === undefined) measurements.set(measurement, (entry = new MeasurementFiles(loaded)));
+    return entry;
+  }
+
+  private declare(database: string, measurement: string): void {
+    const entry = this.entryOf(database, measurement, false);
+    entry.version = ++this.versionCounter;
+  }
+
   private addFile(file: CatalogFile): void {
     assert.ok(file.maxTimeUs < file.hourUs + MICROS_PER_HOUR, 'a file holds one hour');
-    let measurements = this.databases.get(file.database);
-    if (measurements === undefined) this.databases.set(file.database, (measurements = new Map<string, MeasurementFiles>()));
-    let entry = measurements.get(file.measurement);
-    if (entry === undefined) measurements.set(file.measurement, (entry = new MeasurementFiles()));
+    const entry = this.entryOf(file.database, file.measurement, true);
     if (!entry.byKey.has(file.key)) this.fileCount++;
     entry.add(file);
     entry.version = ++this.versionCounter;
+  }
+
+  /** A listed measurement without files is not one (an unlisted one may still have files). */
+  private dropIfEmpty(database: string, measurement: string): void {
+    const measurements = this.databases.get(database);
+    const entry = measurements?.get(measurement);
+    if (measurements === undefined || entry === undefined || !entry.loaded || entry.byKey.size > 0) return;
+    measurements.delete(measurement);
+    if (measurements.size === 0) this.databases.delete(database);
   }
 
   private removeFile(key: string): void {
@@ -290,8 +366,6 @@ export class FileCatalog {
     entry.remove(key);
     entry.version = ++this.versionCounter;
     this.fileCount--;
-    if (entry.byKey.size > 0) return;
-    measurements.delete(measurement);
-    if (measurements.size === 0) this.databases.delete(database);
+    this.dropIfEmpty(database, measurement);
   }
 }

@@ -3,7 +3,8 @@ export type { CatalogEvent, DatabaseUsage, MeasurementUsage, PublishedFile, Remo
 export { FileCatalog } from './catalog.js';
 export type { CatalogChange, CatalogDelta, CatalogFile, CatalogSnapshot, ColumnSpec, MeasurementTotals } from './catalog.js';
 export { LocalStorage, fsyncDirectory } from './local-storage.js';
-export type { ByteRange, ListPage, StorageBackend, StoredObject } from './storage-backend.js';
+export type { ByteRange, ListPage, ListedChildren, StorageBackend, StoredObject } from './storage-backend.js';
+export { SCHEMAS_DIRECTORY, decodeSchema, encodeSchema, parseSchemaKey, schemaIdOf, schemaKey } from './schema-objects.js';
 export { MICROS_PER_HOUR, PARQUET_SUFFIX, STAGING_SUFFIX, dataFileKey, hourLastUs, hourPartitionPath, hourStartUs, parseFileKey, partitionKey } from './layout.js';
 export type { FileKeyFacts, NewFile } from './layout.js';
 export { StorageErrorCode } from './error-codes.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
+import { SCHEMA_ID_PATTERN } from './schema-objects.js';
 
 /**
  * The one description of where Arc's files live (docs/architecture.md, Storage). Keys are
@@ -10,10 +11,12 @@ import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
  * one directory per UTC hour of the rows' time (a file never spans two hours). A file's name
  * carries what the catalog needs besides its size, so a listing alone rebuilds the catalog:
  *
- *   <YYYYMMDDTHHMMSS>_<node>_<unique>_<rows>r_<bytes>b_<min time µs>_<max time µs>.parquet
+ *   <YYYYMMDDTHHMMSS>_<node>_<unique>_<rows>r_<bytes>b_<min time µs>_<max time µs>_<schema id>.parquet
  *
- * (written when, by which node, unique within the node, rows, size, bounds of the rows' time), so
- * a local listing needs no stat per file. Files written before this naming
+ * (written when, by which node, unique within the node, rows, size, bounds of the rows' time, and
+ * the id of its column set, kept once per measurement as a schema object: schema-objects.ts), so
+ * a local listing needs no stat per file and no footer read. Names without the schema id (written
+ * before it) load with their columns unknown. Files written before this naming
  * (`<measurement>_<stamp>_<unique>.parquet`) still load: their rows are unknown, their size is
  * read from the store and their time bounds are their hour's.
  */
@@ -26,7 +29,7 @@ export const MICROS_PER_HOUR = 3_600_000_000;
 const PARTITION_DIGITS = [4, 2, 2, 2] as const;
 /** Node ids are short, lower-case and path-safe (they sit in every file name). */
 export const NODE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
-const FILE_NAME_PATTERN = /^(\d{8}T\d{6})_([a-z0-9][a-z0-9-]{0,31})_([a-z0-9-]{1,64})_(\d{1,15})r_(\d{1,15})b_(-?\d{1,17})_(-?\d{1,17})\.parquet$/;
+const FILE_NAME_PATTERN = /^(\d{8}T\d{6})_([a-z0-9][a-z0-9-]{0,31})_([a-z0-9-]{1,64})_(\d{1,15})r_(\d{1,15})b_(-?\d{1,17})_(-?\d{1,17})(?:_([0-9a-f]{16}))?\.parquet$/;
 
 /** What a data file's key says about it. `rows` null: a file named before row counts were in names. */
 export interface FileKeyFacts {
@@ -42,6 +45,8 @@ export interface FileKeyFacts {
   readonly maxTimeUs: number;
   /** The node that wrote it; null for files named before node ids. */
   readonly nodeId: string | null;
+  /** The id of its columns' schema object (schema-objects.ts); null for files named without one. */
+  readonly schemaId: string | null;
 }
 
 function pad(value: number, digits: number): string {
@@ -109,6 +114,8 @@ export interface NewFile {
   readonly minTimeUs: number;
   readonly maxTimeUs: number;
   readonly writtenAtMs: number;
+  /** The id of the file's column set (schemaIdOf), stored as a schema object before the file. */
+  readonly schemaId: string;
 }
 
 /** The key of a new data file (see the naming above). */
@@ -119,7 +126,8 @@ export function dataFileKey(file: NewFile): string {
   assert.ok(Number.isSafeInteger(file.bytes) && file.bytes >= 0, 'size is a count');
   assert.ok(file.minTimeUs <= file.maxTimeUs, 'time bounds are ordered');
   assert.equal(hourStartUs(file.minTimeUs), file.hourUs, 'rows lie in the file hour');
-  const name = `${compactStamp(file.writtenAtMs)}_${file.nodeId}_${file.unique}_${String(file.rows)}r_${String(file.bytes)}b_${String(file.minTimeUs)}_${String(file.maxTimeUs)}${PARQUET_SUFFIX}`;
+  assert.ok(SCHEMA_ID_PATTERN.test(file.schemaId), 'a schema id is 16 hex digits');
+  const name = `${compactStamp(file.writtenAtMs)}_${file.nodeId}_${file.unique}_${String(file.rows)}r_${String(file.bytes)}b_${String(file.minTimeUs)}_${String(file.maxTimeUs)}_${file.schemaId}${PARQUET_SUFFIX}`;
   return `${partitionKey(file.database, file.measurement, file.hourUs)}/${name}`;
 }
 
@@ -152,8 +160,8 @@ export function parseFileKey(key: string): FileKeyFacts | null {
     const minTimeUs = Number(named[6]);
     const maxTimeUs = Number(named[7]);
     if (minTimeUs <= maxTimeUs && hourStartUs(minTimeUs) === hourUs && maxTimeUs < hourUs + MICROS_PER_HOUR) {
-      return { database, measurement, hourUs, rows, bytes, minTimeUs, maxTimeUs, nodeId: named[2] ?? null };
+      return { database, measurement, hourUs, rows, bytes, minTimeUs, maxTimeUs, nodeId: named[2] ?? null, schemaId: named[8] ?? null };
     }
   }
-  return { database, measurement, hourUs, rows: null, bytes: null, minTimeUs: hourUs, maxTimeUs: hourUs + MICROS_PER_HOUR - 1, nodeId: null };
+  return { database, measurement, hourUs, rows: null, bytes: null, minTimeUs: hourUs, maxTimeUs: hourUs + MICROS_PER_HOUR - 1, nodeId: null, schemaId: null };
 }

@@ -19,6 +19,14 @@ export interface ListPage {
   readonly continuationToken: string | null;
 }
 
+/** What lies directly under a prefix: an object store's listing with delimiter '/' (CommonPrefixes, Contents). */
+export interface ListedChildren {
+  /** Names (without the prefix or a trailing '/') of the "directories": prefixes holding objects. */
+  readonly directories: readonly string[];
+  /** Names of the objects directly under the prefix. */
+  readonly objects: readonly string[];
+}
+
 /** Bytes `start` to `end` inclusive, as an HTTP Range. */
 export interface ByteRange {
   readonly start: number;
@@ -34,6 +42,8 @@ export interface StorageBackend {
    * `sizes` false a backend may leave sizes out when reading them costs extra (local disk).
    */
   list(prefix: string, continuationToken: string | null, limit: number, sizes?: boolean): Promise<ListPage>;
+  /** One level of the tree under `prefix` ('' or a prefix ending in '/'), sorted. */
+  listChildren(prefix: string): Promise<ListedChildren>;
   /** The object's size in bytes; null when it does not exist. */
   sizeOf(key: string): Promise<number | null>;
   /** The object's bytes, or a range of them. */

@@ -4,7 +4,8 @@ import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { StorageErrorCode } from './error-codes.js';
 import { FileCatalog, type CatalogChange, type CatalogDelta, type CatalogFile, type CatalogSnapshot, type ColumnSpec } from './catalog.js';
-import { PARQUET_SUFFIX, databasePrefix, measurementPrefix, parseFileKey } from './layout.js';
+import { databasePrefix, measurementPrefix, parseFileKey, type FileKeyFacts } from './layout.js';
+import { decodeSchema, parseSchemaKey, schemaKey } from './schema-objects.js';
 import { LIST_PAGE_KEYS_MAX } from './limits.js';
 import { LocalStorage } from './local-storage.js';
 import { caseConflictError, caseVariantOf } from './names.js';
@@ -54,16 +55,24 @@ export class Storage {
   /** Databases created empty (a marker object): listed although they hold no file. */
   private readonly declared = new Set<string>();
   private readonly listeners: ((event: CatalogEvent) => void)[] = [];
+  /** Measurement listings under way, by "database/measurement". */
+  private readonly loading = new Map<string, Promise<void>>();
+  /** The last listing queued: listings run one after another. */
+  private loadTail: Promise<void> = Promise.resolve();
 
   private constructor(backend: StorageBackend) {
     this.backend = backend;
   }
 
-  /** Opens the store and loads the catalog from one listing. */
+  /**
+   * Opens the store: lists its databases and measurements (two levels of the tree), not their
+   * files, so a start costs the same with 100 files or 100,000. Each measurement's files are
+   * listed the first time something needs them (ensureLoaded) or by loadAll in the background.
+   */
   static async open(options: StorageOptions): Promise<Storage> {
     await mkdir(options.root, { recursive: true });
     const storage = new Storage(new LocalStorage(options.root));
-    await storage.reload();
+    await storage.listNames();
     return storage;
   }
 
@@ -77,32 +86,106 @@ export class Storage {
   }
 
   /**
-   * Rebuilds the catalog from a listing of the store (at start, and on request when files were
-   * put in place by hand). Columns are not in file names: they stay unknown until read.
+   * Rebuilds the catalog from a listing of the store (on request, when files were put in place
+   * by hand): every measurement is listed again before this resolves.
    */
   async reload(): Promise<void> {
-    const files: CatalogFile[] = [];
+    await this.loadTail;
+    await this.listNames();
+    await this.loadAll();
+  }
+
+  /**
+   * Resolves once the catalog holds every file of the measurement: listed now (behind any
+   * listing already running: one at a time, so a local listing's walk is never repeated per page)
+   * unless it was. A measurement that does not exist resolves at once.
+   */
+  ensureLoaded(database: string, measurement: string): Promise<void> {
+    if (this.catalog.isLoaded(database, measurement)) return Promise.resolve();
+    const key = `${database}/${measurement}`;
+    const known = this.loading.get(key);
+    if (known !== undefined) return known;
+    const listed = this.loadTail.then(() => this.loadMeasurement(database, measurement));
+    this.loadTail = listed.catch(() => undefined);
+    const loading = listed.finally(() => this.loading.delete(key));
+    this.loading.set(key, loading);
+    return loading;
+  }
+
+  /** Every measurement of the database loaded (usage figures count every file). */
+  async ensureDatabaseLoaded(database: string): Promise<void> {
+    for (const measurement of this.catalog.measurementNames(database)) await this.ensureLoaded(database, measurement);
+  }
+
+  /**
+   * Lists every measurement not listed yet, one at a time, yielding to other work between them
+   * (a query's ensureLoaded goes ahead of the rest); resolves when the catalog is complete.
+   */
+  async loadAll(): Promise<void> {
+    for (;;) {
+      const unloaded = this.catalog.unloadedMeasurements();
+      if (unloaded.length === 0) return;
+      for (const [database, measurement] of unloaded) {
+        await this.ensureLoaded(database, measurement);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  /** Databases (with markers) and their measurements: the catalog's names, every measurement unloaded. */
+  private async listNames(): Promise<void> {
     const declared = new Set<string>();
+    const unloaded: (readonly [string, string])[] = [];
+    for (const database of (await this.backend.listChildren('')).directories) {
+      if (validateDatabaseName(database) !== null) continue;
+      const children = await this.backend.listChildren(databasePrefix(database));
+      if (children.objects.includes(DATABASE_MARKER)) declared.add(database);
+      for (const measurement of children.directories) if (validateMeasurementName(measurement) === null) unloaded.push([database, measurement]);
+    }
+    this.declared.clear();
+    for (const database of declared) this.declared.add(database);
+    this.catalog.loadSnapshot({ generation: this.catalog.generation + 1, files: [], unloaded });
+    this.emit({ kind: 'snapshot', snapshot: this.catalog.snapshot() });
+  }
+
+  /**
+   * One measurement's listing into the catalog. Sizes come from the names (or one stat each for
+   * files named before sizes were), columns from the measurement's schema objects.
+   */
+  private async loadMeasurement(database: string, measurement: string): Promise<void> {
+    // Loaded meanwhile, or dropped (then it is "loaded": nothing to list).
+    if (this.catalog.isLoaded(database, measurement)) return;
+    const listed: { readonly facts: FileKeyFacts; readonly key: string; readonly bytes: number }[] = [];
+    const schemaIds: string[] = [];
     let token: string | null = null;
     do {
-      // Sizes come from the names (written since sizes were in them) or one stat each.
-      const page = await this.backend.list('', token, LIST_PAGE_KEYS_MAX, false);
+      const page = await this.backend.list(measurementPrefix(database, measurement), token, LIST_PAGE_KEYS_MAX, false);
       for (const object of page.objects) {
         const facts = parseFileKey(object.key);
         if (facts === null) {
-          if (isDatabaseMarker(object.key)) declared.add(object.key.slice(0, -DATABASE_MARKER.length - 1));
+          const schema = parseSchemaKey(object.key);
+          if (schema !== null) schemaIds.push(schema.id);
           continue;
         }
         const bytes = facts.bytes ?? object.size ?? (await this.backend.sizeOf(object.key));
         // Deleted since the listing: not a file any more.
-        if (bytes !== null) files.push({ ...facts, key: object.key, bytes, columns: null });
+        if (bytes !== null) listed.push({ facts, key: object.key, bytes });
       }
       token = page.continuationToken;
     } while (token !== null);
-    this.declared.clear();
-    for (const database of declared) this.declared.add(database);
-    this.catalog.loadSnapshot({ generation: this.catalog.generation + 1, files });
-    this.emit({ kind: 'snapshot', snapshot: this.catalog.snapshot() });
+    const columnsById = new Map<string, readonly ColumnSpec[] | null>();
+    for (const id of schemaIds) columnsById.set(id, await this.readSchema(database, measurement, id));
+    const files = listed.map(({ facts, key, bytes }): CatalogFile => ({ ...facts, key, bytes, columns: facts.schemaId === null ? null : (columnsById.get(facts.schemaId) ?? null) }));
+    this.change([{ kind: 'load', database, measurement, files }]);
+  }
+
+  /** A schema object's columns; null when it is missing or damaged (the files' footers say). */
+  private async readSchema(database: string, measurement: string, id: string): Promise<readonly ColumnSpec[] | null> {
+    try {
+      return decodeSchema(await this.backend.get(schemaKey(database, measurement, id)), id);
+    } catch {
+      return null;
+    }
   }
 
   /** Writers published these files (their measurement events): the catalog takes them in. */
@@ -125,9 +208,10 @@ export class Storage {
     return this.declared.has(database) || this.catalog.hasDatabase(database);
   }
 
-  /** Files and bytes of the database and each of its measurements; null when it does not exist. */
-  databaseUsage(database: string): DatabaseUsage | null {
+  /** Files and bytes of the database and each of its measurements (listed first); null when it does not exist. */
+  async databaseUsage(database: string): Promise<DatabaseUsage | null> {
     if (!this.hasDatabase(database)) return null;
+    await this.ensureDatabaseLoaded(database);
     const measurements = this.catalog.measurementNames(database).map((name) => {
       const totals = this.catalog.totals(database, name);
       return { name, fileCount: totals.files, sizeBytes: totals.bytes };
@@ -163,6 +247,8 @@ export class Storage {
   /** Removes every file of the database, then it from the catalog (generation bumped). */
   async deleteDatabase(database: string): Promise<Removed> {
     assert.equal(validateDatabaseName(database), null, 'a valid database name');
+    // Listed first: counted whole, and no listing can add a file after the delete.
+    await this.ensureDatabaseLoaded(database);
     const removed = this.usageOf(this.catalog.measurementNames(database).map((measurement) => this.catalog.files(database, measurement)));
     await this.backend.deletePrefix(databasePrefix(database));
     this.declared.delete(database);
@@ -174,6 +260,7 @@ export class Storage {
   async deleteMeasurement(database: string, measurement: string): Promise<Removed> {
     assert.equal(validateDatabaseName(database), null, 'a valid database name');
     assert.equal(validateMeasurementName(measurement), null, 'a valid measurement name');
+    await this.ensureLoaded(database, measurement);
     const removed = this.usageOf([this.catalog.files(database, measurement)]);
     await this.backend.deletePrefix(measurementPrefix(database, measurement));
     this.change([{ kind: 'drop-measurement', database, measurement }]);
@@ -182,7 +269,12 @@ export class Storage {
 
   /** Removes single files (compaction, retention), then them from the catalog. */
   async deleteFiles(keys: readonly string[]): Promise<number> {
-    for (const key of keys) assert.ok(parseFileKey(key) !== null, 'only data files are deleted one by one');
+    for (const key of keys) {
+      const facts = parseFileKey(key);
+      assert.ok(facts !== null, 'only data files are deleted one by one');
+      // A listing still to come would find the file again if it ran before the delete.
+      await this.ensureLoaded(facts.database, facts.measurement);
+    }
     const deleted = await this.backend.deleteMany(keys);
     this.change([{ kind: 'drop-files', keys }]);
     return deleted;
@@ -210,9 +302,4 @@ export class Storage {
   private emit(event: CatalogEvent): void {
     for (const listener of this.listeners) listener(event);
   }
-}
-
-function isDatabaseMarker(key: string): boolean {
-  const slash = key.indexOf('/');
-  return slash > 0 && key.slice(slash + 1) === DATABASE_MARKER && !key.endsWith(PARQUET_SUFFIX);
 }

@@ -1,20 +1,21 @@
 // Proves the file catalog: files are found by hour and time bounds (across day, month and year
 // edges, both ends inclusive), totals and columns follow adds and drops, a replica fed the deltas
 // equals its source and refuses a delta out of order, and the Storage front door rebuilds the
-// catalog from a listing, refuses names equal but for case, and deletes through the catalog.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+// catalog from a listing (names at open, a measurement's files when first needed, columns from
+// schema objects), refuses names equal but for case, and deletes through the catalog.
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArcError } from '@arc/errors';
-import { FileCatalog, MICROS_PER_HOUR, NAME_CASE_CONFLICT_CODE, Storage, dataFileKey, parseFileKey, type CatalogEvent, type CatalogFile } from '../src/index.js';
+import { FileCatalog, MICROS_PER_HOUR, NAME_CASE_CONFLICT_CODE, Storage, dataFileKey, encodeSchema, parseFileKey, schemaIdOf, schemaKey, type CatalogEvent, type CatalogFile } from '../src/index.js';
 
 const micros = (iso: string): number => Date.parse(iso) * 1000;
 
 function file(database: string, measurement: string, iso: string, columns: CatalogFile['columns'] = null, rows = 1): CatalogFile {
   const timeUs = micros(iso);
   const hourUs = Math.floor(timeUs / MICROS_PER_HOUR) * MICROS_PER_HOUR;
-  const key = dataFileKey({ database, measurement, hourUs, nodeId: 'n1', unique: `u${String(timeUs)}`, rows, bytes: 100, minTimeUs: timeUs, maxTimeUs: timeUs, writtenAtMs: 0 });
+  const key = dataFileKey({ database, measurement, hourUs, nodeId: 'n1', unique: `u${String(timeUs)}`, rows, bytes: 100, minTimeUs: timeUs, maxTimeUs: timeUs, writtenAtMs: 0, schemaId: schemaIdOf(columns ?? []) });
   const facts = parseFileKey(key);
   if (facts === null) throw new Error('unparsable key');
   return { ...facts, key, bytes: 100, columns };
@@ -73,6 +74,27 @@ describe('FileCatalog', () => {
     expect(replica.generation).toBe(source.generation);
     expect(replica.snapshot()).toEqual(source.snapshot());
   });
+
+  it('tells a replica which measurements are not listed yet, and when they are', () => {
+    const source = new FileCatalog();
+    source.change([{ kind: 'declare', database: 'db', measurements: ['cpu', 'mem'] }]);
+    source.change([{ kind: 'add', files: [file('db', 'cpu', times[0] ?? '')] }]);
+    const replica = new FileCatalog();
+    replica.loadSnapshot(source.snapshot());
+    expect(replica.isLoaded('db', 'cpu')).toBe(false);
+    expect(replica.unloadedMeasurements()).toEqual([
+      ['db', 'cpu'],
+      ['db', 'mem'],
+    ]);
+    expect(replica.applyDelta(source.change([{ kind: 'load', database: 'db', measurement: 'cpu', files: [file('db', 'cpu', times[1] ?? '')] }]))).toBe(true);
+    expect(replica.isLoaded('db', 'cpu')).toBe(true);
+    expect(replica.files('db', 'cpu')).toHaveLength(2);
+    // A measurement listed without files is not one; one never declared counts as loaded.
+    replica.applyDelta(source.change([{ kind: 'load', database: 'db', measurement: 'mem', files: [] }]));
+    expect(replica.measurementNames('db')).toEqual(['cpu']);
+    expect(replica.isLoaded('db', 'absent')).toBe(true);
+    expect(replica.snapshot()).toEqual(source.snapshot());
+  });
 });
 
 describe('Storage', () => {
@@ -94,10 +116,14 @@ describe('Storage', () => {
     return { root, storage: await Storage.open({ root }) };
   }
 
-  it('rebuilds the catalog from one listing', async () => {
+  it('lists names at open and the files of each measurement when first needed', async () => {
     const { storage } = await storeWithFiles();
     expect(storage.databases()).toEqual(['db', 'other']);
-    expect(storage.databaseUsage('db')).toEqual({
+    expect(storage.catalog.measurementNames('db')).toEqual(['cpu', 'mem']);
+    // No file listed yet: a start costs the same with many files as with few.
+    expect(storage.catalog.size).toBe(0);
+    expect(storage.catalog.isLoaded('db', 'cpu')).toBe(false);
+    expect(await storage.databaseUsage('db')).toEqual({
       name: 'db',
       measurements: [
         // Sizes as the names say (100 each): a listing reads no file's size.
@@ -107,7 +133,51 @@ describe('Storage', () => {
       fileCount: 4,
       sizeBytes: 307,
     });
-    expect(storage.databaseUsage('missing')).toBeNull();
+    expect(storage.catalog.isLoaded('db', 'cpu')).toBe(true);
+    expect(storage.catalog.isLoaded('other', 'cpu')).toBe(false);
+    expect(await storage.databaseUsage('missing')).toBeNull();
+    await storage.loadAll();
+    expect(storage.catalog.size).toBe(5);
+  });
+
+  it('knows the columns of listed files from the schema objects their names point at; a damaged one leaves them unknown', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'arc-storage-'));
+    const seed = await Storage.open({ root });
+    const columns = [
+      { name: 'time', type: 'TIMESTAMP' },
+      { name: 'usage', type: 'DOUBLE' },
+    ];
+    await seed.backend.put(schemaKey('db', 'cpu', schemaIdOf(columns)), encodeSchema(columns));
+    await seed.backend.put(file('db', 'cpu', '2025-10-16T16:10:00Z', columns).key, Buffer.from('12345'));
+    const torn = [{ name: 'time', type: 'TIMESTAMP' }];
+    await seed.backend.put(schemaKey('db', 'mem', schemaIdOf(torn)), Buffer.from('{"columns":[{"name":"time","type":"VARCHAR"}]}'));
+    await seed.backend.put(file('db', 'mem', '2025-10-16T16:10:00Z', torn).key, Buffer.from('12345'));
+    const storage = await Storage.open({ root });
+    await storage.loadAll();
+    expect(storage.catalog.columns('db', 'cpu')).toEqual(columns);
+    expect(storage.catalog.files('db', 'cpu')).toHaveLength(1);
+    expect(storage.catalog.columns('db', 'mem')).toBeNull();
+  });
+
+  it('lists a measurement once however many ask, keeps files published before its listing, and drops one found empty', async () => {
+    const { root, storage } = await storeWithFiles();
+    await mkdir(path.join(root, 'db', 'hollow', '2025', '10', '16', '16'), { recursive: true });
+    const reopened = await Storage.open({ root });
+    expect(reopened.catalog.measurementNames('db')).toEqual(['cpu', 'hollow', 'mem']);
+    const early = file('db', 'cpu', '2025-10-16T18:10:00Z');
+    reopened.filesPublished([{ key: early.key, bytes: early.bytes, columns: null }]);
+    expect(reopened.catalog.isLoaded('db', 'cpu')).toBe(false);
+    let listings = 0;
+    const list = reopened.backend.list.bind(reopened.backend);
+    reopened.backend.list = (...args) => {
+      listings++;
+      return list(...args);
+    };
+    await Promise.all([reopened.ensureLoaded('db', 'cpu'), reopened.ensureLoaded('db', 'cpu'), reopened.ensureLoaded('db', 'hollow')]);
+    expect(listings).toBe(2);
+    expect(reopened.catalog.files('db', 'cpu')).toHaveLength(3);
+    expect(reopened.catalog.measurementNames('db')).toEqual(['cpu', 'mem']);
+    expect(storage.catalog.hasMeasurement('db', 'hollow')).toBe(false);
   });
 
   it('refuses a database or measurement equal to an existing one but for case, naming it', async () => {
@@ -133,11 +203,13 @@ describe('Storage', () => {
     storage.onChange((event) => events.push(event));
     expect(await storage.deleteMeasurement('db', 'cpu')).toEqual({ files: 2, bytes: 200 });
     expect(await storage.deleteDatabase('other')).toEqual({ files: 1, bytes: 100 });
-    expect(events.map((event) => (event.kind === 'delta' ? event.delta.changes[0]?.kind : event.kind))).toEqual(['drop-measurement', 'drop-database']);
+    // Each is listed first (counted whole; no listing can bring a file back after the delete).
+    expect(events.map((event) => (event.kind === 'delta' ? event.delta.changes[0]?.kind : event.kind))).toEqual(['load', 'drop-measurement', 'load', 'drop-database']);
     expect(storage.databases()).toEqual(['db']);
     const reopened = await Storage.open({ root: root });
     expect(reopened.databases()).toEqual(['db']);
     expect(reopened.catalog.measurementNames('db')).toEqual(['mem']);
+    await reopened.ensureLoaded('db', 'mem');
     expect(reopened.catalog.totals('db', 'mem')).toMatchObject({ files: 2, bytes: 107 });
   });
 });

@@ -17,14 +17,16 @@ describe('layout', () => {
 
   it('names a file with node, rows, size and time bounds, and reads them back', () => {
     const hourUs = micros('2025-10-16T16:00:00Z');
-    const key = dataFileKey({ database: 'db', measurement: 'cpu', hourUs, nodeId: 'n1a2b', unique: 'w0-000001-abcdef', rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, writtenAtMs: Date.parse('2025-10-16T16:30:00Z') });
-    expect(key).toBe(`db/cpu/2025/10/16/16/20251016T163000_n1a2b_w0-000001-abcdef_42r_1234b_${String(hourUs + 5)}_${String(hourUs + 99)}.parquet`);
-    expect(parseFileKey(key)).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, nodeId: 'n1a2b' });
+    const key = dataFileKey({ database: 'db', measurement: 'cpu', hourUs, nodeId: 'n1a2b', unique: 'w0-000001-abcdef', rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, writtenAtMs: Date.parse('2025-10-16T16:30:00Z'), schemaId: '0123456789abcdef' });
+    expect(key).toBe(`db/cpu/2025/10/16/16/20251016T163000_n1a2b_w0-000001-abcdef_42r_1234b_${String(hourUs + 5)}_${String(hourUs + 99)}_0123456789abcdef.parquet`);
+    expect(parseFileKey(key)).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, nodeId: 'n1a2b', schemaId: '0123456789abcdef' });
+    // Named before schema ids: the same facts, columns unknown.
+    expect(parseFileKey(key.replace('_0123456789abcdef.parquet', '.parquet'))).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, nodeId: 'n1a2b', schemaId: null });
   });
 
   it('reads a file named before row counts with its hour as bounds', () => {
     const hourUs = micros('2025-10-16T16:00:00Z');
-    expect(parseFileKey('db/cpu/2025/10/16/16/cpu_20251016_160000_w0-00001-abc.parquet')).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: null, bytes: null, minTimeUs: hourUs, maxTimeUs: hourUs + MICROS_PER_HOUR - 1, nodeId: null });
+    expect(parseFileKey('db/cpu/2025/10/16/16/cpu_20251016_160000_w0-00001-abc.parquet')).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: null, bytes: null, minTimeUs: hourUs, maxTimeUs: hourUs + MICROS_PER_HOUR - 1, nodeId: null, schemaId: null });
   });
 
   it.each([
@@ -33,6 +35,7 @@ describe('layout', () => {
     'db/cpu/2025/10/16/24/x.parquet',
     'db/cpu/2025/10/16/x.parquet',
     'db/cpu/2025/10/16/16/extra/x.parquet',
+    'db/cpu/_schemas/0123456789abcdef.json',
     'bad name/cpu/2025/10/16/16/x.parquet',
     '.arc-node-id',
   ])('does not take %s for a data file', (key) => {

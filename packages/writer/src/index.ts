@@ -1,13 +1,12 @@
-export { WriterCore } from './writer-core.js';
 export { MeasurementCensus } from './measurement-census.js';
-export type { WriterCoreOptions } from './writer-core.js';
 export { writerIndexFor } from './writer-messages.js';
 export type { BufferedColumn, DecoderToWriter, WriterVerdict, WriterToDecoder, WalCoveredNotice, WalPosition, FlushedFile, MainToWriter, MeasurementEvent, WriterToMain, WriterStats } from './writer-messages.js';
 export type { WriterWorkerData } from './writer-worker.js';
 export { WRITER_WORKER_URL } from './worker-url.js';
-export { ParquetEncoder, ParquetCompression, hoursOf, parquetColumnsOf } from './parquet-encoder.js';
-export type { ParquetEncoderOptions, EncodedHourFile } from './parquet-encoder.js';
 export { mergeSchema } from './schema-merge.js';
 export { isFlushDueByAge, isFlushDueBySize } from './flush-policy.js';
 export type { FlushPolicy } from './flush-policy.js';
 export { WriterErrorCode } from './error-codes.js';
+// The Parquet encoder (it loads DuckDB) has its own entry point, `@arc/writer/parquet-encoder`,
+// and WriterCore (which uses it) runs only in writer threads: the main thread imports this front
+// door and must not load DuckDB (a few hundred ms of every start).

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { ColumnBatch, SchemaColumn } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
-import { dataFileKey, hourLastUs, partitionKey, type StorageBackend } from '@arc/storage';
+import { dataFileKey, encodeSchema, hourLastUs, partitionKey, schemaIdOf, schemaKey, type StorageBackend } from '@arc/storage';
 import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy } from './flush-policy.js';
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
 import type { MeasurementCensus } from './measurement-census.js';
@@ -159,6 +159,8 @@ export class WriterCore {
   private readonly deletingMeasurements = new Set<string>();
   private bytesBuffered = 0;
   private fileSequence = 0;
+  /** Keys of the schema objects this writer stored (or found stored). */
+  private readonly schemaObjectsStored = new Set<string>();
   private retryDelayMs = 0;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private lastFlushError: ArcError | null = null;
@@ -445,6 +447,9 @@ export class WriterCore {
   endDelete(database: string, measurement: string | null): void {
     if (measurement === null) this.deletingDatabases.delete(database);
     else this.deletingMeasurements.delete(`${database}/${measurement}`);
+    // The name's schema objects went with its files: the next flush of it stores its own again.
+    const prefix = measurement === null ? `${database}/` : `${database}/${measurement}/`;
+    for (const key of this.schemaObjectsStored) if (key.startsWith(prefix)) this.schemaObjectsStored.delete(key);
   }
 
   private isDeleted(buffer: MeasurementBuffer, database: string, measurement: string | null): boolean {
@@ -578,14 +583,27 @@ export class WriterCore {
       return staging;
     });
     const columns = parquetColumnsOf(schema);
+    const schemaId = schemaIdOf(columns);
+    await this.storeSchemaObject(database, measurement, schemaId, columns);
     const writtenAtMs = Date.now();
     const bounds = timeBoundsByHour(batches);
     return encoded.map((file) => {
       const [minTimeUs, maxTimeUs] = bounds.get(file.hourStartUs) ?? [];
       assert.ok(minTimeUs !== undefined && maxTimeUs !== undefined, 'encoded hours are the hours asked for');
-      const key = dataFileKey({ database, measurement, hourUs: file.hourStartUs, nodeId: storage.nodeId, unique: this.uniqueSuffix(), rows: file.rowCount, bytes: file.byteCount, minTimeUs, maxTimeUs, writtenAtMs });
+      const key = dataFileKey({ database, measurement, hourUs: file.hourStartUs, nodeId: storage.nodeId, unique: this.uniqueSuffix(), rows: file.rowCount, bytes: file.byteCount, minTimeUs, maxTimeUs, writtenAtMs, schemaId });
       return { staging: file.path, key, rowCount: file.rowCount, byteCount: file.byteCount, columns };
     });
+  }
+
+  /**
+   * Stores the column set a file's name refers to, before the file is published (so a listing
+   * that finds the file finds its columns: storage's schema objects). Once per writer and schema.
+   */
+  private async storeSchemaObject(database: string, measurement: string, schemaId: string, columns: readonly BufferedColumn[]): Promise<void> {
+    const key = schemaKey(database, measurement, schemaId);
+    if (this.schemaObjectsStored.has(key)) return;
+    await this.options.storage.put(key, encodeSchema(columns));
+    this.schemaObjectsStored.add(key);
   }
 
   /**

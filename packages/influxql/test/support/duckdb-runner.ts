@@ -1,4 +1,4 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type JS } from '@duckdb/node-api';
 import { quoteLiteral } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
 import type { Cell, ColumnarResult, SqlAnswer, SqlRunner } from '@arc/influxql';
@@ -19,11 +19,13 @@ export interface TestDatabase {
   close(): void;
 }
 
-function toCell(value: unknown): Cell {
-  if (value === null || value === undefined) return null;
+function toCell(value: JS): Cell {
+  if (value === null) return null;
   if (typeof value === 'bigint') return value >= -(2n ** 31n) && value < 2n ** 31n ? Number(value) : value;
   if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
-  return String(value);
+  if (value instanceof Date || value instanceof Uint8Array) return String(value);
+  // A LIST, STRUCT or MAP: its JSON text (String() would print `[object Object]` for a STRUCT).
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
 }
 
 export async function openTestDatabase(setupSql: readonly string[]): Promise<TestDatabase> {

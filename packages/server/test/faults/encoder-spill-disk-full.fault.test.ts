@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchBuilder, ColumnBuilder, ColumnRole, ColumnType, type ColumnBatch } from '@arc/columnar';
 import { isArcError } from '@arc/errors';
-import { ParquetEncoder } from '@arc/writer';
+import { ParquetEncoder } from '@arc/writer/parquet-encoder';
 import { mountTmpfs, tmpfsUnavailable, type Tmpfs } from './support/tmpfs.js';
 
 const TMPFS_MB = 64;
