@@ -28,8 +28,9 @@ function fromAuthorization(header: string | undefined): string | null {
   if (header === undefined) return null;
   const match = AUTHORIZATION_PATTERN.exec(header.trim());
   if (match === null) return null;
-  const scheme = (match[1] ?? '').toLowerCase();
-  const credentials = match[2] ?? '';
+  // Both groups of AUTHORIZATION_PATTERN are mandatory: a match has them.
+  const scheme = (match[1] as string).toLowerCase();
+  const credentials = match[2] as string;
   if (scheme === 'bearer' || scheme === 'token') return nonEmpty(credentials);
   if (scheme === 'basic') return basicPassword(credentials.trim());
   return null;

@@ -93,8 +93,9 @@ function parseHash(encoded: string): ScryptHash | null {
   if (n === null || r === null || p === null) return null;
   if (n < 2 || (n & (n - 1)) !== 0 || p > SCRYPT_P_MAX) return null;
   if (scryptMemoryBytes(n, r, p) > SCRYPT_MAXMEM_BYTES) return null;
-  const salt = Buffer.from(fields[4] ?? '', 'base64');
-  const key = Buffer.from(fields[5] ?? '', 'base64');
+  // fields.length === HASH_FIELD_COUNT (checked above): fields 4 and 5 are there.
+  const salt = Buffer.from(fields[4] as string, 'base64');
+  const key = Buffer.from(fields[5] as string, 'base64');
   if (salt.length === 0 || key.length < 16 || key.length > 64) return null;
   return { n, r, p, salt, key };
 }

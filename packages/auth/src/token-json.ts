@@ -61,7 +61,8 @@ export function newTokenJson(summary: TokenSummary, token: string): NewTokenJson
   };
 }
 
-const MS_PER_UNIT: Readonly<Record<string, number>> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
+type DurationUnit = 'd' | 'h' | 'm' | 's';
+const MS_PER_UNIT: Readonly<Record<DurationUnit, number>> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
 /** One or more `<integer><unit>` parts, units d, h, m, s: '30d', '24h', '1h30m' (Go's durations plus days). */
 const DURATION_PATTERN = /^(?:\d{1,9}[dhms])+$/;
 const DURATION_PART = /(\d{1,9})([dhms])/g;
@@ -73,10 +74,7 @@ const DURATION_PART = /(\d{1,9})([dhms])/g;
 export function parseExpiresIn(text: string): number | null {
   if (!DURATION_PATTERN.test(text)) return null;
   let total = 0;
-  for (const [, amount, unit] of text.matchAll(DURATION_PART)) {
-    const perUnit = MS_PER_UNIT[unit ?? ''];
-    if (perUnit === undefined || amount === undefined) return null;
-    total += Number(amount) * perUnit;
-  }
+  // Both groups of DURATION_PART are mandatory, and its unit class is exactly DurationUnit.
+  for (const [, amount, unit] of text.matchAll(DURATION_PART)) total += Number(amount) * MS_PER_UNIT[unit as DurationUnit];
   return total > 0 ? total : null;
 }

@@ -194,7 +194,9 @@ function checkPermissions(permissions: readonly string[]): Permission[] {
   const unique = [...new Set<unknown>(permissions)];
   const bad = unique.find((permission) => !isPermission(permission));
   if (bad !== undefined) {
-    throw badRequest(AuthErrorCode.badPermission, `Invalid permission '${String(bad)}': must be read, write, delete or admin`);
+    // The list comes from JSON: a bad entry may be any JSON value, shown as JSON unless it is text.
+    const shown = typeof bad === 'string' ? bad : JSON.stringify(bad);
+    throw badRequest(AuthErrorCode.badPermission, `Invalid permission '${shown}': must be read, write, delete or admin`);
   }
   if (unique.length === 0) throw badRequest(AuthErrorCode.badPermission, 'A token needs at least one permission');
   return unique.filter(isPermission);

@@ -18,7 +18,7 @@ Commands:
 function parseFlags(args: readonly string[], known: readonly string[]): Map<string, string> {
   const flags = new Map<string, string>();
   for (let index = 0; index < args.length; index += 2) {
-    const name = args[index] ?? '';
+    const name = args[index] as string; // index < args.length
     const value = args[index + 1];
     if (!name.startsWith('--') || !known.includes(name.slice(2))) throw new UsageError(`unknown option '${name}'`);
     if (value === undefined) throw new UsageError(`option '${name}' needs a value`);

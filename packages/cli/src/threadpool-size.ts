@@ -7,6 +7,4 @@ import { availableParallelism } from 'node:os';
  * 4). The pool is sized once, before its first use, so this module is the CLI's first import.
  */
 const THREADPOOL_SIZE_MIN = 16;
-if (process.env.UV_THREADPOOL_SIZE === undefined) {
-  process.env.UV_THREADPOOL_SIZE = String(Math.max(THREADPOOL_SIZE_MIN, availableParallelism() * 4));
-}
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(THREADPOOL_SIZE_MIN, availableParallelism() * 4));

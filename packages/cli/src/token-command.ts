@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { parseArgs } from 'node:util';
 import { PERMISSIONS, TokenStore, isPermission, isoOrNull, newTokenJson, parseRfc3339Ms, tokenJson } from '@arc/auth';
 import type { NewToken, Permission, TokenInfo, TokenSummary } from '@arc/auth';
@@ -84,10 +85,12 @@ function takesValue(option: string): boolean {
  * this function is the one place that reads it (token-command.test.ts pins the wording).
  */
 function parseErrorMessage(error: Error & { code?: unknown }): string {
-  const option = /'(--?[^' ]+)/.exec(error.message)?.[1] ?? '';
-  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option '${option}'`;
-  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && takesValue(option)) return `option '${option}' needs a value`;
-  return (error.message.split('\n')[0] ?? error.message).replace(/\.$/, '');
+  const option = /'(--?[^' ]+)/.exec(error.message)?.[1];
+  // A text that names no option (the wording changed) falls through to the first line as it is.
+  if (option !== undefined && error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option '${option}'`;
+  if (option !== undefined && error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && takesValue(option)) return `option '${option}' needs a value`;
+  const newlineIndex = error.message.indexOf('\n');
+  return (newlineIndex === -1 ? error.message : error.message.slice(0, newlineIndex)).replace(/\.$/, '');
 }
 
 function parseSubcommandArgs(subcommand: Subcommand, args: readonly string[]): ParsedArgs {
@@ -135,11 +138,10 @@ function parseExpiry(text: string, nowMs: number): number {
 }
 
 function onePositional(subcommand: Subcommand, parsed: ParsedArgs): string {
-  if (parsed.positionals.length !== 1) {
-    const problem = parsed.positionals.length === 0 ? 'needs a token id or name' : `takes one token, not also '${String(parsed.positionals[1])}'`;
-    throw new TokenCommandError(`'token ${subcommand}' ${problem}`);
-  }
-  return parsed.positionals[0] ?? '';
+  const [token, extra] = parsed.positionals;
+  if (token === undefined) throw new TokenCommandError(`'token ${subcommand}' needs a token id or name`);
+  if (extra !== undefined) throw new TokenCommandError(`'token ${subcommand}' takes one token, not also '${extra}'`);
+  return token;
 }
 
 /** Accepts a token's id or its name; the store addresses tokens by id. */
@@ -204,8 +206,9 @@ function listRow(summary: TokenSummary): string[] {
 }
 
 function formatTable(rows: readonly (readonly string[])[]): string {
-  const widths = LIST_HEADER.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+  for (const row of rows) assert.equal(row.length, LIST_HEADER.length, 'a cell under every header');
+  const widths = LIST_HEADER.map((_, column) => Math.max(...rows.map((row) => (row[column] as string).length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd()).join('\n');
 }
 
 function list(store: TokenStore, parsed: ParsedArgs, output: CommandOutput): void {

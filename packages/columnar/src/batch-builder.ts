@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { badRequest, type ArcError } from '@arc/errors';
+import { timeMicrosAt } from './batch-view.js';
 import { ColumnBuilder } from './column-builder.js';
 import { BATCH_BUFFER_ALIGNMENT_BYTES, BATCH_ROWS_MAX, COLUMNS_PER_MEASUREMENT_MAX } from './limits.js';
 import { validateColumnName } from './names.js';
@@ -222,9 +223,10 @@ export class BatchBuilder {
     let timeMinUs = Number.POSITIVE_INFINITY;
     let timeMaxUs = Number.NEGATIVE_INFINITY;
     const pairs = this.timePairs;
+    assert.ok(pairs.length >= this.rowCount * 2, 'a time pair per row');
     for (let row = 0; row < this.rowCount; row++) {
       // Exact within ±2^53 µs; beyond, the nearest double (ColumnBatch.timeMinUs says so).
-      const micros = (pairs[row * 2 + 1] ?? 0) * 4294967296 + ((pairs[row * 2] ?? 0) >>> 0);
+      const micros = timeMicrosAt(pairs, row);
       if (micros < timeMinUs) timeMinUs = micros;
       if (micros > timeMaxUs) timeMaxUs = micros;
     }
@@ -256,7 +258,7 @@ export class BatchBuilder {
     // Builders keep their capacity; reuse one of the same role so tags stay utf8-sized.
     for (let index = this.spare.length - 1; index >= 0; index--) {
       const candidate = this.spare[index];
-      if (candidate !== undefined && candidate.role === role) {
+      if (candidate?.role === role) {
         this.spare.splice(index, 1);
         candidate.name = name;
         return candidate;

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { ColumnRole, ColumnType } from './types.js';
 import { Utf8Dictionary } from './utf8-dictionary.js';
+import { isBitSet } from './batch-view.js';
 
 const INITIAL_ROWS_CAPACITY = 1024;
 const INITIAL_UTF8_BYTES_CAPACITY = 16 * 1024;
 const utf8Encoder = new TextEncoder();
 
-/** Copies short ranges with a loop (no subarray allocation), long ones with TypedArray.set. */
+/**
+ * Copies short ranges with a loop (no subarray allocation), long ones with TypedArray.set. The
+ * range lies inside `source` (the decoder scanned it) and the target has room (the caller grew it).
+ */
 function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
   if (end - start <= 32) {
-    for (let index = start; index < end; index++) target[at++] = source[index] ?? 0;
+    for (let index = start; index < end; index++) target[at++] = source[index] as number;
   } else {
     target.set(source.subarray(start, end), at);
   }
@@ -41,6 +45,9 @@ function growBytes(bytes: Uint8Array<ArrayBuffer>, bytesNeeded: number): Uint8Ar
  * The type is fixed by the first non-null value. An int64 column that meets a float is widened
  * to float64 in place (numeric promotion, as JavaScript encoders write 95.0 as an integer); any
  * other mismatch is a conflict reported to the caller.
+ *
+ * Every buffer holds `capacityRows` rows (asserted in `grow`) and every row this class reads is
+ * below `length <= capacityRows`, so its typed-array reads are in bounds and written `as number`.
  */
 export class ColumnBuilder {
   /** Mutable only for the `<name>_value` rename of a field that collides with a tag. */
@@ -165,7 +172,7 @@ export class ColumnBuilder {
     this.reserveRow();
     const byte = this.length >>> 3;
     const bit = 1 << (this.length & 7);
-    const current = this.values[byte] ?? 0;
+    const current = this.values[byte] as number; // reserveRow made room for this row
     this.values[byte] = value ? current | bit : current & ~bit;
     this.setValid(this.length, true);
     this.length++;
@@ -199,8 +206,8 @@ export class ColumnBuilder {
   /** The dictionary code of the value in `row` (a row holding a value), or -1 if the column is plain utf8. */
   dictionaryCodeOf(row: number): number {
     if (!this.isDictionaryEncoded() || row >= this.length) return -1;
-    if (this.nullCount > 0 && (((this.validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) === 0) return -1;
-    return this.valuesI32[row] ?? -1;
+    if (this.nullCount > 0 && !isBitSet(this.validity, row)) return -1;
+    return this.valuesI32[row] as number; // row < length
   }
 
   /**
@@ -209,8 +216,10 @@ export class ColumnBuilder {
    * turned into plain utf8 (the caller then appends the bytes).
    */
   appendDictionaryCode(code: number): boolean {
-    if (!this.isDictionaryEncoded()) return false;
-    assert.ok(code >= 0 && code < (this.dictionary?.size ?? 0), 'a code of this batch');
+    const dictionary = this.dictionary;
+    // A column without a dictionary is never dictionary-encoded; the null test is for the type checker.
+    if (dictionary === null || !this.isDictionaryEncoded()) return false;
+    assert.ok(code >= 0 && code < dictionary.size, 'a code of this batch');
     this.reserveRow();
     this.valuesI32[this.length] = code;
     this.setValid(this.length, true);
@@ -288,8 +297,8 @@ export class ColumnBuilder {
     this.offsets[0] = 0;
     for (let row = 0; row < this.length; row++) {
       // Without nulls the bitmap is not kept (setValid): every row holds a value.
-      if (this.nullCount === 0 || ((this.validity[row >>> 3] ?? 0) >>> (row & 7)) & 1) {
-        const value = dictionary.valueOf(this.valuesI32[row] ?? 0);
+      if (this.nullCount === 0 || isBitSet(this.validity, row)) {
+        const value = dictionary.valueOf(this.valuesI32[row] as number); // row < length
         this.utf8 = growBytes(this.utf8, this.utf8Length + value.byteLength);
         this.utf8.set(value, this.utf8Length);
         this.utf8Length += value.byteLength;
@@ -300,8 +309,8 @@ export class ColumnBuilder {
 
   private widenInt64ToFloat64(): void {
     for (let row = 0; row < this.length; row++) {
-      const low = this.valuesI32[row * 2] ?? 0;
-      const high = this.valuesI32[row * 2 + 1] ?? 0;
+      const low = this.valuesI32[row * 2] as number; // row < length: two words per row
+      const high = this.valuesI32[row * 2 + 1] as number;
       this.valuesF64[row] = high * 4294967296 + (low >>> 0);
     }
     this.type = ColumnType.float64;
@@ -310,7 +319,7 @@ export class ColumnBuilder {
   private zeroSlot(row: number): void {
     if (this.type === ColumnType.bool) {
       const byte = row >>> 3;
-      this.values[byte] = (this.values[byte] ?? 0) & ~(1 << (row & 7));
+      this.values[byte] = (this.values[byte] as number) & ~(1 << (row & 7)); // row < capacityRows
     } else if (this.type !== ColumnType.utf8) {
       this.valuesF64[row] = 0;
     }
@@ -325,7 +334,7 @@ export class ColumnBuilder {
     if (!valid && this.nullCount === 0) this.validity.fill(0xff, 0, (row + 8) >>> 3);
     const byte = row >>> 3;
     const bit = 1 << (row & 7);
-    const current = this.validity[byte] ?? 0;
+    const current = this.validity[byte] as number; // row < capacityRows
     this.validity[byte] = valid ? current | bit : current & ~bit;
   }
 
@@ -353,6 +362,10 @@ export class ColumnBuilder {
       grown.set(this.offsets);
       this.offsets = grown;
     }
+    // What the reads `as number` above rely on: room for every row below capacityRows.
+    assert.ok(this.valuesF64.length >= capacityRows, 'eight value bytes per row');
+    assert.ok(this.validity.length * 8 >= capacityRows, 'a validity bit per row');
+    assert.ok(this.offsets.length > capacityRows, 'one offset per row and one past the end');
     this.capacityRows = capacityRows;
   }
 }

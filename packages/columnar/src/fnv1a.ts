@@ -7,10 +7,14 @@
 export const FNV1A_OFFSET_BASIS = 0x811c9dc5 | 0;
 const FNV1A_PRIME = 0x01000193;
 
-/** FNV-1a of `bytes[start, end)`, as a signed 32-bit integer; `basis` picks an independent hash. */
+/**
+ * FNV-1a of `bytes[start, end)`, as a signed 32-bit integer; `basis` picks an independent hash.
+ * The range lies inside `bytes`: every caller hashes a name or value its scanner just bounded
+ * (this runs once per tag value per row, so the bound is not asserted again here).
+ */
 export function fnv1aOfBytes(bytes: Uint8Array, start: number, end: number, basis: number = FNV1A_OFFSET_BASIS): number {
   let hash = basis;
-  for (let index = start; index < end; index++) hash = Math.imul(hash ^ (bytes[index] ?? 0), FNV1A_PRIME);
+  for (let index = start; index < end; index++) hash = Math.imul(hash ^ (bytes[index] as number), FNV1A_PRIME);
   return hash;
 }
 

@@ -60,7 +60,7 @@ export class Utf8Dictionary {
     const mask = this.slots.length - 1;
     let slot = hash & mask;
     for (;;) {
-      const entry = this.slots[slot] ?? 0;
+      const entry = this.slots[slot] as number; // slot = ... & mask < slots.length (a power of two)
       if (entry === 0) break;
       if (this.slotHashes[slot] === hash && this.equals(entry - 1, source, start, end)) return entry - 1;
       slot = (slot + 1) & mask;
@@ -72,8 +72,12 @@ export class Utf8Dictionary {
 
   /** Value bytes of `code` (a view, valid until the next add). */
   valueOf(code: number): Uint8Array {
-    assert.ok(code >= 0 && code < this.size);
-    return this.data.subarray(this.offsets[code] ?? 0, this.offsets[code + 1] ?? 0);
+    assert.ok(code >= 0, 'a code is not negative');
+    assert.ok(code < this.size, 'a code of this dictionary');
+    // offsets holds size + 1 entries (insert grows it first), so code + 1 <= size is inside it.
+    const valueStart = this.offsets[code] as number;
+    const valueEnd = this.offsets[code + 1] as number;
+    return this.data.subarray(valueStart, valueEnd);
   }
 
   dataView(): Uint8Array {
@@ -84,9 +88,10 @@ export class Utf8Dictionary {
     return this.offsets.subarray(0, this.size + 1);
   }
 
+  /** `code` comes from a filled slot, so code < size and offsets[code + 1] exists. */
   private equals(code: number, source: Uint8Array, start: number, end: number): boolean {
-    const valueStart = this.offsets[code] ?? 0;
-    const valueEnd = this.offsets[code + 1] ?? 0;
+    const valueStart = this.offsets[code] as number;
+    const valueEnd = this.offsets[code + 1] as number;
     if (valueEnd - valueStart !== end - start) return false;
     for (let index = 0; index < end - start; index++) {
       if (this.data[valueStart + index] !== source[start + index]) return false;
@@ -117,15 +122,16 @@ export class Utf8Dictionary {
   private rehash(): void {
     const oldSlots = this.slots;
     const oldHashes = this.slotHashes;
+    assert.equal(oldHashes.length, oldSlots.length, 'a hash beside every slot');
     this.slots = new Int32Array(oldSlots.length * 2);
     this.slotHashes = new Int32Array(oldSlots.length * 2);
     const mask = this.slots.length - 1;
     for (let oldSlot = 0; oldSlot < oldSlots.length; oldSlot++) {
-      const entry = oldSlots[oldSlot] ?? 0;
+      const entry = oldSlots[oldSlot] as number;
       if (entry === 0) continue;
-      const hash = oldHashes[oldSlot] ?? 0;
+      const hash = oldHashes[oldSlot] as number;
       let slot = hash & mask;
-      while ((this.slots[slot] ?? 0) !== 0) slot = (slot + 1) & mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & mask; // slot <= mask < slots.length
       this.slots[slot] = entry;
       this.slotHashes[slot] = hash;
     }

@@ -104,21 +104,21 @@ function toOverride(envVar: string, ref: KeyRef, text: string): EnvOverride {
 export function readEnvOverrides(env: NodeJS.ProcessEnv): EnvOverrides {
   const byKey = new Map<string, EnvOverride>();
   const warnings: string[] = [];
-  const names = Object.keys(env)
-    .filter((name) => name.startsWith(ENV_PREFIX) && name !== CONFIG_PATH_ENV && env[name] !== undefined)
-    .sort();
-  const shortNames = names.filter((name) => Object.hasOwn(SHORT_ENV_NAMES, name));
-  for (const envVar of names) {
+  const variables = Object.entries(env)
+    .filter((variable): variable is [string, string] => variable[0].startsWith(ENV_PREFIX) && variable[0] !== CONFIG_PATH_ENV && variable[1] !== undefined)
+    .sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+  const shortVariables = variables.filter(([name]) => Object.hasOwn(SHORT_ENV_NAMES, name));
+  for (const [envVar, text] of variables) {
     if (Object.hasOwn(SHORT_ENV_NAMES, envVar)) continue;
     const ref = genericKeyRef(envVar);
     if (ref === null) {
       warnings.push(`Unknown environment variable ${envVar} ignored (no arc.conf key matches it)`);
       continue;
     }
-    byKey.set(`${ref.section}.${ref.key}`, toOverride(envVar, ref, env[envVar] ?? ''));
+    byKey.set(`${ref.section}.${ref.key}`, toOverride(envVar, ref, text));
   }
   // A short name is a fallback: the generic form of the same key wins when both are set.
-  for (const envVar of shortNames) {
+  for (const [envVar, text] of shortVariables) {
     const ref = SHORT_ENV_NAMES[envVar];
     assert.ok(ref !== undefined);
     const dotted = `${ref.section}.${ref.key}`;
@@ -127,7 +127,7 @@ export function readEnvOverrides(env: NodeJS.ProcessEnv): EnvOverrides {
       warnings.push(`${envVar} ignored: ${generic.envVar} also sets ${dotted} and takes precedence`);
       continue;
     }
-    byKey.set(dotted, toOverride(envVar, ref, env[envVar] ?? ''));
+    byKey.set(dotted, toOverride(envVar, ref, text));
   }
   return { overrides: [...byKey.values()], warnings };
 }

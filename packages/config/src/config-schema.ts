@@ -53,7 +53,9 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** DuckDB's size syntax: `2GB` is 2 * 1000^3 bytes, `2GiB` is 2 * 1024^3 bytes. */
 const MEMORY_LIMIT_PATTERN = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
-const MEMORY_UNIT_BYTES: Readonly<Record<string, number>> = {
+/** The units of MEMORY_LIMIT_PATTERN, lowercased (the pattern ignores case). */
+type MemoryUnit = 'b' | 'kb' | 'mb' | 'gb' | 'tb' | 'kib' | 'mib' | 'gib' | 'tib';
+const MEMORY_UNIT_BYTES: Readonly<Record<MemoryUnit, number>> = {
   b: 1,
   kb: 1e3,
   mb: 1e6,
@@ -70,8 +72,8 @@ export function memoryLimitBytes(text: string): number | null {
   const match = MEMORY_LIMIT_PATTERN.exec(text.trim());
   if (match === null) return null;
   const amount = Number(match[1]);
-  const unitBytes = MEMORY_UNIT_BYTES[(match[2] ?? '').toLowerCase()];
-  if (unitBytes === undefined) return null;
+  // Both groups are mandatory; the unit group lists exactly the MemoryUnit spellings.
+  const unitBytes = MEMORY_UNIT_BYTES[(match[2] as string).toLowerCase() as MemoryUnit];
   const bytes = Math.floor(amount * unitBytes);
   return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : null;
 }

@@ -165,7 +165,9 @@ function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value instanceof Date) return `the date ${value.toISOString()}`;
   if (isTable(value)) return 'a table';
-  return JSON.stringify(value) ?? String(value);
+  if (typeof value === 'number') return String(value); // JSON would print TOML's nan and inf as null
+  // The rest came from TOML or the environment: text, booleans, arrays, which JSON shows as written.
+  return JSON.stringify(value);
 }
 
 function unknownKeyError(path: readonly string[], key: string, merged: Table, file: ConfigFileSource): ConfigError {
@@ -187,7 +189,9 @@ function unknownKeyError(path: readonly string[], key: string, merged: Table, fi
 
 function issueError(issue: z.core.$ZodIssue, merged: Table, file: ConfigFileSource, envVars: ReadonlyMap<string, string>): ConfigError {
   const path = issue.path.map(String);
-  if (issue.code === 'unrecognized_keys') return unknownKeyError(path, issue.keys[0] ?? '', merged, file);
+  // zod lists the unknown keys; should the list be empty, the generic message below still names the issue.
+  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  if (unknownKey !== undefined) return unknownKeyError(path, unknownKey, merged, file);
   const dotted = path.join('.');
   const got = describeValue(valueAt(merged, path));
   const envVar = envVars.get(dotted);

@@ -6,7 +6,7 @@
 export function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {
   const kept: string[] = [];
   for (let index = 0; index < parent.length; index++) {
-    const flag = parent[index] ?? '';
+    const flag = parent[index] as string; // index < parent.length
     if (flag === '--conditions' || flag === '-C') {
       index++;
       continue;

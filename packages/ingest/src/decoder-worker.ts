@@ -5,7 +5,7 @@ import type { ColumnBatch } from '@arc/columnar';
 import { type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
-import { coverageKey, encodeCancelEntry, encodeRequestEntry, walStatsCells, WalStream } from '@arc/wal';
+import { coverageKey, coveredSeqOf, encodeCancelEntry, encodeRequestEntry, walStatsCells, WalStream } from '@arc/wal';
 import { writerIndexFor, type DecoderToWriter, type WalPosition, type WriterToDecoder, type WriterVerdict } from '@arc/writer';
 import { COMPLETION_FRAME_BYTES_MAX, decodeRequestHeader, encodeCompletion, precisionCode, type Completion, type RequestHeader } from './frames.js';
 import { RequestDecoder } from './request-decoder.js';
@@ -298,7 +298,7 @@ class DecoderThread {
   private notYetDurable(batches: ColumnBatch[], replay: WalPosition): ColumnBatch[] {
     const coverage = this.data.wal?.coverage;
     assert.ok(coverage !== undefined, 'replays happen with the WAL on');
-    return batches.filter((batch) => (coverage.get(coverageKey(replay.stream, batch.database, batch.measurement)) ?? 0) < replay.seq);
+    return batches.filter((batch) => coveredSeqOf(coverage, coverageKey(replay.stream, batch.database, batch.measurement)) < replay.seq);
   }
 
   private takeExternalBody(): Uint8Array {

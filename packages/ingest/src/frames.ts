@@ -110,7 +110,7 @@ export function encodeRequestHeader(requestId: number, externalBody: boolean, op
 /** Marks an encoded header's body as posted on the body port instead of carried in the frame. */
 export function markExternalBody(header: Uint8Array): void {
   assert.ok(header.byteLength >= REQUEST_HEADER_BYTES, 'an encoded request header');
-  header[5] = (header[5] ?? 0) | REQUEST_FLAG_EXTERNAL_BODY;
+  header[5] = (header[5] as number) | REQUEST_FLAG_EXTERNAL_BODY; // byte 5 (flags) is inside the header
 }
 
 export function decodeRequestHeader(frame: Uint8Array): RequestHeader {

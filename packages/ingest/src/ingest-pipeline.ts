@@ -234,7 +234,8 @@ export class IngestPipeline {
   }
 
   private async deleteThroughWriters(database: string, measurement: string | null, remove: () => Promise<unknown>): Promise<ArcError | null> {
-    const name = `${database}/${measurement ?? ''}`;
+    // The database itself (measurement null) or one of its measurements: names hold no '/'.
+    const name = measurement === null ? database : `${database}/${measurement}`;
     if (this.deletesInProgress.has(name)) {
       return new ArcError(ErrorKind.conflict, IngestErrorCode.deleteInProgress, `A delete of '${name}' is already running; wait for it to finish`, { database, ...(measurement === null ? {} : { measurement }) });
     }

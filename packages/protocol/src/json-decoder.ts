@@ -171,7 +171,13 @@ export class JsonDecoder {
           column.appendNull();
           continue;
         }
-        const error = appendJsonValue(column, isTag ? String(value) : value, itemIndex);
+        let cell: Json = value;
+        if (isTag) {
+          // A tag value is text; an object or array would be stored as '[object Object]' or 'a,b'.
+          if (typeof value === 'object') return itemError(itemIndex, ProtocolErrorCode.badTagValue, `tag '${name}' must be a string`, { column: name });
+          cell = String(value);
+        }
+        const error = appendJsonValue(column, cell, itemIndex);
         if (error !== null) return error;
       }
     }

@@ -178,7 +178,7 @@ export class LineProtocolDecoder {
   ): ArcError | null {
     const afterSeries = start + series.keyLength;
     const layout = series.fieldLayout;
-    const laidOut = layout !== null && layout.scan(body, view, afterSeries + 1, textEnd, context.precision);
+    const laidOut = layout?.scan(body, view, afterSeries + 1, textEnd, context.precision) === true;
     if (!laidOut) {
       const reason = this.scanner.scanFieldsAndTime(body, afterSeries, textEnd, context.precision, this.line);
       if (reason !== null) return parseError(body, lineStart, textEnd, lineNumber, reason);

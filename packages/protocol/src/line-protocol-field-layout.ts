@@ -57,7 +57,7 @@ export class FieldLayout {
   /** True when the key bytes [keyStart, keyEnd] ('=' included) of field `field` equal this layout's. */
   keyEquals(field: number, bytes: Uint8Array, keyStart: number, equalsIndex: number): boolean {
     const key = this.keys[field];
-    if (key === undefined || key.byteLength !== equalsIndex + 1 - keyStart) return false;
+    if (key?.byteLength !== equalsIndex + 1 - keyStart) return false;
     for (let index = 0; index < key.byteLength; index++) if (bytes[keyStart + index] !== key[index]) return false;
     return true;
   }

@@ -28,8 +28,9 @@ export class KeySlots {
     return start + length - 1;
   }
 
+  /** The scan flags stored with the key of `slot`; only called after match() found the slot filled. */
   flagsOf(slot: number): number {
-    return this.flags[slot] ?? 0; // only called after match() found the slot filled
+    return this.flags[slot] as number; // store() sets keys[slot] and flags[slot] together
   }
 
   /** Remembers the key [start, equalsIndex] (the '=' included) and its scan flags for `slot`. */

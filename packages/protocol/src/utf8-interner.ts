@@ -18,7 +18,7 @@ export class Utf8Interner {
     if (byteLength > NAME_BYTES_CACHED_MAX) return decoder.decode(bytes.subarray(start, end));
     const slot = fnv1aOfBytes(bytes, start, end) & (TABLE_SLOTS - 1);
     const cached = this.keys[slot];
-    if (cached !== undefined && cached.byteLength === byteLength) {
+    if (cached?.byteLength === byteLength) {
       let same = true;
       for (let index = 0; index < byteLength; index++) {
         if (cached[index] !== bytes[start + index]) {
@@ -26,7 +26,7 @@ export class Utf8Interner {
           break;
         }
       }
-      if (same) return this.values[slot] ?? '';
+      if (same) return this.values[slot] as string; // set together with keys[slot] below
     }
     const value = decoder.decode(bytes.subarray(start, end));
     this.keys[slot] = bytes.slice(start, end);

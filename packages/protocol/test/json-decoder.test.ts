@@ -71,6 +71,8 @@ describe('JsonDecoder', () => {
     ['bad time string', { m: 'c', t: 'yesterday', fields: { v: 1 } }, 'ARC_BAD_TIMESTAMP', /RFC 3339/],
     ['object field value', { m: 'c', fields: { v: { x: 1 } } }, 'ARC_BAD_FIELD_VALUE', /field 'v' must be a number, string or boolean/],
     ['object tag value', { m: 'c', tags: { t: [1] }, fields: { v: 1 } }, 'ARC_BAD_TAG_VALUE', /tag 't' must be a string/],
+    ['object in a listed tag column', { m: 'c', columns: { t: ['a', { x: 1 }], v: [1, 2] }, tags: ['t'] }, 'ARC_BAD_TAG_VALUE', /tag 't' must be a string/],
+    ['array in a tag column', { m: 'c', columns: { t: ['a', ['b', 'c']], v: [1, 2] } }, 'ARC_BAD_TAG_VALUE', /tag 't' must be a string/],
     ['type conflict', [{ m: 'c', fields: { v: 1 } }, { m: 'c', fields: { v: 'x' } }], 'ARC_TYPE_CONFLICT', /Item 1: 'v' is a string here but float64/],
     ['unequal columns', { m: 'c', columns: { time: [1, 2], v: [1] } }, 'ARC_JSON_LENGTH_MISMATCH', /column 'v' has 1 values but 'time' has 2/],
     ['bad time in a column', { m: 'c', columns: { time: [1, 'x'], v: [1, 2] } }, 'ARC_BAD_TIMESTAMP', /row 1/],

@@ -85,9 +85,10 @@ describe('SpscRing', () => {
       consumer.once('error', reject);
     });
     let expectedChecksum = 0;
-    let consumerDone = false;
-    void result.finally(() => (consumerDone = true));
-    for (let seed = 0; seed < frames && !consumerDone; ) {
+    // An object, not a local: the finally callback sets it while the loop awaits.
+    const consumerState = { done: false };
+    void result.finally(() => (consumerState.done = true));
+    for (let seed = 0; seed < frames && !consumerState.done; ) {
       const bytes = 3 + ((seed * 7919) % 3000);
       const payload = new Uint8Array(bytes);
       payload[0] = seed & 0xff;

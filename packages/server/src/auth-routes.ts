@@ -2,7 +2,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { isoOrNull, newTokenJson, parseExpiresIn, parseRfc3339Ms, parseTokenId, tokenJson, type TokenStore } from '@arc/auth';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { z } from 'zod';
-import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
+import { answer, parseBody, pathParameter, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
 import type { ServerContext } from './server-context.js';
 import { ServerErrorCode } from './error-codes.js';
 
@@ -89,7 +89,7 @@ const tokenNotFound = (id: number): ArcError => new ArcError(ErrorKind.notFound,
 
 /** The `:id` of the path as a token id, or a 400 naming it: ids are positive integers. */
 function tokenId(call: ManagementCall): number | ArcError {
-  const text = call.parameters[0] ?? '';
+  const text = pathParameter(call, 0);
   const id = parseTokenId(text);
   return id ?? badRequest(ServerErrorCode.badTokenId, `Invalid token id '${text}': token ids are positive integers`, { id: text });
 }

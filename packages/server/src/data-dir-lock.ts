@@ -1,4 +1,3 @@
-/// <reference path="../../auth/src/types/better-sqlite3.d.ts" />
 import assert from 'node:assert/strict';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';

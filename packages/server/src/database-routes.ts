@@ -5,7 +5,7 @@ import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { z } from 'zod';
 import type { DatabaseUsage } from '@arc/storage';
 import { databaseJson, measurementJson } from './database-files.js';
-import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
+import { answer, parseBody, pathParameter, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
 import type { ServerContext } from './server-context.js';
 import { ServerErrorCode } from './error-codes.js';
 
@@ -33,7 +33,7 @@ const databaseNotFound = (name: string): ArcError =>
  * privacy: the name is validated and the token's database list checked before the disk is read.
  */
 async function readableDatabase(context: ServerContext, call: ManagementCall): Promise<DatabaseUsage | ArcError> {
-  const name = call.parameters[0] ?? '';
+  const name = pathParameter(call, 0);
   const nameError = validateDatabaseName(name);
   if (nameError !== null) return nameError;
   const denied = context.auth.authorize(call.identity, 'read', name);
@@ -75,7 +75,7 @@ async function createDatabase(context: ServerContext, call: ManagementCall): Pro
  * first write does.
  */
 async function deleteDatabase(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
-  const name = call.parameters[0] ?? '';
+  const name = pathParameter(call, 0);
   const nameError = validateDatabaseName(name);
   if (nameError !== null) return nameError;
   if (call.request.query.get('confirm') !== 'true') {
@@ -93,8 +93,8 @@ async function deleteDatabase(context: ServerContext, call: ManagementCall): Pro
 
 /** One measurement, through the writers like a database (deleteDatabase). */
 async function deleteMeasurement(context: ServerContext, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
-  const database = call.parameters[0] ?? '';
-  const measurement = call.parameters[1] ?? '';
+  const database = pathParameter(call, 0);
+  const measurement = pathParameter(call, 1);
   const nameError = validateDatabaseName(database) ?? validateMeasurementName(measurement);
   if (nameError !== null) return nameError;
   if (call.request.query.get('confirm') !== 'true') {

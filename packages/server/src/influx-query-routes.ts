@@ -77,7 +77,8 @@ interface InfluxParameters {
 /** InfluxDB's reading of `chunked` and `chunk_size`: only `true` chunks; a size that is not a positive integer is the default. */
 function chunkSizeOf(chunked: string | null, chunkSize: string | null): number | null {
   if (chunked !== 'true') return null;
-  const size = Number(chunkSize ?? '');
+  if (chunkSize === null) return DEFAULT_CHUNK_SIZE;
+  const size = Number(chunkSize);
   return Number.isSafeInteger(size) && size > 0 ? size : DEFAULT_CHUNK_SIZE;
 }
 
@@ -91,6 +92,7 @@ function readParameters(request: RequestInfo, formBody: Uint8Array | null): Infl
     const form = new URLSearchParams(Buffer.from(formBody.buffer, formBody.byteOffset, formBody.byteLength).toString('utf8'));
     for (const [key, value] of form) merged.set(key, value);
   }
+  // Go's FormValue answers '' for a parameter that is absent, so InfluxDB treats the two alike.
   return { q: merged.get('q'), db: merged.get('db') ?? '', epoch: merged.get('epoch') ?? '', chunkSize: chunkSizeOf(merged.get('chunked'), merged.get('chunk_size')) };
 }
 

@@ -9,12 +9,15 @@ import { ServerErrorCode } from './error-codes.js';
  */
 const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 
+/** The (host, port, options, callback) form of `listen` the native module has and its typings lack. */
+interface ListenWithOptions {
+  listen(host: string, port: number, options: number, callback: (socket: uWS.us_listen_socket | false) => void): unknown;
+}
+
 /** Listens on host:port alone, or rejects with ARC_PORT_IN_USE naming the address. */
 export function listenExclusive(app: uWS.TemplatedApp, host: string, port: number): Promise<uWS.us_listen_socket> {
   return new Promise((resolve, reject) => {
-    // The typings lack the (host, port, options, callback) form the native module has.
-    const listen = app.listen as unknown as (host: string, port: number, options: number, callback: (socket: uWS.us_listen_socket | false) => void) => void;
-    listen.call(app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+    (app as unknown as ListenWithOptions).listen(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
       if (socket !== false) return resolve(socket);
       reject(
         new ArcError(ErrorKind.unavailable, ServerErrorCode.portInUse, `Cannot listen on ${host}:${String(port)}: the port is in use by another process (or the address is not this machine's)`, {

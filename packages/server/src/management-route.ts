@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Permission, TokenInfo } from '@arc/auth';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
@@ -20,6 +21,13 @@ export interface ManagementCall {
   readonly identity: TokenInfo;
   readonly parameters: readonly string[];
   readonly body: unknown;
+}
+
+/** Path parameter `index` of the call (`:name` in the route's pattern, in order). */
+export function pathParameter(call: ManagementCall, index: number): string {
+  const value = call.parameters[index];
+  assert.ok(value !== undefined, 'the route pattern has this parameter');
+  return value;
 }
 
 export interface ManagementAnswer {
@@ -70,10 +78,9 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T | ArcError 
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   if (issue === undefined) return badRequest(ServerErrorCode.badRequestBody, 'Invalid request body');
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0] ?? '';
-    return badRequest(ServerErrorCode.badRequestBody, `Invalid request body: unknown field '${key}'`, { field: key });
-  }
+  // zod lists the unknown keys; should the list be empty, the generic message below still names the issue.
+  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  if (unknownKey !== undefined) return badRequest(ServerErrorCode.badRequestBody, `Invalid request body: unknown field '${unknownKey}'`, { field: unknownKey });
   const field = fieldName(issue.path);
   if (field === '') return badRequest(ServerErrorCode.badRequestBody, `Invalid request body: ${issue.message}`);
   return badRequest(ServerErrorCode.badRequestBody, `Invalid request body: field '${field}' ${issue.message}`, { field });
@@ -105,7 +112,7 @@ function decodeParameter(raw: string): string {
 
 function handle(context: ServerContext, route: ManagementRoute, parameterCount: number, res: HttpResponse, req: HttpRequest): void {
   const request = readRequestInfo(req);
-  const parameters = Array.from({ length: parameterCount }, (_, index) => decodeParameter(req.getParameter(index) ?? ''));
+  const parameters = Array.from({ length: parameterCount }, (_, index) => decodeParameter(req.getParameter(index)));
   const state = newResponseState(res);
   const authorized = route.permission === null ? context.auth.identify(request) : context.auth.check(request, route.permission, null);
   const finish = (body: unknown): void => {

@@ -52,8 +52,8 @@ export function parseMeasurementQuery(measurement: string, query: URLSearchParam
   if (startTime instanceof ArcError) return startTime;
   const endTime = instantParameter(query, 'end_time');
   if (endTime instanceof ArcError) return endTime;
-  const columnsText = query.get('columns') ?? '';
-  const columns = columnsText === '' ? [] : columnsText.split(',').map((column) => column.trim());
+  const columnsText = query.get('columns');
+  const columns = columnsText === null || columnsText === '' ? [] : columnsText.split(',').map((column) => column.trim());
   if (columns.some((column) => column === '')) return parameterError('columns', '"columns" must be a comma-separated list of column names');
   const order = ORDER_BY_PATTERN.exec(query.get('order_by') ?? 'time DESC');
   if (order === null) return parameterError('order_by', '"order_by" must be a column name, optionally followed by ASC or DESC');
@@ -71,7 +71,7 @@ const URL_QUERY: QuerySource = { readsBody: false, databaseOf };
 
 /** `GET /query/{measurement}[/csv]`: the measurement's rows, newest first by default. */
 function handleMeasurementRead(context: ServerContext, res: HttpResponse, req: HttpRequest, format: AnswerFormat): void {
-  const measurement = decodeURIComponent(req.getParameter(0) ?? '');
+  const measurement = decodeURIComponent(req.getParameter(0));
   const acceptEncoding = req.getHeader('accept-encoding');
   acceptQuery(context, res, req, URL_QUERY, (caller) => {
     const { request, database, readable, state, signal } = caller;

@@ -27,7 +27,6 @@ export function registerMetricsRoutes(app: TemplatedApp, context: ServerContext)
   app.get('/metrics/query-pool', (res, req) =>
     withReadToken(context, res, req, (send) => {
       send(queryPoolBody(context.queryPool.stats()));
-      return Promise.resolve();
     }),
   );
 }

@@ -65,6 +65,9 @@ export function normaliseSql(sql: string): string {
   return normalised;
 }
 
+/** The tick of what was never invalidated: the clock's start, not after any query's epoch. */
+const NEVER_INVALIDATED = 0;
+
 /**
  * Recent query answers, in memory, least recently used out first. An entry lives `ttl_seconds`
  * at most and is dropped as soon as a flush (or a compaction or delete) touches a measurement its
@@ -88,8 +91,8 @@ export class QueryCache {
    * after its query began (`epoch()` then): a query that started before a flush and finished after
    * it would otherwise put back the answer the flush had just dropped, and serve it for the TTL.
    */
-  private clock = 0;
-  private clearedAt = 0;
+  private clock = NEVER_INVALIDATED;
+  private clearedAt = NEVER_INVALIDATED;
   private readonly invalidatedAt = new Map<string, number>();
   private readonly databaseInvalidatedAt = new Map<string, number>();
 
@@ -138,9 +141,11 @@ export class QueryCache {
   /** True when something the answer read was invalidated after `startedAt` (its query's epoch). */
   private staleSince(answer: Pick<CachedAnswer, 'reads'>, startedAt: number): boolean {
     if (this.clearedAt > startedAt) return true;
-    return answer.reads.some(
-      (read) => (this.invalidatedAt.get(measurementKey(read.database, read.measurement)) ?? 0) > startedAt || (this.databaseInvalidatedAt.get(read.database) ?? 0) > startedAt,
-    );
+    return answer.reads.some((read) => {
+      const measurementTick = this.invalidatedAt.get(measurementKey(read.database, read.measurement)) ?? NEVER_INVALIDATED;
+      const databaseTick = this.databaseInvalidatedAt.get(read.database) ?? NEVER_INVALIDATED;
+      return measurementTick > startedAt || databaseTick > startedAt;
+    });
   }
 
   /**

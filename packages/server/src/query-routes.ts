@@ -19,7 +19,7 @@ import { ErrorBodyStyle, newResponseState, respond, sendBytes, sendError, sendJs
 import { QUERY_BODY_BYTES_MAX } from './limits.js';
 import { QueryCache } from './query-cache.js';
 import { readBody } from './request-body.js';
-import { readRequestInfo, type RequestInfo } from './request-info.js';
+import { rawQueryOf, readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
 import { QueryErrorCode } from '@arc/query';
 import { ServerErrorCode } from './error-codes.js';
@@ -223,7 +223,7 @@ export function sendAnswer(res: HttpResponse, caller: QueryCaller, answer: Pick<
 
 function handleSqlQuery(context: ServerContext, cache: QueryCache, res: HttpResponse, req: HttpRequest, pathFormat?: AnswerFormat): void {
   // InfluxDB 1.x clients POST InfluxQL to the same path (a form body or `q` in the URL).
-  const dialect = pathFormat === undefined ? queryDialectOf(req.getHeader('content-type'), req.getQuery() ?? '') : 'sql';
+  const dialect = pathFormat === undefined ? queryDialectOf(req.getHeader('content-type'), rawQueryOf(req)) : 'sql';
   if (dialect === 'influxql') {
     handleInfluxQuery(context, res, req, true);
     return;

@@ -4,6 +4,7 @@ import { newResponseState, sendError, sendErrorBeforeClose } from './http-respon
 import { HTTP_HEAD_BYTES_MAX, UWS_CONTENT_LENGTH_DIGITS_MAX } from './limits.js';
 import { ProtocolErrorCode } from '@arc/protocol';
 import { ServerErrorCode } from './error-codes.js';
+import { rawQueryOf } from './request-info.js';
 
 type RouteHandler = (res: HttpResponse, req: HttpRequest) => void | Promise<void>;
 type RouteMethod = 'get' | 'post' | 'put' | 'patch' | 'del' | 'options' | 'head' | 'any';
@@ -21,8 +22,8 @@ const HEADER_FRAMING_BYTES = 4;
  * ASCII heads, which HTTP heads are in practice.
  */
 export function requestHeadBytes(req: HttpRequest): number {
-  const query = req.getQuery();
-  let bytes = req.getMethod().length + req.getUrl().length + (query === '' || query === undefined ? 0 : 1 + query.length) + REQUEST_LINE_FRAMING_BYTES + HEAD_END_BYTES;
+  const query = rawQueryOf(req);
+  let bytes = req.getMethod().length + req.getUrl().length + (query === '' ? 0 : 1 + query.length) + REQUEST_LINE_FRAMING_BYTES + HEAD_END_BYTES;
   req.forEach((name, value) => {
     bytes += name.length + value.length + HEADER_FRAMING_BYTES;
   });

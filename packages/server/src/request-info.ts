@@ -17,11 +17,20 @@ export interface RequestInfo {
   readonly receivedAtUs: number;
 }
 
+/**
+ * The raw query string (after the '?'), '' when the URL has none. uWS answers undefined then,
+ * though its typings say string, so the value is typed here as it comes.
+ */
+export function rawQueryOf(req: HttpRequest): string {
+  const query = req.getQuery() as string | undefined;
+  return query ?? '';
+}
+
 export function readRequestInfo(req: HttpRequest): RequestInfo {
   return {
     method: req.getMethod().toUpperCase(),
     url: req.getUrl(),
-    query: new URLSearchParams(req.getQuery() ?? ''),
+    query: new URLSearchParams(rawQueryOf(req)),
     authorization: req.getHeader('authorization'),
     apiKey: req.getHeader('x-api-key'),
     database: req.getHeader('x-arc-database'),

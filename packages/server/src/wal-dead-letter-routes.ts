@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { validateDatabaseName } from '@arc/columnar';
 import { envelopeOptions, PayloadFormat, precisionOfCode, REPLAY_RETRY_DELAY_MS, RequestDecoder, type Completion, type RequestOptions } from '@arc/ingest';
 import { DEAD_LETTER_REPLAY_IDS_MAX, DEAD_LETTER_SUBMIT_WAIT_MS_MAX } from './limits.js';
-import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
+import { answer, parseBody, pathParameter, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
 import { itemErrorBody } from './http-response.js';
 import type { ServerContext } from './server-context.js';
 import { ServerErrorCode } from './error-codes.js';
@@ -179,7 +179,7 @@ async function replay(context: ServerContext, call: ManagementCall): Promise<Man
 
 /** Drops a dead letter the admin has dealt with otherwise. */
 function remove(context: ServerContext, call: ManagementCall): ManagementAnswer | ArcError {
-  const id = call.parameters[0] ?? '';
+  const id = pathParameter(call, 0);
   if (parseDeadLetterId(id) === null) return new ArcError(ErrorKind.badRequest, ServerErrorCode.badDeadLetterId, `'${id.slice(0, 64)}' is not a dead-letter id (<stream>-<seq>, as listed)`, { id: id.slice(0, 64) });
   if (!hasDeadLetterSync(context.config.wal.dir, id)) return new ArcError(ErrorKind.notFound, ServerErrorCode.deadLetterNotFound, `No dead letter '${id}'; GET /api/v1/wal/dead-letter lists them`, { id });
   removeDeadLetterSync(context.config.wal.dir, id);

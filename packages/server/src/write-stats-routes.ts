@@ -29,8 +29,11 @@ function writersBody(total: WriterStats): Record<string, number> {
   };
 }
 
-/** Runs `answer` for a request with any valid token (`read`): counters are not per database. */
-export function withReadToken(context: ServerContext, res: HttpResponse, req: HttpRequest, answer: (send: (body: unknown, status?: string) => void) => Promise<void>): void {
+/**
+ * Runs `answer` for a request with any valid token (`read`): counters are not per database. An
+ * answer that reads nothing asynchronous sends at once and returns nothing.
+ */
+export function withReadToken(context: ServerContext, res: HttpResponse, req: HttpRequest, answer: (send: (body: unknown, status?: string) => void) => void | Promise<void>): void {
   const request = readRequestInfo(req);
   const state = newResponseState(res);
   void context.auth.check(request, 'read', null).then(async (identity) => {
@@ -74,9 +77,9 @@ export function registerWriteStatsRoutes(app: TemplatedApp, context: ServerConte
     }),
   );
   app.get('/write/v2/msgpack/stats', (res, req) =>
-    withReadToken(context, res, req, async (send) => {
+    withReadToken(context, res, req, (send) => {
       send({ success: true, format: 'msgpack', ...context.ingestStats.formatCounters(PayloadFormat.msgpack) });
     }),
   );
-  app.get('/write/v2/msgpack/spec', (res, req) => withReadToken(context, res, req, async (send) => send(MSGPACK_SPEC)));
+  app.get('/write/v2/msgpack/spec', (res, req) => withReadToken(context, res, req, (send) => send(MSGPACK_SPEC)));
 }

@@ -33,7 +33,7 @@ describe('token API', () => {
       body: { name: 'grafana', description: 'dashboards', permissions: ['read'], databases: ['prod', 'staging'], expires_at: '2099-01-31T00:00:00Z' },
     });
     expect(created.status).toBe(201);
-    const token = remember(created.json<CreatedToken>());
+    const token = remember(created.json() as CreatedToken);
     expect(Object.keys(token).sort()).toEqual(['created_at', 'databases', 'expires_at', 'id', 'message', 'name', 'permissions', 'success', 'token']);
     expect(Number.isInteger(token.id)).toBe(true);
     expect(token).toMatchObject({ name: 'grafana', permissions: ['read'], databases: ['prod', 'staging'], expires_at: '2099-01-31T00:00:00.000Z' });
@@ -49,12 +49,12 @@ describe('token API', () => {
     expect(list.status).toBe(200);
     expect(list.text).not.toContain(token.token);
     expect(list.text).not.toContain('scrypt');
-    const listed = list.json<{ success: boolean; tokens: { id: number }[]; count: number }>();
+    const listed = list.json() as { success: boolean; tokens: { id: number }[]; count: number };
     expect(listed.success).toBe(true);
     expect(listed.count).toBe(listed.tokens.length);
     const one = await send(url(), 'GET', `/auth/tokens/${token.id}`);
     expect(one.status).toBe(200);
-    const found = one.json<{ success: boolean; token: unknown }>();
+    const found = one.json() as { success: boolean; token: unknown };
     expect(found.success).toBe(true);
     expect(listed.tokens).toContainEqual(found.token);
     expect(found.token).toEqual({
@@ -93,7 +93,7 @@ describe('token API', () => {
     expect((await send(url(), 'GET', '/auth/verify', { token: token.token })).status).toBe(200);
     const rotated = await send(url(), 'POST', `/api/v1/auth/tokens/${token.id}/rotate`);
     expect(rotated.status).toBe(200);
-    const fresh = remember(rotated.json<CreatedToken>());
+    const fresh = remember(rotated.json() as CreatedToken);
     expect(fresh).toEqual({ ...token, token: fresh.token, new_token: fresh.token, message: expect.stringContaining('rotated') as string });
     expect(fresh.token).not.toBe(token.token);
     expect((await send(url(), 'GET', '/auth/verify', { token: token.token })).json()).toEqual({ error: 'Invalid or expired token' });
@@ -111,7 +111,7 @@ describe('token API', () => {
     expect([denied.status, denied.json()]).toEqual([403, { error: "Permission denied: no access to database 'patchdb'" }]);
 
     const revoked = await send(url(), 'POST', `/auth/tokens/${token.id}/revoke`);
-    expect([revoked.status, revoked.json<{ token: { enabled: boolean } }>().token.enabled]).toEqual([200, false]);
+    expect([revoked.status, (revoked.json() as { token: { enabled: boolean } }).token.enabled]).toEqual([200, false]);
     expect((await send(url(), 'GET', '/auth/verify', { token: token.token })).status).toBe(401);
     expect((await send(url(), 'PATCH', `/auth/tokens/${token.id}`, { body: { enabled: true, databases: null } })).status).toBe(200);
     expect((await write()).status).toBe(204);
@@ -155,23 +155,23 @@ describe('token API', () => {
   ];
 
   it.each(BAD_CREATES)('POST /auth/tokens $body: $status', async ({ body, status, error }) => {
-    const before = (await send(url(), 'GET', '/auth/tokens')).json<{ count: number }>().count;
+    const before = ((await send(url(), 'GET', '/auth/tokens')).json() as { count: number }).count;
     const answer = await send(url(), 'POST', '/auth/tokens', { body: typeof body === 'string' ? body : JSON.stringify(body) });
     expect(answer.status, answer.text).toBe(status);
     expect(answer.json()).toEqual(error);
-    expect((await send(url(), 'GET', '/auth/tokens')).json<{ count: number }>().count).toBe(before);
+    expect(((await send(url(), 'GET', '/auth/tokens')).json() as { count: number }).count).toBe(before);
   });
 
   it('takes expires_in as a duration from now (24h, 30d), refuses it beside expires_at, and ids that are not integers', async () => {
     const before = Date.now();
     const created = await send(url(), 'POST', '/auth/tokens', { body: { name: 'in-a-day', permissions: ['read'], expires_in: '24h' } });
     expect(created.status).toBe(201);
-    const token = remember(created.json<CreatedToken>());
+    const token = remember(created.json() as CreatedToken);
     const expiresAt = Date.parse(token.expires_at ?? '');
     expect(expiresAt).toBeGreaterThanOrEqual(before + 86_400_000);
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + 86_400_000);
     const patched = await send(url(), 'PATCH', `/auth/tokens/${token.id}`, { body: { expires_in: '30d' } });
-    expect(Date.parse(patched.json<{ token: { expires_at: string } }>().token.expires_at)).toBeGreaterThanOrEqual(before + 30 * 86_400_000);
+    expect(Date.parse((patched.json() as { token: { expires_at: string } }).token.expires_at)).toBeGreaterThanOrEqual(before + 30 * 86_400_000);
     const both = await send(url(), 'POST', '/auth/tokens', { body: { name: 'both', permissions: ['read'], expires_in: '1d', expires_at: '2099-01-01T00:00:00Z' } });
     expect([both.status, both.json()]).toEqual([400, { error: "Invalid request body: give one of 'expires_at' and 'expires_in', not both", code: 'ARC_BAD_REQUEST_BODY', field: 'expires_in' }]);
     const bad = await send(url(), 'POST', '/auth/tokens', { body: { name: 'bad', permissions: ['read'], expires_in: '1w' } });

@@ -205,7 +205,7 @@ describe('Grafana Arc data source (grafana-arc-datasource)', () => {
       ['host', Type.Utf8],
       ['idle', Type.Float],
     ]);
-    const rows = table.toArray().map((row: { time: number; host: string; idle: number }) => [new Date(Number(row.time)).toISOString(), row.host, row.idle]);
+    const rows = table.toArray().map((row: { time: number | bigint; host: string; idle: number }) => [new Date(Number(row.time)).toISOString(), row.host, row.idle]);
     expect(rows).toEqual([
       ['2023-11-14T22:14:00.000Z', 'web01', 85],
       ['2023-11-14T22:14:00.000Z', 'web02', 60],
@@ -243,6 +243,6 @@ describe('Grafana Arc data source (grafana-arc-datasource)', () => {
       body: JSON.stringify({ sql: 'SELECT nope FROM cpu' }),
     });
     expect(response.status).toBeGreaterThanOrEqual(400);
-    expect((await response.json()) as unknown).toMatchObject({ error: expect.stringContaining('nope') as unknown });
+    expect(await response.json()).toMatchObject({ error: expect.stringContaining('nope') as unknown });
   });
 });

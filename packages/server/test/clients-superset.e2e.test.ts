@@ -100,7 +100,7 @@ describe('Superset dialects and errors', () => {
       body: JSON.stringify(payload('SELECT * FROM no_such_table LIMIT 1', 'json')),
     });
     expect(response.status).toBeGreaterThanOrEqual(400);
-    expect((await response.json()) as unknown).toMatchObject({ error: expect.any(String) as unknown });
+    expect(await response.json()).toMatchObject({ error: expect.any(String) as unknown });
   });
 
   it('answers a missing or wrong API key with 401 (the cursor raises "Authentication failed")', async () => {

@@ -36,7 +36,7 @@ async function childHolding(): Promise<ChildProcess> {
   const script = `import { DataDirLock } from ${JSON.stringify(LOCK_MODULE)}; DataDirLock.acquire(process.argv[1]); console.log('locked'); setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
+    child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
     child.once('exit', (code) => reject(new Error(`lock holder exited with ${String(code)}`)));
   });
   return child;

@@ -45,7 +45,7 @@ describe('databases API', () => {
 
     const list = await send(url(), 'GET', '/api/v1/databases');
     expect(list.status).toBe(200);
-    const listed = list.json<{ success: boolean; databases: { name: string }[]; count: number }>();
+    const listed = list.json() as { success: boolean; databases: { name: string }[]; count: number };
     expect(listed.success).toBe(true);
     expect(listed.count).toBe(listed.databases.length);
     expect(listed.databases).toContainEqual(expected);
@@ -137,12 +137,12 @@ describe('databases API', () => {
     await writeRows('inventory', 'pending', [T0_MS]);
     const deleted = await send(url(), 'DELETE', '/api/v1/databases/inventory?confirm=true');
     expect(deleted.status, deleted.text).toBe(200);
-    const body = deleted.json<{ files_deleted: number; bytes_deleted: number }>();
+    const body = deleted.json() as { files_deleted: number; bytes_deleted: number };
     expect(body).toMatchObject({ success: true, database: 'inventory', deleted: true, files_deleted: 3 });
     expect(body.bytes_deleted).toBeGreaterThan(0);
     await expect(stat(path.join(shared.arc.dataDir, 'arc', 'inventory'))).rejects.toThrow(/ENOENT/);
     expect((await send(url(), 'GET', '/api/v1/databases/inventory')).status).toBe(404);
-    expect((await send(url(), 'GET', '/api/v1/databases')).json<{ databases: { name: string }[] }>().databases.map((database) => database.name)).not.toContain('inventory');
+    expect(((await send(url(), 'GET', '/api/v1/databases')).json() as { databases: { name: string }[] }).databases.map((database) => database.name)).not.toContain('inventory');
     expect((await shared.client.query('SELECT count(*) FROM inventory.cpu')).status).toBe(400);
     // Nothing buffered survives to bring the database back at the next flush.
     expect((await shared.client.flush()).status).toBe(200);

@@ -77,7 +77,7 @@ describe('request heads over the limit get 431', () => {
     expect(health.json()).toMatchObject({ code: 'ARC_HEADERS_TOO_LARGE', limit_bytes: HEAD_BYTES_MAX });
     const write = await shared.client.post('/write/v2/msgpack', 'x', { ...shared.client.authHeaders(), ...padded });
     expect(write.status).toBe(431);
-    expect(write.json().error).toMatch(/^Request line and headers take \d+ bytes; the limit is 4096 bytes$/);
+    expect((write.json() as { error: unknown }).error).toMatch(/^Request line and headers take \d+ bytes; the limit is 4096 bytes$/);
     expect(await rawHead(HEAD_BYTES_MAX + 1, false)).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n[^]*"code":"ARC_HEADERS_TOO_LARGE"/);
     expect(await rawHead(HEAD_BYTES_MAX, false)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(await rawHead(HEAD_BYTES_MAX, true)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
@@ -88,7 +88,7 @@ describe('request heads over the limit get 431', () => {
     const path = `/${'u'.repeat(3000)}`;
     const answer = await shared.client.get(path);
     expect(answer.status).toBe(404);
-    const error = answer.json<{ error: string; code: string }>();
+    const error = answer.json() as { error: string; code: string };
     expect(error.code).toBe('ARC_NOT_FOUND');
     expect(error.error).toMatch(/^Not found: GET \/u+\.\.\.\(3016 bytes\)$/);
     expect(answer.text.length).toBeLessThan(2200);

@@ -45,7 +45,7 @@ async function startProxy(target: string): Promise<RecordingProxy> {
   const seen: RecordingProxy['seen'] = [];
   const targetUrl = new URL(target);
   const server: Server = createServer((incoming, outgoing) => {
-    seen.push({ method: incoming.method ?? '', path: incoming.url ?? '', encoding: String(incoming.headers['content-encoding'] ?? '') });
+    seen.push({ method: incoming.method ?? '', path: incoming.url ?? '', encoding: incoming.headers['content-encoding'] ?? '' });
     const forwarded = httpRequest(
       { host: targetUrl.hostname, port: targetUrl.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
       (answer) => {

@@ -100,7 +100,7 @@ describe('MessagePack ingestion to Parquet and back', () => {
     expect((await shared.client.flush()).status).toBe(200);
     const answer = await shared.client.query('SELECT time, host, usage_idle, usage_user FROM production.cpu');
     expect(answer.status).toBe(200);
-    const body = answer.json();
+    const body = answer.json() as Record<string, unknown>;
     expect(body).toMatchObject({
       success: true,
       columns: ['time', 'host', 'usage_idle', 'usage_user'],

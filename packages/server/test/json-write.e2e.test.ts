@@ -41,7 +41,7 @@ describe('JSON writes', () => {
     expect(answer.json()).toMatchObject({ code: 'ARC_BAD_FIELD_VALUE', item: 1, column: 'v' });
     const invalid = await shared.client.post('/write/json', '{"m":', headers('json2'));
     expect(invalid.status).toBe(400);
-    expect(invalid.json().error).toMatch(/^Invalid JSON payload/);
+    expect((invalid.json() as { error: unknown }).error).toMatch(/^Invalid JSON payload/);
     await shared.client.flush();
     expect((await shared.client.query('SELECT count(*) FROM rejected', 'json2')).status).toBe(400);
   });
@@ -51,7 +51,7 @@ describe('write stats and health', () => {
   it('counts what the JSON tests above sent, by format and error code', async () => {
     const stats = await shared.client.get('/write/stats', shared.client.authHeaders());
     expect(stats.status).toBe(200);
-    const body = stats.json<{ by_format: Record<string, { accepted: number; rejected: number; rows: number }>; errors_by_code: Record<string, number>; buffers: { rows_flushed: number } }>();
+    const body = stats.json() as { by_format: Record<string, { accepted: number; rejected: number; rows: number }>; errors_by_code: Record<string, number>; buffers: { rows_flushed: number } };
     expect(body.by_format.json).toMatchObject({ accepted: 5, rejected: 2, rows: 5 });
     expect(body.by_format.msgpack).toMatchObject({ accepted: 0, rejected: 0 });
     expect(body.errors_by_code).toEqual({ ARC_BAD_FIELD_VALUE: 1, ARC_JSON_INVALID: 1 });

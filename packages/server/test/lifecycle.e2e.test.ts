@@ -54,7 +54,7 @@ describe('lifecycle', () => {
       else {
         expect(answer.status).toBe(503);
         expect(answer.headers.get('retry-after')).toBe('1');
-        expect(answer.json().code).toBe('ARC_BUFFERS_FULL');
+        expect((answer.json() as { code: unknown }).code).toBe('ARC_BUFFERS_FULL');
         refused++;
       }
     }
@@ -70,7 +70,7 @@ describe('lifecycle', () => {
     expect((await client.write(msgpack({ m: 'aged', t: 1_700_000_000_000, fields: { v: 7 } }))).status).toBe(204);
     const aged = async (): Promise<unknown[][]> => {
       const answer = await client.query('SELECT v FROM aged');
-      return answer.status === 200 ? answer.json<{ data: unknown[][] }>().data : [];
+      return answer.status === 200 ? (answer.json() as { data: unknown[][] }).data : [];
     };
     const { value: rows } = await pollUntil('the aged rows visible', VISIBLE_DEADLINE_MS, aged, (seen) => seen.length > 0);
     expect(rows).toEqual([[7]]);

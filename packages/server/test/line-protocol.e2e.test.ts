@@ -58,7 +58,7 @@ describe('line protocol writes', () => {
     const body = `bad,host=a v=1 ${SECONDS}\nbad,host=b v= ${SECONDS}\n`;
     const answer = await shared.client.post('/write?db=lp3&precision=s', body, auth);
     expect(answer.status).toBe(400);
-    const error = answer.json<{ error: string; line: number }>();
+    const error = answer.json() as { error: string; line: number };
     expect(error.error).toMatch(/^unable to parse 'bad,host=b v= 1760630400': /);
     expect(error.line).toBe(2);
     await shared.client.flush();
@@ -68,12 +68,12 @@ describe('line protocol writes', () => {
   it('rejects an unknown precision and an empty body with 400', async () => {
     const precision = await shared.client.post('/write?db=lp4&precision=days', `m v=1`, auth);
     expect(precision.status).toBe(400);
-    expect(precision.json().error).toMatch(/Invalid precision 'days'/);
+    expect((precision.json() as { error: unknown }).error).toMatch(/Invalid precision 'days'/);
     const v2 = await shared.client.post('/api/v2/write?bucket=lp4&precision=h', `m v=1`, auth);
     expect(v2.status).toBe(400);
     const empty = await shared.client.post('/write?db=lp4', '', auth);
     expect(empty.status).toBe(400);
-    expect(empty.json().error).toBe('Empty payload');
+    expect((empty.json() as { error: unknown }).error).toBe('Empty payload');
   });
 
   it('stores 1u as UBIGINT over the whole uint64 range and answers it exactly in every format', async () => {

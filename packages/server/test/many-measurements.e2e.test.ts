@@ -34,14 +34,14 @@ function lines(prefix: string, first: number, count: number): string {
 
 async function writeLines(client: ArcClient, database: string, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
   const answer = await client.post(`/write?db=${database}`, body, auth);
-  return { status: answer.status, json: answer.status === 204 ? {} : answer.json() };
+  return { status: answer.status, json: answer.status === 204 ? {} : answer.json() as Record<string, unknown> };
 }
 
 async function measurementCount(client: ArcClient, database: string): Promise<number | null> {
   const answer = await client.get(`/api/v1/databases/${database}`, auth);
   if (answer.status === 404) return null;
   expect(answer.status, answer.text).toBe(200);
-  return answer.json<{ database: { measurement_count: number } }>().database.measurement_count;
+  return (answer.json() as { database: { measurement_count: number } }).database.measurement_count;
 }
 
 describe('many measurements in one request', () => {

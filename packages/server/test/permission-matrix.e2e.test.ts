@@ -83,7 +83,7 @@ const WRITE_CELLS: Cell[] = [
   },
 ];
 
-const rowsOf = (data: unknown[][]): Expected => ({ status: 200, check: (answer) => expect(answer.json<{ data: unknown[][] }>().data).toEqual(data) });
+const rowsOf = (data: unknown[][]): Expected => ({ status: 200, check: (answer) => expect((answer.json() as { data: unknown[][] }).data).toEqual(data) });
 
 const QUERY_CELLS: Cell[] = [
   {
@@ -95,7 +95,7 @@ const QUERY_CELLS: Cell[] = [
 
 const tenantsShown = (names: string[]): Expected => ({
   status: 200,
-  check: (answer) => expect(answer.json<{ data: string[][] }>().data.flat().filter((name) => name.startsWith('tenant_'))).toEqual(names),
+  check: (answer) => expect((answer.json() as { data: string[][] }).data.flat().filter((name) => name.startsWith('tenant_'))).toEqual(names),
 });
 
 const influxSeries = (): Expected => ({
@@ -172,7 +172,7 @@ const ADMIN_CELLS: Cell[] = [
 const databaseNames = (names: string[]): Expected => ({
   status: 200,
   check: (answer) => {
-    const listed = answer.json<{ databases: { name: string }[] }>().databases.map((database) => database.name);
+    const listed = (answer.json() as { databases: { name: string }[] }).databases.map((database) => database.name);
     expect(listed.filter((name) => name.startsWith('tenant_'))).toEqual(names);
   },
 });

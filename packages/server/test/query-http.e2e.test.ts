@@ -80,7 +80,7 @@ describe('SHOW and catalog endpoints', () => {
 
   it('answers SHOW TABLES with database, table_name, storage_path, file_count, total_size_mb, first_hour, last_hour', async () => {
     const answer = await post('/query', { sql: 'SHOW TABLES' });
-    const body = answer.json<{ columns: string[]; data: unknown[][] }>();
+    const body = answer.json() as { columns: string[]; data: unknown[][] };
     expect(body.columns).toEqual(['database', 'table_name', 'storage_path', 'file_count', 'total_size_mb', 'first_hour', 'last_hour']);
     expect(body.data.map((row) => [row[0], row[1], row[3]])).toEqual([
       ['http_db', 'cpu', HOURS],
@@ -91,7 +91,7 @@ describe('SHOW and catalog endpoints', () => {
   });
 
   it('answers DESCRIBE, SUMMARIZE, EXPLAIN and WITH', async () => {
-    const describe = (await post('/query', { sql: 'DESCRIBE cpu' })).json<{ columns: string[]; data: unknown[][] }>();
+    const describe = (await post('/query', { sql: 'DESCRIBE cpu' })).json() as { columns: string[]; data: unknown[][] };
     expect(describe.columns).toEqual(['column_name', 'column_type', 'null', 'key', 'default', 'extra']);
     // `extra` tells tags (the files' arc:tags) from fields.
     expect(describe.data.map((row) => [row[0], row[1], row[5]])).toEqual([
@@ -100,16 +100,16 @@ describe('SHOW and catalog endpoints', () => {
       ['usage', 'DOUBLE', 'field'],
       ['count', 'BIGINT', 'field'],
     ]);
-    expect((await post('/query', { sql: 'SUMMARIZE cpu' })).json<{ row_count: number }>().row_count).toBe(4);
+    expect(((await post('/query', { sql: 'SUMMARIZE cpu' })).json() as { row_count: number }).row_count).toBe(4);
     expect((await post('/query', { sql: 'EXPLAIN SELECT count(*) FROM cpu' })).status).toBe(200);
     const cte = await post('/query', { sql: 'WITH h AS (SELECT DISTINCT host FROM cpu) SELECT count(*) FROM h' });
-    expect(cte.json<{ data: unknown[][] }>().data).toEqual([[4]]);
+    expect((cte.json() as { data: unknown[][] }).data).toEqual([[4]]);
   });
 
   it('lists measurements with GET /measurements', async () => {
     const answer = await get(`/measurements?database=${DATABASE}`);
     expect(answer.status, answer.text).toBe(200);
-    const body = answer.json<{ measurements: Record<string, unknown>[] }>();
+    const body = answer.json() as { measurements: Record<string, unknown>[] };
     expect(body).toMatchObject({ success: true, database: DATABASE, names: ['cpu', 'mem'], count: 2 });
     expect(body.measurements.map(({ database, measurement, file_count }) => [database, measurement, file_count])).toEqual([
       [DATABASE, 'cpu', HOURS],
@@ -131,7 +131,7 @@ describe('SHOW and catalog endpoints', () => {
     expect(answer.status, answer.text).toBe(200);
     expect(answer.json()).toMatchObject({ columns: ['time', 'host', 'usage', 'count'], data: [], row_count: 0 });
     expect((await post('/query', { sql: 'SELECT count(*) AS n FROM http_db.fresh f' })).json()).toMatchObject({ data: [[0]] });
-    const described = (await post('/query', { sql: 'DESCRIBE fresh' })).json<{ data: unknown[][] }>();
+    const described = (await post('/query', { sql: 'DESCRIBE fresh' })).json() as { data: unknown[][] };
     expect(described.data.map((row) => [row[0], row[1]])).toEqual([
       ['time', 'TIMESTAMP'],
       ['host', 'VARCHAR'],
@@ -152,7 +152,7 @@ describe('GET /query/{measurement}', () => {
   it('answers the newest rows first, 100 by default, with every column', async () => {
     const answer = await get(`/query/cpu?database=${DATABASE}`);
     expect(answer.status, answer.text).toBe(200);
-    const body = answer.json<{ columns: string[]; data: unknown[][]; row_count: number }>();
+    const body = answer.json() as { columns: string[]; data: unknown[][]; row_count: number };
     expect(body.columns).toEqual(['time', 'host', 'usage', 'count']);
     expect(body.row_count).toBe(100);
     expect(body.data[0]?.[3]).toBe(HOURS * ROWS_PER_HOUR - 1);
@@ -185,7 +185,7 @@ describe('GET /query/{measurement}', () => {
   ])('refuses %s with a 400 naming %s', async (parameters, parameter, message) => {
     const answer = await get(`/query/cpu?database=${DATABASE}&${parameters}`);
     expect(answer.status, answer.text).toBe(400);
-    const body = answer.json<{ success: boolean; error: string; parameter: string }>();
+    const body = answer.json() as { success: boolean; error: string; parameter: string };
     expect(body.success).toBe(false);
     expect(body.parameter).toBe(parameter);
     expect(body.error).toContain(message);
@@ -194,7 +194,7 @@ describe('GET /query/{measurement}', () => {
   it('refuses an unknown measurement and a bad measurement name', async () => {
     const unknown = await get(`/query/nosuch?database=${DATABASE}`);
     expect(unknown.status).toBe(400);
-    expect(unknown.json<{ error: string }>().error).toBe(`Table 'nosuch' does not exist in database '${DATABASE}'`);
+    expect((unknown.json() as { error: string }).error).toBe(`Table 'nosuch' does not exist in database '${DATABASE}'`);
     expect((await get(`/query/bad%20name?database=${DATABASE}`)).status).toBe(400);
   });
 });
@@ -204,7 +204,7 @@ describe('POST /query/estimate', () => {
     const small = await post('/query/estimate', { sql: 'SELECT * FROM cpu' });
     expect(small.status, small.text).toBe(200);
     expect(small.json()).toMatchObject({ success: true, estimated_rows: HOURS * ROWS_PER_HOUR, warning_level: 'none', warning_message: '' });
-    expect(typeof small.json<{ execution_time_ms: number }>().execution_time_ms).toBe('number');
+    expect(typeof (small.json() as { execution_time_ms: number }).execution_time_ms).toBe('number');
     const cases: [number, string][] = [
       [20_000, 'low'],
       [200_000, 'medium'],
@@ -213,7 +213,7 @@ describe('POST /query/estimate', () => {
     for (const [rows, level] of cases) {
       const answer = await post('/query/estimate', { sql: `SELECT * FROM range(${String(rows)})` });
       expect(answer.json()).toMatchObject({ estimated_rows: rows, warning_level: level });
-      expect(answer.json<{ warning_message: string }>().warning_message).toContain(String(rows));
+      expect((answer.json() as { warning_message: string }).warning_message).toContain(String(rows));
     }
   });
 
@@ -230,14 +230,14 @@ describe('answer cache', () => {
     expect(first.headers.get('x-arc-cache')).toBe('miss');
     const second = await post('/query', { sql: `  SELECT   count(*)\n FROM mem ;` });
     expect(second.headers.get('x-arc-cache')).toBe('hit');
-    expect(second.json<{ data: unknown[][] }>().data).toEqual([[10]]);
+    expect((second.json() as { data: unknown[][] }).data).toEqual([[10]]);
     // Another format, another limit, another caller scope: other entries.
     expect((await post('/query', { sql, format: 'csv' })).headers.get('x-arc-cache')).toBe('miss');
     expect((await shared.client.write(columnar('mem', 1, 10, 1000), { database: DATABASE })).status).toBe(204);
     expect((await shared.client.flush()).status).toBe(200);
     const afterFlush = await post('/query', { sql });
     expect(afterFlush.headers.get('x-arc-cache')).toBe('miss');
-    expect(afterFlush.json<{ data: unknown[][] }>().data).toEqual([[20]]);
+    expect((afterFlush.json() as { data: unknown[][] }).data).toEqual([[20]]);
   });
 
   it('never caches a query whose answer changes by itself', async () => {
@@ -249,13 +249,13 @@ describe('answer cache', () => {
   it('reports stats and health, and clears (admin)', async () => {
     const stats = await get('/cache/stats');
     expect(stats.status).toBe(200);
-    const body = stats.json<{ enabled: boolean; hits: number; entries: number; max_size: number; ttl_seconds: number }>();
+    const body = stats.json() as { enabled: boolean; hits: number; entries: number; max_size: number; ttl_seconds: number };
     expect(body).toMatchObject({ enabled: true, max_size: 1000, ttl_seconds: 60 });
     expect(body.hits).toBeGreaterThanOrEqual(1);
     expect((await get('/cache/health')).json()).toMatchObject({ success: true, status: 'healthy', enabled: true });
     const cleared = await post('/cache/clear', '');
     expect(cleared.status).toBe(200);
-    expect(cleared.json<{ cleared: number }>().cleared).toBeGreaterThanOrEqual(1);
+    expect((cleared.json() as { cleared: number }).cleared).toBeGreaterThanOrEqual(1);
     expect((await get('/cache/stats')).json()).toMatchObject({ entries: 0 });
     expect((await shared.client.post('/cache/clear', '')).status).toBe(401);
   });
@@ -270,7 +270,7 @@ describe('compression, caps and timeouts', () => {
       expect(response.headers['content-encoding']).toBe(encoding);
       const inflated = encoding === 'gzip' ? gunzipSync(response.body) : zstdDecompress(response.body);
       const body = JSON.parse(inflated.toString('utf8')) as { data: unknown[][] };
-      expect(body.data).toEqual(plain.json<{ data: unknown[][] }>().data);
+      expect(body.data).toEqual((plain.json() as { data: unknown[][] }).data);
       expect(response.body.byteLength).toBeLessThan(inflated.byteLength / 3);
     }
     const packed = await rawPost('/api/v1/query/msgpack', { sql }, { 'Accept-Encoding': 'zstd' });
@@ -285,7 +285,7 @@ describe('compression, caps and timeouts', () => {
     const answer = await post('/query', { sql: 'SELECT * FROM range(50001)' });
     expect(answer.status).toBe(413);
     expect(answer.json()).toMatchObject({ success: false, code: 'ARC_QUERY_RESULT_TOO_LARGE', rows_max: 50000 });
-    expect(answer.json<{ error: string }>().error).toContain('/query/stream');
+    expect((answer.json() as { error: string }).error).toContain('/query/stream');
     expect((await post('/query', { sql: 'SELECT * FROM range(50000)' })).status).toBe(200);
     expect((await post('/query', { sql: 'SELECT * FROM range(50001)', limit: 10 })).json()).toMatchObject({ row_count: 10 });
   });
@@ -296,7 +296,7 @@ describe('compression, caps and timeouts', () => {
     expect(slow.json()).toMatchObject({ success: false, code: 'ARC_QUERY_TIMEOUT' });
     const next = await post('/query', { sql: 'SELECT 42' });
     expect(next.status).toBe(200);
-    expect(next.json<{ data: unknown[][] }>().data).toEqual([[42]]);
+    expect((next.json() as { data: unknown[][] }).data).toEqual([[42]]);
   });
 });
 

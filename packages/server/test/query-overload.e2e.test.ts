@@ -33,7 +33,7 @@ async function postQuery(sql: string): Promise<Response> {
 async function poolMetrics(): Promise<QueryPoolMetrics> {
   const answer = await shared.client.get('/metrics/query-pool', shared.client.authHeaders());
   expect(answer.status).toBe(200);
-  return answer.json<QueryPoolMetrics>();
+  return answer.json() as QueryPoolMetrics;
 }
 
 function poolReaches(what: string, done: (metrics: QueryPoolMetrics) => boolean): Promise<QueryPoolMetrics> {

@@ -22,10 +22,17 @@ const READER_PAUSE_MS = 4;
 /** A query thread takes a query and DuckDB stops an interrupted one within milliseconds; the bound is for a loaded machine. */
 const POOL_DEADLINE_MS = 10_000;
 
-async function poolMetrics(): Promise<{ running: number; cancelling: number; completed: number; aborted: number }> {
+interface PoolMetrics {
+  running: number;
+  cancelling: number;
+  completed: number;
+  aborted: number;
+}
+
+async function poolMetrics(): Promise<PoolMetrics> {
   const answer = await shared.client.get('/metrics/query-pool', shared.client.authHeaders());
   expect(answer.status).toBe(200);
-  return answer.json();
+  return answer.json() as PoolMetrics;
 }
 
 function streamRequest(body: unknown, onResponse: (response: IncomingMessage) => void): ReturnType<typeof request> {

@@ -107,7 +107,8 @@ describe('the database named default', () => {
     for (const sql of ['SELECT * FROM default.cpu WHERE', "SELECT 'é', default.cpu.usage FROM default.cpu WHERE"]) {
       const response = await postJson('/api/v1/query', { sql });
       expect([sql, response.status]).toEqual([sql, 400]);
-      expect(await response.json()).toMatchObject({ code: 'ARC_SQL_ERROR', position: [...sql].length });
+      // The position counts characters (code points), as Array.from walks a string.
+      expect(await response.json()).toMatchObject({ code: 'ARC_SQL_ERROR', position: Array.from(sql).length });
     }
   });
 
@@ -127,7 +128,7 @@ describe("Arc's Python SDK answer shapes", () => {
     for (const path of ['/api/v1/measurements?database=default', '/measurements?database=default']) {
       const answer = await shared.client.get(path, shared.client.authHeaders());
       expect(answer.status, answer.text).toBe(200);
-      const body = answer.json<{ success: boolean; measurements: Record<string, unknown>[]; names: string[]; count: number }>();
+      const body = answer.json() as { success: boolean; measurements: Record<string, unknown>[]; names: string[]; count: number };
       expect(body).toMatchObject({ success: true, database: 'default', names: ['cpu', 'mem'], count: 2 });
       expect(body.measurements).toEqual([
         {
@@ -161,7 +162,7 @@ describe("Arc's Python SDK answer shapes", () => {
     const other = await shared.client.post('/write?db=sdk_other', `disk,host=a free=1 ${String(T0_NS)}`, shared.client.authHeaders());
     expect(other.status, other.text).toBe(204);
     await flushUntil(shared.client, 'sdk_other', 'disk', 1);
-    const all = (await shared.client.get('/api/v1/measurements', shared.client.authHeaders())).json<{ database: unknown; measurements: { database: string; measurement: string }[] }>();
+    const all = (await shared.client.get('/api/v1/measurements', shared.client.authHeaders())).json() as { database: unknown; measurements: { database: string; measurement: string }[] };
     expect(all.database).toBeNull();
     expect(all.measurements.map((item) => `${item.database}.${item.measurement}`)).toEqual(expect.arrayContaining(['default.cpu', 'default.mem', 'sdk_other.disk']));
     // A token limited to one database lists only that one's.
@@ -171,12 +172,12 @@ describe("Arc's Python SDK answer shapes", () => {
       body: JSON.stringify({ name: 'sdk-scoped-reader', permissions: ['read'], databases: ['sdk_other'] }),
     });
     const scoped = ((await created.json()) as { token: string }).token;
-    const seen = (await shared.client.get('/api/v1/measurements', { Authorization: `Bearer ${scoped}` })).json<{ measurements: { database: string; measurement: string }[] }>();
+    const seen = (await shared.client.get('/api/v1/measurements', { Authorization: `Bearer ${scoped}` })).json() as { measurements: { database: string; measurement: string }[] };
     expect(seen.measurements.map((item) => `${item.database}.${item.measurement}`)).toEqual(['sdk_other.disk']);
   });
 
   it('GET /health: status, version and uptime are strings (HealthResponse), uptime_sec a whole number', async () => {
-    const body = (await shared.client.get('/health')).json();
+    const body = (await shared.client.get('/health')).json() as Record<string, unknown>;
     expect(body).toMatchObject({ status: 'healthy', version: expect.any(String) as string, uptime: expect.stringMatching(/^(\d+h)?(\d+m)?\d+s$/) as string });
     expect(Number.isInteger(body.uptime_sec)).toBe(true);
   });
@@ -192,7 +193,7 @@ describe("Arc's Python SDK answer shapes", () => {
   });
 
   it('GET /api/v1/auth/verify: valid, permissions and token_info with an integer id (VerifyResponse)', async () => {
-    const body = (await shared.client.get('/api/v1/auth/verify', shared.client.authHeaders())).json();
+    const body = (await shared.client.get('/api/v1/auth/verify', shared.client.authHeaders())).json() as Record<string, unknown>;
     expect(body.valid).toBe(true);
     expect(Array.isArray(body.permissions) && (body.permissions as unknown[]).every((permission) => typeof permission === 'string')).toBe(true);
     expectSdkTokenInfo(body.token_info);

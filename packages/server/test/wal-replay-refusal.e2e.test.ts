@@ -49,7 +49,7 @@ describe('WAL replay refusals', () => {
     const restarted = new ArcClient(second.url);
     expect(await restarted.rows('SELECT count(*), sum(x) FROM cpu WHERE x IS NOT NULL')).toEqual([[1, 42.5]]);
     expect(await restarted.rows('SELECT count(*), count(DISTINCT v) FROM cpu WHERE v IS NOT NULL')).toEqual([[300_000, 300_000]]);
-    const status = (await restarted.get('/api/wal/status', auth)).json<{ recovery: Record<string, unknown> }>();
+    const status = (await restarted.get('/api/wal/status', auth)).json() as { recovery: Record<string, unknown> };
     expect(status.recovery).toMatchObject({ state: 'done', entriesDeadLettered: 0 });
     // The conflict did happen at replay (else this test proved nothing), and was cured alone.
     expect(second.output()).toMatch(/refused beside the other streams' replays \(ARC_SCHEMA_CONFLICT: Column 'V'/);
@@ -72,11 +72,11 @@ describe('WAL replay refusals', () => {
     const second = await crashAndRestart(first, strict);
     client = new ArcClient(second.url);
     expect(await client.rows('SELECT count(*) FROM small')).toEqual([[10]]);
-    const status = (await client.get('/api/v1/wal/status', auth)).json<{ recovery: Record<string, unknown>; dead_letter: Record<string, unknown> }>();
+    const status = (await client.get('/api/v1/wal/status', auth)).json() as { recovery: Record<string, unknown>; dead_letter: Record<string, unknown> };
     expect(status.recovery).toMatchObject({ state: 'done', entriesReplayed: 1, entriesDeadLettered: 1, deadLetters: 1 });
     expect(status.dead_letter).toMatchObject({ entries: 1 });
     expect(second.output()).toMatch(/could not be replayed \(ARC_PAYLOAD_TOO_LARGE.*kept as dead letter/);
-    const stats = (await client.get('/api/wal/stats', auth)).json<Record<string, number>>();
+    const stats = (await client.get('/api/wal/stats', auth)).json() as Record<string, number>;
     expect(stats.dead_letter_entries).toBe(1);
     expect(stats.dead_letter_bytes).toBeGreaterThan(big.byteLength);
     const health = await client.get('/api/wal/health', auth);
@@ -90,7 +90,7 @@ describe('WAL replay refusals', () => {
     expect((await send(second.url, 'POST', '/api/v1/wal/dead-letter/replay', { token: reader.token, body: {} })).status).toBe(403);
     const listing = await send(second.url, 'GET', '/api/wal/dead-letter');
     expect(listing.status, listing.text).toBe(200);
-    const listed = listing.json<{ count: number; directory: string; entries: Record<string, unknown>[] }>();
+    const listed = listing.json() as { count: number; directory: string; entries: Record<string, unknown>[] };
     expect(listed.count).toBe(1);
     expect(listed.directory).toBe(path.join(second.dataDir, 'wal', 'dead-letter'));
     const [letter] = listed.entries;
@@ -102,7 +102,7 @@ describe('WAL replay refusals', () => {
     // Bad input names the field; unknown ids are 404; nothing is applied then.
     const bad = async (body: unknown): Promise<{ status: number; field?: string; code: string }> => {
       const reply = await send(second.url, 'POST', '/api/v1/wal/dead-letter/replay', { body });
-      return { status: reply.status, ...reply.json<{ field?: string; code: string }>() };
+      return { status: reply.status, ...(reply.json() as { field?: string; code: string }) };
     };
     expect(await bad({ ids: 'all' })).toMatchObject({ status: 400, field: 'ids', code: 'ARC_BAD_REQUEST_BODY' });
     expect(await bad({ ids: [] })).toMatchObject({ status: 400, field: 'ids' });
@@ -124,7 +124,7 @@ describe('WAL replay refusals', () => {
     started.splice(started.indexOf(second), 1);
     const third = await start(generous, second.dataDir);
     client = new ArcClient(third.url);
-    expect((await client.get('/api/wal/status', auth)).json<{ recovery: Record<string, unknown> }>().recovery).toMatchObject({ entriesDeadLettered: 0, deadLetters: 1 });
+    expect(((await client.get('/api/wal/status', auth)).json() as { recovery: Record<string, unknown> }).recovery).toMatchObject({ entriesDeadLettered: 0, deadLetters: 1 });
     const applied = await send(third.url, 'POST', '/api/wal/dead-letter/replay', { body: { ids: [id] } });
     expect(applied.status, applied.text).toBe(200);
     expect(applied.json(), applied.text).toMatchObject({ success: true, applied: 1, refused: 0, remaining: 0, results: [{ id, status: 'applied', rows: 70_000 }] });
@@ -154,7 +154,7 @@ describe('WAL replay refusals', () => {
     await rm(path.join(first.dataDir, 'arc', 'faulty'), { recursive: true, force: true });
     await writeFile(path.join(first.dataDir, 'arc', 'faulty'), 'not a directory');
     const second = await start(env, first.dataDir);
-    const status = (await new ArcClient(second.url).get('/api/wal/status', auth)).json<{ recovery: Record<string, unknown> }>();
+    const status = (await new ArcClient(second.url).get('/api/wal/status', auth)).json() as { recovery: Record<string, unknown> };
     expect(status.recovery).toMatchObject({ state: 'failed' });
     const blocked = await send(second.url, 'POST', '/api/wal/dead-letter/replay', { body: {} });
     expect(blocked.status, blocked.text).toBe(409);
@@ -188,7 +188,7 @@ describe('WAL replay refusals', () => {
     const counts = (): Promise<unknown[][]> => new ArcClient(first.url).rows('SELECT (SELECT count(*) FROM part_a), (SELECT count(*) FROM full_a)').catch(() => [[0, 0]]);
     await pollUntil('both requests flushed', 30_000, counts, (found) => JSON.stringify(found) === '[[20000,20000]]');
     const second = await crashAndRestart(first, { ...env, ARC_SERVER_BODY_MAX_MB: '1' });
-    const letters = (await send(second.url, 'GET', '/api/v1/wal/dead-letter')).json<{ entries: Record<string, unknown>[] }>().entries;
+    const letters = ((await send(second.url, 'GET', '/api/v1/wal/dead-letter')).json() as { entries: Record<string, unknown>[] }).entries;
     expect(letters).toMatchObject([
       { stream: 0, format: 'msgpack', error: { code: 'ARC_PAYLOAD_TOO_LARGE' }, already_in_parquet: ['part_a'] },
       { stream: 1, format: 'msgpack', error: { code: 'ARC_PAYLOAD_TOO_LARGE' }, already_in_parquet: ['full_a'] },

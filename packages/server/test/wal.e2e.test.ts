@@ -45,7 +45,7 @@ async function expectMixed(client: ArcClient, requests: number): Promise<void> {
 async function walJson(client: ArcClient, endpoint: string): Promise<Record<string, unknown>> {
   const answer = await client.get(endpoint, auth);
   expect(answer.status, answer.text).toBe(200);
-  return answer.json();
+  return answer.json() as Record<string, unknown>;
 }
 
 async function segmentNames(dataDir: string): Promise<string[]> {
@@ -121,7 +121,7 @@ describe('write-ahead log', () => {
       if (answer.status === 204) acknowledged.push(request);
       else {
         expect(answer.status).toBe(503);
-        expect(answer.json().code).toBe('ARC_BUFFERS_FULL');
+        expect((answer.json() as { code: unknown }).code).toBe('ARC_BUFFERS_FULL');
         refused++;
       }
     }
@@ -166,7 +166,7 @@ describe('write-ahead log', () => {
     const answer = await client.post('/api/v1/wal/cleanup', '', auth);
     expect(answer.status, answer.text).toBe(200);
     expect(answer.json()).toMatchObject({ success: true, segments_live: 0 });
-    expect(answer.json<{ segments_deleted: number }>().segments_deleted).toBeGreaterThanOrEqual(1);
+    expect((answer.json() as { segments_deleted: number }).segments_deleted).toBeGreaterThanOrEqual(1);
     expect(await segmentNames(arc.dataDir)).toEqual([]);
     await expectMixed(client, 3);
   });
@@ -176,11 +176,11 @@ describe('write-ahead log', () => {
     const blocker = path.join(dataDir, 'not-a-directory');
     await writeFile(blocker, '');
     const failure = await startArc({ ARC_WAL_ENABLED: 'true', ARC_WAL_DIR: path.join(blocker, 'wal') }, dataDir).then(
-      async (arc) => {
+      (arc) => {
         started.push(arc);
         return null;
       },
-      (error: Error) => error.message,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
     );
     await rm(dataDir, { recursive: true, force: true });
     expect(failure).toMatch(/arc exited with 1 before ready/);

@@ -44,6 +44,7 @@ export interface DeadLetter {
   readonly database: string | null;
   readonly format: number | null;
   readonly precision: number | null;
+  /** Bytes of the request body; 0 when the payload is unreadable (entryBytes still says its size). */
   readonly bodyBytes: number;
   readonly entryBytes: number;
   readonly reason: DeadLetterReason;
@@ -141,11 +142,25 @@ export function removeDeadLetterSync(walDirectory: string, id: string): void {
   syncDirectory(directory);
 }
 
+/** A sidecar as read back: writeDeadLetterSync writes every field, but a damaged or hand-edited file may lack any. */
+interface SidecarJson {
+  readonly error?: { readonly code?: unknown; readonly message?: unknown };
+  readonly dead_lettered_at?: unknown;
+  readonly already_in_parquet?: unknown;
+}
+
+/** A text field of the sidecar, or `missing` when the file lacks it (or holds something else there). */
+function sidecarText(value: unknown, missing: string): string {
+  return typeof value === 'string' ? value : missing;
+}
+
 function readSidecar(sidecarPath: string): { reason: DeadLetterReason; deadLetteredAt: string; alreadyInParquet: string[] } {
   try {
-    const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as { error?: DeadLetterReason; dead_lettered_at?: string; already_in_parquet?: unknown };
+    const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as SidecarJson;
     const alreadyInParquet = Array.isArray(sidecar.already_in_parquet) ? sidecar.already_in_parquet.map(String) : [];
-    return { reason: { code: String(sidecar.error?.code ?? WalErrorCode.unknownReason), message: String(sidecar.error?.message ?? '') }, deadLetteredAt: String(sidecar.dead_lettered_at ?? ''), alreadyInParquet };
+    // Without a message or a time the listing shows them empty; without a code, unknownReason.
+    const reason = { code: sidecarText(sidecar.error?.code, WalErrorCode.unknownReason), message: sidecarText(sidecar.error?.message, '') };
+    return { reason, deadLetteredAt: sidecarText(sidecar.dead_lettered_at, ''), alreadyInParquet };
   } catch {
     return { reason: { code: WalErrorCode.unknownReason, message: 'the sidecar file is missing or unreadable' }, deadLetteredAt: '', alreadyInParquet: [] };
   }
@@ -168,7 +183,7 @@ function describeDeadLetter(walDirectory: string, id: string): DeadLetter | null
     database: known?.database ?? null,
     format: known?.format ?? null,
     precision: known?.precision ?? null,
-    bodyBytes: known?.body.byteLength ?? 0,
+    bodyBytes: known === null ? 0 : known.body.byteLength,
     entryBytes,
     reason,
     deadLetteredAt,

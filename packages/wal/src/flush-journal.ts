@@ -5,6 +5,7 @@ import { JOURNAL_COMPACT_BYTES } from './limits.js';
 import { readLogFileSync, truncateFileSync } from './segment-reader.js';
 import { encodeEntry, encodeFileHeader, FILE_HEADER_BYTES } from './wal-format.js';
 import { syncDirectory } from './wal-stream.js';
+import { coverageKey, coveredSeqOf } from './coverage.js';
 
 /**
  * The flush watermarks: which WAL entries are in durable Parquet. One journal per writer thread
@@ -38,11 +39,6 @@ type JournalPayload =
   | { readonly flush: FlushRecord }
   | { readonly snapshot: readonly (readonly [number, string, string, number])[] };
 
-/** Key of a coverage watermark. Database and measurement names never contain '/'. */
-export function coverageKey(stream: number, database: string, measurement: string): string {
-  return `${stream}/${database}/${measurement}`;
-}
-
 export function journalFileName(writerIndex: number): string {
   return `flushed-w${String(writerIndex).padStart(3, '0')}.journal`;
 }
@@ -71,7 +67,7 @@ function applyPayload(state: JournalState, payload: JournalPayload): void {
 }
 
 function raiseCoverage(coverage: Map<string, number>, key: string, seq: number): void {
-  if ((coverage.get(key) ?? 0) < seq) coverage.set(key, seq);
+  if (coveredSeqOf(coverage, key) < seq) coverage.set(key, seq);
 }
 
 /** Reads one journal file into `state`, cutting a torn tail off the file. */

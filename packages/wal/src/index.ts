@@ -16,7 +16,8 @@ export { segmentFileName, parseSegmentName, listSegmentsSync } from './segment-n
 export type { SegmentName } from './segment-names.js';
 export { WalStream, SyncMode, walWriteFailed, syncDirectory } from './wal-stream.js';
 export type { WalStreamOptions } from './wal-stream.js';
-export { FlushJournal, coverageKey, journalFileName, readJournalsSync } from './flush-journal.js';
+export { coverageKey, coveredSeqOf } from './coverage.js';
+export { FlushJournal, journalFileName, readJournalsSync } from './flush-journal.js';
 export type { FlushRecord, StagedFile, JournalState } from './flush-journal.js';
 export { WalStatCell, SYNC_HISTOGRAM_BUCKETS, createWalStatsBuffer, walStatsCells, summarizeWalStats, requestRotation } from './wal-stats.js';
 export type { WalStatsSummary } from './wal-stats.js';

@@ -22,4 +22,4 @@ export const SYNC_LATENCY_BUCKETS_MS: readonly number[] = [0.1, 0.25, 0.5, 1, 2,
 export const STREAM_ID_MAX = 999;
 
 assert.ok(ENTRY_PAYLOAD_BYTES_MAX <= 0xffff_ffff);
-assert.ok(SYNC_LATENCY_BUCKETS_MS.every((bound, index, all) => index === 0 || bound > (all[index - 1] ?? 0)));
+assert.deepEqual([...new Set(SYNC_LATENCY_BUCKETS_MS)].sort((a, b) => a - b), SYNC_LATENCY_BUCKETS_MS, 'bucket bounds ascend strictly');

@@ -2,7 +2,8 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, unli
 import path from 'node:path';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { DEAD_LETTER_DIRECTORY, deadLetterId, hasDeadLetterSync, listDeadLetterIdsSync, parseDeadLetterId, writeDeadLetterSync, type DeadLetterReason } from './dead-letter.js';
-import { coverageKey, readJournalsSync, type JournalState, type StagedFile } from './flush-journal.js';
+import { coverageKey } from './coverage.js';
+import { readJournalsSync, type JournalState, type StagedFile } from './flush-journal.js';
 import { readLogFileSync, truncateFileSync } from './segment-reader.js';
 import { listSegmentsSync } from './segment-names.js';
 import { cancelledSeqOf, decodeRequestEnvelope, type RequestEnvelope } from './wal-format.js';

@@ -3,6 +3,7 @@ import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, unlinkSyn
 import path from 'node:path';
 import { type WalSyncMode } from '@arc/config';
 import { ArcError, ErrorKind } from '@arc/errors';
+import { coveredSeqOf } from './coverage.js';
 import { segmentFileName } from './segment-names.js';
 import { encodeFileHeader, FILE_HEADER_BYTES } from './wal-format.js';
 import { addToStatCell, recordSyncLatency, WalStatCell } from './wal-stats.js';
@@ -148,7 +149,7 @@ export class WalStream {
 
   /** The writers made "database/measurement" durable up to `seqMax` for this stream. */
   onCovered(key: string, seqMax: number): void {
-    if ((this.covered.get(key) ?? 0) >= seqMax) return;
+    if (coveredSeqOf(this.covered, key) >= seqMax) return;
     this.covered.set(key, seqMax);
     this.deleteCoveredSegments();
     this.refreshStats();
@@ -226,7 +227,7 @@ export class WalStream {
 
   private isCovered(segment: { readonly keySeqMax: ReadonlyMap<string, number> }): boolean {
     for (const [key, seqMax] of segment.keySeqMax) {
-      if ((this.covered.get(key) ?? 0) < seqMax) return false;
+      if (coveredSeqOf(this.covered, key) < seqMax) return false;
     }
     return true;
   }
@@ -250,10 +251,15 @@ export class WalStream {
     const stats = this.options.stats;
     let bytesLive = 0;
     for (const segment of this.segments) bytesLive += segment.bytes;
-    while (this.unflushedGroups.length > 0 && this.isCovered(this.unflushedGroups[0] ?? { keySeqMax: new Map() })) this.unflushedGroups.shift();
+    let oldest = this.unflushedGroups[0];
+    while (oldest !== undefined && this.isCovered(oldest)) {
+      this.unflushedGroups.shift();
+      oldest = this.unflushedGroups[0];
+    }
     stats[WalStatCell.segmentsLive] = this.segments.length;
     stats[WalStatCell.bytesLive] = bytesLive;
-    stats[WalStatCell.oldestUnflushedAtMs] = this.unflushedGroups[0]?.atMs ?? 0;
+    // The cell's documented value when every entry is in durable Parquet: 0.
+    stats[WalStatCell.oldestUnflushedAtMs] = oldest === undefined ? 0 : oldest.atMs;
   }
 }
 

@@ -50,11 +50,13 @@ describe('WAL dead letters', () => {
     const errors: string[] = [];
     const outcome = await replaySegments(
       plan,
-      async (entry) => {
+      (entry) => {
         submitted.push(entry);
-        return new TextDecoder().decode(entry.envelope.body).includes('refused') ? { code: 'ARC_SCHEMA_CONFLICT', message: "Column 'v' is VARCHAR here" } : null;
+        return Promise.resolve(new TextDecoder().decode(entry.envelope.body).includes('refused') ? { code: 'ARC_SCHEMA_CONFLICT', message: "Column 'v' is VARCHAR here" } : null);
       },
-      (level, message) => void (level === 'error' && errors.push(message)),
+      (level, message) => {
+        if (level === 'error') errors.push(message);
+      },
     );
     expect(submitted.map((entry) => entry.seq)).toEqual([10, 11, 13]);
     expect(outcome).toEqual({ entriesReplayed: 2, entriesUnreadable: 1, entriesDeadLettered: 2, deadLetterWriteFailures: 0 });
@@ -91,9 +93,9 @@ describe('WAL dead letters', () => {
     const submitted: number[] = [];
     const outcome = await replaySegments(
       plan,
-      async (entry) => {
+      (entry) => {
         submitted.push(entry.seq);
-        return null;
+        return Promise.resolve(null);
       },
       () => undefined,
     );

@@ -156,7 +156,14 @@ describe('FlushJournal', () => {
     // A committed flush whose staged file still exists is renamed into place by recovery.
     writeFileSync(path.join(directory, 'a.parquet.tmp'), 'parquet');
     const published: string[] = [];
-    const plan = await prepareRecovery(directory, async (file) => void published.push(file.key), () => undefined);
+    const plan = await prepareRecovery(
+      directory,
+      (file) => {
+        published.push(file.key);
+        return Promise.resolve();
+      },
+      () => undefined,
+    );
     expect(published).toEqual(['db/cpu/a.parquet']);
     expect(plan.filesRolledForward).toBe(1);
     expect(plan.nextSeqByStream).toEqual(new Map([[0, 8], [1, 10]]));

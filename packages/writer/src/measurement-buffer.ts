@@ -30,6 +30,12 @@ export class MeasurementBuffer {
     this.measurement = measurement;
   }
 
+  /** The buffer holds WAL entries of `stream` up to `seq`: a stream not seen yet starts at `seq`. */
+  noteWalSeq(stream: number, seq: number): void {
+    const seqMax = this.walSeqMax.get(stream);
+    if (seqMax === undefined || seq > seqMax) this.walSeqMax.set(stream, seq);
+  }
+
   /** The schema after adding `batch`, or the conflict; changes nothing. */
   check(batch: ColumnBatch): SchemaColumn[] | ArcError {
     const merged = mergeSchema(this.schema, batch);
@@ -37,7 +43,7 @@ export class MeasurementBuffer {
   }
 
   add(batch: ColumnBatch, schema: SchemaColumn[], nowMs: number, wal: WalPosition | null = null): void {
-    if (wal !== null) this.walSeqMax.set(wal.stream, Math.max(this.walSeqMax.get(wal.stream) ?? 0, wal.seq));
+    if (wal !== null) this.noteWalSeq(wal.stream, wal.seq);
     this.schema = schema;
     if (this.rowCount === 0) this.oldestAtMs = nowMs;
     this.batches.push(batch);
@@ -66,7 +72,7 @@ export class MeasurementBuffer {
 
   /** Puts batches of a failed flush back in front, so they are retried first and in order. */
   restore(batches: ColumnBatch[], walSeqMax: ReadonlyMap<number, number>, nowMs: number): void {
-    for (const [stream, seq] of walSeqMax) this.walSeqMax.set(stream, Math.max(this.walSeqMax.get(stream) ?? 0, seq));
+    for (const [stream, seq] of walSeqMax) this.noteWalSeq(stream, seq);
     this.batches = [...batches, ...this.batches];
     for (const batch of batches) {
       this.rowCount += batch.rowCount;

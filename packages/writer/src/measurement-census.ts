@@ -68,7 +68,7 @@ export class MeasurementCensus {
       const cell = this.countCell(database);
       if (cell === null) return { ok: false, count: null };
       if (this.cells[cell] === UNSEEDED) this.cells[cell] = measurementDirectoryCountSync(this.parquetRoot, database);
-      const count = this.cells[cell] ?? 0;
+      const count = this.cells[cell] as number; // countCell answers a cell of the table
       if (!force && count + added > countMax) return { ok: false, count };
       this.cells[cell] = count + added;
       return { ok: true };
@@ -98,7 +98,7 @@ export class MeasurementCensus {
     this.locked(() => {
       const cell = this.countCell(database);
       if (cell === null || this.cells[cell] === UNSEEDED) return;
-      this.cells[cell] = Math.max(0, (this.cells[cell] ?? 0) - removed);
+      this.cells[cell] = Math.max(0, (this.cells[cell] as number) - removed); // a cell of the table
     });
   }
 

@@ -221,8 +221,8 @@ export function hoursOf(batches: readonly ColumnBatch[]): number[] {
       continue;
     }
     // Row by row, exactly: a time beyond ±2^53 µs rounded to a double could land in the next hour.
-    const pairs = timePairsOf(batch);
-    for (let row = 0; row < batch.rowCount; row++) hours.add(hourStartOfParts(pairs[row * 2 + 1] ?? 0, pairs[row * 2] ?? 0));
+    const pairs = timePairsOf(batch); // rowCount pairs: row * 2 + 1 < pairs.length
+    for (let row = 0; row < batch.rowCount; row++) hours.add(hourStartOfParts(pairs[row * 2 + 1] as number, pairs[row * 2] as number));
   }
   return [...hours].sort((a, b) => a - b);
 }
@@ -301,13 +301,14 @@ function enumMembers(interner: Utf8Dictionary): string[] | null {
 function internDictionary(interner: Utf8Dictionary, batch: ColumnBatch, source: ColumnLayout): EnumCodes | null {
   const dictionary = source.dictionary;
   assert.ok(dictionary !== null, 'dictionary-encoded column');
+  // size + 1 offsets: index + 1 <= size is inside the view.
   const offsets = new Int32Array(batch.buffer, dictionary.offsets.byteOffset, dictionary.size + 1);
   const data = bytesOf(batch, dictionary.data);
-  assert.ok((offsets[dictionary.size] ?? 0) <= data.length, 'dictionary offsets inside its data');
+  assert.ok((offsets[dictionary.size] as number) <= data.length, 'dictionary offsets inside its data');
   const remap = new Uint16Array(dictionary.size);
   for (let index = 0; index < dictionary.size; index++) {
-    const start = offsets[index] ?? 0;
-    const end = offsets[index + 1] ?? 0;
+    const start = offsets[index] as number;
+    const end = offsets[index + 1] as number;
     if (end < start) assert.fail('dictionary offsets ascend');
     const code = interner.add(data, start, end);
     if (code < 0) return null;
@@ -319,15 +320,16 @@ function internDictionary(interner: Utf8Dictionary, batch: ColumnBatch, source: 
 /** Hashes a plain utf8 batch's values row by row into union codes: O(bytes). */
 function internRows(interner: Utf8Dictionary, batch: ColumnBatch, source: ColumnLayout): EnumCodes | null {
   assert.ok(source.offsets !== null, 'utf8 column has offsets');
+  // rowCount + 1 offsets: row + 1 <= rowCount is inside the view.
   const offsets = new Int32Array(batch.buffer, source.offsets.byteOffset, batch.rowCount + 1);
   const data = bytesOf(batch, source.values);
-  assert.ok((offsets[batch.rowCount] ?? 0) <= data.length, 'utf8 offsets inside the data');
+  assert.ok((offsets[batch.rowCount] as number) <= data.length, 'utf8 offsets inside the data');
   const validity = source.validity === null ? null : bytesOf(batch, source.validity);
   const codes = new Uint16Array(batch.rowCount);
   for (let row = 0; row < batch.rowCount; row++) {
     if (validity !== null && !isBitSet(validity, row)) continue;
-    const start = offsets[row] ?? 0;
-    const end = offsets[row + 1] ?? 0;
+    const start = offsets[row] as number;
+    const end = offsets[row + 1] as number;
     if (end < start) assert.fail('utf8 offsets ascend');
     const code = interner.add(data, start, end);
     if (code < 0) return null;
@@ -399,6 +401,11 @@ function planColumns(
  * Short strings (most tag values) are written inlined into scratch and copied with one memcpy;
  * long ones go through `vector_assign_string_element_len`, which copies them into the vector's
  * string heap and writes the pointer form.
+ *
+ * Bounds: `fill` asserts once per chunk that rows [rowStart, rowStart + rowCount) lie inside the
+ * batch and that rowCount fits the scratch buffers (ENCODER_CHUNK_ROWS); each fill loop sizes its
+ * views to those rows or asserts its own bound once. The loops then read `as number`, with no
+ * check per row.
  */
 class ChunkFiller {
   private readonly strings = new Uint8Array(ENCODER_CHUNK_ROWS * DUCKDB_STRING_T_BYTES);
@@ -518,14 +525,15 @@ class ChunkFiller {
     }
     const out = plan.codeBytes === 1 ? this.codes8 : this.codes16;
     if (codes.kind === 'rows') {
-      for (let row = 0; row < rowCount; row++) out[row] = codes.codes[rowStart + row] ?? 0;
+      // codes.codes holds a code per row of the batch; the chunk lies inside the batch.
+      for (let row = 0; row < rowCount; row++) out[row] = codes.codes[rowStart + row] as number;
     } else {
       const batchCodes = new Int32Array(batch.buffer, source.values.byteOffset + rowStart * 4, rowCount);
       const remap = codes.remap;
       for (let row = 0; row < rowCount; row++) {
-        const code = batchCodes[row] ?? 0;
+        const code = batchCodes[row] as number;
         if (code >>> 0 >= remap.length) assert.fail('dictionary code within the dictionary');
-        out[row] = remap[code] ?? 0;
+        out[row] = remap[code] as number;
       }
     }
     duckdb.copy_data_to_vector(vector, 0, out.buffer, 0, rowCount * plan.codeBytes);
@@ -547,7 +555,7 @@ class ChunkFiller {
     const words = new Int32Array(batch.buffer, source.values.byteOffset + rowStart * 8, rowCount * 2);
     for (let row = 0; row < rowCount; row++) {
       // Both terms are exact doubles, so the sum is rounded once: the nearest double to the int64.
-      this.doubles[row] = (words[row * 2 + 1] ?? 0) * 4294967296 + ((words[row * 2] ?? 0) >>> 0);
+      this.doubles[row] = (words[row * 2 + 1] as number) * 4294967296 + ((words[row * 2] as number) >>> 0);
     }
     duckdb.copy_data_to_vector(vector, 0, this.doubles.buffer, 0, rowCount * 8);
   }
@@ -558,7 +566,7 @@ class ChunkFiller {
     const bitmap = new Uint8Array(batch.buffer, source.values.byteOffset, source.values.byteLength);
     for (let row = 0; row < rowCount; row++) {
       const bit = rowStart + row;
-      this.bools[row] = ((bitmap[bit >>> 3] ?? 0) >>> (bit & 7)) & 1;
+      this.bools[row] = ((bitmap[bit >>> 3] as number) >>> (bit & 7)) & 1; // bitmap covers the chunk
     }
     duckdb.copy_data_to_vector(vector, 0, this.bools.buffer, 0, rowCount);
   }
@@ -574,41 +582,43 @@ class ChunkFiller {
     const valueCount = dictionary === null ? batch.rowCount : dictionary.size;
     const offsets = new Int32Array(batch.buffer, offsetsRange.byteOffset, valueCount + 1);
     const data = bytesOf(batch, dictionary === null ? source.values : dictionary.data);
+    assert.ok((offsets[valueCount] as number) <= data.length, 'utf8 offsets inside the data');
     const codes = dictionary === null ? null : new Int32Array(batch.buffer, source.values.byteOffset + rowStart * 4, rowCount);
     this.strings.fill(0, 0, rowCount * DUCKDB_STRING_T_BYTES);
     let longCount = 0;
     for (let row = 0; row < rowCount; row++) {
-      const value = codes === null ? rowStart + row : (codes[row] ?? 0);
+      const value = codes === null ? rowStart + row : (codes[row] as number);
       if (value >>> 0 >= valueCount) assert.fail('dictionary code within the dictionary');
-      const start = offsets[value] ?? 0;
-      const byteLength = (offsets[value + 1] ?? 0) - start;
+      // value < valueCount, and offsets holds valueCount + 1 entries.
+      const start = offsets[value] as number;
+      const byteLength = (offsets[value + 1] as number) - start;
       if (byteLength > DUCKDB_STRING_INLINE_BYTES_MAX) {
         this.longRows[longCount++] = row;
         continue;
       }
       const slot = row * DUCKDB_STRING_T_BYTES;
       this.stringLengths[slot >>> 2] = byteLength;
-      for (let byte = 0; byte < byteLength; byte++) this.strings[slot + 4 + byte] = data[start + byte] ?? 0;
+      // start + byteLength <= offsets[valueCount] <= data.length (asserted above, offsets ascend).
+      for (let byte = 0; byte < byteLength; byte++) this.strings[slot + 4 + byte] = data[start + byte] as number;
     }
     duckdb.copy_data_to_vector(vector, 0, this.strings.buffer, 0, rowCount * DUCKDB_STRING_T_BYTES);
     for (let index = 0; index < longCount; index++) {
-      const row = this.longRows[index] ?? 0;
-      const value = codes === null ? rowStart + row : (codes[row] ?? 0);
-      duckdb.vector_assign_string_element_len(vector, row, data.subarray(offsets[value] ?? 0, offsets[value + 1] ?? 0));
+      const row = this.longRows[index] as number; // index < longCount <= rowCount
+      const value = codes === null ? rowStart + row : (codes[row] as number);
+      const start = offsets[value] as number;
+      const end = offsets[value + 1] as number;
+      duckdb.vector_assign_string_element_len(vector, row, data.subarray(start, end));
     }
   }
 }
 
-
-function writeFailed(measurement: string, path: string, cause: unknown): ArcError {
-  if (isStorageFull(cause)) return storageFullError(`writing Parquet for measurement '${measurement}' to '${path}'`, cause, { measurement, path });
+/** `path` is undefined when the failure came before the first file (appending to the scratch table). */
+function writeFailed(measurement: string, path: string | undefined, cause: unknown): ArcError {
+  const where = path === undefined ? `measurement '${measurement}'` : `measurement '${measurement}' to '${path}'`;
+  const details = path === undefined ? { measurement } : { measurement, path };
+  if (isStorageFull(cause)) return storageFullError(`writing Parquet for ${where}`, cause, details);
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new ArcError(
-    ErrorKind.internal,
-    WriterErrorCode.parquetWriteFailed,
-    `Writing Parquet for measurement '${measurement}' to '${path}' failed: ${reason}`,
-    { measurement, path },
-  );
+  return new ArcError(ErrorKind.internal, WriterErrorCode.parquetWriteFailed, `Writing Parquet for ${where} failed: ${reason}`, details);
 }
 
 export class ParquetEncoder {
@@ -681,7 +691,9 @@ export class ParquetEncoder {
     assert.ok(!this.encoding, 'one encode at a time');
     const hours = hoursOf(batches);
     if (hours.length === 0) return [];
-    const measurement = batches[0]?.measurement ?? '';
+    const first = batches[0];
+    assert.ok(first !== undefined, 'hours come from the rows of some batch');
+    const measurement = first.measurement;
     for (const batch of batches) assert.equal(batch.measurement, measurement, 'one measurement per encode');
     this.encoding = true;
     const paths: string[] = [];
@@ -692,7 +704,7 @@ export class ParquetEncoder {
       // A broken invariant (a batch off its documented layout) is a bug to surface, not a write
       // failure to retry.
       if (error instanceof assert.AssertionError) throw error;
-      throw error instanceof ArcError ? error : writeFailed(measurement, paths.at(-1) ?? '', error);
+      throw error instanceof ArcError ? error : writeFailed(measurement, paths.at(-1), error);
     } finally {
       this.encoding = false;
     }
@@ -722,21 +734,18 @@ export class ParquetEncoder {
     const copyStart = performance.now();
     const copyOptions = copyOptionsSql(this.options, schema);
     const appendedInOrder = isInTimeOrder(batches);
-    const rowCounts: number[] = [];
+    const copied: Omit<EncodedHourFile, 'byteCount'>[] = [];
     for (const hourStartUs of hours) {
       const path = pathForHour(hourStartUs);
       paths.push(path);
       const sql = copyHourSql(hourStartUs, path, copyOptions, appendedInOrder, hours.length === 1);
       const reader = await this.connection.runAndReadAll(sql);
-      rowCounts.push(reader.rowsChanged);
+      copied.push({ hourStartUs, path, rowCount: reader.rowsChanged });
     }
     await this.connection.run(dropScratchSql());
     const syncStart = performance.now();
     const files: EncodedHourFile[] = [];
-    for (const [index, hourStartUs] of hours.entries()) {
-      const path = paths[index] ?? '';
-      files.push({ hourStartUs, path, rowCount: rowCounts[index] ?? 0, byteCount: await this.options.staged.sealStaged(path) });
-    }
+    for (const file of copied) files.push({ ...file, byteCount: await this.options.staged.sealStaged(file.path) });
     const syncEnd = performance.now();
     this.timings = {
       planMs: appendStart - planStart,

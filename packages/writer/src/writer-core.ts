@@ -75,8 +75,13 @@ interface PreparedTxn {
 }
 
 function sameSchema(left: readonly SchemaColumn[], right: readonly SchemaColumn[] | null): boolean {
-  if (right === null || left.length !== right.length) return false;
-  return left.every((column, index) => column.name === right[index]?.name && column.type === right[index]?.type);
+  if (right?.length !== left.length) return false;
+  for (const [index, column] of left.entries()) {
+    const other = right[index];
+    assert.ok(other !== undefined, 'as many columns on the right as on the left');
+    if (column.name !== other.name || column.type !== other.type) return false;
+  }
+  return true;
 }
 
 /**
@@ -408,7 +413,7 @@ export class WriterCore {
       const buffer = this.buffers.get(`${database}/${measurement}`);
       const idle = buffer === undefined || (buffer.rowCount === 0 && buffer.prepared.size === 0 && this.flushingBuffer !== buffer);
       if (idle) this.options.onWalCovered?.(wal.stream, database, measurement, wal.seq);
-      else buffer.walSeqMax.set(wal.stream, Math.max(buffer.walSeqMax.get(wal.stream) ?? 0, wal.seq));
+      else buffer.noteWalSeq(wal.stream, wal.seq);
     }
   }
 

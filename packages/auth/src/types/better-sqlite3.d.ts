@@ -1,5 +1,6 @@
 /**
- * The part of better-sqlite3's API that this package uses. The workspace has no @types package
+ * The part of better-sqlite3's API that this package (and the server's data-dir lock, through its
+ * tsconfig include) uses. The workspace has no @types package
  * for it, so the surface is declared here; keep it to what the code calls. Nothing from this
  * module appears in the package's public types, so consumers never need these declarations.
  */

@@ -35,7 +35,7 @@ const FULL_DISK_CODES = ['ARC_STORAGE_FULL', 'ARC_WAL_WRITE_FAILED'];
 /** A refusal must be a full-disk one, with Retry-After: never another error, never a drop. */
 function expectStorageFull(answer: HttpAnswer): void {
   expect(answer.status, answer.text).toBe(503);
-  expect(FULL_DISK_CODES).toContain(answer.json().code);
+  expect(FULL_DISK_CODES).toContain((answer.json() as { code: unknown }).code);
   expect(answer.headers.get('retry-after')).toBe('1');
 }
 

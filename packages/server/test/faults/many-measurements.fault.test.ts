@@ -68,7 +68,7 @@ async function sendAndFlush(client: ArcClient, url: string): Promise<{ sent: Awa
 /** Runs `body` against a fresh Arc, which is stopped and removed whatever happens. */
 async function withArc(env: Record<string, string>, body: (arc: ArcProcess, client: ArcClient) => Promise<void>): Promise<void> {
   const arc = await startArc(env);
-  let exitCode: number | null = null;
+  let exitCode: number | null;
   try {
     await body(arc, new ArcClient(arc.url));
   } finally {
@@ -112,7 +112,7 @@ describe.skipIf(!ENABLED)('many measurements per request (issue 11)', () => {
       expect(probes).toBeGreaterThan(0);
       expect(slowestMs).toBeLessThan(HEALTH_MS_MAX);
       const database = await client.get('/api/v1/databases/many', auth);
-      expect(database.json<{ database: unknown }>().database).toMatchObject({
+      expect((database.json() as { database: unknown }).database).toMatchObject({
         measurement_count: REQUESTS * MEASUREMENTS_PER_REQUEST,
         file_count: REQUESTS * MEASUREMENTS_PER_REQUEST,
       });

@@ -43,7 +43,7 @@ function open(url: string): Promise<Socket> {
 }
 
 /** Writes `bytes`, waits for `until` (or 2 s), then resets the connection. */
-async function sendThenVanish(url: string, bytes: string, until: (socket: Socket) => Promise<void> = async () => undefined): Promise<void> {
+async function sendThenVanish(url: string, bytes: string, until: (socket: Socket) => Promise<void> = () => Promise.resolve()): Promise<void> {
   const socket = await open(url);
   socket.removeAllListeners('error');
   socket.on('error', () => undefined);
@@ -194,9 +194,10 @@ describe('slow and aborted clients', () => {
       ),
     );
     let slowestMs = 0;
-    let settled = false;
-    const all = Promise.all(outcomes).finally(() => (settled = true));
-    while (!settled) {
+    // An object, not a local: the finally callback sets it while the loop awaits.
+    const uploads = { settled: false };
+    const all = Promise.all(outcomes).finally(() => (uploads.settled = true));
+    while (!uploads.settled) {
       const { writeMs, queryMs } = await writeAndQuery();
       slowestMs = Math.max(slowestMs, writeMs, queryMs);
       // Probe interval while the uploads trickle: this loop measures the other client's latency.

@@ -35,7 +35,7 @@ describe('two servers started together after a crash', () => {
 
     const starts = await Promise.allSettled([startArc(ENV, dataDir), startArc(ENV, dataDir)]);
     const servers = starts.flatMap((start): ArcProcess[] => (start.status === 'fulfilled' ? [start.value] : []));
-    const failures = starts.flatMap((start): string[] => (start.status === 'rejected' ? [String((start.reason as Error).message)] : []));
+    const failures = starts.flatMap((start): string[] => (start.status === 'rejected' ? [(start.reason as Error).message] : []));
     try {
       expect(servers).toHaveLength(1);
       expect(failures).toHaveLength(1);

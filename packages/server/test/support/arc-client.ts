@@ -8,12 +8,13 @@ export interface HttpAnswer {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
-  json<T = Record<string, unknown>>(): T;
+  /** The body parsed as JSON; a caller that expects a shape says so with `as` (it is not checked). */
+  json(): unknown;
 }
 
 async function answer(response: Response): Promise<HttpAnswer> {
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: <T>() => JSON.parse(text) as T };
+  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) as unknown };
 }
 
 export interface WriteOptions {
@@ -55,7 +56,7 @@ export class ArcClient {
   async rows(sql: string, database?: string): Promise<unknown[][]> {
     const result = await this.query(sql, database);
     if (result.status !== 200) throw new Error(`query failed ${result.status}: ${result.text}`);
-    return result.json<{ data: unknown[][] }>().data;
+    return (result.json() as { data: unknown[][] }).data;
   }
 
   async get(path: string, headers: Record<string, string> = {}): Promise<HttpAnswer> {

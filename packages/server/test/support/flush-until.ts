@@ -17,7 +17,7 @@ export async function flushUntil(client: ArcClient, database: string, measuremen
     expect((await client.flush()).status).toBe(200);
     const answer = await client.query(`SELECT count(*) FROM "${measurement}"`, database);
     if (answer.status === 200) {
-      seen = answer.json<{ data: unknown[][] }>().data[0]?.[0];
+      seen = (answer.json() as { data: unknown[][] }).data[0]?.[0];
       if (seen === rowCount) return;
     }
     // Retry interval under FLUSH_DEADLINE_MS (see above): no answer tells when late rows arrived.

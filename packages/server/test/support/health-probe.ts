@@ -8,11 +8,12 @@ export interface HealthProbe {
 
 /** Asks GET /health back to back (each must answer 200) until stopped. */
 export function probeHealth(client: ArcClient): HealthProbe {
-  let running = true;
+  // An object, not a local: stop() clears `running` while the loop awaits an answer.
+  const state = { running: true };
   let slowestMs = 0;
   let probes = 0;
   const loop = (async () => {
-    while (running) {
+    while (state.running) {
       const startedAt = performance.now();
       expect((await client.get('/health')).status).toBe(200);
       slowestMs = Math.max(slowestMs, performance.now() - startedAt);
@@ -21,7 +22,7 @@ export function probeHealth(client: ArcClient): HealthProbe {
   })();
   return {
     stop: async () => {
-      running = false;
+      state.running = false;
       await loop;
       return { slowestMs, probes };
     },

@@ -6,9 +6,10 @@ import { startArc, type ArcProcess } from './arc-process.js';
 export interface StartedArcs {
   /** What the current test started, killed and removed after it (a test may hand one over itself). */
   readonly started: ArcProcess[];
-  start(env: Record<string, string>, dataDir?: string): Promise<ArcProcess>;
+  // Function properties, not methods: test files destructure them (`const { start } = ...`).
+  readonly start: (env: Record<string, string>, dataDir?: string) => Promise<ArcProcess>;
   /** Kills the server (no flush) and starts a new one on the same data directory. */
-  crashAndRestart(arc: ArcProcess, env: Record<string, string>): Promise<ArcProcess>;
+  readonly crashAndRestart: (arc: ArcProcess, env: Record<string, string>) => Promise<ArcProcess>;
 }
 
 /** Call at the top of a test file: registers the afterEach that stops what each test started. */

@@ -179,7 +179,7 @@ export { pollUntil } from '../../../../../test/support/poll-until.js';
 export async function countRows(client: ArcClient, database: string, measurement: string): Promise<number> {
   const answer = await client.query(`SELECT count(*) FROM "${measurement}"`, database);
   if (answer.status !== 200) return 0;
-  return Number(answer.json<{ data: unknown[][] }>().data[0]?.[0] ?? 0);
+  return Number((answer.json() as { data: unknown[][] }).data[0]?.[0] ?? 0);
 }
 
 /** Every row of every measurement of `database` (after a flush: what is on disk). */
@@ -187,7 +187,7 @@ export async function databaseRows(client: ArcClient, database: string): Promise
   const tables = await client.query(`SHOW TABLES FROM "${database}"`);
   if (tables.status !== 200) return 0;
   let rows = 0;
-  for (const row of tables.json<{ data: unknown[][] }>().data) rows += await countRows(client, database, String(row[1]));
+  for (const row of (tables.json() as { data: unknown[][] }).data) rows += await countRows(client, database, String(row[1]));
   return rows;
 }
 
