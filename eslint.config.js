@@ -48,31 +48,6 @@ export default tseslint.config(
     },
   },
   {
-    // Findings not fixed yet, reported as warnings so they stay visible (`npm run lint` prints them)
-    // without failing the build; each is a case to judge (a guard against a library's looser
-    // runtime values, a test helper's shape), not a mechanical edit. Move a rule back to the
-    // presets' error level once its findings are fixed. Counts at the time of writing in brackets.
-    files: TYPESCRIPT_FILES,
-    rules: {
-      '@typescript-eslint/no-unnecessary-condition': 'warn', // [15] `?? ''` on uWS getters typed string, optional chains in tests
-      '@typescript-eslint/require-await': 'warn', // [11] async callbacks handed to helpers that take a Promise
-      '@typescript-eslint/no-base-to-string': 'warn', // [8] String() on values from JSON / DuckDB rows
-      '@typescript-eslint/prefer-optional-chain': 'warn', // [6] decoder bounds checks written out on purpose
-      '@typescript-eslint/no-unnecessary-type-conversion': 'warn', // [6]
-      '@typescript-eslint/unbound-method': 'warn', // [5]
-      '@typescript-eslint/no-unnecessary-type-parameters': 'warn', // [3] test helpers' typed JSON
-      '@typescript-eslint/no-misused-spread': 'warn', // [3] spreading ASCII strings
-      'no-useless-assignment': 'warn', // [3]
-      'no-control-regex': 'warn', // [2] tests matching control bytes on purpose
-      '@typescript-eslint/restrict-plus-operands': 'warn', // [1]
-      '@typescript-eslint/use-unknown-in-catch-callback-variable': 'warn', // [1]
-      '@typescript-eslint/triple-slash-reference': 'warn', // [1] server's reference to auth's better-sqlite3 typings
-      '@typescript-eslint/prefer-nullish-coalescing': 'warn', // [1]
-      '@typescript-eslint/no-unnecessary-type-assertion': 'warn', // [1]
-      '@typescript-eslint/no-meaningless-void-operator': 'warn', // [1]
-    },
-  },
-  {
     // limits.ts (and frames.ts) assert the relations between their constants at module load (house
     // style): the rule sees constants and calls each assertion always true, which is the point.
     files: ['packages/*/src/limits.ts', 'packages/*/src/frames.ts'],
