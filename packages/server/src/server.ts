@@ -76,6 +76,8 @@ function openTokens(config: Config, log: Logger, printToken: (line: string) => v
 }
 
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
+  // Staged files older than this are a dead process's (every staged file of this one is newer).
+  const startedAtMs = Date.now();
   const log = options.log ?? createLogger(config.log.level, config.log.format);
   for (const warning of config.warnings) log.warn(warning);
   log.info(`starting Arc ${VERSION}: ${describeConfig(config)}`);
@@ -87,7 +89,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
   const walPlan = await prepareWal(config, log);
   // After WAL recovery rolled committed flushes forward: the catalog lists the names now, each
   // measurement's files when a query first needs them or in the background (listCatalogFiles).
-  const storage = await Storage.open({ root: config.storage.parquetRoot });
+  // (WAL recovery has published the staged files its journal committed: older ones are garbage,
+  // removed as each measurement is listed.)
+  const storage = await Storage.open({ root: config.storage.parquetRoot, removeStagedBeforeMs: startedAtMs });
   const queryPool = new QueryPool({
     storage,
     dataRoot: config.storage.parquetRoot,

@@ -1,9 +1,9 @@
 // Proves the server's lifecycle promises: rows become visible within the flush age without an
 // explicit flush, SIGTERM flushes every buffered row and exits 0, a restart reads what was written
-// before, bodies larger than a ring frame travel whole, full write buffers answer 503 +
+// before (and removes the staged files a dead process left), bodies larger than a ring frame travel whole, full write buffers answer 503 +
 // Retry-After without losing or half-writing anything, and a bad arc.conf stops the start.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,23 @@ describe('lifecycle', () => {
     expect(await again.rows('SELECT ok FROM other', 'second')).toEqual([[true]]);
     // The bootstrap token is printed on the first start only.
     expect(second.output()).not.toMatch(/bootstrap admin token/);
+  });
+
+  it('removes the staged files a dead process left when it lists their measurement after a restart', async () => {
+    const first = await startArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });
+    const client = new ArcClient(first.url);
+    expect((await client.write(msgpack({ m: 'leftover', t: Date.UTC(2025, 9, 16, 16, 5), fields: { v: 1 } }))).status).toBe(204);
+    expect(await first.stop()).toBe(0);
+    // What a process killed mid-flush leaves: a staged file beside the published ones.
+    const hourDirectory = path.join(first.dataDir, 'arc', 'default', 'leftover', '2025', '10', '16', '16');
+    const dead = path.join(hourDirectory, 'staged-0123456789abcdef.parquet.tmp');
+    await writeFile(dead, 'a partial Parquet file');
+    await utimes(dead, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    const second = await startArc({}, first.dataDir);
+    started.push(second);
+    expect(await new ArcClient(second.url).rows('SELECT count(*) FROM leftover')).toEqual([[1]]);
+    // The query waited for the measurement's listing, which removed the file.
+    expect((await readdir(hourDirectory)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
   it('answers 503 with Retry-After when write buffers are full, and keeps what it acknowledged', async () => {

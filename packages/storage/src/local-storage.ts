@@ -106,6 +106,13 @@ export class LocalStorage implements StorageBackend {
     return Promise.resolve({ directories: directories.sort(), objects: objects.sort() });
   }
 
+  async modifiedAtMs(key: string): Promise<number | null> {
+    return await stat(this.pathOf(key)).then(
+      (info) => info.mtimeMs,
+      () => null,
+    );
+  }
+
   async sizeOf(key: string): Promise<number | null> {
     return await stat(this.pathOf(key)).then(
       (info) => info.size,

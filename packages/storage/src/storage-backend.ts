@@ -44,6 +44,8 @@ export interface StorageBackend {
   list(prefix: string, continuationToken: string | null, limit: number, sizes?: boolean): Promise<ListPage>;
   /** One level of the tree under `prefix` ('' or a prefix ending in '/'), sorted. */
   listChildren(prefix: string): Promise<ListedChildren>;
+  /** When the object was last written, ms since the epoch; null when it does not exist. */
+  modifiedAtMs(key: string): Promise<number | null>;
   /** The object's size in bytes; null when it does not exist. */
   sizeOf(key: string): Promise<number | null>;
   /** The object's bytes, or a range of them. */

@@ -4,7 +4,7 @@ import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { StorageErrorCode } from './error-codes.js';
 import { FileCatalog, type CatalogChange, type CatalogDelta, type CatalogFile, type CatalogSnapshot, type ColumnSpec } from './catalog.js';
-import { databasePrefix, measurementPrefix, parseFileKey, type FileKeyFacts } from './layout.js';
+import { STAGING_SUFFIX, databasePrefix, measurementPrefix, parseFileKey, type FileKeyFacts } from './layout.js';
 import { decodeSchema, parseSchemaKey, schemaKey } from './schema-objects.js';
 import { LIST_PAGE_KEYS_MAX } from './limits.js';
 import { LocalStorage } from './local-storage.js';
@@ -42,6 +42,12 @@ export interface Removed {
 export interface StorageOptions {
   /** Absolute root of the local store. */
   readonly root: string;
+  /**
+   * Staged files (`*.tmp`) last written before this instant (ms) are left over by a process that
+   * died mid-flush: a measurement's listing removes them. Only the server sets it, after WAL
+   * recovery published what the flush journal committed; absent, staged files are left alone.
+   */
+  readonly removeStagedBeforeMs?: number;
 }
 
 /**
@@ -60,8 +66,11 @@ export class Storage {
   /** The last listing queued: listings run one after another. */
   private loadTail: Promise<void> = Promise.resolve();
 
-  private constructor(backend: StorageBackend) {
+  private readonly removeStagedBeforeMs: number | null;
+
+  private constructor(backend: StorageBackend, removeStagedBeforeMs: number | null) {
     this.backend = backend;
+    this.removeStagedBeforeMs = removeStagedBeforeMs;
   }
 
   /**
@@ -71,7 +80,7 @@ export class Storage {
    */
   static async open(options: StorageOptions): Promise<Storage> {
     await mkdir(options.root, { recursive: true });
-    const storage = new Storage(new LocalStorage(options.root));
+    const storage = new Storage(new LocalStorage(options.root), options.removeStagedBeforeMs ?? null);
     await storage.listNames();
     return storage;
   }
@@ -157,6 +166,7 @@ export class Storage {
     if (this.catalog.isLoaded(database, measurement)) return;
     const listed: { readonly facts: FileKeyFacts; readonly key: string; readonly bytes: number }[] = [];
     const schemaIds: string[] = [];
+    const staged: string[] = [];
     let token: string | null = null;
     do {
       const page = await this.backend.list(measurementPrefix(database, measurement), token, LIST_PAGE_KEYS_MAX, false);
@@ -165,6 +175,7 @@ export class Storage {
         if (facts === null) {
           const schema = parseSchemaKey(object.key);
           if (schema !== null) schemaIds.push(schema.id);
+          else if (object.key.endsWith(STAGING_SUFFIX)) staged.push(object.key);
           continue;
         }
         const bytes = facts.bytes ?? object.size ?? (await this.backend.sizeOf(object.key));
@@ -173,10 +184,23 @@ export class Storage {
       }
       token = page.continuationToken;
     } while (token !== null);
+    await this.removeStaleStaged(staged);
     const columnsById = new Map<string, readonly ColumnSpec[] | null>();
     for (const id of schemaIds) columnsById.set(id, await this.readSchema(database, measurement, id));
     const files = listed.map(({ facts, key, bytes }): CatalogFile => ({ ...facts, key, bytes, columns: facts.schemaId === null ? null : (columnsById.get(facts.schemaId) ?? null) }));
     this.change([{ kind: 'load', database, measurement, files }]);
+  }
+
+  /** Removes the staged files written before `removeStagedBeforeMs` (a dead process's partial flushes). */
+  private async removeStaleStaged(keys: readonly string[]): Promise<void> {
+    const beforeMs = this.removeStagedBeforeMs;
+    if (beforeMs === null || keys.length === 0) return;
+    const stale: string[] = [];
+    for (const key of keys) {
+      const modifiedAtMs = await this.backend.modifiedAtMs(key);
+      if (modifiedAtMs !== null && modifiedAtMs < beforeMs) stale.push(key);
+    }
+    if (stale.length > 0) await this.backend.deleteMany(stale);
   }
 
   /** A schema object's columns; null when it is missing or damaged (the files' footers say). */

@@ -3,7 +3,7 @@
 // equals its source and refuses a delta out of order, and the Storage front door rebuilds the
 // catalog from a listing (names at open, a measurement's files when first needed, columns from
 // schema objects), refuses names equal but for case, and deletes through the catalog.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -157,6 +157,26 @@ describe('Storage', () => {
     expect(storage.catalog.columns('db', 'cpu')).toEqual(columns);
     expect(storage.catalog.files('db', 'cpu')).toHaveLength(1);
     expect(storage.catalog.columns('db', 'mem')).toBeNull();
+  });
+
+  it('removes staged files a dead process left (written before the cut-off) when it lists their measurement, and no others', async () => {
+    const { root } = await storeWithFiles();
+    const hourDirectory = path.join(root, 'db', 'cpu', '2025', '10', '16', '16');
+    const dead = path.join(hourDirectory, 'staged-dead.parquet.tmp');
+    const live = path.join(hourDirectory, 'staged-live.parquet.tmp');
+    await writeFile(dead, 'partial');
+    await writeFile(live, 'being written');
+    const cutOffMs = Date.now();
+    for (const old of [dead, path.join(hourDirectory, 'staged-1.parquet.tmp')]) await utimes(old, new Date(cutOffMs - 60_000), new Date(cutOffMs - 60_000));
+    await utimes(live, new Date(cutOffMs + 1_000), new Date(cutOffMs + 1_000));
+    // Without a cut-off (anyone but the server after its WAL recovery) nothing staged is touched.
+    await (await Storage.open({ root })).loadAll();
+    expect((await readdir(hourDirectory)).filter((name) => name.endsWith('.tmp')).sort()).toEqual(['staged-1.parquet.tmp', 'staged-dead.parquet.tmp', 'staged-live.parquet.tmp']);
+    const storage = await Storage.open({ root, removeStagedBeforeMs: cutOffMs });
+    await storage.ensureLoaded('db', 'cpu');
+    // staged-1 (storeWithFiles) is a dead process's too.
+    expect((await readdir(hourDirectory)).filter((name) => name.endsWith('.tmp'))).toEqual(['staged-live.parquet.tmp']);
+    expect(storage.catalog.files('db', 'cpu')).toHaveLength(2);
   });
 
   it('lists a measurement once however many ask, keeps files published before its listing, and drops one found empty', async () => {
