@@ -18,6 +18,7 @@ import { PayloadFormat, type Completion } from '../src/frames.js';
 import { IngestPipeline } from '../src/ingest-pipeline.js';
 import type { Logger } from '../src/logger.js';
 import { emptyRecoveryReport, prepareWal, replayWal } from '../src/wal-recovery.js';
+import { waitUntil } from '../../../test/support/poll-until.js';
 
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const packr = new Packr({ useRecords: false });
@@ -50,18 +51,9 @@ function submit(pipeline: IngestPipeline, rows: readonly object[]): Promise<Comp
   });
 }
 
-/** Polls `predicate` every 5 ms until it holds, for at most 10 s. */
-function until(predicate: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      if (predicate()) resolve();
-      else if (Date.now() > deadline) reject(new Error('condition not met within 10 s'));
-      else setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
+/** How long a wait for the pipeline's state may take, and how often it is read (cheap, in memory). */
+const WAIT_DEADLINE_MS = 10_000;
+const WAIT_POLL_MS = 5;
 
 const row = (measurement: string, index: number): object => ({ m: measurement, t: 1_700_000_000_000 + index, fields: { v: index } });
 
@@ -129,7 +121,7 @@ describe('the commit protocol between decoders, writers and the WAL', () => {
     // The refused entry holds nothing of 'disk': once 'cpu' is flushed no entry waits for Parquet
     // (else the WAL status would report entries waiting for a flush that never comes).
     expect(await pipeline.flushAll()).toBeNull();
-    await until(() => pipeline.walStats().oldestUnflushedAtMs === 0);
+    await waitUntil('no WAL entry waits for a flush', WAIT_DEADLINE_MS, () => pipeline.walStats().oldestUnflushedAtMs === 0, WAIT_POLL_MS);
     await pipeline.shutdown();
 
     expect(await replayCopy(walCopy, limits)).toEqual({ rows: 1, replayed: 1, deadLetters: 0 });

@@ -15,6 +15,7 @@ import { PayloadFormat, type Completion } from '../src/frames.js';
 import { IngestPipeline } from '../src/ingest-pipeline.js';
 import type { Logger } from '../src/logger.js';
 import { emptyRecoveryReport, prepareWal, replayWal } from '../src/wal-recovery.js';
+import { waitUntil } from '../../../test/support/poll-until.js';
 
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const packr = new Packr({ useRecords: false });
@@ -105,17 +106,9 @@ async function idsOnDisk(parquetRoot: string, database: string, measurement = ''
   }
 }
 
-function until(predicate: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      if (predicate()) resolve();
-      else if (Date.now() > deadline) reject(new Error('condition not met within 30 s'));
-      else setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
+/** How long a wait for the writers' progress may take, and how often it is read (cheap, in memory). */
+const WAIT_DEADLINE_MS = 30_000;
+const WAIT_POLL_MS = 5;
 
 describe('deletes through the writers', () => {
   it('deletes a database under load: nothing acknowledged before comes back, nothing after is lost, even after a crash', async () => {
@@ -127,7 +120,7 @@ describe('deletes through the writers', () => {
     let stopWrites = (): void => undefined;
     const writes = writeDuring(pipeline, 'gone', phase, new Promise<void>((resolve) => (stopWrites = resolve)), log);
     // Rows in files and in buffers (files every 250 rows per measurement, the rest buffered).
-    await until(() => log.ackedBeforeDelete.length >= 60);
+    await waitUntil('60 writes acknowledged before the delete', WAIT_DEADLINE_MS, () => log.ackedBeforeDelete.length >= 60, WAIT_POLL_MS);
     // The requests in flight now meet the delete; no new one starts until the WAL is copied, so no
     // flush after the delete can record coverage that would hide rows replay must not bring back.
     phase.paused = new Promise<void>((resolve) => (resume = resolve));
@@ -138,7 +131,7 @@ describe('deletes through the writers', () => {
     phase.delete = 'after';
     phase.paused = null;
     resume();
-    await until(() => log.submittedAfterDelete.length >= 20);
+    await waitUntil('20 writes submitted after the delete began', WAIT_DEADLINE_MS, () => log.submittedAfterDelete.length >= 20, WAIT_POLL_MS);
     stopWrites();
     await writes;
     expect(await pipeline.shutdown()).toMatchObject({ flushError: null, rowsUnflushed: 0 });
@@ -167,11 +160,11 @@ describe('deletes through the writers', () => {
     const phase: Phase = { delete: 'before', paused: null };
     let stopWrites = (): void => undefined;
     const writes = writeDuring(pipeline, 'kept', phase, new Promise<void>((resolve) => (stopWrites = resolve)), log);
-    await until(() => log.ackedBeforeDelete.length >= 60);
+    await waitUntil('60 writes acknowledged before the delete', WAIT_DEADLINE_MS, () => log.ackedBeforeDelete.length >= 60, WAIT_POLL_MS);
     phase.delete = 'running';
     expect(await pipeline.deleteMeasurement('kept', 'cpu')).toBeNull();
     phase.delete = 'after';
-    await until(() => log.submittedAfterDelete.length >= 20);
+    await waitUntil('20 writes submitted after the delete began', WAIT_DEADLINE_MS, () => log.submittedAfterDelete.length >= 20, WAIT_POLL_MS);
     stopWrites();
     await writes;
     expect(await pipeline.shutdown()).toMatchObject({ flushError: null, rowsUnflushed: 0 });

@@ -7,8 +7,12 @@ import { gunzipSync } from 'node:zlib';
 import { unpack } from 'msgpackr';
 import { decompress as zstdDecompress } from 'zstd-napi';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../../../test/support/poll-until.js';
 import { msgpack, type HttpAnswer } from './support/arc-client.js';
 import { useSharedArc } from './support/shared-arc.js';
+
+/** How long the writer's report of a new measurement's buffered columns may take to reach the pool (50 polls 20 ms apart). */
+const PENDING_COLUMNS_DEADLINE_MS = 1_000;
 
 const shared = useSharedArc({ ARC_WRITER_FLUSH_AGE_MS: '600000', ARC_QUERY_MAX_ROWS: '50000', ARC_QUERY_TIMEOUT_SECONDS: '2' });
 
@@ -121,13 +125,8 @@ describe('SHOW and catalog endpoints', () => {
 
   it('answers a measurement with rows but no file yet: its columns, no rows; then its rows once flushed', async () => {
     expect((await shared.client.write(columnar('fresh', 1, 4), { database: DATABASE })).status).toBe(204);
-    // The writer reports the buffered columns on its own port: allow it a moment to arrive.
-    let answer = await post('/query', { sql: 'SELECT * FROM fresh' });
-    for (let attempt = 0; attempt < 50 && answer.status !== 200; attempt++) {
-      // Poll interval (bounded by the attempt count): the event itself is not visible over HTTP.
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      answer = await post('/query', { sql: 'SELECT * FROM fresh' });
-    }
+    // The writer reports the buffered columns on its own port, which HTTP cannot see: poll for them.
+    const { value: answer } = await pollUntil('the buffered measurement answers 200', PENDING_COLUMNS_DEADLINE_MS, () => post('/query', { sql: 'SELECT * FROM fresh' }), (seen) => seen.status === 200);
     expect(answer.status, answer.text).toBe(200);
     expect(answer.json()).toMatchObject({ columns: ['time', 'host', 'usage', 'count'], data: [], row_count: 0 });
     expect((await post('/query', { sql: 'SELECT count(*) AS n FROM http_db.fresh f' })).json()).toMatchObject({ data: [[0]] });

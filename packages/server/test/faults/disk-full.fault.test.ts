@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack, type HttpAnswer } from '../support/arc-client.js';
 import { startArc, type ArcProcess } from '../support/arc-process.js';
+import { waitUntil } from '../../../../test/support/poll-until.js';
 import { mountTmpfs, tmpfsUnavailable, type Tmpfs } from './support/tmpfs.js';
 
 const TMPFS_MB = 48;
@@ -53,12 +54,8 @@ class Ledger {
 
   /** Writes until an answer has `status`, failing after `deadlineMs`. */
   async writeUntil(client: ArcClient, status: number, deadlineMs: number): Promise<void> {
-    const deadline = Date.now() + deadlineMs;
-    while ((await this.write(client)).status !== status) {
-      if (Date.now() > deadline) throw new Error(`no ${status} answer within ${deadlineMs} ms`);
-      // Poll interval under the deadline: the answer to a write is the only signal of the change.
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
+    // Poll interval under the deadline: the answer to a write is the only signal of the change.
+    await waitUntil(`a write answered ${String(status)}`, deadlineMs, async () => (await this.write(client)).status === status, POLL_MS);
   }
 
   /** count, distinct ids and their sum over every acknowledged request. */

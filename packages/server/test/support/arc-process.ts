@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from '../../../../test/support/poll-until.js';
 
 /** The built CLI: integration tests run the real server, threads and all (`make test` builds first). */
 const CLI_ENTRY = fileURLToPath(new URL('../../../cli/dist/main.js', import.meta.url));
@@ -67,14 +68,14 @@ export async function startArc(env: Record<string, string> = {}, dataDir?: strin
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`arc exited with ${child.exitCode ?? child.signalCode} before ready:\n${output}`);
-    const ready = await fetch(`${url}/ready`).then((response) => response.status === 200, () => false);
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`arc not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
+  try {
     // Poll interval under READY_TIMEOUT_MS: /ready answering 200 is the only readiness signal.
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await waitUntil('arc answers /ready with 200', READY_TIMEOUT_MS, async () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`arc exited with ${String(child.exitCode ?? child.signalCode)} before ready`);
+      return await fetch(`${url}/ready`).then((response) => response.status === 200, () => false);
+    }, POLL_MS);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}:\n${output}`, { cause: error });
   }
   return {
     url,

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { pollUntil } from '../../../../test/support/poll-until.js';
 import type { ArcClient } from './arc-client.js';
 
 const FLUSH_DEADLINE_MS = 20_000;
@@ -11,17 +12,16 @@ const FLUSH_RETRY_MS = 50;
  * reported to the pipeline's owner); the rows then land with the next flush.
  */
 export async function flushUntil(client: ArcClient, database: string, measurement: string, rowCount: number): Promise<void> {
-  const deadline = Date.now() + FLUSH_DEADLINE_MS;
-  let seen: unknown = null;
-  while (Date.now() < deadline) {
-    expect((await client.flush()).status).toBe(200);
-    const answer = await client.query(`SELECT count(*) FROM "${measurement}"`, database);
-    if (answer.status === 200) {
-      seen = (answer.json() as { data: unknown[][] }).data[0]?.[0];
-      if (seen === rowCount) return;
-    }
-    // Retry interval under FLUSH_DEADLINE_MS (see above): no answer tells when late rows arrived.
-    await new Promise((resolve) => setTimeout(resolve, FLUSH_RETRY_MS));
-  }
-  throw new Error(`${database}.${measurement} has ${String(seen)} rows after flushing for ${String(FLUSH_DEADLINE_MS)} ms, expected ${String(rowCount)}`);
+  // Retry interval under FLUSH_DEADLINE_MS (see above): no answer tells when late rows arrived.
+  await pollUntil(
+    `${database}.${measurement} holds ${String(rowCount)} rows after a flush`,
+    FLUSH_DEADLINE_MS,
+    async () => {
+      expect((await client.flush()).status).toBe(200);
+      const answer = await client.query(`SELECT count(*) FROM "${measurement}"`, database);
+      return answer.status === 200 ? (answer.json() as { data: unknown[][] }).data[0]?.[0] : `status ${String(answer.status)}`;
+    },
+    (seen) => seen === rowCount,
+    FLUSH_RETRY_MS,
+  );
 }
