@@ -17,11 +17,12 @@ const ALLOWED = {
   wal: [...BOTTOM, 'columnar'],
   writer: [...BOTTOM, 'ring', 'columnar', 'storage', 'wal'],
   ingest: [...BOTTOM, 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer'],
+  compaction: [...BOTTOM, 'columnar', 'storage'],
   query: [...BOTTOM, 'columnar', 'storage'],
   influxql: [...BOTTOM, 'columnar', 'storage', 'query'],
   auth: [...BOTTOM, 'columnar'],
-  server: [...BOTTOM, 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth'],
-  cli: [...BOTTOM, 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth', 'server'],
+  server: [...BOTTOM, 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth', 'compaction'],
+  cli: [...BOTTOM, 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth', 'compaction', 'server'],
 };
 const PACKAGES = Object.keys(ALLOWED);
 

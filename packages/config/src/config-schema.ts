@@ -191,6 +191,41 @@ const walSchema = z.strictObject({
   max_age_seconds: intIn(1, WAL_SEGMENT_AGE_SECONDS_MAX).default(3600),
 });
 
+/** DuckDB's zstd levels; 3 is its default (a good ratio at a fast write). */
+const ZSTD_LEVEL_MAX = 22;
+/** Compaction bounds: a live hour of 2..10,000 files, outputs of 1 MiB..16 GiB, jobs 1..64 at once. */
+const LIVE_MAX_FILES_MAX = 10_000;
+const LIVE_INTERVAL_SECONDS_MAX = 3600;
+const MIN_AGE_HOURS_MAX = 24 * 365;
+const TARGET_FILE_MB_MAX = 16 * 1024;
+const COMPACTION_JOBS_MAX = 64;
+const LEASE_SECONDS_MAX = 24 * 3600;
+const CRON_TEXT_LENGTH_MAX = 200;
+
+const compactionSchema = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(true),
+  /** Rows with the same measurement, tag set and time are one point: the latest write wins field by field. */
+  dedup: z.boolean({ error: 'true or false' }).default(true),
+  live_max_files: intIn(2, LIVE_MAX_FILES_MAX).default(16),
+  live_interval_seconds: intIn(1, LIVE_INTERVAL_SECONDS_MAX).default(10),
+  min_age_hours: intIn(0, MIN_AGE_HOURS_MAX).default(1),
+  min_files: intIn(2, LIVE_MAX_FILES_MAX).default(2),
+  daily_min_age_hours: intIn(0, MIN_AGE_HOURS_MAX).default(24),
+  target_file_size_mb: intIn(1, TARGET_FILE_MB_MAX).default(512),
+  row_group_size: intIn(ROW_GROUP_SIZE_MIN, ROW_GROUP_SIZE_MAX).default(122_880),
+  compression_level: intIn(1, ZSTD_LEVEL_MAX).default(3),
+  memory_limit: z
+    .string({ error: memoryLimitExpected })
+    .refine((value) => memoryLimitBytes(value) !== null, { error: memoryLimitExpected })
+    .default('1GB'),
+  threads: intIn(1, THREADS_MAX).default(1),
+  max_concurrent_jobs: intIn(1, COMPACTION_JOBS_MAX).default(1),
+  hourly_schedule: text('a cron expression (5 or 6 fields)', 1, CRON_TEXT_LENGTH_MAX).default('5 * * * *'),
+  daily_schedule: text('a cron expression (5 or 6 fields)', 1, CRON_TEXT_LENGTH_MAX).default('0 3 * * *'),
+  lease_seconds: intIn(10, LEASE_SECONDS_MAX).default(600),
+  nice: intIn(0, DECODER_NICE_MAX).default(10),
+});
+
 /** `prefault({})` runs a missing section through its schema, so its keys get their defaults. */
 export const configFileSchema = z.strictObject({
   server: serverSchema.prefault({}),
@@ -202,6 +237,7 @@ export const configFileSchema = z.strictObject({
   auth: authSchema.prefault({}),
   log: logSchema.prefault({}),
   wal: walSchema.prefault({}),
+  compaction: compactionSchema.prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

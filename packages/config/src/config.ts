@@ -111,6 +111,34 @@ export interface WalConfig {
   readonly segmentAgeMsMax: number;
 }
 
+/** Merging small files into few large sorted ones (packages/compaction; README "Compaction"). */
+export interface CompactionConfig {
+  readonly enabled: boolean;
+  readonly dedup: boolean;
+  /** Files an hour may hold before its small files are merged, also in the open hour. */
+  readonly liveMaxFiles: number;
+  readonly liveIntervalSeconds: number;
+  /** Hours closed at least this long are merged whole (hourly tier). */
+  readonly minAgeHours: number;
+  readonly minFiles: number;
+  /** Days whose end is at least this long ago become day files (daily tier). */
+  readonly dailyMinAgeHours: number;
+  readonly targetFileBytes: number;
+  readonly rowGroupSize: number;
+  /** zstd level of compacted files. */
+  readonly compressionLevel: number;
+  /** DuckDB size text of each job's instance. */
+  readonly memoryLimit: string;
+  readonly threads: number;
+  readonly maxConcurrentJobs: number;
+  readonly hourlySchedule: string;
+  readonly dailySchedule: string;
+  /** How long a partition lock holds without renewal (a crashed job's lock expires). */
+  readonly leaseSeconds: number;
+  /** Nice value of the compaction threads (Linux: per thread), so ingest keeps its CPU. */
+  readonly nice: number;
+}
+
 /** The whole configuration, deeply frozen. */
 export interface Config {
   readonly server: ServerConfig;
@@ -118,6 +146,7 @@ export interface Config {
   readonly ingest: IngestConfig;
   readonly writer: WriterConfig;
   readonly query: QueryConfig;
+  readonly compaction: CompactionConfig;
   readonly queryCache: QueryCacheConfig;
   readonly auth: AuthConfig;
   readonly log: LogConfig;
@@ -281,6 +310,25 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       segmentBytesMax: file.wal.max_size_mb * BYTES_PER_MIB,
       segmentAgeMsMax: file.wal.max_age_seconds * 1000,
     },
+    compaction: {
+      enabled: file.compaction.enabled,
+      dedup: file.compaction.dedup,
+      liveMaxFiles: file.compaction.live_max_files,
+      liveIntervalSeconds: file.compaction.live_interval_seconds,
+      minAgeHours: file.compaction.min_age_hours,
+      minFiles: file.compaction.min_files,
+      dailyMinAgeHours: file.compaction.daily_min_age_hours,
+      targetFileBytes: file.compaction.target_file_size_mb * BYTES_PER_MIB,
+      rowGroupSize: file.compaction.row_group_size,
+      compressionLevel: file.compaction.compression_level,
+      memoryLimit: file.compaction.memory_limit,
+      threads: file.compaction.threads,
+      maxConcurrentJobs: file.compaction.max_concurrent_jobs,
+      hourlySchedule: file.compaction.hourly_schedule,
+      dailySchedule: file.compaction.daily_schedule,
+      leaseSeconds: file.compaction.lease_seconds,
+      nice: file.compaction.nice,
+    },
     configPath,
     warnings: [...warnings],
   };
@@ -331,5 +379,6 @@ export function describeConfig(config: Config): string {
     `auth=${auth.enabled ? 'on' : 'off'}`,
     `log=${log.level}/${log.format}`,
     `wal=${config.wal.enabled ? `${config.wal.syncMode}:${config.wal.dir}` : 'off'}`,
+    `compaction=${config.compaction.enabled ? `on/live${config.compaction.liveMaxFiles}` : 'off'}`,
   ].join(' ');
 }

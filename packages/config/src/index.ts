@@ -11,6 +11,7 @@ export type {
   AuthConfig,
   LogConfig,
   WalConfig,
+  CompactionConfig,
 } from './config.js';
 export { ConfigError } from './config-error.js';
 export { ConfigErrorCode } from './error-codes.js';

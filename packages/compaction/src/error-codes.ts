@@ -1,0 +1,10 @@
+/** Stable codes of the compaction package (clients and tests depend on the strings). */
+export const CompactionErrorCode = Object.freeze({
+  /** A trigger or candidates request named a tier that does not exist (400). */
+  badTier: 'ARC_COMPACTION_BAD_TIER',
+  /** A merge job failed (DuckDB error, storage error); the inputs stay as they were. */
+  jobFailed: 'ARC_COMPACTION_JOB_FAILED',
+  /** Compaction is switched off in arc.conf (`compaction.enabled = false`): a trigger is refused (409). */
+  disabled: 'ARC_COMPACTION_DISABLED',
+} as const);
+export type CompactionErrorCode = (typeof CompactionErrorCode)[keyof typeof CompactionErrorCode];

@@ -1,0 +1,3 @@
+export { CompactionErrorCode } from './error-codes.js';
+export { COMPACTION_TIERS, JOB_STATES, isCompactionTier } from './types.js';
+export type { CompactionCandidate, CompactionJob, CompactionStats, CompactionStatus, CompactionTier, JobState, TriggerRequest } from './types.js';
