@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MICROS_PER_HOUR, hourStartUs, type FileKeyFacts } from './layout.js';
+import { dayStartUs, hourStartUs, spanMicros, type FileKeyFacts } from './layout.js';
 
 /** A column as DuckDB names its type (`TIMESTAMP`, `BIGINT`, `DOUBLE`, `VARCHAR`, `BOOLEAN`). */
 export interface ColumnSpec {
@@ -253,10 +253,11 @@ export class FileCatalog {
   /**
    * The files that may hold rows with time from `lowerUs` to `upperUs` (inclusive, µs; null:
    * unbounded), in hour order: a binary search to the first hour, then the files' time bounds.
+   * The search starts at the day of `lowerUs`: a day file (daily compaction) sorts at its day's start.
    */
   filesInRange(database: string, measurement: string, lowerUs: number | null, upperUs: number | null): CatalogFile[] {
     const files = this.files(database, measurement);
-    const start = lowerUs === null ? 0 : firstAtOrAfter(files, hourStartUs(lowerUs));
+    const start = lowerUs === null ? 0 : firstAtOrAfter(files, dayStartUs(lowerUs));
     const found: CatalogFile[] = [];
     for (let index = start; index < files.length; index++) {
       const file = files[index];
@@ -285,7 +286,10 @@ export class FileCatalog {
   totals(database: string, measurement: string): MeasurementTotals {
     const entry = this.databases.get(database)?.get(measurement);
     const sorted = entry?.sorted() ?? [];
-    return { files: sorted.length, bytes: entry?.bytes ?? 0, firstHourUs: sorted[0]?.hourUs ?? null, lastHourUs: sorted.at(-1)?.hourUs ?? null };
+    const first = sorted[0];
+    const last = sorted.at(-1);
+    // A day file starts its day's run: its rows' own hours are the first and last ones.
+    return { files: sorted.length, bytes: entry?.bytes ?? 0, firstHourUs: first === undefined ? null : hourStartUs(first.minTimeUs), lastHourUs: last === undefined ? null : hourStartUs(last.maxTimeUs) };
   }
 
   private applyChange(change: CatalogChange): void {
@@ -343,7 +347,7 @@ export class FileCatalog {
   }
 
   private addFile(file: CatalogFile): void {
-    assert.ok(file.maxTimeUs < file.hourUs + MICROS_PER_HOUR, 'a file holds one hour');
+    assert.ok(file.maxTimeUs < file.hourUs + spanMicros(file.span), 'a file holds its hour (or its day)');
     const entry = this.entryOf(file.database, file.measurement, true);
     if (!entry.byKey.has(file.key)) this.fileCount++;
     entry.add(file);

@@ -137,6 +137,8 @@ export class LocalStorage implements StorageBackend {
     const staging = await this.stagingPathIn(path.posix.dirname(key));
     try {
       await writeFile(staging, body);
+      // Bytes durable before the name: a crash never leaves the key naming a partial object.
+      await this.sealStaged(staging);
       await this.publish(staging, key);
     } catch (error) {
       await this.discard(staging);

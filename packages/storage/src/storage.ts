@@ -6,6 +6,7 @@ import { StorageErrorCode } from './error-codes.js';
 import { FileCatalog, type CatalogChange, type CatalogDelta, type CatalogFile, type CatalogSnapshot, type ColumnSpec } from './catalog.js';
 import { STAGING_SUFFIX, databasePrefix, measurementPrefix, parseFileKey, type FileKeyFacts } from './layout.js';
 import { decodeSchema, parseSchemaKey, schemaKey } from './schema-objects.js';
+import { decodeManifest, encodeManifest, manifestKey, parseManifestKey, type ReplaceManifest } from './replacements.js';
 import { LIST_PAGE_KEYS_MAX } from './limits.js';
 import { LocalStorage } from './local-storage.js';
 import { caseConflictError, caseVariantOf } from './names.js';
@@ -38,6 +39,23 @@ export interface Removed {
   readonly files: number;
   readonly bytes: number;
 }
+
+/** A file staged for a replacement (its key names its final place: the staged file's directory). */
+export interface StagedReplacementFile {
+  readonly staging: string;
+  readonly key: string;
+  readonly columns: readonly ColumnSpec[] | null;
+}
+
+/** A committed replacement whose inputs still exist: finishReplacement deletes them. */
+export interface Replacement {
+  readonly manifestKey: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+}
+
+/** The steps of a replacement, in order (tests stop a process at each). */
+export type ReplacementStep = 'manifest-written' | 'output-published' | 'committed' | 'input-deleted' | 'finished';
 
 export interface StorageOptions {
   /** Absolute root of the local store. */
@@ -167,6 +185,7 @@ export class Storage {
     const listed: { readonly facts: FileKeyFacts; readonly key: string; readonly bytes: number }[] = [];
     const schemaIds: string[] = [];
     const staged: string[] = [];
+    const manifests: string[] = [];
     let token: string | null = null;
     do {
       const page = await this.backend.list(measurementPrefix(database, measurement), token, LIST_PAGE_KEYS_MAX, false);
@@ -175,6 +194,7 @@ export class Storage {
         if (facts === null) {
           const schema = parseSchemaKey(object.key);
           if (schema !== null) schemaIds.push(schema.id);
+          else if (parseManifestKey(object.key) !== null) manifests.push(object.key);
           else if (object.key.endsWith(STAGING_SUFFIX)) staged.push(object.key);
           continue;
         }
@@ -185,10 +205,88 @@ export class Storage {
       token = page.continuationToken;
     } while (token !== null);
     await this.removeStaleStaged(staged);
+    const replaced = await this.settleManifests(manifests, new Set(listed.map((file) => file.key)));
     const columnsById = new Map<string, readonly ColumnSpec[] | null>();
     for (const id of schemaIds) columnsById.set(id, await this.readSchema(database, measurement, id));
-    const files = listed.map(({ facts, key, bytes }): CatalogFile => ({ ...facts, key, bytes, columns: facts.schemaId === null ? null : (columnsById.get(facts.schemaId) ?? null) }));
+    const files = listed.filter(({ key }) => !replaced.has(key)).map(({ facts, key, bytes }): CatalogFile => ({ ...facts, key, bytes, columns: facts.schemaId === null ? null : (columnsById.get(facts.schemaId) ?? null) }));
     this.change([{ kind: 'load', database, measurement, files }]);
+  }
+
+  /**
+   * The keys a listing must not take as files, by the replace manifests it found (replacements.ts):
+   * a committed replacement's inputs, an uncommitted one's outputs. A manifest a dead process left
+   * (written before `removeStagedBeforeMs`) is settled now: the inputs of a committed one deleted,
+   * the outputs of an uncommitted one, then the manifest.
+   */
+  private async settleManifests(keys: readonly string[], listed: ReadonlySet<string>): Promise<Set<string>> {
+    const excluded = new Set<string>();
+    for (const key of keys) {
+      let manifest: ReplaceManifest | null;
+      try {
+        manifest = decodeManifest(await this.backend.get(key));
+      } catch {
+        continue; // Deleted since the listing: its replacement finished.
+      }
+      const committed = manifest !== null && manifest.outputs.every((output) => listed.has(output));
+      const notFiles = manifest === null ? [] : committed ? manifest.inputs : manifest.outputs;
+      for (const notFile of notFiles) excluded.add(notFile);
+      if (!(await this.leftByDeadProcess(key))) continue;
+      await this.backend.deleteMany(notFiles);
+      await this.backend.deleteMany([key]);
+    }
+    return excluded;
+  }
+
+  private async leftByDeadProcess(key: string): Promise<boolean> {
+    if (this.removeStagedBeforeMs === null) return false;
+    const modifiedAtMs = await this.backend.modifiedAtMs(key);
+    return modifiedAtMs !== null && modifiedAtMs < this.removeStagedBeforeMs;
+  }
+
+  /**
+   * Replaces files of one measurement by others in one step for every reader: the manifest is
+   * written, the outputs published, then the catalog swaps inputs for outputs in one generation.
+   * The inputs stay on the store until finishReplacement (queries planned with them may still read
+   * them). `onStep` sees each step done (crash tests stop the process there).
+   */
+  async replaceFiles(id: string, inputs: readonly string[], outputs: readonly StagedReplacementFile[], onStep?: (step: ReplacementStep) => void): Promise<Replacement> {
+    assert.ok(inputs.length > 0, 'a replacement replaces files');
+    const first = parseFileKey(inputs[0] as string);
+    assert.ok(first !== null, 'inputs are data files');
+    const { database, measurement } = first;
+    assert.ok(this.catalog.isLoaded(database, measurement), 'a replaced measurement is listed');
+    const known = new Set(this.catalog.files(database, measurement).map((file) => file.key));
+    for (const input of inputs) assert.ok(known.has(input), `an input is a file of the catalog: ${input}`);
+    const published: CatalogFile[] = [];
+    for (const output of outputs) {
+      const facts = parseFileKey(output.key);
+      assert.ok(facts !== null && facts.database === database && facts.measurement === measurement, 'outputs are data files of the measurement');
+      assert.ok(facts.bytes !== null, 'an output is named with its size');
+      published.push({ ...facts, key: output.key, bytes: facts.bytes, columns: output.columns });
+    }
+    const key = manifestKey(database, measurement, id);
+    await this.backend.put(key, encodeManifest({ inputs, outputs: outputs.map((output) => output.key) }));
+    onStep?.('manifest-written');
+    for (const output of outputs) {
+      await this.backend.publish(output.staging, output.key);
+      onStep?.('output-published');
+    }
+    this.change([
+      { kind: 'add', files: published },
+      { kind: 'drop-files', keys: inputs },
+    ]);
+    onStep?.('committed');
+    return { manifestKey: key, inputs, outputs: outputs.map((output) => output.key) };
+  }
+
+  /** Deletes a committed replacement's inputs, then its manifest (call when no query reads the inputs). */
+  async finishReplacement(replacement: Replacement, onStep?: (step: ReplacementStep) => void): Promise<void> {
+    for (const input of replacement.inputs) {
+      await this.backend.deleteMany([input]);
+      onStep?.('input-deleted');
+    }
+    await this.backend.deleteMany([replacement.manifestKey]);
+    onStep?.('finished');
   }
 
   /** Removes the staged files written before `removeStagedBeforeMs` (a dead process's partial flushes). */

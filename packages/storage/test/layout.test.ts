@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MICROS_PER_HOUR, dataFileKey, hourLastUs, hourPartitionPath, hourStartUs, localNodeIdSync, parseFileKey } from '../src/index.js';
+import { MICROS_PER_HOUR, compactedUnique, compareWriteOrder, dataFileKey, hourLastUs, hourPartitionPath, hourStartUs, isCompactedKey, localNodeIdSync, parseFileKey, writePositionOf } from '../src/index.js';
 
 const micros = (iso: string): number => Date.parse(iso) * 1000;
 
@@ -19,14 +19,52 @@ describe('layout', () => {
     const hourUs = micros('2025-10-16T16:00:00Z');
     const key = dataFileKey({ database: 'db', measurement: 'cpu', hourUs, nodeId: 'n1a2b', unique: 'w0-000001-abcdef', rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, writtenAtMs: Date.parse('2025-10-16T16:30:00Z'), schemaId: '0123456789abcdef' });
     expect(key).toBe(`db/cpu/2025/10/16/16/20251016T163000_n1a2b_w0-000001-abcdef_42r_1234b_${String(hourUs + 5)}_${String(hourUs + 99)}_0123456789abcdef.parquet`);
-    expect(parseFileKey(key)).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, nodeId: 'n1a2b', schemaId: '0123456789abcdef' });
+    expect(parseFileKey(key)).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, nodeId: 'n1a2b', schemaId: '0123456789abcdef', span: 'hour', order: '20251016T163000_n1a2b_w0-000001-abcdef' });
     // Named before schema ids: the same facts, columns unknown.
-    expect(parseFileKey(key.replace('_0123456789abcdef.parquet', '.parquet'))).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, nodeId: 'n1a2b', schemaId: null });
+    expect(parseFileKey(key.replace('_0123456789abcdef.parquet', '.parquet'))).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: 42, bytes: 1234, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 99, nodeId: 'n1a2b', schemaId: null, span: 'hour', order: '20251016T163000_n1a2b_w0-000001-abcdef' });
+  });
+
+  it('names a day file in its day directory, and refuses rows outside the day', () => {
+    const dayUs = micros('2025-10-16T00:00:00Z');
+    const file = { database: 'db', measurement: 'cpu', hourUs: dayUs, nodeId: 'n1', unique: 'w0-000001-abcdef-c1f2', rows: 2, bytes: 10, minTimeUs: dayUs + 7, maxTimeUs: dayUs + 23 * MICROS_PER_HOUR + 5, writtenAtMs: Date.parse('2025-10-17T03:00:00Z'), schemaId: '0123456789abcdef', span: 'day' as const };
+    const key = dataFileKey(file);
+    expect(key.startsWith('db/cpu/2025/10/16/20251017T030000_n1_')).toBe(true);
+    expect(parseFileKey(key)).toMatchObject({ hourUs: dayUs, span: 'day', minTimeUs: dayUs + 7, maxTimeUs: dayUs + 23 * MICROS_PER_HOUR + 5 });
+    expect(() => dataFileKey({ ...file, maxTimeUs: dayUs + 24 * MICROS_PER_HOUR })).toThrow(/partition/);
+    // A day directory holds only named files: a stray name there is not Arc's.
+    expect(parseFileKey('db/cpu/2025/10/16/cpu.parquet')).toBeNull();
+  });
+
+  it('orders files by write position, and a compacted file right after its newest input', () => {
+    const hourUs = micros('2025-10-16T16:00:00Z');
+    const named = (unique: string, writtenAt: string) => {
+      const key = dataFileKey({ database: 'db', measurement: 'cpu', hourUs, nodeId: 'n1', unique, rows: 1, bytes: 1, minTimeUs: hourUs, maxTimeUs: hourUs, writtenAtMs: Date.parse(writtenAt), schemaId: '0123456789abcdef' });
+      const facts = parseFileKey(key);
+      if (facts === null) throw new Error('parsed');
+      return { key, order: facts.order };
+    };
+    const first = named('w0-000001-aaaaaa', '2025-10-16T16:00:01Z');
+    const second = named('w0-000002-000000', '2025-10-16T16:00:01Z');
+    const third = named('w0-000003-ffffff', '2025-10-16T16:00:01Z');
+    const later = named('w0-000001-000000', '2025-10-16T16:00:02Z');
+    const position = writePositionOf(second.key);
+    expect(position).toEqual({ writtenAtMs: Date.parse('2025-10-16T16:00:01Z'), nodeId: 'n1', unique: 'w0-000002-000000' });
+    if (position === null) throw new Error('position');
+    const compacted = named(compactedUnique(position, 'zz9'), '2025-10-16T16:00:01Z');
+    expect(isCompactedKey(compacted.key)).toBe(true);
+    expect(isCompactedKey(second.key)).toBe(false);
+    // Compacting the compacted file again keeps its writer part: the name does not grow.
+    const again = writePositionOf(compacted.key);
+    if (again === null) throw new Error('position');
+    expect(compactedUnique(again, 'a1')).toBe('w0-000002-000000-ca1');
+    const sorted = [later, third, compacted, second, first].sort(compareWriteOrder).map((file) => file.key);
+    expect(sorted).toEqual([first.key, second.key, compacted.key, third.key, later.key]);
+    expect(compareWriteOrder({ order: null, key: 'a' }, first)).toBeLessThan(0);
   });
 
   it('reads a file named before row counts with its hour as bounds', () => {
     const hourUs = micros('2025-10-16T16:00:00Z');
-    expect(parseFileKey('db/cpu/2025/10/16/16/cpu_20251016_160000_w0-00001-abc.parquet')).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: null, bytes: null, minTimeUs: hourUs, maxTimeUs: hourUs + MICROS_PER_HOUR - 1, nodeId: null, schemaId: null });
+    expect(parseFileKey('db/cpu/2025/10/16/16/cpu_20251016_160000_w0-00001-abc.parquet')).toEqual({ database: 'db', measurement: 'cpu', hourUs, rows: null, bytes: null, minTimeUs: hourUs, maxTimeUs: hourUs + MICROS_PER_HOUR - 1, nodeId: null, schemaId: null, span: 'hour', order: null });
   });
 
   it.each([
