@@ -222,6 +222,8 @@ export class QueryPool {
   /** The list tasks carry, rebuilt from #pendingByKey at the next task after a change (null). */
   #pending: readonly PendingMeasurement[] | null = [];
   #closed = false;
+  /** Each task until its worker hands it back (answer, failure, or the end of a cancelled run). */
+  readonly #tasksOnWorkers = new Set<Promise<void>>();
   readonly #catalogChannel: BroadcastChannel;
   readonly #dataRoot: string;
   #storage: Storage | null;
@@ -517,7 +519,7 @@ export class QueryPool {
       };
       const timer = setTimeout(onTimeout, this.#timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#piscina.run(task, { transferList }).then(
+      const handedBack = this.#piscina.run(task, { transferList }).then(
         (result) => {
           this.#handBack(task.slot);
           // Nobody takes an answer that came after a timeout or abort: its buffer goes back now.
@@ -529,7 +531,18 @@ export class QueryPool {
           settle(() => rejectPromise(poolError(error)));
         },
       );
+      this.#tasksOnWorkers.add(handedBack);
+      void handedBack.finally(() => this.#tasksOnWorkers.delete(handedBack));
     });
+  }
+
+  /**
+   * Resolves once every task submitted before this call is back from its worker (a cancelled one
+   * too: DuckDB may read files until it stops). Files a catalog change removed may be deleted
+   * then: every query still running planned with the new catalog (compaction's inputs).
+   */
+  async tasksSubmittedEnded(): Promise<void> {
+    await Promise.all([...this.#tasksOnWorkers]);
   }
 
   /** A worker handed the task back (answer or failure): its slot is idle and free again. */

@@ -4,5 +4,7 @@ export const StorageErrorCode = Object.freeze({
   nameCaseConflict: 'ARC_NAME_CASE_CONFLICT',
   /** Creating a database that exists (409). */
   databaseExists: 'ARC_DATABASE_EXISTS',
+  /** A replacement (compaction) named a file that a delete or another replacement removed meanwhile (409). */
+  replacedFileGone: 'ARC_REPLACED_FILE_GONE',
 } as const);
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];

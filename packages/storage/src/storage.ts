@@ -254,9 +254,10 @@ export class Storage {
     const first = parseFileKey(inputs[0] as string);
     assert.ok(first !== null, 'inputs are data files');
     const { database, measurement } = first;
-    assert.ok(this.catalog.isLoaded(database, measurement), 'a replaced measurement is listed');
+    if (!this.catalog.isLoaded(database, measurement)) throw new ArcError(ErrorKind.conflict, StorageErrorCode.replacedFileGone, `${database}.${measurement} is being listed again: its files are replaced later`, { database, measurement });
     const known = new Set(this.catalog.files(database, measurement).map((file) => file.key));
-    for (const input of inputs) assert.ok(known.has(input), `an input is a file of the catalog: ${input}`);
+    const gone = inputs.find((input) => !known.has(input));
+    if (gone !== undefined) throw new ArcError(ErrorKind.conflict, StorageErrorCode.replacedFileGone, `A file to replace is not in the catalog any more (deleted meanwhile): ${gone}`, { key: gone });
     const published: CatalogFile[] = [];
     for (const output of outputs) {
       const facts = parseFileKey(output.key);
@@ -267,9 +268,17 @@ export class Storage {
     const key = manifestKey(database, measurement, id);
     await this.backend.put(key, encodeManifest({ inputs, outputs: outputs.map((output) => output.key) }));
     onStep?.('manifest-written');
-    for (const output of outputs) {
-      await this.backend.publish(output.staging, output.key);
-      onStep?.('output-published');
+    const publishedKeys: string[] = [];
+    try {
+      for (const output of outputs) {
+        await this.backend.publish(output.staging, output.key);
+        publishedKeys.push(output.key);
+        onStep?.('output-published');
+      }
+    } catch (error) {
+      // Not committed: undone (or, if this fails too, settled by a later listing).
+      await this.backend.deleteMany([...publishedKeys, key]).catch(() => undefined);
+      throw error;
     }
     this.change([
       { kind: 'add', files: published },
