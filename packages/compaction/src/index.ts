@@ -1,3 +1,10 @@
 export { CompactionErrorCode } from './error-codes.js';
 export { COMPACTION_TIERS, JOB_STATES, isCompactionTier } from './types.js';
-export type { CompactionCandidate, CompactionJob, CompactionStats, CompactionStatus, CompactionTier, JobState, TriggerRequest } from './types.js';
+export type { CompactionCandidate, CompactionControl, CompactionJob, CompactionStats, CompactionStatus, CompactionTier, JobState, TriggerRequest } from './types.js';
+// Job history, schedules and the scope of a trigger (history-store.ts, schedule.ts, trigger-request.ts).
+export { CompactionHistory } from './history-store.js';
+export type { HistoryListOptions } from './history-store.js';
+export { CronSchedule, validateCron } from './schedule.js';
+export { badTierError, parseTriggerRequest } from './trigger-request.js';
+export type { ScopeInput } from './trigger-request.js';
+export { HISTORY_BUSY_TIMEOUT_MS, HISTORY_JOBS_KEPT, HISTORY_LIST_LIMIT_DEFAULT, HISTORY_LIST_LIMIT_MAX } from './limits.js';
