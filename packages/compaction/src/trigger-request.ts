@@ -1,7 +1,7 @@
 import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
-import { ArcError, badRequest } from '@arc/errors';
-import { CompactionErrorCode } from './error-codes.js';
-import { COMPACTION_TIERS, isCompactionTier } from './types.js';
+import type { ArcError } from '@arc/errors';
+import { badTierError } from './compaction-errors.js';
+import { isCompactionTier } from './types.js';
 import type { TriggerRequest } from './types.js';
 
 /** A scope as it arrives (query string, JSON body, command line): every part optional, unchecked. */
@@ -9,11 +9,6 @@ export interface ScopeInput {
   readonly database?: string | undefined;
   readonly measurement?: string | undefined;
   readonly tier?: string | undefined;
-}
-
-/** 400 ARC_COMPACTION_BAD_TIER naming the value and the tiers that exist. */
-export function badTierError(value: string): ArcError {
-  return badRequest(CompactionErrorCode.badTier, `Unknown compaction tier '${value}': must be one of ${COMPACTION_TIERS.join(', ')}`, { tier: value });
 }
 
 /**
