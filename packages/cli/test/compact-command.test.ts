@@ -155,11 +155,11 @@ class FakeArc {
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
     };
     const path = (request.url ?? '').split('?')[0];
-    if (path === '/api/compaction/trigger') return send(this.triggerAnswer?.status ?? 202, this.triggerAnswer?.body ?? { jobs: this.triggered });
-    if (path === '/api/compaction/jobs') return send(200, { jobs: this.queue[Math.min(this.#polls++, this.queue.length - 1)] ?? [] });
-    if (path === '/api/compaction/history') return send(200, { jobs: this.history });
-    if (path === '/api/compaction/candidates') return send(200, { candidates: [{ database: 'metrics', measurement: 'cpu', tier: 'live', partition: '2026/12/05/09', files: 20, bytes: 2048 }] });
-    send(404, { error: 'not found', code: 'ARC_NOT_FOUND' });
+    if (path === '/api/compaction/trigger') send(this.triggerAnswer?.status ?? 202, this.triggerAnswer?.body ?? { jobs: this.triggered });
+    else if (path === '/api/compaction/jobs') send(200, { jobs: this.queue[Math.min(this.#polls++, this.queue.length - 1)] ?? [] });
+    else if (path === '/api/compaction/history') send(200, { jobs: this.history });
+    else if (path === '/api/compaction/candidates') send(200, { candidates: [{ database: 'metrics', measurement: 'cpu', tier: 'live', partition: '2026/12/05/09', files: 20, bytes: 2048 }] });
+    else send(404, { error: 'not found', code: 'ARC_NOT_FOUND' });
   }
 }
 

@@ -5,7 +5,7 @@ import { ArcError, ErrorKind } from '@arc/errors';
 import { CompactionErrorCode } from './error-codes.js';
 import { HISTORY_BUSY_TIMEOUT_MS, HISTORY_LIST_LIMIT_MAX } from './limits.js';
 import { COMPACTION_TIERS, JOB_STATES, isCompactionTier } from './types.js';
-import type { CompactionJob, CompactionStats, CompactionTier, JobState } from './types.js';
+import type { CompactionJob, CompactionStats, JobState } from './types.js';
 
 /**
  * The job history lives in its own SQLite file, `<data_dir>/compaction.db`, apart from arc.db
@@ -165,7 +165,7 @@ function jobOf(row: JobRow): CompactionJob {
     id: row.id,
     database: row.database_name,
     measurement: row.measurement_name,
-    tier: row.tier as CompactionTier,
+    tier: row.tier,
     partition: row.partition_path,
     state: row.state as JobState,
     trigger: row.started_by,
