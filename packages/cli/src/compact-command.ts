@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { COMPACTION_TIERS, HISTORY_LIST_LIMIT_MAX, parseTriggerRequest } from '@arc/compaction';
-import type { CompactionCandidate, CompactionJob, TriggerRequest } from '@arc/compaction';
+import type { CompactionCandidate, CompactionJob, CompactionStats, TriggerRequest } from '@arc/compaction';
 import { ConfigError, loadConfig } from '@arc/config';
 import { formatTable, parseArgsErrorMessage } from './command-text.js';
 import { COMPACT_OUTCOME_POLLS_MAX, COMPACT_POLL_INTERVAL_MS, COMPACT_REQUEST_TIMEOUT_MS } from './limits.js';
@@ -195,20 +195,13 @@ export function jobLine(job: CompactionJob): string {
   return `${head}, files ${arrow(job.inputFiles, job.outputFiles)}, ${arrow(job.inputBytes, job.outputBytes, formatBytes)}, rows ${arrow(job.inputRows, job.outputRows)}${took}`;
 }
 
-export interface CompactSummary {
+/** The server's stats of these jobs alone (files, bytes and rows as CompactionStats counts them), and their outcomes. */
+export interface CompactSummary extends Omit<CompactionStats, 'jobsSucceeded' | 'jobsFailed'> {
   readonly jobs: number;
   readonly succeeded: number;
   readonly failed: number;
   /** Jobs whose outcome the server never reported (not in its history). */
   readonly unknown: number;
-  readonly filesIn: number;
-  readonly filesOut: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  /** Over succeeded jobs whose two row counts are known, so that duplicatesRemoved = rowsIn - rowsOut. */
-  readonly rowsIn: number;
-  readonly rowsOut: number;
-  readonly duplicatesRemoved: number;
 }
 
 /** Totals of the ended jobs (files, bytes, rows: succeeded jobs only, as the server's stats count them). */

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CompactionCandidate, CompactionJob } from '@arc/compaction';
+import { compactionJob } from '../../compaction/test/support/compaction-job.js';
 import {
   compactCommand,
   formatBytes,
@@ -18,28 +19,9 @@ import {
   type CompactIo,
 } from '../src/compact-command.js';
 
-function job(id: string, state: CompactionJob['state'], overrides: Partial<CompactionJob> = {}): CompactionJob {
-  return {
-    id,
-    database: 'metrics',
-    measurement: 'cpu',
-    tier: 'hourly',
-    partition: '2026/12/05/08',
-    state,
-    trigger: 'manual',
-    inputFiles: 10,
-    inputBytes: 10 * 1024 * 1024,
-    inputRows: null,
-    outputRows: null,
-    outputFiles: null,
-    outputBytes: null,
-    startedAt: null,
-    finishedAt: null,
-    durationMs: null,
-    error: null,
-    ...overrides,
-  };
-}
+
+const job = (id: string, state: CompactionJob['state'], overrides: Partial<CompactionJob> = {}): CompactionJob =>
+  compactionJob(id, { state, trigger: 'manual', inputBytes: 10 * 1024 * 1024, ...overrides });
 
 const done = (id: string, inputRows: number, outputRows: number): CompactionJob =>
   job(id, 'succeeded', { inputRows, outputRows, outputFiles: 1, outputBytes: 2 * 1024 * 1024, durationMs: 2500 });

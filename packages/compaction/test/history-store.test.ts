@@ -8,33 +8,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CompactionHistory, CompactionErrorCode, HISTORY_LIST_LIMIT_MAX, type CompactionJob } from '@arc/compaction';
+import { compactionJob as job } from './support/compaction-job.js';
 
 let directory = '';
 let path = '';
 let history: CompactionHistory;
 
-function job(id: string, overrides: Partial<CompactionJob> = {}): CompactionJob {
-  return {
-    id,
-    database: 'metrics',
-    measurement: 'cpu',
-    tier: 'hourly',
-    partition: '2026/12/05/08',
-    state: 'queued',
-    trigger: 'schedule',
-    inputFiles: 10,
-    inputBytes: 1000,
-    inputRows: null,
-    outputRows: null,
-    outputFiles: null,
-    outputBytes: null,
-    startedAt: null,
-    finishedAt: null,
-    durationMs: null,
-    error: null,
-    ...overrides,
-  };
-}
 
 /** A job as it ends well: `inputRows` read, `outputRows` written. */
 function succeeded(id: string, inputRows: number, outputRows: number, overrides: Partial<CompactionJob> = {}): CompactionJob {

@@ -20,6 +20,7 @@ import {
   type TriggerRequest,
 } from '@arc/compaction';
 import { loadConfig } from '@arc/config';
+import { compactionJob } from '../../compaction/test/support/compaction-job.js';
 import { AuthGate } from '../src/auth-gate.js';
 import { compactionRoutes, type CompactionRouteDeps } from '../src/compaction-routes.js';
 import { createLogger } from '../src/log.js';
@@ -41,27 +42,9 @@ const STATUS: CompactionStatus = {
 };
 const STATS: CompactionStats = { jobsSucceeded: 3, jobsFailed: 1, filesIn: 30, filesOut: 3, bytesIn: 3000, bytesOut: 1000, rowsIn: 500, rowsOut: 450, duplicatesRemoved: 50 };
 
-function job(id: string, database: string, state: CompactionJob['state'] = 'queued'): CompactionJob {
-  return {
-    id,
-    database,
-    measurement: 'cpu',
-    tier: 'hourly',
-    partition: '2026/12/05/08',
-    state,
-    trigger: 'manual',
-    inputFiles: 4,
-    inputBytes: 400,
-    inputRows: null,
-    outputRows: null,
-    outputFiles: null,
-    outputBytes: null,
-    startedAt: null,
-    finishedAt: null,
-    durationMs: null,
-    error: null,
-  };
-}
+
+const job = (id: string, database: string, state: CompactionJob['state'] = 'queued'): CompactionJob =>
+  compactionJob(id, { database, state, trigger: 'manual', inputFiles: 4, inputBytes: 400 });
 
 const candidate = (database: string): CompactionCandidate => ({ database, measurement: 'cpu', tier: 'live', partition: '2026/12/05/09', files: 20, bytes: 2000 });
 
