@@ -21,6 +21,9 @@ import type { CompactionJob, CompactionStats, JobState } from './types.js';
  */
 const HISTORY_SCHEMA_VERSION = 1;
 
+/** The history's file in the data directory (`<data_dir>/compaction.db`). */
+export const HISTORY_FILE_NAME = 'compaction.db';
+
 const quotedList = (values: readonly string[]): string => values.map((value) => `'${value}'`).join(', ');
 
 const SCHEMA_SQL = `

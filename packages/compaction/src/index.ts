@@ -2,7 +2,7 @@ export { CompactionErrorCode } from './error-codes.js';
 export { COMPACTION_TIERS, JOB_STATES, isCompactionTier } from './types.js';
 export type { CompactionCandidate, CompactionControl, CompactionJob, CompactionStats, CompactionStatus, CompactionTier, JobState, TriggerRequest } from './types.js';
 // Job history, schedules, the scope of a trigger and its errors (history-store.ts, schedule.ts, trigger-request.ts, compaction-errors.ts).
-export { CompactionHistory } from './history-store.js';
+export { CompactionHistory, HISTORY_FILE_NAME } from './history-store.js';
 export type { HistoryListOptions } from './history-store.js';
 export { CronSchedule, validateCron } from './schedule.js';
 export { parseTriggerRequest } from './trigger-request.js';

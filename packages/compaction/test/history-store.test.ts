@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CompactionHistory, CompactionErrorCode, HISTORY_LIST_LIMIT_MAX, type CompactionJob } from '@arc/compaction';
+import { CompactionHistory, CompactionErrorCode, HISTORY_FILE_NAME, HISTORY_LIST_LIMIT_MAX, type CompactionJob } from '@arc/compaction';
 import { compactionJob as job } from './support/compaction-job.js';
 
 let directory = '';
@@ -39,7 +39,7 @@ const ids = (jobs: readonly CompactionJob[]): string[] => jobs.map((listed) => l
 
 beforeEach(() => {
   directory = mkdtempSync(join(tmpdir(), 'arc-compaction-history-'));
-  path = join(directory, 'compaction.db');
+  path = join(directory, HISTORY_FILE_NAME);
   history = CompactionHistory.open(path);
 });
 
