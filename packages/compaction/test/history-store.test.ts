@@ -101,7 +101,11 @@ describe('CompactionHistory', () => {
 
   it('adds up stats over succeeded jobs, with duplicates removed equal to rows in - rows out', () => {
     expect(history.stats()).toEqual({ jobsSucceeded: 0, jobsFailed: 0, filesIn: 0, filesOut: 0, bytesIn: 0, bytesOut: 0, rowsIn: 0, rowsOut: 0, duplicatesRemoved: 0 });
+    // Recorded at its start, then at its end: counted once, as it ended.
+    history.record(job('c-1', { state: 'running', inputFiles: 12, inputBytes: 5000 }));
     history.record(succeeded('c-1', 1000, 900, { inputFiles: 12, inputBytes: 5000, outputFiles: 1, outputBytes: 3000 }));
+    // Recorded twice as ended (the second corrects the first): the second counts, once.
+    history.record(succeeded('c-2', 600, 550, { inputFiles: 4, inputBytes: 800, outputFiles: 1, outputBytes: 500 }));
     history.record(succeeded('c-2', 500, 500, { inputFiles: 3, inputBytes: 700, outputFiles: 2, outputBytes: 600 }));
     // A failed job's inputs stay: only its count moves.
     history.record(job('c-3', { state: 'failed', inputFiles: 99, inputBytes: 99_999, inputRows: 77, error: 'boom' }));
