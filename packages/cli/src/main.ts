@@ -11,6 +11,7 @@ const USAGE = `Usage: arc <command> [options]
 Commands:
   serve [--config <arc.conf>]   start the server (configuration: arc.conf, then ARC_* environment variables)
   token <subcommand>            create, list, revoke, rotate or delete API tokens ('arc token help')
+  compact [options]             compact now through a running server, with progress ('arc compact --help')
   help                          show this text
 `;
 
@@ -83,6 +84,13 @@ async function main(argv: readonly string[]): Promise<void> {
     case 'token':
       process.exitCode = tokenCommand(rest, { stdout: process.stdout, stderr: process.stderr });
       return;
+    case 'compact': {
+      // Loaded here: `arc serve` and `arc token` need none of it.
+      const { compactCommand } = await import('./compact-command.js');
+      const io = { stdout: process.stdout, stderr: process.stderr, stderrIsTTY: process.stderr.isTTY, env: process.env };
+      process.exitCode = await compactCommand(rest, io);
+      return;
+    }
     case 'help':
     case '--help':
     case '-h':

@@ -1,10 +1,10 @@
-import assert from 'node:assert/strict';
 import { parseArgs } from 'node:util';
 import { PERMISSIONS, TokenStore, isPermission, isoOrNull, newTokenJson, parseRfc3339Ms, tokenJson } from '@arc/auth';
 import type { NewToken, Permission, TokenInfo, TokenSummary } from '@arc/auth';
 import { ConfigError, loadConfig } from '@arc/config';
 import { isArcError } from '@arc/errors';
 import type { Config } from '@arc/config';
+import { formatTable, parseArgsErrorMessage } from './command-text.js';
 
 export const TOKEN_USAGE = `Usage: arc token <subcommand> [options]
 
@@ -72,33 +72,12 @@ function isSubcommand(text: string): text is Subcommand {
   return Object.hasOwn(SUBCOMMAND_OPTIONS, text);
 }
 
-/** Whether `--name` is an option that takes a value (not a flag). */
-function takesValue(option: string): boolean {
-  const name = option.replace(/^--/, '');
-  return Object.hasOwn(OPTIONS, name) && OPTIONS[name as keyof typeof OPTIONS].type === 'string';
-}
-
-/**
- * node:util's parse errors are multi-line hints; keep one line that names the option. What went
- * wrong comes from the error's code and the option's declared type (a value option whose value
- * is missing or looks like another option); the option itself is named only in the text, so
- * this function is the one place that reads it (token-command.test.ts pins the wording).
- */
-function parseErrorMessage(error: Error & { code?: unknown }): string {
-  const option = /'(--?[^' ]+)/.exec(error.message)?.[1];
-  // A text that names no option (the wording changed) falls through to the first line as it is.
-  if (option !== undefined && error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option '${option}'`;
-  if (option !== undefined && error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && takesValue(option)) return `option '${option}' needs a value`;
-  const newlineIndex = error.message.indexOf('\n');
-  return (newlineIndex === -1 ? error.message : error.message.slice(0, newlineIndex)).replace(/\.$/, '');
-}
-
 function parseSubcommandArgs(subcommand: Subcommand, args: readonly string[]): ParsedArgs {
   let parsed: ParsedArgs;
   try {
     parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new TokenCommandError(parseErrorMessage(error as Error & { code?: unknown }));
+    throw new TokenCommandError(parseArgsErrorMessage(error as Error & { code?: unknown }, OPTIONS));
   }
   const allowed: readonly string[] = ['config', ...SUBCOMMAND_OPTIONS[subcommand]];
   const stray = Object.keys(parsed.values).find((key) => !allowed.includes(key));
@@ -203,12 +182,6 @@ function listRow(summary: TokenSummary): string[] {
     isoOrNull(summary.expiresAt) ?? 'never',
     summary.enabled ? 'yes' : 'no',
   ];
-}
-
-function formatTable(rows: readonly (readonly string[])[]): string {
-  for (const row of rows) assert.equal(row.length, LIST_HEADER.length, 'a cell under every header');
-  const widths = LIST_HEADER.map((_, column) => Math.max(...rows.map((row) => (row[column] as string).length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd()).join('\n');
 }
 
 function list(store: TokenStore, parsed: ParsedArgs, output: CommandOutput): void {

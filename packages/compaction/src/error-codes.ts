@@ -6,5 +6,9 @@ export const CompactionErrorCode = Object.freeze({
   jobFailed: 'ARC_COMPACTION_JOB_FAILED',
   /** Compaction is switched off in arc.conf (`compaction.enabled = false`): a trigger is refused (409). */
   disabled: 'ARC_COMPACTION_DISABLED',
+  /** A schedule in arc.conf (`compaction.hourly_schedule`, `daily_schedule`) that is not a cron expression (start refused). */
+  badSchedule: 'ARC_COMPACTION_BAD_SCHEDULE',
+  /** compaction.db was written by a newer Arc (its schema version is unknown here): start refused. */
+  historyVersion: 'ARC_COMPACTION_HISTORY_VERSION',
 } as const);
 export type CompactionErrorCode = (typeof CompactionErrorCode)[keyof typeof CompactionErrorCode];

@@ -1,5 +1,13 @@
 export { CompactionErrorCode } from './error-codes.js';
 export { COMPACTION_TIERS, JOB_STATES, isCompactionTier } from './types.js';
-export type { CompactionCandidate, CompactionJob, CompactionStats, CompactionStatus, CompactionTier, JobState, TriggerRequest } from './types.js';
+export type { CompactionCandidate, CompactionControl, CompactionJob, CompactionStats, CompactionStatus, CompactionTier, JobState, TriggerRequest } from './types.js';
+// Job history, schedules, the scope of a trigger and its errors (history-store.ts, schedule.ts, trigger-request.ts, compaction-errors.ts).
+export { CompactionHistory, HISTORY_FILE_NAME } from './history-store.js';
+export type { HistoryListOptions } from './history-store.js';
+export { CronSchedule, validateCron } from './schedule.js';
+export { parseTriggerRequest } from './trigger-request.js';
+export { badTierError, compactionDisabledError } from './compaction-errors.js';
+export type { ScopeInput } from './trigger-request.js';
+export { HISTORY_BUSY_TIMEOUT_MS, HISTORY_JOBS_KEPT, HISTORY_LIST_LIMIT_DEFAULT, HISTORY_LIST_LIMIT_MAX } from './limits.js';
 export { planMeasurement, liveRun } from './planner.js';
 export type { PlannedJob, PlannerConfig } from './planner.js';

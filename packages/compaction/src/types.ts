@@ -88,3 +88,18 @@ export interface TriggerRequest {
   /** Absent: every tier. */
   readonly tier?: CompactionTier;
 }
+
+/**
+ * What the endpoints (`/api/compaction/*`) and `arc compact` drive: implemented by the compactor,
+ * read by the server's routes.
+ */
+export interface CompactionControl {
+  status(): CompactionStatus;
+  stats(): CompactionStats;
+  candidates(scope: TriggerRequest): Promise<CompactionCandidate[]>;
+  /** Queued and running jobs, oldest first. */
+  jobs(): CompactionJob[];
+  history(options: { limit: number; database?: string; measurement?: string }): CompactionJob[];
+  /** Queues a job per candidate of the scope; throws ArcError ARC_COMPACTION_DISABLED (409) when compaction is off. */
+  trigger(request: TriggerRequest): Promise<CompactionJob[]>;
+}

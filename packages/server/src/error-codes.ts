@@ -38,7 +38,7 @@ export const ServerErrorCode = Object.freeze({
   queryMissingSql: 'ARC_QUERY_MISSING_SQL',
   /** A query body whose `sql` is blank. */
   queryEmptySql: 'ARC_QUERY_EMPTY_SQL',
-  /** A measurement query parameter that is out of range or malformed (names the parameter). */
+  /** A query-string parameter (measurement queries, compaction history) that is out of range or malformed (names the parameter). */
   queryBadParameter: 'ARC_QUERY_BAD_PARAMETER',
   /** A query failed with something that is not an ArcError (500). */
   queryFailed: 'ARC_QUERY_FAILED',

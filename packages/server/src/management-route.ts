@@ -46,6 +46,8 @@ export interface ManagementRoute {
   readonly path: string;
   readonly permission: Permission | null;
   readonly readsBody: boolean;
+  /** An empty body reads as `{}` (every field of the body is optional); else it is refused. */
+  readonly emptyBodyAllowed?: boolean;
   handle(call: ManagementCall): Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError;
 }
 
@@ -53,8 +55,9 @@ export function answer(status: string, body: unknown): ManagementAnswer {
   return { status, body };
 }
 
-function parseJsonBody(body: Uint8Array): unknown {
+function parseJsonBody(body: Uint8Array, emptyAllowed: boolean): unknown {
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  if (text.trim() === '' && emptyAllowed) return {};
   if (text.trim() === '') return badRequest(ServerErrorCode.badJson, 'Request body must be a JSON object');
   try {
     return JSON.parse(text) as unknown;
@@ -125,7 +128,7 @@ function handle(context: ServerContext, route: ManagementRoute, parameterCount: 
     });
   };
   if (!route.readsBody) return finish(undefined);
-  readBody(res, request, MANAGEMENT_BODY_BYTES_MAX, (body) => finish(body instanceof ArcError ? body : parseJsonBody(body)));
+  readBody(res, request, MANAGEMENT_BODY_BYTES_MAX, (body) => finish(body instanceof ArcError ? body : parseJsonBody(body, route.emptyBodyAllowed === true)));
 }
 
 /** Registers each route at its path and, when `aliasPrefix` is given, also under that prefix. */

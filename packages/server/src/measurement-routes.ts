@@ -18,7 +18,8 @@ function parameterError(parameter: string, message: string): ArcError {
   return badRequest(ServerErrorCode.queryBadParameter, message, { parameter });
 }
 
-function integerParameter(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number | ArcError {
+/** The integer query parameter `name` within min..max (absent or empty: `fallback`), else the 400 naming it. */
+export function integerParameter(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number | ArcError {
   const text = query.get(name);
   if (text === null || text === '') return fallback;
   const value = Number(text);

@@ -1,4 +1,5 @@
 import type { TokenStore } from '@arc/auth';
+import type { CompactionControl } from '@arc/compaction';
 import type { Config } from '@arc/config';
 import type { QueryPool } from '@arc/query';
 import type { Storage } from '@arc/storage';
@@ -28,4 +29,6 @@ export interface ServerContext {
   phase: ServerPhase;
   /** What WAL recovery did at this start (state 'off' with the WAL off). */
   readonly walRecovery: WalRecoveryReport;
+  /** The compactor behind /api/compaction/*; null when the server runs none. */
+  readonly compaction: CompactionControl | null;
 }

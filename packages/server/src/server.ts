@@ -22,6 +22,7 @@ import { limitRequestHeads } from './request-head.js';
 import { registerMeasurementRoutes } from './measurement-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import { registerCacheRoutes } from './cache-routes.js';
+import { registerCompactionRoutes } from './compaction-routes.js';
 import { QueryCache } from './query-cache.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { listenExclusive } from './listen-exclusive.js';
@@ -123,6 +124,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     phase: ServerPhase.starting,
     walRecovery: emptyRecoveryReport(),
     forgetDatabase: (database) => pipeline.forgetDatabase(database),
+    compaction: null,
   };
   const app = uWS.App();
   limitRequestHeads(app);
@@ -136,6 +138,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   registerAuthRoutes(app, context);
   registerDatabaseRoutes(app, context);
   registerWalRoutes(app, context);
+  registerCompactionRoutes(app, context);
   registerHealthRoutes(app, context);
   const listenSocket = await listenExclusive(app, config.server.host, config.server.port);
   const port = uWS.us_socket_local_port(listenSocket);

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+
+/** What node:util's parseArgs declares of an option. */
+type OptionTypes = Readonly<Record<string, { readonly type: 'string' | 'boolean' }>>;
+
+/**
+ * node:util's parse errors are multi-line hints; keep one line that names the option. What went
+ * wrong comes from the error's code and the option's declared type (a value option whose value
+ * is missing or looks like another option); the option itself is named only in the text, so
+ * this function is the one place that reads it (token-command.test.ts pins the wording).
+ */
+export function parseArgsErrorMessage(error: Error & { code?: unknown }, options: OptionTypes): string {
+  const option = /'(--?[^' ]+)/.exec(error.message)?.[1];
+  const takesValue = option !== undefined && options[option.replace(/^--/, '')]?.type === 'string';
+  // A text that names no option (the wording changed) falls through to the first line as it is.
+  if (option !== undefined && error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option '${option}'`;
+  if (option !== undefined && error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && takesValue) return `option '${option}' needs a value`;
+  const newlineIndex = error.message.indexOf('\n');
+  return (newlineIndex === -1 ? error.message : error.message.slice(0, newlineIndex)).replace(/\.$/, '');
+}
+
+/** Rows of cells as aligned columns (two spaces apart); the first row is the header. */
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  const columnCount = rows[0]?.length ?? 0;
+  for (const row of rows) assert.equal(row.length, columnCount, 'a cell under every header');
+  const widths = Array.from({ length: columnCount }, (_, column) => Math.max(...rows.map((row) => (row[column] as string).length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd()).join('\n');
+}

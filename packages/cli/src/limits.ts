@@ -1,0 +1,20 @@
+/**
+ * `arc compact` asks the server for its jobs this often while it waits for them. A request
+ * costs the server a map read (no disk), so twice a second is cheap and the progress bar moves
+ * without visible lag; jobs themselves take seconds to minutes.
+ */
+export const COMPACT_POLL_INTERVAL_MS = 500;
+
+/**
+ * One HTTP request of `arc compact` fails after this long. Every endpoint it calls answers from
+ * memory or one SQLite read (candidates list files from the catalog), so 30 s only ever means a
+ * server that is stuck or unreachable.
+ */
+export const COMPACT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Polls `arc compact` waits for the outcome of a job that left the queue but is not in the
+ * history yet (the server records it as the job ends): 20 polls are 10 s, far longer than one
+ * SQLite write; past that the job is reported as of unknown outcome (exit code 1).
+ */
+export const COMPACT_OUTCOME_POLLS_MAX = 20;
