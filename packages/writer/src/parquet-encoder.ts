@@ -178,8 +178,7 @@ function copyOptionsSql(options: ParquetEncoderOptions, schema: readonly SchemaC
  * merge-sql.ts), so a flush must not swap two writes of one point. When the rows were appended
  * in time order already (the usual case: clients send in order) the sort is skipped: with
  * `preserve_insertion_order` (set at create) a filtered scan keeps the append order, and the sort
- * costs 2-3x the whole COPY on one
- * thread. When every row is of this hour (the usual flush) the time filter is left out too: it
+ * costs 2-3x the whole COPY on one thread. When every row is of this hour (the usual flush) the time filter is left out too: it
  * would select every row anyway, and evaluating it costs ~10-20% of the COPY.
  */
 function copyHourSql(hourStartUs: number, path: string, copyOptions: string, appendedInOrder: boolean, onlyHour: boolean): string {
