@@ -64,6 +64,8 @@ export interface MergeWorkerSettings {
   readonly tempDirectory: string;
   /** The worker thread's own nice value. */
   readonly nice: number;
+  /** DuckDB background threads (threads - 1) set to that nice value; 0 when nice is 0 or they could not be told apart. */
+  readonly loweredThreads: number;
 }
 
 export type RunnerToWorker = { readonly kind: 'run'; readonly task: MergeTask } | { readonly kind: 'settings' } | { readonly kind: 'close' };

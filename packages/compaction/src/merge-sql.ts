@@ -120,6 +120,40 @@ function writeOrderSql(): string {
   return `((file_index::BIGINT << ${MERGE_FILE_ROW_BITS}) | file_row_number::BIGINT)`;
 }
 
+/**
+ * DuckDB types whose values have a fixed width. Their latest value is taken with `arg_max`, the
+ * fastest form; others (VARCHAR, BLOB) with the max of a {write order, value} struct: DuckDB
+ * 1.5.6 does not spill `arg_max` states that hold strings, and a merge with a string field ran
+ * out of a 96 MiB memory_limit that the struct form merged within (2 x 1M rows, both forms give
+ * the same row: the write order is unique, so the value never decides).
+ */
+const FIXED_WIDTH_TYPES: ReadonlySet<string> = new Set([
+  'BOOLEAN',
+  'TINYINT',
+  'SMALLINT',
+  'INTEGER',
+  'BIGINT',
+  'HUGEINT',
+  'UTINYINT',
+  'USMALLINT',
+  'UINTEGER',
+  'UBIGINT',
+  'UHUGEINT',
+  'FLOAT',
+  'DOUBLE',
+  'DATE',
+  'TIMESTAMP',
+  'TIMESTAMP WITH TIME ZONE',
+]);
+
+/** The latest non-NULL value of one field among the rows of a point (see FIXED_WIDTH_TYPES). */
+function latestValueSql(column: ColumnSpec): string {
+  const name = quoteIdentifier(column.name);
+  const filter = `FILTER (WHERE ${name} IS NOT NULL)`;
+  if (FIXED_WIDTH_TYPES.has(column.type)) return `arg_max(${name}, ${writeOrderSql()}) ${filter} AS ${name}`;
+  return `(max({'write_order': ${writeOrderSql()}, 'value': ${name}}) ${filter}).value AS ${name}`;
+}
+
 /** Tags first, then time; NULL tags sort after every value, as one group. */
 function sortKeySql(tags: readonly string[]): string {
   return [...tags.map((tag) => `${quoteIdentifier(tag)} ASC NULLS LAST`), `${quoteIdentifier(TIME_COLUMN)} ASC`].join(', ');
@@ -130,7 +164,7 @@ function sortKeySql(tags: readonly string[]): string {
  * and rows of one key stay in write order (so a later deduplicating merge of the output still
  * sees the later write later). With dedup, rows of one key (tag values, NULL equal to NULL as in
  * GROUP BY, and time) become one row whose every field is the value of the latest write that set
- * it: `arg_max` over the write order of the rows where the field is not NULL.
+ * it: the value at the largest write order among the rows where the field is not NULL.
  */
 export function mergeSelectSql(plan: MergePlan): string {
   assert.ok(plan.columns.some((column) => column.name === TIME_COLUMN), 'the inputs have a time column');
@@ -141,11 +175,7 @@ export function mergeSelectSql(plan: MergePlan): string {
     const select = plan.columns.map((column) => quoteIdentifier(column.name)).join(', ');
     return `SELECT ${select} ${from} ORDER BY ${sortKeySql(plan.tags)}, ${writeOrderSql()}`;
   }
-  const select = plan.columns.map((column) => {
-    const name = quoteIdentifier(column.name);
-    if (keys.has(column.name)) return name;
-    return `arg_max(${name}, ${writeOrderSql()}) FILTER (WHERE ${name} IS NOT NULL) AS ${name}`;
-  });
+  const select = plan.columns.map((column) => (keys.has(column.name) ? quoteIdentifier(column.name) : latestValueSql(column)));
   const groupBy = [...keys].map(quoteIdentifier).join(', ');
   return `SELECT ${select.join(', ')} ${from} GROUP BY ${groupBy} ORDER BY ${sortKeySql(plan.tags)}`;
 }

@@ -6,12 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { getPriority, setPriority } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBPendingResultState, type DuckDBConnection } from '@duckdb/node-api';
 import { TIME_COLUMN, quoteLiteral } from '@arc/columnar';
 import type { ColumnSpec } from '@arc/storage';
-import { MERGE_FILE_ROW_BITS, MERGE_TEMP_DIRECTORY_SIZE_MAX } from './limits.js';
+import { MERGE_FILE_ROW_BITS, MERGE_TASK_POLL_MS, MERGE_TEMP_DIRECTORY_SIZE_MAX } from './limits.js';
 import {
   copyToSql,
   describeFileSql,
@@ -44,25 +45,67 @@ async function columnsOf(connection: DuckDBConnection, describeSql: string): Pro
 }
 
 /**
- * Compaction must not starve ingest. Linux keeps the nice value per thread, and threads inherit
- * it from the thread that creates them: lowered here, before DuckDB starts its threads, it holds
- * for the whole merge.
+ * Compaction must not starve ingest, so the merge runs at a lower priority: this thread, which
+ * runs DuckDB's share of the caller's work (runHere), and DuckDB's background threads. Linux
+ * keeps the nice value per thread and a new thread inherits its creator's; DuckDB's threads are
+ * created by the libuv pool thread that opens the instance (Node-API async work), at the pool's
+ * priority, so they are lowered one by one after the open (lowerThreads).
  */
-function lowerOwnPriority(nice: number): void {
-  if (nice === 0) return;
+function lowerPriority(threadId: number, nice: number): boolean {
   try {
-    setPriority(nice); // pid 0: on Linux, the calling thread
+    setPriority(threadId, nice); // on Linux a thread id names that thread only; 0 is the calling thread
+    return true;
   } catch {
-    // Not permitted or not supported: run at normal priority.
+    return false; // Not permitted or not supported: run at normal priority.
   }
+}
+
+/** This process's thread ids (Linux), or null where /proc does not list them. */
+function threadIds(): Set<string> | null {
+  try {
+    return new Set(readdirSync('/proc/self/task'));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Lowers the threads that appeared while DuckDB opened: its background threads, `threads - 1` of
+ * them. When more appeared (another part of the process started threads meanwhile), which are
+ * DuckDB's is unknown, and none is touched rather than a writer's. Returns how many were lowered.
+ */
+function lowerThreads(before: Set<string> | null, nice: number, backgroundThreads: number): number {
+  const after = threadIds();
+  if (nice === 0 || before === null || after === null) return 0;
+  const started = [...after].filter((id) => !before.has(id));
+  if (started.length !== backgroundThreads) return 0;
+  return started.filter((id) => lowerPriority(Number(id), nice)).length;
+}
+
+/**
+ * Runs one statement with the caller's share of DuckDB's work done on this thread (at its nice
+ * value) rather than on a libuv pool thread, which the rest of the process shares. DuckDB's own
+ * threads hold the remaining tasks when it answers NO_TASKS_AVAILABLE: then this thread waits.
+ */
+async function runHere(connection: DuckDBConnection, sql: string): Promise<number> {
+  const pending = (await connection.prepare(sql)).start();
+  for (;;) {
+    const state = pending.runTask();
+    if (state === DuckDBPendingResultState.RESULT_READY) break;
+    if (state === DuckDBPendingResultState.NO_TASKS_AVAILABLE) await new Promise((resolve) => setTimeout(resolve, MERGE_TASK_POLL_MS));
+  }
+  return (await pending.readAll()).rowsChanged;
 }
 
 interface Engine {
   readonly instance: DuckDBInstance;
   readonly connection: DuckDBConnection;
+  /** DuckDB background threads whose priority was lowered. */
+  readonly loweredThreads: number;
 }
 
 async function openDuckDB(options: MergeRunnerOptions): Promise<Engine> {
+  const before = threadIds();
   const instance = await DuckDBInstance.create(':memory:', {
     threads: String(options.threads),
     memory_limit: options.memoryLimit,
@@ -72,10 +115,11 @@ async function openDuckDB(options: MergeRunnerOptions): Promise<Engine> {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
   });
+  const loweredThreads = lowerThreads(before, options.nice, options.threads - 1);
   const connection = await instance.connect();
   // By SET, not as a startup option: see MERGE_TEMP_DIRECTORY_SIZE_MAX.
   await connection.run(`SET max_temp_directory_size = ${quoteLiteral(MERGE_TEMP_DIRECTORY_SIZE_MAX)}`);
-  return { instance, connection };
+  return { instance, connection, loweredThreads };
 }
 
 /** The inputs' tags, input by input in the task's order (oldest first). */
@@ -129,7 +173,7 @@ async function merge(connection: DuckDBConnection, task: MergeTask, written: str
   assert.ok(first !== undefined, 'a merge has an output path');
   written.push(first);
   const select = mergeSelectSql({ inputs: task.inputs, columns: inputs.columns, tags: inputs.tags, dedup: task.dedup });
-  const outputRows = (await connection.runAndReadAll(copyToSql(select, first, format))).rowsChanged;
+  const outputRows = await runHere(connection, copyToSql(select, first, format));
   assert.ok(outputRows > 0, 'rows in, rows out');
   const parts = Math.min(outputCount((await stat(first)).size, task.targetFileBytes, task.outputPaths.length), outputRows);
   const paths = parts === 1 ? [first] : await split(connection, task, { columns: inputs.columns, format, outputRows, parts }, written);
@@ -162,18 +206,18 @@ async function split(connection: DuckDBConnection, task: MergeTask, shape: Split
     assert.ok(path !== undefined, 'a path per part');
     written.push(path);
     paths.push(path);
-    await connection.run(copyToSql(rangeSelectSql(whole, shape.columns, range), path, shape.format));
+    await runHere(connection, copyToSql(rangeSelectSql(whole, shape.columns, range), path, shape.format));
   }
   await rm(whole, { force: true });
   written.shift();
   return paths;
 }
 
-async function settingsOf(connection: DuckDBConnection): Promise<MergeWorkerSettings> {
+async function settingsOf({ connection, loweredThreads }: Engine): Promise<MergeWorkerSettings> {
   const sql = "SELECT current_setting('memory_limit') AS memory_limit, current_setting('threads') AS threads, current_setting('temp_directory') AS temp_directory";
   const [row] = await rowsOf(connection, sql);
   assert.ok(row !== undefined, 'settings answer one row');
-  return { memoryLimit: String(row['memory_limit']), threads: Number(row['threads']), tempDirectory: String(row['temp_directory']), nice: getPriority() };
+  return { memoryLimit: String(row['memory_limit']), threads: Number(row['threads']), tempDirectory: String(row['temp_directory']), nice: getPriority(), loweredThreads };
 }
 
 /** Runs one task; on failure removes what it wrote and answers `failed`. */
@@ -193,7 +237,7 @@ async function main(): Promise<void> {
   const port = parentPort;
   assert.ok(port !== null, 'merge-worker runs as a worker thread');
   const options = workerData as MergeRunnerOptions;
-  lowerOwnPriority(options.nice);
+  if (options.nice !== 0) lowerPriority(0, options.nice);
   let engine: Engine;
   try {
     engine = await openDuckDB(options);
@@ -213,7 +257,7 @@ async function main(): Promise<void> {
         port.close();
         return;
       }
-      const answer = message.kind === 'run' ? await runTask(connection, message.task) : { kind: 'settings' as const, settings: await settingsOf(connection) };
+      const answer = message.kind === 'run' ? await runTask(connection, message.task) : { kind: 'settings' as const, settings: await settingsOf(engine) };
       port.postMessage(answer satisfies WorkerToRunner);
     });
   });

@@ -1,7 +1,7 @@
 // Test support of the merge engine's tests: a temporary directory, input Parquet files written
 // the way the writer writes them (time as TIMESTAMP, `arc:tags` in the footer), a MergeRunner
 // started on the built worker, and a DuckDB connection that reads the outputs back.
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -114,4 +114,27 @@ export function rowsSql(columns: readonly (readonly [string, string])[], rows: r
     `SELECT make_timestamp(t::BIGINT) AS "time", ${select.join(', ')} ` +
     `FROM (VALUES ${values.join(', ')}) v(seq, t, ${names.join(', ')}) ORDER BY seq`
   );
+}
+
+/**
+ * Overwrites every page of the given row groups of a Parquet file with 0xff bytes (the footer
+ * stays intact): reading any value of them fails, skipping them by their statistics does not.
+ */
+export async function poisonRowGroups(db: DuckDBConnection, file: string, rowGroupIds: readonly number[]): Promise<void> {
+  const chunks = (
+    await db.runAndReadAll(
+      `SELECT row_group_id, coalesce(dictionary_page_offset, data_page_offset) AS offset, total_compressed_size AS bytes ` +
+        `FROM parquet_metadata(${quoteLiteral(file)})`,
+    )
+  ).getRowObjectsJS();
+  const fd = openSync(file, 'r+');
+  try {
+    for (const chunk of chunks) {
+      if (!rowGroupIds.includes(Number(chunk['row_group_id']))) continue;
+      const bytes = Number(chunk['bytes']);
+      writeSync(fd, Buffer.alloc(bytes, 0xff), 0, bytes, Number(chunk['offset']));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
