@@ -60,10 +60,11 @@ export function describeInputsSql(inputs: readonly string[]): string {
   return `DESCRIBE SELECT * FROM ${readInputsSql(inputs)}`;
 }
 
-/** rows: all rows of the inputs; file_rows_max: the most rows of one input. From the footers. */
+/** rows and bytes of all the files; file_rows_max: the most rows of one file. From the footers. */
 export function inputRowsSql(inputs: readonly string[]): string {
   return (
-    `SELECT coalesce(sum(num_rows), 0)::BIGINT AS rows, coalesce(max(num_rows), 0)::BIGINT AS file_rows_max ` +
+    `SELECT coalesce(sum(num_rows), 0)::BIGINT AS rows, coalesce(sum(file_size_bytes), 0)::BIGINT AS bytes, ` +
+    `coalesce(max(num_rows), 0)::BIGINT AS file_rows_max ` +
     `FROM parquet_file_metadata(${pathListSql(inputs)})`
   );
 }
@@ -197,8 +198,7 @@ export function copyToSql(select: string, path: string, format: OutputFormat): s
 
 /**
  * Rows rowStart..rowEnd of one merged file, in file order: a scan of one file keeps its order with
- * `preserve_insertion_order` (set by the worker), and the row-position filter lets the reader
- * skip the row groups outside the range.
+ * `preserve_insertion_order` (set by the worker).
  */
 export function rangeSelectSql(path: string, columns: readonly ColumnSpec[], range: RowRange): string {
   assert.ok(range.rowStart < range.rowEnd, 'a range holds rows');

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { getPriority, setPriority } from 'node:os';
 import { readdirSync } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDBInstance, DuckDBPendingResultState, type DuckDBConnection } from '@duckdb/node-api';
 import { TIME_COLUMN, quoteLiteral } from '@arc/columnar';
@@ -136,7 +136,7 @@ async function tagsOfInputs(connection: DuckDBConnection, inputs: readonly strin
 }
 
 /** What the merge needs to know of its inputs before it reads a row. */
-async function inspectInputs(connection: DuckDBConnection, task: MergeTask): Promise<{ rows: number; columns: ColumnSpec[]; tags: string[] }> {
+async function inspectInputs(connection: DuckDBConnection, task: MergeTask): Promise<{ rows: number; bytes: number; columns: ColumnSpec[]; tags: string[] }> {
   const [facts] = await rowsOf(connection, inputRowsSql(task.inputs));
   assert.ok(facts !== undefined, 'an aggregate answers one row');
   if (Number(facts['file_rows_max']) >= 2 ** MERGE_FILE_ROW_BITS) throw new MergeInputError(`An input holds more than 2^${String(MERGE_FILE_ROW_BITS)} rows`);
@@ -145,7 +145,14 @@ async function inspectInputs(connection: DuckDBConnection, task: MergeTask): Pro
   if (shadowed !== null) throw new MergeInputError(`The inputs have a column '${shadowed}', which hides the row position the merge orders by`);
   if (!columns.some((column) => column.name === TIME_COLUMN)) throw new MergeInputError('The inputs have no time column');
   const tags = unionTags(await tagsOfInputs(connection, task.inputs), columns);
-  return { rows: Number(facts['rows']), columns, tags };
+  return { rows: Number(facts['rows']), bytes: Number(facts['bytes']), columns, tags };
+}
+
+/** A written file's size, from its footer read by DuckDB. */
+async function fileBytesOf(connection: DuckDBConnection, path: string): Promise<number> {
+  const [facts] = await rowsOf(connection, inputRowsSql([path]));
+  assert.ok(facts !== undefined, 'an aggregate answers one row');
+  return Number(facts['bytes']);
 }
 
 async function factsOf(connection: DuckDBConnection, path: string): Promise<MergedFile> {
@@ -160,23 +167,26 @@ function wholePathOf(firstOutput: string): string {
 }
 
 /**
- * One merge. The output size is only known once written (sorting and zstd shrink small unsorted
- * input files by a factor that depends on the data), so the merge is written whole to the first
- * output, and split when larger than the target: renamed aside, then copied range by range into
- * the outputs. `written` lists every file the job made, for the caller to remove on failure.
+ * One merge. Its output size is known only once written: sorting, deduplication and zstd shrink
+ * the inputs by a factor that depends on the data. When the inputs' own bytes fit the target (the
+ * usual job: small files of one hour) the merge cannot need more than one output and is written
+ * straight to the first path. Otherwise it is written whole next to the outputs, measured, and
+ * copied range by range into as many outputs as its size needs. `written` lists every file the
+ * job made, for the caller to remove on failure.
  */
 async function merge(connection: DuckDBConnection, task: MergeTask, written: string[]): Promise<MergeResult> {
   const inputs = await inspectInputs(connection, task);
   if (inputs.rows === 0) return { outputs: [], columns: inputs.columns, tags: inputs.tags, inputRows: 0, outputRows: 0 };
   const format: OutputFormat = { compressionLevel: task.compressionLevel, rowGroupSize: task.rowGroupSize, tags: inputs.tags };
-  const first = task.outputPaths[0];
+  const [first] = task.outputPaths;
   assert.ok(first !== undefined, 'a merge has an output path');
-  written.push(first);
   const select = mergeSelectSql({ inputs: task.inputs, columns: inputs.columns, tags: inputs.tags, dedup: task.dedup });
-  const outputRows = await runHere(connection, copyToSql(select, first, format));
+  const direct = inputs.bytes <= task.targetFileBytes || task.outputPaths.length === 1;
+  const target = direct ? first : wholePathOf(first);
+  written.push(target);
+  const outputRows = await runHere(connection, copyToSql(select, target, format));
   assert.ok(outputRows > 0, 'rows in, rows out');
-  const parts = Math.min(outputCount((await stat(first)).size, task.targetFileBytes, task.outputPaths.length), outputRows);
-  const paths = parts === 1 ? [first] : await split(connection, task, { columns: inputs.columns, format, outputRows, parts }, written);
+  const paths = direct ? [first] : await split(connection, task, { whole: target, columns: inputs.columns, format, outputRows }, written);
   const outputs: MergedFile[] = [];
   for (const path of paths) outputs.push(await factsOf(connection, path));
   assert.equal(outputs.reduce((sum, output) => sum + output.rows, 0), outputRows, 'every merged row is in one output');
@@ -184,32 +194,28 @@ async function merge(connection: DuckDBConnection, task: MergeTask, written: str
   return { outputs, columns, tags: inputs.tags, inputRows: inputs.rows, outputRows };
 }
 
-/** How a merged file is split: its columns and format, its rows, into how many outputs. */
-interface SplitShape {
+/** A merged file to split: where it is, its columns and format, its rows. */
+interface WholeFile {
+  readonly whole: string;
   readonly columns: readonly ColumnSpec[];
   readonly format: OutputFormat;
   readonly outputRows: number;
-  readonly parts: number;
 }
 
-/** The merged file (the first output, the only entry of `written`) becomes `parts` outputs. */
-async function split(connection: DuckDBConnection, task: MergeTask, shape: SplitShape, written: string[]): Promise<string[]> {
-  const [first] = task.outputPaths;
-  assert.ok(first !== undefined, 'a merge has an output path');
-  assert.deepEqual(written, [first], 'only the merged file is written');
-  const whole = wholePathOf(first);
-  written[0] = whole;
-  await rename(first, whole);
+/** Copies the merged file into as many outputs as its size needs, in order, then removes it. */
+async function split(connection: DuckDBConnection, task: MergeTask, file: WholeFile, written: string[]): Promise<string[]> {
+  const wholeBytes = await fileBytesOf(connection, file.whole);
+  const parts = Math.min(outputCount(wholeBytes, task.targetFileBytes, task.outputPaths.length), file.outputRows);
   const paths: string[] = [];
-  for (const [index, range] of splitRows(shape.outputRows, shape.parts).entries()) {
+  for (const [index, range] of splitRows(file.outputRows, parts).entries()) {
     const path = task.outputPaths[index];
     assert.ok(path !== undefined, 'a path per part');
     written.push(path);
     paths.push(path);
-    await runHere(connection, copyToSql(rangeSelectSql(whole, shape.columns, range), path, shape.format));
+    await runHere(connection, copyToSql(rangeSelectSql(file.whole, file.columns, range), path, file.format));
   }
-  await rm(whole, { force: true });
-  written.shift();
+  await rm(file.whole, { force: true });
+  written.splice(written.indexOf(file.whole), 1);
   return paths;
 }
 

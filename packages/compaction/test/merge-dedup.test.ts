@@ -113,6 +113,15 @@ describe('merge with dedup', () => {
     ]);
   });
 
+  it('takes the latest write of every field type the writer produces', async () => {
+    const columns = [['host', 'VARCHAR'], ['i', 'BIGINT'], ['u', 'UBIGINT'], ['d', 'DOUBLE'], ['text', 'VARCHAR'], ['flag', 'BOOLEAN']] as const;
+    const older = await fixture.writeInput('types-1.parquet', rowsSql(columns, [[0, 'a', -1, 1, 1.5, 'old', 'true'], [0, 'a', null, null, null, 'older row 2', null]]), ['host']);
+    const newer = await fixture.writeInput('types-2.parquet', rowsSql(columns, [[0, 'a', null, '18446744073709551615', null, 'new', 'false'], [0, 'a', null, null, 2.5, null, null]]), ['host']);
+    expect(await mergedRows(await fixture.runner.run(fixture.task([older, newer])))).toEqual([
+      { s: 0, host: 'a', i: -1n, u: 18446744073709551615n, d: 2.5, text: 'new', flag: false },
+    ]);
+  });
+
   it('keeps every row without dedup, rows of one point in write order', async () => {
     const older = await fixture.writeInput('keep-1.parquet', rowsSql(CPU, [[0, 'a', 1, 1], [0, 'a', 2, 2]]), ['host']);
     const newer = await fixture.writeInput('keep-2.parquet', rowsSql(CPU, [[0, 'a', 3, null], [0, 'b', 4, 4]]), ['host']);

@@ -107,7 +107,7 @@ function literal(cell: Cell): string {
  * (name, DuckDB type), each row [seconds, ...cells].
  */
 export function rowsSql(columns: readonly (readonly [string, string])[], rows: readonly (readonly [number, ...Cell[]])[]): string {
-  const names = columns.map(([name], index) => `c${String(index)}`);
+  const names = columns.map((_, index) => `c${String(index)}`);
   const values = rows.map(([seconds, ...cells], seq) => `(${[String(seq), String(T0_US + seconds * SECOND_US), ...cells.map(literal)].join(', ')})`);
   const select = columns.map(([name, type], index) => `CAST(c${String(index)} AS ${type}) AS "${name}"`);
   return (

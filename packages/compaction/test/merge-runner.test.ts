@@ -136,6 +136,20 @@ describe('MergeRunner', () => {
     expect(await mergedRows(capped)).toEqual(await mergedRows(whole));
   });
 
+  it('writes one output when the inputs exceed the target but their merge does not (duplicates removed)', async () => {
+    // The same rows twice: a client's retry of a whole batch.
+    const inputs = [await fixture.writeInput('fits-1.parquet', hostsSql(20, 500, 0), ['host']), await fixture.writeInput('fits-2.parquet', hostsSql(20, 500, 0), ['host'])];
+    const single = await fixture.runner.run(fixture.task([inputs[0] ?? '']));
+    const targetFileBytes = Math.ceil((await stat(single.outputs[0]?.path ?? '')).size * 1.5);
+    const inputBytes = (await stat(inputs[0] ?? '')).size + (await stat(inputs[1] ?? '')).size;
+    expect(inputBytes).toBeGreaterThan(targetFileBytes);
+    const task = fixture.task(inputs, { targetFileBytes });
+    const merged = await fixture.runner.run(task);
+    expect(merged.outputs.map((output) => output.path)).toEqual([task.outputPaths[0]]);
+    expect(merged).toMatchObject({ inputRows: 20_000, outputRows: 10_000 });
+    expect(await readdir(path.dirname(task.outputPaths[0] ?? ''))).toEqual([path.basename(task.outputPaths[0] ?? '')]);
+  });
+
   it('fails a job with a missing input with ARC_COMPACTION_JOB_FAILED, writes nothing, and runs the next job', async () => {
     const present = await fixture.writeInput('present.parquet', rowsSql([['host', 'VARCHAR'], ['v', 'DOUBLE']], [[0, 'a', 1]]), ['host']);
     const task = fixture.task([present, path.join(fixture.root, 'inputs', 'gone.parquet')]);
