@@ -11,3 +11,5 @@ export type { ScopeInput } from './trigger-request.js';
 export { HISTORY_BUSY_TIMEOUT_MS, HISTORY_JOBS_KEPT, HISTORY_LIST_LIMIT_DEFAULT, HISTORY_LIST_LIMIT_MAX } from './limits.js';
 export { planMeasurement, liveRun } from './planner.js';
 export type { PlannedJob, PlannerConfig } from './planner.js';
+export { MergeRunner } from './merge-runner.js';
+export type { MergedFile, MergeResult, MergeRunnerOptions, MergeTask, MergeWorkerSettings } from './merge-runner.js';

@@ -172,10 +172,13 @@ function copyOptionsSql(options: ParquetEncoderOptions, schema: readonly SchemaC
 }
 
 /**
- * One hour's rows, sorted by time. When the rows were appended in time order already (the usual
- * case: clients send in order) the sort is skipped: with `preserve_insertion_order` (set at
- * create) a filtered scan keeps the append order, and the sort costs 2-3x the whole COPY on one
- * thread. When every row is of this hour (the usual flush) the time filter is left out too: it
+ * One hour's rows, sorted by time, rows of equal time in append order: DuckDB's sort is not
+ * stable, so ties are ordered by the scratch table's `rowid` (its append position). Compaction's
+ * deduplication takes a later row of one file as the later write (packages/compaction,
+ * merge-sql.ts), so a flush must not swap two writes of one point. When the rows were appended
+ * in time order already (the usual case: clients send in order) the sort is skipped: with
+ * `preserve_insertion_order` (set at create) a filtered scan keeps the append order, and the sort
+ * costs 2-3x the whole COPY on one thread. When every row is of this hour (the usual flush) the time filter is left out too: it
  * would select every row anyway, and evaluating it costs ~10-20% of the COPY.
  */
 function copyHourSql(hourStartUs: number, path: string, copyOptions: string, appendedInOrder: boolean, onlyHour: boolean): string {
@@ -184,7 +187,7 @@ function copyHourSql(hourStartUs: number, path: string, copyOptions: string, app
     ? ''
     : ` WHERE ${time} >= make_timestamp(${hourStartUs}::BIGINT) ` +
       `AND ${time} < make_timestamp(${hourStartUs + MICROS_PER_HOUR}::BIGINT)`;
-  const order = appendedInOrder ? '' : ` ORDER BY ${time}`;
+  const order = appendedInOrder ? '' : ` ORDER BY ${time}, rowid`;
   return `COPY (SELECT * FROM ${TABLE_SQL}${filter}${order}) TO ${quoteLiteral(path)} (${copyOptions})`;
 }
 

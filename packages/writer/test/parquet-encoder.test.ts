@@ -185,6 +185,17 @@ describe('ParquetEncoder', () => {
     expect(rows.map((row) => row['time'])).toEqual([0, 5, 10, 15, 20, 25].map((minute) => BigInt(T0 + minute * MINUTE_US)));
   });
 
+  it('keeps the append order of rows with equal time through the sort (a later write stays later)', async () => {
+    // 2,000 rows out of time order over 50 distinct times, 40 rows each: DuckDB's sort is not
+    // stable, and before the encoder ordered ties by append position it swapped ~half of them.
+    const rows = Array.from({ length: 2000 }, (_, seq) => ({ timeUs: T0 + ((seq * 7919) % 50) * MINUTE_US, fields: { seq: BigInt(seq) } }));
+    const written = await fileRows(onlyFile(await encode([batchOf(rows.slice(0, 1000)), batchOf(rows.slice(1000))])).path);
+    const seqsByTime = new Map<unknown, bigint[]>();
+    for (const row of written) seqsByTime.set(row['time'], [...(seqsByTime.get(row['time']) ?? []), row['seq'] as bigint]);
+    expect(seqsByTime.size).toBe(50);
+    for (const seqs of seqsByTime.values()) expect(seqs).toEqual([...seqs].sort((a, b) => (a < b ? -1 : 1)));
+  });
+
   it('keeps time order without a sort when rows arrive in order, across parallel scans of many row groups', async () => {
     // 300,000 rows fill 3 of DuckDB's 122,880-row table row groups, scanned by 2 threads.
     const batches = [0, 1, 2].map((part) =>

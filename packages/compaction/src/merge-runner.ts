@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+import { workerExecArgv } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
+import type { ColumnSpec } from '@arc/storage';
+import { CompactionErrorCode } from './error-codes.js';
+import { MERGE_INPUT_FILES_MAX, MERGE_THREADS_MAX } from './limits.js';
+
+/**
+ * The main thread's side of the merge engine: a worker thread that owns one DuckDB instance and
+ * runs one merge task at a time (merge-worker.ts). This module never loads DuckDB, so the
+ * server's main thread stays light.
+ */
+
+export interface MergeTask {
+  /** DuckDB-readable locations of the input Parquet files, OLDEST WRITE FIRST: for dedup a later input's value wins. */
+  readonly inputs: readonly string[];
+  /**
+   * Staged output paths (local, ending in '.tmp', directory exists), in order; the job writes
+   * 1..n of them (as many as the target size needs; n = outputPaths.length at most) and never
+   * touches the rest.
+   */
+  readonly outputPaths: readonly string[];
+  readonly dedup: boolean;
+  readonly targetFileBytes: number;
+  readonly rowGroupSize: number;
+  /** zstd level */
+  readonly compressionLevel: number;
+}
+
+export interface MergedFile {
+  readonly path: string;
+  readonly rows: number;
+  readonly minTimeUs: number;
+  readonly maxTimeUs: number;
+}
+
+export interface MergeResult {
+  /** The files written, in order (>= 1 unless inputRows is 0). */
+  readonly outputs: readonly MergedFile[];
+  /** The outputs' columns as DESCRIBE of read_parquet(output) names them (name, DuckDB type text). */
+  readonly columns: readonly ColumnSpec[];
+  /** Tag columns (union of the inputs' arc:tags, in first-seen order). */
+  readonly tags: readonly string[];
+  readonly inputRows: number;
+  readonly outputRows: number;
+}
+
+export interface MergeRunnerOptions {
+  /** DuckDB memory_limit of the worker's instance (`'1GB'`). */
+  readonly memoryLimit: string;
+  /** DuckDB threads of the worker's instance. */
+  readonly threads: number;
+  /** Nice value of the worker thread and of DuckDB's threads (they inherit it): 0 leaves it. */
+  readonly nice: number;
+  /** Where DuckDB spills when a merge exceeds memoryLimit. */
+  readonly tempDirectory: string;
+}
+
+/** What the worker's instance runs with, as DuckDB and the OS report it (for tests and diagnostics). */
+export interface MergeWorkerSettings {
+  readonly memoryLimit: string;
+  readonly threads: number;
+  readonly tempDirectory: string;
+  /** The worker thread's own nice value. */
+  readonly nice: number;
+  /** DuckDB background threads (threads - 1) set to that nice value; 0 when nice is 0 or they could not be told apart. */
+  readonly loweredThreads: number;
+}
+
+export type RunnerToWorker = { readonly kind: 'run'; readonly task: MergeTask } | { readonly kind: 'settings' } | { readonly kind: 'close' };
+
+export type WorkerToRunner =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'merged'; readonly result: MergeResult }
+  | { readonly kind: 'settings'; readonly settings: MergeWorkerSettings }
+  /** Opening DuckDB or a task failed; the worker removed what the task wrote and takes the next one. */
+  | { readonly kind: 'failed'; readonly message: string };
+
+/** The worker's compiled file: `../dist/` resolves to it from src/ (tests) and from dist/ alike. */
+const MERGE_WORKER_URL = new URL('../dist/merge-worker.js', import.meta.url);
+
+interface Pending {
+  readonly resolve: (message: WorkerToRunner) => void;
+  readonly reject: (error: ArcError) => void;
+}
+
+function jobFailed(message: string, details?: Record<string, string | number | boolean>): ArcError {
+  return new ArcError(ErrorKind.internal, CompactionErrorCode.jobFailed, message, details);
+}
+
+function assertTask(task: MergeTask): void {
+  assert.ok(task.inputs.length >= 1, 'a merge has inputs');
+  assert.ok(task.inputs.length <= MERGE_INPUT_FILES_MAX, 'inputs within limit');
+  assert.ok(task.outputPaths.length >= 1, 'a merge has an output path');
+  for (const path of task.outputPaths) assert.ok(path.endsWith('.tmp'), 'outputs are staged files');
+  assert.equal(new Set(task.outputPaths).size, task.outputPaths.length, 'output paths are distinct');
+  assert.ok(task.targetFileBytes > 0, 'target file size positive');
+  assert.ok(Number.isInteger(task.rowGroupSize), 'row group size is an integer');
+  assert.ok(task.rowGroupSize > 0, 'row group size positive');
+  assert.ok(Number.isInteger(task.compressionLevel), 'zstd level is an integer');
+}
+
+export class MergeRunner {
+  private readonly worker: Worker;
+  private pending: Pending | null = null;
+  private exited = false;
+
+  private constructor(worker: Worker) {
+    this.worker = worker;
+    worker.on('message', (message: WorkerToRunner) => {
+      this.settle().resolve(message);
+    });
+    // An uncaught exception in the worker (a broken invariant) ends it: 'error', then 'exit'.
+    worker.on('error', (error) => {
+      this.pending?.reject(jobFailed(`The merge worker failed: ${error.message}`));
+      this.pending = null;
+    });
+    worker.on('exit', (code) => {
+      this.exited = true;
+      this.pending?.reject(jobFailed(`The merge worker exited (code ${String(code)})`));
+      this.pending = null;
+    });
+  }
+
+  /** Starts the worker and opens its DuckDB instance; rejects with ARC_COMPACTION_JOB_FAILED if that fails. */
+  static async start(options: MergeRunnerOptions): Promise<MergeRunner> {
+    assert.ok(Number.isInteger(options.threads), 'threads is an integer');
+    assert.ok(options.threads >= 1, 'threads at least 1');
+    assert.ok(options.threads <= MERGE_THREADS_MAX, 'threads within limit');
+    assert.ok(Number.isInteger(options.nice), 'nice is an integer');
+    const worker = new Worker(MERGE_WORKER_URL, { workerData: options, execArgv: workerExecArgv() });
+    const runner = new MergeRunner(worker);
+    const opened = await runner.expect();
+    if (opened.kind === 'ready') return runner;
+    if (opened.kind !== 'failed') assert.fail('the worker opens ready or failed');
+    await runner.close();
+    throw jobFailed(`The merge worker could not open DuckDB: ${opened.message}`);
+  }
+
+  /**
+   * Merges the task's inputs into 1..n of its output paths. One task at a time. Rejects with
+   * ARC_COMPACTION_JOB_FAILED when DuckDB fails (a missing or unreadable input, a full disk), after
+   * the worker removed every output it wrote; the runner then takes the next task.
+   */
+  async run(task: MergeTask): Promise<MergeResult> {
+    assertTask(task);
+    const answer = await this.request({ kind: 'run', task });
+    if (answer.kind === 'merged') return answer.result;
+    if (answer.kind !== 'failed') assert.fail('a run is answered merged or failed');
+    throw jobFailed(`Merging ${String(task.inputs.length)} files failed: ${answer.message}`, { inputs: task.inputs.length, firstInput: task.inputs[0] ?? '' });
+  }
+
+  /** The worker's DuckDB settings and nice value. */
+  async settings(): Promise<MergeWorkerSettings> {
+    const answer = await this.request({ kind: 'settings' });
+    if (answer.kind !== 'settings') assert.fail('settings are answered with settings');
+    return answer.settings;
+  }
+
+  /** Closes DuckDB and ends the worker. A task in flight is waited for. */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    const exit = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    const message: RunnerToWorker = { kind: 'close' };
+    this.worker.postMessage(message);
+    await exit;
+  }
+
+  private async request(message: RunnerToWorker): Promise<WorkerToRunner> {
+    assert.equal(this.pending, null, 'one merge request at a time');
+    if (this.exited) throw jobFailed('The merge worker has exited');
+    const answer = this.expect();
+    this.worker.postMessage(message);
+    return answer;
+  }
+
+  private expect(): Promise<WorkerToRunner> {
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+    });
+  }
+
+  private settle(): Pending {
+    const pending = this.pending;
+    assert.ok(pending !== null, 'the worker answers only requests');
+    this.pending = null;
+    return pending;
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * The merge worker thread: owns one DuckDB instance (its own memory_limit, threads and spill
+ * directory) and runs the merge tasks the MergeRunner sends, one after another. A task reads its
+ * inputs, writes the merged rows to its first output path, and splits that file into several
+ * outputs when it is larger than the target size (merge-sql.ts builds the SQL).
+ */
+import assert from 'node:assert/strict';
+import { getPriority, setPriority } from 'node:os';
+import { readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import { DuckDBInstance, DuckDBPendingResultState, type DuckDBConnection } from '@duckdb/node-api';
+import { TIME_COLUMN, quoteLiteral } from '@arc/columnar';
+import type { ColumnSpec } from '@arc/storage';
+import { MERGE_FILE_ROW_BITS, MERGE_TASK_POLL_MS, MERGE_TEMP_DIRECTORY_SIZE_MAX } from './limits.js';
+import {
+  copyToSql,
+  describeFileSql,
+  describeInputsSql,
+  inputRowsSql,
+  inputTagsSql,
+  mergeSelectSql,
+  outputCount,
+  outputFactsSql,
+  parseTags,
+  rangeSelectSql,
+  shadowedVirtualColumn,
+  splitRows,
+  unionTags,
+  type OutputFormat,
+} from './merge-sql.js';
+import type { MergedFile, MergeResult, MergeRunnerOptions, MergeTask, MergeWorkerSettings, RunnerToWorker, WorkerToRunner } from './merge-runner.js';
+
+/** A failure the job reports as it is (no DuckDB message to wrap). */
+class MergeInputError extends Error {}
+
+type Row = Record<string, unknown>;
+
+async function rowsOf(connection: DuckDBConnection, sql: string): Promise<Row[]> {
+  return (await connection.runAndReadAll(sql)).getRowObjectsJS();
+}
+
+async function columnsOf(connection: DuckDBConnection, describeSql: string): Promise<ColumnSpec[]> {
+  return (await rowsOf(connection, describeSql)).map((row) => ({ name: String(row['column_name']), type: String(row['column_type']) }));
+}
+
+/**
+ * Compaction must not starve ingest, so the merge runs at a lower priority: this thread, which
+ * runs DuckDB's share of the caller's work (runHere), and DuckDB's background threads. Linux
+ * keeps the nice value per thread and a new thread inherits its creator's; DuckDB's threads are
+ * created by the libuv pool thread that opens the instance (Node-API async work), at the pool's
+ * priority, so they are lowered one by one after the open (lowerThreads).
+ */
+function lowerPriority(threadId: number, nice: number): boolean {
+  try {
+    setPriority(threadId, nice); // on Linux a thread id names that thread only; 0 is the calling thread
+    return true;
+  } catch {
+    return false; // Not permitted or not supported: run at normal priority.
+  }
+}
+
+/** This process's thread ids (Linux), or null where /proc does not list them. */
+function threadIds(): Set<string> | null {
+  try {
+    return new Set(readdirSync('/proc/self/task'));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Lowers the threads that appeared while DuckDB opened: its background threads, `threads - 1` of
+ * them. When more appeared (another part of the process started threads meanwhile), which are
+ * DuckDB's is unknown, and none is touched rather than a writer's. Returns how many were lowered.
+ */
+function lowerThreads(before: Set<string> | null, nice: number, backgroundThreads: number): number {
+  const after = threadIds();
+  if (nice === 0 || before === null || after === null) return 0;
+  const started = [...after].filter((id) => !before.has(id));
+  if (started.length !== backgroundThreads) return 0;
+  return started.filter((id) => lowerPriority(Number(id), nice)).length;
+}
+
+/**
+ * Runs one statement with the caller's share of DuckDB's work done on this thread (at its nice
+ * value) rather than on a libuv pool thread, which the rest of the process shares. DuckDB's own
+ * threads hold the remaining tasks when it answers NO_TASKS_AVAILABLE: then this thread waits.
+ */
+async function runHere(connection: DuckDBConnection, sql: string): Promise<number> {
+  const pending = (await connection.prepare(sql)).start();
+  for (;;) {
+    const state = pending.runTask();
+    if (state === DuckDBPendingResultState.RESULT_READY) break;
+    if (state === DuckDBPendingResultState.NO_TASKS_AVAILABLE) await new Promise((resolve) => setTimeout(resolve, MERGE_TASK_POLL_MS));
+  }
+  return (await pending.readAll()).rowsChanged;
+}
+
+interface Engine {
+  readonly instance: DuckDBInstance;
+  readonly connection: DuckDBConnection;
+  /** DuckDB background threads whose priority was lowered. */
+  readonly loweredThreads: number;
+}
+
+async function openDuckDB(options: MergeRunnerOptions): Promise<Engine> {
+  const before = threadIds();
+  const instance = await DuckDBInstance.create(':memory:', {
+    threads: String(options.threads),
+    memory_limit: options.memoryLimit,
+    temp_directory: options.tempDirectory,
+    // A scan of one file keeps its row order: splitting a merged file relies on it.
+    preserve_insertion_order: 'true',
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  });
+  const loweredThreads = lowerThreads(before, options.nice, options.threads - 1);
+  const connection = await instance.connect();
+  // By SET, not as a startup option: see MERGE_TEMP_DIRECTORY_SIZE_MAX.
+  await connection.run(`SET max_temp_directory_size = ${quoteLiteral(MERGE_TEMP_DIRECTORY_SIZE_MAX)}`);
+  return { instance, connection, loweredThreads };
+}
+
+/** The inputs' tags, input by input in the task's order (oldest first). */
+async function tagsOfInputs(connection: DuckDBConnection, inputs: readonly string[]): Promise<string[][]> {
+  const byInput = new Map<string, string[]>();
+  for (const row of await rowsOf(connection, inputTagsSql(inputs))) {
+    const file = String(row['file_name']);
+    const tags = parseTags(String(row['tags']));
+    if (!inputs.includes(file)) throw new MergeInputError(`DuckDB named an input '${file}' that is not one of the job's files`);
+    if (tags === null) throw new MergeInputError(`The arc:tags metadata of '${file}' is not a JSON array of names`);
+    byInput.set(file, tags);
+  }
+  return inputs.map((input) => byInput.get(input) ?? []);
+}
+
+/** What the merge needs to know of its inputs before it reads a row. */
+async function inspectInputs(connection: DuckDBConnection, task: MergeTask): Promise<{ rows: number; bytes: number; columns: ColumnSpec[]; tags: string[] }> {
+  const [facts] = await rowsOf(connection, inputRowsSql(task.inputs));
+  assert.ok(facts !== undefined, 'an aggregate answers one row');
+  if (Number(facts['file_rows_max']) >= 2 ** MERGE_FILE_ROW_BITS) throw new MergeInputError(`An input holds more than 2^${String(MERGE_FILE_ROW_BITS)} rows`);
+  const columns = await columnsOf(connection, describeInputsSql(task.inputs));
+  const shadowed = shadowedVirtualColumn(columns);
+  if (shadowed !== null) throw new MergeInputError(`The inputs have a column '${shadowed}', which hides the row position the merge orders by`);
+  if (!columns.some((column) => column.name === TIME_COLUMN)) throw new MergeInputError('The inputs have no time column');
+  const tags = unionTags(await tagsOfInputs(connection, task.inputs), columns);
+  return { rows: Number(facts['rows']), bytes: Number(facts['bytes']), columns, tags };
+}
+
+/** A written file's size, from its footer read by DuckDB. */
+async function fileBytesOf(connection: DuckDBConnection, path: string): Promise<number> {
+  const [facts] = await rowsOf(connection, inputRowsSql([path]));
+  assert.ok(facts !== undefined, 'an aggregate answers one row');
+  return Number(facts['bytes']);
+}
+
+async function factsOf(connection: DuckDBConnection, path: string): Promise<MergedFile> {
+  const [facts] = await rowsOf(connection, outputFactsSql(path));
+  assert.ok(facts !== undefined, 'an aggregate answers one row');
+  return { path, rows: Number(facts['rows']), minTimeUs: Number(facts['min_us']), maxTimeUs: Number(facts['max_us']) };
+}
+
+/** Where the merged file waits while it is split into the outputs: next to them, staged too. */
+function wholePathOf(firstOutput: string): string {
+  return `${firstOutput.slice(0, -'.tmp'.length)}.whole.tmp`;
+}
+
+/**
+ * One merge. Its output size is known only once written: sorting, deduplication and zstd shrink
+ * the inputs by a factor that depends on the data. When the inputs' own bytes fit the target (the
+ * usual job: small files of one hour) the merge cannot need more than one output and is written
+ * straight to the first path. Otherwise it is written whole next to the outputs, measured, and
+ * copied range by range into as many outputs as its size needs. `written` lists every file the
+ * job made, for the caller to remove on failure.
+ */
+async function merge(connection: DuckDBConnection, task: MergeTask, written: string[]): Promise<MergeResult> {
+  const inputs = await inspectInputs(connection, task);
+  if (inputs.rows === 0) return { outputs: [], columns: inputs.columns, tags: inputs.tags, inputRows: 0, outputRows: 0 };
+  const format: OutputFormat = { compressionLevel: task.compressionLevel, rowGroupSize: task.rowGroupSize, tags: inputs.tags };
+  const [first] = task.outputPaths;
+  assert.ok(first !== undefined, 'a merge has an output path');
+  const select = mergeSelectSql({ inputs: task.inputs, columns: inputs.columns, tags: inputs.tags, dedup: task.dedup });
+  const direct = inputs.bytes <= task.targetFileBytes || task.outputPaths.length === 1;
+  const target = direct ? first : wholePathOf(first);
+  written.push(target);
+  const outputRows = await runHere(connection, copyToSql(select, target, format));
+  assert.ok(outputRows > 0, 'rows in, rows out');
+  const paths = direct ? [first] : await split(connection, task, { whole: target, columns: inputs.columns, format, outputRows }, written);
+  const outputs: MergedFile[] = [];
+  for (const path of paths) outputs.push(await factsOf(connection, path));
+  assert.equal(outputs.reduce((sum, output) => sum + output.rows, 0), outputRows, 'every merged row is in one output');
+  const columns = await columnsOf(connection, describeFileSql(first));
+  return { outputs, columns, tags: inputs.tags, inputRows: inputs.rows, outputRows };
+}
+
+/** A merged file to split: where it is, its columns and format, its rows. */
+interface WholeFile {
+  readonly whole: string;
+  readonly columns: readonly ColumnSpec[];
+  readonly format: OutputFormat;
+  readonly outputRows: number;
+}
+
+/** Copies the merged file into as many outputs as its size needs, in order, then removes it. */
+async function split(connection: DuckDBConnection, task: MergeTask, file: WholeFile, written: string[]): Promise<string[]> {
+  const wholeBytes = await fileBytesOf(connection, file.whole);
+  const parts = Math.min(outputCount(wholeBytes, task.targetFileBytes, task.outputPaths.length), file.outputRows);
+  const paths: string[] = [];
+  for (const [index, range] of splitRows(file.outputRows, parts).entries()) {
+    const path = task.outputPaths[index];
+    assert.ok(path !== undefined, 'a path per part');
+    written.push(path);
+    paths.push(path);
+    await runHere(connection, copyToSql(rangeSelectSql(file.whole, file.columns, range), path, file.format));
+  }
+  await rm(file.whole, { force: true });
+  written.splice(written.indexOf(file.whole), 1);
+  return paths;
+}
+
+async function settingsOf({ connection, loweredThreads }: Engine): Promise<MergeWorkerSettings> {
+  const sql = "SELECT current_setting('memory_limit') AS memory_limit, current_setting('threads') AS threads, current_setting('temp_directory') AS temp_directory";
+  const [row] = await rowsOf(connection, sql);
+  assert.ok(row !== undefined, 'settings answer one row');
+  return { memoryLimit: String(row['memory_limit']), threads: Number(row['threads']), tempDirectory: String(row['temp_directory']), nice: getPriority(), loweredThreads };
+}
+
+/** Runs one task; on failure removes what it wrote and answers `failed`. */
+async function runTask(connection: DuckDBConnection, task: MergeTask): Promise<WorkerToRunner> {
+  const written: string[] = [];
+  try {
+    return { kind: 'merged', result: await merge(connection, task, written) };
+  } catch (error) {
+    // Broken invariants are bugs: let them end the worker (the runner rejects the task).
+    if (error instanceof assert.AssertionError) throw error;
+    await Promise.allSettled(written.map((path) => rm(path, { force: true })));
+    return { kind: 'failed', message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  assert.ok(port !== null, 'merge-worker runs as a worker thread');
+  const options = workerData as MergeRunnerOptions;
+  if (options.nice !== 0) lowerPriority(0, options.nice);
+  let engine: Engine;
+  try {
+    engine = await openDuckDB(options);
+  } catch (error) {
+    port.postMessage({ kind: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies WorkerToRunner);
+    return;
+  }
+  port.postMessage({ kind: 'ready' } satisfies WorkerToRunner);
+  // Messages are handled in order, each after the previous one ended: a close waits for a task.
+  let queue = Promise.resolve();
+  port.on('message', (message: RunnerToWorker) => {
+    queue = queue.then(async () => {
+      const connection = engine.connection;
+      if (message.kind === 'close') {
+        connection.closeSync();
+        engine.instance.closeSync();
+        port.close();
+        return;
+      }
+      const answer = message.kind === 'run' ? await runTask(connection, message.task) : { kind: 'settings' as const, settings: await settingsOf(engine) };
+      port.postMessage(answer satisfies WorkerToRunner);
+    });
+  });
+}
+
+void main();
