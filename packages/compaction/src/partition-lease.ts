@@ -61,12 +61,14 @@ export class PartitionLease {
     target: { readonly database: string; readonly measurement: string; readonly dayPath: string; readonly jobId: string },
     leaseMs: number,
     nowMs: () => number,
+    /** True for a holder known dead before its lease ran out (a job of this node's previous process). */
+    isDead: (holder: LeaseHolder) => boolean = () => false,
   ): Promise<PartitionLease | LeaseHolder> {
     const key = lockKey(target.database, target.measurement, target.dayPath);
     const lease = new PartitionLease(backend, key, target.jobId, leaseMs, nowMs);
     if (await backend.putIfAbsent(key, lease.body())) return lease;
     const holder = await lease.read();
-    if (holder !== null && holder.expiresAtMs > nowMs()) return holder;
+    if (holder !== null && holder.expiresAtMs > nowMs() && !isDead(holder)) return holder;
     // Expired (or unreadable): the holder died. Taken over; a racing taker loses the put.
     await backend.deleteMany([key]);
     if (await backend.putIfAbsent(key, lease.body())) return lease;

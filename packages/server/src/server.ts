@@ -8,6 +8,7 @@ import { describeConfig, type Config } from '@arc/config';
 import { type ArcError } from '@arc/errors';
 import { QueryPool } from '@arc/query';
 import { Storage } from '@arc/storage';
+import { Compactor, HISTORY_FILE_NAME } from '@arc/compaction';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
 import { registerAuthRoutes } from './auth-routes.js';
@@ -93,6 +94,16 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // (WAL recovery has published the staged files its journal committed: older ones are garbage,
   // removed as each measurement is listed.)
   const storage = await Storage.open({ root: config.storage.parquetRoot, removeStagedBeforeMs: startedAtMs });
+  // Before the threads start: a bad schedule (cron) stops the start before anything runs.
+  const compactor = Compactor.open({
+    storage,
+    config: config.compaction,
+    historyPath: path.join(config.storage.dataDir, HISTORY_FILE_NAME),
+    tempDirectory: path.join(config.storage.dataDir, 'tmp', 'compaction'),
+    // The pool is made next; a job reaches this only after the start.
+    queriesEnded: () => queryPool.tasksSubmittedEnded(),
+    log: (level, message) => log[level](message),
+  });
   const queryPool = new QueryPool({
     storage,
     dataRoot: config.storage.parquetRoot,
@@ -124,7 +135,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     phase: ServerPhase.starting,
     walRecovery: emptyRecoveryReport(),
     forgetDatabase: (database) => pipeline.forgetDatabase(database),
-    compaction: null,
+    compaction: compactor,
   };
   const app = uWS.App();
   limitRequestHeads(app);
@@ -145,14 +156,14 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // /ready answers 503 and writes are refused until every logged request is replayed and flushed.
   if (walPlan !== null) await replayWal(walPlan, pipeline, context.walRecovery, log);
   context.phase = ServerPhase.ready;
-  listCatalogFiles(storage, log);
+  listCatalogFiles(storage, log, compactor);
   log.info(
     `Arc listening on http://${config.server.host}:${port} | data ${config.storage.parquetRoot} | ` +
       `decoders ${pipeline.decoderCount}, writers ${pipeline.writerCount}, query threads ${config.query.threads}`,
   );
   // The data directory stays locked until every buffer is flushed (a second close() waits for the first).
   let closing: Promise<StopReport> | null = null;
-  return { port, close: () => (closing ??= stopServer(context, listenSocket, tokens).finally(() => lock.release())) };
+  return { port, close: () => (closing ??= stopServer(context, listenSocket, tokens, compactor).finally(() => lock.release())) };
 }
 
 /** Waits for the ingest pipeline and the query pool to start; if either fails, stops the other. */
@@ -170,15 +181,19 @@ async function startThreads(starting: Promise<IngestPipeline>, queryPool: QueryP
  * Lists every measurement's files in the background, after the start (queries list what they
  * need first, Storage.ensureLoaded), so the start costs the same with 100 files or 100,000.
  */
-function listCatalogFiles(storage: Storage, log: Logger): void {
+function listCatalogFiles(storage: Storage, log: Logger, compactor: Compactor): void {
   const startedAt = performance.now();
   storage.loadAll().then(
-    () => log.info(`storage: ${storage.catalog.size} files in the catalog (listed in ${Math.round(performance.now() - startedAt)} ms)`),
+    () => {
+      log.info(`storage: ${storage.catalog.size} files in the catalog (listed in ${Math.round(performance.now() - startedAt)} ms)`);
+      // Closed hours and days the schedules missed while the server was down.
+      compactor.catchUp();
+    },
     (error: unknown) => log.error(`storage: listing the files failed; queries list what they read: ${error instanceof Error ? error.message : String(error)}`),
   );
 }
 
-async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_socket, tokens: TokenStore | null): Promise<StopReport> {
+async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_socket, tokens: TokenStore | null, compactor: Compactor): Promise<StopReport> {
   if (context.phase === ServerPhase.stopping) return { rowsUnflushed: 0, writersUnreported: 0 };
   context.phase = ServerPhase.stopping;
   context.log.info('shutting down: answering in-flight requests, then flushing every buffer');
@@ -187,6 +202,9 @@ async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_so
   while (context.pipeline.inFlight > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_POLL_MS));
   }
+  // A running job stops (its staged files go, or the next start's listing removes them): the
+  // final flush must not wait for a merge.
+  await compactor.close();
   const { flushError, rowsUnflushed, writersUnreported } = await context.pipeline.shutdown();
   await context.queryPool.close();
   tokens?.close();

@@ -56,6 +56,9 @@ export async function startArc(env: Record<string, string> = {}, dataDir?: strin
       ARC_INGEST_DECODERS: '2',
       ARC_QUERY_THREADS: '1',
       ARC_QUERY_MEMORY_LIMIT: '512MB',
+      // Off unless a test turns it on: the hourly tier's schedule (minute 5 of every hour) would
+      // otherwise merge a test's files at a moment no test chose (compaction tests enable it).
+      ARC_COMPACTION_ENABLED: 'false',
       ...env,
     },
     // No arc.conf in the data dir: the server runs on defaults plus this environment.

@@ -1,0 +1,449 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { CompactionConfig } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
+import {
+  compactedUnique,
+  dataFileKey,
+  encodeSchema,
+  schemaIdOf,
+  schemaKey,
+  spanPartitionKey,
+  writePositionOf,
+  type CatalogEvent,
+  type CatalogFile,
+  type ReplacementStep,
+  type StagedReplacementFile,
+  type Storage,
+  type WritePosition,
+} from '@arc/storage';
+import { compactionDisabledError } from './compaction-errors.js';
+import { CompactionErrorCode } from './error-codes.js';
+import { CompactionHistory } from './history-store.js';
+import { HISTORY_JOBS_KEPT, JOB_QUEUE_MAX, LEASE_RENEWALS_PER_LEASE } from './limits.js';
+import { MergeRunner, type MergeResult } from './merge-runner.js';
+import { PartitionLease, isLease, type LeaseHolder } from './partition-lease.js';
+import { lockPartitionOf, planMeasurement, type PlannedJob } from './planner.js';
+import { CronSchedule } from './schedule.js';
+import { COMPACTION_TIERS, type CompactionCandidate, type CompactionControl, type CompactionJob, type CompactionStats, type CompactionStatus, type CompactionTier, type TriggerRequest } from './types.js';
+
+/** The steps of a job, in order, as `onStep` sees them (crash tests stop a process at each). */
+export type JobStep = 'leased' | 'merged' | ReplacementStep;
+
+export type CompactionLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+
+export interface CompactorOptions {
+  readonly storage: Storage;
+  readonly config: CompactionConfig;
+  /** The SQLite file of the job history. */
+  readonly historyPath: string;
+  /** Where merge jobs' DuckDB spills. */
+  readonly tempDirectory: string;
+  /**
+   * Resolves once every query submitted before the call has ended: a job deletes its inputs only
+   * then (queries planned with the old catalog may still read them). Without a query side: resolve.
+   */
+  readonly queriesEnded: () => Promise<void>;
+  readonly log: CompactionLog;
+  /** Sees each step of each job (tests). */
+  readonly onStep?: (step: JobStep, job: CompactionJob) => void;
+  readonly nowMs?: () => number;
+}
+
+interface QueuedJob {
+  job: CompactionJob;
+  readonly planned: PlannedJob;
+}
+
+const ALL_TIERS: ReadonlySet<CompactionTier> = new Set(COMPACTION_TIERS);
+const LIVE_ONLY: ReadonlySet<CompactionTier> = new Set(['live']);
+
+function newJobId(nowMs: number): string {
+  return `c-${nowMs.toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+function isoOf(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Runs compaction (docs/architecture.md, Compaction): plans jobs (planner.ts) on a timer for the
+ * live tier and on cron schedules for the hourly and daily tiers, runs at most
+ * `max_concurrent_jobs` at once in merge threads of their own (merge-runner.ts), and commits each
+ * through storage's replace manifests, so every reader sees either the inputs or the outputs.
+ * Lives on the main thread beside the storage front door; keeps its jobs in a SQLite history.
+ */
+export class Compactor implements CompactionControl {
+  private readonly storage: Storage;
+  private readonly config: CompactionConfig;
+  private readonly options: CompactorOptions;
+  private readonly jobHistory: CompactionHistory;
+  private readonly nowMs: () => number;
+  private readonly queue: QueuedJob[] = [];
+  private readonly running = new Map<string, QueuedJob>();
+  /** Partitions (`db/m/YYYY/MM/DD`) with a job queued or running: one job per partition at a time. */
+  private readonly busyPartitions = new Set<string>();
+  /** Merge threads not running a job; started on first need, kept. */
+  private readonly idleRunners: MergeRunner[] = [];
+  /** Every merge thread started (idle or running a job): close() stops them all. */
+  private readonly runners = new Set<MergeRunner>();
+  /** Hours that received files since the last live pass, by measurement (`db/m`). */
+  private readonly touchedHours = new Map<string, Set<number>>();
+  private readonly schedules: CronSchedule[] = [];
+  private liveTimer: NodeJS.Timeout | null = null;
+  private readonly jobsEnded = new Set<Promise<void>>();
+  private closed = false;
+
+  private constructor(options: CompactorOptions, history: CompactionHistory) {
+    this.options = options;
+    this.storage = options.storage;
+    this.config = options.config;
+    this.jobHistory = history;
+    this.nowMs = options.nowMs ?? Date.now;
+  }
+
+  /** Opens the history; with compaction enabled, starts the live timer and the tiers' schedules. */
+  static open(options: CompactorOptions): Compactor {
+    const compactor = new Compactor(options, CompactionHistory.open(options.historyPath));
+    compactor.storage.onChange((event) => compactor.noteChange(event));
+    if (options.config.enabled) compactor.startSchedules();
+    return compactor;
+  }
+
+  private startSchedules(): void {
+    this.liveTimer = setInterval(() => this.schedulePass(LIVE_ONLY, true), this.config.liveIntervalSeconds * 1000);
+    this.liveTimer.unref();
+    const hourly = new CronSchedule(this.config.hourlySchedule, 'compaction.hourly_schedule');
+    hourly.start(() => this.schedulePass(new Set(['hourly']), false));
+    const daily = new CronSchedule(this.config.dailySchedule, 'compaction.daily_schedule');
+    daily.start(() => this.schedulePass(new Set(['daily']), false));
+    this.schedules.push(hourly, daily);
+  }
+
+  /** After a start: the hourly and daily work missed while the server was down (the catalog is listed). */
+  catchUp(): void {
+    if (this.config.enabled) this.schedulePass(new Set(['hourly', 'daily']), false);
+  }
+
+  private noteChange(event: CatalogEvent): void {
+    if (event.kind !== 'delta') return;
+    for (const change of event.delta.changes) {
+      if (change.kind !== 'add') continue;
+      for (const file of change.files) {
+        const key = `${file.database}/${file.measurement}`;
+        let hours = this.touchedHours.get(key);
+        if (hours === undefined) this.touchedHours.set(key, (hours = new Set()));
+        hours.add(file.hourUs);
+      }
+    }
+  }
+
+  private schedulePass(tiers: ReadonlySet<CompactionTier>, touchedOnly: boolean): void {
+    if (this.closed) return;
+    try {
+      for (const planned of touchedOnly ? this.planTouched() : this.planLoaded(tiers)) this.enqueue(planned, 'schedule');
+    } catch (error) {
+      // A timer's callback: a throw here would stop the server. The next pass tries again.
+      this.options.log('error', `compaction: planning failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** The live tier over the hours that received files since the last pass. */
+  private planTouched(): PlannedJob[] {
+    const jobs: PlannedJob[] = [];
+    const nowUs = this.nowMs() * 1000;
+    for (const [key, hours] of this.touchedHours) {
+      const [database = '', measurement = ''] = key.split('/', 2);
+      const files = this.storage.catalog.files(database, measurement).filter((file) => hours.has(file.hourUs));
+      jobs.push(...planMeasurement(files, LIVE_ONLY, nowUs, this.config));
+    }
+    this.touchedHours.clear();
+    return jobs;
+  }
+
+  /** Every listed measurement (a scheduled pass never waits for listings: the next pass sees them). */
+  private planLoaded(tiers: ReadonlySet<CompactionTier>): PlannedJob[] {
+    const jobs: PlannedJob[] = [];
+    const nowUs = this.nowMs() * 1000;
+    const catalog = this.storage.catalog;
+    for (const database of catalog.databaseNames()) {
+      for (const measurement of catalog.measurementNames(database)) {
+        if (!catalog.isLoaded(database, measurement)) continue;
+        jobs.push(...planMeasurement(catalog.files(database, measurement), tiers, nowUs, this.config));
+      }
+    }
+    return jobs;
+  }
+
+  /** The jobs of a scope (its measurements listed first). */
+  private async planScope(scope: TriggerRequest): Promise<PlannedJob[]> {
+    const catalog = this.storage.catalog;
+    const databases = scope.database === undefined ? this.storage.databases() : [scope.database];
+    const tiers = scope.tier === undefined ? ALL_TIERS : new Set([scope.tier]);
+    const nowUs = this.nowMs() * 1000;
+    const jobs: PlannedJob[] = [];
+    for (const database of databases) {
+      const measurements = scope.measurement === undefined ? catalog.measurementNames(database) : [scope.measurement];
+      for (const measurement of measurements) {
+        await this.storage.ensureLoaded(database, measurement);
+        jobs.push(...planMeasurement(catalog.files(database, measurement), tiers, nowUs, this.config));
+      }
+    }
+    return jobs;
+  }
+
+  private enqueue(planned: PlannedJob, trigger: CompactionJob['trigger']): CompactionJob | null {
+    const { candidate } = planned;
+    const partitionKey = `${candidate.database}/${candidate.measurement}/${lockPartitionOf(planned)}`;
+    if (this.busyPartitions.has(partitionKey) || this.queue.length >= JOB_QUEUE_MAX) return null;
+    this.busyPartitions.add(partitionKey);
+    const job: CompactionJob = {
+      id: newJobId(this.nowMs()),
+      database: candidate.database,
+      measurement: candidate.measurement,
+      tier: candidate.tier,
+      partition: candidate.partition,
+      state: 'queued',
+      trigger,
+      inputFiles: candidate.files,
+      inputBytes: candidate.bytes,
+      inputRows: null,
+      outputRows: null,
+      outputFiles: null,
+      outputBytes: null,
+      startedAt: null,
+      finishedAt: null,
+      durationMs: null,
+      error: null,
+    };
+    this.queue.push({ job, planned });
+    this.pump();
+    return job;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.running.size < this.config.maxConcurrentJobs) {
+      const next = this.queue.shift();
+      if (next === undefined) return;
+      this.running.set(next.job.id, next);
+      const ended = this.runJob(next).finally(() => {
+        this.running.delete(next.job.id);
+        const { candidate } = next.planned;
+        this.busyPartitions.delete(`${candidate.database}/${candidate.measurement}/${lockPartitionOf(next.planned)}`);
+        this.jobsEnded.delete(ended);
+        this.pump();
+      });
+      this.jobsEnded.add(ended);
+    }
+  }
+
+  private async takeRunner(): Promise<MergeRunner> {
+    const idle = this.idleRunners.pop();
+    if (idle !== undefined) return idle;
+    assert.ok(this.runners.size < this.config.maxConcurrentJobs, 'one merge thread per concurrent job');
+    const runner = await MergeRunner.start({ memoryLimit: this.config.memoryLimit, threads: this.config.threads, nice: this.config.nice, tempDirectory: this.options.tempDirectory });
+    if (this.closed) {
+      await runner.close();
+      throw new ArcError(ErrorKind.unavailable, CompactionErrorCode.jobFailed, 'compaction stopped');
+    }
+    this.runners.add(runner);
+    return runner;
+  }
+
+  private step(step: JobStep, entry: QueuedJob): void {
+    this.options.onStep?.(step, entry.job);
+  }
+
+  private async runJob(entry: QueuedJob): Promise<void> {
+    const startedMs = this.nowMs();
+    entry.job = { ...entry.job, state: 'running', startedAt: isoOf(startedMs) };
+    this.jobHistory.record(entry.job);
+    try {
+      const outcome = await this.merge(entry);
+      entry.job = { ...entry.job, state: 'succeeded', ...outcome };
+      this.options.log('debug', `compaction ${entry.job.id}: ${entry.job.database}.${entry.job.measurement} ${entry.job.tier} ${entry.job.partition}: ${entry.job.inputFiles} files -> ${String(outcome.outputFiles)}`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      entry.job = { ...entry.job, state: 'failed', error: message };
+      if (!this.closed) this.options.log('warn', `compaction ${entry.job.id} of ${entry.job.database}.${entry.job.measurement} ${entry.job.partition} failed: ${message}`);
+    }
+    const finishedMs = this.nowMs();
+    entry.job = { ...entry.job, finishedAt: isoOf(finishedMs), durationMs: finishedMs - startedMs };
+    this.jobHistory.record(entry.job);
+    this.jobHistory.prune(HISTORY_JOBS_KEPT);
+  }
+
+  /** Leases the partition, merges, commits, waits for readers of the inputs, deletes them. */
+  private async merge(entry: QueuedJob): Promise<Pick<CompactionJob, 'inputRows' | 'outputRows' | 'outputFiles' | 'outputBytes'>> {
+    const { planned, job } = entry;
+    const leaseMs = this.config.leaseSeconds * 1000;
+    // This node's jobs are all in `running`: a lock of this node held by another job is a dead process's.
+    const isDead = (holder: LeaseHolder): boolean => holder.node === this.storage.nodeId && !this.running.has(holder.job);
+    const lease = await PartitionLease.acquire(this.storage.backend, { database: job.database, measurement: job.measurement, dayPath: lockPartitionOf(planned), jobId: job.id }, leaseMs, this.nowMs, isDead);
+    if (!isLease(lease)) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, `the partition is locked by job ${lease.job} of node ${lease.node} until ${isoOf(lease.expiresAtMs)}`);
+    const renewal = setInterval(() => void lease.renew().catch(() => undefined), leaseMs / LEASE_RENEWALS_PER_LEASE);
+    renewal.unref();
+    try {
+      this.step('leased', entry);
+      const inputs = this.currentInputs(planned);
+      const partitionDirectory = spanPartitionKey(job.database, job.measurement, planned.span, planned.partitionStartUs);
+      const outputSlots = Math.max(1, Math.ceil(job.inputBytes / this.config.targetFileBytes)) + 1;
+      const stagingPaths: string[] = [];
+      for (let slot = 0; slot < outputSlots; slot++) stagingPaths.push(await this.storage.backend.stagingPathIn(partitionDirectory));
+      try {
+        const result = await this.runMerge(inputs, stagingPaths);
+        this.step('merged', entry);
+        const { staged, outputBytes } = await this.nameOutputs(planned, inputs, result);
+        if (!(await lease.holds())) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, 'the partition lease ran out before the commit');
+        const replacement = await this.storage.replaceFiles(job.id, inputs.map((file) => file.key), staged, (step) => this.step(step, entry));
+        await this.options.queriesEnded();
+        await this.storage.finishReplacement(replacement, (step) => this.step(step, entry));
+        return { inputRows: result.inputRows, outputRows: result.outputRows, outputFiles: staged.length, outputBytes };
+      } finally {
+        // Published outputs are not staged any more; the rest (unused, or a failed job's) go.
+        for (const stagingPath of stagingPaths) await this.storage.backend.discard(stagingPath).catch(() => undefined);
+      }
+    } finally {
+      clearInterval(renewal);
+      await lease.release().catch(() => undefined);
+    }
+  }
+
+  /** The planned inputs as the catalog has them now; a job whose inputs changed meanwhile is not run. */
+  private currentInputs(planned: PlannedJob): CatalogFile[] {
+    const { database, measurement } = planned.candidate;
+    const current = new Map(this.storage.catalog.files(database, measurement).map((file) => [file.key, file]));
+    const inputs: CatalogFile[] = [];
+    for (const input of planned.inputs) {
+      const file = current.get(input.key);
+      if (file === undefined) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, `an input is gone (deleted or merged meanwhile): ${input.key}`);
+      inputs.push(file);
+    }
+    return inputs;
+  }
+
+  private async runMerge(inputs: readonly CatalogFile[], outputPaths: readonly string[]): Promise<MergeResult> {
+    const runner = await this.takeRunner();
+    try {
+      return await runner.run({
+        inputs: inputs.map((file) => this.storage.locationOf(file.key)),
+        outputPaths,
+        dedup: this.config.dedup,
+        targetFileBytes: this.config.targetFileBytes,
+        rowGroupSize: this.config.rowGroupSize,
+        compressionLevel: this.config.compressionLevel,
+      });
+    } finally {
+      if (!this.closed) this.idleRunners.push(runner);
+    }
+  }
+
+  /**
+   * Seals each output and names it: in its partition, at the write position of the newest input
+   * (so later writes still win over it), with its rows, size and time bounds; its schema object
+   * is stored first, as a writer does.
+   */
+  private async nameOutputs(planned: PlannedJob, inputs: readonly CatalogFile[], result: MergeResult): Promise<{ staged: StagedReplacementFile[]; outputBytes: number }> {
+    const { database, measurement } = planned.candidate;
+    const newest = inputs.at(-1);
+    assert.ok(newest !== undefined, 'a job has inputs');
+    const position: WritePosition = writePositionOf(newest.key) ?? { writtenAtMs: 0, nodeId: this.storage.nodeId, unique: 'w0-000000-000000' };
+    const schemaId = schemaIdOf(result.columns);
+    if (result.outputs.length > 0) await this.storage.backend.putIfAbsent(schemaKey(database, measurement, schemaId), encodeSchema(result.columns));
+    const staged: StagedReplacementFile[] = [];
+    let outputBytes = 0;
+    for (const output of result.outputs) {
+      const bytes = await this.storage.backend.sealStaged(output.path);
+      outputBytes += bytes;
+      const key = dataFileKey({
+        database,
+        measurement,
+        hourUs: planned.partitionStartUs,
+        span: planned.span,
+        nodeId: position.nodeId,
+        unique: compactedUnique(position, randomBytes(4).toString('hex')),
+        rows: output.rows,
+        bytes,
+        minTimeUs: output.minTimeUs,
+        maxTimeUs: output.maxTimeUs,
+        writtenAtMs: position.writtenAtMs,
+        schemaId,
+      });
+      staged.push({ staging: output.path, key, columns: result.columns });
+    }
+    return { staged, outputBytes };
+  }
+
+  // ---- CompactionControl (the endpoints) ----
+
+  status(): CompactionStatus {
+    const [hourly, daily] = this.schedules;
+    const next = (schedule: CronSchedule | undefined): string | null => {
+      const at = schedule?.nextRun() ?? null;
+      return at === null ? null : at.toISOString();
+    };
+    return {
+      enabled: this.config.enabled,
+      dedup: this.config.dedup,
+      running: this.running.size,
+      queued: this.queue.length,
+      maxConcurrentJobs: this.config.maxConcurrentJobs,
+      liveMaxFiles: this.config.liveMaxFiles,
+      liveIntervalSeconds: this.config.liveIntervalSeconds,
+      hourlySchedule: this.config.hourlySchedule,
+      dailySchedule: this.config.dailySchedule,
+      nextHourlyRun: next(hourly),
+      nextDailyRun: next(daily),
+    };
+  }
+
+  stats(): CompactionStats {
+    return this.jobHistory.stats();
+  }
+
+  async candidates(scope: TriggerRequest): Promise<CompactionCandidate[]> {
+    return (await this.planScope(scope)).map((planned) => planned.candidate);
+  }
+
+  jobs(): CompactionJob[] {
+    return [...[...this.running.values()].map((entry) => entry.job), ...this.queue.map((entry) => entry.job)];
+  }
+
+  history(options: { limit: number; database?: string; measurement?: string }): CompactionJob[] {
+    return this.jobHistory.list(options);
+  }
+
+  async trigger(request: TriggerRequest): Promise<CompactionJob[]> {
+    if (!this.config.enabled) throw compactionDisabledError();
+    const queued: CompactionJob[] = [];
+    for (const planned of await this.planScope(request)) {
+      const job = this.enqueue(planned, 'manual');
+      if (job !== null) queued.push(job);
+    }
+    return queued;
+  }
+
+  /** Resolves when no job is queued or running (tests, `arc compact`). */
+  async idle(): Promise<void> {
+    while (this.jobsEnded.size > 0) await Promise.allSettled([...this.jobsEnded]);
+  }
+
+  /** Stops the schedules, drops queued jobs, stops the merge threads (a running job fails; its leftovers are cleaned at the next start). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.liveTimer !== null) clearInterval(this.liveTimer);
+    for (const schedule of this.schedules) schedule.stop();
+    for (const entry of this.queue.splice(0)) {
+      const { candidate } = entry.planned;
+      this.busyPartitions.delete(`${candidate.database}/${candidate.measurement}/${lockPartitionOf(entry.planned)}`);
+    }
+    this.idleRunners.length = 0;
+    // A running merge stops with its thread; its job fails and its staged files go (or, if the
+    // process ends first, the next start's listing removes them).
+    await Promise.all([...this.runners].map((runner) => runner.close()));
+    this.runners.clear();
+    await Promise.allSettled([...this.jobsEnded]);
+    this.jobHistory.close();
+  }
+}
