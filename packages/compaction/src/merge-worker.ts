@@ -1,8 +1,7 @@
 /**
  * The merge worker thread: owns one DuckDB instance (its own memory_limit, threads and spill
- * directory) and runs the merge tasks the MergeRunner sends, one after another. A task reads its
- * inputs, writes the merged rows to its first output path, and splits that file into several
- * outputs when it is larger than the target size (merge-sql.ts builds the SQL).
+ * directory) and runs the merge tasks the MergeRunner sends, one after another (merge-sql.ts
+ * builds their SQL). A failed task's outputs are removed here, and the worker takes the next.
  */
 import assert from 'node:assert/strict';
 import { getPriority, setPriority } from 'node:os';
@@ -30,9 +29,6 @@ import {
   type OutputFormat,
 } from './merge-sql.js';
 import type { MergedFile, MergeResult, MergeRunnerOptions, MergeTask, MergeWorkerSettings, RunnerToWorker, WorkerToRunner } from './merge-runner.js';
-
-/** A failure the job reports as it is (no DuckDB message to wrap). */
-class MergeInputError extends Error {}
 
 type Row = Record<string, unknown>;
 
@@ -128,8 +124,8 @@ async function tagsOfInputs(connection: DuckDBConnection, inputs: readonly strin
   for (const row of await rowsOf(connection, inputTagsSql(inputs))) {
     const file = String(row['file_name']);
     const tags = parseTags(String(row['tags']));
-    if (!inputs.includes(file)) throw new MergeInputError(`DuckDB named an input '${file}' that is not one of the job's files`);
-    if (tags === null) throw new MergeInputError(`The arc:tags metadata of '${file}' is not a JSON array of names`);
+    if (!inputs.includes(file)) throw new Error(`DuckDB named an input '${file}' that is not one of the job's files`);
+    if (tags === null) throw new Error(`The arc:tags metadata of '${file}' is not a JSON array of names`);
     byInput.set(file, tags);
   }
   return inputs.map((input) => byInput.get(input) ?? []);
@@ -139,11 +135,11 @@ async function tagsOfInputs(connection: DuckDBConnection, inputs: readonly strin
 async function inspectInputs(connection: DuckDBConnection, task: MergeTask): Promise<{ rows: number; bytes: number; columns: ColumnSpec[]; tags: string[] }> {
   const [facts] = await rowsOf(connection, inputRowsSql(task.inputs));
   assert.ok(facts !== undefined, 'an aggregate answers one row');
-  if (Number(facts['file_rows_max']) >= 2 ** MERGE_FILE_ROW_BITS) throw new MergeInputError(`An input holds more than 2^${String(MERGE_FILE_ROW_BITS)} rows`);
+  if (Number(facts['file_rows_max']) >= 2 ** MERGE_FILE_ROW_BITS) throw new Error(`An input holds more than 2^${String(MERGE_FILE_ROW_BITS)} rows`);
   const columns = await columnsOf(connection, describeInputsSql(task.inputs));
   const shadowed = shadowedVirtualColumn(columns);
-  if (shadowed !== null) throw new MergeInputError(`The inputs have a column '${shadowed}', which hides the row position the merge orders by`);
-  if (!columns.some((column) => column.name === TIME_COLUMN)) throw new MergeInputError('The inputs have no time column');
+  if (shadowed !== null) throw new Error(`The inputs have a column '${shadowed}', which hides the row position the merge orders by`);
+  if (!columns.some((column) => column.name === TIME_COLUMN)) throw new Error('The inputs have no time column');
   const tags = unionTags(await tagsOfInputs(connection, task.inputs), columns);
   return { rows: Number(facts['rows']), bytes: Number(facts['bytes']), columns, tags };
 }
@@ -183,6 +179,7 @@ async function merge(connection: DuckDBConnection, task: MergeTask, written: str
   const select = mergeSelectSql({ inputs: task.inputs, columns: inputs.columns, tags: inputs.tags, dedup: task.dedup });
   const direct = inputs.bytes <= task.targetFileBytes || task.outputPaths.length === 1;
   const target = direct ? first : wholePathOf(first);
+  assert.ok(!task.outputPaths.includes(wholePathOf(first)), 'the merged file has a path of its own');
   written.push(target);
   const outputRows = await runHere(connection, copyToSql(select, target, format));
   assert.ok(outputRows > 0, 'rows in, rows out');
