@@ -8,7 +8,7 @@ import { getPriority, setPriority } from 'node:os';
 import { readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import { DuckDBInstance, DuckDBPendingResultState, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBPendingResultState, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import { TIME_COLUMN, quoteLiteral } from '@arc/columnar';
 import type { ColumnSpec } from '@arc/storage';
 import { MERGE_FILE_ROW_BITS, MERGE_TASK_POLL_MS, MERGE_TEMP_DIRECTORY_SIZE_MAX } from './limits.js';
@@ -33,7 +33,7 @@ import type { MergedFile, MergeResult, MergeRunnerOptions, MergeTask, MergeWorke
 type Row = Record<string, unknown>;
 
 async function rowsOf(connection: DuckDBConnection, sql: string): Promise<Row[]> {
-  return (await connection.runAndReadAll(sql)).getRowObjectsJS();
+  return (await runHere(connection, sql)).getRowObjectsJS();
 }
 
 async function columnsOf(connection: DuckDBConnection, describeSql: string): Promise<ColumnSpec[]> {
@@ -83,14 +83,14 @@ function lowerThreads(before: Set<string> | null, nice: number, backgroundThread
  * value) rather than on a libuv pool thread, which the rest of the process shares. DuckDB's own
  * threads hold the remaining tasks when it answers NO_TASKS_AVAILABLE: then this thread waits.
  */
-async function runHere(connection: DuckDBConnection, sql: string): Promise<number> {
+async function runHere(connection: DuckDBConnection, sql: string): Promise<DuckDBResultReader> {
   const pending = (await connection.prepare(sql)).start();
   for (;;) {
     const state = pending.runTask();
     if (state === DuckDBPendingResultState.RESULT_READY) break;
     if (state === DuckDBPendingResultState.NO_TASKS_AVAILABLE) await new Promise((resolve) => setTimeout(resolve, MERGE_TASK_POLL_MS));
   }
-  return (await pending.readAll()).rowsChanged;
+  return pending.readAll();
 }
 
 interface Engine {
@@ -181,7 +181,7 @@ async function merge(connection: DuckDBConnection, task: MergeTask, written: str
   const target = direct ? first : wholePathOf(first);
   assert.ok(!task.outputPaths.includes(wholePathOf(first)), 'the merged file has a path of its own');
   written.push(target);
-  const outputRows = await runHere(connection, copyToSql(select, target, format));
+  const outputRows = (await runHere(connection, copyToSql(select, target, format))).rowsChanged;
   assert.ok(outputRows > 0, 'rows in, rows out');
   const paths = direct ? [first] : await split(connection, task, { whole: target, columns: inputs.columns, format, outputRows }, written);
   const outputs: MergedFile[] = [];
