@@ -92,6 +92,7 @@ function jobFailed(message: string, details?: Record<string, string | number | b
 function assertTask(task: MergeTask): void {
   assert.ok(task.inputs.length >= 1, 'a merge has inputs');
   assert.ok(task.inputs.length <= MERGE_INPUT_FILES_MAX, 'inputs within limit');
+  assert.equal(new Set(task.inputs).size, task.inputs.length, 'input files are distinct');
   assert.ok(task.outputPaths.length >= 1, 'a merge has an output path');
   for (const path of task.outputPaths) assert.ok(path.endsWith('.tmp'), 'outputs are staged files');
   assert.equal(new Set(task.outputPaths).size, task.outputPaths.length, 'output paths are distinct');

@@ -1,15 +1,14 @@
 /**
  * The merge worker thread: owns one DuckDB instance (its own memory_limit, threads and spill
- * directory) and runs the merge tasks the MergeRunner sends, one after another. A task reads its
- * inputs, writes the merged rows to its first output path, and splits that file into several
- * outputs when it is larger than the target size (merge-sql.ts builds the SQL).
+ * directory) and runs the merge tasks the MergeRunner sends, one after another (merge-sql.ts
+ * builds their SQL). A failed task's outputs are removed here, and the worker takes the next.
  */
 import assert from 'node:assert/strict';
 import { getPriority, setPriority } from 'node:os';
 import { readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import { DuckDBInstance, DuckDBPendingResultState, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBPendingResultState, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import { TIME_COLUMN, quoteLiteral } from '@arc/columnar';
 import type { ColumnSpec } from '@arc/storage';
 import { MERGE_FILE_ROW_BITS, MERGE_TASK_POLL_MS, MERGE_TEMP_DIRECTORY_SIZE_MAX } from './limits.js';
@@ -31,13 +30,10 @@ import {
 } from './merge-sql.js';
 import type { MergedFile, MergeResult, MergeRunnerOptions, MergeTask, MergeWorkerSettings, RunnerToWorker, WorkerToRunner } from './merge-runner.js';
 
-/** A failure the job reports as it is (no DuckDB message to wrap). */
-class MergeInputError extends Error {}
-
 type Row = Record<string, unknown>;
 
 async function rowsOf(connection: DuckDBConnection, sql: string): Promise<Row[]> {
-  return (await connection.runAndReadAll(sql)).getRowObjectsJS();
+  return (await runHere(connection, sql)).getRowObjectsJS();
 }
 
 async function columnsOf(connection: DuckDBConnection, describeSql: string): Promise<ColumnSpec[]> {
@@ -87,14 +83,14 @@ function lowerThreads(before: Set<string> | null, nice: number, backgroundThread
  * value) rather than on a libuv pool thread, which the rest of the process shares. DuckDB's own
  * threads hold the remaining tasks when it answers NO_TASKS_AVAILABLE: then this thread waits.
  */
-async function runHere(connection: DuckDBConnection, sql: string): Promise<number> {
+async function runHere(connection: DuckDBConnection, sql: string): Promise<DuckDBResultReader> {
   const pending = (await connection.prepare(sql)).start();
   for (;;) {
     const state = pending.runTask();
     if (state === DuckDBPendingResultState.RESULT_READY) break;
     if (state === DuckDBPendingResultState.NO_TASKS_AVAILABLE) await new Promise((resolve) => setTimeout(resolve, MERGE_TASK_POLL_MS));
   }
-  return (await pending.readAll()).rowsChanged;
+  return pending.readAll();
 }
 
 interface Engine {
@@ -128,8 +124,8 @@ async function tagsOfInputs(connection: DuckDBConnection, inputs: readonly strin
   for (const row of await rowsOf(connection, inputTagsSql(inputs))) {
     const file = String(row['file_name']);
     const tags = parseTags(String(row['tags']));
-    if (!inputs.includes(file)) throw new MergeInputError(`DuckDB named an input '${file}' that is not one of the job's files`);
-    if (tags === null) throw new MergeInputError(`The arc:tags metadata of '${file}' is not a JSON array of names`);
+    if (!inputs.includes(file)) throw new Error(`DuckDB named an input '${file}' that is not one of the job's files`);
+    if (tags === null) throw new Error(`The arc:tags metadata of '${file}' is not a JSON array of names`);
     byInput.set(file, tags);
   }
   return inputs.map((input) => byInput.get(input) ?? []);
@@ -139,11 +135,11 @@ async function tagsOfInputs(connection: DuckDBConnection, inputs: readonly strin
 async function inspectInputs(connection: DuckDBConnection, task: MergeTask): Promise<{ rows: number; bytes: number; columns: ColumnSpec[]; tags: string[] }> {
   const [facts] = await rowsOf(connection, inputRowsSql(task.inputs));
   assert.ok(facts !== undefined, 'an aggregate answers one row');
-  if (Number(facts['file_rows_max']) >= 2 ** MERGE_FILE_ROW_BITS) throw new MergeInputError(`An input holds more than 2^${String(MERGE_FILE_ROW_BITS)} rows`);
+  if (Number(facts['file_rows_max']) >= 2 ** MERGE_FILE_ROW_BITS) throw new Error(`An input holds more than 2^${String(MERGE_FILE_ROW_BITS)} rows`);
   const columns = await columnsOf(connection, describeInputsSql(task.inputs));
   const shadowed = shadowedVirtualColumn(columns);
-  if (shadowed !== null) throw new MergeInputError(`The inputs have a column '${shadowed}', which hides the row position the merge orders by`);
-  if (!columns.some((column) => column.name === TIME_COLUMN)) throw new MergeInputError('The inputs have no time column');
+  if (shadowed !== null) throw new Error(`The inputs have a column '${shadowed}', which hides the row position the merge orders by`);
+  if (!columns.some((column) => column.name === TIME_COLUMN)) throw new Error('The inputs have no time column');
   const tags = unionTags(await tagsOfInputs(connection, task.inputs), columns);
   return { rows: Number(facts['rows']), bytes: Number(facts['bytes']), columns, tags };
 }
@@ -183,8 +179,9 @@ async function merge(connection: DuckDBConnection, task: MergeTask, written: str
   const select = mergeSelectSql({ inputs: task.inputs, columns: inputs.columns, tags: inputs.tags, dedup: task.dedup });
   const direct = inputs.bytes <= task.targetFileBytes || task.outputPaths.length === 1;
   const target = direct ? first : wholePathOf(first);
+  assert.ok(!task.outputPaths.includes(wholePathOf(first)), 'the merged file has a path of its own');
   written.push(target);
-  const outputRows = await runHere(connection, copyToSql(select, target, format));
+  const outputRows = (await runHere(connection, copyToSql(select, target, format))).rowsChanged;
   assert.ok(outputRows > 0, 'rows in, rows out');
   const paths = direct ? [first] : await split(connection, task, { whole: target, columns: inputs.columns, format, outputRows }, written);
   const outputs: MergedFile[] = [];

@@ -172,6 +172,17 @@ describe('MergeRunner', () => {
     await expectJobFailed(fixture.runner.run(fixture.task([file])), "'File_Index'");
   });
 
+  it('runs one task at a time, and a close lets the task in flight finish', async () => {
+    const file = await fixture.writeInput('one-at-a-time.parquet', hostsSql(10, 100, 0), ['host']);
+    const runner = await MergeRunner.start({ memoryLimit: '128MiB', threads: 1, nice: 0, tempDirectory: path.join(fixture.root, 'one-spill') });
+    const running = runner.run(fixture.task([file]));
+    await expect(runner.run(fixture.task([file]))).rejects.toThrow('one merge request at a time');
+    const closing = runner.close();
+    expect((await running).outputRows).toBe(1000);
+    await closing;
+    await expectJobFailed(runner.run(fixture.task([file])), 'exited');
+  });
+
   it('writes nothing for inputs without rows', async () => {
     const empty = await fixture.writeInput('empty.parquet', `${rowsSql([['host', 'VARCHAR'], ['v', 'DOUBLE']], [[0, 'a', 1]])} LIMIT 0`, ['host']);
     const task = fixture.task([empty]);
@@ -216,8 +227,8 @@ describe('MergeRunner resources', () => {
     const runner = await MergeRunner.start({ memoryLimit: '100MiB', threads: 3, nice: 7, tempDirectory });
     try {
       expect(await runner.settings()).toEqual({ memoryLimit: '100.0 MiB', threads: 3, tempDirectory, nice: 7, loweredThreads: 2 });
-      // The worker thread and DuckDB's 2 background threads (threads - 1) it started.
-      expect((await threadNiceValues()).filter((nice) => nice === 7).length).toBeGreaterThanOrEqual(3);
+      // The worker thread and DuckDB's 2 background threads (threads - 1), and no other thread.
+      expect((await threadNiceValues()).filter((nice) => nice === 7)).toHaveLength(3);
     } finally {
       await runner.close();
     }
