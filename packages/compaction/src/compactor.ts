@@ -441,7 +441,7 @@ export class Compactor implements CompactionControl {
     this.idleRunners.length = 0;
     // A running merge stops with its thread; its job fails and its staged files go (or, if the
     // process ends first, the next start's listing removes them).
-    await Promise.all([...this.runners].map((runner) => runner.close()));
+    await Promise.all([...this.runners].map((runner) => runner.terminate()));
     this.runners.clear();
     await Promise.allSettled([...this.jobsEnded]);
     this.jobHistory.close();

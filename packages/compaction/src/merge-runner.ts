@@ -159,6 +159,16 @@ export class MergeRunner {
     return answer.settings;
   }
 
+  /**
+   * Ends the worker now, a task in flight too (it rejects; its staged outputs stay behind as
+   * `.tmp` files, which the next start's listing removes): a server's stop must not wait for a merge.
+   */
+  async terminate(): Promise<void> {
+    if (this.exited) return;
+    if (this.pending === null) return this.close();
+    await this.worker.terminate();
+  }
+
   /** Closes DuckDB and ends the worker. A task in flight is waited for. */
   async close(): Promise<void> {
     if (this.exited) return;

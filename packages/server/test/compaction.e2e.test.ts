@@ -56,9 +56,9 @@ describe('compaction in the server', () => {
       expectedSum += values.reduce((sum, value) => sum + value, 0);
     }
     let reads = 0;
-    let stop = false;
+    const reading = { on: true };
     const reader = (async () => {
-      while (!stop) {
+      while (reading.on) {
         const [[count, sum]] = (await shared.client.rows('SELECT count(*), sum(v) FROM cpu', 'live')) as [[number, number]];
         expect([count, sum]).toEqual([expectedCount, expectedSum]);
         reads++;
@@ -66,7 +66,7 @@ describe('compaction in the server', () => {
     })();
     await waitUntil('the live tier merged the hour', WAIT_MS, async () => (await fileCount('live', 'cpu')) <= 4);
     await jobsDone();
-    stop = true;
+    reading.on = false;
     await reader;
     expect(reads).toBeGreaterThan(0);
     const history = (await send(url(), 'GET', '/api/compaction/history?database=live')).json() as { jobs: { tier: string; state: string }[] };

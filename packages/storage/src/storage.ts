@@ -227,7 +227,7 @@ export class Storage {
       } catch {
         continue; // Deleted since the listing: its replacement finished.
       }
-      const committed = manifest !== null && manifest.outputs.every((output) => listed.has(output));
+      const committed = manifest?.outputs.every((output) => listed.has(output)) === true;
       const notFiles = manifest === null ? [] : committed ? manifest.inputs : manifest.outputs;
       for (const notFile of notFiles) excluded.add(notFile);
       if (!(await this.leftByDeadProcess(key))) continue;

@@ -16,7 +16,7 @@ export interface TestRow {
 let connection: DuckDBConnection | null = null;
 
 export async function duckdb(): Promise<DuckDBConnection> {
-  if (connection === null) connection = await (await DuckDBInstance.create(':memory:', { threads: '1' })).connect();
+  connection ??= await (await DuckDBInstance.create(':memory:', { threads: '1' })).connect();
   return connection;
 }
 
