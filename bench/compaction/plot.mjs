@@ -128,7 +128,8 @@ export function textWidth(/** @type {string} */ s) {
 }
 
 /**
- * About `target` round tick values (1, 2 or 5 times a power of ten apart) covering [min, max].
+ * About `target` round tick values (1, 2 or 5 times a power of ten apart), from the round value at
+ * or below `min` to the one at or above `max`.
  * @param {number} min
  * @param {number} max
  * @param {number} [target]
@@ -140,7 +141,8 @@ export function niceTicks(min, max, target = 5) {
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
   const ticks = [];
-  for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  const last = Math.ceil(max / step - 1e-9) * step; // the first round value at or above max
+  for (let v = Math.floor(min / step + 1e-9) * step; v <= last + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
   return { step, ticks };
 }
 
@@ -172,8 +174,8 @@ export function panelRanges(panel) {
   const xTicks = x.ticks;
   const yTicks = y.ticks;
   return {
-    x: { min: xMin, max: Math.max(xMax, /** @type {number} */ (xTicks.at(-1))), step: x.step, ticks: xTicks },
-    y: { min: 0, max: Math.max(yMax, /** @type {number} */ (yTicks.at(-1))), step: y.step, ticks: yTicks },
+    x: { min: /** @type {number} */ (xTicks[0]), max: /** @type {number} */ (xTicks.at(-1)), step: x.step, ticks: xTicks },
+    y: { min: 0, max: /** @type {number} */ (yTicks.at(-1)), step: y.step, ticks: yTicks },
   };
 }
 
