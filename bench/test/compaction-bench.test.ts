@@ -2,13 +2,16 @@
 // whose pixels hold every curve's colour (and an empty panel's none), ticks are round numbers
 // covering the data, the live-hour file counts read the right hour directories of a temp data
 // dir, the steady schedule offers the rate with distinct timestamps, and the summaries compute
-// what the docs report (checked against figures worked out by hand).
+// what the docs report (checked against figures worked out by hand), and query.mjs --compact
+// catches an answer that compaction changed.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { glyph, hasGlyph } from '../compaction/font5x7.mjs';
 import { measurementNames, parseOptions, saturateSummary } from '../compaction/compaction.mjs';
+import { compactionSummary, logAnswer } from '../query/query.mjs';
+import type { AnswerLog } from '../query/query.mjs';
 import { COLORS, decodePng, niceTicks, panelRanges, renderPlot, tickLabel } from '../compaction/plot.mjs';
 import type { Panel } from '../compaction/plot.mjs';
 import {
@@ -209,5 +212,49 @@ describe('steady schedule and summaries', () => {
     expect(measurementNames(20)[0]).toBe('m00');
     expect(measurementNames(20)[19]).toBe('m19');
     expect(measurementNames(3)).toEqual(['m0', 'm1', 'm2']);
+  });
+});
+
+describe('query.mjs --compact: answers before and after', () => {
+  const q = { sql: 'SELECT hostname, max(usage_user) FROM cpu GROUP BY hostname', ordered: false };
+  const body = (rows: unknown[][]) => ({ columns: ['hostname', 'm'], data: rows });
+
+  it('accepts the same rows in another order where the SQL fixes none, and floats within 1e-9', () => {
+    const log: AnswerLog = { mode: 'record', bySql: new Map() };
+    expect(logAnswer(log, q, body([['host_0', 1.5], ['host_1', 2]]), ['text', 'float'])).toBeNull();
+    log.mode = 'check';
+    expect(logAnswer(log, q, body([['host_1', 2], ['host_0', 1.5 * (1 + 1e-12)]]), ['text', 'float'])).toBeNull();
+  });
+
+  it('names a changed value, a lost row, an order change where ORDER BY fixes one, and an SQL never seen', () => {
+    const log: AnswerLog = { mode: 'record', bySql: new Map() };
+    const ordered = { sql: 'SELECT 1 ORDER BY 1', ordered: true };
+    logAnswer(log, q, body([['host_0', 1], ['host_1', 2]]), ['text', 'integer']);
+    logAnswer(log, ordered, body([['a', 1], ['b', 2]]), ['text', 'integer']);
+    log.mode = 'check';
+    expect(logAnswer(log, q, body([['host_0', 1], ['host_1', 3]]), null)).toMatch(/row 1 column m: expected "2", got "3"/);
+    expect(logAnswer(log, q, body([['host_0', 1]]), null)).toBe('row count differs: expected 2, got 1');
+    expect(logAnswer(log, ordered, body([['b', 2], ['a', 1]]), null)).toMatch(/row 0 column hostname/);
+    expect(logAnswer(log, { sql: 'SELECT 2', ordered: true }, body([]), null)).toBe('no answer before compaction to compare with');
+  });
+
+  it('sums up each query before and after with their ratio and whether the answers held', () => {
+    const s = compactionSummary(
+      [
+        { query: 'lastpoint', median_ms: 40 },
+        { query: 'high-cpu-all', median_ms: 200 },
+      ],
+      [
+        { query: 'lastpoint', median_ms: 10, same_as_before: true },
+        { query: 'high-cpu-all', median_ms: 150, same_as_before: false },
+      ],
+      { rounds: 2 },
+    );
+    expect(s.queries).toEqual([
+      { query: 'lastpoint', before_ms: 40, after_ms: 10, after_over_before: 0.25, same_answers: true },
+      { query: 'high-cpu-all', before_ms: 200, after_ms: 150, after_over_before: 0.75, same_answers: false },
+    ]);
+    expect(s.same_answers).toBe(false);
+    expect(s.compaction).toEqual({ rounds: 2 });
   });
 });
