@@ -603,6 +603,7 @@ export async function main(argv) {
       summaries.push(summary);
     }
     if (o.plot) {
+      fs.mkdirSync(path.dirname(o.plot), { recursive: true });
       fs.writeFileSync(o.plot, renderPlot(plotPanels(samplesByMode, COLORS)));
       log(`plot written to ${o.plot}`);
     }

@@ -229,22 +229,23 @@ function drawPanel(canvas, panel, top, height) {
       prev = p;
     }
   }
-  drawLegend(canvas, panel.series, right, plotTop);
+  drawLegend(canvas, panel.series, left, plotTop);
 }
 
 /**
- * A framed legend in the plot area's top-right corner: a colour swatch and the name per series.
+ * A framed legend in the plot area's top-left corner (rising curves end top right): a colour
+ * swatch and the name per series.
  * @param {Canvas} canvas
  * @param {readonly Series[]} series
- * @param {number} right
+ * @param {number} left
  * @param {number} top
  */
-function drawLegend(canvas, series, right, top) {
+function drawLegend(canvas, series, left, top) {
   const swatch = 24;
   const rowHeight = TEXT_HEIGHT + 8;
   const width = Math.max(0, ...series.map((s) => textWidth(s.name))) + swatch + 24;
   const height = series.length * rowHeight + 8;
-  const x0 = right - width - 8;
+  const x0 = left + 12;
   const y0 = top + 8;
   canvas.fill(x0, y0, width, height, WHITE);
   canvas.line(x0, y0, x0 + width, y0, BLACK);
