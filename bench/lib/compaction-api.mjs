@@ -84,18 +84,19 @@ export async function compactionHistory(url, token, limit = HISTORY_LIMIT) {
  */
 export async function waitForJobs(url, token, ids, timeoutS) {
   const deadline = Date.now() + timeoutS * 1000;
-  let last = '';
   for (;;) {
     const active = await compactionCall(url, token, 'GET', '/api/compaction/jobs');
     const activeJobs = Array.isArray(active?.jobs) ? active.jobs : [];
+    /** @type {string} */
+    let waitingFor;
     if (activeJobs.length === 0) {
       const ended = (await compactionHistory(url, token)).filter((j) => ids.includes(j.id) && ENDED.has(j.state));
       if (ended.length === ids.length) return ended;
-      last = `${ids.length - ended.length} of ${ids.length} jobs not in the history yet`;
+      waitingFor = `${ids.length - ended.length} of ${ids.length} jobs not in the history yet`;
     } else {
-      last = `${activeJobs.length} jobs queued or running`;
+      waitingFor = `${activeJobs.length} jobs queued or running`;
     }
-    if (Date.now() > deadline) throw new Error(`compaction jobs not done after ${timeoutS} s (${last})`);
+    if (Date.now() > deadline) throw new Error(`compaction jobs not done after ${timeoutS} s (${waitingFor})`);
     await sleep(POLL_MS);
   }
 }
