@@ -66,11 +66,20 @@ const PARQUET_SUBDIR = 'arc';
  */
 const COMPACT_SCOPES = /** @type {const} */ ([{}, { tier: 'live' }, { tier: 'hourly' }, { tier: 'daily' }]);
 const COMPACT_ROUNDS_MAX = 3;
+/** --compact: the scheduled tiers first run this long after the server starts (see compactEnv). */
+const SCHEDULE_DELAY_HOURS = 12;
+
 /**
- * --compact: the schedules are moved to 00:00 on January 1st so that no scheduled job compacts
- * the data before the "before" timings; only the triggers compact it.
+ * --compact: the server's hourly and daily schedules, both once a day SCHEDULE_DELAY_HOURS after
+ * `nowMs` (UTC), so that no scheduled job compacts the data before the "before" timings; only
+ * the triggers do. Next run within a day: a far date (say January 1st) could overflow a timer.
+ * @param {number} nowMs
  */
-const COMPACT_ENV = { ARC_COMPACTION_HOURLY_SCHEDULE: '0 0 1 1 *', ARC_COMPACTION_DAILY_SCHEDULE: '0 0 1 1 *' };
+export function compactEnv(nowMs) {
+  const at = new Date(nowMs + SCHEDULE_DELAY_HOURS * 3_600_000);
+  const cron = `${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
+  return { ARC_COMPACTION_HOURLY_SCHEDULE: cron, ARC_COMPACTION_DAILY_SCHEDULE: cron };
+}
 
 export const USAGE = `usage: node bench/query/query.mjs [options]
   --spawn               start the built server (node <server-entry> serve) on a free port in a
@@ -782,7 +791,7 @@ export async function main(argv) {
   try {
     // Answers are timed uncached: repeated SQL (the 12 h queries over 12 h of data) must not
     // come from issue 4's query cache ([query_cache] enabled; an unknown ARC_ variable only warns).
-    server = await connectServer({ ...o, env: { ARC_QUERY_CACHE_ENABLED: 'false', ...(o.compact ? COMPACT_ENV : {}) } }, log);
+    server = await connectServer({ ...o, env: { ARC_QUERY_CACHE_ENABLED: 'false', ...(o.compact ? compactEnv(Date.now()) : {}) } }, log);
     const { url, token, pid: serverPid } = server;
     const dataDir = server.dataDir ?? o.dataDir;
     const base = new URL(url);

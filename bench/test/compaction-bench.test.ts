@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { glyph, hasGlyph } from '../compaction/font5x7.mjs';
 import { measurementNames, parseOptions, saturateSummary } from '../compaction/compaction.mjs';
-import { compactionSummary, logAnswer } from '../query/query.mjs';
+import { compactEnv, compactionSummary, logAnswer } from '../query/query.mjs';
 import type { AnswerLog } from '../query/query.mjs';
 import { COLORS, decodePng, niceTicks, panelRanges, renderPlot, tickLabel } from '../compaction/plot.mjs';
 import type { Panel } from '../compaction/plot.mjs';
@@ -236,6 +236,11 @@ describe('query.mjs --compact: answers before and after', () => {
     expect(logAnswer(log, q, body([['host_0', 1]]), null)).toBe('row count differs: expected 2, got 1');
     expect(logAnswer(log, ordered, body([['b', 2], ['a', 1]]), null)).toMatch(/row 0 column hostname/);
     expect(logAnswer(log, { sql: 'SELECT 2', ordered: true }, body([]), null)).toBe('no answer before compaction to compare with');
+  });
+
+  it('moves the scheduled tiers to once a day, 12 hours from the start', () => {
+    expect(compactEnv(Date.UTC(2026, 11, 5, 9, 47, 30))).toEqual({ ARC_COMPACTION_HOURLY_SCHEDULE: '47 21 * * *', ARC_COMPACTION_DAILY_SCHEDULE: '47 21 * * *' });
+    expect(compactEnv(Date.UTC(2026, 11, 31, 20, 5, 0)).ARC_COMPACTION_HOURLY_SCHEDULE).toBe('5 8 * * *');
   });
 
   it('sums up each query before and after with their ratio and whether the answers held', () => {
