@@ -363,6 +363,7 @@ async function sampleQueries(o) {
   /** @type {Record<string, number | null>} */
   const ms = {};
   let visible = null;
+  let errors = 0;
   /** @type {string | null} */
   let error = null;
   for (const [name, sql] of Object.entries(sqls)) {
@@ -373,13 +374,14 @@ async function sampleQueries(o) {
         times.push(t);
         if (name === 'count_sum') visible = Number(body.data?.[0]?.[0] ?? body.data?.[0]?.n ?? 0);
       } catch (err) {
+        errors++;
         error ??= describeError(err);
       }
     }
     const m = median(times);
     ms[name] = m === null ? null : round(m, 2);
   }
-  return { ms, visible, error };
+  return { ms, visible, errors, error };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,6 +454,7 @@ async function steadyMode(o, mode, io) {
         query_ms: q.ms,
         query_measurement: names[0],
         rows_visible_last_hour: q.visible,
+        query_errors: q.errors,
         query_error: q.error,
         ingest_rows_per_s: windowRate(prev, cur),
         offered_rows_per_s: o.rate,
@@ -612,6 +615,10 @@ export async function main(argv) {
     for (const s of summaries) {
       if (!s.read_back_ok) {
         log(`compaction ${s.mode}: read back ${s.rows_read_back} rows, ${s.rows_acked} acknowledged`);
+        ok = false;
+      }
+      if (s.query_errors > 0) {
+        log(`compaction ${s.mode}: ${s.query_errors} queries over the last hour failed`);
         ok = false;
       }
       if (s.fell_behind && !o.smoke) {

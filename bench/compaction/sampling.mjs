@@ -112,7 +112,7 @@ export function windowRate(prev, cur) {
 /**
  * A mode's closing figures from its samples: the highest file counts, the query times at the
  * first and last sample and their ratio (1 = flat), and whether the live-hour bar held.
- * @param {readonly any[]} samples each `{ files: { max, total }, query_ms: { count_sum, per_host }, ingest_rows_per_s }`
+ * @param {readonly any[]} samples each `{ files: { max, total }, query_ms: { count_sum, per_host }, ingest_rows_per_s, query_errors }`
  */
 export function summarizeSamples(samples) {
   const countSum = samples.map((s) => s.query_ms.count_sum).filter((v) => typeof v === 'number');
@@ -131,6 +131,8 @@ export function summarizeSamples(samples) {
     // Last over first query time: how much the query over the live hour slowed down over the run.
     count_sum_growth: first && last ? round(last / first, 2) : null,
     ingest_rows_per_s_median: med === null ? null : Math.round(med),
+    // A query that fails while files are merged is a defect, whatever its time.
+    query_errors: samples.reduce((a, s) => a + (s.query_errors ?? 0), 0),
   };
 }
 

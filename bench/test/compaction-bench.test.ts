@@ -170,7 +170,7 @@ describe('steady schedule and summaries', () => {
   });
 
   it('summarizes a mode: highest file counts, first/last/median query times, growth, the 32-file bar', () => {
-    const samples = [sample(1, 12, 240, 10, 20, 19_000), sample(2, 24, 480, null, 30, 20_000), sample(3, 36, 720, 25, 40, 21_000)];
+    const samples = [sample(1, 12, 240, 10, 20, 19_000), { ...sample(2, 24, 480, null, 30, 20_000), query_errors: 2 }, sample(3, 36, 720, 25, 40, 21_000)];
     expect(summarizeSamples(samples)).toEqual({
       samples: 3,
       live_files_max: 36,
@@ -180,6 +180,7 @@ describe('steady schedule and summaries', () => {
       per_host_ms: { first: 20, last: 40, max: 40, median: 30 },
       count_sum_growth: 2.5,
       ingest_rows_per_s_median: 20_000,
+      query_errors: 2,
     });
     expect(summarizeSamples([sample(1, 16, 300, 9, 9, 1)]).live_files_at_most_bar).toBe(true);
     const table = samplesTable('off', samples);
