@@ -70,6 +70,8 @@ export const USAGE = `usage: node bench/compaction/compaction.mjs [options]
   --sample-seconds S    seconds between samples (default 60)
   --query-runs N        runs of each query per sample; the median is reported (default 5)
   --plot FILE           write a PNG of both modes' curves (files in the live hour, query ms)
+  --replot LIST         with --plot: no run; plot the samples of earlier runs' JSON lines
+                        (comma-separated files written with --out or from stdout)
   --saturate            ingest as fast as possible (bench/ingest's loader, TSBS rows stamped from
                         now) for --seconds with compaction off and on: rows/s, rows per server CPU-s
   --seconds S           --saturate: seconds per run (default 60)
@@ -91,7 +93,7 @@ export { UsageError };
 /**
  * @typedef {{
  *   modes: ('off' | 'on')[], measurements: number, hosts: number, rate: number, seconds: number,
- *   sampleSeconds: number, queryRuns: number, plot: string | null, saturate: boolean,
+ *   sampleSeconds: number, queryRuns: number, plot: string | null, replot: string[], saturate: boolean,
  *   saturateSeconds: number, runs: number, connections: number, batch: number, database: string,
  *   smoke: boolean, serverEntry: string, keepData: boolean, readyTimeout: number,
  *   out: string | null, json: boolean,
@@ -115,6 +117,7 @@ export function parseOptions(argv) {
       'sample-seconds': { type: 'string' },
       'query-runs': { type: 'string', default: '5' },
       plot: { type: 'string' },
+      replot: { type: 'string' },
       saturate: { type: 'boolean', default: false },
       seconds: { type: 'string' },
       runs: { type: 'string', default: '1' },
@@ -161,6 +164,8 @@ export function parseOptions(argv) {
   const seconds = smoke ? SMOKE.seconds : num('minutes', values.minutes ?? '10', 0.1) * 60;
   const sampleSeconds = num('sample-seconds', values['sample-seconds'] ?? String(smoke ? SMOKE.sampleSeconds : 60), 1);
   if (sampleSeconds > seconds) throw new UsageError(`--sample-seconds ${sampleSeconds} is longer than the run (${seconds} s)`);
+  const replot = values.replot === undefined ? [] : values.replot.split(',').map((f) => path.resolve(f.trim()));
+  if (replot.length > 0 && values.plot === undefined) throw new UsageError('--replot needs --plot FILE');
   return {
     modes: mode === 'both' ? [...MODES] : [/** @type {'off' | 'on'} */ (mode)],
     measurements,
@@ -170,6 +175,7 @@ export function parseOptions(argv) {
     sampleSeconds,
     queryRuns: int('query-runs', values['query-runs'], 1),
     plot: values.plot === undefined ? null : path.resolve(values.plot),
+    replot,
     saturate: Boolean(values.saturate),
     saturateSeconds: smoke ? SMOKE.saturateSeconds : num('seconds', values.seconds ?? '60', 1),
     runs: int('runs', values.runs, 1),
@@ -183,6 +189,32 @@ export function parseOptions(argv) {
     out: values.out ?? null,
     json: Boolean(values.json),
   };
+}
+
+/**
+ * The samples in JSON lines (the `{"bench":"compaction"}` lines of earlier runs), by mode, in order.
+ * @param {string} text
+ * @returns {Record<string, any[]>}
+ */
+export function samplesFromJsonLines(text) {
+  /** @type {Record<string, any[]>} */
+  const byMode = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{"bench":"compaction"')) continue;
+    const sample = JSON.parse(line);
+    (byMode[sample.mode] ??= []).push(sample);
+  }
+  return byMode;
+}
+
+/**
+ * Writes the PNG of `samplesByMode` to `file` (its directory created).
+ * @param {string} file
+ * @param {Record<string, readonly any[]>} samplesByMode
+ */
+function writePlot(file, samplesByMode) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, renderPlot(plotPanels(samplesByMode, COLORS)));
 }
 
 /** `m00` ... `m19`: names sort in creation order. */
@@ -595,6 +627,13 @@ export async function main(argv) {
   const { log, emit } = cliOutput(o);
   const io = { log, emit };
   try {
+    if (o.replot.length > 0) {
+      const samplesByMode = samplesFromJsonLines(o.replot.map((f) => fs.readFileSync(f, 'utf8')).join('\n'));
+      if (Object.keys(samplesByMode).length === 0) throw new UsageError(`--replot: no sample line in ${o.replot.join(', ')}`);
+      writePlot(/** @type {string} */ (o.plot), samplesByMode);
+      log(`plot of ${Object.keys(samplesByMode).join(', ')} written to ${o.plot}`);
+      return 0;
+    }
     if (o.saturate) return (await saturate(o, io)) ? 0 : 1;
     /** @type {Record<string, any[]>} */
     const samplesByMode = {};
@@ -606,8 +645,7 @@ export async function main(argv) {
       summaries.push(summary);
     }
     if (o.plot) {
-      fs.mkdirSync(path.dirname(o.plot), { recursive: true });
-      fs.writeFileSync(o.plot, renderPlot(plotPanels(samplesByMode, COLORS)));
+      writePlot(o.plot, samplesByMode);
       log(`plot written to ${o.plot}`);
     }
     emit({ summary: 'compaction', modes: Object.fromEntries(summaries.map((s) => [s.mode, s])), plot: o.plot, node: process.version, cpu: cpuModel(), cpus: os.cpus().length });

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { glyph, hasGlyph } from '../compaction/font5x7.mjs';
-import { measurementNames, parseOptions, saturateSummary } from '../compaction/compaction.mjs';
+import { measurementNames, parseOptions, samplesFromJsonLines, saturateSummary } from '../compaction/compaction.mjs';
 import { compactEnv, compactionSummary, logAnswer } from '../query/query.mjs';
 import type { AnswerLog } from '../query/query.mjs';
 import { COLORS, decodePng, niceTicks, panelRanges, renderPlot, tickLabel } from '../compaction/plot.mjs';
@@ -202,6 +202,20 @@ describe('steady schedule and summaries', () => {
     });
     expect(s.on_vs_off).toEqual({ rows_per_s: 0.873, rows_per_server_cpu_s: 0.9 });
     expect(saturateSummary({ off: [run(1, 1)] }).on_vs_off).toEqual({ rows_per_s: null, rows_per_server_cpu_s: null });
+  });
+
+  it('reads the samples of earlier runs back from their JSON lines (--replot), by mode and in order', () => {
+    const lines = [
+      JSON.stringify({ bench: 'compaction', mode: 'off', minute: 1 }),
+      JSON.stringify({ summary: 'compaction-mode', mode: 'off' }),
+      JSON.stringify({ bench: 'compaction', mode: 'off', minute: 2 }),
+      '',
+      JSON.stringify({ bench: 'compaction', mode: 'on', minute: 1 }),
+    ].join('\n');
+    const byMode = samplesFromJsonLines(lines);
+    expect(Object.keys(byMode)).toEqual(['off', 'on']);
+    expect(byMode.off?.map((s) => s.minute)).toEqual([1, 2]);
+    expect(() => parseOptions(['--replot', 'a.jsonl'])).toThrow('--replot needs --plot');
   });
 
   it('parses its options (smoke scale, modes, bad values)', () => {
