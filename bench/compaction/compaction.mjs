@@ -588,7 +588,7 @@ async function saturate(o, io) {
  * @param {Readonly<Record<string, readonly any[]>>} runsByMode
  */
 export function saturateSummary(runsByMode) {
-  /** @type {Record<string, { runs: number, rows_per_s: number | null, rows_per_server_cpu_s: number | null, read_back_ok: boolean }>} */
+  /** @type {Record<string, { runs: number, rows_per_s: number | null, rows_per_server_cpu_s: number | null, read_back_ok: boolean, compaction_jobs_succeeded: number | null }>} */
   const modes = {};
   for (const [mode, runs] of Object.entries(runsByMode)) {
     const rate = median(runs.map((r) => r.rows_per_s));
@@ -598,6 +598,8 @@ export function saturateSummary(runsByMode) {
       rows_per_s: rate === null ? null : Math.round(rate),
       rows_per_server_cpu_s: perCpu === null ? null : Math.round(perCpu),
       read_back_ok: runs.every((r) => r.read_back_ok),
+      // Whether compaction ran at all during the "on" runs (null: no compaction endpoints).
+      compaction_jobs_succeeded: runs.some((r) => r.compaction_jobs) ? runs.reduce((a, r) => a + (r.compaction_jobs?.succeeded ?? 0), 0) : null,
     };
   }
   const ratio = (/** @type {'rows_per_s' | 'rows_per_server_cpu_s'} */ k) => {

@@ -195,10 +195,14 @@ describe('steady schedule and summaries', () => {
 
   it('takes the median of each mode in --saturate and the on/off ratio', () => {
     const run = (rate: number, perCpu: number) => ({ rows_per_s: rate, rows_per_server_cpu_s: perCpu, read_back_ok: true });
-    const s = saturateSummary({ off: [run(500_000, 300_000), run(600_000, 310_000), run(550_000, 290_000)], on: [run(450_000, 250_000), run(520_000, 280_000), run(480_000, 270_000)] });
+    const jobs = (succeeded: number) => ({ compaction_jobs: { succeeded } });
+    const s = saturateSummary({
+      off: [run(500_000, 300_000), run(600_000, 310_000), run(550_000, 290_000)],
+      on: [{ ...run(450_000, 250_000), ...jobs(4) }, { ...run(520_000, 280_000), ...jobs(5) }, run(480_000, 270_000)],
+    });
     expect(s.modes).toEqual({
-      off: { runs: 3, rows_per_s: 550_000, rows_per_server_cpu_s: 300_000, read_back_ok: true },
-      on: { runs: 3, rows_per_s: 480_000, rows_per_server_cpu_s: 270_000, read_back_ok: true },
+      off: { runs: 3, rows_per_s: 550_000, rows_per_server_cpu_s: 300_000, read_back_ok: true, compaction_jobs_succeeded: null },
+      on: { runs: 3, rows_per_s: 480_000, rows_per_server_cpu_s: 270_000, read_back_ok: true, compaction_jobs_succeeded: 9 },
     });
     expect(s.on_vs_off).toEqual({ rows_per_s: 0.873, rows_per_server_cpu_s: 0.9 });
     expect(saturateSummary({ off: [run(1, 1)] }).on_vs_off).toEqual({ rows_per_s: null, rows_per_server_cpu_s: null });
