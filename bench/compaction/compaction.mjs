@@ -33,7 +33,9 @@ import { CompactionUnavailable, compactionHistory, jobTotals } from '../lib/comp
 import { buildPool, parseOptions as parseIngestOptions, runOnce } from '../ingest/ingest.mjs';
 import { COLORS, renderPlot } from './plot.mjs';
 import {
+  HOUR_MS,
   PARQUET_SUBDIR,
+  countAnomaly,
   fellBehind,
   liveHourFiles,
   plotPanels,
@@ -262,7 +264,8 @@ function startSteadyIngest(o) {
   const assigned = new Array(o.names.length).fill(0);
   /** @type {Record<string, number>} */
   const errorsByStatus = {};
-  const stats = { rowsAcked: 0, requests: 0, inFlight: 0, errorsByStatus };
+  // firstAcked: rows of the first measurement acknowledged, what its count(*) may reach at most.
+  const stats = { rowsAcked: 0, firstAcked: 0, requests: 0, inFlight: 0, errorsByStatus };
   const countError = (/** @type {string} */ key) => (stats.errorsByStatus[key] = (stats.errorsByStatus[key] ?? 0) + 1);
 
   /**
@@ -286,8 +289,9 @@ function startSteadyIngest(o) {
   /**
    * @param {Buffer} body
    * @param {number} rows
+   * @param {number} firstRows rows of the first measurement among them
    */
-  const send = async (body, rows) => {
+  const send = async (body, rows, firstRows) => {
     stats.inFlight++;
     try {
       for (let backoff = BACKOFF_MS; ; backoff = Math.min(2 * backoff, BACKOFF_MAX_MS)) {
@@ -307,6 +311,7 @@ function startSteadyIngest(o) {
         stats.requests++;
         if (status === 204) {
           stats.rowsAcked += rows;
+          stats.firstAcked += firstRows;
           return;
         }
         countError(String(status));
@@ -323,14 +328,16 @@ function startSteadyIngest(o) {
     const elapsed = Date.now() - startMs;
     const items = [];
     let rows = 0;
+    let firstRows = 0;
     for (let part = 0; part < o.names.length; part++) {
       const n = Math.min(MAX_ROWS_PER_ITEM, schedule.due(part, elapsed) - assigned[part]);
       if (n <= 0) continue;
       items.push(item(part, assigned[part], n));
       assigned[part] += n;
       rows += n;
+      if (part === 0) firstRows = n;
     }
-    if (rows > 0) void send(Buffer.from(packr.pack({ batch: items })), rows);
+    if (rows > 0) void send(Buffer.from(packr.pack({ batch: items })), rows, firstRows);
   };
   const timer = setInterval(tick, TICK_MS);
   return {
@@ -387,8 +394,11 @@ export function lastHourQueries(/** @type {string} */ measurement) {
 }
 
 /**
- * Median ms of `runs` runs of each query, and the rows the count saw.
- * @param {{ url: string, token: string, database: string, measurement: string, runs: number }} o
+ * Median ms of `runs` runs of each query, and the rows the count saw. Each count is checked
+ * against the one before (`watch.last`, across samples) and the rows acknowledged by then
+ * (countAnomaly): a row counted twice or missed while files are merged shows there.
+ * @param {{ url: string, token: string, database: string, measurement: string, runs: number,
+ *   ackedNow: () => number, watch: { last: number | null, anomalies: number, first: string | null } }} o
  */
 async function sampleQueries(o) {
   const sqls = lastHourQueries(o.measurement);
@@ -404,7 +414,18 @@ async function sampleQueries(o) {
       try {
         const { ms: t, body } = await timedQuery(o.url, o.token, o.database, sql);
         times.push(t);
-        if (name === 'count_sum') visible = Number(body.data?.[0]?.[0] ?? body.data?.[0]?.n ?? 0);
+        if (name === 'count_sum') {
+          visible = Number(body.data?.[0]?.[0] ?? body.data?.[0]?.n ?? 0);
+          let acked = o.ackedNow();
+          // A 204 already read from its socket but not yet handled: let pending I/O run first.
+          if (visible > acked) acked = await new Promise((resolve) => setImmediate(() => resolve(o.ackedNow())));
+          const anomaly = countAnomaly(o.watch.last, visible, acked);
+          if (anomaly !== null) {
+            o.watch.anomalies++;
+            o.watch.first ??= anomaly;
+          }
+          o.watch.last = visible;
+        }
       } catch (err) {
         errors++;
         error ??= describeError(err);
@@ -470,13 +491,24 @@ async function steadyMode(o, mode, io) {
     const cpuStart = treeCpuTicks(pid);
     let prev = { atMs: ingest.startMs, rowsAcked: 0, cpu: cpuStart };
     const samples = [];
+    /** @type {{ last: number | null, anomalies: number, first: string | null }} */
+    const watch = { last: null, anomalies: 0, first: null };
     const sampleCount = Math.floor(o.seconds / o.sampleSeconds);
     for (let k = 1; k <= sampleCount; k++) {
       await sleep(Math.max(0, ingest.startMs + k * o.sampleSeconds * 1000 - Date.now()));
       if (server.exitedReason()) throw new Error(`server exited during the run (compaction ${mode}): ${server.exitedReason()}`);
       const cur = { atMs: Date.now(), rowsAcked: ingest.stats.rowsAcked, cpu: treeCpuTicks(pid) };
       const files = liveHourFiles({ parquetRoot, database: o.database, measurements: names, nowMs: cur.atMs, runStartMs: ingest.startMs });
-      const q = await sampleQueries({ url, token, database: o.database, measurement: /** @type {string} */ (names[0]), runs: o.queryRuns });
+      const q = await sampleQueries({
+        url,
+        token,
+        database: o.database,
+        measurement: /** @type {string} */ (names[0]),
+        runs: o.queryRuns,
+        ackedNow: () => ingest.stats.firstAcked,
+        // Past an hour rows leave the window: the count may fall.
+        watch: cur.atMs - ingest.startMs < HOUR_MS ? watch : { last: null, anomalies: 0, first: null },
+      });
       const cpuS = cur.cpu !== null && prev.cpu !== null ? (cur.cpu - prev.cpu) / CLK_TCK : null;
       const sample = {
         bench: 'compaction',
@@ -534,6 +566,8 @@ async function steadyMode(o, mode, io) {
       server_cpu_seconds: cpuS === null ? null : round(cpuS, 2),
       rows_per_server_cpu_s: cpuS ? Math.round(acked / cpuS) : null,
       compaction_jobs: await jobsSoFar(url, token),
+      count_anomalies: watch.anomalies,
+      first_count_anomaly: watch.first,
       date: new Date().toISOString(),
     };
     io.emit(summary);
@@ -655,6 +689,10 @@ export async function main(argv) {
     for (const s of summaries) {
       if (!s.read_back_ok) {
         log(`compaction ${s.mode}: read back ${s.rows_read_back} rows, ${s.rows_acked} acknowledged`);
+        ok = false;
+      }
+      if (s.count_anomalies > 0) {
+        log(`compaction ${s.mode}: ${s.count_anomalies} counts over the last hour were impossible, first: ${s.first_count_anomaly}`);
         ok = false;
       }
       if (s.query_errors > 0) {

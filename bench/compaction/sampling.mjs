@@ -142,6 +142,20 @@ function med2(v) {
 }
 
 /**
+ * What is impossible about a count(*) of one measurement's last hour during a run shorter than
+ * an hour (rows are only added): fewer rows than the count before (rows missed) or more than
+ * were acknowledged when it answered (rows counted twice). Null when neither.
+ * @param {number | null} previous the count before, null for the first
+ * @param {number} visible
+ * @param {number} acked rows of the measurement acknowledged when the answer arrived
+ */
+export function countAnomaly(previous, visible, acked) {
+  if (visible > acked) return `count ${visible} is above the ${acked} rows acknowledged (a row counted twice?)`;
+  if (previous !== null && visible < previous) return `count ${visible} fell below the ${previous} counted before (rows missed?)`;
+  return null;
+}
+
+/**
  * Whether a run's acknowledged rows fell badly behind what it offered.
  * @param {number} offeredRows
  * @param {number} ackedRows

@@ -16,6 +16,7 @@ import { COLORS, decodePng, niceTicks, panelRanges, renderPlot, tickLabel } from
 import type { Panel } from '../compaction/plot.mjs';
 import {
   HOUR_MS,
+  countAnomaly,
   fellBehind,
   hourPath,
   liveHourFiles,
@@ -159,6 +160,13 @@ describe('steady schedule and summaries', () => {
     expect(fellBehind(1000, 799)).toBe(true);
     expect(fellBehind(1000, 800)).toBe(false);
     expect(fellBehind(0, 0)).toBe(false);
+  });
+
+  it('flags a count over the live hour that fell or passed the rows acknowledged', () => {
+    expect(countAnomaly(null, 100, 100)).toBeNull();
+    expect(countAnomaly(100, 100, 150)).toBeNull();
+    expect(countAnomaly(100, 99, 150)).toMatch(/fell below the 100/);
+    expect(countAnomaly(100, 151, 150)).toMatch(/above the 150 rows acknowledged/);
   });
 
   const sample = (minute: number, max: number, total: number, countSum: number | null, perHost: number, rate: number) => ({
