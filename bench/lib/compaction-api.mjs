@@ -107,7 +107,11 @@ export async function waitForJobs(url, token, ids, timeoutS) {
  */
 export function jobTotals(jobs) {
   const sum = (/** @type {(j: any) => unknown} */ f) => jobs.reduce((a, j) => a + (Number(f(j)) || 0), 0);
+  /** @type {Record<string, number>} */
+  const byTier = {};
+  for (const j of jobs) byTier[String(j.tier)] = (byTier[String(j.tier)] ?? 0) + 1;
   return {
+    by_tier: byTier,
     succeeded: jobs.filter((j) => j.state === 'succeeded').length,
     failed: jobs.filter((j) => j.state === 'failed').length,
     input_files: sum((j) => j.inputFiles),

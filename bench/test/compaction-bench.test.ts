@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { glyph, hasGlyph } from '../compaction/font5x7.mjs';
 import { measurementNames, parseOptions, samplesFromJsonLines, saturateSummary } from '../compaction/compaction.mjs';
+import { jobTotals } from '../lib/compaction-api.mjs';
 import { compactEnv, compactionSummary, logAnswer } from '../query/query.mjs';
 import type { AnswerLog } from '../query/query.mjs';
 import { COLORS, decodePng, niceTicks, panelRanges, renderPlot, tickLabel } from '../compaction/plot.mjs';
@@ -263,6 +264,20 @@ describe('query.mjs --compact: answers before and after', () => {
     expect(logAnswer(log, q, body([['host_0', 1]]), null)).toBe('row count differs: expected 2, got 1');
     expect(logAnswer(log, ordered, body([['b', 2], ['a', 1]]), null)).toMatch(/row 0 column hostname/);
     expect(logAnswer(log, { sql: 'SELECT 2', ordered: true }, body([]), null)).toBe('no answer before compaction to compare with');
+  });
+
+  it('adds up the jobs of a history: by state and tier, files and rows in and out', () => {
+    const job = (tier: string, state: string, inputFiles: number, inputRows: number | null) => ({ tier, state, inputFiles, outputFiles: 1, inputRows, outputRows: inputRows, durationMs: 10 });
+    expect(jobTotals([job('live', 'succeeded', 17, 1000), job('live', 'failed', 20, null), job('daily', 'succeeded', 20, 432_000)])).toEqual({
+      by_tier: { live: 2, daily: 1 },
+      succeeded: 2,
+      failed: 1,
+      input_files: 57,
+      output_files: 3,
+      input_rows: 433_000,
+      output_rows: 433_000,
+      duration_ms: 30,
+    });
   });
 
   it('moves the scheduled tiers to once a day, 12 hours from the start', () => {
