@@ -52,7 +52,9 @@ bench: build
 	node bench/decode.mjs 5000 3
 	node bench/writer-flush.mjs
 	node bench/query-encode.mjs 1000000 --runs 5
-	node bench/query/query.mjs --spawn --verify
+	node bench/query/query.mjs --spawn --verify --compact
+	node bench/compaction/compaction.mjs --minutes 10 --plot docs/img/compaction.png
+	node bench/compaction/compaction.mjs --saturate --seconds 60 --runs 3
 
 # What CI runs: a few seconds of each benchmark, to prove they still work (no timing assertions).
 bench-smoke: build
@@ -61,8 +63,10 @@ bench-smoke: build
 	node bench/ingest/ingest.mjs --spawn --wal fdatasync --format columnar --batch 1000 --connections 4 --seconds 5 --json
 	node bench/writer-flush.mjs 100000
 	node bench/decode.mjs 1000 1
-	node bench/query/query.mjs --spawn --smoke --json
+	node bench/query/query.mjs --spawn --smoke --compact --json
 	node bench/query-encode.mjs 20000 --runs 1
+	node bench/compaction/compaction.mjs --smoke --json
+	node bench/compaction/compaction.mjs --smoke --saturate --json
 
 clean:
 	npx tsc -b --clean packages/cli bench

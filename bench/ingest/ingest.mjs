@@ -188,19 +188,23 @@ export { UsageError };
 
 /**
  * @typedef {{ bodies: Buffer[], timeOff: Int32Array[], batchRows: number, poolRows: number,
- *   spanMs: number, hosts: number, bytes: number, note: string | null }} Pool
+ *   spanMs: number, hosts: number, bytes: number, note: string | null, startMs: number,
+ *   intervalMs: number }} Pool
  */
 
 /**
+ * The rows' times: TSBS's (from 2016-01-01, 10 s apart) unless `clock` says otherwise
+ * (bench/compaction stamps them from now, 1 ms apart, so they land in the live hour).
  * @param {Options} o
+ * @param {{ startMs: number, intervalMs: number }} [clock]
  * @returns {Pool}
  */
-export function buildPool(o) {
+export function buildPool(o, clock = { startMs: START_MS, intervalMs: INTERVAL_MS }) {
   const perThread = Math.ceil(o.connections / o.threads);
   // Each thread needs more batches than connections so that re-stamping never waits.
   const minBatches = o.threads * Math.max(4, 2 * perThread);
   let nBatches = Math.max(minBatches, Math.ceil(o.poolRows / o.batch));
-  const gen = new TsbsCpu({ hosts: o.hosts, seed: o.seed });
+  const gen = new TsbsCpu({ hosts: o.hosts, seed: o.seed, ...clock });
   /** @type {Buffer[]} */
   const bodies = [];
   /** @type {Int32Array[]} */
@@ -222,8 +226,8 @@ export function buildPool(o) {
     }
   }
   const poolRows = nBatches * o.batch;
-  const spanMs = Math.ceil(poolRows / o.hosts) * INTERVAL_MS;
-  return { bodies, timeOff, batchRows: o.batch, poolRows, spanMs, hosts: o.hosts, bytes, note };
+  const spanMs = Math.ceil(poolRows / o.hosts) * clock.intervalMs;
+  return { bodies, timeOff, batchRows: o.batch, poolRows, spanMs, hosts: o.hosts, bytes, note, ...clock };
 }
 
 /**
@@ -309,8 +313,8 @@ export async function runOnce(o, pool, ctx) {
         batchRows: pool.batchRows,
         format: o.format,
         hosts: pool.hosts,
-        startMs: START_MS,
-        intervalMs: INTERVAL_MS,
+        startMs: pool.startMs,
+        intervalMs: pool.intervalMs,
         spanMs: pool.spanMs,
         backoffMs: 10,
         maxBackoffMs: 500,

@@ -144,11 +144,15 @@ export function hostTags(hostIndex, seed = DEFAULT_SEED) {
 
 /** Sequential generator of the TSBS cpu-only row stream (unbounded: the walks just continue). */
 export class TsbsCpu {
-  /** @param {{ hosts?: number, seed?: number, startMs?: number }} [opts] */
+  /**
+   * `intervalMs`: time between instants (TSBS: 10 s; bench/compaction's real-time load: 1 ms).
+   * @param {{ hosts?: number, seed?: number, startMs?: number, intervalMs?: number }} [opts]
+   */
   constructor(opts = {}) {
     this.hosts = opts.hosts ?? DEFAULT_HOSTS;
     this.seed = opts.seed ?? DEFAULT_SEED;
     this.startMs = opts.startMs ?? START_MS;
+    this.intervalMs = opts.intervalMs ?? INTERVAL_MS;
     if (!Number.isInteger(this.hosts) || this.hosts < 1) throw new Error(`hosts must be >= 1, got ${this.hosts}`);
     /** @type {HostTags[]} */
     this.tags = [];
@@ -169,7 +173,7 @@ export class TsbsCpu {
 
   /** @param {number} row global row index */
   timeOf(row) {
-    return this.startMs + Math.floor(row / this.hosts) * INTERVAL_MS;
+    return this.startMs + Math.floor(row / this.hosts) * this.intervalMs;
   }
 
   /**
@@ -196,7 +200,7 @@ export class TsbsCpu {
           this.state[idx] = v < FIELD_MIN ? FIELD_MIN : v > FIELD_MAX ? FIELD_MAX : v;
         }
       }
-      time[i] = this.startMs + instant * INTERVAL_MS;
+      time[i] = this.startMs + instant * this.intervalMs;
       host[i] = h;
       for (let k = 0; k < nf; k++) /** @type {Uint8Array} */ (fields[k])[i] = /** @type {number} */ (this.state[h * nf + k]);
     }

@@ -8,6 +8,7 @@
 //
 //   node bench/query/query.mjs --spawn --verify            # 100 hosts x 12 h, 20 runs per query
 //   node bench/query/query.mjs --spawn --smoke             # CI: 10 hosts x 1 h, 2 runs, verified
+//   node bench/query/query.mjs --spawn --verify --compact  # the queries again after compaction
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -34,6 +35,7 @@ import {
   treeCpuTicks,
 } from '../lib/arc-server.mjs';
 import { UsageError, cliOutput, parseCli } from '../lib/cli.mjs';
+import { CompactionUnavailable, jobTotals, triggerCompaction, waitForJobs } from '../lib/compaction-api.mjs';
 import { answerFromArcJson, answerFromDuckDB, compareAnswers } from './answers.mjs';
 import {
   FULL_SCALE,
@@ -57,6 +59,27 @@ const WRITE_BACKOFF_MAX_MS = 500;
 const SMOKE_RUNS = 2;
 /** Arc's Parquet files sit under <data_dir>/arc/<database>/<measurement>/YYYY/MM/DD/HH/. */
 const PARQUET_SUBDIR = 'arc';
+/**
+ * --compact: what each round triggers, in order (every tier, then each tier alone, so a day whose
+ * hours the hourly tier just merged is a daily candidate), and the rounds at most: a round that
+ * queues no job ends it.
+ */
+const COMPACT_SCOPES = /** @type {const} */ ([{}, { tier: 'live' }, { tier: 'hourly' }, { tier: 'daily' }]);
+const COMPACT_ROUNDS_MAX = 3;
+/** --compact: the scheduled tiers first run this long after the server starts (see compactEnv). */
+const SCHEDULE_DELAY_HOURS = 12;
+
+/**
+ * --compact: the server's hourly and daily schedules, both once a day SCHEDULE_DELAY_HOURS after
+ * `nowMs` (UTC), so that no scheduled job compacts the data before the "before" timings; only
+ * the triggers do. Next run within a day: a far date (say January 1st) could overflow a timer.
+ * @param {number} nowMs
+ */
+export function compactEnv(nowMs) {
+  const at = new Date(nowMs + SCHEDULE_DELAY_HOURS * 3_600_000);
+  const cron = `${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
+  return { ARC_COMPACTION_HOURLY_SCHEDULE: cron, ARC_COMPACTION_DAILY_SCHEDULE: cron };
+}
 
 export const USAGE = `usage: node bench/query/query.mjs [options]
   --spawn               start the built server (node <server-entry> serve) on a free port in a
@@ -80,6 +103,10 @@ export const USAGE = `usage: node bench/query/query.mjs [options]
   --explain             EXPLAIN ANALYZE one run of each query, in-process and through Arc (its
                         pruned plan): total time and files read in the line, profiles on stderr
   --duckdb-threads N    threads of the in-process DuckDB (default 2, Arc's query.duckdb_threads)
+  --compact             after the queries, compact every tier (POST /api/compaction/trigger), wait
+                        for the jobs, run the queries again: before / after times, and every
+                        answer after must equal the one before (else exit 1)
+  --compact-timeout S   seconds the compaction jobs may take (default 600)
   --smoke               CI smoke: ${SMOKE_SCALE.hosts} hosts x ${SMOKE_SCALE.hours} h, ${SMOKE_RUNS} runs per query, --verify
   --server-entry FILE   server entry for --spawn (default packages/cli/dist/main.js)
   --keep-data           with --spawn: keep the temp data dir (path printed to stderr)
@@ -98,6 +125,7 @@ export { UsageError };
  *   format: 'columnar' | 'lp', batch: number, connections: number, hosts: number, hours: number,
  *   seed: number, runs: number, warmup: number, queries: import('./tsbs-queries.mjs').QueryName[],
  *   verify: boolean, local: boolean, explain: boolean, duckdbThreads: number, smoke: boolean,
+ *   compact: boolean, compactTimeout: number,
  *   serverEntry: string, keepData: boolean, readyTimeout: number, countTimeout: number,
  *   queryTimeout: number, out: string | null, json: boolean,
  * }} Options
@@ -131,6 +159,8 @@ export function parseOptions(argv) {
       explain: { type: 'boolean', default: false },
       'duckdb-threads': { type: 'string', default: '2' },
       smoke: { type: 'boolean', default: false },
+      compact: { type: 'boolean', default: false },
+      'compact-timeout': { type: 'string', default: '600' },
       'server-entry': { type: 'string', default: DEFAULT_SERVER_ENTRY },
       'keep-data': { type: 'boolean', default: false },
       'ready-timeout': { type: 'string', default: '60' },
@@ -200,6 +230,8 @@ export function parseOptions(argv) {
     explain: Boolean(values.explain),
     duckdbThreads: int('duckdb-threads', values['duckdb-threads'], 1),
     smoke,
+    compact: Boolean(values.compact),
+    compactTimeout: num('compact-timeout', values['compact-timeout'], 1),
     serverEntry: path.resolve(String(values['server-entry'])),
     keepData: Boolean(values['keep-data']),
     readyTimeout: num('ready-timeout', values['ready-timeout'], 1),
@@ -320,15 +352,18 @@ async function waitForRows(o, url, token, rows) {
 // In-process DuckDB over the same Parquet files (the view Arc's query threads define)
 
 /**
+ * `anyDepth` (--compact): the files at any depth below the measurement, hour files and the
+ * daily tier's files in the day directories alike.
  * @param {string} parquetRoot <data_dir>/arc
  * @param {string} database
  * @param {number} threads
+ * @param {boolean} anyDepth
  */
-async function openLocalDuckDB(parquetRoot, database, threads) {
+async function openLocalDuckDB(parquetRoot, database, threads, anyDepth) {
   const instance = await DuckDBInstance.create(':memory:', { threads: String(threads) });
   const connection = await instance.connect();
   await connection.run(`SET TimeZone = 'UTC'`);
-  const glob = path.join(parquetRoot, database, 'cpu', '*', '*', '*', '*', '*.parquet');
+  const glob = anyDepth ? path.join(parquetRoot, database, 'cpu', '**', '*.parquet') : path.join(parquetRoot, database, 'cpu', '*', '*', '*', '*', '*.parquet');
   await connection.run(`CREATE VIEW cpu AS SELECT * FROM read_parquet(${quoteLiteral(glob)}, union_by_name = true)`);
   return {
     glob,
@@ -415,13 +450,20 @@ export const BASELINE_QUERY = 'select-1';
 const BASELINE_SQL = 'SELECT 1 AS one';
 
 /**
+ * --compact: Arc's answers before compaction by SQL text (`record`), then each answer after it
+ * compared with the one to the same SQL (`check`).
+ * @typedef {{ mode: 'record' | 'check', bySql: Map<string, import('./answers.mjs').Answer> }} AnswerLog
+ */
+
+/**
  * Times one query name: `--warmup` untimed runs, then `--runs` timed ones, each over HTTP and
- * (unless --no-local) in-process, answers compared with --verify.
+ * (unless --no-local) in-process, answers compared with --verify (and with `ctx.answers`).
  * @param {Options} o
  * @param {string} name
  * @param {() => { sql: string, ordered: boolean }} nextQuery fresh parameters for each run
  * @param {{ agent: http.Agent, base: URL, token: string, serverPid: number | null,
- *   local: Awaited<ReturnType<typeof openLocalDuckDB>> | null, log: (s: string) => void }} ctx
+ *   local: Awaited<ReturnType<typeof openLocalDuckDB>> | null, log: (s: string) => void,
+ *   answers?: AnswerLog }} ctx
  */
 async function benchQuery(o, name, nextQuery, ctx) {
   const headers = { authorization: `Bearer ${ctx.token}`, 'x-arc-database': o.database, 'content-type': 'application/json' };
@@ -438,6 +480,7 @@ async function benchQuery(o, name, nextQuery, ctx) {
   let cacheHits = 0;
   let errors = 0;
   let mismatches = 0;
+  let changedByCompaction = 0;
   /** @type {string | null} */
   let firstProblem = null;
   let cpuTicks = 0;
@@ -472,8 +515,11 @@ async function benchQuery(o, name, nextQuery, ctx) {
       if (typeof body.execution_time_ms === 'number') serverMs.push(body.execution_time_ms);
       if (cpu0 !== null && cpu1 !== null) cpuTicks += cpu1 - cpu0;
     }
+    /** @type {import('./answers.mjs').ValueKind[] | null} */
+    let kinds = null;
     if (ctx.local) {
       const mine = await ctx.local.run(q.sql);
+      kinds = mine.answer.kinds;
       if (timed) localMs.push(mine.ms);
       if (o.verify) {
         const problem = compareAnswers(mine.answer, answerFromArcJson(body, mine.answer.kinds), q.ordered);
@@ -485,6 +531,13 @@ async function benchQuery(o, name, nextQuery, ctx) {
       if (o.explain && explained === null && timed) explained = await ctx.local.explainAnalyze(q.sql);
     }
     if (o.explain && arcExplained === null && timed) arcExplained = await explainThroughArc(ctx, headers, q.sql, o.queryTimeout);
+    if (ctx.answers) {
+      const problem = logAnswer(ctx.answers, q, body, kinds);
+      if (problem !== null) {
+        changedByCompaction++;
+        firstProblem ??= `run ${i}: after compaction: ${problem} (SQL: ${q.sql})`;
+      }
+    }
   }
   if (explained !== null) ctx.log(`--- EXPLAIN ANALYZE ${name} (in-process) ---\n${explained.text}`);
   if (arcExplained !== null) ctx.log(`--- EXPLAIN ANALYZE ${name} (through Arc) ---\n${arcExplained.text}`);
@@ -510,6 +563,8 @@ async function benchQuery(o, name, nextQuery, ctx) {
     errors,
     mismatches,
     first_problem: firstProblem,
+    ...(ctx.answers ? { phase: ctx.answers.mode === 'record' ? 'before-compaction' : 'after-compaction' } : {}),
+    ...(ctx.answers?.mode === 'check' ? { same_as_before: changedByCompaction === 0 && errors === 0, changed_by_compaction: changedByCompaction } : {}),
     cache_hits: cacheHits,
     explain: o.explain
       ? {
@@ -519,6 +574,81 @@ async function benchQuery(o, name, nextQuery, ctx) {
       : null,
     reference_ms: name in REFERENCE_MS ? REFERENCE_MS[/** @type {import('./tsbs-queries.mjs').QueryName} */ (name)] : null,
   };
+}
+
+/**
+ * Records Arc's answer to `q` (before compaction) or compares it with the recorded one (after):
+ * null when equal (as --verify compares: floats to 1e-9 relative, rows as a multiset where the
+ * SQL fixes no order), else what differs. Without in-process runs (`kinds` null) every value
+ * is compared as its JSON text.
+ * @param {AnswerLog} log
+ * @param {{ sql: string, ordered: boolean }} q
+ * @param {{ columns?: unknown, data?: unknown }} body
+ * @param {import('./answers.mjs').ValueKind[] | null} kinds
+ * @returns {string | null}
+ */
+export function logAnswer(log, q, body, kinds) {
+  const before = log.bySql.get(q.sql);
+  const columnKinds = before?.kinds ?? kinds ?? (Array.isArray(body.columns) ? body.columns.map(() => /** @type {const} */ ('other')) : []);
+  const answer = answerFromArcJson(body, columnKinds);
+  if (log.mode === 'record') {
+    log.bySql.set(q.sql, answer);
+    return null;
+  }
+  if (before === undefined) return 'no answer before compaction to compare with';
+  return compareAnswers(before, answer, q.ordered);
+}
+
+/**
+ * --compact: triggers every tier of `database` (COMPACT_SCOPES) and waits for the jobs, round
+ * after round until a round queues none; the jobs' totals. A failed job fails the benchmark.
+ * @param {string} url
+ * @param {string} token
+ * @param {string} database
+ * @param {number} timeoutS
+ * @param {(s: string) => void} log
+ */
+async function compactDatabase(url, token, database, timeoutS, log) {
+  const t0 = performance.now();
+  /** @type {any[]} */
+  const ended = [];
+  let rounds = 0;
+  while (rounds < COMPACT_ROUNDS_MAX) {
+    rounds++;
+    let queued = 0;
+    for (const scope of COMPACT_SCOPES) {
+      const jobs = await triggerCompaction(url, token, { database, ...scope });
+      if (jobs.length === 0) continue;
+      queued += jobs.length;
+      log(`compaction: ${jobs.length} jobs for ${JSON.stringify({ database, ...scope })}`);
+      ended.push(...(await waitForJobs(url, token, jobs.map((j) => String(j.id)), timeoutS)));
+    }
+    if (queued === 0) break;
+  }
+  const failed = ended.find((j) => j.state !== 'succeeded');
+  if (failed) throw new Error(`compaction job ${failed.id} (${failed.tier} ${failed.partition}) ${failed.state}: ${failed.error}`);
+  return { rounds, seconds: round((performance.now() - t0) / 1000, 2), ...jobTotals(ended) };
+}
+
+/**
+ * The before/after line of --compact: each query's median before and after, their ratio, and
+ * whether every answer after equalled the one before.
+ * @param {readonly any[]} before
+ * @param {readonly any[]} after
+ * @param {Record<string, unknown>} compaction
+ */
+export function compactionSummary(before, after, compaction) {
+  const queries = before.map((b) => {
+    const a = after.find((l) => l.query === b.query);
+    return {
+      query: b.query,
+      before_ms: b.median_ms,
+      after_ms: a?.median_ms ?? null,
+      after_over_before: a?.median_ms && b.median_ms ? round(a.median_ms / b.median_ms, 2) : null,
+      same_answers: a ? a.same_as_before === true : false,
+    };
+  });
+  return { summary: 'tsbs-compaction', queries, same_answers: queries.every((q) => q.same_answers), compaction };
 }
 
 /**
@@ -582,6 +712,54 @@ function gitCommit() {
 }
 
 /**
+ * --compact's second half: compacts the database, checks the rows are all there, runs the
+ * same queries (the same SQL: a generator with the same seed) and compares each answer with
+ * the one before. True when every answer after equals the one before and none failed.
+ * @param {Options} o
+ * @param {Parameters<typeof benchQuery>[3] & { url: string, dataDir: string | null, expected: number,
+ *   lines: any[], emit: (line: object) => void, isDead: () => string | null }} ctx
+ */
+async function afterCompaction(o, ctx) {
+  const parquetDir = ctx.dataDir === null ? null : path.join(ctx.dataDir, PARQUET_SUBDIR, o.database, 'cpu');
+  const filesBefore = parquetDir === null ? null : countParquetFiles(parquetDir);
+  let compaction;
+  try {
+    compaction = await compactDatabase(ctx.url, ctx.token, o.database, o.compactTimeout, ctx.log);
+  } catch (err) {
+    if (err instanceof CompactionUnavailable) err.message = `--compact: ${err.message}`;
+    throw err;
+  }
+  await waitForRows(o, ctx.url, ctx.token, ctx.expected);
+  const filesAfter = parquetDir === null ? null : countParquetFiles(parquetDir);
+  ctx.log(`compacted: ${JSON.stringify(compaction)}; Parquet files ${filesBefore} -> ${filesAfter}`);
+  if (ctx.answers) ctx.answers.mode = 'check';
+  const generator = new TsbsQueryGenerator({ hosts: o.hosts, hours: o.hours, seed: o.seed });
+  const after = [];
+  for (const name of o.queries) {
+    const line = await benchQuery(o, name, () => generator.next(name), ctx);
+    if (ctx.isDead()) throw new Error(`server exited during ${name} after compaction: ${ctx.isDead()}`);
+    after.push(line);
+    ctx.emit(line);
+    ctx.log(`${name} after compaction: median ${line.median_ms} ms` + (line.same_as_before ? ', same answers' : `, ANSWERS CHANGED: ${line.first_problem}`));
+  }
+  const summary = { ...compactionSummary(ctx.lines, after, compaction), parquet_files_before: filesBefore, parquet_files_after: filesAfter, date: new Date().toISOString(), commit: gitCommit() };
+  ctx.emit(summary);
+  ctx.log(compactionTable(summary.queries));
+  const verifiedAfter = !o.verify || after.every((l) => l.verified === true);
+  return summary.same_answers && verifiedAfter && after.every((l) => l.errors === 0);
+}
+
+/**
+ * The before/after table (stderr).
+ * @param {ReturnType<typeof compactionSummary>['queries']} rows
+ */
+function compactionTable(rows) {
+  const out = ['| query | before compaction ms | after ms | after / before | same answers |', '|---|---|---|---|---|'];
+  for (const r of rows) out.push(`| ${r.query} | ${r.before_ms ?? '-'} | ${r.after_ms ?? '-'} | ${r.after_over_before ?? '-'} | ${r.same_answers ? 'yes' : 'NO'} |`);
+  return out.join('\n');
+}
+
+/**
  * A human table of the lines (stderr).
  * @param {any[]} lines
  */
@@ -613,7 +791,7 @@ export async function main(argv) {
   try {
     // Answers are timed uncached: repeated SQL (the 12 h queries over 12 h of data) must not
     // come from issue 4's query cache ([query_cache] enabled; an unknown ARC_ variable only warns).
-    server = await connectServer({ ...o, env: { ARC_QUERY_CACHE_ENABLED: 'false' } }, log);
+    server = await connectServer({ ...o, env: { ARC_QUERY_CACHE_ENABLED: 'false', ...(o.compact ? compactEnv(Date.now()) : {}) } }, log);
     const { url, token, pid: serverPid } = server;
     const dataDir = server.dataDir ?? o.dataDir;
     const base = new URL(url);
@@ -637,14 +815,16 @@ export async function main(argv) {
     }
     if (o.local) {
       if (dataDir === null) throw new UsageError('--data-dir is required for the in-process runs');
-      local = await openLocalDuckDB(path.join(dataDir, PARQUET_SUBDIR), o.database, o.duckdbThreads);
+      local = await openLocalDuckDB(path.join(dataDir, PARQUET_SUBDIR), o.database, o.duckdbThreads, o.compact);
       load.parquet_files = local.files;
       log(`in-process DuckDB (${o.duckdbThreads} threads) over ${local.files} Parquet files: ${local.glob}`);
     }
     const generator = new TsbsQueryGenerator({ hosts: o.hosts, hours: o.hours, seed: o.seed });
     // The machine may be shared: its load average frames the timings.
     const loadBefore = roundedLoad();
-    const benchContext = { agent, base, token, serverPid, local, log };
+    /** @type {AnswerLog | undefined} */
+    const answers = o.compact ? { mode: 'record', bySql: new Map() } : undefined;
+    const benchContext = { agent, base, token, serverPid, local, log, ...(answers ? { answers } : {}) };
     const baseline = await benchQuery(o, BASELINE_QUERY, () => ({ sql: BASELINE_SQL, ordered: true }), benchContext);
     emit(baseline);
     log(`${BASELINE_QUERY}: median ${baseline.median_ms} ms (in-process ${baseline.duckdb_in_process_ms} ms): the cost of any query over HTTP`);
@@ -663,7 +843,10 @@ export async function main(argv) {
     emit(summary);
     log(table(lines));
     if (summary.cache_hits > 0) log(`warning: ${summary.cache_hits} answers came from Arc's query cache`);
-    return summary.errors === 0 && baseline.errors === 0 && summary.verified !== false && baseline.verified !== false ? 0 : 1;
+    const beforeOk = summary.errors === 0 && baseline.errors === 0 && summary.verified !== false && baseline.verified !== false;
+    if (!o.compact) return beforeOk ? 0 : 1;
+    const compared = await afterCompaction(o, { ...benchContext, url, dataDir, expected, lines, emit, isDead: () => server?.exitedReason() ?? null });
+    return beforeOk && compared ? 0 : 1;
   } catch (err) {
     process.stderr.write(`query: ${describeError(err)}\n`);
     return err instanceof UsageError ? 2 : 3;
