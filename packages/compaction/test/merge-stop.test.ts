@@ -1,0 +1,52 @@
+// Proves a server's stop never waits for a merge: the runner's terminate ends a merge in flight
+// (its run rejects with ARC_COMPACTION_JOB_FAILED and the thread is gone), and a compactor closed
+// while a job is starting fails that job without merging and leaves every input in place.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Storage } from '@arc/storage';
+import { Compactor, MergeRunner } from '../src/index.js';
+import { useMergeFixture } from './merge-fixtures.js';
+import { putFile, readRows } from './support/parquet-files.js';
+
+const fixture = useMergeFixture('arc-merge-stop-');
+
+describe('stopping compaction', () => {
+  it('ends a merge in flight when the runner is terminated', async () => {
+    const input = await fixture.writeInput('big.parquet', "SELECT 'h' || (i % 50)::VARCHAR AS host, make_timestamp(i::BIGINT) AS time, random() AS v FROM range(3000000) t(i)", ['host']);
+    const runner = await MergeRunner.start({ memoryLimit: '256MB', threads: 1, nice: 0, tempDirectory: path.join(fixture.root, 'spill-stop') });
+    const running = runner.run(fixture.task([input]));
+    await runner.terminate();
+    await expect(running).rejects.toMatchObject({ code: 'ARC_COMPACTION_JOB_FAILED' });
+    await expect(runner.run(fixture.task([input]))).rejects.toMatchObject({ code: 'ARC_COMPACTION_JOB_FAILED' });
+  });
+
+  it('fails a job that was starting when the compactor closed, leaving its inputs as they were', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'arc-compactor-stop-'));
+    const storage = await Storage.open({ root });
+    const hourUs = Date.parse('2026-01-10T09:00:00Z') * 1000;
+    for (let sequence = 1; sequence <= 2; sequence++) {
+      await putFile(storage, { sequence, writtenAtMs: Date.now() - 10_000 + sequence, rows: [{ host: 'a', timeUs: hourUs + sequence, usage_user: sequence, usage_idle: 0 }] });
+    }
+    const before = await readRows(storage);
+    let closing: Promise<void> | null = null;
+    const compactor = Compactor.open({
+      storage,
+      config: { enabled: true, dedup: true, liveMaxFiles: 16, liveIntervalSeconds: 3600, minAgeHours: 1, minFiles: 2, dailyMinAgeHours: 24, targetFileBytes: 1 << 29, rowGroupSize: 122_880, compressionLevel: 3, memoryLimit: '256MB', threads: 1, maxConcurrentJobs: 1, hourlySchedule: '0 0 1 1 *', dailySchedule: '0 0 1 1 *', leaseSeconds: 60, nice: 0 },
+      historyPath: path.join(root, '..', `${path.basename(root)}-history.db`),
+      tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
+      queriesEnded: () => Promise.resolve(),
+      log: () => undefined,
+      onStep: (step) => {
+        if (step === 'leased') closing = compactor.close();
+      },
+    });
+    const [job] = await compactor.trigger({ tier: 'hourly' });
+    expect(job).toBeDefined();
+    await compactor.idle();
+    await closing;
+    expect(storage.catalog.files('db', 'cpu')).toHaveLength(2);
+    expect(await readRows(storage)).toEqual(before);
+  });
+});
