@@ -223,7 +223,7 @@ const compactionSchema = z.strictObject({
   hourly_schedule: text('a cron expression (5 or 6 fields)', 1, CRON_TEXT_LENGTH_MAX).default('5 * * * *'),
   daily_schedule: text('a cron expression (5 or 6 fields)', 1, CRON_TEXT_LENGTH_MAX).default('0 3 * * *'),
   lease_seconds: intIn(10, LEASE_SECONDS_MAX).default(600),
-  nice: intIn(0, DECODER_NICE_MAX).default(10),
+  nice: intIn(0, DECODER_NICE_MAX).default(DECODER_NICE_MAX),
 });
 
 /** `prefault({})` runs a missing section through its schema, so its keys get their defaults. */
