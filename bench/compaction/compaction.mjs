@@ -622,7 +622,10 @@ async function saturate(o, io) {
  * @param {Readonly<Record<string, readonly any[]>>} runsByMode
  */
 export function saturateSummary(runsByMode) {
-  /** @type {Record<string, { runs: number, rows_per_s: number | null, rows_per_server_cpu_s: number | null, read_back_ok: boolean, compaction_jobs_succeeded: number | null }>} */
+  /**
+   * @type {Record<string, { runs: number, rows_per_s: number | null, rows_per_server_cpu_s: number | null, read_back_ok: boolean,
+   *   compaction_jobs_succeeded: number | null, compaction_jobs_unfinished: number | null }>}
+   */
   const modes = {};
   for (const [mode, runs] of Object.entries(runsByMode)) {
     const rate = median(runs.map((r) => r.rows_per_s));
@@ -633,7 +636,9 @@ export function saturateSummary(runsByMode) {
       rows_per_server_cpu_s: perCpu === null ? null : Math.round(perCpu),
       read_back_ok: runs.every((r) => r.read_back_ok),
       // Whether compaction ran at all during the "on" runs (null: no compaction endpoints).
-      compaction_jobs_succeeded: runs.some((r) => r.compaction_jobs) ? runs.reduce((a, r) => a + (r.compaction_jobs?.succeeded ?? 0), 0) : null,
+      compaction_jobs_succeeded: jobCount(runs, 'succeeded'),
+      // Jobs still running when the run ended: under saturating ingest a niced merge may not finish.
+      compaction_jobs_unfinished: jobCount(runs, 'unfinished'),
     };
   }
   const ratio = (/** @type {'rows_per_s' | 'rows_per_server_cpu_s'} */ k) => {
@@ -642,6 +647,15 @@ export function saturateSummary(runsByMode) {
     return on && off ? round(on / off, 3) : null;
   };
   return { summary: 'compaction-saturate', modes, on_vs_off: { rows_per_s: ratio('rows_per_s'), rows_per_server_cpu_s: ratio('rows_per_server_cpu_s') }, date: new Date().toISOString(), cpu: cpuModel(), cpus: os.cpus().length };
+}
+
+/**
+ * The runs' compaction jobs in one state, summed; null when no run had compaction endpoints.
+ * @param {readonly any[]} runs
+ * @param {'succeeded' | 'unfinished'} state
+ */
+function jobCount(runs, state) {
+  return runs.some((r) => r.compaction_jobs) ? runs.reduce((a, r) => a + (r.compaction_jobs?.[state] ?? 0), 0) : null;
 }
 
 /** `*.parquet` files below `dir` at any depth (hour and day files). */
