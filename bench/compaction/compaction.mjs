@@ -546,6 +546,18 @@ async function steadyMode(o, mode, io) {
       await sleep(500);
       readBack = await countAll(url, token, o.database, names);
     }
+    // The same queries with ingest stopped and everything flushed: what the files cost without
+    // the writers' flushes competing (the last count is the rows acknowledged, no anomaly).
+    const atRest = await sampleQueries({
+      url,
+      token,
+      database: o.database,
+      measurement: /** @type {string} */ (names[0]),
+      runs: o.queryRuns,
+      ackedNow: () => ingest.stats.firstAcked,
+      watch: elapsedS < HOUR_MS / 1000 ? watch : { last: null, anomalies: 0, first: null },
+    });
+    const filesAtRest = liveHourFiles({ parquetRoot, database: o.database, measurements: names, nowMs: Date.now(), runStartMs: ingest.startMs });
     if (server.exitedReason()) throw new Error(`server exited at the end of the run (compaction ${mode}): ${server.exitedReason()}`);
     const cpuS = cpuStart !== null && cpuEnd !== null ? (cpuEnd - cpuStart) / CLK_TCK : null;
     const summary = {
@@ -566,6 +578,7 @@ async function steadyMode(o, mode, io) {
       server_cpu_seconds: cpuS === null ? null : round(cpuS, 2),
       rows_per_server_cpu_s: cpuS ? Math.round(acked / cpuS) : null,
       compaction_jobs: await jobsSoFar(url, token),
+      at_rest: { query_ms: atRest.ms, query_errors: atRest.errors, files_max: filesAtRest.max, files_total: filesAtRest.total },
       count_anomalies: watch.anomalies,
       first_count_anomaly: watch.first,
       date: new Date().toISOString(),
