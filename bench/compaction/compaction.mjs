@@ -475,6 +475,85 @@ async function jobsSoFar(url, token) {
 }
 
 /**
+ * One steady mode's running state: its server, the ingest, and the count watch.
+ * @typedef {{
+ *   o: Options, mode: 'off' | 'on', io: { log: (s: string) => void, emit: (line: object) => void },
+ *   url: string, token: string, pid: number, parquetRoot: string, names: string[],
+ *   ingest: ReturnType<typeof startSteadyIngest>,
+ *   watch: { last: number | null, anomalies: number, first: string | null },
+ * }} SteadyRun
+ */
+
+/**
+ * The two last-hour queries on the first measurement, counts checked while the run is younger
+ * than an hour (past it rows leave the window and the count may fall).
+ * @param {SteadyRun} run
+ * @param {number} atMs
+ */
+function queryLastHour(run, atMs) {
+  return sampleQueries({
+    url: run.url,
+    token: run.token,
+    database: run.o.database,
+    measurement: /** @type {string} */ (run.names[0]),
+    runs: run.o.queryRuns,
+    ackedNow: () => run.ingest.stats.firstAcked,
+    watch: atMs - run.ingest.startMs < HOUR_MS ? run.watch : { last: null, anomalies: 0, first: null },
+  });
+}
+
+/**
+ * One sample: files of the live hour, the queries, the ingest rate and server CPU since `prev`.
+ * @param {SteadyRun} run
+ * @param {{ atMs: number, rowsAcked: number, cpu: number | null }} prev
+ */
+async function takeSample(run, prev) {
+  const cur = { atMs: Date.now(), rowsAcked: run.ingest.stats.rowsAcked, cpu: treeCpuTicks(run.pid) };
+  const files = liveHourFiles({ parquetRoot: run.parquetRoot, database: run.o.database, measurements: run.names, nowMs: cur.atMs, runStartMs: run.ingest.startMs });
+  const q = await queryLastHour(run, cur.atMs);
+  const cpuS = cur.cpu !== null && prev.cpu !== null ? (cur.cpu - prev.cpu) / CLK_TCK : null;
+  const sample = {
+    bench: 'compaction',
+    mode: run.mode,
+    minute: round((cur.atMs - run.ingest.startMs) / 60_000, 2),
+    files: { hour: files.hour, max: files.max, total: files.total, per_measurement: files.per_measurement, previous_hour: files.previous_hour, previous: files.previous },
+    query_ms: q.ms,
+    query_measurement: run.names[0],
+    rows_visible_last_hour: q.visible,
+    query_errors: q.errors,
+    query_error: q.error,
+    ingest_rows_per_s: windowRate(prev, cur),
+    offered_rows_per_s: run.o.rate,
+    server_cpu_seconds: cpuS === null ? null : round(cpuS, 2),
+    load_average: os.loadavg().map((x) => round(x, 2)),
+  };
+  run.io.log(
+    `  ${sample.minute} min: live hour ${files.hour} files max ${files.max} total ${files.total}` +
+      (files.previous ? ` (previous hour ${files.previous_hour}: max ${files.previous.max} total ${files.previous.total})` : '') +
+      `, count+sum ${q.ms.count_sum} ms, per-host ${q.ms.per_host} ms, ${sample.ingest_rows_per_s} rows/s` +
+      (q.error ? `, query error: ${q.error}` : ''),
+  );
+  return { sample, cur };
+}
+
+/**
+ * After the ingest stopped: flush, then count(*) of every measurement until it equals the rows
+ * acknowledged (or DRAIN_TIMEOUT_S passed); the count.
+ * @param {SteadyRun} run
+ */
+async function readBack(run) {
+  const fl = await flush(run.url, run.token);
+  if (fl.status < 200 || fl.status >= 300) run.io.log(`warning: POST /write/flush -> ${fl.status}: ${fl.error}`);
+  const acked = run.ingest.stats.rowsAcked;
+  let count = await countAll(run.url, run.token, run.o.database, run.names);
+  for (const deadline = Date.now() + DRAIN_TIMEOUT_S * 1000; count !== acked && Date.now() < deadline; ) {
+    await sleep(500);
+    count = await countAll(run.url, run.token, run.o.database, run.names);
+  }
+  return count;
+}
+
+/**
  * @param {Options} o
  * @param {'off' | 'on'} mode
  * @param {{ log: (s: string) => void, emit: (line: object) => void }} io
@@ -482,72 +561,43 @@ async function jobsSoFar(url, token) {
 async function steadyMode(o, mode, io) {
   const server = await startServer(o, mode, io.log);
   try {
-    const { url, token } = server;
-    const pid = /** @type {number} */ (server.pid); // spawned: never null
-    const parquetRoot = path.join(/** @type {string} */ (server.dataDir), PARQUET_SUBDIR);
     const names = measurementNames(o.measurements);
     io.log(`compaction ${mode}: ${o.rate} rows/s over ${names.length} measurements x ${o.hosts} hosts for ${o.seconds} s, a sample every ${o.sampleSeconds} s`);
-    const ingest = startSteadyIngest({ url, token, database: o.database, names, hosts: o.hosts, rate: o.rate });
-    const cpuStart = treeCpuTicks(pid);
-    let prev = { atMs: ingest.startMs, rowsAcked: 0, cpu: cpuStart };
+    /** @type {SteadyRun} */
+    const run = {
+      o,
+      mode,
+      io,
+      url: server.url,
+      token: server.token,
+      pid: /** @type {number} */ (server.pid), // spawned: never null
+      parquetRoot: path.join(/** @type {string} */ (server.dataDir), PARQUET_SUBDIR),
+      names,
+      ingest: startSteadyIngest({ url: server.url, token: server.token, database: o.database, names, hosts: o.hosts, rate: o.rate }),
+      watch: { last: null, anomalies: 0, first: null },
+    };
+    const cpuStart = treeCpuTicks(run.pid);
+    let prev = { atMs: run.ingest.startMs, rowsAcked: 0, cpu: cpuStart };
     const samples = [];
-    /** @type {{ last: number | null, anomalies: number, first: string | null }} */
-    const watch = { last: null, anomalies: 0, first: null };
-    const sampleCount = Math.floor(o.seconds / o.sampleSeconds);
-    for (let k = 1; k <= sampleCount; k++) {
-      await sleep(Math.max(0, ingest.startMs + k * o.sampleSeconds * 1000 - Date.now()));
+    for (let k = 1; k <= Math.floor(o.seconds / o.sampleSeconds); k++) {
+      await sleep(Math.max(0, run.ingest.startMs + k * o.sampleSeconds * 1000 - Date.now()));
       if (server.exitedReason()) throw new Error(`server exited during the run (compaction ${mode}): ${server.exitedReason()}`);
-      const cur = { atMs: Date.now(), rowsAcked: ingest.stats.rowsAcked, cpu: treeCpuTicks(pid) };
-      const files = liveHourFiles({ parquetRoot, database: o.database, measurements: names, nowMs: cur.atMs, runStartMs: ingest.startMs });
-      const q = await sampleQueries({
-        url,
-        token,
-        database: o.database,
-        measurement: /** @type {string} */ (names[0]),
-        runs: o.queryRuns,
-        ackedNow: () => ingest.stats.firstAcked,
-        // Past an hour rows leave the window: the count may fall.
-        watch: cur.atMs - ingest.startMs < HOUR_MS ? watch : { last: null, anomalies: 0, first: null },
-      });
-      const cpuS = cur.cpu !== null && prev.cpu !== null ? (cur.cpu - prev.cpu) / CLK_TCK : null;
-      const sample = {
-        bench: 'compaction',
-        mode,
-        minute: round((cur.atMs - ingest.startMs) / 60_000, 2),
-        files: { hour: files.hour, max: files.max, total: files.total, per_measurement: files.per_measurement, previous_hour: files.previous_hour, previous: files.previous },
-        query_ms: q.ms,
-        query_measurement: names[0],
-        rows_visible_last_hour: q.visible,
-        query_errors: q.errors,
-        query_error: q.error,
-        ingest_rows_per_s: windowRate(prev, cur),
-        offered_rows_per_s: o.rate,
-        server_cpu_seconds: cpuS === null ? null : round(cpuS, 2),
-        load_average: os.loadavg().map((x) => round(x, 2)),
-      };
-      samples.push(sample);
-      io.emit(sample);
-      io.log(
-        `  ${sample.minute} min: live hour ${files.hour} files max ${files.max} total ${files.total}` +
-          (files.previous ? ` (previous hour ${files.previous_hour}: max ${files.previous.max} total ${files.previous.total})` : '') +
-          `, count+sum ${q.ms.count_sum} ms, per-host ${q.ms.per_host} ms, ${sample.ingest_rows_per_s} rows/s` +
-          (q.error ? `, query error: ${q.error}` : ''),
-      );
-      prev = cur;
+      const taken = await takeSample(run, prev);
+      samples.push(taken.sample);
+      io.emit(taken.sample);
+      prev = taken.cur;
     }
-    const { offered } = await ingest.stop();
-    const elapsedS = (Date.now() - ingest.startMs) / 1000;
-    const cpuEnd = treeCpuTicks(pid);
-    const fl = await flush(url, token);
-    if (fl.status < 200 || fl.status >= 300) io.log(`warning: POST /write/flush -> ${fl.status}: ${fl.error}`);
-    const acked = ingest.stats.rowsAcked;
-    let readBack = await countAll(url, token, o.database, names);
-    for (const deadline = Date.now() + DRAIN_TIMEOUT_S * 1000; readBack !== acked && Date.now() < deadline; ) {
-      await sleep(500);
-      readBack = await countAll(url, token, o.database, names);
-    }
+    const { offered } = await run.ingest.stop();
+    const elapsedS = (Date.now() - run.ingest.startMs) / 1000;
+    const cpuEnd = treeCpuTicks(run.pid);
+    const rowsReadBack = await readBack(run);
+    // The same queries with ingest stopped and everything flushed: what the files cost without
+    // the writers' flushes competing (the count is the rows acknowledged by now).
+    const atRest = await queryLastHour(run, Date.now());
+    const filesAtRest = liveHourFiles({ parquetRoot: run.parquetRoot, database: o.database, measurements: names, nowMs: Date.now(), runStartMs: run.ingest.startMs });
     if (server.exitedReason()) throw new Error(`server exited at the end of the run (compaction ${mode}): ${server.exitedReason()}`);
     const cpuS = cpuStart !== null && cpuEnd !== null ? (cpuEnd - cpuStart) / CLK_TCK : null;
+    const acked = run.ingest.stats.rowsAcked;
     const summary = {
       summary: 'compaction-mode',
       mode,
@@ -560,14 +610,15 @@ async function steadyMode(o, mode, io) {
       rows_acked: acked,
       rows_per_s: Math.round(acked / elapsedS),
       fell_behind: fellBehind(offered, acked),
-      errors_by_status: ingest.stats.errorsByStatus,
-      rows_read_back: readBack,
-      read_back_ok: readBack === acked,
+      errors_by_status: run.ingest.stats.errorsByStatus,
+      rows_read_back: rowsReadBack,
+      read_back_ok: rowsReadBack === acked,
       server_cpu_seconds: cpuS === null ? null : round(cpuS, 2),
       rows_per_server_cpu_s: cpuS ? Math.round(acked / cpuS) : null,
-      compaction_jobs: await jobsSoFar(url, token),
-      count_anomalies: watch.anomalies,
-      first_count_anomaly: watch.first,
+      compaction_jobs: await jobsSoFar(run.url, run.token),
+      at_rest: { query_ms: atRest.ms, query_errors: atRest.errors, files_max: filesAtRest.max, files_total: filesAtRest.total },
+      count_anomalies: run.watch.anomalies,
+      first_count_anomaly: run.watch.first,
       date: new Date().toISOString(),
     };
     io.emit(summary);
@@ -622,7 +673,10 @@ async function saturate(o, io) {
  * @param {Readonly<Record<string, readonly any[]>>} runsByMode
  */
 export function saturateSummary(runsByMode) {
-  /** @type {Record<string, { runs: number, rows_per_s: number | null, rows_per_server_cpu_s: number | null, read_back_ok: boolean, compaction_jobs_succeeded: number | null }>} */
+  /**
+   * @type {Record<string, { runs: number, rows_per_s: number | null, rows_per_server_cpu_s: number | null, read_back_ok: boolean,
+   *   compaction_jobs_succeeded: number | null, compaction_jobs_unfinished: number | null }>}
+   */
   const modes = {};
   for (const [mode, runs] of Object.entries(runsByMode)) {
     const rate = median(runs.map((r) => r.rows_per_s));
@@ -633,7 +687,9 @@ export function saturateSummary(runsByMode) {
       rows_per_server_cpu_s: perCpu === null ? null : Math.round(perCpu),
       read_back_ok: runs.every((r) => r.read_back_ok),
       // Whether compaction ran at all during the "on" runs (null: no compaction endpoints).
-      compaction_jobs_succeeded: runs.some((r) => r.compaction_jobs) ? runs.reduce((a, r) => a + (r.compaction_jobs?.succeeded ?? 0), 0) : null,
+      compaction_jobs_succeeded: jobCount(runs, 'succeeded'),
+      // Jobs still running when the run ended: under saturating ingest a niced merge may not finish.
+      compaction_jobs_unfinished: jobCount(runs, 'unfinished'),
     };
   }
   const ratio = (/** @type {'rows_per_s' | 'rows_per_server_cpu_s'} */ k) => {
@@ -642,6 +698,15 @@ export function saturateSummary(runsByMode) {
     return on && off ? round(on / off, 3) : null;
   };
   return { summary: 'compaction-saturate', modes, on_vs_off: { rows_per_s: ratio('rows_per_s'), rows_per_server_cpu_s: ratio('rows_per_server_cpu_s') }, date: new Date().toISOString(), cpu: cpuModel(), cpus: os.cpus().length };
+}
+
+/**
+ * The runs' compaction jobs in one state, summed; null when no run had compaction endpoints.
+ * @param {readonly any[]} runs
+ * @param {'succeeded' | 'unfinished'} state
+ */
+function jobCount(runs, state) {
+  return runs.some((r) => r.compaction_jobs) ? runs.reduce((a, r) => a + (r.compaction_jobs?.[state] ?? 0), 0) : null;
 }
 
 /** `*.parquet` files below `dir` at any depth (hour and day files). */
@@ -695,8 +760,8 @@ export async function main(argv) {
         log(`compaction ${s.mode}: ${s.count_anomalies} counts over the last hour were impossible, first: ${s.first_count_anomaly}`);
         ok = false;
       }
-      if (s.query_errors > 0) {
-        log(`compaction ${s.mode}: ${s.query_errors} queries over the last hour failed`);
+      if (s.query_errors + s.at_rest.query_errors > 0) {
+        log(`compaction ${s.mode}: ${s.query_errors + s.at_rest.query_errors} queries over the last hour failed`);
         ok = false;
       }
       if (s.fell_behind && !o.smoke) {

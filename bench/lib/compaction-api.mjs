@@ -102,7 +102,7 @@ export async function waitForJobs(url, token, ids, timeoutS) {
 }
 
 /**
- * Succeeded and failed jobs in a history, with their files and rows in and out.
+ * The jobs of a history by tier and state, with their files and rows in and out.
  * @param {readonly any[]} jobs
  */
 export function jobTotals(jobs) {
@@ -114,6 +114,8 @@ export function jobTotals(jobs) {
     by_tier: byTier,
     succeeded: jobs.filter((j) => j.state === 'succeeded').length,
     failed: jobs.filter((j) => j.state === 'failed').length,
+    // Listed but not ended (a history may list the job running now).
+    unfinished: jobs.filter((j) => !ENDED.has(j.state)).length,
     input_files: sum((j) => j.inputFiles),
     output_files: sum((j) => j.outputFiles),
     input_rows: sum((j) => j.inputRows),

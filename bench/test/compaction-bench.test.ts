@@ -204,14 +204,14 @@ describe('steady schedule and summaries', () => {
 
   it('takes the median of each mode in --saturate and the on/off ratio', () => {
     const run = (rate: number, perCpu: number) => ({ rows_per_s: rate, rows_per_server_cpu_s: perCpu, read_back_ok: true });
-    const jobs = (succeeded: number) => ({ compaction_jobs: { succeeded } });
+    const jobs = (succeeded: number) => ({ compaction_jobs: { succeeded, unfinished: 1 } });
     const s = saturateSummary({
       off: [run(500_000, 300_000), run(600_000, 310_000), run(550_000, 290_000)],
       on: [{ ...run(450_000, 250_000), ...jobs(4) }, { ...run(520_000, 280_000), ...jobs(5) }, run(480_000, 270_000)],
     });
     expect(s.modes).toEqual({
-      off: { runs: 3, rows_per_s: 550_000, rows_per_server_cpu_s: 300_000, read_back_ok: true, compaction_jobs_succeeded: null },
-      on: { runs: 3, rows_per_s: 480_000, rows_per_server_cpu_s: 270_000, read_back_ok: true, compaction_jobs_succeeded: 9 },
+      off: { runs: 3, rows_per_s: 550_000, rows_per_server_cpu_s: 300_000, read_back_ok: true, compaction_jobs_succeeded: null, compaction_jobs_unfinished: null },
+      on: { runs: 3, rows_per_s: 480_000, rows_per_server_cpu_s: 270_000, read_back_ok: true, compaction_jobs_succeeded: 9, compaction_jobs_unfinished: 2 },
     });
     expect(s.on_vs_off).toEqual({ rows_per_s: 0.873, rows_per_server_cpu_s: 0.9 });
     expect(saturateSummary({ off: [run(1, 1)] }).on_vs_off).toEqual({ rows_per_s: null, rows_per_server_cpu_s: null });
@@ -268,15 +268,16 @@ describe('query.mjs --compact: answers before and after', () => {
 
   it('adds up the jobs of a history: by state and tier, files and rows in and out', () => {
     const job = (tier: string, state: string, inputFiles: number, inputRows: number | null) => ({ tier, state, inputFiles, outputFiles: 1, inputRows, outputRows: inputRows, durationMs: 10 });
-    expect(jobTotals([job('live', 'succeeded', 17, 1000), job('live', 'failed', 20, null), job('daily', 'succeeded', 20, 432_000)])).toEqual({
-      by_tier: { live: 2, daily: 1 },
+    expect(jobTotals([job('live', 'succeeded', 17, 1000), job('live', 'failed', 20, null), job('daily', 'succeeded', 20, 432_000), job('live', 'running', 3, null)])).toEqual({
+      by_tier: { live: 3, daily: 1 },
       succeeded: 2,
       failed: 1,
-      input_files: 57,
-      output_files: 3,
+      unfinished: 1,
+      input_files: 60,
+      output_files: 4,
       input_rows: 433_000,
       output_rows: 433_000,
-      duration_ms: 30,
+      duration_ms: 40,
     });
   });
 
