@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DuckDBTimestampValue } from '@duckdb/node-api';
+import { DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { quoteIdentifier, quoteLiteral, TAGS_METADATA_KEY } from '@arc/columnar';
@@ -22,9 +22,9 @@ import type { CheckedStatement } from './statement-guard.js';
 import { planStatement } from './query-plan.js';
 import type { BoundedTable, EmptyTable, MeasurementRef, StatementPlan } from './query-plan.js';
 import { describeSql, showDatabasesSql, showTablesSql } from './show-answers.js';
-import { applySplices, qualifiedNameEnd } from './sql-splice.js';
+import { applySplices, expressionEnd, qualifiedNameEnd } from './sql-splice.js';
 import type { Splice } from './sql-splice.js';
-import { clearLocations } from './sql-tree.js';
+import { clearLocations, earliestLocation, readsRelation } from './sql-tree.js';
 import type { SqlNode } from './sql-tree.js';
 import { prunedRelationSql } from './time-pruning.js';
 import { constantTimestampMicros } from './constant-time.js';
@@ -77,7 +77,7 @@ export class QueryEngine {
   /** Columns DuckDB described, by view, with the catalog version they were described at. */
   private readonly columnsByView = new Map<string, { readonly version: number; readonly columns: ColumnSpec[] }>();
   /** `SELECT NULL` parsed once: the tree bound expressions are evaluated in. */
-  private selectTemplate: SqlNode | null = null;
+  private selectTree: SqlNode | null = null;
 
   private constructor(locked: LockedInstance, guard: StatementGuard, config: WorkerConfig) {
     this.locked = locked;
@@ -92,6 +92,9 @@ export class QueryEngine {
   static async open(config: WorkerConfig): Promise<QueryEngine> {
     const locked = await openLockedInstance(config);
     const engine = new QueryEngine(locked, await StatementGuard.create(locked.connection), config);
+    // Bounds evaluated as TIMESTAMPTZ are spliced in as TIMESTAMP: the same instant only in UTC.
+    const timeZone = (await locked.connection.runAndReadAll("SELECT current_setting('TimeZone')")).getRowsJS()[0]?.[0];
+    assert.equal(timeZone, 'UTC', 'query threads run with TimeZone UTC');
     await engine.refreshCatalog();
     return engine;
   }
@@ -229,7 +232,8 @@ export class QueryEngine {
       // `DESCRIBE cpu` takes a name or a query, never a subquery with an alias.
       splices.push({ start: table.location, end, text: table.bare ? `SELECT * FROM ${named}` : named });
     }
-    const bounds = bounded.length === 0 ? [] : await this.evaluateBounds(bounded);
+    const { ranges: bounds, zoned } = bounded.length === 0 ? { ranges: [], zoned: [] } : await this.evaluateBounds(bounded);
+    splices.push(...(await this.zonedBoundSplices(text, zoned)));
     for (const [index, table] of bounded.entries()) {
       const range = bounds[index];
       const end = qualifiedNameEnd(text, table.location, table.tableName);
@@ -247,41 +251,78 @@ export class QueryEngine {
    * Evaluates every bound expression: literals in JS (constantTimestampMicros), the rest in one
    * DuckDB query; a bound that does not evaluate is dropped.
    */
-  private async evaluateBounds(bounded: readonly BoundedTable[]): Promise<TimeRange[]> {
+  private async evaluateBounds(bounded: readonly BoundedTable[]): Promise<{ ranges: TimeRange[]; zoned: ZonedBound[] }> {
     const expressions = bounded.flatMap((table) => [...table.lower, ...table.upper]);
     const values: (bigint | null | undefined)[] = expressions.map(constantTimestampMicros);
     const pending = expressions.filter((_, index) => values[index] === undefined);
+    const zoned: ZonedBound[] = [];
     if (pending.length > 0) {
-      let evaluated: (bigint | null)[];
+      let evaluated: EvaluatedBound[];
       try {
         evaluated = await this.evaluateTimestamps(pending);
       } catch {
-        evaluated = pending.map(() => null);
+        evaluated = pending.map(() => ({ micros: null, zoned: false }));
+      }
+      for (const [index, bound] of evaluated.entries()) {
+        const expression = pending[index];
+        if (bound.zoned && bound.micros !== null && expression !== undefined) zoned.push({ expression, micros: bound.micros });
       }
       let next = 0;
-      for (let index = 0; index < values.length; index++) if (values[index] === undefined) values[index] = evaluated[next++] ?? null;
+      for (let index = 0; index < values.length; index++) if (values[index] === undefined) values[index] = evaluated[next++]?.micros ?? null;
     }
-    let position = 0;
-    const take = (count: number): (bigint | null | undefined)[] => values.slice(position, (position += count));
-    const known = (value: bigint | null | undefined): value is bigint => typeof value === 'bigint';
-    return bounded.map((table) => {
-      const lowers = take(table.lower.length).filter(known);
-      // `time < x`: the last instant in range is x - 1 µs (so `< 04:00:00` leaves hour 04 out).
-      const uppers = take(table.upper.length)
-        .map((value, index) => (known(value) && table.upperExclusive[index] === true ? value - 1n : value))
-        .filter(known);
-      return {
-        lower: lowers.length === 0 ? null : lowers.reduce((left, right) => (right > left ? right : left)),
-        upper: uppers.length === 0 ? null : uppers.reduce((left, right) => (right < left ? right : left)),
-      };
-    });
+    return { ranges: timeRanges(bounded, values), zoned };
   }
 
+  /**
+   * Puts the value of each bound DuckDB evaluated to a TIMESTAMP WITH TIME ZONE (now() - INTERVAL
+   * 1 HOUR) in place of its text, as a TIMESTAMP: compared with one, DuckDB casts every row's
+   * `time` to TIMESTAMPTZ (twice the cost of the scan) and cannot use the files' min/max. The
+   * instant is the same (the thread's TimeZone is UTC, asserted at open), and now() is the one
+   * taken when the bounds were evaluated, milliseconds before the statement runs (DuckDB takes it
+   * once per statement too). A bound whose text cannot be located exactly is left as written.
+   */
+  private async zonedBoundSplices(sql: Buffer, bounds: readonly ZonedBound[]): Promise<Splice[]> {
+    const splices: Splice[] = [];
+    for (const { expression, micros } of bounds) {
+      if (readsRelation(expression)) continue;
+      const start = earliestLocation(expression);
+      const end = start === null ? null : expressionEnd(sql, start);
+      if (start === null || end === null) continue;
+      if (splices.some((splice) => splice.start < end && start < splice.end)) continue;
+      if (!(await this.parsesAs(sql.toString('utf8', start, end), expression))) continue;
+      splices.push({ start, end, text: `make_timestamp(${micros.toString()}::BIGINT)` });
+    }
+    return splices;
+  }
+
+  /** Whether `text` alone parses to exactly `expression` (locations aside). */
+  private async parsesAs(text: string, expression: SqlNode): Promise<boolean> {
+    const template = await this.selectTemplate();
+    const expected = structuredClone(template) as SqlNode & { select_list: SqlNode[] };
+    expected.select_list = [structuredClone(expression)];
+    clearLocations(expected);
+    const reader = await this.connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [`SELECT ${text}`]);
+    const serialized = reader.getRowsJS()[0]?.[0];
+    if (typeof serialized !== 'string') return false;
+    const tree = JSON.parse(serialized) as { error?: boolean; statements?: { node: SqlNode }[] };
+    const [parsed, ...more] = tree.statements ?? [];
+    if (tree.error === true || parsed === undefined || more.length > 0) return false;
+    clearLocations(parsed.node);
+    return JSON.stringify(parsed.node) === JSON.stringify(expected);
+  }
+
+  /** `SELECT NULL` parsed once: the tree bound expressions are evaluated in. */
+  private async selectTemplate(): Promise<SqlNode> {
+    this.selectTree ??= (await this.guard.check('SELECT NULL')).statement;
+    return this.selectTree;
+  }
+
+
   /** `SELECT TRY_CAST(e AS TIMESTAMP), ...` built as a tree from the user's own expressions. */
-  private async evaluateTimestamps(expressions: readonly SqlNode[]): Promise<(bigint | null)[]> {
-    this.selectTemplate ??= (await this.guard.check('SELECT NULL')).statement;
-    const statement = structuredClone(this.selectTemplate) as SqlNode & { select_list: SqlNode[] };
-    statement.select_list = expressions.map((expression) => ({
+  private async evaluateTimestamps(expressions: readonly SqlNode[]): Promise<EvaluatedBound[]> {
+    const statement = structuredClone(await this.selectTemplate()) as SqlNode & { select_list: SqlNode[] };
+    // Each expression as a TIMESTAMP, then as itself (its type tells whether it has a time zone).
+    const casts = expressions.map((expression) => ({
       class: 'CAST',
       type: 'OPERATOR_CAST',
       alias: '',
@@ -290,15 +331,16 @@ export class QueryEngine {
       cast_type: { id: 'TIMESTAMP', type_info: null },
       try_cast: true,
     }));
+    statement.select_list = [...casts, ...expressions.map((expression) => structuredClone(expression))];
     clearLocations(statement);
     const tree = JSON.stringify({ error: false, statements: [{ node: statement, named_param_map: [] }] });
     const deserialized = await this.connection.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [tree]);
     const selectSql = deserialized.getRowsJS()[0]?.[0];
-    if (typeof selectSql !== 'string') return expressions.map(() => null);
+    if (typeof selectSql !== 'string') return expressions.map(() => ({ micros: null, zoned: false }));
     const row = (await this.connection.runAndReadAll(selectSql)).getRows()[0] ?? [];
     return expressions.map((_, index) => {
       const value = row[index];
-      return value instanceof DuckDBTimestampValue ? value.micros : null;
+      return { micros: value instanceof DuckDBTimestampValue ? value.micros : null, zoned: row[expressions.length + index] instanceof DuckDBTimestampTZValue };
     });
   }
 
@@ -436,6 +478,36 @@ function measurementsOf(plan: StatementPlan, scan: CatalogScan): MeasurementRef[
     case 'show-databases':
       return [];
   }
+}
+
+/** A bound DuckDB evaluated: its value as a TIMESTAMP (null: none), and whether it was a TIMESTAMPTZ. */
+interface EvaluatedBound {
+  readonly micros: bigint | null;
+  readonly zoned: boolean;
+}
+
+/** A bound expression of type TIMESTAMP WITH TIME ZONE and its value as a TIMESTAMP. */
+interface ZonedBound {
+  readonly expression: SqlNode;
+  readonly micros: bigint;
+}
+
+/** Each table's range from its bounds' values (in the order of evaluateBounds); unknown values bound nothing. */
+function timeRanges(bounded: readonly BoundedTable[], values: readonly (bigint | null | undefined)[]): TimeRange[] {
+  let position = 0;
+  const take = (count: number): (bigint | null | undefined)[] => values.slice(position, (position += count));
+  const known = (value: bigint | null | undefined): value is bigint => typeof value === 'bigint';
+  return bounded.map((table) => {
+    const lowers = take(table.lower.length).filter(known);
+    // `time < x`: the last instant in range is x - 1 µs (so `< 04:00:00` leaves hour 04 out).
+    const uppers = take(table.upper.length)
+      .map((value, index) => (known(value) && table.upperExclusive[index] === true ? value - 1n : value))
+      .filter(known);
+    return {
+      lower: lowers.length === 0 ? null : lowers.reduce((left, right) => (right > left ? right : left)),
+      upper: uppers.length === 0 ? null : uppers.reduce((left, right) => (right < left ? right : left)),
+    };
+  });
 }
 
 /** A time bound in µs as the catalog compares it (doubles: exact to the µs until year 2255, bounds beyond only widen). */

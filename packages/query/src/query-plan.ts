@@ -1,7 +1,6 @@
 import { ArcError, badRequest, databaseDenied } from '@arc/errors';
 import { QueryErrorCode } from './error-codes.js';
 import { checkFunctionCall } from './function-guard.js';
-import { constantTimestampMicros } from './constant-time.js';
 import type { CatalogScan } from './catalog.js';
 import {
   childrenOf,
@@ -15,6 +14,7 @@ import {
   isShowRef,
   isTableFunction,
   locationOf,
+  readsRelation,
 } from './sql-tree.js';
 import type { BaseTableRef, SelectNode, ShowRef, SqlNode } from './sql-tree.js';
 import type { PendingMeasurement } from './task-messages.js';
@@ -68,9 +68,10 @@ export type StatementPlan =
       /** References to measurements that have rows buffered but no file yet. */
       readonly empty: readonly EmptyTable[];
       /**
-       * Reads every reference of which is bounded in time by constants (and no bound anywhere in
-       * the statement needs DuckDB to evaluate): the engine replaces each reference by its pruned
-       * files, so the measurement's view (whose making reads every file's footer) is not needed.
+       * Reads every reference of which is bounded in time by expressions that reach no relation
+       * (a literal, now() - INTERVAL 1 HOUR; no bound anywhere in the statement has a subquery):
+       * the engine replaces each reference by its pruned files, so the measurement's view (whose
+       * making reads every file's footer) is not needed.
        */
       readonly boundedOnly: readonly MeasurementRef[];
     };
@@ -444,13 +445,14 @@ function readKey(database: string, measurement: string): string {
   return `${database}\u0000${measurement}`;
 }
 
-/** The reads that need no view: each of their references bounded by constant times (see StatementPlan). */
+/** The reads that need no view: each of their references bounded by expressions that read no relation (see StatementPlan). */
 function boundedOnlyReads(analyzer: ReadAnalyzer): MeasurementRef[] {
   if (!analyzer.rewritable) return [];
   const boundedReferences = new Map<string, number>();
   for (const table of analyzer.bounded) {
-    // A bound DuckDB evaluates could read a measurement's view (a subquery): then every view is made.
-    if (![...table.lower, ...table.upper].every((bound) => constantTimestampMicros(bound) !== undefined)) return [];
+    // A bound that reaches a relation (a subquery) could read a measurement's view: then every view
+    // is made. Any other bound (now() - INTERVAL 1 HOUR) reads nothing, whoever evaluates it.
+    if ([...table.lower, ...table.upper].some(readsRelation)) return [];
     const key = readKey(table.database, table.measurement);
     boundedReferences.set(key, (boundedReferences.get(key) ?? 0) + 1);
   }

@@ -83,3 +83,64 @@ export function applySplices(sql: Buffer, splices: readonly Splice[]): string {
   parts.push(sql.toString('utf8', position));
   return parts.join('');
 }
+
+/** Words that end an expression standing as one side of a comparison in a WHERE clause. */
+const EXPRESSION_END_WORDS: ReadonlySet<string> = new Set([
+  'and', 'or', 'from', 'where', 'group', 'order', 'having', 'window', 'qualify', 'limit', 'offset',
+  'union', 'except', 'intersect', 'then', 'else', 'when', 'end', 'on', 'using', 'join', 'returning',
+]);
+const OPENING_BRACKETS = new Set([0x28, 0x5b, 0x7b]);
+const CLOSING_BRACKETS = new Set([0x29, 0x5d, 0x7d]);
+const SINGLE_QUOTE = 0x27;
+const COMMA = 0x2c;
+const SEMICOLON = 0x3b;
+
+/** The end of a quoted run (`'...'` or `"..."`, the quote doubled inside) starting at `start`. */
+function quotedEnd(sql: Buffer, start: number): number | null {
+  const quote = sql[start];
+  for (let position = start + 1; position < sql.length; position++) {
+    if (sql[position] !== quote) continue;
+    if (sql[position + 1] !== quote) return position + 1;
+    position += 1;
+  }
+  return null;
+}
+
+function isCommentAt(sql: Buffer, position: number): boolean {
+  const pair = sql.toString('latin1', position, position + 2);
+  return pair === '--' || pair === '/*';
+}
+
+/**
+ * A guess at the end of the expression starting at `start`: the first comma, semicolon, comment,
+ * unmatched closing bracket or clause word (AND, GROUP, ...) outside brackets and quotes, trailing
+ * whitespace left out. Only a guess: the caller must check that the text parses to the expression.
+ */
+export function expressionEnd(sql: Buffer, start: number): number | null {
+  let depth = 0;
+  let position = start;
+  while (position < sql.length) {
+    const byte = sql[position] as number;
+    if (byte === SINGLE_QUOTE || byte === DOUBLE_QUOTE) {
+      const end = quotedEnd(sql, position);
+      if (end === null) return null;
+      position = end;
+      continue;
+    }
+    if (isIdentifierByteAt(sql, position)) {
+      const identifier = readIdentifier(sql, position);
+      if (identifier === null) return null;
+      if (depth === 0 && EXPRESSION_END_WORDS.has(identifier.name.toLowerCase())) break;
+      position = identifier.end;
+      continue;
+    }
+    if (depth === 0 && (byte === COMMA || byte === SEMICOLON || CLOSING_BRACKETS.has(byte) || isCommentAt(sql, position))) break;
+    if (isCommentAt(sql, position)) return null;
+    if (OPENING_BRACKETS.has(byte)) depth += 1;
+    else if (CLOSING_BRACKETS.has(byte)) depth -= 1;
+    position += 1;
+  }
+  if (depth !== 0) return null;
+  while (position > start && isWhitespaceAt(sql, position - 1)) position -= 1;
+  return position > start ? position : null;
+}

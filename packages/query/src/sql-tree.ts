@@ -115,6 +115,24 @@ export function isConstantExpression(node: SqlNode): boolean {
   return childrenOf(node).every(isConstantExpression);
 }
 
+/**
+ * True when the expression reaches a relation: a subquery, a table or a table function anywhere
+ * in it. An expression that reaches none reads no view, whatever DuckDB evaluates it to.
+ */
+export function readsRelation(node: SqlNode): boolean {
+  if (node.class === 'SUBQUERY' || isSelectNode(node) || isBaseTable(node) || isTableFunction(node)) return true;
+  return childrenOf(node).some(readsRelation);
+}
+
+/** The smallest location in an expression's subtree: where its text starts, when DuckDB recorded it. */
+export function earliestLocation(node: SqlNode): number | null {
+  const own = locationOf(node);
+  return childrenOf(node).reduce<number | null>((earliest, child) => {
+    const location = earliestLocation(child);
+    return location !== null && (earliest === null || location < earliest) ? location : earliest;
+  }, own);
+}
+
 /** The conjuncts of a WHERE clause: the children of its top-level AND chain, or the clause itself. */
 export function conjunctsOf(where: SqlNode | null): SqlNode[] {
   if (where === null) return [];

@@ -1,6 +1,7 @@
 // Proves which reads of a statement need their measurement's view: only those whose every
-// reference is bounded in time by constants go without (the engine splices their pruned files
-// in, so the view, whose making reads every file's footer, is never made for them).
+// reference is bounded in time by expressions that read no relation (constants, now() - INTERVAL
+// 1 HOUR) go without (the engine splices their pruned files in, so the view, whose making reads
+// every file's footer, is never made for them).
 import { describe, expect, it } from 'vitest';
 import { planStatement } from '../src/query-plan.js';
 import type { SqlNode } from '../src/sql-tree.js';
@@ -27,14 +28,22 @@ describe('reads that need no view', () => {
     expect(await boundedOnly("SELECT * FROM cpu c JOIN mem m ON c.time = m.time WHERE c.time > '2025-01-01' AND m.time > '2025-01-01'")).toEqual(['cpu', 'mem']);
   });
 
-  it('are not those read once without a bound, or bounded by an expression DuckDB evaluates', async () => {
+  it('are those bounded by expressions DuckDB evaluates that read no relation (now() - INTERVAL)', async () => {
+    expect(await boundedOnly('SELECT * FROM cpu WHERE time > now() - INTERVAL 1 HOUR')).toEqual(['cpu']);
+    expect(await boundedOnly("SELECT * FROM cpu WHERE time BETWEEN now() - INTERVAL '15 minutes' AND now()")).toEqual(['cpu']);
+    expect(await boundedOnly('SELECT * FROM cpu c JOIN mem m ON c.time = m.time WHERE c.time >= now() - to_hours(1) AND m.time > now() - to_hours(2)')).toEqual(['cpu', 'mem']);
+    expect(await boundedOnly('WITH recent AS (SELECT * FROM cpu WHERE time > now() - INTERVAL 1 HOUR) SELECT count(*) FROM recent')).toEqual(['cpu']);
+    expect(await boundedOnly("SELECT * FROM cpu WHERE time > now() - INTERVAL 1 HOUR AND time < '2030-01-01' UNION ALL SELECT * FROM mem WHERE time > '2025-01-01'")).toEqual(['cpu', 'mem']);
+  });
+
+  it('are not those read once without a bound, or bounded through a subquery', async () => {
     expect(await boundedOnly('SELECT count(*) FROM cpu')).toEqual([]);
     expect(await boundedOnly("SELECT * FROM cpu WHERE time > '2025-01-01' UNION ALL SELECT * FROM cpu")).toEqual([]);
     expect(await boundedOnly("SELECT * FROM cpu c JOIN mem m ON c.time = m.time WHERE c.time > '2025-01-01'")).toEqual(['cpu']);
-    // now() is evaluated by DuckDB: a subquery in such a bound could read any view.
-    expect(await boundedOnly('SELECT * FROM cpu WHERE time > now() - INTERVAL 1 HOUR')).toEqual([]);
     // A subquery bounds nothing (cpu reads its view); the subquery's own mem is bounded by a constant.
     expect(await boundedOnly("SELECT * FROM cpu WHERE time > (SELECT max(time) FROM mem WHERE time > '2025-01-01')")).toEqual(['mem']);
-    expect(await boundedOnly("SELECT * FROM cpu WHERE time > now() - INTERVAL 1 HOUR AND time < '2030-01-01' UNION ALL SELECT * FROM mem WHERE time > '2025-01-01'")).toEqual([]);
+    expect(await boundedOnly('SELECT * FROM cpu WHERE time > (SELECT max(time) FROM mem) - INTERVAL 1 HOUR')).toEqual([]);
+    // A non-time column compared with now() bounds nothing.
+    expect(await boundedOnly('SELECT * FROM cpu WHERE other > now() - INTERVAL 1 HOUR')).toEqual([]);
   });
 });
