@@ -341,6 +341,9 @@ class ReadAnalyzer {
     if (node.class === 'FUNCTION' && typeof node.function_name === 'string' && NONDETERMINISTIC_FUNCTIONS.has(node.function_name.toLowerCase())) {
       this.deterministic = false;
     }
+    // `current_timestamp` and its kin parse as column names; DuckDB binds them to the function.
+    const [onlyName, ...more] = column ?? [];
+    if (onlyName !== undefined && more.length === 0 && NONDETERMINISTIC_FUNCTIONS.has(onlyName.toLowerCase())) this.deterministic = false;
     if (isSelectNode(node)) this.collectBounds(node, scope);
     for (const child of childrenOf(node)) this.visit(child, scope);
   }

@@ -4,13 +4,14 @@
 // every file's footer, is never made for them).
 import { describe, expect, it } from 'vitest';
 import { planStatement } from '../src/query-plan.js';
+import type { StatementPlan } from '../src/query-plan.js';
 import type { SqlNode } from '../src/sql-tree.js';
 import { sharedConnection } from './duckdb-connection.js';
 
 const connection = sharedConnection();
 const catalog = new Map([['db', new Set(['cpu', 'mem'])]]);
 
-async function boundedOnly(sql: string): Promise<string[]> {
+async function selectPlan(sql: string): Promise<Extract<StatementPlan, { kind: 'select' }>> {
   const reader = await connection().runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
   const text = reader.getRowsJS()[0]?.[0];
   if (typeof text !== 'string') throw new Error('json_serialize_sql gives VARCHAR');
@@ -19,7 +20,11 @@ async function boundedOnly(sql: string): Promise<string[]> {
   if (statement === undefined) throw new Error(`no statement in ${sql}`);
   const plan = planStatement(statement, { defaultDatabase: 'db', catalog, readable: null });
   if (plan.kind !== 'select') throw new Error(`not a select: ${sql}`);
-  return plan.boundedOnly.map((read) => read.measurement);
+  return plan;
+}
+
+async function boundedOnly(sql: string): Promise<string[]> {
+  return (await selectPlan(sql)).boundedOnly.map((read) => read.measurement);
 }
 
 describe('reads that need no view', () => {
@@ -45,5 +50,14 @@ describe('reads that need no view', () => {
     expect(await boundedOnly('SELECT * FROM cpu WHERE time > (SELECT max(time) FROM mem) - INTERVAL 1 HOUR')).toEqual([]);
     // A non-time column compared with now() bounds nothing.
     expect(await boundedOnly('SELECT * FROM cpu WHERE other > now() - INTERVAL 1 HOUR')).toEqual([]);
+  });
+});
+
+describe('answers that change between runs', () => {
+  it('are those of statements calling now(), current_timestamp and their kin (never cached)', async () => {
+    expect((await selectPlan("SELECT count(*) FROM cpu WHERE time > '2025-01-01'")).deterministic).toBe(true);
+    expect((await selectPlan('SELECT count(*) FROM cpu WHERE time > now() - INTERVAL 1 HOUR')).deterministic).toBe(false);
+    expect((await selectPlan('SELECT count(*) FROM cpu WHERE time > current_timestamp - INTERVAL 1 HOUR')).deterministic).toBe(false);
+    expect((await selectPlan('SELECT current_date')).deterministic).toBe(false);
   });
 });
