@@ -249,7 +249,8 @@ export class QueryEngine {
 
   /**
    * Evaluates every bound expression: literals in JS (constantTimestampMicros), the rest in one
-   * DuckDB query; a bound that does not evaluate is dropped.
+   * DuckDB query; a bound that does not evaluate is dropped. Also names the bounds DuckDB
+   * evaluated to a TIMESTAMP WITH TIME ZONE (see zonedBoundSplices).
    */
   private async evaluateBounds(bounded: readonly BoundedTable[]): Promise<{ ranges: TimeRange[]; zoned: ZonedBound[] }> {
     const expressions = bounded.flatMap((table) => [...table.lower, ...table.upper]);
@@ -276,7 +277,7 @@ export class QueryEngine {
   /**
    * Puts the value of each bound DuckDB evaluated to a TIMESTAMP WITH TIME ZONE (now() - INTERVAL
    * 1 HOUR) in place of its text, as a TIMESTAMP: compared with one, DuckDB casts every row's
-   * `time` to TIMESTAMPTZ (twice the cost of the scan) and cannot use the files' min/max. The
+   * `time` to TIMESTAMPTZ (as costly as the scan itself) and cannot use the files' min/max. The
    * instant is the same (the thread's TimeZone is UTC, asserted at open), and now() is the one
    * taken when the bounds were evaluated, milliseconds before the statement runs (DuckDB takes it
    * once per statement too). A bound whose text cannot be located exactly is left as written.
@@ -318,7 +319,7 @@ export class QueryEngine {
   }
 
 
-  /** `SELECT TRY_CAST(e AS TIMESTAMP), ...` built as a tree from the user's own expressions. */
+  /** `SELECT TRY_CAST(e AS TIMESTAMP), ..., e, ...` built as a tree from the user's own expressions. */
   private async evaluateTimestamps(expressions: readonly SqlNode[]): Promise<EvaluatedBound[]> {
     const statement = structuredClone(await this.selectTemplate()) as SqlNode & { select_list: SqlNode[] };
     // Each expression as a TIMESTAMP, then as itself (its type tells whether it has a time zone).
