@@ -30,7 +30,7 @@ describe('stopping compaction', () => {
       await putFile(storage, { sequence, writtenAtMs: Date.now() - 10_000 + sequence, rows: [{ host: 'a', timeUs: hourUs + sequence, usage_user: sequence, usage_idle: 0 }] });
     }
     const before = await readRows(storage);
-    let closing: Promise<void> | null = null;
+    const closing: { stopped: Promise<void> | null } = { stopped: null };
     const compactor = Compactor.open({
       storage,
       config: { enabled: true, dedup: true, liveMaxFiles: 16, liveIntervalSeconds: 3600, minAgeHours: 1, minFiles: 2, dailyMinAgeHours: 24, targetFileBytes: 1 << 29, rowGroupSize: 122_880, compressionLevel: 3, memoryLimit: '256MB', threads: 1, maxConcurrentJobs: 1, hourlySchedule: '0 0 1 1 *', dailySchedule: '0 0 1 1 *', leaseSeconds: 60, nice: 0 },
@@ -39,13 +39,14 @@ describe('stopping compaction', () => {
       queriesEnded: () => Promise.resolve(),
       log: () => undefined,
       onStep: (step) => {
-        if (step === 'leased') closing = compactor.close();
+        if (step === 'leased') closing.stopped = compactor.close();
       },
     });
     const [job] = await compactor.trigger({ tier: 'hourly' });
     expect(job).toBeDefined();
     await compactor.idle();
-    await closing;
+    expect(closing.stopped).not.toBeNull();
+    await closing.stopped;
     expect(storage.catalog.files('db', 'cpu')).toHaveLength(2);
     expect(await readRows(storage)).toEqual(before);
   });
