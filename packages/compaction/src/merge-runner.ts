@@ -46,6 +46,11 @@ export interface MergeResult {
   readonly outputRows: number;
 }
 
+/** What the worker gets: the options and the flag a stop raises (index 0 set to 1: stop now). */
+export interface MergeWorkerData extends MergeRunnerOptions {
+  readonly stopFlag: Int32Array;
+}
+
 export interface MergeRunnerOptions {
   /** DuckDB memory_limit of the worker's instance (`'1GB'`). */
   readonly memoryLimit: string;
@@ -104,11 +109,13 @@ function assertTask(task: MergeTask): void {
 
 export class MergeRunner {
   private readonly worker: Worker;
+  private readonly stopFlag: Int32Array;
   private pending: Pending | null = null;
   private exited = false;
 
-  private constructor(worker: Worker) {
+  private constructor(worker: Worker, stopFlag: Int32Array) {
     this.worker = worker;
+    this.stopFlag = stopFlag;
     worker.on('message', (message: WorkerToRunner) => {
       this.settle().resolve(message);
     });
@@ -130,8 +137,10 @@ export class MergeRunner {
     assert.ok(options.threads >= 1, 'threads at least 1');
     assert.ok(options.threads <= MERGE_THREADS_MAX, 'threads within limit');
     assert.ok(Number.isInteger(options.nice), 'nice is an integer');
-    const worker = new Worker(MERGE_WORKER_URL, { workerData: options, execArgv: workerExecArgv() });
-    const runner = new MergeRunner(worker);
+    const stopFlag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+    const workerData: MergeWorkerData = { ...options, stopFlag };
+    const worker = new Worker(MERGE_WORKER_URL, { workerData, execArgv: workerExecArgv() });
+    const runner = new MergeRunner(worker, stopFlag);
     const opened = await runner.expect();
     if (opened.kind === 'ready') return runner;
     if (opened.kind !== 'failed') assert.fail('the worker opens ready or failed');
@@ -160,13 +169,14 @@ export class MergeRunner {
   }
 
   /**
-   * Ends the worker now, a task in flight too (it rejects; its staged outputs stay behind as
-   * `.tmp` files, which the next start's listing removes): a server's stop must not wait for a merge.
+   * Ends the worker soon, a task in flight too: the worker sees the stop flag between two pieces of
+   * DuckDB work, abandons the statement, removes what the task wrote and answers it failed (so a
+   * server's stop never waits for a whole merge). Never Worker.terminate(): ending a thread while
+   * DuckDB's native code runs on it can bring the whole process down.
    */
   async terminate(): Promise<void> {
-    if (this.exited) return;
-    if (this.pending === null) return this.close();
-    await this.worker.terminate();
+    Atomics.store(this.stopFlag, 0, 1);
+    await this.close();
   }
 
   /** Closes DuckDB and ends the worker. A task in flight is waited for. */

@@ -28,7 +28,7 @@ import {
   unionTags,
   type OutputFormat,
 } from './merge-sql.js';
-import type { MergedFile, MergeResult, MergeRunnerOptions, MergeTask, MergeWorkerSettings, RunnerToWorker, WorkerToRunner } from './merge-runner.js';
+import type { MergedFile, MergeResult, MergeRunnerOptions, MergeTask, MergeWorkerData, MergeWorkerSettings, RunnerToWorker, WorkerToRunner } from './merge-runner.js';
 
 type Row = Record<string, unknown>;
 
@@ -86,6 +86,8 @@ function lowerThreads(before: Set<string> | null, nice: number, backgroundThread
 async function runHere(connection: DuckDBConnection, sql: string): Promise<DuckDBResultReader> {
   const pending = (await connection.prepare(sql)).start();
   for (;;) {
+    // A stop (the server is stopping): the statement is dropped between two pieces of work.
+    if (Atomics.load(stopFlag, 0) === 1) throw new Error('the merge was stopped: compaction is stopping');
     const state = pending.runTask();
     if (state === DuckDBPendingResultState.RESULT_READY) break;
     if (state === DuckDBPendingResultState.NO_TASKS_AVAILABLE) await new Promise((resolve) => setTimeout(resolve, MERGE_TASK_POLL_MS));
@@ -236,10 +238,13 @@ async function runTask(connection: DuckDBConnection, task: MergeTask): Promise<W
   }
 }
 
+/** Raised by the runner's terminate(): the task in flight stops at its next piece of DuckDB work. */
+const { stopFlag } = workerData as MergeWorkerData;
+
 async function main(): Promise<void> {
   const port = parentPort;
   assert.ok(port !== null, 'merge-worker runs as a worker thread');
-  const options = workerData as MergeRunnerOptions;
+  const options = workerData as MergeWorkerData;
   if (options.nice !== 0) lowerPriority(0, options.nice);
   let engine: Engine;
   try {

@@ -12,31 +12,14 @@ import { describe, expect, it } from 'vitest';
 import type { CompactionConfig } from '@arc/config';
 import { Storage } from '@arc/storage';
 import { Compactor, type JobStep } from '../src/index.js';
+import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { objectsUnder, putFile, readRows } from './support/parquet-files.js';
 
 const CHILD = fileURLToPath(new URL('./support/crash-child.mjs', import.meta.url));
 const HOUR_US = Date.parse('2026-01-10T09:00:00Z') * 1000;
 const STEPS: readonly JobStep[] = ['leased', 'merged', 'manifest-written', 'output-published', 'committed', 'input-deleted', 'finished'];
 
-const CONFIG: CompactionConfig = {
-  enabled: true,
-  dedup: true,
-  liveMaxFiles: 16,
-  liveIntervalSeconds: 3600,
-  minAgeHours: 1,
-  minFiles: 2,
-  dailyMinAgeHours: 24,
-  targetFileBytes: 512 * 1024 * 1024,
-  rowGroupSize: 122_880,
-  compressionLevel: 3,
-  memoryLimit: '256MB',
-  threads: 1,
-  maxConcurrentJobs: 1,
-  hourlySchedule: '0 0 1 1 *',
-  dailySchedule: '0 0 1 1 *',
-  leaseSeconds: 600,
-  nice: 0,
-};
+const CONFIG: CompactionConfig = TEST_COMPACTION_CONFIG;
 
 function runChild(root: string, stopAt: JobStep): Promise<NodeJS.Signals | number | null> {
   return new Promise((resolve, reject) => {

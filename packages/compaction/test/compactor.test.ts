@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CompactionConfig } from '@arc/config';
 import { MICROS_PER_HOUR, Storage, isCompactedKey } from '@arc/storage';
 import { Compactor, type JobStep } from '../src/index.js';
+import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { objectsUnder, putFile, readRows, writeRaw } from './support/parquet-files.js';
 
 const NOW_MS = Date.parse('2026-01-10T12:30:00Z');
@@ -20,26 +21,7 @@ const CLOSED_HOUR_US = Date.parse('2026-01-10T09:00:00Z') * 1000;
 const OLD_DAY_US = Date.parse('2026-01-07T00:00:00Z') * 1000;
 const MINUTE_US = 60_000_000;
 
-const CONFIG: CompactionConfig = {
-  enabled: true,
-  dedup: true,
-  liveMaxFiles: 4,
-  liveIntervalSeconds: 3600,
-  minAgeHours: 1,
-  minFiles: 2,
-  dailyMinAgeHours: 24,
-  targetFileBytes: 512 * 1024 * 1024,
-  rowGroupSize: 122_880,
-  compressionLevel: 3,
-  memoryLimit: '256MB',
-  threads: 1,
-  maxConcurrentJobs: 1,
-  // Never fires during a test: jobs come from triggers.
-  hourlySchedule: '0 0 1 1 *',
-  dailySchedule: '0 0 1 1 *',
-  leaseSeconds: 60,
-  nice: 0,
-};
+const CONFIG: CompactionConfig = { ...TEST_COMPACTION_CONFIG, liveMaxFiles: 4, leaseSeconds: 60 };
 
 const open: Compactor[] = [];
 afterEach(async () => {

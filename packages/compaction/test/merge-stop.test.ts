@@ -1,5 +1,6 @@
-// Proves a server's stop never waits for a merge: the runner's terminate ends a merge in flight
-// (its run rejects with ARC_COMPACTION_JOB_FAILED and the thread is gone), and a compactor closed
+// Proves a server's stop never waits for a merge: the runner's terminate stops a merge in flight
+// between two pieces of DuckDB work (its run rejects with ARC_COMPACTION_JOB_FAILED, the thread
+// ends cleanly: never killed mid-DuckDB, which could take the process down), and a compactor closed
 // while a job is starting fails that job without merging and leaves every input in place.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Storage } from '@arc/storage';
 import { Compactor, MergeRunner } from '../src/index.js';
 import { useMergeFixture } from './merge-fixtures.js';
+import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { putFile, readRows } from './support/parquet-files.js';
 
 const fixture = useMergeFixture('arc-merge-stop-');
@@ -16,9 +18,9 @@ describe('stopping compaction', () => {
   it('ends a merge in flight when the runner is terminated', async () => {
     const input = await fixture.writeInput('big.parquet', "SELECT 'h' || (i % 50)::VARCHAR AS host, make_timestamp(i::BIGINT) AS time, random() AS v FROM range(3000000) t(i)", ['host']);
     const runner = await MergeRunner.start({ memoryLimit: '256MB', threads: 1, nice: 0, tempDirectory: path.join(fixture.root, 'spill-stop') });
-    const running = runner.run(fixture.task([input]));
+    const running = expect(runner.run(fixture.task([input]))).rejects.toMatchObject({ code: 'ARC_COMPACTION_JOB_FAILED', message: /the merge was stopped/ });
     await runner.terminate();
-    await expect(running).rejects.toMatchObject({ code: 'ARC_COMPACTION_JOB_FAILED' });
+    await running;
     await expect(runner.run(fixture.task([input]))).rejects.toMatchObject({ code: 'ARC_COMPACTION_JOB_FAILED' });
   });
 
@@ -33,7 +35,7 @@ describe('stopping compaction', () => {
     const closing: { stopped: Promise<void> | null } = { stopped: null };
     const compactor = Compactor.open({
       storage,
-      config: { enabled: true, dedup: true, liveMaxFiles: 16, liveIntervalSeconds: 3600, minAgeHours: 1, minFiles: 2, dailyMinAgeHours: 24, targetFileBytes: 1 << 29, rowGroupSize: 122_880, compressionLevel: 3, memoryLimit: '256MB', threads: 1, maxConcurrentJobs: 1, hourlySchedule: '0 0 1 1 *', dailySchedule: '0 0 1 1 *', leaseSeconds: 60, nice: 0 },
+      config: { ...TEST_COMPACTION_CONFIG, leaseSeconds: 60 },
       historyPath: path.join(root, '..', `${path.basename(root)}-history.db`),
       tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
       queriesEnded: () => Promise.resolve(),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
+import { parseMeasurementObjectKey } from './object-keys.js';
 
 /**
  * Replace manifests: how files that replace others (compaction's outputs, later retention's
@@ -27,15 +27,9 @@ export function manifestKey(database: string, measurement: string, id: string): 
   return `${database}/${measurement}/${REPLACED_DIRECTORY}/${id}${MANIFEST_SUFFIX}`;
 }
 
-/** The database and measurement of a manifest's key; null when the key is not one. */
+/** The database, measurement and job id of a manifest's key; null when the key is not one. */
 export function parseManifestKey(key: string): { readonly database: string; readonly measurement: string; readonly id: string } | null {
-  const parts = key.split('/');
-  if (parts.length !== 4 || parts[2] !== REPLACED_DIRECTORY) return null;
-  const [database = '', measurement = '', , name = ''] = parts;
-  if (!name.endsWith(MANIFEST_SUFFIX)) return null;
-  const id = name.slice(0, -MANIFEST_SUFFIX.length);
-  if (!MANIFEST_ID_PATTERN.test(id) || validateDatabaseName(database) !== null || validateMeasurementName(measurement) !== null) return null;
-  return { database, measurement, id };
+  return parseMeasurementObjectKey(key, REPLACED_DIRECTORY, MANIFEST_SUFFIX, MANIFEST_ID_PATTERN);
 }
 
 export function encodeManifest(manifest: ReplaceManifest): Uint8Array {

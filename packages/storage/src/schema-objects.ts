@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
 import type { ColumnSpec } from './catalog.js';
+import { parseMeasurementObjectKey } from './object-keys.js';
 
 /**
  * A measurement's distinct column sets, kept as small objects beside its files
@@ -30,13 +30,7 @@ export function schemaKey(database: string, measurement: string, id: string): st
 
 /** What a schema object's key says, or null when the key is not one. */
 export function parseSchemaKey(key: string): { readonly database: string; readonly measurement: string; readonly id: string } | null {
-  const parts = key.split('/');
-  if (parts.length !== 4 || parts[2] !== SCHEMAS_DIRECTORY) return null;
-  const [database = '', measurement = '', , name = ''] = parts;
-  if (!name.endsWith(SCHEMA_SUFFIX)) return null;
-  const id = name.slice(0, -SCHEMA_SUFFIX.length);
-  if (!SCHEMA_ID_PATTERN.test(id) || validateDatabaseName(database) !== null || validateMeasurementName(measurement) !== null) return null;
-  return { database, measurement, id };
+  return parseMeasurementObjectKey(key, SCHEMAS_DIRECTORY, SCHEMA_SUFFIX, SCHEMA_ID_PATTERN);
 }
 
 export function encodeSchema(columns: readonly ColumnSpec[]): Uint8Array {
