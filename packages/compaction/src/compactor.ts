@@ -91,6 +91,8 @@ export class Compactor implements CompactionControl {
   private readonly touchedHours = new Map<string, Set<number>>();
   private readonly schedules: CronSchedule[] = [];
   private liveTimer: NodeJS.Timeout | null = null;
+  /** Ingest is busy (the server says): merges wait between pieces of work until it is not. */
+  private ingestBusy = false;
   private readonly jobsEnded = new Set<Promise<void>>();
   private closed = false;
 
@@ -247,7 +249,19 @@ export class Compactor implements CompactionControl {
       throw new ArcError(ErrorKind.unavailable, CompactionErrorCode.jobFailed, 'compaction stopped');
     }
     this.runners.add(runner);
+    runner.setPaused(this.ingestBusy);
     return runner;
+  }
+
+  /**
+   * The server's word on ingest: while busy, every merge waits between two pieces of DuckDB work,
+   * so a saturated server compacts only in its quiet moments (a niced thread alone still took a
+   * quarter of saturating ingest: disk, memory bandwidth and SMT siblings are not governed by nice).
+   */
+  setIngestBusy(busy: boolean): void {
+    if (busy === this.ingestBusy) return;
+    this.ingestBusy = busy;
+    for (const runner of this.runners) runner.setPaused(busy);
   }
 
   private step(step: JobStep, entry: QueuedJob): void {

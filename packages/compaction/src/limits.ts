@@ -90,4 +90,10 @@ export const MERGE_TEMP_DIRECTORY_SIZE_MAX = '1TiB';
  */
 export const MERGE_TASK_POLL_MS = 1;
 
+/**
+ * Longest single wait of a paused merge before it looks at its cells again (a resume or a stop
+ * wakes it at once; this only bounds a missed wake-up).
+ */
+export const MERGE_PAUSE_WAIT_MS = 100;
+
 assert.ok(Math.log2(MERGE_INPUT_FILES_MAX) + MERGE_FILE_ROW_BITS < 63, 'the write order fits a BIGINT');

@@ -46,10 +46,15 @@ export interface MergeResult {
   readonly outputRows: number;
 }
 
-/** What the worker gets: the options and the flag a stop raises (index 0 set to 1: stop now). */
+/**
+ * What the worker gets: the options and two shared cells it reads between pieces of DuckDB work:
+ * STOP_CELL set to 1 (stop now) and PAUSE_CELL set to 1 (wait: ingest is busy).
+ */
 export interface MergeWorkerData extends MergeRunnerOptions {
   readonly stopFlag: Int32Array;
 }
+export const STOP_CELL = 0;
+export const PAUSE_CELL = 1;
 
 export interface MergeRunnerOptions {
   /** DuckDB memory_limit of the worker's instance (`'1GB'`). */
@@ -137,7 +142,7 @@ export class MergeRunner {
     assert.ok(options.threads >= 1, 'threads at least 1');
     assert.ok(options.threads <= MERGE_THREADS_MAX, 'threads within limit');
     assert.ok(Number.isInteger(options.nice), 'nice is an integer');
-    const stopFlag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+    const stopFlag = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
     const workerData: MergeWorkerData = { ...options, stopFlag };
     const worker = new Worker(MERGE_WORKER_URL, { workerData, execArgv: workerExecArgv() });
     const runner = new MergeRunner(worker, stopFlag);
@@ -175,8 +180,19 @@ export class MergeRunner {
    * DuckDB's native code runs on it can bring the whole process down.
    */
   async terminate(): Promise<void> {
-    Atomics.store(this.stopFlag, 0, 1);
+    Atomics.store(this.stopFlag, STOP_CELL, 1);
+    // A paused merge wakes to see the stop.
+    Atomics.notify(this.stopFlag, PAUSE_CELL);
     await this.close();
+  }
+
+  /**
+   * Holds the merge in flight (and the next) between two pieces of DuckDB work while `paused`:
+   * ingest is busy, and the merge would take CPU, disk and memory bandwidth from it.
+   */
+  setPaused(paused: boolean): void {
+    Atomics.store(this.stopFlag, PAUSE_CELL, paused ? 1 : 0);
+    if (!paused) Atomics.notify(this.stopFlag, PAUSE_CELL);
   }
 
   /** Closes DuckDB and ends the worker. A task in flight is waited for. */

@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDBInstance, DuckDBPendingResultState, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import { TIME_COLUMN, quoteLiteral } from '@arc/columnar';
 import type { ColumnSpec } from '@arc/storage';
-import { MERGE_FILE_ROW_BITS, MERGE_TASK_POLL_MS, MERGE_TEMP_DIRECTORY_SIZE_MAX } from './limits.js';
+import { MERGE_FILE_ROW_BITS, MERGE_PAUSE_WAIT_MS, MERGE_TASK_POLL_MS, MERGE_TEMP_DIRECTORY_SIZE_MAX } from './limits.js';
 import {
   copyToSql,
   describeFileSql,
@@ -28,6 +28,7 @@ import {
   unionTags,
   type OutputFormat,
 } from './merge-sql.js';
+import { PAUSE_CELL, STOP_CELL } from './merge-runner.js';
 import type { MergedFile, MergeResult, MergeRunnerOptions, MergeTask, MergeWorkerData, MergeWorkerSettings, RunnerToWorker, WorkerToRunner } from './merge-runner.js';
 
 type Row = Record<string, unknown>;
@@ -86,8 +87,10 @@ function lowerThreads(before: Set<string> | null, nice: number, backgroundThread
 async function runHere(connection: DuckDBConnection, sql: string): Promise<DuckDBResultReader> {
   const pending = (await connection.prepare(sql)).start();
   for (;;) {
+    // Ingest is busy: wait (a worker thread may block) until it is not, or a stop comes.
+    while (Atomics.load(stopFlag, PAUSE_CELL) === 1 && Atomics.load(stopFlag, STOP_CELL) === 0) Atomics.wait(stopFlag, PAUSE_CELL, 1, MERGE_PAUSE_WAIT_MS);
     // A stop (the server is stopping): the statement is dropped between two pieces of work.
-    if (Atomics.load(stopFlag, 0) === 1) throw new Error('the merge was stopped: compaction is stopping');
+    if (Atomics.load(stopFlag, STOP_CELL) === 1) throw new Error('the merge was stopped: compaction is stopping');
     const state = pending.runTask();
     if (state === DuckDBPendingResultState.RESULT_READY) break;
     if (state === DuckDBPendingResultState.NO_TASKS_AVAILABLE) await new Promise((resolve) => setTimeout(resolve, MERGE_TASK_POLL_MS));

@@ -1,6 +1,7 @@
 // Proves a server's stop never waits for a merge: the runner's terminate stops a merge in flight
 // between two pieces of DuckDB work (its run rejects with ARC_COMPACTION_JOB_FAILED, the thread
-// ends cleanly: never killed mid-DuckDB, which could take the process down), and a compactor closed
+// ends cleanly: never killed mid-DuckDB, which could take the process down), a merge held while
+// ingest is busy finishes once the pause is lifted, or stops at once while paused, and a compactor closed
 // while a job is starting fails that job without merging and leaves every input in place.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,20 @@ describe('stopping compaction', () => {
     await runner.terminate();
     await running;
     await expect(runner.run(fixture.task([input]))).rejects.toMatchObject({ code: 'ARC_COMPACTION_JOB_FAILED' });
+  });
+
+  it('finishes a merge once its pause is lifted, and stops a paused one at once', async () => {
+    const input = await fixture.writeInput('held.parquet', "SELECT 'h' || (i % 5)::VARCHAR AS host, make_timestamp(i::BIGINT) AS time, i::DOUBLE AS v FROM range(1000) t(i)", ['host']);
+    const runner = await MergeRunner.start({ memoryLimit: '256MB', threads: 1, nice: 0, tempDirectory: path.join(fixture.root, 'spill-held') });
+    runner.setPaused(true);
+    const held = runner.run(fixture.task([input]));
+    runner.setPaused(false);
+    await expect(held).resolves.toMatchObject({ outputRows: 1000 });
+    runner.setPaused(true);
+    const stopped = expect(runner.run(fixture.task([input]))).rejects.toMatchObject({ message: /the merge was stopped/ });
+    // A paused merge wakes for the stop: no wait for a resume that never comes.
+    await runner.terminate();
+    await stopped;
   });
 
   it('fails a job that was starting when the compactor closed, leaving its inputs as they were', async () => {

@@ -67,3 +67,11 @@ assert.ok(BODY_PROGRESS_WINDOW_MS + 1000 <= UWS_SLOW_BODY_CLOSE_MS_MIN);
 assert.ok(DEAD_LETTER_REPLAY_IDS_MAX > 0);
 // Lingering ends before uWS's own slow-upload close could cut it short without an answer.
 assert.ok(LINGER_IDLE_MS + 1000 <= UWS_SLOW_BODY_CLOSE_MS_MIN);
+
+/**
+ * How often the server tells compaction whether ingest is busy, and over how many such looks: busy
+ * when write requests in flight averaged at least the decoder count (every decoder had one) over
+ * the window. 200 ms x 5: a merge pauses within a second of a burst and resumes a second after it.
+ */
+export const INGEST_BUSY_SAMPLE_MS = 200;
+export const INGEST_BUSY_WINDOW_SAMPLES = 5;

@@ -28,6 +28,7 @@ import { QueryCache } from './query-cache.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { listenExclusive } from './listen-exclusive.js';
 import { ServerPhase, type ServerContext } from './server-context.js';
+import { INGEST_BUSY_SAMPLE_MS, INGEST_BUSY_WINDOW_SAMPLES } from './limits.js';
 import { registerWriteRoutes } from './write-routes.js';
 import { registerWriteStatsRoutes } from './write-stats-routes.js';
 import { registerWalRoutes } from './wal-routes.js';
@@ -157,13 +158,20 @@ export async function startServer(config: Config, options: StartServerOptions = 
   if (walPlan !== null) await replayWal(walPlan, pipeline, context.walRecovery, log);
   context.phase = ServerPhase.ready;
   listCatalogFiles(storage, log, compactor);
+  const ingestWatch = watchIngestForCompaction(pipeline, compactor);
   log.info(
     `Arc listening on http://${config.server.host}:${port} | data ${config.storage.parquetRoot} | ` +
       `decoders ${pipeline.decoderCount}, writers ${pipeline.writerCount}, query threads ${config.query.threads}`,
   );
   // The data directory stays locked until every buffer is flushed (a second close() waits for the first).
   let closing: Promise<StopReport> | null = null;
-  return { port, close: () => (closing ??= stopServer(context, listenSocket, tokens, compactor).finally(() => lock.release())) };
+  return {
+    port,
+    close: () => {
+      clearInterval(ingestWatch);
+      return (closing ??= stopServer(context, listenSocket, tokens, compactor).finally(() => lock.release()));
+    },
+  };
 }
 
 /** Waits for the ingest pipeline and the query pool to start; if either fails, stops the other. */
@@ -175,6 +183,22 @@ async function startThreads(starting: Promise<IngestPipeline>, queryPool: QueryP
   const failed = pipeline.status === 'rejected' ? pipeline : pool;
   assert.ok(failed.status === 'rejected', 'one of the two failed to start');
   throw failed.reason;
+}
+
+/**
+ * Tells compaction when ingest is busy (write requests in flight averaging at least one per decoder
+ * over the last second): merges then wait, so compaction takes from ingest only what it leaves.
+ */
+function watchIngestForCompaction(pipeline: IngestPipeline, compactor: Compactor): NodeJS.Timeout {
+  const samples: number[] = [];
+  const timer = setInterval(() => {
+    samples.push(pipeline.inFlight);
+    if (samples.length > INGEST_BUSY_WINDOW_SAMPLES) samples.shift();
+    const average = samples.reduce((sum, value) => sum + value, 0) / samples.length;
+    compactor.setIngestBusy(average >= pipeline.decoderCount);
+  }, INGEST_BUSY_SAMPLE_MS);
+  timer.unref();
+  return timer;
 }
 
 /**
