@@ -316,6 +316,7 @@ function startSteadyIngest(o) {
         }
         countError(String(status));
         if (status !== 503 && status !== 429) return;
+        // The pause before a retry is the client's backoff policy, not a wait for an event.
         await sleep(backoff);
       }
     } finally {
@@ -323,6 +324,8 @@ function startSteadyIngest(o) {
     }
   };
 
+  /** Requests sent and not answered yet (send never rejects: failures are counted). */
+  const sending = new Set();
   const tick = () => {
     if (stats.inFlight >= MAX_IN_FLIGHT) return; // behind: the rows stay due
     const elapsed = Date.now() - startMs;
@@ -337,7 +340,11 @@ function startSteadyIngest(o) {
       rows += n;
       if (part === 0) firstRows = n;
     }
-    if (rows > 0) void send(Buffer.from(packr.pack({ batch: items })), rows, firstRows);
+    if (rows > 0) {
+      const sent = send(Buffer.from(packr.pack({ batch: items })), rows, firstRows);
+      sending.add(sent);
+      void sent.finally(() => sending.delete(sent));
+    }
   };
   const timer = setInterval(tick, TICK_MS);
   return {
@@ -347,8 +354,9 @@ function startSteadyIngest(o) {
     async stop() {
       clearInterval(timer);
       const offered = o.names.reduce((a, _, part) => a + schedule.due(part, Date.now() - startMs), 0);
-      const deadline = Date.now() + DRAIN_TIMEOUT_S * 1000;
-      while (stats.inFlight > 0 && Date.now() < deadline) await sleep(20);
+      // The answers of the requests in flight, bounded by DRAIN_TIMEOUT_S (a bound, not an ordering).
+      const bound = new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_S * 1000).unref());
+      await Promise.race([Promise.allSettled([...sending]), bound]);
       return { offered, assigned: assigned.reduce((a, b) => a + b, 0) };
     },
   };
@@ -547,6 +555,7 @@ async function readBack(run) {
   const acked = run.ingest.stats.rowsAcked;
   let count = await countAll(run.url, run.token, run.o.database, run.names);
   for (const deadline = Date.now() + DRAIN_TIMEOUT_S * 1000; count !== acked && Date.now() < deadline; ) {
+    // The server's count is polled: across HTTP there is no event to wait on.
     await sleep(500);
     count = await countAll(run.url, run.token, run.o.database, run.names);
   }
@@ -580,6 +589,7 @@ async function steadyMode(o, mode, io) {
     let prev = { atMs: run.ingest.startMs, rowsAcked: 0, cpu: cpuStart };
     const samples = [];
     for (let k = 1; k <= Math.floor(o.seconds / o.sampleSeconds); k++) {
+      // The sample schedule is the measurement (one sample every --sample-seconds), not an ordering.
       await sleep(Math.max(0, run.ingest.startMs + k * o.sampleSeconds * 1000 - Date.now()));
       if (server.exitedReason()) throw new Error(`server exited during the run (compaction ${mode}): ${server.exitedReason()}`);
       const taken = await takeSample(run, prev);

@@ -97,6 +97,7 @@ export async function waitForJobs(url, token, ids, timeoutS) {
       waitingFor = `${activeJobs.length} jobs queued or running`;
     }
     if (Date.now() > deadline) throw new Error(`compaction jobs not done after ${timeoutS} s (${waitingFor})`);
+    // The server's job list is polled: across HTTP there is no event to wait on.
     await sleep(POLL_MS);
   }
 }

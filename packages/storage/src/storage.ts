@@ -237,6 +237,7 @@ export class Storage {
     return excluded;
   }
 
+  /** True when the object was last written before `removeStagedBeforeMs`: by a process that died. */
   private async leftByDeadProcess(key: string): Promise<boolean> {
     if (this.removeStagedBeforeMs === null) return false;
     const modifiedAtMs = await this.backend.modifiedAtMs(key);
@@ -300,13 +301,8 @@ export class Storage {
 
   /** Removes the staged files written before `removeStagedBeforeMs` (a dead process's partial flushes). */
   private async removeStaleStaged(keys: readonly string[]): Promise<void> {
-    const beforeMs = this.removeStagedBeforeMs;
-    if (beforeMs === null || keys.length === 0) return;
     const stale: string[] = [];
-    for (const key of keys) {
-      const modifiedAtMs = await this.backend.modifiedAtMs(key);
-      if (modifiedAtMs !== null && modifiedAtMs < beforeMs) stale.push(key);
-    }
+    for (const key of keys) if (await this.leftByDeadProcess(key)) stale.push(key);
     if (stale.length > 0) await this.backend.deleteMany(stale);
   }
 
