@@ -206,9 +206,13 @@ export function compactedUnique(newest: WritePosition, random: string): string {
   return unique;
 }
 
-/** True when the key names a file compaction wrote. */
+/**
+ * True when the key names a file compaction wrote: its unique field has a field past the writer
+ * part, starting with the mark (a writer's own random field may start with `c` too).
+ */
 export function isCompactedKey(key: string): boolean {
-  return writePositionOf(key)?.unique.includes(COMPACTED_MARK) === true;
+  const fields = writePositionOf(key)?.unique.split('-') ?? [];
+  return fields.length > WRITER_UNIQUE_FIELDS && `-${fields[WRITER_UNIQUE_FIELDS] ?? ''}`.startsWith(COMPACTED_MARK);
 }
 
 /**

@@ -53,6 +53,8 @@ describe('layout', () => {
     const compacted = named(compactedUnique(position, 'zz9'), '2025-10-16T16:00:01Z');
     expect(isCompactedKey(compacted.key)).toBe(true);
     expect(isCompactedKey(second.key)).toBe(false);
+    // A writer's random field may start with 'c': that is not the compaction mark.
+    expect(isCompactedKey(named('w0-000004-c0ffee', '2025-10-16T16:00:01Z').key)).toBe(false);
     // Compacting the compacted file again keeps its writer part: the name does not grow.
     const again = writePositionOf(compacted.key);
     if (again === null) throw new Error('position');
