@@ -68,6 +68,15 @@ export interface StorageOptions {
   readonly removeStagedBeforeMs?: number;
 }
 
+/** The catalog entry of a file just published under `key` (which follows the layout); `bytes` null: as its name says. */
+function publishedFile(key: string, bytes: number | null, columns: readonly ColumnSpec[] | null): CatalogFile {
+  const facts = parseFileKey(key);
+  assert.ok(facts !== null, `a published key follows the layout: ${key}`);
+  const size = bytes ?? facts.bytes;
+  assert.ok(size !== null, `a published file's size is known: ${key}`);
+  return { ...facts, key, bytes: size, columns };
+}
+
 /**
  * The front door to Arc's data: the layout, the backend and the file catalog. Every other
  * package asks here where files are, which exist, and to remove them (docs/architecture.md,
@@ -259,13 +268,11 @@ export class Storage {
     const known = new Set(this.catalog.files(database, measurement).map((file) => file.key));
     const gone = inputs.find((input) => !known.has(input));
     if (gone !== undefined) throw new ArcError(ErrorKind.conflict, StorageErrorCode.replacedFileGone, `A file to replace is not in the catalog any more (deleted meanwhile): ${gone}`, { key: gone });
-    const published: CatalogFile[] = [];
-    for (const output of outputs) {
-      const facts = parseFileKey(output.key);
-      assert.ok(facts !== null && facts.database === database && facts.measurement === measurement, 'outputs are data files of the measurement');
-      assert.ok(facts.bytes !== null, 'an output is named with its size');
-      published.push({ ...facts, key: output.key, bytes: facts.bytes, columns: output.columns });
-    }
+    const published = outputs.map((output) => {
+      const file = publishedFile(output.key, null, output.columns);
+      assert.ok(file.database === database && file.measurement === measurement, 'outputs are files of the measurement');
+      return file;
+    });
     const key = manifestKey(database, measurement, id);
     await this.backend.put(key, encodeManifest({ inputs, outputs: outputs.map((output) => output.key) }));
     onStep?.('manifest-written');
@@ -317,12 +324,7 @@ export class Storage {
 
   /** Writers published these files (their measurement events): the catalog takes them in. */
   filesPublished(published: readonly PublishedFile[]): void {
-    const files: CatalogFile[] = [];
-    for (const file of published) {
-      const facts = parseFileKey(file.key);
-      assert.ok(facts !== null, `a published key follows the layout: ${file.key}`);
-      files.push({ ...facts, key: file.key, bytes: file.bytes, columns: file.columns });
-    }
+    const files = published.map((file) => publishedFile(file.key, file.bytes, file.columns));
     if (files.length > 0) this.change([{ kind: 'add', files }]);
   }
 
