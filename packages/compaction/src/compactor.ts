@@ -62,6 +62,11 @@ function newJobId(nowMs: number): string {
   return `c-${nowMs.toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
+/** The partition a job holds while queued or running (`db/m/YYYY/MM/DD`: its lock's day). */
+function busyKeyOf(planned: PlannedJob): string {
+  return `${planned.candidate.database}/${planned.candidate.measurement}/${lockPartitionOf(planned)}`;
+}
+
 function isoOf(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -107,24 +112,25 @@ export class Compactor implements CompactionControl {
   /** Opens the history; with compaction enabled, starts the live timer and the tiers' schedules. */
   static open(options: CompactorOptions): Compactor {
     const compactor = new Compactor(options, CompactionHistory.open(options.historyPath));
-    compactor.storage.onChange((event) => compactor.noteChange(event));
     if (options.config.enabled) compactor.startSchedules();
     return compactor;
   }
 
+  /** The live timer (fed by the hours that get files) and the closed-hour tiers' schedules. */
   private startSchedules(): void {
-    this.liveTimer = setInterval(() => this.schedulePass(LIVE_ONLY, true), this.config.liveIntervalSeconds * 1000);
+    this.storage.onChange((event) => this.noteChange(event));
+    this.liveTimer = setInterval(() => this.schedulePass(() => this.planTouched()), this.config.liveIntervalSeconds * 1000);
     this.liveTimer.unref();
     const hourly = new CronSchedule(this.config.hourlySchedule, 'compaction.hourly_schedule');
-    hourly.start(() => this.schedulePass(new Set(['hourly']), false));
+    hourly.start(() => this.schedulePass(() => this.planLoaded(new Set(['hourly']))));
     const daily = new CronSchedule(this.config.dailySchedule, 'compaction.daily_schedule');
-    daily.start(() => this.schedulePass(new Set(['daily']), false));
+    daily.start(() => this.schedulePass(() => this.planLoaded(new Set(['daily']))));
     this.schedules.push(hourly, daily);
   }
 
   /** After a start: the hourly and daily work missed while the server was down (the catalog is listed). */
   catchUp(): void {
-    if (this.config.enabled) this.schedulePass(new Set(['hourly', 'daily']), false);
+    if (this.config.enabled) this.schedulePass(() => this.planLoaded(new Set(['hourly', 'daily'])));
   }
 
   private noteChange(event: CatalogEvent): void {
@@ -140,10 +146,10 @@ export class Compactor implements CompactionControl {
     }
   }
 
-  private schedulePass(tiers: ReadonlySet<CompactionTier>, touchedOnly: boolean): void {
+  private schedulePass(plan: () => PlannedJob[]): void {
     if (this.closed) return;
     try {
-      for (const planned of touchedOnly ? this.planTouched() : this.planLoaded(tiers)) this.enqueue(planned, 'schedule');
+      for (const planned of plan()) this.enqueue(planned, 'schedule');
     } catch (error) {
       // A timer's callback: a throw here would stop the server. The next pass tries again.
       this.options.log('error', `compaction: planning failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -196,7 +202,7 @@ export class Compactor implements CompactionControl {
 
   private enqueue(planned: PlannedJob, trigger: CompactionJob['trigger']): CompactionJob | null {
     const { candidate } = planned;
-    const partitionKey = `${candidate.database}/${candidate.measurement}/${lockPartitionOf(planned)}`;
+    const partitionKey = busyKeyOf(planned);
     if (this.busyPartitions.has(partitionKey) || this.queue.length >= JOB_QUEUE_MAX) return null;
     this.busyPartitions.add(partitionKey);
     const job: CompactionJob = {
@@ -230,8 +236,7 @@ export class Compactor implements CompactionControl {
       this.running.set(next.job.id, next);
       const ended = this.runJob(next).finally(() => {
         this.running.delete(next.job.id);
-        const { candidate } = next.planned;
-        this.busyPartitions.delete(`${candidate.database}/${candidate.measurement}/${lockPartitionOf(next.planned)}`);
+        this.busyPartitions.delete(busyKeyOf(next.planned));
         this.jobsEnded.delete(ended);
         this.pump();
       });
@@ -448,10 +453,7 @@ export class Compactor implements CompactionControl {
     this.closed = true;
     if (this.liveTimer !== null) clearInterval(this.liveTimer);
     for (const schedule of this.schedules) schedule.stop();
-    for (const entry of this.queue.splice(0)) {
-      const { candidate } = entry.planned;
-      this.busyPartitions.delete(`${candidate.database}/${candidate.measurement}/${lockPartitionOf(entry.planned)}`);
-    }
+    for (const entry of this.queue.splice(0)) this.busyPartitions.delete(busyKeyOf(entry.planned));
     this.idleRunners.length = 0;
     // A running merge stops with its thread; its job fails and its staged files go (or, if the
     // process ends first, the next start's listing removes them).
