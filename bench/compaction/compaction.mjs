@@ -28,7 +28,7 @@ import {
   sleep,
   treeCpuTicks,
 } from '../lib/arc-server.mjs';
-import { UsageError, cliOutput, parseCli } from '../lib/cli.mjs';
+import { UsageError, cliOutput, integerOption, numberOption, parseCli } from '../lib/cli.mjs';
 import { CompactionUnavailable, compactionHistory, jobTotals } from '../lib/compaction-api.mjs';
 import { buildPool, parseOptions as parseIngestOptions, runOnce } from '../ingest/ingest.mjs';
 import { COLORS, renderPlot } from './plot.mjs';
@@ -136,58 +136,38 @@ export function parseOptions(argv) {
     },
   });
   if (values.help) return null;
-  /**
-   * @param {string} name
-   * @param {string | undefined} v
-   * @param {number} min
-   */
-  const num = (name, v, min) => {
-    const n = Number(v);
-    if (v === undefined || v.trim() === '' || !Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number >= ${min}, got ${v}`);
-    return n;
-  };
-  /**
-   * @param {string} name
-   * @param {string | undefined} v
-   * @param {number} min
-   */
-  const int = (name, v, min) => {
-    const n = num(name, v, min);
-    if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got ${v}`);
-    return n;
-  };
   const mode = String(values.mode);
   if (mode !== 'both' && !MODES.includes(/** @type {'off' | 'on'} */ (mode))) throw new UsageError(`--mode must be off, on or both, got ${mode}`);
   const smoke = Boolean(values.smoke);
-  const measurements = int('measurements', values.measurements, 1);
-  const rate = num('rate', values.rate ?? String(smoke ? SMOKE.rate : 20_000), 1);
+  const measurements = integerOption('measurements', values.measurements, 1);
+  const rate = numberOption('rate', values.rate ?? String(smoke ? SMOKE.rate : 20_000), 1);
   // Each row of a measurement has its own microsecond (steadySchedule), so dedup merges none.
   if (rate / measurements > 1e6) throw new UsageError(`--rate ${rate} over ${measurements} measurements is above 1,000,000 rows/s per measurement`);
-  const seconds = smoke ? SMOKE.seconds : num('minutes', values.minutes ?? '10', 0.1) * 60;
-  const sampleSeconds = num('sample-seconds', values['sample-seconds'] ?? String(smoke ? SMOKE.sampleSeconds : 60), 1);
+  const seconds = smoke ? SMOKE.seconds : numberOption('minutes', values.minutes ?? '10', 0.1) * 60;
+  const sampleSeconds = numberOption('sample-seconds', values['sample-seconds'] ?? String(smoke ? SMOKE.sampleSeconds : 60), 1);
   if (sampleSeconds > seconds) throw new UsageError(`--sample-seconds ${sampleSeconds} is longer than the run (${seconds} s)`);
   const replot = values.replot === undefined ? [] : values.replot.split(',').map((f) => path.resolve(f.trim()));
   if (replot.length > 0 && values.plot === undefined) throw new UsageError('--replot needs --plot FILE');
   return {
     modes: mode === 'both' ? [...MODES] : [/** @type {'off' | 'on'} */ (mode)],
     measurements,
-    hosts: int('hosts', values.hosts, 1),
+    hosts: integerOption('hosts', values.hosts, 1),
     rate,
     seconds,
     sampleSeconds,
-    queryRuns: int('query-runs', values['query-runs'], 1),
+    queryRuns: integerOption('query-runs', values['query-runs'], 1),
     plot: values.plot === undefined ? null : path.resolve(values.plot),
     replot,
     saturate: Boolean(values.saturate),
-    saturateSeconds: smoke ? SMOKE.saturateSeconds : num('seconds', values.seconds ?? '60', 1),
-    runs: int('runs', values.runs, 1),
-    connections: int('connections', values.connections, 1),
-    batch: int('batch', values.batch, 1),
+    saturateSeconds: smoke ? SMOKE.saturateSeconds : numberOption('seconds', values.seconds ?? '60', 1),
+    runs: integerOption('runs', values.runs, 1),
+    connections: integerOption('connections', values.connections, 1),
+    batch: integerOption('batch', values.batch, 1),
     database: String(values.database),
     smoke,
     serverEntry: path.resolve(String(values['server-entry'])),
     keepData: Boolean(values['keep-data']),
-    readyTimeout: num('ready-timeout', values['ready-timeout'], 1),
+    readyTimeout: numberOption('ready-timeout', values['ready-timeout'], 1),
     out: values.out ?? null,
     json: Boolean(values.json),
   };

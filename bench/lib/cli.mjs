@@ -48,3 +48,27 @@ export function cliOutput(o) {
   };
   return { log, emit };
 }
+
+/**
+ * The number an option's text says, at least `min`; a UsageError naming `--name` otherwise.
+ * @param {string} name
+ * @param {string | undefined} v
+ * @param {number} min
+ */
+export function numberOption(name, v, min) {
+  const n = Number(v);
+  if (v === undefined || v.trim() === '' || !Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number >= ${min}, got ${v}`);
+  return n;
+}
+
+/**
+ * As numberOption, and a whole number.
+ * @param {string} name
+ * @param {string | undefined} v
+ * @param {number} min
+ */
+export function integerOption(name, v, min) {
+  const n = numberOption(name, v, min);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got ${v}`);
+  return n;
+}

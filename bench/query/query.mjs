@@ -34,7 +34,7 @@ import {
   sleep,
   treeCpuTicks,
 } from '../lib/arc-server.mjs';
-import { UsageError, cliOutput, parseCli } from '../lib/cli.mjs';
+import { UsageError, cliOutput, integerOption, numberOption, parseCli } from '../lib/cli.mjs';
 import { CompactionUnavailable, jobTotals, triggerCompaction, waitForJobs } from '../lib/compaction-api.mjs';
 import { answerFromArcJson, answerFromDuckDB, compareAnswers } from './answers.mjs';
 import {
@@ -172,26 +172,6 @@ export function parseOptions(argv) {
     },
   });
   if (values.help) return null;
-  /**
-   * @param {string} name
-   * @param {string | undefined} v
-   * @param {number} min
-   */
-  const num = (name, v, min) => {
-    const n = Number(v);
-    if (v === undefined || v.trim() === '' || !Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number >= ${min}, got ${v}`);
-    return n;
-  };
-  /**
-   * @param {string} name
-   * @param {string | undefined} v
-   * @param {number} min
-   */
-  const int = (name, v, min) => {
-    const n = num(name, v, min);
-    if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got ${v}`);
-    return n;
-  };
   const format = /** @type {'columnar' | 'lp'} */ (values.format);
   if (!WRITE_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${WRITE_FORMATS.join(', ')}, got ${values.format}`);
   const smoke = Boolean(values.smoke);
@@ -217,26 +197,26 @@ export function parseOptions(argv) {
     dataDir,
     database: String(values.database),
     format,
-    batch: int('batch', values.batch, 1),
-    connections: int('connections', values.connections, 1),
-    hosts: int('hosts', values.hosts ?? String(scale.hosts), HOSTS_MIN),
-    hours: int('hours', values.hours ?? String(scale.hours), 1),
-    seed: int('seed', values.seed, 0),
-    runs: int('runs', values.runs ?? String(smoke ? SMOKE_RUNS : 20), 1),
-    warmup: int('warmup', values.warmup, 0),
+    batch: integerOption('batch', values.batch, 1),
+    connections: integerOption('connections', values.connections, 1),
+    hosts: integerOption('hosts', values.hosts ?? String(scale.hosts), HOSTS_MIN),
+    hours: integerOption('hours', values.hours ?? String(scale.hours), 1),
+    seed: integerOption('seed', values.seed, 0),
+    runs: integerOption('runs', values.runs ?? String(smoke ? SMOKE_RUNS : 20), 1),
+    warmup: integerOption('warmup', values.warmup, 0),
     queries,
     verify,
     local,
     explain: Boolean(values.explain),
-    duckdbThreads: int('duckdb-threads', values['duckdb-threads'], 1),
+    duckdbThreads: integerOption('duckdb-threads', values['duckdb-threads'], 1),
     smoke,
     compact: Boolean(values.compact),
-    compactTimeout: num('compact-timeout', values['compact-timeout'], 1),
+    compactTimeout: numberOption('compact-timeout', values['compact-timeout'], 1),
     serverEntry: path.resolve(String(values['server-entry'])),
     keepData: Boolean(values['keep-data']),
-    readyTimeout: num('ready-timeout', values['ready-timeout'], 1),
-    countTimeout: num('count-timeout', values['count-timeout'], 1),
-    queryTimeout: num('query-timeout', values['query-timeout'], 1),
+    readyTimeout: numberOption('ready-timeout', values['ready-timeout'], 1),
+    countTimeout: numberOption('count-timeout', values['count-timeout'], 1),
+    queryTimeout: numberOption('query-timeout', values['query-timeout'], 1),
     out: values.out ?? null,
     json: Boolean(values.json),
   };

@@ -442,7 +442,7 @@ export class Compactor implements CompactionControl {
     return queued;
   }
 
-  /** Resolves when no job is queued or running (tests, `arc compact`). */
+  /** Resolves when no job is queued or running (tests; `arc compact` polls the endpoints). */
   async idle(): Promise<void> {
     while (this.jobsEnded.size > 0) await Promise.allSettled([...this.jobsEnded]);
   }
