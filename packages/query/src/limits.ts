@@ -112,3 +112,10 @@ export const FUNCTION_LIST_ELEMENTS_MAX = 4096;
  * dashboard SQL); a statement naming `default` more often than this gets the parser's error.
  */
 export const DEFAULT_NAME_QUOTES_MAX = 32;
+
+/**
+ * Bound texts a query thread remembers it checked (query-engine.ts, parsesAs): each entry is the
+ * text of one time bound and its parse tree as JSON (~1-2 KB), so 1,024 hold every bound a set of
+ * dashboards repeats in ~2 MB; past it the memory is cleared and the checks are made again.
+ */
+export const ZONED_BOUND_CHECKS_MAX = 1024;

@@ -14,7 +14,7 @@ import { encodeCsvAnswer } from './csv-answer.js';
 import { encodeJsonAnswer } from './json-answer.js';
 import type { EncodedAnswer } from './json-answer.js';
 import { encodeMsgpackAnswer } from './msgpack-answer.js';
-import { CANCEL_POLL_MS } from './limits.js';
+import { CANCEL_POLL_MS, ZONED_BOUND_CHECKS_MAX } from './limits.js';
 import { openLockedInstance } from './locked-instance.js';
 import type { LockedInstance } from './locked-instance.js';
 import { StatementGuard } from './statement-guard.js';
@@ -78,6 +78,8 @@ export class QueryEngine {
   private readonly columnsByView = new Map<string, { readonly version: number; readonly columns: ColumnSpec[] }>();
   /** `SELECT NULL` parsed once: the tree bound expressions are evaluated in. */
   private selectTree: SqlNode | null = null;
+  /** parsesAs answers by bound text and tree (see there); cleared when it reaches its bound. */
+  private readonly boundTextChecks = new Map<string, boolean>();
 
   private constructor(locked: LockedInstance, guard: StatementGuard, config: WorkerConfig) {
     this.locked = locked;
@@ -296,20 +298,34 @@ export class QueryEngine {
     return splices;
   }
 
-  /** Whether `text` alone parses to exactly `expression` (locations aside). */
+  /**
+   * Whether `text` alone parses to exactly `expression` (locations aside). Remembered by text and
+   * tree: a dashboard sends the same few bounds (`now() - INTERVAL 1 HOUR`) with every refresh, and
+   * each check is a parse in DuckDB.
+   */
   private async parsesAs(text: string, expression: SqlNode): Promise<boolean> {
     const template = await this.selectTemplate();
     const expected = structuredClone(template) as SqlNode & { select_list: SqlNode[] };
     expected.select_list = [structuredClone(expression)];
     clearLocations(expected);
+    const expectedJson = JSON.stringify(expected);
+    const key = `${text}\u0000${expectedJson}`;
+    const known = this.boundTextChecks.get(key);
+    if (known !== undefined) return known;
     const reader = await this.connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [`SELECT ${text}`]);
     const serialized = reader.getRowsJS()[0]?.[0];
-    if (typeof serialized !== 'string') return false;
-    const tree = JSON.parse(serialized) as { error?: boolean; statements?: { node: SqlNode }[] };
-    const [parsed, ...more] = tree.statements ?? [];
-    if (tree.error === true || parsed === undefined || more.length > 0) return false;
-    clearLocations(parsed.node);
-    return JSON.stringify(parsed.node) === JSON.stringify(expected);
+    let parses = false;
+    if (typeof serialized === 'string') {
+      const tree = JSON.parse(serialized) as { error?: boolean; statements?: { node: SqlNode }[] };
+      const [parsed, ...more] = tree.statements ?? [];
+      if (tree.error !== true && parsed !== undefined && more.length === 0) {
+        clearLocations(parsed.node);
+        parses = JSON.stringify(parsed.node) === expectedJson;
+      }
+    }
+    if (this.boundTextChecks.size >= ZONED_BOUND_CHECKS_MAX) this.boundTextChecks.clear();
+    this.boundTextChecks.set(key, parses);
+    return parses;
   }
 
   /** `SELECT NULL` parsed once: the tree bound expressions are evaluated in. */
@@ -317,7 +333,6 @@ export class QueryEngine {
     this.selectTree ??= (await this.guard.check('SELECT NULL')).statement;
     return this.selectTree;
   }
-
 
   /** `SELECT TRY_CAST(e AS TIMESTAMP), ..., e, ...` built as a tree from the user's own expressions. */
   private async evaluateTimestamps(expressions: readonly SqlNode[]): Promise<EvaluatedBound[]> {
