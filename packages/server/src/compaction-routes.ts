@@ -3,13 +3,10 @@ import { isAllowed, type TokenInfo } from '@arc/auth';
 import {
   HISTORY_LIST_LIMIT_DEFAULT,
   HISTORY_LIST_LIMIT_MAX,
-  compactionDisabledError,
   parseTriggerRequest,
   type CompactionControl,
-  type CompactionStatus,
   type TriggerRequest,
 } from '@arc/compaction';
-import type { CompactionConfig } from '@arc/config';
 import { ArcError } from '@arc/errors';
 import { z } from 'zod';
 import type { AuthGate } from './auth-gate.js';
@@ -27,35 +24,18 @@ import type { ServerContext } from './server-context.js';
  *   POST /api/compaction/trigger {database?, measurement?, tier?}  admin: 202 {"jobs": [...]} queued
  * The reads need `read`, as the WAL's and the cache's status and stats do (GET /api/wal/status,
  * /cache/stats); lists name databases, so a token limited to some databases sees only theirs,
- * and naming another one is the usual 403 before anything is looked at. Without a compactor
- * (the server built none), status says `enabled: false` and every other route answers 409.
+ * and naming another one is the usual 403 before anything is looked at. With compaction off
+ * (`compaction.enabled = false`) status says so and a trigger answers 409.
  */
 const PATH_PREFIXES = ['/api/compaction', '/api/v1/compaction'] as const;
 
 const optionalText = z.string({ error: 'must be a string' }).optional();
 const triggerBodySchema = z.strictObject({ database: optionalText, measurement: optionalText, tier: optionalText });
 
-/** What a compaction route needs of the server: the compactor (or none), its settings, the auth gate. */
+/** What a compaction route needs of the server: the compactor and the auth gate. */
 export interface CompactionRouteDeps {
-  readonly control: CompactionControl | null;
-  readonly config: CompactionConfig;
+  readonly control: CompactionControl;
   readonly auth: Pick<AuthGate, 'authorize'>;
-}
-
-function disabledStatus(config: CompactionConfig): CompactionStatus {
-  return {
-    enabled: false,
-    dedup: config.dedup,
-    running: 0,
-    queued: 0,
-    maxConcurrentJobs: config.maxConcurrentJobs,
-    liveMaxFiles: config.liveMaxFiles,
-    liveIntervalSeconds: config.liveIntervalSeconds,
-    hourlySchedule: config.hourlySchedule,
-    dailySchedule: config.dailySchedule,
-    nextHourlyRun: null,
-    nextDailyRun: null,
-  };
 }
 
 /** A query-string value; empty counts as absent (`?database=&tier=hourly`). */
@@ -105,23 +85,16 @@ async function trigger(control: CompactionControl, call: ManagementCall): Promis
   return answer('202 Accepted', { jobs: await control.trigger(scope) });
 }
 
-/** Runs `handle` with the compactor, or answers 409 when the server has none. */
-function withControl(
-  deps: CompactionRouteDeps,
-  handle: (control: CompactionControl, call: ManagementCall) => Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError,
-): (call: ManagementCall) => Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError {
-  return (call) => (deps.control === null ? compactionDisabledError() : handle(deps.control, call));
-}
-
 function routesAt(prefix: string, deps: CompactionRouteDeps): ManagementRoute[] {
   const read = { method: 'get', permission: 'read', readsBody: false } as const;
+  const { control } = deps;
   return [
-    { ...read, path: `${prefix}/status`, handle: () => answer('200 OK', deps.control?.status() ?? disabledStatus(deps.config)) },
-    { ...read, path: `${prefix}/stats`, handle: withControl(deps, (control) => answer('200 OK', control.stats())) },
-    { ...read, path: `${prefix}/candidates`, handle: withControl(deps, (control, call) => candidates(deps, control, call)) },
-    { ...read, path: `${prefix}/jobs`, handle: withControl(deps, (control, call) => answer('200 OK', { jobs: readable(call.identity, control.jobs()) })) },
-    { ...read, path: `${prefix}/history`, handle: withControl(deps, (control, call) => history(deps, control, call)) },
-    { method: 'post', path: `${prefix}/trigger`, permission: 'admin', readsBody: true, emptyBodyAllowed: true, handle: withControl(deps, trigger) },
+    { ...read, path: `${prefix}/status`, handle: () => answer('200 OK', control.status()) },
+    { ...read, path: `${prefix}/stats`, handle: () => answer('200 OK', control.stats()) },
+    { ...read, path: `${prefix}/candidates`, handle: (call) => candidates(deps, control, call) },
+    { ...read, path: `${prefix}/jobs`, handle: (call) => answer('200 OK', { jobs: readable(call.identity, control.jobs()) }) },
+    { ...read, path: `${prefix}/history`, handle: (call) => history(deps, control, call) },
+    { method: 'post', path: `${prefix}/trigger`, permission: 'admin', readsBody: true, emptyBodyAllowed: true, handle: (call) => trigger(control, call) },
   ];
 }
 
@@ -131,5 +104,5 @@ export function compactionRoutes(deps: CompactionRouteDeps): ManagementRoute[] {
 }
 
 export function registerCompactionRoutes(app: TemplatedApp, context: ServerContext): void {
-  registerManagementRoutes(app, context, compactionRoutes({ control: context.compaction, config: context.config.compaction, auth: context.auth }));
+  registerManagementRoutes(app, context, compactionRoutes({ control: context.compaction, auth: context.auth }));
 }

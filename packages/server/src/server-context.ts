@@ -29,6 +29,6 @@ export interface ServerContext {
   phase: ServerPhase;
   /** What WAL recovery did at this start (state 'off' with the WAL off). */
   readonly walRecovery: WalRecoveryReport;
-  /** The compactor behind /api/compaction/*; null when the server runs none. */
-  readonly compaction: CompactionControl | null;
+  /** The compactor behind /api/compaction/* (with compaction off it says so and refuses triggers). */
+  readonly compaction: CompactionControl;
 }

@@ -2,7 +2,7 @@
 // and token store, a recording stand-in for the compactor): every route under both prefixes, the
 // scope passed through checked, bad tiers, names, limits and body keys refused with 400 naming
 // them, the trigger admin-only with an empty body allowed, lists cut to the token's databases,
-// and 409 without a compactor.
+// and the compactor's refusal (compaction off) answered 409.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,6 @@ import {
   type CompactionStatus,
   type TriggerRequest,
 } from '@arc/compaction';
-import { loadConfig } from '@arc/config';
 import { compactionJob } from '../../compaction/test/support/compaction-job.js';
 import { AuthGate } from '../src/auth-gate.js';
 import { compactionRoutes, type CompactionRouteDeps } from '../src/compaction-routes.js';
@@ -98,10 +97,8 @@ let directory = '';
 let store: TokenStore;
 let auth: AuthGate;
 const tokens = { admin: '', reader: '', metricsReader: '', writer: '' };
-const config = loadConfig({ env: {}, cwd: tmpdir() }).compaction;
 const control = new RecordingControl();
 let served: Served;
-let servedWithout: Served;
 
 async function call(path: string, token: string, init: { method?: string; body?: string } = {}, base = served.url): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${base}${path}`, { method: init.method ?? 'GET', headers: { authorization: `Bearer ${token}` }, body: init.body ?? null });
@@ -116,13 +113,11 @@ beforeAll(async () => {
   tokens.metricsReader = store.create({ name: 'metrics-reader', permissions: ['read'], databases: ['metrics'] }).token;
   tokens.writer = store.create({ name: 'writer', permissions: ['write'] }).token;
   auth = new AuthGate(new TokenVerifier(store, 30_000));
-  served = await serve({ control, config, auth }, auth);
-  servedWithout = await serve({ control: null, config, auth }, auth);
+  served = await serve({ control, auth }, auth);
 });
 
 afterAll(() => {
   served.close();
-  servedWithout.close();
   store.close();
   rmSync(directory, { recursive: true, force: true });
 });
@@ -227,18 +222,5 @@ describe('compaction routes', () => {
     control.triggerError = compactionDisabledError();
     const answer = await call('/api/compaction/trigger', tokens.admin, { method: 'POST', body: '{}' });
     expect(answer).toEqual({ status: 409, body: { error: compactionDisabledError().message, code: CompactionErrorCode.disabled } });
-  });
-
-  it('without a compactor: status says disabled, with the configured settings; the rest answer 409', async () => {
-    const status = await call('/api/compaction/status', tokens.reader, {}, servedWithout.url);
-    expect(status).toEqual({
-      status: 200,
-      body: { ...STATUS, enabled: false, dedup: config.dedup, running: 0, queued: 0, maxConcurrentJobs: config.maxConcurrentJobs, nextHourlyRun: null, nextDailyRun: null },
-    });
-    for (const path of ['stats', 'candidates', 'jobs', 'history']) {
-      const answer = await call(`/api/v1/compaction/${path}`, tokens.reader, {}, servedWithout.url);
-      expect(answer).toMatchObject({ status: 409, body: { code: CompactionErrorCode.disabled } });
-    }
-    expect((await call('/api/compaction/trigger', tokens.admin, { method: 'POST' }, servedWithout.url)).status).toBe(409);
   });
 });
