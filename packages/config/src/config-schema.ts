@@ -143,13 +143,17 @@ const writerSchema = z
   });
 
 const memoryLimitExpected = 'a DuckDB size such as "2GB" or "512MiB"';
+/** A DuckDB memory_limit setting (query threads, compaction's merge threads). */
+function memoryLimit(defaultValue: string) {
+  return z
+    .string({ error: memoryLimitExpected })
+    .refine((value) => memoryLimitBytes(value) !== null, { error: memoryLimitExpected })
+    .default(defaultValue);
+}
 const querySchema = z.strictObject({
   threads: intIn(1, THREADS_MAX).default(2),
   duckdb_threads: intIn(1, THREADS_MAX).default(2),
-  memory_limit: z
-    .string({ error: memoryLimitExpected })
-    .refine((value) => memoryLimitBytes(value) !== null, { error: memoryLimitExpected })
-    .default('2GB'),
+  memory_limit: memoryLimit('2GB'),
   timeout_seconds: intIn(1, QUERY_TIMEOUT_SECONDS_MAX).default(300),
   queue_max: intIn(1, QUERY_QUEUE_MAX).default(64),
   max_rows: intIn(1, QUERY_ROWS_MAX).default(5_000_000),
@@ -214,10 +218,7 @@ const compactionSchema = z.strictObject({
   target_file_size_mb: intIn(1, TARGET_FILE_MB_MAX).default(512),
   row_group_size: intIn(ROW_GROUP_SIZE_MIN, ROW_GROUP_SIZE_MAX).default(122_880),
   compression_level: intIn(1, ZSTD_LEVEL_MAX).default(3),
-  memory_limit: z
-    .string({ error: memoryLimitExpected })
-    .refine((value) => memoryLimitBytes(value) !== null, { error: memoryLimitExpected })
-    .default('1GB'),
+  memory_limit: memoryLimit('1GB'),
   threads: intIn(1, THREADS_MAX).default(1),
   max_concurrent_jobs: intIn(1, COMPACTION_JOBS_MAX).default(1),
   hourly_schedule: text('a cron expression (5 or 6 fields)', 1, CRON_TEXT_LENGTH_MAX).default('5 * * * *'),
