@@ -158,7 +158,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   if (walPlan !== null) await replayWal(walPlan, pipeline, context.walRecovery, log);
   context.phase = ServerPhase.ready;
   listCatalogFiles(storage, log, compactor);
-  const ingestWatch = watchIngestForCompaction(pipeline, compactor);
+  // With compaction off no merge runs: nothing to tell it.
+  const ingestWatch = config.compaction.enabled ? watchIngestForCompaction(pipeline, compactor) : null;
   log.info(
     `Arc listening on http://${config.server.host}:${port} | data ${config.storage.parquetRoot} | ` +
       `decoders ${pipeline.decoderCount}, writers ${pipeline.writerCount}, query threads ${config.query.threads}`,
@@ -168,7 +169,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   return {
     port,
     close: () => {
-      clearInterval(ingestWatch);
+      if (ingestWatch !== null) clearInterval(ingestWatch);
       return (closing ??= stopServer(context, listenSocket, tokens, compactor).finally(() => lock.release()));
     },
   };
