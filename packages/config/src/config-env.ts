@@ -26,6 +26,19 @@ const SHORT_ENV_NAMES: Readonly<Record<string, KeyRef>> = {
   ARC_PORT: { section: 'server', key: 'port' },
   ARC_WORKERS: { section: 'ingest', key: 'decoders' },
   ARC_DATA_DIR: { section: 'storage', key: 'data_dir' },
+  ARC_NODE_ID: { section: 'cluster', key: 'node_id' },
+};
+
+/**
+ * Names the earlier Arc read for object storage, kept so its deployments start unchanged. Read
+ * like the short names: the ARC_* form of the same key wins when both are set.
+ */
+const SEED_ENV_NAMES: Readonly<Record<string, KeyRef>> = {
+  STORAGE_BACKEND: { section: 'storage', key: 'backend' },
+  MINIO_ENDPOINT: { section: 'storage.s3', key: 'endpoint' },
+  MINIO_ACCESS_KEY: { section: 'storage.s3', key: 'access_key' },
+  MINIO_SECRET_KEY: { section: 'storage.s3', key: 'secret_key' },
+  MINIO_BUCKET: { section: 'storage.s3', key: 'bucket' },
 };
 
 export type ConfigValue = string | number | boolean;
@@ -41,9 +54,14 @@ export interface EnvOverrides {
   readonly warnings: readonly string[];
 }
 
+/** A section's part of a variable name: `storage.s3` -> `storage_s3`. */
+function envSectionName(section: string): string {
+  return section.replaceAll('.', '_');
+}
+
 /** The generic variable name of a key: `server.port` -> `ARC_SERVER_PORT`. */
 export function envVarName(section: string, key: string): string {
-  return `${ENV_PREFIX}${section}_${key}`.toUpperCase();
+  return `${ENV_PREFIX}${envSectionName(section)}_${key}`.toUpperCase();
 }
 
 /** Section names hold no underscore but keys may; the longest matching section wins. */
@@ -51,9 +69,10 @@ function genericKeyRef(envVar: string): KeyRef | null {
   const rest = envVar.slice(ENV_PREFIX.length).toLowerCase();
   let match: KeyRef | null = null;
   for (const section of CONFIG_SECTIONS) {
-    if (!rest.startsWith(`${section}_`)) continue;
+    const name = envSectionName(section);
+    if (!rest.startsWith(`${name}_`)) continue;
     if (match !== null && match.section.length >= section.length) continue;
-    match = { section, key: rest.slice(section.length + 1) };
+    match = { section, key: rest.slice(name.length + 1) };
   }
   if (match === null || configKeyKind(match.section, match.key) === null) return null;
   return match;
@@ -66,6 +85,10 @@ function parseEnvValue(kind: ConfigKeyKind, text: string): ConfigValue | null {
       if (!/^[+-]?\d+$/.test(trimmed)) return null;
       const value = Number(trimmed);
       return Number.isSafeInteger(value) ? value : null;
+    }
+    case 'number': {
+      if (!/^[+-]?\d+(\.\d+)?$/.test(trimmed)) return null;
+      return Number(trimmed);
     }
     case 'bool': {
       const lower = trimmed.toLowerCase();
@@ -80,6 +103,7 @@ function parseEnvValue(kind: ConfigKeyKind, text: string): ConfigValue | null {
 
 const KIND_EXPECTED: Readonly<Record<ConfigKeyKind, string>> = {
   int: 'an integer',
+  number: 'a number',
   bool: 'true, false, 1 or 0',
   string: 'a string',
 };
@@ -125,6 +149,17 @@ export function readEnvOverrides(env: NodeJS.ProcessEnv): EnvOverrides {
     const generic = byKey.get(dotted);
     if (generic !== undefined) {
       warnings.push(`${envVar} ignored: ${generic.envVar} also sets ${dotted} and takes precedence`);
+      continue;
+    }
+    byKey.set(dotted, toOverride(envVar, ref, text));
+  }
+  for (const [envVar, ref] of Object.entries(SEED_ENV_NAMES)) {
+    const text = env[envVar];
+    if (text === undefined) continue;
+    const dotted = `${ref.section}.${ref.key}`;
+    const arc = byKey.get(dotted);
+    if (arc !== undefined) {
+      warnings.push(`${envVar} ignored: ${arc.envVar} also sets ${dotted} and takes precedence`);
       continue;
     }
     byKey.set(dotted, toOverride(envVar, ref, text));

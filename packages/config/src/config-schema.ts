@@ -24,6 +24,11 @@ import {
   SHUTDOWN_TIMEOUT_SECONDS_MAX,
   SHUTDOWN_FLUSH_RETRY_SECONDS_MAX,
   STRING_VALUE_LENGTH_MAX,
+  CACHE_GB_MIN,
+  CACHE_GB_MAX,
+  LISTING_REFRESH_SECONDS_MAX,
+  S3_PART_MB_MIN,
+  S3_PART_MB_MAX,
   THREADS_MAX,
   DECODER_NICE_MAX,
   DECODER_NICE_DEFAULT,
@@ -39,7 +44,8 @@ import {
  * Every object is strict, so a misspelt key stops the start instead of being ignored.
  */
 
-export const STORAGE_BACKENDS = ['local'] as const;
+/** `minio` and `gcs` are presets of the S3 backend (path style, endpoint); `local` is the embedded default. */
+export const STORAGE_BACKENDS = ['local', 's3', 'minio', 'gcs'] as const;
 export type StorageBackend = (typeof STORAGE_BACKENDS)[number];
 
 export const PARQUET_COMPRESSIONS = ['snappy', 'zstd', 'gzip', 'uncompressed'] as const;
@@ -87,6 +93,11 @@ function intIn(min: number, max: number) {
   return z.int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
 }
 
+function numberIn(min: number, max: number) {
+  const expected = `a number from ${min} to ${max}`;
+  return z.number({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+}
+
 function text(expected: string, lengthMin: number, lengthMax: number) {
   const message = `${expected} (${lengthMin} to ${lengthMax} characters)`;
   return z.string({ error: message }).min(lengthMin, { error: message }).max(lengthMax, { error: message });
@@ -107,6 +118,33 @@ const serverSchema = z.strictObject({
 const storageSchema = z.strictObject({
   backend: oneOf(STORAGE_BACKENDS).default('local'),
   data_dir: text('a directory path', 1, STRING_VALUE_LENGTH_MAX).default('./data'),
+  /** Object storage only: the local copy of files queries read, in GB (10^9 bytes), least recently used evicted. */
+  cache_max_gb: numberIn(CACHE_GB_MIN, CACHE_GB_MAX).default(10),
+  /** Object storage only: how often the bucket is listed again for other nodes' files. */
+  listing_refresh_s: intIn(1, LISTING_REFRESH_SECONDS_MAX).default(5),
+});
+
+/**
+ * `[storage.s3]` (TOML nests it under [storage]; loadConfig hoists it to this section so each
+ * key keeps one flat name, `ARC_STORAGE_S3_<KEY>` in the environment). Keys left empty come
+ * from the backend's preset or, for credentials and region, from AWS_* variables.
+ */
+const storageS3Schema = z.strictObject({
+  endpoint: text('a URL or host[:port]', 0, STRING_VALUE_LENGTH_MAX).default(''),
+  region: text('a region name', 0, 64).default(''),
+  bucket: text('a bucket name', 0, 63).default(''),
+  prefix: text('a key prefix', 0, STRING_VALUE_LENGTH_MAX).default(''),
+  access_key: text('an access key id', 0, STRING_VALUE_LENGTH_MAX).default(''),
+  secret_key: text('a secret key', 0, STRING_VALUE_LENGTH_MAX).default(''),
+  path_style: z.boolean({ error: 'true or false' }).optional(),
+  use_ssl: z.boolean({ error: 'true or false' }).optional(),
+  part_size_mb: intIn(S3_PART_MB_MIN, S3_PART_MB_MAX).default(64),
+});
+
+/** Several nodes on one bucket (docs/scale-out.md). */
+const clusterSchema = z.strictObject({
+  /** Empty: derived from the host name and the data directory, kept in the data directory. */
+  node_id: text('a node id (letters, digits, -, up to 32)', 0, 32).default(''),
 });
 
 const ringMbExpected = `a power of two from ${RING_MB_MIN} to ${RING_MB_MAX}`;
@@ -231,6 +269,8 @@ const compactionSchema = z.strictObject({
 export const configFileSchema = z.strictObject({
   server: serverSchema.prefault({}),
   storage: storageSchema.prefault({}),
+  'storage.s3': storageS3Schema.prefault({}),
+  cluster: clusterSchema.prefault({}),
   ingest: ingestSchema.prefault({}),
   writer: writerSchema.prefault({}),
   query: querySchema.prefault({}),
@@ -244,7 +284,7 @@ export const configFileSchema = z.strictObject({
 export type ConfigFile = z.output<typeof configFileSchema>;
 
 /** How an environment variable's text is parsed for a key. */
-export type ConfigKeyKind = 'int' | 'bool' | 'string';
+export type ConfigKeyKind = 'int' | 'number' | 'bool' | 'string';
 
 type AnySchema = z.core.$ZodType;
 
@@ -270,7 +310,7 @@ function kindOf(schema: AnySchema): ConfigKeyKind | null {
     case 'optional':
       return kindOf((def as z.core.$ZodDefaultDef).innerType);
     case 'number':
-      return 'int';
+      return 'format' in def && def.format === 'safeint' ? 'int' : 'number';
     case 'boolean':
       return 'bool';
     case 'string':

@@ -10,7 +10,7 @@ import { readConfigFile } from './config-file.js';
 import type { ConfigFileSource } from './config-file.js';
 import { CONFIG_SECTIONS, configFileSchema, configSectionKeys, memoryLimitBytes } from './config-schema.js';
 import type { ConfigFile, LogFormat, LogLevel, ParquetCompression, StorageBackend, WalSyncMode } from './config-schema.js';
-import { BYTES_PER_MIB, DECODERS_MAX, DECODERS_PER_CPU } from './limits.js';
+import { BYTES_PER_GB, BYTES_PER_MIB, DECODERS_MAX, DECODERS_PER_CPU } from './limits.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -26,8 +26,35 @@ export interface ServerConfig {
   readonly shutdownFlushRetrySeconds: number;
 }
 
+/** Where an S3-compatible store is and how to talk to it, presets and AWS_* fallbacks applied. */
+export interface S3Config {
+  /** Host name or IP, no scheme or port. */
+  readonly endPoint: string;
+  readonly port: number | null;
+  readonly useSSL: boolean;
+  readonly region: string;
+  readonly bucket: string;
+  /** '' or a prefix ending in '/': every key Arc writes goes below it. */
+  readonly prefix: string;
+  readonly accessKey: string;
+  /** Secret: never log it or show it in an answer. */
+  readonly secretKey: string;
+  readonly pathStyle: boolean;
+  readonly partSizeBytes: number;
+}
+
 export interface StorageConfig {
   readonly backend: StorageBackend;
+  /** Null for the local backend. */
+  readonly s3: S3Config | null;
+  /** Object storage: bytes the local query cache may hold (`<dataDir>/cache`). */
+  readonly cacheMaxBytes: number;
+  /** Absolute: `<dataDir>/cache`, the local copies of objects that queries and compaction read. */
+  readonly cacheDir: string;
+  /** Object storage: how often the bucket is listed again for other nodes' files. */
+  readonly listingRefreshMs: number;
+  /** This node's id from [cluster] node_id; null: derived and kept in the data directory. */
+  readonly nodeId: string | null;
   /** Absolute. */
   readonly dataDir: string;
   /** `<dataDir>/arc`: Parquet files live below it. */
@@ -173,8 +200,20 @@ function isTable(value: unknown): value is Table {
 }
 
 /** Environment beats file: each override replaces one key of a (copied) section. */
+/** `[storage.s3]` (a table inside [storage]) becomes the section `storage.s3`, as the schema has it. */
+function hoistNestedSections(document: Readonly<Table>): Table {
+  const hoisted: Table = { ...document };
+  const storage = document.storage;
+  if (isTable(storage) && Object.hasOwn(storage, 's3')) {
+    const { s3, ...rest } = storage;
+    hoisted.storage = rest;
+    hoisted['storage.s3'] = isTable(hoisted['storage.s3']) && isTable(s3) ? { ...hoisted['storage.s3'], ...s3 } : s3;
+  }
+  return hoisted;
+}
+
 function applyOverrides(document: Readonly<Table>, overrides: readonly EnvOverride[]): Table {
-  const merged: Table = { ...document };
+  const merged: Table = hoistNestedSections(document);
   for (const override of overrides) {
     const section = merged[override.section] ?? {};
     // A section that is not a table is left alone: validation reports it against the file.
@@ -244,7 +283,57 @@ function queryMemoryLimitBytes(text: string): number {
   return bytes;
 }
 
-function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, warnings: readonly string[]): Config {
+/** What each preset of the S3 backend assumes where [storage.s3] is silent. */
+const S3_PRESETS: Readonly<Record<Exclude<StorageBackend, 'local'>, { readonly endpoint: (region: string) => string; readonly pathStyle: boolean; readonly region: string }>> = {
+  s3: { endpoint: (region) => `https://s3.${region}.amazonaws.com`, pathStyle: false, region: 'us-east-1' },
+  // MinIO serves buckets path-style by default; the earlier Arc's default endpoint.
+  minio: { endpoint: () => 'http://localhost:9000', pathStyle: true, region: 'us-east-1' },
+  // Google Cloud Storage through its S3-interoperable XML API, with HMAC keys.
+  gcs: { endpoint: () => 'https://storage.googleapis.com', pathStyle: true, region: 'auto' },
+};
+
+function s3ConfigError(key: string, message: string): ConfigError {
+  return new ConfigError(ConfigErrorCode.badValue, `storage.s3.${key}`, 'storage.s3', message);
+}
+
+/** [storage.s3] with the preset's and AWS_* defaults; throws naming the key when one is missing or malformed. */
+function resolveS3(backend: Exclude<StorageBackend, 'local'>, section: ConfigFile['storage.s3'], env: NodeJS.ProcessEnv): S3Config {
+  const preset = S3_PRESETS[backend];
+  const region = section.region !== '' ? section.region : (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? preset.region);
+  const endpointText = section.endpoint !== '' ? section.endpoint : preset.endpoint(region);
+  // MINIO_ENDPOINT of the earlier Arc is host:port without a scheme: plain HTTP unless use_ssl says otherwise.
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpointText) ? endpointText : `${section.use_ssl === true ? 'https' : 'http'}://${endpointText}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw s3ConfigError('endpoint', `Invalid storage.s3.endpoint ${JSON.stringify(endpointText)}: expected a URL such as http://127.0.0.1:9000 or host:port`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || (url.pathname !== '/' && url.pathname !== '')) {
+    throw s3ConfigError('endpoint', `Invalid storage.s3.endpoint ${JSON.stringify(endpointText)}: expected http(s)://host[:port] with no path`);
+  }
+  if (section.bucket === '') throw s3ConfigError('bucket', `storage.backend = "${backend}" needs storage.s3.bucket (or ARC_STORAGE_S3_BUCKET / MINIO_BUCKET)`);
+  const accessKey = section.access_key !== '' ? section.access_key : (env.AWS_ACCESS_KEY_ID ?? '');
+  const secretKey = section.secret_key !== '' ? section.secret_key : (env.AWS_SECRET_ACCESS_KEY ?? '');
+  if (accessKey === '' || secretKey === '') {
+    throw s3ConfigError('access_key', `storage.backend = "${backend}" needs credentials: storage.s3.access_key and secret_key (or ARC_STORAGE_S3_ACCESS_KEY / MINIO_ACCESS_KEY, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`);
+  }
+  const trimmedPrefix = section.prefix.replace(/^\/+|\/+$/g, '');
+  return {
+    endPoint: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port === '' ? null : Number(url.port),
+    useSSL: section.use_ssl ?? url.protocol === 'https:',
+    region,
+    bucket: section.bucket,
+    prefix: trimmedPrefix === '' ? '' : `${trimmedPrefix}/`,
+    accessKey,
+    secretKey,
+    pathStyle: section.path_style ?? preset.pathStyle,
+    partSizeBytes: section.part_size_mb * BYTES_PER_MIB,
+  };
+}
+
+function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, warnings: readonly string[], env: NodeJS.ProcessEnv): Config {
   const dataDir = resolve(cwd, file.storage.data_dir);
   const { server, ingest, writer, query, auth, log } = file;
   const queryCache = file.query_cache;
@@ -259,6 +348,11 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
     },
     storage: {
       backend: file.storage.backend,
+      s3: file.storage.backend === 'local' ? null : resolveS3(file.storage.backend, file['storage.s3'], env),
+      cacheMaxBytes: Math.floor(file.storage.cache_max_gb * BYTES_PER_GB),
+      cacheDir: join(dataDir, 'cache'),
+      listingRefreshMs: file.storage.listing_refresh_s * 1000,
+      nodeId: file.cluster.node_id === '' ? null : file.cluster.node_id,
       dataDir,
       parquetRoot: join(dataDir, 'arc'),
       metadataPath: join(dataDir, 'arc.db'),
@@ -359,7 +453,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const envVars = new Map(overrides.map((override) => [`${override.section}.${override.key}`, override.envVar]));
     throw issueError(first, merged, file, envVars);
   }
-  return deepFreeze(buildConfig(parsed.data, cwd, file.path, warnings));
+  return deepFreeze(buildConfig(parsed.data, cwd, file.path, warnings, env));
 }
 
 /** One line for the startup log. Holds no secret: the bootstrap token never appears. */
@@ -369,7 +463,7 @@ export function describeConfig(config: Config): string {
     `config=${config.configPath ?? 'defaults'}`,
     `listen=${server.host}:${server.port}`,
     `body_max=${server.bodyMaxMb}MiB`,
-    `storage=${storage.backend}:${storage.dataDir}`,
+    storage.s3 === null ? `storage=local:${storage.dataDir}` : `storage=${storage.backend}:${storage.s3.useSSL ? 'https' : 'http'}://${storage.s3.endPoint}${storage.s3.port === null ? '' : `:${storage.s3.port}`}/${storage.s3.bucket}/${storage.s3.prefix} cache=${storage.cacheDir}`,
     `decoders=${ingest.decoders}x${ingest.ringMb}MiB`,
     `writers=${writer.threads}`,
     `flush=${writer.flushRows}rows/${writer.flushBytesMb}MiB/${writer.flushAgeMs}ms`,

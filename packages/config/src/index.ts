@@ -4,6 +4,7 @@ export type {
   LoadConfigOptions,
   ServerConfig,
   StorageConfig,
+  S3Config,
   IngestConfig,
   WriterConfig,
   QueryConfig,

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 
 /** Bytes in one MiB: every `*_mb` key in arc.conf is in MiB (2^20 bytes). */
 export const BYTES_PER_MIB = 1024 * 1024;
+/** `cache_max_gb` counts in GB (10^9 bytes), as disks are sold. */
+export const BYTES_PER_GB = 1e9;
 
 /** The config file is read whole into memory; anything larger is not a config file. */
 export const CONFIG_FILE_BYTES_MAX = 1024 * 1024;
@@ -104,3 +106,16 @@ export const DECODER_NICE_DEFAULT = 15;
 export const MEASUREMENTS_PER_REQUEST_DEFAULT = 1000;
 export const MEASUREMENTS_PER_DATABASE_DEFAULT = 10_000;
 export const MEASUREMENTS_PER_DATABASE_MAX = 100_000;
+
+/**
+ * The object-storage query cache, in GB: at least 1 MB (tests bound it tight), at most 100 TB.
+ * A query needing more than the cache holds is refused (4xx), so the bound is also the largest
+ * scan one query can do.
+ */
+export const CACHE_GB_MIN = 0.001;
+export const CACHE_GB_MAX = 100_000;
+/** Past an hour a node would answer from a listing too old to be useful. */
+export const LISTING_REFRESH_SECONDS_MAX = 3600;
+/** S3's own bounds on a multipart part: 5 MiB to 5 GiB. */
+export const S3_PART_MB_MIN = 5;
+export const S3_PART_MB_MAX = 5120;

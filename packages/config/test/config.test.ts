@@ -50,6 +50,11 @@ describe('defaults', () => {
     });
     expect(config.storage).toEqual({
       backend: 'local',
+      s3: null,
+      cacheMaxBytes: 10e9,
+      cacheDir: join(cwd, 'data', 'cache'),
+      listingRefreshMs: 5000,
+      nodeId: null,
       dataDir: join(cwd, 'data'),
       parquetRoot: join(cwd, 'data', 'arc'),
       metadataPath: join(cwd, 'data', 'arc.db'),
@@ -261,7 +266,7 @@ describe('bad files', () => {
     ['[server]\nport = "8000"\n', 'server.port', 'expected an integer from 1 to 65535, got "8000"'],
     ['[server]\nport = 0\n', 'server.port', 'expected an integer from 1 to 65535, got 0'],
     ['[server]\nport = 80.5\n', 'server.port', 'expected an integer from 1 to 65535, got 80.5'],
-    ['[storage]\nbackend = "s3"\n', 'storage.backend', 'expected one of "local", got "s3"'],
+    ['[storage]\nbackend = "hdfs"\n', 'storage.backend', 'expected one of "local", "s3", "minio", "gcs", got "hdfs"'],
     ['[ingest]\nring_mb = 3\n', 'ingest.ring_mb', 'expected a power of two from 1 to 1024, got 3'],
     ['[ingest]\nring_mb = 2048\n', 'ingest.ring_mb', 'got 2048'],
     ['[writer]\ncompression = "lz4"\n', 'writer.compression', 'expected one of "snappy", "zstd", "gzip", "uncompressed"'],

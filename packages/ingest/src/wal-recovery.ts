@@ -1,6 +1,6 @@
 import { type Config } from '@arc/config';
 import { ErrorKind, type ArcErrorShape } from '@arc/errors';
-import { LocalStorage } from '@arc/storage';
+import { openStorageBackend } from '@arc/storage';
 import { deadLetterTotalsSync, deleteReplayedSegments, prepareRecovery, replaySegments, type DeadLetterReason, type RecoveryPlan, type ReplayEntry, type ReplayRefusal, type RequestEnvelope } from '@arc/wal';
 import { PayloadFormat, precisionOfCode, type Completion, type RequestOptions } from './frames.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
@@ -39,7 +39,7 @@ export function emptyRecoveryReport(): WalRecoveryReport {
  */
 export async function prepareWal(config: Config, log: Logger): Promise<RecoveryPlan | null> {
   if (!config.wal.enabled) return null;
-  const storage = new LocalStorage(config.storage.parquetRoot);
+  const storage = openStorageBackend(config.storage);
   const plan = await prepareRecovery(config.wal.dir, (file) => storage.publish(file.staging, file.key), (level, message) => log[level](message));
   if (plan.entryCount > 0) log.info(`WAL recovery: ${plan.entryCount} entries in ${plan.segments.length} segments to replay from ${plan.directory}`);
   return plan;

@@ -7,7 +7,7 @@ import { TokenStore, TokenVerifier } from '@arc/auth';
 import { describeConfig, type Config } from '@arc/config';
 import { type ArcError } from '@arc/errors';
 import { QueryPool } from '@arc/query';
-import { Storage } from '@arc/storage';
+import { Storage, openStorageBackend, readableRootOf } from '@arc/storage';
 import { Compactor, HISTORY_FILE_NAME } from '@arc/compaction';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
@@ -89,12 +89,15 @@ export async function startServer(config: Config, options: StartServerOptions = 
   const lock = DataDirLock.acquire(config.storage.dataDir);
   await mkdir(path.join(config.storage.dataDir, 'tmp'), { recursive: true });
   const tokens = openTokens(config, log, options.printToken ?? ((line) => process.stdout.write(line)));
+  // Wrong credentials or a missing bucket stop the start here, named, before any thread runs.
+  const backend = openStorageBackend(config.storage);
+  await backend.check();
   const walPlan = await prepareWal(config, log);
   // After WAL recovery rolled committed flushes forward: the catalog lists the names now, each
   // measurement's files when a query first needs them or in the background (listCatalogFiles).
   // (WAL recovery has published the staged files its journal committed: older ones are garbage,
   // removed as each measurement is listed.)
-  const storage = await Storage.open({ root: config.storage.parquetRoot, removeStagedBeforeMs: startedAtMs });
+  const storage = await Storage.open({ root: config.storage.parquetRoot, backend, removeStagedBeforeMs: startedAtMs });
   // Before the threads start: a bad schedule (cron) stops the start before anything runs.
   const compactor = Compactor.open({
     storage,
@@ -107,7 +110,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   });
   const queryPool = new QueryPool({
     storage,
-    dataRoot: config.storage.parquetRoot,
+    dataRoot: readableRootOf(config.storage),
     threads: config.query.threads,
     duckdbThreads: config.query.duckdbThreads,
     memoryLimit: config.query.memoryLimit,

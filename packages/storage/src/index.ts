@@ -4,7 +4,9 @@ export { REPLACED_DIRECTORY, decodeManifest, manifestKey, parseManifestKey } fro
 export { FileCatalog } from './catalog.js';
 export type { CatalogChange, CatalogDelta, CatalogFile, CatalogSnapshot, ColumnSpec, MeasurementTotals } from './catalog.js';
 export { LocalStorage, fsyncDirectory } from './local-storage.js';
-export type { ByteRange, ListPage, ListedChildren, StorageBackend, StoredObject } from './storage-backend.js';
+export { S3Storage, isTransientS3Error } from './s3-storage.js';
+export { openStorageBackend, readableRootOf } from './open-backend.js';
+export type { ByteRange, ListPage, ListedChildren, StorageBackend, StoredObject, VersionedObject } from './storage-backend.js';
 export { SCHEMAS_DIRECTORY, decodeSchema, encodeSchema, parseSchemaKey, schemaIdOf, schemaKey } from './schema-objects.js';
 export {
   MICROS_PER_DAY,

@@ -10,3 +10,20 @@ export const LIST_PAGE_KEYS_MAX = 1000;
  * directory takes ~0.04 ms, so a slice reads a few hundred).
  */
 export const WALK_SLICE_MS = 10;
+
+/**
+ * Attempts of one object-store request before it fails with ARC_OBJECT_STORE_UNAVAILABLE: delays
+ * of 100 ms, 400 ms, 1.6 s between them ride out a connection reset or a gateway restart of a
+ * couple of seconds; longer outages are the caller's to wait out (writers keep their rows and
+ * retry the flush; a query fails with 503).
+ */
+export const S3_ATTEMPTS_MAX = 4;
+export const S3_RETRY_DELAY_MS_FIRST = 100;
+export const S3_RETRY_DELAY_MS_MAX = 2000;
+/** S3's multi-delete takes at most 1,000 keys per request. */
+export const S3_DELETE_BATCH_MAX = 1000;
+/**
+ * Connections kept open to the object store per thread: uploads of every writer's flushes and
+ * the cache's parallel downloads share them (a socket costs ~100 KB of buffers).
+ */
+export const S3_SOCKETS_MAX = 64;

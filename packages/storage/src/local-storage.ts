@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { STAGING_SUFFIX } from './layout.js';
 import { WALK_SLICE_MS } from './limits.js';
 import { localNodeIdSync } from './node-id.js';
-import type { ByteRange, ListPage, ListedChildren, StorageBackend, StoredObject } from './storage-backend.js';
+import type { ByteRange, ListPage, ListedChildren, StorageBackend, StoredObject, VersionedObject } from './storage-backend.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9_\-./]+$/;
 
@@ -29,10 +29,14 @@ export class LocalStorage implements StorageBackend {
   readonly root: string;
   private nodeIdValue: string | null = null;
   private lastWalk: { readonly prefix: string; readonly keys: readonly string[] } | null = null;
+  /** Conditional writes of this process, one at a time per key (a data directory has one process: data-dir-lock). */
+  private readonly conditionalTails = new Map<string, Promise<unknown>>();
 
-  constructor(root: string) {
+  /** `nodeId` null: the data directory's own (node-id.ts), read on first use. */
+  constructor(root: string, nodeId: string | null = null) {
     assert.ok(path.isAbsolute(root), 'storage root must be absolute');
     this.root = root;
+    this.nodeIdValue = nodeId;
   }
 
   /** This data directory's node id (node-id.ts), made on first use. */
@@ -160,6 +164,42 @@ export class LocalStorage implements StorageBackend {
     return true;
   }
 
+  async getVersioned(key: string): Promise<VersionedObject | null> {
+    try {
+      const bytes = await readFile(this.pathOf(key));
+      return { bytes, version: versionOf(bytes) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  /** Compare-and-swap on the content's hash, serialized per key within the process. */
+  putIfVersion(key: string, body: Uint8Array, version: string): Promise<boolean> {
+    const run = async (): Promise<boolean> => {
+      const current = await this.getVersioned(key);
+      if (current?.version !== version) return false;
+      await this.put(key, body);
+      return true;
+    };
+    const previous = this.conditionalTails.get(key) ?? Promise.resolve();
+    const result = previous.then(run, run);
+    const tail = result.catch(() => undefined);
+    this.conditionalTails.set(key, tail);
+    void tail.then(() => {
+      if (this.conditionalTails.get(key) === tail) this.conditionalTails.delete(key);
+    });
+    return result;
+  }
+
+  /** The root is a directory this process can write. */
+  async check(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    const probe = path.join(this.root, `.arc-check-${randomBytes(4).toString('hex')}${STAGING_SUFFIX}`);
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+  }
+
   async deleteMany(keys: readonly string[]): Promise<number> {
     let deleted = 0;
     for (const key of keys) {
@@ -207,6 +247,11 @@ export class LocalStorage implements StorageBackend {
     assert.ok(stagingPath.endsWith(STAGING_SUFFIX), 'only staged files are discarded');
     await rm(stagingPath, { force: true });
   }
+}
+
+/** A local object's version: its content's hash (leases and metadata objects are small). */
+function versionOf(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 32);
 }
 
 /** Index of the first key after `token` in sorted `keys`. */

@@ -1,10 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NODE_ID_PATTERN } from './layout.js';
 
 /** Where a data directory keeps its node id (a file at the root: never a database directory). */
 export const NODE_ID_FILE = '.arc-node-id';
+/** Node ids are at most 32 characters (layout.ts): the host part leaves room for '-' and 6 hex digits. */
+const HOST_PART_CHARS_MAX = 25;
 
 /**
  * The node id of a local data directory: made once (random) and kept in NODE_ID_FILE, so it
@@ -19,7 +22,7 @@ export function localNodeIdSync(root: string): string {
   if (existing !== null) return existing;
   mkdirSync(root, { recursive: true });
   const staged = `${file}.${randomBytes(8).toString('hex')}.tmp`;
-  writeFileSync(staged, `n${randomBytes(4).toString('hex')}\n`, { flag: 'wx' });
+  writeFileSync(staged, `${derivedNodeId(root)}\n`, { flag: 'wx' });
   try {
     linkSync(staged, file);
   } catch (error) {
@@ -30,6 +33,16 @@ export function localNodeIdSync(root: string): string {
   const created = readNodeId(file);
   if (created === null) throw new Error(`${file} does not hold a node id (${NODE_ID_PATTERN.source})`);
   return created;
+}
+
+/**
+ * A new data directory's node id: the host name (lower case, path-safe, shortened) and a hash of
+ * the directory, so two nodes on one machine differ and a node's files say which host wrote them.
+ */
+function derivedNodeId(root: string): string {
+  const host = hostname().toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, HOST_PART_CHARS_MAX);
+  const directory = createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 6);
+  return host === '' ? `n${directory}${randomBytes(2).toString('hex')}` : `${host}-${directory}`;
 }
 
 function readNodeId(file: string): string | null {

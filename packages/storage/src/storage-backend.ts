@@ -33,8 +33,14 @@ export interface ByteRange {
   readonly end: number;
 }
 
+/** An object's bytes with its version: an opaque text that changes with every write (an ETag). */
+export interface VersionedObject {
+  readonly bytes: Uint8Array;
+  readonly version: string;
+}
+
 export interface StorageBackend {
-  readonly kind: 'local';
+  readonly kind: 'local' | 's3';
   /** The node writing through this backend: a field of every file name it writes (layout.ts). */
   readonly nodeId: string;
   /**
@@ -54,6 +60,15 @@ export interface StorageBackend {
   put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>): Promise<void>;
   /** Stores the object only if no object has the key (If-None-Match: *); false when one had. */
   putIfAbsent(key: string, body: Uint8Array): Promise<boolean>;
+  /** The object with its version; null when it does not exist. */
+  getVersioned(key: string): Promise<VersionedObject | null>;
+  /**
+   * Replaces the object only if it is still at `version` (If-Match): false when another write
+   * came between. With putIfAbsent, the compare-and-swap that leases and shared metadata need.
+   */
+  putIfVersion(key: string, body: Uint8Array, version: string): Promise<boolean>;
+  /** Throws a clear error when the store cannot be read or written (start, /ready, /health). */
+  check(): Promise<void>;
   /** Removes the objects; keys that do not exist are not an error. Returns how many existed. */
   deleteMany(keys: readonly string[]): Promise<number>;
   /** Removes every object under `prefix` (a database or measurement). */

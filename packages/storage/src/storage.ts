@@ -58,8 +58,10 @@ export interface Replacement {
 export type ReplacementStep = 'manifest-written' | 'output-published' | 'committed' | 'input-deleted' | 'finished';
 
 export interface StorageOptions {
-  /** Absolute root of the local store. */
+  /** Absolute root of the local store (made if missing). */
   readonly root: string;
+  /** The store's backend (openStorageBackend); absent: local disk at `root`. */
+  readonly backend?: StorageBackend;
   /**
    * Staged files (`*.tmp`) last written before this instant (ms) are left over by a process that
    * died mid-flush: a measurement's listing removes them. Only the server sets it, after WAL
@@ -107,7 +109,7 @@ export class Storage {
    */
   static async open(options: StorageOptions): Promise<Storage> {
     await mkdir(options.root, { recursive: true });
-    const storage = new Storage(new LocalStorage(options.root), options.removeStagedBeforeMs ?? null);
+    const storage = new Storage(options.backend ?? new LocalStorage(options.root), options.removeStagedBeforeMs ?? null);
     await storage.listNames();
     return storage;
   }

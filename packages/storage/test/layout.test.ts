@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 // Proves the layout is one description both ways: a file's key (partition of its UTC hour, node
 // id, rows, time bounds) parses back to what it was made from, old-style names still parse with
 // their hour's bounds, and anything off the layout (staged files, bad hours, bad names) does not.
@@ -88,9 +89,17 @@ describe('localNodeIdSync', () => {
     const root = mkdtempSync(join(tmpdir(), 'arc-node-id-'));
     try {
       const id = localNodeIdSync(root);
-      expect(id).toMatch(/^n[0-9a-f]{8}$/);
+      // The host name and a hash of the directory: two data directories on one host differ.
+      expect(id).toMatch(/^[a-z0-9][a-z0-9-]*-[0-9a-f]{6}$/);
+      expect(id.startsWith(hostname().toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 10))).toBe(true);
       expect(localNodeIdSync(root)).toBe(id);
       expect(readdirSync(root)).toEqual(['.arc-node-id']);
+      const other = mkdtempSync(join(tmpdir(), 'arc-node-id-'));
+      try {
+        expect(localNodeIdSync(other)).not.toBe(id);
+      } finally {
+        rmSync(other, { recursive: true, force: true });
+      }
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

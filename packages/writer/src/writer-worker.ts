@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Config } from '@arc/config';
 import { Doorbell } from '@arc/ring';
-import { LocalStorage } from '@arc/storage';
+import { openStorageBackend } from '@arc/storage';
 import { FlushJournal } from '@arc/wal';
 import { ageCheckIntervalMs } from './flush-policy.js';
 import { ParquetEncoder, parquetColumnsOf } from './parquet-encoder.js';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     port.postMessage(message);
   };
   const { writer, storage } = data.config;
-  const store = new LocalStorage(storage.parquetRoot);
+  const store = openStorageBackend(storage);
   let encoder: ParquetEncoder;
   try {
     encoder = await ParquetEncoder.create({
