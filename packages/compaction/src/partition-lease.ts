@@ -112,10 +112,12 @@ export class PartitionLease {
   private async write(version: string | null): Promise<boolean> {
     const body = encode({ node: this.backend.nodeId, job: this.jobId, expiresAtMs: this.nowMs() + this.leaseMs });
     const written = version === null ? await this.backend.putIfAbsent(this.key, body) : await this.backend.putIfVersion(this.key, body, version);
-    if (!written) return false;
-    // The version of what was just written (the store's ETag or hash), for the next conditional write.
+    // The version of what is there now (the store's ETag or hash), for the next conditional write.
+    // A write refused after a retry may be this very write, landed before an error answer (a
+    // store's 500 on a race): the lock is this job's exactly when it holds these very bytes.
     const stored = await this.backend.getVersioned(this.key);
-    if (stored === null || decode(stored.bytes)?.job !== this.jobId) return false;
+    if (stored === null || !Buffer.from(stored.bytes).equals(Buffer.from(body))) return false;
+    void written;
     this.version = stored.version;
     return true;
   }
