@@ -154,8 +154,7 @@ wait_for() {
 }
 
 ceph_cmd() { timeout 30 ceph -c "$CONF" --connect-timeout 10 "$@"; }
-mon_answers() { ceph_cmd mon stat >/dev/null 2>&1; }
-osd_up() { ceph_cmd osd dump 2>/dev/null | grep -q '^osd\.0 up'; }
+mon_ready() { require_alive mon; ceph_cmd mon stat >/dev/null 2>&1; }
 
 # --- cluster creation ----------------------------------------------------------------------------
 
@@ -234,7 +233,7 @@ create_cluster() {
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" >>"$DIR/log/mkfs.out" 2>&1 ||
     die "ceph-mon --mkfs failed; see $DIR/log/mkfs.out"
   launch mon ceph-mon -i a
-  wait_for mon_answers "the monitor"
+  wait_for mon_ready "the monitor"
 
   log "creating the OSD (BlueStore on a sparse file)"
   osd_uuid="$(cat /proc/sys/kernel/random/uuid)"
@@ -246,12 +245,24 @@ create_cluster() {
   touch "$DIR/created"
 }
 
+# Launches the monitor and the OSD if they do not run; the OSD retries its monitor until it answers,
+# and the gateway waits for both, so readiness is awaited once, on S3 (each `ceph` CLI poll costs ~1 s).
 start_mon_osd() {
   [ -n "$(daemon_pid mon)" ] || launch mon ceph-mon -i a
-  wait_for mon_answers "the monitor"
   [ -n "$(daemon_pid osd)" ] || launch osd ceph-osd -i 0
-  wait_for osd_up "the OSD"
 }
+
+# Fails at once, naming the daemon and its log, when one of the cluster's daemons has exited.
+require_alive() {
+  local name
+  for name in "$@"; do
+    [ -n "$(daemon_pid "$name")" ] ||
+      die "$name exited while starting; last lines of $DIR/log/$name.out and the $name log in $DIR/log:
+$(tail -n 5 "$DIR/log/$name.out" 2>/dev/null)"
+  done
+}
+
+gateway_ready() { require_alive mon osd rgw; s3_answers; }
 
 start_gateway() {
   local port
@@ -260,7 +271,7 @@ start_gateway() {
     port_in_use "$port" && die "port $port on 127.0.0.1 is taken by another process"
     launch rgw radosgw -n client.rgw.a --rgw-frontends "beast endpoint=127.0.0.1:$port"
   fi
-  wait_for s3_answers "the S3 gateway on 127.0.0.1:$port"
+  wait_for gateway_ready "the S3 gateway on 127.0.0.1:$port"
 }
 
 # The test user with its fixed keys, and the test bucket (made through S3 itself: radosgw-admin
@@ -337,7 +348,7 @@ cmd_start_gateway() {
   require_packages
   take_lock
   local began=$SECONDS
-  [ -n "$(daemon_pid mon)" ] && [ -n "$(daemon_pid osd)" ] || start_mon_osd
+  start_mon_osd
   start_gateway
   echo "gateway answering at $(s3_url) after $((SECONDS - began))s"
 }
