@@ -21,11 +21,16 @@
 # Why these settings (ceph.conf below):
 # - authentication is off (`auth ... required = none`); radosgw then needs `ms mon client mode = crc`,
 #   or its monitor session fails with error -13 forever;
-# - one OSD, so pools have size 1 and few placement groups (the gateway creates about eight pools;
-#   the default 32 PGs each would pass the per-OSD PG limit and the gateway's pool creation fails);
+# - one OSD, so pools have size 1 and 8 placement groups (not 32: fewer PGs, less OSD memory and a
+#   quicker start);
 # - `bluestore block path` stays unset: BlueStore then creates `block` as a sparse file in the OSD's
 #   directory (setting the path to that same place makes mkfs fail with ELOOP);
-# - small caches and thread pools, so the three daemons stay a few hundred MB on a shared machine.
+# - small caches and thread pools, so the three daemons stay a few hundred MB on a shared machine:
+#   BlueStore's cache is a fixed 64 MiB (autotune off). `osd memory target` only steers autotune; it
+#   is set to its minimum, 896 MiB, because a smaller value is silently dropped for the 4 GiB default.
+#
+# `start` rewrites ceph.conf from this script (keeping the cluster's fsid and monitor port), so a
+# changed setting reaches an existing DIR at its daemons' next start.
 set -euo pipefail
 
 readonly ACCESS_KEY=arc-test-access
@@ -40,7 +45,7 @@ die() { echo "s3-server: $*" >&2; exit 1; }
 log() { echo "s3-server: $*" >&2; }
 
 usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,/^# Why these settings/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -197,7 +202,7 @@ osd data = $DIR/osd/\$cluster-\$id
 osd objectstore = bluestore
 bluestore block create = true
 bluestore block size = 100G
-osd memory target = 512M
+osd memory target = 896M
 bluestore cache autotune = false
 bluestore cache size = 64M
 osd op num shards = 1
@@ -208,6 +213,15 @@ rgw data = $DIR/rgw
 rgw thread pool size = 32
 rgw enable usage log = false
 EOF
+}
+
+# ceph.conf as this script writes it today, for an existing cluster: same fsid and monitor port.
+rewrite_conf() {
+  local fsid mon_port
+  fsid="$(sed -n 's/^fsid = //p' "$CONF")"
+  mon_port="$(sed -n 's/^mon host = v2:127.0.0.1://p' "$CONF")"
+  [ -n "$fsid" ] && [ -n "$mon_port" ] || die "cannot read fsid and monitor port from $CONF"
+  write_conf "$fsid" "$mon_port"
 }
 
 create_cluster() {
@@ -313,8 +327,11 @@ cmd_start() {
   if [ ! -f "$DIR/created" ]; then
     [ -f "$DIR/$MARKER" ] && { log "removing the unfinished cluster in $DIR"; cmd_stop_all; rm -rf "$DIR"; }
     create_cluster
-  elif [ -n "${ARC_S3_PORT:-}" ] && [ "$ARC_S3_PORT" != 0 ] && [ -z "$(daemon_pid rgw)" ]; then
-    echo "$ARC_S3_PORT" >"$DIR/rgw-port"
+  else
+    rewrite_conf
+    if [ -n "${ARC_S3_PORT:-}" ] && [ "$ARC_S3_PORT" != 0 ] && [ -z "$(daemon_pid rgw)" ]; then
+      echo "$ARC_S3_PORT" >"$DIR/rgw-port"
+    fi
   fi
   start_mon_osd
   start_gateway
