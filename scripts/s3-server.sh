@@ -77,9 +77,10 @@ install_packages() {
 }
 
 require_packages() {
-  command -v ceph-mon >/dev/null 2>&1 && command -v ceph-osd >/dev/null 2>&1 &&
-    command -v radosgw >/dev/null 2>&1 && command -v radosgw-admin >/dev/null 2>&1 ||
-    die "Ceph is not installed; run: bash scripts/s3-server.sh install"
+  local binary
+  for binary in ceph ceph-mon ceph-osd monmaptool radosgw radosgw-admin; do
+    command -v "$binary" >/dev/null 2>&1 || die "$binary not found: run bash scripts/s3-server.sh install"
+  done
 }
 
 # --- paths and ports -----------------------------------------------------------------------------
@@ -220,7 +221,7 @@ rewrite_conf() {
   local fsid mon_port
   fsid="$(sed -n 's/^fsid = //p' "$CONF")"
   mon_port="$(sed -n 's/^mon host = v2:127.0.0.1://p' "$CONF")"
-  [ -n "$fsid" ] && [ -n "$mon_port" ] || die "cannot read fsid and monitor port from $CONF"
+  if [ -z "$fsid" ] || [ -z "$mon_port" ]; then die "cannot read fsid and monitor port from $CONF"; fi
   write_conf "$fsid" "$mon_port"
 }
 
