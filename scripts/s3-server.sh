@@ -15,7 +15,8 @@
 #   s3-server.sh destroy [DIR]      stop, then delete DIR
 #
 # Environment: ARC_S3_DIR (default directory), ARC_S3_PORT (S3 port, default 7480; 0 picks a free
-# port; fixed when DIR is created, a later `start` with ARC_S3_PORT set moves a stopped gateway),
+# port; fixed when DIR is created; a later `start` with ARC_S3_PORT=N moves a stopped gateway to N,
+# with ARC_S3_PORT=0 to a free port only if its own was taken meanwhile),
 # ARC_S3_READY_TIMEOUT_S (how long `start` waits, default 120).
 #
 # Why these settings (ceph.conf below):
@@ -102,6 +103,16 @@ free_port_from() {
     [ "$port" -lt 65000 ] || die "no free port found from $1"
   done
   echo "$port"
+}
+
+# Before a stopped gateway starts: ARC_S3_PORT=N moves it to N; ARC_S3_PORT=0 keeps its port unless
+# another process took it meanwhile (then any free one), so an auto-port cluster always restarts.
+choose_port_again() {
+  case "${ARC_S3_PORT:-}" in
+    '') ;;
+    0) if port_in_use "$(rgw_port)"; then free_port_from 7480 >"$DIR/rgw-port"; fi ;;
+    *) echo "$ARC_S3_PORT" >"$DIR/rgw-port" ;;
+  esac
 }
 
 rgw_port() { cat "$DIR/rgw-port" 2>/dev/null || die "no cluster in $DIR (run start)"; }
@@ -330,9 +341,7 @@ cmd_start() {
     create_cluster
   else
     rewrite_conf
-    if [ -n "${ARC_S3_PORT:-}" ] && [ "$ARC_S3_PORT" != 0 ] && [ -z "$(daemon_pid rgw)" ]; then
-      echo "$ARC_S3_PORT" >"$DIR/rgw-port"
-    fi
+    [ -n "$(daemon_pid rgw)" ] || choose_port_again
   fi
   start_mon_osd
   start_gateway
