@@ -305,8 +305,10 @@ export class Compactor implements CompactionControl {
     try {
       this.step('leased', entry);
       // Under the lease nobody else commits here; the listing shows what others committed before.
-      await this.storage.relist(job.database, job.measurement);
+      const inDoubt = await this.storage.relist(job.database, job.measurement);
       const inputs = this.currentInputs(planned);
+      const doubtful = inputs.find((input) => inDoubt.has(input.key));
+      if (doubtful !== undefined) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, `an input is in another node's unfinished compaction (not merged until it is committed or undone): ${doubtful.key}`);
       const partitionDirectory = spanPartitionKey(job.database, job.measurement, planned.span, planned.partitionStartUs);
       const outputSlots = Math.max(1, Math.ceil(job.inputBytes / this.config.targetFileBytes)) + 1;
       const stagingPaths: string[] = [];

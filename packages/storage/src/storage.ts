@@ -222,7 +222,7 @@ export class Storage {
   private async loadMeasurement(database: string, measurement: string): Promise<void> {
     // Loaded meanwhile, or dropped (then it is "loaded": nothing to list).
     if (this.catalog.isLoaded(database, measurement)) return;
-    const files = await this.listFiles(database, measurement, () => null);
+    const { files } = await this.listFiles(database, measurement, () => null, false);
     this.change([{ kind: 'load', database, measurement, files }]);
   }
 
@@ -231,7 +231,7 @@ export class Storage {
    * when orphaned), stale staged files removed, columns from schema objects. `knownColumns` gives
    * a file's columns when the catalog has them already (a refresh reads no schema twice).
    */
-  private async listFiles(database: string, measurement: string, knownColumns: (key: string) => readonly ColumnSpec[] | null): Promise<CatalogFile[]> {
+  private async listFiles(database: string, measurement: string, knownColumns: (key: string) => readonly ColumnSpec[] | null, underLease: boolean): Promise<{ files: CatalogFile[]; inDoubt: Set<string> }> {
     const listed: { readonly facts: FileKeyFacts; readonly key: string; readonly bytes: number }[] = [];
     const schemaIds: string[] = [];
     const staged: string[] = [];
@@ -255,7 +255,7 @@ export class Storage {
       token = page.continuationToken;
     } while (token !== null);
     await this.removeStaleStaged(staged);
-    const replaced = await this.settleManifests(manifests, new Set(listed.map((file) => file.key)));
+    const { excluded: replaced, inDoubt } = await this.settleManifests(manifests, new Set(listed.map((file) => file.key)), underLease);
     const kept = listed.filter(({ key }) => !replaced.has(key));
     const columnsById = new Map<string, readonly ColumnSpec[] | null>();
     const files: CatalogFile[] = [];
@@ -267,7 +267,7 @@ export class Storage {
       }
       files.push({ ...facts, key, bytes, columns });
     }
-    return files;
+    return { files, inDoubt };
   }
 
   /**
@@ -312,30 +312,31 @@ export class Storage {
   /**
    * Brings one measurement's files up to date with the store before work that must see what other
    * nodes did (a compaction job, right after taking its partition's lease: a job of another node
-   * may have merged the inputs it planned). Nothing to do on local disk (one node).
+   * may have merged the inputs it planned). Call it holding the partition's lease: another node's
+   * committed replacement is finished now (its inputs deleted), so its outputs can be merged on
+   * without its inputs ever counting again. Returns the files "in doubt": inputs of another node's
+   * replacement not committed yet (its job may still commit it), which no job may merge. Nothing to
+   * do on local disk (one node).
    */
-  async relist(database: string, measurement: string): Promise<void> {
-    if (this.backend.kind === 'local') return;
-    if (!this.catalog.isLoaded(database, measurement)) {
-      await this.ensureLoaded(database, measurement);
-      return;
-    }
+  async relist(database: string, measurement: string): Promise<ReadonlySet<string>> {
+    if (this.backend.kind === 'local') return new Set();
+    await this.ensureLoaded(database, measurement);
     const watch = new Set<string>();
     this.refreshWatches.add(watch);
     try {
       await this.loadTail;
-      await this.refreshMeasurement(database, measurement, watch);
+      return await this.refreshMeasurement(database, measurement, watch, true);
     } finally {
       this.refreshWatches.delete(watch);
     }
   }
 
   /** One loaded measurement listed again: files added and dropped by others applied as a delta. */
-  private async refreshMeasurement(database: string, measurement: string, watch: ReadonlySet<string>): Promise<void> {
+  private async refreshMeasurement(database: string, measurement: string, watch: ReadonlySet<string>, underLease = false): Promise<ReadonlySet<string>> {
     const current = new Map(this.catalog.files(database, measurement).map((file) => [file.key, file]));
-    const listed = await this.listFiles(database, measurement, (key) => current.get(key)?.columns ?? null);
+    const { files: listed, inDoubt } = await this.listFiles(database, measurement, (key) => current.get(key)?.columns ?? null, underLease);
     // Dropped or deleted here meanwhile: the delete wins over a listing that may predate it.
-    if (watch.has(`m:${database}/${measurement}`) || watch.has(`d:${database}`)) return;
+    if (watch.has(`m:${database}/${measurement}`) || watch.has(`d:${database}`)) return inDoubt;
     const listedKeys = new Set(listed.map((file) => file.key));
     const added = listed.filter((file) => !current.has(file.key) && !watch.has(file.key));
     const dropped = [...current.keys()].filter((key) => !listedKeys.has(key) && !watch.has(key));
@@ -343,6 +344,7 @@ export class Storage {
     if (added.length > 0) changes.push({ kind: 'add', files: added });
     if (dropped.length > 0) changes.push({ kind: 'drop-files', keys: dropped });
     if (changes.length > 0) this.change(changes);
+    return inDoubt;
   }
 
   /** Runs refresh() every `intervalMs` until the returned stop is called (object storage: other nodes' files). */
@@ -370,10 +372,13 @@ export class Storage {
    * The keys a listing must not take as files, by the replace manifests it found (replacements.ts):
    * a committed replacement's inputs, an uncommitted one's outputs. A manifest a dead process left
    * (written before `removeStagedBeforeMs`) is settled now: the inputs of a committed one deleted,
-   * the outputs of an uncommitted one, then the manifest.
+   * the outputs of an uncommitted one, then the manifest. `underLease` (a compaction job holding
+   * the partition): another node's committed manifest is finished too, and the inputs of its
+   * uncommitted ones are returned as in doubt.
    */
-  private async settleManifests(keys: readonly string[], listed: ReadonlySet<string>): Promise<Set<string>> {
+  private async settleManifests(keys: readonly string[], listed: ReadonlySet<string>, underLease: boolean): Promise<{ excluded: Set<string>; inDoubt: Set<string> }> {
     const excluded = new Set<string>();
+    const inDoubt = new Set<string>();
     for (const key of keys) {
       let manifest: ReplaceManifest | null;
       try {
@@ -384,11 +389,16 @@ export class Storage {
       const committed = manifest?.outputs.every((output) => listed.has(output)) === true;
       const notFiles = manifest === null ? [] : committed ? manifest.inputs : manifest.outputs;
       for (const notFile of notFiles) excluded.add(notFile);
-      if (!(await this.orphaned(key, manifest))) continue;
+      const othersLive = manifest !== null && manifest.node !== null && manifest.node !== this.nodeId;
+      const finishable = committed && underLease && othersLive;
+      if (!finishable && !(await this.orphaned(key, manifest))) {
+        if (!committed && othersLive && manifest !== null) for (const input of manifest.inputs) inDoubt.add(input);
+        continue;
+      }
       await this.backend.deleteMany(notFiles);
       await this.backend.deleteMany([key]);
     }
-    return excluded;
+    return { excluded, inDoubt };
   }
 
   /**
