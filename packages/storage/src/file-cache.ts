@@ -91,7 +91,7 @@ export class FileCache {
   private filesPinned = 0;
   /** Acquires waiting for room: each re-checks when pins or entries go. */
   private roomWaiters: (() => void)[] = [];
-  /** Deletes under way by key: a download of the same key waits for its delete first. */
+  /** Deletes under way by key: a download waits for them first. */
   private readonly unlinking = new Map<string, Promise<void>>();
   private fetchesRunning = 0;
   private readonly fetchQueue: (() => void)[] = [];
@@ -270,7 +270,8 @@ export class FileCache {
   private async download(entry: Entry): Promise<void> {
     await this.fetchSlot();
     try {
-      await this.unlinking.get(entry.key);
+      // Evicted files are gone from the disk before a download takes their room (and an earlier copy of this key before it lands).
+      await Promise.all(this.unlinking.values());
       const size = await this.fetchFile(entry.key, this.pathOf(entry.key), entry.bytes);
       assert.equal(size, entry.bytes, 'a download is checked against its expected size');
       this.counts.fetchedBytes += size;
