@@ -75,3 +75,9 @@ assert.ok(LINGER_IDLE_MS + 1000 <= UWS_SLOW_BODY_CLOSE_MS_MIN);
  */
 export const INGEST_BUSY_SAMPLE_MS = 200;
 export const INGEST_BUSY_WINDOW_SAMPLES = 5;
+
+/**
+ * How often the store is probed for /health and /ready (one stat of a small object in a bucket,
+ * or a file written in the data directory): an outage shows within this, at ~0.2 requests/s.
+ */
+export const STORAGE_PROBE_INTERVAL_MS = 5000;

@@ -53,3 +53,11 @@ export const CACHE_TOUCH_INTERVAL_MS = 60_000;
  * default, storage.cache_max_gb = 10.
  */
 export const CACHE_BYTES_MAX_DEFAULT = 10_000_000_000;
+
+/**
+ * Another node's replace manifest older than this belongs to a job that died (a job writes its
+ * manifest right before publishing its outputs and commits within minutes; partition leases run
+ * 10 minutes by default): the listing finishes or undoes it. Until then the listing only keeps
+ * its files right (committed: inputs hidden; not committed: outputs hidden).
+ */
+export const ORPHANED_MANIFEST_AGE_MS = 6 * 3600 * 1000;
