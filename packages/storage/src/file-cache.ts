@@ -167,7 +167,7 @@ export class FileCache {
     if (bytesHeld + bytesWanted > this.bytesMax) throw this.tooSmallError(bytesHeld + bytesWanted);
     const entries = await this.reserve(wanted);
     // Every download settled before any pin goes: an unpinned entry still downloading could be evicted.
-    const failure = (await Promise.allSettled(entries.map((entry) => entry.fetched))).find((outcome) => outcome.status === 'rejected');
+    const failure = (await Promise.allSettled(entries.map((entry) => entry.fetched ?? Promise.resolve()))).find((outcome) => outcome.status === 'rejected');
     if (failure !== undefined) {
       for (const entry of entries) this.unpin(entry);
       throw failure.reason;
