@@ -3,12 +3,15 @@
 // rows (about 1.2 MB of Parquet), keeps at most 1 MB of them on disk, answers each hour right
 // (downloading what was evicted), refuses a query over all four hours with 413
 // ARC_CACHE_TOO_SMALL naming the limit, and after a restart with the cache emptied answers
-// everything from downloads.
+// everything from downloads; and that a merge downloads its inputs into the cache, after which
+// the cache holds the output and not the inputs.
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { msgpack, ArcClient } from './support/arc-client.js';
 import { startArc, type ArcProcess } from './support/arc-process.js';
+import { send } from './support/token-helpers.js';
+import { waitUntil } from '../../../test/support/poll-until.js';
 import { NO_S3_REASON, s3ServerEnv, testS3, uniquePrefix } from '../../../test/support/s3-test-env.js';
 
 const s3 = testS3();
@@ -27,10 +30,14 @@ afterAll(async () => {
   }
 });
 
+async function cachedParquetFiles(dataDir: string): Promise<string[]> {
+  const entries = await readdir(path.join(dataDir, 'cache'), { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile() && entry.name.endsWith('.parquet')).map((entry) => path.join(entry.parentPath, entry.name));
+}
+
 async function cachedParquetBytes(dataDir: string): Promise<number> {
   let total = 0;
-  const entries = await readdir(path.join(dataDir, 'cache'), { recursive: true, withFileTypes: true }).catch(() => []);
-  for (const entry of entries) if (entry.isFile() && entry.name.endsWith('.parquet')) total += (await stat(path.join(entry.parentPath, entry.name))).size;
+  for (const file of await cachedParquetFiles(dataDir)) total += (await stat(file)).size;
   return total;
 }
 
@@ -94,5 +101,35 @@ describe.skipIf(s3 === null)(`the object-storage file cache${s3 === null ? ` (sk
     expect(Number(all[0]?.[0])).toBe(HOURS * ROWS_PER_HOUR);
     expect(Number(all[0]?.[1])).toBeCloseTo(sums.reduce((sum, value) => sum + value, 0), 4);
     expect(await cachedParquetBytes(again.dataDir)).toBe(stored?.total_size_bytes);
+  }, 180_000);
+
+  it('downloads the inputs of a merge, then keeps its output and drops its inputs', async () => {
+    if (s3 === null) return;
+    const env = { ...s3ServerEnv(s3, uniquePrefix('cache-merge')), ARC_STORAGE_CACHE_MAX_GB: '0.01' };
+    const writer = await startArc(env);
+    started.push(writer);
+    const client = new ArcClient(writer.url);
+    const hourMs = FIRST_HOUR_MS + 10 * HOUR_MS;
+    for (let flush = 0; flush < 3; flush++) {
+      const times = [hourMs + flush * 1000, hourMs + flush * 1000 + 1];
+      const written = await client.write(msgpack({ m: 'mem', columns: { time: times, host: ['a', 'b'], v: [flush, flush] } }), { database: 'merged' });
+      expect(written.status, written.text).toBe(204);
+      const flushed = await client.flush();
+      expect(flushed.status, flushed.text).toBe(200);
+    }
+    expect(await writer.stop()).toBe(0);
+    // The merge finds no input local: it must download them.
+    await removeCachedParquet(writer.dataDir);
+    const merger = await startArc({ ...env, ARC_COMPACTION_ENABLED: 'true', ARC_COMPACTION_HOURLY_SCHEDULE: '0 0 1 1 *', ARC_COMPACTION_DAILY_SCHEDULE: '0 0 1 1 *' }, writer.dataDir);
+    started.push(merger);
+    const triggered = await send(merger.url, 'POST', '/api/compaction/trigger', { body: { database: 'merged', tier: 'hourly' } });
+    expect(triggered.status, triggered.text).toBe(202);
+    await waitUntil('the merge ended', 60_000, async () => ((await send(merger.url, 'GET', '/api/compaction/jobs')).json() as { jobs: unknown[] }).jobs.length === 0);
+    const mergerClient = new ArcClient(merger.url);
+    expect(await mergerClient.rows('SELECT count(*), sum(v) FROM mem', 'merged')).toEqual([[6, 6]]);
+    const usage = await send(merger.url, 'GET', '/api/v1/databases/merged/measurements');
+    expect((usage.json() as { measurements: { file_count: number }[] }).measurements[0]?.file_count).toBe(1);
+    // The inputs left the catalog: their local copies go; the output was written through.
+    await waitUntil('only the output cached', 10_000, async () => (await cachedParquetFiles(merger.dataDir)).length === 1);
   }, 180_000);
 });
