@@ -303,7 +303,8 @@ export class FileCache {
   /** Evicts unpinned files, least recently used first, until `bytesIncoming` more fit. */
   private evictToFit(bytesIncoming: number): void {
     if (this.bytesUsed + bytesIncoming <= this.bytesMax) return;
-    for (const entry of [...this.entries.values()]) {
+    // Deleting the entry being visited is safe in a Map's iteration (no copy of a large index).
+    for (const entry of this.entries.values()) {
       if (this.bytesUsed + bytesIncoming <= this.bytesMax) return;
       if (entry.pins > 0) continue;
       this.counts.evictions++;
