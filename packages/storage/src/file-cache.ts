@@ -166,8 +166,9 @@ export class FileCache {
     const bytesWanted = wanted.reduce((sum, file) => sum + file.bytes, 0);
     if (bytesHeld + bytesWanted > this.bytesMax) throw this.tooSmallError(bytesHeld + bytesWanted);
     const entries = await this.reserve(wanted);
+    const downloads = entries.flatMap((entry) => (entry.fetched === null ? [] : [entry.fetched]));
     // Every download settled before any pin goes: an unpinned entry still downloading could be evicted.
-    const failure = (await Promise.allSettled(entries.map((entry) => entry.fetched ?? Promise.resolve()))).find((outcome) => outcome.status === 'rejected');
+    const failure = downloads.length === 0 ? undefined : (await Promise.allSettled(downloads)).find((outcome) => outcome.status === 'rejected');
     if (failure !== undefined) {
       for (const entry of entries) this.unpin(entry);
       throw failure.reason;
