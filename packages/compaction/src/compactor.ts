@@ -346,7 +346,12 @@ export class Compactor implements CompactionControl {
   }
 
   private async runMerge(inputs: readonly CatalogFile[], outputPaths: readonly string[]): Promise<MergeResult> {
-    const runner = await this.takeRunner();
+    // On an object store the inputs are downloaded into the file cache and pinned for the merge.
+    const releaseInputs = await this.storage.acquireFiles(inputs);
+    const runner = await this.takeRunner().catch((error: unknown) => {
+      releaseInputs();
+      throw error;
+    });
     try {
       return await runner.run({
         inputs: inputs.map((file) => this.storage.locationOf(file.key)),
@@ -357,6 +362,7 @@ export class Compactor implements CompactionControl {
         compressionLevel: this.config.compressionLevel,
       });
     } finally {
+      releaseInputs();
       if (!this.closed) this.idleRunners.push(runner);
     }
   }

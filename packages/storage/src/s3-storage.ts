@@ -10,7 +10,7 @@ import { Client, S3Error } from 'minio';
 import type { S3Config } from '@arc/config';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { StorageErrorCode } from './error-codes.js';
-import { STAGING_SUFFIX } from './layout.js';
+import { DOWNLOAD_SUFFIX, STAGING_SUFFIX } from './layout.js';
 import { LIST_PAGE_KEYS_MAX, S3_ATTEMPTS_MAX, S3_DELETE_BATCH_MAX, S3_RETRY_DELAY_MS_FIRST, S3_RETRY_DELAY_MS_MAX, S3_SOCKETS_MAX } from './limits.js';
 import type { ByteRange, ListPage, ListedChildren, StorageBackend, StoredObject, VersionedObject } from './storage-backend.js';
 
@@ -331,7 +331,7 @@ export class S3Storage implements StorageBackend {
   async download(key: string, destination: string, expectedBytes: number | null): Promise<number> {
     const name = this.objectName(key);
     await mkdir(path.dirname(destination), { recursive: true });
-    const temporary = `${destination}.${randomBytes(6).toString('hex')}.download`;
+    const temporary = `${destination}.${randomBytes(6).toString('hex')}${DOWNLOAD_SUFFIX}`;
     try {
       return await this.attempt('download', key, async () => {
         const stream = await this.client.getObject(this.bucket, name);

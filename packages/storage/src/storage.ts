@@ -7,8 +7,10 @@ import { FileCatalog, type CatalogChange, type CatalogDelta, type CatalogFile, t
 import { STAGING_SUFFIX, databasePrefix, measurementPrefix, parseFileKey, type FileKeyFacts } from './layout.js';
 import { decodeSchema, parseSchemaKey, schemaKey } from './schema-objects.js';
 import { decodeManifest, encodeManifest, manifestKey, parseManifestKey, type ReplaceManifest } from './replacements.js';
-import { LIST_PAGE_KEYS_MAX, ORPHANED_MANIFEST_AGE_MS } from './limits.js';
+import { CACHE_BYTES_MAX_DEFAULT, LIST_PAGE_KEYS_MAX, ORPHANED_MANIFEST_AGE_MS } from './limits.js';
 import { LocalStorage } from './local-storage.js';
+import { FileCache, type CachedFileRequest } from './file-cache.js';
+import { S3Storage } from './s3-storage.js';
 import { caseConflictError, caseVariantOf } from './names.js';
 import type { StorageBackend } from './storage-backend.js';
 
@@ -68,7 +70,14 @@ export interface StorageOptions {
    * recovery published what the flush journal committed; absent, staged files are left alone.
    */
   readonly removeStagedBeforeMs?: number;
+  /** Object storage: bytes the local file cache may hold (storage.cache_max_gb); absent: CACHE_BYTES_MAX_DEFAULT. */
+  readonly cacheMaxBytes?: number;
 }
+
+/** What acquireFiles gives back: unpins the files (call once, when the reader is done). */
+export type ReleaseFiles = () => void;
+
+const NOTHING_TO_RELEASE: ReleaseFiles = () => undefined;
 
 /** Records what a change touched, for a refresh under way: file keys, `m:db/measurement`, `d:db`. */
 function noteTouched(watch: Set<string>, change: CatalogChange): void {
@@ -119,10 +128,13 @@ export class Storage {
   private loadTail: Promise<void> = Promise.resolve();
 
   private readonly removeStagedBeforeMs: number | null;
+  /** The local copies of an object store's files that DuckDB reads (file-cache.ts); null on local disk. */
+  readonly cache: FileCache | null;
 
-  private constructor(backend: StorageBackend, removeStagedBeforeMs: number | null) {
+  private constructor(backend: StorageBackend, removeStagedBeforeMs: number | null, cache: FileCache | null) {
     this.backend = backend;
     this.removeStagedBeforeMs = removeStagedBeforeMs;
+    this.cache = cache;
   }
 
   /**
@@ -132,7 +144,17 @@ export class Storage {
    */
   static async open(options: StorageOptions): Promise<Storage> {
     await mkdir(options.root, { recursive: true });
-    const storage = new Storage(options.backend ?? new LocalStorage(options.root), options.removeStagedBeforeMs ?? null);
+    const backend = options.backend ?? new LocalStorage(options.root);
+    const cache =
+      backend instanceof S3Storage
+        ? await FileCache.open({
+            directory: backend.cacheDir,
+            bytesMax: options.cacheMaxBytes ?? CACHE_BYTES_MAX_DEFAULT,
+            fetch: (key, destination, bytes) => backend.download(key, destination, bytes),
+            removeStagedBeforeMs: options.removeStagedBeforeMs ?? null,
+          })
+        : null;
+    const storage = new Storage(backend, options.removeStagedBeforeMs ?? null, cache);
     await storage.listNames();
     return storage;
   }
@@ -578,9 +600,21 @@ export class Storage {
     return deleted;
   }
 
-  /** Where DuckDB reads a file. */
+  /** Where DuckDB reads a file (on an object store: its cached copy, made local by acquireFiles). */
   locationOf(key: string): string {
     return this.backend.locationOf(key);
+  }
+
+  /**
+   * Makes the files local and keeps them so until the returned function is called (on an object
+   * store: downloaded into the file cache and pinned; file-cache.ts says what it throws). Local
+   * disk: nothing to do.
+   */
+  async acquireFiles(files: readonly CachedFileRequest[]): Promise<ReleaseFiles> {
+    const cache = this.cache;
+    if (cache === null || files.length === 0) return NOTHING_TO_RELEASE;
+    const lease = await cache.acquire(files);
+    return () => cache.release(lease);
   }
 
   private usageOf(lists: readonly (readonly CatalogFile[])[]): Removed {
@@ -596,6 +630,7 @@ export class Storage {
   private change(changes: readonly CatalogChange[]): void {
     for (const watch of this.refreshWatches) for (const change of changes) noteTouched(watch, change);
     this.emit({ kind: 'delta', delta: this.catalog.change(changes) });
+    this.cache?.applyCatalogChanges(changes);
   }
 
   private emit(event: CatalogEvent): void {
