@@ -1,6 +1,7 @@
 // Proves several Arc nodes on one bucket, by running two real servers over the test S3 server
 // (a Ceph RGW; skipped without one), one prefix, two data directories: rows written on either node
-// are read on the other within the listing interval, a database created on A is listed on B, and
+// are read on the other within the listing interval, a measurement deleted on A is gone on B, a
+// database created on A is listed on B, and
 // when both nodes compact the same partition at the same moment exactly one job merges it, after
 // which both nodes read every row exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +81,17 @@ describe.skipIf(s3 === null)('two nodes on one bucket', () => {
     console.log(JSON.stringify({ cluster: 'visible-on-other-node', ms: Math.round(visibleMs), refresh_s: REFRESH_S }));
   });
 
+  it('drops on B a measurement deleted on A', async () => {
+    const timeMs = (id: number): number => Date.UTC(2025, 2, 5, 6) + id * 1000;
+    await write(b, 'shared', 'disk', [1, 2], timeMs);
+    await waitUntil('A reads the rows written on B', VISIBLE_MS, async () => (await totals(a, 'shared.disk'))[0] === 2, 100);
+    const deleted = await send(nodes[0]?.url ?? '', 'DELETE', '/api/v1/databases/shared/measurements/disk?confirm=true');
+    expect(deleted.status, deleted.text).toBe(200);
+    await waitUntil('B no longer reads the deleted measurement', VISIBLE_MS, async () => (await b.query('SELECT count(*) FROM shared.disk')).status !== 200, 100);
+    // The other measurement of the database is untouched.
+    expect(await totals(b, 'shared.cpu')).toEqual([5, 5, 15]);
+  });
+
   it('lists on B a database created on A', async () => {
     expect((await send(nodes[0]?.url ?? '', 'POST', '/api/v1/databases', { body: { name: 'made_on_a' } })).status).toBe(201);
     await waitUntil('B lists the database', VISIBLE_MS, async () => {
@@ -108,10 +120,13 @@ describe.skipIf(s3 === null)('two nodes on one bucket', () => {
     const queuedOrRunning = async (url: string): Promise<number> => ((await send(url, 'GET', '/api/compaction/jobs')).json() as { jobs: unknown[] }).jobs.length;
     await waitUntil('the jobs of both nodes ended', JOBS_MS, async () => (await queuedOrRunning(nodes[0]?.url ?? '')) === 0 && (await queuedOrRunning(nodes[1]?.url ?? '')) === 0, 200);
     const jobs = [...(await jobsOf(nodes[0]?.url ?? '')), ...(await jobsOf(nodes[1]?.url ?? ''))];
+    // Both nodes planned the partition (each saw all six files): the race was run.
+    expect(jobs, JSON.stringify(jobs)).toHaveLength(2);
     const succeeded = jobs.filter((job) => job.state === 'succeeded');
     // One partition, one merge: the other node's job found it locked or its inputs merged.
     expect(succeeded, JSON.stringify(jobs)).toHaveLength(1);
     for (const job of jobs.filter((entry) => entry.state === 'failed')) expect(job.error).toMatch(/locked by job|input is gone|replaced/);
+    console.log(JSON.stringify({ cluster: 'compaction-race', jobs: jobs.map((job) => ({ state: job.state, error: job.error ?? null })) }));
     for (const client of [a, b]) await waitUntil('each node reads the merged partition', VISIBLE_MS, async () => JSON.stringify(await totals(client, 'race.mem')) === JSON.stringify(expected), 100);
     const files = async (url: string): Promise<number> => ((await send(url, 'GET', '/api/v1/databases/race/measurements')).json() as { measurements: { file_count: number }[] }).measurements[0]?.file_count ?? -1;
     await waitUntil('both nodes list one file', VISIBLE_MS, async () => (await files(nodes[0]?.url ?? '')) === 1 && (await files(nodes[1]?.url ?? '')) === 1, 100);
