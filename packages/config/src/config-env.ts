@@ -141,25 +141,22 @@ export function readEnvOverrides(env: NodeJS.ProcessEnv): EnvOverrides {
     }
     byKey.set(`${ref.section}.${ref.key}`, toOverride(envVar, ref, text));
   }
-  // A short name is a fallback: the generic form of the same key wins when both are set.
+  // A short or earlier name is a fallback: the generic form of the same key wins when both are set.
+  const fallbacks: [string, KeyRef, string][] = [];
   for (const [envVar, text] of shortVariables) {
     const ref = SHORT_ENV_NAMES[envVar];
     assert.ok(ref !== undefined);
+    fallbacks.push([envVar, ref, text]);
+  }
+  for (const [envVar, ref] of Object.entries(SEED_ENV_NAMES)) {
+    const text = env[envVar];
+    if (text !== undefined) fallbacks.push([envVar, ref, text]);
+  }
+  for (const [envVar, ref, text] of fallbacks) {
     const dotted = `${ref.section}.${ref.key}`;
     const generic = byKey.get(dotted);
     if (generic !== undefined) {
       warnings.push(`${envVar} ignored: ${generic.envVar} also sets ${dotted} and takes precedence`);
-      continue;
-    }
-    byKey.set(dotted, toOverride(envVar, ref, text));
-  }
-  for (const [envVar, ref] of Object.entries(SEED_ENV_NAMES)) {
-    const text = env[envVar];
-    if (text === undefined) continue;
-    const dotted = `${ref.section}.${ref.key}`;
-    const arc = byKey.get(dotted);
-    if (arc !== undefined) {
-      warnings.push(`${envVar} ignored: ${arc.envVar} also sets ${dotted} and takes precedence`);
       continue;
     }
     byKey.set(dotted, toOverride(envVar, ref, text));

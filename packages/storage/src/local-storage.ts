@@ -4,6 +4,7 @@ import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { STAGING_SUFFIX } from './layout.js';
+import { newStagingPath, sealStagedFile } from './staging.js';
 import { WALK_SLICE_MS } from './limits.js';
 import { localNodeIdSync } from './node-id.js';
 import type { ByteRange, ListPage, ListedChildren, StorageBackend, StoredObject, VersionedObject } from './storage-backend.js';
@@ -219,20 +220,11 @@ export class LocalStorage implements StorageBackend {
   }
 
   async stagingPathIn(directoryKey: string): Promise<string> {
-    const directory = this.pathOf(directoryKey);
-    await mkdir(directory, { recursive: true });
-    return path.join(directory, `staged-${randomBytes(8).toString('hex')}${STAGING_SUFFIX}`);
+    return await newStagingPath(this.pathOf(directoryKey));
   }
 
   async sealStaged(stagingPath: string): Promise<number> {
-    assert.ok(stagingPath.endsWith(STAGING_SUFFIX), 'only staged files are sealed');
-    const handle = await open(stagingPath, 'r');
-    try {
-      await handle.sync();
-      return (await handle.stat()).size;
-    } finally {
-      await handle.close();
-    }
+    return await sealStagedFile(stagingPath);
   }
 
   async publish(stagingPath: string, key: string): Promise<void> {

@@ -11,6 +11,7 @@ import type { S3Config } from '@arc/config';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { StorageErrorCode } from './error-codes.js';
 import { DOWNLOAD_SUFFIX, STAGING_SUFFIX } from './layout.js';
+import { newStagingPath, sealStagedFile } from './staging.js';
 import { LIST_PAGE_KEYS_MAX, S3_ATTEMPTS_MAX, S3_DELETE_BATCH_MAX, S3_RETRY_DELAY_MS_FIRST, S3_RETRY_DELAY_MS_MAX, S3_SOCKETS_MAX } from './limits.js';
 import type { ByteRange, ListPage, ListedChildren, StorageBackend, StoredObject, VersionedObject } from './storage-backend.js';
 
@@ -280,26 +281,18 @@ export class S3Storage implements StorageBackend {
   }
 
   async stagingPathIn(directoryKey: string): Promise<string> {
-    const directory = this.cachePathOf(directoryKey);
-    await mkdir(directory, { recursive: true });
-    return path.join(directory, `staged-${randomBytes(8).toString('hex')}${STAGING_SUFFIX}`);
+    return await newStagingPath(this.cachePathOf(directoryKey));
   }
 
   async sealStaged(stagingPath: string): Promise<number> {
-    assert.ok(stagingPath.endsWith(STAGING_SUFFIX), 'only staged files are sealed');
-    const handle = await open(stagingPath, 'r');
-    try {
-      await handle.sync();
-      return (await handle.stat()).size;
-    } finally {
-      await handle.close();
-    }
+    return await sealStagedFile(stagingPath);
   }
 
   /**
    * Uploads the staged file under `key` (the same key on every attempt, so a retry after a lost
    * answer overwrites the same object: never a second copy), then keeps it as the key's cached
-   * copy. Its MD5 is sent (Content-MD5 on a single PUT), so a corrupted upload is refused.
+   * copy. Over plain HTTP the body's SHA-256 is signed with the request, so the store refuses a
+   * corrupted upload; TLS protects it otherwise.
    */
   async publish(stagingPath: string, key: string): Promise<void> {
     assert.ok(stagingPath.endsWith(STAGING_SUFFIX), 'only staged files are published');
