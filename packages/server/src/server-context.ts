@@ -1,4 +1,3 @@
-import type { TokenStore } from '@arc/auth';
 import type { CompactionControl } from '@arc/compaction';
 import type { Config } from '@arc/config';
 import type { QueryPool } from '@arc/query';
@@ -7,6 +6,7 @@ import type { AuthGate } from './auth-gate.js';
 import type { IngestPipeline, WalRecoveryReport } from '@arc/ingest';
 import type { IngestStats } from './ingest-stats.js';
 import type { Logger } from './log.js';
+import type { TokenAccess } from './token-sync.js';
 
 export const ServerPhase = { starting: 'starting', ready: 'ready', stopping: 'stopping' } as const;
 export type ServerPhase = (typeof ServerPhase)[keyof typeof ServerPhase];
@@ -16,8 +16,8 @@ export interface ServerContext {
   readonly config: Config;
   readonly log: Logger;
   readonly auth: AuthGate;
-  /** The token store behind `auth`; null when authentication is disabled. */
-  readonly tokens: TokenStore | null;
+  /** The token table behind `auth` (shared between nodes with an object store); null when authentication is disabled. */
+  readonly tokens: TokenAccess | null;
   readonly pipeline: IngestPipeline;
   readonly ingestStats: IngestStats;
   readonly queryPool: QueryPool;
