@@ -8,6 +8,8 @@ import type { StorageBackend } from '@arc/storage';
  * that lost its lease (stalled past it) never commits beside the job that took over.
  */
 const LOCKS_DIRECTORY = '_locks';
+/** A release with less of the lease left than this leaves the lock to expire (see release()). */
+const RELEASE_MARGIN_MS = 5000;
 
 interface LeaseBody {
   readonly node: string;
@@ -46,6 +48,8 @@ export class PartitionLease {
   private readonly jobId: string;
   private readonly leaseMs: number;
   private readonly nowMs: () => number;
+  /** The lock object's version as this job last wrote it: renewals and the release are conditional on it. */
+  private version: string | null = null;
 
   private constructor(backend: StorageBackend, key: string, jobId: string, leaseMs: number, nowMs: () => number) {
     this.backend = backend;
@@ -55,7 +59,12 @@ export class PartitionLease {
     this.nowMs = nowMs;
   }
 
-  /** Takes the lock of the day `dayPath` (`YYYY/MM/DD`) for `jobId`, or says who holds it. */
+  /**
+   * Takes the lock of the day `dayPath` (`YYYY/MM/DD`) for `jobId`, or says who holds it. Every
+   * write is conditional (docs/decisions.md, "Partition leases on object storage"): a new lock
+   * with If-None-Match: *, a takeover of an expired one with If-Match on the version read, so of
+   * two nodes racing for one partition exactly one gets it, on S3 as on local disk.
+   */
   static async acquire(
     backend: StorageBackend,
     target: { readonly database: string; readonly measurement: string; readonly dayPath: string; readonly jobId: string },
@@ -66,20 +75,21 @@ export class PartitionLease {
   ): Promise<PartitionLease | LeaseHolder> {
     const key = lockKey(target.database, target.measurement, target.dayPath);
     const lease = new PartitionLease(backend, key, target.jobId, leaseMs, nowMs);
-    if (await backend.putIfAbsent(key, lease.body())) return lease;
-    const holder = await lease.read();
+    if (await lease.write(null)) return lease;
+    const current = await backend.getVersioned(key);
+    // Released between the two calls: one more try at a fresh lock.
+    if (current === null) return (await lease.write(null)) ? lease : await lease.holderOrUnknown();
+    const holder = decode(current.bytes);
     if (holder !== null && holder.expiresAtMs > nowMs() && !isDead(holder)) return holder;
-    // Expired (or unreadable): the holder died. Taken over; a racing taker loses the put.
-    await backend.deleteMany([key]);
-    if (await backend.putIfAbsent(key, lease.body())) return lease;
-    return (await lease.read()) ?? { node: 'unknown', job: 'unknown', expiresAtMs: nowMs() + leaseMs };
+    // Expired, unreadable, or its job dead: taken over, only if nobody rewrote it since it was read.
+    if (await lease.write(current.version)) return lease;
+    return await lease.holderOrUnknown();
   }
 
   /** Extends the lease from now; false when the lock is not this job's any more. */
   async renew(): Promise<boolean> {
-    if (!(await this.holds())) return false;
-    await this.backend.put(this.key, this.body());
-    return true;
+    if (this.version === null || !(await this.holds())) return false;
+    return await this.write(this.version);
   }
 
   /** True while the lock is this job's and its lease has not run out. */
@@ -88,17 +98,36 @@ export class PartitionLease {
     return holder !== null && holder.job === this.jobId && holder.expiresAtMs > this.nowMs();
   }
 
+  /**
+   * Removes the lock while it is surely still this job's (a delete cannot be conditional on S3):
+   * with less than RELEASE_MARGIN_MS of the lease left, another node may be taking it over right
+   * now, so it is left to expire instead.
+   */
   async release(): Promise<void> {
-    if ((await this.read())?.job === this.jobId) await this.backend.deleteMany([this.key]);
+    const holder = await this.read();
+    if (holder?.job === this.jobId && holder.expiresAtMs - this.nowMs() > RELEASE_MARGIN_MS) await this.backend.deleteMany([this.key]);
   }
 
-  private body(): Uint8Array {
-    return encode({ node: this.backend.nodeId, job: this.jobId, expiresAtMs: this.nowMs() + this.leaseMs });
+  /** Writes a lock for this job: new when `version` is null, else over that version; false when the condition failed. */
+  private async write(version: string | null): Promise<boolean> {
+    const body = encode({ node: this.backend.nodeId, job: this.jobId, expiresAtMs: this.nowMs() + this.leaseMs });
+    const written = version === null ? await this.backend.putIfAbsent(this.key, body) : await this.backend.putIfVersion(this.key, body, version);
+    if (!written) return false;
+    // The version of what was just written (the store's ETag or hash), for the next conditional write.
+    const stored = await this.backend.getVersioned(this.key);
+    if (stored === null || decode(stored.bytes)?.job !== this.jobId) return false;
+    this.version = stored.version;
+    return true;
+  }
+
+  private async holderOrUnknown(): Promise<LeaseHolder> {
+    return (await this.read()) ?? { node: 'unknown', job: 'unknown', expiresAtMs: this.nowMs() + this.leaseMs };
   }
 
   private async read(): Promise<LeaseBody | null> {
     try {
-      return decode(await this.backend.get(this.key));
+      const current = await this.backend.getVersioned(this.key);
+      return current === null ? null : decode(current.bytes);
     } catch {
       return null;
     }

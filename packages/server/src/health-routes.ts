@@ -3,6 +3,7 @@ import { ArcError, ErrorKind } from '@arc/errors';
 import { newResponseState, sendError, sendJson } from './http-response.js';
 import { readRequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
+import type { StorageReachability } from './storage-probe.js';
 import { ServerErrorCode } from './error-codes.js';
 
 /**
@@ -18,6 +19,16 @@ export function uptimeFields(startedAtMs: number, nowMs: number): { uptime: stri
   return { uptime, uptime_sec: seconds };
 }
 
+/** The store's state as /health and /ready show it. */
+function storageFields(reachability: StorageReachability): { backend: string; reachable: boolean; error?: string; checked_at: string | null } {
+  return {
+    backend: reachability.backend,
+    reachable: reachability.reachable,
+    ...(reachability.error === null ? {} : { error: reachability.error }),
+    checked_at: reachability.checkedAtMs === null ? null : new Date(reachability.checkedAtMs).toISOString(),
+  };
+}
+
 /** Public routes (no token): service info, liveness and readiness as the README shows them. */
 export function registerHealthRoutes(app: TemplatedApp, context: ServerContext): void {
   const startedAtMs = Date.now();
@@ -25,15 +36,21 @@ export function registerHealthRoutes(app: TemplatedApp, context: ServerContext):
     const state = newResponseState(res);
     sendJson(res, state, '200 OK', { service: 'arc', version: context.version, status: context.phase, docs: 'README.md' });
   });
+  // A store that cannot be read makes the node unhealthy (503): a load balancer must not send it queries.
   app.get('/health', (res) => {
     const state = newResponseState(res);
     const now = Date.now();
-    sendJson(res, state, '200 OK', { status: 'healthy', service: 'arc', version: context.version, timestamp: new Date(now).toISOString(), ...uptimeFields(startedAtMs, now) });
+    const storage = storageFields(context.storageProbe.reachability);
+    const healthy = storage.reachable;
+    sendJson(res, state, healthy ? '200 OK' : '503 Service Unavailable', { status: healthy ? 'healthy' : 'unhealthy', service: 'arc', version: context.version, timestamp: new Date(now).toISOString(), ...uptimeFields(startedAtMs, now), storage });
   });
   app.get('/ready', (res) => {
     const state = newResponseState(res);
     const timestamp = new Date().toISOString();
-    if (context.phase === 'ready') {
+    const storage = storageFields(context.storageProbe.reachability);
+    if (context.phase === 'ready' && !storage.reachable) {
+      sendJson(res, state, '503 Service Unavailable', { status: 'not_ready', reason: `${storage.backend} storage unreachable`, service: 'arc', timestamp, storage });
+    } else if (context.phase === 'ready') {
       sendJson(res, state, '200 OK', {
         status: 'ready',
         service: 'arc',
@@ -41,6 +58,7 @@ export function registerHealthRoutes(app: TemplatedApp, context: ServerContext):
         timestamp,
         decoders: context.pipeline.decoderCount,
         writers: context.pipeline.writerCount,
+        storage,
       });
     } else {
       const reason = context.phase === 'stopping' ? 'shutting down' : context.walRecovery.state === 'replaying' ? 'replaying the write-ahead log' : 'starting';

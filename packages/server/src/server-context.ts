@@ -6,6 +6,7 @@ import type { AuthGate } from './auth-gate.js';
 import type { IngestPipeline, WalRecoveryReport } from '@arc/ingest';
 import type { IngestStats } from './ingest-stats.js';
 import type { Logger } from './log.js';
+import type { StorageProbe } from './storage-probe.js';
 import type { TokenAccess } from './token-sync.js';
 
 export const ServerPhase = { starting: 'starting', ready: 'ready', stopping: 'stopping' } as const;
@@ -23,6 +24,8 @@ export interface ServerContext {
   readonly queryPool: QueryPool;
   /** The data's layout, store and file catalog (packages/storage). */
   readonly storage: Storage;
+  /** Whether the store answers (health and readiness). */
+  readonly storageProbe: StorageProbe;
   readonly version: string;
   /** A database was deleted: its measurements count as new again for the writers' census. */
   forgetDatabase(database: string): void;

@@ -28,7 +28,8 @@ import { QueryCache } from './query-cache.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { listenExclusive } from './listen-exclusive.js';
 import { ServerPhase, type ServerContext } from './server-context.js';
-import { INGEST_BUSY_SAMPLE_MS, INGEST_BUSY_WINDOW_SAMPLES } from './limits.js';
+import { INGEST_BUSY_SAMPLE_MS, INGEST_BUSY_WINDOW_SAMPLES, STORAGE_PROBE_INTERVAL_MS } from './limits.js';
+import { StorageProbe } from './storage-probe.js';
 import { registerWriteRoutes } from './write-routes.js';
 import { registerWriteStatsRoutes } from './write-stats-routes.js';
 import { registerWalRoutes } from './wal-routes.js';
@@ -126,6 +127,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     walRecovery: emptyRecoveryReport(),
     forgetDatabase: (database) => pipeline.forgetDatabase(database),
     compaction: compactor,
+    storageProbe: new StorageProbe(backend, log),
   };
   // Another node's token change: cached verifications on this node may be stale.
   tokens?.follow(() => context.auth.invalidate());
@@ -149,6 +151,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
   if (walPlan !== null) await replayWal(walPlan, pipeline, context.walRecovery, log);
   context.phase = ServerPhase.ready;
   listCatalogFiles(storage, log, compactor);
+  context.storageProbe.start(STORAGE_PROBE_INTERVAL_MS);
+  // Several nodes on one bucket: the others' files show within the refresh interval (docs/scale-out.md).
+  const stopRefreshing = backend.kind === 's3' ? storage.startRefreshing(config.storage.listingRefreshMs, (error) => log.warn(`storage: refreshing the listing failed: ${error instanceof Error ? error.message : String(error)}`)) : null;
   // With compaction off no merge runs: nothing to tell it.
   const ingestWatch = config.compaction.enabled ? watchIngestForCompaction(pipeline, compactor) : null;
   log.info(
@@ -161,7 +166,13 @@ export async function startServer(config: Config, options: StartServerOptions = 
     port,
     close: () => {
       if (ingestWatch !== null) clearInterval(ingestWatch);
-      return (closing ??= stopServer(context, listenSocket, tokens, compactor).finally(() => lock.release()));
+      const stopWatching = async (): Promise<void> => {
+        await stopRefreshing?.();
+        await context.storageProbe.stop();
+      };
+      return (closing ??= stopWatching()
+        .then(() => stopServer(context, listenSocket, tokens, compactor))
+        .finally(() => lock.release()));
     },
   };
 }

@@ -27,3 +27,11 @@ export const S3_DELETE_BATCH_MAX = 1000;
  * the cache's parallel downloads share them (a socket costs ~100 KB of buffers).
  */
 export const S3_SOCKETS_MAX = 64;
+
+/**
+ * Another node's replace manifest older than this belongs to a job that died (a job writes its
+ * manifest right before publishing its outputs and commits within minutes; partition leases run
+ * 10 minutes by default): the listing finishes or undoes it. Until then the listing only keeps
+ * its files right (committed: inputs hidden; not committed: outputs hidden).
+ */
+export const ORPHANED_MANIFEST_AGE_MS = 6 * 3600 * 1000;

@@ -20,6 +20,8 @@ const MANIFEST_ID_PATTERN = /^[a-z0-9-]{1,64}$/;
 export interface ReplaceManifest {
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
+  /** The node whose job wrote it (several nodes share a bucket); null in manifests written before nodes were named. */
+  readonly node: string | null;
 }
 
 export function manifestKey(database: string, measurement: string, id: string): string {
@@ -33,7 +35,7 @@ export function parseManifestKey(key: string): { readonly database: string; read
 }
 
 export function encodeManifest(manifest: ReplaceManifest): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ inputs: manifest.inputs, outputs: manifest.outputs }));
+  return new TextEncoder().encode(JSON.stringify({ inputs: manifest.inputs, outputs: manifest.outputs, node: manifest.node }));
 }
 
 function isKeyList(value: unknown): value is string[] {
@@ -43,9 +45,9 @@ function isKeyList(value: unknown): value is string[] {
 /** The manifest's lists; null when the bytes are not a manifest (a torn write never is: put is atomic). */
 export function decodeManifest(bytes: Uint8Array): ReplaceManifest | null {
   try {
-    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { inputs?: unknown; outputs?: unknown };
+    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { inputs?: unknown; outputs?: unknown; node?: unknown };
     if (!isKeyList(parsed.inputs) || !isKeyList(parsed.outputs)) return null;
-    return { inputs: parsed.inputs, outputs: parsed.outputs };
+    return { inputs: parsed.inputs, outputs: parsed.outputs, node: typeof parsed.node === 'string' ? parsed.node : null };
   } catch {
     return null;
   }

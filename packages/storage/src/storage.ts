@@ -7,7 +7,7 @@ import { FileCatalog, type CatalogChange, type CatalogDelta, type CatalogFile, t
 import { STAGING_SUFFIX, databasePrefix, measurementPrefix, parseFileKey, type FileKeyFacts } from './layout.js';
 import { decodeSchema, parseSchemaKey, schemaKey } from './schema-objects.js';
 import { decodeManifest, encodeManifest, manifestKey, parseManifestKey, type ReplaceManifest } from './replacements.js';
-import { LIST_PAGE_KEYS_MAX } from './limits.js';
+import { LIST_PAGE_KEYS_MAX, ORPHANED_MANIFEST_AGE_MS } from './limits.js';
 import { LocalStorage } from './local-storage.js';
 import { caseConflictError, caseVariantOf } from './names.js';
 import type { StorageBackend } from './storage-backend.js';
@@ -70,6 +70,27 @@ export interface StorageOptions {
   readonly removeStagedBeforeMs?: number;
 }
 
+/** Records what a change touched, for a refresh under way: file keys, `m:db/measurement`, `d:db`. */
+function noteTouched(watch: Set<string>, change: CatalogChange): void {
+  switch (change.kind) {
+    case 'add':
+      for (const file of change.files) watch.add(file.key);
+      return;
+    case 'drop-files':
+      for (const key of change.keys) watch.add(key);
+      return;
+    case 'declare':
+      return;
+    case 'load':
+    case 'drop-measurement':
+      watch.add(`m:${change.database}/${change.measurement}`);
+      return;
+    case 'drop-database':
+      watch.add(`d:${change.database}`);
+      return;
+  }
+}
+
 /** The catalog entry of a file just published under `key` (which follows the layout); `bytes` null: as its name says. */
 function publishedFile(key: string, bytes: number | null, columns: readonly ColumnSpec[] | null): CatalogFile {
   const facts = parseFileKey(key);
@@ -92,6 +113,8 @@ export class Storage {
   private readonly listeners: ((event: CatalogEvent) => void)[] = [];
   /** Measurement listings under way, by "database/measurement". */
   private readonly loading = new Map<string, Promise<void>>();
+  /** Keys and names this node changed while a refresh listing ran (see refresh). */
+  private readonly refreshWatches = new Set<Set<string>>();
   /** The last listing queued: listings run one after another. */
   private loadTail: Promise<void> = Promise.resolve();
 
@@ -170,16 +193,22 @@ export class Storage {
     }
   }
 
-  /** Databases (with markers) and their measurements: the catalog's names, every measurement unloaded. */
-  private async listNames(): Promise<void> {
+  /** Databases created empty (markers) and every measurement, as the store lists them now. */
+  private async listedNames(): Promise<{ readonly declared: ReadonlySet<string>; readonly measurements: readonly (readonly [string, string])[] }> {
     const declared = new Set<string>();
-    const unloaded: (readonly [string, string])[] = [];
+    const measurements: (readonly [string, string])[] = [];
     for (const database of (await this.backend.listChildren('')).directories) {
       if (validateDatabaseName(database) !== null) continue;
       const children = await this.backend.listChildren(databasePrefix(database));
       if (children.objects.includes(DATABASE_MARKER)) declared.add(database);
-      for (const measurement of children.directories) if (validateMeasurementName(measurement) === null) unloaded.push([database, measurement]);
+      for (const measurement of children.directories) if (validateMeasurementName(measurement) === null) measurements.push([database, measurement]);
     }
+    return { declared, measurements };
+  }
+
+  /** Databases (with markers) and their measurements: the catalog's names, every measurement unloaded. */
+  private async listNames(): Promise<void> {
+    const { declared, measurements: unloaded } = await this.listedNames();
     this.declared.clear();
     for (const database of declared) this.declared.add(database);
     this.catalog.loadSnapshot({ generation: this.catalog.generation + 1, files: [], unloaded });
@@ -193,6 +222,16 @@ export class Storage {
   private async loadMeasurement(database: string, measurement: string): Promise<void> {
     // Loaded meanwhile, or dropped (then it is "loaded": nothing to list).
     if (this.catalog.isLoaded(database, measurement)) return;
+    const files = await this.listFiles(database, measurement, () => null);
+    this.change([{ kind: 'load', database, measurement, files }]);
+  }
+
+  /**
+   * The measurement's files as the store lists them now: replace manifests followed (and settled
+   * when orphaned), stale staged files removed, columns from schema objects. `knownColumns` gives
+   * a file's columns when the catalog has them already (a refresh reads no schema twice).
+   */
+  private async listFiles(database: string, measurement: string, knownColumns: (key: string) => readonly ColumnSpec[] | null): Promise<CatalogFile[]> {
     const listed: { readonly facts: FileKeyFacts; readonly key: string; readonly bytes: number }[] = [];
     const schemaIds: string[] = [];
     const staged: string[] = [];
@@ -217,10 +256,93 @@ export class Storage {
     } while (token !== null);
     await this.removeStaleStaged(staged);
     const replaced = await this.settleManifests(manifests, new Set(listed.map((file) => file.key)));
+    const kept = listed.filter(({ key }) => !replaced.has(key));
     const columnsById = new Map<string, readonly ColumnSpec[] | null>();
-    for (const id of schemaIds) columnsById.set(id, await this.readSchema(database, measurement, id));
-    const files = listed.filter(({ key }) => !replaced.has(key)).map(({ facts, key, bytes }): CatalogFile => ({ ...facts, key, bytes, columns: facts.schemaId === null ? null : (columnsById.get(facts.schemaId) ?? null) }));
-    this.change([{ kind: 'load', database, measurement, files }]);
+    const files: CatalogFile[] = [];
+    for (const { facts, key, bytes } of kept) {
+      let columns = knownColumns(key);
+      if (columns === null && facts.schemaId !== null && schemaIds.includes(facts.schemaId)) {
+        if (!columnsById.has(facts.schemaId)) columnsById.set(facts.schemaId, await this.readSchema(database, measurement, facts.schemaId));
+        columns = columnsById.get(facts.schemaId) ?? null;
+      }
+      files.push({ ...facts, key, bytes, columns });
+    }
+    return files;
+  }
+
+  /**
+   * Lists the store again and takes in what other nodes changed (several nodes on one bucket,
+   * docs/scale-out.md): their new databases, measurements and files, and what they compacted or
+   * deleted. What this node itself added or dropped while the listing ran wins over the listing
+   * (which may predate it). A refresh that finds nothing new changes nothing (no generation).
+   * One at a time, queued behind any listing under way.
+   */
+  async refresh(): Promise<void> {
+    const watch = new Set<string>();
+    this.refreshWatches.add(watch);
+    try {
+      await this.loadTail;
+      const names = await this.listedNames();
+      const listedDatabases = new Set([...names.declared, ...names.measurements.map(([database]) => database)]);
+      for (const database of names.declared) if (!watch.has(`d:${database}`)) this.declared.add(database);
+      for (const database of [...this.declared]) if (!listedDatabases.has(database) && !watch.has(`c:${database}`)) this.declared.delete(database);
+      const listedPairs = new Set(names.measurements.map(([database, measurement]) => `${database}/${measurement}`));
+      const changes: CatalogChange[] = [];
+      for (const database of this.catalog.databaseNames()) {
+        for (const measurement of this.catalog.measurementNames(database)) {
+          const pair = `${database}/${measurement}`;
+          if (!listedPairs.has(pair) && !watch.has(`m:${pair}`) && !watch.has(`d:${database}`)) changes.push({ kind: 'drop-measurement', database, measurement });
+        }
+      }
+      const known = new Set(this.catalog.databaseNames().flatMap((database) => this.catalog.measurementNames(database).map((measurement) => `${database}/${measurement}`)));
+      const fresh = names.measurements.filter(([database, measurement]) => !known.has(`${database}/${measurement}`) && !watch.has(`d:${database}`) && !watch.has(`m:${database}/${measurement}`));
+      for (const [database, measurement] of fresh) changes.push({ kind: 'declare', database, measurements: [measurement] });
+      if (changes.length > 0) this.change(changes);
+      for (const database of this.catalog.databaseNames()) {
+        for (const measurement of this.catalog.measurementNames(database)) {
+          if (!this.catalog.isLoaded(database, measurement)) await this.ensureLoaded(database, measurement);
+          else await this.refreshMeasurement(database, measurement, watch);
+        }
+      }
+    } finally {
+      this.refreshWatches.delete(watch);
+    }
+  }
+
+  /** One loaded measurement listed again: files added and dropped by others applied as a delta. */
+  private async refreshMeasurement(database: string, measurement: string, watch: ReadonlySet<string>): Promise<void> {
+    const current = new Map(this.catalog.files(database, measurement).map((file) => [file.key, file]));
+    const listed = await this.listFiles(database, measurement, (key) => current.get(key)?.columns ?? null);
+    // Dropped or deleted here meanwhile: the delete wins over a listing that may predate it.
+    if (watch.has(`m:${database}/${measurement}`) || watch.has(`d:${database}`)) return;
+    const listedKeys = new Set(listed.map((file) => file.key));
+    const added = listed.filter((file) => !current.has(file.key) && !watch.has(file.key));
+    const dropped = [...current.keys()].filter((key) => !listedKeys.has(key) && !watch.has(key));
+    const changes: CatalogChange[] = [];
+    if (added.length > 0) changes.push({ kind: 'add', files: added });
+    if (dropped.length > 0) changes.push({ kind: 'drop-files', keys: dropped });
+    if (changes.length > 0) this.change(changes);
+  }
+
+  /** Runs refresh() every `intervalMs` until the returned stop is called (object storage: other nodes' files). */
+  startRefreshing(intervalMs: number, onError: (error: unknown) => void): () => Promise<void> {
+    assert.ok(intervalMs > 0, 'a refresh interval');
+    let stopped = false;
+    let running: Promise<void> = Promise.resolve();
+    const tick = (): void => {
+      if (stopped) return;
+      running = this.refresh()
+        .catch(onError)
+        .finally(() => {
+          if (!stopped) timer = setTimeout(tick, intervalMs);
+        });
+    };
+    let timer = setTimeout(tick, intervalMs);
+    return async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    };
   }
 
   /**
@@ -241,11 +363,24 @@ export class Storage {
       const committed = manifest?.outputs.every((output) => listed.has(output)) === true;
       const notFiles = manifest === null ? [] : committed ? manifest.inputs : manifest.outputs;
       for (const notFile of notFiles) excluded.add(notFile);
-      if (!(await this.leftByDeadProcess(key))) continue;
+      if (!(await this.orphaned(key, manifest))) continue;
       await this.backend.deleteMany(notFiles);
       await this.backend.deleteMany([key]);
     }
     return excluded;
+  }
+
+  /**
+   * True when no live job will finish the manifest: this node's previous process wrote it, or
+   * another node wrote it so long ago (ORPHANED_MANIFEST_AGE_MS) that its job is dead. Another
+   * node's recent manifest is left alone: its job may be publishing right now (the listing already
+   * keeps its files right; settling is only the clean-up).
+   */
+  private async orphaned(key: string, manifest: ReplaceManifest | null): Promise<boolean> {
+    const node = manifest?.node ?? this.nodeId;
+    if (node === this.nodeId) return await this.leftByDeadProcess(key);
+    const modifiedAtMs = await this.backend.modifiedAtMs(key);
+    return modifiedAtMs !== null && modifiedAtMs < Date.now() - ORPHANED_MANIFEST_AGE_MS;
   }
 
   /** True when the object was last written before `removeStagedBeforeMs`: by a process that died. */
@@ -276,7 +411,7 @@ export class Storage {
       return file;
     });
     const key = manifestKey(database, measurement, id);
-    await this.backend.put(key, encodeManifest({ inputs, outputs: outputs.map((output) => output.key) }));
+    await this.backend.put(key, encodeManifest({ inputs, outputs: outputs.map((output) => output.key), node: this.nodeId }));
     onStep?.('manifest-written');
     const publishedKeys: string[] = [];
     try {
@@ -373,6 +508,7 @@ export class Storage {
     if (this.hasDatabase(database)) throw new ArcError(ErrorKind.conflict, StorageErrorCode.databaseExists, `Database '${database}' already exists`, { database });
     await this.backend.putIfAbsent(`${database}/${DATABASE_MARKER}`, new Uint8Array(0));
     this.declared.add(database);
+    for (const watch of this.refreshWatches) watch.add(`c:${database}`);
   }
 
   /** Removes every file of the database, then it from the catalog (generation bumped). */
@@ -427,6 +563,7 @@ export class Storage {
   }
 
   private change(changes: readonly CatalogChange[]): void {
+    for (const watch of this.refreshWatches) for (const change of changes) noteTouched(watch, change);
     this.emit({ kind: 'delta', delta: this.catalog.change(changes) });
   }
 

@@ -38,7 +38,8 @@ const keysOf = (storage: Storage): string[] => storage.catalog.files('db', 'cpu'
 
 async function objectsUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/')).sort();
+  // The node id file at the root is the data directory's, not an object.
+  return entries.filter((entry) => entry.isFile() && entry.name !== '.arc-node-id').map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/')).sort();
 }
 
 describe('replace manifests', () => {
