@@ -1,11 +1,10 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { isoOrNull, newTokenJson, parseExpiresIn, parseRfc3339Ms, parseTokenId, tokenJson, type TokenSummary } from '@arc/auth';
+import { isoOrNull, newTokenJson, parseExpiresIn, parseRfc3339Ms, parseTokenId, tokenJson, type TokenAccess, type TokenSummary } from '@arc/auth';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { z } from 'zod';
 import { answer, parseBody, pathParameter, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
 import type { ServerContext } from './server-context.js';
 import { ServerErrorCode } from './error-codes.js';
-import type { TokenAccess } from './token-sync.js';
 
 /**
  * The token API (README, Authentication), admin only except `GET /auth/verify`:

@@ -1,3 +1,4 @@
+import type { TokenAccess } from '@arc/auth';
 import type { CompactionControl } from '@arc/compaction';
 import type { Config } from '@arc/config';
 import type { QueryPool } from '@arc/query';
@@ -7,7 +8,6 @@ import type { IngestPipeline, WalRecoveryReport } from '@arc/ingest';
 import type { IngestStats } from './ingest-stats.js';
 import type { Logger } from './log.js';
 import type { StorageProbe } from './storage-probe.js';
-import type { TokenAccess } from './token-sync.js';
 
 export const ServerPhase = { starting: 'starting', ready: 'ready', stopping: 'stopping' } as const;
 export type ServerPhase = (typeof ServerPhase)[keyof typeof ServerPhase];

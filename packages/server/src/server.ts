@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import uWS from 'uWebSockets.js';
-import { TokenVerifier } from '@arc/auth';
+import { TokenVerifier, type TokenAccess } from '@arc/auth';
 import { describeConfig, type Config } from '@arc/config';
 import { type ArcError } from '@arc/errors';
 import { QueryPool } from '@arc/query';
@@ -33,7 +33,7 @@ import { StorageProbe } from './storage-probe.js';
 import { registerWriteRoutes } from './write-routes.js';
 import { registerWriteStatsRoutes } from './write-stats-routes.js';
 import { registerWalRoutes } from './wal-routes.js';
-import { openTokens, type TokenAccess } from './token-sync.js';
+import { openTokens } from './token-sync.js';
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 /** How often shutdown checks whether in-flight requests have been answered. */

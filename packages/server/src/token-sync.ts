@@ -1,8 +1,9 @@
+import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TokenStore, decodeTokenTable, encodeTokenTable, type SharedTokenTable } from '@arc/auth';
+import { LocalTokenAccess, TokenStore, decodeTokenTable, encodeTokenTable, type SharedTokenTable, type TokenAccess } from '@arc/auth';
 import type { Config } from '@arc/config';
 import { ArcError, ErrorKind } from '@arc/errors';
-import type { StorageBackend } from '@arc/storage';
+import { openStorageBackend, type StorageBackend } from '@arc/storage';
 import { ServerErrorCode } from './error-codes.js';
 import { TOKEN_TABLE_RETRY_BACKOFF_MS, TOKEN_TABLE_WRITE_ATTEMPTS_MAX } from './limits.js';
 import type { Logger } from './log.js';
@@ -31,44 +32,6 @@ export const TOKEN_TABLE_KEY = '.arc/tokens.json';
 
 /** What the sync needs of the object store (a StorageBackend has it; tests pass a local one). */
 export type TokenTableObjects = Pick<StorageBackend, 'getVersioned' | 'putIfAbsent' | 'putIfVersion'>;
-
-/** The token table as the routes use it: reads from this node's copy, changes through `change`. */
-export interface TokenAccess {
-  /** This node's table: what verification, listings and lookups read. */
-  readonly store: TokenStore;
-  /**
-   * Runs `apply` against the table every node uses and makes its outcome this node's table.
-   * `apply` may run more than once (another node wrote first), so it must not hash or wait:
-   * prepare first (TokenStore.prepareCreate, prepareRotation). Rejects with the ArcError that
-   * `apply` threw (nothing changed), or a 503 when the object store cannot be reached.
-   */
-  change<T>(apply: (store: TokenStore) => T): Promise<T>;
-  /** Calls `onChange` whenever another node's change reached this node's table (after start). */
-  follow(onChange: () => void): void;
-  close(): Promise<void>;
-}
-
-/** Local disk: arc.db is the table; a change is one SQLite write. */
-class LocalTokens implements TokenAccess {
-  readonly store: TokenStore;
-
-  constructor(store: TokenStore) {
-    this.store = store;
-  }
-
-  change<T>(apply: (store: TokenStore) => T): Promise<T> {
-    return Promise.resolve().then(() => apply(this.store));
-  }
-
-  follow(): void {
-    // Nothing to follow: no other node writes this table.
-  }
-
-  close(): Promise<void> {
-    this.store.close();
-    return Promise.resolve();
-  }
-}
 
 interface ReadTable {
   readonly table: SharedTokenTable;
@@ -262,8 +225,8 @@ export class SharedTokens implements TokenAccess {
 
   #unavailable(step: 'read' | 'write', error: unknown): ArcError {
     // A write that failed may still have landed: then the next read installs it on every node.
-    const outcome = step === 'read' ? 'Token change not made' : 'Token change not confirmed (list the tokens to see whether it was made)';
-    return new ArcError(ErrorKind.unavailable, ServerErrorCode.tokenTableUnavailable, `${outcome}: the object store holding the shared token table ${TOKEN_TABLE_KEY} could not be reached: ${messageOf(error)}`, {
+    const outcome = step === 'read' ? 'no token was changed' : 'the change is not confirmed (list the tokens to see whether it was made)';
+    return new ArcError(ErrorKind.unavailable, ServerErrorCode.tokenTableUnavailable, `The object store holding the shared token table ${TOKEN_TABLE_KEY} could not be reached (${messageOf(error)}); ${outcome}`, {
       key: TOKEN_TABLE_KEY,
     });
   }
@@ -319,7 +282,7 @@ export async function openTokens(config: Config, log: Logger, objects: TokenTabl
   try {
     if (config.storage.s3 === null) {
       printBootstrap(config, store.ensureBootstrapToken(config.auth.bootstrapToken), printToken);
-      return new LocalTokens(store);
+      return new LocalTokenAccess(store);
     }
     const shared = new SharedTokens(store, objects, { refreshMs: config.storage.listingRefreshMs, log });
     printBootstrap(config, await shared.join(config.auth.bootstrapToken), printToken);
@@ -328,4 +291,22 @@ export async function openTokens(config: Config, log: Logger, objects: TokenTabl
     store.close();
     throw error;
   }
+}
+
+/**
+ * The token table for `arc token` (another process than the server) with an object store: this
+ * node's copy brought up to date from the shared table, changes written there first. It creates
+ * no bootstrap token and does not poll.
+ */
+export async function openSharedTokensForCommand(config: Config, log: Logger): Promise<TokenAccess> {
+  assert.ok(config.storage.s3 !== null, 'only an object store shares the token table');
+  const store = TokenStore.open(config.storage.metadataPath);
+  const shared = new SharedTokens(store, openStorageBackend(config.storage), { refreshMs: config.storage.listingRefreshMs, log });
+  try {
+    await shared.refresh();
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  return shared;
 }

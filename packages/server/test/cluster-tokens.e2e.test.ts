@@ -1,0 +1,87 @@
+// Proves that tokens are valid on every node of a bucket: two real servers (two data directories, one S3 bucket and prefix) share one token table, so a token created on A authenticates on B, and once revoked on A is refused by B within storage.listing_refresh_s plus one read of the table; it runs against the S3 server of scripts/s3-server.sh and is skipped, saying so, without ARC_TEST_S3_ENDPOINT.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../../../test/support/poll-until.js';
+import { TEST_TOKEN, startArc, type ArcProcess } from './support/arc-process.js';
+import { createToken, send } from './support/token-helpers.js';
+
+const endpoint = process.env.ARC_TEST_S3_ENDPOINT;
+const SKIP_REASON = 'needs an S3 server: run `scripts/s3-server.sh start` and `eval "$(scripts/s3-server.sh env)"` (sets ARC_TEST_S3_ENDPOINT)';
+if (endpoint === undefined || endpoint === '') console.warn(`cluster-tokens.e2e.test.ts skipped: ${SKIP_REASON}`);
+
+/** The nodes read the shared table every second (the smallest listing_refresh_s). */
+const REFRESH_MS = 1000;
+/**
+ * The bound the docs state is one refresh interval plus one read of the object: a read here takes
+ * milliseconds, the rest is room for a loaded two-core test machine (and the client's own poll).
+ */
+const REVOKE_BOUND_MS = REFRESH_MS + 4000;
+
+function s3Env(): Record<string, string> {
+  const variable = (name: string): string => {
+    const value = process.env[`ARC_TEST_S3_${name}`];
+    if (value === undefined || value === '') throw new Error(`ARC_TEST_S3_${name} is not set (scripts/s3-server.sh env prints it)`);
+    return value;
+  };
+  return {
+    ARC_STORAGE_BACKEND: 'minio',
+    ARC_STORAGE_S3_ENDPOINT: variable('ENDPOINT'),
+    ARC_STORAGE_S3_ACCESS_KEY: variable('ACCESS_KEY'),
+    ARC_STORAGE_S3_SECRET_KEY: variable('SECRET_KEY'),
+    ARC_STORAGE_S3_BUCKET: variable('BUCKET'),
+    // A prefix of its own: the bucket may hold other runs' tables.
+    ARC_STORAGE_S3_PREFIX: `cluster-tokens-${randomBytes(6).toString('hex')}`,
+    ARC_STORAGE_LISTING_REFRESH_S: String(REFRESH_MS / 1000),
+  };
+}
+
+describe.skipIf(endpoint === undefined || endpoint === '')(`two nodes on one bucket share tokens (${SKIP_REASON})`, () => {
+  const nodes: ArcProcess[] = [];
+  let a: ArcProcess;
+  let b: ArcProcess;
+
+  beforeAll(async () => {
+    const env = s3Env();
+    // A first: it writes the shared table with its bootstrap token; B adopts that table.
+    a = await startArc(env);
+    nodes.push(a);
+    b = await startArc(env);
+    nodes.push(b);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const node of nodes) {
+      await node.stop();
+      await node.cleanup();
+    }
+  });
+
+  it('B adopted the table A wrote and created no bootstrap token of its own', () => {
+    expect(b.output()).toMatch(/adopted the shared token table \.arc\/tokens\.json \(revision 1, 1 token\(s\)\); no bootstrap token created on this node/);
+    expect(a.output()).toMatch(/wrote this node's 1 token\(s\) to \.arc\/tokens\.json/);
+  });
+
+  it('a token created on A works on B; revoked on A, B refuses it within the refresh interval plus one read', async () => {
+    const created = await createToken(a.url, { name: 'cluster-writer', permissions: ['read', 'write'] });
+    const usable = await pollUntil('B accepts the token created on A', 10 * REFRESH_MS, () => send(b.url, 'GET', '/api/v1/auth/verify', { token: created.token }), (answer) => answer.status === 200);
+    expect(usable.value.json()).toMatchObject({ valid: true, name: 'cluster-writer', id: created.id });
+    const write = await send(b.url, 'POST', '/api/v1/write?db=cluster', { token: created.token, body: 'cpu,host=b usage=1 1700000000000000000', headers: { 'Content-Type': 'text/plain' } });
+    expect(write.status).toBe(204);
+    const listed = await send(b.url, 'GET', '/api/v1/auth/tokens', { token: TEST_TOKEN });
+    expect((listed.json() as { tokens: { name: string }[] }).tokens.map((token) => token.name)).toContain('cluster-writer');
+
+    expect((await send(a.url, 'POST', `/api/v1/auth/tokens/${String(created.id)}/revoke`)).status).toBe(200);
+    const refused = await pollUntil('B refuses the token revoked on A', REVOKE_BOUND_MS, () => send(b.url, 'GET', '/api/v1/auth/verify', { token: created.token }), (answer) => answer.status === 401);
+    expect(refused.value.json()).toMatchObject({ code: 'ARC_AUTH_INVALID_TOKEN' });
+    console.info(`cluster-tokens: created on A, usable on B after ${String(usable.ms)} ms; revoked on A, refused on B after ${String(refused.ms)} ms (listing_refresh_s = ${String(REFRESH_MS / 1000)})`);
+  });
+
+  it('a token created on B can be deleted on A, and both nodes then refuse it', async () => {
+    const created = await createToken(b.url, { name: 'made-on-b', permissions: ['read'] });
+    // A's copy may not hold it yet: the delete goes through the shared table, not A's copy.
+    expect((await send(a.url, 'DELETE', `/api/v1/auth/tokens/${String(created.id)}`)).status).toBe(200);
+    for (const node of [a, b]) {
+      await pollUntil(`${node.url} refuses the deleted token`, REVOKE_BOUND_MS, () => send(node.url, 'GET', '/api/v1/auth/verify', { token: created.token }), (answer) => answer.status === 401);
+    }
+  });
+});
