@@ -111,11 +111,13 @@ export class PartitionLease {
   /** Writes a lock for this job: new when `version` is null, else over that version; false when the condition failed. */
   private async write(version: string | null): Promise<boolean> {
     const body = encode({ node: this.backend.nodeId, job: this.jobId, expiresAtMs: this.nowMs() + this.leaseMs });
-    const written = version === null ? await this.backend.putIfAbsent(this.key, body) : await this.backend.putIfVersion(this.key, body, version);
-    if (!written) return false;
-    // The version of what was just written (the store's ETag or hash), for the next conditional write.
+    // Whether the write was refused is read back rather than taken from its answer: a write
+    // refused after a retry may be this very write, landed before an error answer (Ceph RGW
+    // answers 500 to one of two racing writes). The lock is this job's exactly when it holds these
+    // very bytes (job id and expiry to the millisecond); the version read is the next write's condition.
+    await (version === null ? this.backend.putIfAbsent(this.key, body) : this.backend.putIfVersion(this.key, body, version));
     const stored = await this.backend.getVersioned(this.key);
-    if (stored === null || decode(stored.bytes)?.job !== this.jobId) return false;
+    if (stored === null || !Buffer.from(stored.bytes).equals(Buffer.from(body))) return false;
     this.version = stored.version;
     return true;
   }

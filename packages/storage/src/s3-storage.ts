@@ -21,6 +21,8 @@ const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'E
 /** S3 error codes that say "not now" rather than "never". */
 const TRANSIENT_S3_CODES: ReadonlySet<string> = new Set(['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'RequestTimeTooSkewed']);
 
+const RETRYABLE_STATUS_PATTERN = /Retryable HTTP status: (408|429|499|5\d\d)\b/;
+
 function errorCodeOf(error: unknown): string | null {
   if (typeof error !== 'object' || error === null || !('code' in error)) return null;
   return typeof error.code === 'string' ? error.code : null;
@@ -41,7 +43,10 @@ export function isTransientS3Error(error: unknown): boolean {
   const code = errorCodeOf(error);
   if (code !== null && (TRANSIENT_NETWORK_CODES.has(code) || TRANSIENT_S3_CODES.has(code))) return true;
   const status = typeof error === 'object' && error !== null && 'amzStatusCode' in error ? Number((error as { amzStatusCode: unknown }).amzStatusCode) : NaN;
-  return status >= 500;
+  if (status >= 500) return true;
+  // The client reports 408, 429 and 5xx answers as a plain Error naming the status (its own
+  // retries are off); Ceph RGW answers 500 to one of several writes racing for one key.
+  return error instanceof Error && RETRYABLE_STATUS_PATTERN.test(error.message);
 }
 
 /** The error an operation gives up with: says what failed and where, never a secret. */
@@ -139,11 +144,10 @@ export class S3Storage implements StorageBackend {
 
   /** Throws a clear error when the bucket cannot be reached with these credentials (the start's check). */
   async check(): Promise<void> {
-    const probe = `${this.prefix}.arc-reachability-probe`;
     try {
-      await this.attempt('check', '', () => this.client.statObject(this.bucket, probe));
+      // A listing (GET) answers with an error body, unlike a HEAD: a missing bucket and refused keys are told apart.
+      await this.attempt('check', '', () => this.client.listObjectsV2Query(this.bucket, this.prefix, '', '/', 1, ''));
     } catch (error) {
-      if (isNotFound(error)) return;
       if (error instanceof ArcError) throw error;
       const code = errorCodeOf(error);
       const hint =
@@ -233,7 +237,9 @@ export class S3Storage implements StorageBackend {
 
   async putIfVersion(key: string, body: Uint8Array, version: string): Promise<boolean> {
     assert.ok(version !== '', 'a version to match');
-    return await this.conditionalPut(key, body, { 'If-Match': `"${version}"` });
+    // The ETag bare: Ceph RGW 16 compares the header's text with the unquoted ETag (a quoted one
+    // never matches there); AWS S3 takes it bare too (docs/decisions.md, "Partition leases").
+    return await this.conditionalPut(key, body, { 'If-Match': version });
   }
 
   /** A PUT the store refuses with 412 when its condition fails (If-None-Match / If-Match). */
