@@ -202,7 +202,10 @@ function list(store: TokenStore, parsed: ParsedArgs, output: CommandOutput): voi
 /** Every change goes through `tokens.change`: with an object store, to the table all nodes share. */
 async function runSubcommand(subcommand: Subcommand, parsed: ParsedArgs, config: Config, tokens: TokenAccess, output: CommandOutput): Promise<void> {
   if (subcommand === 'create') return create(tokens, parsed, output);
-  if (subcommand === 'list') return list(tokens.store, parsed, output);
+  if (subcommand === 'list') {
+    list(tokens.store, parsed, output);
+    return;
+  }
   const token = resolveToken(tokens.store, onePositional(subcommand, parsed));
   if (subcommand === 'rotate') {
     const secret = await tokens.store.prepareRotation();

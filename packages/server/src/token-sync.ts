@@ -48,6 +48,10 @@ export interface SharedTokensOptions {
   readonly now?: () => number;
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -93,15 +97,17 @@ export class SharedTokens implements TokenAccess {
     const bootstrap = this.store.ensureBootstrapToken(presetToken);
     const table: SharedTokenTable = { revision: 1, ...this.store.exportTable() };
     const bytes = encodeTokenTable(table);
-    if (await this.#write(bytes, null)) {
-      this.#install({ table, bytes, version: null });
-      this.#log.info(`tokens: shared through the object store; wrote this node's ${table.tokens.length} token(s) to ${TOKEN_TABLE_KEY} (revision 1)`);
-      return bootstrap;
+    let written: ReadTable | null = null;
+    if (!(await this.#write(bytes, null))) {
+      // Another node wrote the first table between the read and the write: its table wins,
+      // unless the table there is this very write, refused after landing (see #changeShared).
+      written = await this.#read();
+      if (written === null) throw this.#unavailable('read', new Error(`${TOKEN_TABLE_KEY} vanished right after another node wrote it`));
+      if (!sameBytes(written.bytes, bytes)) return this.#adopt(written, presetToken);
     }
-    // Another node wrote the first table between the read and the write: its table wins.
-    const written = await this.#read();
-    if (written === null) throw this.#unavailable('read', new Error(`${TOKEN_TABLE_KEY} vanished right after another node wrote it`));
-    return this.#adopt(written, presetToken);
+    this.#install(written ?? { table, bytes, version: null });
+    this.#log.info(`tokens: shared through the object store; wrote this node's ${table.tokens.length} token(s) to ${TOKEN_TABLE_KEY} (revision 1)`);
+    return bootstrap;
   }
 
   async #adopt(existing: ReadTable, presetToken: string): Promise<{ created: false; token: null }> {
@@ -144,8 +150,15 @@ export class SharedTokens implements TokenAccess {
   }
 
   async #changeShared<T>(apply: (store: TokenStore) => T): Promise<T> {
+    let refused: { readonly bytes: Uint8Array; readonly result: T } | null = null;
     for (let attempt = 1; attempt <= TOKEN_TABLE_WRITE_ATTEMPTS_MAX; attempt += 1) {
       const current = await this.#read();
+      // A write refused after a retry may be this very write, landed before an error answer (Ceph
+      // RGW answers 500 to one of several racing writes): it is ours exactly when it holds our bytes.
+      if (refused !== null && current !== null && sameBytes(current.bytes, refused.bytes)) {
+        this.#install(current);
+        return refused.result;
+      }
       const { result, next } = this.#applied(current, apply);
       if (next === null) {
         // Nothing to write (a token not found, a patch that changes nothing): the fresh read is still news.
@@ -157,6 +170,7 @@ export class SharedTokens implements TokenAccess {
         this.#install({ table: next, bytes, version: null });
         return result;
       }
+      refused = { bytes, result };
       await sleep(Math.random() * TOKEN_TABLE_RETRY_BACKOFF_MS * attempt);
     }
     throw new ArcError(
@@ -195,7 +209,7 @@ export class SharedTokens implements TokenAccess {
   #install(read: ReadTable): boolean {
     const installed = this.#installed;
     this.#installed = read;
-    if (installed !== null && Buffer.compare(installed.bytes, read.bytes) === 0) return false;
+    if (installed !== null && sameBytes(installed.bytes, read.bytes)) return false;
     this.store.replaceTable(read.table);
     this.#onChange();
     return true;

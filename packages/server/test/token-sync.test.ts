@@ -97,6 +97,23 @@ describe('joining a bucket', () => {
     expect(a.revision).toBe(1);
   });
 
+  it('keeps its bootstrap token when the first write landed but was answered as refused', async () => {
+    const landedButRefused: TokenTableObjects = {
+      getVersioned: (key) => bucket.getVersioned(key),
+      putIfAbsent: async (key, body) => {
+        await bucket.putIfAbsent(key, body);
+        return false;
+      },
+      putIfVersion: (key, body, version) => bucket.putIfVersion(key, body, version),
+    };
+    const a = new SharedTokens(TokenStore.open(path.join(dir, 'a', 'arc.db')), landedButRefused, { refreshMs: REFRESH_MS, log: logger() });
+    opened.push(a);
+    const bootstrap = await a.join('');
+    expect(bootstrap.created).toBe(true);
+    expect(await a.store.verify(bootstrap.token ?? '')).toMatchObject({ name: 'bootstrap' });
+    expect((await sharedTable()).names).toEqual(['bootstrap']);
+  });
+
   it('warns when a node\'s preset bootstrap token is not in the table it adopts', async () => {
     await node('a');
     const b = new SharedTokens(TokenStore.open(path.join(dir, 'b', 'arc.db')), bucket, { refreshMs: REFRESH_MS, log: logger() });
@@ -166,9 +183,29 @@ describe('changes across two nodes', () => {
     expect(created.info.id).toBe(3);
   });
 
+  it('takes a write refused after landing (a store\'s error answer to a write it made) as made, not as a name taken', async () => {
+    const landedButRefused: TokenTableObjects = {
+      getVersioned: (key) => bucket.getVersioned(key),
+      putIfAbsent: (key, body) => bucket.putIfAbsent(key, body),
+      putIfVersion: async (key, body, version) => {
+        await bucket.putIfVersion(key, body, version);
+        return false;
+      },
+    };
+    const c = await node('c', landedButRefused);
+    const created = await create(c, 'landed');
+    expect((await sharedTable()).names).toEqual(['bootstrap', 'landed']);
+    expect(await c.store.verify(created.token)).toMatchObject({ name: 'landed' });
+  });
+
   it('gives up with a 503 after losing every attempt, and changes nothing', async () => {
     let round = 0;
-    const c = await node('c', interposed(async () => void (await create(b, `rival-${String(++round)}`))));
+    const c = await node(
+      'c',
+      interposed(async () => {
+        await create(b, `rival-${String(++round)}`);
+      }),
+    );
     const error = await rejection(create(c, 'never'));
     expect(error.code).toBe('ARC_AUTH_TOKEN_TABLE_BUSY');
     expect(error.kind).toBe('unavailable');
