@@ -73,6 +73,7 @@ export class SharedTokens implements TokenAccess {
   #pollFailing = false;
 
   constructor(store: TokenStore, objects: TokenTableObjects, options: SharedTokensOptions) {
+    assert.ok(options.refreshMs > 0, 'a refresh interval');
     this.store = store;
     this.#objects = objects;
     this.#refreshMs = options.refreshMs;
@@ -111,11 +112,13 @@ export class SharedTokens implements TokenAccess {
   }
 
   async #adopt(existing: ReadTable, presetToken: string): Promise<{ created: false; token: null }> {
-    const localCount = this.store.exportTable().tokens.length;
-    this.#install(existing);
     const { revision, tokens } = existing.table;
-    const replaced = localCount === 0 ? '' : `; the ${localCount} token(s) of this node's own arc.db were replaced by it`;
-    this.#log.info(`tokens: adopted the shared token table ${TOKEN_TABLE_KEY} (revision ${revision}, ${tokens.length} token(s)); no bootstrap token created on this node${replaced}`);
+    // Tokens of this node's arc.db the shared table lacks (a node that ran alone before): said once, as they stop working here.
+    const shared = new Set(tokens.map((token) => token.hash));
+    const dropped = this.store.exportTable().tokens.filter((token) => !shared.has(token.hash)).length;
+    this.#install(existing);
+    const droppedNote = dropped === 0 ? '' : `; ${dropped} token(s) of this node's own arc.db are not in it and no longer work`;
+    this.#log.info(`tokens: adopted the shared token table ${TOKEN_TABLE_KEY} (revision ${revision}, ${tokens.length} token(s)); no bootstrap token created on this node${droppedNote}`);
     if (presetToken !== '' && (await this.store.verify(presetToken)) === null) {
       this.#log.warn(`tokens: auth.bootstrap_token (ARC_AUTH_BOOTSTRAP_TOKEN) is not a valid token of the shared table, so it does not work on this node (the first node's bootstrap token does)`);
     }

@@ -93,8 +93,19 @@ describe('joining a bucket', () => {
     expect(await b.join('')).toEqual({ created: false, token: null });
     expect(b.store.list().map((token) => token.name)).toEqual(['bootstrap']);
     expect(await b.store.verify(PRESET)).toMatchObject({ id: 1, name: 'bootstrap' });
-    expect(lines.join('\n')).toMatch(/adopted the shared token table .* no bootstrap token created on this node; the 1 token\(s\) of this node's own arc.db were replaced/);
+    expect(lines.join('\n')).toMatch(/adopted the shared token table .* no bootstrap token created on this node; 1 token\(s\) of this node's own arc.db are not in it and no longer work/);
     expect(a.revision).toBe(1);
+  });
+
+  it('a node restarting on the bucket adopts the table again, its copy dropping nothing', async () => {
+    const a = await node('a');
+    const created = await create(a, 'before-restart');
+    await a.close();
+    opened.splice(opened.indexOf(a), 1);
+    lines = [];
+    const again = await node('a');
+    expect(lines.join('\n')).toMatch(/adopted the shared token table \.arc\/tokens\.json \(revision 2, 2 token\(s\)\); no bootstrap token created on this node$/m);
+    expect(await again.store.verify(created.token)).toMatchObject({ name: 'before-restart' });
   });
 
   it('keeps its bootstrap token when the first write landed but was answered as refused', async () => {
