@@ -40,3 +40,9 @@ export function s3ServerEnv(s3: TestS3, prefix: string): Record<string, string> 
     ARC_STORAGE_S3_PREFIX: prefix,
   };
 }
+
+/**
+ * True under make test-s3 (servers store in the test bucket). Tests that plant faults or files in
+ * the local data directory's layout skip then: the object store's own faults have their tests.
+ */
+export const ON_OBJECT_STORAGE = process.env.ARC_TEST_STORAGE === 's3';

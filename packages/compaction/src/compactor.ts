@@ -304,6 +304,8 @@ export class Compactor implements CompactionControl {
     renewal.unref();
     try {
       this.step('leased', entry);
+      // Under the lease nobody else commits here; the listing shows what others committed before.
+      await this.storage.relist(job.database, job.measurement);
       const inputs = this.currentInputs(planned);
       const partitionDirectory = spanPartitionKey(job.database, job.measurement, planned.span, planned.partitionStartUs);
       const outputSlots = Math.max(1, Math.ceil(job.inputBytes / this.config.targetFileBytes)) + 1;

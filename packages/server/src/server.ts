@@ -157,7 +157,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // With compaction off no merge runs: nothing to tell it.
   const ingestWatch = config.compaction.enabled ? watchIngestForCompaction(pipeline, compactor) : null;
   log.info(
-    `Arc listening on http://${config.server.host}:${port} | data ${config.storage.parquetRoot} | ` +
+    `Arc listening on http://${config.server.host}:${port} | data ${config.storage.s3 === null ? config.storage.parquetRoot : `${config.storage.backend} bucket ${config.storage.s3.bucket}/${config.storage.s3.prefix} (node ${backend.nodeId})`} | ` +
       `decoders ${pipeline.decoderCount}, writers ${pipeline.writerCount}, query threads ${config.query.threads}`,
   );
   // The data directory stays locked until every buffer is flushed (a second close() waits for the first).

@@ -309,6 +309,27 @@ export class Storage {
     }
   }
 
+  /**
+   * Brings one measurement's files up to date with the store before work that must see what other
+   * nodes did (a compaction job, right after taking its partition's lease: a job of another node
+   * may have merged the inputs it planned). Nothing to do on local disk (one node).
+   */
+  async relist(database: string, measurement: string): Promise<void> {
+    if (this.backend.kind === 'local') return;
+    if (!this.catalog.isLoaded(database, measurement)) {
+      await this.ensureLoaded(database, measurement);
+      return;
+    }
+    const watch = new Set<string>();
+    this.refreshWatches.add(watch);
+    try {
+      await this.loadTail;
+      await this.refreshMeasurement(database, measurement, watch);
+    } finally {
+      this.refreshWatches.delete(watch);
+    }
+  }
+
   /** One loaded measurement listed again: files added and dropped by others applied as a delta. */
   private async refreshMeasurement(database: string, measurement: string, watch: ReadonlySet<string>): Promise<void> {
     const current = new Map(this.catalog.files(database, measurement).map((file) => [file.key, file]));

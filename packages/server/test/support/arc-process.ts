@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../../../../test/support/poll-until.js';
+import { s3ServerEnv, testS3 } from '../../../../test/support/s3-test-env.js';
 
 /** The built CLI: integration tests run the real server, threads and all (`make test` builds first). */
 const CLI_ENTRY = fileURLToPath(new URL('../../../cli/dist/main.js', import.meta.url));
@@ -25,6 +26,18 @@ export interface ArcProcess {
   kill(): Promise<void>;
   /** Removes the data directory (after stop). */
   cleanup(): Promise<void>;
+}
+
+/**
+ * With ARC_TEST_STORAGE=s3 (make test-s3) every server stores in the test bucket instead of its
+ * data directory, under a prefix named after the data directory: a restart over the same data
+ * directory finds the same objects, and tests never see each other's.
+ */
+function storageEnv(directory: string): Record<string, string> {
+  if (process.env.ARC_TEST_STORAGE !== 's3') return {};
+  const s3 = testS3();
+  if (s3 === null) throw new Error('ARC_TEST_STORAGE=s3 needs the test S3 server (scripts/s3-server.sh env)');
+  return s3ServerEnv(s3, `${path.basename(directory)}/`);
 }
 
 export async function freePort(): Promise<number> {
@@ -59,6 +72,7 @@ export async function startArc(env: Record<string, string> = {}, dataDir?: strin
       // Off unless a test turns it on: the hourly tier's schedule (minute 5 of every hour) would
       // otherwise merge a test's files at a moment no test chose (compaction tests enable it).
       ARC_COMPACTION_ENABLED: 'false',
+      ...storageEnv(directory),
       ...env,
     },
     // No arc.conf in the data dir: the server runs on defaults plus this environment.
