@@ -36,9 +36,15 @@ const TOKEN_TABLE_COLUMNS = `
   enabled       INTEGER NOT NULL DEFAULT 1
 `;
 
+/**
+ * `token_table_origin` holds one row while this file is a copy of a table shared through an object
+ * store (the server's token sync writes it), naming where: `arc token` run without those storage
+ * settings then refuses to change the copy, whose changes the next shared one would undo.
+ */
 const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS tokens (${TOKEN_TABLE_COLUMNS});
 CREATE INDEX IF NOT EXISTS tokens_lookup_prefix ON tokens (lookup_prefix);
+CREATE TABLE IF NOT EXISTS token_table_origin (id INTEGER PRIMARY KEY CHECK (id = 1), shared_at TEXT NOT NULL);
 `;
 
 const BOOTSTRAP_TOKEN_NAME = 'bootstrap';
@@ -583,6 +589,20 @@ export class TokenStore {
     if (this.#rehash.run(hash, lookupPrefix(token), id).changes === 0) return null;
     const info = this.get(id);
     return info === null ? null : { info, token };
+  }
+
+  /** Where the table this file copies is shared (an object store, described), or null when this file is the table. */
+  sharedOrigin(): string | null {
+    const row = this.#db.prepare('SELECT shared_at FROM token_table_origin WHERE id = 1').get() as { shared_at: string } | undefined;
+    return row?.shared_at ?? null;
+  }
+
+  /** Records that this file copies a table shared at `origin` (null: it is the table itself again). */
+  setSharedOrigin(origin: string | null): void {
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM token_table_origin').run();
+      if (origin !== null) this.#db.prepare('INSERT INTO token_table_origin (id, shared_at) VALUES (1, ?)').run(origin);
+    }).immediate();
   }
 
   /** Every well-formed token without its last use, and the id sequence: what a shared table keeps. */

@@ -220,9 +220,24 @@ async function runSubcommand(subcommand: Subcommand, parsed: ParsedArgs, config:
   output.stdout.write(`Token '${token.name}' (${token.id}) ${verb}; ${cacheNote(config)}.\n`);
 }
 
+/**
+ * arc.db, refusing a change when it is a copy of a table shared through an object store (this
+ * command then lacks the server's storage settings): the next shared change would undo it.
+ */
+function localStore(config: Config, subcommand: Subcommand): TokenStore {
+  const store = TokenStore.open(config.storage.metadataPath);
+  const origin = store.sharedOrigin();
+  if (origin === null || subcommand === 'list') return store;
+  store.close();
+  throw new TokenCommandError(
+    `the tokens of ${config.storage.metadataPath} are a copy of the table shared in the ${origin}: run 'arc token' with the server's storage settings (its arc.conf, or the same ARC_STORAGE_* variables), else the change would be undone`,
+    false,
+  );
+}
+
 /** arc.db on local disk; with an object store, the table the nodes share in the bucket. */
-async function openTokens(config: Config, output: CommandOutput): Promise<TokenAccess> {
-  if (config.storage.s3 === null) return new LocalTokenAccess(TokenStore.open(config.storage.metadataPath));
+async function openTokens(config: Config, subcommand: Subcommand, output: CommandOutput): Promise<TokenAccess> {
+  if (config.storage.s3 === null) return new LocalTokenAccess(localStore(config, subcommand));
   // Loaded only here: the server package is large, and the local case needs none of it.
   const { createLogger, openSharedTokensForCommand } = await import('@arc/server');
   return openSharedTokensForCommand(config, createLogger('warn', 'text', (line) => output.stderr.write(line)));
@@ -243,7 +258,7 @@ export async function tokenCommand(args: readonly string[], output: CommandOutpu
     if (!isSubcommand(subcommand)) throw new TokenCommandError(`unknown subcommand 'token ${subcommand}'`);
     const parsed = parseSubcommandArgs(subcommand, rest);
     const config = loadConfig({ configPath: stringOption(parsed, 'config') });
-    tokens = await openTokens(config, output);
+    tokens = await openTokens(config, subcommand, output);
     await runSubcommand(subcommand, parsed, config, tokens, output);
     return 0;
   } catch (error) {

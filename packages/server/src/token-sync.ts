@@ -290,6 +290,23 @@ function printBootstrap(config: Config, bootstrap: { created: boolean; token: st
  * object store (which it joins here: adopts it, or writes the first one). Null when
  * authentication is off.
  */
+/** Where the shared table lives, for logs and for `arc token`'s refusal (no secret in it). */
+function originOf(config: Config): string {
+  const s3 = config.storage.s3;
+  assert.ok(s3 !== null, 'only an object store shares the token table');
+  return `${config.storage.backend} bucket '${s3.bucket}'${s3.prefix === '' ? '' : ` under prefix '${s3.prefix}'`} (${TOKEN_TABLE_KEY})`;
+}
+
+/** Local disk: arc.db is the table, also when it was a copy of a shared one before (then said once). */
+function openLocal(store: TokenStore, log: Logger): TokenAccess {
+  const origin = store.sharedOrigin();
+  if (origin !== null) {
+    log.warn(`tokens: arc.db was a copy of the token table shared in the ${origin}; with local storage it is this node's own table now`);
+    store.setSharedOrigin(null);
+  }
+  return new LocalTokenAccess(store);
+}
+
 export async function openTokens(config: Config, log: Logger, objects: TokenTableObjects, printToken: (line: string) => void): Promise<TokenAccess | null> {
   if (!config.auth.enabled) {
     log.warn('AUTHENTICATION IS DISABLED (auth.enabled = false): every request, from anyone who can reach the port, is admin. Use only on a trusted machine.');
@@ -299,10 +316,11 @@ export async function openTokens(config: Config, log: Logger, objects: TokenTabl
   try {
     if (config.storage.s3 === null) {
       printBootstrap(config, store.ensureBootstrapToken(config.auth.bootstrapToken), printToken);
-      return new LocalTokenAccess(store);
+      return openLocal(store, log);
     }
     const shared = new SharedTokens(store, objects, { refreshMs: config.storage.listingRefreshMs, log });
     printBootstrap(config, await shared.join(config.auth.bootstrapToken), printToken);
+    store.setSharedOrigin(originOf(config));
     return shared;
   } catch (error) {
     store.close();
@@ -316,11 +334,12 @@ export async function openTokens(config: Config, log: Logger, objects: TokenTabl
  * no bootstrap token and does not poll.
  */
 export async function openSharedTokensForCommand(config: Config, log: Logger): Promise<TokenAccess> {
-  assert.ok(config.storage.s3 !== null, 'only an object store shares the token table');
+  const origin = originOf(config);
   const store = TokenStore.open(config.storage.metadataPath);
   const shared = new SharedTokens(store, openStorageBackend(config.storage), { refreshMs: config.storage.listingRefreshMs, log });
   try {
     await shared.refresh();
+    store.setSharedOrigin(origin);
   } catch (error) {
     store.close();
     throw error;

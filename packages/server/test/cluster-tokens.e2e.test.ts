@@ -89,4 +89,14 @@ describe.skipIf(s3 === null)(`two nodes on one bucket share tokens${s3 === null 
     expect(revoked.stdout).toMatch(/takes effect on every node within 1 s/);
     await pollUntil('B refuses the token arc token revoked', REVOKE_BOUND_MS, () => send(b.url, 'GET', '/api/v1/auth/verify', { token: created.token }), (answer) => answer.status === 401);
   });
+
+  it('`arc token` without the storage settings refuses to change A\'s copy of the shared table', () => {
+    const result = spawnSync(process.execPath, [CLI_ENTRY, 'token', 'create', '--name', 'local-only', '--permissions', 'read'], {
+      env: { PATH: process.env.PATH ?? '', ARC_DATA_DIR: a.dataDir },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/are a copy of the table shared in the minio bucket '[^']+' under prefix '[^']+' \(\.arc\/tokens\.json\): run 'arc token' with the server's storage settings/);
+  });
 });
