@@ -84,7 +84,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // measurement's files when a query first needs them or in the background (listCatalogFiles).
   // (WAL recovery has published the staged files its journal committed: older ones are garbage,
   // removed as each measurement is listed.)
-  const storage = await Storage.open({ root: config.storage.parquetRoot, backend, removeStagedBeforeMs: startedAtMs });
+  const storage = await Storage.open({ root: config.storage.parquetRoot, backend, removeStagedBeforeMs: startedAtMs, cacheMaxBytes: config.storage.cacheMaxBytes });
   // Before the threads start: a bad schedule (cron) stops the start before anything runs.
   const compactor = Compactor.open({
     storage,
