@@ -23,5 +23,7 @@ export const AuthErrorCode = Object.freeze({
   badExpiry: 'ARC_AUTH_BAD_EXPIRY',
   /** Another token has this name (409). */
   tokenNameTaken: 'ARC_AUTH_TOKEN_NAME_TAKEN',
+  /** The token table shared through the object store cannot be read (not JSON, a bad field, an unknown format). */
+  tokenTableCorrupt: 'ARC_AUTH_TOKEN_TABLE_CORRUPT',
 } as const);
 export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode];

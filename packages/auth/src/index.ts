@@ -1,7 +1,11 @@
 export { PERMISSIONS, isAllowed, isPermission } from './permissions.js';
 export type { Permission, TokenInfo } from './permissions.js';
 export { TOKEN_ID_PATTERN, TokenStore, parseTokenId } from './token-store.js';
-export type { CreateTokenInput, NewToken, TokenPatch, TokenStoreOptions, TokenSummary } from './token-store.js';
+export type { CreateTokenInput, NewToken, PreparedSecret, PreparedToken, TokenPatch, TokenRecord, TokenStoreOptions, TokenSummary, TokenTableContent } from './token-store.js';
+export { TOKEN_TABLE_FORMAT, decodeTokenTable, encodeTokenTable } from './token-table.js';
+export type { SharedTokenTable } from './token-table.js';
+export { LocalTokenAccess } from './token-access.js';
+export type { TokenAccess } from './token-access.js';
 export { TokenVerifier } from './token-verifier.js';
 export type { TokenVerifierOptions } from './token-verifier.js';
 export { extractToken } from './extract-token.js';

@@ -52,6 +52,13 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const TOKEN_DESCRIPTION_LENGTH_MAX = 1024;
 
+/**
+ * Bytes of the shared token table (token-table.ts) a node reads. A token is about 400 bytes of
+ * JSON, so 16 MiB holds some 40,000 tokens; every node reads the whole object at each change, so
+ * a corrupt or hostile object must not make it parse gigabytes.
+ */
+export const TOKEN_TABLE_BYTES_MAX = 16 * 1024 * 1024;
+
 /** How long a statement waits for another connection's write lock on arc.db before failing. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 

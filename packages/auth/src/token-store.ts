@@ -36,9 +36,15 @@ const TOKEN_TABLE_COLUMNS = `
   enabled       INTEGER NOT NULL DEFAULT 1
 `;
 
+/**
+ * `token_table_origin` holds one row while this file is a copy of a table shared through an object
+ * store (the server's token sync writes it), naming where: `arc token` run without those storage
+ * settings then refuses to change the copy, whose changes the next shared one would undo.
+ */
 const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS tokens (${TOKEN_TABLE_COLUMNS});
 CREATE INDEX IF NOT EXISTS tokens_lookup_prefix ON tokens (lookup_prefix);
+CREATE TABLE IF NOT EXISTS token_table_origin (id INTEGER PRIMARY KEY CHECK (id = 1), shared_at TEXT NOT NULL);
 `;
 
 const BOOTSTRAP_TOKEN_NAME = 'bootstrap';
@@ -123,6 +129,43 @@ export interface NewToken {
   readonly token: string;
 }
 
+/**
+ * A token as a table shared between nodes keeps it (token-table.ts): everything but its last use,
+ * which each node records for itself (a write to the shared table per request would cost too much).
+ */
+export interface TokenRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly description: string;
+  /** The salted scrypt hash (token-hash.ts); the token text is never kept. */
+  readonly hash: string;
+  readonly lookupPrefix: string;
+  readonly permissions: readonly Permission[];
+  /** Null: every database. */
+  readonly databases: readonly string[] | null;
+  readonly createdAt: number;
+  readonly expiresAt: number | null;
+  readonly enabled: boolean;
+}
+
+/** Every token, and the largest id ever given (ids are never given twice, also after a delete). */
+export interface TokenTableContent {
+  readonly idSequence: number;
+  readonly tokens: readonly TokenRecord[];
+}
+
+/** A token checked and hashed, not yet inserted (`prepareCreate`, then `insertPrepared`). */
+export interface PreparedToken {
+  readonly token: string;
+  readonly row: NewTokenRow;
+}
+
+/** A new secret hashed for a rotation (`prepareRotation`, then `applyRotation`). */
+export interface PreparedSecret {
+  readonly token: string;
+  readonly hash: string;
+}
+
 export interface TokenStoreOptions {
   /** Clock in milliseconds since the epoch; tests pass their own to expire tokens without waiting. */
   readonly now?: () => number;
@@ -165,6 +208,40 @@ function summaryOf(row: TokenRow): TokenSummary | null {
   const info = infoOf(row);
   if (info === null) return null;
   return Object.freeze({ ...info, description: row.description, createdAt: row.created_at, lastUsedAt: row.last_used_at, enabled: row.enabled === 1 });
+}
+
+/** The row as a shared table keeps it; null for a row with corrupt JSON columns (it grants nothing). */
+function recordOf(row: TokenRow): TokenRecord | null {
+  const info = infoOf(row);
+  if (info === null) return null;
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    hash: row.hash,
+    lookupPrefix: row.lookup_prefix,
+    permissions: info.permissions,
+    databases: info.databases,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    enabled: row.enabled === 1,
+  };
+}
+
+function rowOfRecord(record: TokenRecord, lastUsedAt: number | null): TokenRow {
+  return {
+    id: record.id,
+    name: record.name,
+    description: record.description,
+    hash: record.hash,
+    lookup_prefix: record.lookupPrefix,
+    permissions: JSON.stringify(record.permissions),
+    databases: record.databases === null ? null : JSON.stringify(record.databases),
+    created_at: record.createdAt,
+    last_used_at: lastUsedAt,
+    expires_at: record.expiresAt,
+    enabled: record.enabled ? 1 : 0,
+  };
 }
 
 function isExpired(row: TokenRow, now: number): boolean {
@@ -253,6 +330,11 @@ export class TokenStore {
   readonly #update: Statement;
   readonly #delete: Statement;
   readonly #rehash: Statement;
+  readonly #insertWithId: Statement;
+  readonly #deleteAll: Statement;
+  readonly #sequence: Statement;
+  readonly #clearSequence: Statement;
+  readonly #setSequence: Statement;
 
   private constructor(db: Database, now: () => number) {
     this.#db = db;
@@ -273,6 +355,15 @@ export class TokenStore {
     );
     this.#delete = db.prepare('DELETE FROM tokens WHERE id = ?');
     this.#rehash = db.prepare('UPDATE tokens SET hash = ?, lookup_prefix = ? WHERE id = ?');
+    this.#insertWithId = db.prepare(
+      `INSERT INTO tokens (id, name, description, hash, lookup_prefix, permissions, databases, created_at, last_used_at, expires_at, enabled)
+       VALUES (@id, @name, @description, @hash, @lookup_prefix, @permissions, @databases, @created_at, @last_used_at, @expires_at, @enabled)`,
+    );
+    this.#deleteAll = db.prepare('DELETE FROM tokens');
+    // AUTOINCREMENT keeps the largest id ever given in sqlite_sequence (a row once a token was inserted).
+    this.#sequence = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'tokens'");
+    this.#clearSequence = db.prepare("DELETE FROM sqlite_sequence WHERE name = 'tokens'");
+    this.#setSequence = db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('tokens', ?)");
   }
 
   /** Opens (creating if needed) the SQLite file and its `tokens` table, in WAL journal mode. */
@@ -361,9 +452,22 @@ export class TokenStore {
    * pool (the row is built with a placeholder and the hash put in before the insert).
    */
   async createAsync(input: CreateTokenInput): Promise<NewToken> {
+    return this.insertPrepared(await this.prepareCreate(input));
+  }
+
+  /**
+   * The first half of `createAsync`: checks the fields and hashes a new token off the calling
+   * thread, without inserting it, so that a change retried against a shared table hashes once.
+   */
+  async prepareCreate(input: CreateTokenInput): Promise<PreparedToken> {
     const token = generateTokenText();
     const row = this.#rowOf(input, token, () => '');
-    return this.#insertNew({ ...row, hash: await hashToken(token) }, token);
+    return { token, row: { ...row, hash: await hashToken(token) } };
+  }
+
+  /** The second half of `createAsync`: inserts a prepared token (a 409 if its name is taken by then). */
+  insertPrepared(prepared: PreparedToken): NewToken {
+    return this.#insertNew(prepared.row, prepared.token);
   }
 
   #insertNew(newRow: NewTokenRow, token: string): NewToken {
@@ -467,14 +571,69 @@ export class TokenStore {
   /** `rotate` for the server: the hash runs on libuv's thread pool. */
   async rotateAsync(id: number): Promise<NewToken | null> {
     if (this.get(id) === null) return null;
+    return this.applyRotation(id, await this.prepareRotation());
+  }
+
+  /** A new secret and its hash (off the calling thread), for `applyRotation`. */
+  async prepareRotation(): Promise<PreparedSecret> {
     const token = generateTokenText();
-    return this.#applyRotation(id, token, await hashToken(token));
+    return { token, hash: await hashToken(token) };
+  }
+
+  /** Gives the token the prepared secret (the old text stops working); null if there is no such token. */
+  applyRotation(id: number, secret: PreparedSecret): NewToken | null {
+    return this.#applyRotation(id, secret.token, secret.hash);
   }
 
   #applyRotation(id: number, token: string, hash: string): NewToken | null {
     if (this.#rehash.run(hash, lookupPrefix(token), id).changes === 0) return null;
     const info = this.get(id);
     return info === null ? null : { info, token };
+  }
+
+  /** Where the table this file copies is shared (an object store, described), or null when this file is the table. */
+  sharedOrigin(): string | null {
+    const row = this.#db.prepare('SELECT shared_at FROM token_table_origin WHERE id = 1').get() as { shared_at: string } | undefined;
+    return row?.shared_at ?? null;
+  }
+
+  /** Records that this file copies a table shared at `origin` (null: it is the table itself again). */
+  setSharedOrigin(origin: string | null): void {
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM token_table_origin').run();
+      if (origin !== null) this.#db.prepare('INSERT INTO token_table_origin (id, shared_at) VALUES (1, ?)').run(origin);
+    }).immediate();
+  }
+
+  /** Every well-formed token without its last use, and the id sequence: what a shared table keeps. */
+  exportTable(): TokenTableContent {
+    const tokens: TokenRecord[] = [];
+    for (const row of this.#all.all() as TokenRow[]) {
+      const record = recordOf(row);
+      if (record !== null) tokens.push(record);
+    }
+    tokens.sort((a, b) => a.id - b.id);
+    const sequence = this.#sequence.get() as { seq: number } | undefined;
+    const largestId = tokens.at(-1)?.id ?? 0;
+    return { idSequence: Math.max(sequence?.seq ?? 0, largestId), tokens };
+  }
+
+  /**
+   * Makes the table exactly `content`, in one transaction (a reader sees the old table or the new,
+   * never a mix). Each token keeps the last use this store recorded under its id.
+   */
+  replaceTable(content: TokenTableContent): void {
+    const lastUsed = new Map<number, number | null>();
+    for (const row of this.#all.all() as TokenRow[]) lastUsed.set(row.id, row.last_used_at);
+    this.#db.transaction(() => {
+      this.#deleteAll.run();
+      for (const record of content.tokens) {
+        assert.ok(record.id <= content.idSequence, 'no token id is above the id sequence');
+        this.#insertWithId.run(rowOfRecord(record, lastUsed.get(record.id) ?? null));
+      }
+      this.#clearSequence.run();
+      this.#setSequence.run(content.idSequence);
+    }).immediate();
   }
 
   close(): void {

@@ -82,7 +82,7 @@ async function main(argv: readonly string[]): Promise<void> {
     case 'serve':
       return serve(rest);
     case 'token':
-      process.exitCode = tokenCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+      process.exitCode = await tokenCommand(rest, { stdout: process.stdout, stderr: process.stderr });
       return;
     case 'compact': {
       // Loaded here: `arc serve` and `arc token` need none of it.

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { PERMISSIONS, TokenStore, isPermission, isoOrNull, newTokenJson, parseRfc3339Ms, tokenJson } from '@arc/auth';
+import { LocalTokenAccess, PERMISSIONS, TokenStore, isPermission, isoOrNull, newTokenJson, parseRfc3339Ms, tokenJson, type TokenAccess } from '@arc/auth';
 import type { NewToken, Permission, TokenInfo, TokenSummary } from '@arc/auth';
 import { ConfigError, loadConfig } from '@arc/config';
 import { isArcError } from '@arc/errors';
@@ -20,6 +20,8 @@ Subcommands:
 Every subcommand takes --config <arc.conf>; tokens live in <data_dir>/arc.db (ARC_DATA_DIR), which
 is safe to change while the server runs. A running server caches verified tokens for
 auth.cache_ttl_seconds (30 s by default), so revoke, rotate and delete take effect within that time.
+With an object store (storage.backend s3, minio, gcs) the nodes share one token table in the
+bucket: changes are written there and reach every node within storage.listing_refresh_s.
 Exit codes: 0 success, 1 any error (bad option, bad value, unknown token), with the reason on stderr.
 `;
 
@@ -150,22 +152,26 @@ function printNewToken(output: CommandOutput, json: boolean, created: NewToken, 
 }
 
 function cacheNote(config: Config): string {
+  if (config.storage.s3 !== null) {
+    return `takes effect on every node within ${config.storage.listingRefreshMs / 1000} s (storage.listing_refresh_s: each node reads the shared token table that often)`;
+  }
   return `takes effect within ${config.auth.cacheTtlSeconds} s on a running server (auth.cache_ttl_seconds caches verified tokens)`;
 }
 
-function create(store: TokenStore, parsed: ParsedArgs, output: CommandOutput): void {
+async function create(tokens: TokenAccess, parsed: ParsedArgs, output: CommandOutput): Promise<void> {
   const name = requiredOption(parsed, 'name');
   const permissions = parsePermissions(requiredOption(parsed, 'permissions'));
   const databasesText = stringOption(parsed, 'databases');
   const description = stringOption(parsed, 'description');
   const expiresText = stringOption(parsed, 'expires-at');
-  const created = store.create({
+  const prepared = await tokens.store.prepareCreate({
     name,
     permissions,
     ...(databasesText === undefined ? {} : { databases: commaList(databasesText, 'databases') }),
     ...(description === undefined ? {} : { description }),
     ...(expiresText === undefined ? {} : { expiresAt: parseExpiry(expiresText, Date.now()) }),
   });
+  const created = await tokens.change((store) => store.insertPrepared(prepared));
   printNewToken(output, parsed.values.json === true, created, 'Copy the token now: it is not shown again.');
 }
 
@@ -193,39 +199,67 @@ function list(store: TokenStore, parsed: ParsedArgs, output: CommandOutput): voi
   output.stdout.write(`${formatTable([LIST_HEADER, ...summaries.map(listRow)])}\n`);
 }
 
-function runSubcommand(subcommand: Subcommand, parsed: ParsedArgs, config: Config, store: TokenStore, output: CommandOutput): void {
-  if (subcommand === 'create') return create(store, parsed, output);
-  if (subcommand === 'list') return list(store, parsed, output);
-  const token = resolveToken(store, onePositional(subcommand, parsed));
+/** Every change goes through `tokens.change`: with an object store, to the table all nodes share. */
+async function runSubcommand(subcommand: Subcommand, parsed: ParsedArgs, config: Config, tokens: TokenAccess, output: CommandOutput): Promise<void> {
+  if (subcommand === 'create') return create(tokens, parsed, output);
+  if (subcommand === 'list') {
+    list(tokens.store, parsed, output);
+    return;
+  }
+  const token = resolveToken(tokens.store, onePositional(subcommand, parsed));
   if (subcommand === 'rotate') {
-    const rotated = store.rotate(token.id);
+    const secret = await tokens.store.prepareRotation();
+    const rotated = await tokens.change((store) => store.applyRotation(token.id, secret));
     if (rotated === null) throw new TokenCommandError(`unknown token '${token.name}' (deleted meanwhile)`, false);
     printNewToken(output, parsed.values.json === true, rotated, `Copy the token now: it is not shown again. The old token stops working; ${cacheNote(config)}.`);
     return;
   }
-  const done = subcommand === 'revoke' ? store.setEnabled(token.id, false) : store.delete(token.id);
+  const done = await tokens.change((store) => (subcommand === 'revoke' ? store.setEnabled(token.id, false) : store.delete(token.id)));
   if (!done) throw new TokenCommandError(`unknown token '${token.name}' (deleted meanwhile)`, false);
   const verb = subcommand === 'revoke' ? 'disabled' : 'deleted';
   output.stdout.write(`Token '${token.name}' (${token.id}) ${verb}; ${cacheNote(config)}.\n`);
 }
 
 /**
+ * arc.db, refusing a change when it is a copy of a table shared through an object store (this
+ * command then lacks the server's storage settings): the next shared change would undo it.
+ */
+function localStore(config: Config, subcommand: Subcommand): TokenStore {
+  const store = TokenStore.open(config.storage.metadataPath);
+  const origin = store.sharedOrigin();
+  if (origin === null || subcommand === 'list') return store;
+  store.close();
+  throw new TokenCommandError(
+    `the tokens of ${config.storage.metadataPath} are a copy of the table shared in the ${origin}: run 'arc token' with the server's storage settings (its arc.conf, or the same ARC_STORAGE_* variables), else the change would be undone`,
+    false,
+  );
+}
+
+/** arc.db on local disk; with an object store, the table the nodes share in the bucket. */
+async function openTokens(config: Config, subcommand: Subcommand, output: CommandOutput): Promise<TokenAccess> {
+  if (config.storage.s3 === null) return new LocalTokenAccess(localStore(config, subcommand));
+  // Loaded only here: the server package is large, and the local case needs none of it.
+  const { createLogger, openSharedTokensForCommand } = await import('@arc/server');
+  return openSharedTokensForCommand(config, createLogger('warn', 'text', (line) => output.stderr.write(line)));
+}
+
+/**
  * `arc token ...`: returns the exit code. Bad input (a TokenCommandError, or a value the store
  * refuses) is reported on stderr as one line; configuration errors go up to main like `serve`'s.
  */
-export function tokenCommand(args: readonly string[], output: CommandOutput): number {
+export async function tokenCommand(args: readonly string[], output: CommandOutput): Promise<number> {
   const [subcommand = 'help', ...rest] = args;
   if (subcommand === 'help' || subcommand === '--help' || subcommand === '-h') {
     output.stdout.write(TOKEN_USAGE);
     return 0;
   }
-  let store: TokenStore | null = null;
+  let tokens: TokenAccess | null = null;
   try {
     if (!isSubcommand(subcommand)) throw new TokenCommandError(`unknown subcommand 'token ${subcommand}'`);
     const parsed = parseSubcommandArgs(subcommand, rest);
     const config = loadConfig({ configPath: stringOption(parsed, 'config') });
-    store = TokenStore.open(config.storage.metadataPath);
-    runSubcommand(subcommand, parsed, config, store, output);
+    tokens = await openTokens(config, subcommand, output);
+    await runSubcommand(subcommand, parsed, config, tokens, output);
     return 0;
   } catch (error) {
     if (error instanceof ConfigError || !(error instanceof TokenCommandError || isArcError(error))) throw error;
@@ -233,6 +267,6 @@ export function tokenCommand(args: readonly string[], output: CommandOutput): nu
     output.stderr.write(`arc token: ${error.message}${hint}\n`);
     return 1;
   } finally {
-    store?.close();
+    await tokens?.close();
   }
 }

@@ -149,6 +149,25 @@ describe('arc token', () => {
     expect(rows.map((row) => row.name).sort()).toEqual(['expiring', 'ingest', 'to-revoke', 'to-rotate']);
   });
 
+  it('refuses to change an arc.db that copies a table shared through an object store, but lists it', () => {
+    const store = TokenStore.open(join(dataDir, 'arc.db'));
+    store.setSharedOrigin("minio bucket 'arc' (.arc/tokens.json)");
+    store.close();
+    try {
+      for (const args of [['create', '--name', 'lost', '--permissions', 'read'], ['revoke', 'ingest'], ['delete', 'ingest']]) {
+        const result = arc(...args);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain("are a copy of the table shared in the minio bucket 'arc' (.arc/tokens.json): run 'arc token' with the server's storage settings");
+      }
+      expect(arc('list').code).toBe(0);
+    } finally {
+      const unmarked = TokenStore.open(join(dataDir, 'arc.db'));
+      unmarked.setSharedOrigin(null);
+      unmarked.close();
+    }
+    expect(arc('list', '--json').stdout).toContain('"ingest"');
+  });
+
   it('prints its usage, which documents the exit codes', () => {
     const result = arc('help');
     expect(result.code).toBe(0);

@@ -41,7 +41,8 @@ export class AuthGate {
 
   /**
    * Forgets every cached verification: after a token is revoked, rotated, changed or deleted on
-   * this node, its old text stops working at the next request (other nodes within the cache TTL).
+   * this node, its old text stops working at the next request (with an object store, other nodes
+   * call this when their next read of the shared token table brings the change: token-sync.ts).
    */
   invalidate(): void {
     this.verifier?.invalidate();

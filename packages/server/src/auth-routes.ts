@@ -1,5 +1,5 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { isoOrNull, newTokenJson, parseExpiresIn, parseRfc3339Ms, parseTokenId, tokenJson, type TokenStore } from '@arc/auth';
+import { isoOrNull, newTokenJson, parseExpiresIn, parseRfc3339Ms, parseTokenId, tokenJson, type TokenAccess, type TokenSummary } from '@arc/auth';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { z } from 'zod';
 import { answer, parseBody, pathParameter, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
@@ -17,7 +17,8 @@ import { ServerErrorCode } from './error-codes.js';
  *   POST   /auth/tokens/:id/revoke    disable
  *   GET    /auth/verify               the calling token's name, permissions and databases
  * Each also under /api/v1. Every change that can take rights away invalidates this node's cache
- * of verified tokens, so it applies from the next request on.
+ * of verified tokens, so it applies from the next request on; with an object store, changes go
+ * through the table all nodes share (token-sync.ts), and other nodes apply them at their next read.
  */
 
 /** zod messages are completed to "Invalid request body: field '<name>' <message>". */
@@ -102,54 +103,60 @@ function succeeded(status: '200 OK' | '201 Created', message: string, body: Reco
   return answer(status, { success: true, message, ...body });
 }
 
-async function createToken(store: TokenStore, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
+async function createToken(tokens: TokenAccess, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
   const input = parseBody(createTokenSchema, call.body);
   if (input instanceof ArcError) return input;
   const expiresAt = expiryMs(input);
   if (expiresAt instanceof ArcError) return expiresAt;
   // Hashed off the main thread: one scrypt run takes 80-250 ms here, and this thread accepts every write.
-  const created = await store.createAsync({
+  const prepared = await tokens.store.prepareCreate({
     name: input.name,
     permissions: input.permissions,
     ...(input.description === undefined ? {} : { description: input.description }),
     ...(input.databases === undefined || input.databases === null ? {} : { databases: input.databases }),
     ...(expiresAt === undefined || expiresAt === null ? {} : { expiresAt }),
   });
+  const created = await tokens.change((store) => store.insertPrepared(prepared));
   return succeeded('201 Created', 'Token created; store it now, it is not shown again', newTokenJson(created.info, created.token));
 }
 
-function patchToken(context: ServerContext, store: TokenStore, call: ManagementCall): ManagementAnswer | ArcError {
+/** The token as this node's table has it after a change (with the last use this node recorded). */
+function current(tokens: TokenAccess, changed: TokenSummary): TokenSummary {
+  return tokens.store.get(changed.id) ?? changed;
+}
+
+async function patchToken(context: ServerContext, tokens: TokenAccess, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
   const patch = parseBody(patchTokenSchema, call.body);
   if (patch instanceof ArcError) return patch;
   const expiresAt = expiryMs(patch);
   if (expiresAt instanceof ArcError) return expiresAt;
   const id = tokenId(call);
   if (id instanceof ArcError) return id;
-  const updated = store.update(id, {
+  const updated = await tokens.change((store) => store.update(id, {
     ...(patch.name === undefined ? {} : { name: patch.name }),
     ...(patch.description === undefined ? {} : { description: patch.description }),
     ...(patch.permissions === undefined ? {} : { permissions: patch.permissions }),
     ...(patch.databases === undefined ? {} : { databases: patch.databases }),
     ...(expiresAt === undefined ? {} : { expiresAt }),
     ...(patch.enabled === undefined ? {} : { enabled: patch.enabled }),
-  });
+  }));
   if (updated === null) return tokenNotFound(id);
   context.auth.invalidate();
-  return succeeded('200 OK', 'Token updated', { token: tokenJson(updated) });
+  return succeeded('200 OK', 'Token updated', { token: tokenJson(current(tokens, updated)) });
 }
 
-type TokenHandler = (store: TokenStore, call: ManagementCall) => Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError;
+type TokenHandler = (tokens: TokenAccess, call: ManagementCall) => Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError;
 
 /** A handler of `/auth/tokens/:id/...` given the parsed id; a malformed id answers 400 first. */
-function withTokenId(handle: (store: TokenStore, id: number) => Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError): TokenHandler {
-  return (store, call) => {
+function withTokenId(handle: (tokens: TokenAccess, id: number) => Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError): TokenHandler {
+  return (tokens, call) => {
     const id = tokenId(call);
-    return id instanceof ArcError ? id : handle(store, id);
+    return id instanceof ArcError ? id : handle(tokens, id);
   };
 }
 
 function tokenRoutes(context: ServerContext): ManagementRoute[] {
-  /** Runs `handle` with the token store, or answers 404 when authentication is off (no store). */
+  /** Runs `handle` with the token table, or answers 404 when authentication is off (no table). */
   const withStore =
     (handle: TokenHandler) =>
     (call: ManagementCall): Promise<ManagementAnswer | ArcError> | ManagementAnswer | ArcError =>
@@ -161,7 +168,7 @@ function tokenRoutes(context: ServerContext): ManagementRoute[] {
       path: '/auth/tokens',
       permission: 'admin',
       readsBody: false,
-      handle: withStore((store) => {
+      handle: withStore(({ store }) => {
         const tokens = store.list().map(tokenJson);
         return succeeded('200 OK', `${tokens.length} tokens`, { tokens, count: tokens.length });
       }),
@@ -171,19 +178,19 @@ function tokenRoutes(context: ServerContext): ManagementRoute[] {
       path: '/auth/tokens/:id',
       permission: 'admin',
       readsBody: false,
-      handle: withStore(withTokenId((store, id) => {
+      handle: withStore(withTokenId(({ store }, id) => {
         const token = store.get(id);
         return token === null ? tokenNotFound(id) : succeeded('200 OK', 'Token found', { token: tokenJson(token) });
       })),
     },
-    { method: 'patch', path: '/auth/tokens/:id', permission: 'admin', readsBody: true, handle: withStore((store, call) => patchToken(context, store, call)) },
+    { method: 'patch', path: '/auth/tokens/:id', permission: 'admin', readsBody: true, handle: withStore((tokens, call) => patchToken(context, tokens, call)) },
     {
       method: 'del',
       path: '/auth/tokens/:id',
       permission: 'admin',
       readsBody: false,
-      handle: withStore(withTokenId((store, id) => {
-        if (!store.delete(id)) return tokenNotFound(id);
+      handle: withStore(withTokenId(async (tokens, id) => {
+        if (!(await tokens.change((store) => store.delete(id)))) return tokenNotFound(id);
         context.auth.invalidate();
         return succeeded('200 OK', 'Token deleted', { id, deleted: true });
       })),
@@ -193,8 +200,10 @@ function tokenRoutes(context: ServerContext): ManagementRoute[] {
       path: '/auth/tokens/:id/rotate',
       permission: 'admin',
       readsBody: false,
-      handle: withStore(withTokenId(async (store, id) => {
-        const rotated = await store.rotateAsync(id);
+      handle: withStore(withTokenId(async (tokens, id) => {
+        // Hashed before the id is looked up: this node's copy may not hold a token just created on another node.
+        const secret = await tokens.store.prepareRotation();
+        const rotated = await tokens.change((store) => store.applyRotation(id, secret));
         if (rotated === null) return tokenNotFound(id);
         context.auth.invalidate();
         return succeeded('200 OK', 'Token rotated; store the new text now, it is not shown again', { new_token: rotated.token, ...newTokenJson(rotated.info, rotated.token) });
@@ -205,11 +214,11 @@ function tokenRoutes(context: ServerContext): ManagementRoute[] {
       path: '/auth/tokens/:id/revoke',
       permission: 'admin',
       readsBody: false,
-      handle: withStore(withTokenId((store, id) => {
-        const revoked = store.update(id, { enabled: false });
+      handle: withStore(withTokenId(async (tokens, id) => {
+        const revoked = await tokens.change((store) => store.update(id, { enabled: false }));
         if (revoked === null) return tokenNotFound(id);
         context.auth.invalidate();
-        return succeeded('200 OK', 'Token revoked', { token: tokenJson(revoked) });
+        return succeeded('200 OK', 'Token revoked', { token: tokenJson(current(tokens, revoked)) });
       })),
     },
     {

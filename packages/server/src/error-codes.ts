@@ -24,6 +24,10 @@ export const ServerErrorCode = Object.freeze({
   authDisabled: 'ARC_AUTH_DISABLED',
   /** No token with that id (404). */
   tokenNotFound: 'ARC_AUTH_TOKEN_NOT_FOUND',
+  /** A token change could not reach the object store that holds the shared token table (503). */
+  tokenTableUnavailable: 'ARC_AUTH_TOKEN_TABLE_UNAVAILABLE',
+  /** A token change lost the race for the shared token table too many times in a row (503). */
+  tokenTableBusy: 'ARC_AUTH_TOKEN_TABLE_BUSY',
   /** A token id in the path that is not a positive integer (400). */
   badTokenId: 'ARC_AUTH_BAD_TOKEN_ID',
   /** No database with that name (404). */

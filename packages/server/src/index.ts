@@ -6,3 +6,4 @@ export { createLogger } from './log.js';
 export type { Logger } from './log.js';
 export { parseQueryBody } from './query-routes.js';
 export { ServerErrorCode } from './error-codes.js';
+export { openSharedTokensForCommand } from './token-sync.js';

@@ -69,6 +69,15 @@ assert.ok(DEAD_LETTER_REPLAY_IDS_MAX > 0);
 assert.ok(LINGER_IDLE_MS + 1000 <= UWS_SLOW_BODY_CLOSE_MS_MIN);
 
 /**
+ * Attempts at one token change against the token table shared in the object store (token-sync.ts):
+ * each one reads the table and writes it back only if no other node wrote it meanwhile. Token
+ * changes are rare admin actions, so more than a few losses in a row mean something is wrong;
+ * then the change answers 503 rather than keep the admin waiting.
+ */
+export const TOKEN_TABLE_WRITE_ATTEMPTS_MAX = 8;
+/** Back-off after a lost write: a random wait up to this many ms times the attempt, so two nodes do not collide again in step. */
+export const TOKEN_TABLE_RETRY_BACKOFF_MS = 25;
+/**
  * How often the server tells compaction whether ingest is busy, and over how many such looks: busy
  * when write requests in flight averaged at least the decoder count (every decoder had one) over
  * the window. 200 ms x 5: a merge pauses within a second of a burst and resumes a second after it.

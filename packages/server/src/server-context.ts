@@ -1,4 +1,4 @@
-import type { TokenStore } from '@arc/auth';
+import type { TokenAccess } from '@arc/auth';
 import type { CompactionControl } from '@arc/compaction';
 import type { Config } from '@arc/config';
 import type { QueryPool } from '@arc/query';
@@ -17,8 +17,8 @@ export interface ServerContext {
   readonly config: Config;
   readonly log: Logger;
   readonly auth: AuthGate;
-  /** The token store behind `auth`; null when authentication is disabled. */
-  readonly tokens: TokenStore | null;
+  /** The token table behind `auth` (shared between nodes with an object store); null when authentication is disabled. */
+  readonly tokens: TokenAccess | null;
   readonly pipeline: IngestPipeline;
   readonly ingestStats: IngestStats;
   readonly queryPool: QueryPool;

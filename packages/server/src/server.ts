@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import uWS from 'uWebSockets.js';
-import { TokenStore, TokenVerifier } from '@arc/auth';
+import { TokenVerifier, type TokenAccess } from '@arc/auth';
 import { describeConfig, type Config } from '@arc/config';
 import { type ArcError } from '@arc/errors';
 import { QueryPool } from '@arc/query';
@@ -33,6 +33,7 @@ import { StorageProbe } from './storage-probe.js';
 import { registerWriteRoutes } from './write-routes.js';
 import { registerWriteStatsRoutes } from './write-stats-routes.js';
 import { registerWalRoutes } from './wal-routes.js';
+import { openTokens } from './token-sync.js';
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 /** How often shutdown checks whether in-flight requests have been answered. */
@@ -63,22 +64,6 @@ export interface StartServerOptions {
   readonly onFatal?: (reason: string) => void;
 }
 
-function openTokens(config: Config, log: Logger, printToken: (line: string) => void): TokenStore | null {
-  if (!config.auth.enabled) {
-    log.warn('AUTHENTICATION IS DISABLED (auth.enabled = false): every request, from anyone who can reach the port, is admin. Use only on a trusted machine.');
-    return null;
-  }
-  const store = TokenStore.open(config.storage.metadataPath);
-  const bootstrap = store.ensureBootstrapToken(config.auth.bootstrapToken);
-  // A preset token is known to whoever set it: never echo it (stdout often ends up in logs).
-  if (bootstrap.created && config.auth.bootstrapToken !== '') {
-    printToken('Arc bootstrap admin token created from ARC_AUTH_BOOTSTRAP_TOKEN (auth.bootstrap_token); not printed\n');
-  } else if (bootstrap.created && bootstrap.token !== null) {
-    printToken(`Arc bootstrap admin token (printed once, store it now): ${bootstrap.token}\n`);
-  }
-  return store;
-}
-
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
   // Staged files older than this are a dead process's (every staged file of this one is newer).
   const startedAtMs = Date.now();
@@ -89,10 +74,11 @@ export async function startServer(config: Config, options: StartServerOptions = 
   await mkdir(config.storage.dataDir, { recursive: true });
   const lock = DataDirLock.acquire(config.storage.dataDir);
   await mkdir(path.join(config.storage.dataDir, 'tmp'), { recursive: true });
-  const tokens = openTokens(config, log, options.printToken ?? ((line) => process.stdout.write(line)));
   // Wrong credentials or a missing bucket stop the start here, named, before any thread runs.
   const backend = openStorageBackend(config.storage);
   await backend.check();
+  // With an object store the token table is shared through it (token-sync.ts).
+  const tokens = await openTokens(config, log, backend, options.printToken ?? ((line) => process.stdout.write(line)));
   const walPlan = await prepareWal(config, log);
   // After WAL recovery rolled committed flushes forward: the catalog lists the names now, each
   // measurement's files when a query first needs them or in the background (listCatalogFiles).
@@ -130,7 +116,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   const context: ServerContext = {
     config,
     log,
-    auth: new AuthGate(tokens === null ? null : new TokenVerifier(tokens, config.auth.cacheTtlSeconds * 1000)),
+    auth: new AuthGate(tokens === null ? null : new TokenVerifier(tokens.store, config.auth.cacheTtlSeconds * 1000)),
     tokens,
     pipeline,
     ingestStats: new IngestStats(),
@@ -143,6 +129,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
     compaction: compactor,
     storageProbe: new StorageProbe(backend, log),
   };
+  // Another node's token change: cached verifications on this node may be stale.
+  tokens?.follow(() => context.auth.invalidate());
   const app = uWS.App();
   limitRequestHeads(app);
   registerWriteRoutes(app, context);
@@ -232,7 +220,7 @@ function listCatalogFiles(storage: Storage, log: Logger, compactor: Compactor): 
   );
 }
 
-async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_socket, tokens: TokenStore | null, compactor: Compactor): Promise<StopReport> {
+async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_socket, tokens: TokenAccess | null, compactor: Compactor): Promise<StopReport> {
   if (context.phase === ServerPhase.stopping) return { rowsUnflushed: 0, writersUnreported: 0 };
   context.phase = ServerPhase.stopping;
   context.log.info('shutting down: answering in-flight requests, then flushing every buffer');
@@ -246,7 +234,7 @@ async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_so
   await compactor.close();
   const { flushError, rowsUnflushed, writersUnreported } = await context.pipeline.shutdown();
   await context.queryPool.close();
-  tokens?.close();
+  await tokens?.close();
   if (rowsUnflushed === 0 && writersUnreported === 0) {
     if (flushError !== null) context.log.warn(`a final flush failed, but its rows were flushed by a retry before the writers stopped: ${flushError.message}`);
     context.log.info('stopped; every buffer flushed');

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../../test/support/poll-until.js';
 import { msgpack } from './support/arc-client.js';
-import { TEST_TOKEN, startArc, type ArcProcess } from './support/arc-process.js';
+import { TEST_TOKEN, startArc, storageEnv, type ArcProcess } from './support/arc-process.js';
 import { useSharedArc } from './support/shared-arc.js';
 import { createToken, send, type CreatedToken } from './support/token-helpers.js';
 
@@ -204,7 +204,8 @@ describe('token API', () => {
 
 describe('arc token against a running server (same arc.db, WAL)', () => {
   function arcToken(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', ARC_DATA_DIR: shared.arc.dataDir };
+    // The server's storage too: with an object store, `arc token` changes the table the nodes share in the bucket.
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', ARC_DATA_DIR: shared.arc.dataDir, ...storageEnv(shared.arc.dataDir) };
     const result = spawnSync(process.execPath, [CLI_ENTRY, 'token', ...args], { cwd: shared.arc.dataDir, env, encoding: 'utf8', timeout: 30_000 });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
   }

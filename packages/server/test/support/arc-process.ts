@@ -33,7 +33,7 @@ export interface ArcProcess {
  * data directory, under a prefix named after the data directory: a restart over the same data
  * directory finds the same objects, and tests never see each other's.
  */
-function storageEnv(directory: string): Record<string, string> {
+export function storageEnv(directory: string): Record<string, string> {
   if (process.env.ARC_TEST_STORAGE !== 's3') return {};
   const s3 = testS3();
   if (s3 === null) throw new Error('ARC_TEST_STORAGE=s3 needs the test S3 server (scripts/s3-server.sh env)');
