@@ -88,6 +88,8 @@ export class S3Storage implements StorageBackend {
   readonly cacheDir: string;
   private readonly client: Client;
   private readonly partSizeBytes: number;
+  /** Whether this store matches If-Match against the quoted ETag; null until a conditional write told. */
+  private quotedIfMatch: boolean | null = null;
 
   constructor(config: S3Config, cacheDir: string, nodeId: string) {
     assert.ok(path.isAbsolute(cacheDir), 'the cache directory is absolute');
@@ -238,9 +240,20 @@ export class S3Storage implements StorageBackend {
 
   async putIfVersion(key: string, body: Uint8Array, version: string): Promise<boolean> {
     assert.ok(version !== '', 'a version to match');
-    // The ETag bare: Ceph RGW 16 compares the header's text with the unquoted ETag (a quoted one
-    // never matches there); AWS S3 takes it bare too (docs/decisions.md, "Partition leases").
-    return await this.conditionalPut(key, body, { 'If-Match': version });
+    // Ceph RGW 16 matches only the bare ETag (a quoted one never matches there); HTTP writes it
+    // quoted, as AWS S3 documents it. The form this store matches is learned once: a refusal while
+    // the object is still at `version` means the form was wrong, and the other one is tried.
+    const forms = this.quotedIfMatch === true ? [`"${version}"`] : this.quotedIfMatch === false ? [version] : [version, `"${version}"`];
+    for (const form of forms) {
+      if (await this.conditionalPut(key, body, { 'If-Match': form })) {
+        this.quotedIfMatch = form.startsWith('"');
+        return true;
+      }
+      const current = await this.statOf(key);
+      // Another write came between (or the object went): a real refusal, in either form.
+      if (current?.etag !== version) return false;
+    }
+    return false;
   }
 
   /** A PUT the store refuses with 412 when its condition fails (If-None-Match / If-Match). */
