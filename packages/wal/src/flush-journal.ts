@@ -154,11 +154,13 @@ export class FlushJournal {
   }
 
   /**
-   * Rewrites a journal grown past JOURNAL_COMPACT_BYTES as one snapshot of its coverage. Call it
-   * only once the files of every record are renamed into place: a snapshot names no files.
+   * Rewrites a journal grown past JOURNAL_COMPACT_BYTES as one snapshot of its coverage, followed
+   * by the records of flushes whose files are not all published yet (`unpublished`: a snapshot
+   * names no files, and recovery must still roll those forward). Every other record's files must
+   * be in place.
    */
-  compactIfDue(): void {
-    if (this.bytes > JOURNAL_COMPACT_BYTES) this.compact();
+  compactIfDue(unpublished: readonly FlushRecord[] = []): void {
+    if (this.bytes > JOURNAL_COMPACT_BYTES) this.compact(unpublished);
   }
 
   close(): void {
@@ -167,14 +169,14 @@ export class FlushJournal {
     this.fd = -1;
   }
 
-  private compact(): void {
+  private compact(unpublished: readonly FlushRecord[]): void {
     const snapshot = [...this.coverage].map(([key, seq]) => {
       const [stream, database, measurement] = key.split('/');
       assert.ok(stream !== undefined && database !== undefined && measurement !== undefined, 'coverage keys have three parts');
       return [Number(stream), database, measurement, seq] as const;
     });
     closeSync(this.fd);
-    this.bytes = rewriteJournal(this.path, [{ snapshot }]);
+    this.bytes = rewriteJournal(this.path, [{ snapshot }, ...unpublished.map((flush) => ({ flush }))]);
     this.fd = openSync(this.path, 'r+');
   }
 }

@@ -186,4 +186,22 @@ describe('FlushJournal', () => {
     expect(state.coverage.get(coverageKey(1, 'db', 'm2'))).toBe(149);
     expect(readLogFileSync(journalPath).entries.length).toBeLessThan(150);
   });
+
+  it('keeps the records of flushes still publishing through a compaction, so recovery rolls their files forward', () => {
+    const directory = tempDirectory();
+    const journal = FlushJournal.openSync(directory, 3);
+    const padding = Array.from({ length: 40 }, (_, index) => ({ staging: `/nowhere/${'p'.repeat(200)}-${index}.parquet.tmp`, key: `db/m/p${index}.parquet` }));
+    const inFlight = { database: 'db', measurement: 'cpu', covers: [[0, 500]] as const, files: [{ staging: '/nowhere/in-flight.parquet.tmp', key: 'db/cpu/in-flight.parquet' }] };
+    journal.recordSync(inFlight);
+    // Later flushes publish first and compact the journal while the first one still uploads.
+    for (let seq = 1; seq <= 150; seq++) {
+      journal.recordSync({ database: 'db', measurement: 'mem', covers: [[1, seq]], files: padding });
+      journal.compactIfDue([inFlight]);
+    }
+    journal.close();
+    expect(readLogFileSync(path.join(directory, journalFileName(3))).entries.length).toBeLessThan(150);
+    const state = readJournalsSync(directory);
+    expect(state.files.map((file) => file.key)).toContain('db/cpu/in-flight.parquet');
+    expect(state.coverage.get(coverageKey(0, 'db', 'cpu'))).toBe(500);
+  });
 });

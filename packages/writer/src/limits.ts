@@ -137,3 +137,11 @@ export const CENSUS_LOCK_WAIT_MS = 1;
  * costs: an explicit flush (POST /write/flush, shutdown) can take this much longer when it does.
  */
 export const PREPARED_SETTLE_WAIT_MS_MAX = 1000;
+
+/**
+ * Committed flushes of one writer whose files may be publishing at once while the next flush is
+ * encoded. On an object store a publish is an upload (tens of ms per file, measured 35-50 ms for
+ * 340 KB on the test RGW), which would otherwise stall the writer's encoding; their rows stay
+ * counted in the write buffers until published, so memory stays bounded by writer.buffer_max_mb.
+ */
+export const PUBLISHES_IN_FLIGHT_MAX = 4;

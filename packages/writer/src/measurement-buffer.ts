@@ -24,6 +24,8 @@ export class MeasurementBuffer {
   flushQueued = false;
   /** WAL stream -> highest seq among the buffered batches (empty with the WAL off). */
   walSeqMax = new Map<number, number>();
+  /** Batches taken by flushes whose files are not published yet: still part of the schema. */
+  private readonly inFlight = new Set<readonly ColumnBatch[]>();
 
   constructor(database: string, measurement: string) {
     this.database = database;
@@ -57,6 +59,7 @@ export class MeasurementBuffer {
    */
   take(): { batches: ColumnBatch[]; walSeqMax: Map<number, number> } {
     const taken = { batches: this.batches, walSeqMax: this.walSeqMax };
+    this.inFlight.add(taken.batches);
     this.walSeqMax = new Map();
     this.batches = [];
     this.rowCount = 0;
@@ -66,12 +69,19 @@ export class MeasurementBuffer {
   }
 
   /** The taken rows are in Parquet: the schema is now what the remaining rows need. */
-  published(): void {
+  published(batches: readonly ColumnBatch[]): void {
+    this.inFlight.delete(batches);
     this.recomputeSchema();
+  }
+
+  /** Flushes of this buffer whose files are not published yet. */
+  get flushesInFlight(): number {
+    return this.inFlight.size;
   }
 
   /** Puts batches of a failed flush back in front, so they are retried first and in order. */
   restore(batches: ColumnBatch[], walSeqMax: ReadonlyMap<number, number>, nowMs: number): void {
+    this.inFlight.delete(batches);
     for (const [stream, seq] of walSeqMax) this.noteWalSeq(stream, seq);
     this.batches = [...batches, ...this.batches];
     for (const batch of batches) {
@@ -85,7 +95,7 @@ export class MeasurementBuffer {
   /** After an abort the schema may have grown for nothing: rebuild it from what remains. */
   recomputeSchema(): void {
     let schema: SchemaColumn[] = [];
-    for (const batch of [...this.batches, ...this.prepared.values()]) {
+    for (const batch of [...[...this.inFlight].flat(), ...this.batches, ...this.prepared.values()]) {
       const merged = mergeSchema(schema, batch);
       if ('schema' in merged) schema = merged.schema;
     }

@@ -7,9 +7,9 @@ import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy }
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
 import type { MeasurementCensus } from './measurement-census.js';
 import { hoursOf, parquetColumnsOf, type ParquetEncoder } from './parquet-encoder.js';
-import { PREPARED_SETTLE_WAIT_MS_MAX } from './limits.js';
+import { PREPARED_SETTLE_WAIT_MS_MAX, PUBLISHES_IN_FLIGHT_MAX } from './limits.js';
 import { isStorageFull, storageFullError } from './storage-full.js';
-import type { FlushJournal } from '@arc/wal';
+import type { FlushJournal, FlushRecord } from '@arc/wal';
 import type { BufferedColumn, DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
 import { WriterErrorCode } from './error-codes.js';
 
@@ -151,9 +151,22 @@ export class WriterCore {
   /** flushAll calls waiting for the transactions prepared when they began. */
   private readonly settleWaiters = new Set<{ waiting: Set<string>; done: () => void }>();
   private readonly flushQueue: MeasurementBuffer[] = [];
+  /** The flush being encoded and committed (one at a time per writer). */
   private flushing: Promise<void> | null = null;
   /** The buffer whose flush `flushing` is (a delete waits for it to end before dropping rows). */
   private flushingBuffer: MeasurementBuffer | null = null;
+  /**
+   * Committed flushes whose files are being published (uploaded, on an object store), with their
+   * buffer: the next flush is encoded meanwhile, up to PUBLISHES_IN_FLIGHT_MAX of them; each
+   * one's bookkeeping (rows released, files announced, WAL entries covered) runs in flush order.
+   */
+  private readonly publishing = new Map<Promise<void>, MeasurementBuffer>();
+  /** Journal records of committed flushes still publishing (a journal compaction keeps them). */
+  private readonly unpublishedRecords = new Set<FlushRecord>();
+  /** The bookkeeping of the last committed flush: the next one's runs after it. */
+  private publishTail: Promise<void> = Promise.resolve();
+  /** A wake-up of pumpFlushes is waiting for a publish to end (at PUBLISHES_IN_FLIGHT_MAX). */
+  private pumpWaiting = false;
   /** Deletes in progress: whole databases, and "database/measurement" keys. */
   private readonly deletingDatabases = new Set<string>();
   private readonly deletingMeasurements = new Set<string>();
@@ -217,7 +230,7 @@ export class WriterCore {
     await this.settlePrepared();
     const failuresBefore = this.counters.flushFailures;
     for (const buffer of this.buffers.values()) this.enqueueFlush(buffer);
-    while (this.flushing !== null) await this.flushing;
+    await this.flushesEnded();
     if (this.counters.flushFailures > failuresBefore) {
       const code = this.lastFlushError?.code === WriterErrorCode.storageFull ? WriterErrorCode.storageFull : WriterErrorCode.flushFailed;
       return new ArcError(ErrorKind.unavailable, code, `Flush failed, rows stay buffered and are retried: ${this.lastFlushError?.message ?? 'unknown error'}`);
@@ -236,7 +249,16 @@ export class WriterCore {
     this.retryTimers.clear();
     for (const buffer of this.flushQueue.splice(0)) buffer.flushQueued = false;
     // A flush that throws has already been reported by its own rejection; here it only has to end.
-    while (this.flushing !== null) await this.flushing.catch(() => undefined);
+    await this.flushesEnded().catch(() => undefined);
+  }
+
+  /** Resolves once no flush is being encoded or published (and none was queued meanwhile). */
+  private async flushesEnded(): Promise<void> {
+    for (;;) {
+      if (this.flushing !== null) await this.flushing;
+      else if (this.publishing.size > 0) await Promise.all(this.publishing.keys());
+      else return;
+    }
   }
 
   stats(): WriterStats {
@@ -437,8 +459,13 @@ export class WriterCore {
     if (measurement === null) this.deletingDatabases.add(database);
     else this.deletingMeasurements.add(`${database}/${measurement}`);
     await this.settlePrepared();
-    while (this.flushing !== null && this.flushingBuffer !== null && this.isDeleted(this.flushingBuffer, database, measurement)) {
-      await this.flushing.catch(() => undefined);
+    for (;;) {
+      if (this.flushing !== null && this.flushingBuffer !== null && this.isDeleted(this.flushingBuffer, database, measurement)) await this.flushing.catch(() => undefined);
+      else {
+        const publishes = [...this.publishing].filter(([, buffer]) => this.isDeleted(buffer, database, measurement)).map(([publish]) => publish);
+        if (publishes.length === 0) break;
+        await Promise.all(publishes);
+      }
     }
     return this.dropBuffers(database, measurement);
   }
@@ -510,6 +537,16 @@ export class WriterCore {
 
   private pumpFlushes(): void {
     if (this.flushing !== null) return;
+    if (this.publishing.size >= PUBLISHES_IN_FLIGHT_MAX) {
+      // Woken when a publish ends: memory stays bounded by bytesBufferedMax meanwhile.
+      if (this.pumpWaiting) return;
+      this.pumpWaiting = true;
+      void Promise.race(this.publishing.keys()).then(() => {
+        this.pumpWaiting = false;
+        this.pumpFlushes();
+      });
+      return;
+    }
     const next = this.flushQueue.shift();
     if (next === undefined) return;
     this.flushingBuffer = next;
@@ -527,17 +564,40 @@ export class WriterCore {
     let byteCount = 0;
     for (const batch of batches) byteCount += batch.buffer.byteLength;
     let staged: StagedFile[];
+    let record: FlushRecord | null;
     try {
       staged = await this.stageFiles(buffer.database, buffer.measurement, batches);
-      await this.commitFlush(buffer, staged, walSeqMax);
+      record = await this.commitFlush(buffer, staged, walSeqMax);
     } catch (error) {
       buffer.restore(batches, walSeqMax, this.options.nowMs());
       this.flushFailed(buffer, flushErrorOf(error));
       return;
     }
-    const files = await this.publishAll(staged);
-    this.options.journal?.compactIfDue();
-    buffer.published();
+    // Committed: its files are published while the next flush is encoded (an upload to an object
+    // store is a round trip during which this thread would otherwise encode nothing); what follows
+    // a publish runs in flush order, as when flushes ran one after the other.
+    if (record !== null) this.unpublishedRecords.add(record);
+    const uploads = this.publishAll(staged);
+    const previous = this.publishTail;
+    const publish = (async () => {
+      const files = await uploads;
+      // An earlier flush's failure is its own (flushAll sees it through that flush's promise).
+      await previous.catch(() => undefined);
+      if (record !== null) this.unpublishedRecords.delete(record);
+      this.finishFlush(buffer, batches, walSeqMax, byteCount, files);
+    })();
+    this.publishTail = publish;
+    this.publishing.set(publish, buffer);
+    publish.then(
+      () => this.publishing.delete(publish),
+      () => this.publishing.delete(publish),
+    );
+  }
+
+  /** A flush's files are published: its rows leave the buffers and every follower is told. */
+  private finishFlush(buffer: MeasurementBuffer, batches: readonly ColumnBatch[], walSeqMax: ReadonlyMap<number, number>, byteCount: number, files: readonly FlushedFile[]): void {
+    this.options.journal?.compactIfDue([...this.unpublishedRecords.values()]);
+    buffer.published(batches);
     this.bytesBuffered -= byteCount;
     this.counters.flushes++;
     this.counters.filesWritten += files.length;
@@ -611,11 +671,13 @@ export class WriterCore {
    * the commit point: once synced, recovery renames the files even if this thread dies now. If
    * the record cannot be written, the staged files go and the rows stay buffered.
    */
-  private async commitFlush(buffer: MeasurementBuffer, staged: readonly StagedFile[], walSeqMax: ReadonlyMap<number, number>): Promise<void> {
+  private async commitFlush(buffer: MeasurementBuffer, staged: readonly StagedFile[], walSeqMax: ReadonlyMap<number, number>): Promise<FlushRecord | null> {
     const journal = this.options.journal;
-    if (journal === undefined || walSeqMax.size === 0) return;
+    if (journal === undefined || walSeqMax.size === 0) return null;
+    const record: FlushRecord = { database: buffer.database, measurement: buffer.measurement, covers: [...walSeqMax], files: staged.map(({ staging, key }) => ({ staging, key })) };
     try {
-      journal.recordSync({ database: buffer.database, measurement: buffer.measurement, covers: [...walSeqMax], files: staged.map(({ staging, key }) => ({ staging, key })) });
+      journal.recordSync(record);
+      return record;
     } catch (error) {
       await Promise.all(staged.map((file) => this.options.storage.discard(file.staging)));
       if (isStorageFull(error)) throw storageFullError('writing the flush journal', error);
@@ -628,22 +690,22 @@ export class WriterCore {
    * with the WAL on the journal names them), so a failed rename is retried, never undone.
    */
   private async publishAll(staged: readonly StagedFile[]): Promise<FlushedFile[]> {
-    const files: FlushedFile[] = [];
-    for (const file of staged) {
-      let delayMs = 0;
-      for (;;) {
-        try {
-          await this.options.storage.publish(file.staging, file.key);
-          break;
-        } catch (error) {
-          delayMs = nextRetryDelayMs(delayMs);
-          this.options.log('error', `publishing ${file.key} failed (retry in ${delayMs} ms): ${(error as Error).message}`);
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
-        }
+    // The files of one flush (one per hour it spans) go at once: on an object store each is an upload.
+    return await Promise.all(staged.map((file) => this.publishOne(file)));
+  }
+
+  private async publishOne(file: StagedFile): Promise<FlushedFile> {
+    let delayMs = 0;
+    for (;;) {
+      try {
+        await this.options.storage.publish(file.staging, file.key);
+        return { key: file.key, rowCount: file.rowCount, byteCount: file.byteCount, columns: file.columns };
+      } catch (error) {
+        delayMs = nextRetryDelayMs(delayMs);
+        this.options.log('error', `publishing ${file.key} failed (retry in ${delayMs} ms): ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
-      files.push({ key: file.key, rowCount: file.rowCount, byteCount: file.byteCount, columns: file.columns });
     }
-    return files;
   }
 
   private uniqueSuffix(): string {
