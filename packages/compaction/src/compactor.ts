@@ -304,7 +304,11 @@ export class Compactor implements CompactionControl {
     renewal.unref();
     try {
       this.step('leased', entry);
+      // Under the lease nobody else commits here; the listing shows what others committed before.
+      const inDoubt = await this.storage.relist(job.database, job.measurement);
       const inputs = this.currentInputs(planned);
+      const doubtful = inputs.find((input) => inDoubt.has(input.key));
+      if (doubtful !== undefined) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, `an input is in another node's unfinished compaction (not merged until it is committed or undone): ${doubtful.key}`);
       const partitionDirectory = spanPartitionKey(job.database, job.measurement, planned.span, planned.partitionStartUs);
       const outputSlots = Math.max(1, Math.ceil(job.inputBytes / this.config.targetFileBytes)) + 1;
       const stagingPaths: string[] = [];
@@ -342,7 +346,12 @@ export class Compactor implements CompactionControl {
   }
 
   private async runMerge(inputs: readonly CatalogFile[], outputPaths: readonly string[]): Promise<MergeResult> {
-    const runner = await this.takeRunner();
+    // On an object store the inputs are downloaded into the file cache and pinned for the merge.
+    const releaseInputs = await this.storage.acquireFiles(inputs);
+    const runner = await this.takeRunner().catch((error: unknown) => {
+      releaseInputs();
+      throw error;
+    });
     try {
       return await runner.run({
         inputs: inputs.map((file) => this.storage.locationOf(file.key)),
@@ -353,6 +362,7 @@ export class Compactor implements CompactionControl {
         compressionLevel: this.config.compressionLevel,
       });
     } finally {
+      releaseInputs();
       if (!this.closed) this.idleRunners.push(runner);
     }
   }

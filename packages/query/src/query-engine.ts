@@ -3,8 +3,9 @@ import { DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { quoteIdentifier, quoteLiteral, TAGS_METADATA_KEY } from '@arc/columnar';
-import { LocalStorage } from '@arc/storage';
+import { LocalStorage, type CatalogFile } from '@arc/storage';
 import { CatalogReplica, MeasurementViews } from './catalog.js';
+import { FilePins } from './cache-port.js';
 import type { CatalogScan } from './catalog.js';
 import { ControlBlock } from './control-block.js';
 import { QueryErrorCode } from './error-codes.js';
@@ -72,6 +73,8 @@ export class QueryEngine {
   private readonly views: MeasurementViews;
   /** Where files are read (file keys to paths). */
   private readonly store: LocalStorage;
+  /** The running task's files made local and pinned before DuckDB reads them (object storage only). */
+  private pins: FilePins = FilePins.none;
   private catalog: CatalogScan = new Map();
   private defaultSchema = '';
   /** Columns DuckDB described, by view, with the catalog version they were described at. */
@@ -107,6 +110,26 @@ export class QueryEngine {
 
   /** Runs one query to an answer in the task's format (or to its row count); throws ArcError. */
   async run(task: QueryTask | EstimateTask): Promise<EngineAnswer> {
+    return await this.withPins(task, () => this.runPinned(task));
+  }
+
+  /** Runs one query, sending its rows through the task's port as the consumer grants credit. */
+  async stream(task: StreamTask): Promise<number> {
+    return await this.withPins(task, () => this.streamPinned(task));
+  }
+
+  /** Files the task pins stay pinned until its DuckDB work is over (one task at a time per thread). */
+  private async withPins<T>(task: QueryTask | EstimateTask | StreamTask, work: () => Promise<T>): Promise<T> {
+    this.pins = new FilePins(task.cachePort, () => this.control.isCancelled(task.slot));
+    try {
+      return await work();
+    } finally {
+      this.pins.releaseAll();
+      this.pins = FilePins.none;
+    }
+  }
+
+  private async runPinned(task: QueryTask | EstimateTask): Promise<EngineAnswer> {
     const startedAtMs = performance.now();
     const opened = await this.open(task, task.kind === 'estimate');
     try {
@@ -122,8 +145,7 @@ export class QueryEngine {
     }
   }
 
-  /** Runs one query, sending its rows through the task's port as the consumer grants credit. */
-  async stream(task: StreamTask): Promise<number> {
+  private async streamPinned(task: StreamTask): Promise<number> {
     const opened = await this.open(task, false);
     try {
       const result = await this.whileWatching(task.slot, opened.prepared.stream());
@@ -236,6 +258,7 @@ export class QueryEngine {
     }
     const { ranges: bounds, zoned } = bounded.length === 0 ? { ranges: [], zoned: [] } : await this.evaluateBounds(bounded);
     splices.push(...(await this.zonedBoundSplices(text, zoned)));
+    const prunedFiles: CatalogFile[] = [];
     for (const [index, table] of bounded.entries()) {
       const range = bounds[index];
       const end = qualifiedNameEnd(text, table.location, table.tableName);
@@ -243,9 +266,13 @@ export class QueryEngine {
         unspliced.push(table);
         continue;
       }
-      const files = this.replica.files.filesInRange(table.database, table.measurement, micros(range.lower), micros(range.upper)).map((file) => this.store.locationOf(file.key));
+      const inRange = this.replica.files.filesInRange(table.database, table.measurement, micros(range.lower), micros(range.upper));
+      prunedFiles.push(...inRange);
+      const files = inRange.map((file) => this.store.locationOf(file.key));
       splices.push({ start: table.location, end, text: namedRelation(prunedRelationSql(await this.viewColumns(table), files), table) });
     }
+    // Only the files the time range kept are made local (object storage).
+    await this.pins.pin(prunedFiles);
     return applySplices(text, splices);
   }
 
@@ -363,7 +390,9 @@ export class QueryEngine {
   /** DESCRIBE of a measurement as it is now, with its tags (the union of its files' `arc:tags`). */
   private async describedSql(table: MeasurementRef): Promise<string> {
     const columns = await this.describeView(table);
-    const files = this.replica.files.files(table.database, table.measurement).map((file) => quoteLiteral(this.store.locationOf(file.key)));
+    const catalogFiles = this.replica.files.files(table.database, table.measurement);
+    await this.pins.pin(catalogFiles);
+    const files = catalogFiles.map((file) => quoteLiteral(this.store.locationOf(file.key)));
     if (files.length === 0) return describeSql(columns, new Set());
     const tagLists = await this.connection.runAndReadAll(
       `SELECT DISTINCT decode(value) FROM parquet_kv_metadata([${files.join(', ')}]) WHERE decode(key) = ${quoteLiteral(TAGS_METADATA_KEY)}`,
@@ -405,9 +434,11 @@ export class QueryEngine {
   private async syncView(table: MeasurementRef): Promise<void> {
     const version = this.replica.files.measurementVersion(table.database, table.measurement);
     if (version < 0 || this.catalog.get(table.database)?.has(table.measurement) !== true) return;
-    // The common case, checked before the file list is built (thousands of paths).
-    if (this.views.isCurrent(table.database, table.measurement, version)) return;
     const files = this.replica.files.files(table.database, table.measurement);
+    // A query reading the view reads every file of it: made local (object storage) even when the view is current.
+    await this.pins.pin(files);
+    // The common case, checked before the paths are built (thousands of them).
+    if (this.views.isCurrent(table.database, table.measurement, version)) return;
     await this.views.sync(table.database, table.measurement, version, files.map((file) => this.store.locationOf(file.key)));
   }
 

@@ -9,6 +9,7 @@ import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { validateDatabaseName } from '@arc/columnar';
 import { Storage, type CatalogEvent, type CatalogSnapshot } from '@arc/storage';
 import type { CatalogMessage } from './catalog.js';
+import { serveCachePort } from './cache-port.js';
 import { ControlBlock } from './control-block.js';
 import { QueryErrorCode } from './error-codes.js';
 import { abortedError, timeoutError } from './errors.js';
@@ -456,7 +457,7 @@ export class QueryPool {
   }
 
   #taskBase(source: QuerySource, request: { database: string; readableDatabases?: readonly string[] | null }, slot: number, rowLimit: number) {
-    return { source, database: request.database, slot, rowLimit, readableDatabases: request.readableDatabases ?? null, pending: this.#pendingList() };
+    return { source, database: request.database, slot, rowLimit, readableDatabases: request.readableDatabases ?? null, pending: this.#pendingList(), cachePort: null };
   }
 
   /** Takes a slot, builds the task for it and runs it; rejects when closed, aborted or full. */
@@ -474,7 +475,12 @@ export class QueryPool {
       return Promise.reject(queueFullError());
     }
     this.#control.arm(slot);
-    return this.#dispatch(build(slot), signal, transferList, onCancel);
+    // On an object store the task asks the file cache for its files through a port of its own.
+    const cache = this.#storage?.cache ?? null;
+    if (cache === null) return this.#dispatch(build(slot), signal, transferList, onCancel, null);
+    const channel = new MessageChannel();
+    const session = serveCachePort(channel.port1, cache);
+    return this.#dispatch({ ...build(slot), cachePort: channel.port2 }, signal, [...transferList, channel.port2], onCancel, session);
   }
 
   async close(): Promise<void> {
@@ -494,6 +500,7 @@ export class QueryPool {
     signal: AbortSignal | undefined,
     transferList: Transferable[],
     onCancel: (() => void) | undefined,
+    cacheSession: { end(): void } | null,
   ): Promise<TaskResult & { ok: true }> {
     return new Promise<TaskResult & { ok: true }>((resolvePromise, rejectPromise) => {
       let settled = false;
@@ -521,12 +528,14 @@ export class QueryPool {
       signal?.addEventListener('abort', onAbort, { once: true });
       const handedBack = this.#piscina.run(task, { transferList }).then(
         (result) => {
+          cacheSession?.end();
           this.#handBack(task.slot);
           // Nobody takes an answer that came after a timeout or abort: its buffer goes back now.
           if (settled && result.ok) releaseAnswerBody(result.body);
           settle(() => (result.ok ? resolvePromise(result) : rejectPromise(ArcError.fromShape(result.error))));
         },
         (error: unknown) => {
+          cacheSession?.end();
           this.#handBack(task.slot);
           settle(() => rejectPromise(poolError(error)));
         },

@@ -59,6 +59,8 @@ interface TaskBase {
   readonly readableDatabases: readonly string[] | null;
   /** Measurements with rows buffered in writers but no file yet. */
   readonly pending: readonly PendingMeasurement[];
+  /** On an object store: where the task asks for the files it reads to be made local (cache-port.ts); null on local disk. */
+  readonly cachePort: MessagePort | null;
 }
 
 /** An answer encoded whole in `format`. */

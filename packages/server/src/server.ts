@@ -98,7 +98,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // measurement's files when a query first needs them or in the background (listCatalogFiles).
   // (WAL recovery has published the staged files its journal committed: older ones are garbage,
   // removed as each measurement is listed.)
-  const storage = await Storage.open({ root: config.storage.parquetRoot, backend, removeStagedBeforeMs: startedAtMs });
+  const storage = await Storage.open({ root: config.storage.parquetRoot, backend, removeStagedBeforeMs: startedAtMs, cacheMaxBytes: config.storage.cacheMaxBytes });
   // Before the threads start: a bad schedule (cron) stops the start before anything runs.
   const compactor = Compactor.open({
     storage,
@@ -169,7 +169,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // With compaction off no merge runs: nothing to tell it.
   const ingestWatch = config.compaction.enabled ? watchIngestForCompaction(pipeline, compactor) : null;
   log.info(
-    `Arc listening on http://${config.server.host}:${port} | data ${config.storage.parquetRoot} | ` +
+    `Arc listening on http://${config.server.host}:${port} | data ${config.storage.s3 === null ? config.storage.parquetRoot : `${config.storage.backend} bucket ${config.storage.s3.bucket}/${config.storage.s3.prefix} (node ${backend.nodeId})`} | ` +
       `decoders ${pipeline.decoderCount}, writers ${pipeline.writerCount}, query threads ${config.query.threads}`,
   );
   // The data directory stays locked until every buffer is flushed (a second close() waits for the first).

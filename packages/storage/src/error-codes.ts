@@ -16,5 +16,7 @@ export const StorageErrorCode = Object.freeze({
   objectGone: 'ARC_OBJECT_GONE',
   /** The files one query or merge needs do not fit in the local cache (413). */
   cacheTooSmall: 'ARC_CACHE_TOO_SMALL',
+  /** Files other queries or merges hold pinned left no room in the local cache in time (503, retry). */
+  cacheBusy: 'ARC_CACHE_BUSY',
 } as const);
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];

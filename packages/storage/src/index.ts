@@ -1,5 +1,7 @@
 export { Storage } from './storage.js';
-export type { CatalogEvent, DatabaseUsage, MeasurementUsage, PublishedFile, Removed, Replacement, ReplacementStep, StagedReplacementFile, StorageOptions } from './storage.js';
+export type { CatalogEvent, DatabaseUsage, MeasurementUsage, PublishedFile, ReleaseFiles, Removed, Replacement, ReplacementStep, StagedReplacementFile, StorageOptions } from './storage.js';
+export { FileCache } from './file-cache.js';
+export type { CacheLease, CachedFileRequest, FetchFile, FileCacheOptions, FileCacheStats } from './file-cache.js';
 export { REPLACED_DIRECTORY, decodeManifest, manifestKey, parseManifestKey } from './replacements.js';
 export { FileCatalog } from './catalog.js';
 export type { CatalogChange, CatalogDelta, CatalogFile, CatalogSnapshot, ColumnSpec, MeasurementTotals } from './catalog.js';

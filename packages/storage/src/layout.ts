@@ -26,6 +26,8 @@ import { SCHEMA_ID_PATTERN } from './schema-objects.js';
 export const PARQUET_SUFFIX = '.parquet';
 /** Suffix of staged files: never a `*.parquet` key, so listings and readers never see them. */
 export const STAGING_SUFFIX = '.tmp';
+/** Suffix of an object store download under way (S3Storage.download): the file cache deletes those a dead process left. */
+export const DOWNLOAD_SUFFIX = '.download';
 export const MICROS_PER_HOUR = 3_600_000_000;
 export const MICROS_PER_DAY = 24 * MICROS_PER_HOUR;
 /** Directory levels of a partition below a measurement: year, month, day, hour, and their digits. */

@@ -29,6 +29,32 @@ export const S3_DELETE_BATCH_MAX = 1000;
 export const S3_SOCKETS_MAX = 64;
 
 /**
+ * Downloads the file cache runs at once (all queries and merges together): enough to fill a
+ * fast link with objects of a few MB (each costs a socket of S3_SOCKETS_MAX and its buffers),
+ * few enough that one cold query cannot take every socket from the writers' uploads.
+ */
+export const CACHE_FETCHES_MAX = 8;
+
+/**
+ * How long an acquire waits for pinned files (other queries, merges) to leave room before it
+ * fails with 503: a query's files are normally released within seconds; longer means the cache
+ * is too small for the work running at once.
+ */
+export const CACHE_ROOM_WAIT_MS = 10_000;
+
+/**
+ * A cached file's mtime (its place in the LRU order after a restart) is moved to "now" on use at
+ * most this often: one utimes per file per minute instead of one per file per query.
+ */
+export const CACHE_TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * The cache's bound when a store is opened without the config's (tools, tests): the config's
+ * default, storage.cache_max_gb = 10.
+ */
+export const CACHE_BYTES_MAX_DEFAULT = 10_000_000_000;
+
+/**
  * Another node's replace manifest older than this belongs to a job that died (a job writes its
  * manifest right before publishing its outputs and commits within minutes; partition leases run
  * 10 minutes by default): the listing finishes or undoes it. Until then the listing only keeps

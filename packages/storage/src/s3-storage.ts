@@ -10,7 +10,7 @@ import { Client, S3Error } from 'minio';
 import type { S3Config } from '@arc/config';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { StorageErrorCode } from './error-codes.js';
-import { STAGING_SUFFIX } from './layout.js';
+import { DOWNLOAD_SUFFIX, STAGING_SUFFIX } from './layout.js';
 import { LIST_PAGE_KEYS_MAX, S3_ATTEMPTS_MAX, S3_DELETE_BATCH_MAX, S3_RETRY_DELAY_MS_FIRST, S3_RETRY_DELAY_MS_MAX, S3_SOCKETS_MAX } from './limits.js';
 import type { ByteRange, ListPage, ListedChildren, StorageBackend, StoredObject, VersionedObject } from './storage-backend.js';
 
@@ -42,7 +42,7 @@ function isPreconditionFailed(error: unknown): boolean {
 export function isTransientS3Error(error: unknown): boolean {
   const code = errorCodeOf(error);
   if (code !== null && (TRANSIENT_NETWORK_CODES.has(code) || TRANSIENT_S3_CODES.has(code))) return true;
-  const status = typeof error === 'object' && error !== null && 'amzStatusCode' in error ? Number((error as { amzStatusCode: unknown }).amzStatusCode) : NaN;
+  const status = typeof error === 'object' && error !== null && 'amzStatusCode' in error ? Number(error.amzStatusCode) : NaN;
   if (status >= 500) return true;
   // The client reports 408, 429 and 5xx answers as a plain Error naming the status (its own
   // retries are off); Ceph RGW answers 500 to one of several writes racing for one key.
@@ -164,7 +164,7 @@ export class S3Storage implements StorageBackend {
     assert.ok(Number.isInteger(limit) && limit > 0 && limit <= LIST_PAGE_KEYS_MAX, 'a page holds 1 to 1,000 keys');
     const result = await this.attempt('list', prefix, () => this.client.listObjectsV2Query(this.bucket, `${this.prefix}${prefix}`, continuationToken ?? '', '', limit, ''));
     const objects: StoredObject[] = [];
-    for (const item of result.objects) if (item.name !== undefined) objects.push({ key: item.name.slice(this.prefix.length), size: item.size ?? null });
+    for (const item of result.objects) if (item.name !== undefined) objects.push({ key: item.name.slice(this.prefix.length), size: item.size });
     return { objects, continuationToken: result.isTruncated && result.nextContinuationToken !== '' ? result.nextContinuationToken : null };
   }
 
@@ -331,7 +331,7 @@ export class S3Storage implements StorageBackend {
   async download(key: string, destination: string, expectedBytes: number | null): Promise<number> {
     const name = this.objectName(key);
     await mkdir(path.dirname(destination), { recursive: true });
-    const temporary = `${destination}.${randomBytes(6).toString('hex')}.download`;
+    const temporary = `${destination}.${randomBytes(6).toString('hex')}${DOWNLOAD_SUFFIX}`;
     try {
       return await this.attempt('download', key, async () => {
         const stream = await this.client.getObject(this.bucket, name);

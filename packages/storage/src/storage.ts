@@ -7,8 +7,10 @@ import { FileCatalog, type CatalogChange, type CatalogDelta, type CatalogFile, t
 import { STAGING_SUFFIX, databasePrefix, measurementPrefix, parseFileKey, type FileKeyFacts } from './layout.js';
 import { decodeSchema, parseSchemaKey, schemaKey } from './schema-objects.js';
 import { decodeManifest, encodeManifest, manifestKey, parseManifestKey, type ReplaceManifest } from './replacements.js';
-import { LIST_PAGE_KEYS_MAX, ORPHANED_MANIFEST_AGE_MS } from './limits.js';
+import { CACHE_BYTES_MAX_DEFAULT, LIST_PAGE_KEYS_MAX, ORPHANED_MANIFEST_AGE_MS } from './limits.js';
 import { LocalStorage } from './local-storage.js';
+import { FileCache, type CachedFileRequest } from './file-cache.js';
+import { S3Storage } from './s3-storage.js';
 import { caseConflictError, caseVariantOf } from './names.js';
 import type { StorageBackend } from './storage-backend.js';
 
@@ -68,7 +70,14 @@ export interface StorageOptions {
    * recovery published what the flush journal committed; absent, staged files are left alone.
    */
   readonly removeStagedBeforeMs?: number;
+  /** Object storage: bytes the local file cache may hold (storage.cache_max_gb); absent: CACHE_BYTES_MAX_DEFAULT. */
+  readonly cacheMaxBytes?: number;
 }
+
+/** What acquireFiles gives back: unpins the files (call once, when the reader is done). */
+export type ReleaseFiles = () => void;
+
+const NOTHING_TO_RELEASE: ReleaseFiles = () => undefined;
 
 /** Records what a change touched, for a refresh under way: file keys, `m:db/measurement`, `d:db`. */
 function noteTouched(watch: Set<string>, change: CatalogChange): void {
@@ -119,10 +128,13 @@ export class Storage {
   private loadTail: Promise<void> = Promise.resolve();
 
   private readonly removeStagedBeforeMs: number | null;
+  /** The local copies of an object store's files that DuckDB reads (file-cache.ts); null on local disk. */
+  readonly cache: FileCache | null;
 
-  private constructor(backend: StorageBackend, removeStagedBeforeMs: number | null) {
+  private constructor(backend: StorageBackend, removeStagedBeforeMs: number | null, cache: FileCache | null) {
     this.backend = backend;
     this.removeStagedBeforeMs = removeStagedBeforeMs;
+    this.cache = cache;
   }
 
   /**
@@ -132,7 +144,17 @@ export class Storage {
    */
   static async open(options: StorageOptions): Promise<Storage> {
     await mkdir(options.root, { recursive: true });
-    const storage = new Storage(options.backend ?? new LocalStorage(options.root), options.removeStagedBeforeMs ?? null);
+    const backend = options.backend ?? new LocalStorage(options.root);
+    const cache =
+      backend instanceof S3Storage
+        ? await FileCache.open({
+            directory: backend.cacheDir,
+            bytesMax: options.cacheMaxBytes ?? CACHE_BYTES_MAX_DEFAULT,
+            fetch: (key, destination, bytes) => backend.download(key, destination, bytes),
+            removeStagedBeforeMs: options.removeStagedBeforeMs ?? null,
+          })
+        : null;
+    const storage = new Storage(backend, options.removeStagedBeforeMs ?? null, cache);
     await storage.listNames();
     return storage;
   }
@@ -222,7 +244,7 @@ export class Storage {
   private async loadMeasurement(database: string, measurement: string): Promise<void> {
     // Loaded meanwhile, or dropped (then it is "loaded": nothing to list).
     if (this.catalog.isLoaded(database, measurement)) return;
-    const files = await this.listFiles(database, measurement, () => null);
+    const { files } = await this.listFiles(database, measurement, () => null, false);
     this.change([{ kind: 'load', database, measurement, files }]);
   }
 
@@ -231,7 +253,7 @@ export class Storage {
    * when orphaned), stale staged files removed, columns from schema objects. `knownColumns` gives
    * a file's columns when the catalog has them already (a refresh reads no schema twice).
    */
-  private async listFiles(database: string, measurement: string, knownColumns: (key: string) => readonly ColumnSpec[] | null): Promise<CatalogFile[]> {
+  private async listFiles(database: string, measurement: string, knownColumns: (key: string) => readonly ColumnSpec[] | null, underLease: boolean): Promise<{ files: CatalogFile[]; inDoubt: Set<string> }> {
     const listed: { readonly facts: FileKeyFacts; readonly key: string; readonly bytes: number }[] = [];
     const schemaIds: string[] = [];
     const staged: string[] = [];
@@ -255,7 +277,7 @@ export class Storage {
       token = page.continuationToken;
     } while (token !== null);
     await this.removeStaleStaged(staged);
-    const replaced = await this.settleManifests(manifests, new Set(listed.map((file) => file.key)));
+    const { excluded: replaced, inDoubt } = await this.settleManifests(manifests, new Set(listed.map((file) => file.key)), underLease);
     const kept = listed.filter(({ key }) => !replaced.has(key));
     const columnsById = new Map<string, readonly ColumnSpec[] | null>();
     const files: CatalogFile[] = [];
@@ -267,7 +289,7 @@ export class Storage {
       }
       files.push({ ...facts, key, bytes, columns });
     }
-    return files;
+    return { files, inDoubt };
   }
 
   /**
@@ -309,12 +331,34 @@ export class Storage {
     }
   }
 
+  /**
+   * Brings one measurement's files up to date with the store before work that must see what other
+   * nodes did (a compaction job, right after taking its partition's lease: a job of another node
+   * may have merged the inputs it planned). Call it holding the partition's lease: another node's
+   * committed replacement is finished now (its inputs deleted), so its outputs can be merged on
+   * without its inputs ever counting again. Returns the files "in doubt": inputs of another node's
+   * replacement not committed yet (its job may still commit it), which no job may merge. Nothing to
+   * do on local disk (one node).
+   */
+  async relist(database: string, measurement: string): Promise<ReadonlySet<string>> {
+    if (this.backend.kind === 'local') return new Set();
+    await this.ensureLoaded(database, measurement);
+    const watch = new Set<string>();
+    this.refreshWatches.add(watch);
+    try {
+      await this.loadTail;
+      return await this.refreshMeasurement(database, measurement, watch, true);
+    } finally {
+      this.refreshWatches.delete(watch);
+    }
+  }
+
   /** One loaded measurement listed again: files added and dropped by others applied as a delta. */
-  private async refreshMeasurement(database: string, measurement: string, watch: ReadonlySet<string>): Promise<void> {
+  private async refreshMeasurement(database: string, measurement: string, watch: ReadonlySet<string>, underLease = false): Promise<ReadonlySet<string>> {
     const current = new Map(this.catalog.files(database, measurement).map((file) => [file.key, file]));
-    const listed = await this.listFiles(database, measurement, (key) => current.get(key)?.columns ?? null);
+    const { files: listed, inDoubt } = await this.listFiles(database, measurement, (key) => current.get(key)?.columns ?? null, underLease);
     // Dropped or deleted here meanwhile: the delete wins over a listing that may predate it.
-    if (watch.has(`m:${database}/${measurement}`) || watch.has(`d:${database}`)) return;
+    if (watch.has(`m:${database}/${measurement}`) || watch.has(`d:${database}`)) return inDoubt;
     const listedKeys = new Set(listed.map((file) => file.key));
     const added = listed.filter((file) => !current.has(file.key) && !watch.has(file.key));
     const dropped = [...current.keys()].filter((key) => !listedKeys.has(key) && !watch.has(key));
@@ -322,6 +366,7 @@ export class Storage {
     if (added.length > 0) changes.push({ kind: 'add', files: added });
     if (dropped.length > 0) changes.push({ kind: 'drop-files', keys: dropped });
     if (changes.length > 0) this.change(changes);
+    return inDoubt;
   }
 
   /** Runs refresh() every `intervalMs` until the returned stop is called (object storage: other nodes' files). */
@@ -349,10 +394,13 @@ export class Storage {
    * The keys a listing must not take as files, by the replace manifests it found (replacements.ts):
    * a committed replacement's inputs, an uncommitted one's outputs. A manifest a dead process left
    * (written before `removeStagedBeforeMs`) is settled now: the inputs of a committed one deleted,
-   * the outputs of an uncommitted one, then the manifest.
+   * the outputs of an uncommitted one, then the manifest. `underLease` (a compaction job holding
+   * the partition): another node's committed manifest is finished too, and the inputs of its
+   * uncommitted ones are returned as in doubt.
    */
-  private async settleManifests(keys: readonly string[], listed: ReadonlySet<string>): Promise<Set<string>> {
+  private async settleManifests(keys: readonly string[], listed: ReadonlySet<string>, underLease: boolean): Promise<{ excluded: Set<string>; inDoubt: Set<string> }> {
     const excluded = new Set<string>();
+    const inDoubt = new Set<string>();
     for (const key of keys) {
       let manifest: ReplaceManifest | null;
       try {
@@ -363,11 +411,16 @@ export class Storage {
       const committed = manifest?.outputs.every((output) => listed.has(output)) === true;
       const notFiles = manifest === null ? [] : committed ? manifest.inputs : manifest.outputs;
       for (const notFile of notFiles) excluded.add(notFile);
-      if (!(await this.orphaned(key, manifest))) continue;
+      const othersLive = manifest !== null && manifest.node !== null && manifest.node !== this.nodeId;
+      const finishable = committed && underLease && othersLive;
+      if (!finishable && !(await this.orphaned(key, manifest))) {
+        if (!committed && othersLive && manifest !== null) for (const input of manifest.inputs) inDoubt.add(input);
+        continue;
+      }
       await this.backend.deleteMany(notFiles);
       await this.backend.deleteMany([key]);
     }
-    return excluded;
+    return { excluded, inDoubt };
   }
 
   /**
@@ -547,9 +600,21 @@ export class Storage {
     return deleted;
   }
 
-  /** Where DuckDB reads a file. */
+  /** Where DuckDB reads a file (on an object store: its cached copy, made local by acquireFiles). */
   locationOf(key: string): string {
     return this.backend.locationOf(key);
+  }
+
+  /**
+   * Makes the files local and keeps them so until the returned function is called (on an object
+   * store: downloaded into the file cache and pinned; file-cache.ts says what it throws). Local
+   * disk: nothing to do.
+   */
+  async acquireFiles(files: readonly CachedFileRequest[]): Promise<ReleaseFiles> {
+    const cache = this.cache;
+    if (cache === null || files.length === 0) return NOTHING_TO_RELEASE;
+    const lease = await cache.acquire(files);
+    return () => cache.release(lease);
   }
 
   private usageOf(lists: readonly (readonly CatalogFile[])[]): Removed {
@@ -565,6 +630,7 @@ export class Storage {
   private change(changes: readonly CatalogChange[]): void {
     for (const watch of this.refreshWatches) for (const change of changes) noteTouched(watch, change);
     this.emit({ kind: 'delta', delta: this.catalog.change(changes) });
+    this.cache?.applyCatalogChanges(changes);
   }
 
   private emit(event: CatalogEvent): void {

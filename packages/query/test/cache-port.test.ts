@@ -1,0 +1,105 @@
+// Proves a query task's cache port (cache-port.ts): the task's pins reach the main thread's file
+// cache and come back as files on disk or as the cache's typed error (413 counting every file the
+// task holds), each key is asked for once per task, and the task's pins are released by the task
+// or, if it never does (a worker that died), when the main thread ends the port; driven over a
+// MessageChannel in one thread against a FileCache whose downloader writes zeros.
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ArcError } from '@arc/errors';
+import { FileCache, StorageErrorCode, dataFileKey } from '@arc/storage';
+import { FilePins, serveCachePort } from '../src/cache-port.js';
+import { QueryErrorCode } from '../src/error-codes.js';
+
+const HOUR_US = Date.parse('2025-03-04T05:00:00Z') * 1000;
+
+function file(name: string, bytes = 30): { key: string; bytes: number } {
+  const key = dataFileKey({ database: 'db', measurement: 'cpu', hourUs: HOUR_US, nodeId: 'n1', unique: `w0-${name}`, rows: 1, bytes, minTimeUs: HOUR_US, maxTimeUs: HOUR_US, writtenAtMs: Date.parse('2025-03-04T05:30:00Z'), schemaId: '0123456789abcdef', span: 'hour' });
+  return { key, bytes };
+}
+
+const channels: MessageChannel[] = [];
+afterEach(() => {
+  for (const channel of channels.splice(0)) {
+    channel.port1.close();
+    channel.port2.close();
+  }
+});
+
+async function setUp(bytesMax: number): Promise<{ cache: FileCache; directory: string; fetched: string[]; pins: FilePins; session: { end(): void }; cancel: () => void }> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'arc-cache-port-'));
+  const fetched: string[] = [];
+  const cache = await FileCache.open({
+    directory,
+    bytesMax,
+    roomWaitMs: 60_000,
+    fetch: async (key, destination, bytes) => {
+      fetched.push(key);
+      await mkdir(path.dirname(destination), { recursive: true });
+      await writeFile(destination, new Uint8Array(bytes));
+      return bytes;
+    },
+  });
+  const channel = new MessageChannel();
+  channels.push(channel);
+  let cancelled = false;
+  const session = serveCachePort(channel.port1, cache);
+  const pins = new FilePins(channel.port2, () => cancelled);
+  return { cache, directory, fetched, pins, session, cancel: () => (cancelled = true) };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('the cache port', () => {
+  it('makes the files local and pinned, asks for each key once, and releases them at the task end', async () => {
+    const { cache, directory, fetched, pins } = await setUp(1000);
+    await pins.pin([file('a'), file('b')]);
+    expect(existsSync(path.join(directory, file('a').key))).toBe(true);
+    expect(cache.stats()).toMatchObject({ pinnedFiles: 2, misses: 2 });
+    await pins.pin([file('a'), file('c')]);
+    expect(fetched).toEqual([file('a').key, file('b').key, file('c').key]);
+    expect(cache.stats()).toMatchObject({ pinnedFiles: 3, hits: 0 });
+    pins.releaseAll();
+    await until(() => cache.stats().pinnedFiles === 0, 'the pins released');
+  });
+
+  it('answers the cache error as an ArcError, counting the files the task already holds', async () => {
+    const { cache, pins } = await setUp(100);
+    await pins.pin([file('a'), file('b')]);
+    const error = await pins.pin([file('c'), file('d')]).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ArcError);
+    expect(error).toMatchObject({ kind: 'too_large', code: StorageErrorCode.cacheTooSmall });
+    expect((error as Error).message).toContain('120 bytes');
+    expect(cache.stats().pinnedFiles).toBe(2);
+    pins.releaseAll();
+    await until(() => cache.stats().pinnedFiles === 0, 'the pins released');
+  });
+
+  it('releases what a task still holds when the main thread ends its port', async () => {
+    const { cache, pins, session } = await setUp(1000);
+    await pins.pin([file('a')]);
+    session.end();
+    expect(cache.stats().pinnedFiles).toBe(0);
+  });
+
+  it('stops waiting at a cancel, and the late grant is released at the end', async () => {
+    const { cache, pins, session, cancel } = await setUp(100);
+    const held = await cache.acquire([file('x'), file('y'), file('z')]);
+    const waiting = pins.pin([file('a')]);
+    cancel();
+    await expect(waiting).rejects.toMatchObject({ code: QueryErrorCode.aborted });
+    cache.release(held);
+    await until(() => cache.stats().files === 3 && cache.stats().pinnedFiles <= 1, 'the late grant');
+    session.end();
+    await until(() => cache.stats().pinnedFiles === 0, 'every pin released');
+  });
+});
