@@ -115,7 +115,7 @@ export const USAGE = `usage: node bench/query/query.mjs [options]
   --compact-timeout S   seconds the compaction jobs may take (default 600)
   --cold-node           with --storage s3: after the queries, start a second node with a fresh data
                         dir (an empty cache) on the same bucket and prefix, and time its first run
-                        of each query (each fetches what the cache lacks), verified
+                        of each query (each fetches what the cache lacks; checked with --verify)
 ${STORAGE_USAGE}
   --smoke               CI smoke: ${SMOKE_SCALE.hosts} hosts x ${SMOKE_SCALE.hours} h, ${SMOKE_RUNS} runs per query, --verify
   --server-entry FILE   server entry for --spawn (default packages/cli/dist/main.js)
