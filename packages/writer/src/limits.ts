@@ -137,3 +137,14 @@ export const CENSUS_LOCK_WAIT_MS = 1;
  * costs: an explicit flush (POST /write/flush, shutdown) can take this much longer when it does.
  */
 export const PREPARED_SETTLE_WAIT_MS_MAX = 1000;
+
+/**
+ * Files of one flush a writer publishes at once (a flush writes one file per hour it spans). On an
+ * object store each publish is an upload the writer thread awaits before it can encode its next
+ * flush (~50 ms for a 340 KB file on the 2-vCPU test box, docs/benchmarks.md "Object storage
+ * (S3)"), so one at a time left the writer waiting and ingest back-pressured. Each publish in
+ * flight holds its file's bytes in memory for the upload (a file is at most one flush's rows of one
+ * hour) and one connection of the S3 client; on local disk a publish is a rename. 4 took the
+ * per-file time from 47 to 35 ms there; more would mostly queue on the client's sockets.
+ */
+export const PUBLISH_CONCURRENCY_MAX = 4;

@@ -7,7 +7,7 @@ import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy }
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
 import type { MeasurementCensus } from './measurement-census.js';
 import { hoursOf, parquetColumnsOf, type ParquetEncoder } from './parquet-encoder.js';
-import { PREPARED_SETTLE_WAIT_MS_MAX } from './limits.js';
+import { PREPARED_SETTLE_WAIT_MS_MAX, PUBLISH_CONCURRENCY_MAX } from './limits.js';
 import { isStorageFull, storageFullError } from './storage-full.js';
 import type { FlushJournal } from '@arc/wal';
 import type { BufferedColumn, DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
@@ -624,26 +624,35 @@ export class WriterCore {
   }
 
   /**
-   * Renames every staged file into place. The flush is committed (staged files are durable, and
-   * with the WAL on the journal names them), so a failed rename is retried, never undone.
+   * Publishes every staged file, PUBLISH_CONCURRENCY_MAX at a time (on an object store each is an
+   * upload this thread would otherwise await in turn). The flush is committed (staged files are
+   * durable, and with the WAL on the journal names them), so a failed publish is retried, never
+   * undone. The files come back in staging order.
    */
   private async publishAll(staged: readonly StagedFile[]): Promise<FlushedFile[]> {
-    const files: FlushedFile[] = [];
-    for (const file of staged) {
-      let delayMs = 0;
-      for (;;) {
-        try {
-          await this.options.storage.publish(file.staging, file.key);
-          break;
-        } catch (error) {
-          delayMs = nextRetryDelayMs(delayMs);
-          this.options.log('error', `publishing ${file.key} failed (retry in ${delayMs} ms): ${(error as Error).message}`);
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
-        }
+    let next = 0;
+    const publishNext = async (): Promise<void> => {
+      while (next < staged.length) {
+        const file = staged[next++] as StagedFile;
+        await this.publishOne(file);
       }
-      files.push({ key: file.key, rowCount: file.rowCount, byteCount: file.byteCount, columns: file.columns });
+    };
+    await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY_MAX, staged.length) }, publishNext));
+    return staged.map((file) => ({ key: file.key, rowCount: file.rowCount, byteCount: file.byteCount, columns: file.columns }));
+  }
+
+  private async publishOne(file: StagedFile): Promise<void> {
+    let delayMs = 0;
+    for (;;) {
+      try {
+        await this.options.storage.publish(file.staging, file.key);
+        return;
+      } catch (error) {
+        delayMs = nextRetryDelayMs(delayMs);
+        this.options.log('error', `publishing ${file.key} failed (retry in ${delayMs} ms): ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
     }
-    return files;
   }
 
   private uniqueSuffix(): string {
