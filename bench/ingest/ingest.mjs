@@ -25,6 +25,7 @@ import {
   treeCpuTicks,
 } from '../lib/arc-server.mjs';
 import { UsageError, cliOutput, parseCli } from '../lib/cli.mjs';
+import { STORAGE_ARG_OPTIONS, STORAGE_USAGE, parseStorageOptions, s3ServerProbe, storageEnv, uniquePrefix } from '../lib/s3-target.mjs';
 import {
   DATASET_INSTANTS,
   DEFAULT_HOSTS,
@@ -64,6 +65,7 @@ export const USAGE = `usage: node bench/ingest/ingest.mjs [options]
                         what the token check costs on the write path (default on)
   --wal MODE            with --spawn: off (default), fdatasync, fsync or async: starts the server
                         with the write-ahead log on in that sync mode (compare with off)
+${STORAGE_USAGE}
   --server-pid N        pid whose CPU time (plus its descendants') is reported (default: the
                         spawned server with --spawn; otherwise server CPU fields are null)
   --ready-timeout S     seconds to wait for GET /ready (default 60)
@@ -78,7 +80,7 @@ export const USAGE = `usage: node bench/ingest/ingest.mjs [options]
  *   seed: number, poolRows: number, maxPoolMb: number, path: string, spawn: boolean,
  *   serverEntry: string, keepData: boolean, serverPid: number | null, readyTimeout: number,
  *   out: string | null, json: boolean, auth: 'on' | 'off', wal: string, env: Record<string, string>,
- * }} Options
+ * } & import('../lib/s3-target.mjs').StorageOptions} Options
  */
 
 /** `--wal` values: off, or a `[wal] sync_mode`. */
@@ -116,6 +118,7 @@ export function parseOptions(argv) {
       json: { type: 'boolean', default: false },
       auth: { type: 'string', default: 'on' },
       wal: { type: 'string', default: 'off' },
+      ...STORAGE_ARG_OPTIONS,
       help: { type: 'boolean', default: false },
     },
   });
@@ -148,6 +151,7 @@ export function parseOptions(argv) {
   const wal = String(values.wal);
   if (!WAL_MODES.includes(wal)) throw new UsageError(`--wal must be one of ${WAL_MODES.join(', ')}, got ${wal}`);
   if (wal !== 'off' && !values.spawn) throw new UsageError('--wal needs --spawn (a running server has its own [wal] settings)');
+  const storage = parseStorageOptions(values, Boolean(values.spawn));
   const hosts = int('hosts', values.hosts, 1);
   const connections = int('connections', values.connections, 1);
   return {
@@ -174,6 +178,7 @@ export function parseOptions(argv) {
     json: Boolean(values.json),
     auth,
     wal,
+    ...storage,
     env: {
       ...(auth === 'off' ? { ARC_AUTH_ENABLED: 'false' } : {}),
       ...(wal === 'off' ? {} : { ARC_WAL_ENABLED: 'true', ARC_WAL_SYNC_MODE: wal }),
@@ -282,7 +287,7 @@ function assembleWorkerPools(pool, o, database, url) {
  * @param {Options} o
  * @param {Pool} pool
  * @param {{ url: string, token: string, database: string, serverPid: number | null, run: number,
- *   log: (s: string) => void }} ctx
+ *   log: (s: string) => void, s3?: { prefix: string, probe: ReturnType<typeof s3ServerProbe> } }} ctx
  */
 export async function runOnce(o, pool, ctx) {
   const url = new URL(ctx.url);
@@ -357,6 +362,7 @@ export async function runOnce(o, pool, ctx) {
   }
 
   const cpu0 = ctx.serverPid ? treeCpuTicks(ctx.serverPid) : null;
+  const s3Mark = ctx.s3?.probe?.mark() ?? null;
   const loader0 = process.cpuUsage();
   const t0 = performance.now();
   for (const w of workers) w.postMessage({ type: 'start', durationMs: o.seconds * 1000 });
@@ -375,6 +381,7 @@ export async function runOnce(o, pool, ctx) {
   }
   const elapsedS = (performance.now() - t0) / 1000;
   const cpu1 = ctx.serverPid ? treeCpuTicks(ctx.serverPid) : null;
+  const s3Phase = ctx.s3?.probe && s3Mark ? ctx.s3.probe.measure(s3Mark, ctx.s3.prefix, CLK_TCK) : null;
   const loaderUse = process.cpuUsage(loader0);
   await Promise.all(workers.map((w) => w.terminate()));
 
@@ -406,6 +413,7 @@ export async function runOnce(o, pool, ctx) {
 
   return {
     run: ctx.run,
+    storage: o.storage,
     format: o.format,
     auth: o.auth,
     wal: o.wal,
@@ -423,6 +431,9 @@ export async function runOnce(o, pool, ctx) {
     server_cpu_seconds: serverCpu === null ? null : round(serverCpu, 2),
     rows_per_server_cpu_s: serverCpu ? Math.round(rowsAcked / serverCpu) : null,
     loader_cpu_seconds: round((loaderUse.user + loaderUse.system) / 1e6, 2),
+    s3_prefix: ctx.s3?.prefix ?? null,
+    s3_requests: s3Phase?.requests ?? null,
+    s3_daemon_cpu_seconds: s3Phase ? round(s3Phase.daemon_cpu_seconds, 2) : null,
     rows_before: rowsBefore,
     rows_read_back: after.n,
     read_back_ok: readBackOk,
@@ -452,6 +463,7 @@ export function medianLine(runs) {
   return {
     summary: 'median',
     runs: runs.length,
+    storage: first.storage,
     format: first.format,
     batch: first.batch,
     connections: first.connections,
@@ -465,6 +477,8 @@ export function medianLine(runs) {
     server_cpu_seconds: cpuS,
     rows_per_server_cpu_s: perCpu === null ? null : Math.round(perCpu),
     loader_cpu_seconds: med((r) => r.loader_cpu_seconds),
+    s3_requests_per_s: first.s3_requests ? Object.fromEntries(Object.keys(first.s3_requests.per_s).map((k) => [k, med((r) => r.s3_requests?.per_s[k])])) : null,
+    s3_daemon_cpu_seconds: first.s3_daemon_cpu_seconds === null ? null : med((r) => r.s3_daemon_cpu_seconds),
     read_back_ok: runs.every((r) => r.read_back_ok),
     date: new Date().toISOString(),
     node: process.version,
@@ -483,7 +497,10 @@ export async function main(argv) {
   /** @type {Awaited<ReturnType<typeof connectServer>> | null} */
   let server = null;
   try {
-    server = await connectServer(o, log);
+    const prefix = o.s3 ? uniquePrefix(o.s3.prefixBase, 'ingest') : null;
+    const s3 = prefix === null ? undefined : { prefix, probe: s3ServerProbe(o.s3ServerDir) };
+    server = await connectServer(o.spawn ? { ...o, env: { ...o.env, ...storageEnv(o, prefix) } } : o, log);
+    if (prefix !== null && o.s3) log(`storage: s3 bucket ${o.s3.bucket} at ${o.s3.endpoint}, prefix ${prefix}` + (s3?.probe ? '' : ' (no --s3-server-dir: requests not counted)'));
     const { url, token } = server;
     const serverPid = o.serverPid ?? server.pid;
     const tp = performance.now();
@@ -497,12 +514,12 @@ export async function main(argv) {
     for (let run = 1; run <= o.runs; run++) {
       const database = o.runs > 1 ? `${o.database}_${run}` : o.database;
       log(`run ${run}/${o.runs}: ${o.seconds} s, ${o.connections} connections on ${o.threads} threads -> ${url} db ${database}`);
-      const line = await runOnce(o, pool, { url, token, database, serverPid, run, log });
+      const line = await runOnce(o, pool, { url, token, database, serverPid, run, log, ...(s3 ? { s3 } : {}) });
       if (server.exitedReason()) throw new Error(`server exited during the run: ${server.exitedReason()}`);
       lines.push(line);
       emit(line);
       log(
-        `run ${run}: ${line.rows_per_s} rows/s, p99 ${line.latency_ms.p99} ms, read back ${line.rows_read_back}/${line.rows_acked}` +
+        `run ${run} (${o.storage}): ${line.rows_per_s} rows/s, p99 ${line.latency_ms.p99} ms, read back ${line.rows_read_back}/${line.rows_acked}` +
           (line.read_back_ok ? ' ok' : ' MISMATCH'),
       );
     }

@@ -103,7 +103,8 @@ export async function waitReady(url, timeoutS, exited) {
 
 /**
  * @typedef {{ serverEntry: string, readyTimeout: number, keepData: boolean,
- *   env?: Record<string, string> }} SpawnOptions `env` is added to the server's environment
+ *   env?: Record<string, string>, bootstrapToken?: string }} SpawnOptions `env` is added to the server's
+ *   environment; `bootstrapToken` is its ARC_AUTH_BOOTSTRAP_TOKEN (default: a fresh random one)
  */
 
 /**
@@ -120,7 +121,7 @@ export async function spawnServer(o, log) {
   const logPath = path.join(dir, 'server.log');
   const logFd = fs.openSync(logPath, 'a');
   const port = /** @type {number} */ (await freePort());
-  const token = randomBytes(32).toString('base64url');
+  const token = o.bootstrapToken ?? randomBytes(32).toString('base64url');
   const child = spawn(process.execPath, [o.serverEntry, 'serve'], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...o.env, ARC_PORT: String(port), ARC_DATA_DIR: dataDir, ARC_AUTH_BOOTSTRAP_TOKEN: token },

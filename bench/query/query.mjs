@@ -32,9 +32,11 @@ import {
   percentile,
   round,
   sleep,
+  spawnServer,
   treeCpuTicks,
 } from '../lib/arc-server.mjs';
 import { UsageError, cliOutput, integerOption, numberOption, parseCli } from '../lib/cli.mjs';
+import { PARQUET_SUBDIRS, STORAGE_ARG_OPTIONS, STORAGE_USAGE, parseStorageOptions, s3ServerProbe, storageEnv, uniquePrefix } from '../lib/s3-target.mjs';
 import { CompactionUnavailable, jobTotals, triggerCompaction, waitForJobs } from '../lib/compaction-api.mjs';
 import { answerFromArcJson, answerFromDuckDB, compareAnswers } from './answers.mjs';
 import {
@@ -57,8 +59,12 @@ const WRITE_BACKOFF_MS = 10;
 const WRITE_BACKOFF_MAX_MS = 500;
 /** Smoke mode's runs per query (CI: proves the benchmark works, times nothing). */
 const SMOKE_RUNS = 2;
-/** Arc's Parquet files sit under <data_dir>/arc/<database>/<measurement>/YYYY/MM/DD/HH/. */
-const PARQUET_SUBDIR = 'arc';
+/**
+ * Arc's Parquet files sit under <data_dir>/<subdir>/<database>/<measurement>/YYYY/MM/DD/HH/, the
+ * subdir being `arc` on local disk and the write-through cache (`cache`) on S3.
+ * @param {'local' | 's3'} storage
+ */
+const parquetSubdir = (storage) => PARQUET_SUBDIRS[storage];
 /**
  * --compact: what each round triggers, in order (every tier, then each tier alone, so a day whose
  * hours the hourly tier just merged is a daily candidate), and the rounds at most: a round that
@@ -107,6 +113,10 @@ export const USAGE = `usage: node bench/query/query.mjs [options]
                         for the jobs, run the queries again: before / after times, and every
                         answer after must equal the one before (else exit 1)
   --compact-timeout S   seconds the compaction jobs may take (default 600)
+  --cold-node           with --storage s3: after the queries, start a second node with a fresh data
+                        dir (an empty cache) on the same bucket and prefix, and time its first run
+                        of each query (each fetches what the cache lacks; checked with --verify)
+${STORAGE_USAGE}
   --smoke               CI smoke: ${SMOKE_SCALE.hosts} hosts x ${SMOKE_SCALE.hours} h, ${SMOKE_RUNS} runs per query, --verify
   --server-entry FILE   server entry for --spawn (default packages/cli/dist/main.js)
   --keep-data           with --spawn: keep the temp data dir (path printed to stderr)
@@ -125,10 +135,10 @@ export { UsageError };
  *   format: 'columnar' | 'lp', batch: number, connections: number, hosts: number, hours: number,
  *   seed: number, runs: number, warmup: number, queries: import('./tsbs-queries.mjs').QueryName[],
  *   verify: boolean, local: boolean, explain: boolean, duckdbThreads: number, smoke: boolean,
- *   compact: boolean, compactTimeout: number,
+ *   compact: boolean, compactTimeout: number, coldNode: boolean,
  *   serverEntry: string, keepData: boolean, readyTimeout: number, countTimeout: number,
  *   queryTimeout: number, out: string | null, json: boolean,
- * }} Options
+ * } & import('../lib/s3-target.mjs').StorageOptions} Options
  */
 
 /**
@@ -161,6 +171,8 @@ export function parseOptions(argv) {
       smoke: { type: 'boolean', default: false },
       compact: { type: 'boolean', default: false },
       'compact-timeout': { type: 'string', default: '600' },
+      'cold-node': { type: 'boolean', default: false },
+      ...STORAGE_ARG_OPTIONS,
       'server-entry': { type: 'string', default: DEFAULT_SERVER_ENTRY },
       'keep-data': { type: 'boolean', default: false },
       'ready-timeout': { type: 'string', default: '60' },
@@ -190,8 +202,13 @@ export function parseOptions(argv) {
   if (!spawn && local && dataDir === null) {
     throw new UsageError('--url needs --data-dir (the server storage.data_dir) for the in-process runs and --verify, or --no-local');
   }
+  const storage = parseStorageOptions(values, spawn);
+  const coldNode = Boolean(values['cold-node']);
+  if (coldNode && storage.storage !== 's3') throw new UsageError('--cold-node needs --storage s3 (a second node reads the first one\'s files from the bucket)');
   return {
     spawn,
+    ...storage,
+    coldNode,
     url: String(values.url).replace(/\/+$/, ''),
     token: values.token ?? process.env.ARC_TOKEN ?? '',
     dataDir,
@@ -528,6 +545,7 @@ async function benchQuery(o, name, nextQuery, ctx) {
   const serverMed = median(serverMs);
   return {
     query: name,
+    storage: o.storage,
     runs: httpMs.length,
     median_ms: med === null ? null : round(med, 2),
     p95_ms: percentile(sorted, 0.95),
@@ -653,6 +671,7 @@ export function summaryLine(o, lines, load) {
   const allQueries = lines.length === QUERY_NAMES.length && measured === lines.length;
   return {
     summary: 'tsbs-queries',
+    storage: o.storage,
     hosts: o.hosts,
     hours: o.hours,
     rows: load.rows,
@@ -678,6 +697,88 @@ export function summaryLine(o, lines, load) {
   };
 }
 
+/**
+ * The test S3 server's figures of a phase, rounded for the JSON line.
+ * @param {{ requests: ReturnType<typeof import('../lib/s3-target.mjs').countRequests>, daemon_cpu_seconds: number }} m
+ */
+function s3Figures(m) {
+  return { requests: m.requests, daemon_cpu_seconds: round(m.daemon_cpu_seconds, 2) };
+}
+
+/**
+ * Bytes and number of the files below `dir` (0 when it does not exist).
+ * @param {string} dir
+ */
+function treeBytes(dir) {
+  let files = 0;
+  let bytes = 0;
+  if (!fs.existsSync(dir)) return { files, bytes };
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    files++;
+    bytes += fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).size;
+  }
+  return { files, bytes };
+}
+
+/**
+ * --cold-node: a second node over the same bucket and prefix with a fresh data dir (nothing in its
+ * cache), the same token; the first run of each query (the SQL the first node's first runs had:
+ * a generator with the same seed) timed and verified against the in-process answers. Its line
+ * `{"summary":"tsbs-cold-node",...}`: each first run's time, their total, the files the cache
+ * fetched, and the node's S3 requests over the queries.
+ * @param {Options} o
+ * @param {{ env: Record<string, string>, token: string, prefix: string, probe: ReturnType<typeof s3ServerProbe>,
+ *   local: Awaited<ReturnType<typeof openLocalDuckDB>> | null, log: (s: string) => void }} ctx
+ */
+async function coldNodeQueries(o, ctx) {
+  const t0 = performance.now();
+  const node = await spawnServer({ serverEntry: o.serverEntry, readyTimeout: o.readyTimeout, keepData: o.keepData, env: ctx.env, bootstrapToken: ctx.token }, ctx.log);
+  const readyMs = performance.now() - t0;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const mark = ctx.probe?.mark() ?? null;
+    const generator = new TsbsQueryGenerator({ hosts: o.hosts, hours: o.hours, seed: o.seed });
+    const nodeContext = { agent, base: new URL(node.url), token: node.token, serverPid: node.pid, local: ctx.local, log: ctx.log };
+    const firstRuns = { ...o, warmup: 0, runs: 1, explain: false };
+    /** @type {any[]} */
+    const lines = [];
+    const tq = performance.now();
+    for (const name of o.queries) {
+      const line = await benchQuery(firstRuns, name, () => generator.next(name), nodeContext);
+      if (node.exitedReason()) throw new Error(`the cold node exited during ${name}: ${node.exitedReason()}`);
+      lines.push(line);
+      ctx.log(`cold node ${name}: ${line.median_ms} ms` + (line.errors ? `, ERROR: ${line.first_problem}` : '') + (line.verified === false ? `, NOT VERIFIED: ${line.first_problem}` : ''));
+    }
+    const wallMs = performance.now() - tq;
+    const s3 = ctx.probe && mark ? s3Figures(ctx.probe.measure(mark, ctx.prefix, CLK_TCK)) : null;
+    const cache = treeBytes(path.join(node.dataDir, parquetSubdir('s3'), o.database));
+    return {
+      summary: 'tsbs-cold-node',
+      storage: o.storage,
+      hosts: o.hosts,
+      hours: o.hours,
+      queries: lines.length,
+      node_ready_ms: round(readyMs, 1),
+      cold_ms: Object.fromEntries(lines.map((l) => [l.query, l.median_ms])),
+      total_cold_ms: round(lines.reduce((a, l) => a + (l.median_ms ?? 0), 0), 1),
+      wall_ms: round(wallMs, 1),
+      server_cpu_ms: Object.fromEntries(lines.map((l) => [l.query, l.server_cpu_ms_per_query])),
+      errors: lines.reduce((a, l) => a + l.errors, 0),
+      first_problem: lines.find((l) => l.first_problem)?.first_problem ?? null,
+      verified: o.verify ? lines.every((l) => l.verified === true) : null,
+      cache_files: cache.files,
+      cache_bytes: cache.bytes,
+      s3,
+      date: new Date().toISOString(),
+      commit: gitCommit(),
+    };
+  } finally {
+    agent.destroy();
+    await node.stop();
+  }
+}
+
 /** 1, 5 and 15 minute load averages. */
 function roundedLoad() {
   return os.loadavg().map((x) => round(x, 2));
@@ -700,7 +801,7 @@ function gitCommit() {
  *   lines: any[], emit: (line: object) => void, isDead: () => string | null }} ctx
  */
 async function afterCompaction(o, ctx) {
-  const parquetDir = ctx.dataDir === null ? null : path.join(ctx.dataDir, PARQUET_SUBDIR, o.database, 'cpu');
+  const parquetDir = ctx.dataDir === null ? null : path.join(ctx.dataDir, parquetSubdir(o.storage), o.database, 'cpu');
   const filesBefore = parquetDir === null ? null : countParquetFiles(parquetDir);
   let compaction;
   try {
@@ -771,7 +872,11 @@ export async function main(argv) {
   try {
     // Answers are timed uncached: repeated SQL (the 12 h queries over 12 h of data) must not
     // come from issue 4's query cache ([query_cache] enabled; an unknown ARC_ variable only warns).
-    server = await connectServer({ ...o, env: { ARC_QUERY_CACHE_ENABLED: 'false', ...(o.compact ? compactEnv(Date.now()) : {}) } }, log);
+    const prefix = o.s3 ? uniquePrefix(o.s3.prefixBase, 'query') : null;
+    const probe = s3ServerProbe(o.s3ServerDir);
+    const serverEnv = { ARC_QUERY_CACHE_ENABLED: 'false', ...(o.compact ? compactEnv(Date.now()) : {}), ...(o.spawn ? storageEnv(o, prefix) : {}) };
+    server = await connectServer({ ...o, env: serverEnv }, log);
+    if (prefix !== null && o.s3) log(`storage: s3 bucket ${o.s3.bucket} at ${o.s3.endpoint}, prefix ${prefix}` + (probe ? '' : ' (no --s3-server-dir: requests not counted)'));
     const { url, token, pid: serverPid } = server;
     const dataDir = server.dataDir ?? o.dataDir;
     const base = new URL(url);
@@ -789,13 +894,15 @@ export async function main(argv) {
       throw new Error(`database ${o.database} holds ${before.n} cpu rows, not the ${expected} of this scale (use a fresh --database)`);
     } else {
       log(`writing ${expected} rows (${o.hosts} hosts x ${o.hours} h) as ${o.format}, ${o.batch} rows per request -> ${url} db ${o.database}`);
+      const loadMark = probe?.mark() ?? null;
       load = { ...(await writeDataset(o, { agent, base, token, log })), written: true };
+      if (probe && loadMark && prefix) load.s3 = s3Figures(probe.measure(loadMark, prefix, CLK_TCK));
       await waitForRows(o, url, token, expected);
       log(`written and counted: ${JSON.stringify(load)}`);
     }
     if (o.local) {
       if (dataDir === null) throw new UsageError('--data-dir is required for the in-process runs');
-      local = await openLocalDuckDB(path.join(dataDir, PARQUET_SUBDIR), o.database, o.duckdbThreads, o.compact);
+      local = await openLocalDuckDB(path.join(dataDir, parquetSubdir(o.storage)), o.database, o.duckdbThreads, o.compact);
       load.parquet_files = local.files;
       log(`in-process DuckDB (${o.duckdbThreads} threads) over ${local.files} Parquet files: ${local.glob}`);
     }
@@ -805,6 +912,7 @@ export async function main(argv) {
     /** @type {AnswerLog | undefined} */
     const answers = o.compact ? { mode: 'record', bySql: new Map() } : undefined;
     const benchContext = { agent, base, token, serverPid, local, log, ...(answers ? { answers } : {}) };
+    const queryMark = probe?.mark() ?? null;
     const baseline = await benchQuery(o, BASELINE_QUERY, () => ({ sql: BASELINE_SQL, ordered: true }), benchContext);
     emit(baseline);
     log(`${BASELINE_QUERY}: median ${baseline.median_ms} ms (in-process ${baseline.duckdb_in_process_ms} ms): the cost of any query over HTTP`);
@@ -819,11 +927,18 @@ export async function main(argv) {
           (line.verified === null ? '' : line.verified ? ', verified' : `, NOT VERIFIED: ${line.first_problem}`),
       );
     }
-    const summary = { ...summaryLine(o, lines, load), select_1_ms: baseline.median_ms, load_average: { before: loadBefore, after: roundedLoad() } };
+    const s3Queries = probe && queryMark && prefix ? s3Figures(probe.measure(queryMark, prefix, CLK_TCK)) : null;
+    const summary = { ...summaryLine(o, lines, load), select_1_ms: baseline.median_ms, s3: s3Queries, load_average: { before: loadBefore, after: roundedLoad() } };
     emit(summary);
     log(table(lines));
     if (summary.cache_hits > 0) log(`warning: ${summary.cache_hits} answers came from Arc's query cache`);
-    const beforeOk = summary.errors === 0 && baseline.errors === 0 && summary.verified !== false && baseline.verified !== false;
+    let beforeOk = summary.errors === 0 && baseline.errors === 0 && summary.verified !== false && baseline.verified !== false;
+    if (o.coldNode && prefix !== null) {
+      const cold = await coldNodeQueries(o, { env: serverEnv, token, prefix, probe, local, log });
+      emit(cold);
+      log(`cold node: ${cold.total_cold_ms} ms for the first run of ${cold.queries} queries; ${cold.cache_files} files (${cold.cache_bytes} B) fetched`);
+      beforeOk &&= cold.errors === 0 && cold.verified !== false;
+    }
     if (!o.compact) return beforeOk ? 0 : 1;
     const compared = await afterCompaction(o, { ...benchContext, url, dataDir, expected, lines, emit, isDead: () => server?.exitedReason() ?? null });
     return beforeOk && compared ? 0 : 1;

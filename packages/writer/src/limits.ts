@@ -145,3 +145,10 @@ export const PREPARED_SETTLE_WAIT_MS_MAX = 1000;
  * counted in the write buffers until published, so memory stays bounded by writer.buffer_max_mb.
  */
 export const PUBLISHES_IN_FLIGHT_MAX = 4;
+
+/**
+ * Files of one flush (one per hour it spans) published at once. Each upload reads its file into
+ * memory up to the part size, and a backfill's flush can span hundreds of hours: a handful at a
+ * time keeps that bounded while still overlapping the round trips.
+ */
+export const PUBLISH_CONCURRENCY_MAX = 4;

@@ -7,7 +7,7 @@ import { isFlushDueByAge, isFlushDueBySize, nextRetryDelayMs, type FlushPolicy }
 import { MeasurementBuffer, schemaOfBatches } from './measurement-buffer.js';
 import type { MeasurementCensus } from './measurement-census.js';
 import { hoursOf, parquetColumnsOf, type ParquetEncoder } from './parquet-encoder.js';
-import { PREPARED_SETTLE_WAIT_MS_MAX, PUBLISHES_IN_FLIGHT_MAX } from './limits.js';
+import { PREPARED_SETTLE_WAIT_MS_MAX, PUBLISH_CONCURRENCY_MAX, PUBLISHES_IN_FLIGHT_MAX } from './limits.js';
 import { isStorageFull, storageFullError } from './storage-full.js';
 import type { FlushJournal, FlushRecord } from '@arc/wal';
 import type { BufferedColumn, DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
@@ -690,8 +690,15 @@ export class WriterCore {
    * with the WAL on the journal names them), so a failed rename is retried, never undone.
    */
   private async publishAll(staged: readonly StagedFile[]): Promise<FlushedFile[]> {
-    // The files of one flush (one per hour it spans) go at once: on an object store each is an upload.
-    return await Promise.all(staged.map((file) => this.publishOne(file)));
+    // The files of one flush (one per hour it spans) go several at a time: on an object store each
+    // is an upload; a backfill's flush can span hundreds of hours.
+    const files: FlushedFile[] = new Array<FlushedFile>(staged.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (let index = next++; index < staged.length; index = next++) files[index] = await this.publishOne(staged[index] as StagedFile);
+    };
+    await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY_MAX, staged.length) }, lane));
+    return files;
   }
 
   private async publishOne(file: StagedFile): Promise<FlushedFile> {

@@ -1,0 +1,83 @@
+// Proves that a writer publishes the files of one flush several at a time, never more than
+// PUBLISH_CONCURRENCY_MAX, and still lands every row: a storage whose publish waits at a gate
+// counts the publishes in flight while a flush spanning several hours is held there.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalStorage } from '@arc/storage';
+import { floatBatch } from './support/float-batch.js';
+import { useTempEncoder } from './support/temp-encoder.js';
+import { PUBLISH_CONCURRENCY_MAX } from '../src/limits.js';
+import { WriterCore } from '../src/writer-core.js';
+
+const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
+const HOUR_US = 3_600_000_000;
+/** How long the test waits for publishes to gather at the gate before it judges. */
+const GATHER_WAIT_MS = 5_000;
+
+/** Local disk whose publishes of data files wait until `open()`; counts how many wait at once. */
+class GatedStorage extends LocalStorage {
+  inFlight = 0;
+  maxInFlight = 0;
+  private opened = false;
+  private readonly waiting: (() => void)[] = [];
+
+  override async publish(stagingPath: string, key: string): Promise<void> {
+    // Local disk publishes small objects (the flush's schema object) the same way: not gated.
+    if (!key.endsWith('.parquet')) return super.publish(stagingPath, key);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    if (!this.opened) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight--;
+    await super.publish(stagingPath, key);
+  }
+
+  open(): void {
+    this.opened = true;
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+const temp = useTempEncoder('arc-writer-publish-');
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** Flushes one row in each of `hours` hours and reports the publishes that were in flight together. */
+async function flushAcrossHours(hours: number): Promise<{ maxInFlight: number; rowsFlushed: number; files: number }> {
+  const storage = new GatedStorage(path.join(temp.root, `data-${hours}`));
+  const flushed: string[] = [];
+  const core = new WriterCore({
+    writerIndex: 0,
+    policy: { flushRows: 1_000_000, flushBytesMax: 1 << 30, flushAgeMs: 3_600_000 },
+    bytesBufferedMax: 1 << 30,
+    storage,
+    encoder: temp.encoder,
+    onFlushed: (_database, _measurement, files) => flushed.push(...files.map((file) => file.key)),
+    log: () => undefined,
+    nowMs: () => performance.now(),
+  });
+  const values = Array.from({ length: hours }, (_, index) => index);
+  expect(core.handle(0, { kind: 'append', txnId: 1, batches: [floatBatch('cpu', values, (index) => T0 + index * HOUR_US)] })).toMatchObject({ error: null });
+  const flushing = core.flushAll();
+  const expected = Math.min(hours, PUBLISH_CONCURRENCY_MAX);
+  try {
+    await waitUntil(() => storage.inFlight >= expected, GATHER_WAIT_MS);
+  } finally {
+    storage.open();
+  }
+  expect(await flushing).toBeNull();
+  return { maxInFlight: storage.maxInFlight, rowsFlushed: core.stats().rowsFlushed, files: flushed.length };
+}
+
+describe('WriterCore publishes a flush’s files in parallel', () => {
+  it('starts the uploads of a flush spanning three hours together', async () => {
+    expect(await flushAcrossHours(3)).toEqual({ maxInFlight: Math.min(3, PUBLISH_CONCURRENCY_MAX), rowsFlushed: 3, files: 3 });
+  });
+
+  it('never has more than PUBLISH_CONCURRENCY_MAX in flight', async () => {
+    const hours = PUBLISH_CONCURRENCY_MAX + 3;
+    expect(await flushAcrossHours(hours)).toEqual({ maxInFlight: PUBLISH_CONCURRENCY_MAX, rowsFlushed: hours, files: hours });
+  });
+});
