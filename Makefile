@@ -72,6 +72,8 @@ bench-smoke: build
 	node bench/query-encode.mjs 20000 --runs 1
 	node bench/compaction/compaction.mjs --smoke --json
 	node bench/compaction/compaction.mjs --smoke --saturate --json
+	$(WITH_TEST_S3) node bench/ingest/ingest.mjs --spawn --storage s3 --format columnar --batch 1000 --connections 4 --seconds 5 --json
+	$(WITH_TEST_S3) node bench/query/query.mjs --spawn --smoke --storage s3 --cold-node --verify --json
 
 clean:
 	npx tsc -b --clean packages/cli bench
