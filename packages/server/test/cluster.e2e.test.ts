@@ -1,4 +1,5 @@
-// Proves several Arc nodes on one bucket, by running two real servers over the test S3 server
+// Proves several Arc nodes on one bucket (and that a node with a wrong key or bucket refuses to
+// start, naming it), by running two real servers over the test S3 server
 // (a Ceph RGW; skipped without one), one prefix, two data directories: rows written on either node
 // are read on the other within the listing interval, a measurement deleted on A is gone on B, a
 // database created on A is listed on B, and
@@ -26,6 +27,24 @@ interface Job {
   readonly partition: string;
   readonly error?: string;
 }
+
+describe.skipIf(s3 === null)('a node with a wrong key or bucket', () => {
+  it('refuses to start, naming what is wrong and never the secret', async () => {
+    if (s3 === null) return;
+    const wrongSecret = 'wrong-secret-never-printed';
+    const refused = await startArc({ ...s3ServerEnv(s3, uniquePrefix('refused')), ARC_STORAGE_S3_SECRET_KEY: wrongSecret }).then(
+      () => null,
+      (error: unknown) => (error as Error).message,
+    );
+    expect(refused).toMatch(/ARC_OBJECT_STORE_REFUSED|access key or secret key is wrong/);
+    expect(refused).not.toContain(wrongSecret);
+    const noBucket = await startArc({ ...s3ServerEnv(s3, uniquePrefix('refused')), ARC_STORAGE_S3_BUCKET: 'arc-no-such-bucket' }).then(
+      () => null,
+      (error: unknown) => (error as Error).message,
+    );
+    expect(noBucket).toMatch(/bucket 'arc-no-such-bucket' does not exist/);
+  });
+});
 
 describe.skipIf(s3 === null)('two nodes on one bucket', () => {
   const nodes: ArcProcess[] = [];
