@@ -13,6 +13,7 @@ import { ArcError } from '@arc/errors';
 import { FileCache, StorageErrorCode, dataFileKey } from '@arc/storage';
 import { FilePins, serveCachePort } from '../src/cache-port.js';
 import { QueryErrorCode } from '../src/error-codes.js';
+import { waitUntil } from '../../../test/support/poll-until.js';
 
 const HOUR_US = Date.parse('2025-03-04T05:00:00Z') * 1000;
 
@@ -51,12 +52,11 @@ async function setUp(bytesMax: number): Promise<{ cache: FileCache; directory: s
   return { cache, directory, fetched, pins, session, cancel: () => (cancelled = true) };
 }
 
+const UNTIL_DEADLINE_MS = 5000;
+
+/** The project's wait on a condition (test/support/poll-until.ts), with this file's deadline. */
 async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await waitUntil(what, UNTIL_DEADLINE_MS, check, 5);
 }
 
 describe('the cache port', () => {

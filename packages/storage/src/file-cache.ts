@@ -35,6 +35,8 @@ export interface FileCacheStats {
   readonly misses: number;
   readonly evictions: number;
   readonly fetchedBytes: number;
+  /** Acquires waiting for pinned files to be released before their files fit. */
+  readonly waitingForRoom: number;
 }
 
 export interface FileCacheOptions {
@@ -217,7 +219,7 @@ export class FileCache {
   }
 
   stats(): FileCacheStats {
-    return { files: this.entries.size, bytes: this.bytesUsed, bytesMax: this.bytesMax, pinnedFiles: this.filesPinned, pinnedBytes: this.bytesPinned, ...this.counts };
+    return { files: this.entries.size, bytes: this.bytesUsed, bytesMax: this.bytesMax, pinnedFiles: this.filesPinned, pinnedBytes: this.bytesPinned, ...this.counts, waitingForRoom: this.roomWaiters.length };
   }
 
   /**

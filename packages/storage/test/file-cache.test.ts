@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArcError } from '@arc/errors';
 import { FileCache, Storage, StorageErrorCode, dataFileKey, type FetchFile } from '../src/index.js';
+import { waitUntil } from '../../../test/support/poll-until.js';
 
 const HOUR_US = Date.parse('2025-03-04T05:00:00Z') * 1000;
 
@@ -62,12 +63,11 @@ async function openCache(bytesMax: number, options: { roomWaitMs?: number; remov
   return { cache, directory, downloads };
 }
 
+const UNTIL_DEADLINE_MS = 5000;
+
+/** The project's wait on a condition (test/support/poll-until.ts), with this file's deadline. */
 async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await waitUntil(what, UNTIL_DEADLINE_MS, check, 5);
 }
 
 const file = (name: string, bytes = 30): { key: string; bytes: number } => ({ key: keyOf(name, bytes), bytes });
@@ -112,7 +112,8 @@ describe('FileCache', () => {
       acquired = true;
       return next;
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // It is waiting for room (the cache counts it), not granted.
+    await until(() => cache.stats().waitingForRoom === 1, 'e waiting for room');
     expect(acquired).toBe(false);
     cache.release(lease);
     cache.release(await waiting);

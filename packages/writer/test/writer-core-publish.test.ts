@@ -8,6 +8,7 @@ import { floatBatch } from './support/float-batch.js';
 import { useTempEncoder } from './support/temp-encoder.js';
 import { PUBLISH_CONCURRENCY_MAX } from '../src/limits.js';
 import { WriterCore } from '../src/writer-core.js';
+import { waitUntil } from '../../../test/support/poll-until.js';
 
 const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
 const HOUR_US = 3_600_000_000;
@@ -39,11 +40,6 @@ class GatedStorage extends LocalStorage {
 
 const temp = useTempEncoder('arc-writer-publish-');
 
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
 /** Flushes one row in each of `hours` hours and reports the publishes that were in flight together. */
 async function flushAcrossHours(hours: number): Promise<{ maxInFlight: number; rowsFlushed: number; files: number }> {
   const storage = new GatedStorage(path.join(temp.root, `data-${hours}`));
@@ -63,7 +59,7 @@ async function flushAcrossHours(hours: number): Promise<{ maxInFlight: number; r
   const flushing = core.flushAll();
   const expected = Math.min(hours, PUBLISH_CONCURRENCY_MAX);
   try {
-    await waitUntil(() => storage.inFlight >= expected, GATHER_WAIT_MS);
+    await waitUntil(`${String(expected)} publishes at the gate`, GATHER_WAIT_MS, () => storage.inFlight >= expected, 10);
   } finally {
     storage.open();
   }
