@@ -111,6 +111,14 @@ export function hourPartitionPath(micros: number): string {
   return `${pad(date.getUTCFullYear(), 4)}/${pad(date.getUTCMonth() + 1, 2)}/${pad(date.getUTCDate(), 2)}/${pad(date.getUTCHours(), 2)}`;
 }
 
+const STORAGE_KEY_PATTERN = /^[A-Za-z0-9_\-./]+$/;
+
+/** Asserts `key` is a storage key both backends can hold: path-safe characters, never a `..` part. */
+export function assertStorageKey(key: string): void {
+  assert.ok(STORAGE_KEY_PATTERN.test(key), `storage key has unexpected characters: ${key}`);
+  assert.ok(!key.split('/').includes('..'), 'storage key escapes the root');
+}
+
 export function databasePrefix(database: string): string {
   return `${database}/`;
 }

@@ -3,13 +3,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { STAGING_SUFFIX } from './layout.js';
+import { STAGING_SUFFIX, assertStorageKey } from './layout.js';
 import { newStagingPath, sealStagedFile } from './staging.js';
 import { WALK_SLICE_MS } from './limits.js';
 import { localNodeIdSync } from './node-id.js';
 import type { ByteRange, ListPage, ListedChildren, StorageBackend, StoredObject, VersionedObject } from './storage-backend.js';
 
-const KEY_PATTERN = /^[A-Za-z0-9_\-./]+$/;
 
 function entriesOfSync(directory: string): Dirent[] {
   try {
@@ -47,8 +46,7 @@ export class LocalStorage implements StorageBackend {
   }
 
   pathOf(key: string): string {
-    assert.ok(KEY_PATTERN.test(key), 'storage key has unexpected characters');
-    assert.ok(!key.split('/').includes('..'), 'storage key escapes the root');
+    assertStorageKey(key);
     return path.join(this.root, key);
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
@@ -10,12 +10,10 @@ import { Client, S3Error } from 'minio';
 import type { S3Config } from '@arc/config';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { StorageErrorCode } from './error-codes.js';
-import { DOWNLOAD_SUFFIX, STAGING_SUFFIX } from './layout.js';
+import { DOWNLOAD_SUFFIX, STAGING_SUFFIX, assertStorageKey } from './layout.js';
 import { newStagingPath, sealStagedFile } from './staging.js';
 import { LIST_PAGE_KEYS_MAX, S3_ATTEMPTS_MAX, S3_DELETE_BATCH_MAX, S3_RETRY_DELAY_MS_FIRST, S3_RETRY_DELAY_MS_MAX, S3_SOCKETS_MAX } from './limits.js';
 import type { ByteRange, ListPage, ListedChildren, StorageBackend, StoredObject, VersionedObject } from './storage-backend.js';
-
-const KEY_PATTERN = /^[A-Za-z0-9_\-./]+$/;
 
 /** Network failures worth another attempt (the server restarting, a connection dropped mid-request). */
 const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
@@ -57,14 +55,21 @@ function unreachableError(operation: string, key: string, cause: unknown): ArcEr
   return new ArcError(ErrorKind.unavailable, StorageErrorCode.objectStoreUnavailable, `Object storage ${operation} of '${key}' failed: ${reason}${code === null ? '' : ` (${code})`}`, { operation, key });
 }
 
-function etagOf(value: string | undefined | null): string {
-  return (value ?? '').replace(/^"|"$/g, '');
+/** The ETag a GET answered with, unquoted ('' when it carried none). */
+function responseEtag(stream: Readable): string {
+  return ((stream as Readable & { headers?: Record<string, string> }).headers?.etag ?? '').replace(/^"|"$/g, '');
 }
 
-async function bytesOf(stream: Readable): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/** A response stream's (or a body's) bytes, whole. */
+async function bytesOf(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+/** The bytes as a Buffer over the same memory (what the client sends). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
@@ -115,14 +120,13 @@ export class S3Storage implements StorageBackend {
   }
 
   private objectName(key: string): string {
-    assert.ok(KEY_PATTERN.test(key), `storage key has unexpected characters: ${key}`);
-    assert.ok(!key.split('/').includes('..'), 'storage key escapes the root');
+    assertStorageKey(key);
     return `${this.prefix}${key}`;
   }
 
   /** The local path of a key's cached copy (file-cache.ts keeps it). */
   cachePathOf(key: string): string {
-    assert.ok(KEY_PATTERN.test(key) && !key.split('/').includes('..'), `storage key has unexpected characters: ${key}`);
+    assertStorageKey(key);
     return path.join(this.cacheDir, key);
   }
 
@@ -217,7 +221,7 @@ export class S3Storage implements StorageBackend {
     try {
       return await this.attempt('get', key, async () => {
         const stream = await this.client.getObject(this.bucket, name);
-        const etag = etagOf((stream as Readable & { headers?: Record<string, string> }).headers?.etag);
+        const etag = responseEtag(stream);
         const bytes = await bytesOf(stream);
         // An ETag the response did not carry: the object's own, from a stat (RGW leaves some empty).
         return { bytes, version: etag !== '' ? etag : ((await this.statOf(key))?.etag ?? '') };
@@ -230,7 +234,7 @@ export class S3Storage implements StorageBackend {
 
   async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
     const name = this.objectName(key);
-    const bytes = body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : await concatenated(body);
+    const bytes = body instanceof Uint8Array ? asBuffer(body) : await bytesOf(body);
     await this.attempt('put', key, () => this.client.putObject(this.bucket, name, bytes, bytes.length));
   }
 
@@ -259,7 +263,7 @@ export class S3Storage implements StorageBackend {
   /** A PUT the store refuses with 412 when its condition fails (If-None-Match / If-Match). */
   private async conditionalPut(key: string, body: Uint8Array, condition: Record<string, string>): Promise<boolean> {
     const name = this.objectName(key);
-    const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const bytes = asBuffer(body);
     try {
       await this.attempt('put', key, () => this.client.putObject(this.bucket, name, bytes, bytes.length, condition));
       return true;
@@ -313,7 +317,7 @@ export class S3Storage implements StorageBackend {
     const { size } = await stat(stagingPath);
     await this.attempt('upload', key, async () => {
       if (size <= this.partSizeBytes) {
-        const bytes = await readWhole(stagingPath);
+        const bytes = await readFile(stagingPath);
         await this.client.putObject(this.bucket, name, bytes, bytes.length);
       } else {
         await this.client.putObject(this.bucket, name, createReadStream(stagingPath), size);
@@ -341,7 +345,7 @@ export class S3Storage implements StorageBackend {
     try {
       return await this.attempt('download', key, async () => {
         const stream = await this.client.getObject(this.bucket, name);
-        const etag = etagOf((stream as Readable & { headers?: Record<string, string> }).headers?.etag);
+        const etag = responseEtag(stream);
         const md5 = createHash('md5');
         const handle = await open(temporary, 'w');
         let size = 0;
@@ -366,20 +370,5 @@ export class S3Storage implements StorageBackend {
       if (isNotFound(error)) throw new ArcError(ErrorKind.conflict, StorageErrorCode.objectGone, `'${key}' is not in the bucket any more (compacted or deleted meanwhile): run the query again`, { key });
       throw error;
     }
-  }
-}
-
-async function concatenated(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of body) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
-async function readWhole(file: string): Promise<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    return await handle.readFile();
-  } finally {
-    await handle.close();
   }
 }

@@ -300,10 +300,7 @@ export class Storage {
    * One at a time, queued behind any listing under way.
    */
   async refresh(): Promise<void> {
-    const watch = new Set<string>();
-    this.refreshWatches.add(watch);
-    try {
-      await this.loadTail;
+    await this.watchingChanges(async (watch) => {
       const names = await this.listedNames();
       const listedDatabases = new Set([...names.declared, ...names.measurements.map(([database]) => database)]);
       for (const database of names.declared) if (!watch.has(`d:${database}`)) this.declared.add(database);
@@ -316,8 +313,7 @@ export class Storage {
           if (!listedPairs.has(pair) && !watch.has(`m:${pair}`) && !watch.has(`d:${database}`)) changes.push({ kind: 'drop-measurement', database, measurement });
         }
       }
-      const known = new Set(this.catalog.databaseNames().flatMap((database) => this.catalog.measurementNames(database).map((measurement) => `${database}/${measurement}`)));
-      const fresh = names.measurements.filter(([database, measurement]) => !known.has(`${database}/${measurement}`) && !watch.has(`d:${database}`) && !watch.has(`m:${database}/${measurement}`));
+      const fresh = names.measurements.filter(([database, measurement]) => !this.catalog.hasMeasurement(database, measurement) && !watch.has(`d:${database}`) && !watch.has(`m:${database}/${measurement}`));
       for (const [database, measurement] of fresh) changes.push({ kind: 'declare', database, measurements: [measurement] });
       if (changes.length > 0) this.change(changes);
       for (const database of this.catalog.databaseNames()) {
@@ -326,6 +322,19 @@ export class Storage {
           else await this.refreshMeasurement(database, measurement, watch);
         }
       }
+    });
+  }
+
+  /**
+   * Runs a relisting behind any listing under way, with `watch` collecting what this node changes
+   * meanwhile (noteTouched): those changes win over the listing, which may predate them.
+   */
+  private async watchingChanges<T>(run: (watch: ReadonlySet<string>) => Promise<T>): Promise<T> {
+    const watch = new Set<string>();
+    this.refreshWatches.add(watch);
+    try {
+      await this.loadTail;
+      return await run(watch);
     } finally {
       this.refreshWatches.delete(watch);
     }
@@ -343,14 +352,7 @@ export class Storage {
   async relist(database: string, measurement: string): Promise<ReadonlySet<string>> {
     if (this.backend.kind === 'local') return new Set();
     await this.ensureLoaded(database, measurement);
-    const watch = new Set<string>();
-    this.refreshWatches.add(watch);
-    try {
-      await this.loadTail;
-      return await this.refreshMeasurement(database, measurement, watch, true);
-    } finally {
-      this.refreshWatches.delete(watch);
-    }
+    return await this.watchingChanges((watch) => this.refreshMeasurement(database, measurement, watch, true));
   }
 
   /** One loaded measurement listed again: files added and dropped by others applied as a delta. */
