@@ -7,6 +7,7 @@ import type { AuthGate } from './auth-gate.js';
 import type { IngestPipeline, WalRecoveryReport } from '@arc/ingest';
 import type { IngestStats } from './ingest-stats.js';
 import type { Logger } from './log.js';
+import type { RouteTable } from './route-table.js';
 import type { StorageProbe } from './storage-probe.js';
 
 export const ServerPhase = { starting: 'starting', ready: 'ready', stopping: 'stopping' } as const;
@@ -34,4 +35,6 @@ export interface ServerContext {
   readonly walRecovery: WalRecoveryReport;
   /** The compactor behind /api/compaction/* (with compaction off it says so and refuses triggers). */
   readonly compaction: CompactionControl;
+  /** Every route registered, as registered (the API description and request metrics use it). */
+  readonly routes: RouteTable;
 }

@@ -11,28 +11,18 @@ import { Storage, openStorageBackend, readableRootOf } from '@arc/storage';
 import { Compactor, HISTORY_FILE_NAME } from '@arc/compaction';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
-import { registerAuthRoutes } from './auth-routes.js';
-import { registerDatabaseRoutes } from './database-routes.js';
-import { registerHealthRoutes } from './health-routes.js';
-import { registerInfluxQueryRoutes } from './influx-query-routes.js';
 import { emptyRecoveryReport, IngestPipeline, prepareWal, replayWal } from '@arc/ingest';
 import { IngestStats } from './ingest-stats.js';
 import { createLogger, type Logger } from './log.js';
-import { registerQueryRoutes } from './query-routes.js';
 import { limitRequestHeads } from './request-head.js';
-import { registerMeasurementRoutes } from './measurement-routes.js';
-import { registerMetricsRoutes } from './metrics-routes.js';
-import { registerCacheRoutes } from './cache-routes.js';
-import { registerCompactionRoutes } from './compaction-routes.js';
 import { QueryCache } from './query-cache.js';
+import { RouteTable } from './route-table.js';
+import { registerRoutes } from './routes.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { listenExclusive } from './listen-exclusive.js';
 import { ServerPhase, type ServerContext } from './server-context.js';
 import { INGEST_BUSY_SAMPLE_MS, INGEST_BUSY_WINDOW_SAMPLES, STORAGE_PROBE_INTERVAL_MS } from './limits.js';
 import { StorageProbe } from './storage-probe.js';
-import { registerWriteRoutes } from './write-routes.js';
-import { registerWriteStatsRoutes } from './write-stats-routes.js';
-import { registerWalRoutes } from './wal-routes.js';
 import { openTokens } from './token-sync.js';
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -128,23 +118,14 @@ export async function startServer(config: Config, options: StartServerOptions = 
     forgetDatabase: (database) => pipeline.forgetDatabase(database),
     compaction: compactor,
     storageProbe: new StorageProbe(backend, log),
+    routes: new RouteTable(),
   };
   // Another node's token change: cached verifications on this node may be stale.
   tokens?.follow(() => context.auth.invalidate());
   const app = uWS.App();
   limitRequestHeads(app);
-  registerWriteRoutes(app, context);
-  registerWriteStatsRoutes(app, context);
-  registerMetricsRoutes(app, context);
-  registerQueryRoutes(app, context, queryCache);
-  registerMeasurementRoutes(app, context);
-  registerCacheRoutes(app, context, queryCache);
-  registerInfluxQueryRoutes(app, context);
-  registerAuthRoutes(app, context);
-  registerDatabaseRoutes(app, context);
-  registerWalRoutes(app, context);
-  registerCompactionRoutes(app, context);
-  registerHealthRoutes(app, context);
+  // Through the route table: every registration recorded (the API description is checked against it).
+  registerRoutes(context.routes.recording(app), context, queryCache);
   const listenSocket = await listenExclusive(app, config.server.host, config.server.port);
   const port = uWS.us_socket_local_port(listenSocket);
   // /ready answers 503 and writes are refused until every logged request is replayed and flushed.
