@@ -29,6 +29,30 @@ function storageFields(reachability: StorageReachability): { backend: string; re
   };
 }
 
+/** A component's state as /health shows it: `ok`, or a word saying what is wrong or in progress. */
+type ComponentStatus = 'ok' | 'off' | 'starting' | 'stopping' | 'replaying' | 'failed' | 'unreachable' | 'saturated';
+
+/**
+ * Each part of the node, from state the acceptor thread already holds (no message to a thread, no
+ * request to the store: the probe's last answer), so /health stays cheap however often it is asked.
+ */
+export function componentStates(context: ServerContext): Record<string, { status: ComponentStatus } & Record<string, unknown>> {
+  const storage = storageFields(context.storageProbe.reachability);
+  const pool = context.queryPool.stats();
+  const compaction = context.compaction.status();
+  const recovery = context.walRecovery;
+  const server: ComponentStatus = context.phase === 'ready' ? 'ok' : context.phase;
+  const wal: ComponentStatus = recovery.state === 'off' ? 'off' : recovery.state === 'done' ? 'ok' : recovery.state;
+  return {
+    server: { status: server },
+    storage: { status: storage.reachable ? 'ok' : 'unreachable', ...storage },
+    ingest: { status: server === 'ok' ? 'ok' : server, decoders: context.pipeline.decoderCount, writers: context.pipeline.writerCount, requests_in_flight: context.pipeline.inFlight },
+    wal: { status: wal, sync_mode: context.config.wal.enabled ? context.config.wal.syncMode : null, entries_replayed: recovery.entriesReplayed },
+    query: { status: pool.queued >= pool.queueSizeMax ? 'saturated' : 'ok', threads: pool.threads, running: pool.running, queued: pool.queued, queue_max: pool.queueSizeMax },
+    compaction: { status: compaction.enabled ? 'ok' : 'off', running: compaction.running, queued: compaction.queued },
+  };
+}
+
 /** Public routes (no token): service info, liveness and readiness as the README shows them. */
 export function registerHealthRoutes(app: TemplatedApp, context: ServerContext): void {
   const startedAtMs = Date.now();
@@ -42,7 +66,16 @@ export function registerHealthRoutes(app: TemplatedApp, context: ServerContext):
     const now = Date.now();
     const storage = storageFields(context.storageProbe.reachability);
     const healthy = storage.reachable;
-    sendJson(res, state, healthy ? '200 OK' : '503 Service Unavailable', { status: healthy ? 'healthy' : 'unhealthy', service: 'arc', version: context.version, timestamp: new Date(now).toISOString(), ...uptimeFields(startedAtMs, now), storage });
+    sendJson(res, state, healthy ? '200 OK' : '503 Service Unavailable', {
+      status: healthy ? 'healthy' : 'unhealthy',
+      service: 'arc',
+      version: context.version,
+      node_id: context.storage.backend.nodeId,
+      timestamp: new Date(now).toISOString(),
+      ...uptimeFields(startedAtMs, now),
+      storage,
+      components: componentStates(context),
+    });
   });
   app.get('/ready', (res) => {
     const state = newResponseState(res);

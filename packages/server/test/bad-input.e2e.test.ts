@@ -126,7 +126,7 @@ describe('authentication', () => {
     expect((await shared.client.post('/write/flush', '')).status).toBe(401);
     const health = await shared.client.get('/health');
     expect(health.status).toBe(200);
-    expect(health.json()).toMatchObject({ status: 'healthy', service: 'arc' });
+    expect(health.json()).toMatchObject({ status: 'healthy', service: 'arc', components: { server: { status: 'ok' }, storage: { status: 'ok' }, ingest: { status: 'ok', decoders: 2, writers: 2 } } });
     const ready = await shared.client.get('/ready');
     expect(ready.json()).toMatchObject({ status: 'ready', decoders: 2, writers: 2 });
   });
