@@ -4,7 +4,7 @@ import { triggerBodySchema } from '../compaction-routes.js';
 import { createDatabaseSchema } from '../database-routes.js';
 import { replaySchema } from '../wal-dead-letter-routes.js';
 import type { ApiOperation, ApiResponse } from './api-operation.js';
-import { compactionHistoryParametersSchema, compactionScopeParametersSchema, confirmParametersSchema } from './request-schemas.js';
+import { compactionHistoryParametersSchema, compactionScopeParametersSchema, confirmParametersSchema, databaseNameParameter, measurementNameParameter } from './request-schemas.js';
 import {
   compactionCandidatesSchema,
   compactionJobsSchema,
@@ -67,7 +67,7 @@ const TOKEN_OPERATIONS: readonly ApiOperation[] = [
   { method: 'get', paths: withV1('/auth/verify'), id: 'verifyToken', tag: 'auth', summary: 'Who the calling token is', access: 'token', responses: { 200: json(verifyAnswerSchema, 'The token\'s name, permissions and databases.') }, errors: [500] },
 ];
 
-const databaseName = { name: z.string().meta({ description: 'The database.' }) };
+const databaseName = { name: databaseNameParameter };
 
 const DATABASE_OPERATIONS: readonly ApiOperation[] = [
   { method: 'get', paths: ['/api/v1/databases'], id: 'listDatabases', tag: 'databases', summary: 'List the databases the token may read', access: 'read', responses: { 200: json(databaseListSchema, 'The databases with their sizes.') }, errors: [500] },
@@ -94,7 +94,7 @@ const DATABASE_OPERATIONS: readonly ApiOperation[] = [
     tag: 'databases',
     summary: 'Delete a measurement and all its files',
     access: 'admin',
-    pathParameters: { ...databaseName, measurement: z.string().meta({ description: 'The measurement.' }) },
+    pathParameters: { ...databaseName, measurement: measurementNameParameter },
     query: confirmParametersSchema,
     responses: { 200: json(deletedFilesSchema, 'Deleted.') },
     errors: [400, 404, 409, 500, 503],

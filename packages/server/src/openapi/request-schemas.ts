@@ -1,3 +1,4 @@
+import { DATABASE_NAME_LENGTH_MAX, MEASUREMENT_NAME_LENGTH_MAX, validateDatabaseName, validateMeasurementName } from '@arc/columnar';
 import { COMPACTION_TIERS, HISTORY_LIST_LIMIT_DEFAULT, HISTORY_LIST_LIMIT_MAX } from '@arc/compaction';
 import { EPOCH_UNITS } from '@arc/influxql';
 import { ANSWER_FORMATS, QUERY_ROW_LIMIT_MAX, STREAM_FORMATS } from '@arc/query';
@@ -25,6 +26,19 @@ function integerText(min: number, max: number, fallback: number | null, descript
     .meta({ type: 'integer', minimum: min, maximum: max, ...(fallback === null ? {} : { default: fallback }), description });
 }
 
+/** A name as @arc/columnar validates it; `emptyIsAbsent`: the parser reads '' as not given (the default). */
+function nameText(kind: 'database' | 'measurement', emptyIsAbsent: boolean, description: string): z.ZodType<string> {
+  const [validate, lengthMax] = kind === 'database' ? [validateDatabaseName, DATABASE_NAME_LENGTH_MAX] : [validateMeasurementName, MEASUREMENT_NAME_LENGTH_MAX];
+  return z
+    .string()
+    .refine((name) => (emptyIsAbsent && name === '') || validate(name) === null, { error: `must be a valid ${kind} name` })
+    .meta({ pattern: `^[A-Za-z][A-Za-z0-9_-]{0,${String(lengthMax - 1)}}$`, maxLength: lengthMax, description });
+}
+
+/** Path parameters naming a database or a measurement. */
+export const databaseNameParameter = nameText('database', false, 'The database.');
+export const measurementNameParameter = nameText('measurement', false, 'The measurement.');
+
 const nonBlankSql = z
   .string()
   .refine((sql) => sql.trim() !== '', { error: 'is empty' })
@@ -33,14 +47,12 @@ const nonBlankSql = z
 /** `limit` as the query pool takes it: a whole number of rows from 1 to QUERY_ROW_LIMIT_MAX, or null/absent for no limit. */
 const rowLimit = z
   .number()
+  .int()
+  .min(1)
+  .max(QUERY_ROW_LIMIT_MAX)
   .nullable()
   .optional()
-  .meta({
-    type: 'integer',
-    minimum: 1,
-    maximum: QUERY_ROW_LIMIT_MAX,
-    description: `Rows answered at most (1 to ${String(QUERY_ROW_LIMIT_MAX)}); the query pool refuses another number with 400 ARC_QUERY_BAD_LIMIT.`,
-  });
+  .meta({ description: `Rows answered at most; another number is refused with 400 ARC_QUERY_BAD_LIMIT (by the query pool).` });
 
 /** `POST /query` (query-routes.ts parseQueryBody); unknown fields are ignored. */
 export const sqlQueryBodySchema = z.looseObject({
@@ -82,14 +94,14 @@ export const measurementQueryParametersSchema = z.object({
     .optional()
     .meta({ description: 'Comma-separated columns to answer (default all).', examples: ['time,host,usage_idle'] }),
   order_by: z.string().regex(ORDER_BY_PATTERN).optional().meta({ description: 'A column, optionally followed by ASC or DESC (or prefixed with -); default `time DESC`.' }),
-  database: z.string().optional().meta({ description: 'The database (default: the x-arc-database header, else `default`).' }),
-  db: z.string().optional().meta({ description: 'InfluxDB spelling of `database`.' }),
+  database: nameText('database', false, 'The database (default: the x-arc-database header, else `default`).').optional(),
+  db: nameText('database', false, 'InfluxDB spelling of `database` (`database` wins).').optional(),
 });
 
 /** `GET /measurements`: the database to list (absent: every database the token may read). */
 export const measurementListParametersSchema = z.object({
-  database: z.string().optional().meta({ description: 'The database whose measurements are listed (absent with no x-arc-database header: every readable database).' }),
-  db: z.string().optional().meta({ description: 'InfluxDB spelling of `database`.' }),
+  database: nameText('database', false, 'The database whose measurements are listed (absent with no x-arc-database header: every readable database).').optional(),
+  db: nameText('database', false, 'InfluxDB spelling of `database` (`database` wins).').optional(),
 });
 
 /** InfluxDB 2.x precisions (`/api/v2/write`) and 1.x's, which add n, u, m and h (@arc/protocol parsePrecision). */
@@ -104,27 +116,27 @@ function precisionParameter(names: readonly [string, ...string[]]): z.ZodType<st
 
 /** `POST /write`, `/api/v1/write`, `/api/v1/write/line-protocol` (InfluxDB 1.x). */
 export const lineProtocolV1ParametersSchema = z.object({
-  db: z.string().optional().meta({ description: 'The database (the x-arc-database header wins; default `default`).' }),
+  db: nameText('database', true, 'The database (the x-arc-database header wins; absent or empty: `default`).').optional(),
   precision: precisionParameter(V1_PRECISION_NAMES),
   rp: z.string().optional().meta({ description: 'Accepted and ignored (InfluxDB retention policy).' }),
 });
 
 /** `POST /api/v2/write` (InfluxDB 2.x). */
 export const lineProtocolV2ParametersSchema = z.object({
-  bucket: z.string().optional().meta({ description: 'The database (the x-arc-database header wins; default `default`).' }),
+  bucket: nameText('database', true, 'The database (the x-arc-database header wins; absent or empty: `default`).').optional(),
   org: z.string().optional().meta({ description: 'Accepted and ignored (InfluxDB organization).' }),
   precision: precisionParameter(V2_PRECISION_NAMES),
 });
 
 /** The database header every write and query route reads. */
 export const databaseHeaderSchema = z.object({
-  'x-arc-database': z.string().optional().meta({ description: 'The database the request writes to or queries by default (default `default`).' }),
+  'x-arc-database': nameText('database', true, 'The database the request writes to, or queries by default (absent or empty: `default`).').optional(),
 });
 
 /** InfluxQL `GET|POST /query` (influx-query-routes.ts readParameters); a form body may carry the same fields. */
 export const influxQueryParametersSchema = z.object({
   q: z.string().optional().meta({ description: 'InfluxQL statements separated by `;` (required; 400 ARC_INFLUXQL_MISSING_QUERY without).', examples: ['SELECT mean(usage_idle) FROM cpu WHERE time > now() - 1h GROUP BY time(5m)'] }),
-  db: z.string().optional().meta({ description: 'The database (default: the x-arc-database header, else `default`).' }),
+  db: nameText('database', true, 'The database (absent or empty: the x-arc-database header, else `default`).').optional(),
   epoch: z.union([z.enum(EPOCH_UNITS), z.literal('')]).optional().meta({ description: 'Times as integers in this unit (absent: RFC 3339 text).' }),
   chunked: z.string().optional().meta({ description: '`true`: the answer is one JSON document per chunk of rows.' }),
   chunk_size: z.string().optional().meta({ description: 'Rows per chunk with chunked=true (not a positive integer: 10000).' }),
@@ -137,8 +149,8 @@ export const influxQueryFormSchema = influxQueryParametersSchema.pick({ q: true,
 
 /** The scope of compaction reads (compaction-routes.ts queryScope: @arc/compaction parseTriggerRequest). */
 export const compactionScopeParametersSchema = z.object({
-  database: z.string().optional().meta({ description: 'Only this database.' }),
-  measurement: z.string().optional().meta({ description: 'Only this measurement.' }),
+  database: nameText('database', true, 'Only this database.').optional(),
+  measurement: nameText('measurement', true, 'Only this measurement.').optional(),
   tier: z.union([z.enum(COMPACTION_TIERS), z.literal('')]).optional().meta({ description: 'Only this tier.' }),
 });
 
