@@ -131,7 +131,7 @@ export function registerDocsRoutes(app: TemplatedApp, context: ServerContext): v
   app.get(SWAGGER_UI_PATH, (res, req) => send(res, req, files.get(SWAGGER_UI_PATH, text('text/html; charset=utf-8', () => SWAGGER_UI_HTML))));
   app.get(REDOC_PATH, (res, req) => send(res, req, files.get(REDOC_PATH, text('text/html; charset=utf-8', () => REDOC_HTML))));
   app.get(`${ASSET_PREFIX}:file`, (res, req) => {
-    const name = req.getParameter(0) ?? '';
+    const name = req.getParameter(0);
     const file = ASSET_FILES.has(name) ? files.get(name, () => loadAsset(name) ?? Promise.reject(new Error('unknown asset'))) : null;
     if (file === null) {
       sendError(res, newResponseState(res), new ArcError(ErrorKind.notFound, ServerErrorCode.notFound, `Not found: GET ${ASSET_PREFIX}${name.slice(0, 64)}`));

@@ -34,7 +34,13 @@ function documentedRoutes(): string[] {
   return API_OPERATIONS.flatMap((operation) => operation.paths.map((path) => `${UWS_METHOD_BY_API_METHOD[operation.method]} ${uwsPattern(path)}`));
 }
 
-type OperationObject = { operationId: string; security: unknown[]; responses: Record<string, unknown>; requestBody?: { content: Record<string, { schema: unknown }> }; parameters: { name: string; in: string }[] };
+interface OperationObject {
+  operationId: string;
+  security: unknown[];
+  responses: Record<string, unknown>;
+  requestBody?: { content: Record<string, { schema: unknown }> };
+  parameters: { name: string; in: string }[];
+}
 
 function operations(document: Record<string, unknown>): [string, string, OperationObject][] {
   const paths = document.paths as Record<string, Record<string, OperationObject>>;
@@ -94,7 +100,8 @@ describe('the API description', () => {
   it('describes a management body with the schema the route validates with', () => {
     const document = openApiDocument('1.2.3');
     const create = operations(document).find(([, , operation]) => operation.operationId === 'createToken')?.[2];
-    const { $schema: _dialect, ...expected } = z.toJSONSchema(createTokenSchema, { io: 'input' });
+    const expected: Record<string, unknown> = z.toJSONSchema(createTokenSchema, { io: 'input' });
+    delete expected.$schema;
     expect(create?.requestBody?.content['application/json']?.schema).toEqual(expected);
     expect(expected).toMatchObject({ required: ['name', 'permissions'], additionalProperties: false });
   });

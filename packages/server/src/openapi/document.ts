@@ -16,8 +16,9 @@ type JsonObject = Record<string, unknown>;
  * input (what a client sends), answers as output.
  */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonObject;
-  return rest;
+  const described = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonObject;
+  delete described.$schema;
+  return described;
 }
 
 const BINARY_SCHEMA = { type: 'string', contentMediaType: 'application/octet-stream' };
