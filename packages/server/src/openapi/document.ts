@@ -10,14 +10,20 @@ export const API_OPERATIONS: readonly ApiOperation[] = [...DATA_OPERATIONS, ...A
 
 type JsonObject = Record<string, unknown>;
 
+/** Converted schemas by direction: a schema shared by many operations and aliases is converted once. */
+const CONVERTED = { input: new WeakMap<z.ZodType, JsonObject>(), output: new WeakMap<z.ZodType, JsonObject>() };
+
 /**
  * zod 4's own JSON Schema output (draft 2020-12, the dialect of OpenAPI 3.1), without the
  * `$schema` key, which an embedded Schema Object does not need. Request schemas are described as
- * input (what a client sends), answers as output.
+ * input (what a client sends), answers as output. The result is shared: callers copy before changing it.
  */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
+  const known = CONVERTED[io].get(schema);
+  if (known !== undefined) return known;
   const described = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonObject;
   delete described.$schema;
+  CONVERTED[io].set(schema, described);
   return described;
 }
 
