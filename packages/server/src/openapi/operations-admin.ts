@@ -178,7 +178,7 @@ const HEALTH_OPERATIONS: readonly ApiOperation[] = [
   { method: 'get', paths: ['/ready'], id: 'ready', tag: 'health', summary: 'Readiness', description: '503 until the WAL is replayed, while stopping, and while storage is unreachable.', access: 'public', responses: { 200: json(readySchema, 'ready'), 503: json(readySchema, 'not_ready, with the reason.') }, errors: [] },
 ];
 
-const prometheusText = z.string().meta({ description: 'Prometheus text exposition 0.0.4 (OpenMetrics 1.0 when asked by Accept).' });
+const prometheusText = z.string().meta({ description: 'Every arc_ series: Prometheus text exposition 0.0.4, or OpenMetrics 1.0 when the Accept header asks for it.' });
 
 const MONITORING_OPERATIONS: readonly ApiOperation[] = [
   {
@@ -187,29 +187,39 @@ const MONITORING_OPERATIONS: readonly ApiOperation[] = [
     id: 'metrics',
     tag: 'monitoring',
     summary: 'Prometheus metrics',
-    description: '`Accept: application/json` gives the same series as JSON.',
+    description: 'The format follows Accept: `application/openmetrics-text` (what Prometheus asks for first), `application/json`, else Prometheus text. Public instead with `[metrics] public = true`.',
     access: 'read',
-    responses: { 200: { description: 'Every arc_ series.', content: { 'text/plain': prometheusText, 'application/openmetrics-text': prometheusText, 'application/json': statsSchema } } },
+    responses: { 200: { description: 'Every series, read at scrape time.', content: { 'text/plain': prometheusText, 'application/openmetrics-text': prometheusText, 'application/json': statsSchema } } },
     errors: [],
   },
-  { method: 'get', paths: ['/metrics/timeseries/{type}'], id: 'metricsTimeseries', tag: 'monitoring', summary: 'Recent values of one kind of metric, kept in memory', access: 'read', pathParameters: { type: z.string().meta({ description: 'Which series (e.g. system, application, api).' }) }, responses: { 200: json(statsSchema, 'Recent points.') }, errors: [400, 404] },
-  { method: 'get', paths: ['/metrics/endpoints'], id: 'metricsEndpoints', tag: 'monitoring', summary: 'Requests and latency by route', access: 'read', responses: { 200: json(statsSchema, 'Per route.') }, errors: [] },
-  { method: 'get', paths: ['/metrics/memory'], id: 'metricsMemory', tag: 'monitoring', summary: 'Memory of the process and of DuckDB', access: 'read', responses: { 200: json(statsSchema, 'Memory figures.') }, errors: [] },
+  {
+    method: 'get',
+    paths: ['/metrics/timeseries/{type}'],
+    id: 'metricsTimeseries',
+    tag: 'monitoring',
+    summary: 'Recent values of one kind of metric, kept in memory for a console',
+    access: 'read',
+    pathParameters: { type: z.string().meta({ description: 'Which series; an unknown type answers 404 naming the valid ones.' }) },
+    responses: { 200: json(z.looseObject({ type: z.string(), interval_seconds: z.number(), points: z.array(z.unknown()) }), 'Recent points, oldest first.') },
+    errors: [404],
+  },
+  { method: 'get', paths: ['/metrics/endpoints'], id: 'metricsEndpoints', tag: 'monitoring', summary: 'Requests and latency by route', access: 'read', responses: { 200: json(z.looseObject({ endpoints: z.unknown() }), 'Per registered route and status.') }, errors: [] },
+  { method: 'get', paths: ['/metrics/memory'], id: 'metricsMemory', tag: 'monitoring', summary: 'Memory per thread, DuckDB\'s included', access: 'read', responses: { 200: json(statsSchema, 'Memory figures.') }, errors: [] },
   { method: 'get', paths: ['/metrics/query-pool'], id: 'metricsQueryPool', tag: 'monitoring', summary: 'Query pool state', access: 'read', responses: { 200: json(statsSchema, 'Threads, queue, running, completed, refused, timed out.') }, errors: [] },
   {
     method: 'get',
     paths: ['/logs', '/api/v1/logs'],
     id: 'logs',
     tag: 'monitoring',
-    summary: 'Recent log lines',
-    description: 'From a bounded in-memory ring.',
+    summary: 'Recent log lines of this node',
+    description: 'From the bounded in-memory ring the logger keeps. A bad parameter answers 400 ARC_QUERY_BAD_PARAMETER naming it.',
     access: 'admin',
     query: z.object({
-      level: z.string().optional().meta({ description: 'Lowest level answered (e.g. info, warn, error).' }),
-      since: z.string().optional().meta({ description: 'Only lines after this time.' }),
-      limit: z.string().optional().meta({ type: 'integer', description: 'Lines answered at most.' }),
+      level: z.enum(['debug', 'info', 'warn', 'error']).optional().meta({ description: 'That level and above (default debug: every kept line).' }),
+      since: z.string().optional().meta({ description: 'Lines at or after this time: RFC 3339 (2026-01-31T12:00:00Z) or epoch milliseconds.' }),
+      limit: z.string().optional().meta({ type: 'integer', minimum: 1, maximum: 10_000, default: 100, description: 'The newest N matching lines, oldest first.' }),
     }),
-    responses: { 200: json(logLinesSchema, 'Log lines, oldest first.') },
+    responses: { 200: json(logLinesSchema, 'The lines as the JSON objects the log writes, and the ring\'s state.') },
     errors: [400],
   },
 ];

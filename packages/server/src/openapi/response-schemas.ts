@@ -142,4 +142,4 @@ export const deadLetterReplaySchema = z.looseObject({
 });
 
 /** Recent log lines (GET /logs). */
-export const logLinesSchema = z.looseObject({ lines: z.array(z.record(z.string(), z.unknown())) });
+export const logLinesSchema = z.looseObject({ lines: z.array(z.record(z.string(), z.unknown())), count: z.number().int(), ring: z.looseObject({ lines: z.number().int(), lines_max: z.number().int(), dropped: z.number().int() }) });
