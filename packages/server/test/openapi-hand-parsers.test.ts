@@ -74,34 +74,21 @@ const SQL_BODIES: readonly unknown[] = [
   7,
 ];
 
+/** A body parser's verdict, with the pool's check of `limit` that every parsed query then passes. */
+const acceptedByPool = (parsed: { readonly limit?: number } | ArcError): boolean => !(parsed instanceof ArcError) && poolAcceptsLimit(parsed.limit);
+
 describe('query bodies', () => {
-  it('POST /query: the schema accepts what parseQueryBody and the pool accept', () => {
-    const parser = (body: unknown): boolean => {
-      const parsed = parseQueryBody(bytes(body));
-      return !(parsed instanceof ArcError) && poolAcceptsLimit(parsed.limit);
-    };
-    expectAgreement(verdicts(SQL_BODIES, parser, sqlQueryBodySchema));
-  });
-
-  it('POST /api/v1/query/arrow|msgpack: the format is not read', () => {
-    const parser = (body: unknown): boolean => {
-      const parsed = parseQueryBody(bytes(body), 'arrow');
-      return !(parsed instanceof ArcError) && poolAcceptsLimit(parsed.limit);
-    };
-    expectAgreement(verdicts(SQL_BODIES, parser, fixedFormatQueryBodySchema));
-  });
-
-  it('POST /query/stream', () => {
-    const parser = (body: unknown): boolean => {
-      const parsed = parseStreamBody(bytes(body));
-      return !(parsed instanceof ArcError) && poolAcceptsLimit(parsed.limit);
-    };
-    expectAgreement(verdicts(SQL_BODIES, parser, streamQueryBodySchema));
-  });
-
-  it('POST /query/estimate reads `sql` alone', () => {
-    expectAgreement(verdicts(SQL_BODIES, (body) => !(parseSqlBody(bytes(body)) instanceof ArcError), estimateQueryBodySchema));
-  });
+  const cases: readonly [string, (body: Uint8Array) => boolean, z.ZodType][] = [
+    ['POST /query (parseQueryBody)', (body) => acceptedByPool(parseQueryBody(body)), sqlQueryBodySchema],
+    ['POST /api/v1/query/arrow|msgpack (the format is not read)', (body) => acceptedByPool(parseQueryBody(body, 'arrow')), fixedFormatQueryBodySchema],
+    ['POST /query/stream (parseStreamBody)', (body) => acceptedByPool(parseStreamBody(body)), streamQueryBodySchema],
+    ['POST /query/estimate (parseSqlBody: `sql` alone)', (body) => !(parseSqlBody(body) instanceof ArcError), estimateQueryBodySchema],
+  ];
+  for (const [name, parser, schema] of cases) {
+    it(`${name}: the schema accepts what the parser accepts`, () => {
+      expectAgreement(verdicts(SQL_BODIES, (body) => parser(bytes(body)), schema));
+    });
+  }
 });
 
 const MEASUREMENT_QUERIES: readonly string[] = [

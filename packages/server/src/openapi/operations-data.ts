@@ -181,6 +181,35 @@ const queryDescription =
   'Runs one read statement with DuckDB. The token needs `read`, and `read` on every database the SQL touches (checked on its parse tree). ' +
   'With `q` in the URL, or a form body that is not JSON, the same path answers InfluxQL (operation `influxQuery`).';
 
+/** A path that fixes the answer format of a SQL query (query-routes.ts FORMAT_QUERY_PATHS). */
+function fixedFormatQuery(path: string, id: string, summary: string, mediaType: string, description: string): ApiOperation {
+  return {
+    method: 'post',
+    paths: [path],
+    id,
+    tag: 'query',
+    summary,
+    access: 'read',
+    headers: databaseHeaderSchema,
+    body: { required: true, content: { 'application/json': fixedFormatQueryBodySchema } },
+    responses: { 200: { description, content: { [mediaType]: 'binary' }, headers: queryAnswerHeaders } },
+    errors: QUERY_ERRORS,
+    errorStyle: 'query',
+  };
+}
+
+/** What the two measurement reads share (measurement-routes.ts handleMeasurementRead). */
+const MEASUREMENT_READ = {
+  method: 'get',
+  tag: 'query',
+  access: 'read',
+  pathParameters: { measurement: measurementNameParameter },
+  query: measurementQueryParametersSchema,
+  headers: databaseHeaderSchema,
+  errors: QUERY_ERRORS,
+  errorStyle: 'query',
+} as const;
+
 const QUERY_OPERATIONS: readonly ApiOperation[] = [
   {
     method: 'post',
@@ -201,32 +230,14 @@ const QUERY_OPERATIONS: readonly ApiOperation[] = [
     errors: QUERY_ERRORS,
     errorStyle: 'query',
   },
-  {
-    method: 'post',
-    paths: ['/api/v1/query/arrow'],
-    id: 'querySqlArrow',
-    tag: 'query',
-    summary: 'Run a SQL query, answered as an Arrow IPC stream',
-    access: 'read',
-    headers: databaseHeaderSchema,
-    body: { required: true, content: { 'application/json': fixedFormatQueryBodySchema } },
-    responses: { 200: { description: 'An Arrow IPC stream.', content: { 'application/vnd.apache.arrow.stream': 'binary' }, headers: queryAnswerHeaders } },
-    errors: QUERY_ERRORS,
-    errorStyle: 'query',
-  },
-  {
-    method: 'post',
-    paths: ['/api/v1/query/msgpack'],
-    id: 'querySqlMsgpack',
-    tag: 'query',
-    summary: 'Run a SQL query, answered as columnar MessagePack',
-    access: 'read',
-    headers: databaseHeaderSchema,
-    body: { required: true, content: { 'application/json': fixedFormatQueryBodySchema } },
-    responses: { 200: { description: '`{success, columns, types, data: [[column values], ...], row_count, ...}` as MessagePack.', content: { 'application/msgpack': 'binary' }, headers: queryAnswerHeaders } },
-    errors: QUERY_ERRORS,
-    errorStyle: 'query',
-  },
+  fixedFormatQuery('/api/v1/query/arrow', 'querySqlArrow', 'Run a SQL query, answered as an Arrow IPC stream', 'application/vnd.apache.arrow.stream', 'An Arrow IPC stream.'),
+  fixedFormatQuery(
+    '/api/v1/query/msgpack',
+    'querySqlMsgpack',
+    'Run a SQL query, answered as columnar MessagePack',
+    'application/msgpack',
+    '`{success, columns, types, data: [[column values], ...], row_count, ...}` as MessagePack.',
+  ),
   {
     method: 'post',
     paths: ['/query/stream', '/api/v1/query/stream'],
@@ -268,32 +279,18 @@ const QUERY_OPERATIONS: readonly ApiOperation[] = [
     errorStyle: 'query',
   },
   {
-    method: 'get',
+    ...MEASUREMENT_READ,
     paths: ['/query/{measurement}', '/api/v1/query/{measurement}'],
     id: 'readMeasurement',
-    tag: 'query',
     summary: 'Read a measurement\'s rows as JSON (newest first)',
-    access: 'read',
-    pathParameters: { measurement: measurementNameParameter },
-    query: measurementQueryParametersSchema,
-    headers: databaseHeaderSchema,
     responses: { 200: { description: 'The rows, as a SQL query answers them in JSON.', content: { 'application/json': queryJsonAnswerSchema } } },
-    errors: QUERY_ERRORS,
-    errorStyle: 'query',
   },
   {
-    method: 'get',
+    ...MEASUREMENT_READ,
     paths: ['/query/{measurement}/csv', '/api/v1/query/{measurement}/csv'],
     id: 'readMeasurementCsv',
-    tag: 'query',
     summary: 'Read a measurement\'s rows as CSV',
-    access: 'read',
-    pathParameters: { measurement: measurementNameParameter },
-    query: measurementQueryParametersSchema,
-    headers: databaseHeaderSchema,
     responses: { 200: { description: 'The rows as CSV with a header row.', content: { 'text/csv': z.string() } } },
-    errors: QUERY_ERRORS,
-    errorStyle: 'query',
   },
   {
     method: 'get',
