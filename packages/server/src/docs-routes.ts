@@ -42,7 +42,11 @@ const CONTENT_TYPE_BY_EXTENSION: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
 };
 
-/** `validatorUrl: null`: Swagger UI would otherwise send the description to an outside validator for its badge. */
+/**
+ * `validatorUrl: null`: Swagger UI would otherwise send the description to an outside validator for
+ * its badge. Authorization is not persisted: a token typed into "Authorize" would stay in the
+ * browser's local storage.
+ */
 const SWAGGER_UI_HTML = `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -55,7 +59,7 @@ const SWAGGER_UI_HTML = `<!DOCTYPE html>
 <div id="swagger-ui"></div>
 <script src="${ASSET_PREFIX}swagger-ui-bundle.js"></script>
 <script>
-window.ui = SwaggerUIBundle({ url: '${OPENAPI_PATH}', dom_id: '#swagger-ui', deepLinking: true, validatorUrl: null, docExpansion: 'list', displayOperationId: true, persistAuthorization: true });
+window.ui = SwaggerUIBundle({ url: '${OPENAPI_PATH}', dom_id: '#swagger-ui', deepLinking: true, validatorUrl: null, docExpansion: 'list', displayOperationId: true, persistAuthorization: false });
 </script>
 </body>
 </html>
