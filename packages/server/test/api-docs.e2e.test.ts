@@ -21,7 +21,7 @@ function chromiumPath(): { path: string | null; reason: string } {
   if (configured !== undefined && configured !== '') return { path: configured, reason: '' };
   const found = spawnSync('bash', [CHROMIUM_SCRIPT, 'path'], { encoding: 'utf8' });
   if (found.status === 0 && found.stdout.trim() !== '') return { path: found.stdout.trim(), reason: '' };
-  return { path: null, reason: `no headless Chromium (${found.stderr.trim() || 'chromium.sh path failed'}); install it with: bash scripts/chromium.sh install` };
+  return { path: null, reason: `no headless Chromium: ${found.stderr.trim() || 'scripts/chromium.sh path failed; install it with: bash scripts/chromium.sh install'}` };
 }
 
 const chromium = chromiumPath();
