@@ -222,8 +222,9 @@ const QUERY_OPERATIONS: readonly ApiOperation[] = [
     query: influxQueryParametersSchema,
     headers: databaseHeaderSchema,
     body: {
-      required: true,
-      description: 'Arc SQL as JSON, or InfluxDB 1.x\'s form `q=...` (then InfluxQL).',
+      // InfluxQL with `q` in the URL needs no body.
+      required: false,
+      description: 'Arc SQL as JSON (required for SQL), or InfluxDB 1.x\'s form `q=...` (then InfluxQL).',
       content: { 'application/json': sqlQueryBodySchema, 'application/x-www-form-urlencoded': influxQueryFormSchema },
     },
     responses: { 200: QUERY_ANSWER },
