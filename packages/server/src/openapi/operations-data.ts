@@ -45,10 +45,22 @@ const lineProtocolBody = {
   content: { 'text/plain': z.string().meta({ examples: ['cpu,host=server01 usage_idle=95.5 1700000000000000000'] }) },
 } as const;
 
+/** The shapes of a JSON write, for readers (the decoder in @arc/protocol is what checks them). */
+const jsonRowSchema = z.looseObject({
+  measurement: z.string().optional().meta({ description: 'Or `m`.' }),
+  time: z.union([z.number(), z.string()]).optional().meta({ description: 'Or `timestamp` / `t`: a number (unit inferred by magnitude) or RFC 3339 text.' }),
+  tags: z.record(z.string(), z.string()).optional(),
+  fields: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])).optional(),
+});
+const jsonColumnarSchema = z.looseObject({ m: z.string(), columns: z.record(z.string(), z.array(z.unknown())), tags: z.array(z.string()).optional() });
+const jsonWriteSchema = z
+  .union([jsonRowSchema, z.array(jsonRowSchema), z.strictObject({ batch: z.array(z.union([jsonRowSchema, jsonColumnarSchema])) }), jsonColumnarSchema])
+  .meta({ examples: [{ measurement: 'events', time: '2025-10-16T16:00:00Z', tags: { host: 'a' }, fields: { latency_ms: 12.5, ok: true } }] });
+
 const jsonRowsBody = {
   required: true,
-  description: 'Rows as JSON (README, Writing data: JSON).',
-  content: { 'application/json': z.unknown() },
+  description: 'A row, an array of rows, `{"batch": [...]}`, or a columnar object, with the MessagePack row keys or their long names. Every JSON number is stored as DOUBLE.',
+  content: { 'application/json': jsonWriteSchema },
 } as const;
 
 const WRITE_OPERATIONS: readonly ApiOperation[] = [
