@@ -31,12 +31,16 @@ lint: install
 # ARC_TEST_S3_* variables exported to the tests; without it those tests skip, saying why.
 WITH_TEST_S3 = set -a; if bash scripts/s3-server.sh install >&2 && bash scripts/s3-server.sh start >&2; then eval "$$(bash scripts/s3-server.sh env)"; else echo "make: no test S3 server: the object-storage tests skip" >&2; fi; set +a;
 
+# Headless Chromium (scripts/chromium.sh: the Debian package, root or sudo) for the test that loads
+# /docs and /redoc in a browser: installed when it can be; without it that test skips, saying why.
+WITH_CHROMIUM = bash scripts/chromium.sh install >&2 || echo "make: no chromium: the API documentation browser test skips" >&2;
+
 # Lints (above), type-checks the tests (tsc -b covers src/ only), then runs unit and integration tests
 # (integration tests start the built server as a child process).
 # The last line printed is the summary: "N passed, N failed, N skipped".
 test: build lint
 	npx tsc -p tsconfig.tests.json
-	$(WITH_TEST_S3) node scripts/run-tests.mjs
+	$(WITH_CHROMIUM) $(WITH_TEST_S3) node scripts/run-tests.mjs
 
 # kill -9 of a server with the WAL on at random moments during ingest and recovery (22 times),
 # then every acknowledged row is checked to be there exactly once. ~1.5 min here; CI runs it.

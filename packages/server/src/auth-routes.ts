@@ -33,7 +33,7 @@ const databasesField = z.array(z.string({ error: expected('a string') }), { erro
 const expiresAtField = z.string({ error: expected('an RFC 3339 time or null') }).nullable();
 const expiresInField = z.string({ error: expected("a duration such as '24h' or '30d'") });
 
-const createTokenSchema = z.strictObject({
+export const createTokenSchema = z.strictObject({
   name: nameField,
   description: descriptionField.optional(),
   permissions: permissionsField,
@@ -43,7 +43,7 @@ const createTokenSchema = z.strictObject({
 });
 
 const PATCHABLE_FIELDS = ['name', 'description', 'permissions', 'databases', 'expires_at', 'expires_in', 'enabled'] as const;
-const patchTokenSchema = z
+export const patchTokenSchema = z
   .strictObject({
     name: nameField.optional(),
     description: descriptionField.optional(),

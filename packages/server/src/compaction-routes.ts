@@ -30,7 +30,7 @@ import type { ServerContext } from './server-context.js';
 const PATH_PREFIXES = ['/api/compaction', '/api/v1/compaction'] as const;
 
 const optionalText = z.string({ error: 'must be a string' }).optional();
-const triggerBodySchema = z.strictObject({ database: optionalText, measurement: optionalText, tier: optionalText });
+export const triggerBodySchema = z.strictObject({ database: optionalText, measurement: optionalText, tier: optionalText });
 
 /** What a compaction route needs of the server: the compactor and the auth gate. */
 export interface CompactionRouteDeps {

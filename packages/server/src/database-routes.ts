@@ -21,7 +21,7 @@ import { ServerErrorCode } from './error-codes.js';
  * outside its list it gets the same 403 before anything on disk is looked at.
  */
 
-const createDatabaseSchema = z.strictObject({
+export const createDatabaseSchema = z.strictObject({
   name: z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }),
 });
 

@@ -9,10 +9,12 @@ import type { ServerContext } from './server-context.js';
 import { ServerErrorCode } from './error-codes.js';
 
 /** Rows `GET /query/{measurement}` answers when the request gives no `limit`. */
-const MEASUREMENT_READ_LIMIT_DEFAULT = 100;
+export const MEASUREMENT_READ_LIMIT_DEFAULT = 100;
 /** Rows skipped at most: beyond, a time range is the tool, not an offset. */
-const MEASUREMENT_READ_OFFSET_MAX = 1_000_000_000;
-const ORDER_BY_PATTERN = /^\s*(-)?\s*([^\s]+)(?:\s+(asc|desc))?\s*$/i;
+export const MEASUREMENT_READ_OFFSET_MAX = 1_000_000_000;
+export const ORDER_BY_PATTERN = /^\s*(-)?\s*([^\s]+)(?:\s+(asc|desc))?\s*$/i;
+/** The spellings of an instant `start_time` and `end_time` accept (Date.parse then reads them). */
+export const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
 function parameterError(parameter: string, message: string): ArcError {
   return badRequest(ServerErrorCode.queryBadParameter, message, { parameter });
@@ -33,7 +35,7 @@ export function integerParameter(query: URLSearchParams, name: string, fallback:
 function instantParameter(query: URLSearchParams, name: string): string | null | ArcError {
   const text = query.get(name);
   if (text === null || text === '') return null;
-  const milliseconds = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(text) ? Date.parse(text) : Number.NaN;
+  const milliseconds = INSTANT_PATTERN.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(milliseconds)) {
     return parameterError(name, `"${name}" must be an RFC 3339 time such as 2025-10-16T16:00:00Z, got ${JSON.stringify(text)}`);
   }

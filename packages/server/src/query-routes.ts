@@ -71,7 +71,7 @@ function badJson(message: string): ArcError {
 }
 
 /** The JSON object of a query body, with `sql` present, a string, and not blank. */
-function parseSqlBody(body: Uint8Array): { readonly fields: Record<string, unknown>; readonly sql: string } | ArcError {
+export function parseSqlBody(body: Uint8Array): { readonly fields: Record<string, unknown>; readonly sql: string } | ArcError {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));

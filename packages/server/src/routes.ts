@@ -3,6 +3,7 @@ import { registerAuthRoutes } from './auth-routes.js';
 import { registerCacheRoutes } from './cache-routes.js';
 import { registerCompactionRoutes } from './compaction-routes.js';
 import { registerDatabaseRoutes } from './database-routes.js';
+import { registerDocsRoutes } from './docs-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
 import { registerMeasurementRoutes } from './measurement-routes.js';
@@ -31,5 +32,6 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerDatabaseRoutes(app, context);
   registerWalRoutes(app, context);
   registerCompactionRoutes(app, context);
+  registerDocsRoutes(app, context);
   registerHealthRoutes(app, context);
 }

@@ -34,7 +34,7 @@ function expected(what: string): (issue: { input?: unknown }) => string {
   return (issue) => (issue.input === undefined ? 'is required' : `must be ${what}`);
 }
 
-const replaySchema = z.strictObject({
+export const replaySchema = z.strictObject({
   ids: z
     .array(z.string({ error: expected('a dead-letter id (<stream>-<seq>, as listed)') }), { error: expected('an array of dead-letter ids') })
     .min(1, { error: 'must name at least one dead letter (send {} for all)' })

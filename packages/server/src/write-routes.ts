@@ -13,7 +13,7 @@ import { ServerErrorCode } from './error-codes.js';
  * A write endpoint: its payload format, where an InfluxDB client names the database when the
  * `x-arc-database` header is absent (the header wins), and its precision dialect.
  */
-interface WriteEndpoint {
+export interface WriteEndpoint {
   readonly path: string;
   readonly format: PayloadFormat;
   readonly databaseParameter: 'db' | 'bucket' | null;
@@ -39,14 +39,14 @@ const ingestBusy = (): ArcError =>
 const shuttingDown = (): ArcError => new ArcError(ErrorKind.unavailable, ServerErrorCode.shuttingDown, 'Server is shutting down');
 const starting = (): ArcError => new ArcError(ErrorKind.unavailable, ServerErrorCode.starting, 'Server is starting (replaying the write-ahead log); retry later');
 
-function databaseOf(endpoint: WriteEndpoint, request: RequestInfo): string {
+export function databaseOf(endpoint: WriteEndpoint, request: RequestInfo): string {
   if (request.database !== '') return request.database;
   const named = endpoint.databaseParameter === null ? null : request.query.get(endpoint.databaseParameter);
   return named === null || named === '' ? DEFAULT_DATABASE : named;
 }
 
 /** The frame options of a write, or the 400 for a bad database name or precision. */
-function requestOptions(endpoint: WriteEndpoint, request: RequestInfo, database: string): RequestOptions | ArcError {
+export function requestOptions(endpoint: WriteEndpoint, request: RequestInfo, database: string): RequestOptions | ArcError {
   const nameError = validateDatabaseName(database);
   if (nameError !== null) return nameError;
   const precision = endpoint.precisionDialect === null ? LineProtocolPrecision.ns : parsePrecision(request.query.get('precision'), endpoint.precisionDialect);
