@@ -5,6 +5,7 @@ import { registerCompactionRoutes } from './compaction-routes.js';
 import { registerDatabaseRoutes } from './database-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
+import { registerLogsRoutes } from './logs-routes.js';
 import { registerMeasurementRoutes } from './measurement-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import type { QueryCache } from './query-cache.js';
@@ -31,5 +32,6 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerDatabaseRoutes(app, context);
   registerWalRoutes(app, context);
   registerCompactionRoutes(app, context);
+  registerLogsRoutes(app, context);
   registerHealthRoutes(app, context);
 }

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { ServerLogger } from './log.js';
+import { REQUEST_ID_CHARS_MAX } from './limits.js';
+import { rawQueryOf } from './request-info.js';
+import type { HandlerWrapper } from './route-table.js';
+import { redactText } from './log-redact.js';
+
+/** Sent back on every answer, and taken from the request when the client set a sane one. */
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+/** Letters, digits and `._:+=/-`: what UUIDs, trace ids and base64 ids use, nothing a log line or header could misread. */
+const REQUEST_ID_PATTERN = new RegExp(`^[A-Za-z0-9._:+=/-]{1,${String(REQUEST_ID_CHARS_MAX)}}$`);
+
+/**
+ * Each request's id, by its response object: uWS's HttpRequest dies when the handler first
+ * returns, the response lives until the answer, and every answer is written through it.
+ */
+const REQUEST_IDS = new WeakMap<HttpResponse, string>();
+
+/** The client's id when it is short and plain, else a new one. */
+export function requestIdFrom(header: string): string {
+  return REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
+}
+
+/** The id of the request `res` answers; one is made for a request that got none at its start (refused before its route ran). */
+export function requestIdOf(res: HttpResponse): string {
+  let id = REQUEST_IDS.get(res);
+  if (id === undefined) {
+    id = randomUUID();
+    REQUEST_IDS.set(res, id);
+  }
+  return id;
+}
+
+/**
+ * Gives each request its id before its route's handler runs; at debug level, logs the request
+ * (method, path, query string with its secrets redacted).
+ */
+export function requestIds(log: ServerLogger): HandlerWrapper {
+  return (_route, handler) => (res: HttpResponse, req: HttpRequest) => {
+    const id = requestIdFrom(req.getHeader('x-request-id'));
+    REQUEST_IDS.set(res, id);
+    if (log.isLevelEnabled('debug')) log.debug('request', { request_id: id, method: req.getMethod().toUpperCase(), path: req.getUrl(), query: redactText(rawQueryOf(req)) });
+    handler(res, req);
+  };
+}
