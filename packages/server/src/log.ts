@@ -102,12 +102,22 @@ function wrap(logger: PinoLogger, ring: LogRing, output: LogOutput): ServerLogge
 }
 
 /**
+ * Writes to fd 2 synchronously (pino's SonicBoom in sync mode: write(2), retried on EAGAIN).
+ * process.stderr is asynchronous when stderr is a socket or a full pipe, and its queue is
+ * dropped by process.exit: a fatal error's reason, logged just before the exit, would be lost.
+ */
+function stderrWriter(): (line: string) => void {
+  const destination = pino.destination({ dest: 2, sync: true });
+  return (line) => destination.write(line);
+}
+
+/**
  * Structured log lines (pino) to stderr: stdout stays free for what a user asked for, e.g. the
  * bootstrap token. Every line, whatever the output, is also kept as JSON in a bounded ring for
  * GET /logs. Worker threads do not log themselves: they post their lines to the main thread,
  * whose logger this is (the writers' 'log' messages, ingest-pipeline.ts).
  */
-export function createLogger(level: LogLevel, format: LogFormat, write: (line: string) => void = (line) => process.stderr.write(line), options: LoggerOptions = {}): ServerLogger {
+export function createLogger(level: LogLevel, format: LogFormat, write: (line: string) => void = stderrWriter(), options: LoggerOptions = {}): ServerLogger {
   const output = logOutputFor(format, options.isTty ?? process.stderr.isTTY);
   const ring = new LogRing(options.ringLines ?? DEFAULT_RING_LINES, LOG_RING_BYTES_MAX);
   const logger = pino(
