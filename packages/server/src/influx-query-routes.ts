@@ -20,6 +20,7 @@ import {
   type Statement,
 } from '@arc/influxql';
 import { newResponseState, respond, sendBytes, sendError, writeHead, type ResponseState } from './http-response.js';
+import { logQueryEnd } from './log-requests.js';
 import { QUERY_BODY_BYTES_MAX } from './limits.js';
 import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
@@ -136,6 +137,7 @@ async function answerQuery(
   parameters: InfluxParameters,
   signal: AbortSignal,
 ): Promise<void> {
+  const startedAtMs = performance.now();
   const parsed = parameters.q === null ? null : parseQuery(parameters.q);
   const statements = parsed === null || isParseError(parsed) ? null : parsed;
   const permission = permissionFor(statements);
@@ -182,6 +184,7 @@ async function answerQuery(
       ? serializeResults(results, epoch)
       : serializeChunks(results, statements.map(chunkStyleOf), epoch, parameters.chunkSize);
   sendBytes(res, state, 'application/json', Buffer.from(text));
+  logQueryEnd(context.log, context.config.query.slowQueryMs, { requestId: state.requestId, database, startedAtMs }, parameters.q, { rows: null, cache: null }, 'influxql');
 }
 
 /** Every database the statements read must be a valid name the token may use, else nothing runs. */

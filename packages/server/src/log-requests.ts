@@ -9,8 +9,8 @@ export interface LoggedQuery {
   readonly startedAtMs: number;
 }
 
-/** How a query ended: rows answered (and whether from the cache), or the error it got. */
-export type QueryEnd = { readonly rows: number; readonly cache: 'hit' | 'miss' | null } | { readonly error: unknown };
+/** How a query ended: rows answered (null: not counted, InfluxQL) and whether from the cache, or the error it got. */
+export type QueryEnd = { readonly rows: number | null; readonly cache: 'hit' | 'miss' | null } | { readonly error: unknown };
 
 /**
  * The slow-query line: a warn with the SQL (cut at SLOW_QUERY_SQL_CHARS_MAX), how long the
@@ -18,7 +18,7 @@ export type QueryEnd = { readonly rows: number; readonly cache: 'hit' | 'miss' |
  * and request id, for a query that took `[query] slow_query_ms` or more (0: every query). A
  * failed query counts too: a timeout is the slowest query of all.
  */
-export function logQueryEnd(log: ServerLogger, slowQueryMs: number, query: LoggedQuery, sql: string, end: QueryEnd): void {
+export function logQueryEnd(log: ServerLogger, slowQueryMs: number, query: LoggedQuery, sql: string, end: QueryEnd, dialect: 'sql' | 'influxql' = 'sql'): void {
   const durationMs = performance.now() - query.startedAtMs;
   if (durationMs < slowQueryMs) return;
   const outcome = 'error' in end ? { error_code: errorCodeOf(end.error) } : { rows: end.rows, ...(end.cache === null ? {} : { cache: end.cache }) };
@@ -27,6 +27,7 @@ export function logQueryEnd(log: ServerLogger, slowQueryMs: number, query: Logge
     database: query.database,
     duration_ms: Math.round(durationMs * 1000) / 1000,
     ...outcome,
+    ...(dialect === 'sql' ? {} : { dialect }),
     sql: truncateText(sql, SLOW_QUERY_SQL_CHARS_MAX),
   });
 }

@@ -79,6 +79,13 @@ describe('request ids', () => {
     expect(ring.lines.find((candidate) => candidate.request_id === 'slow-query-e2e-1')).toMatchObject(expected);
   });
 
+  it('logs a slow InfluxQL query with its statement', async () => {
+    const answer = await send(arc.url, 'GET', `/query?db=logs_e2e&q=${encodeURIComponent('SHOW MEASUREMENTS')}`, { headers: { 'X-Request-Id': 'influxql-e2e-1' } });
+    expect(answer.status, answer.text).toBe(200);
+    const ring = await logs('?level=warn');
+    expect(ring.lines.find((line) => line.request_id === 'influxql-e2e-1')).toMatchObject({ msg: 'slow query', dialect: 'influxql', sql: 'SHOW MEASUREMENTS', database: 'logs_e2e', rows: null });
+  });
+
   it('carries the request id on the line of a refused query', async () => {
     const answer = await send(arc.url, 'POST', '/query', { body: { sql: 'SELECT * FROM no_such_table_e2e' }, headers: { 'X-Request-Id': 'failed-query-e2e-1' } });
     expect(answer.status).toBeGreaterThanOrEqual(400);
