@@ -49,6 +49,7 @@ describe('request ids', () => {
   it('echoes a sane X-Request-Id and makes one up otherwise, on every kind of answer', async () => {
     const given = await send(arc.url, 'GET', '/health', { headers: { 'X-Request-Id': 'client-id-1' } });
     expect(given.headers.get('x-request-id')).toBe('client-id-1');
+    const ids = new Set<string | null>();
     for (const [method, path, token, status] of [
       ['GET', '/health', TEST_TOKEN, 200],
       ['GET', '/no/such/route', TEST_TOKEN, 404],
@@ -58,7 +59,10 @@ describe('request ids', () => {
       const answer = await send(arc.url, method, path, { token, body: method === 'POST' ? 'cpu v=1' : undefined });
       expect(answer.status, `${method} ${path}`).toBe(status);
       expect(answer.headers.get('x-request-id'), `${method} ${path}`).toMatch(UUID);
+      ids.add(answer.headers.get('x-request-id'));
     }
+    // One id per request, also for requests that follow each other on one kept-alive connection.
+    expect(ids.size).toBe(4);
     const odd = await send(arc.url, 'GET', '/health', { headers: { 'X-Request-Id': 'has spaces and "quotes"' } });
     expect(odd.headers.get('x-request-id')).toMatch(UUID);
     const long = await send(arc.url, 'GET', '/health', { headers: { 'X-Request-Id': 'x'.repeat(129) } });
