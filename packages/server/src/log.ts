@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { pino, type Logger as PinoLogger } from 'pino';
 import PinoPretty from 'pino-pretty';
 import type { LogFormat, LogLevel } from '@arc/config';
@@ -19,7 +20,6 @@ export interface ServerLogger extends Logger {
   isLevelEnabled(level: LogLevel): boolean;
   /** The recent lines, for GET /logs. */
   readonly ring: LogRing;
-  readonly output: LogOutput;
 }
 
 export interface LoggerOptions {
@@ -49,9 +49,9 @@ function formatterFor(output: LogOutput): (line: string) => string {
   return PinoPretty.prettyFactory({ colorize: output === LogOutput.pretty, singleLine: true, translateTime: false, messageKey: 'msg' });
 }
 
-function ringEntry(line: string): { level: LogLevel; timeMs: number } | null {
+function ringEntry(line: string): { level: LogLevel; timeMs: number } {
   const head = LINE_HEAD.exec(line);
-  if (head === null) return null;
+  assert.ok(head !== null, 'pino writes the level and the time first (the options of createLogger)');
   return { level: head[1] as LogLevel, timeMs: Date.parse(head[2] as string) };
 }
 
@@ -64,8 +64,7 @@ function sinkFor(output: LogOutput, ring: LogRing, write: (line: string) => void
   const format = formatterFor(output);
   return {
     write(line: string): void {
-      const head = ringEntry(line);
-      if (head !== null) ring.push({ ...head, json: line.trimEnd(), bytes: Buffer.byteLength(line) });
+      ring.push({ ...ringEntry(line), json: line.trimEnd(), bytes: Buffer.byteLength(line) });
       write(format(line));
     },
   };
@@ -82,7 +81,7 @@ function safeFields(fields: LogFields): Record<string, string | number | boolean
   return safe;
 }
 
-function wrap(logger: PinoLogger, ring: LogRing, output: LogOutput): ServerLogger {
+function wrap(logger: PinoLogger, ring: LogRing): ServerLogger {
   const emit = (level: LogLevel, message: string, fields: LogFields | undefined): void => {
     if (!logger.isLevelEnabled(level)) return;
     // Redacted before it is cut, so a cut cannot leave part of a secret unrecognised.
@@ -97,7 +96,6 @@ function wrap(logger: PinoLogger, ring: LogRing, output: LogOutput): ServerLogge
     error: (message, fields) => emit('error', message, fields),
     isLevelEnabled: (level) => logger.isLevelEnabled(level),
     ring,
-    output,
   };
 }
 
@@ -131,5 +129,5 @@ export function createLogger(level: LogLevel, format: LogFormat, write: (line: s
     },
     sinkFor(output, ring, write),
   );
-  return wrap(logger, ring, output);
+  return wrap(logger, ring);
 }

@@ -4,7 +4,7 @@ import { ArcError, badRequest } from '@arc/errors';
 import { ServerErrorCode } from './error-codes.js';
 import { LOGS_ANSWER_LINES_DEFAULT, LOGS_ANSWER_LINES_MAX } from './limits.js';
 import type { LogFilter } from './log-ring.js';
-import { answer, registerManagementRoutes, type ManagementCall, type ManagementRoute } from './management-route.js';
+import { answer, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
 import { integerParameter } from './measurement-routes.js';
 import type { ServerContext } from './server-context.js';
 
@@ -55,7 +55,7 @@ export function parseLogFilter(query: URLSearchParams): LogFilter | ArcError {
   return { levelMin, sinceMs, limit };
 }
 
-function recentLines(context: ServerContext, call: ManagementCall): ReturnType<typeof answer> | ArcError {
+function recentLines(context: ServerContext, call: ManagementCall): ManagementAnswer | ArcError {
   const filter = parseLogFilter(call.request.query);
   if (filter instanceof ArcError) return filter;
   const { ring } = context.log;

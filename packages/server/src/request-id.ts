@@ -4,7 +4,6 @@ import type { ServerLogger } from './log.js';
 import { REQUEST_ID_CHARS_MAX } from './limits.js';
 import { rawQueryOf } from './request-info.js';
 import type { HandlerWrapper } from './route-table.js';
-import { redactText } from './log-redact.js';
 
 /** Sent back on every answer, and taken from the request when the client set a sane one. */
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -35,13 +34,13 @@ export function requestIdOf(res: HttpResponse): string {
 
 /**
  * Gives each request its id before its route's handler runs; at debug level, logs the request
- * (method, path, query string with its secrets redacted).
+ * (method, path, query string: the logger redacts its secrets, `?p=` and the like).
  */
 export function requestIds(log: ServerLogger): HandlerWrapper {
   return (_route, handler) => (res: HttpResponse, req: HttpRequest) => {
     const id = requestIdFrom(req.getHeader('x-request-id'));
     REQUEST_IDS.set(res, id);
-    if (log.isLevelEnabled('debug')) log.debug('request', { request_id: id, method: req.getMethod().toUpperCase(), path: req.getUrl(), query: redactText(rawQueryOf(req)) });
+    if (log.isLevelEnabled('debug')) log.debug('request', { request_id: id, method: req.getMethod().toUpperCase(), path: req.getUrl(), query: rawQueryOf(req) });
     handler(res, req);
   };
 }
