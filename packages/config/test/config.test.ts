@@ -276,6 +276,9 @@ describe('bad files', () => {
     ['[query]\nmemory_limit = "lots"\n', 'query.memory_limit', 'got "lots"'],
     ['[auth]\nenabled = "yes"\n', 'auth.enabled', 'expected true or false, got "yes"'],
     ['[log]\nlevel = "verbose"\n', 'log.level', 'got "verbose"'],
+    ['[log]\nformat = "pretty"\n', 'log.format', 'expected one of "auto", "text", "json"'],
+    ['[log]\nring_lines = 100001\n', 'log.ring_lines', 'got 100001'],
+    ['[query]\nslow_query_ms = -1\n', 'query.slow_query_ms', 'got -1'],
     ['server = 8000\n', 'server', 'expected a table ([server]), got 8000'],
   ])('a bad value names the key and what was expected: %j', (text, key, expected) => {
     writeConf(text);
