@@ -4,11 +4,16 @@
 // documented (401, 403, 400), and no token or secret sent or made appears in stderr or /logs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../../test/support/poll-until.js';
+import { ON_OBJECT_STORAGE, testS3 } from '../../../test/support/s3-test-env.js';
 import { TEST_TOKEN, startArc, type ArcProcess } from './support/arc-process.js';
 import { createToken, send } from './support/token-helpers.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const S3_SECRET = 'S3-secret-key-never-logged-7Qz';
+/**
+ * The S3 secret key configured: the test bucket's on object storage (make test-s3), where the node
+ * uses it; else one set for a local node, which holds it in its configuration without using it.
+ */
+const S3_SECRET = ON_OBJECT_STORAGE ? (testS3()?.secretKey ?? '') : 'S3-secret-key-never-logged-7Qz';
 /** Lines reach stderr and the ring as they are logged; the pipe to this process adds a little delay. */
 const LOG_DEADLINE_MS = 10_000;
 
@@ -21,7 +26,7 @@ interface LogsAnswer {
 let arc: ArcProcess;
 
 beforeAll(async () => {
-  const s3Env: Record<string, string> = process.env.ARC_TEST_STORAGE === 's3' ? {} : { ARC_STORAGE_S3_SECRET_KEY: S3_SECRET };
+  const s3Env: Record<string, string> = ON_OBJECT_STORAGE ? {} : { ARC_STORAGE_S3_SECRET_KEY: S3_SECRET };
   arc = await startArc({ ARC_LOG_LEVEL: 'debug', ARC_QUERY_SLOW_QUERY_MS: '0', ...s3Env });
 });
 
@@ -152,6 +157,7 @@ describe('secrets', () => {
     const requestLines = (): number => arc.output().split('\n').filter((line) => line.includes('"msg":"request"') && line.includes('u=admin')).length;
     await pollUntil('the debug lines of the InfluxQL requests', LOG_DEADLINE_MS, requestLines, (count) => count >= 2);
     const ring = await send(arc.url, 'GET', '/logs?limit=10000');
+    expect(S3_SECRET.length).toBeGreaterThan(8);
     for (const secret of [token, made.token, wrong, TEST_TOKEN, S3_SECRET]) {
       expect(arc.output(), 'stderr').not.toContain(secret);
       expect(ring.text, '/logs').not.toContain(secret);
