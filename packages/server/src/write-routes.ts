@@ -98,6 +98,7 @@ function submit(context: ServerContext, res: HttpResponse, reply: WriteReply, op
     const busy = ingestBusy();
     context.ingestStats.record(options.format, body.byteLength, 0, busy);
     sendError(res, state, busy, style);
+    logRejectedWrite(context.log, state.requestId, options.database, busy);
   }
 }
 

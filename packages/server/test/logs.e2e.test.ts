@@ -101,6 +101,14 @@ describe('request ids', () => {
     const ring = await logs('?level=warn');
     expect(ring.lines.find((line) => line.request_id === 'failed-query-e2e-1')).toMatchObject({ msg: 'slow query', error_code: expect.stringMatching(/^ARC_/) as unknown });
   });
+
+  it('carries the request id on the line of a refused write (debug)', async () => {
+    const answer = await send(arc.url, 'POST', '/write?db=logs_e2e', { body: 'cpu value=notanumber', headers: { 'X-Request-Id': 'bad-write-e2e-1' } });
+    expect(answer.status).toBe(400);
+    const code = (answer.json() as { code: string }).code;
+    const { value } = await pollUntil('the refused write in /logs', LOG_DEADLINE_MS, () => logs('?level=debug&limit=10000'), (ring) => ring.lines.some((line) => line.request_id === 'bad-write-e2e-1'));
+    expect(value.lines.find((line) => line.request_id === 'bad-write-e2e-1' && line.msg === 'write rejected')).toMatchObject({ level: 'debug', database: 'logs_e2e', code });
+  });
 });
 
 describe('GET /logs', () => {
