@@ -18,9 +18,11 @@ const SECRET_FIELDS: ReadonlySet<string> = new Set([...SECRET_PARAMETERS, 'autho
 const PARAMETER_PATTERN = new RegExp(`([?&;](?:${SECRET_PARAMETERS.join('|')})=)[^&;\\s"'\`]*`, 'gi');
 /**
  * A credential after its scheme, as in an Authorization header (`Bearer <token>`, `Token <token>`,
- * `Basic <base64>`): the credential is at least 8 characters, so "Token 12 not found" stays.
+ * `Basic <base64>`): at least 8 characters, and either 16 or more or not all letters, so prose
+ * stays ("Token 12 not found", "Basic authentication", "Token management is unavailable"). Arc's
+ * tokens are 43 characters; a header quoted whole is caught by HEADER_PATTERN whatever its value.
  */
-const CREDENTIAL_PATTERN = /\b(Bearer|Token|Basic)(\s+)[A-Za-z0-9._~+/=-]{8,}/g;
+const CREDENTIAL_PATTERN = /\b(Bearer|Token|Basic)(\s+)(?=[A-Za-z0-9._~+/=-]{8})(?:[A-Za-z0-9._~+/=-]{16,}|[A-Za-z]*[0-9._~+/=-][A-Za-z0-9._~+/=-]*)/g;
 /** `authorization: <the whole value, scheme included>` and `x-api-key: ...`, as a header dump shows them. */
 const HEADER_PATTERN = /\b(authorization|x-api-key)(["']?\s*[:=]\s*["']?)[^\r\n"',}]+/gi;
 

@@ -87,23 +87,25 @@ describe('output selection', () => {
 describe('redaction', () => {
   const secret = 'hunter2-5Rk9aZq';
   it.each([
-    [`GET /query?db=telegraf&u=admin&p=${secret}&q=SHOW`, 'p='],
-    [`/api/v2/write?bucket=b&token=${secret}`, 'token='],
-    [`Authorization: Bearer ${secret}`, 'Authorization: '],
-    [`authorization=Token ${secret}`, 'authorization='],
-    [`sent Bearer ${secret} twice`, 'Bearer '],
-    [`InfluxDB 2.x header Token ${secret}`, 'Token '],
-    [`{"x-api-key": "${secret}"}`, 'x-api-key'],
-    [`https://s3.local/b/k?X-Amz-Credential=AKIA&X-Amz-Signature=${secret}`, 'X-Amz-Signature='],
-  ])('removes the secret of %s', (text, kept) => {
+    [`GET /query?db=telegraf&u=admin&p=${secret}&q=SHOW`, secret, 'p='],
+    [`/api/v2/write?bucket=b&token=${secret}`, secret, 'token='],
+    [`Authorization: Bearer ${secret}`, secret, 'Authorization: '],
+    [`authorization=Token ${secret}`, secret, 'authorization='],
+    [`sent Bearer ${secret} twice`, secret, 'Bearer '],
+    [`InfluxDB 2.x header Token ${secret}`, secret, 'Token '],
+    ['Basic YWRtaW46cGFzcw== from curl -u', 'YWRtaW46cGFzcw==', 'Basic '],
+    ['Bearer abcdefghijklmnopqrstu', 'abcdefghijklmnopqrstu', 'Bearer '],
+    [`{"x-api-key": "${secret}"}`, secret, 'x-api-key'],
+    [`https://s3.local/b/k?X-Amz-Credential=AKIA&X-Amz-Signature=${secret}`, secret, 'X-Amz-Signature='],
+  ])('removes the secret of %s', (text, hidden, kept) => {
     const redacted = redactText(text);
-    expect(redacted).not.toContain(secret);
+    expect(redacted).not.toContain(hidden);
     expect(redacted).toContain(REDACTED);
     expect(redacted).toContain(kept);
   });
 
   it('leaves text without secrets alone', () => {
-    for (const text of ['Token 12 not found', 'SELECT * FROM cpu WHERE host = \'p=1\'', 'tokens: adopted the shared token table', 'q=SELECT&db=x&u=admin']) {
+    for (const text of ['Token 12 not found', 'Basic authentication', 'Token management is unavailable', 'SELECT * FROM cpu WHERE host = \'p=1\'', 'tokens: adopted the shared token table', 'q=SELECT&db=x&u=admin']) {
       expect(redactText(text)).toBe(text);
     }
   });
