@@ -49,7 +49,7 @@ async function serve(args: readonly string[]): Promise<void> {
   const config = loadConfig({ configPath: flags.get('config') });
   // Loaded here, not at the top: `arc token` does not need uWS, DuckDB and the thread code.
   const { createLogger, startServer } = await import('@arc/server');
-  const log = createLogger(config.log.level, config.log.format);
+  const log = createLogger(config.log.level, config.log.format, undefined, { ringLines: config.log.ringLines });
   let fatalReason: string | null = null;
   let stop: (signal: string) => void = () => undefined;
   const server: RunningServer = await startServer(config, {

@@ -54,7 +54,8 @@ export type ParquetCompression = (typeof PARQUET_COMPRESSIONS)[number];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const LOG_FORMATS = ['text', 'json'] as const;
+/** auto: pretty on a terminal, JSON otherwise (a pipe, a file, systemd, docker). */
+export const LOG_FORMATS = ['auto', 'text', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** DuckDB's size syntax: `2GB` is 2 * 1000^3 bytes, `2GiB` is 2 * 1024^3 bytes. */
@@ -188,6 +189,8 @@ function memoryLimit(defaultValue: string) {
     .refine((value) => memoryLimitBytes(value) !== null, { error: memoryLimitExpected })
     .default(defaultValue);
 }
+/** A threshold past the longest query timeout would never fire. */
+const SLOW_QUERY_MS_MAX = QUERY_TIMEOUT_SECONDS_MAX * 1000;
 const querySchema = z.strictObject({
   threads: intIn(1, THREADS_MAX).default(2),
   duckdb_threads: intIn(1, THREADS_MAX).default(2),
@@ -195,6 +198,8 @@ const querySchema = z.strictObject({
   timeout_seconds: intIn(1, QUERY_TIMEOUT_SECONDS_MAX).default(300),
   queue_max: intIn(1, QUERY_QUEUE_MAX).default(64),
   max_rows: intIn(1, QUERY_ROWS_MAX).default(5_000_000),
+  /** A query that took at least this long is logged (warn, with its SQL); 0 logs every query. */
+  slow_query_ms: intIn(0, SLOW_QUERY_MS_MAX).default(1000),
 });
 
 const queryCacheSchema = z.strictObject({
@@ -210,9 +215,16 @@ const authSchema = z.strictObject({
   cache_ttl_seconds: intIn(0, AUTH_CACHE_TTL_SECONDS_MAX).default(30),
 });
 
+/**
+ * Lines the in-memory log ring (GET /logs) keeps at most: each line is at most a few KB (the
+ * server bounds messages and fields), and the ring's bytes are bounded on their own as well.
+ */
+const LOG_RING_LINES_MAX = 100_000;
+
 const logSchema = z.strictObject({
   level: oneOf(LOG_LEVELS).default('info'),
-  format: oneOf(LOG_FORMATS).default('text'),
+  format: oneOf(LOG_FORMATS).default('auto'),
+  ring_lines: intIn(0, LOG_RING_LINES_MAX).default(1000),
 });
 
 export const WAL_SYNC_MODES = ['fdatasync', 'fsync', 'async'] as const;

@@ -102,6 +102,8 @@ export interface QueryConfig {
   readonly queueMax: number;
   /** Rows a non-streamed answer may have; more is 413 (use /query/stream). */
   readonly maxRows: number;
+  /** Queries taking at least this long are logged with their SQL; 0: every query. */
+  readonly slowQueryMs: number;
 }
 
 export interface QueryCacheConfig {
@@ -123,6 +125,8 @@ export interface AuthConfig {
 export interface LogConfig {
   readonly level: LogLevel;
   readonly format: LogFormat;
+  /** Lines kept in memory for GET /logs; 0: none. */
+  readonly ringLines: number;
 }
 
 export interface WalConfig {
@@ -386,6 +390,7 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       timeoutSeconds: query.timeout_seconds,
       queueMax: query.queue_max,
       maxRows: query.max_rows,
+      slowQueryMs: query.slow_query_ms,
     },
     queryCache: {
       enabled: queryCache.enabled,
@@ -394,7 +399,7 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       maxResultMb: queryCache.max_result_mb,
     },
     auth: { enabled: auth.enabled, bootstrapToken: auth.bootstrap_token, cacheTtlSeconds: auth.cache_ttl_seconds },
-    log: { level: log.level, format: log.format },
+    log: { level: log.level, format: log.format, ringLines: log.ring_lines },
     wal: {
       enabled: file.wal.enabled,
       dir: file.wal.dir === '' ? join(dataDir, 'wal') : resolve(cwd, file.wal.dir),

@@ -88,10 +88,11 @@ describe('defaults', () => {
       timeoutSeconds: 300,
       queueMax: 64,
       maxRows: 5_000_000,
+      slowQueryMs: 1000,
     });
     expect(config.queryCache).toEqual({ enabled: true, ttlSeconds: 60, maxSize: 1000, maxResultMb: 10 });
     expect(config.auth).toEqual({ enabled: true, bootstrapToken: '', cacheTtlSeconds: 30 });
-    expect(config.log).toEqual({ level: 'info', format: 'text' });
+    expect(config.log).toEqual({ level: 'info', format: 'auto', ringLines: 1000 });
   });
 
   it('returns a deeply frozen object', () => {
@@ -150,7 +151,7 @@ format = "json"
     expect(config.writer.flushRows).toBe(50_000);
     expect(config.query.memoryLimitBytes).toBe(512 * 1024 * 1024);
     expect(config.auth.enabled).toBe(false);
-    expect(config.log).toEqual({ level: 'debug', format: 'json' });
+    expect(config.log).toEqual({ level: 'debug', format: 'json', ringLines: 1000 });
   });
 
   it('resolves a relative data_dir against cwd', () => {
@@ -275,6 +276,9 @@ describe('bad files', () => {
     ['[query]\nmemory_limit = "lots"\n', 'query.memory_limit', 'got "lots"'],
     ['[auth]\nenabled = "yes"\n', 'auth.enabled', 'expected true or false, got "yes"'],
     ['[log]\nlevel = "verbose"\n', 'log.level', 'got "verbose"'],
+    ['[log]\nformat = "pretty"\n', 'log.format', 'expected one of "auto", "text", "json"'],
+    ['[log]\nring_lines = 100001\n', 'log.ring_lines', 'got 100001'],
+    ['[query]\nslow_query_ms = -1\n', 'query.slow_query_ms', 'got -1'],
     ['server = 8000\n', 'server', 'expected a table ([server]), got 8000'],
   ])('a bad value names the key and what was expected: %j', (text, key, expected) => {
     writeConf(text);

@@ -6,5 +6,5 @@ export { RequestDecoder } from './request-decoder.js';
 export { emptyRecoveryReport, envelopeOptions, prepareWal, replayWal } from './wal-recovery.js';
 export type { WalRecoveryReport } from './wal-recovery.js';
 export { REPLAY_RETRY_DELAY_MS } from './limits.js';
-export type { Logger } from './logger.js';
+export type { LogFields, Logger } from './logger.js';
 export { IngestErrorCode } from './ingest-error-codes.js';

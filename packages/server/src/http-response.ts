@@ -1,6 +1,7 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { RETRY_AFTER_SECONDS, UWS_CORK_BUFFER_BYTES } from './limits.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 
 /**
  * The one place where errors become HTTP responses: the error's kind picks
@@ -34,15 +35,22 @@ export type ErrorBodyStyle = (typeof ErrorBodyStyle)[keyof typeof ErrorBodyStyle
 export interface ResponseState {
   aborted: boolean;
   answered: boolean;
+  /** Echoed in X-Request-Id and carried by the log lines about this request. */
+  readonly requestId: string;
 }
 
 export function newResponseState(res: HttpResponse, onAbort?: () => void): ResponseState {
-  const state: ResponseState = { aborted: false, answered: false };
+  const state: ResponseState = { aborted: false, answered: false, requestId: requestIdOf(res) };
   res.onAborted(() => {
     state.aborted = true;
     onAbort?.();
   });
   return state;
+}
+
+/** The status line and the headers every answer carries (X-Request-Id); write other headers after it. */
+export function writeHead(res: HttpResponse, state: ResponseState, status: string): HttpResponse {
+  return res.writeStatus(status).writeHeader(REQUEST_ID_HEADER, state.requestId);
 }
 
 /** Runs `write` corked, exactly once per request, and not at all after an abort. */
@@ -54,7 +62,7 @@ export function respond(res: HttpResponse, state: ResponseState, write: () => vo
 
 export function sendJson(res: HttpResponse, state: ResponseState, status: string, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   respond(res, state, () => {
-    res.writeStatus(status).writeHeader('Content-Type', 'application/json');
+    writeHead(res, state, status).writeHeader('Content-Type', 'application/json');
     for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
     res.end(JSON.stringify(body));
   });
@@ -62,7 +70,7 @@ export function sendJson(res: HttpResponse, state: ResponseState, status: string
 
 export function sendBytes(res: HttpResponse, state: ResponseState, contentType: string, body: Uint8Array, headers: Readonly<Record<string, string>> = {}): void {
   respond(res, state, () => {
-    res.writeStatus('200 OK').writeHeader('Content-Type', contentType);
+    writeHead(res, state, '200 OK').writeHeader('Content-Type', contentType);
     for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
     res.end(body);
   });
@@ -70,7 +78,7 @@ export function sendBytes(res: HttpResponse, state: ResponseState, contentType: 
 
 export function sendNoContent(res: HttpResponse, state: ResponseState): void {
   respond(res, state, () => {
-    res.writeStatus('204 No Content').endWithoutBody();
+    writeHead(res, state, '204 No Content').endWithoutBody();
   });
 }
 
@@ -106,7 +114,7 @@ export function sendError(res: HttpResponse, state: ResponseState, error: ArcErr
 export function sendErrorBeforeClose(res: HttpResponse, state: ResponseState, error: ArcErrorShape): void {
   const json = JSON.stringify(errorBody(error, ErrorBodyStyle.plain));
   respond(res, state, () => {
-    res.writeStatus(STATUS_BY_KIND[error.kind]).writeHeader('Content-Type', 'application/json');
+    writeHead(res, state, STATUS_BY_KIND[error.kind]).writeHeader('Content-Type', 'application/json');
     res.end(json.padEnd(UWS_CORK_BUFFER_BYTES + 1, ' '));
   });
 }

@@ -3,7 +3,7 @@ export { startServer } from './server.js';
 export { AuthGate } from './auth-gate.js';
 export type { RunningServer, StartServerOptions, StopReport } from './server.js';
 export { createLogger } from './log.js';
-export type { Logger } from './log.js';
+export type { Logger, ServerLogger } from './log.js';
 export { parseQueryBody } from './query-routes.js';
 export { ServerErrorCode } from './error-codes.js';
 export { openSharedTokensForCommand } from './token-sync.js';

@@ -19,7 +19,8 @@ import {
   type SqlRunner,
   type Statement,
 } from '@arc/influxql';
-import { newResponseState, respond, sendBytes, sendError, type ResponseState } from './http-response.js';
+import { newResponseState, respond, sendBytes, sendError, writeHead, type ResponseState } from './http-response.js';
+import { logQueryEnd } from './log-requests.js';
 import { QUERY_BODY_BYTES_MAX } from './limits.js';
 import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
@@ -123,7 +124,7 @@ export function answerInfluxQuery(
 ): void {
   if (formBody instanceof ArcError) return sendError(res, state, formBody);
   answerQuery(context, res, state, request, readParameters(request, formBody), signal).catch((error: unknown) => {
-    context.log.error(`InfluxQL query failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    context.log.error(`InfluxQL query failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { request_id: state.requestId });
     sendError(res, state, new ArcError(ErrorKind.internal, ServerErrorCode.influxqlFailed, 'InfluxQL query failed'));
   });
 }
@@ -136,6 +137,7 @@ async function answerQuery(
   parameters: InfluxParameters,
   signal: AbortSignal,
 ): Promise<void> {
+  const startedAtMs = performance.now();
   const parsed = parameters.q === null ? null : parseQuery(parameters.q);
   const statements = parsed === null || isParseError(parsed) ? null : parsed;
   const permission = permissionFor(statements);
@@ -182,6 +184,7 @@ async function answerQuery(
       ? serializeResults(results, epoch)
       : serializeChunks(results, statements.map(chunkStyleOf), epoch, parameters.chunkSize);
   sendBytes(res, state, 'application/json', Buffer.from(text));
+  logQueryEnd(context.log, context.config.query.slowQueryMs, { requestId: state.requestId, database, startedAtMs }, parameters.q, { rows: null, cache: null }, 'influxql');
 }
 
 /** Every database the statements read must be a valid name the token may use, else nothing runs. */
@@ -198,7 +201,7 @@ function checkDatabases(statements: readonly Statement[], database: string, iden
 function answerPing(context: ServerContext, res: HttpResponse): void {
   const state = newResponseState(res);
   respond(res, state, () => {
-    res.writeStatus('204 No Content').writeHeader('X-Influxdb-Version', INFLUXDB_API_VERSION).writeHeader('X-Influxdb-Build', 'OSS');
+    writeHead(res, state, '204 No Content').writeHeader('X-Influxdb-Version', INFLUXDB_API_VERSION).writeHeader('X-Influxdb-Build', 'OSS');
     res.writeHeader('X-Arc-Version', context.version).endWithoutBody();
   });
 }

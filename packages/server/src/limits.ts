@@ -54,6 +54,27 @@ export const BODY_PREALLOCATE_BYTES_MAX = 4 * 1024 * 1024;
  */
 export const LOG_MESSAGE_CHARS_MAX = 16 * 1024;
 /**
+ * Characters of one string field of a log line (a name, an error text, a query string): smaller
+ * than a message because a line may carry several fields.
+ */
+export const LOG_FIELD_CHARS_MAX = 2048;
+/** Characters of the SQL a slow-query line carries: enough to recognise the query, not a dump of a generated 1 MB statement. */
+export const SLOW_QUERY_SQL_CHARS_MAX = 2048;
+/**
+ * Bytes the in-memory log ring behind GET /logs keeps at most, whatever `[log] ring_lines` says:
+ * 4 MiB of heap. A line is at most about LOG_MESSAGE_CHARS_MAX plus a few fields, so even lines
+ * of the largest kind leave a hundred or more in the ring.
+ */
+export const LOG_RING_BYTES_MAX = 4 * 1024 * 1024;
+/** Lines GET /logs answers when the request gives no `limit`, and at most: the answer stays a few MB. */
+export const LOGS_ANSWER_LINES_DEFAULT = 100;
+export const LOGS_ANSWER_LINES_MAX = 10_000;
+/**
+ * Characters of an incoming X-Request-Id taken as is: a UUID is 36 and tracing ids are under 64;
+ * a longer (or oddly written) one is replaced by a generated id, so a client cannot make log lines large.
+ */
+export const REQUEST_ID_CHARS_MAX = 128;
+/**
  * Dead letters one `POST /api/v1/wal/dead-letter/replay` may name. Each is re-submitted and
  * awaited one after the other (a few ms each); the bound keeps one call's answer and time sane.
  */

@@ -18,6 +18,8 @@ export const MANAGEMENT_BODY_BYTES_MAX = 64 * 1024;
 /** What a management handler sees: who asked, the path parameters and the JSON body (if read). */
 export interface ManagementCall {
   readonly request: RequestInfo;
+  /** The request's id (X-Request-Id), for the log lines about it. */
+  readonly requestId: string;
   readonly identity: TokenInfo;
   readonly parameters: readonly string[];
   readonly body: unknown;
@@ -99,7 +101,7 @@ async function run(context: ServerContext, route: ManagementRoute, call: Managem
     return await route.handle(call);
   } catch (error) {
     const arcError = internalError(error);
-    if (arcError.kind === ErrorKind.internal) context.log.error(`${route.method.toUpperCase()} ${route.path} failed: ${arcError.message}`);
+    if (arcError.kind === ErrorKind.internal) context.log.error(`${route.method.toUpperCase()} ${route.path} failed: ${arcError.message}`, { request_id: call.requestId });
     return arcError;
   }
 }
@@ -122,7 +124,7 @@ function handle(context: ServerContext, route: ManagementRoute, parameterCount: 
     void authorized.then(async (identity) => {
       if (identity instanceof ArcError) return sendError(res, state, identity);
       if (body instanceof ArcError) return sendError(res, state, body);
-      const result = await run(context, route, { request, identity, parameters, body });
+      const result = await run(context, route, { request, requestId: state.requestId, identity, parameters, body });
       if (result instanceof ArcError) return sendError(res, state, result);
       sendJson(res, state, result.status, result.body);
     });

@@ -15,8 +15,9 @@ import {
   type StreamFormat,
 } from '@arc/query';
 import { answerInfluxQuery, handleInfluxQuery, isJsonObjectBody, queryDialectOf } from './influx-query-routes.js';
-import { ErrorBodyStyle, newResponseState, respond, sendBytes, sendError, sendJson, type ResponseState } from './http-response.js';
+import { ErrorBodyStyle, newResponseState, respond, sendBytes, sendError, sendJson, writeHead, type ResponseState } from './http-response.js';
 import { QUERY_BODY_BYTES_MAX } from './limits.js';
+import { logQueryEnd, type QueryEnd } from './log-requests.js';
 import { QueryCache } from './query-cache.js';
 import { readBody } from './request-body.js';
 import { rawQueryOf, readRequestInfo, type RequestInfo } from './request-info.js';
@@ -136,7 +137,7 @@ function elapsedMs(startedAtMs: number): string {
 
 export function reportFailure(context: ServerContext, res: HttpResponse, state: ResponseState, error: unknown): void {
   const arcError = error instanceof ArcError ? error : new ArcError(ErrorKind.internal, ServerErrorCode.queryFailed, String(error));
-  if (arcError.kind === ErrorKind.internal) context.log.error(`query failed: ${arcError.message}`);
+  if (arcError.kind === ErrorKind.internal) context.log.error(`query failed: ${arcError.message}`, { request_id: state.requestId });
   sendError(res, state, arcError, ErrorBodyStyle.query);
 }
 
@@ -257,7 +258,10 @@ function answerSqlQuery(
   const compression = query.format === 'arrow' ? 'none' : compressionFor(acceptEncoding);
   const key = QueryCache.key({ database: caller.database, sql: query.sql, format: query.format, limit: query.limit, encoding: compression, readable: caller.readable });
   const cached = cache.get(key);
-  if (cached !== undefined) return sendAnswer(res, caller, cached, 'hit');
+  if (cached !== undefined) {
+    logQueryDone(context, caller, query.sql, { rows: cached.rowCount, cache: 'hit' });
+    return sendAnswer(res, caller, cached, 'hit');
+  }
   const request = { ...query, database: caller.database, readableDatabases: caller.readable, compression };
   const startedAt = cache.epoch();
   context.queryPool.run(request, caller.signal).then(
@@ -268,9 +272,18 @@ function answerSqlQuery(
       }
       sendAnswer(res, caller, answer, cache.enabled ? 'miss' : null);
       answer.release();
+      logQueryDone(context, caller, query.sql, { rows: answer.rowCount, cache: cache.enabled ? 'miss' : null });
     },
-    (error: unknown) => reportFailure(context, res, caller.state, error),
+    (error: unknown) => {
+      logQueryDone(context, caller, query.sql, { error });
+      reportFailure(context, res, caller.state, error);
+    },
   );
+}
+
+/** The slow-query line of a query that ended (log-requests.ts). */
+function logQueryDone(context: ServerContext, caller: QueryCaller, sql: string, end: QueryEnd): void {
+  logQueryEnd(context.log, context.config.query.slowQueryMs, { requestId: caller.state.requestId, database: caller.database, startedAtMs: caller.startedAtMs }, sql, end);
 }
 
 function estimateLevel(rows: number): { level: string; message: string } {
@@ -326,7 +339,7 @@ class SocketStreamSink {
         if (!this.started) {
           this.started = true;
           caller.state.answered = true;
-          res.writeStatus('200 OK').writeHeader('Content-Type', this.contentType);
+          writeHead(res, caller.state, '200 OK').writeHeader('Content-Type', this.contentType);
           res.writeHeader(QUERY_HEADERS.executionTime, elapsedMs(caller.startedAtMs));
         }
         if (res.write(piece)) {
@@ -347,7 +360,7 @@ class SocketStreamSink {
     if (caller.state.aborted) return;
     if (!this.started) {
       respond(res, caller.state, () => {
-        res.writeStatus('200 OK').writeHeader('Content-Type', this.contentType);
+        writeHead(res, caller.state, '200 OK').writeHeader('Content-Type', this.contentType);
         res.end();
       });
       return;
@@ -363,11 +376,15 @@ function handleStream(context: ServerContext, res: HttpResponse, req: HttpReques
     const sink = new SocketStreamSink(res, caller, CONTENT_TYPE_BY_STREAM_FORMAT[query.format]);
     const request = { ...query, database: caller.database, readableDatabases: caller.readable };
     context.queryPool.stream(request, sink, caller.signal).then(
-      () => sink.finish(),
+      (rows) => {
+        sink.finish();
+        logQueryDone(context, caller, query.sql, { rows, cache: null });
+      },
       (error: unknown) => {
+        logQueryDone(context, caller, query.sql, { error });
         if (!sink.started) { reportFailure(context, res, caller.state, error); return; }
         // Headers and rows are out: the only honest signal left is a body cut short.
-        context.log.warn(`streamed query failed after its first rows: ${error instanceof Error ? error.message : String(error)}`);
+        context.log.warn(`streamed query failed after its first rows: ${error instanceof Error ? error.message : String(error)}`, { request_id: caller.state.requestId });
         if (!caller.state.aborted) res.close();
       },
     );

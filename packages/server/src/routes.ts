@@ -6,6 +6,7 @@ import { registerDatabaseRoutes } from './database-routes.js';
 import { registerDocsRoutes } from './docs-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
+import { registerLogsRoutes } from './logs-routes.js';
 import { registerMeasurementRoutes } from './measurement-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import type { QueryCache } from './query-cache.js';
@@ -33,5 +34,6 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerWalRoutes(app, context);
   registerCompactionRoutes(app, context);
   registerDocsRoutes(app, context);
+  registerLogsRoutes(app, context);
   registerHealthRoutes(app, context);
 }

@@ -6,7 +6,7 @@ import type { Storage } from '@arc/storage';
 import type { AuthGate } from './auth-gate.js';
 import type { IngestPipeline, WalRecoveryReport } from '@arc/ingest';
 import type { IngestStats } from './ingest-stats.js';
-import type { Logger } from './log.js';
+import type { ServerLogger } from './log.js';
 import type { RouteTable } from './route-table.js';
 import type { StorageProbe } from './storage-probe.js';
 
@@ -16,7 +16,7 @@ export type ServerPhase = (typeof ServerPhase)[keyof typeof ServerPhase];
 /** What the routes share: built once by `startServer`, read by every handler. */
 export interface ServerContext {
   readonly config: Config;
-  readonly log: Logger;
+  readonly log: ServerLogger;
   readonly auth: AuthGate;
   /** The token table behind `auth` (shared between nodes with an object store); null when authentication is disabled. */
   readonly tokens: TokenAccess | null;

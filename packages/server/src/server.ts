@@ -13,8 +13,9 @@ import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
 import { emptyRecoveryReport, IngestPipeline, prepareWal, replayWal } from '@arc/ingest';
 import { IngestStats } from './ingest-stats.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type Logger, type ServerLogger } from './log.js';
 import { limitRequestHeads } from './request-head.js';
+import { requestIds } from './request-id.js';
 import { QueryCache } from './query-cache.js';
 import { RouteTable } from './route-table.js';
 import { registerRoutes } from './routes.js';
@@ -47,7 +48,7 @@ export interface StopReport {
 }
 
 export interface StartServerOptions {
-  readonly log?: Logger;
+  readonly log?: ServerLogger;
   /** Where the one-time bootstrap token is printed (stdout by default). */
   readonly printToken?: (line: string) => void;
   /** A thread died: the server cannot go on (the CLI stops it and exits 1). */
@@ -57,7 +58,7 @@ export interface StartServerOptions {
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
   // Staged files older than this are a dead process's (every staged file of this one is newer).
   const startedAtMs = Date.now();
-  const log = options.log ?? createLogger(config.log.level, config.log.format);
+  const log = options.log ?? createLogger(config.log.level, config.log.format, undefined, { ringLines: config.log.ringLines });
   for (const warning of config.warnings) log.warn(warning);
   log.info(`starting Arc ${VERSION}: ${describeConfig(config)}`);
   // Before anything reads or writes the WAL or the data: one process per data directory.
@@ -124,6 +125,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   tokens?.follow(() => context.auth.invalidate());
   const app = uWS.App();
   limitRequestHeads(app);
+  context.routes.wrapHandlers(requestIds(log));
   // Through the route table: every registration recorded (the API description is checked against it).
   registerRoutes(context.routes.recording(app), context, queryCache);
   const listenSocket = await listenExclusive(app, config.server.host, config.server.port);

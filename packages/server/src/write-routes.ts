@@ -7,6 +7,7 @@ import { ErrorBodyStyle, newResponseState, sendError, sendJson, sendNoContent, t
 import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
+import { logRejectedWrite } from './log-requests.js';
 import { ServerErrorCode } from './error-codes.js';
 
 /**
@@ -89,13 +90,15 @@ function submit(context: ServerContext, res: HttpResponse, reply: WriteReply, op
   if (context.phase === 'starting') return sendError(res, state, starting(), style);
   const outcome = context.pipeline.submit(options, body, (completion) => {
     context.ingestStats.record(options.format, body.byteLength, completion.rowCount, completion.error);
-    if (completion.error !== null) sendError(res, state, completion.error, style);
-    else sendNoContent(res, state);
+    if (completion.error === null) return sendNoContent(res, state);
+    sendError(res, state, completion.error, style);
+    logRejectedWrite(context.log, state.requestId, options.database, completion.error);
   });
   if (outcome === 'busy') {
     const busy = ingestBusy();
     context.ingestStats.record(options.format, body.byteLength, 0, busy);
     sendError(res, state, busy, style);
+    logRejectedWrite(context.log, state.requestId, options.database, busy);
   }
 }
 

@@ -273,7 +273,7 @@ describe('servers of their own', () => {
   it('auth.enabled = false is logged loudly, lets every request through as admin, and has no token store', async () => {
     const arc = await startArc({ ARC_AUTH_ENABLED: 'false' });
     started.push(arc);
-    expect(arc.output()).toMatch(/WARN\s+AUTHENTICATION IS DISABLED \(auth\.enabled = false\)/);
+    expect(arc.output()).toMatch(/"level":"warn".*"msg":"AUTHENTICATION IS DISABLED \(auth\.enabled = false\)/);
     const verify = await send(arc.url, 'GET', '/auth/verify', { token: null });
     const anyone = { id: 0, name: 'auth-disabled', permissions: ['admin'], databases: null, expires_at: null, enabled: true };
     expect(verify.json()).toEqual({ valid: true, token_info: anyone, ...anyone });

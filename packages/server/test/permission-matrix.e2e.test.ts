@@ -139,6 +139,11 @@ const ADMIN_CELLS: Cell[] = [
     expected: ADMIN_ONLY({ status: 200, check: (answer) => expect(answer.text).not.toContain(tokens.read ?? '-') }),
   },
   {
+    endpoint: 'GET /logs',
+    call: (token) => send(url(), 'GET', '/logs?level=info', { token }),
+    expected: ADMIN_ONLY({ status: 200, check: (answer) => expect((answer.json() as { lines: unknown[] }).lines.length).toBeGreaterThan(0) }),
+  },
+  {
     endpoint: 'POST /write/flush',
     call: (token) => send(url(), 'POST', '/write/flush', { token }),
     expected: ADMIN_ONLY({ status: 200, check: (answer) => expect(answer.json()).toMatchObject({ success: true, flushed: true }) }),

@@ -8,6 +8,4 @@ export const ROUTES_AWAITING_MERGE: ReadonlySet<string> = new Set([
   'get /metrics/timeseries/:type',
   'get /metrics/endpoints',
   'get /metrics/memory',
-  'get /logs',
-  'get /api/v1/logs',
 ]);
