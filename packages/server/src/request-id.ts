@@ -9,7 +9,7 @@ import type { HandlerWrapper } from './route-table.js';
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
 /** Letters, digits and `._:+=/-`: what UUIDs, trace ids and base64 ids use, nothing a log line or header could misread. */
-const REQUEST_ID_PATTERN = new RegExp(`^[A-Za-z0-9._:+=/-]{1,${String(REQUEST_ID_CHARS_MAX)}}$`);
+export const REQUEST_ID_PATTERN = new RegExp(`^[A-Za-z0-9._:+=/-]{1,${String(REQUEST_ID_CHARS_MAX)}}$`);
 
 /**
  * Where a request's id is kept: on its response object, which uWS makes per request and lets

@@ -4,6 +4,7 @@ import { pathParameterNames, type ApiOperation, type ApiResponse, type ErrorStyl
 import { ADMIN_OPERATIONS } from './operations-admin.js';
 import { DATA_OPERATIONS } from './operations-data.js';
 import { authErrorBodySchema, errorBodySchema, influxV2ErrorBodySchema, queryErrorBodySchema } from './response-schemas.js';
+import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '../request-id.js';
 
 /** Every operation of the HTTP API: the list the document is built from and the route test checks. */
 export const API_OPERATIONS: readonly ApiOperation[] = [...DATA_OPERATIONS, ...ADMIN_OPERATIONS];
@@ -68,16 +69,26 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
 
 const schemaRef = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
 
+/** On every answer (request-id.ts): the client's own X-Request-Id when it sent a plain one, else a new UUID. */
+const REQUEST_ID_RESPONSE_HEADER: JsonObject = { [REQUEST_ID_HEADER]: { description: "The request's id: the client's own when it sent a plain one, else a new UUID; the log lines about the request carry it as `request_id`.", schema: { type: 'string' } } };
+const REQUEST_ID_PARAMETER: JsonObject = {
+  name: REQUEST_ID_HEADER,
+  in: 'header',
+  required: false,
+  description: 'An id for this request, echoed in the answer and logged with the lines about it; anything else is replaced by a new UUID.',
+  schema: { type: 'string', pattern: REQUEST_ID_PATTERN.source },
+};
+
 function errorResponse(status: number, style: ErrorStyle): JsonObject {
-  const headers = status === 503 ? { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } } : undefined;
-  return { description: STATUS_TEXT[status] ?? 'Error.', ...(headers === undefined ? {} : { headers }), content: { 'application/json': { schema: schemaRef(ERROR_SCHEMA_NAMES[style]) } } };
+  const headers = status === 503 ? { ...REQUEST_ID_RESPONSE_HEADER, 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } } : REQUEST_ID_RESPONSE_HEADER;
+  return { description: STATUS_TEXT[status] ?? 'Error.', headers, content: { 'application/json': { schema: schemaRef(ERROR_SCHEMA_NAMES[style]) } } };
 }
 
 function successResponse(response: ApiResponse): JsonObject {
-  const headers = response.headers === undefined ? undefined : Object.fromEntries(Object.entries(response.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+  const headers = { ...REQUEST_ID_RESPONSE_HEADER, ...Object.fromEntries(Object.entries(response.headers ?? {}).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) };
   return {
     description: response.description,
-    ...(headers === undefined ? {} : { headers }),
+    headers,
     ...(response.content === undefined ? {} : { content: content(response.content, 'output') }),
   };
 }
@@ -89,8 +100,8 @@ function responses(operation: ApiOperation): JsonObject {
   // Every route can refuse an oversized head (431) or an unreadable Content-Length (413): request-head.ts.
   const statuses = new Set([...operation.errors, 413, 431]);
   if (operation.access !== 'public') {
-    out['401'] = { description: 'No token, or not a valid one.', content: { 'application/json': { schema: schemaRef('AuthError') } } };
-    if (operation.access !== 'token') out['403'] = { description: `The token lacks \`${operation.access}\` (on the database).`, content: { 'application/json': { schema: schemaRef('AuthError') } } };
+    out['401'] = { description: 'No token, or not a valid one.', headers: REQUEST_ID_RESPONSE_HEADER, content: { 'application/json': { schema: schemaRef('AuthError') } } };
+    if (operation.access !== 'token') out['403'] = { description: `The token lacks \`${operation.access}\` (on the database).`, headers: REQUEST_ID_RESPONSE_HEADER, content: { 'application/json': { schema: schemaRef('AuthError') } } };
   }
   for (const status of [...statuses].sort((a, b) => a - b)) out[String(status)] ??= errorResponse(status, style);
   return out;
@@ -143,7 +154,7 @@ function operationObject(operation: ApiOperation, path: string, index: number): 
     description: `${operation.description ?? ''} ${ACCESS_TEXT[operation.access]}${alias}`.trim(),
     'x-arc-permission': operation.access,
     security: operation.access === 'public' ? [] : ANY_TOKEN,
-    parameters: [...pathParameters(path, operation), ...parametersIn('query', operation.query), ...parametersIn('header', operation.headers)],
+    parameters: [...pathParameters(path, operation), ...parametersIn('query', operation.query), ...parametersIn('header', operation.headers), REQUEST_ID_PARAMETER],
     ...(operation.body === undefined ? {} : { requestBody: { required: operation.body.required, ...(operation.body.description === undefined ? {} : { description: operation.body.description }), content: content(operation.body.content, 'input') } }),
     responses: responses(operation),
   };

@@ -111,7 +111,11 @@ export const healthSchema = z.looseObject({
   timestamp: z.string(),
   uptime: z.string().meta({ description: 'Go duration spelling, e.g. `3h2m5s`.' }),
   uptime_sec: z.number().int(),
+  node_id: z.string(),
   storage: storageStateSchema,
+  components: z
+    .record(z.enum(['server', 'storage', 'ingest', 'wal', 'query', 'compaction']), z.looseObject({ status: z.enum(['ok', 'off', 'starting', 'stopping', 'replaying', 'failed', 'unreachable', 'saturated']) }))
+    .meta({ description: "Each part's `status` (`ok`, or what is wrong or in progress) and a few figures (README, Health)." }),
 });
 export const readySchema = z.looseObject({ status: z.enum(['ready', 'not_ready']), reason: z.string().optional(), service: z.literal('arc'), timestamp: z.string(), storage: storageStateSchema.optional() });
 
