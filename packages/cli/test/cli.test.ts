@@ -3,6 +3,7 @@
 // 2 and one line on stderr, prints its version, and that `arc health` reports a server (a
 // node:http server in the test playing /health and /ready) with the right exit code and --json.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,6 +41,12 @@ describe('arc --help of every command', () => {
     for (const command of COMMANDS) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     expect(result.stdout).toContain('Exit codes');
     expect((await arc('--help')).stdout).toBe(result.stdout);
+  });
+
+  it("is the text README's \"Command line\" section shows", async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+    const usage = (await arc('help')).stdout;
+    expect(readme).toContain(`\n\`\`\`\n${usage}\`\`\`\n`);
   });
 
   it.each(COMMANDS)('arc %s --help: usage, options and exit codes on stdout, exit 0', async (command) => {
