@@ -90,7 +90,7 @@ check_unit() {
 check_compose() {
   local compose=() out
   if has docker && docker compose version >/dev/null 2>&1; then compose=(docker compose); elif has docker-compose; then compose=(docker-compose); fi
-  if [ ${#compose[@]} = 0 ]; then skip "compose config" "neither 'docker compose' nor docker-compose is installed (Debian: docker-compose)"; return; fi
+  if [ ${#compose[@]} = 0 ]; then skip "compose config" "docker-compose is not installed, nor the docker compose plugin (Debian: docker-compose)"; return; fi
   if out="$(cd "$root" && "${compose[@]}" --file docker-compose.yml config --quiet 2>&1)"; then pass "${compose[*]} config"; else fail "compose config" "docker-compose.yml" "$out"; fi
 }
 
@@ -111,7 +111,7 @@ check_dockerfile_linter() {
   elif linter="$(dockerfile_utils)"; then
     if out="$("$linter" lint "$root/Dockerfile" 2>&1)"; then pass "dockerfile-utils lint Dockerfile (hadolint is not packaged by Debian)"; else fail "dockerfile-utils lint" "Dockerfile" "$out"; fi
   else
-    skip "Dockerfile linter" "no hadolint (not packaged by Debian), and dockerfile-utils could not be installed from npm"
+    skip "Dockerfile linter" "hadolint is not installed (not packaged by Debian), and dockerfile-utils could not be installed from npm"
   fi
 }
 
