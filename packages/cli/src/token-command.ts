@@ -14,9 +14,12 @@ Subcommands:
          [--databases <db,db>] [--description <text>] [--expires-at <RFC 3339 time>] [--json]
                             create a token; its text is printed once and never again
   list [--json]             list tokens (never their text or hash)
-  revoke <id|name>          disable a token
+  revoke <id|name> [--json] disable a token
   rotate <id|name> [--json] replace a token's text; prints the new text once, the old one stops working
-  delete <id|name>          delete a token
+  delete <id|name> [--json] delete a token
+
+--json prints the token API's shapes: the token (create, rotate: with its text; revoke: disabled),
+the list, or {"id": ..., "deleted": true}.
 
 Every subcommand takes --config <arc.conf> and -h/--help. Tokens live in <data_dir>/arc.db
 (ARC_DATA_DIR), which is safe to change while the server runs. A running server caches verified tokens for
@@ -63,9 +66,9 @@ const OPTIONS = {
 const SUBCOMMAND_OPTIONS = {
   create: ['name', 'permissions', 'databases', 'description', 'expires-at', 'json'],
   list: ['json'],
-  revoke: [],
+  revoke: ['json'],
   rotate: ['json'],
-  delete: [],
+  delete: ['json'],
 } as const satisfies Record<string, readonly (keyof typeof OPTIONS)[]>;
 type Subcommand = keyof typeof SUBCOMMAND_OPTIONS;
 
@@ -220,6 +223,11 @@ async function runSubcommand(subcommand: Subcommand, parsed: ParsedArgs, config:
   }
   const done = await tokens.change((store) => (subcommand === 'revoke' ? store.setEnabled(token.id, false) : store.delete(token.id)));
   if (!done) throw new TokenCommandError(`unknown token '${token.name}' (deleted meanwhile)`, 'refused');
+  if (parsed.values.json === true) {
+    const answer = subcommand === 'revoke' ? tokenJson({ ...token, enabled: false }) : { id: token.id, deleted: true };
+    output.stdout.write(`${JSON.stringify(answer)}\n`);
+    return;
+  }
   const verb = subcommand === 'revoke' ? 'disabled' : 'deleted';
   output.stdout.write(`Token '${token.name}' (${token.id}) ${verb}; ${cacheNote(config)}.\n`);
 }

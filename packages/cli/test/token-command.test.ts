@@ -114,6 +114,16 @@ describe('arc token', () => {
     expect(arc('list').stdout).not.toContain('to-delete');
   });
 
+  it('revoke --json prints the disabled token and delete --json the deletion, as the token API does', () => {
+    const token = created(arc('create', '--name', 'json-out', '--permissions', 'read', '--json'));
+    const revoked = arc('revoke', 'json-out', '--json');
+    expect(revoked.code).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ id: token.id, name: 'json-out', permissions: ['read'], enabled: false });
+    const deleted = arc('delete', 'json-out', '--json');
+    expect(deleted.code).toBe(0);
+    expect(JSON.parse(deleted.stdout)).toEqual({ id: token.id, deleted: true });
+  });
+
   const BAD_INPUTS: readonly { readonly args: readonly string[]; readonly message: string; readonly code: number }[] = [
     { args: ['create', '--name', 'x', '--permissions', 'read', '--bogus', '1'], message: "unknown option '--bogus'", code: 2 },
     { args: ['create', '--name'], message: "option '--name' needs a value", code: 2 },
