@@ -2,12 +2,12 @@
 // Must stay the first import: it sizes libuv's thread pool before anything uses it.
 import './threadpool-size.js';
 import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@arc/config';
 import { isArcError } from '@arc/errors';
 import type { RunningServer, StopReport } from '@arc/server';
 import { CommandUsageError, parseArgsErrorMessage, wantsHelp } from './command-text.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_ROWS_UNFLUSHED, EXIT_USAGE, exitCodesText } from './exit-codes.js';
-import { parseArgs } from 'node:util';
 
 /** The CLI's version: the workspaces are versioned together, so it is the server's too. */
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -44,7 +44,10 @@ Prints the version of Arc: "arc <version>", or {"name":"arc","version":...,"node
 
 ${exitCodesText('printed', 'never')}`;
 
-function parseOptions<T extends Record<string, { type: 'string' | 'boolean' }>>(args: readonly string[], options: T): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>>['values'] {
+type OptionTypes = Record<string, { type: 'string' | 'boolean' }>;
+
+/** node:util's parseArgs, strict, no positionals; its errors become usage errors (exit 2). */
+function parseOptions<T extends OptionTypes>(args: readonly string[], options: T): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>>['values'] {
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
   } catch (error) {
@@ -140,10 +143,10 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
-/** Which command a usage error is about, for the pointer to its --help. */
-function commandOf(argv: readonly string[]): string | null {
-  const [command] = argv;
-  return command === 'serve' || command === 'version' || command === undefined ? (command ?? 'serve') : null;
+/** The command a usage error thrown here is about (serve and version parse in main), else null. */
+function commandOf(argv: readonly string[]): 'serve' | 'version' | null {
+  const [command = 'serve'] = argv;
+  return command === 'serve' || command === 'version' ? command : null;
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

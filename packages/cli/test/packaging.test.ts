@@ -14,6 +14,8 @@ import { loadConfig } from '@arc/config';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'arc-packaging-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+/** The lint's first run installs the Dockerfile linter from npm into a cache directory (seconds). */
+const LINT_TIMEOUT_MS = 180_000;
 
 interface Run {
   readonly code: number | null;
@@ -22,11 +24,11 @@ interface Run {
 }
 
 function bash(args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
-  const result = spawnSync('bash', args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 180_000 });
+  const result = spawnSync('bash', args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: LINT_TIMEOUT_MS });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('scripts/lint-packaging.sh', () => {
+describe('scripts/lint-packaging.sh', { timeout: LINT_TIMEOUT_MS }, () => {
   it('passes on the checkout: every check is ok or skipped saying which tool is missing', () => {
     const result = bash(['scripts/lint-packaging.sh']);
     const lines = result.stdout.trim().split('\n');
