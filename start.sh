@@ -106,7 +106,8 @@ size_threads() {
   local cpus query_duckdb_threads
   cpus="$(detect_cpus)"
   query_duckdb_threads=$((cpus >= 4 ? 2 : 1))
-  size ARC_WORKERS $((cpus * 3)) ingest decoders
+  # At most 256 decoders: ingest.decoders' limit (DECODERS_MAX in packages/config/src/limits.ts).
+  size ARC_WORKERS $((cpus * 3 < 256 ? cpus * 3 : 256)) ingest decoders
   size ARC_WRITER_THREADS $((cpus >= 8 ? cpus / 4 : (cpus >= 2 ? 2 : 1))) writer threads
   size ARC_QUERY_DUCKDB_THREADS "$query_duckdb_threads" query duckdb_threads
   size ARC_QUERY_THREADS $((cpus / query_duckdb_threads > 1 ? cpus / query_duckdb_threads : 1)) query threads

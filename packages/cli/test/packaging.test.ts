@@ -23,8 +23,13 @@ interface Run {
   readonly stderr: string;
 }
 
+/** This process's environment without ARC_* (a test run exports some, e.g. ARC_TEST_S3_*). */
+function environmentWithoutArc(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ARC_')));
+}
+
 function bash(args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
-  const result = spawnSync('bash', args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: LINT_TIMEOUT_MS });
+  const result = spawnSync('bash', args, { cwd: ROOT, env: { ...environmentWithoutArc(), ...env }, encoding: 'utf8', timeout: LINT_TIMEOUT_MS });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

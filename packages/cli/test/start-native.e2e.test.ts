@@ -27,7 +27,7 @@ it('start.sh native serves, writes and reads a row, and stops cleanly on SIGTERM
   const url = `http://127.0.0.1:${String(port)}`;
   const child = spawn('bash', [join(ROOT, 'start.sh'), 'native', '--no-build'], {
     cwd: tmpdir(), // start.sh moves to the checkout itself
-    env: { ...process.env, ARC_CONFIG: '', ARC_HOST: '127.0.0.1', ARC_PORT: String(port), ARC_DATA_DIR: dataDir, ARC_AUTH_BOOTSTRAP_TOKEN: TOKEN, ARC_COMPACTION_ENABLED: 'false' },
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ARC_'))), ARC_CONFIG: '', ARC_HOST: '127.0.0.1', ARC_PORT: String(port), ARC_DATA_DIR: dataDir, ARC_AUTH_BOOTSTRAP_TOKEN: TOKEN, ARC_COMPACTION_ENABLED: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
