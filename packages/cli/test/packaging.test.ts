@@ -186,6 +186,36 @@ describe('deploy.sh', () => {
     expect(result.stdout).toContain('Exit codes: 0 deployed and ready; 1 a step failed');
   });
 
+  /** A host played by fakes: ssh runs the script it is fed here, unless it names `refuse`. */
+  const fakeHost = (refuse: string): string => {
+    const bin = join(scratch, `host-${refuse.replace(/\W+/g, '-')}`);
+    mkdirSync(bin, { recursive: true });
+    const scripts = {
+      ssh: `#!/bin/bash\nscript="$(cat)"\ncase "$script" in *'${refuse}'*) echo "refused: ${refuse}" >&2; exit 1 ;; esac\ncase "$script" in *'health --ready'*) exec bash -c "$script" ;; esac\nexit 0\n`,
+      rsync: '#!/bin/sh\nexit 0\n',
+      npx: '#!/bin/sh\nexit 0\n',
+    };
+    for (const [tool, text] of Object.entries(scripts)) {
+      writeFileSync(join(bin, tool), text);
+      chmodSync(join(bin, tool), 0o755);
+    }
+    return bin;
+  };
+
+  it('exits 1 naming the step that failed on the host', () => {
+    const result = bash(['deploy.sh', '-h', 'db1', '-u', 'root'], { PATH: `${fakeHost('systemctl enable arc')}:${process.env.PATH ?? ''}` });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('refused: systemctl enable arc');
+    expect(result.stderr).toContain('deploy.sh: failed: installing production dependencies and the service (on db1)');
+  });
+
+  it('exits 3 when Arc started but /ready never answered within -t seconds', () => {
+    const result = bash(['deploy.sh', '-h', 'db1', '-u', 'root', '-t', '1', '-P', '9'], { PATH: `${fakeHost('nothing is refused')}:${process.env.PATH ?? ''}` });
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toContain('==> waiting up to 1s for db1:9/ready');
+    expect(result.stderr).toContain('deploy.sh: Arc started on db1 but is not ready after 1s (see its log)');
+  });
+
   it('--dry-run -m native: builds, copies with rsync, installs the unit through sudo, waits for /ready', () => {
     const result = deploy('-h', 'db1.example', '-u', 'ops', '-m', 'native', '-P', '8080', '--dry-run');
     expect(result.code, result.stderr).toBe(0);
