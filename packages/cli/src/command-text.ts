@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
 
+/**
+ * A command line that cannot be run as written (unknown option, missing or malformed value):
+ * exit code 2, with a pointer to the command's --help.
+ */
+export class CommandUsageError extends Error {
+  override readonly name = 'CommandUsageError';
+}
+
 /** What node:util's parseArgs declares of an option. */
 type OptionTypes = Readonly<Record<string, { readonly type: 'string' | 'boolean' }>>;
 
@@ -25,4 +33,9 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
   for (const row of rows) assert.equal(row.length, columnCount, 'a cell under every header');
   const widths = Array.from({ length: columnCount }, (_, column) => Math.max(...rows.map((row) => (row[column] as string).length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd()).join('\n');
+}
+
+/** True when the arguments ask for help (`help` first, or --help / -h anywhere). */
+export function wantsHelp(args: readonly string[]): boolean {
+  return args[0] === 'help' || args.includes('--help') || args.includes('-h');
 }

@@ -2,8 +2,10 @@ import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { COMPACTION_TIERS, HISTORY_LIST_LIMIT_MAX, parseTriggerRequest } from '@arc/compaction';
 import type { CompactionCandidate, CompactionJob, CompactionStats, TriggerRequest } from '@arc/compaction';
-import { ConfigError, loadConfig } from '@arc/config';
-import { formatTable, parseArgsErrorMessage } from './command-text.js';
+import { ConfigError } from '@arc/config';
+import { CommandUsageError, formatTable, parseArgsErrorMessage, wantsHelp } from './command-text.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodesText } from './exit-codes.js';
+import { checkedServerUrl, serverUrlOf } from './server-url.js';
 import { COMPACT_OUTCOME_POLLS_MAX, COMPACT_POLL_INTERVAL_MS, COMPACT_REQUEST_TIMEOUT_MS } from './limits.js';
 
 export const COMPACT_USAGE = `Usage: arc compact [options]
@@ -21,11 +23,11 @@ Options:
   --json                 print JSON instead of text
   --config <arc.conf>    where to read server.port when --url is not given
 
-Exit codes: 0 every job succeeded (or nothing to do); 1 a job failed, or a usage or server error
-(the reason on stderr).
-`;
+  -h, --help             show this text
 
-/** A bad command line or a server that refused or could not be reached: one line on stderr, exit 1. */
+${exitCodesText('every job succeeded (or nothing to do)', "a job failed or its outcome is unknown, or the server refused or could not be reached")}`;
+
+/** A server that refused or could not be reached: one line on stderr, exit 1. */
 export class CompactCommandError extends Error {
   override readonly name = 'CompactCommandError';
 }
@@ -57,36 +59,19 @@ export function parseCompactArgs(args: readonly string[], env: NodeJS.ProcessEnv
   try {
     ({ values } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: false, strict: true }));
   } catch (error) {
-    throw new CompactCommandError(parseArgsErrorMessage(error as Error & { code?: unknown }, OPTIONS));
+    throw new CommandUsageError(parseArgsErrorMessage(error as Error & { code?: unknown }, OPTIONS));
   }
   const scope = parseTriggerRequest({ database: values.database, measurement: values.measurement, tier: values.tier });
-  if (scope instanceof Error) throw new CompactCommandError(scope.message);
+  if (scope instanceof Error) throw new CommandUsageError(scope.message);
   const token = values.token ?? env.ARC_TOKEN ?? null;
   return {
-    url: values.url === undefined ? null : checkedUrl(values.url),
+    url: values.url === undefined ? null : checkedServerUrl(values.url),
     token: token === '' ? null : token,
     scope,
     dryRun: values['dry-run'] === true,
     json: values.json === true,
     configPath: values.config,
   };
-}
-
-function checkedUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new CompactCommandError(`option '--url' must be an http:// or https:// URL, got '${text}'`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CompactCommandError(`option '--url' must be an http:// or https:// URL, got '${text}'`);
-  return url.href.replace(/\/+$/, '');
-}
-
-/** `--url`, else the local server of the configuration (`server.port`). */
-export function serverUrl(options: CompactOptions): string {
-  if (options.url !== null) return options.url;
-  return `http://127.0.0.1:${String(loadConfig({ configPath: options.configPath }).server.port)}`;
 }
 
 /** The few endpoints `arc compact` calls; every failure becomes a CompactCommandError naming it. */
@@ -323,7 +308,7 @@ function writeOutcome(io: CompactIo, json: boolean, outcomes: Outcomes, summary:
 
 /** Runs the command against the server; returns the exit code. Throws CompactCommandError. */
 export async function runCompact(options: CompactOptions, io: CompactIo): Promise<number> {
-  const client = new CompactionClient(serverUrl(options), options.token);
+  const client = new CompactionClient(serverUrlOf(options.url, options.configPath), options.token);
   if (options.dryRun) {
     const candidates = await client.candidates(options.scope);
     io.stdout.write(options.json ? `${JSON.stringify({ candidates }, null, 2)}\n` : formatCandidates(candidates));
@@ -333,21 +318,25 @@ export async function runCompact(options: CompactOptions, io: CompactIo): Promis
   const outcomes = triggered.length === 0 ? { ended: [], unknown: [] } : await waitForJobs(client, triggered, options.scope, io);
   const summary = summarize(outcomes.ended, outcomes.unknown.length);
   writeOutcome(io, options.json, outcomes, summary);
-  return summary.failed === 0 && summary.unknown === 0 ? 0 : 1;
+  return summary.failed === 0 && summary.unknown === 0 ? EXIT_OK : EXIT_FAILED;
 }
 
-/** `arc compact ...`: the exit code; a bad option or a server error is one line on stderr (exit 1). */
+/** `arc compact ...`: the exit code; a bad command line (2) or a server error (1) is one line on stderr. */
 export async function compactCommand(args: readonly string[], io: CompactIo): Promise<number> {
-  if (args[0] === 'help' || args.includes('--help') || args.includes('-h')) {
+  if (wantsHelp(args)) {
     io.stdout.write(COMPACT_USAGE);
-    return 0;
+    return EXIT_OK;
   }
   try {
     return await runCompact(parseCompactArgs(args, io.env), io);
   } catch (error) {
+    if (error instanceof CommandUsageError) {
+      io.stderr.write(`arc compact: ${error.message} (see 'arc compact --help')\n`);
+      return EXIT_USAGE;
+    }
     if (!(error instanceof CompactCommandError || error instanceof ConfigError)) throw error;
     const what = error instanceof ConfigError ? `configuration error: ${error.message}` : error.message;
     io.stderr.write(`arc compact: ${what}\n`);
-    return 1;
+    return EXIT_FAILED;
   }
 }

@@ -18,3 +18,10 @@ export const COMPACT_REQUEST_TIMEOUT_MS = 30_000;
  * SQLite write; past that the job is reported as of unknown outcome (exit code 1).
  */
 export const COMPACT_OUTCOME_POLLS_MAX = 20;
+
+/**
+ * `arc health` gives up on a server that has not answered after this long. /health and /ready
+ * answer from memory; a container health check (Dockerfile: --timeout=5s) kills the probe itself
+ * at 5 s, so this stays below it to report "unreachable" rather than be killed silently.
+ */
+export const HEALTH_REQUEST_TIMEOUT_MS = 4_000;

@@ -4,7 +4,8 @@ import type { NewToken, Permission, TokenInfo, TokenSummary } from '@arc/auth';
 import { ConfigError, loadConfig } from '@arc/config';
 import { isArcError } from '@arc/errors';
 import type { Config } from '@arc/config';
-import { formatTable, parseArgsErrorMessage } from './command-text.js';
+import { formatTable, parseArgsErrorMessage, wantsHelp } from './command-text.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodesText } from './exit-codes.js';
 
 export const TOKEN_USAGE = `Usage: arc token <subcommand> [options]
 
@@ -13,29 +14,35 @@ Subcommands:
          [--databases <db,db>] [--description <text>] [--expires-at <RFC 3339 time>] [--json]
                             create a token; its text is printed once and never again
   list [--json]             list tokens (never their text or hash)
-  revoke <id|name>          disable a token
+  revoke <id|name> [--json] disable a token
   rotate <id|name> [--json] replace a token's text; prints the new text once, the old one stops working
-  delete <id|name>          delete a token
+  delete <id|name> [--json] delete a token
 
-Every subcommand takes --config <arc.conf>; tokens live in <data_dir>/arc.db (ARC_DATA_DIR), which
-is safe to change while the server runs. A running server caches verified tokens for
+--json prints the token API's shapes: the token (create, rotate: with its text; revoke: disabled),
+the list, or {"id": ..., "deleted": true}.
+
+Every subcommand takes --config <arc.conf> and -h/--help. Tokens live in <data_dir>/arc.db
+(ARC_DATA_DIR), which is safe to change while the server runs. A running server caches verified tokens for
 auth.cache_ttl_seconds (30 s by default), so revoke, rotate and delete take effect within that time.
 With an object store (storage.backend s3, minio, gcs) the nodes share one token table in the
 bucket: changes are written there and reach every node within storage.listing_refresh_s.
-Exit codes: 0 success, 1 any error (bad option, bad value, unknown token), with the reason on stderr.
-`;
+
+${exitCodesText('success', "the store refused (unknown token, a name taken, an invalid name) or a configuration error", '   (a bad option value, such as a permission or a time, is a usage error)')}`;
 
 /**
- * Bad input on the command line: the message names the option or value at fault. `usage` marks
- * a malformed command (the message then points at the usage text), as opposed to a bad value.
+ * What went wrong, naming the option, value or token at fault. `usage`: a malformed command (the
+ * message points at the usage text); `value`: a bad option value; both exit 2. `refused`: the
+ * command line was right but the store says no (an unknown token): exit 1.
  */
+export type TokenErrorKind = 'usage' | 'value' | 'refused';
+
 export class TokenCommandError extends Error {
   override readonly name = 'TokenCommandError';
-  readonly usage: boolean;
+  readonly kind: TokenErrorKind;
 
-  constructor(message: string, usage = true) {
+  constructor(message: string, kind: TokenErrorKind = 'usage') {
     super(message);
-    this.usage = usage;
+    this.kind = kind;
   }
 }
 
@@ -59,9 +66,9 @@ const OPTIONS = {
 const SUBCOMMAND_OPTIONS = {
   create: ['name', 'permissions', 'databases', 'description', 'expires-at', 'json'],
   list: ['json'],
-  revoke: [],
+  revoke: ['json'],
   rotate: ['json'],
-  delete: [],
+  delete: ['json'],
 } as const satisfies Record<string, readonly (keyof typeof OPTIONS)[]>;
 type Subcommand = keyof typeof SUBCOMMAND_OPTIONS;
 
@@ -100,21 +107,21 @@ function requiredOption(parsed: ParsedArgs, key: keyof typeof OPTIONS): string {
 
 function commaList(text: string, option: string): string[] {
   const items = text.split(',').map((item) => item.trim());
-  if (items.some((item) => item === '')) throw new TokenCommandError(`option '--${option}' has an empty item in '${text}'`, false);
+  if (items.some((item) => item === '')) throw new TokenCommandError(`option '--${option}' has an empty item in '${text}'`, 'value');
   return items;
 }
 
 function parsePermissions(text: string): Permission[] {
   const items = commaList(text, 'permissions');
   const bad = items.find((item) => !isPermission(item));
-  if (bad !== undefined) throw new TokenCommandError(`unknown permission '${bad}': must be one of ${PERMISSIONS.join(', ')}`, false);
+  if (bad !== undefined) throw new TokenCommandError(`unknown permission '${bad}': must be one of ${PERMISSIONS.join(', ')}`, 'value');
   return items.filter(isPermission);
 }
 
 function parseExpiry(text: string, nowMs: number): number {
   const ms = parseRfc3339Ms(text);
-  if (ms === null) throw new TokenCommandError(`option '--expires-at' must be an RFC 3339 time such as 2030-01-31T00:00:00Z, not '${text}'`, false);
-  if (ms <= nowMs) throw new TokenCommandError(`option '--expires-at' is in the past: '${text}'`, false);
+  if (ms === null) throw new TokenCommandError(`option '--expires-at' must be an RFC 3339 time such as 2030-01-31T00:00:00Z, not '${text}'`, 'value');
+  if (ms <= nowMs) throw new TokenCommandError(`option '--expires-at' is in the past: '${text}'`, 'value');
   return ms;
 }
 
@@ -128,7 +135,7 @@ function onePositional(subcommand: Subcommand, parsed: ParsedArgs): string {
 /** Accepts a token's id or its name; the store addresses tokens by id. */
 function resolveToken(store: TokenStore, idOrName: string): TokenSummary {
   const token = store.find(idOrName);
-  if (token === null) throw new TokenCommandError(`unknown token '${idOrName}': no token has this id or name`, false);
+  if (token === null) throw new TokenCommandError(`unknown token '${idOrName}': no token has this id or name`, 'refused');
   return token;
 }
 
@@ -210,12 +217,17 @@ async function runSubcommand(subcommand: Subcommand, parsed: ParsedArgs, config:
   if (subcommand === 'rotate') {
     const secret = await tokens.store.prepareRotation();
     const rotated = await tokens.change((store) => store.applyRotation(token.id, secret));
-    if (rotated === null) throw new TokenCommandError(`unknown token '${token.name}' (deleted meanwhile)`, false);
+    if (rotated === null) throw new TokenCommandError(`unknown token '${token.name}' (deleted meanwhile)`, 'refused');
     printNewToken(output, parsed.values.json === true, rotated, `Copy the token now: it is not shown again. The old token stops working; ${cacheNote(config)}.`);
     return;
   }
   const done = await tokens.change((store) => (subcommand === 'revoke' ? store.setEnabled(token.id, false) : store.delete(token.id)));
-  if (!done) throw new TokenCommandError(`unknown token '${token.name}' (deleted meanwhile)`, false);
+  if (!done) throw new TokenCommandError(`unknown token '${token.name}' (deleted meanwhile)`, 'refused');
+  if (parsed.values.json === true) {
+    const answer = subcommand === 'revoke' ? tokenJson({ ...token, enabled: false }) : { id: token.id, deleted: true };
+    output.stdout.write(`${JSON.stringify(answer)}\n`);
+    return;
+  }
   const verb = subcommand === 'revoke' ? 'disabled' : 'deleted';
   output.stdout.write(`Token '${token.name}' (${token.id}) ${verb}; ${cacheNote(config)}.\n`);
 }
@@ -231,7 +243,7 @@ function localStore(config: Config, subcommand: Subcommand): TokenStore {
   store.close();
   throw new TokenCommandError(
     `the tokens of ${config.storage.metadataPath} are a copy of the table shared in the ${origin}: run 'arc token' with the server's storage settings (its arc.conf, or the same ARC_STORAGE_* variables), else the change would be undone`,
-    false,
+    'refused',
   );
 }
 
@@ -249,9 +261,9 @@ async function openTokens(config: Config, subcommand: Subcommand, output: Comman
  */
 export async function tokenCommand(args: readonly string[], output: CommandOutput): Promise<number> {
   const [subcommand = 'help', ...rest] = args;
-  if (subcommand === 'help' || subcommand === '--help' || subcommand === '-h') {
+  if (subcommand === 'help' || wantsHelp(args)) {
     output.stdout.write(TOKEN_USAGE);
-    return 0;
+    return EXIT_OK;
   }
   let tokens: TokenAccess | null = null;
   try {
@@ -260,12 +272,12 @@ export async function tokenCommand(args: readonly string[], output: CommandOutpu
     const config = loadConfig({ configPath: stringOption(parsed, 'config') });
     tokens = await openTokens(config, subcommand, output);
     await runSubcommand(subcommand, parsed, config, tokens, output);
-    return 0;
+    return EXIT_OK;
   } catch (error) {
     if (error instanceof ConfigError || !(error instanceof TokenCommandError || isArcError(error))) throw error;
-    const hint = error instanceof TokenCommandError && error.usage ? ` (see 'arc token help')` : '';
+    const hint = error instanceof TokenCommandError && error.kind === 'usage' ? ` (see 'arc token --help')` : '';
     output.stderr.write(`arc token: ${error.message}${hint}\n`);
-    return 1;
+    return error instanceof TokenCommandError && error.kind !== 'refused' ? EXIT_USAGE : EXIT_FAILED;
   } finally {
     await tokens?.close();
   }

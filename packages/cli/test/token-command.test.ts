@@ -1,6 +1,7 @@
 // Proves that `arc token` create/list/revoke/rotate/delete, run as the built CLI in a child process
 // against a temporary data dir, change the tokens that TokenStore.verify accepts, never list token
-// text, and answer every bad input with exit code 1 and a message naming the problem.
+// text, and answer every bad input with a message naming the problem: exit code 2 for a wrong
+// command line, 1 when the store refuses (unknown token, name taken).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,32 +114,42 @@ describe('arc token', () => {
     expect(arc('list').stdout).not.toContain('to-delete');
   });
 
-  const BAD_INPUTS: readonly { readonly args: readonly string[]; readonly message: string }[] = [
-    { args: ['create', '--name', 'x', '--permissions', 'read', '--bogus', '1'], message: "unknown option '--bogus'" },
-    { args: ['create', '--name'], message: "option '--name' needs a value" },
-    { args: ['create', '--name', '--permissions', 'read'], message: "option '--name' needs a value" },
-    { args: ['create', '--name', 'x'], message: "option '--permissions' is required" },
-    { args: ['create', '--permissions', 'read'], message: "option '--name' is required" },
-    { args: ['create', '--name', 'x', '--permissions', 'read,root'], message: "unknown permission 'root'" },
-    { args: ['create', '--name', 'x', '--permissions', 'read,'], message: "option '--permissions' has an empty item" },
-    { args: ['create', '--name', 'x', '--permissions', 'read', '--databases', 'bad/db'], message: "Invalid database name 'bad/db'" },
-    { args: ['create', '--name', 'bad name', '--permissions', 'read'], message: "Invalid token name 'bad name'" },
-    { args: ['create', '--name', 'ingest', '--permissions', 'read'], message: "A token named 'ingest' already exists" },
-    { args: ['create', '--name', 'x', '--permissions', 'read', '--expires-at', 'tomorrow'], message: "RFC 3339 time such as 2030-01-31T00:00:00Z, not 'tomorrow'" },
-    { args: ['create', '--name', 'x', '--permissions', 'read', '--expires-at', '2001-01-01T00:00:00Z'], message: "option '--expires-at' is in the past" },
-    { args: ['list', '--name', 'x'], message: "option '--name' is not accepted by 'token list'" },
-    { args: ['list', '--json=yes'], message: "Option '--json' does not take an argument" },
-    { args: ['revoke', 'no-such-token'], message: "unknown token 'no-such-token'" },
-    { args: ['rotate', '00000000-0000-0000-0000-000000000000'], message: "unknown token '00000000-0000-0000-0000-000000000000'" },
-    { args: ['delete', 'no-such-token'], message: "unknown token 'no-such-token'" },
-    { args: ['revoke'], message: "'token revoke' needs a token id or name" },
-    { args: ['delete', 'ingest', 'extra'], message: "'token delete' takes one token, not also 'extra'" },
-    { args: ['frobnicate'], message: "unknown subcommand 'token frobnicate'" },
+  it('revoke --json prints the disabled token and delete --json the deletion, as the token API does', () => {
+    const token = created(arc('create', '--name', 'json-out', '--permissions', 'read', '--json'));
+    const revoked = arc('revoke', 'json-out', '--json');
+    expect(revoked.code).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ id: token.id, name: 'json-out', permissions: ['read'], enabled: false });
+    const deleted = arc('delete', 'json-out', '--json');
+    expect(deleted.code).toBe(0);
+    expect(JSON.parse(deleted.stdout)).toEqual({ id: token.id, deleted: true });
+  });
+
+  const BAD_INPUTS: readonly { readonly args: readonly string[]; readonly message: string; readonly code: number }[] = [
+    { args: ['create', '--name', 'x', '--permissions', 'read', '--bogus', '1'], message: "unknown option '--bogus'", code: 2 },
+    { args: ['create', '--name'], message: "option '--name' needs a value", code: 2 },
+    { args: ['create', '--name', '--permissions', 'read'], message: "option '--name' needs a value", code: 2 },
+    { args: ['create', '--name', 'x'], message: "option '--permissions' is required", code: 2 },
+    { args: ['create', '--permissions', 'read'], message: "option '--name' is required", code: 2 },
+    { args: ['create', '--name', 'x', '--permissions', 'read,root'], message: "unknown permission 'root'", code: 2 },
+    { args: ['create', '--name', 'x', '--permissions', 'read,'], message: "option '--permissions' has an empty item", code: 2 },
+    { args: ['create', '--name', 'x', '--permissions', 'read', '--databases', 'bad/db'], message: "Invalid database name 'bad/db'", code: 1 },
+    { args: ['create', '--name', 'bad name', '--permissions', 'read'], message: "Invalid token name 'bad name'", code: 1 },
+    { args: ['create', '--name', 'ingest', '--permissions', 'read'], message: "A token named 'ingest' already exists", code: 1 },
+    { args: ['create', '--name', 'x', '--permissions', 'read', '--expires-at', 'tomorrow'], message: "RFC 3339 time such as 2030-01-31T00:00:00Z, not 'tomorrow'", code: 2 },
+    { args: ['create', '--name', 'x', '--permissions', 'read', '--expires-at', '2001-01-01T00:00:00Z'], message: "option '--expires-at' is in the past", code: 2 },
+    { args: ['list', '--name', 'x'], message: "option '--name' is not accepted by 'token list'", code: 2 },
+    { args: ['list', '--json=yes'], message: "Option '--json' does not take an argument", code: 2 },
+    { args: ['revoke', 'no-such-token'], message: "unknown token 'no-such-token'", code: 1 },
+    { args: ['rotate', '00000000-0000-0000-0000-000000000000'], message: "unknown token '00000000-0000-0000-0000-000000000000'", code: 1 },
+    { args: ['delete', 'no-such-token'], message: "unknown token 'no-such-token'", code: 1 },
+    { args: ['revoke'], message: "'token revoke' needs a token id or name", code: 2 },
+    { args: ['delete', 'ingest', 'extra'], message: "'token delete' takes one token, not also 'extra'", code: 2 },
+    { args: ['frobnicate'], message: "unknown subcommand 'token frobnicate'", code: 2 },
   ];
 
-  it.each(BAD_INPUTS)('exits 1 with: $message', ({ args, message }) => {
+  it.each(BAD_INPUTS)('exits $code with: $message', ({ args, message, code }) => {
     const result = arc(...args);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(code);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(message);
     expect(result.stderr.startsWith('arc token: ')).toBe(true);
@@ -171,6 +182,7 @@ describe('arc token', () => {
   it('prints its usage, which documents the exit codes', () => {
     const result = arc('help');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Exit codes: 0 success, 1 any error');
+    expect(result.stdout).toContain('Exit codes (the reason of a non-zero exit is one line on stderr):\n  0  success\n  1  the store refused');
+    expect(result.stdout).toContain('  2  usage error');
   });
 });
