@@ -31,12 +31,18 @@ lint: install
 # ARC_TEST_S3_* variables exported to the tests; without it those tests skip, saying why.
 WITH_TEST_S3 = set -a; if bash scripts/s3-server.sh install >&2 && bash scripts/s3-server.sh start >&2; then eval "$$(bash scripts/s3-server.sh env)"; else echo "make: no test S3 server: the object-storage tests skip" >&2; fi; set +a;
 
+# A real Prometheus (Debian's `prometheus`, scripts/prometheus.sh) for the scrape test: installed when
+# it can be (root or sudo; the Debian service is left stopped and disabled), its ARC_TEST_PROMETHEUS_*
+# variables exported to the tests, which start their own Prometheus on a free port; without it the
+# scrape test skips, saying why.
+WITH_TEST_PROMETHEUS = set -a; if bash scripts/prometheus.sh install >&2; then eval "$$(bash scripts/prometheus.sh env)"; else echo "make: no Prometheus: the Prometheus scrape test skips" >&2; fi; set +a;
+
 # Lints (above), type-checks the tests (tsc -b covers src/ only), then runs unit and integration tests
 # (integration tests start the built server as a child process).
 # The last line printed is the summary: "N passed, N failed, N skipped".
 test: build lint
 	npx tsc -p tsconfig.tests.json
-	$(WITH_TEST_S3) node scripts/run-tests.mjs
+	$(WITH_TEST_S3) $(WITH_TEST_PROMETHEUS) node scripts/run-tests.mjs
 
 # kill -9 of a server with the WAL on at random moments during ingest and recovery (22 times),
 # then every acknowledged row is checked to be there exactly once. ~1.5 min here; CI runs it.
