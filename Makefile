@@ -66,6 +66,7 @@ bench: build
 	node bench/query/query.mjs --spawn --verify --compact
 	node bench/compaction/compaction.mjs --minutes 10 --plot docs/img/compaction.png
 	node bench/compaction/compaction.mjs --saturate --seconds 60 --runs 3
+	node bench/metrics/scrape.mjs
 
 # What CI runs: a few seconds of each benchmark, to prove they still work (no timing assertions).
 bench-smoke: build
@@ -78,6 +79,7 @@ bench-smoke: build
 	node bench/query-encode.mjs 20000 --runs 1
 	node bench/compaction/compaction.mjs --smoke --json
 	node bench/compaction/compaction.mjs --smoke --saturate --json
+	node bench/metrics/scrape.mjs --smoke --json
 	$(WITH_TEST_S3) if [ -n "$${ARC_TEST_S3_ENDPOINT:-}" ]; then \
 	  node bench/ingest/ingest.mjs --spawn --storage s3 --format columnar --batch 1000 --connections 4 --seconds 5 --json && \
 	  node bench/query/query.mjs --spawn --smoke --storage s3 --cold-node --verify --json; \
