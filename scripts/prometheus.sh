@@ -39,21 +39,29 @@ as_root() {
 # --- install -------------------------------------------------------------------------------------
 
 # The package's init script or systemd unit would serve 9090 from /var/lib/prometheus: stop it and
-# keep it from starting at boot (each step may find nothing to do: no systemd in CI containers).
+# keep it from starting at boot. Root is asked for only when there is something to undo (no
+# systemd in CI containers; a machine where it is already off needs no sudo).
+debian_service_pid() {
+  local pid
+  pid="$(cat /run/prometheus/prometheus.pid 2>/dev/null || true)"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+  return 0
+}
+
 disable_debian_service() {
-  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 &&
+     { systemctl is-enabled --quiet prometheus.service 2>/dev/null || systemctl is-active --quiet prometheus.service 2>/dev/null; }; then
     as_root systemctl disable --now prometheus.service >/dev/null 2>&1 || true
   fi
-  if [ -x /etc/init.d/prometheus ]; then
-    as_root /etc/init.d/prometheus stop >/dev/null 2>&1 || true
-    if command -v update-rc.d >/dev/null 2>&1; then as_root update-rc.d prometheus disable >/dev/null 2>&1 || true; fi
+  if compgen -G '/etc/rc[2-5].d/S*prometheus' >/dev/null && command -v update-rc.d >/dev/null 2>&1; then
+    as_root update-rc.d prometheus disable >/dev/null 2>&1 || true
   fi
-  # The Debian service writes its pid here; a process still named in it is the service (owned by
-  # the `prometheus` user), never one started by this script.
+  if [ -n "$(debian_service_pid)" ] && [ -x /etc/init.d/prometheus ]; then
+    as_root /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+  fi
   local pid
-  pid="$(cat /run/prometheus.pid 2>/dev/null || true)"
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then die "the Debian prometheus service (pid $pid) still runs; stop it"; fi
-  return 0
+  pid="$(debian_service_pid)"
+  [ -z "$pid" ] || die "the Debian prometheus service (pid $pid) still runs; stop it"
 }
 
 cmd_install() {
@@ -226,7 +234,7 @@ main() {
   [ "$#" -gt 0 ] && shift
   case "$command" in
     install) [ "$#" -eq 0 ] || usage; cmd_install ;;
-    start) [ "$#" -ge 2 ] && [ "$#" -le 3 ] || usage; set_dir "$1"; shift; cmd_start "$@" ;;
+    start) { [ "$#" -ge 2 ] && [ "$#" -le 3 ]; } || usage; set_dir "$1"; shift; cmd_start "$@" ;;
     stop) [ "$#" -eq 1 ] || usage; set_dir "$1"; cmd_stop ;;
     status) [ "$#" -eq 1 ] || usage; set_dir "$1"; cmd_status ;;
     env) [ "$#" -le 1 ] || usage; if [ "$#" -eq 1 ]; then set_dir "$1"; fi; cmd_env ;;
