@@ -286,7 +286,7 @@ async function scrapeCost(o, io) {
     }
     const summary = scrapeSummary(rounds);
     io.emit(summary);
-    io.log(`scrape with ${answer.databases} databases: median of round medians ${summary.scrape_ms.text.median} ms (target < ${SCRAPE_TARGET_MS} ms: ${summary.target_met ? 'met' : 'NOT met'})`);
+    io.log(`scrape with ${answer.databases} databases: median of round medians ${summary.scrape_ms.text?.median} ms (target < ${SCRAPE_TARGET_MS} ms: ${summary.target_met ? 'met' : 'NOT met'})`);
   } finally {
     await server.close();
   }
