@@ -279,8 +279,8 @@ describe('the dashboard against a live Arc', () => {
 
   describe.skipIf(!prometheusInstalled())('and a real Prometheus scraping it', () => {
     let prometheus: PrometheusProcess | null = null;
-    beforeAll(() => {
-      prometheus = startPrometheus(new URL((arc as ArcProcess).url).host, TEST_TOKEN);
+    beforeAll(async () => {
+      prometheus = await startPrometheus(new URL((arc as ArcProcess).url).host, TEST_TOKEN);
     });
     afterAll(() => prometheus?.stop());
 

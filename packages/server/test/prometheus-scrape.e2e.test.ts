@@ -25,7 +25,7 @@ describe.skipIf(!installed)('Prometheus scraping Arc', () => {
   beforeAll(async () => {
     arc = await startArc();
     client = new ArcClient(arc.url);
-    prometheus = startPrometheus(new URL(arc.url).host, TEST_TOKEN);
+    prometheus = await startPrometheus(new URL(arc.url).host, TEST_TOKEN);
   });
   afterAll(async () => {
     prometheus?.stop();

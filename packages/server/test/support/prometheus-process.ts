@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './arc-process.js';
 
 /**
  * A real Prometheus scraping one Arc, through scripts/prometheus.sh (Debian's `prometheus`, run as
@@ -33,8 +34,8 @@ export interface PrometheusProcess {
   stop(): void;
 }
 
-function script(args: string[]): string {
-  const run = spawnSync('bash', [SCRIPT, ...args], { encoding: 'utf8', env: { ...process.env, ARC_PROMETHEUS_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function script(args: string[], port = 0): string {
+  const run = spawnSync('bash', [SCRIPT, ...args], { encoding: 'utf8', env: { ...process.env, ARC_PROMETHEUS_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   if (run.status !== 0) throw new Error(`scripts/prometheus.sh ${args[0] ?? ''} failed (${String(run.status)}):\n${run.stdout}${run.stderr}`);
   return run.stdout;
 }
@@ -51,13 +52,14 @@ async function api(url: string, pathAndQuery: string): Promise<unknown> {
  * <token>` from a file only the test user reads; resolves once Prometheus is ready (the first
  * scrape comes within about 5 s: Prometheus applies a new target list at most that often).
  */
-export function startPrometheus(target: string, token: string): PrometheusProcess {
+export async function startPrometheus(target: string, token: string): Promise<PrometheusProcess> {
   const directory = mkdtempSync(path.join(tmpdir(), 'arc-prom-'));
   const tokenFile = path.join(directory, 'token');
   writeFileSync(tokenFile, token);
   chmodSync(tokenFile, 0o600);
   const prometheusDir = path.join(directory, 'prometheus');
-  script(['start', prometheusDir, target, tokenFile]);
+  // A port the system just handed out: test files starting Prometheus in parallel never share one.
+  script(['start', prometheusDir, target, tokenFile], await freePort());
   const url = /^export ARC_TEST_PROMETHEUS_URL=(\S+)$/m.exec(script(['env', prometheusDir]))?.[1];
   if (url === undefined) throw new Error('scripts/prometheus.sh env printed no ARC_TEST_PROMETHEUS_URL');
   return {
