@@ -35,12 +35,18 @@ WITH_TEST_S3 = set -a; if bash scripts/s3-server.sh install >&2 && bash scripts/
 # /docs and /redoc in a browser: installed when it can be; without it that test skips, saying why.
 WITH_CHROMIUM = bash scripts/chromium.sh install >&2 || echo "make: no chromium: the API documentation browser test skips" >&2;
 
+# A real Prometheus (Debian's `prometheus`, scripts/prometheus.sh) for the scrape test: installed when
+# it can be (root or sudo; the Debian service is left stopped and disabled), its ARC_TEST_PROMETHEUS_*
+# variables exported to the tests, which start their own Prometheus on a free port; without it the
+# scrape test skips, saying why.
+WITH_TEST_PROMETHEUS = set -a; if bash scripts/prometheus.sh install >&2; then eval "$$(bash scripts/prometheus.sh env)"; else echo "make: no Prometheus: the Prometheus scrape test skips" >&2; fi; set +a;
+
 # Lints (above), type-checks the tests (tsc -b covers src/ only), then runs unit and integration tests
 # (integration tests start the built server as a child process).
 # The last line printed is the summary: "N passed, N failed, N skipped".
 test: build lint
 	npx tsc -p tsconfig.tests.json
-	$(WITH_CHROMIUM) $(WITH_TEST_S3) node scripts/run-tests.mjs
+	$(WITH_CHROMIUM) $(WITH_TEST_S3) $(WITH_TEST_PROMETHEUS) node scripts/run-tests.mjs
 
 # kill -9 of a server with the WAL on at random moments during ingest and recovery (22 times),
 # then every acknowledged row is checked to be there exactly once. ~1.5 min here; CI runs it.
@@ -64,6 +70,7 @@ bench: build
 	node bench/query/query.mjs --spawn --verify --compact
 	node bench/compaction/compaction.mjs --minutes 10 --plot docs/img/compaction.png
 	node bench/compaction/compaction.mjs --saturate --seconds 60 --runs 3
+	node bench/metrics/scrape.mjs
 
 # What CI runs: a few seconds of each benchmark, to prove they still work (no timing assertions).
 bench-smoke: build
@@ -76,6 +83,7 @@ bench-smoke: build
 	node bench/query-encode.mjs 20000 --runs 1
 	node bench/compaction/compaction.mjs --smoke --json
 	node bench/compaction/compaction.mjs --smoke --saturate --json
+	node bench/metrics/scrape.mjs --smoke --json
 	$(WITH_TEST_S3) if [ -n "$${ARC_TEST_S3_ENDPOINT:-}" ]; then \
 	  node bench/ingest/ingest.mjs --spawn --storage s3 --format columnar --batch 1000 --connections 4 --seconds 5 --json && \
 	  node bench/query/query.mjs --spawn --smoke --storage s3 --cold-node --verify --json; \
