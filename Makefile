@@ -21,10 +21,13 @@ run: build
 	./start.sh native
 
 # ESLint with typescript-eslint's type-aware rules (eslint.config.js), then the dependency rule
-# (.dependency-cruiser.cjs: the package graph, front doors only, node:fs only in storage and wal).
+# (.dependency-cruiser.cjs: the package graph, front doors only, node:fs only in storage and wal), then
+# the packaging files (scripts/lint-packaging.sh: shellcheck, systemd-analyze verify, docker-compose
+# config, the Dockerfile linter; the Debian tools installed first when root or sudo allows).
 lint: install
 	npm run --silent lint
 	npm run --silent depcheck
+	bash scripts/lint-packaging.sh --install
 
 # The test S3 server (a single-node Ceph RADOS Gateway on 127.0.0.1, scripts/s3-server.sh) for the
 # object-storage tests: installed (Debian packages, root or sudo) and started when it can be, its

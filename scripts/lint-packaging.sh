@@ -33,10 +33,13 @@ done
 root="$(cd "${root:-$(dirname "$0")/..}" && pwd)" || exit 2
 
 if [ "$install" = 1 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck docker-compose systemd >&2
+  sudo=()
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=(sudo -n); fi
+  if [ "$(id -u)" = 0 ] || [ "${#sudo[@]}" -gt 0 ]; then
+    "${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade shellcheck docker-compose systemd >&2 ||
+      echo "lint-packaging.sh: installing the Debian linters failed; going on with the tools installed" >&2
   else
-    echo "lint-packaging.sh: --install needs root; going on with the tools installed" >&2
+    echo "lint-packaging.sh: --install needs root or sudo; going on with the tools installed" >&2
   fi
 fi
 
