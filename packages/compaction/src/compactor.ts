@@ -30,6 +30,9 @@ import { COMPACTION_TIERS, type CompactionCandidate, type CompactionControl, typ
 /** The steps of a job, in order, as `onStep` sees them (crash tests stop a process at each). */
 export type JobStep = 'leased' | 'merged' | ReplacementStep;
 
+/** How a job ended, for metrics: a conflict (the partition or an input taken by other work) is a skip, not a failure. */
+export type JobResult = 'succeeded' | 'failed' | 'skipped';
+
 export type CompactionLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 
 export interface CompactorOptions {
@@ -47,6 +50,8 @@ export interface CompactorOptions {
   readonly log: CompactionLog;
   /** Sees each step of each job (tests). */
   readonly onStep?: (step: JobStep, job: CompactionJob) => void;
+  /** Sees each job end (metrics): `skipped` when another node or job held its partition or inputs. */
+  readonly onJobEnded?: (job: CompactionJob, result: JobResult) => void;
   readonly nowMs?: () => number;
 }
 
@@ -277,12 +282,14 @@ export class Compactor implements CompactionControl {
     const startedMs = this.nowMs();
     entry.job = { ...entry.job, state: 'running', startedAt: isoOf(startedMs) };
     this.jobHistory.record(entry.job);
+    let result: JobResult = 'succeeded';
     try {
       const outcome = await this.merge(entry);
       entry.job = { ...entry.job, state: 'succeeded', ...outcome };
       this.options.log('debug', `compaction ${entry.job.id}: ${entry.job.database}.${entry.job.measurement} ${entry.job.tier} ${entry.job.partition}: ${entry.job.inputFiles} files -> ${String(outcome.outputFiles)}`);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      result = error instanceof ArcError && error.kind === ErrorKind.conflict ? 'skipped' : 'failed';
       entry.job = { ...entry.job, state: 'failed', error: message };
       if (!this.closed) this.options.log('warn', `compaction ${entry.job.id} of ${entry.job.database}.${entry.job.measurement} ${entry.job.partition} failed: ${message}`);
     }
@@ -290,6 +297,7 @@ export class Compactor implements CompactionControl {
     entry.job = { ...entry.job, finishedAt: isoOf(finishedMs), durationMs: finishedMs - startedMs };
     this.jobHistory.record(entry.job);
     this.jobHistory.prune(HISTORY_JOBS_KEPT);
+    this.options.onJobEnded?.(entry.job, result);
   }
 
   /** Leases the partition, merges, commits, waits for readers of the inputs, deletes them. */

@@ -15,6 +15,9 @@ import {
   QUERY_ROWS_MAX,
   QUERY_CACHE_TTL_SECONDS_MAX,
   QUERY_CACHE_ENTRIES_MAX,
+  METRICS_DATABASE_LABELS_MAX,
+  METRICS_TIMESERIES_INTERVAL_SECONDS_MAX,
+  METRICS_TIMESERIES_POINTS_MAX,
   QUERY_CACHE_RESULT_MB_MAX,
   QUERY_TIMEOUT_SECONDS_MAX,
   RING_MB_MAX,
@@ -210,6 +213,13 @@ const authSchema = z.strictObject({
   cache_ttl_seconds: intIn(0, AUTH_CACHE_TTL_SECONDS_MAX).default(30),
 });
 
+const metricsSchema = z.strictObject({
+  public: z.boolean({ error: 'true or false' }).default(false),
+  database_labels_max: intIn(1, METRICS_DATABASE_LABELS_MAX).default(100),
+  timeseries_interval_seconds: intIn(1, METRICS_TIMESERIES_INTERVAL_SECONDS_MAX).default(5),
+  timeseries_points: intIn(1, METRICS_TIMESERIES_POINTS_MAX).default(360),
+});
+
 const logSchema = z.strictObject({
   level: oneOf(LOG_LEVELS).default('info'),
   format: oneOf(LOG_FORMATS).default('text'),
@@ -277,6 +287,7 @@ export const configFileSchema = z.strictObject({
   query_cache: queryCacheSchema.prefault({}),
   auth: authSchema.prefault({}),
   log: logSchema.prefault({}),
+  metrics: metricsSchema.prefault({}),
   wal: walSchema.prefault({}),
   compaction: compactionSchema.prefault({}),
 });

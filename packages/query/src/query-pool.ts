@@ -83,6 +83,8 @@ export interface QueryPoolStats {
   readonly timedOut: number;
   /** Tasks given up on because the caller went away. */
   readonly aborted: number;
+  /** Rows of every answer a worker handed back (queries and streams; estimates count none). */
+  readonly rowsReturned: number;
 }
 
 /** `GET /query/{measurement}`: a read of one measurement the engine builds the SQL for. */
@@ -221,7 +223,7 @@ export class QueryPool {
   readonly #threads: number;
   readonly #queueSizeMax: number;
   readonly #timeoutMs: number;
-  readonly #totals = { completed: 0, refused: 0, timedOut: 0, aborted: 0 };
+  readonly #totals = { completed: 0, refused: 0, timedOut: 0, aborted: 0, rowsReturned: 0 };
   readonly #rowsMax: number;
   readonly #pendingByKey = new Map<string, PendingMeasurement>();
   /** The list tasks carry, rebuilt from #pendingByKey at the next task after a change (null). */
@@ -535,6 +537,7 @@ export class QueryPool {
         (result) => {
           cacheSession?.end();
           this.#handBack(task.slot);
+          if (result.ok && task.kind !== 'estimate') this.#totals.rowsReturned += result.rowCount;
           // Nobody takes an answer that came after a timeout or abort: its buffer goes back now.
           if (settled && result.ok) releaseAnswerBody(result.body);
           settle(() => (result.ok ? resolvePromise(result) : rejectPromise(ArcError.fromShape(result.error))));

@@ -19,7 +19,8 @@ import {
   type SqlRunner,
   type Statement,
 } from '@arc/influxql';
-import { newResponseState, respond, sendBytes, sendError, type ResponseState } from './http-response.js';
+import { newResponseState, respond, sendBytes, sendError, writeStatus, type ResponseState } from './http-response.js';
+import { markQuery } from './metrics-requests.js';
 import { QUERY_BODY_BYTES_MAX } from './limits.js';
 import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
@@ -107,6 +108,7 @@ export function handleInfluxQuery(context: ServerContext, res: HttpResponse, req
   const formBody = hasBody && isFormBody(req.getHeader('content-type'));
   const abort = new AbortController();
   const state = newResponseState(res, () => abort.abort());
+  markQuery(res, 'influxql');
   const proceed = (body: Uint8Array | ArcError | null): void => answerInfluxQuery(context, res, state, request, formBody ? body : null, abort.signal);
   if (hasBody) readBody(res, request, QUERY_BODY_BYTES_MAX, proceed);
   else proceed(null);
@@ -198,7 +200,7 @@ function checkDatabases(statements: readonly Statement[], database: string, iden
 function answerPing(context: ServerContext, res: HttpResponse): void {
   const state = newResponseState(res);
   respond(res, state, () => {
-    res.writeStatus('204 No Content').writeHeader('X-Influxdb-Version', INFLUXDB_API_VERSION).writeHeader('X-Influxdb-Build', 'OSS');
+    writeStatus(res, '204 No Content').writeHeader('X-Influxdb-Version', INFLUXDB_API_VERSION).writeHeader('X-Influxdb-Build', 'OSS');
     res.writeHeader('X-Arc-Version', context.version).endWithoutBody();
   });
 }

@@ -15,9 +15,10 @@ import {
   type StreamFormat,
 } from '@arc/query';
 import { answerInfluxQuery, handleInfluxQuery, isJsonObjectBody, queryDialectOf } from './influx-query-routes.js';
-import { ErrorBodyStyle, newResponseState, respond, sendBytes, sendError, sendJson, type ResponseState } from './http-response.js';
+import { ErrorBodyStyle, newResponseState, respond, sendBytes, sendError, sendJson, writeStatus, type ResponseState } from './http-response.js';
 import { QUERY_BODY_BYTES_MAX } from './limits.js';
 import { QueryCache } from './query-cache.js';
+import { markQuery } from './metrics-requests.js';
 import { readBody } from './request-body.js';
 import { rawQueryOf, readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
@@ -170,6 +171,7 @@ function startQuery(context: ServerContext, res: HttpResponse, req: HttpRequest,
   const request = readRequestInfo(req);
   const abort = new AbortController();
   const state = newResponseState(res, () => abort.abort());
+  markQuery(res, 'sql');
   return { request, state, abort, startedAtMs, authorized: checkNow ? context.auth.check(request, 'read', null) : null };
 }
 
@@ -237,7 +239,10 @@ function handleSqlQuery(context: ServerContext, cache: QueryCache, res: HttpResp
   // A form content type: a JSON object body is Arc SQL all the same (curl -d), else InfluxQL's form.
   const started = startQuery(context, res, req, false);
   readBody(res, started.request, QUERY_BODY_BYTES_MAX, (body) => {
-    if (body instanceof ArcError || !isJsonObjectBody(body)) return answerInfluxQuery(context, res, started.state, started.request, body, started.abort.signal);
+    if (body instanceof ArcError || !isJsonObjectBody(body)) {
+      markQuery(res, 'influxql');
+      return answerInfluxQuery(context, res, started.state, started.request, body, started.abort.signal);
+    }
     continueQuery(context, res, started, BODY_QUERY, body, answer);
   });
 }
@@ -326,7 +331,7 @@ class SocketStreamSink {
         if (!this.started) {
           this.started = true;
           caller.state.answered = true;
-          res.writeStatus('200 OK').writeHeader('Content-Type', this.contentType);
+          writeStatus(res, '200 OK').writeHeader('Content-Type', this.contentType);
           res.writeHeader(QUERY_HEADERS.executionTime, elapsedMs(caller.startedAtMs));
         }
         if (res.write(piece)) {
@@ -347,7 +352,7 @@ class SocketStreamSink {
     if (caller.state.aborted) return;
     if (!this.started) {
       respond(res, caller.state, () => {
-        res.writeStatus('200 OK').writeHeader('Content-Type', this.contentType);
+        writeStatus(res, '200 OK').writeHeader('Content-Type', this.contentType);
         res.end();
       });
       return;
