@@ -98,15 +98,23 @@ export class ServerMetrics {
   async render(format: MetricsFormat): Promise<RenderedMetrics> {
     const registries = this.#registries;
     if (registries === null) return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: '' };
-    if (format === 'openmetrics') return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: await registries.openMetrics.metrics() };
+    if (format === 'openmetrics') return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: spellNaN(await registries.openMetrics.metrics()) };
     if (format === 'json') return { contentType: 'application/json', body: JSON.stringify(await registries.text.getMetricsAsJSON()) };
-    return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: await registries.text.metrics() };
+    return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: spellNaN(await registries.text.metrics()) };
   }
 
   close(): void {
     this.#stopVitals();
     this.#recent?.stop();
   }
+}
+
+/**
+ * prom-client 15 writes a NaN value as `Nan` (nodejs_eventloop_lag_*_seconds before the first
+ * sample); both formats spell it `NaN`, and OpenMetrics parsers are case-sensitive.
+ */
+function spellNaN(body: string): string {
+  return body.replace(/ Nan$/gm, ' NaN');
 }
 
 /** The console's time series types and what each samples (totals; the console derives rates). */
