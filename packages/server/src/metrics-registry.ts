@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry, type Metric, type OpenMetricsContentType, type PrometheusContentType } from 'prom-client';
+import { collectDefaultMetrics, Registry, type Metric, type OpenMetricsContentType } from 'prom-client';
 import type { MetricsConfig } from '@arc/config';
 import type { CompactionJob, JobResult } from '@arc/compaction';
 import { startThreadVitals, TelemetryBlock, type BlockOf } from '@arc/telemetry';
@@ -42,7 +42,7 @@ export class ServerMetrics {
   readonly #config: MetricsConfig;
   #sources: MetricsSources | null = null;
   #recent: RecentValues | null = null;
-  #registries: { readonly text: Registry<PrometheusContentType>; readonly openMetrics: Registry<OpenMetricsContentType> } | null = null;
+  #registries: { readonly text: Registry; readonly openMetrics: Registry<OpenMetricsContentType> } | null = null;
 
   constructor(config: MetricsConfig) {
     this.#config = config;
@@ -62,7 +62,7 @@ export class ServerMetrics {
   /** Builds the registries over the server's parts; scrapes answer from then on. */
   expose(sources: Omit<MetricsSources, 'requests' | 'ingest' | 'compaction' | 'mainThread'>): void {
     const all: MetricsSources = { ...sources, requests: this.requests, ingest: this.ingest, compaction: this.compaction, mainThread: this.mainThread };
-    const build = <T extends Registry<PrometheusContentType> | Registry<OpenMetricsContentType>>(registry: T): T => {
+    const build = <T extends Registry | Registry<OpenMetricsContentType>>(registry: T): T => {
       collectDefaultMetrics({ register: registry });
       // Arc's series are plain objects with prom-client's metric shape (name, help, type, get()).
       for (const series of exposedSeries(arcSeries(all, SYNC_LATENCY_BUCKETS_MS))) registry.registerMetric(series as unknown as Metric);
@@ -70,7 +70,7 @@ export class ServerMetrics {
     };
     const openMetrics = new Registry<OpenMetricsContentType>();
     openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-    this.#registries = { text: build(new Registry<PrometheusContentType>()), openMetrics: build(openMetrics) };
+    this.#registries = { text: build(new Registry()), openMetrics: build(openMetrics) };
     this.#sources = all;
     this.#recent = new RecentValues(timeseriesReaders(all), this.#config.timeseriesIntervalSeconds * 1000, this.#config.timeseriesPoints);
   }

@@ -35,7 +35,10 @@ function handleScrape(context: ServerContext, res: HttpResponse, req: HttpReques
   const state = newResponseState(res);
   const allowed = context.config.metrics.public ? Promise.resolve(null) : context.auth.check(request, 'read', null);
   void allowed.then(async (identity) => {
-    if (identity instanceof ArcError) return sendError(res, state, identity);
+    if (identity instanceof ArcError) {
+      sendError(res, state, identity);
+      return;
+    }
     const rendered = await context.metrics.render(format);
     sendBytes(res, state, rendered.contentType, Buffer.from(rendered.body));
   });
@@ -66,7 +69,7 @@ export function registerMetricsRoutes(app: TemplatedApp, context: ServerContext)
 /** `GET /metrics/timeseries/{type}`: the type's recent points, oldest first, or 404 naming the valid types. */
 function handleTimeseries(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
   // Types are plain words: the parameter is compared as sent, never decoded.
-  const type = req.getParameter(0) ?? '';
+  const type = req.getParameter(0);
   const request = readRequestInfo(req);
   const state = newResponseState(res);
   void context.auth.check(request, 'read', null).then((identity) => {

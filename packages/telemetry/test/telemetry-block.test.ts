@@ -92,9 +92,9 @@ describe('TelemetryBlock', () => {
     })));
     // Reads while the threads write never go down (a torn or lost store would show as a drop).
     let last = 0;
-    let settled = false;
-    void finished.finally(() => (settled = true));
-    while (!settled) {
+    const state = { settled: false };
+    void finished.finally(() => (state.settled = true));
+    while (!state.settled) {
       const now = block.counterTotal('requests');
       expect(now).toBeGreaterThanOrEqual(last);
       last = now;
