@@ -22,6 +22,8 @@ import { CompactionErrorCode } from './error-codes.js';
 import { CompactionHistory } from './history-store.js';
 import { HISTORY_JOBS_KEPT, JOB_QUEUE_MAX, LEASE_RENEWALS_PER_LEASE } from './limits.js';
 import { MergeRunner, type MergeResult } from './merge-runner.js';
+import { TelemetryBlock, type BlockOf } from '@arc/telemetry';
+import { MERGE_TELEMETRY, MERGE_TELEMETRY_BLOCKS_PER_JOB } from './merge-telemetry.js';
 import { PartitionLease, isLease, type LeaseHolder } from './partition-lease.js';
 import { lockPartitionOf, planMeasurement, type PlannedJob } from './planner.js';
 import { CronSchedule } from './schedule.js';
@@ -105,6 +107,8 @@ export class Compactor implements CompactionControl {
   private ingestBusy = false;
   private readonly jobsEnded = new Set<Promise<void>>();
   private closed = false;
+  /** The merge threads' vitals and DuckDB memory, read at scrape time. */
+  readonly telemetry: BlockOf<typeof MERGE_TELEMETRY>;
 
   private constructor(options: CompactorOptions, history: CompactionHistory) {
     this.options = options;
@@ -112,6 +116,7 @@ export class Compactor implements CompactionControl {
     this.config = options.config;
     this.jobHistory = history;
     this.nowMs = options.nowMs ?? Date.now;
+    this.telemetry = TelemetryBlock.create(MERGE_TELEMETRY, options.config.maxConcurrentJobs * MERGE_TELEMETRY_BLOCKS_PER_JOB);
   }
 
   /** Opens the history; with compaction enabled, starts the live timer and the tiers' schedules. */
@@ -253,7 +258,7 @@ export class Compactor implements CompactionControl {
     const idle = this.idleRunners.pop();
     if (idle !== undefined) return idle;
     assert.ok(this.runners.size < this.config.maxConcurrentJobs, 'one merge thread per concurrent job');
-    const runner = await MergeRunner.start({ memoryLimit: this.config.memoryLimit, threads: this.config.threads, nice: this.config.nice, tempDirectory: this.options.tempDirectory });
+    const runner = await MergeRunner.start({ memoryLimit: this.config.memoryLimit, threads: this.config.threads, nice: this.config.nice, tempDirectory: this.options.tempDirectory, telemetry: this.telemetry.shared });
     if (this.closed) {
       await runner.close();
       throw new ArcError(ErrorKind.unavailable, CompactionErrorCode.jobFailed, 'compaction stopped');

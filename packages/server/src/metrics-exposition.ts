@@ -1,4 +1,5 @@
 import type { AuthFailureCounts } from '@arc/auth';
+import type { MERGE_TELEMETRY } from '@arc/compaction';
 import type { IngestPipeline } from '@arc/ingest';
 import type { QueryPool } from '@arc/query';
 import type { BlockOf, HistogramSnapshot } from '@arc/telemetry';
@@ -19,6 +20,7 @@ export interface MetricsSources {
   readonly compaction: { readonly jobs: CounterFamily; readonly bytesRead: number; readonly bytesWritten: number };
   readonly authFailures: () => AuthFailureCounts;
   readonly mainThread: BlockOf<typeof MAIN_TELEMETRY>;
+  readonly compactionThreads: BlockOf<typeof MERGE_TELEMETRY>;
 }
 
 const MS_PER_SECOND = 1000;
@@ -90,7 +92,7 @@ export function arcSeries(sources: MetricsSources, walSyncBoundsMs: readonly num
     ['arc_auth_failures_total', 'counter', 'Requests refused by authentication or authorization, by reason (an expired token counts as invalid)', () => authSamples(sources.authFailures())],
     ['arc_event_loop_lag_seconds', 'gauge', 'Longest event-loop delay of each thread over the last second (decoders: the longest stretch between two looks at their ring)', () => threadGauge(sources, 'eventLoopLagSeconds')],
     ['arc_thread_heap_used_bytes', 'gauge', 'V8 heap in use, per thread', () => threadGauge(sources, 'heapUsedBytes')],
-    ['arc_duckdb_memory_bytes', 'gauge', "Bytes DuckDB's buffer manager holds, per writer and query thread", () => duckdbMemory(sources)],
+    ['arc_duckdb_memory_bytes', 'gauge', "Bytes DuckDB's buffer manager holds, per writer, query and compaction merge thread", () => duckdbMemory(sources)],
     ['arc_decoder_requests_total', 'counter', 'Requests a decoder thread decoded (valid or not)', () => one(decoderBlock().counterTotal('requestsDecoded'))],
   ];
 }
@@ -100,20 +102,22 @@ function authSamples(counts: AuthFailureCounts): Sample[] {
 }
 
 export function threadGauge(sources: MetricsSources, gauge: 'eventLoopLagSeconds' | 'heapUsedBytes'): Sample[] {
-  const { pipeline, queryPool, mainThread } = sources;
+  const { pipeline, queryPool, mainThread, compactionThreads } = sources;
   return [
     { value: mainThread.gaugeByThread(gauge)[0] ?? 0, labels: { thread: 'main' } },
     ...perThread('decoder', pipeline.telemetry.decoders.gaugeByThread(gauge), pipeline.telemetry.decoders.claimedThreads()),
     ...perThread('writer', pipeline.telemetry.writers.gaugeByThread(gauge), pipeline.telemetry.writers.claimedThreads()),
     ...perThread('query', queryPool.telemetry.gaugeByThread(gauge), queryPool.telemetry.claimedThreads()),
+    ...perThread('compaction', compactionThreads.gaugeByThread(gauge), compactionThreads.claimedThreads()),
   ];
 }
 
 export function duckdbMemory(sources: MetricsSources): Sample[] {
-  const { pipeline, queryPool } = sources;
+  const { pipeline, queryPool, compactionThreads } = sources;
   return [
     ...perThread('writer', pipeline.telemetry.writers.gaugeByThread('duckdbMemoryBytes'), pipeline.telemetry.writers.claimedThreads()),
     ...perThread('query', queryPool.telemetry.gaugeByThread('duckdbMemoryBytes'), queryPool.telemetry.claimedThreads()),
+    ...perThread('compaction', compactionThreads.gaugeByThread('duckdbMemoryBytes'), compactionThreads.claimedThreads()),
   ];
 }
 

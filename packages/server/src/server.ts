@@ -131,6 +131,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     queryPool,
     cacheLookups: () => queryCache.lookups(),
     authFailures: () => context.auth.failureCounts(),
+    compactionThreads: compactor.telemetry,
   });
   context.routes.wrapHandlers(metrics.requests.wrap);
   // Another node's token change: cached verifications on this node may be stale.
