@@ -259,7 +259,7 @@ async function main(): Promise<void> {
     return;
   }
   port.postMessage({ kind: 'ready' } satisfies WorkerToRunner);
-  const stopPublishing = options.telemetry === undefined ? async () => undefined : publishTelemetry(options.telemetry, engine);
+  const stopPublishing = options.telemetry === undefined ? () => Promise.resolve() : publishTelemetry(options.telemetry, engine);
   // Messages are handled in order, each after the previous one ended: a close waits for a task.
   let queue = Promise.resolve();
   port.on('message', (message: RunnerToWorker) => {
@@ -285,7 +285,7 @@ async function main(): Promise<void> {
  */
 function publishTelemetry(shared: SharedArrayBuffer, engine: Engine): () => Promise<void> {
   const meter = new TelemetryBlock(MERGE_TELEMETRY, shared).claimAny();
-  if (meter === null) return async () => undefined;
+  if (meter === null) return () => Promise.resolve();
   const stopVitals = startThreadVitals(meter.gauge('eventLoopLagSeconds'), meter.gauge('heapUsedBytes'));
   const memory = meter.gauge('duckdbMemoryBytes');
   let statsConnection: DuckDBConnection | null = null;
