@@ -10,7 +10,8 @@ import { useSharedArc } from './support/shared-arc.js';
 import { waitUntil } from '../../../test/support/poll-until.js';
 
 const shared = useSharedArc({ ARC_METRICS_DATABASE_LABELS_MAX: '2', ARC_METRICS_TIMESERIES_INTERVAL_SECONDS: '1', ARC_WRITER_FLUSH_AGE_MS: '600000' });
-const publicArc = useSharedArc({ ARC_METRICS_PUBLIC: 'true' });
+// The second server also runs with the WAL on, so its WAL series count.
+const publicArc = useSharedArc({ ARC_METRICS_PUBLIC: 'true', ARC_WAL_ENABLED: 'true' });
 
 /** The series every scrape names (the agreed list: a dashboard and a Prometheus test read them). */
 const AGREED_SERIES = [
@@ -152,6 +153,29 @@ describe('GET /metrics', () => {
     const errorKeys = [...after.samples.keys()].filter((key) => key.startsWith('arc_query_errors_total{code="ARC_'));
     expect(errorKeys.length).toBeGreaterThan(0);
     expect(after.samples.get('arc_query_rows_returned_total')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts a streamed answer under its route once its first rows go out', async () => {
+    const before = await scrapeText();
+    const stream = await shared.client.post('/query/stream', JSON.stringify({ sql: 'SELECT * FROM range(1000)', format: 'csv' }), { ...auth(), 'Content-Type': 'application/json' });
+    expect(stream.status).toBe(200);
+    expect(stream.text.trim().split('\n').length).toBeGreaterThanOrEqual(1000);
+    const after = await scrapeText();
+    const delta = (key: string): number => (after.samples.get(key) ?? 0) - (before.samples.get(key) ?? 0);
+    expect(delta('arc_http_requests_total{route="/query/stream",method="POST",status="200"}')).toBe(1);
+    expect(delta('arc_query_requests_total{language="sql"}')).toBe(1);
+    expect(delta('arc_query_rows_returned_total')).toBe(1000);
+  });
+
+  it('counts WAL bytes and syncs when the WAL is on', async () => {
+    const lines = 'cpu,host=a v=1 1760000000000000000\ncpu,host=b v=2 1760000001000000000';
+    expect((await publicArc.client.post('/api/v1/write?db=walled', lines, publicArc.client.authHeaders())).status).toBe(204);
+    const { samples } = parseExposition(await (await scrape(publicArc.arc.url, {})).text());
+    expect(samples.get('arc_wal_bytes_total')).toBeGreaterThan(lines.length);
+    const syncs = samples.get('arc_wal_syncs_total') ?? 0;
+    expect(syncs).toBeGreaterThanOrEqual(1);
+    expect(samples.get('arc_wal_sync_duration_seconds_count')).toBe(syncs);
+    expect(samples.get('arc_wal_sync_duration_seconds_bucket{le="+Inf"}')).toBe(syncs);
   });
 
   it('is valid Prometheus text naming every agreed series, with bounded thread labels', async () => {
