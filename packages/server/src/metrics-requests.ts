@@ -48,10 +48,14 @@ export class RequestMeter {
     const routeMeter = new RouteMeter(this, route);
     this.#routes.push(routeMeter);
     const fixedMethod = route.method === 'any' ? null : METHOD_OF_ROUTE[route.method];
+    // A fixed-method route's series are made at its first request (a route never called adds
+    // nothing to a scrape) and kept: no lookup per request.
+    let fixedMeter: MethodMeter | null = null;
     return (res: HttpResponse, req: HttpRequest) => {
       (res as HttpResponse & Metered)[STARTED_AT_MS] = performance.now();
       (res as HttpResponse & Metered)[QUERY_LANGUAGE] = undefined;
-      observeStatus(res, fixedMethod === null ? routeMeter.forMethod(req.getMethod().toUpperCase()) : routeMeter.forMethod(fixedMethod));
+      const methodMeter = fixedMethod === null ? routeMeter.forMethod(req.getMethod().toUpperCase()) : (fixedMeter ??= routeMeter.forMethod(fixedMethod));
+      observeStatus(res, methodMeter);
       handler(res, req);
     };
   };
