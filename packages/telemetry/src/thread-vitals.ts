@@ -43,20 +43,23 @@ export function startThreadVitals(lagSeconds: GaugeCell, heapUsedBytes: GaugeCel
 export class PolledVitals {
   readonly #lagSeconds: GaugeCell;
   readonly #heapUsedBytes: GaugeCell;
+  readonly #windowMs: number;
   #lastLookMs = performance.now();
   #windowStartMs = this.#lastLookMs;
   #longestMs = 0;
 
-  constructor(lagSeconds: GaugeCell, heapUsedBytes: GaugeCell) {
+  /** `windowMs`: how often the gauges are published (tests shorten it). */
+  constructor(lagSeconds: GaugeCell, heapUsedBytes: GaugeCell, windowMs = VITALS_SAMPLE_MS) {
     this.#lagSeconds = lagSeconds;
     this.#heapUsedBytes = heapUsedBytes;
+    this.#windowMs = windowMs;
   }
 
   looked(): void {
     const nowMs = performance.now();
     this.#longestMs = Math.max(this.#longestMs, nowMs - this.#lastLookMs);
     this.#lastLookMs = nowMs;
-    if (nowMs - this.#windowStartMs < VITALS_SAMPLE_MS) return;
+    if (nowMs - this.#windowStartMs < this.#windowMs) return;
     this.#lagSeconds.set(this.#longestMs / 1000);
     this.#heapUsedBytes.set(getHeapStatistics().used_heap_size);
     this.#longestMs = 0;
