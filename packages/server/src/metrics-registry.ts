@@ -114,7 +114,8 @@ export class ServerMetrics {
  * sample); both formats spell it `NaN`, and OpenMetrics parsers are case-sensitive.
  */
 function spellNaN(body: string): string {
-  return body.replace(/ Nan$/gm, ' NaN');
+  // A plain search first: a multiline regex over every line cost about 1 ms per scrape.
+  return body.includes(' Nan\n') ? body.replaceAll(' Nan\n', ' NaN\n') : body;
 }
 
 /** The console's time series types and what each samples (totals; the console derives rates). */
