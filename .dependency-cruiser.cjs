@@ -11,18 +11,20 @@ const ALLOWED = {
   errors: [],
   config: ['errors'],
   ring: ['errors'],
+  // Per-thread counters in shared memory: every thread that publishes metrics imports it.
+  telemetry: ['errors'],
   columnar: [...BOTTOM],
   protocol: [...BOTTOM, 'columnar'],
   storage: [...BOTTOM, 'columnar'],
-  wal: [...BOTTOM, 'columnar'],
-  writer: [...BOTTOM, 'ring', 'columnar', 'storage', 'wal'],
-  ingest: [...BOTTOM, 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer'],
-  compaction: [...BOTTOM, 'columnar', 'storage'],
-  query: [...BOTTOM, 'columnar', 'storage'],
+  wal: [...BOTTOM, 'telemetry', 'columnar'],
+  writer: [...BOTTOM, 'telemetry', 'ring', 'columnar', 'storage', 'wal'],
+  ingest: [...BOTTOM, 'telemetry', 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer'],
+  compaction: [...BOTTOM, 'telemetry', 'columnar', 'storage'],
+  query: [...BOTTOM, 'telemetry', 'columnar', 'storage'],
   influxql: [...BOTTOM, 'columnar', 'storage', 'query'],
-  auth: [...BOTTOM, 'columnar'],
-  server: [...BOTTOM, 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth', 'compaction'],
-  cli: [...BOTTOM, 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth', 'compaction', 'server'],
+  auth: [...BOTTOM, 'telemetry', 'columnar'],
+  server: [...BOTTOM, 'telemetry', 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth', 'compaction'],
+  cli: [...BOTTOM, 'telemetry', 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth', 'compaction', 'server'],
 };
 const PACKAGES = Object.keys(ALLOWED);
 

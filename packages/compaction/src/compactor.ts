@@ -22,6 +22,8 @@ import { CompactionErrorCode } from './error-codes.js';
 import { CompactionHistory } from './history-store.js';
 import { HISTORY_JOBS_KEPT, JOB_QUEUE_MAX, LEASE_RENEWALS_PER_LEASE } from './limits.js';
 import { MergeRunner, type MergeResult } from './merge-runner.js';
+import { TelemetryBlock, type BlockOf } from '@arc/telemetry';
+import { MERGE_TELEMETRY, MERGE_TELEMETRY_BLOCKS_PER_JOB } from './merge-telemetry.js';
 import { PartitionLease, isLease, type LeaseHolder } from './partition-lease.js';
 import { lockPartitionOf, planMeasurement, type PlannedJob } from './planner.js';
 import { CronSchedule } from './schedule.js';
@@ -29,6 +31,9 @@ import { COMPACTION_TIERS, type CompactionCandidate, type CompactionControl, typ
 
 /** The steps of a job, in order, as `onStep` sees them (crash tests stop a process at each). */
 export type JobStep = 'leased' | 'merged' | ReplacementStep;
+
+/** How a job ended, for metrics: a conflict (the partition or an input taken by other work) is a skip, not a failure. */
+export type JobResult = 'succeeded' | 'failed' | 'skipped';
 
 export type CompactionLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 
@@ -47,6 +52,8 @@ export interface CompactorOptions {
   readonly log: CompactionLog;
   /** Sees each step of each job (tests). */
   readonly onStep?: (step: JobStep, job: CompactionJob) => void;
+  /** Sees each job end (metrics): `skipped` when another node or job held its partition or inputs. */
+  readonly onJobEnded?: (job: CompactionJob, result: JobResult) => void;
   readonly nowMs?: () => number;
 }
 
@@ -100,6 +107,8 @@ export class Compactor implements CompactionControl {
   private ingestBusy = false;
   private readonly jobsEnded = new Set<Promise<void>>();
   private closed = false;
+  /** The merge threads' vitals and DuckDB memory, read at scrape time. */
+  readonly telemetry: BlockOf<typeof MERGE_TELEMETRY>;
 
   private constructor(options: CompactorOptions, history: CompactionHistory) {
     this.options = options;
@@ -107,6 +116,7 @@ export class Compactor implements CompactionControl {
     this.config = options.config;
     this.jobHistory = history;
     this.nowMs = options.nowMs ?? Date.now;
+    this.telemetry = TelemetryBlock.create(MERGE_TELEMETRY, options.config.maxConcurrentJobs * MERGE_TELEMETRY_BLOCKS_PER_JOB);
   }
 
   /** Opens the history; with compaction enabled, starts the live timer and the tiers' schedules. */
@@ -248,7 +258,7 @@ export class Compactor implements CompactionControl {
     const idle = this.idleRunners.pop();
     if (idle !== undefined) return idle;
     assert.ok(this.runners.size < this.config.maxConcurrentJobs, 'one merge thread per concurrent job');
-    const runner = await MergeRunner.start({ memoryLimit: this.config.memoryLimit, threads: this.config.threads, nice: this.config.nice, tempDirectory: this.options.tempDirectory });
+    const runner = await MergeRunner.start({ memoryLimit: this.config.memoryLimit, threads: this.config.threads, nice: this.config.nice, tempDirectory: this.options.tempDirectory, telemetry: this.telemetry.shared });
     if (this.closed) {
       await runner.close();
       throw new ArcError(ErrorKind.unavailable, CompactionErrorCode.jobFailed, 'compaction stopped');
@@ -277,12 +287,14 @@ export class Compactor implements CompactionControl {
     const startedMs = this.nowMs();
     entry.job = { ...entry.job, state: 'running', startedAt: isoOf(startedMs) };
     this.jobHistory.record(entry.job);
+    let result: JobResult = 'succeeded';
     try {
       const outcome = await this.merge(entry);
       entry.job = { ...entry.job, state: 'succeeded', ...outcome };
       this.options.log('debug', `compaction ${entry.job.id}: ${entry.job.database}.${entry.job.measurement} ${entry.job.tier} ${entry.job.partition}: ${entry.job.inputFiles} files -> ${String(outcome.outputFiles)}`);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      result = error instanceof ArcError && error.kind === ErrorKind.conflict ? 'skipped' : 'failed';
       entry.job = { ...entry.job, state: 'failed', error: message };
       if (!this.closed) this.options.log('warn', `compaction ${entry.job.id} of ${entry.job.database}.${entry.job.measurement} ${entry.job.partition} failed: ${message}`);
     }
@@ -290,6 +302,7 @@ export class Compactor implements CompactionControl {
     entry.job = { ...entry.job, finishedAt: isoOf(finishedMs), durationMs: finishedMs - startedMs };
     this.jobHistory.record(entry.job);
     this.jobHistory.prune(HISTORY_JOBS_KEPT);
+    this.options.onJobEnded?.(entry.job, result);
   }
 
   /** Leases the partition, merges, commits, waits for readers of the inputs, deletes them. */

@@ -65,6 +65,8 @@ export interface MergeRunnerOptions {
   readonly nice: number;
   /** Where DuckDB spills when a merge exceeds memoryLimit. */
   readonly tempDirectory: string;
+  /** The merge threads' telemetry buffer (MERGE_TELEMETRY); the thread claims a block. Absent: it publishes nothing. */
+  readonly telemetry?: SharedArrayBuffer;
 }
 
 /** What the worker's instance runs with, as DuckDB and the OS report it (for tests and diagnostics). */

@@ -8,6 +8,8 @@ import { getPriority, setPriority } from 'node:os';
 import { readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
+import { DUCKDB_MEMORY_SAMPLE_MS, DUCKDB_MEMORY_SQL, startThreadVitals, TelemetryBlock } from '@arc/telemetry';
+import { MERGE_TELEMETRY } from './merge-telemetry.js';
 import { DuckDBInstance, DuckDBPendingResultState, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import { TIME_COLUMN, quoteLiteral } from '@arc/columnar';
 import type { ColumnSpec } from '@arc/storage';
@@ -257,12 +259,14 @@ async function main(): Promise<void> {
     return;
   }
   port.postMessage({ kind: 'ready' } satisfies WorkerToRunner);
+  const stopPublishing = options.telemetry === undefined ? () => Promise.resolve() : publishTelemetry(options.telemetry, engine);
   // Messages are handled in order, each after the previous one ended: a close waits for a task.
   let queue = Promise.resolve();
   port.on('message', (message: RunnerToWorker) => {
     queue = queue.then(async () => {
       const connection = engine.connection;
       if (message.kind === 'close') {
+        await stopPublishing();
         connection.closeSync();
         engine.instance.closeSync();
         port.close();
@@ -272,6 +276,36 @@ async function main(): Promise<void> {
       port.postMessage(answer satisfies WorkerToRunner);
     });
   });
+}
+
+/**
+ * Publishes this merge thread's vitals and, every DUCKDB_MEMORY_SAMPLE_MS, its DuckDB memory (read
+ * on a connection of its own, so never inside a merge's statements) into a block it claims.
+ * Returns the stop, which resolves once no read runs.
+ */
+function publishTelemetry(shared: SharedArrayBuffer, engine: Engine): () => Promise<void> {
+  const meter = new TelemetryBlock(MERGE_TELEMETRY, shared).claimAny();
+  if (meter === null) return () => Promise.resolve();
+  const stopVitals = startThreadVitals(meter.gauge('eventLoopLagSeconds'), meter.gauge('heapUsedBytes'));
+  const memory = meter.gauge('duckdbMemoryBytes');
+  let statsConnection: DuckDBConnection | null = null;
+  let reading: Promise<void> = Promise.resolve();
+  const sample = (): void => {
+    reading = (async () => {
+      statsConnection ??= await engine.instance.connect();
+      const row = (await statsConnection.runAndReadAll(DUCKDB_MEMORY_SQL)).getRowsJS()[0];
+      memory.set(Number(row?.[0] ?? 0));
+    })().catch(() => undefined);
+  };
+  sample();
+  const timer = setInterval(sample, DUCKDB_MEMORY_SAMPLE_MS);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    stopVitals();
+    await reading;
+    statsConnection?.closeSync();
+  };
 }
 
 void main();

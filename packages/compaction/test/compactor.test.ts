@@ -3,17 +3,18 @@
 // whole; daily: a day into a day file) and leaves the rest; answers are the same before and
 // after, but for duplicates, where the latest write wins field by field, also against a file
 // written after the job's inputs; inputs stay on disk until the queries that may read them
-// ended; a partition whose lease another job holds is refused until the lease runs out; jobs
-// land in the history with their figures.
+// ended; a partition whose lease another job holds is refused until the lease runs out (a skip
+// for metrics); jobs land in the history with their figures.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CompactionConfig } from '@arc/config';
 import { MICROS_PER_HOUR, Storage, isCompactedKey } from '@arc/storage';
-import { Compactor, type JobStep } from '../src/index.js';
+import { Compactor, type CompactionJob, type JobResult, type JobStep } from '../src/index.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { objectsUnder, putFile, readRows, writeRaw } from './support/parquet-files.js';
+import { waitUntil } from '../../../test/support/poll-until.js';
 
 const NOW_MS = Date.parse('2026-01-10T12:30:00Z');
 const CURRENT_HOUR_US = Date.parse('2026-01-10T12:00:00Z') * 1000;
@@ -28,7 +29,7 @@ afterEach(async () => {
   for (const compactor of open.splice(0)) await compactor.close();
 });
 
-async function setUp(options: { config?: Partial<CompactionConfig>; queriesEnded?: () => Promise<void>; onStep?: (step: JobStep) => void } = {}) {
+async function setUp(options: { config?: Partial<CompactionConfig>; queriesEnded?: () => Promise<void>; onStep?: (step: JobStep) => void; onJobEnded?: (job: CompactionJob, result: JobResult) => void } = {}) {
   const root = await mkdtemp(path.join(tmpdir(), 'arc-compactor-'));
   const storage = await Storage.open({ root });
   const compactor = Compactor.open({
@@ -40,6 +41,7 @@ async function setUp(options: { config?: Partial<CompactionConfig>; queriesEnded
     log: () => undefined,
     nowMs: () => NOW_MS,
     ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
+    ...(options.onJobEnded === undefined ? {} : { onJobEnded: options.onJobEnded }),
   });
   open.push(compactor);
   return { root, storage, compactor };
@@ -150,7 +152,8 @@ describe('Compactor', () => {
   });
 
   it('refuses a partition whose lease another job holds, and takes it over once the lease ran out', async () => {
-    const { root, storage, compactor } = await setUp();
+    const ended: { result: JobResult; inputBytes: number; outputBytes: number | null }[] = [];
+    const { root, storage, compactor } = await setUp({ onJobEnded: (job, result) => ended.push({ result, inputBytes: job.inputBytes, outputBytes: job.outputBytes }) });
     await putFile(storage, { sequence: 1, writtenAtMs: NOW_MS - 2000, rows: [{ host: 'a', timeUs: CLOSED_HOUR_US, usage_user: 1, usage_idle: 1 }] });
     await putFile(storage, { sequence: 2, writtenAtMs: NOW_MS - 1000, rows: [{ host: 'b', timeUs: CLOSED_HOUR_US, usage_user: 2, usage_idle: 2 }] });
     const lock = 'db/cpu/_locks/2026-01-10.json';
@@ -164,6 +167,13 @@ describe('Compactor', () => {
     expect(compactor.history({ limit: 1 })[0]).toMatchObject({ state: 'succeeded' });
     expect(storage.catalog.files('db', 'cpu')).toHaveLength(1);
     expect(await objectsUnder(root)).not.toContain(lock);
+    // Metrics see the refusal as a skip (another holder), the takeover as a success with its bytes.
+    expect(ended.map((job) => job.result)).toEqual(['skipped', 'succeeded']);
+    expect(ended[1]?.inputBytes).toBeGreaterThan(0);
+    expect(ended[1]?.outputBytes).toBeGreaterThan(0);
+    // The merge thread published into a block of the compactor's telemetry buffer.
+    expect(compactor.telemetry.claimedThreads()).toEqual([0]);
+    await waitUntil('the merge thread publishes its heap', 10_000, () => (compactor.telemetry.gaugeByThread('heapUsedBytes')[0] ?? 0) > 0);
   });
 
   it('refuses a trigger when compaction is disabled', async () => {

@@ -15,6 +15,9 @@ import {
   QUERY_ROWS_MAX,
   QUERY_CACHE_TTL_SECONDS_MAX,
   QUERY_CACHE_ENTRIES_MAX,
+  METRICS_DATABASE_LABELS_MAX,
+  METRICS_TIMESERIES_INTERVAL_SECONDS_MAX,
+  METRICS_TIMESERIES_POINTS_MAX,
   QUERY_CACHE_RESULT_MB_MAX,
   QUERY_TIMEOUT_SECONDS_MAX,
   RING_MB_MAX,
@@ -221,6 +224,13 @@ const authSchema = z.strictObject({
  */
 const LOG_RING_LINES_MAX = 100_000;
 
+const metricsSchema = z.strictObject({
+  public: z.boolean({ error: 'true or false' }).default(false),
+  database_labels_max: intIn(1, METRICS_DATABASE_LABELS_MAX).default(100),
+  timeseries_interval_seconds: intIn(1, METRICS_TIMESERIES_INTERVAL_SECONDS_MAX).default(5),
+  timeseries_points: intIn(1, METRICS_TIMESERIES_POINTS_MAX).default(360),
+});
+
 const logSchema = z.strictObject({
   level: oneOf(LOG_LEVELS).default('info'),
   format: oneOf(LOG_FORMATS).default('auto'),
@@ -289,6 +299,7 @@ export const configFileSchema = z.strictObject({
   query_cache: queryCacheSchema.prefault({}),
   auth: authSchema.prefault({}),
   log: logSchema.prefault({}),
+  metrics: metricsSchema.prefault({}),
   wal: walSchema.prefault({}),
   compaction: compactionSchema.prefault({}),
 });

@@ -115,6 +115,17 @@ export interface QueryCacheConfig {
   readonly maxResultMb: number;
 }
 
+/** Arc's own metrics (README "Monitoring"). */
+export interface MetricsConfig {
+  /** /metrics answers without a token (a scraper with none); the other /metrics/* routes still need one. */
+  readonly public: boolean;
+  /** Databases named in labels; the rest are counted under `other`. */
+  readonly databaseLabelsMax: number;
+  /** The console's time series (/metrics/timeseries/{type}): one sample per interval, this many kept. */
+  readonly timeseriesIntervalSeconds: number;
+  readonly timeseriesPoints: number;
+}
+
 export interface AuthConfig {
   readonly enabled: boolean;
   /** Secret: never log it. Empty means "generate one on first start". */
@@ -181,6 +192,7 @@ export interface Config {
   readonly queryCache: QueryCacheConfig;
   readonly auth: AuthConfig;
   readonly log: LogConfig;
+  readonly metrics: MetricsConfig;
   readonly wal: WalConfig;
   /** Absolute path of the config file read, or null when only defaults and env were used. */
   readonly configPath: string | null;
@@ -400,6 +412,12 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
     },
     auth: { enabled: auth.enabled, bootstrapToken: auth.bootstrap_token, cacheTtlSeconds: auth.cache_ttl_seconds },
     log: { level: log.level, format: log.format, ringLines: log.ring_lines },
+    metrics: {
+      public: file.metrics.public,
+      databaseLabelsMax: file.metrics.database_labels_max,
+      timeseriesIntervalSeconds: file.metrics.timeseries_interval_seconds,
+      timeseriesPoints: file.metrics.timeseries_points,
+    },
     wal: {
       enabled: file.wal.enabled,
       dir: file.wal.dir === '' ? join(dataDir, 'wal') : resolve(cwd, file.wal.dir),

@@ -11,6 +11,7 @@ export type {
   QueryCacheConfig,
   AuthConfig,
   LogConfig,
+  MetricsConfig,
   WalConfig,
   CompactionConfig,
 } from './config.js';

@@ -71,6 +71,15 @@ export const QUERY_ROWS_MAX = 1_000_000_000;
 export const QUERY_CACHE_TTL_SECONDS_MAX = 86_400;
 export const QUERY_CACHE_ENTRIES_MAX = 1_000_000;
 export const QUERY_CACHE_RESULT_MB_MAX = 1024;
+/**
+ * Databases named in metric labels at most ([metrics] database_labels_max): each costs a few
+ * series per protocol in every scrape (and in Prometheus' memory), so past a few thousand the
+ * scrape itself grows slow; the rest fold into `other`.
+ */
+export const METRICS_DATABASE_LABELS_MAX = 10_000;
+/** The console's time series: one sample per interval (seconds), this many samples kept per type. */
+export const METRICS_TIMESERIES_INTERVAL_SECONDS_MAX = 3600;
+export const METRICS_TIMESERIES_POINTS_MAX = 10_000;
 
 /** Seconds a verified token stays cached; 0 disables the cache (every request pays a scrypt). */
 export const AUTH_CACHE_TTL_SECONDS_MAX = 3600;

@@ -12,6 +12,8 @@ import { RequestDecoder } from './request-decoder.js';
 import { DECODER_IDLE_WAIT_MS, DECODER_PENDING_REQUESTS_MAX, EXTERNAL_BODY_WAIT_MS_MAX } from './limits.js';
 import { IngestErrorCode } from './ingest-error-codes.js';
 import { WalErrorCode } from '@arc/wal';
+import { PolledVitals, TelemetryBlock, type CounterCell } from '@arc/telemetry';
+import { DECODER_TELEMETRY } from './decoder-telemetry.js';
 
 /** What the main thread hands a decoder thread at start. */
 export interface DecoderWorkerData {
@@ -27,6 +29,8 @@ export interface DecoderWorkerData {
   readonly writerPorts: readonly MessagePort[];
   /** With the WAL on: this decoder's stream (its index). */
   readonly wal: DecoderWalSetup | null;
+  /** The decoders' telemetry buffer (DECODER_TELEMETRY); this thread writes block `decoderIndex`. */
+  readonly telemetry: SharedArrayBuffer;
 }
 
 export interface DecoderWalSetup {
@@ -108,6 +112,9 @@ class DecoderThread {
   private readonly wal: WalStream | null;
   /** Requests logged in the WAL, waiting for the group's write and sync before their commit. */
   private logged: LoggedRequest[] = [];
+  private readonly vitals: PolledVitals;
+  private readonly requestsDecoded: CounterCell;
+  private readonly rowsDecoded: CounterCell;
 
   constructor(data: DecoderWorkerData) {
     this.data = data;
@@ -132,11 +139,16 @@ class DecoderThread {
     assert.ok(COMPLETION_FRAME_BYTES_MAX <= this.completions.payloadBytesMax, 'a completion frame fits the completion ring');
     this.doorbell = new Doorbell(data.doorbell);
     this.acceptorDoorbell = new Doorbell(data.acceptorDoorbell);
+    const meter = new TelemetryBlock(DECODER_TELEMETRY, data.telemetry).claim(data.decoderIndex);
+    this.vitals = new PolledVitals(meter.gauge('eventLoopLagSeconds'), meter.gauge('heapUsedBytes'));
+    this.requestsDecoded = meter.counter('requestsDecoded');
+    this.rowsDecoded = meter.counter('rowsDecoded');
   }
 
   run(): void {
     for (;;) {
       const seen = this.doorbell.current();
+      this.vitals.looked();
       let worked = this.drainVerdicts();
       if (this.pending.size + this.logged.length < DECODER_PENDING_REQUESTS_MAX) {
         const frame = this.requests.peek();
@@ -156,6 +168,7 @@ class DecoderThread {
         return;
       }
       this.doorbell.waitSync(seen, DECODER_IDLE_WAIT_MS);
+      this.vitals.woke();
     }
   }
 
@@ -250,6 +263,7 @@ class DecoderThread {
     const header = decodeRequestHeader(frame);
     const body = header.externalBody ? this.takeExternalBody() : frame.subarray(header.bodyOffset);
     const decoded = this.decoder.decode(header, body);
+    this.requestsDecoded.add();
     // The WAL entry copies the body as received (compressed or not), so replay re-runs this decode.
     const walEntry = this.wal === null || header.replay !== null || decoded instanceof ArcError ? null : this.walEntryOf(header, body);
     // Batches are packed copies: the ring bytes are no longer needed.
@@ -269,6 +283,7 @@ class DecoderThread {
       this.complete({ requestId: header.requestId, rowCount: 0, error: null });
       return;
     }
+    for (const batch of batches) this.rowsDecoded.add(batch.rowCount);
     this.dispatch(header.requestId, batches, walEntry, header.replay);
   }
 

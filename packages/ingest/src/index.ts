@@ -8,3 +8,4 @@ export type { WalRecoveryReport } from './wal-recovery.js';
 export { REPLAY_RETRY_DELAY_MS } from './limits.js';
 export type { LogFields, Logger } from './logger.js';
 export { IngestErrorCode } from './ingest-error-codes.js';
+export { DECODER_TELEMETRY } from './decoder-telemetry.js';

@@ -3,7 +3,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { workerExecArgv, type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
-import { MeasurementCensus, WRITER_WORKER_URL, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
+import { MeasurementCensus, WRITER_TELEMETRY, WRITER_WORKER_URL, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
 import type { DataDeleter } from '@arc/storage';
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
 import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completion, type ReplayPosition, type RequestOptions } from './frames.js';
@@ -11,6 +11,8 @@ import type { DecoderWorkerData } from './decoder-worker.js';
 import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, SHUTDOWN_FLUSH_RETRY_DELAY_MS, THREAD_STOP_WAIT_MS } from './limits.js';
 import type { Logger } from './logger.js';
 import { IngestErrorCode } from './ingest-error-codes.js';
+import { TelemetryBlock, type BlockOf } from '@arc/telemetry';
+import { DECODER_TELEMETRY } from './decoder-telemetry.js';
 
 const DECODER_WORKER_URL = new URL('../dist/decoder-worker.js', import.meta.url);
 
@@ -96,6 +98,8 @@ export class IngestPipeline {
   private nextDecoder = 0;
   private draining = true;
   private drainLoop: Promise<void> = Promise.resolve();
+  /** The threads' metrics, one block per thread, read at scrape time (null before the threads start). */
+  #telemetry: { readonly decoders: BlockOf<typeof DECODER_TELEMETRY>; readonly writers: BlockOf<typeof WRITER_TELEMETRY> } | null = null;
   /** With the WAL on: what recovery found, and one stats buffer per decoder (= WAL stream). */
   private readonly walPlan: RecoveryPlan | null;
   readonly walStatsBuffers: SharedArrayBuffer[] = [];
@@ -134,6 +138,17 @@ export class IngestPipeline {
 
   get inFlight(): number {
     return this.waiting.size;
+  }
+
+  /** The decoders' and the writers' telemetry blocks (block index = thread index). */
+  get telemetry(): { readonly decoders: BlockOf<typeof DECODER_TELEMETRY>; readonly writers: BlockOf<typeof WRITER_TELEMETRY> } {
+    assert.ok(this.#telemetry !== null, 'the threads have started');
+    return this.#telemetry;
+  }
+
+  /** How full each decoder's request ring is, 0 to 1 (index = decoder index). */
+  ringUsedRatios(): number[] {
+    return this.decoders.map((decoder) => decoder.requests.usedBytes() / decoder.requests.capacityBytes);
   }
 
   /**
@@ -385,6 +400,8 @@ export class IngestPipeline {
     const decoderCount = ingest.decoders;
     const writerCount = writerConfig.threads;
     const decoderDoorbells = Array.from({ length: decoderCount }, () => Doorbell.create());
+    const telemetry = { decoders: TelemetryBlock.create(DECODER_TELEMETRY, decoderCount), writers: TelemetryBlock.create(WRITER_TELEMETRY, writerCount) };
+    this.#telemetry = telemetry;
     // channels[d][w]: port1 for decoder d, port2 for writer w.
     const channels = Array.from({ length: decoderCount }, () => Array.from({ length: writerCount }, () => new MessageChannel()));
     const writerReady: Promise<WriterToMain>[] = [];
@@ -397,6 +414,7 @@ export class IngestPipeline {
         decoderPorts,
         decoderDoorbells: decoderDoorbells.map((doorbell) => doorbell.shared),
         census: this.census.shared,
+        telemetry: telemetry.writers.shared,
       };
       const worker = new Worker(WRITER_WORKER_URL, {
         workerData,
@@ -418,14 +436,14 @@ export class IngestPipeline {
     }
     const decoderReady: Promise<unknown>[] = [];
     for (let decoderIndex = 0; decoderIndex < decoderCount; decoderIndex++) {
-      const handle = this.startDecoder(decoderIndex, decoderDoorbells[decoderIndex], channels[decoderIndex]);
+      const handle = this.startDecoder(decoderIndex, decoderDoorbells[decoderIndex], channels[decoderIndex], telemetry.decoders.shared);
       decoderReady.push(waitFor<{ kind: string }>(handle.worker, (message) => message.kind === 'ready'));
       this.decoders.push(handle);
     }
     await Promise.all(decoderReady);
   }
 
-  private startDecoder(decoderIndex: number, doorbell: Doorbell | undefined, row: MessageChannel[] | undefined): DecoderHandle {
+  private startDecoder(decoderIndex: number, doorbell: Doorbell | undefined, row: MessageChannel[] | undefined, telemetry: SharedArrayBuffer): DecoderHandle {
     assert.ok(doorbell !== undefined && row !== undefined);
     const requests = SpscRing.create(this.config.ingest.ringBytes);
     const completions = SpscRing.create(COMPLETION_RING_BYTES);
@@ -446,6 +464,7 @@ export class IngestPipeline {
       acceptorDoorbell: this.acceptorDoorbell.shared,
       bodyPort: bodyChannel.port2,
       writerPorts,
+      telemetry,
     };
     const worker = new Worker(DECODER_WORKER_URL, {
       workerData,

@@ -12,3 +12,4 @@ export type { MsgpackQueryAnswer } from './msgpack-answer.js';
 // main thread imports this front door and must not load DuckDB (a few hundred ms of every start).
 export type { MeasurementRef } from './query-plan.js';
 export type { ColumnSpec } from './time-pruning.js';
+export { QUERY_TELEMETRY } from './query-telemetry.js';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
+import { DUCKDB_MEMORY_SQL } from '@arc/telemetry';
 import { quoteIdentifier, quoteLiteral, TAGS_METADATA_KEY } from '@arc/columnar';
 import { LocalStorage, type CatalogFile } from '@arc/storage';
 import { CatalogReplica, MeasurementViews } from './catalog.js';
@@ -83,6 +84,8 @@ export class QueryEngine {
   private selectTree: SqlNode | null = null;
   /** parsesAs answers by bound text and tree (see there); cleared when it reaches its bound. */
   private readonly boundTextChecks = new Map<string, boolean>();
+  /** The connection memoryBytes reads on, opened at its first call. */
+  private statsConnection: DuckDBConnection | null = null;
 
   private constructor(locked: LockedInstance, guard: StatementGuard, config: WorkerConfig) {
     this.locked = locked;
@@ -106,6 +109,16 @@ export class QueryEngine {
 
   private get connection(): DuckDBConnection {
     return this.locked.connection;
+  }
+
+  /**
+   * Bytes DuckDB's buffer manager holds for this thread's instance (arc_duckdb_memory_bytes), read
+   * on a connection of its own so the read never interleaves with a task's statements.
+   */
+  async memoryBytes(): Promise<number> {
+    this.statsConnection ??= await this.locked.instance.connect();
+    const row = (await this.statsConnection.runAndReadAll(DUCKDB_MEMORY_SQL)).getRowsJS()[0];
+    return Number(row?.[0] ?? 0);
   }
 
   /** Runs one query to an answer in the task's format (or to its row count); throws ArcError. */

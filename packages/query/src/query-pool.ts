@@ -21,6 +21,8 @@ import { POOL_CLOSE_TIMEOUT_MS, QUERY_ROW_LIMIT_MAX, SQL_BYTES_MAX } from './lim
 import type { EstimateTask, MeasurementQuery, PendingMeasurement, QuerySource, QueryTask, StreamControl, StreamMessage, StreamTask, TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
 import type { MeasurementRef } from './query-plan.js';
 import type { ColumnSpec } from './time-pruning.js';
+import { TelemetryBlock, type BlockOf } from '@arc/telemetry';
+import { QUERY_TELEMETRY, QUERY_TELEMETRY_BLOCKS_PER_THREAD } from './query-telemetry.js';
 
 export interface QueryPoolOptions {
   /** Arc's data directory (`<dataRoot>/<database>/<measurement>/YYYY/MM/DD/HH/*.parquet`). */
@@ -81,6 +83,8 @@ export interface QueryPoolStats {
   readonly timedOut: number;
   /** Tasks given up on because the caller went away. */
   readonly aborted: number;
+  /** Rows of every answer a worker handed back (queries and streams; estimates count none). */
+  readonly rowsReturned: number;
 }
 
 /** `GET /query/{measurement}`: a read of one measurement the engine builds the SQL for. */
@@ -213,11 +217,13 @@ function poolError(error: unknown): ArcError {
 export class QueryPool {
   readonly #piscina: Piscina<WorkerTask, TaskResult>;
   readonly #control: ControlBlock;
+  /** The threads' vitals and DuckDB memory, read at scrape time. */
+  readonly telemetry: BlockOf<typeof QUERY_TELEMETRY>;
   readonly #freeSlots: number[];
   readonly #threads: number;
   readonly #queueSizeMax: number;
   readonly #timeoutMs: number;
-  readonly #totals = { completed: 0, refused: 0, timedOut: 0, aborted: 0 };
+  readonly #totals = { completed: 0, refused: 0, timedOut: 0, aborted: 0, rowsReturned: 0 };
   readonly #rowsMax: number;
   readonly #pendingByKey = new Map<string, PendingMeasurement>();
   /** The list tasks carry, rebuilt from #pendingByKey at the next task after a change (null). */
@@ -249,6 +255,7 @@ export class QueryPool {
     this.#rowsMax = options.rowsMax ?? QUERY_ROWS_MAX_DEFAULT;
     // One slot per query in flight: running on a worker or waiting in the queue.
     this.#control = ControlBlock.create(options.threads + options.queueSizeMax);
+    this.telemetry = TelemetryBlock.create(QUERY_TELEMETRY, options.threads * QUERY_TELEMETRY_BLOCKS_PER_THREAD);
     this.#freeSlots = Array.from({ length: this.#control.slotCount }, (_, slot) => this.#control.slotCount - 1 - slot);
     this.#piscina = new Piscina<WorkerTask, TaskResult>({
       filename: WORKER_FILE.href,
@@ -261,7 +268,7 @@ export class QueryPool {
       atomics: 'disabled',
       closeTimeout: POOL_CLOSE_TIMEOUT_MS,
       execArgv: workerExecArgv(process.execArgv),
-      workerData: workerConfig(options, this.#control, channelName, this.#storage?.catalog.snapshot() ?? null),
+      workerData: workerConfig(options, this.#control, channelName, this.#storage?.catalog.snapshot() ?? null, this.telemetry.shared),
     });
     if (this.#storage !== null) this.#follow(this.#storage);
     // A worker that dies outside a task must not become an uncaught 'error' event.
@@ -530,6 +537,7 @@ export class QueryPool {
         (result) => {
           cacheSession?.end();
           this.#handBack(task.slot);
+          if (result.ok && task.kind !== 'estimate') this.#totals.rowsReturned += result.rowCount;
           // Nobody takes an answer that came after a timeout or abort: its buffer goes back now.
           if (settled && result.ok) releaseAnswerBody(result.body);
           settle(() => (result.ok ? resolvePromise(result) : rejectPromise(ArcError.fromShape(result.error))));
@@ -586,7 +594,7 @@ function receiveStream(port: MessagePort, sink: StreamSink): Promise<number> {
   });
 }
 
-function workerConfig(options: QueryPoolOptions, control: ControlBlock, catalogChannel: string, catalogSnapshot: CatalogSnapshot | null): WorkerConfig {
+function workerConfig(options: QueryPoolOptions, control: ControlBlock, catalogChannel: string, catalogSnapshot: CatalogSnapshot | null, telemetry: SharedArrayBuffer): WorkerConfig {
   // allowed_directories and the views' globs need absolute, normalized paths.
   return {
     dataRoot: resolve(options.dataRoot),
@@ -596,5 +604,6 @@ function workerConfig(options: QueryPoolOptions, control: ControlBlock, catalogC
     control: control.shared,
     catalogChannel,
     catalogSnapshot,
+    telemetry,
   };
 }

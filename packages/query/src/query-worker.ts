@@ -14,6 +14,8 @@ import { QueryEngine } from './query-engine.js';
 import { compressAnswer } from './answer-compression.js';
 import { answerTransferList, enableSharedAnswers, releaseAnswerBody } from './answer-buffers.js';
 import type { TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
+import { DUCKDB_MEMORY_SAMPLE_MS, startThreadVitals, TelemetryBlock } from '@arc/telemetry';
+import { QUERY_TELEMETRY } from './query-telemetry.js';
 
 function toShape(error: unknown): ArcErrorShape {
   if (isArcError(error)) return error.toShape();
@@ -30,6 +32,24 @@ function readConfig(data: unknown): WorkerConfig {
 }
 
 const opening: Promise<QueryEngine | ArcErrorShape> = QueryEngine.open(readConfig(workerData)).catch(toShape);
+
+/**
+ * Publishes this thread's vitals and, every DUCKDB_MEMORY_SAMPLE_MS, its DuckDB memory into the
+ * block it claims (none left: it publishes nothing). The timers never keep the thread alive.
+ */
+function publishTelemetry(config: WorkerConfig): void {
+  const meter = new TelemetryBlock(QUERY_TELEMETRY, config.telemetry).claimAny();
+  if (meter === null) return;
+  startThreadVitals(meter.gauge('eventLoopLagSeconds'), meter.gauge('heapUsedBytes'));
+  const memory = meter.gauge('duckdbMemoryBytes');
+  const sample = (): void => {
+    void opening.then((engine) => (engine instanceof QueryEngine ? engine.memoryBytes() : 0)).then((bytes) => memory.set(bytes), () => undefined);
+  };
+  sample();
+  setInterval(sample, DUCKDB_MEMORY_SAMPLE_MS).unref();
+}
+
+publishTelemetry(readConfig(workerData));
 
 /**
  * The answer bytes reach the main thread without a copy: a buffer of their own is transferred,

@@ -18,6 +18,8 @@ export interface WorkerConfig {
   readonly catalogChannel: string;
   /** The catalog when the pool started, if it was loaded then; else the thread asks for it. */
   readonly catalogSnapshot: CatalogSnapshot | null;
+  /** The query threads' telemetry buffer (QUERY_TELEMETRY); each thread claims a block. */
+  readonly telemetry: SharedArrayBuffer;
 }
 
 /**

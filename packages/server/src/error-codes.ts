@@ -70,5 +70,7 @@ export const ServerErrorCode = Object.freeze({
   dataDirLocked: 'ARC_DATA_DIR_LOCKED',
   /** Another process listens on the port (start refused). */
   portInUse: 'ARC_PORT_IN_USE',
+  /** GET /metrics/timeseries/{type} with a type that has no series. */
+  metricsUnknownType: 'ARC_METRICS_UNKNOWN_TYPE',
 } as const);
 export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];

@@ -31,6 +31,39 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, string>> = {
 export const ErrorBodyStyle = { plain: 'plain', query: 'query', influxV2: 'influxV2' } as const;
 export type ErrorBodyStyle = (typeof ErrorBodyStyle)[keyof typeof ErrorBodyStyle];
 
+/**
+ * Told a response's status as it is written (and the error code of an error answer): how request
+ * metrics (metrics-requests.ts) see every answer, streamed ones too, without a wrapper per response.
+ */
+export interface StatusObserver {
+  statusWritten(res: HttpResponse, status: string, errorCode: string | null): void;
+}
+
+const STATUS_OBSERVER = Symbol('arc.statusObserver');
+const ERROR_CODE = Symbol('arc.errorCode');
+interface Observed {
+  [STATUS_OBSERVER]?: StatusObserver | undefined;
+  [ERROR_CODE]?: string | undefined;
+}
+
+/** Attaches the observer that writeStatus tells (once) about this response. */
+export function observeStatus(res: HttpResponse, observer: StatusObserver): void {
+  const observed = res as HttpResponse & Observed;
+  observed[STATUS_OBSERVER] = observer;
+  observed[ERROR_CODE] = undefined;
+}
+
+/** Every status goes out through here (never `res.writeStatus` directly), so metrics see it. */
+export function writeStatus(res: HttpResponse, status: string): HttpResponse {
+  const observed = res as HttpResponse & Observed;
+  const observer = observed[STATUS_OBSERVER];
+  if (observer !== undefined) {
+    observed[STATUS_OBSERVER] = undefined;
+    observer.statusWritten(res, status, observed[ERROR_CODE] ?? null);
+  }
+  return res.writeStatus(status);
+}
+
 /** Per-request state: uWS forbids touching `res` after the client aborted. */
 export interface ResponseState {
   aborted: boolean;
@@ -50,7 +83,7 @@ export function newResponseState(res: HttpResponse, onAbort?: () => void): Respo
 
 /** The status line and the headers every answer carries (X-Request-Id); write other headers after it. */
 export function writeHead(res: HttpResponse, state: ResponseState, status: string): HttpResponse {
-  return res.writeStatus(status).writeHeader(REQUEST_ID_HEADER, state.requestId);
+  return writeStatus(res, status).writeHeader(REQUEST_ID_HEADER, state.requestId);
 }
 
 /** Runs `write` corked, exactly once per request, and not at all after an abort. */
@@ -102,6 +135,7 @@ export function itemErrorBody(error: Pick<ArcErrorShape, 'code' | 'message'>): {
 
 export function sendError(res: HttpResponse, state: ResponseState, error: ArcErrorShape, style: ErrorBodyStyle = ErrorBodyStyle.plain): void {
   const headers: Record<string, string> = error.kind === ErrorKind.unavailable ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {};
+  (res as HttpResponse & Observed)[ERROR_CODE] = error.code;
   sendJson(res, state, STATUS_BY_KIND[error.kind], errorBody(error, style), headers);
 }
 
@@ -113,6 +147,7 @@ export function sendError(res: HttpResponse, state: ResponseState, error: ArcErr
  */
 export function sendErrorBeforeClose(res: HttpResponse, state: ResponseState, error: ArcErrorShape): void {
   const json = JSON.stringify(errorBody(error, ErrorBodyStyle.plain));
+  (res as HttpResponse & Observed)[ERROR_CODE] = error.code;
   respond(res, state, () => {
     writeHead(res, state, STATUS_BY_KIND[error.kind]).writeHeader('Content-Type', 'application/json');
     res.end(json.padEnd(UWS_CORK_BUFFER_BYTES + 1, ' '));

@@ -21,6 +21,7 @@ import {
 } from '@arc/influxql';
 import { newResponseState, respond, sendBytes, sendError, writeHead, type ResponseState } from './http-response.js';
 import { logQueryEnd } from './log-requests.js';
+import { markQuery } from './metrics-requests.js';
 import { QUERY_BODY_BYTES_MAX } from './limits.js';
 import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
@@ -108,6 +109,7 @@ export function handleInfluxQuery(context: ServerContext, res: HttpResponse, req
   const formBody = hasBody && isFormBody(req.getHeader('content-type'));
   const abort = new AbortController();
   const state = newResponseState(res, () => abort.abort());
+  markQuery(res, 'influxql');
   const proceed = (body: Uint8Array | ArcError | null): void => answerInfluxQuery(context, res, state, request, formBody ? body : null, abort.signal);
   if (hasBody) readBody(res, request, QUERY_BODY_BYTES_MAX, proceed);
   else proceed(null);

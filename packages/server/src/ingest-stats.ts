@@ -1,12 +1,7 @@
 import type { ArcErrorShape } from '@arc/errors';
 import { PayloadFormat } from '@arc/ingest';
-
-/** Names of the payload formats in stats answers. */
-const FORMAT_NAMES: Readonly<Record<PayloadFormat, string>> = {
-  [PayloadFormat.msgpack]: 'msgpack',
-  [PayloadFormat.lineProtocol]: 'line_protocol',
-  [PayloadFormat.json]: 'json',
-};
+// The same names as the metrics' `protocol` label.
+import { PROTOCOL_LABELS as FORMAT_NAMES } from './metrics-ingest.js';
 
 interface FormatCounters {
   requests: number;

@@ -111,3 +111,19 @@ export const INGEST_BUSY_WINDOW_SAMPLES = 5;
  * or a file written in the data directory): an outage shows within this, at ~0.2 requests/s.
  */
 export const STORAGE_PROBE_INTERVAL_MS = 5000;
+
+/**
+ * Request latency buckets (seconds) of arc_http_request_duration_seconds: 0.5 ms (a cached answer,
+ * a small write) to a minute (a large query). Each route costs one series per bucket per method
+ * in every scrape: 15 buckets x ~80 routes stays a few thousand lines.
+ */
+export const HTTP_DURATION_BUCKETS_SECONDS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Query latency buckets (seconds) of arc_query_duration_seconds: 1 ms to 5 minutes (the default query timeout). */
+export const QUERY_DURATION_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+/**
+ * Distinct error codes in arc_query_errors_total{code}. Arc's codes are constants (a bounded set
+ * of well under this); the cap keeps the label bounded even if a code were ever built from input.
+ */
+export const METRIC_ERROR_CODES_MAX = 200;
+/** The label value that stands for every database past [metrics] database_labels_max, and every code past the cap. */
+export const METRIC_LABEL_OTHER = 'other';

@@ -207,6 +207,11 @@ export class QueryCache {
     return cleared;
   }
 
+  /** Lookups answered from the cache and not (arc_query_cache_hits_total, _misses_total). */
+  lookups(): { readonly hits: number; readonly misses: number } {
+    return { hits: this.hits, misses: this.misses };
+  }
+
   stats(): Record<string, number | boolean> {
     const lookups = this.hits + this.misses;
     return {

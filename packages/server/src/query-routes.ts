@@ -19,6 +19,7 @@ import { ErrorBodyStyle, newResponseState, respond, sendBytes, sendError, sendJs
 import { QUERY_BODY_BYTES_MAX } from './limits.js';
 import { logQueryEnd, type QueryEnd } from './log-requests.js';
 import { QueryCache } from './query-cache.js';
+import { markQuery } from './metrics-requests.js';
 import { readBody } from './request-body.js';
 import { rawQueryOf, readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
@@ -171,6 +172,7 @@ function startQuery(context: ServerContext, res: HttpResponse, req: HttpRequest,
   const request = readRequestInfo(req);
   const abort = new AbortController();
   const state = newResponseState(res, () => abort.abort());
+  markQuery(res, 'sql');
   return { request, state, abort, startedAtMs, authorized: checkNow ? context.auth.check(request, 'read', null) : null };
 }
 
@@ -238,7 +240,10 @@ function handleSqlQuery(context: ServerContext, cache: QueryCache, res: HttpResp
   // A form content type: a JSON object body is Arc SQL all the same (curl -d), else InfluxQL's form.
   const started = startQuery(context, res, req, false);
   readBody(res, started.request, QUERY_BODY_BYTES_MAX, (body) => {
-    if (body instanceof ArcError || !isJsonObjectBody(body)) return answerInfluxQuery(context, res, started.state, started.request, body, started.abort.signal);
+    if (body instanceof ArcError || !isJsonObjectBody(body)) {
+      markQuery(res, 'influxql');
+      return answerInfluxQuery(context, res, started.state, started.request, body, started.abort.signal);
+    }
     continueQuery(context, res, started, BODY_QUERY, body, answer);
   });
 }

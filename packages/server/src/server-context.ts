@@ -7,6 +7,7 @@ import type { AuthGate } from './auth-gate.js';
 import type { IngestPipeline, WalRecoveryReport } from '@arc/ingest';
 import type { IngestStats } from './ingest-stats.js';
 import type { ServerLogger } from './log.js';
+import type { ServerMetrics } from './metrics-registry.js';
 import type { RouteTable } from './route-table.js';
 import type { StorageProbe } from './storage-probe.js';
 
@@ -37,4 +38,6 @@ export interface ServerContext {
   readonly compaction: CompactionControl;
   /** Every route registered, as registered (the API description and request metrics use it). */
   readonly routes: RouteTable;
+  /** Arc's own metrics: the meters the routes count into, and what /metrics renders. */
+  readonly metrics: ServerMetrics;
 }

@@ -18,6 +18,7 @@ import { limitRequestHeads } from './request-head.js';
 import { requestIds } from './request-id.js';
 import { QueryCache } from './query-cache.js';
 import { RouteTable } from './route-table.js';
+import { ServerMetrics } from './metrics-registry.js';
 import { registerRoutes } from './routes.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { listenExclusive } from './listen-exclusive.js';
@@ -75,6 +76,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // measurement's files when a query first needs them or in the background (listCatalogFiles).
   // (WAL recovery has published the staged files its journal committed: older ones are garbage,
   // removed as each measurement is listed.)
+  const metrics = new ServerMetrics(config.metrics);
   const storage = await Storage.open({ root: config.storage.parquetRoot, backend, removeStagedBeforeMs: startedAtMs, cacheMaxBytes: config.storage.cacheMaxBytes });
   // Before the threads start: a bad schedule (cron) stops the start before anything runs.
   const compactor = Compactor.open({
@@ -85,6 +87,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     // The pool is made next; a job reaches this only after the start.
     queriesEnded: () => queryPool.tasksSubmittedEnded(),
     log: (level, message) => log[level](message),
+    onJobEnded: metrics.compactionEnded,
   });
   const queryPool = new QueryPool({
     storage,
@@ -120,7 +123,18 @@ export async function startServer(config: Config, options: StartServerOptions = 
     compaction: compactor,
     storageProbe: new StorageProbe(backend, log),
     routes: new RouteTable(),
+    metrics,
   };
+  metrics.expose({
+    version: VERSION,
+    startedAtMs,
+    pipeline,
+    queryPool,
+    cacheLookups: () => queryCache.lookups(),
+    authFailures: () => context.auth.failureCounts(),
+    compactionThreads: compactor.telemetry,
+  });
+  context.routes.wrapHandlers(metrics.requests.wrap);
   // Another node's token change: cached verifications on this node may be stale.
   tokens?.follow(() => context.auth.invalidate());
   const app = uWS.App();
@@ -218,6 +232,7 @@ async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_so
   const { flushError, rowsUnflushed, writersUnreported } = await context.pipeline.shutdown();
   await context.queryPool.close();
   await tokens?.close();
+  context.metrics.close();
   if (rowsUnflushed === 0 && writersUnreported === 0) {
     if (flushError !== null) context.log.warn(`a final flush failed, but its rows were flushed by a retry before the writers stopped: ${flushError.message}`);
     context.log.info('stopped; every buffer flushed');

@@ -68,10 +68,15 @@ function handleWrite(context: ServerContext, endpoint: WriteEndpoint, res: HttpR
   const style = endpoint.precisionDialect === 'v2' ? ErrorBodyStyle.influxV2 : ErrorBodyStyle.plain;
   readBody(res, request, context.config.server.bodyBytesMax, (body) => {
     void authorized.then((identity) => {
-      if (identity instanceof ArcError) return sendError(res, state, identity, style);
-      if (body instanceof ArcError) return sendError(res, state, body, style);
+      // Refused before a decoder saw it: counted by reason only (the database may be no valid name).
+      const refuse = (error: ArcError): void => {
+        context.metrics.ingest.refused(error);
+        sendError(res, state, error, style);
+      };
+      if (identity instanceof ArcError) return refuse(identity);
+      if (body instanceof ArcError) return refuse(body);
       const options = requestOptions(endpoint, request, database);
-      if (options instanceof ArcError) return sendError(res, state, options, style);
+      if (options instanceof ArcError) return refuse(options);
       submit(context, res, { state, style }, options, body);
     });
   });
@@ -85,11 +90,13 @@ interface WriteReply {
 
 function submit(context: ServerContext, res: HttpResponse, reply: WriteReply, options: RequestOptions, body: Uint8Array): void {
   const { state, style } = reply;
-  if (context.phase === 'stopping') return sendError(res, state, shuttingDown(), style);
+  const meter = context.metrics.ingest;
+  if (context.phase === 'stopping') return refuseUnready(context, res, reply, options, body, shuttingDown());
   // New entries must not overtake replayed ones of the same WAL stream in a writer's buffer.
-  if (context.phase === 'starting') return sendError(res, state, starting(), style);
+  if (context.phase === 'starting') return refuseUnready(context, res, reply, options, body, starting());
   const outcome = context.pipeline.submit(options, body, (completion) => {
     context.ingestStats.record(options.format, body.byteLength, completion.rowCount, completion.error);
+    meter.written(options.format, options.database, body.byteLength, completion.rowCount, completion.error);
     if (completion.error === null) return sendNoContent(res, state);
     sendError(res, state, completion.error, style);
     logRejectedWrite(context.log, state.requestId, options.database, completion.error);
@@ -97,9 +104,16 @@ function submit(context: ServerContext, res: HttpResponse, reply: WriteReply, op
   if (outcome === 'busy') {
     const busy = ingestBusy();
     context.ingestStats.record(options.format, body.byteLength, 0, busy);
+    meter.written(options.format, options.database, body.byteLength, 0, busy);
     sendError(res, state, busy, style);
     logRejectedWrite(context.log, state.requestId, options.database, busy);
   }
+}
+
+/** A write refused because the server is starting or stopping: counted like any other verdict. */
+function refuseUnready(context: ServerContext, res: HttpResponse, reply: WriteReply, options: RequestOptions, body: Uint8Array, error: ArcError): void {
+  context.metrics.ingest.written(options.format, options.database, body.byteLength, 0, error);
+  sendError(res, reply.state, error, reply.style);
 }
 
 /** `POST /write/flush` (admin): answers once every buffered row is in a durable Parquet file. */

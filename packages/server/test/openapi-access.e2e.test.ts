@@ -4,9 +4,8 @@
 // description exactly (a route that is stricter or looser than documented fails).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_OPERATIONS } from '../src/openapi/document.js';
-import { UWS_METHOD_BY_API_METHOD, uwsPattern, type Access, type ApiMethod } from '../src/openapi/api-operation.js';
+import { type Access, type ApiMethod } from '../src/openapi/api-operation.js';
 import type { HttpAnswer } from './support/arc-client.js';
-import { ROUTES_AWAITING_MERGE } from './support/openapi-pending.js';
 import { useSharedArc } from './support/shared-arc.js';
 import { createToken, send } from './support/token-helpers.js';
 
@@ -31,7 +30,6 @@ interface Call {
 
 const CALLS: readonly Call[] = API_OPERATIONS.flatMap((operation) =>
   operation.paths
-    .filter((path) => !ROUTES_AWAITING_MERGE.has(`${UWS_METHOD_BY_API_METHOD[operation.method]} ${uwsPattern(path)}`))
     .map((path) => ({
       route: `${operation.method.toUpperCase()} ${path}`,
       method: operation.method,

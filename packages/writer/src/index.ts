@@ -10,3 +10,5 @@ export { WriterErrorCode } from './error-codes.js';
 // The Parquet encoder (it loads DuckDB) has its own entry point, `@arc/writer/parquet-encoder`,
 // and WriterCore (which uses it) runs only in writer threads: the main thread imports this front
 // door and must not load DuckDB (a few hundred ms of every start).
+export { FILE_BYTES_BUCKETS, FLUSH_SECONDS_BUCKETS, WRITER_TELEMETRY } from './writer-telemetry.js';
+export type { WriterTelemetry } from './writer-telemetry.js';

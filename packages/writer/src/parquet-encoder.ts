@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import duckdb from '@duckdb/node-bindings';
+import { DUCKDB_MEMORY_SQL } from '@arc/telemetry';
 import { DuckDBDataChunk, DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { ArcError, ErrorKind } from '@arc/errors';
 import type { StorageBackend } from '@arc/storage';
@@ -633,6 +634,8 @@ export class ParquetEncoder {
   private readonly interner = new Utf8Dictionary(ENCODER_ENUM_MEMBERS_MAX, ENCODER_ENUM_UNION_BYTES_MAX);
   private encoding = false;
   private closed = false;
+  /** A second connection for memory reads (memoryBytes), so they never interleave with an encode's statements. */
+  private statsConnection: DuckDBConnection | null = null;
   private timings: EncodeTimings = { planMs: 0, appendMs: 0, copyMs: 0, syncMs: 0, enumColumnCount: 0 };
 
   private constructor(options: ParquetEncoderOptions, instance: DuckDBInstance, connection: DuckDBConnection) {
@@ -713,10 +716,19 @@ export class ParquetEncoder {
     }
   }
 
+  /** Bytes DuckDB's buffer manager holds for this encoder now (the writer's arc_duckdb_memory_bytes). */
+  async memoryBytes(): Promise<number> {
+    assert.ok(!this.closed, 'encoder is open');
+    this.statsConnection ??= await this.instance.connect();
+    const row = (await this.statsConnection.runAndReadAll(DUCKDB_MEMORY_SQL)).getRowsJS()[0];
+    return Number(row?.[0] ?? 0);
+  }
+
   close(): void {
     assert.ok(!this.encoding, 'no encode in flight');
     if (this.closed) return;
     this.closed = true;
+    this.statsConnection?.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
   }

@@ -32,6 +32,8 @@ export interface WriterCoreOptions {
   readonly journal?: FlushJournal;
   /** With the WAL on: a flush made (stream, database, measurement) durable up to seqMax. */
   readonly onWalCovered?: (stream: number, database: string, measurement: string, seqMax: number) => void;
+  /** A flush's files are published, `seconds` after it began (metrics: the writer's telemetry block). */
+  readonly onFlushTimed?: (seconds: number, files: readonly FlushedFile[]) => void;
   /** Counts measurements per database across writers; absent: no bound. */
   readonly census?: MeasurementCensus;
   /** ingest.max_measurements_per_database (with `census`). */
@@ -561,6 +563,7 @@ export class WriterCore {
     buffer.flushQueued = false;
     const { batches, walSeqMax } = buffer.take();
     if (batches.length === 0) return;
+    const startedMs = this.options.nowMs();
     let byteCount = 0;
     for (const batch of batches) byteCount += batch.buffer.byteLength;
     let staged: StagedFile[];
@@ -585,6 +588,7 @@ export class WriterCore {
       await previous.catch(() => undefined);
       if (record !== null) this.unpublishedRecords.delete(record);
       this.finishFlush(buffer, batches, walSeqMax, byteCount, files);
+      this.options.onFlushTimed?.((this.options.nowMs() - startedMs) / 1000, files);
     })();
     this.publishTail = publish;
     this.publishing.set(publish, buffer);

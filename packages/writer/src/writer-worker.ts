@@ -5,12 +5,15 @@ import type { Config } from '@arc/config';
 import { Doorbell } from '@arc/ring';
 import { openStorageBackend } from '@arc/storage';
 import { FlushJournal } from '@arc/wal';
+import { DUCKDB_MEMORY_SAMPLE_MS, startThreadVitals, TelemetryBlock, VITALS_SAMPLE_MS } from '@arc/telemetry';
 import { ageCheckIntervalMs } from './flush-policy.js';
 import { ParquetEncoder, parquetColumnsOf } from './parquet-encoder.js';
+import type { MeterOf } from '@arc/telemetry';
 import { MEASUREMENT_EVENTS_PER_MESSAGE_MAX, MEASUREMENT_EVENTS_WAIT_MS } from './limits.js';
 import { MeasurementCensus } from './measurement-census.js';
 import { WriterCore } from './writer-core.js';
 import type { DecoderToWriter, MainToWriter, MeasurementEvent, WalCoveredNotice, WriterToMain } from './writer-messages.js';
+import { WRITER_TELEMETRY } from './writer-telemetry.js';
 
 /** What the main thread hands a writer thread at start. */
 export interface WriterWorkerData {
@@ -22,6 +25,8 @@ export interface WriterWorkerData {
   readonly decoderDoorbells: readonly SharedArrayBuffer[];
   /** The measurement census every writer shares (MeasurementCensus.shared). */
   readonly census: SharedArrayBuffer;
+  /** The writers' telemetry buffer (WRITER_TELEMETRY); this thread writes block `writerIndex`. */
+  readonly telemetry: SharedArrayBuffer;
 }
 
 /**
@@ -77,6 +82,9 @@ async function main(): Promise<void> {
     return;
   }
   const doorbells = data.decoderDoorbells.map((shared) => new Doorbell(shared));
+  const meter = new TelemetryBlock(WRITER_TELEMETRY, data.telemetry).claim(data.writerIndex);
+  const flushSeconds = meter.histogram('flushSeconds');
+  const fileSizeBytes = meter.histogram('fileSizeBytes');
   const core = new WriterCore({
     writerIndex: data.writerIndex,
     policy: { flushRows: writer.flushRows, flushBytesMax: writer.flushBytesMax, flushAgeMs: writer.flushAgeMs },
@@ -84,6 +92,10 @@ async function main(): Promise<void> {
     storage: store,
     encoder,
     onFlushed: (database, measurement, files) => queueEvent({ kind: 'flushed', database, measurement, files }),
+    onFlushTimed: (seconds, files) => {
+      flushSeconds.observe(seconds);
+      for (const file of files) fileSizeBytes.observe(file.byteCount);
+    },
     onSchema: (database, measurement, schema) => queueEvent({ kind: 'schema', database, measurement, columns: parquetColumnsOf(schema) }),
     log: (level, message) => send({ kind: 'log', level, message: `writer ${data.writerIndex}: ${message}` }),
     nowMs: () => performance.now(),
@@ -109,6 +121,7 @@ async function main(): Promise<void> {
     });
   });
   const ageTimer = setInterval(() => core.tick(), ageCheckIntervalMs(core.policy));
+  const stopPublishing = publishWriterTelemetry(meter, core, encoder);
   port.on('message', (message: MainToWriter) => {
     switch (message.kind) {
       case 'flush-all':
@@ -123,20 +136,58 @@ async function main(): Promise<void> {
       case 'delete-end':
         core.endDelete(message.database, message.measurement);
         return;
-      case 'shutdown':
+      case 'shutdown': {
         clearInterval(ageTimer);
+        const published = stopPublishing();
         for (const decoderPort of data.decoderPorts) decoderPort.close();
         // A retry of a failed flush may be under way: the encoder closes once it has ended.
-        void core.stop().then(() => {
+        void Promise.all([core.stop(), published]).then(() => {
           encoder.close();
           journal?.close();
           send({ kind: 'closed', rowsUnflushed: core.stats().rowsBuffered });
           port.close();
         });
         return;
+      }
     }
   });
   send({ kind: 'ready', writerIndex: data.writerIndex });
+}
+
+/**
+ * Publishes the writer's gauges and counters into its telemetry block: vitals every
+ * VITALS_SAMPLE_MS, buffered rows and bytes and the flush counters on the same timer, DuckDB's
+ * memory every DUCKDB_MEMORY_SAMPLE_MS. Returns the stop, which resolves once no memory read runs.
+ */
+function publishWriterTelemetry(meter: MeterOf<typeof WRITER_TELEMETRY>, core: WriterCore, encoder: ParquetEncoder): () => Promise<void> {
+  const stopVitals = startThreadVitals(meter.gauge('eventLoopLagSeconds'), meter.gauge('heapUsedBytes'));
+  const rows = meter.gauge('bufferedRows');
+  const bytes = meter.gauge('bufferedBytes');
+  const memory = meter.gauge('duckdbMemoryBytes');
+  const mirrored = { flushes: meter.counter('flushes'), flushFailures: meter.counter('flushFailures'), filesWritten: meter.counter('filesWritten'), rowsFlushed: meter.counter('rowsFlushed') };
+  const seen = { flushes: 0, flushFailures: 0, filesWritten: 0, rowsFlushed: 0 };
+  let reading: Promise<void> = Promise.resolve();
+  let memoryReadAtMs = Number.NEGATIVE_INFINITY;
+  const sample = (): void => {
+    const stats = core.stats();
+    rows.set(stats.rowsBuffered);
+    bytes.set(stats.bytesBuffered);
+    for (const key of Object.keys(seen) as (keyof typeof seen)[]) {
+      mirrored[key].add(stats[key] - seen[key]);
+      seen[key] = stats[key];
+    }
+    if (performance.now() - memoryReadAtMs < DUCKDB_MEMORY_SAMPLE_MS) return;
+    memoryReadAtMs = performance.now();
+    reading = encoder.memoryBytes().then((value) => memory.set(value), () => undefined);
+  };
+  sample();
+  const timer = setInterval(sample, VITALS_SAMPLE_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    stopVitals();
+    return reading;
+  };
 }
 
 void main();
