@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ServerErrorCode } from '../error-codes.js';
 
 /**
  * What the routes answer, as zod schemas for the API description only (answers are built by the
@@ -8,7 +9,7 @@ import { z } from 'zod';
 
 const errorFields = {
   error: z.string().meta({ description: 'What was wrong and where.' }),
-  code: z.string().meta({ description: 'A stable ARC_... code; match on it, not on the message.', examples: ['ARC_BAD_REQUEST_BODY'] }),
+  code: z.string().meta({ description: 'A stable ARC_... code; match on it, not on the message.', examples: [ServerErrorCode.badRequestBody] }),
 };
 
 /** `{error, code, ...details}`: details name the bad field or parameter, a limit, ... */
