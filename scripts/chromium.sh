@@ -12,7 +12,9 @@ set -euo pipefail
 readonly PACKAGE=chromium
 readonly BINARIES=(chromium chromium-browser)
 
-die() { echo "chromium: $*" >&2; exit 1; }
+readonly SCRIPT_NAME=chromium
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 browser_path() {
   local binary
@@ -30,14 +32,7 @@ install_package() {
     echo "chromium present: $(browser_path)"
     return 0
   fi
-  local sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "not root and no sudo; install the Debian package $PACKAGE by hand"
-    sudo=(sudo)
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$PACKAGE" >/dev/null
+  apt_install "$PACKAGE" || die "apt-get install $PACKAGE failed"
   browser_path >/dev/null || die "apt-get installed $PACKAGE but no chromium binary is on PATH"
   echo "installed: $PACKAGE ($(browser_path))"
 }

@@ -32,11 +32,13 @@ for arg in "$@"; do
 done
 root="$(cd "${root:-$(dirname "$0")/..}" && pwd)" || exit 2
 
+readonly SCRIPT_NAME=lint-packaging.sh
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
 if [ "$install" = 1 ]; then
-  sudo=()
-  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=(sudo -n); fi
-  if [ "$(id -u)" = 0 ] || [ "${#sudo[@]}" -gt 0 ]; then
-    "${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade shellcheck docker-compose systemd >&2 ||
+  if [ "$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; then
+    apt_install shellcheck docker-compose systemd ||
       echo "lint-packaging.sh: installing the Debian linters failed; going on with the tools installed" >&2
   else
     echo "lint-packaging.sh: --install needs root or sudo; going on with the tools installed" >&2
@@ -61,11 +63,12 @@ trap 'rm -rf "$work"' EXIT
 
 # --- Shell scripts ---------------------------------------------------------------------------------
 check_shell() {
-  local scripts=("$root/start.sh" "$root/deploy.sh")
-  [ ! -f "$root/scripts/lint-packaging.sh" ] || scripts+=("$root/scripts/lint-packaging.sh")
+  local scripts=("$root/start.sh" "$root/deploy.sh") script
+  # The project's own scripts too (they source scripts/lib/common.sh: -x follows it).
+  for script in "$root"/scripts/*.sh "$root"/scripts/lib/*.sh; do [ ! -f "$script" ] || scripts+=("$script"); done
   if ! has shellcheck; then skip shellcheck "shellcheck is not installed (Debian: shellcheck)"; return; fi
   local out
-  if out="$(shellcheck --severity=style "${scripts[@]}" 2>&1)"; then pass "shellcheck ${scripts[*]##*/}"; else fail shellcheck "findings" "$out"; fi
+  if out="$(shellcheck -x --severity=style "${scripts[@]}" 2>&1)"; then pass "shellcheck ${scripts[*]##*/}"; else fail shellcheck "findings" "$out"; fi
 }
 
 # --- systemd unit ----------------------------------------------------------------------------------

@@ -22,18 +22,13 @@ readonly STOP_TIMEOUT_S=30
 readonly SCRAPE_INTERVAL=1s
 readonly MARKER=arc-prometheus    # a file in DIR: proves DIR is ours before `start` rewrites it
 
-die() { echo "prometheus: $*" >&2; exit 1; }
-log() { echo "prometheus: $*" >&2; }
+readonly SCRIPT_NAME=prometheus
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
   exit 2
-}
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; return; fi
-  command -v sudo >/dev/null 2>&1 || die "not root and no sudo; run as root: $*"
-  sudo "$@"
 }
 
 # --- install -------------------------------------------------------------------------------------
@@ -76,7 +71,7 @@ cmd_install() {
       own_policy=1
     fi
     local status=0
-    { as_root apt-get -o DPkg::Lock::Timeout=300 update -qq && as_root apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends prometheus >/dev/null; } || status=$?
+    apt_install prometheus || status=$?
     if [ "$own_policy" -eq 1 ]; then as_root rm -f "$policy"; fi
     [ "$status" -eq 0 ] || die "apt-get install prometheus failed (exit $status)"
     echo "installed: prometheus"
@@ -97,17 +92,6 @@ set_dir() {
   case "$DIR" in /*) ;; *) DIR="$PWD/$DIR" ;; esac
   DIR="${DIR%/}"
   CONF="$DIR/prometheus.yml"
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-free_port_from() {
-  local port="$1"
-  while port_in_use "$port"; do
-    port=$((port + 1))
-    [ "$port" -lt 65000 ] || die "no free port found from $1"
-  done
-  echo "$port"
 }
 
 listen_port() { cat "$DIR/port" 2>/dev/null || die "no Prometheus started in $DIR (run start)"; }

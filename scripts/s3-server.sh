@@ -42,8 +42,9 @@ readonly PACKAGES=(radosgw ceph-mon ceph-osd ceph-common)
 readonly MARKER=arc-s3-cluster      # a file in DIR: proves DIR is ours before `destroy` deletes it
 readonly STOP_TIMEOUT_S=30
 
-die() { echo "s3-server: $*" >&2; exit 1; }
-log() { echo "s3-server: $*" >&2; }
+readonly SCRIPT_NAME=s3-server
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 usage() {
   sed -n '2,/^# Why these settings/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
@@ -64,16 +65,8 @@ install_packages() {
     echo "ceph packages present: $(ceph --version 2>/dev/null | cut -d' ' -f1-3)"
     return 0
   fi
-  local sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 ||
-      die "not root and no sudo; install the Debian packages ${missing[*]} by hand"
-    sudo=(sudo)
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
   # The packages' systemd units are not used (no systemd in CI containers): `start` runs the daemons.
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_install "${missing[@]}" || die "apt-get install ${missing[*]} failed"
   echo "installed: ${missing[*]}"
 }
 
@@ -91,18 +84,6 @@ set_dir() {
   case "$DIR" in /*) ;; *) DIR="$PWD/$DIR" ;; esac
   DIR="${DIR%/}"
   CONF="$DIR/ceph.conf"
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# A free TCP port at or above $1 on 127.0.0.1 (checked by connecting: nothing may answer there).
-free_port_from() {
-  local port="$1"
-  while port_in_use "$port"; do
-    port=$((port + 1))
-    [ "$port" -lt 65000 ] || die "no free port found from $1"
-  done
-  echo "$port"
 }
 
 # Before a stopped gateway starts: ARC_S3_PORT=N moves it to N; ARC_S3_PORT=0 keeps its port unless

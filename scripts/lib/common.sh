@@ -1,0 +1,33 @@
+# shellcheck shell=bash
+# What the project's scripts share (sourced by s3-server.sh, prometheus.sh, chromium.sh and
+# lint-packaging.sh): messages under the script's name, root through sudo, Debian packages, and
+# free local ports. The caller sets SCRIPT_NAME first.
+
+die() { echo "${SCRIPT_NAME}: $*" >&2; exit 1; }
+log() { echo "${SCRIPT_NAME}: $*" >&2; }
+
+# Runs a command as root: directly when root, else through sudo (none: the script stops, naming it).
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; return; fi
+  command -v sudo >/dev/null 2>&1 || die "not root and no sudo; run as root: $*"
+  sudo "$@"
+}
+
+# apt-get installs the Debian packages named, quietly, without recommends, never upgrading one that
+# is installed; waits up to 5 min for another apt run's lock (parallel test runs install at once).
+apt_install() {
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends --no-upgrade "$@" >/dev/null
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A free TCP port at or above $1 on 127.0.0.1 (checked by connecting: nothing may answer there).
+free_port_from() {
+  local port="$1"
+  while port_in_use "$port"; do
+    port=$((port + 1))
+    [ "$port" -lt 65000 ] || die "no free port found from $1"
+  done
+  echo "$port"
+}
