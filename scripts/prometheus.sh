@@ -182,20 +182,9 @@ $(tail -n 5 "$DIR/prometheus.log" 2>/dev/null)"
 
 cmd_stop() {
   [ -d "$DIR" ] || { echo "nothing in $DIR"; return 0; }
-  local pid deadline
+  local pid
   pid="$(prometheus_pid)"
-  if [ -n "$pid" ]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    deadline=$((SECONDS + STOP_TIMEOUT_S))
-    while kill -0 "$pid" 2>/dev/null; do
-      if [ "$SECONDS" -ge "$deadline" ]; then
-        log "pid $pid still running after ${STOP_TIMEOUT_S}s; SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        deadline=$((SECONDS + STOP_TIMEOUT_S))
-      fi
-      sleep 0.1
-    done
-  fi
+  if [ -n "$pid" ]; then stop_process "$pid" prometheus "$STOP_TIMEOUT_S"; fi
   rm -f "$DIR/prometheus.pid"
   echo "stopped ($DIR)"
 }

@@ -120,19 +120,10 @@ launch() {
 }
 
 stop_daemon() {
-  local name="$1" pid deadline
+  local name="$1" pid
   pid="$(daemon_pid "$name")"
   [ -n "$pid" ] || { rm -f "$DIR/run/$name.pid"; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + STOP_TIMEOUT_S))
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      log "$name (pid $pid) still running after ${STOP_TIMEOUT_S}s; SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      deadline=$((SECONDS + STOP_TIMEOUT_S))
-    fi
-    sleep 0.1
-  done
+  stop_process "$pid" "$name" "$STOP_TIMEOUT_S"
   rm -f "$DIR/run/$name.pid"
   log "stopped $name (pid $pid)"
 }

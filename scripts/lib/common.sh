@@ -20,6 +20,22 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends --no-upgrade "$@" >/dev/null
 }
 
+# Stops process $1 (named $2 in messages): SIGTERM, then SIGKILL each time $3 seconds pass with
+# it still running; returns once it is gone.
+stop_process() {
+  local pid="$1" name="$2" timeout_s="$3" deadline
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + timeout_s))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "$name (pid $pid) still running after ${timeout_s}s; SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      deadline=$((SECONDS + timeout_s))
+    fi
+    sleep 0.1
+  done
+}
+
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # A free TCP port at or above $1 on 127.0.0.1 (checked by connecting: nothing may answer there).
