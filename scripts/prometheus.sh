@@ -154,14 +154,10 @@ cmd_start() {
   mkdir -p "$DIR/data"
   touch "$DIR/$MARKER"
   [ -z "$(prometheus_pid)" ] || die "a Prometheus already runs from $DIR (pid $(prometheus_pid)); stop it first"
-  local port="${ARC_PROMETHEUS_PORT:-$DEFAULT_PORT}"
-  if [ "$port" = 0 ]; then
-    # From a random place, so that two starts at the same moment (test files run in parallel)
-    # seldom pick the same port.
-    port="$(free_port_from $((20000 + RANDOM % 20000)))"
-  elif port_in_use "$port"; then
-    die "port $port on 127.0.0.1 is taken; set ARC_PROMETHEUS_PORT to a free port (or 0 for any)"
-  fi
+  # With 0, from a random place, so that two starts at the same moment (test files run in
+  # parallel) seldom pick the same port.
+  local port
+  port="$(choose_port "${ARC_PROMETHEUS_PORT:-$DEFAULT_PORT}" ARC_PROMETHEUS_PORT $((20000 + RANDOM % 20000)))"
   echo "$port" >"$DIR/port"
   write_conf "$target" "$token_file"
   # Its own session, no inherited descriptors: a caller capturing this script's output never waits

@@ -217,12 +217,7 @@ create_cluster() {
   echo "$$" >"$DIR/$MARKER"   # ours from here on (destroy may delete it), complete once `created`
   fsid="$(cat /proc/sys/kernel/random/uuid)"
   mon_port="$(free_port_from 3300)"
-  rgw_port="${ARC_S3_PORT:-7480}"
-  if [ "$rgw_port" = 0 ]; then
-    rgw_port="$(free_port_from 7480)"
-  elif port_in_use "$rgw_port"; then
-    die "port $rgw_port on 127.0.0.1 is taken; set ARC_S3_PORT to a free port (or 0 for any)"
-  fi
+  rgw_port="$(choose_port "${ARC_S3_PORT:-7480}" ARC_S3_PORT 7480)"
   echo "$rgw_port" >"$DIR/rgw-port"
   write_conf "$fsid" "$mon_port"
 

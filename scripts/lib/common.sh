@@ -38,6 +38,19 @@ stop_process() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# The port to listen on: $1 as asked ($2 names its variable in the message), refused when taken; or,
+# when $1 is 0, the first free one at or above $3.
+choose_port() {
+  local requested="$1" variable="$2" first_free="$3"
+  if [ "$requested" = 0 ]; then
+    free_port_from "$first_free"
+  elif port_in_use "$requested"; then
+    die "port $requested on 127.0.0.1 is taken; set $variable to a free port (or 0 for any)"
+  else
+    echo "$requested"
+  fi
+}
+
 # A free TCP port at or above $1 on 127.0.0.1 (checked by connecting: nothing may answer there).
 free_port_from() {
   local port="$1"
