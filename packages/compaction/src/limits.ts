@@ -97,3 +97,12 @@ export const MERGE_TASK_POLL_MS = 1;
 export const MERGE_PAUSE_WAIT_MS = 100;
 
 assert.ok(Math.log2(MERGE_INPUT_FILES_MAX) + MERGE_FILE_ROW_BITS < 63, 'the write order fits a BIGINT');
+
+// --- Row rewrites (row-predicate.ts): deletes, retention, continuous-query windows ---
+
+/**
+ * Bytes of a rewrite's remove predicate at most. It is parsed by DuckDB and walked node by node
+ * before any file is touched; 16 KiB holds a WHERE clause with hundreds of series names, and
+ * keeps the parse (and a refusal's message) small.
+ */
+export const REMOVE_PREDICATE_BYTES_MAX = 16 * 1024;
