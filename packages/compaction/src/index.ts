@@ -14,5 +14,5 @@ export type { PlannedJob, PlannerConfig } from './planner.js';
 export { MergeRunner } from './merge-runner.js';
 export type { MergedFile, MergeResult, MergeRunnerOptions, MergeTask, MergeWorkerSettings } from './merge-runner.js';
 export { Compactor } from './compactor.js';
-export type { CompactionLog, CompactorOptions, JobResult, JobStep } from './compactor.js';
+export type { CompactionLog, CompactorOptions, JobResult, JobStep, RewriteRequest } from './compactor.js';
 export { MERGE_TELEMETRY } from './merge-telemetry.js';
