@@ -16,3 +16,8 @@ export type { MergedFile, MergeResult, MergeRunnerOptions, MergeTask, MergeWorke
 export { Compactor } from './compactor.js';
 export type { CompactionLog, CompactorOptions, JobResult, JobStep, RewriteRequest } from './compactor.js';
 export { MERGE_TELEMETRY } from './merge-telemetry.js';
+// Row rewrites and retention policies (issue 17's groundwork): rewrite-planner.ts, row-predicate.ts, retention-policy.ts, retention-store.ts.
+export { RETENTION_FILE_NAME, RetentionStore, retentionPolicyNotFound } from './retention-store.js';
+export { RetentionErrorCode, parseRetentionPolicy } from './retention-policy.js';
+export type { RetentionPolicy, RetentionPolicySpec } from './retention-policy.js';
+export { RETENTION_BUFFER_DAYS_DEFAULT, RETENTION_BUFFER_DAYS_MAX, RETENTION_DAYS_MAX, RETENTION_POLICIES_MAX, REMOVE_PREDICATE_BYTES_MAX } from './limits.js';
