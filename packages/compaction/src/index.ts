@@ -21,3 +21,5 @@ export { RETENTION_FILE_NAME, RetentionStore, retentionPolicyNotFound } from './
 export { RetentionErrorCode, parseRetentionPolicy } from './retention-policy.js';
 export type { RetentionPolicy, RetentionPolicySpec } from './retention-policy.js';
 export { RETENTION_BUFFER_DAYS_DEFAULT, RETENTION_BUFFER_DAYS_MAX, RETENTION_DAYS_MAX, RETENTION_POLICIES_MAX, REMOVE_PREDICATE_BYTES_MAX } from './limits.js';
+export { planRetention, retentionCutoffUs, retentionRemoveWhere } from './retention-plan.js';
+export type { RetentionPlan } from './retention-plan.js';
