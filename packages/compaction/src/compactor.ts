@@ -71,8 +71,12 @@ export interface RewriteRequest {
   readonly measurement: string;
   /** Keys of catalog files of the measurement (any partitions: one job per partition). */
   readonly files: readonly string[];
-  /** A SQL expression over a row's columns (row-predicate.ts): the rows where it is TRUE go. */
-  readonly removeWhere: string;
+  /**
+   * A SQL expression over a row's columns (row-predicate.ts): the rows where it is TRUE go. Null:
+   * every row goes (retention's wholly expired files): the files are deleted through the same
+   * lease and replace manifest (no output), without being read.
+   */
+  readonly removeWhere: string | null;
 }
 
 const ALL_TIERS: ReadonlySet<CompactionTier> = new Set(COMPACTION_TIERS);
@@ -86,6 +90,11 @@ function newJobId(nowMs: number, prefix: 'c' | 'r'): string {
 /** The partition a job holds while queued or running (`db/m/YYYY/MM/DD`: its lock's day). */
 function busyKeyOf(planned: PlannedJob): string {
   return `${planned.candidate.database}/${planned.candidate.measurement}/${lockPartitionOf(planned)}`;
+}
+
+/** A rewrite that keeps no row of its inputs, known without reading them: no output. */
+function droppedWhole(inputs: readonly CatalogFile[]): MergeResult {
+  return { outputs: [], columns: [], tags: [], inputRows: inputs.reduce((sum, input) => sum + (input.rows ?? 0), 0), outputRows: 0 };
 }
 
 function isoOf(ms: number): string {
@@ -347,7 +356,7 @@ export class Compactor implements CompactionControl {
       const stagingPaths: string[] = [];
       for (let slot = 0; slot < outputSlots; slot++) stagingPaths.push(await this.storage.backend.stagingPathIn(partitionDirectory));
       try {
-        const result = await this.runMerge(inputs, stagingPaths, planned.removeWhere);
+        const result = planned.removeWhere === null ? droppedWhole(inputs) : await this.runMerge(inputs, stagingPaths, planned.removeWhere);
         this.step('merged', entry);
         const { staged, outputBytes } = await this.nameOutputs(planned, inputs, result);
         if (!(await lease.holds())) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, 'the partition lease ran out before the commit');

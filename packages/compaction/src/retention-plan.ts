@@ -6,7 +6,8 @@ import type { RetentionPolicySpec } from './retention-policy.js';
 /**
  * What one run of a retention policy does to a measurement's files, decided from the catalog
  * alone (each file's time bounds are in its name): a file whose newest row is older than the
- * cut-off is deleted whole; a file whose oldest row is at or after it is left; a file that
+ * cut-off is deleted whole (Compactor.rewrite with no predicate: unread, through the lease and a
+ * replace manifest); a file whose oldest row is at or after it is left; a file that
  * straddles it is rewritten without the rows before it (Compactor.rewrite with
  * retentionRemoveWhere), atomically like compaction. A name without bounds gives its partition's
  * bounds, which only ever makes a file look wider: never a kept row deleted.

@@ -10,7 +10,7 @@ import type { PlannedJob } from './planner.js';
  * writes still win over them). The candidate's tier names the partition's size (hourly: an hour
  * directory, daily: a day directory); a rewrite is not recorded in compaction's history.
  */
-export function planRewrite(files: readonly CatalogFile[], removeWhere: string): PlannedJob[] {
+export function planRewrite(files: readonly CatalogFile[], removeWhere: string | null): PlannedJob[] {
   const groups = new Map<string, CatalogFile[]>();
   for (const file of files) {
     const key = `${file.span}/${String(file.hourUs)}`;
@@ -26,7 +26,7 @@ export function planRewrite(files: readonly CatalogFile[], removeWhere: string):
   return jobs;
 }
 
-function rewriteJob(inputs: readonly CatalogFile[], removeWhere: string): PlannedJob {
+function rewriteJob(inputs: readonly CatalogFile[], removeWhere: string | null): PlannedJob {
   const first = inputs[0];
   assert.ok(first !== undefined, 'a rewrite job has inputs');
   const { database, measurement, span, hourUs } = first;

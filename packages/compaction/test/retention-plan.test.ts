@@ -53,7 +53,7 @@ describe('retention plan', () => {
     open.push(compactor);
     const before = (await readRows(storage)).map((row) => JSON.parse(row) as { t: number });
     await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [straddling], removeWhere: retentionRemoveWhere(cutoffUs) });
-    await storage.deleteFiles([expired]);
+    await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [expired], removeWhere: null });
     const after = (await readRows(storage)).map((row) => JSON.parse(row) as { t: number });
     expect(after).toEqual(before.filter((row) => row.t >= cutoffUs));
     expect(after).toHaveLength(40);

@@ -1,5 +1,5 @@
 // Proves a rewrite is crash-safe: a process rewriting three files without the rows of one host
-// (or without any row) is killed (SIGKILL) at every step of its job; the next start's listing
+// (or without any row, or deleting them whole unread) is killed (SIGKILL) at every step of its job; the next start's listing
 // finds either every original row or exactly the kept rows (old state before the commit point,
 // new state from it on), never a mix, a loss or a duplicate, with no staged file or manifest
 // left; running the rewrite again then gives exactly the kept rows and takes over the dead
@@ -19,6 +19,8 @@ const CHILD = fileURLToPath(new URL('./support/crash-child.mjs', import.meta.url
 const HOUR_US = Date.parse('2026-01-10T09:00:00Z') * 1000;
 const REMOVE_HOST = "host = 'h1'";
 const REMOVE_ALL = 'usage_idle >= 0';
+/** The child's word for a rewrite with no predicate: the files deleted whole, unread. */
+const DROP_WHOLE = 'DROP';
 
 function runChild(root: string, stopAt: JobStep, removeWhere: string): Promise<NodeJS.Signals | number | null> {
   return new Promise((resolve, reject) => {
@@ -36,7 +38,7 @@ async function fill(root: string, removeWhere: string): Promise<{ original: stri
     await putFile(storage, { sequence, writtenAtMs: Date.now() - 10_000 + sequence, rows });
   }
   const original = await readRows(storage);
-  const kept = removeWhere === REMOVE_ALL ? [] : original.filter((row) => (JSON.parse(row) as { host: string }).host !== 'h1');
+  const kept = removeWhere === REMOVE_ALL || removeWhere === DROP_WHOLE ? [] : original.filter((row) => (JSON.parse(row) as { host: string }).host !== 'h1');
   return { original, kept };
 }
 
@@ -51,7 +53,7 @@ async function rewriteAgain(storage: Storage, root: string, removeWhere: string)
   });
   try {
     const files = storage.catalog.files('db', 'cpu').map((file) => file.key);
-    if (files.length > 0) expect((await compactor.rewrite({ database: 'db', measurement: 'cpu', files, removeWhere })).map((job) => job.state)).toEqual(['succeeded']);
+    if (files.length > 0) expect((await compactor.rewrite({ database: 'db', measurement: 'cpu', files, removeWhere: removeWhere === DROP_WHOLE ? null : removeWhere })).map((job) => job.state)).toEqual(['succeeded']);
   } finally {
     await compactor.close();
   }
@@ -69,6 +71,10 @@ const CASES: readonly (readonly [JobStep, string, 'old' | 'new'])[] = [
   // No output: the manifest is the commit point (a manifest whose outputs all exist is committed).
   ['manifest-written', REMOVE_ALL, 'new'],
   ['input-deleted', REMOVE_ALL, 'new'],
+  ['leased', DROP_WHOLE, 'old'],
+  ['manifest-written', DROP_WHOLE, 'new'],
+  ['input-deleted', DROP_WHOLE, 'new'],
+  ['finished', DROP_WHOLE, 'new'],
 ];
 
 describe('rewrite crash safety', () => {

@@ -1,7 +1,8 @@
 // Proves Compactor.rewrite on a real store and merge threads: files of two partitions rewritten
 // with a predicate keep exactly the rows it does not match (read back from the catalog's files
 // by DuckDB), one job per partition, nothing in compaction's history; a rewrite keeping no row
-// deletes its inputs without an output; a refused predicate (another table) is a 400 and leaves
+// deletes its inputs without an output, and one with no predicate deletes them without reading
+// them; a refused predicate (another table) is a 400 and leaves
 // every file as it was; a file not in the catalog is a 409.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Storage } from '@arc/storage';
 import { Compactor, CompactionErrorCode } from '../src/index.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
-import { objectsUnder, putFile, readRows, type TestRow } from './support/parquet-files.js';
+import { objectsUnder, putFile, readRows, writeRaw, type TestRow } from './support/parquet-files.js';
 
 const HOUR_A_US = Date.parse('2026-01-10T09:00:00Z') * 1000;
 const HOUR_B_US = Date.parse('2026-01-10T10:00:00Z') * 1000;
@@ -67,6 +68,16 @@ describe('Compactor.rewrite', () => {
     expect(storage.catalog.files('db', 'cpu').map((file) => file.key)).toEqual([keys[2]]);
     expect((await objectsUnder(root)).filter((key) => key.endsWith('.parquet'))).toEqual([keys[2]]);
     expect(await readRows(storage)).toHaveLength(9);
+  });
+
+  it('deletes files whole, unread, with no predicate (retention\'s expired files)', async () => {
+    const { root, storage, compactor, keys } = await setUp();
+    // Not Parquet any more: a read would fail the job.
+    await writeRaw(root, keys[0] ?? '', 'not parquet');
+    const jobs = await compactor.rewrite({ database: 'db', measurement: 'cpu', files: keys.slice(0, 2), removeWhere: null });
+    expect(jobs.map((job) => [job.state, job.inputRows, job.outputFiles])).toEqual([['succeeded', 18, 0]]);
+    expect(storage.catalog.files('db', 'cpu').map((file) => file.key)).toEqual([keys[2]]);
+    expect((await objectsUnder(root)).filter((key) => key.endsWith('.parquet') || key.endsWith('.tmp') || key.includes('/_replaced/'))).toEqual([keys[2]]);
   });
 
   it('refuses a predicate that reads another table (400) and a file not in the catalog (409), touching nothing', async () => {
