@@ -23,3 +23,5 @@ export type { RetentionPolicy, RetentionPolicySpec } from './retention-policy.js
 export { RETENTION_BUFFER_DAYS_DEFAULT, RETENTION_BUFFER_DAYS_MAX, RETENTION_DAYS_MAX, RETENTION_POLICIES_MAX, REMOVE_PREDICATE_BYTES_MAX } from './limits.js';
 export { planRetention, retentionCutoffUs, retentionRemoveWhere } from './retention-plan.js';
 export type { RetentionPlan } from './retention-plan.js';
+export { runRetention } from './retention-run.js';
+export type { RetentionRewriter, RetentionRunResult } from './retention-run.js';
