@@ -122,3 +122,8 @@ export const RETENTION_BUFFER_DAYS_DEFAULT = 7;
 export const RETENTION_POLICY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** Policies kept at most: each is one small SQLite row, listed whole by the endpoint and the scheduler. */
 export const RETENTION_POLICIES_MAX = 10_000;
+/**
+ * Runs kept per policy (older ones pruned at each record), also the most one executions read
+ * returns: a run is one ~200-byte row, so 1,000 are a few years of daily runs in ~200 KB.
+ */
+export const RETENTION_EXECUTIONS_KEPT = 1000;

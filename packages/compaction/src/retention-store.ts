@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { ArcError, ErrorKind } from '@arc/errors';
-import { HISTORY_BUSY_TIMEOUT_MS, RETENTION_POLICIES_MAX } from './limits.js';
+import { HISTORY_BUSY_TIMEOUT_MS, RETENTION_EXECUTIONS_KEPT, RETENTION_POLICIES_MAX } from './limits.js';
 import { RetentionErrorCode, type RetentionPolicy, type RetentionPolicySpec } from './retention-policy.js';
 
 /**
@@ -28,7 +28,81 @@ CREATE TABLE IF NOT EXISTS retention_policies (
   created_at       TEXT NOT NULL,
   updated_at       TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS retention_executions (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  policy_id       INTEGER NOT NULL REFERENCES retention_policies (id) ON DELETE CASCADE,
+  dry_run         INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+  state           TEXT NOT NULL CHECK (state IN ('succeeded', 'failed')),
+  cutoff          TEXT,
+  measurements    INTEGER NOT NULL,
+  files_dropped   INTEGER NOT NULL,
+  files_rewritten INTEGER NOT NULL,
+  rows_removed    INTEGER,
+  bytes_removed   INTEGER NOT NULL,
+  jobs_failed     INTEGER NOT NULL,
+  started_at      TEXT NOT NULL,
+  finished_at     TEXT NOT NULL,
+  error           TEXT
+);
+CREATE INDEX IF NOT EXISTS retention_executions_policy ON retention_executions (policy_id, id);
 `;
+
+/** One run of a policy, as `GET /api/v1/retention/{id}/executions` lists it. */
+export interface RetentionExecution {
+  readonly id: number;
+  readonly policyId: number;
+  readonly dryRun: boolean;
+  readonly state: 'succeeded' | 'failed';
+  /** Null when the run failed before it had one. */
+  readonly cutoff: string | null;
+  readonly measurements: number;
+  readonly filesDropped: number;
+  readonly filesRewritten: number;
+  readonly rowsRemoved: number | null;
+  readonly bytesRemoved: number;
+  readonly jobsFailed: number;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly error: string | null;
+}
+
+export type RetentionExecutionRecord = Omit<RetentionExecution, 'id'>;
+
+interface ExecutionRow {
+  readonly id: number;
+  readonly policy_id: number;
+  readonly dry_run: number;
+  readonly state: 'succeeded' | 'failed';
+  readonly cutoff: string | null;
+  readonly measurements: number;
+  readonly files_dropped: number;
+  readonly files_rewritten: number;
+  readonly rows_removed: number | null;
+  readonly bytes_removed: number;
+  readonly jobs_failed: number;
+  readonly started_at: string;
+  readonly finished_at: string;
+  readonly error: string | null;
+}
+
+function executionOf(row: ExecutionRow): RetentionExecution {
+  return {
+    id: row.id,
+    policyId: row.policy_id,
+    dryRun: row.dry_run === 1,
+    state: row.state,
+    cutoff: row.cutoff,
+    measurements: row.measurements,
+    filesDropped: row.files_dropped,
+    filesRewritten: row.files_rewritten,
+    rowsRemoved: row.rows_removed,
+    bytesRemoved: row.bytes_removed,
+    jobsFailed: row.jobs_failed,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    error: row.error,
+  };
+}
 
 interface PolicyRow {
   readonly id: number;
@@ -92,6 +166,9 @@ export class RetentionStore {
   readonly #get: Statement;
   readonly #list: Statement;
   readonly #count: Statement;
+  readonly #insertExecution: Statement;
+  readonly #executions: Statement;
+  readonly #pruneExecutions: Statement;
 
   private constructor(db: Database) {
     this.#db = db;
@@ -107,6 +184,12 @@ export class RetentionStore {
     this.#get = db.prepare('SELECT * FROM retention_policies WHERE id = @id');
     this.#list = db.prepare('SELECT * FROM retention_policies ORDER BY id');
     this.#count = db.prepare('SELECT count(*) AS policies FROM retention_policies');
+    this.#insertExecution = db.prepare(
+      `INSERT INTO retention_executions (policy_id, dry_run, state, cutoff, measurements, files_dropped, files_rewritten, rows_removed, bytes_removed, jobs_failed, started_at, finished_at, error)
+       VALUES (@policy_id, @dry_run, @state, @cutoff, @measurements, @files_dropped, @files_rewritten, @rows_removed, @bytes_removed, @jobs_failed, @started_at, @finished_at, @error) RETURNING *`,
+    );
+    this.#executions = db.prepare('SELECT * FROM retention_executions WHERE policy_id = @policy_id ORDER BY id DESC LIMIT @limit');
+    this.#pruneExecutions = db.prepare('DELETE FROM retention_executions WHERE policy_id = @policy_id AND id <= (SELECT id FROM retention_executions WHERE policy_id = @policy_id ORDER BY id DESC LIMIT 1 OFFSET @keep)');
   }
 
   /** Opens (creating if needed) the file; its directory must exist (the data directory). */
@@ -116,6 +199,8 @@ export class RetentionStore {
       // FULL: a policy is configuration a user wrote; losing it at a power cut would keep data too long.
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
+      // Deleting a policy deletes its runs (ON DELETE CASCADE): SQLite enforces it only when told.
+      db.pragma('foreign_keys = ON');
       migrate(db, path);
       return new RetentionStore(db);
     } catch (error) {
@@ -165,6 +250,39 @@ export class RetentionStore {
   delete(id: number): void {
     assert.ok(Number.isSafeInteger(id), 'a policy id is an integer');
     if (this.#delete.run({ id }).changes === 0) throw retentionPolicyNotFound(id);
+  }
+
+  /** Records a run of a policy (404 when the policy is gone) and keeps its RETENTION_EXECUTIONS_KEPT newest runs. */
+  recordExecution(record: RetentionExecutionRecord): RetentionExecution {
+    this.get(record.policyId);
+    const row = this.#db.transaction(() => {
+      const inserted = this.#insertExecution.get({
+        policy_id: record.policyId,
+        dry_run: record.dryRun ? 1 : 0,
+        state: record.state,
+        cutoff: record.cutoff,
+        measurements: record.measurements,
+        files_dropped: record.filesDropped,
+        files_rewritten: record.filesRewritten,
+        rows_removed: record.rowsRemoved,
+        bytes_removed: record.bytesRemoved,
+        jobs_failed: record.jobsFailed,
+        started_at: record.startedAt,
+        finished_at: record.finishedAt,
+        error: record.error,
+      }) as ExecutionRow;
+      this.#pruneExecutions.run({ policy_id: record.policyId, keep: RETENTION_EXECUTIONS_KEPT });
+      return inserted;
+    })();
+    return executionOf(row);
+  }
+
+  /** A policy's runs, newest first (404 when the policy is gone). */
+  executions(policyId: number, limit: number): RetentionExecution[] {
+    assert.ok(Number.isSafeInteger(limit), 'limit is an integer');
+    assert.ok(limit >= 1 && limit <= RETENTION_EXECUTIONS_KEPT, 'limit within RETENTION_EXECUTIONS_KEPT');
+    this.get(policyId);
+    return (this.#executions.all({ policy_id: policyId, limit }) as ExecutionRow[]).map(executionOf);
   }
 
   close(): void {

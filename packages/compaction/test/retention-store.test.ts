@@ -1,13 +1,14 @@
 // Proves retention policies are checked and kept: a request body with a missing, mistyped,
 // out-of-range or unknown field is a 400 naming the field (defaults filled otherwise), and the
 // SQLite store creates, lists, updates and deletes policies across reopening a real file, with
-// 409 on a name taken and 404 on an unknown id, and refuses a file of a newer schema.
+// 409 on a name taken and 404 on an unknown id, keeps each policy's newest runs (gone with the
+// policy), and refuses a file of a newer schema.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RETENTION_FILE_NAME, RetentionErrorCode, RetentionStore, parseRetentionPolicy } from '@arc/compaction';
+import { RETENTION_EXECUTIONS_KEPT, RETENTION_FILE_NAME, RetentionErrorCode, RetentionStore, parseRetentionPolicy, type RetentionExecutionRecord } from '@arc/compaction';
 
 let directory = '';
 let path = '';
@@ -90,6 +91,42 @@ describe('RetentionStore', () => {
     expect(refusal(() => store.update(99, parseRetentionPolicy(VALID)))).toMatchObject({ code: RetentionErrorCode.notFound, kind: 'not_found' });
     expect(refusal(() => store.delete(99))).toMatchObject({ code: RetentionErrorCode.notFound, kind: 'not_found' });
     expect(store.list().map((policy) => policy.id)).toEqual([first.id, second.id]);
+  });
+
+  it('records runs per policy, newest first, keeps the newest RETENTION_EXECUTIONS_KEPT, and drops them with the policy', () => {
+    const policy = store.create(parseRetentionPolicy(VALID));
+    const other = store.create(parseRetentionPolicy({ ...VALID, name: 'other' }));
+    const run = (policyId: number, filesDropped: number): RetentionExecutionRecord => ({
+      policyId,
+      dryRun: false,
+      state: 'succeeded',
+      cutoff: '2026-11-05T00:00:00.000Z',
+      measurements: 1,
+      filesDropped,
+      filesRewritten: 1,
+      rowsRemoved: null,
+      bytesRemoved: 100,
+      jobsFailed: 0,
+      startedAt: '2026-12-05T10:00:00.000Z',
+      finishedAt: '2026-12-05T10:00:01.000Z',
+      error: null,
+    });
+    const first = store.recordExecution(run(policy.id, 1));
+    expect(first).toEqual({ id: first.id, ...run(policy.id, 1) });
+    store.recordExecution(run(other.id, 7));
+    for (let index = 2; index <= RETENTION_EXECUTIONS_KEPT + 1; index++) store.recordExecution(run(policy.id, index));
+    const listed = store.executions(policy.id, RETENTION_EXECUTIONS_KEPT);
+    expect(listed).toHaveLength(RETENTION_EXECUTIONS_KEPT);
+    expect([listed[0]?.filesDropped, listed.at(-1)?.filesDropped]).toEqual([RETENTION_EXECUTIONS_KEPT + 1, 2]);
+    expect(store.executions(other.id, 10).map((execution) => execution.filesDropped)).toEqual([7]);
+    store.delete(policy.id);
+    expect(refusal(() => store.executions(policy.id, 10))).toMatchObject({ code: RetentionErrorCode.notFound });
+    expect(refusal(() => store.recordExecution(run(policy.id, 1)))).toMatchObject({ code: RetentionErrorCode.notFound });
+    store.close();
+    const db = new Database(path);
+    expect(db.prepare('SELECT policy_id, count(*) AS runs FROM retention_executions GROUP BY policy_id').all()).toEqual([{ policy_id: other.id, runs: 1 }]);
+    db.close();
+    store = RetentionStore.open(path);
   });
 
   it('refuses a file of a newer schema', () => {
