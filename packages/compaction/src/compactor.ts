@@ -398,7 +398,8 @@ export class Compactor implements CompactionControl {
       return await runner.run({
         inputs: inputs.map((file) => this.storage.locationOf(file.key)),
         outputPaths,
-        dedup: this.config.dedup,
+        // A rewrite keeps every row it does not remove, duplicates too: only compaction folds them.
+        dedup: removeWhere === undefined ? this.config.dedup : false,
         targetFileBytes: this.config.targetFileBytes,
         rowGroupSize: this.config.rowGroupSize,
         compressionLevel: this.config.compressionLevel,

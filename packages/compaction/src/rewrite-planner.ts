@@ -4,13 +4,17 @@ import { JOB_INPUT_FILES_MAX } from './limits.js';
 import type { PlannedJob } from './planner.js';
 
 /**
- * The jobs of a rewrite (a delete, retention's straddling files, a continuous query's window):
- * one per partition of the files, never more than JOB_INPUT_FILES_MAX inputs each, inputs in
- * write order (the outputs take the newest input's write position, as compaction's do, so later
- * writes still win over them). The candidate's tier names the partition's size (hourly: an hour
+ * The jobs of a rewrite (a delete, retention's straddling files, a continuous query's window).
+ * A file that is rewritten is its own job: its output takes its write position (as compaction's
+ * outputs take their newest input's), so the write order of every row stays as it was. Merging
+ * two files that other files of the partition sit between in write order would move the older
+ * one's rows after those files, and a later deduplicating merge would let them win. Files
+ * deleted whole (no predicate) have no output: one job per partition, never more than
+ * JOB_INPUT_FILES_MAX inputs. The candidate's tier names the partition's size (hourly: an hour
  * directory, daily: a day directory); a rewrite is not recorded in compaction's history.
  */
 export function planRewrite(files: readonly CatalogFile[], removeWhere: string | null): PlannedJob[] {
+  if (removeWhere !== null) return [...files].sort(compareWriteOrder).map((file) => rewriteJob([file], removeWhere));
   const groups = new Map<string, CatalogFile[]>();
   for (const file of files) {
     const key = `${file.span}/${String(file.hourUs)}`;
