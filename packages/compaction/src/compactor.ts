@@ -26,6 +26,7 @@ import { TelemetryBlock, type BlockOf } from '@arc/telemetry';
 import { MERGE_TELEMETRY, MERGE_TELEMETRY_BLOCKS_PER_JOB } from './merge-telemetry.js';
 import { PartitionLease, isLease, type LeaseHolder } from './partition-lease.js';
 import { lockPartitionOf, planMeasurement, type PlannedJob } from './planner.js';
+import { planRewrite } from './rewrite-planner.js';
 import { CronSchedule } from './schedule.js';
 import { COMPACTION_TIERS, type CompactionCandidate, type CompactionControl, type CompactionJob, type CompactionStats, type CompactionStatus, type CompactionTier, type TriggerRequest } from './types.js';
 
@@ -60,18 +61,40 @@ export interface CompactorOptions {
 interface QueuedJob {
   job: CompactionJob;
   readonly planned: PlannedJob;
+  /** A rewrite's caller waits for its job here (the error is null when it succeeded). */
+  readonly onEnded?: (job: CompactionJob, error: unknown) => void;
+}
+
+/** `Compactor.rewrite`: files of one measurement rewritten without the rows `removeWhere` matches. */
+export interface RewriteRequest {
+  readonly database: string;
+  readonly measurement: string;
+  /** Keys of catalog files of the measurement (any partitions: one job per partition). */
+  readonly files: readonly string[];
+  /**
+   * A SQL expression over a row's columns (row-predicate.ts): the rows where it is TRUE go. Null:
+   * every row goes (retention's wholly expired files): the files are deleted through the same
+   * lease and replace manifest (no output), without being read.
+   */
+  readonly removeWhere: string | null;
 }
 
 const ALL_TIERS: ReadonlySet<CompactionTier> = new Set(COMPACTION_TIERS);
 const LIVE_ONLY: ReadonlySet<CompactionTier> = new Set(['live']);
 
-function newJobId(nowMs: number): string {
-  return `c-${nowMs.toString(36)}-${randomBytes(4).toString('hex')}`;
+/** `c-...` for a compaction job, `r-...` for a rewrite's (manifests and locks name them). */
+function newJobId(nowMs: number, prefix: 'c' | 'r'): string {
+  return `${prefix}-${nowMs.toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
 /** The partition a job holds while queued or running (`db/m/YYYY/MM/DD`: its lock's day). */
 function busyKeyOf(planned: PlannedJob): string {
   return `${planned.candidate.database}/${planned.candidate.measurement}/${lockPartitionOf(planned)}`;
+}
+
+/** A rewrite that keeps no row of its inputs, known without reading them: no output. */
+function droppedWhole(inputs: readonly CatalogFile[]): MergeResult {
+  return { outputs: [], columns: [], tags: [], inputRows: inputs.reduce((sum, input) => sum + (input.rows ?? 0), 0), outputRows: 0 };
 }
 
 function isoOf(ms: number): string {
@@ -210,13 +233,13 @@ export class Compactor implements CompactionControl {
     return jobs;
   }
 
-  private enqueue(planned: PlannedJob, trigger: CompactionJob['trigger']): CompactionJob | null {
+  private enqueue(planned: PlannedJob, trigger: CompactionJob['trigger'], onEnded?: QueuedJob['onEnded']): CompactionJob | null {
     const { candidate } = planned;
     const partitionKey = busyKeyOf(planned);
     if (this.busyPartitions.has(partitionKey) || this.queue.length >= JOB_QUEUE_MAX) return null;
     this.busyPartitions.add(partitionKey);
     const job: CompactionJob = {
-      id: newJobId(this.nowMs()),
+      id: newJobId(this.nowMs(), planned.removeWhere === undefined ? 'c' : 'r'),
       database: candidate.database,
       measurement: candidate.measurement,
       tier: candidate.tier,
@@ -234,7 +257,7 @@ export class Compactor implements CompactionControl {
       durationMs: null,
       error: null,
     };
-    this.queue.push({ job, planned });
+    this.queue.push(onEnded === undefined ? { job, planned } : { job, planned, onEnded });
     this.pump();
     return job;
   }
@@ -285,14 +308,18 @@ export class Compactor implements CompactionControl {
 
   private async runJob(entry: QueuedJob): Promise<void> {
     const startedMs = this.nowMs();
+    // Rewrites are their callers' (retention, deletes keep their own histories): not compaction's.
+    const recorded = entry.planned.removeWhere === undefined;
     entry.job = { ...entry.job, state: 'running', startedAt: isoOf(startedMs) };
-    this.jobHistory.record(entry.job);
+    if (recorded) this.jobHistory.record(entry.job);
     let result: JobResult = 'succeeded';
+    let failure: unknown = null;
     try {
       const outcome = await this.merge(entry);
       entry.job = { ...entry.job, state: 'succeeded', ...outcome };
       this.options.log('debug', `compaction ${entry.job.id}: ${entry.job.database}.${entry.job.measurement} ${entry.job.tier} ${entry.job.partition}: ${entry.job.inputFiles} files -> ${String(outcome.outputFiles)}`);
     } catch (error) {
+      failure = error;
       const message = error instanceof Error ? error.message : String(error);
       result = error instanceof ArcError && error.kind === ErrorKind.conflict ? 'skipped' : 'failed';
       entry.job = { ...entry.job, state: 'failed', error: message };
@@ -300,6 +327,8 @@ export class Compactor implements CompactionControl {
     }
     const finishedMs = this.nowMs();
     entry.job = { ...entry.job, finishedAt: isoOf(finishedMs), durationMs: finishedMs - startedMs };
+    entry.onEnded?.(entry.job, failure);
+    if (!recorded) return;
     this.jobHistory.record(entry.job);
     this.jobHistory.prune(HISTORY_JOBS_KEPT);
     this.options.onJobEnded?.(entry.job, result);
@@ -327,7 +356,7 @@ export class Compactor implements CompactionControl {
       const stagingPaths: string[] = [];
       for (let slot = 0; slot < outputSlots; slot++) stagingPaths.push(await this.storage.backend.stagingPathIn(partitionDirectory));
       try {
-        const result = await this.runMerge(inputs, stagingPaths);
+        const result = planned.removeWhere === null ? droppedWhole(inputs) : await this.runMerge(inputs, stagingPaths, planned.removeWhere);
         this.step('merged', entry);
         const { staged, outputBytes } = await this.nameOutputs(planned, inputs, result);
         if (!(await lease.holds())) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, 'the partition lease ran out before the commit');
@@ -358,7 +387,7 @@ export class Compactor implements CompactionControl {
     return inputs;
   }
 
-  private async runMerge(inputs: readonly CatalogFile[], outputPaths: readonly string[]): Promise<MergeResult> {
+  private async runMerge(inputs: readonly CatalogFile[], outputPaths: readonly string[], removeWhere: string | undefined): Promise<MergeResult> {
     // On an object store the inputs are downloaded into the file cache and pinned for the merge.
     const releaseInputs = await this.storage.acquireFiles(inputs);
     const runner = await this.takeRunner().catch((error: unknown) => {
@@ -369,10 +398,12 @@ export class Compactor implements CompactionControl {
       return await runner.run({
         inputs: inputs.map((file) => this.storage.locationOf(file.key)),
         outputPaths,
-        dedup: this.config.dedup,
+        // A rewrite keeps every row it does not remove, duplicates too: only compaction folds them.
+        dedup: removeWhere === undefined ? this.config.dedup : false,
         targetFileBytes: this.config.targetFileBytes,
         rowGroupSize: this.config.rowGroupSize,
         compressionLevel: this.config.compressionLevel,
+        ...(removeWhere === undefined ? {} : { removeWhere }),
       });
     } finally {
       releaseInputs();
@@ -414,6 +445,43 @@ export class Compactor implements CompactionControl {
       staged.push({ staging: output.path, key, columns: result.columns });
     }
     return { staged, outputBytes };
+  }
+
+  /**
+   * Rewrites files of one measurement without the rows `removeWhere` matches: one job per
+   * partition, through the same queue, merge threads, partition leases and replace manifests as
+   * compaction (a kill -9 leaves the old files or the new, docs/decisions.md), whether compaction
+   * is enabled or not. A job that keeps no row deletes its inputs and writes nothing. Resolves
+   * with the ended jobs once all ended (a job may have failed: its state says; a conflict, such
+   * as an input merged meanwhile by compaction, asks the caller to plan again from the catalog).
+   * Rejects with 400 ARC_COMPACTION_BAD_PREDICATE when the predicate is refused (no file touched),
+   * 409 ARC_COMPACTION_JOB_FAILED when a file is not in the catalog (deleted or merged meanwhile).
+   */
+  async rewrite(request: RewriteRequest): Promise<CompactionJob[]> {
+    await this.storage.ensureLoaded(request.database, request.measurement);
+    const current = new Map(this.storage.catalog.files(request.database, request.measurement).map((file) => [file.key, file]));
+    const files = request.files.map((key) => {
+      const file = current.get(key);
+      if (file === undefined) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, `A file to rewrite is not in the catalog of ${request.database}.${request.measurement}: ${key}`, { key });
+      return file;
+    });
+    const ended = await Promise.all(planRewrite(files, request.removeWhere).map((planned) => this.runRewriteJob(planned)));
+    const refused = ended.find(({ error }) => error instanceof ArcError && error.kind === ErrorKind.badRequest);
+    if (refused !== undefined) throw refused.error;
+    return ended.map(({ job }) => job);
+  }
+
+  /** Queues one rewrite job (waiting while its partition is busy) and resolves when it ended. */
+  private async runRewriteJob(planned: PlannedJob): Promise<{ readonly job: CompactionJob; readonly error: unknown }> {
+    for (;;) {
+      if (this.closed) throw new ArcError(ErrorKind.unavailable, CompactionErrorCode.jobFailed, 'compaction stopped');
+      let settle: (ended: { readonly job: CompactionJob; readonly error: unknown }) => void = () => undefined;
+      const ended = new Promise<{ readonly job: CompactionJob; readonly error: unknown }>((resolve) => (settle = resolve));
+      if (this.enqueue(planned, 'manual', (job, error) => settle({ job, error })) !== null) return ended;
+      // The partition has a job queued or running (or the queue is full): wait for a job to end.
+      if (this.jobsEnded.size === 0) throw new ArcError(ErrorKind.unavailable, CompactionErrorCode.jobFailed, 'the compaction queue is full');
+      await Promise.race([...this.jobsEnded]);
+    }
   }
 
   // ---- CompactionControl (the endpoints) ----
@@ -476,7 +544,10 @@ export class Compactor implements CompactionControl {
     this.closed = true;
     if (this.liveTimer !== null) clearInterval(this.liveTimer);
     for (const schedule of this.schedules) schedule.stop();
-    for (const entry of this.queue.splice(0)) this.busyPartitions.delete(busyKeyOf(entry.planned));
+    for (const entry of this.queue.splice(0)) {
+      this.busyPartitions.delete(busyKeyOf(entry.planned));
+      entry.onEnded?.({ ...entry.job, state: 'failed', error: 'compaction stopped' }, new ArcError(ErrorKind.unavailable, CompactionErrorCode.jobFailed, 'compaction stopped'));
+    }
     this.idleRunners.length = 0;
     // A running merge stops with its thread; its job fails and its staged files go (or, if the
     // process ends first, the next start's listing removes them).

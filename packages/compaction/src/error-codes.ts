@@ -10,5 +10,7 @@ export const CompactionErrorCode = Object.freeze({
   badSchedule: 'ARC_COMPACTION_BAD_SCHEDULE',
   /** compaction.db was written by a newer Arc (its schema version is unknown here): start refused. */
   historyVersion: 'ARC_COMPACTION_HISTORY_VERSION',
+  /** A rewrite's remove predicate is not one plain expression over the rows' columns (400): it names no other table and runs no statement. */
+  badPredicate: 'ARC_COMPACTION_BAD_PREDICATE',
 } as const);
 export type CompactionErrorCode = (typeof CompactionErrorCode)[keyof typeof CompactionErrorCode];

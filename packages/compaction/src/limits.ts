@@ -97,3 +97,33 @@ export const MERGE_TASK_POLL_MS = 1;
 export const MERGE_PAUSE_WAIT_MS = 100;
 
 assert.ok(Math.log2(MERGE_INPUT_FILES_MAX) + MERGE_FILE_ROW_BITS < 63, 'the write order fits a BIGINT');
+
+// --- Row rewrites (row-predicate.ts): deletes, retention, continuous-query windows ---
+
+/**
+ * Bytes of a rewrite's remove predicate at most. It is parsed by DuckDB and walked node by node
+ * before any file is touched; 16 KiB holds a WHERE clause with hundreds of series names, and
+ * keeps the parse (and a refusal's message) small.
+ */
+export const REMOVE_PREDICATE_BYTES_MAX = 16 * 1024;
+
+// --- Retention policies (retention-store.ts) ---
+
+/**
+ * Days a policy may keep data at most: 100 years. The cut-off (now minus the days, in µs) stays
+ * far inside a safe integer, and a larger value is a typo rather than a policy.
+ */
+export const RETENTION_DAYS_MAX = 36_500;
+/** Extra days of a policy's grace period at most (buffer_days): a year. */
+export const RETENTION_BUFFER_DAYS_MAX = 365;
+/** buffer_days when a policy names none (the days past retention_days before rows go). */
+export const RETENTION_BUFFER_DAYS_DEFAULT = 7;
+/** Policy names: short, path- and URL-safe, as token names. */
+export const RETENTION_POLICY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** Policies kept at most: each is one small SQLite row, listed whole by the endpoint and the scheduler. */
+export const RETENTION_POLICIES_MAX = 10_000;
+/**
+ * Runs kept per policy (older ones pruned at each record), also the most one executions read
+ * returns: a run is one ~200-byte row, so 1,000 are a few years of daily runs in ~200 KB.
+ */
+export const RETENTION_EXECUTIONS_KEPT = 1000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { workerExecArgv } from '@arc/config';
-import { ArcError, ErrorKind } from '@arc/errors';
+import { ArcError, ErrorKind, badRequest, truncateText } from '@arc/errors';
 import type { ColumnSpec } from '@arc/storage';
 import { CompactionErrorCode } from './error-codes.js';
 import { MERGE_INPUT_FILES_MAX, MERGE_THREADS_MAX } from './limits.js';
@@ -26,6 +26,12 @@ export interface MergeTask {
   readonly rowGroupSize: number;
   /** zstd level */
   readonly compressionLevel: number;
+  /**
+   * A rewrite (deletes, retention, continuous-query windows): the input rows for which this SQL
+   * expression over their columns is TRUE are left out (row-predicate.ts). The worker checks it
+   * with DuckDB's parser first and refuses anything but a plain expression. Absent: every row.
+   */
+  readonly removeWhere?: string;
 }
 
 export interface MergedFile {
@@ -80,12 +86,19 @@ export interface MergeWorkerSettings {
   readonly loweredThreads: number;
 }
 
-export type RunnerToWorker = { readonly kind: 'run'; readonly task: MergeTask } | { readonly kind: 'settings' } | { readonly kind: 'close' };
+export type RunnerToWorker =
+  | { readonly kind: 'run'; readonly task: MergeTask }
+  | { readonly kind: 'check-predicate'; readonly removeWhere: string }
+  | { readonly kind: 'settings' }
+  | { readonly kind: 'close' };
 
 export type WorkerToRunner =
   | { readonly kind: 'ready' }
   | { readonly kind: 'merged'; readonly result: MergeResult }
   | { readonly kind: 'settings'; readonly settings: MergeWorkerSettings }
+  /** A check-predicate, or a run's remove predicate, was refused (why); a run then touched no file. */
+  | { readonly kind: 'predicate-refused'; readonly reason: string }
+  | { readonly kind: 'predicate-checked' }
   /** Opening DuckDB or a task failed; the worker removed what the task wrote and takes the next one. */
   | { readonly kind: 'failed'; readonly message: string };
 
@@ -99,6 +112,14 @@ interface Pending {
 
 function jobFailed(message: string, details?: Record<string, string | number | boolean>): ArcError {
   return new ArcError(ErrorKind.internal, CompactionErrorCode.jobFailed, message, details);
+}
+
+/** Characters of a refused predicate quoted in its error message. */
+const PREDICATE_QUOTED_CHARS = 200;
+
+/** 400 ARC_COMPACTION_BAD_PREDICATE naming the predicate (its start) and why it is refused. */
+function badPredicate(removeWhere: string, reason: string): ArcError {
+  return badRequest(CompactionErrorCode.badPredicate, `The predicate '${truncateText(removeWhere, PREDICATE_QUOTED_CHARS)}' is refused: ${reason}`, { reason });
 }
 
 function assertTask(task: MergeTask): void {
@@ -164,8 +185,20 @@ export class MergeRunner {
     assertTask(task);
     const answer = await this.request({ kind: 'run', task });
     if (answer.kind === 'merged') return answer.result;
-    if (answer.kind !== 'failed') assert.fail('a run is answered merged or failed');
+    if (answer.kind === 'predicate-refused') throw badPredicate(task.removeWhere ?? '', answer.reason);
+    if (answer.kind !== 'failed') assert.fail('a run is answered merged, refused or failed');
     throw jobFailed(`Merging ${String(task.inputs.length)} files failed: ${answer.message}`, { inputs: task.inputs.length, firstInput: task.inputs[0] ?? '' });
+  }
+
+  /**
+   * Checks a rewrite's remove predicate with the worker's DuckDB parser (no file is read): resolves
+   * when run() would take it, rejects with 400 ARC_COMPACTION_BAD_PREDICATE saying why not.
+   */
+  async checkPredicate(removeWhere: string): Promise<void> {
+    const answer = await this.request({ kind: 'check-predicate', removeWhere });
+    if (answer.kind === 'predicate-refused') throw badPredicate(removeWhere, answer.reason);
+    if (answer.kind === 'failed') throw jobFailed(`Checking a predicate failed: ${answer.message}`);
+    if (answer.kind !== 'predicate-checked') assert.fail('a check is answered checked, refused or failed');
   }
 
   /** The worker's DuckDB settings and nice value. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { TAGS_METADATA_KEY, TIME_COLUMN, quoteIdentifier, quoteLiteral } from '@arc/columnar';
 import type { ColumnSpec } from '@arc/storage';
 import { MERGE_FILE_ROW_BITS } from './limits.js';
+import { keepRowsSql } from './row-predicate.js';
 
 /**
  * The SQL of a merge job (pure text; the merge worker runs it). Inputs are read with
@@ -29,6 +30,11 @@ export interface MergePlan {
   /** Tag columns, each one of `columns`, in sort order. */
   readonly tags: readonly string[];
   readonly dedup: boolean;
+  /**
+   * A rewrite: the input rows for which this checked predicate (row-predicate.ts) is TRUE are
+   * left out, before deduplication (a delete removes the writes it matches). Absent: every row.
+   */
+  readonly removeWhere?: string | undefined;
 }
 
 /** COPY options of every output file. */
@@ -165,13 +171,15 @@ function sortKeySql(tags: readonly string[]): string {
  * and rows of one key stay in write order (so a later deduplicating merge of the output still
  * sees the later write later). With dedup, rows of one key (tag values, NULL equal to NULL as in
  * GROUP BY, and time) become one row whose every field is the value of the latest write that set
- * it: the value at the largest write order among the rows where the field is not NULL.
+ * it: the value at the largest write order among the rows where the field is not NULL. A
+ * rewrite's remove predicate filters the input rows first.
  */
 export function mergeSelectSql(plan: MergePlan): string {
   assert.ok(plan.columns.some((column) => column.name === TIME_COLUMN), 'the inputs have a time column');
   assert.equal(shadowedVirtualColumn(plan.columns), null, 'no file column hides a virtual column');
   const keys = new Set([...plan.tags, TIME_COLUMN]);
-  const from = `FROM ${readInputsSql(plan.inputs)}`;
+  const filter = plan.removeWhere === undefined ? '' : ` ${keepRowsSql(plan.removeWhere)}`;
+  const from = `FROM ${readInputsSql(plan.inputs)}${filter}`;
   if (!plan.dedup) {
     const select = plan.columns.map((column) => quoteIdentifier(column.name)).join(', ');
     return `SELECT ${select} ${from} ORDER BY ${sortKeySql(plan.tags)}, ${writeOrderSql()}`;

@@ -31,6 +31,7 @@ import {
   type OutputFormat,
 } from './merge-sql.js';
 import { PAUSE_CELL, STOP_CELL } from './merge-runner.js';
+import { predicateProbeSql, predicateRefusal, predicateTextRefusal } from './row-predicate.js';
 import type { MergedFile, MergeResult, MergeRunnerOptions, MergeTask, MergeWorkerData, MergeWorkerSettings, RunnerToWorker, WorkerToRunner } from './merge-runner.js';
 
 type Row = Record<string, unknown>;
@@ -179,17 +180,24 @@ function wholePathOf(firstOutput: string): string {
  */
 async function merge(connection: DuckDBConnection, task: MergeTask, written: string[]): Promise<MergeResult> {
   const inputs = await inspectInputs(connection, task);
-  if (inputs.rows === 0) return { outputs: [], columns: inputs.columns, tags: inputs.tags, inputRows: 0, outputRows: 0 };
+  const nothing: MergeResult = { outputs: [], columns: inputs.columns, tags: inputs.tags, inputRows: inputs.rows, outputRows: 0 };
+  if (inputs.rows === 0) return nothing;
   const format: OutputFormat = { compressionLevel: task.compressionLevel, rowGroupSize: task.rowGroupSize, tags: inputs.tags };
   const [first] = task.outputPaths;
   assert.ok(first !== undefined, 'a merge has an output path');
-  const select = mergeSelectSql({ inputs: task.inputs, columns: inputs.columns, tags: inputs.tags, dedup: task.dedup });
+  const select = mergeSelectSql({ inputs: task.inputs, columns: inputs.columns, tags: inputs.tags, dedup: task.dedup, removeWhere: task.removeWhere });
   const direct = inputs.bytes <= task.targetFileBytes || task.outputPaths.length === 1;
   const target = direct ? first : wholePathOf(first);
   assert.ok(!task.outputPaths.includes(wholePathOf(first)), 'the merged file has a path of its own');
   written.push(target);
   const outputRows = (await runHere(connection, copyToSql(select, target, format))).rowsChanged;
-  assert.ok(outputRows > 0, 'rows in, rows out');
+  // Only a rewrite's predicate drops every row: then there is no output, and its inputs just go.
+  if (outputRows === 0) {
+    assert.ok(task.removeWhere !== undefined, 'rows in, rows out');
+    await rm(target, { force: true });
+    written.splice(written.indexOf(target), 1);
+    return nothing;
+  }
   const paths = direct ? [first] : await split(connection, task, { whole: target, columns: inputs.columns, format, outputRows }, written);
   const outputs: MergedFile[] = [];
   for (const path of paths) outputs.push(await factsOf(connection, path));
@@ -230,10 +238,28 @@ async function settingsOf({ connection, loweredThreads }: Engine): Promise<Merge
   return { memoryLimit: String(row['memory_limit']), threads: Number(row['threads']), tempDirectory: String(row['temp_directory']), nice: getPriority(), loweredThreads };
 }
 
-/** Runs one task; on failure removes what it wrote and answers `failed`. */
+/** Why a remove predicate is refused (row-predicate.ts), by DuckDB's parse of it; null when it is taken. */
+async function predicateRefusalOf(connection: DuckDBConnection, removeWhere: string): Promise<string | null> {
+  const textRefusal = predicateTextRefusal(removeWhere);
+  if (textRefusal !== null) return textRefusal;
+  const [row] = await rowsOf(connection, predicateProbeSql(removeWhere));
+  const tree = row?.['tree'];
+  return predicateRefusal(typeof tree === 'string' ? tree : '');
+}
+
+async function checkPredicate(connection: DuckDBConnection, removeWhere: string): Promise<WorkerToRunner> {
+  const reason = await predicateRefusalOf(connection, removeWhere);
+  return reason === null ? { kind: 'predicate-checked' } : { kind: 'predicate-refused', reason };
+}
+
+/** Runs one task; on failure removes what it wrote and answers `failed`. A refused predicate touches nothing. */
 async function runTask(connection: DuckDBConnection, task: MergeTask): Promise<WorkerToRunner> {
   const written: string[] = [];
   try {
+    if (task.removeWhere !== undefined) {
+      const checked = await checkPredicate(connection, task.removeWhere);
+      if (checked.kind === 'predicate-refused') return checked;
+    }
     return { kind: 'merged', result: await merge(connection, task, written) };
   } catch (error) {
     // Broken invariants are bugs: let them end the worker (the runner rejects the task).
@@ -241,6 +267,14 @@ async function runTask(connection: DuckDBConnection, task: MergeTask): Promise<W
     await Promise.allSettled(written.map((path) => rm(path, { force: true })));
     return { kind: 'failed', message: error instanceof Error ? error.message : String(error) };
   }
+}
+
+async function answerOf(engine: Engine, message: Exclude<RunnerToWorker, { kind: 'close' }>): Promise<WorkerToRunner> {
+  if (message.kind === 'run') return runTask(engine.connection, message.task);
+  if (message.kind === 'check-predicate') {
+    return checkPredicate(engine.connection, message.removeWhere).catch((error: unknown) => ({ kind: 'failed', message: error instanceof Error ? error.message : String(error) }));
+  }
+  return { kind: 'settings', settings: await settingsOf(engine) };
 }
 
 /** Raised by the runner's terminate(): the task in flight stops at its next piece of DuckDB work. */
@@ -272,7 +306,7 @@ async function main(): Promise<void> {
         port.close();
         return;
       }
-      const answer = message.kind === 'run' ? await runTask(connection, message.task) : { kind: 'settings' as const, settings: await settingsOf(engine) };
+      const answer = await answerOf(engine, message);
       port.postMessage(answer satisfies WorkerToRunner);
     });
   });

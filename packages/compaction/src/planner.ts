@@ -29,6 +29,11 @@ export interface PlannedJob {
   /** Start of the output's partition (hour or day), µs. */
   readonly partitionStartUs: number;
   readonly inputs: readonly CatalogFile[];
+  /**
+   * A rewrite (rewrite-planner.ts): the rows this predicate matches are left out; null: every
+   * row goes, and the files are deleted without being read. Absent: a compaction.
+   */
+  readonly removeWhere?: string | null;
 }
 
 /** The partition lock a job takes: its day, so no two tiers ever merge the same files at once. */

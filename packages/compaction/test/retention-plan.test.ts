@@ -1,0 +1,63 @@
+// Proves a retention run's plan from the catalog: files wholly before the cut-off are dropped,
+// files after it left, a file straddling it rewritten; and that rewriting the straddling file
+// with retentionRemoveWhere through Compactor.rewrite keeps exactly the rows at or after the
+// cut-off (the row exactly at it included), read back from the store by DuckDB.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MICROS_PER_DAY, Storage } from '@arc/storage';
+import { Compactor, planRetention, retentionCutoffUs, retentionRemoveWhere } from '../src/index.js';
+import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
+import { putFile, readRows, type TestRow } from './support/parquet-files.js';
+
+const HOUR_US = 3_600_000_000;
+const DAY_1_US = Date.parse('2026-01-01T00:00:00Z') * 1000;
+const SECOND_US = 1_000_000;
+
+const open: Compactor[] = [];
+afterEach(async () => {
+  for (const compactor of open.splice(0)) await compactor.close();
+});
+
+function rows(startUs: number, count: number, stepUs: number): TestRow[] {
+  return Array.from({ length: count }, (_, index) => ({ host: `h${String(index % 2)}`, timeUs: startUs + index * stepUs, usage_user: index, usage_idle: 0 }));
+}
+
+describe('retention plan', () => {
+  it('computes the cut-off from retention_days + buffer_days', () => {
+    const nowMs = Date.parse('2026-02-01T00:00:00Z');
+    expect(retentionCutoffUs({ retentionDays: 30, bufferDays: 1 }, nowMs)).toBe(nowMs * 1000 - 31 * MICROS_PER_DAY);
+  });
+
+  it('drops expired files, rewrites the straddling one to exactly the rows at or after the cut-off', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'arc-retention-plan-'));
+    const storage = await Storage.open({ root });
+    const cutoffUs = DAY_1_US + 10 * HOUR_US + 30 * SECOND_US;
+    const expired = await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rows(DAY_1_US + 9 * HOUR_US, 10, SECOND_US) });
+    // Seconds 0..59 of hour 10: 30 rows before the cut-off, the one at it and 29 after.
+    const straddling = await putFile(storage, { sequence: 2, writtenAtMs: 2000, rows: rows(DAY_1_US + 10 * HOUR_US, 60, SECOND_US) });
+    const kept = await putFile(storage, { sequence: 3, writtenAtMs: 3000, rows: rows(DAY_1_US + 11 * HOUR_US, 10, SECOND_US) });
+    const plan = planRetention(storage.catalog.files('db', 'cpu'), cutoffUs);
+    expect({ drop: plan.drop.map((file) => file.key), rewrite: plan.rewrite.map((file) => file.key), dropRows: plan.dropRows }).toEqual({ drop: [expired], rewrite: [straddling], dropRows: 10 });
+    expect(plan.dropBytes).toBe(plan.drop[0]?.bytes);
+
+    const compactor = Compactor.open({
+      storage,
+      config: TEST_COMPACTION_CONFIG,
+      historyPath: path.join(root, '..', `${path.basename(root)}-history.db`),
+      tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
+      queriesEnded: () => Promise.resolve(),
+      log: () => undefined,
+    });
+    open.push(compactor);
+    const before = (await readRows(storage)).map((row) => JSON.parse(row) as { t: number });
+    await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [straddling], removeWhere: retentionRemoveWhere(cutoffUs) });
+    await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [expired], removeWhere: null });
+    const after = (await readRows(storage)).map((row) => JSON.parse(row) as { t: number });
+    expect(after).toEqual(before.filter((row) => row.t >= cutoffUs));
+    expect(after).toHaveLength(40);
+    expect(storage.catalog.files('db', 'cpu').map((file) => file.key)).toContain(kept);
+    expect(planRetention(storage.catalog.files('db', 'cpu'), cutoffUs)).toMatchObject({ drop: [], rewrite: [] });
+  });
+});
