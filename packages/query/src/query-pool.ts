@@ -21,7 +21,7 @@ import { POOL_CLOSE_TIMEOUT_MS, QUERY_ROW_LIMIT_MAX, SQL_BYTES_MAX } from './lim
 import type { EstimateTask, MeasurementQuery, PendingMeasurement, QuerySource, QueryTask, StreamControl, StreamMessage, StreamTask, TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
 import type { MeasurementRef } from './query-plan.js';
 import type { ColumnSpec } from './time-pruning.js';
-import { TelemetryBlock, type BlockOf } from '@arc/telemetry';
+import { DUCKDB_MEMORY_SAMPLE_MS, TelemetryBlock, type BlockOf } from '@arc/telemetry';
 import { QUERY_TELEMETRY, QUERY_TELEMETRY_BLOCKS_PER_THREAD } from './query-telemetry.js';
 
 export interface QueryPoolOptions {
@@ -45,6 +45,8 @@ export interface QueryPoolOptions {
    * pool opens one itself in ready() (tests, tools).
    */
   storage?: Storage;
+  /** How often each thread reads its DuckDB memory (arc_duckdb_memory_bytes); DUCKDB_MEMORY_SAMPLE_MS by default. */
+  memorySampleMs?: number;
 }
 
 export interface QueryRequest {
@@ -493,6 +495,9 @@ export class QueryPool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Ending a worker during a DuckDB read of its own would abort the process (control-block.ts);
+    // past the wait piscina's close goes ahead anyway, as it would for a query that never ends.
+    await this.#control.closeBackgroundReads(POOL_CLOSE_TIMEOUT_MS);
     await this.#piscina.close();
     this.#catalogChannel.close();
   }
@@ -605,5 +610,6 @@ function workerConfig(options: QueryPoolOptions, control: ControlBlock, catalogC
     catalogChannel,
     catalogSnapshot,
     telemetry,
+    memorySampleMs: options.memorySampleMs ?? DUCKDB_MEMORY_SAMPLE_MS,
   };
 }

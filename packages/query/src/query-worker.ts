@@ -14,8 +14,9 @@ import { QueryEngine } from './query-engine.js';
 import { compressAnswer } from './answer-compression.js';
 import { answerTransferList, enableSharedAnswers, releaseAnswerBody } from './answer-buffers.js';
 import type { TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
-import { DUCKDB_MEMORY_SAMPLE_MS, startThreadVitals, TelemetryBlock } from '@arc/telemetry';
+import { startThreadVitals, TelemetryBlock } from '@arc/telemetry';
 import { QUERY_TELEMETRY } from './query-telemetry.js';
+import { ControlBlock } from './control-block.js';
 
 function toShape(error: unknown): ArcErrorShape {
   if (isArcError(error)) return error.toShape();
@@ -34,19 +35,31 @@ function readConfig(data: unknown): WorkerConfig {
 const opening: Promise<QueryEngine | ArcErrorShape> = QueryEngine.open(readConfig(workerData)).catch(toShape);
 
 /**
- * Publishes this thread's vitals and, every DUCKDB_MEMORY_SAMPLE_MS, its DuckDB memory into the
- * block it claims (none left: it publishes nothing). The timers never keep the thread alive.
+ * Publishes this thread's vitals and, every `memorySampleMs`, its DuckDB memory into the
+ * block it claims (none left: it publishes nothing). The timers never keep the thread alive. Each
+ * memory read is announced in the control block: the pool ends this thread only once none runs.
  */
 function publishTelemetry(config: WorkerConfig): void {
   const meter = new TelemetryBlock(QUERY_TELEMETRY, config.telemetry).claimAny();
   if (meter === null) return;
   startThreadVitals(meter.gauge('eventLoopLagSeconds'), meter.gauge('heapUsedBytes'));
   const memory = meter.gauge('duckdbMemoryBytes');
+  const control = new ControlBlock(config.control);
+  // One read at a time: two statements at once on the one stats connection abort the thread.
+  let reading = false;
   const sample = (): void => {
-    void opening.then((engine) => (engine instanceof QueryEngine ? engine.memoryBytes() : 0)).then((bytes) => memory.set(bytes), () => undefined);
+    if (reading || !control.beginBackgroundRead()) return;
+    reading = true;
+    void opening
+      .then((engine) => (engine instanceof QueryEngine ? engine.memoryBytes() : 0))
+      .then((bytes) => memory.set(bytes), () => undefined)
+      .finally(() => {
+        reading = false;
+        control.endBackgroundRead();
+      });
   };
   sample();
-  setInterval(sample, DUCKDB_MEMORY_SAMPLE_MS).unref();
+  setInterval(sample, config.memorySampleMs).unref();
 }
 
 publishTelemetry(readConfig(workerData));

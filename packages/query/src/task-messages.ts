@@ -20,6 +20,8 @@ export interface WorkerConfig {
   readonly catalogSnapshot: CatalogSnapshot | null;
   /** The query threads' telemetry buffer (QUERY_TELEMETRY); each thread claims a block. */
   readonly telemetry: SharedArrayBuffer;
+  /** Milliseconds between two reads of the thread's DuckDB memory. */
+  readonly memorySampleMs: number;
 }
 
 /**
