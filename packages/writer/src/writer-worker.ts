@@ -168,6 +168,7 @@ function publishWriterTelemetry(meter: MeterOf<typeof WRITER_TELEMETRY>, core: W
   const seen = { flushes: 0, flushFailures: 0, filesWritten: 0, rowsFlushed: 0 };
   let reading: Promise<void> = Promise.resolve();
   let memoryReadAtMs = Number.NEGATIVE_INFINITY;
+  let readInFlight = false;
   const sample = (): void => {
     const stats = core.stats();
     rows.set(stats.rowsBuffered);
@@ -176,9 +177,12 @@ function publishWriterTelemetry(meter: MeterOf<typeof WRITER_TELEMETRY>, core: W
       mirrored[key].add(stats[key] - seen[key]);
       seen[key] = stats[key];
     }
-    if (performance.now() - memoryReadAtMs < DUCKDB_MEMORY_SAMPLE_MS) return;
+    // One read at a time (a slow one must not overlap the next on the stats connection), and the
+    // stop below waits for the one in flight before the encoder closes.
+    if (readInFlight || performance.now() - memoryReadAtMs < DUCKDB_MEMORY_SAMPLE_MS) return;
     memoryReadAtMs = performance.now();
-    reading = encoder.memoryBytes().then((value) => memory.set(value), () => undefined);
+    readInFlight = true;
+    reading = encoder.memoryBytes().then((value) => memory.set(value), () => undefined).finally(() => (readInFlight = false));
   };
   sample();
   const timer = setInterval(sample, VITALS_SAMPLE_MS);
