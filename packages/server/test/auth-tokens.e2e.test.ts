@@ -2,6 +2,7 @@
 // exact bodies and every validation error, changes that take rights away applying at the next
 // request, every token transport the README lists, `arc token` changing the store of a running
 // server, no token text in the server's output, and `auth.enabled = false` announced loudly.
+import { expectCleanStop } from './support/clean-stop.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -250,7 +251,7 @@ describe('servers of their own', () => {
   const started: ArcProcess[] = [];
   afterAll(async () => {
     for (const arc of started) {
-      expect(await arc.stop()).toBe(0);
+      await expectCleanStop(arc);
       await arc.cleanup();
     }
   });
@@ -263,7 +264,7 @@ describe('servers of their own', () => {
     const verify = await send(first.url, 'GET', '/auth/verify', { token: printed ?? '' });
     expect(verify.json()).toMatchObject({ valid: true, name: 'bootstrap', permissions: ['admin'], databases: null });
     expect(first.output().split(printed ?? '').length - 1).toBe(1);
-    expect(await first.stop()).toBe(0);
+    await expectCleanStop(first);
     const second = await startArc({ ARC_AUTH_BOOTSTRAP_TOKEN: '' }, first.dataDir);
     started.push(second);
     expect(second.output()).not.toContain('bootstrap admin token');

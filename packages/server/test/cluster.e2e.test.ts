@@ -5,6 +5,7 @@
 // database created on A is listed on B, and
 // when both nodes compact the same partition at the same moment exactly one job merges it, after
 // which both nodes read every row exactly once.
+import { expectCleanStop } from './support/clean-stop.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, type ArcProcess } from './support/arc-process.js';
@@ -69,7 +70,7 @@ describe.skipIf(s3 === null)('two nodes on one bucket', () => {
     b = new ArcClient(second.url);
   });
   afterAll(async () => {
-    for (const node of nodes) expect(await node.stop()).toBe(0);
+    for (const node of nodes) await expectCleanStop(node);
     for (const node of nodes) await node.cleanup();
   });
 

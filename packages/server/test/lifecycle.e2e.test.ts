@@ -2,6 +2,7 @@
 // explicit flush, SIGTERM flushes every buffered row and exits 0, a restart reads what was written
 // before (and removes the staged files a dead process left), bodies larger than a ring frame travel whole, full write buffers answer 503 +
 // Retry-After without losing or half-writing anything, and a bad arc.conf stops the start.
+import { expectCleanStop } from './support/clean-stop.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,7 @@ describe('lifecycle', () => {
     const rows = Array.from({ length: 1000 }, (_, index) => ({ m: 'durable', t: 1_700_000_000_000 + index, h: `h${index % 7}`, fields: { v: index } }));
     expect((await client.write(msgpack(rows))).status).toBe(204);
     expect((await client.write(msgpack({ m: 'other', t: 1, fields: { ok: true } }), { database: 'second' })).status).toBe(204);
-    expect(await first.stop()).toBe(0);
+    await expectCleanStop(first);
     expect(first.output()).toMatch(/stopped; every buffer flushed/);
     const second = await startArc({}, first.dataDir);
     started.push(second);
@@ -47,7 +48,7 @@ describe('lifecycle', () => {
     const first = await startArc({ ARC_WRITER_FLUSH_AGE_MS: '600000' });
     const client = new ArcClient(first.url);
     expect((await client.write(msgpack({ m: 'leftover', t: Date.UTC(2025, 9, 16, 16, 5), fields: { v: 1 } }))).status).toBe(204);
-    expect(await first.stop()).toBe(0);
+    await expectCleanStop(first);
     // What a process killed mid-flush leaves: a staged file beside the published ones.
     const hourDirectory = path.join(first.dataDir, 'arc', 'default', 'leftover', '2025', '10', '16', '16');
     const dead = path.join(hourDirectory, 'staged-0123456789abcdef.parquet.tmp');

@@ -3,6 +3,7 @@
 // row reads back; a request over ingest.max_measurements_per_request or one that would take a
 // database past ingest.max_measurements_per_database gets a 400 naming the count and the bound and
 // writes nothing, also after a restart (the count starts from the directory).
+import { expectCleanStop } from './support/clean-stop.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArcClient } from './support/arc-client.js';
 import { startArc, TEST_TOKEN, type ArcProcess } from './support/arc-process.js';
@@ -101,13 +102,13 @@ describe('measurements per database after a restart', () => {
   let restarted: ArcProcess | null = null;
   afterAll(async () => {
     if (restarted === null) return;
-    expect(await restarted.stop()).toBe(0);
+    await expectCleanStop(restarted);
   });
 
   it('counts the measurements already on disk', async () => {
     const dataDir = shared.arc.dataDir;
     await shared.client.flush();
-    expect(await shared.arc.stop()).toBe(0);
+    await expectCleanStop(shared.arc);
     restarted = await startArc(ENV, dataDir);
     const client = new ArcClient(restarted.url);
     const refused = await writeLines(client, 'many', lines('late', 0, 1));

@@ -3,6 +3,7 @@
 // and line protocol, and Prometheus' own HTTP API (/api/v1/query) answers `up` = 1 for Arc and
 // arc_ingest_rows_total / arc_ingest_requests_total equal to exactly what was written, per protocol
 // and database.
+import { expectCleanStop } from './support/clean-stop.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, TEST_TOKEN, type ArcProcess } from './support/arc-process.js';
@@ -30,7 +31,7 @@ describe.skipIf(!installed)('Prometheus scraping Arc', () => {
   afterAll(async () => {
     prometheus?.stop();
     if (arc === null) return;
-    expect(await arc.stop()).toBe(0);
+    await expectCleanStop(arc);
     await arc.cleanup();
   });
 

@@ -5,6 +5,7 @@
 // ARC_CACHE_TOO_SMALL naming the limit, and after a restart with the cache emptied answers
 // everything from downloads; and that a merge downloads its inputs into the cache, after which
 // the cache holds the output and not the inputs.
+import { expectCleanStop } from './support/clean-stop.js';
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,7 +92,7 @@ describe.skipIf(s3 === null)(`the object-storage file cache${s3 === null ? ` (sk
     expect(body.code).toBe('ARC_CACHE_TOO_SMALL');
     expect(body.error).toContain('storage.cache_max_gb');
     expect(await cachedParquetBytes(arc.dataDir)).toBeLessThanOrEqual(CACHE_BYTES_MAX);
-    expect(await arc.stop()).toBe(0);
+    await expectCleanStop(arc);
 
     // A cold cache: every file comes from the bucket.
     await removeCachedParquet(arc.dataDir);
@@ -117,7 +118,7 @@ describe.skipIf(s3 === null)(`the object-storage file cache${s3 === null ? ` (sk
       const flushed = await client.flush();
       expect(flushed.status, flushed.text).toBe(200);
     }
-    expect(await writer.stop()).toBe(0);
+    await expectCleanStop(writer);
     // The merge finds no input local: it must download them.
     await removeCachedParquet(writer.dataDir);
     const merger = await startArc({ ...env, ARC_COMPACTION_ENABLED: 'true', ARC_COMPACTION_HOURLY_SCHEDULE: '0 0 1 1 *', ARC_COMPACTION_DAILY_SCHEDULE: '0 0 1 1 *' }, writer.dataDir);

@@ -3,6 +3,7 @@
 // (ARC_STORAGE_FULL once flushes fail; with the WAL on, ARC_WAL_WRITE_FAILED when the log cannot
 // be appended first) with Retry-After, writes resume once space is freed, and after SIGTERM and a
 // restart every row that got a 204 is read back, exactly once.
+import { expectCleanStop } from '../support/clean-stop.js';
 import { mkdir } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack, type HttpAnswer } from '../support/arc-client.js';
@@ -103,7 +104,7 @@ describe.skipIf(unavailable !== null).each([
     await ledger.writeUntil(client, 204, RESUME_DEADLINE_MS);
     expect((await ledger.write(client)).status).toBe(204);
 
-    expect(await first.stop()).toBe(0);
+    await expectCleanStop(first);
     expect(first.output()).toMatch(/stopped; every buffer flushed/);
     // With the WAL on, the log's append can be the first to meet the full disk.
     if (!wal) expect(first.output()).toMatch(/data disk is full: new writes are refused/);
@@ -111,6 +112,6 @@ describe.skipIf(unavailable !== null).each([
     servers.push(second);
     const again = new ArcClient(second.url);
     expect(await again.rows('SELECT count(*), count(DISTINCT id), sum(id) FROM filled')).toEqual([ledger.expected()]);
-    expect(await second.stop()).toBe(0);
+    await expectCleanStop(second);
   }, 180_000);
 });

@@ -4,6 +4,7 @@
 // being accepted while the buffers hold them, then get 503 ARC_BUFFERS_FULL with Retry-After;
 // once the gateway is back every flush lands, writes resume, and every row that got a 204 is read
 // back exactly once, also after SIGTERM and a restart (the WAL replays nothing twice).
+import { expectCleanStop } from '../support/clean-stop.js';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -123,7 +124,7 @@ describe.skipIf(s3 === null).each([
     await waitUntil('/health answers 200 again', HEALTH_DEADLINE_MS, async () => (await fetch(`${first.url}/health`)).status === 200, POLL_MS);
     const recoveredMs = Math.round(performance.now() - startedAt);
     // After a stop and a start over the same bucket (and WAL): still each row once.
-    expect(await first.stop()).toBe(0);
+    await expectCleanStop(first);
     const second = await startArc(env, first.dataDir);
     servers.push(second);
     expect(await readBack(new ArcClient(second.url))).toEqual([count, distinct, sum]);

@@ -83,7 +83,13 @@ export async function startArc(env: Record<string, string> = {}, dataDir?: strin
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A stop by a signal (a native crash, a kill) is told by name in the output: its code is null.
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (signal !== null) output += `\n[arc-process] arc ended by ${signal}\n`;
+      resolve(code);
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
     // Poll interval under READY_TIMEOUT_MS: /ready answering 200 is the only readiness signal.

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, expect } from 'vitest';
+import { expectCleanStop } from './clean-stop.js';
+import { afterAll, beforeAll } from 'vitest';
 import { ArcClient } from './arc-client.js';
 import { startArc, type ArcProcess } from './arc-process.js';
 
@@ -20,7 +21,7 @@ export function useSharedArc(env: Record<string, string> = {}): SharedArc {
   });
   afterAll(async () => {
     if (arc === null) return;
-    expect(await arc.stop()).toBe(0);
+    await expectCleanStop(arc);
     await arc.cleanup();
   });
   return {

@@ -3,6 +3,7 @@
 // /proc, polling with a deadline, row counts, a server that is restarted when a test killed it, and
 // the one-line JSON figures each case prints for docs/reliability.md. The server itself is started
 // by ../../support/arc-process.ts (startArc), as in every integration test.
+import { expectCleanStop } from '../../support/clean-stop.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { request, type Agent, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
@@ -253,7 +254,7 @@ export function useFaultArc(env: Record<string, string> = {}): FaultArc {
   }, 120_000);
   afterAll(async () => {
     if (arc === null) return;
-    if (!dead(arc)) expect(await arc.stop()).toBe(0);
+    if (!dead(arc)) await expectCleanStop(arc);
     await arc.cleanup();
   });
   return {
