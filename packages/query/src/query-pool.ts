@@ -231,6 +231,8 @@ export class QueryPool {
   /** The list tasks carry, rebuilt from #pendingByKey at the next task after a change (null). */
   #pending: readonly PendingMeasurement[] | null = [];
   #closed = false;
+  /** Each task in flight's cancel, called by close(): a stop never waits on a long query. */
+  readonly #cancelsOnClose = new Set<() => void>();
   /** Each task until its worker hands it back (answer, failure, or the end of a cancelled run). */
   readonly #tasksOnWorkers = new Set<Promise<void>>();
   readonly #catalogChannel: BroadcastChannel;
@@ -495,6 +497,9 @@ export class QueryPool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Running and queued queries are interrupted and answered 503: piscina's close would otherwise
+    // wait for them, then end a thread inside DuckDB (which aborts the process).
+    for (const cancelOnClose of [...this.#cancelsOnClose]) cancelOnClose();
     // Ending a worker during a DuckDB read of its own would abort the process (control-block.ts);
     // past the wait piscina's close goes ahead anyway, as it would for a query that never ends.
     await this.#control.closeBackgroundReads(POOL_CLOSE_TIMEOUT_MS);
@@ -519,6 +524,7 @@ export class QueryPool {
       const settle = (action: () => void): void => {
         if (settled) return;
         settled = true;
+        this.#cancelsOnClose.delete(onClose);
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         action();
@@ -536,6 +542,8 @@ export class QueryPool {
         if (!settled) this.#totals.timedOut++;
         cancel(timeoutError(this.#timeoutMs));
       };
+      const onClose = (): void => cancel(new ArcError(ErrorKind.unavailable, QueryErrorCode.poolClosed, 'The server is stopping: the query was cancelled'));
+      this.#cancelsOnClose.add(onClose);
       const timer = setTimeout(onTimeout, this.#timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       const handedBack = this.#piscina.run(task, { transferList }).then(
