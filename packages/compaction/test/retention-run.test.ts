@@ -1,5 +1,5 @@
-// Proves a retention run on a real store: a dry run counts the files, rows and bytes the catalog
-// says it would remove and changes nothing; the run then removes exactly the rows before the
+// Proves a retention run on a real store: a dry run lists the files, rows and bytes it would
+// remove (the straddling file's expired rows counted by a merge thread) and changes nothing; the run then removes exactly the rows before the
 // cut-off (an expired file dropped, a straddling one rewritten), leaves another measurement of
 // the database alone, and a second run finds nothing to do.
 import { mkdtemp } from 'node:fs/promises';
@@ -49,8 +49,14 @@ describe('runRetention', () => {
     const mem = await readRows(storage, 'mem');
 
     const dry = await runRetention(policy, storage, compactor, { nowMs: NOW_MS, dryRun: true });
-    expect(dry).toMatchObject({ dryRun: true, cutoff: '2026-01-01T10:00:30.000Z', measurements: 1, filesDropped: 1, filesRewritten: 1, rowsRemoved: null, jobsFailed: 0 });
-    expect(dry.bytesRemoved).toBeGreaterThan(0);
+    expect(dry).toMatchObject({ dryRun: true, cutoff: '2026-01-01T10:00:30.000Z', measurements: 1, affectedMeasurements: ['cpu'], filesDropped: 1, filesRewritten: 1, rowsRemoved: 40, jobsFailed: 0, filesTruncated: false });
+    const [dropped, straddling] = storage.catalog.files('db', 'cpu');
+    expect(dry.files).toEqual([
+      { measurement: 'cpu', key: dropped?.key, action: 'drop', rows: 10, bytes: dropped?.bytes },
+      { measurement: 'cpu', key: straddling?.key, action: 'rewrite', rows: 30, bytes: straddling?.bytes },
+    ]);
+    expect(dry.bytesRemoved).toBe(dropped?.bytes);
+    expect(dry.bytesRewritten).toBe(straddling?.bytes);
     expect((await readRows(storage)).map((row) => JSON.parse(row) as { t: number })).toEqual(before);
 
     const run = await runRetention(policy, storage, compactor, { nowMs: NOW_MS, dryRun: false });
