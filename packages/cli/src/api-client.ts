@@ -63,7 +63,8 @@ export class ApiClient {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers = { ...this.#headers, 'content-length': String(Buffer.byteLength(body)) };
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const request = send(url, { method, headers }, (response) => {
+      // No keep-alive: a pooled socket left open would hold the command's process for seconds after the answer.
+      const request = send(url, { method, headers, agent: false }, (response) => {
         let received = '';
         response.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
         response.on('end', () => resolve({ status: response.statusCode ?? 0, text: received }));
