@@ -256,13 +256,13 @@ async function policyIdOf(policy: number | string | null, api: ApiClient): Promi
 async function execute(id: number, options: RetentionOptions, baseUrl: string, io: RetentionIo): Promise<ExecutedJson> {
   const path = `/api/v1/retention/${String(id)}`;
   const api = new ApiClient(baseUrl, options.token);
-  let ended = false;
-  const run = api.requestUntilAnswered('POST', `${path}/execute`, JSON.stringify({ dry_run: options.values['dry-run'] === true })).finally(() => (ended = true));
+  const request = { ended: false };
+  const run = api.requestUntilAnswered('POST', `${path}/execute`, JSON.stringify({ dry_run: options.values['dry-run'] === true })).finally(() => (request.ended = true));
   if (io.stderrIsTTY) {
     let drawn = false;
-    while (!ended) {
+    for (;;) {
       await Promise.race([run.catch(() => undefined), delay(io.pollIntervalMs ?? RETENTION_POLL_INTERVAL_MS)]);
-      if (ended) break;
+      if (request.ended) break;
       const policy = (await api.request('GET', path, undefined, RETENTION_REQUEST_TIMEOUT_MS).catch(() => null)) as PolicyJson | null;
       if (policy?.running == null) continue;
       io.stderr.write(`\r${runProgress(policy.running)}`);

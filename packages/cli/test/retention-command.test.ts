@@ -69,12 +69,21 @@ class FakeArc {
     for await (const chunk of request) body += String(chunk);
     const line = `${request.method ?? ''} ${request.url ?? ''}${body === '' ? '' : ` ${body}`}`;
     this.requests.push(line);
-    const send = (status: number, value: unknown): void => void response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-    if (request.method === 'GET' && request.url === '/api/v1/retention') return send(200, [POLICY]);
-    if (request.url === '/api/v1/retention/404') return send(404, { error: 'No retention policy has id 404', code: 'ARC_RETENTION_NOT_FOUND' });
+    const send = (status: number, value: unknown): void => {
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    };
+    if (request.method === 'GET' && request.url === '/api/v1/retention') {
+      send(200, [POLICY]);
+      return;
+    }
+    if (request.url === '/api/v1/retention/404') {
+      send(404, { error: 'No retention policy has id 404', code: 'ARC_RETENTION_NOT_FOUND' });
+      return;
+    }
     if (request.method === 'POST' && request.url === '/api/v1/retention/3/execute') {
       await new Promise<void>((resolve) => (this.#finishRun = resolve));
-      return send(200, this.executed);
+      send(200, this.executed);
+      return;
     }
     if (request.method === 'GET' && request.url === '/api/v1/retention/3') {
       this.#reads += 1;
@@ -83,8 +92,9 @@ class FakeArc {
       if (this.#reads >= this.progressReads) this.#finishRun?.();
       return;
     }
-    if (request.url === '/api/v1/retention/3/executions?limit=2') return send(200, { policy_id: 3, executions: [{ id: 9, execution_time: '2026-12-01T02:00:00.000Z', status: 'failed', dry_run: false, deleted_count: 5, files_deleted: 1, files_rewritten: 0, bytes_removed: 100, execution_duration_ms: 40, error_message: 'disk full' }] });
-    send(request.method === 'POST' ? 201 : 200, { ...POLICY, ...(body === '' ? {} : (JSON.parse(body) as object)) });
+    const run = { id: 9, execution_time: '2026-12-01T02:00:00.000Z', status: 'failed', dry_run: false, deleted_count: 5, files_deleted: 1, files_rewritten: 0, bytes_removed: 100, execution_duration_ms: 40, error_message: 'disk full' };
+    if (request.url === '/api/v1/retention/3/executions?limit=2') send(200, { policy_id: 3, executions: [run] });
+    else send(request.method === 'POST' ? 201 : 200, { ...POLICY, ...(body === '' ? {} : (JSON.parse(body) as object)) });
   }
 }
 
