@@ -2,14 +2,10 @@
 // rewrite with the same predicate removes (the rewrite then run and its rows compared), writes
 // nothing, refuses a predicate that reads another table (400, as a rewrite does), and with one
 // merge thread a count waiting behind a running count still gets its turn.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Storage } from '@arc/storage';
-import { CompactionErrorCode, Compactor } from '../src/index.js';
-import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
+import { CompactionErrorCode, type Compactor } from '../src/index.js';
 import { objectsUnder, putFile, readRows, type TestRow } from './support/parquet-files.js';
+import { openRewriteStore } from './support/rewrite-store.js';
 
 const HOUR_US = Date.parse('2026-02-01T09:00:00Z') * 1000;
 const SECOND_US = 1_000_000;
@@ -20,16 +16,7 @@ afterEach(async () => {
 });
 
 async function setUp() {
-  const root = await mkdtemp(path.join(tmpdir(), 'arc-count-'));
-  const storage = await Storage.open({ root });
-  const compactor = Compactor.open({
-    storage,
-    config: { ...TEST_COMPACTION_CONFIG, enabled: false, maxConcurrentJobs: 1 },
-    historyPath: path.join(root, '..', `${path.basename(root)}-history.db`),
-    tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
-    queriesEnded: () => Promise.resolve(),
-    log: () => undefined,
-  });
+  const { root, storage, compactor } = await openRewriteStore('arc-count-', { maxConcurrentJobs: 1 });
   open.push(compactor);
   const rows: TestRow[] = Array.from({ length: 50 }, (_, index) => ({ host: `h${String(index % 5)}`, timeUs: HOUR_US + index * SECOND_US, usage_user: index, usage_idle: 0 }));
   const key = await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows });

@@ -2,14 +2,11 @@
 // remove (the straddling file's expired rows counted by a merge thread) and changes nothing; the run then removes exactly the rows before the
 // cut-off (an expired file dropped, a straddling one rewritten), leaves another measurement of
 // the database alone, and a second run finds nothing to do.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MICROS_PER_DAY, Storage } from '@arc/storage';
-import { Compactor, parseRetentionPolicy, runRetention } from '../src/index.js';
-import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
+import { MICROS_PER_DAY } from '@arc/storage';
+import { parseRetentionPolicy, runRetention, type Compactor } from '../src/index.js';
 import { putFile, readRows, type TestRow } from './support/parquet-files.js';
+import { openRewriteStore } from './support/rewrite-store.js';
 
 const HOUR_US = 3_600_000_000;
 const SECOND_US = 1_000_000;
@@ -29,21 +26,12 @@ function rows(startUs: number, count: number): TestRow[] {
 
 describe('runRetention', () => {
   it('dry-runs, then removes exactly the expired rows of its measurement, then has nothing to do', async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'arc-retention-run-'));
-    const storage = await Storage.open({ root });
+    const { storage, compactor } = await openRewriteStore('arc-retention-run-');
+    open.push(compactor);
     await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rows(DAY_US + 9 * HOUR_US, 10) });
     await putFile(storage, { sequence: 2, writtenAtMs: 2000, rows: rows(DAY_US + 10 * HOUR_US, 60) });
     await putFile(storage, { sequence: 3, writtenAtMs: 3000, rows: rows(DAY_US + 11 * HOUR_US, 10) });
     await putFile(storage, { measurement: 'mem', sequence: 4, writtenAtMs: 4000, rows: rows(DAY_US + 9 * HOUR_US, 10) });
-    const compactor = Compactor.open({
-      storage,
-      config: { ...TEST_COMPACTION_CONFIG, enabled: false },
-      historyPath: path.join(root, '..', `${path.basename(root)}-history.db`),
-      tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
-      queriesEnded: () => Promise.resolve(),
-      log: () => undefined,
-    });
-    open.push(compactor);
     const policy = parseRetentionPolicy({ name: 'cpu-1d', database: 'db', measurement: 'cpu', retention_days: 1, buffer_days: 0 });
     const before = (await readRows(storage)).map((row) => JSON.parse(row) as { t: number });
     const mem = await readRows(storage, 'mem');

@@ -3,15 +3,12 @@
 // unknown id); a dry run and a run are each recorded in the executions history (the run as the
 // policy's last run), two runs asked at once run one after the other, and the `[retention]
 // schedule` runs every active policy (not an inactive one) by itself.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Storage } from '@arc/storage';
 import { waitUntil } from '../../../test/support/poll-until.js';
-import { Compactor, RetentionErrorCode, RetentionService } from '../src/index.js';
-import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
+import { RetentionErrorCode, RetentionService } from '../src/index.js';
 import { putFile, readRows, type TestRow } from './support/parquet-files.js';
+import { openRewriteStore } from './support/rewrite-store.js';
 
 const HOUR_US = 3_600_000_000;
 const SECOND_US = 1_000_000;
@@ -28,19 +25,10 @@ function rows(startUs: number, count: number): TestRow[] {
 }
 
 async function setUp(schedule = '0 0 1 1 *') {
-  const root = await mkdtemp(path.join(tmpdir(), 'arc-retention-service-'));
-  const storage = await Storage.open({ root });
+  const { root, storage, compactor } = await openRewriteStore('arc-retention-service-');
   await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rows(OLD_US, 10) });
   await putFile(storage, { sequence: 2, writtenAtMs: 2000, rows: rows(OLD_US + HOUR_US, 10) });
   await putFile(storage, { measurement: 'mem', sequence: 3, writtenAtMs: 3000, rows: rows(OLD_US, 10) });
-  const compactor = Compactor.open({
-    storage,
-    config: { ...TEST_COMPACTION_CONFIG, enabled: false },
-    historyPath: path.join(root, '..', `${path.basename(root)}-history.db`),
-    tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
-    queriesEnded: () => Promise.resolve(),
-    log: () => undefined,
-  });
   const service = RetentionService.open({ storage, rewriter: compactor, config: { enabled: true, schedule }, storePath: path.join(root, '..', `${path.basename(root)}-retention.db`), log: () => undefined });
   closers.push(() => compactor.close(), () => service.close());
   return { storage, service };
