@@ -2,11 +2,11 @@
 // updated and deleted through it (400 naming a bad field, 409 for a taken name, 404 for an
 // unknown id); a dry run and a run are each recorded in the executions history (the run as the
 // policy's last run), two runs asked at once run one after the other, and the `[retention]
-// schedule` runs every active policy (not an inactive one) by itself.
+// schedule` runs every active policy (not an inactive one) by itself; a bad schedule is refused.
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../../test/support/poll-until.js';
-import { RetentionErrorCode, RetentionService } from '../src/index.js';
+import { CompactionErrorCode, RetentionErrorCode, RetentionService } from '../src/index.js';
 import { putFile, readRows, type TestRow } from './support/parquet-files.js';
 import { openRewriteStore } from './support/rewrite-store.js';
 
@@ -62,6 +62,13 @@ describe('RetentionService', () => {
       [true, 'succeeded', 20],
     ]);
     expect(service.get(policy.id).lastRun?.id).toBe(run.execution.id);
+  });
+
+  it('refuses a schedule that is not cron, naming the setting', async () => {
+    const { root, storage, compactor } = await openRewriteStore('arc-retention-schedule-');
+    closers.push(() => compactor.close());
+    const opening = (): RetentionService => RetentionService.open({ storage, rewriter: compactor, config: { enabled: true, schedule: 'every night' }, storePath: path.join(root, '..', `${path.basename(root)}-retention.db`), log: () => undefined });
+    expect(opening).toThrow(expect.objectContaining({ code: CompactionErrorCode.badSchedule, message: expect.stringContaining('retention.schedule') as unknown }));
   });
 
   it('runs every active policy on its schedule', async () => {
