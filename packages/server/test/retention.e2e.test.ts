@@ -2,7 +2,8 @@
 // straddling the cut-off) are counted exactly by a dry run (files, rows, bytes read from disk)
 // that changes nothing; the run then removes exactly the expired rows (read back row by row),
 // leaves another measurement and another database untouched, and the query cache, the listings
-// and the query threads follow (a cached answer from before the run is not served after it);
+// and the query threads follow (a cached answer from before the run is not served after it; a
+// database whose every row expired leaves the listings);
 // both runs are in the executions history; the API refuses bad input with the field named.
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -154,6 +155,15 @@ describe('retention in the server', () => {
       ]);
       const shown = (await send(url(), 'GET', `/api/v1/retention/${String(policy.id)}`)).json() as Record<string, unknown>;
       expect(shown).toMatchObject({ last_execution_status: 'completed', last_deleted_count: 36 + straddleBefore.length, running: null });
+
+      // A policy over a whole database whose every row expired: its measurement leaves the listings.
+      const whole = (await send(url(), 'POST', '/api/v1/retention', { body: { name: 'other-10d', database: 'ret_other', retention_days: RETENTION_DAYS, buffer_days: 0 } })).json() as { id: number };
+      const emptied = (await send(url(), 'POST', `/api/v1/retention/${String(whole.id)}/execute`, { body: {} })).json() as Executed;
+      expect(emptied).toMatchObject({ status: 'completed', deleted_count: 36, files_deleted: 9, files_rewritten: 0 });
+      expect((await send(url(), 'GET', '/api/v1/databases/ret_other/measurements')).status).toBe(404);
+      const otherQuery = await shared.client.query('SELECT count(*) FROM cpu', 'ret_other');
+      expect(otherQuery.json()).toMatchObject({ code: 'ARC_QUERY_UNKNOWN_TABLE' });
+      expect(await timesOf('ret', 'mem')).toEqual(expiredTimes(nowMs).sort((a, b) => a - b));
     },
     TEST_TIMEOUT_MS,
   );
