@@ -73,11 +73,6 @@ export class RetentionService {
     return service;
   }
 
-  /** When the schedule runs next (null when it is off). */
-  nextScheduledRun(): string | null {
-    return this.#schedule?.nextRun()?.toISOString() ?? null;
-  }
-
   list(): RetentionPolicyState[] {
     return this.#store.list().map((policy) => this.#stateOf(policy));
   }
