@@ -5,6 +5,7 @@ import type { CompactionCandidate, CompactionJob, CompactionStats, TriggerReques
 import { ConfigError } from '@arc/config';
 import { CommandUsageError, formatTable, parseArgsErrorMessage, wantsHelp } from './command-text.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodesText } from './exit-codes.js';
+import { ApiClient, ServerRequestError } from './api-client.js';
 import { checkedServerUrl, serverUrlOf } from './server-url.js';
 import { COMPACT_OUTCOME_POLLS_MAX, COMPACT_POLL_INTERVAL_MS, COMPACT_REQUEST_TIMEOUT_MS } from './limits.js';
 
@@ -27,8 +28,8 @@ Options:
 
 ${exitCodesText('every job succeeded (or nothing to do)', "a job failed or its outcome is unknown, or the server refused or could not be reached")}`;
 
-/** A server that refused or could not be reached: one line on stderr, exit 1. */
-export class CompactCommandError extends Error {
+/** A server that refused or could not be reached (api-client.ts): one line on stderr, exit 1. */
+export class CompactCommandError extends ServerRequestError {
   override readonly name = 'CompactCommandError';
 }
 
@@ -76,12 +77,10 @@ export function parseCompactArgs(args: readonly string[], env: NodeJS.ProcessEnv
 
 /** The few endpoints `arc compact` calls; every failure becomes a CompactCommandError naming it. */
 class CompactionClient {
-  readonly #baseUrl: string;
-  readonly #headers: Record<string, string>;
+  readonly #api: ApiClient;
 
   constructor(baseUrl: string, token: string | null) {
-    this.#baseUrl = baseUrl;
-    this.#headers = { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) };
+    this.#api = new ApiClient(baseUrl, token);
   }
 
   async candidates(scope: TriggerRequest): Promise<CompactionCandidate[]> {
@@ -102,28 +101,7 @@ class CompactionClient {
   }
 
   async #request(method: string, path: string, body?: string): Promise<unknown> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.#baseUrl}${path}`, { method, headers: this.#headers, body: body ?? null, signal: AbortSignal.timeout(COMPACT_REQUEST_TIMEOUT_MS) });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const why = cause?.code ?? cause?.message ?? (error as Error).message;
-      throw new CompactCommandError(`cannot reach Arc at ${this.#baseUrl} (${why}): is the server running? (--url)`);
-    }
-    const text = await response.text();
-    const json = parseJson(text);
-    if (response.ok) return json;
-    const reason = typeof json === 'object' && json !== null ? (json as { error?: unknown; code?: unknown }) : {};
-    const code = typeof reason.code === 'string' ? ` (${reason.code})` : '';
-    throw new CompactCommandError(`${method} ${path} answered ${String(response.status)}: ${typeof reason.error === 'string' ? reason.error : text}${code}`);
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
+    return this.#api.request(method, path, body, COMPACT_REQUEST_TIMEOUT_MS);
   }
 }
 
@@ -164,10 +142,10 @@ export function formatCandidates(candidates: readonly CompactionCandidate[]): st
 /** Bar cells of the TTY progress line. */
 const PROGRESS_BAR_CELLS = 10;
 
-/** `[#####.....] 3/7 jobs` (done of total). */
-export function progressBar(done: number, total: number): string {
+/** `[#####.....] 3/7 jobs` (done of total; `unit` names what is counted). */
+export function progressBar(done: number, total: number, unit = 'jobs'): string {
   const filled = total === 0 ? PROGRESS_BAR_CELLS : Math.floor((done / total) * PROGRESS_BAR_CELLS);
-  return `[${'#'.repeat(filled)}${'.'.repeat(PROGRESS_BAR_CELLS - filled)}] ${String(done)}/${String(total)} jobs`;
+  return `[${'#'.repeat(filled)}${'.'.repeat(PROGRESS_BAR_CELLS - filled)}] ${String(done)}/${String(total)} ${unit}`;
 }
 
 const arrow = (from: number | null, to: number | null, format: (value: number) => string = String): string => `${from === null ? '?' : format(from)} -> ${to === null ? '?' : format(to)}`;
@@ -334,7 +312,7 @@ export async function compactCommand(args: readonly string[], io: CompactIo): Pr
       io.stderr.write(`arc compact: ${error.message} (see 'arc compact --help')\n`);
       return EXIT_USAGE;
     }
-    if (!(error instanceof CompactCommandError || error instanceof ConfigError)) throw error;
+    if (!(error instanceof ServerRequestError || error instanceof ConfigError)) throw error;
     const what = error instanceof ConfigError ? `configuration error: ${error.message}` : error.message;
     io.stderr.write(`arc compact: ${what}\n`);
     return EXIT_FAILED;

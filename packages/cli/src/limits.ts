@@ -25,3 +25,15 @@ export const COMPACT_OUTCOME_POLLS_MAX = 20;
  * at 5 s, so this stays below it to report "unreachable" rather than be killed silently.
  */
 export const HEALTH_REQUEST_TIMEOUT_MS = 4_000;
+
+/**
+ * `arc retention` reads the progress of a run this often while the run's request is open (a
+ * map read on the server); runs take seconds to hours.
+ */
+export const RETENTION_POLL_INTERVAL_MS = 500;
+
+/**
+ * One request of `arc retention` other than a run fails after this long: each answers from one
+ * SQLite read or write. A run (execute) has no limit: it answers when it ended.
+ */
+export const RETENTION_REQUEST_TIMEOUT_MS = 30_000;

@@ -97,6 +97,10 @@ function droppedWhole(inputs: readonly CatalogFile[]): MergeResult {
   return { outputs: [], columns: [], tags: [], inputRows: inputs.reduce((sum, input) => sum + (input.rows ?? 0), 0), outputRows: 0 };
 }
 
+function compactionStopped(): ArcError {
+  return new ArcError(ErrorKind.unavailable, CompactionErrorCode.jobFailed, 'compaction stopped');
+}
+
 function isoOf(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -120,6 +124,10 @@ export class Compactor implements CompactionControl {
   private readonly busyPartitions = new Set<string>();
   /** Merge threads not running a job; started on first need, kept. */
   private readonly idleRunners: MergeRunner[] = [];
+  /** Merge threads being started (counted against max_concurrent_jobs with the started ones). */
+  private runnersStarting = 0;
+  /** Callers waiting for a merge thread (all are busy): woken one per thread given back. */
+  private readonly runnerWaiters: (() => void)[] = [];
   /** Every merge thread started (idle or running a job): close() stops them all. */
   private readonly runners = new Set<MergeRunner>();
   /** Hours that received files since the last live pass, by measurement (`db/m`). */
@@ -277,18 +285,45 @@ export class Compactor implements CompactionControl {
     }
   }
 
+  /**
+   * A merge thread for a job or a count: an idle one, a new one while fewer than
+   * `max_concurrent_jobs` exist, else the next one given back (a count may hold one while a job
+   * waits, and the other way round).
+   */
   private async takeRunner(): Promise<MergeRunner> {
-    const idle = this.idleRunners.pop();
-    if (idle !== undefined) return idle;
-    assert.ok(this.runners.size < this.config.maxConcurrentJobs, 'one merge thread per concurrent job');
-    const runner = await MergeRunner.start({ memoryLimit: this.config.memoryLimit, threads: this.config.threads, nice: this.config.nice, tempDirectory: this.options.tempDirectory, telemetry: this.telemetry.shared });
+    for (;;) {
+      if (this.closed) throw compactionStopped();
+      const idle = this.idleRunners.pop();
+      if (idle !== undefined) return idle;
+      if (this.runners.size + this.runnersStarting < this.config.maxConcurrentJobs) return this.startRunner();
+      await new Promise<void>((resolve) => this.runnerWaiters.push(resolve));
+    }
+  }
+
+  private async startRunner(): Promise<MergeRunner> {
+    this.runnersStarting += 1;
+    let runner: MergeRunner;
+    try {
+      runner = await MergeRunner.start({ memoryLimit: this.config.memoryLimit, threads: this.config.threads, nice: this.config.nice, tempDirectory: this.options.tempDirectory, telemetry: this.telemetry.shared });
+    } catch (error) {
+      this.runnerWaiters.shift()?.();
+      throw error;
+    } finally {
+      this.runnersStarting -= 1;
+    }
     if (this.closed) {
       await runner.close();
-      throw new ArcError(ErrorKind.unavailable, CompactionErrorCode.jobFailed, 'compaction stopped');
+      throw compactionStopped();
     }
     this.runners.add(runner);
     runner.setPaused(this.ingestBusy);
     return runner;
+  }
+
+  /** A merge thread back from a job or a count: idle again, and the first waiter for one wakes. */
+  private giveBackRunner(runner: MergeRunner): void {
+    if (!this.closed) this.idleRunners.push(runner);
+    this.runnerWaiters.shift()?.();
   }
 
   /**
@@ -407,8 +442,40 @@ export class Compactor implements CompactionControl {
       });
     } finally {
       releaseInputs();
-      if (!this.closed) this.idleRunners.push(runner);
+      this.giveBackRunner(runner);
     }
+  }
+
+  /**
+   * How many rows of these files (keys of the measurement's catalog) a rewrite with `removeWhere`
+   * would remove: read by a merge thread, nothing written (a dry run's count). Rejects with 400
+   * ARC_COMPACTION_BAD_PREDICATE when the predicate is refused, 409 when a file is not in the catalog.
+   */
+  async countRemoved(request: RewriteRequest & { readonly removeWhere: string }): Promise<number> {
+    const files = await this.catalogFiles(request);
+    if (files.length === 0) return 0;
+    const releaseInputs = await this.storage.acquireFiles(files);
+    try {
+      const runner = await this.takeRunner();
+      try {
+        return await runner.countRows(files.map((file) => this.storage.locationOf(file.key)), request.removeWhere);
+      } finally {
+        this.giveBackRunner(runner);
+      }
+    } finally {
+      releaseInputs();
+    }
+  }
+
+  /** The request's files as the catalog has them, or 409 naming one it does not have. */
+  private async catalogFiles(request: Pick<RewriteRequest, 'database' | 'measurement' | 'files'>): Promise<CatalogFile[]> {
+    await this.storage.ensureLoaded(request.database, request.measurement);
+    const current = new Map(this.storage.catalog.files(request.database, request.measurement).map((file) => [file.key, file]));
+    return request.files.map((key) => {
+      const file = current.get(key);
+      if (file === undefined) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, `A file to rewrite is not in the catalog of ${request.database}.${request.measurement}: ${key}`, { key });
+      return file;
+    });
   }
 
   /**
@@ -458,13 +525,7 @@ export class Compactor implements CompactionControl {
    * 409 ARC_COMPACTION_JOB_FAILED when a file is not in the catalog (deleted or merged meanwhile).
    */
   async rewrite(request: RewriteRequest): Promise<CompactionJob[]> {
-    await this.storage.ensureLoaded(request.database, request.measurement);
-    const current = new Map(this.storage.catalog.files(request.database, request.measurement).map((file) => [file.key, file]));
-    const files = request.files.map((key) => {
-      const file = current.get(key);
-      if (file === undefined) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, `A file to rewrite is not in the catalog of ${request.database}.${request.measurement}: ${key}`, { key });
-      return file;
-    });
+    const files = await this.catalogFiles(request);
     const ended = await Promise.all(planRewrite(files, request.removeWhere).map((planned) => this.runRewriteJob(planned)));
     const refused = ended.find(({ error }) => error instanceof ArcError && error.kind === ErrorKind.badRequest);
     if (refused !== undefined) throw refused.error;
@@ -474,7 +535,7 @@ export class Compactor implements CompactionControl {
   /** Queues one rewrite job (waiting while its partition is busy) and resolves when it ended. */
   private async runRewriteJob(planned: PlannedJob): Promise<{ readonly job: CompactionJob; readonly error: unknown }> {
     for (;;) {
-      if (this.closed) throw new ArcError(ErrorKind.unavailable, CompactionErrorCode.jobFailed, 'compaction stopped');
+      if (this.closed) throw compactionStopped();
       let settle: (ended: { readonly job: CompactionJob; readonly error: unknown }) => void = () => undefined;
       const ended = new Promise<{ readonly job: CompactionJob; readonly error: unknown }>((resolve) => (settle = resolve));
       if (this.enqueue(planned, 'manual', (job, error) => settle({ job, error })) !== null) return ended;
@@ -546,9 +607,10 @@ export class Compactor implements CompactionControl {
     for (const schedule of this.schedules) schedule.stop();
     for (const entry of this.queue.splice(0)) {
       this.busyPartitions.delete(busyKeyOf(entry.planned));
-      entry.onEnded?.({ ...entry.job, state: 'failed', error: 'compaction stopped' }, new ArcError(ErrorKind.unavailable, CompactionErrorCode.jobFailed, 'compaction stopped'));
+      entry.onEnded?.({ ...entry.job, state: 'failed', error: 'compaction stopped' }, compactionStopped());
     }
     this.idleRunners.length = 0;
+    for (const wake of this.runnerWaiters.splice(0)) wake();
     // A running merge stops with its thread; its job fails and its staged files go (or, if the
     // process ends first, the next start's listing removes them).
     await Promise.all([...this.runners].map((runner) => runner.terminate()));

@@ -19,10 +19,13 @@ export { MERGE_TELEMETRY } from './merge-telemetry.js';
 // Row rewrites and retention policies (issue 17's groundwork): rewrite-planner.ts, row-predicate.ts, retention-policy.ts, retention-store.ts.
 export { RETENTION_FILE_NAME, RetentionStore, retentionPolicyNotFound } from './retention-store.js';
 export type { RetentionExecution, RetentionExecutionRecord } from './retention-store.js';
-export { RetentionErrorCode, parseRetentionPolicy } from './retention-policy.js';
+export { parseRetentionPolicy } from './retention-policy.js';
+export { RetentionErrorCode } from './retention-error-codes.js';
 export type { RetentionPolicy, RetentionPolicySpec } from './retention-policy.js';
-export { RETENTION_BUFFER_DAYS_DEFAULT, RETENTION_BUFFER_DAYS_MAX, RETENTION_DAYS_MAX, RETENTION_EXECUTIONS_KEPT, RETENTION_POLICIES_MAX, REMOVE_PREDICATE_BYTES_MAX } from './limits.js';
+export { RETENTION_BUFFER_DAYS_DEFAULT, RETENTION_BUFFER_DAYS_MAX, RETENTION_DAYS_MAX, RETENTION_EXECUTIONS_KEPT, RETENTION_FILES_LISTED_MAX, RETENTION_POLICIES_MAX, REMOVE_PREDICATE_BYTES_MAX } from './limits.js';
 export { planRetention, retentionCutoffUs, retentionRemoveWhere } from './retention-plan.js';
 export type { RetentionPlan } from './retention-plan.js';
 export { runRetention } from './retention-run.js';
-export type { RetentionRewriter, RetentionRunResult } from './retention-run.js';
+export type { RetentionFileAction, RetentionProgress, RetentionRewriter, RetentionRunOptions, RetentionRunResult } from './retention-run.js';
+export { RetentionService } from './retention-service.js';
+export type { RetentionExecuted, RetentionPolicyState, RetentionRunning, RetentionServiceOptions } from './retention-service.js';

@@ -127,3 +127,9 @@ export const RETENTION_POLICIES_MAX = 10_000;
  * returns: a run is one ~200-byte row, so 1,000 are a few years of daily runs in ~200 KB.
  */
 export const RETENTION_EXECUTIONS_KEPT = 1000;
+/**
+ * Files a run's answer lists at most (a dry run's "what would go"): its counts stay exact beyond
+ * it. A policy over years of hourly files of many measurements could name 100,000 files, a
+ * response of tens of MB; the first thousand show what a run does, the totals the rest.
+ */
+export const RETENTION_FILES_LISTED_MAX = 1000;

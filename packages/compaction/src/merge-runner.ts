@@ -89,6 +89,7 @@ export interface MergeWorkerSettings {
 export type RunnerToWorker =
   | { readonly kind: 'run'; readonly task: MergeTask }
   | { readonly kind: 'check-predicate'; readonly removeWhere: string }
+  | { readonly kind: 'count'; readonly inputs: readonly string[]; readonly removeWhere: string }
   | { readonly kind: 'settings' }
   | { readonly kind: 'close' };
 
@@ -99,6 +100,8 @@ export type WorkerToRunner =
   /** A check-predicate, or a run's remove predicate, was refused (why); a run then touched no file. */
   | { readonly kind: 'predicate-refused'; readonly reason: string }
   | { readonly kind: 'predicate-checked' }
+  /** A count's answer: the input rows the predicate matches. */
+  | { readonly kind: 'counted'; readonly rows: number }
   /** Opening DuckDB or a task failed; the worker removed what the task wrote and takes the next one. */
   | { readonly kind: 'failed'; readonly message: string };
 
@@ -199,6 +202,21 @@ export class MergeRunner {
     if (answer.kind === 'predicate-refused') throw badPredicate(removeWhere, answer.reason);
     if (answer.kind === 'failed') throw jobFailed(`Checking a predicate failed: ${answer.message}`);
     if (answer.kind !== 'predicate-checked') assert.fail('a check is answered checked, refused or failed');
+  }
+
+  /**
+   * How many rows of `inputs` a rewrite with `removeWhere` would leave out, read (no file is
+   * written): a dry run's count. The predicate is checked as for run(): 400
+   * ARC_COMPACTION_BAD_PREDICATE when refused; ARC_COMPACTION_JOB_FAILED when DuckDB fails.
+   */
+  async countRows(inputs: readonly string[], removeWhere: string): Promise<number> {
+    assert.ok(inputs.length >= 1, 'a count has inputs');
+    assert.ok(inputs.length <= MERGE_INPUT_FILES_MAX, 'inputs within limit');
+    const answer = await this.request({ kind: 'count', inputs, removeWhere });
+    if (answer.kind === 'counted') return answer.rows;
+    if (answer.kind === 'predicate-refused') throw badPredicate(removeWhere, answer.reason);
+    if (answer.kind !== 'failed') assert.fail('a count is answered counted, refused or failed');
+    throw jobFailed(`Counting the rows of ${String(inputs.length)} files failed: ${answer.message}`, { inputs: inputs.length, firstInput: inputs[0] ?? '' });
   }
 
   /** The worker's DuckDB settings and nice value. */

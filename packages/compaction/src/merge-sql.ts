@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { TAGS_METADATA_KEY, TIME_COLUMN, quoteIdentifier, quoteLiteral } from '@arc/columnar';
 import type { ColumnSpec } from '@arc/storage';
 import { MERGE_FILE_ROW_BITS } from './limits.js';
-import { keepRowsSql } from './row-predicate.js';
+import { keepRowsSql, removedRowsFilterSql } from './row-predicate.js';
 
 /**
  * The SQL of a merge job (pure text; the merge worker runs it). Inputs are read with
@@ -73,6 +73,14 @@ export function inputRowsSql(inputs: readonly string[]): string {
     `coalesce(max(num_rows), 0)::BIGINT AS file_rows_max ` +
     `FROM parquet_file_metadata(${pathListSql(inputs)})`
   );
+}
+
+/**
+ * `removed`: how many rows of the inputs a rewrite with this remove predicate would leave out (a
+ * dry run's count, e.g. retention's straddling files); the predicate is checked first, as for a run.
+ */
+export function removedRowsSql(inputs: readonly string[], removeWhere: string): string {
+  return `SELECT count(*)::BIGINT AS removed FROM ${readInputsSql(inputs)} ${removedRowsFilterSql(removeWhere)}`;
 }
 
 /** file_name, tags (the `arc:tags` JSON text) of each input that has the key. */

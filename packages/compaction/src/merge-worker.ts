@@ -25,6 +25,7 @@ import {
   outputFactsSql,
   parseTags,
   rangeSelectSql,
+  removedRowsSql,
   shadowedVirtualColumn,
   splitRows,
   unionTags,
@@ -252,6 +253,20 @@ async function checkPredicate(connection: DuckDBConnection, removeWhere: string)
   return reason === null ? { kind: 'predicate-checked' } : { kind: 'predicate-refused', reason };
 }
 
+/** A dry run's count: the predicate checked, then the matching rows counted (through runHere: a stop ends it). */
+async function countRows(connection: DuckDBConnection, inputs: readonly string[], removeWhere: string): Promise<WorkerToRunner> {
+  try {
+    const checked = await checkPredicate(connection, removeWhere);
+    if (checked.kind === 'predicate-refused') return checked;
+    const [row] = await rowsOf(connection, removedRowsSql(inputs, removeWhere));
+    assert.ok(row !== undefined, 'a count answers one row');
+    return { kind: 'counted', rows: Number(row['removed']) };
+  } catch (error) {
+    if (error instanceof assert.AssertionError) throw error;
+    return { kind: 'failed', message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 /** Runs one task; on failure removes what it wrote and answers `failed`. A refused predicate touches nothing. */
 async function runTask(connection: DuckDBConnection, task: MergeTask): Promise<WorkerToRunner> {
   const written: string[] = [];
@@ -271,6 +286,7 @@ async function runTask(connection: DuckDBConnection, task: MergeTask): Promise<W
 
 async function answerOf(engine: Engine, message: Exclude<RunnerToWorker, { kind: 'close' }>): Promise<WorkerToRunner> {
   if (message.kind === 'run') return runTask(engine.connection, message.task);
+  if (message.kind === 'count') return countRows(engine.connection, message.inputs, message.removeWhere);
   if (message.kind === 'check-predicate') {
     return checkPredicate(engine.connection, message.removeWhere).catch((error: unknown) => ({ kind: 'failed', message: error instanceof Error ? error.message : String(error) }));
   }

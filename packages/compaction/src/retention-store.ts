@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { HISTORY_BUSY_TIMEOUT_MS, RETENTION_EXECUTIONS_KEPT, RETENTION_POLICIES_MAX } from './limits.js';
-import { RetentionErrorCode, type RetentionPolicy, type RetentionPolicySpec } from './retention-policy.js';
+import { RetentionErrorCode } from './retention-error-codes.js';
+import type { RetentionPolicy, RetentionPolicySpec } from './retention-policy.js';
 
 /**
  * Retention policies live in their own SQLite file, `<data_dir>/retention.db` (their runs'
@@ -169,6 +170,7 @@ export class RetentionStore {
   readonly #insertExecution: Statement;
   readonly #executions: Statement;
   readonly #pruneExecutions: Statement;
+  readonly #lastRun: Statement;
 
   private constructor(db: Database) {
     this.#db = db;
@@ -189,6 +191,7 @@ export class RetentionStore {
        VALUES (@policy_id, @dry_run, @state, @cutoff, @measurements, @files_dropped, @files_rewritten, @rows_removed, @bytes_removed, @jobs_failed, @started_at, @finished_at, @error) RETURNING *`,
     );
     this.#executions = db.prepare('SELECT * FROM retention_executions WHERE policy_id = @policy_id ORDER BY id DESC LIMIT @limit');
+    this.#lastRun = db.prepare('SELECT * FROM retention_executions WHERE policy_id = @policy_id AND dry_run = 0 ORDER BY id DESC LIMIT 1');
     this.#pruneExecutions = db.prepare('DELETE FROM retention_executions WHERE policy_id = @policy_id AND id <= (SELECT id FROM retention_executions WHERE policy_id = @policy_id ORDER BY id DESC LIMIT 1 OFFSET @keep)');
   }
 
@@ -283,6 +286,12 @@ export class RetentionStore {
     assert.ok(limit >= 1 && limit <= RETENTION_EXECUTIONS_KEPT, 'limit within RETENTION_EXECUTIONS_KEPT');
     this.get(policyId);
     return (this.#executions.all({ policy_id: policyId, limit }) as ExecutionRow[]).map(executionOf);
+  }
+
+  /** A policy's newest run that was not dry (its last_execution_* fields), or null. */
+  lastRun(policyId: number): RetentionExecution | null {
+    const row = this.#lastRun.get({ policy_id: policyId }) as ExecutionRow | undefined;
+    return row === undefined ? null : executionOf(row);
   }
 
   close(): void {

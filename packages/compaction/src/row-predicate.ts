@@ -33,6 +33,11 @@ export function keepRowsSql(removeWhere: string): string {
   return `WHERE (${removeWhere}\n) IS NOT TRUE`;
 }
 
+/** The filter of a dry run's count: the rows the predicate would remove (TRUE only, as keepRowsSql keeps the rest). */
+export function removedRowsFilterSql(removeWhere: string): string {
+  return `WHERE (${removeWhere}\n) IS TRUE`;
+}
+
 /** SQL whose one row, one column (`tree`) is DuckDB's JSON parse tree of the probe SELECT of the bare predicate. */
 export function predicateProbeSql(removeWhere: string): string {
   return `SELECT json_serialize_sql(${quoteLiteral(`SELECT * FROM ${PROBE_TABLE} WHERE ${removeWhere}`)})::VARCHAR AS tree`;

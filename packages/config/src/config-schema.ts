@@ -287,6 +287,13 @@ const compactionSchema = z.strictObject({
   nice: intIn(0, DECODER_NICE_MAX).default(DECODER_NICE_MAX),
 });
 
+/** Retention policies' scheduled runs (the policies themselves are in retention.db, set through the API). */
+const retentionSchema = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(true),
+  /** Before compaction's daily tier (03:00): that tier then does not merge files about to be dropped. */
+  schedule: text('a cron expression (5 or 6 fields)', 1, CRON_TEXT_LENGTH_MAX).default('0 2 * * *'),
+});
+
 /** `prefault({})` runs a missing section through its schema, so its keys get their defaults. */
 export const configFileSchema = z.strictObject({
   server: serverSchema.prefault({}),
@@ -302,6 +309,7 @@ export const configFileSchema = z.strictObject({
   metrics: metricsSchema.prefault({}),
   wal: walSchema.prefault({}),
   compaction: compactionSchema.prefault({}),
+  retention: retentionSchema.prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

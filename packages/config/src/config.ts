@@ -181,6 +181,14 @@ export interface CompactionConfig {
   readonly nice: number;
 }
 
+/** When retention policies run by themselves (README "Retention"); on demand they run whatever this says. */
+export interface RetentionConfig {
+  /** false: no scheduled run (the API and on-demand runs still work). */
+  readonly enabled: boolean;
+  /** Cron, UTC: every active policy runs, one after another. */
+  readonly schedule: string;
+}
+
 /** The whole configuration, deeply frozen. */
 export interface Config {
   readonly server: ServerConfig;
@@ -189,6 +197,7 @@ export interface Config {
   readonly writer: WriterConfig;
   readonly query: QueryConfig;
   readonly compaction: CompactionConfig;
+  readonly retention: RetentionConfig;
   readonly queryCache: QueryCacheConfig;
   readonly auth: AuthConfig;
   readonly log: LogConfig;
@@ -446,6 +455,7 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       leaseSeconds: file.compaction.lease_seconds,
       nice: file.compaction.nice,
     },
+    retention: { enabled: file.retention.enabled, schedule: file.retention.schedule },
     configPath,
     warnings: [...warnings],
   };

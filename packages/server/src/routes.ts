@@ -11,6 +11,7 @@ import { registerMeasurementRoutes } from './measurement-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import type { QueryCache } from './query-cache.js';
 import { registerQueryRoutes } from './query-routes.js';
+import { registerRetentionRoutes } from './retention-routes.js';
 import type { ServerContext } from './server-context.js';
 import { registerWalRoutes } from './wal-routes.js';
 import { registerWriteRoutes } from './write-routes.js';
@@ -33,6 +34,7 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerDatabaseRoutes(app, context);
   registerWalRoutes(app, context);
   registerCompactionRoutes(app, context);
+  registerRetentionRoutes(app, context);
   registerDocsRoutes(app, context);
   registerLogsRoutes(app, context);
   registerHealthRoutes(app, context);

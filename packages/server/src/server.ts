@@ -8,7 +8,7 @@ import { describeConfig, type Config } from '@arc/config';
 import { type ArcError } from '@arc/errors';
 import { QueryPool } from '@arc/query';
 import { Storage, openStorageBackend, readableRootOf } from '@arc/storage';
-import { Compactor, HISTORY_FILE_NAME } from '@arc/compaction';
+import { Compactor, HISTORY_FILE_NAME, RETENTION_FILE_NAME, RetentionService } from '@arc/compaction';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
 import { emptyRecoveryReport, IngestPipeline, prepareWal, replayWal } from '@arc/ingest';
@@ -89,6 +89,14 @@ export async function startServer(config: Config, options: StartServerOptions = 
     log: (level, message) => log[level](message),
     onJobEnded: metrics.compactionEnded,
   });
+  // Its schedule (cron) is checked here too: a bad one stops the start.
+  const retention = RetentionService.open({
+    storage,
+    rewriter: compactor,
+    config: config.retention,
+    storePath: path.join(config.storage.dataDir, RETENTION_FILE_NAME),
+    log: (level, message) => log[level](message),
+  });
   const queryPool = new QueryPool({
     storage,
     dataRoot: readableRootOf(config.storage),
@@ -121,6 +129,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     walRecovery: emptyRecoveryReport(),
     forgetDatabase: (database) => pipeline.forgetDatabase(database),
     compaction: compactor,
+    retention,
     storageProbe: new StorageProbe(backend, log),
     routes: new RouteTable(),
     metrics,
@@ -228,7 +237,10 @@ async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_so
   }
   // A running job stops (its staged files go, or the next start's listing removes them): the
   // final flush must not wait for a merge.
+  // The retention schedule stops first; a run in flight ends with the compactor's jobs.
+  const retentionClosed = context.retention.close();
   await compactor.close();
+  await retentionClosed;
   const { flushError, rowsUnflushed, writersUnreported } = await context.pipeline.shutdown();
   await context.queryPool.close();
   await tokens?.close();

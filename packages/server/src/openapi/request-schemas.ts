@@ -14,7 +14,7 @@ import { INSTANT_PATTERN, MEASUREMENT_READ_LIMIT_DEFAULT, MEASUREMENT_READ_OFFSE
  */
 
 /** An integer parameter sent as text: the schema checks what the parser checks, the description shows the range. */
-function integerText(min: number, max: number, fallback: number | null, description: string): z.ZodType<string> {
+export function integerText(min: number, max: number, fallback: number | null, description: string): z.ZodType<string> {
   const isInRange = (text: string): boolean => {
     if (text === '') return fallback !== null;
     const value = Number(text);
