@@ -287,6 +287,14 @@ const compactionSchema = z.strictObject({
   nice: intIn(0, DECODER_NICE_MAX).default(DECODER_NICE_MAX),
 });
 
+/** Continuous queries (packages/compaction cq-*.ts; README "Continuous queries"): late rows re-run a window for up to a week. */
+const CQ_LATENESS_SECONDS_MAX = 7 * 24 * 3600;
+const continuousQueriesSchema = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(true),
+  /** Rows arriving up to this long after their window ended re-run it (0: a window runs once, at its end). */
+  lateness_seconds: intIn(0, CQ_LATENESS_SECONDS_MAX).default(600),
+});
+
 /** `prefault({})` runs a missing section through its schema, so its keys get their defaults. */
 export const configFileSchema = z.strictObject({
   server: serverSchema.prefault({}),
@@ -302,6 +310,7 @@ export const configFileSchema = z.strictObject({
   metrics: metricsSchema.prefault({}),
   wal: walSchema.prefault({}),
   compaction: compactionSchema.prefault({}),
+  continuous_queries: continuousQueriesSchema.prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -181,6 +181,14 @@ export interface CompactionConfig {
   readonly nice: number;
 }
 
+/** Continuous queries' scheduler (packages/compaction cq-service.ts; README "Continuous queries"). */
+export interface ContinuousQueriesConfig {
+  /** Off: definitions are kept and can be edited, but no window runs, scheduled or requested. */
+  readonly enabled: boolean;
+  /** Rows published this long after their window ended still re-run it; later ones wait for a manual execute. */
+  readonly latenessSeconds: number;
+}
+
 /** The whole configuration, deeply frozen. */
 export interface Config {
   readonly server: ServerConfig;
@@ -189,6 +197,7 @@ export interface Config {
   readonly writer: WriterConfig;
   readonly query: QueryConfig;
   readonly compaction: CompactionConfig;
+  readonly continuousQueries: ContinuousQueriesConfig;
   readonly queryCache: QueryCacheConfig;
   readonly auth: AuthConfig;
   readonly log: LogConfig;
@@ -445,6 +454,10 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       dailySchedule: file.compaction.daily_schedule,
       leaseSeconds: file.compaction.lease_seconds,
       nice: file.compaction.nice,
+    },
+    continuousQueries: {
+      enabled: file.continuous_queries.enabled,
+      latenessSeconds: file.continuous_queries.lateness_seconds,
     },
     configPath,
     warnings: [...warnings],
