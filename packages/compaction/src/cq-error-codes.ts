@@ -6,6 +6,8 @@ export const CqErrorCode = Object.freeze({
   badQuery: 'ARC_CQ_BAD_QUERY',
   /** Another continuous query has the name (409). */
   nameTaken: 'ARC_CQ_NAME_TAKEN',
+  /** A continuous query id in a path that is not a positive integer (400). */
+  badId: 'ARC_CQ_BAD_ID',
   /** No continuous query has the id (404). */
   notFound: 'ARC_CQ_NOT_FOUND',
   /** Too many continuous queries (CQ_DEFINITIONS_MAX): a new one is refused (409). */

@@ -37,7 +37,7 @@ export interface ManagementAnswer {
   readonly body: unknown;
 }
 
-export type ManagementMethod = 'get' | 'post' | 'patch' | 'del';
+export type ManagementMethod = 'get' | 'post' | 'put' | 'patch' | 'del';
 
 /**
  * A management endpoint. `permission` null means any valid token. The token is checked before

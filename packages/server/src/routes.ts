@@ -2,6 +2,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerCacheRoutes } from './cache-routes.js';
 import { registerCompactionRoutes } from './compaction-routes.js';
+import { registerCqRoutes } from './cq-routes.js';
 import { registerDatabaseRoutes } from './database-routes.js';
 import { registerDocsRoutes } from './docs-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -33,6 +34,7 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerDatabaseRoutes(app, context);
   registerWalRoutes(app, context);
   registerCompactionRoutes(app, context);
+  registerCqRoutes(app, context);
   registerDocsRoutes(app, context);
   registerLogsRoutes(app, context);
   registerHealthRoutes(app, context);

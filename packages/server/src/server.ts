@@ -8,7 +8,7 @@ import { describeConfig, type Config } from '@arc/config';
 import { type ArcError } from '@arc/errors';
 import { QueryPool } from '@arc/query';
 import { Storage, openStorageBackend, readableRootOf } from '@arc/storage';
-import { Compactor, HISTORY_FILE_NAME } from '@arc/compaction';
+import { CQ_FILE_NAME, Compactor, ContinuousQueries, CqStore, HISTORY_FILE_NAME } from '@arc/compaction';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
 import { emptyRecoveryReport, IngestPipeline, prepareWal, replayWal } from '@arc/ingest';
@@ -89,6 +89,13 @@ export async function startServer(config: Config, options: StartServerOptions = 
     log: (level, message) => log[level](message),
     onJobEnded: metrics.compactionEnded,
   });
+  const continuousQueries = new ContinuousQueries({
+    store: CqStore.open(path.join(config.storage.dataDir, CQ_FILE_NAME)),
+    windows: compactor,
+    storage,
+    config: config.continuousQueries,
+    log: (level, message) => log[level](message),
+  });
   const queryPool = new QueryPool({
     storage,
     dataRoot: readableRootOf(config.storage),
@@ -121,6 +128,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     walRecovery: emptyRecoveryReport(),
     forgetDatabase: (database) => pipeline.forgetDatabase(database),
     compaction: compactor,
+    continuousQueries,
     storageProbe: new StorageProbe(backend, log),
     routes: new RouteTable(),
     metrics,
@@ -148,6 +156,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   if (walPlan !== null) await replayWal(walPlan, pipeline, context.walRecovery, log);
   context.phase = ServerPhase.ready;
   listCatalogFiles(storage, log, compactor);
+  // Windows due (missed while the server was down first), then each interval; late rows re-run theirs.
+  continuousQueries.start();
   context.storageProbe.start(STORAGE_PROBE_INTERVAL_MS);
   // Several nodes on one bucket: the others' files show within the refresh interval (docs/scale-out.md).
   const stopRefreshing = backend.kind === 's3' ? storage.startRefreshing(config.storage.listingRefreshMs, (error) => log.warn(`storage: refreshing the listing failed: ${error instanceof Error ? error.message : String(error)}`)) : null;
@@ -228,6 +238,8 @@ async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_so
   }
   // A running job stops (its staged files go, or the next start's listing removes them): the
   // final flush must not wait for a merge.
+  // A window running ends first (its replacement commits or is undone whole), then the merges stop.
+  await context.continuousQueries.close();
   await compactor.close();
   const { flushError, rowsUnflushed, writersUnreported } = await context.pipeline.shutdown();
   await context.queryPool.close();

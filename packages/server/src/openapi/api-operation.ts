@@ -9,7 +9,7 @@ import type { z } from 'zod';
 export type Access = 'public' | 'token' | Permission;
 
 /** The methods the API uses, as OpenAPI spells them (uWS's `del` is `delete`). */
-export type ApiMethod = 'get' | 'post' | 'patch' | 'delete' | 'head';
+export type ApiMethod = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head';
 
 /** A response of an operation: its description and, when it has a body, the body's media type and schema. */
 export interface ApiResponse {
@@ -64,6 +64,7 @@ export interface ApiOperation {
 export const UWS_METHOD_BY_API_METHOD: Readonly<Record<ApiMethod, string>> = {
   get: 'get',
   post: 'post',
+  put: 'put',
   patch: 'patch',
   delete: 'del',
   head: 'head',
