@@ -42,9 +42,10 @@ function cteNames(node: Node, names: Set<string>): Set<string> {
 }
 
 function tableRefusal(node: Node, source: CqSource, ctes: ReadonlySet<string>): string | null {
-  const table = String(node['table_name']);
-  const schema = String(node['schema_name'] ?? '');
-  const catalog = String(node['catalog_name'] ?? '');
+  const text = (field: string): string => (typeof node[field] === 'string' ? node[field] : '');
+  const table = text('table_name');
+  const schema = text('schema_name');
+  const catalog = text('catalog_name');
   if (schema === '' && catalog === '' && ctes.has(table.toLowerCase())) return null;
   const isSource = table === source.measurement && (schema === '' || schema === source.database) && catalog === '';
   if (isSource) return null;

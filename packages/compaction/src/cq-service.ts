@@ -236,9 +236,14 @@ export class ContinuousQueries {
   /** One pass of the scheduler (the timer's; tests call it): late windows first, then the windows due, query by query. */
   async pass(): Promise<void> {
     if (this.closed || !this.enabled) return;
-    if (this.passing !== null) return await this.passing;
-    this.passing = this.runPass().finally(() => (this.passing = null));
-    return await this.passing;
+    if (this.passing !== null) {
+      await this.passing;
+      return;
+    }
+    this.passing = this.runPass().finally(() => {
+      this.passing = null;
+    });
+    await this.passing;
   }
 
   private async runPass(): Promise<void> {
