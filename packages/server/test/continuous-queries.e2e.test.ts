@@ -2,7 +2,9 @@
 // window by window, gives exactly the rollup the same SQL gives by hand (read back by SQL from
 // the destination measurement) and running its windows again duplicates nothing; the endpoints
 // answer 400/404/409 with codes naming what is wrong; and after a stop the scheduler catches up
-// every window missed while the server was down, in order, with none skipped or run twice.
+// every window missed while the server was down, in order, with none skipped or run twice; and
+// InfluxQL's CREATE / SHOW / DROP CONTINUOUS QUERY on /query answer as InfluxDB 1.6.7 and make a
+// CQ whose rollup equals InfluxQL's own GROUP BY time() answer.
 import { afterAll, describe, expect, it } from 'vitest';
 import { TsbsCpu, encodeColumnar } from '../../../bench/ingest/tsbs.mjs';
 import { waitUntil } from '../../../test/support/poll-until.js';
@@ -122,5 +124,38 @@ describe('continuous queries in the server', () => {
       if (index > 0) expect(run.start_time).toBe(scheduled[index - 1]?.end_time);
     }
     expect(scheduled.filter((run) => Date.parse(run.start_time) >= stoppedAtMs && Date.parse(run.end_time) <= restartedAtMs).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('maps InfluxQL CREATE / SHOW / DROP CONTINUOUS QUERY onto the same machinery', async () => {
+    const { arc, client } = await start();
+    const influxql = async (q: string, db = 'db1'): Promise<{ status: number; body: unknown }> => {
+      const response = await fetch(`${arc.url}/query?db=${db}`, { method: 'POST', headers: { ...client.authHeaders(), 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ q }).toString() });
+      const body: unknown = await response.json();
+      return { status: response.status, body };
+    };
+    const times = Array.from({ length: 120 }, (_, index) => Date.UTC(2026, 0, 1) + index * 1000);
+    expect((await client.write(msgpack({ m: 'cpu', columns: { time: times, host: times.map((_, index) => (index % 2 === 0 ? 'a' : 'b')), value: times.map((_, index) => index) } }), { database: 'db1' })).status).toBe(204);
+    expect((await client.flush()).status).toBe(200);
+    const create = 'CREATE CONTINUOUS QUERY cq_basic ON db1 BEGIN SELECT mean(value) INTO cpu_1m FROM cpu GROUP BY time(1m), host END';
+    expect(await influxql(create)).toEqual({ status: 200, body: { results: [{ statement_id: 0 }] } });
+    expect(await influxql(create)).toEqual({ status: 200, body: { results: [{ statement_id: 0 }] } });
+    expect(await influxql('CREATE CONTINUOUS QUERY cq_basic ON db1 BEGIN SELECT mean(value) INTO cpu_5m FROM cpu GROUP BY time(5m) END')).toEqual({ status: 200, body: { results: [{ statement_id: 0, error: 'continuous query already exists' }] } });
+    expect(await influxql('CREATE CONTINUOUS QUERY r_notime ON db1 BEGIN SELECT mean(value) INTO x FROM cpu END')).toMatchObject({ status: 400, body: { error: 'error parsing query: found cpu, expected GROUP BY time(...) at line 1, char 78' } });
+    expect(await influxql('SHOW CONTINUOUS QUERIES')).toEqual({
+      status: 200,
+      body: { results: [{ statement_id: 0, series: [{ name: 'db1', columns: ['name', 'query'], values: [['cq_basic', 'CREATE CONTINUOUS QUERY cq_basic ON db1 BEGIN SELECT mean(value) INTO db1.autogen.cpu_1m FROM db1.autogen.cpu GROUP BY time(1m), host END']] }] }] },
+    });
+    // The CQ is an ordinary one: run its windows and compare with InfluxQL's own answer.
+    const [cq] = (await send(arc.url, 'GET', '/api/v1/continuous_queries?database=db1')).json() as { id: number; name: string }[];
+    expect(cq?.name).toBe('db1.cq_basic');
+    const executed = await send(arc.url, 'POST', `/api/v1/continuous_queries/${String(cq?.id)}/execute`, { body: { start_time: '2026-01-01T00:00:00Z', end_time: '2026-01-01T00:02:00Z' } });
+    expect(executed.json()).toMatchObject({ status: 'completed', windows: 2, records_written: 4 });
+    const rollup = await influxql('SELECT mean FROM cpu_1m GROUP BY host');
+    const direct = await influxql("SELECT mean(value) FROM cpu WHERE time >= '2026-01-01T00:00:00Z' AND time < '2026-01-01T00:02:00Z' GROUP BY time(1m), host");
+    const valuesOf = (body: unknown): unknown => (body as { results: { series: { tags: unknown; values: unknown }[] }[] }).results[0]?.series.map((series) => [series.tags, series.values]);
+    expect(valuesOf(rollup.body)).toEqual(valuesOf(direct.body));
+    expect(await influxql('DROP CONTINUOUS QUERY cq_basic ON db1')).toEqual({ status: 200, body: { results: [{ statement_id: 0 }] } });
+    expect(await influxql('DROP CONTINUOUS QUERY nosuch ON db1')).toEqual({ status: 200, body: { results: [{ statement_id: 0 }] } });
+    expect((await send(arc.url, 'GET', '/api/v1/continuous_queries')).json()).toEqual([]);
   });
 });
