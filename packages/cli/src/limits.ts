@@ -25,3 +25,12 @@ export const COMPACT_OUTCOME_POLLS_MAX = 20;
  * at 5 s, so this stays below it to report "unreachable" rather than be killed silently.
  */
 export const HEALTH_REQUEST_TIMEOUT_MS = 4_000;
+
+/**
+ * Windows one request of `arc cq execute` asks for: the server runs them one after another
+ * (tens of milliseconds to seconds each), so 50 keep a request well inside
+ * CQ_REQUEST_TIMEOUT_MS and the progress line moving; a range of 10,000 windows is 200 requests.
+ */
+export const CQ_WINDOWS_PER_REQUEST = 50;
+/** How long `arc cq` waits for one answer: a request of CQ_WINDOWS_PER_REQUEST large windows can take minutes. */
+export const CQ_REQUEST_TIMEOUT_MS = 600_000;
