@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { TIME_COLUMN, quoteIdentifier } from '@arc/columnar';
 import type { ColumnSpec } from '@arc/storage';
 import { cqProbeSql, cqQueryRefusal, type CqSource } from './cq-query-check.js';
@@ -124,7 +123,7 @@ async function outputTags(run: RunSql, task: CqWindowTask, columns: readonly Col
 }
 
 /** Writes the answer's rows of each hour to that hour's slot. */
-async function writeHours(run: RunSql, task: CqWindowTask, columns: readonly ColumnSpec[], tags: readonly string[], written: string[]): Promise<CqWindowFile[]> {
+async function writeHours(run: RunSql, task: CqWindowTask, columns: readonly ColumnSpec[], tags: readonly string[]): Promise<CqWindowFile[]> {
   const time = quoteIdentifier(TIME_COLUMN);
   const format: OutputFormat = { compressionLevel: task.compressionLevel, rowGroupSize: task.rowGroupSize, tags };
   const hours = (await run(`SELECT DISTINCT epoch_us(date_trunc('hour', ${time}))::BIGINT AS hour_us FROM ${ROWS_TABLE} ORDER BY 1`)).getRowObjectsJS().map((row) => Number(row['hour_us']));
@@ -134,7 +133,6 @@ async function writeHours(run: RunSql, task: CqWindowTask, columns: readonly Col
     const slot = task.outputs.find((candidate) => candidate.hourUs === hourUs);
     if (slot === undefined) throw new Error(`no output slot for the hour at ${String(hourUs)} µs`);
     const select = `SELECT ${columns.map((column) => quoteIdentifier(column.name)).join(', ')} FROM ${ROWS_TABLE} WHERE ${time} >= ${timestampUs(hourUs)} AND ${time} < ${timestampUs(hourUs + 3_600_000_000)} ORDER BY ${order}`;
-    written.push(slot.path);
     await run(copyToSql(select, slot.path, format));
     const [facts] = (await run(outputFactsSql(slot.path))).getRowObjectsJS();
     files.push({ hourUs, path: slot.path, rows: Number(facts?.['rows']), minTimeUs: Number(facts?.['min_us']), maxTimeUs: Number(facts?.['max_us']) });
@@ -158,10 +156,9 @@ async function recordsRead(run: RunSql, task: CqWindowTask): Promise<number> {
 
 /**
  * Runs the window's query and stages its rows; throws (an Error whose message the caller
- * reports) when the query fails or its answer cannot be the window's output. `written` lists
- * the files made, for the caller to remove on failure.
+ * reports) when the query fails or its answer cannot be the window's output.
  */
-async function computeWindowRows(run: RunSql, task: CqWindowTask, written: string[]): Promise<CqWindowResult> {
+async function computeWindowRows(run: RunSql, task: CqWindowTask): Promise<CqWindowResult> {
   await createSourceViews(run, task);
   await run(`CREATE OR REPLACE TEMP TABLE ${ROWS_TABLE} AS ${task.query}`);
   const queried = await columnsOfRows(run);
@@ -172,20 +169,19 @@ async function computeWindowRows(run: RunSql, task: CqWindowTask, written: strin
   if (outside > 0) throw new Error(`${String(outside)} of the query's ${String(rows)} rows have a time outside the window (or none): each row's time must lie in [{start_time}, {end_time}), as time_bucket(<at most the interval>, time) AS time gives`);
   const columns = await columnsOfRows(run);
   const tags = await outputTags(run, task, columns);
-  const files = await writeHours(run, task, columns, tags, written);
+  const files = await writeHours(run, task, columns, tags);
   const [first] = files;
   const described = first === undefined ? columns : (await run(describeFileSql(first.path))).getRowObjectsJS().map((row) => ({ name: String(row['column_name']), type: String(row['column_type']) }));
   return { recordsRead: await recordsRead(run, task), rows, files, columns: described, tags };
 }
 
-/** computeWindowRows, then the views and the answer's table dropped whatever happened; outputs removed on failure. */
+/**
+ * computeWindowRows, then the views and the answer's table dropped whatever happened. The slots
+ * written are the caller's to remove (cq-window-replace.ts discards every slot not published).
+ */
 export async function computeWindow(run: RunSql, task: CqWindowTask): Promise<CqWindowResult> {
-  const written: string[] = [];
   try {
-    return await computeWindowRows(run, task, written);
-  } catch (error) {
-    await Promise.allSettled(written.map((path) => rm(path, { force: true })));
-    throw error;
+    return await computeWindowRows(run, task);
   } finally {
     await dropSourceViews(run, task).catch(() => undefined);
   }

@@ -11,7 +11,7 @@ import { quoteLiteral } from '@arc/columnar';
 import { Storage } from '@arc/storage';
 import { CQ_FILE_NAME, Compactor, ContinuousQueries, CqErrorCode, CqStore, type ContinuousQueryFields } from '../src/index.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
-import { duckdb, putFile, type TestRow } from './support/parquet-files.js';
+import { duckdb, objectsUnder, putFile, type TestRow } from './support/parquet-files.js';
 
 const HOUR_MS = 3_600_000;
 const HOUR_A_MS = Date.parse('2026-01-10T09:00:00Z');
@@ -171,12 +171,14 @@ describe('continuous query windows', () => {
 
   it('fails a window whose rows lie outside it, changing nothing', async () => {
     const clock = { nowMs: HOUR_B_MS + 3 * HOUR_MS };
-    const { storage, cqs } = await setUp(clock);
+    const { dataDir, storage, cqs } = await setUp(clock);
     await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rowsOf(HOUR_A_MS, 1, 30) });
     const cq = await cqs.create(fields({ query: "SELECT time_bucket(INTERVAL '1 day', time) AS time, count(*) AS n FROM cpu WHERE time >= {start_time} AND time < {end_time} GROUP BY ALL" }));
     const result = await cqs.execute(cq.id, { startMs: HOUR_A_MS, endMs: HOUR_B_MS, dryRun: false });
     expect(result.status).toBe('failed');
     expect(result.executions[0]?.error).toContain('outside the window');
     expect(storage.catalog.files('db', 'cpu_10m')).toEqual([]);
+    // Its staged outputs are gone too.
+    expect((await objectsUnder(path.join(dataDir, 'data'))).filter((key) => key.endsWith('.tmp'))).toEqual([]);
   });
 });
