@@ -3,7 +3,8 @@
 // rewritten, and the window's new rows go to a new file) is killed (SIGKILL) at every step; the
 // next start's listing finds the destination's old rollup or the new one, whole, never a mix, a
 // duplicate or a loss of the other window's rows, with no staged file or manifest left; the
-// window run again then gives the new rollup.
+// window run again then gives the new rollup. A window's first run (no destination file: a
+// replacement with no input) killed at each step leaves no rollup or the whole new one.
 import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,7 @@ function openCompactor(storage: Storage, root: string, tag: string): Compactor {
 
 async function destination(storage: Storage): Promise<string[]> {
   const files = storage.catalog.files('db', 'cpu_10m');
+  if (files.length === 0) return [];
   const list = files.map((file) => quoteLiteral(storage.locationOf(file.key))).join(', ');
   const reader = await (await duckdb()).runAndReadAll(`SELECT epoch_us(time) AS t, host, s, n FROM read_parquet([${list}], union_by_name = true) ORDER BY ALL`);
   return reader.getRowObjectsJS().map((row) => JSON.stringify(row, (_key, value: unknown) => (typeof value === 'bigint' ? Number(value) : value)));
@@ -59,6 +61,7 @@ async function fill(root: string): Promise<{ old: string[]; fresh: string[] }> {
     expect(storage.catalog.files('db', 'cpu_10m')).toHaveLength(1);
     const old = await destination(storage);
     await putFile(storage, { sequence: 2, writtenAtMs: Date.now() - 5000, rows: rows(2, 20) });
+    expect(old.some((row) => (JSON.parse(row) as { t: number }).t >= (HOUR_MS + HALF_HOUR_MS) * 1000)).toBe(true);
     return { old, fresh: await expectedAfter(storage, old) };
   } finally {
     await compactor.close();
@@ -73,7 +76,6 @@ async function expectedAfter(storage: Storage, old: string[]): Promise<string[]>
   const reader = await (await duckdb()).runAndReadAll(`SELECT epoch_us(time_bucket(INTERVAL '10 minutes', time)) AS t, host, sum(usage_user) AS s, count(*) AS n FROM read_parquet([${list}]) WHERE time < make_timestamp(${String(endUs)}::BIGINT) GROUP BY ALL`);
   const first = reader.getRowObjectsJS().map((row) => JSON.stringify(row, (_key, value: unknown) => (typeof value === 'bigint' ? Number(value) : value)));
   const second = old.filter((row) => (JSON.parse(row) as { t: number }).t >= endUs);
-  expect(second.length).toBeGreaterThan(0);
   return [...first, ...second].sort();
 }
 
@@ -109,5 +111,31 @@ describe('continuous query window crash safety', () => {
     }
     expect(await destination(restarted)).toEqual(fresh);
     expect((await objectsUnder(root)).filter((key) => key.endsWith('.parquet') && key.includes('cpu_10m')).sort()).toEqual(restarted.catalog.files('db', 'cpu_10m').map((file) => file.key).sort());
+  });
+});
+
+/** The window's first run: no destination file yet, so the replacement has no input and one output. */
+async function fillFirst(root: string): Promise<{ old: string[]; fresh: string[] }> {
+  const storage = await Storage.open({ root });
+  const rows = Array.from({ length: 60 }, (_, index) => ({ host: `h${String(index % 3)}`, timeUs: (HOUR_MS + index * 60_000) * 1000, usage_user: index }));
+  await putFile(storage, { sequence: 1, writtenAtMs: Date.now() - 10_000, rows });
+  return { old: [], fresh: await expectedAfter(storage, []) };
+}
+
+describe('continuous query first window crash safety', () => {
+  it.each([
+    ['computed', 'old'],
+    ['manifest-written', 'old'],
+    ['output-published', 'new'],
+    ['finished', 'new'],
+  ] as const)('dies at "%s" of a first run (nothing to replace): the %s state', async (step, state) => {
+    const root = await mkdtemp(path.join(tmpdir(), 'arc-cq-crash-first-'));
+    const { old, fresh } = await fillFirst(root);
+    expect(fresh.length).toBeGreaterThan(0);
+    expect(await runChild(root, step, 1)).toBe('SIGKILL');
+    const restarted = await Storage.open({ root, removeStagedBeforeMs: Date.now() });
+    await restarted.loadAll();
+    expect(await destination(restarted)).toEqual(state === 'old' ? old : fresh);
+    expect((await objectsUnder(root)).filter((key) => key.endsWith('.tmp') || key.includes('/_replaced/'))).toEqual([]);
   });
 });
