@@ -203,6 +203,11 @@ export async function replaceWindow(host: WindowHost, request: WindowReplaceRequ
   let renewal: NodeJS.Timeout | null = null;
   try {
     await host.storage.ensureLoaded(database, destination);
+    await host.storage.ensureLoaded(database, request.source.measurement);
+    // No row to read and none to replace: no lease, no lock object, nothing staged (an idle
+    // source costs its queries nothing per window, and makes no destination directory).
+    const inWindow = (measurement: string): number => overlapping(host.storage.catalog.files(database, measurement), request.windowStartUs, request.windowEndUs).length;
+    if (inWindow(request.source.measurement) === 0 && inWindow(destination) === 0) return { recordsRead: 0, recordsWritten: 0, recordsRemoved: 0, filesWritten: 0, filesReplaced: 0 };
     if (!request.dryRun) {
       leases = await leaseDays(host, database, destination, jobId, windowDays(request.windowStartUs, request.windowEndUs));
       renewal = setInterval(() => leases.forEach((lease) => void lease.renew().catch(() => undefined)), (host.config.leaseSeconds * 1000) / LEASE_RENEWALS_PER_LEASE);

@@ -3,7 +3,7 @@
 // replaced, not added to), late rows change the window's output when it runs again, the
 // scheduler catches up missed windows in order and resumes after a restart from its stored
 // point, and queries that read another table, call a table function or are no SELECT are refused.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -132,6 +132,20 @@ describe('continuous query windows', () => {
     await second.cqs.pass();
     expect(second.cqs.executions(cq.id, 10)).toHaveLength(4);
     expect(await destinationRows(second.storage)).toEqual(await handRollup(second.storage, HOUR_A_MS, HOUR_B_MS + HOUR_MS));
+  });
+
+  it('runs windows of an idle source without touching the store', async () => {
+    const clock = { nowMs: HOUR_A_MS + 60_000 };
+    const { dataDir, cqs } = await setUp(clock);
+    const cq = await cqs.create(fields());
+    clock.nowMs = HOUR_B_MS + HOUR_MS + 1000;
+    await cqs.pass();
+    expect(cqs.executions(cq.id, 10).map((run) => [run.status, run.recordsWritten])).toEqual([
+      ['completed', 0],
+      ['completed', 0],
+    ]);
+    // No lock object, no staged file: the destination has no directory.
+    expect(await readdir(path.join(dataDir, 'data'))).toEqual([]);
   });
 
   it('re-runs a window already run when late rows are published within the lateness', async () => {
