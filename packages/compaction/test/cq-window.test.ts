@@ -2,7 +2,8 @@
 // SQL run by hand over the source files, a window run twice leaves one copy (its old rows
 // replaced, not added to), late rows change the window's output when it runs again, the
 // scheduler catches up missed windows in order and resumes after a restart from its stored
-// point, and queries that read another table, call a table function or are no SELECT are refused.
+// point, windows of an idle source leave the store untouched, and queries that read another
+// table, call a table function or are no SELECT are refused.
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
