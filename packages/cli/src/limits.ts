@@ -37,3 +37,12 @@ export const RETENTION_POLL_INTERVAL_MS = 500;
  * SQLite read or write. A run (execute) has no limit: it answers when it ended.
  */
 export const RETENTION_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Windows one request of `arc cq execute` asks for: the server runs them one after another
+ * (tens of milliseconds to seconds each), so 50 keep a request well inside
+ * CQ_REQUEST_TIMEOUT_MS and the progress line moving; a range of 10,000 windows is 200 requests.
+ */
+export const CQ_WINDOWS_PER_REQUEST = 50;
+/** How long `arc cq` waits for one answer: a request of CQ_WINDOWS_PER_REQUEST large windows can take minutes. */
+export const CQ_REQUEST_TIMEOUT_MS = 600_000;

@@ -19,6 +19,7 @@ Commands:
   token <subcommand>            create, list, revoke, rotate or delete API tokens
   compact [options]             compact now through a running server, with progress
   retention <subcommand>        manage retention policies and run them now, with progress
+  cq <subcommand>               list, create, show, delete, execute continuous queries (and their runs)
   health [--ready] [--json]     ask a running server whether it is healthy or ready
   version [--json]              print the version (also: arc --version, arc -V)
   help                          show this text
@@ -127,6 +128,11 @@ async function main(argv: readonly string[]): Promise<void> {
     case 'retention': {
       const { retentionCommand } = await import('./retention-command.js');
       process.exitCode = await retentionCommand(rest, { ...io, stderrIsTTY: process.stderr.isTTY, env: process.env });
+      return;
+    }
+    case 'cq': {
+      const { cqCommand } = await import('./cq-command.js');
+      process.exitCode = await cqCommand(rest, { ...io, stderrIsTTY: process.stderr.isTTY, env: process.env });
       return;
     }
     case 'health': {

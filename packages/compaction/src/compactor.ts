@@ -28,6 +28,8 @@ import { PartitionLease, isLease, type LeaseHolder } from './partition-lease.js'
 import { lockPartitionOf, planMeasurement, type PlannedJob } from './planner.js';
 import { planRewrite } from './rewrite-planner.js';
 import { CronSchedule } from './schedule.js';
+import type { CqSource } from './cq-query-check.js';
+import { replaceWindow, type WindowReplaceRequest, type WindowReplaceResult, type WindowStep } from './cq-window-replace.js';
 import { COMPACTION_TIERS, type CompactionCandidate, type CompactionControl, type CompactionJob, type CompactionStats, type CompactionStatus, type CompactionTier, type TriggerRequest } from './types.js';
 
 /** The steps of a job, in order, as `onStep` sees them (crash tests stop a process at each). */
@@ -138,6 +140,11 @@ export class Compactor implements CompactionControl {
   private ingestBusy = false;
   private readonly jobsEnded = new Set<Promise<void>>();
   private closed = false;
+  /** Continuous-query windows (cq-window-replace.ts): one at a time, on a merge thread of their own beside the jobs'. */
+  private windowRunner: MergeRunner | null = null;
+  private windowTail: Promise<unknown> = Promise.resolve();
+  /** Window jobs running now: their leases are alive (never taken over as a dead process's). */
+  private readonly windowJobs = new Set<string>();
   /** The merge threads' vitals and DuckDB memory, read at scrape time. */
   readonly telemetry: BlockOf<typeof MERGE_TELEMETRY>;
 
@@ -374,7 +381,7 @@ export class Compactor implements CompactionControl {
     const { planned, job } = entry;
     const leaseMs = this.config.leaseSeconds * 1000;
     // This node's jobs are all in `running`: a lock of this node held by another job is a dead process's.
-    const isDead = (holder: LeaseHolder): boolean => holder.node === this.storage.nodeId && !this.running.has(holder.job);
+    const isDead = (holder: LeaseHolder): boolean => holder.node === this.storage.nodeId && !this.running.has(holder.job) && !this.windowJobs.has(holder.job);
     const lease = await PartitionLease.acquire(this.storage.backend, { database: job.database, measurement: job.measurement, dayPath: lockPartitionOf(planned), jobId: job.id }, leaseMs, this.nowMs, isDead);
     if (!isLease(lease)) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, `the partition is locked by job ${lease.job} of node ${lease.node} until ${isoOf(lease.expiresAtMs)}`);
     const renewal = setInterval(() => void lease.renew().catch(() => undefined), leaseMs / LEASE_RENEWALS_PER_LEASE);
@@ -422,10 +429,10 @@ export class Compactor implements CompactionControl {
     return inputs;
   }
 
-  private async runMerge(inputs: readonly CatalogFile[], outputPaths: readonly string[], removeWhere: string | undefined): Promise<MergeResult> {
+  private async runMerge(inputs: readonly CatalogFile[], outputPaths: readonly string[], removeWhere: string | undefined, lent?: MergeRunner): Promise<MergeResult> {
     // On an object store the inputs are downloaded into the file cache and pinned for the merge.
     const releaseInputs = await this.storage.acquireFiles(inputs);
-    const runner = await this.takeRunner().catch((error: unknown) => {
+    const runner = await (lent === undefined ? this.takeRunner() : Promise.resolve(lent)).catch((error: unknown) => {
       releaseInputs();
       throw error;
     });
@@ -442,7 +449,8 @@ export class Compactor implements CompactionControl {
       });
     } finally {
       releaseInputs();
-      this.giveBackRunner(runner);
+      // A lent thread (a continuous query's own) goes back to its lender, not to the idle ones.
+      if (lent === undefined) this.giveBackRunner(runner);
     }
   }
 
@@ -545,6 +553,58 @@ export class Compactor implements CompactionControl {
     }
   }
 
+  // ---- Continuous-query windows (cq-window-replace.ts) ----
+
+  /** The windows' merge thread, started on first need. */
+  private async takeWindowRunner(): Promise<MergeRunner> {
+    if (this.closed) throw new ArcError(ErrorKind.unavailable, CompactionErrorCode.jobFailed, 'compaction stopped');
+    this.windowRunner ??= await MergeRunner.start({ memoryLimit: this.config.memoryLimit, threads: this.config.threads, nice: this.config.nice, tempDirectory: this.options.tempDirectory });
+    return this.windowRunner;
+  }
+
+  /** Runs `work` on the windows' merge thread after every window before it ended. */
+  private onWindowThread<T>(work: (runner: MergeRunner) => Promise<T>): Promise<T> {
+    const run = this.windowTail.then(async () => work(await this.takeWindowRunner()));
+    this.windowTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Why DuckDB's parser refuses a continuous query's SQL for its source (cq-query-check.ts), or null. */
+  checkCqQuery(query: string, source: CqSource): Promise<string | null> {
+    return this.onWindowThread((runner) => runner.checkCqQuery(query, source));
+  }
+
+  /**
+   * Runs one continuous-query window: its rows computed and the destination's rows of the window
+   * replaced by them in one replace manifest, under the leases of the window's days, whether
+   * compaction is enabled or not (cq-window-replace.ts). Windows run one at a time.
+   */
+  replaceWindow(request: WindowReplaceRequest, onStep?: (step: WindowStep) => void): Promise<WindowReplaceResult> {
+    return this.onWindowThread((runner) =>
+      replaceWindow(
+        {
+          storage: this.storage,
+          config: this.config,
+          nowMs: this.nowMs,
+          runner,
+          liveJobs: this.windowJobs,
+          queriesEnded: this.options.queriesEnded,
+          stageRewrite: (file, stagingPaths, removeWhere) => this.stageRewrite(file, stagingPaths, removeWhere, runner),
+          ...(onStep === undefined ? {} : { onStep }),
+        },
+        request,
+      ),
+    );
+  }
+
+  /** One file rewritten without the rows `removeWhere` matches, staged and named at its own write position. */
+  private async stageRewrite(file: CatalogFile, stagingPaths: readonly string[], removeWhere: string, runner: MergeRunner): Promise<StagedReplacementFile[]> {
+    const [planned] = planRewrite([file], removeWhere);
+    assert.ok(planned !== undefined, 'a file is one rewrite job');
+    const result = await this.runMerge([file], stagingPaths, removeWhere, runner);
+    return (await this.nameOutputs(planned, [file], result)).staged;
+  }
+
   // ---- CompactionControl (the endpoints) ----
 
   status(): CompactionStatus {
@@ -614,6 +674,7 @@ export class Compactor implements CompactionControl {
     // A running merge stops with its thread; its job fails and its staged files go (or, if the
     // process ends first, the next start's listing removes them).
     await Promise.all([...this.runners].map((runner) => runner.terminate()));
+    await this.windowRunner?.terminate();
     this.runners.clear();
     await Promise.allSettled([...this.jobsEnded]);
     this.jobHistory.close();

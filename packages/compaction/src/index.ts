@@ -29,3 +29,13 @@ export { runRetention } from './retention-run.js';
 export type { RetentionFileAction, RetentionProgress, RetentionRewriter, RetentionRunOptions, RetentionRunResult } from './retention-run.js';
 export { RetentionService } from './retention-service.js';
 export type { RetentionExecuted, RetentionPolicyState, RetentionRunning, RetentionServiceOptions } from './retention-service.js';
+// Continuous queries (issue 17): cq-definition.ts, cq-store.ts, cq-service.ts, cq-window-replace.ts.
+export { CqErrorCode } from './cq-error-codes.js';
+export { continuousQuerySpec, parseDurationMs, parseInterval, placeholderValue, windowAt, windowQuery, windowsCovering } from './cq-definition.js';
+export type { ContinuousQuery, ContinuousQueryFields, ContinuousQuerySpec, CqWindow } from './cq-definition.js';
+export { CQ_FILE_NAME, CqStore, cqNotFound } from './cq-store.js';
+export type { CqExecution, CqExecutionRecord, CqTrigger } from './cq-store.js';
+export { ContinuousQueries } from './cq-service.js';
+export type { ContinuousQueriesOptions, CqExecutionSummary, ExecuteRequest, ExecuteResult, WindowRunner } from './cq-service.js';
+export type { WindowReplaceRequest, WindowReplaceResult, WindowStep } from './cq-window-replace.js';
+export { CQ_EXECUTIONS_KEPT, CQ_WINDOWS_PER_RUN_MAX } from './limits.js';

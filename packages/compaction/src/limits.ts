@@ -133,3 +133,45 @@ export const RETENTION_EXECUTIONS_KEPT = 1000;
  * response of tens of MB; the first thousand show what a run does, the totals the rest.
  */
 export const RETENTION_FILES_LISTED_MAX = 1000;
+
+// --- Continuous queries (cq-*.ts) ---
+
+/**
+ * Shortest interval of a continuous query: each window is one rewrite of the destination's
+ * files of that window (a DuckDB run and a replace manifest, tens of milliseconds), so windows
+ * shorter than a second would keep a merge thread busy for nothing a client could see.
+ */
+export const CQ_INTERVAL_MS_MIN = 1000;
+/**
+ * Longest interval: 31 days. A window's output is written as one file per hour it covers (the
+ * layout's partitions), so a window of 31 days stages at most 744 outputs.
+ */
+export const CQ_INTERVAL_MS_MAX = 31 * 24 * 3_600_000;
+/** Continuous query names: short, path- and URL-safe, as retention policy names (InfluxQL names are checked by its own grammar). */
+export const CQ_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_. -]{0,63}$/;
+/** Continuous queries kept at most: each is one small SQLite row, listed whole by the endpoint and the scheduler. */
+export const CQ_DEFINITIONS_MAX = 10_000;
+/** Bytes of a query's text at most: parsed by DuckDB at each create and update, and stored; 64 KiB holds any rollup. */
+export const CQ_QUERY_BYTES_MAX = 64 * 1024;
+/** Characters of a description at most (stored, listed). */
+export const CQ_DESCRIPTION_CHARS_MAX = 1024;
+/**
+ * Window runs kept per continuous query (older pruned at each record), also the most one
+ * executions read returns: a run is one ~200-byte row; 1,000 are 16 hours of a 1-minute query.
+ */
+export const CQ_EXECUTIONS_KEPT = 1000;
+/**
+ * Windows one execute request (or one catch-up pass of one query) runs at most: each is a
+ * rewrite, run one after another; 10,000 one-minute windows are a week of downtime caught up
+ * in passes, and a request never holds the query for longer than its windows take.
+ */
+export const CQ_WINDOWS_PER_RUN_MAX = 10_000;
+/** Windows of one query a scheduler pass runs before the next query gets its turn (the rest wait for the next pass). */
+export const CQ_WINDOWS_PER_PASS_MAX = 100;
+/** How often the scheduler looks for due windows: windows start at most this late after their end. */
+export const CQ_SCHEDULER_TICK_MS = 1000;
+/** Days of `retention_days` and `delete_source_after_days` at most (as RETENTION_DAYS_MAX). */
+export const CQ_DAYS_MAX = 36_500;
+
+assert.ok(CQ_INTERVAL_MS_MIN <= CQ_INTERVAL_MS_MAX);
+assert.ok(CQ_WINDOWS_PER_PASS_MAX <= CQ_WINDOWS_PER_RUN_MAX);

@@ -5,6 +5,8 @@ import { ArcError, ErrorKind, badRequest, truncateText } from '@arc/errors';
 import type { ColumnSpec } from '@arc/storage';
 import { CompactionErrorCode } from './error-codes.js';
 import { MERGE_INPUT_FILES_MAX, MERGE_THREADS_MAX } from './limits.js';
+import type { CqSource } from './cq-query-check.js';
+import type { CqWindowResult, CqWindowTask } from './cq-window-worker.js';
 
 /**
  * The main thread's side of the merge engine: a worker thread that owns one DuckDB instance and
@@ -91,6 +93,9 @@ export type RunnerToWorker =
   | { readonly kind: 'check-predicate'; readonly removeWhere: string }
   | { readonly kind: 'count'; readonly inputs: readonly string[]; readonly removeWhere: string }
   | { readonly kind: 'settings' }
+  /** A continuous query's SQL checked by DuckDB's parser (cq-query-check.ts); a window of one run (cq-window-worker.ts). */
+  | { readonly kind: 'check-cq-query'; readonly query: string; readonly source: CqSource }
+  | { readonly kind: 'cq-window'; readonly task: CqWindowTask }
   | { readonly kind: 'close' };
 
 export type WorkerToRunner =
@@ -102,6 +107,9 @@ export type WorkerToRunner =
   | { readonly kind: 'predicate-checked' }
   /** A count's answer: the input rows the predicate matches. */
   | { readonly kind: 'counted'; readonly rows: number }
+  /** A check-cq-query's answer: null when the query may run, else why not. */
+  | { readonly kind: 'cq-query-checked'; readonly refusal: string | null }
+  | { readonly kind: 'cq-window-computed'; readonly result: CqWindowResult }
   /** Opening DuckDB or a task failed; the worker removed what the task wrote and takes the next one. */
   | { readonly kind: 'failed'; readonly message: string };
 
@@ -217,6 +225,27 @@ export class MergeRunner {
     if (answer.kind === 'predicate-refused') throw badPredicate(removeWhere, answer.reason);
     if (answer.kind !== 'failed') assert.fail('a count is answered counted, refused or failed');
     throw jobFailed(`Counting the rows of ${String(inputs.length)} files failed: ${answer.message}`, { inputs: inputs.length, firstInput: inputs[0] ?? '' });
+  }
+
+  /** Why DuckDB's parser refuses a continuous query's SQL (cq-query-check.ts), or null when it may run. */
+  async checkCqQuery(query: string, source: CqSource): Promise<string | null> {
+    const answer = await this.request({ kind: 'check-cq-query', query, source });
+    if (answer.kind === 'failed') throw jobFailed(`Checking a continuous query failed: ${answer.message}`);
+    if (answer.kind !== 'cq-query-checked') assert.fail('a query check is answered checked or failed');
+    return answer.refusal;
+  }
+
+  /**
+   * Runs a continuous query's window and stages its rows (cq-window-worker.ts). Rejects with
+   * ARC_COMPACTION_JOB_FAILED carrying DuckDB's or the check's message; nothing is left staged.
+   */
+  async computeCqWindow(task: CqWindowTask): Promise<CqWindowResult> {
+    assert.ok(task.sourceInputs.length >= 1, 'a window reads files');
+    assert.ok(task.windowStartUs < task.windowEndUs, 'a window is not empty');
+    const answer = await this.request({ kind: 'cq-window', task });
+    if (answer.kind === 'failed') throw jobFailed(answer.message);
+    if (answer.kind !== 'cq-window-computed') assert.fail('a window is answered computed or failed');
+    return answer.result;
   }
 
   /** The worker's DuckDB settings and nice value. */

@@ -33,6 +33,7 @@ import {
 } from './merge-sql.js';
 import { PAUSE_CELL, STOP_CELL } from './merge-runner.js';
 import { predicateProbeSql, predicateRefusal, predicateTextRefusal } from './row-predicate.js';
+import { computeWindow, cqQueryRefusalOf } from './cq-window-worker.js';
 import type { MergedFile, MergeResult, MergeRunnerOptions, MergeTask, MergeWorkerData, MergeWorkerSettings, RunnerToWorker, WorkerToRunner } from './merge-runner.js';
 
 type Row = Record<string, unknown>;
@@ -284,9 +285,22 @@ async function runTask(connection: DuckDBConnection, task: MergeTask): Promise<W
   }
 }
 
+/** A continuous query's check or window (cq-window-worker.ts); a DuckDB error answers `failed`. */
+async function cqAnswerOf(connection: DuckDBConnection, message: Extract<RunnerToWorker, { kind: 'check-cq-query' | 'cq-window' }>): Promise<WorkerToRunner> {
+  const run = (sql: string): Promise<DuckDBResultReader> => runHere(connection, sql);
+  try {
+    if (message.kind === 'check-cq-query') return { kind: 'cq-query-checked', refusal: await cqQueryRefusalOf(run, message.query, message.source) };
+    return { kind: 'cq-window-computed', result: await computeWindow(run, message.task) };
+  } catch (error) {
+    if (error instanceof assert.AssertionError) throw error;
+    return { kind: 'failed', message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 async function answerOf(engine: Engine, message: Exclude<RunnerToWorker, { kind: 'close' }>): Promise<WorkerToRunner> {
   if (message.kind === 'run') return runTask(engine.connection, message.task);
   if (message.kind === 'count') return countRows(engine.connection, message.inputs, message.removeWhere);
+  if (message.kind === 'check-cq-query' || message.kind === 'cq-window') return cqAnswerOf(engine.connection, message);
   if (message.kind === 'check-predicate') {
     return checkPredicate(engine.connection, message.removeWhere).catch((error: unknown) => ({ kind: 'failed', message: error instanceof Error ? error.message : String(error) }));
   }

@@ -26,7 +26,7 @@ const ALLOWED_CLASSES: ReadonlySet<string> = new Set(['CONSTANT', 'COLUMN_REF', 
  * Functions refused in a predicate: ones that read the server's environment or settings, and
  * volatile ones, whose answer would differ between a dry run and the run (and between retries).
  */
-const REFUSED_FUNCTIONS: ReadonlySet<string> = new Set(['getenv', 'getvariable', 'current_setting', 'random', 'setseed', 'uuid', 'gen_random_uuid', 'uuidv4', 'uuidv7', 'nextval', 'currval', 'now', 'current_timestamp', 'get_current_timestamp', 'today']);
+export const REFUSED_FUNCTIONS: ReadonlySet<string> = new Set(['getenv', 'getvariable', 'current_setting', 'random', 'setseed', 'uuid', 'gen_random_uuid', 'uuidv4', 'uuidv7', 'nextval', 'currval', 'now', 'current_timestamp', 'get_current_timestamp', 'today']);
 
 /** The filter a rewrite's SELECT carries: keeps the rows for which the predicate is not TRUE. */
 export function keepRowsSql(removeWhere: string): string {

@@ -294,6 +294,14 @@ const retentionSchema = z.strictObject({
   schedule: text('a cron expression (5 or 6 fields)', 1, CRON_TEXT_LENGTH_MAX).default('0 2 * * *'),
 });
 
+/** Continuous queries (packages/compaction cq-*.ts; README "Continuous queries"): late rows re-run a window for up to a week. */
+const CQ_LATENESS_SECONDS_MAX = 7 * 24 * 3600;
+const continuousQueriesSchema = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(true),
+  /** Rows arriving up to this long after their window ended re-run it (0: a window runs once, at its end). */
+  lateness_seconds: intIn(0, CQ_LATENESS_SECONDS_MAX).default(600),
+});
+
 /** `prefault({})` runs a missing section through its schema, so its keys get their defaults. */
 export const configFileSchema = z.strictObject({
   server: serverSchema.prefault({}),
@@ -310,6 +318,7 @@ export const configFileSchema = z.strictObject({
   wal: walSchema.prefault({}),
   compaction: compactionSchema.prefault({}),
   retention: retentionSchema.prefault({}),
+  continuous_queries: continuousQueriesSchema.prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

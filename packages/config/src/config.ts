@@ -189,6 +189,14 @@ export interface RetentionConfig {
   readonly schedule: string;
 }
 
+/** Continuous queries' scheduler (packages/compaction cq-service.ts; README "Continuous queries"). */
+export interface ContinuousQueriesConfig {
+  /** Off: definitions are kept and can be edited, but no window runs, scheduled or requested. */
+  readonly enabled: boolean;
+  /** Rows published this long after their window ended still re-run it; later ones wait for a manual execute. */
+  readonly latenessSeconds: number;
+}
+
 /** The whole configuration, deeply frozen. */
 export interface Config {
   readonly server: ServerConfig;
@@ -198,6 +206,7 @@ export interface Config {
   readonly query: QueryConfig;
   readonly compaction: CompactionConfig;
   readonly retention: RetentionConfig;
+  readonly continuousQueries: ContinuousQueriesConfig;
   readonly queryCache: QueryCacheConfig;
   readonly auth: AuthConfig;
   readonly log: LogConfig;
@@ -456,6 +465,10 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       nice: file.compaction.nice,
     },
     retention: { enabled: file.retention.enabled, schedule: file.retention.schedule },
+    continuousQueries: {
+      enabled: file.continuous_queries.enabled,
+      latenessSeconds: file.continuous_queries.lateness_seconds,
+    },
     configPath,
     warnings: [...warnings],
   };

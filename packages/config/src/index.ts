@@ -15,6 +15,7 @@ export type {
   WalConfig,
   CompactionConfig,
   RetentionConfig,
+  ContinuousQueriesConfig,
 } from './config.js';
 export { ConfigError } from './config-error.js';
 export { ConfigErrorCode } from './error-codes.js';

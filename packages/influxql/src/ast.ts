@@ -112,7 +112,28 @@ export type Statement =
       readonly key: NameFilter | null;
       readonly where: Expr | null;
     }
-  | { readonly kind: 'createDatabase'; readonly name: string };
+  | { readonly kind: 'createDatabase'; readonly name: string }
+  | CreateContinuousQueryStatement
+  | { readonly kind: 'showContinuousQueries' }
+  | { readonly kind: 'dropContinuousQuery'; readonly name: string; readonly database: string };
+
+/**
+ * `CREATE CONTINUOUS QUERY <name> ON <db> [RESAMPLE [EVERY d] [FOR d]] BEGIN SELECT ... INTO
+ * <target> FROM ... GROUP BY time(d)[, tags] END` (continuous-query-parser.ts).
+ */
+export interface CreateContinuousQueryStatement {
+  readonly kind: 'createContinuousQuery';
+  readonly name: string;
+  readonly database: string;
+  readonly everyNanos: bigint | null;
+  readonly forNanos: bigint | null;
+  readonly select: SelectStatement;
+  readonly into: Source;
+  /** The statement's text from SELECT to the last token before END, as written (SHOW shows it normalised from it). */
+  readonly selectText: string;
+  /** `RESAMPLE ...` as written, or ''. */
+  readonly resampleText: string;
+}
 
 /** What `SHOW <x> [EXACT] CARDINALITY` counts. */
 export type CardinalityOf = 'series' | 'measurement' | 'tagKey' | 'fieldKey' | 'tagValues';

@@ -9,6 +9,7 @@ import { shapeSelect } from './select-shaper.js';
 import { compareNames } from './schema.js';
 import { rowCountOf, type Series, type StatementResult } from './series.js';
 import { executeShow } from './show-statements.js';
+import { createContinuousQuery, dropContinuousQuery, showContinuousQueries, type ContinuousQueryPort } from './continuous-query-statements.js';
 import { StatementFailure } from './sql-text.js';
 import { subqueryTable } from './subquery.js';
 import { planTopBottom, topBottomCall } from './top-bottom.js';
@@ -21,6 +22,8 @@ export interface ExecutionContext {
   readonly nowNanos: bigint;
   /** Whether the caller's token may read a database (SHOW DATABASES lists only those). */
   readonly canRead: (database: string) => boolean;
+  /** Arc's continuous queries (CREATE / SHOW / DROP CONTINUOUS QUERY); absent: those statements fail. */
+  readonly continuousQueries?: ContinuousQueryPort;
 }
 
 /** InfluxDB's text for statements after a failed one: they are not run. */
@@ -33,7 +36,11 @@ export function statementDatabases(statement: Statement, database: string): stri
       return [...new Set(statement.sources.flatMap((source) => (source.subquery === undefined ? [source.database ?? database] : statementDatabases(source.subquery, database))))];
     case 'showDatabases':
     case 'createDatabase':
+    case 'showContinuousQueries':
       return [];
+    case 'createContinuousQuery':
+    case 'dropContinuousQuery':
+      return [statement.database];
     case 'showRetentionPolicies':
       return [statement.database ?? database];
     case 'showMeasurements':
@@ -76,9 +83,21 @@ async function executeStatement(statement: Statement, catalog: CatalogReader, co
       if (invalid !== null) throw invalid;
       return [];
     }
+    case 'createContinuousQuery':
+    case 'showContinuousQueries':
+    case 'dropContinuousQuery':
+      return executeContinuousQueryStatement(statement, catalog, context);
     default:
       return executeShow(statement, { catalog, run: context.run, database: context.database, nowNanos: context.nowNanos, canRead: context.canRead });
   }
+}
+
+async function executeContinuousQueryStatement(statement: Extract<Statement, { kind: 'createContinuousQuery' | 'showContinuousQueries' | 'dropContinuousQuery' }>, catalog: CatalogReader, context: ExecutionContext): Promise<readonly Series[]> {
+  const port = context.continuousQueries;
+  if (port === undefined) throw new StatementFailure('continuous queries are not available here');
+  if (statement.kind === 'dropContinuousQuery') return dropContinuousQuery(statement.name, statement.database, port);
+  if (statement.kind === 'showContinuousQueries') return showContinuousQueries(port, await catalog.databases(), context.canRead);
+  return createContinuousQuery(statement, port);
 }
 
 /**

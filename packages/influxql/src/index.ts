@@ -14,3 +14,5 @@ export { chunkStyleOf, serializeChunks } from './chunked-json.js';
 export type { ChunkStyle } from './chunked-json.js';
 export { DEFAULT_CHUNK_SIZE } from './limits.js';
 export type { SqlAnswer } from './catalog-reader.js';
+export { arcNameOf } from './continuous-query-statements.js';
+export type { ContinuousQueryDefinition, ContinuousQueryEntry, ContinuousQueryPort } from './continuous-query-statements.js';

@@ -5,11 +5,12 @@ import { STATEMENTS_MAX } from './limits.js';
 import { durationToNanos } from './time-values.js';
 import { isTimeZone } from './time-zones.js';
 import { ParseFailure, TokenStream } from './token-stream.js';
+import { parseCreateContinuousQuery, parseDropContinuousQuery, parseShowContinuousQueries } from './continuous-query-parser.js';
 
 /** What Arc answers, for the messages that refuse everything else. */
 export const SUPPORTED_STATEMENTS =
   'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW SERIES, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, ' +
-  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY, CREATE DATABASE';
+  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY, CREATE DATABASE, CREATE|SHOW|DROP CONTINUOUS QUERY';
 
 export interface QueryParseError {
   /** The full message for the client (`error parsing query: ...` or `unsupported InfluxQL: ...`). */
@@ -64,6 +65,7 @@ function parseStatement(tokens: TokenStream): Statement {
   if (tokens.acceptKeyword('SELECT')) return parseSelect(tokens);
   if (tokens.acceptKeyword('SHOW')) return parseShow(tokens);
   if (tokens.acceptKeyword('CREATE')) return parseCreate(tokens);
+  if (tokens.isKeyword('DROP')) return parseDrop(tokens);
   if (token.kind === TokenKind.identifier) {
     throw unsupported(`${token.text.toUpperCase()} statements (Arc answers ${SUPPORTED_STATEMENTS})`, token.offset);
   }
@@ -72,6 +74,7 @@ function parseStatement(tokens: TokenStream): Statement {
 
 function parseCreate(tokens: TokenStream): Statement {
   const offset = tokens.peek().offset;
+  if (tokens.acceptKeyword('CONTINUOUS')) return parseCreateContinuousQuery(tokens, parseSelect);
   if (!tokens.acceptKeyword('DATABASE')) throw unsupported(`CREATE ${tokens.peek().text.toUpperCase()} (Arc answers CREATE DATABASE only)`, offset);
   const name = tokens.expectIdentifier('database name');
   if (tokens.isKeyword('WITH')) {
@@ -80,9 +83,20 @@ function parseCreate(tokens: TokenStream): Statement {
   return { kind: 'createDatabase', name };
 }
 
-function parseSelect(tokens: TokenStream): SelectStatement {
+/** DROP statements: DROP CONTINUOUS QUERY (continuous-query-parser.ts). */
+function parseDrop(tokens: TokenStream): Statement {
+  const drop = tokens.advance();
+  if (tokens.acceptKeyword('CONTINUOUS')) return parseDropContinuousQuery(tokens);
+  throw unsupported(`DROP statements (Arc answers ${SUPPORTED_STATEMENTS})`, drop.offset);
+}
+
+/** `into`: a continuous query's SELECT, whose INTO target is required and handed over; else INTO is refused. */
+function parseSelect(tokens: TokenStream, into?: (target: Source) => void): SelectStatement {
   const fields = parseFields(tokens);
-  if (tokens.isKeyword('INTO')) throw unsupported('SELECT ... INTO', tokens.peek().offset);
+  if (into !== undefined) {
+    tokens.expectKeyword('INTO');
+    into(parseSource(tokens));
+  } else if (tokens.isKeyword('INTO')) throw unsupported('SELECT ... INTO', tokens.peek().offset);
   tokens.expectKeyword('FROM');
   const sources = parseSources(tokens);
   const where = tokens.acceptKeyword('WHERE') ? parseExpression(tokens) : null;
@@ -260,6 +274,7 @@ function parseOrderBy(tokens: TokenStream): boolean {
 function parseShow(tokens: TokenStream): Statement {
   const token = tokens.peek();
   if (tokens.acceptKeyword('DATABASES')) return { kind: 'showDatabases' };
+  if (tokens.acceptKeyword('CONTINUOUS')) return parseShowContinuousQueries(tokens);
   if (tokens.acceptKeyword('MEASUREMENTS')) return parseShowMeasurements(tokens);
   if (tokens.acceptKeyword('RETENTION')) {
     tokens.expectKeyword('POLICIES');

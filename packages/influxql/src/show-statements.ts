@@ -22,7 +22,7 @@ const DEFAULT_RETENTION_POLICY = 'autogen';
 /** InfluxDB's default shard group duration, reported for compatibility (Arc partitions by hour). */
 const SHARD_GROUP_NANOS = 7n * 24n * 3_600_000_000_000n;
 
-type ShowStatement = Exclude<Statement, { kind: 'select' } | { kind: 'createDatabase' }>;
+type ShowStatement = Exclude<Statement, { kind: 'select' } | { kind: 'createDatabase' } | { kind: 'createContinuousQuery' | 'showContinuousQueries' | 'dropContinuousQuery' }>;
 
 export async function executeShow(statement: ShowStatement, context: ShowContext): Promise<Series[]> {
   switch (statement.kind) {

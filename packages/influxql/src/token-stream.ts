@@ -27,8 +27,11 @@ export function describeToken(token: Token): string {
 export class TokenStream {
   private readonly lexer: Lexer;
   private current: Token;
+  /** The whole query (a continuous query keeps its SELECT's text). */
+  readonly text: string;
 
   constructor(text: string) {
+    this.text = text;
     this.lexer = new Lexer(text);
     this.current = this.read();
   }

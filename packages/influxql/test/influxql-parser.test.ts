@@ -6,7 +6,7 @@ import { formatRfc3339Nano, isParseError, parseQuery, parseTimeLiteral, statemen
 
 const SUPPORTED =
   'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW SERIES, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, ' +
-  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY, CREATE DATABASE';
+  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY, CREATE DATABASE, CREATE|SHOW|DROP CONTINUOUS QUERY';
 
 const REFUSED: readonly (readonly [string, string])[] = [
   ['SELECT', 'error parsing query: found EOF, expected identifier, string, number, bool at line 1, char 7'],

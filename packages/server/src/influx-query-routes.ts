@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { continuousQueryPort } from './cq-influxql-port.js';
 import { AUTH_ERRORS, isAllowed, type Permission, type TokenInfo } from '@arc/auth';
 import { DEFAULT_DATABASE, validateDatabaseName } from '@arc/columnar';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
@@ -100,6 +101,8 @@ function readParameters(request: RequestInfo, formBody: Uint8Array | null): Infl
 
 /** CREATE DATABASE alone (Telegraf's first call) needs `write`; anything else reads. */
 function permissionFor(statements: readonly Statement[] | null): Permission {
+  // Continuous queries write a measurement on their own schedule: admin, as /api/v1/continuous_queries.
+  if (statements?.some((statement) => statement.kind === 'createContinuousQuery' || statement.kind === 'dropContinuousQuery') === true) return 'admin';
   return statements !== null && statements.length > 0 && statements.every((statement) => statement.kind === 'createDatabase') ? 'write' : 'read';
 }
 
@@ -179,6 +182,7 @@ async function answerQuery(
     database,
     nowNanos: BigInt(Date.now()) * NANOS_PER_MS,
     canRead: (name) => isAllowed(identity, 'read', name),
+    continuousQueries: continuousQueryPort(context.continuousQueries),
   });
   const epoch: EpochUnit | null = parameters.epoch === '' ? null : parameters.epoch;
   const text =

@@ -2,6 +2,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerCacheRoutes } from './cache-routes.js';
 import { registerCompactionRoutes } from './compaction-routes.js';
+import { registerCqRoutes } from './cq-routes.js';
 import { registerDatabaseRoutes } from './database-routes.js';
 import { registerDocsRoutes } from './docs-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -35,6 +36,7 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerWalRoutes(app, context);
   registerCompactionRoutes(app, context);
   registerRetentionRoutes(app, context);
+  registerCqRoutes(app, context);
   registerDocsRoutes(app, context);
   registerLogsRoutes(app, context);
   registerHealthRoutes(app, context);

@@ -1,5 +1,5 @@
 import type { TokenAccess } from '@arc/auth';
-import type { CompactionControl, RetentionService } from '@arc/compaction';
+import type { CompactionControl, ContinuousQueries, RetentionService } from '@arc/compaction';
 import type { Config } from '@arc/config';
 import type { QueryPool } from '@arc/query';
 import type { Storage } from '@arc/storage';
@@ -38,6 +38,8 @@ export interface ServerContext {
   readonly compaction: CompactionControl;
   /** Retention policies, their runs and schedule (/api/v1/retention). */
   readonly retention: RetentionService;
+  /** Continuous queries behind /api/v1/continuous_queries and InfluxQL's CREATE/SHOW/DROP CONTINUOUS QUERY. */
+  readonly continuousQueries: ContinuousQueries;
   /** Every route registered, as registered (the API description and request metrics use it). */
   readonly routes: RouteTable;
   /** Arc's own metrics: the meters the routes count into, and what /metrics renders. */

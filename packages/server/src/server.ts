@@ -8,7 +8,7 @@ import { describeConfig, type Config } from '@arc/config';
 import { type ArcError } from '@arc/errors';
 import { QueryPool } from '@arc/query';
 import { Storage, openStorageBackend, readableRootOf } from '@arc/storage';
-import { Compactor, HISTORY_FILE_NAME, RETENTION_FILE_NAME, RetentionService } from '@arc/compaction';
+import { CQ_FILE_NAME, Compactor, ContinuousQueries, CqStore, HISTORY_FILE_NAME, RETENTION_FILE_NAME, RetentionService } from '@arc/compaction';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
 import { emptyRecoveryReport, IngestPipeline, prepareWal, replayWal } from '@arc/ingest';
@@ -97,6 +97,13 @@ export async function startServer(config: Config, options: StartServerOptions = 
     storePath: path.join(config.storage.dataDir, RETENTION_FILE_NAME),
     log: (level, message) => log[level](message),
   });
+  const continuousQueries = new ContinuousQueries({
+    store: CqStore.open(path.join(config.storage.dataDir, CQ_FILE_NAME)),
+    windows: compactor,
+    storage,
+    config: config.continuousQueries,
+    log: (level, message) => log[level](message),
+  });
   const queryPool = new QueryPool({
     storage,
     dataRoot: readableRootOf(config.storage),
@@ -130,6 +137,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     forgetDatabase: (database) => pipeline.forgetDatabase(database),
     compaction: compactor,
     retention,
+    continuousQueries,
     storageProbe: new StorageProbe(backend, log),
     routes: new RouteTable(),
     metrics,
@@ -157,6 +165,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   if (walPlan !== null) await replayWal(walPlan, pipeline, context.walRecovery, log);
   context.phase = ServerPhase.ready;
   listCatalogFiles(storage, log, compactor);
+  // Windows due (missed while the server was down first), then each interval; late rows re-run theirs.
+  continuousQueries.start();
   context.storageProbe.start(STORAGE_PROBE_INTERVAL_MS);
   // Several nodes on one bucket: the others' files show within the refresh interval (docs/scale-out.md).
   const stopRefreshing = backend.kind === 's3' ? storage.startRefreshing(config.storage.listingRefreshMs, (error) => log.warn(`storage: refreshing the listing failed: ${error instanceof Error ? error.message : String(error)}`)) : null;
@@ -239,6 +249,8 @@ async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_so
   // final flush must not wait for a merge.
   // The retention schedule stops first; a run in flight ends with the compactor's jobs.
   const retentionClosed = context.retention.close();
+  // A window running ends first (its replacement commits or is undone whole), then the merges stop.
+  await context.continuousQueries.close();
   await compactor.close();
   await retentionClosed;
   const { flushError, rowsUnflushed, writersUnreported } = await context.pipeline.shutdown();

@@ -446,14 +446,15 @@ export class Storage {
   }
 
   /**
-   * Replaces files of one measurement by others in one step for every reader: the manifest is
+   * Replaces files of one measurement by others (or adds files, `inputs` empty) in one step for every reader: the manifest is
    * written, the outputs published, then the catalog swaps inputs for outputs in one generation.
    * The inputs stay on the store until finishReplacement (queries planned with them may still read
    * them). `onStep` sees each step done (crash tests stop the process there).
    */
   async replaceFiles(id: string, inputs: readonly string[], outputs: readonly StagedReplacementFile[], onStep?: (step: ReplacementStep) => void): Promise<Replacement> {
-    assert.ok(inputs.length > 0, 'a replacement replaces files');
-    const first = parseFileKey(inputs[0] as string);
+    // No inputs: files added in one step (a continuous query's first output of a window).
+    assert.ok(inputs.length > 0 || outputs.length > 0, 'a replacement replaces or adds files');
+    const first = parseFileKey(inputs[0] ?? (outputs[0] as StagedReplacementFile).key);
     assert.ok(first !== null, 'inputs are data files');
     const { database, measurement } = first;
     if (!this.catalog.isLoaded(database, measurement)) throw new ArcError(ErrorKind.conflict, StorageErrorCode.replacedFileGone, `${database}.${measurement} is being listed again: its files are replaced later`, { database, measurement });

@@ -4,11 +4,12 @@ import { pathParameterNames, type ApiOperation, type ApiResponse, type ErrorStyl
 import { ADMIN_OPERATIONS } from './operations-admin.js';
 import { DATA_OPERATIONS } from './operations-data.js';
 import { RETENTION_OPERATIONS } from './operations-retention.js';
+import { CQ_OPERATIONS } from './operations-cq.js';
 import { authErrorBodySchema, errorBodySchema, influxV2ErrorBodySchema, queryErrorBodySchema } from './response-schemas.js';
 import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '../request-id.js';
 
 /** Every operation of the HTTP API: the list the document is built from and the route test checks. */
-export const API_OPERATIONS: readonly ApiOperation[] = [...DATA_OPERATIONS, ...ADMIN_OPERATIONS, ...RETENTION_OPERATIONS];
+export const API_OPERATIONS: readonly ApiOperation[] = [...DATA_OPERATIONS, ...ADMIN_OPERATIONS, ...RETENTION_OPERATIONS, ...CQ_OPERATIONS];
 
 type JsonObject = Record<string, unknown>;
 
@@ -171,6 +172,7 @@ const TAGS = [
   { name: 'wal', description: 'The write-ahead log and its dead letters.' },
   { name: 'compaction', description: 'Merging small Parquet files.' },
   { name: 'retention', description: 'Retention policies: removing rows past their age.' },
+  { name: 'continuous queries', description: 'Rollups kept up to date window by window (README "Continuous queries").' },
   { name: 'health', description: 'Liveness and readiness.' },
   { name: 'monitoring', description: 'Metrics and logs.' },
   { name: 'documentation', description: 'This description and its viewers.' },

@@ -1,0 +1,313 @@
+import { randomBytes } from 'node:crypto';
+import type { ContinuousQueriesConfig } from '@arc/config';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
+import type { CatalogEvent, Storage } from '@arc/storage';
+import { CqErrorCode } from './cq-error-codes.js';
+import { closedWindowsAfter, continuousQuerySpec, windowAt, windowQuery, windowsCovering, type ContinuousQuery, type ContinuousQueryFields, type ContinuousQuerySpec, type CqWindow } from './cq-definition.js';
+import type { CqSource } from './cq-query-check.js';
+import type { CqExecution, CqStore, CqTrigger } from './cq-store.js';
+import type { WindowReplaceRequest, WindowReplaceResult } from './cq-window-replace.js';
+import { CQ_SCHEDULER_TICK_MS, CQ_WINDOWS_PER_PASS_MAX, CQ_WINDOWS_PER_RUN_MAX } from './limits.js';
+
+/** What the service needs of the compactor: the query check and the window replacement. */
+export interface WindowRunner {
+  checkCqQuery(query: string, source: CqSource): Promise<string | null>;
+  replaceWindow(request: WindowReplaceRequest): Promise<WindowReplaceResult>;
+}
+
+export type CqLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+
+export interface ContinuousQueriesOptions {
+  readonly store: CqStore;
+  readonly windows: WindowRunner;
+  readonly storage: Storage;
+  readonly config: ContinuousQueriesConfig;
+  readonly log: CqLog;
+  readonly nowMs?: () => number;
+}
+
+/** `POST /{id}/execute`: a range of windows (aligned outwards to the interval), or the windows due. */
+export interface ExecuteRequest {
+  readonly startMs?: number;
+  readonly endMs?: number;
+  readonly dryRun: boolean;
+}
+
+/** What an execute answers: its windows' runs, in order, and their totals. */
+export interface ExecuteResult {
+  readonly query: ContinuousQuery;
+  readonly executionId: string;
+  readonly status: 'completed' | 'dry_run' | 'failed';
+  readonly startTime: string | null;
+  readonly endTime: string | null;
+  readonly windows: number;
+  readonly recordsRead: number;
+  readonly recordsWritten: number;
+  readonly executions: readonly CqExecutionSummary[];
+  /** A dry run: the first window's query as it would run. */
+  readonly executedQuery: string | null;
+}
+
+export type CqExecutionSummary = Omit<CqExecution, 'id' | 'cqId'>;
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function executionIdOf(prefix: 'cq-exec' | 'cq-sched'): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The window a sample check fills the placeholders with (any window parses alike). */
+const CHECK_WINDOW: CqWindow = { startMs: Date.UTC(2026, 0, 1), endMs: Date.UTC(2026, 0, 1, 1) };
+
+/**
+ * Continuous queries (docs/continuous-queries.md): their definitions (CqStore), their checks, the
+ * runs of their windows (Compactor.replaceWindow) and the scheduler. Every CQ_SCHEDULER_TICK_MS
+ * the scheduler runs, for each active query, the windows that closed since its last processed
+ * window, in order (so after downtime the missed ones are caught up, CQ_WINDOWS_PER_PASS_MAX per
+ * pass), and re-runs windows already run when files with rows of them are published within
+ * `lateness_seconds` of their end. Lives on the main thread beside the compactor.
+ */
+export class ContinuousQueries {
+  private readonly options: ContinuousQueriesOptions;
+  private readonly store: CqStore;
+  private readonly nowMs: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private passing: Promise<void> | null = null;
+  /** Windows to run again (late rows): `id/startMs`. */
+  private readonly lateWindows = new Map<string, { readonly id: number; readonly window: CqWindow }>();
+  private closed = false;
+
+  constructor(options: ContinuousQueriesOptions) {
+    this.options = options;
+    this.store = options.store;
+    this.nowMs = options.nowMs ?? Date.now;
+  }
+
+  get enabled(): boolean {
+    return this.options.config.enabled;
+  }
+
+  /** Starts the scheduler (when enabled) and the watch for late rows. */
+  start(): void {
+    if (!this.enabled || this.timer !== null) return;
+    this.options.storage.onChange((event) => this.noteLateRows(event));
+    this.timer = setInterval(() => void this.pass(), CQ_SCHEDULER_TICK_MS);
+    this.timer.unref();
+  }
+
+  // ---- Definitions ----
+
+  list(filter: { readonly database?: string; readonly isActive?: boolean } = {}): ContinuousQuery[] {
+    return this.store.list().filter((cq) => (filter.database === undefined || cq.database === filter.database) && (filter.isActive === undefined || cq.isActive === filter.isActive));
+  }
+
+  get(id: number): ContinuousQuery {
+    return this.store.get(id);
+  }
+
+  byName(name: string): ContinuousQuery | null {
+    return this.store.byName(name);
+  }
+
+  /** Checks the fields and the query (DuckDB's parser), then stores it; its first window is the one it was created in. */
+  async create(fields: ContinuousQueryFields): Promise<ContinuousQuery> {
+    const spec = await this.checked(fields);
+    const created = this.store.create(spec, this.nowMs());
+    this.store.setProcessed(created.id, windowAt(created.intervalMs, this.nowMs()).startMs);
+    return this.store.get(created.id);
+  }
+
+  async update(id: number, fields: ContinuousQueryFields): Promise<ContinuousQuery> {
+    this.store.get(id);
+    const spec = await this.checked(fields);
+    const updated = this.store.update(id, spec, this.nowMs());
+    if (updated.lastProcessedTime === null) this.store.setProcessed(id, windowAt(updated.intervalMs, this.nowMs()).startMs);
+    return this.store.get(id);
+  }
+
+  delete(id: number): void {
+    this.store.delete(id);
+    for (const [key, late] of this.lateWindows) if (late.id === id) this.lateWindows.delete(key);
+  }
+
+  executions(id: number, limit: number): CqExecution[] {
+    return this.store.executions(id, limit);
+  }
+
+  private async checked(fields: ContinuousQueryFields): Promise<ContinuousQuerySpec> {
+    const spec = continuousQuerySpec(fields);
+    if (spec instanceof ArcError) throw spec;
+    const refusal = await this.options.windows.checkCqQuery(windowQuery(spec.query, CHECK_WINDOW.startMs, CHECK_WINDOW.endMs), { database: spec.database, measurement: spec.sourceMeasurement });
+    if (refusal !== null) throw badRequest(CqErrorCode.badQuery, `Continuous query field 'query' is refused: ${refusal}`, { field: 'query' });
+    return spec;
+  }
+
+  // ---- Runs ----
+
+  /**
+   * Runs windows now: those covering [startMs, endMs) (end defaults to now's window start), or
+   * without a start the windows due (then the query's catch-up point moves as the scheduler's
+   * would). 409 ARC_CQ_DISABLED when continuous queries are off, ARC_CQ_INACTIVE when the query
+   * is; 400 ARC_CQ_BAD_WINDOW for a bad range.
+   */
+  async execute(id: number, request: ExecuteRequest): Promise<ExecuteResult> {
+    if (!this.enabled) throw new ArcError(ErrorKind.conflict, CqErrorCode.disabled, 'Continuous queries are disabled ([continuous_queries] enabled = false)');
+    const cq = this.store.get(id);
+    if (!cq.isActive) throw new ArcError(ErrorKind.conflict, CqErrorCode.inactive, `Continuous query '${cq.name}' is not active`, { id });
+    const windows = this.windowsToExecute(cq, request);
+    const executionId = executionIdOf('cq-exec');
+    const inOrder = request.startMs === undefined && !request.dryRun;
+    const executions: CqExecutionSummary[] = [];
+    for (const window of windows) {
+      const execution = await this.runWindow(cq, window, 'manual', request.dryRun, executionId, inOrder);
+      executions.push(execution);
+      if (execution.status === 'failed') break;
+    }
+    const [first] = windows;
+    const last = windows.at(-1);
+    const failed = executions.some((execution) => execution.status === 'failed');
+    return {
+      query: this.store.get(id),
+      executionId,
+      status: failed ? 'failed' : request.dryRun ? 'dry_run' : 'completed',
+      startTime: first === undefined ? null : iso(first.startMs),
+      endTime: last === undefined ? null : iso(last.endMs),
+      windows: executions.length,
+      recordsRead: executions.reduce((sum, execution) => sum + (execution.recordsRead ?? 0), 0),
+      recordsWritten: executions.reduce((sum, execution) => sum + (execution.recordsWritten ?? 0), 0),
+      executions,
+      executedQuery: request.dryRun && first !== undefined ? windowQuery(cq.query, first.startMs, first.endMs) : null,
+    };
+  }
+
+  private windowsToExecute(cq: ContinuousQuery, request: ExecuteRequest): CqWindow[] {
+    const nowWindowStartMs = windowAt(cq.intervalMs, this.nowMs()).startMs;
+    let windows: CqWindow[];
+    if (request.startMs === undefined) {
+      if (request.endMs !== undefined) throw badRequest(CqErrorCode.badWindow, 'end_time needs a start_time (without both, execute runs the windows due)', { field: 'end_time' });
+      windows = closedWindowsAfter(cq.intervalMs, this.processedEndMs(cq), this.nowMs());
+    } else {
+      const endMs = request.endMs ?? nowWindowStartMs;
+      if (request.startMs >= endMs) throw badRequest(CqErrorCode.badWindow, `start_time ${iso(request.startMs)} must be before end_time ${iso(endMs)}`, { field: 'start_time' });
+      if ((endMs - request.startMs) / cq.intervalMs > CQ_WINDOWS_PER_RUN_MAX + 1) throw badRequest(CqErrorCode.badWindow, `The range holds more than ${String(CQ_WINDOWS_PER_RUN_MAX)} windows of ${cq.interval}: execute it in parts`, { field: 'end_time' });
+      windows = windowsCovering(cq.intervalMs, request.startMs, endMs);
+    }
+    return windows.slice(0, CQ_WINDOWS_PER_RUN_MAX);
+  }
+
+  private processedEndMs(cq: ContinuousQuery): number {
+    return cq.lastProcessedTime === null ? windowAt(cq.intervalMs, this.nowMs()).startMs : Date.parse(cq.lastProcessedTime);
+  }
+
+  /**
+   * One window run and recorded. `inOrder`: the next window in order (scheduled, or an execute of
+   * the windows due): once it committed, the query's catch-up point moves to its end. A window
+   * whose partitions another job holds is not recorded (it runs again at the next pass).
+   */
+  private async runWindow(cq: ContinuousQuery, window: CqWindow, trigger: CqTrigger, dryRun: boolean, executionId: string, inOrder: boolean): Promise<CqExecutionSummary> {
+    const startedMs = this.nowMs();
+    const base = { executionId, trigger, startTime: iso(window.startMs), endTime: iso(window.endMs), executedAt: iso(startedMs) };
+    let summary: CqExecutionSummary;
+    try {
+      const result = await this.options.windows.replaceWindow({
+        source: { database: cq.database, measurement: cq.sourceMeasurement },
+        destination: cq.destinationMeasurement,
+        query: windowQuery(cq.query, window.startMs, window.endMs),
+        windowStartUs: window.startMs * 1000,
+        windowEndUs: window.endMs * 1000,
+        dryRun,
+      });
+      summary = { ...base, status: dryRun ? 'dry_run' : 'completed', recordsRead: result.recordsRead, recordsWritten: result.recordsWritten, recordsRemoved: result.recordsRemoved, durationMs: this.nowMs() - startedMs, error: null };
+    } catch (error) {
+      if (error instanceof ArcError && error.code === CqErrorCode.windowBusy && trigger !== 'manual') throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      summary = { ...base, status: 'failed', recordsRead: null, recordsWritten: null, recordsRemoved: null, durationMs: this.nowMs() - startedMs, error: message };
+      this.options.log('warn', `continuous query '${cq.name}' window ${base.startTime}..${base.endTime} failed: ${message}`);
+    }
+    // A failed window in order is passed over (recorded; an execute of its range runs it again): one bad window must not stop the query.
+    this.store.recordExecution({ cqId: cq.id, ...summary }, inOrder && !dryRun ? window.endMs : null);
+    return summary;
+  }
+
+  // ---- The scheduler ----
+
+  /** One pass of the scheduler (the timer's; tests call it): late windows first, then the windows due, query by query. */
+  async pass(): Promise<void> {
+    if (this.closed || !this.enabled) return;
+    if (this.passing !== null) {
+      await this.passing;
+      return;
+    }
+    this.passing = this.runPass().finally(() => {
+      this.passing = null;
+    });
+    await this.passing;
+  }
+
+  private async runPass(): Promise<void> {
+    try {
+      await this.runLateWindows();
+      for (const cq of this.store.list()) {
+        if (this.closed) return;
+        if (!cq.isActive) continue;
+        const due = closedWindowsAfter(cq.intervalMs, this.processedEndMs(cq), this.nowMs()).slice(0, CQ_WINDOWS_PER_PASS_MAX);
+        const executionId = executionIdOf('cq-sched');
+        for (const window of due) await this.runWindow(cq, window, 'schedule', false, executionId, true);
+      }
+    } catch (error) {
+      // A busy partition (another job's lease) or a stop: the next pass tries again.
+      this.options.log('debug', `continuous queries: pass ended early: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async runLateWindows(): Promise<void> {
+    for (const [key, late] of [...this.lateWindows]) {
+      this.lateWindows.delete(key);
+      let cq: ContinuousQuery;
+      try {
+        cq = this.store.get(late.id);
+      } catch {
+        continue; // Deleted meanwhile.
+      }
+      if (!cq.isActive) continue;
+      try {
+        await this.runWindow(cq, late.window, 'late', false, executionIdOf('cq-sched'), false);
+      } catch (error) {
+        this.lateWindows.set(key, late);
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Files published with rows of windows already run (a writer's flush after the window ran):
+   * those windows run again if they ended within the lateness. A replacement (compaction, a
+   * rewrite, a window's own output) adds files too, but drops others in the same step: not new rows.
+   */
+  private noteLateRows(event: CatalogEvent): void {
+    if (event.kind !== 'delta' || event.delta.changes.some((change) => change.kind !== 'add')) return;
+    const oldestEndMs = this.nowMs() - this.options.config.latenessSeconds * 1000;
+    const files = event.delta.changes.flatMap((change) => (change.kind === 'add' ? change.files : []));
+    for (const cq of this.store.list()) {
+      if (!cq.isActive) continue;
+      const processedEndMs = this.processedEndMs(cq);
+      for (const file of files) {
+        if (file.database !== cq.database || file.measurement !== cq.sourceMeasurement) continue;
+        const toMs = Math.min(Math.floor(file.maxTimeUs / 1000) + 1, processedEndMs);
+        for (const window of windowsCovering(cq.intervalMs, Math.floor(file.minTimeUs / 1000), toMs)) {
+          if (window.endMs > oldestEndMs) this.lateWindows.set(`${String(cq.id)}/${String(window.startMs)}`, { id: cq.id, window });
+        }
+      }
+    }
+  }
+
+  /** Stops the scheduler; a window running ends first. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    await this.passing;
+    this.store.close();
+  }
+}

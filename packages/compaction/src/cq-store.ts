@@ -1,0 +1,349 @@
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import { ArcError, ErrorKind } from '@arc/errors';
+import { CqErrorCode } from './cq-error-codes.js';
+import { parseDurationMs, type ContinuousQuery, type ContinuousQuerySpec } from './cq-definition.js';
+import { CQ_DEFINITIONS_MAX, CQ_EXECUTIONS_KEPT, HISTORY_BUSY_TIMEOUT_MS } from './limits.js';
+
+/**
+ * Continuous queries and their window runs live in their own SQLite file,
+ * `<data_dir>/continuous_queries.db`, apart from compaction.db and retention.db: their schema
+ * moves on its own. `PRAGMA user_version` is the schema's version (a newer file is refused).
+ * `last_processed_ms` is the end of the last window the scheduler ran in order: after a restart
+ * the scheduler resumes there (catch-up), so it is written in the same transaction as the run's
+ * record, after the window's replacement committed.
+ */
+const CQ_SCHEMA_VERSION = 1;
+
+/** The store's file in the data directory. */
+export const CQ_FILE_NAME = 'continuous_queries.db';
+
+const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS continuous_queries (
+  id                       INTEGER PRIMARY KEY AUTOINCREMENT,
+  name                     TEXT NOT NULL UNIQUE,
+  description              TEXT,
+  database_name            TEXT NOT NULL,
+  source_measurement       TEXT NOT NULL,
+  destination_measurement  TEXT NOT NULL,
+  query                    TEXT NOT NULL,
+  interval_text            TEXT NOT NULL,
+  interval_ms              INTEGER NOT NULL CHECK (interval_ms > 0),
+  retention_days           INTEGER,
+  delete_source_after_days INTEGER,
+  is_active                INTEGER NOT NULL CHECK (is_active IN (0, 1)),
+  last_processed_ms        INTEGER,
+  created_at               TEXT NOT NULL,
+  updated_at               TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cq_executions (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  cq_id           INTEGER NOT NULL REFERENCES continuous_queries (id) ON DELETE CASCADE,
+  execution_id    TEXT NOT NULL,
+  trigger         TEXT NOT NULL CHECK (trigger IN ('schedule', 'late', 'manual')),
+  status          TEXT NOT NULL CHECK (status IN ('completed', 'dry_run', 'failed')),
+  start_time      TEXT NOT NULL,
+  end_time        TEXT NOT NULL,
+  records_read    INTEGER,
+  records_written INTEGER,
+  records_removed INTEGER,
+  executed_at     TEXT NOT NULL,
+  duration_ms     INTEGER NOT NULL,
+  error           TEXT
+);
+CREATE INDEX IF NOT EXISTS cq_executions_cq ON cq_executions (cq_id, id);
+`;
+
+/** Why a window ran: the schedule (in order, catch-up included), late data in a window already run, or a request. */
+export type CqTrigger = 'schedule' | 'late' | 'manual';
+
+/** One run of one window, as `GET /api/v1/continuous_queries/{id}/executions` lists it. */
+export interface CqExecution {
+  readonly id: number;
+  readonly cqId: number;
+  readonly executionId: string;
+  readonly trigger: CqTrigger;
+  readonly status: 'completed' | 'dry_run' | 'failed';
+  readonly startTime: string;
+  readonly endTime: string;
+  /** Source rows the window's query read (from the files' row counts); null when it failed before. */
+  readonly recordsRead: number | null;
+  /** Rows the window wrote to the destination (a dry run: would write). */
+  readonly recordsWritten: number | null;
+  /** Destination rows of the window it replaced (a dry run: would replace). */
+  readonly recordsRemoved: number | null;
+  readonly executedAt: string;
+  readonly durationMs: number;
+  readonly error: string | null;
+}
+
+export type CqExecutionRecord = Omit<CqExecution, 'id'>;
+
+interface CqRow {
+  readonly id: number;
+  readonly name: string;
+  readonly description: string | null;
+  readonly database_name: string;
+  readonly source_measurement: string;
+  readonly destination_measurement: string;
+  readonly query: string;
+  readonly interval_text: string;
+  readonly interval_ms: number;
+  readonly retention_days: number | null;
+  readonly delete_source_after_days: number | null;
+  readonly is_active: number;
+  readonly last_processed_ms: number | null;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+interface ExecutionRow {
+  readonly id: number;
+  readonly cq_id: number;
+  readonly execution_id: string;
+  readonly trigger: CqTrigger;
+  readonly status: CqExecution['status'];
+  readonly start_time: string;
+  readonly end_time: string;
+  readonly records_read: number | null;
+  readonly records_written: number | null;
+  readonly records_removed: number | null;
+  readonly executed_at: string;
+  readonly duration_ms: number;
+  readonly error: string | null;
+}
+
+function cqOf(row: CqRow): ContinuousQuery {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    database: row.database_name,
+    sourceMeasurement: row.source_measurement,
+    destinationMeasurement: row.destination_measurement,
+    query: row.query,
+    interval: row.interval_text,
+    intervalMs: row.interval_ms,
+    retentionDays: row.retention_days,
+    deleteSourceAfterDays: row.delete_source_after_days,
+    isActive: row.is_active === 1,
+    lastProcessedTime: row.last_processed_ms === null ? null : new Date(row.last_processed_ms).toISOString(),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function executionOf(row: ExecutionRow): CqExecution {
+  return {
+    id: row.id,
+    cqId: row.cq_id,
+    executionId: row.execution_id,
+    trigger: row.trigger,
+    status: row.status,
+    startTime: row.start_time,
+    endTime: row.end_time,
+    recordsRead: row.records_read,
+    recordsWritten: row.records_written,
+    recordsRemoved: row.records_removed,
+    executedAt: row.executed_at,
+    durationMs: row.duration_ms,
+    error: row.error,
+  };
+}
+
+function paramsOf(spec: ContinuousQuerySpec): Record<string, string | number | null> {
+  const intervalMs = parseDurationMs(spec.interval);
+  assert.ok(intervalMs !== null, 'a spec has a checked interval');
+  return {
+    name: spec.name,
+    description: spec.description,
+    database_name: spec.database,
+    source_measurement: spec.sourceMeasurement,
+    destination_measurement: spec.destinationMeasurement,
+    query: spec.query,
+    interval_text: spec.interval,
+    interval_ms: intervalMs,
+    retention_days: spec.retentionDays,
+    delete_source_after_days: spec.deleteSourceAfterDays,
+    is_active: spec.isActive ? 1 : 0,
+  };
+}
+
+export function cqNotFound(id: number): ArcError {
+  return new ArcError(ErrorKind.notFound, CqErrorCode.notFound, `No continuous query has id ${String(id)}`, { id });
+}
+
+function nameTaken(name: string): ArcError {
+  return new ArcError(ErrorKind.conflict, CqErrorCode.nameTaken, `A continuous query named '${name}' exists already`, { name });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+function migrate(db: Database, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > CQ_SCHEMA_VERSION) {
+    throw new ArcError(ErrorKind.unavailable, CqErrorCode.storeVersion, `Continuous query store ${path} has schema version ${String(version)}, newer than this Arc's ${String(CQ_SCHEMA_VERSION)}: run the newer Arc`, { path, version });
+  }
+  db.transaction(() => {
+    db.exec(SCHEMA_SQL);
+    db.pragma(`user_version = ${String(CQ_SCHEMA_VERSION)}`);
+  })();
+}
+
+/** The continuous queries (CRUD of `/api/v1/continuous_queries`) and their window runs; specs come checked. */
+export class CqStore {
+  readonly #db: Database;
+  readonly #insert: Statement;
+  readonly #update: Statement;
+  readonly #delete: Statement;
+  readonly #get: Statement;
+  readonly #getByName: Statement;
+  readonly #list: Statement;
+  readonly #count: Statement;
+  readonly #setProcessed: Statement;
+  readonly #insertExecution: Statement;
+  readonly #executions: Statement;
+  readonly #pruneExecutions: Statement;
+
+  private constructor(db: Database) {
+    this.#db = db;
+    const fields = 'name, description, database_name, source_measurement, destination_measurement, query, interval_text, interval_ms, retention_days, delete_source_after_days, is_active';
+    this.#insert = db.prepare(
+      `INSERT INTO continuous_queries (${fields}, created_at, updated_at)
+       VALUES (@name, @description, @database_name, @source_measurement, @destination_measurement, @query, @interval_text, @interval_ms, @retention_days, @delete_source_after_days, @is_active, @now, @now) RETURNING *`,
+    );
+    // A changed interval or query changes what the windows are: catch-up starts afresh from now.
+    this.#update = db.prepare(
+      `UPDATE continuous_queries SET name = @name, description = @description, database_name = @database_name, source_measurement = @source_measurement,
+       destination_measurement = @destination_measurement, query = @query, interval_text = @interval_text,
+       last_processed_ms = CASE WHEN interval_ms = @interval_ms AND database_name = @database_name AND source_measurement = @source_measurement THEN last_processed_ms ELSE NULL END,
+       interval_ms = @interval_ms, retention_days = @retention_days, delete_source_after_days = @delete_source_after_days, is_active = @is_active, updated_at = @now
+       WHERE id = @id RETURNING *`,
+    );
+    this.#delete = db.prepare('DELETE FROM continuous_queries WHERE id = @id');
+    this.#get = db.prepare('SELECT * FROM continuous_queries WHERE id = @id');
+    this.#getByName = db.prepare('SELECT * FROM continuous_queries WHERE name = @name');
+    this.#list = db.prepare('SELECT * FROM continuous_queries ORDER BY id');
+    this.#count = db.prepare('SELECT count(*) AS queries FROM continuous_queries');
+    this.#setProcessed = db.prepare('UPDATE continuous_queries SET last_processed_ms = @last_processed_ms WHERE id = @id');
+    this.#insertExecution = db.prepare(
+      `INSERT INTO cq_executions (cq_id, execution_id, trigger, status, start_time, end_time, records_read, records_written, records_removed, executed_at, duration_ms, error)
+       VALUES (@cq_id, @execution_id, @trigger, @status, @start_time, @end_time, @records_read, @records_written, @records_removed, @executed_at, @duration_ms, @error) RETURNING *`,
+    );
+    this.#executions = db.prepare('SELECT * FROM cq_executions WHERE cq_id = @cq_id ORDER BY id DESC LIMIT @limit');
+    this.#pruneExecutions = db.prepare('DELETE FROM cq_executions WHERE cq_id = @cq_id AND id <= (SELECT id FROM cq_executions WHERE cq_id = @cq_id ORDER BY id DESC LIMIT 1 OFFSET @keep)');
+  }
+
+  /** Opens (creating if needed) the file; its directory must exist (the data directory). */
+  static open(path: string): CqStore {
+    const db = new Database(path, { timeout: HISTORY_BUSY_TIMEOUT_MS });
+    try {
+      // FULL: a definition is configuration a user wrote, and last_processed_ms decides what catch-up reruns.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      migrate(db, path);
+      return new CqStore(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** Adds a query; 409 ARC_CQ_NAME_TAKEN or ARC_CQ_TOO_MANY. */
+  create(spec: ContinuousQuerySpec, nowMs: number = Date.now()): ContinuousQuery {
+    return this.#db.transaction(() => {
+      const { queries } = this.#count.get() as { queries: number };
+      if (queries >= CQ_DEFINITIONS_MAX) throw new ArcError(ErrorKind.conflict, CqErrorCode.tooMany, `There are ${String(queries)} continuous queries, the most Arc keeps: delete one first`, { limit: CQ_DEFINITIONS_MAX });
+      return cqOf(this.#write(this.#insert, spec, { now: new Date(nowMs).toISOString() }));
+    })();
+  }
+
+  /** Replaces every field of query `id`; 404 ARC_CQ_NOT_FOUND, 409 ARC_CQ_NAME_TAKEN. */
+  update(id: number, spec: ContinuousQuerySpec, nowMs: number = Date.now()): ContinuousQuery {
+    const row = this.#write(this.#update, spec, { id, now: new Date(nowMs).toISOString() }) as CqRow | undefined;
+    if (row === undefined) throw cqNotFound(id);
+    return cqOf(row);
+  }
+
+  #write(statement: Statement, spec: ContinuousQuerySpec, extra: Record<string, string | number>): CqRow {
+    try {
+      return statement.get({ ...paramsOf(spec), ...extra }) as CqRow;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw nameTaken(spec.name);
+      throw error;
+    }
+  }
+
+  /** The query, or 404 ARC_CQ_NOT_FOUND. */
+  get(id: number): ContinuousQuery {
+    const row = this.#get.get({ id }) as CqRow | undefined;
+    if (row === undefined) throw cqNotFound(id);
+    return cqOf(row);
+  }
+
+  /** The query of that name, or null. */
+  byName(name: string): ContinuousQuery | null {
+    const row = this.#getByName.get({ name }) as CqRow | undefined;
+    return row === undefined ? null : cqOf(row);
+  }
+
+  /** Every query, oldest first. */
+  list(): ContinuousQuery[] {
+    return (this.#list.all() as CqRow[]).map(cqOf);
+  }
+
+  /** Deletes query `id` and its runs, or 404 ARC_CQ_NOT_FOUND. */
+  delete(id: number): void {
+    assert.ok(Number.isSafeInteger(id), 'an id is an integer');
+    if (this.#delete.run({ id }).changes === 0) throw cqNotFound(id);
+  }
+
+  /**
+   * Records a window's run (and keeps the CQ_EXECUTIONS_KEPT newest); `processedEndMs` (a
+   * scheduled run in order) moves the query's catch-up point in the same transaction. A query
+   * deleted meanwhile: nothing is recorded, null.
+   */
+  recordExecution(record: CqExecutionRecord, processedEndMs: number | null = null): CqExecution | null {
+    return this.#db.transaction(() => {
+      if (this.#get.get({ id: record.cqId }) === undefined) return null;
+      const row = this.#insertExecution.get({
+        cq_id: record.cqId,
+        execution_id: record.executionId,
+        trigger: record.trigger,
+        status: record.status,
+        start_time: record.startTime,
+        end_time: record.endTime,
+        records_read: record.recordsRead,
+        records_written: record.recordsWritten,
+        records_removed: record.recordsRemoved,
+        executed_at: record.executedAt,
+        duration_ms: record.durationMs,
+        error: record.error,
+      }) as ExecutionRow;
+      this.#pruneExecutions.run({ cq_id: record.cqId, keep: CQ_EXECUTIONS_KEPT });
+      if (processedEndMs !== null) this.#setProcessed.run({ id: record.cqId, last_processed_ms: processedEndMs });
+      return executionOf(row);
+    })();
+  }
+
+  /** Sets the catch-up point of a query (a new query starts at the window it was created in). */
+  setProcessed(id: number, processedEndMs: number): void {
+    this.#setProcessed.run({ id, last_processed_ms: processedEndMs });
+  }
+
+  /** A query's window runs, newest first (404 when the query is gone). */
+  executions(cqId: number, limit: number): CqExecution[] {
+    assert.ok(Number.isSafeInteger(limit), 'limit is an integer');
+    assert.ok(limit >= 1 && limit <= CQ_EXECUTIONS_KEPT, 'limit within CQ_EXECUTIONS_KEPT');
+    this.get(cqId);
+    return (this.#executions.all({ cq_id: cqId, limit }) as ExecutionRow[]).map(executionOf);
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}

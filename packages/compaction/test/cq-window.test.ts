@@ -1,0 +1,199 @@
+// Proves continuous-query windows on a real store and merge thread: a window's rows equal the same
+// SQL run by hand over the source files, a window run twice leaves one copy (its old rows
+// replaced, not added to), late rows change the window's output when it runs again, the
+// scheduler catches up missed windows in order and resumes after a restart from its stored
+// point, windows of an idle source leave the store untouched, and queries that read another
+// table, call a table function or are no SELECT are refused.
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { quoteLiteral } from '@arc/columnar';
+import { Storage } from '@arc/storage';
+import { CQ_FILE_NAME, Compactor, ContinuousQueries, CqErrorCode, CqStore, type ContinuousQueryFields } from '../src/index.js';
+import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
+import { duckdb, objectsUnder, putFile, type TestRow } from './support/parquet-files.js';
+
+const HOUR_MS = 3_600_000;
+const HOUR_A_MS = Date.parse('2026-01-10T09:00:00Z');
+const HOUR_B_MS = HOUR_A_MS + HOUR_MS;
+const SECOND_US = 1_000_000;
+
+const ROLLUP = "SELECT time_bucket(INTERVAL '10 minutes', time) AS time, host, avg(usage_user) AS usage_user, count(*) AS n FROM cpu WHERE time >= {start_time} AND time < {end_time} GROUP BY ALL";
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+interface Clock {
+  nowMs: number;
+}
+
+async function setUp(clock: Clock, root?: string) {
+  const dataDir = root ?? (await mkdtemp(path.join(tmpdir(), 'arc-cq-')));
+  const storage = await Storage.open({ root: path.join(dataDir, 'data') });
+  const compactor = Compactor.open({
+    storage,
+    config: { ...TEST_COMPACTION_CONFIG, enabled: false },
+    historyPath: path.join(dataDir, 'compaction.db'),
+    tempDirectory: path.join(dataDir, 'tmp'),
+    queriesEnded: () => Promise.resolve(),
+    log: () => undefined,
+  });
+  const store = CqStore.open(path.join(dataDir, CQ_FILE_NAME));
+  const cqs = new ContinuousQueries({ store, windows: compactor, storage, config: { enabled: true, latenessSeconds: 600 }, log: () => undefined, nowMs: () => clock.nowMs });
+  closers.push(async () => {
+    await cqs.close();
+    await compactor.close();
+  });
+  return { dataDir, storage, compactor, cqs };
+}
+
+function rowsOf(hourMs: number, sequence: number, count: number): TestRow[] {
+  return Array.from({ length: count }, (_, index) => ({ host: `h${String(index % 3)}`, timeUs: hourMs * 1000 + (index * 97 + sequence) * SECOND_US, usage_user: sequence * 100 + index }));
+}
+
+function fields(overrides: Partial<ContinuousQueryFields> = {}): ContinuousQueryFields {
+  return { name: 'cpu_10m', database: 'db', source_measurement: 'cpu', destination_measurement: 'cpu_10m', query: ROLLUP, interval: '1h', ...overrides };
+}
+
+async function sql(storage: Storage, measurement: string, select: (table: string) => string): Promise<string[]> {
+  const files = storage.catalog.files('db', measurement);
+  if (files.length === 0) return [];
+  const table = `read_parquet([${files.map((file) => quoteLiteral(storage.locationOf(file.key))).join(', ')}], union_by_name = true)`;
+  const reader = await (await duckdb()).runAndReadAll(select(table));
+  return reader.getRowObjectsJS().map((row) => JSON.stringify(row, (_key, value: unknown) => (typeof value === 'bigint' ? Number(value) : value)));
+}
+
+const destinationRows = (storage: Storage): Promise<string[]> => sql(storage, 'cpu_10m', (table) => `SELECT epoch_us(time) AS t, host, usage_user, n FROM ${table} ORDER BY ALL`);
+const handRollup = (storage: Storage, fromMs: number, toMs: number): Promise<string[]> =>
+  sql(storage, 'cpu', (table) => `SELECT epoch_us(time_bucket(INTERVAL '10 minutes', time)) AS t, host, avg(usage_user) AS usage_user, count(*) AS n FROM ${table} WHERE time >= make_timestamp(${String(fromMs * 1000)}::BIGINT) AND time < make_timestamp(${String(toMs * 1000)}::BIGINT) GROUP BY ALL ORDER BY ALL`);
+
+describe('continuous query windows', () => {
+  it('writes the same rows as the SQL by hand, and a window run twice leaves one copy', async () => {
+    const clock = { nowMs: HOUR_B_MS + 3 * HOUR_MS };
+    const { storage, cqs } = await setUp(clock);
+    await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rowsOf(HOUR_A_MS, 1, 30) });
+    await putFile(storage, { sequence: 2, writtenAtMs: 2000, rows: rowsOf(HOUR_B_MS, 2, 30) });
+    const cq = await cqs.create(fields());
+    const first = await cqs.execute(cq.id, { startMs: HOUR_A_MS, endMs: HOUR_B_MS + HOUR_MS, dryRun: false });
+    expect(first.status).toBe('completed');
+    expect(first.windows).toBe(2);
+    expect(first.recordsRead).toBe(60);
+    const expected = await handRollup(storage, HOUR_A_MS, HOUR_B_MS + HOUR_MS);
+    expect(expected.length).toBeGreaterThan(6);
+    expect(await destinationRows(storage)).toEqual(expected);
+    // Again: the window's old rows are replaced, not added to.
+    const again = await cqs.execute(cq.id, { startMs: HOUR_A_MS, endMs: HOUR_B_MS + HOUR_MS, dryRun: false });
+    expect(again.executions.map((execution) => execution.recordsRemoved)).toEqual(first.executions.map((execution) => execution.recordsWritten));
+    expect(await destinationRows(storage)).toEqual(expected);
+    // Late rows in hour A: the window run again takes them in; hour B is untouched.
+    await putFile(storage, { sequence: 3, writtenAtMs: 3000, rows: rowsOf(HOUR_A_MS, 3, 12) });
+    await cqs.execute(cq.id, { startMs: HOUR_A_MS, endMs: HOUR_B_MS, dryRun: false });
+    expect(await destinationRows(storage)).toEqual(await handRollup(storage, HOUR_A_MS, HOUR_B_MS + HOUR_MS));
+    expect(cqs.executions(cq.id, 10)).toHaveLength(5);
+  });
+
+  it('a dry run reports without writing', async () => {
+    const clock = { nowMs: HOUR_B_MS + 3 * HOUR_MS };
+    const { storage, cqs } = await setUp(clock);
+    await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rowsOf(HOUR_A_MS, 1, 30) });
+    const cq = await cqs.create(fields());
+    const dry = await cqs.execute(cq.id, { startMs: HOUR_A_MS, endMs: HOUR_B_MS, dryRun: true });
+    expect(dry.status).toBe('dry_run');
+    expect(dry.recordsWritten).toBe((await handRollup(storage, HOUR_A_MS, HOUR_B_MS)).length);
+    expect(dry.executedQuery).toContain("time >= '2026-01-10T09:00:00Z' AND time < '2026-01-10T10:00:00Z'");
+    expect(storage.catalog.files('db', 'cpu_10m')).toEqual([]);
+  });
+
+  it('the scheduler catches up missed windows in order and resumes after a restart', async () => {
+    const clock = { nowMs: HOUR_A_MS + 60_000 };
+    const first = await setUp(clock);
+    await putFile(first.storage, { sequence: 1, writtenAtMs: 1000, rows: rowsOf(HOUR_A_MS, 1, 30) });
+    await putFile(first.storage, { sequence: 2, writtenAtMs: 2000, rows: rowsOf(HOUR_B_MS, 2, 30) });
+    const cq = await first.cqs.create(fields());
+    await first.cqs.pass();
+    expect(first.cqs.executions(cq.id, 10)).toEqual([]);
+    // Down past two window ends: one pass runs both, oldest first.
+    clock.nowMs = HOUR_B_MS + HOUR_MS + 5000;
+    await first.cqs.pass();
+    const runs = first.cqs.executions(cq.id, 10).reverse();
+    expect(runs.map((run) => [run.trigger, run.status, run.startTime])).toEqual([
+      ['schedule', 'completed', new Date(HOUR_A_MS).toISOString()],
+      ['schedule', 'completed', new Date(HOUR_B_MS).toISOString()],
+    ]);
+    expect(first.cqs.get(cq.id).lastProcessedTime).toBe(new Date(HOUR_B_MS + HOUR_MS).toISOString());
+    await closers.pop()?.();
+    // A restart: the stored point is where catch-up resumes (nothing run twice), then the next window.
+    const second = await setUp(clock, first.dataDir);
+    await second.cqs.pass();
+    expect(second.cqs.executions(cq.id, 10)).toHaveLength(2);
+    clock.nowMs += 2 * HOUR_MS;
+    await second.cqs.pass();
+    expect(second.cqs.executions(cq.id, 10)).toHaveLength(4);
+    expect(await destinationRows(second.storage)).toEqual(await handRollup(second.storage, HOUR_A_MS, HOUR_B_MS + HOUR_MS));
+  });
+
+  it('runs windows of an idle source without touching the store', async () => {
+    const clock = { nowMs: HOUR_A_MS + 60_000 };
+    const { dataDir, cqs } = await setUp(clock);
+    const cq = await cqs.create(fields());
+    clock.nowMs = HOUR_B_MS + HOUR_MS + 1000;
+    await cqs.pass();
+    expect(cqs.executions(cq.id, 10).map((run) => [run.status, run.recordsWritten])).toEqual([
+      ['completed', 0],
+      ['completed', 0],
+    ]);
+    // No lock object, no staged file: the destination has no directory.
+    expect(await readdir(path.join(dataDir, 'data'))).toEqual([]);
+  });
+
+  it('re-runs a window already run when late rows are published within the lateness', async () => {
+    const clock = { nowMs: HOUR_A_MS + 60_000 };
+    const { storage, cqs } = await setUp(clock);
+    await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rowsOf(HOUR_A_MS, 1, 30) });
+    const cq = await cqs.create(fields());
+    cqs.start();
+    clock.nowMs = HOUR_B_MS + 1000;
+    await cqs.pass();
+    expect(cqs.executions(cq.id, 10)).toHaveLength(1);
+    await putFile(storage, { sequence: 2, writtenAtMs: 2000, rows: rowsOf(HOUR_A_MS, 2, 9) });
+    await cqs.pass();
+    expect(cqs.executions(cq.id, 10).map((run) => run.trigger)).toEqual(['late', 'schedule']);
+    expect(await destinationRows(storage)).toEqual(await handRollup(storage, HOUR_A_MS, HOUR_B_MS));
+    // Past the lateness: not re-run.
+    clock.nowMs = HOUR_B_MS + 11 * 60_000;
+    await putFile(storage, { sequence: 3, writtenAtMs: 3000, rows: rowsOf(HOUR_A_MS, 3, 9) });
+    await cqs.pass();
+    expect(cqs.executions(cq.id, 10)).toHaveLength(2);
+  });
+
+  it.each([
+    ['another table', 'SELECT time, usage_user FROM mem WHERE time >= {start_time} AND time < {end_time}', "reads 'mem'"],
+    ['another database', 'SELECT time, usage_user FROM other.cpu WHERE time >= {start_time} AND time < {end_time}', "reads 'other.cpu'"],
+    ['a table function', "SELECT * FROM cpu, read_csv('/etc/passwd') WHERE time >= {start_time} AND time < {end_time}", 'read_csv'],
+    ['a volatile function', 'SELECT now() AS time FROM cpu WHERE time >= {start_time} AND time < {end_time}', 'now()'],
+    ['no SELECT', 'DELETE FROM cpu WHERE time >= {start_time} AND time < {end_time}', 'not a SELECT'],
+    ['no placeholders', 'SELECT time FROM cpu', 'placeholders'],
+    ['bad SQL', 'SELEC time FROM cpu WHERE time >= {start_time} AND time < {end_time}', 'does not parse'],
+  ])('refuses a query with %s', async (_label, query, message) => {
+    const { cqs } = await setUp({ nowMs: HOUR_A_MS });
+    const refused = await cqs.create(fields({ query })).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: CqErrorCode.badQuery });
+    expect((refused as Error).message).toContain(message);
+  });
+
+  it('fails a window whose rows lie outside it, changing nothing', async () => {
+    const clock = { nowMs: HOUR_B_MS + 3 * HOUR_MS };
+    const { dataDir, storage, cqs } = await setUp(clock);
+    await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rowsOf(HOUR_A_MS, 1, 30) });
+    const cq = await cqs.create(fields({ query: "SELECT time_bucket(INTERVAL '1 day', time) AS time, count(*) AS n FROM cpu WHERE time >= {start_time} AND time < {end_time} GROUP BY ALL" }));
+    const result = await cqs.execute(cq.id, { startMs: HOUR_A_MS, endMs: HOUR_B_MS, dryRun: false });
+    expect(result.status).toBe('failed');
+    expect(result.executions[0]?.error).toContain('outside the window');
+    expect(storage.catalog.files('db', 'cpu_10m')).toEqual([]);
+    // Its staged outputs are gone too.
+    expect((await objectsUnder(path.join(dataDir, 'data'))).filter((key) => key.endsWith('.tmp'))).toEqual([]);
+  });
+});

@@ -1,0 +1,28 @@
+import type { ContinuousQueries } from '@arc/compaction';
+import type { ContinuousQueryPort } from '@arc/influxql';
+
+/**
+ * InfluxQL's view of Arc's continuous queries (CREATE / SHOW / DROP CONTINUOUS QUERY on /query,
+ * packages/influxql continuous-query-statements.ts): the same definitions the
+ * /api/v1/continuous_queries endpoints manage, so a query made either way runs the same way.
+ */
+export function continuousQueryPort(cqs: ContinuousQueries): ContinuousQueryPort {
+  return {
+    list: () => cqs.list().map((cq) => ({ name: cq.name, database: cq.database, query: cq.query, description: cq.description })),
+    create: async (definition) => {
+      await cqs.create({
+        name: definition.name,
+        description: definition.description,
+        database: definition.database,
+        source_measurement: definition.sourceMeasurement,
+        destination_measurement: definition.destinationMeasurement,
+        query: definition.query,
+        interval: definition.interval,
+      });
+    },
+    remove: (name) => {
+      const cq = cqs.byName(name);
+      if (cq !== null) cqs.delete(cq.id);
+    },
+  };
+}

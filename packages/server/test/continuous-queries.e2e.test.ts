@@ -1,0 +1,161 @@
+// Proves continuous queries in the real server over HTTP: a CQ over 24 h of TSBS cpu data, run
+// window by window, gives exactly the rollup the same SQL gives by hand (read back by SQL from
+// the destination measurement) and running its windows again duplicates nothing; the endpoints
+// answer 400/404/409 with codes naming what is wrong; and after a stop the scheduler catches up
+// every window missed while the server was down, in order, with none skipped or run twice; and
+// InfluxQL's CREATE / SHOW / DROP CONTINUOUS QUERY on /query answer as InfluxDB 1.6.7 and make a
+// CQ whose rollup equals InfluxQL's own GROUP BY time() answer.
+import { afterAll, describe, expect, it } from 'vitest';
+import { TsbsCpu, encodeColumnar } from '../../../bench/ingest/tsbs.mjs';
+import { waitUntil } from '../../../test/support/poll-until.js';
+import { ArcClient, msgpack } from './support/arc-client.js';
+import { startArc, type ArcProcess } from './support/arc-process.js';
+import { send } from './support/token-helpers.js';
+
+const DAY_START = '2016-01-01T00:00:00Z';
+const DAY_END = '2016-01-02T00:00:00Z';
+const HOSTS = 4;
+/** 24 h of 10 s instants. */
+const INSTANTS = 24 * 360;
+const ROLLUP =
+  "SELECT time_bucket(INTERVAL '1 hour', time) AS time, hostname, avg(usage_user) AS usage_user, max(usage_system) AS usage_system_max, count(*) AS n FROM cpu WHERE time >= {start_time} AND time < {end_time} GROUP BY ALL";
+const BY_HAND = `SELECT time_bucket(INTERVAL '1 hour', time) AS time, hostname, avg(usage_user) AS usage_user, max(usage_system) AS usage_system_max, count(*) AS n FROM cpu WHERE time >= '${DAY_START}' AND time < '${DAY_END}' GROUP BY ALL ORDER BY time, hostname`;
+const FROM_DESTINATION = 'SELECT time, hostname, usage_user, usage_system_max, n FROM cpu_1h ORDER BY time, hostname';
+
+const started: ArcProcess[] = [];
+afterAll(async () => {
+  for (const arc of started.splice(0)) {
+    await arc.stop();
+    await arc.cleanup();
+  }
+});
+
+async function start(env: Record<string, string> = {}, dataDir?: string): Promise<{ arc: ArcProcess; client: ArcClient }> {
+  const arc = await startArc({ ARC_CONTINUOUS_QUERIES_LATENESS_SECONDS: '0', ...env }, dataDir);
+  started.push(arc);
+  return { arc, client: new ArcClient(arc.url) };
+}
+
+async function writeTsbsDay(client: ArcClient): Promise<void> {
+  const generator = new TsbsCpu({ hosts: HOSTS });
+  for (let written = 0; written < INSTANTS * HOSTS; written += 4000) {
+    const answer = await client.write(encodeColumnar(generator.next(Math.min(4000, INSTANTS * HOSTS - written)), generator.tags), { database: 'tsbs' });
+    expect(answer.status, answer.text).toBe(204);
+  }
+  expect((await client.flush()).status).toBe(200);
+}
+
+describe('continuous queries in the server', () => {
+  it('rolls up 24 h of TSBS data exactly as the SQL by hand, and again without duplicates', async () => {
+    const { arc, client } = await start();
+    await writeTsbsDay(client);
+    const created = await send(arc.url, 'POST', '/api/v1/continuous_queries', { body: { name: 'cpu_1h', database: 'tsbs', source_measurement: 'cpu', destination_measurement: 'cpu_1h', query: ROLLUP, interval: '1h' } });
+    expect(created.status, created.text).toBe(201);
+    const { id } = created.json() as { id: number };
+    const byHand = await client.rows(BY_HAND, 'tsbs');
+    expect(byHand).toHaveLength(24 * HOSTS);
+    for (let run = 0; run < 2; run++) {
+      const executed = await send(arc.url, 'POST', `/api/v1/continuous_queries/${String(id)}/execute`, { body: { start_time: DAY_START, end_time: DAY_END } });
+      expect(executed.status, executed.text).toBe(200);
+      expect(executed.json()).toMatchObject({ status: 'completed', windows: 24, records_read: INSTANTS * HOSTS, records_written: 24 * HOSTS });
+      expect(await client.rows(FROM_DESTINATION, 'tsbs')).toEqual(byHand);
+    }
+    const executions = await send(arc.url, 'GET', `/api/v1/continuous_queries/${String(id)}/executions?limit=1000`);
+    expect((executions.json() as { executions: unknown[] }).executions).toHaveLength(48);
+    // A dry run reports the window and changes nothing.
+    const dry = await send(arc.url, 'POST', `/api/v1/continuous_queries/${String(id)}/execute`, { body: { start_time: DAY_START, end_time: '2016-01-01T01:00:00Z', dry_run: true } });
+    expect(dry.json()).toMatchObject({ status: 'dry_run', windows: 1, records_written: HOSTS, executed_query: expect.stringContaining("time >= '2016-01-01T00:00:00Z' AND time < '2016-01-01T01:00:00Z'") as unknown });
+    expect(await client.rows(FROM_DESTINATION, 'tsbs')).toEqual(byHand);
+  });
+
+  it('answers bad requests with the field or the id named', async () => {
+    const { arc } = await start();
+    const body = { name: 'x', database: 'db', source_measurement: 'cpu', destination_measurement: 'cpu_x', query: 'SELECT time FROM cpu WHERE time >= {start_time} AND time < {end_time}', interval: '1m' };
+    expect((await send(arc.url, 'POST', '/api/v1/continuous_queries', { body })).status).toBe(201);
+    const cases: [string, string, unknown, number, string][] = [
+      ['POST', '/api/v1/continuous_queries', body, 409, 'ARC_CQ_NAME_TAKEN'],
+      ['POST', '/api/v1/continuous_queries', { ...body, name: 'y', query: 'SELECT * FROM mem WHERE time >= {start_time} AND time < {end_time}' }, 400, 'ARC_CQ_BAD_QUERY'],
+      ['POST', '/api/v1/continuous_queries', { ...body, name: 'y', interval: 'soon' }, 400, 'ARC_CQ_BAD_DEFINITION'],
+      ['POST', '/api/v1/continuous_queries', { ...body, name: 'y', interval: 5 }, 400, 'ARC_BAD_REQUEST_BODY'],
+      ['POST', '/api/v1/continuous_queries', { ...body, name: 'y', extra: 1 }, 400, 'ARC_BAD_REQUEST_BODY'],
+      ['GET', '/api/v1/continuous_queries/999', undefined, 404, 'ARC_CQ_NOT_FOUND'],
+      ['GET', '/api/v1/continuous_queries/abc', undefined, 400, 'ARC_CQ_BAD_ID'],
+      ['PUT', '/api/v1/continuous_queries/999', body, 404, 'ARC_CQ_NOT_FOUND'],
+      ['DELETE', '/api/v1/continuous_queries/999', undefined, 404, 'ARC_CQ_NOT_FOUND'],
+      ['POST', '/api/v1/continuous_queries/1/execute', { start_time: DAY_END, end_time: DAY_START }, 400, 'ARC_CQ_BAD_WINDOW'],
+      ['POST', '/api/v1/continuous_queries/1/execute', { start_time: 'yesterday' }, 400, 'ARC_CQ_BAD_WINDOW'],
+    ];
+    for (const [method, path, requestBody, status, code] of cases) {
+      const answer = await send(arc.url, method, path, requestBody === undefined ? {} : { body: requestBody });
+      expect([method, path, answer.status, (answer.json() as { code: string }).code]).toEqual([method, path, status, code]);
+    }
+    const updated = await send(arc.url, 'PUT', '/api/v1/continuous_queries/1', { body: { ...body, is_active: false } });
+    expect(updated.json()).toMatchObject({ id: 1, is_active: false });
+    const inactive = await send(arc.url, 'POST', '/api/v1/continuous_queries/1/execute', { body: {} });
+    expect([inactive.status, (inactive.json() as { code: string }).code]).toEqual([409, 'ARC_CQ_INACTIVE']);
+    expect((await send(arc.url, 'GET', '/api/v1/continuous_queries?is_active=false')).json()).toHaveLength(1);
+    expect((await send(arc.url, 'DELETE', '/api/v1/continuous_queries/1')).status).toBe(200);
+    expect((await send(arc.url, 'GET', '/api/v1/continuous_queries')).json()).toEqual([]);
+  });
+
+  it('catches up the windows missed while the server was down, in order', async () => {
+    const first = await start();
+    const created = await send(first.arc.url, 'POST', '/api/v1/continuous_queries', {
+      body: { name: 'live', database: 'live', source_measurement: 'm', destination_measurement: 'm_2s', query: 'SELECT time_bucket(INTERVAL 2 SECOND, time) AS time, count(*) AS n FROM m WHERE time >= {start_time} AND time < {end_time} GROUP BY ALL', interval: '2s' },
+    });
+    const { id } = created.json() as { id: number };
+    const writeNow = async (client: ArcClient): Promise<void> => {
+      expect((await client.write(msgpack({ m: 'm', columns: { time: [Date.now()], v: [1] } }), { database: 'live' })).status).toBe(204);
+      expect((await client.flush()).status).toBe(200);
+    };
+    await writeNow(first.client);
+    const runs = async (url: string): Promise<{ start_time: string; end_time: string; trigger: string }[]> => ((await send(url, 'GET', `/api/v1/continuous_queries/${String(id)}/executions?limit=1000`)).json() as { executions: { start_time: string; end_time: string; trigger: string }[] }).executions.reverse();
+    await waitUntil('a scheduled window ran', 20_000, async () => (await runs(first.arc.url)).length >= 1);
+    expect(await first.arc.stop()).toBe(0);
+    const stoppedAtMs = Date.now();
+    // Down for at least three windows.
+    await waitUntil('three windows passed', 20_000, () => Promise.resolve(Date.now() >= stoppedAtMs + 6500));
+    const second = await start({}, first.arc.dataDir);
+    const restartedAtMs = Date.now();
+    await writeNow(second.client);
+    await waitUntil('the missed windows and the next ran', 30_000, async () => (await runs(second.arc.url)).some((run) => Date.parse(run.end_time) > restartedAtMs));
+    const scheduled = (await runs(second.arc.url)).filter((run) => run.trigger === 'schedule');
+    for (const [index, run] of scheduled.entries()) {
+      if (index > 0) expect(run.start_time).toBe(scheduled[index - 1]?.end_time);
+    }
+    expect(scheduled.filter((run) => Date.parse(run.start_time) >= stoppedAtMs && Date.parse(run.end_time) <= restartedAtMs).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('maps InfluxQL CREATE / SHOW / DROP CONTINUOUS QUERY onto the same machinery', async () => {
+    const { arc, client } = await start();
+    const influxql = async (q: string, db = 'db1'): Promise<{ status: number; body: unknown }> => {
+      const response = await fetch(`${arc.url}/query?db=${db}`, { method: 'POST', headers: { ...client.authHeaders(), 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ q }).toString() });
+      const body: unknown = await response.json();
+      return { status: response.status, body };
+    };
+    const times = Array.from({ length: 120 }, (_, index) => Date.UTC(2026, 0, 1) + index * 1000);
+    expect((await client.write(msgpack({ m: 'cpu', columns: { time: times, host: times.map((_, index) => (index % 2 === 0 ? 'a' : 'b')), value: times.map((_, index) => index) } }), { database: 'db1' })).status).toBe(204);
+    expect((await client.flush()).status).toBe(200);
+    const create = 'CREATE CONTINUOUS QUERY cq_basic ON db1 BEGIN SELECT mean(value) INTO cpu_1m FROM cpu GROUP BY time(1m), host END';
+    expect(await influxql(create)).toEqual({ status: 200, body: { results: [{ statement_id: 0 }] } });
+    expect(await influxql(create)).toEqual({ status: 200, body: { results: [{ statement_id: 0 }] } });
+    expect(await influxql('CREATE CONTINUOUS QUERY cq_basic ON db1 BEGIN SELECT mean(value) INTO cpu_5m FROM cpu GROUP BY time(5m) END')).toEqual({ status: 200, body: { results: [{ statement_id: 0, error: 'continuous query already exists' }] } });
+    expect(await influxql('CREATE CONTINUOUS QUERY r_notime ON db1 BEGIN SELECT mean(value) INTO x FROM cpu END')).toMatchObject({ status: 400, body: { error: 'error parsing query: found cpu, expected GROUP BY time(...) at line 1, char 78' } });
+    expect(await influxql('SHOW CONTINUOUS QUERIES')).toEqual({
+      status: 200,
+      body: { results: [{ statement_id: 0, series: [{ name: 'db1', columns: ['name', 'query'], values: [['cq_basic', 'CREATE CONTINUOUS QUERY cq_basic ON db1 BEGIN SELECT mean(value) INTO db1.autogen.cpu_1m FROM db1.autogen.cpu GROUP BY time(1m), host END']] }] }] },
+    });
+    // The CQ is an ordinary one: run its windows and compare with InfluxQL's own answer.
+    const [cq] = (await send(arc.url, 'GET', '/api/v1/continuous_queries?database=db1')).json() as { id: number; name: string }[];
+    expect(cq?.name).toBe('db1.cq_basic');
+    const executed = await send(arc.url, 'POST', `/api/v1/continuous_queries/${String(cq?.id)}/execute`, { body: { start_time: '2026-01-01T00:00:00Z', end_time: '2026-01-01T00:02:00Z' } });
+    expect(executed.json()).toMatchObject({ status: 'completed', windows: 2, records_written: 4 });
+    const rollup = await influxql('SELECT mean FROM cpu_1m GROUP BY host');
+    const direct = await influxql("SELECT mean(value) FROM cpu WHERE time >= '2026-01-01T00:00:00Z' AND time < '2026-01-01T00:02:00Z' GROUP BY time(1m), host");
+    const valuesOf = (body: unknown): unknown => (body as { results: { series: { tags: unknown; values: unknown }[] }[] }).results[0]?.series.map((series) => [series.tags, series.values]);
+    expect(valuesOf(rollup.body)).toEqual(valuesOf(direct.body));
+    expect(await influxql('DROP CONTINUOUS QUERY cq_basic ON db1')).toEqual({ status: 200, body: { results: [{ statement_id: 0 }] } });
+    expect(await influxql('DROP CONTINUOUS QUERY nosuch ON db1')).toEqual({ status: 200, body: { results: [{ statement_id: 0 }] } });
+    expect((await send(arc.url, 'GET', '/api/v1/continuous_queries')).json()).toEqual([]);
+  });
+});

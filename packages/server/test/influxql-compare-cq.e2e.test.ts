@@ -1,0 +1,76 @@
+// Proves Arc answers InfluxQL's CREATE / SHOW / DROP CONTINUOUS QUERY as the real InfluxDB 1.6.7
+// does: the same statements are POSTed to both (Debian's influxd, run beside Arc; skipped locally
+// without it) and the JSON answers compared: accepted, repeated, conflicting and dropped queries,
+// SHOW's normalised text, and parse errors (InfluxDB's message; Arc adds its code and position).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArcClient, msgpack } from './support/arc-client.js';
+import { startArc, type ArcProcess } from './support/arc-process.js';
+import { influxdAvailable, startInfluxd, type InfluxdProcess } from './support/influxd-process.js';
+
+const available = influxdAvailable();
+let arc: ArcProcess | null = null;
+let influxd: InfluxdProcess | null = null;
+
+beforeAll(async () => {
+  if (!available) return;
+  [arc, influxd] = await Promise.all([startArc(), startInfluxd()]);
+  // The database exists on both: created on influxd, written to on Arc.
+  await influxd.write('db1', 'cpu,host=a value=1 1767225600', 's');
+  const client = new ArcClient(arc.url);
+  expect((await client.write(msgpack({ m: 'cpu', columns: { time: [1767225600000], host: ['a'], value: [1] } }), { database: 'db1' })).status).toBe(204);
+  expect((await client.flush()).status).toBe(200);
+}, 120_000);
+afterAll(async () => {
+  await influxd?.stop();
+  if (arc !== null) {
+    await arc.stop();
+    await arc.cleanup();
+  }
+});
+
+async function post(url: string, q: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${url}/query?db=db1`, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ q }).toString() });
+  const body: unknown = await response.json();
+  return { status: response.status, body };
+}
+
+async function both(q: string): Promise<{ arc: { status: number; body: unknown }; influx: { status: number; body: unknown } }> {
+  if (arc === null || influxd === null) throw new Error('the servers are not started');
+  return { arc: await post(arc.url, q, new ArcClient(arc.url).authHeaders()), influx: await post(influxd.url, q) };
+}
+
+const STATEMENTS = [
+  'CREATE CONTINUOUS QUERY cq_basic ON db1 BEGIN SELECT mean(value) INTO cpu_1m FROM cpu GROUP BY time(1m) END',
+  'CREATE CONTINUOUS QUERY cq_basic ON db1 BEGIN SELECT mean(value) INTO cpu_1m FROM cpu GROUP BY time(1m) END',
+  'CREATE CONTINUOUS QUERY cq_basic ON db1 BEGIN SELECT mean(value) INTO cpu_5m FROM cpu GROUP BY time(5m) END',
+  'CREATE CONTINUOUS QUERY cq_tags ON db1 RESAMPLE EVERY 30s FOR 2m BEGIN SELECT max(value) INTO cpu_max FROM cpu GROUP BY time(1m), host END',
+  'SHOW CONTINUOUS QUERIES',
+  'DROP CONTINUOUS QUERY nosuch ON db1',
+  'DROP CONTINUOUS QUERY cq_basic ON db1',
+  'SHOW CONTINUOUS QUERIES',
+  'DROP CONTINUOUS QUERY cq_tags ON db1',
+];
+
+const PARSE_ERRORS = [
+  'CREATE CONTINUOUS QUERY r_notime ON db1 BEGIN SELECT mean(value) INTO x FROM cpu END',
+  'CREATE CONTINUOUS QUERY r_nointo ON db1 BEGIN SELECT mean(value) FROM cpu GROUP BY time(1m) END',
+  'CREATE CONTINUOUS QUERY r_noend ON db1 BEGIN SELECT mean(value) INTO x FROM cpu GROUP BY time(1m)',
+  'CREATE CONTINUOUS QUERY r_resample_empty ON db1 RESAMPLE BEGIN SELECT mean(value) INTO x FROM cpu GROUP BY time(1m) END',
+  'SHOW CONTINUOUS QUERY',
+  'DROP CONTINUOUS QUERY cq_basic',
+];
+
+describe.skipIf(!available)('continuous query statements against influxd 1.6.7', () => {
+  it('answers each statement as influxd does, in order', async () => {
+    for (const statement of STATEMENTS) {
+      const { arc: fromArc, influx } = await both(statement);
+      expect([statement, fromArc]).toEqual([statement, influx]);
+    }
+  });
+
+  it.each(PARSE_ERRORS)('refuses %s with influxd\'s error', async (statement) => {
+    const { arc: fromArc, influx } = await both(statement);
+    expect(fromArc.status).toBe(influx.status);
+    expect((fromArc.body as { error: string }).error).toBe((influx.body as { error: string }).error);
+  });
+});
