@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { workerExecArgv } from '@arc/config';
 import { ArcError, ErrorKind, badRequest, truncateText } from '@arc/errors';
-import { DeleteErrorCode } from './delete-errors.js';
+import { DeleteErrorCode } from './delete-error-codes.js';
 import type { TimeRangeUs } from './delete-time-range.js';
 
 /**

@@ -4,7 +4,7 @@ import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import type { CatalogFile, Storage } from '@arc/storage';
 import { DeleteCounter } from './delete-counter.js';
-import { DeleteErrorCode } from './delete-errors.js';
+import { DeleteErrorCode } from './delete-error-codes.js';
 import { ALL_TIME, intersectRanges, overlapsRange, type TimeRangeUs } from './delete-time-range.js';
 import { DELETE_ATTEMPTS_MAX, DELETE_COUNT_FILES_PER_QUERY, DELETE_COUNT_MEMORY_LIMIT } from './limits.js';
 import type { CompactionJob } from './types.js';

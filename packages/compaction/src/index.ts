@@ -29,6 +29,6 @@ export type { RetentionRewriter, RetentionRunResult } from './retention-run.js';
 // Row deletes (issue 17): delete-run.ts, its count thread (delete-counter.ts) and time-range pruning (delete-time-range.ts).
 export { RowDeleter, bareWhere } from './delete-run.js';
 export type { DeleteControl, DeleteRequest, DeleteResult, DeleteRewriter, RowDeleterOptions } from './delete-run.js';
-export { DeleteErrorCode } from './delete-errors.js';
+export { DeleteErrorCode } from './delete-error-codes.js';
 export { ALL_TIME, timeRangeOfWhere } from './delete-time-range.js';
 export type { TimeRangeUs } from './delete-time-range.js';

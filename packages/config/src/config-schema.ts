@@ -287,6 +287,12 @@ const compactionSchema = z.strictObject({
   nice: intIn(0, DECODER_NICE_MAX).default(DECODER_NICE_MAX),
 });
 
+/** Row deletes (README "Deleting data"): matching rows above the threshold need `confirm: true`. */
+const DELETE_CONFIRMATION_THRESHOLD_MAX = 1_000_000_000_000;
+const deleteSchema = z.strictObject({
+  confirmation_threshold: intIn(0, DELETE_CONFIRMATION_THRESHOLD_MAX).default(10_000),
+});
+
 /** `prefault({})` runs a missing section through its schema, so its keys get their defaults. */
 export const configFileSchema = z.strictObject({
   server: serverSchema.prefault({}),
@@ -302,6 +308,7 @@ export const configFileSchema = z.strictObject({
   metrics: metricsSchema.prefault({}),
   wal: walSchema.prefault({}),
   compaction: compactionSchema.prefault({}),
+  delete: deleteSchema.prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

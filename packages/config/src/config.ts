@@ -181,6 +181,12 @@ export interface CompactionConfig {
   readonly nice: number;
 }
 
+/** Row deletes (packages/compaction delete-run.ts; README "Deleting data"). */
+export interface DeleteConfig {
+  /** Matching rows above this need `confirm: true`. */
+  readonly confirmationThreshold: number;
+}
+
 /** The whole configuration, deeply frozen. */
 export interface Config {
   readonly server: ServerConfig;
@@ -189,6 +195,7 @@ export interface Config {
   readonly writer: WriterConfig;
   readonly query: QueryConfig;
   readonly compaction: CompactionConfig;
+  readonly delete: DeleteConfig;
   readonly queryCache: QueryCacheConfig;
   readonly auth: AuthConfig;
   readonly log: LogConfig;
@@ -446,6 +453,7 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       leaseSeconds: file.compaction.lease_seconds,
       nice: file.compaction.nice,
     },
+    delete: { confirmationThreshold: file.delete.confirmation_threshold },
     configPath,
     warnings: [...warnings],
   };

@@ -14,6 +14,7 @@ export type {
   MetricsConfig,
   WalConfig,
   CompactionConfig,
+  DeleteConfig,
 } from './config.js';
 export { ConfigError } from './config-error.js';
 export { ConfigErrorCode } from './error-codes.js';

@@ -3,6 +3,7 @@ import { registerAuthRoutes } from './auth-routes.js';
 import { registerCacheRoutes } from './cache-routes.js';
 import { registerCompactionRoutes } from './compaction-routes.js';
 import { registerDatabaseRoutes } from './database-routes.js';
+import { registerDeleteRoutes } from './delete-routes.js';
 import { registerDocsRoutes } from './docs-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
@@ -33,6 +34,7 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerDatabaseRoutes(app, context);
   registerWalRoutes(app, context);
   registerCompactionRoutes(app, context);
+  registerDeleteRoutes(app, context);
   registerDocsRoutes(app, context);
   registerLogsRoutes(app, context);
   registerHealthRoutes(app, context);

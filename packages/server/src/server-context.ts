@@ -1,5 +1,5 @@
 import type { TokenAccess } from '@arc/auth';
-import type { CompactionControl } from '@arc/compaction';
+import type { CompactionControl, DeleteControl } from '@arc/compaction';
 import type { Config } from '@arc/config';
 import type { QueryPool } from '@arc/query';
 import type { Storage } from '@arc/storage';
@@ -36,6 +36,8 @@ export interface ServerContext {
   readonly walRecovery: WalRecoveryReport;
   /** The compactor behind /api/compaction/* (with compaction off it says so and refuses triggers). */
   readonly compaction: CompactionControl;
+  /** Row deletes behind /api/v1/delete, /api/v2/delete and InfluxQL DELETE / DROP (packages/compaction delete-run.ts). */
+  readonly deletes: DeleteControl;
   /** Every route registered, as registered (the API description and request metrics use it). */
   readonly routes: RouteTable;
   /** Arc's own metrics: the meters the routes count into, and what /metrics renders. */

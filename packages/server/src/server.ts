@@ -8,7 +8,7 @@ import { describeConfig, type Config } from '@arc/config';
 import { type ArcError } from '@arc/errors';
 import { QueryPool } from '@arc/query';
 import { Storage, openStorageBackend, readableRootOf } from '@arc/storage';
-import { Compactor, HISTORY_FILE_NAME } from '@arc/compaction';
+import { Compactor, HISTORY_FILE_NAME, RowDeleter } from '@arc/compaction';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
 import { emptyRecoveryReport, IngestPipeline, prepareWal, replayWal } from '@arc/ingest';
@@ -121,6 +121,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
     walRecovery: emptyRecoveryReport(),
     forgetDatabase: (database) => pipeline.forgetDatabase(database),
     compaction: compactor,
+    // A delete flushes every writer first: a row acknowledged before it is in a file it rewrites.
+    deletes: new RowDeleter({ storage, rewriter: compactor, flushWriters: () => pipeline.flushAll(), confirmationThreshold: config.delete.confirmationThreshold }),
     storageProbe: new StorageProbe(backend, log),
     routes: new RouteTable(),
     metrics,
