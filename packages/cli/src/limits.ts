@@ -25,3 +25,13 @@ export const COMPACT_OUTCOME_POLLS_MAX = 20;
  * at 5 s, so this stays below it to report "unreachable" rather than be killed silently.
  */
 export const HEALTH_REQUEST_TIMEOUT_MS = 4_000;
+
+/**
+ * `arc delete`'s one request fails after this long. A delete counts and rewrites every file
+ * holding matching rows before it answers: a large one reads gigabytes, so an hour; a stuck
+ * server is the only thing this ends.
+ */
+export const DELETE_REQUEST_TIMEOUT_MS = 3_600_000;
+
+/** Between two lines of `arc delete`'s progress on a terminal (elapsed time while the server works). */
+export const DELETE_PROGRESS_INTERVAL_MS = 1000;

@@ -18,6 +18,7 @@ Commands:
   serve [--config <arc.conf>]   start the server (configuration: arc.conf, then ARC_* environment variables)
   token <subcommand>            create, list, revoke, rotate or delete API tokens
   compact [options]             compact now through a running server, with progress
+  delete [options]              delete the rows a SQL condition matches, through a running server
   health [--ready] [--json]     ask a running server whether it is healthy or ready
   version [--json]              print the version (also: arc --version, arc -V)
   help                          show this text
@@ -121,6 +122,11 @@ async function main(argv: readonly string[]): Promise<void> {
       // Loaded here: `arc serve` and `arc token` need none of it.
       const { compactCommand } = await import('./compact-command.js');
       process.exitCode = await compactCommand(rest, { ...io, stderrIsTTY: process.stderr.isTTY, env: process.env });
+      return;
+    }
+    case 'delete': {
+      const { deleteCommand } = await import('./delete-command.js');
+      process.exitCode = await deleteCommand(rest, { ...io, stderrIsTTY: process.stderr.isTTY, env: process.env });
       return;
     }
     case 'health': {
