@@ -112,7 +112,16 @@ export type Statement =
       readonly key: NameFilter | null;
       readonly where: Expr | null;
     }
-  | { readonly kind: 'createDatabase'; readonly name: string };
+  | { readonly kind: 'createDatabase'; readonly name: string }
+  | DeleteStatement;
+
+/**
+ * `DELETE [FROM m, /re/] [WHERE ...]` and `DROP SERIES [FROM ...] [WHERE ...]` (sources null: every
+ * measurement of the database), `DROP MEASUREMENT m` (delete-statements.ts).
+ */
+export type DeleteStatement =
+  | { readonly kind: 'delete' | 'dropSeries'; readonly sources: readonly Source[] | null; readonly where: Expr | null }
+  | { readonly kind: 'dropMeasurement'; readonly name: string };
 
 /** What `SHOW <x> [EXACT] CARDINALITY` counts. */
 export type CardinalityOf = 'series' | 'measurement' | 'tagKey' | 'fieldKey' | 'tagValues';

@@ -2,6 +2,7 @@ import { isArcError } from '@arc/errors';
 import { validateDatabaseName } from '@arc/columnar';
 import type { SelectStatement, Source, Statement } from './ast.js';
 import { CatalogReader, type SqlRunner } from './catalog-reader.js';
+import { executeDelete, type InfluxDeletes } from './delete-execution.js';
 import { SELECT_ROWS_MAX } from './limits.js';
 import { regexMatches } from './regex.js';
 import { planSelect, type SelectContext } from './select-planner.js';
@@ -21,6 +22,8 @@ export interface ExecutionContext {
   readonly nowNanos: bigint;
   /** Whether the caller's token may read a database (SHOW DATABASES lists only those). */
   readonly canRead: (database: string) => boolean;
+  /** DELETE / DROP SERIES / DROP MEASUREMENT (delete-execution.ts); absent: refused. */
+  readonly deletes?: InfluxDeletes;
 }
 
 /** InfluxDB's text for statements after a failed one: they are not run. */
@@ -34,6 +37,10 @@ export function statementDatabases(statement: Statement, database: string): stri
     case 'showDatabases':
     case 'createDatabase':
       return [];
+    case 'delete':
+    case 'dropSeries':
+    case 'dropMeasurement':
+      return [database];
     case 'showRetentionPolicies':
       return [statement.database ?? database];
     case 'showMeasurements':
@@ -76,6 +83,10 @@ async function executeStatement(statement: Statement, catalog: CatalogReader, co
       if (invalid !== null) throw invalid;
       return [];
     }
+    case 'delete':
+    case 'dropSeries':
+    case 'dropMeasurement':
+      return executeDelete(statement, catalog, context, (sources) => expandSources(sources, catalog, context.run, context.database));
     default:
       return executeShow(statement, { catalog, run: context.run, database: context.database, nowNanos: context.nowNanos, canRead: context.canRead });
   }

@@ -3,6 +3,8 @@ export type { QueryParseError } from './parser.js';
 export type { Statement } from './ast.js';
 export { executeStatements, statementDatabases } from './executor.js';
 export type { ExecutionContext } from './executor.js';
+export { FIELDS_IN_DELETE, TIME_IN_DROP_SERIES } from './delete-execution.js';
+export type { InfluxDeletes } from './delete-execution.js';
 export type { SqlRunner } from './catalog-reader.js';
 export { serializeResults } from './influx-json.js';
 export { decodeColumnarAnswer } from './msgpack-result.js';

@@ -1,4 +1,5 @@
 import type { CardinalityOf, FillOption, GroupByTime, NameFilter, SelectField, SelectStatement, ShowOptions, Source, Statement } from './ast.js';
+import { parseDelete, parseDropData } from './delete-statements.js';
 import { parseExpression } from './expression-parser.js';
 import { TokenKind } from './lexer.js';
 import { STATEMENTS_MAX } from './limits.js';
@@ -9,7 +10,7 @@ import { ParseFailure, TokenStream } from './token-stream.js';
 /** What Arc answers, for the messages that refuse everything else. */
 export const SUPPORTED_STATEMENTS =
   'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW SERIES, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, ' +
-  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY, CREATE DATABASE';
+  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY, CREATE DATABASE, DELETE, DROP MEASUREMENT, DROP SERIES';
 
 export interface QueryParseError {
   /** The full message for the client (`error parsing query: ...` or `unsupported InfluxQL: ...`). */
@@ -64,6 +65,8 @@ function parseStatement(tokens: TokenStream): Statement {
   if (tokens.acceptKeyword('SELECT')) return parseSelect(tokens);
   if (tokens.acceptKeyword('SHOW')) return parseShow(tokens);
   if (tokens.acceptKeyword('CREATE')) return parseCreate(tokens);
+  if (tokens.acceptKeyword('DELETE')) return parseDelete(tokens);
+  if (tokens.acceptKeyword('DROP')) return parseDropData(tokens);
   if (token.kind === TokenKind.identifier) {
     throw unsupported(`${token.text.toUpperCase()} statements (Arc answers ${SUPPORTED_STATEMENTS})`, token.offset);
   }

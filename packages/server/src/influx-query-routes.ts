@@ -27,6 +27,7 @@ import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
 import { ServerErrorCode } from './error-codes.js';
+import { influxDeletesOf } from './delete-routes.js';
 
 /**
  * InfluxDB 1.x's query API: `GET|POST /query?db=&q=&epoch=` (POST also with a form body `q=...`),
@@ -98,8 +99,15 @@ function readParameters(request: RequestInfo, formBody: Uint8Array | null): Infl
   return { q: merged.get('q'), db: merged.get('db') ?? '', epoch: merged.get('epoch') ?? '', chunkSize: chunkSizeOf(merged.get('chunked'), merged.get('chunk_size')) };
 }
 
-/** CREATE DATABASE alone (Telegraf's first call) needs `write`; anything else reads. */
+const DELETE_KINDS: ReadonlySet<Statement['kind']> = new Set(['delete', 'dropSeries', 'dropMeasurement']);
+
+/**
+ * CREATE DATABASE alone (Telegraf's first call) needs `write`; DELETE / DROP alone `delete`, mixed
+ * with reads `admin` (one permission is checked per request); anything else reads.
+ */
 function permissionFor(statements: readonly Statement[] | null): Permission {
+  const deletes = statements?.filter((statement) => DELETE_KINDS.has(statement.kind)).length ?? 0;
+  if (statements !== null && deletes > 0) return deletes === statements.length ? 'delete' : 'admin';
   return statements !== null && statements.length > 0 && statements.every((statement) => statement.kind === 'createDatabase') ? 'write' : 'read';
 }
 
@@ -179,6 +187,7 @@ async function answerQuery(
     database,
     nowNanos: BigInt(Date.now()) * NANOS_PER_MS,
     canRead: (name) => isAllowed(identity, 'read', name),
+    deletes: influxDeletesOf(context),
   });
   const epoch: EpochUnit | null = parameters.epoch === '' ? null : parameters.epoch;
   const text =
