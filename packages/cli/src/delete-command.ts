@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DeleteErrorCode } from '@arc/compaction';
 import { ConfigError } from '@arc/config';
 import { CommandUsageError, parseArgsErrorMessage, wantsHelp } from './command-text.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodesText } from './exit-codes.js';
@@ -125,7 +126,7 @@ function refusalOf(status: number, text: string): string {
   }
   const message = typeof reason.error === 'string' ? reason.error : text;
   const code = typeof reason.code === 'string' ? ` (${reason.code})` : '';
-  const hint = reason.code === 'ARC_DELETE_CONFIRM_REQUIRED' ? '; pass --confirm' : '';
+  const hint = reason.code === DeleteErrorCode.confirmRequired ? '; pass --confirm' : '';
   return `the server answered ${String(status)}: ${message}${code}${hint}`;
 }
 

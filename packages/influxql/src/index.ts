@@ -1,6 +1,6 @@
 export { parseQuery, isParseError } from './parser.js';
 export type { QueryParseError } from './parser.js';
-export type { Statement } from './ast.js';
+export type { DeleteStatement, Expr, Statement } from './ast.js';
 export { executeStatements, statementDatabases } from './executor.js';
 export type { ExecutionContext } from './executor.js';
 export { FIELDS_IN_DELETE, TIME_IN_DROP_SERIES } from './delete-execution.js';
@@ -16,3 +16,5 @@ export { chunkStyleOf, serializeChunks } from './chunked-json.js';
 export type { ChunkStyle } from './chunked-json.js';
 export { DEFAULT_CHUNK_SIZE } from './limits.js';
 export type { SqlAnswer } from './catalog-reader.js';
+export { parseDeletePredicate } from './delete-predicate.js';
+export type { PredicateParse, PredicateRule } from './delete-predicate.js';

@@ -1,10 +1,10 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { DeleteErrorCode, type DeleteControl, type DeleteResult } from '@arc/compaction';
-import { ArcError, ErrorKind } from '@arc/errors';
-import type { InfluxDeletes } from '@arc/influxql';
+import type { DeleteControl, DeleteResult } from '@arc/compaction';
+import { ArcError } from '@arc/errors';
 import { z } from 'zod';
 import type { AuthGate } from './auth-gate.js';
 import { answer, parseBody, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
+import { registerDeleteV2Route } from './delete-v2-route.js';
 import type { ServerContext } from './server-context.js';
 
 /**
@@ -67,22 +67,6 @@ export function deleteRoutes(deps: DeleteRouteDeps): ManagementRoute[] {
 
 export function registerDeleteRoutes(app: TemplatedApp, context: ServerContext): void {
   registerManagementRoutes(app, context, deleteRoutes({ deletes: context.deletes, auth: context.auth }));
+  registerDeleteV2Route(app, context);
 }
 
-/**
- * InfluxQL's DELETE / DROP SERIES / DROP MEASUREMENT on /query: rows through the row delete
- * (InfluxQL has no confirmation step: the statement is the confirmation), a whole measurement
- * through the writers' measurement delete (its buffered rows and files).
- */
-export function influxDeletesOf(context: Pick<ServerContext, 'deletes' | 'pipeline'>): InfluxDeletes {
-  return {
-    deleteRows: async (database, measurement, whereSql, range) => {
-      const result = await context.deletes.deleteRows({ database, measurement, where: whereSql, dryRun: false, confirm: true, timeRange: range });
-      if (!result.success) throw new ArcError(ErrorKind.internal, DeleteErrorCode.failed, `${String(result.failedFiles.length)} of ${String(result.affectedFiles)} files of ${measurement} failed to process; run the statement again`);
-    },
-    dropMeasurement: async (database, measurement) => {
-      const failed = await context.pipeline.deleteMeasurement(database, measurement);
-      if (failed !== null) throw failed;
-    },
-  };
-}

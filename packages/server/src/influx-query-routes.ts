@@ -27,7 +27,7 @@ import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
 import { ServerErrorCode } from './error-codes.js';
-import { influxDeletesOf } from './delete-routes.js';
+import { influxDeletesOf } from './influx-deletes.js';
 
 /**
  * InfluxDB 1.x's query API: `GET|POST /query?db=&q=&epoch=` (POST also with a form body `q=...`),
@@ -164,16 +164,7 @@ async function answerQuery(
   const database = parameters.db !== '' ? parameters.db : request.database !== '' ? request.database : DEFAULT_DATABASE;
   const denied = checkDatabases(statements, database, identity, permission);
   if (denied !== null) { sendError(res, state, denied); return; }
-  const run: SqlRunner = (sql, runDatabase, rowsMax) =>
-    context.queryPool
-      .run({ sql, database: runDatabase, format: 'msgpack', limit: rowsMax, readableDatabases: identity.databases }, signal)
-      .then((answer) => {
-        try {
-          return { ...decodeColumnarAnswer(answer.body), reads: answer.reads };
-        } finally {
-          answer.release();
-        }
-      });
+  const run = influxSqlRunner(context, identity, signal);
   // Bad regexes refuse the whole query before anything runs, as InfluxDB's parser does.
   // The check runs on the query pool: its refusals (overload, timeout) answer as they are.
   const badRegex = await checkRegexes(parameters.q, statements, run, database).catch((error: unknown) => {
@@ -196,6 +187,20 @@ async function answerQuery(
       : serializeChunks(results, statements.map(chunkStyleOf), epoch, parameters.chunkSize);
   sendBytes(res, state, 'application/json', Buffer.from(text));
   logQueryEnd(context.log, context.config.query.slowQueryMs, { requestId: state.requestId, database, startedAtMs }, parameters.q, { rows: null, cache: null }, 'influxql');
+}
+
+/** How InfluxQL's statements run their SQL: on the query pool, as the caller (their databases only). */
+export function influxSqlRunner(context: Pick<ServerContext, 'queryPool'>, identity: TokenInfo, signal: AbortSignal): SqlRunner {
+  return (sql, runDatabase, rowsMax) =>
+    context.queryPool
+      .run({ sql, database: runDatabase, format: 'msgpack', limit: rowsMax, readableDatabases: identity.databases }, signal)
+      .then((answer) => {
+        try {
+          return { ...decodeColumnarAnswer(answer.body), reads: answer.reads };
+        } finally {
+          answer.release();
+        }
+      });
 }
 
 /** Every database the statements read must be a valid name the token may use, else nothing runs. */
