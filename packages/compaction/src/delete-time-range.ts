@@ -76,8 +76,10 @@ function narrowByComparison(range: TimeRangeUs, node: Node): TimeRangeUs {
   const left = node['left'];
   const right = node['right'];
   if (!isNode(left) || !isNode(right) || MIRRORED[type] === undefined) return range;
-  const [operator, other] = isTimeColumn(left) ? [type, right] : isTimeColumn(right) ? [MIRRORED[type], left] : [null, null];
-  if (operator === null || other === null) return range;
+  const timeOnLeft = isTimeColumn(left);
+  if (!timeOnLeft && !isTimeColumn(right)) return range;
+  const operator = timeOnLeft ? type : MIRRORED[type];
+  const other = timeOnLeft ? right : left;
   const us = constantUs(other);
   if (us === null) return range;
   const lower = operator === 'COMPARE_GREATERTHAN' || operator === 'COMPARE_GREATERTHANOREQUALTO' || operator === 'COMPARE_EQUAL';

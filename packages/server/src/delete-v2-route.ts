@@ -114,17 +114,19 @@ async function runDelete(context: ServerContext, identity: TokenInfo, request: D
 }
 
 async function answerDeleteV2(context: ServerContext, res: HttpResponse, state: ResponseState, request: RequestInfo, body: Uint8Array | ArcError, signal: AbortSignal): Promise<void> {
-  const send = (error: ArcError): void => sendError(res, state, error, ErrorBodyStyle.influxV2);
+  const failure = await deleteFailure(context, request, body, signal);
+  if (failure === null) sendNoContent(res, state);
+  else sendError(res, state, failure, ErrorBodyStyle.influxV2);
+}
+
+/** Null once the points are deleted, else why not (the caller, the request, the delete itself). */
+async function deleteFailure(context: ServerContext, request: RequestInfo, body: Uint8Array | ArcError, signal: AbortSignal): Promise<ArcError | null> {
   const identity = await context.auth.check(request, 'delete', null);
-  if (identity instanceof ArcError) return send(identity);
-  if (body instanceof ArcError) return send(body);
+  if (identity instanceof ArcError) return identity;
+  if (body instanceof ArcError) return body;
   const parsed = parseRequest(request, body);
-  if (parsed instanceof ArcError) return send(parsed);
-  const denied = context.auth.authorize(identity, 'delete', parsed.database);
-  if (denied !== null) return send(denied);
-  const failed = await runDelete(context, identity, parsed, signal);
-  if (failed !== null) return send(failed);
-  sendNoContent(res, state);
+  if (parsed instanceof ArcError) return parsed;
+  return context.auth.authorize(identity, 'delete', parsed.database) ?? runDelete(context, identity, parsed, signal);
 }
 
 function handleDeleteV2(context: ServerContext, res: HttpResponse, req: HttpRequest): void {
