@@ -146,6 +146,13 @@ describe('POST /api/v1/delete', () => {
     const allowed = await deleteRows(arc.url, body, deleter.token);
     expect(allowed.status, allowed.text).toBe(200);
     expect(await client.rows('SELECT count(*) FROM cpu')).toEqual([[5]]);
+    // InfluxQL DELETE on /query takes the same permission.
+    const influxql = (token: string) => send(arc.url, 'POST', `/query?db=default&q=${encodeURIComponent("DELETE FROM cpu WHERE host = 'b'")}`, { token });
+    expect((await influxql(readWrite.token)).status).toBe(403);
+    expect((await influxql(elsewhere.token)).status).toBe(403);
+    const deleted = await influxql(deleter.token);
+    expect(deleted.json()).toEqual({ results: [{ statement_id: 0 }] });
+    expect((await client.query('SELECT count(*) FROM cpu')).status).toBe(400);
     const bad = await deleteRows(arc.url, { database: 'default', measurement: 'cpu' });
     expect(bad.status).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'ARC_BAD_REQUEST_BODY', field: 'where' });
