@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { TIME_COLUMN } from '@arc/columnar';
-import { DELETE_RANGE_SLACK_US } from './limits.js';
+import { DELETE_RANGE_SUBMILLI_SLACK_US, DELETE_RANGE_ZONELESS_SLACK_US } from './limits.js';
 
 /**
  * The time range a delete's WHERE clause can match, read from DuckDB's parse tree of it: only the
@@ -26,23 +26,34 @@ function isNode(value: unknown): value is Node {
 /** `2024-01-01`, `2024-01-01 10:00`, `2024-01-01T10:00:00.123456Z`, `...+02:00`: the forms DuckDB casts to a timestamp. */
 const TIMESTAMP_TEXT = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
-/** µs of a timestamp literal's text, or null when it is not one of the forms read here. */
-export function timestampTextUs(text: string): number | null {
-  const match = TIMESTAMP_TEXT.exec(text.trim());
-  if (match === null) return null;
-  const [, date = '', time = '00:00:00', zone = 'Z'] = match;
-  const ms = Date.parse(`${date}T${time.length === 5 ? `${time}:00` : time}${zone.toUpperCase()}`);
-  return Number.isNaN(ms) ? null : ms * 1000;
+/** An instant read from the clause and how far off DuckDB's reading of it can be (µs). */
+interface Instant {
+  readonly us: number;
+  readonly slackUs: number;
 }
 
-/** The µs a constant side of a comparison stands for, or null when it is not read here. */
-function constantUs(node: Node): number | null {
+/**
+ * A timestamp literal's instant, or null when it is not one of the forms read here. With a zone
+ * (`Z`, `+02:00`) DuckDB reads the same instant, to the µs digits that milliseconds drop; without
+ * one it reads it in its session's zone (a TIMESTAMPTZ column) or as UTC: up to 14 hours away.
+ */
+export function timestampTextUs(text: string): Instant | null {
+  const match = TIMESTAMP_TEXT.exec(text.trim());
+  if (match === null) return null;
+  const [, date = '', time = '00:00:00', zone] = match;
+  const ms = Date.parse(`${date}T${time.length === 5 ? `${time}:00` : time}${(zone ?? 'Z').toUpperCase()}`);
+  if (Number.isNaN(ms)) return null;
+  return { us: ms * 1000, slackUs: zone === undefined ? DELETE_RANGE_ZONELESS_SLACK_US : DELETE_RANGE_SUBMILLI_SLACK_US };
+}
+
+/** The instant a constant side of a comparison stands for, or null when it is not read here. */
+function constantUs(node: Node): Instant | null {
   if (node['class'] === 'CAST' && isNode(node['child'])) return constantUs(node['child']);
   if (node['class'] === 'FUNCTION' && String(node['function_name']).toLowerCase() === 'make_timestamp') {
     const args = node['children'];
     if (!Array.isArray(args) || args.length !== 1 || !isNode(args[0])) return null;
     const micros = integerConstant(args[0]);
-    return micros;
+    return micros === null ? null : { us: micros, slackUs: 0 };
   }
   if (node['class'] !== 'CONSTANT' || !isNode(node['value'])) return null;
   const value = node['value'];
@@ -80,19 +91,22 @@ function narrowByComparison(range: TimeRangeUs, node: Node): TimeRangeUs {
   if (!timeOnLeft && !isTimeColumn(right)) return range;
   const operator = timeOnLeft ? type : MIRRORED[type];
   const other = timeOnLeft ? right : left;
-  const us = constantUs(other);
-  if (us === null) return range;
+  const instant = constantUs(other);
+  if (instant === null) return range;
   const lower = operator === 'COMPARE_GREATERTHAN' || operator === 'COMPARE_GREATERTHANOREQUALTO' || operator === 'COMPARE_EQUAL';
   const upper = operator === 'COMPARE_LESSTHAN' || operator === 'COMPARE_LESSTHANOREQUALTO' || operator === 'COMPARE_EQUAL';
-  return { minUs: lower ? Math.max(range.minUs, us) : range.minUs, maxUs: upper ? Math.min(range.maxUs, us) : range.maxUs };
+  return { minUs: lower ? Math.max(range.minUs, instant.us - instant.slackUs) : range.minUs, maxUs: upper ? Math.min(range.maxUs, instant.us + instant.slackUs) : range.maxUs };
 }
 
 function narrowByBetween(range: TimeRangeUs, node: Node): TimeRangeUs {
   const { input, lower, upper } = node;
   if (!isTimeColumn(input) || !isNode(lower) || !isNode(upper)) return range;
-  const lowerUs = constantUs(lower);
-  const upperUs = constantUs(upper);
-  return { minUs: lowerUs === null ? range.minUs : Math.max(range.minUs, lowerUs), maxUs: upperUs === null ? range.maxUs : Math.min(range.maxUs, upperUs) };
+  const lowerAt = constantUs(lower);
+  const upperAt = constantUs(upper);
+  return {
+    minUs: lowerAt === null ? range.minUs : Math.max(range.minUs, lowerAt.us - lowerAt.slackUs),
+    maxUs: upperAt === null ? range.maxUs : Math.min(range.maxUs, upperAt.us + upperAt.slackUs),
+  };
 }
 
 /** The top-level AND terms of an expression (nested ANDs flattened). */
@@ -103,7 +117,7 @@ function conjunctsOf(node: Node): Node[] {
 
 /**
  * The range of `time` the WHERE expression (the `where_clause` node of DuckDB's JSON parse tree)
- * can match, widened by DELETE_RANGE_SLACK_US on each bounded side.
+ * can match, each bound widened by how far DuckDB's reading of its literal can be from ours.
  */
 export function timeRangeOfWhere(where: unknown): TimeRangeUs {
   if (!isNode(where)) return ALL_TIME;
@@ -112,7 +126,7 @@ export function timeRangeOfWhere(where: unknown): TimeRangeUs {
     if (term['class'] === 'COMPARISON') range = narrowByComparison(range, term);
     else if (term['class'] === 'BETWEEN') range = narrowByBetween(range, term);
   }
-  return { minUs: range.minUs - DELETE_RANGE_SLACK_US, maxUs: range.maxUs + DELETE_RANGE_SLACK_US };
+  return range;
 }
 
 /** The intersection of two ranges (empty when minUs > maxUs). */

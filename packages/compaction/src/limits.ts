@@ -124,12 +124,13 @@ export const DELETE_COUNT_FILES_PER_QUERY = 1000;
 export const DELETE_ATTEMPTS_MAX = 3;
 
 /**
- * Widening (µs) of the time range read from a delete's WHERE clause on each side: the literals
- * are read in JavaScript at millisecond precision and without DuckDB's time zone, so the range
- * only chooses which files are counted; a day covers every zone offset. The count decides which
- * files are rewritten.
+ * Widening (µs) of a bound read from a delete's WHERE clause, so the files counted never leave out
+ * one that could match (the count, not the range, decides what is rewritten). A literal with a
+ * zone is read in JavaScript at millisecond precision: 1 ms. One without a zone DuckDB may read
+ * in its session's zone (a TIMESTAMPTZ column): zones are at most 14 hours from UTC, so 15 hours.
  */
-export const DELETE_RANGE_SLACK_US = 24 * 3600 * 1_000_000;
+export const DELETE_RANGE_SUBMILLI_SLACK_US = 1000;
+export const DELETE_RANGE_ZONELESS_SLACK_US = 15 * 3600 * 1_000_000;
 
 /** DuckDB memory_limit of a delete's count thread: it reads footers and one column set of a file at a time. */
 export const DELETE_COUNT_MEMORY_LIMIT = '256MB';

@@ -121,18 +121,22 @@ describe('RowDeleter', () => {
 });
 
 describe('timeRangeOfWhere', () => {
-  const DAY_US = 24 * 3600 * SECOND_US;
   const tree = (lower: unknown, upper: unknown) => ({ minUs: lower, maxUs: upper });
-  it('reads top-level bounds on time (mirrored, casts, make_timestamp), widened by a day', () => {
-    const comparison = (type: string, left: unknown, right: unknown) => ({ class: 'COMPARISON', type, left, right });
-    const time = { class: 'COLUMN_REF', column_names: ['time'] };
-    const text = (value: string) => ({ class: 'CONSTANT', value: { is_null: false, value } });
+  const comparison = (type: string, left: unknown, right: unknown) => ({ class: 'COMPARISON', type, left, right });
+  const time = { class: 'COLUMN_REF', column_names: ['time'] };
+  const text = (value: string) => ({ class: 'CONSTANT', value: { is_null: false, value } });
+  const micros = (iso: string) => Date.parse(iso) * 1000;
+
+  it('reads top-level bounds on time (mirrored, casts, make_timestamp), widened by how far DuckDB may read a literal', () => {
     const where = {
       class: 'CONJUNCTION',
       type: 'CONJUNCTION_AND',
       children: [comparison('COMPARE_GREATERTHANOREQUALTO', time, text('2026-01-01')), comparison('COMPARE_GREATERTHAN', { class: 'CAST', child: text('2026-02-01T00:00:00Z') }, time)],
     };
-    expect(timeRangeOfWhere(where)).toEqual(tree(Date.parse('2026-01-01T00:00:00Z') * 1000 - DAY_US, Date.parse('2026-02-01T00:00:00Z') * 1000 + DAY_US));
+    // No zone: 15 hours either way; a zone: 1 ms.
+    expect(timeRangeOfWhere(where)).toEqual(tree(micros('2026-01-01T00:00:00Z') - 15 * 3600 * SECOND_US, micros('2026-02-01T00:00:00Z') + 1000));
+    const exact = comparison('COMPARE_LESSTHANOREQUALTO', time, { class: 'FUNCTION', function_name: 'make_timestamp', children: [{ class: 'CAST', child: { class: 'CONSTANT', value: { is_null: false, value: 5 } } }] });
+    expect(timeRangeOfWhere(exact)).toEqual(tree(Number.NEGATIVE_INFINITY, 5));
     const or = { class: 'CONJUNCTION', type: 'CONJUNCTION_OR', children: where.children };
     expect(timeRangeOfWhere(or)).toEqual(tree(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY));
   });
