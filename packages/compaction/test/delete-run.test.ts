@@ -4,7 +4,7 @@
 // without a match unrewritten); over the threshold it needs confirm; the writers are flushed
 // before the files are listed; injection attempts (another table, a second statement, a
 // subquery, read_parquet, getenv) are refused with 400 before any file is read.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -76,6 +76,16 @@ describe('RowDeleter', () => {
     const result = await deleter.deleteRows({ ...scope, where, dryRun: false, confirm: false });
     expect(result).toMatchObject({ deletedCount: 9, affectedFiles: 1, rewrittenFiles: 1 });
     expect(storage.catalog.files('db', 'cpu').map((file) => file.key)).toEqual([keys[0], keys[1]]);
+  });
+
+  it('never reads a file outside the clause\'s time range (pruning): an unreadable one there does not matter', async () => {
+    const { storage, deleter, keys } = await setUp();
+    // File 1 (January) becomes garbage: reading it would fail the count.
+    await writeFile(storage.locationOf(keys[0] ?? ''), 'not parquet');
+    const result = await deleter.deleteRows({ ...scope, where: "time >= '2026-03-01T00:00:00Z' AND host = 'h1'", dryRun: false, confirm: false });
+    expect(result).toMatchObject({ success: true, deletedCount: 3, affectedFiles: 1, rewrittenFiles: 1 });
+    const unpruned = await deleter.deleteRows({ ...scope, where: "host = 'h2'", dryRun: true, confirm: false }).catch((error: unknown) => error);
+    expect((unpruned as ArcError).code).toBe(DeleteErrorCode.badWhere);
   });
 
   it('needs confirm over the threshold, naming the count and the threshold', async () => {
