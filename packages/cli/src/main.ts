@@ -20,6 +20,7 @@ Commands:
   compact [options]             compact now through a running server, with progress
   retention <subcommand>        manage retention policies and run them now, with progress
   cq <subcommand>               list, create, show, delete, execute continuous queries (and their runs)
+  delete [options]              delete the rows a SQL condition matches, through a running server
   health [--ready] [--json]     ask a running server whether it is healthy or ready
   version [--json]              print the version (also: arc --version, arc -V)
   help                          show this text
@@ -133,6 +134,11 @@ async function main(argv: readonly string[]): Promise<void> {
     case 'cq': {
       const { cqCommand } = await import('./cq-command.js');
       process.exitCode = await cqCommand(rest, { ...io, stderrIsTTY: process.stderr.isTTY, env: process.env });
+      return;
+    }
+    case 'delete': {
+      const { deleteCommand } = await import('./delete-command.js');
+      process.exitCode = await deleteCommand(rest, { ...io, stderrIsTTY: process.stderr.isTTY, env: process.env });
       return;
     }
     case 'health': {

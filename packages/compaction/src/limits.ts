@@ -107,6 +107,34 @@ assert.ok(Math.log2(MERGE_INPUT_FILES_MAX) + MERGE_FILE_ROW_BITS < 63, 'the writ
  */
 export const REMOVE_PREDICATE_BYTES_MAX = 16 * 1024;
 
+// --- Deletes (delete-run.ts, delete-count-worker.ts) ---
+
+/**
+ * Files counted by one DuckDB statement of a delete's count. The statement holds their paths
+ * (about 200 bytes each) and opens each file's footer; 1000 keeps a statement near 200 KB of SQL
+ * and a count of a large measurement a handful of statements.
+ */
+export const DELETE_COUNT_FILES_PER_QUERY = 1000;
+
+/**
+ * Plans of one delete at most: a rewrite whose input was merged meanwhile by compaction (or taken
+ * by another delete) is planned again from the catalog; three rounds pass any realistic race and
+ * stop a delete that keeps losing one (it answers with the files that failed).
+ */
+export const DELETE_ATTEMPTS_MAX = 3;
+
+/**
+ * Widening (µs) of a bound read from a delete's WHERE clause, so the files counted never leave out
+ * one that could match (the count, not the range, decides what is rewritten). A literal with a
+ * zone is read in JavaScript at millisecond precision: 1 ms. One without a zone DuckDB may read
+ * in its session's zone (a TIMESTAMPTZ column): zones are at most 14 hours from UTC, so 15 hours.
+ */
+export const DELETE_RANGE_SUBMILLI_SLACK_US = 1000;
+export const DELETE_RANGE_ZONELESS_SLACK_US = 15 * 3600 * 1_000_000;
+
+/** DuckDB memory_limit of a delete's count thread: it reads footers and one column set of a file at a time. */
+export const DELETE_COUNT_MEMORY_LIMIT = '256MB';
+
 // --- Retention policies (retention-store.ts) ---
 
 /**

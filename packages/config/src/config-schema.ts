@@ -302,6 +302,12 @@ const continuousQueriesSchema = z.strictObject({
   lateness_seconds: intIn(0, CQ_LATENESS_SECONDS_MAX).default(600),
 });
 
+/** Row deletes (README "Deleting data"): matching rows above the threshold need `confirm: true`. */
+const DELETE_CONFIRMATION_THRESHOLD_MAX = 1_000_000_000_000;
+const deleteSchema = z.strictObject({
+  confirmation_threshold: intIn(0, DELETE_CONFIRMATION_THRESHOLD_MAX).default(10_000),
+});
+
 /** `prefault({})` runs a missing section through its schema, so its keys get their defaults. */
 export const configFileSchema = z.strictObject({
   server: serverSchema.prefault({}),
@@ -319,6 +325,7 @@ export const configFileSchema = z.strictObject({
   compaction: compactionSchema.prefault({}),
   retention: retentionSchema.prefault({}),
   continuous_queries: continuousQueriesSchema.prefault({}),
+  delete: deleteSchema.prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

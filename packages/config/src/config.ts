@@ -197,6 +197,12 @@ export interface ContinuousQueriesConfig {
   readonly latenessSeconds: number;
 }
 
+/** Row deletes (packages/compaction delete-run.ts; README "Deleting data"). */
+export interface DeleteConfig {
+  /** Matching rows above this need `confirm: true`. */
+  readonly confirmationThreshold: number;
+}
+
 /** The whole configuration, deeply frozen. */
 export interface Config {
   readonly server: ServerConfig;
@@ -207,6 +213,7 @@ export interface Config {
   readonly compaction: CompactionConfig;
   readonly retention: RetentionConfig;
   readonly continuousQueries: ContinuousQueriesConfig;
+  readonly delete: DeleteConfig;
   readonly queryCache: QueryCacheConfig;
   readonly auth: AuthConfig;
   readonly log: LogConfig;
@@ -469,6 +476,7 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       enabled: file.continuous_queries.enabled,
       latenessSeconds: file.continuous_queries.lateness_seconds,
     },
+    delete: { confirmationThreshold: file.delete.confirmation_threshold },
     configPath,
     warnings: [...warnings],
   };

@@ -16,6 +16,7 @@ export type {
   CompactionConfig,
   RetentionConfig,
   ContinuousQueriesConfig,
+  DeleteConfig,
 } from './config.js';
 export { ConfigError } from './config-error.js';
 export { ConfigErrorCode } from './error-codes.js';

@@ -115,7 +115,8 @@ export type Statement =
   | { readonly kind: 'createDatabase'; readonly name: string }
   | CreateContinuousQueryStatement
   | { readonly kind: 'showContinuousQueries' }
-  | { readonly kind: 'dropContinuousQuery'; readonly name: string; readonly database: string };
+  | { readonly kind: 'dropContinuousQuery'; readonly name: string; readonly database: string }
+  | DeleteStatement;
 
 /**
  * `CREATE CONTINUOUS QUERY <name> ON <db> [RESAMPLE [EVERY d] [FOR d]] BEGIN SELECT ... INTO
@@ -134,6 +135,14 @@ export interface CreateContinuousQueryStatement {
   /** `RESAMPLE ...` as written, or ''. */
   readonly resampleText: string;
 }
+
+/**
+ * `DELETE [FROM m, /re/] [WHERE ...]` and `DROP SERIES [FROM ...] [WHERE ...]` (sources null: every
+ * measurement of the database), `DROP MEASUREMENT m` (delete-statements.ts).
+ */
+export type DeleteStatement =
+  | { readonly kind: 'delete' | 'dropSeries'; readonly sources: readonly Source[] | null; readonly where: Expr | null }
+  | { readonly kind: 'dropMeasurement'; readonly name: string };
 
 /** What `SHOW <x> [EXACT] CARDINALITY` counts. */
 export type CardinalityOf = 'series' | 'measurement' | 'tagKey' | 'fieldKey' | 'tagValues';

@@ -2,6 +2,7 @@ import { isArcError } from '@arc/errors';
 import { validateDatabaseName } from '@arc/columnar';
 import type { SelectStatement, Source, Statement } from './ast.js';
 import { CatalogReader, type SqlRunner } from './catalog-reader.js';
+import { executeDelete, type InfluxDeletes } from './delete-execution.js';
 import { SELECT_ROWS_MAX } from './limits.js';
 import { regexMatches } from './regex.js';
 import { planSelect, type SelectContext } from './select-planner.js';
@@ -24,6 +25,8 @@ export interface ExecutionContext {
   readonly canRead: (database: string) => boolean;
   /** Arc's continuous queries (CREATE / SHOW / DROP CONTINUOUS QUERY); absent: those statements fail. */
   readonly continuousQueries?: ContinuousQueryPort;
+  /** DELETE / DROP SERIES / DROP MEASUREMENT (delete-execution.ts); absent: refused. */
+  readonly deletes?: InfluxDeletes;
 }
 
 /** InfluxDB's text for statements after a failed one: they are not run. */
@@ -41,6 +44,10 @@ export function statementDatabases(statement: Statement, database: string): stri
     case 'createContinuousQuery':
     case 'dropContinuousQuery':
       return [statement.database];
+    case 'delete':
+    case 'dropSeries':
+    case 'dropMeasurement':
+      return [database];
     case 'showRetentionPolicies':
       return [statement.database ?? database];
     case 'showMeasurements':
@@ -87,6 +94,10 @@ async function executeStatement(statement: Statement, catalog: CatalogReader, co
     case 'showContinuousQueries':
     case 'dropContinuousQuery':
       return executeContinuousQueryStatement(statement, catalog, context);
+    case 'delete':
+    case 'dropSeries':
+    case 'dropMeasurement':
+      return executeDelete(statement, catalog, context, (sources) => expandSources(sources, catalog, context.run, context.database));
     default:
       return executeShow(statement, { catalog, run: context.run, database: context.database, nowNanos: context.nowNanos, canRead: context.canRead });
   }

@@ -1,8 +1,10 @@
 export { parseQuery, isParseError } from './parser.js';
 export type { QueryParseError } from './parser.js';
-export type { Statement } from './ast.js';
+export type { DeleteStatement, Expr, Statement } from './ast.js';
 export { executeStatements, statementDatabases } from './executor.js';
 export type { ExecutionContext } from './executor.js';
+export { FIELDS_IN_DELETE, TIME_IN_DROP_SERIES } from './delete-execution.js';
+export type { InfluxDeletes } from './delete-execution.js';
 export type { SqlRunner } from './catalog-reader.js';
 export { serializeResults } from './influx-json.js';
 export { decodeColumnarAnswer } from './msgpack-result.js';
@@ -16,3 +18,5 @@ export { DEFAULT_CHUNK_SIZE } from './limits.js';
 export type { SqlAnswer } from './catalog-reader.js';
 export { arcNameOf } from './continuous-query-statements.js';
 export type { ContinuousQueryDefinition, ContinuousQueryEntry, ContinuousQueryPort } from './continuous-query-statements.js';
+export { parseDeletePredicate } from './delete-predicate.js';
+export type { PredicateParse, PredicateRule } from './delete-predicate.js';

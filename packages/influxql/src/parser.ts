@@ -1,4 +1,5 @@
 import type { CardinalityOf, FillOption, GroupByTime, NameFilter, SelectField, SelectStatement, ShowOptions, Source, Statement } from './ast.js';
+import { parseDelete, parseDropData } from './delete-statements.js';
 import { parseExpression } from './expression-parser.js';
 import { TokenKind } from './lexer.js';
 import { STATEMENTS_MAX } from './limits.js';
@@ -10,7 +11,7 @@ import { parseCreateContinuousQuery, parseDropContinuousQuery, parseShowContinuo
 /** What Arc answers, for the messages that refuse everything else. */
 export const SUPPORTED_STATEMENTS =
   'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW SERIES, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, ' +
-  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY, CREATE DATABASE, CREATE|SHOW|DROP CONTINUOUS QUERY';
+  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY, CREATE DATABASE, CREATE|SHOW|DROP CONTINUOUS QUERY, DELETE, DROP MEASUREMENT, DROP SERIES';
 
 export interface QueryParseError {
   /** The full message for the client (`error parsing query: ...` or `unsupported InfluxQL: ...`). */
@@ -65,6 +66,7 @@ function parseStatement(tokens: TokenStream): Statement {
   if (tokens.acceptKeyword('SELECT')) return parseSelect(tokens);
   if (tokens.acceptKeyword('SHOW')) return parseShow(tokens);
   if (tokens.acceptKeyword('CREATE')) return parseCreate(tokens);
+  if (tokens.acceptKeyword('DELETE')) return parseDelete(tokens);
   if (tokens.isKeyword('DROP')) return parseDrop(tokens);
   if (token.kind === TokenKind.identifier) {
     throw unsupported(`${token.text.toUpperCase()} statements (Arc answers ${SUPPORTED_STATEMENTS})`, token.offset);
@@ -84,10 +86,11 @@ function parseCreate(tokens: TokenStream): Statement {
 }
 
 /** DROP statements: DROP CONTINUOUS QUERY (continuous-query-parser.ts). */
+/** `DROP CONTINUOUS QUERY`, `DROP MEASUREMENT`, `DROP SERIES`; any other DROP is a parse error naming them. */
 function parseDrop(tokens: TokenStream): Statement {
-  const drop = tokens.advance();
+  tokens.expectKeyword('DROP');
   if (tokens.acceptKeyword('CONTINUOUS')) return parseDropContinuousQuery(tokens);
-  throw unsupported(`DROP statements (Arc answers ${SUPPORTED_STATEMENTS})`, drop.offset);
+  return parseDropData(tokens);
 }
 
 /** `into`: a continuous query's SELECT, whose INTO target is required and handed over; else INTO is refused. */

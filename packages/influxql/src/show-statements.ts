@@ -1,4 +1,4 @@
-import type { Expr, NameFilter, ShowOptions, Statement } from './ast.js';
+import type { DeleteStatement, Expr, NameFilter, ShowOptions, Statement } from './ast.js';
 import { filterNames } from './regex.js';
 import { compareNames, UNSIGNED_FIELD_TYPE, type MeasurementSchema } from './schema.js';
 import { rowsOf, sliceLimit, type Cell, type Series } from './series.js';
@@ -22,7 +22,7 @@ const DEFAULT_RETENTION_POLICY = 'autogen';
 /** InfluxDB's default shard group duration, reported for compatibility (Arc partitions by hour). */
 const SHARD_GROUP_NANOS = 7n * 24n * 3_600_000_000_000n;
 
-type ShowStatement = Exclude<Statement, { kind: 'select' } | { kind: 'createDatabase' } | { kind: 'createContinuousQuery' | 'showContinuousQueries' | 'dropContinuousQuery' }>;
+type ShowStatement = Exclude<Statement, { kind: 'select' } | { kind: 'createDatabase' } | { kind: 'createContinuousQuery' | 'showContinuousQueries' | 'dropContinuousQuery' } | DeleteStatement>;
 
 export async function executeShow(statement: ShowStatement, context: ShowContext): Promise<Series[]> {
   switch (statement.kind) {

@@ -6,13 +6,13 @@ import { formatRfc3339Nano, isParseError, parseQuery, parseTimeLiteral, statemen
 
 const SUPPORTED =
   'SELECT, SHOW DATABASES, SHOW MEASUREMENTS, SHOW SERIES, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD KEYS, SHOW RETENTION POLICIES, ' +
-  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY, CREATE DATABASE, CREATE|SHOW|DROP CONTINUOUS QUERY';
+  'SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY, CREATE DATABASE, CREATE|SHOW|DROP CONTINUOUS QUERY, DELETE, DROP MEASUREMENT, DROP SERIES';
 
 const REFUSED: readonly (readonly [string, string])[] = [
   ['SELECT', 'error parsing query: found EOF, expected identifier, string, number, bool at line 1, char 7'],
   ['', 'error parsing query: found EOF, expected SELECT, SHOW or CREATE at line 1, char 1'],
-  ['DROP MEASUREMENT cpu', `unsupported InfluxQL: DROP statements (Arc answers ${SUPPORTED})`],
-  ['DELETE FROM cpu', `unsupported InfluxQL: DELETE statements (Arc answers ${SUPPORTED})`],
+  ['KILL QUERY 1', `unsupported InfluxQL: KILL statements (Arc answers ${SUPPORTED})`],
+  ['ALTER RETENTION POLICY x ON y', `unsupported InfluxQL: ALTER statements (Arc answers ${SUPPORTED})`],
   ['SELECT * INTO other FROM cpu', 'unsupported InfluxQL: SELECT ... INTO'],
   ['SELECT * FROM cpu ORDER BY host', 'unsupported InfluxQL: ORDER BY host (only ORDER BY time is supported)'],
   ["SELECT * FROM cpu WHERE host = 'a", 'error parsing query: unterminated string at line 1, char 32'],

@@ -28,6 +28,7 @@ import { readBody } from './request-body.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
 import { ServerErrorCode } from './error-codes.js';
+import { influxDeletesOf } from './influx-deletes.js';
 
 /**
  * InfluxDB 1.x's query API: `GET|POST /query?db=&q=&epoch=` (POST also with a form body `q=...`),
@@ -99,10 +100,17 @@ function readParameters(request: RequestInfo, formBody: Uint8Array | null): Infl
   return { q: merged.get('q'), db: merged.get('db') ?? '', epoch: merged.get('epoch') ?? '', chunkSize: chunkSizeOf(merged.get('chunked'), merged.get('chunk_size')) };
 }
 
-/** CREATE DATABASE alone (Telegraf's first call) needs `write`; anything else reads. */
+const DELETE_KINDS: ReadonlySet<Statement['kind']> = new Set(['delete', 'dropSeries', 'dropMeasurement']);
+
+/**
+ * CREATE DATABASE alone (Telegraf's first call) needs `write`; DELETE / DROP alone `delete`, mixed
+ * with reads `admin` (one permission is checked per request); anything else reads.
+ */
 function permissionFor(statements: readonly Statement[] | null): Permission {
   // Continuous queries write a measurement on their own schedule: admin, as /api/v1/continuous_queries.
   if (statements?.some((statement) => statement.kind === 'createContinuousQuery' || statement.kind === 'dropContinuousQuery') === true) return 'admin';
+  const deletes = statements?.filter((statement) => DELETE_KINDS.has(statement.kind)).length ?? 0;
+  if (statements !== null && deletes > 0) return deletes === statements.length ? 'delete' : 'admin';
   return statements !== null && statements.length > 0 && statements.every((statement) => statement.kind === 'createDatabase') ? 'write' : 'read';
 }
 
@@ -159,16 +167,7 @@ async function answerQuery(
   const database = parameters.db !== '' ? parameters.db : request.database !== '' ? request.database : DEFAULT_DATABASE;
   const denied = checkDatabases(statements, database, identity, permission);
   if (denied !== null) { sendError(res, state, denied); return; }
-  const run: SqlRunner = (sql, runDatabase, rowsMax) =>
-    context.queryPool
-      .run({ sql, database: runDatabase, format: 'msgpack', limit: rowsMax, readableDatabases: identity.databases }, signal)
-      .then((answer) => {
-        try {
-          return { ...decodeColumnarAnswer(answer.body), reads: answer.reads };
-        } finally {
-          answer.release();
-        }
-      });
+  const run = influxSqlRunner(context, identity, signal);
   // Bad regexes refuse the whole query before anything runs, as InfluxDB's parser does.
   // The check runs on the query pool: its refusals (overload, timeout) answer as they are.
   const badRegex = await checkRegexes(parameters.q, statements, run, database).catch((error: unknown) => {
@@ -183,6 +182,7 @@ async function answerQuery(
     nowNanos: BigInt(Date.now()) * NANOS_PER_MS,
     canRead: (name) => isAllowed(identity, 'read', name),
     continuousQueries: continuousQueryPort(context.continuousQueries),
+    deletes: influxDeletesOf(context),
   });
   const epoch: EpochUnit | null = parameters.epoch === '' ? null : parameters.epoch;
   const text =
@@ -191,6 +191,20 @@ async function answerQuery(
       : serializeChunks(results, statements.map(chunkStyleOf), epoch, parameters.chunkSize);
   sendBytes(res, state, 'application/json', Buffer.from(text));
   logQueryEnd(context.log, context.config.query.slowQueryMs, { requestId: state.requestId, database, startedAtMs }, parameters.q, { rows: null, cache: null }, 'influxql');
+}
+
+/** How InfluxQL's statements run their SQL: on the query pool, as the caller (their databases only). */
+export function influxSqlRunner(context: Pick<ServerContext, 'queryPool'>, identity: TokenInfo, signal: AbortSignal): SqlRunner {
+  return (sql, runDatabase, rowsMax) =>
+    context.queryPool
+      .run({ sql, database: runDatabase, format: 'msgpack', limit: rowsMax, readableDatabases: identity.databases }, signal)
+      .then((answer) => {
+        try {
+          return { ...decodeColumnarAnswer(answer.body), reads: answer.reads };
+        } finally {
+          answer.release();
+        }
+      });
 }
 
 /** Every database the statements read must be a valid name the token may use, else nothing runs. */

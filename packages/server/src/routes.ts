@@ -4,6 +4,7 @@ import { registerCacheRoutes } from './cache-routes.js';
 import { registerCompactionRoutes } from './compaction-routes.js';
 import { registerCqRoutes } from './cq-routes.js';
 import { registerDatabaseRoutes } from './database-routes.js';
+import { registerDeleteRoutes } from './delete-routes.js';
 import { registerDocsRoutes } from './docs-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
@@ -37,6 +38,7 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerCompactionRoutes(app, context);
   registerRetentionRoutes(app, context);
   registerCqRoutes(app, context);
+  registerDeleteRoutes(app, context);
   registerDocsRoutes(app, context);
   registerLogsRoutes(app, context);
   registerHealthRoutes(app, context);

@@ -1,5 +1,5 @@
 import type { TokenAccess } from '@arc/auth';
-import type { CompactionControl, ContinuousQueries, RetentionService } from '@arc/compaction';
+import type { CompactionControl, ContinuousQueries, DeleteControl, RetentionService } from '@arc/compaction';
 import type { Config } from '@arc/config';
 import type { QueryPool } from '@arc/query';
 import type { Storage } from '@arc/storage';
@@ -40,6 +40,8 @@ export interface ServerContext {
   readonly retention: RetentionService;
   /** Continuous queries behind /api/v1/continuous_queries and InfluxQL's CREATE/SHOW/DROP CONTINUOUS QUERY. */
   readonly continuousQueries: ContinuousQueries;
+  /** Row deletes behind /api/v1/delete, /api/v2/delete and InfluxQL DELETE / DROP (packages/compaction delete-run.ts). */
+  readonly deletes: DeleteControl;
   /** Every route registered, as registered (the API description and request metrics use it). */
   readonly routes: RouteTable;
   /** Arc's own metrics: the meters the routes count into, and what /metrics renders. */

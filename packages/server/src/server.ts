@@ -8,7 +8,7 @@ import { describeConfig, type Config } from '@arc/config';
 import { type ArcError } from '@arc/errors';
 import { QueryPool } from '@arc/query';
 import { Storage, openStorageBackend, readableRootOf } from '@arc/storage';
-import { CQ_FILE_NAME, Compactor, ContinuousQueries, CqStore, HISTORY_FILE_NAME, RETENTION_FILE_NAME, RetentionService } from '@arc/compaction';
+import { CQ_FILE_NAME, Compactor, ContinuousQueries, CqStore, HISTORY_FILE_NAME, RETENTION_FILE_NAME, RetentionService, RowDeleter } from '@arc/compaction';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
 import { emptyRecoveryReport, IngestPipeline, prepareWal, replayWal } from '@arc/ingest';
@@ -138,6 +138,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
     compaction: compactor,
     retention,
     continuousQueries,
+    // A delete flushes every writer first: a row acknowledged before it is in a file it rewrites.
+    deletes: new RowDeleter({ storage, rewriter: compactor, flushWriters: () => pipeline.flushAll(), confirmationThreshold: config.delete.confirmationThreshold }),
     storageProbe: new StorageProbe(backend, log),
     routes: new RouteTable(),
     metrics,

@@ -5,11 +5,12 @@ import { ADMIN_OPERATIONS } from './operations-admin.js';
 import { DATA_OPERATIONS } from './operations-data.js';
 import { RETENTION_OPERATIONS } from './operations-retention.js';
 import { CQ_OPERATIONS } from './operations-cq.js';
+import { DELETE_OPERATIONS } from './operations-delete.js';
 import { authErrorBodySchema, errorBodySchema, influxV2ErrorBodySchema, queryErrorBodySchema } from './response-schemas.js';
 import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '../request-id.js';
 
 /** Every operation of the HTTP API: the list the document is built from and the route test checks. */
-export const API_OPERATIONS: readonly ApiOperation[] = [...DATA_OPERATIONS, ...ADMIN_OPERATIONS, ...RETENTION_OPERATIONS, ...CQ_OPERATIONS];
+export const API_OPERATIONS: readonly ApiOperation[] = [...DATA_OPERATIONS, ...ADMIN_OPERATIONS, ...RETENTION_OPERATIONS, ...CQ_OPERATIONS, ...DELETE_OPERATIONS];
 
 type JsonObject = Record<string, unknown>;
 

@@ -1,0 +1,190 @@
+import { parseArgs } from 'node:util';
+import { DeleteErrorCode } from '@arc/compaction';
+import { ConfigError } from '@arc/config';
+import { CommandUsageError, parseArgsErrorMessage, wantsHelp } from './command-text.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodesText } from './exit-codes.js';
+import { DELETE_PROGRESS_INTERVAL_MS, DELETE_REQUEST_TIMEOUT_MS } from './limits.js';
+import { checkedServerUrl, serverUrlOf } from './server-url.js';
+
+export const DELETE_USAGE = `Usage: arc delete --database <name> --measurement <name> --where <sql> [options]
+
+Asks a running Arc server to delete the rows of a measurement that a SQL condition matches
+(POST /api/v1/delete): rows still buffered are flushed first and deleted too; each file holding
+matching rows is rewritten without them, atomically. The token needs the delete permission.
+
+Options:
+  --url <url>            the server (default http://127.0.0.1:<server.port of arc.conf>)
+  --token <token>        a token with the delete permission (default: the ARC_TOKEN environment variable)
+  --database <name>      the database (required)
+  --measurement <name>   the measurement (required)
+  --where <sql>          the rows to delete: a SQL expression over the columns, e.g. "host = 'a'" (required)
+  --dry-run              count the matching rows and files, change nothing
+  --confirm              needed when more rows match than delete.confirmation_threshold (10000)
+  --json                 print the server's answer as JSON
+  --config <arc.conf>    where to read server.port when --url is not given
+
+  -h, --help             show this text
+
+${exitCodesText('the rows were deleted (or counted, with --dry-run)', 'the server refused (a bad WHERE clause, confirmation needed, no permission), a file failed or the server could not be reached')}`;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  database: { type: 'string' },
+  measurement: { type: 'string' },
+  where: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  confirm: { type: 'boolean' },
+  json: { type: 'boolean' },
+  config: { type: 'string' },
+} as const;
+
+export interface DeleteOptions {
+  readonly url: string | null;
+  readonly token: string | null;
+  readonly database: string;
+  readonly measurement: string;
+  readonly where: string;
+  readonly dryRun: boolean;
+  readonly confirm: boolean;
+  readonly json: boolean;
+  readonly configPath: string | undefined;
+}
+
+/** What the server answers (Arc Go's field names). */
+export interface DeleteAnswer {
+  readonly success: boolean;
+  readonly deleted_count: number;
+  readonly affected_files: number;
+  readonly rewritten_files: number;
+  readonly execution_time_ms: number;
+  readonly dry_run: boolean;
+  readonly files_processed: readonly string[];
+  readonly failed_files?: readonly string[];
+  readonly error?: string;
+}
+
+/** A server that refused or could not be reached: one line on stderr, exit 1. */
+export class DeleteCommandError extends Error {
+  override readonly name = 'DeleteCommandError';
+}
+
+function required(value: string | undefined, option: string): string {
+  if (value === undefined || value.trim() === '') throw new CommandUsageError(`option '--${option}' is required`);
+  return value;
+}
+
+/** The command line of `arc delete` (after the command), checked; the token defaults to ARC_TOKEN. */
+export function parseDeleteArgs(args: readonly string[], env: NodeJS.ProcessEnv): DeleteOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: false, strict: true }));
+  } catch (error) {
+    throw new CommandUsageError(parseArgsErrorMessage(error as Error & { code?: unknown }, OPTIONS));
+  }
+  const database = required(values.database, 'database');
+  const measurement = required(values.measurement, 'measurement');
+  const token = values.token ?? env.ARC_TOKEN ?? null;
+  return {
+    url: values.url === undefined ? null : checkedServerUrl(values.url),
+    token: token === '' ? null : token,
+    database,
+    measurement,
+    where: required(values.where, 'where'),
+    dryRun: values['dry-run'] === true,
+    confirm: values.confirm === true,
+    json: values.json === true,
+    configPath: values.config,
+  };
+}
+
+/** The text a person reads of a delete's answer. */
+export function formatDeleteAnswer(answer: DeleteAnswer): string {
+  const seconds = (answer.execution_time_ms / 1000).toFixed(1);
+  const lines = answer.dry_run
+    ? [`dry run: ${String(answer.deleted_count)} rows match in ${String(answer.affected_files)} files (nothing changed)`]
+    : [`deleted ${String(answer.deleted_count)} rows: ${String(answer.rewritten_files)} of ${String(answer.affected_files)} files rewritten in ${seconds} s`];
+  for (const name of answer.files_processed) lines.push(`  ${name}`);
+  for (const name of answer.failed_files ?? []) lines.push(`failed: ${name} (unchanged; run the delete again)`);
+  return `${lines.join('\n')}\n`;
+}
+
+export interface DeleteIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly stderrIsTTY: boolean;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** The server's refusal as one line; a confirmation refusal names the option that gives it. */
+function refusalOf(status: number, text: string): string {
+  let reason: { error?: unknown; code?: unknown } = {};
+  try {
+    reason = JSON.parse(text) as { error?: unknown; code?: unknown };
+  } catch {
+    // Not JSON (a proxy's page): the text itself is the reason.
+  }
+  const message = typeof reason.error === 'string' ? reason.error : text;
+  const code = typeof reason.code === 'string' ? ` (${reason.code})` : '';
+  const hint = reason.code === DeleteErrorCode.confirmRequired ? '; pass --confirm' : '';
+  return `the server answered ${String(status)}: ${message}${code}${hint}`;
+}
+
+/** Elapsed seconds on stderr while the server counts and rewrites (a terminal only). */
+function showProgress(io: DeleteIo, dryRun: boolean): () => void {
+  if (!io.stderrIsTTY) return () => undefined;
+  const startedMs = Date.now();
+  const draw = (): void => void io.stderr.write(`\r${dryRun ? 'counting' : 'deleting'}... ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
+  draw();
+  const timer = setInterval(draw, DELETE_PROGRESS_INTERVAL_MS);
+  return () => {
+    clearInterval(timer);
+    io.stderr.write('\n');
+  };
+}
+
+async function postDelete(baseUrl: string, options: DeleteOptions): Promise<{ status: number; text: string }> {
+  const headers = { 'content-type': 'application/json', ...(options.token === null ? {} : { authorization: `Bearer ${options.token}` }) };
+  const body = JSON.stringify({ database: options.database, measurement: options.measurement, where: options.where, dry_run: options.dryRun, confirm: options.confirm });
+  try {
+    const response = await fetch(`${baseUrl}/api/v1/delete`, { method: 'POST', headers, body, signal: AbortSignal.timeout(DELETE_REQUEST_TIMEOUT_MS) });
+    return { status: response.status, text: await response.text() };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new DeleteCommandError(`cannot reach Arc at ${baseUrl} (${cause?.code ?? cause?.message ?? (error as Error).message}): is the server running? (--url)`);
+  }
+}
+
+/** Runs the delete against the server; returns the exit code. Throws DeleteCommandError. */
+export async function runDelete(options: DeleteOptions, io: DeleteIo): Promise<number> {
+  const stop = showProgress(io, options.dryRun);
+  let answer;
+  try {
+    answer = await postDelete(serverUrlOf(options.url, options.configPath), options);
+  } finally {
+    stop();
+  }
+  if (answer.status !== 200 && answer.status !== 207) throw new DeleteCommandError(refusalOf(answer.status, answer.text));
+  const result = JSON.parse(answer.text) as DeleteAnswer;
+  io.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatDeleteAnswer(result));
+  return result.success ? EXIT_OK : EXIT_FAILED;
+}
+
+/** `arc delete ...`: the exit code; a bad command line (2) or a server error (1) is one line on stderr. */
+export async function deleteCommand(args: readonly string[], io: DeleteIo): Promise<number> {
+  if (wantsHelp(args)) {
+    io.stdout.write(DELETE_USAGE);
+    return EXIT_OK;
+  }
+  try {
+    return await runDelete(parseDeleteArgs(args, io.env), io);
+  } catch (error) {
+    if (error instanceof CommandUsageError) {
+      io.stderr.write(`arc delete: ${error.message} (see 'arc delete --help')\n`);
+      return EXIT_USAGE;
+    }
+    if (!(error instanceof DeleteCommandError || error instanceof ConfigError)) throw error;
+    io.stderr.write(`arc delete: ${error instanceof ConfigError ? `configuration error: ${error.message}` : error.message}\n`);
+    return EXIT_FAILED;
+  }
+}

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
+import { ArcError, ErrorKind, badRequest } from '@arc/errors';
+import type { CatalogFile, Storage } from '@arc/storage';
+import { DeleteCounter } from './delete-counter.js';
+import { DeleteErrorCode } from './delete-error-codes.js';
+import { ALL_TIME, intersectRanges, overlapsRange, type TimeRangeUs } from './delete-time-range.js';
+import { DELETE_ATTEMPTS_MAX, DELETE_COUNT_FILES_PER_QUERY, DELETE_COUNT_MEMORY_LIMIT } from './limits.js';
+import type { CompactionJob } from './types.js';
+
+/**
+ * Row deletes (README "Deleting data"): `POST /api/v1/delete`, InfluxQL DELETE / DROP SERIES and
+ * InfluxDB 2's /api/v2/delete all end here. A delete
+ *   1. checks the WHERE clause with DuckDB's parser and reads the time range it can match;
+ *   2. flushes the writers, so every row acknowledged before it is in a file and the WAL's flush
+ *      journal says so: no later flush or WAL replay brings a deleted row back;
+ *   3. counts the matching rows of each file whose time range overlaps the clause's;
+ *   4. refuses (400) when the count is over the confirmation threshold without `confirm`;
+ *   5. rewrites each file holding matching rows without them (Compactor.rewrite: lease, replace
+ *      manifest, atomic; a file left with no row is deleted), planning again from the catalog
+ *      when compaction merged an input meanwhile.
+ * Rows written after step 2 are not deleted: they were written after the delete.
+ */
+
+export interface DeleteRequest {
+  readonly database: string;
+  readonly measurement: string;
+  /** A SQL expression over a row's columns: the rows where it is TRUE go. */
+  readonly where: string;
+  readonly dryRun: boolean;
+  readonly confirm: boolean;
+  /** Narrows the files counted (InfluxQL and /api/v2/delete know their range exactly); the clause still decides. */
+  readonly timeRange?: TimeRangeUs;
+}
+
+export interface DeleteResult {
+  readonly success: boolean;
+  /** Rows removed (a dry run: rows the clause matches now). */
+  readonly deletedCount: number;
+  /** Files holding matching rows. */
+  readonly affectedFiles: number;
+  /** Files rewritten (or deleted whole) by this delete; 0 in a dry run. */
+  readonly rewrittenFiles: number;
+  readonly executionTimeMs: number;
+  readonly dryRun: boolean;
+  /** Base names of the affected files. */
+  readonly filesProcessed: readonly string[];
+  /** Base names of files whose rewrite failed (they are as they were). */
+  readonly failedFiles: readonly string[];
+}
+
+/** The rewrite side: Compactor.rewrite. */
+export interface DeleteRewriter {
+  rewrite(request: { readonly database: string; readonly measurement: string; readonly files: readonly string[]; readonly removeWhere: string | null }): Promise<CompactionJob[]>;
+}
+
+export interface RowDeleterOptions {
+  readonly storage: Storage;
+  readonly rewriter: DeleteRewriter;
+  /** Flushes every writer's buffered rows into files (null when done, else why not). */
+  readonly flushWriters: () => Promise<ArcError | null>;
+  /** `delete.confirmation_threshold`: matching rows above it need `confirm: true`. */
+  readonly confirmationThreshold: number;
+  readonly nowMs?: () => number;
+}
+
+/** What the endpoints need of deletes. */
+export interface DeleteControl {
+  readonly confirmationThreshold: number;
+  deleteRows(request: DeleteRequest): Promise<DeleteResult>;
+}
+
+/** The matching rows per affected file, from the catalog as it is now. */
+interface DeletePlan {
+  readonly files: readonly CatalogFile[];
+  readonly rows: readonly number[];
+}
+
+function baseNameOf(key: string): string {
+  return path.posix.basename(key);
+}
+
+/** A leading `WHERE` is the clause's keyword, not part of the expression (Arc Go takes both). */
+export function bareWhere(where: string): string {
+  return where.replace(/^\s*where\s+/i, '');
+}
+
+export class RowDeleter implements DeleteControl {
+  private readonly options: RowDeleterOptions;
+  readonly confirmationThreshold: number;
+
+  constructor(options: RowDeleterOptions) {
+    assert.ok(Number.isSafeInteger(options.confirmationThreshold), 'the threshold is an integer');
+    this.options = options;
+    this.confirmationThreshold = options.confirmationThreshold;
+  }
+
+  async deleteRows(request: DeleteRequest): Promise<DeleteResult> {
+    const startedMs = (this.options.nowMs ?? Date.now)();
+    const invalid = validateDatabaseName(request.database) ?? validateMeasurementName(request.measurement);
+    if (invalid !== null) throw invalid;
+    const where = bareWhere(request.where);
+    if (where.trim() === '') throw badRequest(DeleteErrorCode.badWhere, "A WHERE clause is required; to delete every row of the measurement use WHERE '1=1' with confirm=true (or DELETE /api/v1/databases/{db}/measurements/{m})");
+    const counter = await DeleteCounter.start({ memoryLimit: DELETE_COUNT_MEMORY_LIMIT });
+    try {
+      const range = intersectRanges(await counter.check(where), request.timeRange ?? ALL_TIME);
+      const flushed = await this.options.flushWriters();
+      if (flushed !== null) throw flushed;
+      const result = await this.run(counter, { ...request, where }, range);
+      return { ...result, executionTimeMs: (this.options.nowMs ?? Date.now)() - startedMs };
+    } finally {
+      await counter.close();
+    }
+  }
+
+  private async run(counter: DeleteCounter, request: DeleteRequest, range: TimeRangeUs): Promise<Omit<DeleteResult, 'executionTimeMs'>> {
+    const first = await this.plan(counter, request, range);
+    const matched = first.rows.reduce((sum, rows) => sum + rows, 0);
+    const filesProcessed = first.files.map((file) => baseNameOf(file.key));
+    const summary = { dryRun: request.dryRun, affectedFiles: first.files.length, filesProcessed };
+    if (request.dryRun) return { success: true, deletedCount: matched, rewrittenFiles: 0, failedFiles: [], ...summary };
+    if (matched > this.confirmationThreshold && !request.confirm) {
+      throw badRequest(DeleteErrorCode.confirmRequired, `Delete would affect ${String(matched)} rows (threshold: ${String(this.confirmationThreshold)}). Set confirm=true to proceed.`, {
+        rows: matched,
+        confirmation_threshold: this.confirmationThreshold,
+      });
+    }
+    let plan = first;
+    let deletedCount = 0;
+    let rewrittenFiles = 0;
+    for (let attempt = 1; ; attempt++) {
+      const jobs = await this.rewrite(request, plan);
+      for (const job of jobs.filter((ended) => ended.state === 'succeeded')) {
+        deletedCount += (job.inputRows ?? 0) - (job.outputRows ?? 0);
+        rewrittenFiles += job.inputFiles;
+      }
+      if (jobs.every((job) => job.state === 'succeeded')) break;
+      // An input merged or rewritten meanwhile: its rows are in another file now; count again.
+      plan = await this.plan(counter, request, range);
+      if (plan.files.length === 0) break;
+      if (attempt === DELETE_ATTEMPTS_MAX) {
+        return { success: false, deletedCount, rewrittenFiles, failedFiles: plan.files.map((file) => baseNameOf(file.key)), ...summary };
+      }
+    }
+    return { success: true, deletedCount, rewrittenFiles, failedFiles: [], ...summary };
+  }
+
+  /** Rewrites the plan's files; a file gone since the plan (409) fails the round, not the delete. */
+  private async rewrite(request: DeleteRequest, plan: DeletePlan): Promise<CompactionJob[]> {
+    if (plan.files.length === 0) return [];
+    try {
+      return await this.options.rewriter.rewrite({ database: request.database, measurement: request.measurement, files: plan.files.map((file) => file.key), removeWhere: request.where });
+    } catch (error) {
+      if (error instanceof ArcError && error.kind === ErrorKind.conflict) return plan.files.map(() => ({ state: 'failed' }) as CompactionJob);
+      throw error;
+    }
+  }
+
+  /** The files of the range that hold matching rows, and how many each. */
+  private async plan(counter: DeleteCounter, request: DeleteRequest, range: TimeRangeUs): Promise<DeletePlan> {
+    const { storage } = this.options;
+    if (!storage.hasDatabase(request.database)) return { files: [], rows: [] };
+    await storage.ensureLoaded(request.database, request.measurement);
+    const candidates = storage.catalog.files(request.database, request.measurement).filter((file) => overlapsRange(file, range));
+    const files: CatalogFile[] = [];
+    const rows: number[] = [];
+    for (let start = 0; start < candidates.length; start += DELETE_COUNT_FILES_PER_QUERY) {
+      const chunk = candidates.slice(start, start + DELETE_COUNT_FILES_PER_QUERY);
+      // On an object store the files are downloaded into the file cache and pinned for the count.
+      const release = await storage.acquireFiles(chunk);
+      try {
+        const counted = await counter.count(request.where, chunk.map((file) => storage.locationOf(file.key)));
+        chunk.forEach((file, index) => {
+          const matched = counted[index] ?? 0;
+          if (matched === 0) return;
+          files.push(file);
+          rows.push(matched);
+        });
+      } finally {
+        release();
+      }
+    }
+    return { files, rows };
+  }
+}
