@@ -92,7 +92,16 @@ export class ContinuousQueries {
   /** Starts the scheduler (when enabled) and the watch for late rows. */
   start(): void {
     if (!this.enabled || this.timer !== null) return;
-    this.options.storage.onChange((event) => this.noteLateRows(event));
+    // A listener's throw would end the emitting call (a writer's flush report) and the server: a
+    // late-rows check that fails is logged, and after close() (its store shut) none runs.
+    this.options.storage.onChange((event) => {
+      if (this.closed) return;
+      try {
+        this.noteLateRows(event);
+      } catch (error) {
+        this.options.log('warn', `continuous queries: checking for late rows failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
     this.timer = setInterval(() => void this.pass(), CQ_SCHEDULER_TICK_MS);
     this.timer.unref();
   }

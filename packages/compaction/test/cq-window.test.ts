@@ -169,6 +169,16 @@ describe('continuous query windows', () => {
     expect(cqs.executions(cq.id, 10)).toHaveLength(2);
   });
 
+  it('ignores files published after close (the final flush of a stopping server)', async () => {
+    const clock = { nowMs: HOUR_A_MS + 60_000 };
+    const { storage, cqs } = await setUp(clock);
+    await cqs.create(fields());
+    cqs.start();
+    await cqs.close();
+    // Its store is shut: a late-rows check now would throw out of the writer's flush report.
+    await expect(putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rowsOf(HOUR_A_MS, 1, 30) })).resolves.not.toThrow();
+  });
+
   it.each([
     ['another table', 'SELECT time, usage_user FROM mem WHERE time >= {start_time} AND time < {end_time}', "reads 'mem'"],
     ['another database', 'SELECT time, usage_user FROM other.cpu WHERE time >= {start_time} AND time < {end_time}', "reads 'other.cpu'"],

@@ -5,6 +5,7 @@
 // every window missed while the server was down, in order, with none skipped or run twice; and
 // InfluxQL's CREATE / SHOW / DROP CONTINUOUS QUERY on /query answer as InfluxDB 1.6.7 and make a
 // CQ whose rollup equals InfluxQL's own GROUP BY time() answer.
+import { expectCleanStop } from './support/clean-stop.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TsbsCpu, encodeColumnar } from '../../../bench/ingest/tsbs.mjs';
 import { waitUntil } from '../../../test/support/poll-until.js';
@@ -111,7 +112,7 @@ describe('continuous queries in the server', () => {
     await writeNow(first.client);
     const runs = async (url: string): Promise<{ start_time: string; end_time: string; trigger: string }[]> => ((await send(url, 'GET', `/api/v1/continuous_queries/${String(id)}/executions?limit=1000`)).json() as { executions: { start_time: string; end_time: string; trigger: string }[] }).executions.reverse();
     await waitUntil('a scheduled window ran', 20_000, async () => (await runs(first.arc.url)).length >= 1);
-    expect(await first.arc.stop()).toBe(0);
+    await expectCleanStop(first.arc);
     const stoppedAtMs = Date.now();
     // Down for at least three windows.
     await waitUntil('three windows passed', 20_000, () => Promise.resolve(Date.now() >= stoppedAtMs + 6500));

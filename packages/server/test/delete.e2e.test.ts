@@ -4,6 +4,7 @@
 // and databases are untouched; a cached answer does not outlive the delete; a dry run changes
 // nothing; over the threshold confirm is needed; injection attempts are 400; and the `delete`
 // permission is what it takes.
+import { expectCleanStop } from './support/clean-stop.js';
 import { describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { createToken, send } from './support/token-helpers.js';
@@ -66,7 +67,7 @@ describe('POST /api/v1/delete', () => {
 
     // Rows written after the delete (buffered, in the WAL) are not deleted, and survive too.
     await write(client, batch('cpu', 10, 5000));
-    expect(await arc.stop()).toBe(0);
+    await expectCleanStop(arc);
     started.splice(started.indexOf(arc), 1);
     arc = await start(WAL_ENV, arc.dataDir);
     client = new ArcClient(arc.url);

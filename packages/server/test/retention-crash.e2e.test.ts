@@ -2,6 +2,7 @@
 // holding 24 expired hour files and recent rows is killed once the run is going, restarted on
 // the same data directory, and then holds every recent row and, of each expired hour, all its
 // rows or none (no duplicate); a second run then leaves exactly the recent rows.
+import { expectCleanStop } from './support/clean-stop.js';
 import { describe, expect, it } from 'vitest';
 import { waitUntil } from '../../../test/support/poll-until.js';
 import { ArcClient, msgpack } from './support/arc-client.js';
@@ -48,7 +49,7 @@ describe('a retention run killed with SIGKILL', () => {
       expect(again.json()).toMatchObject({ status: 'completed' });
       expect(await times(restarted)).toEqual(kept);
     } finally {
-      expect(await arc.stop()).toBe(0);
+      await expectCleanStop(arc);
       await arc.cleanup();
     }
   }, 180_000);
