@@ -78,6 +78,12 @@ export class ContinuousQueries {
   /** Windows to run again (late rows): `id/startMs`. */
   private readonly lateWindows = new Map<string, { readonly id: number; readonly window: CqWindow }>();
   private closed = false;
+  /**
+   * `database/measurement` of every active query's source, or null when a definition changed
+   * since it was read: a writer's flush publishes a file per measurement, and the late-rows check
+   * of each must not read SQLite when no query watches it (thousands per flush, most of them).
+   */
+  private watchedSources: ReadonlySet<string> | null = null;
 
   constructor(options: ContinuousQueriesOptions) {
     this.options = options;
@@ -124,6 +130,7 @@ export class ContinuousQueries {
   async create(fields: ContinuousQueryFields): Promise<ContinuousQuery> {
     const spec = await this.checked(fields);
     const created = this.store.create(spec, this.nowMs());
+    this.watchedSources = null;
     this.store.setProcessed(created.id, windowAt(created.intervalMs, this.nowMs()).startMs);
     return this.store.get(created.id);
   }
@@ -132,12 +139,14 @@ export class ContinuousQueries {
     this.store.get(id);
     const spec = await this.checked(fields);
     const updated = this.store.update(id, spec, this.nowMs());
+    this.watchedSources = null;
     if (updated.lastProcessedTime === null) this.store.setProcessed(id, windowAt(updated.intervalMs, this.nowMs()).startMs);
     return this.store.get(id);
   }
 
   delete(id: number): void {
     this.store.delete(id);
+    this.watchedSources = null;
     for (const [key, late] of this.lateWindows) if (late.id === id) this.lateWindows.delete(key);
   }
 
@@ -299,6 +308,9 @@ export class ContinuousQueries {
     if (event.kind !== 'delta' || event.delta.changes.some((change) => change.kind !== 'add')) return;
     const oldestEndMs = this.nowMs() - this.options.config.latenessSeconds * 1000;
     const files = event.delta.changes.flatMap((change) => (change.kind === 'add' ? change.files : []));
+    this.watchedSources ??= new Set(this.store.list().flatMap((cq) => (cq.isActive ? [`${cq.database}/${cq.sourceMeasurement}`] : [])));
+    const watched = this.watchedSources;
+    if (!files.some((file) => watched.has(`${file.database}/${file.measurement}`))) return;
     for (const cq of this.store.list()) {
       if (!cq.isActive) continue;
       const processedEndMs = this.processedEndMs(cq);
