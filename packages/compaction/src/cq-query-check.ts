@@ -1,4 +1,5 @@
 import { quoteLiteral } from '@arc/columnar';
+import { childNodes, isNode, parseTreeOf, type ParseNode as Node } from './parse-tree.js';
 import { REFUSED_FUNCTIONS } from './row-predicate.js';
 
 /**
@@ -10,15 +11,6 @@ import { REFUSED_FUNCTIONS } from './row-predicate.js';
  * same rows). The merge worker runs the probe on a query whose placeholders were filled.
  */
 
-type Node = Readonly<Record<string, unknown>>;
-
-function isNode(value: unknown): value is Node {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function childNodes(node: Node): Node[] {
-  return Object.values(node).flatMap((value) => (Array.isArray(value) ? value.filter(isNode) : isNode(value) ? [value] : []));
-}
 
 /** SQL whose one row, one column (`tree`) is DuckDB's JSON parse tree of the query. */
 export function cqProbeSql(query: string): string {
@@ -75,13 +67,8 @@ function nodeRefusal(node: Node, source: CqSource, ctes: ReadonlySet<string>): s
 
 /** Null when the query may run as a continuous query of `source`, else a message saying why not. `treeJson` is cqProbeSql's answer. */
 export function cqQueryRefusal(treeJson: string, source: CqSource): string | null {
-  let tree: unknown;
-  try {
-    tree = JSON.parse(treeJson);
-  } catch {
-    return 'DuckDB gave no parse tree';
-  }
-  if (!isNode(tree)) return 'DuckDB gave no parse tree';
+  const tree = parseTreeOf(treeJson);
+  if (tree === null) return 'DuckDB gave no parse tree';
   if (tree['error'] === true) {
     const message = typeof tree['error_message'] === 'string' ? tree['error_message'] : 'not a SELECT';
     if (tree['error_type'] === 'parser') return `it does not parse: ${message}`;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { TIME_COLUMN } from '@arc/columnar';
 import { DELETE_RANGE_SUBMILLI_SLACK_US, DELETE_RANGE_ZONELESS_SLACK_US } from './limits.js';
+import { isNode, type ParseNode as Node } from './parse-tree.js';
 
 /**
  * The time range a delete's WHERE clause can match, read from DuckDB's parse tree of it: only the
@@ -17,11 +18,6 @@ export interface TimeRangeUs {
 
 export const ALL_TIME: TimeRangeUs = Object.freeze({ minUs: Number.NEGATIVE_INFINITY, maxUs: Number.POSITIVE_INFINITY });
 
-type Node = Readonly<Record<string, unknown>>;
-
-function isNode(value: unknown): value is Node {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** `2024-01-01`, `2024-01-01 10:00`, `2024-01-01T10:00:00.123456Z`, `...+02:00`: the forms DuckDB casts to a timestamp. */
 const TIMESTAMP_TEXT = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;

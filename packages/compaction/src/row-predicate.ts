@@ -1,5 +1,6 @@
 import { quoteLiteral } from '@arc/columnar';
 import { REMOVE_PREDICATE_BYTES_MAX } from './limits.js';
+import { childNodes, isNode, parseTreeOf, type ParseNode as Node } from './parse-tree.js';
 
 /**
  * The remove predicate of a row rewrite (deletes, retention's straddling files, a continuous
@@ -43,16 +44,6 @@ export function predicateProbeSql(removeWhere: string): string {
   return `SELECT json_serialize_sql(${quoteLiteral(`SELECT * FROM ${PROBE_TABLE} WHERE ${removeWhere}`)})::VARCHAR AS tree`;
 }
 
-type Node = Readonly<Record<string, unknown>>;
-
-function isNode(value: unknown): value is Node {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The nodes directly under `node` (fields and list items that are objects). */
-function childNodes(node: Node): Node[] {
-  return Object.values(node).flatMap((value) => (Array.isArray(value) ? value.filter(isNode) : isNode(value) ? [value] : []));
-}
 
 /** Why the expression tree is refused, or null when every node in it is a plain scalar expression. */
 function refusedExpression(node: Node): string | null {
@@ -92,13 +83,8 @@ function refusedStatement(tree: Node): string | null {
  * `treeJson` is the answer of predicateProbeSql run by DuckDB.
  */
 export function predicateRefusal(treeJson: string): string | null {
-  let tree: unknown;
-  try {
-    tree = JSON.parse(treeJson);
-  } catch {
-    return 'DuckDB gave no parse tree';
-  }
-  if (!isNode(tree)) return 'DuckDB gave no parse tree';
+  const tree = parseTreeOf(treeJson);
+  if (tree === null) return 'DuckDB gave no parse tree';
   if (tree['error'] === true) {
     const message = typeof tree['error_message'] === 'string' ? tree['error_message'] : 'not a plain expression';
     return tree['error_type'] === 'parser' ? `it does not parse: ${message}` : `it is not one expression: ${message}`;

@@ -14,6 +14,7 @@ const answer = pool.run({ sql: 'SELECT sum(range % 7) FROM range(1000000000000)'
   () => 'answered',
   (error) => error.code,
 );
+// The pool announces no 'query started' event: its slot counts are polled until the query runs.
 while (pool.stats().running === 0) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
 await pool.close();
 process.stdout.write(`${await answer}\n`);
