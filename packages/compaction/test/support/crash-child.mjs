@@ -3,24 +3,10 @@
 // deletes them whole through Compactor.rewrite), and kills
 // itself with SIGKILL the moment a job reaches the step named on the command line (a process
 // that dies there, as kill -9 or a power cut would leave it). Runs the built packages (dist).
-import path from 'node:path';
-import { Storage } from '@arc/storage';
-import { Compactor } from '@arc/compaction';
+import { killAt, openStoreAndCompactor } from './crash-compactor.mjs';
 
 const [root, stopAt, configJson, removeWhere] = process.argv.slice(2);
-const storage = await Storage.open({ root });
-await storage.loadAll();
-const compactor = Compactor.open({
-  storage,
-  config: JSON.parse(configJson),
-  historyPath: path.join(root, '..', `${path.basename(root)}-history.db`),
-  tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
-  queriesEnded: () => Promise.resolve(),
-  log: () => undefined,
-  onStep: (step) => {
-    if (step === stopAt) process.kill(process.pid, 'SIGKILL');
-  },
-});
+const { storage, compactor } = await openStoreAndCompactor(root, configJson, killAt(stopAt));
 if (removeWhere === undefined) {
   await compactor.trigger({ tier: 'hourly' });
   await compactor.idle();
