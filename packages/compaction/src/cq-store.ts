@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
+import { isUniqueViolation, openSqliteFile } from './sqlite-file.js';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { CqErrorCode } from './cq-error-codes.js';
 import { parseDurationMs, type ContinuousQuery, type ContinuousQuerySpec } from './cq-definition.js';
-import { CQ_DEFINITIONS_MAX, CQ_EXECUTIONS_KEPT, HISTORY_BUSY_TIMEOUT_MS } from './limits.js';
+import { CQ_DEFINITIONS_MAX, CQ_EXECUTIONS_KEPT } from './limits.js';
 
 /**
  * Continuous queries and their window runs live in their own SQLite file,
@@ -178,19 +179,8 @@ function nameTaken(name: string): ArcError {
   return new ArcError(ErrorKind.conflict, CqErrorCode.nameTaken, `A continuous query named '${name}' exists already`, { name });
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
-function migrate(db: Database, path: string): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > CQ_SCHEMA_VERSION) {
-    throw new ArcError(ErrorKind.unavailable, CqErrorCode.storeVersion, `Continuous query store ${path} has schema version ${String(version)}, newer than this Arc's ${String(CQ_SCHEMA_VERSION)}: run the newer Arc`, { path, version });
-  }
-  db.transaction(() => {
-    db.exec(SCHEMA_SQL);
-    db.pragma(`user_version = ${String(CQ_SCHEMA_VERSION)}`);
-  })();
+function newerVersion(path: string, version: number): ArcError {
+  return new ArcError(ErrorKind.unavailable, CqErrorCode.storeVersion, `Continuous query store ${path} has schema version ${String(version)}, newer than this Arc's ${String(CQ_SCHEMA_VERSION)}: run the newer Arc`, { path, version });
 }
 
 /** The continuous queries (CRUD of `/api/v1/continuous_queries`) and their window runs; specs come checked. */
@@ -239,18 +229,8 @@ export class CqStore {
 
   /** Opens (creating if needed) the file; its directory must exist (the data directory). */
   static open(path: string): CqStore {
-    const db = new Database(path, { timeout: HISTORY_BUSY_TIMEOUT_MS });
-    try {
-      // FULL: a definition is configuration a user wrote, and last_processed_ms decides what catch-up reruns.
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('foreign_keys = ON');
-      migrate(db, path);
-      return new CqStore(db);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    // FULL: a definition is configuration a user wrote, and last_processed_ms decides what catch-up reruns.
+    return new CqStore(openSqliteFile(path, { version: CQ_SCHEMA_VERSION, sql: SCHEMA_SQL, synchronous: 'FULL', foreignKeys: true, newerVersion }));
   }
 
   /** Adds a query; 409 ARC_CQ_NAME_TAKEN or ARC_CQ_TOO_MANY. */

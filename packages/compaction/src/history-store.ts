@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
+import { openSqliteFile } from './sqlite-file.js';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { CompactionErrorCode } from './error-codes.js';
-import { HISTORY_BUSY_TIMEOUT_MS, HISTORY_LIST_LIMIT_MAX } from './limits.js';
+import { HISTORY_LIST_LIMIT_MAX } from './limits.js';
 import { COMPACTION_TIERS, JOB_STATES, isCompactionTier } from './types.js';
 import type { CompactionJob, CompactionStats, JobState } from './types.js';
 
@@ -226,14 +227,6 @@ function newerVersionError(path: string, version: number): ArcError {
 }
 
 /** Creates the schema of a new file and stamps its version (version 1 is the first: nothing to migrate). */
-function migrate(db: Database, path: string): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > HISTORY_SCHEMA_VERSION) throw newerVersionError(path, version);
-  db.transaction(() => {
-    db.exec(SCHEMA_SQL);
-    db.pragma(`user_version = ${String(HISTORY_SCHEMA_VERSION)}`);
-  })();
-}
 
 /** The history of compaction jobs (README "Compaction"): what the history and stats endpoints read. */
 export class CompactionHistory {
@@ -257,18 +250,9 @@ export class CompactionHistory {
 
   /** Opens (creating if needed) the history file; its directory must exist (the data directory). */
   static open(path: string): CompactionHistory {
-    const db = new Database(path, { timeout: HISTORY_BUSY_TIMEOUT_MS });
-    try {
-      // NORMAL sync in WAL mode may lose the last rows at a power loss: the history describes
-      // jobs, the data's safety never depends on it, and a job's two writes stay cheap.
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      migrate(db, path);
-      return new CompactionHistory(db);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    // NORMAL sync in WAL mode may lose the last rows at a power loss: the history describes
+    // jobs, the data's safety never depends on it, and a job's two writes stay cheap.
+    return new CompactionHistory(openSqliteFile(path, { version: HISTORY_SCHEMA_VERSION, sql: SCHEMA_SQL, synchronous: 'NORMAL', foreignKeys: false, newerVersion: newerVersionError }));
   }
 
   /** Inserts the job, or replaces the row of the same id (a job is recorded at its start and its end). */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
+import { isUniqueViolation, openSqliteFile } from './sqlite-file.js';
 import { ArcError, ErrorKind } from '@arc/errors';
-import { HISTORY_BUSY_TIMEOUT_MS, RETENTION_EXECUTIONS_KEPT, RETENTION_POLICIES_MAX } from './limits.js';
+import { RETENTION_EXECUTIONS_KEPT, RETENTION_POLICIES_MAX } from './limits.js';
 import { RetentionErrorCode } from './retention-error-codes.js';
 import type { RetentionPolicy, RetentionPolicySpec } from './retention-policy.js';
 
@@ -143,19 +144,8 @@ export function retentionPolicyNotFound(id: number): ArcError {
   return new ArcError(ErrorKind.notFound, RetentionErrorCode.notFound, `No retention policy has id ${String(id)}`, { id });
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
-function migrate(db: Database, path: string): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > RETENTION_SCHEMA_VERSION) {
-    throw new ArcError(ErrorKind.unavailable, RetentionErrorCode.storeVersion, `Retention store ${path} has schema version ${String(version)}, newer than this Arc's ${String(RETENTION_SCHEMA_VERSION)}: run the newer Arc`, { path, version });
-  }
-  db.transaction(() => {
-    db.exec(SCHEMA_SQL);
-    db.pragma(`user_version = ${String(RETENTION_SCHEMA_VERSION)}`);
-  })();
+function newerVersion(path: string, version: number): ArcError {
+  return new ArcError(ErrorKind.unavailable, RetentionErrorCode.storeVersion, `Retention store ${path} has schema version ${String(version)}, newer than this Arc's ${String(RETENTION_SCHEMA_VERSION)}: run the newer Arc`, { path, version });
 }
 
 /** The retention policies (CRUD of `/api/v1/retention`); specs come checked by parseRetentionPolicy. */
@@ -197,19 +187,9 @@ export class RetentionStore {
 
   /** Opens (creating if needed) the file; its directory must exist (the data directory). */
   static open(path: string): RetentionStore {
-    const db = new Database(path, { timeout: HISTORY_BUSY_TIMEOUT_MS });
-    try {
-      // FULL: a policy is configuration a user wrote; losing it at a power cut would keep data too long.
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      // Deleting a policy deletes its runs (ON DELETE CASCADE): SQLite enforces it only when told.
-      db.pragma('foreign_keys = ON');
-      migrate(db, path);
-      return new RetentionStore(db);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    // FULL: a policy is configuration a user wrote; losing it at a power cut would keep data too long.
+    // Deleting a policy deletes its runs (ON DELETE CASCADE, foreign keys on).
+    return new RetentionStore(openSqliteFile(path, { version: RETENTION_SCHEMA_VERSION, sql: SCHEMA_SQL, synchronous: 'FULL', foreignKeys: true, newerVersion }));
   }
 
   /** Adds a policy; 409 ARC_RETENTION_NAME_TAKEN or ARC_RETENTION_TOO_MANY. */
