@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { parseDurationMs } from '@arc/compaction';
 import { ConfigError } from '@arc/config';
+import { ApiClient, ServerRequestError } from './api-client.js';
 import { CommandUsageError, formatTable, parseArgsErrorMessage, wantsHelp } from './command-text.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodesText } from './exit-codes.js';
 import { CQ_REQUEST_TIMEOUT_MS, CQ_WINDOWS_PER_REQUEST } from './limits.js';
@@ -30,8 +31,8 @@ Options:
 
 ${exitCodesText('done (every window completed)', 'a window failed, or the server refused or could not be reached')}`;
 
-/** A server that refused or could not be reached: one line on stderr, exit 1. */
-export class CqCommandError extends Error {
+/** A server that refused or could not be reached (api-client.ts), or a query not found: one line on stderr, exit 1. */
+export class CqCommandError extends ServerRequestError {
   override readonly name = 'CqCommandError';
 }
 
@@ -149,35 +150,16 @@ interface ExecuteJson {
   readonly executions: readonly ExecutionJson[];
 }
 
-/** JSON over HTTP to the server; every failure is a CqCommandError naming the request. */
+/** JSON over HTTP to the server (ApiClient); every failure is a ServerRequestError naming the request. */
 class CqClient {
-  readonly #baseUrl: string;
-  readonly #headers: Record<string, string>;
+  readonly #api: ApiClient;
 
   constructor(baseUrl: string, token: string | null) {
-    this.#baseUrl = baseUrl;
-    this.#headers = { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) };
+    this.#api = new ApiClient(baseUrl, token);
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.#baseUrl}${path}`, { method, headers: this.#headers, body: body === undefined ? null : JSON.stringify(body), signal: AbortSignal.timeout(CQ_REQUEST_TIMEOUT_MS) });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      throw new CqCommandError(`cannot reach Arc at ${this.#baseUrl} (${cause?.code ?? (error as Error).message}): is the server running? (--url)`);
-    }
-    const text = await response.text();
-    let json: unknown = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      // Not JSON: the text is quoted below.
-    }
-    if (response.ok) return json as T;
-    const reason = typeof json === 'object' && json !== null ? (json as { error?: unknown; code?: unknown }) : {};
-    const code = typeof reason.code === 'string' ? ` (${reason.code})` : '';
-    throw new CqCommandError(`${method} ${path} answered ${String(response.status)}: ${typeof reason.error === 'string' ? reason.error : text}${code}`);
+    return (await this.#api.request(method, path, body === undefined ? undefined : JSON.stringify(body), CQ_REQUEST_TIMEOUT_MS)) as T;
   }
 
   /** The query with this id, or else this name. */
@@ -338,7 +320,7 @@ export async function cqCommand(args: readonly string[], io: CqIo): Promise<numb
       io.stderr.write(`arc cq: ${error.message} (see 'arc cq --help')\n`);
       return EXIT_USAGE;
     }
-    if (!(error instanceof CqCommandError || error instanceof ConfigError)) throw error;
+    if (!(error instanceof ServerRequestError || error instanceof ConfigError)) throw error;
     io.stderr.write(`arc cq: ${error instanceof ConfigError ? `configuration error: ${error.message}` : error.message}\n`);
     return EXIT_FAILED;
   }
