@@ -76,6 +76,14 @@ export interface ContinuousQueryFields {
   readonly retention_days?: number | null | undefined;
   readonly delete_source_after_days?: number | null | undefined;
   readonly is_active?: boolean | undefined;
+  /** Database the rows go to; the query's `database` when absent (InfluxQL `INTO otherdb..m`). */
+  readonly destination_database?: string | null | undefined;
+  /** Shift of the windows from the epoch, a duration below `interval` (InfluxQL `GROUP BY time(i, offset)`). */
+  readonly window_offset?: string | null | undefined;
+  /** How often the query runs; `interval` when absent (InfluxQL `RESAMPLE EVERY`). */
+  readonly resample_every?: string | null | undefined;
+  /** The span each run recomputes, windows ending at the run; `interval` when absent (InfluxQL `RESAMPLE FOR`). */
+  readonly resample_for?: string | null | undefined;
 }
 
 function daysOf(value: number | null | undefined, field: string): number | null | ArcError {

@@ -35,6 +35,14 @@ export interface ContinuousQueryDefinition {
   readonly query: string;
   readonly interval: string;
   readonly description: string;
+  /** INTO's database when it is not the CQ's; null otherwise. */
+  readonly destinationDatabase: string | null;
+  /** GROUP BY time(i, offset)'s offset (`15m`); null without one. */
+  readonly windowOffset: string | null;
+  /** RESAMPLE EVERY (`30m`); null without one. */
+  readonly resampleEvery: string | null;
+  /** RESAMPLE FOR (`2h`); null without one. */
+  readonly resampleFor: string | null;
 }
 
 /** What the executor needs of Arc's continuous queries (the server provides it). */
@@ -123,6 +131,10 @@ export function continuousQueryDefinition(statement: CreateContinuousQueryStatem
     query,
     interval: `${(groupByTime.intervalNanos / 1_000_000_000n).toString()}s`,
     description,
+    destinationDatabase: null,
+    windowOffset: null,
+    resampleEvery: null,
+    resampleFor: null,
   };
 }
 

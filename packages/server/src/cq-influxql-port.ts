@@ -18,6 +18,10 @@ export function continuousQueryPort(cqs: ContinuousQueries): ContinuousQueryPort
         destination_measurement: definition.destinationMeasurement,
         query: definition.query,
         interval: definition.interval,
+        destination_database: definition.destinationDatabase,
+        window_offset: definition.windowOffset,
+        resample_every: definition.resampleEvery,
+        resample_for: definition.resampleFor,
       });
     },
     remove: (name) => {
