@@ -2,7 +2,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 /**
- * The HTTP side of the commands that talk to a running server (`arc compact`, `arc retention`):
+ * The HTTP side of the commands that talk to a running server (`arc compact`, `arc retention`,
+ * `arc cq`, `arc delete`):
  * JSON in and out, the token as a Bearer header, and every failure (unreachable, a refusal) one
  * ServerRequestError whose message names the request and the server's reason and code.
  */
@@ -20,13 +21,32 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The answer's JSON when its status is 2xx, else the ServerRequestError naming the server's reason. */
+/**
+ * A server that answered with a non-2xx status. The message names the request; the fields keep
+ * what the server said, for a command that words a refusal its own way (`arc delete`).
+ */
+export class ServerRefusalError extends ServerRequestError {
+  override readonly name: string = 'ServerRefusalError';
+  readonly status: number;
+  /** The answer's `error` field, else its whole text (a proxy's page). */
+  readonly reason: string;
+  /** The answer's stable `code` field, null when it has none. */
+  readonly code: string | null;
+
+  constructor(method: string, path: string, status: number, reason: string, code: string | null) {
+    super(`${method} ${path} answered ${String(status)}: ${reason}${code === null ? '' : ` (${code})`}`);
+    this.status = status;
+    this.reason = reason;
+    this.code = code;
+  }
+}
+
+/** The answer's JSON when its status is 2xx, else the ServerRefusalError naming the server's reason. */
 function answerOf(method: string, path: string, status: number, text: string): unknown {
   const json = parseJson(text);
   if (status >= 200 && status < 300) return json;
   const reason = typeof json === 'object' && json !== null ? (json as { error?: unknown; code?: unknown }) : {};
-  const code = typeof reason.code === 'string' ? ` (${reason.code})` : '';
-  throw new ServerRequestError(`${method} ${path} answered ${String(status)}: ${typeof reason.error === 'string' ? reason.error : text}${code}`);
+  throw new ServerRefusalError(method, path, status, typeof reason.error === 'string' ? reason.error : text, typeof reason.code === 'string' ? reason.code : null);
 }
 
 export class ApiClient {
@@ -56,7 +76,8 @@ export class ApiClient {
 
   /**
    * The same without a time limit, for a request that answers when long work ended (a retention
-   * run over years of data): fetch gives up after five minutes without the answer's head.
+   * run over years of data, a delete rewriting gigabytes): fetch gives up after five minutes
+   * without the answer's head, and would report a server still at work as unreachable.
    */
   async requestUntilAnswered(method: string, path: string, body: string): Promise<unknown> {
     const url = new URL(`${this.#baseUrl}${path}`);

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { DeleteErrorCode } from '@arc/compaction';
 import { ConfigError } from '@arc/config';
+import { ApiClient, ServerRefusalError, ServerRequestError } from './api-client.js';
 import { CommandUsageError, parseArgsErrorMessage, wantsHelp } from './command-text.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodesText } from './exit-codes.js';
-import { DELETE_PROGRESS_INTERVAL_MS, DELETE_REQUEST_TIMEOUT_MS } from './limits.js';
+import { DELETE_PROGRESS_INTERVAL_MS } from './limits.js';
 import { checkedServerUrl, serverUrlOf } from './server-url.js';
 
 export const DELETE_USAGE = `Usage: arc delete --database <name> --measurement <name> --where <sql> [options]
@@ -64,8 +65,8 @@ export interface DeleteAnswer {
   readonly error?: string;
 }
 
-/** A server that refused or could not be reached: one line on stderr, exit 1. */
-export class DeleteCommandError extends Error {
+/** A server that refused, could not be reached or answered something else than a delete's answer: one line on stderr, exit 1. */
+export class DeleteCommandError extends ServerRequestError {
   override readonly name = 'DeleteCommandError';
 }
 
@@ -117,17 +118,10 @@ export interface DeleteIo {
 }
 
 /** The server's refusal as one line; a confirmation refusal names the option that gives it. */
-function refusalOf(status: number, text: string): string {
-  let reason: { error?: unknown; code?: unknown } = {};
-  try {
-    reason = JSON.parse(text) as { error?: unknown; code?: unknown };
-  } catch {
-    // Not JSON (a proxy's page): the text itself is the reason.
-  }
-  const message = typeof reason.error === 'string' ? reason.error : text;
-  const code = typeof reason.code === 'string' ? ` (${reason.code})` : '';
-  const hint = reason.code === DeleteErrorCode.confirmRequired ? '; pass --confirm' : '';
-  return `the server answered ${String(status)}: ${message}${code}${hint}`;
+function refusalOf(refusal: ServerRefusalError): string {
+  const code = refusal.code === null ? '' : ` (${refusal.code})`;
+  const hint = refusal.code === DeleteErrorCode.confirmRequired ? '; pass --confirm' : '';
+  return `the server answered ${String(refusal.status)}: ${refusal.reason}${code}${hint}`;
 }
 
 /** Elapsed seconds on stderr while the server counts and rewrites (a terminal only). */
@@ -143,29 +137,32 @@ function showProgress(io: DeleteIo, dryRun: boolean): () => void {
   };
 }
 
-async function postDelete(baseUrl: string, options: DeleteOptions): Promise<{ status: number; text: string }> {
-  const headers = { 'content-type': 'application/json', ...(options.token === null ? {} : { authorization: `Bearer ${options.token}` }) };
+/**
+ * POST /api/v1/delete, waiting for the answer however long the delete takes: the server answers
+ * when it has counted and rewritten every file, which for a large delete is past fetch's five
+ * minutes (retention runs wait the same way).
+ */
+async function postDelete(baseUrl: string, options: DeleteOptions): Promise<DeleteAnswer> {
   const body = JSON.stringify({ database: options.database, measurement: options.measurement, where: options.where, dry_run: options.dryRun, confirm: options.confirm });
-  try {
-    const response = await fetch(`${baseUrl}/api/v1/delete`, { method: 'POST', headers, body, signal: AbortSignal.timeout(DELETE_REQUEST_TIMEOUT_MS) });
-    return { status: response.status, text: await response.text() };
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new DeleteCommandError(`cannot reach Arc at ${baseUrl} (${cause?.code ?? cause?.message ?? (error as Error).message}): is the server running? (--url)`);
-  }
-}
-
-/** Runs the delete against the server; returns the exit code. Throws DeleteCommandError. */
-export async function runDelete(options: DeleteOptions, io: DeleteIo): Promise<number> {
-  const stop = showProgress(io, options.dryRun);
   let answer;
   try {
-    answer = await postDelete(serverUrlOf(options.url, options.configPath), options);
+    answer = await new ApiClient(baseUrl, options.token).requestUntilAnswered('POST', '/api/v1/delete', body);
+  } catch (error) {
+    throw error instanceof ServerRefusalError ? new DeleteCommandError(refusalOf(error)) : error;
+  }
+  if (typeof answer !== 'object' || answer === null) throw new DeleteCommandError("the server's answer is not a delete's JSON: is this an Arc server?");
+  return answer as DeleteAnswer;
+}
+
+/** Runs the delete against the server; returns the exit code. Throws ServerRequestError. */
+export async function runDelete(options: DeleteOptions, io: DeleteIo): Promise<number> {
+  const stop = showProgress(io, options.dryRun);
+  let result;
+  try {
+    result = await postDelete(serverUrlOf(options.url, options.configPath), options);
   } finally {
     stop();
   }
-  if (answer.status !== 200 && answer.status !== 207) throw new DeleteCommandError(refusalOf(answer.status, answer.text));
-  const result = JSON.parse(answer.text) as DeleteAnswer;
   io.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatDeleteAnswer(result));
   return result.success ? EXIT_OK : EXIT_FAILED;
 }
@@ -183,7 +180,7 @@ export async function deleteCommand(args: readonly string[], io: DeleteIo): Prom
       io.stderr.write(`arc delete: ${error.message} (see 'arc delete --help')\n`);
       return EXIT_USAGE;
     }
-    if (!(error instanceof DeleteCommandError || error instanceof ConfigError)) throw error;
+    if (!(error instanceof ServerRequestError || error instanceof ConfigError)) throw error;
     io.stderr.write(`arc delete: ${error instanceof ConfigError ? `configuration error: ${error.message}` : error.message}\n`);
     return EXIT_FAILED;
   }

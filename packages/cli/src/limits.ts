@@ -47,12 +47,5 @@ export const CQ_WINDOWS_PER_REQUEST = 50;
 /** How long `arc cq` waits for one answer: a request of CQ_WINDOWS_PER_REQUEST large windows can take minutes. */
 export const CQ_REQUEST_TIMEOUT_MS = 600_000;
 
-/**
- * `arc delete`'s one request fails after this long. A delete counts and rewrites every file
- * holding matching rows before it answers: a large one reads gigabytes, so an hour; a stuck
- * server is the only thing this ends.
- */
-export const DELETE_REQUEST_TIMEOUT_MS = 3_600_000;
-
 /** Between two lines of `arc delete`'s progress on a terminal (elapsed time while the server works). */
 export const DELETE_PROGRESS_INTERVAL_MS = 1000;

@@ -1,38 +1,27 @@
 // Proves `arc delete` parses its options (required ones named, token from ARC_TOKEN), and, against
 // a node:http server in the test playing POST /api/v1/delete, sends the request it was given,
-// prints the answer (text or JSON), exits 0 on success, 1 on a refusal (naming --confirm when the
-// threshold is passed) or a partial failure, and 2 on a bad command line.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+// prints the answer (text or JSON) even when it comes later than fetch would wait, exits 0 on
+// success, 1 on a refusal (naming --confirm when the threshold is passed) or a partial failure,
+// and 2 on a bad command line.
+import { describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../test/support/poll-until.js';
 import { deleteCommand, formatDeleteAnswer, parseDeleteArgs, type DeleteAnswer } from '../src/delete-command.js';
+import { startFakeArc, type FakeArc } from './support/fake-arc.js';
+import { withFetchHeadersTimeout } from './support/fetch-headers-timeout.js';
 
 const REQUIRED = ['--database', 'db', '--measurement', 'cpu', '--where', "host = 'a'"];
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
-});
+/** Fetch's headers timeout while the late-answer test runs: short, so fetch gives up within a second or so. */
+const FETCH_HEADERS_TIMEOUT_MS = 100;
 
-interface Seen {
-  readonly headers: IncomingMessage['headers'];
-  readonly body: unknown;
+/** A fake Arc answering every request with `status` and `body`. */
+function fakeArc(status: number, body: unknown): Promise<FakeArc> {
+  return startFakeArc(() => ({ status, json: body }));
 }
 
-/** A fake Arc answering every POST /api/v1/delete with `status` and `body`; records the requests. */
-async function fakeArc(status: number, body: unknown): Promise<{ url: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    req.on('end', () => {
-      if (req.url === '/api/v1/delete' && req.method === 'POST') seen.push({ headers: req.headers, body: JSON.parse(text) as unknown });
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`, seen };
+/** The delete requests the fake received: their headers and JSON bodies. */
+function deletesSeen(arc: FakeArc): { headers: unknown; body: unknown }[] {
+  return arc.requests.filter((request) => request.method === 'POST' && request.url === '/api/v1/delete').map((request) => ({ headers: request.headers, body: JSON.parse(request.body) as unknown }));
 }
 
 function io() {
@@ -75,7 +64,7 @@ describe('arc delete', () => {
     const arc = await fakeArc(200, answer);
     const { out, io: streams } = io();
     expect(await deleteCommand([...REQUIRED, '--url', arc.url, '--confirm'], streams)).toBe(0);
-    expect(arc.seen).toEqual([{ headers: expect.objectContaining({ authorization: 'Bearer env-token' }) as unknown, body: { database: 'db', measurement: 'cpu', where: "host = 'a'", dry_run: false, confirm: true } }]);
+    expect(deletesSeen(arc)).toEqual([{ headers: expect.objectContaining({ authorization: 'Bearer env-token' }) as unknown, body: { database: 'db', measurement: 'cpu', where: "host = 'a'", dry_run: false, confirm: true } }]);
     expect(out.join('')).toBe('deleted 42 rows: 2 of 2 files rewritten in 1.5 s\n  a.parquet\n  b.parquet\n');
   });
 
@@ -103,10 +92,31 @@ describe('arc delete', () => {
 
   it('exits 1 when the server cannot be reached, 2 on a bad command line', async () => {
     const closed = await fakeArc(200, answer);
-    await new Promise((resolve) => servers.pop()?.close(resolve));
+    await closed.stop();
     const { err, io: streams } = io();
     expect(await deleteCommand([...REQUIRED, '--url', closed.url], streams)).toBe(1);
     expect(err.join('')).toBe(`arc delete: cannot reach Arc at ${closed.url} (ECONNREFUSED): is the server running? (--url)\n`);
     expect(await deleteCommand(['--database', 'db'], streams)).toBe(2);
+  });
+
+  it('reports a delete whose answer comes later than fetch waits for one (five minutes; shortened here)', async () => {
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const arc = await startFakeArc(async () => {
+      await held;
+      return { status: 200, json: answer };
+    });
+    const { out, err, io: streams } = io();
+    await withFetchHeadersTimeout(FETCH_HEADERS_TIMEOUT_MS, async () => {
+      const deleting = deleteCommand([...REQUIRED, '--url', arc.url], streams);
+      await waitUntil('the delete reached the server', 10_000, () => arc.requests.length === 1);
+      // A fetch sent after the delete gives up on the same held server: the delete has now waited
+      // longer than fetch waits for an answer's head.
+      await expect(fetch(`${arc.url}/api/v1/delete`, { method: 'POST', body: '{}' })).rejects.toMatchObject({ cause: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+      release();
+      expect(await deleting).toBe(0);
+    });
+    expect(err.join('')).toBe('');
+    expect(out.join('')).toBe('deleted 42 rows: 2 of 2 files rewritten in 1.5 s\n  a.parquet\n  b.parquet\n');
   });
 });
