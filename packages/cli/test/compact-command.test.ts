@@ -2,9 +2,7 @@
 // with a message), formats candidates, progress and summaries, and, against a node:http server in
 // the test playing Arc's compaction endpoints, triggers, polls the queue until its jobs are done,
 // reads their outcomes from the history and exits 1 when one failed.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CompactionCandidate, CompactionJob } from '@arc/compaction';
 import { compactionJob } from '../../compaction/test/support/compaction-job.js';
 import {
@@ -18,6 +16,7 @@ import {
   summarize,
   type CompactIo,
 } from '../src/compact-command.js';
+import { requestLine, startFakeArc, type FakeAnswer, type FakeArc, type ReceivedRequest } from './support/fake-arc.js';
 
 
 const job = (id: string, state: CompactionJob['state'], overrides: Partial<CompactionJob> = {}): CompactionJob =>
@@ -107,41 +106,36 @@ describe('output', () => {
 });
 
 /** Arc's compaction endpoints as a script: each GET of the queue moves the jobs one step on. */
-class FakeArc {
-  readonly requests: string[] = [];
-  readonly authorizations = new Set<string>();
+class CompactionScript {
   /** The queue as each poll sees it; the last one repeats. */
   queue: CompactionJob[][] = [];
   history: CompactionJob[] = [];
   triggered: CompactionJob[] = [];
-  triggerAnswer: { status: number; body: unknown } | null = null;
-  #server: Server | null = null;
+  triggerAnswer: FakeAnswer | null = null;
+  #server: FakeArc | null = null;
   #polls = 0;
 
   async start(): Promise<string> {
-    this.#server = createServer((request, response) => void this.#answer(request, response));
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${String((this.#server.address() as AddressInfo).port)}`;
+    this.#server = await startFakeArc((request) => this.#answer(request));
+    return this.#server.url;
   }
 
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.#server?.close(() => resolve()) ?? resolve());
+  /** The requests received, as `METHOD /path?query body`. */
+  get requests(): string[] {
+    return this.#server?.requests.map(requestLine) ?? [];
   }
 
-  async #answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    let body = '';
-    for await (const chunk of request) body += String(chunk);
-    this.requests.push(`${request.method ?? ''} ${request.url ?? ''}${body === '' ? '' : ` ${body}`}`);
-    this.authorizations.add(request.headers.authorization ?? '');
-    const send = (status: number, value: unknown): void => {
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-    };
-    const path = (request.url ?? '').split('?')[0];
-    if (path === '/api/compaction/trigger') send(this.triggerAnswer?.status ?? 202, this.triggerAnswer?.body ?? { jobs: this.triggered });
-    else if (path === '/api/compaction/jobs') send(200, { jobs: this.queue[Math.min(this.#polls++, this.queue.length - 1)] ?? [] });
-    else if (path === '/api/compaction/history') send(200, { jobs: this.history });
-    else if (path === '/api/compaction/candidates') send(200, { candidates: [{ database: 'metrics', measurement: 'cpu', tier: 'live', partition: '2026/12/05/09', files: 20, bytes: 2048 }] });
-    else send(404, { error: 'not found', code: 'ARC_NOT_FOUND' });
+  get authorizations(): Set<string> {
+    return new Set(this.#server?.requests.map((request) => request.headers.authorization ?? ''));
+  }
+
+  #answer(request: ReceivedRequest): FakeAnswer {
+    const path = request.url.split('?')[0];
+    if (path === '/api/compaction/trigger') return this.triggerAnswer ?? { status: 202, json: { jobs: this.triggered } };
+    if (path === '/api/compaction/jobs') return { status: 200, json: { jobs: this.queue[Math.min(this.#polls++, this.queue.length - 1)] ?? [] } };
+    if (path === '/api/compaction/history') return { status: 200, json: { jobs: this.history } };
+    if (path === '/api/compaction/candidates') return { status: 200, json: { candidates: [{ database: 'metrics', measurement: 'cpu', tier: 'live', partition: '2026/12/05/09', files: 20, bytes: 2048 }] } };
+    return { status: 404, json: { error: 'not found', code: 'ARC_NOT_FOUND' } };
   }
 }
 
@@ -156,10 +150,10 @@ function capture(stderrIsTTY: boolean): Captured {
   return { out, err, stdout: { write: (text: string) => out.push(text) }, stderr: { write: (text: string) => err.push(text) }, stderrIsTTY, env: { ARC_TOKEN: 'secret-token' }, pollIntervalMs: 5 };
 }
 
-let arc: FakeArc;
+let arc: CompactionScript;
 
 /** Three jobs: c-a ends at the first poll, c-b at the third (failed), c-c at the fourth. */
-function playThreeJobs(fake: FakeArc): void {
+function playThreeJobs(fake: CompactionScript): void {
   fake.triggered = [job('c-a', 'queued'), job('c-b', 'queued'), job('c-c', 'queued')];
   fake.queue = [
     [job('c-b', 'running'), job('c-c', 'queued'), job('c-other', 'running')],
@@ -172,12 +166,8 @@ function playThreeJobs(fake: FakeArc): void {
 }
 
 describe('arc compact against a server', () => {
-  afterEach(async () => {
-    await arc.stop();
-  });
-
   it('triggers, polls until its jobs are done, prints a line per job and the summary, and exits 1 on a failure', async () => {
-    arc = new FakeArc();
+    arc = new CompactionScript();
     const url = await arc.start();
     playThreeJobs(arc);
     const io = capture(false);
@@ -196,7 +186,7 @@ describe('arc compact against a server', () => {
   });
 
   it('redraws a progress bar on a terminal, and prints JSON with --json', async () => {
-    arc = new FakeArc();
+    arc = new CompactionScript();
     const url = await arc.start();
     playThreeJobs(arc);
     arc.history = arc.history.map((entry) => (entry.id === 'c-b' ? done('c-b', 10, 10) : entry));
@@ -210,7 +200,7 @@ describe('arc compact against a server', () => {
   });
 
   it('lists candidates with --dry-run and triggers nothing', async () => {
-    arc = new FakeArc();
+    arc = new CompactionScript();
     const url = await arc.start();
     const io = capture(false);
     expect(await compactCommand(['--url', url, '--dry-run', '--measurement', 'cpu', '--tier', 'live'], io)).toBe(0);
@@ -219,7 +209,7 @@ describe('arc compact against a server', () => {
   });
 
   it('says so and exits 0 when there is nothing to compact', async () => {
-    arc = new FakeArc();
+    arc = new CompactionScript();
     const url = await arc.start();
     const io = capture(false);
     expect(await compactCommand(['--url', url], io)).toBe(0);
@@ -228,9 +218,9 @@ describe('arc compact against a server', () => {
   });
 
   it("reports the server's refusal on stderr with its code, and exits 1", async () => {
-    arc = new FakeArc();
+    arc = new CompactionScript();
     const url = await arc.start();
-    arc.triggerAnswer = { status: 409, body: { error: 'Compaction is off (compaction.enabled = false in arc.conf)', code: 'ARC_COMPACTION_DISABLED' } };
+    arc.triggerAnswer = { status: 409, json: { error: 'Compaction is off (compaction.enabled = false in arc.conf)', code: 'ARC_COMPACTION_DISABLED' } };
     const io = capture(false);
     expect(await compactCommand(['--url', url], io)).toBe(1);
     expect(io.err.join('')).toBe('arc compact: POST /api/compaction/trigger answered 409: Compaction is off (compaction.enabled = false in arc.conf) (ARC_COMPACTION_DISABLED)\n');

@@ -2,11 +2,13 @@
 // a policy checked as the server checks it: exit 2 naming the option) and, against a node:http
 // server in the test playing Arc's retention endpoints, creates, updates (the policy read, changed
 // and replaced whole), lists executions, and runs a policy with a progress bar on a terminal
-// while the run's request is open, exiting 1 when the run failed or the server refused.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+// while the run's request is open (reported even when it answers later than fetch would wait),
+// exiting 1 when the run failed or the server refused.
+import { describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../test/support/poll-until.js';
 import { parseRetentionArgs, retentionCommand, type RetentionIo } from '../src/retention-command.js';
+import { requestLine, startFakeArc, type FakeAnswer, type FakeArc, type ReceivedRequest } from './support/fake-arc.js';
+import { fetchGivesUpOn, withShortFetchHeadersTimeout } from './support/fetch-headers-timeout.js';
 
 const POLICY = { id: 3, name: 'cpu-30d', database: 'metrics', measurement: 'cpu', retention_days: 30, buffer_days: 7, is_active: true, last_execution_time: null, last_execution_status: null, last_deleted_count: null, running: null };
 const EXECUTED = {
@@ -46,63 +48,47 @@ describe('parseRetentionArgs', () => {
 });
 
 /** Arc's retention endpoints as a script; a run answers after `progressReads` reads of the policy. */
-class FakeArc {
-  readonly requests: string[] = [];
+class RetentionScript {
   progressReads = 2;
   executed: unknown = EXECUTED;
-  #server: Server | null = null;
+  #server: FakeArc | null = null;
   #reads = 0;
-  #finishRun: (() => void) | null = null;
+  /** Lets each run received so far answer. */
+  readonly #runsWaiting: (() => void)[] = [];
 
   async start(): Promise<string> {
-    this.#server = createServer((request, response) => void this.#answer(request, response));
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${String((this.#server.address() as AddressInfo).port)}`;
+    this.#server = await startFakeArc((request) => this.#answer(request));
+    return this.#server.url;
   }
 
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.#server?.close(() => resolve()) ?? resolve());
+  /** The requests received, as `METHOD /path?query body`. */
+  get requests(): string[] {
+    return this.#server?.requests.map(requestLine) ?? [];
   }
 
-  async #answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    let body = '';
-    for await (const chunk of request) body += String(chunk);
-    const line = `${request.method ?? ''} ${request.url ?? ''}${body === '' ? '' : ` ${body}`}`;
-    this.requests.push(line);
-    const send = (status: number, value: unknown): void => {
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-    };
-    if (request.method === 'GET' && request.url === '/api/v1/retention') {
-      send(200, [POLICY]);
-      return;
-    }
-    if (request.url === '/api/v1/retention/404') {
-      send(404, { error: 'No retention policy has id 404', code: 'ARC_RETENTION_NOT_FOUND' });
-      return;
-    }
+  /** Lets the runs waiting for their progress reads answer now. */
+  finishRuns(): void {
+    for (const finish of this.#runsWaiting) finish();
+  }
+
+  async #answer(request: ReceivedRequest): Promise<FakeAnswer> {
+    if (request.method === 'GET' && request.url === '/api/v1/retention') return { status: 200, json: [POLICY] };
+    if (request.url === '/api/v1/retention/404') return { status: 404, json: { error: 'No retention policy has id 404', code: 'ARC_RETENTION_NOT_FOUND' } };
     if (request.method === 'POST' && request.url === '/api/v1/retention/3/execute') {
-      await new Promise<void>((resolve) => (this.#finishRun = resolve));
-      send(200, this.executed);
-      return;
+      await new Promise<void>((resolve) => this.#runsWaiting.push(resolve));
+      return { status: 200, json: this.executed };
     }
     if (request.method === 'GET' && request.url === '/api/v1/retention/3') {
       this.#reads += 1;
-      const running = this.#finishRun === null ? null : { dry_run: true, started_at: '', measurements_done: this.#reads, measurements_total: 4, files_done: this.#reads * 3 };
-      send(200, { ...POLICY, running });
-      if (this.#reads >= this.progressReads) this.#finishRun?.();
-      return;
+      const running = this.#runsWaiting.length === 0 ? null : { dry_run: true, started_at: '', measurements_done: this.#reads, measurements_total: 4, files_done: this.#reads * 3 };
+      if (this.#reads >= this.progressReads) this.finishRuns();
+      return { status: 200, json: { ...POLICY, running } };
     }
     const run = { id: 9, execution_time: '2026-12-01T02:00:00.000Z', status: 'failed', dry_run: false, deleted_count: 5, files_deleted: 1, files_rewritten: 0, bytes_removed: 100, execution_duration_ms: 40, error_message: 'disk full' };
-    if (request.url === '/api/v1/retention/3/executions?limit=2') send(200, { policy_id: 3, executions: [run] });
-    else send(request.method === 'POST' ? 201 : 200, { ...POLICY, ...(body === '' ? {} : (JSON.parse(body) as object)) });
+    if (request.url === '/api/v1/retention/3/executions?limit=2') return { status: 200, json: { policy_id: 3, executions: [run] } };
+    return { status: request.method === 'POST' ? 201 : 200, json: { ...POLICY, ...(request.body === '' ? {} : (JSON.parse(request.body) as object)) } };
   }
 }
-
-let fake: FakeArc | null = null;
-afterEach(async () => {
-  await fake?.stop();
-  fake = null;
-});
 
 function io(stderrIsTTY: boolean): RetentionIo & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -112,7 +98,7 @@ function io(stderrIsTTY: boolean): RetentionIo & { out: string[]; err: string[] 
 
 describe('arc retention against a server', () => {
   it('creates a policy, refusing a bad one before asking the server', async () => {
-    fake = new FakeArc();
+    const fake = new RetentionScript();
     const url = await fake.start();
     const bad = io(false);
     expect(await retentionCommand(['create', '--url', url, '--name', 'p', '--database', 'metrics', '--retention-days', '0'], bad)).toBe(2);
@@ -123,14 +109,14 @@ describe('arc retention against a server', () => {
   });
 
   it('updates by reading the policy and replacing it whole', async () => {
-    fake = new FakeArc();
+    const fake = new RetentionScript();
     const url = await fake.start();
     expect(await retentionCommand(['update', '3', '--url', url, '--buffer-days', '0', '--all-measurements'], io(false))).toBe(0);
     expect(fake.requests).toEqual(['GET /api/v1/retention/3', 'PUT /api/v1/retention/3 {"name":"cpu-30d","database":"metrics","measurement":null,"retention_days":30,"buffer_days":0,"is_active":true}']);
   });
 
   it('runs a policy with a progress bar on a terminal, and prints what the dry run would remove', async () => {
-    fake = new FakeArc();
+    const fake = new RetentionScript();
     const url = await fake.start();
     const tty = io(true);
     expect(await retentionCommand(['execute', '3', '--dry-run', '--url', url], tty)).toBe(0);
@@ -141,15 +127,15 @@ describe('arc retention against a server', () => {
   });
 
   it('exits 1 when the run failed, or the server refused; lists runs', async () => {
-    fake = new FakeArc();
+    const fake = new RetentionScript();
     const url = await fake.start();
     fake.progressReads = 0;
     fake.executed = { ...EXECUTED, dry_run: false, status: 'failed', error_message: '1 rewrite jobs failed' };
     const failedRun = io(false);
     const running = retentionCommand(['execute', '3', '--url', url], failedRun);
-    // Without a terminal nothing reads the progress: the test's read lets the run answer.
-    while (!fake.requests.some((line) => line.startsWith('POST'))) await new Promise<void>((resolve) => setImmediate(resolve));
-    await fetch(`${url}/api/v1/retention/3`);
+    // Without a terminal nothing reads the progress: the test lets the run answer.
+    await waitUntil('the run reached the server', 10_000, () => fake.requests.some((line) => line.startsWith('POST')));
+    fake.finishRuns();
     expect(await running).toBe(1);
     expect(failedRun.out.join('')).toContain('error: 1 rewrite jobs failed');
     const missing = io(false);
@@ -162,5 +148,23 @@ describe('arc retention against a server', () => {
     // By name: the list gives the id.
     expect(await retentionCommand(['executions', 'cpu-30d', '--limit', '2', '--url', url], runs)).toBe(0);
     expect(runs.out.join('')).toContain('run 9: disk full');
+  });
+
+  it('reports a run whose answer comes later than fetch waits for one (five minutes; shortened here)', async () => {
+    const fake = new RetentionScript();
+    const url = await fake.start();
+    fake.progressReads = Number.POSITIVE_INFINITY;
+    const run = io(false);
+    await withShortFetchHeadersTimeout(async () => {
+      const running = retentionCommand(['execute', '3', '--dry-run', '--url', url], run);
+      await waitUntil('the run reached the server', 10_000, () => fake.requests.length === 1);
+      // A fetch sent after the run gives up on the same held server: the run has now waited longer
+      // than fetch waits for an answer's head.
+      await fetchGivesUpOn(`${url}/api/v1/retention/3/execute`);
+      fake.finishRuns();
+      expect(await running).toBe(0);
+    });
+    expect(run.err.join('')).toBe('');
+    expect(run.out.join('')).toContain('would remove 1204 rows');
   });
 });
