@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /**
  * A command line that cannot be run as written (unknown option, missing or malformed value):
@@ -25,6 +26,15 @@ export function parseArgsErrorMessage(error: Error & { code?: unknown }, options
   if (option !== undefined && error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && takesValue) return `option '${option}' needs a value`;
   const newlineIndex = error.message.indexOf('\n');
   return (newlineIndex === -1 ? error.message : error.message.slice(0, newlineIndex)).replace(/\.$/, '');
+}
+
+/** node:util's parseArgs, a parse error as a CommandUsageError of one line naming the option. */
+export function parseCommandArgs<const T extends ParseArgsConfig & { readonly options: OptionTypes }>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new CommandUsageError(parseArgsErrorMessage(error as Error & { code?: unknown }, config.options));
+  }
 }
 
 /** Rows of cells as aligned columns (two spaces apart); the first row is the header. */

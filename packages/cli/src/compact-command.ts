@@ -1,12 +1,11 @@
-import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { COMPACTION_TIERS, HISTORY_LIST_LIMIT_MAX, parseTriggerRequest } from '@arc/compaction';
 import type { CompactionCandidate, CompactionJob, CompactionStats, TriggerRequest } from '@arc/compaction';
-import { ConfigError } from '@arc/config';
-import { CommandUsageError, formatTable, parseArgsErrorMessage, wantsHelp } from './command-text.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodesText } from './exit-codes.js';
+import { CommandUsageError, formatTable, parseCommandArgs } from './command-text.js';
+import { EXIT_FAILED, EXIT_OK, exitCodesText } from './exit-codes.js';
 import { ApiClient, ServerRequestError } from './api-client.js';
-import { checkedServerUrl, serverUrlOf } from './server-url.js';
+import { SERVER_OPTIONS, runServerCommand, serverTargetOf, type ServerCommandIo, type ServerTarget } from './server-command.js';
+import { serverUrlOf } from './server-url.js';
 import { COMPACT_OUTCOME_POLLS_MAX, COMPACT_POLL_INTERVAL_MS, COMPACT_REQUEST_TIMEOUT_MS } from './limits.js';
 
 export const COMPACT_USAGE = `Usage: arc compact [options]
@@ -34,45 +33,24 @@ export class CompactCommandError extends ServerRequestError {
 }
 
 const OPTIONS = {
-  url: { type: 'string' },
-  token: { type: 'string' },
+  ...SERVER_OPTIONS,
   database: { type: 'string' },
   measurement: { type: 'string' },
   tier: { type: 'string' },
   'dry-run': { type: 'boolean' },
-  json: { type: 'boolean' },
-  config: { type: 'string' },
 } as const;
 
-export interface CompactOptions {
-  /** Null: derived from the configuration's server port. */
-  readonly url: string | null;
-  readonly token: string | null;
+export interface CompactOptions extends ServerTarget {
   readonly scope: TriggerRequest;
   readonly dryRun: boolean;
-  readonly json: boolean;
-  readonly configPath: string | undefined;
 }
 
 /** The command line of `arc compact` (after the command), checked; the token defaults to ARC_TOKEN. */
 export function parseCompactArgs(args: readonly string[], env: NodeJS.ProcessEnv): CompactOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: false, strict: true }));
-  } catch (error) {
-    throw new CommandUsageError(parseArgsErrorMessage(error as Error & { code?: unknown }, OPTIONS));
-  }
+  const { values } = parseCommandArgs({ args: [...args], options: OPTIONS, allowPositionals: false, strict: true });
   const scope = parseTriggerRequest({ database: values.database, measurement: values.measurement, tier: values.tier });
   if (scope instanceof Error) throw new CommandUsageError(scope.message);
-  const token = values.token ?? env.ARC_TOKEN ?? null;
-  return {
-    url: values.url === undefined ? null : checkedServerUrl(values.url),
-    token: token === '' ? null : token,
-    scope,
-    dryRun: values['dry-run'] === true,
-    json: values.json === true,
-    configPath: values.config,
-  };
+  return { ...serverTargetOf(values, env), scope, dryRun: values['dry-run'] === true };
 }
 
 /** The few endpoints `arc compact` calls; every failure becomes a CompactCommandError naming it. */
@@ -204,11 +182,7 @@ export function formatSummary(summary: CompactSummary): string {
 // --- Running: trigger, wait, report ---
 
 /** Where `arc compact` writes, and whether stderr is a terminal (the progress bar) or not (a line per job). */
-export interface CompactIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-  readonly stderrIsTTY: boolean;
-  readonly env: NodeJS.ProcessEnv;
+export interface CompactIo extends ServerCommandIo {
   /** Between two polls of the server's jobs (tests shorten it). */
   readonly pollIntervalMs?: number;
 }
@@ -300,21 +274,6 @@ export async function runCompact(options: CompactOptions, io: CompactIo): Promis
 }
 
 /** `arc compact ...`: the exit code; a bad command line (2) or a server error (1) is one line on stderr. */
-export async function compactCommand(args: readonly string[], io: CompactIo): Promise<number> {
-  if (wantsHelp(args)) {
-    io.stdout.write(COMPACT_USAGE);
-    return EXIT_OK;
-  }
-  try {
-    return await runCompact(parseCompactArgs(args, io.env), io);
-  } catch (error) {
-    if (error instanceof CommandUsageError) {
-      io.stderr.write(`arc compact: ${error.message} (see 'arc compact --help')\n`);
-      return EXIT_USAGE;
-    }
-    if (!(error instanceof ServerRequestError || error instanceof ConfigError)) throw error;
-    const what = error instanceof ConfigError ? `configuration error: ${error.message}` : error.message;
-    io.stderr.write(`arc compact: ${what}\n`);
-    return EXIT_FAILED;
-  }
+export function compactCommand(args: readonly string[], io: CompactIo): Promise<number> {
+  return runServerCommand('compact', COMPACT_USAGE, args, io, () => runCompact(parseCompactArgs(args, io.env), io));
 }

@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
 import { DeleteErrorCode } from '@arc/compaction';
-import { ConfigError } from '@arc/config';
 import { ApiClient, ServerRefusalError, ServerRequestError } from './api-client.js';
-import { CommandUsageError, parseArgsErrorMessage, wantsHelp } from './command-text.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodesText } from './exit-codes.js';
+import { CommandUsageError, parseCommandArgs } from './command-text.js';
+import { EXIT_FAILED, EXIT_OK, exitCodesText } from './exit-codes.js';
 import { DELETE_PROGRESS_INTERVAL_MS } from './limits.js';
-import { checkedServerUrl, serverUrlOf } from './server-url.js';
+import { SERVER_OPTIONS, runServerCommand, serverTargetOf, type ServerCommandIo, type ServerTarget } from './server-command.js';
+import { serverUrlOf } from './server-url.js';
 
 export const DELETE_USAGE = `Usage: arc delete --database <name> --measurement <name> --where <sql> [options]
 
@@ -29,27 +28,20 @@ Options:
 ${exitCodesText('the rows were deleted (or counted, with --dry-run)', 'the server refused (a bad WHERE clause, confirmation needed, no permission), a file failed or the server could not be reached')}`;
 
 const OPTIONS = {
-  url: { type: 'string' },
-  token: { type: 'string' },
+  ...SERVER_OPTIONS,
   database: { type: 'string' },
   measurement: { type: 'string' },
   where: { type: 'string' },
   'dry-run': { type: 'boolean' },
   confirm: { type: 'boolean' },
-  json: { type: 'boolean' },
-  config: { type: 'string' },
 } as const;
 
-export interface DeleteOptions {
-  readonly url: string | null;
-  readonly token: string | null;
+export interface DeleteOptions extends ServerTarget {
   readonly database: string;
   readonly measurement: string;
   readonly where: string;
   readonly dryRun: boolean;
   readonly confirm: boolean;
-  readonly json: boolean;
-  readonly configPath: string | undefined;
 }
 
 /** What the server answers (Arc Go's field names). */
@@ -77,25 +69,16 @@ function required(value: string | undefined, option: string): string {
 
 /** The command line of `arc delete` (after the command), checked; the token defaults to ARC_TOKEN. */
 export function parseDeleteArgs(args: readonly string[], env: NodeJS.ProcessEnv): DeleteOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: false, strict: true }));
-  } catch (error) {
-    throw new CommandUsageError(parseArgsErrorMessage(error as Error & { code?: unknown }, OPTIONS));
-  }
+  const { values } = parseCommandArgs({ args: [...args], options: OPTIONS, allowPositionals: false, strict: true });
   const database = required(values.database, 'database');
   const measurement = required(values.measurement, 'measurement');
-  const token = values.token ?? env.ARC_TOKEN ?? null;
   return {
-    url: values.url === undefined ? null : checkedServerUrl(values.url),
-    token: token === '' ? null : token,
+    ...serverTargetOf(values, env),
     database,
     measurement,
     where: required(values.where, 'where'),
     dryRun: values['dry-run'] === true,
     confirm: values.confirm === true,
-    json: values.json === true,
-    configPath: values.config,
   };
 }
 
@@ -110,12 +93,7 @@ export function formatDeleteAnswer(answer: DeleteAnswer): string {
   return `${lines.join('\n')}\n`;
 }
 
-export interface DeleteIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-  readonly stderrIsTTY: boolean;
-  readonly env: NodeJS.ProcessEnv;
-}
+export type DeleteIo = ServerCommandIo;
 
 /** The server's refusal as one line; a confirmation refusal names the option that gives it. */
 function refusalOf(refusal: ServerRefusalError): string {
@@ -168,20 +146,6 @@ export async function runDelete(options: DeleteOptions, io: DeleteIo): Promise<n
 }
 
 /** `arc delete ...`: the exit code; a bad command line (2) or a server error (1) is one line on stderr. */
-export async function deleteCommand(args: readonly string[], io: DeleteIo): Promise<number> {
-  if (wantsHelp(args)) {
-    io.stdout.write(DELETE_USAGE);
-    return EXIT_OK;
-  }
-  try {
-    return await runDelete(parseDeleteArgs(args, io.env), io);
-  } catch (error) {
-    if (error instanceof CommandUsageError) {
-      io.stderr.write(`arc delete: ${error.message} (see 'arc delete --help')\n`);
-      return EXIT_USAGE;
-    }
-    if (!(error instanceof ServerRequestError || error instanceof ConfigError)) throw error;
-    io.stderr.write(`arc delete: ${error instanceof ConfigError ? `configuration error: ${error.message}` : error.message}\n`);
-    return EXIT_FAILED;
-  }
+export function deleteCommand(args: readonly string[], io: DeleteIo): Promise<number> {
+  return runServerCommand('delete', DELETE_USAGE, args, io, () => runDelete(parseDeleteArgs(args, io.env), io));
 }

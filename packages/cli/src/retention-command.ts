@@ -1,13 +1,12 @@
-import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RETENTION_EXECUTIONS_KEPT, parseRetentionPolicy } from '@arc/compaction';
-import { ConfigError } from '@arc/config';
 import { ApiClient, ServerRequestError } from './api-client.js';
-import { CommandUsageError, formatTable, parseArgsErrorMessage, wantsHelp } from './command-text.js';
+import { CommandUsageError, formatTable, parseCommandArgs } from './command-text.js';
 import { formatBytes, progressBar } from './compact-command.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodesText } from './exit-codes.js';
+import { EXIT_FAILED, EXIT_OK, exitCodesText } from './exit-codes.js';
 import { RETENTION_POLL_INTERVAL_MS, RETENTION_REQUEST_TIMEOUT_MS } from './limits.js';
-import { checkedServerUrl, serverUrlOf } from './server-url.js';
+import { SERVER_OPTIONS, runServerCommand, serverTargetOf, type ServerCommandIo, type ServerTarget } from './server-command.js';
+import { serverUrlOf } from './server-url.js';
 
 export const RETENTION_USAGE = `Usage: arc retention <subcommand> [options]
 
@@ -39,7 +38,6 @@ A run (execute) shows a progress bar on stderr when it is a terminal. buffer_day
 
 ${exitCodesText('done (a run: it completed)', 'the server refused or could not be reached, or a run failed')}`;
 
-const COMMON = { url: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, config: { type: 'string' } } as const;
 const POLICY_FIELDS = {
   name: { type: 'string' },
   database: { type: 'string' },
@@ -51,27 +49,23 @@ const POLICY_FIELDS = {
 
 /** The options each subcommand takes, and whether it names a policy id. */
 const SUBCOMMANDS = {
-  list: { options: COMMON, id: false },
-  create: { options: { ...COMMON, ...POLICY_FIELDS }, id: false },
-  show: { options: COMMON, id: true },
-  update: { options: { ...COMMON, ...POLICY_FIELDS, 'all-measurements': { type: 'boolean' }, active: { type: 'boolean' } }, id: true },
-  delete: { options: COMMON, id: true },
-  execute: { options: { ...COMMON, 'dry-run': { type: 'boolean' } }, id: true },
-  executions: { options: { ...COMMON, limit: { type: 'string' } }, id: true },
+  list: { options: SERVER_OPTIONS, id: false },
+  create: { options: { ...SERVER_OPTIONS, ...POLICY_FIELDS }, id: false },
+  show: { options: SERVER_OPTIONS, id: true },
+  update: { options: { ...SERVER_OPTIONS, ...POLICY_FIELDS, 'all-measurements': { type: 'boolean' }, active: { type: 'boolean' } }, id: true },
+  delete: { options: SERVER_OPTIONS, id: true },
+  execute: { options: { ...SERVER_OPTIONS, 'dry-run': { type: 'boolean' } }, id: true },
+  executions: { options: { ...SERVER_OPTIONS, limit: { type: 'string' } }, id: true },
 } as const;
 type Subcommand = keyof typeof SUBCOMMANDS;
 
 type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
 
-export interface RetentionOptions {
+export interface RetentionOptions extends ServerTarget {
   readonly subcommand: Subcommand;
   /** The policy (subcommands that name one): its id, or its name (an all-digit name is read as an id), else null. */
   readonly policy: number | string | null;
   readonly values: OptionValues;
-  readonly url: string | null;
-  readonly token: string | null;
-  readonly json: boolean;
-  readonly configPath: string | undefined;
 }
 
 function isSubcommand(name: string): name is Subcommand {
@@ -90,25 +84,16 @@ export function parseRetentionArgs(args: readonly string[], env: NodeJS.ProcessE
   if (subcommand === undefined) throw new CommandUsageError('a subcommand is required: list, create, show, update, delete, execute or executions');
   if (!isSubcommand(subcommand)) throw new CommandUsageError(`unknown subcommand '${subcommand}'`);
   const spec = SUBCOMMANDS[subcommand];
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, options: spec.options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new CommandUsageError(parseArgsErrorMessage(error as Error & { code?: unknown }, spec.options));
-  }
+  const parsed = parseCommandArgs({ args: rest, options: spec.options, allowPositionals: true, strict: true });
   const values = parsed.values as OptionValues;
   const expected = spec.id ? 1 : 0;
   if (parsed.positionals.length !== expected) throw new CommandUsageError(spec.id ? `'${subcommand}' takes one policy (its id or name)` : `'${subcommand}' takes no argument, got '${parsed.positionals.join(' ')}'`);
   const [policy] = parsed.positionals;
-  const token = typeof values.token === 'string' ? values.token : (env.ARC_TOKEN ?? null);
   return {
     subcommand,
     policy: policy === undefined ? null : /^\d+$/.test(policy) ? positiveInteger(policy, 'a policy id') : policy,
     values,
-    url: typeof values.url === 'string' ? checkedServerUrl(values.url) : null,
-    token: token === '' ? null : token,
-    json: values.json === true,
-    configPath: typeof values.config === 'string' ? values.config : undefined,
+    ...serverTargetOf(values, env),
   };
 }
 
@@ -234,11 +219,7 @@ export function runProgress(running: NonNullable<PolicyJson['running']>): string
 
 // --- Running ---
 
-export interface RetentionIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-  readonly stderrIsTTY: boolean;
-  readonly env: NodeJS.ProcessEnv;
+export interface RetentionIo extends ServerCommandIo {
   /** Between two progress reads of a run (tests shorten it). */
   readonly pollIntervalMs?: number;
 }
@@ -314,24 +295,11 @@ async function perform(options: RetentionOptions, io: RetentionIo): Promise<{ js
 }
 
 /** `arc retention ...`: the exit code; a bad command line (2) or a server error (1) is one line on stderr. */
-export async function retentionCommand(args: readonly string[], io: RetentionIo): Promise<number> {
-  if (wantsHelp(args)) {
-    io.stdout.write(RETENTION_USAGE);
-    return EXIT_OK;
-  }
-  try {
+export function retentionCommand(args: readonly string[], io: RetentionIo): Promise<number> {
+  return runServerCommand('retention', RETENTION_USAGE, args, io, async () => {
     const options = parseRetentionArgs(args, io.env);
     const { json, text, failed } = await perform(options, io);
     io.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : text);
     return failed ? EXIT_FAILED : EXIT_OK;
-  } catch (error) {
-    if (error instanceof CommandUsageError) {
-      io.stderr.write(`arc retention: ${error.message} (see 'arc retention --help')\n`);
-      return EXIT_USAGE;
-    }
-    if (!(error instanceof ServerRequestError || error instanceof ConfigError)) throw error;
-    const what = error instanceof ConfigError ? `configuration error: ${error.message}` : error.message;
-    io.stderr.write(`arc retention: ${what}\n`);
-    return EXIT_FAILED;
-  }
+  });
 }

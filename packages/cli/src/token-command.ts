@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { LocalTokenAccess, PERMISSIONS, TokenStore, isPermission, isoOrNull, newTokenJson, parseRfc3339Ms, tokenJson, type TokenAccess } from '@arc/auth';
 import type { NewToken, Permission, TokenInfo, TokenSummary } from '@arc/auth';
 import { ConfigError, loadConfig } from '@arc/config';
 import { isArcError } from '@arc/errors';
 import type { Config } from '@arc/config';
-import { formatTable, parseArgsErrorMessage, wantsHelp } from './command-text.js';
+import { CommandUsageError, formatTable, parseCommandArgs, wantsHelp } from './command-text.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodesText } from './exit-codes.js';
 
 export const TOKEN_USAGE = `Usage: arc token <subcommand> [options]
@@ -82,12 +81,7 @@ function isSubcommand(text: string): text is Subcommand {
 }
 
 function parseSubcommandArgs(subcommand: Subcommand, args: readonly string[]): ParsedArgs {
-  let parsed: ParsedArgs;
-  try {
-    parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new TokenCommandError(parseArgsErrorMessage(error as Error & { code?: unknown }, OPTIONS));
-  }
+  const parsed: ParsedArgs = parseCommandArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
   const allowed: readonly string[] = ['config', ...SUBCOMMAND_OPTIONS[subcommand]];
   const stray = Object.keys(parsed.values).find((key) => !allowed.includes(key));
   if (stray !== undefined) throw new TokenCommandError(`option '--${stray}' is not accepted by 'token ${subcommand}'`);
@@ -274,10 +268,10 @@ export async function tokenCommand(args: readonly string[], output: CommandOutpu
     await runSubcommand(subcommand, parsed, config, tokens, output);
     return EXIT_OK;
   } catch (error) {
-    if (error instanceof ConfigError || !(error instanceof TokenCommandError || isArcError(error))) throw error;
-    const hint = error instanceof TokenCommandError && error.kind === 'usage' ? ` (see 'arc token --help')` : '';
-    output.stderr.write(`arc token: ${error.message}${hint}\n`);
-    return error instanceof TokenCommandError && error.kind !== 'refused' ? EXIT_USAGE : EXIT_FAILED;
+    if (error instanceof ConfigError || !(error instanceof TokenCommandError || error instanceof CommandUsageError || isArcError(error))) throw error;
+    const usage = error instanceof CommandUsageError || (error instanceof TokenCommandError && error.kind === 'usage');
+    output.stderr.write(`arc token: ${error.message}${usage ? ` (see 'arc token --help')` : ''}\n`);
+    return usage || (error instanceof TokenCommandError && error.kind === 'value') ? EXIT_USAGE : EXIT_FAILED;
   } finally {
     await tokens?.close();
   }
