@@ -57,7 +57,7 @@ export interface DeleteAnswer {
   readonly error?: string;
 }
 
-/** A server that refused, could not be reached or answered something else than a delete's answer: one line on stderr, exit 1. */
+/** A refusal worded for `arc delete` (the --confirm hint), or an answer that is not a delete's: one line on stderr, exit 1. */
 export class DeleteCommandError extends ServerRequestError {
   override readonly name = 'DeleteCommandError';
 }

@@ -87,6 +87,14 @@ describe('arc delete', () => {
     expect(out.join('')).toContain('failed: b.parquet');
   });
 
+  it("exits 1 when a 2xx answer is not a delete's", async () => {
+    const arc = await fakeArc(200, null);
+    const { out, err, io: streams } = io();
+    expect(await deleteCommand([...REQUIRED, '--url', arc.url], streams)).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join('')).toBe("arc delete: the server's answer is not a delete's JSON: is this an Arc server?\n");
+  });
+
   it('exits 1 when the server cannot be reached, 2 on a bad command line', async () => {
     const closed = await fakeArc(200, answer);
     await closed.stop();
