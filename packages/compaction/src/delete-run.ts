@@ -13,8 +13,9 @@ import type { CompactionJob } from './types.js';
  * Row deletes (README "Deleting data"): `POST /api/v1/delete`, InfluxQL DELETE / DROP SERIES and
  * InfluxDB 2's /api/v2/delete all end here. A delete
  *   1. checks the WHERE clause with DuckDB's parser and reads the time range it can match;
- *   2. flushes the writers, so every row acknowledged before it is in a file and the WAL's flush
- *      journal says so: no later flush or WAL replay brings a deleted row back;
+ *   2. flushes the measurement's buffered rows (only its own: other measurements stay buffered),
+ *      so every row of it acknowledged before is in a file and the WAL's flush journal says so:
+ *      no later flush or WAL replay brings a deleted row back;
  *   3. counts the matching rows of each file whose time range overlaps the clause's;
  *   4. refuses (400) when the count is over the confirmation threshold without `confirm`;
  *   5. rewrites each file holding matching rows without them (Compactor.rewrite: lease, replace
@@ -58,8 +59,8 @@ export interface DeleteRewriter {
 export interface RowDeleterOptions {
   readonly storage: Storage;
   readonly rewriter: DeleteRewriter;
-  /** Flushes every writer's buffered rows into files (null when done, else why not). */
-  readonly flushWriters: () => Promise<ArcError | null>;
+  /** Flushes the writers' buffered rows of one measurement into files (null when done, else why not). */
+  readonly flushWriters: (database: string, measurement: string) => Promise<ArcError | null>;
   /** `delete.confirmation_threshold`: matching rows above it need `confirm: true`. */
   readonly confirmationThreshold: number;
   readonly nowMs?: () => number;
@@ -105,7 +106,7 @@ export class RowDeleter implements DeleteControl {
     const counter = await DeleteCounter.start({ memoryLimit: DELETE_COUNT_MEMORY_LIMIT });
     try {
       const range = intersectRanges(await counter.check(where), request.timeRange ?? ALL_TIME);
-      const flushed = await this.options.flushWriters();
+      const flushed = await this.options.flushWriters(request.database, request.measurement);
       if (flushed !== null) throw flushed;
       const result = await this.run(counter, { ...request, where }, range);
       return { ...result, executionTimeMs: (this.options.nowMs ?? Date.now)() - startedMs };

@@ -38,9 +38,10 @@ async function setUp(threshold = 10_000) {
   const rowsOf = (hourUs: number, sequence: number, hosts: number): TestRow[] => Array.from({ length: 9 }, (_, index) => ({ host: `h${String(index % hosts)}`, timeUs: hourUs + (sequence * 100 + index) * SECOND_US, usage_user: sequence * 100 + index, usage_idle: index }));
   // File 1 has hosts h0..h2, file 2 only h0 (no h1 row: never rewritten by a delete of h1), file 3 is months later.
   const keys = [await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rowsOf(HOUR_A_US, 1, 3) }), await putFile(storage, { sequence: 2, writtenAtMs: 2000, rows: rowsOf(HOUR_A_US, 2, 1) }), await putFile(storage, { sequence: 3, writtenAtMs: 3000, rows: rowsOf(HOUR_B_US, 3, 3) })];
-  let flushes = 0;
-  const deleter = new RowDeleter({ storage, rewriter: compactor, flushWriters: () => { flushes += 1; return Promise.resolve(null); }, confirmationThreshold: threshold });
-  return { storage, compactor, keys, deleter, flushes: () => flushes };
+  // The measurements flushed, as "database.measurement": the delete's own, nothing else.
+  const flushed: string[] = [];
+  const deleter = new RowDeleter({ storage, rewriter: compactor, flushWriters: (database, measurement) => { flushed.push(`${database}.${measurement}`); return Promise.resolve(null); }, confirmationThreshold: threshold });
+  return { storage, compactor, keys, deleter, flushes: () => flushed.length, flushed };
 }
 
 function hostsAndValues(rows: readonly string[]): string[] {
@@ -51,13 +52,14 @@ const scope = { database: 'db', measurement: 'cpu' } as const;
 
 describe('RowDeleter', () => {
   it('a dry run counts the matching rows of the files holding them and changes nothing', async () => {
-    const { storage, deleter, keys, flushes } = await setUp();
+    const { storage, deleter, keys, flushes, flushed } = await setUp();
     const before = await readRows(storage);
     const result = await deleter.deleteRows({ ...scope, where: "host = 'h1'", dryRun: true, confirm: false });
     expect(result).toMatchObject({ success: true, deletedCount: 6, affectedFiles: 2, rewrittenFiles: 0, dryRun: true });
     expect(result.filesProcessed).toEqual([keys[0], keys[2]].map((key) => path.posix.basename(key ?? '')));
     expect(await readRows(storage)).toEqual(before);
     expect(flushes()).toBe(1);
+    expect(flushed).toEqual(['db.cpu']);
   });
 
   it('removes exactly the matching rows and rewrites only the files that hold some', async () => {

@@ -3,7 +3,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { workerExecArgv, type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
-import { MeasurementCensus, WRITER_TELEMETRY, WRITER_WORKER_URL, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
+import { MeasurementCensus, WRITER_TELEMETRY, WRITER_WORKER_URL, writerIndexFor, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
 import type { DataDeleter } from '@arc/storage';
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
 import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completion, type ReplayPosition, type RequestOptions } from './frames.js';
@@ -313,6 +313,19 @@ export class IngestPipeline {
     return null;
   }
 
+  /**
+   * Flushes the buffered rows of one (database, measurement): only the writer owning the name is
+   * asked, and other measurements stay buffered. Resolves when its files are durable and the WAL's
+   * flush journal covers them (or a flush failed).
+   */
+  async flushMeasurement(database: string, measurement: string): Promise<ArcError | null> {
+    const writer = this.writers[writerIndexFor(database, measurement, this.writers.length)];
+    assert.ok(writer !== undefined, 'the owning writer exists');
+    const reply = await this.askWriter(writer, (requestId) => ({ kind: 'flush-measurement', requestId, database, measurement }));
+    if (reply === null) return new ArcError(ErrorKind.internal, IngestErrorCode.writerFailed, `A writer thread failed; the buffered rows of '${database}.${measurement}' could not be flushed`);
+    return reply.kind === 'flush-done' && reply.error !== null ? ArcError.fromShape(reply.error) : null;
+  }
+
   async writerStats(): Promise<WriterStats[]> {
     const replies = await Promise.all(this.writers.map((writer) => this.askWriter(writer, (requestId) => ({ kind: 'stats', requestId }))));
     return replies.flatMap((reply) => (reply?.kind === 'stats' ? [reply.stats] : []));
@@ -483,6 +496,7 @@ export class IngestPipeline {
         for (const listener of this.measurementListeners) listener(message.events);
         return;
       case 'flush-all-done':
+      case 'flush-done':
       case 'delete-ready':
       case 'stats': {
         const pending = this.controlReplies.get(message.requestId);

@@ -139,7 +139,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     retention,
     continuousQueries,
     // A delete flushes every writer first: a row acknowledged before it is in a file it rewrites.
-    deletes: new RowDeleter({ storage, rewriter: compactor, flushWriters: () => pipeline.flushAll(), confirmationThreshold: config.delete.confirmationThreshold }),
+    deletes: new RowDeleter({ storage, rewriter: compactor, flushWriters: (database, measurement) => pipeline.flushMeasurement(database, measurement), confirmationThreshold: config.delete.confirmationThreshold }),
     storageProbe: new StorageProbe(backend, log),
     routes: new RouteTable(),
     metrics,

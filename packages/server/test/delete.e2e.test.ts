@@ -34,6 +34,21 @@ async function hostCounts(client: ArcClient, measurement: string, database?: str
   return client.rows(`SELECT host, count(*) FROM ${measurement} GROUP BY host ORDER BY host`, database);
 }
 
+/** Files per measurement of `database`, as the catalog lists them (GET /measurements). */
+async function filesPerMeasurement(client: ArcClient, database: string): Promise<Record<string, number>> {
+  const answer = await client.get(`/measurements?database=${database}`, client.authHeaders());
+  expect(answer.status, answer.text).toBe(200);
+  const { measurements } = answer.json() as { measurements: { measurement: string; file_count: number }[] };
+  return Object.fromEntries(measurements.map((entry) => [entry.measurement, entry.file_count]));
+}
+
+/** The writers' counters (GET /write/stats). */
+async function writerBuffers(client: ArcClient): Promise<Record<string, number>> {
+  const answer = await client.get('/write/stats', client.authHeaders());
+  expect(answer.status, answer.text).toBe(200);
+  return (answer.json() as { buffers: Record<string, number> }).buffers;
+}
+
 /** The state after `host = 'a'` of cpu was deleted: cpu b only, the rest untouched (plus the late cpu rows). */
 async function expectDeleted(client: ArcClient, lateRows: number): Promise<void> {
   expect(await hostCounts(client, 'cpu')).toEqual([['a', lateRows / 2], ['b', 50 + lateRows / 2]].filter(([, count]) => count !== 0));
@@ -63,6 +78,9 @@ describe('POST /api/v1/delete', () => {
     const done = await deleteRows(arc.url, { database: 'default', measurement: 'cpu', where: "host = 'a'" });
     expect(done.status, done.text).toBe(200);
     expect(done.json()).toMatchObject({ success: true, deleted_count: 50, dry_run: false });
+    // The delete flushed cpu alone: mem and other's cpu are filed by this flush.
+    expect(await hostCounts(client, 'cpu')).toEqual([['b', 50]]);
+    expect((await client.flush()).status).toBe(200);
     await expectDeleted(client, 0);
 
     // Rows written after the delete (buffered, in the WAL) are not deleted, and survive too.
@@ -79,7 +97,7 @@ describe('POST /api/v1/delete', () => {
     await expectDeleted(client, 20);
   });
 
-  it('deletes rows only ever buffered, then kill -9: the WAL replay does not bring them back', async () => {
+  it('deletes rows only ever buffered, flushing that measurement alone, then kill -9: the WAL replay does not bring them back', async () => {
     let arc = await start(WAL_ENV);
     let client = new ArcClient(arc.url);
     await write(client, batch('cpu', 100, 0));
@@ -87,6 +105,11 @@ describe('POST /api/v1/delete', () => {
     await write(client, batch('cpu', 40, 0), 'other');
     const done = await deleteRows(arc.url, { database: 'default', measurement: 'cpu', where: "host = 'a'" });
     expect(done.json()).toMatchObject({ success: true, deleted_count: 50 });
+    // Only cpu of default was flushed for the delete: mem and other's cpu are still buffered, with
+    // no file of their own (the replay below files them, and expectDeleted reads them).
+    expect(await filesPerMeasurement(client, 'default')).toEqual({ cpu: 1 });
+    expect(await filesPerMeasurement(client, 'other')).toEqual({});
+    expect(await writerBuffers(client)).toMatchObject({ rows_buffered: 60, files_written: 1 });
     arc = await crashAndRestart(arc, WAL_ENV);
     client = new ArcClient(arc.url);
     await expectDeleted(client, 0);

@@ -4,9 +4,9 @@
 // rows or none (no duplicate); a second run then leaves exactly the recent rows.
 import { expectCleanStop } from './support/clean-stop.js';
 import { describe, expect, it } from 'vitest';
-import { waitUntil } from '../../../test/support/poll-until.js';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, type ArcProcess } from './support/arc-process.js';
+import { killMidRun } from './support/kill-mid-run.js';
 import { send } from './support/token-helpers.js';
 
 const HOUR_MS = 3_600_000;
@@ -30,12 +30,14 @@ describe('a retention run killed with SIGKILL', () => {
     expect((await client.flush()).status).toBe(200);
     const policy = (await send(arc.url, 'POST', '/api/v1/retention', { body: { name: 'crash-10d', database: 'crash', retention_days: 10, buffer_days: 0 } })).json() as { id: number };
 
-    const running = send(arc.url, 'POST', `/api/v1/retention/${String(policy.id)}/execute`, { body: {} }).catch(() => null);
-    await waitUntil('the run is going', 30_000, async () => ((await send(arc.url, 'GET', `/api/v1/retention/${String(policy.id)}`)).json() as { running: unknown }).running !== null);
-    await arc.kill();
-    await running;
-
-    arc = await startArc(ENV, arc.dataDir);
+    const url = arc.url;
+    ({ arc } = await killMidRun(
+      arc,
+      ENV,
+      'the retention run',
+      () => send(url, 'POST', `/api/v1/retention/${String(policy.id)}/execute`, { body: {} }),
+      async () => ((await send(url, 'GET', `/api/v1/retention/${String(policy.id)}`)).json() as { running: unknown }).running !== null,
+    ));
     try {
       const restarted = new ArcClient(arc.url);
       const after = await times(restarted);

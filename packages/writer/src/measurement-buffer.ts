@@ -22,6 +22,9 @@ export class MeasurementBuffer {
   /** Batches prepared by multi-writer requests, not yet committed or aborted. */
   readonly prepared = new Map<string, ColumnBatch>();
   flushQueued = false;
+  /** Failed flushes of this buffer, and the latest one's error (what a flush of it answers). */
+  flushFailures = 0;
+  lastFlushError: ArcError | null = null;
   /** WAL stream -> highest seq among the buffered batches (empty with the WAL off). */
   walSeqMax = new Map<number, number>();
   /** Batches taken by flushes whose files are not published yet: still part of the schema. */

@@ -128,6 +128,12 @@ function storageFullRefusal(): ArcError {
   );
 }
 
+/** What a flush request answers when a flush it waited for failed (`last`: the latest failure). */
+function flushFailedAnswer(last: ArcError | null): ArcError {
+  const code = last?.code === WriterErrorCode.storageFull ? WriterErrorCode.storageFull : WriterErrorCode.flushFailed;
+  return new ArcError(ErrorKind.unavailable, code, `Flush failed, rows stay buffered and are retried: ${last?.message ?? 'unknown error'}`);
+}
+
 /** A failed flush step as an ArcError; a full disk becomes ARC_STORAGE_FULL (storage-full.ts). */
 function flushErrorOf(error: unknown): ArcError {
   if (error instanceof ArcError) return error;
@@ -233,11 +239,23 @@ export class WriterCore {
     const failuresBefore = this.counters.flushFailures;
     for (const buffer of this.buffers.values()) this.enqueueFlush(buffer);
     await this.flushesEnded();
-    if (this.counters.flushFailures > failuresBefore) {
-      const code = this.lastFlushError?.code === WriterErrorCode.storageFull ? WriterErrorCode.storageFull : WriterErrorCode.flushFailed;
-      return new ArcError(ErrorKind.unavailable, code, `Flush failed, rows stay buffered and are retried: ${this.lastFlushError?.message ?? 'unknown error'}`);
-    }
-    return null;
+    return this.counters.flushFailures > failuresBefore ? flushFailedAnswer(this.lastFlushError) : null;
+  }
+
+  /**
+   * flushAll for one (database, measurement): resolves once every row of it acknowledged before
+   * the call is in a published file and, with the WAL on, in the flush journal (a delete needs no
+   * more, and other measurements stay buffered). Flushes of other buffers queued ahead of it are
+   * waited for, not added.
+   */
+  async flushMeasurement(database: string, measurement: string): Promise<ArcError | null> {
+    await this.settlePrepared();
+    const buffer = this.buffers.get(`${database}/${measurement}`);
+    if (buffer === undefined) return null;
+    const failuresBefore = buffer.flushFailures;
+    this.enqueueFlush(buffer);
+    await this.flushesOfEnded((candidate) => candidate === buffer, true);
+    return buffer.flushFailures > failuresBefore ? flushFailedAnswer(buffer.lastFlushError) : null;
   }
 
   /**
@@ -252,6 +270,25 @@ export class WriterCore {
     for (const buffer of this.flushQueue.splice(0)) buffer.flushQueued = false;
     // A flush that throws has already been reported by its own rejection; here it only has to end.
     await this.flushesEnded().catch(() => undefined);
+  }
+
+  /**
+   * Resolves once no flush of a buffer that `matches` is being encoded or published, nor (with
+   * `queued`) waiting in the flush queue. A failed flush ends too (its retry is a later flush).
+   */
+  private async flushesOfEnded(matches: (buffer: MeasurementBuffer) => boolean, queued: boolean): Promise<void> {
+    for (;;) {
+      // A queued flush starts only after the one being encoded, or (at PUBLISHES_IN_FLIGHT_MAX)
+      // after some publish: until it has started, any of them may be what it waits for.
+      const waitingInQueue = queued && this.flushQueue.some(matches);
+      if (this.flushing !== null && (waitingInQueue || (this.flushingBuffer !== null && matches(this.flushingBuffer)))) {
+        await this.flushing.catch(() => undefined);
+        continue;
+      }
+      const publishes = [...this.publishing].filter(([, buffer]) => waitingInQueue || matches(buffer)).map(([publish]) => publish.catch(() => undefined));
+      if (publishes.length === 0) return;
+      await Promise.race(publishes);
+    }
   }
 
   /** Resolves once no flush is being encoded or published (and none was queued meanwhile). */
@@ -461,14 +498,7 @@ export class WriterCore {
     if (measurement === null) this.deletingDatabases.add(database);
     else this.deletingMeasurements.add(`${database}/${measurement}`);
     await this.settlePrepared();
-    for (;;) {
-      if (this.flushing !== null && this.flushingBuffer !== null && this.isDeleted(this.flushingBuffer, database, measurement)) await this.flushing.catch(() => undefined);
-      else {
-        const publishes = [...this.publishing].filter(([, buffer]) => this.isDeleted(buffer, database, measurement)).map(([publish]) => publish);
-        if (publishes.length === 0) break;
-        await Promise.all(publishes);
-      }
-    }
+    await this.flushesOfEnded((buffer) => this.isDeleted(buffer, database, measurement), false);
     return this.dropBuffers(database, measurement);
   }
 
@@ -617,6 +647,8 @@ export class WriterCore {
   private flushFailed(buffer: MeasurementBuffer, error: ArcError): void {
     this.counters.flushFailures++;
     this.lastFlushError = error;
+    buffer.flushFailures++;
+    buffer.lastFlushError = error;
     // Only a success clears it: another kind of failure says nothing about the free space.
     if (error.code === WriterErrorCode.storageFull && !this.storageFull) {
       this.storageFull = true;

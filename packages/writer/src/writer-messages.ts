@@ -60,9 +60,12 @@ export interface FlushedFile {
  * A delete of a database (`measurement` null) or of one measurement goes through the writers:
  * `delete-begin` makes a writer refuse new batches for the name and drop what it buffers of it
  * (answered by `delete-ready`); the files are deleted; `delete-end` lets writes in again.
+ * `flush-measurement` goes to the writer owning the name (writerIndexFor) and is answered by a
+ * `flush-done` once that name's rows are in files and the flush journal, as `flush-all` is for all.
  */
 export type MainToWriter =
   | { readonly kind: 'flush-all'; readonly requestId: number }
+  | { readonly kind: 'flush-measurement'; readonly requestId: number; readonly database: string; readonly measurement: string }
   | { readonly kind: 'stats'; readonly requestId: number }
   | { readonly kind: 'delete-begin'; readonly requestId: number; readonly database: string; readonly measurement: string | null }
   | { readonly kind: 'delete-end'; readonly database: string; readonly measurement: string | null }
@@ -101,6 +104,7 @@ export type WriterToMain =
    */
   | { readonly kind: 'measurements'; readonly events: readonly MeasurementEvent[] }
   | { readonly kind: 'flush-all-done'; readonly requestId: number; readonly error: ArcErrorShape | null }
+  | { readonly kind: 'flush-done'; readonly requestId: number; readonly error: ArcErrorShape | null }
   | { readonly kind: 'stats'; readonly requestId: number; readonly stats: WriterStats }
   | { readonly kind: 'delete-ready'; readonly requestId: number; readonly error: ArcErrorShape | null }
   | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string }

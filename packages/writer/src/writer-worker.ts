@@ -127,6 +127,9 @@ async function main(): Promise<void> {
       case 'flush-all':
         void core.flushAll().then((error) => send({ kind: 'flush-all-done', requestId: message.requestId, error: error?.toShape() ?? null }));
         return;
+      case 'flush-measurement':
+        void core.flushMeasurement(message.database, message.measurement).then((error) => send({ kind: 'flush-done', requestId: message.requestId, error: error?.toShape() ?? null }));
+        return;
       case 'stats':
         send({ kind: 'stats', requestId: message.requestId, stats: core.stats() });
         return;
