@@ -21,9 +21,9 @@ export interface ContinuousQuerySpec {
   readonly query: string;
   /** interval, as given (`5m`, `1h30m`). */
   readonly interval: string;
-  /** retention_days: kept with the definition (a retention policy of the destination applies it). */
+  /** retention_days: the destination's rows older than that many days are removed (hourly, after the scheduled runs). */
   readonly retentionDays: number | null;
-  /** delete_source_after_days: kept with the definition. */
+  /** delete_source_after_days: the source's rows older than that many days, in windows no later run computes, are removed (sourceCutoffMs). */
   readonly deleteSourceAfterDays: number | null;
   /** is_active: an inactive query is kept but never run by the scheduler. */
   readonly isActive: boolean;
@@ -275,4 +275,20 @@ export function windowsOfRuns(schedule: CqSchedule, runTimesMs: readonly number[
   const byStart = new Map<number, CqWindow>();
   for (const runMs of runTimesMs) for (const window of windowsCovering(schedule, runMs - schedule.forMs, runMs)) byStart.set(window.startMs, window);
   return [...byStart.values()].sort((a, b) => a.startMs - b.startMs);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The instant before which a query's source rows may go (delete_source_after_days): older than
+ * that many days, and in no window a later run could compute again, which would replace its
+ * rollup with what is left: windows of later runs (those overlapping [run - for, run) for runs
+ * after `processedRunMs`), and windows that late rows re-run (ending within `latenessMs` of now).
+ * With the default schedule that is the end of the last processed window.
+ */
+export function sourceCutoffMs(schedule: CqSchedule, processedRunMs: number, nowMs: number, deleteSourceAfterDays: number, latenessMs: number): number {
+  const nextRunMs = runAt(schedule, processedRunMs) + schedule.everyMs;
+  const recomputedFromMs = windowAt(schedule, nextRunMs - schedule.forMs).startMs;
+  const lateFromMs = windowAt(schedule, nowMs - latenessMs).startMs;
+  return Math.min(nowMs - deleteSourceAfterDays * DAY_MS, recomputedFromMs, lateFromMs);
 }

@@ -3,14 +3,15 @@ import type { ContinuousQueriesConfig } from '@arc/config';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import type { CatalogEvent, Storage } from '@arc/storage';
 import { CqErrorCode } from './cq-error-codes.js';
-import { continuousQuerySpec, runAt, runsDue, windowAt, windowQuery, windowsCovering, windowsOfRuns, type ContinuousQuery, type ContinuousQueryFields, type ContinuousQuerySpec, type CqWindow } from './cq-definition.js';
+import { continuousQuerySpec, runAt, runsDue, sourceCutoffMs, windowAt, windowQuery, windowsCovering, windowsOfRuns, type ContinuousQuery, type ContinuousQueryFields, type ContinuousQuerySpec, type CqWindow } from './cq-definition.js';
 import type { CqSource } from './cq-query-check.js';
 import type { CqExecution, CqStore, CqTrigger } from './cq-store.js';
 import type { WindowReplaceRequest, WindowReplaceResult } from './cq-window-replace.js';
-import { CQ_SCHEDULER_TICK_MS, CQ_WINDOWS_PER_PASS_MAX, CQ_WINDOWS_PER_RUN_MAX } from './limits.js';
+import { CQ_RETENTION_EVERY_MS, CQ_SCHEDULER_TICK_MS, CQ_WINDOWS_PER_PASS_MAX, CQ_WINDOWS_PER_RUN_MAX } from './limits.js';
+import { removeRowsBefore, runRetention, type RetentionRewriter, type RetentionRunResult } from './retention-run.js';
 
-/** What the service needs of the compactor: the query check and the window replacement. */
-export interface WindowRunner {
+/** What the service needs of the compactor: the query check, the window replacement, and the rewrites retention runs (retention_days, delete_source_after_days). */
+export interface WindowRunner extends RetentionRewriter {
   checkCqQuery(query: string, source: CqSource): Promise<string | null>;
   replaceWindow(request: WindowReplaceRequest): Promise<WindowReplaceResult>;
 }
@@ -78,6 +79,8 @@ export class ContinuousQueries {
   private passing: Promise<void> | null = null;
   /** Windows to run again (late rows): `id/startMs`. */
   private readonly lateWindows = new Map<string, { readonly id: number; readonly window: CqWindow }>();
+  /** When each query's retention last ran (this process; a restart applies it at its first pass). */
+  private readonly retainedAtMs = new Map<number, number>();
   private closed = false;
   /**
    * `database/measurement` of every active query's source, or null when a definition changed
@@ -149,6 +152,7 @@ export class ContinuousQueries {
     this.store.delete(id);
     this.watchedSources = null;
     for (const [key, late] of this.lateWindows) if (late.id === id) this.lateWindows.delete(key);
+    this.retainedAtMs.delete(id);
   }
 
   executions(id: number, limit: number): CqExecution[] {
@@ -220,16 +224,16 @@ export class ContinuousQueries {
    * keep the windows within `windowsMax` (at least one run, whose windows CQ_RESAMPLE_FOR_WINDOWS_MAX bounds).
    */
   private dueWindows(cq: ContinuousQuery, windowsMax: number): { windows: CqWindow[]; lastRunMs: number | null } {
-    const runs = runsDue(cq.schedule, this.processedRunMs(cq), this.nowMs(), CQ_WINDOWS_PER_RUN_MAX);
-    let taken = runs.length === 0 ? [] : windowsOfRuns(cq.schedule, runs.slice(0, 1));
-    let runsTaken = Math.min(1, runs.length);
-    while (runsTaken < runs.length) {
-      const more = windowsOfRuns(cq.schedule, runs.slice(0, runsTaken + 1));
-      if (more.length > windowsMax) break;
-      taken = more;
-      runsTaken += 1;
+    const byStart = new Map<number, CqWindow>();
+    let lastRunMs: number | null = null;
+    for (const runMs of runsDue(cq.schedule, this.processedRunMs(cq), this.nowMs(), CQ_WINDOWS_PER_RUN_MAX)) {
+      const windows = windowsOfRuns(cq.schedule, [runMs]);
+      const added = windows.filter((window) => !byStart.has(window.startMs)).length;
+      if (lastRunMs !== null && byStart.size + added > windowsMax) break;
+      for (const window of windows) byStart.set(window.startMs, window);
+      lastRunMs = runMs;
     }
-    return { windows: taken, lastRunMs: runsTaken === 0 ? null : (runs[runsTaken - 1] ?? null) };
+    return { windows: [...byStart.values()].sort((a, b) => a.startMs - b.startMs), lastRunMs };
   }
 
   private processedRunMs(cq: ContinuousQuery): number {
@@ -290,11 +294,42 @@ export class ContinuousQueries {
         const { windows, lastRunMs } = this.dueWindows(cq, CQ_WINDOWS_PER_PASS_MAX);
         const executionId = executionIdOf('cq-sched');
         for (const [index, window] of windows.entries()) await this.runWindow(cq, window, 'schedule', false, executionId, index === windows.length - 1 ? lastRunMs : null);
+        await this.applyRetention(cq.id);
       }
     } catch (error) {
       // A busy partition (another job's lease) or a stop: the next pass tries again.
       this.options.log('debug', `continuous queries: pass ended early: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * A query's retention_days and delete_source_after_days, at most every CQ_RETENTION_EVERY_MS:
+   * the destination's rows older than retention_days go, and the source's rows older than
+   * delete_source_after_days that no later run needs (sourceCutoffMs), through the rewrites a
+   * retention policy's run makes (so the file sets and the query cache follow). Logged.
+   */
+  private async applyRetention(id: number): Promise<void> {
+    const cq = this.store.get(id);
+    if (cq.retentionDays === null && cq.deleteSourceAfterDays === null) return;
+    const nowMs = this.nowMs();
+    if (nowMs - (this.retainedAtMs.get(cq.id) ?? Number.NEGATIVE_INFINITY) < CQ_RETENTION_EVERY_MS) return;
+    this.retainedAtMs.set(cq.id, nowMs);
+    const options = { nowMs, dryRun: false };
+    if (cq.retentionDays !== null) {
+      const policy = { name: cq.name, database: cq.destinationDatabaseName, measurement: cq.destinationMeasurement, retentionDays: cq.retentionDays, bufferDays: 0, isActive: true };
+      this.logRemoval(cq, 'destination', await runRetention(policy, this.options.storage, this.options.windows, options));
+    }
+    if (cq.deleteSourceAfterDays !== null) {
+      const cutoffMs = sourceCutoffMs(cq.schedule, this.processedRunMs(cq), nowMs, cq.deleteSourceAfterDays, this.options.config.latenessSeconds * 1000);
+      const scope = { database: cq.database, measurement: cq.sourceMeasurement };
+      this.logRemoval(cq, 'source', await removeRowsBefore(scope, cutoffMs * 1000, this.options.storage, this.options.windows, options));
+    }
+  }
+
+  private logRemoval(cq: ContinuousQuery, side: 'source' | 'destination', result: RetentionRunResult): void {
+    if (result.filesDropped + result.filesRewritten === 0) return;
+    const failed = result.jobsFailed === 0 ? '' : `; ${String(result.jobsFailed)} jobs failed (next time again): ${result.jobError ?? ''}`;
+    this.options.log(result.jobsFailed === 0 ? 'info' : 'warn', `continuous query '${cq.name}': ${side} rows before ${result.cutoff} removed: ${String(result.rowsRemoved ?? 'unknown')} rows, ${String(result.filesDropped)} files dropped, ${String(result.filesRewritten)} rewritten${failed}`);
   }
 
   private async runLateWindows(): Promise<void> {
