@@ -174,6 +174,11 @@ class CqClient {
     return (await this.#api.request(method, path, body === undefined ? undefined : JSON.stringify(body), CQ_REQUEST_TIMEOUT_MS)) as T;
   }
 
+  /** An execute: answered when its windows ran, however long that takes (no time limit, see CQ_WINDOWS_PER_REQUEST). */
+  async execute(path: string, body: unknown): Promise<ExecuteJson> {
+    return (await this.#api.requestUntilAnswered('POST', path, JSON.stringify(body))) as ExecuteJson;
+  }
+
   /** The query with this id, or else this name. */
   async find(target: string): Promise<CqJson> {
     if (/^\d+$/.test(target)) return this.request<CqJson>('GET', `/api/v1/continuous_queries/${target}`);
@@ -238,7 +243,7 @@ async function execute(client: CqClient, options: CqOptions, io: CqIo): Promise<
   const { start, end } = options.values;
   if (start === undefined) {
     if (end !== undefined) throw new CommandUsageError("option '--end' needs '--start'");
-    const answer = await client.request<ExecuteJson>('POST', path, { dry_run: dryRun });
+    const answer = await client.execute(path, { dry_run: dryRun });
     return report(io, options.json, [answer]);
   }
   const intervalMs = parseDurationMs(cq.interval);
@@ -253,7 +258,7 @@ async function execute(client: CqClient, options: CqOptions, io: CqIo): Promise<
   const answers: ExecuteJson[] = [];
   let done = 0;
   for (const chunk of chunks) {
-    const answer = await client.request<ExecuteJson>('POST', path, { start_time: new Date(chunk.startMs).toISOString(), end_time: new Date(chunk.endMs).toISOString(), dry_run: dryRun });
+    const answer = await client.execute(path, { start_time: new Date(chunk.startMs).toISOString(), end_time: new Date(chunk.endMs).toISOString(), dry_run: dryRun });
     answers.push(answer);
     done += answer.windows;
     if (io.stderrIsTTY) io.stderr.write(`\r${windowProgress(done, total)}`);
