@@ -192,7 +192,7 @@ class CqClient {
 
 export function formatCqList(cqs: readonly CqJson[]): string {
   if (cqs.length === 0) return 'no continuous query\n';
-  const rows = cqs.map((cq) => [String(cq.id), cq.name, cq.database, `${cq.source_measurement} -> ${cq.destination_measurement}`, cq.interval, cq.is_active ? 'yes' : 'no', cq.last_processed_time ?? '-']);
+  const rows = cqs.map((cq) => [String(cq.id), cq.name, cq.database, `${cq.source_measurement} -> ${cq.destination_database == null ? '' : `${cq.destination_database}.`}${cq.destination_measurement}`, cq.interval, cq.is_active ? 'yes' : 'no', cq.last_processed_time ?? '-']);
   return `${formatTable([['ID', 'NAME', 'DATABASE', 'SOURCE -> DESTINATION', 'INTERVAL', 'ACTIVE', 'PROCESSED UNTIL'], ...rows])}\n`;
 }
 

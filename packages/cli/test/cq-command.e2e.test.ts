@@ -69,6 +69,7 @@ describe('arc cq', () => {
     const created = await run(['create', '--name', 'sched', '--destination', 'cpu', '--destination-database', 'rollups', '--offset', '15m', '--every', '30m', '--for', '2h', ...common, '--json']);
     expect(created.code, created.stderr).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({ destination_database: 'rollups', window_offset: '15m', resample_every: '30m', resample_for: '2h' });
+    expect((await run(['list'])).stdout).toMatch(/sched +db +cpu -> rollups\.cpu +1h/);
     expect((await run(['show', 'sched'])).stdout).toContain('destination database: rollups\nwindow offset: 15m\nruns every: 30m\neach run recomputes: 2h\nquery: ');
     const refused = await run(['create', '--name', 'bad', '--destination', 'cpu_x', '--offset', '1h', ...common]);
     expect(refused.code).toBe(1);

@@ -68,8 +68,10 @@ const CHECK_WINDOW: CqWindow = { startMs: Date.UTC(2026, 0, 1), endMs: Date.UTC(
  * the scheduler looks, for each active query, for the runs due since its last processed run
  * (every `resample_every`, default the interval, from epoch + window_offset) and runs, in order,
  * each window any of them recomputes (those overlapping [run - resample_for, run)) once; after
- * downtime the missed runs are caught up in order, CQ_WINDOWS_PER_PASS_MAX windows per pass. It re-runs windows already run when files with rows of them are published within
- * `lateness_seconds` of their end. Lives on the main thread beside the compactor.
+ * downtime the missed runs are caught up in order, CQ_WINDOWS_PER_PASS_MAX windows per pass. It
+ * re-runs windows already run when files with rows of them are published within
+ * `lateness_seconds` of their end, and applies each query's retention_days and
+ * delete_source_after_days after its runs. Lives on the main thread beside the compactor.
  */
 export class ContinuousQueries {
   private readonly options: ContinuousQueriesOptions;
@@ -294,7 +296,10 @@ export class ContinuousQueries {
         const { windows, lastRunMs } = this.dueWindows(cq, CQ_WINDOWS_PER_PASS_MAX);
         const executionId = executionIdOf('cq-sched');
         for (const [index, window] of windows.entries()) await this.runWindow(cq, window, 'schedule', false, executionId, index === windows.length - 1 ? lastRunMs : null);
-        await this.applyRetention(cq.id);
+        await this.applyRetention(cq.id).catch((error: unknown) => {
+          // A removal that failed is logged and tried again in CQ_RETENTION_EVERY_MS; the other queries' runs go on.
+          this.options.log('warn', `continuous query '${cq.name}': removing expired rows failed: ${error instanceof Error ? error.message : String(error)}`);
+        });
       }
     } catch (error) {
       // A busy partition (another job's lease) or a stop: the next pass tries again.
