@@ -15,7 +15,11 @@ Subcommands:
   list [--database <db>]                 every continuous query (of readable databases)
   show <id|name>                         one continuous query
   create --name <n> --database <db> --source <m> --destination <m> --interval <d> --query <sql>
-         [--description <text>] [--inactive]
+         [--description <text>] [--inactive] [--destination-database <db>]
+         [--offset <d>] [--every <d>] [--for <d>]
+                                         windows start at epoch + offset + k * interval; it runs
+                                         every --every (default the interval), each run
+                                         recomputing the windows of the last --for
   delete <id|name>                       delete it (its destination's rows stay)
   execute <id|name> [--start <time>] [--end <time>] [--dry-run]
                                          run its windows of a range now (RFC 3339 times), with
@@ -52,6 +56,10 @@ const OPTIONS = {
   query: { type: 'string' },
   description: { type: 'string' },
   inactive: { type: 'boolean' },
+  'destination-database': { type: 'string' },
+  offset: { type: 'string' },
+  every: { type: 'string' },
+  for: { type: 'string' },
   start: { type: 'string' },
   end: { type: 'string' },
   'dry-run': { type: 'boolean' },
@@ -131,6 +139,10 @@ interface CqJson {
   readonly is_active: boolean;
   readonly last_processed_time: string | null;
   readonly query: string;
+  readonly destination_database?: string | null;
+  readonly window_offset?: string | null;
+  readonly resample_every?: string | null;
+  readonly resample_for?: string | null;
 }
 
 interface ExecutionJson {
@@ -162,6 +174,11 @@ class CqClient {
     return (await this.#api.request(method, path, body === undefined ? undefined : JSON.stringify(body), CQ_REQUEST_TIMEOUT_MS)) as T;
   }
 
+  /** An execute: answered when its windows ran, however long that takes (no time limit, see CQ_WINDOWS_PER_REQUEST). */
+  async execute(path: string, body: unknown): Promise<ExecuteJson> {
+    return (await this.#api.requestUntilAnswered('POST', path, JSON.stringify(body))) as ExecuteJson;
+  }
+
   /** The query with this id, or else this name. */
   async find(target: string): Promise<CqJson> {
     if (/^\d+$/.test(target)) return this.request<CqJson>('GET', `/api/v1/continuous_queries/${target}`);
@@ -175,7 +192,7 @@ class CqClient {
 
 export function formatCqList(cqs: readonly CqJson[]): string {
   if (cqs.length === 0) return 'no continuous query\n';
-  const rows = cqs.map((cq) => [String(cq.id), cq.name, cq.database, `${cq.source_measurement} -> ${cq.destination_measurement}`, cq.interval, cq.is_active ? 'yes' : 'no', cq.last_processed_time ?? '-']);
+  const rows = cqs.map((cq) => [String(cq.id), cq.name, cq.database, `${cq.source_measurement} -> ${cq.destination_database == null ? '' : `${cq.destination_database}.`}${cq.destination_measurement}`, cq.interval, cq.is_active ? 'yes' : 'no', cq.last_processed_time ?? '-']);
   return `${formatTable([['ID', 'NAME', 'DATABASE', 'SOURCE -> DESTINATION', 'INTERVAL', 'ACTIVE', 'PROCESSED UNTIL'], ...rows])}\n`;
 }
 
@@ -194,10 +211,21 @@ export function windowProgress(done: number, total: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(PROGRESS_BAR_CELLS - filled)}] ${String(done)}/${String(total)} windows`;
 }
 
-/** [start, end) cut at window boundaries into pieces of CQ_WINDOWS_PER_REQUEST windows (aligned outwards, as the server aligns). */
-export function executeChunks(startMs: number, endMs: number, intervalMs: number): { startMs: number; endMs: number; windows: number }[] {
-  const first = Math.floor(startMs / intervalMs) * intervalMs;
-  const last = Math.ceil(endMs / intervalMs) * intervalMs;
+/** The schedule lines of `show`: only what differs from the defaults. */
+export function formatSchedule(cq: CqJson): string {
+  const lines = [
+    cq.destination_database == null ? null : `destination database: ${cq.destination_database}`,
+    cq.window_offset == null ? null : `window offset: ${cq.window_offset}`,
+    cq.resample_every == null ? null : `runs every: ${cq.resample_every}`,
+    cq.resample_for == null ? null : `each run recomputes: ${cq.resample_for}`,
+  ];
+  return lines.flatMap((line) => (line === null ? [] : [`${line}\n`])).join('');
+}
+
+/** [start, end) cut at window boundaries (epoch + offset + k * interval) into pieces of CQ_WINDOWS_PER_REQUEST windows (aligned outwards, as the server aligns). */
+export function executeChunks(startMs: number, endMs: number, intervalMs: number, offsetMs = 0): { startMs: number; endMs: number; windows: number }[] {
+  const first = offsetMs + Math.floor((startMs - offsetMs) / intervalMs) * intervalMs;
+  const last = offsetMs + Math.ceil((endMs - offsetMs) / intervalMs) * intervalMs;
   const chunks: { startMs: number; endMs: number; windows: number }[] = [];
   for (let from = first; from < last; from += CQ_WINDOWS_PER_REQUEST * intervalMs) {
     const to = Math.min(last, from + CQ_WINDOWS_PER_REQUEST * intervalMs);
@@ -215,20 +243,22 @@ async function execute(client: CqClient, options: CqOptions, io: CqIo): Promise<
   const { start, end } = options.values;
   if (start === undefined) {
     if (end !== undefined) throw new CommandUsageError("option '--end' needs '--start'");
-    const answer = await client.request<ExecuteJson>('POST', path, { dry_run: dryRun });
+    const answer = await client.execute(path, { dry_run: dryRun });
     return report(io, options.json, [answer]);
   }
   const intervalMs = parseDurationMs(cq.interval);
   if (intervalMs === null) throw new CqCommandError(`the server gave an interval Arc cannot read: '${cq.interval}'`);
+  const offsetMs = cq.window_offset == null ? 0 : parseDurationMs(cq.window_offset);
+  if (offsetMs === null) throw new CqCommandError(`the server gave a window offset Arc cannot read: '${String(cq.window_offset)}'`);
   const startMs = instantOf(start, 'start');
-  const endMs = end === undefined ? Math.floor(Date.now() / intervalMs) * intervalMs : instantOf(end, 'end');
+  const endMs = end === undefined ? offsetMs + Math.floor((Date.now() - offsetMs) / intervalMs) * intervalMs : instantOf(end, 'end');
   if (startMs >= endMs) throw new CommandUsageError("'--start' must be before '--end'");
-  const chunks = executeChunks(startMs, endMs, intervalMs);
+  const chunks = executeChunks(startMs, endMs, intervalMs, offsetMs);
   const total = chunks.reduce((sum, chunk) => sum + chunk.windows, 0);
   const answers: ExecuteJson[] = [];
   let done = 0;
   for (const chunk of chunks) {
-    const answer = await client.request<ExecuteJson>('POST', path, { start_time: new Date(chunk.startMs).toISOString(), end_time: new Date(chunk.endMs).toISOString(), dry_run: dryRun });
+    const answer = await client.execute(path, { start_time: new Date(chunk.startMs).toISOString(), end_time: new Date(chunk.endMs).toISOString(), dry_run: dryRun });
     answers.push(answer);
     done += answer.windows;
     if (io.stderrIsTTY) io.stderr.write(`\r${windowProgress(done, total)}`);
@@ -261,6 +291,10 @@ function createBody(values: Values): Record<string, unknown> {
     query: values.query,
     ...(values.description === undefined ? {} : { description: values.description }),
     ...(values.inactive === true ? { is_active: false } : {}),
+    ...(values['destination-database'] === undefined ? {} : { destination_database: values['destination-database'] }),
+    ...(values.offset === undefined ? {} : { window_offset: values.offset }),
+    ...(values.every === undefined ? {} : { resample_every: values.every }),
+    ...(values.for === undefined ? {} : { resample_for: values.for }),
   };
 }
 
@@ -281,7 +315,7 @@ export async function runCq(options: CqOptions, io: CqIo): Promise<number> {
     }
     case 'show': {
       const cq = await client.find(options.target ?? '');
-      print(io, json, cq, `${formatCqList([cq])}query: ${cq.query}\n`);
+      print(io, json, cq, `${formatCqList([cq])}${formatSchedule(cq)}query: ${cq.query}\n`);
       return EXIT_OK;
     }
     case 'create': {

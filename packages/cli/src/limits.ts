@@ -40,12 +40,18 @@ export const RETENTION_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Windows one request of `arc cq execute` asks for: the server runs them one after another
- * (tens of milliseconds to seconds each), so 50 keep a request well inside
- * CQ_REQUEST_TIMEOUT_MS and the progress line moving; a range of 10,000 windows is 200 requests.
+ * (tens of milliseconds to seconds each), so 50 keep the progress line moving; a range of
+ * 10,000 windows is 200 requests. An execute request waits for its answer without a time limit
+ * (ApiClient.requestUntilAnswered): 50 windows of a month each can take longer than the five
+ * minutes fetch waits for an answer's head.
  */
 export const CQ_WINDOWS_PER_REQUEST = 50;
-/** How long `arc cq` waits for one answer: a request of CQ_WINDOWS_PER_REQUEST large windows can take minutes. */
-export const CQ_REQUEST_TIMEOUT_MS = 600_000;
+/**
+ * How long `arc cq` waits for the answer to a definition request (list, show, create, delete,
+ * executions): create parses the query with DuckDB, well under a second; a minute is a server
+ * that is stuck, not busy.
+ */
+export const CQ_REQUEST_TIMEOUT_MS = 60_000;
 
 /** Between two lines of `arc delete`'s progress on a terminal (elapsed time while the server works). */
 export const DELETE_PROGRESS_INTERVAL_MS = 1000;

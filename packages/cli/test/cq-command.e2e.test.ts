@@ -1,7 +1,8 @@
 // Proves `arc cq` against a real server: options are checked (usage errors exit 2 naming what is
 // wrong), create / list / show / execute / executions / delete do what the API does, execute
 // cuts a long range into requests with a progress line on a terminal and its rows land in the
-// destination, and a server's refusal exits 1 with its code on stderr.
+// destination, a server's refusal exits 1 with its code on stderr, and the schedule flags
+// (--offset, --every, --for, --destination-database) are sent, shown, and move execute's chunks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from '../../server/test/support/arc-client.js';
 import { TEST_TOKEN, startArc, type ArcProcess } from '../../server/test/support/arc-process.js';
@@ -35,6 +36,8 @@ describe('arc cq', () => {
     expect([bad.code, bad.stderr]).toEqual([2, "arc cq: option '--start' must be an RFC 3339 time (2026-01-01T00:00:00Z), got 'yesterday' (see 'arc cq --help')\n"]);
     expect(executeChunks(0, 120 * 60_000 + 1, 60_000).map((chunk) => chunk.windows)).toEqual([CQ_WINDOWS_PER_REQUEST, CQ_WINDOWS_PER_REQUEST, 121 - 2 * CQ_WINDOWS_PER_REQUEST]);
     expect(windowProgress(12, 24)).toBe('[#####.....] 12/24 windows');
+    // With a 15-minute offset, hourly windows start at :15: [00:15, 02:15) is two, aligned outwards.
+    expect(executeChunks(30 * 60_000, 2 * 3_600_000, 3_600_000, 15 * 60_000)).toEqual([{ startMs: 15 * 60_000, endMs: 2 * 3_600_000 + 15 * 60_000, windows: 2 }]);
   });
 
   it('creates, lists, executes with progress, and deletes', async () => {
@@ -58,5 +61,19 @@ describe('arc cq', () => {
     expect(refused.stderr).toContain('(ARC_CQ_NAME_TAKEN)');
     expect(await run(['delete', 'cpu_1m'])).toEqual({ code: 0, stdout: "deleted continuous query 1 'cpu_1m'\n", stderr: '' });
     expect((await run(['show', 'cpu_1m'])).stderr).toBe("arc cq: no continuous query is named 'cpu_1m'\n");
+  });
+
+  it('sends, shows and refuses the schedule flags', async () => {
+    const query = 'SELECT min(time) AS time, count(*) AS n FROM cpu WHERE time >= {start_time} AND time < {end_time}';
+    const common = ['--database', 'db', '--source', 'cpu', '--interval', '1h', '--query', query];
+    const created = await run(['create', '--name', 'sched', '--destination', 'cpu', '--destination-database', 'rollups', '--offset', '15m', '--every', '30m', '--for', '2h', ...common, '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ destination_database: 'rollups', window_offset: '15m', resample_every: '30m', resample_for: '2h' });
+    expect((await run(['list'])).stdout).toMatch(/sched +db +cpu -> rollups\.cpu +1h/);
+    expect((await run(['show', 'sched'])).stdout).toContain('destination database: rollups\nwindow offset: 15m\nruns every: 30m\neach run recomputes: 2h\nquery: ');
+    const refused = await run(['create', '--name', 'bad', '--destination', 'cpu_x', '--offset', '1h', ...common]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("'window_offset'");
+    expect((await run(['delete', 'sched'])).code).toBe(0);
   });
 });

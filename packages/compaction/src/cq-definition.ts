@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { validateDatabaseName, validateMeasurementName } from '@arc/columnar';
-import { badRequest, type ArcError } from '@arc/errors';
+import { ArcError, badRequest } from '@arc/errors';
 import { CqErrorCode } from './cq-error-codes.js';
-import { CQ_DAYS_MAX, CQ_DESCRIPTION_CHARS_MAX, CQ_INTERVAL_MS_MAX, CQ_INTERVAL_MS_MIN, CQ_NAME_PATTERN, CQ_QUERY_BYTES_MAX } from './limits.js';
+import { CQ_DAYS_MAX, CQ_DESCRIPTION_CHARS_MAX, CQ_INTERVAL_MS_MAX, CQ_INTERVAL_MS_MIN, CQ_NAME_PATTERN, CQ_QUERY_BYTES_MAX, CQ_RESAMPLE_FOR_WINDOWS_MAX } from './limits.js';
 
 /**
  * What a continuous query says (issue fields, API spelling in the comments): every `interval`,
@@ -21,19 +21,31 @@ export interface ContinuousQuerySpec {
   readonly query: string;
   /** interval, as given (`5m`, `1h30m`). */
   readonly interval: string;
-  /** retention_days: kept with the definition (a retention policy of the destination applies it). */
+  /** retention_days: the destination's rows older than that many days are removed (hourly, after the scheduled runs). */
   readonly retentionDays: number | null;
-  /** delete_source_after_days: kept with the definition. */
+  /** delete_source_after_days: the source's rows older than that many days, in windows no later run computes, are removed (sourceCutoffMs). */
   readonly deleteSourceAfterDays: number | null;
   /** is_active: an inactive query is kept but never run by the scheduler. */
   readonly isActive: boolean;
+  /** destination_database as given: null means `database`. */
+  readonly destinationDatabase: string | null;
+  /** window_offset as given (windows start at epoch + offset + k * interval); null means none. */
+  readonly windowOffset: string | null;
+  /** resample_every as given (how often the query runs); null means `interval`. */
+  readonly resampleEvery: string | null;
+  /** resample_for as given (the span each run recomputes); null means max(interval, resample_every). */
+  readonly resampleFor: string | null;
 }
 
 export interface ContinuousQuery extends ContinuousQuerySpec {
   readonly id: number;
   /** The interval in milliseconds (parseInterval of `interval`). */
   readonly intervalMs: number;
-  /** End (ISO 8601) of the last window run in order by the scheduler (catch-up resumes there); null before the first. */
+  /** The windows and the runs, defaults applied (cqSchedule). */
+  readonly schedule: CqSchedule;
+  /** The database the rows go to (`destinationDatabase`, else `database`). */
+  readonly destinationDatabaseName: string;
+  /** The last run time (ISO 8601) the scheduler ran in order, its windows all run (catch-up resumes there); null before the first. */
   readonly lastProcessedTime: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -94,13 +106,47 @@ function daysOf(value: number | null | undefined, field: string): number | null 
 
 function namesError(fields: ContinuousQueryFields): ArcError | null {
   if (!CQ_NAME_PATTERN.test(fields.name)) return badField('name', `must match ${CQ_NAME_PATTERN.source}`);
-  const badDatabase = validateDatabaseName(fields.database);
-  if (badDatabase !== null) return badField('database', badDatabase.message);
+  for (const field of ['database', 'destination_database'] as const) {
+    const name = fields[field];
+    const badDatabase = name == null ? null : validateDatabaseName(name);
+    if (badDatabase !== null) return badField(field, badDatabase.message);
+  }
   for (const field of ['source_measurement', 'destination_measurement'] as const) {
     const bad = validateMeasurementName(fields[field]);
     if (bad !== null) return badField(field, bad.message);
   }
-  if (fields.source_measurement === fields.destination_measurement) return badField('destination_measurement', 'must differ from source_measurement (a window would replace the rows it reads)');
+  // Another database's measurement of the same name is another table: only the same one would replace the rows it reads.
+  const sameDatabase = fields.destination_database == null || fields.destination_database === fields.database;
+  if (sameDatabase && fields.source_measurement === fields.destination_measurement) return badField('destination_measurement', 'must differ from source_measurement (a window would replace the rows it reads)');
+  return null;
+}
+
+/** A duration field in whole seconds (null when absent), or 400 naming it. */
+function optionalDurationMs(text: string | null | undefined, field: string): number | null | ArcError {
+  if (text == null) return null;
+  const ms = parseDurationMs(text);
+  if (ms === null) return badField(field, `'${text}' is not a duration (a number and a unit: ms, s, m, h, d, w, as in 5m or 1h30m)`);
+  if (ms % 1000 !== 0) return badField(field, `must be whole seconds, got '${text}'`);
+  return ms;
+}
+
+/**
+ * The schedule's fields checked against the interval, as InfluxDB checks GROUP BY time(i, offset)
+ * and RESAMPLE EVERY / FOR: 0 <= offset < interval; EVERY at least a second (it may exceed the
+ * interval: the runs are then EVERY apart); max(interval, EVERY) <= FOR <= CQ_RESAMPLE_FOR_WINDOWS_MAX intervals.
+ */
+function scheduleError(fields: ContinuousQueryFields, intervalMs: number): ArcError | null {
+  const offsetMs = optionalDurationMs(fields.window_offset, 'window_offset');
+  if (offsetMs instanceof ArcError) return offsetMs;
+  if (offsetMs !== null && offsetMs >= intervalMs) return badField('window_offset', `must be below the interval ${fields.interval}, got '${String(fields.window_offset)}'`);
+  const everyMs = optionalDurationMs(fields.resample_every, 'resample_every');
+  if (everyMs instanceof ArcError) return everyMs;
+  if (everyMs !== null && (everyMs < CQ_INTERVAL_MS_MIN || everyMs > CQ_INTERVAL_MS_MAX)) return badField('resample_every', `must be ${String(CQ_INTERVAL_MS_MIN / 1000)} s..${String(CQ_INTERVAL_MS_MAX / 86_400_000)} days, got '${String(fields.resample_every)}'`);
+  const forMs = optionalDurationMs(fields.resample_for, 'resample_for');
+  if (forMs instanceof ArcError) return forMs;
+  if (forMs !== null && forMs < intervalMs) return badField('resample_for', `must be at least the interval ${fields.interval}, got '${String(fields.resample_for)}'`);
+  if (forMs !== null && everyMs !== null && forMs < everyMs) return badField('resample_for', `must be at least resample_every ${String(fields.resample_every)} (else windows between runs are never computed), got '${String(fields.resample_for)}'`);
+  if (forMs !== null && forMs > intervalMs * CQ_RESAMPLE_FOR_WINDOWS_MAX) return badField('resample_for', `must be at most ${String(CQ_RESAMPLE_FOR_WINDOWS_MAX)} intervals, got '${String(fields.resample_for)}'`);
   return null;
 }
 
@@ -121,6 +167,8 @@ export function continuousQuerySpec(fields: ContinuousQueryFields): ContinuousQu
   if (fields.description != null && fields.description.length > CQ_DESCRIPTION_CHARS_MAX) return badField('description', `is longer than ${String(CQ_DESCRIPTION_CHARS_MAX)} characters`);
   const interval = parseInterval(fields.interval);
   if (typeof interval !== 'number') return interval;
+  const badSchedule = scheduleError(fields, interval);
+  if (badSchedule !== null) return badSchedule;
   const queryError = queryTextError(fields.query);
   if (queryError !== null) return queryError;
   const retentionDays = daysOf(fields.retention_days, 'retention_days');
@@ -138,6 +186,10 @@ export function continuousQuerySpec(fields: ContinuousQueryFields): ContinuousQu
     retentionDays,
     deleteSourceAfterDays,
     isActive: fields.is_active ?? true,
+    destinationDatabase: fields.destination_database ?? null,
+    windowOffset: fields.window_offset ?? null,
+    resampleEvery: fields.resample_every ?? null,
+    resampleFor: fields.resample_for ?? null,
   };
 }
 
@@ -153,28 +205,90 @@ export function windowQuery(query: string, startMs: number, endMs: number): stri
   return query.replaceAll('{start_time}', placeholderValue(startMs)).replaceAll('{end_time}', placeholderValue(endMs));
 }
 
-/** A window [startMs, endMs) of a query: its interval's multiples since the Unix epoch (UTC), as InfluxDB's GROUP BY time(). */
+/** A window [startMs, endMs) of a query: `intervalMs` long, starting at epoch (UTC) + offset + k * interval, as InfluxDB's GROUP BY time(interval, offset). */
 export interface CqWindow {
   readonly startMs: number;
   readonly endMs: number;
 }
 
+/**
+ * When a query runs and what each run recomputes, defaults applied: runs at epoch + offset +
+ * k * everyMs; a run at time r recomputes every window overlapping [r - forMs, r). With the
+ * defaults (every = for = interval, no offset) a run computes the one window that just closed.
+ */
+export interface CqSchedule {
+  readonly intervalMs: number;
+  readonly offsetMs: number;
+  readonly everyMs: number;
+  readonly forMs: number;
+}
+
+function requiredMs(text: string | null): number | null {
+  if (text === null) return null;
+  const ms = parseDurationMs(text);
+  assert.ok(ms !== null, 'a stored duration was checked');
+  return ms;
+}
+
+/** The schedule of a spec (checked), defaults applied: EVERY = interval; FOR = max(interval, EVERY) as InfluxDB (a run covers at least the time since the last). */
+export function cqSchedule(spec: Pick<ContinuousQuerySpec, 'interval' | 'windowOffset' | 'resampleEvery' | 'resampleFor'>): CqSchedule {
+  const intervalMs = requiredMs(spec.interval);
+  assert.ok(intervalMs !== null, 'a spec has an interval');
+  const everyMs = requiredMs(spec.resampleEvery) ?? intervalMs;
+  return { intervalMs, offsetMs: requiredMs(spec.windowOffset) ?? 0, everyMs, forMs: requiredMs(spec.resampleFor) ?? Math.max(intervalMs, everyMs) };
+}
+
+/** The largest `origin + k * step` at or before timeMs. */
+function floorTo(stepMs: number, originMs: number, timeMs: number): number {
+  return originMs + Math.floor((timeMs - originMs) / stepMs) * stepMs;
+}
+
 /** The window holding `timeMs`. */
-export function windowAt(intervalMs: number, timeMs: number): CqWindow {
-  const startMs = Math.floor(timeMs / intervalMs) * intervalMs;
-  return { startMs, endMs: startMs + intervalMs };
+export function windowAt(schedule: CqSchedule, timeMs: number): CqWindow {
+  const startMs = floorTo(schedule.intervalMs, schedule.offsetMs, timeMs);
+  return { startMs, endMs: startMs + schedule.intervalMs };
 }
 
 /** The windows that cover [fromMs, toMs): from the window holding fromMs to the one holding toMs - 1, in order. */
-export function windowsCovering(intervalMs: number, fromMs: number, toMs: number): CqWindow[] {
+export function windowsCovering(schedule: CqSchedule, fromMs: number, toMs: number): CqWindow[] {
   const windows: CqWindow[] = [];
   if (fromMs >= toMs) return windows;
-  for (let startMs = windowAt(intervalMs, fromMs).startMs; startMs < toMs; startMs += intervalMs) windows.push({ startMs, endMs: startMs + intervalMs });
+  for (let startMs = windowAt(schedule, fromMs).startMs; startMs < toMs; startMs += schedule.intervalMs) windows.push({ startMs, endMs: startMs + schedule.intervalMs });
   return windows;
 }
 
-/** Every window that ended at `nowMs` or before, after the one ending at `afterEndMs`, in order. */
-export function closedWindowsAfter(intervalMs: number, afterEndMs: number, nowMs: number): CqWindow[] {
-  assert.ok(afterEndMs % intervalMs === 0, 'a processed end is a window boundary');
-  return windowsCovering(intervalMs, afterEndMs, windowAt(intervalMs, nowMs).startMs);
+/** The last run time at or before `timeMs`. */
+export function runAt(schedule: CqSchedule, timeMs: number): number {
+  return floorTo(schedule.everyMs, schedule.offsetMs, timeMs);
+}
+
+/** The runs due at `nowMs` after the run at `afterRunMs` (oldest first), at most `runsMax`. */
+export function runsDue(schedule: CqSchedule, afterRunMs: number, nowMs: number, runsMax: number): number[] {
+  const runs: number[] = [];
+  const lastMs = runAt(schedule, nowMs);
+  for (let runMs = runAt(schedule, afterRunMs) + schedule.everyMs; runMs <= lastMs && runs.length < runsMax; runMs += schedule.everyMs) runs.push(runMs);
+  return runs;
+}
+
+/** The windows the runs `runTimesMs` (in order) recompute, each once, in order: those overlapping [run - for, run) of any run. */
+export function windowsOfRuns(schedule: CqSchedule, runTimesMs: readonly number[]): CqWindow[] {
+  const byStart = new Map<number, CqWindow>();
+  for (const runMs of runTimesMs) for (const window of windowsCovering(schedule, runMs - schedule.forMs, runMs)) byStart.set(window.startMs, window);
+  return [...byStart.values()].sort((a, b) => a.startMs - b.startMs);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The instant before which a query's source rows may go (delete_source_after_days): older than
+ * that many days, and in no window a later run could compute again, which would replace its
+ * rollup with what is left: windows of later runs (those overlapping [run - for, run) for runs
+ * after `processedRunMs`), and windows that late rows re-run (ending within `latenessMs` of now).
+ * With the default schedule that is the end of the last processed window.
+ */
+export function sourceCutoffMs(schedule: CqSchedule, processedRunMs: number, nowMs: number, deleteSourceAfterDays: number, latenessMs: number): number {
+  const nextRunMs = runAt(schedule, processedRunMs) + schedule.everyMs;
+  const recomputedFromMs = windowAt(schedule, nextRunMs - schedule.forMs).startMs;
+  const lateFromMs = windowAt(schedule, nowMs - latenessMs).startMs;
+  return Math.min(nowMs - deleteSourceAfterDays * DAY_MS, recomputedFromMs, lateFromMs);
 }

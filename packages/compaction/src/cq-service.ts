@@ -3,14 +3,15 @@ import type { ContinuousQueriesConfig } from '@arc/config';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import type { CatalogEvent, Storage } from '@arc/storage';
 import { CqErrorCode } from './cq-error-codes.js';
-import { closedWindowsAfter, continuousQuerySpec, windowAt, windowQuery, windowsCovering, type ContinuousQuery, type ContinuousQueryFields, type ContinuousQuerySpec, type CqWindow } from './cq-definition.js';
+import { continuousQuerySpec, runAt, runsDue, sourceCutoffMs, windowAt, windowQuery, windowsCovering, windowsOfRuns, type ContinuousQuery, type ContinuousQueryFields, type ContinuousQuerySpec, type CqWindow } from './cq-definition.js';
 import type { CqSource } from './cq-query-check.js';
 import type { CqExecution, CqStore, CqTrigger } from './cq-store.js';
 import type { WindowReplaceRequest, WindowReplaceResult } from './cq-window-replace.js';
-import { CQ_SCHEDULER_TICK_MS, CQ_WINDOWS_PER_PASS_MAX, CQ_WINDOWS_PER_RUN_MAX } from './limits.js';
+import { CQ_RETENTION_EVERY_MS, CQ_SCHEDULER_TICK_MS, CQ_WINDOWS_PER_PASS_MAX, CQ_WINDOWS_PER_RUN_MAX } from './limits.js';
+import { removeRowsBefore, runRetention, type RetentionRewriter, type RetentionRunResult } from './retention-run.js';
 
-/** What the service needs of the compactor: the query check and the window replacement. */
-export interface WindowRunner {
+/** What the service needs of the compactor: the query check, the window replacement, and the rewrites retention runs (retention_days, delete_source_after_days). */
+export interface WindowRunner extends RetentionRewriter {
   checkCqQuery(query: string, source: CqSource): Promise<string | null>;
   replaceWindow(request: WindowReplaceRequest): Promise<WindowReplaceResult>;
 }
@@ -64,10 +65,13 @@ const CHECK_WINDOW: CqWindow = { startMs: Date.UTC(2026, 0, 1), endMs: Date.UTC(
 /**
  * Continuous queries (docs/continuous-queries.md): their definitions (CqStore), their checks, the
  * runs of their windows (Compactor.replaceWindow) and the scheduler. Every CQ_SCHEDULER_TICK_MS
- * the scheduler runs, for each active query, the windows that closed since its last processed
- * window, in order (so after downtime the missed ones are caught up, CQ_WINDOWS_PER_PASS_MAX per
- * pass), and re-runs windows already run when files with rows of them are published within
- * `lateness_seconds` of their end. Lives on the main thread beside the compactor.
+ * the scheduler looks, for each active query, for the runs due since its last processed run
+ * (every `resample_every`, default the interval, from epoch + window_offset) and runs, in order,
+ * each window any of them recomputes (those overlapping [run - resample_for, run)) once; after
+ * downtime the missed runs are caught up in order, CQ_WINDOWS_PER_PASS_MAX windows per pass. It
+ * re-runs windows already run when files with rows of them are published within
+ * `lateness_seconds` of their end, and applies each query's retention_days and
+ * delete_source_after_days after its runs. Lives on the main thread beside the compactor.
  */
 export class ContinuousQueries {
   private readonly options: ContinuousQueriesOptions;
@@ -77,6 +81,8 @@ export class ContinuousQueries {
   private passing: Promise<void> | null = null;
   /** Windows to run again (late rows): `id/startMs`. */
   private readonly lateWindows = new Map<string, { readonly id: number; readonly window: CqWindow }>();
+  /** When each query's retention last ran (this process; a restart applies it at its first pass). */
+  private readonly retainedAtMs = new Map<number, number>();
   private closed = false;
   /**
    * `database/measurement` of every active query's source, or null when a definition changed
@@ -131,7 +137,7 @@ export class ContinuousQueries {
     const spec = await this.checked(fields);
     const created = this.store.create(spec, this.nowMs());
     this.watchedSources = null;
-    this.store.setProcessed(created.id, windowAt(created.intervalMs, this.nowMs()).startMs);
+    this.store.setProcessed(created.id, runAt(created.schedule, this.nowMs()));
     return this.store.get(created.id);
   }
 
@@ -140,7 +146,7 @@ export class ContinuousQueries {
     const spec = await this.checked(fields);
     const updated = this.store.update(id, spec, this.nowMs());
     this.watchedSources = null;
-    if (updated.lastProcessedTime === null) this.store.setProcessed(id, windowAt(updated.intervalMs, this.nowMs()).startMs);
+    if (updated.lastProcessedTime === null) this.store.setProcessed(id, runAt(updated.schedule, this.nowMs()));
     return this.store.get(id);
   }
 
@@ -148,6 +154,7 @@ export class ContinuousQueries {
     this.store.delete(id);
     this.watchedSources = null;
     for (const [key, late] of this.lateWindows) if (late.id === id) this.lateWindows.delete(key);
+    this.retainedAtMs.delete(id);
   }
 
   executions(id: number, limit: number): CqExecution[] {
@@ -174,12 +181,13 @@ export class ContinuousQueries {
     if (!this.enabled) throw new ArcError(ErrorKind.conflict, CqErrorCode.disabled, 'Continuous queries are disabled ([continuous_queries] enabled = false)');
     const cq = this.store.get(id);
     if (!cq.isActive) throw new ArcError(ErrorKind.conflict, CqErrorCode.inactive, `Continuous query '${cq.name}' is not active`, { id });
-    const windows = this.windowsToExecute(cq, request);
+    const { windows, lastRunMs } = this.windowsToExecute(cq, request);
     const executionId = executionIdOf('cq-exec');
     const inOrder = request.startMs === undefined && !request.dryRun;
     const executions: CqExecutionSummary[] = [];
-    for (const window of windows) {
-      const execution = await this.runWindow(cq, window, 'manual', request.dryRun, executionId, inOrder);
+    for (const [index, window] of windows.entries()) {
+      const processedRunMs = inOrder && index === windows.length - 1 ? lastRunMs : null;
+      const execution = await this.runWindow(cq, window, 'manual', request.dryRun, executionId, processedRunMs);
       executions.push(execution);
       if (execution.status === 'failed') break;
     }
@@ -200,38 +208,53 @@ export class ContinuousQueries {
     };
   }
 
-  private windowsToExecute(cq: ContinuousQuery, request: ExecuteRequest): CqWindow[] {
-    const nowWindowStartMs = windowAt(cq.intervalMs, this.nowMs()).startMs;
-    let windows: CqWindow[];
+  /** The windows of an execute; without a start, those of the runs due and the last of them (the catch-up point once they ran). */
+  private windowsToExecute(cq: ContinuousQuery, request: ExecuteRequest): { windows: CqWindow[]; lastRunMs: number | null } {
     if (request.startMs === undefined) {
       if (request.endMs !== undefined) throw badRequest(CqErrorCode.badWindow, 'end_time needs a start_time (without both, execute runs the windows due)', { field: 'end_time' });
-      windows = closedWindowsAfter(cq.intervalMs, this.processedEndMs(cq), this.nowMs());
-    } else {
-      const endMs = request.endMs ?? nowWindowStartMs;
-      if (request.startMs >= endMs) throw badRequest(CqErrorCode.badWindow, `start_time ${iso(request.startMs)} must be before end_time ${iso(endMs)}`, { field: 'start_time' });
-      if ((endMs - request.startMs) / cq.intervalMs > CQ_WINDOWS_PER_RUN_MAX + 1) throw badRequest(CqErrorCode.badWindow, `The range holds more than ${String(CQ_WINDOWS_PER_RUN_MAX)} windows of ${cq.interval}: execute it in parts`, { field: 'end_time' });
-      windows = windowsCovering(cq.intervalMs, request.startMs, endMs);
+      return this.dueWindows(cq, CQ_WINDOWS_PER_RUN_MAX);
     }
-    return windows.slice(0, CQ_WINDOWS_PER_RUN_MAX);
-  }
-
-  private processedEndMs(cq: ContinuousQuery): number {
-    return cq.lastProcessedTime === null ? windowAt(cq.intervalMs, this.nowMs()).startMs : Date.parse(cq.lastProcessedTime);
+    const endMs = request.endMs ?? windowAt(cq.schedule, this.nowMs()).startMs;
+    if (request.startMs >= endMs) throw badRequest(CqErrorCode.badWindow, `start_time ${iso(request.startMs)} must be before end_time ${iso(endMs)}`, { field: 'start_time' });
+    if ((endMs - request.startMs) / cq.intervalMs > CQ_WINDOWS_PER_RUN_MAX + 1) throw badRequest(CqErrorCode.badWindow, `The range holds more than ${String(CQ_WINDOWS_PER_RUN_MAX)} windows of ${cq.interval}: execute it in parts`, { field: 'end_time' });
+    return { windows: windowsCovering(cq.schedule, request.startMs, endMs).slice(0, CQ_WINDOWS_PER_RUN_MAX), lastRunMs: null };
   }
 
   /**
-   * One window run and recorded. `inOrder`: the next window in order (scheduled, or an execute of
-   * the windows due): once it committed, the query's catch-up point moves to its end. A window
-   * whose partitions another job holds is not recorded (it runs again at the next pass).
+   * The windows of the runs due since the catch-up point, in order, each once (runs whose FOR
+   * spans overlap share windows), and the last of those runs: as many runs, oldest first, as
+   * keep the windows within `windowsMax` (at least one run, whose windows CQ_RESAMPLE_FOR_WINDOWS_MAX bounds).
    */
-  private async runWindow(cq: ContinuousQuery, window: CqWindow, trigger: CqTrigger, dryRun: boolean, executionId: string, inOrder: boolean): Promise<CqExecutionSummary> {
+  private dueWindows(cq: ContinuousQuery, windowsMax: number): { windows: CqWindow[]; lastRunMs: number | null } {
+    const byStart = new Map<number, CqWindow>();
+    let lastRunMs: number | null = null;
+    for (const runMs of runsDue(cq.schedule, this.processedRunMs(cq), this.nowMs(), CQ_WINDOWS_PER_RUN_MAX)) {
+      const windows = windowsOfRuns(cq.schedule, [runMs]);
+      const added = windows.filter((window) => !byStart.has(window.startMs)).length;
+      if (lastRunMs !== null && byStart.size + added > windowsMax) break;
+      for (const window of windows) byStart.set(window.startMs, window);
+      lastRunMs = runMs;
+    }
+    return { windows: [...byStart.values()].sort((a, b) => a.startMs - b.startMs), lastRunMs };
+  }
+
+  private processedRunMs(cq: ContinuousQuery): number {
+    return cq.lastProcessedTime === null ? runAt(cq.schedule, this.nowMs()) : Date.parse(cq.lastProcessedTime);
+  }
+
+  /**
+   * One window run and recorded. `processedRunMs`: the last window of runs in order (scheduled,
+   * or an execute of the windows due): once it committed, the query's catch-up point moves to
+   * that run. A window whose partitions another job holds is not recorded (it runs again at the next pass).
+   */
+  private async runWindow(cq: ContinuousQuery, window: CqWindow, trigger: CqTrigger, dryRun: boolean, executionId: string, processedRunMs: number | null): Promise<CqExecutionSummary> {
     const startedMs = this.nowMs();
     const base = { executionId, trigger, startTime: iso(window.startMs), endTime: iso(window.endMs), executedAt: iso(startedMs) };
     let summary: CqExecutionSummary;
     try {
       const result = await this.options.windows.replaceWindow({
         source: { database: cq.database, measurement: cq.sourceMeasurement },
-        destination: cq.destinationMeasurement,
+        destination: { database: cq.destinationDatabaseName, measurement: cq.destinationMeasurement },
         query: windowQuery(cq.query, window.startMs, window.endMs),
         windowStartUs: window.startMs * 1000,
         windowEndUs: window.endMs * 1000,
@@ -245,7 +268,7 @@ export class ContinuousQueries {
       this.options.log('warn', `continuous query '${cq.name}' window ${base.startTime}..${base.endTime} failed: ${message}`);
     }
     // A failed window in order is passed over (recorded; an execute of its range runs it again): one bad window must not stop the query.
-    this.store.recordExecution({ cqId: cq.id, ...summary }, inOrder && !dryRun ? window.endMs : null);
+    this.store.recordExecution({ cqId: cq.id, ...summary }, dryRun ? null : processedRunMs);
     return summary;
   }
 
@@ -270,14 +293,48 @@ export class ContinuousQueries {
       for (const cq of this.store.list()) {
         if (this.closed) return;
         if (!cq.isActive) continue;
-        const due = closedWindowsAfter(cq.intervalMs, this.processedEndMs(cq), this.nowMs()).slice(0, CQ_WINDOWS_PER_PASS_MAX);
+        const { windows, lastRunMs } = this.dueWindows(cq, CQ_WINDOWS_PER_PASS_MAX);
         const executionId = executionIdOf('cq-sched');
-        for (const window of due) await this.runWindow(cq, window, 'schedule', false, executionId, true);
+        for (const [index, window] of windows.entries()) await this.runWindow(cq, window, 'schedule', false, executionId, index === windows.length - 1 ? lastRunMs : null);
+        await this.applyRetention(cq.id).catch((error: unknown) => {
+          // A removal that failed is logged and tried again in CQ_RETENTION_EVERY_MS; the other queries' runs go on.
+          this.options.log('warn', `continuous query '${cq.name}': removing expired rows failed: ${error instanceof Error ? error.message : String(error)}`);
+        });
       }
     } catch (error) {
       // A busy partition (another job's lease) or a stop: the next pass tries again.
       this.options.log('debug', `continuous queries: pass ended early: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * A query's retention_days and delete_source_after_days, at most every CQ_RETENTION_EVERY_MS:
+   * the destination's rows older than retention_days go, and the source's rows older than
+   * delete_source_after_days that no later run needs (sourceCutoffMs), through the rewrites a
+   * retention policy's run makes (so the file sets and the query cache follow). Logged.
+   */
+  private async applyRetention(id: number): Promise<void> {
+    const cq = this.store.get(id);
+    if (cq.retentionDays === null && cq.deleteSourceAfterDays === null) return;
+    const nowMs = this.nowMs();
+    if (nowMs - (this.retainedAtMs.get(cq.id) ?? Number.NEGATIVE_INFINITY) < CQ_RETENTION_EVERY_MS) return;
+    this.retainedAtMs.set(cq.id, nowMs);
+    const options = { nowMs, dryRun: false };
+    if (cq.retentionDays !== null) {
+      const policy = { name: cq.name, database: cq.destinationDatabaseName, measurement: cq.destinationMeasurement, retentionDays: cq.retentionDays, bufferDays: 0, isActive: true };
+      this.logRemoval(cq, 'destination', await runRetention(policy, this.options.storage, this.options.windows, options));
+    }
+    if (cq.deleteSourceAfterDays !== null) {
+      const cutoffMs = sourceCutoffMs(cq.schedule, this.processedRunMs(cq), nowMs, cq.deleteSourceAfterDays, this.options.config.latenessSeconds * 1000);
+      const scope = { database: cq.database, measurement: cq.sourceMeasurement };
+      this.logRemoval(cq, 'source', await removeRowsBefore(scope, cutoffMs * 1000, this.options.storage, this.options.windows, options));
+    }
+  }
+
+  private logRemoval(cq: ContinuousQuery, side: 'source' | 'destination', result: RetentionRunResult): void {
+    if (result.filesDropped + result.filesRewritten === 0) return;
+    const failed = result.jobsFailed === 0 ? '' : `; ${String(result.jobsFailed)} jobs failed (next time again): ${result.jobError ?? ''}`;
+    this.options.log(result.jobsFailed === 0 ? 'info' : 'warn', `continuous query '${cq.name}': ${side} rows before ${result.cutoff} removed: ${String(result.rowsRemoved ?? 'unknown')} rows, ${String(result.filesDropped)} files dropped, ${String(result.filesRewritten)} rewritten${failed}`);
   }
 
   private async runLateWindows(): Promise<void> {
@@ -291,7 +348,7 @@ export class ContinuousQueries {
       }
       if (!cq.isActive) continue;
       try {
-        await this.runWindow(cq, late.window, 'late', false, executionIdOf('cq-sched'), false);
+        await this.runWindow(cq, late.window, 'late', false, executionIdOf('cq-sched'), null);
       } catch (error) {
         this.lateWindows.set(key, late);
         throw error;
@@ -313,11 +370,11 @@ export class ContinuousQueries {
     if (!files.some((file) => watched.has(`${file.database}/${file.measurement}`))) return;
     for (const cq of this.store.list()) {
       if (!cq.isActive) continue;
-      const processedEndMs = this.processedEndMs(cq);
+      const processedRunMs = this.processedRunMs(cq);
       for (const file of files) {
         if (file.database !== cq.database || file.measurement !== cq.sourceMeasurement) continue;
-        const toMs = Math.min(Math.floor(file.maxTimeUs / 1000) + 1, processedEndMs);
-        for (const window of windowsCovering(cq.intervalMs, Math.floor(file.minTimeUs / 1000), toMs)) {
+        const toMs = Math.min(Math.floor(file.maxTimeUs / 1000) + 1, processedRunMs);
+        for (const window of windowsCovering(cq.schedule, Math.floor(file.minTimeUs / 1000), toMs)) {
           if (window.endMs > oldestEndMs) this.lateWindows.set(`${String(cq.id)}/${String(window.startMs)}`, { id: cq.id, window });
         }
       }

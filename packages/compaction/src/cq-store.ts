@@ -4,7 +4,7 @@ import type { Statement } from 'better-sqlite3';
 import { isUniqueViolation, openSqliteFile } from './sqlite-file.js';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { CqErrorCode } from './cq-error-codes.js';
-import { parseDurationMs, type ContinuousQuery, type ContinuousQuerySpec } from './cq-definition.js';
+import { cqSchedule, parseDurationMs, type ContinuousQuery, type ContinuousQuerySpec } from './cq-definition.js';
 import { CQ_DEFINITIONS_MAX, CQ_EXECUTIONS_KEPT } from './limits.js';
 
 /**
@@ -13,9 +13,13 @@ import { CQ_DEFINITIONS_MAX, CQ_EXECUTIONS_KEPT } from './limits.js';
  * moves on its own. `PRAGMA user_version` is the schema's version (a newer file is refused).
  * `last_processed_ms` is the end of the last window the scheduler ran in order: after a restart
  * the scheduler resumes there (catch-up), so it is written in the same transaction as the run's
- * record, after the window's replacement committed.
+ * record, after the window's replacement committed. It is the last run time done in order:
+ * with the default schedule (runs every interval, no offset) the end of the last window run.
+ *
+ * Version 2 added the schedule's columns (destination_database, window_offset, resample_every,
+ * resample_for): a version-1 file gets them as NULL (the defaults, its queries run as before).
  */
-const CQ_SCHEMA_VERSION = 1;
+const CQ_SCHEMA_VERSION = 2;
 
 /** The store's file in the data directory. */
 export const CQ_FILE_NAME = 'continuous_queries.db';
@@ -34,6 +38,10 @@ CREATE TABLE IF NOT EXISTS continuous_queries (
   retention_days           INTEGER,
   delete_source_after_days INTEGER,
   is_active                INTEGER NOT NULL CHECK (is_active IN (0, 1)),
+  destination_database     TEXT,
+  window_offset            TEXT,
+  resample_every           TEXT,
+  resample_for             TEXT,
   last_processed_ms        INTEGER,
   created_at               TEXT NOT NULL,
   updated_at               TEXT NOT NULL
@@ -55,6 +63,16 @@ CREATE TABLE IF NOT EXISTS cq_executions (
 );
 CREATE INDEX IF NOT EXISTS cq_executions_cq ON cq_executions (cq_id, id);
 `;
+
+/** The columns version 2 added, for a version-1 file (SQLite has no ADD COLUMN IF NOT EXISTS). */
+const COLUMNS_ADDED_IN_2 = ['destination_database', 'window_offset', 'resample_every', 'resample_for'] as const;
+
+function addMissingColumns(db: Database): void {
+  const present = new Set((db.pragma('table_info(continuous_queries)') as { name: string }[]).map((column) => column.name));
+  db.transaction(() => {
+    for (const column of COLUMNS_ADDED_IN_2) if (!present.has(column)) db.exec(`ALTER TABLE continuous_queries ADD COLUMN ${column} TEXT`);
+  })();
+}
 
 /** Why a window ran: the schedule (in order, catch-up included), late data in a window already run, or a request. */
 export type CqTrigger = 'schedule' | 'late' | 'manual';
@@ -94,6 +112,10 @@ interface CqRow {
   readonly retention_days: number | null;
   readonly delete_source_after_days: number | null;
   readonly is_active: number;
+  readonly destination_database: string | null;
+  readonly window_offset: string | null;
+  readonly resample_every: string | null;
+  readonly resample_for: string | null;
   readonly last_processed_ms: number | null;
   readonly created_at: string;
   readonly updated_at: string;
@@ -116,6 +138,7 @@ interface ExecutionRow {
 }
 
 function cqOf(row: CqRow): ContinuousQuery {
+  const schedule = { interval: row.interval_text, windowOffset: row.window_offset, resampleEvery: row.resample_every, resampleFor: row.resample_for };
   return {
     id: row.id,
     name: row.name,
@@ -129,6 +152,12 @@ function cqOf(row: CqRow): ContinuousQuery {
     retentionDays: row.retention_days,
     deleteSourceAfterDays: row.delete_source_after_days,
     isActive: row.is_active === 1,
+    destinationDatabase: row.destination_database,
+    destinationDatabaseName: row.destination_database ?? row.database_name,
+    windowOffset: row.window_offset,
+    resampleEvery: row.resample_every,
+    resampleFor: row.resample_for,
+    schedule: cqSchedule(schedule),
     lastProcessedTime: row.last_processed_ms === null ? null : new Date(row.last_processed_ms).toISOString(),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -168,6 +197,10 @@ function paramsOf(spec: ContinuousQuerySpec): Record<string, string | number | n
     retention_days: spec.retentionDays,
     delete_source_after_days: spec.deleteSourceAfterDays,
     is_active: spec.isActive ? 1 : 0,
+    destination_database: spec.destinationDatabase,
+    window_offset: spec.windowOffset,
+    resample_every: spec.resampleEvery,
+    resample_for: spec.resampleFor,
   };
 }
 
@@ -200,17 +233,20 @@ export class CqStore {
 
   private constructor(db: Database) {
     this.#db = db;
-    const fields = 'name, description, database_name, source_measurement, destination_measurement, query, interval_text, interval_ms, retention_days, delete_source_after_days, is_active';
+    const fields = 'name, description, database_name, source_measurement, destination_measurement, query, interval_text, interval_ms, retention_days, delete_source_after_days, is_active, destination_database, window_offset, resample_every, resample_for';
     this.#insert = db.prepare(
       `INSERT INTO continuous_queries (${fields}, created_at, updated_at)
-       VALUES (@name, @description, @database_name, @source_measurement, @destination_measurement, @query, @interval_text, @interval_ms, @retention_days, @delete_source_after_days, @is_active, @now, @now) RETURNING *`,
+       VALUES (@name, @description, @database_name, @source_measurement, @destination_measurement, @query, @interval_text, @interval_ms, @retention_days, @delete_source_after_days, @is_active, @destination_database, @window_offset, @resample_every, @resample_for, @now, @now) RETURNING *`,
     );
-    // A changed interval or query changes what the windows are: catch-up starts afresh from now.
+    // A changed interval, offset or run period moves the windows or the runs off the grid the
+    // catch-up point lies on, as a changed source changes what they read: catch-up starts afresh from now.
     this.#update = db.prepare(
       `UPDATE continuous_queries SET name = @name, description = @description, database_name = @database_name, source_measurement = @source_measurement,
        destination_measurement = @destination_measurement, query = @query, interval_text = @interval_text,
-       last_processed_ms = CASE WHEN interval_ms = @interval_ms AND database_name = @database_name AND source_measurement = @source_measurement THEN last_processed_ms ELSE NULL END,
-       interval_ms = @interval_ms, retention_days = @retention_days, delete_source_after_days = @delete_source_after_days, is_active = @is_active, updated_at = @now
+       last_processed_ms = CASE WHEN interval_ms = @interval_ms AND database_name = @database_name AND source_measurement = @source_measurement
+         AND window_offset IS @window_offset AND resample_every IS @resample_every THEN last_processed_ms ELSE NULL END,
+       interval_ms = @interval_ms, retention_days = @retention_days, delete_source_after_days = @delete_source_after_days, is_active = @is_active,
+       destination_database = @destination_database, window_offset = @window_offset, resample_every = @resample_every, resample_for = @resample_for, updated_at = @now
        WHERE id = @id RETURNING *`,
     );
     this.#delete = db.prepare('DELETE FROM continuous_queries WHERE id = @id');
@@ -230,7 +266,14 @@ export class CqStore {
   /** Opens (creating if needed) the file; its directory must exist (the data directory). */
   static open(path: string): CqStore {
     // FULL: a definition is configuration a user wrote, and last_processed_ms decides what catch-up reruns.
-    return new CqStore(openSqliteFile(path, { version: CQ_SCHEMA_VERSION, sql: SCHEMA_SQL, synchronous: 'FULL', foreignKeys: true, newerVersion }));
+    const db = openSqliteFile(path, { version: CQ_SCHEMA_VERSION, sql: SCHEMA_SQL, synchronous: 'FULL', foreignKeys: true, newerVersion });
+    try {
+      addMissingColumns(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new CqStore(db);
   }
 
   /** Adds a query; 409 ARC_CQ_NAME_TAKEN or ARC_CQ_TOO_MANY. */

@@ -26,7 +26,8 @@ import { planRewrite } from './rewrite-planner.js';
 
 export interface WindowReplaceRequest {
   readonly source: CqSource;
-  readonly destination: string;
+  /** Where the rows go: a measurement of the source's database, or of another (InfluxQL `INTO db..m`). */
+  readonly destination: CqSource;
   /** The query with its placeholders filled (cq-definition.ts windowQuery). */
   readonly query: string;
   readonly windowStartUs: number;
@@ -166,7 +167,7 @@ async function stageOldFiles(host: WindowHost, request: WindowReplaceRequest, ol
     if (old.minTimeUs >= request.windowStartUs && old.maxTimeUs < request.windowEndUs) continue;
     const [planned] = planRewrite([old], removeWhere);
     assert.ok(planned !== undefined, 'a file is one rewrite job');
-    const directory = `${request.source.database}/${request.destination}/${partitionPath(old.span, old.hourUs)}`;
+    const directory = `${request.destination.database}/${request.destination.measurement}/${partitionPath(old.span, old.hourUs)}`;
     const paths = [await host.storage.backend.stagingPathIn(directory), await host.storage.backend.stagingPathIn(directory)];
     stagingPaths.push(...paths);
     staged.push(...(await host.stageRewrite(old, paths, removeWhere)));
@@ -194,8 +195,7 @@ function rowsRemovedOf(olds: readonly CatalogFile[], window: { readonly windowSt
  * a partition of the window (nothing changed), 400 ARC_CQ_WINDOW_FAILED when the query fails.
  */
 export async function replaceWindow(host: WindowHost, request: WindowReplaceRequest): Promise<WindowReplaceResult> {
-  const { database } = request.source;
-  const { destination } = request;
+  const { database, measurement: destination } = request.destination;
   const jobId = jobIdOf(host.nowMs());
   host.liveJobs.add(jobId);
   const stagingPaths: string[] = [];
@@ -203,11 +203,11 @@ export async function replaceWindow(host: WindowHost, request: WindowReplaceRequ
   let renewal: NodeJS.Timeout | null = null;
   try {
     await host.storage.ensureLoaded(database, destination);
-    await host.storage.ensureLoaded(database, request.source.measurement);
+    await host.storage.ensureLoaded(request.source.database, request.source.measurement);
     // No row to read and none to replace: no lease, no lock object, nothing staged (an idle
     // source costs its queries nothing per window, and makes no destination directory).
-    const inWindow = (measurement: string): number => overlapping(host.storage.catalog.files(database, measurement), request.windowStartUs, request.windowEndUs).length;
-    if (inWindow(request.source.measurement) === 0 && inWindow(destination) === 0) return { recordsRead: 0, recordsWritten: 0, recordsRemoved: 0, filesWritten: 0, filesReplaced: 0 };
+    const inWindow = (of: CqSource): number => overlapping(host.storage.catalog.files(of.database, of.measurement), request.windowStartUs, request.windowEndUs).length;
+    if (inWindow(request.source) === 0 && inWindow(request.destination) === 0) return { recordsRead: 0, recordsWritten: 0, recordsRemoved: 0, filesWritten: 0, filesReplaced: 0 };
     if (!request.dryRun) {
       leases = await leaseDays(host, database, destination, jobId, windowDays(request.windowStartUs, request.windowEndUs));
       renewal = setInterval(() => leases.forEach((lease) => void lease.renew().catch(() => undefined)), (host.config.leaseSeconds * 1000) / LEASE_RENEWALS_PER_LEASE);

@@ -25,14 +25,14 @@ export type { RetentionPolicy, RetentionPolicySpec } from './retention-policy.js
 export { RETENTION_BUFFER_DAYS_DEFAULT, RETENTION_BUFFER_DAYS_MAX, RETENTION_DAYS_MAX, RETENTION_EXECUTIONS_KEPT, RETENTION_FILES_LISTED_MAX, RETENTION_POLICIES_MAX, REMOVE_PREDICATE_BYTES_MAX } from './limits.js';
 export { planRetention, retentionCutoffUs, retentionRemoveWhere } from './retention-plan.js';
 export type { RetentionPlan } from './retention-plan.js';
-export { runRetention } from './retention-run.js';
-export type { RetentionFileAction, RetentionProgress, RetentionRewriter, RetentionRunOptions, RetentionRunResult } from './retention-run.js';
+export { removeRowsBefore, runRetention } from './retention-run.js';
+export type { RetentionFileAction, RetentionScope, RetentionProgress, RetentionRewriter, RetentionRunOptions, RetentionRunResult } from './retention-run.js';
 export { RetentionService } from './retention-service.js';
 export type { RetentionExecuted, RetentionPolicyState, RetentionRunning, RetentionServiceOptions } from './retention-service.js';
 // Continuous queries (issue 17): cq-definition.ts, cq-store.ts, cq-service.ts, cq-window-replace.ts.
 export { CqErrorCode } from './cq-error-codes.js';
-export { continuousQuerySpec, parseDurationMs, parseInterval, placeholderValue, windowAt, windowQuery, windowsCovering } from './cq-definition.js';
-export type { ContinuousQuery, ContinuousQueryFields, ContinuousQuerySpec, CqWindow } from './cq-definition.js';
+export { continuousQuerySpec, cqSchedule, parseDurationMs, parseInterval, placeholderValue, runAt, runsDue, windowAt, windowQuery, windowsCovering, windowsOfRuns } from './cq-definition.js';
+export type { ContinuousQuery, ContinuousQueryFields, ContinuousQuerySpec, CqSchedule, CqWindow } from './cq-definition.js';
 export { CQ_FILE_NAME, CqStore, cqNotFound } from './cq-store.js';
 export type { CqExecution, CqExecutionRecord, CqTrigger } from './cq-store.js';
 export { ContinuousQueries } from './cq-service.js';

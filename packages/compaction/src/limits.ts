@@ -196,6 +196,20 @@ export const CQ_EXECUTIONS_KEPT = 1000;
 export const CQ_WINDOWS_PER_RUN_MAX = 10_000;
 /** Windows of one query a scheduler pass runs before the next query gets its turn (the rest wait for the next pass). */
 export const CQ_WINDOWS_PER_PASS_MAX = 100;
+/**
+ * Intervals one run's `resample_for` spans at most: a run recomputes that many windows (plus one
+ * when the span does not start on a window boundary), and a scheduler pass runs at least one run
+ * whole, so this bounds the rewrites of a pass. 1,000 covers a day of 90-second windows.
+ */
+export const CQ_RESAMPLE_FOR_WINDOWS_MAX = 1000;
+assert.ok(CQ_RESAMPLE_FOR_WINDOWS_MAX + 1 <= CQ_WINDOWS_PER_RUN_MAX, 'one run fits in an execute request');
+/**
+ * How often a continuous query's retention_days and delete_source_after_days are applied (after
+ * its scheduled runs in a pass): each is a listing of the measurement's files and, when rows
+ * expired, rewrites of the files holding them; their cut-offs are whole days, so an hour late
+ * keeps at most an hour's rows longer.
+ */
+export const CQ_RETENTION_EVERY_MS = 3_600_000;
 /** How often the scheduler looks for due windows: windows start at most this late after their end. */
 export const CQ_SCHEDULER_TICK_MS = 1000;
 /** Days of `retention_days` and `delete_source_after_days` at most (as RETENTION_DAYS_MAX). */

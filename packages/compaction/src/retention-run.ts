@@ -107,8 +107,11 @@ function tallyJobs(tally: Tally, jobs: readonly CompactionJob[]): void {
   }
 }
 
+/** Which rows a run removes: those of `database` (of one `measurement`, or of every one when null) older than a cut-off. */
+export type RetentionScope = Pick<RetentionPolicySpec, 'database' | 'measurement'>;
+
 /** The measurements a policy covers, listed (every measurement of its database when it names none). */
-async function measurementsOf(storage: Storage, policy: RetentionPolicySpec): Promise<string[]> {
+async function measurementsOf(storage: Storage, policy: RetentionScope): Promise<string[]> {
   if (!storage.hasDatabase(policy.database)) return [];
   const listed = storage.catalog.measurementNames(policy.database);
   const names = policy.measurement === null ? listed : listed.filter((name) => name === policy.measurement);
@@ -161,7 +164,15 @@ async function removeMeasurement(run: MeasurementRun, rewriter: RetentionRewrite
  * straddling ones rewritten (retention-plan.ts); dry, counts what would go and writes nothing.
  */
 export async function runRetention(policy: RetentionPolicySpec, storage: Storage, rewriter: RetentionRewriter, options: RetentionRunOptions): Promise<RetentionRunResult> {
-  const cutoffUs = retentionCutoffUs(policy, options.nowMs);
+  return removeRowsBefore(policy, retentionCutoffUs(policy, options.nowMs), storage, rewriter, options);
+}
+
+/**
+ * Removes the rows of `scope` older than `cutoffUs` as a policy's run does (runRetention, whose
+ * cut-off is a number of days; a continuous query's source cut-off is also bounded by the
+ * windows it ran).
+ */
+export async function removeRowsBefore(policy: RetentionScope, cutoffUs: number, storage: Storage, rewriter: RetentionRewriter, options: RetentionRunOptions): Promise<RetentionRunResult> {
   const tally: Tally = { affectedMeasurements: [], filesDropped: 0, filesRewritten: 0, rowsRemoved: 0, bytesRemoved: 0, bytesRewritten: 0, files: [], filesTruncated: false, jobsFailed: 0, jobError: null };
   const measurements = await measurementsOf(storage, policy);
   let filesDone = 0;

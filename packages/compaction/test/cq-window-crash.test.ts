@@ -23,7 +23,7 @@ const HALF_HOUR_MS = 1_800_000;
 const QUERY = "SELECT time_bucket(INTERVAL '10 minutes', time) AS time, host, sum(usage_user) AS s, count(*) AS n FROM cpu WHERE time >= {start_time} AND time < {end_time} GROUP BY ALL";
 
 function windowRequest(startMs: number): WindowReplaceRequest {
-  return { source: { database: 'db', measurement: 'cpu' }, destination: 'cpu_10m', query: windowQuery(QUERY, startMs, startMs + HALF_HOUR_MS), windowStartUs: startMs * 1000, windowEndUs: (startMs + HALF_HOUR_MS) * 1000, dryRun: false };
+  return { source: { database: 'db', measurement: 'cpu' }, destination: { database: 'db', measurement: 'cpu_10m' }, query: windowQuery(QUERY, startMs, startMs + HALF_HOUR_MS), windowStartUs: startMs * 1000, windowEndUs: (startMs + HALF_HOUR_MS) * 1000, dryRun: false };
 }
 
 function openCompactor(storage: Storage, root: string, tag: string): Compactor {

@@ -3,7 +3,9 @@
 // replaced, not added to), late rows change the window's output when it runs again, the
 // scheduler catches up missed windows in order and resumes after a restart from its stored
 // point, windows of an idle source leave the store untouched, and queries that read another
-// table, call a table function or are no SELECT are refused.
+// table, call a table function or are no SELECT are refused; retention_days and
+// delete_source_after_days remove rows exactly at their cut-offs, never source rows whose windows
+// the scheduler has not run yet.
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -205,5 +207,43 @@ describe('continuous query windows', () => {
     expect(storage.catalog.files('db', 'cpu_10m')).toEqual([]);
     // Its staged outputs are gone too.
     expect((await objectsUnder(path.join(dataDir, 'data'))).filter((key) => key.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('applies retention_days to the destination and delete_source_after_days to rolled-up source rows, at their cut-offs', async () => {
+    const NOW = Date.parse('2026-01-20T00:00:00Z');
+    const clock = { nowMs: NOW - 240 * HOUR_MS };
+    const { storage, cqs } = await setUp(clock);
+    const cq = await cqs.create(fields({ retention_days: 3, delete_source_after_days: 2 }));
+    // Pass 1 (at NOW) runs 100 of the 240 hourly windows due: the source is rolled up to C1.
+    const C1 = NOW - 140 * HOUR_MS;
+    // Pass 2 (an hour later) runs the next 100 (to NOW - 40 h): the source cut is now - 2 days,
+    // the destination's now - 3 days.
+    const C2 = NOW + HOUR_MS - 48 * HOUR_MS;
+    const D2 = NOW + HOUR_MS - 72 * HOUR_MS;
+    const NOT_ROLLED_UP = NOW - 72 * HOUR_MS + 15 * 60_000;
+    const times = [...Array.from({ length: 40 }, (_, k) => NOW - 240 * HOUR_MS + k * 6 * HOUR_MS + 30 * 60_000), C1 - 0.001, C1, C2 - 0.001, C2, D2 - 0.001, D2, NOT_ROLLED_UP];
+    for (const [sequence, timeMs] of times.entries()) await putFile(storage, { sequence: sequence + 1, writtenAtMs: 1000 + sequence, rows: [{ host: 'h0', timeUs: Math.round(timeMs * 1000), usage_user: sequence }] });
+    const sourceTimes = async (): Promise<string[]> => sql(storage, 'cpu', (table) => `SELECT epoch_us(time) AS t FROM ${table} ORDER BY t`);
+    const us = (ms: number): string => JSON.stringify({ t: Math.round(ms * 1000) });
+
+    clock.nowMs = NOW;
+    await cqs.pass();
+    expect(cqs.get(cq.id).lastProcessedTime).toBe(new Date(C1).toISOString());
+    const afterFirst = await sourceTimes();
+    expect(afterFirst[0]).toBe(us(C1));
+    expect(afterFirst).toContain(us(NOT_ROLLED_UP));
+    expect(afterFirst).toHaveLength(times.filter((timeMs) => timeMs >= C1).length);
+    // Every window run so far is older than 3 days.
+    expect(await destinationRows(storage)).toEqual([]);
+
+    const expected = await handRollup(storage, D2, NOW - 40 * HOUR_MS);
+    clock.nowMs = NOW + HOUR_MS;
+    await cqs.pass();
+    expect(cqs.get(cq.id).lastProcessedTime).toBe(new Date(NOW - 40 * HOUR_MS).toISOString());
+    const afterSecond = await sourceTimes();
+    expect(afterSecond[0]).toBe(us(C2));
+    expect(afterSecond).toHaveLength(times.filter((timeMs) => timeMs >= C2).length);
+    expect(expected[0]).toContain(`"t":${String(D2 * 1000)}`);
+    expect(await destinationRows(storage)).toEqual(expected);
   });
 });

@@ -38,6 +38,10 @@ export const cqBodySchema = z.strictObject({
   retention_days: days,
   delete_source_after_days: days,
   is_active: z.boolean({ error: 'must be true or false' }).optional(),
+  destination_database: z.string({ error: 'must be a string or null' }).nullable().optional().meta({ description: "The database the rows go to (an ordinary measurement of it); `database` when absent (InfluxQL `INTO otherdb..m`)." }),
+  window_offset: z.string({ error: 'must be a duration or null' }).nullable().optional().meta({ description: 'Shift of the windows from the epoch, whole seconds, 0 <= offset < interval: windows start at epoch + offset + k * interval (InfluxQL `GROUP BY time(i, offset)`).' }),
+  resample_every: z.string({ error: 'must be a duration or null' }).nullable().optional().meta({ description: 'How often the query runs (whole seconds, at least 1s, may exceed the interval), at epoch + offset + k * every; the interval when absent (InfluxQL `RESAMPLE EVERY`).' }),
+  resample_for: z.string({ error: 'must be a duration or null' }).nullable().optional().meta({ description: 'The span each run recomputes: every window overlapping [run - for, run); at least the interval; max(interval, resample_every) when absent (InfluxQL `RESAMPLE FOR`).' }),
 });
 
 const instant = z.string({ error: 'must be an RFC 3339 time (2026-01-01T00:00:00Z)' });
@@ -66,6 +70,10 @@ export function cqJson(cq: ContinuousQuery): Record<string, unknown> {
     retention_days: cq.retentionDays,
     delete_source_after_days: cq.deleteSourceAfterDays,
     is_active: cq.isActive,
+    destination_database: cq.destinationDatabase,
+    window_offset: cq.windowOffset,
+    resample_every: cq.resampleEvery,
+    resample_for: cq.resampleFor,
     last_processed_time: cq.lastProcessedTime,
     created_at: cq.createdAt,
     updated_at: cq.updatedAt,

@@ -4,7 +4,11 @@
 // answer 400/404/409 with codes naming what is wrong; and after a stop the scheduler catches up
 // every window missed while the server was down, in order, with none skipped or run twice; and
 // InfluxQL's CREATE / SHOW / DROP CONTINUOUS QUERY on /query answer as InfluxDB 1.6.7 and make a
-// CQ whose rollup equals InfluxQL's own GROUP BY time() answer.
+// CQ whose rollup equals InfluxQL's own GROUP BY time() answer; a window_offset moves the
+// windows (their rows read back), RESAMPLE FOR makes the scheduler recompute an earlier window
+// after late rows with no lateness allowance, a destination in another database is queryable
+// there, and retention_days / delete_source_after_days remove rows at their cut-offs but never
+// source rows a later run still reads.
 import { expectCleanStop } from './support/clean-stop.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TsbsCpu, encodeColumnar } from '../../../bench/ingest/tsbs.mjs';
@@ -85,6 +89,10 @@ describe('continuous queries in the server', () => {
       ['DELETE', '/api/v1/continuous_queries/999', undefined, 404, 'ARC_CQ_NOT_FOUND'],
       ['POST', '/api/v1/continuous_queries/1/execute', { start_time: DAY_END, end_time: DAY_START }, 400, 'ARC_CQ_BAD_WINDOW'],
       ['POST', '/api/v1/continuous_queries/1/execute', { start_time: 'yesterday' }, 400, 'ARC_CQ_BAD_WINDOW'],
+      ['POST', '/api/v1/continuous_queries', { ...body, name: 'y', window_offset: '1m' }, 400, 'ARC_CQ_BAD_DEFINITION'],
+      ['POST', '/api/v1/continuous_queries', { ...body, name: 'y', resample_for: '30s' }, 400, 'ARC_CQ_BAD_DEFINITION'],
+      ['POST', '/api/v1/continuous_queries', { ...body, name: 'y', resample_every: 60 }, 400, 'ARC_BAD_REQUEST_BODY'],
+      ['POST', '/api/v1/continuous_queries', { ...body, name: 'y', destination_database: 'a/b' }, 400, 'ARC_CQ_BAD_DEFINITION'],
     ];
     for (const [method, path, requestBody, status, code] of cases) {
       const answer = await send(arc.url, method, path, requestBody === undefined ? {} : { body: requestBody });
@@ -158,5 +166,101 @@ describe('continuous queries in the server', () => {
     expect(await influxql('DROP CONTINUOUS QUERY cq_basic ON db1')).toEqual({ status: 200, body: { results: [{ statement_id: 0 }] } });
     expect(await influxql('DROP CONTINUOUS QUERY nosuch ON db1')).toEqual({ status: 200, body: { results: [{ statement_id: 0 }] } });
     expect((await send(arc.url, 'GET', '/api/v1/continuous_queries')).json()).toEqual([]);
+  });
+
+  it('moves its windows by window_offset', async () => {
+    const { arc, client } = await start();
+    const times = Array.from({ length: 120 }, (_, index) => Date.UTC(2026, 0, 1) + index * 60_000);
+    expect((await client.write(msgpack({ m: 'cpu', columns: { time: times, value: times.map(() => 1) } }), { database: 'off' })).status).toBe(204);
+    expect((await client.flush()).status).toBe(200);
+    const body = { name: 'off', database: 'off', source_measurement: 'cpu', destination_measurement: 'cpu_1h', query: 'SELECT min(time) AS time, count(*) AS n FROM cpu WHERE time >= {start_time} AND time < {end_time}', interval: '1h', window_offset: '15m' };
+    const created = await send(arc.url, 'POST', '/api/v1/continuous_queries', { body });
+    expect(created.status, created.text).toBe(201);
+    const { id } = created.json() as { id: number };
+    expect(created.json()).toMatchObject({ window_offset: '15m', resample_every: null, resample_for: null, destination_database: null });
+    const executed = await send(arc.url, 'POST', `/api/v1/continuous_queries/${String(id)}/execute`, { body: { start_time: '2026-01-01T00:00:00Z', end_time: '2026-01-01T02:00:00Z' } });
+    expect(executed.json()).toMatchObject({ status: 'completed', windows: 3, start_time: '2025-12-31T23:15:00.000Z', end_time: '2026-01-01T02:15:00.000Z' });
+    // Windows [23:15, 00:15), [00:15, 01:15), [01:15, 02:15): 15, 60 and 45 of the minutes.
+    expect(await client.rows('SELECT epoch_ms(time) AS t, n FROM cpu_1h ORDER BY t', 'off')).toEqual([[Date.UTC(2026, 0, 1), 15], [Date.UTC(2026, 0, 1, 0, 15), 60], [Date.UTC(2026, 0, 1, 1, 15), 45]]);
+    const updated = await send(arc.url, 'PUT', `/api/v1/continuous_queries/${String(id)}`, { body: { ...body, resample_every: '30m', resample_for: '2h' } });
+    expect(updated.json()).toMatchObject({ window_offset: '15m', resample_every: '30m', resample_for: '2h' });
+    expect((await send(arc.url, 'GET', `/api/v1/continuous_queries/${String(id)}`)).json()).toMatchObject({ resample_every: '30m', resample_for: '2h' });
+  });
+
+  it('recomputes an earlier window after late rows with RESAMPLE FOR, with no lateness allowance', async () => {
+    // ARC_CONTINUOUS_QUERIES_LATENESS_SECONDS is 0 (start()): only the FOR span re-runs a closed window.
+    const { arc, client } = await start();
+    const created = await send(arc.url, 'POST', '/api/v1/continuous_queries', {
+      body: { name: 'back', database: 'back', source_measurement: 'm', destination_measurement: 'm_2s', query: 'SELECT time_bucket(INTERVAL 2 SECOND, time) AS time, count(*) AS n FROM m WHERE time >= {start_time} AND time < {end_time} GROUP BY ALL', interval: '2s', resample_for: '30s' },
+    });
+    expect(created.status, created.text).toBe(201);
+    const { id } = created.json() as { id: number };
+    const windowStartMs = Math.floor(Date.now() / 2000) * 2000;
+    const write = async (timeMs: number): Promise<void> => {
+      expect((await client.write(msgpack({ m: 'm', columns: { time: [timeMs], v: [1] } }), { database: 'back' })).status).toBe(204);
+      expect((await client.flush()).status).toBe(200);
+    };
+    const countOfWindow = async (): Promise<unknown> => (await client.rows(`SELECT n FROM m_2s WHERE epoch_ms(time) = ${String(windowStartMs)}`, 'back').catch(() => []))[0]?.[0] ?? 0;
+    await write(windowStartMs + 100);
+    // The scheduler's runs are timed by the clock: poll until the window's first run wrote it.
+    await waitUntil('the window ran with its first row', 20_000, async () => (await countOfWindow()) === 1);
+    // A row of the closed window, late: the runs of the next 30 s recompute the window.
+    await write(windowStartMs + 200);
+    await waitUntil('a later run recomputed the window', 30_000, async () => (await countOfWindow()) === 2);
+    const runs = ((await send(arc.url, 'GET', `/api/v1/continuous_queries/${String(id)}/executions?limit=1000`)).json() as { executions: { start_time: string; trigger: string }[] }).executions;
+    const ofWindow = runs.filter((run) => Date.parse(run.start_time) === windowStartMs);
+    expect(ofWindow.length).toBeGreaterThanOrEqual(2);
+    expect(ofWindow.every((run) => run.trigger === 'schedule')).toBe(true);
+  });
+
+  it('writes to a destination database, queryable there under the source measurement\'s name', async () => {
+    const { arc, client } = await start();
+    const times = Array.from({ length: 60 }, (_, index) => Date.UTC(2026, 0, 1) + index * 1000);
+    expect((await client.write(msgpack({ m: 'cpu', columns: { time: times, value: times.map((_, index) => index) } }), { database: 'raw' })).status).toBe(204);
+    expect((await client.flush()).status).toBe(200);
+    const created = await send(arc.url, 'POST', '/api/v1/continuous_queries', {
+      body: { name: 'xdb', database: 'raw', source_measurement: 'cpu', destination_database: 'rollups', destination_measurement: 'cpu', query: 'SELECT min(time) AS time, sum(value) AS total FROM cpu WHERE time >= {start_time} AND time < {end_time}', interval: '1m' },
+    });
+    expect(created.status, created.text).toBe(201);
+    const { id } = created.json() as { id: number; destination_database: string };
+    expect(created.json()).toMatchObject({ database: 'raw', destination_database: 'rollups' });
+    const executed = await send(arc.url, 'POST', `/api/v1/continuous_queries/${String(id)}/execute`, { body: { start_time: '2026-01-01T00:00:00Z', end_time: '2026-01-01T00:01:00Z' } });
+    expect(executed.json()).toMatchObject({ status: 'completed', windows: 1, records_written: 1 });
+    expect(await client.rows('SELECT epoch_ms(time) AS t, total FROM cpu', 'rollups')).toEqual([[Date.UTC(2026, 0, 1), 1770]]);
+    expect(await client.rows('SELECT count(*) AS n FROM cpu', 'raw')).toEqual([[60]]);
+  });
+
+  it('removes destination rows past retention_days and source rows past delete_source_after_days that no run needs', async () => {
+    const { arc, client } = await start();
+    const DAY_MS = 86_400_000;
+    const HOUR_MS = 3_600_000;
+    // Today's UTC midnight: the daily windows' last processed run (a test run across midnight would see another day).
+    const midnightMs = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+    const hours = Array.from({ length: 5 * 24 }, (_, index) => midnightMs - 5 * DAY_MS + index * HOUR_MS);
+    const sourceTimes = [...hours, midnightMs - 2 * DAY_MS - 1].sort((a, b) => a - b);
+    expect((await client.write(msgpack({ m: 'cpu', columns: { time: sourceTimes, v: sourceTimes.map(() => 1) } }), { database: 'ret' })).status).toBe(204);
+    expect((await client.flush()).status).toBe(200);
+    const body = { name: 'ret', database: 'ret', source_measurement: 'cpu', destination_measurement: 'cpu_1h', query: 'SELECT time_bucket(INTERVAL 1 HOUR, time) AS time, count(*) AS n FROM cpu WHERE time >= {start_time} AND time < {end_time} GROUP BY ALL', interval: '1d', resample_for: '3d' };
+    const created = await send(arc.url, 'POST', '/api/v1/continuous_queries', { body });
+    const { id } = created.json() as { id: number };
+    const backfill = await send(arc.url, 'POST', `/api/v1/continuous_queries/${String(id)}/execute`, { body: { start_time: new Date(midnightMs - 5 * DAY_MS).toISOString(), end_time: new Date(midnightMs).toISOString() } });
+    expect(backfill.json()).toMatchObject({ status: 'completed', windows: 5 });
+    const destinationTimes = async (): Promise<number[]> => (await client.rows('SELECT epoch_ms(time) FROM cpu_1h ORDER BY 1', 'ret')).map((row) => Number(row[0]));
+    const sourceLeft = async (): Promise<number[]> => (await client.rows('SELECT epoch_ms(time) FROM cpu ORDER BY 1', 'ret')).map((row) => Number(row[0]));
+    expect(await destinationTimes()).toEqual(hours);
+    const beforeMs = Date.now();
+    expect((await send(arc.url, 'PUT', `/api/v1/continuous_queries/${String(id)}`, { body: { ...body, retention_days: 2, delete_source_after_days: 1 } })).status).toBe(200);
+    // The scheduler applies them at its next pass (a timer), the destination's first, file by
+    // file: poll until the source's oldest row is the cut-off's.
+    await waitUntil('the source rows went', 30_000, async () => ((await sourceLeft())[0] ?? 0) >= midnightMs - 2 * DAY_MS);
+    const afterMs = Date.now();
+    // Source: the next run recomputes the windows of the last 3 days (from midnight - 2 d), so
+    // rows older than a day but in them stay; the row a millisecond before goes.
+    expect(await sourceLeft()).toEqual(sourceTimes.filter((timeMs) => timeMs >= midnightMs - 2 * DAY_MS));
+    // Destination: rows before now - 2 days go (now: when the pass ran, between the two clocks).
+    const left = await destinationTimes();
+    expect(left[0]).toBeGreaterThanOrEqual(beforeMs - 2 * DAY_MS);
+    expect(left[0]).toBeLessThan(afterMs - 2 * DAY_MS + HOUR_MS);
+    expect(left).toEqual(hours.filter((timeMs) => timeMs >= (left[0] ?? 0)));
   });
 });

@@ -22,7 +22,11 @@ const cqSchema = z.looseObject({
   retention_days: z.number().nullable(),
   delete_source_after_days: z.number().nullable(),
   is_active: z.boolean(),
-  last_processed_time: z.string().nullable().meta({ description: 'End of the last window the scheduler ran in order: catch-up resumes there.' }),
+  destination_database: z.string().nullable().meta({ description: 'As given; null: the rows go to `database`.' }),
+  window_offset: z.string().nullable().meta({ description: 'As given; null: windows start at multiples of the interval since the epoch.' }),
+  resample_every: z.string().nullable().meta({ description: 'As given; null: the query runs every interval.' }),
+  resample_for: z.string().nullable().meta({ description: 'As given; null: each run recomputes max(interval, resample_every).' }),
+  last_processed_time: z.string().nullable().meta({ description: 'The last run time the scheduler ran in order (with the default schedule, the end of the last window): catch-up resumes there.' }),
   created_at: z.string(),
   updated_at: z.string(),
 });

@@ -1,0 +1,113 @@
+// Proves the window arithmetic of a continuous query's schedule (window_offset, resample_every,
+// resample_for) on worked examples, the 400s naming each bad schedule field, and that a
+// continuous_queries.db of schema version 1 opens with its queries' new fields null.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { ArcError } from '@arc/errors';
+import { CQ_FILE_NAME, CqStore, continuousQuerySpec, cqSchedule, runAt, runsDue, windowAt, windowsCovering, windowsOfRuns, type ContinuousQueryFields, type CqWindow } from '../src/index.js';
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const T0 = Date.parse('2026-01-10T00:00:00Z');
+
+function schedule(interval: string, windowOffset: string | null = null, resampleEvery: string | null = null, resampleFor: string | null = null) {
+  return cqSchedule({ interval, windowOffset, resampleEvery, resampleFor });
+}
+
+const at = (window: CqWindow): string => `${new Date(window.startMs).toISOString().slice(11, 16)}-${new Date(window.endMs).toISOString().slice(11, 16)}`;
+
+describe('continuous query schedule', () => {
+  it('defaults: a run every interval computes the one window that just closed', () => {
+    const plain = schedule('1h');
+    expect(plain).toEqual({ intervalMs: HOUR_MS, offsetMs: 0, everyMs: HOUR_MS, forMs: HOUR_MS });
+    expect(runsDue(plain, T0, T0 + 3 * HOUR_MS + 5 * MINUTE_MS, 100)).toEqual([T0 + HOUR_MS, T0 + 2 * HOUR_MS, T0 + 3 * HOUR_MS]);
+    expect(windowsOfRuns(plain, [T0 + HOUR_MS]).map(at)).toEqual(['00:00-01:00']);
+  });
+
+  it('window_offset shifts windows and runs from the epoch', () => {
+    const shifted = schedule('1h', '15m');
+    expect(at(windowAt(shifted, T0 + 10 * MINUTE_MS))).toBe('23:15-00:15');
+    expect(at(windowAt(shifted, T0 + 15 * MINUTE_MS))).toBe('00:15-01:15');
+    expect(windowsCovering(shifted, T0, T0 + 2 * HOUR_MS).map(at)).toEqual(['23:15-00:15', '00:15-01:15', '01:15-02:15']);
+    expect(runAt(shifted, T0 + 2 * HOUR_MS)).toBe(T0 + HOUR_MS + 15 * MINUTE_MS);
+    expect(windowsOfRuns(shifted, [T0 + HOUR_MS + 15 * MINUTE_MS]).map(at)).toEqual(['00:15-01:15']);
+  });
+
+  it('resample_every below the interval recomputes the open window at each run', () => {
+    const often = schedule('1h', null, '15m');
+    expect(often.forMs).toBe(HOUR_MS);
+    expect(runsDue(often, T0, T0 + 31 * MINUTE_MS, 100)).toEqual([T0 + 15 * MINUTE_MS, T0 + 30 * MINUTE_MS]);
+    // The run at 00:30 covers [23:30, 00:30): the closed 23:00 window and the open 00:00 one.
+    expect(windowsOfRuns(often, [T0 + 30 * MINUTE_MS]).map(at)).toEqual(['23:00-00:00', '00:00-01:00']);
+  });
+
+  it('resample_every above the interval runs every EVERY over the EVERY span (FOR defaults to it)', () => {
+    const seldom = schedule('10m', null, '30m');
+    expect(seldom.forMs).toBe(30 * MINUTE_MS);
+    expect(runsDue(seldom, T0, T0 + HOUR_MS, 100)).toEqual([T0 + 30 * MINUTE_MS, T0 + HOUR_MS]);
+    expect(windowsOfRuns(seldom, [T0 + HOUR_MS]).map(at)).toEqual(['00:30-00:40', '00:40-00:50', '00:50-01:00']);
+  });
+
+  it('resample_for recomputes earlier windows at each run; missed runs share their windows once, in order', () => {
+    const back = schedule('1h', null, null, '2h');
+    expect(windowsOfRuns(back, [T0 + 3 * HOUR_MS]).map(at)).toEqual(['01:00-02:00', '02:00-03:00']);
+    expect(windowsOfRuns(back, [T0 + 2 * HOUR_MS, T0 + 3 * HOUR_MS, T0 + 4 * HOUR_MS]).map(at)).toEqual(['00:00-01:00', '01:00-02:00', '02:00-03:00', '03:00-04:00']);
+    expect(runsDue(back, T0, T0 + 10 * HOUR_MS, 3)).toEqual([T0 + HOUR_MS, T0 + 2 * HOUR_MS, T0 + 3 * HOUR_MS]);
+  });
+});
+
+describe('continuous query schedule fields', () => {
+  const base: ContinuousQueryFields = { name: 'r', database: 'db', source_measurement: 'cpu', destination_measurement: 'cpu_1h', query: 'SELECT 1 WHERE {start_time} < {end_time}', interval: '1h' };
+  const cases: [Partial<ContinuousQueryFields>, string][] = [
+    [{ window_offset: '1h' }, 'window_offset'],
+    [{ window_offset: '90m' }, 'window_offset'],
+    [{ window_offset: '1500ms' }, 'window_offset'],
+    [{ window_offset: '-5m' }, 'window_offset'],
+    [{ resample_every: '500ms' }, 'resample_every'],
+    [{ resample_every: 'often' }, 'resample_every'],
+    [{ resample_every: '40d' }, 'resample_every'],
+    [{ resample_for: '30m' }, 'resample_for'],
+    [{ resample_every: '2h', resample_for: '1h' }, 'resample_for'],
+    [{ resample_for: '1001h' }, 'resample_for'],
+    [{ destination_database: 'bad/name' }, 'destination_database'],
+    [{ destination_measurement: 'cpu' }, 'destination_measurement'],
+  ];
+  it.each(cases)('%j is refused naming %s', (overrides, field) => {
+    const refused = continuousQuerySpec({ ...base, ...overrides });
+    expect(refused).toBeInstanceOf(ArcError);
+    expect((refused as ArcError).message).toContain(`'${field}'`);
+    expect((refused as ArcError).details).toMatchObject({ field });
+  });
+
+  it('accepts the edges, and the same measurement name in another database', () => {
+    const spec = continuousQuerySpec({ ...base, destination_database: 'rollups', destination_measurement: 'cpu', window_offset: '59m59s', resample_every: '2h', resample_for: '2h' });
+    expect(spec).not.toBeInstanceOf(ArcError);
+    expect(spec).toMatchObject({ destinationDatabase: 'rollups', windowOffset: '59m59s', resampleEvery: '2h', resampleFor: '2h' });
+  });
+});
+
+describe('continuous_queries.db schema version 1', () => {
+  it('opens with the new fields null, its query on the default schedule', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'arc-cq-v1-'));
+    const file = path.join(dir, CQ_FILE_NAME);
+    const v1 = new Database(file);
+    v1.exec(`CREATE TABLE continuous_queries (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, description TEXT, database_name TEXT NOT NULL,
+      source_measurement TEXT NOT NULL, destination_measurement TEXT NOT NULL, query TEXT NOT NULL, interval_text TEXT NOT NULL, interval_ms INTEGER NOT NULL CHECK (interval_ms > 0),
+      retention_days INTEGER, delete_source_after_days INTEGER, is_active INTEGER NOT NULL CHECK (is_active IN (0, 1)), last_processed_ms INTEGER, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+      INSERT INTO continuous_queries (name, database_name, source_measurement, destination_measurement, query, interval_text, interval_ms, is_active, last_processed_ms, created_at, updated_at)
+      VALUES ('old', 'db', 'cpu', 'cpu_1h', 'SELECT 1', '1h', 3600000, 1, ${String(T0)}, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+      PRAGMA user_version = 1;`);
+    v1.close();
+    const store = CqStore.open(file);
+    try {
+      const [old] = store.list();
+      expect(old).toMatchObject({ name: 'old', destinationDatabase: null, destinationDatabaseName: 'db', windowOffset: null, resampleEvery: null, resampleFor: null, lastProcessedTime: new Date(T0).toISOString() });
+      expect(old?.schedule).toEqual({ intervalMs: HOUR_MS, offsetMs: 0, everyMs: HOUR_MS, forMs: HOUR_MS });
+    } finally {
+      store.close();
+    }
+  });
+});
