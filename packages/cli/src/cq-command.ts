@@ -1,11 +1,11 @@
-import { parseArgs } from 'node:util';
+import type { parseArgs } from 'node:util';
 import { parseDurationMs } from '@arc/compaction';
-import { ConfigError } from '@arc/config';
 import { ApiClient, ServerRequestError } from './api-client.js';
-import { CommandUsageError, formatTable, parseArgsErrorMessage, wantsHelp } from './command-text.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodesText } from './exit-codes.js';
+import { CommandUsageError, formatTable, parseCommandArgs } from './command-text.js';
+import { EXIT_FAILED, EXIT_OK, exitCodesText } from './exit-codes.js';
 import { CQ_REQUEST_TIMEOUT_MS, CQ_WINDOWS_PER_REQUEST } from './limits.js';
-import { checkedServerUrl, serverUrlOf } from './server-url.js';
+import { SERVER_OPTIONS, runServerCommand, serverTargetOf, type ServerCommandIo, type ServerTarget } from './server-command.js';
+import { serverUrlOf } from './server-url.js';
 
 export const CQ_USAGE = `Usage: arc cq <subcommand> [options]
 
@@ -44,10 +44,7 @@ const SUBCOMMANDS = ['list', 'show', 'create', 'delete', 'execute', 'executions'
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 const OPTIONS = {
-  url: { type: 'string' },
-  token: { type: 'string' },
-  json: { type: 'boolean' },
-  config: { type: 'string' },
+  ...SERVER_OPTIONS,
   database: { type: 'string' },
   name: { type: 'string' },
   source: { type: 'string' },
@@ -68,23 +65,14 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true; allowPositionals: true }>>['values'];
 
-export interface CqOptions {
+export interface CqOptions extends ServerTarget {
   readonly subcommand: Subcommand;
   /** The id or name of `show`, `delete`, `execute`, `executions`. */
   readonly target: string | null;
-  readonly url: string | null;
-  readonly token: string | null;
-  readonly json: boolean;
-  readonly configPath: string | undefined;
   readonly values: Values;
 }
 
-export interface CqIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-  readonly stderrIsTTY: boolean;
-  readonly env: NodeJS.ProcessEnv;
-}
+export type CqIo = ServerCommandIo;
 
 function isSubcommand(text: string | undefined): text is Subcommand {
   return (SUBCOMMANDS as readonly (string | undefined)[]).includes(text);
@@ -99,12 +87,7 @@ function instantOf(text: string, option: string): number {
 
 /** The command line of `arc cq` (after `cq`), checked. */
 export function parseCqArgs(args: readonly string[], env: NodeJS.ProcessEnv): CqOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: true });
-  } catch (error) {
-    throw new CommandUsageError(parseArgsErrorMessage(error as Error & { code?: unknown }, OPTIONS));
-  }
+  const parsed = parseCommandArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: true });
   const [subcommand, target, ...extra] = parsed.positionals;
   if (!isSubcommand(subcommand)) throw new CommandUsageError(subcommand === undefined ? `a subcommand is needed: ${SUBCOMMANDS.join(', ')}` : `unknown subcommand '${subcommand}'`);
   const needsTarget = subcommand !== 'list' && subcommand !== 'create';
@@ -116,16 +99,7 @@ export function parseCqArgs(args: readonly string[], env: NodeJS.ProcessEnv): Cq
   // Times are checked before the server is asked anything.
   if (parsed.values.start !== undefined) instantOf(parsed.values.start, 'start');
   if (parsed.values.end !== undefined) instantOf(parsed.values.end, 'end');
-  const token = parsed.values.token ?? env.ARC_TOKEN ?? null;
-  return {
-    subcommand,
-    target: target ?? null,
-    url: parsed.values.url === undefined ? null : checkedServerUrl(parsed.values.url),
-    token: token === '' ? null : token,
-    json: parsed.values.json === true,
-    configPath: parsed.values.config,
-    values: parsed.values,
-  };
+  return { ...serverTargetOf(parsed.values, env), subcommand, target: target ?? null, values: parsed.values };
 }
 
 /** A continuous query as the server answers it (the fields the command prints). */
@@ -342,20 +316,6 @@ export async function runCq(options: CqOptions, io: CqIo): Promise<number> {
 }
 
 /** `arc cq ...`: the exit code; a bad command line (2) or a server error (1) is one line on stderr. */
-export async function cqCommand(args: readonly string[], io: CqIo): Promise<number> {
-  if (wantsHelp(args)) {
-    io.stdout.write(CQ_USAGE);
-    return EXIT_OK;
-  }
-  try {
-    return await runCq(parseCqArgs(args, io.env), io);
-  } catch (error) {
-    if (error instanceof CommandUsageError) {
-      io.stderr.write(`arc cq: ${error.message} (see 'arc cq --help')\n`);
-      return EXIT_USAGE;
-    }
-    if (!(error instanceof ServerRequestError || error instanceof ConfigError)) throw error;
-    io.stderr.write(`arc cq: ${error instanceof ConfigError ? `configuration error: ${error.message}` : error.message}\n`);
-    return EXIT_FAILED;
-  }
+export function cqCommand(args: readonly string[], io: CqIo): Promise<number> {
+  return runServerCommand('cq', CQ_USAGE, args, io, () => runCq(parseCqArgs(args, io.env), io));
 }

@@ -5,7 +5,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { checkedServerUrl } from './server-url.js';
 
 /**
- * What the commands that talk to a running server (`arc compact`, `arc retention`, `arc delete`)
+ * What the commands that talk to a running server (`arc compact`, `arc retention`, `arc delete`, `arc cq`)
  * share: the options that name the server and the token, the streams they write to, and how a
  * failure becomes one line on stderr and an exit code.
  */
