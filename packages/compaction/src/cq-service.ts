@@ -25,6 +25,13 @@ export interface ContinuousQueriesOptions {
   readonly config: ContinuousQueriesConfig;
   readonly log: CqLog;
   readonly nowMs?: () => number;
+  /**
+   * Makes the rows of a measurement still buffered in the writers durable files (the server's
+   * per-measurement flush); null when done, else why not. A window flushes its destination first,
+   * so rows written straight into the destination are replaced with the window's other rows
+   * instead of landing on top of its output at their later flush. Absent: nothing is buffered.
+   */
+  readonly flushMeasurement?: (database: string, measurement: string) => Promise<ArcError | null>;
 }
 
 /** `POST /{id}/execute`: a range of windows (aligned outwards to the interval), or the windows due. */
@@ -251,7 +258,13 @@ export class ContinuousQueries {
     const startedMs = this.nowMs();
     const base = { executionId, trigger, startTime: iso(window.startMs), endTime: iso(window.endMs), executedAt: iso(startedMs) };
     let summary: CqExecutionSummary;
+    let flushFailed = false;
     try {
+      if (!dryRun && this.options.flushMeasurement !== undefined) {
+        const flushError = await this.options.flushMeasurement(cq.destinationDatabaseName, cq.destinationMeasurement);
+        flushFailed = flushError !== null;
+        if (flushError !== null) throw flushError;
+      }
       const result = await this.options.windows.replaceWindow({
         source: { database: cq.database, measurement: cq.sourceMeasurement },
         destination: { database: cq.destinationDatabaseName, measurement: cq.destinationMeasurement },
@@ -262,7 +275,8 @@ export class ContinuousQueries {
       });
       summary = { ...base, status: dryRun ? 'dry_run' : 'completed', recordsRead: result.recordsRead, recordsWritten: result.recordsWritten, recordsRemoved: result.recordsRemoved, durationMs: this.nowMs() - startedMs, error: null };
     } catch (error) {
-      if (error instanceof ArcError && error.code === CqErrorCode.windowBusy && trigger !== 'manual') throw error;
+      // A busy partition or a failed flush is the moment's, not the window's: the scheduler's next pass runs the window again.
+      if (trigger !== 'manual' && (flushFailed || (error instanceof ArcError && error.code === CqErrorCode.windowBusy))) throw error;
       const message = error instanceof Error ? error.message : String(error);
       summary = { ...base, status: 'failed', recordsRead: null, recordsWritten: null, recordsRemoved: null, durationMs: this.nowMs() - startedMs, error: message };
       this.options.log('warn', `continuous query '${cq.name}' window ${base.startTime}..${base.endTime} failed: ${message}`);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { quoteLiteral } from '@arc/columnar';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { Storage } from '@arc/storage';
 import { CQ_FILE_NAME, Compactor, ContinuousQueries, CqErrorCode, CqStore, type ContinuousQueryFields } from '../src/index.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
@@ -32,7 +33,9 @@ interface Clock {
   nowMs: number;
 }
 
-async function setUp(clock: Clock, root?: string) {
+type FlushHook = NonNullable<ConstructorParameters<typeof ContinuousQueries>[0]['flushMeasurement']>;
+
+async function setUp(clock: Clock, root?: string, flushMeasurement?: FlushHook) {
   const dataDir = root ?? (await mkdtemp(path.join(tmpdir(), 'arc-cq-')));
   const storage = await Storage.open({ root: path.join(dataDir, 'data') });
   const compactor = Compactor.open({
@@ -44,7 +47,7 @@ async function setUp(clock: Clock, root?: string) {
     log: () => undefined,
   });
   const store = CqStore.open(path.join(dataDir, CQ_FILE_NAME));
-  const cqs = new ContinuousQueries({ store, windows: compactor, storage, config: { enabled: true, latenessSeconds: 600 }, log: () => undefined, nowMs: () => clock.nowMs });
+  const cqs = new ContinuousQueries({ store, windows: compactor, storage, config: { enabled: true, latenessSeconds: 600 }, log: () => undefined, nowMs: () => clock.nowMs, ...(flushMeasurement === undefined ? {} : { flushMeasurement }) });
   closers.push(async () => {
     await cqs.close();
     await compactor.close();
@@ -245,5 +248,35 @@ describe('continuous query windows', () => {
     expect(afterSecond).toHaveLength(times.filter((timeMs) => timeMs >= C2).length);
     expect(expected[0]).toContain(`"t":${String(D2 * 1000)}`);
     expect(await destinationRows(storage)).toEqual(expected);
+  });
+
+  it('flushes the destination before each window; a failed flush fails a manual window and is retried by the scheduler', async () => {
+    const clock = { nowMs: HOUR_A_MS + 60_000 };
+    const flushes: string[] = [];
+    let flushError: ArcError | null = new ArcError(ErrorKind.unavailable, 'ARC_TEST_FLUSH_FAILED', 'the disk is full');
+    const { storage, cqs } = await setUp(clock, undefined, (database, measurement) => {
+      flushes.push(`${database}.${measurement}`);
+      return Promise.resolve(flushError);
+    });
+    await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rowsOf(HOUR_A_MS, 1, 30) });
+    const cq = await cqs.create(fields({ destination_database: 'rollups' }));
+    const manual = await cqs.execute(cq.id, { startMs: HOUR_A_MS, endMs: HOUR_B_MS, dryRun: false });
+    expect(manual.status).toBe('failed');
+    expect(manual.executions.map((run) => [run.status, run.error])).toEqual([['failed', 'the disk is full']]);
+    expect(flushes).toEqual(['rollups.cpu_10m']);
+    // The window ends; the scheduler's pass meets the failed flush, records nothing and leaves the window for the next pass.
+    const processedBefore = cqs.get(cq.id).lastProcessedTime;
+    clock.nowMs = HOUR_B_MS + 5000;
+    await cqs.pass();
+    expect(flushes).toHaveLength(2);
+    expect(cqs.executions(cq.id, 10)).toHaveLength(1);
+    expect(cqs.get(cq.id).lastProcessedTime).toBe(processedBefore);
+    flushError = null;
+    await cqs.pass();
+    expect(cqs.executions(cq.id, 10).map((run) => [run.trigger, run.status])).toEqual([['schedule', 'completed'], ['manual', 'failed']]);
+    expect(cqs.get(cq.id).lastProcessedTime).toBe(new Date(HOUR_B_MS).toISOString());
+    // A dry run writes nothing and so flushes nothing.
+    await cqs.execute(cq.id, { startMs: HOUR_A_MS, endMs: HOUR_B_MS, dryRun: true });
+    expect(flushes).toEqual(['rollups.cpu_10m', 'rollups.cpu_10m', 'rollups.cpu_10m']);
   });
 });

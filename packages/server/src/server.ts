@@ -103,6 +103,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     storage,
     config: config.continuousQueries,
     log: (level, message) => log[level](message),
+    flushMeasurement: (database, measurement) => pipeline.flushMeasurement(database, measurement),
   });
   const queryPool = new QueryPool({
     storage,

@@ -213,7 +213,7 @@ describe('continuous queries in the server', () => {
     expect(ofWindow.every((run) => run.trigger === 'schedule')).toBe(true);
   });
 
-  it('writes to a destination database, queryable there under the source measurement\'s name', async () => {
+  it('writes to a destination database, queryable there under the source measurement\'s name, replacing the window\'s buffered rows there', async () => {
     const { arc, client } = await start();
     const times = Array.from({ length: 60 }, (_, index) => Date.UTC(2026, 0, 1) + index * 1000);
     expect((await client.write(msgpack({ m: 'cpu', columns: { time: times, value: times.map((_, index) => index) } }), { database: 'raw' })).status).toBe(204);
@@ -224,9 +224,15 @@ describe('continuous queries in the server', () => {
     expect(created.status, created.text).toBe(201);
     const { id } = created.json() as { id: number; destination_database: string };
     expect(created.json()).toMatchObject({ database: 'raw', destination_database: 'rollups' });
+    // Rows written straight into the destination, still buffered: one inside the window (the window replaces it), one after it (kept).
+    const direct = [Date.UTC(2026, 0, 1, 0, 0, 30), Date.UTC(2026, 0, 1, 0, 5)];
+    expect((await client.write(msgpack({ m: 'cpu', columns: { time: direct, total: [-1, -2] } }), { database: 'rollups' })).status).toBe(204);
+    const stats = await client.get('/write/stats', client.authHeaders());
+    expect((stats.json() as { buffers: { rows_buffered: number } }).buffers.rows_buffered, stats.text).toBe(2);
     const executed = await send(arc.url, 'POST', `/api/v1/continuous_queries/${String(id)}/execute`, { body: { start_time: '2026-01-01T00:00:00Z', end_time: '2026-01-01T00:01:00Z' } });
-    expect(executed.json()).toMatchObject({ status: 'completed', windows: 1, records_written: 1 });
-    expect(await client.rows('SELECT epoch_ms(time) AS t, total FROM cpu', 'rollups')).toEqual([[Date.UTC(2026, 0, 1), 1770]]);
+    expect(executed.json()).toMatchObject({ status: 'completed', windows: 1, records_written: 1, executions: [{ records_removed: 1 }] });
+    expect((await client.flush()).status).toBe(200);
+    expect(await client.rows('SELECT epoch_ms(time) AS t, total FROM cpu ORDER BY t', 'rollups')).toEqual([[Date.UTC(2026, 0, 1), 1770], [direct[1], -2]]);
     expect(await client.rows('SELECT count(*) AS n FROM cpu', 'raw')).toEqual([[60]]);
   });
 
