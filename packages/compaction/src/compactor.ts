@@ -79,6 +79,8 @@ export interface RewriteRequest {
    * lease and replace manifest (no output), without being read.
    */
   readonly removeWhere: string | null;
+  /** Called as each job ends (a delete's progress), before `rewrite` resolves. */
+  readonly onJobEnded?: (job: CompactionJob) => void;
 }
 
 const ALL_TIERS: ReadonlySet<CompactionTier> = new Set(COMPACTION_TIERS);
@@ -534,7 +536,13 @@ export class Compactor implements CompactionControl {
    */
   async rewrite(request: RewriteRequest): Promise<CompactionJob[]> {
     const files = await this.catalogFiles(request);
-    const ended = await Promise.all(planRewrite(files, request.removeWhere).map((planned) => this.runRewriteJob(planned)));
+    const ended = await Promise.all(
+      planRewrite(files, request.removeWhere).map(async (planned) => {
+        const outcome = await this.runRewriteJob(planned);
+        request.onJobEnded?.(outcome.job);
+        return outcome;
+      }),
+    );
     const refused = ended.find(({ error }) => error instanceof ArcError && error.kind === ErrorKind.badRequest);
     if (refused !== undefined) throw refused.error;
     return ended.map(({ job }) => job);

@@ -7,6 +7,7 @@ import { DeleteCounter } from './delete-counter.js';
 import { DeleteErrorCode } from './delete-error-codes.js';
 import { ALL_TIME, intersectRanges, overlapsRange, type TimeRangeUs } from './delete-time-range.js';
 import { DELETE_ATTEMPTS_MAX, DELETE_COUNT_FILES_PER_QUERY, DELETE_COUNT_MEMORY_LIMIT } from './limits.js';
+import type { RewriteRequest } from './compactor.js';
 import type { CompactionJob } from './types.js';
 
 /**
@@ -33,7 +34,28 @@ export interface DeleteRequest {
   readonly confirm: boolean;
   /** Narrows the files counted (InfluxQL and /api/v2/delete know their range exactly); the clause still decides. */
   readonly timeRange?: TimeRangeUs;
+  /** The HTTP request's id (X-Request-Id), by which a client finds its delete among the running ones. */
+  readonly requestId?: string;
 }
+
+/** What a delete is doing: flushing the measurement's buffers, counting matches file by file, or rewriting the files that hold some. */
+export type DeletePhase = 'flushing' | 'counting' | 'rewriting';
+
+/** A delete in flight (GET /api/v1/delete/running): its phase and how far that phase got. */
+export interface RunningDelete {
+  readonly requestId: string | null;
+  readonly database: string;
+  readonly measurement: string;
+  readonly dryRun: boolean;
+  /** ISO 8601. */
+  readonly startedAt: string;
+  readonly phase: DeletePhase;
+  /** Files counted, or rewritten, of `filesTotal` (0 of 0 while flushing). */
+  readonly filesDone: number;
+  readonly filesTotal: number;
+}
+
+type Progress = { -readonly [K in keyof RunningDelete]: RunningDelete[K] };
 
 export interface DeleteResult {
   readonly success: boolean;
@@ -53,7 +75,7 @@ export interface DeleteResult {
 
 /** The rewrite side: Compactor.rewrite. */
 export interface DeleteRewriter {
-  rewrite(request: { readonly database: string; readonly measurement: string; readonly files: readonly string[]; readonly removeWhere: string | null }): Promise<CompactionJob[]>;
+  rewrite(request: RewriteRequest): Promise<CompactionJob[]>;
 }
 
 export interface RowDeleterOptions {
@@ -70,6 +92,8 @@ export interface RowDeleterOptions {
 export interface DeleteControl {
   readonly confirmationThreshold: number;
   deleteRows(request: DeleteRequest): Promise<DeleteResult>;
+  /** The deletes in flight, oldest first. */
+  running(): readonly RunningDelete[];
 }
 
 /** The matching rows per affected file, from the catalog as it is now. */
@@ -90,6 +114,8 @@ export function bareWhere(where: string): string {
 export class RowDeleter implements DeleteControl {
   private readonly options: RowDeleterOptions;
   readonly confirmationThreshold: number;
+  /** The deletes in flight, each's progress updated in place as it goes. */
+  private readonly inFlight = new Set<Progress>();
 
   constructor(options: RowDeleterOptions) {
     assert.ok(Number.isSafeInteger(options.confirmationThreshold), 'the threshold is an integer');
@@ -103,20 +129,30 @@ export class RowDeleter implements DeleteControl {
     if (invalid !== null) throw invalid;
     const where = bareWhere(request.where);
     if (where.trim() === '') throw badRequest(DeleteErrorCode.badWhere, "A WHERE clause is required; to delete every row of the measurement use WHERE '1=1' with confirm=true (or DELETE /api/v1/databases/{db}/measurements/{m})");
-    const counter = await DeleteCounter.start({ memoryLimit: DELETE_COUNT_MEMORY_LIMIT });
+    const progress: Progress = { requestId: request.requestId ?? null, database: request.database, measurement: request.measurement, dryRun: request.dryRun, startedAt: new Date(startedMs).toISOString(), phase: 'flushing', filesDone: 0, filesTotal: 0 };
+    this.inFlight.add(progress);
+    const counter = await DeleteCounter.start({ memoryLimit: DELETE_COUNT_MEMORY_LIMIT }).catch((error: unknown) => {
+      this.inFlight.delete(progress);
+      throw error;
+    });
     try {
       const range = intersectRanges(await counter.check(where), request.timeRange ?? ALL_TIME);
       const flushed = await this.options.flushWriters(request.database, request.measurement);
       if (flushed !== null) throw flushed;
-      const result = await this.run(counter, { ...request, where }, range);
+      const result = await this.run(counter, { ...request, where }, range, progress);
       return { ...result, executionTimeMs: (this.options.nowMs ?? Date.now)() - startedMs };
     } finally {
+      this.inFlight.delete(progress);
       await counter.close();
     }
   }
 
-  private async run(counter: DeleteCounter, request: DeleteRequest, range: TimeRangeUs): Promise<Omit<DeleteResult, 'executionTimeMs'>> {
-    const first = await this.plan(counter, request, range);
+  running(): readonly RunningDelete[] {
+    return [...this.inFlight].map((progress) => ({ ...progress }));
+  }
+
+  private async run(counter: DeleteCounter, request: DeleteRequest, range: TimeRangeUs, progress: Progress): Promise<Omit<DeleteResult, 'executionTimeMs'>> {
+    const first = await this.plan(counter, request, range, progress);
     const matched = first.rows.reduce((sum, rows) => sum + rows, 0);
     const filesProcessed = first.files.map((file) => baseNameOf(file.key));
     const summary = { dryRun: request.dryRun, affectedFiles: first.files.length, filesProcessed };
@@ -131,14 +167,14 @@ export class RowDeleter implements DeleteControl {
     let deletedCount = 0;
     let rewrittenFiles = 0;
     for (let attempt = 1; ; attempt++) {
-      const jobs = await this.rewrite(request, plan);
+      const jobs = await this.rewrite(request, plan, progress);
       for (const job of jobs.filter((ended) => ended.state === 'succeeded')) {
         deletedCount += (job.inputRows ?? 0) - (job.outputRows ?? 0);
         rewrittenFiles += job.inputFiles;
       }
       if (jobs.every((job) => job.state === 'succeeded')) break;
       // An input merged or rewritten meanwhile: its rows are in another file now; count again.
-      plan = await this.plan(counter, request, range);
+      plan = await this.plan(counter, request, range, progress);
       if (plan.files.length === 0) break;
       if (attempt === DELETE_ATTEMPTS_MAX) {
         return { success: false, deletedCount, rewrittenFiles, failedFiles: plan.files.map((file) => baseNameOf(file.key)), ...summary };
@@ -148,10 +184,12 @@ export class RowDeleter implements DeleteControl {
   }
 
   /** Rewrites the plan's files; a file gone since the plan (409) fails the round, not the delete. */
-  private async rewrite(request: DeleteRequest, plan: DeletePlan): Promise<CompactionJob[]> {
+  private async rewrite(request: DeleteRequest, plan: DeletePlan, progress: Progress): Promise<CompactionJob[]> {
+    Object.assign(progress, { phase: 'rewriting', filesDone: 0, filesTotal: plan.files.length });
     if (plan.files.length === 0) return [];
+    const onJobEnded = (job: CompactionJob): void => void (progress.filesDone += job.inputFiles);
     try {
-      return await this.options.rewriter.rewrite({ database: request.database, measurement: request.measurement, files: plan.files.map((file) => file.key), removeWhere: request.where });
+      return await this.options.rewriter.rewrite({ database: request.database, measurement: request.measurement, files: plan.files.map((file) => file.key), removeWhere: request.where, onJobEnded });
     } catch (error) {
       if (error instanceof ArcError && error.kind === ErrorKind.conflict) return plan.files.map(() => ({ state: 'failed' }) as CompactionJob);
       throw error;
@@ -159,11 +197,13 @@ export class RowDeleter implements DeleteControl {
   }
 
   /** The files of the range that hold matching rows, and how many each. */
-  private async plan(counter: DeleteCounter, request: DeleteRequest, range: TimeRangeUs): Promise<DeletePlan> {
+  private async plan(counter: DeleteCounter, request: DeleteRequest, range: TimeRangeUs, progress: Progress): Promise<DeletePlan> {
     const { storage } = this.options;
+    Object.assign(progress, { phase: 'counting', filesDone: 0, filesTotal: 0 });
     if (!storage.hasDatabase(request.database)) return { files: [], rows: [] };
     await storage.ensureLoaded(request.database, request.measurement);
     const candidates = storage.catalog.files(request.database, request.measurement).filter((file) => overlapsRange(file, range));
+    progress.filesTotal = candidates.length;
     const files: CatalogFile[] = [];
     const rows: number[] = [];
     for (let start = 0; start < candidates.length; start += DELETE_COUNT_FILES_PER_QUERY) {
@@ -181,6 +221,7 @@ export class RowDeleter implements DeleteControl {
       } finally {
         release();
       }
+      progress.filesDone += chunk.length;
     }
     return { files, rows };
   }

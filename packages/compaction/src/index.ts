@@ -41,7 +41,7 @@ export type { WindowReplaceRequest, WindowReplaceResult, WindowStep } from './cq
 export { CQ_EXECUTIONS_KEPT, CQ_WINDOWS_PER_RUN_MAX } from './limits.js';
 // Row deletes (issue 17): delete-run.ts, its count thread (delete-counter.ts) and time-range pruning (delete-time-range.ts).
 export { RowDeleter, bareWhere } from './delete-run.js';
-export type { DeleteControl, DeleteRequest, DeleteResult, DeleteRewriter, RowDeleterOptions } from './delete-run.js';
+export type { DeleteControl, DeletePhase, DeleteRequest, DeleteResult, DeleteRewriter, RowDeleterOptions, RunningDelete } from './delete-run.js';
 export { DeleteErrorCode } from './delete-error-codes.js';
 export { ALL_TIME, timeRangeOfWhere } from './delete-time-range.js';
 export type { TimeRangeUs } from './delete-time-range.js';

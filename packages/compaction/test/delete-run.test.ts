@@ -72,6 +72,34 @@ describe('RowDeleter', () => {
     expect(storage.catalog.files('db', 'cpu').map((file) => file.key)).toContain(keys[1]);
   });
 
+  it('reports its phase and files done while it runs, under the request id, and is gone from the list when it ended', async () => {
+    const { storage, compactor } = await setUp();
+    const seen: string[] = [];
+    const deleter: RowDeleter = new RowDeleter({
+      storage,
+      confirmationThreshold: 10_000,
+      flushWriters: () => {
+        seen.push(JSON.stringify(deleter.running()));
+        return Promise.resolve(null);
+      },
+      rewriter: {
+        rewrite: (request) => {
+          const snapshot = (): void => void seen.push(deleter.running().map((run) => `${run.phase} ${String(run.filesDone)}/${String(run.filesTotal)}`).join());
+          snapshot();
+          return compactor.rewrite({ ...request, onJobEnded: (job) => { request.onJobEnded?.(job); snapshot(); } });
+        },
+      },
+    });
+    const result = await deleter.deleteRows({ ...scope, where: "host = 'h1'", dryRun: false, confirm: false, requestId: 'req-1' });
+    expect(result.rewrittenFiles).toBe(2);
+    const [flushing, ...rewriting] = seen;
+    expect(JSON.parse(flushing ?? '[]')).toEqual([{ requestId: 'req-1', database: 'db', measurement: 'cpu', dryRun: false, startedAt: expect.any(String) as unknown, phase: 'flushing', filesDone: 0, filesTotal: 0 }]);
+    // Three files counted, two hold h1 rows: rewritten in two jobs (two partitions), each counted as it ends.
+    expect(rewriting.slice(0, 1)).toEqual(['rewriting 0/2']);
+    expect(rewriting.slice(1).sort()).toEqual(['rewriting 1/2', 'rewriting 2/2']);
+    expect(deleter.running()).toEqual([]);
+  });
+
   it('with a time bound, counts only the files in range and deletes a file left empty', async () => {
     const { storage, deleter, keys } = await setUp();
     const where = `time >= '2026-03-01' AND usage_idle >= 0`;

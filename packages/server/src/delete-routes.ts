@@ -1,5 +1,5 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { DeleteControl, DeleteResult } from '@arc/compaction';
+import type { DeleteControl, DeleteResult, RunningDelete } from '@arc/compaction';
 import { ArcError } from '@arc/errors';
 import { z } from 'zod';
 import type { AuthGate } from './auth-gate.js';
@@ -49,8 +49,19 @@ async function deleteRows(deps: DeleteRouteDeps, call: ManagementCall): Promise<
   if (body instanceof ArcError) return body;
   const denied = deps.auth.authorize(call.identity, 'delete', body.database);
   if (denied !== null) return denied;
-  const result = await deps.deletes.deleteRows({ database: body.database, measurement: body.measurement, where: body.where, dryRun: body.dry_run, confirm: body.confirm });
+  const result = await deps.deletes.deleteRows({ database: body.database, measurement: body.measurement, where: body.where, dryRun: body.dry_run, confirm: body.confirm, requestId: call.requestId });
   return answer(result.success ? '200 OK' : '207 Multi-Status', deleteAnswerBody(result));
+}
+
+/** A running delete as the API spells it. */
+export function runningDeleteJson(run: RunningDelete): Record<string, unknown> {
+  return { request_id: run.requestId, database: run.database, measurement: run.measurement, dry_run: run.dryRun, started_at: run.startedAt, phase: run.phase, files_done: run.filesDone, files_total: run.filesTotal };
+}
+
+/** The deletes in flight of the databases the token may delete in (a client finds its own by the X-Request-Id it sent). */
+function runningDeletes(deps: DeleteRouteDeps, call: ManagementCall): ManagementAnswer {
+  const visible = deps.deletes.running().filter((run) => deps.auth.authorize(call.identity, 'delete', run.database) === null);
+  return answer('200 OK', { deletes: visible.map(runningDeleteJson) });
 }
 
 function deleteConfig(deps: DeleteRouteDeps): ManagementAnswer {
@@ -62,6 +73,7 @@ export function deleteRoutes(deps: DeleteRouteDeps): ManagementRoute[] {
   return [
     { method: 'post', path: DELETE_PATH, permission: 'delete', readsBody: true, handle: (call) => deleteRows(deps, call) },
     { method: 'get', path: `${DELETE_PATH}/config`, permission: 'delete', readsBody: false, handle: () => deleteConfig(deps) },
+    { method: 'get', path: `${DELETE_PATH}/running`, permission: 'delete', readsBody: false, handle: (call) => runningDeletes(deps, call) },
   ];
 }
 

@@ -1,8 +1,10 @@
 // Proves a delete killed with SIGKILL in the middle of its rewrites loses nothing and duplicates
-// nothing: a server holding one file per hour for 48 hours (hosts a and b) is killed once SQL
-// sees the first of the delete's rewrites, restarted on the same data directory, and then
+// nothing: a server holding one file per hour for 48 hours (hosts a and b) is killed after the
+// first of the delete's rewrites, restarted on the same data directory, and then
 // holds every host b row once and, of each hour, all its host a rows (the old file) or none (the
-// rewritten one); the same delete run again then leaves exactly the host b rows.
+// rewritten one); the same delete run again then leaves exactly the host b rows. The kill comes
+// when GET /api/v1/delete/running, listing the delete under the X-Request-Id its request sent,
+// counts its first file rewritten.
 import { expectCleanStop } from './support/clean-stop.js';
 import { describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
@@ -16,6 +18,14 @@ const ROWS_PER_HOST_HOUR = 3;
 const BASE_MS = Date.UTC(2025, 2, 3);
 const ENV = { ARC_WRITER_FLUSH_AGE_MS: '600000' };
 const DELETE = { database: 'crash', measurement: 'cpu', where: "host = 'a'", confirm: true };
+const REQUEST_ID = 'delete-crash-1';
+
+/** An entry of GET /api/v1/delete/running. */
+interface RunningDelete {
+  readonly request_id: string | null;
+  readonly phase: string;
+  readonly files_done: number;
+}
 
 /** Per hour (index from BASE_MS) and host: the row count and the distinct times. */
 async function hourCounts(client: ArcClient): Promise<unknown[][]> {
@@ -36,18 +46,27 @@ describe('a delete killed with SIGKILL mid-way', () => {
     expect(await hourCounts(client)).toEqual(hours.flatMap((hour) => [...hostRows('a', [hour]), ...hostRows('b', [hour])]));
 
     const url = arc.url;
+    const progress: RunningDelete[] = [];
     const killed = await killMidRun(
       arc,
       ENV,
       'the delete rewrites',
-      () => send(url, 'POST', '/api/v1/delete', { body: DELETE }),
-      // A rewrite has been published once the query threads see fewer host a rows.
-      async () => Number((await client.rows("SELECT count(*) FROM cpu WHERE host = 'a'", 'crash'))[0]?.[0]) < HOURS * ROWS_PER_HOST_HOUR,
+      () => send(url, 'POST', '/api/v1/delete', { body: DELETE, headers: { 'X-Request-Id': REQUEST_ID } }),
+      // The running list counts a file once its rewrite ended (published): one is enough.
+      async () => {
+        const running = (await send(url, 'GET', '/api/v1/delete/running')).json() as { deletes: RunningDelete[] };
+        progress.push(...running.deletes);
+        return running.deletes.some((run) => run.request_id === REQUEST_ID && run.phase === 'rewriting' && run.files_done >= 1);
+      },
     );
     arc = killed.arc;
     try {
       // Killed among the rewrites, not after the last: the test proves nothing otherwise.
       expect(killed.answeredBeforeKill).toBe(false);
+      // GET /api/v1/delete/running showed it under the client's request id, rewriting the 48 files.
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress).toContainEqual(expect.objectContaining({ request_id: REQUEST_ID, database: 'crash', measurement: 'cpu', dry_run: false, phase: 'rewriting', files_total: HOURS }));
+      expect((await send(arc.url, 'GET', '/api/v1/delete/running')).json()).toEqual({ deletes: [] });
       const restarted = new ArcClient(arc.url);
       const after = await hourCounts(restarted);
       expect(after.filter(([, host]) => host === 'b')).toEqual(hostRows('b', hours));

@@ -24,6 +24,21 @@ const deleteConfigSchema = z.object({
   implementation: z.literal('rewrite-based'),
 });
 
+const runningDeletesSchema = z.object({
+  deletes: z.array(
+    z.object({
+      request_id: z.string().nullable().meta({ description: 'The X-Request-Id of the delete\'s request (sent by the client, or made by Arc); null for a delete made by InfluxQL.' }),
+      database: z.string(),
+      measurement: z.string(),
+      dry_run: z.boolean(),
+      started_at: z.string().meta({ description: 'ISO 8601.' }),
+      phase: z.enum(['flushing', 'counting', 'rewriting']).meta({ description: "Flushing the measurement's buffered rows, counting the matches of the files in the clause's time range, or rewriting the files that hold some." }),
+      files_done: z.number().int().meta({ description: 'Files counted, or rewritten, so far in this phase.' }),
+      files_total: z.number().int().meta({ description: 'Files of this phase (0 while flushing).' }),
+    }),
+  ),
+});
+
 const deleteV2ParametersSchema = z.object({
   org: z.string().optional().meta({ description: 'Required (or orgID); any value: Arc has no organizations.' }),
   orgID: z.string().optional(),
@@ -60,6 +75,17 @@ export const DELETE_OPERATIONS: readonly ApiOperation[] = [
     summary: 'Delete settings',
     access: 'delete',
     responses: { 200: json(deleteConfigSchema, 'The confirmation threshold.') },
+    errors: [500],
+  },
+  {
+    method: 'get',
+    paths: ['/api/v1/delete/running'],
+    id: 'runningDeletes',
+    tag: 'databases',
+    summary: 'Deletes in flight, with their progress',
+    description: 'The deletes running now in the databases the token may delete in, oldest first. A client that sent `X-Request-Id` with its delete finds it by `request_id` (`arc delete` draws its progress this way).',
+    access: 'delete',
+    responses: { 200: json(runningDeletesSchema, 'The running deletes (none: an empty list).') },
     errors: [500],
   },
   {
