@@ -1,6 +1,7 @@
 import { quoteIdentifier, quoteLiteral } from '@arc/columnar';
-import type { CreateContinuousQueryStatement, Expr, SelectField } from './ast.js';
+import type { CreateContinuousQueryStatement, Expr, SelectField, Source } from './ast.js';
 import { formatDuration } from './continuous-query-parser.js';
+import { isParseError, parseQuery } from './parser.js';
 import type { Series } from './series.js';
 import { StatementFailure } from './sql-text.js';
 
@@ -12,11 +13,14 @@ import { StatementFailure } from './sql-text.js';
  * destination. Arc stores it as `<db>.<name>` (names are per database in InfluxQL, global in
  * Arc) with InfluxDB's normalised statement as its description, which SHOW answers.
  *
- * The translation covers InfluxDB's basic CQs: aggregates of one field each (mean, count, sum,
- * min, max, median, spread, stddev, first, last, mode), optionally AS, over one measurement of
- * the CQ's database, GROUP BY time(i) and tags, WHERE on tags (a time condition is ignored, as
- * InfluxDB replaces it). Others (`:MEASUREMENT`, GROUP BY *, regex FROM, subqueries, offsets,
- * other databases) are refused with a statement error naming the construct.
+ * The translation covers aggregates of one field each (mean, count, sum, min, max, median,
+ * spread, stddev, first, last, mode), optionally AS, over one measurement, GROUP BY time(i[,
+ * offset]) and tags, WHERE on tags (a time condition is ignored, as InfluxDB replaces it).
+ * RESAMPLE EVERY / FOR, the offset (normalised into [0, interval) as InfluxDB applies it) and
+ * INTO's database go to the definition's resample, window offset and destination database
+ * fields; FROM another database makes that the Arc query's database, as the InfluxDB query reads
+ * there. Others (`:MEASUREMENT`, GROUP BY *, regex FROM, subqueries, tz()) are refused with a
+ * statement error naming the construct.
  */
 
 /** A continuous query as the port lists it. */
@@ -57,6 +61,8 @@ export interface ContinuousQueryPort {
 /** The prefix of the description of a query made by CREATE CONTINUOUS QUERY. */
 const INFLUXQL_MARK = 'CREATE CONTINUOUS QUERY ';
 const NANOS_PER_MICRO = 1000n;
+const NANOS_PER_MILLI = 1_000_000n;
+const NANOS_PER_SECOND = 1_000_000_000n;
 
 /** Arc's name of an InfluxQL query: `<db>.<name>`. */
 export function arcNameOf(database: string, name: string): string {
@@ -78,7 +84,7 @@ const AGGREGATES: Readonly<Record<string, (column: string) => string>> = {
 };
 
 function refused(construct: string): StatementFailure {
-  return new StatementFailure(`continuous query: ${construct} is not supported by Arc (aggregates of one field each over one measurement, GROUP BY time() and tags)`);
+  return new StatementFailure(`continuous query: ${construct} is not supported by Arc (aggregates of one field each over one measurement, GROUP BY time() and tags, whole seconds)`);
 }
 
 function fieldSql(field: SelectField): string {
@@ -105,48 +111,94 @@ function conditionSql(expr: Expr): string {
   throw refused('this WHERE condition');
 }
 
+/** A duration as Arc's continuous-query fields spell it (`15m`, `90s`): whole seconds, as Arc's windows are. */
+function arcDuration(nanos: bigint, construct: string): string {
+  if (nanos % NANOS_PER_SECOND !== 0n) throw refused(`${construct} that is not whole seconds`);
+  return formatDuration(nanos);
+}
+
+/** The offset as InfluxDB applies it, within [0, interval): `time(1h, -15m)` is `time(1h, 45m)`, `time(1h, 75m)` is `time(1h, 15m)`. */
+export function normalisedOffset(offsetNanos: bigint, intervalNanos: bigint): bigint {
+  const remainder = offsetNanos % intervalNanos;
+  return remainder < 0n ? remainder + intervalNanos : remainder;
+}
+
+/** time_bucket's origin: the epoch shifted by the offset, so the buckets are the shifted windows. */
+function bucketOrigin(offsetNanos: bigint): string {
+  const text = new Date(Number(offsetNanos / NANOS_PER_MILLI)).toISOString().replace('T', ' ').replace(/\.000Z$|Z$/, '');
+  return `TIMESTAMP '${text}'`;
+}
+
+/** RESAMPLE EVERY / FOR as Arc's fields; FOR defaults to EVERY when EVERY exceeds the interval (InfluxDB's continuous querier). */
+function resampleFields(statement: CreateContinuousQueryStatement, intervalNanos: bigint): { resampleEvery: string | null; resampleFor: string | null } {
+  const { everyNanos, forNanos } = statement;
+  const effectiveForNanos = forNanos ?? (everyNanos !== null && everyNanos > intervalNanos ? everyNanos : null);
+  return {
+    resampleEvery: everyNanos === null ? null : arcDuration(everyNanos, 'RESAMPLE EVERY'),
+    resampleFor: effectiveForNanos === null ? null : arcDuration(effectiveForNanos, 'RESAMPLE FOR'),
+  };
+}
+
 /** The statement as Arc's SQL and window. */
 export function continuousQueryDefinition(statement: CreateContinuousQueryStatement, description: string): ContinuousQueryDefinition {
   const { select, into, database } = statement;
   const groupByTime = select.groupByTime;
   if (groupByTime === null) throw refused('a SELECT without GROUP BY time()');
-  if (groupByTime.offsetNanos !== 0n) throw refused('GROUP BY time() with an offset');
-  if (groupByTime.intervalNanos % 1_000_000_000n !== 0n) throw refused('a GROUP BY time() interval that is not whole seconds');
+  if (groupByTime.intervalNanos % NANOS_PER_SECOND !== 0n) throw refused('a GROUP BY time() interval that is not whole seconds');
+  const offsetNanos = normalisedOffset(groupByTime.offsetNanos, groupByTime.intervalNanos);
   const [source, ...others] = select.sources;
   if (source === undefined || others.length > 0) throw refused('FROM with several measurements');
   if (source.subquery !== undefined || source.regex !== undefined) throw refused('FROM with a subquery or a regular expression');
-  if ((source.database ?? database) !== database || (into.database ?? database) !== database) throw refused('a FROM or INTO of another database');
   if (into.regex !== undefined || into.measurement === '') throw refused('INTO :MEASUREMENT');
   if (select.groupByAllTags) throw refused('GROUP BY *');
   if (select.timeZone !== null) throw refused('tz()');
-  const bucket = `time_bucket(to_microseconds(${(groupByTime.intervalNanos / NANOS_PER_MICRO).toString()}), "time", TIMESTAMP '1970-01-01 00:00:00')`;
+  // The Arc query reads where the InfluxQL one reads (`FROM otherdb..m` runs in otherdb); its rows go to INTO's database.
+  const sourceDatabase = source.database ?? database;
+  const destinationDatabase = into.database ?? database;
+  const bucket = `time_bucket(to_microseconds(${(groupByTime.intervalNanos / NANOS_PER_MICRO).toString()}), "time", ${bucketOrigin(offsetNanos)})`;
   const tags = select.groupByTags.map(quoteIdentifier);
   const where = ['"time" >= {start_time}', '"time" < {end_time}', ...(select.where === null ? [] : [conditionSql(select.where)])].join(' AND ');
   const query = `SELECT ${[`${bucket} AS "time"`, ...tags, ...select.fields.map(fieldSql)].join(', ')} FROM ${quoteIdentifier(source.measurement)} WHERE ${where} GROUP BY ${['1', ...tags].join(', ')}`;
   return {
     name: arcNameOf(database, statement.name),
-    database,
+    database: sourceDatabase,
     sourceMeasurement: source.measurement,
     destinationMeasurement: into.measurement,
     query,
-    interval: `${(groupByTime.intervalNanos / 1_000_000_000n).toString()}s`,
+    interval: `${(groupByTime.intervalNanos / NANOS_PER_SECOND).toString()}s`,
     description,
-    destinationDatabase: null,
-    windowOffset: null,
-    resampleEvery: null,
-    resampleFor: null,
+    destinationDatabase: destinationDatabase === sourceDatabase ? null : destinationDatabase,
+    windowOffset: offsetNanos === 0n ? null : arcDuration(offsetNanos, 'a GROUP BY time() offset'),
+    ...resampleFields(statement, groupByTime.intervalNanos),
   };
+}
+
+/** An identifier as InfluxDB prints it: bare when it can be, else double-quoted. */
+function identifierText(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** `db.rp.m` (or `db.rp./re/`) as SHOW prints a source or target: the CQ's database and `autogen` when not given. */
+function qualifiedText(source: Source, database: string): string {
+  const measurement = source.regex === undefined ? identifierText(source.measurement) : `/${source.regex.pattern}/`;
+  return `${identifierText(source.database ?? database)}.${identifierText(source.retentionPolicy ?? 'autogen')}.${measurement}`;
+}
+
+/** FROM's sources as SHOW prints them (a subquery is refused at CREATE; its text is not shown). */
+function sourcesText(sources: readonly Source[], database: string): string {
+  return sources.map((source) => (source.subquery === undefined ? qualifiedText(source, database) : '(...)')).join(', ');
 }
 
 /** InfluxDB's SHOW text of the statement: INTO and FROM qualified with the database and `autogen`, keywords upper case. */
 export function showText(statement: CreateContinuousQueryStatement): string {
-  const qualify = (name: string): string => `${statement.database}.autogen.${name}`;
-  let select = statement.selectText.replace(/^select\b/i, 'SELECT');
-  select = select.replace(/\bINTO\s+(?:[^\s]+\.)?("?[A-Za-z_][\w]*"?)\s+FROM\s+(?:[^\s]+\.)?("?[A-Za-z_][\w]*"?)/i, (_all, target: string, from: string) => `INTO ${qualify(target)} FROM ${qualify(from)}`);
-  select = select.replace(/\bgroup\s+by\b/i, 'GROUP BY').replace(/\bwhere\b/i, 'WHERE');
+  const { selectText, intoFromOffsetStart, intoFromOffsetEnd, database } = statement;
+  const head = selectText.slice(0, intoFromOffsetStart).replace(/^select\b/i, 'SELECT');
+  const tail = selectText.slice(intoFromOffsetEnd).replace(/\bgroup\s+by\b/i, 'GROUP BY').replace(/\bwhere\b/i, 'WHERE');
+  const intoFrom = `INTO ${qualifiedText(statement.into, database)} FROM ${sourcesText(statement.select.sources, database)}`;
+  const select = `${head}${intoFrom}${tail === '' ? '' : ` ${tail}`}`;
   const resample = [statement.everyNanos === null ? '' : `EVERY ${formatDuration(statement.everyNanos)}`, statement.forNanos === null ? '' : `FOR ${formatDuration(statement.forNanos)}`].filter((part) => part !== '').join(' ');
-  const name = /^[A-Za-z_]\w*$/.test(statement.name) ? statement.name : `"${statement.name}"`;
-  return `${INFLUXQL_MARK}${name} ON ${statement.database} ${resample === '' ? '' : `RESAMPLE ${resample} `}BEGIN ${select} END`;
+  const name = identifierText(statement.name);
+  return `${INFLUXQL_MARK}${name} ON ${database} ${resample === '' ? '' : `RESAMPLE ${resample} `}BEGIN ${select} END`;
 }
 
 /** CREATE: stored unless a query of the name exists (same text: nothing to do; other text: InfluxDB's error). */
@@ -168,17 +220,27 @@ export function dropContinuousQuery(name: string, database: string, port: Contin
   return [];
 }
 
-/** SHOW: one series per database (InfluxDB lists every one, without `values` when it has none), queries in creation order. */
+/** The database and name of a query made by CREATE CONTINUOUS QUERY (its description is InfluxQL's text); null for others. */
+function influxqlOrigin(entry: ContinuousQueryEntry): { database: string; name: string } | null {
+  if (entry.description?.startsWith(INFLUXQL_MARK) !== true) return null;
+  const parsed = parseQuery(entry.description);
+  const [statement] = isParseError(parsed) ? [] : parsed;
+  if (statement?.kind !== 'createContinuousQuery' || entry.name !== arcNameOf(statement.database, statement.name)) return null;
+  return { database: statement.database, name: statement.name };
+}
+
+/**
+ * SHOW: one series per database (InfluxDB lists every one, without `values` when it has none), queries in creation order.
+ * A query from CREATE CONTINUOUS QUERY is listed under its ON database, which is not Arc's `database` when it reads FROM another.
+ */
 export function showContinuousQueries(port: ContinuousQueryPort, databasesWithData: readonly string[], canRead: (database: string) => boolean): Series[] {
-  const entries = port.list();
-  const databases = [...new Set([...databasesWithData, ...entries.map((entry) => entry.database)])].filter(canRead).sort();
+  const rows = port.list().map((entry) => {
+    const origin = influxqlOrigin(entry);
+    return origin === null ? { database: entry.database, row: [entry.name, entry.query] } : { database: origin.database, row: [origin.name, entry.description] };
+  });
+  const databases = [...new Set([...databasesWithData, ...rows.map((entry) => entry.database)])].filter(canRead).sort();
   return databases.map((database) => {
-    const rows = entries
-      .filter((entry) => entry.database === database)
-      .map((entry) => {
-        const fromInfluxql = entry.description?.startsWith(INFLUXQL_MARK) === true && entry.name.startsWith(`${database}.`);
-        return fromInfluxql ? [entry.name.slice(database.length + 1), entry.description] : [entry.name, entry.query];
-      });
-    return { name: database, tags: null, columns: ['name', 'query'], values: rows, timeColumn: false };
+    const values = rows.filter((entry) => entry.database === database).map((entry) => entry.row);
+    return { name: database, tags: null, columns: ['name', 'query'], values, timeColumn: false };
   });
 }

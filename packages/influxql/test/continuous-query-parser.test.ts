@@ -74,14 +74,66 @@ describe('continuous query statements', () => {
       destinationMeasurement: 'cpu_1m',
       interval: '60s',
       description: 'text',
+      destinationDatabase: null,
+      windowOffset: null,
+      resampleEvery: null,
+      resampleFor: null,
       query:
         'SELECT time_bucket(to_microseconds(60000000), "time", TIMESTAMP \'1970-01-01 00:00:00\') AS "time", "host", avg("value") AS "mean", max("value") AS "peak" FROM "cpu" WHERE "time" >= {start_time} AND "time" < {end_time} AND ("host" = \'a\' AND TRUE) GROUP BY 1, "host"',
     });
   });
 
   it.each([
+    ['time(1h, 15m)', '15m'],
+    ['time(1h, -15m)', '45m'],
+    ['time(1h, 75m)', '15m'],
+    ['time(1h, 1h)', null],
+    ['time(1h, -2h)', null],
+    ['time(90s, 30s)', '30s'],
+  ])('passes the offset of GROUP BY %s as InfluxDB applies it (%s)', (groupBy, windowOffset) => {
+    const definition = continuousQueryDefinition(created(`CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM cpu GROUP BY ${groupBy} END`), '');
+    expect(definition.windowOffset).toBe(windowOffset);
+    const origin = windowOffset === '45m' ? '00:45:00' : windowOffset === '15m' ? '00:15:00' : windowOffset === '30s' ? '00:00:30' : '00:00:00';
+    expect(definition.query).toContain(`"time", TIMESTAMP '1970-01-01 ${origin}')`);
+  });
+
+  it.each([
+    ['RESAMPLE EVERY 30s FOR 2m', 'time(1m)', '30s', '2m'],
+    ['RESAMPLE EVERY 30s', 'time(1m)', '30s', null],
+    ['RESAMPLE FOR 3m', 'time(1m)', null, '3m'],
+    // InfluxDB covers the EVERY span when EVERY exceeds the interval and FOR is not given.
+    ['RESAMPLE EVERY 2h', 'time(1h)', '2h', '2h'],
+    ['RESAMPLE EVERY 90s FOR 1h', 'time(1m)', '90s', '1h'],
+  ])('passes %s with GROUP BY %s', (resample, groupBy, resampleEvery, resampleFor) => {
+    const definition = continuousQueryDefinition(created(`CREATE CONTINUOUS QUERY c ON db1 ${resample} BEGIN SELECT count(value) INTO x FROM cpu GROUP BY ${groupBy} END`), '');
+    expect([definition.resampleEvery, definition.resampleFor]).toEqual([resampleEvery, resampleFor]);
+  });
+
+  it.each([
+    ['INTO db2..x FROM cpu', 'db1', 'db2'],
+    ['INTO db2.autogen.x FROM cpu', 'db1', 'db2'],
+    ['INTO db1..x FROM db1.autogen.cpu', 'db1', null],
+    // The query runs where it reads: FROM another database makes that Arc's database, INTO the CQ's its destination.
+    ['INTO x FROM db2..cpu', 'db2', 'db1'],
+    ['INTO db2..x FROM db2..cpu', 'db2', null],
+    ['INTO db3..x FROM db2..cpu', 'db2', 'db3'],
+  ])('maps %s onto database and destination database', (intoFrom, database, destinationDatabase) => {
+    const definition = continuousQueryDefinition(created(`CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) ${intoFrom} GROUP BY time(1m) END`), '');
+    expect([definition.name, definition.database, definition.destinationDatabase, definition.sourceMeasurement, definition.destinationMeasurement]).toEqual(['db1.c', database, destinationDatabase, 'cpu', 'x']);
+  });
+
+  it.each([
+    ['CREATE CONTINUOUS QUERY c1 ON db1 BEGIN SELECT mean(value) INTO db2..m FROM cpu GROUP BY time(1h, 15m) END', 'CREATE CONTINUOUS QUERY c1 ON db1 BEGIN SELECT mean(value) INTO db2.autogen.m FROM db1.autogen.cpu GROUP BY time(1h, 15m) END'],
+    ['CREATE CONTINUOUS QUERY c2 ON db1 BEGIN SELECT mean(value) INTO m FROM db2..cpu GROUP BY time(1h, -15m) END', 'CREATE CONTINUOUS QUERY c2 ON db1 BEGIN SELECT mean(value) INTO db1.autogen.m FROM db2.autogen.cpu GROUP BY time(1h, -15m) END'],
+    ['CREATE CONTINUOUS QUERY r2 ON db1 BEGIN SELECT mean(value) INTO "x y" FROM cpu GROUP BY time(1m, 30s) END', 'CREATE CONTINUOUS QUERY r2 ON db1 BEGIN SELECT mean(value) INTO db1.autogen."x y" FROM db1.autogen.cpu GROUP BY time(1m, 30s) END'],
+  ])('shows %s as InfluxDB 1.6.7 does', (text, shown) => {
+    expect(showText(created(text))).toBe(shown);
+  });
+
+  it.each([
+    ['a sub-second offset', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM cpu GROUP BY time(1m, 1500ms) END'],
+    ['a sub-second RESAMPLE EVERY', 'CREATE CONTINUOUS QUERY c ON db1 RESAMPLE EVERY 1500ms BEGIN SELECT count(value) INTO x FROM cpu GROUP BY time(1s) END'],
     ['GROUP BY *', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(value) INTO x FROM cpu GROUP BY time(1m), * END'],
-    ['an offset', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM cpu GROUP BY time(1h, 15m) END'],
     ['a raw field', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT value INTO x FROM cpu GROUP BY time(1m) END'],
     ['a regex FROM', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM /^c/ GROUP BY time(1m) END'],
   ])('refuses %s with a statement error', (_label, text) => {

@@ -1,7 +1,8 @@
 // Proves Arc answers InfluxQL's CREATE / SHOW / DROP CONTINUOUS QUERY as the real InfluxDB 1.6.7
 // does: the same statements are POSTed to both (Debian's influxd, run beside Arc; skipped locally
 // without it) and the JSON answers compared: accepted, repeated, conflicting and dropped queries,
-// SHOW's normalised text, and parse errors (InfluxDB's message; Arc adds its code and position).
+// offsets, RESAMPLE, INTO and FROM other databases, SHOW's normalised text, and parse errors
+// (InfluxDB's message; Arc adds its code and position); and that Arc's definition runs where it reads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, type ArcProcess } from './support/arc-process.js';
@@ -14,10 +15,13 @@ let influxd: InfluxdProcess | null = null;
 beforeAll(async () => {
   if (!available) return;
   [arc, influxd] = await Promise.all([startArc(), startInfluxd()]);
-  // The database exists on both: created on influxd, written to on Arc.
-  await influxd.write('db1', 'cpu,host=a value=1 1767225600', 's');
+  // The databases exist on both: created on influxd (in name order, the order Arc lists them), written to on Arc.
   const client = new ArcClient(arc.url);
-  expect((await client.write(msgpack({ m: 'cpu', columns: { time: [1767225600000], host: ['a'], value: [1] } }), { database: 'db1' })).status).toBe(204);
+  for (const database of ['db1', 'db2']) {
+    expect((await post(influxd.url, `CREATE DATABASE ${database}`)).status).toBe(200);
+    await influxd.write(database, 'cpu,host=a value=1 1767225600', 's');
+    expect((await client.write(msgpack({ m: 'cpu', columns: { time: [1767225600000], host: ['a'], value: [1] } }), { database })).status).toBe(204);
+  }
   expect((await client.flush()).status).toBe(200);
 }, 120_000);
 afterAll(async () => {
@@ -44,11 +48,18 @@ const STATEMENTS = [
   'CREATE CONTINUOUS QUERY cq_basic ON db1 BEGIN SELECT mean(value) INTO cpu_1m FROM cpu GROUP BY time(1m) END',
   'CREATE CONTINUOUS QUERY cq_basic ON db1 BEGIN SELECT mean(value) INTO cpu_5m FROM cpu GROUP BY time(5m) END',
   'CREATE CONTINUOUS QUERY cq_tags ON db1 RESAMPLE EVERY 30s FOR 2m BEGIN SELECT max(value) INTO cpu_max FROM cpu GROUP BY time(1m), host END',
+  'CREATE CONTINUOUS QUERY cq_offset ON db1 BEGIN SELECT mean(value) INTO db2..cpu_off FROM cpu GROUP BY time(1h, -15m) END',
+  'CREATE CONTINUOUS QUERY cq_from ON db1 RESAMPLE EVERY 2h BEGIN SELECT count(value) INTO db1.autogen.cpu_from FROM db2..cpu GROUP BY time(1h, 75m), host END',
+  'CREATE CONTINUOUS QUERY "cq quoted" ON db1 BEGIN SELECT sum(value) INTO "cpu-sum" FROM db1.autogen.cpu GROUP BY time(30m, 10m) END',
   'SHOW CONTINUOUS QUERIES',
   'DROP CONTINUOUS QUERY nosuch ON db1',
   'DROP CONTINUOUS QUERY cq_basic ON db1',
   'SHOW CONTINUOUS QUERIES',
   'DROP CONTINUOUS QUERY cq_tags ON db1',
+  'DROP CONTINUOUS QUERY cq_offset ON db1',
+  'DROP CONTINUOUS QUERY cq_from ON db1',
+  'DROP CONTINUOUS QUERY "cq quoted" ON db1',
+  'SHOW CONTINUOUS QUERIES',
 ];
 
 const PARSE_ERRORS = [
@@ -66,6 +77,23 @@ describe.skipIf(!available)('continuous query statements against influxd 1.6.7',
       const { arc: fromArc, influx } = await both(statement);
       expect([statement, fromArc]).toEqual([statement, influx]);
     }
+  });
+
+  it('maps an offset, RESAMPLE and other databases onto the Arc definition', async () => {
+    if (arc === null) throw new Error('Arc is not started');
+    const client = new ArcClient(arc.url);
+    const created = await both('CREATE CONTINUOUS QUERY cq_map ON db1 RESAMPLE EVERY 2h BEGIN SELECT count(value) INTO db3..cpu_n FROM db2..cpu GROUP BY time(1h, -15m) END');
+    // influxd has no db3 (Arc makes a database on first write, so it takes the query).
+    expect(created.influx.body).toEqual({ results: [{ statement_id: 0, error: 'database not found: db3' }] });
+    expect(created.arc.body).toEqual({ results: [{ statement_id: 0 }] });
+    const listed = await client.get('/api/v1/continuous_queries', client.authHeaders());
+    const definition = (listed.json() as { name: string; database: string; destination_measurement: string; interval: string; query: string }[]).find((cq) => cq.name === 'db1.cq_map');
+    // The query runs in the database it reads; the buckets start at the normalised offset (-15m is 45m past the hour).
+    expect(definition).toMatchObject({ database: 'db2', destination_measurement: 'cpu_n', interval: '3600s' });
+    expect(definition?.query).toContain("\"time\", TIMESTAMP '1970-01-01 00:45:00')");
+    const shown = await both('SHOW CONTINUOUS QUERIES');
+    expect(JSON.stringify(shown.arc.body)).toContain('"cq_map","CREATE CONTINUOUS QUERY cq_map ON db1 RESAMPLE EVERY 2h BEGIN SELECT count(value) INTO db3.autogen.cpu_n FROM db2.autogen.cpu GROUP BY time(1h, -15m) END"');
+    expect((await both('DROP CONTINUOUS QUERY cq_map ON db1')).arc.body).toEqual({ results: [{ statement_id: 0 }] });
   });
 
   it.each(PARSE_ERRORS)('refuses %s with influxd\'s error', async (statement) => {
