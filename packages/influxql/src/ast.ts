@@ -43,6 +43,8 @@ export interface Source {
   /** The retention policy as written (`rp` of `db.rp.m` / `rp.m`); absent when none was. */
   readonly retentionPolicy?: string;
   readonly measurement: string;
+  /** A continuous query's `INTO db.rp.:MEASUREMENT`: each source measurement into its own name (`measurement` is ''). */
+  readonly measurementBackReference?: true;
   /** `FROM (SELECT ...)`: the inner statement's answer is the measurement (one level deep). */
   readonly subquery?: SelectStatement;
   readonly regex?: RegexLiteral;

@@ -100,7 +100,7 @@ function parseSelect(tokens: TokenStream, into?: (clause: IntoClause) => void): 
   let target: Source | null = null;
   if (into !== undefined) {
     tokens.expectKeyword('INTO');
-    target = parseSource(tokens);
+    target = parseSource(tokens, true);
   } else if (tokens.isKeyword('INTO')) throw unsupported('SELECT ... INTO', tokens.peek().offset);
   tokens.expectKeyword('FROM');
   const sources = parseSources(tokens);
@@ -167,14 +167,23 @@ function parseSubquery(tokens: TokenStream): Source {
   return { database: null, measurement: '', subquery };
 }
 
-/** `m`, `rp.m`, `db.rp.m` or `db..m`, where `m` may be `/regex/` (every measurement it matches). */
-function parseSource(tokens: TokenStream): Source {
+/**
+ * `m`, `rp.m`, `db.rp.m` or `db..m`, where `m` may be `/regex/` (every measurement it matches) or,
+ * for INTO (`into`), `:MEASUREMENT` after a dot, as InfluxDB 1.6.7 allows it.
+ */
+function parseSource(tokens: TokenStream, into = false): Source {
   if (tokens.isOperator('/')) return { database: null, measurement: '', regex: tokens.regex() };
-  const parts: string[] = [tokens.expectIdentifier('measurement')];
+  // InfluxDB names what INTO lacks `identifier` (`INTO :MEASUREMENT` without a database or policy).
+  const parts: string[] = [tokens.expectIdentifier(into ? 'identifier' : 'measurement')];
   while (parts.length < 3 && tokens.acceptOperator('.')) {
     if (tokens.isOperator('.')) {
       parts.push('');
       continue;
+    }
+    if (into && tokens.acceptOperator(':')) {
+      tokens.expectKeyword('MEASUREMENT');
+      const database = parts.length === 2 ? (parts[0] as string) : null;
+      return { database, ...retentionPolicyOf(parts, parts.length === 2 ? 1 : 0), measurement: '', measurementBackReference: true };
     }
     if (tokens.isOperator('/')) {
       // `parts` starts with the first identifier, so parts[0] is there.

@@ -4,8 +4,10 @@
 // placeholders, while constructs Arc cannot run are refused with a statement error.
 import { describe, expect, it } from 'vitest';
 import type { CreateContinuousQueryStatement } from '../src/ast.js';
-import { continuousQueryDefinition, showText } from '../src/continuous-query-statements.js';
+import { continuousQueryDefinition, continuousQueryDefinitions } from '../src/continuous-query-sql.js';
+import { showText } from '../src/continuous-query-statements.js';
 import { isParseError, parseQuery } from '../src/parser.js';
+import type { FieldType, MeasurementSchema } from '../src/schema.js';
 
 const REFUSED: readonly (readonly [string, string])[] = [
   ['CREATE CONTINUOUS QUERY r_notime ON db1 BEGIN SELECT mean(value) INTO x FROM cpu END', 'error parsing query: found cpu, expected GROUP BY time(...) at line 1, char 78'],
@@ -37,6 +39,14 @@ const ACCEPTED = [
   'DROP CONTINUOUS QUERY "quoted name" ON db1',
   'SHOW CONTINUOUS QUERIES',
 ];
+
+function schema(name: string, tags: readonly string[], fields: readonly (readonly [string, FieldType])[]): MeasurementSchema {
+  return { name, tags, fields: new Map(fields), unsignedFields: new Set() };
+}
+
+const CPU = { database: 'db1', measurement: 'cpu', schema: schema('cpu', ['host', 'region'], [['n', 'integer'], ['ok', 'boolean'], ['value', 'float']]) };
+const MEM = { database: 'db1', measurement: 'mem', schema: schema('mem', ['host'], [['used', 'float']]) };
+const FLAGS = { database: 'db1', measurement: 'flags', schema: schema('flags', ['dev'], [['up', 'boolean']]) };
 
 function created(text: string): CreateContinuousQueryStatement {
   const parsed = parseQuery(text);
@@ -130,10 +140,57 @@ describe('continuous query statements', () => {
     expect(showText(created(text))).toBe(shown);
   });
 
+  it('expands the classic downsample-everything CQ into one query per measurement, as InfluxDB names its columns', () => {
+    const statement = created('CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db2.autogen.:MEASUREMENT FROM /.*/ GROUP BY time(1h),* END');
+    const definitions = continuousQueryDefinitions(statement, 'text', [CPU, FLAGS, MEM]);
+    // flags has no field mean() takes (InfluxDB writes nothing for it either).
+    expect(definitions.map((definition) => [definition.name, definition.database, definition.sourceMeasurement, definition.destinationDatabase, definition.destinationMeasurement])).toEqual([
+      ['db1.c.cpu', 'db1', 'cpu', 'db2', 'cpu'],
+      ['db1.c.mem', 'db1', 'mem', 'db2', 'mem'],
+    ]);
+    expect(definitions[0]?.query).toBe(
+      'SELECT time_bucket(to_microseconds(3600000000), "time", TIMESTAMP \'1970-01-01 00:00:00\') AS "time", "host", "region", avg("n") AS "mean_n", avg("value") AS "mean_value" FROM "cpu" WHERE "time" >= {start_time} AND "time" < {end_time} GROUP BY 1, "host", "region"',
+    );
+    expect(showText(statement)).toBe('CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db2.autogen.:MEASUREMENT FROM db1.autogen./.*/ GROUP BY time(1h), * END');
+  });
+
+  it('expands fn(*) over the field types fn takes, beside named fields and tags', () => {
+    const statement = created('CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(*), max(*), sum(value) AS total INTO cpu_all FROM cpu GROUP BY time(1m), host, * END');
+    const [definition, ...others] = continuousQueryDefinitions(statement, '', [CPU]);
+    expect(others).toEqual([]);
+    expect(definition?.name).toBe('db1.c');
+    expect(definition?.query).toContain('"host", "region", count("n") AS "count_n", count("ok") AS "count_ok", count("value") AS "count_value", max("n") AS "max_n", max("ok") AS "max_ok", max("value") AS "max_value", sum("value") AS "total" FROM "cpu"');
+    expect(definition?.query).toContain('GROUP BY 1, "host", "region"');
+  });
+
+  it.each([
+    ['several measurements INTO one', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO x FROM /.*/ GROUP BY time(1h) END', [CPU, MEM]],
+    ['a wildcard no field matches', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO x FROM flags GROUP BY time(1h) END', [FLAGS]],
+    ['a regex matching nothing', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db2..:MEASUREMENT FROM /^z/ GROUP BY time(1h) END', []],
+    ['INTO the measurement it reads', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db1.autogen.:MEASUREMENT FROM /.*/ GROUP BY time(1h),* END', [CPU, MEM]],
+    ['an alias on fn(*)', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) AS m INTO x FROM cpu GROUP BY time(1h) END', [CPU]],
+  ])('refuses %s', (_label, text, sources) => {
+    expect(() => continuousQueryDefinitions(created(text), '', sources)).toThrow(/not supported by Arc/);
+  });
+
+  it.each([
+    ['CREATE CONTINUOUS QUERY m ON db1 BEGIN SELECT mean(*) INTO :MEASUREMENT FROM cpu GROUP BY time(1h) END', 'error parsing query: found :, expected identifier at line 1, char 60'],
+    ['CREATE CONTINUOUS QUERY m ON db1 BEGIN SELECT mean(*) INTO db2..:FOO FROM cpu GROUP BY time(1h) END', 'error parsing query: found FOO, expected MEASUREMENT at line 1, char 66'],
+  ])('parses INTO :MEASUREMENT only after a dot, as InfluxDB: %s', (text, message) => {
+    const parsed = parseQuery(text);
+    expect(isParseError(parsed) ? parsed.message : 'parsed').toBe(message);
+  });
+
+  it('parses INTO db..:measurement in any case', () => {
+    expect(created('CREATE CONTINUOUS QUERY m ON db1 BEGIN SELECT mean(*) INTO db2..:measurement FROM cpu GROUP BY time(1h) END').into).toEqual({ database: 'db2', measurement: '', measurementBackReference: true });
+    expect(created('CREATE CONTINUOUS QUERY m ON db1 BEGIN SELECT mean(*) INTO autogen.:MEASUREMENT FROM cpu GROUP BY time(1h) END').into).toEqual({ database: null, retentionPolicy: 'autogen', measurement: '', measurementBackReference: true });
+  });
+
   it.each([
     ['a sub-second offset', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM cpu GROUP BY time(1m, 1500ms) END'],
     ['a sub-second RESAMPLE EVERY', 'CREATE CONTINUOUS QUERY c ON db1 RESAMPLE EVERY 1500ms BEGIN SELECT count(value) INTO x FROM cpu GROUP BY time(1s) END'],
-    ['GROUP BY *', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(value) INTO x FROM cpu GROUP BY time(1m), * END'],
+    ['GROUP BY * without the schema', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(value) INTO x FROM cpu GROUP BY time(1m), * END'],
+    ['tz()', "CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(value) INTO x FROM cpu GROUP BY time(1m) tz('Europe/Paris') END"],
     ['a raw field', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT value INTO x FROM cpu GROUP BY time(1m) END'],
     ['a regex FROM', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM /^c/ GROUP BY time(1m) END'],
   ])('refuses %s with a statement error', (_label, text) => {

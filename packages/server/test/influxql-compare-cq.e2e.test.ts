@@ -9,6 +9,14 @@ import { startArc, type ArcProcess } from './support/arc-process.js';
 import { influxdAvailable, startInfluxd, type InfluxdProcess } from './support/influxd-process.js';
 
 const available = influxdAvailable();
+/** Rows of `load`: seconds (2026-01-01 00:00 UTC on), host, region, value (float), n (integer). */
+const LOAD: readonly (readonly [number, string, string, number, number])[] = [
+  [1767225600, 'a', 'x', 1.5, 10],
+  [1767227400, 'a', 'x', 2.25, 20],
+  [1767229200, 'b', 'y', 3.75, 30],
+  [1767231000, 'a', 'x', 4.5, 40],
+  [1767231300, 'b', 'y', 5.25, 50],
+];
 let arc: ArcProcess | null = null;
 let influxd: InfluxdProcess | null = null;
 
@@ -22,6 +30,10 @@ beforeAll(async () => {
     await influxd.write(database, 'cpu,host=a value=1 1767225600', 's');
     expect((await client.write(msgpack({ m: 'cpu', columns: { time: [1767225600000], host: ['a'], value: [1] } }), { database })).status).toBe(204);
   }
+  // `load`, for the wildcard CQ: two series over two hours, a float and an integer field.
+  await influxd.write('db1', LOAD.map(([seconds, host, region, value, n]) => `load,host=${host},region=${region} value=${String(value)},n=${String(n)}i ${String(seconds)}`).join('\n'), 's');
+  const load = { time: LOAD.map((row) => row[0] * 1000), host: LOAD.map((row) => row[1]), region: LOAD.map((row) => row[2]), value: LOAD.map((row) => row[3]), n: LOAD.map((row) => row[4]) };
+  expect((await client.write(msgpack({ m: 'load', columns: load }), { database: 'db1' })).status).toBe(204);
   expect((await client.flush()).status).toBe(200);
 }, 120_000);
 afterAll(async () => {
@@ -94,6 +106,35 @@ describe.skipIf(!available)('continuous query statements against influxd 1.6.7',
     const shown = await both('SHOW CONTINUOUS QUERIES');
     expect(JSON.stringify(shown.arc.body)).toContain('"cq_map","CREATE CONTINUOUS QUERY cq_map ON db1 RESAMPLE EVERY 2h BEGIN SELECT count(value) INTO db3.autogen.cpu_n FROM db2.autogen.cpu GROUP BY time(1h, -15m) END"');
     expect((await both('DROP CONTINUOUS QUERY cq_map ON db1')).arc.body).toEqual({ results: [{ statement_id: 0 }] });
+  });
+
+  it('runs a wildcard CQ (mean(*), max(*), GROUP BY *) into the rows influxd writes for the same windows', async () => {
+    if (arc === null || influxd === null) throw new Error('the servers are not started');
+    const client = new ArcClient(arc.url);
+    const create = 'CREATE CONTINUOUS QUERY cq_wild ON db1 BEGIN SELECT mean(*), max(*) INTO load_1h FROM load GROUP BY time(1h),* END';
+    const created = await both(create);
+    expect(created.arc).toEqual(created.influx);
+    const shown = await both('SHOW CONTINUOUS QUERIES');
+    expect(shown.arc).toEqual(shown.influx);
+    // influxd runs the CQ's query over the two windows as its continuous querier would; Arc runs its windows.
+    const windows = "time >= '2026-01-01T00:00:00Z' AND time < '2026-01-01T02:00:00Z'";
+    expect((await post(influxd.url, `SELECT mean(*), max(*) INTO db1..load_1h FROM load WHERE ${windows} GROUP BY time(1h),*`)).status).toBe(200);
+    const listed = await client.get('/api/v1/continuous_queries', client.authHeaders());
+    const definition = (listed.json() as { id: number; name: string }[]).find((cq) => cq.name === 'db1.cq_wild');
+    if (definition === undefined) throw new Error('Arc has no db1.cq_wild');
+    const executed = await client.post(`/api/v1/continuous_queries/${String(definition.id)}/execute`, JSON.stringify({ start_time: '2026-01-01T00:00:00Z', end_time: '2026-01-01T02:00:00Z' }), { ...client.authHeaders(), 'Content-Type': 'application/json' });
+    expect(executed.status, executed.text).toBe(200);
+    const read = await both('SELECT * FROM load_1h GROUP BY *');
+    expect(read.arc).toEqual(read.influx);
+    expect(JSON.stringify(read.arc.body)).toContain('"columns":["time","max_n","max_value","mean_n","mean_value"]');
+    expect((await both('DROP CONTINUOUS QUERY cq_wild ON db1')).arc.body).toEqual({ results: [{ statement_id: 0 }] });
+  });
+
+  it('refuses a CQ that would write INTO the measurement it reads, which influxd takes', async () => {
+    const { arc: fromArc, influx } = await both('CREATE CONTINUOUS QUERY cq_self ON db1 BEGIN SELECT mean(*) INTO db1.autogen.:MEASUREMENT FROM /^load$/ GROUP BY time(1h),* END');
+    expect(influx.body).toEqual({ results: [{ statement_id: 0 }] });
+    expect(fromArc.body).toEqual({ results: [{ statement_id: 0, error: expect.stringContaining('INTO the measurement it reads (db1.load') as unknown }] });
+    expect((await both('DROP CONTINUOUS QUERY cq_self ON db1')).influx.body).toEqual({ results: [{ statement_id: 0 }] });
   });
 
   it.each(PARSE_ERRORS)('refuses %s with influxd\'s error', async (statement) => {
