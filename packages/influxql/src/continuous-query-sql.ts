@@ -1,8 +1,10 @@
 import { quoteIdentifier, quoteLiteral } from '@arc/columnar';
 import type { CreateContinuousQueryStatement, Expr, SelectField } from './ast.js';
 import { formatDuration } from './continuous-query-parser.js';
+import { CQ_TIME_ZONE_CHECK_DAYS } from './limits.js';
 import type { FieldType, MeasurementSchema } from './schema.js';
 import { StatementFailure } from './sql-text.js';
+import { zoneSegments } from './time-zones.js';
 
 /**
  * A continuous query's SELECT as Arc's definitions: per source measurement, DuckDB SQL over one
@@ -11,11 +13,14 @@ import { StatementFailure } from './sql-text.js';
  * the query is created (fields by the types the function takes, named `mean_<field>` as InfluxDB
  * names them; tags are the string columns, schema.ts); `FROM /re/` and several measurements give
  * one definition each, written to the measurement of its own name with `INTO db..:MEASUREMENT`.
+ * tz() is taken when it is a fixed shift of UTC windows (zoneShiftNanos).
  */
 
 const NANOS_PER_MICRO = 1000n;
 const NANOS_PER_MILLI = 1_000_000n;
 const NANOS_PER_SECOND = 1_000_000_000n;
+const NANOS_PER_MINUTE = 60_000_000_000n;
+const DAY_NANOS = 86_400_000_000_000n;
 
 export interface ContinuousQueryDefinition {
   readonly name: string;
@@ -148,16 +153,40 @@ function resampleFields(statement: CreateContinuousQueryStatement, intervalNanos
   };
 }
 
+/** `-05:30` for an offset in ns. */
+function offsetText(offsetNanos: bigint): string {
+  const minutes = Number((offsetNanos < 0n ? -offsetNanos : offsetNanos) / NANOS_PER_MINUTE);
+  return `${offsetNanos < 0n ? '-' : '+'}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
+/**
+ * tz(zone) as a shift of UTC windows (ns east): InfluxDB aligns windows to local time, which is a
+ * fixed window offset when every UTC offset the zone takes is the same modulo the interval (any
+ * zone for 1h windows but India's, a zone without DST for any interval); not otherwise (local
+ * days across a DST change are 23 or 25 hours long, Arc's windows all one interval).
+ */
+function zoneShiftNanos(zone: string, intervalNanos: bigint, nowNanos: bigint): bigint {
+  const span = BigInt(CQ_TIME_ZONE_CHECK_DAYS) * DAY_NANOS;
+  const offsets = [...new Set(zoneSegments(zone, nowNanos - span, nowNanos + span).map((segment) => segment.offsetNanos))];
+  const [first, ...others] = offsets;
+  if (first === undefined) throw new Error('a zone has an offset');
+  if (others.some((offset) => (offset - first) % intervalNanos !== 0n)) {
+    throw refused(`tz('${zone}') with GROUP BY time(${formatDuration(intervalNanos)}) (its UTC offsets ${offsets.map(offsetText).join(', ')} do not differ by whole intervals, so its local windows are not one fixed shift of UTC windows; Arc's are)`);
+  }
+  return first;
+}
+
 /** What every definition of the statement shares: refusals checked, the window's fields and SQL bucket. */
-function windowOf(statement: CreateContinuousQueryStatement): { bucket: string; fields: Pick<ContinuousQueryDefinition, 'interval' | 'windowOffset' | 'resampleEvery' | 'resampleFor'> } {
+function windowOf(statement: CreateContinuousQueryStatement, nowNanos: bigint): { bucket: string; fields: Pick<ContinuousQueryDefinition, 'interval' | 'windowOffset' | 'resampleEvery' | 'resampleFor'> } {
   const { select } = statement;
   const groupByTime = select.groupByTime;
   if (groupByTime === null) throw refused('a SELECT without GROUP BY time()');
   if (groupByTime.intervalNanos % NANOS_PER_SECOND !== 0n) throw refused('a GROUP BY time() interval that is not whole seconds');
   if (select.sources.some((source) => source.subquery !== undefined)) throw refused('FROM with a subquery');
   if (statement.into.regex !== undefined) throw refused('INTO a regular expression');
-  if (select.timeZone !== null) throw refused('tz()');
-  const offsetNanos = normalisedOffset(groupByTime.offsetNanos, groupByTime.intervalNanos);
+  // Local windows start where the UTC time plus the zone's offset is a boundary: the offset moves them back.
+  const shiftNanos = select.timeZone === null ? 0n : zoneShiftNanos(select.timeZone, groupByTime.intervalNanos, nowNanos);
+  const offsetNanos = normalisedOffset(groupByTime.offsetNanos - shiftNanos, groupByTime.intervalNanos);
   return {
     bucket: `time_bucket(to_microseconds(${(groupByTime.intervalNanos / NANOS_PER_MICRO).toString()}), "time", ${bucketOrigin(offsetNanos)})`,
     fields: {
@@ -173,10 +202,10 @@ function windowOf(statement: CreateContinuousQueryStatement): { bucket: string; 
  * DROP treat them as the one InfluxQL query, by their shared description). A source none of whose
  * fields a wildcard takes is left out; none left is refused.
  */
-export function continuousQueryDefinitions(statement: CreateContinuousQueryStatement, description: string, sources: readonly ContinuousQuerySource[]): ContinuousQueryDefinition[] {
+export function continuousQueryDefinitions(statement: CreateContinuousQueryStatement, description: string, sources: readonly ContinuousQuerySource[], nowNanos: bigint): ContinuousQueryDefinition[] {
   const { select, into } = statement;
   const name = arcNameOf(statement.database, statement.name);
-  const window = windowOf(statement);
+  const window = windowOf(statement, nowNanos);
   const fromRegex = select.sources.length > 1 || select.sources.some((source) => source.regex !== undefined);
   if (fromRegex && into.measurementBackReference !== true) throw refused('several measurements INTO one (each query replaces its windows there; use INTO db..:MEASUREMENT)');
   const where = ['"time" >= {start_time}', '"time" < {end_time}', ...(select.where === null ? [] : [conditionSql(select.where)])].join(' AND ');
@@ -207,11 +236,11 @@ export function continuousQueryDefinitions(statement: CreateContinuousQueryState
 }
 
 /** The statement as one Arc definition, when it names one measurement and needs no schema (needsSchemas is false). */
-export function continuousQueryDefinition(statement: CreateContinuousQueryStatement, description: string): ContinuousQueryDefinition {
+export function continuousQueryDefinition(statement: CreateContinuousQueryStatement, description: string, nowNanos: bigint): ContinuousQueryDefinition {
   const [source, ...others] = statement.select.sources;
   if (source === undefined || others.length > 0 || source.regex !== undefined) throw refused('FROM with several measurements or a regular expression');
   if (needsSchemas(statement)) throw refused('* without the schema');
-  const [definition] = continuousQueryDefinitions(statement, description, [{ database: source.database ?? statement.database, measurement: source.measurement, schema: null }]);
+  const [definition] = continuousQueryDefinitions(statement, description, [{ database: source.database ?? statement.database, measurement: source.measurement, schema: null }], nowNanos);
   if (definition === undefined) throw refused('this SELECT');
   return definition;
 }

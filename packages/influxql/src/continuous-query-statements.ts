@@ -62,6 +62,7 @@ export function showText(statement: CreateContinuousQueryStatement): string {
   const tail = selectText
     .slice(intoFromOffsetEnd)
     .replace(/\bwhere\b/i, 'WHERE')
+    .replace(/\btz\s*\(/i, 'TZ(')
     // InfluxDB prints GROUP BY's dimensions one comma and space apart (`time(1h), *`); they hold no strings.
     .replace(/\bgroup\s+by\s+([\s\S]*?)(?=\s+(?:fill|order|limit|offset|slimit|soffset|tz)\b|$)/i, (_all, dimensions: string) => `GROUP BY ${dimensions.trim().replace(/\s*,\s*/g, ', ')}`);
   const intoFrom = `INTO ${qualifiedText(statement.into, database)} FROM ${sourcesText(statement.select.sources, database)}`;
@@ -75,18 +76,18 @@ export function showText(statement: CreateContinuousQueryStatement): string {
 export type ReadContinuousQuerySources = (sources: readonly Source[], database: string) => Promise<ContinuousQuerySource[]>;
 
 /** The statement as Arc's definitions: `*`, GROUP BY * and FROM /re/ expanded over the catalog as it is now. */
-async function definitionsOf(statement: CreateContinuousQueryStatement, description: string, readSources: ReadContinuousQuerySources): Promise<ContinuousQueryDefinition[]> {
-  if (!needsSchemas(statement)) return [continuousQueryDefinition(statement, description)];
+async function definitionsOf(statement: CreateContinuousQueryStatement, description: string, readSources: ReadContinuousQuerySources, nowNanos: bigint): Promise<ContinuousQueryDefinition[]> {
+  if (!needsSchemas(statement)) return [continuousQueryDefinition(statement, description, nowNanos)];
   if (statement.select.sources.some((source) => source.subquery !== undefined)) throw refused('FROM with a subquery');
   const sources = await readSources(statement.select.sources, statement.database);
   const missing = sources.find((source) => source.schema === null);
   // InfluxDB expands * at each run; Arc when the query is made, so it needs the measurement's columns now.
   if (missing !== undefined) throw new StatementFailure(`continuous query: ${missing.database}.${missing.measurement} has no data; Arc expands * and GROUP BY * when the query is created`);
-  return continuousQueryDefinitions(statement, description, sources);
+  return continuousQueryDefinitions(statement, description, sources, nowNanos);
 }
 
-/** CREATE: stored unless a query of the name exists (same text: nothing to do; other text: InfluxDB's error). */
-export async function createContinuousQuery(statement: CreateContinuousQueryStatement, port: ContinuousQueryPort, readSources: ReadContinuousQuerySources): Promise<Series[]> {
+/** CREATE: stored unless a query of the name exists (same text: nothing to do; other text: InfluxDB's error). `nowNanos` places tz()'s check. */
+export async function createContinuousQuery(statement: CreateContinuousQueryStatement, port: ContinuousQueryPort, readSources: ReadContinuousQuerySources, nowNanos: bigint): Promise<Series[]> {
   // No "database not found": an Arc database exists once written to (CREATE DATABASE makes none), and a CQ may come first.
   const text = showText(statement);
   const existing = entriesOf(port, statement.database, statement.name);
@@ -94,7 +95,7 @@ export async function createContinuousQuery(statement: CreateContinuousQueryStat
     if (existing.every((entry) => entry.description === text)) return [];
     throw new StatementFailure('continuous query already exists');
   }
-  const definitions = await definitionsOf(statement, text, readSources);
+  const definitions = await definitionsOf(statement, text, readSources, nowNanos);
   const created: string[] = [];
   try {
     for (const definition of definitions) {

@@ -108,7 +108,7 @@ async function executeContinuousQueryStatement(statement: Extract<Statement, { k
   if (port === undefined) throw new StatementFailure('continuous queries are not available here');
   if (statement.kind === 'dropContinuousQuery') return dropContinuousQuery(statement.name, statement.database, port);
   if (statement.kind === 'showContinuousQueries') return showContinuousQueries(port, await catalog.databases(), context.canRead);
-  return createContinuousQuery(statement, port, (sources, database) => continuousQuerySources(sources, database, catalog, context.run));
+  return createContinuousQuery(statement, port, (sources, database) => continuousQuerySources(sources, database, catalog, context.run), context.nowNanos);
 }
 
 /** FROM's measurements with their schemas (null: no data), a few read at once. */

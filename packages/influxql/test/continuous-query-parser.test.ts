@@ -40,6 +40,9 @@ const ACCEPTED = [
   'SHOW CONTINUOUS QUERIES',
 ];
 
+/** 2026-01-01T00:00:00Z: where tz()'s offsets are read. */
+const NOW_NANOS = 1_767_225_600_000_000_000n;
+
 function schema(name: string, tags: readonly string[], fields: readonly (readonly [string, FieldType])[]): MeasurementSchema {
   return { name, tags, fields: new Map(fields), unsignedFields: new Set() };
 }
@@ -76,7 +79,7 @@ describe('continuous query statements', () => {
   });
 
   it('translates a basic CQ into Arc SQL over one window', () => {
-    const definition = continuousQueryDefinition(created("CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(value), max(value) AS peak INTO cpu_1m FROM cpu WHERE host = 'a' AND time > now() - 1h GROUP BY time(1m), host END"), 'text');
+    const definition = continuousQueryDefinition(created("CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(value), max(value) AS peak INTO cpu_1m FROM cpu WHERE host = 'a' AND time > now() - 1h GROUP BY time(1m), host END"), 'text', NOW_NANOS);
     expect(definition).toEqual({
       name: 'db1.c',
       database: 'db1',
@@ -101,10 +104,35 @@ describe('continuous query statements', () => {
     ['time(1h, -2h)', null],
     ['time(90s, 30s)', '30s'],
   ])('passes the offset of GROUP BY %s as InfluxDB applies it (%s)', (groupBy, windowOffset) => {
-    const definition = continuousQueryDefinition(created(`CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM cpu GROUP BY ${groupBy} END`), '');
+    const definition = continuousQueryDefinition(created(`CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM cpu GROUP BY ${groupBy} END`), '', NOW_NANOS);
     expect(definition.windowOffset).toBe(windowOffset);
     const origin = windowOffset === '45m' ? '00:45:00' : windowOffset === '15m' ? '00:15:00' : windowOffset === '30s' ? '00:00:30' : '00:00:00';
     expect(definition.query).toContain(`"time", TIMESTAMP '1970-01-01 ${origin}')`);
+  });
+
+  it.each([
+    ["time(1h) tz('America/Chicago')", null],
+    ["time(1m) tz('Europe/Paris')", null],
+    ["time(1h) tz('Asia/Kolkata')", '30m'],
+    ["time(1d) tz('Asia/Kolkata')", '1110m'],
+    ["time(1d, 2h) tz('Asia/Kolkata')", '1230m'],
+    ["time(1d) tz('Etc/GMT+5')", '5h'],
+    ["time(1d) tz('UTC')", null],
+  ])('runs GROUP BY %s as UTC windows shifted by %s (local boundaries, as InfluxDB)', (groupBy, windowOffset) => {
+    const definition = continuousQueryDefinition(created(`CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM cpu GROUP BY ${groupBy} END`), '', NOW_NANOS);
+    expect(definition.windowOffset).toBe(windowOffset);
+  });
+
+  it('names the zone and its offsets when tz() is not a fixed shift', () => {
+    expect(() => continuousQueryDefinition(created("CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM cpu GROUP BY time(1d) tz('America/Chicago') END"), '', NOW_NANOS)).toThrow(
+      "continuous query: tz('America/Chicago') with GROUP BY time(1d) (its UTC offsets -06:00, -05:00 do not differ by whole intervals",
+    );
+  });
+
+  it('shows tz() as InfluxDB does', () => {
+    expect(showText(created("CREATE CONTINUOUS QUERY c5 ON db1 BEGIN SELECT mean(value) INTO m5 FROM cpu GROUP BY time(1h) tz('America/Chicago') END"))).toBe(
+      "CREATE CONTINUOUS QUERY c5 ON db1 BEGIN SELECT mean(value) INTO db1.autogen.m5 FROM db1.autogen.cpu GROUP BY time(1h) TZ('America/Chicago') END",
+    );
   });
 
   it.each([
@@ -115,7 +143,7 @@ describe('continuous query statements', () => {
     ['RESAMPLE EVERY 2h', 'time(1h)', '2h', '2h'],
     ['RESAMPLE EVERY 90s FOR 1h', 'time(1m)', '90s', '1h'],
   ])('passes %s with GROUP BY %s', (resample, groupBy, resampleEvery, resampleFor) => {
-    const definition = continuousQueryDefinition(created(`CREATE CONTINUOUS QUERY c ON db1 ${resample} BEGIN SELECT count(value) INTO x FROM cpu GROUP BY ${groupBy} END`), '');
+    const definition = continuousQueryDefinition(created(`CREATE CONTINUOUS QUERY c ON db1 ${resample} BEGIN SELECT count(value) INTO x FROM cpu GROUP BY ${groupBy} END`), '', NOW_NANOS);
     expect([definition.resampleEvery, definition.resampleFor]).toEqual([resampleEvery, resampleFor]);
   });
 
@@ -128,7 +156,7 @@ describe('continuous query statements', () => {
     ['INTO db2..x FROM db2..cpu', 'db2', null],
     ['INTO db3..x FROM db2..cpu', 'db2', 'db3'],
   ])('maps %s onto database and destination database', (intoFrom, database, destinationDatabase) => {
-    const definition = continuousQueryDefinition(created(`CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) ${intoFrom} GROUP BY time(1m) END`), '');
+    const definition = continuousQueryDefinition(created(`CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) ${intoFrom} GROUP BY time(1m) END`), '', NOW_NANOS);
     expect([definition.name, definition.database, definition.destinationDatabase, definition.sourceMeasurement, definition.destinationMeasurement]).toEqual(['db1.c', database, destinationDatabase, 'cpu', 'x']);
   });
 
@@ -142,7 +170,7 @@ describe('continuous query statements', () => {
 
   it('expands the classic downsample-everything CQ into one query per measurement, as InfluxDB names its columns', () => {
     const statement = created('CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db2.autogen.:MEASUREMENT FROM /.*/ GROUP BY time(1h),* END');
-    const definitions = continuousQueryDefinitions(statement, 'text', [CPU, FLAGS, MEM]);
+    const definitions = continuousQueryDefinitions(statement, 'text', [CPU, FLAGS, MEM], NOW_NANOS);
     // flags has no field mean() takes (InfluxDB writes nothing for it either).
     expect(definitions.map((definition) => [definition.name, definition.database, definition.sourceMeasurement, definition.destinationDatabase, definition.destinationMeasurement])).toEqual([
       ['db1.c.cpu', 'db1', 'cpu', 'db2', 'cpu'],
@@ -156,7 +184,7 @@ describe('continuous query statements', () => {
 
   it('expands fn(*) over the field types fn takes, beside named fields and tags', () => {
     const statement = created('CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(*), max(*), sum(value) AS total INTO cpu_all FROM cpu GROUP BY time(1m), host, * END');
-    const [definition, ...others] = continuousQueryDefinitions(statement, '', [CPU]);
+    const [definition, ...others] = continuousQueryDefinitions(statement, '', [CPU], NOW_NANOS);
     expect(others).toEqual([]);
     expect(definition?.name).toBe('db1.c');
     expect(definition?.query).toContain('"host", "region", count("n") AS "count_n", count("ok") AS "count_ok", count("value") AS "count_value", max("n") AS "max_n", max("ok") AS "max_ok", max("value") AS "max_value", sum("value") AS "total" FROM "cpu"');
@@ -170,7 +198,7 @@ describe('continuous query statements', () => {
     ['INTO the measurement it reads', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db1.autogen.:MEASUREMENT FROM /.*/ GROUP BY time(1h),* END', [CPU, MEM]],
     ['an alias on fn(*)', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) AS m INTO x FROM cpu GROUP BY time(1h) END', [CPU]],
   ])('refuses %s', (_label, text, sources) => {
-    expect(() => continuousQueryDefinitions(created(text), '', sources)).toThrow(/not supported by Arc/);
+    expect(() => continuousQueryDefinitions(created(text), '', sources, NOW_NANOS)).toThrow(/not supported by Arc/);
   });
 
   it.each([
@@ -190,10 +218,11 @@ describe('continuous query statements', () => {
     ['a sub-second offset', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM cpu GROUP BY time(1m, 1500ms) END'],
     ['a sub-second RESAMPLE EVERY', 'CREATE CONTINUOUS QUERY c ON db1 RESAMPLE EVERY 1500ms BEGIN SELECT count(value) INTO x FROM cpu GROUP BY time(1s) END'],
     ['GROUP BY * without the schema', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(value) INTO x FROM cpu GROUP BY time(1m), * END'],
-    ['tz()', "CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(value) INTO x FROM cpu GROUP BY time(1m) tz('Europe/Paris') END"],
+    ["tz() of a DST zone with 1d windows", "CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(value) INTO x FROM cpu GROUP BY time(1d) tz('Europe/Paris') END"],
+    ["tz() of a DST zone with 2h windows", "CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(value) INTO x FROM cpu GROUP BY time(2h) tz('America/Chicago') END"],
     ['a raw field', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT value INTO x FROM cpu GROUP BY time(1m) END'],
     ['a regex FROM', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM /^c/ GROUP BY time(1m) END'],
   ])('refuses %s with a statement error', (_label, text) => {
-    expect(() => continuousQueryDefinition(created(text), '')).toThrow(/not supported by Arc/);
+    expect(() => continuousQueryDefinition(created(text), '', NOW_NANOS)).toThrow(/not supported by Arc/);
   });
 });

@@ -63,7 +63,9 @@ const STATEMENTS = [
   'CREATE CONTINUOUS QUERY cq_offset ON db1 BEGIN SELECT mean(value) INTO db2..cpu_off FROM cpu GROUP BY time(1h, -15m) END',
   'CREATE CONTINUOUS QUERY cq_from ON db1 RESAMPLE EVERY 2h BEGIN SELECT count(value) INTO db1.autogen.cpu_from FROM db2..cpu GROUP BY time(1h, 75m), host END',
   'CREATE CONTINUOUS QUERY "cq quoted" ON db1 BEGIN SELECT sum(value) INTO "cpu-sum" FROM db1.autogen.cpu GROUP BY time(30m, 10m) END',
+  "CREATE CONTINUOUS QUERY cq_tz ON db1 BEGIN SELECT mean(value) INTO cpu_tz FROM cpu GROUP BY time(1h) tz('Asia/Kolkata') END",
   'SHOW CONTINUOUS QUERIES',
+  'DROP CONTINUOUS QUERY cq_tz ON db1',
   'DROP CONTINUOUS QUERY nosuch ON db1',
   'DROP CONTINUOUS QUERY cq_basic ON db1',
   'SHOW CONTINUOUS QUERIES',
@@ -103,6 +105,11 @@ describe.skipIf(!available)('continuous query statements against influxd 1.6.7',
     // The query runs in the database it reads; the buckets start at the normalised offset (-15m is 45m past the hour).
     expect(definition).toMatchObject({ database: 'db2', destination_measurement: 'cpu_n', interval: '3600s' });
     expect(definition?.query).toContain("\"time\", TIMESTAMP '1970-01-01 00:45:00')");
+    // tz() of a zone whose offsets are a fixed shift of the windows is that shift (+05:30: hours start at :30 UTC).
+    expect((await both("CREATE CONTINUOUS QUERY cq_zone ON db1 BEGIN SELECT max(value) INTO cpu_zone FROM cpu GROUP BY time(1h) tz('Asia/Kolkata') END")).arc.body).toEqual({ results: [{ statement_id: 0 }] });
+    const zoned = ((await client.get('/api/v1/continuous_queries', client.authHeaders())).json() as { name: string; query: string }[]).find((cq) => cq.name === 'db1.cq_zone');
+    expect(zoned?.query).toContain("\"time\", TIMESTAMP '1970-01-01 00:30:00')");
+    await both('DROP CONTINUOUS QUERY cq_zone ON db1');
     const shown = await both('SHOW CONTINUOUS QUERIES');
     expect(JSON.stringify(shown.arc.body)).toContain('"cq_map","CREATE CONTINUOUS QUERY cq_map ON db1 RESAMPLE EVERY 2h BEGIN SELECT count(value) INTO db3.autogen.cpu_n FROM db2.autogen.cpu GROUP BY time(1h, -15m) END"');
     expect((await both('DROP CONTINUOUS QUERY cq_map ON db1')).arc.body).toEqual({ results: [{ statement_id: 0 }] });
@@ -130,11 +137,15 @@ describe.skipIf(!available)('continuous query statements against influxd 1.6.7',
     expect((await both('DROP CONTINUOUS QUERY cq_wild ON db1')).arc.body).toEqual({ results: [{ statement_id: 0 }] });
   });
 
-  it('refuses a CQ that would write INTO the measurement it reads, which influxd takes', async () => {
-    const { arc: fromArc, influx } = await both('CREATE CONTINUOUS QUERY cq_self ON db1 BEGIN SELECT mean(*) INTO db1.autogen.:MEASUREMENT FROM /^load$/ GROUP BY time(1h),* END');
+  it.each([
+    ['writes INTO the measurement it reads', 'CREATE CONTINUOUS QUERY cq_self ON db1 BEGIN SELECT mean(*) INTO db1.autogen.:MEASUREMENT FROM /^load$/ GROUP BY time(1h),* END', 'INTO the measurement it reads (db1.load'],
+    ['has local days across DST', "CREATE CONTINUOUS QUERY cq_dst ON db1 BEGIN SELECT mean(value) INTO cpu_dst FROM cpu GROUP BY time(1d) tz('America/Chicago') END", "tz('America/Chicago') with GROUP BY time(1d) (its UTC offsets"],
+  ])('refuses a CQ that %s, which influxd takes', async (_label, create, error) => {
+    const { arc: fromArc, influx } = await both(create);
     expect(influx.body).toEqual({ results: [{ statement_id: 0 }] });
-    expect(fromArc.body).toEqual({ results: [{ statement_id: 0, error: expect.stringContaining('INTO the measurement it reads (db1.load') as unknown }] });
-    expect((await both('DROP CONTINUOUS QUERY cq_self ON db1')).influx.body).toEqual({ results: [{ statement_id: 0 }] });
+    expect(fromArc.body).toEqual({ results: [{ statement_id: 0, error: expect.stringContaining(error) as unknown }] });
+    const name = /QUERY (\w+)/.exec(create)?.[1] ?? '';
+    expect((await both(`DROP CONTINUOUS QUERY ${name} ON db1`)).influx.body).toEqual({ results: [{ statement_id: 0 }] });
   });
 
   it.each(PARSE_ERRORS)('refuses %s with influxd\'s error', async (statement) => {
