@@ -4,6 +4,7 @@ import { formatDuration } from './continuous-query-parser.js';
 import { CQ_TIME_ZONE_CHECK_DAYS } from './limits.js';
 import type { FieldType, MeasurementSchema } from './schema.js';
 import { StatementFailure } from './sql-text.js';
+import { NANOS_PER_MICRO, normalisedOffset } from './time-values.js';
 import { zoneSegments } from './time-zones.js';
 
 /**
@@ -16,7 +17,6 @@ import { zoneSegments } from './time-zones.js';
  * tz() is taken when it is a fixed shift of UTC windows (zoneShiftNanos).
  */
 
-const NANOS_PER_MICRO = 1000n;
 const NANOS_PER_MILLI = 1_000_000n;
 const NANOS_PER_SECOND = 1_000_000_000n;
 const NANOS_PER_MINUTE = 60_000_000_000n;
@@ -129,12 +129,6 @@ function conditionSql(expr: Expr): string {
 function arcDuration(nanos: bigint, construct: string): string {
   if (nanos % NANOS_PER_SECOND !== 0n) throw refused(`${construct} that is not whole seconds`);
   return formatDuration(nanos);
-}
-
-/** The offset as InfluxDB applies it, within [0, interval): `time(1h, -15m)` is `time(1h, 45m)`, `time(1h, 75m)` is `time(1h, 15m)`. */
-export function normalisedOffset(offsetNanos: bigint, intervalNanos: bigint): bigint {
-  const remainder = offsetNanos % intervalNanos;
-  return remainder < 0n ? remainder + intervalNanos : remainder;
 }
 
 /** time_bucket's origin: the epoch shifted by the offset, so the buckets are the shifted windows. */
