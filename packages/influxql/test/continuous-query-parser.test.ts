@@ -1,7 +1,9 @@
 // Proves InfluxQL's continuous-query statements parse as InfluxDB 1.6.7 parses them: the refused
 // statements of the research fixtures give its exact errors (message and position), the accepted
-// ones parse, SHOW shows InfluxDB's normalised text, and a basic CQ becomes Arc SQL with window
-// placeholders, while constructs Arc cannot run are refused with a statement error.
+// ones parse, SHOW shows InfluxDB's normalised text, and a CQ becomes Arc definitions (SQL with
+// window placeholders; offset, tz() shift, RESAMPLE and databases as fields; wildcards and regex
+// FROM expanded over given schemas), while constructs Arc cannot run are refused with a statement
+// error.
 import { describe, expect, it } from 'vitest';
 import type { CreateContinuousQueryStatement } from '../src/ast.js';
 import { continuousQueryDefinition, continuousQueryDefinitions } from '../src/continuous-query-sql.js';

@@ -1,8 +1,10 @@
 // Proves Arc answers InfluxQL's CREATE / SHOW / DROP CONTINUOUS QUERY as the real InfluxDB 1.6.7
 // does: the same statements are POSTed to both (Debian's influxd, run beside Arc; skipped locally
 // without it) and the JSON answers compared: accepted, repeated, conflicting and dropped queries,
-// offsets, RESAMPLE, INTO and FROM other databases, SHOW's normalised text, and parse errors
-// (InfluxDB's message; Arc adds its code and position); and that Arc's definition runs where it reads.
+// offsets, RESAMPLE, tz(), INTO and FROM other databases, wildcards, SHOW's normalised text, and
+// parse errors (InfluxDB's message; Arc adds its code and position); that Arc's definition runs
+// where it reads; that a wildcard CQ writes the rows influxd writes for the same windows; and
+// that the CQs Arc cannot run as InfluxDB does are refused naming why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, type ArcProcess } from './support/arc-process.js';
