@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CreateContinuousQueryStatement } from '../src/ast.js';
 import { continuousQueryDefinition, continuousQueryDefinitions } from '../src/continuous-query-sql.js';
-import { showText } from '../src/continuous-query-statements.js';
+import { createContinuousQuery, dropContinuousQuery, showContinuousQueries, showText, type ContinuousQueryDefinition, type ContinuousQueryPort } from '../src/continuous-query-statements.js';
 import { isParseError, parseQuery } from '../src/parser.js';
 import type { FieldType, MeasurementSchema } from '../src/schema.js';
 
@@ -52,6 +52,24 @@ function schema(name: string, tags: readonly string[], fields: readonly (readonl
 const CPU = { database: 'db1', measurement: 'cpu', schema: schema('cpu', ['host', 'region'], [['n', 'integer'], ['ok', 'boolean'], ['value', 'float']]) };
 const MEM = { database: 'db1', measurement: 'mem', schema: schema('mem', ['host'], [['used', 'float']]) };
 const FLAGS = { database: 'db1', measurement: 'flags', schema: schema('flags', ['dev'], [['up', 'boolean']]) };
+
+/** Arc's continuous queries in memory, as the server's port keeps them; `refuse` names a query create() throws for. */
+function memoryPort(refuse: string | null = null): ContinuousQueryPort & { readonly definitions: ContinuousQueryDefinition[] } {
+  const definitions: ContinuousQueryDefinition[] = [];
+  return {
+    definitions,
+    list: () => definitions.map((definition) => ({ name: definition.name, database: definition.database, query: definition.query, description: definition.description })),
+    create: (definition) => {
+      if (definition.name === refuse) return Promise.reject(new Error(`refused ${definition.name}`));
+      definitions.push(definition);
+      return Promise.resolve();
+    },
+    remove: (name) => {
+      const index = definitions.findIndex((definition) => definition.name === name);
+      if (index !== -1) definitions.splice(index, 1);
+    },
+  };
+}
 
 function created(text: string): CreateContinuousQueryStatement {
   const parsed = parseQuery(text);
@@ -191,6 +209,35 @@ describe('continuous query statements', () => {
     expect(definition?.name).toBe('db1.c');
     expect(definition?.query).toContain('"host", "region", count("n") AS "count_n", count("ok") AS "count_ok", count("value") AS "count_value", max("n") AS "max_n", max("ok") AS "max_ok", max("value") AS "max_value", sum("value") AS "total" FROM "cpu"');
     expect(definition?.query).toContain('GROUP BY 1, "host", "region"');
+  });
+
+  it('creates, shows and drops the queries of a regex FROM as one InfluxQL query, all or none', async () => {
+    const text = 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db2..:MEASUREMENT FROM /.*/ GROUP BY time(1h),* END';
+    const port = memoryPort();
+    await createContinuousQuery(created(text), port, () => Promise.resolve([CPU, MEM]), NOW_NANOS);
+    expect(port.definitions.map((definition) => definition.name)).toEqual(['db1.c.cpu', 'db1.c.mem']);
+    expect(showContinuousQueries(port, ['db1'], () => true)).toEqual([
+      { name: 'db1', tags: null, columns: ['name', 'query'], values: [['c', showText(created(text))]], timeColumn: false },
+    ]);
+    // The same text again is nothing to do; other text under the name is InfluxDB's error.
+    await createContinuousQuery(created(text), port, () => Promise.resolve([CPU, MEM]), NOW_NANOS);
+    expect(port.definitions).toHaveLength(2);
+    await expect(createContinuousQuery(created(text.replace('mean(*)', 'max(*)')), port, () => Promise.resolve([CPU, MEM]), NOW_NANOS)).rejects.toThrow('continuous query already exists');
+    dropContinuousQuery('c', 'db1', port);
+    expect(port.definitions).toEqual([]);
+    const failing = memoryPort('db1.c.mem');
+    await expect(createContinuousQuery(created(text), failing, () => Promise.resolve([CPU, MEM]), NOW_NANOS)).rejects.toThrow('refused db1.c.mem');
+    expect(failing.definitions).toEqual([]);
+  });
+
+  it('lists a query reading FROM another database under its ON database', async () => {
+    const port = memoryPort();
+    await createContinuousQuery(created('CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(value) INTO m FROM db2..cpu GROUP BY time(1h) END'), port, () => Promise.resolve([]), NOW_NANOS);
+    expect(port.definitions.map((definition) => [definition.database, definition.destinationDatabase])).toEqual([['db2', 'db1']]);
+    expect(showContinuousQueries(port, ['db1', 'db2'], () => true).map((series) => [series.name, series.values.map((row) => row[0])])).toEqual([
+      ['db1', ['c']],
+      ['db2', []],
+    ]);
   });
 
   it.each([
