@@ -47,6 +47,8 @@ export interface Source {
   readonly measurementBackReference?: true;
   /** `FROM (SELECT ...)`: the inner statement's answer is the measurement (one level deep). */
   readonly subquery?: SelectStatement;
+  /** The subquery's text as written, from SELECT to before `)` (a continuous query's SHOW prints it). */
+  readonly subqueryText?: string;
   readonly regex?: RegexLiteral;
 }
 

@@ -1,5 +1,5 @@
 import { quoteIdentifier, quoteLiteral } from '@arc/columnar';
-import type { CreateContinuousQueryStatement, Expr, SelectField } from './ast.js';
+import type { CreateContinuousQueryStatement, Expr, SelectField, SelectStatement } from './ast.js';
 import { formatDuration } from './continuous-query-parser.js';
 import { CQ_TIME_ZONE_CHECK_DAYS } from './limits.js';
 import type { FieldType, MeasurementSchema } from './schema.js';
@@ -14,7 +14,8 @@ import { zoneSegments } from './time-zones.js';
  * the query is created (fields by the types the function takes, named `mean_<field>` as InfluxDB
  * names them; tags are the string columns, schema.ts); `FROM /re/` and several measurements give
  * one definition each, written to the measurement of its own name with `INTO db..:MEASUREMENT`.
- * tz() is taken when it is a fixed shift of UTC windows (zoneShiftNanos).
+ * tz() is taken when it is a fixed shift of UTC windows (zoneShiftNanos); a subquery becomes a
+ * derived table over the same window (subqueryDefinition).
  */
 
 const NANOS_PER_MILLI = 1_000_000n;
@@ -137,6 +138,11 @@ function bucketOrigin(offsetNanos: bigint): string {
   return `TIMESTAMP '${text}'`;
 }
 
+/** The window start of a row's "time": buckets of the interval from the epoch moved by the offset. */
+function bucketSql(intervalNanos: bigint, offsetNanos: bigint): string {
+  return `time_bucket(to_microseconds(${(intervalNanos / NANOS_PER_MICRO).toString()}), "time", ${bucketOrigin(offsetNanos)})`;
+}
+
 /** RESAMPLE EVERY / FOR as Arc's fields; FOR defaults to EVERY when EVERY exceeds the interval (InfluxDB's continuous querier). */
 function resampleFields(statement: CreateContinuousQueryStatement, intervalNanos: bigint): { resampleEvery: string | null; resampleFor: string | null } {
   const { everyNanos, forNanos } = statement;
@@ -176,13 +182,12 @@ function windowOf(statement: CreateContinuousQueryStatement, nowNanos: bigint): 
   const groupByTime = select.groupByTime;
   if (groupByTime === null) throw refused('a SELECT without GROUP BY time()');
   if (groupByTime.intervalNanos % NANOS_PER_SECOND !== 0n) throw refused('a GROUP BY time() interval that is not whole seconds');
-  if (select.sources.some((source) => source.subquery !== undefined)) throw refused('FROM with a subquery');
   if (statement.into.regex !== undefined) throw refused('INTO a regular expression');
   // Local windows start where the UTC time plus the zone's offset is a boundary: the offset moves them back.
   const shiftNanos = select.timeZone === null ? 0n : zoneShiftNanos(select.timeZone, groupByTime.intervalNanos, nowNanos);
   const offsetNanos = normalisedOffset(groupByTime.offsetNanos - shiftNanos, groupByTime.intervalNanos);
   return {
-    bucket: `time_bucket(to_microseconds(${(groupByTime.intervalNanos / NANOS_PER_MICRO).toString()}), "time", ${bucketOrigin(offsetNanos)})`,
+    bucket: bucketSql(groupByTime.intervalNanos, offsetNanos),
     fields: {
       interval: `${(groupByTime.intervalNanos / NANOS_PER_SECOND).toString()}s`,
       windowOffset: offsetNanos === 0n ? null : arcDuration(offsetNanos, 'a GROUP BY time() offset'),
@@ -200,6 +205,7 @@ export function continuousQueryDefinitions(statement: CreateContinuousQueryState
   const { select, into } = statement;
   const name = arcNameOf(statement.database, statement.name);
   const window = windowOf(statement, nowNanos);
+  if (select.sources.some((source) => source.subquery !== undefined)) throw refused('a subquery with fn(*), GROUP BY * or other sources');
   const fromRegex = select.sources.length > 1 || select.sources.some((source) => source.regex !== undefined);
   if (fromRegex && into.measurementBackReference !== true) throw refused('several measurements INTO one (each query replaces its windows there; use INTO db..:MEASUREMENT)');
   const where = ['"time" >= {start_time}', '"time" < {end_time}', ...(select.where === null ? [] : [conditionSql(select.where)])].join(' AND ');
@@ -234,7 +240,46 @@ export function continuousQueryDefinition(statement: CreateContinuousQueryStatem
   const [source, ...others] = statement.select.sources;
   if (source === undefined || others.length > 0 || source.regex !== undefined) throw refused('FROM with several measurements or a regular expression');
   if (needsSchemas(statement)) throw refused('* without the schema');
+  if (source.subquery !== undefined) return subqueryDefinition(statement, description, source.subquery, nowNanos);
   const [definition] = continuousQueryDefinitions(statement, description, [{ database: source.database ?? statement.database, measurement: source.measurement, schema: null }], nowNanos);
   if (definition === undefined) throw refused('this SELECT');
   return definition;
+}
+
+/**
+ * `FROM (SELECT fn(field) ... GROUP BY time(i)[, tags])`: the inner SELECT over the window as a
+ * derived table (its buckets, tags and aggregates named as InfluxDB names them), the outer SELECT
+ * aggregating its rows per window. InfluxDB hands the outer time range to the inner query; here
+ * both read [{start_time}, {end_time}), so an inner bucket starting before the window is dropped.
+ */
+function subqueryDefinition(statement: CreateContinuousQueryStatement, description: string, inner: SelectStatement, nowNanos: bigint): ContinuousQueryDefinition {
+  const { select, into } = statement;
+  const [source, ...others] = inner.sources;
+  if (source === undefined || others.length > 0 || source.regex !== undefined || source.subquery !== undefined) throw refused('a subquery FROM several measurements or a regular expression');
+  if (inner.groupByTime === null) throw refused('a subquery without GROUP BY time()');
+  if (inner.timeZone !== null || inner.groupByAllTags || inner.fields.some((field) => field.expr.kind === 'call' && field.expr.args.some((argument) => argument.kind === 'star'))) throw refused('tz(), GROUP BY * or fn(*) in a subquery');
+  const missing = select.groupByTags.find((tag) => !inner.groupByTags.includes(tag));
+  if (missing !== undefined) throw refused(`GROUP BY ${missing}, which the subquery does not group by`);
+  const window = windowOf(statement, nowNanos);
+  const range = ['"time" >= {start_time}', '"time" < {end_time}'];
+  const innerTags = inner.groupByTags.map(quoteIdentifier);
+  const innerBucket = bucketSql(inner.groupByTime.intervalNanos, normalisedOffset(inner.groupByTime.offsetNanos, inner.groupByTime.intervalNanos));
+  const innerWhere = [...range, ...(inner.where === null ? [] : [conditionSql(inner.where)])].join(' AND ');
+  const innerSql = `SELECT ${[`${innerBucket} AS "time"`, ...innerTags, ...inner.fields.flatMap((field) => fieldSql(field, null))].join(', ')} FROM ${quoteIdentifier(source.measurement)} WHERE ${innerWhere} GROUP BY ${['1', ...innerTags].join(', ')}`;
+  const tags = select.groupByTags.map(quoteIdentifier);
+  const where = [...range, ...(select.where === null ? [] : [conditionSql(select.where)])].join(' AND ');
+  const query = `SELECT ${[`${window.bucket} AS "time"`, ...tags, ...select.fields.flatMap((field) => fieldSql(field, null))].join(', ')} FROM (${innerSql}) AS "subquery" WHERE ${where} GROUP BY ${['1', ...tags].join(', ')}`;
+  const sourceDatabase = source.database ?? statement.database;
+  const destinationDatabase = into.database ?? statement.database;
+  if (into.measurementBackReference === true) throw refused('INTO :MEASUREMENT from a subquery');
+  return {
+    name: arcNameOf(statement.database, statement.name),
+    database: sourceDatabase,
+    sourceMeasurement: source.measurement,
+    destinationMeasurement: into.measurement,
+    query,
+    description,
+    destinationDatabase: destinationDatabase === sourceDatabase ? null : destinationDatabase,
+    ...window.fields,
+  };
 }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { CreateContinuousQueryStatement, Source } from './ast.js';
 import { formatDuration } from './continuous-query-parser.js';
 import { arcNameOf, continuousQueryDefinition, continuousQueryDefinitions, needsSchemas, refused, type ContinuousQueryDefinition, type ContinuousQuerySource } from './continuous-query-sql.js';
@@ -50,21 +51,37 @@ function qualifiedText(source: Source, database: string): string {
   return `${identifierText(source.database ?? database)}.${identifierText(source.retentionPolicy ?? 'autogen')}.${measurement}`;
 }
 
-/** FROM's sources as SHOW prints them (a subquery is refused at CREATE; its text is not shown). */
+/** SELECT, WHERE, GROUP BY and TZ upper case, GROUP BY's dimensions one comma and space apart (`time(1h), *`), as InfluxDB prints them. */
+function clausesText(text: string): string {
+  return text
+    .replace(/^select\b/i, 'SELECT')
+    .replace(/\bwhere\b/i, 'WHERE')
+    .replace(/\btz\s*\(/i, 'TZ(')
+    // GROUP BY's dimensions hold no strings.
+    .replace(/\bgroup\s+by\s+([\s\S]*?)(?=\s+(?:fill|order|limit|offset|slimit|soffset|tz)\b|\s*$)/i, (_all, dimensions: string) => `GROUP BY ${dimensions.trim().replace(/\s*,\s*/g, ', ')}`);
+}
+
+/**
+ * A subquery as SHOW prints it: its FROM qualified too. Its sources are names or regexes (one
+ * level: parser.ts refuses a subquery inside), so FROM runs to the next clause.
+ */
+function subqueryText(source: Source, database: string): string {
+  const { subquery, subqueryText: text } = source;
+  assert.ok(subquery !== undefined && text !== undefined, 'a subquery source has its statement and text');
+  const qualified = text.replace(/\bfrom\s+[\s\S]*?(?=\s+(?:where|group|fill|order|limit|offset|slimit|soffset|tz)\b|\s*$)/i, () => `FROM ${sourcesText(subquery.sources, database)}`);
+  return `(${clausesText(qualified)})`;
+}
+
+/** FROM's sources as SHOW prints them. */
 function sourcesText(sources: readonly Source[], database: string): string {
-  return sources.map((source) => (source.subquery === undefined ? qualifiedText(source, database) : '(...)')).join(', ');
+  return sources.map((source) => (source.subquery === undefined ? qualifiedText(source, database) : subqueryText(source, database))).join(', ');
 }
 
 /** InfluxDB's SHOW text of the statement: INTO and FROM qualified with the database and `autogen`, keywords upper case. */
 export function showText(statement: CreateContinuousQueryStatement): string {
   const { selectText, intoFromOffsetStart, intoFromOffsetEnd, database } = statement;
-  const head = selectText.slice(0, intoFromOffsetStart).replace(/^select\b/i, 'SELECT');
-  const tail = selectText
-    .slice(intoFromOffsetEnd)
-    .replace(/\bwhere\b/i, 'WHERE')
-    .replace(/\btz\s*\(/i, 'TZ(')
-    // InfluxDB prints GROUP BY's dimensions one comma and space apart (`time(1h), *`); they hold no strings.
-    .replace(/\bgroup\s+by\s+([\s\S]*?)(?=\s+(?:fill|order|limit|offset|slimit|soffset|tz)\b|$)/i, (_all, dimensions: string) => `GROUP BY ${dimensions.trim().replace(/\s*,\s*/g, ', ')}`);
+  const head = clausesText(selectText.slice(0, intoFromOffsetStart));
+  const tail = clausesText(selectText.slice(intoFromOffsetEnd));
   const intoFrom = `INTO ${qualifiedText(statement.into, database)} FROM ${sourcesText(statement.select.sources, database)}`;
   const select = `${head}${intoFrom}${tail === '' ? '' : ` ${tail}`}`;
   const resample = [statement.everyNanos === null ? '' : `EVERY ${formatDuration(statement.everyNanos)}`, statement.forNanos === null ? '' : `FOR ${formatDuration(statement.forNanos)}`].filter((part) => part !== '').join(' ');
@@ -78,7 +95,7 @@ export type ReadContinuousQuerySources = (sources: readonly Source[], database: 
 /** The statement as Arc's definitions: `*`, GROUP BY * and FROM /re/ expanded over the catalog as it is now. */
 async function definitionsOf(statement: CreateContinuousQueryStatement, description: string, readSources: ReadContinuousQuerySources, nowNanos: bigint): Promise<ContinuousQueryDefinition[]> {
   if (!needsSchemas(statement)) return [continuousQueryDefinition(statement, description, nowNanos)];
-  if (statement.select.sources.some((source) => source.subquery !== undefined)) throw refused('FROM with a subquery');
+  if (statement.select.sources.some((source) => source.subquery !== undefined)) throw refused('a subquery with fn(*), GROUP BY * or other sources');
   const sources = await readSources(statement.select.sources, statement.database);
   const missing = sources.find((source) => source.schema === null);
   // InfluxDB expands * at each run; Arc when the query is made, so it needs the measurement's columns now.

@@ -159,12 +159,14 @@ function parseSources(tokens: TokenStream): Source[] {
 
 /** `(SELECT ...)` in FROM, the `(` read; InfluxDB nests them, Arc one level. */
 function parseSubquery(tokens: TokenStream): Source {
+  const offsetStart = tokens.peek().offset;
   tokens.expectKeyword('SELECT');
   const subquery = parseSelect(tokens);
   const nested = subquery.sources.find((source) => source.subquery !== undefined);
   if (nested !== undefined) throw unsupported('subqueries inside a subquery (Arc answers one level)', tokens.peek().offset);
+  const subqueryText = tokens.text.slice(offsetStart, tokens.peek().offset).trim();
   tokens.expectOperator(')');
-  return { database: null, measurement: '', subquery };
+  return { database: null, measurement: '', subquery, subqueryText };
 }
 
 /**

@@ -143,6 +143,27 @@ describe('continuous query statements', () => {
     expect(definition.windowOffset).toBe(windowOffset);
   });
 
+  it('translates a CQ over a subquery into SQL over the inner SELECT, shown as InfluxDB shows it', () => {
+    const statement = created("CREATE CONTINUOUS QUERY s2 ON db3 BEGIN SELECT mean(max) AS m INTO sub2 FROM (SELECT max(value) FROM cpu WHERE region = 'x' GROUP BY time(30m),host) GROUP BY time(1h), host END");
+    const definition = continuousQueryDefinition(statement, '', NOW_NANOS);
+    expect([definition.database, definition.sourceMeasurement, definition.destinationMeasurement, definition.interval]).toEqual(['db3', 'cpu', 'sub2', '3600s']);
+    expect(definition.query).toBe(
+      'SELECT time_bucket(to_microseconds(3600000000), "time", TIMESTAMP \'1970-01-01 00:00:00\') AS "time", "host", avg("max") AS "m" FROM (' +
+        'SELECT time_bucket(to_microseconds(1800000000), "time", TIMESTAMP \'1970-01-01 00:00:00\') AS "time", "host", max("value") AS "max" FROM "cpu" WHERE "time" >= {start_time} AND "time" < {end_time} AND "region" = \'x\' GROUP BY 1, "host"' +
+        ') AS "subquery" WHERE "time" >= {start_time} AND "time" < {end_time} GROUP BY 1, "host"',
+    );
+    expect(showText(statement)).toBe("CREATE CONTINUOUS QUERY s2 ON db3 BEGIN SELECT mean(max) AS m INTO db3.autogen.sub2 FROM (SELECT max(value) FROM db3.autogen.cpu WHERE region = 'x' GROUP BY time(30m), host) GROUP BY time(1h), host END");
+  });
+
+  it.each([
+    ['a subquery without GROUP BY time()', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(max) INTO x FROM (SELECT max(value) FROM cpu GROUP BY host) GROUP BY time(1h) END'],
+    ['a tag the subquery does not group by', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(max) INTO x FROM (SELECT max(value) FROM cpu GROUP BY time(1m)) GROUP BY time(1h), host END'],
+    ['a raw field in a subquery', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(value) INTO x FROM (SELECT value FROM cpu GROUP BY time(1m)) GROUP BY time(1h) END'],
+    ['a regex in a subquery', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(max) INTO x FROM (SELECT max(value) FROM /c/ GROUP BY time(1m)) GROUP BY time(1h) END'],
+  ])('refuses %s', (_label, text) => {
+    expect(() => continuousQueryDefinition(created(text), '', NOW_NANOS)).toThrow(/not supported by Arc/);
+  });
+
   it('names the zone and its offsets when tz() is not a fixed shift', () => {
     expect(() => continuousQueryDefinition(created("CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT count(value) INTO x FROM cpu GROUP BY time(1d) tz('America/Chicago') END"), '', NOW_NANOS)).toThrow(
       "continuous query: tz('America/Chicago') with GROUP BY time(1d) (its UTC offsets -06:00, -05:00 do not differ by whole intervals",

@@ -117,26 +117,30 @@ describe.skipIf(!available)('continuous query statements against influxd 1.6.7',
     expect((await both('DROP CONTINUOUS QUERY cq_map ON db1')).arc.body).toEqual({ results: [{ statement_id: 0 }] });
   });
 
-  it('runs a wildcard CQ (mean(*), max(*), GROUP BY *) into the rows influxd writes for the same windows', async () => {
+  it.each([
+    ['a wildcard CQ (mean(*), max(*), GROUP BY *)', 'cq_wild', 'load_1h', 'SELECT mean(*), max(*) INTO load_1h FROM load GROUP BY time(1h),*', ['time', 'max_n', 'max_value', 'mean_n', 'mean_value']],
+    ['a CQ over a subquery', 'cq_sub', 'load_sub', 'SELECT mean(max) AS peak INTO load_sub FROM (SELECT max(value) FROM load GROUP BY time(30m), host) GROUP BY time(1h), host', ['time', 'peak']],
+  ])('runs %s into the rows influxd writes for the same windows', async (_label, name, destination, select, columns) => {
     if (arc === null || influxd === null) throw new Error('the servers are not started');
     const client = new ArcClient(arc.url);
-    const create = 'CREATE CONTINUOUS QUERY cq_wild ON db1 BEGIN SELECT mean(*), max(*) INTO load_1h FROM load GROUP BY time(1h),* END';
-    const created = await both(create);
+    const created = await both(`CREATE CONTINUOUS QUERY ${name} ON db1 BEGIN ${select} END`);
     expect(created.arc).toEqual(created.influx);
     const shown = await both('SHOW CONTINUOUS QUERIES');
     expect(shown.arc).toEqual(shown.influx);
     // influxd runs the CQ's query over the two windows as its continuous querier would; Arc runs its windows.
     const windows = "time >= '2026-01-01T00:00:00Z' AND time < '2026-01-01T02:00:00Z'";
-    expect((await post(influxd.url, `SELECT mean(*), max(*) INTO db1..load_1h FROM load WHERE ${windows} GROUP BY time(1h),*`)).status).toBe(200);
+    const byHand = select.replace(`INTO ${destination}`, `INTO db1..${destination}`).replace(/ GROUP BY time\(1h\)(?!.*GROUP BY)/, ` WHERE ${windows} GROUP BY time(1h)`);
+    const ranByHand = await post(influxd.url, byHand);
+    expect([byHand, JSON.stringify(ranByHand.body)]).toEqual([byHand, expect.stringContaining('"written"') as unknown]);
     const listed = await client.get('/api/v1/continuous_queries', client.authHeaders());
-    const definition = (listed.json() as { id: number; name: string }[]).find((cq) => cq.name === 'db1.cq_wild');
-    if (definition === undefined) throw new Error('Arc has no db1.cq_wild');
+    const definition = (listed.json() as { id: number; name: string }[]).find((cq) => cq.name === `db1.${name}`);
+    if (definition === undefined) throw new Error(`Arc has no db1.${name}`);
     const executed = await client.post(`/api/v1/continuous_queries/${String(definition.id)}/execute`, JSON.stringify({ start_time: '2026-01-01T00:00:00Z', end_time: '2026-01-01T02:00:00Z' }), { ...client.authHeaders(), 'Content-Type': 'application/json' });
     expect(executed.status, executed.text).toBe(200);
-    const read = await both('SELECT * FROM load_1h GROUP BY *');
+    const read = await both(`SELECT * FROM ${destination} GROUP BY *`);
     expect(read.arc).toEqual(read.influx);
-    expect(JSON.stringify(read.arc.body)).toContain('"columns":["time","max_n","max_value","mean_n","mean_value"]');
-    expect((await both('DROP CONTINUOUS QUERY cq_wild ON db1')).arc.body).toEqual({ results: [{ statement_id: 0 }] });
+    expect(JSON.stringify(read.arc.body)).toContain(`"columns":${JSON.stringify(columns)}`);
+    expect((await both(`DROP CONTINUOUS QUERY ${name} ON db1`)).arc.body).toEqual({ results: [{ statement_id: 0 }] });
   });
 
   it.each([
