@@ -40,9 +40,15 @@ export interface RegexLiteral {
  */
 export interface Source {
   readonly database: string | null;
+  /** The retention policy as written (`rp` of `db.rp.m` / `rp.m`); absent when none was. */
+  readonly retentionPolicy?: string;
   readonly measurement: string;
+  /** A continuous query's `INTO db.rp.:MEASUREMENT`: each source measurement into its own name (`measurement` is ''). */
+  readonly measurementBackReference?: true;
   /** `FROM (SELECT ...)`: the inner statement's answer is the measurement (one level deep). */
   readonly subquery?: SelectStatement;
+  /** The subquery's text as written, from SELECT to before `)` (a continuous query's SHOW prints it). */
+  readonly subqueryText?: string;
   readonly regex?: RegexLiteral;
 }
 
@@ -134,6 +140,18 @@ export interface CreateContinuousQueryStatement {
   readonly selectText: string;
   /** `RESAMPLE ...` as written, or ''. */
   readonly resampleText: string;
+  /** Where `INTO ... FROM ...` is in selectText: from INTO to the token after the sources (SHOW rewrites it qualified). */
+  readonly intoFromOffsetStart: number;
+  readonly intoFromOffsetEnd: number;
+}
+
+/** A continuous query's INTO target and where its `INTO ... FROM <sources>` text lies in the statement. */
+export interface IntoClause {
+  readonly target: Source;
+  /** The offset of INTO. */
+  readonly offsetStart: number;
+  /** The offset of the token after FROM's sources. */
+  readonly offsetEnd: number;
 }
 
 /**

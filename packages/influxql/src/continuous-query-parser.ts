@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { CreateContinuousQueryStatement, SelectStatement, Source, Statement } from './ast.js';
+import type { CreateContinuousQueryStatement, IntoClause, SelectStatement, Statement } from './ast.js';
 import { TokenKind, type Token } from './lexer.js';
 import { durationToNanos } from './time-values.js';
 import { ParseFailure, TokenStream } from './token-stream.js';
@@ -14,8 +14,8 @@ import { ParseFailure, TokenStream } from './token-stream.js';
  * GROUP BY interval and EVERY. The SELECT itself is parsed by parser.ts (passed in: no cycle).
  */
 
-/** parser.ts's SELECT parser with INTO required: the target is handed to `into`. */
-export type SelectWithInto = (tokens: TokenStream, into: (target: Source) => void) => SelectStatement;
+/** parser.ts's SELECT parser with INTO required: the target, once FROM is read, is handed to `into`. */
+export type SelectWithInto = (tokens: TokenStream, into: (clause: IntoClause) => void) => SelectStatement;
 
 /** After `SHOW CONTINUOUS`. */
 export function parseShowContinuousQueries(tokens: TokenStream): Statement {
@@ -86,9 +86,9 @@ export function parseCreateContinuousQuery(tokens: TokenStream, parseSelect: Sel
   tokens.expectKeyword('BEGIN');
   const selectOffset = tokens.peek().offset;
   tokens.expectKeyword('SELECT');
-  const target: { into: Source | null } = { into: null };
-  const select = parseSelect(tokens, (source) => {
-    target.into = source;
+  const target: { into: IntoClause | null } = { into: null };
+  const select = parseSelect(tokens, (clause) => {
+    target.into = clause;
   });
   const endToken = tokens.peek();
   if (select.groupByTime === null) {
@@ -111,8 +111,10 @@ export function parseCreateContinuousQuery(tokens: TokenStream, parseSelect: Sel
     everyNanos: resample.everyNanos,
     forNanos: resample.forNanos,
     select,
-    into,
+    into: into.target,
     selectText: tokens.text.slice(selectOffset, endToken.offset).trim(),
     resampleText: resample.text,
+    intoFromOffsetStart: into.offsetStart - selectOffset,
+    intoFromOffsetEnd: into.offsetEnd - selectOffset,
   };
 }

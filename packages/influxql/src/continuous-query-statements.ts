@@ -1,22 +1,19 @@
-import { quoteIdentifier, quoteLiteral } from '@arc/columnar';
-import type { CreateContinuousQueryStatement, Expr, SelectField } from './ast.js';
+import assert from 'node:assert/strict';
+import type { CreateContinuousQueryStatement, Source } from './ast.js';
 import { formatDuration } from './continuous-query-parser.js';
+import { arcNameOf, continuousQueryDefinition, continuousQueryDefinitions, needsSchemas, refused, type ContinuousQueryDefinition, type ContinuousQuerySource } from './continuous-query-sql.js';
+import { isParseError, parseQuery } from './parser.js';
 import type { Series } from './series.js';
 import { StatementFailure } from './sql-text.js';
 
 /**
  * CREATE / SHOW / DROP CONTINUOUS QUERY run against Arc's continuous queries (the port the server
- * gives: packages/compaction's ContinuousQueries), so an InfluxDB 1.x definition becomes an
- * ordinary continuous query: its SELECT translated to DuckDB SQL with `{start_time}` /
- * `{end_time}`, its GROUP BY time() interval as the window, its INTO measurement as the
- * destination. Arc stores it as `<db>.<name>` (names are per database in InfluxQL, global in
- * Arc) with InfluxDB's normalised statement as its description, which SHOW answers.
- *
- * The translation covers InfluxDB's basic CQs: aggregates of one field each (mean, count, sum,
- * min, max, median, spread, stddev, first, last, mode), optionally AS, over one measurement of
- * the CQ's database, GROUP BY time(i) and tags, WHERE on tags (a time condition is ignored, as
- * InfluxDB replaces it). Others (`:MEASUREMENT`, GROUP BY *, regex FROM, subqueries, offsets,
- * other databases) are refused with a statement error naming the construct.
+ * gives: packages/compaction's ContinuousQueries), so an InfluxDB 1.x definition becomes ordinary
+ * continuous queries (continuous-query-sql.ts translates the SELECT). Arc stores it as
+ * `<db>.<name>` (names are per database in InfluxQL, global in Arc), or `<db>.<name>.<measurement>`
+ * per measurement of a regex or several FROM measurements, each with InfluxDB's normalised
+ * statement as its description: SHOW lists, CREATE compares and DROP deletes by it, so the
+ * expanded queries act as the one InfluxQL query.
  */
 
 /** A continuous query as the port lists it. */
@@ -27,23 +24,8 @@ export interface ContinuousQueryEntry {
   readonly description: string | null;
 }
 
-export interface ContinuousQueryDefinition {
-  readonly name: string;
-  readonly database: string;
-  readonly sourceMeasurement: string;
-  readonly destinationMeasurement: string;
-  readonly query: string;
-  readonly interval: string;
-  readonly description: string;
-  /** INTO's database when it is not the CQ's; null otherwise. */
-  readonly destinationDatabase: string | null;
-  /** GROUP BY time(i, offset)'s offset (`15m`); null without one. */
-  readonly windowOffset: string | null;
-  /** RESAMPLE EVERY (`30m`); null without one. */
-  readonly resampleEvery: string | null;
-  /** RESAMPLE FOR (`2h`); null without one. */
-  readonly resampleFor: string | null;
-}
+export { arcNameOf };
+export type { ContinuousQueryDefinition, ContinuousQuerySource };
 
 /** What the executor needs of Arc's continuous queries (the server provides it). */
 export interface ContinuousQueryPort {
@@ -56,129 +38,135 @@ export interface ContinuousQueryPort {
 
 /** The prefix of the description of a query made by CREATE CONTINUOUS QUERY. */
 const INFLUXQL_MARK = 'CREATE CONTINUOUS QUERY ';
-const NANOS_PER_MICRO = 1000n;
 
-/** Arc's name of an InfluxQL query: `<db>.<name>`. */
-export function arcNameOf(database: string, name: string): string {
-  return `${database}.${name}`;
+
+/** An identifier as InfluxDB prints it: bare when it can be, else double-quoted. */
+function identifierText(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-const AGGREGATES: Readonly<Record<string, (column: string) => string>> = {
-  mean: (column) => `avg(${column})`,
-  count: (column) => `count(${column})`,
-  sum: (column) => `sum(${column})`,
-  min: (column) => `min(${column})`,
-  max: (column) => `max(${column})`,
-  median: (column) => `median(${column})`,
-  spread: (column) => `(max(${column}) - min(${column}))`,
-  stddev: (column) => `stddev_samp(${column})`,
-  mode: (column) => `mode(${column})`,
-  first: (column) => `arg_min(${column}, "time")`,
-  last: (column) => `arg_max(${column}, "time")`,
-};
-
-function refused(construct: string): StatementFailure {
-  return new StatementFailure(`continuous query: ${construct} is not supported by Arc (aggregates of one field each over one measurement, GROUP BY time() and tags)`);
+/** `db.rp.m` (or `db.rp./re/`) as SHOW prints a source or target: the CQ's database and `autogen` when not given. */
+function qualifiedText(source: Source, database: string): string {
+  const measurement = source.measurementBackReference === true ? ':MEASUREMENT' : source.regex === undefined ? identifierText(source.measurement) : `/${source.regex.pattern}/`;
+  return `${identifierText(source.database ?? database)}.${identifierText(source.retentionPolicy ?? 'autogen')}.${measurement}`;
 }
 
-function fieldSql(field: SelectField): string {
-  const { expr } = field;
-  if (expr.kind !== 'call') throw refused('a field that is not an aggregate call');
-  const aggregate = AGGREGATES[expr.name.toLowerCase()];
-  const [argument] = expr.args;
-  if (aggregate === undefined) throw refused(`${expr.name}()`);
-  if (expr.args.length !== 1 || argument?.kind !== 'identifier') throw refused(`${expr.name}() of anything but one field`);
-  return `${aggregate(quoteIdentifier(argument.name))} AS ${quoteIdentifier(field.alias ?? expr.name.toLowerCase())}`;
+/** SELECT, WHERE, GROUP BY and TZ upper case, GROUP BY's dimensions one comma and space apart (`time(1h), *`), as InfluxDB prints them. */
+function clausesText(text: string): string {
+  return text
+    .replace(/^select\b/i, 'SELECT')
+    .replace(/\bwhere\b/i, 'WHERE')
+    .replace(/\btz\s*\(/i, 'TZ(')
+    // GROUP BY's dimensions hold no strings.
+    .replace(/\bgroup\s+by\s+([\s\S]*?)(?=\s+(?:fill|order|limit|offset|slimit|soffset|tz)\b|\s*$)/i, (_all, dimensions: string) => `GROUP BY ${dimensions.trim().replace(/\s*,\s*/g, ', ')}`);
 }
 
-/** A WHERE condition on tags (time conditions are dropped: each window sets the time range). */
-function conditionSql(expr: Expr): string {
-  if (expr.kind === 'binary' && (expr.operator === 'AND' || expr.operator === 'OR')) return `(${conditionSql(expr.left)} ${expr.operator} ${conditionSql(expr.right)})`;
-  if (expr.kind !== 'binary') throw refused('this WHERE condition');
-  const { left, right, operator } = expr;
-  if (left.kind === 'identifier' && left.name.toLowerCase() === 'time') return 'TRUE';
-  if (left.kind !== 'identifier') throw refused('this WHERE condition');
-  const column = quoteIdentifier(left.name);
-  if (right.kind === 'regex' && (operator === '=~' || operator === '!~')) return `${operator === '!~' ? 'NOT ' : ''}regexp_matches(${column}, ${quoteLiteral(right.pattern)})`;
-  if (right.kind === 'string' && (operator === '=' || operator === '!=' || operator === '<>')) return `${column} ${operator === '=' ? '=' : '<>'} ${quoteLiteral(right.value)}`;
-  if (right.kind === 'number' && ['=', '!=', '<>', '<', '<=', '>', '>='].includes(operator)) return `${column} ${operator === '!=' ? '<>' : operator} ${right.text}`;
-  throw refused('this WHERE condition');
+/**
+ * A subquery as SHOW prints it: its FROM qualified too. Its sources are names or regexes (one
+ * level: parser.ts refuses a subquery inside), so FROM runs to the next clause.
+ */
+function subqueryText(source: Source, database: string): string {
+  const { subquery, subqueryText: text } = source;
+  assert.ok(subquery !== undefined && text !== undefined, 'a subquery source has its statement and text');
+  const qualified = text.replace(/\bfrom\s+[\s\S]*?(?=\s+(?:where|group|fill|order|limit|offset|slimit|soffset|tz)\b|\s*$)/i, () => `FROM ${sourcesText(subquery.sources, database)}`);
+  return `(${clausesText(qualified)})`;
 }
 
-/** The statement as Arc's SQL and window. */
-export function continuousQueryDefinition(statement: CreateContinuousQueryStatement, description: string): ContinuousQueryDefinition {
-  const { select, into, database } = statement;
-  const groupByTime = select.groupByTime;
-  if (groupByTime === null) throw refused('a SELECT without GROUP BY time()');
-  if (groupByTime.offsetNanos !== 0n) throw refused('GROUP BY time() with an offset');
-  if (groupByTime.intervalNanos % 1_000_000_000n !== 0n) throw refused('a GROUP BY time() interval that is not whole seconds');
-  const [source, ...others] = select.sources;
-  if (source === undefined || others.length > 0) throw refused('FROM with several measurements');
-  if (source.subquery !== undefined || source.regex !== undefined) throw refused('FROM with a subquery or a regular expression');
-  if ((source.database ?? database) !== database || (into.database ?? database) !== database) throw refused('a FROM or INTO of another database');
-  if (into.regex !== undefined || into.measurement === '') throw refused('INTO :MEASUREMENT');
-  if (select.groupByAllTags) throw refused('GROUP BY *');
-  if (select.timeZone !== null) throw refused('tz()');
-  const bucket = `time_bucket(to_microseconds(${(groupByTime.intervalNanos / NANOS_PER_MICRO).toString()}), "time", TIMESTAMP '1970-01-01 00:00:00')`;
-  const tags = select.groupByTags.map(quoteIdentifier);
-  const where = ['"time" >= {start_time}', '"time" < {end_time}', ...(select.where === null ? [] : [conditionSql(select.where)])].join(' AND ');
-  const query = `SELECT ${[`${bucket} AS "time"`, ...tags, ...select.fields.map(fieldSql)].join(', ')} FROM ${quoteIdentifier(source.measurement)} WHERE ${where} GROUP BY ${['1', ...tags].join(', ')}`;
-  return {
-    name: arcNameOf(database, statement.name),
-    database,
-    sourceMeasurement: source.measurement,
-    destinationMeasurement: into.measurement,
-    query,
-    interval: `${(groupByTime.intervalNanos / 1_000_000_000n).toString()}s`,
-    description,
-    destinationDatabase: null,
-    windowOffset: null,
-    resampleEvery: null,
-    resampleFor: null,
-  };
+/** FROM's sources as SHOW prints them. */
+function sourcesText(sources: readonly Source[], database: string): string {
+  return sources.map((source) => (source.subquery === undefined ? qualifiedText(source, database) : subqueryText(source, database))).join(', ');
 }
 
 /** InfluxDB's SHOW text of the statement: INTO and FROM qualified with the database and `autogen`, keywords upper case. */
 export function showText(statement: CreateContinuousQueryStatement): string {
-  const qualify = (name: string): string => `${statement.database}.autogen.${name}`;
-  let select = statement.selectText.replace(/^select\b/i, 'SELECT');
-  select = select.replace(/\bINTO\s+(?:[^\s]+\.)?("?[A-Za-z_][\w]*"?)\s+FROM\s+(?:[^\s]+\.)?("?[A-Za-z_][\w]*"?)/i, (_all, target: string, from: string) => `INTO ${qualify(target)} FROM ${qualify(from)}`);
-  select = select.replace(/\bgroup\s+by\b/i, 'GROUP BY').replace(/\bwhere\b/i, 'WHERE');
+  const { selectText, intoFromOffsetStart, intoFromOffsetEnd, database } = statement;
+  const head = clausesText(selectText.slice(0, intoFromOffsetStart));
+  const tail = clausesText(selectText.slice(intoFromOffsetEnd));
+  const intoFrom = `INTO ${qualifiedText(statement.into, database)} FROM ${sourcesText(statement.select.sources, database)}`;
+  const select = `${head}${intoFrom}${tail === '' ? '' : ` ${tail}`}`;
   const resample = [statement.everyNanos === null ? '' : `EVERY ${formatDuration(statement.everyNanos)}`, statement.forNanos === null ? '' : `FOR ${formatDuration(statement.forNanos)}`].filter((part) => part !== '').join(' ');
-  const name = /^[A-Za-z_]\w*$/.test(statement.name) ? statement.name : `"${statement.name}"`;
-  return `${INFLUXQL_MARK}${name} ON ${statement.database} ${resample === '' ? '' : `RESAMPLE ${resample} `}BEGIN ${select} END`;
+  const name = identifierText(statement.name);
+  return `${INFLUXQL_MARK}${name} ON ${database} ${resample === '' ? '' : `RESAMPLE ${resample} `}BEGIN ${select} END`;
 }
 
-/** CREATE: stored unless a query of the name exists (same text: nothing to do; other text: InfluxDB's error). */
-export async function createContinuousQuery(statement: CreateContinuousQueryStatement, port: ContinuousQueryPort): Promise<Series[]> {
+/** FROM's measurements (each regex expanded over the catalog) with their schemas, read when the statement needs them. */
+export type ReadContinuousQuerySources = (sources: readonly Source[], database: string) => Promise<ContinuousQuerySource[]>;
+
+/** The statement as Arc's definitions: `*`, GROUP BY * and FROM /re/ expanded over the catalog as it is now. */
+async function definitionsOf(statement: CreateContinuousQueryStatement, description: string, readSources: ReadContinuousQuerySources, nowNanos: bigint): Promise<ContinuousQueryDefinition[]> {
+  if (!needsSchemas(statement)) return [continuousQueryDefinition(statement, description, nowNanos)];
+  if (statement.select.sources.some((source) => source.subquery !== undefined)) throw refused('a subquery with fn(*), GROUP BY * or other sources');
+  const sources = await readSources(statement.select.sources, statement.database);
+  const missing = sources.find((source) => source.schema === null);
+  // InfluxDB expands * at each run; Arc when the query is made, so it needs the measurement's columns now.
+  if (missing !== undefined) throw new StatementFailure(`continuous query: ${missing.database}.${missing.measurement} has no data; Arc expands * and GROUP BY * when the query is created`);
+  return continuousQueryDefinitions(statement, description, sources, nowNanos);
+}
+
+/** CREATE: stored unless a query of the name exists (same text: nothing to do; other text: InfluxDB's error). `nowNanos` places tz()'s check. */
+export async function createContinuousQuery(statement: CreateContinuousQueryStatement, port: ContinuousQueryPort, readSources: ReadContinuousQuerySources, nowNanos: bigint): Promise<Series[]> {
   // No "database not found": an Arc database exists once written to (CREATE DATABASE makes none), and a CQ may come first.
   const text = showText(statement);
-  const existing = port.list().find((entry) => entry.name === arcNameOf(statement.database, statement.name));
-  if (existing !== undefined) {
-    if (existing.description === text) return [];
+  const existing = entriesOf(port, statement.database, statement.name);
+  if (existing.length > 0) {
+    if (existing.every((entry) => entry.description === text)) return [];
     throw new StatementFailure('continuous query already exists');
   }
-  await port.create(continuousQueryDefinition(statement, text));
+  const definitions = await definitionsOf(statement, text, readSources, nowNanos);
+  const created: string[] = [];
+  try {
+    for (const definition of definitions) {
+      await port.create(definition);
+      created.push(definition.name);
+    }
+  } catch (error) {
+    // All or nothing: the queries of one statement are one InfluxQL query.
+    for (const name of created) port.remove(name);
+    throw error;
+  }
   return [];
+}
+
+/** The Arc queries that are the InfluxQL query `name` ON `database`. */
+function entriesOf(port: ContinuousQueryPort, database: string, name: string): ContinuousQueryEntry[] {
+  return port.list().filter((entry) => {
+    const origin = influxqlOrigin(entry);
+    return origin === null ? entry.name === arcNameOf(database, name) : origin.database === database && origin.name === name;
+  });
 }
 
 /** DROP: silent when there is no such query, as InfluxDB 1.6.7. */
 export function dropContinuousQuery(name: string, database: string, port: ContinuousQueryPort): Series[] {
-  port.remove(arcNameOf(database, name));
+  for (const entry of entriesOf(port, database, name)) port.remove(entry.name);
   return [];
 }
 
-/** SHOW: one series per database (InfluxDB lists every one, without `values` when it has none), queries in creation order. */
+/** The database and name of a query made by CREATE CONTINUOUS QUERY (its description is InfluxQL's text); null for others. */
+function influxqlOrigin(entry: ContinuousQueryEntry): { database: string; name: string } | null {
+  if (entry.description?.startsWith(INFLUXQL_MARK) !== true) return null;
+  const parsed = parseQuery(entry.description);
+  const [statement] = isParseError(parsed) ? [] : parsed;
+  if (statement?.kind !== 'createContinuousQuery') return null;
+  const name = arcNameOf(statement.database, statement.name);
+  if (entry.name !== name && !entry.name.startsWith(`${name}.`)) return null;
+  return { database: statement.database, name: statement.name };
+}
+
+/**
+ * SHOW: one series per database (InfluxDB lists every one, without `values` when it has none), queries in creation order.
+ * A query from CREATE CONTINUOUS QUERY is listed once, under its ON database (not Arc's `database` when it reads FROM another).
+ */
 export function showContinuousQueries(port: ContinuousQueryPort, databasesWithData: readonly string[], canRead: (database: string) => boolean): Series[] {
-  const entries = port.list();
-  const databases = [...new Set([...databasesWithData, ...entries.map((entry) => entry.database)])].filter(canRead).sort();
+  const rows = new Map<string, { database: string; row: (string | null)[] }>();
+  for (const entry of port.list()) {
+    const origin = influxqlOrigin(entry);
+    if (origin === null) rows.set(`arc\u0000${entry.name}`, { database: entry.database, row: [entry.name, entry.query] });
+    else if (!rows.has(`influxql\u0000${origin.database}\u0000${origin.name}`)) rows.set(`influxql\u0000${origin.database}\u0000${origin.name}`, { database: origin.database, row: [origin.name, entry.description] });
+  }
+  const listed = [...rows.values()];
+  const databases = [...new Set([...databasesWithData, ...listed.map((entry) => entry.database)])].filter(canRead).sort();
   return databases.map((database) => {
-    const rows = entries
-      .filter((entry) => entry.database === database)
-      .map((entry) => {
-        const fromInfluxql = entry.description?.startsWith(INFLUXQL_MARK) === true && entry.name.startsWith(`${database}.`);
-        return fromInfluxql ? [entry.name.slice(database.length + 1), entry.description] : [entry.name, entry.query];
-      });
-    return { name: database, tags: null, columns: ['name', 'query'], values: rows, timeColumn: false };
+    const values = listed.filter((entry) => entry.database === database).map((entry) => entry.row);
+    return { name: database, tags: null, columns: ['name', 'query'], values, timeColumn: false };
   });
 }

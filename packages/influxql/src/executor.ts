@@ -3,14 +3,14 @@ import { validateDatabaseName } from '@arc/columnar';
 import type { SelectStatement, Source, Statement } from './ast.js';
 import { CatalogReader, type SqlRunner } from './catalog-reader.js';
 import { executeDelete, type InfluxDeletes } from './delete-execution.js';
-import { SELECT_ROWS_MAX } from './limits.js';
+import { SCHEMA_READS_IN_FLIGHT, SELECT_ROWS_MAX } from './limits.js';
 import { regexMatches } from './regex.js';
 import { planSelect, type SelectContext } from './select-planner.js';
 import { shapeSelect } from './select-shaper.js';
 import { compareNames } from './schema.js';
 import { rowCountOf, type Series, type StatementResult } from './series.js';
 import { executeShow } from './show-statements.js';
-import { createContinuousQuery, dropContinuousQuery, showContinuousQueries, type ContinuousQueryPort } from './continuous-query-statements.js';
+import { createContinuousQuery, dropContinuousQuery, showContinuousQueries, type ContinuousQueryPort, type ContinuousQuerySource } from './continuous-query-statements.js';
 import { StatementFailure } from './sql-text.js';
 import { subqueryTable } from './subquery.js';
 import { planTopBottom, topBottomCall } from './top-bottom.js';
@@ -108,7 +108,21 @@ async function executeContinuousQueryStatement(statement: Extract<Statement, { k
   if (port === undefined) throw new StatementFailure('continuous queries are not available here');
   if (statement.kind === 'dropContinuousQuery') return dropContinuousQuery(statement.name, statement.database, port);
   if (statement.kind === 'showContinuousQueries') return showContinuousQueries(port, await catalog.databases(), context.canRead);
-  return createContinuousQuery(statement, port);
+  return createContinuousQuery(statement, port, (sources, database) => continuousQuerySources(sources, database, catalog, context.run), context.nowNanos);
+}
+
+/** FROM's measurements with their schemas (null: no data), a few read at once. */
+async function continuousQuerySources(sources: readonly Source[], database: string, catalog: CatalogReader, run: SqlRunner): Promise<ContinuousQuerySource[]> {
+  const expanded = await expandSources(sources, catalog, run, database);
+  const read: ContinuousQuerySource[] = [];
+  for (let start = 0; start < expanded.length; start += SCHEMA_READS_IN_FLIGHT) {
+    const batch = expanded.slice(start, start + SCHEMA_READS_IN_FLIGHT).map(async (source) => {
+      const sourceDatabase = source.database ?? database;
+      return { database: sourceDatabase, measurement: source.measurement, schema: await catalog.schema(sourceDatabase, source.measurement) };
+    });
+    read.push(...(await Promise.all(batch)));
+  }
+  return read;
 }
 
 /**

@@ -26,8 +26,8 @@ export interface Token {
   readonly offset: number;
 }
 
-/** Operators, longest first so that `<=` wins over `<`. */
-const OPERATORS = ['=~', '!~', '!=', '<>', '<=', '>=', '::', '=', '<', '>', '+', '-', '*', '/', '%', '(', ')', ',', ';', '.'] as const;
+/** Operators, longest first so that `<=` wins over `<` (`:` is INTO's `db..:MEASUREMENT`). */
+const OPERATORS = ['=~', '!~', '!=', '<>', '<=', '>=', '::', '=', '<', '>', '+', '-', '*', '/', '%', '(', ')', ',', ';', '.', ':'] as const;
 
 const IDENTIFIER_START = /[A-Za-z_]/;
 const IDENTIFIER_PART = /[A-Za-z0-9_]/;

@@ -63,7 +63,16 @@ export const SCHEMA_READS_IN_FLIGHT = 8;
 /** `chunk_size` when `chunked=true` comes without one (InfluxDB's DefaultChunkSize). */
 export const DEFAULT_CHUNK_SIZE = 10_000;
 
+/**
+ * A continuous query's tz() becomes a fixed window offset when the zone's UTC offsets differ only
+ * by multiples of the interval; they are read over this many days either side of the CREATE
+ * (about five years each way, the span time-zones.ts scans at most). Costs one zone lookup per
+ * day, once, at CREATE; a rule change beyond it is not foreseen (tzdata cannot either).
+ */
+export const CQ_TIME_ZONE_CHECK_DAYS = 1830;
+
 assert.ok(VALID_REGEX_CACHE_MAX > 0);
+assert.ok(CQ_TIME_ZONE_CHECK_DAYS > 0);
 assert.ok(GENERATED_SQL_BYTES_MAX > 0);
 assert.ok(SCHEMA_READS_IN_FLIGHT > 0);
 assert.ok(DEFAULT_CHUNK_SIZE > 0);

@@ -1,4 +1,4 @@
-import type { CardinalityOf, FillOption, GroupByTime, NameFilter, SelectField, SelectStatement, ShowOptions, Source, Statement } from './ast.js';
+import type { CardinalityOf, FillOption, GroupByTime, IntoClause, NameFilter, SelectField, SelectStatement, ShowOptions, Source, Statement } from './ast.js';
 import { parseDelete, parseDropData } from './delete-statements.js';
 import { parseExpression } from './expression-parser.js';
 import { TokenKind } from './lexer.js';
@@ -94,14 +94,17 @@ function parseDrop(tokens: TokenStream): Statement {
 }
 
 /** `into`: a continuous query's SELECT, whose INTO target is required and handed over; else INTO is refused. */
-function parseSelect(tokens: TokenStream, into?: (target: Source) => void): SelectStatement {
+function parseSelect(tokens: TokenStream, into?: (clause: IntoClause) => void): SelectStatement {
   const fields = parseFields(tokens);
+  const intoOffset = tokens.peek().offset;
+  let target: Source | null = null;
   if (into !== undefined) {
     tokens.expectKeyword('INTO');
-    into(parseSource(tokens));
+    target = parseSource(tokens, true);
   } else if (tokens.isKeyword('INTO')) throw unsupported('SELECT ... INTO', tokens.peek().offset);
   tokens.expectKeyword('FROM');
   const sources = parseSources(tokens);
+  if (into !== undefined && target !== null) into({ target, offsetStart: intoOffset, offsetEnd: tokens.peek().offset });
   const where = tokens.acceptKeyword('WHERE') ? parseExpression(tokens) : null;
   const groupBy = parseGroupBy(tokens);
   const fill = parseFill(tokens);
@@ -156,33 +159,50 @@ function parseSources(tokens: TokenStream): Source[] {
 
 /** `(SELECT ...)` in FROM, the `(` read; InfluxDB nests them, Arc one level. */
 function parseSubquery(tokens: TokenStream): Source {
+  const offsetStart = tokens.peek().offset;
   tokens.expectKeyword('SELECT');
   const subquery = parseSelect(tokens);
   const nested = subquery.sources.find((source) => source.subquery !== undefined);
   if (nested !== undefined) throw unsupported('subqueries inside a subquery (Arc answers one level)', tokens.peek().offset);
+  const subqueryText = tokens.text.slice(offsetStart, tokens.peek().offset).trim();
   tokens.expectOperator(')');
-  return { database: null, measurement: '', subquery };
+  return { database: null, measurement: '', subquery, subqueryText };
 }
 
-/** `m`, `rp.m`, `db.rp.m` or `db..m`, where `m` may be `/regex/` (every measurement it matches). */
-function parseSource(tokens: TokenStream): Source {
+/**
+ * `m`, `rp.m`, `db.rp.m` or `db..m`, where `m` may be `/regex/` (every measurement it matches) or,
+ * for INTO (`into`), `:MEASUREMENT` after a dot, as InfluxDB 1.6.7 allows it.
+ */
+function parseSource(tokens: TokenStream, into = false): Source {
   if (tokens.isOperator('/')) return { database: null, measurement: '', regex: tokens.regex() };
-  const parts: string[] = [tokens.expectIdentifier('measurement')];
+  // InfluxDB names what INTO lacks `identifier` (`INTO :MEASUREMENT` without a database or policy).
+  const parts: string[] = [tokens.expectIdentifier(into ? 'identifier' : 'measurement')];
   while (parts.length < 3 && tokens.acceptOperator('.')) {
     if (tokens.isOperator('.')) {
       parts.push('');
       continue;
     }
+    if (into && tokens.acceptOperator(':')) {
+      tokens.expectKeyword('MEASUREMENT');
+      const database = parts.length === 2 ? (parts[0] as string) : null;
+      return { database, ...retentionPolicyOf(parts, parts.length === 2 ? 1 : 0), measurement: '', measurementBackReference: true };
+    }
     if (tokens.isOperator('/')) {
       // `parts` starts with the first identifier, so parts[0] is there.
       const database = parts.length === 2 ? (parts[0] as string) : null;
-      return { database, measurement: '', regex: tokens.regex() };
+      return { database, ...retentionPolicyOf(parts, parts.length === 2 ? 1 : 0), measurement: '', regex: tokens.regex() };
     }
     parts.push(tokens.expectIdentifier('measurement'));
   }
   const measurement = parts[parts.length - 1] as string;
   if (measurement === '') tokens.fail('measurement');
-  return { database: parts.length === 3 ? (parts[0] as string) : null, measurement };
+  return { database: parts.length === 3 ? (parts[0] as string) : null, ...retentionPolicyOf(parts, parts.length - 2), measurement };
+}
+
+/** `{ retentionPolicy }` when parts[index] names one (`db..m` names none). */
+function retentionPolicyOf(parts: readonly string[], index: number): { retentionPolicy?: string } {
+  const retentionPolicy = index >= 0 ? parts[index] : undefined;
+  return retentionPolicy === undefined || retentionPolicy === '' ? {} : { retentionPolicy };
 }
 
 interface GroupByClause {

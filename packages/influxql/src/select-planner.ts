@@ -2,7 +2,7 @@ import { quoteIdentifier, TIME_COLUMN } from '@arc/columnar';
 import type { Expr, FillOption, GroupByTime, SelectField, SelectStatement } from './ast.js';
 import type { FieldType, MeasurementSchema } from './schema.js';
 import { StatementFailure, sqlTable } from './sql-text.js';
-import { NANOS_PER_MICRO, floorDiv } from './time-values.js';
+import { NANOS_PER_MICRO, floorDiv, normalisedOffset } from './time-values.js';
 import { zoneSegments, zonedBucketSql, zonedBucketStart } from './time-zones.js';
 import { describeExpr, extractTimeRange, translateCondition, type TimeRange } from './where-translator.js';
 
@@ -345,7 +345,7 @@ export function statementBuckets(statement: SelectStatement, timeRange: TimeRang
   const groupByTime = statement.groupByTime ?? { intervalNanos: 1n, offsetNanos: 0n };
   const interval = groupByTime.intervalNanos;
   if (statement.timeZone === null) {
-    const offset = ((groupByTime.offsetNanos % interval) + interval) % interval;
+    const offset = normalisedOffset(groupByTime.offsetNanos, interval);
     return { sql: statement.groupByTime === null ? 'NULL' : bucketSql(groupByTime), of: (nanos) => floorDiv(nanos - offset, interval) * interval + offset };
   }
   const from = timeRange.lowerNanos ?? nowNanos - ZONE_LOOKBACK_NANOS;

@@ -50,6 +50,11 @@ export function floorDiv(value: bigint, divisor: bigint): bigint {
   return value % divisor !== 0n && value < 0n !== divisor < 0n ? quotient - 1n : quotient;
 }
 
+/** A GROUP BY time() offset as InfluxDB applies it, within [0, interval): `time(1h, -15m)` is `time(1h, 45m)`, `time(1h, 75m)` is `time(1h, 15m)`. */
+export function normalisedOffset(offsetNanos: bigint, intervalNanos: bigint): bigint {
+  return offsetNanos - floorDiv(offsetNanos, intervalNanos) * intervalNanos;
+}
+
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?$/;
 
 /**

@@ -49,7 +49,7 @@ describe('parseQuery', () => {
     expect(parsed.map((statement) => statement.kind)).toEqual(['select', 'showDatabases']);
     const select = parsed[0];
     if (select?.kind !== 'select') throw new Error('expected a SELECT');
-    expect(select.sources).toEqual([{ database: 'my db', measurement: 'cpu load' }]);
+    expect(select.sources).toEqual([{ database: 'my db', retentionPolicy: 'autogen', measurement: 'cpu load' }]);
     expect(select.fields[0]).toEqual({ expr: { kind: 'identifier', name: 'my field', offset: 7 }, alias: 'x' });
     expect(select.where).toMatchObject({ kind: 'binary', operator: '=', left: { name: 'a b' }, right: { kind: 'string', value: "it's" } });
   });
