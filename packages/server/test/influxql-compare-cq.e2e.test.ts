@@ -3,7 +3,9 @@
 // without it) and the JSON answers compared: accepted, repeated, conflicting and dropped queries,
 // offsets, RESAMPLE, tz(), INTO and FROM other databases, wildcards, SHOW's normalised text, and
 // parse errors (InfluxDB's message; Arc adds its code and position); that Arc's definition runs
-// where it reads; that a wildcard CQ writes the rows influxd writes for the same windows; and
+// where it reads; that a wildcard CQ, a subquery CQ, an offset CQ and the classic
+// `mean(*) INTO db2..:MEASUREMENT FROM /re/ GROUP BY time(1h),*` write the rows influxd writes for
+// the same windows; and
 // that the CQs Arc cannot run as InfluxDB does are refused naming why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
@@ -117,10 +119,15 @@ describe.skipIf(!available)('continuous query statements against influxd 1.6.7',
     expect((await both('DROP CONTINUOUS QUERY cq_map ON db1')).arc.body).toEqual({ results: [{ statement_id: 0 }] });
   });
 
+  const WINDOWS = "time >= '2026-01-01T00:00:00Z' AND time < '2026-01-01T02:00:00Z'";
+  /** The windows of time(1h, 15m) that Arc's execute of 00:00..02:00 covers (aligned outwards). */
+  const OFFSET_WINDOWS = "time >= '2025-12-31T23:15:00Z' AND time < '2026-01-01T02:15:00Z'";
   it.each([
-    ['a wildcard CQ (mean(*), max(*), GROUP BY *)', 'cq_wild', 'load_1h', 'SELECT mean(*), max(*) INTO load_1h FROM load GROUP BY time(1h),*', ['time', 'max_n', 'max_value', 'mean_n', 'mean_value']],
-    ['a CQ over a subquery', 'cq_sub', 'load_sub', 'SELECT mean(max) AS peak INTO load_sub FROM (SELECT max(value) FROM load GROUP BY time(30m), host) GROUP BY time(1h), host', ['time', 'peak']],
-  ])('runs %s into the rows influxd writes for the same windows', async (_label, name, destination, select, columns) => {
+    ['a wildcard CQ (mean(*), max(*), GROUP BY *)', 'cq_wild', 'load_1h', 'SELECT mean(*), max(*) INTO load_1h FROM load GROUP BY time(1h),*', `SELECT mean(*), max(*) INTO db1..load_1h FROM load WHERE ${WINDOWS} GROUP BY time(1h),*`, ['time', 'max_n', 'max_value', 'mean_n', 'mean_value']],
+    ['a CQ over a subquery', 'cq_sub', 'load_sub', 'SELECT mean(max) AS peak INTO load_sub FROM (SELECT max(value) FROM load GROUP BY time(30m), host) GROUP BY time(1h), host', `SELECT mean(max) AS peak INTO db1..load_sub FROM (SELECT max(value) FROM load GROUP BY time(30m), host) WHERE ${WINDOWS} GROUP BY time(1h), host`, ['time', 'peak']],
+    ['a CQ with an offset', 'cq_off', 'load_off', 'SELECT mean(value), count(n) INTO load_off FROM load GROUP BY time(1h, 15m), host', `SELECT mean(value), count(n) INTO db1..load_off FROM load WHERE ${OFFSET_WINDOWS} GROUP BY time(1h, 15m), host`, ['time', 'count', 'mean']],
+    ['the classic downsampling CQ (mean(*) INTO db2..:MEASUREMENT FROM /re/ GROUP BY *)', 'cq_all', 'db2..load', 'SELECT mean(*) INTO db2..:MEASUREMENT FROM /^load$/ GROUP BY time(1h),*', `SELECT mean(*) INTO db2..:MEASUREMENT FROM /^load$/ WHERE ${WINDOWS} GROUP BY time(1h),*`, ['time', 'mean_n', 'mean_value']],
+  ])('runs %s into the rows influxd writes for the same windows', async (_label, name, destination, select, byHand, columns) => {
     if (arc === null || influxd === null) throw new Error('the servers are not started');
     const client = new ArcClient(arc.url);
     const created = await both(`CREATE CONTINUOUS QUERY ${name} ON db1 BEGIN ${select} END`);
@@ -128,12 +135,11 @@ describe.skipIf(!available)('continuous query statements against influxd 1.6.7',
     const shown = await both('SHOW CONTINUOUS QUERIES');
     expect(shown.arc).toEqual(shown.influx);
     // influxd runs the CQ's query over the two windows as its continuous querier would; Arc runs its windows.
-    const windows = "time >= '2026-01-01T00:00:00Z' AND time < '2026-01-01T02:00:00Z'";
-    const byHand = select.replace(`INTO ${destination}`, `INTO db1..${destination}`).replace(/ GROUP BY time\(1h\)(?!.*GROUP BY)/, ` WHERE ${windows} GROUP BY time(1h)`);
     const ranByHand = await post(influxd.url, byHand);
     expect([byHand, JSON.stringify(ranByHand.body)]).toEqual([byHand, expect.stringContaining('"written"') as unknown]);
     const listed = await client.get('/api/v1/continuous_queries', client.authHeaders());
-    const definition = (listed.json() as { id: number; name: string }[]).find((cq) => cq.name === `db1.${name}`);
+    // A FROM /re/ query is one Arc query per measurement it matched: `db1.<name>.<measurement>`.
+    const definition = (listed.json() as { id: number; name: string }[]).find((cq) => cq.name === `db1.${name}` || cq.name === `db1.${name}.load`);
     if (definition === undefined) throw new Error(`Arc has no db1.${name}`);
     const executed = await client.post(`/api/v1/continuous_queries/${String(definition.id)}/execute`, JSON.stringify({ start_time: '2026-01-01T00:00:00Z', end_time: '2026-01-01T02:00:00Z' }), { ...client.authHeaders(), 'Content-Type': 'application/json' });
     expect(executed.status, executed.text).toBe(200);
