@@ -79,10 +79,10 @@ export class ApiClient {
    * run over years of data, a delete rewriting gigabytes): fetch gives up after five minutes
    * without the answer's head, and would report a server still at work as unreachable.
    */
-  async requestUntilAnswered(method: string, path: string, body: string): Promise<unknown> {
+  async requestUntilAnswered(method: string, path: string, body: string, extraHeaders: Readonly<Record<string, string>> = {}): Promise<unknown> {
     const url = new URL(`${this.#baseUrl}${path}`);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const headers = { ...this.#headers, 'content-length': String(Buffer.byteLength(body)) };
+    const headers = { ...this.#headers, ...extraHeaders, 'content-length': String(Buffer.byteLength(body)) };
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       // No keep-alive: a pooled socket left open would hold the command's process for seconds after the answer.
       const request = send(url, { method, headers, agent: false }, (response) => {

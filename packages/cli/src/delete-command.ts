@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DeleteErrorCode } from '@arc/compaction';
 import { ApiClient, ServerRefusalError, ServerRequestError } from './api-client.js';
 import { CommandUsageError, parseCommandArgs } from './command-text.js';
@@ -102,14 +103,53 @@ function refusalOf(refusal: ServerRefusalError): string {
   return `the server answered ${String(refusal.status)}: ${refusal.reason}${code}${hint}`;
 }
 
-/** Elapsed seconds on stderr while the server counts and rewrites (a terminal only). */
-function showProgress(io: DeleteIo, dryRun: boolean): () => void {
+/** An entry of GET /api/v1/delete/running (the fields the progress line shows). */
+interface RunningDeleteJson {
+  readonly request_id: string | null;
+  readonly phase: string;
+  readonly files_done: number;
+  readonly files_total: number;
+}
+
+/** `deleting: rewriting 12/40 files, 8 s`; before the server listed the delete (or when it cannot), the elapsed time alone. */
+export function deleteProgressLine(dryRun: boolean, elapsedMs: number, running: RunningDeleteJson | null): string {
+  const seconds = `${(elapsedMs / 1000).toFixed(0)} s`;
+  const what = dryRun ? 'counting' : 'deleting';
+  if (running === null) return `${what}... ${seconds}`;
+  const files = running.phase === 'flushing' ? '' : ` ${String(running.files_done)}/${String(running.files_total)} files`;
+  return `${what}: ${running.phase}${files}, ${seconds}`;
+}
+
+/**
+ * The progress line on stderr while the server works (a terminal only): the delete's phase and
+ * files, read from GET /api/v1/delete/running by the request id the command sent, every
+ * DELETE_PROGRESS_INTERVAL_MS. A server that cannot say (an older one, a token without the
+ * listing) leaves the elapsed time alone: progress never fails the delete.
+ */
+function showProgress(io: DeleteIo, api: ApiClient, requestId: string, dryRun: boolean): () => void {
   if (!io.stderrIsTTY) return () => undefined;
   const startedMs = Date.now();
-  const draw = (): void => void io.stderr.write(`\r${dryRun ? 'counting' : 'deleting'}... ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
+  let running: RunningDeleteJson | null = null;
+  let listing = true;
+  let stopped = false;
+  const draw = (): void => void io.stderr.write(`\r${deleteProgressLine(dryRun, Date.now() - startedMs, running)}\x1b[K`);
+  const poll = async (): Promise<void> => {
+    if (!listing) return;
+    try {
+      const answer = (await api.request('GET', '/api/v1/delete/running', undefined, DELETE_PROGRESS_INTERVAL_MS)) as { deletes?: RunningDeleteJson[] };
+      running = answer.deletes?.find((entry) => entry.request_id === requestId) ?? running;
+    } catch {
+      listing = false;
+    }
+  };
   draw();
-  const timer = setInterval(draw, DELETE_PROGRESS_INTERVAL_MS);
+  const timer = setInterval(() => {
+    void poll().then(() => {
+      if (!stopped) draw();
+    });
+  }, DELETE_PROGRESS_INTERVAL_MS);
   return () => {
+    stopped = true;
     clearInterval(timer);
     io.stderr.write('\n');
   };
@@ -120,11 +160,11 @@ function showProgress(io: DeleteIo, dryRun: boolean): () => void {
  * when it has counted and rewritten every file, which for a large delete is past fetch's five
  * minutes (retention runs wait the same way).
  */
-async function postDelete(baseUrl: string, options: DeleteOptions): Promise<DeleteAnswer> {
+async function postDelete(api: ApiClient, requestId: string, options: DeleteOptions): Promise<DeleteAnswer> {
   const body = JSON.stringify({ database: options.database, measurement: options.measurement, where: options.where, dry_run: options.dryRun, confirm: options.confirm });
   let answer;
   try {
-    answer = await new ApiClient(baseUrl, options.token).requestUntilAnswered('POST', '/api/v1/delete', body);
+    answer = await api.requestUntilAnswered('POST', '/api/v1/delete', body, { 'x-request-id': requestId });
   } catch (error) {
     throw error instanceof ServerRefusalError ? new DeleteCommandError(refusalOf(error)) : error;
   }
@@ -134,10 +174,13 @@ async function postDelete(baseUrl: string, options: DeleteOptions): Promise<Dele
 
 /** Runs the delete against the server; returns the exit code. Throws ServerRequestError. */
 export async function runDelete(options: DeleteOptions, io: DeleteIo): Promise<number> {
-  const stop = showProgress(io, options.dryRun);
+  const api = new ApiClient(serverUrlOf(options.url, options.configPath), options.token);
+  // The server lists the delete under this id (GET /api/v1/delete/running): the progress line finds it by it.
+  const requestId = `arc-delete-${randomUUID()}`;
+  const stop = showProgress(io, api, requestId, options.dryRun);
   let result;
   try {
-    result = await postDelete(serverUrlOf(options.url, options.configPath), options);
+    result = await postDelete(api, requestId, options);
   } finally {
     stop();
   }

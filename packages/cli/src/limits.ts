@@ -53,5 +53,5 @@ export const CQ_WINDOWS_PER_REQUEST = 50;
  */
 export const CQ_REQUEST_TIMEOUT_MS = 60_000;
 
-/** Between two lines of `arc delete`'s progress on a terminal (elapsed time while the server works). */
+/** Between two reads of `arc delete`'s progress on a terminal (GET /api/v1/delete/running), and its time limit each. */
 export const DELETE_PROGRESS_INTERVAL_MS = 1000;

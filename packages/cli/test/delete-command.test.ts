@@ -2,10 +2,11 @@
 // a node:http server in the test playing POST /api/v1/delete, sends the request it was given,
 // prints the answer (text or JSON) even when it comes later than fetch would wait, exits 0 on
 // success, 1 on a refusal (naming --confirm when the threshold is passed) or a partial failure,
-// and 2 on a bad command line.
+// and 2 on a bad command line; on a terminal it draws the delete's phase and files from the
+// server's list of running deletes, finding its own by the X-Request-Id it sent.
 import { describe, expect, it } from 'vitest';
 import { waitUntil } from '../../../test/support/poll-until.js';
-import { deleteCommand, formatDeleteAnswer, parseDeleteArgs, type DeleteAnswer } from '../src/delete-command.js';
+import { deleteCommand, deleteProgressLine, formatDeleteAnswer, parseDeleteArgs, type DeleteAnswer } from '../src/delete-command.js';
 import { startFakeArc, type FakeArc } from './support/fake-arc.js';
 import { fetchGivesUpOn, withShortFetchHeadersTimeout } from './support/fetch-headers-timeout.js';
 
@@ -123,5 +124,38 @@ describe('arc delete', () => {
     });
     expect(err.join('')).toBe('');
     expect(out.join('')).toBe('deleted 42 rows: 2 of 2 files rewritten in 1.5 s\n  a.parquet\n  b.parquet\n');
+  });
+
+  it('draws its phase and files on a terminal from GET /api/v1/delete/running, found by the request id it sent', async () => {
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let deleteRequestId: string | null = null;
+    const arc = await startFakeArc(async (request) => {
+      if (request.method === 'GET' && request.url === '/api/v1/delete/running') {
+        // Another client's delete first: the command must pick its own.
+        return { status: 200, json: { deletes: [{ request_id: 'someone-else', phase: 'counting', files_done: 1, files_total: 9 }, { request_id: deleteRequestId, phase: 'rewriting', files_done: 3, files_total: 8 }] } };
+      }
+      deleteRequestId = String(request.headers['x-request-id']);
+      await held;
+      return { status: 200, json: answer };
+    });
+    const { out, err, io: streams } = io();
+    const deleting = deleteCommand([...REQUIRED, '--url', arc.url], { ...streams, stderrIsTTY: true });
+    await waitUntil('the progress line shows the rewrite', 10_000, () => err.join('').includes('deleting: rewriting 3/8 files, '));
+    release();
+    expect(await deleting).toBe(0);
+    expect(deleteRequestId).toMatch(/^arc-delete-[0-9a-f-]{36}$/);
+    // Each line is drawn over the last (\r) and clears what the longer one before it left (ESC [K).
+    const lines = err.join('').split('\u001b[K');
+    expect(lines[0]).toBe('\rdeleting... 0 s');
+    expect(lines.slice(1, -1).every((line) => /^\rdeleting: rewriting 3\/8 files, \d+ s$/.test(line))).toBe(true);
+    expect(lines.at(-1)).toBe('\n');
+    expect(out.join('')).toBe('deleted 42 rows: 2 of 2 files rewritten in 1.5 s\n  a.parquet\n  b.parquet\n');
+  });
+
+  it('spells the progress line of each phase', () => {
+    expect(deleteProgressLine(false, 2400, null)).toBe('deleting... 2 s');
+    expect(deleteProgressLine(true, 0, { request_id: 'r', phase: 'flushing', files_done: 0, files_total: 0 })).toBe('counting: flushing, 0 s');
+    expect(deleteProgressLine(true, 61_000, { request_id: 'r', phase: 'counting', files_done: 40, files_total: 120 })).toBe('counting: counting 40/120 files, 61 s');
   });
 });
