@@ -17,6 +17,13 @@ export interface RetentionServiceOptions {
   readonly storePath: string;
   readonly log: CompactionLog;
   readonly nowMs?: () => number;
+  /**
+   * Makes the policy's rows still buffered in the writers durable files before a run (the
+   * measurement's flush, or every buffer for a policy of a whole database); null when done, else
+   * why not. So a run removes expired rows that were only buffered too, and a dry run counts
+   * them. Absent: nothing is buffered.
+   */
+  readonly flushScope?: (database: string, measurement: string | null) => Promise<ArcError | null>;
 }
 
 /** A policy with its newest run that was not dry (Arc Go's last_execution_* fields). */
@@ -127,6 +134,8 @@ export class RetentionService {
     const startedAt = new Date(this.#nowMs()).toISOString();
     this.#running.set(id, { dryRun, startedAt, measurementsDone: 0, measurementsTotal: 0, filesDone: 0 });
     try {
+      const flushError = (await this.#options.flushScope?.(policy.database, policy.measurement)) ?? null;
+      if (flushError !== null) throw flushError;
       const result = await runRetention(policy, this.#options.storage, this.#options.rewriter, {
         nowMs: this.#nowMs(),
         dryRun,

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../../test/support/poll-until.js';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { CompactionErrorCode, RetentionErrorCode, RetentionService } from '../src/index.js';
 import { putFile, readRows, type TestRow } from './support/parquet-files.js';
 import { openRewriteStore } from './support/rewrite-store.js';
@@ -24,12 +25,14 @@ function rows(startUs: number, count: number): TestRow[] {
   return Array.from({ length: count }, (_, index) => ({ host: 'h', timeUs: startUs + index * SECOND_US, usage_user: index, usage_idle: 0 }));
 }
 
-async function setUp(schedule = '0 0 1 1 *') {
+type FlushScope = NonNullable<Parameters<typeof RetentionService.open>[0]['flushScope']>;
+
+async function setUp(schedule = '0 0 1 1 *', flushScope?: FlushScope) {
   const { root, storage, compactor } = await openRewriteStore('arc-retention-service-');
   await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rows(OLD_US, 10) });
   await putFile(storage, { sequence: 2, writtenAtMs: 2000, rows: rows(OLD_US + HOUR_US, 10) });
   await putFile(storage, { measurement: 'mem', sequence: 3, writtenAtMs: 3000, rows: rows(OLD_US, 10) });
-  const service = RetentionService.open({ storage, rewriter: compactor, config: { enabled: true, schedule }, storePath: path.join(root, '..', `${path.basename(root)}-retention.db`), log: () => undefined });
+  const service = RetentionService.open({ storage, rewriter: compactor, config: { enabled: true, schedule }, storePath: path.join(root, '..', `${path.basename(root)}-retention.db`), log: () => undefined, ...(flushScope === undefined ? {} : { flushScope }) });
   closers.push(() => compactor.close(), () => service.close());
   return { storage, service };
 }
@@ -62,6 +65,25 @@ describe('RetentionService', () => {
       [true, 'succeeded', 20],
     ]);
     expect(service.get(policy.id).lastRun?.id).toBe(run.execution.id);
+  });
+
+  it("flushes the policy's buffered rows before each run; a failed flush fails the run, recorded, with nothing removed", async () => {
+    const flushed: string[] = [];
+    let flushError: ArcError | null = new ArcError(ErrorKind.unavailable, 'ARC_TEST_FLUSH_FAILED', 'the disk is full');
+    const { storage, service } = await setUp(undefined, (database, measurement) => {
+      flushed.push(`${database}.${measurement ?? '*'}`);
+      return Promise.resolve(flushError);
+    });
+    const cpu = service.create({ name: 'cpu-1d', database: 'db', measurement: 'cpu', retention_days: 1, buffer_days: 0 });
+    await expect(service.execute(cpu.id, false)).rejects.toThrow('the disk is full');
+    expect(service.executions(cpu.id, 10).map((execution) => [execution.state, execution.error])).toEqual([['failed', 'the disk is full']]);
+    expect((await readRows(storage)).length).toBe(20);
+    flushError = null;
+    const wholeDatabase = service.create({ name: 'db-1d', database: 'db', retention_days: 1, buffer_days: 0 });
+    await service.execute(cpu.id, true);
+    await service.execute(wholeDatabase.id, false);
+    expect(flushed).toEqual(['db.cpu', 'db.cpu', 'db.*']);
+    expect(await readRows(storage)).toEqual([]);
   });
 
   it('refuses a schedule that is not cron, naming the setting', async () => {

@@ -96,6 +96,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     config: config.retention,
     storePath: path.join(config.storage.dataDir, RETENTION_FILE_NAME),
     log: (level, message) => log[level](message),
+    flushScope: (database, measurement) => (measurement === null ? pipeline.flushAll() : pipeline.flushMeasurement(database, measurement)),
   });
   const continuousQueries = new ContinuousQueries({
     store: CqStore.open(path.join(config.storage.dataDir, CQ_FILE_NAME)),
