@@ -47,6 +47,12 @@ export interface ContinuousQuery extends ContinuousQuerySpec {
   readonly destinationDatabaseName: string;
   /** The last run time (ISO 8601) the scheduler ran in order, its windows all run (catch-up resumes there); null before the first. */
   readonly lastProcessedTime: string | null;
+  /**
+   * The start (ISO 8601) of the one contiguous span the query has rolled up, which ends at its
+   * catch-up point; delete_source_after_days removes source rows only inside it. Null before
+   * the first window the scheduler ran (then no source row is removed).
+   */
+  readonly rolledUpFromTime: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
