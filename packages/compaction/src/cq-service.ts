@@ -3,7 +3,7 @@ import type { ContinuousQueriesConfig } from '@arc/config';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import type { CatalogEvent, Storage } from '@arc/storage';
 import { CqErrorCode } from './cq-error-codes.js';
-import { continuousQuerySpec, runAt, runsDue, sourceCutoffMs, windowAt, windowQuery, windowsCovering, windowsOfRuns, type ContinuousQuery, type ContinuousQueryFields, type ContinuousQuerySpec, type CqWindow } from './cq-definition.js';
+import { continuousQuerySpec, nextRunFromMs, runAt, runsDue, sourceCutoffMs, windowAt, windowQuery, windowsCovering, windowsOfRuns, type ContinuousQuery, type ContinuousQueryFields, type ContinuousQuerySpec, type CqWindow } from './cq-definition.js';
 import type { CqSource } from './cq-query-check.js';
 import type { CqExecution, CqStore, CqTrigger } from './cq-store.js';
 import type { WindowReplaceRequest, WindowReplaceResult } from './cq-window-replace.js';
@@ -194,8 +194,13 @@ export class ContinuousQueries {
     const [first] = windows;
     const last = windows.at(-1);
     const failed = executions.some((execution) => execution.status === 'failed');
-    // Every window of the range rolled up: the span rolled up reaches back to its start if the range meets it.
-    if (!failed && !request.dryRun && first !== undefined && last !== undefined) this.store.extendRolledUp(id, first.startMs, last.endMs);
+    // Every window of the range rolled up: the span rolled up reaches back to its start if the
+    // range meets it. The catch-up point is read again, with no await before the update: a pass
+    // may have moved it (and run, or failed, windows) while the range ran.
+    if (!failed && !request.dryRun && first !== undefined && last !== undefined) {
+      const current = this.store.get(id);
+      this.store.extendRolledUp(id, first.startMs, last.endMs, nextRunFromMs(current.schedule, this.processedRunMs(current)));
+    }
     return {
       query: this.store.get(id),
       executionId,

@@ -22,7 +22,8 @@ import { CQ_DEFINITIONS_MAX, CQ_EXECUTIONS_KEPT } from './limits.js';
  * Version 3 added `rolled_up_from_ms`, the start of the one contiguous span of windows the query
  * has rolled up, ending at its catch-up point: delete_source_after_days removes source rows only
  * inside it. The scheduler sets it to its first window's start (a successful run in order while
- * it is NULL); a successful execute of a range [a, b) with b >= it lowers it to a; a window the
+ * it is NULL); a successful execute of a range [a, b) with b >= it lowers it to a (while it is
+ * NULL, b at or after the first window of the next run in order starts it at a); a window the
  * scheduler fails raises it to that window's end (the span no longer reaches past the gap); a change that
  * resets the catch-up point resets it to NULL. An older file's queries get NULL: no record proves
  * what they rolled up before (a query may have been inactive, its windows failed, its catch-up
@@ -283,7 +284,10 @@ export class CqStore {
     this.#count = db.prepare('SELECT count(*) AS queries FROM continuous_queries');
     this.#setProcessed = db.prepare('UPDATE continuous_queries SET last_processed_ms = @last_processed_ms WHERE id = @id');
     this.#startRolledUp = db.prepare('UPDATE continuous_queries SET rolled_up_from_ms = @from_ms WHERE id = @id AND rolled_up_from_ms IS NULL');
-    this.#lowerRolledUp = db.prepare('UPDATE continuous_queries SET rolled_up_from_ms = @from_ms WHERE id = @id AND rolled_up_from_ms IS NOT NULL AND @to_ms >= rolled_up_from_ms AND @from_ms < rolled_up_from_ms');
+    this.#lowerRolledUp = db.prepare(
+      `UPDATE continuous_queries SET rolled_up_from_ms = @from_ms WHERE id = @id
+       AND ((rolled_up_from_ms IS NULL AND @to_ms >= @next_from_ms) OR (@to_ms >= rolled_up_from_ms AND @from_ms < rolled_up_from_ms))`,
+    );
     this.#raiseRolledUp = db.prepare('UPDATE continuous_queries SET rolled_up_from_ms = @to_ms WHERE id = @id AND rolled_up_from_ms IS NOT NULL AND rolled_up_from_ms < @to_ms');
     this.#insertExecution = db.prepare(
       `INSERT INTO cq_executions (cq_id, execution_id, trigger, status, start_time, end_time, records_read, records_written, records_removed, executed_at, duration_ms, error)
@@ -397,12 +401,15 @@ export class CqStore {
 
   /**
    * An execute of [fromMs, toMs) succeeded: the span rolled up starts at fromMs if the range
-   * reaches it (toMs at or after its start); a range that leaves a gap, or a query that has no
-   * span yet (the scheduler starts it), changes nothing.
+   * reaches it (toMs at or after its start); a range that leaves a gap changes nothing. A query
+   * with no span yet has an empty one at `nextFromMs`, the first window its next run in order
+   * computes (nextRunFromMs of the catch-up point as it is now): a range reaching that starts the
+   * span, which the scheduler's runs continue (no source row at or after it is removed before
+   * they ran: sourceCutoffMs).
    */
-  extendRolledUp(id: number, fromMs: number, toMs: number): void {
+  extendRolledUp(id: number, fromMs: number, toMs: number, nextFromMs: number): void {
     assert.ok(fromMs < toMs, 'a range is not empty');
-    this.#lowerRolledUp.run({ id, from_ms: fromMs, to_ms: toMs });
+    this.#lowerRolledUp.run({ id, from_ms: fromMs, to_ms: toMs, next_from_ms: nextFromMs });
   }
 
   /** A query's window runs, newest first (404 when the query is gone). */

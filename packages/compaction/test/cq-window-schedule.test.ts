@@ -2,8 +2,9 @@
 // resample_for) on worked examples, the 400s naming each bad schedule field, that a
 // continuous_queries.db of schema version 1 opens with its queries' new fields null (the span
 // rolled up too), and the rule of the span rolled up: the first window run in order starts it,
-// an execute of a range reaching it lowers it, one leaving a gap does not, a failed window run
-// in order raises it past that window, and a reset catch-up point clears it.
+// as does, before that, an execute of a range reaching the next run's first window; an execute
+// of a range reaching it lowers it, one leaving a gap does not; a failed window run in order
+// raises it past that window, and a reset catch-up point clears it.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -139,9 +140,10 @@ describe('the span a continuous query rolled up', () => {
     try {
       const { id } = store.create(spec, T0);
       const from = (): string | null => store.get(id).rolledUpFromTime;
-      // Before the scheduler ran a window, no span: an execute of a range does not start one.
+      // Before the scheduler ran a window, no span: an execute of a range ending before the first
+      // window its next run computes (T0) does not start one.
       store.recordExecution(run(id, 'manual', 'completed', T0 - 5 * HOUR_MS));
-      store.extendRolledUp(id, T0 - 5 * HOUR_MS, T0 - 4 * HOUR_MS);
+      store.extendRolledUp(id, T0 - 5 * HOUR_MS, T0 - 4 * HOUR_MS, T0);
       expect(from()).toBeNull();
       // A window in order that failed leaves none either; the next that completed starts it.
       store.recordExecution(run(id, 'schedule', 'failed', T0), T0 + HOUR_MS, true);
@@ -151,14 +153,14 @@ describe('the span a continuous query rolled up', () => {
       store.recordExecution(run(id, 'schedule', 'completed', T0 + 2 * HOUR_MS), T0 + 3 * HOUR_MS, true);
       expect(from()).toBe(iso(T0 + HOUR_MS));
       // A range ending an hour before the span leaves a gap: no change.
-      store.extendRolledUp(id, T0 - 3 * HOUR_MS, T0);
+      store.extendRolledUp(id, T0 - 3 * HOUR_MS, T0, T0 + 3 * HOUR_MS);
       expect(from()).toBe(iso(T0 + HOUR_MS));
       // One ending at its start (contiguous) lowers it; one overlapping it too; one inside it changes nothing.
-      store.extendRolledUp(id, T0, T0 + HOUR_MS);
+      store.extendRolledUp(id, T0, T0 + HOUR_MS, T0 + 3 * HOUR_MS);
       expect(from()).toBe(iso(T0));
-      store.extendRolledUp(id, T0 - 3 * HOUR_MS, T0 + 2 * HOUR_MS);
+      store.extendRolledUp(id, T0 - 3 * HOUR_MS, T0 + 2 * HOUR_MS, T0 + 3 * HOUR_MS);
       expect(from()).toBe(iso(T0 - 3 * HOUR_MS));
-      store.extendRolledUp(id, T0 - HOUR_MS, T0 + HOUR_MS);
+      store.extendRolledUp(id, T0 - HOUR_MS, T0 + HOUR_MS, T0 + 3 * HOUR_MS);
       expect(from()).toBe(iso(T0 - 3 * HOUR_MS));
       // A failed execute of a window inside the span keeps it (that window keeps its rollup)...
       store.recordExecution(run(id, 'manual', 'failed', T0 - 2 * HOUR_MS));
@@ -173,6 +175,9 @@ describe('the span a continuous query rolled up', () => {
       expect(from()).toBe(iso(T0 + 5 * HOUR_MS));
       store.update(id, { ...spec, sourceMeasurement: 'mem' }, T0);
       expect(store.get(id)).toMatchObject({ lastProcessedTime: null, rolledUpFromTime: null });
+      // Then a range reaching the first window the next run computes starts the span: the runs continue it.
+      store.extendRolledUp(id, T0 - 6 * HOUR_MS, T0 + 6 * HOUR_MS, T0 + 6 * HOUR_MS);
+      expect(from()).toBe(iso(T0 - 6 * HOUR_MS));
     } finally {
       store.close();
     }
