@@ -117,6 +117,8 @@ interface CqJson {
   readonly window_offset?: string | null;
   readonly resample_every?: string | null;
   readonly resample_for?: string | null;
+  /** The start of the span rolled up (delete_source_after_days removes source rows only from it); a server before it answers none. */
+  readonly rolled_up_from?: string | null;
 }
 
 interface ExecutionJson {
@@ -289,7 +291,8 @@ export async function runCq(options: CqOptions, io: CqIo): Promise<number> {
     }
     case 'show': {
       const cq = await client.find(options.target ?? '');
-      print(io, json, cq, `${formatCqList([cq])}${formatSchedule(cq)}query: ${cq.query}\n`);
+      const rolledUp = cq.rolled_up_from == null ? '' : `rolled up from: ${cq.rolled_up_from}\n`;
+      print(io, json, cq, `${formatCqList([cq])}${formatSchedule(cq)}${rolledUp}query: ${cq.query}\n`);
       return EXIT_OK;
     }
     case 'create': {

@@ -47,6 +47,12 @@ export interface ContinuousQuery extends ContinuousQuerySpec {
   readonly destinationDatabaseName: string;
   /** The last run time (ISO 8601) the scheduler ran in order, its windows all run (catch-up resumes there); null before the first. */
   readonly lastProcessedTime: string | null;
+  /**
+   * The start (ISO 8601) of the one contiguous span the query has rolled up, which ends at its
+   * catch-up point; delete_source_after_days removes source rows only inside it. Null before
+   * the first window the scheduler ran (then no source row is removed).
+   */
+  readonly rolledUpFromTime: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -279,6 +285,12 @@ export function windowsOfRuns(schedule: CqSchedule, runTimesMs: readonly number[
 
 const DAY_MS = 86_400_000;
 
+/** The start of the first window the next run after `processedRunMs` computes (`next run - resample_for`, aligned down to a window). */
+export function nextRunFromMs(schedule: CqSchedule, processedRunMs: number): number {
+  const nextRunMs = runAt(schedule, processedRunMs) + schedule.everyMs;
+  return windowAt(schedule, nextRunMs - schedule.forMs).startMs;
+}
+
 /**
  * The instant before which a query's source rows may go (delete_source_after_days): older than
  * that many days, and in no window a later run could compute again, which would replace its
@@ -287,8 +299,7 @@ const DAY_MS = 86_400_000;
  * With the default schedule that is the end of the last processed window.
  */
 export function sourceCutoffMs(schedule: CqSchedule, processedRunMs: number, nowMs: number, deleteSourceAfterDays: number, latenessMs: number): number {
-  const nextRunMs = runAt(schedule, processedRunMs) + schedule.everyMs;
-  const recomputedFromMs = windowAt(schedule, nextRunMs - schedule.forMs).startMs;
+  const recomputedFromMs = nextRunFromMs(schedule, processedRunMs);
   const lateFromMs = windowAt(schedule, nowMs - latenessMs).startMs;
   return Math.min(nowMs - deleteSourceAfterDays * DAY_MS, recomputedFromMs, lateFromMs);
 }

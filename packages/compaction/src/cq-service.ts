@@ -3,12 +3,12 @@ import type { ContinuousQueriesConfig } from '@arc/config';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import type { CatalogEvent, Storage } from '@arc/storage';
 import { CqErrorCode } from './cq-error-codes.js';
-import { continuousQuerySpec, runAt, runsDue, sourceCutoffMs, windowAt, windowQuery, windowsCovering, windowsOfRuns, type ContinuousQuery, type ContinuousQueryFields, type ContinuousQuerySpec, type CqWindow } from './cq-definition.js';
+import { continuousQuerySpec, nextRunFromMs, runAt, runsDue, sourceCutoffMs, windowAt, windowQuery, windowsCovering, windowsOfRuns, type ContinuousQuery, type ContinuousQueryFields, type ContinuousQuerySpec, type CqWindow } from './cq-definition.js';
 import type { CqSource } from './cq-query-check.js';
 import type { CqExecution, CqStore, CqTrigger } from './cq-store.js';
 import type { WindowReplaceRequest, WindowReplaceResult } from './cq-window-replace.js';
 import { CQ_RETENTION_EVERY_MS, CQ_SCHEDULER_TICK_MS, CQ_WINDOWS_PER_PASS_MAX, CQ_WINDOWS_PER_RUN_MAX } from './limits.js';
-import { removeRowsBefore, runRetention, type RetentionRewriter, type RetentionRunResult } from './retention-run.js';
+import { removeRowsInRange, runRetention, type RetentionRewriter, type RetentionRunResult } from './retention-run.js';
 
 /** What the service needs of the compactor: the query check, the window replacement, and the rewrites retention runs (retention_days, delete_source_after_days). */
 export interface WindowRunner extends RetentionRewriter {
@@ -194,13 +194,20 @@ export class ContinuousQueries {
     const executions: CqExecutionSummary[] = [];
     for (const [index, window] of windows.entries()) {
       const processedRunMs = inOrder && index === windows.length - 1 ? lastRunMs : null;
-      const execution = await this.runWindow(cq, window, 'manual', request.dryRun, executionId, processedRunMs);
+      const execution = await this.runWindow(cq, window, 'manual', request.dryRun, executionId, processedRunMs, inOrder);
       executions.push(execution);
       if (execution.status === 'failed') break;
     }
     const [first] = windows;
     const last = windows.at(-1);
     const failed = executions.some((execution) => execution.status === 'failed');
+    // Every window of the range rolled up: the span rolled up reaches back to its start if the
+    // range meets it. The catch-up point is read again, with no await before the update: a pass
+    // may have moved it (and run, or failed, windows) while the range ran.
+    if (!failed && !request.dryRun && first !== undefined && last !== undefined) {
+      const current = this.store.get(id);
+      this.store.extendRolledUp(id, first.startMs, last.endMs, nextRunFromMs(current.schedule, this.processedRunMs(current)));
+    }
     return {
       query: this.store.get(id),
       executionId,
@@ -252,9 +259,11 @@ export class ContinuousQueries {
   /**
    * One window run and recorded. `processedRunMs`: the last window of runs in order (scheduled,
    * or an execute of the windows due): once it committed, the query's catch-up point moves to
-   * that run. A window whose partitions another job holds is not recorded (it runs again at the next pass).
+   * that run. `inOrder`: the window is one of runs in order (the span rolled up starts at the
+   * first that completes; CqStore.recordExecution). A window whose partitions another job holds
+   * is not recorded (it runs again at the next pass).
    */
-  private async runWindow(cq: ContinuousQuery, window: CqWindow, trigger: CqTrigger, dryRun: boolean, executionId: string, processedRunMs: number | null): Promise<CqExecutionSummary> {
+  private async runWindow(cq: ContinuousQuery, window: CqWindow, trigger: CqTrigger, dryRun: boolean, executionId: string, processedRunMs: number | null, inOrder: boolean): Promise<CqExecutionSummary> {
     const startedMs = this.nowMs();
     const base = { executionId, trigger, startTime: iso(window.startMs), endTime: iso(window.endMs), executedAt: iso(startedMs) };
     let summary: CqExecutionSummary;
@@ -282,7 +291,7 @@ export class ContinuousQueries {
       this.options.log('warn', `continuous query '${cq.name}' window ${base.startTime}..${base.endTime} failed: ${message}`);
     }
     // A failed window in order is passed over (recorded; an execute of its range runs it again): one bad window must not stop the query.
-    this.store.recordExecution({ cqId: cq.id, ...summary }, dryRun ? null : processedRunMs);
+    this.store.recordExecution({ cqId: cq.id, ...summary }, dryRun ? null : processedRunMs, inOrder && !dryRun);
     return summary;
   }
 
@@ -309,7 +318,7 @@ export class ContinuousQueries {
         if (!cq.isActive) continue;
         const { windows, lastRunMs } = this.dueWindows(cq, CQ_WINDOWS_PER_PASS_MAX);
         const executionId = executionIdOf('cq-sched');
-        for (const [index, window] of windows.entries()) await this.runWindow(cq, window, 'schedule', false, executionId, index === windows.length - 1 ? lastRunMs : null);
+        for (const [index, window] of windows.entries()) await this.runWindow(cq, window, 'schedule', false, executionId, index === windows.length - 1 ? lastRunMs : null, true);
         await this.applyRetention(cq.id).catch((error: unknown) => {
           // A removal that failed is logged and tried again in CQ_RETENTION_EVERY_MS; the other queries' runs go on.
           this.options.log('warn', `continuous query '${cq.name}': removing expired rows failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -324,8 +333,10 @@ export class ContinuousQueries {
   /**
    * A query's retention_days and delete_source_after_days, at most every CQ_RETENTION_EVERY_MS:
    * the destination's rows older than retention_days go, and the source's rows older than
-   * delete_source_after_days that no later run needs (sourceCutoffMs), through the rewrites a
-   * retention policy's run makes (so the file sets and the query cache follow). Logged.
+   * delete_source_after_days that no later run needs (sourceCutoffMs) and that the query rolled
+   * up (at or after rolledUpFromTime: rows before its first window, never rolled up, stay until
+   * an execute of their range does), through the rewrites a retention policy's run makes (so
+   * the file sets and the query cache follow). Logged.
    */
   private async applyRetention(id: number): Promise<void> {
     const cq = this.store.get(id);
@@ -338,17 +349,19 @@ export class ContinuousQueries {
       const policy = { name: cq.name, database: cq.destinationDatabaseName, measurement: cq.destinationMeasurement, retentionDays: cq.retentionDays, bufferDays: 0, isActive: true };
       this.logRemoval(cq, 'destination', await runRetention(policy, this.options.storage, this.options.windows, options));
     }
-    if (cq.deleteSourceAfterDays !== null) {
+    if (cq.deleteSourceAfterDays !== null && cq.rolledUpFromTime !== null) {
+      const fromMs = Date.parse(cq.rolledUpFromTime);
       const cutoffMs = sourceCutoffMs(cq.schedule, this.processedRunMs(cq), nowMs, cq.deleteSourceAfterDays, this.options.config.latenessSeconds * 1000);
+      if (fromMs >= cutoffMs) return;
       const scope = { database: cq.database, measurement: cq.sourceMeasurement };
-      this.logRemoval(cq, 'source', await removeRowsBefore(scope, cutoffMs * 1000, this.options.storage, this.options.windows, options));
+      this.logRemoval(cq, 'source', await removeRowsInRange(scope, { fromUs: fromMs * 1000, toUs: cutoffMs * 1000 }, this.options.storage, this.options.windows, options), cq.rolledUpFromTime);
     }
   }
 
-  private logRemoval(cq: ContinuousQuery, side: 'source' | 'destination', result: RetentionRunResult): void {
+  private logRemoval(cq: ContinuousQuery, side: 'source' | 'destination', result: RetentionRunResult, fromTime: string | null = null): void {
     if (result.filesDropped + result.filesRewritten === 0) return;
     const failed = result.jobsFailed === 0 ? '' : `; ${String(result.jobsFailed)} jobs failed (next time again): ${result.jobError ?? ''}`;
-    this.options.log(result.jobsFailed === 0 ? 'info' : 'warn', `continuous query '${cq.name}': ${side} rows before ${result.cutoff} removed: ${String(result.rowsRemoved ?? 'unknown')} rows, ${String(result.filesDropped)} files dropped, ${String(result.filesRewritten)} rewritten${failed}`);
+    this.options.log(result.jobsFailed === 0 ? 'info' : 'warn', `continuous query '${cq.name}': ${side} rows ${fromTime === null ? '' : `from ${fromTime} `}before ${result.cutoff} removed: ${String(result.rowsRemoved ?? 'unknown')} rows, ${String(result.filesDropped)} files dropped, ${String(result.filesRewritten)} rewritten${failed}`);
   }
 
   private async runLateWindows(): Promise<void> {
@@ -362,7 +375,7 @@ export class ContinuousQueries {
       }
       if (!cq.isActive) continue;
       try {
-        await this.runWindow(cq, late.window, 'late', false, executionIdOf('cq-sched'), null);
+        await this.runWindow(cq, late.window, 'late', false, executionIdOf('cq-sched'), null, false);
       } catch (error) {
         this.lateWindows.set(key, late);
         throw error;

@@ -18,8 +18,21 @@ import { CQ_DEFINITIONS_MAX, CQ_EXECUTIONS_KEPT } from './limits.js';
  *
  * Version 2 added the schedule's columns (destination_database, window_offset, resample_every,
  * resample_for): a version-1 file gets them as NULL (the defaults, its queries run as before).
+ *
+ * Version 3 added `rolled_up_from_ms`, the start of the one contiguous span of windows the query
+ * has rolled up, ending at its catch-up point: delete_source_after_days removes source rows only
+ * inside it. The scheduler sets it to its first window's start (a successful run in order while
+ * it is NULL); a successful execute of a range [a, b) with b >= it lowers it to a (while it is
+ * NULL, b at or after the first window of the next run in order starts it at a); a window the
+ * scheduler fails raises it to that window's end (the span no longer reaches past the gap); a change that
+ * resets the catch-up point resets it to NULL. An older file's queries get NULL: no record proves
+ * what they rolled up before (a query may have been inactive, its windows failed, its catch-up
+ * point reset, the scheduler off, and runs older than CQ_EXECUTIONS_KEPT are gone), so the
+ * window of their created_at could claim a span never rolled up. NULL makes the first window the
+ * scheduler runs after the upgrade the start: source rows before it are kept until an execute
+ * rolls them up.
  */
-const CQ_SCHEMA_VERSION = 2;
+const CQ_SCHEMA_VERSION = 3;
 
 /** The store's file in the data directory. */
 export const CQ_FILE_NAME = 'continuous_queries.db';
@@ -43,6 +56,7 @@ CREATE TABLE IF NOT EXISTS continuous_queries (
   resample_every           TEXT,
   resample_for             TEXT,
   last_processed_ms        INTEGER,
+  rolled_up_from_ms        INTEGER,
   created_at               TEXT NOT NULL,
   updated_at               TEXT NOT NULL
 );
@@ -64,13 +78,19 @@ CREATE TABLE IF NOT EXISTS cq_executions (
 CREATE INDEX IF NOT EXISTS cq_executions_cq ON cq_executions (cq_id, id);
 `;
 
-/** The columns version 2 added, for a version-1 file (SQLite has no ADD COLUMN IF NOT EXISTS). */
-const COLUMNS_ADDED_IN_2 = ['destination_database', 'window_offset', 'resample_every', 'resample_for'] as const;
+/** The columns versions 2 and 3 added, with their types, for an older file (SQLite has no ADD COLUMN IF NOT EXISTS). */
+const COLUMNS_ADDED = [
+  ['destination_database', 'TEXT'],
+  ['window_offset', 'TEXT'],
+  ['resample_every', 'TEXT'],
+  ['resample_for', 'TEXT'],
+  ['rolled_up_from_ms', 'INTEGER'],
+] as const;
 
 function addMissingColumns(db: Database): void {
   const present = new Set((db.pragma('table_info(continuous_queries)') as { name: string }[]).map((column) => column.name));
   db.transaction(() => {
-    for (const column of COLUMNS_ADDED_IN_2) if (!present.has(column)) db.exec(`ALTER TABLE continuous_queries ADD COLUMN ${column} TEXT`);
+    for (const [column, type] of COLUMNS_ADDED) if (!present.has(column)) db.exec(`ALTER TABLE continuous_queries ADD COLUMN ${column} ${type}`);
   })();
 }
 
@@ -117,6 +137,7 @@ interface CqRow {
   readonly resample_every: string | null;
   readonly resample_for: string | null;
   readonly last_processed_ms: number | null;
+  readonly rolled_up_from_ms: number | null;
   readonly created_at: string;
   readonly updated_at: string;
 }
@@ -159,6 +180,7 @@ function cqOf(row: CqRow): ContinuousQuery {
     resampleFor: row.resample_for,
     schedule: cqSchedule(schedule),
     lastProcessedTime: row.last_processed_ms === null ? null : new Date(row.last_processed_ms).toISOString(),
+    rolledUpFromTime: row.rolled_up_from_ms === null ? null : new Date(row.rolled_up_from_ms).toISOString(),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -227,6 +249,9 @@ export class CqStore {
   readonly #list: Statement;
   readonly #count: Statement;
   readonly #setProcessed: Statement;
+  readonly #startRolledUp: Statement;
+  readonly #lowerRolledUp: Statement;
+  readonly #raiseRolledUp: Statement;
   readonly #insertExecution: Statement;
   readonly #executions: Statement;
   readonly #pruneExecutions: Statement;
@@ -239,12 +264,15 @@ export class CqStore {
        VALUES (@name, @description, @database_name, @source_measurement, @destination_measurement, @query, @interval_text, @interval_ms, @retention_days, @delete_source_after_days, @is_active, @destination_database, @window_offset, @resample_every, @resample_for, @now, @now) RETURNING *`,
     );
     // A changed interval, offset or run period moves the windows or the runs off the grid the
-    // catch-up point lies on, as a changed source changes what they read: catch-up starts afresh from now.
+    // catch-up point lies on, as a changed source changes what they read: catch-up starts afresh
+    // from now, and so does the span rolled up (the rows it covered were rolled up on another grid or read elsewhere).
     this.#update = db.prepare(
       `UPDATE continuous_queries SET name = @name, description = @description, database_name = @database_name, source_measurement = @source_measurement,
        destination_measurement = @destination_measurement, query = @query, interval_text = @interval_text,
        last_processed_ms = CASE WHEN interval_ms = @interval_ms AND database_name = @database_name AND source_measurement = @source_measurement
          AND window_offset IS @window_offset AND resample_every IS @resample_every THEN last_processed_ms ELSE NULL END,
+       rolled_up_from_ms = CASE WHEN interval_ms = @interval_ms AND database_name = @database_name AND source_measurement = @source_measurement
+         AND window_offset IS @window_offset AND resample_every IS @resample_every THEN rolled_up_from_ms ELSE NULL END,
        interval_ms = @interval_ms, retention_days = @retention_days, delete_source_after_days = @delete_source_after_days, is_active = @is_active,
        destination_database = @destination_database, window_offset = @window_offset, resample_every = @resample_every, resample_for = @resample_for, updated_at = @now
        WHERE id = @id RETURNING *`,
@@ -255,6 +283,12 @@ export class CqStore {
     this.#list = db.prepare('SELECT * FROM continuous_queries ORDER BY id');
     this.#count = db.prepare('SELECT count(*) AS queries FROM continuous_queries');
     this.#setProcessed = db.prepare('UPDATE continuous_queries SET last_processed_ms = @last_processed_ms WHERE id = @id');
+    this.#startRolledUp = db.prepare('UPDATE continuous_queries SET rolled_up_from_ms = @from_ms WHERE id = @id AND rolled_up_from_ms IS NULL');
+    this.#lowerRolledUp = db.prepare(
+      `UPDATE continuous_queries SET rolled_up_from_ms = @from_ms WHERE id = @id
+       AND ((rolled_up_from_ms IS NULL AND @to_ms >= @next_from_ms) OR (@to_ms >= rolled_up_from_ms AND @from_ms < rolled_up_from_ms))`,
+    );
+    this.#raiseRolledUp = db.prepare('UPDATE continuous_queries SET rolled_up_from_ms = @to_ms WHERE id = @id AND rolled_up_from_ms IS NOT NULL AND rolled_up_from_ms < @to_ms');
     this.#insertExecution = db.prepare(
       `INSERT INTO cq_executions (cq_id, execution_id, trigger, status, start_time, end_time, records_read, records_written, records_removed, executed_at, duration_ms, error)
        VALUES (@cq_id, @execution_id, @trigger, @status, @start_time, @end_time, @records_read, @records_written, @records_removed, @executed_at, @duration_ms, @error) RETURNING *`,
@@ -327,10 +361,15 @@ export class CqStore {
 
   /**
    * Records a window's run (and keeps the CQ_EXECUTIONS_KEPT newest); `processedEndMs` (a
-   * scheduled run in order) moves the query's catch-up point in the same transaction. A query
+   * scheduled run in order) moves the query's catch-up point in the same transaction, and so
+   * does the span rolled up: a window run in order (`inOrder`: the scheduler's, or an execute of
+   * the windows due) that completed starts it when there is none; one run in order or for late
+   * rows that failed (never rolled up, or its late rows not) raises its start past the window,
+   * so none of the window's source rows is removed before a run of it succeeds. (A failed
+   * execute of a range leaves it: a window inside the span keeps the rollup it had.) A query
    * deleted meanwhile: nothing is recorded, null.
    */
-  recordExecution(record: CqExecutionRecord, processedEndMs: number | null = null): CqExecution | null {
+  recordExecution(record: CqExecutionRecord, processedEndMs: number | null = null, inOrder = false): CqExecution | null {
     return this.#db.transaction(() => {
       if (this.#get.get({ id: record.cqId }) === undefined) return null;
       const row = this.#insertExecution.get({
@@ -349,6 +388,8 @@ export class CqStore {
       }) as ExecutionRow;
       this.#pruneExecutions.run({ cq_id: record.cqId, keep: CQ_EXECUTIONS_KEPT });
       if (processedEndMs !== null) this.#setProcessed.run({ id: record.cqId, last_processed_ms: processedEndMs });
+      if (record.status === 'failed' && (inOrder || record.trigger === 'late')) this.#raiseRolledUp.run({ id: record.cqId, to_ms: Date.parse(record.endTime) });
+      else if (record.status === 'completed' && inOrder) this.#startRolledUp.run({ id: record.cqId, from_ms: Date.parse(record.startTime) });
       return executionOf(row);
     })();
   }
@@ -356,6 +397,19 @@ export class CqStore {
   /** Sets the catch-up point of a query (a new query starts at the window it was created in). */
   setProcessed(id: number, processedEndMs: number): void {
     this.#setProcessed.run({ id, last_processed_ms: processedEndMs });
+  }
+
+  /**
+   * An execute of [fromMs, toMs) succeeded: the span rolled up starts at fromMs if the range
+   * reaches it (toMs at or after its start); a range that leaves a gap changes nothing. A query
+   * with no span yet has an empty one at `nextFromMs`, the first window its next run in order
+   * computes (nextRunFromMs of the catch-up point as it is now): a range reaching that starts the
+   * span, which the scheduler's runs continue (no source row at or after it is removed before
+   * they ran: sourceCutoffMs).
+   */
+  extendRolledUp(id: number, fromMs: number, toMs: number, nextFromMs: number): void {
+    assert.ok(fromMs < toMs, 'a range is not empty');
+    this.#lowerRolledUp.run({ id, from_ms: fromMs, to_ms: toMs, next_from_ms: nextFromMs });
   }
 
   /** A query's window runs, newest first (404 when the query is gone). */

@@ -23,10 +23,10 @@ export { parseRetentionPolicy } from './retention-policy.js';
 export { RetentionErrorCode } from './retention-error-codes.js';
 export type { RetentionPolicy, RetentionPolicySpec } from './retention-policy.js';
 export { RETENTION_BUFFER_DAYS_DEFAULT, RETENTION_BUFFER_DAYS_MAX, RETENTION_DAYS_MAX, RETENTION_EXECUTIONS_KEPT, RETENTION_FILES_LISTED_MAX, RETENTION_POLICIES_MAX, REMOVE_PREDICATE_BYTES_MAX } from './limits.js';
-export { planRetention, retentionCutoffUs, retentionRemoveWhere } from './retention-plan.js';
+export { planRangeRemoval, planRetention, rangeRemoveWhere, retentionCutoffUs, retentionRemoveWhere } from './retention-plan.js';
 export type { RetentionPlan } from './retention-plan.js';
-export { removeRowsBefore, runRetention } from './retention-run.js';
-export type { RetentionFileAction, RetentionScope, RetentionProgress, RetentionRewriter, RetentionRunOptions, RetentionRunResult } from './retention-run.js';
+export { removeRowsBefore, removeRowsInRange, runRetention } from './retention-run.js';
+export type { RemovalRange, RetentionFileAction, RetentionScope, RetentionProgress, RetentionRewriter, RetentionRunOptions, RetentionRunResult } from './retention-run.js';
 export { RetentionService } from './retention-service.js';
 export type { RetentionExecuted, RetentionPolicyState, RetentionRunning, RetentionServiceOptions } from './retention-service.js';
 // Continuous queries (issue 17): cq-definition.ts, cq-store.ts, cq-service.ts, cq-window-replace.ts.

@@ -35,8 +35,30 @@ export function retentionRemoveWhere(cutoffUs: number): string {
 }
 
 export function planRetention(files: readonly CatalogFile[], cutoffUs: number): RetentionPlan {
-  const drop = files.filter((file) => file.maxTimeUs < cutoffUs);
-  const rewrite = files.filter((file) => file.minTimeUs < cutoffUs && file.maxTimeUs >= cutoffUs);
+  return planRangeRemoval(files, null, cutoffUs);
+}
+
+/** The remove predicate of a file straddling a bound of [fromUs, toUs): the rows inside the range. */
+export function rangeRemoveWhere(fromUs: number, toUs: number): string {
+  assert.ok(Number.isSafeInteger(fromUs), 'the range start is whole microseconds');
+  assert.ok(fromUs < toUs, 'the range is not empty');
+  return `${quoteIdentifier(TIME_COLUMN)} >= make_timestamp(${String(fromUs)}::BIGINT) AND ${retentionRemoveWhere(toUs)}`;
+}
+
+/**
+ * The plan that removes the rows in [fromUs, toUs) (fromUs null: every row before toUs, which is
+ * retention's plan): a file wholly inside the range is dropped; one holding rows inside it and
+ * rows outside (straddling either bound) is rewritten without the rows inside
+ * (rangeRemoveWhere, or retentionRemoveWhere when there is no lower bound); the rest are left.
+ * A continuous query's source removal bounds it below by what the query rolled up.
+ */
+export function planRangeRemoval(files: readonly CatalogFile[], fromUs: number | null, toUs: number): RetentionPlan {
+  if (fromUs !== null && fromUs >= toUs) return { drop: [], rewrite: [], dropBytes: 0, dropRows: 0 };
+  const lowerUs = fromUs ?? Number.NEGATIVE_INFINITY;
+  const overlaps = (file: CatalogFile): boolean => file.maxTimeUs >= lowerUs && file.minTimeUs < toUs;
+  const inside = (file: CatalogFile): boolean => file.minTimeUs >= lowerUs && file.maxTimeUs < toUs;
+  const drop = files.filter((file) => inside(file));
+  const rewrite = files.filter((file) => overlaps(file) && !inside(file));
   const dropBytes = drop.reduce((sum, file) => sum + file.bytes, 0);
   const dropRows = drop.every((file) => file.rows !== null) ? drop.reduce((sum, file) => sum + (file.rows ?? 0), 0) : null;
   return { drop, rewrite, dropBytes, dropRows };

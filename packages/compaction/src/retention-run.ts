@@ -2,7 +2,7 @@ import type { CatalogFile, Storage } from '@arc/storage';
 import { RETENTION_FILES_LISTED_MAX } from './limits.js';
 import type { CompactionJob } from './types.js';
 import type { RetentionPolicySpec } from './retention-policy.js';
-import { planRetention, retentionCutoffUs, retentionRemoveWhere, type RetentionPlan } from './retention-plan.js';
+import { planRangeRemoval, rangeRemoveWhere, retentionCutoffUs, retentionRemoveWhere, type RetentionPlan } from './retention-plan.js';
 
 /** One file a run removes whole (`drop`) or rewrites without its expired rows (`rewrite`). */
 export interface RetentionFileAction {
@@ -123,7 +123,8 @@ interface MeasurementRun {
   readonly database: string;
   readonly measurement: string;
   readonly plan: RetentionPlan;
-  readonly cutoffUs: number;
+  /** The rows the plan's rewrites remove (retentionRemoveWhere, or rangeRemoveWhere with a lower bound). */
+  readonly removeWhere: string;
 }
 
 /**
@@ -132,8 +133,7 @@ interface MeasurementRun {
  * predicate, as the rewrite would filter them. Nothing is written.
  */
 async function countMeasurement(run: MeasurementRun, rewriter: RetentionRewriter, tally: Tally): Promise<void> {
-  const removeWhere = retentionRemoveWhere(run.cutoffUs);
-  const count = async (file: CatalogFile): Promise<number> => rewriter.countRemoved({ database: run.database, measurement: run.measurement, files: [file.key], removeWhere });
+  const count = async (file: CatalogFile): Promise<number> => rewriter.countRemoved({ database: run.database, measurement: run.measurement, files: [file.key], removeWhere: run.removeWhere });
   for (const file of run.plan.drop) {
     const rows = file.rows ?? (await count(file));
     addRows(tally, rows);
@@ -152,7 +152,7 @@ async function removeMeasurement(run: MeasurementRun, rewriter: RetentionRewrite
   const scope = { database: run.database, measurement: run.measurement };
   const { drop, rewrite } = run.plan;
   const dropped = drop.length === 0 ? [] : await rewriter.rewrite({ ...scope, files: drop.map((file) => file.key), removeWhere: null });
-  const rewritten = rewrite.length === 0 ? [] : await rewriter.rewrite({ ...scope, files: rewrite.map((file) => file.key), removeWhere: retentionRemoveWhere(run.cutoffUs) });
+  const rewritten = rewrite.length === 0 ? [] : await rewriter.rewrite({ ...scope, files: rewrite.map((file) => file.key), removeWhere: run.removeWhere });
   tallyJobs(tally, [...dropped, ...rewritten]);
   for (const file of drop) listFile(tally, { measurement: run.measurement, key: file.key, action: 'drop', rows: file.rows ?? 0, bytes: file.bytes });
   // A rewrite's own removed rows are known per job (a partition), not per file: the job totals count them.
@@ -169,21 +169,36 @@ export async function runRetention(policy: RetentionPolicySpec, storage: Storage
 
 /**
  * Removes the rows of `scope` older than `cutoffUs` as a policy's run does (runRetention, whose
- * cut-off is a number of days; a continuous query's source cut-off is also bounded by the
- * windows it ran).
+ * cut-off is a number of days).
  */
 export async function removeRowsBefore(policy: RetentionScope, cutoffUs: number, storage: Storage, rewriter: RetentionRewriter, options: RetentionRunOptions): Promise<RetentionRunResult> {
+  return removeRowsInRange(policy, { fromUs: null, toUs: cutoffUs }, storage, rewriter, options);
+}
+
+/** The rows a removal takes: time >= fromUs (null: no lower bound) and time < toUs (the result's `cutoff`); not empty. */
+export interface RemovalRange {
+  readonly fromUs: number | null;
+  readonly toUs: number;
+}
+
+/**
+ * Removes the rows of `scope` in a range as a policy's run removes those before its cut-off
+ * (planRangeRemoval): a continuous query's source removal is bounded below by what the query
+ * rolled up and above by the windows no later run needs.
+ */
+export async function removeRowsInRange(policy: RetentionScope, range: RemovalRange, storage: Storage, rewriter: RetentionRewriter, options: RetentionRunOptions): Promise<RetentionRunResult> {
   const tally: Tally = { affectedMeasurements: [], filesDropped: 0, filesRewritten: 0, rowsRemoved: 0, bytesRemoved: 0, bytesRewritten: 0, files: [], filesTruncated: false, jobsFailed: 0, jobError: null };
   const measurements = await measurementsOf(storage, policy);
+  const removeWhere = range.fromUs === null ? retentionRemoveWhere(range.toUs) : rangeRemoveWhere(range.fromUs, range.toUs);
   let filesDone = 0;
   for (const [index, measurement] of measurements.entries()) {
-    const plan = planRetention(storage.catalog.files(policy.database, measurement), cutoffUs);
+    const plan = planRangeRemoval(storage.catalog.files(policy.database, measurement), range.fromUs, range.toUs);
     tallyPlan(tally, measurement, plan);
-    const run: MeasurementRun = { database: policy.database, measurement, plan, cutoffUs };
+    const run: MeasurementRun = { database: policy.database, measurement, plan, removeWhere };
     if (options.dryRun) await countMeasurement(run, rewriter, tally);
     else await removeMeasurement(run, rewriter, tally);
     filesDone += plan.drop.length + plan.rewrite.length;
     options.onProgress?.({ measurementsDone: index + 1, measurementsTotal: measurements.length, filesDone });
   }
-  return { dryRun: options.dryRun, cutoff: new Date(cutoffUs / 1000).toISOString(), measurements: measurements.length, ...tally };
+  return { dryRun: options.dryRun, cutoff: new Date(range.toUs / 1000).toISOString(), measurements: measurements.length, ...tally };
 }

@@ -1,13 +1,17 @@
 // Proves the window arithmetic of a continuous query's schedule (window_offset, resample_every,
-// resample_for) on worked examples, the 400s naming each bad schedule field, and that a
-// continuous_queries.db of schema version 1 opens with its queries' new fields null.
+// resample_for) on worked examples, the 400s naming each bad schedule field, that a
+// continuous_queries.db of schema version 1 opens with its queries' new fields null (the span
+// rolled up too), and the rule of the span rolled up: the first window run in order starts it,
+// as does, before that, an execute of a range reaching the next run's first window; an execute
+// of a range reaching it lowers it, one leaving a gap does not; a failed window run in order
+// raises it past that window, and a reset catch-up point clears it.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ArcError } from '@arc/errors';
-import { CQ_FILE_NAME, CqStore, continuousQuerySpec, cqSchedule, runAt, runsDue, windowAt, windowsCovering, windowsOfRuns, type ContinuousQueryFields, type CqWindow } from '../src/index.js';
+import { CQ_FILE_NAME, CqStore, continuousQuerySpec, type ContinuousQuerySpec, type CqExecutionRecord, cqSchedule, runAt, runsDue, windowAt, windowsCovering, windowsOfRuns, type ContinuousQueryFields, type CqWindow } from '../src/index.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -104,8 +108,76 @@ describe('continuous_queries.db schema version 1', () => {
     const store = CqStore.open(file);
     try {
       const [old] = store.list();
-      expect(old).toMatchObject({ name: 'old', destinationDatabase: null, destinationDatabaseName: 'db', windowOffset: null, resampleEvery: null, resampleFor: null, lastProcessedTime: new Date(T0).toISOString() });
+      expect(old).toMatchObject({ name: 'old', destinationDatabase: null, destinationDatabaseName: 'db', windowOffset: null, resampleEvery: null, resampleFor: null, lastProcessedTime: new Date(T0).toISOString(), rolledUpFromTime: null });
       expect(old?.schedule).toEqual({ intervalMs: HOUR_MS, offsetMs: 0, everyMs: HOUR_MS, forMs: HOUR_MS });
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('the span a continuous query rolled up', () => {
+  const spec = continuousQuerySpec({ name: 'r', database: 'db', source_measurement: 'cpu', destination_measurement: 'cpu_1h', query: 'SELECT 1 WHERE {start_time} < {end_time}', interval: '1h' }) as ContinuousQuerySpec;
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const run = (cqId: number, trigger: CqExecutionRecord['trigger'], status: CqExecutionRecord['status'], startMs: number): CqExecutionRecord => ({
+    cqId,
+    executionId: 'cq-test',
+    trigger,
+    status,
+    startTime: iso(startMs),
+    endTime: iso(startMs + HOUR_MS),
+    recordsRead: 0,
+    recordsWritten: 0,
+    recordsRemoved: 0,
+    executedAt: iso(startMs + HOUR_MS),
+    durationMs: 1,
+    error: status === 'failed' ? 'boom' : null,
+  });
+
+  it('starts at the first window run in order, grows back only by ranges that reach it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'arc-cq-rolled-up-'));
+    const store = CqStore.open(path.join(dir, CQ_FILE_NAME));
+    try {
+      const { id } = store.create(spec, T0);
+      const from = (): string | null => store.get(id).rolledUpFromTime;
+      // Before the scheduler ran a window, no span: an execute of a range ending before the first
+      // window its next run computes (T0) does not start one.
+      store.recordExecution(run(id, 'manual', 'completed', T0 - 5 * HOUR_MS));
+      store.extendRolledUp(id, T0 - 5 * HOUR_MS, T0 - 4 * HOUR_MS, T0);
+      expect(from()).toBeNull();
+      // A window in order that failed leaves none either; the next that completed starts it.
+      store.recordExecution(run(id, 'schedule', 'failed', T0), T0 + HOUR_MS, true);
+      expect(from()).toBeNull();
+      store.recordExecution(run(id, 'schedule', 'completed', T0 + HOUR_MS), T0 + 2 * HOUR_MS, true);
+      expect(from()).toBe(iso(T0 + HOUR_MS));
+      store.recordExecution(run(id, 'schedule', 'completed', T0 + 2 * HOUR_MS), T0 + 3 * HOUR_MS, true);
+      expect(from()).toBe(iso(T0 + HOUR_MS));
+      // A range ending an hour before the span leaves a gap: no change.
+      store.extendRolledUp(id, T0 - 3 * HOUR_MS, T0, T0 + 3 * HOUR_MS);
+      expect(from()).toBe(iso(T0 + HOUR_MS));
+      // One ending at its start (contiguous) lowers it; one overlapping it too; one inside it changes nothing.
+      store.extendRolledUp(id, T0, T0 + HOUR_MS, T0 + 3 * HOUR_MS);
+      expect(from()).toBe(iso(T0));
+      store.extendRolledUp(id, T0 - 3 * HOUR_MS, T0 + 2 * HOUR_MS, T0 + 3 * HOUR_MS);
+      expect(from()).toBe(iso(T0 - 3 * HOUR_MS));
+      store.extendRolledUp(id, T0 - HOUR_MS, T0 + HOUR_MS, T0 + 3 * HOUR_MS);
+      expect(from()).toBe(iso(T0 - 3 * HOUR_MS));
+      // A failed execute of a window inside the span keeps it (that window keeps its rollup)...
+      store.recordExecution(run(id, 'manual', 'failed', T0 - 2 * HOUR_MS));
+      expect(from()).toBe(iso(T0 - 3 * HOUR_MS));
+      // ...a window run in order or for late rows that failed raises it past the window.
+      store.recordExecution(run(id, 'schedule', 'failed', T0 + 3 * HOUR_MS), T0 + 4 * HOUR_MS, true);
+      expect(from()).toBe(iso(T0 + 4 * HOUR_MS));
+      store.recordExecution(run(id, 'late', 'failed', T0 + 4 * HOUR_MS));
+      expect(from()).toBe(iso(T0 + 5 * HOUR_MS));
+      // A change of the source resets the catch-up point and the span with it; a new description keeps both.
+      store.update(id, { ...spec, description: 'hourly' }, T0);
+      expect(from()).toBe(iso(T0 + 5 * HOUR_MS));
+      store.update(id, { ...spec, sourceMeasurement: 'mem' }, T0);
+      expect(store.get(id)).toMatchObject({ lastProcessedTime: null, rolledUpFromTime: null });
+      // Then a range reaching the first window the next run computes starts the span: the runs continue it.
+      store.extendRolledUp(id, T0 - 6 * HOUR_MS, T0 + 6 * HOUR_MS, T0 + 6 * HOUR_MS);
+      expect(from()).toBe(iso(T0 - 6 * HOUR_MS));
     } finally {
       store.close();
     }

@@ -5,7 +5,8 @@
 // point, windows of an idle source leave the store untouched, and queries that read another
 // table, call a table function or are no SELECT are refused; retention_days and
 // delete_source_after_days remove rows exactly at their cut-offs, never source rows whose windows
-// the scheduler has not run yet.
+// the scheduler has not run yet, nor those before the query's first window until an execute of
+// their range, contiguous with what it rolled up, rolls them up.
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -278,5 +279,49 @@ describe('continuous query windows', () => {
     // A dry run writes nothing and so flushes nothing.
     await cqs.execute(cq.id, { startMs: HOUR_A_MS, endMs: HOUR_B_MS, dryRun: true });
     expect(flushes).toEqual(['rollups.cpu_10m', 'rollups.cpu_10m', 'rollups.cpu_10m']);
+  });
+
+  it('delete_source_after_days keeps source rows before the first window until an execute rolls them up contiguously', async () => {
+    const NOW = Date.parse('2026-01-20T00:00:00Z');
+    const clock = { nowMs: NOW - 60 * HOUR_MS };
+    const { storage, cqs } = await setUp(clock);
+    const cq = await cqs.create(fields({ delete_source_after_days: 1 }));
+    // History the query never rolled up: in a range an execute rolls up apart from the rest
+    // (a gap between), in one it rolls up contiguously, and the last instant before its first window.
+    const GAPPED = NOW - 85 * HOUR_MS + 30 * 60_000;
+    const BACKFILLED = NOW - 70 * HOUR_MS + 30 * 60_000;
+    const JUST_BEFORE = NOW - 60 * HOUR_MS - 0.001;
+    // Rolled up by the scheduler: from its first window's start, and one past the cut-offs (now - 1 day).
+    const FIRST = NOW - 60 * HOUR_MS;
+    const ROLLED_UP = NOW - 30 * HOUR_MS + 30 * 60_000;
+    const KEPT = NOW - 20 * HOUR_MS;
+    const times = [GAPPED, BACKFILLED, JUST_BEFORE, FIRST, ROLLED_UP, KEPT];
+    for (const [sequence, timeMs] of times.entries()) await putFile(storage, { sequence: sequence + 1, writtenAtMs: 1000 + sequence, rows: [{ host: 'h0', timeUs: Math.round(timeMs * 1000), usage_user: sequence }] });
+    const sourceTimes = async (): Promise<string[]> => sql(storage, 'cpu', (table) => `SELECT epoch_us(time) AS t FROM ${table} ORDER BY t`);
+    const us = (ms: number): string => JSON.stringify({ t: Math.round(ms * 1000) });
+    expect(cqs.get(cq.id).rolledUpFromTime).toBeNull();
+
+    // The scheduler's first pass rolls up from the window the query was created in: only rows from there go.
+    clock.nowMs = NOW;
+    await cqs.pass();
+    expect(cqs.get(cq.id).rolledUpFromTime).toBe(new Date(FIRST).toISOString());
+    expect(await sourceTimes()).toEqual([GAPPED, BACKFILLED, JUST_BEFORE, KEPT].map(us));
+
+    // An execute of a range that ends before the span leaves a gap: its rows are rolled up but stay.
+    const gapped = await cqs.execute(cq.id, { startMs: NOW - 90 * HOUR_MS, endMs: NOW - 80 * HOUR_MS, dryRun: false });
+    expect(gapped.status).toBe('completed');
+    expect(cqs.get(cq.id).rolledUpFromTime).toBe(new Date(FIRST).toISOString());
+    clock.nowMs = NOW + HOUR_MS;
+    await cqs.pass();
+    expect(await sourceTimes()).toEqual([GAPPED, BACKFILLED, JUST_BEFORE, KEPT].map(us));
+
+    // One that ends at the span's start extends it: the rows it rolled up go at the next removal, the gapped range's stay.
+    const backfill = await cqs.execute(cq.id, { startMs: NOW - 72 * HOUR_MS, endMs: FIRST, dryRun: false });
+    expect(backfill.status).toBe('completed');
+    expect(cqs.get(cq.id).rolledUpFromTime).toBe(new Date(NOW - 72 * HOUR_MS).toISOString());
+    expect(await destinationRows(storage)).toContain(JSON.stringify({ t: BACKFILLED * 1000, host: 'h0', usage_user: 1, n: 1 }));
+    clock.nowMs = NOW + 2 * HOUR_MS;
+    await cqs.pass();
+    expect(await sourceTimes()).toEqual([GAPPED, KEPT].map(us));
   });
 });

@@ -75,6 +75,7 @@ export function cqJson(cq: ContinuousQuery): Record<string, unknown> {
     resample_every: cq.resampleEvery,
     resample_for: cq.resampleFor,
     last_processed_time: cq.lastProcessedTime,
+    rolled_up_from: cq.rolledUpFromTime,
     created_at: cq.createdAt,
     updated_at: cq.updatedAt,
   };

@@ -8,7 +8,8 @@
 // windows (their rows read back), RESAMPLE FOR makes the scheduler recompute an earlier window
 // after late rows with no lateness allowance, a destination in another database is queryable
 // there, and retention_days / delete_source_after_days remove rows at their cut-offs but never
-// source rows a later run still reads.
+// source rows a later run still reads, nor those before the range the query rolled up (its
+// rolled_up_from, answered by the API).
 import { expectCleanStop } from './support/clean-stop.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TsbsCpu, encodeColumnar } from '../../../bench/ingest/tsbs.mjs';
@@ -243,7 +244,9 @@ describe('continuous queries in the server', () => {
     // Today's UTC midnight: the daily windows' last processed run (a test run across midnight would see another day).
     const midnightMs = Math.floor(Date.now() / DAY_MS) * DAY_MS;
     const hours = Array.from({ length: 5 * 24 }, (_, index) => midnightMs - 5 * DAY_MS + index * HOUR_MS);
-    const sourceTimes = [...hours, midnightMs - 2 * DAY_MS - 1].sort((a, b) => a - b);
+    // A row a day before the range executed: never rolled up, so never removed.
+    const NEVER_ROLLED_UP = midnightMs - 6 * DAY_MS;
+    const sourceTimes = [NEVER_ROLLED_UP, ...hours, midnightMs - 2 * DAY_MS - 1].sort((a, b) => a - b);
     expect((await client.write(msgpack({ m: 'cpu', columns: { time: sourceTimes, v: sourceTimes.map(() => 1) } }), { database: 'ret' })).status).toBe(204);
     expect((await client.flush()).status).toBe(200);
     const body = { name: 'ret', database: 'ret', source_measurement: 'cpu', destination_measurement: 'cpu_1h', query: 'SELECT time_bucket(INTERVAL 1 HOUR, time) AS time, count(*) AS n FROM cpu WHERE time >= {start_time} AND time < {end_time} GROUP BY ALL', interval: '1d', resample_for: '3d' };
@@ -251,6 +254,8 @@ describe('continuous queries in the server', () => {
     const { id } = created.json() as { id: number };
     const backfill = await send(arc.url, 'POST', `/api/v1/continuous_queries/${String(id)}/execute`, { body: { start_time: new Date(midnightMs - 5 * DAY_MS).toISOString(), end_time: new Date(midnightMs).toISOString() } });
     expect(backfill.json()).toMatchObject({ status: 'completed', windows: 5 });
+    // The backfill reaches the window the first scheduled run computes: the span rolled up starts at its start.
+    expect((await send(arc.url, 'GET', `/api/v1/continuous_queries/${String(id)}`)).json()).toMatchObject({ rolled_up_from: new Date(midnightMs - 5 * DAY_MS).toISOString() });
     const destinationTimes = async (): Promise<number[]> => (await client.rows('SELECT epoch_ms(time) FROM cpu_1h ORDER BY 1', 'ret')).map((row) => Number(row[0]));
     const sourceLeft = async (): Promise<number[]> => (await client.rows('SELECT epoch_ms(time) FROM cpu ORDER BY 1', 'ret')).map((row) => Number(row[0]));
     expect(await destinationTimes()).toEqual(hours);
@@ -258,11 +263,11 @@ describe('continuous queries in the server', () => {
     expect((await send(arc.url, 'PUT', `/api/v1/continuous_queries/${String(id)}`, { body: { ...body, retention_days: 2, delete_source_after_days: 1 } })).status).toBe(200);
     // The scheduler applies them at its next pass (a timer), the destination's first, file by
     // file: poll until the source's oldest row is the cut-off's.
-    await waitUntil('the source rows went', 30_000, async () => ((await sourceLeft())[0] ?? 0) >= midnightMs - 2 * DAY_MS);
+    await waitUntil('the source rows went', 30_000, async () => ((await sourceLeft())[1] ?? 0) >= midnightMs - 2 * DAY_MS);
     const afterMs = Date.now();
     // Source: the next run recomputes the windows of the last 3 days (from midnight - 2 d), so
     // rows older than a day but in them stay; the row a millisecond before goes.
-    expect(await sourceLeft()).toEqual(sourceTimes.filter((timeMs) => timeMs >= midnightMs - 2 * DAY_MS));
+    expect(await sourceLeft()).toEqual(sourceTimes.filter((timeMs) => timeMs === NEVER_ROLLED_UP || timeMs >= midnightMs - 2 * DAY_MS));
     // Destination: rows before now - 2 days go (now: when the pass ran, between the two clocks).
     const left = await destinationTimes();
     expect(left[0]).toBeGreaterThanOrEqual(beforeMs - 2 * DAY_MS);

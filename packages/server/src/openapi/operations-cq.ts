@@ -27,6 +27,7 @@ const cqSchema = z.looseObject({
   resample_every: z.string().nullable().meta({ description: 'As given; null: the query runs every interval.' }),
   resample_for: z.string().nullable().meta({ description: 'As given; null: each run recomputes max(interval, resample_every).' }),
   last_processed_time: z.string().nullable().meta({ description: 'The last run time the scheduler ran in order (with the default schedule, the end of the last window): catch-up resumes there.' }),
+  rolled_up_from: z.string().nullable().meta({ description: 'Read-only. The start (ISO 8601) of the one contiguous span of windows the query has rolled up, which ends at last_processed_time: the first window the scheduler ran (or, before it, the start of an executed range reaching the first window of the next run), lowered by an execute of a range that reaches it. delete_source_after_days removes only source rows at or after it; null: none yet, no source row is removed.' }),
   created_at: z.string(),
   updated_at: z.string(),
 });
