@@ -1,13 +1,17 @@
 // Proves a retention run's plan from the catalog: files wholly before the cut-off are dropped,
 // files after it left, a file straddling it rewritten; and that rewriting the straddling file
 // with retentionRemoveWhere through Compactor.rewrite keeps exactly the rows at or after the
-// cut-off (the row exactly at it included), read back from the store by DuckDB.
+// cut-off (the row exactly at it included), read back from the store by DuckDB. Its range variant
+// (a continuous query's source removal): of files before, straddling the lower bound, inside,
+// straddling the upper bound and after a range, only the inside one is dropped and the two
+// straddling ones rewritten, keeping exactly the rows outside [from, to) (the row at `from`
+// removed, the one at `to` kept); without a lower bound the plan is retention's.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MICROS_PER_DAY, Storage } from '@arc/storage';
-import { Compactor, planRetention, retentionCutoffUs, retentionRemoveWhere } from '../src/index.js';
+import { Compactor, planRangeRemoval, planRetention, rangeRemoveWhere, retentionCutoffUs, retentionRemoveWhere } from '../src/index.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { putFile, readRows, type TestRow } from './support/parquet-files.js';
 
@@ -59,5 +63,47 @@ describe('retention plan', () => {
     expect(after).toHaveLength(40);
     expect(storage.catalog.files('db', 'cpu').map((file) => file.key)).toContain(kept);
     expect(planRetention(storage.catalog.files('db', 'cpu'), cutoffUs)).toMatchObject({ drop: [], rewrite: [] });
+  });
+});
+
+describe('retention plan of a range', () => {
+  it('drops the files inside, rewrites those straddling either bound to exactly the rows outside', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'arc-range-plan-'));
+    const storage = await Storage.open({ root });
+    const fromUs = DAY_1_US + 10 * HOUR_US + 20 * SECOND_US;
+    const toUs = DAY_1_US + 12 * HOUR_US + 40 * SECOND_US;
+    const before = await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rows(DAY_1_US + 9 * HOUR_US, 10, SECOND_US) });
+    // Seconds 0..59 of hour 10: 20 rows before `from`, the one at it and 39 after.
+    const straddlingFrom = await putFile(storage, { sequence: 2, writtenAtMs: 2000, rows: rows(DAY_1_US + 10 * HOUR_US, 60, SECOND_US) });
+    const inside = await putFile(storage, { sequence: 3, writtenAtMs: 3000, rows: rows(DAY_1_US + 11 * HOUR_US, 10, SECOND_US) });
+    // Seconds 0..59 of hour 12: 40 rows before `to` (removed), the one at it and 19 after (kept).
+    const straddlingTo = await putFile(storage, { sequence: 4, writtenAtMs: 4000, rows: rows(DAY_1_US + 12 * HOUR_US, 60, SECOND_US) });
+    const after = await putFile(storage, { sequence: 5, writtenAtMs: 5000, rows: rows(DAY_1_US + 13 * HOUR_US, 10, SECOND_US) });
+    const files = storage.catalog.files('db', 'cpu');
+    const plan = planRangeRemoval(files, fromUs, toUs);
+    expect({ drop: plan.drop.map((file) => file.key), rewrite: plan.rewrite.map((file) => file.key).sort(), dropRows: plan.dropRows }).toEqual({ drop: [inside], rewrite: [straddlingFrom, straddlingTo].sort(), dropRows: 10 });
+    // No lower bound: retention's plan; an empty range: nothing.
+    expect(planRangeRemoval(files, null, toUs)).toEqual(planRetention(files, toUs));
+    expect(planRangeRemoval(files, toUs, toUs)).toMatchObject({ drop: [], rewrite: [] });
+
+    const compactor = Compactor.open({
+      storage,
+      config: TEST_COMPACTION_CONFIG,
+      historyPath: path.join(root, '..', `${path.basename(root)}-history.db`),
+      tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
+      queriesEnded: () => Promise.resolve(),
+      log: () => undefined,
+    });
+    open.push(compactor);
+    const rowsBefore = (await readRows(storage)).map((row) => JSON.parse(row) as { t: number });
+    await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [straddlingFrom], removeWhere: rangeRemoveWhere(fromUs, toUs) });
+    await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [straddlingTo], removeWhere: rangeRemoveWhere(fromUs, toUs) });
+    await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [inside], removeWhere: null });
+    const rowsAfter = (await readRows(storage)).map((row) => JSON.parse(row) as { t: number });
+    expect(rowsAfter).toEqual(rowsBefore.filter((row) => row.t < fromUs || row.t >= toUs));
+    expect(rowsAfter).toHaveLength(10 + 20 + 20 + 10);
+    const keys = storage.catalog.files('db', 'cpu').map((file) => file.key);
+    expect(keys).toEqual(expect.arrayContaining([before, after]));
+    expect(planRangeRemoval(storage.catalog.files('db', 'cpu'), fromUs, toUs)).toMatchObject({ drop: [], rewrite: [] });
   });
 });
