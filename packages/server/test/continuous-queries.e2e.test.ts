@@ -208,9 +208,12 @@ describe('continuous queries in the server', () => {
     // A row of the closed window, late: the runs of the next 30 s recompute the window.
     await write(windowStartMs + 200);
     await waitUntil('a later run recomputed the window', 30_000, async () => (await countOfWindow()) === 2);
-    const runs = ((await send(arc.url, 'GET', `/api/v1/continuous_queries/${String(id)}/executions?limit=1000`)).json() as { executions: { start_time: string; trigger: string }[] }).executions;
-    const ofWindow = runs.filter((run) => Date.parse(run.start_time) === windowStartMs);
-    expect(ofWindow.length).toBeGreaterThanOrEqual(2);
+    // A window's run is recorded once its replacement returned, which (on an object store) is after
+    // its new rows are readable: wait for the record of the run that recomputed the window.
+    const runsOfWindow = async (): Promise<{ start_time: string; trigger: string }[]> =>
+      ((await send(arc.url, 'GET', `/api/v1/continuous_queries/${String(id)}/executions?limit=1000`)).json() as { executions: { start_time: string; trigger: string }[] }).executions.filter((run) => Date.parse(run.start_time) === windowStartMs);
+    await waitUntil('the recomputing run is recorded', 30_000, async () => (await runsOfWindow()).length >= 2);
+    const ofWindow = await runsOfWindow();
     expect(ofWindow.every((run) => run.trigger === 'schedule')).toBe(true);
   });
 
