@@ -202,6 +202,35 @@ function windowOf(statement: CreateContinuousQueryStatement, nowNanos: bigint): 
  * fields a wildcard takes is left out; none left is refused.
  */
 export function continuousQueryDefinitions(statement: CreateContinuousQueryStatement, description: string, sources: readonly ContinuousQuerySource[], nowNanos: bigint): ContinuousQueryDefinition[] {
+  const definitions = definitionsOver(statement, description, sources, nowNanos);
+  if (definitions.length === 0) throw refused(sources.length === 0 ? 'FROM matching no measurement with data' : 'a wildcard matching no field');
+  return definitions;
+}
+
+/**
+ * The definitions of a statement kept as a template (fn(*), GROUP BY *, FROM /re/ or several
+ * measurements: re-expanded as the data grows): every refusal that does not depend on the data
+ * checked now, then one definition per source with data whose fields the wildcards take. None
+ * is no error: InfluxDB takes such a query too, and writes once the data is there.
+ */
+export function templateDefinitions(statement: CreateContinuousQueryStatement, description: string, sources: readonly ContinuousQuerySource[], nowNanos: bigint): ContinuousQueryDefinition[] {
+  const definitions = definitionsOver(statement, description, sources.filter((source) => source.schema !== null), nowNanos);
+  // The checks a source would make, made without one: a field that is no aggregate, a WHERE Arc cannot translate.
+  const noFields: MeasurementSchema = { name: '', tags: [], fields: new Map(), unsignedFields: new Set() };
+  for (const field of statement.select.fields) fieldSql(field, noFields);
+  if (statement.select.where !== null) conditionSql(statement.select.where);
+  const { into } = statement;
+  const destinationDatabase = into.database ?? statement.database;
+  for (const source of statement.select.sources) {
+    const sourceDatabase = source.database ?? statement.database;
+    const self = into.measurementBackReference === true || (source.regex === undefined && source.measurement === into.measurement);
+    if (sourceDatabase === destinationDatabase && self) throw refused(`INTO the measurement it reads (${sourceDatabase}.${source.regex === undefined ? source.measurement : `/${source.regex.pattern}/`}: a window's rows would replace the raw rows; write INTO another database)`);
+  }
+  return definitions;
+}
+
+/** The definitions over `sources` (possibly none: no source with a field the wildcards take). */
+function definitionsOver(statement: CreateContinuousQueryStatement, description: string, sources: readonly ContinuousQuerySource[], nowNanos: bigint): ContinuousQueryDefinition[] {
   const { select, into } = statement;
   const name = arcNameOf(statement.database, statement.name);
   const window = windowOf(statement, nowNanos);
@@ -209,7 +238,7 @@ export function continuousQueryDefinitions(statement: CreateContinuousQueryState
   const fromRegex = select.sources.length > 1 || select.sources.some((source) => source.regex !== undefined);
   if (fromRegex && into.measurementBackReference !== true) throw refused('several measurements INTO one (each query replaces its windows there; use INTO db..:MEASUREMENT)');
   const where = ['"time" >= {start_time}', '"time" < {end_time}', ...(select.where === null ? [] : [conditionSql(select.where)])].join(' AND ');
-  const definitions = sources.flatMap((source) => {
+  return sources.flatMap((source) => {
     const fields = select.fields.flatMap((field) => fieldSql(field, source.schema));
     if (fields.length === 0) return [];
     if (select.groupByAllTags && source.schema === null) throw new Error('GROUP BY * is expanded over a schema');
@@ -231,8 +260,6 @@ export function continuousQueryDefinitions(statement: CreateContinuousQueryState
       ...window.fields,
     }];
   });
-  if (definitions.length === 0) throw refused(sources.length === 0 ? 'FROM matching no measurement with data' : 'a wildcard matching no field');
-  return definitions;
 }
 
 /** The statement as one Arc definition, when it names one measurement and needs no schema (needsSchemas is false). */
