@@ -112,6 +112,22 @@ function fieldSql(field: SelectField, schema: MeasurementSchema | null): string[
   return [...schema.fields].filter(([, type]) => types.has(type)).map(([column]) => `${aggregate(quoteIdentifier(column))} AS ${quoteIdentifier(`${name}_${column}`)}`);
 }
 
+/** DuckDB's type of a field of each InfluxQL type (unsigned fields: UBIGINT), for a column a window's files may lack. */
+const NULL_COLUMN_TYPES: Readonly<Record<FieldType, string>> = { float: 'DOUBLE', integer: 'BIGINT', string: 'VARCHAR', boolean: 'BOOLEAN' };
+
+/**
+ * What a query expanded over a schema reads: the measurement with every field and tag of that
+ * schema, NULL where a window's files lack it. A window reads only its own files, and a field or
+ * tag that appeared later (the query's SQL follows it, continuous-query-templates.ts) is absent
+ * from older files: a reference to it would fail the window, where InfluxDB reads null.
+ */
+function paddedSourceSql(measurement: string, schema: MeasurementSchema): string {
+  const fields = [...schema.fields].map(([column, type]) => `NULL::${schema.unsignedFields.has(column) ? 'UBIGINT' : NULL_COLUMN_TYPES[type]} AS ${quoteIdentifier(column)}`);
+  const tags = schema.tags.map((tag) => `NULL::VARCHAR AS ${quoteIdentifier(tag)}`);
+  const table = quoteIdentifier(measurement);
+  return `(SELECT * FROM ${table} UNION ALL BY NAME SELECT ${[...tags, ...fields].join(', ')} WHERE false) AS ${table}`;
+}
+
 /** A WHERE condition on tags (time conditions are dropped: each window sets the time range). */
 function conditionSql(expr: Expr): string {
   if (expr.kind === 'binary' && (expr.operator === 'AND' || expr.operator === 'OR')) return `(${conditionSql(expr.left)} ${expr.operator} ${conditionSql(expr.right)})`;
@@ -243,7 +259,8 @@ function definitionsOver(statement: CreateContinuousQueryStatement, description:
     if (fields.length === 0) return [];
     if (select.groupByAllTags && source.schema === null) throw new Error('GROUP BY * is expanded over a schema');
     const tags = [...new Set([...select.groupByTags, ...(select.groupByAllTags && source.schema !== null ? source.schema.tags : [])])].map(quoteIdentifier);
-    const query = `SELECT ${[`${window.bucket} AS "time"`, ...tags, ...fields].join(', ')} FROM ${quoteIdentifier(source.measurement)} WHERE ${where} GROUP BY ${['1', ...tags].join(', ')}`;
+    const from = source.schema === null ? quoteIdentifier(source.measurement) : paddedSourceSql(source.measurement, source.schema);
+    const query = `SELECT ${[`${window.bucket} AS "time"`, ...tags, ...fields].join(', ')} FROM ${from} WHERE ${where} GROUP BY ${['1', ...tags].join(', ')}`;
     // The Arc query reads where the InfluxQL one reads (`FROM otherdb..m` runs in otherdb); its rows go to INTO's database.
     const destinationDatabase = into.database ?? statement.database;
     const destinationMeasurement = into.measurementBackReference === true ? source.measurement : into.measurement;

@@ -233,7 +233,7 @@ describe('continuous query statements', () => {
       ['db1.c.mem', 'db1', 'mem', 'db2', 'mem'],
     ]);
     expect(definitions[0]?.query).toBe(
-      'SELECT time_bucket(to_microseconds(3600000000), "time", TIMESTAMP \'1970-01-01 00:00:00\') AS "time", "host", "region", avg("n") AS "mean_n", avg("value") AS "mean_value" FROM "cpu" WHERE "time" >= {start_time} AND "time" < {end_time} GROUP BY 1, "host", "region"',
+      'SELECT time_bucket(to_microseconds(3600000000), "time", TIMESTAMP \'1970-01-01 00:00:00\') AS "time", "host", "region", avg("n") AS "mean_n", avg("value") AS "mean_value" FROM (SELECT * FROM "cpu" UNION ALL BY NAME SELECT NULL::VARCHAR AS "host", NULL::VARCHAR AS "region", NULL::BIGINT AS "n", NULL::BOOLEAN AS "ok", NULL::DOUBLE AS "value" WHERE false) AS "cpu" WHERE "time" >= {start_time} AND "time" < {end_time} GROUP BY 1, "host", "region"',
     );
     expect(showText(statement)).toBe('CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db2.autogen.:MEASUREMENT FROM db1.autogen./.*/ GROUP BY time(1h), * END');
   });
@@ -243,8 +243,15 @@ describe('continuous query statements', () => {
     const [definition, ...others] = continuousQueryDefinitions(statement, '', [CPU], NOW_NANOS);
     expect(others).toEqual([]);
     expect(definition?.name).toBe('db1.c');
-    expect(definition?.query).toContain('"host", "region", count("n") AS "count_n", count("ok") AS "count_ok", count("value") AS "count_value", max("n") AS "max_n", max("ok") AS "max_ok", max("value") AS "max_value", sum("value") AS "total" FROM "cpu"');
+    expect(definition?.query).toContain('"host", "region", count("n") AS "count_n", count("ok") AS "count_ok", count("value") AS "count_value", max("n") AS "max_n", max("ok") AS "max_ok", max("value") AS "max_value", sum("value") AS "total" FROM (SELECT * FROM "cpu" UNION ALL BY NAME');
     expect(definition?.query).toContain('GROUP BY 1, "host", "region"');
+  });
+
+  it('reads a measurement expanded over its schema with every field and tag of it, null where a window\'s files lack one', () => {
+    const statement = created('CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db2..:MEASUREMENT FROM /.*/ GROUP BY time(1h),* END');
+    const unsigned = { database: 'db1', measurement: 'io', schema: { ...schema('io', ['dev'], [['bytes', 'integer'], ['name', 'string']]), unsignedFields: new Set(['bytes']) } };
+    const [definition] = continuousQueryDefinitions(statement, '', [unsigned], NOW_NANOS);
+    expect(definition?.query).toContain('FROM (SELECT * FROM "io" UNION ALL BY NAME SELECT NULL::VARCHAR AS "dev", NULL::UBIGINT AS "bytes", NULL::VARCHAR AS "name" WHERE false) AS "io" WHERE');
   });
 
   it('creates, shows and drops the queries of a regex FROM as one InfluxQL query, all or none', async () => {
