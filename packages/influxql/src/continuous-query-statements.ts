@@ -132,17 +132,17 @@ export async function createContinuousQuery(statement: CreateContinuousQueryStat
   }
   if (statement.select.sources.some((source) => source.subquery !== undefined)) throw refused('a subquery with fn(*), GROUP BY * or other sources');
   const definitions = templateDefinitions(statement, text, await readSources(statement.select.sources, statement.database), nowNanos);
-  port.addTemplate({ name, database: statement.database, statement: text });
   const created: string[] = [];
   try {
     for (const definition of definitions) {
       await port.create(definition);
       created.push(definition.name);
     }
+    // Kept last: the server's re-expansion, which reads the kept statements, must not make these queries meanwhile.
+    port.addTemplate({ name, database: statement.database, statement: text });
   } catch (error) {
     // All or nothing: the queries of one statement are one InfluxQL query.
     for (const createdName of created) port.remove(createdName);
-    port.removeTemplate(name);
     throw error;
   }
   return [];
@@ -189,7 +189,7 @@ export function showContinuousQueries(port: ContinuousQueryPort, databasesWithDa
       ? { createdAtMs: entry.createdAtMs, key: `arc\u0000${entry.name}`, database: entry.database, row: [entry.name, entry.query] }
       : { createdAtMs: entry.createdAtMs, key: `influxql\u0000${origin.database}\u0000${origin.name}`, database: origin.database, row: [origin.name, entry.description] };
   });
-  // A template is made before its queries: on a tie of milliseconds it comes first (the sort is stable).
+  // A statement sits where its first query or its template (kept last) was made, whichever is earlier (the sort is stable).
   for (const item of [...templates, ...queries].sort((a, b) => a.createdAtMs - b.createdAtMs)) if (!rows.has(item.key)) rows.set(item.key, { database: item.database, row: item.row });
   const listed = [...rows.values()];
   const databases = [...new Set([...databasesWithData, ...listed.map((entry) => entry.database)])].filter(canRead).sort();
