@@ -40,8 +40,8 @@ export class InfluxqlCqExpander {
   /** A pass was asked for while one ran: it runs once more after (what it read may predate the ask). */
   private again = false;
   private closed = false;
-  /** `database/measurement` of the measurements the last pass saw in the databases kept statements read; null before one. */
-  private known: Set<string> | null = null;
+  /** `database/measurement` of every measurement seen in the catalog: a file of another is a new measurement's first. */
+  private readonly known = new Set<string>();
   /** Refusals and failures already logged (`name/measurement/why`): a pass repeats them every interval. */
   private readonly logged = new Set<string>();
 
@@ -113,8 +113,7 @@ export class InfluxqlCqExpander {
     const { continuousQueries: cqs, storage } = this.options;
     const port = continuousQueryPort(cqs);
     const templates = port.templates();
-    const databases = new Set(templates.flatMap((template) => [template.database, ...templateSourceDatabases(template)]));
-    this.known = new Set([...databases].flatMap((database) => storage.catalog.measurementNames(database).map((measurement) => `${database}/${measurement}`)));
+    for (const database of storage.catalog.databaseNames()) for (const measurement of storage.catalog.measurementNames(database)) this.known.add(`${database}/${measurement}`);
     const readSources = continuousQuerySourceReader(this.options.run);
     for (const template of templates) {
       if (this.closed) return;
@@ -165,22 +164,30 @@ export class InfluxqlCqExpander {
     return minTimeUs === null ? null : Math.floor(minTimeUs / 1000);
   }
 
-  /** A file of a measurement the last pass did not see, in a database a kept statement reads: a pass now, not at the next tick. */
+  /**
+   * A measurement's first file, in a database a kept statement reads: a pass now, not at the next
+   * tick. The kept statements are read only then (once per new measurement), never per flush.
+   */
   private noteFiles(event: CatalogEvent): void {
-    const known = this.known;
-    if (this.closed || known === null || event.kind !== 'delta') return;
-    const databases = new Set([...known].map((key) => key.slice(0, key.indexOf('/'))));
-    let fresh = false;
+    if (this.closed || event.kind !== 'delta') return;
+    const databases = new Set<string>();
     for (const change of event.delta.changes) {
       if (change.kind !== 'add') continue;
       for (const file of change.files) {
         const key = `${file.database}/${file.measurement}`;
-        if (!databases.has(file.database) || known.has(key)) continue;
-        known.add(key);
-        fresh = true;
+        if (this.known.has(key)) continue;
+        this.known.add(key);
+        databases.add(file.database);
       }
     }
-    if (fresh) void this.pass();
+    if (databases.size === 0) return;
+    try {
+      const read = new Set(continuousQueryPort(this.options.continuousQueries).templates().flatMap((template) => [template.database, ...templateSourceDatabases(template)]));
+      if ([...databases].some((database) => read.has(database))) void this.pass();
+    } catch (error) {
+      // A listener's throw would end the emitting call (a writer's flush report): the next tick expands instead.
+      this.options.log('warn', `influxql continuous queries: checking a new measurement failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private logOnce(level: 'info' | 'warn', key: string, message: string): void {
