@@ -11,8 +11,9 @@ import { zoneSegments } from './time-zones.js';
  * A continuous query's SELECT as Arc's definitions: per source measurement, DuckDB SQL over one
  * window (`{start_time}` / `{end_time}`), the window (interval, offset, RESAMPLE) and where it
  * reads and writes. `mean(*)` and `GROUP BY *` expand over the measurement's schema as it is when
- * the query is created (fields by the types the function takes, named `mean_<field>` as InfluxDB
- * names them; tags are the string columns, schema.ts); `FROM /re/` and several measurements give
+ * expanded, at CREATE and again as the data grows (continuous-query-templates.ts; fields by the
+ * types the function takes, named `mean_<field>` as InfluxDB names them; tags are the string
+ * columns, schema.ts); `FROM /re/` and several measurements give
  * one definition each, written to the measurement of its own name with `INTO db..:MEASUREMENT`.
  * tz() is taken when it is a fixed shift of UTC windows (zoneShiftNanos); a subquery becomes a
  * derived table over the same window (subqueryDefinition).
