@@ -5,7 +5,7 @@ import type { CatalogEvent, Storage } from '@arc/storage';
 import { CqErrorCode } from './cq-error-codes.js';
 import { continuousQuerySpec, nextRunFromMs, runAt, runsDue, sourceCutoffMs, windowAt, windowQuery, windowsCovering, windowsOfRuns, type ContinuousQuery, type ContinuousQueryFields, type ContinuousQuerySpec, type CqWindow } from './cq-definition.js';
 import type { CqSource } from './cq-query-check.js';
-import type { CqExecution, CqStore, CqTrigger } from './cq-store.js';
+import type { CqExecution, CqStore, CqTemplate, CqTrigger } from './cq-store.js';
 import type { WindowReplaceRequest, WindowReplaceResult } from './cq-window-replace.js';
 import { CQ_RETENTION_EVERY_MS, CQ_SCHEDULER_TICK_MS, CQ_WINDOWS_PER_PASS_MAX, CQ_WINDOWS_PER_RUN_MAX } from './limits.js';
 import { removeRowsInRange, runRetention, type RetentionRewriter, type RetentionRunResult } from './retention-run.js';
@@ -139,12 +139,18 @@ export class ContinuousQueries {
     return this.store.byName(name);
   }
 
-  /** Checks the fields and the query (DuckDB's parser), then stores it; its first window is the one it was created in. */
-  async create(fields: ContinuousQueryFields): Promise<ContinuousQuery> {
+  /**
+   * Checks the fields and the query (DuckDB's parser), then stores it; its first window is the
+   * one it was created in, or the one holding `firstWindowAtMs` when that is earlier (a query
+   * made for rows already written, from a template kept before them: no window since is missed).
+   */
+  async create(fields: ContinuousQueryFields, firstWindowAtMs?: number): Promise<ContinuousQuery> {
     const spec = await this.checked(fields);
-    const created = this.store.create(spec, this.nowMs());
+    const nowMs = this.nowMs();
+    const created = this.store.create(spec, nowMs);
     this.watchedSources = null;
-    this.store.setProcessed(created.id, runAt(created.schedule, this.nowMs()));
+    // The catch-up point is the run at or before that instant: the run after it computes the window holding it.
+    this.store.setProcessed(created.id, runAt(created.schedule, Math.min(firstWindowAtMs ?? nowMs, nowMs)));
     return this.store.get(created.id);
   }
 
@@ -166,6 +172,20 @@ export class ContinuousQueries {
 
   executions(id: number, limit: number): CqExecution[] {
     return this.store.executions(id, limit);
+  }
+
+  // ---- Templates (definitions in a client's language the server expands; CqStore) ----
+
+  templates(): CqTemplate[] {
+    return this.store.templates();
+  }
+
+  addTemplate(template: Omit<CqTemplate, 'createdAt'>): CqTemplate {
+    return this.store.addTemplate(template, this.nowMs());
+  }
+
+  removeTemplate(name: string): boolean {
+    return this.store.removeTemplate(name);
   }
 
   private async checked(fields: ContinuousQueryFields): Promise<ContinuousQuerySpec> {

@@ -31,8 +31,14 @@ import { CQ_DEFINITIONS_MAX, CQ_EXECUTIONS_KEPT } from './limits.js';
  * window of their created_at could claim a span never rolled up. NULL makes the first window the
  * scheduler runs after the upgrade the start: source rows before it are kept until an execute
  * rolls them up.
+ *
+ * Version 4 added `cq_templates`: definitions a client keeps in another language (an InfluxQL
+ * CREATE CONTINUOUS QUERY whose `*` or FROM /regex/ is expanded over the data), stored as that
+ * client's text under a name it chooses. The store does not read them: the server re-expands
+ * each into continuous queries as measurements, fields and tags appear. An older file gets the
+ * table empty (CREATE TABLE IF NOT EXISTS).
  */
-const CQ_SCHEMA_VERSION = 3;
+const CQ_SCHEMA_VERSION = 4;
 
 /** The store's file in the data directory. */
 export const CQ_FILE_NAME = 'continuous_queries.db';
@@ -76,6 +82,12 @@ CREATE TABLE IF NOT EXISTS cq_executions (
   error           TEXT
 );
 CREATE INDEX IF NOT EXISTS cq_executions_cq ON cq_executions (cq_id, id);
+CREATE TABLE IF NOT EXISTS cq_templates (
+  name          TEXT PRIMARY KEY,
+  database_name TEXT NOT NULL,
+  statement     TEXT NOT NULL,
+  created_at    TEXT NOT NULL
+);
 `;
 
 /** The columns versions 2 and 3 added, with their types, for an older file (SQLite has no ADD COLUMN IF NOT EXISTS). */
@@ -118,6 +130,21 @@ export interface CqExecution {
 }
 
 export type CqExecutionRecord = Omit<CqExecution, 'id'>;
+
+/** A definition kept in a client's own language (cq_templates): the server expands it into continuous queries. */
+export interface CqTemplate {
+  readonly name: string;
+  readonly database: string;
+  readonly statement: string;
+  readonly createdAt: string;
+}
+
+interface TemplateRow {
+  readonly name: string;
+  readonly database_name: string;
+  readonly statement: string;
+  readonly created_at: string;
+}
 
 interface CqRow {
   readonly id: number;
@@ -184,6 +211,10 @@ function cqOf(row: CqRow): ContinuousQuery {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+function templateOf(row: TemplateRow): CqTemplate {
+  return { name: row.name, database: row.database_name, statement: row.statement, createdAt: row.created_at };
 }
 
 function executionOf(row: ExecutionRow): CqExecution {
@@ -255,6 +286,10 @@ export class CqStore {
   readonly #insertExecution: Statement;
   readonly #executions: Statement;
   readonly #pruneExecutions: Statement;
+  readonly #insertTemplate: Statement;
+  readonly #deleteTemplate: Statement;
+  readonly #templates: Statement;
+  readonly #countTemplates: Statement;
 
   private constructor(db: Database) {
     this.#db = db;
@@ -295,6 +330,10 @@ export class CqStore {
     );
     this.#executions = db.prepare('SELECT * FROM cq_executions WHERE cq_id = @cq_id ORDER BY id DESC LIMIT @limit');
     this.#pruneExecutions = db.prepare('DELETE FROM cq_executions WHERE cq_id = @cq_id AND id <= (SELECT id FROM cq_executions WHERE cq_id = @cq_id ORDER BY id DESC LIMIT 1 OFFSET @keep)');
+    this.#insertTemplate = db.prepare('INSERT INTO cq_templates (name, database_name, statement, created_at) VALUES (@name, @database_name, @statement, @now) RETURNING *');
+    this.#deleteTemplate = db.prepare('DELETE FROM cq_templates WHERE name = @name');
+    this.#templates = db.prepare('SELECT * FROM cq_templates ORDER BY created_at, name');
+    this.#countTemplates = db.prepare('SELECT count(*) AS templates FROM cq_templates');
   }
 
   /** Opens (creating if needed) the file; its directory must exist (the data directory). */
@@ -418,6 +457,32 @@ export class CqStore {
     assert.ok(limit >= 1 && limit <= CQ_EXECUTIONS_KEPT, 'limit within CQ_EXECUTIONS_KEPT');
     this.get(cqId);
     return (this.#executions.all({ cq_id: cqId, limit }) as ExecutionRow[]).map(executionOf);
+  }
+
+  // ---- Templates ----
+
+  /** Keeps a template; 409 ARC_CQ_NAME_TAKEN when one has the name, ARC_CQ_TOO_MANY past CQ_DEFINITIONS_MAX templates. */
+  addTemplate(template: Omit<CqTemplate, 'createdAt'>, nowMs: number = Date.now()): CqTemplate {
+    return this.#db.transaction(() => {
+      const { templates } = this.#countTemplates.get() as { templates: number };
+      if (templates >= CQ_DEFINITIONS_MAX) throw new ArcError(ErrorKind.conflict, CqErrorCode.tooMany, `There are ${String(templates)} continuous query templates, the most Arc keeps: delete one first`, { limit: CQ_DEFINITIONS_MAX });
+      try {
+        return templateOf(this.#insertTemplate.get({ name: template.name, database_name: template.database, statement: template.statement, now: new Date(nowMs).toISOString() }) as TemplateRow);
+      } catch (error) {
+        if (isUniqueViolation(error) || (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw nameTaken(template.name);
+        throw error;
+      }
+    })();
+  }
+
+  /** Every template, oldest first. */
+  templates(): CqTemplate[] {
+    return (this.#templates.all() as TemplateRow[]).map(templateOf);
+  }
+
+  /** Deletes the template of that name; false when there was none. */
+  removeTemplate(name: string): boolean {
+    return this.#deleteTemplate.run({ name }).changes > 0;
   }
 
   close(): void {

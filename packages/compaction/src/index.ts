@@ -34,7 +34,7 @@ export { CqErrorCode } from './cq-error-codes.js';
 export { continuousQuerySpec, cqSchedule, parseDurationMs, parseInterval, placeholderValue, runAt, runsDue, windowAt, windowQuery, windowsCovering, windowsOfRuns } from './cq-definition.js';
 export type { ContinuousQuery, ContinuousQueryFields, ContinuousQuerySpec, CqSchedule, CqWindow } from './cq-definition.js';
 export { CQ_FILE_NAME, CqStore, cqNotFound } from './cq-store.js';
-export type { CqExecution, CqExecutionRecord, CqTrigger } from './cq-store.js';
+export type { CqExecution, CqExecutionRecord, CqTemplate, CqTrigger } from './cq-store.js';
 export { ContinuousQueries } from './cq-service.js';
 export type { ContinuousQueriesOptions, CqExecutionSummary, ExecuteRequest, ExecuteResult, WindowRunner } from './cq-service.js';
 export type { WindowReplaceRequest, WindowReplaceResult, WindowStep } from './cq-window-replace.js';

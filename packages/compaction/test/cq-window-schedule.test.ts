@@ -110,6 +110,60 @@ describe('continuous_queries.db schema version 1', () => {
       const [old] = store.list();
       expect(old).toMatchObject({ name: 'old', destinationDatabase: null, destinationDatabaseName: 'db', windowOffset: null, resampleEvery: null, resampleFor: null, lastProcessedTime: new Date(T0).toISOString(), rolledUpFromTime: null });
       expect(old?.schedule).toEqual({ intervalMs: HOUR_MS, offsetMs: 0, everyMs: HOUR_MS, forMs: HOUR_MS });
+      // Version 4's templates table is there, empty.
+      expect(store.templates()).toEqual([]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('continuous query templates', () => {
+  const spec = continuousQuerySpec({ name: 't', database: 'db', source_measurement: 'cpu', destination_measurement: 'cpu_1h', query: 'SELECT 1 WHERE {start_time} < {end_time}', interval: '1h' }) as ContinuousQuerySpec;
+
+  it('are kept across a reopen under a unique name, listed oldest first, removed by name', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'arc-cq-templates-'));
+    const file = path.join(dir, CQ_FILE_NAME);
+    const store = CqStore.open(file);
+    try {
+      store.addTemplate({ name: 'db.b', database: 'db', statement: 'CREATE CONTINUOUS QUERY b ON db BEGIN x END' }, T0);
+      store.addTemplate({ name: 'db.a', database: 'db', statement: 'CREATE CONTINUOUS QUERY a ON db BEGIN y END' }, T0 + 1);
+      const taken = (() => {
+        try {
+          store.addTemplate({ name: 'db.a', database: 'db', statement: 'other' }, T0 + 2);
+          return null;
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(taken).toBeInstanceOf(ArcError);
+      expect((taken as ArcError).code).toBe('ARC_CQ_NAME_TAKEN');
+    } finally {
+      store.close();
+    }
+    const reopened = CqStore.open(file);
+    try {
+      expect(reopened.templates()).toEqual([
+        { name: 'db.b', database: 'db', statement: 'CREATE CONTINUOUS QUERY b ON db BEGIN x END', createdAt: new Date(T0).toISOString() },
+        { name: 'db.a', database: 'db', statement: 'CREATE CONTINUOUS QUERY a ON db BEGIN y END', createdAt: new Date(T0 + 1).toISOString() },
+      ]);
+      expect(reopened.removeTemplate('db.b')).toBe(true);
+      expect(reopened.removeTemplate('db.b')).toBe(false);
+      expect(reopened.templates().map((template) => template.name)).toEqual(['db.a']);
+    } finally {
+      reopened.close();
+    }
+  });
+
+  it('an update of only the query text keeps the catch-up point and the span rolled up (a template re-expanded)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'arc-cq-requery-'));
+    const store = CqStore.open(path.join(dir, CQ_FILE_NAME));
+    try {
+      const { id } = store.create(spec, T0);
+      store.setProcessed(id, T0 + HOUR_MS);
+      store.extendRolledUp(id, T0, T0 + HOUR_MS, T0 + HOUR_MS);
+      const updated = store.update(id, { ...spec, query: 'SELECT 2 WHERE {start_time} < {end_time}' }, T0 + 2 * HOUR_MS);
+      expect(updated).toMatchObject({ query: 'SELECT 2 WHERE {start_time} < {end_time}', lastProcessedTime: new Date(T0 + HOUR_MS).toISOString(), rolledUpFromTime: new Date(T0).toISOString() });
     } finally {
       store.close();
     }

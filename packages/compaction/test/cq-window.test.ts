@@ -141,6 +141,21 @@ describe('continuous query windows', () => {
     expect(await destinationRows(second.storage)).toEqual(await handRollup(second.storage, HOUR_A_MS, HOUR_B_MS + HOUR_MS));
   });
 
+  it('a query made with an earlier first window runs every window from the one holding it, in order', async () => {
+    const clock = { nowMs: HOUR_B_MS + 30 * 60_000 };
+    const { storage, cqs } = await setUp(clock);
+    await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rowsOf(HOUR_A_MS, 1, 30) });
+    // Made in hour B, for rows from 20 minutes into hour A: hour A is its first window.
+    const cq = await cqs.create(fields(), HOUR_A_MS + 20 * 60_000);
+    expect(cq.lastProcessedTime).toBe(new Date(HOUR_A_MS).toISOString());
+    await cqs.pass();
+    expect(cqs.executions(cq.id, 10).map((run) => [run.trigger, run.status, run.startTime])).toEqual([['schedule', 'completed', new Date(HOUR_A_MS).toISOString()]]);
+    expect(await destinationRows(storage)).toEqual(await handRollup(storage, HOUR_A_MS, HOUR_B_MS));
+    // A first window after now is now's.
+    const later = await cqs.create(fields({ name: 'later' }), HOUR_B_MS + 5 * HOUR_MS);
+    expect(later.lastProcessedTime).toBe(new Date(HOUR_B_MS).toISOString());
+  });
+
   it('runs windows of an idle source without touching the store', async () => {
     const clock = { nowMs: HOUR_A_MS + 60_000 };
     const { dataDir, cqs } = await setUp(clock);

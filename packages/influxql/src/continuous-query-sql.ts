@@ -11,8 +11,9 @@ import { zoneSegments } from './time-zones.js';
  * A continuous query's SELECT as Arc's definitions: per source measurement, DuckDB SQL over one
  * window (`{start_time}` / `{end_time}`), the window (interval, offset, RESAMPLE) and where it
  * reads and writes. `mean(*)` and `GROUP BY *` expand over the measurement's schema as it is when
- * the query is created (fields by the types the function takes, named `mean_<field>` as InfluxDB
- * names them; tags are the string columns, schema.ts); `FROM /re/` and several measurements give
+ * expanded, at CREATE and again as the data grows (continuous-query-templates.ts; fields by the
+ * types the function takes, named `mean_<field>` as InfluxDB names them; tags are the string
+ * columns, schema.ts); `FROM /re/` and several measurements give
  * one definition each, written to the measurement of its own name with `INTO db..:MEASUREMENT`.
  * tz() is taken when it is a fixed shift of UTC windows (zoneShiftNanos); a subquery becomes a
  * derived table over the same window (subqueryDefinition).
@@ -112,6 +113,22 @@ function fieldSql(field: SelectField, schema: MeasurementSchema | null): string[
   return [...schema.fields].filter(([, type]) => types.has(type)).map(([column]) => `${aggregate(quoteIdentifier(column))} AS ${quoteIdentifier(`${name}_${column}`)}`);
 }
 
+/** DuckDB's type of a field of each InfluxQL type (unsigned fields: UBIGINT), for a column a window's files may lack. */
+const NULL_COLUMN_TYPES: Readonly<Record<FieldType, string>> = { float: 'DOUBLE', integer: 'BIGINT', string: 'VARCHAR', boolean: 'BOOLEAN' };
+
+/**
+ * What a query expanded over a schema reads: the measurement with every field and tag of that
+ * schema, NULL where a window's files lack it. A window reads only its own files, and a field or
+ * tag that appeared later (the query's SQL follows it, continuous-query-templates.ts) is absent
+ * from older files: a reference to it would fail the window, where InfluxDB reads null.
+ */
+function paddedSourceSql(measurement: string, schema: MeasurementSchema): string {
+  const fields = [...schema.fields].map(([column, type]) => `NULL::${schema.unsignedFields.has(column) ? 'UBIGINT' : NULL_COLUMN_TYPES[type]} AS ${quoteIdentifier(column)}`);
+  const tags = schema.tags.map((tag) => `NULL::VARCHAR AS ${quoteIdentifier(tag)}`);
+  const table = quoteIdentifier(measurement);
+  return `(SELECT * FROM ${table} UNION ALL BY NAME SELECT ${[...tags, ...fields].join(', ')} WHERE false) AS ${table}`;
+}
+
 /** A WHERE condition on tags (time conditions are dropped: each window sets the time range). */
 function conditionSql(expr: Expr): string {
   if (expr.kind === 'binary' && (expr.operator === 'AND' || expr.operator === 'OR')) return `(${conditionSql(expr.left)} ${expr.operator} ${conditionSql(expr.right)})`;
@@ -202,6 +219,35 @@ function windowOf(statement: CreateContinuousQueryStatement, nowNanos: bigint): 
  * fields a wildcard takes is left out; none left is refused.
  */
 export function continuousQueryDefinitions(statement: CreateContinuousQueryStatement, description: string, sources: readonly ContinuousQuerySource[], nowNanos: bigint): ContinuousQueryDefinition[] {
+  const definitions = definitionsOver(statement, description, sources, nowNanos);
+  if (definitions.length === 0) throw refused(sources.length === 0 ? 'FROM matching no measurement with data' : 'a wildcard matching no field');
+  return definitions;
+}
+
+/**
+ * The definitions of a statement kept as a template (fn(*), GROUP BY *, FROM /re/ or several
+ * measurements: re-expanded as the data grows): every refusal that does not depend on the data
+ * checked now, then one definition per source with data whose fields the wildcards take. None
+ * is no error: InfluxDB takes such a query too, and writes once the data is there.
+ */
+export function templateDefinitions(statement: CreateContinuousQueryStatement, description: string, sources: readonly ContinuousQuerySource[], nowNanos: bigint): ContinuousQueryDefinition[] {
+  const definitions = definitionsOver(statement, description, sources.filter((source) => source.schema !== null), nowNanos);
+  // The checks a source would make, made without one: a field that is no aggregate, a WHERE Arc cannot translate.
+  const noFields: MeasurementSchema = { name: '', tags: [], fields: new Map(), unsignedFields: new Set() };
+  for (const field of statement.select.fields) fieldSql(field, noFields);
+  if (statement.select.where !== null) conditionSql(statement.select.where);
+  const { into } = statement;
+  const destinationDatabase = into.database ?? statement.database;
+  for (const source of statement.select.sources) {
+    const sourceDatabase = source.database ?? statement.database;
+    const self = into.measurementBackReference === true || (source.regex === undefined && source.measurement === into.measurement);
+    if (sourceDatabase === destinationDatabase && self) throw refused(`INTO the measurement it reads (${sourceDatabase}.${source.regex === undefined ? source.measurement : `/${source.regex.pattern}/`}: a window's rows would replace the raw rows; write INTO another database)`);
+  }
+  return definitions;
+}
+
+/** The definitions over `sources` (possibly none: no source with a field the wildcards take). */
+function definitionsOver(statement: CreateContinuousQueryStatement, description: string, sources: readonly ContinuousQuerySource[], nowNanos: bigint): ContinuousQueryDefinition[] {
   const { select, into } = statement;
   const name = arcNameOf(statement.database, statement.name);
   const window = windowOf(statement, nowNanos);
@@ -209,12 +255,13 @@ export function continuousQueryDefinitions(statement: CreateContinuousQueryState
   const fromRegex = select.sources.length > 1 || select.sources.some((source) => source.regex !== undefined);
   if (fromRegex && into.measurementBackReference !== true) throw refused('several measurements INTO one (each query replaces its windows there; use INTO db..:MEASUREMENT)');
   const where = ['"time" >= {start_time}', '"time" < {end_time}', ...(select.where === null ? [] : [conditionSql(select.where)])].join(' AND ');
-  const definitions = sources.flatMap((source) => {
+  return sources.flatMap((source) => {
     const fields = select.fields.flatMap((field) => fieldSql(field, source.schema));
     if (fields.length === 0) return [];
     if (select.groupByAllTags && source.schema === null) throw new Error('GROUP BY * is expanded over a schema');
     const tags = [...new Set([...select.groupByTags, ...(select.groupByAllTags && source.schema !== null ? source.schema.tags : [])])].map(quoteIdentifier);
-    const query = `SELECT ${[`${window.bucket} AS "time"`, ...tags, ...fields].join(', ')} FROM ${quoteIdentifier(source.measurement)} WHERE ${where} GROUP BY ${['1', ...tags].join(', ')}`;
+    const from = source.schema === null ? quoteIdentifier(source.measurement) : paddedSourceSql(source.measurement, source.schema);
+    const query = `SELECT ${[`${window.bucket} AS "time"`, ...tags, ...fields].join(', ')} FROM ${from} WHERE ${where} GROUP BY ${['1', ...tags].join(', ')}`;
     // The Arc query reads where the InfluxQL one reads (`FROM otherdb..m` runs in otherdb); its rows go to INTO's database.
     const destinationDatabase = into.database ?? statement.database;
     const destinationMeasurement = into.measurementBackReference === true ? source.measurement : into.measurement;
@@ -231,8 +278,6 @@ export function continuousQueryDefinitions(statement: CreateContinuousQueryState
       ...window.fields,
     }];
   });
-  if (definitions.length === 0) throw refused(sources.length === 0 ? 'FROM matching no measurement with data' : 'a wildcard matching no field');
-  return definitions;
 }
 
 /** The statement as one Arc definition, when it names one measurement and needs no schema (needsSchemas is false). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { CreateContinuousQueryStatement, Source } from './ast.js';
 import { formatDuration } from './continuous-query-parser.js';
-import { arcNameOf, continuousQueryDefinition, continuousQueryDefinitions, needsSchemas, refused, type ContinuousQueryDefinition, type ContinuousQuerySource } from './continuous-query-sql.js';
+import { arcNameOf, continuousQueryDefinition, needsSchemas, refused, templateDefinitions, type ContinuousQueryDefinition, type ContinuousQuerySource } from './continuous-query-sql.js';
 import { isParseError, parseQuery } from './parser.js';
 import type { Series } from './series.js';
 import { StatementFailure } from './sql-text.js';
@@ -13,7 +13,10 @@ import { StatementFailure } from './sql-text.js';
  * `<db>.<name>` (names are per database in InfluxQL, global in Arc), or `<db>.<name>.<measurement>`
  * per measurement of a regex or several FROM measurements, each with InfluxDB's normalised
  * statement as its description: SHOW lists, CREATE compares and DROP deletes by it, so the
- * expanded queries act as the one InfluxQL query.
+ * expanded queries act as the one InfluxQL query. A statement Arc expands over the data (fn(*),
+ * GROUP BY *, FROM /re/ or several measurements) is kept too, as a template named `<db>.<name>`
+ * (even when nothing matches yet): the server re-expands it as measurements, fields and tags
+ * appear (continuous-query-templates.ts), SHOW lists it, DROP removes it with its queries.
  */
 
 /** A continuous query as the port lists it. */
@@ -22,6 +25,16 @@ export interface ContinuousQueryEntry {
   readonly database: string;
   readonly query: string;
   readonly description: string | null;
+  /** When it was made (SHOW lists a database's queries in creation order). */
+  readonly createdAtMs: number;
+}
+
+/** A statement kept to be re-expanded over the data: `<db>.<name>`, its ON database and SHOW's text. */
+export interface ContinuousQueryTemplate {
+  readonly name: string;
+  readonly database: string;
+  readonly statement: string;
+  readonly createdAtMs: number;
 }
 
 export { arcNameOf };
@@ -34,6 +47,12 @@ export interface ContinuousQueryPort {
   create(definition: ContinuousQueryDefinition): Promise<void>;
   /** Deletes the query of that name; nothing when there is none. */
   remove(name: string): void;
+  /** The statements kept to be re-expanded, oldest first. */
+  templates(): readonly ContinuousQueryTemplate[];
+  /** Keeps a statement to re-expand; throws an ArcError when refused (too many). */
+  addTemplate(template: Omit<ContinuousQueryTemplate, 'createdAtMs'>): void;
+  /** Deletes the template of that name; nothing when there is none. */
+  removeTemplate(name: string): void;
 }
 
 /** The prefix of the description of a query made by CREATE CONTINUOUS QUERY. */
@@ -92,36 +111,38 @@ export function showText(statement: CreateContinuousQueryStatement): string {
 /** FROM's measurements (each regex expanded over the catalog) with their schemas, read when the statement needs them. */
 export type ReadContinuousQuerySources = (sources: readonly Source[], database: string) => Promise<ContinuousQuerySource[]>;
 
-/** The statement as Arc's definitions: `*`, GROUP BY * and FROM /re/ expanded over the catalog as it is now. */
-async function definitionsOf(statement: CreateContinuousQueryStatement, description: string, readSources: ReadContinuousQuerySources, nowNanos: bigint): Promise<ContinuousQueryDefinition[]> {
-  if (!needsSchemas(statement)) return [continuousQueryDefinition(statement, description, nowNanos)];
-  if (statement.select.sources.some((source) => source.subquery !== undefined)) throw refused('a subquery with fn(*), GROUP BY * or other sources');
-  const sources = await readSources(statement.select.sources, statement.database);
-  const missing = sources.find((source) => source.schema === null);
-  // InfluxDB expands * at each run; Arc when the query is made, so it needs the measurement's columns now.
-  if (missing !== undefined) throw new StatementFailure(`continuous query: ${missing.database}.${missing.measurement} has no data; Arc expands * and GROUP BY * when the query is created`);
-  return continuousQueryDefinitions(statement, description, sources, nowNanos);
-}
-
-/** CREATE: stored unless a query of the name exists (same text: nothing to do; other text: InfluxDB's error). `nowNanos` places tz()'s check. */
+/**
+ * CREATE: stored unless a query of the name exists (same text: nothing to do; other text:
+ * InfluxDB's error). A statement Arc expands over the data is kept as a template, then expanded
+ * over the measurements with data now (none is no error). `nowNanos` places tz()'s check.
+ */
 export async function createContinuousQuery(statement: CreateContinuousQueryStatement, port: ContinuousQueryPort, readSources: ReadContinuousQuerySources, nowNanos: bigint): Promise<Series[]> {
   // No "database not found": an Arc database exists once written to (CREATE DATABASE makes none), and a CQ may come first.
   const text = showText(statement);
+  const name = arcNameOf(statement.database, statement.name);
+  const template = port.templates().find((kept) => kept.name === name);
   const existing = entriesOf(port, statement.database, statement.name);
-  if (existing.length > 0) {
-    if (existing.every((entry) => entry.description === text)) return [];
+  if (template !== undefined || existing.length > 0) {
+    if ((template === undefined || template.statement === text) && existing.every((entry) => entry.description === text)) return [];
     throw new StatementFailure('continuous query already exists');
   }
-  const definitions = await definitionsOf(statement, text, readSources, nowNanos);
+  if (!needsSchemas(statement)) {
+    await port.create(continuousQueryDefinition(statement, text, nowNanos));
+    return [];
+  }
+  if (statement.select.sources.some((source) => source.subquery !== undefined)) throw refused('a subquery with fn(*), GROUP BY * or other sources');
+  const definitions = templateDefinitions(statement, text, await readSources(statement.select.sources, statement.database), nowNanos);
   const created: string[] = [];
   try {
     for (const definition of definitions) {
       await port.create(definition);
       created.push(definition.name);
     }
+    // Kept last: the server's re-expansion, which reads the kept statements, must not make these queries meanwhile.
+    port.addTemplate({ name, database: statement.database, statement: text });
   } catch (error) {
     // All or nothing: the queries of one statement are one InfluxQL query.
-    for (const name of created) port.remove(name);
+    for (const createdName of created) port.remove(createdName);
     throw error;
   }
   return [];
@@ -137,12 +158,14 @@ function entriesOf(port: ContinuousQueryPort, database: string, name: string): C
 
 /** DROP: silent when there is no such query, as InfluxDB 1.6.7. */
 export function dropContinuousQuery(name: string, database: string, port: ContinuousQueryPort): Series[] {
+  // The template first: the server's re-expansion must not make a query of it again.
+  port.removeTemplate(arcNameOf(database, name));
   for (const entry of entriesOf(port, database, name)) port.remove(entry.name);
   return [];
 }
 
 /** The database and name of a query made by CREATE CONTINUOUS QUERY (its description is InfluxQL's text); null for others. */
-function influxqlOrigin(entry: ContinuousQueryEntry): { database: string; name: string } | null {
+export function influxqlOrigin(entry: Pick<ContinuousQueryEntry, 'name' | 'description'>): { database: string; name: string } | null {
   if (entry.description?.startsWith(INFLUXQL_MARK) !== true) return null;
   const parsed = parseQuery(entry.description);
   const [statement] = isParseError(parsed) ? [] : parsed;
@@ -154,15 +177,20 @@ function influxqlOrigin(entry: ContinuousQueryEntry): { database: string; name: 
 
 /**
  * SHOW: one series per database (InfluxDB lists every one, without `values` when it has none), queries in creation order.
- * A query from CREATE CONTINUOUS QUERY is listed once, under its ON database (not Arc's `database` when it reads FROM another).
+ * A query from CREATE CONTINUOUS QUERY is listed once, under its ON database (not Arc's `database` when it reads FROM another),
+ * with or without Arc queries expanded from it yet.
  */
 export function showContinuousQueries(port: ContinuousQueryPort, databasesWithData: readonly string[], canRead: (database: string) => boolean): Series[] {
   const rows = new Map<string, { database: string; row: (string | null)[] }>();
-  for (const entry of port.list()) {
+  const templates = port.templates().map((template) => ({ createdAtMs: template.createdAtMs, key: `influxql\u0000${template.database}\u0000${template.name.slice(template.database.length + 1)}`, database: template.database, row: [template.name.slice(template.database.length + 1), template.statement] }));
+  const queries = port.list().map((entry) => {
     const origin = influxqlOrigin(entry);
-    if (origin === null) rows.set(`arc\u0000${entry.name}`, { database: entry.database, row: [entry.name, entry.query] });
-    else if (!rows.has(`influxql\u0000${origin.database}\u0000${origin.name}`)) rows.set(`influxql\u0000${origin.database}\u0000${origin.name}`, { database: origin.database, row: [origin.name, entry.description] });
-  }
+    return origin === null
+      ? { createdAtMs: entry.createdAtMs, key: `arc\u0000${entry.name}`, database: entry.database, row: [entry.name, entry.query] }
+      : { createdAtMs: entry.createdAtMs, key: `influxql\u0000${origin.database}\u0000${origin.name}`, database: origin.database, row: [origin.name, entry.description] };
+  });
+  // A statement sits where its first query or its template (kept last) was made, whichever is earlier (the sort is stable).
+  for (const item of [...templates, ...queries].sort((a, b) => a.createdAtMs - b.createdAtMs)) if (!rows.has(item.key)) rows.set(item.key, { database: item.database, row: item.row });
   const listed = [...rows.values()];
   const databases = [...new Set([...databasesWithData, ...listed.map((entry) => entry.database)])].filter(canRead).sort();
   return databases.map((database) => {

@@ -10,7 +10,7 @@ import { shapeSelect } from './select-shaper.js';
 import { compareNames } from './schema.js';
 import { rowCountOf, type Series, type StatementResult } from './series.js';
 import { executeShow } from './show-statements.js';
-import { createContinuousQuery, dropContinuousQuery, showContinuousQueries, type ContinuousQueryPort, type ContinuousQuerySource } from './continuous-query-statements.js';
+import { createContinuousQuery, dropContinuousQuery, showContinuousQueries, type ContinuousQueryPort, type ContinuousQuerySource, type ReadContinuousQuerySources } from './continuous-query-statements.js';
 import { StatementFailure } from './sql-text.js';
 import { subqueryTable } from './subquery.js';
 import { planTopBottom, topBottomCall } from './top-bottom.js';
@@ -109,6 +109,11 @@ async function executeContinuousQueryStatement(statement: Extract<Statement, { k
   if (statement.kind === 'dropContinuousQuery') return dropContinuousQuery(statement.name, statement.database, port);
   if (statement.kind === 'showContinuousQueries') return showContinuousQueries(port, await catalog.databases(), context.canRead);
   return createContinuousQuery(statement, port, (sources, database) => continuousQuerySources(sources, database, catalog, context.run), context.nowNanos);
+}
+
+/** How a continuous query's FROM is read over `run` (the server's re-expansion of kept statements): a fresh catalog each call. */
+export function continuousQuerySourceReader(run: SqlRunner): ReadContinuousQuerySources {
+  return (sources, database) => continuousQuerySources(sources, database, new CatalogReader(run, database), run);
 }
 
 /** FROM's measurements with their schemas (null: no data), a few read at once. */

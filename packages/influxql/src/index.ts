@@ -1,7 +1,7 @@
 export { parseQuery, isParseError } from './parser.js';
 export type { QueryParseError } from './parser.js';
 export type { DeleteStatement, Expr, Statement } from './ast.js';
-export { executeStatements, statementDatabases } from './executor.js';
+export { continuousQuerySourceReader, executeStatements, statementDatabases } from './executor.js';
 export type { ExecutionContext } from './executor.js';
 export { FIELDS_IN_DELETE, TIME_IN_DROP_SERIES } from './delete-execution.js';
 export type { InfluxDeletes } from './delete-execution.js';
@@ -17,6 +17,8 @@ export type { ChunkStyle } from './chunked-json.js';
 export { DEFAULT_CHUNK_SIZE } from './limits.js';
 export type { SqlAnswer } from './catalog-reader.js';
 export { arcNameOf } from './continuous-query-statements.js';
-export type { ContinuousQueryDefinition, ContinuousQueryEntry, ContinuousQueryPort } from './continuous-query-statements.js';
+export type { ContinuousQueryDefinition, ContinuousQueryEntry, ContinuousQueryPort, ContinuousQueryTemplate, ReadContinuousQuerySources } from './continuous-query-statements.js';
+export { reexpandTemplate, templateChanges, templateSourceDatabases } from './continuous-query-templates.js';
+export type { TemplateChanges } from './continuous-query-templates.js';
 export { parseDeletePredicate } from './delete-predicate.js';
 export type { PredicateParse, PredicateRule } from './delete-predicate.js';

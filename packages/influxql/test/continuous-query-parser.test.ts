@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CreateContinuousQueryStatement } from '../src/ast.js';
 import { continuousQueryDefinition, continuousQueryDefinitions } from '../src/continuous-query-sql.js';
-import { createContinuousQuery, dropContinuousQuery, showContinuousQueries, showText, type ContinuousQueryDefinition, type ContinuousQueryPort } from '../src/continuous-query-statements.js';
+import { createContinuousQuery, dropContinuousQuery, showContinuousQueries, showText, type ContinuousQueryDefinition, type ContinuousQueryPort, type ContinuousQueryTemplate } from '../src/continuous-query-statements.js';
+import { reexpandTemplate, templateChanges } from '../src/continuous-query-templates.js';
 import { isParseError, parseQuery } from '../src/parser.js';
 import type { FieldType, MeasurementSchema } from '../src/schema.js';
 
@@ -53,20 +54,34 @@ const CPU = { database: 'db1', measurement: 'cpu', schema: schema('cpu', ['host'
 const MEM = { database: 'db1', measurement: 'mem', schema: schema('mem', ['host'], [['used', 'float']]) };
 const FLAGS = { database: 'db1', measurement: 'flags', schema: schema('flags', ['dev'], [['up', 'boolean']]) };
 
-/** Arc's continuous queries in memory, as the server's port keeps them; `refuse` names a query create() throws for. */
-function memoryPort(refuse: string | null = null): ContinuousQueryPort & { readonly definitions: ContinuousQueryDefinition[] } {
+/** Arc's continuous queries and templates in memory, as the server's port keeps them; `refuse` names a query create() throws for. */
+function memoryPort(refuse: string | null = null): ContinuousQueryPort & { readonly definitions: ContinuousQueryDefinition[]; readonly kept: ContinuousQueryTemplate[] } {
   const definitions: ContinuousQueryDefinition[] = [];
+  const kept: ContinuousQueryTemplate[] = [];
+  // Creation times one millisecond apart, in the order things are made.
+  let clockMs = 0;
+  const madeAtMs = new Map<string, number>();
   return {
     definitions,
-    list: () => definitions.map((definition) => ({ name: definition.name, database: definition.database, query: definition.query, description: definition.description })),
+    kept,
+    list: () => definitions.map((definition) => ({ name: definition.name, database: definition.database, query: definition.query, description: definition.description, createdAtMs: madeAtMs.get(definition.name) ?? 0 })),
     create: (definition) => {
       if (definition.name === refuse) return Promise.reject(new Error(`refused ${definition.name}`));
       definitions.push(definition);
+      madeAtMs.set(definition.name, (clockMs += 1));
       return Promise.resolve();
     },
     remove: (name) => {
       const index = definitions.findIndex((definition) => definition.name === name);
       if (index !== -1) definitions.splice(index, 1);
+    },
+    templates: () => kept,
+    addTemplate: (template) => {
+      kept.push({ ...template, createdAtMs: (clockMs += 1) });
+    },
+    removeTemplate: (name) => {
+      const index = kept.findIndex((template) => template.name === name);
+      if (index !== -1) kept.splice(index, 1);
     },
   };
 }
@@ -218,7 +233,7 @@ describe('continuous query statements', () => {
       ['db1.c.mem', 'db1', 'mem', 'db2', 'mem'],
     ]);
     expect(definitions[0]?.query).toBe(
-      'SELECT time_bucket(to_microseconds(3600000000), "time", TIMESTAMP \'1970-01-01 00:00:00\') AS "time", "host", "region", avg("n") AS "mean_n", avg("value") AS "mean_value" FROM "cpu" WHERE "time" >= {start_time} AND "time" < {end_time} GROUP BY 1, "host", "region"',
+      'SELECT time_bucket(to_microseconds(3600000000), "time", TIMESTAMP \'1970-01-01 00:00:00\') AS "time", "host", "region", avg("n") AS "mean_n", avg("value") AS "mean_value" FROM (SELECT * FROM "cpu" UNION ALL BY NAME SELECT NULL::VARCHAR AS "host", NULL::VARCHAR AS "region", NULL::BIGINT AS "n", NULL::BOOLEAN AS "ok", NULL::DOUBLE AS "value" WHERE false) AS "cpu" WHERE "time" >= {start_time} AND "time" < {end_time} GROUP BY 1, "host", "region"',
     );
     expect(showText(statement)).toBe('CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db2.autogen.:MEASUREMENT FROM db1.autogen./.*/ GROUP BY time(1h), * END');
   });
@@ -228,8 +243,15 @@ describe('continuous query statements', () => {
     const [definition, ...others] = continuousQueryDefinitions(statement, '', [CPU], NOW_NANOS);
     expect(others).toEqual([]);
     expect(definition?.name).toBe('db1.c');
-    expect(definition?.query).toContain('"host", "region", count("n") AS "count_n", count("ok") AS "count_ok", count("value") AS "count_value", max("n") AS "max_n", max("ok") AS "max_ok", max("value") AS "max_value", sum("value") AS "total" FROM "cpu"');
+    expect(definition?.query).toContain('"host", "region", count("n") AS "count_n", count("ok") AS "count_ok", count("value") AS "count_value", max("n") AS "max_n", max("ok") AS "max_ok", max("value") AS "max_value", sum("value") AS "total" FROM (SELECT * FROM "cpu" UNION ALL BY NAME');
     expect(definition?.query).toContain('GROUP BY 1, "host", "region"');
+  });
+
+  it('reads a measurement expanded over its schema with every field and tag of it, null where a window\'s files lack one', () => {
+    const statement = created('CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db2..:MEASUREMENT FROM /.*/ GROUP BY time(1h),* END');
+    const unsigned = { database: 'db1', measurement: 'io', schema: { ...schema('io', ['dev'], [['bytes', 'integer'], ['name', 'string']]), unsignedFields: new Set(['bytes']) } };
+    const [definition] = continuousQueryDefinitions(statement, '', [unsigned], NOW_NANOS);
+    expect(definition?.query).toContain('FROM (SELECT * FROM "io" UNION ALL BY NAME SELECT NULL::VARCHAR AS "dev", NULL::UBIGINT AS "bytes", NULL::VARCHAR AS "name" WHERE false) AS "io" WHERE');
   });
 
   it('creates, shows and drops the queries of a regex FROM as one InfluxQL query, all or none', async () => {
@@ -246,9 +268,100 @@ describe('continuous query statements', () => {
     await expect(createContinuousQuery(created(text.replace('mean(*)', 'max(*)')), port, () => Promise.resolve([CPU, MEM]), NOW_NANOS)).rejects.toThrow('continuous query already exists');
     dropContinuousQuery('c', 'db1', port);
     expect(port.definitions).toEqual([]);
+    expect(port.kept).toEqual([]);
     const failing = memoryPort('db1.c.mem');
     await expect(createContinuousQuery(created(text), failing, () => Promise.resolve([CPU, MEM]), NOW_NANOS)).rejects.toThrow('refused db1.c.mem');
     expect(failing.definitions).toEqual([]);
+    expect(failing.kept).toEqual([]);
+  });
+
+  it('keeps a statement matching nothing yet: SHOW lists it, the same CREATE is nothing, another is refused, DROP removes it', async () => {
+    const text = 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db2..:MEASUREMENT FROM /.*/ GROUP BY time(1h),* END';
+    const port = memoryPort();
+    await createContinuousQuery(created(text), port, () => Promise.resolve([]), NOW_NANOS);
+    expect(port.definitions).toEqual([]);
+    expect(port.kept.map((template) => [template.name, template.database, template.statement])).toEqual([['db1.c', 'db1', showText(created(text))]]);
+    expect(showContinuousQueries(port, [], () => true)).toEqual([{ name: 'db1', tags: null, columns: ['name', 'query'], values: [['c', showText(created(text))]], timeColumn: false }]);
+    await createContinuousQuery(created(text), port, () => Promise.resolve([CPU]), NOW_NANOS);
+    expect([port.kept.length, port.definitions.length]).toEqual([1, 0]);
+    await expect(createContinuousQuery(created(text.replace('mean(*)', 'max(*)')), port, () => Promise.resolve([]), NOW_NANOS)).rejects.toThrow('continuous query already exists');
+    dropContinuousQuery('c', 'db1', port);
+    expect(port.kept).toEqual([]);
+    expect(showContinuousQueries(port, [], () => true)).toEqual([]);
+  });
+
+  it('lists queries in creation order, a kept statement where it was made', async () => {
+    const port = memoryPort();
+    await createContinuousQuery(created('CREATE CONTINUOUS QUERY a ON db1 BEGIN SELECT mean(value) INTO m FROM cpu GROUP BY time(1h) END'), port, () => Promise.resolve([]), NOW_NANOS);
+    await createContinuousQuery(created('CREATE CONTINUOUS QUERY b ON db1 BEGIN SELECT mean(*) INTO db2..:MEASUREMENT FROM /.*/ GROUP BY time(1h) END'), port, () => Promise.resolve([MEM]), NOW_NANOS);
+    await createContinuousQuery(created('CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT max(value) INTO n FROM cpu GROUP BY time(1h) END'), port, () => Promise.resolve([]), NOW_NANOS);
+    expect(showContinuousQueries(port, ['db1'], () => true).map((series) => series.values.map((row) => row[0]))).toEqual([['a', 'b', 'c']]);
+  });
+
+  it.each([
+    ['INTO the measurement it reads', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db1..:MEASUREMENT FROM /.*/ GROUP BY time(1h) END', 'INTO the measurement it reads (db1./.*/'],
+    ['a field that is no aggregate', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*), value INTO db2..:MEASUREMENT FROM /.*/ GROUP BY time(1h) END', 'a field that is not an aggregate call'],
+    ['several measurements INTO one', 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO x FROM /.*/ GROUP BY time(1h) END', 'several measurements INTO one'],
+  ])('refuses a statement matching nothing yet that %s', async (_label, text, error) => {
+    const port = memoryPort();
+    await expect(createContinuousQuery(created(text), port, () => Promise.resolve([]), NOW_NANOS)).rejects.toThrow(error);
+    expect(port.kept).toEqual([]);
+  });
+});
+
+describe('re-expanding a kept CREATE CONTINUOUS QUERY', () => {
+  const TEXT = 'CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT mean(*) INTO db2..:MEASUREMENT FROM /.*/ GROUP BY time(1h),* END';
+
+  async function keptOn(port: ReturnType<typeof memoryPort>): Promise<ContinuousQueryTemplate> {
+    await createContinuousQuery(created(TEXT), port, () => Promise.resolve([]), NOW_NANOS);
+    const [template] = port.kept;
+    if (template === undefined) throw new Error('the statement is kept');
+    return template;
+  }
+
+  it('creates a query per measurement that appeared, updates one whose fields or tags changed, leaves the others', async () => {
+    const port = memoryPort();
+    const template = await keptOn(port);
+    const first = await reexpandTemplate(template, port.list(), () => Promise.resolve([CPU]), NOW_NANOS);
+    expect([first.create.map((definition) => definition.name), first.update, first.refused]).toEqual([['db1.c.cpu'], [], []]);
+    for (const definition of first.create) await port.create(definition);
+    // Nothing changed: nothing to do.
+    const again = await reexpandTemplate(template, port.list(), () => Promise.resolve([CPU]), NOW_NANOS);
+    expect([again.create, again.update]).toEqual([[], []]);
+    // mem appears; cpu gets a field (free) and a tag (dc).
+    const cpuGrown = { ...CPU, schema: schema('cpu', ['dc', 'host', 'region'], [['free', 'float'], ['n', 'integer'], ['ok', 'boolean'], ['value', 'float']]) };
+    const grown = await reexpandTemplate(template, port.list(), () => Promise.resolve([cpuGrown, MEM]), NOW_NANOS);
+    expect(grown.create.map((definition) => [definition.name, definition.sourceMeasurement, definition.destinationDatabase, definition.description])).toEqual([['db1.c.mem', 'mem', 'db2', showText(created(TEXT))]]);
+    expect(grown.update.map((definition) => definition.name)).toEqual(['db1.c.cpu']);
+    expect(grown.update[0]?.query).toContain('"dc", "host", "region", avg("free") AS "mean_free", avg("n") AS "mean_n", avg("value") AS "mean_value"');
+    expect(grown.update[0]?.query).toContain('GROUP BY 1, "dc", "host", "region"');
+  });
+
+  it('leaves out a measurement no field of which the wildcard takes, and takes it once one is', async () => {
+    const port = memoryPort();
+    const template = await keptOn(port);
+    expect((await reexpandTemplate(template, port.list(), () => Promise.resolve([FLAGS]), NOW_NANOS)).create).toEqual([]);
+    const flagsGrown = { ...FLAGS, schema: schema('flags', ['dev'], [['temp', 'float'], ['up', 'boolean']]) };
+    expect((await reexpandTemplate(template, port.list(), () => Promise.resolve([flagsGrown]), NOW_NANOS)).create.map((definition) => definition.name)).toEqual(['db1.c.flags']);
+  });
+
+  it('names the measurements it refuses, with why, instead of failing', async () => {
+    // São Paulo kept DST until 2019: its local days are fixed UTC windows from 2021 on (taken at
+    // CREATE in 2026), not around 2012 (a re-expansion with a clock that far back refuses them).
+    const port = memoryPort();
+    await createContinuousQuery(created("CREATE CONTINUOUS QUERY z ON db1 BEGIN SELECT mean(*) INTO db2..:MEASUREMENT FROM /.*/ GROUP BY time(1d) tz('America/Sao_Paulo') END"), port, () => Promise.resolve([]), NOW_NANOS);
+    const [template] = port.kept;
+    if (template === undefined) throw new Error('the statement is kept');
+    expect((await reexpandTemplate(template, port.list(), () => Promise.resolve([CPU]), NOW_NANOS)).create.map((definition) => definition.name)).toEqual(['db1.z.cpu']);
+    const changes = await reexpandTemplate(template, port.list(), () => Promise.resolve([CPU, MEM]), 1_336_000_000_000_000_000n);
+    expect([changes.create, changes.update]).toEqual([[], []]);
+    expect(changes.refused.map((refusal) => [refusal.measurement, refusal.reason.includes("tz('America/Sao_Paulo')")])).toEqual([['db1.cpu', true], ['db1.mem', true]]);
+  });
+
+  it('decides by name and SQL only', () => {
+    const definition = (name: string, query: string): ContinuousQueryDefinition => ({ name, database: 'db1', sourceMeasurement: name, destinationMeasurement: name, query, interval: '3600s', description: '', destinationDatabase: null, windowOffset: null, resampleEvery: null, resampleFor: null });
+    const changes = templateChanges([definition('a', 'q1'), definition('b', 'q2'), definition('c', 'q3')], [{ name: 'a', query: 'q1' }, { name: 'b', query: 'old' }]);
+    expect([changes.create.map((made) => made.name), changes.update.map((made) => made.name)]).toEqual([['c'], ['b']]);
   });
 
   it('lists a query reading FROM another database under its ON database', async () => {

@@ -4,11 +4,13 @@ import type { ContinuousQueryPort } from '@arc/influxql';
 /**
  * InfluxQL's view of Arc's continuous queries (CREATE / SHOW / DROP CONTINUOUS QUERY on /query,
  * packages/influxql continuous-query-statements.ts): the same definitions the
- * /api/v1/continuous_queries endpoints manage, so a query made either way runs the same way.
+ * /api/v1/continuous_queries endpoints manage, so a query made either way runs the same way, and
+ * the store's templates, where a statement Arc re-expands over the data is kept
+ * (influxql-cq-expander.ts).
  */
 export function continuousQueryPort(cqs: ContinuousQueries): ContinuousQueryPort {
   return {
-    list: () => cqs.list().map((cq) => ({ name: cq.name, database: cq.database, query: cq.query, description: cq.description })),
+    list: () => cqs.list().map((cq) => ({ name: cq.name, database: cq.database, query: cq.query, description: cq.description, createdAtMs: Date.parse(cq.createdAt) })),
     create: async (definition) => {
       await cqs.create({
         name: definition.name,
@@ -27,6 +29,13 @@ export function continuousQueryPort(cqs: ContinuousQueries): ContinuousQueryPort
     remove: (name) => {
       const cq = cqs.byName(name);
       if (cq !== null) cqs.delete(cq.id);
+    },
+    templates: () => cqs.templates().map((template) => ({ name: template.name, database: template.database, statement: template.statement, createdAtMs: Date.parse(template.createdAt) })),
+    addTemplate: (template) => {
+      cqs.addTemplate(template);
+    },
+    removeTemplate: (name) => {
+      cqs.removeTemplate(name);
     },
   };
 }

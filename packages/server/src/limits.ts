@@ -127,3 +127,12 @@ export const QUERY_DURATION_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025,
 export const METRIC_ERROR_CODES_MAX = 200;
 /** The label value that stands for every database past [metrics] database_labels_max, and every code past the cap. */
 export const METRIC_LABEL_OTHER = 'other';
+
+/**
+ * How often kept InfluxQL continuous queries (fn(*), GROUP BY *, FROM /re/) are re-expanded over
+ * the data (influxql-cq-expander.ts): the longest a new measurement, field or tag waits for its
+ * Arc query (a new measurement is noticed at once, when its first file is published). Each pass
+ * reads, per kept query, its database's measurement list and the matching schemas on the query
+ * pool: cheap, but not per write.
+ */
+export const INFLUXQL_CQ_EXPAND_EVERY_MS = 10_000;

@@ -11,6 +11,7 @@ import { Storage, openStorageBackend, readableRootOf } from '@arc/storage';
 import { CQ_FILE_NAME, Compactor, ContinuousQueries, CqStore, HISTORY_FILE_NAME, RETENTION_FILE_NAME, RetentionService, RowDeleter } from '@arc/compaction';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
+import { InfluxqlCqExpander } from './influxql-cq-expander.js';
 import { emptyRecoveryReport, IngestPipeline, prepareWal, replayWal } from '@arc/ingest';
 import { IngestStats } from './ingest-stats.js';
 import { createLogger, type Logger, type ServerLogger } from './log.js';
@@ -171,6 +172,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
   listCatalogFiles(storage, log, compactor);
   // Windows due (missed while the server was down first), then each interval; late rows re-run theirs.
   continuousQueries.start();
+  // InfluxQL CQs over fn(*), GROUP BY * or FROM /re/ follow new measurements, fields and tags.
+  const influxqlCqs = InfluxqlCqExpander.forServer(context);
+  influxqlCqs.start();
   context.storageProbe.start(STORAGE_PROBE_INTERVAL_MS);
   // Several nodes on one bucket: the others' files show within the refresh interval (docs/scale-out.md).
   const stopRefreshing = backend.kind === 's3' ? storage.startRefreshing(config.storage.listingRefreshMs, (error) => log.warn(`storage: refreshing the listing failed: ${error instanceof Error ? error.message : String(error)}`)) : null;
@@ -187,6 +191,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     close: () => {
       if (ingestWatch !== null) clearInterval(ingestWatch);
       const stopWatching = async (): Promise<void> => {
+        await influxqlCqs.close();
         await stopRefreshing?.();
         await context.storageProbe.stop();
       };
