@@ -119,3 +119,12 @@ export const DEFAULT_NAME_QUOTES_MAX = 32;
  * dashboards repeats in ~2 MB; past it the memory is cleared and the checks are made again.
  */
 export const ZONED_BOUND_CHECKS_MAX = 1024;
+
+/**
+ * Bytes of parse tree (as DuckDB's JSON text) a query thread keeps of the statements it checked,
+ * by SQL text (statement-guard.ts): a repeated statement (a dashboard's refresh, `SELECT 1` of a
+ * health check) skips the parse, a DuckDB call of 0.35-0.4 ms on the 2-vCPU machine. A tree is
+ * ~10-30x its SQL, a dashboard query's tree 10-60 KB, so 8 MiB hold a few hundred of them; the
+ * parsed objects cost about twice the text. Past it the least recently used are forgotten.
+ */
+export const PARSED_STATEMENT_BYTES_MAX = 8 * 1024 * 1024;
