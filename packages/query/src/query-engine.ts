@@ -16,7 +16,7 @@ import { encodeCsvAnswer } from './csv-answer.js';
 import { encodeJsonAnswer } from './json-answer.js';
 import type { EncodedAnswer } from './json-answer.js';
 import { encodeMsgpackAnswer } from './msgpack-answer.js';
-import { CANCEL_POLL_MS, ZONED_BOUND_CHECKS_MAX } from './limits.js';
+import { CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
 import { openLockedInstance } from './locked-instance.js';
 import type { LockedInstance } from './locked-instance.js';
 import { StatementGuard } from './statement-guard.js';
@@ -26,7 +26,7 @@ import type { BoundedTable, EmptyTable, MeasurementRef, StatementPlan } from './
 import { describeSql, showDatabasesSql, showTablesSql } from './show-answers.js';
 import { applySplices, expressionEnd, qualifiedNameEnd } from './sql-splice.js';
 import type { Splice } from './sql-splice.js';
-import { clearLocations, earliestLocation, readsRelation } from './sql-tree.js';
+import { clearLocations, earliestLocation, readsRelation, selectsNoRelation } from './sql-tree.js';
 import type { SqlNode } from './sql-tree.js';
 import { prunedRelationSql } from './time-pruning.js';
 import { constantTimestampMicros } from './constant-time.js';
@@ -56,6 +56,8 @@ export interface EngineAnswer extends EncodedAnswer {
 
 interface OpenedStatement {
   readonly prepared: DuckDBPreparedStatement;
+  /** True when the statement is one this thread keeps for the next query of its text (keptStatements): never destroyed after a run. */
+  readonly kept: boolean;
   readonly reads: readonly MeasurementRef[];
   readonly cacheable: boolean;
 }
@@ -84,6 +86,8 @@ export class QueryEngine {
   private selectTree: SqlNode | null = null;
   /** parsesAs answers by bound text and tree (see there); cleared when it reaches its bound. */
   private readonly boundTextChecks = new Map<string, boolean>();
+  /** Prepared statements of SQL that reads no relation, by schema and text, least recently used first (keptStatement). */
+  private readonly keptStatements = new Map<string, DuckDBPreparedStatement>();
   /** The connection memoryBytes reads on, opened at its first call. */
   private statsConnection: DuckDBConnection | null = null;
 
@@ -154,7 +158,7 @@ export class QueryEngine {
     } catch (error) {
       throw this.failure(task.slot, error);
     } finally {
-      opened.prepared.destroySync();
+      if (!opened.kept) opened.prepared.destroySync();
     }
   }
 
@@ -169,7 +173,7 @@ export class QueryEngine {
     } catch (error) {
       throw this.failure(task.slot, error);
     } finally {
-      opened.prepared.destroySync();
+      if (!opened.kept) opened.prepared.destroySync();
     }
   }
 
@@ -213,14 +217,44 @@ export class QueryEngine {
       if (checked.explainPrefix !== '') throw badRequest(QueryErrorCode.sqlForbidden, 'EXPLAIN has no rows to estimate', { statement_type: 'EXPLAIN' });
       sql = `SELECT count(*) AS estimated_rows FROM (${sql}\n) AS arc_estimate`;
     }
-    const prepared = await this.whileWatching(task.slot, this.guard.prepare(sql, checked));
+    const keep = plan.kind === 'select' && selectsNoRelation(checked.statement);
+    const { prepared, kept } = await this.whileWatching(task.slot, keep ? this.keptStatement(sql, checked) : this.freshStatement(sql, checked));
     if (this.control.isCancelled(task.slot)) {
-      prepared.destroySync();
+      if (!kept) prepared.destroySync();
       throw cancelledError();
     }
-    if (plan.kind === 'describe') return { prepared, reads: [plan.table], cacheable: true };
+    if (plan.kind === 'describe') return { prepared, kept, reads: [plan.table], cacheable: true };
     const select = plan.kind === 'select' ? plan : null;
-    return { prepared, reads: select?.reads ?? [], cacheable: select?.deterministic ?? false };
+    return { prepared, kept, reads: select?.reads ?? [], cacheable: select?.deterministic ?? false };
+  }
+
+  private async freshStatement(sql: string, checked: CheckedStatement): Promise<{ prepared: DuckDBPreparedStatement; kept: boolean }> {
+    return { prepared: await this.guard.prepare(sql, checked), kept: false };
+  }
+
+  /**
+   * The prepared statement of SQL that reads no relation (`SELECT 1`, `SELECT now()`), kept by
+   * schema and text: a health check or a dashboard's constant panel then costs one DuckDB call,
+   * not two. Only such SQL is kept: DuckDB binds a view's definition into the prepared plan and
+   * does not bind again when the view is replaced, so a kept statement over a view would answer
+   * from the files of its first run. Functions are evaluated at each run (now(), random()).
+   */
+  private async keptStatement(sql: string, checked: CheckedStatement): Promise<{ prepared: DuckDBPreparedStatement; kept: boolean }> {
+    const key = `${this.defaultSchema}\u0000${checked.explainPrefix}${sql}`;
+    const known = this.keptStatements.get(key);
+    if (known !== undefined) {
+      this.keptStatements.delete(key);
+      this.keptStatements.set(key, known);
+      return { prepared: known, kept: true };
+    }
+    const prepared = await this.guard.prepare(sql, checked);
+    for (const [oldest, statement] of this.keptStatements) {
+      if (this.keptStatements.size < KEPT_STATEMENTS_MAX) break;
+      this.keptStatements.delete(oldest);
+      statement.destroySync();
+    }
+    this.keptStatements.set(key, prepared);
+    return { prepared, kept: true };
   }
 
   /** The error to answer for a failure while running: a cancelled task's failure is the cancel. */
