@@ -121,6 +121,13 @@ export const DEFAULT_NAME_QUOTES_MAX = 32;
 export const ZONED_BOUND_CHECKS_MAX = 1024;
 
 /**
+ * Bounds trees a query thread remembers the SQL text of (query-engine.ts, boundsSql): each entry
+ * is the JSON tree of a statement's time bounds and the SELECT DuckDB made of it (~2-5 KB), so
+ * 1,024 hold what a set of dashboards repeats in a few MB; past it the memory is cleared.
+ */
+export const BOUNDS_SQL_TEXTS_MAX = 1024;
+
+/**
  * Bytes of parse tree (as DuckDB's JSON text) a query thread keeps of the statements it checked,
  * by SQL text (statement-guard.ts): a repeated statement (a dashboard's refresh, `SELECT 1` of a
  * health check) skips the parse, a DuckDB call of 0.35-0.4 ms on the 2-vCPU machine. A tree is

@@ -16,7 +16,7 @@ import { encodeCsvAnswer } from './csv-answer.js';
 import { encodeJsonAnswer } from './json-answer.js';
 import type { EncodedAnswer } from './json-answer.js';
 import { encodeMsgpackAnswer } from './msgpack-answer.js';
-import { CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
+import { BOUNDS_SQL_TEXTS_MAX, CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
 import { openLockedInstance } from './locked-instance.js';
 import type { LockedInstance } from './locked-instance.js';
 import { StatementGuard } from './statement-guard.js';
@@ -86,6 +86,8 @@ export class QueryEngine {
   private selectTree: SqlNode | null = null;
   /** parsesAs answers by bound text and tree (see there); cleared when it reaches its bound. */
   private readonly boundTextChecks = new Map<string, boolean>();
+  /** SQL texts of bounds trees (see boundsSql); cleared when it reaches its bound. */
+  private readonly boundsSqlByTree = new Map<string, string>();
   /** Prepared statements of SQL that reads no relation, by schema and text, least recently used first (keptStatement). */
   private readonly keptStatements = new Map<string, DuckDBPreparedStatement>();
   /** The connection memoryBytes reads on, opened at its first call. */
@@ -424,14 +426,29 @@ export class QueryEngine {
     statement.select_list = [...casts, ...expressions.map((expression) => structuredClone(expression))];
     clearLocations(statement);
     const tree = JSON.stringify({ error: false, statements: [{ node: statement, named_param_map: [] }] });
-    const deserialized = await this.connection.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [tree]);
-    const selectSql = deserialized.getRowsJS()[0]?.[0];
-    if (typeof selectSql !== 'string') return expressions.map(() => ({ micros: null, zoned: false }));
+    const selectSql = await this.boundsSql(tree);
+    if (selectSql === null) return expressions.map(() => ({ micros: null, zoned: false }));
     const row = (await this.connection.runAndReadAll(selectSql)).getRows()[0] ?? [];
     return expressions.map((_, index) => {
       const value = row[index];
       return { micros: value instanceof DuckDBTimestampValue ? value.micros : null, zoned: row[expressions.length + index] instanceof DuckDBTimestampTZValue };
     });
+  }
+
+  /**
+   * The SQL text of a bounds tree, made by DuckDB and remembered by tree: a dashboard sends the
+   * same bounds (`now() - INTERVAL 1 HOUR`) with every refresh, so each refresh skips one DuckDB
+   * call. The text depends on nothing but the tree; its value is evaluated anew at each run.
+   */
+  private async boundsSql(tree: string): Promise<string | null> {
+    const known = this.boundsSqlByTree.get(tree);
+    if (known !== undefined) return known;
+    const deserialized = await this.connection.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [tree]);
+    const selectSql = deserialized.getRowsJS()[0]?.[0];
+    if (typeof selectSql !== 'string') return null;
+    if (this.boundsSqlByTree.size >= BOUNDS_SQL_TEXTS_MAX) this.boundsSqlByTree.clear();
+    this.boundsSqlByTree.set(tree, selectSql);
+    return selectSql;
   }
 
   /** DESCRIBE of a measurement as it is now, with its tags (the union of its files' `arc:tags`). */
