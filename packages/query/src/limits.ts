@@ -119,3 +119,28 @@ export const DEFAULT_NAME_QUOTES_MAX = 32;
  * dashboards repeats in ~2 MB; past it the memory is cleared and the checks are made again.
  */
 export const ZONED_BOUND_CHECKS_MAX = 1024;
+
+/**
+ * Bounds trees a query thread remembers the SQL text of (query-engine.ts, boundsSql): each entry
+ * is the JSON tree of a statement's time bounds and the SELECT DuckDB made of it (~2-5 KB), so
+ * 1,024 hold what a set of dashboards repeats in a few MB; past it the memory is cleared.
+ */
+export const BOUNDS_SQL_TEXTS_MAX = 1024;
+
+/**
+ * Bytes of parse tree (as DuckDB's JSON text) a query thread keeps of the statements it checked,
+ * by SQL text (statement-guard.ts): a repeated statement (a dashboard's refresh, `SELECT 1` of a
+ * health check) skips the parse, a DuckDB call of 0.35-0.4 ms on the 2-vCPU machine. A tree is
+ * ~10-30x its SQL, a dashboard query's tree 10-60 KB, so 8 MiB hold a few hundred of them; the
+ * parsed objects cost about twice the text. Past it the least recently used are forgotten.
+ */
+export const PARSED_STATEMENT_BYTES_MAX = 8 * 1024 * 1024;
+
+/**
+ * Prepared statements of SQL that reads no relation a query thread keeps (query-engine.ts,
+ * keptStatement): each skips DuckDB's prepare (0.17-0.19 ms of a `SELECT 1` here) when its text
+ * comes again. A handful of health checks and constant panels repeat; each statement holds the
+ * plan of a constant projection (no scan, no files), so 64 of them cost little per thread.
+ */
+export const KEPT_STATEMENTS_MAX = 64;
+assert.ok(KEPT_STATEMENTS_MAX > 0);

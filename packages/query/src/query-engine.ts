@@ -16,7 +16,7 @@ import { encodeCsvAnswer } from './csv-answer.js';
 import { encodeJsonAnswer } from './json-answer.js';
 import type { EncodedAnswer } from './json-answer.js';
 import { encodeMsgpackAnswer } from './msgpack-answer.js';
-import { CANCEL_POLL_MS, ZONED_BOUND_CHECKS_MAX } from './limits.js';
+import { BOUNDS_SQL_TEXTS_MAX, CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
 import { openLockedInstance } from './locked-instance.js';
 import type { LockedInstance } from './locked-instance.js';
 import { StatementGuard } from './statement-guard.js';
@@ -26,7 +26,7 @@ import type { BoundedTable, EmptyTable, MeasurementRef, StatementPlan } from './
 import { describeSql, showDatabasesSql, showTablesSql } from './show-answers.js';
 import { applySplices, expressionEnd, qualifiedNameEnd } from './sql-splice.js';
 import type { Splice } from './sql-splice.js';
-import { clearLocations, earliestLocation, readsRelation } from './sql-tree.js';
+import { clearLocations, earliestLocation, readsRelation, selectsNoRelation } from './sql-tree.js';
 import type { SqlNode } from './sql-tree.js';
 import { prunedRelationSql } from './time-pruning.js';
 import { constantTimestampMicros } from './constant-time.js';
@@ -56,6 +56,8 @@ export interface EngineAnswer extends EncodedAnswer {
 
 interface OpenedStatement {
   readonly prepared: DuckDBPreparedStatement;
+  /** True when the statement is one this thread keeps for the next query of its text (keptStatements): never destroyed after a run. */
+  readonly kept: boolean;
   readonly reads: readonly MeasurementRef[];
   readonly cacheable: boolean;
 }
@@ -84,6 +86,10 @@ export class QueryEngine {
   private selectTree: SqlNode | null = null;
   /** parsesAs answers by bound text and tree (see there); cleared when it reaches its bound. */
   private readonly boundTextChecks = new Map<string, boolean>();
+  /** SQL texts of bounds trees (see boundsSql); cleared when it reaches its bound. */
+  private readonly boundsSqlByTree = new Map<string, string>();
+  /** Prepared statements of SQL that reads no relation, by schema and text, least recently used first (keptStatement). */
+  private readonly keptStatements = new Map<string, DuckDBPreparedStatement>();
   /** The connection memoryBytes reads on, opened at its first call. */
   private statsConnection: DuckDBConnection | null = null;
 
@@ -154,7 +160,7 @@ export class QueryEngine {
     } catch (error) {
       throw this.failure(task.slot, error);
     } finally {
-      opened.prepared.destroySync();
+      if (!opened.kept) opened.prepared.destroySync();
     }
   }
 
@@ -169,7 +175,7 @@ export class QueryEngine {
     } catch (error) {
       throw this.failure(task.slot, error);
     } finally {
-      opened.prepared.destroySync();
+      if (!opened.kept) opened.prepared.destroySync();
     }
   }
 
@@ -213,14 +219,44 @@ export class QueryEngine {
       if (checked.explainPrefix !== '') throw badRequest(QueryErrorCode.sqlForbidden, 'EXPLAIN has no rows to estimate', { statement_type: 'EXPLAIN' });
       sql = `SELECT count(*) AS estimated_rows FROM (${sql}\n) AS arc_estimate`;
     }
-    const prepared = await this.whileWatching(task.slot, this.guard.prepare(sql, checked));
+    const keep = plan.kind === 'select' && selectsNoRelation(checked.statement);
+    const { prepared, kept } = await this.whileWatching(task.slot, keep ? this.keptStatement(sql, checked) : this.freshStatement(sql, checked));
     if (this.control.isCancelled(task.slot)) {
-      prepared.destroySync();
+      if (!kept) prepared.destroySync();
       throw cancelledError();
     }
-    if (plan.kind === 'describe') return { prepared, reads: [plan.table], cacheable: true };
+    if (plan.kind === 'describe') return { prepared, kept, reads: [plan.table], cacheable: true };
     const select = plan.kind === 'select' ? plan : null;
-    return { prepared, reads: select?.reads ?? [], cacheable: select?.deterministic ?? false };
+    return { prepared, kept, reads: select?.reads ?? [], cacheable: select?.deterministic ?? false };
+  }
+
+  private async freshStatement(sql: string, checked: CheckedStatement): Promise<{ prepared: DuckDBPreparedStatement; kept: boolean }> {
+    return { prepared: await this.guard.prepare(sql, checked), kept: false };
+  }
+
+  /**
+   * The prepared statement of SQL that reads no relation (`SELECT 1`, `SELECT now()`), kept by
+   * schema and text: a health check or a dashboard's constant panel then costs one DuckDB call,
+   * not two. Only such SQL is kept: DuckDB binds a view's definition into the prepared plan and
+   * does not bind again when the view is replaced, so a kept statement over a view would answer
+   * from the files of its first run. Functions are evaluated at each run (now(), random()).
+   */
+  private async keptStatement(sql: string, checked: CheckedStatement): Promise<{ prepared: DuckDBPreparedStatement; kept: boolean }> {
+    const key = `${this.defaultSchema}\u0000${checked.explainPrefix}${sql}`;
+    const known = this.keptStatements.get(key);
+    if (known !== undefined) {
+      this.keptStatements.delete(key);
+      this.keptStatements.set(key, known);
+      return { prepared: known, kept: true };
+    }
+    const prepared = await this.guard.prepare(sql, checked);
+    for (const [oldest, statement] of this.keptStatements) {
+      if (this.keptStatements.size < KEPT_STATEMENTS_MAX) break;
+      this.keptStatements.delete(oldest);
+      statement.destroySync();
+    }
+    this.keptStatements.set(key, prepared);
+    return { prepared, kept: true };
   }
 
   /** The error to answer for a failure while running: a cancelled task's failure is the cancel. */
@@ -390,14 +426,29 @@ export class QueryEngine {
     statement.select_list = [...casts, ...expressions.map((expression) => structuredClone(expression))];
     clearLocations(statement);
     const tree = JSON.stringify({ error: false, statements: [{ node: statement, named_param_map: [] }] });
-    const deserialized = await this.connection.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [tree]);
-    const selectSql = deserialized.getRowsJS()[0]?.[0];
-    if (typeof selectSql !== 'string') return expressions.map(() => ({ micros: null, zoned: false }));
+    const selectSql = await this.boundsSql(tree);
+    if (selectSql === null) return expressions.map(() => ({ micros: null, zoned: false }));
     const row = (await this.connection.runAndReadAll(selectSql)).getRows()[0] ?? [];
     return expressions.map((_, index) => {
       const value = row[index];
       return { micros: value instanceof DuckDBTimestampValue ? value.micros : null, zoned: row[expressions.length + index] instanceof DuckDBTimestampTZValue };
     });
+  }
+
+  /**
+   * The SQL text of a bounds tree, made by DuckDB and remembered by tree: a dashboard sends the
+   * same bounds (`now() - INTERVAL 1 HOUR`) with every refresh, so each refresh skips one DuckDB
+   * call. The text depends on nothing but the tree; its value is evaluated anew at each run.
+   */
+  private async boundsSql(tree: string): Promise<string | null> {
+    const known = this.boundsSqlByTree.get(tree);
+    if (known !== undefined) return known;
+    const deserialized = await this.connection.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [tree]);
+    const selectSql = deserialized.getRowsJS()[0]?.[0];
+    if (typeof selectSql !== 'string') return null;
+    if (this.boundsSqlByTree.size >= BOUNDS_SQL_TEXTS_MAX) this.boundsSqlByTree.clear();
+    this.boundsSqlByTree.set(tree, selectSql);
+    return selectSql;
   }
 
   /** DESCRIBE of a measurement as it is now, with its tags (the union of its files' `arc:tags`). */

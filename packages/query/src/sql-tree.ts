@@ -124,6 +124,16 @@ export function readsRelation(node: SqlNode): boolean {
   return childrenOf(node).some(readsRelation);
 }
 
+/**
+ * True when the statement is one SELECT with no FROM, no CTE and no relation in any expression
+ * (`SELECT 1`, `SELECT now() AS t`): what it answers depends on its text and the moment it runs,
+ * never on a table, view or file.
+ */
+export function selectsNoRelation(statement: SqlNode): boolean {
+  if (!isSelectNode(statement) || statement.from_table.type !== 'EMPTY' || cteNames(statement).length > 0) return false;
+  return childrenOf(statement).every((child) => child === statement.from_table || !readsRelation(child));
+}
+
 /** The smallest location in an expression's subtree: where its text starts, when DuckDB recorded it. */
 export function earliestLocation(node: SqlNode): number | null {
   const own = locationOf(node);

@@ -5,7 +5,7 @@ import type { ArcError } from '@arc/errors';
 import { QueryErrorCode } from './error-codes.js';
 import { classifyDuckDBError } from './errors.js';
 import { DEFAULT_WORD_LENGTH, QUOTES_ADDED, quoteDefaultAt } from './default-name.js';
-import { DEFAULT_NAME_QUOTES_MAX } from './limits.js';
+import { DEFAULT_NAME_QUOTES_MAX, PARSED_STATEMENT_BYTES_MAX } from './limits.js';
 import type { ParseTree, SqlNode } from './sql-tree.js';
 
 /**
@@ -52,6 +52,8 @@ function multipleStatements(count: number): ArcError {
 /** A parse of SQL text: the tree, and the text it is of (bare `default` names quoted). */
 interface Parsed {
   readonly tree: ParseTree;
+  /** Length of the tree's JSON text (what the parse cache counts). */
+  readonly treeBytes: number;
   readonly sql: string;
   /** Where (code points) in `sql` quotes were added, so an error position points into the user's text. */
   readonly added: readonly number[];
@@ -71,6 +73,13 @@ function syntaxError({ tree, added }: Parsed): ArcError {
 export class StatementGuard {
   private readonly connection: DuckDBConnection;
   private readonly parseStatement: DuckDBPreparedStatement;
+  /**
+   * Statements checked, by SQL text, in the order last used (a Map keeps insertion order): the
+   * parse depends on nothing but the text. Only statements the guard let through are kept, each
+   * frozen, since every caller shares the one tree; a refused one is parsed again to say why.
+   */
+  private readonly checkedBySql = new Map<string, { readonly checked: CheckedStatement; readonly bytes: number }>();
+  private checkedBytes = 0;
 
   private constructor(connection: DuckDBConnection, parseStatement: DuckDBPreparedStatement) {
     this.connection = connection;
@@ -81,8 +90,20 @@ export class StatementGuard {
     return new StatementGuard(connection, await connection.prepare(PARSE_SQL));
   }
 
-  /** Parses the SQL into one read statement's tree. */
+  /** Parses the SQL into one read statement's tree (read-only: it may be shared with other calls). */
   async check(sql: string): Promise<CheckedStatement> {
+    const known = this.checkedBySql.get(sql);
+    if (known !== undefined) {
+      this.checkedBySql.delete(sql);
+      this.checkedBySql.set(sql, known);
+      return known.checked;
+    }
+    const { checked, treeBytes } = await this.checkParsed(sql);
+    this.remember(sql, checked, treeBytes);
+    return checked;
+  }
+
+  private async checkParsed(sql: string): Promise<{ checked: CheckedStatement; treeBytes: number }> {
     const parsed = await this.parseNamingDefault(sql);
     const { tree } = parsed;
     if (tree.error && tree.error_type === PARSER_ERROR_TYPE) throw syntaxError(parsed);
@@ -92,7 +113,20 @@ export class StatementGuard {
       if (explain !== null) return this.checkExplained(explain[0], parsed.sql.slice(explain[0].length));
       throw await this.refuseNonSelect(parsed.sql);
     }
-    return { statement: singleStatement(tree), sql: parsed.sql, explainPrefix: '' };
+    return { checked: { statement: singleStatement(tree), sql: parsed.sql, explainPrefix: '' }, treeBytes: parsed.treeBytes };
+  }
+
+  /** Keeps a checked statement, forgetting the least recently used past PARSED_STATEMENT_BYTES_MAX. */
+  private remember(sql: string, checked: CheckedStatement, treeBytes: number): void {
+    const bytes = treeBytes + sql.length;
+    if (bytes > PARSED_STATEMENT_BYTES_MAX) return;
+    for (const [oldest, entry] of this.checkedBySql) {
+      if (this.checkedBytes + bytes <= PARSED_STATEMENT_BYTES_MAX) break;
+      this.checkedBySql.delete(oldest);
+      this.checkedBytes -= entry.bytes;
+    }
+    this.checkedBySql.set(sql, { checked: deepFreeze(checked), bytes });
+    this.checkedBytes += bytes;
   }
 
   /**
@@ -115,12 +149,12 @@ export class StatementGuard {
     return prepared;
   }
 
-  private async checkExplained(prefix: string, statementSql: string): Promise<CheckedStatement> {
+  private async checkExplained(prefix: string, statementSql: string): Promise<{ checked: CheckedStatement; treeBytes: number }> {
     const parsed = await this.parseNamingDefault(statementSql);
     const { tree } = parsed;
     if (tree.error && tree.error_type === PARSER_ERROR_TYPE) throw syntaxError(parsed);
     if (tree.error) throw forbidden('EXPLAIN of a statement that is not SELECT');
-    return { statement: singleStatement(tree), sql: parsed.sql, explainPrefix: prefix };
+    return { checked: { statement: singleStatement(tree), sql: parsed.sql, explainPrefix: prefix }, treeBytes: parsed.treeBytes };
   }
 
   /**
@@ -132,10 +166,10 @@ export class StatementGuard {
     let text = sql;
     const added: number[] = [];
     for (let round = 0; ; round++) {
-      const tree = await this.parse(text);
-      if (!tree.error || tree.error_type !== PARSER_ERROR_TYPE || round === DEFAULT_NAME_QUOTES_MAX) return { tree, sql: text, added };
+      const { tree, treeBytes } = await this.parse(text);
+      if (!tree.error || tree.error_type !== PARSER_ERROR_TYPE || round === DEFAULT_NAME_QUOTES_MAX) return { tree, treeBytes, sql: text, added };
       const quoted = quoteDefaultAt(text, Number(tree.position));
-      if (quoted === null) return { tree, sql: text, added };
+      if (quoted === null) return { tree, treeBytes, sql: text, added };
       // Quotes added earlier after this word move by the two quotes added around it.
       for (const [index, at] of added.entries()) if (at >= quoted.at) added[index] = at + QUOTES_ADDED;
       added.push(quoted.at, quoted.at + 1 + DEFAULT_WORD_LENGTH);
@@ -143,12 +177,12 @@ export class StatementGuard {
     }
   }
 
-  private async parse(sql: string): Promise<ParseTree> {
+  private async parse(sql: string): Promise<{ tree: ParseTree; treeBytes: number }> {
     this.parseStatement.bindVarchar(1, sql);
     const reader = await this.parseStatement.runAndReadAll();
     const text = reader.getRowsJS()[0]?.[0];
     if (typeof text !== 'string') throw new Error('json_serialize_sql returned no tree');
-    return JSON.parse(text) as ParseTree;
+    return { tree: JSON.parse(text) as ParseTree, treeBytes: text.length };
   }
 
   /**
@@ -169,6 +203,13 @@ export class StatementGuard {
       return forbidden('a statement that is not SELECT');
     }
   }
+}
+
+/** Freezes a parse result all the way down: a shared tree changed by one query would change the next. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  for (const item of Object.values(value)) deepFreeze(item);
+  return Object.freeze(value);
 }
 
 function singleStatement(tree: ParseTree): SqlNode {
