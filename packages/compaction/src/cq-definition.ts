@@ -199,6 +199,26 @@ export function continuousQuerySpec(fields: ContinuousQueryFields): ContinuousQu
   };
 }
 
+/** A query's definition as a request spells it: what an update that changes one field sends of the others (the inverse of continuousQuerySpec). */
+export function continuousQueryFieldsOf(spec: ContinuousQuerySpec): Required<ContinuousQueryFields> {
+  return {
+    name: spec.name,
+    description: spec.description,
+    database: spec.database,
+    source_measurement: spec.sourceMeasurement,
+    destination_measurement: spec.destinationMeasurement,
+    query: spec.query,
+    interval: spec.interval,
+    retention_days: spec.retentionDays,
+    delete_source_after_days: spec.deleteSourceAfterDays,
+    is_active: spec.isActive,
+    destination_database: spec.destinationDatabase,
+    window_offset: spec.windowOffset,
+    resample_every: spec.resampleEvery,
+    resample_for: spec.resampleFor,
+  };
+}
+
 /** `'2026-01-01T00:00:00Z'`: a placeholder's value, a quoted RFC 3339 instant (second precision, as Arc's Go server writes it). */
 export function placeholderValue(timeMs: number): string {
   assert.ok(timeMs % 1000 === 0, 'window bounds are whole seconds');

@@ -31,7 +31,7 @@ export { RetentionService } from './retention-service.js';
 export type { RetentionExecuted, RetentionPolicyState, RetentionRunning, RetentionServiceOptions } from './retention-service.js';
 // Continuous queries (issue 17): cq-definition.ts, cq-store.ts, cq-service.ts, cq-window-replace.ts.
 export { CqErrorCode } from './cq-error-codes.js';
-export { continuousQuerySpec, cqSchedule, parseDurationMs, parseInterval, placeholderValue, runAt, runsDue, windowAt, windowQuery, windowsCovering, windowsOfRuns } from './cq-definition.js';
+export { continuousQueryFieldsOf, continuousQuerySpec, cqSchedule, parseDurationMs, parseInterval, placeholderValue, runAt, runsDue, windowAt, windowQuery, windowsCovering, windowsOfRuns } from './cq-definition.js';
 export type { ContinuousQuery, ContinuousQueryFields, ContinuousQuerySpec, CqSchedule, CqWindow } from './cq-definition.js';
 export { CQ_FILE_NAME, CqStore, cqNotFound } from './cq-store.js';
 export type { CqExecution, CqExecutionRecord, CqTemplate, CqTrigger } from './cq-store.js';

@@ -24,6 +24,20 @@ afterEach(async () => {
   for (const compactor of open.splice(0)) await compactor.close();
 });
 
+/** A compactor over the store (its history and temp directory beside `root`), closed after the test. */
+function openCompactor(storage: Storage, root: string): Compactor {
+  const compactor = Compactor.open({
+    storage,
+    config: TEST_COMPACTION_CONFIG,
+    historyPath: path.join(root, '..', `${path.basename(root)}-history.db`),
+    tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
+    queriesEnded: () => Promise.resolve(),
+    log: () => undefined,
+  });
+  open.push(compactor);
+  return compactor;
+}
+
 function rows(startUs: number, count: number, stepUs: number): TestRow[] {
   return Array.from({ length: count }, (_, index) => ({ host: `h${String(index % 2)}`, timeUs: startUs + index * stepUs, usage_user: index, usage_idle: 0 }));
 }
@@ -46,15 +60,7 @@ describe('retention plan', () => {
     expect({ drop: plan.drop.map((file) => file.key), rewrite: plan.rewrite.map((file) => file.key), dropRows: plan.dropRows }).toEqual({ drop: [expired], rewrite: [straddling], dropRows: 10 });
     expect(plan.dropBytes).toBe(plan.drop[0]?.bytes);
 
-    const compactor = Compactor.open({
-      storage,
-      config: TEST_COMPACTION_CONFIG,
-      historyPath: path.join(root, '..', `${path.basename(root)}-history.db`),
-      tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
-      queriesEnded: () => Promise.resolve(),
-      log: () => undefined,
-    });
-    open.push(compactor);
+    const compactor = openCompactor(storage, root);
     const before = (await readRows(storage)).map((row) => JSON.parse(row) as { t: number });
     await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [straddling], removeWhere: retentionRemoveWhere(cutoffUs) });
     await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [expired], removeWhere: null });
@@ -86,15 +92,7 @@ describe('retention plan of a range', () => {
     expect(planRangeRemoval(files, null, toUs)).toEqual(planRetention(files, toUs));
     expect(planRangeRemoval(files, toUs, toUs)).toMatchObject({ drop: [], rewrite: [] });
 
-    const compactor = Compactor.open({
-      storage,
-      config: TEST_COMPACTION_CONFIG,
-      historyPath: path.join(root, '..', `${path.basename(root)}-history.db`),
-      tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
-      queriesEnded: () => Promise.resolve(),
-      log: () => undefined,
-    });
-    open.push(compactor);
+    const compactor = openCompactor(storage, root);
     const rowsBefore = (await readRows(storage)).map((row) => JSON.parse(row) as { t: number });
     await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [straddlingFrom], removeWhere: rangeRemoveWhere(fromUs, toUs) });
     await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [straddlingTo], removeWhere: rangeRemoveWhere(fromUs, toUs) });

@@ -1,5 +1,5 @@
-import type { ContinuousQueries } from '@arc/compaction';
-import type { ContinuousQueryPort } from '@arc/influxql';
+import type { ContinuousQueries, ContinuousQueryFields } from '@arc/compaction';
+import type { ContinuousQueryDefinition, ContinuousQueryPort } from '@arc/influxql';
 
 /**
  * InfluxQL's view of Arc's continuous queries (CREATE / SHOW / DROP CONTINUOUS QUERY on /query,
@@ -12,19 +12,7 @@ export function continuousQueryPort(cqs: ContinuousQueries): ContinuousQueryPort
   return {
     list: () => cqs.list().map((cq) => ({ name: cq.name, database: cq.database, query: cq.query, description: cq.description, createdAtMs: Date.parse(cq.createdAt) })),
     create: async (definition) => {
-      await cqs.create({
-        name: definition.name,
-        description: definition.description,
-        database: definition.database,
-        source_measurement: definition.sourceMeasurement,
-        destination_measurement: definition.destinationMeasurement,
-        query: definition.query,
-        interval: definition.interval,
-        destination_database: definition.destinationDatabase,
-        window_offset: definition.windowOffset,
-        resample_every: definition.resampleEvery,
-        resample_for: definition.resampleFor,
-      });
+      await cqs.create(fieldsOfDefinition(definition));
     },
     remove: (name) => {
       const cq = cqs.byName(name);
@@ -37,5 +25,22 @@ export function continuousQueryPort(cqs: ContinuousQueries): ContinuousQueryPort
     removeTemplate: (name) => {
       cqs.removeTemplate(name);
     },
+  };
+}
+
+/** An InfluxQL statement's translation as the API's fields (what CREATE and the re-expansion store). */
+export function fieldsOfDefinition(definition: ContinuousQueryDefinition): ContinuousQueryFields {
+  return {
+    name: definition.name,
+    description: definition.description,
+    database: definition.database,
+    source_measurement: definition.sourceMeasurement,
+    destination_measurement: definition.destinationMeasurement,
+    query: definition.query,
+    interval: definition.interval,
+    destination_database: definition.destinationDatabase,
+    window_offset: definition.windowOffset,
+    resample_every: definition.resampleEvery,
+    resample_for: definition.resampleFor,
   };
 }

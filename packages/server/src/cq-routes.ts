@@ -1,6 +1,6 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import { isAllowed } from '@arc/auth';
-import { CQ_EXECUTIONS_KEPT, CqErrorCode, type ContinuousQueries, type ContinuousQuery, type CqExecution, type CqExecutionSummary, type ExecuteResult } from '@arc/compaction';
+import { CQ_EXECUTIONS_KEPT, CqErrorCode, continuousQueryFieldsOf, type ContinuousQueries, type ContinuousQuery, type CqExecution, type CqExecutionSummary, type ExecuteResult } from '@arc/compaction';
 import { ArcError, badRequest } from '@arc/errors';
 import { z } from 'zod';
 import type { AuthGate } from './auth-gate.js';
@@ -60,20 +60,7 @@ export interface CqRouteDeps {
 export function cqJson(cq: ContinuousQuery): Record<string, unknown> {
   return {
     id: cq.id,
-    name: cq.name,
-    description: cq.description,
-    database: cq.database,
-    source_measurement: cq.sourceMeasurement,
-    destination_measurement: cq.destinationMeasurement,
-    query: cq.query,
-    interval: cq.interval,
-    retention_days: cq.retentionDays,
-    delete_source_after_days: cq.deleteSourceAfterDays,
-    is_active: cq.isActive,
-    destination_database: cq.destinationDatabase,
-    window_offset: cq.windowOffset,
-    resample_every: cq.resampleEvery,
-    resample_for: cq.resampleFor,
+    ...continuousQueryFieldsOf(cq),
     last_processed_time: cq.lastProcessedTime,
     rolled_up_from: cq.rolledUpFromTime,
     created_at: cq.createdAt,

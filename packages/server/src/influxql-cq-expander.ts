@@ -1,8 +1,8 @@
-import type { ContinuousQueries, ContinuousQuery } from '@arc/compaction';
+import { continuousQueryFieldsOf, type ContinuousQueries } from '@arc/compaction';
 import { continuousQuerySourceReader, reexpandTemplate, templateSourceDatabases, type ContinuousQueryDefinition, type ContinuousQueryTemplate, type SqlRunner } from '@arc/influxql';
 import type { TokenInfo } from '@arc/auth';
 import type { CatalogEvent, Storage } from '@arc/storage';
-import { continuousQueryPort } from './cq-influxql-port.js';
+import { continuousQueryPort, fieldsOfDefinition } from './cq-influxql-port.js';
 import { influxSqlRunner } from './influx-query-routes.js';
 import { INFLUXQL_CQ_EXPAND_EVERY_MS } from './limits.js';
 import type { ServerContext } from './server-context.js';
@@ -138,7 +138,7 @@ export class InfluxqlCqExpander {
     const { continuousQueries: cqs } = this.options;
     const firstRowMs = await this.firstRowMs(definition.database, definition.sourceMeasurement);
     const firstWindowAtMs = Math.max(firstRowMs ?? template.createdAtMs, template.createdAtMs);
-    const created = await cqs.create(fieldsOf(definition), firstWindowAtMs);
+    const created = await cqs.create(fieldsOfDefinition(definition), firstWindowAtMs);
     // DROP CONTINUOUS QUERY ran while the query was checked: it removed the template, this query goes too.
     if (!cqs.templates().some((kept) => kept.name === template.name)) {
       cqs.delete(created.id);
@@ -151,7 +151,7 @@ export class InfluxqlCqExpander {
     const { continuousQueries: cqs } = this.options;
     const cq = cqs.byName(definition.name);
     if (cq === null) return; // Dropped meanwhile.
-    await cqs.update(cq.id, { ...fieldsKept(cq), query: definition.query });
+    await cqs.update(cq.id, { ...continuousQueryFieldsOf(cq), query: definition.query });
     this.options.log('info', `influxql continuous query '${template.name}': ${cq.name} follows the fields and tags of ${definition.database}.${definition.sourceMeasurement} now: ${definition.query}`);
   }
 
@@ -197,38 +197,3 @@ export class InfluxqlCqExpander {
   }
 }
 
-function fieldsOf(definition: ContinuousQueryDefinition): Parameters<ContinuousQueries['create']>[0] {
-  return {
-    name: definition.name,
-    description: definition.description,
-    database: definition.database,
-    source_measurement: definition.sourceMeasurement,
-    destination_measurement: definition.destinationMeasurement,
-    query: definition.query,
-    interval: definition.interval,
-    destination_database: definition.destinationDatabase,
-    window_offset: definition.windowOffset,
-    resample_every: definition.resampleEvery,
-    resample_for: definition.resampleFor,
-  };
-}
-
-/** A query's fields as they are (those a user may have changed through the API included): an update replaces only its SQL. */
-function fieldsKept(cq: ContinuousQuery): Parameters<ContinuousQueries['create']>[0] {
-  return {
-    name: cq.name,
-    description: cq.description,
-    database: cq.database,
-    source_measurement: cq.sourceMeasurement,
-    destination_measurement: cq.destinationMeasurement,
-    query: cq.query,
-    interval: cq.interval,
-    retention_days: cq.retentionDays,
-    delete_source_after_days: cq.deleteSourceAfterDays,
-    is_active: cq.isActive,
-    destination_database: cq.destinationDatabase,
-    window_offset: cq.windowOffset,
-    resample_every: cq.resampleEvery,
-    resample_for: cq.resampleFor,
-  };
-}
