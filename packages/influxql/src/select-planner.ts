@@ -457,8 +457,9 @@ function sqlTail(mode: SelectMode, tagColumns: readonly string[], hasTime: boole
     const window = `row_number() OVER (PARTITION BY ${tagColumns.join(', ')} ORDER BY ${quoteIdentifier(TIME_COLUMN)}${descending})`;
     parts.push(`QUALIFY ${window} BETWEEN ${String(statement.offset + 1)} AND ${String(statement.offset + limit)}`);
   }
-  // Buckets are ordered (and filled) ascending, then reversed by the shaper for DESC.
-  const order = [...tagPositions, ...(hasTime ? [`${timePosition}${descending}`] : [])];
+  // Buckets are ordered (and filled) ascending, then reversed by the shaper for DESC. A series
+  // without a tag (NULL) comes before those with one, as InfluxDB's empty tag value sorts first.
+  const order = [...tagPositions.map((position) => `${position} NULLS FIRST`), ...(hasTime ? [`${timePosition}${descending}`] : [])];
   if (order.length > 0) parts.push(`ORDER BY ${order.join(', ')}`);
   if (limit !== null && tagColumns.length === 0) parts.push(`LIMIT ${String(limit)} OFFSET ${String(statement.offset)}`);
   return parts.join(' ');
