@@ -6,14 +6,11 @@
 // straddling the upper bound and after a range, only the inside one is dropped and the two
 // straddling ones rewritten, keeping exactly the rows outside [from, to) (the row at `from`
 // removed, the one at `to` kept); without a lower bound the plan is retention's.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MICROS_PER_DAY, Storage } from '@arc/storage';
-import { Compactor, planRangeRemoval, planRetention, rangeRemoveWhere, retentionCutoffUs, retentionRemoveWhere } from '../src/index.js';
-import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
+import { MICROS_PER_DAY } from '@arc/storage';
+import { type Compactor, planRangeRemoval, planRetention, rangeRemoveWhere, retentionCutoffUs, retentionRemoveWhere } from '../src/index.js';
 import { putFile, readRows, type TestRow } from './support/parquet-files.js';
+import { openRewriteStore } from './support/rewrite-store.js';
 
 const HOUR_US = 3_600_000_000;
 const DAY_1_US = Date.parse('2026-01-01T00:00:00Z') * 1000;
@@ -23,20 +20,6 @@ const open: Compactor[] = [];
 afterEach(async () => {
   for (const compactor of open.splice(0)) await compactor.close();
 });
-
-/** A compactor over the store (its history and temp directory beside `root`), closed after the test. */
-function openCompactor(storage: Storage, root: string): Compactor {
-  const compactor = Compactor.open({
-    storage,
-    config: TEST_COMPACTION_CONFIG,
-    historyPath: path.join(root, '..', `${path.basename(root)}-history.db`),
-    tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
-    queriesEnded: () => Promise.resolve(),
-    log: () => undefined,
-  });
-  open.push(compactor);
-  return compactor;
-}
 
 function rows(startUs: number, count: number, stepUs: number): TestRow[] {
   return Array.from({ length: count }, (_, index) => ({ host: `h${String(index % 2)}`, timeUs: startUs + index * stepUs, usage_user: index, usage_idle: 0 }));
@@ -49,8 +32,8 @@ describe('retention plan', () => {
   });
 
   it('drops expired files, rewrites the straddling one to exactly the rows at or after the cut-off', async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'arc-retention-plan-'));
-    const storage = await Storage.open({ root });
+    const { storage, compactor } = await openRewriteStore('arc-retention-plan-');
+    open.push(compactor);
     const cutoffUs = DAY_1_US + 10 * HOUR_US + 30 * SECOND_US;
     const expired = await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rows(DAY_1_US + 9 * HOUR_US, 10, SECOND_US) });
     // Seconds 0..59 of hour 10: 30 rows before the cut-off, the one at it and 29 after.
@@ -60,7 +43,6 @@ describe('retention plan', () => {
     expect({ drop: plan.drop.map((file) => file.key), rewrite: plan.rewrite.map((file) => file.key), dropRows: plan.dropRows }).toEqual({ drop: [expired], rewrite: [straddling], dropRows: 10 });
     expect(plan.dropBytes).toBe(plan.drop[0]?.bytes);
 
-    const compactor = openCompactor(storage, root);
     const before = (await readRows(storage)).map((row) => JSON.parse(row) as { t: number });
     await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [straddling], removeWhere: retentionRemoveWhere(cutoffUs) });
     await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [expired], removeWhere: null });
@@ -74,8 +56,8 @@ describe('retention plan', () => {
 
 describe('retention plan of a range', () => {
   it('drops the files inside, rewrites those straddling either bound to exactly the rows outside', async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'arc-range-plan-'));
-    const storage = await Storage.open({ root });
+    const { storage, compactor } = await openRewriteStore('arc-range-plan-');
+    open.push(compactor);
     const fromUs = DAY_1_US + 10 * HOUR_US + 20 * SECOND_US;
     const toUs = DAY_1_US + 12 * HOUR_US + 40 * SECOND_US;
     const before = await putFile(storage, { sequence: 1, writtenAtMs: 1000, rows: rows(DAY_1_US + 9 * HOUR_US, 10, SECOND_US) });
@@ -92,7 +74,6 @@ describe('retention plan of a range', () => {
     expect(planRangeRemoval(files, null, toUs)).toEqual(planRetention(files, toUs));
     expect(planRangeRemoval(files, toUs, toUs)).toMatchObject({ drop: [], rewrite: [] });
 
-    const compactor = openCompactor(storage, root);
     const rowsBefore = (await readRows(storage)).map((row) => JSON.parse(row) as { t: number });
     await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [straddlingFrom], removeWhere: rangeRemoveWhere(fromUs, toUs) });
     await compactor.rewrite({ database: 'db', measurement: 'cpu', files: [straddlingTo], removeWhere: rangeRemoveWhere(fromUs, toUs) });
