@@ -36,7 +36,9 @@ async function rawHead(headBytes: number, split: boolean): Promise<string> {
       socket.write(head);
       return;
     }
-    // The second piece goes once the first was surely read on its own (uWS answers nothing yet).
+    // The second piece goes once the first was surely read on its own. uWS signals nothing for a
+    // partial head (no answer, no event a client can see), so a short pause is the only way to
+    // make the two pieces arrive in two reads.
     socket.write(head.slice(0, 100), () => setTimeout(() => socket.write(head.slice(100)), 50));
   });
 }
