@@ -52,12 +52,15 @@ export const ZSTD_COMPRESSION_LEVEL = 3;
 export const ENCODER_THREADS_MAX = 256;
 
 /**
- * The scratch table a flush fills lives in its own DuckDB schema, together with the ENUM types of
- * its dictionary columns, so one `DROP SCHEMA ... CASCADE` frees both. One encoder runs one flush
- * at a time.
+ * The table function through which a flush's COPY reads its batches (registered on the encoder's
+ * own connection; nothing else runs SQL there). One encoder runs one flush at a time.
  */
-export const ENCODER_SCHEMA_NAME = 'arc_flush';
-export const ENCODER_TABLE_NAME = 'arc_flush_buffer';
+export const ENCODER_SCAN_FUNCTION_NAME = 'arc_flush_scan';
+/**
+ * The scan's extra column numbering rows in append order when a flush must be sorted (the
+ * tie-breaker of equal times); `_` is appended while a column of the flush has the name.
+ */
+export const ENCODER_SCAN_SEQUENCE_COLUMN = 'arc_flush_seq';
 
 /**
  * A utf8 column whose distinct values across a flush number at most this goes to DuckDB as an
@@ -95,14 +98,6 @@ assert.ok(ENCODER_ENUM_MEMBERS_MAX > DUCKDB_ENUM_UINT8_MEMBERS_MAX, 'ENUM codes 
 assert.ok(ENCODER_ENUM_ROWS_PER_MEMBER_MIN >= 1, 'ENUM rows per member positive');
 assert.ok(ZSTD_COMPRESSION_LEVEL >= 1, 'zstd level range');
 assert.ok(ZSTD_COMPRESSION_LEVEL <= 22, 'zstd level range');
-
-/**
- * The append phase of a flush is synchronous JavaScript on the writer thread; while it runs the
- * thread cannot answer decoders, whose requests then wait (and rings fill, so clients see 503).
- * Yielding to the event loop every 8 chunks (16,384 rows, ~10-15 ms) bounds that stall at the
- * cost of one event-loop turn per 16K rows.
- */
-export const ENCODER_YIELD_EVERY_CHUNKS = 8;
 
 /**
  * A writer tells the main thread about new files and new buffered schemas (the query cache and

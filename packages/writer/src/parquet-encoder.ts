@@ -2,7 +2,20 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import duckdb from '@duckdb/node-bindings';
 import { DUCKDB_MEMORY_SQL } from '@arc/telemetry';
-import { DuckDBDataChunk, DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import {
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  ENUM,
+  INTEGER,
+  TIMESTAMP,
+  UBIGINT,
+  VARCHAR,
+  DuckDBInstance,
+  DuckDBTableFunction,
+  type DuckDBConnection,
+  type DuckDBType,
+} from '@duckdb/node-api';
 import { ArcError, ErrorKind } from '@arc/errors';
 import type { StorageBackend } from '@arc/storage';
 import { isStorageFull, storageFullError } from './storage-full.js';
@@ -31,13 +44,12 @@ import {
   DUCKDB_STRING_INLINE_BYTES_MAX,
   DUCKDB_STRING_T_BYTES,
   ENCODER_CHUNK_ROWS,
-  ENCODER_YIELD_EVERY_CHUNKS,
   ENCODER_ENUM_MEMBERS_MAX,
   ENCODER_ENUM_ROWS_PER_MEMBER_MIN,
   ENCODER_ENUM_UNION_BYTES_MAX,
   ENCODER_MEMORY_LIMIT_DEFAULT,
-  ENCODER_SCHEMA_NAME,
-  ENCODER_TABLE_NAME,
+  ENCODER_SCAN_FUNCTION_NAME,
+  ENCODER_SCAN_SEQUENCE_COLUMN,
   ENCODER_TEMP_DIRECTORY_SIZE_MAX,
   ENCODER_THREADS_MAX,
   ZSTD_COMPRESSION_LEVEL,
@@ -45,12 +57,14 @@ import {
 import { WriterErrorCode } from './error-codes.js';
 
 /**
- * Parquet encoding through DuckDB (docs/decisions.md). One encoder owns
- * one in-memory DuckDB instance; a flush fills a scratch table with raw vector copies of the
- * Arrow-layout batches (memcpy of time, int64 and float64 values and of validity bitmaps), then
- * writes one Parquet file per UTC hour with `COPY (... ORDER BY time) TO`. A utf8 column with few
- * distinct values across the flush becomes an ENUM of their union (uint8/uint16 codes); COPY
- * writes it as a plain UTF8 string column, so readers see VARCHAR either way.
+ * Parquet encoding through DuckDB (docs/decisions.md). One encoder owns one in-memory DuckDB
+ * instance with a table function (`arc_flush_scan`) that hands DuckDB the flush's Arrow-layout
+ * batches chunk by chunk, filled by raw vector copies (memcpy of time, int64 and float64 values
+ * and of validity bitmaps); one `COPY (SELECT ... FROM arc_flush_scan() ...) TO` per UTC hour
+ * streams them into a Parquet file, so the rows are never stored in a DuckDB table first
+ * (docs/decisions.md, "The flush scans the batches"). A utf8 column with few distinct values
+ * across the flush becomes an ENUM of their union (uint8/uint16 codes); COPY writes it as a plain
+ * UTF8 string column, so readers see VARCHAR either way.
  */
 
 export const ParquetCompression = {
@@ -95,23 +109,15 @@ export interface EncodedHourFile {
 export interface EncodeTimings {
   /** Building the union dictionaries of utf8 columns in JS (which ones become ENUMs). */
   readonly planMs: number;
-  /** Creating the scratch table (and ENUM types) and filling it through the appender. */
+  /** Filling DuckDB's chunks from the batches (the scan's callbacks on this thread, summed). */
   readonly appendMs: number;
-  /** The COPY statements (sort + Parquet encoding + write). */
+  /** The COPY statements without the fills: sort when needed, Parquet encoding, write. */
   readonly copyMs: number;
   /** fsync and stat of the written files. */
   readonly syncMs: number;
   /** utf8 columns of the flush that went to DuckDB as ENUM (the rest as VARCHAR). */
   readonly enumColumnCount: number;
 }
-
-const DUCKDB_TYPE_BY_COLUMN_TYPE = {
-  [ColumnType.int64]: duckdb.Type.BIGINT,
-  [ColumnType.uint64]: duckdb.Type.UBIGINT,
-  [ColumnType.float64]: duckdb.Type.DOUBLE,
-  [ColumnType.utf8]: duckdb.Type.VARCHAR,
-  [ColumnType.bool]: duckdb.Type.BOOLEAN,
-} as const;
 
 const SQL_TYPE_BY_COLUMN_TYPE = {
   [ColumnType.int64]: 'BIGINT',
@@ -121,19 +127,13 @@ const SQL_TYPE_BY_COLUMN_TYPE = {
   [ColumnType.bool]: 'BOOLEAN',
 } as const;
 
-const TABLE_SQL = `${quoteIdentifier(ENCODER_SCHEMA_NAME)}.${quoteIdentifier(ENCODER_TABLE_NAME)}`;
-
-function enumTypeSql(schemaIndex: number): string {
-  return `${quoteIdentifier(ENCODER_SCHEMA_NAME)}.${quoteIdentifier(`enum_${schemaIndex}`)}`;
-}
-
-/**
- * Members as SQL string literals. The parser keeps a literal's bytes as they are (no escapes, no
- * Unicode normalization; tested), and members never hold NUL, which would end the C string.
- */
-function createEnumSql(schemaIndex: number, members: readonly string[]): string {
-  return `CREATE TYPE ${enumTypeSql(schemaIndex)} AS ENUM (${members.map(quoteLiteral).join(', ')})`;
-}
+const SCAN_TYPE_BY_COLUMN_TYPE: Record<ColumnType, DuckDBType> = {
+  [ColumnType.int64]: BIGINT,
+  [ColumnType.uint64]: UBIGINT,
+  [ColumnType.float64]: DOUBLE,
+  [ColumnType.utf8]: VARCHAR,
+  [ColumnType.bool]: BOOLEAN,
+};
 
 /**
  * The columns (name and SQL type) a Parquet file of this schema has, in file order: what a query
@@ -144,23 +144,30 @@ export function parquetColumnsOf(schema: readonly SchemaColumn[]): { name: strin
 }
 
 /**
- * `time` is TIMESTAMP (naive, microseconds), not TIMESTAMPTZ: the values are UTC instants, and
- * Parquet then holds timestamp[us] with isAdjustedToUTC=false, which every reader maps to a plain
- * timestamp without applying a session time zone. Query instances run with TimeZone='UTC'.
+ * The scan's columns in output order. `time` is TIMESTAMP (naive, microseconds), not TIMESTAMPTZ:
+ * the values are UTC instants, and Parquet then holds timestamp[us] with isAdjustedToUTC=false,
+ * which every reader maps to a plain timestamp without applying a session time zone. Query
+ * instances run with TimeZone='UTC'. An ENUM column's type holds its members (no CREATE TYPE: the
+ * values never reach a catalog). With `sequenceColumn`, a last INTEGER column numbers the rows in
+ * append order (the sort's tie-breaker).
  */
-function createTableSql(schema: readonly SchemaColumn[], plans: readonly ColumnPlan[]): string {
-  const columns = [`${quoteIdentifier(TIME_COLUMN)} TIMESTAMP`];
+function scanColumnsOf(schema: readonly SchemaColumn[], plans: readonly ColumnPlan[], sequenceColumn: string | null): { name: string; type: DuckDBType }[] {
+  const columns = [{ name: TIME_COLUMN, type: TIMESTAMP as DuckDBType }];
   schema.forEach((column, index) => {
     assert.notEqual(column.name.toLowerCase(), TIME_COLUMN, 'time is never a tag or field');
-    const type = plans[index] === null ? SQL_TYPE_BY_COLUMN_TYPE[column.type] : enumTypeSql(index);
-    columns.push(`${quoteIdentifier(column.name)} ${type}`);
+    const plan = plans[index];
+    columns.push({ name: column.name, type: plan === undefined || plan === null ? SCAN_TYPE_BY_COLUMN_TYPE[column.type] : ENUM(plan.members) });
   });
-  return `CREATE TABLE ${TABLE_SQL} (${columns.join(', ')})`;
+  if (sequenceColumn !== null) columns.push({ name: sequenceColumn, type: INTEGER });
+  return columns;
 }
 
-/** Drops the scratch table and its ENUM types, whatever a failed flush left behind. */
-function dropScratchSql(): string {
-  return `DROP SCHEMA IF EXISTS ${quoteIdentifier(ENCODER_SCHEMA_NAME)} CASCADE`;
+/** A name for the sequence column that no column of the schema has (DuckDB compares names case-insensitively). */
+function sequenceColumnFor(schema: readonly SchemaColumn[]): string {
+  const taken = new Set(schema.map((column) => column.name.toLowerCase()));
+  let name = ENCODER_SCAN_SEQUENCE_COLUMN;
+  while (taken.has(name)) name += '_';
+  return name;
 }
 
 function copyOptionsSql(options: ParquetEncoderOptions, schema: readonly SchemaColumn[]): string {
@@ -174,22 +181,27 @@ function copyOptionsSql(options: ParquetEncoderOptions, schema: readonly SchemaC
 
 /**
  * One hour's rows, sorted by time, rows of equal time in append order: DuckDB's sort is not
- * stable, so ties are ordered by the scratch table's `rowid` (its append position). Compaction's
- * deduplication takes a later row of one file as the later write (packages/compaction,
- * merge-sql.ts), so a flush must not swap two writes of one point. When the rows were appended
- * in time order already (the usual case: clients send in order) the sort is skipped: with
- * `preserve_insertion_order` (set at create) a filtered scan keeps the append order, and the sort
- * costs 2-3x the whole COPY on one thread. When every row is of this hour (the usual flush) the time filter is left out too: it
- * would select every row anyway, and evaluating it costs ~10-20% of the COPY.
+ * stable, so ties are ordered by the scan's sequence column (`sequenceColumn`, the append
+ * position), which the file leaves out. Compaction's deduplication takes a later row of one file
+ * as the later write (packages/compaction, merge-sql.ts), so a flush must not swap two writes of
+ * one point. When the rows were appended in time order already (the usual case: clients send in
+ * order) there is no sort (`sequenceColumn` null): with `preserve_insertion_order` (set at create)
+ * the scan's order is the file's, and the sort costs 2-3x the whole COPY on one thread. When every
+ * row is of this hour (the usual flush) the time filter is left out too: it would select every row
+ * anyway, and evaluating it costs ~10-20% of the COPY.
  */
-function copyHourSql(hourStartUs: number, path: string, copyOptions: string, appendedInOrder: boolean, onlyHour: boolean): string {
+function copyHourSql(hourStartUs: number, path: string, copyOptions: string, sequenceColumn: string | null, onlyHour: boolean): string {
   const time = quoteIdentifier(TIME_COLUMN);
   const filter = onlyHour
     ? ''
     : ` WHERE ${time} >= make_timestamp(${hourStartUs}::BIGINT) ` +
       `AND ${time} < make_timestamp(${hourStartUs + MICROS_PER_HOUR}::BIGINT)`;
-  const order = appendedInOrder ? '' : ` ORDER BY ${time}, rowid`;
-  return `COPY (SELECT * FROM ${TABLE_SQL}${filter}${order}) TO ${quoteLiteral(path)} (${copyOptions})`;
+  const scan = `${quoteIdentifier(ENCODER_SCAN_FUNCTION_NAME)}()`;
+  const select =
+    sequenceColumn === null
+      ? `SELECT * FROM ${scan}${filter}`
+      : `SELECT * EXCLUDE (${quoteIdentifier(sequenceColumn)}) FROM ${scan}${filter} ORDER BY ${time}, ${quoteIdentifier(sequenceColumn)}`;
+  return `COPY (${select}) TO ${quoteLiteral(path)} (${copyOptions})`;
 }
 
 /**
@@ -421,8 +433,17 @@ class ChunkFiller {
   private readonly codes16 = new Uint16Array(ENCODER_CHUNK_ROWS);
   /** All bits 0: the validity of a column that is NULL in every row of a chunk. */
   private readonly invalid = new Uint8Array(ENCODER_CHUNK_ROWS / 8);
+  private readonly sequence = new Int32Array(ENCODER_CHUNK_ROWS);
 
-  /** Fills `chunk` (already reset) with rows [rowStart, rowStart + rowCount) of `batch`. */
+  /** The sequence column (INTEGER): `firstRow`, `firstRow + 1`, ... for the chunk's rows. */
+  fillSequence(vector: duckdb.Vector, firstRow: number, rowCount: number): void {
+    assert.ok(rowCount <= ENCODER_CHUNK_ROWS, 'chunk rows within vector size');
+    assert.ok(firstRow + rowCount <= 2 ** 31 - 1, 'sequence fits INTEGER');
+    for (let row = 0; row < rowCount; row++) this.sequence[row] = firstRow + row;
+    duckdb.copy_data_to_vector(vector, 0, this.sequence.buffer, 0, rowCount * 4);
+  }
+
+  /** Fills `chunk` (fresh from DuckDB) with rows [rowStart, rowStart + rowCount) of `batch`. */
   fill(
     chunk: duckdb.DataChunk,
     batch: ColumnBatch,
@@ -616,13 +637,45 @@ class ChunkFiller {
   }
 }
 
-/** `path` is undefined when the failure came before the first file (appending to the scratch table). */
+/** `path` is undefined when the failure came before the first file was begun. */
 function writeFailed(measurement: string, path: string | undefined, cause: unknown): ArcError {
   const where = path === undefined ? `measurement '${measurement}'` : `measurement '${measurement}' to '${path}'`;
   const details = path === undefined ? { measurement } : { measurement, path };
   if (isStorageFull(cause)) return storageFullError(`writing Parquet for ${where}`, cause, details);
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new ArcError(ErrorKind.internal, WriterErrorCode.parquetWriteFailed, `Writing Parquet for ${where} failed: ${reason}`, details);
+}
+
+/**
+ * What the scan hands DuckDB during one COPY: the flush's batches, restricted to those that may
+ * hold rows of `hourStartUs` when the flush spans several hours (the COPY's filter drops the
+ * others' rows), and where the scan is.
+ */
+interface FlushScan {
+  readonly batches: readonly ColumnBatch[];
+  readonly schema: readonly SchemaColumn[];
+  readonly sourcesByBatch: readonly (readonly ColumnSource[])[];
+  readonly plans: readonly ColumnPlan[];
+  readonly columns: readonly { name: string; type: DuckDBType }[];
+  /** The sort's tie-breaker column, or null when the rows are in time order (no sort). */
+  readonly sequenceColumn: string | null;
+  /** Only batches that may hold rows of this hour are scanned; null: every batch. */
+  hourStartUs: number | null;
+  batchIndex: number;
+  rowStart: number;
+  /** Rows of the batches before `batchIndex` (the sequence number of its first row). */
+  rowsBefore: number;
+  /** Milliseconds spent filling chunks (EncodeTimings.appendMs). */
+  fillMs: number;
+  /** What a callback threw: DuckDB only gets its message, the encode rethrows it. */
+  failure: unknown;
+}
+
+/** True when the batch may hold a row of the hour (exact for times within ±2^53 µs). */
+function mayHoldHour(batch: ColumnBatch, hourStartUs: number): boolean {
+  if (batch.rowCount === 0) return false;
+  if (Math.max(-batch.timeMinUs, batch.timeMaxUs) > TIME_MICROS_ABS_MAX) return true;
+  return hourStartMicros(batch.timeMinUs) <= hourStartUs && hourStartUs <= hourStartMicros(batch.timeMaxUs);
 }
 
 export class ParquetEncoder {
@@ -632,6 +685,8 @@ export class ParquetEncoder {
   private readonly filler = new ChunkFiller();
   /** The distinct values of the column being planned (ENUM members), reused by every column and flush. */
   private readonly interner = new Utf8Dictionary(ENCODER_ENUM_MEMBERS_MAX, ENCODER_ENUM_UNION_BYTES_MAX);
+  /** The scan of the COPY running now (one encode, one COPY at a time); null between COPYs. */
+  private scan: FlushScan | null = null;
   private encoding = false;
   private closed = false;
   /** A second connection for memory reads (memoryBytes), so they never interleave with an encode's statements. */
@@ -642,6 +697,36 @@ export class ParquetEncoder {
     this.options = options;
     this.instance = instance;
     this.connection = connection;
+    connection.registerTableFunction(
+      DuckDBTableFunction.create({
+        name: ENCODER_SCAN_FUNCTION_NAME,
+        bindFunction: (info) => {
+          const scan = this.scan;
+          if (scan === null) {
+            info.setError(`${ENCODER_SCAN_FUNCTION_NAME} is the encoder's own and runs only inside a flush`);
+            return;
+          }
+          for (const column of scan.columns) info.addResultColumn(column.name, column.type);
+        },
+        initFunction: () => {
+          const scan = this.scan;
+          if (scan === null) return;
+          scan.batchIndex = 0;
+          scan.rowStart = 0;
+          scan.rowsBefore = 0;
+        },
+        mainFunction: (info, output) => {
+          const scan = this.scan;
+          try {
+            assert.ok(scan !== null, 'a scan runs inside a flush');
+            output.rowCount = this.fillNext(scan, output.chunk);
+          } catch (error) {
+            if (scan !== null) scan.failure ??= error;
+            info.setError(error instanceof Error ? error.message : String(error));
+          }
+        },
+      }),
+    );
   }
 
   static async create(options: ParquetEncoderOptions): Promise<ParquetEncoder> {
@@ -706,12 +791,15 @@ export class ParquetEncoder {
     try {
       return await this.encodeHours(batches, schema, hours, pathForHour, paths);
     } catch (error) {
+      // A callback's own error: DuckDB saw only its message.
+      const cause = this.scan?.failure ?? error;
       await this.discard(paths);
       // A broken invariant (a batch off its documented layout) is a bug to surface, not a write
       // failure to retry.
-      if (error instanceof assert.AssertionError) throw error;
-      throw error instanceof ArcError ? error : writeFailed(measurement, paths.at(-1), error);
+      if (cause instanceof assert.AssertionError) throw cause;
+      throw cause instanceof ArcError ? cause : writeFailed(measurement, paths.at(-1), cause);
     } finally {
+      this.scan = null;
       this.encoding = false;
     }
   }
@@ -743,29 +831,47 @@ export class ParquetEncoder {
     const planStart = performance.now();
     const sourcesByBatch = batches.map((batch) => sourcesOf(batch, schema));
     const plans = planColumns(this.interner, batches, schema, sourcesByBatch);
-    const appendStart = performance.now();
-    await this.createScratch(schema, plans);
-    await this.appendBatches(batches, schema, sourcesByBatch, plans);
+    for (const plan of plans) {
+      if (plan === null) continue;
+      const internal = plan.codeBytes === 1 ? duckdb.Type.UTINYINT : duckdb.Type.USMALLINT;
+      assert.equal(duckdb.enum_internal_type(ENUM(plan.members).toLogicalType().logical_type), internal, 'ENUM code width as planned');
+    }
+    const sequenceColumn = isInTimeOrder(batches) ? null : sequenceColumnFor(schema);
+    const scan: FlushScan = {
+      batches,
+      schema,
+      sourcesByBatch,
+      plans,
+      columns: scanColumnsOf(schema, plans, sequenceColumn),
+      sequenceColumn,
+      hourStartUs: null,
+      batchIndex: 0,
+      rowStart: 0,
+      rowsBefore: 0,
+      fillMs: 0,
+      failure: undefined,
+    };
+    this.scan = scan;
     const copyStart = performance.now();
     const copyOptions = copyOptionsSql(this.options, schema);
-    const appendedInOrder = isInTimeOrder(batches);
     const copied: Omit<EncodedHourFile, 'byteCount'>[] = [];
     for (const hourStartUs of hours) {
       const path = pathForHour(hourStartUs);
       paths.push(path);
-      const sql = copyHourSql(hourStartUs, path, copyOptions, appendedInOrder, hours.length === 1);
+      scan.hourStartUs = hours.length === 1 ? null : hourStartUs;
+      const sql = copyHourSql(hourStartUs, path, copyOptions, sequenceColumn, hours.length === 1);
       const reader = await this.connection.runAndReadAll(sql);
       copied.push({ hourStartUs, path, rowCount: reader.rowsChanged });
     }
-    await this.connection.run(dropScratchSql());
+    this.scan = null;
     const syncStart = performance.now();
     const files: EncodedHourFile[] = [];
     for (const file of copied) files.push({ ...file, byteCount: await this.options.staged.sealStaged(file.path) });
     const syncEnd = performance.now();
     this.timings = {
-      planMs: appendStart - planStart,
-      appendMs: copyStart - appendStart,
-      copyMs: syncStart - copyStart,
+      planMs: copyStart - planStart,
+      appendMs: scan.fillMs,
+      copyMs: syncStart - copyStart - scan.fillMs,
       syncMs: syncEnd - syncStart,
       enumColumnCount: plans.filter((plan) => plan !== null).length,
     };
@@ -775,75 +881,38 @@ export class ParquetEncoder {
   }
 
   /**
-   * After a failure. Best effort: a partial temp file must not be renamed by mistake, and the
-   * table's memory is freed; failing at either (the directory is the problem, the connection is
-   * gone) must not hide the error that matters. The next encode drops the scratch anyway.
+   * The scan's step: fills `chunk` with the next rows (at most one vector, within one batch) and
+   * returns how many; 0 ends the scan. Runs on this thread, called by DuckDB once per chunk, so
+   * the thread serves decoders between chunks.
+   */
+  private fillNext(scan: FlushScan, chunk: duckdb.DataChunk): number {
+    const started = performance.now();
+    for (;;) {
+      const batch = scan.batches[scan.batchIndex];
+      if (batch === undefined) return 0;
+      const hourStartUs = scan.hourStartUs;
+      if (scan.rowStart >= batch.rowCount || (hourStartUs !== null && !mayHoldHour(batch, hourStartUs))) {
+        scan.rowsBefore += batch.rowCount;
+        scan.batchIndex++;
+        scan.rowStart = 0;
+        continue;
+      }
+      const sources = scan.sourcesByBatch[scan.batchIndex];
+      assert.ok(sources !== undefined, 'sources per batch');
+      const rowCount = Math.min(ENCODER_CHUNK_ROWS, batch.rowCount - scan.rowStart);
+      this.filler.fill(chunk, batch, scan.batchIndex, scan.schema, sources, scan.plans, scan.rowStart, rowCount);
+      if (scan.sequenceColumn !== null) this.filler.fillSequence(duckdb.data_chunk_get_vector(chunk, scan.schema.length + 1), scan.rowsBefore + scan.rowStart, rowCount);
+      scan.rowStart += rowCount;
+      scan.fillMs += performance.now() - started;
+      return rowCount;
+    }
+  }
+
+  /**
+   * After a failure. Best effort: a partial temp file must not be renamed by mistake; failing at
+   * it (the directory is the problem) must not hide the error that matters.
    */
   private async discard(paths: readonly string[]): Promise<void> {
-    const removals = paths.map((path) => this.options.staged.discard(path));
-    await Promise.allSettled([...removals, this.connection.run(dropScratchSql())]);
+    await Promise.allSettled(paths.map((path) => this.options.staged.discard(path)));
   }
-
-  /** The scratch schema, one ENUM type per ENUM column, and the table. */
-  private async createScratch(schema: readonly SchemaColumn[], plans: readonly ColumnPlan[]): Promise<void> {
-    await this.connection.run(dropScratchSql());
-    await this.connection.run(`CREATE SCHEMA ${quoteIdentifier(ENCODER_SCHEMA_NAME)}`);
-    for (const [index, plan] of plans.entries()) {
-      if (plan !== null) await this.connection.run(createEnumSql(index, plan.members));
-    }
-    await this.connection.run(createTableSql(schema, plans));
-  }
-
-  private async appendBatches(
-    batches: readonly ColumnBatch[],
-    schema: readonly SchemaColumn[],
-    sourcesByBatch: readonly (readonly ColumnSource[])[],
-    plans: readonly ColumnPlan[],
-  ): Promise<void> {
-    const chunk = duckdb.create_data_chunk(chunkTypes(schema, plans));
-    const wrapped = new DuckDBDataChunk(chunk);
-    const appender: DuckDBAppender = await this.connection.createAppender(ENCODER_TABLE_NAME, ENCODER_SCHEMA_NAME);
-    let chunksSinceYield = 0;
-    try {
-      for (const [batchIndex, batch] of batches.entries()) {
-        const sources = sourcesByBatch[batchIndex];
-        assert.ok(sources !== undefined, 'sources per batch');
-        for (let rowStart = 0; rowStart < batch.rowCount; rowStart += ENCODER_CHUNK_ROWS) {
-          duckdb.data_chunk_reset(chunk);
-          const rowCount = Math.min(ENCODER_CHUNK_ROWS, batch.rowCount - rowStart);
-          this.filler.fill(chunk, batch, batchIndex, schema, sources, plans, rowStart, rowCount);
-          appender.appendDataChunk(wrapped);
-          if (++chunksSinceYield === ENCODER_YIELD_EVERY_CHUNKS) {
-            chunksSinceYield = 0;
-            // The writer thread answers decoders between chunks instead of after the whole flush.
-            await new Promise<void>((resolve) => setImmediate(resolve));
-          }
-        }
-      }
-      appender.flushSync();
-    } catch (error) {
-      // Closing flushes: drop what is buffered so the close cannot fail on the same rows.
-      appender.clear();
-      throw error;
-    } finally {
-      appender.closeSync();
-    }
-  }
-}
-
-/** Logical types of the appended chunks: the table's, the same ENUM members in the same order. */
-function chunkTypes(schema: readonly SchemaColumn[], plans: readonly ColumnPlan[]): duckdb.LogicalType[] {
-  const types = [duckdb.create_logical_type(duckdb.Type.TIMESTAMP)];
-  schema.forEach((column, index) => {
-    const plan = plans[index];
-    if (plan === undefined || plan === null) {
-      types.push(duckdb.create_logical_type(DUCKDB_TYPE_BY_COLUMN_TYPE[column.type]));
-      return;
-    }
-    const type = duckdb.create_enum_type(plan.members);
-    const internal = plan.codeBytes === 1 ? duckdb.Type.UTINYINT : duckdb.Type.USMALLINT;
-    assert.equal(duckdb.enum_internal_type(type), internal, 'ENUM code width as planned');
-    types.push(type);
-  });
-  return types;
 }

@@ -196,6 +196,19 @@ describe('ParquetEncoder', () => {
     for (const seqs of seqsByTime.values()) expect(seqs).toEqual([...seqs].sort((a, b) => (a < b ? -1 : 1)));
   });
 
+  it('keeps ties in append order when a column is named like the sort\'s own sequence column', async () => {
+    const rows = Array.from({ length: 600 }, (_, seq) => ({ timeUs: T0 + ((seq * 7919) % 20) * MINUTE_US, fields: { arc_flush_seq: BigInt(seq), ARC_FLUSH_SEQ_: -BigInt(seq) } }));
+    const written = await fileRows(onlyFile(await encode([batchOf(rows.slice(0, 300)), batchOf(rows.slice(300))])).path);
+    expect(Object.keys(written[0] ?? {})).toEqual(['time', 'arc_flush_seq', 'ARC_FLUSH_SEQ_']);
+    const seqsByTime = new Map<unknown, bigint[]>();
+    for (const row of written) {
+      expect(row['ARC_FLUSH_SEQ_']).toBe(-(row['arc_flush_seq'] as bigint));
+      seqsByTime.set(row['time'], [...(seqsByTime.get(row['time']) ?? []), row['arc_flush_seq'] as bigint]);
+    }
+    expect(seqsByTime.size).toBe(20);
+    for (const seqs of seqsByTime.values()) expect(seqs).toEqual([...seqs].sort((a, b) => (a < b ? -1 : 1)));
+  });
+
   it('keeps time order without a sort when rows arrive in order, across parallel scans of many row groups', async () => {
     // 300,000 rows fill 3 of DuckDB's 122,880-row table row groups, scanned by 2 threads.
     const batches = [0, 1, 2].map((part) =>
