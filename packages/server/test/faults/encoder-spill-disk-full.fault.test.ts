@@ -13,7 +13,10 @@ import { mountTmpfs, tmpfsUnavailable, type Tmpfs } from './support/tmpfs.js';
 
 const TMPFS_MB = 64;
 const GROWN_MB = 256;
-/** 16 bytes a row (time, v): ~64 MB of table against a 16 MB memory limit, so DuckDB spills. */
+/**
+ * 16 bytes a row (time, v): ~64 MB to sort against a 16 MB memory limit, so DuckDB spills. The
+ * rows come in descending time: a flush in time order streams into its file and never spills.
+ */
 const ROW_COUNT = 4_000_000;
 const MEMORY_LIMIT = '16MB';
 const T0_US = Date.UTC(2026, 10, 24, 10) * 1000;
@@ -25,7 +28,7 @@ function floatRows(count: number): ColumnBatch {
   const builder = new BatchBuilder();
   builder.reset('db', 'spilled');
   for (let row = 0; row < count; row++) {
-    const rowError = builder.beginRow(T0_US + row);
+    const rowError = builder.beginRow(T0_US + count - row);
     if (rowError !== null) throw rowError;
     const column = builder.column('v', ColumnRole.field);
     if (!(column instanceof ColumnBuilder)) throw column;
