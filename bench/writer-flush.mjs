@@ -1,9 +1,9 @@
 // Flush throughput of the writer's ParquetEncoder: 1,000,000 TSBS-like rows (10 utf8 tags with few
 // distinct values, 10 int64 fields, one row per host every 10 s within one hour) in batches of
 // 10,000, encoded as one flush into a temp directory. Prints one JSON line with rows/s of the
-// appender fill, of the COPY to Parquet and of the whole encode, and rows per CPU-second of the
-// whole encode (docs/benchmarks.md: the figure to compare when the machine is shared), for
-// snappy and zstd, with DuckDB threads 1 and 2.
+// chunk fill (ENUM planning included), of the COPY to Parquet and of the whole encode, and rows
+// per CPU-second of the whole encode (docs/benchmarks.md: the figure to compare when the machine
+// is shared), for snappy and zstd, with DuckDB threads 1 and 2.
 //
 // Tag columns come dictionary-encoded as decoders emit them (BatchBuilder's dictionaryEncodeTags: a
 // batch's column with at most 4,096 distinct values is int32 codes + a dictionary), or plain utf8
@@ -110,7 +110,7 @@ async function measure(batches, schema, tags, compression, threads, dir) {
       rows,
       enumColumnCount,
       bytes: files.reduce((sum, file) => sum + file.byteCount, 0),
-      // Building the union dictionaries in JS, then creating the table and filling it.
+      // Building the union dictionaries in JS, then filling DuckDB's chunks (the scan's callbacks).
       appendRowsPerS: perSecond(planMs + appendMs),
       copyRowsPerS: perSecond(copyMs),
       totalRowsPerS: perSecond(totalMs),
