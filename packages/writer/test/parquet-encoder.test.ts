@@ -209,8 +209,8 @@ describe('ParquetEncoder', () => {
     for (const seqs of seqsByTime.values()) expect(seqs).toEqual([...seqs].sort((a, b) => (a < b ? -1 : 1)));
   });
 
-  it('keeps time order without a sort when rows arrive in order, across parallel scans of many row groups', async () => {
-    // 300,000 rows fill 3 of DuckDB's 122,880-row table row groups, scanned by 2 threads.
+  it('keeps time order without a sort when rows arrive in order, over 3 Parquet row groups written by a 2-thread DuckDB', async () => {
+    // 300,000 rows make 3 row groups of 122,880; COPY may encode row groups on both threads.
     const batches = [0, 1, 2].map((part) =>
       batchOf(Array.from({ length: 100_000 }, (_, row) => ({ timeUs: T0 + (part * 100_000 + row) * 1000, fields: { n: BigInt(part * 100_000 + row) } }))),
     );
