@@ -396,7 +396,7 @@ export async function runOnce(o, pool, ctx) {
       }, 5000);
   let results;
   /** @type {import('../lib/rss.mjs').RssSample[] | null} */
-  let rssSamples = null;
+  let rssSamples;
   try {
     results = await Promise.all(done);
   } finally {
