@@ -368,7 +368,8 @@ export const TARGETS = [
     measure: (results) => {
       const s = summaryLine(results.get('compaction-saturate'), 'compaction-saturate');
       const value = s?.on_vs_off?.rows_per_s;
-      return typeof value === 'number' ? { value, note: `medians of ${s.modes?.on?.runs ?? '?'} runs per mode` } : { error: 'compaction-saturate printed no on/off ratio' };
+      const runs = s?.modes?.on?.runs;
+      return typeof value === 'number' ? { value, note: runs === 1 ? '1 run per mode' : `medians of ${runs} runs per mode` } : { error: 'compaction-saturate printed no on/off ratio' };
     },
   },
   {
