@@ -360,7 +360,7 @@ function maybeDone() {
 /** @param {number} atMs */
 function pushDue(atMs) {
   if (dueTail === due.length) {
-    // Compact, then grow if the backlog itself fills the array.
+    // Move the backlog to the front; into an array twice the size when it fills more than half.
     const backlog = due.subarray(dueHead, dueTail);
     const next = backlog.length * 2 > due.length ? new Float64Array(due.length * 2) : due;
     next.set(backlog);
