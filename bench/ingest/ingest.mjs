@@ -553,7 +553,8 @@ export async function main(argv) {
     const lines = [];
     for (let run = 1; run <= o.runs; run++) {
       const database = o.runs > 1 ? `${o.database}_${run}` : o.database;
-      log(`run ${run}/${o.runs}: ${o.seconds} s, ${o.connections} connections on ${o.threads} threads -> ${url} db ${database}`);
+      const load = o.rate === null ? 'closed loop' : `open loop at ${o.rate} rows/s`;
+      log(`run ${run}/${o.runs}: ${o.seconds} s, ${load}, ${o.connections} connections on ${o.threads} threads -> ${url} db ${database}`);
       const line = await runOnce(o, pool, { url, token, database, serverPid, run, log, ...(s3 ? { s3 } : {}) });
       if (server.exitedReason()) throw new Error(`server exited during the run: ${server.exitedReason()}`);
       lines.push(line);
