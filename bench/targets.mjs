@@ -146,8 +146,9 @@ const SHARED_SERVER_JOBS = new Set(['ingest-columnar', 'ingest-arc-go', 'ingest-
  * @typedef {'>=' | '<='} Direction
  * @typedef {'rows/s' | 'rows/cpu-s' | 'ratio' | 'ms' | 'bytes' | 'pct' | 'queries' | 'files' | 'rows/s encoded'} Unit
  * @typedef {{ value: number, note?: string } | { notRun: string } | { error: string }} Measurement
- * @typedef {{ id: string, benchmark: string, direction: Direction, threshold: number, unit: Unit,
- *   jobs: string[], measure: (results: Results) => Measurement }} Target
+ * @typedef {{ id: string, docsRow: string, benchmark: string, direction: Direction, threshold: number,
+ *   unit: Unit, jobs: string[], measure: (results: Results) => Measurement }} Target `docsRow`: the
+ *   row of docs/benchmarks.md's Targets table it measures (a test keeps every row measured)
  */
 
 /**
@@ -203,6 +204,7 @@ function summaryLine(job, summary) {
 export const TARGETS = [
   {
     id: 'columnar',
+    docsRow: 'msgpack columnar, TSBS cpu rows, 1,000-10,000 rows/request',
     benchmark: 'msgpack columnar, TSBS cpu rows, 5,000 rows/request',
     direction: '>=',
     threshold: 1_000_000,
@@ -212,6 +214,7 @@ export const TARGETS = [
   },
   {
     id: 'arc-go-rows-per-s',
+    docsRow: "msgpack columnar, the Go version's row shape (5 columns), 1,000 rows/request",
     benchmark: 'msgpack columnar, Arc-Go row shape (5 columns), 1,000 rows/request',
     direction: '>=',
     threshold: 2_500_000,
@@ -221,6 +224,7 @@ export const TARGETS = [
   },
   {
     id: 'arc-go-rows-per-cpu-s',
+    docsRow: "msgpack columnar, the Go version's row shape (5 columns), 1,000 rows/request",
     benchmark: 'msgpack columnar, Arc-Go row shape (5 columns), 1,000 rows/request',
     direction: '>=',
     threshold: 1_500_000,
@@ -230,6 +234,7 @@ export const TARGETS = [
   },
   {
     id: 'rows',
+    docsRow: 'msgpack row format, TSBS cpu rows',
     benchmark: 'msgpack row format, TSBS cpu rows, 5,000 rows/request',
     direction: '>=',
     threshold: 400_000,
@@ -239,6 +244,7 @@ export const TARGETS = [
   },
   {
     id: 'line-protocol',
+    docsRow: 'line protocol, TSBS cpu rows, 5,000 lines/request',
     benchmark: 'line protocol, TSBS cpu rows, 5,000 lines/request',
     direction: '>=',
     threshold: 512_000,
@@ -248,6 +254,7 @@ export const TARGETS = [
   },
   {
     id: 'json',
+    docsRow: 'JSON rows',
     benchmark: 'JSON rows (POST /write/json), TSBS cpu rows, 5,000 rows/request',
     direction: '>=',
     threshold: 200_000,
@@ -257,6 +264,7 @@ export const TARGETS = [
   },
   {
     id: 'wal-fdatasync',
+    docsRow: 'WAL on, `fdatasync`',
     benchmark: 'WAL on (fdatasync) over WAL off, columnar, 5,000 rows/request',
     direction: '>=',
     threshold: 0.85,
@@ -266,6 +274,7 @@ export const TARGETS = [
   },
   {
     id: 'p99-half-peak',
+    docsRow: 'p99 latency, 1,000-row msgpack requests at half of peak load',
     benchmark: 'p99 latency, 1,000-row msgpack requests at half of peak load (open loop)',
     direction: '<=',
     threshold: 10,
@@ -280,6 +289,7 @@ export const TARGETS = [
   },
   {
     id: 'rss-max',
+    docsRow: 'server RSS under sustained peak load for 10 minutes',
     benchmark: 'server RSS under sustained peak load (10 min): peak',
     direction: '<=',
     threshold: 2 * GIB,
@@ -289,6 +299,7 @@ export const TARGETS = [
   },
   {
     id: 'rss-flat',
+    docsRow: 'server RSS under sustained peak load for 10 minutes',
     benchmark: 'server RSS under sustained peak load (10 min): growth after warm-up ("flat")',
     direction: '<=',
     threshold: RSS_GROWTH_PCT_MAX,
@@ -298,6 +309,7 @@ export const TARGETS = [
   },
   {
     id: 'tsbs-vs-influxdb',
+    docsRow: 'TSBS queries over 432,000 rows, over HTTP with JSON, answer cache off',
     benchmark: 'TSBS queries over HTTP with JSON, cache off: faster than InfluxDB 1.6.7',
     direction: '>=',
     threshold: TSBS_QUERY_COUNT,
@@ -307,6 +319,7 @@ export const TARGETS = [
   },
   {
     id: 'tsbs-vs-clickhouse',
+    docsRow: 'TSBS queries over 432,000 rows, over HTTP with JSON, answer cache off',
     benchmark: "TSBS queries over HTTP with JSON, cache off: at most ClickHouse 18.16's time",
     direction: '>=',
     threshold: TSBS_AT_MOST_CLICKHOUSE,
@@ -316,6 +329,7 @@ export const TARGETS = [
   },
   {
     id: 'lastpoint',
+    docsRow: 'lastpoint (latest row per host)',
     benchmark: 'lastpoint (latest row per host), over HTTP',
     direction: '<=',
     threshold: 5,
@@ -329,6 +343,7 @@ export const TARGETS = [
   },
   {
     id: 'select-1',
+    docsRow: '`SELECT 1` over HTTP',
     benchmark: '`SELECT 1` over HTTP',
     direction: '<=',
     threshold: 1.5,
@@ -342,6 +357,7 @@ export const TARGETS = [
   },
   {
     id: 'live-hour-files',
+    docsRow: 'real-time ingest of 20 measurements for 10 minutes, compaction on',
     benchmark: 'live hour under real-time ingest (compaction on): files at every sample',
     direction: '<=',
     threshold: 32,
@@ -351,6 +367,7 @@ export const TARGETS = [
   },
   {
     id: 'live-hour-query-flat',
+    docsRow: 'real-time ingest of 20 measurements for 10 minutes, compaction on',
     benchmark: 'live hour under real-time ingest (compaction on): last-hour query time, last over first sample ("flat")',
     direction: '<=',
     threshold: QUERY_TIME_GROWTH_MAX,
@@ -360,6 +377,7 @@ export const TARGETS = [
   },
   {
     id: 'compaction-ingest',
+    docsRow: 'ingest throughput while compaction runs',
     benchmark: 'ingest throughput while compaction runs, over compaction off',
     direction: '>=',
     threshold: 0.85,
@@ -374,6 +392,7 @@ export const TARGETS = [
   },
   {
     id: 'show-tables',
+    docsRow: 'SHOW TABLES / planning over 10,000 files',
     benchmark: `SHOW TABLES over ${formatNumber(CATALOG_LARGE)} files, over ${CATALOG_SMALL} files`,
     direction: '<=',
     threshold: 1.5,
@@ -383,6 +402,7 @@ export const TARGETS = [
   },
   {
     id: 'planning',
+    docsRow: 'SHOW TABLES / planning over 10,000 files',
     benchmark: `planning (a one-hour query) over ${formatNumber(CATALOG_LARGE)} files, over ${CATALOG_SMALL} files`,
     direction: '<=',
     threshold: 1.5,
@@ -392,6 +412,7 @@ export const TARGETS = [
   },
   {
     id: 's3-ingest',
+    docsRow: 'S3 backend ingest',
     benchmark: 'S3 backend ingest over local disk, columnar, 5,000 rows/request',
     direction: '>=',
     threshold: 0.8,
@@ -401,6 +422,7 @@ export const TARGETS = [
   },
   {
     id: 's3-query',
+    docsRow: 'S3 backend ingest',
     benchmark: 'S3 backend, warm cache: TSBS query time over local (the worst query)',
     direction: '<=',
     threshold: 1.2,
@@ -410,6 +432,7 @@ export const TARGETS = [
   },
   {
     id: 'json-encoding',
+    docsRow: 'query JSON encoding, 1M rows',
     benchmark: 'query JSON encoding, 1M rows',
     direction: '>=',
     threshold: 3_000_000,
@@ -419,6 +442,7 @@ export const TARGETS = [
   },
   {
     id: 'arrow-encoding',
+    docsRow: 'query JSON encoding, 1M rows',
     benchmark: 'query Arrow encoding, 1M rows',
     direction: '>=',
     threshold: 10_000_000,

@@ -74,6 +74,18 @@ describe('evaluateTargets', () => {
     expect(row(rows, 'show-tables')).toMatchObject({ status: 'error', note: 'catalog printed no show_tables_ms for two sizes' });
   });
 
+  it("measures every row of docs/benchmarks.md's Targets table", () => {
+    const docs = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'benchmarks.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('\n## Targets\n'), docs.indexOf('\n## ', docs.indexOf('\n## Targets\n') + 1));
+    const docsRows = section
+      .split('\n')
+      .filter((line) => line.startsWith('| ') && !line.startsWith('| benchmark |'))
+      .map((line) => line.slice(2, line.indexOf(' | ')));
+    expect(docsRows.length).toBeGreaterThanOrEqual(16);
+    expect(docsRows.filter((name) => !TARGETS.some((t) => t.docsRow === name))).toEqual([]);
+    expect(TARGETS.filter((t) => !docsRows.includes(t.docsRow)).map((t) => t.id)).toEqual([]);
+  });
+
   it('has one row per target, each in the table', () => {
     const rows = evaluateTargets(new Map());
     expect(rows).toHaveLength(TARGETS.length);
