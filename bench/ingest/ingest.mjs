@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // @ts-check
-// Arc ingest load generator: TSBS cpu-only rows over `POST /write/v2/msgpack`, closed loop on
-// keep-alive HTTP/1.1 connections, then a read-back check (flush + count(*)). Prints one JSON line
-// per run (and a median line with --runs > 1). See bench/ingest/README.md.
+// Arc ingest load generator: TSBS cpu-only rows over `POST /write/v2/msgpack` (or line protocol,
+// JSON, the Go version's 5-column shape), closed loop on keep-alive HTTP/1.1 connections or open
+// loop at a fixed rate (--rate), then a read-back check (flush + count(*)); the server's RSS is
+// sampled during the run. Prints one JSON line per run (and a median line with --runs > 1). See
+// bench/ingest/README.md.
 //
 //   node bench/ingest/ingest.mjs --spawn --format columnar --batch 1000 --connections 8 \
 //        --threads 2 --seconds 30 --runs 3
@@ -25,14 +27,17 @@ import {
   treeCpuTicks,
 } from '../lib/arc-server.mjs';
 import { UsageError, cliOutput, parseCli } from '../lib/cli.mjs';
+import { rssSummary, rssWarmupSeconds, startRssSampler } from '../lib/rss.mjs';
 import { STORAGE_ARG_OPTIONS, STORAGE_USAGE, parseStorageOptions, s3ServerProbe, storageEnv, uniquePrefix } from '../lib/s3-target.mjs';
 import {
+  CONTENT_TYPES,
   DATASET_INSTANTS,
   DEFAULT_HOSTS,
   DEFAULT_SEED,
   FORMATS,
   DEFAULT_PATHS,
   INTERVAL_MS,
+  SHAPES,
   START_MS,
   TsbsCpu,
   encode,
@@ -45,11 +50,16 @@ export const USAGE = `usage: node bench/ingest/ingest.mjs [options]
   --token T             bearer token; must be allowed to write, flush (admin) and query
                         (default $ARC_TOKEN; generated with --spawn)
   --database NAME       target database (default bench; with --runs > 1: NAME_1, NAME_2, ...)
-  --format F            columnar | rows | lp (default columnar)
+  --format F            columnar | rows | lp | json (default columnar)
+  --shape S             tsbs (default: 10 tags, 10 int fields) | arc-go (columnar only: the Go
+                        version's benchmark row, time/host/value/cpu_idle/cpu_user)
   --batch N             rows per request (default 1000)
   --connections N       concurrent keep-alive connections (default 8)
   --threads N           loader worker threads sharing the connections (default 2)
   --seconds S           timed phase per run (default 30)
+  --rate R              open loop: R rows/s offered (R / --batch requests a second, on a fixed
+                        schedule); latency counts from when each request was due (default: closed
+                        loop, as fast as the server answers)
   --runs N              repeat N times and print a median line (default 1)
   --hosts N             TSBS hosts, i.e. rows per instant (default 100)
   --seed N              TSBS PRNG seed (default 123)
@@ -75,7 +85,8 @@ ${STORAGE_USAGE}
 
 /**
  * @typedef {{
- *   url: string, token: string, database: string, format: 'columnar' | 'rows' | 'lp', batch: number,
+ *   url: string, token: string, database: string, format: import('./tsbs.mjs').WireFormat,
+ *   shape: import('./tsbs.mjs').RowShape, rate: number | null, batch: number,
  *   connections: number, threads: number, seconds: number, runs: number, hosts: number,
  *   seed: number, poolRows: number, maxPoolMb: number, path: string, spawn: boolean,
  *   serverEntry: string, keepData: boolean, serverPid: number | null, readyTimeout: number,
@@ -99,6 +110,8 @@ export function parseOptions(argv) {
       token: { type: 'string' },
       database: { type: 'string', default: 'bench' },
       format: { type: 'string', default: 'columnar' },
+      shape: { type: 'string', default: 'tsbs' },
+      rate: { type: 'string' },
       batch: { type: 'string', default: '1000' },
       connections: { type: 'string', default: '8' },
       threads: { type: 'string', default: '2' },
@@ -143,8 +156,11 @@ export function parseOptions(argv) {
     if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got ${v}`);
     return n;
   };
-  const format = /** @type {'columnar' | 'rows' | 'lp'} */ (values.format);
+  const format = /** @type {import('./tsbs.mjs').WireFormat} */ (values.format);
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got ${values.format}`);
+  const shape = /** @type {import('./tsbs.mjs').RowShape} */ (values.shape);
+  if (!SHAPES.includes(shape)) throw new UsageError(`--shape must be one of ${SHAPES.join(', ')}, got ${values.shape}`);
+  if (shape === 'arc-go' && format !== 'columnar') throw new UsageError(`--shape arc-go is columnar msgpack: it needs --format columnar, got ${format}`);
   const auth = /** @type {'on' | 'off'} */ (values.auth);
   if (auth !== 'on' && auth !== 'off') throw new UsageError(`--auth must be on or off, got ${values.auth}`);
   if (auth === 'off' && !values.spawn) throw new UsageError('--auth off needs --spawn (a running server has its own auth.enabled)');
@@ -159,6 +175,8 @@ export function parseOptions(argv) {
     token: values.token ?? process.env.ARC_TOKEN ?? '',
     database: String(values.database),
     format,
+    shape,
+    rate: values.rate === undefined ? null : num('rate', values.rate, 1),
     batch: int('batch', values.batch, 1),
     connections,
     threads: Math.min(int('threads', values.threads, 1), connections),
@@ -217,7 +235,7 @@ export function buildPool(o, clock = { startMs: START_MS, intervalMs: INTERVAL_M
   let bytes = 0;
   let note = null;
   for (let b = 0; b < nBatches; b++) {
-    const body = encode(o.format, gen.next(o.batch), gen.tags);
+    const body = encode(o.format, gen.next(o.batch), gen.tags, o.shape);
     bodies.push(body);
     timeOff.push(timeOffsets(body, o.format, o.batch));
     bytes += body.length;
@@ -251,7 +269,7 @@ function assembleWorkerPools(pool, o, database, url) {
     const heads = ids.map((b) =>
       Buffer.from(
         `POST ${o.path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${o.token}\r\n` +
-          `x-arc-database: ${database}\r\nContent-Type: application/msgpack\r\n` +
+          `x-arc-database: ${database}\r\nContent-Type: ${CONTENT_TYPES[o.format]}\r\n` +
           `Content-Length: ${/** @type {Buffer} */ (pool.bodies[b]).length}\r\n\r\n`,
         'latin1',
       ),
@@ -324,6 +342,8 @@ export async function runOnce(o, pool, ctx) {
         backoffMs: 10,
         maxBackoffMs: 500,
         drainTimeoutMs: 30_000,
+        // Each thread keeps its share of the schedule (threads x this = the requests a second).
+        requestsPerS: o.rate === null ? 0 : o.rate / o.batch / o.threads,
       },
       transferList: [wp.buf],
     });
@@ -364,6 +384,7 @@ export async function runOnce(o, pool, ctx) {
   const cpu0 = ctx.serverPid ? treeCpuTicks(ctx.serverPid) : null;
   const s3Mark = ctx.s3?.probe?.mark() ?? null;
   const loader0 = process.cpuUsage();
+  const rssSampler = ctx.serverPid ? startRssSampler(ctx.serverPid) : null;
   const t0 = performance.now();
   for (const w of workers) w.postMessage({ type: 'start', durationMs: o.seconds * 1000 });
   const ticker = o.json
@@ -374,10 +395,13 @@ export async function runOnce(o, pool, ctx) {
         ctx.log(`  ${s.toFixed(0)} s: ${rows} rows acked (${Math.round(rows / s)} rows/s)`);
       }, 5000);
   let results;
+  /** @type {import('../lib/rss.mjs').RssSample[] | null} */
+  let rssSamples;
   try {
     results = await Promise.all(done);
   } finally {
     if (ticker) clearInterval(ticker);
+    rssSamples = rssSampler?.stop() ?? null;
   }
   const elapsedS = (performance.now() - t0) / 1000;
   const cpu1 = ctx.serverPid ? treeCpuTicks(ctx.serverPid) : null;
@@ -387,12 +411,16 @@ export async function runOnce(o, pool, ctx) {
 
   let rowsAcked = 0;
   let requests = 0;
+  let requestsScheduled = 0;
+  let requestsUnsent = 0;
   /** @type {Record<string, number>} */
   const errorsByStatus = {};
   let nLat = 0;
   for (const r of results) {
     rowsAcked += r.rowsAcked;
     requests += r.requests;
+    requestsScheduled += r.requestsScheduled;
+    requestsUnsent += r.requestsUnsent;
     nLat += r.latencies.length;
     for (const [k, v] of Object.entries(r.errorsByStatus)) errorsByStatus[k] = (errorsByStatus[k] ?? 0) + /** @type {number} */ (v);
   }
@@ -415,6 +443,7 @@ export async function runOnce(o, pool, ctx) {
     run: ctx.run,
     storage: o.storage,
     format: o.format,
+    shape: o.shape,
     auth: o.auth,
     wal: o.wal,
     batch: o.batch,
@@ -428,6 +457,13 @@ export async function runOnce(o, pool, ctx) {
     requests,
     errors_by_status: errorsByStatus,
     latency_ms: { p50: percentile(lat, 0.5), p95: percentile(lat, 0.95), p99: percentile(lat, 0.99) },
+    // Open loop: latency counts from when each request was due; `unsent` were still waiting for a
+    // free connection at the end (the server fell behind the rate), never sent, no rows.
+    open_loop:
+      o.rate === null
+        ? null
+        : { rate_rows_per_s: o.rate, requests_scheduled: requestsScheduled, requests_unsent: requestsUnsent, achieved_over_offered: round(rowsAcked / elapsedS / o.rate, 3) },
+    server_rss: rssSamples === null ? null : rssSummary(rssSamples, rssWarmupSeconds(o.seconds)),
     server_cpu_seconds: serverCpu === null ? null : round(serverCpu, 2),
     rows_per_server_cpu_s: serverCpu ? Math.round(rowsAcked / serverCpu) : null,
     loader_cpu_seconds: round((loaderUse.user + loaderUse.system) / 1e6, 2),
@@ -465,6 +501,7 @@ export function medianLine(runs) {
     runs: runs.length,
     storage: first.storage,
     format: first.format,
+    shape: first.shape,
     batch: first.batch,
     connections: first.connections,
     threads: first.threads,
@@ -474,6 +511,9 @@ export function medianLine(runs) {
     requests: med((r) => r.requests),
     errors_by_status: errors,
     latency_ms: { p50: med((r) => r.latency_ms.p50), p95: med((r) => r.latency_ms.p95), p99: med((r) => r.latency_ms.p99) },
+    open_loop: first.open_loop ? { rate_rows_per_s: first.open_loop.rate_rows_per_s, requests_unsent: med((r) => r.open_loop.requests_unsent) } : null,
+    server_rss_max_bytes: first.server_rss ? Math.max(...runs.map((r) => r.server_rss?.max_bytes ?? 0)) : null,
+    server_rss_growth_after_warmup_pct: first.server_rss ? med((r) => r.server_rss?.growth_after_warmup_pct) : null,
     server_cpu_seconds: cpuS,
     rows_per_server_cpu_s: perCpu === null ? null : Math.round(perCpu),
     loader_cpu_seconds: med((r) => r.loader_cpu_seconds),
@@ -513,7 +553,8 @@ export async function main(argv) {
     const lines = [];
     for (let run = 1; run <= o.runs; run++) {
       const database = o.runs > 1 ? `${o.database}_${run}` : o.database;
-      log(`run ${run}/${o.runs}: ${o.seconds} s, ${o.connections} connections on ${o.threads} threads -> ${url} db ${database}`);
+      const load = o.rate === null ? 'closed loop' : `open loop at ${o.rate} rows/s`;
+      log(`run ${run}/${o.runs}: ${o.seconds} s, ${load}, ${o.connections} connections on ${o.threads} threads -> ${url} db ${database}`);
       const line = await runOnce(o, pool, { url, token, database, serverPid, run, log, ...(s3 ? { s3 } : {}) });
       if (server.exitedReason()) throw new Error(`server exited during the run: ${server.exitedReason()}`);
       lines.push(line);

@@ -1,9 +1,12 @@
 // @ts-check
 // Loader thread: owns a set of keep-alive HTTP/1.1 connections on raw `net` sockets and a share
-// of the pre-built request pool. Closed loop: each connection sends its next request when the
-// previous response has arrived. No HTTP library on the hot path: request bytes are built once
-// (headers + Content-Length + body) and the response parser reads only the status line and the
-// framing headers.
+// of the pre-built request pool. Closed loop (default): each connection sends its next request when
+// the previous response has arrived. Open loop (`requestsPerS` > 0): requests are due on a fixed
+// schedule, each sent by the first idle connection (waiting for one if all are busy), and its
+// latency counts from the time it was due, not from the time it went out: a slow answer delays
+// the requests behind it, and that delay is part of their latency (no coordinated omission).
+// No HTTP library on the hot path: request bytes are built once (headers + Content-Length + body)
+// and the response parser reads only the status line and the framing headers.
 //
 // Distinct rows: the pool holds `poolBatches` batches covering rows [0, poolRows) of the TSBS
 // stream, i.e. the instants [t0, t0 + span). The k-th use of a batch re-stamps its times to
@@ -11,16 +14,16 @@
 // no other request carried (a batch is never re-stamped while it is in flight).
 import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { writeInt64Ms, writeLineProtocolMs } from './tsbs.mjs';
+import { DECIMAL_TIME_FORMATS, writeInt64Ms, writeLineProtocolMs } from './tsbs.mjs';
 
 /**
  * @typedef {{
  *   host: string, port: number, connections: number,
  *   buf: ArrayBuffer, reqStart: Float64Array, reqLen: Float64Array,
- *   batchIds: Int32Array, timeOff: Int32Array, batchRows: number, format: 'columnar' | 'rows' | 'lp',
+ *   batchIds: Int32Array, timeOff: Int32Array, batchRows: number, format: import('./tsbs.mjs').WireFormat,
  *   hosts: number, startMs: number, intervalMs: number, spanMs: number,
- *   backoffMs: number, maxBackoffMs: number, drainTimeoutMs: number,
- * }} WorkerInput
+ *   backoffMs: number, maxBackoffMs: number, drainTimeoutMs: number, requestsPerS: number,
+ * }} WorkerInput `requestsPerS`: this thread's open-loop rate, 0 for the closed loop
  */
 
 const input = /** @type {WorkerInput} */ (workerData);
@@ -42,6 +45,13 @@ const errorsByStatus = {};
 let latencies = new Float64Array(1 << 16);
 let nLat = 0;
 let reqBytesSent = 0;
+const openLoop = input.requestsPerS > 0;
+const decimalTimes = DECIMAL_TIME_FORMATS.includes(input.format);
+/** Open loop: the due times (performance.now() ms) of requests no connection has taken yet. */
+let due = new Float64Array(1 << 12);
+let dueHead = 0;
+let dueTail = 0;
+let requestsScheduled = 0;
 
 /** @param {string} key */
 function countError(key) {
@@ -85,7 +95,7 @@ function restamp(b, k) {
   for (let i = 0; i < input.batchRows; i++) {
     const t = input.startMs + Math.floor((firstRow + i) / input.hosts) * input.intervalMs + shift;
     const at = base + /** @type {number} */ (input.timeOff[off + i]);
-    if (input.format === 'lp') writeLineProtocolMs(bytes, at, t);
+    if (decimalTimes) writeLineProtocolMs(bytes, at, t);
     else writeInt64Ms(view, at, t);
   }
 }
@@ -100,6 +110,7 @@ class Conn {
     this.batch = -1; // batch in flight or awaiting retry
     this.writeDone = true;
     this.sentAt = 0n;
+    this.dueAtMs = -1; // open loop: when the request in hand was due (its latency counts from there); -1: none
     this.backoff = input.backoffMs;
     /** @type {Buffer | null} */
     this.pending = null; // unparsed response bytes
@@ -171,6 +182,7 @@ class Conn {
       this.batch = -1;
     }
     this.sentAt = 0n;
+    this.dueAtMs = -1;
   }
 
   sendNext() {
@@ -186,6 +198,10 @@ class Conn {
     }
     if (!this.connected) return; // connecting: its reconnect() calls sendNext
 
+    if (openLoop && this.dueAtMs < 0) {
+      if (dueHead === dueTail) return; // nothing due: the schedule's tick hands the next one
+      this.dueAtMs = /** @type {number} */ (due[dueHead++]);
+    }
     if (this.batch < 0) {
       this.batch = takeBatch();
       if (this.batch < 0) {
@@ -250,7 +266,7 @@ class Conn {
    */
   onResponse(status, close) {
     if (this.batch < 0 || this.sentAt === 0n) return; // unsolicited
-    const ms = Number(process.hrtime.bigint() - this.sentAt) / 1e6;
+    const ms = openLoop ? performance.now() - this.dueAtMs : Number(process.hrtime.bigint() - this.sentAt) / 1e6;
     this.sentAt = 0n;
     requests++;
     if (status === 204) {
@@ -287,6 +303,11 @@ class Conn {
 
   idle() {
     return this.sentAt === 0n;
+  }
+
+  /** Open loop: free to take the next due request (connected, nothing in hand, no retry pending). */
+  ready() {
+    return this.connected && this.sock !== null && this.dueAtMs < 0 && this.timer === null;
   }
 
   stop() {
@@ -331,9 +352,47 @@ function maybeDone() {
   for (const c of conns) c.sock?.destroy();
   const lat = latencies.slice(0, nLat);
   port.postMessage(
-    { type: 'done', rowsAcked, requests, errorsByStatus, latencies: lat, reqBytesSent },
+    { type: 'done', rowsAcked, requests, errorsByStatus, latencies: lat, reqBytesSent, requestsScheduled, requestsUnsent: dueTail - dueHead },
     [lat.buffer],
   );
+}
+
+/** @param {number} atMs */
+function pushDue(atMs) {
+  if (dueTail === due.length) {
+    // Move the backlog to the front; into an array twice the size when it fills more than half.
+    const backlog = due.subarray(dueHead, dueTail);
+    const next = backlog.length * 2 > due.length ? new Float64Array(due.length * 2) : due;
+    next.set(backlog);
+    due = next;
+    dueTail -= dueHead;
+    dueHead = 0;
+  }
+  due[dueTail++] = atMs;
+  requestsScheduled++;
+}
+
+/**
+ * Open loop: every `1000 / requestsPerS` ms from `startMs` a request is due; each tick queues the
+ * ones due by now and hands them to the idle connections, then sleeps until the next one is due.
+ * @param {number} startMs
+ * @param {number} endMs
+ */
+function runSchedule(startMs, endMs) {
+  const intervalMs = 1000 / input.requestsPerS;
+  let k = 0;
+  const tick = () => {
+    if (stopping) return;
+    const now = performance.now();
+    for (let at = startMs + k * intervalMs; at <= now && at < endMs; at = startMs + ++k * intervalMs) pushDue(at);
+    for (const c of conns) {
+      if (dueHead === dueTail) break;
+      if (c.ready()) c.sendNext();
+    }
+    const next = startMs + k * intervalMs;
+    if (next < endMs) setTimeout(tick, Math.max(0, next - performance.now()));
+  };
+  tick();
 }
 
 port.on('message', (msg) => {
@@ -355,7 +414,12 @@ port.on('message', (msg) => {
       }, input.drainTimeoutMs);
       maybeDone();
     }, msg.durationMs);
-    for (const c of conns) c.sendNext();
+    if (openLoop) {
+      const startMs = performance.now();
+      runSchedule(startMs, startMs + msg.durationMs);
+    } else {
+      for (const c of conns) c.sendNext();
+    }
     const progress = setInterval(() => {
       if (doneSent) clearInterval(progress);
       else port.postMessage({ type: 'progress', rowsAcked, requests });

@@ -254,15 +254,34 @@ export function* tsbsCpuRows(opts = {}) {
 
 const packr = new Packr({ useRecords: false });
 
-/** @typedef {'columnar' | 'rows' | 'lp'} WireFormat */
-export const FORMATS = /** @type {const} */ (['columnar', 'rows', 'lp']);
+/** @typedef {'columnar' | 'rows' | 'lp' | 'json'} WireFormat */
+export const FORMATS = /** @type {const} */ (['columnar', 'rows', 'lp', 'json']);
 
 /** Where each format is posted unless --path says otherwise (the database comes from x-arc-database). */
 export const DEFAULT_PATHS = /** @type {const} */ ({
   columnar: '/write/v2/msgpack',
   rows: '/write/v2/msgpack',
   lp: '/api/v1/write/line-protocol?precision=ns',
+  json: '/write/json',
 });
+
+/** The Content-Type each format is sent with. */
+export const CONTENT_TYPES = /** @type {const} */ ({
+  columnar: 'application/msgpack',
+  rows: 'application/msgpack',
+  lp: 'text/plain; charset=utf-8',
+  json: 'application/json',
+});
+
+/**
+ * Row shapes: `tsbs` (the 10 tags and 10 int fields above) or `arc-go`, the 5 columns the Go
+ * version of Arc benchmarks its columnar MessagePack with (time, host, value, cpu_idle, cpu_user).
+ */
+export const SHAPES = /** @type {const} */ (['tsbs', 'arc-go']);
+/** @typedef {(typeof SHAPES)[number]} RowShape */
+
+/** Formats whose times are decimal digits in the body (re-stamped as text, not as int64). */
+export const DECIMAL_TIME_FORMATS = /** @type {readonly WireFormat[]} */ (['lp', 'json']);
 
 /**
  * Line protocol timestamps are nanoseconds written as the 13 digits of the millisecond time plus
@@ -340,15 +359,73 @@ export function encodeLineProtocol(chunk, tags) {
 }
 
 /**
+ * JSON rows for `POST /write/json`: `{"batch":[{"m":"cpu","t":ms,"tags":{all 10 tags},"fields":{...}}, ...]}`,
+ * the msgpack `rows` shape as JSON text. Times are the 13 digits of the millisecond time (Arc
+ * infers the unit from the magnitude), so a body can be re-stamped in place; JSON has no integer
+ * type, so Arc stores the fields as DOUBLE.
+ * @param {CpuChunk} chunk
+ * @param {HostTags[]} tags
+ * @returns {Buffer}
+ */
+export function encodeJsonRows(chunk, tags) {
+  const rows = new Array(chunk.n);
+  for (let i = 0; i < chunk.n; i++) {
+    const fieldText = FIELD_KEYS.map((key, k) => `"${key}":${/** @type {Uint8Array} */ (chunk.fields[k])[i]}`).join(',');
+    const ms = String(/** @type {number} */ (chunk.time[i]));
+    if (ms.length !== LP_MS_DIGITS) throw new Error(`time ${ms} ms is not ${LP_MS_DIGITS} digits`);
+    rows[i] = `{"m":"${MEASUREMENT}","t":${ms},"tags":${JSON.stringify(tags[/** @type {number} */ (chunk.host[i])])},"fields":{${fieldText}}}`;
+  }
+  return Buffer.from(`{"batch":[${rows.join(',')}]}`);
+}
+
+/**
+ * The Go version of Arc's benchmark row, columnar MessagePack:
+ * `{"m":"cpu","columns":{"time":[ms...],"host":["host_0",...],"value":[...],"cpu_idle":[...],"cpu_user":[...]}}`.
+ * The three values come from the TSBS walks (usage_system, usage_idle, usage_user) plus 0.5, so
+ * that every value is a non-integer and msgpackr writes each as a float64 (Arc types a column
+ * from the wire type: a mix of ints and floats would not be one column).
+ * @param {CpuChunk} chunk
+ * @param {HostTags[]} tags
+ * @returns {Buffer}
+ */
+export function encodeArcGoColumnar(chunk, tags) {
+  const time = new Array(chunk.n);
+  const host = new Array(chunk.n);
+  for (let i = 0; i < chunk.n; i++) {
+    time[i] = BigInt(/** @type {number} */ (chunk.time[i]));
+    host[i] = /** @type {HostTags} */ (tags[/** @type {number} */ (chunk.host[i])]).hostname;
+  }
+  /** @param {number} k */
+  const floats = (k) => Array.from(/** @type {Uint8Array} */ (chunk.fields[k]), (v) => v + ARC_GO_VALUE_OFFSET);
+  const columns = {
+    time,
+    host,
+    value: floats(FIELD_KEYS.indexOf('usage_system')),
+    cpu_idle: floats(FIELD_KEYS.indexOf('usage_idle')),
+    cpu_user: floats(FIELD_KEYS.indexOf('usage_user')),
+  };
+  return Buffer.from(packr.pack({ m: MEASUREMENT, columns }));
+}
+
+/** Added to the arc-go shape's values so that each is a non-integer (encoded as float64). */
+const ARC_GO_VALUE_OFFSET = 0.5;
+
+/**
  * @param {WireFormat} format
  * @param {CpuChunk} chunk
  * @param {HostTags[]} tags
+ * @param {RowShape} [shape] `arc-go` only with `columnar`
  */
-export function encode(format, chunk, tags) {
+export function encode(format, chunk, tags, shape = 'tsbs') {
+  if (shape === 'arc-go') {
+    if (format !== 'columnar') throw new Error(`the arc-go shape is columnar msgpack only, not ${format}`);
+    return encodeArcGoColumnar(chunk, tags);
+  }
   if (format === 'columnar') return encodeColumnar(chunk, tags);
   if (format === 'rows') return encodeRows(chunk, tags);
   if (format === 'lp') return encodeLineProtocol(chunk, tags);
-  throw new Error(`unknown format ${String(format)} (expected columnar|rows|lp)`);
+  if (format === 'json') return encodeJsonRows(chunk, tags);
+  throw new Error(`unknown format ${String(format)} (expected ${FORMATS.join('|')})`);
 }
 
 /**
@@ -401,6 +478,18 @@ export function timeOffsets(body, format, n) {
       lineEnd = Buffer.from(body.buffer, body.byteOffset, body.byteLength).indexOf(0x0a, lineEnd + 1);
       if (lineEnd < 0) throw new Error(`found ${i} lines, expected ${n}`);
       out[i] = lineEnd - LP_MS_DIGITS - LP_NS_SUFFIX.length;
+    }
+    return out;
+  }
+  if (format === 'json') {
+    // Each row object is `{"m":"cpu","t":` then the 13 ms digits.
+    const key = Buffer.from(`{"m":"${MEASUREMENT}","t":`);
+    const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    let p = -1;
+    for (let i = 0; i < n; i++) {
+      p = text.indexOf(key, p + 1);
+      if (p < 0) throw new Error(`found ${i} row times, expected ${n}`);
+      out[i] = p + key.length;
     }
     return out;
   }

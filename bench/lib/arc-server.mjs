@@ -32,10 +32,11 @@ function readStat(pid) {
 }
 
 /**
- * utime+stime ticks of `pid` and all its live descendants, or null if `pid` is not readable.
+ * `pid` and its live descendants (from /proc's parent links), or null if `pid` is not readable.
  * @param {number} pid
+ * @returns {{ pid: number, ticks: number }[] | null}
  */
-export function treeCpuTicks(pid) {
+function processTree(pid) {
   const root = readStat(pid);
   if (!root) return null;
   /** @type {Map<number, number[]>} */
@@ -52,12 +53,41 @@ export function treeCpuTicks(pid) {
     list.push(p);
     children.set(st.ppid, list);
   }
-  let total = root.ticks;
+  const tree = [{ pid, ticks: root.ticks }];
   const stack = [...(children.get(pid) ?? [])];
   while (stack.length) {
     const p = /** @type {number} */ (stack.pop());
-    total += ticks.get(p) ?? 0;
+    tree.push({ pid: p, ticks: ticks.get(p) ?? 0 });
     stack.push(...(children.get(p) ?? []));
+  }
+  return tree;
+}
+
+/**
+ * utime+stime ticks of `pid` and all its live descendants, or null if `pid` is not readable.
+ * @param {number} pid
+ */
+export function treeCpuTicks(pid) {
+  const tree = processTree(pid);
+  return tree === null ? null : tree.reduce((total, p) => total + p.ticks, 0);
+}
+
+/**
+ * Resident bytes (VmRSS of /proc/<pid>/status) of `pid` and its live descendants, or null if
+ * `pid` is not readable. Worker threads are part of their process's figure.
+ * @param {number} pid
+ */
+export function treeRssBytes(pid) {
+  const tree = processTree(pid);
+  if (tree === null) return null;
+  let total = 0;
+  for (const p of tree) {
+    try {
+      const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${p.pid}/status`, 'latin1'));
+      if (m) total += Number(m[1]) * 1024;
+    } catch {
+      // exited between the walk and this read: it holds no memory any more
+    }
   }
   return total;
 }

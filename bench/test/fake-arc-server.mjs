@@ -20,7 +20,8 @@ const unpackr = new Unpackr({ useRecords: false });
  */
 
 /**
- * @param {{ port?: number, token?: string, fail503Every?: number, trackKeys?: boolean }} [opts]
+ * `delayMs`: each write is answered this long after it arrived (a slow server, for the open loop).
+ * @param {{ port?: number, token?: string, fail503Every?: number, trackKeys?: boolean, delayMs?: number }} [opts]
  * @returns {Promise<{ url: string, port: number, stats: FakeStats, close: () => Promise<void> }>}
  */
 export async function startFakeArc(opts = {}) {
@@ -127,6 +128,10 @@ export async function startFakeArc(opts = {}) {
           return send(res, 400, { error: `Invalid MessagePack payload: ${String(err)}` });
         }
         stats.rowsByDb.set(db, (stats.rowsByDb.get(db) ?? 0) + n);
+        if (opts.delayMs) {
+          setTimeout(() => send(res, 204), opts.delayMs);
+          return;
+        }
         return send(res, 204);
       }
       if (req.method === 'POST' && url.pathname === '/write/flush') {

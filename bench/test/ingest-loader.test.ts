@@ -156,6 +156,42 @@ describe('TSBS cpu-only generator', () => {
   });
 });
 
+describe('JSON rows and the Arc-Go shape', () => {
+  it('encodes JSON rows for POST /write/json with 13-digit ms times re-stampable in place', () => {
+    const gen = new TsbsCpu();
+    const chunk = gen.next(120);
+    const body = encode('json', chunk, gen.tags);
+    const parsed = JSON.parse(body.toString('utf8'));
+    expect(parsed.batch).toHaveLength(120);
+    expect(parsed.batch[0]).toEqual({ m: 'cpu', t: START_MS, tags: gen.tags[0], fields: expect.any(Object) });
+    expect(Object.keys(parsed.batch[0].fields)).toEqual([...FIELD_KEYS]);
+    expect(parsed.batch[101].t).toBe(START_MS + INTERVAL_MS); // host_1 of the second instant
+    const offs = timeOffsets(body, 'json', 120);
+    offs.forEach((o, i) => writeLineProtocolMs(body, o, 1_700_000_000_000 + i));
+    const times = JSON.parse(body.toString('utf8')).batch.map((row: { t: number }) => row.t);
+    expect(times).toEqual(Array.from({ length: 120 }, (_, i) => 1_700_000_000_000 + i));
+  });
+
+  it('encodes the arc-go shape as 5 columns, float64 values, int64 times', () => {
+    const gen = new TsbsCpu({ hosts: 7 });
+    const chunk = gen.next(50);
+    const body = encode('columnar', chunk, gen.tags, 'arc-go');
+    const decoded = unpackr.unpack(body);
+    expect(decoded.m).toBe('cpu');
+    expect(Object.keys(decoded.columns)).toEqual(['time', 'host', 'value', 'cpu_idle', 'cpu_user']);
+    expect(decoded.columns.host.slice(0, 8)).toEqual(['host_0', 'host_1', 'host_2', 'host_3', 'host_4', 'host_5', 'host_6', 'host_0']);
+    for (const name of ['value', 'cpu_idle', 'cpu_user']) {
+      expect(decoded.columns[name].every((v: number) => !Number.isInteger(v) && v > 0 && v < 101)).toBe(true);
+    }
+    expect(decoded.columns.cpu_user[3]).toBe((chunk.fields[FIELD_KEYS.indexOf('usage_user')]![3] ?? -1) + 0.5);
+    const offs = timeOffsets(body, 'columnar', 50);
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    offs.forEach((o, i) => writeInt64Ms(view, o, 1_700_000_000_000 + i));
+    expect(unpackr.unpack(body).columns.time[49]).toBe(BigInt(1_700_000_000_049));
+    expect(() => encode('rows', chunk, gen.tags, 'arc-go')).toThrow('the arc-go shape is columnar msgpack only');
+  });
+});
+
 describe('ingest.mjs against a fake Arc', () => {
   let fake: Awaited<ReturnType<typeof startFakeArc>>;
   beforeAll(async () => {
