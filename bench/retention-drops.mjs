@@ -46,7 +46,7 @@ const CONFIG = {
   compressionLevel: 3,
   memoryLimit: '256MB',
   threads: 1,
-  maxConcurrentJobs: 2,
+  maxConcurrentJobs: 1,
   hourlySchedule: '0 0 1 1 *',
   dailySchedule: '0 0 1 1 *',
   leaseSeconds: 600,
