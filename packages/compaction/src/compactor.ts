@@ -71,7 +71,7 @@ interface QueuedJob {
 export interface RewriteRequest {
   readonly database: string;
   readonly measurement: string;
-  /** Keys of catalog files of the measurement (any partitions: one job per partition). */
+  /** Keys of catalog files of the measurement (any partitions: one job per file rewritten, one per day of files dropped whole: rewrite-planner.ts). */
   readonly files: readonly string[];
   /**
    * A SQL expression over a row's columns (row-predicate.ts): the rows where it is TRUE go. Null:
@@ -396,7 +396,8 @@ export class Compactor implements CompactionControl {
       const doubtful = inputs.find((input) => inDoubt.has(input.key));
       if (doubtful !== undefined) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, `an input is in another node's unfinished compaction (not merged until it is committed or undone): ${doubtful.key}`);
       const partitionDirectory = spanPartitionKey(job.database, job.measurement, planned.span, planned.partitionStartUs);
-      const outputSlots = Math.max(1, Math.ceil(job.inputBytes / this.config.targetFileBytes)) + 1;
+      // Files dropped whole write nothing: no staging slot.
+      const outputSlots = planned.removeWhere === null ? 0 : Math.max(1, Math.ceil(job.inputBytes / this.config.targetFileBytes)) + 1;
       const stagingPaths: string[] = [];
       for (let slot = 0; slot < outputSlots; slot++) stagingPaths.push(await this.storage.backend.stagingPathIn(partitionDirectory));
       try {
@@ -525,8 +526,8 @@ export class Compactor implements CompactionControl {
   }
 
   /**
-   * Rewrites files of one measurement without the rows `removeWhere` matches: one job per
-   * partition, through the same queue, merge threads, partition leases and replace manifests as
+   * Rewrites files of one measurement without the rows `removeWhere` matches: one job per file
+   * (with no predicate, one per day of files: rewrite-planner.ts), through the same queue, merge threads, partition leases and replace manifests as
    * compaction (a kill -9 leaves the old files or the new, docs/decisions.md), whether compaction
    * is enabled or not. A job that keeps no row deletes its inputs and writes nothing. Resolves
    * with the ended jobs once all ended (a job may have failed: its state says; a conflict, such

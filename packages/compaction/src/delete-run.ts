@@ -20,8 +20,9 @@ import type { CompactionJob } from './types.js';
  *   3. counts the matching rows of each file whose time range overlaps the clause's;
  *   4. refuses (400) when the count is over the confirmation threshold without `confirm`;
  *   5. rewrites each file holding matching rows without them (Compactor.rewrite: lease, replace
- *      manifest, atomic; a file left with no row is deleted), planning again from the catalog
- *      when compaction merged an input meanwhile.
+ *      manifest, atomic; a file left with no row is deleted; a file whose every row matches is
+ *      deleted whole, unread, a day of them in one job), planning again from the catalog when
+ *      compaction merged an input meanwhile.
  * Rows written after step 2 are not deleted: they were written after the delete.
  */
 
@@ -183,15 +184,29 @@ export class RowDeleter implements DeleteControl {
     return { success: true, deletedCount, rewrittenFiles, failedFiles: [], ...summary };
   }
 
-  /** Rewrites the plan's files; a file gone since the plan (409) fails the round, not the delete. */
+  /**
+   * Rewrites the plan's files. A file whose every row matches (its count is the row count in its
+   * name) is deleted whole instead, unread and in bulk (one job per day, rewrite-planner.ts): files
+   * never change, so a file all of whose rows matched when counted still does.
+   */
   private async rewrite(request: DeleteRequest, plan: DeletePlan, progress: Progress): Promise<CompactionJob[]> {
     Object.assign(progress, { phase: 'rewriting', filesDone: 0, filesTotal: plan.files.length });
-    if (plan.files.length === 0) return [];
+    const whole: CatalogFile[] = [];
+    const partial: CatalogFile[] = [];
+    plan.files.forEach((file, index) => (file.rows !== null && plan.rows[index] === file.rows ? whole : partial).push(file));
+    const dropped = await this.rewriteFiles(request, whole, null, progress);
+    const rewritten = await this.rewriteFiles(request, partial, request.where, progress);
+    return [...dropped, ...rewritten];
+  }
+
+  /** One rewrite of some of the plan's files; a file gone since the plan (409) fails the round, not the delete. */
+  private async rewriteFiles(request: DeleteRequest, files: readonly CatalogFile[], removeWhere: string | null, progress: Progress): Promise<CompactionJob[]> {
+    if (files.length === 0) return [];
     const onJobEnded = (job: CompactionJob): void => void (progress.filesDone += job.inputFiles);
     try {
-      return await this.options.rewriter.rewrite({ database: request.database, measurement: request.measurement, files: plan.files.map((file) => file.key), removeWhere: request.where, onJobEnded });
+      return await this.options.rewriter.rewrite({ database: request.database, measurement: request.measurement, files: files.map((file) => file.key), removeWhere, onJobEnded });
     } catch (error) {
-      if (error instanceof ArcError && error.kind === ErrorKind.conflict) return plan.files.map(() => ({ state: 'failed' }) as CompactionJob);
+      if (error instanceof ArcError && error.kind === ErrorKind.conflict) return files.map(() => ({ state: 'failed' }) as CompactionJob);
       throw error;
     }
   }

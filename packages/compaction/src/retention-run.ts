@@ -12,7 +12,7 @@ export interface RetentionFileAction {
   readonly action: 'drop' | 'rewrite';
   /**
    * Its rows the run removes: a dry run's rewrite counts them by reading the file with the cut-off
-   * predicate; a run's rewrite is null (its job, one per partition, counts rows in and out: rowsRemoved).
+   * predicate; a run's rewrite is null (its job, one per file, counts rows in and out: rowsRemoved).
    */
   readonly rows: number | null;
   /** The file's size: all of it goes when dropped; a rewrite frees the expired rows' share of it. */

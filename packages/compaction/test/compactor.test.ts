@@ -148,7 +148,7 @@ describe('Compactor', () => {
     const after = await objectsUnder(root);
     for (const input of inputs) expect(after).not.toContain(input);
     expect(after.filter((key) => key.includes('/_replaced/') || key.includes('/_locks/') || key.endsWith('.tmp'))).toEqual([]);
-    expect(steps).toEqual(['leased', 'merged', 'manifest-written', 'output-published', 'committed', 'input-deleted', 'input-deleted', 'finished']);
+    expect(steps).toEqual(['leased', 'merged', 'manifest-written', 'output-published', 'committed', 'input-deleted', 'finished']);
   });
 
   it('refuses a partition whose lease another job holds, and takes it over once the lease ran out', async () => {

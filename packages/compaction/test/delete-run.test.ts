@@ -100,6 +100,34 @@ describe('RowDeleter', () => {
     expect(deleter.running()).toEqual([]);
   });
 
+  it('deletes whole, unread and in one job, the files whose every row matches, and rewrites the others', async () => {
+    const { storage, compactor, keys } = await setUp();
+    const requests: { files: number; removeWhere: string | null; jobs: number[] }[] = [];
+    const deleter = new RowDeleter({
+      storage,
+      confirmationThreshold: 10_000,
+      flushWriters: () => Promise.resolve(null),
+      rewriter: {
+        rewrite: async (request) => {
+          const jobs = await compactor.rewrite(request);
+          requests.push({ files: request.files.length, removeWhere: request.removeWhere, jobs: jobs.map((job) => job.inputFiles) });
+          return jobs;
+        },
+      },
+    });
+    const before = hostsAndValues(await readRows(storage));
+    // File 2 holds only h0 rows: all of it goes; file 1 loses its h0 rows; file 3 (months later) is not in range.
+    const where = "time < '2026-02-01' AND host = 'h0'";
+    const result = await deleter.deleteRows({ ...scope, where, dryRun: false, confirm: false });
+    expect(result).toMatchObject({ success: true, deletedCount: 12, affectedFiles: 2, rewrittenFiles: 2, failedFiles: [] });
+    expect(requests).toEqual([
+      { files: 1, removeWhere: null, jobs: [1] },
+      { files: 1, removeWhere: where, jobs: [1] },
+    ]);
+    expect(storage.catalog.files('db', 'cpu').map((file) => file.key)).not.toContain(keys[1]);
+    expect(hostsAndValues(await readRows(storage))).toEqual(before.filter((row) => !(row.startsWith('h0:') && Number(row.split(':')[1]) < 300)));
+  });
+
   it('with a time bound, counts only the files in range and deletes a file left empty', async () => {
     const { storage, deleter, keys } = await setUp();
     const where = `time >= '2026-03-01' AND usage_idle >= 0`;

@@ -1,5 +1,5 @@
 // Proves a rewrite is crash-safe: a process rewriting three files without the rows of one host
-// (or without any row, or deleting them whole unread) is killed (SIGKILL) at every step of its
+// (or without any row, or deleting them whole unread: three hours' files in one job) is killed (SIGKILL) at every step of its
 // first job; the next start's listing finds that job's files either whole as they were or
 // exactly rewritten (old state before the commit point, new state from it on) and the other
 // files untouched, never a mix, a loss or a duplicate, with no staged file or manifest
@@ -18,6 +18,7 @@ import { objectsUnder, putFile, readRows } from './support/parquet-files.js';
 
 const CHILD = fileURLToPath(new URL('./support/crash-child.mjs', import.meta.url));
 const HOUR_US = Date.parse('2026-01-10T09:00:00Z') * 1000;
+const HOUR_SPAN_US = 3_600_000_000;
 const REMOVE_HOST = "host = 'h1'";
 const REMOVE_ALL = 'usage_idle >= 0';
 /** The child's word for a rewrite with no predicate: the files deleted whole, unread. */
@@ -39,11 +40,14 @@ interface Filled {
   readonly firstJobDone: string[];
 }
 
-/** Rows of hosts h0..h4, three files of one hour (usage_user 100.., 200.., 300.. by file). */
+/**
+ * Rows of hosts h0..h4, three files of three hours of one day (usage_user 100.., 200.., 300.. by
+ * file): a drop deletes the three partitions' files in one job, so they go together or not at all.
+ */
 async function fill(root: string, removeWhere: string): Promise<Filled> {
   const storage = await Storage.open({ root });
   for (let sequence = 1; sequence <= 3; sequence++) {
-    const rows = Array.from({ length: 50 }, (_, index) => ({ host: `h${String(index % 5)}`, timeUs: HOUR_US + sequence * 1_000_000 + index * 1000, usage_user: sequence * 100 + index, usage_idle: index }));
+    const rows = Array.from({ length: 50 }, (_, index) => ({ host: `h${String(index % 5)}`, timeUs: HOUR_US + (sequence - 1) * HOUR_SPAN_US + sequence * 1_000_000 + index * 1000, usage_user: sequence * 100 + index, usage_idle: index }));
     await putFile(storage, { sequence, writtenAtMs: Date.now() - 10_000 + sequence, rows });
   }
   const original = await readRows(storage);

@@ -199,17 +199,9 @@ export class LocalStorage implements StorageBackend {
     await rm(probe, { force: true });
   }
 
-  async deleteMany(keys: readonly string[]): Promise<number> {
-    let deleted = 0;
-    for (const key of keys) {
-      try {
-        await rm(this.pathOf(key));
-        deleted++;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
-    }
-    return deleted;
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    // force: a key that does not exist is not an error; one unlink per key, no batch on a file system.
+    for (const key of keys) await rm(this.pathOf(key), { force: true });
   }
 
   async deletePrefix(prefix: string): Promise<void> {

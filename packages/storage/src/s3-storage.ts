@@ -273,18 +273,16 @@ export class S3Storage implements StorageBackend {
     }
   }
 
-  async deleteMany(keys: readonly string[]): Promise<number> {
-    let existed = 0;
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    // One DeleteObjects request per batch, in turn; its quiet answer lists only the keys that
+    // failed (a missing key is no failure: S3 answers it as deleted).
     for (let start = 0; start < keys.length; start += S3_DELETE_BATCH_MAX) {
       const batch = keys.slice(start, start + S3_DELETE_BATCH_MAX);
-      // S3's multi-delete does not say which keys existed: counted by a stat each (deletes are rare and small).
-      for (const key of batch) if ((await this.statOf(key)) !== null) existed++;
       const names = batch.map((key) => this.objectName(key));
       const results = await this.attempt('delete', batch[0] ?? '', () => this.client.removeObjects(this.bucket, names));
       const failed = results.find((result) => typeof result === 'object' && result !== null && 'Code' in result && (result as { Code?: string }).Code !== 'NoSuchKey');
       if (failed !== undefined) throw unreachableError('delete', String((failed as { Key?: string }).Key ?? batch[0]), new Error(JSON.stringify(failed)));
     }
-    return existed;
   }
 
   async deletePrefix(prefix: string): Promise<void> {

@@ -69,8 +69,13 @@ export interface StorageBackend {
   putIfVersion(key: string, body: Uint8Array, version: string): Promise<boolean>;
   /** Throws a clear error when the store cannot be read or written (start, /ready, /health). */
   check(): Promise<void>;
-  /** Removes the objects; keys that do not exist are not an error. Returns how many existed. */
-  deleteMany(keys: readonly string[]): Promise<number>;
+  /**
+   * Removes the objects; keys that do not exist are not an error. In batches where the store has
+   * them (S3's DeleteObjects: S3_DELETE_BATCH_MAX keys a request), so a job dropping many files
+   * pays a round trip per batch, not per file. Not atomic: a failure or crash may leave any subset
+   * deleted, so callers delete only what a committed replace manifest (or nothing) needs gone.
+   */
+  deleteMany(keys: readonly string[]): Promise<void>;
   /** Removes every object under `prefix` (a database or measurement). */
   deletePrefix(prefix: string): Promise<void>;
   /** A local path where a file bound for the directory `directoryKey` can be written (its directory exists). */

@@ -489,12 +489,15 @@ export class Storage {
     return { manifestKey: key, inputs, outputs: outputs.map((output) => output.key) };
   }
 
-  /** Deletes a committed replacement's inputs, then its manifest (call when no query reads the inputs). */
+  /**
+   * Deletes a committed replacement's inputs, then its manifest (call when no query reads the
+   * inputs). The inputs go in one deleteMany (on an object store a request per 1,000 keys, not one
+   * per file); the manifest only after them, so a crash in between leaves the manifest that tells
+   * the next listing the remaining inputs are not files.
+   */
   async finishReplacement(replacement: Replacement, onStep?: (step: ReplacementStep) => void): Promise<void> {
-    for (const input of replacement.inputs) {
-      await this.backend.deleteMany([input]);
-      onStep?.('input-deleted');
-    }
+    await this.backend.deleteMany(replacement.inputs);
+    onStep?.('input-deleted');
     await this.backend.deleteMany([replacement.manifestKey]);
     onStep?.('finished');
   }
@@ -591,16 +594,15 @@ export class Storage {
   }
 
   /** Removes single files (compaction, retention), then them from the catalog. */
-  async deleteFiles(keys: readonly string[]): Promise<number> {
+  async deleteFiles(keys: readonly string[]): Promise<void> {
     for (const key of keys) {
       const facts = parseFileKey(key);
       assert.ok(facts !== null, 'only data files are deleted one by one');
       // A listing still to come would find the file again if it ran before the delete.
       await this.ensureLoaded(facts.database, facts.measurement);
     }
-    const deleted = await this.backend.deleteMany(keys);
+    await this.backend.deleteMany(keys);
     this.change([{ kind: 'drop-files', keys }]);
-    return deleted;
   }
 
   /** Where DuckDB reads a file (on an object store: its cached copy, made local by acquireFiles). */

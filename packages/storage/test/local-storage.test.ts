@@ -56,7 +56,8 @@ describe('LocalStorage', () => {
     expect(Buffer.from(await storage.get('db/m0/f00.bin', { start: 3, end: 5 })).toString()).toBe('m0/');
     expect(await storage.putIfAbsent('db/m0/f00.bin', Buffer.from('other'))).toBe(false);
     expect(await storage.putIfAbsent('db/new.bin', Buffer.from('new'))).toBe(true);
-    expect(await storage.deleteMany(['db/new.bin', 'db/missing.bin'])).toBe(1);
+    await storage.deleteMany(['db/new.bin', 'db/missing.bin']);
+    expect(await storage.sizeOf('db/new.bin')).toBeNull();
     await storage.deletePrefix('db/m1/');
     expect((await storage.list('db/', null, 100)).objects.map((object) => object.key).some((key) => key.startsWith('db/m1/'))).toBe(false);
   });

@@ -56,7 +56,7 @@ describe('replace manifests', () => {
     // The inputs stay on disk until the caller says no query reads them any more.
     expect(await objectsUnder(root)).toEqual([...inputs, output, manifestKey('db', 'cpu', 'job1')].sort());
     await storage.finishReplacement(replacement, (step) => steps.push(step));
-    expect(steps).toEqual(['manifest-written', 'output-published', 'committed', 'input-deleted', 'input-deleted', 'finished']);
+    expect(steps).toEqual(['manifest-written', 'output-published', 'committed', 'input-deleted', 'finished']);
     expect(await objectsUnder(root)).toEqual([output]);
   });
 
