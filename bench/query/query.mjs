@@ -257,6 +257,25 @@ export function parseOptions(argv) {
  * @returns {Promise<HttpAnswer>}
  */
 function httpRequest(agent, base, method, pathname, headers, body, timeoutMs) {
+  return sendRequest(agent, base, method, pathname, headers, body, timeoutMs, true);
+}
+
+/**
+ * One request. A keep-alive socket the server closed while idle (the in-process runs and checks
+ * between two requests can outlast its idle timeout on a loaded machine) fails the next request
+ * sent on it with ECONNRESET before any answer: such a request is sent once more, on a new
+ * socket, and timed from then (Node's documented `reusedSocket` pattern).
+ * @param {http.Agent} agent
+ * @param {URL} base
+ * @param {string} method
+ * @param {string} pathname
+ * @param {Record<string, string>} headers
+ * @param {Buffer | null} body
+ * @param {number} timeoutMs
+ * @param {boolean} retryReset
+ * @returns {Promise<HttpAnswer>}
+ */
+function sendRequest(agent, base, method, pathname, headers, body, timeoutMs, retryReset) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const req = http.request(
@@ -277,7 +296,11 @@ function httpRequest(agent, base, method, pathname, headers, body, timeoutMs) {
       },
     );
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${pathname}: no answer after ${timeoutMs / 1000} s`)));
-    req.on('error', reject);
+    req.on('error', (err) => {
+      const reset = /** @type {NodeJS.ErrnoException} */ (err).code === 'ECONNRESET';
+      if (retryReset && reset && req.reusedSocket) sendRequest(agent, base, method, pathname, headers, body, timeoutMs, false).then(resolve, reject);
+      else reject(err);
+    });
     req.end(body ?? undefined);
   });
 }

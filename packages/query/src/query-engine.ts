@@ -28,7 +28,7 @@ import { applySplices, expressionEnd, qualifiedNameEnd } from './sql-splice.js';
 import type { Splice } from './sql-splice.js';
 import { clearLocations, earliestLocation, readsRelation, selectsNoRelation } from './sql-tree.js';
 import type { SqlNode } from './sql-tree.js';
-import { prunedRelationSql } from './time-pruning.js';
+import { filesHaveColumns, prunedRelationSql, sameColumnsRelationSql } from './time-pruning.js';
 import { constantTimestampMicros } from './constant-time.js';
 import type { ColumnSpec } from './time-pruning.js';
 import type { EstimateTask, QueryTask, StreamTask, WorkerConfig } from './task-messages.js';
@@ -82,6 +82,8 @@ export class QueryEngine {
   private defaultSchema = '';
   /** Columns DuckDB described, by view, with the catalog version they were described at. */
   private readonly columnsByView = new Map<string, { readonly version: number; readonly columns: ColumnSpec[] }>();
+  /** Column lists this thread gave files whose columns were unknown (viewColumns): not the files' own. */
+  private readonly filledColumnLists = new WeakSet<readonly ColumnSpec[]>();
   /** `SELECT NULL` parsed once: the tree bound expressions are evaluated in. */
   private selectTree: SqlNode | null = null;
   /** parsesAs answers by bound text and tree (see there); cleared when it reaches its bound. */
@@ -318,7 +320,10 @@ export class QueryEngine {
       const inRange = this.replica.files.filesInRange(table.database, table.measurement, micros(range.lower), micros(range.upper));
       prunedFiles.push(...inRange);
       const files = inRange.map((file) => this.store.locationOf(file.key));
-      splices.push({ start: table.location, end, text: namedRelation(prunedRelationSql(await this.viewColumns(table), files), table) });
+      const columns = await this.viewColumns(table);
+      const isInexact = (list: readonly ColumnSpec[]): boolean => this.filledColumnLists.has(list);
+      const relation = files.length > 0 && filesHaveColumns(inRange, columns, isInexact) ? sameColumnsRelationSql(files) : prunedRelationSql(columns, files);
+      splices.push({ start: table.location, end, text: namedRelation(relation, table) });
     }
     // Only the files the time range kept are made local (object storage).
     await this.pins.pin(prunedFiles);
@@ -490,6 +495,8 @@ export class QueryEngine {
     await this.syncView(table);
     const columns = await this.describeView(table);
     this.columnsByView.set(key, { version, columns });
+    // The files given this list stand in for their own columns, which may be fewer (filesHaveColumns).
+    this.filledColumnLists.add(columns);
     this.replica.files.fillColumns(table.database, table.measurement, columns);
     return columns;
   }

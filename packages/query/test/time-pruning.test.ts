@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryPool } from '../src/index.js';
-import { prunedRelationSql } from '../src/time-pruning.js';
+import { filesHaveColumns, prunedRelationSql, sameColumnsRelationSql } from '../src/time-pruning.js';
 import { constantTimestampMicros } from '../src/constant-time.js';
 import { DataDir, query, queryError } from './fixtures.js';
 
@@ -20,6 +20,29 @@ describe('prunedRelationSql', () => {
     ];
     expect(prunedRelationSql(columns, [])).toBe('(SELECT NULL::TIMESTAMP AS "time", NULL::DOUBLE AS "a""b" WHERE false)');
     expect(prunedRelationSql(columns, ["/d/it's.parquet"])).toContain("read_parquet(['/d/it''s.parquet'], union_by_name = true)");
+  });
+});
+
+describe('filesHaveColumns', () => {
+  const columns = [
+    { name: 'time', type: 'TIMESTAMP' },
+    { name: 'v', type: 'BIGINT' },
+  ];
+  const exact = (): boolean => false;
+
+  it('holds when every file has exactly the columns, in order', () => {
+    expect(filesHaveColumns([{ columns: [...columns] }, { columns }], columns, exact)).toBe(true);
+    expect(sameColumnsRelationSql(["/d/it's.parquet"])).toBe("(SELECT * FROM read_parquet(['/d/it''s.parquet']))");
+  });
+
+  it('fails on a file with unknown, fewer, reordered, retyped or stand-in columns', () => {
+    const [time, v] = columns;
+    expect(filesHaveColumns([{ columns }, { columns: null }], columns, exact)).toBe(false);
+    expect(filesHaveColumns([{ columns: [time!] }], columns, exact)).toBe(false);
+    expect(filesHaveColumns([{ columns: [v!, time!] }], columns, exact)).toBe(false);
+    expect(filesHaveColumns([{ columns: [time!, { name: 'v', type: 'DOUBLE' }] }], columns, exact)).toBe(false);
+    const standIn = [...columns];
+    expect(filesHaveColumns([{ columns: standIn }], columns, (list) => list === standIn)).toBe(false);
   });
 });
 
