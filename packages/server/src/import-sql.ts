@@ -126,3 +126,18 @@ export function sourceSql(path: string, format: 'csv' | 'parquet', csv: { readon
   if (format === 'parquet') return `read_parquet(${quoteLiteral(path)})`;
   return `read_csv(${quoteLiteral(path)}, header = true, auto_detect = true, delim = ${quoteLiteral(csv.delimiter)}, skip = ${String(csv.skipRows)})`;
 }
+
+/** A column of a stored measurement as `DESCRIBE` answers it (`extra`: time, tag or field). */
+export interface MeasurementColumn extends SourceColumn {
+  readonly extra: string;
+}
+
+/**
+ * The SQL `arc export --format lp` runs through the query API: a measurement's rows (those `where`
+ * keeps; '' for all) as line protocol, one `line` per row, tags and field types from its schema.
+ */
+export function measurementLinesSql(measurement: string, columns: readonly MeasurementColumn[], where: string): string {
+  const source = `(SELECT * FROM ${quoteIdentifier(measurement)}${where === '' ? '' : ` WHERE ${where}`})`;
+  const tagColumns = columns.filter((column) => column.extra === 'tag').map((column) => column.name);
+  return `SELECT line FROM (${linesSql(source, columns, { measurement, timeColumn: 'time', timeFormat: '', tagColumns })}) WHERE line IS NOT NULL`;
+}
