@@ -30,6 +30,8 @@ export class MultipartFile {
   private readonly delimiter: Buffer;
   private pending = Buffer.alloc(0);
   private state: State = 'preamble';
+  /** The file part was read to its closing delimiter (the body may end without one: 'done' alone is not enough). */
+  private fileEnded = false;
 
   constructor(boundary: string) {
     this.opening = Buffer.from(`--${boundary}`);
@@ -50,7 +52,7 @@ export class MultipartFile {
 
   /** At the end of the body: null when the file part was read to its closing delimiter. */
   finish(): ArcError | null {
-    if (this.state === 'done') return null;
+    if (this.fileEnded) return null;
     return badRequest(ServerErrorCode.importBadFile, `No complete '${MULTIPART_FILE_FIELD}' part in the multipart/form-data body: send the file as the field '${MULTIPART_FILE_FIELD}' (curl -F ${MULTIPART_FILE_FIELD}=@data.lp), or as the raw body`);
   }
 
@@ -79,6 +81,7 @@ export class MultipartFile {
           return false;
         }
         this.pending = this.pending.subarray(at + this.delimiter.byteLength);
+        if (this.state === 'file') this.fileEnded = true;
         this.state = this.state === 'file' ? 'done' : 'headers';
         return this.state !== 'done';
       }
