@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { readdir, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -10,11 +11,12 @@ import { IMPORT_PROGRESS_INTERVAL_MS } from './limits.js';
 import { SERVER_OPTIONS, runServerCommand, serverTargetOf, type ServerCommandIo, type ServerTarget } from './server-command.js';
 import { serverUrlOf } from './server-url.js';
 
-export const IMPORT_USAGE = `Usage: arc import <file|directory> --database <name> [options]
+export const IMPORT_USAGE = `Usage: arc import <file|directory|url> --database <name> [options]
 
 Streams a line protocol, CSV or Parquet file to a running Arc server (POST /api/v1/import/lp, csv,
 parquet): the file is sent as it is read, never loaded whole, and the server hands it to ingest in
-chunks. A directory imports each file in it whose extension names a format (.lp .txt .csv .parquet).
+chunks. A directory imports each file in it whose extension names a format (.lp .txt .csv .parquet);
+an http(s) URL is downloaded and sent as it arrives.
 The token needs the admin permission.
 
 Options:
@@ -63,7 +65,7 @@ export interface ImportOptions extends ServerTarget {
 
 export function parseImportArgs(args: readonly string[], env: NodeJS.ProcessEnv): ImportOptions {
   const { values, positionals } = parseCommandArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
-  if (positionals.length !== 1 || positionals[0] === undefined) throw new CommandUsageError('name one file or directory to import');
+  if (positionals.length !== 1 || positionals[0] === undefined) throw new CommandUsageError('name one file, directory or URL to import');
   if (values.database === undefined || values.database === '') throw new CommandUsageError("option '--database' is required");
   const format = values.format ?? null;
   if (format !== null && !(IMPORT_FILE_FORMATS as readonly string[]).includes(format)) throw new CommandUsageError(`--format must be lp, csv or parquet, not '${format}'`);
@@ -78,6 +80,7 @@ export function parseImportArgs(args: readonly string[], env: NodeJS.ProcessEnv)
 
 /** The files of the source: itself, or the files of a directory whose extension names a format, sorted. */
 async function filesOf(source: string): Promise<string[]> {
+  if (isUrl(source)) return [source];
   const info = await stat(source).catch(() => null);
   if (info === null) throw new ServerRequestError(`cannot read '${source}': no such file or directory`);
   if (!info.isDirectory()) return [source];
@@ -85,17 +88,22 @@ async function filesOf(source: string): Promise<string[]> {
   return names.map((name) => path.join(source, name));
 }
 
+function isUrl(source: string): boolean {
+  return /^https?:\/\//i.test(source);
+}
+
 function formatOf(file: string, format: ImportFileFormat | null): ImportFileFormat {
   if (format !== null) return format;
-  const detected = FORMAT_BY_EXTENSION[path.extname(file).toLowerCase()];
+  const detected = FORMAT_BY_EXTENSION[path.extname(isUrl(file) ? new URL(file).pathname : file).toLowerCase()];
   if (detected === undefined) throw new CommandUsageError(`cannot tell the format of '${file}' from its extension: pass --format`);
   return detected;
 }
 
 /** `imported: 41.9/120.0 MB, 35.2 MB/s, 2 s left` */
-export function importProgressLine(file: string, sentBytes: number, totalBytes: number, elapsedMs: number): string {
+export function importProgressLine(file: string, sentBytes: number, totalBytes: number | null, elapsedMs: number): string {
   const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
   const rate = elapsedMs > 0 ? sentBytes / (elapsedMs / 1000) : 0;
+  if (totalBytes === null) return `${path.basename(file)}: ${mb(sentBytes)} MB, ${mb(rate)} MB/s`;
   const left = rate > 0 ? `${Math.ceil((totalBytes - sentBytes) / rate)} s left` : '';
   const done = sentBytes >= totalBytes ? 'waiting for the server' : left;
   return `${path.basename(file)}: ${mb(sentBytes)}/${mb(totalBytes)} MB, ${mb(rate)} MB/s${done === '' ? '' : `, ${done}`}`;
@@ -106,8 +114,28 @@ interface FileAnswer {
   readonly text: string;
 }
 
-/** POSTs the file as the raw body, streamed from disk; `onSent` sees the bytes sent so far. */
-function postFile(url: URL, token: string | null, file: string, onSent: (bytes: number) => void): Promise<FileAnswer> {
+/** A source opened for reading: its bytes as a stream, and its size when known (null: a URL without Content-Length). */
+interface OpenedSource {
+  readonly reader: Readable;
+  readonly totalBytes: number | null;
+}
+
+/** A file streamed from disk, or a URL's answer streamed as it downloads (never held whole). */
+async function openSource(source: string): Promise<OpenedSource> {
+  if (!isUrl(source)) return { reader: createReadStream(source), totalBytes: (await stat(source)).size };
+  let response: Response;
+  try {
+    response = await fetch(source);
+  } catch (error) {
+    throw new ServerRequestError(`cannot download '${source}': ${(error as Error).message}`);
+  }
+  if (response.status !== 200 || response.body === null) throw new ServerRequestError(`cannot download '${source}': it answered ${String(response.status)}`);
+  const length = Number(response.headers.get('content-length') ?? '');
+  return { reader: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), totalBytes: Number.isFinite(length) && length > 0 ? length : null };
+}
+
+/** POSTs the source as the raw body, streamed; `onSent` sees the bytes sent so far. */
+function postFile(url: URL, token: string | null, file: string, reader: Readable, onSent: (bytes: number) => void): Promise<FileAnswer> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { 'content-type': 'application/octet-stream', ...(token === null ? {} : { authorization: `Bearer ${token}` }) };
@@ -118,9 +146,8 @@ function postFile(url: URL, token: string | null, file: string, onSent: (bytes: 
       response.on('error', reject);
     });
     request.on('error', (error: Error & { code?: string }) => reject(new ServerRequestError(`cannot reach ${url.origin}: ${error.code ?? error.message}`)));
-    const reader = createReadStream(file);
     let sent = 0;
-    reader.on('data', (piece) => {
+    reader.on('data', (piece: Buffer) => {
       sent += piece.length;
       onSent(sent);
     });
@@ -137,12 +164,12 @@ async function importFile(options: ImportOptions, baseUrl: string, file: string,
   const url = new URL(`/api/v1/import/${format}`, baseUrl);
   url.searchParams.set('db', options.database);
   for (const [name, value] of Object.entries(options.parameters)) url.searchParams.set(name, value);
-  const totalBytes = (await stat(file)).size;
+  const { reader, totalBytes } = await openSource(file);
   const startedMs = Date.now();
   let sentBytes = 0;
   const timer = showProgress ? setInterval(() => io.stderr.write(`\r\x1b[K${importProgressLine(file, sentBytes, totalBytes, Date.now() - startedMs)}`), IMPORT_PROGRESS_INTERVAL_MS) : null;
   try {
-    const answer = await postFile(url, options.token, file, (bytes) => {
+    const answer = await postFile(url, options.token, file, reader, (bytes) => {
       sentBytes = bytes;
     });
     const json = parseJson(answer.text);

@@ -38,7 +38,7 @@ describe('parseImportArgs / parseExportArgs', () => {
       parameters: { measurement: 'm', time_column: 'ts', time_format: 'epoch_ms', tag_columns: 'a,b', delimiter: ';' },
     });
     expect(() => parseImportArgs(['x.lp'], {})).toThrow("option '--database' is required");
-    expect(() => parseImportArgs(['--database', 'db'], {})).toThrow('name one file or directory');
+    expect(() => parseImportArgs(['--database', 'db'], {})).toThrow('name one file, directory or URL');
     expect(() => parseImportArgs(['x', '--database', 'db', '--format', 'xml'], {})).toThrow('--format must be lp, csv or parquet');
     expect(() => parseExportArgs(['--database', 'db', '--measurement', 'm', '--output', 'o'], {})).toThrow("option '--format' is required");
     expect(() => parseExportArgs(['--database', 'db', '--measurement', 'm', '--output', 'o', '--format', 'lp', '--start', 'yesterday'], {})).toThrow('RFC 3339');
@@ -49,6 +49,7 @@ describe('parseImportArgs / parseExportArgs', () => {
   it('draws progress with the rate and the time left', () => {
     expect(importProgressLine('/x/cpu.lp', 50e6, 200e6, 10_000)).toBe('cpu.lp: 50.0/200.0 MB, 5.0 MB/s, 30 s left');
     expect(importProgressLine('cpu.lp', 200e6, 200e6, 10_000)).toBe('cpu.lp: 200.0/200.0 MB, 20.0 MB/s, waiting for the server');
+    expect(importProgressLine('https://host/data/cpu.lp', 3e6, null, 1000)).toBe('cpu.lp: 3.0 MB, 3.0 MB/s');
     expect(formatImportAnswer('cpu.lp', RESULT)).toBe('cpu.lp: 2 rows imported, 1 rejected, 0.0 MB in 2.0 s (1 rows/s)\n  line 3: unable to parse\n');
   });
 });
@@ -79,6 +80,17 @@ describe('arc import against a fake server', () => {
     expect(code).toBe(1);
     expect(arc.requests[0]?.url).toBe('/api/v1/import/csv?db=db&measurement=m');
     expect(err.join('')).toMatch(/^arc import: POST \/api\/v1\/import\/csv \(.*w\.csv\) answered 400: time column 'time' not found in the file \(ARC_IMPORT_BAD_PARAMETER\)\n$/);
+  });
+
+  it('downloads a URL and sends it as it arrives, the format from the URL\'s path', async () => {
+    const source = await startFakeArc(() => ({ status: 200, json: null }));
+    const arc = await startFakeArc(() => ({ status: 200, json: { status: 'ok', result: RESULT } }));
+    // The fake answers JSON: the "file" it serves is the text `null`, which is what must arrive.
+    const { err, io: streams } = io();
+    const code = await importCommand([`${source.url}/exports/w.csv?sig=1`, '--database', 'db', '--measurement', 'm', '--url', arc.url], streams);
+    expect([code, err.join('')]).toEqual([0, '']);
+    expect(arc.requests[0]?.url).toBe('/api/v1/import/csv?db=db&measurement=m');
+    expect(arc.requests[0]?.body).toBe('null');
   });
 
   it('exits 2 for a file whose format its extension does not tell', async () => {

@@ -216,9 +216,12 @@ function handleImport(context: ServerContext, format: ImportFormat, res: HttpRes
   const state = newResponseState(res, () => upload.close(new ArcError(ErrorKind.badRequest, ServerErrorCode.importBadFile, 'The client closed the connection')));
   const run: ImportRun = { context, res, state, request, upload, startedMs: performance.now() };
   const authorized = context.auth.check(request, 'admin', null);
+  const contentEncoding = req.getHeader('content-encoding').toLowerCase();
   void (async () => {
     const identity = await authorized;
     if (identity instanceof ArcError) return refuse(run, identity);
+    // A compressed stream cannot be cut into chunks that each decompress on their own.
+    if (contentEncoding !== '' && contentEncoding !== 'identity') return refuse(run, badRequest(ServerErrorCode.importBadFile, `Content-Encoding '${contentEncoding}' is not taken by imports yet: send the file uncompressed`));
     if (context.phase !== 'ready') return refuse(run, new ArcError(ErrorKind.unavailable, context.phase === 'stopping' ? ServerErrorCode.shuttingDown : ServerErrorCode.starting, `Server is ${context.phase}; retry the import later`));
     const database = databaseOf(request);
     if (database instanceof ArcError) return refuse(run, database);

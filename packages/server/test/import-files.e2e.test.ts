@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { useSharedArc } from './support/shared-arc.js';
@@ -69,6 +70,13 @@ describe('POST /api/v1/import/lp', () => {
     const writer = await createToken(shared.arc.url, { name: 'import-writer', permissions: ['read', 'write'] });
     const answer = await importFile('lp', 'db=lpdb', lpLines('cpu', 10), {}, writer.token);
     expect(answer.status, answer.text).toBe(403);
+  });
+
+  it('refuses a compressed upload, which cannot be cut into chunks', async () => {
+    const answer = await importFile('lp', 'db=lpdb', gzipSync(lpLines('cpu', 10)), { 'Content-Encoding': 'gzip' });
+    expect(answer.status).toBe(400);
+    expect(answer.json()).toMatchObject({ code: 'ARC_IMPORT_BAD_FILE' });
+    expect(answer.json().error).toContain("Content-Encoding 'gzip'");
   });
 
   it('refuses a missing database', async () => {
