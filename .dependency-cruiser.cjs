@@ -38,6 +38,7 @@ const FS_ALLOWED = [
   '^packages/auth/src/token-store\\.ts$', // creates the directory of the token SQLite file
   '^packages/server/src/data-dir-lock\\.ts$', // the lock file that keeps a second server off a data directory
   '^packages/server/src/server\\.ts$', // creates the data directory at start
+  '^packages/server/src/import-routes\\.ts$', // spools CSV/Parquet uploads to <data_dir>/import (outside the Parquet tree), deleted after the import
   '^packages/server/src/docs-routes\\.ts$', // reads the Swagger UI and ReDoc files from their npm packages
   '^packages/cli/src/', // the command line reads files named on it
   '^packages/compaction/src/merge-worker\\.ts$', // removes the staged outputs of a failed merge; lists its threads in /proc to lower their priority

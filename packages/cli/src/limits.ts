@@ -55,3 +55,5 @@ export const CQ_REQUEST_TIMEOUT_MS = 60_000;
 
 /** Between two reads of `arc delete`'s progress on a terminal (GET /api/v1/delete/running), and its time limit each. */
 export const DELETE_PROGRESS_INTERVAL_MS = 1000;
+/** How often `arc import` redraws its progress line on a terminal. */
+export const IMPORT_PROGRESS_INTERVAL_MS = 250;

@@ -21,6 +21,8 @@ Commands:
   retention <subcommand>        manage retention policies and run them now, with progress
   cq <subcommand>               list, create, show, delete, execute continuous queries (and their runs)
   delete [options]              delete the rows a SQL condition matches, through a running server
+  import <file|dir> [options]   stream a line protocol, CSV or Parquet file to a running server
+  export [options]              write a measurement's rows to a Parquet, CSV or line protocol file
   health [--ready] [--json]     ask a running server whether it is healthy or ready
   version [--json]              print the version (also: arc --version, arc -V)
   help                          show this text
@@ -139,6 +141,16 @@ async function main(argv: readonly string[]): Promise<void> {
     case 'delete': {
       const { deleteCommand } = await import('./delete-command.js');
       process.exitCode = await deleteCommand(rest, { ...io, stderrIsTTY: process.stderr.isTTY, env: process.env });
+      return;
+    }
+    case 'import': {
+      const { importCommand } = await import('./import-command.js');
+      process.exitCode = await importCommand(rest, { ...io, stderrIsTTY: process.stderr.isTTY, stdoutIsTTY: process.stdout.isTTY, env: process.env });
+      return;
+    }
+    case 'export': {
+      const { exportCommand } = await import('./export-command.js');
+      process.exitCode = await exportCommand(rest, { ...io, stderrIsTTY: process.stderr.isTTY, env: process.env });
       return;
     }
     case 'health': {

@@ -72,5 +72,17 @@ export const ServerErrorCode = Object.freeze({
   portInUse: 'ARC_PORT_IN_USE',
   /** GET /metrics/timeseries/{type} with a type that has no series. */
   metricsUnknownType: 'ARC_METRICS_UNKNOWN_TYPE',
+  /** A file import's parameter (measurement, time column, delimiter...) is missing or malformed (names it). */
+  importBadParameter: 'ARC_IMPORT_BAD_PARAMETER',
+  /** A file import's upload is not what its route reads (no file part, an empty file, a CSV without header). */
+  importBadFile: 'ARC_IMPORT_BAD_FILE',
+  /** A CSV or Parquet row whose time value is not a time (a rejected row of an import: names the row). */
+  importBadTime: 'ARC_IMPORT_BAD_TIME',
+  /** A file import whose every row was refused, or that met more bad rows than it tolerates (names the first). */
+  importRejected: 'ARC_IMPORT_REJECTED',
+  /** A CSV or Parquet file DuckDB could not read, or a column of a type Arc cannot store (names it). */
+  importUnreadable: 'ARC_IMPORT_UNREADABLE',
+  /** A file import failed for a reason that is not the file's (its reading thread died, the spool disk is full): 500. */
+  importFailed: 'ARC_IMPORT_FAILED',
 } as const);
 export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];

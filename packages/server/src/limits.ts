@@ -136,3 +136,45 @@ export const METRIC_LABEL_OTHER = 'other';
  * pool: cheap, but not per write.
  */
 export const INFLUXQL_CQ_EXPAND_EVERY_MS = 10_000;
+
+/**
+ * File imports (POST /api/v1/import/{lp,csv,parquet}, import-routes.ts). An upload is never held
+ * whole: it is cut into chunks of about IMPORT_CHUNK_BYTES, each handed to the ingest pipeline like
+ * one write request (so one chunk is the unit of atomicity and of the WAL). 4 MiB: large enough that
+ * a chunk costs one ring round trip per ~30k rows, small enough to keep a ring's frames moving.
+ */
+export const IMPORT_CHUNK_BYTES = 4 * 1024 * 1024;
+/**
+ * Chunks of one import in the pipeline at once. With the chunk being cut and the upload bytes
+ * queued, an import holds about (IMPORT_CHUNKS_IN_FLIGHT_MAX + 2) x IMPORT_CHUNK_BYTES, whatever the
+ * file's size. 4 keeps several decoders busy, as concurrent HTTP writers would.
+ */
+export const IMPORT_CHUNKS_IN_FLIGHT_MAX = 4;
+/** Upload bytes queued before the import pauses the socket (TCP then slows the client). */
+export const IMPORT_UPLOAD_QUEUE_BYTES_MAX = 2 * IMPORT_CHUNK_BYTES;
+/** A line protocol line longer than this (no line break within) refuses the import: 400. */
+export const IMPORT_LINE_BYTES_MAX = IMPORT_CHUNK_BYTES;
+/**
+ * Line protocol uploads are streamed, never stored: their bound only stops a runaway upload.
+ * CSV and Parquet are spooled to `<data_dir>/import` (Parquet's footer is at the end of the file,
+ * and DuckDB reads both from a file), so their bound is the disk they may take: 2 GiB.
+ */
+export const IMPORT_LP_BYTES_MAX = 64 * 1024 * 1024 * 1024;
+export const IMPORT_SPOOL_BYTES_MAX = 2 * 1024 * 1024 * 1024;
+/** A chunk refused as 'busy' (every decoder ring full) is offered again after this wait; never dropped. */
+export const IMPORT_BUSY_RETRY_MS = 5;
+/**
+ * Rejected rows one import tolerates: each bad line is cut out of its chunk and the rest is
+ * submitted again (one more pass over the chunk per bad line), so the bound caps that cost; past
+ * it the import stops and reports how far it got. The answer lists the first IMPORT_ERRORS_LISTED.
+ */
+export const IMPORT_REJECTED_ROWS_MAX = 1000;
+export const IMPORT_ERRORS_LISTED = 10;
+/** DuckDB memory of an import's reading thread (CSV, Parquet): it spills beyond, to the spool directory. */
+export const IMPORT_READER_MEMORY_LIMIT = '512MB';
+/** DuckDB threads of an import's reading thread: imports share the machine with ingest and queries. */
+export const IMPORT_READER_THREADS = 2;
+
+assert.ok(IMPORT_UPLOAD_QUEUE_BYTES_MAX >= IMPORT_CHUNK_BYTES);
+assert.ok(IMPORT_CHUNKS_IN_FLIGHT_MAX >= 1);
+assert.ok(IMPORT_ERRORS_LISTED <= IMPORT_REJECTED_ROWS_MAX);

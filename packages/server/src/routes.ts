@@ -7,6 +7,7 @@ import { registerDatabaseRoutes } from './database-routes.js';
 import { registerDeleteRoutes } from './delete-routes.js';
 import { registerDocsRoutes } from './docs-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { registerImportRoutes } from './import-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
 import { registerLogsRoutes } from './logs-routes.js';
 import { registerMeasurementRoutes } from './measurement-routes.js';
@@ -27,6 +28,7 @@ import { registerWriteStatsRoutes } from './write-stats-routes.js';
 export function registerRoutes(app: TemplatedApp, context: ServerContext, queryCache: QueryCache): void {
   registerWriteRoutes(app, context);
   registerWriteStatsRoutes(app, context);
+  registerImportRoutes(app, context);
   registerMetricsRoutes(app, context);
   registerQueryRoutes(app, context, queryCache);
   registerMeasurementRoutes(app, context);

@@ -6,11 +6,12 @@ import { DATA_OPERATIONS } from './operations-data.js';
 import { RETENTION_OPERATIONS } from './operations-retention.js';
 import { CQ_OPERATIONS } from './operations-cq.js';
 import { DELETE_OPERATIONS } from './operations-delete.js';
+import { IMPORT_OPERATIONS } from './operations-import.js';
 import { authErrorBodySchema, errorBodySchema, influxV2ErrorBodySchema, queryErrorBodySchema } from './response-schemas.js';
 import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '../request-id.js';
 
 /** Every operation of the HTTP API: the list the document is built from and the route test checks. */
-export const API_OPERATIONS: readonly ApiOperation[] = [...DATA_OPERATIONS, ...ADMIN_OPERATIONS, ...RETENTION_OPERATIONS, ...CQ_OPERATIONS, ...DELETE_OPERATIONS];
+export const API_OPERATIONS: readonly ApiOperation[] = [...DATA_OPERATIONS, ...ADMIN_OPERATIONS, ...RETENTION_OPERATIONS, ...CQ_OPERATIONS, ...DELETE_OPERATIONS, ...IMPORT_OPERATIONS];
 
 type JsonObject = Record<string, unknown>;
 
@@ -165,6 +166,7 @@ function operationObject(operation: ApiOperation, path: string, index: number): 
 
 const TAGS = [
   { name: 'write', description: 'Ingest: MessagePack, InfluxDB line protocol, JSON.' },
+  { name: 'import', description: 'File imports: line protocol, CSV, Parquet.' },
   { name: 'query', description: 'SQL queries (DuckDB) and measurement reads.' },
   { name: 'influxdb', description: 'InfluxDB 1.x query API and ping.' },
   { name: 'auth', description: 'Tokens.' },
