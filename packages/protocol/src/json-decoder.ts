@@ -12,6 +12,7 @@ import { FIELD_LIST_PREFIX, HOST_TAG, badTimeAt, itemError, stringTooLong } from
 import type { DecodeContext, DecodeResult } from './msgpack-decoder.js';
 import { RequestBatches } from './request-batches.js';
 import { ProtocolErrorCode } from './error-codes.js';
+import { Utf8EncodingCache, utf8ByteLength } from './utf8-text.js';
 
 /**
  * JSON ingestion (README): a row object, an array of rows, `{"batch": [...]}`, or a
@@ -23,7 +24,9 @@ import { ProtocolErrorCode } from './error-codes.js';
  * MessagePack integers or line protocol `1i`. All or nothing: the first error rejects the request.
  */
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
-const utf8Encoder = new TextEncoder();
+
+/** A UTF-16 code unit becomes at most 3 UTF-8 bytes: a string this short fits without measuring. */
+const STRING_CHARS_ALWAYS_FIT = Math.floor(STRING_VALUE_BYTES_MAX / 3);
 
 /** `2025-10-16T16:00:00Z`, `2025-10-16T16:00:00.123456+02:00`: fraction kept to the microsecond. */
 const RFC3339_PATTERN = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:\d{2})$/;
@@ -53,6 +56,7 @@ function timeToMicros(value: Json | undefined): number {
 
 export class JsonDecoder {
   private readonly batches = new RequestBatches();
+  private readonly tagBytes = new Utf8EncodingCache();
   private context: DecodeContext = { database: '', nowUs: 0, defaultHost: '' };
 
   decode(body: Uint8Array, context: DecodeContext): DecodeResult {
@@ -103,7 +107,8 @@ export class JsonDecoder {
     const fields = item.fields ?? (Array.isArray(item.f) ? Object.fromEntries(item.f.map((value, index) => [FIELD_LIST_PREFIX + String(index), value])) : undefined);
     if (!isObject(fields)) return itemError(itemIndex, ProtocolErrorCode.noFields, "row has no fields ('fields' object or 'f' array)");
     let fieldCount = 0;
-    for (const [name, value] of Object.entries(fields)) {
+    for (const name of Object.keys(fields)) {
+      const value = fields[name] as Json;
       if (value === null) continue;
       const column = builder.column(name, ColumnRole.field);
       if (column instanceof ArcError) return column;
@@ -120,17 +125,23 @@ export class JsonDecoder {
     const tags = item.tags ?? {};
     if (!isObject(tags)) return itemError(itemIndex, ProtocolErrorCode.jsonShape, "'tags' must be an object");
     const host = item.h ?? tags[HOST_TAG] ?? (this.context.defaultHost === '' ? null : this.context.defaultHost);
-    const entries: [string, Json][] = Object.entries(tags).filter(([name]) => name !== HOST_TAG);
-    if (host !== null) entries.push([HOST_TAG, host]);
-    for (const [name, value] of entries) {
-      if (value === null) continue;
-      if (typeof value === 'object') return itemError(itemIndex, ProtocolErrorCode.badTagValue, `tag '${name}' must be a string`, { column: name });
-      const column = builder.column(name, ColumnRole.tag);
-      if (column instanceof ArcError) return column;
-      const text = String(value);
-      if (utf8Encoder.encode(text).byteLength > STRING_VALUE_BYTES_MAX) return stringTooLong(itemIndex, name);
-      column.appendString(text);
+    for (const name of Object.keys(tags)) {
+      if (name === HOST_TAG) continue;
+      const error = this.appendTag(builder, name, tags[name] as Json, itemIndex);
+      if (error !== null) return error;
     }
+    return host === null ? null : this.appendTag(builder, HOST_TAG, host, itemIndex);
+  }
+
+  private appendTag(builder: BatchBuilder, name: string, value: Json, itemIndex: number): ArcError | null {
+    if (value === null) return null;
+    if (typeof value === 'object') return itemError(itemIndex, ProtocolErrorCode.badTagValue, `tag '${name}' must be a string`, { column: name });
+    const column = builder.column(name, ColumnRole.tag);
+    if (column instanceof ArcError) return column;
+    // Tag values repeat row after row: their bytes come from the cache, not a fresh encode.
+    const bytes = this.tagBytes.encode(String(value));
+    if (bytes.byteLength > STRING_VALUE_BYTES_MAX) return stringTooLong(itemIndex, name);
+    column.appendUtf8Bytes(bytes, 0, bytes.byteLength);
     return null;
   }
 
@@ -191,7 +202,7 @@ function appendJsonValue(column: ColumnBuilder, value: Json, itemIndex: number):
   if (typeof value === 'number') result = column.appendFloat64(value);
   else if (typeof value === 'boolean') result = column.appendBool(value);
   else if (typeof value === 'string') {
-    if (utf8Encoder.encode(value).byteLength > STRING_VALUE_BYTES_MAX) return stringTooLong(itemIndex, column.name);
+    if (value.length > STRING_CHARS_ALWAYS_FIT && utf8ByteLength(value) > STRING_VALUE_BYTES_MAX) return stringTooLong(itemIndex, column.name);
     result = column.appendString(value);
   } else {
     return itemError(itemIndex, ProtocolErrorCode.badFieldValue, `field '${column.name}' must be a number, string or boolean`, { column: column.name });

@@ -3,8 +3,9 @@
 // and key, never throwing.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { rowObjects, type ColumnBatch } from '@arc/columnar';
+import { STRING_VALUE_BYTES_MAX, rowObjects, type ColumnBatch } from '@arc/columnar';
 import { JsonDecoder, rfc3339ToMicros } from '../src/index.js';
+import { Utf8EncodingCache, utf8ByteLength } from '../src/utf8-text.js';
 
 const context = { database: 'default', nowUs: 1_700_000_000_000_000, defaultHost: 'unknown' };
 const body = (value: unknown): Uint8Array => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
@@ -88,6 +89,55 @@ describe('JsonDecoder', () => {
     const bytes = Buffer.from('{"m":"c","fields":{"v":"ab"}}');
     bytes[bytes.indexOf('ab')] = 0xff;
     expect(new JsonDecoder().decode(bytes, context)).toMatchObject({ ok: false, error: { code: 'ARC_JSON_INVALID' } });
+  });
+
+  // Strings of at most STRING_VALUE_BYTES_MAX / 3 characters are taken unmeasured; longer ones are
+  // measured in UTF-8 bytes, so multi-byte text just over the byte limit is still refused.
+  it('refuses string fields and tags over the byte limit counted in UTF-8, not in characters', () => {
+    const twoByteChars = (bytes: number): string => 'é'.repeat(bytes / 2);
+    const fourByteChars = (bytes: number): string => '😀'.repeat(bytes / 4);
+    for (const text of [twoByteChars(STRING_VALUE_BYTES_MAX + 2), fourByteChars(STRING_VALUE_BYTES_MAX + 4), `${'a'.repeat(STRING_VALUE_BYTES_MAX - 2)}€`]) {
+      expect(Buffer.byteLength(text)).toBeGreaterThan(STRING_VALUE_BYTES_MAX);
+      expect(decodeError({ m: 'c', fields: { note: text } })).toMatchObject({ code: 'ARC_STRING_TOO_LONG', message: `Item 0: value of 'note' is longer than ${STRING_VALUE_BYTES_MAX} bytes` });
+      expect(decodeError({ m: 'c', tags: { dc: text }, fields: { v: 1 } })).toMatchObject({ code: 'ARC_STRING_TOO_LONG', message: `Item 0: value of 'dc' is longer than ${STRING_VALUE_BYTES_MAX} bytes` });
+      expect(decodeError({ m: 'c', columns: { note: [text] }, tags: [] })).toMatchObject({ code: 'ARC_STRING_TOO_LONG' });
+    }
+    for (const text of [twoByteChars(STRING_VALUE_BYTES_MAX), fourByteChars(STRING_VALUE_BYTES_MAX), 'a'.repeat(STRING_VALUE_BYTES_MAX)]) {
+      const [batch] = decodeOk({ m: 'c', tags: { dc: text }, fields: { note: text } });
+      expect(rowsOf(batch!)[0]).toMatchObject({ dc: text, note: text });
+    }
+  });
+
+  it('measures UTF-8 bytes as TextEncoder writes them, lone surrogates included', () => {
+    const encoder = new TextEncoder();
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)) }), (full, units) => {
+        expect(utf8ByteLength(full)).toBe(encoder.encode(full).byteLength);
+        expect(utf8ByteLength(units)).toBe(encoder.encode(units).byteLength);
+      }),
+      { numRuns: 500 },
+    );
+    expect(utf8ByteLength('\ud83d')).toBe(3);
+    expect(utf8ByteLength('\ud83d\ude00')).toBe(4);
+    expect(utf8ByteLength('\ude00\ud83d')).toBe(6);
+  });
+
+  it('gives the same bytes for a tag value whether cached or not, and keeps decoding once the cache refills', () => {
+    const cache = new Utf8EncodingCache();
+    const encoder = new TextEncoder();
+    const mismatches: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let index = 0; index < 10_000; index++) {
+        const text = `host_${index}_é`;
+        if (Buffer.compare(cache.encode(text), encoder.encode(text)) !== 0) mismatches.push(text);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    const decoder = new JsonDecoder();
+    const rows = Array.from({ length: 10_000 }, (_, index) => ({ m: 'c', t: 1_760_630_400_000 + index, tags: { host: `h${index % 5000}` }, fields: { v: index } }));
+    const result = decoder.decode(body(rows), context);
+    if (!result.ok) throw new Error(result.error.message);
+    expect(rowsOf(result.batches[0]!).map((row) => row.host)).toEqual(rows.map((row) => row.tags.host));
   });
 
   it('never throws on random JSON documents', () => {
