@@ -136,3 +136,11 @@ export const METRIC_LABEL_OTHER = 'other';
  * pool: cheap, but not per write.
  */
 export const INFLUXQL_CQ_EXPAND_EVERY_MS = 10_000;
+
+/**
+ * Rows a last-value cache keeps per key at most (InfluxDB 3's range, 1-10): each row is held in
+ * its writer's memory and copied into every query of the cache.
+ */
+export const LAST_CACHE_COUNT_MAX = 10;
+/** How long a cached row is answered without being refreshed, when the cache names no ttl (InfluxDB 3's default: 4 hours). */
+export const LAST_CACHE_TTL_SECONDS_DEFAULT = 4 * 60 * 60;

@@ -23,7 +23,7 @@ import { markQuery } from './metrics-requests.js';
 import { readBody } from './request-body.js';
 import { rawQueryOf, readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
-import { QueryErrorCode } from '@arc/query';
+import { QueryErrorCode, mayCallLastCache } from '@arc/query';
 import { ServerErrorCode } from './error-codes.js';
 
 export const SQL_QUERY_PATHS = ['/query', '/api/v1/query'] as const;
@@ -269,7 +269,10 @@ function answerSqlQuery(
   }
   const request = { ...query, database: caller.database, readableDatabases: caller.readable, compression };
   const startedAt = cache.epoch();
-  context.queryPool.run(request, caller.signal).then(
+  // last_cache() reads rows the writers hold: they travel with the task (last-cache-service.ts).
+  const lastCaches = mayCallLastCache(query.sql) ? context.lastCaches.tablesOf(caller.database) : null;
+  const run = lastCaches === null ? context.queryPool.run(request, caller.signal) : lastCaches.then((tables) => context.queryPool.run({ ...request, lastCaches: tables }, caller.signal));
+  run.then(
     (answer) => {
       if (cache.accepts(answer, answer.cacheable)) {
         // A lent buffer goes back to its worker below: the cache keeps a copy of its own.

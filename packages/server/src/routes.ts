@@ -8,6 +8,7 @@ import { registerDeleteRoutes } from './delete-routes.js';
 import { registerDocsRoutes } from './docs-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
+import { registerLastCacheRoutes } from './last-cache-routes.js';
 import { registerLogsRoutes } from './logs-routes.js';
 import { registerMeasurementRoutes } from './measurement-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
@@ -38,6 +39,7 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerCompactionRoutes(app, context);
   registerRetentionRoutes(app, context);
   registerCqRoutes(app, context);
+  registerLastCacheRoutes(app, context);
   registerDeleteRoutes(app, context);
   registerDocsRoutes(app, context);
   registerLogsRoutes(app, context);
