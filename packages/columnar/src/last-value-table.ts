@@ -11,6 +11,11 @@ export interface LastValueTable {
   readonly measurement: string;
   /** The cache's name (unique per measurement). */
   readonly name: string;
+  /**
+   * Changes whenever the cache's rows or columns change (unique within its writer thread's life):
+   * a query thread that loaded this version already need not load the rows again.
+   */
+  readonly version: number;
   /** Key columns first, then value columns, `time` last; type is DuckDB's SQL type name. */
   readonly columns: readonly { readonly name: string; readonly type: string }[];
   /** One array per cached row, values in `columns` order. */

@@ -38,10 +38,15 @@ class LastCache {
   private readonly columns: { name: string; type: string }[] = [];
   private readonly columnIndex = new Map<string, number>();
   private readonly rowsByKey = new Map<string, CachedRow[]>();
+  private readonly nextVersion: () => number;
+  /** LastValueTable.version: taken from nextVersion at every change. */
+  private version: number;
 
-  constructor(definition: LastCacheDefinition) {
+  constructor(definition: LastCacheDefinition, nextVersion: () => number) {
     assert.ok(definition.count >= 1, 'a cache keeps at least one row per key');
     this.definition = definition;
+    this.nextVersion = nextVersion;
+    this.version = nextVersion();
     // Key columns are always answered, typed once a row names their type (VARCHAR until then).
     for (const name of definition.keyColumns) this.addColumn(name, 'VARCHAR');
     for (const name of definition.valueColumns ?? []) if (name !== TIME_COLUMN) this.addColumn(name, 'VARCHAR');
@@ -94,12 +99,13 @@ class LastCache {
     const rows: LastValue[][] = [];
     for (const [key, cached] of this.rowsByKey) {
       const live = cached.filter((row) => row.arrivedAtMs >= oldestMs);
+      if (live.length < cached.length) this.version = this.nextVersion();
       if (live.length === 0) this.rowsByKey.delete(key);
       else if (live.length < cached.length) this.rowsByKey.set(key, live);
       for (const row of live) rows.push([...this.columns.map((_, index) => row.values[index] ?? null), row.timeUs]);
     }
     const { database, measurement, name } = this.definition;
-    return { database, measurement, name, columns: [...this.columns, { name: TIME_COLUMN, type: 'TIMESTAMP' }], rows };
+    return { database, measurement, name, version: this.version, columns: [...this.columns, { name: TIME_COLUMN, type: 'TIMESTAMP' }], rows };
   }
 
   private wants(column: string): boolean {
@@ -109,6 +115,7 @@ class LastCache {
 
   private addColumn(name: string, type: string): void {
     const index = this.columnIndex.get(name);
+    this.version = this.nextVersion();
     if (index === undefined) {
       this.columnIndex.set(name, this.columns.length);
       this.columns.push({ name, type });
@@ -132,6 +139,8 @@ class LastCache {
   }
 
   private merge(key: string, row: CachedRow): void {
+    // Also when the row changes nothing: one counter step per merged row costs less than telling.
+    this.version = this.nextVersion();
     const cached = this.rowsByKey.get(key);
     if (cached === undefined) {
       this.rowsByKey.set(key, [row]);
@@ -227,13 +236,15 @@ function decodeDictionary(batch: ColumnBatch, layout: ColumnLayout): string[] {
  */
 export class LastValueCaches {
   private readonly byMeasurement = new Map<string, Map<string, LastCache>>();
+  private versionLast = 0;
+  private readonly nextVersion = (): number => ++this.versionLast;
 
   /** Defines (or redefines, emptied) a cache, then takes the rows of `batches` (what is buffered). */
   define(definition: LastCacheDefinition, batches: Iterable<ColumnBatch>, nowMs: number): void {
     const key = measurementKey(definition.database, definition.measurement);
     let caches = this.byMeasurement.get(key);
     if (caches === undefined) this.byMeasurement.set(key, (caches = new Map<string, LastCache>()));
-    const cache = new LastCache(definition);
+    const cache = new LastCache(definition, this.nextVersion);
     caches.set(definition.name, cache);
     for (const batch of batches) cache.observe(batch, nowMs);
   }
@@ -246,7 +257,7 @@ export class LastValueCaches {
     for (const caches of this.byMeasurement.values()) {
       for (const [name, cache] of caches) {
         const { definition } = cache;
-        if (definition.database === database && (measurement === null || definition.measurement === measurement)) caches.set(name, new LastCache(definition));
+        if (definition.database === database && (measurement === null || definition.measurement === measurement)) caches.set(name, new LastCache(definition, this.nextVersion));
       }
     }
   }
