@@ -53,9 +53,9 @@ export const REFERENCE_MS = {
   'double-groupby-all': { influxdb_1_6_7: 691.0, clickhouse_18_16: 63.8, duckdb_in_process: 26.3 },
   'high-cpu-all': { influxdb_1_6_7: 597.7, clickhouse_18_16: 119.4, duckdb_in_process: 79.5 },
   lastpoint: { influxdb_1_6_7: 113.1, clickhouse_18_16: 13.1, duckdb_in_process: 19.7 },
-  // The same question as lastpoint, so the same references.
-  'lastpoint-cache': { influxdb_1_6_7: 113.1, clickhouse_18_16: 13.1, duckdb_in_process: 19.7 },
   'groupby-orderby-limit': { influxdb_1_6_7: 87.9, clickhouse_18_16: 6.9, duckdb_in_process: 9.2 },
+  // The same question as lastpoint, so the same references (after the TSBS queries: not one of them).
+  'lastpoint-cache': { influxdb_1_6_7: 113.1, clickhouse_18_16: 13.1, duckdb_in_process: 19.7 },
 };
 
 /** The target (docs/benchmarks.md): each query faster than InfluxDB 1.6.7, and at most ClickHouse 18.16's time on 6 of 8. */
