@@ -105,6 +105,7 @@ export interface EstimateRequest {
   sql: string;
   database: string;
   readableDatabases?: readonly string[] | null;
+  lastCaches?: readonly LastValueTable[];
 }
 
 export interface StreamRequest {
@@ -113,6 +114,7 @@ export interface StreamRequest {
   format: StreamFormat;
   limit?: number;
   readableDatabases?: readonly string[] | null;
+  lastCaches?: readonly LastValueTable[];
 }
 
 /** Where a streamed answer goes; `write` resolves once the consumer can take the next piece. */

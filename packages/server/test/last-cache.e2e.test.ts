@@ -106,6 +106,13 @@ describe('last-value cache', () => {
     expect(cached).toEqual(
       await client.rows("SELECT hostname, usage_user, time FROM cpu QUALIFY row_number() OVER (PARTITION BY hostname ORDER BY time DESC) <= 3 ORDER BY hostname, time DESC"),
     );
+    // Streamed and estimated queries read it too.
+    const streamed = await send(arc.url, 'POST', '/query/stream', { body: { sql: "SELECT hostname FROM last_cache('cpu', 'three') ORDER BY hostname", format: 'csv' } });
+    expect(streamed.status, streamed.text).toBe(200);
+    expect(streamed.text.trim().split(/\r?\n/)).toEqual(['hostname', 'host_0', 'host_0', 'host_0', 'host_1', 'host_1', 'host_1']);
+    const estimated = await send(arc.url, 'POST', '/query/estimate', { body: { sql: "SELECT * FROM last_cache('cpu')" } });
+    expect(estimated.status, estimated.text).toBe(200);
+    expect(estimated.json()).toMatchObject({ estimated_rows: 6 });
     expect((await create({ db: 'default', table: 'cpu', name: 'three' })).status).toBe(409);
     expect((await create({ db: 'default', table: 'nope' })).status).toBe(404);
     const badColumn = await create({ db: 'default', table: 'cpu', key_columns: ['nope'] });
