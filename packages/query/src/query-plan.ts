@@ -331,6 +331,8 @@ class ReadAnalyzer {
     else if (isTableFunction(node) && node.function.function_name.toLowerCase() === LAST_CACHE_FUNCTION) {
       // Answered from the writers' caches, which change without any file changing: never cached.
       this.deterministic = false;
+      // It reads a cache of the default database (last-cache-relation.ts).
+      checkReadable(this.context, this.context.defaultDatabase);
     } else if (isTableFunction(node)) checkTableFunction(node.function.function_name);
     else if (isShowRef(node) && node.query === null) {
       throw forbiddenReference('SHOW DATABASES and SHOW TABLES must be the whole statement', { statement: 'SHOW' });

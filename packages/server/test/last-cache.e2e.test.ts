@@ -4,7 +4,7 @@
 // (definitions kept, rows seeded from the files) and a delete; plus the API's defaults and errors.
 import { describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
-import { send } from './support/token-helpers.js';
+import { createToken, send } from './support/token-helpers.js';
 import { useStartedArcs } from './support/started-arcs.js';
 import { expectCleanStop } from './support/clean-stop.js';
 
@@ -106,6 +106,10 @@ describe('last-value cache', () => {
     expect(cached).toEqual(
       await client.rows("SELECT hostname, usage_user, time FROM cpu QUALIFY row_number() OVER (PARTITION BY hostname ORDER BY time DESC) <= 3 ORDER BY hostname, time DESC"),
     );
+    // A token that may not read the database may not read its caches either.
+    const elsewhere = await createToken(arc.url, { name: 'other-reader', permissions: ['read'], databases: ['other'] });
+    const denied = await client.query("SELECT * FROM last_cache('cpu', 'three')", 'default', elsewhere.token);
+    expect(denied.status, denied.text).toBe(403);
     // Streamed and estimated queries read it too.
     const streamed = await send(arc.url, 'POST', '/query/stream', { body: { sql: "SELECT hostname FROM last_cache('cpu', 'three') ORDER BY hostname", format: 'csv' } });
     expect(streamed.status, streamed.text).toBe(200);
