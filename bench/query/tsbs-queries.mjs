@@ -5,7 +5,7 @@
 //
 // Columns of `cpu` (written by bench/ingest/tsbs.mjs): time TIMESTAMP, the 10 tags (VARCHAR) and
 // the 10 fields usage_user ... usage_guest_nice (BIGINT).
-import { FIELD_KEYS, INTERVAL_MS, START_MS, mixSeed, mulberry32 } from '../ingest/tsbs.mjs';
+import { FIELD_KEYS, INTERVAL_MS, START_MS, TAG_KEYS, mixSeed, mulberry32 } from '../ingest/tsbs.mjs';
 
 export const HOUR_MS = 3_600_000;
 export const MINUTE_MS = 60_000;
@@ -27,7 +27,16 @@ export const QUERY_NAMES = /** @type {const} */ ([
   'lastpoint',
   'groupby-orderby-limit',
 ]);
-/** @typedef {(typeof QUERY_NAMES)[number]} QueryName */
+/**
+ * Variants that are not TSBS queries (never in `all`): `lastpoint-cache` asks lastpoint's question
+ * of Arc's last-value cache (`last_cache('cpu')`, created by the bench: LAST_CACHE_SPEC), and is
+ * verified against lastpoint's SQL run in-process.
+ */
+export const VARIANT_NAMES = /** @type {const} */ (['lastpoint-cache']);
+/** @typedef {(typeof QUERY_NAMES)[number] | (typeof VARIANT_NAMES)[number]} QueryName */
+
+/** The last-value cache lastpoint-cache reads: one row per hostname, every other column. */
+export const LAST_CACHE_SPEC = /** @type {const} */ ({ table: 'cpu', name: 'lastpoint', key_columns: ['hostname'] });
 
 /**
  * Median ms per query measured on the project's machine over the same 432,000 rows, request to
@@ -45,6 +54,8 @@ export const REFERENCE_MS = {
   'high-cpu-all': { influxdb_1_6_7: 597.7, clickhouse_18_16: 119.4, duckdb_in_process: 79.5 },
   lastpoint: { influxdb_1_6_7: 113.1, clickhouse_18_16: 13.1, duckdb_in_process: 19.7 },
   'groupby-orderby-limit': { influxdb_1_6_7: 87.9, clickhouse_18_16: 6.9, duckdb_in_process: 9.2 },
+  // The same question as lastpoint, so the same references (after the TSBS queries: not one of them).
+  'lastpoint-cache': { influxdb_1_6_7: 113.1, clickhouse_18_16: 13.1, duckdb_in_process: 19.7 },
 };
 
 /** The target (docs/benchmarks.md): each query faster than InfluxDB 1.6.7, and at most ClickHouse 18.16's time on 6 of 8. */
@@ -70,6 +81,7 @@ export const QUERY_SHAPES = {
   'double-groupby-all': { kind: 'avg-per-host-hour', fields: FIELD_KEYS, hosts: 0, hours: 12 },
   'high-cpu-all': { kind: 'high-cpu', fields: ['usage_user'], hosts: 0, hours: 12 },
   lastpoint: { kind: 'lastpoint', fields: [], hosts: 0, hours: 0 },
+  'lastpoint-cache': { kind: 'lastpoint-cache', fields: [], hosts: 0, hours: 0 },
   'groupby-orderby-limit': { kind: 'orderby-limit', fields: ['usage_user'], hosts: 0, hours: 1 },
 };
 
@@ -79,7 +91,8 @@ export const HOSTS_MIN = Math.max(...Object.values(QUERY_SHAPES).map((shape) => 
 /**
  * One generated query. `ordered` is false when the SQL fixes no row order (TSBS's high-cpu-all):
  * answers are then compared as multisets.
- * @typedef {{ name: QueryName, sql: string, ordered: boolean, startMs: number | null, endMs: number | null, hosts: string[] }} GeneratedQuery
+ * `localSql`, when given, is what the in-process DuckDB runs instead of `sql` (which it cannot run).
+ * @typedef {{ name: QueryName, sql: string, localSql?: string, ordered: boolean, startMs: number | null, endMs: number | null, hosts: string[] }} GeneratedQuery
  */
 
 /**
@@ -110,7 +123,7 @@ function timeRange(startMs, endMs) {
  * The SQL of one query for given parameters (exported for tests).
  * @param {QueryName} name
  * @param {{ hosts: string[], startMs: number, endMs: number }} p
- * @returns {{ sql: string, ordered: boolean }}
+ * @returns {{ sql: string, localSql?: string, ordered: boolean }}
  */
 export function querySql(name, p) {
   const shape = QUERY_SHAPES[name];
@@ -143,6 +156,15 @@ export function querySql(name, p) {
         sql: 'SELECT * FROM cpu WHERE (hostname, time) IN (SELECT hostname, max(time) FROM cpu GROUP BY hostname) ORDER BY hostname',
         ordered: true,
       };
+    case 'lastpoint-cache': {
+      // Named columns: the cache answers its key first and `time` last.
+      const columns = ['time', ...TAG_KEYS, ...FIELD_KEYS].join(', ');
+      return {
+        sql: `SELECT ${columns} FROM last_cache('${LAST_CACHE_SPEC.table}', '${LAST_CACHE_SPEC.name}') ORDER BY hostname`,
+        localSql: `SELECT ${columns} FROM cpu WHERE (hostname, time) IN (SELECT hostname, max(time) FROM cpu GROUP BY hostname) ORDER BY hostname`,
+        ordered: true,
+      };
+    }
     case 'orderby-limit':
       // As TSBS writes it: only an upper time bound; the engine must find the newest minutes.
       return {
@@ -181,8 +203,8 @@ export class TsbsQueryGenerator {
   rng(name) {
     let rnd = this.rngs.get(name);
     if (rnd === undefined) {
-      const index = QUERY_NAMES.indexOf(name);
-      if (index < 0) throw new Error(`unknown query ${name} (expected one of ${QUERY_NAMES.join(', ')})`);
+      const index = [...QUERY_NAMES, ...VARIANT_NAMES].indexOf(name);
+      if (index < 0) throw new Error(`unknown query ${name} (expected one of ${[...QUERY_NAMES, ...VARIANT_NAMES].join(', ')})`);
       rnd = mulberry32(mixSeed(this.seed, index, 3));
       this.rngs.set(name, rnd);
     }
@@ -229,10 +251,11 @@ export class TsbsQueryGenerator {
     const window = shape.hours > 0 ? this.randomWindow(rnd, shape.hours) : null;
     const startMs = window?.startMs ?? this.startMs;
     const endMs = window?.endMs ?? this.endMs;
-    const { sql, ordered } = querySql(name, { hosts, startMs, endMs });
+    const { sql, ordered, localSql } = querySql(name, { hosts, startMs, endMs });
     return {
       name,
       sql,
+      ...(localSql === undefined ? {} : { localSql }),
       ordered,
       startMs: shape.kind === 'orderby-limit' || !window ? null : startMs,
       endMs: window ? endMs : null,
@@ -250,9 +273,10 @@ export function parseQueryList(text) {
   if (text.trim() === 'all') return [...QUERY_NAMES];
   const names = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length === 0) throw new Error('no query named (expected a comma-separated list or "all")');
+  const known = [...QUERY_NAMES, ...VARIANT_NAMES];
   for (const name of names) {
-    if (!(/** @type {readonly string[]} */ (QUERY_NAMES).includes(name))) {
-      throw new Error(`unknown query "${name}" (expected one of ${QUERY_NAMES.join(', ')})`);
+    if (!(/** @type {readonly string[]} */ (known).includes(name))) {
+      throw new Error(`unknown query "${name}" (expected one of ${known.join(', ')})`);
     }
   }
   return /** @type {QueryName[]} */ (names);

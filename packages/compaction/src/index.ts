@@ -45,3 +45,5 @@ export type { DeleteControl, DeletePhase, DeleteRequest, DeleteResult, DeleteRew
 export { DeleteErrorCode } from './delete-error-codes.js';
 export { ALL_TIME, timeRangeOfWhere } from './delete-time-range.js';
 export type { TimeRangeUs } from './delete-time-range.js';
+export { isUniqueViolation, openSqliteFile } from './sqlite-file.js';
+export type { SqliteFileSchema } from './sqlite-file.js';

@@ -3,8 +3,9 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { workerExecArgv, type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
-import { MeasurementCensus, WRITER_TELEMETRY, WRITER_WORKER_URL, writerIndexFor, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
+import { MeasurementCensus, WRITER_TELEMETRY, WRITER_WORKER_URL, writerIndexFor, type LastCacheRequest, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
 import type { DataDeleter } from '@arc/storage';
+import type { LastValueTable } from '@arc/columnar';
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
 import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completion, type ReplayPosition, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
@@ -326,6 +327,17 @@ export class IngestPipeline {
     return reply.kind === 'flush-done' && reply.error !== null ? ArcError.fromShape(reply.error) : null;
   }
 
+  /**
+   * A request about the last-value caches of (database, measurement), to the writer owning it
+   * (writer-messages.ts LastCacheRequest); null when that writer is dead.
+   */
+  async lastCache(database: string, measurement: string, request: LastCacheRequest): Promise<readonly LastValueTable[] | null> {
+    const writer = this.writers[writerIndexFor(database, measurement, this.writers.length)];
+    assert.ok(writer !== undefined, 'the owning writer exists');
+    const reply = await this.askWriter(writer, (requestId) => ({ kind: 'last-cache', requestId, request }));
+    return reply?.kind === 'last-cache-done' ? reply.tables : null;
+  }
+
   async writerStats(): Promise<WriterStats[]> {
     const replies = await Promise.all(this.writers.map((writer) => this.askWriter(writer, (requestId) => ({ kind: 'stats', requestId }))));
     return replies.flatMap((reply) => (reply?.kind === 'stats' ? [reply.stats] : []));
@@ -498,6 +510,7 @@ export class IngestPipeline {
       case 'flush-all-done':
       case 'flush-done':
       case 'delete-ready':
+      case 'last-cache-done':
       case 'stats': {
         const pending = this.controlReplies.get(message.requestId);
         this.controlReplies.delete(message.requestId);

@@ -33,6 +33,9 @@ import { constantTimestampMicros } from './constant-time.js';
 import type { ColumnSpec } from './time-pruning.js';
 import type { EstimateTask, QueryTask, StreamTask, WorkerConfig } from './task-messages.js';
 import { measurementSql } from './measurement-query.js';
+import { LastCacheTables, mayCallLastCache, planLastCaches } from './last-cache-relation.js';
+import type { LastCacheLoad } from './last-cache-relation.js';
+import type { LastValueTable } from '@arc/columnar';
 import { StreamSender } from './stream-sender.js';
 
 /**
@@ -92,6 +95,8 @@ export class QueryEngine {
   private readonly boundsSqlByTree = new Map<string, string>();
   /** Prepared statements of SQL that reads no relation, by schema and text, least recently used first (keptStatement). */
   private readonly keptStatements = new Map<string, DuckDBPreparedStatement>();
+  /** The temporary tables last_cache() reads (last-cache-relation.ts). */
+  private readonly lastCacheTables = new LastCacheTables();
   /** The connection memoryBytes reads on, opened at its first call. */
   private statsConnection: DuckDBConnection | null = null;
 
@@ -214,7 +219,9 @@ export class QueryEngine {
     if (plan.kind === 'select') for (const read of plan.reads) if (!viewless.has(read)) await this.syncView(read);
     if (plan.kind === 'describe') await this.syncView(plan.table);
     const unspliced: MeasurementRef[] = [];
-    let sql = await this.whileWatching(task.slot, this.executableSql(checked, plan, unspliced));
+    const loads: LastCacheLoad[] = [];
+    let sql = await this.whileWatching(task.slot, this.executableSql(checked, plan, unspliced, task.database, task.lastCaches ?? [], loads));
+    for (const load of loads) await this.whileWatching(task.slot, this.lastCacheTables.fill(this.connection, load));
     // A bound that evaluated to nothing left a reference in place: it reads the view after all.
     for (const read of viewless) if (unspliced.some((table) => table.database === read.database && table.measurement === read.measurement)) await this.syncView(read);
     if (counting) {
@@ -275,7 +282,7 @@ export class QueryEngine {
   }
 
   /** The SQL to run for a checked statement: SHOW answers from the catalog, reads with pruned files. */
-  private async executableSql(checked: CheckedStatement, plan: StatementPlan, unspliced: MeasurementRef[]): Promise<string> {
+  private async executableSql(checked: CheckedStatement, plan: StatementPlan, unspliced: MeasurementRef[], database: string, lastCaches: readonly LastValueTable[], loads: LastCacheLoad[]): Promise<string> {
     switch (plan.kind) {
       case 'show-databases':
         return showDatabasesSql(plan.databases);
@@ -284,7 +291,12 @@ export class QueryEngine {
       case 'describe':
         return this.describedSql(plan.table);
       case 'select':
-        return this.rewrittenSql(checked.sql, plan.bounded, plan.empty, unspliced);
+        return this.rewrittenSql(checked.sql, plan.bounded, plan.empty, unspliced, (text) => {
+          if (!mayCallLastCache(checked.sql)) return [];
+          const planned = planLastCaches(text, checked.statement, database, lastCaches, this.lastCacheTables);
+          loads.push(...planned.loads);
+          return planned.splices;
+        });
     }
   }
 
@@ -295,10 +307,16 @@ export class QueryEngine {
    * rows buffered but no file yet becomes an empty relation of its columns. Bounded references
    * left in place go to `unspliced` (they read the measurement's view).
    */
-  private async rewrittenSql(sql: string, bounded: readonly BoundedTable[], empty: readonly EmptyTable[], unspliced: MeasurementRef[]): Promise<string> {
-    if (bounded.length === 0 && empty.length === 0) return sql;
+  private async rewrittenSql(
+    sql: string,
+    bounded: readonly BoundedTable[],
+    empty: readonly EmptyTable[],
+    unspliced: MeasurementRef[],
+    lastCaches: (text: Buffer) => Splice[],
+  ): Promise<string> {
     const text = Buffer.from(sql);
-    const splices: Splice[] = [];
+    const splices: Splice[] = lastCaches(text);
+    if (bounded.length === 0 && empty.length === 0 && splices.length === 0) return sql;
     for (const table of empty) {
       const end = qualifiedNameEnd(text, table.location, table.tableName);
       // The view does not exist: without a replacement the query cannot bind at all.

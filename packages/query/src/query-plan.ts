@@ -1,6 +1,7 @@
 import { ArcError, badRequest, databaseDenied } from '@arc/errors';
 import { QueryErrorCode } from './error-codes.js';
 import { checkFunctionCall } from './function-guard.js';
+import { LAST_CACHE_FUNCTION } from './last-cache-relation.js';
 import type { CatalogScan } from './catalog.js';
 import {
   childrenOf,
@@ -327,7 +328,12 @@ class ReadAnalyzer {
     const defined = cteNames(node);
     const scope = defined.length === 0 ? ctes : new Set([...ctes, ...defined]);
     if (isBaseTable(node)) this.resolve(node, scope);
-    else if (isTableFunction(node)) checkTableFunction(node.function.function_name);
+    else if (isTableFunction(node) && node.function.function_name.toLowerCase() === LAST_CACHE_FUNCTION) {
+      // Answered from the writers' caches, which change without any file changing: never cached.
+      this.deterministic = false;
+      // It reads a cache of the default database (last-cache-relation.ts).
+      checkReadable(this.context, this.context.defaultDatabase);
+    } else if (isTableFunction(node)) checkTableFunction(node.function.function_name);
     else if (isShowRef(node) && node.query === null) {
       throw forbiddenReference('SHOW DATABASES and SHOW TABLES must be the whole statement', { statement: 'SHOW' });
     } else if (isShowRef(node) && node.query !== null && isSelectNode(node.query) && isBaseTable(node.query.from_table)) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { LastValueTable } from '@arc/columnar';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { BroadcastChannel, MessageChannel } from 'node:worker_threads';
@@ -60,6 +61,8 @@ export interface QueryRequest {
   readableDatabases?: readonly string[] | null;
   /** From the request's Accept-Encoding (compressionFor); absent: none. */
   compression?: AnswerCompression;
+  /** The default database's last-value caches, when the SQL calls last_cache() (last-cache-relation.ts). */
+  lastCaches?: readonly LastValueTable[];
 }
 
 /**
@@ -102,6 +105,7 @@ export interface EstimateRequest {
   sql: string;
   database: string;
   readableDatabases?: readonly string[] | null;
+  lastCaches?: readonly LastValueTable[];
 }
 
 export interface StreamRequest {
@@ -110,6 +114,7 @@ export interface StreamRequest {
   format: StreamFormat;
   limit?: number;
   readableDatabases?: readonly string[] | null;
+  lastCaches?: readonly LastValueTable[];
 }
 
 /** Where a streamed answer goes; `write` resolves once the consumer can take the next piece. */
@@ -438,7 +443,7 @@ export class QueryPool {
 
   async #answer(
     source: QuerySource,
-    request: { database: string; format: AnswerFormat; readableDatabases?: readonly string[] | null; compression?: AnswerCompression },
+    request: { database: string; format: AnswerFormat; readableDatabases?: readonly string[] | null; compression?: AnswerCompression; lastCaches?: readonly LastValueTable[] },
     limit: number | undefined,
     signal?: AbortSignal,
   ): Promise<QueryAnswer> {
@@ -467,8 +472,9 @@ export class QueryPool {
     };
   }
 
-  #taskBase(source: QuerySource, request: { database: string; readableDatabases?: readonly string[] | null }, slot: number, rowLimit: number) {
-    return { source, database: request.database, slot, rowLimit, readableDatabases: request.readableDatabases ?? null, pending: this.#pendingList(), cachePort: null };
+  #taskBase(source: QuerySource, request: { database: string; readableDatabases?: readonly string[] | null; lastCaches?: readonly LastValueTable[] }, slot: number, rowLimit: number) {
+    const lastCaches = request.lastCaches === undefined ? {} : { lastCaches: request.lastCaches };
+    return { source, database: request.database, slot, rowLimit, readableDatabases: request.readableDatabases ?? null, pending: this.#pendingList(), cachePort: null, ...lastCaches };
   }
 
   /** Takes a slot, builds the task for it and runs it; rejects when closed, aborted or full. */

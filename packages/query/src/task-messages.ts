@@ -1,4 +1,5 @@
 import type { CatalogSnapshot } from '@arc/storage';
+import type { LastValueTable } from '@arc/columnar';
 import type { MessagePort } from 'node:worker_threads';
 import type { ArcErrorShape } from '@arc/errors';
 import type { AnswerFormat, StreamFormat } from './answer-format.js';
@@ -65,6 +66,8 @@ interface TaskBase {
   readonly pending: readonly PendingMeasurement[];
   /** On an object store: where the task asks for the files it reads to be made local (cache-port.ts); null on local disk. */
   readonly cachePort: MessagePort | null;
+  /** The last-value caches of the default database, when the SQL calls last_cache() (last-cache-relation.ts). */
+  readonly lastCaches?: readonly LastValueTable[];
 }
 
 /** An answer encoded whole in `format`. */

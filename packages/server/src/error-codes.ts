@@ -32,6 +32,10 @@ export const ServerErrorCode = Object.freeze({
   badTokenId: 'ARC_AUTH_BAD_TOKEN_ID',
   /** No database with that name (404). */
   databaseNotFound: 'ARC_DATABASE_NOT_FOUND',
+  /** A last-value cache of that name exists already on the table (409). */
+  lastCacheExists: 'ARC_LAST_CACHE_EXISTS',
+  /** No last-value cache of that name on the table (404). */
+  lastCacheNotFound: 'ARC_LAST_CACHE_NOT_FOUND',
   /** No measurement with that name in the database (404). */
   measurementNotFound: 'ARC_MEASUREMENT_NOT_FOUND',
   /** Deleting a database without `?confirm=true`. */

@@ -178,3 +178,11 @@ export const IMPORT_READER_THREADS = 2;
 assert.ok(IMPORT_UPLOAD_QUEUE_BYTES_MAX >= IMPORT_CHUNK_BYTES);
 assert.ok(IMPORT_CHUNKS_IN_FLIGHT_MAX >= 1);
 assert.ok(IMPORT_ERRORS_LISTED <= IMPORT_REJECTED_ROWS_MAX);
+
+/**
+ * Rows a last-value cache keeps per key at most (InfluxDB 3's range, 1-10): each row is held in
+ * its writer's memory and copied into every query of the cache.
+ */
+export const LAST_CACHE_COUNT_MAX = 10;
+/** How long a cached row is answered without being refreshed, when the cache names no ttl (InfluxDB 3's default: 4 hours). */
+export const LAST_CACHE_TTL_SECONDS_DEFAULT = 4 * 60 * 60;

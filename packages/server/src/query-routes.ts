@@ -23,7 +23,8 @@ import { markQuery } from './metrics-requests.js';
 import { readBody } from './request-body.js';
 import { rawQueryOf, readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
-import { QueryErrorCode } from '@arc/query';
+import { QueryErrorCode, mayCallLastCache } from '@arc/query';
+import type { LastValueTable } from '@arc/columnar';
 import { ServerErrorCode } from './error-codes.js';
 
 export const SQL_QUERY_PATHS = ['/query', '/api/v1/query'] as const;
@@ -269,7 +270,7 @@ function answerSqlQuery(
   }
   const request = { ...query, database: caller.database, readableDatabases: caller.readable, compression };
   const startedAt = cache.epoch();
-  context.queryPool.run(request, caller.signal).then(
+  withLastCaches(context, request).then((withCaches) => context.queryPool.run(withCaches, caller.signal)).then(
     (answer) => {
       if (cache.accepts(answer, answer.cacheable)) {
         // A lent buffer goes back to its worker below: the cache keeps a copy of its own.
@@ -284,6 +285,15 @@ function answerSqlQuery(
       reportFailure(context, res, caller.state, error);
     },
   );
+}
+
+/**
+ * The request with the rows of its database's last-value caches when its SQL may call
+ * last_cache(): they travel with the task (last-cache-service.ts); other SQL goes as it is.
+ */
+function withLastCaches<T extends { readonly sql: string; readonly database: string }>(context: ServerContext, request: T): Promise<T & { lastCaches?: readonly LastValueTable[] }> {
+  if (!mayCallLastCache(request.sql)) return Promise.resolve(request);
+  return context.lastCaches.tablesOf(request.database).then((lastCaches) => ({ ...request, lastCaches }));
 }
 
 /** The slow-query line of a query that ended (log-requests.ts). */
@@ -302,7 +312,7 @@ function handleEstimate(context: ServerContext, res: HttpResponse, req: HttpRequ
   acceptQuery(context, res, req, BODY_QUERY, (caller, body) => {
     const parsed = parseSqlBody(body);
     if (parsed instanceof ArcError) return sendError(res, caller.state, parsed, ErrorBodyStyle.query);
-    context.queryPool.estimate({ sql: parsed.sql, database: caller.database, readableDatabases: caller.readable }, caller.signal).then(
+    withLastCaches(context, { sql: parsed.sql, database: caller.database, readableDatabases: caller.readable }).then((request) => context.queryPool.estimate(request, caller.signal)).then(
       (rows) => {
         const { level, message } = estimateLevel(rows);
         sendJson(res, caller.state, '200 OK', {
@@ -380,7 +390,7 @@ function handleStream(context: ServerContext, res: HttpResponse, req: HttpReques
     if (query instanceof ArcError) return sendError(res, caller.state, query, ErrorBodyStyle.query);
     const sink = new SocketStreamSink(res, caller, CONTENT_TYPE_BY_STREAM_FORMAT[query.format]);
     const request = { ...query, database: caller.database, readableDatabases: caller.readable };
-    context.queryPool.stream(request, sink, caller.signal).then(
+    withLastCaches(context, request).then((withCaches) => context.queryPool.stream(withCaches, sink, caller.signal)).then(
       (rows) => {
         sink.finish();
         logQueryDone(context, caller, query.sql, { rows, cache: null });

@@ -9,6 +9,7 @@ import { registerDocsRoutes } from './docs-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerImportRoutes } from './import-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
+import { registerLastCacheRoutes } from './last-cache-routes.js';
 import { registerLogsRoutes } from './logs-routes.js';
 import { registerMeasurementRoutes } from './measurement-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
@@ -40,6 +41,7 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerCompactionRoutes(app, context);
   registerRetentionRoutes(app, context);
   registerCqRoutes(app, context);
+  registerLastCacheRoutes(app, context);
   registerDeleteRoutes(app, context);
   registerDocsRoutes(app, context);
   registerLogsRoutes(app, context);

@@ -1,4 +1,5 @@
 import type { TokenAccess } from '@arc/auth';
+import type { LastCacheService } from './last-cache-service.js';
 import type { CompactionControl, ContinuousQueries, DeleteControl, RetentionService } from '@arc/compaction';
 import type { Config } from '@arc/config';
 import type { QueryPool } from '@arc/query';
@@ -42,6 +43,8 @@ export interface ServerContext {
   readonly continuousQueries: ContinuousQueries;
   /** Row deletes behind /api/v1/delete, /api/v2/delete and InfluxQL DELETE / DROP (packages/compaction delete-run.ts). */
   readonly deletes: DeleteControl;
+  /** Last-value caches behind /api/v3/configure/last_cache and last_cache() in SQL. */
+  readonly lastCaches: LastCacheService;
   /** Every route registered, as registered (the API description and request metrics use it). */
   readonly routes: RouteTable;
   /** Arc's own metrics: the meters the routes count into, and what /metrics renders. */

@@ -12,6 +12,8 @@ import { CQ_FILE_NAME, Compactor, ContinuousQueries, CqStore, HISTORY_FILE_NAME,
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
 import { InfluxqlCqExpander } from './influxql-cq-expander.js';
+import { LastCacheService } from './last-cache-service.js';
+import { LAST_CACHE_FILE_NAME, LastCacheStore } from './last-cache-store.js';
 import { emptyRecoveryReport, IngestPipeline, prepareWal, replayWal } from '@arc/ingest';
 import { IngestStats } from './ingest-stats.js';
 import { createLogger, type Logger, type ServerLogger } from './log.js';
@@ -144,6 +146,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     // A delete flushes every writer first: a row acknowledged before it is in a file it rewrites.
     deletes: new RowDeleter({ storage, rewriter: compactor, flushWriters: (database, measurement) => pipeline.flushMeasurement(database, measurement), confirmationThreshold: config.delete.confirmationThreshold }),
     storageProbe: new StorageProbe(backend, log),
+    lastCaches: new LastCacheService(LastCacheStore.open(path.join(config.storage.dataDir, LAST_CACHE_FILE_NAME)), pipeline, queryPool, storage, (message) => log.warn(message)),
     routes: new RouteTable(),
     metrics,
   };
@@ -170,6 +173,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   if (walPlan !== null) await replayWal(walPlan, pipeline, context.walRecovery, log);
   context.phase = ServerPhase.ready;
   listCatalogFiles(storage, log, compactor);
+  // After the replay: each cache takes what is buffered, then what the files hold.
+  context.lastCaches.start();
   // Windows due (missed while the server was down first), then each interval; late rows re-run theirs.
   continuousQueries.start();
   // InfluxQL CQs over fn(*), GROUP BY * or FROM /re/ follow new measurements, fields and tags.

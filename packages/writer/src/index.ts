@@ -1,6 +1,6 @@
 export { MeasurementCensus } from './measurement-census.js';
 export { writerIndexFor } from './writer-messages.js';
-export type { BufferedColumn, DecoderToWriter, WriterVerdict, WriterToDecoder, WalCoveredNotice, WalPosition, FlushedFile, MainToWriter, MeasurementEvent, WriterToMain, WriterStats } from './writer-messages.js';
+export type { BufferedColumn, DecoderToWriter, WriterVerdict, WriterToDecoder, WalCoveredNotice, WalPosition, FlushedFile, LastCacheRequest, MainToWriter, MeasurementEvent, WriterToMain, WriterStats } from './writer-messages.js';
 export type { WriterWorkerData } from './writer-worker.js';
 export { WRITER_WORKER_URL } from './worker-url.js';
 export { mergeSchema } from './schema-merge.js';
@@ -12,3 +12,4 @@ export { WriterErrorCode } from './error-codes.js';
 // door and must not load DuckDB (a few hundred ms of every start).
 export { FILE_BYTES_BUCKETS, FLUSH_SECONDS_BUCKETS, WRITER_TELEMETRY } from './writer-telemetry.js';
 export type { WriterTelemetry } from './writer-telemetry.js';
+export type { LastCacheDefinition } from './last-value-cache.js';

@@ -77,6 +77,11 @@ export class MeasurementBuffer {
     this.recomputeSchema();
   }
 
+  /** Committed rows not in a published file yet: buffered, or taken by a flush under way. */
+  batchesHeld(): ColumnBatch[] {
+    return [...[...this.inFlight].flat(), ...this.batches];
+  }
+
   /** Flushes of this buffer whose files are not published yet. */
   get flushesInFlight(): number {
     return this.inFlight.size;

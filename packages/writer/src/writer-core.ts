@@ -10,7 +10,9 @@ import { hoursOf, parquetColumnsOf, type ParquetEncoder } from './parquet-encode
 import { PREPARED_SETTLE_WAIT_MS_MAX, PUBLISH_CONCURRENCY_MAX, PUBLISHES_IN_FLIGHT_MAX } from './limits.js';
 import { isStorageFull, storageFullError } from './storage-full.js';
 import type { FlushJournal, FlushRecord } from '@arc/wal';
-import type { BufferedColumn, DecoderToWriter, FlushedFile, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
+import type { BufferedColumn, DecoderToWriter, FlushedFile, LastCacheRequest, WalPosition, WriterStats, WriterVerdict } from './writer-messages.js';
+import { LastValueCaches } from './last-value-cache.js';
+import type { LastValueTable } from '@arc/columnar';
 import { WriterErrorCode } from './error-codes.js';
 
 export interface WriterCoreOptions {
@@ -193,6 +195,8 @@ export class WriterCore {
   /** Database -> measurements of this writer's share that the census counts (or found on disk). */
   private readonly counted = new Map<string, Set<string>>();
   private censusEpoch = 0;
+  /** Last-value caches of the measurements this writer owns: fed by every accepted batch. */
+  private readonly lastValues = new LastValueCaches();
 
   constructor(options: WriterCoreOptions) {
     this.options = options;
@@ -217,6 +221,26 @@ export class WriterCore {
       case 'abort':
         this.finishPrepared(`${decoderIndex}:${message.txnId}`, false, null);
         return null;
+    }
+  }
+
+  /** A request about last-value caches (writer-messages.ts LastCacheRequest); reads answer tables. */
+  lastCache(request: LastCacheRequest): LastValueTable[] {
+    const nowMs = this.options.nowMs();
+    switch (request.op) {
+      case 'define': {
+        const { database, measurement } = request.definition;
+        this.lastValues.define(request.definition, this.buffers.get(`${database}/${measurement}`)?.batchesHeld() ?? [], nowMs);
+        return [];
+      }
+      case 'drop':
+        this.lastValues.drop(request.database, request.measurement, request.name);
+        return [];
+      case 'seed':
+        this.lastValues.seed(request.table, nowMs);
+        return [];
+      case 'read':
+        return this.lastValues.tables(request.database, request.measurement, request.names, nowMs);
     }
   }
 
@@ -348,6 +372,7 @@ export class WriterCore {
       assert.ok(buffer !== undefined && schema !== undefined);
       if (preparedKey === null) {
         buffer.add(batch, schema, nowMs, wal);
+        this.lastValues.observe(batch, nowMs);
         this.reportSchema(buffer);
         if (isFlushDueBySize(this.options.policy, buffer.rowCount, buffer.byteCount)) this.enqueueFlush(buffer);
       } else {
@@ -450,6 +475,7 @@ export class WriterCore {
       buffer.prepared.delete(key);
       if (commit) {
         buffer.add(batch, buffer.schema, nowMs, wal);
+        this.lastValues.observe(batch, nowMs);
         this.reportSchema(buffer);
         if (isFlushDueBySize(this.options.policy, buffer.rowCount, buffer.byteCount)) this.enqueueFlush(buffer);
       } else {
@@ -499,7 +525,9 @@ export class WriterCore {
     else this.deletingMeasurements.add(`${database}/${measurement}`);
     await this.settlePrepared();
     await this.flushesOfEnded((buffer) => this.isDeleted(buffer, database, measurement), false);
-    return this.dropBuffers(database, measurement);
+    const refusal = this.dropBuffers(database, measurement);
+    if (refusal === null) this.lastValues.clear(database, measurement);
+    return refusal;
   }
 
   /** The delete is over (done or failed): writes for the name are accepted again. */

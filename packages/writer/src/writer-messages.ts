@@ -1,4 +1,5 @@
-import { fnv1aOfString, type ColumnBatch } from '@arc/columnar';
+import { fnv1aOfString, type ColumnBatch, type LastValueTable } from '@arc/columnar';
+import type { LastCacheDefinition } from './last-value-cache.js';
 import type { ArcErrorShape } from '@arc/errors';
 
 /**
@@ -69,7 +70,19 @@ export type MainToWriter =
   | { readonly kind: 'stats'; readonly requestId: number }
   | { readonly kind: 'delete-begin'; readonly requestId: number; readonly database: string; readonly measurement: string | null }
   | { readonly kind: 'delete-end'; readonly database: string; readonly measurement: string | null }
+  | { readonly kind: 'last-cache'; readonly requestId: number; readonly request: LastCacheRequest }
   | { readonly kind: 'shutdown' };
+
+/**
+ * What the main thread asks of the writer owning a measurement about its last-value caches
+ * (last-value-cache.ts): define one (it takes the rows buffered now), drop one, merge rows read
+ * from the measurement's files (seed), or read the rows of some (answered as tables).
+ */
+export type LastCacheRequest =
+  | { readonly op: 'define'; readonly definition: LastCacheDefinition }
+  | { readonly op: 'drop'; readonly database: string; readonly measurement: string; readonly name: string }
+  | { readonly op: 'seed'; readonly table: LastValueTable }
+  | { readonly op: 'read'; readonly database: string; readonly measurement: string; readonly names: readonly string[] };
 
 export interface WriterStats {
   readonly rowsBuffered: number;
@@ -107,6 +120,7 @@ export type WriterToMain =
   | { readonly kind: 'flush-done'; readonly requestId: number; readonly error: ArcErrorShape | null }
   | { readonly kind: 'stats'; readonly requestId: number; readonly stats: WriterStats }
   | { readonly kind: 'delete-ready'; readonly requestId: number; readonly error: ArcErrorShape | null }
+  | { readonly kind: 'last-cache-done'; readonly requestId: number; readonly tables: readonly LastValueTable[] }
   | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string }
   /** The thread stopped; `rowsUnflushed` acknowledged rows were still buffered (not in Parquet). */
   | { readonly kind: 'closed'; readonly rowsUnflushed: number };

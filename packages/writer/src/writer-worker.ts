@@ -139,6 +139,9 @@ async function main(): Promise<void> {
       case 'delete-end':
         core.endDelete(message.database, message.measurement);
         return;
+      case 'last-cache':
+        send({ kind: 'last-cache-done', requestId: message.requestId, tables: core.lastCache(message.request) });
+        return;
       case 'shutdown': {
         clearInterval(ageTimer);
         const published = stopPublishing();

@@ -5,13 +5,14 @@ import { ADMIN_OPERATIONS } from './operations-admin.js';
 import { DATA_OPERATIONS } from './operations-data.js';
 import { RETENTION_OPERATIONS } from './operations-retention.js';
 import { CQ_OPERATIONS } from './operations-cq.js';
+import { LAST_CACHE_OPERATIONS } from './operations-last-cache.js';
 import { DELETE_OPERATIONS } from './operations-delete.js';
 import { IMPORT_OPERATIONS } from './operations-import.js';
 import { authErrorBodySchema, errorBodySchema, influxV2ErrorBodySchema, queryErrorBodySchema } from './response-schemas.js';
 import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '../request-id.js';
 
 /** Every operation of the HTTP API: the list the document is built from and the route test checks. */
-export const API_OPERATIONS: readonly ApiOperation[] = [...DATA_OPERATIONS, ...ADMIN_OPERATIONS, ...RETENTION_OPERATIONS, ...CQ_OPERATIONS, ...DELETE_OPERATIONS, ...IMPORT_OPERATIONS];
+export const API_OPERATIONS: readonly ApiOperation[] = [...DATA_OPERATIONS, ...ADMIN_OPERATIONS, ...RETENTION_OPERATIONS, ...CQ_OPERATIONS, ...LAST_CACHE_OPERATIONS, ...DELETE_OPERATIONS, ...IMPORT_OPERATIONS];
 
 type JsonObject = Record<string, unknown>;
 
@@ -176,6 +177,7 @@ const TAGS = [
   { name: 'compaction', description: 'Merging small Parquet files.' },
   { name: 'retention', description: 'Retention policies: removing rows past their age.' },
   { name: 'continuous queries', description: 'Rollups kept up to date window by window (README "Continuous queries").' },
+  { name: 'last value cache', description: "Each series' newest rows kept in memory, read with last_cache() in SQL (docs/query-types.md)." },
   { name: 'health', description: 'Liveness and readiness.' },
   { name: 'monitoring', description: 'Metrics and logs.' },
   { name: 'documentation', description: 'This description and its viewers.' },
