@@ -15,8 +15,12 @@ const ROWS_PER_REQUEST = 2000;
 const DATABASE = 'overload';
 /** Small write buffers, flushed only when full: the load outruns them, so writes must wait for flushes. */
 const BUFFER_MAX_MB = 4;
-/** Bodies held unanswered: 64 connections of ~50-150 KB pass it, so some writes must be refused. */
-const IN_FLIGHT_MAX_MB = 2;
+/**
+ * Bodies held unanswered: 64 connections of 30-150 KB bodies (~5.4 MB together) pass it whenever
+ * most of them wait at once, so some writes must be refused; a bound far below that mostly
+ * measures how fast the acceptor answers 503s to clients that never back off.
+ */
+const IN_FLIGHT_MAX_MB = 4;
 /**
  * Resident memory the load may add over the idle server: write buffers (4 MiB per writer
  * until flushed), decoder rings (2 x 8 MiB), request bodies in flight (64 x ~150 KB), Parquet
