@@ -135,7 +135,6 @@ function handleFlush(context: ServerContext, res: HttpResponse, req: HttpRequest
 }
 
 export function registerWriteRoutes(app: TemplatedApp, context: ServerContext): void {
-  context.pipeline.onWaitEnded((waitedMs, outcome) => context.metrics.ingest.waitEnded(waitedMs, outcome));
   for (const endpoint of WRITE_ENDPOINTS) app.post(endpoint.path, (res, req) => handleWrite(context, endpoint, res, req));
   app.post('/write/flush', (res, req) => handleFlush(context, res, req));
 }
