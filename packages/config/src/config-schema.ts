@@ -6,6 +6,9 @@ import {
   BOOTSTRAP_TOKEN_LENGTH_MAX,
   BUFFER_MB_MAX,
   DECODERS_MAX,
+  IN_FLIGHT_MB_MAX,
+  WAIT_MS_DEFAULT,
+  WAIT_MS_MAX,
   FLUSH_AGE_MS_MAX,
   FLUSH_AGE_MS_MIN,
   FLUSH_ROWS_MAX,
@@ -159,6 +162,9 @@ const ingestSchema = z.strictObject({
   decoder_nice: intIn(0, DECODER_NICE_MAX).default(DECODER_NICE_DEFAULT),
   max_measurements_per_request: intIn(1, MEASUREMENTS_PER_DATABASE_MAX).default(MEASUREMENTS_PER_REQUEST_DEFAULT),
   max_measurements_per_database: intIn(1, MEASUREMENTS_PER_DATABASE_MAX).default(MEASUREMENTS_PER_DATABASE_DEFAULT),
+  /** Unset: IN_FLIGHT_BODIES_DEFAULT x server.body_max_mb (resolved in loadConfig). */
+  in_flight_max_mb: intIn(1, IN_FLIGHT_MB_MAX).optional(),
+  wait_max_ms: intIn(1, WAIT_MS_MAX).default(WAIT_MS_DEFAULT),
 });
 
 const writerSchema = z

@@ -10,7 +10,7 @@ import { readConfigFile } from './config-file.js';
 import type { ConfigFileSource } from './config-file.js';
 import { CONFIG_SECTIONS, configFileSchema, configSectionKeys, memoryLimitBytes } from './config-schema.js';
 import type { ConfigFile, LogFormat, LogLevel, ParquetCompression, StorageBackend, WalSyncMode } from './config-schema.js';
-import { BYTES_PER_GB, BYTES_PER_MIB, DECODERS_MAX, DECODERS_PER_CPU } from './limits.js';
+import { BYTES_PER_GB, BYTES_PER_MIB, DECODERS_MAX, DECODERS_PER_CPU, IN_FLIGHT_BODIES_DEFAULT } from './limits.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -76,6 +76,13 @@ export interface IngestConfig {
   readonly measurementsPerRequestMax: number;
   /** Measurements one database may have (on disk and buffered); a request adding past it: 400. */
   readonly measurementsPerDatabaseMax: number;
+  /**
+   * Bytes of write bodies the acceptor holds unanswered (waiting for room plus with a decoder);
+   * a write past it is answered 503 at once.
+   */
+  readonly inFlightBytesMax: number;
+  /** Longest a write waits for a ring or for write buffers to drain before its 503. */
+  readonly waitMsMax: number;
 }
 
 export interface WriterConfig {
@@ -406,6 +413,8 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       decoderNice: ingest.decoder_nice,
       measurementsPerRequestMax: ingest.max_measurements_per_request,
       measurementsPerDatabaseMax: ingest.max_measurements_per_database,
+      inFlightBytesMax: (ingest.in_flight_max_mb ?? IN_FLIGHT_BODIES_DEFAULT * server.body_max_mb) * BYTES_PER_MIB,
+      waitMsMax: ingest.wait_max_ms,
     },
     writer: {
       threads: writer.threads,

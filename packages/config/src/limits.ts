@@ -47,6 +47,23 @@ export const DECODERS_PER_CPU = 3;
 export const RING_MB_MIN = 1;
 export const RING_MB_MAX = 1024;
 
+/**
+ * MiB of write request bodies the acceptor may hold unanswered (waiting for a ring or buffer room,
+ * or with a decoder). Unset, it is IN_FLIGHT_BODIES_DEFAULT bodies of server.body_max_mb; the
+ * upper bound keeps the count a safe integer of bytes.
+ */
+export const IN_FLIGHT_MB_MAX = 1024 * 1024;
+/** Largest requests the default in-flight bound holds at once: 16 connections sending the largest body. */
+export const IN_FLIGHT_BODIES_DEFAULT = 16;
+/**
+ * Milliseconds a write may wait for a ring or for write buffers to drain before it is answered 503.
+ * The default stays under common client timeouts (Telegraf's HTTP output gives up after 5 s), so a
+ * client sees the 503 and its Retry-After rather than a timeout of its own.
+ */
+export const WAIT_MS_DEFAULT = 4000;
+/** Past a few minutes a client has long given up; a wait longer than that only holds memory. */
+export const WAIT_MS_MAX = 300_000;
+
 /** Threads for Parquet writers and DuckDB; more than a big host has cores helps nobody. */
 export const THREADS_MAX = 256;
 
@@ -128,3 +145,5 @@ export const LISTING_REFRESH_SECONDS_MAX = 3600;
 /** S3's own bounds on a multipart part: 5 MiB to 5 GiB. */
 export const S3_PART_MB_MIN = 5;
 export const S3_PART_MB_MAX = 5120;
+assert.ok(IN_FLIGHT_MB_MAX * BYTES_PER_MIB <= Number.MAX_SAFE_INTEGER);
+assert.ok(WAIT_MS_DEFAULT <= WAIT_MS_MAX);

@@ -67,6 +67,9 @@ describe('defaults', () => {
       decoderNice: 15,
       measurementsPerRequestMax: 1000,
       measurementsPerDatabaseMax: 10_000,
+      // 16 bodies of server.body_max_mb (100 MiB).
+      inFlightBytesMax: 1600 * 1024 * 1024,
+      waitMsMax: 4000,
     });
     expect(config.writer).toEqual({
       threads: 2,
@@ -145,7 +148,7 @@ format = "json"
     expect(config.server.bodyBytesMax).toBe(10 * 1024 * 1024);
     expect(config.storage.dataDir).toBe('/var/lib/arc');
     expect(config.storage.parquetRoot).toBe('/var/lib/arc/arc');
-    expect(config.ingest).toEqual({ decoders: 4, ringMb: 16, ringBytes: 16 * 1024 * 1024, defaultHost: 'edge', decoderNice: 0, measurementsPerRequestMax: 1000, measurementsPerDatabaseMax: 10_000 });
+    expect(config.ingest).toEqual({ decoders: 4, ringMb: 16, ringBytes: 16 * 1024 * 1024, defaultHost: 'edge', decoderNice: 0, measurementsPerRequestMax: 1000, measurementsPerDatabaseMax: 10_000, inFlightBytesMax: 16 * 10 * 1024 * 1024, waitMsMax: 4000 });
     expect(config.writer.flushAgeMs).toBe(1000);
     expect(config.writer.compression).toBe('zstd');
     expect(config.writer.flushRows).toBe(50_000);
@@ -159,6 +162,24 @@ format = "json"
     const config = loadConfig({ env: {}, cwd });
     expect(config.storage.dataDir).toBe(join(cwd, 'var', 'arc-data'));
     expect(config.storage.metadataPath).toBe(join(cwd, 'var', 'arc-data', 'arc.db'));
+  });
+});
+
+describe('write back-pressure', () => {
+  it('holds 16 of the largest bodies unless ingest.in_flight_max_mb says otherwise, and waits 4 s by default', () => {
+    writeConf('[server]\nbody_max_mb = 8\n');
+    expect(loadConfig({ env: {}, cwd }).ingest).toMatchObject({ inFlightBytesMax: 128 * 1024 * 1024, waitMsMax: 4000 });
+    writeConf('[server]\nbody_max_mb = 8\n[ingest]\nin_flight_max_mb = 2\nwait_max_ms = 250\n');
+    expect(loadConfig({ env: {}, cwd }).ingest).toMatchObject({ inFlightBytesMax: 2 * 1024 * 1024, waitMsMax: 250 });
+    const fromEnv = loadConfig({ env: { ARC_INGEST_IN_FLIGHT_MAX_MB: '3', ARC_INGEST_WAIT_MAX_MS: '100' }, cwd });
+    expect(fromEnv.ingest).toMatchObject({ inFlightBytesMax: 3 * 1024 * 1024, waitMsMax: 100 });
+  });
+
+  it('refuses a wait or a bound out of range, naming the key', () => {
+    writeConf('[ingest]\nwait_max_ms = 0\n');
+    expect(() => loadConfig({ env: {}, cwd })).toThrow(/ingest\.wait_max_ms/);
+    writeConf('[ingest]\nin_flight_max_mb = 0\n');
+    expect(() => loadConfig({ env: {}, cwd })).toThrow(/ingest\.in_flight_max_mb/);
   });
 });
 

@@ -1,5 +1,5 @@
 export { IngestPipeline } from './ingest-pipeline.js';
-export type { CompletionHandler, ShutdownReport, SubmitOutcome } from './ingest-pipeline.js';
+export type { CompletionHandler, ShutdownReport, SubmitOutcome, WaitOutcome } from './ingest-pipeline.js';
 export { PayloadFormat, precisionOfCode } from './frames.js';
 export type { Completion, RequestOptions } from './frames.js';
 export { RequestDecoder } from './request-decoder.js';

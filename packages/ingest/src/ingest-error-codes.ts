@@ -16,5 +16,9 @@ export const IngestErrorCode = Object.freeze({
   deleteFailed: 'ARC_DELETE_FAILED',
   /** A one-writer request refused after it was logged, whose cancel entry could not be written (500). */
   walCancelFailed: 'ARC_WAL_CANCEL_FAILED',
+  /** A write waited ingest.wait_max_ms for a decoder ring or for write buffers to drain (503). */
+  waitTimedOut: 'ARC_INGEST_WAIT_TIMEOUT',
+  /** A write was still waiting for room when the server stopped (503; nothing of it was written). */
+  stoppedWhileWaiting: 'ARC_INGEST_STOPPED_WAITING',
 } as const);
 export type IngestErrorCode = (typeof IngestErrorCode)[keyof typeof IngestErrorCode];

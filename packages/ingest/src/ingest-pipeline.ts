@@ -3,7 +3,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { workerExecArgv, type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
-import { MeasurementCensus, WRITER_TELEMETRY, WRITER_WORKER_URL, writerIndexFor, type LastCacheRequest, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
+import { MeasurementCensus, WRITER_TELEMETRY, WRITER_WORKER_URL, WriterErrorCode, writerIndexFor, type LastCacheRequest, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
 import type { DataDeleter } from '@arc/storage';
 import type { LastValueTable } from '@arc/columnar';
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import { IngestErrorCode } from './ingest-error-codes.js';
 import { TelemetryBlock, type BlockOf } from '@arc/telemetry';
 import { DECODER_TELEMETRY } from './decoder-telemetry.js';
+import { WriteWaitQueue, type WaitingWrite } from './write-wait-queue.js';
 
 const DECODER_WORKER_URL = new URL('../dist/decoder-worker.js', import.meta.url);
 
@@ -27,7 +28,29 @@ interface DecoderHandle {
   readonly bodyPort: import('node:worker_threads').MessagePort;
 }
 
+/** 'queued': `onDone` will be called; 'busy': the bytes held for writes passed ingest.in_flight_max_mb. */
 export type SubmitOutcome = 'queued' | 'busy';
+
+/** How a write that waited for room ended: handed to a decoder (whatever its verdict), or answered 503. */
+export type WaitOutcome = 'handed_over' | 'timed_out' | 'stopped';
+
+/**
+ * A write from its admission to its answer: parked in the wait queue or with a decoder. Its body
+ * is kept until the verdict, since a request refused for full write buffers waits again.
+ */
+interface HeldWrite extends WaitingWrite {
+  readonly options: RequestOptions;
+  readonly body: Uint8Array;
+  readonly onDone: CompletionHandler;
+  /** Milliseconds parked so far, over every wait. */
+  waitedMs: number;
+  /** When the current wait began (performance.now()); null while not parked. */
+  parkedAtMs: number | null;
+  /** Whether it ever waited (a wait of 0 ms still counts). */
+  waited: boolean;
+  /** Flushes ended when it was last handed over: a refusal for full buffers after a later flush is retried at once. */
+  flushesEndedAtHandOver: number;
+}
 
 /** What a shutdown left behind. */
 export interface ShutdownReport {
@@ -77,10 +100,23 @@ const decoderFailed = (decoderIndex: number): ArcErrorShape => ({
   message: `Decoder thread ${decoderIndex} failed while handling this request; the server is stopping`,
 });
 
+const waitTimedOut = (waitMsMax: number, waitingFor: string): ArcErrorShape => ({
+  kind: ErrorKind.unavailable,
+  code: IngestErrorCode.waitTimedOut,
+  message: `The write waited ${waitMsMax} ms (ingest.wait_max_ms) for ${waitingFor}; nothing was written; retry later`,
+});
+
+const stoppedWhileWaiting = (): ArcErrorShape => ({
+  kind: ErrorKind.unavailable,
+  code: IngestErrorCode.stoppedWhileWaiting,
+  message: 'The server is stopping; the write was still waiting for room and nothing of it was written',
+});
+
 /**
  * The main thread's side of ingestion: starts the writer and decoder threads, wires a port
  * between every decoder and every writer, hands request bodies to decoders through their rings
- * (round-robin, skipping full rings) and delivers their verdicts from the completion rings.
+ * (round-robin, skipping full rings; a write no ring or buffer can take yet waits in a bounded
+ * queue) and delivers their verdicts from the completion rings.
  */
 export class IngestPipeline {
   private readonly config: Config;
@@ -97,6 +133,17 @@ export class IngestPipeline {
   private nextRequestId = 1;
   private nextControlId = 1;
   private nextDecoder = 0;
+  /** Writes waiting for room, and the bytes of every write not yet answered (ingest.in_flight_max_mb). */
+  private readonly writesWaiting: WriteWaitQueue<HeldWrite>;
+  private nextArrivalSeq = 0;
+  /** A write came back refused for full write buffers and no flush has ended since: the queue waits for one. */
+  private buffersFull = false;
+  /** Flushes the writers reported as ended (their rows left the buffers). */
+  private flushesEnded = 0;
+  /** One timer, for the oldest waiting write's deadline (the earliest). */
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private deadlineTimerAtMs: number | null = null;
+  private readonly waitListeners: ((waitedMs: number, outcome: WaitOutcome) => void)[] = [];
   private draining = true;
   private drainLoop: Promise<void> = Promise.resolve();
   /** The threads' metrics, one block per thread, read at scrape time (null before the threads start). */
@@ -115,6 +162,7 @@ export class IngestPipeline {
     this.walPlan = walPlan;
     this.deleter = deleter;
     this.census = MeasurementCensus.create(config.storage.parquetRoot);
+    this.writesWaiting = new WriteWaitQueue(config.ingest.inFlightBytesMax);
   }
 
   /**
@@ -137,8 +185,24 @@ export class IngestPipeline {
     return this.writers.length;
   }
 
+  /** Requests not yet answered: with a decoder, or waiting for room. */
   get inFlight(): number {
-    return this.waiting.size;
+    return this.waiting.size + this.writesWaiting.parkedCount;
+  }
+
+  /** Writes waiting for a decoder ring or for write buffers to drain. */
+  get writesParked(): number {
+    return this.writesWaiting.parkedCount;
+  }
+
+  /** Body bytes of writes not yet answered (waiting plus with a decoder), bounded by ingest.in_flight_max_mb. */
+  get writeBytesHeld(): number {
+    return this.writesWaiting.bytesHeld;
+  }
+
+  /** A write that waited for room left the wait: how long it waited in all, and how it left. */
+  onWaitEnded(listener: (waitedMs: number, outcome: WaitOutcome) => void): void {
+    this.waitListeners.push(listener);
   }
 
   /** The decoders' and the writers' telemetry blocks (block index = thread index). */
@@ -184,15 +248,156 @@ export class IngestPipeline {
   }
 
   /**
-   * Hands one request body to a decoder. `onDone` is called exactly once, with the verdict.
-   * 'busy' (every ring full) means nothing was queued and `onDone` will not be called.
+   * Hands one request body to a decoder, or parks it until a ring has room (a decoder answered)
+   * and the write buffers can take it (a flush ended): first come, first served, each for at most
+   * ingest.wait_max_ms. `onDone` is called exactly once, with the verdict (503
+   * ARC_INGEST_WAIT_TIMEOUT after the wait). 'busy' means the bytes held for writes would pass
+   * ingest.in_flight_max_mb (or the pipeline is stopping): nothing was queued and `onDone` will
+   * not be called.
    */
   submit(options: RequestOptions, body: Uint8Array, onDone: CompletionHandler): SubmitOutcome {
-    const first = this.nextDecoder;
-    const decoderIndex = this.queue(options, body, null, first, this.decoders.length, onDone);
-    if (decoderIndex === null) return 'busy';
-    this.nextDecoder = (decoderIndex + 1) % this.decoders.length;
+    if (this.stopping || !this.writesWaiting.admit(body.byteLength)) return 'busy';
+    const nowMs = performance.now();
+    const held: HeldWrite = {
+      options,
+      body,
+      onDone,
+      bytes: body.byteLength,
+      arrivalSeq: this.nextArrivalSeq++,
+      deadlineMs: nowMs + this.config.ingest.waitMsMax,
+      waitedMs: 0,
+      parkedAtMs: null,
+      waited: false,
+      flushesEndedAtHandOver: 0,
+    };
+    // Behind writes already waiting (first come, first served), and not into full buffers.
+    if (this.writesWaiting.parkedCount > 0 || this.buffersFull || !this.handOver(held)) this.park(held, nowMs);
     return 'queued';
+  }
+
+  /** Queues a held write on the next decoder with room (round-robin); false when every ring is full. */
+  private handOver(held: HeldWrite): boolean {
+    const decoderIndex = this.queue(held.options, held.body, null, this.nextDecoder, this.decoders.length, (completion) => this.settle(held, completion));
+    if (decoderIndex === null) return false;
+    this.nextDecoder = (decoderIndex + 1) % this.decoders.length;
+    held.flushesEndedAtHandOver = this.flushesEnded;
+    return true;
+  }
+
+  private park(held: HeldWrite, nowMs: number): void {
+    held.parkedAtMs = nowMs;
+    held.waited = true;
+    this.writesWaiting.park(held);
+    this.armDeadline();
+  }
+
+  /** Ends a held write's current wait (it was handed over or is being answered). */
+  private unpark(held: HeldWrite, nowMs: number): void {
+    assert.ok(held.parkedAtMs !== null, 'a parked write');
+    held.waitedMs += nowMs - held.parkedAtMs;
+    held.parkedAtMs = null;
+  }
+
+  /**
+   * A decoder's verdict on a held write. A refusal for full write buffers wrote nothing (a request
+   * is all or nothing, and its WAL entry is cancelled), so the write waits again in its arrival
+   * place until a flush ends; the other verdicts are the answer.
+   */
+  private settle(held: HeldWrite, completion: Completion): void {
+    if (completion.error?.code === WriterErrorCode.buffersFull && !this.stopping) {
+      const nowMs = performance.now();
+      if (nowMs < held.deadlineMs) {
+        // A flush that ended since the hand-over may have made the room already: retry at once.
+        if (this.flushesEnded === held.flushesEndedAtHandOver) this.buffersFull = true;
+        this.park(held, nowMs);
+        this.pump();
+        return;
+      }
+      this.finish(held, { requestId: completion.requestId, rowCount: 0, error: waitTimedOut(this.config.ingest.waitMsMax, 'the write buffers to drain') }, 'timed_out');
+      this.retryWithoutFlush();
+      return;
+    }
+    this.finish(held, completion, 'handed_over');
+  }
+
+  /** Answers a held write: its bytes are released and a wait, if any, is reported. */
+  private finish(held: HeldWrite, completion: Completion, outcome: WaitOutcome): void {
+    assert.ok(held.parkedAtMs === null, 'a write is answered after its wait ended');
+    this.writesWaiting.release(held.bytes);
+    if (held.waited) for (const listener of this.waitListeners) listener(held.waitedMs, outcome);
+    held.onDone(completion);
+  }
+
+  /**
+   * Hands waiting writes over, oldest first, while rings take them and the buffers are not known
+   * to be full. Runs on the events that make room: a decoder's verdict (its ring has drained),
+   * a writer's flush ending (its buffers have), a write coming back.
+   */
+  private pump(): void {
+    if (this.stopping) return;
+    for (let held = this.writesWaiting.peek(); held !== undefined && !this.buffersFull; held = this.writesWaiting.peek()) {
+      if (!this.handOver(held)) break;
+      this.writesWaiting.shift();
+      this.unpark(held, performance.now());
+    }
+    this.armDeadline();
+  }
+
+  /**
+   * A timer for the oldest waiting write's deadline: a deadline is a moment, not an event any
+   * thread signals, so this is the one wait here that needs a clock.
+   */
+  private armDeadline(): void {
+    const deadlineMs = this.writesWaiting.nextDeadlineMs();
+    if (deadlineMs === this.deadlineTimerAtMs) return;
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    this.deadlineTimerAtMs = deadlineMs;
+    if (deadlineMs === null) return;
+    this.deadlineTimer = setTimeout(() => this.expireWaits(), Math.max(0, Math.ceil(deadlineMs - performance.now())));
+    this.deadlineTimer.unref();
+  }
+
+  /** Answers 503 to every write whose deadline has passed. */
+  private expireWaits(): void {
+    this.deadlineTimer = null;
+    this.deadlineTimerAtMs = null;
+    const nowMs = performance.now();
+    const expired = this.writesWaiting.takeExpired(nowMs);
+    for (const held of expired) {
+      this.unpark(held, nowMs);
+      const waitingFor = this.buffersFull ? 'the write buffers to drain' : 'a decoder ring';
+      this.finish(held, { requestId: 0, rowCount: 0, error: waitTimedOut(this.config.ingest.waitMsMax, waitingFor) }, 'timed_out');
+    }
+    if (expired.length > 0 && this.buffersFull) this.retryWithoutFlush();
+    this.armDeadline();
+  }
+
+  /**
+   * A write timed out waiting for a flush that never ended: the buffers may have room that no
+   * flush announced (a refused batch larger than a writer's share, a prepared request aborted),
+   * so the next writes are tried rather than left to wait for an event that may not come.
+   */
+  private retryWithoutFlush(): void {
+    this.buffersFull = false;
+    this.pump();
+  }
+
+  /** A stop: every waiting write is answered 503 (nothing of it was written). */
+  private answerWaiting(): void {
+    const nowMs = performance.now();
+    for (const held of this.writesWaiting.takeAll()) {
+      this.unpark(held, nowMs);
+      this.finish(held, { requestId: 0, rowCount: 0, error: stoppedWhileWaiting() }, 'stopped');
+    }
+    this.armDeadline();
+  }
+
+  /** A writer's flush ended: its buffers have room again. */
+  private flushEnded(): void {
+    this.flushesEnded++;
+    this.buffersFull = false;
+    this.pump();
   }
 
   /** Queues on the first of `attempts` decoders from `first` with room; its index, or null. */
@@ -350,6 +555,7 @@ export class IngestPipeline {
    */
   async shutdown(): Promise<ShutdownReport> {
     this.stopping = true;
+    this.answerWaiting();
     await Promise.all(
       this.decoders.map((decoder) => {
         const closed = waitFor<{ kind: string }>(decoder.worker, (message) => message.kind === 'closed');
@@ -506,6 +712,7 @@ export class IngestPipeline {
     switch (message.kind) {
       case 'measurements':
         for (const listener of this.measurementListeners) listener(message.events);
+        if (message.events.some((event) => event.kind === 'flushed')) this.flushEnded();
         return;
       case 'flush-all-done':
       case 'flush-done':
@@ -544,6 +751,8 @@ export class IngestPipeline {
         waiting.onDone(completion);
       }
     }
+    // Verdicts mean rings have drained: waiting writes may fit now.
+    this.pump();
   }
 }
 

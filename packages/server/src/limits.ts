@@ -79,7 +79,7 @@ export const REQUEST_ID_CHARS_MAX = 128;
  * awaited one after the other (a few ms each); the bound keeps one call's answer and time sane.
  */
 export const DEAD_LETTER_REPLAY_IDS_MAX = 10_000;
-/** A re-applied dead letter waits at most this long for room in a decoder ring. */
+/** A re-applied dead letter waits at most this long for the writes held to fall under ingest.in_flight_max_mb. */
 export const DEAD_LETTER_SUBMIT_WAIT_MS_MAX = 10_000;
 /** Query request bodies are JSON with SQL; the SQL itself is capped at 100 KB (query limits.ts). */
 export const QUERY_BODY_BYTES_MAX = 1024 * 1024;

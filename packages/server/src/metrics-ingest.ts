@@ -1,9 +1,9 @@
 import { ErrorKind, type ArcErrorShape } from '@arc/errors';
-import { PayloadFormat } from '@arc/ingest';
+import { IngestErrorCode, PayloadFormat, type WaitOutcome } from '@arc/ingest';
 import { WriterErrorCode } from '@arc/writer';
 import { ServerErrorCode } from './error-codes.js';
 import { METRIC_LABEL_OTHER } from './limits.js';
-import { CounterFamily } from './metrics-series.js';
+import { CounterFamily, HistogramFamily } from './metrics-series.js';
 
 /** The `protocol` label of each payload format. */
 export const PROTOCOL_LABELS: Readonly<Record<PayloadFormat, string>> = {
@@ -13,16 +13,19 @@ export const PROTOCOL_LABELS: Readonly<Record<PayloadFormat, string>> = {
 };
 
 /** Why a write was refused, as arc_ingest_rejects_total{reason} names it: a closed set. */
-export const REJECT_REASONS = ['bad_request', 'too_large', 'unauthorized', 'buffers_full', 'storage_full', 'ring_full', 'not_ready', 'conflict', 'timeout', 'internal'] as const;
+export const REJECT_REASONS = ['bad_request', 'too_large', 'unauthorized', 'buffers_full', 'storage_full', 'in_flight_full', 'wait_timeout', 'not_ready', 'conflict', 'timeout', 'internal'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /** The reason label of a write's refusal: by its code where the code says more than its kind. */
 export function rejectReasonOf(error: Pick<ArcErrorShape, 'kind' | 'code'>): RejectReason {
   switch (error.code) {
     case ServerErrorCode.ingestBusy:
-      return 'ring_full';
+      return 'in_flight_full';
+    case IngestErrorCode.waitTimedOut:
+      return 'wait_timeout';
     case ServerErrorCode.starting:
     case ServerErrorCode.shuttingDown:
+    case IngestErrorCode.stoppedWhileWaiting:
       return 'not_ready';
     case WriterErrorCode.buffersFull:
       return 'buffers_full';
@@ -51,6 +54,15 @@ export function rejectReasonOf(error: Pick<ArcErrorShape, 'kind' | 'code'>): Rej
   }
 }
 
+/** How a write that waited for room left the wait, as arc_ingest_waits_total{outcome} names it. */
+export const WAIT_OUTCOMES: readonly WaitOutcome[] = ['handed_over', 'timed_out', 'stopped'];
+
+/**
+ * Seconds a write waited for a ring or for buffers to drain: 1 ms (a ring freed at once) to a
+ * minute (past ingest.wait_max_ms's default; a longer configured wait lands in +Inf).
+ */
+export const WAIT_SECONDS_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
 interface DatabaseCells {
   readonly requests: { value: number };
   readonly rows: { value: number };
@@ -68,6 +80,10 @@ export class IngestMeter {
   readonly rows = new CounterFamily(['protocol', 'database']);
   readonly bytes = new CounterFamily(['protocol', 'database']);
   readonly rejects = new CounterFamily(['reason']);
+  /** Writes that waited for room, by how the wait ended. */
+  readonly waits = new CounterFamily(['outcome']);
+  /** How long those writes waited in all. */
+  readonly waitSeconds = new HistogramFamily([], WAIT_SECONDS_BUCKETS);
   /** 503s answered to writes (rings or buffers full, starting, stopping). */
   overloadResponses = 0;
   readonly #databaseLabelsMax: number;
@@ -91,6 +107,12 @@ export class IngestMeter {
   refused(error: Pick<ArcErrorShape, 'kind' | 'code'>): void {
     this.rejects.add([rejectReasonOf(error)]);
     if (error.kind === ErrorKind.unavailable) this.overloadResponses++;
+  }
+
+  /** A write that waited for room left the wait (IngestPipeline.onWaitEnded). */
+  waitEnded(waitedMs: number, outcome: WaitOutcome): void {
+    this.waits.add([outcome]);
+    this.waitSeconds.series([]).observe(waitedMs / 1000);
   }
 
   /** The label a database is counted under. */

@@ -127,6 +127,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
   const catalog = new CatalogFollower(queryPool, queryCache, storage);
   pipeline.onMeasurementEvents((events) => catalog.apply(events));
   if (options.onFatal !== undefined) pipeline.onFatal(options.onFatal);
+  pipeline.onWaitEnded((waitedMs, outcome) => metrics.ingest.waitEnded(waitedMs, outcome));
   const context: ServerContext = {
     config,
     log,

@@ -65,14 +65,14 @@ function list(context: ServerContext): ManagementAnswer {
   return answer('200 OK', { success: true, directory: deadLetterDirectory(directory), count: entries.length, total_bytes: deadLetterTotalsSync(directory).bytes, entries });
 }
 
-/** Hands a body to the decoders like a write does, waiting out full rings for a bounded time. */
+/** Hands a body to the decoders like a write does, waiting out a full in-flight bound for a bounded time. */
 async function submitTaken(context: ServerContext, options: RequestOptions, body: Uint8Array): Promise<Completion | ArcError> {
   const deadline = Date.now() + DEAD_LETTER_SUBMIT_WAIT_MS_MAX;
   for (;;) {
     let onDone: (completion: Completion) => void = () => undefined;
     const done = new Promise<Completion>((resolve) => (onDone = resolve));
     if (context.pipeline.submit(options, body, onDone) === 'queued') return done;
-    if (Date.now() > deadline) return new ArcError(ErrorKind.unavailable, ServerErrorCode.ingestBusy, `Every decoder ring stayed full for ${DEAD_LETTER_SUBMIT_WAIT_MS_MAX} ms; retry later`);
+    if (Date.now() > deadline) return new ArcError(ErrorKind.unavailable, ServerErrorCode.ingestBusy, `Writes held stayed past ingest.in_flight_max_mb for ${DEAD_LETTER_SUBMIT_WAIT_MS_MAX} ms; retry later`);
     await new Promise((resolve) => setTimeout(resolve, REPLAY_RETRY_DELAY_MS));
   }
 }

@@ -35,8 +35,13 @@ export const WRITE_ENDPOINTS: readonly WriteEndpoint[] = [
   { path: '/api/v1/write/json', format: PayloadFormat.json, databaseParameter: null, precisionDialect: null },
 ];
 
-const ingestBusy = (): ArcError =>
-  new ArcError(ErrorKind.unavailable, ServerErrorCode.ingestBusy, 'Every decoder is busy; retry later');
+const ingestBusy = (bytesHeld: number, bytesHeldMax: number): ArcError =>
+  new ArcError(
+    ErrorKind.unavailable,
+    ServerErrorCode.ingestBusy,
+    `Writes waiting or being decoded hold ${bytesHeld} bytes, past ingest.in_flight_max_mb (${bytesHeldMax} bytes) with this one; retry later`,
+    { bytes_held: bytesHeld, bytes_held_max: bytesHeldMax },
+  );
 const shuttingDown = (): ArcError => new ArcError(ErrorKind.unavailable, ServerErrorCode.shuttingDown, 'Server is shutting down');
 const starting = (): ArcError => new ArcError(ErrorKind.unavailable, ServerErrorCode.starting, 'Server is starting (replaying the write-ahead log); retry later');
 
@@ -102,7 +107,7 @@ function submit(context: ServerContext, res: HttpResponse, reply: WriteReply, op
     logRejectedWrite(context.log, state.requestId, options.database, completion.error);
   });
   if (outcome === 'busy') {
-    const busy = ingestBusy();
+    const busy = ingestBusy(context.pipeline.writeBytesHeld, context.config.ingest.inFlightBytesMax);
     context.ingestStats.record(options.format, body.byteLength, 0, busy);
     meter.written(options.format, options.database, body.byteLength, 0, busy);
     sendError(res, state, busy, style);

@@ -26,7 +26,7 @@ describe('IngestMeter', () => {
     meter.written(PayloadFormat.msgpack, 'a', 100, 0, { kind: ErrorKind.unavailable, code: 'ARC_INGEST_BUSY', message: 'busy' });
     expect(meter.rows.total()).toBe(0);
     expect(meter.bytes.total()).toBe(200);
-    expect(Object.fromEntries(meter.rejects.samples().map((sample) => [sample.labels.reason, sample.value]))).toEqual({ bad_request: 1, ring_full: 1 });
+    expect(Object.fromEntries(meter.rejects.samples().map((sample) => [sample.labels.reason, sample.value]))).toEqual({ bad_request: 1, in_flight_full: 1 });
     expect(meter.overloadResponses).toBe(1);
   });
 
@@ -34,7 +34,19 @@ describe('IngestMeter', () => {
     for (const kind of Object.values(ErrorKind)) expect(REJECT_REASONS).toContain(rejectReasonOf({ kind, code: 'ARC_ANYTHING' }));
     expect(rejectReasonOf({ kind: ErrorKind.unavailable, code: 'ARC_BUFFERS_FULL' })).toBe('buffers_full');
     expect(rejectReasonOf({ kind: ErrorKind.unavailable, code: 'ARC_STARTING' })).toBe('not_ready');
+    expect(rejectReasonOf({ kind: ErrorKind.unavailable, code: 'ARC_INGEST_WAIT_TIMEOUT' })).toBe('wait_timeout');
+    expect(rejectReasonOf({ kind: ErrorKind.unavailable, code: 'ARC_INGEST_STOPPED_WAITING' })).toBe('not_ready');
     expect(rejectReasonOf({ kind: ErrorKind.forbidden, code: 'ARC_X' })).toBe('unauthorized');
+  });
+});
+
+describe('waits', () => {
+  it('counts each ended wait by outcome and its duration in seconds', () => {
+    const meter = new IngestMeter(10);
+    meter.waitEnded(20, 'handed_over');
+    meter.waitEnded(4000, 'timed_out');
+    expect(Object.fromEntries(meter.waits.samples().map((sample) => [sample.labels.outcome, sample.value]))).toEqual({ handed_over: 1, timed_out: 1 });
+    expect(meter.waitSeconds.snapshot([])).toMatchObject({ count: 2, sum: 4.02 });
   });
 });
 

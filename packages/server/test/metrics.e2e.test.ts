@@ -25,6 +25,8 @@ const AGREED_SERIES = [
   'arc_ingest_rejects_total',
   'arc_ingest_ring_used_ratio',
   'arc_ingest_overload_responses_total',
+  'arc_ingest_writes_waiting',
+  'arc_ingest_write_bytes_held',
   'arc_writer_buffered_rows',
   'arc_writer_buffered_bytes',
   'arc_writer_flushes_total',

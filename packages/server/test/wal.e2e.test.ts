@@ -108,7 +108,8 @@ describe('write-ahead log', () => {
 
   // Plants its fault in the local data directory (object storage: s3-outage.fault.test.ts).
   it.skipIf(ON_OBJECT_STORAGE)('keeps rows buffered and logged while flushes fail, answers 503 when full, and loses or duplicates nothing after', async () => {
-    const env = { ARC_WAL_ENABLED: 'true', ARC_WRITER_FLUSH_AGE_MS: '200', ARC_WRITER_BUFFER_MAX_MB: '2', ARC_WRITER_FLUSH_BYTES_MB: '1' };
+    // Writes wait for room at most 200 ms: the failing flushes never make any.
+    const env = { ARC_WAL_ENABLED: 'true', ARC_WRITER_FLUSH_AGE_MS: '200', ARC_WRITER_BUFFER_MAX_MB: '2', ARC_WRITER_FLUSH_BYTES_MB: '1', ARC_INGEST_WAIT_MAX_MS: '200' };
     const first = await start(env);
     let client = new ArcClient(first.url);
     // A file where the database directory should be: every flush of that database fails.
@@ -123,7 +124,7 @@ describe('write-ahead log', () => {
       if (answer.status === 204) acknowledged.push(request);
       else {
         expect(answer.status).toBe(503);
-        expect((answer.json() as { code: unknown }).code).toBe('ARC_BUFFERS_FULL');
+        expect((answer.json() as { code: unknown }).code).toBe('ARC_INGEST_WAIT_TIMEOUT');
         refused++;
       }
     }

@@ -13,8 +13,14 @@ const CONNECTIONS = 64;
 const LOAD_MS = Number(process.env.ARC_FAULT_OVERLOAD_MS ?? '15000');
 const ROWS_PER_REQUEST = 2000;
 const DATABASE = 'overload';
-/** Small write buffers, flushed only when full: the load outruns them, so some writes must be refused. */
+/** Small write buffers, flushed only when full: the load outruns them, so writes must wait for flushes. */
 const BUFFER_MAX_MB = 4;
+/**
+ * Bodies held unanswered: 64 connections of 30-150 KB bodies (~5.4 MB together) pass it whenever
+ * most of them wait at once, so some writes must be refused; a bound far below that mostly
+ * measures how fast the acceptor answers 503s to clients that never back off.
+ */
+const IN_FLIGHT_MAX_MB = 4;
 /**
  * Resident memory the load may add over the idle server: write buffers (4 MiB per writer
  * until flushed), decoder rings (2 x 8 MiB), request bodies in flight (64 x ~150 KB), Parquet
@@ -28,6 +34,7 @@ const fault = useFaultArc({
   ARC_WRITER_FLUSH_ROWS: '100000000',
   ARC_WRITER_FLUSH_AGE_MS: '1000',
   ARC_WRITER_THREADS: '2',
+  ARC_INGEST_IN_FLIGHT_MAX_MB: String(IN_FLIGHT_MAX_MB),
 });
 
 type Format = 'columnar' | 'rows' | 'lp' | 'json';
@@ -130,7 +137,7 @@ describe('overload', () => {
     });
     expect(Object.fromEntries(found)).toEqual(Object.fromEntries(tally.acknowledged));
     expect(acknowledgedRows).toBeGreaterThan(0);
-    // The buffers are sized so that the load outruns them: without a refusal this case tested no overload.
+    // The in-flight bound is sized so that the load passes it: without a refusal this case tested no overload.
     expect(tally.statuses['503'] ?? 0).toBeGreaterThan(0);
     expect(peak.rssMb - baseline.rssMb).toBeLessThan(RSS_GROWTH_MB_MAX);
     // Refusals are over: a write after the load is acknowledged at once.

@@ -1,7 +1,8 @@
 // Proves that an object-store outage never loses or duplicates an acknowledged row, with the WAL
 // off and on: a real server stores in the test S3 server (Ceph RGW, scripts/s3-server.sh), whose
 // gateway this test stops mid-ingest. /health and /ready turn 503 naming the store, writes keep
-// being accepted while the buffers hold them, then get 503 ARC_BUFFERS_FULL with Retry-After;
+// being accepted while the buffers hold them, then wait for a flush that cannot land and get 503
+// ARC_INGEST_WAIT_TIMEOUT with Retry-After;
 // once the gateway is back every flush lands, writes resume, and every row that got a 204 is read
 // back exactly once, also after SIGTERM and a restart (the WAL replays nothing twice).
 import { expectCleanStop } from '../support/clean-stop.js';
@@ -47,9 +48,9 @@ class Ledger {
     const answer = await client.write(requestBody(index));
     if (answer.status === 204) this.acknowledged.push(index);
     else {
-      // The only refusal an outage may cause: buffers full, with Retry-After. Never a drop.
+      // The only refusal an outage may cause: waited too long for full buffers, with Retry-After. Never a drop.
       expect(answer.status, answer.text).toBe(503);
-      expect((answer.json() as { code: unknown }).code).toBe('ARC_BUFFERS_FULL');
+      expect((answer.json() as { code: unknown }).code).toBe('ARC_INGEST_WAIT_TIMEOUT');
       expect(answer.headers.get('retry-after')).toBe('1');
       this.refused++;
     }
@@ -93,6 +94,8 @@ describe.skipIf(s3 === null).each([
       ARC_WRITER_FLUSH_AGE_MS: String(FLUSH_AGE_MS),
       ARC_WRITER_BUFFER_MAX_MB: '4',
       ARC_WRITER_FLUSH_BYTES_MB: '1',
+      // A write waits for room at most this long: during the outage no flush makes any.
+      ARC_INGEST_WAIT_MAX_MS: '500',
     };
     const first = await startArc(env);
     servers.push(first);
