@@ -13,4 +13,4 @@ export type { MsgpackQueryAnswer } from './msgpack-answer.js';
 export type { MeasurementRef } from './query-plan.js';
 export type { ColumnSpec } from './time-pruning.js';
 export { QUERY_TELEMETRY } from './query-telemetry.js';
-export { mayCallLastCache, LAST_CACHE_FUNCTION } from './last-cache-relation.js';
+export { mayCallLastCache, LAST_CACHE_FUNCTION } from './last-cache-name.js';

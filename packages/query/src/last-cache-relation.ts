@@ -2,17 +2,11 @@ import { badRequest, ArcError, ErrorKind } from '@arc/errors';
 import { DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier, type LastValue, type LastValueTable } from '@arc/columnar';
 import { QueryErrorCode } from './error-codes.js';
+import { LAST_CACHE_FUNCTION } from './last-cache-name.js';
 import { childrenOf, isNode, isTableFunction, locationOf } from './sql-tree.js';
 import type { SqlNode } from './sql-tree.js';
 import type { Splice } from './sql-splice.js';
 
-/**
- * `last_cache('table'[, 'name'])` in user SQL (InfluxDB 3's spelling) reads a last-value cache:
- * the rows the writers keep of each key's newest points. The call is replaced in the SQL text by
- * a table holding the cache's rows as the task carries them (planLastCaches), so WHERE, ORDER BY
- * and projections apply to it as to any table.
- */
-export const LAST_CACHE_FUNCTION = 'last_cache';
 
 const SINGLE_QUOTE = 0x27;
 const DOUBLE_QUOTE = 0x22;
@@ -26,13 +20,6 @@ interface LastCacheCall {
   readonly name: string | null;
   readonly hasAlias: boolean;
 }
-
-/** False when the SQL text cannot call last_cache() (most queries: their tree is then not walked again). */
-export function mayCallLastCache(sql: string): boolean {
-  return MAY_CALL.test(sql);
-}
-
-const MAY_CALL = /last_cache/i;
 
 function isLastCacheCall(node: SqlNode): boolean {
   return isTableFunction(node) && node.function.function_name.toLowerCase() === LAST_CACHE_FUNCTION;

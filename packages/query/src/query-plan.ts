@@ -1,7 +1,7 @@
 import { ArcError, badRequest, databaseDenied } from '@arc/errors';
 import { QueryErrorCode } from './error-codes.js';
 import { checkFunctionCall } from './function-guard.js';
-import { LAST_CACHE_FUNCTION } from './last-cache-relation.js';
+import { LAST_CACHE_FUNCTION } from './last-cache-name.js';
 import type { CatalogScan } from './catalog.js';
 import {
   childrenOf,
