@@ -1,14 +1,17 @@
 // Decoder throughput on one core: TSBS cpu rows (10 tags, 10 int fields) encoded as columnar and
 // row MessagePack batches and as InfluxDB line protocol, decoded by the ingest decoders into packed
 // column batches, as a decoder thread does. Prints one JSON line per format with rows/s.
-// Run after building: npx tsc -b packages/protocol && node bench/decode.mjs [batchRows] [seconds] [formats]
-// (formats: comma-separated subset of columnar,rows,lp; all three by default).
+// Run after building: npx tsc -b packages/protocol && node bench/decode.mjs [batchRows] [seconds] [formats] [rows]
+// (formats: comma-separated subset of columnar,rows,lp; all three by default). With `rows`, each
+// format decodes exactly that many rows (rounded up to whole batches) instead of running for
+// `seconds`: a fixed amount of work, so whole-process CPU time compares two builds.
 import { LineProtocolDecoder, MsgpackDecoder } from '@arc/protocol';
 import { TsbsCpu, encode } from './ingest/tsbs.mjs';
 
 const BATCH_ROWS = Number(process.argv[2] ?? 5000);
 const SECONDS = Number(process.argv[3] ?? 3);
 const FORMATS = (process.argv[4] ?? 'columnar,rows,lp').split(',');
+const FIXED_ROWS = process.argv[5] === undefined ? 0 : Number(process.argv[5]);
 const BODIES = 20;
 
 const generator = new TsbsCpu({});
@@ -27,7 +30,8 @@ for (const [format, { decoder, context }] of Object.entries(decoders)) {
   const deadline = performance.now() + SECONDS * 1000;
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
-  for (let index = 0; performance.now() < deadline; index++) {
+  const more = FIXED_ROWS > 0 ? () => rows < FIXED_ROWS : () => performance.now() < deadline;
+  for (let index = 0; more(); index++) {
     const result = decoder.decode(bodies[index % BODIES], context);
     if (!result.ok) throw new Error(result.error.message);
     rows += result.rowCount;

@@ -183,8 +183,10 @@ export class ColumnBuilder {
   appendUtf8Bytes(source: Uint8Array, start: number, end: number): AppendResult {
     if (this.type !== ColumnType.utf8 && !this.adoptType(ColumnType.utf8)) return AppendResult.typeConflict;
     this.reserveRow();
-    if (this.isDictionaryEncoded()) {
-      const code = this.dictionaryValues().add(source, start, end);
+    const dictionary = this.dictionary;
+    // Per row: the dictionary field read directly, not through dictionaryValues()' assert.
+    if (dictionary !== null && this.dictionaryEncoded) {
+      const code = dictionary.add(source, start, end);
       if (code >= 0) {
         this.valuesI32[this.length] = code;
         this.setValid(this.length, true);

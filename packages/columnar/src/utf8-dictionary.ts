@@ -16,6 +16,15 @@ export const DICTIONARY_ENTRIES_MAX = 4096;
  */
 const TABLE_SLOTS_INITIAL = 2 * DICTIONARY_ENTRIES_MAX;
 const INITIAL_DATA_BYTES = 4096;
+/**
+ * Slots of the recent-values cache in front of the hash table (a power of two): 256 int32 (1 KiB
+ * per dictionary, cleared on every reset) hold a tag column's distinct values of a typical batch
+ * (TSBS: 100 hosts) with few collisions; a collision only costs the hash lookup it would have made.
+ */
+const RECENT_SLOTS_BITS = 8;
+const RECENT_SLOTS = 1 << RECENT_SLOTS_BITS;
+/** Odd 32-bit multiplier (2^32 / golden ratio) that spreads a recent-values key into its top bits. */
+const RECENT_KEY_MULTIPLIER = 0x9e3779b1 | 0;
 
 export class Utf8Dictionary {
   size = 0;
@@ -34,6 +43,12 @@ export class Utf8Dictionary {
    * indirection (this is the decoders' per-row path), and what a rehash places entries by.
    */
   private slotHashes = new Int32Array(TABLE_SLOTS_INITIAL);
+  /**
+   * code + 1 of a recently added or found value per slot (0 = empty), direct-mapped by the value's
+   * length and its first and last two bytes. A tag column repeats few values once per row; a hit
+   * costs one byte comparison with the entry instead of hashing the value, probing and comparing.
+   */
+  private readonly recentCodes = new Int32Array(RECENT_SLOTS);
 
   /** At most `entriesMax` entries and `bytesMax` bytes of them; `add` answers -1 beyond either. */
   constructor(entriesMax: number = DICTIONARY_ENTRIES_MAX, bytesMax: number = Number.MAX_SAFE_INTEGER) {
@@ -48,7 +63,10 @@ export class Utf8Dictionary {
   /** Empties the dictionary for reuse, optionally with a lower entries bound until the next reset. */
   reset(entriesMax: number = this.capacity): void {
     assert.ok(entriesMax <= this.capacity, 'a reset cannot raise the entries bound');
-    if (this.size > 0) this.slots.fill(0);
+    if (this.size > 0) {
+      this.slots.fill(0);
+      this.recentCodes.fill(0);
+    }
     this.size = 0;
     this.dataLength = 0;
     this.entriesMax = entriesMax;
@@ -56,18 +74,26 @@ export class Utf8Dictionary {
 
   /** The code of `source[start, end)`, added if new; -1 when new and the dictionary is full. */
   add(source: Uint8Array, start: number, end: number): number {
+    const recentSlot = recentSlotOf(source, start, end);
+    const recent = this.recentCodes[recentSlot] as number; // recentSlot < RECENT_SLOTS
+    if (recent !== 0 && this.equals(recent - 1, source, start, end)) return recent - 1;
     const hash = fnv1aOfBytes(source, start, end);
     const mask = this.slots.length - 1;
     let slot = hash & mask;
     for (;;) {
       const entry = this.slots[slot] as number; // slot = ... & mask < slots.length (a power of two)
       if (entry === 0) break;
-      if (this.slotHashes[slot] === hash && this.equals(entry - 1, source, start, end)) return entry - 1;
+      if (this.slotHashes[slot] === hash && this.equals(entry - 1, source, start, end)) {
+        this.recentCodes[recentSlot] = entry;
+        return entry - 1;
+      }
       slot = (slot + 1) & mask;
     }
     if (this.size >= this.entriesMax) return -1;
     if (this.dataLength + (end - start) > this.bytesMax) return -1;
-    return this.insert(slot, hash, source, start, end);
+    const code = this.insert(slot, hash, source, start, end);
+    this.recentCodes[recentSlot] = code + 1;
+    return code;
   }
 
   /** Value bytes of `code` (a view, valid until the next add). */
@@ -93,8 +119,10 @@ export class Utf8Dictionary {
     const valueStart = this.offsets[code] as number;
     const valueEnd = this.offsets[code + 1] as number;
     if (valueEnd - valueStart !== end - start) return false;
-    for (let index = 0; index < end - start; index++) {
-      if (this.data[valueStart + index] !== source[start + index]) return false;
+    const data = this.data;
+    const shift = valueStart - start;
+    for (let index = start; index < end; index++) {
+      if (data[index + shift] !== source[index]) return false;
     }
     return true;
   }
@@ -136,6 +164,22 @@ export class Utf8Dictionary {
       this.slotHashes[slot] = hash;
     }
   }
+}
+
+/**
+ * Recent-values slot of `source[start, end)`: its length with its first and last two bytes (what
+ * tells most tag values apart: `host_7` from `host_42`, `eu-west-1` from `us-west-2`), spread by
+ * one multiply. Equal values land in the same slot; an empty value reads no byte.
+ */
+function recentSlotOf(source: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  if (length === 0) return 0;
+  // start < end here, so start, end - 1 and max(start, end - 2) lie inside the range.
+  const first = source[start] as number;
+  const last = source[end - 1] as number;
+  const beforeLast = source[Math.max(start, end - 2)] as number;
+  const key = length ^ (first << 8) ^ (beforeLast << 16) ^ (last << 24);
+  return Math.imul(key, RECENT_KEY_MULTIPLIER) >>> (32 - RECENT_SLOTS_BITS);
 }
 
 /** A copy of `array` with room for at least `lengthMin` elements (capacity doubles). */

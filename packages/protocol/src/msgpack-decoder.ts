@@ -104,6 +104,8 @@ export class MsgpackDecoder {
   private readonly rowState = new RowState();
   /** Start of the item's last value, which the key scan does not skip (-1: empty map). */
   private lastValuePosition = -1;
+  /** Whether the key the last `findKey` found is its map's last key. */
+  private foundKeyIsLast = false;
   /** Reader position after the key scan (the item's end when its map is empty). */
   private mapEnd = 0;
   private context: DecodeContext = { database: '', nowUs: 0, defaultHost: '' };
@@ -147,11 +149,13 @@ export class MsgpackDecoder {
         reader.position = batchPosition;
         if (reader.next() !== MsgpackKind.array) return badRequest(ProtocolErrorCode.msgpackShape, "'batch' must be an array of rows");
         error = this.decodeItems(reader.length);
+        // The items end where the batch does; when `batch` is the last key that is the map's end
+        // too, so the document (often the whole body) is not walked a second time.
+        if (error === null && !this.foundKeyIsLast) reader.position = this.endOfValueAt(start);
       } else {
         reader.position = start;
-        error = this.decodeItem(0);
+        error = this.decodeItem(0); // leaves the reader after the item, the document's end
       }
-      reader.position = this.endOfValueAt(start);
     } else {
       return badRequest(ProtocolErrorCode.msgpackShape, `Expected a map or an array at the top level, got ${MSGPACK_KIND_NAMES[kind]}`);
     }
@@ -643,14 +647,22 @@ export class MsgpackDecoder {
     return role;
   }
 
-  /** Position of the value of `key` in the map whose entries start at the reader, or -1. */
+  /**
+   * Position of the value of `key` in the map whose entries start at the reader, or -1; sets
+   * `foundKeyIsLast`. The last value is not skipped (the reader is left before it): callers move
+   * the reader, and that value is usually the bulk of the body (`columns`, `batch`).
+   */
   private findKey(entryCount: number, key: string): number {
     const reader = this.reader;
     let found = -1;
+    this.foundKeyIsLast = false;
     for (let entry = 0; entry < entryCount; entry++) {
       const isKey = reader.next() === MsgpackKind.str && reader.strEquals(key);
-      if (isKey && found < 0) found = reader.position;
-      reader.skip();
+      if (isKey && found < 0) {
+        found = reader.position;
+        this.foundKeyIsLast = entry === entryCount - 1;
+      }
+      if (entry < entryCount - 1) reader.skip();
     }
     return found;
   }

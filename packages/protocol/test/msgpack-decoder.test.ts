@@ -115,6 +115,32 @@ describe('MsgpackDecoder: shapes', () => {
     ]);
   });
 
+  it('decodes a columnar tag column of repeated, look-alike, empty and multi-byte values into first-seen codes', () => {
+    // Values sharing length and ends (only the middle differs), the empty string and multi-byte
+    // UTF-8, repeated in runs and interleaved: the batch must read back exactly what was sent.
+    const pattern = ['host-1a7', 'host-1b7', 'host-1a7', '', 'Zürich', 'Zörich', '', 'host-1b7', 'Zürich', '東京'];
+    const hosts = Array.from({ length: 40 }, (_, row) => pattern[row % pattern.length] as string);
+    const time = hosts.map((_, row) => 1697472000000 + row);
+    const [batch] = decodeOk(encode({ m: 'cpu', tags: ['host'], columns: { time, host: hosts, v: hosts.map((_, row) => row) } }));
+    expect(rowsOf(batch!).map((row) => row.host)).toEqual(hosts);
+    const host = batch!.columns.find((column) => column.name === 'host');
+    expect(host?.dictionary?.size).toBe(6);
+  });
+
+  it('decodes a top-level document whose bulk is not its last key (other keys after columns or batch)', () => {
+    const columnar = decodeOk(encode({ columns: { time: [1, 2], dc: ['x', 'y'], v: [3, 4] }, m: 'cpu', note: { skipped: [1, 2] } }));
+    expect(rowsOf(columnar[0]!).map((row) => [row.dc, row.v])).toEqual([
+      ['x', 3n],
+      ['y', 4n],
+    ]);
+    const rows = decodeOk(encode({ batch: [{ m: 'cpu', t: 1, fields: { v: 1 } }], note: 'after the batch' }));
+    expect(rowsOf(rows[0]!).map((row) => row.v)).toEqual([1n]);
+    const truncated = encode({ m: 'cpu', columns: { time: [1, 2], dc: ['x', 'y'] } });
+    expect(decodeError(truncated.subarray(0, truncated.byteLength - 2)).code).toBe('ARC_MSGPACK_INVALID');
+    const trailing = Buffer.concat([encode({ batch: [{ m: 'c', fields: { v: 1 } }] }), Buffer.from([1])]);
+    expect(decodeError(trailing).code).toBe('ARC_MSGPACK_INVALID');
+  });
+
   it('honours an explicit tag list of a columnar item and float64 bin columns', () => {
     const values = Buffer.alloc(16);
     values.writeDoubleLE(1.25, 0);
