@@ -98,7 +98,7 @@ describe('evaluateTargets', () => {
   it('reads the TSBS, compaction, catalog and encoding lines', () => {
     const queries = ['single-groupby-1-1-1', 'lastpoint'].map((query, i) => ({ query, median_ms: 4 + i, runs: 20 }));
     const results: Results = new Map<string, JobResult>([
-      ['query', done([{ query: 'select-1', median_ms: 1 }, ...queries, { query: 'lastpoint', phase: 'after-compaction', median_ms: 99 },
+      ['query', done([{ query: 'select-1', median_ms: 1 }, ...queries, { query: 'lastpoint-cache', median_ms: 3, runs: 20 }, { query: 'lastpoint', phase: 'after-compaction', median_ms: 99 },
         { summary: 'tsbs-queries', hosts: 100, hours: 12, queries: 8, slower_than_influxdb_1_6_7: ['lastpoint'], slower_than_clickhouse_18_16: ['a', 'b', 'c'], at_most_clickhouse_18_16: 5 }])],
       ['query-s3', done(queries.map((q) => ({ ...q, median_ms: q.median_ms * 1.25 })))],
       ['compaction', done([{ summary: 'compaction-mode', mode: 'off', live_files_max: 110 }, { summary: 'compaction-mode', mode: 'on', live_files_max: 25, count_sum_growth: 1.2, samples: 10, seconds: 600 }])],
@@ -106,7 +106,9 @@ describe('evaluateTargets', () => {
       ['query-encode', done([{ format: 'json', answers: 'own', rows_per_s: 1 }, { format: 'json', answers: 'shared', rows_per_s: 3_300_000, runs: 5, rows: 1_000_000 }])],
     ]);
     const rows = evaluateTargets(results);
-    expect(row(rows, 'lastpoint')).toMatchObject({ measured: 5, status: 'met' });
+    // lastpoint is measured by the last-value cache (lastpoint-cache); the SQL lastpoint's 5 ms is in the note.
+    expect(row(rows, 'lastpoint')).toMatchObject({ measured: 3, status: 'met' });
+    expect(row(rows, 'lastpoint').note).toContain('the SQL lastpoint: 5 ms');
     expect(row(rows, 'tsbs-vs-influxdb')).toMatchObject({ measured: 7, status: 'not met', note: 'of 8; not: lastpoint' });
     expect(row(rows, 'tsbs-vs-clickhouse')).toMatchObject({ measured: 5, status: 'not met' });
     expect(row(rows, 's3-query')).toMatchObject({ measured: 1.25, status: 'not met' });
