@@ -316,7 +316,7 @@ export const TARGETS = [
     threshold: TSBS_QUERY_COUNT,
     unit: 'queries',
     jobs: ['query'],
-    measure: (results) => tsbsCount(results, (s) => s.queries - s.slower_than_influxdb_1_6_7.length, (s) => s.slower_than_influxdb_1_6_7),
+    measure: (results) => tsbsCount(results, (s) => tsbsQueriesOf(s) - s.slower_than_influxdb_1_6_7.length, (s) => s.slower_than_influxdb_1_6_7),
   },
   {
     id: 'tsbs-vs-clickhouse',
@@ -497,6 +497,17 @@ function tsbsScaleNote(results) {
 }
 
 /**
+ * The TSBS queries a tsbs-queries summary measured: its variants (lastpoint-cache) are not counted
+ * (the summary's `queries` counts every query run).
+ * @param {any} s
+ * @returns {number}
+ */
+function tsbsQueriesOf(s) {
+  if (s.median_ms === undefined) return s.queries;
+  return Object.keys(s.median_ms).filter((name) => /** @type {readonly string[]} */ (QUERY_NAMES).includes(name)).length;
+}
+
+/**
  * @param {Results} results
  * @param {(summary: any) => number} count
  * @param {(summary: any) => string[]} misses
@@ -506,7 +517,7 @@ function tsbsCount(results, count, misses) {
   const s = summaryLine(results.get('query'), 'tsbs-queries');
   if (!s) return { error: 'query printed no tsbs-queries summary' };
   const missed = misses(s);
-  return { value: count(s), note: `of ${s.queries}${missed.length ? `; not: ${missed.join(', ')}` : ''}${tsbsScaleNote(results)}` };
+  return { value: count(s), note: `of ${tsbsQueriesOf(s)}${missed.length ? `; not: ${missed.join(', ')}` : ''}${tsbsScaleNote(results)}` };
 }
 
 /**
