@@ -1,7 +1,7 @@
 // Proves that bench/ingest generates the TSBS cpu-only data of docs/benchmarks.md deterministically and
 // that ingest.mjs (run as the real CLI against a fake Arc that decodes every body) reports exactly
 // the rows the server received, in the documented JSON line, even through 503 retries.
-import { spawn } from 'node:child_process';
+import { runScript, type ScriptRun } from './run-script.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Unpackr } from 'msgpackr';
@@ -32,16 +32,8 @@ const REPO_ROOT = path.resolve(HERE, '..', '..');
 const INGEST = path.join(REPO_ROOT, 'bench', 'ingest', 'ingest.mjs');
 const unpackr = new Unpackr({ useRecords: false });
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [INGEST, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function runCli(args: string[]): Promise<ScriptRun> {
+  return runScript(INGEST, args);
 }
 
 describe('TSBS cpu-only generator', () => {

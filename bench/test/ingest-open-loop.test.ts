@@ -3,7 +3,7 @@
 // fake Arc that answers slowly, the latency grows with the backlog, as a closed loop would hide);
 // the RSS summary finds the growth after the warm-up; and, against the real built server, JSON
 // rows, the Arc-Go shape and the open loop write rows that are all read back, with RSS figures.
-import { spawn } from 'node:child_process';
+import { runScript, type ScriptRun } from './run-script.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,16 +16,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(HERE, '..', '..');
 const INGEST = path.join(REPO_ROOT, 'bench', 'ingest', 'ingest.mjs');
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [INGEST, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function runCli(args: string[]): Promise<ScriptRun> {
+  return runScript(INGEST, args);
 }
 
 describe('ingest --shape, --format json and --rate options', () => {

@@ -2,7 +2,7 @@
 // ingest figures are medians of the run lines (not of the median line), a target whose benchmark
 // did not run or broke says so instead of showing a value, the jobs chain (half of the measured
 // peak as the open loop's rate), and the CLI prints the table of a recorded run (--from).
-import { spawn } from 'node:child_process';
+import { runScript, type ScriptRun } from './run-script.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -142,16 +142,8 @@ describe('jobPlan', () => {
 });
 
 describe('targets.mjs --from', () => {
-  function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [TARGETS_CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+  function runCli(args: string[]): Promise<ScriptRun> {
+    return runScript(TARGETS_CLI, args);
   }
   const record = (records: object[]) => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'arc-targets-test-')), 'record.jsonl');
