@@ -129,6 +129,7 @@ export async function startFakeArc(opts = {}) {
         }
         stats.rowsByDb.set(db, (stats.rowsByDb.get(db) ?? 0) + n);
         if (opts.delayMs) {
+          // The delay is the case under test (a slow server), not an ordering of events.
           setTimeout(() => send(res, 204), opts.delayMs);
           return;
         }

@@ -184,6 +184,7 @@ describe('a large line protocol import', () => {
     const targetBytes = 200 * 1024 * 1024;
     const rssBefore = serverRssBytes(shared.arc.child.pid);
     let rssMax = rssBefore;
+    // A measurement over time: RSS has no event, so it is sampled while the upload runs.
     const sampler = setInterval(() => {
       rssMax = Math.max(rssMax, serverRssBytes(shared.arc.child.pid));
     }, 100);

@@ -121,6 +121,7 @@ describe('back-pressure by waiting', () => {
     const pid = pidOf(arc);
     const baseline = processFigures(pid);
     let peakRssMb = baseline.rssMb;
+    // A measurement over time: RSS has no event, so it is sampled while the load runs.
     const sampler = setInterval(() => (peakRssMb = Math.max(peakRssMb, processFigures(pid).rssMb)), RSS_SAMPLE_MS);
     let tally: Tally;
     try {
