@@ -12,7 +12,7 @@ import { FIELD_LIST_PREFIX, HOST_TAG, badTimeAt, itemError, stringTooLong } from
 import type { DecodeContext, DecodeResult } from './msgpack-decoder.js';
 import { RequestBatches } from './request-batches.js';
 import { ProtocolErrorCode } from './error-codes.js';
-import { Utf8EncodingCache, utf8ByteLength } from './utf8-text.js';
+import { Utf8EncodingCache } from './utf8-text.js';
 
 /**
  * JSON ingestion (README): a row object, an array of rows, `{"batch": [...]}`, or a
@@ -202,7 +202,7 @@ function appendJsonValue(column: ColumnBuilder, value: Json, itemIndex: number):
   if (typeof value === 'number') result = column.appendFloat64(value);
   else if (typeof value === 'boolean') result = column.appendBool(value);
   else if (typeof value === 'string') {
-    if (value.length > STRING_CHARS_ALWAYS_FIT && utf8ByteLength(value) > STRING_VALUE_BYTES_MAX) return stringTooLong(itemIndex, column.name);
+    if (value.length > STRING_CHARS_ALWAYS_FIT && Buffer.byteLength(value) > STRING_VALUE_BYTES_MAX) return stringTooLong(itemIndex, column.name);
     result = column.appendString(value);
   } else {
     return itemError(itemIndex, ProtocolErrorCode.badFieldValue, `field '${column.name}' must be a number, string or boolean`, { column: column.name });

@@ -1,7 +1,7 @@
 /**
- * UTF-8 helpers for decoders that hold JavaScript strings (JSON): the exact encoded length of a
- * string without encoding it, and a cache of the encoded bytes of repeated short strings (tag
- * values), so that a value sent on every row is encoded once per table fill instead of per row.
+ * For decoders that hold JavaScript strings (JSON): a cache of the encoded bytes of repeated short
+ * strings (tag values), so that a value sent on every row is encoded once per table fill instead
+ * of per row. (A string's encoded length without encoding it is `Buffer.byteLength`.)
  */
 const utf8Encoder = new TextEncoder();
 
@@ -9,28 +9,6 @@ const utf8Encoder = new TextEncoder();
 const CACHED_TEXT_CHARS_MAX = 64;
 /** Entries before the cache is cleared and refilled: at most ~4096 * 192 bytes of keys and values. */
 const CACHED_TEXTS_MAX = 4096;
-
-/** Bytes of `text` as TextEncoder writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
-export function utf8ByteLength(text: string): number {
-  let byteLength = 0;
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    if (code < 0x80) byteLength += 1;
-    else if (code < 0x800) byteLength += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
-      const next = text.charCodeAt(index + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        byteLength += 4;
-        index++;
-      } else {
-        byteLength += 3;
-      }
-    } else {
-      byteLength += 3;
-    }
-  }
-  return byteLength;
-}
 
 /** The UTF-8 bytes of strings; the returned arrays are shared, callers copy and never write them. */
 export class Utf8EncodingCache {
