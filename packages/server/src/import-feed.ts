@@ -29,8 +29,8 @@ export interface ImportRowError {
  * Hands an import's chunks to the ingest pipeline like write requests (same decoders, validation,
  * WAL and per-request atomicity), at most IMPORT_CHUNKS_IN_FLIGHT_MAX at a time: `submit` resolves
  * when the chunk is queued, so the caller reads the file no faster than ingest takes it.
- * A chunk the pipeline is too busy for (every ring full, buffers full: 503) waits and is offered
- * again, never dropped. A chunk refused for one bad line is submitted again without that line,
+ * A chunk the pipeline refuses for room (its in-flight byte bound, or a wait that timed out: 503)
+ * waits and is offered again, never dropped. A chunk refused for one bad line is submitted again without that line,
  * and the line is counted as rejected (up to IMPORT_REJECTED_ROWS_MAX; then the import stops).
  */
 export class ImportFeed {

@@ -161,7 +161,11 @@ export const IMPORT_LINE_BYTES_MAX = IMPORT_CHUNK_BYTES;
  */
 export const IMPORT_LP_BYTES_MAX = 64 * 1024 * 1024 * 1024;
 export const IMPORT_SPOOL_BYTES_MAX = 2 * 1024 * 1024 * 1024;
-/** A chunk refused as 'busy' (every decoder ring full) is offered again after this wait; never dropped. */
+/**
+ * A chunk refused for room (the pipeline's 'busy': bytes held for writes past ingest.in_flight_max_mb;
+ * or a 503 after waiting ingest.wait_max_ms) is offered again after this wait; never dropped. Full
+ * rings and buffers no longer refuse: the pipeline parks the chunk itself.
+ */
 export const IMPORT_BUSY_RETRY_MS = 5;
 /**
  * Rejected rows one import tolerates: each bad line is cut out of its chunk and the rest is
