@@ -9,13 +9,13 @@
 //   node bench/targets.mjs                          # the full runs (make bench: over an hour)
 //   node bench/targets.mjs --smoke                  # seconds-long runs, 1 each (CI: make bench-smoke)
 //   node bench/targets.mjs --from bench/results/targets.jsonl   # the table of a recorded run
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT, describeError, median, round, spawnServer, DEFAULT_SERVER_ENTRY } from './lib/arc-server.mjs';
+import { REPO_ROOT, describeError, gitCommit, median, round, spawnServer, DEFAULT_SERVER_ENTRY } from './lib/arc-server.mjs';
 import { UsageError, parseCli } from './lib/cli.mjs';
 import { QUERY_NAMES } from './query/tsbs-queries.mjs';
 
@@ -813,14 +813,6 @@ async function runJob(job, results, shared, record) {
   if (result.error === null && result.lines.length === 0) result.error = 'printed no JSON line';
   result.seconds = round((performance.now() - t0) / 1000, 1);
   return result;
-}
-
-function gitCommit() {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -2,7 +2,7 @@
 // Helpers shared by the bench/ scripts that talk to a real Arc: start the built server in a fresh
 // data dir (--spawn), wait for it, measure its CPU time, flush its buffers, count rows, and a few
 // number helpers for the JSON lines. Used by bench/ingest/ingest.mjs and bench/query/query.mjs.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -309,6 +309,15 @@ export function percentile(sorted, q) {
 export function round(x, digits) {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/** The checkout's short commit, recorded beside a benchmark's figures; null outside a git checkout. */
+export function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
 }
 
 export function cpuModel() {

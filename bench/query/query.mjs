@@ -9,7 +9,6 @@
 //   node bench/query/query.mjs --spawn --verify            # 100 hosts x 12 h, 20 runs per query
 //   node bench/query/query.mjs --spawn --smoke             # CI: 10 hosts x 1 h, 2 runs, verified
 //   node bench/query/query.mjs --spawn --verify --compact  # the queries again after compaction
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -22,12 +21,12 @@ import { DEFAULT_PATHS, DEFAULT_SEED, TsbsCpu, encode } from '../ingest/tsbs.mjs
 import {
   CLK_TCK,
   DEFAULT_SERVER_ENTRY,
-  REPO_ROOT,
   connectServer,
   countRows,
   cpuModel,
   describeError,
   flush,
+  gitCommit,
   median,
   percentile,
   round,
@@ -828,14 +827,6 @@ async function coldNodeQueries(o, ctx) {
 /** 1, 5 and 15 minute load averages. */
 function roundedLoad() {
   return os.loadavg().map((x) => round(x, 2));
-}
-
-function gitCommit() {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return null;
-  }
 }
 
 /**
