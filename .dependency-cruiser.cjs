@@ -23,8 +23,10 @@ const ALLOWED = {
   query: [...BOTTOM, 'telemetry', 'columnar', 'storage'],
   influxql: [...BOTTOM, 'columnar', 'storage', 'query'],
   auth: [...BOTTOM, 'telemetry', 'columnar'],
-  server: [...BOTTOM, 'telemetry', 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth', 'compaction'],
-  cli: [...BOTTOM, 'telemetry', 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth', 'compaction', 'server'],
+  // Import jobs from other systems: SQLite files and cron schedules as compaction keeps them.
+  importer: [...BOTTOM, 'columnar', 'compaction'],
+  server: [...BOTTOM, 'telemetry', 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth', 'compaction', 'importer'],
+  cli: [...BOTTOM, 'telemetry', 'ring', 'columnar', 'protocol', 'storage', 'wal', 'writer', 'ingest', 'query', 'influxql', 'auth', 'compaction', 'importer', 'server'],
 };
 const PACKAGES = Object.keys(ALLOWED);
 

@@ -1,0 +1,8 @@
+// The importer: connections to other systems (InfluxDB 1.x/2.x, PostgreSQL / TimescaleDB, HTTP JSON
+// APIs), import jobs that move their rows into Arc through the ingest pipeline, and their schedules
+// and history. The source contract is source.ts; line protocol building is line-protocol.ts.
+export { SOURCE_TYPES, SourceType, isSourceType } from './source.js';
+export type { ConnectionTestResult, ReadOptions, ReadRange, SourceChunk, SourceConnection, SourceDriver, SourceReader } from './source.js';
+export { escapeKey, escapeMeasurement, fieldValueText, lineOf } from './line-protocol.js';
+export type { FieldValue } from './line-protocol.js';
+export { ImporterErrorCode } from './error-codes.js';

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+
+/**
+ * Line protocol text for the rows the drivers read: the escapes of InfluxDB's line protocol
+ * reference, and field values spelled by type (float, `i` integer, `u` unsigned, quoted string,
+ * `t`/`f` boolean). Pure text building: the decoders check the lines as they check any write.
+ */
+
+/** Escapes of a measurement (comma, space, backslash) and of a tag or field key and tag value (comma, equals, space, backslash). */
+export function escapeMeasurement(name: string): string {
+  return name.replace(/[\\, ]/g, (c) => `\\${c}`);
+}
+export function escapeKey(name: string): string {
+  return name.replace(/[\\,= ]/g, (c) => `\\${c}`);
+}
+
+/** A field value as the source typed it. Integers beyond 2^53 arrive as bigint or as decimal text. */
+export type FieldValue =
+  | { readonly kind: 'float'; readonly value: number }
+  | { readonly kind: 'integer'; readonly value: bigint | number }
+  | { readonly kind: 'unsigned'; readonly value: bigint | number }
+  | { readonly kind: 'string'; readonly value: string }
+  | { readonly kind: 'boolean'; readonly value: boolean };
+
+/** `value` as line protocol spells it; null for a float with no spelling (NaN, infinities), which is left out like a NULL. */
+export function fieldValueText(field: FieldValue): string | null {
+  switch (field.kind) {
+    case 'float':
+      if (!Number.isFinite(field.value)) return null;
+      // A whole float keeps a float spelling: '5' would be read back as a float anyway, but '5.0' says so.
+      return Number.isInteger(field.value) && Math.abs(field.value) < 1e21 ? `${String(field.value)}.0` : String(field.value);
+    case 'integer':
+      return `${String(field.value)}i`;
+    case 'unsigned':
+      return `${String(field.value)}u`;
+    case 'string':
+      return `"${field.value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+    case 'boolean':
+      return field.value ? 't' : 'f';
+  }
+}
+
+/**
+ * One line: `measurement[,tag=value...] field=value[,...] timeNs`. Tags with an empty value are
+ * left out (line protocol has no empty tag value); fields whose value has no spelling too. Returns
+ * null when no field is left (such a row has nothing to store).
+ */
+export function lineOf(measurement: string, tags: ReadonlyArray<readonly [string, string]>, fields: ReadonlyArray<readonly [string, FieldValue]>, timeNs: bigint): string | null {
+  assert.ok(measurement !== '', 'a line has a measurement');
+  let line = escapeMeasurement(measurement);
+  for (const [key, value] of tags) {
+    if (value === '') continue;
+    line += `,${escapeKey(key)}=${escapeKey(value)}`;
+  }
+  let fieldText = '';
+  for (const [key, value] of fields) {
+    const text = fieldValueText(value);
+    if (text === null) continue;
+    fieldText += `${fieldText === '' ? '' : ','}${escapeKey(key)}=${text}`;
+  }
+  if (fieldText === '') return null;
+  return `${line} ${fieldText} ${timeNs.toString()}`;
+}
