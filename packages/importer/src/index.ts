@@ -3,6 +3,7 @@
 // and history. The source contract is source.ts; line protocol building is line-protocol.ts.
 export { SOURCE_TYPES, SourceType, isSourceType } from './source.js';
 export type { ConnectionTestResult, ReadOptions, ReadRange, SourceChunk, SourceConnection, SourceDriver, SourceReader } from './source.js';
+export { driverFor } from './drivers.js';
 export { escapeKey, escapeMeasurement, fieldValueText, lineOf } from './line-protocol.js';
 export type { FieldValue } from './line-protocol.js';
 export { ImporterErrorCode } from './error-codes.js';
