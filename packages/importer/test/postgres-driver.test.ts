@@ -142,6 +142,9 @@ describe.skipIf(PG_URL === '')(`PostgreSQL driver (${PG_URL === '' ? NO_PG_REASO
     await admin.query(`CREATE TABLE ${SCHEMA}.events_b PARTITION OF ${SCHEMA}.events FOR VALUES FROM (1000000) TO (MAXVALUE)`);
     await admin.query(`INSERT INTO ${SCHEMA}.events SELECT g * 9973, g FROM generate_series(0, 299) g`);
 
+    await admin.query(`CREATE TABLE ${SCHEMA}.daily (day date, naive timestamp, v integer)`);
+    await admin.query(`INSERT INTO ${SCHEMA}.daily SELECT date '2024-02-27' + g, timestamp '2024-02-27 23:59:59.999999' + g * interval '1 day', g FROM generate_series(0, 4) g`);
+
     await admin.query(`CREATE TABLE ${SCHEMA}.odd (ts timestamptz, v integer, blob bytea, tags int[], doc jsonb, num numeric, at timestamp, d date)`);
     await admin.query(`INSERT INTO ${SCHEMA}.odd VALUES ('2024-05-01 10:00:00.5+00', 1, '\\x00', '{1,2}', '{"a": 1.5, "b": "x", "c": {"d": [1]}, "e": null, "f": true}', 1, '2024-05-01 10:00:00.000001', '2024-05-01'),
       ('2024-05-01 10:00:01+00', 2, NULL, NULL, '[1, 2]', 2, '2024-05-01 10:00:01', '2024-05-02')`);
@@ -231,6 +234,16 @@ describe.skipIf(PG_URL === '')(`PostgreSQL driver (${PG_URL === '' ? NO_PG_REASO
     await expect(readAll({ table: `${SCHEMA}.events`, time_column: 't' }, null, options())).rejects.toThrow(/time_column 't' is bigint: say what its numbers count with source.time_unit/);
   });
 
+  it('reads a date or a timestamp without zone as the time, as UTC, and its range bounds exactly', async () => {
+    const dayNs = (text: string): bigint => BigInt(Date.parse(`${text}T00:00:00Z`)) * 1_000_000n;
+    const byDay = await readAll({ table: `${SCHEMA}.daily`, time_column: 'day', field_columns: ['v'] }, null, options({ startNs: dayNs('2024-02-28'), endNs: dayNs('2024-03-01') + 1n }));
+    expect(byDay.lines).toEqual([`daily v=1i ${String(dayNs('2024-02-28'))}`, `daily v=2i ${String(dayNs('2024-02-29'))}`, `daily v=3i ${String(dayNs('2024-03-01'))}`]);
+    const naiveNs = (day: string): bigint => dayNs(day) + 86_400_000_000_000n - 1_000n;
+    const byNaive = await readAll({ table: `${SCHEMA}.daily`, time_column: 'naive', field_columns: ['v'] }, null, options({ startNs: naiveNs('2024-02-28'), endNs: naiveNs('2024-02-29') }));
+    expect(byNaive.lines).toEqual([`daily v=1i ${String(naiveNs('2024-02-28'))}`]);
+    await expect(readAll({ table: `${SCHEMA}.daily`, time_column: 'day', field_columns: ['v'] }, '{"after":"x"}', options())).rejects.toMatchObject({ code: 'ARC_IMPORT_PG_BAD_CURSOR' });
+  });
+
   it('refuses unmapped types naming the column and type, and flattens JSON when asked', async () => {
     const odd = { table: `${SCHEMA}.odd`, time_column: 'ts' };
     await expect(readAll(odd, null, options())).rejects.toThrow(/column 'blob' is bytea, which has no Arc type/);
@@ -286,7 +299,7 @@ describe.skipIf(PG_URL === '')(`PostgreSQL driver (${PG_URL === '' ? NO_PG_REASO
     const controller = new AbortController();
     const opening = driver.open(connection, driver.checkJobSource({ table: `${SCHEMA}.slow`, time_column: 'ts' }), null, options({ signal: controller.signal }));
     const sleeping = async (): Promise<boolean> => {
-      const found = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'arc-import' AND state = 'active' AND query LIKE '%slow%'");
+      const found = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'arc-import' AND state = 'active' AND query LIKE $1", [`%"${SCHEMA}"."slow"%`]);
       return (found.rows[0] as { n: number }).n > 0;
     };
     await waitUntil('the read query to run on the server', 10_000, sleeping);
