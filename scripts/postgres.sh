@@ -117,15 +117,19 @@ create_cluster() {
   if [ -n "$(ls -A "$DIR" 2>/dev/null)" ]; then
     die "$DIR exists and is not a test cluster made by this script; choose another DIR"
   fi
+  if [ "$(id -u)" -eq 0 ]; then
+    getent passwd "$SERVICE_USER" >/dev/null || die "running as root needs the '$SERVICE_USER' user (the Debian package creates it)"
+    # The server runs as that user: every directory above DIR must let it through (not so under /root).
+    mkdir -p "$(dirname "$DIR")"
+    runuser -u "$SERVICE_USER" -- test -x "$(dirname "$DIR")" ||
+      die "user '$SERVICE_USER' cannot reach $(dirname "$DIR"); choose a DIR under /tmp or another directory it can enter"
+  fi
   mkdir -p "$DIR"/{run,log}
   echo "$$" >"$DIR/$MARKER"
   port="$(choose_port "${ARC_PG_PORT:-$DEFAULT_PORT}" ARC_PG_PORT "$DEFAULT_PORT")"
   echo "$port" >"$DIR/port"
   printf '%s\n' "$DB_PASSWORD" >"$DIR/pwfile"
-  if [ "$(id -u)" -eq 0 ]; then
-    getent passwd "$SERVICE_USER" >/dev/null || die "running as root needs the '$SERVICE_USER' user (the Debian package creates it)"
-    chown -R "$SERVICE_USER:" "$DIR"
-  fi
+  [ "$(id -u)" -eq 0 ] && chown -R "$SERVICE_USER:" "$DIR"
   chmod 700 "$DIR"
   log "creating the cluster in $DATA (port $port)"
   # Every login, local socket included, needs the password (scram-sha-256): the tests' secrets are real.
