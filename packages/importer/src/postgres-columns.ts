@@ -12,7 +12,7 @@ import type { PostgresJobSource, TimeUnit } from './postgres-settings.js';
  */
 
 /** What a field column becomes. */
-type FieldKind = 'integer' | 'float' | 'boolean' | 'string' | 'timestamp' | 'date' | 'json';
+type FieldKind = 'integer' | 'float' | 'boolean' | 'string' | 'timestamptz' | 'timestamp' | 'date' | 'json';
 
 /** The time column's values in integer units: microseconds for timestamps and dates, the job's time_unit for numbers. */
 export interface TimeColumn {
@@ -69,7 +69,7 @@ const FIELD_KIND_OF_TYPE: Readonly<Record<string, FieldKind>> = {
   cidr: 'string',
   macaddr: 'string',
   citext: 'string',
-  timestamptz: 'timestamp',
+  timestamptz: 'timestamptz',
   timestamp: 'timestamp',
   date: 'date',
   json: 'json',
@@ -157,13 +157,18 @@ function fieldColumnOf(column: CatalogColumn, flattenJson: boolean, defaulted: b
   return { name: column.name, kind };
 }
 
+const RFC3339_MICROS = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
+
 /** The SELECT expression of a field: text in every case, timestamps spelled as RFC 3339 in UTC. */
 function fieldSql(field: FieldColumn): string {
   const q = quoteIdent(field.name);
   switch (field.kind) {
+    case 'timestamptz':
+      // `AT TIME ZONE 'UTC'` turns a timestamptz into its UTC wall time, whatever the session's time zone.
+      return `CASE WHEN isfinite(${q}) THEN to_char(${q} AT TIME ZONE 'UTC', '${RFC3339_MICROS}') ELSE ${q}::text END`;
     case 'timestamp':
-      // `AT TIME ZONE 'UTC'` turns a timestamptz into its UTC wall time; a timestamp without zone is taken as UTC already.
-      return `CASE WHEN isfinite(${q}) THEN to_char(${q}::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') ELSE ${q}::text END`;
+      // A timestamp without zone is taken as UTC as it is (a cast to timestamptz would read it in the session's zone).
+      return `CASE WHEN isfinite(${q}) THEN to_char(${q}, '${RFC3339_MICROS}') ELSE ${q}::text END`;
     case 'date':
       return `CASE WHEN isfinite(${q}) THEN to_char(${q}, 'YYYY-MM-DD') ELSE ${q}::text END`;
     default:
@@ -211,6 +216,7 @@ export function appendField(out: (readonly [string, FieldValue])[], field: Field
       out.push([field.name, { kind: 'boolean', value: text === 'true' }]);
       return;
     case 'string':
+    case 'timestamptz':
     case 'timestamp':
     case 'date':
       out.push([field.name, { kind: 'string', value: text }]);

@@ -8,7 +8,7 @@ import { partitionEndsOf } from './postgres-partitions.js';
 import type { ReaderPlan } from './postgres-reader.js';
 import { afterUnitsOfCursor, boundText, ceilDiv, PostgresReader } from './postgres-reader.js';
 import type { PostgresSettings } from './postgres-settings.js';
-import { checkPostgresJobSource, checkPostgresSettings, clientConfigOf, postgresJobSourceOf, postgresSettingsOf } from './postgres-settings.js';
+import { checkPostgresJobSource, checkPostgresSettings, clientConfigOf, postgresJobSourceOf, postgresSettingsOf, SESSION_SETTINGS } from './postgres-settings.js';
 import type { ConnectionTestResult, ReadOptions, SourceConnection, SourceDriver, SourceReader } from './source.js';
 
 /**
@@ -66,7 +66,9 @@ class Session {
     this.#signal.addEventListener('abort', this.#onAbort, { once: true });
     try {
       await this.client.connect();
-      const pid = await this.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const names = Object.keys(SESSION_SETTINGS);
+      const settingsSql = names.map((_, index) => `set_config($${String(2 * index + 1)}, $${String(2 * index + 2)}, false)`).join(', ');
+      const pid = await this.client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid, ${settingsSql}`, names.flatMap((name) => [name, SESSION_SETTINGS[name]]));
       this.#backendPid = pid.rows[0]?.pid ?? null;
     } catch (error) {
       await this.end();

@@ -17,8 +17,9 @@ import { PG_PARTITIONS_MAX } from './postgres-limits.js';
 export async function partitionEndsOf(client: ClientBase, columns: TableColumns): Promise<bigint[]> {
   const literals = columns.relkind === 'p' ? await declarativeUpperBounds(client, columns) : await hypertableUpperBounds(client, columns);
   if (literals.length === 0 || literals.length > PG_PARTITIONS_MAX) return [];
-  // The server converts each bound as it converts the column's values: one rule for both.
-  const cast = columns.time.boundType === 'int8' ? 'int8' : 'timestamptz';
+  // The server converts each bound as it converts the column's values: one rule for both. A bound of
+  // a timestamp-without-zone or date key has no offset and is read as the key's own type (UTC), not in the session's zone.
+  const cast = columns.time.boundType;
   const converted = await client.query<{ units: string | null }>(
     `SELECT ${timeUnitsSql(columns.time, `v::${cast}`)} AS units FROM unnest($1::text[]) AS u(v)`,
     [literals],

@@ -128,8 +128,8 @@ export function postgresSettingsOf(settings: Readonly<Record<string, unknown>>):
 
 /**
  * The client configuration: every option given here, none left to the library or to PG* environment
- * variables of the server process. The session's time zone is UTC, so timestamps without a zone and
- * the TimescaleDB chunk bounds read as UTC, and text forms of timestamps carry +00.
+ * variables of the server process. Session settings (SESSION_SETTINGS) are set by a query after the
+ * login, not as startup parameters, which connection poolers such as PgBouncer refuse.
  */
 export function clientConfigOf(settings: PostgresSettings, secret: string | null): ClientConfig {
   return {
@@ -141,11 +141,20 @@ export function clientConfigOf(settings: PostgresSettings, secret: string | null
     password: secret ?? '',
     ssl: settings.ssl ? { rejectUnauthorized: true } : false,
     connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
-    statement_timeout: PG_STATEMENT_TIMEOUT_MS,
     application_name: 'arc-import',
-    options: '-c TimeZone=UTC -c DateStyle=ISO',
   };
 }
+
+/**
+ * Set once per session. The reads do not depend on the time zone (every conversion names UTC); it is
+ * UTC so that text forms the server prints (a timestamp tag, a partition bound) carry +00, and the
+ * date style is ISO so they read back in any session.
+ */
+export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
+  TimeZone: 'UTC',
+  DateStyle: 'ISO',
+  statement_timeout: String(PG_STATEMENT_TIMEOUT_MS),
+};
 
 function columnList(value: unknown, field: string): string[] {
   if (!Array.isArray(value)) throw bad(`${field} must be an array of column names`, field);
