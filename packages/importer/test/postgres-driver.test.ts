@@ -294,6 +294,51 @@ describe.skipIf(PG_URL === '')(`PostgreSQL driver (${PG_URL === '' ? NO_PG_REASO
     expect(unreachable).toMatchObject({ ok: false, detail: expect.stringMatching(new RegExp(`^connect to 127\\.0\\.0\\.1:${String(closedPort)} failed: .*ECONNREFUSED`)) });
   });
 
+  it('reads a hypertable chunk by chunk from the bounds TimescaleDB lists (a stand-in view with the columns of timescaledb_information.chunks)', async () => {
+    // TimescaleDB is not packaged by Debian: a database of this test's own gets a view with the
+    // name and columns of TimescaleDB 2.x's chunk list, over a plain table as the hypertable.
+    const database = `${SCHEMA}_ts`;
+    await admin.query(`CREATE DATABASE ${database}`);
+    const url = new URL(PG_URL);
+    url.pathname = `/${database}`;
+    const tsConnection: SourceConnection = { ...connection, settings: { url: url.toString() } };
+    const setup = new pg.Client({ host: url.hostname, port: Number(url.port), user: url.username, database, password: PG_PASSWORD });
+    await setup.connect();
+    try {
+      await setup.query('CREATE SCHEMA timescaledb_information');
+      await setup.query(`CREATE VIEW timescaledb_information.chunks AS SELECT * FROM (VALUES
+        ('public', 'conditions', 'ts', '2024-01-08 00:00:00+00'::timestamptz, NULL::bigint),
+        ('public', 'conditions', 'ts', '2024-01-15 00:00:00+00', NULL),
+        ('public', 'conditions', 'ts', '2024-01-22 00:00:00+00', NULL),
+        ('public', 'other', 'ts', '2024-01-03 00:00:00+00', NULL),
+        ('public', 'conditions', 'other_column', '2024-01-10 00:00:00+00', NULL))
+        AS c(hypertable_schema, hypertable_name, primary_dimension, range_end, range_end_integer)`);
+      await setup.query('CREATE TABLE conditions (ts timestamptz NOT NULL, v integer)');
+      await setup.query("INSERT INTO conditions SELECT timestamptz '2024-01-01' + g * interval '1 hour', g FROM generate_series(0, 503) g");
+      const reader = await driver.open(tsConnection, driver.checkJobSource({ table: 'conditions', time_column: 'ts' }), null, options({ chunkRowsMax: 1_000 }));
+      const weeks: string[] = [];
+      let rows = 0;
+      try {
+        for (let chunk = await reader.next(); chunk !== null; chunk = await reader.next()) {
+          weeks.push(`${new Date(Number(chunk.minTimeNs / 1_000_000n)).toISOString()}..${new Date(Number(chunk.maxTimeNs / 1_000_000n)).toISOString()}`);
+          rows += chunk.rowCount;
+        }
+      } finally {
+        await reader.close();
+      }
+      expect(rows).toBe(504);
+      // One read chunk per listed hypertable chunk (a week each; the listed bound of another hypertable plays no part).
+      expect(weeks).toEqual([
+        '2024-01-01T00:00:00.000Z..2024-01-07T23:00:00.000Z',
+        '2024-01-08T00:00:00.000Z..2024-01-14T23:00:00.000Z',
+        '2024-01-15T00:00:00.000Z..2024-01-21T23:00:00.000Z',
+      ]);
+    } finally {
+      await setup.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    }
+  });
+
   it('ends a running query on the server when the read is aborted', async () => {
     await admin.query(`CREATE VIEW ${SCHEMA}.slow AS SELECT ts, v FROM ${SCHEMA}.odd, pg_sleep(30)`);
     const controller = new AbortController();
