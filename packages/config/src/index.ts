@@ -17,6 +17,7 @@ export type {
   RetentionConfig,
   ContinuousQueriesConfig,
   DeleteConfig,
+  ImportConfig,
 } from './config.js';
 export { ConfigError } from './config-error.js';
 export { ConfigErrorCode } from './error-codes.js';
