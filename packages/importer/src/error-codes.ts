@@ -16,6 +16,8 @@ export const ImporterErrorCode = Object.freeze({
   connectionInUse: 'ARC_IMPORT_CONNECTION_IN_USE',
   /** The stored secrets were sealed with another key than `import.secret_key` (or the key file) gives. */
   secretKeyMismatch: 'ARC_IMPORT_SECRET_KEY_MISMATCH',
+  /** `<data_dir>/import_secret.key` (the generated key, when `import.secret_key` is empty) holds no key of 32 bytes. */
+  secretKeyFileBad: 'ARC_IMPORT_SECRET_KEY_FILE_BAD',
   /** A sealed secret does not open with the right key: the file was damaged or changed by hand. */
   secretCorrupt: 'ARC_IMPORT_SECRET_CORRUPT',
   /** Object storage is set in arc.conf (`storage.*`), not through the API (409). */
