@@ -6,8 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ArcError } from '@arc/errors';
 import { CONNECTION_FILE_NAME, ConnectionStore, ImporterErrorCode, SecretBox, SourceType, draftSourceConnection, generateSecretKey } from '@arc/importer';
+import { errorOf } from './support/arc-error-of.js';
 
 let directory: string;
 let file: string;
@@ -20,15 +20,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(directory, { recursive: true, force: true }));
 
-function errorOf(run: () => unknown): ArcError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ArcError) return error;
-    throw error;
-  }
-  throw new Error('expected an ArcError');
-}
 
 describe('ConnectionStore', () => {
   it('creates, lists, updates, activates and deletes, the first of a type active', () => {

@@ -2,18 +2,9 @@
 // each time (random IV), a key change is the typed key-mismatch error naming the setting, and a
 // changed byte anywhere (header, IV, tag, ciphertext) or a cut is the corrupt error, never garbage.
 import { describe, expect, it } from 'vitest';
-import { ArcError } from '@arc/errors';
 import { ImporterErrorCode, SecretBox, generateSecretKey } from '@arc/importer';
+import { errorOf } from './support/arc-error-of.js';
 
-function errorOf(run: () => unknown): ArcError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ArcError) return error;
-    throw error;
-  }
-  throw new Error('expected an ArcError');
-}
 
 describe('SecretBox', () => {
   const box = new SecretBox(generateSecretKey(), 'import.secret_key');
