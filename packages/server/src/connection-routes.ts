@@ -183,6 +183,7 @@ async function test(deps: ConnectionRouteDeps, call: ManagementCall): Promise<Ma
   const body = parseBody(connectionTestSchema, call.body);
   if (body instanceof ArcError) return body;
   if ((body.id === undefined) === (body.settings === undefined)) return badRequest(ImporterErrorCode.badConnection, 'Give either id (a stored connection) or settings (and secret) to test', { field: body.id === undefined ? 'settings' : 'id' });
+  if (body.id !== undefined && body.secret !== undefined) return badRequest(ImporterErrorCode.badConnection, 'A stored connection is tested with its stored secret: give secret with settings, not with id', { field: 'secret' });
   const connection = body.id === undefined ? draftSourceConnection(connectionType, body.settings ?? {}, body.secret ?? null) : deps.connections.sourceConnection(deps.connections.get(connectionType, body.id));
   return answer('200 OK', await runTest(connection));
 }

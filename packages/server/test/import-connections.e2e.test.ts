@@ -93,6 +93,7 @@ describe('import connections', () => {
     }
     expect((await call('POST', '/connections/postgres/test', { id: 1, settings: { url: 'postgres://db' } })).json).toMatchObject({ code: 'ARC_IMPORT_BAD_CONNECTION' });
     expect((await call('POST', '/connections/postgres/test', { settings: { url: `postgres://u:${PG_SECRET}@db` } })).json).toMatchObject({ field: 'settings.url' });
+    expect((await call('POST', '/connections/postgres/test', { id: 1, secret: 'other' })).json).toMatchObject({ code: 'ARC_IMPORT_BAD_CONNECTION', field: 'secret' });
 
     // HTTP JSON aliases over the same store.
     const api = await call('POST', '/api/http-json/connections', { name: 'api', settings: { url: 'https://api.example.com/v1', headers: { Accept: 'application/json' } }, secret: 'bearer-xyz-never-shown' });
