@@ -16,3 +16,8 @@ export function driverFor(type: SourceType): SourceDriver {
   if (driver === undefined) throw new ArcError(ErrorKind.badRequest, ImporterErrorCode.badSettings, `connection type '${type}' has no driver in this build`);
   return driver;
 }
+
+/** Whether this build has a driver for `type` (connections are stored either way; a test or a job needs one). */
+export function hasDriver(type: SourceType): boolean {
+  return DRIVERS[type] !== undefined;
+}

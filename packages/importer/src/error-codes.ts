@@ -2,5 +2,27 @@
 export const ImporterErrorCode = Object.freeze({
   /** A connection's settings or a job's source is missing a field or has a bad one (400). */
   badSettings: 'ARC_IMPORT_BAD_SETTINGS',
+  /** A connection's name or secret is missing or bad (400, `field` names it). */
+  badConnection: 'ARC_IMPORT_BAD_CONNECTION',
+  /** A connection type the path names is not one of influx, postgres, http-json (400). */
+  badConnectionType: 'ARC_IMPORT_BAD_CONNECTION_TYPE',
+  /** A connection id in the path is not a positive integer (400). */
+  badConnectionId: 'ARC_IMPORT_BAD_CONNECTION_ID',
+  /** No connection of that type has that id (404). */
+  connectionNotFound: 'ARC_IMPORT_CONNECTION_NOT_FOUND',
+  /** Another connection of the same type has that name (409). */
+  connectionNameTaken: 'ARC_IMPORT_CONNECTION_NAME_TAKEN',
+  /** A job reads from the connection: delete or change the job first (409). */
+  connectionInUse: 'ARC_IMPORT_CONNECTION_IN_USE',
+  /** The stored secrets were sealed with another key than `import.secret_key` (or the key file) gives. */
+  secretKeyMismatch: 'ARC_IMPORT_SECRET_KEY_MISMATCH',
+  /** `<data_dir>/import_secret.key` (the generated key, when `import.secret_key` is empty) holds no key of 32 bytes. */
+  secretKeyFileBad: 'ARC_IMPORT_SECRET_KEY_FILE_BAD',
+  /** A sealed secret does not open with the right key: the file was damaged or changed by hand. */
+  secretCorrupt: 'ARC_IMPORT_SECRET_CORRUPT',
+  /** Object storage is set in arc.conf (`storage.*`), not through the API (409). */
+  storageReadOnly: 'ARC_IMPORT_STORAGE_READ_ONLY',
+  /** The connection store file was written by a newer Arc (its schema version is higher). */
+  storeNewer: 'ARC_IMPORT_STORE_NEWER',
 } as const);
 export type ImporterErrorCode = (typeof ImporterErrorCode)[keyof typeof ImporterErrorCode];

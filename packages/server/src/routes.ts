@@ -2,6 +2,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerCacheRoutes } from './cache-routes.js';
 import { registerCompactionRoutes } from './compaction-routes.js';
+import { registerConnectionRoutes } from './connection-routes.js';
 import { registerCqRoutes } from './cq-routes.js';
 import { registerDatabaseRoutes } from './database-routes.js';
 import { registerDeleteRoutes } from './delete-routes.js';
@@ -30,6 +31,7 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerWriteRoutes(app, context);
   registerWriteStatsRoutes(app, context);
   registerImportRoutes(app, context);
+  registerConnectionRoutes(app, context);
   registerMetricsRoutes(app, context);
   registerQueryRoutes(app, context, queryCache);
   registerMeasurementRoutes(app, context);
