@@ -1,1 +1,28 @@
 // Limits of the importer, with what each costs and why it is where it is.
+import assert from 'node:assert/strict';
+
+/** A JSONPath of a mapping: far above any real one, and it bounds what an error quotes. */
+export const JSON_PATH_CHARS_MAX = 1024;
+
+/**
+ * One page of an HTTP JSON API's answer is read whole and parsed with JSON.parse (a page is the
+ * API's unit: it cannot be cut). 8 MiB parses in tens of milliseconds and holds a few times that
+ * as objects; an API answering more per page is refused (ask it for smaller pages).
+ */
+export const HTTP_JSON_PAGE_BYTES_MAX = 8 * 1024 * 1024;
+
+/** A request to an HTTP JSON API waits this long by default (settings.timeout_ms) and at most HTTP_JSON_TIMEOUT_MS_MAX. */
+export const HTTP_JSON_TIMEOUT_MS_DEFAULT = 30_000;
+export const HTTP_JSON_TIMEOUT_MS_MAX = 300_000;
+
+/** Records of a page's answer kept for schema discovery's types, samples and distinct counts (more says little more). */
+export const HTTP_JSON_SCHEMA_RECORDS_SAMPLED = 200;
+/** Leaf paths listed per candidate record array (a record with more is listed in part, and says so). */
+export const HTTP_JSON_SCHEMA_PATHS_MAX = 200;
+/** Depth of the answer searched for arrays of objects, and of a record searched for leaves. */
+export const HTTP_JSON_SCHEMA_DEPTH_MAX = 8;
+/** A string is a tag candidate when it is at most this long and has at most this many distinct values in the sample. */
+export const HTTP_JSON_TAG_CHARS_MAX = 64;
+export const HTTP_JSON_TAG_DISTINCT_MAX = 32;
+
+assert.ok(HTTP_JSON_TIMEOUT_MS_DEFAULT <= HTTP_JSON_TIMEOUT_MS_MAX);
