@@ -8,6 +8,7 @@ import { parseSettings, parseSource, type HttpJsonMapping, type HttpJsonSettings
 import { fieldValueOf, tagTextOf, timeNsOf, timeText } from './http-json-values.js';
 import { singularValue, type JsonPath } from './json-path.js';
 import { lineOf, type FieldValue } from './line-protocol.js';
+import { HTTP_JSON_PAGE_BYTES_MAX } from './limits.js';
 import { SourceType, type ConnectionTestResult, type ReadOptions, type SourceChunk, type SourceConnection, type SourceDriver, type SourceReader } from './source.js';
 
 /**
@@ -178,6 +179,15 @@ export function rowOf(mapping: HttpJsonMapping, record: unknown, range: Pick<Rea
 
 const encoder = new TextEncoder();
 
+/** Bounds of a reader beyond the job's: the one-shot export's (a job's reader has none but the page size). */
+export interface HttpJsonReadLimits {
+  readonly pageBytesMax: number;
+  /** Fetching one page more is refused with ARC_IMPORT_EXPORT_TOO_LARGE; null: no bound. */
+  readonly pagesMax: number | null;
+}
+
+const JOB_LIMITS: HttpJsonReadLimits = { pageBytesMax: HTTP_JSON_PAGE_BYTES_MAX, pagesMax: null };
+
 /** Reads a job's pages into chunks; `pagesRead` counts the answers fetched (the one-shot export reports it). */
 export class HttpJsonReader implements SourceReader {
   private readonly settings: HttpJsonSettings;
@@ -186,11 +196,13 @@ export class HttpJsonReader implements SourceReader {
   private readonly pagination: Pagination;
   private readonly options: ReadOptions;
   private readonly base: URL;
+  private readonly limits: HttpJsonReadLimits;
   private position: Position;
   private page: Page | null = null;
   pagesRead = 0;
 
-  constructor(settings: HttpJsonSettings, secret: string | null, source: HttpJsonSource, cursor: string | null, options: ReadOptions) {
+  constructor(settings: HttpJsonSettings, secret: string | null, source: HttpJsonSource, cursor: string | null, options: ReadOptions, limits: HttpJsonReadLimits) {
+    this.limits = limits;
     this.settings = settings;
     this.secret = secret;
     this.source = source;
@@ -201,7 +213,10 @@ export class HttpJsonReader implements SourceReader {
   }
 
   private async fetch(state: PageState): Promise<Page> {
-    const answer = await fetchPage(this.settings, this.secret, pageUrl(this.base, this.pagination, state), this.options.signal);
+    if (this.limits.pagesMax !== null && this.pagesRead >= this.limits.pagesMax) {
+      throw new ArcError(ErrorKind.badRequest, HttpJsonErrorCode.exportTooLarge, `The API has more than ${this.limits.pagesMax} pages for this import: make it an import job (POST /api/v1/jobs), which reads in the background and resumes where it stopped`, { limit_pages: this.limits.pagesMax });
+    }
+    const answer = await fetchPage(this.settings, this.secret, pageUrl(this.base, this.pagination, state), this.options.signal, this.limits.pageBytesMax);
     this.pagesRead += 1;
     const records = recordsOf(this.source.mapping.records, answer.json, describe(state));
     const digest = createHash('sha256').update(JSON.stringify(answer.json)).digest('hex');
@@ -309,8 +324,8 @@ function checkJobSource(source: unknown): Record<string, unknown> {
 }
 
 /** Opens a reader over a connection and a job source (also used by the one-shot export, which reads `pagesRead`). */
-export function openHttpJsonReader(connection: SourceConnection, source: Readonly<Record<string, unknown>>, cursor: string | null, options: ReadOptions): HttpJsonReader {
-  return new HttpJsonReader(parseSettings(connection.settings), connection.secret, parseSource(source), cursor, options);
+export function openHttpJsonReader(connection: SourceConnection, source: Readonly<Record<string, unknown>>, cursor: string | null, options: ReadOptions, limits: HttpJsonReadLimits = JOB_LIMITS): HttpJsonReader {
+  return new HttpJsonReader(parseSettings(connection.settings), connection.secret, parseSource(source), cursor, options, limits);
 }
 
 export const HTTP_JSON_DRIVER: SourceDriver = {

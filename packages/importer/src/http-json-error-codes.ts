@@ -10,5 +10,9 @@ export const HttpJsonErrorCode = Object.freeze({
   badAnswer: 'ARC_IMPORT_BAD_ANSWER',
   /** A record does not fit the mapping: no time, a time that is no time, a nested value at a field, a value not of the field's type (400, names record and field). */
   badRecord: 'ARC_IMPORT_BAD_RECORD',
+  /** A one-shot export (POST /api/http-json/export) would pass its pages, rows or bytes bound: 400 suggesting a job; nothing was written. */
+  exportTooLarge: 'ARC_IMPORT_EXPORT_TOO_LARGE',
+  /** HTTP_JSON_EXPORTS_AT_ONCE one-shot exports are running: 503, retry later. */
+  exportBusy: 'ARC_IMPORT_EXPORT_BUSY',
 } as const);
 export type HttpJsonErrorCode = (typeof HttpJsonErrorCode)[keyof typeof HttpJsonErrorCode];

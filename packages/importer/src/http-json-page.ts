@@ -41,11 +41,11 @@ export function requestHeaders(settings: HttpJsonSettings, secret: string | null
   return headers;
 }
 
-async function readBounded(response: Response, url: URL): Promise<Uint8Array> {
+async function readBounded(response: Response, url: URL, bytesMax: number): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length') ?? '-1');
   const tooLarge = (): ArcError =>
-    new ArcError(ErrorKind.badRequest, HttpJsonErrorCode.badAnswer, `The answer of ${url.origin}${url.pathname} is over ${HTTP_JSON_PAGE_BYTES_MAX} bytes: ask the API for smaller pages`, { limit_bytes: HTTP_JSON_PAGE_BYTES_MAX });
-  if (declared > HTTP_JSON_PAGE_BYTES_MAX) {
+    new ArcError(ErrorKind.badRequest, HttpJsonErrorCode.badAnswer, `The answer of ${url.origin}${url.pathname} is over ${bytesMax} bytes: ask the API for smaller pages`, { limit_bytes: bytesMax });
+  if (declared > bytesMax) {
     await response.body?.cancel();
     throw tooLarge();
   }
@@ -55,7 +55,7 @@ async function readBounded(response: Response, url: URL): Promise<Uint8Array> {
   const reader = response.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
   for (let read = await reader.read(); !read.done; read = await reader.read()) {
     length += read.value.byteLength;
-    if (length > HTTP_JSON_PAGE_BYTES_MAX) {
+    if (length > bytesMax) {
       await reader.cancel();
       throw tooLarge();
     }
@@ -80,8 +80,8 @@ function refusedStatus(url: URL, status: number, text: string): ArcError {
   return new ArcError(kind, kind === ErrorKind.unavailable ? HttpJsonErrorCode.sourceUnavailable : HttpJsonErrorCode.sourceRefused, message, { step, status });
 }
 
-/** One request; `signal` ends it at once (a cancelled job), the settings' timeout too. */
-export async function fetchPage(settings: HttpJsonSettings, secret: string | null, url: URL, signal: AbortSignal): Promise<PageAnswer> {
+/** One request; `signal` ends it at once (a cancelled job), the settings' timeout too. An answer over `bytesMax` is refused. */
+export async function fetchPage(settings: HttpJsonSettings, secret: string | null, url: URL, signal: AbortSignal, bytesMax = HTTP_JSON_PAGE_BYTES_MAX): Promise<PageAnswer> {
   let response: Response;
   let body: Uint8Array;
   try {
@@ -92,7 +92,7 @@ export async function fetchPage(settings: HttpJsonSettings, secret: string | nul
       redirect: 'error',
       signal: AbortSignal.any([signal, AbortSignal.timeout(settings.timeoutMs)]),
     });
-    body = await readBounded(response, url);
+    body = await readBounded(response, url, bytesMax);
   } catch (error) {
     if (signal.aborted || error instanceof ArcError) throw error;
     throw unreachable(url, error, settings.timeoutMs);

@@ -3,7 +3,7 @@ import { baseUrl, fetchPage } from './http-json-page.js';
 import { parseSettings } from './http-json-settings.js';
 import { timeNsOf } from './http-json-values.js';
 import { pathText } from './json-path.js';
-import { HTTP_JSON_SCHEMA_DEPTH_MAX, HTTP_JSON_SCHEMA_PATHS_MAX, HTTP_JSON_SCHEMA_RECORDS_SAMPLED, HTTP_JSON_TAG_CHARS_MAX, HTTP_JSON_TAG_DISTINCT_MAX } from './limits.js';
+import { HTTP_JSON_DISCOVER_PAGE_BYTES_MAX, HTTP_JSON_SCHEMA_DEPTH_MAX, HTTP_JSON_SCHEMA_PATHS_MAX, HTTP_JSON_SCHEMA_RECORDS_SAMPLED, HTTP_JSON_TAG_CHARS_MAX, HTTP_JSON_TAG_DISTINCT_MAX } from './limits.js';
 import type { SourceConnection } from './source.js';
 
 /**
@@ -185,10 +185,10 @@ export interface DiscoverRequest {
   readonly query?: Readonly<Record<string, string>>;
 }
 
-/** Fetches the first page and describes its record arrays. */
+/** Fetches the first page (at most HTTP_JSON_DISCOVER_PAGE_BYTES_MAX) and describes its record arrays. */
 export async function discoverHttpJsonSchema(connection: SourceConnection, request: DiscoverRequest, signal: AbortSignal): Promise<DiscoveredSchema> {
   const settings = parseSettings(connection.settings);
   const url = baseUrl(settings, { path: request.path ?? '', query: request.query ?? {} });
-  const answer = await fetchPage(settings, connection.secret, url, signal);
+  const answer = await fetchPage(settings, connection.secret, url, signal, HTTP_JSON_DISCOVER_PAGE_BYTES_MAX);
   return { url: `${url.origin}${url.pathname}`, status: answer.status, bytes: answer.bytes, candidates: findRecordArrays(answer.json).map(candidateOf) };
 }

@@ -25,4 +25,23 @@ export const HTTP_JSON_SCHEMA_DEPTH_MAX = 8;
 export const HTTP_JSON_TAG_CHARS_MAX = 64;
 export const HTTP_JSON_TAG_DISTINCT_MAX = 32;
 
+/**
+ * The one-shot export (POST /api/http-json/export) reads the whole answer set before it writes a
+ * row (so a bound passed writes nothing and the answer can say "use a job"), and runs on the
+ * acceptor thread: its pages are bounded to HTTP_JSON_EXPORT_PAGE_BYTES_MAX (JSON.parse of 1 MiB
+ * and its lines take a few ms), its lines to HTTP_JSON_EXPORT_BYTES_MAX held in memory, at most
+ * HTTP_JSON_EXPORTS_AT_ONCE at a time (so at most 64 MiB held). Beyond: an import job, which
+ * reads in the import thread and checkpoints.
+ */
+export const HTTP_JSON_EXPORT_PAGE_BYTES_MAX = 1024 * 1024;
+export const HTTP_JSON_EXPORT_PAGES_MAX = 100;
+export const HTTP_JSON_EXPORT_ROWS_MAX = 100_000;
+export const HTTP_JSON_EXPORT_BYTES_MAX = 32 * 1024 * 1024;
+export const HTTP_JSON_EXPORTS_AT_ONCE = 2;
+/** A one-shot export ends (504) when its pages take longer than this altogether. */
+export const HTTP_JSON_EXPORT_DURATION_MS_MAX = 300_000;
+/** Schema discovery also runs on the acceptor thread: its one page has the export's bound. */
+export const HTTP_JSON_DISCOVER_PAGE_BYTES_MAX = HTTP_JSON_EXPORT_PAGE_BYTES_MAX;
+
+assert.ok(HTTP_JSON_EXPORT_PAGE_BYTES_MAX <= HTTP_JSON_PAGE_BYTES_MAX);
 assert.ok(HTTP_JSON_TIMEOUT_MS_DEFAULT <= HTTP_JSON_TIMEOUT_MS_MAX);
