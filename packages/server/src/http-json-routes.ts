@@ -23,6 +23,7 @@ import { z } from 'zod';
 import { ServerErrorCode } from './error-codes.js';
 import { ImportFeed } from './import-feed.js';
 import { answer, parseBody, pathParameter, registerManagementRoutes, type ManagementAnswer, type ManagementCall, type ManagementRoute } from './management-route.js';
+import { IMPORT_CHUNK_BYTES } from './limits.js';
 import type { ServerContext } from './server-context.js';
 
 /**
@@ -146,7 +147,9 @@ async function discover(connection: SourceConnection | ArcError, path: string | 
 /** Every chunk of the export, read before any is written; ARC_IMPORT_EXPORT_TOO_LARGE past a bound. */
 async function readAllChunks(connection: SourceConnection, source: Record<string, unknown>, startNs: bigint | null, endNs: bigint | null): Promise<{ chunks: SourceChunk[]; pages: number }> {
   const signal = AbortSignal.timeout(HTTP_JSON_EXPORT_DURATION_MS_MAX);
-  const reader = openHttpJsonReader(connection, source, null, { startNs, endNs, chunkBytesMax: HTTP_JSON_EXPORT_PAGE_BYTES_MAX * 4, chunkRowsMax: 10_000, signal }, { pageBytesMax: HTTP_JSON_EXPORT_PAGE_BYTES_MAX, pagesMax: HTTP_JSON_EXPORT_PAGES_MAX });
+  // Chunks as a file import cuts them (one ingest request each); the rows bound is checked across chunks below.
+  const readOptions = { startNs, endNs, chunkBytesMax: IMPORT_CHUNK_BYTES, chunkRowsMax: HTTP_JSON_EXPORT_ROWS_MAX, signal };
+  const reader = openHttpJsonReader(connection, source, null, readOptions, { pageBytesMax: HTTP_JSON_EXPORT_PAGE_BYTES_MAX, pagesMax: HTTP_JSON_EXPORT_PAGES_MAX });
   const chunks: SourceChunk[] = [];
   let rows = 0;
   let bytes = 0;
@@ -187,9 +190,12 @@ async function writeChunks(context: ServerContext, call: ManagementCall, databas
   return answer('200 OK', summary);
 }
 
-let exportsRunning = 0;
+/** Exports running on this server (at most HTTP_JSON_EXPORTS_AT_ONCE). */
+interface ExportCount {
+  running: number;
+}
 
-async function exportRows(context: HttpJsonContext, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
+async function exportRows(context: HttpJsonContext, exports: ExportCount, call: ManagementCall): Promise<ManagementAnswer | ArcError> {
   const startedMs = performance.now();
   const body = parseBody(httpJsonExportBodySchema, call.body);
   if (body instanceof ArcError) return body;
@@ -206,13 +212,13 @@ async function exportRows(context: HttpJsonContext, call: ManagementCall): Promi
   if (startNs instanceof ArcError) return startNs;
   const endNs = boundNs(body.range?.end, 'range.end');
   if (endNs instanceof ArcError) return endNs;
-  if (exportsRunning >= HTTP_JSON_EXPORTS_AT_ONCE) return new ArcError(ErrorKind.unavailable, HttpJsonErrorCode.exportBusy, `${HTTP_JSON_EXPORTS_AT_ONCE} exports are running; retry later`, { limit: HTTP_JSON_EXPORTS_AT_ONCE });
-  exportsRunning += 1;
+  if (exports.running >= HTTP_JSON_EXPORTS_AT_ONCE) return new ArcError(ErrorKind.unavailable, HttpJsonErrorCode.exportBusy, `${HTTP_JSON_EXPORTS_AT_ONCE} exports are running; retry later`, { limit: HTTP_JSON_EXPORTS_AT_ONCE });
+  exports.running += 1;
   try {
     const { chunks, pages } = await readAllChunks(connection, body.source, startNs, endNs);
     return await writeChunks(context, call, body.database, chunks, pages, startedMs);
   } finally {
-    exportsRunning -= 1;
+    exports.running -= 1;
   }
 }
 
@@ -226,6 +232,7 @@ function connectionId(call: ManagementCall): number | ArcError {
 /** Every HTTP JSON route of this file (exported for the route tests). */
 export function httpJsonRoutes(context: HttpJsonContext): ManagementRoute[] {
   const withBody = { permission: 'admin', readsBody: true } as const;
+  const exports: ExportCount = { running: 0 };
   return [
     {
       ...withBody,
@@ -250,7 +257,7 @@ export function httpJsonRoutes(context: HttpJsonContext): ManagementRoute[] {
         return notReady(context) ?? discover(storedConnection(context, id), body.path, stringQuery(body.query));
       },
     },
-    { ...withBody, method: 'post', path: `${PREFIX}/export`, handle: (call) => exportRows(context, call) },
+    { ...withBody, method: 'post', path: `${PREFIX}/export`, handle: (call) => exportRows(context, exports, call) },
   ];
 }
 

@@ -1,6 +1,7 @@
 // Proves the HTTP JSON routes on the built server against a real local JSON API: a one-shot
 // export reads every page (cursor pagination, bearer secret) and its rows are read back by SQL
-// (count, sums, column types); a range drops rows outside; schema discovery lists the records and
+// (count, sums, column types); a range drops rows outside; rows ingest refuses are counted by their
+// row and the rest imported; a third export at once is refused; schema discovery lists the records and
 // suggests a mapping; a bad mapping, a bad record and an export past its page bound answer 400
 // naming what was wrong, with nothing written; a token without admin is refused.
 import { once } from 'node:events';
@@ -25,6 +26,9 @@ const READINGS = Array.from({ length: RECORD_COUNT }, (_, index) => {
 
 let api: Server;
 let apiUrl = '';
+/** Answers of `/held` not sent yet, and a promise kept when two are held. */
+const held: ServerResponse[] = [];
+let twoHeld: () => void = () => undefined;
 
 function route(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', apiUrl);
@@ -42,6 +46,12 @@ function route(req: IncomingMessage, res: ServerResponse): void {
     const page = Number(url.searchParams.get('page') ?? '1');
     return send(200, { data: READINGS.slice(page - 1, page) });
   }
+  if (url.pathname === '/held') {
+    held.push(res);
+    if (held.length === 2) twoHeld();
+    return;
+  }
+  if (url.pathname === '/mixed') return send(200, { data: READINGS.slice(0, 4).map((reading, index) => ({ ...reading, kind: index === 2 ? 'bad"name' : 'mixed' })) });
   if (url.pathname === '/odd') return send(200, { data: [READINGS[0], { ...READINGS[1], usage: { value: 1 } }] });
   return send(404, { message: 'no such route' });
 }
@@ -116,6 +126,31 @@ describe('POST /api/http-json/export', () => {
     expect(both.json).toMatchObject({ code: 'ARC_BAD_REQUEST_BODY', field: 'settings' });
     const badRange = await post('/api/http-json/export', { settings: settings(), source: { mapping: MAPPING }, database: 'httpjsonbad', range: { start: 'yesterday' } });
     expect(badRange.json).toMatchObject({ code: 'ARC_BAD_REQUEST_BODY', field: 'range.start' });
+  });
+
+  it('counts the rows ingest refuses and imports the rest', async () => {
+    const answer = await post('/api/http-json/export', { settings: settings(), secret: SECRET, source: { path: 'mixed', mapping: { ...MAPPING, measurement: { path: '$.kind' } } }, database: 'httpjsonmixed' });
+    expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+    expect(answer.json).toMatchObject({ rows: 3, rows_rejected: 1, pages: 1 });
+    expect((answer.json.errors as { line: number }[]).map((error) => error.line)).toEqual([3]);
+    expect(await shared.client.rows('SELECT count(*) FROM mixed', 'httpjsonmixed')).toEqual([[3]]);
+  });
+
+  it('runs at most 2 exports at a time: a third is refused with 503 while they wait on the API', async () => {
+    const bothHeld = new Promise<void>((resolve) => (twoHeld = resolve));
+    const body = { settings: settings(), secret: SECRET, source: { path: 'held', mapping: MAPPING }, database: 'httpjsonheld' };
+    const first = post('/api/http-json/export', body);
+    const second = post('/api/http-json/export', body);
+    await bothHeld;
+    const third = await post('/api/http-json/export', body);
+    expect(third.status).toBe(503);
+    expect(third.json).toMatchObject({ code: 'ARC_IMPORT_EXPORT_BUSY', limit: 2 });
+    for (const res of held.splice(0)) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data: READINGS.slice(0, 3) }));
+    }
+    expect((await first).json).toMatchObject({ rows: 3 });
+    expect((await second).json).toMatchObject({ rows: 3 });
   });
 
   it('refuses a token without admin', async () => {

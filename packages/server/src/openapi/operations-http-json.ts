@@ -1,3 +1,11 @@
+import {
+  HTTP_JSON_EXPORT_BYTES_MAX,
+  HTTP_JSON_EXPORT_DURATION_MS_MAX,
+  HTTP_JSON_EXPORT_PAGE_BYTES_MAX,
+  HTTP_JSON_EXPORT_PAGES_MAX,
+  HTTP_JSON_EXPORT_ROWS_MAX,
+  HttpJsonErrorCode,
+} from '@arc/importer';
 import { z } from 'zod';
 import { httpJsonConnectionDiscoverBodySchema, httpJsonDiscoverBodySchema, httpJsonExportBodySchema } from '../http-json-routes.js';
 import type { ApiOperation } from './api-operation.js';
@@ -43,8 +51,10 @@ const exportAnswer = z.object({
   duration_ms: z.number().int(),
 });
 
+const mib = (bytes: number): string => `${bytes / (1024 * 1024)} MiB`;
+
 const discoverDescription =
-  'Admin only. Fetches the first page (at most 1 MiB) and lists the arrays of objects in it as `records` candidates, each with its leaf paths, JSON types and samples, and a suggested mapping. ' +
+  `Admin only. Fetches the first page (at most ${mib(HTTP_JSON_EXPORT_PAGE_BYTES_MAX)}) and lists the arrays of objects in it as \`records\` candidates, each with its leaf paths, JSON types and samples, and a suggested mapping. ` +
   'The API failing answers 400 (its 4xx, not JSON) or 503 (unreachable, 5xx), naming the step.';
 
 export const HTTP_JSON_OPERATIONS: readonly ApiOperation[] = [
@@ -81,8 +91,8 @@ export const HTTP_JSON_OPERATIONS: readonly ApiOperation[] = [
     summary: 'Import an HTTP JSON API once',
     description:
       'Admin only. Reads every page of the API through the mapping, then writes the rows through the ingest pipeline like a file import, and answers when they are flushed. ' +
-      'Bounded: at most 100 pages of at most 1 MiB, 100,000 rows, 32 MiB of line protocol and 5 minutes; beyond, 400 `ARC_IMPORT_EXPORT_TOO_LARGE` (nothing written): use an import job. ' +
-      'A record that does not fit the mapping (no time, a nested value at a field) answers 400 `ARC_IMPORT_BAD_RECORD` naming it; nothing is written.',
+      `Bounded: at most ${HTTP_JSON_EXPORT_PAGES_MAX} pages of at most ${mib(HTTP_JSON_EXPORT_PAGE_BYTES_MAX)}, ${HTTP_JSON_EXPORT_ROWS_MAX} rows, ${mib(HTTP_JSON_EXPORT_BYTES_MAX)} of line protocol and ${HTTP_JSON_EXPORT_DURATION_MS_MAX / 1000} s; beyond, 400 \`${HttpJsonErrorCode.exportTooLarge}\` (nothing written): use an import job. ` +
+      `A record that does not fit the mapping (no time, a nested value at a field) answers 400 \`${HttpJsonErrorCode.badRecord}\` naming it; nothing is written.`,
     access: 'admin',
     body: { required: true, content: { 'application/json': httpJsonExportBodySchema } },
     responses: { 200: { description: 'Imported.', content: { 'application/json': exportAnswer } } },
