@@ -52,9 +52,11 @@ export function compileJsonPath(text: string, field: string): JsonPath | ArcErro
   if (text.length > JSON_PATH_CHARS_MAX) return refusal(text.slice(0, 40), field, JSON_PATH_CHARS_MAX, `longer than ${JSON_PATH_CHARS_MAX} characters`);
   if (!text.startsWith('$')) return refusal(text, field, 0, "a path starts with '$'");
   const segments: JsonPathSegment[] = [];
-  let at = 1;
-  while (at < text.length) {
-    const segment = parseSegment(text, field, at);
+  // RFC 9535 allows blank space between segments, not after the last.
+  for (let at = 1; at < text.length; ) {
+    const start = skipWhitespace(text, at);
+    if (start === text.length) return refusal(text, field, at, 'blank space at the end');
+    const segment = parseSegment(text, field, start);
     if (segment instanceof ArcError) return segment;
     segments.push(segment.value);
     at = segment.end;

@@ -93,8 +93,9 @@ describe('RFC 9535 selector examples (section 2.3)', () => {
     expect(query('$["\\u00e9t\\u00e9"]', { été: 2 })).toEqual([2]);
     expect(query("$['tab\\there']", { 'tab\there': 3 })).toEqual([3]);
   });
-  it('whitespace inside brackets is allowed', () => {
+  it('blank space inside brackets and between segments is allowed', () => {
     expect(query("$[ 'o' ][ 'j' ]", nested)).toEqual([1]);
+    expect(query('$ .o\n.j', nested)).toEqual([1]);
   });
 });
 
@@ -139,8 +140,9 @@ describe('refused expressions name the position', () => {
     ["$['a", 2, /no closing quote/],
     ["$['\\x']", 3, /unknown escape/],
     ['$[length(@)]', 2, /quoted name, an index or '\*'/],
-    ['$.a b', 3, /expected '\.', '\.\.' or '\['/],
+    ['$.a b', 4, /expected '\.', '\.\.' or '\['/],
     ['$...a', 3, /member name/],
+    ['$.a ', 3, /blank space at the end/],
   ];
   for (const [text, position, message] of cases) {
     it(`'${text}' at ${position}`, () => {

@@ -92,7 +92,7 @@ function storedConnection(context: HttpJsonContext, id: number): SourceConnectio
   if (store === undefined) return new ArcError(ErrorKind.notFound, ServerErrorCode.notFound, `Connection ${id} not found: this server has no connection store`, { field: 'connection_id' });
   const connection = store.get(id);
   if (connection === null) return new ArcError(ErrorKind.notFound, ServerErrorCode.notFound, `Connection ${id} not found`, { field: 'connection_id' });
-  if (connection.type !== SourceType.httpJson) return badRequest(ServerErrorCode.badRequestBody, `Connection ${id} is a '${connection.type}' connection, not 'http-json'`, { field: 'connection_id' });
+  if (connection.type !== SourceType.httpJson) return badRequest(ServerErrorCode.badRequestBody, `Connection ${id} is of type '${connection.type}', not 'http-json'`, { field: 'connection_id' });
   return { type: SourceType.httpJson, settings: connection.settings, secret: connection.secret };
 }
 
