@@ -193,6 +193,7 @@ function fieldMappings(value: unknown): FieldMapping[] {
   const raw = objectAt(value, 'mapping.fields');
   const fields = Object.entries(raw).map(([name, item]): FieldMapping => {
     const field = `mapping.fields.${name}`;
+    if (name === '') throw badField(field, 'a field needs a name');
     if (typeof item === 'string') return { name, path: singularPathAt(item, field), type: null };
     const spec = objectAt(item, field);
     refuseUnknown(spec, ['path', 'type'], field);
@@ -217,7 +218,10 @@ function measurementAt(value: unknown): HttpJsonMapping['measurement'] {
 export function parseMapping(value: unknown): HttpJsonMapping {
   const raw = objectAt(value, 'mapping');
   refuseUnknown(raw, ['records', 'time', 'time_format', 'measurement', 'tags', 'fields'], 'mapping');
-  const tags = Object.entries(raw.tags === undefined ? {} : objectAt(raw.tags, 'mapping.tags')).map(([name, path]) => [name, singularPathAt(path, `mapping.tags.${name}`)] as const);
+  const tags = Object.entries(raw.tags === undefined ? {} : objectAt(raw.tags, 'mapping.tags')).map(([name, path]) => {
+    if (name === '') throw badField('mapping.tags.', 'a tag needs a name');
+    return [name, singularPathAt(path, `mapping.tags.${name}`)] as const;
+  });
   const fields = fieldMappings(raw.fields);
   const clash = fields.find((field) => tags.some(([tag]) => tag === field.name));
   if (clash !== undefined) throw badField(`mapping.fields.${clash.name}`, 'is also a tag: a column is a tag or a field');

@@ -29,11 +29,20 @@ function epochNs(value: number, format: Exclude<TimeFormat, 'rfc3339'> | null): 
   return Number.isSafeInteger(value) ? BigInt(value) * nanos : BigInt(Math.round(value * Number(nanos)));
 }
 
+/** Whether `yyyy-mm-dd` names a day of the calendar (Date.parse takes 2024-02-30 as March 1st). */
+function isCalendarDate(date: string): boolean {
+  const [year, month, day] = date.split('-').map(Number);
+  if (year === undefined || month === undefined || day === undefined) return false;
+  const parsed = new Date(Date.UTC(year, month - 1, day));
+  return parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === day;
+}
+
 /** RFC 3339 (or a bare date, midnight UTC) to ns, keeping all nine fraction digits. */
 export function rfc3339Ns(text: string): bigint | null {
   const match = RFC3339.exec(text);
   if (match === null) return null;
   const [, date, time, fraction, zone] = match;
+  if (!isCalendarDate(date ?? '') || (time !== undefined && Number(time.slice(0, 2)) > 23)) return null;
   const ms = Date.parse(time === undefined ? `${date ?? ''}T00:00:00Z` : `${date ?? ''}T${time}${zone === 'z' ? 'Z' : (zone ?? '')}`);
   if (Number.isNaN(ms)) return null;
   return BigInt(ms) * 1_000_000n + BigInt((fraction ?? '').padEnd(9, '0'));

@@ -10,6 +10,7 @@ import { ArcError } from '@arc/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_JSON_DRIVER } from '../src/http-json-driver.js';
 import { driverFor } from '../src/drivers.js';
+import { timeNsOf, timeText } from '../src/http-json-values.js';
 import { HTTP_JSON_PAGE_BYTES_MAX } from '../src/limits.js';
 import type { ReadOptions, SourceChunk, SourceConnection } from '../src/source.js';
 
@@ -236,6 +237,23 @@ describe('values', () => {
     expect(byValue.get('v=6.0')).toBe('1704153600000000000');
   });
 
+  it('a time that is no time is named: no February 30th, no hour 24, no free text, no boolean; every format spelled', () => {
+    expect(timeNsOf('2024-02-30T00:00:00Z', null)).toBe("'2024-02-30T00:00:00Z' is not an RFC 3339 time");
+    expect(timeNsOf('2024-01-01T24:00:00Z', null)).toBe("'2024-01-01T24:00:00Z' is not an RFC 3339 time");
+    expect(timeNsOf('2024-01-01 noon', null)).toBe("'2024-01-01 noon' is not an RFC 3339 time");
+    expect(timeNsOf(true, null)).toBe('true is not a time');
+    expect(timeNsOf(undefined, null)).toBe('is missing');
+    expect(timeNsOf('12.5', 'epoch_s')).toBe(12_500_000_000n);
+    expect(timeNsOf('abc', 'epoch_ms')).toBe("'abc' is not a number of ms");
+    expect(timeNsOf(1_700_000_000_123, 'epoch_ms')).toBe(1_700_000_000_123_000_000n);
+    expect(timeNsOf(1_700_000_000_123_456, 'epoch_us')).toBe(1_700_000_000_123_456_000n);
+    expect(timeNsOf('1700000000123456789', 'epoch_ns')).toBe(1_700_000_000_123_456_789n);
+    expect(timeNsOf('1700000000123456789', null)).toBe(1_700_000_000_123_456_789n);
+    expect(timeNsOf('2024-02-29T23:59:59.5+00:00', 'rfc3339')).toBe(1_709_251_199_500_000_000n);
+    expect(timeText(1_709_251_199_500_000_001n, 'rfc3339')).toBe('2024-02-29T23:59:59.500000001Z');
+    expect(timeText(1_709_251_199_500_000_001n, 'epoch_s')).toBe('1709251199');
+  });
+
   it('a stated time_format is kept: epoch_s text is not read by magnitude, rfc3339 refuses numbers', async () => {
     const source = { path: 'times', mapping: { records: '$.data', time: '$.t', time_format: 'rfc3339', measurement: 'm', fields: { v: '$.v' } } };
     const error = await readAll(connection(), source, null, options(100)).catch((caught: unknown) => caught);
@@ -362,6 +380,8 @@ describe('settings and job source checks', () => {
     [{ mapping: { ...MAPPING, fields: { host: '$.host' } } }, 'mapping.fields.host: is also a tag'],
     [{ mapping: { ...MAPPING, time_format: 'epoch' } }, 'mapping.time_format: must be one of epoch_s, epoch_ms, epoch_us, epoch_ns, rfc3339'],
     [{ mapping: MAPPING, time_param: {} }, 'time_param: names the start or end query parameter'],
+    [{ mapping: { ...MAPPING, fields: { '': '$.v' } } }, 'mapping.fields.: a field needs a name'],
+    [{ mapping: { ...MAPPING, tags: { '': '$.v' } } }, 'mapping.tags.: a tag needs a name'],
   ];
   for (const [source, message] of badSources) {
     it(`job source ${JSON.stringify(source).slice(0, 80)}`, () => {
