@@ -144,6 +144,9 @@ function nextLink(path: JsonPath, state: PageState, answer: PageAnswer, base: UR
   return { kind: 'link', url: url.href };
 }
 
+/** Line protocol has no escape for a line break outside a quoted string field value. */
+const LINE_BREAK = 'holds a line break, which a measurement or tag cannot carry';
+
 function badRecord(where: string, field: string, message: string): ArcError {
   return new ArcError(ErrorKind.badRequest, HttpJsonErrorCode.badRecord, `${where}: ${field} ${message}`, { field });
 }
@@ -152,6 +155,7 @@ function measurementOf(mapping: HttpJsonMapping, record: unknown, where: string)
   if ('name' in mapping.measurement) return mapping.measurement.name;
   const value = singularValue(mapping.measurement.path, record);
   if (typeof value !== 'string' || value === '') throw badRecord(where, `mapping.measurement '${mapping.measurement.path.text}'`, value === undefined ? 'is missing' : `is ${JSON.stringify(value)}, not a measurement name`);
+  if (value.includes('\n')) throw badRecord(where, `mapping.measurement '${mapping.measurement.path.text}'`, LINE_BREAK);
   return value;
 }
 
@@ -165,6 +169,7 @@ export function rowOf(mapping: HttpJsonMapping, record: unknown, range: Pick<Rea
   for (const [name, path] of mapping.tags) {
     const text = tagTextOf(singularValue(path, record));
     if (text !== null && typeof text === 'object') throw badRecord(where, `tag '${name}' ('${path.text}')`, text.error);
+    if (text?.includes('\n') === true) throw badRecord(where, `tag '${name}' ('${path.text}')`, LINE_BREAK);
     if (text !== null) tags.push([name, text]);
   }
   const fields: (readonly [string, FieldValue])[] = [];

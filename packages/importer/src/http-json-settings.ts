@@ -193,7 +193,7 @@ function fieldMappings(value: unknown): FieldMapping[] {
   const raw = objectAt(value, 'mapping.fields');
   const fields = Object.entries(raw).map(([name, item]): FieldMapping => {
     const field = `mapping.fields.${name}`;
-    if (name === '') throw badField(field, 'a field needs a name');
+    if (name === '' || name.includes('\n')) throw badField(field, 'a field needs a name without line breaks');
     if (typeof item === 'string') return { name, path: singularPathAt(item, field), type: null };
     const spec = objectAt(item, field);
     refuseUnknown(spec, ['path', 'type'], field);
@@ -219,7 +219,7 @@ export function parseMapping(value: unknown): HttpJsonMapping {
   const raw = objectAt(value, 'mapping');
   refuseUnknown(raw, ['records', 'time', 'time_format', 'measurement', 'tags', 'fields'], 'mapping');
   const tags = Object.entries(raw.tags === undefined ? {} : objectAt(raw.tags, 'mapping.tags')).map(([name, path]) => {
-    if (name === '') throw badField('mapping.tags.', 'a tag needs a name');
+    if (name === '' || name.includes('\n')) throw badField(`mapping.tags.${name}`, 'a tag needs a name without line breaks');
     return [name, singularPathAt(path, `mapping.tags.${name}`)] as const;
   });
   const fields = fieldMappings(raw.fields);

@@ -8,7 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ArcError } from '@arc/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP_JSON_DRIVER } from '../src/http-json-driver.js';
+import fc from 'fast-check';
+import { HTTP_JSON_DRIVER, rowOf } from '../src/http-json-driver.js';
+import { parseMapping } from '../src/http-json-settings.js';
 import { driverFor } from '../src/drivers.js';
 import { timeNsOf, timeText } from '../src/http-json-values.js';
 import { HTTP_JSON_PAGE_BYTES_MAX } from '../src/limits.js';
@@ -380,8 +382,8 @@ describe('settings and job source checks', () => {
     [{ mapping: { ...MAPPING, fields: { host: '$.host' } } }, 'mapping.fields.host: is also a tag'],
     [{ mapping: { ...MAPPING, time_format: 'epoch' } }, 'mapping.time_format: must be one of epoch_s, epoch_ms, epoch_us, epoch_ns, rfc3339'],
     [{ mapping: MAPPING, time_param: {} }, 'time_param: names the start or end query parameter'],
-    [{ mapping: { ...MAPPING, fields: { '': '$.v' } } }, 'mapping.fields.: a field needs a name'],
-    [{ mapping: { ...MAPPING, tags: { '': '$.v' } } }, 'mapping.tags.: a tag needs a name'],
+    [{ mapping: { ...MAPPING, fields: { '': '$.v' } } }, 'mapping.fields.: a field needs a name without line breaks'],
+    [{ mapping: { ...MAPPING, tags: { '': '$.v' } } }, 'mapping.tags.: a tag needs a name without line breaks'],
   ];
   for (const [source, message] of badSources) {
     it(`job source ${JSON.stringify(source).slice(0, 80)}`, () => {
@@ -398,5 +400,33 @@ describe('settings and job source checks', () => {
   }
   it('a good source is given back as sent', () => {
     expect(HTTP_JSON_DRIVER.checkJobSource(STYLES[0]?.[1])).toEqual(STYLES[0]?.[1]);
+  });
+});
+
+describe('any record', () => {
+  const mapping = parseMapping({
+    records: '$[*]',
+    time: '$.t',
+    measurement: { path: '$.m' },
+    tags: { a: '$.a' },
+    fields: { f: '$.f', i: { path: '$.i', type: 'integer' }, b: { path: '$.b', type: 'boolean' }, s: { path: '$.s', type: 'string' }, x: { path: '$.x', type: 'float' } },
+  });
+  const value = fc.oneof(fc.jsonValue(), fc.string(), fc.integer(), fc.constantFrom('true', 'false', '12', '1.5e3', '2024-01-01T00:00:00Z', 'a\nb'));
+  it('maps to one line, to nothing, or to ARC_IMPORT_BAD_RECORD; never another error', () => {
+    fc.assert(
+      fc.property(fc.record({ t: value, m: value, a: value, f: value, i: value, b: value, s: value, x: value }, { requiredKeys: [] }), (record) => {
+        let row: ReturnType<typeof rowOf>;
+        try {
+          row = rowOf(mapping, record, { startNs: null, endNs: null }, 'r');
+        } catch (error) {
+          return error instanceof ArcError && error.code === 'ARC_IMPORT_BAD_RECORD';
+        }
+        if (row === null) return true;
+        // One row is one line: a line break only inside a quoted string field value.
+        const outsideQuotes = row.line.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+        return !outsideQuotes.includes('\n') && row.line.endsWith(` ${row.timeNs.toString()}`);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
