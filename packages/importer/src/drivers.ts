@@ -1,6 +1,7 @@
 import { ArcError, ErrorKind } from '@arc/errors';
 import { ImporterErrorCode } from './error-codes.js';
 import { postgresDriver } from './postgres-driver.js';
+import { HTTP_JSON_DRIVER } from './http-json-driver.js';
 import type { SourceDriver, SourceType } from './source.js';
 
 /**
@@ -9,6 +10,7 @@ import type { SourceDriver, SourceType } from './source.js';
  */
 const DRIVERS: Partial<Record<SourceType, SourceDriver>> = {
   postgres: postgresDriver,
+  'http-json': HTTP_JSON_DRIVER,
 };
 
 export function driverFor(type: SourceType): SourceDriver {

@@ -11,3 +11,20 @@ export { CONNECTION_NAME_LENGTH_MAX, CONNECTION_SECRET_BYTES_MAX, CONNECTION_SET
 export { escapeKey, escapeMeasurement, fieldValueText, lineOf } from './line-protocol.js';
 export type { FieldValue } from './line-protocol.js';
 export { ImporterErrorCode } from './error-codes.js';
+export { HTTP_JSON_DRIVER, HttpJsonReader, openHttpJsonReader } from './http-json-driver.js';
+export { discoverHttpJsonSchema } from './http-json-schema.js';
+export type { HttpJsonReadLimits } from './http-json-driver.js';
+export type { DiscoveredSchema, DiscoverRequest, LeafSummary, SchemaCandidate, SuggestedMapping } from './http-json-schema.js';
+export { HttpJsonErrorCode } from './http-json-error-codes.js';
+export { compileJsonPath, queryJsonPath, singularValue } from './json-path.js';
+export type { JsonPath } from './json-path.js';
+export { rfc3339Ns } from './http-json-values.js';
+export {
+  HTTP_JSON_EXPORT_BYTES_MAX,
+  HTTP_JSON_EXPORT_DURATION_MS_MAX,
+  HTTP_JSON_EXPORT_PAGE_BYTES_MAX,
+  HTTP_JSON_EXPORT_PAGES_MAX,
+  HTTP_JSON_EXPORT_ROWS_MAX,
+  HTTP_JSON_EXPORTS_AT_ONCE,
+  HTTP_JSON_PAGE_BYTES_MAX,
+} from './limits.js';

@@ -8,6 +8,7 @@ import { registerDatabaseRoutes } from './database-routes.js';
 import { registerDeleteRoutes } from './delete-routes.js';
 import { registerDocsRoutes } from './docs-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { registerHttpJsonRoutes } from './http-json-routes.js';
 import { registerImportRoutes } from './import-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
 import { registerLastCacheRoutes } from './last-cache-routes.js';
@@ -32,6 +33,7 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerWriteStatsRoutes(app, context);
   registerImportRoutes(app, context);
   registerConnectionRoutes(app, context);
+  registerHttpJsonRoutes(app, context);
   registerMetricsRoutes(app, context);
   registerQueryRoutes(app, context, queryCache);
   registerMeasurementRoutes(app, context);
