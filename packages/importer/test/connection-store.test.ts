@@ -104,7 +104,7 @@ describe('ConnectionStore', () => {
 
     const reopened = ConnectionStore.open(file, box());
     const connection = reopened.get('postgres', created.id);
-    expect(reopened.sourceConnection(connection)).toEqual({ type: SourceType.postgres, settings: { host: 'db', database: 'm', user: 'r' }, secret });
+    expect(reopened.sourceConnection(connection)).toEqual({ type: SourceType.postgres, settings: { host: 'db', port: 5432, database: 'm', user: 'r', ssl: false }, secret });
     reopened.close();
     expect(draftSourceConnection('influx', { version: 2, url: 'http://i' }, 'tok')).toEqual({ type: SourceType.influx2, settings: { version: 2, url: 'http://i' }, secret: 'tok' });
     expect(errorOf(() => draftSourceConnection('influx', { url: 'http://u:p@i' }, null)).details?.['field']).toBe('settings.url');

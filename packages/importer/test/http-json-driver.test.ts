@@ -422,8 +422,10 @@ describe('any record', () => {
           return error instanceof ArcError && error.code === 'ARC_IMPORT_BAD_RECORD';
         }
         if (row === null) return true;
-        // One row is one line: a line break only inside a quoted string field value.
-        const outsideQuotes = row.line.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+        // One row is one line: a line break only inside a quoted string field value. Quotes are
+        // string delimiters only after the measurement and tags (a tag value may hold a bare '"').
+        const fieldsStart = row.line.search(/(?<!\\) /);
+        const outsideQuotes = row.line.slice(0, fieldsStart) + row.line.slice(fieldsStart).replace(/"(?:[^"\\]|\\.)*"/g, '""');
         return !outsideQuotes.includes('\n') && row.line.endsWith(` ${row.timeNs.toString()}`);
       }),
       { numRuns: 3000 },
