@@ -1,12 +1,15 @@
 import { ArcError, ErrorKind } from '@arc/errors';
 import { ImporterErrorCode } from './error-codes.js';
+import { influx1Driver } from './influx1-driver.js';
 import type { SourceDriver, SourceType } from './source.js';
 
 /**
  * The driver of each connection type. A type without a driver yet is refused where it is named
  * (a connection or job of that type cannot be made), never accepted and then failed.
  */
-const DRIVERS: Partial<Record<SourceType, SourceDriver>> = {};
+const DRIVERS: Partial<Record<SourceType, SourceDriver>> = {
+  influx1: influx1Driver,
+};
 
 export function driverFor(type: SourceType): SourceDriver {
   const driver = DRIVERS[type];
