@@ -1,6 +1,7 @@
 import { ArcError, ErrorKind } from '@arc/errors';
 import { ImporterErrorCode } from './error-codes.js';
 import { influx1Driver } from './influx1-driver.js';
+import { influx2Driver } from './influx2-driver.js';
 import type { SourceDriver, SourceType } from './source.js';
 
 /**
@@ -9,6 +10,7 @@ import type { SourceDriver, SourceType } from './source.js';
  */
 const DRIVERS: Partial<Record<SourceType, SourceDriver>> = {
   influx1: influx1Driver,
+  influx2: influx2Driver,
 };
 
 export function driverFor(type: SourceType): SourceDriver {

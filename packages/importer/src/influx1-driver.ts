@@ -1,6 +1,7 @@
 import { isArcError } from '@arc/errors';
 import { bigintOfJson, numberOfJson } from './exact-json.js';
-import { fetchOrConnectError, influxql, influxqlIdentifier, type Influx1Server } from './influx1-client.js';
+import { influxql, influxqlIdentifier, type Influx1Server } from './influx1-client.js';
+import { fetchOrConnectError } from './influx-http.js';
 import { InfluxReader, type InfluxPage, type InfluxPageRequest, type InfluxRow } from './influx-reader.js';
 import { badSetting, checkInfluxJobSource, influxJobSourceOf, nameOf, objectOf, refuseUnknownKeys, serverUrlOf } from './influx-settings.js';
 import { INFLUX1_ANSWER_CHUNK_ROWS } from './limits.js';
