@@ -116,6 +116,19 @@ describe.skipIf(!available)('InfluxDB 1.x driver', () => {
     expect(lines).toEqual([`mixed x=1.5 ${T0.toString()}`, `mixed x=2.0 ${(T0 + 8n * DAY_NS).toString()}`, `mixed x="three" ${(T0 + 16n * DAY_NS).toString()}`]);
   });
 
+  it('unsigned: InfluxDB 1.6 refuses `u` values on write; a server that takes them is read back as `u`', async () => {
+    const { influxd } = server;
+    const line = `unsigned v=18446744073709551615u ${T0.toString()}`;
+    const accepted = await influxd.write('unsigned', line).then(
+      () => true,
+      (error: unknown) => {
+        expect(String(error)).toMatch(/invalid number/);
+        return false;
+      },
+    );
+    if (accepted) expect(linesOf(await readAll(connectionOf(influxd.url, 'unsigned'), null))).toEqual([line]);
+  });
+
   it('chunks in time order within a measurement, each in one measurement', async () => {
     const chunks = await readAll(connection, null, { rows: 3 });
     for (const chunk of chunks) expect(chunk.measurements.length).toBe(1);
