@@ -121,9 +121,13 @@ export class InfluxReader implements SourceReader {
     this.index = names.findIndex((name) => (cursor.done ? name > cursor.measurement : name >= cursor.measurement));
     if (this.index === -1) this.index = names.length;
     if (cursor.done || names[this.index] !== cursor.measurement) return;
-    if (cursor.timeNs !== null) this.fromNs = BigInt(cursor.timeNs);
-    this.skip = cursor.skip;
     if (cursor.firstNs !== null) this.firstNs = BigInt(cursor.firstNs);
+    if (cursor.timeNs === null) return;
+    const timeNs = BigInt(cursor.timeNs);
+    // A run whose range now starts after the cursor (the job's range changed) starts at its start.
+    if (this.init.startNs !== null && timeNs < this.init.startNs) return;
+    this.fromNs = timeNs;
+    this.skip = cursor.skip;
   }
 
   async next(): Promise<SourceChunk | null> {

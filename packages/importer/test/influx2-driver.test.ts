@@ -204,6 +204,12 @@ describe('InfluxDB 2.x driver (a local server answering as InfluxDB 2.x document
     expect(lines.every((line) => line.startsWith('v2_cpu,'))).toBe(true);
   });
 
+  it('a cursor from before the run range\'s start resumes at the start', async () => {
+    const [first] = await readAll(null, 1, {}, { measurements: ['cpu'] });
+    const rest = linesOf(await readAll(first?.cursor ?? null, 1, { startNs: T0 + 5_000_000_005n }, { measurements: ['cpu'] }));
+    expect(rest.length).toBe(5 * HOSTS.length);
+  });
+
   it('reports an error the query streams as a query failure', async () => {
     await expect(readAll(null, 10, {}, { measurements: ['broken'] })).rejects.toThrow(/^query: panic: the storage engine gave up/);
   });
