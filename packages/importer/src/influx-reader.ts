@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { ImporterErrorCode } from './error-codes.js';
+import { influxJobSourceOf } from './influx-settings.js';
 import type { ReadOptions, SourceChunk, SourceReader } from './source.js';
 
 /**
@@ -222,4 +223,22 @@ export class InfluxReader implements SourceReader {
     if (lowNs !== null && atNs !== null && this.init.endNs > lowNs) within = Number(atNs - lowNs) / Number(this.init.endNs - lowNs);
     return Math.min(1, (this.index + Math.max(0, Math.min(1, within))) / count);
   }
+}
+
+/**
+ * Opens a reader of a job's measurements: the ones its source names, else every one `listMeasurements`
+ * finds in the range; the range ends at `options.endNs`, or at the time the reader opens.
+ */
+export async function openInfluxReader(
+  source: Readonly<Record<string, unknown>>,
+  cursor: string | null,
+  options: ReadOptions,
+  listMeasurements: (endNs: bigint) => Promise<string[]>,
+  pager: InfluxPager,
+): Promise<InfluxReader> {
+  const jobSource = influxJobSourceOf(source);
+  const endNs = options.endNs ?? BigInt(Date.now()) * 1_000_000n;
+  const named = jobSource.measurements ?? (await listMeasurements(endNs));
+  const measurements = [...named].sort();
+  return new InfluxReader({ measurements, measurementPrefix: jobSource.measurementPrefix, startNs: options.startNs, endNs, options, pager }, cursor);
 }

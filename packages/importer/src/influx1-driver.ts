@@ -2,8 +2,8 @@ import { isArcError } from '@arc/errors';
 import { bigintOfJson, numberOfJson } from './exact-json.js';
 import { influxql, influxqlIdentifier, type Influx1Server } from './influx1-client.js';
 import { fetchOrConnectError } from './influx-http.js';
-import { InfluxReader, type InfluxPage, type InfluxPageRequest, type InfluxRow } from './influx-reader.js';
-import { badSetting, checkInfluxJobSource, influxJobSourceOf, nameOf, objectOf, refuseUnknownKeys, serverUrlOf } from './influx-settings.js';
+import { openInfluxReader, type InfluxPage, type InfluxPageRequest, type InfluxRow } from './influx-reader.js';
+import { badSetting, checkInfluxJobSource, nameOf, objectOf, refuseUnknownKeys, serverUrlOf } from './influx-settings.js';
 import { INFLUX1_ANSWER_CHUNK_ROWS } from './limits.js';
 import { lineOf, type FieldValue } from './line-protocol.js';
 import { SourceType, type ConnectionTestResult, type ReadOptions, type SourceConnection, type SourceDriver, type SourceReader } from './source.js';
@@ -172,11 +172,7 @@ async function test(connection: SourceConnection, signal: AbortSignal): Promise<
 
 async function open(connection: SourceConnection, source: Readonly<Record<string, unknown>>, cursor: string | null, options: ReadOptions): Promise<SourceReader> {
   const server = serverOf(connection);
-  const jobSource = influxJobSourceOf(source);
-  const endNs = options.endNs ?? BigInt(Date.now()) * 1_000_000n;
-  const named = jobSource.measurements ?? (await measurementsOf(server, options.signal));
-  const measurements = [...named].sort();
-  return new InfluxReader({ measurements, measurementPrefix: jobSource.measurementPrefix, startNs: options.startNs, endNs, options, pager: pagerOf(server) }, cursor);
+  return openInfluxReader(source, cursor, options, () => measurementsOf(server, options.signal), pagerOf(server));
 }
 
 export const influx1Driver: SourceDriver = {

@@ -1,8 +1,8 @@
 import { isArcError, type ArcError } from '@arc/errors';
 import { parseAnnotatedCsv, type CsvColumn, type CsvTable, type CsvValue } from './annotated-csv.js';
 import { answerText, fetchOrConnectError, sourceError } from './influx-http.js';
-import { InfluxReader, type InfluxPage, type InfluxPageRequest, type InfluxRow } from './influx-reader.js';
-import { badSetting, checkInfluxJobSource, influxJobSourceOf, nameOf, objectOf, refuseUnknownKeys, serverUrlOf } from './influx-settings.js';
+import { openInfluxReader, type InfluxPage, type InfluxPageRequest, type InfluxRow } from './influx-reader.js';
+import { badSetting, checkInfluxJobSource, nameOf, objectOf, refuseUnknownKeys, serverUrlOf } from './influx-settings.js';
 import { lineOf, type FieldValue } from './line-protocol.js';
 import { SourceType, type ConnectionTestResult, type ReadOptions, type SourceConnection, type SourceDriver, type SourceReader } from './source.js';
 
@@ -218,11 +218,7 @@ async function test(connection: SourceConnection, signal: AbortSignal): Promise<
 
 async function open(connection: SourceConnection, source: Readonly<Record<string, unknown>>, cursor: string | null, options: ReadOptions): Promise<SourceReader> {
   const server = serverOf(connection);
-  const jobSource = influxJobSourceOf(source);
-  const endNs = options.endNs ?? BigInt(Date.now()) * 1_000_000n;
-  const named = jobSource.measurements ?? (await measurementsOf(server, options.startNs, endNs, options.signal));
-  const measurements = [...named].sort();
-  return new InfluxReader({ measurements, measurementPrefix: jobSource.measurementPrefix, startNs: options.startNs, endNs, options, pager: pagerOf(server, options.startNs) }, cursor);
+  return openInfluxReader(source, cursor, options, (endNs) => measurementsOf(server, options.startNs, endNs, options.signal), pagerOf(server, options.startNs));
 }
 
 export const influx2Driver: SourceDriver = {
