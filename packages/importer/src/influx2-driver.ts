@@ -3,6 +3,7 @@ import { parseAnnotatedCsv, type CsvColumn, type CsvTable, type CsvValue } from 
 import { answerText, fetchOrConnectError, sourceError } from './influx-http.js';
 import { openInfluxReader, type InfluxPage, type InfluxPageRequest, type InfluxRow } from './influx-reader.js';
 import { badSetting, checkInfluxJobSource, nameOf, objectOf, refuseUnknownKeys, serverUrlOf } from './influx-settings.js';
+import { FLUX_WINDOW_NS_INITIAL } from './limits.js';
 import { lineOf, type FieldValue } from './line-protocol.js';
 import { SourceType, type ConnectionTestResult, type ReadOptions, type SourceConnection, type SourceDriver, type SourceReader } from './source.js';
 
@@ -18,7 +19,8 @@ import { SourceType, type ConnectionTestResult, type ReadOptions, type SourceCon
  * answered as annotated CSV: one row per point, its fields as typed columns. group() puts every
  * series in one table so limit/offset count rows across series in time order (the shared cursor of
  * influx-reader.ts); the sort by tags after time makes the order of one timestamp's rows the same
- * on every page.
+ * on every page. Flux sorts the whole range before it limits, so each query covers a time window
+ * sized to about one chunk (FLUX_WINDOW_NS_INITIAL), never the rest of the run.
  */
 
 interface Influx2Server {
@@ -138,17 +140,43 @@ function rowOf(destination: string, tagKeys: ReadonlySet<string>, columns: reado
   return { timeNs, line: lineOf(destination, tags, fields, timeNs) };
 }
 
-function pageQuery(server: Influx2Server, tagKeys: readonly string[], request: InfluxPageRequest): string {
+/** One window of a page: rows in [fromNs, stopNs), at most `limit` after leaving out `offset`. */
+interface FluxWindow {
+  readonly fromNs: bigint;
+  readonly stopNs: bigint;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+function pageQuery(server: Influx2Server, measurement: string, tagKeys: readonly string[], window: FluxWindow): string {
   const sortColumns = ['_time', ...tagKeys].map(fluxString).join(', ');
   return [
     `from(bucket: ${fluxString(server.bucket)})`,
-    `  |> range(start: ${fluxTime(request.fromNs ?? INFLUX_TIME_MIN_NS)}, stop: ${fluxTime(request.endNs)})`,
-    `  |> filter(fn: (r) => r._measurement == ${fluxString(request.measurement)})`,
+    `  |> range(start: ${fluxTime(window.fromNs)}, stop: ${fluxTime(window.stopNs)})`,
+    `  |> filter(fn: (r) => r._measurement == ${fluxString(measurement)})`,
     '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")',
     '  |> group()',
     `  |> sort(columns: [${sortColumns}])`,
-    `  |> limit(n: ${String(request.limit)}, offset: ${String(request.offset)})`,
+    `  |> limit(n: ${String(window.limit)}, offset: ${String(window.offset)})`,
   ].join('\n');
+}
+
+/** The measurement's oldest time before `endNs` (first() per series is read from the storage's index, not scanned); null when it has none. */
+async function firstTimeOf(server: Influx2Server, measurement: string, endNs: bigint, signal: AbortSignal): Promise<bigint | null> {
+  const query = [
+    `from(bucket: ${fluxString(server.bucket)})`,
+    `  |> range(start: ${fluxTime(INFLUX_TIME_MIN_NS)}, stop: ${fluxTime(endNs)})`,
+    `  |> filter(fn: (r) => r._measurement == ${fluxString(measurement)})`,
+    '  |> first()',
+    '  |> group()',
+    '  |> min(column: "_time")',
+  ].join('\n');
+  for (const table of (await flux(server, query, signal)).tables) {
+    const at = table.columns.findIndex((column) => column.name === '_time');
+    const value = table.records[0]?.[at];
+    if (typeof value === 'bigint') return value;
+  }
+  return null;
 }
 
 function tagKeysQuery(server: Influx2Server, measurement: string, startNs: bigint | null, endNs: bigint): string {
@@ -158,19 +186,51 @@ function tagKeysQuery(server: Influx2Server, measurement: string, startNs: bigin
   ].join('\n');
 }
 
-function pagerOf(server: Influx2Server, startNs: bigint | null): (request: InfluxPageRequest) => Promise<InfluxPage> {
-  const tagKeysByMeasurement = new Map<string, string[]>();
-  return async (request) => {
-    let tagKeys = tagKeysByMeasurement.get(request.measurement);
-    if (tagKeys === undefined) {
-      const answer = await flux(server, tagKeysQuery(server, request.measurement, startNs, request.endNs), request.signal);
-      tagKeys = valuesOf(answer.tables).filter((key) => !NOT_DATA.has(key)).sort();
-      tagKeysByMeasurement.set(request.measurement, tagKeys);
+/** What a reader keeps of one measurement between pages. */
+interface MeasurementState {
+  readonly tagKeys: readonly string[];
+  windowNs: bigint;
+}
+
+/**
+ * A page as the reader asks for it (the first `limit` rows from `fromNs`), read in windows: the
+ * first starts at `fromNs` (with the offset), the next ones go on where the last stopped until
+ * the page is full or the range ends.
+ */
+async function pageOf(server: Influx2Server, state: MeasurementState, request: InfluxPageRequest): Promise<InfluxPage> {
+  const rows: InfluxRow[] = [];
+  let sourceBytes = 0;
+  let fromNs = request.fromNs ?? (await firstTimeOf(server, request.measurement, request.endNs, request.signal));
+  let offset = request.offset;
+  const tagSet = new Set(state.tagKeys);
+  for (let windowCount = 1; fromNs !== null && fromNs < request.endNs; windowCount += 1) {
+    const stopNs = fromNs + state.windowNs < request.endNs ? fromNs + state.windowNs : request.endNs;
+    const window = { fromNs, stopNs, limit: request.limit - rows.length, offset };
+    const answer = await flux(server, pageQuery(server, request.measurement, state.tagKeys, window), request.signal);
+    sourceBytes += answer.bytes;
+    for (const table of answer.tables) for (const record of table.records) rows.push(rowOf(request.destination, tagSet, table.columns, record));
+    if (rows.length >= request.limit) {
+      if (windowCount === 1 && state.windowNs > 1n) state.windowNs /= 2n;
+      break;
     }
-    const answer = await flux(server, pageQuery(server, tagKeys, request), request.signal);
-    const tagSet = new Set(tagKeys);
-    const rows = answer.tables.flatMap((table) => table.records.map((record) => rowOf(request.destination, tagSet, table.columns, record)));
-    return { rows, sourceBytes: answer.bytes };
+    state.windowNs *= 2n;
+    fromNs = stopNs;
+    offset = 0;
+  }
+  return { rows, sourceBytes };
+}
+
+function pagerOf(server: Influx2Server, startNs: bigint | null): (request: InfluxPageRequest) => Promise<InfluxPage> {
+  const states = new Map<string, MeasurementState>();
+  return async (request) => {
+    let state = states.get(request.measurement);
+    if (state === undefined) {
+      const answer = await flux(server, tagKeysQuery(server, request.measurement, startNs, request.endNs), request.signal);
+      const tagKeys = valuesOf(answer.tables).filter((key) => !NOT_DATA.has(key)).sort();
+      state = { tagKeys, windowNs: FLUX_WINDOW_NS_INITIAL };
+      states.set(request.measurement, state);
+    }
+    return pageOf(server, state, request);
   };
 }
 

@@ -13,3 +13,11 @@ export const INFLUX1_ANSWER_CHUNK_ROWS = 10_000;
  * the memory of a source that answers far more than asked (a proxy, a misbehaving server).
  */
 export const INFLUX_ANSWER_BYTES_MAX = 256 * 1024 * 1024;
+
+/**
+ * The first time window an InfluxDB 2.x page reads (ns). Flux's `group() |> sort() |> limit()`
+ * reads and sorts the whole range before it limits, so a page covers a window, not the rest of the
+ * range: the window doubles after a page it leaves short and halves after one it fills at once, so
+ * it settles near one chunk's rows whatever the data's density.
+ */
+export const FLUX_WINDOW_NS_INITIAL = 3_600_000_000_000n;

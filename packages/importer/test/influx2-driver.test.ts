@@ -34,12 +34,17 @@ const EDGE: Point[] = [
   { measurement: 'edge', tags: {}, fields: { max: ['long', 9223372036854775807n], min: ['long', -9223372036854775808n], u: ['unsignedLong', 18446744073709551615n] }, timeNs: T0 + 1n },
   { measurement: 'edge', tags: { 'pl ace': 'a b,c=d' }, fields: { text: ['string', 'say "hi", \\ and\nbreak'], ok: ['boolean', true] }, timeNs: T0 + 2n },
 ];
-const POINTS = [...CPU, ...EDGE];
+/** Points days to a year apart: the pages' time windows grow to reach them. */
+const SPARSE_OFFSETS_NS = [0n, 86_400_000_000_000n, 30n * 86_400_000_000_000n, 365n * 86_400_000_000_000n];
+const SPARSE: Point[] = SPARSE_OFFSETS_NS.map((offset, index) => ({ measurement: 'sparse', tags: {}, fields: { v: ['long', BigInt(index)] }, timeNs: T0 + offset }));
+const POINTS = [...CPU, ...EDGE, ...SPARSE];
 const EXPECTED = [
   ...CPU.map((point) => `cpu,host=${point.tags.host ?? ''},region=${point.tags.region ?? ''} usage_idle=${spellFloat(point.fields.usage_idle?.[1] as number)},usage_user=${spellFloat(point.fields.usage_user?.[1] as number)} ${point.timeNs.toString()}`),
   `edge max=9223372036854775807i,min=-9223372036854775808i,u=18446744073709551615u ${(T0 + 1n).toString()}`,
   `edge,pl\\ ace=a\\ b\\,c\\=d ok=t,text="say \\"hi\\", \\\\ and\nbreak" ${(T0 + 2n).toString()}`,
+  ...SPARSE.map((point, index) => `sparse v=${String(index)}i ${point.timeNs.toString()}`),
 ];
+const END_NS = T0 + 400n * 86_400_000_000_000n;
 
 function spellFloat(value: number): string {
   return Number.isInteger(value) ? `${String(value)}.0` : String(value);
@@ -77,7 +82,6 @@ function pageAnswer(query: string): string {
   const measurement = JSON.parse(/r\._measurement == ("(?:[^"\\]|\\.)*")/.exec(query)?.[1] ?? '""') as string;
   const limit = /limit\(n: (\d+), offset: (\d+)\)/.exec(query);
   if (start === undefined || stop === undefined || limit === null) throw new Error(`unexpected query ${query}`);
-  if (measurement === 'broken') return csvTable([['error', 'string'], ['reference', 'string']], [['panic: the storage engine gave up', '']]);
   const points = POINTS.filter((point) => point.measurement === measurement && point.timeNs >= start && point.timeNs < stop)
     .sort((a, b) => (a.timeNs === b.timeNs ? JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)) : a.timeNs < b.timeNs ? -1 : 1))
     .slice(Number(limit[2]), Number(limit[2]) + Number(limit[1]));
@@ -99,6 +103,16 @@ function pageAnswer(query: string): string {
   return csvTable(columns, rows);
 }
 
+/** `first() |> group() |> min(column: "_time")`: the measurement's oldest time before the stop. */
+function firstAnswer(query: string): string {
+  const stop = BigInt([...query.matchAll(/time\(v: (-?\d+)\)/g)][1]?.[1] ?? '0');
+  const measurement = JSON.parse(/r\._measurement == ("(?:[^"\\]|\\.)*")/.exec(query)?.[1] ?? '""') as string;
+  const times = POINTS.filter((point) => point.measurement === measurement && point.timeNs < stop).map((point) => point.timeNs);
+  if (times.length === 0) return '\r\n';
+  const first = times.reduce((a, b) => (a < b ? a : b));
+  return csvTable([['result', 'string'], ['table', 'long'], ['_time', 'dateTime:RFC3339Nano']], [['', '0', rfc3339Nano(first)]]);
+}
+
 function queryAnswer(query: string): string {
   if (query.includes('schema.measurements(')) return valuesTable([...new Set(POINTS.map((point) => point.measurement))]);
   const tagKeysOf = /schema\.measurementTagKeys\(bucket: "metrics", measurement: ("(?:[^"\\]|\\.)*")/.exec(query);
@@ -107,6 +121,8 @@ function queryAnswer(query: string): string {
     const keys = POINTS.filter((point) => point.measurement === measurement).flatMap((point) => Object.keys(point.tags));
     return valuesTable(['_field', '_measurement', '_start', '_stop', ...new Set(keys)]);
   }
+  if (query.includes('r._measurement == "broken"')) return csvTable([['error', 'string'], ['reference', 'string']], [['panic: the storage engine gave up', '']]);
+  if (query.includes('|> first()')) return firstAnswer(query);
   return pageAnswer(query);
 }
 
@@ -146,7 +162,7 @@ describe('InfluxDB 2.x driver (a local server answering as InfluxDB 2.x document
     secret,
   });
   const readAll = async (cursor: string | null, rows: number, range: { startNs?: bigint; endNs?: bigint } = {}, source: Record<string, unknown> = {}): Promise<SourceChunk[]> => {
-    const reader = await driver.open(connectionOf(), source, cursor, { startNs: range.startNs ?? null, endNs: range.endNs ?? T0 + 1_000_000_000_000n, chunkRowsMax: rows, chunkBytesMax: 1 << 20, signal });
+    const reader = await driver.open(connectionOf(), source, cursor, { startNs: range.startNs ?? null, endNs: range.endNs ?? END_NS, chunkRowsMax: rows, chunkBytesMax: 1 << 20, signal });
     const chunks: SourceChunk[] = [];
     for (let chunk = await reader.next(); chunk !== null; chunk = await reader.next()) chunks.push(chunk);
     await reader.close();
@@ -183,6 +199,19 @@ describe('InfluxDB 2.x driver (a local server answering as InfluxDB 2.x document
   it('reads every point once as its line: 64-bit integers, unsigned, ns times, escapes', async () => {
     const lines = linesOf(await readAll(null, 4));
     expect(lines.sort()).toEqual([...EXPECTED].sort());
+  });
+
+  it('reads each page in a time window near one chunk, not the rest of the range', async () => {
+    queries.length = 0;
+    const lines = linesOf(await readAll(null, 1, {}, { measurements: ['sparse'] }));
+    expect(lines).toEqual(EXPECTED.filter((line) => line.startsWith('sparse ')));
+    const windows = queries
+      .map((query) => String(query.body.query))
+      .filter((query) => query.includes('pivot('))
+      .map((query) => [...query.matchAll(/time\(v: (-?\d+)\)/g)].map((match) => BigInt(match[1] as string)));
+    // Every window is shorter than the year the points span: no query reads the rest of the range.
+    for (const [start = 0n, stop = 0n] of windows) expect(stop - start).toBeLessThan(365n * 86_400_000_000_000n);
+    expect(windows.length).toBeGreaterThan(4);
   });
 
   for (const rows of [1, 2, 4, 100]) {
