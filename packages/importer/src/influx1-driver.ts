@@ -1,7 +1,7 @@
 import { isArcError } from '@arc/errors';
 import { bigintOfJson, numberOfJson } from './exact-json.js';
 import { influxql, influxqlIdentifier, type Influx1Server } from './influx1-client.js';
-import { fetchOrConnectError } from './influx-http.js';
+import { fetchOrConnectError, sourceError } from './influx-http.js';
 import { openInfluxReader, type InfluxPage, type InfluxPageRequest, type InfluxRow } from './influx-reader.js';
 import { badSetting, checkInfluxJobSource, nameOf, objectOf, refuseUnknownKeys, serverUrlOf } from './influx-settings.js';
 import { INFLUX1_ANSWER_CHUNK_ROWS } from './limits.js';
@@ -101,7 +101,7 @@ function fieldValueOf(type: InfluxqlFieldType, value: unknown): FieldValue | nul
 /** A row of the typed columns (values[0] is the time) as a line; a field's first non-null typed column wins. */
 function rowOf(destination: string, columns: readonly Column[], values: readonly unknown[]): InfluxRow {
   const timeNs = bigintOfJson(values[0]);
-  if (timeNs === null) throw new Error(`InfluxDB answered a time that is not an integer: ${JSON.stringify(values[0])}`);
+  if (timeNs === null) throw sourceError(`query: InfluxDB answered a time that is not an integer: ${String(values[0])}`);
   const tags: [string, string][] = [];
   const fields: [string, FieldValue][] = [];
   const fieldsTaken = new Set<string>();
