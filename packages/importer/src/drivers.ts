@@ -2,6 +2,8 @@ import { ArcError, ErrorKind } from '@arc/errors';
 import { ImporterErrorCode } from './error-codes.js';
 import { postgresDriver } from './postgres-driver.js';
 import { HTTP_JSON_DRIVER } from './http-json-driver.js';
+import { influx1Driver } from './influx1-driver.js';
+import { influx2Driver } from './influx2-driver.js';
 import type { SourceDriver, SourceType } from './source.js';
 
 /**
@@ -11,6 +13,8 @@ import type { SourceDriver, SourceType } from './source.js';
 const DRIVERS: Partial<Record<SourceType, SourceDriver>> = {
   postgres: postgresDriver,
   'http-json': HTTP_JSON_DRIVER,
+  influx1: influx1Driver,
+  influx2: influx2Driver,
 };
 
 export function driverFor(type: SourceType): SourceDriver {

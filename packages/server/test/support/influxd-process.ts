@@ -28,7 +28,12 @@ export interface InfluxdProcess {
   stop(): Promise<void>;
 }
 
-function configText(directory: string, httpPort: number, rpcPort: number): string {
+export interface InfluxdOptions {
+  /** `[http] auth-enabled`: every request but /ping needs credentials once an admin user exists. */
+  readonly authEnabled?: boolean;
+}
+
+function configText(directory: string, httpPort: number, rpcPort: number, options: InfluxdOptions): string {
   return [
     'reporting-disabled = true',
     `bind-address = "127.0.0.1:${rpcPort}"`,
@@ -41,6 +46,7 @@ function configText(directory: string, httpPort: number, rpcPort: number): strin
     '[http]',
     `  bind-address = "127.0.0.1:${httpPort}"`,
     '  log-enabled = false',
+    `  auth-enabled = ${String(options.authEnabled === true)}`,
     '[monitor]',
     '  store-enabled = false',
     '[continuous_queries]',
@@ -61,12 +67,12 @@ async function waitForPing(url: string, child: ChildProcess, output: () => strin
 }
 
 /** Starts influxd on free ports in a fresh directory; resolves once /ping answers. */
-export async function startInfluxd(): Promise<InfluxdProcess> {
+export async function startInfluxd(options: InfluxdOptions = {}): Promise<InfluxdProcess> {
   const directory = await mkdtemp(path.join(tmpdir(), 'influxd-it-'));
   const httpPort = await freePort();
   const rpcPort = await freePort();
   const configPath = path.join(directory, 'influxdb.conf');
-  await writeFile(configPath, configText(directory, httpPort, rpcPort));
+  await writeFile(configPath, configText(directory, httpPort, rpcPort, options));
   const child = spawn('influxd', ['run', '-config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
