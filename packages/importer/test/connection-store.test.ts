@@ -48,7 +48,7 @@ describe('ConnectionStore', () => {
     expect(errorOf(() => store.get('influx', pg.id)).code).toBe(ImporterErrorCode.connectionNotFound);
     expect(store.find(pg.id)?.type).toBe('postgres');
     // Ids are not reused: a job naming a deleted connection never finds another one.
-    expect(store.create('influx', { name: 'again', settings: { url: 'http://i' }, secret: null }).id).toBeGreaterThan(b.id);
+    expect(store.create('influx', { name: 'again', settings: { url: 'http://i', database: 'src' }, secret: null }).id).toBeGreaterThan(b.id);
     store.close();
   });
 
@@ -106,13 +106,13 @@ describe('ConnectionStore', () => {
     const connection = reopened.get('postgres', created.id);
     expect(reopened.sourceConnection(connection)).toEqual({ type: SourceType.postgres, settings: { host: 'db', port: 5432, database: 'm', user: 'r', ssl: false }, secret });
     reopened.close();
-    expect(draftSourceConnection('influx', { version: 2, url: 'http://i' }, 'tok')).toEqual({ type: SourceType.influx2, settings: { version: 2, url: 'http://i' }, secret: 'tok' });
+    expect(draftSourceConnection('influx', { version: 2, url: 'http://i', org: 'o', bucket: 'b' }, 'tok')).toEqual({ type: SourceType.influx2, settings: { version: 2, url: 'http://i', org: 'o', bucket: 'b' }, secret: 'tok' });
     expect(errorOf(() => draftSourceConnection('influx', { url: 'http://u:p@i' }, null)).details?.['field']).toBe('settings.url');
   });
 
   it('refuses to open with another key: ARC_IMPORT_SECRET_KEY_MISMATCH naming import.secret_key, the file untouched', () => {
     const store = ConnectionStore.open(file, box());
-    store.create('influx', { name: 'a', settings: { url: 'http://i' }, secret: 'pw' });
+    store.create('influx', { name: 'a', settings: { url: 'http://i', database: 'src' }, secret: 'pw' });
     store.close();
     const error = errorOf(() => ConnectionStore.open(file, new SecretBox(generateSecretKey(), 'import.secret_key')));
     expect(error.code).toBe(ImporterErrorCode.secretKeyMismatch);

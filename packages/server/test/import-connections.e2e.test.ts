@@ -68,7 +68,7 @@ describe('import connections', () => {
       ['POST', '/connections/mysql', { name: 'x', settings: {} }, 400, 'ARC_IMPORT_BAD_CONNECTION_TYPE', 'type'],
       ['PUT', '/connections/influx/abc', { name: 'x' }, 400, 'ARC_IMPORT_BAD_CONNECTION_ID', 'id'],
       ['PUT', `/connections/influx/${String(id)}`, {}, 400, 'ARC_IMPORT_BAD_CONNECTION', 'name'],
-      ['POST', '/connections/influx', { name: 'new', settings: { url: 'http://i' } }, 409, 'ARC_IMPORT_CONNECTION_NAME_TAKEN', 'name'],
+      ['POST', '/connections/influx', { name: 'new', settings: { url: 'http://i', database: 'd' } }, 409, 'ARC_IMPORT_CONNECTION_NAME_TAKEN', 'name'],
     ];
     for (const [method, route, body, status, code, field] of cases) {
       const answer = await call(method, route, body);
