@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { badRequest } from '@arc/errors';
+import { ImporterErrorCode } from './error-codes.js';
 
 /**
  * Line protocol text for the rows the drivers read: the escapes of InfluxDB's line protocol
@@ -43,21 +45,33 @@ export function fieldValueText(field: FieldValue): string | null {
 /**
  * One line: `measurement[,tag=value...] field=value[,...] timeNs`. Tags with an empty value are
  * left out (line protocol has no empty tag value); fields whose value has no spelling too. Returns
- * null when no field is left (such a row has nothing to store).
+ * null when no field is left (such a row has nothing to store). A line break in a name or a tag
+ * value has no escape in line protocol (only a string field may hold one): such a row is refused
+ * with ARC_IMPORT_LINE_BREAK naming what held it, never cut into two lines.
  */
 export function lineOf(measurement: string, tags: readonly (readonly [string, string])[], fields: readonly (readonly [string, FieldValue])[], timeNs: bigint): string | null {
   assert.ok(measurement !== '', 'a line has a measurement');
+  refuseLineBreak(measurement, 'the measurement name');
   let line = escapeMeasurement(measurement);
   for (const [key, value] of tags) {
     if (value === '') continue;
+    refuseLineBreak(key, 'a tag key');
+    refuseLineBreak(value, `the value of tag '${key}'`);
     line += `,${escapeKey(key)}=${escapeKey(value)}`;
   }
   let fieldText = '';
   for (const [key, value] of fields) {
     const text = fieldValueText(value);
     if (text === null) continue;
+    refuseLineBreak(key, 'a field key');
     fieldText += `${fieldText === '' ? '' : ','}${escapeKey(key)}=${text}`;
   }
   if (fieldText === '') return null;
   return `${line} ${fieldText} ${timeNs.toString()}`;
+}
+
+const LINE_BREAK = /[\r\n]/;
+
+function refuseLineBreak(text: string, what: string): void {
+  if (LINE_BREAK.test(text)) throw badRequest(ImporterErrorCode.lineBreak, `${what} holds a line break, which line protocol cannot carry: ${JSON.stringify(text.slice(0, 80))}`);
 }
