@@ -1,5 +1,5 @@
 import { validateDatabaseName } from '@arc/columnar';
-import { CronSchedule } from '@arc/compaction';
+import { CronSchedule, validateCron } from '@arc/compaction';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { driverFor } from './drivers.js';
 import { ImporterErrorCode } from './error-codes.js';
@@ -194,7 +194,7 @@ export class ImportJobs {
     if (!resume) return this.begin(job, 'manual', null);
     const last = this.store.lastExecution(id);
     if (last === null || last.status === 'succeeded' || last.status === 'skipped') {
-      throw new ArcError(ErrorKind.conflict, ImporterErrorCode.nothingToResume, `import job ${String(id)} has nothing to resume: its last execution ${last === null ? 'does not exist' : `${last.status}`}`, { job_id: id });
+      throw new ArcError(ErrorKind.conflict, ImporterErrorCode.nothingToResume, `import job ${String(id)} has nothing to resume: its last execution ${last === null ? 'does not exist' : last.status}`, { job_id: id });
     }
     return this.begin(job, 'resume', last);
   }
@@ -316,13 +316,8 @@ export class ImportJobs {
     const rangeEndNs = input.range?.end === undefined || input.range.end === null ? null : instantNs(input.range.end, 'range.end');
     if (rangeStartNs !== null && rangeEndNs !== null && rangeStartNs >= rangeEndNs) throw badJob('range.end', 'must be after range.start');
     const schedule = input.schedule ?? null;
-    if (schedule !== null) {
-      try {
-        new CronSchedule(schedule);
-      } catch (error) {
-        throw badJob('schedule', error instanceof Error ? error.message : String(error));
-      }
-    }
+    const scheduleError = schedule === null ? null : validateCron(schedule);
+    if (scheduleError !== null) throw badJob('schedule', scheduleError);
     const chunkRows = input.chunk_rows ?? null;
     if (chunkRows !== null && (!Number.isInteger(chunkRows) || chunkRows < 1 || chunkRows > JOB_CHUNK_ROWS_MAX)) throw badJob('chunk_rows', `must be a whole number from 1 to ${String(JOB_CHUNK_ROWS_MAX)}`);
     const spec: JobSpec = { name, connectionId: input.connection_id ?? null, type: input.type, source, database: input.database, rangeStartNs, rangeEndNs, sinceLastRun: input.range?.since_last_run ?? false, schedule, enabled: input.enabled ?? true, chunkRows };

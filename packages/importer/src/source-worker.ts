@@ -40,13 +40,16 @@ function failure(error: unknown): SourceToMain {
 async function next(): Promise<void> {
   reader ??= loadDriver().then((driver) => driver.open(data.connection, data.source, data.cursor, { ...data.options, signal: abort.signal }));
   const chunk = await (await reader).next();
-  if (chunk === null) return post({ kind: 'end' });
+  if (chunk === null) {
+    post({ kind: 'end' });
+    return;
+  }
   // The body may be a view of a larger buffer: transfer only what is the chunk's.
   const own = chunk.body.byteOffset === 0 && chunk.body.byteLength === chunk.body.buffer.byteLength ? chunk.body : chunk.body.slice();
   post({ kind: 'chunk', chunk: { ...chunk, body: own } });
 }
 
 port.on('message', (message: MainToSource) => {
-  assert.ok(message.kind === 'next', 'the main thread only asks for chunks');
+  assert.equal(message.kind, 'next', 'the main thread only asks for chunks');
   next().catch((error: unknown) => post(failure(error)));
 });
