@@ -101,8 +101,12 @@ export async function runExecution(deps: JobRunnerDeps, job: Job, execution: Exe
     await run.copy(connection);
     return deps.store.finish(execution.id, 'succeeded', null);
   } catch (error) {
+    // A stopped run ends as stopped even when its last step failed on the way (a write refused by
+    // the server stopping): its pending chunk, if any, is settled by the resume. An in-doubt
+    // window is the exception: resuming cannot settle it either.
+    const inDoubt = error instanceof StepFailed && error.failure.code === ImporterErrorCode.inDoubt;
+    if (signal.aborted && !inDoubt) return deps.store.finish(execution.id, stopReasonOf(signal), stopReasonOf(signal) === 'cancelled' ? { code: ImporterErrorCode.cancelled, message: 'cancelled' } : null);
     if (error instanceof StepFailed) return deps.store.finish(execution.id, 'failed', error.failure);
-    if (signal.aborted) return deps.store.finish(execution.id, stopReasonOf(signal), stopReasonOf(signal) === 'cancelled' ? { code: ImporterErrorCode.cancelled, message: 'cancelled' } : null);
     return deps.store.finish(execution.id, 'failed', errorOf(error, ImporterErrorCode.sourceFailed));
   }
 }

@@ -9,6 +9,7 @@ import { registerDocsRoutes } from './docs-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerImportRoutes } from './import-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
+import { registerJobRoutes } from './job-routes.js';
 import { registerLastCacheRoutes } from './last-cache-routes.js';
 import { registerLogsRoutes } from './logs-routes.js';
 import { registerMeasurementRoutes } from './measurement-routes.js';
@@ -30,6 +31,7 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerWriteRoutes(app, context);
   registerWriteStatsRoutes(app, context);
   registerImportRoutes(app, context);
+  registerJobRoutes(app, context);
   registerMetricsRoutes(app, context);
   registerQueryRoutes(app, context, queryCache);
   registerMeasurementRoutes(app, context);
