@@ -310,8 +310,6 @@ export class ImportJobs {
     if (!isSourceType(input.type)) throw badJob('type', `'${input.type}' is not a source type (influx1, influx2, postgres, http-json)`);
     const databaseError = validateDatabaseName(input.database);
     if (databaseError !== null) throw new ArcError(databaseError.kind, databaseError.code, `database: ${databaseError.message}`, { ...databaseError.details, field: 'database' });
-    // A type without a driver in this build is refused here (drivers.ts), with the field named.
-    const source = this.checkedSource(input.type, input.source);
     const rangeStartNs = input.range?.start === undefined || input.range.start === null ? null : instantNs(input.range.start, 'range.start');
     const rangeEndNs = input.range?.end === undefined || input.range.end === null ? null : instantNs(input.range.end, 'range.end');
     if (rangeStartNs !== null && rangeEndNs !== null && rangeStartNs >= rangeEndNs) throw badJob('range.end', 'must be after range.start');
@@ -320,14 +318,25 @@ export class ImportJobs {
     if (scheduleError !== null) throw badJob('schedule', scheduleError);
     const chunkRows = input.chunk_rows ?? null;
     if (chunkRows !== null && (!Number.isInteger(chunkRows) || chunkRows < 1 || chunkRows > JOB_CHUNK_ROWS_MAX)) throw badJob('chunk_rows', `must be a whole number from 1 to ${String(JOB_CHUNK_ROWS_MAX)}`);
+    // A type without a driver in this build is refused here (drivers.ts), naming the type.
+    const source = this.checkedSource(this.driverOf(input.type), input.source);
     const spec: JobSpec = { name, connectionId: input.connection_id ?? null, type: input.type, source, database: input.database, rangeStartNs, rangeEndNs, sinceLastRun: input.range?.since_last_run ?? false, schedule, enabled: input.enabled ?? true, chunkRows };
     this.connectionOf({ ...spec, id: 0, createdAt: '', updatedAt: '' });
     return spec;
   }
 
-  private checkedSource(type: SourceType, source: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  private driverOf(type: SourceType): SourceDriver {
     try {
-      return this.driverFor(type).checkJobSource(source);
+      return this.driverFor(type);
+    } catch (error) {
+      if (!(error instanceof ArcError)) throw error;
+      throw new ArcError(error.kind, error.code, `type: ${error.message}`, { ...error.details, field: 'type' });
+    }
+  }
+
+  private checkedSource(driver: SourceDriver, source: Readonly<Record<string, unknown>>): Record<string, unknown> {
+    try {
+      return driver.checkJobSource(source);
     } catch (error) {
       if (!(error instanceof ArcError)) throw error;
       const field = typeof error.details?.field === 'string' ? `source.${error.details.field}` : 'source';
