@@ -8,7 +8,7 @@ import { integerParameter } from './measurement-routes.js';
 import type { ServerContext } from './server-context.js';
 
 /**
- * Import jobs (docs/importing.md "Jobs"), admin only, bare and under /api/v1:
+ * Import jobs (README "Importing data", "Jobs"), admin only, bare and under /api/v1:
  *   GET    /jobs                       {jobs: [...]}
  *   POST   /jobs                       201 the job
  *   GET    /jobs/{id}                  the job, with its last execution

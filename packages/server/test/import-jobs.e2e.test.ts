@@ -1,4 +1,4 @@
-// Proves the import jobs' routes answer as docs/importing.md "Jobs" says on a running server, bare
+// Proves the import jobs' routes answer as README "Jobs" says on a running server, bare
 // and under /api/v1: admin only, an empty list and monitoring view, a 400 naming the field for each
 // kind of bad job body (the type's driver checks the source: a type without one in this build is
 // refused by name), a 404 for an unknown job on every route. A job that runs (409 while it runs,

@@ -3,7 +3,7 @@ import { jobBodySchema, runBodySchema } from '../job-routes.js';
 import type { ApiOperation, ApiResponse } from './api-operation.js';
 
 /**
- * Import jobs (job-routes.ts, docs/importing.md "Jobs"): definitions, runs, cancels, history and
+ * Import jobs (job-routes.ts, README "Importing data", "Jobs"): definitions, runs, cancels, history and
  * the monitoring view. Request bodies are the zod schemas the routes validate with.
  */
 
