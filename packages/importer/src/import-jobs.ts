@@ -146,8 +146,10 @@ export class ImportJobs {
     return job;
   }
 
+  /** The running execution while the job runs (a newer skipped one aside), else its newest. */
   lastExecution(jobId: number): Execution | null {
-    return this.running.get(jobId) === undefined ? this.store.lastExecution(jobId) : this.store.execution(this.running.get(jobId)?.execution.id ?? 0);
+    const running = this.running.get(jobId);
+    return running === undefined ? this.store.lastExecution(jobId) : this.store.execution(running.execution.id);
   }
 
   create(input: JobInput): Job {

@@ -25,7 +25,12 @@ import type { ReadOptions, SourceChunk, SourceConnection, SourceReader } from '.
  * The counts see only flushed rows, so before a pre-count the window's measurements are flushed
  * when rows written and maybe still buffered can fall in it: at an execution's first chunk (an
  * earlier run's last rows) and when a chunk starts at or before the previous chunk's newest row
- * (chunks are in time order, so that is the only way they overlap).
+ * (chunks are in time order, so that is the only way they overlap). The counts trust a flush to
+ * cover every acknowledged write; at a server's start that holds (WAL replay flushes before jobs
+ * resume). Within one process, a short count before a write can only turn a later settle into
+ * ARC_IMPORT_IN_DOUBT, never into a duplicate; a short count when settling a chunk whose write
+ * failed in this process could re-read a chunk that landed, which is why a failed write fails the
+ * execution rather than being retried on the spot.
  *
  * One chunk is in flight per job: the checkpoint is a single cursor, so a second chunk could only
  * be checkpointed after the first anyway, and the source thread reads the next chunk ahead only

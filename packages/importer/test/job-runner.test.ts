@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../../../test/support/poll-until.js';
+import { pollUntil, waitUntil } from '../../../test/support/poll-until.js';
 import { startArc, type ArcProcess } from '../../server/test/support/arc-process.js';
 import { expectCleanStop } from '../../server/test/support/clean-stop.js';
 import { ImportJobs, type ConnectionLookup, type ImportConnection, type JobInput } from '../src/import-jobs.js';
@@ -91,9 +91,22 @@ function jobsOver(store: JobStore, jobSink: ImportSink = sink, openSource: OpenS
   return new ImportJobs({ store, sink: jobSink, connections, log: () => undefined, openSource, driverFor: () => driver });
 }
 
-async function rowsIn(database: string): Promise<number> {
-  await sink.flush();
-  return sink.countAll(database, 'cpu');
+/**
+ * Flushes and counts until `database`.cpu holds `rowCount` rows. Repeated because a flush can
+ * answer before an acknowledged write's rows reach their writer (server/test/support/flush-until.ts);
+ * a duplicate would show as more rows and fail the wait.
+ */
+async function expectRowsIn(database: string, rowCount: number): Promise<void> {
+  await pollUntil(
+    `${database}.cpu holds ${String(rowCount)} rows`,
+    WAIT_MS,
+    async () => {
+      await sink.flush();
+      return sink.countAll(database, 'cpu');
+    },
+    (seen) => seen === rowCount,
+    50,
+  );
 }
 
 describe('an import job', () => {
@@ -108,13 +121,15 @@ describe('an import job', () => {
       await crashing.crashed;
       // The process is gone: its store is left with the execution running and the 4th chunk pending.
       before.close();
+      // A restarted server has replayed and flushed every acknowledged write before jobs resume.
+      await expectRowsIn(database, landed ? 40 : 30);
       const store = JobStore.open(file);
       const jobs = jobsOver(store);
       jobs.start();
       const resumed = await jobs.settled(job.id);
       expect(resumed).toMatchObject({ status: 'succeeded', trigger: 'resume', rows: 100, chunks: 10, error: null });
       expect(store.executions(job.id, 10).map((execution) => execution.status)).toEqual(['succeeded', 'interrupted']);
-      expect(await rowsIn(database)).toBe(100);
+      await expectRowsIn(database, 100);
       store.close();
     });
   }
@@ -130,6 +145,7 @@ describe('an import job', () => {
     before.close();
     // Another writer put a row into the pending chunk's window (rows 10..19).
     await sink.write(database, new TextEncoder().encode(`cpu v=-1 ${(BASE_NS + 15n * 1_000_000_000n).toString()}\n`));
+    await expectRowsIn(database, 21);
     const store = JobStore.open(file);
     const jobs = jobsOver(store);
     jobs.start();
@@ -137,7 +153,7 @@ describe('an import job', () => {
     expect(resumed?.status).toBe('failed');
     expect(resumed?.error?.code).toBe('ARC_IMPORT_IN_DOUBT');
     expect(resumed?.error?.message).toContain(`cpu from ${(BASE_NS + 10n * 1_000_000_000n).toString()} to ${(BASE_NS + 19n * 1_000_000_000n).toString()} ns holds 11 rows, neither 0 (before it) nor 10 (with it)`);
-    expect(await rowsIn(database)).toBe(21);
+    await expectRowsIn(database, 21);
     store.close();
   });
 
@@ -150,14 +166,14 @@ describe('an import job', () => {
     await waitUntil('two chunks checkpointed', WAIT_MS, () => store.lastExecution(job.id)?.chunks === 2);
     const cancelled = await jobs.cancel(job.id);
     expect(cancelled).toMatchObject({ status: 'cancelled', rows: 20, error: { code: 'ARC_IMPORT_CANCELLED' } });
-    expect(await rowsIn('cancelled')).toBe(20);
+    await expectRowsIn('cancelled', 20);
     await expect(jobs.cancel(job.id)).rejects.toMatchObject({ code: 'ARC_IMPORT_JOB_NOT_RUNNING' });
     jobs.update(job.id, { ...input, source: { rows: rowsOf(60) } });
     const resumed = jobs.run(job.id, true);
     expect(resumed).toMatchObject({ trigger: 'resume', resumes: cancelled.id, rows: 20 });
     expect(() => jobs.run(job.id, false)).toThrow(expect.objectContaining({ code: 'ARC_IMPORT_JOB_RUNNING' }) as Error);
     expect(await jobs.settled(job.id)).toMatchObject({ status: 'succeeded', rows: 60, chunks: 6, progress: 1 });
-    expect(await rowsIn('cancelled')).toBe(60);
+    await expectRowsIn('cancelled', 60);
     expect(() => jobs.run(job.id, true)).toThrow(expect.objectContaining({ code: 'ARC_IMPORT_NOTHING_TO_RESUME' }) as Error);
     store.close();
   });
@@ -173,7 +189,7 @@ describe('an import job', () => {
     jobs.update(job.id, { ...input, source: { rows: rowsOf(30) } });
     jobs.run(job.id, true);
     expect(await jobs.settled(job.id)).toMatchObject({ status: 'succeeded', rows: 30 });
-    expect(await rowsIn('failing')).toBe(30);
+    await expectRowsIn('failing', 30);
     store.close();
   });
 
@@ -189,7 +205,7 @@ describe('an import job', () => {
     expect(await jobs.settled(job.id)).toMatchObject({ status: 'succeeded', rows: 17, rangeStartNs: BASE_NS + 24n * 1_000_000_000n + 1n });
     jobs.run(job.id, false);
     expect(await jobs.settled(job.id)).toMatchObject({ status: 'succeeded', rows: 0 });
-    expect(await rowsIn('since')).toBe(42);
+    await expectRowsIn('since', 42);
     store.close();
   });
 
@@ -221,7 +237,7 @@ describe('an import job', () => {
     jobs.update(job.id, { ...input, source: { rows: rowsOf(45) } });
     jobs.run(job.id, true);
     expect(await jobs.settled(job.id)).toMatchObject({ status: 'succeeded', rows: 45, chunks: 5 });
-    expect(await rowsIn('threaded')).toBe(45);
+    await expectRowsIn('threaded', 45);
     store.close();
   });
 });
