@@ -175,9 +175,9 @@ export class ImportJobs {
     this.store.delete(id);
   }
 
-  /** Whether a job reads through this connection (the connection store refuses deleting it). */
-  usesConnection(connectionId: number): boolean {
-    return this.store.usesConnection(connectionId);
+  /** The jobs reading through this connection, by name (the connection store refuses deleting it while any does). */
+  jobsUsing(connectionId: number): string[] {
+    return this.store.jobsUsing(connectionId);
   }
 
   executions(jobId: number, limit: number): Execution[] {

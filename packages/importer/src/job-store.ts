@@ -365,9 +365,9 @@ export class JobStore {
     return this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id).changes > 0;
   }
 
-  /** Whether a job reads through connection `connectionId` (a connection in use cannot be deleted). */
-  usesConnection(connectionId: number): boolean {
-    return this.db.prepare('SELECT 1 FROM jobs WHERE connection_id = ? LIMIT 1').get(connectionId) !== undefined;
+  /** The names of the jobs reading through connection `connectionId` (a connection in use cannot be deleted). */
+  jobsUsing(connectionId: number): string[] {
+    return (this.db.prepare('SELECT name FROM jobs WHERE connection_id = ? ORDER BY id').all(connectionId) as { name: string }[]).map((row) => row.name);
   }
 
   // Executions.

@@ -47,8 +47,8 @@ describe('JobStore', () => {
     } catch (error) {
       expect((error as ArcError).code).toBe('ARC_IMPORT_JOB_NAME_TAKEN');
     }
-    expect(reopened.usesConnection(3)).toBe(true);
-    expect(reopened.usesConnection(4)).toBe(false);
+    expect(reopened.jobsUsing(3)).toEqual(['cpu-copy']);
+    expect(reopened.jobsUsing(4)).toEqual([]);
     reopened.close();
   });
 
