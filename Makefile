@@ -34,6 +34,11 @@ lint: install
 # ARC_TEST_S3_* variables exported to the tests; without it those tests skip, saying why.
 WITH_TEST_S3 = set -a; if bash scripts/s3-server.sh install >&2 && bash scripts/s3-server.sh start >&2; then eval "$$(bash scripts/s3-server.sh env)"; else echo "make: no test S3 server: the object-storage tests skip" >&2; fi; set +a;
 
+# The test PostgreSQL (Debian's `postgresql`, scripts/postgres.sh: a cluster of our own on 127.0.0.1
+# with password authentication) for the PostgreSQL import driver's tests: installed (root or sudo)
+# and started when it can be, its ARC_TEST_PG_* variables exported; without it those tests skip, saying why.
+WITH_TEST_PG = set -a; if bash scripts/postgres.sh install >&2 && bash scripts/postgres.sh start >&2; then eval "$$(bash scripts/postgres.sh env)"; else echo "make: no test PostgreSQL: the PostgreSQL import tests skip" >&2; fi; set +a;
+
 # Headless Chromium (scripts/chromium.sh: the Debian package, root or sudo) for the test that loads
 # /docs and /redoc in a browser: installed when it can be; without it that test skips, saying why.
 WITH_CHROMIUM = bash scripts/chromium.sh install >&2 || echo "make: no chromium: the API documentation browser test skips" >&2;
@@ -49,7 +54,7 @@ WITH_TEST_PROMETHEUS = set -a; if bash scripts/prometheus.sh install >&2; then e
 # The last line printed is the summary: "N passed, N failed, N skipped".
 test: build lint
 	npx tsc -p tsconfig.tests.json
-	$(WITH_CHROMIUM) $(WITH_TEST_S3) $(WITH_TEST_PROMETHEUS) node scripts/run-tests.mjs
+	$(WITH_CHROMIUM) $(WITH_TEST_S3) $(WITH_TEST_PROMETHEUS) $(WITH_TEST_PG) node scripts/run-tests.mjs
 
 # kill -9 of a server with the WAL on at random moments during ingest and recovery (22 times),
 # then every acknowledged row is checked to be there exactly once. ~1.5 min here; CI runs it.

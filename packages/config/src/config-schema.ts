@@ -314,6 +314,24 @@ const deleteSchema = z.strictObject({
   confirmation_threshold: intIn(0, DELETE_CONFIRMATION_THRESHOLD_MAX).default(10_000),
 });
 
+/**
+ * The key that seals the import connections' secrets (passwords, tokens) at rest: 32 bytes as 64
+ * hex digits or as base64. Returns the key as 64 lower-case hex digits, or null when the text is
+ * neither. Empty in arc.conf means: generated once and kept in `<data_dir>/import_secret.key`.
+ */
+export function importSecretKeyHex(text: string): string | null {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return text.toLowerCase();
+  if (!/^[A-Za-z0-9+/]{43}=?$/.test(text)) return null;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length === 32 ? bytes.toString('hex') : null;
+}
+
+/** Imports from other systems (README "Importing data"): connections, jobs and their schedules. */
+const IMPORT_SECRET_KEY_EXPECTED = 'a key of 32 bytes, as 64 hex digits or base64 (e.g. `openssl rand -base64 32`), or empty';
+const importSchema = z.strictObject({
+  secret_key: z.string({ error: IMPORT_SECRET_KEY_EXPECTED }).refine((text) => text === '' || importSecretKeyHex(text) !== null, { error: IMPORT_SECRET_KEY_EXPECTED }).default(''),
+});
+
 /** `prefault({})` runs a missing section through its schema, so its keys get their defaults. */
 export const configFileSchema = z.strictObject({
   server: serverSchema.prefault({}),
@@ -332,6 +350,7 @@ export const configFileSchema = z.strictObject({
   retention: retentionSchema.prefault({}),
   continuous_queries: continuousQueriesSchema.prefault({}),
   delete: deleteSchema.prefault({}),
+  import: importSchema.prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -8,7 +8,7 @@ import { ConfigError } from './config-error.js';
 import { ConfigErrorCode } from './error-codes.js';
 import { readConfigFile } from './config-file.js';
 import type { ConfigFileSource } from './config-file.js';
-import { CONFIG_SECTIONS, configFileSchema, configSectionKeys, memoryLimitBytes } from './config-schema.js';
+import { CONFIG_SECTIONS, configFileSchema, configSectionKeys, importSecretKeyHex, memoryLimitBytes } from './config-schema.js';
 import type { ConfigFile, LogFormat, LogLevel, ParquetCompression, StorageBackend, WalSyncMode } from './config-schema.js';
 import { BYTES_PER_GB, BYTES_PER_MIB, DECODERS_MAX, DECODERS_PER_CPU, IN_FLIGHT_BODIES_DEFAULT } from './limits.js';
 
@@ -210,6 +210,15 @@ export interface DeleteConfig {
   readonly confirmationThreshold: number;
 }
 
+/** Imports from other systems (packages/importer; README "Importing data"). */
+export interface ImportConfig {
+  /**
+   * The key sealing connection secrets at rest, as 64 hex digits; null when arc.conf leaves
+   * `import.secret_key` empty (the server then keeps a generated one in the data directory).
+   */
+  readonly secretKeyHex: string | null;
+}
+
 /** The whole configuration, deeply frozen. */
 export interface Config {
   readonly server: ServerConfig;
@@ -221,6 +230,7 @@ export interface Config {
   readonly retention: RetentionConfig;
   readonly continuousQueries: ContinuousQueriesConfig;
   readonly delete: DeleteConfig;
+  readonly import: ImportConfig;
   readonly queryCache: QueryCacheConfig;
   readonly auth: AuthConfig;
   readonly log: LogConfig;
@@ -303,13 +313,18 @@ function unknownKeyError(path: readonly string[], key: string, merged: Table, fi
   return new ConfigError(ConfigErrorCode.unknownKey, dotted, source, message);
 }
 
+/** Keys whose value is a secret, in any section. */
+const SECRET_KEY_NAMES: ReadonlySet<string> = new Set(['secret_key', 'bootstrap_token']);
+
 function issueError(issue: z.core.$ZodIssue, merged: Table, file: ConfigFileSource, envVars: ReadonlyMap<string, string>): ConfigError {
   const path = issue.path.map(String);
   // zod lists the unknown keys; should the list be empty, the generic message below still names the issue.
   const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   if (unknownKey !== undefined) return unknownKeyError(path, unknownKey, merged, file);
   const dotted = path.join('.');
-  const got = describeValue(valueAt(merged, path));
+  const value = valueAt(merged, path);
+  // A secret's text never reaches an error (errors are printed and logged): only its length does.
+  const got = SECRET_KEY_NAMES.has(path.at(-1) ?? '') && typeof value === 'string' ? `a value of ${String(value.length)} characters` : describeValue(value);
   const envVar = envVars.get(dotted);
   if (envVar !== undefined) {
     const message = `Invalid value for ${envVar} (${dotted}): expected ${issue.message}, got ${got}`;
@@ -486,6 +501,7 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       latenessSeconds: file.continuous_queries.lateness_seconds,
     },
     delete: { confirmationThreshold: file.delete.confirmation_threshold },
+    import: { secretKeyHex: file.import.secret_key === '' ? null : importSecretKeyHex(file.import.secret_key) },
     configPath,
     warnings: [...warnings],
   };

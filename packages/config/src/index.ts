@@ -17,12 +17,13 @@ export type {
   RetentionConfig,
   ContinuousQueriesConfig,
   DeleteConfig,
+  ImportConfig,
 } from './config.js';
 export { ConfigError } from './config-error.js';
 export { ConfigErrorCode } from './error-codes.js';
 export { CONFIG_PATH_ENV, envVarName } from './config-env.js';
 export { DEFAULT_CONFIG_FILE_NAME } from './config-file.js';
-export { STORAGE_BACKENDS, PARQUET_COMPRESSIONS, LOG_LEVELS, LOG_FORMATS, WAL_SYNC_MODES, memoryLimitBytes } from './config-schema.js';
+export { STORAGE_BACKENDS, PARQUET_COMPRESSIONS, LOG_LEVELS, LOG_FORMATS, WAL_SYNC_MODES, importSecretKeyHex, memoryLimitBytes } from './config-schema.js';
 export type { StorageBackend, ParquetCompression, LogLevel, LogFormat, WalSyncMode } from './config-schema.js';
 export {
   BYTES_PER_MIB,

@@ -357,3 +357,22 @@ describe('describeConfig', () => {
     expect(line).toContain(join(cwd, 'data'));
   });
 });
+
+describe('import.secret_key', () => {
+  const hex = 'a1'.repeat(32);
+
+  it('is null when empty, and taken as hex or base64 of 32 bytes (from arc.conf or ARC_IMPORT_SECRET_KEY)', () => {
+    expect(loadConfig({ env: {}, cwd }).import).toEqual({ secretKeyHex: null });
+    expect(loadConfig({ env: { ARC_IMPORT_SECRET_KEY: hex.toUpperCase() }, cwd }).import.secretKeyHex).toBe(hex);
+    writeConf(`[import]\nsecret_key = "${Buffer.from(hex, 'hex').toString('base64')}"\n`);
+    expect(loadConfig({ env: {}, cwd }).import.secretKeyHex).toBe(hex);
+  });
+
+  it.each([['a1'.repeat(31)], [Buffer.alloc(31, 7).toString('base64')], ['not a key at all']])('refuses %j naming the key, without quoting the value', (value) => {
+    const error = configError(() => loadConfig({ env: { ARC_IMPORT_SECRET_KEY: value }, cwd }));
+    expect(error.code).toBe(ConfigErrorCode.badValue);
+    expect(error.key).toBe('import.secret_key');
+    expect(error.message).toContain('32 bytes');
+    expect(error.message).not.toContain(value);
+  });
+});

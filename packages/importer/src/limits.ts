@@ -32,3 +32,66 @@ export const JOB_ERROR_MESSAGE_CHARS_MAX = 2_000;
 
 assert.ok(JOB_CHUNK_ROWS_DEFAULT <= JOB_CHUNK_ROWS_MAX);
 assert.ok(JOB_EXECUTIONS_LISTED_DEFAULT <= JOB_EXECUTIONS_LISTED_MAX);
+/** A connection's name: shown in lists and logs; 128 characters name anything a person types. */
+export const CONNECTION_NAME_LENGTH_MAX = 128;
+
+/**
+ * A connection's secret (password, token, header value): InfluxDB 2.x tokens are 88 characters,
+ * cloud API keys a few hundred; 4 KiB is far above any and keeps a row small.
+ */
+export const CONNECTION_SECRET_BYTES_MAX = 4096;
+
+/** A connection's settings as JSON text: a URL, a few names and headers; 16 KiB bounds a row. */
+export const CONNECTION_SETTINGS_BYTES_MAX = 16 * 1024;
+
+/**
+ * How long `POST /connections/{type}/test` waits for the source to connect, authenticate and
+ * answer before it answers `ok: false`: long enough for a TLS handshake across a continent and
+ * a cold database, short enough that a request (and the admin waiting on it) is not held long.
+ */
+export const CONNECTION_TEST_TIMEOUT_MS = 15_000;
+
+/** A JSONPath of a mapping: far above any real one, and it bounds what an error quotes. */
+export const JSON_PATH_CHARS_MAX = 1024;
+
+/**
+ * One page of an HTTP JSON API's answer is read whole and parsed with JSON.parse (a page is the
+ * API's unit: it cannot be cut). 8 MiB parses in tens of milliseconds and holds a few times that
+ * as objects; an API answering more per page is refused (ask it for smaller pages).
+ */
+export const HTTP_JSON_PAGE_BYTES_MAX = 8 * 1024 * 1024;
+
+/** A request to an HTTP JSON API waits this long by default (settings.timeout_ms) and at most HTTP_JSON_TIMEOUT_MS_MAX. */
+export const HTTP_JSON_TIMEOUT_MS_DEFAULT = 30_000;
+export const HTTP_JSON_TIMEOUT_MS_MAX = 300_000;
+
+/** Records of a page's answer kept for schema discovery's types, samples and distinct counts (more says little more). */
+export const HTTP_JSON_SCHEMA_RECORDS_SAMPLED = 200;
+/** Leaf paths listed per candidate record array (a record with more is listed in part, and says so). */
+export const HTTP_JSON_SCHEMA_PATHS_MAX = 200;
+/** Depth of the answer searched for arrays of objects, and of a record searched for leaves. */
+export const HTTP_JSON_SCHEMA_DEPTH_MAX = 8;
+/** A string is a tag candidate when it is at most this long and has at most this many distinct values in the sample. */
+export const HTTP_JSON_TAG_CHARS_MAX = 64;
+export const HTTP_JSON_TAG_DISTINCT_MAX = 32;
+
+/**
+ * The one-shot export (POST /api/http-json/export) reads the whole answer set before it writes a
+ * row (so a bound passed writes nothing and the answer can say "use a job"), and runs on the
+ * acceptor thread: its pages are bounded to HTTP_JSON_EXPORT_PAGE_BYTES_MAX (JSON.parse of 1 MiB
+ * and its lines take a few ms), its lines to HTTP_JSON_EXPORT_BYTES_MAX held in memory, at most
+ * HTTP_JSON_EXPORTS_AT_ONCE at a time (so at most 64 MiB held). Beyond: an import job, which
+ * reads in the import thread and checkpoints.
+ */
+export const HTTP_JSON_EXPORT_PAGE_BYTES_MAX = 1024 * 1024;
+export const HTTP_JSON_EXPORT_PAGES_MAX = 100;
+export const HTTP_JSON_EXPORT_ROWS_MAX = 100_000;
+export const HTTP_JSON_EXPORT_BYTES_MAX = 32 * 1024 * 1024;
+export const HTTP_JSON_EXPORTS_AT_ONCE = 2;
+/** A one-shot export ends (504) when its pages take longer than this altogether. */
+export const HTTP_JSON_EXPORT_DURATION_MS_MAX = 300_000;
+/** Schema discovery also runs on the acceptor thread: its one page has the export's bound. */
+export const HTTP_JSON_DISCOVER_PAGE_BYTES_MAX = HTTP_JSON_EXPORT_PAGE_BYTES_MAX;
+
+assert.ok(HTTP_JSON_EXPORT_PAGE_BYTES_MAX <= HTTP_JSON_PAGE_BYTES_MAX);
+assert.ok(HTTP_JSON_TIMEOUT_MS_DEFAULT <= HTTP_JSON_TIMEOUT_MS_MAX);

@@ -45,7 +45,7 @@ export function fieldValueText(field: FieldValue): string | null {
  * left out (line protocol has no empty tag value); fields whose value has no spelling too. Returns
  * null when no field is left (such a row has nothing to store).
  */
-export function lineOf(measurement: string, tags: ReadonlyArray<readonly [string, string]>, fields: ReadonlyArray<readonly [string, FieldValue]>, timeNs: bigint): string | null {
+export function lineOf(measurement: string, tags: readonly (readonly [string, string])[], fields: readonly (readonly [string, FieldValue])[], timeNs: bigint): string | null {
   assert.ok(measurement !== '', 'a line has a measurement');
   let line = escapeMeasurement(measurement);
   for (const [key, value] of tags) {

@@ -8,13 +8,14 @@ import { PayloadFormat, type RequestOptions } from '@arc/ingest';
 import { LineProtocolPrecision, parsePrecision } from '@arc/protocol';
 import { ServerErrorCode } from './error-codes.js';
 import { ImportFeed } from './import-feed.js';
-import { LineChunker } from './import-lines.js';
+import { LineChunker, MeasurementFilter } from './import-lines.js';
 import { ImportReader, type ImportWorkerData, type RowRefusal } from './import-reader.js';
 import { TIME_FORMATS, type TimeFormat } from './import-sql.js';
 import { newResponseState, sendError, sendJson, type ResponseState } from './http-response.js';
 import { IMPORT_CHUNK_BYTES, IMPORT_LP_BYTES_MAX, IMPORT_READER_MEMORY_LIMIT, IMPORT_READER_THREADS, IMPORT_SPOOL_BYTES_MAX } from './limits.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
+import { maybeGunzip, type UploadBytes } from './upload-gunzip.js';
 import { UploadStream } from './upload-stream.js';
 
 /**
@@ -36,6 +37,8 @@ interface ImportRun {
   readonly state: ResponseState;
   readonly request: RequestInfo;
   readonly upload: UploadStream;
+  /** The file's bytes: the upload, decompressed when it is a gzip file. */
+  readonly file: UploadBytes;
   readonly startedMs: number;
 }
 
@@ -64,6 +67,14 @@ function databaseOf(request: RequestInfo): string | ArcError {
   const database = request.database !== '' ? request.database : (request.query.get('db') ?? '');
   if (database === '') return badParameter('db', 'database is required (set the x-arc-database header or the db query parameter)');
   return validateDatabaseName(database) ?? database;
+}
+
+/** The line protocol import's optional `measurement` (Arc Go's filter: only that measurement's lines are imported). */
+function lineProtocolMeasurement(query: URLSearchParams): string | null | ArcError {
+  const measurement = query.get('measurement');
+  if (measurement === null) return null;
+  if (measurement === '') return badParameter('measurement', 'measurement, when given, names the measurement whose lines are imported');
+  return validateMeasurementName(measurement) ?? measurement;
 }
 
 function tableOptions(query: URLSearchParams): TableOptions | ArcError {
@@ -119,11 +130,12 @@ async function refuse(run: ImportRun, error: ArcError): Promise<void> {
   sendError(run.res, run.state, error);
 }
 
-async function importLineProtocol(run: ImportRun, options: RequestOptions): Promise<void> {
+async function importLineProtocol(run: ImportRun, options: RequestOptions, measurement: string | null): Promise<void> {
   const feed = new ImportFeed(run.context, options);
   const chunker = new LineChunker();
+  const filter = measurement === null ? null : new MeasurementFilter(measurement);
   for (;;) {
-    const bytes = await run.upload.next();
+    const bytes = await run.file.next();
     if (bytes instanceof ArcError) {
       await feed.drain();
       return refuseMidway(run, feed, bytes);
@@ -133,12 +145,18 @@ async function importLineProtocol(run: ImportRun, options: RequestOptions): Prom
       await feed.drain();
       return refuseMidway(run, feed, chunks);
     }
-    for (const chunk of chunks) await feed.submit(chunk);
+    for (const chunk of chunks) {
+      const kept = filter === null ? chunk : filter.keep(chunk);
+      if (kept !== null) await feed.submit(kept);
+    }
     if (bytes === null || feed.stopped !== null) break;
   }
   await feed.drain();
   if (feed.stopped !== null) run.upload.close(feed.stopped);
-  await answer(run, feed, { database: options.database, precision: options.precision });
+  if (filter === null) return answer(run, feed, { database: options.database, precision: options.precision });
+  // Arc Go's answer to a filter that matched nothing: 400, not an empty success.
+  if (filter.keptLines === 0 && feed.stopped === null) return refuseMidway(run, feed, badParameter('measurement', `no line of measurement '${String(measurement)}' in the file (${filter.skippedLines} lines of other measurements skipped)`));
+  await answer(run, feed, { database: options.database, precision: options.precision, measurement, rows_skipped: filter.skippedLines });
 }
 
 /** An upload that could not be read to its end: the error, with how far the import got. */
@@ -153,7 +171,7 @@ async function spool(run: ImportRun, file: string): Promise<ArcError | null> {
   const handle = await open(file, 'wx', 0o600);
   try {
     for (;;) {
-      const bytes = await run.upload.next();
+      const bytes = await run.file.next();
       if (bytes === null) return null;
       if (bytes instanceof ArcError) return bytes;
       await handle.write(bytes);
@@ -214,25 +232,27 @@ function handleImport(context: ServerContext, format: ImportFormat, res: HttpRes
   const request = readRequestInfo(req);
   const upload = new UploadStream(res, req.getHeader('content-type'), format === 'lp' ? IMPORT_LP_BYTES_MAX : IMPORT_SPOOL_BYTES_MAX);
   const state = newResponseState(res, () => upload.close(new ArcError(ErrorKind.badRequest, ServerErrorCode.importBadFile, 'The client closed the connection')));
-  const run: ImportRun = { context, res, state, request, upload, startedMs: performance.now() };
+  const started: ImportRun = { context, res, state, request, upload, file: upload, startedMs: performance.now() };
   const authorized = context.auth.check(request, 'admin', null);
   const contentEncoding = req.getHeader('content-encoding').toLowerCase();
   void (async () => {
     const identity = await authorized;
-    if (identity instanceof ArcError) return refuse(run, identity);
-    // A compressed stream cannot be cut into chunks that each decompress on their own.
-    if (contentEncoding !== '' && contentEncoding !== 'identity') return refuse(run, badRequest(ServerErrorCode.importBadFile, `Content-Encoding '${contentEncoding}' is not taken by imports yet: send the file uncompressed`));
-    if (context.phase !== 'ready') return refuse(run, new ArcError(ErrorKind.unavailable, context.phase === 'stopping' ? ServerErrorCode.shuttingDown : ServerErrorCode.starting, `Server is ${context.phase}; retry the import later`));
+    if (identity instanceof ArcError) return refuse(started, identity);
+    if (contentEncoding !== '' && contentEncoding !== 'identity' && contentEncoding !== 'gzip') return refuse(started, badRequest(ServerErrorCode.importBadFile, `Content-Encoding '${contentEncoding}' is not taken by imports: send the file as it is or gzip-compressed`));
+    if (context.phase !== 'ready') return refuse(started, new ArcError(ErrorKind.unavailable, context.phase === 'stopping' ? ServerErrorCode.shuttingDown : ServerErrorCode.starting, `Server is ${context.phase}; retry the import later`));
     const database = databaseOf(request);
-    if (database instanceof ArcError) return refuse(run, database);
-    if (format === 'lp') {
-      if (request.query.has('measurement')) return refuse(run, badParameter('measurement', 'measurement is not taken by the line protocol import: every line names its own'));
-      const precision = parsePrecision(request.query.get('precision'), 'v1');
-      if (precision instanceof ArcError) return refuse(run, precision);
-      return importLineProtocol(run, { format: PayloadFormat.lineProtocol, database, nowUs: request.receivedAtUs, precision });
-    }
-    const table = tableOptions(request.query);
-    if (table instanceof ArcError) return refuse(run, table);
+    if (database instanceof ArcError) return refuse(started, database);
+    // Checked before the file is read, so a bad parameter is answered without waiting for the upload.
+    const lpMeasurement = format === 'lp' ? lineProtocolMeasurement(request.query) : null;
+    if (lpMeasurement instanceof ArcError) return refuse(started, lpMeasurement);
+    const table = format === 'lp' ? null : tableOptions(request.query);
+    if (table instanceof ArcError) return refuse(started, table);
+    const precision = format === 'lp' ? parsePrecision(request.query.get('precision'), 'v1') : LineProtocolPrecision.ns;
+    if (precision instanceof ArcError) return refuse(started, precision);
+    const file = await maybeGunzip(upload, contentEncoding === 'gzip', format === 'lp' ? IMPORT_LP_BYTES_MAX : IMPORT_SPOOL_BYTES_MAX);
+    if (file instanceof ArcError) return refuse(started, file);
+    const run: ImportRun = { ...started, file };
+    if (format === 'lp' || table === null) return importLineProtocol(run, { format: PayloadFormat.lineProtocol, database, nowUs: request.receivedAtUs, precision }, lpMeasurement);
     return importTable(run, format, { format: PayloadFormat.lineProtocol, database, nowUs: request.receivedAtUs, precision: LineProtocolPrecision.ns }, table);
   })().catch((error: unknown) => {
     context.log.error(`import failed: ${(error as Error).stack ?? String(error)}`);

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import uWS from 'uWebSockets.js';
 import { TokenVerifier, type TokenAccess } from '@arc/auth';
-import { describeConfig, type Config } from '@arc/config';
-import { type ArcError } from '@arc/errors';
+import { describeConfig, importSecretKeyHex, type Config } from '@arc/config';
+import { ArcError, ErrorKind } from '@arc/errors';
+import { CONNECTION_FILE_NAME, ConnectionStore, ImporterErrorCode, SECRET_KEY_SETTING, SecretBox, generateSecretKey } from '@arc/importer';
 import { QueryPool } from '@arc/query';
 import { Storage, openStorageBackend, readableRootOf } from '@arc/storage';
-import { ImportJobs, JOB_STORE_FILE_NAME, JobStore, type ConnectionLookup } from '@arc/importer';
+import { ImportJobs, JOB_STORE_FILE_NAME, JobStore, connectionLookupOf } from '@arc/importer';
 import { CQ_FILE_NAME, Compactor, ContinuousQueries, CqStore, HISTORY_FILE_NAME, RETENTION_FILE_NAME, RetentionService, RowDeleter } from '@arc/compaction';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
@@ -61,13 +62,6 @@ export interface StartServerOptions {
   readonly onFatal?: (reason: string) => void;
 }
 
-/**
- * The connections import jobs read through. The connection store (packages/importer
- * connection-store.ts) is wired here by the change that brings it; until then no connection exists,
- * so a job naming one is refused with 400 ARC_IMPORT_CONNECTION_NOT_FOUND.
- */
-const NO_CONNECTIONS: ConnectionLookup = { get: () => null, active: () => null };
-
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
   // Staged files older than this are a dead process's (every staged file of this one is newer).
   const startedAtMs = Date.now();
@@ -78,6 +72,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   await mkdir(config.storage.dataDir, { recursive: true });
   const lock = DataDirLock.acquire(config.storage.dataDir);
   await mkdir(path.join(config.storage.dataDir, 'tmp'), { recursive: true });
+  // A key that does not open the stored secrets stops the start here, named.
+  const connections = ConnectionStore.open(path.join(config.storage.dataDir, CONNECTION_FILE_NAME), await importSecretBox(config));
   // Wrong credentials or a missing bucket stop the start here, named, before any thread runs.
   const backend = openStorageBackend(config.storage);
   await backend.check();
@@ -156,9 +152,10 @@ export async function startServer(config: Config, options: StartServerOptions = 
     // A delete flushes every writer first: a row acknowledged before it is in a file it rewrites.
     deletes: new RowDeleter({ storage, rewriter: compactor, flushWriters: (database, measurement) => pipeline.flushMeasurement(database, measurement), confirmationThreshold: config.delete.confirmationThreshold }),
     storageProbe: new StorageProbe(backend, log),
+    connections,
     lastCaches: new LastCacheService(LastCacheStore.open(path.join(config.storage.dataDir, LAST_CACHE_FILE_NAME)), pipeline, queryPool, storage, (message) => log.warn(message)),
     // The sink writes through ImportFeed, which takes the whole context: it is read when a job runs, after this.
-    importJobs: new ImportJobs({ store: JobStore.open(path.join(config.storage.dataDir, JOB_STORE_FILE_NAME)), sink: new ImportJobSink(() => context), connections: NO_CONNECTIONS, log: (level, message) => log[level](message) }),
+    importJobs: new ImportJobs({ store: JobStore.open(path.join(config.storage.dataDir, JOB_STORE_FILE_NAME)), sink: new ImportJobSink(() => context), connections: connectionLookupOf(connections), log: (level, message) => log[level](message) }),
     routes: new RouteTable(),
     metrics,
   };
@@ -219,6 +216,40 @@ export async function startServer(config: Config, options: StartServerOptions = 
         .finally(() => lock.release()));
     },
   };
+}
+
+/** Where the key sealing import connection secrets is kept when `import.secret_key` is empty. */
+export const IMPORT_SECRET_KEY_FILE_NAME = 'import_secret.key';
+
+/**
+ * The box sealing import connection secrets: with the key `import.secret_key` gives, else with the
+ * one generated at the first start into `<data_dir>/import_secret.key` (mode 0600; 64 hex digits,
+ * the form import.secret_key takes, so it can be moved into arc.conf). Read here, not in the
+ * importer: the server owns the data directory's files at start (the lock, the directory itself),
+ * and the importer stays free of node:fs.
+ */
+async function importSecretBox(config: Config): Promise<SecretBox> {
+  if (config.import.secretKeyHex !== null) return new SecretBox(Buffer.from(config.import.secretKeyHex, 'hex'), SECRET_KEY_SETTING);
+  const file = path.join(config.storage.dataDir, IMPORT_SECRET_KEY_FILE_NAME);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const key = generateSecretKey();
+    // Synced before any secret is sealed with it: a crash must not keep secrets and lose their key.
+    const handle = await open(file, 'wx', 0o600);
+    try {
+      await handle.writeFile(`${key.toString('hex')}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return new SecretBox(key, file);
+  }
+  const hex = importSecretKeyHex(text.trim());
+  if (hex === null) throw new ArcError(ErrorKind.internal, ImporterErrorCode.secretKeyFileBad, `${file} does not hold a key of 32 bytes (64 hex digits): restore it from a backup, or set ${SECRET_KEY_SETTING}`);
+  return new SecretBox(Buffer.from(hex, 'hex'), file);
 }
 
 /** Waits for the ingest pipeline and the query pool to start; if either fails, stops the other. */
@@ -287,6 +318,7 @@ async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_so
   const { flushError, rowsUnflushed, writersUnreported } = await context.pipeline.shutdown();
   await context.queryPool.close();
   await tokens?.close();
+  context.connections.close();
   context.metrics.close();
   if (rowsUnflushed === 0 && writersUnreported === 0) {
     if (flushError !== null) context.log.warn(`a final flush failed, but its rows were flushed by a retry before the writers stopped: ${flushError.message}`);

@@ -72,11 +72,43 @@ describe('POST /api/v1/import/lp', () => {
     expect(answer.status, answer.text).toBe(403);
   });
 
-  it('refuses a compressed upload, which cannot be cut into chunks', async () => {
-    const answer = await importFile('lp', 'db=lpdb', gzipSync(lpLines('cpu', 10)), { 'Content-Encoding': 'gzip' });
-    expect(answer.status).toBe(400);
-    expect(answer.json()).toMatchObject({ code: 'ARC_IMPORT_BAD_FILE' });
-    expect(answer.json().error).toContain("Content-Encoding 'gzip'");
+  it('imports a gzip file, sent as it is (found by its magic bytes, as Arc Go does) or with Content-Encoding: gzip', async () => {
+    const plain = await importFile('lp', 'db=lpgz', gzipSync(lpLines('gz', 3000)));
+    expect(plain.status, plain.text).toBe(200);
+    expect(plain.json().result.rows_imported).toBe(3000);
+    const announced = await importFile('lp', 'db=lpgz', gzipSync(lpLines('gz2', 20)), { 'Content-Encoding': 'gzip' });
+    expect(announced.status, announced.text).toBe(200);
+    expect(await shared.client.rows('SELECT count(*), sum(n) FROM gz', 'lpgz')).toEqual([[3000, 4498500]]);
+    expect(await shared.client.rows('SELECT count(*) FROM gz2', 'lpgz')).toEqual([[20]]);
+    const csv = await importFile('csv', 'db=lpgz&measurement=gzcsv&time_format=epoch_s', gzipSync(`time,v\n${BASE_S},1.5\n${BASE_S + 1},2.5\n`));
+    expect(csv.status, csv.text).toBe(200);
+    expect(await shared.client.rows('SELECT count(*), sum(v) FROM gzcsv', 'lpgz')).toEqual([[2, 4]]);
+  });
+
+  it('refuses a broken gzip file, a gzip Content-Encoding over plain bytes, and other encodings, with 400s', async () => {
+    const truncated = gzipSync(lpLines('trunc', 1000)).subarray(0, 200);
+    const broken = await importFile('lp', 'db=lpgz', truncated);
+    expect(broken.status, broken.text).toBe(400);
+    expect(broken.json()).toMatchObject({ code: 'ARC_IMPORT_BAD_FILE' });
+    expect(broken.json().error).toContain('gzip');
+    const lying = await importFile('lp', 'db=lpgz', lpLines('lie', 5), { 'Content-Encoding': 'gzip' });
+    expect(lying.status, lying.text).toBe(400);
+    expect(lying.json().error).toContain('not a gzip stream');
+    const zstd = await importFile('lp', 'db=lpgz', lpLines('zs', 5), { 'Content-Encoding': 'zstd' });
+    expect(zstd.status, zstd.text).toBe(400);
+    expect(zstd.json().error).toContain("Content-Encoding 'zstd'");
+  });
+
+  it('imports only the lines of `measurement` when given (Arc Go\'s filter), counting the others as skipped', async () => {
+    const mixed = lpLines('keep', 40) + '# a comment\n\n' + lpLines('other', 25) + lpLines('keep_not', 5) + lpLines('keep', 10).replaceAll(`${BASE_S}`, `${BASE_S + 100}`);
+    const answer = await importFile('lp', 'db=lpfilter&measurement=keep', mixed);
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json().result).toMatchObject({ measurement: 'keep', rows_imported: 50, rows_skipped: 30 });
+    expect(await shared.client.rows("SELECT count(*) FROM information_schema.tables WHERE table_name IN ('other', 'keep_not')", 'lpfilter')).toEqual([[0]]);
+    const none = await importFile('lp', 'db=lpfilter&measurement=absent', lpLines('other', 3));
+    expect(none.status, none.text).toBe(400);
+    expect(none.json()).toMatchObject({ code: 'ARC_IMPORT_BAD_PARAMETER', parameter: 'measurement' });
+    expect(none.json().error).toContain("no line of measurement 'absent'");
   });
 
   it('refuses a missing database', async () => {

@@ -13,6 +13,7 @@ const databaseParameters = {
 const lineProtocolQuery = z.object({
   ...databaseParameters,
   precision: z.enum(['ns', 'n', 'u', 'us', 'ms', 's', 'm', 'h']).optional().meta({ description: 'Unit of the timestamps (default ns), as for POST /write.' }),
+  measurement: z.string().optional().meta({ description: "Only this measurement's lines are imported (Arc Go's filter); the others are counted in `rows_skipped`. None matching: 400." }),
 });
 
 const tableQuery = z.object({
@@ -43,11 +44,20 @@ const summaryFields = {
   duration_ms: z.number().int(),
 };
 
-const lineProtocolAnswer = z.object({ status: z.literal('ok'), result: z.object({ ...summaryFields, precision: z.string() }) });
+const lineProtocolAnswer = z.object({
+  status: z.literal('ok'),
+  result: z.object({
+    ...summaryFields,
+    precision: z.string(),
+    measurement: z.string().optional().meta({ description: 'The `measurement` filter, when given.' }),
+    rows_skipped: z.number().int().optional().meta({ description: "With the `measurement` filter: lines of other measurements, not imported." }),
+  }),
+});
 const tableAnswer = z.object({ status: z.literal('ok'), result: z.object({ ...summaryFields, measurement: z.string(), columns: z.array(z.string()) }) });
 
 const description =
   'Admin only. The file is the request body, raw or as the `file` field of multipart/form-data (`curl -F file=@data`), streamed: it is never held whole in memory. ' +
+  'A gzip file is taken as it is (found by its magic bytes) or with `Content-Encoding: gzip`, and decompressed as it arrives (bounded like an uncompressed file). ' +
   'It goes through the ingest pipeline in chunks of about 4 MiB, like write requests (same validation, WAL and atomicity per chunk). A bad row is rejected by its line and the rest imported; ' +
   'past 1,000 rejected rows, or when no row is good, the answer is a 4xx naming the first bad line, carrying `rows_imported` so far (those rows stay).';
 
