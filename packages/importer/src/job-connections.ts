@@ -15,7 +15,7 @@ export function connectionLookupOf(store: ConnectionStore): ConnectionLookup {
     active: (type) => {
       const connection = store.active(connectionTypeOf(type));
       // The active influx connection may be of the other version: then the job has none.
-      return connection === null || connection.sourceType !== type ? null : importConnection(connection);
+      return connection?.sourceType === type ? importConnection(connection) : null;
     },
   };
 }

@@ -1,16 +1,21 @@
 // Proves an import job end to end on a running server with the HTTP JSON driver and the connection
 // store: a job over a local JSON API copies every record once (counted back by SQL), a second run
 // while one runs is a 409, a cancel keeps the checkpoint and a resume finishes the copy, and a
-// connection a job uses cannot be deleted.
+// connection a job uses cannot be deleted; a server stopped during a run resumes it at its next start.
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../../test/support/poll-until.js';
+import { expectCleanStop } from './support/clean-stop.js';
 import { useSharedArc } from './support/shared-arc.js';
+import { useStartedArcs } from './support/started-arcs.js';
 import { send } from './support/token-helpers.js';
 
 const shared = useSharedArc();
+const { start, started } = useStartedArcs();
+/** Whether /v1/slow answers at once (like /v1/all) instead of holding the request. */
+let slowAnswers = false;
 const BASE_MS = 1_767_225_600_000;
 const RECORDS = Array.from({ length: 40 }, (_, index) => ({ ts: BASE_MS + index * 1000, host: index % 2 === 0 ? 'a' : 'b', value: index + 0.5 }));
 const WAIT_MS = 30_000;
@@ -30,6 +35,7 @@ beforeAll(async () => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/v1/all') return answer(res, { data: RECORDS });
     if (url.pathname === '/v1/slow') {
+      if (slowAnswers) return answer(res, { data: RECORDS });
       held.push(res);
       return;
     }
@@ -48,8 +54,10 @@ afterAll(async () => {
 
 const mapping = { records: '$.data[*]', time: '$.ts', time_format: 'epoch_ms', measurement: 'cpu', tags: { host: '$.host' }, fields: { value: '$.value' } };
 
+let target = (): string => shared.arc.url;
+
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const reply = await send(shared.arc.url, method, path, { body });
+  const reply = await send(target(), method, path, { body });
   return { status: reply.status, json: reply.text === '' ? {} : (reply.json() as Record<string, unknown>) };
 }
 
@@ -70,7 +78,7 @@ async function rowsIn(database: string, expected: number): Promise<void> {
     WAIT_MS,
     async () => {
       await call('POST', '/write/flush');
-      const reply = await send(shared.arc.url, 'POST', '/query', { body: { sql: 'SELECT count(*) FROM cpu', format: 'json' }, headers: { 'x-arc-database': database } });
+      const reply = await send(target(), 'POST', '/query', { body: { sql: 'SELECT count(*) FROM cpu', format: 'json' }, headers: { 'x-arc-database': database } });
       return reply.status === 200 ? ((reply.json() as { data: number[][] }).data[0]?.[0] ?? 0) : reply.status;
     },
     (seen) => seen === expected,
@@ -112,5 +120,27 @@ describe('an import job over the HTTP JSON driver', () => {
     expect(resumed.json.execution).toMatchObject({ trigger: 'resume' });
     expect(await executionEnds(slowId)).toMatchObject({ status: 'succeeded', rows: 40 });
     await rowsIn('slow', 40);
+  });
+
+  it('is interrupted by a server stop and resumed at the next start', async () => {
+    const first = await start({});
+    target = () => first.url;
+    const connection = await call('POST', '/connections/http-json', { name: 'local-api', settings: { url: `${origin}/v1` } });
+    const job = await call('POST', '/jobs', { name: 'across-restart', type: 'http-json', connection_id: connection.json.id, source: { path: 'slow', mapping }, database: 'restarted', chunk_rows: 9 });
+    const jobId = job.json.id as number;
+    expect((await call('POST', `/jobs/${String(jobId)}/run`)).status).toBe(202);
+    await pollUntil('the request reached the API', WAIT_MS, () => held.length, (count) => count > 0);
+    // A clean stop: the run is interrupted (not failed), every buffer flushed.
+    await expectCleanStop(first);
+    slowAnswers = true;
+    const second = await start({}, first.dataDir);
+    started.splice(started.indexOf(first), 1);
+    target = () => second.url;
+    const ended = await executionEnds(jobId);
+    expect(ended).toMatchObject({ status: 'succeeded', trigger: 'resume', rows: 40, chunks: 5 });
+    const history = (await call('GET', `/jobs/${String(jobId)}/executions`)).json.executions as Record<string, unknown>[];
+    expect(history.map((execution) => execution.status)).toEqual(['succeeded', 'interrupted']);
+    await rowsIn('restarted', 40);
+    target = () => shared.arc.url;
   });
 });
