@@ -2,6 +2,30 @@
 export const ImporterErrorCode = Object.freeze({
   /** A connection's settings or a job's source is missing a field or has a bad one (400). */
   badSettings: 'ARC_IMPORT_BAD_SETTINGS',
+  // Import jobs (job-store.ts, job-runner.ts, import-jobs.ts).
+  /** A job body's field is missing or bad (name, database, range, schedule, chunk_rows): 400 naming the field. */
+  badJob: 'ARC_IMPORT_BAD_JOB',
+  /** No job has this id: 404. */
+  jobNotFound: 'ARC_IMPORT_JOB_NOT_FOUND',
+  /** Another job has this name: 409. */
+  jobNameTaken: 'ARC_IMPORT_JOB_NAME_TAKEN',
+  /** The job has an execution running (run, delete, or a change while it runs): 409. */
+  jobRunning: 'ARC_IMPORT_JOB_RUNNING',
+  /** Cancel of a job with no execution running: 409. */
+  jobNotRunning: 'ARC_IMPORT_JOB_NOT_RUNNING',
+  /** `POST /jobs/{id}/run` with `resume` when the job's last execution has nothing to continue (it succeeded, or there is none): 409. */
+  nothingToResume: 'ARC_IMPORT_NOTHING_TO_RESUME',
+  /** The source failed while a job read it (connection refused, a bad answer): the execution's error. */
+  sourceFailed: 'ARC_IMPORT_SOURCE_FAILED',
+  /** Arc refused a chunk for a reason other than its rows (a writer failed, the server stopping): the execution's error. */
+  writeFailed: 'ARC_IMPORT_WRITE_FAILED',
+  /**
+   * A chunk written but not checkpointed (a crash between the two) whose rows cannot be told landed
+   * or not: the destination's count over its window is neither the count before it nor that plus its rows.
+   */
+  inDoubt: 'ARC_IMPORT_IN_DOUBT',
+  /** The execution was cancelled (POST /jobs/{id}/cancel) or stopped with the server. */
+  cancelled: 'ARC_IMPORT_CANCELLED',
   /** A connection's name or secret is missing or bad (400, `field` names it). */
   badConnection: 'ARC_IMPORT_BAD_CONNECTION',
   /** A connection type the path names is not one of influx, postgres, http-json (400). */

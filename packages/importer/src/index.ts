@@ -11,6 +11,14 @@ export { CONNECTION_NAME_LENGTH_MAX, CONNECTION_SECRET_BYTES_MAX, CONNECTION_SET
 export { escapeKey, escapeMeasurement, fieldValueText, lineOf } from './line-protocol.js';
 export type { FieldValue } from './line-protocol.js';
 export { ImporterErrorCode } from './error-codes.js';
+export { JOB_STORE_FILE_NAME, JobStore, EXECUTION_STATUSES, EXECUTION_TRIGGERS, jobNotFound } from './job-store.js';
+export type { ChunkDone, Execution, ExecutionError, ExecutionStart, ExecutionStatus, ExecutionTrigger, Job, JobSpec, PendingChunk } from './job-store.js';
+export { JobRunStopped, runExecution } from './job-runner.js';
+export type { ImportSink, JobRunnerDeps, OpenSource, SinkWriteResult, StopReason } from './job-runner.js';
+export { ImportJobs, instantNs, rfc3339Of } from './import-jobs.js';
+export type { ConnectionLookup, ImportConnection, ImportJobsOptions, JobInput, LogLevel, ScheduledJob } from './import-jobs.js';
+export { SourceThread } from './source-thread.js';
+export { JOB_CHUNK_BYTES_MAX, JOB_CHUNK_ROWS_DEFAULT, JOB_CHUNK_ROWS_MAX, JOB_EXECUTIONS_KEPT, JOB_EXECUTIONS_LISTED_DEFAULT, JOB_EXECUTIONS_LISTED_MAX, JOB_MONITORING_RECENT, JOB_PROGRESS_WRITE_INTERVAL_MS } from './limits.js';
 export { HTTP_JSON_DRIVER, HttpJsonReader, openHttpJsonReader } from './http-json-driver.js';
 export { discoverHttpJsonSchema } from './http-json-schema.js';
 export type { HttpJsonReadLimits } from './http-json-driver.js';
@@ -28,3 +36,4 @@ export {
   HTTP_JSON_EXPORTS_AT_ONCE,
   HTTP_JSON_PAGE_BYTES_MAX,
 } from './limits.js';
+export { connectionLookupOf } from './job-connections.js';

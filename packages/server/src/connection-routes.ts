@@ -268,8 +268,7 @@ export function registerConnectionRoutes(app: TemplatedApp, context: ServerConte
     get connections() {
       return context.connections;
     },
-    // No import job exists in this build yet: the job store answers this once it is wired in.
-    jobsUsing: () => [],
+    jobsUsing: (connectionId) => context.importJobs.jobsUsing(connectionId),
     get storage() {
       return context.config.storage;
     },

@@ -11,6 +11,7 @@ import { registerHealthRoutes } from './health-routes.js';
 import { registerHttpJsonRoutes } from './http-json-routes.js';
 import { registerImportRoutes } from './import-routes.js';
 import { registerInfluxQueryRoutes } from './influx-query-routes.js';
+import { registerJobRoutes } from './job-routes.js';
 import { registerLastCacheRoutes } from './last-cache-routes.js';
 import { registerLogsRoutes } from './logs-routes.js';
 import { registerMeasurementRoutes } from './measurement-routes.js';
@@ -32,6 +33,7 @@ export function registerRoutes(app: TemplatedApp, context: ServerContext, queryC
   registerWriteRoutes(app, context);
   registerWriteStatsRoutes(app, context);
   registerImportRoutes(app, context);
+  registerJobRoutes(app, context);
   registerConnectionRoutes(app, context);
   registerHttpJsonRoutes(app, context);
   registerMetricsRoutes(app, context);

@@ -2,7 +2,7 @@ import type { TokenAccess } from '@arc/auth';
 import type { LastCacheService } from './last-cache-service.js';
 import type { CompactionControl, ContinuousQueries, DeleteControl, RetentionService } from '@arc/compaction';
 import type { Config } from '@arc/config';
-import type { ConnectionStore } from '@arc/importer';
+import type { ConnectionStore, ImportJobs } from '@arc/importer';
 import type { QueryPool } from '@arc/query';
 import type { Storage } from '@arc/storage';
 import type { AuthGate } from './auth-gate.js';
@@ -46,6 +46,8 @@ export interface ServerContext {
   readonly deletes: DeleteControl;
   /** Last-value caches behind /api/v3/configure/last_cache and last_cache() in SQL. */
   readonly lastCaches: LastCacheService;
+  /** Import jobs from other systems behind /jobs and /monitoring/jobs (packages/importer import-jobs.ts). */
+  readonly importJobs: ImportJobs;
   /** Connections to the systems imports read from (/connections/*, secrets sealed at rest). */
   readonly connections: ConnectionStore;
   /** Every route registered, as registered (the API description and request metrics use it). */

@@ -9,9 +9,11 @@ import { ArcError, ErrorKind } from '@arc/errors';
 import { CONNECTION_FILE_NAME, ConnectionStore, ImporterErrorCode, SECRET_KEY_SETTING, SecretBox, generateSecretKey } from '@arc/importer';
 import { QueryPool } from '@arc/query';
 import { Storage, openStorageBackend, readableRootOf } from '@arc/storage';
+import { ImportJobs, JOB_STORE_FILE_NAME, JobStore, connectionLookupOf } from '@arc/importer';
 import { CQ_FILE_NAME, Compactor, ContinuousQueries, CqStore, HISTORY_FILE_NAME, RETENTION_FILE_NAME, RetentionService, RowDeleter } from '@arc/compaction';
 import { AuthGate } from './auth-gate.js';
 import { CatalogFollower } from './catalog-follower.js';
+import { ImportJobSink } from './import-job-sink.js';
 import { InfluxqlCqExpander } from './influxql-cq-expander.js';
 import { LastCacheService } from './last-cache-service.js';
 import { LAST_CACHE_FILE_NAME, LastCacheStore } from './last-cache-store.js';
@@ -152,6 +154,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
     storageProbe: new StorageProbe(backend, log),
     connections,
     lastCaches: new LastCacheService(LastCacheStore.open(path.join(config.storage.dataDir, LAST_CACHE_FILE_NAME)), pipeline, queryPool, storage, (message) => log.warn(message)),
+    // The sink writes through ImportFeed, which takes the whole context: it is read when a job runs, after this.
+    importJobs: new ImportJobs({ store: JobStore.open(path.join(config.storage.dataDir, JOB_STORE_FILE_NAME)), sink: new ImportJobSink(() => context), connections: connectionLookupOf(connections), log: (level, message) => log[level](message) }),
     routes: new RouteTable(),
     metrics,
   };
@@ -180,6 +184,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   listCatalogFiles(storage, log, compactor);
   // After the replay: each cache takes what is buffered, then what the files hold.
   context.lastCaches.start();
+  // After the replay too: executions a stop or crash left are resumed (their in-doubt chunk counted on flushed files).
+  context.importJobs.start();
   // Windows due (missed while the server was down first), then each interval; late rows re-run theirs.
   continuousQueries.start();
   // InfluxQL CQs over fn(*), GROUP BY * or FROM /re/ follow new measurements, fields and tags.
@@ -294,6 +300,9 @@ async function stopServer(context: ServerContext, listenSocket: uWS.us_listen_so
   context.phase = ServerPhase.stopping;
   context.log.info('shutting down: answering in-flight requests, then flushing every buffer');
   uWS.us_listen_socket_close(listenSocket);
+  // Import jobs first, while the pipeline runs: each settles its chunk in flight and keeps its
+  // checkpoint; the next start resumes it.
+  await context.importJobs.stop();
   const deadline = Date.now() + context.config.server.shutdownTimeoutSeconds * 1000;
   while (context.pipeline.inFlight > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_POLL_MS));

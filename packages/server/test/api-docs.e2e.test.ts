@@ -27,13 +27,16 @@ function chromiumPath(): { path: string | null; reason: string } {
 const chromium = chromiumPath();
 if (chromium.path === null) console.warn(`api-docs browser tests skipped: ${chromium.reason}`);
 
-/** The page's DOM once its scripts ran, as headless Chromium dumps it. */
+/**
+ * The page's DOM once its scripts ran, as headless Chromium dumps it. The window is tall because
+ * Swagger UI renders only the operations in view once it lists 150 tags and operations or more.
+ */
 async function renderedDom(url: string): Promise<string> {
   const browser = chromium.path;
   if (browser === null) throw new Error(chromium.reason);
   const { stdout } = await execFileAsync(
     browser,
-    ['--headless', '--disable-gpu', '--no-sandbox', '--no-first-run', '--disable-extensions', `--virtual-time-budget=${String(BROWSER_VIRTUAL_TIME_MS)}`, '--dump-dom', url],
+    ['--headless', '--disable-gpu', '--no-sandbox', '--no-first-run', '--disable-extensions', '--window-size=1280,40000', `--virtual-time-budget=${String(BROWSER_VIRTUAL_TIME_MS)}`, '--dump-dom', url],
     { maxBuffer: 64 * 1024 * 1024, timeout: BROWSER_TIMEOUT_MS },
   );
   return stdout;

@@ -8,13 +8,14 @@ import { CQ_OPERATIONS } from './operations-cq.js';
 import { LAST_CACHE_OPERATIONS } from './operations-last-cache.js';
 import { DELETE_OPERATIONS } from './operations-delete.js';
 import { IMPORT_OPERATIONS } from './operations-import.js';
+import { JOB_OPERATIONS } from './operations-jobs.js';
 import { CONNECTION_OPERATIONS } from './operations-connections.js';
 import { HTTP_JSON_OPERATIONS } from './operations-http-json.js';
 import { authErrorBodySchema, errorBodySchema, influxV2ErrorBodySchema, queryErrorBodySchema } from './response-schemas.js';
 import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '../request-id.js';
 
 /** Every operation of the HTTP API: the list the document is built from and the route test checks. */
-export const API_OPERATIONS: readonly ApiOperation[] = [...DATA_OPERATIONS, ...ADMIN_OPERATIONS, ...RETENTION_OPERATIONS, ...CQ_OPERATIONS, ...LAST_CACHE_OPERATIONS, ...DELETE_OPERATIONS, ...IMPORT_OPERATIONS, ...CONNECTION_OPERATIONS, ...HTTP_JSON_OPERATIONS];
+export const API_OPERATIONS: readonly ApiOperation[] = [...DATA_OPERATIONS, ...ADMIN_OPERATIONS, ...RETENTION_OPERATIONS, ...CQ_OPERATIONS, ...LAST_CACHE_OPERATIONS, ...DELETE_OPERATIONS, ...IMPORT_OPERATIONS, ...CONNECTION_OPERATIONS, ...HTTP_JSON_OPERATIONS, ...JOB_OPERATIONS];
 
 type JsonObject = Record<string, unknown>;
 
@@ -170,6 +171,7 @@ function operationObject(operation: ApiOperation, path: string, index: number): 
 const TAGS = [
   { name: 'write', description: 'Ingest: MessagePack, InfluxDB line protocol, JSON.' },
   { name: 'import', description: 'File imports (line protocol, CSV, Parquet), HTTP JSON APIs, and connections to the systems imports read from.' },
+  { name: 'import jobs', description: 'Imports from InfluxDB, PostgreSQL and HTTP JSON APIs: jobs, schedules, executions.' },
   { name: 'query', description: 'SQL queries (DuckDB) and measurement reads.' },
   { name: 'influxdb', description: 'InfluxDB 1.x query API and ping.' },
   { name: 'auth', description: 'Tokens.' },
