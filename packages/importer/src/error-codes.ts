@@ -48,8 +48,6 @@ export const ImporterErrorCode = Object.freeze({
   storageReadOnly: 'ARC_IMPORT_STORAGE_READ_ONLY',
   /** The connection store file was written by a newer Arc (its schema version is higher). */
   storeNewer: 'ARC_IMPORT_STORE_NEWER',
-  /** The source could not be reached or answered an error while a job read it (the message names the step and the source's words). */
-  sourceFailed: 'ARC_IMPORT_SOURCE_FAILED',
   /** A measurement, tag key, tag value or field key of a source row holds a line break, which line protocol cannot carry (400). */
   lineBreak: 'ARC_IMPORT_LINE_BREAK',
 } as const);

@@ -298,7 +298,7 @@ export class ImportJobs {
       throw new ArcError(
         ErrorKind.badRequest,
         ImporterErrorCode.connectionNotFound,
-        job.connectionId === null ? `no ${job.type} connection is active: give connection_id or activate one` : `connection ${String(job.connectionId)} not found`,
+        job.connectionId === null ? `no ${job.type} connection is active: give connection_id or activate one` : `connection_id ${String(job.connectionId)}: no ${job.type} connection has that id (see GET /connections/{type})`,
         { field: 'connection_id' },
       );
     }

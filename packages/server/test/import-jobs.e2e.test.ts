@@ -1,9 +1,9 @@
 // Proves the import jobs' routes answer as README "Jobs" says on a running server, bare
 // and under /api/v1: admin only, an empty list and monitoring view, a 400 naming the field for each
-// kind of bad job body (the type's driver checks the source: a type without one in this build is
-// refused by name), a 404 for an unknown job on every route. A job that runs (409 while it runs,
+// kind of bad job body (the type's driver checks the source; a connection that is not stored is
+// named), a 404 for an unknown job on every route. A job that runs (409 while it runs,
 // cancel, resume, rows counted back by SQL) is proved by packages/importer/test/job-runner.test.ts
-// against a running server; through these routes it needs a driver and a connection store.
+// against a running server, and through these routes by import-jobs-http.e2e.test.ts.
 import { describe, expect, it } from 'vitest';
 import { useSharedArc } from './support/shared-arc.js';
 import { createToken, send } from './support/token-helpers.js';
@@ -57,8 +57,8 @@ describe('import job routes', () => {
       [{ ...goodJob, range: { start: '2026-01-02T00:00:00Z', end: '2026-01-01T00:00:00Z' } }, 'range.end', 'ARC_IMPORT_BAD_JOB'],
       [{ ...goodJob, schedule: 'every minute' }, 'schedule', 'ARC_IMPORT_BAD_JOB'],
       [{ ...goodJob, chunk_rows: 0 }, 'chunk_rows', 'ARC_IMPORT_BAD_JOB'],
-      // No driver is in this build's table yet: the type is refused where it is named.
-      [goodJob, 'type', 'ARC_IMPORT_BAD_SETTINGS'],
+      // The source checks out with the InfluxDB 1.x driver; no connection 1 is stored.
+      [goodJob, 'connection_id', 'ARC_IMPORT_CONNECTION_NOT_FOUND'],
     ];
     for (const [body, field, code] of cases) {
       const answer = await refused(body, '/api/v1');
