@@ -10,9 +10,15 @@ import { EXIT_FAILED, EXIT_OK, exitCodesText } from './exit-codes.js';
 import { IMPORT_PROGRESS_INTERVAL_MS } from './limits.js';
 import { SERVER_OPTIONS, runServerCommand, serverTargetOf, type ServerCommandIo, type ServerTarget } from './server-command.js';
 import { serverUrlOf } from './server-url.js';
+import { importJobCommand, isImportJobSource, type ImportJobIo } from './import-job-command.js';
 import { formatBytes, formatSeconds, progressCells, redrawnLine } from './progress-bar.js';
 
 export const IMPORT_USAGE = `Usage: arc import <file|directory|url> --database <name> [options]
+       arc import influx --from <http://host:8086> --source-db <db> --database <name> [options]
+       arc import postgres --from <postgres://user@host/db> --table <t> --time-column <c> --database <name> [options]
+
+'arc import influx --help' and 'arc import postgres --help' describe the imports from another
+system, run by the server as a job (a file or directory named influx or postgres: ./influx).
 
 Streams a line protocol, CSV or Parquet file to a running Arc server (POST /api/v1/import/lp, csv,
 parquet): the file is sent as it is read, never loaded whole, and the server hands it to ingest in
@@ -216,7 +222,9 @@ export function formatImportAnswer(file: string, result: ImportResultJson): stri
 
 export type ImportIo = ServerCommandIo & { readonly stdoutIsTTY: boolean };
 
-export async function importCommand(args: readonly string[], io: ImportIo): Promise<number> {
+/** `arc import <file|dir|url> ...`, or `arc import influx|postgres ...` (import-job-command.ts). */
+export async function importCommand(args: readonly string[], io: ImportJobIo): Promise<number> {
+  if (isImportJobSource(args[0])) return importJobCommand(args, io);
   return runServerCommand('import', IMPORT_USAGE, args, io, async () => {
     const options = parseImportArgs(args, io.env);
     const baseUrl = serverUrlOf(options.url, options.configPath);
