@@ -12,8 +12,9 @@ import { serverUrlOf } from './server-url.js';
  * `arc import influx ...` and `arc import postgres ...`: an import from another system run by the
  * server as a job (the connections and jobs API, README "Importing data"). The command tests the
  * source, creates or reuses a connection and a job named after the source and destination, runs
- * the job and follows its execution. Running the same command again reuses the same job, and the
- * server continues a cancelled or interrupted execution from its checkpoint.
+ * the job and follows its execution. Running the same command again reuses the same job, and a
+ * run after a cancelled, interrupted or failed one continues it from its checkpoint
+ * (`POST /jobs/{id}/run {"resume": true}`).
  */
 
 const COMMON_OPTIONS_TEXT = `  --database <name>      the destination database in Arc (required)
@@ -31,7 +32,9 @@ const COMMON_OPTIONS_TEXT = `  --database <name>      the destination database i
   -h, --help             show this text`;
 
 const RESUME_TEXT = `Ctrl-C cancels the run on the server. Running the same command again reuses the job (found by
-its name) and continues from the last written chunk: no row is imported twice.`;
+its name); after a run that was cancelled, failed or stopped with the server it continues that run
+from its last written chunk: no row is imported twice. After a run that succeeded it reads the
+job's range again.`;
 
 const EXIT_TEXT = exitCodesText('the run succeeded (or, with --schedule or --no-wait, the job was created and started)', 'the source test failed, the server refused or could not be reached, or the run failed or was cancelled');
 
@@ -309,6 +312,7 @@ interface JobJson {
   readonly range: { readonly start?: string | number | null; readonly end?: string | number | null; readonly since_last_run?: boolean };
   readonly schedule: string | null;
   readonly chunk_rows?: number | null;
+  readonly last_execution?: ExecutionJson | null;
 }
 
 export interface ExecutionJson {
@@ -378,9 +382,9 @@ class ImportJobClient {
     return (await this.#request('POST', '/api/v1/jobs', { ...job, connection_id: connectionId })) as JobJson;
   }
 
-  async run(jobId: number): Promise<ExecutionJson> {
+  async run(jobId: number, resume: boolean): Promise<ExecutionJson> {
     const path = `/api/v1/jobs/${String(jobId)}/run`;
-    return field(await this.#request('POST', path), 'execution', `POST ${path}`) as ExecutionJson;
+    return field(await this.#request('POST', path, resume ? { resume: true } : {}), 'execution', `POST ${path}`) as ExecutionJson;
   }
 
   async cancel(jobId: number): Promise<ExecutionJson> {
@@ -516,10 +520,20 @@ async function follow(client: ImportJobClient, job: JobJson, started: ExecutionJ
   return { execution, interrupted };
 }
 
-/** Starts a run of the job; one already running (409) is followed instead of refused. */
+/** A last execution that ended before its end: a run continues it from its checkpoint (`resume`). */
+const RESUMABLE_STATUSES: readonly ExecutionJson['status'][] = ['cancelled', 'interrupted', 'failed'];
+
+/**
+ * Starts a run of the job: a continuation of its last execution when that one was cancelled,
+ * interrupted or failed (so no row is read twice), else a new one; one already running (409) is
+ * followed instead of refused.
+ */
 async function startRun(client: ImportJobClient, job: JobJson, say: (text: string) => void): Promise<ExecutionJson> {
+  const last = job.last_execution ?? null;
+  const resume = last !== null && RESUMABLE_STATUSES.includes(last.status);
+  if (resume) say(`continuing execution ${String(last.id)} (${last.status} at ${formatCount(last.rows)} rows) from its checkpoint`);
   try {
-    return await client.run(job.id);
+    return await client.run(job.id, resume);
   } catch (error) {
     if (!(error instanceof ServerRefusalError && error.status === 409)) throw error;
     const [running] = await client.executions(job.id, 1);

@@ -1,12 +1,13 @@
 // Proves `arc import influx` end to end: a real influxd is seeded with two measurements, a real Arc
 // runs the import job the command creates, and the rows read back from Arc by SQL have the counts,
 // sums and tags InfluxDB itself answers (a whole database, then one measurement renamed and cut
-// to a time range); a source database that does not exist stops the command before anything is
-// stored. Skipped without influxd, and, until the server has the import job routes, skipped by
+// to a time range); a run cancelled by Ctrl-C and run again holds every row once; a source database
+// that does not exist stops the command before anything is stored. Skipped without influxd, and, until the server has the import job routes, skipped by
 // the test itself with the reason (GET /api/v1/jobs answers 404 in a build without them).
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ArcClient } from '../../server/test/support/arc-client.js';
 import { TEST_TOKEN, startArc, type ArcProcess } from '../../server/test/support/arc-process.js';
+import { flushUntil } from '../../server/test/support/flush-until.js';
 import { influxdAvailable, useInfluxd } from '../../server/test/support/influxd-process.js';
 import { importCommand } from '../src/import-command.js';
 import type { ExecutionJson, ImportJobIo } from '../src/import-job-command.js';
@@ -51,11 +52,24 @@ describe.skipIf(!influxdAvailable())('arc import influx against a real influxd a
     await arc.cleanup();
   });
 
-  async function run(context: TestContext, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  /** Runs the command in this process; `onProgress` sees each progress line drawn (stderr then counts as a terminal). */
+  async function run(context: TestContext, args: string[], interrupt?: { signal: AbortSignal; onProgress: (line: string) => void }): Promise<{ code: number; stdout: string; stderr: string }> {
     if (skipReason !== null) context.skip(skipReason);
     let stdout = '';
     let stderr = '';
-    const io: ImportJobIo = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, stderrIsTTY: false, stdoutIsTTY: false, env: { ARC_TOKEN: TEST_TOKEN } };
+    const io: ImportJobIo = {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: {
+        write: (text: string) => {
+          stderr += text;
+          if (text.startsWith('\r')) interrupt?.onProgress(text);
+        },
+      },
+      stderrIsTTY: interrupt !== undefined,
+      stdoutIsTTY: false,
+      env: { ARC_TOKEN: TEST_TOKEN },
+      ...(interrupt === undefined ? {} : { interrupt: interrupt.signal, pollIntervalMs: 20 }),
+    };
     const code = await importCommand(['influx', '--from', source.influxd.url, ...args, '--url', arc.url], io);
     return { code, stdout, stderr };
   }
@@ -74,8 +88,11 @@ describe.skipIf(!influxdAvailable())('arc import influx against a real influxd a
     expect(outcome.execution).toMatchObject({ status: 'succeeded', rows: HOSTS.length * CPU_POINTS_PER_HOST + MEM_POINTS, rows_rejected: 0 });
     const client = new ArcClient(arc.url);
     const [cpuCount, cpuUsage, cpuN] = await influxFigures('SELECT count(usage), sum(usage), sum(n) FROM cpu');
-    expect(await client.rows('SELECT count(*), sum(usage), sum(n), count(DISTINCT host), min(region), max(region) FROM cpu', 'copied')).toEqual([[cpuCount, cpuUsage, cpuN, HOSTS.length, 'eu', 'eu']]);
     const [memCount, memUsed, memFree] = await influxFigures('SELECT count(used), sum(used), sum(free) FROM mem');
+    // A run's rows are acknowledged writes: like any write, they are read once flushed to Parquet.
+    await flushUntil(client, 'copied', 'cpu', cpuCount as number);
+    await flushUntil(client, 'copied', 'mem', memCount as number);
+    expect(await client.rows('SELECT count(*), sum(usage), sum(n), count(DISTINCT host), min(region), max(region) FROM cpu', 'copied')).toEqual([[cpuCount, cpuUsage, cpuN, HOSTS.length, 'eu', 'eu']]);
     expect(await client.rows('SELECT count(*), sum(used), sum(free), min(time)::VARCHAR FROM mem', 'copied')).toEqual([[memCount, memUsed, memFree, '2025-06-01 00:00:00']]);
   });
 
@@ -86,7 +103,28 @@ describe.skipIf(!influxdAvailable())('arc import influx against a real influxd a
     expect(result.code, result.stderr).toBe(0);
     const [count, used] = await influxFigures(`SELECT count(used), sum(used) FROM mem WHERE time >= '${start}' AND time < ${end}`);
     expect(count).toBe(200);
-    expect(await new ArcClient(arc.url).rows('SELECT count(*), sum(used) FROM influx_mem', 'ranged')).toEqual([[count, used]]);
+    const client = new ArcClient(arc.url);
+    await flushUntil(client, 'ranged', 'influx_mem', 200);
+    expect(await client.rows('SELECT count(*), sum(used), min(time)::VARCHAR, max(time)::VARCHAR FROM influx_mem', 'ranged')).toEqual([[count, used, '2025-06-01 00:01:40', '2025-06-01 00:04:59']]);
+  });
+
+  it('continues a run cancelled by Ctrl-C from its checkpoint when the command runs again: every row once', async (context) => {
+    // Chunks of 50 rows: 70 writes, so the cancel lands while the run reads.
+    const args = ['--source-db', 'src', '--database', 'resumed', '--chunk-rows', '50'];
+    const interrupt = new AbortController();
+    const first = await run(context, args, { signal: interrupt.signal, onProgress: (line) => /[1-9][\d,]* rows/.test(line) && interrupt.abort() });
+    expect(first.code, first.stderr).toBe(1);
+    const cancelled = (JSON.parse(first.stdout) as { execution: ExecutionJson }).execution;
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.rows).toBeLessThan(HOSTS.length * CPU_POINTS_PER_HOST + MEM_POINTS);
+    expect(first.stderr).toContain('run the same command again to continue');
+    const second = await run(context, args);
+    expect(second.code, second.stderr).toBe(0);
+    expect((JSON.parse(second.stdout) as { execution: ExecutionJson }).execution).toMatchObject({ status: 'succeeded', trigger: 'resume' });
+    const client = new ArcClient(arc.url);
+    await flushUntil(client, 'resumed', 'cpu', HOSTS.length * CPU_POINTS_PER_HOST);
+    await flushUntil(client, 'resumed', 'mem', MEM_POINTS);
+    expect(await client.rows('SELECT count(*), count(DISTINCT (host, time)) FROM cpu', 'resumed')).toEqual([[HOSTS.length * CPU_POINTS_PER_HOST, HOSTS.length * CPU_POINTS_PER_HOST]]);
   });
 
   it('stops before storing anything when the source database does not exist', async (context) => {

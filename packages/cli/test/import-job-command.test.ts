@@ -241,6 +241,21 @@ describe('arc import influx against a server answering the contract', () => {
     expect(err.join('')).toBe("arc import influx: a job named 'influx-influx.local:8086-telegraf-to-metrics' (id 3) exists with another --end: pass --name to create another job, or delete it (DELETE /api/v1/jobs/3)\n");
   });
 
+  it('continues a cancelled run from its checkpoint when the same command runs again', async () => {
+    const job = { id: 3, name: 'influx-influx.local:8086-telegraf-to-metrics', connection_id: 11, type: 'influx1', source: {}, database: 'metrics', range: {}, schedule: null, last_execution: ended('cancelled', 1500) };
+    const connection = { id: 11, name: 'influx-influx.local:8086-telegraf', settings: { version: 1, url: 'http://influx.local:8086', database: 'telegraf' }, has_secret: true };
+    const arc = await startFakeArc(contractAnswer(freshState({ connections: [connection], jobs: [job] })));
+    const { err, io: streams } = io({ env: { ARC_TOKEN: 'arc-admin' }, stderrIsTTY: true });
+    expect(await importCommand([...INFLUX_ARGS, '--url', arc.url], streams)).toBe(0);
+    const run = arc.requests.find((request) => request.url === '/api/v1/jobs/3/run');
+    expect(JSON.parse(run?.body ?? '')).toEqual({ resume: true });
+    expect(err.join('')).toContain('continuing execution 7 (cancelled at 1,500 rows) from its checkpoint');
+
+    const succeeded = await startFakeArc(contractAnswer(freshState({ connections: [connection], jobs: [{ ...job, last_execution: ended('succeeded', 2000) }] })));
+    expect(await importCommand([...INFLUX_ARGS, '--url', succeeded.url], io().io)).toBe(0);
+    expect(JSON.parse(succeeded.requests.find((request) => request.url === '/api/v1/jobs/3/run')?.body ?? '')).toEqual({});
+  });
+
   it('cancels the run on Ctrl-C and says how to resume', async () => {
     const interrupt = new AbortController();
     const state = freshState({
