@@ -392,6 +392,11 @@ class ImportJobClient {
     return field(await this.#request('POST', path), 'execution', `POST ${path}`) as ExecutionJson;
   }
 
+  /** POST /write/flush: answers once every buffered row is in a Parquet file (admin, as the import routes are). */
+  async flush(): Promise<void> {
+    await this.#api.requestUntilAnswered('POST', '/write/flush', '');
+  }
+
   async executions(jobId: number, limit: number): Promise<ExecutionJson[]> {
     const path = `/api/v1/jobs/${String(jobId)}/executions?limit=${String(limit)}`;
     return field(await this.#request('GET', path), 'executions', `GET ${path}`) as ExecutionJson[];
@@ -460,7 +465,7 @@ async function jobFor(client: ImportJobClient, wanted: JobRequest, connectionId:
 export function executionProgressLine(execution: ExecutionJson): string {
   const bar = execution.progress === null ? '' : `${progressCells(execution.progress)} ${String(Math.floor(execution.progress * 100))}% `;
   const rejected = execution.rows_rejected > 0 ? ` (${formatCount(execution.rows_rejected)} rejected)` : '';
-  const left = execution.eta_seconds === null ? '' : `, ${formatSeconds(execution.eta_seconds)} left`;
+  const left = execution.eta_seconds === null || (execution.progress ?? 0) >= 1 ? '' : `, ${formatSeconds(execution.eta_seconds)} left`;
   return `${bar}${formatCount(execution.rows)} rows${rejected}, ${formatCount(execution.rows_per_second)} rows/s, ${formatBytes(execution.bytes)}${left}`;
 }
 
@@ -572,6 +577,9 @@ export async function runImportJob(options: ImportJobOptions, io: ImportJobIo): 
     return EXIT_OK;
   }
   const { execution, interrupted } = await follow(client, job, started, io);
+  // A run's rows are acknowledged writes, buffered like any write: flushed now, a query right
+  // after the command sees them (as a file import answers once its rows are flushed).
+  if (execution.status === 'succeeded') await client.flush();
   io.stdout.write(asJson ? `${JSON.stringify({ job, execution })}\n` : `${executionSummary(job.name, execution)}\n`);
   if (execution.status === 'succeeded') return EXIT_OK;
   if (execution.status === 'cancelled' || execution.status === 'interrupted') {

@@ -2,7 +2,7 @@
 // times, URLs), and, against a node:http server in the test answering the connections and jobs
 // routes as the contract says, sends the right requests in order (test the source, create or
 // reuse the connection and the job, run, poll the execution), follows a run to its outcome (exit 0
-// or 1 with the server's error), cancels on Ctrl-C naming how to resume, never prints a secret,
+// or 1 with the server's error) and flushes its rows so a query right after sees them, cancels on Ctrl-C naming how to resume, never prints a secret,
 // and draws the progress bar on a terminal.
 import { describe, expect, it } from 'vitest';
 import { executionProgressLine, importJobCommand, jobDifferences, parseImportJobArgs, timeNs, type ExecutionJson, type ImportJobIo } from '../src/import-job-command.js';
@@ -135,6 +135,7 @@ function contractAnswer(state: ContractState): (request: ReceivedRequest) => Fak
     }
     if (route === 'POST /api/v1/jobs/3/run') return state.run ?? { status: 202, json: { execution: EXECUTION } };
     if (route === 'POST /api/v1/jobs/3/cancel') return { status: 200, json: { execution: { ...EXECUTION, status: 'running' } } };
+    if (route === 'POST /write/flush') return { status: 200, json: { success: true, flushed: true } };
     if (route === 'GET /api/v1/jobs/3/executions') {
       const execution = state.executions[Math.min(reads, state.executions.length - 1)];
       reads += 1;
@@ -184,6 +185,7 @@ describe('arc import influx against a server answering the contract', () => {
       'POST /api/v1/jobs/3/run',
       'GET /api/v1/jobs/3/executions?limit=1',
       'GET /api/v1/jobs/3/executions?limit=1',
+      'POST /write/flush',
     ]);
     expect(arc.requests.every((request) => request.headers.authorization === 'Bearer arc-admin')).toBe(true);
     const settings = { version: 1, url: 'http://influx.local:8086', database: 'telegraf' };
@@ -219,6 +221,7 @@ describe('arc import influx against a server answering the contract', () => {
       'POST /api/v1/jobs/3/run',
       'GET /api/v1/jobs/3/executions?limit=1',
       'GET /api/v1/jobs/3/executions?limit=1',
+      'POST /write/flush',
     ]);
     expect(JSON.parse(arc.requests[1]?.body ?? '')).toEqual({ id: 11 });
     const stderr = err.join('');
@@ -322,6 +325,7 @@ describe('output and reuse rules', () => {
   it('draws progress without a bar when the source cannot tell its share', () => {
     expect(executionProgressLine({ ...progressed(1234567, 0.413), rows_rejected: 3, rows_per_second: 52000.4, bytes: 12.3 * 1024 * 1024, eta_seconds: 130 })).toBe('[####......] 41% 1,234,567 rows (3 rejected), 52,000 rows/s, 12.3 MiB, 2m10s left');
     expect(executionProgressLine({ ...progressed(500, 0), progress: null, eta_seconds: null })).toBe('500 rows, 1,000 rows/s, 24.4 KiB');
+    expect(executionProgressLine({ ...progressed(2000, 1), eta_seconds: 2 })).toBe('[##########] 100% 2,000 rows, 1,000 rows/s, 97.7 KiB');
   });
 
   it('takes the server\'s own form of a time and its defaults as the same job', () => {
