@@ -20,8 +20,9 @@ import { serverUrlOf } from './server-url.js';
 const COMMON_OPTIONS_TEXT = `  --database <name>      the destination database in Arc (required)
   --start <time>         first time imported, RFC 3339 or ns since the epoch (default: the oldest row)
   --end <time>           first time not imported, RFC 3339 or ns (default: the newest row when a run starts)
-  --since-last-run       each run starts where the last successful run ended (for --schedule)
-  --schedule <cron>      create the job with this schedule (5-field cron, UTC) and return: the server runs it
+  --since-last-run       each run reads only rows newer than the last run wrote (for --schedule)
+  --schedule <cron>      give the job this schedule (5-field cron, UTC) and return: the server runs it
+                         (an existing job of the same settings keeps its rows and gets the schedule)
   --name <job>           the job's name (default: derived from the source and the destination)
   --chunk-rows <n>       rows read from the source per write (default: the server's)
   --no-wait              start the run and return at once (run the command again to follow it)
@@ -382,6 +383,10 @@ class ImportJobClient {
     return (await this.#request('POST', '/api/v1/jobs', { ...job, connection_id: connectionId })) as JobJson;
   }
 
+  async updateJob(jobId: number, job: JobRequest, connectionId: number): Promise<JobJson> {
+    return (await this.#request('PUT', `/api/v1/jobs/${String(jobId)}`, { ...job, connection_id: connectionId })) as JobJson;
+  }
+
   async run(jobId: number, resume: boolean): Promise<ExecutionJson> {
     const path = `/api/v1/jobs/${String(jobId)}/run`;
     return field(await this.#request('POST', path, resume ? { resume: true } : {}), 'execution', `POST ${path}`) as ExecutionJson;
@@ -415,7 +420,11 @@ function sameTime(sent: string | undefined, stored: string | number | null | und
   return timeNs(sent) === timeNs(String(stored));
 }
 
-/** What differs between the job the command line asks for and the stored job of its name ([] when none). */
+/**
+ * What differs between the job the command line asks for and the stored job of its name ([] when
+ * none). The schedule is not compared: --schedule on an existing job sets its schedule (jobFor),
+ * and a command line without it runs the job now, whatever its schedule.
+ */
 export function jobDifferences(wanted: JobRequest, connectionId: number, stored: JobJson): string[] {
   const differences: string[] = [];
   if (stored.connection_id !== connectionId) differences.push('connection');
@@ -427,7 +436,6 @@ export function jobDifferences(wanted: JobRequest, connectionId: number, stored:
   if (!sameTime(wanted.range.start, stored.range.start)) differences.push('--start');
   if (!sameTime(wanted.range.end, stored.range.end)) differences.push('--end');
   if ((wanted.range.since_last_run ?? false) !== (stored.range.since_last_run ?? false)) differences.push('--since-last-run');
-  if (wanted.schedule !== stored.schedule) differences.push('--schedule');
   return differences;
 }
 
@@ -448,7 +456,11 @@ async function connectionFor(client: ImportJobClient, wanted: ConnectionRequest,
   return client.updateConnection(wanted.type, stored.id, { ...(settingsChanged ? { settings: wanted.settings } : {}), ...(wanted.secret === null ? {} : { secret: wanted.secret }) });
 }
 
-/** The stored job of the wanted name when its settings are the command line's, else a new one; another job of that name is refused. */
+/**
+ * The stored job of the wanted name when its settings are the command line's (with --schedule:
+ * its schedule set to that one, so an import run by hand can be kept going), else a new one;
+ * another job of that name is refused.
+ */
 async function jobFor(client: ImportJobClient, wanted: JobRequest, connectionId: number): Promise<{ job: JobJson; created: boolean }> {
   const stored = (await client.jobs()).find((job) => job.name === wanted.name);
   if (stored === undefined) return { job: await client.createJob(wanted, connectionId), created: true };
@@ -456,6 +468,8 @@ async function jobFor(client: ImportJobClient, wanted: JobRequest, connectionId:
   if (differences.length > 0) {
     throw new ServerRequestError(`a job named '${wanted.name}' (id ${String(stored.id)}) exists with another ${differences.join(', ')}: pass --name to create another job, or delete it (DELETE /api/v1/jobs/${String(stored.id)})`);
   }
+  // The whole job is sent (PUT replaces every field): the same as stored but for the schedule.
+  if (wanted.schedule !== null && wanted.schedule !== stored.schedule) return { job: await client.updateJob(stored.id, wanted, connectionId), created: false };
   return { job: stored, created: false };
 }
 
@@ -564,7 +578,7 @@ export async function runImportJob(options: ImportJobOptions, io: ImportJobIo): 
   const { job, created } = await jobFor(client, options.job, connection.id);
   say(`${created ? 'created' : 'reusing'} job '${job.name}' (id ${String(job.id)}): connection '${connection.name}' -> database '${job.database}'`);
   if (options.job.schedule !== null) {
-    io.stdout.write(asJson ? `${JSON.stringify({ job, created })}\n` : `job '${job.name}' (id ${String(job.id)}) ${created ? 'created' : 'exists'}: the server runs it on schedule '${options.job.schedule}' (UTC)\n`);
+    io.stdout.write(asJson ? `${JSON.stringify({ job, created })}\n` : `job '${job.name}' (id ${String(job.id)}) ${created ? 'created' : 'kept'}: the server runs it on schedule '${options.job.schedule}' (UTC)\n`);
     return EXIT_OK;
   }
   if (io.interrupt?.aborted === true) {

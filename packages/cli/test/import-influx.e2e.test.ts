@@ -1,9 +1,11 @@
 // Proves `arc import influx` end to end: a real influxd is seeded with two measurements, a real Arc
 // runs the import job the command creates, and the rows read back from Arc by SQL have the counts,
 // sums and tags InfluxDB itself answers (a whole database, then one measurement renamed and cut
-// to a time range); a run cancelled by Ctrl-C and run again holds every row once; a source database
-// that does not exist stops the command before anything is stored. Skipped without influxd, and, until the server has the import job routes, skipped by
-// the test itself with the reason (GET /api/v1/jobs answers 404 in a build without them).
+// to a time range); a run cancelled by Ctrl-C and run again holds every row once; the same command
+// with --schedule gives the job its schedule; a source database that does not exist stops the
+// command before anything is stored. Skipped without influxd, and, until the server has the import
+// job routes, skipped by the test itself with the reason (GET /api/v1/jobs answers 404 in a build
+// without them).
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ArcClient } from '../../server/test/support/arc-client.js';
 import { TEST_TOKEN, startArc, type ArcProcess } from '../../server/test/support/arc-process.js';
@@ -125,6 +127,16 @@ describe.skipIf(!influxdAvailable())('arc import influx against a real influxd a
     await flushUntil(client, 'resumed', 'cpu', HOSTS.length * CPU_POINTS_PER_HOST);
     await flushUntil(client, 'resumed', 'mem', MEM_POINTS);
     expect(await client.rows('SELECT count(*), count(DISTINCT (host, time)) FROM cpu', 'resumed')).toEqual([[HOSTS.length * CPU_POINTS_PER_HOST, HOSTS.length * CPU_POINTS_PER_HOST]]);
+  });
+
+  it('gives the job of an import run by hand a schedule when its command runs again with --schedule (the walkthrough\'s step 5)', async (context) => {
+    const args = ['--source-db', 'src', '--database', 'kept', '--measurement', 'mem', '--since-last-run'];
+    const first = await run(context, args);
+    expect(first.code, first.stderr).toBe(0);
+    const made = (JSON.parse(first.stdout) as { job: { id: number; name: string } }).job;
+    const scheduled = await run(context, [...args, '--schedule', '0 3 * * *']);
+    expect(scheduled.code, scheduled.stderr).toBe(0);
+    expect(JSON.parse(scheduled.stdout)).toMatchObject({ job: { id: made.id, name: made.name, schedule: '0 3 * * *', range: { since_last_run: true } }, created: false });
   });
 
   it('stops before storing anything when the source database does not exist', async (context) => {

@@ -125,6 +125,7 @@ function contractAnswer(state: ContractState): (request: ReceivedRequest) => Fak
       state.connections.push(connection);
       return { status: 201, json: connection };
     }
+    if (route === 'PUT /api/v1/jobs/3') return { status: 200, json: { ...state.jobs[0], ...body } };
     if (route.startsWith('PUT /api/v1/connections/')) return { status: 200, json: { ...state.connections[0], ...body, secret: undefined } };
     if (route === 'GET /api/v1/jobs') return { status: 200, json: { jobs: state.jobs } };
     if (route === 'POST /api/v1/jobs') {
@@ -290,7 +291,7 @@ describe('arc import influx against a server answering the contract', () => {
     expect(second.err.join('')).toBe("arc import influx: POST /api/v1/jobs answered 409: job name 'taken' is taken (ARC_IMPORT_JOB_NAME_TAKEN)\n");
   });
 
-  it('creates a scheduled job without running it, and starts a run without following it with --no-wait', async () => {
+  it('creates a scheduled job without running it, gives an existing job a schedule, and starts a run without following it with --no-wait', async () => {
     const scheduled = freshState();
     const arc = await startFakeArc(contractAnswer(scheduled));
     const first = io({ stdoutIsTTY: true });
@@ -298,6 +299,16 @@ describe('arc import influx against a server answering the contract', () => {
     expect(arc.requests.map(routeOf).at(-1)).toBe('POST /api/v1/jobs');
     expect(JSON.parse(arc.requests.at(-1)?.body ?? '')).toMatchObject({ schedule: '0 * * * *', range: { since_last_run: true } });
     expect(first.out.join('')).toBe("job 'influx-influx.local:8086-telegraf-to-metrics' (id 3) created: the server runs it on schedule '0 * * * *' (UTC)\n");
+
+    // The same command with --schedule on the job it made: the job is kept (its last run too) and gets the schedule.
+    const job = { id: 3, name: 'influx-influx.local:8086-telegraf-to-metrics', connection_id: 11, type: 'influx1', source: {}, database: 'metrics', range: { since_last_run: true }, schedule: null, last_execution: ended('succeeded', 2000) };
+    const connection = { id: 11, name: 'influx-influx.local:8086-telegraf', settings: { version: 1, url: 'http://influx.local:8086', database: 'telegraf' }, has_secret: true };
+    const kept = await startFakeArc(contractAnswer(freshState({ connections: [connection], jobs: [job] })));
+    const third = io({ stdoutIsTTY: true, env: { ARC_TOKEN: 'arc-admin' } });
+    expect(await importCommand([...INFLUX_ARGS, '--url', kept.url, '--since-last-run', '--schedule', '*/10 * * * *'], third.io)).toBe(0);
+    expect(kept.requests.map(routeOf).slice(2)).toEqual(['GET /api/v1/jobs', 'PUT /api/v1/jobs/3']);
+    expect(JSON.parse(kept.requests.at(-1)?.body ?? '')).toEqual({ name: job.name, type: 'influx1', source: {}, database: 'metrics', range: { since_last_run: true }, schedule: '*/10 * * * *', connection_id: 11 });
+    expect(third.out.join('')).toBe("job 'influx-influx.local:8086-telegraf-to-metrics' (id 3) kept: the server runs it on schedule '*/10 * * * *' (UTC)\n");
 
     const other = await startFakeArc(contractAnswer(freshState()));
     const second = io();
@@ -332,6 +343,6 @@ describe('output and reuse rules', () => {
     const wanted = parseImportJobArgs([...INFLUX_ARGS, '--start', '2026-01-01T00:00:00Z'], {}).job;
     const stored = { id: 3, name: wanted.name, connection_id: 11, type: 'influx1', source: { measurement_prefix: null }, database: 'metrics', range: { start: 1767225600000000000, end: null }, schedule: null };
     expect(jobDifferences(wanted, 11, stored)).toEqual([]);
-    expect(jobDifferences(wanted, 12, { ...stored, database: 'x', schedule: '* * * * *', range: {} })).toEqual(['connection', 'database', '--start', '--schedule']);
+    expect(jobDifferences(wanted, 12, { ...stored, database: 'x', schedule: '* * * * *', range: {} })).toEqual(['connection', 'database', '--start']);
   });
 });
