@@ -178,10 +178,13 @@ async function importFile(options: ImportOptions, baseUrl: string, file: string,
   const { reader, totalBytes } = await openSource(file);
   const startedMs = Date.now();
   let sentBytes = 0;
-  const timer = showProgress ? setInterval(() => io.stderr.write(redrawnLine(importProgressLine(file, sentBytes, totalBytes, Date.now() - startedMs))), IMPORT_PROGRESS_INTERVAL_MS) : null;
+  // The rate is the sending's: once every byte is sent it stays as it was while the server finishes.
+  let sentAllMs: number | null = null;
+  const timer = showProgress ? setInterval(() => io.stderr.write(redrawnLine(importProgressLine(file, sentBytes, totalBytes, (sentAllMs ?? Date.now()) - startedMs))), IMPORT_PROGRESS_INTERVAL_MS) : null;
   try {
     const answer = await postFile(url, options.token, file, reader, (bytes) => {
       sentBytes = bytes;
+      if (totalBytes !== null && bytes >= totalBytes) sentAllMs ??= Date.now();
     });
     const json = parseJson(answer.text);
     if (answer.status >= 200 && answer.status < 300) return json;
