@@ -600,7 +600,8 @@ export async function runImportJob(options: ImportJobOptions, io: ImportJobIo): 
     const why = interrupted ? 'cancelled' : execution.status === 'cancelled' ? 'cancelled on the server' : 'interrupted by a server stop (the server continues it when it starts again)';
     io.stderr.write(`arc import: ${why} at ${formatCount(execution.rows)} rows: ${resumeHint(job)}\n`);
   } else {
-    io.stderr.write(`arc import: job '${job.name}' failed: ${execution.error === null ? 'no reason given' : `${execution.error.message} (${execution.error.code})`}\n`);
+    const reason = execution.error === null ? 'no reason given' : `${execution.error.message} (${execution.error.code})`;
+    io.stderr.write(`arc import: job '${job.name}' failed at ${formatCount(execution.rows)} rows: ${reason}; once the cause is fixed, ${resumeHint(job)}\n`);
   }
   return EXIT_FAILED;
 }

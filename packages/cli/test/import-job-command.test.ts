@@ -284,7 +284,10 @@ describe('arc import influx against a server answering the contract', () => {
     const failing = await startFakeArc(contractAnswer(freshState({ executions: [ended('failed', 500, { code: 'ARC_IMPORT_SOURCE_FAILED', message: "measurement 'cpu': connection reset" })] })));
     const first = io();
     expect(await importCommand([...INFLUX_ARGS, '--url', failing.url], first.io)).toBe(1);
-    expect(first.err.join('')).toBe("arc import: job 'influx-influx.local:8086-telegraf-to-metrics' failed: measurement 'cpu': connection reset (ARC_IMPORT_SOURCE_FAILED)\n");
+    expect(first.err.join('')).toBe(
+      "arc import: job 'influx-influx.local:8086-telegraf-to-metrics' failed at 500 rows: measurement 'cpu': connection reset (ARC_IMPORT_SOURCE_FAILED); " +
+        "once the cause is fixed, run the same command again to continue job 'influx-influx.local:8086-telegraf-to-metrics' (id 3) from its last written chunk\n",
+    );
     const refusing = await startFakeArc(contractAnswer(freshState()));
     const second = io();
     expect(await importCommand([...INFLUX_ARGS, '--url', refusing.url, '--name', 'taken'], second.io)).toBe(1);
