@@ -37,6 +37,11 @@ export function parseCommandArgs<const T extends ParseArgsConfig & { readonly op
   }
 }
 
+/** True for an RFC 3339 time (`2026-01-01T00:00:00Z`, fractions and offsets allowed) that Date can read. */
+export function isRfc3339(text: string): boolean {
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:\d\d)$/i.test(text) && !Number.isNaN(Date.parse(text));
+}
+
 /** Rows of cells as aligned columns (two spaces apart); the first row is the header. */
 export function formatTable(rows: readonly (readonly string[])[]): string {
   const columnCount = rows[0]?.length ?? 0;

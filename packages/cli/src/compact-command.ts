@@ -6,6 +6,7 @@ import { EXIT_FAILED, EXIT_OK, exitCodesText } from './exit-codes.js';
 import { ApiClient, ServerRequestError } from './api-client.js';
 import { SERVER_OPTIONS, runServerCommand, serverTargetOf, type ServerCommandIo, type ServerTarget } from './server-command.js';
 import { serverUrlOf } from './server-url.js';
+import { formatBytes, progressBar } from './progress-bar.js';
 import { COMPACT_OUTCOME_POLLS_MAX, COMPACT_POLL_INTERVAL_MS, COMPACT_REQUEST_TIMEOUT_MS } from './limits.js';
 
 export const COMPACT_USAGE = `Usage: arc compact [options]
@@ -96,18 +97,6 @@ function listField<T>(body: unknown, field: string): T[] {
 
 // --- Output: pure functions of what the server answered ---
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
-
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${String(bytes)} B` : `${value.toFixed(1)} ${UNITS[unit] as string}`;
-}
-
 export function formatCandidates(candidates: readonly CompactionCandidate[]): string {
   if (candidates.length === 0) return 'nothing to compact: no partition of the scope is a candidate now\n';
   const rows = candidates.map((candidate) => [candidate.database, candidate.measurement, candidate.tier, candidate.partition, String(candidate.files), formatBytes(candidate.bytes)]);
@@ -115,15 +104,6 @@ export function formatCandidates(candidates: readonly CompactionCandidate[]): st
   const bytes = candidates.reduce((sum, candidate) => sum + candidate.bytes, 0);
   const table = formatTable([['DATABASE', 'MEASUREMENT', 'TIER', 'PARTITION', 'FILES', 'SIZE'], ...rows]);
   return `${table}\n${String(candidates.length)} candidates: ${String(files)} files, ${formatBytes(bytes)}\n`;
-}
-
-/** Bar cells of the TTY progress line. */
-const PROGRESS_BAR_CELLS = 10;
-
-/** `[#####.....] 3/7 jobs` (done of total; `unit` names what is counted). */
-export function progressBar(done: number, total: number, unit = 'jobs'): string {
-  const filled = total === 0 ? PROGRESS_BAR_CELLS : Math.floor((done / total) * PROGRESS_BAR_CELLS);
-  return `[${'#'.repeat(filled)}${'.'.repeat(PROGRESS_BAR_CELLS - filled)}] ${String(done)}/${String(total)} ${unit}`;
 }
 
 const arrow = (from: number | null, to: number | null, format: (value: number) => string = String): string => `${from === null ? '?' : format(from)} -> ${to === null ? '?' : format(to)}`;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { measurementLinesSql, type MeasurementColumn } from '@arc/server';
 import { ApiClient, ServerRefusalError, ServerRequestError } from './api-client.js';
-import { CommandUsageError, parseCommandArgs } from './command-text.js';
+import { CommandUsageError, isRfc3339, parseCommandArgs } from './command-text.js';
 import { EXIT_OK, exitCodesText } from './exit-codes.js';
 import { SERVER_OPTIONS, runServerCommand, serverTargetOf, type ServerCommandIo, type ServerTarget } from './server-command.js';
 import { serverUrlOf } from './server-url.js';
@@ -60,7 +60,7 @@ function required(value: string | undefined, option: string): string {
 
 function time(value: string | undefined, option: string): string | null {
   if (value === undefined) return null;
-  if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(Date.parse(value))) throw new CommandUsageError(`option '--${option}' must be an RFC 3339 time (2026-01-01T00:00:00Z), got '${value}'`);
+  if (!isRfc3339(value)) throw new CommandUsageError(`option '--${option}' must be an RFC 3339 time (2026-01-01T00:00:00Z), got '${value}'`);
   return new Date(value).toISOString();
 }
 

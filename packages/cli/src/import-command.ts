@@ -10,8 +10,15 @@ import { EXIT_FAILED, EXIT_OK, exitCodesText } from './exit-codes.js';
 import { IMPORT_PROGRESS_INTERVAL_MS } from './limits.js';
 import { SERVER_OPTIONS, runServerCommand, serverTargetOf, type ServerCommandIo, type ServerTarget } from './server-command.js';
 import { serverUrlOf } from './server-url.js';
+import { importJobCommand, isImportJobSource, type ImportJobIo } from './import-job-command.js';
+import { formatBytes, formatSeconds, progressCells, redrawnLine } from './progress-bar.js';
 
 export const IMPORT_USAGE = `Usage: arc import <file|directory|url> --database <name> [options]
+       arc import influx --from <http://host:8086> --source-db <db> --database <name> [options]
+       arc import postgres --from <postgres://user@host/db> --table <t> --time-column <c> --database <name> [options]
+
+'arc import influx --help' and 'arc import postgres --help' describe the imports from another
+system, run by the server as a job (a file or directory named influx or postgres: ./influx).
 
 Streams a line protocol, CSV or Parquet file to a running Arc server (POST /api/v1/import/lp, csv,
 parquet): the file is sent as it is read, never loaded whole, and the server hands it to ingest in
@@ -35,7 +42,7 @@ Options:
 
   -h, --help             show this text
 
-On a terminal, a progress line shows bytes sent, the rate and the time left.
+On a terminal, a progress bar shows the bytes sent of the file's size, the rate and the time left.
 ${exitCodesText('every file was imported (rows the server rejected are listed)', 'a file could not be read, the server refused it or could not be reached')}`;
 
 const OPTIONS = {
@@ -99,14 +106,18 @@ function formatOf(file: string, format: ImportFileFormat | null): ImportFileForm
   return detected;
 }
 
-/** `imported: 41.9/120.0 MB, 35.2 MB/s, 2 s left` */
+/**
+ * `cpu.lp [##........] 25% 47.7 MiB/190.7 MiB, 4.8 MiB/s, 30s left`: the bytes sent of the file's
+ * size (a URL without Content-Length: the bytes and the rate alone). Rows are counted by the
+ * server, which answers them once the file is in; the summary line gives rows and rows/s.
+ */
 export function importProgressLine(file: string, sentBytes: number, totalBytes: number | null, elapsedMs: number): string {
-  const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
   const rate = elapsedMs > 0 ? sentBytes / (elapsedMs / 1000) : 0;
-  if (totalBytes === null) return `${path.basename(file)}: ${mb(sentBytes)} MB, ${mb(rate)} MB/s`;
-  const left = rate > 0 ? `${Math.ceil((totalBytes - sentBytes) / rate)} s left` : '';
-  const done = sentBytes >= totalBytes ? 'waiting for the server' : left;
-  return `${path.basename(file)}: ${mb(sentBytes)}/${mb(totalBytes)} MB, ${mb(rate)} MB/s${done === '' ? '' : `, ${done}`}`;
+  const name = path.basename(isUrl(file) ? new URL(file).pathname : file);
+  if (totalBytes === null) return `${name} ${formatBytes(sentBytes)}, ${formatBytes(rate)}/s`;
+  const fraction = totalBytes === 0 ? 1 : sentBytes / totalBytes;
+  const left = sentBytes >= totalBytes ? 'waiting for the server' : rate > 0 ? `${formatSeconds((totalBytes - sentBytes) / rate)} left` : '';
+  return `${name} ${progressCells(fraction)} ${String(Math.floor(fraction * 100))}% ${formatBytes(sentBytes)}/${formatBytes(totalBytes)}, ${formatBytes(rate)}/s${left === '' ? '' : `, ${left}`}`;
 }
 
 interface FileAnswer {
@@ -167,10 +178,13 @@ async function importFile(options: ImportOptions, baseUrl: string, file: string,
   const { reader, totalBytes } = await openSource(file);
   const startedMs = Date.now();
   let sentBytes = 0;
-  const timer = showProgress ? setInterval(() => io.stderr.write(`\r\x1b[K${importProgressLine(file, sentBytes, totalBytes, Date.now() - startedMs)}`), IMPORT_PROGRESS_INTERVAL_MS) : null;
+  // The rate is the sending's: once every byte is sent it stays as it was while the server finishes.
+  let sentAllMs: number | null = null;
+  const timer = showProgress ? setInterval(() => io.stderr.write(redrawnLine(importProgressLine(file, sentBytes, totalBytes, (sentAllMs ?? Date.now()) - startedMs))), IMPORT_PROGRESS_INTERVAL_MS) : null;
   try {
     const answer = await postFile(url, options.token, file, reader, (bytes) => {
       sentBytes = bytes;
+      if (totalBytes !== null && bytes >= totalBytes) sentAllMs ??= Date.now();
     });
     const json = parseJson(answer.text);
     if (answer.status >= 200 && answer.status < 300) return json;
@@ -211,7 +225,9 @@ export function formatImportAnswer(file: string, result: ImportResultJson): stri
 
 export type ImportIo = ServerCommandIo & { readonly stdoutIsTTY: boolean };
 
-export async function importCommand(args: readonly string[], io: ImportIo): Promise<number> {
+/** `arc import <file|dir|url> ...`, or `arc import influx|postgres ...` (import-job-command.ts). */
+export async function importCommand(args: readonly string[], io: ImportJobIo): Promise<number> {
+  if (isImportJobSource(args[0])) return importJobCommand(args, io);
   return runServerCommand('import', IMPORT_USAGE, args, io, async () => {
     const options = parseImportArgs(args, io.env);
     const baseUrl = serverUrlOf(options.url, options.configPath);

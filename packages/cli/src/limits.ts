@@ -57,3 +57,21 @@ export const CQ_REQUEST_TIMEOUT_MS = 60_000;
 export const DELETE_PROGRESS_INTERVAL_MS = 1000;
 /** How often `arc import` redraws its progress line on a terminal. */
 export const IMPORT_PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * `arc import influx|postgres` reads its run's execution this often (one SQLite read on the
+ * server). The server updates an execution once per chunk written (thousands of rows, a fraction
+ * of a second to seconds), so a second keeps the bar moving without asking for the same numbers.
+ */
+export const IMPORT_JOB_POLL_INTERVAL_MS = 1000;
+/**
+ * One request of `arc import influx|postgres` fails after this long. The slowest is the source
+ * test, which connects to the other system (the server bounds its own connect time); the others
+ * are one SQLite read or write.
+ */
+export const IMPORT_JOB_REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * Executions read to find the one the command follows when a newer one (a scheduled run) started
+ * after it ended: schedules run at most once a minute, so 20 cover far more than one poll's gap.
+ */
+export const IMPORT_JOB_EXECUTIONS_SEARCHED = 20;

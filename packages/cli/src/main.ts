@@ -22,6 +22,7 @@ Commands:
   cq <subcommand>               list, create, show, delete, execute continuous queries (and their runs)
   delete [options]              delete the rows a SQL condition matches, through a running server
   import <file|dir> [options]   stream a line protocol, CSV or Parquet file to a running server
+  import influx|postgres ...    import from InfluxDB or PostgreSQL as a job the server runs, with progress
   export [options]              write a measurement's rows to a Parquet, CSV or line protocol file
   health [--ready] [--json]     ask a running server whether it is healthy or ready
   version [--json]              print the version (also: arc --version, arc -V)
@@ -145,7 +146,12 @@ async function main(argv: readonly string[]): Promise<void> {
     }
     case 'import': {
       const { importCommand } = await import('./import-command.js');
-      process.exitCode = await importCommand(rest, { ...io, stderrIsTTY: process.stderr.isTTY, stdoutIsTTY: process.stdout.isTTY, env: process.env });
+      const { isImportJobSource } = await import('./import-job-command.js');
+      // A job's run: the first Ctrl-C cancels it on the server (and the command reports it); a
+      // second one kills as usual. A file import is ended by Ctrl-C at once (the server drops it).
+      const interrupt = new AbortController();
+      if (isImportJobSource(rest[0])) process.once('SIGINT', () => interrupt.abort());
+      process.exitCode = await importCommand(rest, { ...io, stderrIsTTY: process.stderr.isTTY, stdoutIsTTY: process.stdout.isTTY, env: process.env, interrupt: interrupt.signal });
       return;
     }
     case 'export': {

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { RETENTION_EXECUTIONS_KEPT, parseRetentionPolicy } from '@arc/compaction';
 import { ApiClient, ServerRequestError } from './api-client.js';
 import { CommandUsageError, formatTable, parseCommandArgs } from './command-text.js';
-import { formatBytes, progressBar } from './compact-command.js';
+import { formatBytes, progressBar } from './progress-bar.js';
 import { EXIT_FAILED, EXIT_OK, exitCodesText } from './exit-codes.js';
 import { RETENTION_POLL_INTERVAL_MS, RETENTION_REQUEST_TIMEOUT_MS } from './limits.js';
 import { SERVER_OPTIONS, runServerCommand, serverTargetOf, type ServerCommandIo, type ServerTarget } from './server-command.js';

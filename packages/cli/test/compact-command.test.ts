@@ -7,12 +7,10 @@ import type { CompactionCandidate, CompactionJob } from '@arc/compaction';
 import { compactionJob } from '../../compaction/test/support/compaction-job.js';
 import {
   compactCommand,
-  formatBytes,
   formatCandidates,
   formatSummary,
   jobLine,
   parseCompactArgs,
-  progressBar,
   summarize,
   type CompactIo,
 } from '../src/compact-command.js';
@@ -56,16 +54,7 @@ describe('parseCompactArgs', () => {
 });
 
 describe('output', () => {
-  it('draws the progress bar', () => {
-    expect(progressBar(0, 7)).toBe('[..........] 0/7 jobs');
-    expect(progressBar(3, 7)).toBe('[####......] 3/7 jobs');
-    expect(progressBar(7, 7)).toBe('[##########] 7/7 jobs');
-  });
-
-  it('formats sizes, candidates and job lines', () => {
-    expect(formatBytes(512)).toBe('512 B');
-    expect(formatBytes(1536)).toBe('1.5 KiB');
-    expect(formatBytes(10 * 1024 * 1024)).toBe('10.0 MiB');
+  it('formats candidates and job lines', () => {
     const candidates: CompactionCandidate[] = [
       { database: 'metrics', measurement: 'cpu', tier: 'live', partition: '2026/12/05/09', files: 20, bytes: 2048 },
       { database: 'metrics', measurement: 'memory', tier: 'daily', partition: '2026/12/03', files: 24, bytes: 1024 * 1024 },

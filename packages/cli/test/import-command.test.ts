@@ -46,10 +46,11 @@ describe('parseImportArgs / parseExportArgs', () => {
     expect(timeRangeWhere(null, null)).toBe('');
   });
 
-  it('draws progress with the rate and the time left', () => {
-    expect(importProgressLine('/x/cpu.lp', 50e6, 200e6, 10_000)).toBe('cpu.lp: 50.0/200.0 MB, 5.0 MB/s, 30 s left');
-    expect(importProgressLine('cpu.lp', 200e6, 200e6, 10_000)).toBe('cpu.lp: 200.0/200.0 MB, 20.0 MB/s, waiting for the server');
-    expect(importProgressLine('https://host/data/cpu.lp', 3e6, null, 1000)).toBe('cpu.lp: 3.0 MB, 3.0 MB/s');
+  it('draws progress as a bar of the bytes sent, with the rate and the time left', () => {
+    const mib = 1024 * 1024;
+    expect(importProgressLine('/x/cpu.lp', 50 * mib, 200 * mib, 10_000)).toBe('cpu.lp [##........] 25% 50.0 MiB/200.0 MiB, 5.0 MiB/s, 30s left');
+    expect(importProgressLine('cpu.lp', 200 * mib, 200 * mib, 10_000)).toBe('cpu.lp [##########] 100% 200.0 MiB/200.0 MiB, 20.0 MiB/s, waiting for the server');
+    expect(importProgressLine('https://host/data/cpu.lp?sig=x', 3 * mib, null, 1000)).toBe('cpu.lp 3.0 MiB, 3.0 MiB/s');
     expect(formatImportAnswer('cpu.lp', RESULT)).toBe('cpu.lp: 2 rows imported, 1 rejected, 0.0 MB in 2.0 s (1 rows/s)\n  line 3: unable to parse\n');
   });
 });
