@@ -22,7 +22,8 @@ system, run by the server as a job (a file or directory named influx or postgres
 
 Streams a line protocol, CSV or Parquet file to a running Arc server (POST /api/v1/import/lp, csv,
 parquet): the file is sent as it is read, never loaded whole, and the server hands it to ingest in
-chunks. A directory imports each file in it whose extension names a format (.lp .txt .csv .parquet);
+chunks. A directory imports each file in it whose extension names a format (.lp .txt .csv .parquet,
+each also gzip-compressed as .gz: sent as it is, the server decompresses it);
 an http(s) URL is downloaded and sent as it arrives.
 The token needs the admin permission.
 
@@ -62,6 +63,12 @@ export type ImportFileFormat = (typeof IMPORT_FILE_FORMATS)[number];
 
 const FORMAT_BY_EXTENSION: Readonly<Record<string, ImportFileFormat>> = { '.lp': 'lp', '.txt': 'lp', '.line': 'lp', '.csv': 'csv', '.parquet': 'parquet' };
 
+/** The format a file's name says: its extension, under a `.gz` (sent as it is: the server decompresses gzip files). */
+function formatOfName(name: string): ImportFileFormat | undefined {
+  const lower = name.toLowerCase();
+  return FORMAT_BY_EXTENSION[path.extname(lower.endsWith('.gz') ? lower.slice(0, -'.gz'.length) : lower)];
+}
+
 export interface ImportOptions extends ServerTarget {
   readonly source: string;
   readonly database: string;
@@ -91,7 +98,7 @@ async function filesOf(source: string): Promise<string[]> {
   const info = await stat(source).catch(() => null);
   if (info === null) throw new ServerRequestError(`cannot read '${source}': no such file or directory`);
   if (!info.isDirectory()) return [source];
-  const names = (await readdir(source)).filter((name) => FORMAT_BY_EXTENSION[path.extname(name).toLowerCase()] !== undefined).sort();
+  const names = (await readdir(source)).filter((name) => formatOfName(name) !== undefined).sort();
   return names.map((name) => path.join(source, name));
 }
 
@@ -101,7 +108,7 @@ function isUrl(source: string): boolean {
 
 function formatOf(file: string, format: ImportFileFormat | null): ImportFileFormat {
   if (format !== null) return format;
-  const detected = FORMAT_BY_EXTENSION[path.extname(isUrl(file) ? new URL(file).pathname : file).toLowerCase()];
+  const detected = formatOfName(isUrl(file) ? new URL(file).pathname : file);
   if (detected === undefined) throw new CommandUsageError(`cannot tell the format of '${file}' from its extension: pass --format`);
   return detected;
 }
@@ -232,7 +239,7 @@ export async function importCommand(args: readonly string[], io: ImportJobIo): P
     const options = parseImportArgs(args, io.env);
     const baseUrl = serverUrlOf(options.url, options.configPath);
     const files = await filesOf(options.source);
-    if (files.length === 0) throw new ServerRequestError(`'${options.source}' holds no .lp, .txt, .csv or .parquet file`);
+    if (files.length === 0) throw new ServerRequestError(`'${options.source}' holds no .lp, .txt, .csv or .parquet file (or one of them .gz)`);
     const asJson = options.json || !io.stdoutIsTTY;
     const results: unknown[] = [];
     for (const file of files) {

@@ -1,10 +1,11 @@
 // Proves `arc import` and `arc export` against a real server: files (line protocol, CSV, a directory)
-// are imported and read back by SQL; a measurement exported to Parquet, CSV and line protocol and
+// (one gzip-compressed) are imported and read back by SQL; a measurement exported to Parquet, CSV and line protocol and
 // imported into another database gives back the same rows (count and checksums, tags kept); a
 // refused import exits 1 with the server's code.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcClient } from '../../server/test/support/arc-client.js';
 import { TEST_TOKEN, startArc, type ArcProcess } from '../../server/test/support/arc-process.js';
@@ -55,11 +56,12 @@ describe('arc import', () => {
     await rm(dir, { recursive: true, force: true });
     await import('node:fs/promises').then((fs) => fs.mkdir(dir));
     await writeFile(path.join(dir, 'a.csv'), `ts;station;temp\n${BASE_S};x;1.5\n${BASE_S + 1};y;2.5\n`);
-    await writeFile(path.join(dir, 'b.csv'), `ts;station;temp\n${BASE_S + 2};x;3.5\n`);
+    // A gzip file goes as it is: its format is the extension under .gz, the server decompresses it.
+    await writeFile(path.join(dir, 'b.csv.gz'), gzipSync(`ts;station;temp\n${BASE_S + 2};x;3.5\n`));
     await writeFile(path.join(dir, 'ignored.md'), 'not data');
     const result = await run(importCommand, [dir, '--database', 'csvdir', '--measurement', 'weather', '--time-column', 'ts', '--time-format', 'epoch_s', '--tag-columns', 'station', '--delimiter', ';'], true);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/a\.csv: 2 rows imported, 0 rejected.*\n.*b\.csv: 1 rows imported, 0 rejected/);
+    expect(result.stdout).toMatch(/a\.csv: 2 rows imported, 0 rejected.*\n.*b\.csv\.gz: 1 rows imported, 0 rejected/);
     expect(await new ArcClient(arc.url).rows('SELECT count(*), sum(temp), count(DISTINCT station) FROM weather', 'csvdir')).toEqual([[3, 7.5, 2]]);
   });
 
