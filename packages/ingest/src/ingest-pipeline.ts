@@ -144,6 +144,8 @@ export class IngestPipeline {
   private deadlineTimer: NodeJS.Timeout | null = null;
   private deadlineTimerAtMs: number | null = null;
   private readonly waitListeners: ((waitedMs: number, outcome: WaitOutcome) => void)[] = [];
+  /** Callers waiting for room after a 'busy' (whenRoom). */
+  private roomWaiters: (() => void)[] = [];
   private draining = true;
   private drainLoop: Promise<void> = Promise.resolve();
   /** The threads' metrics, one block per thread, read at scrape time (null before the threads start). */
@@ -326,6 +328,24 @@ export class IngestPipeline {
     this.writesWaiting.release(held.bytes);
     if (held.waited) for (const listener of this.waitListeners) listener(held.waitedMs, outcome);
     held.onDone(completion);
+    this.wakeRoomWaiters();
+  }
+
+  /**
+   * Resolves when a write held by the pipeline is answered (its bytes no longer count against
+   * ingest.in_flight_max_mb), or at once while stopping: what a caller whose `submit` answered
+   * 'busy' waits on before offering again (the imports), instead of polling on a timer.
+   */
+  whenRoom(): Promise<void> {
+    if (this.stopping || this.writesWaiting.bytesHeld === 0) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private wakeRoomWaiters(): void {
+    if (this.roomWaiters.length === 0) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /**
@@ -556,6 +576,7 @@ export class IngestPipeline {
   async shutdown(): Promise<ShutdownReport> {
     this.stopping = true;
     this.answerWaiting();
+    this.wakeRoomWaiters();
     await Promise.all(
       this.decoders.map((decoder) => {
         const closed = waitFor<{ kind: string }>(decoder.worker, (message) => message.kind === 'closed');

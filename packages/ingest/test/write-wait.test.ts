@@ -1,6 +1,6 @@
 // Proves the pipeline's waiting with its real threads in-process: writes that no ring can take
 // wait and are all handed over and accepted as rings drain, each answered exactly once; a write
-// past the in-flight bound is refused at once; and a stop answers every write still waiting
+// past the in-flight bound is refused at once, and its caller woken (whenRoom) when room is made; and a stop answers every write still waiting
 // (503 ARC_INGEST_STOPPED_WAITING) while those already handed over are accepted, none dropped.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -80,6 +80,34 @@ describe('IngestPipeline waiting for room', () => {
     expect(outcomes.filter((answer) => answer === 'busy')).toHaveLength(5);
     for (const answer of outcomes) if (answer !== 'busy') expect(answer.error).toBeNull();
     expect(pipeline.writeBytesHeld).toBe(0);
+    await pipeline.shutdown();
+  });
+
+  it('wakes a caller refused as busy (whenRoom) once a held write is answered, so every write offered again is accepted', async () => {
+    const pipeline = await start({ ARC_INGEST_IN_FLIGHT_MAX_MB: '1' });
+    const payload = body();
+    let accepted = 0;
+    let busyWaits = 0;
+    // Each write is offered until the pipeline takes it, waiting for room after a 'busy': no timer.
+    const offer = (): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const outcome = pipeline.submit({ format: PayloadFormat.msgpack, database: 'db', nowUs: Date.now() * 1000, precision: 'ns' }, payload, (completion) => {
+          if (completion.error !== null) return reject(new Error(completion.error.message));
+          accepted += completion.rowCount;
+          resolve();
+        });
+        if (outcome === 'busy') {
+          busyWaits += 1;
+          expect(pipeline.writeBytesHeld).toBeGreaterThan(0);
+          void pipeline.whenRoom().then(() => offer().then(resolve, reject));
+        }
+      });
+    await Promise.all(Array.from({ length: 12 }, offer));
+    expect(busyWaits).toBeGreaterThan(0);
+    expect(accepted).toBe(12 * ROWS_PER_WRITE);
+    expect(pipeline.writeBytesHeld).toBe(0);
+    // Nothing held: room at once.
+    await pipeline.whenRoom();
     await pipeline.shutdown();
   });
 

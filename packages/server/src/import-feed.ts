@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ArcError, ErrorKind, badRequest, type ArcErrorShape } from '@arc/errors';
 import type { Completion, RequestOptions } from '@arc/ingest';
 import { ServerErrorCode } from './error-codes.js';
-import { IMPORT_BUSY_RETRY_MS, IMPORT_CHUNKS_IN_FLIGHT_MAX, IMPORT_ERRORS_LISTED, IMPORT_REJECTED_ROWS_MAX } from './limits.js';
+import { IMPORT_CHUNKS_IN_FLIGHT_MAX, IMPORT_ERRORS_LISTED, IMPORT_REJECTED_ROWS_MAX } from './limits.js';
 import type { ServerContext } from './server-context.js';
 
 const NEWLINE = 0x0a;
@@ -29,8 +29,8 @@ export interface ImportRowError {
  * Hands an import's chunks to the ingest pipeline like write requests (same decoders, validation,
  * WAL and per-request atomicity), at most IMPORT_CHUNKS_IN_FLIGHT_MAX at a time: `submit` resolves
  * when the chunk is queued, so the caller reads the file no faster than ingest takes it.
- * A chunk the pipeline refuses for room (its in-flight byte bound, or a wait that timed out: 503)
- * waits and is offered again, never dropped. A chunk refused for one bad line is submitted again without that line,
+ * A chunk the pipeline refuses for room (its in-flight byte bound: offered again once a held write
+ * is answered; a wait that timed out, 503: offered again at once) is never dropped. A chunk refused for one bad line is submitted again without that line,
  * and the line is counted as rejected (up to IMPORT_REJECTED_ROWS_MAX; then the import stops).
  */
 export class ImportFeed {
@@ -82,7 +82,8 @@ export class ImportFeed {
       return this.settled();
     }
     const outcome = this.context.pipeline.submit(this.options, chunk.body, (completion) => this.verdict(chunk, completion));
-    if (outcome === 'busy') setTimeout(() => this.offer(chunk), IMPORT_BUSY_RETRY_MS);
+    // Past the pipeline's in-flight byte bound: offered again once a write it holds is answered.
+    if (outcome === 'busy') void this.context.pipeline.whenRoom().then(() => this.offer(chunk));
   }
 
   private verdict(chunk: ImportChunk, completion: Completion): void {
@@ -94,7 +95,8 @@ export class ImportFeed {
       return this.settled();
     }
     if (error.kind === ErrorKind.unavailable) {
-      setTimeout(() => this.offer(chunk), IMPORT_BUSY_RETRY_MS);
+      // The chunk waited ingest.wait_max_ms already (the pipeline's own wait): offered again at once.
+      this.offer(chunk);
       return;
     }
     if (error.kind !== ErrorKind.badRequest) {

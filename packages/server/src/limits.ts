@@ -162,12 +162,6 @@ export const IMPORT_LINE_BYTES_MAX = IMPORT_CHUNK_BYTES;
 export const IMPORT_LP_BYTES_MAX = 64 * 1024 * 1024 * 1024;
 export const IMPORT_SPOOL_BYTES_MAX = 2 * 1024 * 1024 * 1024;
 /**
- * A chunk refused for room (the pipeline's 'busy': bytes held for writes past ingest.in_flight_max_mb;
- * or a 503 after waiting ingest.wait_max_ms) is offered again after this wait; never dropped. Full
- * rings and buffers no longer refuse: the pipeline parks the chunk itself.
- */
-export const IMPORT_BUSY_RETRY_MS = 5;
-/**
  * Rejected rows one import tolerates: each bad line is cut out of its chunk and the rest is
  * submitted again (one more pass over the chunk per bad line), so the bound caps that cost; past
  * it the import stops and reports how far it got. The answer lists the first IMPORT_ERRORS_LISTED.
