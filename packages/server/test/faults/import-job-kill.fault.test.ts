@@ -2,9 +2,9 @@
 // small chunks copies 220,000 rows (cpu of 10 hosts over 3.5 days, mem of 4 hosts), the server is
 // killed with SIGKILL three times at different points of the copy (twice with a chunk pending, the
 // WAL on) and once more as a start resumes, restarted on the same data directory each time, and the
-// execution the last start resumes succeeds; then the
-// count, sums, distinct hosts and time bounds of each measurement in Arc equal InfluxDB's own
-// answers, and no (host, time) is there twice.
+// execution the last start resumes succeeds; then the count, sums, distinct hosts and time bounds
+// of each measurement in Arc equal InfluxDB's own answers, and no (host, time) is there twice.
+// Skipped without `influxd` (CI installs it before the fault tests).
 import { describe, expect, it } from 'vitest';
 import { pollUntil } from '../../../../test/support/poll-until.js';
 import { ArcClient } from '../support/arc-client.js';
