@@ -1,12 +1,13 @@
 // Proves that an import job from a real InfluxDB 1.x writes each row once across crashes: a job of
 // small chunks copies 220,000 rows (cpu of 10 hosts over 3.5 days, mem of 4 hosts), the server is
 // killed with SIGKILL three times at different points of the copy (twice with a chunk pending, the
-// WAL on) and once more as a start resumes, restarted on the same data directory each time, and the
+// WAL on) and once more while a start settles the pending chunk, restarted on the same data directory each time, and the
 // execution the last start resumes succeeds; then the count, sums, distinct hosts and time bounds
 // of each measurement in Arc equal InfluxDB's own answers, and no (host, time) is there twice.
 // Skipped without `influxd` (CI installs it before the fault tests).
+import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { pollUntil } from '../../../../test/support/poll-until.js';
+import { pollUntil, waitUntil } from '../../../../test/support/poll-until.js';
 import { ArcClient } from '../support/arc-client.js';
 import { startArc, TEST_TOKEN, type ArcProcess } from '../support/arc-process.js';
 import { flushUntil } from '../support/flush-until.js';
@@ -95,7 +96,7 @@ interface ExecutionJson {
   readonly in_doubt_chunk: boolean;
 }
 
-async function call(arc: ArcProcess, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(arc: Pick<ArcProcess, 'url'>, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(`${arc.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const text = await response.text();
   return { status: response.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
@@ -108,23 +109,52 @@ async function executions(arc: ArcProcess, jobId: number): Promise<ExecutionJson
 }
 
 /** The newest execution once `done` accepts it, polled every PROGRESS_POLL_MS. */
-async function newestWhen(arc: ArcProcess, jobId: number, what: string, done: (execution: ExecutionJson) => boolean): Promise<ExecutionJson> {
-  const { value } = await pollUntil(what, RUN_WAIT_MS, async () => (await call(arc, 'GET', `/jobs/${String(jobId)}/executions?limit=1`)).json.executions as ExecutionJson[], (list) => list[0] !== undefined && done(list[0]), PROGRESS_POLL_MS);
+async function newestWhen(arc: Pick<ArcProcess, 'url'>, jobId: number, what: string, done: (execution: ExecutionJson) => boolean, intervalMs = PROGRESS_POLL_MS): Promise<ExecutionJson> {
+  const { value } = await pollUntil(what, RUN_WAIT_MS, async () => (await call(arc, 'GET', `/jobs/${String(jobId)}/executions?limit=1`)).json.executions as ExecutionJson[], (list) => list[0] !== undefined && done(list[0]), intervalMs);
   return value[0] as ExecutionJson;
 }
 
+/** Where a starting server says it listens, in its first log line (before /ready answers). */
+const LISTEN_LOG = /listen=(127\.0\.0\.1:\d+)/;
 /**
- * Starts a server on `dataDir` (which resumes the execution killed with a pending chunk at once)
- * and kills it with SIGKILL as soon as the resume shows: while it still holds the pending chunk
- * (its settle, a flush and a count, under way) when the first look comes in time, else just after.
- * Says which.
+ * Probe interval while a start resumes: the resume's settle (a flush and a count) lasts a few tens
+ * of ms, and the server has no hook to stop itself in it, so the look comes as often as it can.
+ */
+const SETTLE_POLL_MS = 1;
+
+/**
+ * Starts a server on `dataDir`, which resumes the execution killed with a pending chunk at once
+ * (right after its WAL replay), and kills it with SIGKILL as soon as its job routes show the
+ * resume: while it still holds the pending chunk (its settle under way) when the look comes in
+ * time, else just after. The routes answer from the listen on, before /ready, so the test looks
+ * from the port the first log line names. Says which it was.
  */
 async function killWhileResuming(dataDir: string, jobId: number, killedId: number): Promise<'while settling' | 'after settling'> {
-  const arc = await startArc(ENV, dataDir);
-  const resume = await newestWhen(arc, jobId, 'the killed execution is resumed', (execution) => execution.id > killedId);
-  await arc.kill();
-  expect(resume.trigger).toBe('resume');
-  return resume.in_doubt_chunk ? 'while settling' : 'after settling';
+  let child: ChildProcess | null = null;
+  let url: string | null = null;
+  const starting = startArc(ENV, dataDir, (spawned) => {
+    child = spawned;
+    let output = '';
+    const onData = (data: Buffer): void => {
+      output += data.toString();
+      url ??= LISTEN_LOG.exec(output)?.[1] ?? null;
+    };
+    spawned.stdout?.on('data', onData);
+    spawned.stderr?.on('data', onData);
+  }).catch(() => null);
+  const server = { get url(): string { return `http://${url ?? ''}`; } };
+  await waitUntil('the starting server names its port', RUN_WAIT_MS, () => url !== null);
+  // Until the server listens, a look fails to connect: that is a "not yet".
+  const { value } = await pollUntil('the killed execution is resumed', RUN_WAIT_MS, () => call(server, 'GET', `/jobs/${String(jobId)}/executions?limit=1`).then((answer) => (answer.json.executions as ExecutionJson[] | undefined)?.[0] ?? null, () => null), (execution) => execution !== null && execution.id > killedId, SETTLE_POLL_MS);
+  const spawned = child as ChildProcess | null;
+  if (spawned === null) throw new Error('the server was not spawned');
+  const exited = new Promise((resolve) => spawned.once('exit', resolve));
+  spawned.kill('SIGKILL');
+  await exited;
+  // The start's own wait for /ready ends with the kill (its failure is expected) or before it.
+  await starting;
+  expect(value?.trigger).toBe('resume');
+  return value?.in_doubt_chunk === true ? 'while settling' : 'after settling';
 }
 
 describe.skipIf(!influxdAvailable())('an import job from InfluxDB killed with SIGKILL mid-copy', () => {
