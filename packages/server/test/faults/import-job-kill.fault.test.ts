@@ -141,18 +141,23 @@ async function killWhileResuming(dataDir: string, jobId: number, killedId: numbe
     };
     spawned.stdout?.on('data', onData);
     spawned.stderr?.on('data', onData);
-  }).catch(() => null);
+  }).then(
+    () => null,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
   const server = { get url(): string { return `http://${url ?? ''}`; } };
   await waitUntil('the starting server names its port', RUN_WAIT_MS, () => url !== null);
   // Until the server listens, a look fails to connect: that is a "not yet".
   const { value } = await pollUntil('the killed execution is resumed', RUN_WAIT_MS, () => call(server, 'GET', `/jobs/${String(jobId)}/executions?limit=1`).then((answer) => (answer.json.executions as ExecutionJson[] | undefined)?.[0] ?? null, () => null), (execution) => execution !== null && execution.id > killedId, SETTLE_POLL_MS);
   const spawned = child as ChildProcess | null;
   if (spawned === null) throw new Error('the server was not spawned');
+  if (spawned.exitCode !== null || spawned.signalCode !== null) throw new Error(`the server ended by itself as it resumed: ${String(spawned.exitCode ?? spawned.signalCode)}`);
   const exited = new Promise((resolve) => spawned.once('exit', resolve));
   spawned.kill('SIGKILL');
   await exited;
-  // The start's own wait for /ready ends with the kill (its failure is expected) or before it.
-  await starting;
+  // The start's own wait for /ready ends with the kill (its failure is then expected) or before it.
+  const startFailure = await starting;
+  if (startFailure !== null && !startFailure.message.includes('before ready')) throw startFailure;
   expect(value?.trigger).toBe('resume');
   return value?.in_doubt_chunk === true ? 'while settling' : 'after settling';
 }
