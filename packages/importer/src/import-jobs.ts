@@ -270,7 +270,7 @@ export class ImportJobs {
     const range = resumes === null ? this.rangeOf(job) : { startNs: resumes.rangeStartNs, endNs: resumes.rangeEndNs };
     const execution = this.store.start({ jobId: job.id, trigger, rangeStartNs: range.startNs, rangeEndNs: range.endNs, resumes });
     const abort = new AbortController();
-    const done = runExecution({ store: this.store, sink: this.sink, openSource: this.openSource }, job, execution, connection, abort.signal)
+    const done = runExecution({ store: this.store, sink: this.sink, openSource: this.openSource, log: (message) => this.log('info', message) }, job, execution, connection, abort.signal)
       .catch((error: unknown) => this.store.finish(execution.id, 'failed', { code: ImporterErrorCode.sourceFailed, message: error instanceof Error ? error.message : String(error) }))
       .then((ended) => {
         this.running.delete(job.id);

@@ -67,6 +67,8 @@ export interface JobRunnerDeps {
   readonly openSource: OpenSource;
   /** Now in ms (tests pass a clock to see the rate and ETA move). */
   readonly nowMs?: () => number;
+  /** Where a resume says how it settled an in-doubt chunk (the main thread's log). */
+  readonly log?: (message: string) => void;
 }
 
 /** Why a run stopped early: a user's cancel, or the server stopping (the execution is resumed at the next start). */
@@ -160,6 +162,8 @@ class ExecutionRun {
       await sink.flush(this.job.database, pending.measurements);
       return sink.countRows(this.job.database, pending.measurements, pending.minTimeNs, pending.maxTimeNs);
     });
+    const settled = count === pending.preCount + pending.rowCount ? 'landed: the checkpoint moves past it' : count === pending.preCount ? 'did not land: it is read again' : 'cannot be told';
+    this.deps.log?.(`import job '${this.job.name}' execution ${String(this.executionId)}: the chunk in doubt (${String(pending.rowCount)} rows, ${windowText(pending)}) ${settled}; the window holds ${String(count)} rows, ${String(pending.preCount)} before it`);
     if (count === pending.preCount + pending.rowCount) {
       store.checkpoint(this.executionId, { cursor: pending.cursor, rows: pending.rowCount, rowsRejected: 0, sourceBytes: pending.sourceBytes, maxTimeNs: pending.maxTimeNs, progress: pending.progress });
       this.checkpoint = pending.cursor;
