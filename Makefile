@@ -76,6 +76,7 @@ bench: build
 	node bench/decode.mjs 5000 3
 	node bench/writer-flush.mjs
 	node bench/metrics/scrape.mjs
+	node bench/ingest/import-source.mjs --rows 1000000 --runs 3 --json
 	$(WITH_TEST_S3) node bench/targets.mjs --out bench/results/targets.jsonl
 
 # What CI runs: a few seconds of each benchmark, to prove they still work (no timing assertions);
@@ -84,6 +85,7 @@ bench-smoke: build
 	node bench/writer-flush.mjs 100000
 	node bench/decode.mjs 1000 1
 	node bench/metrics/scrape.mjs --smoke --json
+	node bench/ingest/import-source.mjs --smoke --json
 	$(WITH_TEST_S3) node bench/targets.mjs --smoke --out bench/results/targets-smoke.jsonl
 
 clean:

@@ -133,8 +133,9 @@ export async function waitReady(url, timeoutS, exited) {
 
 /**
  * @typedef {{ serverEntry: string, readyTimeout: number, keepData: boolean,
- *   env?: Record<string, string>, bootstrapToken?: string }} SpawnOptions `env` is added to the server's
- *   environment; `bootstrapToken` is its ARC_AUTH_BOOTSTRAP_TOKEN (default: a fresh random one)
+ *   env?: Record<string, string>, bootstrapToken?: string, nodeArgs?: string[] }} SpawnOptions `env` is added
+ *   to the server's environment; `bootstrapToken` is its ARC_AUTH_BOOTSTRAP_TOKEN (default: a fresh
+ *   random one); `nodeArgs` go to node before the entry (--cpu-prof is refused in NODE_OPTIONS)
  */
 
 /**
@@ -152,7 +153,7 @@ export async function spawnServer(o, log) {
   const logFd = fs.openSync(logPath, 'a');
   const port = /** @type {number} */ (await freePort());
   const token = o.bootstrapToken ?? randomBytes(32).toString('base64url');
-  const child = spawn(process.execPath, [o.serverEntry, 'serve'], {
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), o.serverEntry, 'serve'], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...o.env, ARC_PORT: String(port), ARC_DATA_DIR: dataDir, ARC_AUTH_BOOTSTRAP_TOKEN: token },
     stdio: ['ignore', logFd, logFd],

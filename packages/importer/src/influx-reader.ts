@@ -90,6 +90,11 @@ export function cutAtTimestamp(rows: readonly InfluxRow[], fitCount: number, fro
   return { rowCount: fitCount, nextTimeNs: lastNs, nextSkip: skippedBefore + fitCount };
 }
 
+/** A page sized from the line length seen asks for this many times the rows that filled the last chunk's bytes. */
+const PAGE_HEADROOM = 1.1;
+/** A page found too small is asked again this many times larger. */
+const PAGE_GROWTH = 2;
+
 export interface InfluxReaderInit {
   /** The measurements of the run, sorted. */
   readonly measurements: readonly string[];
@@ -106,6 +111,15 @@ export class InfluxReader implements SourceReader {
   private fromNs: bigint | null;
   private skip: number;
   private firstNs: bigint | null;
+  /**
+   * Rows a page asks for (plus one, to see whether a row follows the chunk): chunk_rows at first,
+   * then about what the byte limit let the last chunk hold, with headroom. Asking chunk_rows of
+   * lines longer than chunkBytesMax / chunk_rows read (and had the source answer, and parsed and
+   * built) rows the chunk's cut then dropped, to read again with the next page: 3x the rows for
+   * TSBS's 500-byte lines. A page that turns out too small is read again larger, so the chunks are
+   * the same whatever the page size (a reader reopened at a cursor reads the same chunks).
+   */
+  private pageRowsMax: number;
 
   constructor(init: InfluxReaderInit, cursorText: string | null) {
     assert.ok(init.options.chunkRowsMax >= 1);
@@ -114,6 +128,7 @@ export class InfluxReader implements SourceReader {
     this.fromNs = init.startNs;
     this.skip = 0;
     this.firstNs = null;
+    this.pageRowsMax = init.options.chunkRowsMax;
     if (cursorText !== null) this.resume(parseCursor(cursorText));
   }
 
@@ -137,15 +152,22 @@ export class InfluxReader implements SourceReader {
     while (this.index < this.init.measurements.length) {
       const measurement = this.init.measurements[this.index] as string;
       const destination = this.init.measurementPrefix + measurement;
-      const limit = options.chunkRowsMax + 1;
+      const limit = this.pageRowsMax + 1;
       const page = await pager({ measurement, destination, fromNs: this.fromNs, endNs, limit, offset: this.skip, signal: options.signal });
       sourceBytes += page.sourceBytes;
       if (page.rows.length === 0) {
         this.finishMeasurement(measurement);
         continue;
       }
+      const fitted = this.fit(measurement, page.rows);
+      if (fitted.count === page.rows.length && page.rows.length === limit) {
+        // Every row of a full page fits: the chunk may hold more than the page asked for.
+        this.pageRowsMax = Math.min(options.chunkRowsMax, this.pageRowsMax * PAGE_GROWTH);
+        continue;
+      }
+      this.fitPageToBytes(fitted);
       this.firstNs ??= (page.rows[0] as InfluxRow).timeNs;
-      const chunk = this.chunkOf(measurement, destination, page.rows, sourceBytes);
+      const chunk = this.chunkOf(measurement, destination, page.rows, fitted.count, sourceBytes);
       if (chunk !== null) return chunk;
     }
     return null;
@@ -163,8 +185,8 @@ export class InfluxReader implements SourceReader {
     return { measurement, timeNs: null, skip: 0, done: true, firstNs: null };
   }
 
-  /** How many leading rows fit in one chunk (rows and bytes); a first row alone over the byte limit is an error. */
-  private fitCount(measurement: string, rows: readonly InfluxRow[]): number {
+  /** How many leading rows fit in one chunk (rows and bytes), and their bytes; a first row alone over the byte limit is an error. */
+  private fit(measurement: string, rows: readonly InfluxRow[]): { count: number; bytes: number } {
     const { chunkRowsMax, chunkBytesMax } = this.init.options;
     let bytes = 0;
     let count = 0;
@@ -180,12 +202,19 @@ export class InfluxReader implements SourceReader {
       bytes += rowBytes;
       count += 1;
     }
-    return count;
+    return { count, bytes };
+  }
+
+  /** The next pages ask for the rows of a full chunk at the line length seen, with headroom (at most chunk_rows). */
+  private fitPageToBytes(fitted: { count: number; bytes: number }): void {
+    if (fitted.bytes === 0) return;
+    const { chunkRowsMax, chunkBytesMax } = this.init.options;
+    const rowsInFullChunk = Math.ceil(((chunkBytesMax * fitted.count) / fitted.bytes) * PAGE_HEADROOM);
+    this.pageRowsMax = Math.max(1, Math.min(chunkRowsMax, rowsInFullChunk));
   }
 
   /** The chunk of the page's first rows, and the cursor moved past them; null when none of them has a field to write. */
-  private chunkOf(measurement: string, destination: string, rows: readonly InfluxRow[], sourceBytes: number): SourceChunk | null {
-    const fitCount = this.fitCount(measurement, rows);
+  private chunkOf(measurement: string, destination: string, rows: readonly InfluxRow[], fitCount: number, sourceBytes: number): SourceChunk | null {
     let cursor: InfluxCursor;
     let rowCount: number;
     if (fitCount === rows.length) {

@@ -33,8 +33,8 @@ import type { ReadOptions, SourceChunk, SourceConnection, SourceReader } from '.
  * execution rather than being retried on the spot.
  *
  * One chunk is in flight per job: the checkpoint is a single cursor, so a second chunk could only
- * be checkpointed after the first anyway, and the source thread reads the next chunk ahead only
- * when asked. Cancel (or the server stopping) aborts the read in progress; a write in flight is
+ * be checkpointed after the first anyway; the source thread reads the next chunk meanwhile (one
+ * ahead at most, never checkpointed before it is written). Cancel (or the server stopping) aborts the read in progress; a write in flight is
  * awaited and checkpointed, so a later resume continues from there.
  */
 

@@ -117,3 +117,12 @@ export const INFLUX_ANSWER_BYTES_MAX = 256 * 1024 * 1024;
  * it settles near one chunk's rows whatever the data's density.
  */
 export const FLUX_WINDOW_NS_INITIAL = 3_600_000_000_000n;
+
+/**
+ * Escaped tag keys, tag values and field keys the line builder keeps per thread (line-protocol.ts),
+ * so the ones a source repeats on every row are escaped and checked once: at most this many texts
+ * of at most LINE_TEXT_CACHE_TEXT_LENGTH_MAX UTF-16 units, about 4 MB at worst (text and escaped
+ * text). 4,096 covers TSBS's 100 hosts x 10 tags many times; longer or further texts are escaped each time.
+ */
+export const LINE_TEXT_CACHE_ENTRIES_MAX = 4096;
+export const LINE_TEXT_CACHE_TEXT_LENGTH_MAX = 256;

@@ -8,7 +8,7 @@ import type { ReadOptions, SourceChunk, SourceConnection, SourceReader, SourceTy
  * The main thread's side of a job's source thread (source-worker.ts): one worker thread per running
  * execution, which loads the job's driver, connects to the source and builds line protocol. The
  * drivers parse answers and build text, which would stall the acceptor: they never run here. The
- * thread reads a chunk only when asked (`next`), so at most one chunk waits for the runner.
+ * thread reads one chunk ahead of what it was asked for (`next`), so at most one chunk waits for the runner.
  */
 
 export interface SourceWorkerData {
