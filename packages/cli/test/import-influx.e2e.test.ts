@@ -1,7 +1,7 @@
 // Proves `arc import influx` end to end: a real influxd is seeded with two measurements, a real Arc
 // runs the import job the command creates, and the rows read back from Arc by SQL have the counts,
 // sums and tags InfluxDB itself answers (a whole database, then one measurement renamed and cut
-// to a time range); a run cancelled by Ctrl-C and run again holds every row once; the same command
+// to a time range), with InfluxDB's types and exact values (int64 extremes, quoted strings, booleans); a run cancelled by Ctrl-C and run again holds every row once; the same command
 // with --schedule gives the job its schedule; a source database that does not exist stops the
 // command before anything is stored. Skipped without influxd, and, until the server has the import
 // job routes, skipped by the test itself with the reason (GET /api/v1/jobs answers 404 in a build
@@ -96,6 +96,26 @@ describe.skipIf(!influxdAvailable())('arc import influx against a real influxd a
     await flushUntil(client, 'copied', 'mem', memCount as number);
     expect(await client.rows('SELECT count(*), sum(usage), sum(n), count(DISTINCT host), min(region), max(region) FROM cpu', 'copied')).toEqual([[cpuCount, cpuUsage, cpuN, HOSTS.length, 'eu', 'eu']]);
     expect(await client.rows('SELECT count(*), sum(used), sum(free), min(time)::VARCHAR FROM mem', 'copied')).toEqual([[memCount, memUsed, memFree, '2025-06-01 00:00:00']]);
+  });
+
+  it("keeps InfluxDB's types and values exactly: int64 extremes, floats, strings with quotes and backslashes, booleans, tags with spaces and commas", async (context) => {
+    const lines = [
+      `edge,host=a\\ b\\,c i=9223372036854775807i,f=0.1,s="say \\"hi\\" \\\\ back",b=true ${String(BASE_NS)}`,
+      `edge,host=plain i=-9223372036854775808i,f=-1.5e300,s="",b=false ${String(BASE_NS + SECOND_NS)}`,
+      `edge,host=plain i=0i,f=3,s="x",b=t ${String(BASE_NS + 2n * SECOND_NS)}`,
+    ];
+    await source.influxd.write('types', `${lines.join('\n')}\n`);
+    const result = await run(context, ['--source-db', 'types', '--database', 'typed']);
+    expect(result.code, result.stderr).toBe(0);
+    const client = new ArcClient(arc.url);
+    await flushUntil(client, 'typed', 'edge', 3);
+    const types = await client.rows("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'edge' ORDER BY column_name", 'typed');
+    expect(types).toEqual([['b', 'BOOLEAN'], ['f', 'DOUBLE'], ['host', 'VARCHAR'], ['i', 'BIGINT'], ['s', 'VARCHAR'], ['time', 'TIMESTAMP']]);
+    expect(await client.rows('SELECT host, i::VARCHAR, f, s, b FROM edge ORDER BY time', 'typed')).toEqual([
+      ['a b,c', '9223372036854775807', 0.1, 'say "hi" \\ back', true],
+      ['plain', '-9223372036854775808', -1.5e300, '', false],
+      ['plain', '0', 3, 'x', true],
+    ]);
   });
 
   it('copies one measurement renamed, cut to a time range', async (context) => {
