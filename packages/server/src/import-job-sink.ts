@@ -53,9 +53,12 @@ export class ImportJobSink implements ImportSink {
   private async count(database: string, sql: string): Promise<number> {
     try {
       const answer = await this.context.queryPool.run({ sql, database, format: 'json' });
-      const parsed = JSON.parse(Buffer.from(answer.body).toString('utf8')) as { data: unknown[][] };
-      answer.release();
-      return Number(parsed.data[0]?.[0] ?? 0);
+      try {
+        const parsed = JSON.parse(Buffer.from(answer.body).toString('utf8')) as { data: unknown[][] };
+        return Number(parsed.data[0]?.[0] ?? 0);
+      } finally {
+        answer.release();
+      }
     } catch (error) {
       // A measurement (or database) the job has not written yet holds no row.
       if (error instanceof ArcError && (error.code === QueryErrorCode.unknownTable || error.code === QueryErrorCode.unknownDatabase)) return 0;
