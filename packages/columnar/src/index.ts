@@ -16,6 +16,7 @@ export {
   TIME_MICROS_ABS_MAX,
 } from './time.js';
 export { quoteIdentifier, quoteLiteral } from './sql-text.js';
+export { escapeKey, escapeMeasurement } from './line-protocol-escape.js';
 export {
   validateDatabaseName,
   validateMeasurementName,

@@ -8,7 +8,7 @@ export { CONNECTION_FILE_NAME, CONNECTION_TYPES, ConnectionStore, ConnectionType
 export type { Connection, ConnectionChange, ConnectionDraft } from './connection-store.js';
 export { SECRET_KEY_BYTES, SECRET_KEY_SETTING, SecretBox, generateSecretKey } from './secret-box.js';
 export { CONNECTION_NAME_LENGTH_MAX, CONNECTION_SECRET_BYTES_MAX, CONNECTION_SETTINGS_BYTES_MAX, CONNECTION_TEST_TIMEOUT_MS } from './limits.js';
-export { escapeKey, escapeMeasurement, fieldValueText, lineOf } from './line-protocol.js';
+export { fieldValueText, lineOf } from './line-protocol.js';
 export type { FieldValue } from './line-protocol.js';
 export { ImporterErrorCode } from './error-codes.js';
 export { JOB_STORE_FILE_NAME, JobStore, EXECUTION_STATUSES, EXECUTION_TRIGGERS, jobNotFound } from './job-store.js';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { escapeKey, escapeMeasurement } from '@arc/columnar';
 import { badRequest } from '@arc/errors';
 import { ImporterErrorCode } from './error-codes.js';
 import { LINE_TEXT_CACHE_ENTRIES_MAX, LINE_TEXT_CACHE_TEXT_LENGTH_MAX } from './limits.js';
@@ -8,14 +9,6 @@ import { LINE_TEXT_CACHE_ENTRIES_MAX, LINE_TEXT_CACHE_TEXT_LENGTH_MAX } from './
  * reference, and field values spelled by type (float, `i` integer, `u` unsigned, quoted string,
  * `t`/`f` boolean). Pure text building: the decoders check the lines as they check any write.
  */
-
-/** Escapes of a measurement (comma, space, backslash) and of a tag or field key and tag value (comma, equals, space, backslash). */
-export function escapeMeasurement(name: string): string {
-  return name.replace(/[\\, ]/g, (c) => `\\${c}`);
-}
-export function escapeKey(name: string): string {
-  return name.replace(/[\\,= ]/g, (c) => `\\${c}`);
-}
 
 /** A field value as the source typed it. Integers beyond 2^53 arrive as bigint or as decimal text. */
 export type FieldValue =

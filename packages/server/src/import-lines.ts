@@ -1,3 +1,4 @@
+import { escapeMeasurement } from '@arc/columnar';
 import { ArcError, badRequest } from '@arc/errors';
 import { ProtocolErrorCode } from '@arc/protocol';
 import type { ImportChunk } from './import-feed.js';
@@ -77,7 +78,7 @@ export class MeasurementFilter {
   skippedLines = 0;
 
   constructor(measurement: string) {
-    this.name = Buffer.from(measurement.replace(/[\\, ]/g, (c) => `\\${c}`));
+    this.name = Buffer.from(escapeMeasurement(measurement));
   }
 
   /** The chunk's lines of the measurement (their numbers kept), or null when none is. */

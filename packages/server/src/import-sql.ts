@@ -1,4 +1,4 @@
-import { quoteIdentifier, quoteLiteral } from '@arc/columnar';
+import { escapeKey, escapeMeasurement, quoteIdentifier, quoteLiteral } from '@arc/columnar';
 
 /**
  * The SQL that turns the rows of a CSV or Parquet file into line protocol, one line per row, run by
@@ -35,14 +35,6 @@ const FLOAT_TYPES = new Set(['FLOAT', 'DOUBLE']);
 const TIMESTAMP_TYPES = new Set(['TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS', 'DATE']);
 /** Stored as strings (their text form): times that are no row's time, UUIDs. */
 const TEXT_TYPES = new Set(['VARCHAR', 'UUID', 'TIME', 'TIME WITH TIME ZONE', 'INTERVAL', ...TIMESTAMP_TYPES]);
-
-/** Line protocol escapes of a measurement (comma, space) and of a key (comma, equals, space). */
-export function escapeMeasurement(name: string): string {
-  return name.replace(/[\\, ]/g, (c) => `\\${c}`);
-}
-export function escapeKey(name: string): string {
-  return name.replace(/[\\,= ]/g, (c) => `\\${c}`);
-}
 
 function isDecimal(type: string): boolean {
   return type.startsWith('DECIMAL');
