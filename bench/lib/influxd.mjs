@@ -1,7 +1,8 @@
 // @ts-check
 // A real InfluxDB 1.x server (Debian's `influxd`) for the import benchmarks: a fresh directory
 // and free ports, started and stopped by the benchmark (the test suite has its own helper under
-// packages/server/test/support; bench code does not import test files).
+// packages/server/test/support, which takes its configuration from here: bench code does not
+// import test files).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,8 +18,14 @@ export function influxdAvailable() {
   return spawnSync('influxd', ['version'], { encoding: 'utf8' }).status === 0;
 }
 
-/** @param {string} directory @param {number} httpPort @param {number} rpcPort */
-function configText(directory, httpPort, rpcPort) {
+/**
+ * influxd's configuration for a run beside Arc: loopback ports, everything under `directory`, no
+ * reporting, monitor store, continuous queries or subscribers. The test suite's influxd
+ * (packages/server/test/support/influxd-process.ts) uses it too.
+ * @param {string} directory @param {number} httpPort @param {number} rpcPort
+ * @param {{ authEnabled?: boolean }} [options] `[http] auth-enabled`: every request but /ping needs credentials once an admin user exists
+ */
+export function influxdConfigText(directory, httpPort, rpcPort, options = {}) {
   return [
     'reporting-disabled = true',
     `bind-address = "127.0.0.1:${rpcPort}"`,
@@ -31,6 +38,7 @@ function configText(directory, httpPort, rpcPort) {
     '[http]',
     `  bind-address = "127.0.0.1:${httpPort}"`,
     '  log-enabled = false',
+    `  auth-enabled = ${String(options.authEnabled === true)}`,
     '[monitor]',
     '  store-enabled = false',
     '[continuous_queries]',
@@ -51,7 +59,7 @@ export async function startInfluxd() {
   const httpPort = /** @type {number} */ (await freePort());
   const rpcPort = /** @type {number} */ (await freePort());
   const configPath = path.join(directory, 'influxdb.conf');
-  fs.writeFileSync(configPath, configText(directory, httpPort, rpcPort));
+  fs.writeFileSync(configPath, influxdConfigText(directory, httpPort, rpcPort));
   const child = spawn('influxd', ['run', '-config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
   let output = '';
   child.stdout.on('data', (chunk) => (output = (output + String(chunk)).slice(-4000)));

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { pollUntil } from '../../../../test/support/poll-until.js';
+import { influxdConfigText } from '../../../../bench/lib/influxd.mjs';
 import { freePort } from './arc-process.js';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -33,30 +34,6 @@ export interface InfluxdOptions {
   readonly authEnabled?: boolean;
 }
 
-function configText(directory: string, httpPort: number, rpcPort: number, options: InfluxdOptions): string {
-  return [
-    'reporting-disabled = true',
-    `bind-address = "127.0.0.1:${rpcPort}"`,
-    '[meta]',
-    `  dir = "${directory}/meta"`,
-    '[data]',
-    `  dir = "${directory}/data"`,
-    `  wal-dir = "${directory}/wal"`,
-    '  query-log-enabled = false',
-    '[http]',
-    `  bind-address = "127.0.0.1:${httpPort}"`,
-    '  log-enabled = false',
-    `  auth-enabled = ${String(options.authEnabled === true)}`,
-    '[monitor]',
-    '  store-enabled = false',
-    '[continuous_queries]',
-    '  enabled = false',
-    '[subscriber]',
-    '  enabled = false',
-    '',
-  ].join('\n');
-}
-
 /** Polls /ping under a deadline: influxd announces readiness no other way than by answering it. */
 async function waitForPing(url: string, child: ChildProcess, output: () => string): Promise<void> {
   const ping = async (): Promise<boolean> => {
@@ -72,7 +49,7 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
   const httpPort = await freePort();
   const rpcPort = await freePort();
   const configPath = path.join(directory, 'influxdb.conf');
-  await writeFile(configPath, configText(directory, httpPort, rpcPort, options));
+  await writeFile(configPath, influxdConfigText(directory, httpPort, rpcPort, options));
   const child = spawn('influxd', ['run', '-config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
