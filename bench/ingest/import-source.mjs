@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { CLK_TCK, DEFAULT_SERVER_ENTRY, cpuModel, flush, gitCommit, median, round, sleep, spawnServer, treeCpuTicks } from '../lib/arc-server.mjs';
+import { UsageError, cliOutput, integerOption, parseCli } from '../lib/cli.mjs';
 import { influxdAvailable, startInfluxd } from '../lib/influxd.mjs';
 import { DEFAULT_SEED, FIELD_KEYS, MEASUREMENT, TAG_KEYS, TsbsCpu, mixSeed, mulberry32 } from './tsbs.mjs';
 
@@ -38,37 +39,42 @@ const USAGE = `usage: node bench/ingest/import-source.mjs [options]
 Without influxd on PATH (or without $ARC_TEST_PG_URL for postgres) it prints why and exits 0
 (scripts/install-influxdb.sh installs influxd).`;
 
-const { values } = parseArgs({
-  options: {
-    source: { type: 'string', default: 'influx' },
-    rows: { type: 'string' },
-    hosts: { type: 'string', default: '100' },
-    runs: { type: 'string' },
-    'chunk-rows': { type: 'string' },
-    smoke: { type: 'boolean', default: false },
-    'server-entry': { type: 'string', default: DEFAULT_SERVER_ENTRY },
-    'cpu-prof': { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
+/**
+ * The options, or null for --help; throws a UsageError naming a bad one.
+ * @param {string[]} argv
+ */
+function parse(argv) {
+  const { values: given } = parseArgs({
+    args: argv,
+    options: {
+      source: { type: 'string', default: 'influx' },
+      rows: { type: 'string' },
+      hosts: { type: 'string', default: '100' },
+      runs: { type: 'string' },
+      'chunk-rows': { type: 'string' },
+      smoke: { type: 'boolean', default: false },
+      'server-entry': { type: 'string', default: DEFAULT_SERVER_ENTRY },
+      'cpu-prof': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (given.help) return null;
+  if (given.source !== 'influx' && given.source !== 'postgres') throw new UsageError(`--source ${String(given.source)}: influx or postgres`);
+  return {
+    ...given,
+    rows: integerOption('rows', given.rows ?? (given.smoke ? '20000' : '1000000'), 1),
+    runs: integerOption('runs', given.runs ?? (given.smoke ? '1' : '3'), 1),
+    hosts: integerOption('hosts', given.hosts, 1),
+    chunkRows: given['chunk-rows'] === undefined ? null : integerOption('chunk-rows', given['chunk-rows'], 1),
+  };
 }
-const log = values.json ? () => {} : (/** @type {string} */ text) => process.stderr.write(`${text}\n`);
-if (values.source !== 'influx' && values.source !== 'postgres') {
-  console.error(`--source ${values.source}: influx or postgres\n${USAGE}`);
-  process.exit(2);
-}
+const cli = parseCli(process.argv.slice(2), parse, USAGE);
+if (cli.options === null) process.exit(cli.exitCode);
+const values = cli.options;
+const { log } = cliOutput({ json: values.json, out: null });
 const SOURCE_TYPE = values.source === 'influx' ? 'influx1' : 'postgres';
-const rows = Number(values.rows ?? (values.smoke ? 20_000 : 1_000_000));
-const runs = Number(values.runs ?? (values.smoke ? 1 : 3));
-const hosts = Number(values.hosts);
-if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(runs) || runs < 1 || !Number.isInteger(hosts) || hosts < 1) {
-  console.error(USAGE);
-  process.exit(2);
-}
+const { rows, runs, hosts } = values;
 /** Rows per write while seeding influxd (a few MB of line protocol). */
 const SEED_BATCH_ROWS = 10_000;
 /** The source database in influxd and the destination database in Arc. */
@@ -160,7 +166,7 @@ async function run(source, writtenSum, index) {
         connection_id: connection.id,
         source: source.jobSource,
         database: DESTINATION_DATABASE,
-        ...(values['chunk-rows'] === undefined ? {} : { chunk_rows: Number(values['chunk-rows']) }),
+        ...(values.chunkRows === null ? {} : { chunk_rows: values.chunkRows }),
       },
       201,
     );
