@@ -46,7 +46,7 @@ export const ImporterErrorCode = Object.freeze({
   secretCorrupt: 'ARC_IMPORT_SECRET_CORRUPT',
   /** Object storage is set in arc.conf (`storage.*`), not through the API (409). */
   storageReadOnly: 'ARC_IMPORT_STORAGE_READ_ONLY',
-  /** The connection store file was written by a newer Arc (its schema version is higher). */
+  /** An import store file (connections or jobs) was written by a newer Arc (its schema version is higher): start refused. */
   storeNewer: 'ARC_IMPORT_STORE_NEWER',
   /** A measurement, tag key, tag value or field key of a source row holds a line break, which line protocol cannot carry (400). */
   lineBreak: 'ARC_IMPORT_LINE_BREAK',

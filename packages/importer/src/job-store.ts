@@ -308,7 +308,7 @@ export class JobStore {
         synchronous: 'FULL',
         foreignKeys: true,
         newerVersion: (file, version) =>
-          new ArcError(ErrorKind.unavailable, ImporterErrorCode.badJob, `Import job store ${file} has schema version ${String(version)}, newer than this Arc's ${String(JOB_SCHEMA_VERSION)}: run the newer Arc`),
+          new ArcError(ErrorKind.unavailable, ImporterErrorCode.storeNewer, `Import job store ${file} has schema version ${String(version)}, newer than this Arc's ${String(JOB_SCHEMA_VERSION)}: run the newer Arc`),
       }),
     );
   }

@@ -1,11 +1,12 @@
 // Proves the job store keeps jobs and executions across reopenings of its SQLite file: names are
 // unique, a checkpoint and its counts move in one statement, a pending chunk survives a reopen, a
 // resume carries over what it continues, running executions become interrupted at the next open,
-// and history is trimmed to JOB_EXECUTIONS_KEPT.
+// and history is trimmed to JOB_EXECUTIONS_KEPT; a file of a newer Arc is refused.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { ArcError } from '@arc/errors';
 import { JobStore, type JobSpec } from '../src/job-store.js';
 import { JOB_EXECUTIONS_KEPT } from '../src/limits.js';
@@ -74,6 +75,22 @@ describe('JobStore', () => {
     expect(finished).toMatchObject({ status: 'succeeded', rows: 9, chunks: 2, maxTimeNs: 18n, progress: 1, pending: null, error: null });
     expect(reopened.lastSucceededWithRows(job.id)?.id).toBe(resumed.id);
     reopened.close();
+  });
+
+  it('refuses a file written by a newer Arc with ARC_IMPORT_STORE_NEWER naming the file', () => {
+    JobStore.open(file).close();
+    const db = new Database(file);
+    db.pragma('user_version = 999');
+    db.close();
+    let caught: unknown = null;
+    try {
+      JobStore.open(file);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ArcError);
+    expect((caught as ArcError).code).toBe('ARC_IMPORT_STORE_NEWER');
+    expect((caught as ArcError).message).toContain(file);
   });
 
   it('lists executions newest first, keeps JOB_EXECUTIONS_KEPT per job, and removes them with the job', () => {
