@@ -33,10 +33,16 @@ describe('WAL replay refusals', () => {
     const env = { ARC_WAL_ENABLED: 'true', ARC_INGEST_DECODERS: '2', ARC_WRITER_THREADS: '1', ARC_WRITER_FLUSH_AGE_MS: '600000', ARC_WRITER_FLUSH_ROWS: '10000000' };
     const first = await start(env);
     const client = new ArcClient(first.url);
-    // Stream 0: a large entry (slow to replay), then the entry under test. Stream 1: a small one,
-    // then many `v` entries, all acknowledged after the entry under test.
-    expect((await client.write(rowsOf('slow', 0, 60_000))).status).toBe(204); // stream 0
-    expect((await client.write(rowsOf('other', 0, 10))).status).toBe(204); // stream 1
+    // Stream 0: large entries (slow to replay), then the entry under test. Stream 1: as many small
+    // ones, then many `v` entries, all acknowledged after the entry under test. Replay runs the
+    // streams side by side, so the order it meets them in is a race: SLOW_ENTRIES large entries
+    // (1.2M rows) against as many 10-row ones make stream 1 reach its `v` rows long before stream 0
+    // reaches the entry under test, even on a loaded 2-core machine (one large entry was not enough).
+    const SLOW_ENTRIES = 20;
+    for (let request = 0; request < SLOW_ENTRIES; request++) {
+      expect((await client.write(rowsOf('slow', request * 60_000, 60_000))).status).toBe(204); // stream 0
+      expect((await client.write(rowsOf('other', request * 10, 10))).status).toBe(204); // stream 1
+    }
     // `V` is null in every row: at ingest it adds no column (nothing of `cpu` is buffered yet), so
     // the `v` rows after it are accepted; replayed after them, its `V` clashes with `v` by case.
     const underTest = msgpack({ m: 'cpu', columns: { time: [BASE_MS - 1], V: [null], x: [42.5] } });
@@ -51,6 +57,7 @@ describe('WAL replay refusals', () => {
     expect(await restarted.rows('SELECT count(*), count(DISTINCT v) FROM cpu WHERE v IS NOT NULL')).toEqual([[300_000, 300_000]]);
     const status = (await restarted.get('/api/wal/status', auth)).json() as { recovery: Record<string, unknown> };
     expect(status.recovery).toMatchObject({ state: 'done', entriesDeadLettered: 0 });
+    expect(await restarted.rows('SELECT count(*) FROM slow')).toEqual([[SLOW_ENTRIES * 60_000]]);
     // The conflict did happen at replay (else this test proved nothing), and was cured alone.
     expect(second.output()).toMatch(/refused beside the other streams' replays \(ARC_SCHEMA_CONFLICT: Column 'V'/);
   });
