@@ -265,9 +265,6 @@ function nameTaken(name: string): ArcError {
   return new ArcError(ErrorKind.conflict, CqErrorCode.nameTaken, `A continuous query named '${name}' exists already`, { name });
 }
 
-function newerVersion(path: string, version: number): ArcError {
-  return new ArcError(ErrorKind.unavailable, CqErrorCode.storeVersion, `Continuous query store ${path} has schema version ${String(version)}, newer than this Arc's ${String(CQ_SCHEMA_VERSION)}: run the newer Arc`, { path, version });
-}
 
 /** The continuous queries (CRUD of `/api/v1/continuous_queries`) and their window runs; specs come checked. */
 export class CqStore {
@@ -339,7 +336,7 @@ export class CqStore {
   /** Opens (creating if needed) the file; its directory must exist (the data directory). */
   static open(path: string): CqStore {
     // FULL: a definition is configuration a user wrote, and last_processed_ms decides what catch-up reruns.
-    const db = openSqliteFile(path, { version: CQ_SCHEMA_VERSION, sql: SCHEMA_SQL, synchronous: 'FULL', foreignKeys: true, newerVersion });
+    const db = openSqliteFile(path, { version: CQ_SCHEMA_VERSION, sql: SCHEMA_SQL, synchronous: 'FULL', foreignKeys: true, what: 'Continuous query store', newerCode: CqErrorCode.storeVersion });
     try {
       addMissingColumns(db);
     } catch (error) {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { openSqliteFile } from './sqlite-file.js';
-import { ArcError, ErrorKind } from '@arc/errors';
 import { CompactionErrorCode } from './error-codes.js';
 import { HISTORY_LIST_LIMIT_MAX } from './limits.js';
 import { COMPACTION_TIERS, JOB_STATES, isCompactionTier } from './types.js';
@@ -217,14 +216,6 @@ export interface HistoryListOptions {
   readonly before?: string;
 }
 
-function newerVersionError(path: string, version: number): ArcError {
-  return new ArcError(
-    ErrorKind.unavailable,
-    CompactionErrorCode.historyVersion,
-    `Compaction history ${path} has schema version ${String(version)}, newer than this Arc's ${String(HISTORY_SCHEMA_VERSION)}: run the newer Arc, or move the file away to start a new history`,
-    { path, version },
-  );
-}
 
 /** Creates the schema of a new file and stamps its version (version 1 is the first: nothing to migrate). */
 
@@ -252,7 +243,7 @@ export class CompactionHistory {
   static open(path: string): CompactionHistory {
     // NORMAL sync in WAL mode may lose the last rows at a power loss: the history describes
     // jobs, the data's safety never depends on it, and a job's two writes stay cheap.
-    return new CompactionHistory(openSqliteFile(path, { version: HISTORY_SCHEMA_VERSION, sql: SCHEMA_SQL, synchronous: 'NORMAL', foreignKeys: false, newerVersion: newerVersionError }));
+    return new CompactionHistory(openSqliteFile(path, { version: HISTORY_SCHEMA_VERSION, sql: SCHEMA_SQL, synchronous: 'NORMAL', foreignKeys: false, what: 'Compaction history', newerCode: CompactionErrorCode.historyVersion, newerHint: ', or move the file away to start a new history' }));
   }
 
   /** Inserts the job, or replaces the row of the same id (a job is recorded at its start and its end). */

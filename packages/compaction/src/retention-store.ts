@@ -144,9 +144,6 @@ export function retentionPolicyNotFound(id: number): ArcError {
   return new ArcError(ErrorKind.notFound, RetentionErrorCode.notFound, `No retention policy has id ${String(id)}`, { id });
 }
 
-function newerVersion(path: string, version: number): ArcError {
-  return new ArcError(ErrorKind.unavailable, RetentionErrorCode.storeVersion, `Retention store ${path} has schema version ${String(version)}, newer than this Arc's ${String(RETENTION_SCHEMA_VERSION)}: run the newer Arc`, { path, version });
-}
 
 /** The retention policies (CRUD of `/api/v1/retention`); specs come checked by parseRetentionPolicy. */
 export class RetentionStore {
@@ -189,7 +186,7 @@ export class RetentionStore {
   static open(path: string): RetentionStore {
     // FULL: a policy is configuration a user wrote; losing it at a power cut would keep data too long.
     // Deleting a policy deletes its runs (ON DELETE CASCADE, foreign keys on).
-    return new RetentionStore(openSqliteFile(path, { version: RETENTION_SCHEMA_VERSION, sql: SCHEMA_SQL, synchronous: 'FULL', foreignKeys: true, newerVersion }));
+    return new RetentionStore(openSqliteFile(path, { version: RETENTION_SCHEMA_VERSION, sql: SCHEMA_SQL, synchronous: 'FULL', foreignKeys: true, what: 'Retention store', newerCode: RetentionErrorCode.storeVersion }));
   }
 
   /** Adds a policy; 409 ARC_RETENTION_NAME_TAKEN or ARC_RETENTION_TOO_MANY. */

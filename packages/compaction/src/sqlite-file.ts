@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { ArcError } from '@arc/errors';
+import { ArcError, ErrorKind } from '@arc/errors';
 import { HISTORY_BUSY_TIMEOUT_MS } from './limits.js';
 
 /** One of the package's SQLite files (compaction history, retention policies, continuous queries). */
@@ -12,8 +12,22 @@ export interface SqliteFileSchema {
   readonly synchronous: 'FULL' | 'NORMAL';
   /** ON DELETE CASCADE is enforced only when SQLite is told. */
   readonly foreignKeys: boolean;
-  /** The error for a file of a newer schema version. */
-  readonly newerVersion: (path: string, version: number) => ArcError;
+  /** What the file is, for the error naming it ("Retention store"). */
+  readonly what: string;
+  /** The stable code of the refusal of a file of a newer schema version (the start is refused). */
+  readonly newerCode: string;
+  /** Said after "run the newer Arc" when the file can also be set aside (", or move ..."). */
+  readonly newerHint?: string;
+}
+
+/** A file of a newer Arc: its schema is unknown here, so it is neither read nor changed. */
+function newerVersionError(path: string, version: number, schema: SqliteFileSchema): ArcError {
+  return new ArcError(
+    ErrorKind.unavailable,
+    schema.newerCode,
+    `${schema.what} ${path} has schema version ${String(version)}, newer than this Arc's ${String(schema.version)}: run the newer Arc${schema.newerHint ?? ''}`,
+    { path, version },
+  );
 }
 
 /** Opens (creating if needed) the file in WAL mode and brings its schema up; its directory must exist. */
@@ -24,7 +38,7 @@ export function openSqliteFile(path: string, schema: SqliteFileSchema): Database
     db.pragma(`synchronous = ${schema.synchronous}`);
     if (schema.foreignKeys) db.pragma('foreign_keys = ON');
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > schema.version) throw schema.newerVersion(path, version);
+    if (version > schema.version) throw newerVersionError(path, version, schema);
     db.transaction(() => {
       db.exec(schema.sql);
       db.pragma(`user_version = ${String(schema.version)}`);

@@ -185,8 +185,8 @@ export class ConnectionStore {
       sql: SCHEMA_SQL,
       synchronous: 'FULL',
       foreignKeys: false,
-      newerVersion: (file, version) =>
-        new ArcError(ErrorKind.unavailable, ImporterErrorCode.storeNewer, `Import connection store ${file} has schema version ${String(version)}, newer than this Arc's ${String(SCHEMA_VERSION)}: run the newer Arc`),
+      what: 'Import connection store',
+        newerCode: ImporterErrorCode.storeNewer,
     });
     try {
       const check = db.prepare('SELECT value FROM meta WHERE name = ?').get(KEY_CHECK_NAME) as { value: Buffer } | undefined;

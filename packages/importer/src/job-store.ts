@@ -307,8 +307,8 @@ export class JobStore {
         sql: SCHEMA_SQL,
         synchronous: 'FULL',
         foreignKeys: true,
-        newerVersion: (file, version) =>
-          new ArcError(ErrorKind.unavailable, ImporterErrorCode.storeNewer, `Import job store ${file} has schema version ${String(version)}, newer than this Arc's ${String(JOB_SCHEMA_VERSION)}: run the newer Arc`),
+        what: 'Import job store',
+        newerCode: ImporterErrorCode.storeNewer,
       }),
     );
   }

@@ -36,6 +36,8 @@ export const ServerErrorCode = Object.freeze({
   lastCacheExists: 'ARC_LAST_CACHE_EXISTS',
   /** No last-value cache of that name on the table (404). */
   lastCacheNotFound: 'ARC_LAST_CACHE_NOT_FOUND',
+  /** last_caches.db was written by a newer Arc (its schema version is unknown here): start refused. */
+  lastCacheStoreNewer: 'ARC_LAST_CACHE_STORE_NEWER',
   /** No measurement with that name in the database (404). */
   measurementNotFound: 'ARC_MEASUREMENT_NOT_FOUND',
   /** Deleting a database without `?confirm=true`. */

@@ -1,5 +1,4 @@
 import type { LastCacheDefinition } from '@arc/writer';
-import { ArcError, ErrorKind } from '@arc/errors';
 import { openSqliteFile } from '@arc/compaction';
 import { ServerErrorCode } from './error-codes.js';
 
@@ -50,8 +49,8 @@ export class LastCacheStore {
         sql: SCHEMA_SQL,
         synchronous: 'FULL',
         foreignKeys: false,
-        newerVersion: (file, version) =>
-          new ArcError(ErrorKind.unavailable, ServerErrorCode.internal, `Last cache store ${file} has schema version ${String(version)}, newer than this Arc's ${String(LAST_CACHE_SCHEMA_VERSION)}: run the newer Arc`),
+        what: 'Last cache store',
+        newerCode: ServerErrorCode.lastCacheStoreNewer,
       }),
     );
   }
