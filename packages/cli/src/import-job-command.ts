@@ -52,6 +52,7 @@ Source:
   --source-db <db>       InfluxDB 1.x: the database to read (required for 1.x)
   --username <user>      InfluxDB 1.x: the user
   --password <password>  InfluxDB 1.x: the password (better: the INFLUX_PASSWORD environment variable)
+  --retention-policy <rp>  InfluxDB 1.x: the retention policy to read (default: the database's default one)
   --org <org>            InfluxDB 2.x: the organization (required for 2.x)
   --bucket <bucket>      InfluxDB 2.x: the bucket (required for 2.x)
   --influx-token <t>     InfluxDB 2.x: an API token (better: the INFLUX_TOKEN environment variable)
@@ -106,6 +107,7 @@ const INFLUX_OPTIONS = {
   ...JOB_OPTIONS,
   'influx-version': { type: 'string' },
   'source-db': { type: 'string' },
+  'retention-policy': { type: 'string' },
   org: { type: 'string' },
   bucket: { type: 'string' },
   'influx-token': { type: 'string' },
@@ -220,7 +222,8 @@ function derivedName(...parts: string[]): string {
 
 function jobEnd(values: JobValues, connection: ConnectionRequest, database: string, type: JobRequest['type'], source: Readonly<Record<string, unknown>>, wait: boolean, target: ServerTarget): ImportJobOptions {
   const schedule = optional(values, 'schedule') ?? null;
-  const scope = Array.isArray(source.measurements) ? [(source.measurements as string[]).join('+')] : [];
+  // A job per what it reads: another retention policy or measurement list is another job.
+  const scope = [...(typeof source.retention_policy === 'string' ? [`rp:${source.retention_policy}`] : []), ...(Array.isArray(source.measurements) ? [(source.measurements as string[]).join('+')] : [])];
   const name = optional(values, 'name') ?? derivedName(connection.name, ...scope, 'to', database);
   const job: JobRequest = { name, type, source, database, range: rangeOf(values), schedule, ...chunkRowsOf(values) };
   return { ...target, connection, job, wait: wait && schedule === null };
@@ -241,14 +244,19 @@ function parseInfluxArgs(args: readonly string[], env: NodeJS.ProcessEnv): Impor
     const settings = { version: 1, url, database: sourceDb, ...(username === undefined ? {} : { username }) };
     connection = { type: 'influx', name: derivedName('influx', from.host, sourceDb), settings, secret: optional(values, 'password') ?? nonEmpty(env.INFLUX_PASSWORD) };
   } else {
-    for (const option of ['source-db', 'username', 'password'] as const) if (values[option] !== undefined) throw new CommandUsageError(`option '--${option}' is for InfluxDB 1.x: 2.x reads --org and --bucket with --influx-token`);
+    for (const option of ['source-db', 'username', 'password', 'retention-policy'] as const) if (values[option] !== undefined) throw new CommandUsageError(`option '--${option}' is for InfluxDB 1.x: 2.x reads --org and --bucket with --influx-token`);
     const org = required(values, 'org');
     const bucket = required(values, 'bucket');
     connection = { type: 'influx', name: derivedName('influx2', from.host, org, bucket), settings: { version: 2, url, org, bucket }, secret: optional(values, 'influx-token') ?? nonEmpty(env.INFLUX_TOKEN) };
   }
   const measurements = listOf(optional(values, 'measurement'));
   const prefix = optional(values, 'measurement-prefix');
-  const source = { ...(measurements === undefined ? {} : { measurements }), ...(prefix === undefined ? {} : { measurement_prefix: prefix }) };
+  const retentionPolicy = optional(values, 'retention-policy');
+  const source = {
+    ...(retentionPolicy === undefined ? {} : { retention_policy: retentionPolicy }),
+    ...(measurements === undefined ? {} : { measurements }),
+    ...(prefix === undefined ? {} : { measurement_prefix: prefix }),
+  };
   return jobEnd(values, connection, database, version === '1' ? 'influx1' : 'influx2', source, values['no-wait'] !== true, serverTargetOf(values, env));
 }
 

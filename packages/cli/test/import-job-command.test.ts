@@ -32,6 +32,12 @@ describe('parseImportJobArgs', () => {
     expect(parseImportJobArgs(INFLUX_ARGS, {}).connection.secret).toBeNull();
   });
 
+  it('reads an InfluxDB 1.x retention policy into the source and the job\'s name; 2.x refuses it', () => {
+    const options = parseImportJobArgs([...INFLUX_ARGS, '--retention-policy', 'one year', '--measurement', 'cpu'], {});
+    expect(options.job).toMatchObject({ name: 'influx-influx.local:8086-telegraf-rp:one_year-cpu-to-metrics', source: { retention_policy: 'one year', measurements: ['cpu'] } });
+    expect(() => parseImportJobArgs(['influx', '--influx-version', '2', '--from', 'https://x', '--org', 'a', '--bucket', 'b', '--database', 'd', '--retention-policy', 'rp'], {})).toThrow(/'--retention-policy' is for InfluxDB 1\.x/);
+  });
+
   it('reads an InfluxDB 2.x import (token from INFLUX_TOKEN) and a scheduled one that does not wait', () => {
     const options = parseImportJobArgs(['influx', '--influx-version', '2', '--from', 'https://cloud.example', '--org', 'acme', '--bucket', 'iot', '--database', 'iot', '--schedule', '*/10 * * * *', '--since-last-run', '--name', 'iot-sync'], { INFLUX_TOKEN: 'tok' });
     expect(options).toMatchObject({

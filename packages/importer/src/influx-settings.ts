@@ -50,11 +50,15 @@ export interface InfluxJobSource {
   readonly measurementPrefix: string;
 }
 
-/** What an InfluxDB job reads: `{ measurements?: string[], measurement_prefix?: string }`. */
-export function checkInfluxJobSource(source: unknown): Record<string, unknown> {
+/**
+ * What an InfluxDB job reads: `{ measurements?: string[], measurement_prefix?: string }`, and for
+ * InfluxDB 1.x `retention_policy?: string` (2.x has none: a bucket is a database and its policy).
+ */
+export function checkInfluxJobSource(source: unknown, version: 1 | 2): Record<string, unknown> {
   const object = source === undefined || source === null ? {} : objectOf(source, 'source');
-  refuseUnknownKeys(object, ['measurements', 'measurement_prefix'], 'source');
+  refuseUnknownKeys(object, version === 1 ? ['measurements', 'measurement_prefix', 'retention_policy'] : ['measurements', 'measurement_prefix'], 'source');
   const checked: Record<string, unknown> = {};
+  if (object.retention_policy !== undefined) checked.retention_policy = nameOf(object.retention_policy, 'source.retention_policy');
   if (object.measurements !== undefined) {
     if (!Array.isArray(object.measurements) || object.measurements.length === 0) throw badSetting('source.measurements', 'must be a non-empty array of names (leave it out for every measurement)');
     const names = object.measurements.map((name, index) => nameOf(name, `source.measurements[${String(index)}]`));
@@ -67,9 +71,9 @@ export function checkInfluxJobSource(source: unknown): Record<string, unknown> {
   return checked;
 }
 
-/** The job source as checkInfluxJobSource normalised it. */
+/** The part of a job source both versions read, as checkInfluxJobSource normalised it (a 1.x driver reads its retention policy itself). */
 export function influxJobSourceOf(source: Readonly<Record<string, unknown>>): InfluxJobSource {
-  const checked = checkInfluxJobSource(source);
+  const checked = checkInfluxJobSource(source, 1);
   return {
     measurements: (checked.measurements as string[] | undefined) ?? null,
     measurementPrefix: (checked.measurement_prefix as string | undefined) ?? '',

@@ -39,7 +39,7 @@ export function influxqlIdentifier(name: string): string {
 
 /** A series as the answer spells it: `values` is left out when it has none. */
 interface SeriesPiece {
-  readonly name: string;
+  readonly name?: string;
   readonly columns: readonly string[];
   readonly values?: readonly (readonly unknown[])[];
 }
@@ -60,10 +60,13 @@ function seriesOf(text: string, statement: string): InfluxqlSeries[] {
       if (result.error !== undefined) throw sourceError(`query: ${result.error} (${statement})`);
       for (const piece of result.series ?? []) {
         const last = joined[joined.length - 1];
-        if (last?.name === piece.name && last.columns.join('\0') === piece.columns.join('\0')) {
+        // Some answers' series have no name (SHOW RETENTION POLICIES): '' (a string, so an empty
+        // `joined` never matches it).
+        const name = piece.name ?? '';
+        if (last?.name === name && last.columns.join('\0') === piece.columns.join('\0')) {
           joined[joined.length - 1] = { ...last, values: [...last.values, ...(piece.values ?? [])] };
         } else {
-          joined.push({ name: piece.name, columns: piece.columns, values: piece.values ?? [] });
+          joined.push({ name, columns: piece.columns, values: piece.values ?? [] });
         }
       }
     }

@@ -12,7 +12,8 @@ import { SourceType, type ConnectionTestResult, type ReadOptions, type SourceCon
  * InfluxDB 1.x: settings `{ version: 1, url, database, username? }`, the password as the secret
  * (sent as HTTP Basic, which InfluxDB 1.x accepts beside u/p parameters and keeps out of URLs).
  *
- * Reading (docs/import-influxdb.md): per measurement, its tag keys (SHOW TAG KEYS) and
+ * Reading (docs/import-influxdb.md): from the job's `retention_policy` (the database's default
+ * one, as an unqualified query reads, when the job names none); per measurement, its tag keys (SHOW TAG KEYS) and
  * field keys with their types (SHOW FIELD KEYS), then pages of
  * `SELECT "tag"::tag, "field"::type, ... FROM "m" WHERE time >= a AND time < b LIMIT n OFFSET k`.
  * Columns are named with their type, not `SELECT *`, because:
@@ -61,8 +62,12 @@ function fieldColumns(key: string, types: ReadonlySet<InfluxqlFieldType>): Colum
   return columns;
 }
 
-async function columnsOf(server: Influx1Server, measurement: string, signal: AbortSignal): Promise<Column[]> {
-  const from = influxqlIdentifier(measurement);
+/** A measurement as a FROM clause names it: `"rp"."m"` in the job's retention policy, else `"m"` (the default one). */
+function sourceOf(retentionPolicy: string | null, measurement: string): string {
+  return retentionPolicy === null ? influxqlIdentifier(measurement) : `${influxqlIdentifier(retentionPolicy)}.${influxqlIdentifier(measurement)}`;
+}
+
+async function columnsOf(server: Influx1Server, from: string, signal: AbortSignal): Promise<Column[]> {
   const tagAnswer = await influxql(server, `SHOW TAG KEYS FROM ${from}`, signal);
   const fieldAnswer = await influxql(server, `SHOW FIELD KEYS FROM ${from}`, signal);
   const columns: Column[] = [];
@@ -121,24 +126,25 @@ function rowOf(destination: string, columns: readonly Column[], values: readonly
   return { timeNs, line: lineOf(destination, tags, fields, timeNs) };
 }
 
-function selectOf(measurement: string, columns: readonly Column[], request: InfluxPageRequest): string {
+function selectOf(from: string, columns: readonly Column[], request: InfluxPageRequest): string {
   const list = columns.map((column) => `${influxqlIdentifier(column.key)}::${column.role === 'tag' ? 'tag' : column.type}`).join(', ');
   const lower = request.fromNs === null ? '' : `time >= ${request.fromNs.toString()} AND `;
-  return `SELECT ${list} FROM ${influxqlIdentifier(measurement)} WHERE ${lower}time < ${request.endNs.toString()} LIMIT ${String(request.limit)} OFFSET ${String(request.offset)}`;
+  return `SELECT ${list} FROM ${from} WHERE ${lower}time < ${request.endNs.toString()} LIMIT ${String(request.limit)} OFFSET ${String(request.offset)}`;
 }
 
 /** Pages of one connection's measurements; each measurement's columns are learnt once per reader. */
-function pagerOf(server: Influx1Server): (request: InfluxPageRequest) => Promise<InfluxPage> {
+function pagerOf(server: Influx1Server, retentionPolicy: string | null): (request: InfluxPageRequest) => Promise<InfluxPage> {
   const columnsByMeasurement = new Map<string, Column[]>();
   return async (request) => {
+    const from = sourceOf(retentionPolicy, request.measurement);
     let columns = columnsByMeasurement.get(request.measurement);
     if (columns === undefined) {
-      columns = await columnsOf(server, request.measurement, request.signal);
+      columns = await columnsOf(server, from, request.signal);
       columnsByMeasurement.set(request.measurement, columns);
     }
     if (!columns.some((column) => column.role === 'field')) return { rows: [], sourceBytes: 0 };
     const chunkRows = Math.min(request.limit, INFLUX1_ANSWER_CHUNK_ROWS);
-    const answer = await influxql(server, selectOf(request.measurement, columns, request), request.signal, chunkRows);
+    const answer = await influxql(server, selectOf(from, columns, request), request.signal, chunkRows);
     const rows = answer.series.flatMap((series) => series.values.map((values) => rowOf(request.destination, columns, values)));
     return { rows, sourceBytes: answer.bytes };
   };
@@ -147,6 +153,19 @@ function pagerOf(server: Influx1Server): (request: InfluxPageRequest) => Promise
 async function measurementsOf(server: Influx1Server, signal: AbortSignal): Promise<string[]> {
   const answer = await influxql(server, 'SHOW MEASUREMENTS', signal);
   return answer.series.flatMap((series) => series.values.map(([name]) => String(name)));
+}
+
+/**
+ * The job's retention policy, checked to exist when a run opens its reader: a policy the database
+ * lacks would read as empty measurements (SHOW FIELD KEYS answers nothing for it), a silent import
+ * of nothing, so it fails the run naming the policies there are.
+ */
+async function checkedRetentionPolicy(server: Influx1Server, retentionPolicy: string | null, signal: AbortSignal): Promise<string | null> {
+  if (retentionPolicy === null) return null;
+  const answer = await influxql(server, `SHOW RETENTION POLICIES ON ${influxqlIdentifier(server.database)}`, signal);
+  const names = answer.series.flatMap((series) => series.values.map(([name]) => String(name)));
+  if (!names.includes(retentionPolicy)) throw sourceError(`query: source.retention_policy '${retentionPolicy}' is not a retention policy of database '${server.database}' (it has: ${names.join(', ') || 'none'})`);
+  return retentionPolicy;
 }
 
 async function test(connection: SourceConnection, signal: AbortSignal): Promise<ConnectionTestResult> {
@@ -172,7 +191,8 @@ async function test(connection: SourceConnection, signal: AbortSignal): Promise<
 
 async function open(connection: SourceConnection, source: Readonly<Record<string, unknown>>, cursor: string | null, options: ReadOptions): Promise<SourceReader> {
   const server = serverOf(connection);
-  return openInfluxReader(source, cursor, options, () => measurementsOf(server, options.signal), pagerOf(server));
+  const retentionPolicy = await checkedRetentionPolicy(server, (checkInfluxJobSource(source, 1).retention_policy as string | undefined) ?? null, options.signal);
+  return openInfluxReader(source, cursor, options, () => measurementsOf(server, options.signal), pagerOf(server, retentionPolicy));
 }
 
 export const influx1Driver: SourceDriver = {
@@ -181,7 +201,7 @@ export const influx1Driver: SourceDriver = {
     const checked = settingsOf(settings);
     return { version: 1, url: checked.url, database: checked.database, ...(checked.username === null ? {} : { username: checked.username }) };
   },
-  checkJobSource: checkInfluxJobSource,
+  checkJobSource: (source) => checkInfluxJobSource(source, 1),
   test,
   open,
 };

@@ -284,7 +284,7 @@ async function open(connection: SourceConnection, source: Readonly<Record<string
 export const influx2Driver: SourceDriver = {
   type: SourceType.influx2,
   checkSettings: (settings) => ({ version: 2, ...settingsOf(settings) }),
-  checkJobSource: checkInfluxJobSource,
+  checkJobSource: (source) => checkInfluxJobSource(source, 2),
   test,
   open,
 };

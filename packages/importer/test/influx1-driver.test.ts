@@ -182,6 +182,20 @@ describe.skipIf(!available)('InfluxDB 1.x driver', () => {
     expect(progress.at(-1)).toBe(1);
   });
 
+  it("reads the job's retention_policy (the default one without it), and fails a run naming a policy the database lacks", async () => {
+    const { influxd } = server;
+    await influxd.write('rps', `cpu,host=a v=1i ${T0.toString()}`);
+    expect((await influxd.query('CREATE RETENTION POLICY "hourly" ON "rps" DURATION INF REPLICATION 1')).status).toBe(200);
+    const written = await fetch(`${influxd.url}/write?db=rps&rp=hourly&precision=ns`, { method: 'POST', body: `cpu,host=b v=2i ${(T0 + 1n).toString()}\nrollup,host=b mean=2.5 ${(T0 + 1n).toString()}` });
+    expect(written.status, await written.text()).toBe(204);
+    const rps = connectionOf(influxd.url, 'rps');
+    expect(linesOf(await readAll(rps, null))).toEqual([`cpu,host=a v=1i ${T0.toString()}`]);
+    const hourly = driver.checkJobSource({ retention_policy: 'hourly', measurement_prefix: 'hourly_' });
+    expect(hourly).toEqual({ retention_policy: 'hourly', measurement_prefix: 'hourly_' });
+    expect(linesOf(await readAll(rps, null, { source: hourly })).sort()).toEqual([`hourly_cpu,host=b v=2i ${(T0 + 1n).toString()}`, `hourly_rollup,host=b mean=2.5 ${(T0 + 1n).toString()}`]);
+    await expect(readAll(rps, null, { source: { retention_policy: 'weekly' } })).rejects.toThrow(/source\.retention_policy 'weekly' is not a retention policy of database 'rps' \(it has: autogen, hourly\)/);
+  });
+
   it('refuses bad settings and job sources naming the field', () => {
     expect(() => driver.checkSettings({ version: 1, url: 'ftp://x', database: 'a' })).toThrow(/settings\.url/);
     expect(() => driver.checkSettings({ version: 1, url: 'http://u:p@x', database: 'a' })).toThrow(/secret/);
@@ -193,6 +207,9 @@ describe.skipIf(!available)('InfluxDB 1.x driver', () => {
     expect(() => driver.checkJobSource({ measurements: ['a', 3] })).toThrow(/source\.measurements\[1\]/);
     expect(() => driver.checkJobSource({ measurement_prefix: 1 })).toThrow(/source\.measurement_prefix/);
     expect(driver.checkJobSource({ measurements: ['a', 'a'] })).toEqual({ measurements: ['a'] });
+    expect(() => driver.checkJobSource({ retention_policy: '' })).toThrow(/source\.retention_policy/);
+    expect(() => driver.checkJobSource({ retention_policy: ['a'] })).toThrow(/source\.retention_policy/);
+    expect(() => driver.checkJobSource({ retention: 'a' })).toThrow(/source\.retention: is not a known key \(known: measurements, measurement_prefix, retention_policy\)/);
   });
 
   it('tests a connection: version, and the step that fails', async () => {

@@ -260,5 +260,7 @@ describe('InfluxDB 2.x driver (a local server answering as InfluxDB 2.x document
     expect(() => driver.checkSettings({ version: 2, url, bucket: 'b' })).toThrow(/settings\.org/);
     expect(() => driver.checkSettings({ version: 2, url, org: 'a', bucket: '' })).toThrow(/settings\.bucket/);
     expect(driver.checkSettings({ version: 2, url: `${url}/`, org: 'a', bucket: 'b' })).toEqual({ version: 2, url, org: 'a', bucket: 'b' });
+    // A bucket is its own retention policy: 2.x jobs have none to name.
+    expect(() => driver.checkJobSource({ retention_policy: 'autogen' })).toThrow(/source\.retention_policy: is not a known key \(known: measurements, measurement_prefix\)/);
   });
 });
