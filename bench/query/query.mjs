@@ -496,8 +496,14 @@ async function createLastCache(url, token, database, log) {
 }
 
 /**
- * Times one query name: `--warmup` untimed runs, then `--runs` timed ones, each over HTTP and
- * (unless --no-local) in-process, answers compared with --verify (and with `ctx.answers`).
+ * Times one query name: `--warmup` untimed runs, then `--runs` timed ones over HTTP, one right
+ * after the other on one keep-alive connection, as TSBS sends its queries; then (unless
+ * --no-local) each run's SQL in-process, answers compared with --verify (and with `ctx.answers`).
+ * Nothing runs between two requests: an in-process run, a check or a read of /proc between them
+ * left the server's threads idle for tens of ms, and a request after such a pause took about
+ * twice as long (`SELECT 1` 2.6 ms against 1.3 ms back to back, 300 requests each, load ~15),
+ * which made this harness's fixed cost ~3x that of select-one.mjs. The server's CPU is read
+ * before the first timed request and after the last one.
  * @param {Options} o
  * @param {string} name
  * @param {() => { sql: string, localSql?: string, ordered: boolean }} nextQuery fresh parameters for each run
@@ -507,6 +513,7 @@ async function createLastCache(url, token, database, log) {
  */
 async function benchQuery(o, name, nextQuery, ctx) {
   const headers = { authorization: `Bearer ${ctx.token}`, 'x-arc-database': o.database, 'content-type': 'application/json' };
+  const sent = await sendRuns(o, nextQuery, ctx, headers);
   /** @type {number[]} */
   const httpMs = [];
   /** @type {number[]} */
@@ -523,18 +530,11 @@ async function benchQuery(o, name, nextQuery, ctx) {
   let changedByCompaction = 0;
   /** @type {string | null} */
   let firstProblem = null;
-  let cpuTicks = 0;
   /** @type {{ text: string, total_ms: number | null, files_read: number | null } | null} */
   let explained = null;
   /** @type {{ text: string, total_ms: number | null, files_read: number | null } | null} */
   let arcExplained = null;
-  for (let i = 0; i < o.warmup + o.runs; i++) {
-    const timed = i >= o.warmup;
-    const q = nextQuery();
-    const request = Buffer.from(JSON.stringify({ sql: q.sql, format: 'json' }));
-    const cpu0 = ctx.serverPid ? treeCpuTicks(ctx.serverPid) : null;
-    const res = await httpRequest(ctx.agent, ctx.base, 'POST', '/query', headers, request, o.queryTimeout * 1000);
-    const cpu1 = ctx.serverPid ? treeCpuTicks(ctx.serverPid) : null;
+  for (const [i, { q, res, timed }] of sent.runs.entries()) {
     /** @type {any} */
     let body = null;
     try {
@@ -553,7 +553,6 @@ async function benchQuery(o, name, nextQuery, ctx) {
       rows.push(Number(body.row_count ?? body.data?.length ?? 0));
       bytes.push(res.body.length);
       if (typeof body.execution_time_ms === 'number') serverMs.push(body.execution_time_ms);
-      if (cpu0 !== null && cpu1 !== null) cpuTicks += cpu1 - cpu0;
     }
     /** @type {import('./answers.mjs').ValueKind[] | null} */
     let kinds = null;
@@ -596,7 +595,7 @@ async function benchQuery(o, name, nextQuery, ctx) {
     rows: median(rows),
     response_bytes: median(bytes),
     server_execution_ms: serverMed === null ? null : round(serverMed, 2),
-    server_cpu_ms_per_query: ctx.serverPid && httpMs.length ? round((cpuTicks * 1000) / CLK_TCK / httpMs.length, 1) : null,
+    server_cpu_ms_per_query: sent.cpuTicks !== null && sent.timedRuns > 0 ? round((sent.cpuTicks * 1000) / CLK_TCK / sent.timedRuns, 1) : null,
     duckdb_in_process_ms: localMed === null ? null : round(localMed, 2),
     duckdb_in_process_p95_ms: percentile(localSorted, 0.95),
     http_json_overhead_ms: med !== null && localMed !== null ? round(med - localMed, 2) : null,
@@ -615,6 +614,30 @@ async function benchQuery(o, name, nextQuery, ctx) {
       : null,
     reference_ms: name in REFERENCE_MS ? REFERENCE_MS[/** @type {import('./tsbs-queries.mjs').QueryName} */ (name)] : null,
   };
+}
+
+/**
+ * The HTTP half of benchQuery: `--warmup` then `--runs` requests back to back, each with fresh
+ * parameters; the answers are kept for the checks that follow. `cpuTicks`: the server process
+ * tree's CPU over the timed runs (null without its pid).
+ * @param {Options} o
+ * @param {() => { sql: string, localSql?: string, ordered: boolean }} nextQuery
+ * @param {{ agent: http.Agent, base: URL, serverPid: number | null }} ctx
+ * @param {Record<string, string>} headers
+ */
+async function sendRuns(o, nextQuery, ctx, headers) {
+  /** @type {{ q: ReturnType<typeof nextQuery>, res: HttpAnswer, timed: boolean }[]} */
+  const runs = [];
+  let cpuBefore = null;
+  for (let i = 0; i < o.warmup + o.runs; i++) {
+    const timed = i >= o.warmup;
+    if (i === o.warmup && ctx.serverPid) cpuBefore = treeCpuTicks(ctx.serverPid);
+    const q = nextQuery();
+    const request = Buffer.from(JSON.stringify({ sql: q.sql, format: 'json' }));
+    runs.push({ q, res: await httpRequest(ctx.agent, ctx.base, 'POST', '/query', headers, request, o.queryTimeout * 1000), timed });
+  }
+  const cpuAfter = ctx.serverPid ? treeCpuTicks(ctx.serverPid) : null;
+  return { runs, timedRuns: o.runs, cpuTicks: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null };
 }
 
 /**

@@ -1,6 +1,7 @@
 export { ColumnType, ColumnRole, TIME_COLUMN, TAGS_METADATA_KEY } from './types.js';
 export type { BufferRange, ColumnLayout, ColumnBatch, DictionaryLayout, SchemaColumn } from './types.js';
-export type { LastValue, LastValueTable } from './last-value-table.js';
+export type { LastValue, LastValueRows, LastValueTable } from './last-value-table.js';
+export { packLastValueRows, unpackLastValueRows } from './last-value-table.js';
 export { Utf8Dictionary, DICTIONARY_ENTRIES_MAX } from './utf8-dictionary.js';
 export { fnv1aOfBytes, fnv1aOfString, FNV1A_OFFSET_BASIS } from './fnv1a.js';
 export { AppendResult, ColumnBuilder } from './column-builder.js';

@@ -1,6 +1,6 @@
 import { badRequest, ArcError, ErrorKind } from '@arc/errors';
 import { DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import { quoteIdentifier, type LastValue, type LastValueTable } from '@arc/columnar';
+import { quoteIdentifier, unpackLastValueRows, type LastValue, type LastValueTable } from '@arc/columnar';
 import { QueryErrorCode } from './error-codes.js';
 import { LAST_CACHE_FUNCTION } from './last-cache-name.js';
 import { childrenOf, isNode, isTableFunction, locationOf } from './sql-tree.js';
@@ -95,41 +95,68 @@ export function planLastCaches(
 const TEMP_SCHEMA = 'temp.main';
 const LAST_CACHE_TABLE_PREFIX = 'arc_last_cache_';
 
+/** A cache's temporary table and the version of the rows it holds (null: not loaded, or a load failed). */
+interface LoadedTable {
+  readonly tableName: string;
+  version: number | null;
+}
+
 /**
  * The temporary tables of one query thread's connection, one per cache it has read, with the
  * version of the rows each holds: a cache unchanged since the last query of it is not loaded
- * again (a dashboard refreshing while no row arrives costs no table rebuild).
+ * again (a dashboard refreshing while no row arrives costs no table rebuild), and QueryEngine
+ * keeps the statements prepared over the tables until the next load (`generation`). A load
+ * creates the table again: a statement prepared over the old rows must not run over new ones,
+ * since DuckDB plans with the rows' statistics (a kept `ORDER BY` over a BIGINT column answered
+ * 261 for a 5 appended after a DELETE: its plan had packed the column as offsets from the old
+ * minimum), and a table emptied by DELETE keeps ~5 KB per reload until a checkpoint.
  */
 export class LastCacheTables {
-  private readonly byCache = new Map<string, { readonly tableName: string; version: number | null }>();
+  private readonly byCache = new Map<string, LoadedTable>();
+  private readonly byTableName = new Map<string, LoadedTable>();
+  private loadCount = 0;
+
+  /** Changes at every load: statements prepared at another generation may read replaced rows. */
+  get generation(): number {
+    return this.loadCount;
+  }
 
   tableNameOf(table: LastValueTable): string {
     const key = `${table.database}\u0000${table.measurement}\u0000${table.name}`;
     let known = this.byCache.get(key);
-    if (known === undefined) this.byCache.set(key, (known = { tableName: `${LAST_CACHE_TABLE_PREFIX}${String(this.byCache.size)}`, version: null }));
+    if (known === undefined) {
+      known = { tableName: `${LAST_CACHE_TABLE_PREFIX}${String(this.byCache.size)}`, version: null };
+      this.byCache.set(key, known);
+      this.byTableName.set(known.tableName, known);
+    }
     return known.tableName;
   }
 
   /** Loads the table unless it holds this version already. */
   async fill(connection: DuckDBConnection, load: LastCacheLoad): Promise<void> {
-    const known = [...this.byCache.values()].find((entry) => entry.tableName === load.tableName);
+    const known = this.byTableName.get(load.tableName);
     if (known === undefined || known.version === load.table.version) return;
     // Unknown while it loads: a failed load is loaded again by the next query.
     known.version = null;
-    await fillLastCacheTable(connection, load);
+    this.loadCount++;
+    await createLastCacheTable(connection, load);
+    await appendLastCacheRows(connection, load);
     known.version = load.table.version;
   }
 }
 
-/** (Re)creates the load's temporary table and appends the cache's rows to it. */
-async function fillLastCacheTable(connection: DuckDBConnection, load: LastCacheLoad): Promise<void> {
-  const { columns, rows } = load.table;
-  const definitions = columns.map((column) => `${quoteIdentifier(column.name)} ${column.type}`);
+/** (Re)creates the load's temporary table, empty. */
+async function createLastCacheTable(connection: DuckDBConnection, load: LastCacheLoad): Promise<void> {
+  const definitions = load.table.columns.map((column) => `${quoteIdentifier(column.name)} ${column.type}`);
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdentifier(load.tableName)} (${definitions.join(', ')})`);
+}
+
+/** Appends the cache's rows to its (empty) temporary table. */
+async function appendLastCacheRows(connection: DuckDBConnection, load: LastCacheLoad): Promise<void> {
   const appender = await connection.createAppender(load.tableName, 'main', 'temp');
   try {
-    const appends = columns.map((column) => appendOf(column.type));
-    for (const row of rows) {
+    const appends = load.table.columns.map((column) => appendOf(column.type));
+    for (const row of unpackLastValueRows(load.table.rowsPacked)) {
       for (const [index, append] of appends.entries()) {
         const value = row[index] ?? null;
         if (value === null) appender.appendNull();

@@ -98,6 +98,10 @@ export class QueryEngine {
   private readonly keptStatements = new Map<string, DuckDBPreparedStatement>();
   /** The temporary tables last_cache() reads (last-cache-relation.ts). */
   private readonly lastCacheTables = new LastCacheTables();
+  /** LastCacheTables.generation the kept statements were prepared at (forgetReplacedLastCacheStatements). */
+  private lastCacheGeneration = 0;
+  /** Keys of the kept statements that read last_cache() tables. */
+  private readonly lastCacheStatementKeys = new Set<string>();
   /** The connection memoryBytes reads on, opened at its first call. */
   private statsConnection: DuckDBConnection | null = null;
 
@@ -229,8 +233,9 @@ export class QueryEngine {
       if (checked.explainPrefix !== '') throw badRequest(QueryErrorCode.sqlForbidden, 'EXPLAIN has no rows to estimate', { statement_type: 'EXPLAIN' });
       sql = `SELECT count(*) AS estimated_rows FROM (${sql}\n) AS arc_estimate`;
     }
-    const keep = plan.kind === 'select' && selectsNoRelation(checked.statement);
-    const { prepared, kept } = await this.whileWatching(task.slot, keep ? this.keptStatement(sql, checked) : this.freshStatement(sql, checked));
+    const overLastCaches = this.readsOnlyLastCaches(plan, loads);
+    const keep = plan.kind === 'select' && (selectsNoRelation(checked.statement) || overLastCaches);
+    const { prepared, kept } = await this.whileWatching(task.slot, keep ? this.keptStatement(sql, checked, overLastCaches) : this.freshStatement(sql, checked));
     if (this.control.isCancelled(task.slot)) {
       if (!kept) prepared.destroySync();
       throw cancelledError();
@@ -245,14 +250,19 @@ export class QueryEngine {
   }
 
   /**
-   * The prepared statement of SQL that reads no relation (`SELECT 1`, `SELECT now()`), kept by
-   * schema and text: a health check or a dashboard's constant panel then costs one DuckDB call,
-   * not two. Only such SQL is kept: DuckDB binds a view's definition into the prepared plan and
-   * does not bind again when the view is replaced, so a kept statement over a view would answer
-   * from the files of its first run. Functions are evaluated at each run (now(), random()).
+   * The prepared statement of SQL that reads no relation (`SELECT 1`, `SELECT now()`) or only
+   * last_cache() tables, kept by schema and text: a health check, a dashboard's constant panel or
+   * its lastpoint panel then costs one DuckDB call, not two. Only such SQL is kept: DuckDB binds a
+   * view's definition into the prepared plan and does not bind again when the view is replaced, so
+   * a kept statement over a view would answer from the files of its first run. A statement over
+   * last_cache() tables is kept until one of them is loaded again (LastCacheTables.generation):
+   * DuckDB plans with the rows' statistics, so it never runs over rows newer than its plan.
+   * Functions are evaluated at each run (now(), random()).
    */
-  private async keptStatement(sql: string, checked: CheckedStatement): Promise<{ prepared: DuckDBPreparedStatement; kept: boolean }> {
+  private async keptStatement(sql: string, checked: CheckedStatement, overLastCaches: boolean): Promise<{ prepared: DuckDBPreparedStatement; kept: boolean }> {
+    this.forgetReplacedLastCacheStatements();
     const key = `${this.defaultSchema}\u0000${checked.explainPrefix}${sql}`;
+    if (overLastCaches) this.lastCacheStatementKeys.add(key);
     const known = this.keptStatements.get(key);
     if (known !== undefined) {
       this.keptStatements.delete(key);
@@ -263,10 +273,31 @@ export class QueryEngine {
     for (const [oldest, statement] of this.keptStatements) {
       if (this.keptStatements.size < KEPT_STATEMENTS_MAX) break;
       this.keptStatements.delete(oldest);
+      this.lastCacheStatementKeys.delete(oldest);
       statement.destroySync();
     }
     this.keptStatements.set(key, prepared);
     return { prepared, kept: true };
+  }
+
+  /**
+   * True when the statement's only relations are last_cache() tables (and table functions such as
+   * range()): no measurement, so no view or file a kept statement could go stale on.
+   */
+  private readsOnlyLastCaches(plan: StatementPlan, loads: readonly LastCacheLoad[]): boolean {
+    return plan.kind === 'select' && loads.length > 0 && plan.reads.length === 0 && plan.empty.length === 0;
+  }
+
+  /** Statements kept over last_cache() tables were planned over rows loaded since: destroyed. */
+  private forgetReplacedLastCacheStatements(): void {
+    const generation = this.lastCacheTables.generation;
+    if (generation === this.lastCacheGeneration) return;
+    for (const key of this.lastCacheStatementKeys) {
+      this.keptStatements.get(key)?.destroySync();
+      this.keptStatements.delete(key);
+    }
+    this.lastCacheStatementKeys.clear();
+    this.lastCacheGeneration = generation;
   }
 
   /** The error to answer for a failure while running: a cancelled task's failure is the cancel. */

@@ -1,5 +1,5 @@
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
-import { quoteIdentifier, validateColumnName, type LastValue, type LastValueTable } from '@arc/columnar';
+import { packLastValueRows, quoteIdentifier, validateColumnName, type LastValue, type LastValueTable } from '@arc/columnar';
 import type { IngestPipeline } from '@arc/ingest';
 import type { QueryPool } from '@arc/query';
 import { QueryErrorCode } from '@arc/query';
@@ -200,7 +200,7 @@ export class LastCacheService {
       `QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY "time" DESC) <= ${String(definition.count)}`;
     const rows = (await this.queryRows(definition.database, sql)) ?? [];
     const { database, measurement, name } = definition;
-    return { database, measurement, name, version: 0, columns: columns.map(({ name: column, type }) => ({ name: column, type })), rows: rows.map((row) => row.map((text, index) => valueOfText(text, columns[index]?.type ?? 'VARCHAR'))) };
+    return { database, measurement, name, version: 0, columns: columns.map(({ name: column, type }) => ({ name: column, type })), rowsPacked: packLastValueRows(rows.map((row) => row.map((text, index) => valueOfText(text, columns[index]?.type ?? 'VARCHAR')))) };
   }
 
   /** A query's rows through the pool (JSON answer); null when the table or database does not exist. */

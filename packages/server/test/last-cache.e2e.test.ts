@@ -2,6 +2,8 @@
 // `SELECT DISTINCT ON (hostname) * FROM cpu ORDER BY hostname, time DESC` answers after a flush,
 // for TSBS-like rows, through out-of-order writes, new series, buffered-only rows, a restart
 // (definitions kept, rows seeded from the files) and a delete; plus the API's defaults and errors.
+// With one query thread (its table and kept statement reused), each new row is in the next answer
+// of the same SQL, a new column in the next `*`.
 import { describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { createToken, send } from './support/token-helpers.js';
@@ -90,6 +92,36 @@ describe('last-value cache', () => {
     // A delete of a series' newest rows: the cache answers the rows left.
     const deleted = await send(arc.url, 'POST', '/api/v1/delete', { body: { database: 'default', measurement: 'cpu', where: "hostname = 'host_3' AND time > '2025-01-10 09:20:00'" } });
     expect(deleted.status, deleted.text).toBe(200);
+    expect(await fromCache(client)).toEqual(await fromSql(client));
+  });
+
+  it('answers each new row in the next query of the same SQL on one query thread, and new columns', async () => {
+    const arc = await start({ ...ENV, ARC_QUERY_THREADS: '1' });
+    const client = new ArcClient(arc.url);
+    await write(client, cpu([0, 1, 2], 3, 0));
+    const created = await send(arc.url, 'POST', '/api/v3/configure/last_cache', { body: { db: 'default', table: 'cpu', key_columns: ['hostname'] } });
+    expect(created.status, created.text).toBe(201);
+    const star = "SELECT * FROM last_cache('cpu') ORDER BY hostname";
+    const before = await client.query(star);
+    expect((before.json() as { columns: string[] }).columns).not.toContain('usage_new');
+    expect(await fromCache(client)).toEqual(await fromSql(client));
+    // Each new row answered at once, the same SQL answered twice per version (its kept statement).
+    for (let step = 1; step <= 30; step++) {
+      await write(client, cpu([step % 3], 2, 100 + step * 30));
+      const host = `host_${String(step % 3)}`;
+      const time = new Date(BASE_MS + (100 + step * 30 + 10) * 1000).toISOString().replace('.000Z', 'Z');
+      expect((await fromCache(client)).find((row) => row[0] === host)?.[7], `step ${String(step)}`).toBe(time);
+      expect(await fromCache(client)).toEqual(await fromCache(client));
+    }
+    expect(await fromCache(client)).toEqual(await fromSql(client));
+    // A new column: the table is created again and `*` answers it.
+    const withNew = msgpack({ m: 'cpu', columns: { time: [BASE_MS + 5000 * 1000], hostname: ['host_1'], usage_user: [1.25], usage_new: [42] }, tags: ['hostname'] });
+    await write(client, withNew);
+    const after = await client.query(star);
+    expect(after.status, after.text).toBe(200);
+    const { columns, data } = after.json() as { columns: string[]; data: unknown[][] };
+    expect(columns).toContain('usage_new');
+    expect(data.find((row) => row[columns.indexOf('hostname')] === 'host_1')?.[columns.indexOf('usage_new')]).toBe(42);
     expect(await fromCache(client)).toEqual(await fromSql(client));
   });
 

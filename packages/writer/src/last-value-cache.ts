@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { schemaOf, timeMicrosAt, timePairsOf, valueAt, TIME_COLUMN, type ColumnBatch, type ColumnLayout, type LastValue, type LastValueTable } from '@arc/columnar';
+import { packLastValueRows, schemaOf, timeMicrosAt, timePairsOf, unpackLastValueRows, valueAt, TIME_COLUMN, type ColumnBatch, type ColumnLayout, type LastValue, type LastValueTable } from '@arc/columnar';
 import { parquetColumnsOf } from './parquet-encoder.js';
 
 /**
@@ -41,6 +41,8 @@ class LastCache {
   private readonly nextVersion: () => number;
   /** LastValueTable.version: taken from nextVersion at every change. */
   private version: number;
+  /** The answer of the current version, packed once: a dashboard reads an unchanged cache again and again. */
+  private answered: LastValueTable | null = null;
 
   constructor(definition: LastCacheDefinition, nextVersion: () => number) {
     assert.ok(definition.count >= 1, 'a cache keeps at least one row per key');
@@ -85,7 +87,7 @@ class LastCache {
     const timeIndex = table.columns.findIndex((column) => column.name === TIME_COLUMN);
     assert.ok(timeIndex >= 0, 'seed rows carry their time');
     const sourceIndex = this.columns.map((column) => table.columns.findIndex((candidate) => candidate.name === column.name));
-    for (const row of table.rows) {
+    for (const row of unpackLastValueRows(table.rowsPacked)) {
       const time = row[timeIndex];
       if (typeof time !== 'number') continue;
       const values = sourceIndex.map((index) => (index < 0 ? null : (row[index] ?? null)));
@@ -95,17 +97,27 @@ class LastCache {
 
   /** The cached rows not older than the TTL, newest first per key; expired ones are dropped. */
   table(nowMs: number): LastValueTable {
-    const oldestMs = nowMs - this.definition.ttlSeconds * 1000;
+    this.dropExpired(nowMs);
+    if (this.answered?.version === this.version) return this.answered;
     const rows: LastValue[][] = [];
-    for (const [key, cached] of this.rowsByKey) {
-      const live = cached.filter((row) => row.arrivedAtMs >= oldestMs);
-      if (live.length < cached.length) this.version = this.nextVersion();
-      if (live.length === 0) this.rowsByKey.delete(key);
-      else if (live.length < cached.length) this.rowsByKey.set(key, live);
-      for (const row of live) rows.push([...this.columns.map((_, index) => row.values[index] ?? null), row.timeUs]);
+    for (const cached of this.rowsByKey.values()) {
+      for (const row of cached) rows.push([...this.columns.map((_, index) => row.values[index] ?? null), row.timeUs]);
     }
     const { database, measurement, name } = this.definition;
-    return { database, measurement, name, version: this.version, columns: [...this.columns, { name: TIME_COLUMN, type: 'TIMESTAMP' }], rows };
+    this.answered = { database, measurement, name, version: this.version, columns: [...this.columns.map((column) => ({ ...column })), { name: TIME_COLUMN, type: 'TIMESTAMP' }], rowsPacked: packLastValueRows(rows) };
+    return this.answered;
+  }
+
+  /** Drops the rows that arrived longer than the TTL ago (a new version when any did). */
+  private dropExpired(nowMs: number): void {
+    const oldestMs = nowMs - this.definition.ttlSeconds * 1000;
+    for (const [key, cached] of this.rowsByKey) {
+      if (cached.every((row) => row.arrivedAtMs >= oldestMs)) continue;
+      this.version = this.nextVersion();
+      const live = cached.filter((row) => row.arrivedAtMs >= oldestMs);
+      if (live.length === 0) this.rowsByKey.delete(key);
+      else this.rowsByKey.set(key, live);
+    }
   }
 
   private wants(column: string): boolean {
@@ -133,9 +145,14 @@ class LastCache {
       const type = types.get(column.name);
       assert.ok(type !== undefined, 'every batch column has a SQL type');
       // A column of the cache takes its type from the batch (all-null columns may claim any type).
-      if (this.wants(column.name) && column.nullCount < batch.rowCount) this.addColumn(column.name, type);
+      if (this.wants(column.name) && column.nullCount < batch.rowCount) this.addColumn(column.name, unifiedType(this.typeOf(column.name), type));
     }
     return this.columns.map(({ name }) => batch.columns.find((column) => column.name === name) ?? null);
+  }
+
+  private typeOf(name: string): string | null {
+    const index = this.columnIndex.get(name);
+    return index === undefined ? null : (this.columns[index]?.type ?? null);
   }
 
   private merge(key: string, row: CachedRow): void {
@@ -157,6 +174,18 @@ class LastCache {
     cached.splice(position, 0, row);
     if (cached.length > this.definition.count) cached.length = this.definition.count;
   }
+}
+
+const NUMBER_TYPES: ReadonlySet<string> = new Set(['BIGINT', 'UBIGINT', 'DOUBLE']);
+
+/**
+ * The type a cache column keeps when a batch brings `incoming`: integers and doubles of one field
+ * stay DOUBLE, as DuckDB unions the measurement's files (a msgpack batch whose values are all whole
+ * numbers is typed BIGINT, and the doubles cached before cannot be loaded as BIGINT).
+ */
+function unifiedType(held: string | null, incoming: string): string {
+  if (held === null || held === incoming || !NUMBER_TYPES.has(held) || !NUMBER_TYPES.has(incoming)) return incoming;
+  return held === 'DOUBLE' || incoming === 'DOUBLE' ? 'DOUBLE' : incoming;
 }
 
 /** Inserts `row` into `rows` (newest first, by `timeOf`), keeping at most `count`; a tie goes to the later row. */
