@@ -179,7 +179,7 @@ export class ColumnView {
     this.bytes = rowCount === 0 ? EMPTY_BYTES : duckdb.vector_get_data(vector, rowCount * valueBytes);
     assert.equal(this.bytes.length, rowCount * valueBytes, 'the data vector holds every row');
     this.makeViews(valueBytes, rowCount);
-    if (plan.kind === ColumnKind.varchar || plan.kind === ColumnKind.blob) this.longStrings.gather(this.uint32, validity, rowCount);
+    if (plan.kind === ColumnKind.varchar || plan.kind === ColumnKind.blob) this.longStrings.prepare(this.uint32, validity, rowCount);
   }
 
   isNull(row: number): boolean {
@@ -421,7 +421,7 @@ export function locateVarchar(view: ColumnView, row: number): void {
     view.textEnd = offset + 4 + length;
     return;
   }
-  const run = view.longStrings.active ? view.longStrings.runOf(row) : undefined;
+  const run = view.longStrings.runOf(row);
   if (run !== undefined) {
     view.text = run;
     view.textStart = view.longStrings.offsetOf(row);
