@@ -284,6 +284,29 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
   }
 }
 
+/** Writes the value of `view` at `row` as JSON; the JSON answer calls it for valid rows only. */
+export type ValueWriter = (out: JsonWriter, view: ColumnView, row: number) => void;
+
+function writeDoubleAt(out: JsonWriter, view: ColumnView, row: number): void {
+  writeDoubleWords(out, view.float64[row] as number, view.uint32[row * 2] as number, view.uint32[row * 2 + 1] as number);
+}
+
+/**
+ * The writer of a column's values, chosen once per answer: a function of its own for each kind
+ * common in time series, so V8 optimizes (and inlines into) each on its own. Called through one
+ * `writeValue` for every column, the kinds' paths shared one function's inlining budget and
+ * feedback: a row of six mixed columns cost ~1.7x the sum of the columns written alone.
+ */
+export function valueWriterFor(kind: ColumnKind): ValueWriter {
+  switch (kind) {
+    case ColumnKind.timestampMicros: return writeTimestampMicrosAt;
+    case ColumnKind.double: return writeDoubleAt;
+    case ColumnKind.varchar: return writeVarchar;
+    case ColumnKind.int64: return writeInt64At;
+    default: return writeValue;
+  }
+}
+
 function writeTimestampMicrosAt(out: JsonWriter, view: ColumnView, row: number): void {
   const high = (view.uint32[row * 2 + 1] as number) | 0;
   if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) view.instants.writeMicros(out, high * WORD + (view.uint32[row * 2] as number));

@@ -139,18 +139,19 @@ export function writeDoubleWords(out: JsonWriter, value: number, low: number, hi
 /** Longest text of a double: `-1.7976931348623157e+308`. */
 const NUMBER_TEXT_BYTES_MAX = 24;
 /**
- * One entry of a NumberTextCache, laid out so a lookup reads one cache line:
+ * One entry of a NumberTextCache, laid out so a lookup reads one cache line and the text is
+ * copied as whole words (up to 24 bytes from byte 8, the entry's end):
  *
- *   0     4      8        9                        32
- *   | low | high | length | text (up to 23 bytes)  |
+ *   0     4      8                        31       32
+ *   | low | high | text (up to 23 bytes)  | length |
  *
  * Texts of 24 bytes (negative, 17 digits, a three-digit exponent) are not kept.
  */
 const ENTRY_BYTES = 32;
 const ENTRY_WORDS = ENTRY_BYTES / 4;
-const ENTRY_LENGTH_AT = 8;
-const ENTRY_TEXT_AT = 9;
-const ENTRY_TEXT_BYTES_MAX = ENTRY_BYTES - ENTRY_TEXT_AT;
+const ENTRY_TEXT_AT = 8;
+const ENTRY_LENGTH_AT = 31;
+const ENTRY_TEXT_BYTES_MAX = ENTRY_LENGTH_AT - ENTRY_TEXT_AT;
 /** Entries per set: a value lives in one of the two entries of its set (two-way set-associative). */
 const ENTRIES_PER_SET = 2;
 const SET_WORDS = ENTRY_WORDS * ENTRIES_PER_SET;
@@ -173,9 +174,10 @@ assert.ok(ENTRY_TEXT_BYTES_MAX < NUMBER_TEXT_BYTES_MAX, 'an entry holds every te
  * entry is the one kept last: a new text moves it to the second (whose text is dropped).
  */
 class NumberTextCache {
-  /** Entries as bytes and, over the same memory, as 32-bit words (for the keys). */
+  /** Entries as bytes and, over the same memory, as 32-bit words (for the keys) and a DataView (to copy texts). */
   private readonly bytes = new Uint8Array(NUMBER_TEXT_CACHE_SETS * SET_WORDS * 4);
   private readonly words = new Uint32Array(this.bytes.buffer);
+  private readonly data = new DataView(this.bytes.buffer);
 
   /** Writes the cached text of the double with words `low`, `high`; false when it is not cached. */
   write(out: JsonWriter, low: number, high: number): boolean {
@@ -189,8 +191,9 @@ class NumberTextCache {
     // An empty entry has the key 0, 0 (the double 0) and length 0.
     const length = this.bytes[at + ENTRY_LENGTH_AT] as number;
     if (length === 0) return false;
-    out.reserve(ENTRY_TEXT_BYTES_MAX);
-    out.putBytes(this.bytes, at + ENTRY_TEXT_AT, at + ENTRY_TEXT_AT + length);
+    // The text's words end by the entry's end, inside the cache: room for putWords to read and write.
+    out.reserve(ENTRY_BYTES - ENTRY_TEXT_AT);
+    out.putWords(this.data, at + ENTRY_TEXT_AT, length);
     return true;
   }
 
@@ -204,8 +207,8 @@ class NumberTextCache {
     words[first] = low;
     words[first + 1] = high;
     const entries = this.bytes;
-    let at = first * 4 + ENTRY_LENGTH_AT;
-    entries[at++] = length;
+    entries[first * 4 + ENTRY_LENGTH_AT] = length;
+    let at = first * 4 + ENTRY_TEXT_AT;
     const bytes = out.bytes;
     for (let index = start; index < out.length; index++) entries[at++] = bytes[index] as number;
   }

@@ -3,7 +3,7 @@
 // by running SQL literals through a real pool and parsing the bytes it returns.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
 import { describe, expect, it } from 'vitest';
-import { query, sharedPool } from './fixtures.js';
+import { instantText, query, sharedPool } from './fixtures.js';
 
 const pool = sharedPool();
 
@@ -114,6 +114,18 @@ describe('encoding rules', () => {
     );
     expect(answer.data.map((row) => row[0])).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2].map((second) => `2025-10-16T16:00:0${String(second)}.250000Z`));
     expect(answer.data.map((row) => row[1])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => (i === 4 ? null : '2025-10-16T16:00:00Z')));
+  });
+
+  it('writes runs of timestamps within a second, across seconds and days, before 1970 and repeated, each in full', async () => {
+    // 27 rows a second with varied fractions (000000 to 999999), three rows for each value.
+    const rows = 6000;
+    const startMicros = Date.UTC(1969, 11, 31, 23, 59, 30) * 1000;
+    const answer = await query(
+      pool(),
+      `SELECT TIMESTAMP '1969-12-31 23:59:30' + to_microseconds((i // 3) * 37_123) AS t FROM range(${String(rows)}) t(i) ORDER BY i`,
+    );
+    const expected = Array.from({ length: rows }, (_, i) => [instantText(startMicros + Math.floor(i / 3) * 37_123)]);
+    expect(answer.data).toEqual(expected);
   });
 
   it('writes other timestamp precisions in the same form', async () => {
