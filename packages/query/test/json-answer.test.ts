@@ -77,6 +77,18 @@ describe('JSON answer shape', () => {
     expect(shuffled.data).toHaveLength(5000);
   });
 
+  it('writes repeated short strings (inline, up to 12 bytes) exactly, those with bytes to escape every time', async () => {
+    // Tags repeat: the first time a value is written its bytes are checked, repeats are copied.
+    const values = ['', 'a', 'host-1', 'eu-west-1', 'exactly12byt', 'say "hi"', 'tab\there', 'back\\slash', 'é-ü-ñ', '🚀x', 'nl\nx', 'a"'];
+    const rows = 5000;
+    const list = values.map((text) => `'${text.replaceAll("'", "''")}'`).join(', ');
+    const answer = await query(
+      pool(),
+      `SELECT CASE WHEN i % 13 = 12 THEN NULL ELSE [${list}][1 + (i % 13)] END AS s FROM range(${String(rows)}) t(i) ORDER BY i`,
+    );
+    expect(answer.data).toEqual(Array.from({ length: rows }, (_, i) => [i % 13 === 12 ? null : values[i % 13]]));
+  });
+
   it('reads long strings that start late in a chunk, after rows of short ones, and chunks with none', async () => {
     // Long values are gathered when the first of them is read: a chunk's first long value at row
     // 2000 (or its last row) must still find every later one, and the next chunk starts afresh.
