@@ -409,7 +409,8 @@ export class JsonWriter {
       this.putBytes(source, start, end);
       return;
     }
-    this.bytes.set(source.subarray(start, end), this.length);
+    // A whole buffer (Arrow's column buffers) is copied without making a view of it first.
+    this.bytes.set(count === source.length ? source : source.subarray(start, end), this.length);
     this.length += count;
   }
 
