@@ -1,6 +1,6 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
-import { ColumnKind, ColumnView, VALUE_BYTES, fallbackValue, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
+import { ColumnKind, ColumnView, INLINE_STRING_BYTES_MAX, VALUE_BYTES, fallbackValue, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk } from './result-chunks.js';
@@ -198,17 +198,23 @@ class ArrowColumn {
     return total;
   }
 
-  /** The bytes of every valid VARCHAR / BLOB value, in row order, then padding. */
+  /**
+   * The bytes of every valid VARCHAR / BLOB value, in row order, then padding. One reserve for
+   * them all: an inline value is copied as the whole words of its string_t room (up to
+   * INLINE_STRING_BYTES_MAX bytes, the next value overwriting what passed its end).
+   */
   private writeStrings(out: JsonWriter, rowCount: number): void {
     const view = this.view;
     const validity = view.validity;
+    const words = view.uint32;
+    const entries = view.entries;
     const total = this.offsets[rowCount] as number;
+    out.reserve(total + INLINE_STRING_BYTES_MAX);
     for (let row = 0; row < rowCount; row++) {
       if (validity !== null && (((validity[row >>> 3] as number) >>> (row & 7)) & 1) === 0) continue;
-      const length = view.uint32[row * 4] as number;
-      if (length <= 12) {
-        out.reserve(length);
-        out.putBytes(view.bytes, row * 16 + 4, row * 16 + 4 + length);
+      const length = words[row * 4] as number;
+      if (length <= INLINE_STRING_BYTES_MAX) {
+        out.putWords(entries, row * 16 + 4, length);
       } else {
         locateVarchar(view, row);
         out.copy(view.text, view.textStart, view.textEnd);

@@ -1,6 +1,6 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
-import { ColumnView, loadViews, planColumn, writeValue } from './json-columns.js';
-import type { ColumnPlan } from './json-columns.js';
+import { ColumnView, loadViews, planColumn, valueWriterFor } from './json-columns.js';
+import type { ColumnPlan, ValueWriter } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk, roundedMs } from './result-chunks.js';
 
@@ -25,8 +25,9 @@ export async function encodeJsonAnswer(
   try {
     const plans = writeHeader(out, result);
     const views = plans.map(() => new ColumnView());
+    const writers = plans.map((plan) => valueWriterFor(plan.kind));
     const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows, rowsBefore) => {
-      writeChunk(out, chunk, rows, plans, views, rowsBefore === 0);
+      writeChunk(out, chunk, rows, plans, views, writers, rowsBefore === 0);
     });
     if (rowCount === null) return null;
     writeFooter(out, rowCount, performance.now() - startedAtMs);
@@ -50,7 +51,15 @@ function writeHeader(out: JsonWriter, result: DuckDBResult): ColumnPlan[] {
 }
 
 /** Writes the chunk's first `rowCount` rows, row-major. */
-function writeChunk(out: JsonWriter, chunk: DuckDBDataChunk, rowCount: number, plans: readonly ColumnPlan[], views: readonly ColumnView[], first: boolean): void {
+function writeChunk(
+  out: JsonWriter,
+  chunk: DuckDBDataChunk,
+  rowCount: number,
+  plans: readonly ColumnPlan[],
+  views: readonly ColumnView[],
+  writers: readonly ValueWriter[],
+  first: boolean,
+): void {
   loadViews(views, plans, chunk, rowCount);
   for (let row = 0; row < rowCount; row++) {
     out.reserve(2);
@@ -58,9 +67,12 @@ function writeChunk(out: JsonWriter, chunk: DuckDBDataChunk, rowCount: number, p
     out.putByte(0x5b);
     for (let column = 0; column < views.length; column++) {
       const view = views[column];
-      if (view === undefined) continue;
+      const write = writers[column];
+      if (view === undefined || write === undefined) continue;
       if (column > 0) out.byte(0x2c);
-      writeValue(out, view, row);
+      const validity = view.validity;
+      if (validity !== null && (((validity[row >>> 3] as number) >>> (row & 7)) & 1) === 0) out.ascii('null');
+      else write(out, view, row);
     }
     out.byte(0x5d);
   }

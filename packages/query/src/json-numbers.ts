@@ -139,50 +139,78 @@ export function writeDoubleWords(out: JsonWriter, value: number, low: number, hi
 /** Longest text of a double: `-1.7976931348623157e+308`. */
 const NUMBER_TEXT_BYTES_MAX = 24;
 /**
- * Entries of a NumberTextCache (a power of two; ~1 MB of memory). Direct-mapped, so two columns of
- * ~1,800 distinct values collided on ~20% of them with 8,192 entries (each collision a re-format:
- * 125 ns a row for two such columns); 32,768 make that ~5% (82 ns a row).
+ * One entry of a NumberTextCache, laid out so a lookup reads one cache line and the text is
+ * copied as whole words (up to 24 bytes from byte 8, the entry's end):
+ *
+ *   0     4      8                        31       32
+ *   | low | high | text (up to 23 bytes)  | length |
+ *
+ * Texts of 24 bytes (negative, 17 digits, a three-digit exponent) are not kept.
  */
-const NUMBER_TEXT_CACHE_ENTRIES = 32768;
-/** A 32-bit hash shifted right by this is a slot below NUMBER_TEXT_CACHE_ENTRIES: reads by slot are in bounds. */
-const NUMBER_TEXT_CACHE_SHIFT = 32 - Math.log2(NUMBER_TEXT_CACHE_ENTRIES);
-assert.ok(Number.isInteger(NUMBER_TEXT_CACHE_SHIFT), 'the cache has a power of two of entries');
+const ENTRY_BYTES = 32;
+const ENTRY_WORDS = ENTRY_BYTES / 4;
+const ENTRY_TEXT_AT = 8;
+const ENTRY_LENGTH_AT = 31;
+const ENTRY_TEXT_BYTES_MAX = ENTRY_LENGTH_AT - ENTRY_TEXT_AT;
+/** Entries per set: a value lives in one of the two entries of its set (two-way set-associative). */
+const ENTRIES_PER_SET = 2;
+const SET_WORDS = ENTRY_WORDS * ENTRIES_PER_SET;
+/**
+ * Sets of a NumberTextCache (a power of two): 16,384 x 64 bytes, 1 MiB of memory. Direct-mapped
+ * with 32,768 entries, two columns of ~1,800 distinct values collided on ~8% of their rows (each
+ * collision a re-format); with two entries a set, three values must share a set to evict each other.
+ */
+const NUMBER_TEXT_CACHE_SETS = 16384;
+/** A 32-bit hash shifted right by this is a set below NUMBER_TEXT_CACHE_SETS: reads by set are in bounds. */
+const NUMBER_TEXT_CACHE_SHIFT = 32 - Math.log2(NUMBER_TEXT_CACHE_SETS);
+assert.ok(Number.isInteger(NUMBER_TEXT_CACHE_SHIFT), 'the cache has a power of two of sets');
+assert.ok(ENTRY_TEXT_BYTES_MAX < NUMBER_TEXT_BYTES_MAX, 'an entry holds every text but the longest');
 
 /**
- * The text last written for a double, direct-mapped by a hash of its two 32-bit words. Values
- * that need Number#toString (17-digit ones such as 1.0230000000000001 from float arithmetic cost
- * ~350 ns each) are formatted once and then copied; a miss costs a hash and a 24-byte store.
- * Keyed by bits, not by value, so -0 and 0 (or two NaNs) never share an entry by accident.
+ * The text last written for a double, by a hash of its two 32-bit words. Values that need
+ * Number#toString (17-digit ones such as 1.0230000000000001 from float arithmetic cost ~350 ns
+ * each) are formatted once and then copied; a miss costs a hash and a 32-byte store. Keyed by
+ * bits, not by value, so -0 and 0 (or two NaNs) never share an entry by accident. A set's first
+ * entry is the one kept last: a new text moves it to the second (whose text is dropped).
  */
 class NumberTextCache {
-  private readonly keys = new Uint32Array(NUMBER_TEXT_CACHE_ENTRIES * 2);
-  /** Text bytes of each entry; 0 marks an empty one. */
-  private readonly lengths = new Uint8Array(NUMBER_TEXT_CACHE_ENTRIES);
-  private readonly texts = new Uint8Array(NUMBER_TEXT_CACHE_ENTRIES * NUMBER_TEXT_BYTES_MAX);
+  /** Entries as bytes and, over the same memory, as 32-bit words (for the keys) and a DataView (to copy texts). */
+  private readonly bytes = new Uint8Array(NUMBER_TEXT_CACHE_SETS * SET_WORDS * 4);
+  private readonly words = new Uint32Array(this.bytes.buffer);
+  private readonly data = new DataView(this.bytes.buffer);
 
   /** Writes the cached text of the double with words `low`, `high`; false when it is not cached. */
   write(out: JsonWriter, low: number, high: number): boolean {
-    const slot = Math.imul(low ^ high, 0x9e37_79b1) >>> NUMBER_TEXT_CACHE_SHIFT;
-    const length = this.lengths[slot] as number;
-    if (length === 0 || this.keys[slot * 2] !== low || this.keys[slot * 2 + 1] !== high) return false;
-    const start = slot * NUMBER_TEXT_BYTES_MAX;
-    out.reserve(NUMBER_TEXT_BYTES_MAX);
-    out.putBytes(this.texts, start, start + length);
+    const words = this.words;
+    let entry = (Math.imul(low ^ high, 0x9e37_79b1) >>> NUMBER_TEXT_CACHE_SHIFT) * SET_WORDS;
+    if (words[entry] !== low || words[entry + 1] !== high) {
+      entry += ENTRY_WORDS;
+      if (words[entry] !== low || words[entry + 1] !== high) return false;
+    }
+    const at = entry * 4;
+    // An empty entry has the key 0, 0 (the double 0) and length 0.
+    const length = this.bytes[at + ENTRY_LENGTH_AT] as number;
+    if (length === 0) return false;
+    // The text's words end by the entry's end, inside the cache: room for putWords to read and write.
+    out.reserve(ENTRY_BYTES - ENTRY_TEXT_AT);
+    out.putWords(this.data, at + ENTRY_TEXT_AT, length);
     return true;
   }
 
   /** Keeps the text just written at `out.bytes[start..length)` for the double with words `low`, `high`. */
   remember(out: JsonWriter, low: number, high: number, start: number): void {
     const length = out.length - start;
-    if (length > NUMBER_TEXT_BYTES_MAX || length <= 0) return;
-    const slot = Math.imul(low ^ high, 0x9e37_79b1) >>> NUMBER_TEXT_CACHE_SHIFT;
-    this.keys[slot * 2] = low;
-    this.keys[slot * 2 + 1] = high;
-    this.lengths[slot] = length;
-    const texts = this.texts;
+    if (length > ENTRY_TEXT_BYTES_MAX || length <= 0) return;
+    const words = this.words;
+    const first = (Math.imul(low ^ high, 0x9e37_79b1) >>> NUMBER_TEXT_CACHE_SHIFT) * SET_WORDS;
+    words.copyWithin(first + ENTRY_WORDS, first, first + ENTRY_WORDS);
+    words[first] = low;
+    words[first + 1] = high;
+    const entries = this.bytes;
+    entries[first * 4 + ENTRY_LENGTH_AT] = length;
+    let at = first * 4 + ENTRY_TEXT_AT;
     const bytes = out.bytes;
-    let at = slot * NUMBER_TEXT_BYTES_MAX;
-    for (let index = start; index < out.length; index++) texts[at++] = bytes[index] as number;
+    for (let index = start; index < out.length; index++) entries[at++] = bytes[index] as number;
   }
 }
 

@@ -100,6 +100,8 @@ function giveBlock(block: Uint8Array): void {
  */
 export class JsonWriter {
   bytes: Uint8Array;
+  /** The memory of `bytes`, for stores four bytes at a time (`putWords`); replaced with it. */
+  data: DataView;
   length = 0;
   /** Blocks filled before the current one, each a view of exactly its written bytes. */
   private readonly sealed: Uint8Array[] = [];
@@ -111,6 +113,7 @@ export class JsonWriter {
 
   constructor(bytes: Uint8Array = new Uint8Array(JSON_ANSWER_BYTES_INITIAL), chained = false) {
     this.bytes = bytes;
+    this.data = dataViewOf(bytes);
     this.chained = chained;
   }
 
@@ -147,7 +150,7 @@ export class JsonWriter {
       // Already in the lent buffer: the answer is a view of its start.
       const body = this.bytes.subarray(0, this.length);
       this.lent = false;
-      this.bytes = new Uint8Array(0);
+      this.use(EMPTY_BYTES);
       this.length = 0;
       return body;
     }
@@ -178,8 +181,14 @@ export class JsonWriter {
     }
     this.sealed.length = 0;
     this.sealedBytes = 0;
-    this.bytes = new Uint8Array(0);
+    this.use(EMPTY_BYTES);
     this.length = 0;
+  }
+
+  /** Writes into `bytes` from now on (and keeps `data` on the same memory). */
+  private use(bytes: Uint8Array): void {
+    this.bytes = bytes;
+    this.data = dataViewOf(bytes);
   }
 
   /** Forgets what was written; the buffers stay (for writers reused chunk after chunk). */
@@ -205,7 +214,7 @@ export class JsonWriter {
   private growChained(count: number): void {
     this.sealed.push(this.bytes.subarray(0, this.length));
     this.sealedBytes += this.length;
-    this.bytes = count <= SCRATCH_BLOCK_BYTES ? takeBlock() : new Uint8Array(count);
+    this.use(count <= SCRATCH_BLOCK_BYTES ? takeBlock() : new Uint8Array(count));
     this.length = 0;
   }
 
@@ -223,7 +232,7 @@ export class JsonWriter {
     grown.set(this.bytes.subarray(0, this.length));
     if (this.lent) returnAnswerBuffer(this.bytes);
     this.lent = larger !== null;
-    this.bytes = grown;
+    this.use(grown);
   }
 
   putByte(value: number): void {
@@ -304,6 +313,30 @@ export class JsonWriter {
     this.length = at;
   }
 
+  /**
+   * Copies `count` bytes of `source` from `start`, four at a time, without a capacity check: it
+   * stores up to 3 bytes past them (the caller reserved `count + 3`; later writes overwrite them,
+   * and `length` ends after the `count` bytes) and reads up to 3 bytes past `start + count`
+   * (the caller's source has them). For short texts kept in caches (timestamps, numbers), where
+   * a loop over single bytes costs about three times as much.
+   */
+  putWords(source: DataView, start: number, count: number): void {
+    const data = this.data;
+    let at = this.length;
+    this.length = at + count;
+    const end = start + count;
+    for (let index = start; index < end; index += 4) {
+      data.setUint32(at, source.getUint32(index, true), true);
+      at += 4;
+    }
+  }
+
+  /** Stores the four bytes of `word` (little-endian) at `length`; the caller reserved them. */
+  putWord(word: number): void {
+    this.data.setUint32(this.length, word, true);
+    this.length += 4;
+  }
+
   /** Writes a string known to be ASCII (numbers, keys, fixed punctuation). */
   ascii(text: string): void {
     this.reserve(text.length);
@@ -376,7 +409,8 @@ export class JsonWriter {
       this.putBytes(source, start, end);
       return;
     }
-    this.bytes.set(source.subarray(start, end), this.length);
+    // A whole buffer (Arrow's column buffers) is copied without making a view of it first.
+    this.bytes.set(count === source.length ? source : source.subarray(start, end), this.length);
     this.length += count;
   }
 
@@ -390,6 +424,12 @@ export class JsonWriter {
     // NEEDS_ESCAPE marks only the quote, the backslash and the bytes below 0x20, which have an entry.
     this.ascii(CONTROL_ESCAPES[code] as string);
   }
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+
+function dataViewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Decimal digits of a non-negative integer below 2^53. */

@@ -47,20 +47,39 @@ export class StringRuns {
   private readonly runEnds: number[] = [];
   private readonly pointerCell = new ArrayBuffer(8);
   private readonly pointerWords = new Uint32Array(this.pointerCell);
+  /** The chunk's string_t entries (4 words each), validity and rows, kept until its first long value is read. */
+  private words: Uint32Array = new Uint32Array(0);
+  private validity: Uint8Array | null = null;
+  private rowCount = 0;
+  /** Whether this chunk's long values were looked for yet (see `prepare`). */
+  private gathered = true;
   /** Whether this chunk's long values were gathered into runs. */
-  active = false;
+  private active = false;
 
   /**
-   * Gathers the long values of `rowCount` string_t entries (`words`: 4 per entry) whose rows are
-   * valid. Leaves `active` false when there are too few to be worth it.
+   * Takes the chunk's `rowCount` string_t entries (`words`: 4 per entry) and their validity; their
+   * long values are gathered when the first of them is read (`runOf`). Columns of tags mostly have
+   * no long value at all, and then no pass over the chunk's rows is made for them.
    */
-  gather(words: Uint32Array, validity: Uint8Array | null, rowCount: number): void {
+  prepare(words: Uint32Array, validity: Uint8Array | null, rowCount: number): void {
     assert.ok(words.length >= rowCount * 4, 'a string_t entry for every row');
+    this.words = words;
+    this.validity = validity;
+    this.rowCount = rowCount;
+    this.gathered = false;
     this.active = false;
+  }
+
+  /**
+   * Gathers the long values of the prepared entries whose rows are valid. Leaves `active` false
+   * when there are too few to be worth it.
+   */
+  private gather(): void {
+    this.gathered = true;
     this.runs.length = 0;
     this.runStarts.length = 0;
     this.runEnds.length = 0;
-    const count = this.collect(words, validity, rowCount);
+    const count = this.collect(this.words, this.validity, this.rowCount);
     if (count < VALUES_FOR_RUNS_MIN) return;
     if (this.inAddressOrder(count)) {
       for (let index = 0; index < count; index++) this.place(index);
@@ -77,8 +96,13 @@ export class StringRuns {
     this.active = true;
   }
 
-  /** The run holding row `row`'s bytes; undefined for a row whose bytes were not gathered (run -1). */
+  /**
+   * The run holding the bytes of row `row` (a valid row of a long value of the prepared chunk);
+   * undefined when its bytes were not gathered (too few long values: read it on its own).
+   */
   runOf(row: number): Uint8Array | undefined {
+    if (!this.gathered) this.gather();
+    if (!this.active) return undefined;
     return this.runs[this.runOfRow[row] as number];
   }
 

@@ -14,6 +14,8 @@ const QUOTE = 0x22;
 export const INSTANT_BYTES_MAX = 2 + 8 + 15 + 10 + 1;
 /** Longest `"YYYY-MM-DDTHH:MM:SS` (the opening quote included) an InstantCache holds. */
 const SECOND_PREFIX_BYTES_MAX = 1 + 8 + 15;
+/** Bytes `JsonWriter.putWords` may read past a text: the texts it copies are kept with this many more. */
+const WORD_SLACK_BYTES = 3;
 
 /** Three ASCII digits for each of 0..999: microsecond fractions are written three at a time. */
 // Read at `3 * (0..999)` and the two bytes after (putFraction): in bounds, so read `as number`.
@@ -26,6 +28,23 @@ const DIGIT_TRIPLES: Uint8Array = (() => {
   }
   return triples;
 })();
+
+/** ASCII digit `place` (100, 10 or 1) of 0..999. */
+function digitOf(value: number, place: number): number {
+  return 0x30 + (Math.floor(value / place) % 10);
+}
+
+/**
+ * The 4 bytes `.ddd` (a point and three digits) of each of 0..999 as a little-endian word: the
+ * first half of a microsecond fraction, stored at once.
+ */
+const POINT_TRIPLE_WORDS = Uint32Array.from({ length: 1000 }, (_, value) =>
+  (0x2e | (digitOf(value, 100) << 8) | (digitOf(value, 10) << 16) | (digitOf(value, 1) << 24)) >>> 0,
+);
+/** The 4 bytes `dddZ` of each of 0..999: the second half of a microsecond fraction and the `Z` after it. */
+const TRIPLE_ZULU_WORDS = Uint32Array.from({ length: 1000 }, (_, value) =>
+  (digitOf(value, 100) | (digitOf(value, 10) << 8) | (digitOf(value, 1) << 16) | (0x5a << 24)) >>> 0,
+);
 
 /**
  * Calendar date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`), kept for
@@ -129,13 +148,14 @@ export function writeInstant(out: JsonWriter, days: number, secondOfDay: number,
 
 /**
  * The text `"YYYY-MM-DDTHH:MM:SS` of the last whole second a column wrote. Rows of a time series
- * come in time order, many to a second, so most timestamps copy these ~20 bytes and only format
- * their fraction. One per column (each column has its own last second).
+ * come in time order, many to a second, so most timestamps copy these ~20 bytes (a word at a
+ * time) and only format their fraction. One per column (each column has its own last second).
  */
 export class InstantCache {
   second = Number.NaN;
-  readonly prefix = new Uint8Array(SECOND_PREFIX_BYTES_MAX);
-  prefixLength = 0;
+  /** The prefix's bytes, and WORD_SLACK_BYTES more for `putWords` to read. */
+  private readonly prefix = new DataView(new ArrayBuffer(SECOND_PREFIX_BYTES_MAX + WORD_SLACK_BYTES));
+  private prefixLength = 0;
   /**
    * Rows of a grouped result (`GROUP BY time, host`) repeat each timestamp many times. The second
    * time a value comes in a row its text is kept, and further repeats copy it: values that never
@@ -143,7 +163,7 @@ export class InstantCache {
    */
   private lastMicros = Number.NaN;
   private keptMicros = Number.NaN;
-  private readonly kept = new Uint8Array(INSTANT_BYTES_MAX);
+  private readonly kept = new DataView(new ArrayBuffer(INSTANT_BYTES_MAX + WORD_SLACK_BYTES));
   private keptLength = 0;
 
   /**
@@ -154,7 +174,7 @@ export class InstantCache {
     out.reserve(INSTANT_BYTES_MAX);
     const skip = quoted ? 0 : 1;
     if (micros === this.keptMicros) {
-      out.putBytes(this.kept, skip, this.keptLength - skip);
+      out.putWords(this.kept, skip, this.keptLength - 2 * skip);
       return;
     }
     const start = out.length;
@@ -168,23 +188,36 @@ export class InstantCache {
     const kept = this.kept;
     const bytes = out.bytes;
     let at = 0;
-    if (!quoted) kept[at++] = QUOTE;
+    if (!quoted) kept.setUint8(at++, QUOTE);
     // `out.length` never passes the end of `out.bytes` (the writer's invariant).
-    for (let index = start; index < out.length; index++) kept[at++] = bytes[index] as number;
-    if (!quoted) kept[at++] = QUOTE;
+    for (let index = start; index < out.length; index++) kept.setUint8(at++, bytes[index] as number);
+    if (!quoted) kept.setUint8(at++, QUOTE);
     this.keptLength = at;
     this.keptMicros = micros;
   }
 
+  /**
+   * Writes the instant with the prefix of its second (copied when it is the last one), then the
+   * fraction: `.ddd` and `dddZ` as two words, or `Z` alone for a whole second. Within the
+   * INSTANT_BYTES_MAX reserved: a prefix of at most 24 bytes, copied as 24, then at most 9.
+   */
   private writeNewMicros(out: JsonWriter, micros: number, quoted: boolean): void {
     const second = Math.floor(micros / MICROS_PER_SECOND);
     if (second === this.second) {
-      out.putBytes(this.prefix, quoted ? 0 : 1, this.prefixLength);
+      const skip = quoted ? 0 : 1;
+      out.putWords(this.prefix, skip, this.prefixLength - skip);
     } else {
       this.remember(out, second, quoted);
     }
-    putFraction(out, micros - second * MICROS_PER_SECOND, 6);
-    out.putByte(0x5a);
+    const fraction = micros - second * MICROS_PER_SECOND;
+    if (fraction === 0) {
+      out.putByte(0x5a);
+    } else {
+      // 0 < fraction < 10^6: integer division by `| 0`.
+      const high = (fraction / 1000) | 0;
+      out.putWord(POINT_TRIPLE_WORDS[high] as number);
+      out.putWord(TRIPLE_ZULU_WORDS[fraction - high * 1000] as number);
+    }
     if (quoted) out.putByte(QUOTE);
   }
 
@@ -193,12 +226,14 @@ export class InstantCache {
     const start = out.length;
     const days = Math.floor(second / SECONDS_PER_DAY);
     putSecondPrefix(out, days, second - days * SECONDS_PER_DAY);
+    const bytes = out.bytes;
+    const prefix = this.prefix;
+    for (let index = start; index < out.length; index++) prefix.setUint8(index - start, bytes[index] as number);
     this.prefixLength = out.length - start;
-    this.prefix.set(out.bytes.subarray(start, out.length));
     this.second = second;
     if (quoted) return;
     // Once a second at most: drop the opening quote just written.
-    out.bytes.copyWithin(start, start + 1, out.length);
+    bytes.copyWithin(start, start + 1, out.length);
     out.length -= 1;
   }
 }

@@ -116,6 +116,14 @@ describe('Arrow answer', () => {
     );
   });
 
+  it('carries strings of every length around the inline limit (12 bytes) exactly, with NULLs between them', async () => {
+    const rows = 5000;
+    const table = await arrow(
+      `SELECT CASE WHEN i % 7 = 3 THEN NULL ELSE repeat('x', i % 23) || 'é' END AS s FROM range(${String(rows)}) t(i) ORDER BY i`,
+    );
+    expect(Array.from(table.getChild('s') ?? [])).toEqual(Array.from({ length: rows }, (_, i) => (i % 7 === 3 ? null : `${'x'.repeat(i % 23)}é`)));
+  });
+
   it('keeps NULLs in fixed-width, boolean and long string columns across chunks', async () => {
     const rows = 5000;
     const sql = `SELECT CASE WHEN i % 3 = 0 THEN NULL ELSE i END::INTEGER AS n, CASE WHEN i % 4 = 0 THEN NULL ELSE i % 2 = 0 END AS b,

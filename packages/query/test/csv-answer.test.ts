@@ -3,7 +3,7 @@
 // row limit) by running SQL through a real pool and comparing the exact bytes it returns.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
 import { describe, expect, it } from 'vitest';
-import { TYPED_SQL, answerBytes, sharedPool } from './fixtures.js';
+import { TYPED_SQL, answerBytes, instantText, sharedPool } from './fixtures.js';
 
 const pool = sharedPool();
 
@@ -32,6 +32,14 @@ describe('CSV answer', () => {
         'nan'::DOUBLE AS nan, 'inf'::DOUBLE AS inf, '-inf'::DOUBLE AS ninf, 'nan'::FLOAT AS fnan, 'plain' AS p`,
     );
     expect(text).toBe('"x,y",q,cr,lf,empty,n,nan,inf,ninf,fnan,p\r\n"a,b","say ""hi""","cr\rx","lf\n","",,NaN,Infinity,-Infinity,NaN,plain\r\n');
+  });
+
+  it('writes runs of timestamps within a second, across seconds, before 1970 and repeated, each in full and unquoted', async () => {
+    const rows = 6000;
+    const startMicros = Date.UTC(1969, 11, 31, 23, 59, 30) * 1000;
+    const text = await csv(`SELECT TIMESTAMP '1969-12-31 23:59:30' + to_microseconds((i // 3) * 37_123) AS t FROM range(${String(rows)}) t(i) ORDER BY i`);
+    const expected = Array.from({ length: rows }, (_, i) => instantText(startMicros + Math.floor(i / 3) * 37_123));
+    expect(text).toBe(`t\r\n${expected.join('\r\n')}\r\n`);
   });
 
   it('answers an empty result with the header only', async () => {

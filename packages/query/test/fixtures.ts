@@ -83,6 +83,14 @@ export async function queryError(pool: QueryPool, sql: string, database = 'defau
   throw new Error(`query unexpectedly succeeded: ${sql}`);
 }
 
+/** RFC 3339 UTC text of an instant in microseconds since the epoch, with the fraction only when non-zero. */
+export function instantText(micros: number): string {
+  const second = Math.floor(micros / 1_000_000);
+  const fraction = micros - second * 1_000_000;
+  const prefix = new Date(second * 1000).toISOString().slice(0, 19);
+  return fraction === 0 ? `${prefix}Z` : `${prefix}.${String(fraction).padStart(6, '0')}Z`;
+}
+
 /** One column per kind the encoders know, each as [name, SQL expression]. */
 export const TYPED_COLUMNS: readonly (readonly [string, string])[] = [
   ['bool_v', 'true'],

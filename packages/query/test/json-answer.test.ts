@@ -3,7 +3,7 @@
 // by running SQL literals through a real pool and parsing the bytes it returns.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
 import { describe, expect, it } from 'vitest';
-import { query, sharedPool } from './fixtures.js';
+import { instantText, query, sharedPool } from './fixtures.js';
 
 const pool = sharedPool();
 
@@ -76,6 +76,35 @@ describe('JSON answer shape', () => {
     expect(shuffled.data.every(([i, s]) => s === `a long string value number ${String(i)}`)).toBe(true);
     expect(shuffled.data).toHaveLength(5000);
   });
+
+  it('writes repeated short strings (inline, up to 12 bytes) exactly, those with bytes to escape every time', async () => {
+    // Tags repeat: the first time a value is written its bytes are checked, repeats are copied.
+    const values = ['', 'a', 'host-1', 'eu-west-1', 'exactly12byt', 'say "hi"', 'tab\there', 'back\\slash', 'é-ü-ñ', '🚀x', 'nl\nx', 'a"'];
+    const rows = 5000;
+    const list = values.map((text) => `'${text.replaceAll("'", "''")}'`).join(', ');
+    const answer = await query(
+      pool(),
+      `SELECT CASE WHEN i % 13 = 12 THEN NULL ELSE [${list}][1 + (i % 13)] END AS s FROM range(${String(rows)}) t(i) ORDER BY i`,
+    );
+    expect(answer.data).toEqual(Array.from({ length: rows }, (_, i) => [i % 13 === 12 ? null : values[i % 13]]));
+  });
+
+  it('reads long strings that start late in a chunk, after rows of short ones, and chunks with none', async () => {
+    // Long values are gathered when the first of them is read: a chunk's first long value at row
+    // 2000 (or its last row) must still find every later one, and the next chunk starts afresh.
+    const rows = 3 * 2048;
+    const answer = await query(
+      pool(),
+      `SELECT CASE WHEN i % 2048 < 2000 OR i >= 4096 THEN 'short ' || (i % 10) WHEN i % 3 = 0 THEN NULL ELSE 'a long string value number ' || i END AS s,
+        CASE WHEN i % 2048 = 2047 THEN 'the only long value of its chunk ' || i ELSE 'x' END AS last
+        FROM range(${String(rows)}) t(i) ORDER BY i`,
+    );
+    const expected = Array.from({ length: rows }, (_, i) => [
+      i % 2048 < 2000 || i >= 4096 ? `short ${String(i % 10)}` : i % 3 === 0 ? null : `a long string value number ${String(i)}`,
+      i % 2048 === 2047 ? `the only long value of its chunk ${String(i)}` : 'x',
+    ]);
+    expect(answer.data).toEqual(expected);
+  });
 });
 
 describe('encoding rules', () => {
@@ -99,6 +128,18 @@ describe('encoding rules', () => {
     expect(answer.data.map((row) => row[1])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => (i === 4 ? null : '2025-10-16T16:00:00Z')));
   });
 
+  it('writes runs of timestamps within a second, across seconds and days, before 1970 and repeated, each in full', async () => {
+    // 27 rows a second with varied fractions (000000 to 999999), three rows for each value.
+    const rows = 6000;
+    const startMicros = Date.UTC(1969, 11, 31, 23, 59, 30) * 1000;
+    const answer = await query(
+      pool(),
+      `SELECT TIMESTAMP '1969-12-31 23:59:30' + to_microseconds((i // 3) * 37_123) AS t FROM range(${String(rows)}) t(i) ORDER BY i`,
+    );
+    const expected = Array.from({ length: rows }, (_, i) => [instantText(startMicros + Math.floor(i / 3) * 37_123)]);
+    expect(answer.data).toEqual(expected);
+  });
+
   it('writes other timestamp precisions in the same form', async () => {
     expect(await value("TIMESTAMP_S '2025-10-16 16:00:01'")).toBe('2025-10-16T16:00:01Z');
     expect(await value("TIMESTAMP_MS '2025-10-16 16:00:01.250'")).toBe('2025-10-16T16:00:01.250Z');
@@ -120,6 +161,31 @@ describe('encoding rules', () => {
     const answer = await pool().run({ sql: `SELECT ${doubles.map((double) => `${String(double)}::DOUBLE`).join(', ')}`, database: 'default', format: 'json' });
     const text = Buffer.from(answer.body).toString('utf8');
     expect(text).toContain(`"data":[[${doubles.map(String).join(',')}]]`);
+  });
+
+  it('writes each double as String(value) when a column has more distinct values than the text cache keeps', async () => {
+    // 50,000 distinct values, each three times, in an order that evicts texts from the cache between
+    // repeats; doubles computed as doubles (not DECIMAL), so many need all 17 digits.
+    const rows = 150_000;
+    const answer = await pool().run({
+      sql: `SELECT CASE WHEN i % 3 = 0 THEN -(i % 50000) * 0.37::DOUBLE ELSE (i % 50000) / 7.0::DOUBLE END AS v FROM range(${String(rows)}) t(i) ORDER BY i`,
+      database: 'default',
+      format: 'json',
+    });
+    const expected = Array.from({ length: rows }, (_, i) => String(i % 3 === 0 ? -(i % 50000) * 0.37 : (i % 50000) / 7));
+    expect(Buffer.from(answer.body).toString('utf8')).toContain(`"data":[${expected.map((text) => `[${text}]`).join(',')}]`);
+  });
+
+  it('writes repeated doubles whose text is 24 bytes (too long for the text cache) in full every time', async () => {
+    const doubles = [-1.2345678901234568e-300, -2.2250738585072014e-308, -1.7976931348623157e308, 0.30000000000000004];
+    const answer = await pool().run({
+      sql: `SELECT v FROM (VALUES ${doubles.map((double, index) => `(${String(index)}, ${String(double)}::DOUBLE)`).join(', ')}) t(k, v), range(5) r(i) ORDER BY i, k`,
+      database: 'default',
+      format: 'json',
+    });
+    const text = Buffer.from(answer.body).toString('utf8');
+    const row = doubles.map((double) => `[${String(double)}]`).join(',');
+    expect(text).toContain(`"data":[${Array.from({ length: 5 }, () => row).join(',')}]`);
   });
 
   it('writes integers beyond ±2^53 as strings and the rest as numbers', async () => {
