@@ -186,9 +186,10 @@ function copyOptionsSql(options: ParquetEncoderOptions, schema: readonly SchemaC
  * stable, so ties are ordered by the scan's sequence column (`sequenceColumn`, the append
  * position), which the file leaves out. Compaction's deduplication takes a later row of one file
  * as the later write (packages/compaction, merge-sql.ts), so a flush must not swap two writes of
- * one point. When the rows were appended in time order already (the usual case: clients send in
- * order) there is no sort (`sequenceColumn` null): with `preserve_insertion_order` (set at create)
- * the scan's order is the file's, and the sort costs 2-3x the whole COPY on one thread. When every
+ * one point. When the batches are in time order, or can be put in it whole (the usual case:
+ * clients send in order; timeOrderedBatches), there is no sort (`sequenceColumn` null): with
+ * `preserve_insertion_order` (set at create) the scan's order is the file's, and the sort costs
+ * 2-3x the whole COPY on one thread. When every
  * row is of this hour (the usual flush) the time filter is left out too: it would select every row
  * anyway, and evaluating it costs ~10-20% of the COPY.
  */
