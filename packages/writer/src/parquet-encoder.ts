@@ -117,6 +117,8 @@ export interface EncodeTimings {
   readonly syncMs: number;
   /** utf8 columns of the flush that went to DuckDB as ENUM (the rest as VARCHAR). */
   readonly enumColumnCount: number;
+  /** The COPY sorted the rows: no order of whole batches put them in time order (timeOrderedBatches). */
+  readonly sorted: boolean;
 }
 
 const SQL_TYPE_BY_COLUMN_TYPE = {
@@ -184,9 +186,10 @@ function copyOptionsSql(options: ParquetEncoderOptions, schema: readonly SchemaC
  * stable, so ties are ordered by the scan's sequence column (`sequenceColumn`, the append
  * position), which the file leaves out. Compaction's deduplication takes a later row of one file
  * as the later write (packages/compaction, merge-sql.ts), so a flush must not swap two writes of
- * one point. When the rows were appended in time order already (the usual case: clients send in
- * order) there is no sort (`sequenceColumn` null): with `preserve_insertion_order` (set at create)
- * the scan's order is the file's, and the sort costs 2-3x the whole COPY on one thread. When every
+ * one point. When the batches are in time order, or can be put in it whole (the usual case:
+ * clients send in order; timeOrderedBatches), there is no sort (`sequenceColumn` null): with
+ * `preserve_insertion_order` (set at create) the scan's order is the file's, and the sort costs
+ * 2-3x the whole COPY on one thread. When every
  * row is of this hour (the usual flush) the time filter is left out too: it would select every row
  * anyway, and evaluating it costs ~10-20% of the COPY.
  */
@@ -205,22 +208,49 @@ function copyHourSql(hourStartUs: number, path: string, copyOptions: string, seq
 }
 
 /**
- * True when the rows, in append order (batch after batch), never go back in time. Times beyond
- * ±2^53 µs are not exact as doubles, so a flush holding one is always sorted (false).
+ * The batches in an order whose rows never go back in time while rows of equal time keep their
+ * append order, or null when no order of whole batches does that (the COPY then sorts row by
+ * row). Requests reach a writer from several decoders, so batches that are each in time order and
+ * cover disjoint times (a client sending in order) usually arrive a little shuffled: putting them
+ * back by their first time costs a sort of the batch list instead of DuckDB's sort of every row,
+ * which takes 2-3x the rest of the COPY. Batches are ordered by their first time, ties in append
+ * order; a batch may move ahead of one appended before it only if all its times are earlier
+ * (strictly), so no two writes of one time are swapped. Times beyond ±2^53 µs are not exact as
+ * doubles, so a flush holding one is always sorted (null).
  */
-export function isInTimeOrder(batches: readonly ColumnBatch[]): boolean {
-  let previousUs = Number.NEGATIVE_INFINITY;
-  for (const batch of batches) {
+export function timeOrderedBatches(batches: readonly ColumnBatch[]): ColumnBatch[] | null {
+  const positions: number[] = [];
+  for (const [position, batch] of batches.entries()) {
     if (batch.rowCount === 0) continue;
-    if (Math.max(-batch.timeMinUs, batch.timeMaxUs) > TIME_MICROS_ABS_MAX) return false;
-    if (batch.timeMinUs < previousUs) return false;
-    if (batch.timeMinUs !== batch.timeMaxUs) {
-      const pairs = timePairsOf(batch);
-      for (let row = 1; row < batch.rowCount; row++) {
-        if (timeMicrosAt(pairs, row) < timeMicrosAt(pairs, row - 1)) return false;
-      }
-    }
-    previousUs = batch.timeMaxUs;
+    if (Math.max(-batch.timeMinUs, batch.timeMaxUs) > TIME_MICROS_ABS_MAX) return null;
+    if (!isBatchInTimeOrder(batch)) return null;
+    positions.push(position);
+  }
+  const batchAt = (position: number): ColumnBatch => {
+    const batch = batches[position];
+    assert.ok(batch !== undefined, 'positions index the batches');
+    return batch;
+  };
+  // Array.prototype.sort is stable: equal first times stay in append order.
+  positions.sort((left, right) => batchAt(left).timeMinUs - batchAt(right).timeMinUs);
+  for (let index = 1; index < positions.length; index++) {
+    const before = positions[index - 1] as number; // index - 1 < positions.length
+    const after = positions[index] as number;
+    const boundaryUs = batchAt(before).timeMaxUs;
+    const nextUs = batchAt(after).timeMinUs;
+    // Consecutive pairs suffice: an equal time shared by batches further apart is shared by every
+    // batch between them, and somewhere along that run a later append would precede an earlier one.
+    if (boundaryUs > nextUs || (boundaryUs === nextUs && before > after)) return null;
+  }
+  return positions.map(batchAt);
+}
+
+/** True when the batch's rows never go back in time (its bounds are exact doubles). */
+function isBatchInTimeOrder(batch: ColumnBatch): boolean {
+  if (batch.timeMinUs === batch.timeMaxUs) return true;
+  const pairs = timePairsOf(batch);
+  for (let row = 1; row < batch.rowCount; row++) {
+    if (timeMicrosAt(pairs, row) < timeMicrosAt(pairs, row - 1)) return false;
   }
   return true;
 }
@@ -691,7 +721,7 @@ export class ParquetEncoder {
   private closed = false;
   /** A second connection for memory reads (memoryBytes), so they never interleave with an encode's statements. */
   private statsConnection: DuckDBConnection | null = null;
-  private timings: EncodeTimings = { planMs: 0, appendMs: 0, copyMs: 0, syncMs: 0, enumColumnCount: 0 };
+  private timings: EncodeTimings = { planMs: 0, appendMs: 0, copyMs: 0, syncMs: 0, enumColumnCount: 0, sorted: false };
 
   private constructor(options: ParquetEncoderOptions, instance: DuckDBInstance, connection: DuckDBConnection) {
     this.options = options;
@@ -829,16 +859,19 @@ export class ParquetEncoder {
     paths: string[],
   ): Promise<EncodedHourFile[]> {
     const planStart = performance.now();
-    const sourcesByBatch = batches.map((batch) => sourcesOf(batch, schema));
-    const plans = planColumns(this.interner, batches, schema, sourcesByBatch);
+    const ordered = timeOrderedBatches(batches);
+    // Sorted by the COPY: the scan keeps append order, which its sequence column numbers.
+    const scanned = ordered ?? batches;
+    const sourcesByBatch = scanned.map((batch) => sourcesOf(batch, schema));
+    const plans = planColumns(this.interner, scanned, schema, sourcesByBatch);
     for (const plan of plans) {
       if (plan === null) continue;
       const internal = plan.codeBytes === 1 ? duckdb.Type.UTINYINT : duckdb.Type.USMALLINT;
       assert.equal(duckdb.enum_internal_type(ENUM(plan.members).toLogicalType().logical_type), internal, 'ENUM code width as planned');
     }
-    const sequenceColumn = isInTimeOrder(batches) ? null : sequenceColumnFor(schema);
+    const sequenceColumn = ordered === null ? sequenceColumnFor(schema) : null;
     const scan: FlushScan = {
-      batches,
+      batches: scanned,
       schema,
       sourcesByBatch,
       plans,
@@ -874,6 +907,7 @@ export class ParquetEncoder {
       copyMs: syncStart - copyStart - scan.fillMs,
       syncMs: syncEnd - syncStart,
       enumColumnCount: plans.filter((plan) => plan !== null).length,
+      sorted: sequenceColumn !== null,
     };
     const rowsIn = batches.reduce((sum, batch) => sum + batch.rowCount, 0);
     assert.equal(files.reduce((sum, file) => sum + file.rowCount, 0), rowsIn, 'every row is in exactly one hour file');
