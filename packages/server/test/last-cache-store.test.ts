@@ -24,15 +24,8 @@ describe('LastCacheStore', () => {
     const db = new Database(file);
     db.pragma('user_version = 999');
     db.close();
-    let caught: unknown = null;
-    try {
-      LastCacheStore.open(file);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ArcError);
-    expect((caught as ArcError).code).toBe('ARC_LAST_CACHE_STORE_NEWER');
-    expect((caught as ArcError).message).toMatch(new RegExp(`^Last cache store ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} has schema version 999, newer than this Arc's \\d+: run the newer Arc$`));
+    const message = new RegExp(`^Last cache store ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} has schema version 999, newer than this Arc's \\d+: run the newer Arc$`);
+    expect(() => LastCacheStore.open(file)).toThrow(expect.objectContaining({ name: ArcError.name, code: 'ARC_LAST_CACHE_STORE_NEWER', message: expect.stringMatching(message) }));
     const reread = new Database(file, { readonly: true });
     expect(reread.pragma('user_version', { simple: true })).toBe(999);
     reread.close();
