@@ -205,6 +205,89 @@ export class ColumnBuilder {
     return AppendResult.ok;
   }
 
+  /**
+   * Appends `count` integers held one per byte in `source[start, start + count)` (0..255 each):
+   * a decoder's run of small integers (TSBS fields: msgpack positive fixints) in one call and one
+   * tight loop instead of a call, a type test and a capacity test per value. An int64 column (or an
+   * untyped one) takes them as int64, a float64 column as doubles; any other type is a conflict,
+   * reported before anything is appended.
+   */
+  appendSmallIntegers(source: Uint8Array, start: number, count: number): AppendResult {
+    assert.ok(start >= 0 && start + count <= source.byteLength, 'the run lies inside its source');
+    if (this.type === ColumnType.float64) {
+      for (let index = start; index < start + count; index++) this.appendFloat64(source[index] as number);
+      return AppendResult.ok;
+    }
+    if (this.type !== ColumnType.int64 && !this.adoptType(ColumnType.int64)) return AppendResult.typeConflict;
+    this.reserveRows(count);
+    const values = this.valuesI32;
+    const firstRow = this.length;
+    // Two int32 words per row, low then high; reserveRows made room for every row of the run.
+    let slot = firstRow * 2;
+    for (let index = start; index < start + count; index++) {
+      values[slot] = source[index] as number;
+      values[slot + 1] = 0;
+      slot += 2;
+    }
+    this.markValid(firstRow, count);
+    this.length = firstRow + count;
+    return AppendResult.ok;
+  }
+
+  /**
+   * Appends `count` big-endian IEEE 754 doubles read from `view` at `byteOffset`, `byteOffset +
+   * strideBytes`, ... (a decoder's run of msgpack float64 values, each behind its one-byte head).
+   * An int64 column is widened first, as `appendFloat64` does; any type other than float64, int64
+   * or none is a conflict, reported before anything is appended.
+   */
+  appendFloat64Run(view: DataView, byteOffset: number, strideBytes: number, count: number): AppendResult {
+    assert.ok(count === 0 || byteOffset + (count - 1) * strideBytes + 8 <= view.byteLength, 'the run lies inside its view');
+    if (this.type !== ColumnType.float64) {
+      if (this.type === ColumnType.int64) this.widenInt64ToFloat64();
+      else if (!this.adoptType(ColumnType.float64)) return AppendResult.typeConflict;
+    }
+    this.reserveRows(count);
+    const values = this.valuesF64;
+    const firstRow = this.length;
+    let at = byteOffset;
+    for (let row = firstRow; row < firstRow + count; row++) {
+      values[row] = view.getFloat64(at, false);
+      at += strideBytes;
+    }
+    this.markValid(firstRow, count);
+    this.length = firstRow + count;
+    return AppendResult.ok;
+  }
+
+  /**
+   * Appends `count` UTF-8 values `source[ranges[2i], ranges[2i + 1])` (a decoder's run of short
+   * strings, each located once by its scan): one call per run instead of one per value, the
+   * dictionary probed in a loop. Validity of the encoding is checked at pack time, as for
+   * `appendUtf8Bytes`. A column of another type is a conflict, reported before anything is appended.
+   */
+  appendUtf8Ranges(source: Uint8Array, ranges: Int32Array, count: number): AppendResult {
+    assert.ok(ranges.length >= count * 2, 'a start and an end per value');
+    if (this.type !== ColumnType.utf8 && !this.adoptType(ColumnType.utf8)) return AppendResult.typeConflict;
+    this.reserveRows(count);
+    const dictionary = this.dictionary;
+    let index = 0;
+    if (dictionary !== null && this.dictionaryEncoded) {
+      const codes = this.valuesI32;
+      const firstRow = this.length;
+      for (; index < count; index++) {
+        const code = dictionary.add(source, ranges[index * 2] as number, ranges[index * 2 + 1] as number);
+        if (code < 0) break;
+        codes[firstRow + index] = code; // reserveRows made room for every row of the run
+      }
+      this.markValid(firstRow, index);
+      this.length = firstRow + index;
+      if (index === count) return AppendResult.ok;
+      this.convertDictionaryToPlain();
+    }
+    for (; index < count; index++) this.appendUtf8Bytes(source, ranges[index * 2] as number, ranges[index * 2 + 1] as number);
+    return AppendResult.ok;
+  }
+
   /** The dictionary code of the value in `row` (a row holding a value), or -1 if the column is plain utf8. */
   dictionaryCodeOf(row: number): number {
     if (!this.isDictionaryEncoded() || row >= this.length) return -1;
@@ -338,6 +421,12 @@ export class ColumnBuilder {
     const bit = 1 << (row & 7);
     const current = this.validity[byte] as number; // row < capacityRows
     this.validity[byte] = valid ? current | bit : current & ~bit;
+  }
+
+  /** Marks `count` rows from `firstRow` valid (a bitmap exists only once the column has a null). */
+  private markValid(firstRow: number, count: number): void {
+    if (this.nullCount === 0) return;
+    for (let row = firstRow; row < firstRow + count; row++) this.setValid(row, true);
   }
 
   private reserveRow(): void {

@@ -2,7 +2,6 @@ import {
   TIME_COLUMN,
   AppendResult,
   ColumnRole,
-  ColumnType,
   STRING_VALUE_BYTES_MAX,
   int64TimestampToMicros,
   timestampToMicros,
@@ -82,6 +81,15 @@ interface ValueEnds {
 }
 
 
+/** msgpack's float64 head byte, followed by the value in 8 big-endian bytes. */
+const MSGPACK_FLOAT64 = 0xcb;
+const FLOAT64_BYTES = 9;
+/** msgpack's int64 head byte, followed by the value in 8 big-endian bytes. */
+const MSGPACK_INT64 = 0xd3;
+const INT64_BYTES = 9;
+/** Start and end of this many strings of a run at first (grows by doubling, kept across requests). */
+const STRING_RANGES_INITIAL = 1024;
+
 function fail(error: ArcError): DecodeResult {
   return { ok: false, error };
 }
@@ -102,6 +110,8 @@ export class MsgpackDecoder {
   private readonly keys: ItemKeys = { measurement: -1, time: -1, host: -1, tags: -1, fields: -1, fieldList: -1, columns: -1 };
   private readonly valueEnds: ValueEnds = { tags: -1, fields: -1, columns: -1 };
   private readonly rowState = new RowState();
+  /** Scratch of `appendRun`: start and end of each string of a fixstr run. */
+  private stringRanges = new Int32Array(STRING_RANGES_INITIAL * 2);
   /** Start of the item's last value, which the key scan does not skip (-1: empty map). */
   private lastValuePosition = -1;
   /** Whether the key the last `findKey` found is its map's last key. */
@@ -553,8 +563,18 @@ export class MsgpackDecoder {
       }
       return null;
     }
+    const bytes = reader.bytes;
+    const view = reader.view;
     for (let row = 0; row < entry.rowCount; row++) {
-      const micros = this.readTimeMicros();
+      const position = reader.position;
+      let micros: number;
+      // int64, the form of millisecond and nanosecond times, read in place; the rest by the reader.
+      if (position + INT64_BYTES <= bytes.byteLength && bytes[position] === MSGPACK_INT64) {
+        micros = int64TimestampToMicros(view.getInt32(position + 1, false), view.getUint32(position + 5, false));
+        reader.position = position + INT64_BYTES;
+      } else {
+        micros = this.readTimeMicros();
+      }
       if (Number.isNaN(micros)) return badTimeAt(itemIndex, row);
       builder.setTimeAt(firstRow + row, micros);
     }
@@ -602,33 +622,78 @@ export class MsgpackDecoder {
   }
 
   /**
-   * Appends `count` values of a columnar array. Positive fixints and fixstrs, the bulk of
-   * time-series columns, are read inline; anything else goes through the general reader.
+   * Appends `count` values of a columnar array. Runs of the forms that make up the bulk of
+   * time-series columns (positive fixints, float64s, fixstrs) go to the column in one call each
+   * (`appendRun`); anything else, and a run the column refuses (a type conflict), goes through the
+   * general reader one value at a time, which also words the error.
    */
   private appendColumnValues(column: ColumnBuilder, count: number, itemIndex: number): ArcError | null {
-    const reader = this.reader;
-    const bytes = reader.bytes;
-    const end = bytes.byteLength;
-    for (let row = 0; row < count; row++) {
-      const position = reader.position;
-      const byte = position < end ? (bytes[position] as number) : 0xc1; // 0xc1: let next() report the end
-      if (byte < 0x80 && column.type === ColumnType.int64) {
-        column.appendInteger(byte);
-        reader.position = position + 1;
+    for (let row = 0; row < count; ) {
+      const appended = this.appendRun(column, count - row);
+      if (appended > 0) {
+        row += appended;
         continue;
-      }
-      if (byte >= 0xa0 && byte < 0xc0 && column.type === ColumnType.utf8) {
-        const valueEnd = position + 1 + (byte & 0x1f);
-        if (valueEnd <= end) {
-          column.appendUtf8Bytes(bytes, position + 1, valueEnd);
-          reader.position = valueEnd;
-          continue;
-        }
       }
       const error = this.appendValue(column, itemIndex);
       if (error !== null) return error;
+      row++;
     }
     return null;
+  }
+
+  /**
+   * Appends the run of at most `countMax` values of one fast form that starts at the reader and
+   * leaves the reader after it; 0 when the value there starts no run (or the column refused it,
+   * appending nothing).
+   */
+  private appendRun(column: ColumnBuilder, countMax: number): number {
+    const reader = this.reader;
+    const bytes = reader.bytes;
+    const end = bytes.byteLength;
+    const start = reader.position;
+    if (start >= end) return 0;
+    const head = bytes[start] as number; // start < end
+    let runEnd = start;
+    let count = 0;
+    if (head < 0x80) {
+      // Positive fixints: one byte each, the value itself.
+      const limit = Math.min(end, start + countMax);
+      runEnd = start + 1;
+      while (runEnd < limit && (bytes[runEnd] as number) < 0x80) runEnd++;
+      count = runEnd - start;
+      if (column.appendSmallIntegers(bytes, start, count) !== AppendResult.ok) return 0;
+    } else if (head === MSGPACK_FLOAT64) {
+      // float64: the head byte and 8 big-endian bytes each.
+      while (count < countMax && runEnd + FLOAT64_BYTES <= end && bytes[runEnd] === MSGPACK_FLOAT64) {
+        runEnd += FLOAT64_BYTES;
+        count++;
+      }
+      if (count === 0 || column.appendFloat64Run(reader.view, start + 1, FLOAT64_BYTES, count) !== AppendResult.ok) return 0;
+    } else if (head >= 0xa0 && head < 0xc0) {
+      // fixstrs: the head byte holds the length (at most 31 bytes, below STRING_VALUE_BYTES_MAX).
+      let ranges = this.stringRanges;
+      while (count < countMax && runEnd < end) {
+        const byte = bytes[runEnd] as number; // runEnd < end
+        if (byte < 0xa0 || byte >= 0xc0) break;
+        const valueEnd = runEnd + 1 + (byte & 0x1f);
+        if (valueEnd > end) break;
+        if (count * 2 + 2 > ranges.length) ranges = this.growStringRanges();
+        ranges[count * 2] = runEnd + 1;
+        ranges[count * 2 + 1] = valueEnd;
+        runEnd = valueEnd;
+        count++;
+      }
+      if (count === 0 || column.appendUtf8Ranges(bytes, ranges, count) !== AppendResult.ok) return 0;
+    }
+    reader.position = runEnd;
+    return count;
+  }
+
+  private growStringRanges(): Int32Array<ArrayBuffer> {
+    const grown = new Int32Array(this.stringRanges.length * 2);
+    grown.set(this.stringRanges);
+    this.stringRanges = grown;
+    return grown;
   }
 
   /** A column whose first non-null value is a string holds a tag (the reader stays where it is). */

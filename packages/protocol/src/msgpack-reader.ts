@@ -37,7 +37,8 @@ export class MsgpackReader {
   position = 0;
   /** bytes.byteLength, kept as a plain number so bounds checks stay monomorphic. */
   private end = 0;
-  private view = new DataView<ArrayBufferLike>(new ArrayBuffer(0));
+  /** A view over `bytes`, for callers that read runs of fixed-size values (columnar float64s). */
+  view = new DataView<ArrayBufferLike>(new ArrayBuffer(0));
 
   /** Head of the last value read. */
   kind: MsgpackKind = MsgpackKind.nil;

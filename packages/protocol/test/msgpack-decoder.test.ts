@@ -5,7 +5,7 @@ import { compress as zstdCompress } from 'zstd-napi';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { rowObjects, type ColumnBatch } from '@arc/columnar';
+import { DICTIONARY_ENTRIES_MAX, rowObjects, type ColumnBatch } from '@arc/columnar';
 import { MsgpackDecoder, decompressBody, type DecodeResult } from '../src/index.js';
 
 const packr = new Packr({ useRecords: false });
@@ -350,5 +350,118 @@ describe('MsgpackDecoder: properties', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+/** A msgpack int64 (head 0xd3), the form the loaders send times in. */
+class Int64 {
+  readonly value: bigint;
+  constructor(value: bigint) {
+    this.value = value;
+  }
+}
+
+/** encodeWithFloats plus Int64: values that pick their msgpack form. */
+function encodeForms(value: unknown): Uint8Array {
+  const parts: Buffer[] = [];
+  const write = (v: unknown): void => {
+    if (v instanceof Int64) {
+      const b = Buffer.alloc(9);
+      b[0] = 0xd3;
+      b.writeBigInt64BE(v.value, 1);
+      parts.push(b);
+    } else if (v instanceof Float64) {
+      parts.push(Buffer.from(encodeWithFloats(v)));
+    } else if (Array.isArray(v)) {
+      parts.push(Buffer.from([0xdd, 0, 0, 0, 0]));
+      parts[parts.length - 1]!.writeUInt32BE(v.length, 1);
+      v.forEach(write);
+    } else if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v);
+      parts.push(Buffer.from([0xde, entries.length >> 8, entries.length & 0xff]));
+      for (const [k, item] of entries) {
+        write(k);
+        write(item);
+      }
+    } else parts.push(Buffer.from(packr.pack(v)));
+  };
+  write(value);
+  return Buffer.concat(parts);
+}
+
+// The columnar decoder appends runs of fixints, float64s and fixstrs in one call each and reads
+// int64 times in place; these prove each run reads back as the value-by-value path would, also
+// where a run is cut short (another form, a null, the end of the data) or refused.
+describe('MsgpackDecoder: columnar runs', () => {
+  it('reads runs of fixints, float64s and fixstrs cut by nulls, wider forms and long strings', () => {
+    const long = 'x'.repeat(40); // str8, not a fixstr
+    const ints = [1, 2, 127, null, 0, 128, 5, -3, 7, 70000, 9];
+    const floats = [new Float64(0.5), new Float64(-2.25), null, new Float64(1e300), 3, new Float64(4.5)];
+    const tags = ['a', 'b', null, 'a', long, 'c', '', 'b'];
+    const rowCount = 11;
+    const column = <T>(values: T[]): (T | null)[] => Array.from({ length: rowCount }, (_, row) => values[row % values.length] ?? null);
+    const time = Array.from({ length: rowCount }, (_, row) => new Int64(1_700_000_000_000n + BigInt(row)));
+    const [batch] = decodeOk(encodeForms({ m: 'cpu', columns: { time, host: column(tags), n: column(ints), x: column(floats) } }));
+    expect(typesOf(batch!)).toEqual({ host: 'tag:utf8', n: 'field:int64', x: 'field:float64' });
+    const expectedFloat = (value: Float64 | number | null): number | null => (value === null ? null : value instanceof Float64 ? value.value : value);
+    expect(rowsOf(batch!)).toEqual(
+      time.map((t, row) => ({
+        time: Number(t.value) * 1000,
+        host: column(tags)[row],
+        n: column(ints)[row] === null ? null : BigInt(column(ints)[row]!),
+        x: expectedFloat(column(floats)[row] ?? null),
+      })),
+    );
+  });
+
+  it('widens an int64 column to float64 when a float64 run follows its fixints, in one item or the next', () => {
+    const [inItem] = decodeOk(encodeForms({ m: 'cpu', columns: { time: [1, 2, 3, 4], v: [1, 2, new Float64(2.5), new Float64(3.5)] } }));
+    expect(rowsOf(inItem!).map((row) => row.v)).toEqual([1, 2, 2.5, 3.5]);
+    const [acrossItems] = decodeOk(
+      encodeForms([
+        { m: 'cpu', columns: { time: [1, 2], v: [1, 2] } },
+        { m: 'cpu', columns: { time: [3, 4], v: [new Float64(2.5), 9] } },
+      ]),
+    );
+    expect(rowsOf(acrossItems!).map((row) => row.v)).toEqual([1, 2, 2.5, 9]);
+  });
+
+  it('keeps every value of a fixstr run longer than its scratch, and of a tag column that outgrows the dictionary mid-run', () => {
+    const rowCount = 3000 + DICTIONARY_ENTRIES_MAX + 500;
+    const hosts = Array.from({ length: rowCount }, (_, row) => (row < 3000 ? `h${row % 7}` : `host-${row}`));
+    const [batch] = decodeOk(encodeForms({ m: 'cpu', columns: { time: hosts.map((_, row) => row + 1), host: hosts, v: hosts.map(() => 1) } }));
+    const host = batch!.columns.find((c) => c.name === 'host');
+    expect(host?.dictionary).toBeNull(); // more distinct values than a batch dictionary holds
+    expect(rowsOf(batch!).map((row) => row.host)).toEqual(hosts);
+  });
+
+  it('refuses a run of another type than its column with the value-by-value error, naming the column', () => {
+    const intoStrings = decodeError(encodeForms([
+      { m: 'cpu', tags: ['host'], columns: { time: [1, 2], host: ['a', 'b'] } },
+      { m: 'cpu', tags: ['host'], columns: { time: [3, 4], host: [1, 2] } },
+    ]));
+    expect(intoStrings.code).toBe('ARC_TYPE_CONFLICT');
+    expect(intoStrings.message).toContain("'host'");
+    const floatsIntoStrings = decodeError(encodeForms({ m: 'cpu', columns: { time: [1, 2, 3], s: ['a', new Float64(1.5), new Float64(2.5)] } }));
+    expect(floatsIntoStrings.code).toBe('ARC_TYPE_CONFLICT');
+    const stringsIntoInts = decodeError(encodeForms({ m: 'cpu', columns: { time: [1, 2, 3], v: [1, 'a', 'b'] } }));
+    expect(stringsIntoInts.code).toBe('ARC_TYPE_CONFLICT');
+  });
+
+  it('reports a float64 or int64 cut by the end of the data as invalid MessagePack', () => {
+    const floats = encodeForms({ m: 'cpu', columns: { v: [new Float64(1.5), new Float64(2.5)] } });
+    expect(decodeError(floats.subarray(0, floats.byteLength - 3)).code).toBe('ARC_MSGPACK_INVALID');
+    const times = encodeForms({ m: 'cpu', columns: { v: [1, 2], time: [new Int64(1n), new Int64(2n)] } });
+    expect(decodeError(times.subarray(0, times.byteLength - 3)).code).toBe('ARC_MSGPACK_INVALID');
+  });
+
+  it('reads int64 times of every unit in place, and a time column mixing forms', () => {
+    const ns = 1_700_000_000_123_456_789n;
+    const time = [new Int64(1_700_000_000n), new Int64(1_700_000_000_123n), new Int64(1_700_000_000_123_456n), new Int64(ns), 1_700_000_001, new Float64(1_700_000_002.5)];
+    const [batch] = decodeOk(encodeForms({ m: 'cpu', columns: { time, v: time.map(() => 1) } }));
+    expect(rowsOf(batch!).map((row) => row.time)).toEqual([
+      1_700_000_000_000_000, 1_700_000_000_123_000, 1_700_000_000_123_456, Number(ns / 1000n), 1_700_000_001_000_000, 1_700_000_002_500_000,
+    ]);
+    expect(decodeError(encodeForms({ m: 'cpu', columns: { time: [new Int64(2n ** 63n - 1n), 1], v: [1, 2] } })).code).toBe('ARC_BAD_TIMESTAMP');
   });
 });
