@@ -19,16 +19,38 @@ class Float64 {
     this.value = value;
   }
 }
-function encodeWithFloats(value: unknown): Uint8Array {
+
+/** A msgpack int64 (head 0xd3), the form the loaders send times in. */
+class Int64 {
+  readonly value: bigint;
+  constructor(value: bigint) {
+    this.value = value;
+  }
+}
+
+/**
+ * msgpack of `value` with Float64 and Int64 values in their own forms (other values as msgpackr
+ * picks), arrays as array16 (0xdc) or, with `arrayHead` 0xdd, array32.
+ */
+function encodeForms(value: unknown, arrayHead: 0xdc | 0xdd = 0xdc): Uint8Array {
   const parts: Buffer[] = [];
   const write = (v: unknown): void => {
-    if (v instanceof Float64) {
+    if (v instanceof Float64 || v instanceof Int64) {
       const b = Buffer.alloc(9);
-      b[0] = 0xcb;
-      b.writeDoubleBE(v.value, 1);
+      if (v instanceof Float64) {
+        b[0] = 0xcb;
+        b.writeDoubleBE(v.value, 1);
+      } else {
+        b[0] = 0xd3;
+        b.writeBigInt64BE(v.value, 1);
+      }
       parts.push(b);
     } else if (Array.isArray(v)) {
-      parts.push(Buffer.from([0xdc, v.length >> 8, v.length & 0xff]));
+      const head = Buffer.alloc(arrayHead === 0xdc ? 3 : 5);
+      head[0] = arrayHead;
+      if (arrayHead === 0xdc) head.writeUInt16BE(v.length, 1);
+      else head.writeUInt32BE(v.length, 1);
+      parts.push(head);
       v.forEach(write);
     } else if (v !== null && typeof v === 'object') {
       const entries = Object.entries(v);
@@ -189,7 +211,7 @@ describe('MsgpackDecoder: shapes', () => {
 
   it('keeps msgpack float64 95.0 a float, widens int to float within a column, keeps NaN and Infinity', () => {
     const [batch] = decodeOk(
-      encodeWithFloats({
+      encodeForms({
         batch: [
           { m: 'cpu', t: 1, fields: { f: new Float64(95), g: 1, special: new Float64(Number.NaN) } },
           { m: 'cpu', t: 2, fields: { f: new Float64(96), g: new Float64(2.5), special: new Float64(Number.POSITIVE_INFINITY) } },
@@ -353,41 +375,8 @@ describe('MsgpackDecoder: properties', () => {
   });
 });
 
-/** A msgpack int64 (head 0xd3), the form the loaders send times in. */
-class Int64 {
-  readonly value: bigint;
-  constructor(value: bigint) {
-    this.value = value;
-  }
-}
-
-/** encodeWithFloats plus Int64: values that pick their msgpack form. */
-function encodeForms(value: unknown): Uint8Array {
-  const parts: Buffer[] = [];
-  const write = (v: unknown): void => {
-    if (v instanceof Int64) {
-      const b = Buffer.alloc(9);
-      b[0] = 0xd3;
-      b.writeBigInt64BE(v.value, 1);
-      parts.push(b);
-    } else if (v instanceof Float64) {
-      parts.push(Buffer.from(encodeWithFloats(v)));
-    } else if (Array.isArray(v)) {
-      parts.push(Buffer.from([0xdd, 0, 0, 0, 0]));
-      parts[parts.length - 1]!.writeUInt32BE(v.length, 1);
-      v.forEach(write);
-    } else if (v !== null && typeof v === 'object') {
-      const entries = Object.entries(v);
-      parts.push(Buffer.from([0xde, entries.length >> 8, entries.length & 0xff]));
-      for (const [k, item] of entries) {
-        write(k);
-        write(item);
-      }
-    } else parts.push(Buffer.from(packr.pack(v)));
-  };
-  write(value);
-  return Buffer.concat(parts);
-}
+/** encodeForms with array32 heads: what the loaders send. */
+const encodeForms32 = (value: unknown): Uint8Array => encodeForms(value, 0xdd);
 
 // The columnar decoder appends runs of fixints, float64s and fixstrs in one call each and reads
 // int64 times in place; these prove each run reads back as the value-by-value path would, also
@@ -401,7 +390,7 @@ describe('MsgpackDecoder: columnar runs', () => {
     const rowCount = 11;
     const column = <T>(values: T[]): (T | null)[] => Array.from({ length: rowCount }, (_, row) => values[row % values.length] ?? null);
     const time = Array.from({ length: rowCount }, (_, row) => new Int64(1_700_000_000_000n + BigInt(row)));
-    const [batch] = decodeOk(encodeForms({ m: 'cpu', columns: { time, host: column(tags), n: column(ints), x: column(floats) } }));
+    const [batch] = decodeOk(encodeForms32({ m: 'cpu', columns: { time, host: column(tags), n: column(ints), x: column(floats) } }));
     expect(typesOf(batch!)).toEqual({ host: 'tag:utf8', n: 'field:int64', x: 'field:float64' });
     const expectedFloat = (value: Float64 | number | null): number | null => (value === null ? null : value instanceof Float64 ? value.value : value);
     expect(rowsOf(batch!)).toEqual(
@@ -415,10 +404,10 @@ describe('MsgpackDecoder: columnar runs', () => {
   });
 
   it('widens an int64 column to float64 when a float64 run follows its fixints, in one item or the next', () => {
-    const [inItem] = decodeOk(encodeForms({ m: 'cpu', columns: { time: [1, 2, 3, 4], v: [1, 2, new Float64(2.5), new Float64(3.5)] } }));
+    const [inItem] = decodeOk(encodeForms32({ m: 'cpu', columns: { time: [1, 2, 3, 4], v: [1, 2, new Float64(2.5), new Float64(3.5)] } }));
     expect(rowsOf(inItem!).map((row) => row.v)).toEqual([1, 2, 2.5, 3.5]);
     const [acrossItems] = decodeOk(
-      encodeForms([
+      encodeForms32([
         { m: 'cpu', columns: { time: [1, 2], v: [1, 2] } },
         { m: 'cpu', columns: { time: [3, 4], v: [new Float64(2.5), 9] } },
       ]),
@@ -429,39 +418,39 @@ describe('MsgpackDecoder: columnar runs', () => {
   it('keeps every value of a fixstr run longer than its scratch, and of a tag column that outgrows the dictionary mid-run', () => {
     const rowCount = 3000 + DICTIONARY_ENTRIES_MAX + 500;
     const hosts = Array.from({ length: rowCount }, (_, row) => (row < 3000 ? `h${row % 7}` : `host-${row}`));
-    const [batch] = decodeOk(encodeForms({ m: 'cpu', columns: { time: hosts.map((_, row) => row + 1), host: hosts, v: hosts.map(() => 1) } }));
+    const [batch] = decodeOk(encodeForms32({ m: 'cpu', columns: { time: hosts.map((_, row) => row + 1), host: hosts, v: hosts.map(() => 1) } }));
     const host = batch!.columns.find((c) => c.name === 'host');
     expect(host?.dictionary).toBeNull(); // more distinct values than a batch dictionary holds
     expect(rowsOf(batch!).map((row) => row.host)).toEqual(hosts);
   });
 
   it('refuses a run of another type than its column with the value-by-value error, naming the column', () => {
-    const intoStrings = decodeError(encodeForms([
+    const intoStrings = decodeError(encodeForms32([
       { m: 'cpu', tags: ['host'], columns: { time: [1, 2], host: ['a', 'b'] } },
       { m: 'cpu', tags: ['host'], columns: { time: [3, 4], host: [1, 2] } },
     ]));
     expect(intoStrings.code).toBe('ARC_TYPE_CONFLICT');
     expect(intoStrings.message).toContain("'host'");
-    const floatsIntoStrings = decodeError(encodeForms({ m: 'cpu', columns: { time: [1, 2, 3], s: ['a', new Float64(1.5), new Float64(2.5)] } }));
+    const floatsIntoStrings = decodeError(encodeForms32({ m: 'cpu', columns: { time: [1, 2, 3], s: ['a', new Float64(1.5), new Float64(2.5)] } }));
     expect(floatsIntoStrings.code).toBe('ARC_TYPE_CONFLICT');
-    const stringsIntoInts = decodeError(encodeForms({ m: 'cpu', columns: { time: [1, 2, 3], v: [1, 'a', 'b'] } }));
+    const stringsIntoInts = decodeError(encodeForms32({ m: 'cpu', columns: { time: [1, 2, 3], v: [1, 'a', 'b'] } }));
     expect(stringsIntoInts.code).toBe('ARC_TYPE_CONFLICT');
   });
 
   it('reports a float64 or int64 cut by the end of the data as invalid MessagePack', () => {
-    const floats = encodeForms({ m: 'cpu', columns: { v: [new Float64(1.5), new Float64(2.5)] } });
+    const floats = encodeForms32({ m: 'cpu', columns: { v: [new Float64(1.5), new Float64(2.5)] } });
     expect(decodeError(floats.subarray(0, floats.byteLength - 3)).code).toBe('ARC_MSGPACK_INVALID');
-    const times = encodeForms({ m: 'cpu', columns: { v: [1, 2], time: [new Int64(1n), new Int64(2n)] } });
+    const times = encodeForms32({ m: 'cpu', columns: { v: [1, 2], time: [new Int64(1n), new Int64(2n)] } });
     expect(decodeError(times.subarray(0, times.byteLength - 3)).code).toBe('ARC_MSGPACK_INVALID');
   });
 
   it('reads int64 times of every unit in place, and a time column mixing forms', () => {
     const ns = 1_700_000_000_123_456_789n;
     const time = [new Int64(1_700_000_000n), new Int64(1_700_000_000_123n), new Int64(1_700_000_000_123_456n), new Int64(ns), 1_700_000_001, new Float64(1_700_000_002.5)];
-    const [batch] = decodeOk(encodeForms({ m: 'cpu', columns: { time, v: time.map(() => 1) } }));
+    const [batch] = decodeOk(encodeForms32({ m: 'cpu', columns: { time, v: time.map(() => 1) } }));
     expect(rowsOf(batch!).map((row) => row.time)).toEqual([
       1_700_000_000_000_000, 1_700_000_000_123_000, 1_700_000_000_123_456, Number(ns / 1000n), 1_700_000_001_000_000, 1_700_000_002_500_000,
     ]);
-    expect(decodeError(encodeForms({ m: 'cpu', columns: { time: [new Int64(2n ** 63n - 1n), 1], v: [1, 2] } })).code).toBe('ARC_BAD_TIMESTAMP');
+    expect(decodeError(encodeForms32({ m: 'cpu', columns: { time: [new Int64(2n ** 63n - 1n), 1], v: [1, 2] } })).code).toBe('ARC_BAD_TIMESTAMP');
   });
 });
