@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ArcError } from '@arc/errors';
+import { errorOf } from './support/arc-error-of.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { HTTP_JSON_DRIVER, rowOf } from '../src/http-json-driver.js';
@@ -387,15 +388,10 @@ describe('settings and job source checks', () => {
   ];
   for (const [source, message] of badSources) {
     it(`job source ${JSON.stringify(source).slice(0, 80)}`, () => {
-      let caught: unknown = null;
-      try {
-        HTTP_JSON_DRIVER.checkJobSource(source);
-      } catch (error) {
-        caught = error;
-      }
+      const caught = errorOf(() => HTTP_JSON_DRIVER.checkJobSource(source));
       expect(caught).toBeInstanceOf(ArcError);
-      expect((caught as ArcError).kind).toBe('bad_request');
-      expect((caught as ArcError).message).toContain(message);
+      expect(caught.kind).toBe('bad_request');
+      expect(caught.message).toContain(message);
     });
   }
   it('a good source is given back as sent', () => {

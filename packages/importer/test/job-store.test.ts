@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { ArcError } from '@arc/errors';
+import { errorOf } from './support/arc-error-of.js';
 import { JobStore, type JobSpec } from '../src/job-store.js';
 import { JOB_EXECUTIONS_KEPT } from '../src/limits.js';
 
@@ -82,15 +83,10 @@ describe('JobStore', () => {
     const db = new Database(file);
     db.pragma('user_version = 999');
     db.close();
-    let caught: unknown = null;
-    try {
-      JobStore.open(file);
-    } catch (error) {
-      caught = error;
-    }
+    const caught = errorOf(() => JobStore.open(file));
     expect(caught).toBeInstanceOf(ArcError);
-    expect((caught as ArcError).code).toBe('ARC_IMPORT_STORE_NEWER');
-    expect((caught as ArcError).message).toContain(file);
+    expect(caught.code).toBe('ARC_IMPORT_STORE_NEWER');
+    expect(caught.message).toContain(file);
   });
 
   it('lists executions newest first, keeps JOB_EXECUTIONS_KEPT per job, and removes them with the job', () => {
