@@ -12,12 +12,12 @@
 //
 // Run after building: npx tsc -b packages/cli bench && node bench/catalog.mjs [--runs 20] [--start-files 100000]
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { generateTokenText } from '@arc/auth';
 import { QueryPool } from '@arc/query';
 import { LocalStorage, Storage, dataFileKey, encodeSchema, schemaIdOf, schemaKey } from '@arc/storage';
 import { DEFAULT_SERVER_ENTRY, REPO_ROOT, freePort, median, round, sleep } from './lib/arc-server.mjs';
@@ -119,7 +119,7 @@ async function measureStart(scratch, source, files) {
   const root = path.join(dataDir, 'arc');
   for (let index = 0; index < START_MEASUREMENTS; index++) await linkFiles(root, source, 'bench', `m${index}`, files / START_MEASUREMENTS);
   const port = await freePort();
-  const token = randomBytes(32).toString('base64url');
+  const token = generateTokenText();
   const started = performance.now();
   const child = spawn(process.execPath, [DEFAULT_SERVER_ENTRY, 'serve'], {
     cwd: REPO_ROOT,

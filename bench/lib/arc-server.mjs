@@ -3,12 +3,12 @@
 // data dir (--spawn), wait for it, measure its CPU time, flush its buffers, count rows, and a few
 // number helpers for the JSON lines. Used by bench/ingest/ingest.mjs and bench/query/query.mjs.
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateTokenText } from '@arc/auth';
 import { UsageError } from './cli.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -152,7 +152,7 @@ export async function spawnServer(o, log) {
   const logPath = path.join(dir, 'server.log');
   const logFd = fs.openSync(logPath, 'a');
   const port = /** @type {number} */ (await freePort());
-  const token = o.bootstrapToken ?? randomBytes(32).toString('base64url');
+  const token = o.bootstrapToken ?? generateTokenText();
   const child = spawn(process.execPath, [...(o.nodeArgs ?? []), o.serverEntry, 'serve'], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...o.env, ARC_PORT: String(port), ARC_DATA_DIR: dataDir, ARC_AUTH_BOOTSTRAP_TOKEN: token },

@@ -24,3 +24,4 @@ export {
   TOKEN_TEXT_LENGTH_MAX,
 } from './limits.js';
 export { AuthErrorCode } from './error-codes.js';
+export { generateTokenText } from './token-hash.js';
