@@ -281,11 +281,17 @@ export const TARGETS = [
     threshold: 10,
     unit: 'ms',
     jobs: ['ingest-peak-1000', 'ingest-half-peak-1000'],
+    // After the warm-up (the first quarter of each run, bench/lib/rss.mjs), as the RSS row; the
+    // whole run's p99 goes in the note. Records from before the field existed give the whole run's.
     measure: (results) => {
-      const m = medianOf('ingest-half-peak-1000', (l) => l.latency_ms?.p99, 'p99')(results);
+      const lines = runLines(results.get('ingest-half-peak-1000'));
+      const afterWarmup = lines.length > 0 && lines.every((l) => typeof l.latency_after_warmup_ms?.p99 === 'number');
+      const m = medianOf('ingest-half-peak-1000', (l) => (afterWarmup ? l.latency_after_warmup_ms?.p99 : l.latency_ms?.p99), 'p99')(results);
       if (!('value' in m)) return m;
-      const rate = runLines(results.get('ingest-half-peak-1000'))[0]?.open_loop?.rate_rows_per_s;
-      return { value: m.value, note: `${m.note}, offered ${formatNumber(rate)} rows/s` };
+      const rate = lines[0]?.open_loop?.rate_rows_per_s;
+      const whole = medianOf('ingest-half-peak-1000', (l) => l.latency_ms?.p99, 'p99')(results);
+      const scope = afterWarmup ? `after warm-up (whole run: ${'value' in whole ? formatNumber(whole.value) : '-'} ms)` : 'whole run';
+      return { value: m.value, note: `${m.note}, ${scope}, offered ${formatNumber(rate)} rows/s` };
     },
   },
   {

@@ -27,7 +27,7 @@ import {
   treeCpuTicks,
 } from '../lib/arc-server.mjs';
 import { UsageError, cliOutput, parseCli } from '../lib/cli.mjs';
-import { rssSummary, rssWarmupSeconds, startRssSampler } from '../lib/rss.mjs';
+import { rssSummary, warmupSeconds, startRssSampler } from '../lib/rss.mjs';
 import { STORAGE_ARG_OPTIONS, STORAGE_USAGE, parseStorageOptions, s3ServerProbe, storageEnv, uniquePrefix } from '../lib/s3-target.mjs';
 import {
   CONTENT_TYPES,
@@ -254,6 +254,19 @@ export function buildPool(o, clock = { startMs: START_MS, intervalMs: INTERVAL_M
 }
 
 /**
+ * Percentiles of the latencies of requests that began after the warm-up (due after it in open
+ * loop, sent after it in closed loop): a run's first seconds also time the loader's JIT, its
+ * connections opening and the server's first batches of a database, which a steady load does not
+ * have. `latency_ms` keeps every request.
+ * @param {number[]} latencies
+ * @param {number} warmupS
+ */
+export function latencyAfterWarmup(latencies, warmupS) {
+  const sorted = Float64Array.from(latencies).sort();
+  return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99), warmup_s: round(warmupS, 3), requests: sorted.length };
+}
+
+/**
  * Request bytes for each worker: batches b with b % threads === w, each request being
  * headers + body in one contiguous region of a transferable ArrayBuffer.
  * @param {Pool} pool
@@ -416,7 +429,11 @@ export async function runOnce(o, pool, ctx) {
   /** @type {Record<string, number>} */
   const errorsByStatus = {};
   let nLat = 0;
+  const warmupMs = warmupSeconds(o.seconds) * 1000;
+  /** Latencies of requests that began after the warm-up (see latencyAfterWarmup). */
+  const steady = [];
   for (const r of results) {
+    for (let i = 0; i < r.latencies.length; i++) if (r.latencyStarts[i] >= warmupMs) steady.push(r.latencies[i]);
     rowsAcked += r.rowsAcked;
     requests += r.requests;
     requestsScheduled += r.requestsScheduled;
@@ -457,13 +474,14 @@ export async function runOnce(o, pool, ctx) {
     requests,
     errors_by_status: errorsByStatus,
     latency_ms: { p50: percentile(lat, 0.5), p95: percentile(lat, 0.95), p99: percentile(lat, 0.99) },
+    latency_after_warmup_ms: latencyAfterWarmup(steady, warmupMs / 1000),
     // Open loop: latency counts from when each request was due; `unsent` were still waiting for a
     // free connection at the end (the server fell behind the rate), never sent, no rows.
     open_loop:
       o.rate === null
         ? null
         : { rate_rows_per_s: o.rate, requests_scheduled: requestsScheduled, requests_unsent: requestsUnsent, achieved_over_offered: round(rowsAcked / elapsedS / o.rate, 3) },
-    server_rss: rssSamples === null ? null : rssSummary(rssSamples, rssWarmupSeconds(o.seconds)),
+    server_rss: rssSamples === null ? null : rssSummary(rssSamples, warmupSeconds(o.seconds)),
     server_cpu_seconds: serverCpu === null ? null : round(serverCpu, 2),
     rows_per_server_cpu_s: serverCpu ? Math.round(rowsAcked / serverCpu) : null,
     loader_cpu_seconds: round((loaderUse.user + loaderUse.system) / 1e6, 2),
@@ -511,6 +529,13 @@ export function medianLine(runs) {
     requests: med((r) => r.requests),
     errors_by_status: errors,
     latency_ms: { p50: med((r) => r.latency_ms.p50), p95: med((r) => r.latency_ms.p95), p99: med((r) => r.latency_ms.p99) },
+    latency_after_warmup_ms: {
+      p50: med((r) => r.latency_after_warmup_ms.p50),
+      p95: med((r) => r.latency_after_warmup_ms.p95),
+      p99: med((r) => r.latency_after_warmup_ms.p99),
+      warmup_s: first.latency_after_warmup_ms.warmup_s,
+      requests: med((r) => r.latency_after_warmup_ms.requests),
+    },
     open_loop: first.open_loop ? { rate_rows_per_s: first.open_loop.rate_rows_per_s, requests_unsent: med((r) => r.open_loop.requests_unsent) } : null,
     server_rss_max_bytes: first.server_rss ? Math.max(...runs.map((r) => r.server_rss?.max_bytes ?? 0)) : null,
     server_rss_growth_after_warmup_pct: first.server_rss ? med((r) => r.server_rss?.growth_after_warmup_pct) : null,
@@ -560,7 +585,7 @@ export async function main(argv) {
       lines.push(line);
       emit(line);
       log(
-        `run ${run} (${o.storage}): ${line.rows_per_s} rows/s, p99 ${line.latency_ms.p99} ms, read back ${line.rows_read_back}/${line.rows_acked}` +
+        `run ${run} (${o.storage}): ${line.rows_per_s} rows/s, p99 ${line.latency_ms.p99} ms (${line.latency_after_warmup_ms.p99} ms after warm-up), read back ${line.rows_read_back}/${line.rows_acked}` +
           (line.read_back_ok ? ' ok' : ' MISMATCH'),
       );
     }

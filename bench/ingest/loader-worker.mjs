@@ -43,7 +43,11 @@ let requests = 0;
 /** @type {Record<string, number>} */
 const errorsByStatus = {};
 let latencies = new Float64Array(1 << 16);
+/** Per latency: when its request began (due in open loop, sent in closed loop), ms after the start. */
+let latencyStarts = new Float64Array(1 << 16);
 let nLat = 0;
+/** performance.now() at the 'start' message: latencyStarts count from here. */
+let runStartMs = 0;
 let reqBytesSent = 0;
 const openLoop = input.requestsPerS > 0;
 const decimalTimes = DECIMAL_TIME_FORMATS.includes(input.format);
@@ -64,7 +68,11 @@ function recordLatency(ms) {
     const next = new Float64Array(latencies.length * 2);
     next.set(latencies);
     latencies = next;
+    const nextStarts = new Float64Array(latencyStarts.length * 2);
+    nextStarts.set(latencyStarts);
+    latencyStarts = nextStarts;
   }
+  latencyStarts[nLat] = performance.now() - ms - runStartMs;
   latencies[nLat++] = ms;
 }
 
@@ -351,9 +359,10 @@ function maybeDone() {
   if (drainTimer) clearTimeout(drainTimer);
   for (const c of conns) c.sock?.destroy();
   const lat = latencies.slice(0, nLat);
+  const latStarts = latencyStarts.slice(0, nLat);
   port.postMessage(
-    { type: 'done', rowsAcked, requests, errorsByStatus, latencies: lat, reqBytesSent, requestsScheduled, requestsUnsent: dueTail - dueHead },
-    [lat.buffer],
+    { type: 'done', rowsAcked, requests, errorsByStatus, latencies: lat, latencyStarts: latStarts, reqBytesSent, requestsScheduled, requestsUnsent: dueTail - dueHead },
+    [lat.buffer, latStarts.buffer],
   );
 }
 
@@ -398,6 +407,7 @@ function runSchedule(startMs, endMs) {
 port.on('message', (msg) => {
   if (msg.type === 'start') {
     running = true;
+    runStartMs = performance.now();
     setTimeout(() => {
       stopping = true;
       for (const c of conns) c.stop();

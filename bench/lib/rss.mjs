@@ -7,8 +7,11 @@ import { round, treeRssBytes } from './arc-server.mjs';
 
 /** Milliseconds between two samples of the server's RSS. */
 export const RSS_SAMPLE_INTERVAL_MS = 1000;
-/** The warm-up (pools filled, JIT done, caches sized) is the run's first quarter, at most this long. */
-export const RSS_WARMUP_MAX_S = 60;
+/**
+ * The warm-up (pools filled, JIT done, caches sized, connections open) is the run's first quarter,
+ * at most this long. Left out of the RSS growth and of the latency percentiles "after warm-up".
+ */
+export const WARMUP_MAX_S = 60;
 
 /** @typedef {{ atS: number, bytes: number }} RssSample seconds since the start of the run */
 
@@ -16,8 +19,8 @@ export const RSS_WARMUP_MAX_S = 60;
  * Warm-up seconds of a run of `seconds`.
  * @param {number} seconds
  */
-export function rssWarmupSeconds(seconds) {
-  return Math.min(RSS_WARMUP_MAX_S, seconds / 4);
+export function warmupSeconds(seconds) {
+  return Math.min(WARMUP_MAX_S, seconds / 4);
 }
 
 /**

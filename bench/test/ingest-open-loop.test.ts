@@ -7,9 +7,9 @@ import { runScript, type ScriptRun } from './run-script.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseOptions } from '../ingest/ingest.mjs';
+import { latencyAfterWarmup, parseOptions } from '../ingest/ingest.mjs';
 import { DEFAULT_SERVER_ENTRY, spawnServer } from '../lib/arc-server.mjs';
-import { rssSummary, rssWarmupSeconds } from '../lib/rss.mjs';
+import { rssSummary, warmupSeconds } from '../lib/rss.mjs';
 import { startFakeArc } from './fake-arc-server.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -104,10 +104,15 @@ describe('rssSummary', () => {
     expect(summary.growth_after_warmup_pct).toBe(10);
   });
 
+  it('takes latency percentiles over the requests after the warm-up only', () => {
+    expect(latencyAfterWarmup([3, 1, 2, 400], 7.5)).toEqual({ p50: 2, p95: 400, p99: 400, warmup_s: 7.5, requests: 4 });
+    expect(latencyAfterWarmup([], 1)).toEqual({ p50: null, p95: null, p99: null, warmup_s: 1, requests: 0 });
+  });
+
   it('has no line with fewer than 2 samples after the warm-up', () => {
     expect(rssSummary(at([5, 6]), 1)).toMatchObject({ max_bytes: 6, slope_bytes_per_s: null, growth_after_warmup_pct: null });
-    expect(rssWarmupSeconds(600)).toBe(60);
-    expect(rssWarmupSeconds(8)).toBe(2);
+    expect(warmupSeconds(600)).toBe(60);
+    expect(warmupSeconds(8)).toBe(2);
   });
 });
 
@@ -139,5 +144,10 @@ describe('against the real server', () => {
     expect(line.server_rss.samples).toBeGreaterThanOrEqual(2);
     expect(line.server_rss.max_bytes).toBeGreaterThan(10 * 1024 * 1024);
     if (database === 'open_loop') expect(line.open_loop.requests_scheduled).toBeGreaterThanOrEqual(29);
+    // Warm-up: the first quarter of the 1.5 s run; the requests after it are a part of all of them.
+    expect(line.latency_after_warmup_ms.warmup_s).toBe(0.375);
+    expect(line.latency_after_warmup_ms.requests).toBeGreaterThan(0);
+    expect(line.latency_after_warmup_ms.requests).toBeLessThan(line.rows_acked / 1000);
+    expect(line.latency_after_warmup_ms.p99).toBeGreaterThan(0);
   });
 });
