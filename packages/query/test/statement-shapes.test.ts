@@ -79,6 +79,33 @@ describe('reshapedTree', () => {
     expect(reshapedTree(firstTree, firstMask!, secondMask!)).toEqual(await parsed(second));
   });
 
+  it('gives the parser\'s own tree for random literal contents in many positions (seeded)', async () => {
+    const templates = [
+      "SELECT INTERVAL '?' HOUR, DATE '?', TIMESTAMPTZ '?', '?'::INTERVAL FROM t WHERE h = '?'",
+      "SELECT strptime(s, '?'), s LIKE '?' ESCAPE '?', s SIMILAR TO '?', s COLLATE nocase = '?' FROM t",
+      "SELECT time AT TIME ZONE '?', '?'::INTEGER[], coalesce(s, '?') AS c FROM t WHERE s IN ('?', '?') OR s BETWEEN '?' AND '?'",
+      "WITH w AS (SELECT '?' AS k) SELECT * FROM w, t WHERE t.k = w.k AND t.v > '?' ORDER BY '?' LIMIT 1",
+    ];
+    const alphabet = ["a", "Z", "0", "9", " ", "''", "%", "_", "-", ":", ".", "\n", "é", "日", "😀", "*/", "/*", "--", '"', "?"];
+    let state = 7;
+    const random = (): number => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const content = (): string => Array.from({ length: Math.floor(random() * 12) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    for (const template of templates) {
+      const fill = (): string => template.replaceAll("'?'", () => `'${content()}'`);
+      const first = fill();
+      const firstMask = maskLiterals(first);
+      expect(firstMask).not.toBeNull();
+      const firstTree = await parsed(first);
+      expect(confirmsShape(firstTree, firstMask!)).toBe(true);
+      for (let round = 0; round < 25; round++) {
+        const next = fill();
+        const nextMask = maskLiterals(next);
+        expect(nextMask?.shape).toBe(firstMask!.shape);
+        expect(reshapedTree(firstTree, firstMask!, nextMask!)).toEqual(await parsed(next));
+      }
+    }
+  });
+
   it.each([
     ['a string alias', "SELECT 'a' AS 'x'"],
     ['two literals joined across a line', "SELECT 'a'\n'b' AS x"],
