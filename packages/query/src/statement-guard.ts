@@ -5,8 +5,11 @@ import type { ArcError } from '@arc/errors';
 import { QueryErrorCode } from './error-codes.js';
 import { classifyDuckDBError } from './errors.js';
 import { DEFAULT_WORD_LENGTH, QUOTES_ADDED, quoteDefaultAt } from './default-name.js';
-import { DEFAULT_NAME_QUOTES_MAX, PARSED_STATEMENT_BYTES_MAX } from './limits.js';
+import { DEFAULT_NAME_QUOTES_MAX, PARSED_STATEMENT_BYTES_MAX, STATEMENT_SHAPE_BYTES_MAX } from './limits.js';
 import type { ParseTree, SqlNode } from './sql-tree.js';
+import { BytesBoundedMemory } from './bytes-bounded-memory.js';
+import { confirmsShape, maskLiterals, reshapedTree } from './statement-shapes.js';
+import type { MaskedSql } from './statement-shapes.js';
 
 /**
  * Asks DuckDB's parser, not a regex, what the SQL is. `json_serialize_sql` parses without binding
@@ -74,12 +77,16 @@ export class StatementGuard {
   private readonly connection: DuckDBConnection;
   private readonly parseStatement: DuckDBPreparedStatement;
   /**
-   * Statements checked, by SQL text, in the order last used (a Map keeps insertion order): the
-   * parse depends on nothing but the text. Only statements the guard let through are kept, each
-   * frozen, since every caller shares the one tree; a refused one is parsed again to say why.
+   * Statements checked, by SQL text: the parse depends on nothing but the text. Only statements
+   * the guard let through are kept, each frozen, since every caller shares the one tree; a refused
+   * one is parsed again to say why.
    */
-  private readonly checkedBySql = new Map<string, { readonly checked: CheckedStatement; readonly bytes: number }>();
-  private checkedBytes = 0;
+  private readonly checkedBySql = new BytesBoundedMemory<CheckedStatement>(PARSED_STATEMENT_BYTES_MAX);
+  /**
+   * Trees of SELECTs by shape (statement-shapes.ts: the text without its string literals), with
+   * the mask of the text each was parsed from: a text of a known shape is not parsed again.
+   */
+  private readonly treesByShape = new BytesBoundedMemory<{ readonly statement: SqlNode; readonly masked: MaskedSql }>(STATEMENT_SHAPE_BYTES_MAX);
 
   private constructor(connection: DuckDBConnection, parseStatement: DuckDBPreparedStatement) {
     this.connection = connection;
@@ -93,14 +100,20 @@ export class StatementGuard {
   /** Parses the SQL into one read statement's tree (read-only: it may be shared with other calls). */
   async check(sql: string): Promise<CheckedStatement> {
     const known = this.checkedBySql.get(sql);
-    if (known !== undefined) {
-      this.checkedBySql.delete(sql);
-      this.checkedBySql.set(sql, known);
-      return known.checked;
+    if (known !== undefined) return known;
+    const masked = maskLiterals(sql);
+    const shaped = masked === null ? undefined : this.treesByShape.get(masked.shape);
+    if (masked !== null && shaped !== undefined) {
+      return deepFreeze({ statement: reshapedTree(shaped.statement, shaped.masked, masked), sql, explainPrefix: '' });
     }
     const { checked, treeBytes } = await this.checkParsed(sql);
-    this.remember(sql, checked, treeBytes);
-    return checked;
+    const frozen = deepFreeze(checked);
+    this.checkedBySql.set(sql, frozen, treeBytes + sql.length);
+    // Only a plain SELECT parsed from the text as sent (no `default` quoted, no EXPLAIN) has a shape.
+    if (masked !== null && frozen.explainPrefix === '' && frozen.sql === sql && confirmsShape(frozen.statement, masked)) {
+      this.treesByShape.set(masked.shape, { statement: frozen.statement, masked }, treeBytes + sql.length);
+    }
+    return frozen;
   }
 
   private async checkParsed(sql: string): Promise<{ checked: CheckedStatement; treeBytes: number }> {
@@ -114,19 +127,6 @@ export class StatementGuard {
       throw await this.refuseNonSelect(parsed.sql);
     }
     return { checked: { statement: singleStatement(tree), sql: parsed.sql, explainPrefix: '' }, treeBytes: parsed.treeBytes };
-  }
-
-  /** Keeps a checked statement, forgetting the least recently used past PARSED_STATEMENT_BYTES_MAX. */
-  private remember(sql: string, checked: CheckedStatement, treeBytes: number): void {
-    const bytes = treeBytes + sql.length;
-    if (bytes > PARSED_STATEMENT_BYTES_MAX) return;
-    for (const [oldest, entry] of this.checkedBySql) {
-      if (this.checkedBytes + bytes <= PARSED_STATEMENT_BYTES_MAX) break;
-      this.checkedBySql.delete(oldest);
-      this.checkedBytes -= entry.bytes;
-    }
-    this.checkedBySql.set(sql, { checked: deepFreeze(checked), bytes });
-    this.checkedBytes += bytes;
   }
 
   /**
