@@ -47,6 +47,14 @@ describe('SpscRing', () => {
     expect([...(ring.peek() ?? [])]).toEqual([1, 2, 3]);
   });
 
+  it('copies views at an offset of their memory and Buffers (a body from a pool) byte for byte', () => {
+    const ring = SpscRing.create(4096);
+    const view = Uint8Array.of(9, 8, 7, 6, 5).subarray(1, 4);
+    const pooled = Buffer.from([0, 0, 4, 3, 0]).subarray(2, 4);
+    expect(ring.tryWrite([view, pooled, Uint8Array.of(2)])).toBe(true);
+    expect([...(ring.peek() ?? [])]).toEqual([8, 7, 6, 4, 3, 2]);
+  });
+
   it('asserts on a frame larger than payloadBytesMax (a programmer error)', () => {
     const ring = SpscRing.create(4096);
     expect(() => ring.tryWrite([new Uint8Array(ring.payloadBytesMax + 1)])).toThrow(/payloadBytesMax/);

@@ -49,6 +49,17 @@ export const UWS_CORK_BUFFER_BYTES = 16 * 1024;
 /** Bytes allocated up front for a request body from its Content-Length; beyond, it grows. */
 export const BODY_PREALLOCATE_BYTES_MAX = 4 * 1024 * 1024;
 /**
+ * Write bodies are collected in reused buffers (body-buffers.ts) of power-of-two sizes from
+ * BODY_BUFFER_BYTES_MIN (a 1,000-row request of 5 columns is ~45 KiB) to
+ * BODY_BUFFER_POOLED_BYTES_MAX; a larger body is rarer and costs more per byte than per
+ * allocation, so it gets memory of its own. Rounding up costs at most twice a held body's bytes.
+ * At most BODY_BUFFER_POOL_BYTES_MAX of free buffers are kept between writes: 256 of the
+ * smallest, more than the writes any client set keeps in flight at once.
+ */
+export const BODY_BUFFER_BYTES_MIN = 64 * 1024;
+export const BODY_BUFFER_POOLED_BYTES_MAX = 1024 * 1024;
+export const BODY_BUFFER_POOL_BYTES_MAX = 16 * 1024 * 1024;
+/**
  * Characters of one log message: a thread's stack trace fits whole; a message that carries some
  * input (an error quoting a name) cannot make the log grow with the input.
  */
@@ -85,6 +96,11 @@ export const DEAD_LETTER_SUBMIT_WAIT_MS_MAX = 10_000;
 export const QUERY_BODY_BYTES_MAX = 1024 * 1024;
 
 assert.ok(BODY_PROGRESS_WINDOW_MS + 1000 <= UWS_SLOW_BODY_CLOSE_MS_MIN);
+// Size classes are powers of two from the smallest to the largest pooled size.
+assert.equal(BODY_BUFFER_BYTES_MIN & (BODY_BUFFER_BYTES_MIN - 1), 0);
+assert.equal(BODY_BUFFER_POOLED_BYTES_MAX & (BODY_BUFFER_POOLED_BYTES_MAX - 1), 0);
+assert.ok(BODY_BUFFER_BYTES_MIN <= BODY_BUFFER_POOLED_BYTES_MAX);
+assert.ok(BODY_BUFFER_POOLED_BYTES_MAX <= BODY_BUFFER_POOL_BYTES_MAX);
 assert.ok(DEAD_LETTER_REPLAY_IDS_MAX > 0);
 // Lingering ends before uWS's own slow-upload close could cut it short without an answer.
 assert.ok(LINGER_IDLE_MS + 1000 <= UWS_SLOW_BODY_CLOSE_MS_MIN);

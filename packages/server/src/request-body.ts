@@ -4,6 +4,7 @@ import { BODY_PREALLOCATE_BYTES_MAX, BODY_PROGRESS_BYTES, BODY_PROGRESS_WINDOW_M
 import type { RequestInfo } from './request-info.js';
 import { ProtocolErrorCode } from '@arc/protocol';
 import { ServerErrorCode } from './error-codes.js';
+import { FRESH_BODY_BUFFERS, type BodyAllocator } from './body-buffers.js';
 
 /** What readBody needs of the request head. */
 export type BodyRequest = Pick<RequestInfo, 'contentLength' | 'closesConnection'>;
@@ -16,24 +17,40 @@ export type BodyRequest = Pick<RequestInfo, 'contentLength' | 'closesConnection'
  * been read and dropped (see LINGER_BYTES_MAX). `onDone` is called exactly once.
  */
 export function readBody(res: HttpResponse, request: BodyRequest, bytesMax: number, onDone: (body: Uint8Array | ArcError) => void): void {
+  readBodyInto(res, request, bytesMax, FRESH_BODY_BUFFERS, onDone);
+}
+
+/** An empty body, and the buffer of a body no longer collected. */
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * readBody collecting the body in memory from `buffers`: a body handed to `onDone` is the
+ * caller's to give back; one refused or dropped is given back here.
+ */
+export function readBodyInto(res: HttpResponse, request: BodyRequest, bytesMax: number, buffers: BodyAllocator, onDone: (body: Uint8Array | ArcError) => void): void {
   const declared = request.contentLength === '' ? -1 : Number(request.contentLength);
   // Trust Content-Length only up to a point: a client declaring 100 MB and sending nothing must
   // not make the acceptor allocate 100 MB. Larger bodies grow the buffer as bytes arrive.
-  let body = Buffer.allocUnsafe(declared > 0 && declared <= bytesMax ? Math.min(declared, BODY_PREALLOCATE_BYTES_MAX) : 0);
+  let body = declared > 0 && declared <= bytesMax ? buffers.take(Math.min(declared, BODY_PREALLOCATE_BYTES_MAX)) : NO_BYTES;
   let length = 0;
   let done = false;
   let linger: Linger | null = null;
+  const drop = (): void => {
+    buffers.give(body);
+    body = NO_BYTES;
+  };
   const finish = (outcome: Uint8Array | ArcError): void => {
     done = true;
     pace.stop();
     linger?.stop();
-    body = Buffer.alloc(0);
+    if (outcome instanceof ArcError) drop();
+    body = NO_BYTES;
     onDone(outcome);
   };
   /** A keep-alive connection is answered now (uWS drops the rest); else the rest is drained first. */
   const refuse = (refusal: ArcError, bodyEnded: boolean): void => {
     if (bodyEnded || !request.closesConnection) return finish(refusal);
-    body = Buffer.alloc(0);
+    drop();
     linger = new Linger(() => {
       if (!done) finish(refusal);
     });
@@ -59,8 +76,9 @@ export function readBody(res: HttpResponse, request: BodyRequest, bytesMax: numb
     }
     const bytes = new Uint8Array(chunk);
     if (length + bytes.byteLength > body.byteLength) {
-      const grown = Buffer.allocUnsafe(Math.max(body.byteLength * 2, length + bytes.byteLength, 64 * 1024));
+      const grown = buffers.take(Math.max(body.byteLength * 2, length + bytes.byteLength, 64 * 1024));
       grown.set(body.subarray(0, length));
+      buffers.give(body);
       body = grown;
     }
     body.set(bytes, length);

@@ -4,7 +4,8 @@ import { ArcError, ErrorKind } from '@arc/errors';
 import { LineProtocolPrecision, parsePrecision, type LineProtocolDialect } from '@arc/protocol';
 import { PayloadFormat, type RequestOptions } from '@arc/ingest';
 import { ErrorBodyStyle, newResponseState, sendError, sendJson, sendNoContent, type ResponseState } from './http-response.js';
-import { readBody } from './request-body.js';
+import { readBodyInto } from './request-body.js';
+import { BodyBufferPool } from './body-buffers.js';
 import { readRequestInfo, type RequestInfo } from './request-info.js';
 import type { ServerContext } from './server-context.js';
 import { logRejectedWrite } from './log-requests.js';
@@ -64,17 +65,18 @@ export function requestOptions(endpoint: WriteEndpoint, request: RequestInfo, da
  * The acceptor's write path: check the token and the database name, collect the body, hand it to
  * a decoder ring, answer with the decoder's verdict. No payload parsing happens here.
  */
-function handleWrite(context: ServerContext, endpoint: WriteEndpoint, res: HttpResponse, req: HttpRequest): void {
+function handleWrite(context: ServerContext, bodies: BodyBufferPool, endpoint: WriteEndpoint, res: HttpResponse, req: HttpRequest): void {
   const request = readRequestInfo(req);
   // Counted so that an operator (and a test) can tell clients that hang up from ones never seen.
   const state = newResponseState(res, () => context.ingestStats.recordAborted());
   const database = databaseOf(endpoint, request);
   const authorized = context.auth.check(request, 'write', database);
   const style = endpoint.precisionDialect === 'v2' ? ErrorBodyStyle.influxV2 : ErrorBodyStyle.plain;
-  readBody(res, request, context.config.server.bodyBytesMax, (body) => {
+  readBodyInto(res, request, context.config.server.bodyBytesMax, bodies, (body) => {
     void authorized.then((identity) => {
       // Refused before a decoder saw it: counted by reason only (the database may be no valid name).
       const refuse = (error: ArcError): void => {
+        if (!(body instanceof ArcError)) bodies.give(body);
         context.metrics.ingest.refused(error);
         sendError(res, state, error, style);
       };
@@ -82,19 +84,20 @@ function handleWrite(context: ServerContext, endpoint: WriteEndpoint, res: HttpR
       if (body instanceof ArcError) return refuse(body);
       const options = requestOptions(endpoint, request, database);
       if (options instanceof ArcError) return refuse(options);
-      submit(context, res, { state, style }, options, body);
+      submit(context, res, { state, style, bodies }, options, body);
     });
   });
 }
 
-/** Where a write's answer goes: the response and the error body style of its endpoint. */
+/** Where a write's answer goes: the response and the error body style of its endpoint; where its body goes back once answered. */
 interface WriteReply {
   readonly state: ResponseState;
   readonly style: ErrorBodyStyle;
+  readonly bodies: BodyBufferPool;
 }
 
 function submit(context: ServerContext, res: HttpResponse, reply: WriteReply, options: RequestOptions, body: Uint8Array): void {
-  const { state, style } = reply;
+  const { state, style, bodies } = reply;
   const meter = context.metrics.ingest;
   if (context.phase === 'stopping') return refuseUnready(context, res, reply, options, body, shuttingDown());
   // New entries must not overtake replayed ones of the same WAL stream in a writer's buffer.
@@ -102,6 +105,8 @@ function submit(context: ServerContext, res: HttpResponse, reply: WriteReply, op
   const outcome = context.pipeline.submit(options, body, (completion) => {
     context.ingestStats.record(options.format, body.byteLength, completion.rowCount, completion.error);
     meter.written(options.format, options.database, body.byteLength, completion.rowCount, completion.error);
+    // The verdict is in: the pipeline no longer holds the body (the decoder read a copy in its ring).
+    bodies.give(body);
     if (completion.error === null) return sendNoContent(res, state);
     sendError(res, state, completion.error, style);
     logRejectedWrite(context.log, state.requestId, options.database, completion.error);
@@ -110,6 +115,7 @@ function submit(context: ServerContext, res: HttpResponse, reply: WriteReply, op
     const busy = ingestBusy(context.pipeline.writeBytesHeld, context.config.ingest.inFlightBytesMax);
     context.ingestStats.record(options.format, body.byteLength, 0, busy);
     meter.written(options.format, options.database, body.byteLength, 0, busy);
+    bodies.give(body);
     sendError(res, state, busy, style);
     logRejectedWrite(context.log, state.requestId, options.database, busy);
   }
@@ -118,6 +124,7 @@ function submit(context: ServerContext, res: HttpResponse, reply: WriteReply, op
 /** A write refused because the server is starting or stopping: counted like any other verdict. */
 function refuseUnready(context: ServerContext, res: HttpResponse, reply: WriteReply, options: RequestOptions, body: Uint8Array, error: ArcError): void {
   context.metrics.ingest.written(options.format, options.database, body.byteLength, 0, error);
+  reply.bodies.give(body);
   sendError(res, reply.state, error, reply.style);
 }
 
@@ -135,6 +142,8 @@ function handleFlush(context: ServerContext, res: HttpResponse, req: HttpRequest
 }
 
 export function registerWriteRoutes(app: TemplatedApp, context: ServerContext): void {
-  for (const endpoint of WRITE_ENDPOINTS) app.post(endpoint.path, (res, req) => handleWrite(context, endpoint, res, req));
+  // One pool for every write endpoint: a body's buffer serves the next write whatever its format.
+  const bodies = new BodyBufferPool();
+  for (const endpoint of WRITE_ENDPOINTS) app.post(endpoint.path, (res, req) => handleWrite(context, bodies, endpoint, res, req));
   app.post('/write/flush', (res, req) => handleFlush(context, res, req));
 }
