@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { workerExecArgv, type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
@@ -9,7 +10,7 @@ import type { LastValueTable } from '@arc/columnar';
 import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
 import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completion, type ReplayPosition, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
-import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, SHUTDOWN_FLUSH_RETRY_DELAY_MS, THREAD_STOP_WAIT_MS } from './limits.js';
+import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, PREFERRED_DECODER_REQUESTS_MAX, SHUTDOWN_FLUSH_RETRY_DELAY_MS, THREAD_STOP_WAIT_MS } from './limits.js';
 import type { Logger } from './logger.js';
 import { IngestErrorCode } from './ingest-error-codes.js';
 import { TelemetryBlock, type BlockOf } from '@arc/telemetry';
@@ -26,6 +27,8 @@ interface DecoderHandle {
   readonly completions: SpscRing;
   readonly doorbell: Doorbell;
   readonly bodyPort: import('node:worker_threads').MessagePort;
+  /** Requests queued on it and not yet answered (what handOverOrder goes by). */
+  inFlight: number;
 }
 
 /** 'queued': `onDone` will be called; 'busy': the bytes held for writes passed ingest.in_flight_max_mb. */
@@ -115,8 +118,9 @@ const stoppedWhileWaiting = (): ArcErrorShape => ({
 /**
  * The main thread's side of ingestion: starts the writer and decoder threads, wires a port
  * between every decoder and every writer, hands request bodies to decoders through their rings
- * (round-robin, skipping full rings; a write no ring or buffer can take yet waits in a bounded
- * queue) and delivers their verdicts from the completion rings.
+ * (first to one decoder per CPU, up to PREFERRED_DECODER_REQUESTS_MAX each, then round-robin,
+ * skipping full rings; a write no ring or buffer can take yet waits in a bounded queue) and
+ * delivers their verdicts from the completion rings.
  */
 export class IngestPipeline {
   private readonly config: Config;
@@ -133,6 +137,10 @@ export class IngestPipeline {
   private nextRequestId = 1;
   private nextControlId = 1;
   private nextDecoder = 0;
+  /** Decoders handOver prefers: one per CPU (the rest take the overflow). */
+  private readonly preferredDecoderCount = availableParallelism();
+  /** Where the search for the least busy preferred decoder starts (ties take turns). */
+  private nextPreferredDecoder = 0;
   /** Writes waiting for room, and the bytes of every write not yet answered (ingest.in_flight_max_mb). */
   private readonly writesWaiting: WriteWaitQueue<HeldWrite>;
   private nextArrivalSeq = 0;
@@ -243,6 +251,9 @@ export class IngestPipeline {
       for (const [requestId, waiting] of this.waiting) {
         if (waiting.decoderIndex !== decoderIndex) continue;
         this.waiting.delete(requestId);
+        const decoder = this.decoders[decoderIndex];
+        assert.ok(decoder !== undefined, 'a waiting request names a started decoder');
+        decoder.inFlight--;
         waiting.onDone({ requestId, rowCount: 0, error: decoderFailed(decoderIndex) });
       }
     }
@@ -277,13 +288,45 @@ export class IngestPipeline {
     return 'queued';
   }
 
-  /** Queues a held write on the next decoder with room (round-robin); false when every ring is full. */
+  /** Queues a held write on a decoder with room (handOverOrder); false when every ring is full. */
   private handOver(held: HeldWrite): boolean {
-    const decoderIndex = this.queue(held.options, held.body, null, this.nextDecoder, this.decoders.length, (completion) => this.settle(held, completion));
+    const decoderIndex = this.queue(held.options, held.body, null, this.handOverOrder(), (completion) => this.settle(held, completion));
     if (decoderIndex === null) return false;
-    this.nextDecoder = (decoderIndex + 1) % this.decoders.length;
     held.flushesEndedAtHandOver = this.flushesEnded;
     return true;
+  }
+
+  /**
+   * The decoders to try, in order: first the least busy of the preferred ones (one per CPU, the
+   * lowest indexes; ties in turn) while it holds fewer than PREFERRED_DECODER_REQUESTS_MAX requests, so that
+   * each CPU keeps one decoder thread awake across requests instead of every request waking
+   * another thread; then the extra decoders round-robin (they take the overflow: a burst, a
+   * decoder blocked in a WAL sync), then the other preferred ones.
+   */
+  private handOverOrder(): number[] {
+    const count = this.decoders.length;
+    const preferredCount = Math.min(this.preferredDecoderCount, count);
+    let preferred = -1;
+    let preferredInFlight = PREFERRED_DECODER_REQUESTS_MAX;
+    // Ties go round-robin: requests one at a time still take turns (and WAL streams with them).
+    for (let attempt = 0; attempt < preferredCount; attempt++) {
+      const decoderIndex = (this.nextPreferredDecoder + attempt) % preferredCount;
+      const decoder = this.decoders[decoderIndex];
+      assert.ok(decoder !== undefined);
+      if (decoder.worker.threadId < 0 || decoder.inFlight >= preferredInFlight) continue;
+      preferred = decoderIndex;
+      preferredInFlight = decoder.inFlight;
+    }
+    if (preferred >= 0) this.nextPreferredDecoder = (preferred + 1) % preferredCount;
+    const order = preferred < 0 ? [] : [preferred];
+    // The extra decoders round-robin, then the preferred ones (full to their share, or dead).
+    for (let attempt = 0; attempt < count; attempt++) {
+      const decoderIndex = (this.nextDecoder + attempt) % count;
+      if (decoderIndex >= preferredCount) order.push(decoderIndex);
+    }
+    for (let decoderIndex = 0; decoderIndex < preferredCount; decoderIndex++) if (decoderIndex !== preferred) order.push(decoderIndex);
+    this.nextDecoder = (this.nextDecoder + 1) % count;
+    return order;
   }
 
   private park(held: HeldWrite, nowMs: number): void {
@@ -420,21 +463,21 @@ export class IngestPipeline {
     this.pump();
   }
 
-  /** Queues on the first of `attempts` decoders from `first` with room; its index, or null. */
-  private queue(options: RequestOptions, body: Uint8Array, replay: ReplayPosition | null, first: number, attempts: number, onDone: CompletionHandler): number | null {
+  /** Queues on the first decoder of `order` with room; its index, or null. */
+  private queue(options: RequestOptions, body: Uint8Array, replay: ReplayPosition | null, order: readonly number[], onDone: CompletionHandler): number | null {
     const requestId = this.nextRequestId;
     this.nextRequestId = (this.nextRequestId % 0xfffffffe) + 1;
     // Every ring has the same capacity, so the header is built once for all attempts.
     const header = encodeRequestHeader(requestId, false, options, replay);
     const external = header.byteLength + body.byteLength > this.framePayloadBytesMax;
     if (external) markExternalBody(header);
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      const decoderIndex = (first + attempt) % this.decoders.length;
+    for (const decoderIndex of order) {
       const decoder = this.decoders[decoderIndex];
       assert.ok(decoder !== undefined);
       if (decoder.worker.threadId < 0) continue; // a dead decoder's ring is never read again
       if (this.tryQueue(decoder, header, external, body)) {
         this.waiting.set(requestId, { decoderIndex, onDone });
+        decoder.inFlight++;
         decoder.doorbell.ring();
         return decoderIndex;
       }
@@ -450,7 +493,7 @@ export class IngestPipeline {
   replayOnce(entry: ReplayEntry, options: RequestOptions): Promise<Completion | null> {
     const decoderIndex = entry.stream % this.decoders.length;
     return new Promise<Completion | null>((resolve) => {
-      if (this.queue(options, entry.envelope.body, entry, decoderIndex, 1, resolve) === null) resolve(null);
+      if (this.queue(options, entry.envelope.body, entry, [decoderIndex], resolve) === null) resolve(null);
     });
   }
 
@@ -726,7 +769,7 @@ export class IngestPipeline {
     });
     worker.on('error', (error) => this.log.error(`decoder ${decoderIndex} crashed: ${error.stack ?? error.message}`));
     worker.on('exit', (code) => this.threadDied(`decoder ${decoderIndex}`, code, decoderIndex));
-    return { worker, requests, completions, doorbell, bodyPort: bodyChannel.port1 };
+    return { worker, requests, completions, doorbell, bodyPort: bodyChannel.port1, inFlight: 0 };
   }
 
   private onWriterMessage(message: WriterToMain): void {
@@ -769,6 +812,7 @@ export class IngestPipeline {
         const waiting = this.waiting.get(completion.requestId);
         assert.ok(waiting !== undefined, 'a completion answers a waiting request');
         this.waiting.delete(completion.requestId);
+        decoder.inFlight--;
         waiting.onDone(completion);
       }
     }

@@ -5,6 +5,16 @@ import assert from 'node:assert/strict';
  * taking frames, its ring fills, and the acceptor answers 503: back-pressure, not a queue.
  */
 export const DECODER_PENDING_REQUESTS_MAX = 64;
+/**
+ * Requests in flight on each preferred decoder (one per CPU) before the acceptor hands requests to
+ * the other decoders (IngestPipeline handOverOrder). Every request handed to an idle decoder wakes
+ * a sleeping thread, and with small requests the wake-ups and hand-offs, not the decoding, cost
+ * most of a decoder's time: 8 connections of 1,000-row requests on 2 CPUs cost less CPU per row
+ * on 2 decoders than spread over 6 (docs/benchmarks.md, "Decoder and writer per-request cost").
+ * The cost of a higher value: a preferred decoder decodes its requests one after another, so a
+ * burst of large requests waits for up to this many decodes before the extra decoders help.
+ */
+export const PREFERRED_DECODER_REQUESTS_MAX = 4;
 /** A sleeping decoder wakes at least this often to notice shutdown without a doorbell. */
 export const DECODER_IDLE_WAIT_MS = 200;
 /** Completion ring per decoder: verdicts are ~12 bytes plus an error message. */
@@ -47,6 +57,8 @@ export const REPLAY_RETRY_DELAY_MS = 5;
 export const REPLAY_ROOM_RETRIES_MAX = 400;
 
 assert.ok(DECODER_PENDING_REQUESTS_MAX > 0);
+// A preferred decoder must still take frames: it stops at DECODER_PENDING_REQUESTS_MAX.
+assert.ok(PREFERRED_DECODER_REQUESTS_MAX > 0 && PREFERRED_DECODER_REQUESTS_MAX <= DECODER_PENDING_REQUESTS_MAX);
 assert.ok(REPLAY_ROOM_RETRIES_MAX > 0);
 assert.ok(COMPLETION_RING_BYTES >= 64 * 1024);
 // A ring takes frames up to a quarter of its capacity (SpscRing.payloadBytesMax); stay well under.

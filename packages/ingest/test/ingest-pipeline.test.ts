@@ -1,8 +1,9 @@
 // Proves the ingest pipeline never leaves a request or a shutdown hanging on a dead thread: a
-// decoder that dies is reported as fatal, new requests go around it, and shutdown still ends.
+// decoder that dies is reported as fatal, new requests go around it, and shutdown still ends; and
+// that requests go to one decoder per CPU, not to the extra decoders (the decoders' own counters).
 // Runs the real threads in-process (their files come from dist/: `make test` builds first).
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +56,19 @@ describe('IngestPipeline', () => {
       expect(completion.error).toBeNull();
       expect(completion.rowCount).toBe(1);
     }
+    expect(await pipeline.shutdown()).toEqual({ flushError: null, rowsUnflushed: 0, writersUnreported: 0 });
+  });
+
+  it('hands requests to one decoder per CPU and leaves the extra decoders idle while those keep up', async () => {
+    const cpus = availableParallelism();
+    const config = loadConfig({ cwd: directory, env: { ARC_DATA_DIR: directory, ARC_INGEST_DECODERS: String(cpus + 2), ARC_WRITER_THREADS: '1' } });
+    const pipeline = await IngestPipeline.start(config, errorsInto([]), null, await Storage.open({ root: config.storage.parquetRoot }));
+    const body = new Packr({ useRecords: false }).pack({ m: 'cpu', t: 1_700_000_000_000, fields: { v: 1 } });
+    for (let request = 0; request < 2 * cpus + 1; request++) expect((await submit(pipeline, body)).error).toBeNull();
+    const decoded = pipeline.telemetry.decoders.counterByThread('requestsDecoded');
+    // One at a time, the preferred decoders take turns: each got two, the extra two none.
+    expect(decoded.slice(0, cpus).every((count) => count >= 2)).toBe(true);
+    expect(decoded.slice(cpus)).toEqual([0, 0]);
     expect(await pipeline.shutdown()).toEqual({ flushError: null, rowsUnflushed: 0, writersUnreported: 0 });
   });
 });
