@@ -116,6 +116,19 @@ const stoppedWhileWaiting = (): ArcErrorShape => ({
 });
 
 /**
+ * How many decoders the acceptor hands requests to first. One per CPU keeps a thread awake across
+ * requests instead of waking another per request. With a WAL that syncs every entry (fdatasync,
+ * fsync) a decoder spends a write's sync waiting, not computing, and each decoder has its own WAL
+ * stream: spread over every decoder, the syncs overlap. One per CPU with fdatasync made WAL-on
+ * ingest 0.74 of WAL-off where spreading gave 0.95 (docs/benchmarks.md, "Decoder and writer
+ * per-request cost").
+ */
+export function preferredDecoders(config: Pick<Config, 'wal'>): number {
+  const syncsEveryEntry = config.wal.enabled && config.wal.syncMode !== 'async';
+  return syncsEveryEntry ? Number.MAX_SAFE_INTEGER : availableParallelism();
+}
+
+/**
  * The main thread's side of ingestion: starts the writer and decoder threads, wires a port
  * between every decoder and every writer, hands request bodies to decoders through their rings
  * (first to one decoder per CPU, up to PREFERRED_DECODER_REQUESTS_MAX each, then round-robin,
@@ -137,8 +150,8 @@ export class IngestPipeline {
   private nextRequestId = 1;
   private nextControlId = 1;
   private nextDecoder = 0;
-  /** Decoders handOver prefers: one per CPU (the rest take the overflow). */
-  private readonly preferredDecoderCount = availableParallelism();
+  /** Decoders handOver prefers (preferredDecoders); the rest take the overflow. */
+  private readonly preferredDecoderCount: number;
   /** Where the search for the least busy preferred decoder starts (ties take turns). */
   private nextPreferredDecoder = 0;
   /** Writes waiting for room, and the bytes of every write not yet answered (ingest.in_flight_max_mb). */
@@ -168,6 +181,7 @@ export class IngestPipeline {
 
   private constructor(config: Config, log: Logger, walPlan: RecoveryPlan | null, deleter: DataDeleter) {
     this.config = config;
+    this.preferredDecoderCount = preferredDecoders(config);
     this.log = log;
     this.walPlan = walPlan;
     this.deleter = deleter;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Storage } from '@arc/storage';
 import { loadConfig } from '@arc/config';
 import { PayloadFormat } from '../src/frames.js';
-import { IngestPipeline } from '../src/ingest-pipeline.js';
+import { IngestPipeline, preferredDecoders } from '../src/ingest-pipeline.js';
 import type { Logger } from '../src/logger.js';
 import type { Completion } from '../src/frames.js';
 
@@ -70,5 +70,15 @@ describe('IngestPipeline', () => {
     expect(decoded.slice(0, cpus).every((count) => count >= 2)).toBe(true);
     expect(decoded.slice(cpus)).toEqual([0, 0]);
     expect(await pipeline.shutdown()).toEqual({ flushError: null, rowsUnflushed: 0, writersUnreported: 0 });
+  });
+
+  it('prefers every decoder when the WAL syncs each entry, one per CPU otherwise', () => {
+    const withWal = (env: Record<string, string>) => loadConfig({ cwd: directory, env: { ARC_DATA_DIR: directory, ...env } });
+    const cpus = availableParallelism();
+    expect(preferredDecoders(withWal({}))).toBe(cpus);
+    expect(preferredDecoders(withWal({ ARC_WAL_ENABLED: 'true', ARC_WAL_SYNC_MODE: 'async' }))).toBe(cpus);
+    // A sync is a wait: spread over every decoder (each its own WAL stream), the syncs overlap.
+    expect(preferredDecoders(withWal({ ARC_WAL_ENABLED: 'true', ARC_WAL_SYNC_MODE: 'fdatasync' }))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(preferredDecoders(withWal({ ARC_WAL_ENABLED: 'true', ARC_WAL_SYNC_MODE: 'fsync' }))).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
