@@ -62,6 +62,7 @@ it('start.sh native serves, writes and reads a row, and stops cleanly on SIGTERM
 
     child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
+    // Waits for the exit event; the timer only bounds the wait, so a server that never stops fails.
     const code = await Promise.race([exited, new Promise<string>((resolve) => (timer = setTimeout(() => resolve('no exit'), STOP_TIMEOUT_MS)))]);
     clearTimeout(timer);
     expect(code, output).toBe(0);
