@@ -24,57 +24,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { quoteLiteral } from '@arc/columnar';
 import { openLockedInstance } from '@arc/query/encoders';
 import { percentile } from '../lib/arc-server.mjs';
+import { UsageError, integerOption, parseCli } from '../lib/cli.mjs';
 import { FULL_SCALE, HOUR_MS, TsbsQueryGenerator } from './tsbs-queries.mjs';
 
 const QUERY = 'single-groupby-1-1-1';
 /** Row group size of compacted files (docs/benchmarks.md: `row_group_size` stays 122,880). */
 const ROW_GROUP_SIZE = 122_880;
 
-/** @param {string} message */
-function usage(message) {
-  process.stderr.write(`${message}\nusage: node bench/query/floor.mjs --data-dir DIR [--database bench_query] [--rounds 200] [--warmup 20] [--threads 2] [--seed 7]\n`);
-  process.exit(2);
-}
-
-/** @type {Record<string, string | undefined>} */
-let values = {};
-try {
-  values = parseArgs({
-    options: {
-      'data-dir': { type: 'string' },
-      database: { type: 'string', default: 'bench_query' },
-      rounds: { type: 'string', default: '200' },
-      warmup: { type: 'string', default: '20' },
-      threads: { type: 'string', default: '2' },
-      seed: { type: 'string', default: '7' },
-    },
-  }).values;
-} catch (error) {
-  usage(error instanceof Error ? error.message : String(error));
-}
-const dataDir = values['data-dir'];
-if (dataDir === undefined) usage('--data-dir is required (a data dir of bench/query/query.mjs --spawn --keep-data)');
-const dataRoot = path.resolve(/** @type {string} */ (dataDir));
-/** @param {string} name */
-function count(name) {
-  const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < 0) usage(`--${name} must be a non-negative integer, got ${values[name]}`);
-  return n;
-}
-const rounds = count('rounds');
-const warmup = count('warmup');
-const threads = count('threads');
-const seed = count('seed');
-const measurementDir = path.join(dataRoot, 'arc', /** @type {string} */ (values.database), 'cpu');
-if (!fs.existsSync(measurementDir)) usage(`no measurement directory ${measurementDir}`);
+const USAGE = 'usage: node bench/query/floor.mjs --data-dir DIR [--database bench_query] [--rounds 200] [--warmup 20] [--threads 2] [--seed 7]';
 
 /**
  * The Parquet files of the measurement with the hour their directory names (`YYYY/MM/DD/HH/`).
+ * @param {string} measurementDir
  * @returns {{ path: string, hourMs: number }[]}
  */
-function hourFiles() {
+function hourFiles(measurementDir) {
   return fs
     .readdirSync(measurementDir, { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.parquet'))
@@ -85,15 +52,45 @@ function hourFiles() {
     .sort((left, right) => left.hourMs - right.hourMs || left.path.localeCompare(right.path));
 }
 
-/** @param {string} text */
-const literal = (text) => `'${text.replaceAll("'", "''")}'`;
+/**
+ * The options, and the hour files of the data dir they name; null for --help.
+ * @param {string[]} argv
+ */
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      database: { type: 'string', default: 'bench_query' },
+      rounds: { type: 'string', default: '200' },
+      warmup: { type: 'string', default: '20' },
+      threads: { type: 'string', default: '2' },
+      seed: { type: 'string', default: '7' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return null;
+  if (values['data-dir'] === undefined) throw new UsageError('--data-dir is required (a data dir of bench/query/query.mjs --spawn --keep-data)');
+  const dataRoot = path.resolve(values['data-dir']);
+  const rounds = integerOption('rounds', values.rounds, 0);
+  const warmup = integerOption('warmup', values.warmup, 0);
+  const threads = integerOption('threads', values.threads, 0);
+  const seed = integerOption('seed', values.seed, 0);
+  const measurementDir = path.join(dataRoot, 'arc', values.database, 'cpu');
+  if (!fs.existsSync(measurementDir)) throw new UsageError(`no measurement directory ${measurementDir}`);
+  const files = hourFiles(measurementDir);
+  if (files.length === 0) throw new UsageError(`no Parquet files under ${measurementDir}`);
+  return { dataRoot, rounds, warmup, threads, seed, files };
+}
+
+const cli = parseCli(process.argv.slice(2), parseOptions, USAGE);
+if (cli.options === null) process.exit(cli.exitCode);
+const { dataRoot, rounds, warmup, threads, seed, files } = cli.options;
+
 /** @param {readonly string[]} files */
-const relation = (files) => `(SELECT * FROM read_parquet([${files.map(literal).join(', ')}])) AS cpu`;
+const relation = (files) => `(SELECT * FROM read_parquet([${files.map(quoteLiteral).join(', ')}])) AS cpu`;
 /** @param {string} sql @param {string} from */
 const over = (sql, from) => sql.replace(' FROM cpu ', ` FROM ${from} `);
-
-const files = hourFiles();
-if (files.length === 0) usage(`no Parquet files under ${measurementDir}`);
 const firstHourMs = /** @type {{ hourMs: number }} */ (files[0]).hourMs;
 const hours = Math.round((/** @type {{ hourMs: number }} */ (files.at(-1)).hourMs - firstHourMs) / HOUR_MS) + 1;
 const generator = new TsbsQueryGenerator({ hosts: FULL_SCALE.hosts, hours, seed, startMs: firstHourMs });
@@ -108,14 +105,14 @@ const tinyWindow = { startMs: firstHourMs, endMs: firstHourMs + HOUR_MS };
   const writer = await (await DuckDBInstance.create(':memory:')).connect();
   const all = relation(files.map((file) => file.path));
   const options = `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`;
-  await writer.run(`COPY (SELECT * FROM ${all} ORDER BY hostname, time) TO ${literal(compactedFile)} ${options}`);
+  await writer.run(`COPY (SELECT * FROM ${all} ORDER BY hostname, time) TO ${quoteLiteral(compactedFile)} ${options}`);
   const host = tinyQuery.hosts[0] ?? 'host_0';
   const bounds = `time >= epoch_ms(${tinyWindow.startMs}) AND time < epoch_ms(${tinyWindow.endMs})`;
-  await writer.run(`COPY (SELECT * FROM ${all} WHERE hostname = ${literal(host)} AND ${bounds} ORDER BY time) TO ${literal(tinyFile)} ${options}`);
+  await writer.run(`COPY (SELECT * FROM ${all} WHERE hostname = ${quoteLiteral(host)} AND ${bounds} ORDER BY time) TO ${quoteLiteral(tinyFile)} ${options}`);
   writer.closeSync();
 }
 const tinyRows = await (async () => {
-  const reader = await (await (await DuckDBInstance.create(':memory:')).connect()).runAndReadAll(`SELECT count(*)::INTEGER FROM read_parquet(${literal(tinyFile)})`);
+  const reader = await (await (await DuckDBInstance.create(':memory:')).connect()).runAndReadAll(`SELECT count(*)::INTEGER FROM read_parquet(${quoteLiteral(tinyFile)})`);
   return Number(reader.getRowsJS()[0]?.[0]);
 })();
 // The one-host file answers the query of its own host and hour, the text fixed (its file is).
