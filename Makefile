@@ -75,6 +75,7 @@ test-faults: build
 bench: build
 	node bench/decode.mjs 5000 3
 	node bench/writer-flush.mjs
+	node bench/catalog-memory.mjs
 	node bench/metrics/scrape.mjs
 	node bench/ingest/import-source.mjs --rows 1000000 --runs 3 --json
 	$(WITH_TEST_S3) node bench/targets.mjs --out bench/results/targets.jsonl
@@ -84,6 +85,7 @@ bench: build
 bench-smoke: build
 	node bench/writer-flush.mjs 100000
 	node bench/decode.mjs 1000 1
+	node bench/catalog-memory.mjs --files 1000 --json
 	node bench/metrics/scrape.mjs --smoke --json
 	node bench/ingest/import-source.mjs --smoke --json
 	$(WITH_TEST_S3) node bench/targets.mjs --smoke --out bench/results/targets-smoke.jsonl

@@ -61,3 +61,10 @@ export const CACHE_BYTES_MAX_DEFAULT = 10_000_000_000;
  * its files right (committed: inputs hidden; not committed: outputs hidden).
  */
 export const ORPHANED_MANIFEST_AGE_MS = 6 * 3600 * 1000;
+
+/**
+ * Distinct column lists the catalog keeps per measurement so that files of one schema share one
+ * array (a schema changes rarely: a field added now and then). Past this many the kept lists
+ * start over, so a schema that changes with every write cannot grow the catalog's index.
+ */
+export const COLUMN_LISTS_PER_MEASUREMENT_MAX = 64;

@@ -2,13 +2,15 @@
 // edges, both ends inclusive), totals and columns follow adds and drops, a replica fed the deltas
 // equals its source and refuses a delta out of order, and the Storage front door rebuilds the
 // catalog from a listing (names at open, a measurement's files when first needed, columns from
-// schema objects), refuses names equal but for case, and deletes through the catalog.
+// schema objects), refuses names equal but for case, and deletes through the catalog. Files of one
+// column list share one array (the catalog's memory per file), whatever the schema does.
 import { mkdir, mkdtemp, readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArcError } from '@arc/errors';
-import { FileCatalog, MICROS_PER_HOUR, NAME_CASE_CONFLICT_CODE, Storage, dataFileKey, encodeSchema, parseFileKey, schemaIdOf, schemaKey, type CatalogEvent, type CatalogFile } from '../src/index.js';
+import { COLUMN_LISTS_PER_MEASUREMENT_MAX } from '../src/limits.js';
+import { FileCatalog, MICROS_PER_HOUR, NAME_CASE_CONFLICT_CODE, Storage, dataFileKey, encodeSchema, parseFileKey, schemaIdOf, schemaKey, type CatalogEvent, type CatalogFile, type ColumnSpec } from '../src/index.js';
 
 const micros = (iso: string): number => Date.parse(iso) * 1000;
 
@@ -60,6 +62,44 @@ describe('FileCatalog', () => {
     catalog.change([{ kind: 'drop-measurement', database: 'db', measurement: 'cpu' }]);
     expect(catalog.databaseNames()).toEqual([]);
     expect(catalog.size).toBe(0);
+  });
+
+  it('gives files of one column list one shared array, in a replica too, and keeps lists that differ apart', () => {
+    const columnsOf = (...names: string[]): ColumnSpec[] => names.map((name) => ({ name, type: name === 'time' ? 'TIMESTAMP' : 'DOUBLE' }));
+    const source = new FileCatalog();
+    const replica = new FileCatalog();
+    // Each file brings its own array, as a structured clone from a writer thread does.
+    const hours = ['2025-01-01T00:10:00Z', '2025-01-01T01:10:00Z', '2025-01-01T02:10:00Z'];
+    for (const iso of hours) expect(replica.applyDelta(structuredClone(source.change([{ kind: 'add', files: [file('db', 'cpu', iso, columnsOf('time', 'v'))] }])))).toBe(true);
+    source.change([{ kind: 'add', files: [file('db', 'cpu', '2025-01-01T03:10:00Z', columnsOf('time', 'v', 'w'))] }]);
+    for (const catalog of [source, replica]) {
+      const [first, ...others] = catalog.files('db', 'cpu').slice(0, 3);
+      expect(first?.columns).toEqual(columnsOf('time', 'v'));
+      for (const other of others) expect(other.columns).toBe(first?.columns);
+    }
+    const widened = source.files('db', 'cpu')[3];
+    expect(widened?.columns).toEqual(columnsOf('time', 'v', 'w'));
+    expect(widened?.columns).not.toBe(source.files('db', 'cpu')[0]?.columns);
+    expect(source.columns('db', 'cpu')).toEqual(columnsOf('time', 'v', 'w'));
+    // Columns filled in later (files found by a listing) are shared the same way.
+    const listed = new FileCatalog();
+    listed.change([{ kind: 'add', files: hours.map((iso) => file('db', 'cpu', iso)) }]);
+    listed.fillColumns('db', 'cpu', columnsOf('time', 'v'));
+    listed.change([{ kind: 'add', files: [file('db', 'cpu', '2025-01-01T03:10:00Z', columnsOf('time', 'v'))] }]);
+    const filled = listed.files('db', 'cpu');
+    for (const entry of filled) expect(entry.columns).toBe(filled[0]?.columns);
+  });
+
+  it('keeps every file\'s own columns right when the schema changes with every file', () => {
+    const catalog = new FileCatalog();
+    const count = COLUMN_LISTS_PER_MEASUREMENT_MAX * 2 + 3;
+    for (let index = 0; index < count; index++) {
+      const iso = new Date(Date.UTC(2025, 0, 1, index)).toISOString();
+      catalog.change([{ kind: 'add', files: [file('db', 'cpu', iso, [{ name: 'time', type: 'TIMESTAMP' }, { name: `f${String(index)}`, type: 'DOUBLE' }])] }]);
+    }
+    const files = catalog.files('db', 'cpu');
+    expect(files.map((entry) => entry.columns?.[1]?.name)).toEqual(Array.from({ length: count }, (_, index) => `f${String(index)}`));
+    expect(catalog.columns('db', 'cpu')).toHaveLength(count + 1);
   });
 
   it('brings a replica to the same state by deltas, and refuses a delta out of order', () => {
