@@ -238,6 +238,8 @@ export class QueryEngine {
     if (topN !== null && topN.attempt === 0 && !counting && checked.explainPrefix === '') topN.plan = await this.topNPlan(checked.statement, plan, task.rowLimit);
     // Reads whose every reference becomes its pruned files need no view (making one reads every footer).
     const viewless = new Set(plan.kind === 'select' ? plan.boundedOnly : []);
+    // A top-N statement's one reference is narrowed to files (a run over every file reads the view: below).
+    if (topN?.plan != null && plan.kind === 'select') for (const read of plan.reads) viewless.add(read);
     if (plan.kind === 'select') for (const read of plan.reads) if (!viewless.has(read)) await this.syncView(read);
     if (plan.kind === 'describe') await this.syncView(plan.table);
     const unspliced: MeasurementRef[] = [];

@@ -78,6 +78,7 @@ describe('top-N statements over the newest files', () => {
     ['plain rows with a WHERE on a tag', "SELECT time, v FROM cpu WHERE host = 'h1' AND v > 40 ORDER BY time DESC LIMIT 9"],
     ['plain rows ASC', "SELECT * FROM cpu WHERE time >= '2025-10-16' ORDER BY time, host LIMIT 5"],
     ['grouped ASC past the oldest partition', 'SELECT time_bucket(INTERVAL 1 minute, time) AS m, count(*) FROM cpu GROUP BY m ORDER BY m LIMIT 4'],
+    ['a LIMIT beyond every bucket (the last run reads the view)', 'SELECT time_bucket(INTERVAL 1 minute, time) AS minute, count(*) FROM cpu GROUP BY minute ORDER BY minute DESC LIMIT 400'],
     ['fewer rows than the LIMIT in all', "SELECT * FROM cpu WHERE time < '2025-10-02' ORDER BY time DESC LIMIT 50"],
   ])('%s: the answer over every file', async (_, sql) => {
     const answer = await query(pool, sql);
