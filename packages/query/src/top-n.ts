@@ -102,6 +102,8 @@ export function planTopN(statement: SqlNode, plan: StatementPlan, context: TopNC
   const table = statement.from_table;
   const location = locationOf(table);
   if (!isBaseTable(table) || location === null || table.sample !== null || (table.at_clause ?? null) !== null) return null;
+  // `FROM cpu AS c(a, time)` renames columns: `time` would no longer be the time column.
+  if (Array.isArray(table.column_name_alias) && table.column_name_alias.length > 0) return null;
   if (statement.qualify !== null || statement.sample !== null || statement.aggregate_handling !== 'STANDARD_HANDLING') return null;
   if (!context.columns.some((column) => column.name === TIME_COLUMN && column.type === TIME_TYPE)) return null;
   if (!childrenOf(statement).every(isPlainExpressionTree)) return null;

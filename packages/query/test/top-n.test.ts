@@ -115,6 +115,7 @@ describe('top-N statements over the newest files', () => {
     ['GROUP BY ROLLUP', 'SELECT time_bucket(INTERVAL 1 minute, time) AS m, count(*) FROM cpug GROUP BY ROLLUP (m) ORDER BY m DESC LIMIT 1'],
     ['a join', 'SELECT a.time FROM cpug a JOIN cpug b ON a.time = b.time ORDER BY a.time DESC LIMIT 1'],
     ['no LIMIT', 'SELECT time FROM cpug ORDER BY time DESC'],
+    ['columns renamed by the table alias', 'SELECT * FROM cpug AS c(t, time) ORDER BY time DESC LIMIT 1'],
   ])('runs as written, over every file: %s', async (_, sql) => {
     const error = await queryError(pool, sql);
     expect(error.message).toMatch(/parquet|magic/i);
