@@ -153,7 +153,13 @@ function isPlainExpressionTree(node: SqlNode): boolean {
   if (node.type === 'DISTINCT_MODIFIER' || node.type === 'LIMIT_PERCENT_MODIFIER') return false;
   const names = columnNames(node);
   if (names !== null && names.length > 2) return false;
+  // `* REPLACE (x AS time)`, `* RENAME (x AS time)` and COLUMNS(...) name output columns that ORDER BY could bind to.
+  if (expressionClass === 'STAR' && (node.columns !== false || isNonEmptyList(node.replace_list) || isNonEmptyList(node.rename_list))) return false;
   return childrenOf(node).every(isPlainExpressionTree);
+}
+
+function isNonEmptyList(value: unknown): boolean {
+  return Array.isArray(value) && value.length > 0;
 }
 
 /**

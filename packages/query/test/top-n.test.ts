@@ -115,6 +115,8 @@ describe('top-N statements over the newest files', () => {
     ['GROUP BY ROLLUP', 'SELECT time_bucket(INTERVAL 1 minute, time) AS m, count(*) FROM cpug GROUP BY ROLLUP (m) ORDER BY m DESC LIMIT 1'],
     ['a join', 'SELECT a.time FROM cpug a JOIN cpug b ON a.time = b.time ORDER BY a.time DESC LIMIT 1'],
     ['no LIMIT', 'SELECT time FROM cpug ORDER BY time DESC'],
+    ['time replaced in the star', 'SELECT * REPLACE (host AS time) FROM cpug ORDER BY time DESC LIMIT 1'],
+    ['a column renamed to time in the star', 'SELECT * EXCLUDE (time) RENAME (host AS time) FROM cpug ORDER BY time DESC LIMIT 1'],
     ['columns renamed by the table alias', 'SELECT * FROM cpug AS c(t, time) ORDER BY time DESC LIMIT 1'],
   ])('runs as written, over every file: %s', async (_, sql) => {
     const error = await queryError(pool, sql);
