@@ -110,6 +110,8 @@ export function planTopN(statement: SqlNode, plan: StatementPlan, context: TopNC
   const order = orderAndLimit(statement.modifiers);
   if (order === null) return null;
   const reference = (table.alias === '' ? table.table_name : table.alias).toLowerCase();
+  // An output named `time` that is not the column could be what a `time` in ORDER BY binds to.
+  if (statement.select_list.some((item) => typeof item.alias === 'string' && item.alias.toLowerCase() === TIME_COLUMN && !isTimeColumn(item, reference))) return null;
   const columns = new Set(context.columns.map((column) => column.name.toLowerCase()));
   const key = resolvedKey(order.key, statement.select_list, columns);
   if (key === null) return null;

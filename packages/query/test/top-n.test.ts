@@ -103,6 +103,7 @@ describe('top-N statements over the newest files', () => {
   it.each([
     ['an aggregate without GROUP BY', 'SELECT count(*) AS n, max(time) AS time FROM cpug ORDER BY time DESC LIMIT 1'],
     ['an alias named time that is not the column', 'SELECT v AS time FROM cpug ORDER BY time DESC LIMIT 1'],
+    ['an alias named time beside the bucket', 'SELECT host AS time, time_bucket(INTERVAL 1 minute, time) AS m FROM cpug ORDER BY time_bucket(INTERVAL 1 minute, time) DESC LIMIT 1'],
     ['a first key that is not the bucket', 'SELECT time, v FROM cpug ORDER BY v DESC, time DESC LIMIT 1'],
     ['grouped by a tag only', 'SELECT host, max(time) AS t FROM cpug GROUP BY host ORDER BY t DESC LIMIT 1'],
     ['a window function', 'SELECT time, count(*) OVER () AS n FROM cpug ORDER BY time DESC LIMIT 1'],
