@@ -2,7 +2,8 @@
 // LIMIT answer what the same SQL answers over every Parquet file (read by a plain DuckDB), also
 // when the newest partition holds too few buckets, a bucket straddles the edge, HAVING drops
 // buckets, with OFFSET and ASC; and over a copy of the data whose old partitions are garbage,
-// a narrowed statement never opens them, while a statement the rewrite must refuse does.
+// a narrowed statement never opens them, while a statement the rewrite must refuse does; and the
+// partition edges of the successive narrowed runs, from a file list.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +11,53 @@ import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryPool } from '../src/index.js';
+import type { CatalogFile } from '@arc/storage';
+import { partitionEdge } from '../src/top-n.js';
 import { DataDir, instantText, query, queryError } from './fixtures.js';
+
+const HOUR_US = 3_600_000_000;
+
+function catalogFile(hour: number, span: 'hour' | 'day' = 'hour'): CatalogFile {
+  const hourUs = hour * HOUR_US;
+  const spanUs = span === 'day' ? 24 * HOUR_US : HOUR_US;
+  return {
+    key: `f${String(hour)}`,
+    database: 'd',
+    measurement: 'm',
+    hourUs,
+    span,
+    rows: 1,
+    bytes: 1,
+    minTimeUs: hourUs,
+    maxTimeUs: hourUs + spanUs - 1,
+    nodeId: null,
+    schemaId: null,
+    order: null,
+    columns: null,
+  };
+}
+
+describe('partitionEdge', () => {
+  // Partitions with a file at hours 0 (a day file), 30, 31, 32, 40 and 41 (two files in 41).
+  const files = [catalogFile(0, 'day'), catalogFile(30), catalogFile(31), catalogFile(32), catalogFile(40), catalogFile(41), { ...catalogFile(41), key: 'g41' }];
+
+  it('starts DESC at the newest partition, then at the 4th newest, then reads everything', () => {
+    expect(partitionEdge(files, true, 0)).toBe(41 * HOUR_US);
+    expect(partitionEdge(files, true, 1)).toBe(31 * HOUR_US);
+    expect(partitionEdge(files, true, 2)).toBeNull();
+  });
+
+  it('ends ASC after the oldest partition (a whole day for a day file), then after the 4th oldest', () => {
+    expect(partitionEdge(files, false, 0)).toBe(24 * HOUR_US);
+    expect(partitionEdge(files, false, 1)).toBe(33 * HOUR_US);
+    expect(partitionEdge(files, false, 2)).toBeNull();
+  });
+
+  it('reads everything when one partition is all there is', () => {
+    expect(partitionEdge([catalogFile(5)], true, 0)).toBeNull();
+    expect(partitionEdge([], false, 0)).toBeNull();
+  });
+});
 
 /** Hours of 2025-10-16 with a row a minute per host; hour 15 has two minutes only; 2025-10-01 00 has two rows. */
 const FULL_HOURS = [10, 11, 12, 13, 14];
