@@ -365,7 +365,7 @@ export class QueryEngine {
    * a number, say) bound nothing; the WHERE itself still filters every row. A measurement with
    * rows buffered but no file yet becomes an empty relation of its columns. Bounded references
    * left in place go to `unspliced` (they read the measurement's view). The reference of a top-N
-   * plan is narrowed to the rows on its edge's side (narrowedRelation).
+   * plan is narrowed to the rows on its edge's side (narrowedRelationSql).
    */
   private async rewrittenSql(
     sql: string,
@@ -446,8 +446,9 @@ export class QueryEngine {
     if (partitionEdgeUs === null) return null;
     const edge = plan.bucket === null ? BigInt(partitionEdgeUs) : await this.bucketStart(plan.bucket, partitionEdgeUs);
     if (edge === null || edge > BigInt(partitionEdgeUs)) return null;
-    if (plan.descending) return candidates.some((file) => BigInt(file.minTimeUs) < edge) ? edge : null;
-    return candidates.some((file) => BigInt(file.maxTimeUs) >= edge) ? edge : null;
+    // An edge the WHERE's own bound passes narrows nothing either.
+    if (plan.descending) return candidates.some((file) => BigInt(file.minTimeUs) < edge) && (range.lower === null || edge > range.lower) ? edge : null;
+    return candidates.some((file) => BigInt(file.maxTimeUs) >= edge) && (range.upper === null || edge <= range.upper) ? edge : null;
   }
 
   /** The start of the bucket holding the instant `micros`, as DuckDB evaluates the bucket; null when it does not evaluate. */

@@ -123,6 +123,7 @@ describe('top-N statements over the newest files', () => {
     ['the bucket written out in ORDER BY', 'SELECT time_bucket(INTERVAL 5 minutes, time) AS b, avg(v) FROM cpu GROUP BY b ORDER BY time_bucket(INTERVAL 5 minutes, time) DESC LIMIT 4'],
     ['plain rows by time DESC, ties broken by host', 'SELECT * FROM cpu ORDER BY time DESC, host LIMIT 7'],
     ['plain rows with a WHERE on a tag', "SELECT time, v FROM cpu WHERE host = 'h1' AND v > 40 ORDER BY time DESC LIMIT 9"],
+    ['a lower bound of its own past the edge', "SELECT * FROM cpu WHERE time >= '2025-10-16 14:30:00' ORDER BY time DESC, host LIMIT 100"],
     ['plain rows ASC', "SELECT * FROM cpu WHERE time >= '2025-10-16' ORDER BY time, host LIMIT 5"],
     ['grouped ASC past the oldest partition', 'SELECT time_bucket(INTERVAL 1 minute, time) AS m, count(*) FROM cpu GROUP BY m ORDER BY m LIMIT 4'],
     ['a LIMIT beyond every bucket (the last run reads the view)', 'SELECT time_bucket(INTERVAL 1 minute, time) AS minute, count(*) FROM cpu GROUP BY minute ORDER BY minute DESC LIMIT 400'],
