@@ -153,3 +153,19 @@ export const STATEMENT_SHAPE_BYTES_MAX = 4 * 1024 * 1024;
  */
 export const KEPT_STATEMENTS_MAX = 64;
 assert.ok(KEPT_STATEMENTS_MAX > 0);
+
+/**
+ * How many times as many partitions each narrowed run of a top-N statement reads as the one
+ * before (top-n.ts): the first reads the newest partition with data, then 4, then 16, then every
+ * file. A run that falls short costs its files' scan again; growing by 4 keeps the runs over a
+ * day of hour files to four (1, 4, 16, all), each wasted run reading a quarter of the next.
+ */
+export const TOP_N_SPAN_GROWTH = 4;
+assert.ok(TOP_N_SPAN_GROWTH >= 2);
+
+/**
+ * Bucket starts a query thread remembers by bucket expression and instant (query-engine.ts,
+ * bucketStart): each is a DuckDB call of ~0.2 ms, and a dashboard or TSBS repeats the same few
+ * (the newest partition changes once an hour). Each entry is a tree's text, a few hundred bytes.
+ */
+export const TOP_N_BUCKET_STARTS_MAX = 1024;

@@ -16,7 +16,7 @@ import { encodeCsvAnswer } from './csv-answer.js';
 import { encodeJsonAnswer } from './json-answer.js';
 import type { EncodedAnswer } from './json-answer.js';
 import { encodeMsgpackAnswer } from './msgpack-answer.js';
-import { BOUNDS_SQL_TEXTS_MAX, CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
+import { BOUNDS_SQL_TEXTS_MAX, CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, TOP_N_BUCKET_STARTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
 import { openLockedInstance } from './locked-instance.js';
 import type { LockedInstance } from './locked-instance.js';
 import { StatementGuard } from './statement-guard.js';
@@ -38,6 +38,8 @@ import { LastCacheTables, planLastCaches } from './last-cache-relation.js';
 import type { LastCacheLoad } from './last-cache-relation.js';
 import type { LastValueTable } from '@arc/columnar';
 import { StreamSender } from './stream-sender.js';
+import { bucketStartTree, mayBeTopN, narrowedRelationSql, partitionEdge, planTopN, TopNAttempts } from './top-n.js';
+import type { TopNPlan } from './top-n.js';
 
 /**
  * The schema unqualified names resolve in when the default database has no data yet. `main` of
@@ -104,11 +106,16 @@ export class QueryEngine {
   private readonly lastCacheStatementKeys = new Set<string>();
   /** The connection memoryBytes reads on, opened at its first call. */
   private statsConnection: DuckDBConnection | null = null;
+  /** Lower-cased names of DuckDB's functions that are not plain scalar ones (aggregates, macros): top-N plans (top-n.ts). */
+  private readonly nonScalarFunctions: ReadonlySet<string>;
+  /** Bucket starts by evaluated tree (bucketStart); cleared when it reaches its bound. */
+  private readonly bucketStarts = new Map<string, bigint | null>();
 
-  private constructor(locked: LockedInstance, guard: StatementGuard, config: WorkerConfig) {
+  private constructor(locked: LockedInstance, guard: StatementGuard, config: WorkerConfig, nonScalarFunctions: ReadonlySet<string>) {
     this.locked = locked;
     this.guard = guard;
     this.config = config;
+    this.nonScalarFunctions = nonScalarFunctions;
     this.control = new ControlBlock(config.control);
     this.replica = new CatalogReplica(config.catalogChannel, config.catalogSnapshot);
     this.views = new MeasurementViews(locked.connection);
@@ -117,7 +124,9 @@ export class QueryEngine {
 
   static async open(config: WorkerConfig): Promise<QueryEngine> {
     const locked = await openLockedInstance(config);
-    const engine = new QueryEngine(locked, await StatementGuard.create(locked.connection), config);
+    const functions = await locked.connection.runAndReadAll("SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE function_type <> 'scalar'");
+    const nonScalar = new Set(functions.getRowsJS().flatMap(([name]) => (typeof name === 'string' ? [name] : [])));
+    const engine = new QueryEngine(locked, await StatementGuard.create(locked.connection), config, nonScalar);
     // Bounds evaluated as TIMESTAMPTZ are spliced in as TIMESTAMP: the same instant only in UTC.
     const timeZone = (await locked.connection.runAndReadAll("SELECT current_setting('TimeZone')")).getRowsJS()[0]?.[0];
     assert.equal(timeZone, 'UTC', 'query threads run with TimeZone UTC');
@@ -162,17 +171,22 @@ export class QueryEngine {
 
   private async runPinned(task: QueryTask | EstimateTask): Promise<EngineAnswer> {
     const startedAtMs = performance.now();
-    const opened = await this.open(task, task.kind === 'estimate');
-    try {
-      const encoded =
-        task.kind === 'estimate'
-          ? await this.whileWatching(task.slot, this.countRows(opened.prepared))
-          : await this.whileWatching(task.slot, this.encode(opened.prepared, task, startedAtMs));
-      return { ...encoded, reads: opened.reads, cacheable: opened.cacheable };
-    } catch (error) {
-      throw this.failure(task.slot, error);
-    } finally {
-      if (!opened.kept) opened.prepared.destroySync();
+    // A top-N query runs first over its newest files, then wider until its answer is exact (top-n.ts).
+    const topN = task.kind === 'query' ? new TopNAttempts() : null;
+    for (;;) {
+      const opened = await this.open(task, task.kind === 'estimate', topN);
+      try {
+        const encoded =
+          task.kind === 'estimate'
+            ? await this.whileWatching(task.slot, this.countRows(opened.prepared))
+            : await this.whileWatching(task.slot, this.encode(opened.prepared, task, startedAtMs));
+        if (topN?.widens(encoded.rowCount) === true) continue;
+        return { ...encoded, reads: opened.reads, cacheable: opened.cacheable };
+      } catch (error) {
+        throw this.failure(task.slot, error);
+      } finally {
+        if (!opened.kept) opened.prepared.destroySync();
+      }
     }
   }
 
@@ -196,8 +210,10 @@ export class QueryEngine {
    * statement checked by DuckDB's parser, databases checked against the caller's, files pruned
    * to the time range, SHOW answered from the catalog. `counting` wraps it in a count(*).
    */
-  private async open(task: QueryTask | EstimateTask | StreamTask, counting: boolean): Promise<OpenedStatement> {
-    if (!this.control.start(task.slot)) throw cancelledError();
+  private async open(task: QueryTask | EstimateTask | StreamTask, counting: boolean, topN: TopNAttempts | null = null): Promise<OpenedStatement> {
+    // A wider run of a top-N query continues the task: its slot is running already.
+    const running = topN !== null && topN.attempt > 0 ? !this.control.isCancelled(task.slot) : this.control.start(task.slot);
+    if (!running) throw cancelledError();
     await this.refreshCatalog();
     await this.useDatabase(task.database);
     const readable = task.readableDatabases === null ? null : new Set(task.readableDatabases);
@@ -219,13 +235,16 @@ export class QueryEngine {
       const columns = await this.viewColumns({ database: task.database, measurement: task.source.measurement.measurement });
       ({ checked, plan } = await planOf(measurementSql(task.database, task.source.measurement, columns)));
     }
+    if (topN !== null && topN.attempt === 0 && !counting && checked.explainPrefix === '') topN.plan = await this.topNPlan(checked.statement, plan, task.rowLimit);
     // Reads whose every reference becomes its pruned files need no view (making one reads every footer).
     const viewless = new Set(plan.kind === 'select' ? plan.boundedOnly : []);
+    // A top-N statement's one reference is narrowed to files (a run over every file reads the view: below).
+    if (topN?.plan != null && plan.kind === 'select') for (const read of plan.reads) viewless.add(read);
     if (plan.kind === 'select') for (const read of plan.reads) if (!viewless.has(read)) await this.syncView(read);
     if (plan.kind === 'describe') await this.syncView(plan.table);
     const unspliced: MeasurementRef[] = [];
     const loads: LastCacheLoad[] = [];
-    let sql = await this.whileWatching(task.slot, this.executableSql(checked, plan, unspliced, task.database, task.lastCaches ?? [], loads));
+    let sql = await this.whileWatching(task.slot, this.executableSql(checked, plan, unspliced, task.database, task.lastCaches ?? [], loads, topN));
     for (const load of loads) await this.whileWatching(task.slot, this.lastCacheTables.fill(this.connection, load));
     // A bound that evaluated to nothing left a reference in place: it reads the view after all.
     for (const read of viewless) if (unspliced.some((table) => table.database === read.database && table.measurement === read.measurement)) await this.syncView(read);
@@ -314,7 +333,15 @@ export class QueryEngine {
   }
 
   /** The SQL to run for a checked statement: SHOW answers from the catalog, reads with pruned files. */
-  private async executableSql(checked: CheckedStatement, plan: StatementPlan, unspliced: MeasurementRef[], database: string, lastCaches: readonly LastValueTable[], loads: LastCacheLoad[]): Promise<string> {
+  private async executableSql(
+    checked: CheckedStatement,
+    plan: StatementPlan,
+    unspliced: MeasurementRef[],
+    database: string,
+    lastCaches: readonly LastValueTable[],
+    loads: LastCacheLoad[],
+    topN: TopNAttempts | null,
+  ): Promise<string> {
     switch (plan.kind) {
       case 'show-databases':
         return showDatabasesSql(plan.databases);
@@ -323,7 +350,7 @@ export class QueryEngine {
       case 'describe':
         return this.describedSql(plan.table);
       case 'select':
-        return this.rewrittenSql(checked.sql, plan.bounded, plan.empty, unspliced, (text) => {
+        return this.rewrittenSql(checked.sql, plan.bounded, plan.empty, unspliced, topN, (text) => {
           if (!mayCallLastCache(checked.sql)) return [];
           const planned = planLastCaches(text, checked.statement, database, lastCaches, this.lastCacheTables);
           loads.push(...planned.loads);
@@ -337,18 +364,22 @@ export class QueryEngine {
    * files of the hours in range. Bounds that DuckDB cannot turn into a TIMESTAMP (compared with
    * a number, say) bound nothing; the WHERE itself still filters every row. A measurement with
    * rows buffered but no file yet becomes an empty relation of its columns. Bounded references
-   * left in place go to `unspliced` (they read the measurement's view).
+   * left in place go to `unspliced` (they read the measurement's view). The reference of a top-N
+   * plan is narrowed to the rows on its edge's side (narrowedRelationSql).
    */
   private async rewrittenSql(
     sql: string,
     bounded: readonly BoundedTable[],
     empty: readonly EmptyTable[],
     unspliced: MeasurementRef[],
+    topN: TopNAttempts | null,
     lastCaches: (text: Buffer) => Splice[],
   ): Promise<string> {
     const text = Buffer.from(sql);
     const splices: Splice[] = lastCaches(text);
-    if (bounded.length === 0 && empty.length === 0 && splices.length === 0) return sql;
+    if (topN !== null) topN.narrowed = false;
+    const narrowing = topN?.plan ?? null;
+    if (bounded.length === 0 && empty.length === 0 && splices.length === 0 && narrowing === null) return sql;
     for (const table of empty) {
       const end = qualifiedNameEnd(text, table.location, table.tableName);
       // The view does not exist: without a replacement the query cannot bind at all.
@@ -360,24 +391,85 @@ export class QueryEngine {
     const { ranges: bounds, zoned } = bounded.length === 0 ? { ranges: [], zoned: [] } : await this.evaluateBounds(bounded);
     splices.push(...(await this.zonedBoundSplices(text, zoned)));
     const prunedFiles: CatalogFile[] = [];
-    for (const [index, table] of bounded.entries()) {
-      const range = bounds[index];
+    const targets: { table: BoundedTable | TopNPlan['table']; range: TimeRange | undefined }[] = bounded.map((table, index) => ({ table, range: bounds[index] }));
+    // A top-N reference the WHERE does not bound is narrowed all the same.
+    if (narrowing !== null && !bounded.some((table) => table.location === narrowing.table.location)) targets.push({ table: narrowing.table, range: { lower: null, upper: null } });
+    for (const { table, range } of targets) {
       const end = qualifiedNameEnd(text, table.location, table.tableName);
-      if (range === undefined || (range.lower === null && range.upper === null) || end === null) {
+      const edge = range === undefined || end === null || topN === null || narrowing?.table.location !== table.location ? null : await this.narrowingEdge(narrowing, topN.attempt, range);
+      if (range === undefined || (range.lower === null && range.upper === null && edge === null) || end === null) {
         unspliced.push(table);
         continue;
       }
-      const inRange = this.replica.files.filesInRange(table.database, table.measurement, micros(range.lower), micros(range.upper));
+      const lower = micros(range.lower);
+      const upper = micros(range.upper);
+      const descending = narrowing?.descending === true;
+      const inRange =
+        edge === null
+          ? this.replica.files.filesInRange(table.database, table.measurement, lower, upper)
+          : descending
+            ? this.replica.files.filesInRange(table.database, table.measurement, Math.max(lower ?? -Infinity, Number(edge)), upper)
+            : this.replica.files.filesInRange(table.database, table.measurement, lower, Math.min(upper ?? Infinity, Number(edge) - 1));
       prunedFiles.push(...inRange);
       const files = inRange.map((file) => this.store.locationOf(file.key));
       const columns = await this.viewColumns(table);
       const isInexact = (list: readonly ColumnSpec[]): boolean => this.filledColumnLists.has(list);
       const relation = files.length > 0 && filesHaveColumns(inRange, columns, isInexact) ? sameColumnsRelationSql(files) : prunedRelationSql(columns, files);
-      splices.push({ start: table.location, end, text: namedRelation(relation, table) });
+      if (topN !== null && edge !== null) topN.narrowed = true;
+      splices.push({ start: table.location, end, text: namedRelation(edge === null ? relation : narrowedRelationSql(relation, edge, descending), table) });
     }
     // Only the files the time range kept are made local (object storage).
     await this.pins.pin(prunedFiles);
     return applySplices(text, splices);
+  }
+
+  /** The top-N plan of a statement (top-n.ts), or null: run as written. */
+  private async topNPlan(statement: SqlNode, plan: StatementPlan, rowLimit: number): Promise<TopNPlan | null> {
+    if (plan.kind !== 'select' || !mayBeTopN(statement) || plan.reads.length !== 1 || plan.empty.length > 0) return null;
+    const [read] = plan.reads;
+    if (read === undefined) return null;
+    const topN = planTopN(statement, plan, { columns: await this.viewColumns(read), nonScalarFunctions: this.nonScalarFunctions });
+    // An answer cut at the row limit could never show it had the LIMIT's rows.
+    return topN !== null && topN.rowsWanted <= rowLimit ? topN : null;
+  }
+
+  /**
+   * The edge of a narrowed run (a bucket start, µs), or null: read the whole range. It is the
+   * bucket start at or before the partition edge (top-n.ts, partitionEdge), which must be a floor
+   * of it and narrow something: an edge at or before every row in range (DESC), or after every
+   * one (ASC), reads what the whole range does.
+   */
+  private async narrowingEdge(plan: TopNPlan, attempt: number, range: TimeRange): Promise<bigint | null> {
+    const { database, measurement } = plan.table;
+    const candidates = this.replica.files.filesInRange(database, measurement, micros(range.lower), micros(range.upper));
+    const partitionEdgeUs = partitionEdge(candidates, plan.descending, attempt);
+    if (partitionEdgeUs === null) return null;
+    const edge = plan.bucket === null ? BigInt(partitionEdgeUs) : await this.bucketStart(plan.bucket, partitionEdgeUs);
+    if (edge === null || edge > BigInt(partitionEdgeUs)) return null;
+    // An edge the WHERE's own bound passes narrows nothing either.
+    if (plan.descending) return candidates.some((file) => BigInt(file.minTimeUs) < edge) && (range.lower === null || edge > range.lower) ? edge : null;
+    return candidates.some((file) => BigInt(file.maxTimeUs) >= edge) && (range.upper === null || edge <= range.upper) ? edge : null;
+  }
+
+  /** The start of the bucket holding the instant `micros`, as DuckDB evaluates the bucket; null when it does not evaluate. */
+  private async bucketStart(bucket: SqlNode, instantUs: number): Promise<bigint | null> {
+    const tree = bucketStartTree(await this.selectTemplate(), bucket, instantUs);
+    clearLocations(tree);
+    const key = JSON.stringify(tree);
+    const known = this.bucketStarts.get(key);
+    if (known !== undefined) return known;
+    let start: bigint | null;
+    try {
+      const selectSql = await this.boundsSql(JSON.stringify({ error: false, statements: [{ node: tree, named_param_map: [] }] }));
+      const value = selectSql === null ? null : (await this.connection.runAndReadAll(selectSql)).getRows()[0]?.[0];
+      start = value instanceof DuckDBTimestampValue ? value.micros : null;
+    } catch {
+      // A width DuckDB refuses (zero, negative) narrows nothing; the statement itself reports it.
+      start = null;
+    }
+    if (this.bucketStarts.size >= TOP_N_BUCKET_STARTS_MAX) this.bucketStarts.clear();
+    this.bucketStarts.set(key, start);
+    return start;
   }
 
   /**

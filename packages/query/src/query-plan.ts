@@ -434,6 +434,8 @@ class ReadAnalyzer {
     if (tables.length === 0) return;
     const comparisons = conjunctsOf(select.where_clause).flatMap((conjunct) => timeComparison(conjunct) ?? []);
     for (const { table, measurement, location } of tables) {
+      // `FROM cpu AS c(a, time)` renames the columns: its `time` is another column, never pruned by.
+      if (Array.isArray(table.column_name_alias) && table.column_name_alias.length > 0) continue;
       const reference = (table.alias === '' ? table.table_name : table.alias).toLowerCase();
       const own = comparisons.filter(({ column }) => {
         const [first, second] = column;
