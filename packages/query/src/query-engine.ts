@@ -16,7 +16,7 @@ import { encodeCsvAnswer } from './csv-answer.js';
 import { encodeJsonAnswer } from './json-answer.js';
 import type { EncodedAnswer } from './json-answer.js';
 import { encodeMsgpackAnswer } from './msgpack-answer.js';
-import { BOUNDS_SQL_TEXTS_MAX, CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, TOP_N_BUCKET_STARTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
+import { BOUNDS_SQL_TEXTS_MAX, CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, LAST_POINT_FILES_MIN, TOP_N_BUCKET_STARTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
 import { openLockedInstance } from './locked-instance.js';
 import type { LockedInstance } from './locked-instance.js';
 import { StatementGuard } from './statement-guard.js';
@@ -447,6 +447,8 @@ export class QueryEngine {
     if (plan.kind !== 'select' || !mayBeLastPoint(statement) || plan.reads.length !== 1) return null;
     const [read] = plan.reads;
     if (read === undefined || this.catalog.get(read.database)?.has(read.measurement) !== true) return null;
+    // Over few files the second step costs what it saves (limits.ts).
+    if (this.replica.files.files(read.database, read.measurement).length < LAST_POINT_FILES_MIN) return null;
     return planLastPoint(statement, plan, await this.viewColumns(read), this.nonScalarFunctions);
   }
 

@@ -1,6 +1,6 @@
 // Proves the two-step latest-rows plan exact and real: `(keys, time) IN (SELECT keys, max(time)
 // ...)` statements answer what the same SQL answers over every Parquet file (read by a plain
-// DuckDB), with a host whose latest row is in an old file, equal max times, NULL keys, a subquery
+// DuckDB, over more files than the two steps need), with a host whose latest row is in an old file, equal max times, NULL keys, a subquery
 // that matches nothing, extra conditions in either WHERE and nanosecond times; and over a copy of
 // the data with a garbage file in a partition no latest row is in, the two steps never open it,
 // while a shape the rewrite must refuse does.
@@ -37,8 +37,12 @@ describe('latest rows in two steps', () => {
   let plain: DuckDBConnection;
 
   const writeMeasurement = async (measurement: string): Promise<void> => {
-    for (const hour of [10, 11, 12, 13, 14]) {
-      await dir.writeParquet(dir.filePath('default', measurement, `2025/10/16/${String(hour)}`, 'a.parquet'), ROWS(`2025-10-16 ${String(hour)}:00:00`, 60));
+    // More files than LAST_POINT_FILES_MIN: the day before, and the day up to 14:59.
+    for (const [day, hours] of [['15', 24], ['16', 15]] as const) {
+      for (let hour = 0; hour < hours; hour++) {
+        const hh = String(hour).padStart(2, '0');
+        await dir.writeParquet(dir.filePath('default', measurement, `2025/10/${day}/${hh}`, 'a.parquet'), ROWS(`2025-10-${day} ${hh}:00:00`, 60));
+      }
     }
     // h0 and h1 go on into hour 15; h2, h3 and the NULL host end together at 14:59.
     await dir.writeParquet(dir.filePath('default', measurement, '2025/10/16/15', 'a.parquet'), ROWS('2025-10-16 15:00:00', 2, 2));
@@ -58,19 +62,25 @@ describe('latest rows in two steps', () => {
     dir = await DataDir.create();
     await writeMeasurement('cpu');
     await writeMeasurement('cpug');
-    // Nanosecond times: each row 1 ns past its minute, h0's last row 999 ns past.
-    for (const hour of [10, 11]) {
-      const rows = ROWS(`2025-10-16 ${String(hour)}:00:00`, 60);
+    // Nanosecond times over 36 hours: each row 1 ns past its minute, h0's last row (11:59) 999 ns past.
+    for (let index = 0; index < 36; index++) {
+      const day = index < 24 ? '15' : '16';
+      const hh = String(index % 24).padStart(2, '0');
+      const rows = ROWS(`2025-10-${day} ${hh}:00:00`, 60);
       const lastOfH0 = "hostname = 'h0' AND time = TIMESTAMP '2025-10-16 11:59:00'";
       const sql = `SELECT make_timestamp_ns(epoch_ns(time) + CASE WHEN ${lastOfH0} THEN 999 ELSE 1 END) AS time, hostname, v FROM (${rows})`;
-      await dir.writeParquet(dir.filePath('default', 'cpuns', `2025/10/16/${String(hour)}`, 'a.parquet'), sql);
+      await dir.writeParquet(dir.filePath('default', 'cpuns', `2025/10/${day}/${hh}`, 'a.parquet'), sql);
     }
+    // Fewer files than LAST_POINT_FILES_MIN (hour 11 becomes garbage below): it runs as written, and reads it.
+    for (const hour of [10, 11, 12, 13, 14]) await dir.writeParquet(dir.filePath('default', 'cpufew', `2025/10/16/${String(hour)}`, 'a.parquet'), ROWS(`2025-10-16 ${String(hour)}:00:00`, 60));
     plain = await (await DuckDBInstance.create(':memory:')).connect();
     pool = dir.pool({ threads: 1 });
     await pool.ready();
     // A bounded read describes the view's columns, before a partition of cpug becomes garbage.
-    expect((await query(pool, "SELECT count(*) FROM cpug WHERE time >= '2025-10-01'")).data).toEqual([[5 * 60 * 5 + 2 * 2 + 3]]);
+    expect((await query(pool, "SELECT count(*) FROM cpug WHERE time >= '2025-10-01'")).data).toEqual([[39 * 60 * 5 + 2 * 2 + 3]]);
+    expect((await query(pool, "SELECT count(*) FROM cpufew WHERE time >= '2025-10-01'")).data).toEqual([[5 * 60 * 5]]);
     writeFileSync(dir.filePath('default', 'cpug', '2025/10/16/11', 'a.parquet'), 'this is not a parquet file');
+    writeFileSync(dir.filePath('default', 'cpufew', '2025/10/16/11', 'a.parquet'), 'this is not a parquet file');
   });
 
   afterAll(async () => {
@@ -120,6 +130,11 @@ describe('latest rows in two steps', () => {
 
   it('reads the garbage when the latest rows are there', async () => {
     const error = await queryError(pool, "SELECT * FROM cpug WHERE (hostname, time) IN (SELECT hostname, max(time) FROM cpug WHERE time < '2025-10-16 11:30:00' GROUP BY hostname)");
+    expect(error.message).toMatch(/parquet|magic/i);
+  });
+
+  it('runs as written over fewer files than two steps pay off for', async () => {
+    const error = await queryError(pool, "SELECT * FROM cpufew WHERE (hostname, time) IN (SELECT hostname, max(time) FROM cpufew WHERE time >= '2025-10-16 12:00:00' GROUP BY hostname)");
     expect(error.message).toMatch(/parquet|magic/i);
   });
 
