@@ -16,7 +16,7 @@ import { encodeCsvAnswer } from './csv-answer.js';
 import { encodeJsonAnswer } from './json-answer.js';
 import type { EncodedAnswer } from './json-answer.js';
 import { encodeMsgpackAnswer } from './msgpack-answer.js';
-import { BOUNDS_SQL_TEXTS_MAX, CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, TOP_N_BUCKET_STARTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
+import { BOUNDS_SQL_TEXTS_MAX, CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, LAST_POINT_FILES_MIN, TOP_N_BUCKET_STARTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
 import { openLockedInstance } from './locked-instance.js';
 import type { LockedInstance } from './locked-instance.js';
 import { StatementGuard } from './statement-guard.js';
@@ -40,6 +40,8 @@ import type { LastValueTable } from '@arc/columnar';
 import { StreamSender } from './stream-sender.js';
 import { bucketStartTree, mayBeTopN, narrowedRelationSql, partitionEdge, planTopN, TopNAttempts } from './top-n.js';
 import type { TopNPlan } from './top-n.js';
+import { mayBeLastPoint, maxTimeRangeSql, narrowedReferenceSql, planLastPoint } from './last-point.js';
+import type { LastPointPlan } from './last-point.js';
 
 /**
  * The schema unqualified names resolve in when the default database has no data yet. `main` of
@@ -210,11 +212,12 @@ export class QueryEngine {
    * statement checked by DuckDB's parser, databases checked against the caller's, files pruned
    * to the time range, SHOW answered from the catalog. `counting` wraps it in a count(*).
    */
-  private async open(task: QueryTask | EstimateTask | StreamTask, counting: boolean, topN: TopNAttempts | null = null): Promise<OpenedStatement> {
-    // A wider run of a top-N query continues the task: its slot is running already.
-    const running = topN !== null && topN.attempt > 0 ? !this.control.isCancelled(task.slot) : this.control.start(task.slot);
+  private async open(task: QueryTask | EstimateTask | StreamTask, counting: boolean, topN: TopNAttempts | null = null, continued = false): Promise<OpenedStatement> {
+    // A wider run of a top-N query, or a step of a two-step one, continues the task: its slot is running already.
+    const running = continued || (topN !== null && topN.attempt > 0) ? !this.control.isCancelled(task.slot) : this.control.start(task.slot);
     if (!running) throw cancelledError();
-    await this.refreshCatalog();
+    // A step after the first plans on the catalog the first one did (last-point.ts checks it did not move).
+    if (!continued) await this.refreshCatalog();
     await this.useDatabase(task.database);
     const readable = task.readableDatabases === null ? null : new Set(task.readableDatabases);
     const planOf = async (sql: string): Promise<{ checked: CheckedStatement; plan: StatementPlan }> => {
@@ -236,6 +239,17 @@ export class QueryEngine {
       ({ checked, plan } = await planOf(measurementSql(task.database, task.source.measurement, columns)));
     }
     if (topN !== null && topN.attempt === 0 && !counting && checked.explainPrefix === '') topN.plan = await this.topNPlan(checked.statement, plan, task.rowLimit);
+    // A latest-rows statement runs its subquery first, then itself over the files its answer can be in (last-point.ts).
+    let lastPoint: { readonly plan: LastPointPlan; readonly version: number } | null = null;
+    if (!continued && !counting && topN?.plan == null && checked.explainPrefix === '' && 'sql' in task.source) {
+      const twoStep = await this.lastPointPlan(checked.statement, plan);
+      const version = twoStep === null ? -1 : this.replica.files.measurementVersion(twoStep.read.database, twoStep.read.measurement);
+      const narrowedSql = twoStep === null ? null : await this.lastPointSql(task, checked.sql, twoStep);
+      if (twoStep !== null && narrowedSql !== null) {
+        lastPoint = { plan: twoStep, version };
+        ({ checked, plan } = await planOf(narrowedSql));
+      }
+    }
     // Reads whose every reference becomes its pruned files need no view (making one reads every footer).
     const viewless = new Set(plan.kind === 'select' ? plan.boundedOnly : []);
     // A top-N statement's one reference is narrowed to files (a run over every file reads the view: below).
@@ -248,6 +262,11 @@ export class QueryEngine {
     for (const load of loads) await this.whileWatching(task.slot, this.lastCacheTables.fill(this.connection, load));
     // A bound that evaluated to nothing left a reference in place: it reads the view after all.
     for (const read of viewless) if (unspliced.some((table) => table.database === read.database && table.measurement === read.measurement)) await this.syncView(read);
+    if (lastPoint !== null) {
+      const { database, measurement } = lastPoint.plan.read;
+      // The files of both steps are picked: from one catalog version, or the statement runs as written.
+      if (this.replica.files.measurementVersion(database, measurement) !== lastPoint.version) return await this.open({ ...task, source: { sql: firstSql } }, counting, topN, true);
+    }
     if (counting) {
       if (checked.explainPrefix !== '') throw badRequest(QueryErrorCode.sqlForbidden, 'EXPLAIN has no rows to estimate', { statement_type: 'EXPLAIN' });
       sql = `SELECT count(*) AS estimated_rows FROM (${sql}\n) AS arc_estimate`;
@@ -420,6 +439,53 @@ export class QueryEngine {
     }
     // Only the files the time range kept are made local (object storage).
     await this.pins.pin(prunedFiles);
+    return applySplices(text, splices);
+  }
+
+  /** The two-step plan of a latest-rows statement (last-point.ts), or null: run as written. */
+  private async lastPointPlan(statement: SqlNode, plan: StatementPlan): Promise<LastPointPlan | null> {
+    if (plan.kind !== 'select' || !mayBeLastPoint(statement) || plan.reads.length !== 1) return null;
+    const [read] = plan.reads;
+    if (read === undefined || this.catalog.get(read.database)?.has(read.measurement) !== true) return null;
+    // Over few files the second step costs what it saves (limits.ts).
+    if (this.replica.files.files(read.database, read.measurement).length < LAST_POINT_FILES_MIN) return null;
+    return planLastPoint(statement, plan, await this.viewColumns(read), this.nonScalarFunctions);
+  }
+
+  /**
+   * Step 1 of a two-step statement: its subquery's least and greatest max time, through the same
+   * planning path as any query; then the statement's text with both references narrowed to them
+   * (step 2). Null when step 1 fails (the statement runs as written, and reports its own error).
+   */
+  private async lastPointSql(task: QueryTask | StreamTask | EstimateTask, sql: string, plan: LastPointPlan): Promise<string | null> {
+    const tree = structuredClone(plan.subquery);
+    clearLocations(tree);
+    const subquerySql = await this.boundsSql(JSON.stringify({ error: false, statements: [{ node: tree, named_param_map: [] }] }));
+    if (subquerySql === null) return null;
+    let row: readonly unknown[];
+    try {
+      const opened = await this.open({ ...task, source: { sql: maxTimeRangeSql(subquerySql, plan) } }, false, null, true);
+      try {
+        row = (await this.whileWatching(task.slot, opened.prepared.runAndReadAll())).getRows()[0] ?? [];
+      } finally {
+        if (!opened.kept) opened.prepared.destroySync();
+      }
+    } catch (error) {
+      if (this.control.isCancelled(task.slot)) throw cancelledError();
+      if (error instanceof ArcError && error.kind !== ErrorKind.badRequest) throw error;
+      return null;
+    }
+    const [lowest, highest] = row;
+    // No max time: the IN holds for no row. An empty range (lower above upper) keeps no file.
+    const [lowerUs, upperUs] = typeof lowest === 'bigint' && typeof highest === 'bigint' ? [lowest - 1n, highest + 1n] : [1n, 0n];
+    const text = Buffer.from(sql);
+    const splices: Splice[] = [];
+    for (const reference of plan.references) {
+      const end = qualifiedNameEnd(text, reference.location, reference.tableName);
+      if (end === null) return null;
+      const narrowed = narrowedReferenceSql(text.toString('utf8', reference.location, end), lowerUs, upperUs);
+      splices.push({ start: reference.location, end, text: namedRelation(narrowed, reference) });
+    }
     return applySplices(text, splices);
   }
 

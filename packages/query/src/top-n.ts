@@ -148,7 +148,7 @@ function constantCount(node: unknown): number | null {
  * FROM's one, and no column name of three parts (which the relation put in place of the table
  * would not answer).
  */
-function isPlainExpressionTree(node: SqlNode): boolean {
+export function isPlainExpressionTree(node: SqlNode): boolean {
   const expressionClass = node.class;
   if (expressionClass === 'SUBQUERY' || expressionClass === 'WINDOW' || expressionClass === 'PARAMETER' || expressionClass === 'LAMBDA') return false;
   if (node.type === 'SELECT_NODE' || node.type === 'SET_OPERATION_NODE' || node.type === 'JOIN' || node.type === 'SUBQUERY' || node.type === 'TABLE_FUNCTION') return false;
@@ -182,7 +182,8 @@ function resolvedKey(key: SqlNode, selectList: readonly SqlNode[], columns: Read
   return item;
 }
 
-function isTimeColumn(node: SqlNode, reference: string): boolean {
+/** True for the time column, named bare or by the table's reference name (lower-cased). */
+export function isTimeColumn(node: SqlNode, reference: string): boolean {
   const names = columnNames(node);
   if (names === null) return false;
   const [first, second] = names;
@@ -259,7 +260,8 @@ function isGroupedBy(select: SqlNode, key: SqlNode, columns: ReadonlySet<string>
   });
 }
 
-function callsNonScalar(node: SqlNode, nonScalar: ReadonlySet<string>): boolean {
+/** True when the expression calls an aggregate (or another non-scalar function), or a function with FILTER or DISTINCT. */
+export function callsNonScalar(node: SqlNode, nonScalar: ReadonlySet<string>): boolean {
   if (node.class === 'FUNCTION' && typeof node.function_name === 'string' && nonScalar.has(node.function_name.toLowerCase())) return true;
   if (node.class === 'FUNCTION' && (node.filter !== null || node.distinct === true)) return true;
   return childrenOf(node).some((child) => callsNonScalar(child, nonScalar));
