@@ -5,7 +5,7 @@ import type { ColumnBatch } from '@arc/columnar';
 import { type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
-import { coverageKey, coveredSeqOf, encodeCancelEntry, encodeRequestEntry, walStatsCells, WalStream } from '@arc/wal';
+import { coverageKey, coveredSeqOf, encodeCancelEntry, encodeRequestEntry, requestEntryParts, walStatsCells, WalStream, type RequestEnvelope } from '@arc/wal';
 import { writerIndexFor, type DecoderToWriter, type WalPosition, type WriterToDecoder, type WriterVerdict } from '@arc/writer';
 import { COMPLETION_FRAME_BYTES_MAX, decodeRequestHeader, encodeCompletion, precisionCode, type Completion, type RequestHeader } from './frames.js';
 import { RequestDecoder } from './request-decoder.js';
@@ -77,6 +77,12 @@ type LoggedRequest =
   | { readonly kind: 'append'; readonly seq: number; readonly requestId: number; readonly writerIndex: number; readonly batches: ColumnBatch[]; readonly rowCount: number }
   | { readonly kind: 'cancel'; readonly requestId: number; readonly error: ArcErrorShape };
 
+/** A new request's WAL entry, before it is encoded (its body still in the ring frame). */
+interface WalRequest {
+  readonly timestampUs: number;
+  readonly envelope: RequestEnvelope;
+}
+
 /** The batches of a request by the writer that owns them, and what the request touches. */
 interface RoutedBatches {
   readonly byWriter: Map<number, ColumnBatch[]>;
@@ -110,7 +116,7 @@ class DecoderThread {
   private readonly pending = new Map<number, PendingRequest>();
   private txnSequence = 0;
   private readonly wal: WalStream | null;
-  /** Requests logged in the WAL, waiting for the group's write and sync before their commit. */
+  /** Requests logged in the WAL (written), waiting for the group's sync before their commit. */
   private logged: LoggedRequest[] = [];
   private readonly vitals: PolledVitals;
   private readonly requestsDecoded: CounterCell;
@@ -186,25 +192,45 @@ class DecoderThread {
   }
 
   /**
-   * Writes and syncs the logged group, then, in seq order (so each writer receives this stream's
+   * Syncs the logged group, then, in seq order (so each writer receives this stream's
    * rows in seq order): commits prepared requests and answers them, appends one-writer requests
    * (answered on their writer's verdict), answers refusals whose cancel is now durable.
    */
   private commitLoggedGroup(): void {
     const wal = this.wal;
     assert.ok(wal !== null, 'only a WAL logs requests');
+    try {
+      wal.syncPending();
+    } catch (error) {
+      this.failLoggedGroup(walFailureOf(error));
+      return;
+    }
     const group = this.logged;
     this.logged = [];
-    let failure: ArcErrorShape | null = null;
+    for (const logged of group) this.afterDurable(logged);
+  }
+
+  /**
+   * Writes an entry to the WAL; null once written (durable at the group's sync). A failed write
+   * takes every unsynced entry out of the log with it (WalStream.append), so the logged group
+   * fails too and the failure is returned for the caller's own request.
+   */
+  private logEntry(entry: Uint8Array | readonly Uint8Array[], keys: readonly string[]): { readonly seq: number } | ArcErrorShape {
+    assert.ok(this.wal !== null, 'only a WAL logs requests');
     try {
-      wal.writePending();
+      return { seq: this.wal.append(entry, keys) };
     } catch (error) {
-      failure = error instanceof ArcError ? error.toShape() : new ArcError(ErrorKind.internal, WalErrorCode.writeFailed, String(error)).toShape();
+      const failure = walFailureOf(error);
+      this.failLoggedGroup(failure);
+      return failure;
     }
-    for (const logged of group) {
-      if (failure === null) this.afterDurable(logged);
-      else this.afterWriteFailed(logged, failure);
-    }
+  }
+
+  /** The logged group is not in the log (its seqs were given back): none of it reaches a buffer. */
+  private failLoggedGroup(failure: ArcErrorShape): void {
+    const group = this.logged;
+    this.logged = [];
+    for (const logged of group) this.afterWriteFailed(logged, failure);
   }
 
   private afterDurable(logged: LoggedRequest): void {
@@ -262,12 +288,15 @@ class DecoderThread {
   private processFrame(frame: Uint8Array): void {
     const header = decodeRequestHeader(frame);
     const body = header.externalBody ? this.takeExternalBody() : frame.subarray(header.bodyOffset);
+    this.handleRequest(header, body);
+    // Batches are packed copies and the WAL entry is written or copied: the ring bytes are free.
+    this.requests.release();
+  }
+
+  /** `body` (ring bytes) is read only until this returns. */
+  private handleRequest(header: RequestHeader, body: Uint8Array): void {
     const decoded = this.decoder.decode(header, body);
     this.requestsDecoded.add();
-    // The WAL entry copies the body as received (compressed or not), so replay re-runs this decode.
-    const walEntry = this.wal === null || header.replay !== null || decoded instanceof ArcError ? null : this.walEntryOf(header, body);
-    // Batches are packed copies: the ring bytes are no longer needed.
-    this.requests.release();
     if (decoded instanceof ArcError) {
       this.complete({ requestId: header.requestId, rowCount: 0, error: decoded.toShape() });
       return;
@@ -284,11 +313,9 @@ class DecoderThread {
       return;
     }
     for (const batch of batches) this.rowsDecoded.add(batch.rowCount);
-    this.dispatch(header.requestId, batches, walEntry, header.replay);
-  }
-
-  private walEntryOf(header: RequestHeader, body: Uint8Array): Uint8Array {
-    return encodeRequestEntry(header.nowUs, { database: header.database, format: header.format, precision: precisionCode(header.precision), body });
+    // The WAL entry holds the body as received (compressed or not), so replay re-runs this decode.
+    const envelope = this.wal === null || header.replay !== null ? null : { database: header.database, format: header.format, precision: precisionCode(header.precision), body };
+    this.dispatch(header.requestId, batches, envelope === null ? null : { timestampUs: header.nowUs, envelope }, header.replay);
   }
 
   /**
@@ -328,18 +355,20 @@ class DecoderThread {
   }
 
   /**
-   * Sends each writer its batches. One writer: a new request with the WAL on is logged first and
-   * appended once durable (logBeforeAppend); otherwise one `append` (a replay's carries its
-   * original position). Several writers: `prepare` to each; commit or abort follows once every
-   * writer answered and, with the WAL on, the entry is logged and synced.
+   * Sends each writer its batches. One writer: a new request with the WAL on is logged first
+   * (its body written from the ring, not copied) and appended once durable (logBeforeAppend);
+   * otherwise one `append` (a replay's carries its original position). Several writers: `prepare`
+   * to each; commit or abort follows once every writer answered and, with the WAL on, the entry
+   * (a copy: the ring frame is gone by then) is logged and synced.
    */
-  private dispatch(requestId: number, batches: ColumnBatch[], walEntry: Uint8Array | null, replay: WalPosition | null): void {
+  private dispatch(requestId: number, batches: ColumnBatch[], walRequest: WalRequest | null, replay: WalPosition | null): void {
     const { byWriter, keys, rowCount } = this.route(batches);
     const only = byWriter.size === 1 ? [...byWriter][0] : undefined;
-    if (only !== undefined && walEntry !== null) {
-      this.logBeforeAppend(requestId, only[0], only[1], rowCount, walEntry, keys);
+    if (only !== undefined && walRequest !== null) {
+      this.logBeforeAppend(requestId, only[0], only[1], rowCount, requestEntryParts(walRequest.timestampUs, walRequest.envelope), keys);
       return;
     }
+    const walEntry = walRequest === null ? null : encodeRequestEntry(walRequest.timestampUs, walRequest.envelope);
     const txnId = ++this.txnSequence;
     const prepared = byWriter.size > 1;
     for (const [writerIndex, writerBatches] of byWriter) {
@@ -372,10 +401,13 @@ class DecoderThread {
    * its entry joins the pending group now and its batches wait here; once the group is durable
    * they go to the writer as one `append` with their position (commitLoggedGroup).
    */
-  private logBeforeAppend(requestId: number, writerIndex: number, batches: ColumnBatch[], rowCount: number, walEntry: Uint8Array, keys: readonly string[]): void {
-    assert.ok(this.wal !== null, 'entries exist only with the WAL on');
-    const seq = this.wal.append(walEntry, keys);
-    this.logged.push({ kind: 'append', seq, requestId, writerIndex, batches, rowCount });
+  private logBeforeAppend(requestId: number, writerIndex: number, batches: ColumnBatch[], rowCount: number, walEntry: readonly Uint8Array[], keys: readonly string[]): void {
+    const logged = this.logEntry(walEntry, keys);
+    if (!('seq' in logged)) {
+      this.complete({ requestId, rowCount: 0, error: logged });
+      return;
+    }
+    this.logged.push({ kind: 'append', seq: logged.seq, requestId, writerIndex, batches, rowCount });
   }
 
   private onVerdict(verdict: WriterVerdict): void {
@@ -390,9 +422,9 @@ class DecoderThread {
       return;
     }
     if (request.error === null && request.walEntry !== null) {
-      assert.ok(this.wal !== null, 'entries exist only with the WAL on');
-      const seq = this.wal.append(request.walEntry, request.keys);
-      this.logged.push({ kind: 'prepared', txnId: verdict.txnId, request, seq });
+      const logged = this.logEntry(request.walEntry, request.keys);
+      if ('seq' in logged) this.logged.push({ kind: 'prepared', txnId: verdict.txnId, request, seq: logged.seq });
+      else this.afterWriteFailed({ kind: 'prepared', txnId: verdict.txnId, request, seq: 0 }, logged);
       return;
     }
     if (request.prepared) {
@@ -408,9 +440,9 @@ class DecoderThread {
    * the refusal is answered once it is durable, so a restart never applies what was refused.
    */
   private cancelLogged(requestId: number, seq: number, error: ArcErrorShape): void {
-    assert.ok(this.wal !== null, 'only a WAL logs requests');
-    this.wal.append(encodeCancelEntry(Date.now() * 1000, seq), []);
-    this.logged.push({ kind: 'cancel', requestId, error });
+    const logged = this.logEntry(encodeCancelEntry(Date.now() * 1000, seq), []);
+    if ('seq' in logged) this.logged.push({ kind: 'cancel', requestId, error });
+    else this.afterWriteFailed({ kind: 'cancel', requestId, error }, logged);
   }
 
   private complete(completion: Completion): void {
@@ -429,6 +461,11 @@ class DecoderThread {
     assert.ok(port !== undefined, 'a port per writer');
     return port;
   }
+}
+
+/** What a failed WAL write or sync answers its requests with. */
+function walFailureOf(error: unknown): ArcErrorShape {
+  return error instanceof ArcError ? error.toShape() : new ArcError(ErrorKind.internal, WalErrorCode.writeFailed, String(error)).toShape();
 }
 
 /** A refusal whose cancel could not be logged: the request may be applied at the next start. */

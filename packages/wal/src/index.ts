@@ -3,6 +3,7 @@ export {
   encodeEntry,
   encodeFileHeader,
   encodeRequestEntry,
+  requestEntryParts,
   encodeCancelEntry,
   cancelledSeqOf,
   decodeRequestEnvelope,

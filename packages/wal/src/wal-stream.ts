@@ -32,17 +32,20 @@ interface Segment {
   readonly path: string;
   readonly firstSeq: number;
   readonly createdAtMs: number;
-  /** Last seq written; firstSeq - 1 while empty. */
+  /** Last seq synced; firstSeq - 1 while none is. */
   lastSeq: number;
+  /** Bytes written, synced or not: where the next entry goes. */
   bytes: number;
+  /** Bytes synced (the header is at creation): a failed write or sync cuts the file back to here. */
+  syncedBytes: number;
   /** fd while this is the segment being appended to; -1 once closed. */
   fd: number;
   /** Per "database/measurement" its entries touch: the highest seq touching it. */
   readonly keySeqMax: Map<string, number>;
 }
 
-interface PendingEntry {
-  readonly bytes: Uint8Array;
+/** An entry written and not yet synced: what it touches ("database/measurement"). */
+interface UnsyncedEntry {
   readonly keys: readonly string[];
 }
 
@@ -51,9 +54,11 @@ export function walWriteFailed(reason: string): ArcError {
 }
 
 /**
- * The appending side of one WAL stream, owned by one decoder thread. Entries are appended in
- * memory (`append` assigns their seq), then written and synced together (`writePending`): that
- * is the group commit, and the caller decides when a group is due. Segments rotate by size and
+ * The appending side of one WAL stream, owned by one decoder thread. `append` writes an entry
+ * into the page cache at once (so its bytes, a ring frame's, need not be kept or copied) and
+ * assigns its seq; `syncPending` syncs every entry written since the last sync with one
+ * fdatasync: that is the group commit, and the caller decides when a group is due. Nothing is
+ * durable, and nothing may be acknowledged, before its sync. Segments rotate by size and
  * age; a closed segment is deleted once every (database, measurement) its entries touched is
  * covered up to its last seq by durable Parquet (`onCovered`, from the writers' flush journals).
  */
@@ -61,7 +66,7 @@ export class WalStream {
   private readonly options: WalStreamOptions;
   private readonly segments: Segment[] = [];
   private current: Segment | null = null;
-  private pending: PendingEntry[] = [];
+  private pending: UnsyncedEntry[] = [];
   private pendingBytesTotal = 0;
   private firstPendingAtMs = 0;
   private readonly covered = new Map<string, number>();
@@ -91,25 +96,48 @@ export class WalStream {
     return this.pendingBytesTotal;
   }
 
-  /** Wall-clock ms when the oldest entry waiting for its write was appended (0: none waits). */
+  /** Wall-clock ms when the oldest entry waiting for its sync was appended (0: none waits). */
   get firstPendingAt(): number {
     return this.firstPendingAtMs;
   }
 
-  /** Queues an encoded entry; returns its seq. `keys`: the "database/measurement" it touches. */
-  append(entry: Uint8Array, keys: readonly string[]): number {
+  /**
+   * Writes an encoded entry (one buffer, or parts written back to back) after the last one and
+   * returns its seq; it is durable once `syncPending` returns. `keys`: the "database/measurement"
+   * it touches. On failure every entry not yet synced is cut from the file and its seq given back
+   * (the caller fails their requests too); throws ArcError.
+   */
+  append(entry: Uint8Array | readonly Uint8Array[], keys: readonly string[]): number {
+    const parts = entry instanceof Uint8Array ? [entry] : entry;
+    let entryBytes = 0;
+    for (const part of parts) entryBytes += part.byteLength;
+    let segment: Segment | null = null;
+    try {
+      segment = this.segmentForWrite(this.nextSeqValue);
+      writeAllSync(segment.fd, parts, segment.bytes);
+    } catch (error) {
+      throw this.failUnsynced(segment, error);
+    }
+    segment.bytes += entryBytes;
     if (this.pending.length === 0) this.firstPendingAtMs = this.options.nowMs();
-    this.pending.push({ bytes: entry, keys });
-    this.pendingBytesTotal += entry.byteLength;
+    this.pending.push({ keys });
+    this.pendingBytesTotal += entryBytes;
     return this.nextSeqValue++;
   }
 
   /**
-   * Writes every queued entry with one writev and syncs per the sync mode. On failure nothing of
-   * the group stays in the file (it is cut back) and the seqs are given back; throws ArcError.
+   * Syncs every entry written since the last sync (per the sync mode). On failure none of them
+   * stays in the file (it is cut back) and their seqs are given back; throws ArcError.
    */
-  writePending(): void {
+  syncPending(): void {
     if (this.pending.length === 0) return;
+    const segment = this.current;
+    assert.ok(segment !== null, 'written entries are in the open segment');
+    try {
+      this.syncSegment(segment);
+    } catch (error) {
+      throw this.failUnsynced(segment, error);
+    }
     const group = this.pending;
     const groupBytes = this.pendingBytesTotal;
     const groupAtMs = this.firstPendingAtMs;
@@ -117,21 +145,8 @@ export class WalStream {
     this.pendingBytesTotal = 0;
     this.firstPendingAtMs = 0;
     const firstSeq = this.nextSeqValue - group.length;
-    let segment: Segment | null = null;
-    try {
-      segment = this.segmentForWrite(firstSeq);
-      writeAllSync(segment.fd, group.map((entry) => entry.bytes), segment.bytes);
-      this.syncSegment(segment);
-    } catch (error) {
-      this.nextSeqValue = firstSeq;
-      if (segment !== null) this.cutBack(segment);
-      const stats = this.options.stats;
-      addToStatCell(stats, WalStatCell.writeErrors, 1);
-      stats[WalStatCell.lastWriteErrorAtMs] = this.options.nowMs();
-      throw walWriteFailed((error as Error).message);
-    }
-    segment.bytes += groupBytes;
-    segment.lastSeq = firstSeq + group.length - 1;
+    segment.syncedBytes = segment.bytes;
+    segment.lastSeq = this.nextSeqValue - 1;
     const groupKeySeqMax = new Map<string, number>();
     group.forEach((entry, index) => {
       for (const key of entry.keys) {
@@ -147,6 +162,19 @@ export class WalStream {
     this.refreshStats();
   }
 
+  /** After a failed write or sync: the unsynced entries leave the file and give their seqs back. */
+  private failUnsynced(segment: Segment | null, error: unknown): ArcError {
+    this.nextSeqValue -= this.pending.length;
+    this.pending = [];
+    this.pendingBytesTotal = 0;
+    this.firstPendingAtMs = 0;
+    if (segment !== null) this.cutBack(segment);
+    const stats = this.options.stats;
+    addToStatCell(stats, WalStatCell.writeErrors, 1);
+    stats[WalStatCell.lastWriteErrorAtMs] = this.options.nowMs();
+    return walWriteFailed((error as Error).message);
+  }
+
   /** The writers made "database/measurement" durable up to `seqMax` for this stream. */
   onCovered(key: string, seqMax: number): void {
     if (coveredSeqOf(this.covered, key) >= seqMax) return;
@@ -155,8 +183,12 @@ export class WalStream {
     this.refreshStats();
   }
 
-  /** Closes the current segment when it is too big, too old, or a cleanup asked for it. */
+  /**
+   * Closes the current segment when it is too big, too old, or a cleanup asked for it; never
+   * while entries in it wait for their sync (syncPending rotates after its sync).
+   */
   maybeRotate(): void {
+    if (this.pending.length > 0) return;
     const stats = this.options.stats;
     const requested = stats[WalStatCell.rotateRequested] === 1;
     stats[WalStatCell.rotateRequested] = 0;
@@ -170,9 +202,9 @@ export class WalStream {
     this.refreshStats();
   }
 
-  /** Closes the open segment (shutdown). Queued entries must have been written. */
+  /** Closes the open segment (shutdown). Written entries must have been synced or failed. */
   close(): void {
-    assert.equal(this.pending.length, 0, 'queued entries are written or failed before close');
+    assert.equal(this.pending.length, 0, 'written entries are synced or failed before close');
     this.closeCurrent();
   }
 
@@ -180,10 +212,11 @@ export class WalStream {
     if (this.current !== null) return this.current;
     const segmentPath = path.join(this.options.directory, segmentFileName(this.options.stream, firstSeq));
     const fd = openSync(segmentPath, 'wx');
-    const segment: Segment = { path: segmentPath, firstSeq, createdAtMs: this.options.nowMs(), lastSeq: firstSeq - 1, bytes: 0, fd, keySeqMax: new Map() };
+    const segment: Segment = { path: segmentPath, firstSeq, createdAtMs: this.options.nowMs(), lastSeq: firstSeq - 1, bytes: 0, syncedBytes: 0, fd, keySeqMax: new Map() };
     try {
       writeAllSync(fd, [encodeFileHeader()], 0);
       segment.bytes = FILE_HEADER_BYTES;
+      segment.syncedBytes = FILE_HEADER_BYTES;
       // The new name must survive a power loss as much as the entries in it.
       fsyncSync(fd);
       syncDirectory(this.options.directory);
@@ -206,11 +239,12 @@ export class WalStream {
     recordSyncLatency(this.options.stats, performance.now() - started);
   }
 
-  /** After a failed write: drop the partial group; if even that fails, seal the segment. */
+  /** After a failed write or sync: drop the unsynced entries; if even that fails, seal the segment. */
   private cutBack(segment: Segment): void {
     if (segment.fd < 0) return;
+    segment.bytes = segment.syncedBytes;
     try {
-      ftruncateSync(segment.fd, segment.bytes);
+      ftruncateSync(segment.fd, segment.syncedBytes);
     } catch {
       // The torn bytes stay at the end of this segment, where recovery cuts them; write no more here.
       this.closeCurrent();

@@ -37,7 +37,7 @@ describe('WalStream', () => {
     const stream = newStream(directory, stats);
     expect([0, 1, 2].map((index) => stream.append(entryOf(index), ['db/cpu']))).toEqual([10, 11, 12]);
     expect(stream.pendingCount).toBe(3);
-    stream.writePending();
+    stream.syncPending();
     expect(stream.pendingCount).toBe(0);
     expect(segmentsIn(directory)).toEqual(['wal-003-0000000000000010.wal']);
     const contents = readLogFileSync(path.join(directory, 'wal-003-0000000000000010.wal'));
@@ -57,9 +57,9 @@ describe('WalStream', () => {
     const stream = newStream(directory, stats, 200);
     stream.append(entryOf(0), ['db/cpu']); // seq 10
     stream.append(entryOf(1), ['db/cpu', 'db/mem']); // seq 11
-    stream.writePending(); // past 200 bytes: rotated
+    stream.syncPending(); // past 200 bytes: rotated
     stream.append(entryOf(2), ['db/cpu']); // seq 12, second segment
-    stream.writePending();
+    stream.syncPending();
     expect(segmentsIn(directory)).toEqual(['wal-003-0000000000000010.wal', 'wal-003-0000000000000012.wal']);
     stream.onCovered('db/cpu', 11);
     expect(segmentsIn(directory)).toHaveLength(2); // db/mem not covered yet
@@ -77,13 +77,31 @@ describe('WalStream', () => {
     expect(summarizeWalStats([stats]).oldestUnflushedAtMs).toBe(0);
   });
 
+  it('writes an entry at append, in parts back to back, and rotates only once its sync is done', () => {
+    const directory = tempDirectory();
+    const stats = createWalStatsBuffer();
+    const stream = newStream(directory, stats);
+    const entry = entryOf(0);
+    expect(stream.append([entry.subarray(0, 20), entry.subarray(20)], ['db/cpu'])).toBe(10);
+    const segmentPath = path.join(directory, 'wal-003-0000000000000010.wal');
+    expect(readLogFileSync(segmentPath).entries.map((written) => written.timestampUs)).toEqual([0]); // in the file before its sync
+    requestRotation([stats]);
+    stream.maybeRotate();
+    expect(summarizeWalStats([stats]).rotations).toBe(0); // its entry still waits for the sync
+    expect(summarizeWalStats([stats]).syncs).toBe(0);
+    stream.syncPending();
+    expect(summarizeWalStats([stats]).syncs).toBe(1);
+    expect(summarizeWalStats([stats]).rotations).toBe(1);
+    stream.close();
+  });
+
   it('closes a segment once it is max_age old, also while idle', () => {
     const directory = tempDirectory();
     const stats = createWalStatsBuffer();
     let nowMs = 1_000_000;
     const stream = new WalStream({ directory, stream: 1, nextSeq: 1, syncMode: SyncMode.async, segmentBytesMax: 1 << 20, segmentAgeMsMax: 60_000, stats: walStatsCells(stats), nowMs: () => nowMs });
     stream.append(entryOf(0), ['db/cpu']);
-    stream.writePending();
+    stream.syncPending();
     nowMs += 59_999;
     stream.maybeRotate();
     expect(summarizeWalStats([stats]).rotations).toBe(0);
@@ -91,7 +109,7 @@ describe('WalStream', () => {
     stream.maybeRotate();
     expect(summarizeWalStats([stats]).rotations).toBe(1);
     stream.append(entryOf(1), ['db/cpu']);
-    stream.writePending();
+    stream.syncPending();
     expect(segmentsIn(directory)).toEqual(['wal-001-0000000000000001.wal', 'wal-001-0000000000000002.wal']);
     expect(summarizeWalStats([stats]).syncs).toBe(0); // async: written, never synced
     stream.close();
@@ -103,13 +121,13 @@ describe('WalStream', () => {
     let nowMs = 5_000_000;
     const stream = new WalStream({ directory, stream: 0, nextSeq: 1, syncMode: SyncMode.fdatasync, segmentBytesMax: 1 << 20, segmentAgeMsMax: 3_600_000, stats: walStatsCells(stats), nowMs: () => nowMs });
     stream.append(entryOf(0), ['db/cpu']); // seq 1 at 5,000,000
-    stream.writePending();
+    stream.syncPending();
     nowMs += 10_000;
     stream.append(entryOf(1), ['db/mem']); // seq 2 at 5,010,000
-    stream.writePending();
+    stream.syncPending();
     nowMs += 10_000;
     stream.append(entryOf(2), ['db/cpu']); // seq 3 at 5,020,000
-    stream.writePending();
+    stream.syncPending();
     expect(summarizeWalStats([stats]).oldestUnflushedAtMs).toBe(5_000_000);
     stream.onCovered('db/cpu', 1);
     expect(summarizeWalStats([stats]).oldestUnflushedAtMs).toBe(5_010_000);
@@ -126,12 +144,11 @@ describe('WalStream', () => {
     const stats = createWalStatsBuffer();
     const stream = newStream(directory, stats);
     stream.append(entryOf(0), ['db/cpu']);
-    stream.writePending();
+    stream.syncPending();
     const segmentPath = path.join(directory, segmentsIn(directory)[0] ?? '');
     const sizeBefore = statSync(segmentPath).size;
     const failing = new WalStream({ directory: path.join(directory, 'missing'), stream: 4, nextSeq: 1, syncMode: SyncMode.fsync, segmentBytesMax: 1 << 20, segmentAgeMsMax: 1000, stats: walStatsCells(stats), nowMs: () => Date.now() });
-    failing.append(entryOf(1), ['db/cpu']);
-    expect(() => failing.writePending()).toThrow(/Write-ahead log append failed/);
+    expect(() => failing.append(entryOf(1), ['db/cpu'])).toThrow(/Write-ahead log append failed/);
     expect(failing.nextSeq).toBe(1);
     expect(summarizeWalStats([stats]).writeErrors).toBe(1);
     expect(statSync(segmentPath).size).toBe(sizeBefore);
