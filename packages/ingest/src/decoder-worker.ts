@@ -5,7 +5,7 @@ import type { ColumnBatch } from '@arc/columnar';
 import { type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
-import { coverageKey, coveredSeqOf, encodeCancelEntry, encodeRequestEntry, requestEntryParts, walStatsCells, WalStream, type RequestEnvelope } from '@arc/wal';
+import { coverageKey, coveredSeqOf, encodeCancelEntry, encodeRequestEntry, requestEntryParts, ThreadSyncRunner, walStatsCells, WalStream, type RequestEnvelope } from '@arc/wal';
 import { writerIndexFor, type DecoderToWriter, type WalPosition, type WriterToDecoder, type WriterVerdict } from '@arc/writer';
 import { COMPLETION_FRAME_BYTES_MAX, decodeRequestHeader, encodeCompletion, precisionCode, type Completion, type RequestHeader } from './frames.js';
 import { RequestDecoder } from './request-decoder.js';
@@ -40,6 +40,8 @@ export interface DecoderWalSetup {
   readonly stats: SharedArrayBuffer;
   /** coverageKey -> seq already in durable Parquet, at start: replayed rows at or below are skipped. */
   readonly coverage: ReadonlyMap<string, number>;
+  /** The channel to this stream's sync thread (createSyncChannel); null in the async mode (no syncs). */
+  readonly syncChannel: SharedArrayBuffer | null;
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -116,8 +118,10 @@ class DecoderThread {
   private readonly pending = new Map<number, PendingRequest>();
   private txnSequence = 0;
   private readonly wal: WalStream | null;
-  /** Requests logged in the WAL (written), waiting for the group's sync before their commit. */
+  /** Requests logged in the WAL (written), waiting for their group's sync to start. */
   private logged: LoggedRequest[] = [];
+  /** Requests of the group whose sync runs on the sync thread, in seq order. */
+  private syncing: LoggedRequest[] = [];
   private readonly vitals: PolledVitals;
   private readonly requestsDecoded: CounterCell;
   private readonly rowsDecoded: CounterCell;
@@ -138,6 +142,7 @@ class DecoderThread {
             segmentAgeMsMax: walConfig.segmentAgeMsMax,
             stats: walStatsCells(data.wal.stats),
             nowMs: Date.now,
+            ...(data.wal.syncChannel === null ? {} : { syncRunner: new ThreadSyncRunner(data.wal.syncChannel) }),
           });
     this.requests = new SpscRing(data.requestRing);
     this.completions = new SpscRing(data.completionRing);
@@ -156,7 +161,8 @@ class DecoderThread {
       const seen = this.doorbell.current();
       this.vitals.looked();
       let worked = this.drainVerdicts();
-      if (this.pending.size + this.logged.length < DECODER_PENDING_REQUESTS_MAX) {
+      if (this.finishGroupSync()) worked = true;
+      if (this.pending.size + this.logged.length + this.syncing.length < DECODER_PENDING_REQUESTS_MAX) {
         const frame = this.requests.peek();
         if (frame !== null) {
           this.processFrame(frame);
@@ -164,12 +170,12 @@ class DecoderThread {
         }
       }
       if (this.isGroupDue(worked)) {
-        this.commitLoggedGroup();
+        this.startGroupSync();
         worked = true;
       }
       if (worked) continue;
       this.wal?.maybeRotate();
-      if (this.requests.isClosed() && this.pending.size === 0 && this.logged.length === 0 && this.requests.peek() === null) {
+      if (this.requests.isClosed() && this.pending.size === 0 && this.logged.length === 0 && this.syncing.length === 0 && this.requests.peek() === null) {
         this.wal?.close();
         return;
       }
@@ -179,41 +185,55 @@ class DecoderThread {
   }
 
   /**
-   * Group commit: logged requests wait for their write and sync until this decoder has nothing
-   * else to do, or the oldest has waited `group_commit_wait_ms`, or `group_commit_kb` wait.
-   * Under load many requests share one sync; alone, a request is synced at once.
+   * Group commit: logged requests wait for their sync until this decoder has nothing else to do,
+   * or the oldest has waited `group_commit_wait_ms`, or `group_commit_kb` wait, and the previous
+   * group's sync is done (one sync at a time per stream). Under load many requests share one sync;
+   * alone, a request is synced at once.
    */
   private isGroupDue(worked: boolean): boolean {
     const wal = this.wal;
-    if (wal === null || this.logged.length === 0) return false;
+    if (wal === null || this.logged.length === 0 || wal.syncInFlight) return false;
     if (!worked) return true;
     const { groupCommitWaitMs, groupCommitBytes } = this.data.config.wal;
     return wal.pendingBytes >= groupCommitBytes || Date.now() - wal.firstPendingAt >= groupCommitWaitMs;
   }
 
-  /**
-   * Syncs the logged group, then, in seq order (so each writer receives this stream's
-   * rows in seq order): commits prepared requests and answers them, appends one-writer requests
-   * (answered on their writer's verdict), answers refusals whose cancel is now durable.
-   */
-  private commitLoggedGroup(): void {
+  /** Hands the logged group to the sync thread; the decoder goes on while it syncs. */
+  private startGroupSync(): void {
     const wal = this.wal;
     assert.ok(wal !== null, 'only a WAL logs requests');
-    try {
-      wal.syncPending();
-    } catch (error) {
-      this.failLoggedGroup(walFailureOf(error));
-      return;
-    }
-    const group = this.logged;
+    assert.equal(this.syncing.length, 0, 'one group syncs at a time');
+    if (!wal.startSync()) return;
+    this.syncing = this.logged;
     this.logged = [];
-    for (const logged of group) this.afterDurable(logged);
+    this.finishGroupSync();
   }
 
   /**
-   * Writes an entry to the WAL; null once written (durable at the group's sync). A failed write
-   * takes every unsynced entry out of the log with it (WalStream.append), so the logged group
-   * fails too and the failure is returned for the caller's own request.
+   * Once the running sync is done: in seq order (so each writer receives this stream's rows in
+   * seq order), commits prepared requests and answers them, appends one-writer requests
+   * (answered on their writer's verdict), answers refusals whose cancel is now durable. False
+   * while it runs (or none does).
+   */
+  private finishGroupSync(): boolean {
+    const wal = this.wal;
+    if (!wal?.syncInFlight) return false;
+    try {
+      if (wal.finishSync() === null) return false;
+    } catch (error) {
+      this.failLoggedGroup(walFailureOf(error));
+      return true;
+    }
+    const group = this.syncing;
+    this.syncing = [];
+    for (const logged of group) this.afterDurable(logged);
+    return true;
+  }
+
+  /**
+   * Writes an entry to the WAL and returns its seq (durable at its group's sync). A failed write
+   * takes every unsynced entry out of the log with it (WalStream.append), so the logged and the
+   * syncing groups fail too, and the failure is returned for the caller's own request.
    */
   private logEntry(entry: Uint8Array | readonly Uint8Array[], keys: readonly string[]): { readonly seq: number } | ArcErrorShape {
     assert.ok(this.wal !== null, 'only a WAL logs requests');
@@ -226,9 +246,10 @@ class DecoderThread {
     }
   }
 
-  /** The logged group is not in the log (its seqs were given back): none of it reaches a buffer. */
+  /** The unsynced groups are not in the log (their seqs were given back): none of them reaches a buffer. */
   private failLoggedGroup(failure: ArcErrorShape): void {
-    const group = this.logged;
+    const group = [...this.syncing, ...this.logged];
+    this.syncing = [];
     this.logged = [];
     for (const logged of group) this.afterWriteFailed(logged, failure);
   }
@@ -399,7 +420,7 @@ class DecoderThread {
   /**
    * A one-writer request needs no agreement between writers, so it skips the two-phase commit:
    * its entry joins the pending group now and its batches wait here; once the group is durable
-   * they go to the writer as one `append` with their position (commitLoggedGroup).
+   * they go to the writer as one `append` with their position (finishGroupSync).
    */
   private logBeforeAppend(requestId: number, writerIndex: number, batches: ColumnBatch[], rowCount: number, walEntry: readonly Uint8Array[], keys: readonly string[]): void {
     const logged = this.logEntry(walEntry, keys);

@@ -7,9 +7,10 @@ import { Doorbell, SpscRing } from '@arc/ring';
 import { MeasurementCensus, WRITER_TELEMETRY, WRITER_WORKER_URL, WriterErrorCode, writerIndexFor, type LastCacheRequest, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
 import type { DataDeleter } from '@arc/storage';
 import type { LastValueTable } from '@arc/columnar';
-import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
+import { createSyncChannel, createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
 import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completion, type ReplayPosition, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
+import type { WalSyncWorkerData } from './wal-sync-worker.js';
 import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, PREFERRED_DECODER_REQUESTS_MAX, SHUTDOWN_FLUSH_RETRY_DELAY_MS, THREAD_STOP_WAIT_MS } from './limits.js';
 import type { Logger } from './logger.js';
 import { IngestErrorCode } from './ingest-error-codes.js';
@@ -18,11 +19,14 @@ import { DECODER_TELEMETRY } from './decoder-telemetry.js';
 import { WriteWaitQueue, type WaitingWrite } from './write-wait-queue.js';
 
 const DECODER_WORKER_URL = new URL('../dist/decoder-worker.js', import.meta.url);
+const WAL_SYNC_WORKER_URL = new URL('../dist/wal-sync-worker.js', import.meta.url);
 
 export type CompletionHandler = (completion: Completion) => void;
 
 interface DecoderHandle {
   readonly worker: Worker;
+  /** With a WAL that syncs: the thread that runs this decoder's syncs. */
+  readonly walSyncer: Worker | null;
   readonly requests: SpscRing;
   readonly completions: SpscRing;
   readonly doorbell: Doorbell;
@@ -648,7 +652,8 @@ export class IngestPipeline {
     this.drainOnce();
     const flushError = await this.finalFlush(this.config.server.shutdownFlushRetrySeconds * 1000);
     const left = await this.stopWriters();
-    await Promise.all([...this.writers, ...this.decoders.map((decoder) => decoder.worker)].map((worker) => worker.terminate()));
+    const decoderThreads = this.decoders.flatMap((decoder) => (decoder.walSyncer === null ? [decoder.worker] : [decoder.worker, decoder.walSyncer]));
+    await Promise.all([...this.writers, ...decoderThreads].map((worker) => worker.terminate()));
     return { flushError, ...left };
   }
 
@@ -760,13 +765,14 @@ export class IngestPipeline {
     const writerPorts = row.map((channel) => channel.port1);
     const walStats = createWalStatsBuffer();
     if (this.walPlan !== null) this.walStatsBuffers.push(walStats);
+    const syncChannel = this.walPlan === null || this.config.wal.syncMode === 'async' ? null : createSyncChannel();
     const workerData: DecoderWorkerData = {
       decoderIndex,
       config: this.config,
       wal:
         this.walPlan === null
           ? null
-          : { nextSeq: this.walPlan.nextSeqByStream.get(decoderIndex) ?? 1, stats: walStats, coverage: new Map(this.walPlan.coverage) },
+          : { nextSeq: this.walPlan.nextSeqByStream.get(decoderIndex) ?? 1, stats: walStats, coverage: new Map(this.walPlan.coverage), syncChannel },
       requestRing: requests.shared,
       completionRing: completions.shared,
       doorbell: doorbell.shared,
@@ -783,7 +789,18 @@ export class IngestPipeline {
     });
     worker.on('error', (error) => this.log.error(`decoder ${decoderIndex} crashed: ${error.stack ?? error.message}`));
     worker.on('exit', (code) => this.threadDied(`decoder ${decoderIndex}`, code, decoderIndex));
-    return { worker, requests, completions, doorbell, bodyPort: bodyChannel.port1, inFlight: 0 };
+    const walSyncer = syncChannel === null ? null : this.startWalSyncer(decoderIndex, syncChannel, doorbell);
+    return { worker, walSyncer, requests, completions, doorbell, bodyPort: bodyChannel.port1, inFlight: 0 };
+  }
+
+  /** The thread that runs a decoder's WAL syncs while the decoder decodes on (wal-sync-worker.ts). */
+  private startWalSyncer(decoderIndex: number, channel: SharedArrayBuffer, decoderDoorbell: Doorbell): Worker {
+    const workerData: WalSyncWorkerData = { channel, decoderDoorbell: decoderDoorbell.shared, syncMode: this.config.wal.syncMode };
+    const worker = new Worker(WAL_SYNC_WORKER_URL, { workerData, name: `arc-wal-sync-${decoderIndex}`, execArgv: workerExecArgv() });
+    worker.on('error', (error) => this.log.error(`WAL sync thread ${decoderIndex} crashed: ${error.stack ?? error.message}`));
+    // It ends on its own only once its decoder closed the stream (shutdown); before that, the decoder's syncs would never end.
+    worker.on('exit', (code) => this.threadDied(`WAL sync thread ${decoderIndex}`, code, decoderIndex));
+    return worker;
   }
 
   private onWriterMessage(message: WriterToMain): void {

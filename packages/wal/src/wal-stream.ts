@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import path from 'node:path';
 import { type WalSyncMode } from '@arc/config';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { coveredSeqOf } from './coverage.js';
 import { segmentFileName } from './segment-names.js';
 import { encodeFileHeader, FILE_HEADER_BYTES } from './wal-format.js';
+import { InlineSyncRunner, type SyncRunner } from './sync-runner.js';
 import { addToStatCell, recordSyncLatency, WalStatCell } from './wal-stats.js';
 import { WalErrorCode } from './error-codes.js';
 
@@ -26,6 +27,8 @@ export interface WalStreamOptions {
   readonly stats: Float64Array;
   /** Wall clock, ms (segment ages and the oldest-unflushed age are reported as epoch times). */
   readonly nowMs: () => number;
+  /** Where syncs run (default: on the calling thread, InlineSyncRunner with `syncMode`). */
+  readonly syncRunner?: SyncRunner;
 }
 
 interface Segment {
@@ -56,9 +59,10 @@ export function walWriteFailed(reason: string): ArcError {
 /**
  * The appending side of one WAL stream, owned by one decoder thread. `append` writes an entry
  * into the page cache at once (so its bytes, a ring frame's, need not be kept or copied) and
- * assigns its seq; `syncPending` syncs every entry written since the last sync with one
- * fdatasync: that is the group commit, and the caller decides when a group is due. Nothing is
- * durable, and nothing may be acknowledged, before its sync. Segments rotate by size and
+ * assigns its seq; `startSync` hands every entry written since the last sync to one fdatasync
+ * (the group commit; the caller decides when a group is due), which runs on the sync runner's
+ * thread while the owner goes on decoding and appending the next group; `finishSync` says when
+ * it is done. Nothing is durable, and nothing may be acknowledged, before its sync. Segments rotate by size and
  * age; a closed segment is deleted once every (database, measurement) its entries touched is
  * covered up to its last seq by durable Parquet (`onCovered`, from the writers' flush journals).
  */
@@ -67,6 +71,11 @@ export class WalStream {
   private readonly segments: Segment[] = [];
   private current: Segment | null = null;
   private pending: UnsyncedEntry[] = [];
+  /** The group whose sync runs (startSync), with the segment bytes it ends at; null: none runs. */
+  private syncing: { readonly group: UnsyncedEntry[]; readonly atMs: number; readonly bytes: number; readonly segmentBytes: number } | null = null;
+  private readonly syncRunner: SyncRunner;
+  /** The runner holds a sync whose outcome is not yet taken. */
+  private syncRunning = false;
   private pendingBytesTotal = 0;
   private firstPendingAtMs = 0;
   private readonly covered = new Map<string, number>();
@@ -82,6 +91,12 @@ export class WalStream {
     assert.ok(options.segmentBytesMax > FILE_HEADER_BYTES, 'a segment holds more than its header');
     this.options = options;
     this.nextSeqValue = options.nextSeq;
+    this.syncRunner = options.syncRunner ?? new InlineSyncRunner(options.syncMode);
+  }
+
+  /** A group's sync runs (startSync) and its outcome is not yet taken (finishSync). */
+  get syncInFlight(): boolean {
+    return this.syncing !== null;
   }
 
   get nextSeq(): number {
@@ -125,28 +140,49 @@ export class WalStream {
     return this.nextSeqValue++;
   }
 
-  /**
-   * Syncs every entry written since the last sync (per the sync mode). On failure none of them
-   * stays in the file (it is cut back) and their seqs are given back; throws ArcError.
-   */
+  /** Syncs every entry written so far and waits for it (tests, shutdown); throws ArcError. */
   syncPending(): void {
-    if (this.pending.length === 0) return;
+    if (this.syncing !== null) this.finishSync(true);
+    if (this.startSync()) this.finishSync(true);
+  }
+
+  /** Starts the sync of every entry written since the last one; false when one runs or none waits. */
+  startSync(): boolean {
+    if (this.syncing !== null || this.pending.length === 0) return false;
     const segment = this.current;
     assert.ok(segment !== null, 'written entries are in the open segment');
-    try {
-      this.syncSegment(segment);
-    } catch (error) {
-      throw this.failUnsynced(segment, error);
-    }
-    const group = this.pending;
-    const groupBytes = this.pendingBytesTotal;
-    const groupAtMs = this.firstPendingAtMs;
+    this.syncing = { group: this.pending, atMs: this.firstPendingAtMs, bytes: this.pendingBytesTotal, segmentBytes: segment.bytes };
     this.pending = [];
     this.pendingBytesTotal = 0;
     this.firstPendingAtMs = 0;
-    const firstSeq = this.nextSeqValue - group.length;
-    segment.syncedBytes = segment.bytes;
-    segment.lastSeq = this.nextSeqValue - 1;
+    if (this.options.syncMode === SyncMode.async) return true;
+    this.syncRunner.start(segment.fd);
+    this.syncRunning = true;
+    return true;
+  }
+
+  /**
+   * The running sync's outcome: null while it runs (unless `wait`), else how many entries it made
+   * durable. On failure every unsynced entry (this group and any written since) is cut from the
+   * file and its seq given back; throws ArcError.
+   */
+  finishSync(wait = false): number | null {
+    const syncing = this.syncing;
+    assert.ok(syncing !== null, 'a sync was started');
+    const segment = this.current;
+    assert.ok(segment !== null, 'a syncing group is in the open segment');
+    if (this.options.syncMode !== SyncMode.async) {
+      const outcome = wait ? this.syncRunner.wait() : this.syncRunner.poll();
+      if (outcome === null) return null;
+      this.syncRunning = false;
+      if (outcome.error !== null) throw this.failUnsynced(segment, new Error(outcome.error));
+      recordSyncLatency(this.options.stats, outcome.milliseconds);
+    }
+    this.syncing = null;
+    const group = syncing.group;
+    const firstSeq = this.nextSeqValue - this.pending.length - group.length;
+    segment.syncedBytes = syncing.segmentBytes;
+    segment.lastSeq = firstSeq + group.length - 1;
     const groupKeySeqMax = new Map<string, number>();
     group.forEach((entry, index) => {
       for (const key of entry.keys) {
@@ -154,17 +190,22 @@ export class WalStream {
         groupKeySeqMax.set(key, firstSeq + index);
       }
     });
-    if (groupKeySeqMax.size > 0) this.unflushedGroups.push({ atMs: groupAtMs, keySeqMax: groupKeySeqMax });
+    if (groupKeySeqMax.size > 0) this.unflushedGroups.push({ atMs: syncing.atMs, keySeqMax: groupKeySeqMax });
     const stats = this.options.stats;
     addToStatCell(stats, WalStatCell.entries, group.length);
-    addToStatCell(stats, WalStatCell.bytes, groupBytes);
+    addToStatCell(stats, WalStatCell.bytes, syncing.bytes);
     this.maybeRotate();
     this.refreshStats();
+    return group.length;
   }
 
   /** After a failed write or sync: the unsynced entries leave the file and give their seqs back. */
   private failUnsynced(segment: Segment | null, error: unknown): ArcError {
-    this.nextSeqValue -= this.pending.length;
+    // A running sync must end before the file is cut (or closed) under it; its outcome no longer matters.
+    if (this.syncRunning) this.syncRunner.wait();
+    this.syncRunning = false;
+    this.nextSeqValue -= this.pending.length + (this.syncing?.group.length ?? 0);
+    this.syncing = null;
     this.pending = [];
     this.pendingBytesTotal = 0;
     this.firstPendingAtMs = 0;
@@ -188,7 +229,7 @@ export class WalStream {
    * while entries in it wait for their sync (syncPending rotates after its sync).
    */
   maybeRotate(): void {
-    if (this.pending.length > 0) return;
+    if (this.pending.length > 0 || this.syncing !== null) return;
     const stats = this.options.stats;
     const requested = stats[WalStatCell.rotateRequested] === 1;
     stats[WalStatCell.rotateRequested] = 0;
@@ -205,7 +246,9 @@ export class WalStream {
   /** Closes the open segment (shutdown). Written entries must have been synced or failed. */
   close(): void {
     assert.equal(this.pending.length, 0, 'written entries are synced or failed before close');
+    assert.equal(this.syncing, null, 'no sync runs at close');
     this.closeCurrent();
+    this.syncRunner.close();
   }
 
   private segmentForWrite(firstSeq: number): Segment {
@@ -228,15 +271,6 @@ export class WalStream {
     this.current = segment;
     this.segments.push(segment);
     return segment;
-  }
-
-  private syncSegment(segment: Segment): void {
-    const mode = this.options.syncMode;
-    if (mode === SyncMode.async) return;
-    const started = performance.now();
-    if (mode === SyncMode.fsync) fsyncSync(segment.fd);
-    else fdatasyncSync(segment.fd);
-    recordSyncLatency(this.options.stats, performance.now() - started);
   }
 
   /** After a failed write or sync: drop the unsynced entries; if even that fails, seal the segment. */

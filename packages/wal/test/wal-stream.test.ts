@@ -2,7 +2,7 @@
 // whole with consecutive seqs, segments rotate by size and on request, a closed segment is
 // deleted only once every measurement it touched is covered up to its last seq, and flush
 // journals keep their coverage across reopen, torn tails and compaction.
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,6 +19,11 @@ import {
   SyncMode,
   walStatsCells,
   WalStream,
+  createSyncChannel,
+  runSyncThread,
+  ThreadSyncRunner,
+  type SyncOutcome,
+  type SyncRunner,
 } from '@arc/wal';
 import { useTempDirectories } from './support/temp-directory.js';
 
@@ -28,6 +33,25 @@ function newStream(directory: string, stats: SharedArrayBuffer, segmentBytesMax 
   return new WalStream({ directory, stream: 3, nextSeq: 10, syncMode: SyncMode.fdatasync, segmentBytesMax, segmentAgeMsMax: 3_600_000, stats: walStatsCells(stats), nowMs: () => Date.now() });
 }
 const entryOf = (index: number): Uint8Array => encodeEntry(index, new TextEncoder().encode(`entry ${index} ${'p'.repeat(100)}`));
+/** A sync runner whose syncs end when the test says, and how: a group syncs while the next is written. */
+class HeldSyncRunner implements SyncRunner {
+  started = 0;
+  outcome: SyncOutcome | null = null;
+  start(): void {
+    this.started++;
+  }
+  poll(): SyncOutcome | null {
+    const outcome = this.outcome;
+    this.outcome = null;
+    return outcome;
+  }
+  wait(): SyncOutcome {
+    return this.poll() ?? { error: null, milliseconds: 0 };
+  }
+  close(): void {
+    this.outcome = null;
+  }
+}
 const segmentsIn = (directory: string): string[] => readdirSync(directory).filter((name) => name.endsWith('.wal')).sort();
 
 describe('WalStream', () => {
@@ -93,6 +117,52 @@ describe('WalStream', () => {
     expect(summarizeWalStats([stats]).syncs).toBe(1);
     expect(summarizeWalStats([stats]).rotations).toBe(1);
     stream.close();
+  });
+
+  it('appends the next group while a sync runs, and a failed sync cuts both groups and gives their seqs back', () => {
+    const directory = tempDirectory();
+    const stats = createWalStatsBuffer();
+    const runner = new HeldSyncRunner();
+    const stream = new WalStream({ directory, stream: 2, nextSeq: 1, syncMode: SyncMode.fdatasync, segmentBytesMax: 1 << 20, segmentAgeMsMax: 3_600_000, stats: walStatsCells(stats), nowMs: () => Date.now(), syncRunner: runner });
+    const segmentPath = path.join(directory, 'wal-002-0000000000000001.wal');
+    stream.append(entryOf(0), ['db/cpu']); // seq 1
+    stream.syncPending(); // synced: the file's durable part ends here
+    const syncedSize = statSync(segmentPath).size;
+    stream.append(entryOf(1), ['db/cpu']); // seq 2
+    expect(stream.startSync()).toBe(true);
+    expect(stream.startSync()).toBe(false); // one sync at a time
+    expect(stream.finishSync()).toBeNull(); // still running
+    expect(stream.append(entryOf(2), ['db/cpu'])).toBe(3); // the next group is written meanwhile
+    runner.outcome = { error: null, milliseconds: 1 };
+    expect(stream.finishSync()).toBe(1); // seq 2 durable; seq 3 waits for the next sync
+    expect(stream.startSync()).toBe(true);
+    stream.append(entryOf(3), ['db/cpu']); // seq 4
+    runner.outcome = { error: 'EIO: i/o error, fdatasync', milliseconds: 1 };
+    expect(() => stream.finishSync()).toThrow(/Write-ahead log append failed.*EIO/);
+    expect(stream.nextSeq).toBe(3); // seqs 3 and 4 given back
+    expect(statSync(segmentPath).size).toBeGreaterThan(syncedSize);
+    expect(readLogFileSync(segmentPath).entries.map((entry) => entry.timestampUs)).toEqual([0, 1]);
+    expect(summarizeWalStats([stats]).writeErrors).toBe(1);
+    expect(summarizeWalStats([stats]).entries).toBe(2);
+    stream.close();
+  });
+
+  it('syncs on the sync thread side of a channel and reports a failed sync with its message', () => {
+    const directory = tempDirectory();
+    const fd = openSync(path.join(directory, 'file'), 'w');
+    const channel = createSyncChannel();
+    const runner = new ThreadSyncRunner(channel);
+    let rung = 0;
+    runner.start(fd);
+    expect(runner.poll()).toBeNull();
+    runner.close(); // the thread's loop ends once no request is left
+    runSyncThread(channel, 'fdatasync', () => rung++);
+    expect(runner.poll()).toMatchObject({ error: null });
+    closeSync(fd);
+    runner.start(fd); // closed: EBADF
+    runSyncThread(channel, 'fdatasync', () => rung++);
+    expect(runner.wait().error).toMatch(/EBADF/);
+    expect(rung).toBe(2);
   });
 
   it('closes a segment once it is max_age old, also while idle', () => {
