@@ -122,10 +122,11 @@ const stoppedWhileWaiting = (): ArcErrorShape => ({
 /**
  * How many decoders the acceptor hands requests to first. One per CPU keeps a thread awake across
  * requests instead of waking another per request. With a WAL that syncs every entry (fdatasync,
- * fsync) a decoder spends a write's sync waiting, not computing, and each decoder has its own WAL
- * stream: spread over every decoder, the syncs overlap. One per CPU with fdatasync made WAL-on
- * ingest 0.74 of WAL-off where spreading gave 0.95 (docs/benchmarks.md, "Decoder and writer
- * per-request cost").
+ * fsync) each decoder has its own WAL stream: spread over every decoder, the syncs overlap. When
+ * a decoder waited for its own syncs, one per CPU made WAL-on ingest 0.74 of WAL-off where
+ * spreading gave 0.95 (docs/benchmarks.md, "Decoder and writer per-request cost"); since the
+ * syncs run on each decoder's sync thread, one per CPU and spreading measured alike within the
+ * noise (docs/benchmarks.md, "WAL on vs off", 2026-12-06), and spreading stays.
  */
 export function preferredDecoders(config: Pick<Config, 'wal'>): number {
   const syncsEveryEntry = config.wal.enabled && config.wal.syncMode !== 'async';
