@@ -120,17 +120,18 @@ const stoppedWhileWaiting = (): ArcErrorShape => ({
 });
 
 /**
- * How many decoders the acceptor hands requests to first. One per CPU keeps a thread awake across
- * requests instead of waking another per request. With a WAL that syncs every entry (fdatasync,
- * fsync) each decoder has its own WAL stream: spread over every decoder, the syncs overlap. When
- * a decoder waited for its own syncs, one per CPU made WAL-on ingest 0.74 of WAL-off where
- * spreading gave 0.95 (docs/benchmarks.md, "Decoder and writer per-request cost"); since the
- * syncs run on each decoder's sync thread, one per CPU and spreading measured alike within the
- * noise (docs/benchmarks.md, "WAL on vs off", 2026-12-06), and spreading stays.
+ * How many decoders the acceptor hands requests to first: one per CPU keeps a thread awake across
+ * requests instead of waking another per request, with the WAL on or off. When a decoder waited
+ * for its own WAL syncs, spreading over every decoder let the syncs overlap (one per CPU made
+ * WAL-on ingest 0.74 of WAL-off where spreading gave 0.95: docs/benchmarks.md, "Decoder and
+ * writer per-request cost"). Since the syncs run on each decoder's sync thread, one per CPU costs
+ * less CPU per row than spreading (0.83 of WAL-off's rows per CPU-second against 0.78 in 3 of 3
+ * interleaved pairs) and groups more entries per sync (~2 against ~1.1): docs/benchmarks.md,
+ * "WAL on vs off", 2026-12-06. A preferred decoder whose syncs lag has requests in flight, and
+ * the others take the overflow (PREFERRED_DECODER_REQUESTS_MAX).
  */
-export function preferredDecoders(config: Pick<Config, 'wal'>): number {
-  const syncsEveryEntry = config.wal.enabled && config.wal.syncMode !== 'async';
-  return syncsEveryEntry ? Number.MAX_SAFE_INTEGER : availableParallelism();
+export function preferredDecoders(): number {
+  return availableParallelism();
 }
 
 /**
@@ -186,7 +187,7 @@ export class IngestPipeline {
 
   private constructor(config: Config, log: Logger, walPlan: RecoveryPlan | null, deleter: DataDeleter) {
     this.config = config;
-    this.preferredDecoderCount = preferredDecoders(config);
+    this.preferredDecoderCount = preferredDecoders();
     this.log = log;
     this.walPlan = walPlan;
     this.deleter = deleter;
