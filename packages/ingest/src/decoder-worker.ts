@@ -5,7 +5,7 @@ import type { ColumnBatch } from '@arc/columnar';
 import { type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
-import { coverageKey, coveredSeqOf, encodeCancelEntry, encodeRequestEntry, walStatsCells, WalStream } from '@arc/wal';
+import { coverageKey, coveredSeqOf, encodeCancelEntry, encodeRequestEntry, requestEntryParts, ThreadSyncRunner, walStatsCells, WalStream, type RequestEnvelope } from '@arc/wal';
 import { writerIndexFor, type DecoderToWriter, type WalPosition, type WriterToDecoder, type WriterVerdict } from '@arc/writer';
 import { COMPLETION_FRAME_BYTES_MAX, decodeRequestHeader, encodeCompletion, precisionCode, type Completion, type RequestHeader } from './frames.js';
 import { RequestDecoder } from './request-decoder.js';
@@ -40,6 +40,8 @@ export interface DecoderWalSetup {
   readonly stats: SharedArrayBuffer;
   /** coverageKey -> seq already in durable Parquet, at start: replayed rows at or below are skipped. */
   readonly coverage: ReadonlyMap<string, number>;
+  /** The channel to this stream's sync thread (createSyncChannel); null in the async mode (no syncs). */
+  readonly syncChannel: SharedArrayBuffer | null;
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -77,6 +79,12 @@ type LoggedRequest =
   | { readonly kind: 'append'; readonly seq: number; readonly requestId: number; readonly writerIndex: number; readonly batches: ColumnBatch[]; readonly rowCount: number }
   | { readonly kind: 'cancel'; readonly requestId: number; readonly error: ArcErrorShape };
 
+/** A new request's WAL entry, before it is encoded (its body still in the ring frame). */
+interface WalRequest {
+  readonly timestampUs: number;
+  readonly envelope: RequestEnvelope;
+}
+
 /** The batches of a request by the writer that owns them, and what the request touches. */
 interface RoutedBatches {
   readonly byWriter: Map<number, ColumnBatch[]>;
@@ -110,8 +118,10 @@ class DecoderThread {
   private readonly pending = new Map<number, PendingRequest>();
   private txnSequence = 0;
   private readonly wal: WalStream | null;
-  /** Requests logged in the WAL, waiting for the group's write and sync before their commit. */
+  /** Requests logged in the WAL (written), waiting for their group's sync to start. */
   private logged: LoggedRequest[] = [];
+  /** Requests of the group whose sync runs on the sync thread, in seq order. */
+  private syncing: LoggedRequest[] = [];
   private readonly vitals: PolledVitals;
   private readonly requestsDecoded: CounterCell;
   private readonly rowsDecoded: CounterCell;
@@ -132,6 +142,7 @@ class DecoderThread {
             segmentAgeMsMax: walConfig.segmentAgeMsMax,
             stats: walStatsCells(data.wal.stats),
             nowMs: Date.now,
+            ...(data.wal.syncChannel === null ? {} : { syncRunner: new ThreadSyncRunner(data.wal.syncChannel) }),
           });
     this.requests = new SpscRing(data.requestRing);
     this.completions = new SpscRing(data.completionRing);
@@ -150,7 +161,8 @@ class DecoderThread {
       const seen = this.doorbell.current();
       this.vitals.looked();
       let worked = this.drainVerdicts();
-      if (this.pending.size + this.logged.length < DECODER_PENDING_REQUESTS_MAX) {
+      if (this.finishGroupSync()) worked = true;
+      if (this.pending.size + this.logged.length + this.syncing.length < DECODER_PENDING_REQUESTS_MAX) {
         const frame = this.requests.peek();
         if (frame !== null) {
           this.processFrame(frame);
@@ -158,12 +170,12 @@ class DecoderThread {
         }
       }
       if (this.isGroupDue(worked)) {
-        this.commitLoggedGroup();
+        this.startGroupSync();
         worked = true;
       }
       if (worked) continue;
       this.wal?.maybeRotate();
-      if (this.requests.isClosed() && this.pending.size === 0 && this.logged.length === 0 && this.requests.peek() === null) {
+      if (this.requests.isClosed() && this.pending.size === 0 && this.logged.length === 0 && this.syncing.length === 0 && this.requests.peek() === null) {
         this.wal?.close();
         return;
       }
@@ -173,38 +185,73 @@ class DecoderThread {
   }
 
   /**
-   * Group commit: logged requests wait for their write and sync until this decoder has nothing
-   * else to do, or the oldest has waited `group_commit_wait_ms`, or `group_commit_kb` wait.
-   * Under load many requests share one sync; alone, a request is synced at once.
+   * Group commit: logged requests wait for their sync until this decoder has nothing else to do,
+   * or the oldest has waited `group_commit_wait_ms`, or `group_commit_kb` wait, and the previous
+   * group's sync is done (one sync at a time per stream). Under load many requests share one sync;
+   * alone, a request is synced at once.
    */
   private isGroupDue(worked: boolean): boolean {
     const wal = this.wal;
-    if (wal === null || this.logged.length === 0) return false;
+    if (wal === null || this.logged.length === 0 || wal.syncInFlight) return false;
     if (!worked) return true;
     const { groupCommitWaitMs, groupCommitBytes } = this.data.config.wal;
     return wal.pendingBytes >= groupCommitBytes || Date.now() - wal.firstPendingAt >= groupCommitWaitMs;
   }
 
-  /**
-   * Writes and syncs the logged group, then, in seq order (so each writer receives this stream's
-   * rows in seq order): commits prepared requests and answers them, appends one-writer requests
-   * (answered on their writer's verdict), answers refusals whose cancel is now durable.
-   */
-  private commitLoggedGroup(): void {
+  /** Hands the logged group to the sync thread; the decoder goes on while it syncs. */
+  private startGroupSync(): void {
     const wal = this.wal;
     assert.ok(wal !== null, 'only a WAL logs requests');
-    const group = this.logged;
+    assert.equal(this.syncing.length, 0, 'one group syncs at a time');
+    if (!wal.startSync()) return;
+    this.syncing = this.logged;
     this.logged = [];
-    let failure: ArcErrorShape | null = null;
+    this.finishGroupSync();
+  }
+
+  /**
+   * Once the running sync is done: in seq order (so each writer receives this stream's rows in
+   * seq order), commits prepared requests and answers them, appends one-writer requests
+   * (answered on their writer's verdict), answers refusals whose cancel is now durable. False
+   * while it runs (or none does).
+   */
+  private finishGroupSync(): boolean {
+    const wal = this.wal;
+    if (!wal?.syncInFlight) return false;
     try {
-      wal.writePending();
+      if (wal.finishSync() === null) return false;
     } catch (error) {
-      failure = error instanceof ArcError ? error.toShape() : new ArcError(ErrorKind.internal, WalErrorCode.writeFailed, String(error)).toShape();
+      this.failLoggedGroup(walFailureOf(error));
+      return true;
     }
-    for (const logged of group) {
-      if (failure === null) this.afterDurable(logged);
-      else this.afterWriteFailed(logged, failure);
+    const group = this.syncing;
+    this.syncing = [];
+    for (const logged of group) this.afterDurable(logged);
+    return true;
+  }
+
+  /**
+   * Writes an entry to the WAL and returns its seq (durable at its group's sync). A failed write
+   * takes every unsynced entry out of the log with it (WalStream.append), so the logged and the
+   * syncing groups fail too, and the failure is returned for the caller's own request.
+   */
+  private logEntry(entry: Uint8Array | readonly Uint8Array[], keys: readonly string[]): { readonly seq: number } | ArcErrorShape {
+    assert.ok(this.wal !== null, 'only a WAL logs requests');
+    try {
+      return { seq: this.wal.append(entry, keys) };
+    } catch (error) {
+      const failure = walFailureOf(error);
+      this.failLoggedGroup(failure);
+      return failure;
     }
+  }
+
+  /** The unsynced groups are not in the log (their seqs were given back): none of them reaches a buffer. */
+  private failLoggedGroup(failure: ArcErrorShape): void {
+    const group = [...this.syncing, ...this.logged];
+    this.syncing = [];
+    this.logged = [];
+    for (const logged of group) this.afterWriteFailed(logged, failure);
   }
 
   private afterDurable(logged: LoggedRequest): void {
@@ -262,12 +309,15 @@ class DecoderThread {
   private processFrame(frame: Uint8Array): void {
     const header = decodeRequestHeader(frame);
     const body = header.externalBody ? this.takeExternalBody() : frame.subarray(header.bodyOffset);
+    this.handleRequest(header, body);
+    // Batches are packed copies and the WAL entry is written or copied: the ring bytes are free.
+    this.requests.release();
+  }
+
+  /** `body` (ring bytes) is read only until this returns. */
+  private handleRequest(header: RequestHeader, body: Uint8Array): void {
     const decoded = this.decoder.decode(header, body);
     this.requestsDecoded.add();
-    // The WAL entry copies the body as received (compressed or not), so replay re-runs this decode.
-    const walEntry = this.wal === null || header.replay !== null || decoded instanceof ArcError ? null : this.walEntryOf(header, body);
-    // Batches are packed copies: the ring bytes are no longer needed.
-    this.requests.release();
     if (decoded instanceof ArcError) {
       this.complete({ requestId: header.requestId, rowCount: 0, error: decoded.toShape() });
       return;
@@ -284,11 +334,9 @@ class DecoderThread {
       return;
     }
     for (const batch of batches) this.rowsDecoded.add(batch.rowCount);
-    this.dispatch(header.requestId, batches, walEntry, header.replay);
-  }
-
-  private walEntryOf(header: RequestHeader, body: Uint8Array): Uint8Array {
-    return encodeRequestEntry(header.nowUs, { database: header.database, format: header.format, precision: precisionCode(header.precision), body });
+    // The WAL entry holds the body as received (compressed or not), so replay re-runs this decode.
+    const envelope = this.wal === null || header.replay !== null ? null : { database: header.database, format: header.format, precision: precisionCode(header.precision), body };
+    this.dispatch(header.requestId, batches, envelope === null ? null : { timestampUs: header.nowUs, envelope }, header.replay);
   }
 
   /**
@@ -328,18 +376,20 @@ class DecoderThread {
   }
 
   /**
-   * Sends each writer its batches. One writer: a new request with the WAL on is logged first and
-   * appended once durable (logBeforeAppend); otherwise one `append` (a replay's carries its
-   * original position). Several writers: `prepare` to each; commit or abort follows once every
-   * writer answered and, with the WAL on, the entry is logged and synced.
+   * Sends each writer its batches. One writer: a new request with the WAL on is logged first
+   * (its body written from the ring, not copied) and appended once durable (logBeforeAppend);
+   * otherwise one `append` (a replay's carries its original position). Several writers: `prepare`
+   * to each; commit or abort follows once every writer answered and, with the WAL on, the entry
+   * (a copy: the ring frame is gone by then) is logged and synced.
    */
-  private dispatch(requestId: number, batches: ColumnBatch[], walEntry: Uint8Array | null, replay: WalPosition | null): void {
+  private dispatch(requestId: number, batches: ColumnBatch[], walRequest: WalRequest | null, replay: WalPosition | null): void {
     const { byWriter, keys, rowCount } = this.route(batches);
     const only = byWriter.size === 1 ? [...byWriter][0] : undefined;
-    if (only !== undefined && walEntry !== null) {
-      this.logBeforeAppend(requestId, only[0], only[1], rowCount, walEntry, keys);
+    if (only !== undefined && walRequest !== null) {
+      this.logBeforeAppend(requestId, only[0], only[1], rowCount, requestEntryParts(walRequest.timestampUs, walRequest.envelope), keys);
       return;
     }
+    const walEntry = walRequest === null ? null : encodeRequestEntry(walRequest.timestampUs, walRequest.envelope);
     const txnId = ++this.txnSequence;
     const prepared = byWriter.size > 1;
     for (const [writerIndex, writerBatches] of byWriter) {
@@ -370,12 +420,15 @@ class DecoderThread {
   /**
    * A one-writer request needs no agreement between writers, so it skips the two-phase commit:
    * its entry joins the pending group now and its batches wait here; once the group is durable
-   * they go to the writer as one `append` with their position (commitLoggedGroup).
+   * they go to the writer as one `append` with their position (finishGroupSync).
    */
-  private logBeforeAppend(requestId: number, writerIndex: number, batches: ColumnBatch[], rowCount: number, walEntry: Uint8Array, keys: readonly string[]): void {
-    assert.ok(this.wal !== null, 'entries exist only with the WAL on');
-    const seq = this.wal.append(walEntry, keys);
-    this.logged.push({ kind: 'append', seq, requestId, writerIndex, batches, rowCount });
+  private logBeforeAppend(requestId: number, writerIndex: number, batches: ColumnBatch[], rowCount: number, walEntry: readonly Uint8Array[], keys: readonly string[]): void {
+    const logged = this.logEntry(walEntry, keys);
+    if (!('seq' in logged)) {
+      this.complete({ requestId, rowCount: 0, error: logged });
+      return;
+    }
+    this.logged.push({ kind: 'append', seq: logged.seq, requestId, writerIndex, batches, rowCount });
   }
 
   private onVerdict(verdict: WriterVerdict): void {
@@ -390,9 +443,9 @@ class DecoderThread {
       return;
     }
     if (request.error === null && request.walEntry !== null) {
-      assert.ok(this.wal !== null, 'entries exist only with the WAL on');
-      const seq = this.wal.append(request.walEntry, request.keys);
-      this.logged.push({ kind: 'prepared', txnId: verdict.txnId, request, seq });
+      const logged = this.logEntry(request.walEntry, request.keys);
+      if ('seq' in logged) this.logged.push({ kind: 'prepared', txnId: verdict.txnId, request, seq: logged.seq });
+      else this.afterWriteFailed({ kind: 'prepared', txnId: verdict.txnId, request, seq: 0 }, logged);
       return;
     }
     if (request.prepared) {
@@ -408,9 +461,9 @@ class DecoderThread {
    * the refusal is answered once it is durable, so a restart never applies what was refused.
    */
   private cancelLogged(requestId: number, seq: number, error: ArcErrorShape): void {
-    assert.ok(this.wal !== null, 'only a WAL logs requests');
-    this.wal.append(encodeCancelEntry(Date.now() * 1000, seq), []);
-    this.logged.push({ kind: 'cancel', requestId, error });
+    const logged = this.logEntry(encodeCancelEntry(Date.now() * 1000, seq), []);
+    if ('seq' in logged) this.logged.push({ kind: 'cancel', requestId, error });
+    else this.afterWriteFailed({ kind: 'cancel', requestId, error }, logged);
   }
 
   private complete(completion: Completion): void {
@@ -429,6 +482,11 @@ class DecoderThread {
     assert.ok(port !== undefined, 'a port per writer');
     return port;
   }
+}
+
+/** What a failed WAL write or sync answers its requests with. */
+function walFailureOf(error: unknown): ArcErrorShape {
+  return error instanceof ArcError ? error.toShape() : new ArcError(ErrorKind.internal, WalErrorCode.writeFailed, String(error)).toShape();
 }
 
 /** A refusal whose cancel could not be logged: the request may be applied at the next start. */

@@ -7,9 +7,10 @@ import { Doorbell, SpscRing } from '@arc/ring';
 import { MeasurementCensus, WRITER_TELEMETRY, WRITER_WORKER_URL, WriterErrorCode, writerIndexFor, type LastCacheRequest, type MainToWriter, type MeasurementEvent, type WriterStats, type WriterToMain, type WriterWorkerData } from '@arc/writer';
 import type { DataDeleter } from '@arc/storage';
 import type { LastValueTable } from '@arc/columnar';
-import { createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
+import { createSyncChannel, createWalStatsBuffer, summarizeWalStats, type RecoveryPlan, type ReplayEntry, type WalStatsSummary } from '@arc/wal';
 import { decodeCompletion, encodeRequestHeader, markExternalBody, type Completion, type ReplayPosition, type RequestOptions } from './frames.js';
 import type { DecoderWorkerData } from './decoder-worker.js';
+import type { WalSyncWorkerData } from './wal-sync-worker.js';
 import { ACCEPTOR_IDLE_WAIT_MS, COMPLETION_RING_BYTES, PREFERRED_DECODER_REQUESTS_MAX, SHUTDOWN_FLUSH_RETRY_DELAY_MS, THREAD_STOP_WAIT_MS } from './limits.js';
 import type { Logger } from './logger.js';
 import { IngestErrorCode } from './ingest-error-codes.js';
@@ -18,11 +19,14 @@ import { DECODER_TELEMETRY } from './decoder-telemetry.js';
 import { WriteWaitQueue, type WaitingWrite } from './write-wait-queue.js';
 
 const DECODER_WORKER_URL = new URL('../dist/decoder-worker.js', import.meta.url);
+const WAL_SYNC_WORKER_URL = new URL('../dist/wal-sync-worker.js', import.meta.url);
 
 export type CompletionHandler = (completion: Completion) => void;
 
 interface DecoderHandle {
   readonly worker: Worker;
+  /** With a WAL that syncs: the thread that runs this decoder's syncs. */
+  readonly walSyncer: Worker | null;
   readonly requests: SpscRing;
   readonly completions: SpscRing;
   readonly doorbell: Doorbell;
@@ -116,16 +120,18 @@ const stoppedWhileWaiting = (): ArcErrorShape => ({
 });
 
 /**
- * How many decoders the acceptor hands requests to first. One per CPU keeps a thread awake across
- * requests instead of waking another per request. With a WAL that syncs every entry (fdatasync,
- * fsync) a decoder spends a write's sync waiting, not computing, and each decoder has its own WAL
- * stream: spread over every decoder, the syncs overlap. One per CPU with fdatasync made WAL-on
- * ingest 0.74 of WAL-off where spreading gave 0.95 (docs/benchmarks.md, "Decoder and writer
- * per-request cost").
+ * How many decoders the acceptor hands requests to first: one per CPU keeps a thread awake across
+ * requests instead of waking another per request, with the WAL on or off. When a decoder waited
+ * for its own WAL syncs, spreading over every decoder let the syncs overlap (one per CPU made
+ * WAL-on ingest 0.74 of WAL-off where spreading gave 0.95: docs/benchmarks.md, "Decoder and
+ * writer per-request cost"). Since the syncs run on each decoder's sync thread, one per CPU costs
+ * less CPU per row than spreading (0.83 of WAL-off's rows per CPU-second against 0.78 in 3 of 3
+ * interleaved pairs) and groups more entries per sync (~2 against ~1.1): docs/benchmarks.md,
+ * "WAL on vs off", 2026-12-06. A preferred decoder whose syncs lag has requests in flight, and
+ * the others take the overflow (PREFERRED_DECODER_REQUESTS_MAX).
  */
-export function preferredDecoders(config: Pick<Config, 'wal'>): number {
-  const syncsEveryEntry = config.wal.enabled && config.wal.syncMode !== 'async';
-  return syncsEveryEntry ? Number.MAX_SAFE_INTEGER : availableParallelism();
+export function preferredDecoders(): number {
+  return availableParallelism();
 }
 
 /**
@@ -181,7 +187,7 @@ export class IngestPipeline {
 
   private constructor(config: Config, log: Logger, walPlan: RecoveryPlan | null, deleter: DataDeleter) {
     this.config = config;
-    this.preferredDecoderCount = preferredDecoders(config);
+    this.preferredDecoderCount = preferredDecoders();
     this.log = log;
     this.walPlan = walPlan;
     this.deleter = deleter;
@@ -648,7 +654,8 @@ export class IngestPipeline {
     this.drainOnce();
     const flushError = await this.finalFlush(this.config.server.shutdownFlushRetrySeconds * 1000);
     const left = await this.stopWriters();
-    await Promise.all([...this.writers, ...this.decoders.map((decoder) => decoder.worker)].map((worker) => worker.terminate()));
+    const decoderThreads = this.decoders.flatMap((decoder) => (decoder.walSyncer === null ? [decoder.worker] : [decoder.worker, decoder.walSyncer]));
+    await Promise.all([...this.writers, ...decoderThreads].map((worker) => worker.terminate()));
     return { flushError, ...left };
   }
 
@@ -760,13 +767,14 @@ export class IngestPipeline {
     const writerPorts = row.map((channel) => channel.port1);
     const walStats = createWalStatsBuffer();
     if (this.walPlan !== null) this.walStatsBuffers.push(walStats);
+    const syncChannel = this.walPlan === null || this.config.wal.syncMode === 'async' ? null : createSyncChannel();
     const workerData: DecoderWorkerData = {
       decoderIndex,
       config: this.config,
       wal:
         this.walPlan === null
           ? null
-          : { nextSeq: this.walPlan.nextSeqByStream.get(decoderIndex) ?? 1, stats: walStats, coverage: new Map(this.walPlan.coverage) },
+          : { nextSeq: this.walPlan.nextSeqByStream.get(decoderIndex) ?? 1, stats: walStats, coverage: new Map(this.walPlan.coverage), syncChannel },
       requestRing: requests.shared,
       completionRing: completions.shared,
       doorbell: doorbell.shared,
@@ -783,7 +791,18 @@ export class IngestPipeline {
     });
     worker.on('error', (error) => this.log.error(`decoder ${decoderIndex} crashed: ${error.stack ?? error.message}`));
     worker.on('exit', (code) => this.threadDied(`decoder ${decoderIndex}`, code, decoderIndex));
-    return { worker, requests, completions, doorbell, bodyPort: bodyChannel.port1, inFlight: 0 };
+    const walSyncer = syncChannel === null ? null : this.startWalSyncer(decoderIndex, syncChannel, doorbell);
+    return { worker, walSyncer, requests, completions, doorbell, bodyPort: bodyChannel.port1, inFlight: 0 };
+  }
+
+  /** The thread that runs a decoder's WAL syncs while the decoder decodes on (wal-sync-worker.ts). */
+  private startWalSyncer(decoderIndex: number, channel: SharedArrayBuffer, decoderDoorbell: Doorbell): Worker {
+    const workerData: WalSyncWorkerData = { channel, decoderDoorbell: decoderDoorbell.shared, syncMode: this.config.wal.syncMode };
+    const worker = new Worker(WAL_SYNC_WORKER_URL, { workerData, name: `arc-wal-sync-${decoderIndex}`, execArgv: workerExecArgv() });
+    worker.on('error', (error) => this.log.error(`WAL sync thread ${decoderIndex} crashed: ${error.stack ?? error.message}`));
+    // It ends on its own only once its decoder closed the stream (shutdown); before that, the decoder's syncs would never end.
+    worker.on('exit', (code) => this.threadDied(`WAL sync thread ${decoderIndex}`, code, decoderIndex));
+    return worker;
   }
 
   private onWriterMessage(message: WriterToMain): void {

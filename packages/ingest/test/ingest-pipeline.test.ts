@@ -72,13 +72,7 @@ describe('IngestPipeline', () => {
     expect(await pipeline.shutdown()).toEqual({ flushError: null, rowsUnflushed: 0, writersUnreported: 0 });
   });
 
-  it('prefers every decoder when the WAL syncs each entry, one per CPU otherwise', () => {
-    const withWal = (env: Record<string, string>) => loadConfig({ cwd: directory, env: { ARC_DATA_DIR: directory, ...env } });
-    const cpus = availableParallelism();
-    expect(preferredDecoders(withWal({}))).toBe(cpus);
-    expect(preferredDecoders(withWal({ ARC_WAL_ENABLED: 'true', ARC_WAL_SYNC_MODE: 'async' }))).toBe(cpus);
-    // A sync is a wait: spread over every decoder (each its own WAL stream), the syncs overlap.
-    expect(preferredDecoders(withWal({ ARC_WAL_ENABLED: 'true', ARC_WAL_SYNC_MODE: 'fdatasync' }))).toBe(Number.MAX_SAFE_INTEGER);
-    expect(preferredDecoders(withWal({ ARC_WAL_ENABLED: 'true', ARC_WAL_SYNC_MODE: 'fsync' }))).toBe(Number.MAX_SAFE_INTEGER);
+  it('prefers one decoder per CPU, with the WAL on or off (syncs run on the sync threads)', () => {
+    expect(preferredDecoders()).toBe(availableParallelism());
   });
 });

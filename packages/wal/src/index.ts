@@ -3,6 +3,7 @@ export {
   encodeEntry,
   encodeFileHeader,
   encodeRequestEntry,
+  requestEntryParts,
   encodeCancelEntry,
   cancelledSeqOf,
   decodeRequestEnvelope,
@@ -40,3 +41,5 @@ export type { DeadLetter, DeadLetterEntry, DeadLetterReason } from './dead-lette
 export { WalErrorCode } from './error-codes.js';
 export { listWalFiles } from './wal-files.js';
 export type { WalFile, WalFiles } from './wal-files.js';
+export { createSyncChannel, InlineSyncRunner, runSyncThread, ThreadSyncRunner } from './sync-runner.js';
+export type { SyncOutcome, SyncRunner } from './sync-runner.js';

@@ -23,3 +23,7 @@ export const STREAM_ID_MAX = 999;
 
 assert.ok(ENTRY_PAYLOAD_BYTES_MAX <= 0xffff_ffff);
 assert.deepEqual([...new Set(SYNC_LATENCY_BUCKETS_MS)].sort((a, b) => a - b), SYNC_LATENCY_BUCKETS_MS, 'bucket bounds ascend strictly');
+/** A failed sync's message, as the sync thread hands it to the stream's owner (cut to this). */
+export const SYNC_ERROR_BYTES_MAX = 1024;
+/** An idle sync thread wakes at least this often to notice its owner closed the stream. */
+export const SYNC_THREAD_IDLE_WAIT_MS = 200;

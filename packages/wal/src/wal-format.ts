@@ -77,14 +77,19 @@ export function encodeEntry(timestampUs: number, payload: Uint8Array): Uint8Arra
 
 /** Fills the header of an entry whose payload is already in place after ENTRY_HEADER_BYTES. */
 export function sealEntry(entry: Uint8Array, timestampUs: number): void {
-  const payloadBytes = entry.byteLength - ENTRY_HEADER_BYTES;
-  assert.ok(payloadBytes >= 0, 'an entry holds its header');
+  const payload = entry.subarray(ENTRY_HEADER_BYTES);
+  writeEntryHeader(entry, payload.byteLength, timestampUs, crc32(payload));
+}
+
+/** The 16-byte entry header at the start of `entry`: payload length, timestamp, CRC32. */
+function writeEntryHeader(entry: Uint8Array, payloadBytes: number, timestampUs: number, checksum: number): void {
+  assert.ok(entry.byteLength >= ENTRY_HEADER_BYTES, 'an entry holds its header');
   assert.ok(payloadBytes <= ENTRY_PAYLOAD_BYTES_MAX, 'entry payload within the uint32 length');
   assert.ok(Number.isSafeInteger(timestampUs) && timestampUs >= 0, 'timestamp is whole microseconds');
   const view = new DataView(entry.buffer, entry.byteOffset, ENTRY_HEADER_BYTES);
   view.setUint32(0, payloadBytes, false);
   view.setBigUint64(4, BigInt(timestampUs), false);
-  view.setUint32(12, crc32(entry.subarray(ENTRY_HEADER_BYTES)), false);
+  view.setUint32(12, checksum, false);
 }
 
 /** What a segment entry carries besides its timestamp: enough to re-run the same decoder. */
@@ -101,27 +106,39 @@ const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * A whole segment entry for a request: header, envelope and body in one allocation (one copy of
- * the body), checksummed.
+ * A segment entry for a request as two parts to write one after the other: the entry header with
+ * the envelope fields (a small new buffer), then the body itself, not copied. The CRC32 runs over
+ * the envelope fields, then continues over the body: the bytes on disk are those of one buffer.
+ * A decoder writes the body straight from its ring frame this way (docs/benchmarks.md, "WAL on vs
+ * off": the copy of a 440 KB body cost more than its checksum).
  */
-export function encodeRequestEntry(timestampUs: number, envelope: RequestEnvelope): Uint8Array {
+export function requestEntryParts(timestampUs: number, envelope: RequestEnvelope): readonly [Uint8Array, Uint8Array] {
   const database = utf8Encoder.encode(envelope.database);
   assert.ok(database.byteLength <= ENVELOPE_DATABASE_BYTES_MAX, 'database name fits the envelope');
   assert.ok(envelope.format >= 0 && envelope.format <= 0xff, 'format tag is a byte');
   assert.ok(envelope.precision >= 0 && envelope.precision <= 0xff, 'precision code is a byte');
-  const payloadBytes = ENVELOPE_FIXED_BYTES + database.byteLength + envelope.body.byteLength;
-  const entry = entryBuffer(ENTRY_HEADER_BYTES + payloadBytes);
-  const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+  const envelopeBytes = ENVELOPE_FIXED_BYTES + database.byteLength;
+  const head = entryBuffer(ENTRY_HEADER_BYTES + envelopeBytes);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   let offset = ENTRY_HEADER_BYTES;
   view.setUint8(offset, ENVELOPE_VERSION);
   view.setUint16(offset + 1, database.byteLength, false);
   offset += 3;
-  entry.set(database, offset);
+  head.set(database, offset);
   offset += database.byteLength;
   view.setUint8(offset, envelope.format);
   view.setUint8(offset + 1, envelope.precision);
-  entry.set(envelope.body, offset + 2);
-  sealEntry(entry, timestampUs);
+  const checksum = crc32(envelope.body, crc32(head.subarray(ENTRY_HEADER_BYTES)));
+  writeEntryHeader(head, envelopeBytes + envelope.body.byteLength, timestampUs, checksum);
+  return [head, envelope.body];
+}
+
+/** A whole segment entry for a request in one buffer (one copy of the body), checksummed. */
+export function encodeRequestEntry(timestampUs: number, envelope: RequestEnvelope): Uint8Array {
+  const [head, body] = requestEntryParts(timestampUs, envelope);
+  const entry = entryBuffer(head.byteLength + body.byteLength);
+  entry.set(head, 0);
+  entry.set(body, head.byteLength);
   return entry;
 }
 

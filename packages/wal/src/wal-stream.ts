@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import path from 'node:path';
 import { type WalSyncMode } from '@arc/config';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { coveredSeqOf } from './coverage.js';
 import { segmentFileName } from './segment-names.js';
 import { encodeFileHeader, FILE_HEADER_BYTES } from './wal-format.js';
+import { InlineSyncRunner, type SyncRunner } from './sync-runner.js';
 import { addToStatCell, recordSyncLatency, WalStatCell } from './wal-stats.js';
 import { WalErrorCode } from './error-codes.js';
 
@@ -26,23 +27,28 @@ export interface WalStreamOptions {
   readonly stats: Float64Array;
   /** Wall clock, ms (segment ages and the oldest-unflushed age are reported as epoch times). */
   readonly nowMs: () => number;
+  /** Where syncs run (default: on the calling thread, InlineSyncRunner with `syncMode`). */
+  readonly syncRunner?: SyncRunner;
 }
 
 interface Segment {
   readonly path: string;
   readonly firstSeq: number;
   readonly createdAtMs: number;
-  /** Last seq written; firstSeq - 1 while empty. */
+  /** Last seq synced; firstSeq - 1 while none is. */
   lastSeq: number;
+  /** Bytes written, synced or not: where the next entry goes. */
   bytes: number;
+  /** Bytes synced (the header is at creation): a failed write or sync cuts the file back to here. */
+  syncedBytes: number;
   /** fd while this is the segment being appended to; -1 once closed. */
   fd: number;
   /** Per "database/measurement" its entries touch: the highest seq touching it. */
   readonly keySeqMax: Map<string, number>;
 }
 
-interface PendingEntry {
-  readonly bytes: Uint8Array;
+/** An entry written and not yet synced: what it touches ("database/measurement"). */
+interface UnsyncedEntry {
   readonly keys: readonly string[];
 }
 
@@ -51,9 +57,12 @@ export function walWriteFailed(reason: string): ArcError {
 }
 
 /**
- * The appending side of one WAL stream, owned by one decoder thread. Entries are appended in
- * memory (`append` assigns their seq), then written and synced together (`writePending`): that
- * is the group commit, and the caller decides when a group is due. Segments rotate by size and
+ * The appending side of one WAL stream, owned by one decoder thread. `append` writes an entry
+ * into the page cache at once (so its bytes, a ring frame's, need not be kept or copied) and
+ * assigns its seq; `startSync` hands every entry written since the last sync to one fdatasync
+ * (the group commit; the caller decides when a group is due), which runs on the sync runner's
+ * thread while the owner goes on decoding and appending the next group; `finishSync` says when
+ * it is done. Nothing is durable, and nothing may be acknowledged, before its sync. Segments rotate by size and
  * age; a closed segment is deleted once every (database, measurement) its entries touched is
  * covered up to its last seq by durable Parquet (`onCovered`, from the writers' flush journals).
  */
@@ -61,7 +70,12 @@ export class WalStream {
   private readonly options: WalStreamOptions;
   private readonly segments: Segment[] = [];
   private current: Segment | null = null;
-  private pending: PendingEntry[] = [];
+  private pending: UnsyncedEntry[] = [];
+  /** The group whose sync runs (startSync), with the segment bytes it ends at; null: none runs. */
+  private syncing: { readonly group: UnsyncedEntry[]; readonly atMs: number; readonly bytes: number; readonly segmentBytes: number } | null = null;
+  private readonly syncRunner: SyncRunner;
+  /** The runner holds a sync whose outcome is not yet taken. */
+  private syncRunning = false;
   private pendingBytesTotal = 0;
   private firstPendingAtMs = 0;
   private readonly covered = new Map<string, number>();
@@ -77,6 +91,12 @@ export class WalStream {
     assert.ok(options.segmentBytesMax > FILE_HEADER_BYTES, 'a segment holds more than its header');
     this.options = options;
     this.nextSeqValue = options.nextSeq;
+    this.syncRunner = options.syncRunner ?? new InlineSyncRunner(options.syncMode);
+  }
+
+  /** A group's sync runs (startSync) and its outcome is not yet taken (finishSync). */
+  get syncInFlight(): boolean {
+    return this.syncing !== null;
   }
 
   get nextSeq(): number {
@@ -91,46 +111,77 @@ export class WalStream {
     return this.pendingBytesTotal;
   }
 
-  /** Wall-clock ms when the oldest entry waiting for its write was appended (0: none waits). */
+  /** Wall-clock ms when the oldest entry waiting for its sync was appended (0: none waits). */
   get firstPendingAt(): number {
     return this.firstPendingAtMs;
   }
 
-  /** Queues an encoded entry; returns its seq. `keys`: the "database/measurement" it touches. */
-  append(entry: Uint8Array, keys: readonly string[]): number {
+  /**
+   * Writes an encoded entry (one buffer, or parts written back to back) after the last one and
+   * returns its seq; it is durable once `syncPending` returns. `keys`: the "database/measurement"
+   * it touches. On failure every entry not yet synced is cut from the file and its seq given back
+   * (the caller fails their requests too); throws ArcError.
+   */
+  append(entry: Uint8Array | readonly Uint8Array[], keys: readonly string[]): number {
+    const parts = entry instanceof Uint8Array ? [entry] : entry;
+    let entryBytes = 0;
+    for (const part of parts) entryBytes += part.byteLength;
+    let segment: Segment | null = null;
+    try {
+      segment = this.segmentForWrite(this.nextSeqValue);
+      writeAllSync(segment.fd, parts, segment.bytes);
+    } catch (error) {
+      throw this.failUnsynced(segment, error);
+    }
+    segment.bytes += entryBytes;
     if (this.pending.length === 0) this.firstPendingAtMs = this.options.nowMs();
-    this.pending.push({ bytes: entry, keys });
-    this.pendingBytesTotal += entry.byteLength;
+    this.pending.push({ keys });
+    this.pendingBytesTotal += entryBytes;
     return this.nextSeqValue++;
   }
 
-  /**
-   * Writes every queued entry with one writev and syncs per the sync mode. On failure nothing of
-   * the group stays in the file (it is cut back) and the seqs are given back; throws ArcError.
-   */
-  writePending(): void {
-    if (this.pending.length === 0) return;
-    const group = this.pending;
-    const groupBytes = this.pendingBytesTotal;
-    const groupAtMs = this.firstPendingAtMs;
+  /** Syncs every entry written so far and waits for it (tests, shutdown); throws ArcError. */
+  syncPending(): void {
+    if (this.syncing !== null) this.finishSync(true);
+    if (this.startSync()) this.finishSync(true);
+  }
+
+  /** Starts the sync of every entry written since the last one; false when one runs or none waits. */
+  startSync(): boolean {
+    if (this.syncing !== null || this.pending.length === 0) return false;
+    const segment = this.current;
+    assert.ok(segment !== null, 'written entries are in the open segment');
+    this.syncing = { group: this.pending, atMs: this.firstPendingAtMs, bytes: this.pendingBytesTotal, segmentBytes: segment.bytes };
     this.pending = [];
     this.pendingBytesTotal = 0;
     this.firstPendingAtMs = 0;
-    const firstSeq = this.nextSeqValue - group.length;
-    let segment: Segment | null = null;
-    try {
-      segment = this.segmentForWrite(firstSeq);
-      writeAllSync(segment.fd, group.map((entry) => entry.bytes), segment.bytes);
-      this.syncSegment(segment);
-    } catch (error) {
-      this.nextSeqValue = firstSeq;
-      if (segment !== null) this.cutBack(segment);
-      const stats = this.options.stats;
-      addToStatCell(stats, WalStatCell.writeErrors, 1);
-      stats[WalStatCell.lastWriteErrorAtMs] = this.options.nowMs();
-      throw walWriteFailed((error as Error).message);
+    if (this.options.syncMode === SyncMode.async) return true;
+    this.syncRunner.start(segment.fd);
+    this.syncRunning = true;
+    return true;
+  }
+
+  /**
+   * The running sync's outcome: null while it runs (unless `wait`), else how many entries it made
+   * durable. On failure every unsynced entry (this group and any written since) is cut from the
+   * file and its seq given back; throws ArcError.
+   */
+  finishSync(wait = false): number | null {
+    const syncing = this.syncing;
+    assert.ok(syncing !== null, 'a sync was started');
+    const segment = this.current;
+    assert.ok(segment !== null, 'a syncing group is in the open segment');
+    if (this.options.syncMode !== SyncMode.async) {
+      const outcome = wait ? this.syncRunner.wait() : this.syncRunner.poll();
+      if (outcome === null) return null;
+      this.syncRunning = false;
+      if (outcome.error !== null) throw this.failUnsynced(segment, new Error(outcome.error));
+      recordSyncLatency(this.options.stats, outcome.milliseconds);
     }
-    segment.bytes += groupBytes;
+    this.syncing = null;
+    const group = syncing.group;
+    const firstSeq = this.nextSeqValue - this.pending.length - group.length;
+    segment.syncedBytes = syncing.segmentBytes;
     segment.lastSeq = firstSeq + group.length - 1;
     const groupKeySeqMax = new Map<string, number>();
     group.forEach((entry, index) => {
@@ -139,12 +190,30 @@ export class WalStream {
         groupKeySeqMax.set(key, firstSeq + index);
       }
     });
-    if (groupKeySeqMax.size > 0) this.unflushedGroups.push({ atMs: groupAtMs, keySeqMax: groupKeySeqMax });
+    if (groupKeySeqMax.size > 0) this.unflushedGroups.push({ atMs: syncing.atMs, keySeqMax: groupKeySeqMax });
     const stats = this.options.stats;
     addToStatCell(stats, WalStatCell.entries, group.length);
-    addToStatCell(stats, WalStatCell.bytes, groupBytes);
+    addToStatCell(stats, WalStatCell.bytes, syncing.bytes);
     this.maybeRotate();
     this.refreshStats();
+    return group.length;
+  }
+
+  /** After a failed write or sync: the unsynced entries leave the file and give their seqs back. */
+  private failUnsynced(segment: Segment | null, error: unknown): ArcError {
+    // A running sync must end before the file is cut (or closed) under it; its outcome no longer matters.
+    if (this.syncRunning) this.syncRunner.wait();
+    this.syncRunning = false;
+    this.nextSeqValue -= this.pending.length + (this.syncing?.group.length ?? 0);
+    this.syncing = null;
+    this.pending = [];
+    this.pendingBytesTotal = 0;
+    this.firstPendingAtMs = 0;
+    if (segment !== null) this.cutBack(segment);
+    const stats = this.options.stats;
+    addToStatCell(stats, WalStatCell.writeErrors, 1);
+    stats[WalStatCell.lastWriteErrorAtMs] = this.options.nowMs();
+    return walWriteFailed((error as Error).message);
   }
 
   /** The writers made "database/measurement" durable up to `seqMax` for this stream. */
@@ -155,8 +224,12 @@ export class WalStream {
     this.refreshStats();
   }
 
-  /** Closes the current segment when it is too big, too old, or a cleanup asked for it. */
+  /**
+   * Closes the current segment when it is too big, too old, or a cleanup asked for it; never
+   * while entries in it wait for their sync (syncPending rotates after its sync).
+   */
   maybeRotate(): void {
+    if (this.pending.length > 0 || this.syncing !== null) return;
     const stats = this.options.stats;
     const requested = stats[WalStatCell.rotateRequested] === 1;
     stats[WalStatCell.rotateRequested] = 0;
@@ -170,20 +243,23 @@ export class WalStream {
     this.refreshStats();
   }
 
-  /** Closes the open segment (shutdown). Queued entries must have been written. */
+  /** Closes the open segment (shutdown). Written entries must have been synced or failed. */
   close(): void {
-    assert.equal(this.pending.length, 0, 'queued entries are written or failed before close');
+    assert.equal(this.pending.length, 0, 'written entries are synced or failed before close');
+    assert.equal(this.syncing, null, 'no sync runs at close');
     this.closeCurrent();
+    this.syncRunner.close();
   }
 
   private segmentForWrite(firstSeq: number): Segment {
     if (this.current !== null) return this.current;
     const segmentPath = path.join(this.options.directory, segmentFileName(this.options.stream, firstSeq));
     const fd = openSync(segmentPath, 'wx');
-    const segment: Segment = { path: segmentPath, firstSeq, createdAtMs: this.options.nowMs(), lastSeq: firstSeq - 1, bytes: 0, fd, keySeqMax: new Map() };
+    const segment: Segment = { path: segmentPath, firstSeq, createdAtMs: this.options.nowMs(), lastSeq: firstSeq - 1, bytes: 0, syncedBytes: 0, fd, keySeqMax: new Map() };
     try {
       writeAllSync(fd, [encodeFileHeader()], 0);
       segment.bytes = FILE_HEADER_BYTES;
+      segment.syncedBytes = FILE_HEADER_BYTES;
       // The new name must survive a power loss as much as the entries in it.
       fsyncSync(fd);
       syncDirectory(this.options.directory);
@@ -197,20 +273,12 @@ export class WalStream {
     return segment;
   }
 
-  private syncSegment(segment: Segment): void {
-    const mode = this.options.syncMode;
-    if (mode === SyncMode.async) return;
-    const started = performance.now();
-    if (mode === SyncMode.fsync) fsyncSync(segment.fd);
-    else fdatasyncSync(segment.fd);
-    recordSyncLatency(this.options.stats, performance.now() - started);
-  }
-
-  /** After a failed write: drop the partial group; if even that fails, seal the segment. */
+  /** After a failed write or sync: drop the unsynced entries; if even that fails, seal the segment. */
   private cutBack(segment: Segment): void {
     if (segment.fd < 0) return;
+    segment.bytes = segment.syncedBytes;
     try {
-      ftruncateSync(segment.fd, segment.bytes);
+      ftruncateSync(segment.fd, segment.syncedBytes);
     } catch {
       // The torn bytes stay at the end of this segment, where recovery cuts them; write no more here.
       this.closeCurrent();

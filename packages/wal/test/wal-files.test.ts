@@ -9,6 +9,7 @@ import {
   encodeEntry,
   encodeFileHeader,
   encodeRequestEntry,
+  requestEntryParts,
   ENTRY_HEADER_BYTES,
   FILE_HEADER_BYTES,
   parseLogBytes,
@@ -48,6 +49,17 @@ describe('WAL file format', () => {
     const envelope = decodeRequestEnvelope(parsed.entries[0]?.payload ?? new Uint8Array());
     expect(envelope).toEqual({ database: 'prod-1', format: 2, precision: 3, body });
     expect(parsed.entries[0]?.payload[0]).toBe(0x01);
+  });
+
+  it('writes a request entry in two parts (header with envelope, then the body) byte for byte as one buffer', () => {
+    const body = bytesOf('columnar body '.repeat(50));
+    const envelope = { database: 'prod-1', format: 2, precision: 3, body };
+    const [head, bodyPart] = requestEntryParts(77, envelope);
+    expect(bodyPart).toBe(body); // the caller's bytes, not a copy
+    expect(Buffer.concat([head, bodyPart])).toEqual(Buffer.from(encodeRequestEntry(77, envelope)));
+    const parsed = parseLogBytes(fileOf([head, bodyPart]));
+    expect(parsed.tail).toBeNull();
+    expect(decodeRequestEnvelope(parsed.entries[0]?.payload ?? new Uint8Array())).toEqual(envelope);
   });
 
   it('names what is wrong with a bad envelope', () => {

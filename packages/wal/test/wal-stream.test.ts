@@ -2,7 +2,7 @@
 // whole with consecutive seqs, segments rotate by size and on request, a closed segment is
 // deleted only once every measurement it touched is covered up to its last seq, and flush
 // journals keep their coverage across reopen, torn tails and compaction.
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,6 +19,11 @@ import {
   SyncMode,
   walStatsCells,
   WalStream,
+  createSyncChannel,
+  runSyncThread,
+  ThreadSyncRunner,
+  type SyncOutcome,
+  type SyncRunner,
 } from '@arc/wal';
 import { useTempDirectories } from './support/temp-directory.js';
 
@@ -28,6 +33,25 @@ function newStream(directory: string, stats: SharedArrayBuffer, segmentBytesMax 
   return new WalStream({ directory, stream: 3, nextSeq: 10, syncMode: SyncMode.fdatasync, segmentBytesMax, segmentAgeMsMax: 3_600_000, stats: walStatsCells(stats), nowMs: () => Date.now() });
 }
 const entryOf = (index: number): Uint8Array => encodeEntry(index, new TextEncoder().encode(`entry ${index} ${'p'.repeat(100)}`));
+/** A sync runner whose syncs end when the test says, and how: a group syncs while the next is written. */
+class HeldSyncRunner implements SyncRunner {
+  started = 0;
+  outcome: SyncOutcome | null = null;
+  start(): void {
+    this.started++;
+  }
+  poll(): SyncOutcome | null {
+    const outcome = this.outcome;
+    this.outcome = null;
+    return outcome;
+  }
+  wait(): SyncOutcome {
+    return this.poll() ?? { error: null, milliseconds: 0 };
+  }
+  close(): void {
+    this.outcome = null;
+  }
+}
 const segmentsIn = (directory: string): string[] => readdirSync(directory).filter((name) => name.endsWith('.wal')).sort();
 
 describe('WalStream', () => {
@@ -37,7 +61,7 @@ describe('WalStream', () => {
     const stream = newStream(directory, stats);
     expect([0, 1, 2].map((index) => stream.append(entryOf(index), ['db/cpu']))).toEqual([10, 11, 12]);
     expect(stream.pendingCount).toBe(3);
-    stream.writePending();
+    stream.syncPending();
     expect(stream.pendingCount).toBe(0);
     expect(segmentsIn(directory)).toEqual(['wal-003-0000000000000010.wal']);
     const contents = readLogFileSync(path.join(directory, 'wal-003-0000000000000010.wal'));
@@ -57,9 +81,9 @@ describe('WalStream', () => {
     const stream = newStream(directory, stats, 200);
     stream.append(entryOf(0), ['db/cpu']); // seq 10
     stream.append(entryOf(1), ['db/cpu', 'db/mem']); // seq 11
-    stream.writePending(); // past 200 bytes: rotated
+    stream.syncPending(); // past 200 bytes: rotated
     stream.append(entryOf(2), ['db/cpu']); // seq 12, second segment
-    stream.writePending();
+    stream.syncPending();
     expect(segmentsIn(directory)).toEqual(['wal-003-0000000000000010.wal', 'wal-003-0000000000000012.wal']);
     stream.onCovered('db/cpu', 11);
     expect(segmentsIn(directory)).toHaveLength(2); // db/mem not covered yet
@@ -77,13 +101,77 @@ describe('WalStream', () => {
     expect(summarizeWalStats([stats]).oldestUnflushedAtMs).toBe(0);
   });
 
+  it('writes an entry at append, in parts back to back, and rotates only once its sync is done', () => {
+    const directory = tempDirectory();
+    const stats = createWalStatsBuffer();
+    const stream = newStream(directory, stats);
+    const entry = entryOf(0);
+    expect(stream.append([entry.subarray(0, 20), entry.subarray(20)], ['db/cpu'])).toBe(10);
+    const segmentPath = path.join(directory, 'wal-003-0000000000000010.wal');
+    expect(readLogFileSync(segmentPath).entries.map((written) => written.timestampUs)).toEqual([0]); // in the file before its sync
+    requestRotation([stats]);
+    stream.maybeRotate();
+    expect(summarizeWalStats([stats]).rotations).toBe(0); // its entry still waits for the sync
+    expect(summarizeWalStats([stats]).syncs).toBe(0);
+    stream.syncPending();
+    expect(summarizeWalStats([stats]).syncs).toBe(1);
+    expect(summarizeWalStats([stats]).rotations).toBe(1);
+    stream.close();
+  });
+
+  it('appends the next group while a sync runs, and a failed sync cuts both groups and gives their seqs back', () => {
+    const directory = tempDirectory();
+    const stats = createWalStatsBuffer();
+    const runner = new HeldSyncRunner();
+    const stream = new WalStream({ directory, stream: 2, nextSeq: 1, syncMode: SyncMode.fdatasync, segmentBytesMax: 1 << 20, segmentAgeMsMax: 3_600_000, stats: walStatsCells(stats), nowMs: () => Date.now(), syncRunner: runner });
+    const segmentPath = path.join(directory, 'wal-002-0000000000000001.wal');
+    stream.append(entryOf(0), ['db/cpu']); // seq 1
+    stream.syncPending(); // synced: the file's durable part ends here
+    const syncedSize = statSync(segmentPath).size;
+    stream.append(entryOf(1), ['db/cpu']); // seq 2
+    expect(stream.startSync()).toBe(true);
+    expect(stream.startSync()).toBe(false); // one sync at a time
+    expect(stream.finishSync()).toBeNull(); // still running
+    expect(stream.append(entryOf(2), ['db/cpu'])).toBe(3); // the next group is written meanwhile
+    runner.outcome = { error: null, milliseconds: 1 };
+    expect(stream.finishSync()).toBe(1); // seq 2 durable; seq 3 waits for the next sync
+    expect(stream.startSync()).toBe(true);
+    stream.append(entryOf(3), ['db/cpu']); // seq 4
+    runner.outcome = { error: 'EIO: i/o error, fdatasync', milliseconds: 1 };
+    expect(() => stream.finishSync()).toThrow(/Write-ahead log append failed.*EIO/);
+    expect(stream.nextSeq).toBe(3); // seqs 3 and 4 given back
+    expect(statSync(segmentPath).size).toBeGreaterThan(syncedSize);
+    expect(readLogFileSync(segmentPath).entries.map((entry) => entry.timestampUs)).toEqual([0, 1]);
+    expect(summarizeWalStats([stats]).writeErrors).toBe(1);
+    expect(summarizeWalStats([stats]).entries).toBe(2);
+    stream.close();
+  });
+
+  it('syncs on the sync thread side of a channel and reports a failed sync with its message', () => {
+    const directory = tempDirectory();
+    const fd = openSync(path.join(directory, 'file'), 'w');
+    const channel = createSyncChannel();
+    const runner = new ThreadSyncRunner(channel);
+    let rung = 0;
+    runner.start(fd);
+    expect(runner.poll()).toBeNull();
+    runner.close(); // the thread's loop ends once no request is left
+    runSyncThread(channel, 'fdatasync', () => rung++);
+    expect(runner.poll()).toMatchObject({ error: null });
+    closeSync(fd);
+    runner.start(fd); // closed: EBADF
+    runSyncThread(channel, 'fdatasync', () => rung++);
+    expect(runner.wait().error).toMatch(/EBADF/);
+    expect(rung).toBe(2);
+  });
+
   it('closes a segment once it is max_age old, also while idle', () => {
     const directory = tempDirectory();
     const stats = createWalStatsBuffer();
     let nowMs = 1_000_000;
     const stream = new WalStream({ directory, stream: 1, nextSeq: 1, syncMode: SyncMode.async, segmentBytesMax: 1 << 20, segmentAgeMsMax: 60_000, stats: walStatsCells(stats), nowMs: () => nowMs });
     stream.append(entryOf(0), ['db/cpu']);
-    stream.writePending();
+    stream.syncPending();
     nowMs += 59_999;
     stream.maybeRotate();
     expect(summarizeWalStats([stats]).rotations).toBe(0);
@@ -91,7 +179,7 @@ describe('WalStream', () => {
     stream.maybeRotate();
     expect(summarizeWalStats([stats]).rotations).toBe(1);
     stream.append(entryOf(1), ['db/cpu']);
-    stream.writePending();
+    stream.syncPending();
     expect(segmentsIn(directory)).toEqual(['wal-001-0000000000000001.wal', 'wal-001-0000000000000002.wal']);
     expect(summarizeWalStats([stats]).syncs).toBe(0); // async: written, never synced
     stream.close();
@@ -103,13 +191,13 @@ describe('WalStream', () => {
     let nowMs = 5_000_000;
     const stream = new WalStream({ directory, stream: 0, nextSeq: 1, syncMode: SyncMode.fdatasync, segmentBytesMax: 1 << 20, segmentAgeMsMax: 3_600_000, stats: walStatsCells(stats), nowMs: () => nowMs });
     stream.append(entryOf(0), ['db/cpu']); // seq 1 at 5,000,000
-    stream.writePending();
+    stream.syncPending();
     nowMs += 10_000;
     stream.append(entryOf(1), ['db/mem']); // seq 2 at 5,010,000
-    stream.writePending();
+    stream.syncPending();
     nowMs += 10_000;
     stream.append(entryOf(2), ['db/cpu']); // seq 3 at 5,020,000
-    stream.writePending();
+    stream.syncPending();
     expect(summarizeWalStats([stats]).oldestUnflushedAtMs).toBe(5_000_000);
     stream.onCovered('db/cpu', 1);
     expect(summarizeWalStats([stats]).oldestUnflushedAtMs).toBe(5_010_000);
@@ -126,12 +214,11 @@ describe('WalStream', () => {
     const stats = createWalStatsBuffer();
     const stream = newStream(directory, stats);
     stream.append(entryOf(0), ['db/cpu']);
-    stream.writePending();
+    stream.syncPending();
     const segmentPath = path.join(directory, segmentsIn(directory)[0] ?? '');
     const sizeBefore = statSync(segmentPath).size;
     const failing = new WalStream({ directory: path.join(directory, 'missing'), stream: 4, nextSeq: 1, syncMode: SyncMode.fsync, segmentBytesMax: 1 << 20, segmentAgeMsMax: 1000, stats: walStatsCells(stats), nowMs: () => Date.now() });
-    failing.append(entryOf(1), ['db/cpu']);
-    expect(() => failing.writePending()).toThrow(/Write-ahead log append failed/);
+    expect(() => failing.append(entryOf(1), ['db/cpu'])).toThrow(/Write-ahead log append failed/);
     expect(failing.nextSeq).toBe(1);
     expect(summarizeWalStats([stats]).writeErrors).toBe(1);
     expect(statSync(segmentPath).size).toBe(sizeBefore);
