@@ -1,6 +1,7 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
-import { ColumnView, loadViews, planColumn, valueWriterFor } from './json-columns.js';
-import type { ColumnPlan, ValueWriter } from './json-columns.js';
+import { ColumnView, loadViews, planColumn } from './json-columns.js';
+import type { ColumnPlan } from './json-columns.js';
+import { rowSegmentsOf, writeRowValues } from './json-rows.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk, roundedMs } from './result-chunks.js';
 
@@ -25,9 +26,9 @@ export async function encodeJsonAnswer(
   try {
     const plans = writeHeader(out, result);
     const views = plans.map(() => new ColumnView());
-    const writers = plans.map((plan) => valueWriterFor(plan.kind));
+    const segments = rowSegmentsOf(plans);
     const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows, rowsBefore) => {
-      writeChunk(out, chunk, rows, plans, views, writers, rowsBefore === 0);
+      writeChunk(out, chunk, rows, plans, views, segments, rowsBefore === 0);
     });
     if (rowCount === null) return null;
     writeFooter(out, rowCount, performance.now() - startedAtMs);
@@ -57,7 +58,7 @@ function writeChunk(
   rowCount: number,
   plans: readonly ColumnPlan[],
   views: readonly ColumnView[],
-  writers: readonly ValueWriter[],
+  segments: Int32Array,
   first: boolean,
 ): void {
   loadViews(views, plans, chunk, rowCount);
@@ -65,15 +66,7 @@ function writeChunk(
     out.reserve(2);
     if (!first || row > 0) out.putByte(0x2c);
     out.putByte(0x5b);
-    for (let column = 0; column < views.length; column++) {
-      const view = views[column];
-      const write = writers[column];
-      if (view === undefined || write === undefined) continue;
-      if (column > 0) out.byte(0x2c);
-      const validity = view.validity;
-      if (validity !== null && (((validity[row >>> 3] as number) >>> (row & 7)) & 1) === 0) out.ascii('null');
-      else write(out, view, row);
-    }
+    writeRowValues(out, views, segments, row);
     out.byte(0x5d);
   }
 }

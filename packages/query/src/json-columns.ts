@@ -292,30 +292,13 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
   }
 }
 
-/** Writes the value of `view` at `row` as JSON; the JSON answer calls it for valid rows only. */
-export type ValueWriter = (out: JsonWriter, view: ColumnView, row: number) => void;
-
-function writeDoubleAt(out: JsonWriter, view: ColumnView, row: number): void {
+/** Writes a DOUBLE value of `view` at `row` (a valid row) as JSON. */
+export function writeDoubleAt(out: JsonWriter, view: ColumnView, row: number): void {
   writeDoubleWords(out, view.float64[row] as number, view.uint32[row * 2] as number, view.uint32[row * 2 + 1] as number);
 }
 
-/**
- * The writer of a column's values, chosen once per answer: a function of its own for each kind
- * common in time series, so V8 optimizes (and inlines into) each on its own. Called through one
- * `writeValue` for every column, the kinds' paths shared one function's inlining budget and
- * feedback: a row of six mixed columns cost ~1.7x the sum of the columns written alone.
- */
-export function valueWriterFor(kind: ColumnKind): ValueWriter {
-  switch (kind) {
-    case ColumnKind.timestampMicros: return writeTimestampMicrosAt;
-    case ColumnKind.double: return writeDoubleAt;
-    case ColumnKind.varchar: return writeVarchar;
-    case ColumnKind.int64: return writeInt64At;
-    default: return writeValue;
-  }
-}
-
-function writeTimestampMicrosAt(out: JsonWriter, view: ColumnView, row: number): void {
+/** Writes a TIMESTAMP / TIMESTAMPTZ value of `view` at `row` (a valid row) as JSON. */
+export function writeTimestampMicrosAt(out: JsonWriter, view: ColumnView, row: number): void {
   const high = (view.uint32[row * 2 + 1] as number) | 0;
   if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) view.instants.writeMicros(out, high * WORD + (view.uint32[row * 2] as number));
   else writeTimeOrDecimal(out, view, row);
@@ -328,7 +311,8 @@ export function writeUnquotedTimestampMicros(out: JsonWriter, view: ColumnView, 
   else writeUnquotedValue(out, view, row);
 }
 
-function writeInt64At(out: JsonWriter, view: ColumnView, row: number): void {
+/** Writes a BIGINT value of `view` at `row` (a valid row) as JSON. */
+export function writeInt64At(out: JsonWriter, view: ColumnView, row: number): void {
   const high = (view.uint32[row * 2 + 1] as number) | 0;
   const low = view.uint32[row * 2] as number;
   if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) out.integer(high * WORD + low);
@@ -467,12 +451,12 @@ export function locateVarchar(view: ColumnView, row: number): void {
 /** Longest VARCHAR kept inline in its string_t. */
 export const INLINE_STRING_BYTES_MAX = 12;
 
-function writeVarchar(out: JsonWriter, view: ColumnView, row: number): void {
+/** Writes a VARCHAR value of `view` at `row` (a valid row) as a JSON string. */
+export function writeVarchar(out: JsonWriter, view: ColumnView, row: number): void {
   const words = view.uint32;
   const length = words[row * 4] as number;
   if (length > INLINE_STRING_BYTES_MAX) {
-    locateVarchar(view, row);
-    out.utf8String(view.text, view.textStart, view.textEnd);
+    writeLongVarchar(out, view, row, length);
     return;
   }
   const first = words[row * 4 + 1] as number;
@@ -496,6 +480,19 @@ function writeVarchar(out: JsonWriter, view: ColumnView, row: number): void {
   inlineTexts[slot + 1] = first;
   inlineTexts[slot + 2] = second;
   inlineTexts[slot + 3] = third;
+}
+
+/** A VARCHAR value of more than 12 bytes: from its chunk's runs four bytes at a time when gathered. */
+function writeLongVarchar(out: JsonWriter, view: ColumnView, row: number, length: number): void {
+  const runs = view.longStrings;
+  const run = runs.runOf(row);
+  if (run === undefined) {
+    locateVarchar(view, row);
+    out.utf8String(view.text, view.textStart, view.textEnd);
+    return;
+  }
+  const start = runs.offsetOf(row);
+  out.utf8StringByWords(run, runs.runWordsOf(row), start, start + length);
 }
 
 /**
