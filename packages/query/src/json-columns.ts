@@ -315,7 +315,9 @@ export function writeUnquotedTimestampMicros(out: JsonWriter, view: ColumnView, 
 export function writeInt64At(out: JsonWriter, view: ColumnView, row: number): void {
   const high = (view.uint32[row * 2 + 1] as number) | 0;
   const low = view.uint32[row * 2] as number;
-  if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) out.integer(high * WORD + low);
+  // Non-negative values below 2^32 first: the low word alone, no arithmetic on doubles.
+  if (high === 0) out.integer(low);
+  else if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) out.integer(high * WORD + low);
   else writeInt64(out, low, high);
 }
 
@@ -465,10 +467,15 @@ export function writeVarchar(out: JsonWriter, view: ColumnView, row: number): vo
   const slot = inlineTextSlot(length, first, second, third);
   const start = row * 16 + 4;
   if (inlineTexts[slot] === length && inlineTexts[slot + 1] === first && inlineTexts[slot + 2] === second && inlineTexts[slot + 3] === third) {
-    // A string_t seen before with no byte to escape: the quotes and its inline words, copied as they are.
+    // A string_t seen before with no byte to escape: the quotes and its three inline words as they
+    // are (the bytes after a shorter text are overwritten by the closing quote and what follows).
     out.reserve(INLINE_STRING_BYTES_MAX + 2);
+    const at = out.length;
     out.putByte(0x22);
-    out.putWords(view.entries, start, length);
+    out.putWord(first);
+    out.putWord(second);
+    out.putWord(third);
+    out.length = at + 1 + length;
     out.putByte(0x22);
     return;
   }
