@@ -1,7 +1,6 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
-import { ColumnView, loadViews, planColumn } from './json-columns.js';
-import type { ColumnPlan } from './json-columns.js';
-import { rowSegmentsOf, writeRowValues } from './json-rows.js';
+import { ColumnView, loadViews, planColumn, valueWriterFor } from './json-columns.js';
+import type { ColumnPlan, ValueWriter } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk, roundedMs } from './result-chunks.js';
 
@@ -26,9 +25,9 @@ export async function encodeJsonAnswer(
   try {
     const plans = writeHeader(out, result);
     const views = plans.map(() => new ColumnView());
-    const segments = rowSegmentsOf(plans);
+    const writers = plans.map((plan) => valueWriterFor(plan.kind));
     const rowCount = await forEachChunk(result, rowLimit, isCancelled, (chunk, rows, rowsBefore) => {
-      writeChunk(out, chunk, rows, plans, views, segments, rowsBefore === 0);
+      writeChunk(out, chunk, rows, plans, views, writers, rowsBefore === 0);
     });
     if (rowCount === null) return null;
     writeFooter(out, rowCount, performance.now() - startedAtMs);
@@ -58,7 +57,7 @@ function writeChunk(
   rowCount: number,
   plans: readonly ColumnPlan[],
   views: readonly ColumnView[],
-  segments: Int32Array,
+  writers: readonly ValueWriter[],
   first: boolean,
 ): void {
   loadViews(views, plans, chunk, rowCount);
@@ -66,7 +65,15 @@ function writeChunk(
     out.reserve(2);
     if (!first || row > 0) out.putByte(0x2c);
     out.putByte(0x5b);
-    writeRowValues(out, views, segments, row);
+    for (let column = 0; column < views.length; column++) {
+      const view = views[column];
+      const write = writers[column];
+      if (view === undefined || write === undefined) continue;
+      if (column > 0) out.byte(0x2c);
+      const validity = view.validity;
+      if (validity !== null && (((validity[row >>> 3] as number) >>> (row & 7)) & 1) === 0) out.ascii('null');
+      else write(out, view, row);
+    }
     out.byte(0x5d);
   }
 }

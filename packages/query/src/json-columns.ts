@@ -292,13 +292,32 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
   }
 }
 
+/** Writes the value of `view` at `row` as JSON; the JSON answer calls it for valid rows only. */
+export type ValueWriter = (out: JsonWriter, view: ColumnView, row: number) => void;
+
 /** Writes a DOUBLE value of `view` at `row` (a valid row) as JSON. */
-export function writeDoubleAt(out: JsonWriter, view: ColumnView, row: number): void {
+function writeDoubleAt(out: JsonWriter, view: ColumnView, row: number): void {
   writeDoubleWords(out, view.float64[row] as number, view.uint32[row * 2] as number, view.uint32[row * 2 + 1] as number);
 }
 
+/**
+ * The writer of a column's values, chosen once per answer: a function of its own for each kind
+ * common in time series, so V8 optimizes (and inlines into) each on its own. Called through one
+ * `writeValue` for every column, the kinds' paths shared one function's inlining budget and
+ * feedback: a row of six mixed columns cost ~1.7x the sum of the columns written alone.
+ */
+export function valueWriterFor(kind: ColumnKind): ValueWriter {
+  switch (kind) {
+    case ColumnKind.timestampMicros: return writeTimestampMicrosAt;
+    case ColumnKind.double: return writeDoubleAt;
+    case ColumnKind.varchar: return writeVarchar;
+    case ColumnKind.int64: return writeInt64At;
+    default: return writeValue;
+  }
+}
+
 /** Writes a TIMESTAMP / TIMESTAMPTZ value of `view` at `row` (a valid row) as JSON. */
-export function writeTimestampMicrosAt(out: JsonWriter, view: ColumnView, row: number): void {
+function writeTimestampMicrosAt(out: JsonWriter, view: ColumnView, row: number): void {
   const high = (view.uint32[row * 2 + 1] as number) | 0;
   if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) view.instants.writeMicros(out, high * WORD + (view.uint32[row * 2] as number));
   else writeTimeOrDecimal(out, view, row);
@@ -312,7 +331,7 @@ export function writeUnquotedTimestampMicros(out: JsonWriter, view: ColumnView, 
 }
 
 /** Writes a BIGINT value of `view` at `row` (a valid row) as JSON. */
-export function writeInt64At(out: JsonWriter, view: ColumnView, row: number): void {
+function writeInt64At(out: JsonWriter, view: ColumnView, row: number): void {
   const high = (view.uint32[row * 2 + 1] as number) | 0;
   const low = view.uint32[row * 2] as number;
   // Non-negative values below 2^32 first: the low word alone, no arithmetic on doubles.
@@ -454,7 +473,7 @@ export function locateVarchar(view: ColumnView, row: number): void {
 export const INLINE_STRING_BYTES_MAX = 12;
 
 /** Writes a VARCHAR value of `view` at `row` (a valid row) as a JSON string. */
-export function writeVarchar(out: JsonWriter, view: ColumnView, row: number): void {
+function writeVarchar(out: JsonWriter, view: ColumnView, row: number): void {
   const words = view.uint32;
   const length = words[row * 4] as number;
   if (length > INLINE_STRING_BYTES_MAX) {
