@@ -295,6 +295,7 @@ export function writeValue(out: JsonWriter, view: ColumnView, row: number): void
 /** Writes the value of `view` at `row` as JSON; the JSON answer calls it for valid rows only. */
 export type ValueWriter = (out: JsonWriter, view: ColumnView, row: number) => void;
 
+/** Writes a DOUBLE value of `view` at `row` (a valid row) as JSON. */
 function writeDoubleAt(out: JsonWriter, view: ColumnView, row: number): void {
   writeDoubleWords(out, view.float64[row] as number, view.uint32[row * 2] as number, view.uint32[row * 2 + 1] as number);
 }
@@ -315,6 +316,7 @@ export function valueWriterFor(kind: ColumnKind): ValueWriter {
   }
 }
 
+/** Writes a TIMESTAMP / TIMESTAMPTZ value of `view` at `row` (a valid row) as JSON. */
 function writeTimestampMicrosAt(out: JsonWriter, view: ColumnView, row: number): void {
   const high = (view.uint32[row * 2 + 1] as number) | 0;
   if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) view.instants.writeMicros(out, high * WORD + (view.uint32[row * 2] as number));
@@ -328,10 +330,13 @@ export function writeUnquotedTimestampMicros(out: JsonWriter, view: ColumnView, 
   else writeUnquotedValue(out, view, row);
 }
 
+/** Writes a BIGINT value of `view` at `row` (a valid row) as JSON. */
 function writeInt64At(out: JsonWriter, view: ColumnView, row: number): void {
   const high = (view.uint32[row * 2 + 1] as number) | 0;
   const low = view.uint32[row * 2] as number;
-  if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) out.integer(high * WORD + low);
+  // Non-negative values below 2^32 first: the low word alone, no arithmetic on doubles.
+  if (high === 0) out.integer(low);
+  else if (high >= -SAFE_HIGH_WORD && high < SAFE_HIGH_WORD) out.integer(high * WORD + low);
   else writeInt64(out, low, high);
 }
 
@@ -467,12 +472,12 @@ export function locateVarchar(view: ColumnView, row: number): void {
 /** Longest VARCHAR kept inline in its string_t. */
 export const INLINE_STRING_BYTES_MAX = 12;
 
+/** Writes a VARCHAR value of `view` at `row` (a valid row) as a JSON string. */
 function writeVarchar(out: JsonWriter, view: ColumnView, row: number): void {
   const words = view.uint32;
   const length = words[row * 4] as number;
   if (length > INLINE_STRING_BYTES_MAX) {
-    locateVarchar(view, row);
-    out.utf8String(view.text, view.textStart, view.textEnd);
+    writeLongVarchar(out, view, row, length);
     return;
   }
   const first = words[row * 4 + 1] as number;
@@ -481,10 +486,15 @@ function writeVarchar(out: JsonWriter, view: ColumnView, row: number): void {
   const slot = inlineTextSlot(length, first, second, third);
   const start = row * 16 + 4;
   if (inlineTexts[slot] === length && inlineTexts[slot + 1] === first && inlineTexts[slot + 2] === second && inlineTexts[slot + 3] === third) {
-    // A string_t seen before with no byte to escape: the quotes and its inline words, copied as they are.
+    // A string_t seen before with no byte to escape: the quotes and its three inline words as they
+    // are (the bytes after a shorter text are overwritten by the closing quote and what follows).
     out.reserve(INLINE_STRING_BYTES_MAX + 2);
+    const at = out.length;
     out.putByte(0x22);
-    out.putWords(view.entries, start, length);
+    out.putWord(first);
+    out.putWord(second);
+    out.putWord(third);
+    out.length = at + 1 + length;
     out.putByte(0x22);
     return;
   }
@@ -496,6 +506,19 @@ function writeVarchar(out: JsonWriter, view: ColumnView, row: number): void {
   inlineTexts[slot + 1] = first;
   inlineTexts[slot + 2] = second;
   inlineTexts[slot + 3] = third;
+}
+
+/** A VARCHAR value of more than 12 bytes: from its chunk's runs four bytes at a time when gathered. */
+function writeLongVarchar(out: JsonWriter, view: ColumnView, row: number, length: number): void {
+  const runs = view.longStrings;
+  const run = runs.runOf(row);
+  if (run === undefined) {
+    locateVarchar(view, row);
+    out.utf8String(view.text, view.textStart, view.textEnd);
+    return;
+  }
+  const start = runs.offsetOf(row);
+  out.utf8StringByWords(run, runs.runWordsOf(row), start, start + length);
 }
 
 /**

@@ -9,6 +9,12 @@ import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
  * the rows handed out, or null when cancelled. A materialized result knows its row count, so its
  * last rows end the loop without one more fetch to learn there are none: each fetch is a trip
  * through DuckDB's thread pool (0.04-0.07 ms), half the fetches of a one-chunk answer.
+ *
+ * The next chunk is fetched while `visit` writes this one: a fetch runs on a thread of the pool
+ * (copying a materialized result's rows into a new chunk costs ~0.35 ms of CPU for 2,048 rows of
+ * TSBS's 21 columns; a streaming result computes its next rows), and a fetched chunk stays valid
+ * while later ones are fetched. A fetch still running when the loop ends early (cancelled, or
+ * `visit` threw) is waited for, so the result is never closed under it.
  */
 export async function forEachChunk(
   result: DuckDBResult,
@@ -18,15 +24,22 @@ export async function forEachChunk(
 ): Promise<number | null> {
   let rowCount = 0;
   const rowsWanted = result instanceof DuckDBMaterializedResult ? Math.min(rowLimit, result.rowCount) : rowLimit;
-  while (rowCount < rowsWanted) {
-    const chunk = await result.fetchChunk();
-    if (isCancelled()) return null;
-    if (chunk === null || chunk.rowCount === 0) break;
-    const rowsUsed = Math.min(chunk.rowCount, rowsWanted - rowCount);
-    visit(chunk, rowsUsed, rowCount);
-    rowCount += rowsUsed;
+  let next: Promise<DuckDBDataChunk | null> | null = rowsWanted > 0 ? result.fetchChunk() : null;
+  try {
+    while (next !== null) {
+      const chunk = await next;
+      next = null;
+      if (isCancelled()) return null;
+      if (chunk === null || chunk.rowCount === 0) break;
+      const rowsUsed = Math.min(chunk.rowCount, rowsWanted - rowCount);
+      if (rowCount + rowsUsed < rowsWanted) next = result.fetchChunk();
+      visit(chunk, rowsUsed, rowCount);
+      rowCount += rowsUsed;
+    }
+    return rowCount;
+  } finally {
+    if (next !== null) await next.catch(() => null);
   }
-  return rowCount;
 }
 
 /** Milliseconds with three decimals: sub-millisecond queries are common and a bare 0 hides them. */

@@ -37,6 +37,8 @@ export class StringRuns {
   private runOfRow = new Int32Array(0);
   private offsetOfRow = new Int32Array(0);
   private readonly runs: Uint8Array[] = [];
+  /** Each run's memory as a DataView, to read its text four bytes at a time. */
+  private readonly runWords: DataView[] = [];
   /** The long values in row order: address, length and row of each. */
   private addresses = new Float64Array(0);
   private lengths = new Int32Array(0);
@@ -77,6 +79,7 @@ export class StringRuns {
   private gather(): void {
     this.gathered = true;
     this.runs.length = 0;
+    this.runWords.length = 0;
     this.runStarts.length = 0;
     this.runEnds.length = 0;
     const count = this.collect(this.words, this.validity, this.rowCount);
@@ -91,7 +94,9 @@ export class StringRuns {
     }
     for (let run = 0; run < this.runStarts.length; run++) {
       const runStart = this.runStarts[run] as number;
-      this.runs.push(this.read(runStart, (this.runEnds[run] as number) - runStart));
+      const bytes = this.read(runStart, (this.runEnds[run] as number) - runStart);
+      this.runs.push(bytes);
+      this.runWords.push(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     }
     this.active = true;
   }
@@ -104,6 +109,11 @@ export class StringRuns {
     if (!this.gathered) this.gather();
     if (!this.active) return undefined;
     return this.runs[this.runOfRow[row] as number];
+  }
+
+  /** The memory of `runOf(row)` as a DataView (only after `runOf(row)` returned a run). */
+  runWordsOf(row: number): DataView {
+    return this.runWords[this.runOfRow[row] as number] as DataView;
   }
 
   offsetOf(row: number): number {

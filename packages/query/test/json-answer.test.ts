@@ -107,6 +107,74 @@ describe('JSON answer shape', () => {
   });
 });
 
+/** The `data` array of the JSON answer to `sql`, as the bytes the pool wrote (not parsed). */
+async function dataText(sql: string): Promise<string> {
+  const text = Buffer.from((await pool().run({ sql, database: 'default', format: 'json' })).body).toString('utf8');
+  const start = text.indexOf('"data":') + '"data":'.length;
+  return text.slice(start, text.lastIndexOf(',"row_count":'));
+}
+
+describe('fast paths, byte for byte', () => {
+  // JSON.stringify escapes exactly what the answer escapes (quote, backslash, bytes below 0x20 as
+  // \b \t \n \f \r or \u00xx) and writes integers the same way, so it gives the expected bytes.
+
+  it('writes long strings read four bytes at a time with a byte to escape or beyond ASCII at every position', async () => {
+    // 3,000 rows of 13-40 bytes: every chunk gathers its long values into runs (the word-wise copy);
+    // the special text moves through all four positions of a word and into the tail bytes.
+    const specials: readonly (readonly [string, string])[] = [
+      ["'\"'", '"'],
+      ["'\\'", '\\'],
+      ['chr(1)', '\u0001'],
+      ['chr(31)', '\u001f'],
+      ["' '", ' '],
+      ['chr(127)', '\u007f'],
+      ["'é'", 'é'],
+      ["'🚀'", '🚀'],
+      ["'日'", '日'],
+      ["'x'", 'x'],
+    ];
+    const rows = 3000;
+    const list = specials.map(([sql]) => sql).join(', ');
+    const sql = `SELECT CASE WHEN i % 17 = 16 THEN NULL ELSE repeat('a', i % 23) || [${list}][1 + i % 10] || repeat('b', 12 + i % 5) END AS s
+      FROM range(${String(rows)}) t(i) ORDER BY i`;
+    const expected = Array.from({ length: rows }, (_, i) => [
+      i % 17 === 16 ? null : `${'a'.repeat(i % 23)}${(specials[i % 10] as readonly [string, string])[1]}${'b'.repeat(12 + (i % 5))}`,
+    ]);
+    expect(await dataText(sql)).toBe(JSON.stringify(expected));
+  });
+
+  it('writes integers around the edges of the small-number table exactly, in every integer type', async () => {
+    const sql = `SELECT i::BIGINT AS big, i::INTEGER AS int, i::SMALLINT AS small, (i + 1100)::UINTEGER AS unsigned, (i * 1000003)::BIGINT AS large
+      FROM range(-1100, 1100) t(i) ORDER BY i`;
+    const expected = Array.from({ length: 2200 }, (_, index) => {
+      const i = index - 1100;
+      return [i, i, i, i + 1100, i * 1000003];
+    });
+    expect(await dataText(sql)).toBe(JSON.stringify(expected));
+  });
+
+  it('writes rows whose columns change kind from one to the next, with NULLs in each, in column order', async () => {
+    const rows = 2500;
+    const sql = `SELECT CASE WHEN i % 7 = 0 THEN NULL ELSE TIMESTAMP '2024-01-01 00:00:00' + to_seconds(i) END AS t,
+        CASE WHEN i % 5 = 0 THEN NULL ELSE 'tag-' || (i % 3) END AS a, CASE WHEN i % 6 = 0 THEN NULL ELSE i::BIGINT END AS n,
+        'region-' || (i % 4) AS b, CASE WHEN i % 4 = 0 THEN NULL ELSE i / 4 END::DOUBLE AS d, i % 2 = 0 AS flag, i::INTEGER AS m,
+        i::BIGINT * 2 AS n2, i::BIGINT * 3 AS n3
+      FROM range(${String(rows)}) t(i) ORDER BY i`;
+    const expected = Array.from({ length: rows }, (_, i) => [
+      i % 7 === 0 ? null : new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString().replace('.000Z', 'Z'),
+      i % 5 === 0 ? null : `tag-${String(i % 3)}`,
+      i % 6 === 0 ? null : i,
+      `region-${String(i % 4)}`,
+      i % 4 === 0 ? null : i / 4,
+      i % 2 === 0,
+      i,
+      i * 2,
+      i * 3,
+    ]);
+    expect(await dataText(sql)).toBe(JSON.stringify(expected));
+  });
+});
+
 describe('encoding rules', () => {
   it('writes TIMESTAMP and TIMESTAMPTZ as RFC 3339 UTC, with microseconds only when non-zero', async () => {
     expect(await value("TIMESTAMP '2025-10-16 16:00:00'")).toBe('2025-10-16T16:00:00Z');
