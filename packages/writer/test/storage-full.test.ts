@@ -3,7 +3,7 @@
 // ARC_STORAGE_FULL until a flush succeeds again, losing nothing, by driving a WriterCore whose
 // encoder fails like a full disk and then recovers.
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ColumnBatch, SchemaColumn } from '@arc/columnar';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { LocalStorage } from '@arc/storage';
@@ -118,17 +118,24 @@ describe('WriterCore on a full disk', () => {
   });
 
   it('stop() ends the retries and keeps the unflushed rows counted', async () => {
-    const encoder = new FillableEncoder(temp.encoder);
-    const core = newCore(encoder, []);
-    expect(core.handle(0, { kind: 'append', txnId: 1, batches: [batchOf(7, 0)] })).toMatchObject({ error: null });
-    expect((await core.flushAll())?.code).toBe('ARC_STORAGE_FULL');
-    await core.stop();
-    const callsAtStop = encoder.encodeCalls;
-    encoder.full = false;
-    // The first retry was due FLUSH_RETRY_DELAY_MS_MIN after the failure. Proving that nothing
-    // happens takes waiting: well past that delay, no flush may have started.
-    await new Promise((resolve) => setTimeout(resolve, 4 * FLUSH_RETRY_DELAY_MS_MIN));
-    expect(encoder.encodeCalls).toBe(callsAtStop);
-    expect(core.stats()).toMatchObject({ rowsBuffered: 7, rowsFlushed: 0 });
+    // The retry runs on setTimeout: faked, so "nothing happens after the retry was due" is shown
+    // by moving the clock past it rather than by waiting.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const encoder = new FillableEncoder(temp.encoder);
+      const core = newCore(encoder, []);
+      expect(core.handle(0, { kind: 'append', txnId: 1, batches: [batchOf(7, 0)] })).toMatchObject({ error: null });
+      expect((await core.flushAll())?.code).toBe('ARC_STORAGE_FULL');
+      expect(vi.getTimerCount()).toBeGreaterThan(0);
+      await core.stop();
+      const callsAtStop = encoder.encodeCalls;
+      encoder.full = false;
+      // The first retry was due FLUSH_RETRY_DELAY_MS_MIN after the failure: well past it, no flush may have started.
+      await vi.advanceTimersByTimeAsync(4 * FLUSH_RETRY_DELAY_MS_MIN);
+      expect(encoder.encodeCalls).toBe(callsAtStop);
+      expect(core.stats()).toMatchObject({ rowsBuffered: 7, rowsFlushed: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
