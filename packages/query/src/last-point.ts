@@ -1,8 +1,8 @@
-import { quoteIdentifier } from '@arc/columnar';
+import { TIME_COLUMN, quoteIdentifier } from '@arc/columnar';
 import type { MeasurementRef, StatementPlan } from './query-plan.js';
-import { childrenOf, columnNames, conjunctsOf, cteNames, isBaseTable, isNode, isSelectNode, locationOf } from './sql-tree.js';
+import { childrenOf, columnNames, conjunctsOf, cteNames, isBaseTable, isNode, isSelectNode, locationOf, referenceNameOf } from './sql-tree.js';
 import type { BaseTableRef, SqlNode } from './sql-tree.js';
-import { callsNonScalar, isPlainExpressionTree, isTimeColumn } from './top-n.js';
+import { callsNonScalar, isPlainExpressionTree, isPlainReference, isTimeColumn } from './top-n.js';
 
 /**
  * Latest rows in two steps. A statement whose WHERE has, AND-ed at its top,
@@ -46,7 +46,6 @@ export interface LastPointReference {
 
 /** Time column types whose values compare with a TIMESTAMP bound in order (no time zone). */
 const TIME_TYPES: ReadonlySet<string> = new Set(['TIMESTAMP', 'TIMESTAMP_NS', 'TIMESTAMP_MS', 'TIMESTAMP_S']);
-const TIME_COLUMN = 'time';
 
 /** A cheap first look: a SELECT whose WHERE holds an IN subquery. */
 export function mayBeLastPoint(statement: SqlNode): boolean {
@@ -75,7 +74,7 @@ export function planLastPoint(
   if (!isBaseTable(outer) || !isPlainReference(outer)) return null;
   // A three-part column name would not survive the table becoming a subquery.
   if (hasLongColumnName(statement)) return null;
-  const outerName = referenceName(outer);
+  const outerName = referenceNameOf(outer);
   // WHERE binds `time` to the column, but an output named `time` is better left alone.
   if (statement.select_list.some((item) => typeof item.alias === 'string' && item.alias.toLowerCase() === TIME_COLUMN && !isTimeColumn(item, outerName))) return null;
   for (const conjunct of conjunctsOf(statement.where_clause)) {
@@ -86,16 +85,6 @@ export function planLastPoint(
     return { read, subquery: found.subquery, columnCount: found.columnCount, timeIndex: found.timeIndex, references };
   }
   return null;
-}
-
-/** A base table read as it is: no sample, no time travel, no renamed columns, a location in the text. */
-function isPlainReference(table: BaseTableRef): boolean {
-  if (table.sample !== null || (table.at_clause ?? null) !== null || locationOf(table) === null) return false;
-  return !(Array.isArray(table.column_name_alias) && table.column_name_alias.length > 0);
-}
-
-function referenceName(table: BaseTableRef): string {
-  return (table.alias === '' ? table.table_name : table.alias).toLowerCase();
 }
 
 function hasLongColumnName(node: SqlNode): boolean {
@@ -123,7 +112,7 @@ function maxTimeSubquery(
   const table = subquery.from_table;
   if (!isBaseTable(table) || !isPlainReference(table)) return null;
   if (table.table_name.toLowerCase() !== outer.table_name.toLowerCase() || table.schema_name.toLowerCase() !== outer.schema_name.toLowerCase()) return null;
-  const innerName = referenceName(table);
+  const innerName = referenceNameOf(table);
   if (subquery.select_list.length !== row.length) return null;
   if (!childrenOf(subquery).every(isPlainExpressionTree) || !namesOnly(subquery, innerName)) return null;
   const sets = subquery.group_sets;

@@ -241,11 +241,11 @@ export class QueryEngine {
     if (topN !== null && topN.attempt === 0 && !counting && checked.explainPrefix === '') topN.plan = await this.topNPlan(checked.statement, plan, task.rowLimit);
     // A latest-rows statement runs its subquery first, then itself over the files its answer can be in (last-point.ts).
     let lastPoint: { readonly plan: LastPointPlan; readonly version: number } | null = null;
-    if (!continued && !counting && topN?.plan == null && checked.explainPrefix === '' && 'sql' in task.source) {
-      const twoStep = await this.lastPointPlan(checked.statement, plan);
-      const version = twoStep === null ? -1 : this.replica.files.measurementVersion(twoStep.read.database, twoStep.read.measurement);
-      const narrowedSql = twoStep === null ? null : await this.lastPointSql(task, checked.sql, twoStep);
-      if (twoStep !== null && narrowedSql !== null) {
+    const twoStep = !continued && !counting && topN?.plan == null && checked.explainPrefix === '' && 'sql' in task.source ? await this.lastPointPlan(checked.statement, plan) : null;
+    if (twoStep !== null) {
+      const version = this.replica.files.measurementVersion(twoStep.read.database, twoStep.read.measurement);
+      const narrowedSql = await this.lastPointSql(task, checked.sql, twoStep);
+      if (narrowedSql !== null) {
         lastPoint = { plan: twoStep, version };
         ({ checked, plan } = await planOf(narrowedSql));
       }
@@ -460,7 +460,7 @@ export class QueryEngine {
   private async lastPointSql(task: QueryTask | StreamTask | EstimateTask, sql: string, plan: LastPointPlan): Promise<string | null> {
     const tree = structuredClone(plan.subquery);
     clearLocations(tree);
-    const subquerySql = await this.boundsSql(JSON.stringify({ error: false, statements: [{ node: tree, named_param_map: [] }] }));
+    const subquerySql = await this.boundsSql(tree);
     if (subquerySql === null) return null;
     let row: readonly unknown[];
     try {
@@ -526,7 +526,7 @@ export class QueryEngine {
     if (known !== undefined) return known;
     let start: bigint | null;
     try {
-      const selectSql = await this.boundsSql(JSON.stringify({ error: false, statements: [{ node: tree, named_param_map: [] }] }));
+      const selectSql = await this.boundsSql(tree);
       const value = selectSql === null ? null : (await this.connection.runAndReadAll(selectSql)).getRows()[0]?.[0];
       start = value instanceof DuckDBTimestampValue ? value.micros : null;
     } catch {
@@ -638,8 +638,7 @@ export class QueryEngine {
     }));
     statement.select_list = [...casts, ...expressions.map((expression) => structuredClone(expression))];
     clearLocations(statement);
-    const tree = JSON.stringify({ error: false, statements: [{ node: statement, named_param_map: [] }] });
-    const selectSql = await this.boundsSql(tree);
+    const selectSql = await this.boundsSql(statement);
     if (selectSql === null) return expressions.map(() => ({ micros: null, zoned: false }));
     const row = (await this.connection.runAndReadAll(selectSql)).getRows()[0] ?? [];
     return expressions.map((_, index) => {
@@ -649,11 +648,13 @@ export class QueryEngine {
   }
 
   /**
-   * The SQL text of a bounds tree, made by DuckDB and remembered by tree: a dashboard sends the
-   * same bounds (`now() - INTERVAL 1 HOUR`) with every refresh, so each refresh skips one DuckDB
-   * call. The text depends on nothing but the tree; its value is evaluated anew at each run.
+   * The SQL text of a statement's tree (its locations cleared), made by DuckDB and remembered by
+   * tree: a dashboard sends the same bounds (`now() - INTERVAL 1 HOUR`) with every refresh, so
+   * each refresh skips one DuckDB call. The text depends on nothing but the tree; its value is
+   * evaluated anew at each run.
    */
-  private async boundsSql(tree: string): Promise<string | null> {
+  private async boundsSql(statement: SqlNode): Promise<string | null> {
+    const tree = JSON.stringify({ error: false, statements: [{ node: statement, named_param_map: [] }] });
     const known = this.boundsSqlByTree.get(tree);
     if (known !== undefined) return known;
     const deserialized = await this.connection.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [tree]);

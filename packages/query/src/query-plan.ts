@@ -1,3 +1,4 @@
+import { TIME_COLUMN } from '@arc/columnar';
 import { ArcError, badRequest, databaseDenied } from '@arc/errors';
 import { QueryErrorCode } from './error-codes.js';
 import { checkFunctionCall } from './function-guard.js';
@@ -16,6 +17,8 @@ import {
   isTableFunction,
   locationOf,
   readsRelation,
+  referenceNameOf,
+  renamesColumns,
 } from './sql-tree.js';
 import type { BaseTableRef, SelectNode, ShowRef, SqlNode } from './sql-tree.js';
 import type { PendingMeasurement } from './task-messages.js';
@@ -124,7 +127,6 @@ const METADATA_SCHEMAS: ReadonlySet<string> = new Set(['information_schema', 'pg
  */
 const METADATA_VIEWS_REFUSED: ReadonlySet<string> = new Set(['information_schema.views', 'pg_catalog.pg_views', 'pg_catalog.pg_settings']);
 
-const TIME_COLUMN = 'time';
 const SHOW_DATABASES = '"databases"';
 const SHOW_TABLES = '"tables"';
 const SHOW_ALL_TABLES = '__show_tables_expanded';
@@ -435,8 +437,8 @@ class ReadAnalyzer {
     const comparisons = conjunctsOf(select.where_clause).flatMap((conjunct) => timeComparison(conjunct) ?? []);
     for (const { table, measurement, location } of tables) {
       // `FROM cpu AS c(a, time)` renames the columns: its `time` is another column, never pruned by.
-      if (Array.isArray(table.column_name_alias) && table.column_name_alias.length > 0) continue;
-      const reference = (table.alias === '' ? table.table_name : table.alias).toLowerCase();
+      if (renamesColumns(table)) continue;
+      const reference = referenceNameOf(table);
       const own = comparisons.filter(({ column }) => {
         const [first, second] = column;
         if (column.length === 1) return tables.length === 1 && first?.toLowerCase() === TIME_COLUMN;

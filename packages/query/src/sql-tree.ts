@@ -75,6 +75,16 @@ export function isBaseTable(node: SqlNode): node is BaseTableRef {
   return node.type === 'BASE_TABLE' && typeof node.table_name === 'string';
 }
 
+/** The name a table is referred to by in its statement (its alias, else its own name), lower-cased. */
+export function referenceNameOf(table: BaseTableRef): string {
+  return (table.alias === '' ? table.table_name : table.alias).toLowerCase();
+}
+
+/** True for `FROM t AS a(c1, c2)`: the alias renames the table's columns (its `time` may be another column). */
+export function renamesColumns(table: BaseTableRef): boolean {
+  return Array.isArray(table.column_name_alias) && table.column_name_alias.length > 0;
+}
+
 export function isTableFunction(node: SqlNode): node is TableFunctionRef {
   return node.type === 'TABLE_FUNCTION' && isNode(node.function);
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { quoteIdentifier } from '@arc/columnar';
-import type { CatalogFile } from '@arc/storage';
+import { TIME_COLUMN, quoteIdentifier } from '@arc/columnar';
+import { spanMicros, type CatalogFile } from '@arc/storage';
 import { TOP_N_SPAN_GROWTH } from './limits.js';
 import type { MeasurementRef, StatementPlan } from './query-plan.js';
-import { childrenOf, columnNames, cteNames, isBaseTable, isNode, isSelectNode, locationOf } from './sql-tree.js';
-import type { SqlNode } from './sql-tree.js';
+import { childrenOf, columnNames, cteNames, isBaseTable, isNode, isSelectNode, locationOf, referenceNameOf, renamesColumns } from './sql-tree.js';
+import type { BaseTableRef, SqlNode } from './sql-tree.js';
 
 /**
  * Exact top-N over the newest (or oldest) files. A statement that orders first by a bucket of
@@ -64,7 +64,6 @@ export interface TopNContext {
   readonly nonScalarFunctions: ReadonlySet<string>;
 }
 
-const TIME_COLUMN = 'time';
 /** The time column type the bucket evaluation and the edge filter assume (a plain UTC TIMESTAMP). */
 const TIME_TYPE = 'TIMESTAMP';
 /** date_trunc units that floor a TIMESTAMP (each a calendar or clock unit, no time zone). */
@@ -101,15 +100,13 @@ export function planTopN(statement: SqlNode, plan: StatementPlan, context: TopNC
   if (read === undefined || !isSelectNode(statement) || cteNames(statement).length > 0) return null;
   const table = statement.from_table;
   const location = locationOf(table);
-  if (!isBaseTable(table) || location === null || table.sample !== null || (table.at_clause ?? null) !== null) return null;
-  // `FROM cpu AS c(a, time)` renames columns: `time` would no longer be the time column.
-  if (Array.isArray(table.column_name_alias) && table.column_name_alias.length > 0) return null;
+  if (!isBaseTable(table) || location === null || !isPlainReference(table)) return null;
   if (statement.qualify !== null || statement.sample !== null || statement.aggregate_handling !== 'STANDARD_HANDLING') return null;
   if (!context.columns.some((column) => column.name === TIME_COLUMN && column.type === TIME_TYPE)) return null;
   if (!childrenOf(statement).every(isPlainExpressionTree)) return null;
   const order = orderAndLimit(statement.modifiers);
   if (order === null) return null;
-  const reference = (table.alias === '' ? table.table_name : table.alias).toLowerCase();
+  const reference = referenceNameOf(table);
   // An output named `time` that is not the column could be what a `time` in ORDER BY binds to.
   if (statement.select_list.some((item) => typeof item.alias === 'string' && item.alias.toLowerCase() === TIME_COLUMN && !isTimeColumn(item, reference))) return null;
   const columns = new Set(context.columns.map((column) => column.name.toLowerCase()));
@@ -119,6 +116,14 @@ export function planTopN(statement: SqlNode, plan: StatementPlan, context: TopNC
   if (bucket === undefined) return null;
   if (!isGroupedBy(statement, key, columns, context.nonScalarFunctions)) return null;
   return { table: { ...read, location, tableName: table.table_name, hasAlias: table.alias !== '' }, bucket, descending: order.descending, rowsWanted: order.limit };
+}
+
+/**
+ * A base table read as it is: no sample, no time travel, a location in the text, and no renamed
+ * columns (`FROM cpu AS c(a, time)`: `time` would no longer be the time column).
+ */
+export function isPlainReference(table: BaseTableRef): boolean {
+  return table.sample === null && (table.at_clause ?? null) === null && locationOf(table) !== null && !renamesColumns(table);
 }
 
 /** The SELECT's modifiers as ORDER BY (first key) then LIMIT with constant counts; null otherwise. */
@@ -289,11 +294,8 @@ export function partitionEdge(files: readonly CatalogFile[], descending: boolean
 
 /** The first µs after a file's partition (its hour, or its day for a day file). */
 function partitionEndUs(file: CatalogFile): number {
-  return file.hourUs + (file.span === 'day' ? DAY_US : HOUR_US);
+  return file.hourUs + spanMicros(file.span);
 }
-
-const HOUR_US = 3_600_000_000;
-const DAY_US = 24 * HOUR_US;
 
 /**
  * The relation standing in for the measurement in a narrowed run: `relation` (its files from the
