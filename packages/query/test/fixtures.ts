@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import { afterAll, beforeAll } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { QueryPool } from '../src/index.js';
@@ -89,6 +89,17 @@ export function instantText(micros: number): string {
   const fraction = micros - second * 1_000_000;
   const prefix = new Date(second * 1000).toISOString().slice(0, 19);
   return fraction === 0 ? `${prefix}Z` : `${prefix}.${String(fraction).padStart(6, '0')}Z`;
+}
+
+/**
+ * `sql`'s answer over every Parquet file of `measurement` in `dir` (its `FROM measurement` read
+ * with read_parquet), from a DuckDB that knows nothing of Arc, with values as Arc's JSON answers
+ * write them: instants as RFC 3339, integers as numbers. What a pruned or narrowed run must equal.
+ */
+export async function answerOverEveryFile(plain: DuckDBConnection, dir: DataDir, sql: string, measurement: string): Promise<unknown[][]> {
+  const files = `read_parquet('${join(dir.dataRoot, 'default', measurement, '**', '*.parquet')}')`;
+  const reader = await plain.runAndReadAll(sql.replaceAll(`FROM ${measurement}`, `FROM ${files}`));
+  return reader.getRows().map((row) => row.map((value) => (value instanceof DuckDBTimestampValue ? instantText(Number(value.micros)) : typeof value === 'bigint' ? Number(value) : value)));
 }
 
 /** One column per kind the encoders know, each as [name, SQL expression]. */

@@ -6,13 +6,12 @@
 // while a shape the rewrite must refuse does.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryPool } from '../src/index.js';
 import { timestampLiteral } from '../src/last-point.js';
-import { DataDir, instantText, query, queryError } from './fixtures.js';
+import { DataDir, answerOverEveryFile, query, queryError } from './fixtures.js';
 
 /** A row a minute per host h0..h3 and one with a NULL host, from `start`; `hosts` 2 keeps h0 and h1. */
 const ROWS = (start: string, minutes: number, hosts = 5): string =>
@@ -49,14 +48,8 @@ describe('latest rows in two steps', () => {
     await dir.writeParquet(dir.filePath('default', measurement, '2025/10/01/00', 'a.parquet'), OLD_ROWS);
   };
 
-  /** The statement's answer over every file of `cpu`, from a DuckDB that knows nothing of Arc. */
-  const unpruned = async (sql: string, measurement = 'cpu'): Promise<unknown[][]> => {
-    const files = `read_parquet('${join(dir.dataRoot, 'default', measurement, '**', '*.parquet')}')`;
-    const reader = await plain.runAndReadAll(sql.replaceAll(`FROM ${measurement}`, `FROM ${files}`));
-    return reader.getRows().map((row) =>
-      row.map((value) => (value instanceof DuckDBTimestampValue ? instantText(Number(value.micros)) : typeof value === 'bigint' ? Number(value) : value)),
-    );
-  };
+  /** The statement's answer over every file of `measurement`. */
+  const unpruned = (sql: string, measurement = 'cpu'): Promise<unknown[][]> => answerOverEveryFile(plain, dir, sql, measurement);
 
   beforeAll(async () => {
     dir = await DataDir.create();

@@ -6,14 +6,13 @@
 // partition edges of the successive narrowed runs, from a file list.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryPool } from '../src/index.js';
 import type { CatalogFile } from '@arc/storage';
 import { partitionEdge } from '../src/top-n.js';
-import { DataDir, instantText, query, queryError } from './fixtures.js';
+import { DataDir, answerOverEveryFile, query, queryError } from './fixtures.js';
 
 const HOUR_US = 3_600_000_000;
 
@@ -78,15 +77,8 @@ describe('top-N statements over the newest files', () => {
     await dir.writeParquet(dir.filePath('default', measurement, '2025/10/01/00', 'a.parquet'), ROWS_OF_MINUTES('2025-10-01 00:00:00', 1));
   };
 
-  /** The statement's answer over every file of `cpu`, from a DuckDB that knows nothing of Arc. */
-  const unpruned = async (sql: string): Promise<unknown[][]> => {
-    const files = `read_parquet('${join(dir.dataRoot, 'default', 'cpu', '**', '*.parquet')}')`;
-    const reader = await plain.runAndReadAll(sql.replaceAll('FROM cpu', `FROM ${files}`));
-    // As Arc's JSON answers write them: instants as RFC 3339, integers as numbers.
-    return reader.getRows().map((row) =>
-      row.map((value) => (value instanceof DuckDBTimestampValue ? instantText(Number(value.micros)) : typeof value === 'bigint' ? Number(value) : value)),
-    );
-  };
+  /** The statement's answer over every file of `cpu`. */
+  const unpruned = (sql: string): Promise<unknown[][]> => answerOverEveryFile(plain, dir, sql, 'cpu');
 
   beforeAll(async () => {
     dir = await DataDir.create();
