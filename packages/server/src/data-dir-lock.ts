@@ -29,6 +29,13 @@ export interface LockOwner {
   readonly startedAt: string;
 }
 
+/**
+ * Every lock this process holds. A better-sqlite3 connection that is garbage collected closes, and
+ * closing it drops the OS lock, so a caller that let go of its DataDirLock would lose the directory
+ * without a word. Held here, a lock lasts until `release()` or exit, as documented.
+ */
+const HELD_LOCKS = new Set<Database>();
+
 function readOwner(dataDir: string): LockOwner | null {
   try {
     const owner = JSON.parse(readFileSync(path.join(dataDir, OWNER_FILE), 'utf8')) as Partial<LockOwner>;
@@ -81,6 +88,7 @@ export class DataDirLock {
     const ownerPath = path.join(dataDir, OWNER_FILE);
     writeFileSync(`${ownerPath}.tmp`, `${JSON.stringify(owner)}\n`);
     renameSync(`${ownerPath}.tmp`, ownerPath);
+    HELD_LOCKS.add(database);
     return new DataDirLock(dataDir, database);
   }
 
@@ -93,6 +101,7 @@ export class DataDirLock {
     const database = this.#database;
     if (database === null) return;
     this.#database = null;
+    HELD_LOCKS.delete(database);
     assert.ok(database.open, 'lock database closed behind the lock');
     database.close();
   }

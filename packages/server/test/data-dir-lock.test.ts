@@ -31,10 +31,14 @@ function lockError(): { code: string; message: string; details: Record<string, u
   throw new Error('the lock was taken twice');
 }
 
-/** A child process that takes the lock and says so on stdout, then holds it until killed. */
+/**
+ * A child process that takes the lock and says so on stdout, then holds it until killed. It drops
+ * its DataDirLock at once and collects garbage before saying so: the lock must outlive the object
+ * (a collected SQLite connection closes, which once freed the lock under a busy CI machine).
+ */
 async function childHolding(): Promise<ChildProcess> {
-  const script = `import { DataDirLock } from ${JSON.stringify(LOCK_MODULE)}; DataDirLock.acquire(process.argv[1]); console.log('locked'); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const script = `import { DataDirLock } from ${JSON.stringify(LOCK_MODULE)}; DataDirLock.acquire(process.argv[1]); globalThis.gc(); console.log('locked'); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
     child.once('exit', (code) => reject(new Error(`lock holder exited with ${String(code)}`)));
