@@ -23,6 +23,14 @@ import { callsNonScalar, isPlainExpressionTree, isPlainReference, isTimeColumn }
  * Both steps must see the same files: the engine checks that the measurement's catalog version
  * is the same before step 1 picks its files and after step 2 picked its own, else it runs the
  * statement as written.
+ *
+ * Over fewer files than LAST_POINT_FILES_MIN the second step costs what it saves, and the
+ * statement runs in one step; but not over the measurement's view: both references read every
+ * file of the measurement as a plain list (wholeReferences), one list for both. The view reads
+ * its files unioned by name, which over TSBS's 21 files cost DuckDB 1.3 ms more to prepare this
+ * statement and 2.3 ms more to run it (in-process, 15.6 against 12.5 ms); when every file has the
+ * measurement's columns in order, a plain read has the view's rows and columns, so the answer is
+ * the same whatever the statement (the engine keeps the view otherwise).
  */
 
 /** What step 1 and step 2 need of a statement the rewrite holds exact for. */
@@ -42,6 +50,14 @@ export interface LastPointReference {
   readonly location: number;
   readonly tableName: string;
   readonly hasAlias: boolean;
+}
+
+/** A reference that reads every file of its measurement (`read`), plainly when they have its columns. */
+export type WholeReference = MeasurementRef & LastPointReference;
+
+/** The one-step plan: both references of the statement over every file. */
+export function wholeReferences(plan: LastPointPlan): WholeReference[] {
+  return plan.references.map((reference) => ({ ...plan.read, ...reference }));
 }
 
 /** Time column types whose values compare with a TIMESTAMP bound in order (no time zone). */

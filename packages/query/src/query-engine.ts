@@ -40,8 +40,8 @@ import type { LastValueTable } from '@arc/columnar';
 import { StreamSender } from './stream-sender.js';
 import { bucketStartTree, mayBeTopN, narrowedRelationSql, partitionEdge, planTopN, TopNAttempts } from './top-n.js';
 import type { TopNPlan } from './top-n.js';
-import { mayBeLastPoint, maxTimeRangeSql, narrowedReferenceSql, planLastPoint } from './last-point.js';
-import type { LastPointPlan } from './last-point.js';
+import { mayBeLastPoint, maxTimeRangeSql, narrowedReferenceSql, planLastPoint, wholeReferences } from './last-point.js';
+import type { LastPointPlan, WholeReference } from './last-point.js';
 
 /**
  * The schema unqualified names resolve in when the default database has no data yet. `main` of
@@ -241,7 +241,10 @@ export class QueryEngine {
     if (topN !== null && topN.attempt === 0 && !counting && checked.explainPrefix === '') topN.plan = await this.topNPlan(checked.statement, plan, task.rowLimit);
     // A latest-rows statement runs its subquery first, then itself over the files its answer can be in (last-point.ts).
     let lastPoint: { readonly plan: LastPointPlan; readonly version: number } | null = null;
-    const twoStep = !continued && !counting && topN?.plan == null && checked.explainPrefix === '' && 'sql' in task.source ? await this.lastPointPlan(checked.statement, plan) : null;
+    const latest = !continued && !counting && topN?.plan == null && checked.explainPrefix === '' && 'sql' in task.source ? await this.lastPointPlan(checked.statement, plan) : null;
+    // Over few files it runs in one step, its references over every file read without the view's union by name.
+    const wholeReads = latest !== null && !latest.twoSteps ? wholeReferences(latest.plan) : [];
+    const twoStep = latest?.twoSteps === true ? latest.plan : null;
     if (twoStep !== null) {
       const version = this.replica.files.measurementVersion(twoStep.read.database, twoStep.read.measurement);
       const narrowedSql = await this.lastPointSql(task, checked.sql, twoStep);
@@ -258,7 +261,7 @@ export class QueryEngine {
     if (plan.kind === 'describe') await this.syncView(plan.table);
     const unspliced: MeasurementRef[] = [];
     const loads: LastCacheLoad[] = [];
-    let sql = await this.whileWatching(task.slot, this.executableSql(checked, plan, unspliced, task.database, task.lastCaches ?? [], loads, topN));
+    let sql = await this.whileWatching(task.slot, this.executableSql(checked, plan, unspliced, task.database, task.lastCaches ?? [], loads, topN, wholeReads));
     for (const load of loads) await this.whileWatching(task.slot, this.lastCacheTables.fill(this.connection, load));
     // A bound that evaluated to nothing left a reference in place: it reads the view after all.
     for (const read of viewless) if (unspliced.some((table) => table.database === read.database && table.measurement === read.measurement)) await this.syncView(read);
@@ -360,6 +363,7 @@ export class QueryEngine {
     lastCaches: readonly LastValueTable[],
     loads: LastCacheLoad[],
     topN: TopNAttempts | null,
+    wholeReads: readonly WholeReference[],
   ): Promise<string> {
     switch (plan.kind) {
       case 'show-databases':
@@ -369,7 +373,7 @@ export class QueryEngine {
       case 'describe':
         return this.describedSql(plan.table);
       case 'select':
-        return this.rewrittenSql(checked.sql, plan.bounded, plan.empty, unspliced, topN, (text) => {
+        return this.rewrittenSql(checked.sql, plan.bounded, plan.empty, unspliced, topN, wholeReads, (text) => {
           if (!mayCallLastCache(checked.sql)) return [];
           const planned = planLastCaches(text, checked.statement, database, lastCaches, this.lastCacheTables);
           loads.push(...planned.loads);
@@ -384,7 +388,9 @@ export class QueryEngine {
    * a number, say) bound nothing; the WHERE itself still filters every row. A measurement with
    * rows buffered but no file yet becomes an empty relation of its columns. Bounded references
    * left in place go to `unspliced` (they read the measurement's view). The reference of a top-N
-   * plan is narrowed to the rows on its edge's side (narrowedRelationSql).
+   * plan is narrowed to the rows on its edge's side (narrowedRelationSql). A reference in
+   * `wholeReads` the WHERE does not bound reads every file of its measurement, plainly when they
+   * all have its columns (else it reads the view).
    */
   private async rewrittenSql(
     sql: string,
@@ -392,13 +398,15 @@ export class QueryEngine {
     empty: readonly EmptyTable[],
     unspliced: MeasurementRef[],
     topN: TopNAttempts | null,
+    wholeReads: readonly WholeReference[],
     lastCaches: (text: Buffer) => Splice[],
   ): Promise<string> {
     const text = Buffer.from(sql);
     const splices: Splice[] = lastCaches(text);
     if (topN !== null) topN.narrowed = false;
     const narrowing = topN?.plan ?? null;
-    if (bounded.length === 0 && empty.length === 0 && splices.length === 0 && narrowing === null) return sql;
+    const whole = wholeReads.filter((reference) => !bounded.some((table) => table.location === reference.location));
+    if (bounded.length === 0 && empty.length === 0 && splices.length === 0 && narrowing === null && whole.length === 0) return sql;
     for (const table of empty) {
       const end = qualifiedNameEnd(text, table.location, table.tableName);
       // The view does not exist: without a replacement the query cannot bind at all.
@@ -437,19 +445,46 @@ export class QueryEngine {
       if (topN !== null && edge !== null) topN.narrowed = true;
       splices.push({ start: table.location, end, text: namedRelation(edge === null ? relation : narrowedRelationSql(relation, edge, descending), table) });
     }
+    splices.push(...(await this.wholeReadSplices(text, whole, unspliced, prunedFiles)));
     // Only the files the time range kept are made local (object storage).
     await this.pins.pin(prunedFiles);
     return applySplices(text, splices);
   }
 
-  /** The two-step plan of a latest-rows statement (last-point.ts), or null: run as written. */
-  private async lastPointPlan(statement: SqlNode, plan: StatementPlan): Promise<LastPointPlan | null> {
+  /**
+   * Each reference of `whole` as a plain read of every file of its measurement: the view reads
+   * them unioned by name, which costs DuckDB more to plan and to run (last-point.ts). Only when
+   * every file has the measurement's columns, in order; else the reference stays (it reads the
+   * view) and goes to `unspliced`. One list of files per measurement, taken at once, for all its
+   * references: the replica may take a delta at any await.
+   */
+  private async wholeReadSplices(text: Buffer, whole: readonly WholeReference[], unspliced: MeasurementRef[], readFiles: CatalogFile[]): Promise<Splice[]> {
+    const filesByRead = new Map(whole.map((reference) => [`${reference.database}\u0000${reference.measurement}`, this.replica.files.files(reference.database, reference.measurement)]));
+    const splices: Splice[] = [];
+    for (const reference of whole) {
+      const files = filesByRead.get(`${reference.database}\u0000${reference.measurement}`) ?? [];
+      const end = qualifiedNameEnd(text, reference.location, reference.tableName);
+      const isInexact = (list: readonly ColumnSpec[]): boolean => this.filledColumnLists.has(list);
+      if (end === null || files.length === 0 || !filesHaveColumns(files, await this.viewColumns(reference), isInexact)) {
+        unspliced.push(reference);
+        continue;
+      }
+      readFiles.push(...files);
+      splices.push({ start: reference.location, end, text: namedRelation(sameColumnsRelationSql(files.map((file) => this.store.locationOf(file.key))), reference) });
+    }
+    return splices;
+  }
+
+  /**
+   * The plan of a latest-rows statement (last-point.ts) and whether it runs in two steps, or null:
+   * run as written. Over few files the second step costs what it saves (limits.ts).
+   */
+  private async lastPointPlan(statement: SqlNode, plan: StatementPlan): Promise<{ readonly plan: LastPointPlan; readonly twoSteps: boolean } | null> {
     if (plan.kind !== 'select' || !mayBeLastPoint(statement) || plan.reads.length !== 1) return null;
     const [read] = plan.reads;
     if (read === undefined || this.catalog.get(read.database)?.has(read.measurement) !== true) return null;
-    // Over few files the second step costs what it saves (limits.ts).
-    if (this.replica.files.files(read.database, read.measurement).length < LAST_POINT_FILES_MIN) return null;
-    return planLastPoint(statement, plan, await this.viewColumns(read), this.nonScalarFunctions);
+    const latest = planLastPoint(statement, plan, await this.viewColumns(read), this.nonScalarFunctions);
+    return latest === null ? null : { plan: latest, twoSteps: this.replica.files.files(read.database, read.measurement).length >= LAST_POINT_FILES_MIN };
   }
 
   /**
