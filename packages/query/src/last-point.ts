@@ -30,7 +30,9 @@ import { callsNonScalar, isPlainExpressionTree, isPlainReference, isTimeColumn }
  * its files unioned by name, which over TSBS's 21 files cost DuckDB 1.3 ms more to prepare this
  * statement and 2.3 ms more to run it (in-process, 15.6 against 12.5 ms); when every file has the
  * measurement's columns in order, a plain read has the view's rows and columns, so the answer is
- * the same whatever the statement (the engine keeps the view otherwise).
+ * the same whatever the statement (the engine keeps the view otherwise). Step 1 of two reads its
+ * subquery's files the same way (stepOneReferences): over TSBS's 72 h (121 files) the subquery took
+ * 22.3 ms in-process over the plain list against 30.0 through the view.
  */
 
 /** What step 1 and step 2 need of a statement the rewrite holds exact for. */
@@ -58,6 +60,22 @@ export type WholeReference = MeasurementRef & LastPointReference;
 /** The one-step plan: both references of the statement over every file. */
 export function wholeReferences(plan: LastPointPlan): WholeReference[] {
   return plan.references.map((reference) => ({ ...plan.read, ...reference }));
+}
+
+/**
+ * Step 1's reference to the measurement, to read every file of it as the one-step plan does: the
+ * FROM of the subquery in `statement`, the parse of maxTimeRangeSql's text (none when the text
+ * does not have that shape).
+ */
+export function stepOneReferences(statement: SqlNode, plan: LastPointPlan): WholeReference[] {
+  if (!isSelectNode(statement)) return [];
+  const wrapper = statement.from_table.subquery;
+  const subquery = statement.from_table.type === 'SUBQUERY' && isNode(wrapper) && isNode(wrapper.node) ? wrapper.node : null;
+  if (subquery === null || !isSelectNode(subquery) || !isBaseTable(subquery.from_table)) return [];
+  const table = subquery.from_table;
+  const location = locationOf(table);
+  const own = plan.references.some((reference) => reference.tableName.toLowerCase() === table.table_name.toLowerCase());
+  return location === null || !own ? [] : [{ ...plan.read, location, tableName: table.table_name, hasAlias: table.alias !== '' }];
 }
 
 /** Time column types whose values compare with a TIMESTAMP bound in order (no time zone). */

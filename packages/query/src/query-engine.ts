@@ -40,7 +40,7 @@ import type { LastValueTable } from '@arc/columnar';
 import { StreamSender } from './stream-sender.js';
 import { bucketStartTree, mayBeTopN, narrowedRelationSql, partitionEdge, planTopN, TopNAttempts } from './top-n.js';
 import type { TopNPlan } from './top-n.js';
-import { mayBeLastPoint, maxTimeRangeSql, narrowedReferenceSql, planLastPoint, wholeReferences } from './last-point.js';
+import { mayBeLastPoint, maxTimeRangeSql, narrowedReferenceSql, planLastPoint, stepOneReferences, wholeReferences } from './last-point.js';
 import type { LastPointPlan, WholeReference } from './last-point.js';
 
 /**
@@ -212,7 +212,7 @@ export class QueryEngine {
    * statement checked by DuckDB's parser, databases checked against the caller's, files pruned
    * to the time range, SHOW answered from the catalog. `counting` wraps it in a count(*).
    */
-  private async open(task: QueryTask | EstimateTask | StreamTask, counting: boolean, topN: TopNAttempts | null = null, continued = false): Promise<OpenedStatement> {
+  private async open(task: QueryTask | EstimateTask | StreamTask, counting: boolean, topN: TopNAttempts | null = null, continued = false, stepOne: LastPointPlan | null = null): Promise<OpenedStatement> {
     // A wider run of a top-N query, or a step of a two-step one, continues the task: its slot is running already.
     const running = continued || (topN !== null && topN.attempt > 0) ? !this.control.isCancelled(task.slot) : this.control.start(task.slot);
     if (!running) throw cancelledError();
@@ -242,8 +242,9 @@ export class QueryEngine {
     // A latest-rows statement runs its subquery first, then itself over the files its answer can be in (last-point.ts).
     let lastPoint: { readonly plan: LastPointPlan; readonly version: number } | null = null;
     const latest = !continued && !counting && topN?.plan == null && checked.explainPrefix === '' && 'sql' in task.source ? await this.lastPointPlan(checked.statement, plan) : null;
-    // Over few files it runs in one step, its references over every file read without the view's union by name.
-    const wholeReads = latest !== null && !latest.twoSteps ? wholeReferences(latest.plan) : [];
+    // Over few files it runs in one step, its references over every file read without the view's
+    // union by name; so does step 1 of two (its subquery), over more.
+    const wholeReads = latest !== null && !latest.twoSteps ? wholeReferences(latest.plan) : stepOne === null ? [] : stepOneReferences(checked.statement, stepOne);
     const twoStep = latest?.twoSteps === true ? latest.plan : null;
     if (twoStep !== null) {
       const version = this.replica.files.measurementVersion(twoStep.read.database, twoStep.read.measurement);
@@ -499,7 +500,7 @@ export class QueryEngine {
     if (subquerySql === null) return null;
     let row: readonly unknown[];
     try {
-      const opened = await this.open({ ...task, source: { sql: maxTimeRangeSql(subquerySql, plan) } }, false, null, true);
+      const opened = await this.open({ ...task, source: { sql: maxTimeRangeSql(subquerySql, plan) } }, false, null, true, plan);
       try {
         row = (await this.whileWatching(task.slot, opened.prepared.runAndReadAll())).getRows()[0] ?? [];
       } finally {

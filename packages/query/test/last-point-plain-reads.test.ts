@@ -1,11 +1,12 @@
-// Proves the one-step latest-rows plan (fewer files than LAST_POINT_FILES_MIN: both references read
-// every file as a plain list, not the view) exact and real: `(keys, time) IN (SELECT keys, max(time)
-// ...)` statements answer what the same SQL answers over every Parquet file read by a plain DuckDB,
-// with NULL hosts, NULL times, a host whose every time is NULL, rows tied at a host's max time, extra
-// conditions, a time bound on one reference, `*`'s columns in order; over files whose columns differ
-// (where a plain list would lose a column) what DuckDB answers over them unioned by name; and over a
-// file the catalog describes with fewer columns than it has, the catalog's columns (the plain list),
-// where the view would add the file's extra column.
+// Proves the latest-rows plans' plain reads (one step under LAST_POINT_FILES_MIN files: both
+// references read every file as a plain list, not the view; step 1 of two over more: its subquery
+// does) exact and real: `(keys, time) IN (SELECT keys, max(time) ...)` statements answer what the
+// same SQL answers over every Parquet file read by a plain DuckDB, with NULL hosts, NULL times, a
+// host whose every time is NULL, rows tied at a host's max time, extra conditions, a time bound on
+// one reference, `*`'s columns in order; over files whose columns differ (where a plain list would
+// lose a column) what DuckDB answers over them unioned by name; and over a file the catalog
+// describes with fewer columns than it has, the catalog's columns (the plain list), where the view
+// would add the file's extra column.
 // Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -24,10 +25,12 @@ const BASE: readonly ColumnSpec[] = [
 const WIDER: readonly ColumnSpec[] = [...BASE, { name: 'w', type: 'BIGINT' }];
 const hourUs = (hour: number): number => Date.UTC(2025, 9, 16, hour) * 1000;
 const MINUTE_US = 60_000_000;
+/** Hours of `cpumany`: more files than LAST_POINT_FILES_MIN. */
+const MANY_HOURS = 36;
 
-/** A row a minute per host h0..h3 and one with a NULL host, in `hour` (60 minutes). */
+/** A row a minute per host h0..h3 and one with a NULL host, in `hour` (60 minutes; hours from 2025-10-16 00:00, negative before). */
 const ROWS = (hour: number): string =>
-  `SELECT TIMESTAMP '2025-10-16 ${String(hour).padStart(2, '0')}:00:00' + to_minutes(i // 5) AS time,
+  `SELECT TIMESTAMP '2025-10-16 00:00:00' + to_hours(${String(hour)}) + to_minutes(i // 5) AS time,
           CASE WHEN i % 5 = 4 THEN NULL ELSE 'h' || (i % 5) END AS hostname,
           (i * 7) % 50 AS v
    FROM range(300) t(i)`;
@@ -59,7 +62,7 @@ const withW = (select: string): string => `SELECT *, v * 2 AS w FROM (${select})
 beforeAll(async () => {
   dir = await DataDir.create();
   const seed = await Storage.open({ root: dir.dataRoot });
-  for (const [measurement, columns] of [['cpu', BASE], ['cpumixed', BASE], ['cpumixed', WIDER], ['cpulisted', BASE]] as const) {
+  for (const [measurement, columns] of [['cpu', BASE], ['cpumixed', BASE], ['cpumixed', WIDER], ['cpulisted', BASE], ['cpumany', BASE]] as const) {
     await seed.backend.put(schemaKey('default', measurement, schemaIdOf(columns)), encodeSchema(columns));
   }
   for (const hour of [10, 11, 12]) await writeFile('cpu', hour, `a${String(hour)}`, BASE, ROWS(hour), 300);
@@ -71,6 +74,9 @@ beforeAll(async () => {
   // Hour 12's file has w, but its name says it has the measurement's columns only.
   for (const hour of [10, 11]) await writeFile('cpulisted', hour, `a${String(hour)}`, BASE, ROWS(hour), 300);
   await writeFile('cpulisted', 12, 'a12', BASE, withW(ROWS(12)), 300);
+  // More files than LAST_POINT_FILES_MIN (two steps): 36 hours from 2025-10-15 00:00, the last with the extra rows.
+  for (let index = 0; index < MANY_HOURS; index++) await writeFile('cpumany', index - 34, `a${String(index)}`, BASE, ROWS(index - 34), 300);
+  await writeFile('cpumany', 1, 'b1', BASE, EXTRA_ROWS.replaceAll('2025-10-16 12:', '2025-10-16 01:'), 6);
   plain = await (await DuckDBInstance.create(':memory:')).connect();
   pool = dir.pool({ threads: 1, storage: await Storage.open({ root: dir.dataRoot }) });
   await pool.ready();
@@ -125,5 +131,19 @@ describe('latest rows in one step, over few files', () => {
     expect(answer.columns).toEqual(['time', 'hostname', 'v']);
     expect(answer.data.map(([, hostname]) => hostname)).toEqual(['h0', 'h1', 'h2', 'h3']);
     expect((await query(pool, 'SELECT * FROM cpulisted LIMIT 1')).columns).toEqual(['time', 'hostname', 'v', 'w']);
+  });
+});
+
+describe('latest rows in two steps, the first over a plain list', () => {
+  it.each([
+    ['the TSBS lastpoint shape', 'SELECT * FROM cpumany WHERE (hostname, time) IN (SELECT hostname, max(time) FROM cpumany GROUP BY hostname) ORDER BY hostname, v'],
+    ['the newest time only', 'SELECT * FROM cpumany WHERE time IN (SELECT max(time) FROM cpumany) ORDER BY hostname NULLS FIRST, v'],
+    ['extra conditions in both WHEREs', "SELECT * FROM cpumany WHERE v > 3 AND (hostname, time) IN (SELECT hostname, max(time) FROM cpumany WHERE v < 40 AND hostname <> 'h3' GROUP BY hostname) ORDER BY hostname, v"],
+    ['a time bound in the subquery', "SELECT * FROM cpumany WHERE (hostname, time) IN (SELECT hostname, max(time) FROM cpumany WHERE time < '2025-10-15 12:30:00' GROUP BY hostname) ORDER BY hostname, v"],
+  ])('%s: the answer over every file', async (_, sql) => {
+    const answer = await query(pool, sql);
+    const expected = await answerOverEveryFile(plain, dir, sql, 'cpumany');
+    expect(answer.data).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(0);
   });
 });
