@@ -27,8 +27,8 @@ import { callsNonScalar, isPlainExpressionTree, isPlainReference, isTimeColumn }
  * Over fewer files than LAST_POINT_FILES_MIN the second step costs what it saves, and the
  * statement runs in one step; but not over the measurement's view: both references read every
  * file of the measurement as a plain list (wholeReferences), one list for both. The view reads
- * its files unioned by name, which over TSBS's 21 files cost DuckDB 1.3 ms more to prepare this
- * statement and 2.3 ms more to run it (in-process, 15.6 against 12.5 ms); when every file has the
+ * its files unioned by name, which over TSBS's 21 files cost DuckDB 1.6 ms more to prepare this
+ * statement and 2.3 ms more to run it (in-process, 16.2 against 12.3 ms); when every file has the
  * measurement's columns in order, a plain read has the view's rows and columns, so the answer is
  * the same whatever the statement (the engine keeps the view otherwise). Step 1 of two reads its
  * subquery's files the same way (stepOneReferences): over TSBS's 72 h (121 files) the subquery took
