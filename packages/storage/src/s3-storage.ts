@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { Client, S3Error } from 'minio';
 import type { S3Config } from '@arc/config';
 import { ArcError, ErrorKind } from '@arc/errors';
@@ -70,6 +71,20 @@ async function bytesOf(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
 /** The bytes as a Buffer over the same memory (what the client sends). */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * The bytes' SHA-256 in hex, computed on libuv's thread pool (WebCrypto runs its digests there):
+ * a writer's thread, which also serves its encoder's scan, is not held for it.
+ */
+async function sha256HexOffThread(bytes: Buffer): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+}
+
+/** Reads an answer to its end, so its keep-alive socket goes back to the pool. */
+async function drained(response: Readable): Promise<void> {
+  response.resume();
+  await finished(response);
 }
 
 /**
@@ -235,7 +250,10 @@ export class S3Storage implements StorageBackend {
   async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
     const name = this.objectName(key);
     const bytes = body instanceof Uint8Array ? asBuffer(body) : await bytesOf(body);
-    await this.attempt('put', key, () => this.client.putObject(this.bucket, name, bytes, bytes.length));
+    await this.attempt('put', key, async () => {
+      if (bytes.length <= this.partSizeBytes) await this.putWhole(name, bytes, {});
+      else await this.client.putObject(this.bucket, name, bytes, bytes.length);
+    });
   }
 
   async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
@@ -265,7 +283,7 @@ export class S3Storage implements StorageBackend {
     const name = this.objectName(key);
     const bytes = asBuffer(body);
     try {
-      await this.attempt('put', key, () => this.client.putObject(this.bucket, name, bytes, bytes.length, condition));
+      await this.attempt('put', key, () => this.putWhole(name, bytes, condition));
       return true;
     } catch (error) {
       if (isPreconditionFailed(error)) return false;
@@ -304,10 +322,26 @@ export class S3Storage implements StorageBackend {
   }
 
   /**
+   * One PUT of the whole object, checked by the store as the client's putObject has it checked:
+   * over plain HTTP the request signs the body's SHA-256 (the store answers
+   * XAmzContentSHA256Mismatch to other bytes), over HTTPS it carries their Content-MD5 (BadDigest)
+   * with an unsigned payload. Unlike putObject, the SHA-256 is computed off this thread, no MD5
+   * goes unsent beside it, and the bytes are sent as given, not copied twice first.
+   */
+  private async putWhole(name: string, bytes: Buffer, headers: Readonly<Record<string, string>>): Promise<void> {
+    const signsPayload = this.client.enableSHA256;
+    const payloadSha256 = signsPayload ? await sha256HexOffThread(bytes) : '';
+    const contentMd5: Record<string, string> = signsPayload ? {} : { 'Content-MD5': createHash('md5').update(bytes).digest('base64') };
+    const request = { method: 'PUT', bucketName: this.bucket, objectName: name, headers: { ...headers, ...contentMd5, 'Content-Length': String(bytes.length) } };
+    // Region '': the configured one (the client asks the store only when none is configured).
+    await drained(await this.client.makeRequestStreamAsync(request, bytes, payloadSha256, [200], ''));
+  }
+
+  /**
    * Uploads the staged file under `key` (the same key on every attempt, so a retry after a lost
    * answer overwrites the same object: never a second copy), then keeps it as the key's cached
-   * copy. Over plain HTTP the body's SHA-256 is signed with the request, so the store refuses a
-   * corrupted upload; TLS protects it otherwise.
+   * copy. The store checks the bytes it received (putWhole; the client's multipart upload signs
+   * each part's SHA-256 over plain HTTP and sends its Content-MD5).
    */
   async publish(stagingPath: string, key: string): Promise<void> {
     assert.ok(stagingPath.endsWith(STAGING_SUFFIX), 'only staged files are published');
@@ -315,8 +349,7 @@ export class S3Storage implements StorageBackend {
     const { size } = await stat(stagingPath);
     await this.attempt('upload', key, async () => {
       if (size <= this.partSizeBytes) {
-        const bytes = await readFile(stagingPath);
-        await this.client.putObject(this.bucket, name, bytes, bytes.length);
+        await this.putWhole(name, await readFile(stagingPath), {});
       } else {
         await this.client.putObject(this.bucket, name, createReadStream(stagingPath), size);
       }
