@@ -52,6 +52,7 @@ import {
   ENCODER_SCAN_SEQUENCE_COLUMN,
   ENCODER_TEMP_DIRECTORY_SIZE_MAX,
   ENCODER_THREADS_MAX,
+  SEAL_CONCURRENCY_MAX,
   ZSTD_COMPRESSION_LEVEL,
 } from './limits.js';
 import { WriterErrorCode } from './error-codes.js';
@@ -898,8 +899,7 @@ export class ParquetEncoder {
     }
     this.scan = null;
     const syncStart = performance.now();
-    const files: EncodedHourFile[] = [];
-    for (const file of copied) files.push({ ...file, byteCount: await this.options.staged.sealStaged(file.path) });
+    const files = await this.sealAll(copied);
     const syncEnd = performance.now();
     this.timings = {
       planMs: copyStart - planStart,
@@ -940,6 +940,24 @@ export class ParquetEncoder {
       scan.fillMs += performance.now() - started;
       return rowCount;
     }
+  }
+
+  /**
+   * Makes every file of the flush durable, a few at a time (SEAL_CONCURRENCY_MAX). Every seal has
+   * ended before this returns or throws, so a discard after a failure never races a running fsync.
+   */
+  private async sealAll(copied: readonly Omit<EncodedHourFile, 'byteCount'>[]): Promise<EncodedHourFile[]> {
+    const files = new Array<EncodedHourFile>(copied.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (let index = next++; index < copied.length; index = next++) {
+        const file = copied[index] as Omit<EncodedHourFile, 'byteCount'>;
+        files[index] = { ...file, byteCount: await this.options.staged.sealStaged(file.path) };
+      }
+    };
+    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(SEAL_CONCURRENCY_MAX, copied.length) }, lane));
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+    return files;
   }
 
   /**

@@ -10,7 +10,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { BatchBuilder, ColumnBuilder, ColumnRole, MICROS_PER_HOUR, quoteLiteral, type ColumnBatch, type SchemaColumn } from '@arc/columnar';
 import { isArcError } from '@arc/errors';
 import { LocalStorage } from '@arc/storage';
-import { ParquetEncoder, type EncodedHourFile, type ParquetEncoderOptions } from '../src/parquet-encoder.js';
+import { SEAL_CONCURRENCY_MAX } from '../src/limits.js';
+import { ParquetEncoder, type EncodedHourFile, type ParquetEncoderOptions, type StagedFiles } from '../src/parquet-encoder.js';
 import { mergeSchema } from '../src/schema-merge.js';
 import { appendValue, openParquetReader, type ParquetReader, type Value } from './support/test-values.js';
 
@@ -282,6 +283,52 @@ describe('ParquetEncoder', () => {
       const rows = await fileRows(file.path);
       expect(rows.map((row) => row['hour'])).toEqual(rows.map(() => BigInt(index)));
       for (const row of rows) expect(Number(row['time']) - file.hourStartUs).toBeLessThan(MICROS_PER_HOUR);
+    }
+  });
+
+  it('seals the files of a flush a few at a time, and on a failed seal discards them only after every seal ended', async () => {
+    const local = new LocalStorage(root);
+    let inFlight = 0;
+    let inFlightMax = 0;
+    let failPath: string | null = null;
+    const discardedWhileSealing: number[] = [];
+    // Each seal waits for the next macrotask too, so the seals of one flush overlap when they may.
+    const staged: StagedFiles = {
+      sealStaged: async (path) => {
+        inFlight++;
+        inFlightMax = Math.max(inFlightMax, inFlight);
+        try {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (path === failPath) throw new Error('fsync failed: EIO');
+          return await local.sealStaged(path);
+        } finally {
+          inFlight--;
+        }
+      },
+      discard: async (path) => {
+        discardedWhileSealing.push(inFlight);
+        await local.discard(path);
+      },
+    };
+    const sealing = await ParquetEncoder.create({ ...baseOptions(), staged });
+    try {
+      const hourCount = SEAL_CONCURRENCY_MAX * 2 + 1;
+      const batch = batchOf(Array.from({ length: hourCount }, (_, hour) => ({ timeUs: T0 + hour * MICROS_PER_HOUR, fields: { hour: BigInt(hour) } })));
+      const files = await encode([batch], sealing);
+      expect(files.map((file) => file.hourStartUs)).toEqual(Array.from({ length: hourCount }, (_, hour) => T0 + hour * MICROS_PER_HOUR));
+      for (const file of files) expect(file.byteCount).toBe((await stat(file.path)).size);
+      expect(inFlightMax).toBe(SEAL_CONCURRENCY_MAX);
+
+      const dir = join(root, 'seal-fails');
+      mkdirSync(dir, { recursive: true });
+      const pathForHour = (hourStartUs: number): string => join(dir, `${hourStartUs}.parquet.tmp`);
+      failPath = pathForHour(T0 + MICROS_PER_HOUR);
+      const failed = sealing.encode([batch], schemaOf([batch]), pathForHour);
+      await expect(failed).rejects.toMatchObject({ code: 'ARC_PARQUET_WRITE_FAILED' });
+      expect(discardedWhileSealing).toHaveLength(hourCount);
+      expect(discardedWhileSealing.every((sealsRunning) => sealsRunning === 0)).toBe(true);
+    } finally {
+      sealing.close();
     }
   });
 
