@@ -23,6 +23,11 @@ export const JOURNAL_COMPACT_BYTES = 1024 * 1024;
  */
 export const SEGMENT_PREALLOCATED_BYTES_MAX = 256 * 1024 * 1024;
 /**
+ * A spare is prepared only while the WAL's file system has this many times its size free: on a
+ * small or nearly full disk, segments are created empty and grow (no space is taken ahead).
+ */
+export const SPARE_FREE_SPACE_FACTOR = 4;
+/**
  * The sync thread zeroes a spare this much at a time, then syncs it, and serves a waiting group
  * sync between steps: a group waits at most one step's write and sync (~10-40 ms on a VM disk).
  */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { closeSync, fsyncSync, ftruncateSync, linkSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, linkSync, openSync, statfsSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import path from 'node:path';
 import { type WalSyncMode } from '@arc/config';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { coveredSeqOf } from './coverage.js';
 import { segmentFileName, spareFileName } from './segment-names.js';
-import { SEGMENT_PREALLOCATED_BYTES_MAX } from './limits.js';
+import { SEGMENT_PREALLOCATED_BYTES_MAX, SPARE_FREE_SPACE_FACTOR } from './limits.js';
 import { encodeFileHeader, FILE_HEADER_BYTES } from './wal-format.js';
 import { InlineSyncRunner, type SyncRunner } from './sync-runner.js';
 import { addToStatCell, recordSyncLatency, WalStatCell } from './wal-stats.js';
@@ -250,6 +250,7 @@ export class WalStream {
    * while entries in it wait for their sync (syncPending rotates after its sync).
    */
   maybeRotate(): void {
+    this.dropFailedSpare();
     if (this.pending.length > 0 || this.syncing !== null) return;
     const stats = this.options.stats;
     const requested = stats[WalStatCell.rotateRequested] === 1;
@@ -320,6 +321,8 @@ export class WalStream {
    */
   private prepareSpare(): void {
     if (this.options.syncMode === SyncMode.async || this.spare !== null) return;
+    const spareBytes = Math.min(this.options.segmentBytesMax, SEGMENT_PREALLOCATED_BYTES_MAX);
+    if (!hasRoomForSpare(this.options.directory, spareBytes)) return;
     const sparePath = path.join(this.options.directory, spareFileName(this.options.stream));
     let fd: number;
     try {
@@ -327,7 +330,7 @@ export class WalStream {
     } catch {
       return;
     }
-    const spare: Spare = { path: sparePath, fd, bytes: Math.min(this.options.segmentBytesMax, SEGMENT_PREALLOCATED_BYTES_MAX) };
+    const spare: Spare = { path: sparePath, fd, bytes: spareBytes };
     try {
       writeAllSync(fd, [encodeFileHeader()], 0);
     } catch {
@@ -336,6 +339,14 @@ export class WalStream {
     }
     this.spare = spare;
     this.syncRunner.startPreallocation(fd, FILE_HEADER_BYTES, spare.bytes);
+  }
+
+  /** A spare whose preparation failed (a full disk) gives its space back at once, not at the next rotation. */
+  private dropFailedSpare(): void {
+    const spare = this.spare;
+    if (spare === null || this.syncRunner.preallocationDone() !== false) return;
+    this.spare = null;
+    this.dropSpare(spare);
   }
 
   /** Closes and removes a spare the sync runner no longer touches (removal is best effort: recovery removes spares). */
@@ -432,6 +443,19 @@ export class WalStream {
     stats[WalStatCell.bytesLive] = bytesLive;
     // The cell's documented value when every entry is in durable Parquet: 0.
     stats[WalStatCell.oldestUnflushedAtMs] = oldest === undefined ? 0 : oldest.atMs;
+  }
+}
+
+/**
+ * A spare is prepared only while the file system keeps SPARE_FREE_SPACE_FACTOR times its size
+ * free: zeros written ahead must not take the space the entries and the Parquet files need.
+ */
+function hasRoomForSpare(directory: string, spareBytes: number): boolean {
+  try {
+    const space = statfsSync(directory);
+    return space.bavail * space.bsize >= SPARE_FREE_SPACE_FACTOR * spareBytes;
+  } catch {
+    return false;
   }
 }
 

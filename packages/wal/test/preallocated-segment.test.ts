@@ -13,6 +13,7 @@ import {
   encodeEntry,
   encodeFileHeader,
   FILE_HEADER_BYTES,
+  InlineSyncRunner,
   parseLogBytes,
   prepareRecovery,
   readLogFileSync,
@@ -24,6 +25,8 @@ import {
   ThreadSyncRunner,
   walStatsCells,
   WalStream,
+  type SyncOutcome,
+  type SyncRunner,
 } from '@arc/wal';
 import { useTempDirectories } from './support/temp-directory.js';
 
@@ -41,6 +44,32 @@ function newStream(directory: string, stats: SharedArrayBuffer): WalStream {
 function appendSynced(stream: WalStream, indexes: readonly number[]): void {
   for (const index of indexes) stream.append(entryOf(index), ['db/cpu']);
   stream.syncPending();
+}
+
+/** Syncs inline; every preallocation fails, as on a disk that fills while the spare is zeroed. */
+class FailingSpareRunner implements SyncRunner {
+  private readonly syncs = new InlineSyncRunner(SyncMode.fdatasync);
+  start(fd: number): void {
+    this.syncs.start(fd);
+  }
+  poll(): SyncOutcome | null {
+    return this.syncs.poll();
+  }
+  wait(): SyncOutcome {
+    return this.syncs.wait();
+  }
+  startPreallocation(): void {
+    // Fails: preallocationDone answers false.
+  }
+  preallocationDone(): boolean | null {
+    return false;
+  }
+  cancelPreallocation(): void {
+    // Nothing runs.
+  }
+  close(): void {
+    this.syncs.close();
+  }
 }
 
 const namesIn = (directory: string): string[] => readdirSync(directory).sort();
@@ -119,6 +148,21 @@ describe('a stream with syncs writes into a spare zeroed ahead', () => {
     expect(statSync(third).size).toBe(FILE_HEADER_BYTES + 2 * entryOf(0).byteLength);
     expect(existsSync(path.join(directory, 'wal-005.spare'))).toBe(false);
     expect(summarizeWalStats([stats]).bytesLive).toBe(FILE_HEADER_BYTES + entryOf(0).byteLength + secondBytes + statSync(third).size);
+  });
+
+  it('removes a spare whose preparation failed at once, and creates the next segment empty', () => {
+    const directory = tempDirectory();
+    const stats = createWalStatsBuffer();
+    const stream = new WalStream({ directory, stream: 2, nextSeq: 1, syncMode: SyncMode.fdatasync, segmentBytesMax: SEGMENT_BYTES_MAX, segmentAgeMsMax: 3_600_000, stats: walStatsCells(stats), nowMs: () => Date.now(), syncRunner: new FailingSpareRunner() });
+    stream.append(entryOf(0), ['db/cpu']);
+    expect(namesIn(directory)).toEqual([segmentFileName(2, 1), 'wal-002.spare']);
+    stream.syncPending(); // its rotation check finds the failed spare
+    expect(namesIn(directory)).toEqual([segmentFileName(2, 1)]);
+    requestRotation([stats]);
+    stream.maybeRotate();
+    appendSynced(stream, [1]);
+    expect(statSync(path.join(directory, segmentFileName(2, 2))).size).toBe(FILE_HEADER_BYTES + entryOf(1).byteLength);
+    stream.close();
   });
 
   it('prepares no spare in the async mode (it never syncs)', () => {
