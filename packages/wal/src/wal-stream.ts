@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, fsyncSync, ftruncateSync, linkSync, openSync, statfsSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, renameSync, statfsSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import path from 'node:path';
 import { type WalSyncMode } from '@arc/config';
 import { ArcError, ErrorKind } from '@arc/errors';
@@ -303,13 +303,21 @@ export class WalStream {
       return null;
     }
     try {
-      // A link, not a rename: it fails on a name that exists, as the 'wx' open of a new segment does.
-      linkSync(spare.path, segmentPath);
-      unlinkSync(spare.path);
+      // Never over a segment (the 'wx' open of an empty one refuses too); only this stream names
+      // its segments, so nothing comes between the check and the rename.
+      if (existsSync(segmentPath)) throw new Error(`segment ${segmentPath} exists already`);
+      renameSync(spare.path, segmentPath);
+    } catch (error) {
+      this.dropSpare(spare);
+      throw error;
+    }
+    try {
       // The new name must survive a power loss as much as the entries in it.
       syncDirectory(this.options.directory);
     } catch (error) {
-      this.dropSpare(spare);
+      // As for an empty segment: the name goes, so the seq given back can name the next one.
+      closeSync(spare.fd);
+      unlinkSync(segmentPath);
       throw error;
     }
     return { path: segmentPath, firstSeq, createdAtMs: this.options.nowMs(), lastSeq: firstSeq - 1, bytes: FILE_HEADER_BYTES, syncedBytes: FILE_HEADER_BYTES, allocatedBytes: spare.bytes, fd: spare.fd, keySeqMax: new Map() };
@@ -355,7 +363,7 @@ export class WalStream {
     try {
       unlinkSync(spare.path);
     } catch {
-      // Already gone (linked and unlinked before a failed directory sync), or the next start removes it.
+      // The next start removes it.
     }
   }
 
