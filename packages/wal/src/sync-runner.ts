@@ -64,6 +64,8 @@ function preallocationStep(fd: number, offsetStart: number, offsetEnd: number): 
 export class InlineSyncRunner implements SyncRunner {
   private readonly mode: WalSyncMode;
   private outcome: SyncOutcome | null = null;
+  /** The last preallocation's outcome (null: none, or cancelled). */
+  private preallocated: boolean | null = null;
 
   constructor(mode: WalSyncMode) {
     this.mode = mode;
@@ -84,8 +86,6 @@ export class InlineSyncRunner implements SyncRunner {
     this.outcome = null;
     return outcome;
   }
-
-  private preallocated: boolean | null = null;
 
   /** Every step at once, on the caller's thread. */
   startPreallocation(fd: number, offsetStart: number, offsetEnd: number): void {
