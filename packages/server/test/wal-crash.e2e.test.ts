@@ -30,6 +30,10 @@ const ENV = {
   ARC_WRITER_FLUSH_ROWS: '3000',
   ARC_INGEST_DECODERS: '2',
   ARC_WRITER_THREADS: '2',
+  // Segments of at most 1 MiB and 1 s: streams rotate within a cycle's load, into spares zeroed
+  // ahead, and covered segments are deleted, so kills also land on rotations and deletions.
+  ARC_WAL_MAX_SIZE_MB: '1',
+  ARC_WAL_MAX_AGE_SECONDS: '1',
 };
 
 type Outcome = 'acknowledged' | 'refused' | 'unknown';

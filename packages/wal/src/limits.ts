@@ -16,6 +16,22 @@ export const ENVELOPE_DATABASE_BYTES_MAX = 0xffff;
  * record of ~200 bytes plus its file names; the rewrite costs one small write and two fsyncs.
  */
 export const JOURNAL_COMPACT_BYTES = 1024 * 1024;
+/**
+ * A new segment is written into a spare file zeroed and synced ahead (up to the segment size, at
+ * most this much), so a sync of its entries flushes data blocks only, not a new file size through
+ * the ext4 journal. Costs this much disk per stream ahead of use, and as many zeros written once.
+ */
+export const SEGMENT_PREALLOCATED_BYTES_MAX = 256 * 1024 * 1024;
+/**
+ * A spare is prepared only while the WAL's file system has this many times its size free: on a
+ * small or nearly full disk, segments are created empty and grow (no space is taken ahead).
+ */
+export const SPARE_FREE_SPACE_FACTOR = 4;
+/**
+ * The sync thread zeroes a spare this much at a time, then syncs it, and serves a waiting group
+ * sync between steps: a group waits at most one step's write and sync (~10-40 ms on a VM disk).
+ */
+export const PREALLOCATION_STEP_BYTES = 8 * 1024 * 1024;
 /** Upper bounds (ms) of the sync latency histogram buckets; a last bucket counts the rest. */
 export const SYNC_LATENCY_BUCKETS_MS: readonly number[] = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
 /** Stream ids are decoder indexes, written with 3 digits in segment names. */

@@ -5,7 +5,7 @@ import { DEAD_LETTER_DIRECTORY, deadLetterId, hasDeadLetterSync, listDeadLetterI
 import { coverageKey } from './coverage.js';
 import { readJournalsSync, type JournalState, type StagedFile } from './flush-journal.js';
 import { readLogFileSync, truncateFileSync } from './segment-reader.js';
-import { listSegmentsSync } from './segment-names.js';
+import { listSegmentsSync, listSparesSync } from './segment-names.js';
 import { cancelledSeqOf, decodeRequestEnvelope, type RequestEnvelope } from './wal-format.js';
 import { syncDirectory } from './wal-stream.js';
 import { WalErrorCode } from './error-codes.js';
@@ -114,7 +114,10 @@ async function rollForward(journals: JournalState, publish: (file: StagedFile) =
 function scanSegments(directory: string, log: RecoveryLog): { segments: RecoveredSegment[]; truncated: TruncatedTail[] } {
   const segments: RecoveredSegment[] = [];
   const truncated: TruncatedTail[] = [];
+  // A spare holds zeros only; the streams of this start prepare their own.
+  for (const spare of listSparesSync(directory)) unlinkSync(spare);
   for (const name of listSegmentsSync(directory)) {
+    // A zeroed tail (the unused part of a preallocated segment) is no torn tail: it stays, unreported.
     const contents = readLogFileSync(name.path);
     if (contents.tail !== null) {
       const tail = { path: name.path, offset: contents.tail.offset, bytesDropped: contents.fileBytes - contents.validBytes, reason: contents.tail.reason };

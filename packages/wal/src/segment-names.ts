@@ -9,6 +9,11 @@ import { STREAM_ID_MAX } from './limits.js';
  * a name sorts in append order and entry `i` of the file has seq `first seq + i`.
  */
 const SEGMENT_NAME = /^wal-(\d{3})-(\d{16})\.wal$/;
+/**
+ * A stream's spare, `wal-<stream>.spare`: the next segment's file, zeroed and synced ahead, renamed
+ * to its segment name when the stream rotates into it. It holds no entry: recovery removes it.
+ */
+const SPARE_NAME = /^wal-\d{3}\.spare$/;
 const SEQ_DIGITS = 16;
 
 export interface SegmentName {
@@ -21,6 +26,18 @@ export function segmentFileName(stream: number, firstSeq: number): string {
   assert.ok(Number.isInteger(stream) && stream >= 0 && stream <= STREAM_ID_MAX, 'stream id has 3 digits');
   assert.ok(Number.isSafeInteger(firstSeq) && firstSeq >= 1, 'sequence numbers start at 1');
   return `wal-${String(stream).padStart(3, '0')}-${String(firstSeq).padStart(SEQ_DIGITS, '0')}.wal`;
+}
+
+export function spareFileName(stream: number): string {
+  assert.ok(Number.isInteger(stream) && stream >= 0 && stream <= STREAM_ID_MAX, 'stream id has 3 digits');
+  return `wal-${String(stream).padStart(3, '0')}.spare`;
+}
+
+/** Spare files in a directory (left by a stop or a crash before their stream used them). */
+export function listSparesSync(directory: string): string[] {
+  return readdirSync(directory)
+    .filter((name) => SPARE_NAME.test(name))
+    .map((name) => path.join(directory, name));
 }
 
 export function parseSegmentName(directory: string, name: string): SegmentName | null {

@@ -22,30 +22,56 @@ export interface LogFileContents {
   /** Bytes of header and complete, checksummed entries: everything after them is the tail. */
   readonly validBytes: number;
   readonly fileBytes: number;
+  /**
+   * Zero bytes after the last entry up to the end of the file: space preallocated for entries
+   * never written (a clean end, not a torn tail). 0 when the file ends at its last entry.
+   */
+  readonly zeroedTailBytes: number;
   readonly tail: TornTail | null;
   /** The file header is missing or wrong (no entry is trusted then). */
   readonly headerProblem: string | null;
 }
 
+const ZERO_CHUNK = new Uint8Array(64 * 1024);
+
+/** True when every byte of `bytes` from `offset` on is zero (at an entry, its length's bytes end it). */
+function zeroFrom(bytes: Uint8Array, offset: number): boolean {
+  for (let start = offset; start < bytes.byteLength; start += ZERO_CHUNK.byteLength) {
+    const end = Math.min(start + ZERO_CHUNK.byteLength, bytes.byteLength);
+    if (Buffer.compare(bytes.subarray(start, end), ZERO_CHUNK.subarray(0, end - start)) !== 0) return false;
+  }
+  return true;
+}
+
 /**
  * Reads entries until the first one that is incomplete or fails its checksum. A crash tears at
  * most the entries being written, always at the end, so everything after the first bad entry is
- * treated as torn: it is reported, never trusted.
+ * treated as torn: it is reported, never trusted. Zeros from an entry boundary to the end of the
+ * file are the unused part of a preallocated segment: the entries end there, nothing is torn.
  */
 export function parseLogBytes(bytes: Uint8Array): LogFileContents {
   const headerProblem = fileHeaderProblem(bytes);
-  if (headerProblem !== null) return { entries: [], validBytes: 0, fileBytes: bytes.byteLength, tail: { offset: 0, reason: headerProblem }, headerProblem };
+  if (headerProblem !== null) return { entries: [], validBytes: 0, fileBytes: bytes.byteLength, zeroedTailBytes: 0, tail: { offset: 0, reason: headerProblem }, headerProblem };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const entries: LogEntry[] = [];
   let offset = FILE_HEADER_BYTES;
   let tail: TornTail | null = null;
+  let zeroedTailBytes = 0;
   while (offset < bytes.byteLength) {
+    if (zeroFrom(bytes, offset)) {
+      zeroedTailBytes = bytes.byteLength - offset;
+      break;
+    }
     if (bytes.byteLength - offset < ENTRY_HEADER_BYTES) {
       tail = { offset, reason: `entry header cut short (${bytes.byteLength - offset} of ${ENTRY_HEADER_BYTES} bytes)` };
       break;
     }
     const payloadBytes = view.getUint32(offset, false);
     const payloadStart = offset + ENTRY_HEADER_BYTES;
+    if (payloadBytes === 0) {
+      tail = { offset, reason: 'entry length 0 (no entry is empty) before bytes that are not zero' };
+      break;
+    }
     if (payloadBytes > ENTRY_PAYLOAD_BYTES_MAX) {
       tail = { offset, reason: `entry length ${payloadBytes} exceeds the maximum` };
       break;
@@ -62,7 +88,7 @@ export function parseLogBytes(bytes: Uint8Array): LogFileContents {
     entries.push({ offset, timestampUs: Number(view.getBigUint64(offset + 4, false)), payload });
     offset = payloadStart + payloadBytes;
   }
-  return { entries, validBytes: tail === null ? bytes.byteLength : tail.offset, fileBytes: bytes.byteLength, tail, headerProblem: null };
+  return { entries, validBytes: tail === null ? bytes.byteLength - zeroedTailBytes : tail.offset, fileBytes: bytes.byteLength, zeroedTailBytes, tail, headerProblem: null };
 }
 
 export function readLogFileSync(path: string): LogFileContents {

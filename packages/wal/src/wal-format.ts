@@ -12,7 +12,11 @@ import { ENTRY_PAYLOAD_BYTES_MAX, ENVELOPE_DATABASE_BYTES_MAX } from './limits.j
  *   entry, 16-byte header then the payload; integers big-endian
  *   0            4                  12             16
  *   | length u32 | timestamp us u64 | CRC32 u32    | payload (length bytes) ... |
- *   CRC32 is the IEEE polynomial (zlib's) over the payload only.
+ *   CRC32 is the IEEE polynomial (zlib's) over the payload only. The length is never 0 (every
+ *   payload has at least its tag byte), so a header of zeros is no entry: a segment is written
+ *   into space zeroed ahead (a spare file, docs/decisions.md), and reading stops where the zeros
+ *   start. An all-zero header would pass the CRC check (the CRC32 of nothing is 0). Files of
+ *   version 1 written before preallocation hold no empty entry either: the version stays 1.
  *
  *   segment entry payload: Arc's envelope, then our format tags, then the request as received
  *   0      1                 3                  3+n         4+n            5+n
@@ -84,6 +88,7 @@ export function sealEntry(entry: Uint8Array, timestampUs: number): void {
 /** The 16-byte entry header at the start of `entry`: payload length, timestamp, CRC32. */
 function writeEntryHeader(entry: Uint8Array, payloadBytes: number, timestampUs: number, checksum: number): void {
   assert.ok(entry.byteLength >= ENTRY_HEADER_BYTES, 'an entry holds its header');
+  assert.ok(payloadBytes >= 1, 'no entry is empty: a zero length marks the zeroed end of a segment');
   assert.ok(payloadBytes <= ENTRY_PAYLOAD_BYTES_MAX, 'entry payload within the uint32 length');
   assert.ok(Number.isSafeInteger(timestampUs) && timestampUs >= 0, 'timestamp is whole microseconds');
   const view = new DataView(entry.buffer, entry.byteOffset, ENTRY_HEADER_BYTES);

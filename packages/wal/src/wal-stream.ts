@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { closeSync, fsyncSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, renameSync, statfsSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import path from 'node:path';
 import { type WalSyncMode } from '@arc/config';
 import { ArcError, ErrorKind } from '@arc/errors';
 import { coveredSeqOf } from './coverage.js';
-import { segmentFileName } from './segment-names.js';
+import { segmentFileName, spareFileName } from './segment-names.js';
+import { SEGMENT_PREALLOCATED_BYTES_MAX, SPARE_FREE_SPACE_FACTOR } from './limits.js';
 import { encodeFileHeader, FILE_HEADER_BYTES } from './wal-format.js';
 import { InlineSyncRunner, type SyncRunner } from './sync-runner.js';
 import { addToStatCell, recordSyncLatency, WalStatCell } from './wal-stats.js';
@@ -41,10 +42,20 @@ interface Segment {
   bytes: number;
   /** Bytes synced (the header is at creation): a failed write or sync cuts the file back to here. */
   syncedBytes: number;
+  /** The file's size: `bytes`, or more while entries go into zeroed space allocated ahead. */
+  allocatedBytes: number;
   /** fd while this is the segment being appended to; -1 once closed. */
   fd: number;
   /** Per "database/measurement" its entries touch: the highest seq touching it. */
   readonly keySeqMax: Map<string, number>;
+}
+
+/** The next segment's file, being zeroed (or zeroed and synced) by the sync runner. */
+interface Spare {
+  readonly path: string;
+  readonly fd: number;
+  /** Its size once prepared: header, then zeros. */
+  readonly bytes: number;
 }
 
 /** An entry written and not yet synced: what it touches ("database/measurement"). */
@@ -65,6 +76,13 @@ export function walWriteFailed(reason: string): ArcError {
  * it is done. Nothing is durable, and nothing may be acknowledged, before its sync. Segments rotate by size and
  * age; a closed segment is deleted once every (database, measurement) its entries touched is
  * covered up to its last seq by durable Parquet (`onCovered`, from the writers' flush journals).
+ *
+ * With syncs on, a new segment goes into the stream's spare when it is ready: a file zeroed and
+ * synced ahead by the sync runner, between syncs, up to the segment size. Entries then overwrite
+ * allocated blocks and the file's size does not change, so an fdatasync flushes data blocks only
+ * (an appended file's sync also commits its new size through the file system's journal). A
+ * rotation never waits for the spare: one not ready yet leaves the new segment to grow as it is
+ * written, and serves the next one.
  */
 export class WalStream {
   private readonly options: WalStreamOptions;
@@ -85,6 +103,8 @@ export class WalStream {
    */
   private readonly unflushedGroups: { readonly atMs: number; readonly keySeqMax: Map<string, number> }[] = [];
   private nextSeqValue: number;
+  /** The next segment's file being prepared; null in the async mode (no syncs to spare). */
+  private spare: Spare | null = null;
 
   constructor(options: WalStreamOptions) {
     assert.ok(Number.isSafeInteger(options.nextSeq) && options.nextSeq >= 1, 'seqs start at 1');
@@ -134,6 +154,7 @@ export class WalStream {
       throw this.failUnsynced(segment, error);
     }
     segment.bytes += entryBytes;
+    segment.allocatedBytes = Math.max(segment.allocatedBytes, segment.bytes);
     if (this.pending.length === 0) this.firstPendingAtMs = this.options.nowMs();
     this.pending.push({ keys });
     this.pendingBytesTotal += entryBytes;
@@ -229,6 +250,7 @@ export class WalStream {
    * while entries in it wait for their sync (syncPending rotates after its sync).
    */
   maybeRotate(): void {
+    this.dropFailedSpare();
     if (this.pending.length > 0 || this.syncing !== null) return;
     const stats = this.options.stats;
     const requested = stats[WalStatCell.rotateRequested] === 1;
@@ -248,18 +270,111 @@ export class WalStream {
     assert.equal(this.pending.length, 0, 'written entries are synced or failed before close');
     assert.equal(this.syncing, null, 'no sync runs at close');
     this.closeCurrent();
+    const spare = this.spare;
+    if (spare !== null) {
+      this.syncRunner.cancelPreallocation();
+      this.dropSpare(spare);
+    }
     this.syncRunner.close();
   }
 
   private segmentForWrite(firstSeq: number): Segment {
     if (this.current !== null) return this.current;
     const segmentPath = path.join(this.options.directory, segmentFileName(this.options.stream, firstSeq));
+    const segment = this.segmentFromSpare(segmentPath, firstSeq) ?? this.createSegment(segmentPath, firstSeq);
+    this.current = segment;
+    this.segments.push(segment);
+    this.prepareSpare();
+    return segment;
+  }
+
+  /**
+   * The spare, zeroed and synced, renamed to the new segment's name; null when there is none
+   * ready (the caller creates the segment as an empty file, never waiting for the spare).
+   */
+  private segmentFromSpare(segmentPath: string, firstSeq: number): Segment | null {
+    const spare = this.spare;
+    if (spare === null) return null;
+    const prepared = this.syncRunner.preallocationDone();
+    if (prepared === null) return null;
+    this.spare = null;
+    if (!prepared) {
+      this.dropSpare(spare);
+      return null;
+    }
+    try {
+      // Never over a segment (the 'wx' open of an empty one refuses too); only this stream names
+      // its segments, so nothing comes between the check and the rename.
+      if (existsSync(segmentPath)) throw new Error(`segment ${segmentPath} exists already`);
+      renameSync(spare.path, segmentPath);
+    } catch (error) {
+      this.dropSpare(spare);
+      throw error;
+    }
+    try {
+      // The new name must survive a power loss as much as the entries in it.
+      syncDirectory(this.options.directory);
+    } catch (error) {
+      // As for an empty segment: the name goes, so the seq given back can name the next one.
+      closeSync(spare.fd);
+      unlinkSync(segmentPath);
+      throw error;
+    }
+    return { path: segmentPath, firstSeq, createdAtMs: this.options.nowMs(), lastSeq: firstSeq - 1, bytes: FILE_HEADER_BYTES, syncedBytes: FILE_HEADER_BYTES, allocatedBytes: spare.bytes, fd: spare.fd, keySeqMax: new Map() };
+  }
+
+  /**
+   * Opens the next spare and has the sync runner zero it. A spare only saves work: one that cannot
+   * be opened or prepared is dropped, and the next segment is created and grown as it is written.
+   */
+  private prepareSpare(): void {
+    if (this.options.syncMode === SyncMode.async || this.spare !== null) return;
+    const spareBytes = Math.min(this.options.segmentBytesMax, SEGMENT_PREALLOCATED_BYTES_MAX);
+    if (!hasRoomForSpare(this.options.directory, spareBytes)) return;
+    const sparePath = path.join(this.options.directory, spareFileName(this.options.stream));
+    let fd: number;
+    try {
+      fd = openSync(sparePath, 'w');
+    } catch {
+      return;
+    }
+    const spare: Spare = { path: sparePath, fd, bytes: spareBytes };
+    try {
+      writeAllSync(fd, [encodeFileHeader()], 0);
+    } catch {
+      this.dropSpare(spare);
+      return;
+    }
+    this.spare = spare;
+    this.syncRunner.startPreallocation(fd, FILE_HEADER_BYTES, spare.bytes);
+  }
+
+  /** A spare whose preparation failed (a full disk) gives its space back at once, not at the next rotation. */
+  private dropFailedSpare(): void {
+    const spare = this.spare;
+    if (spare === null || this.syncRunner.preallocationDone() !== false) return;
+    this.spare = null;
+    this.dropSpare(spare);
+  }
+
+  /** Closes and removes a spare the sync runner no longer touches (removal is best effort: recovery removes spares). */
+  private dropSpare(spare: Spare): void {
+    closeSync(spare.fd);
+    try {
+      unlinkSync(spare.path);
+    } catch {
+      // The next start removes it.
+    }
+  }
+
+  private createSegment(segmentPath: string, firstSeq: number): Segment {
     const fd = openSync(segmentPath, 'wx');
-    const segment: Segment = { path: segmentPath, firstSeq, createdAtMs: this.options.nowMs(), lastSeq: firstSeq - 1, bytes: 0, syncedBytes: 0, fd, keySeqMax: new Map() };
+    const segment: Segment = { path: segmentPath, firstSeq, createdAtMs: this.options.nowMs(), lastSeq: firstSeq - 1, bytes: 0, syncedBytes: 0, allocatedBytes: 0, fd, keySeqMax: new Map() };
     try {
       writeAllSync(fd, [encodeFileHeader()], 0);
       segment.bytes = FILE_HEADER_BYTES;
       segment.syncedBytes = FILE_HEADER_BYTES;
+      segment.allocatedBytes = FILE_HEADER_BYTES;
       // The new name must survive a power loss as much as the entries in it.
       fsyncSync(fd);
       syncDirectory(this.options.directory);
@@ -268,8 +383,6 @@ export class WalStream {
       unlinkSync(segmentPath);
       throw error;
     }
-    this.current = segment;
-    this.segments.push(segment);
     return segment;
   }
 
@@ -278,7 +391,9 @@ export class WalStream {
     if (segment.fd < 0) return;
     segment.bytes = segment.syncedBytes;
     try {
+      // Zeroed space allocated ahead goes too: what follows grows the file (the sync commits its size).
       ftruncateSync(segment.fd, segment.syncedBytes);
+      segment.allocatedBytes = segment.syncedBytes;
     } catch {
       // The torn bytes stay at the end of this segment, where recovery cuts them; write no more here.
       this.closeCurrent();
@@ -289,6 +404,14 @@ export class WalStream {
     const segment = this.current;
     if (segment === null) return;
     this.current = null;
+    if (segment.allocatedBytes > segment.bytes) {
+      try {
+        ftruncateSync(segment.fd, segment.bytes);
+        segment.allocatedBytes = segment.bytes;
+      } catch {
+        // Only disk space: recovery reads zeros after the last entry as the segment's clean end.
+      }
+    }
     closeSync(segment.fd);
     segment.fd = -1;
   }
@@ -328,6 +451,19 @@ export class WalStream {
     stats[WalStatCell.bytesLive] = bytesLive;
     // The cell's documented value when every entry is in durable Parquet: 0.
     stats[WalStatCell.oldestUnflushedAtMs] = oldest === undefined ? 0 : oldest.atMs;
+  }
+}
+
+/**
+ * A spare is prepared only while the file system keeps SPARE_FREE_SPACE_FACTOR times its size
+ * free: zeros written ahead must not take the space the entries and the Parquet files need.
+ */
+function hasRoomForSpare(directory: string, spareBytes: number): boolean {
+  try {
+    const space = statfsSync(directory);
+    return space.bavail * space.bsize >= SPARE_FREE_SPACE_FACTOR * spareBytes;
+  } catch {
+    return false;
   }
 }
 

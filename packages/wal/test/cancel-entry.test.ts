@@ -1,5 +1,6 @@
 // Proves the cancel entry's format: it names the seq it cancels, read back from a parsed file,
-// is never taken for a request (nor a request for a cancel), and a cut cancel is a torn tail.
+// is never taken for a request (nor a request for a cancel), and a cut cancel is a torn tail
+// (or, cut within the zero high bytes of its length, a zeroed end: no entry either way).
 import { describe, expect, it } from 'vitest';
 import { cancelledSeqOf, decodeRequestEnvelope, encodeCancelEntry, encodeFileHeader, encodeRequestEntry, ENTRY_HEADER_BYTES, parseLogBytes } from '../src/index.js';
 
@@ -23,9 +24,12 @@ describe('cancel entries', () => {
   it('is a torn tail when cut at any byte', () => {
     const cancel = encodeCancelEntry(2_000, 5);
     for (let length = 1; length < cancel.byteLength; length++) {
-      const { entries, tail } = parseLogBytes(fileOf(cancel.subarray(0, length)));
+      const cut = cancel.subarray(0, length);
+      const { entries, tail, zeroedTailBytes } = parseLogBytes(fileOf(cut));
       expect(entries).toEqual([]);
-      expect(tail).not.toBeNull();
+      const zerosOnly = cut.every((byte) => byte === 0);
+      expect(tail === null, `cut at ${length}`).toBe(zerosOnly);
+      expect(zeroedTailBytes, `cut at ${length}`).toBe(zerosOnly ? length : 0);
     }
     expect(cancel.byteLength).toBe(ENTRY_HEADER_BYTES + 9);
   });

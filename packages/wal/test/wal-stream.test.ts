@@ -48,6 +48,16 @@ class HeldSyncRunner implements SyncRunner {
   wait(): SyncOutcome {
     return this.poll() ?? { error: null, milliseconds: 0 };
   }
+  /** Never prepares a spare: every segment is created empty, as before preallocation. */
+  startPreallocation(): void {
+    // Nothing to prepare: preallocationDone answers false, and the stream drops its spare.
+  }
+  preallocationDone(): boolean | null {
+    return false;
+  }
+  cancelPreallocation(): void {
+    // Nothing runs.
+  }
   close(): void {
     this.outcome = null;
   }
