@@ -29,44 +29,69 @@ export function ownCopy(text: string): string {
 }
 
 /**
- * A file as the catalog keeps it: its numbers, its write order (the name's first three fields)
- * and a shared shape; its key is derived when asked for, from the layout's naming (layout.ts):
+ * A time in µs as two small integers, `high * 2^30 + low` with `0 <= low < 2^30`: V8 keeps a
+ * small integer (within ±2^30 in every build) in the object's field itself, while a larger number,
+ * as every µs time since 1970 is, is a boxed double of its own (16 bytes besides the field).
+ * Exact for every safe integer (CompactEntry.describes checks).
+ */
+const TIME_SPLIT = 2 ** 30;
+
+/** A file as the catalog keeps it (CompactEntry, or KeptEntry for a file the naming does not describe). */
+export interface CatalogEntry extends CatalogFile {
+  shape: FileShape;
+  /** What the catalog's index knows the entry by: its order, or its key when the key is kept. */
+  readonly identity: string;
+  /** A plain copy, for a structured clone (a snapshot sent to a query thread): getters do not travel. */
+  toPlain(): CatalogFile;
+}
+
+function plainOf(entry: CatalogEntry): CatalogFile {
+  const { database, measurement, hourUs, span, rows, bytes, minTimeUs, maxTimeUs, nodeId, schemaId, order, key, columns } = entry;
+  return { database, measurement, hourUs, span, rows, bytes, minTimeUs, maxTimeUs, nodeId, schemaId, order, key, columns };
+}
+
+/**
+ * A file named by the layout, kept as its numbers (time bounds as small integers, rows, size),
+ * its write order (the name's first three fields) and a shared shape; its key is derived when
+ * asked for, from the layout's naming (layout.ts):
  *
  *   <keyPrefix><partition path of span and hourUs>/<order>_<rows>r_<bytes>b_<minTimeUs>_<maxTimeUs>[_<schemaId>].parquet
  *
- * A file whose key is not that (named before this naming, or its name's size is not the size the
- * catalog was given) keeps its key as given (`keyText`). An entry is a CatalogFile to its users:
- * the fields they read are own fields or getters on the class. ~170 heap bytes per file against
- * ~620 for a plain object with its key and parsed name facts (docs/benchmarks.md).
+ * and its partition start from its first row's time. An entry is a CatalogFile to its users: the
+ * fields they read are own fields or getters. ~200 heap bytes per file against ~620 for a plain
+ * object with its key and parsed name facts (docs/benchmarks.md).
  */
-export class CatalogEntry implements CatalogFile {
+class CompactEntry implements CatalogEntry {
   shape: FileShape;
-  /**
-   * The partition's start when the rows' first time does not give it (it always does for files
-   * named by the layout); null otherwise: a number that large is a boxed double, 24 bytes.
-   */
-  private readonly hourGiven: number | null;
-  readonly minTimeUs: number;
-  readonly maxTimeUs: number;
+  private readonly minHigh: number;
+  private readonly minLow: number;
+  private readonly maxHigh: number;
+  private readonly maxLow: number;
   readonly rows: number | null;
   readonly bytes: number;
-  readonly order: string | null;
-  /** The key when the naming does not give it back exactly; null when it does. */
-  readonly keyText: string | null;
+  readonly order: string;
 
-  constructor(shape: FileShape, file: CatalogFile) {
+  constructor(shape: FileShape, file: CatalogFile, order: string) {
     this.shape = shape;
-    this.hourGiven = partitionStartUs(file.span, file.minTimeUs) === file.hourUs ? null : file.hourUs;
-    this.minTimeUs = file.minTimeUs;
-    this.maxTimeUs = file.maxTimeUs;
+    this.minHigh = Math.floor(file.minTimeUs / TIME_SPLIT);
+    this.minLow = file.minTimeUs - this.minHigh * TIME_SPLIT;
+    this.maxHigh = Math.floor(file.maxTimeUs / TIME_SPLIT);
+    this.maxLow = file.maxTimeUs - this.maxHigh * TIME_SPLIT;
     this.rows = file.rows;
     this.bytes = file.bytes;
-    this.order = file.order === null ? null : ownCopy(file.order);
-    this.keyText = this.order !== null && this.derivedKey() === file.key ? null : ownCopy(file.key);
+    this.order = order;
+  }
+
+  get minTimeUs(): number {
+    return this.minHigh * TIME_SPLIT + this.minLow;
+  }
+
+  get maxTimeUs(): number {
+    return this.maxHigh * TIME_SPLIT + this.maxLow;
   }
 
   get hourUs(): number {
-    return this.hourGiven ?? partitionStartUs(this.shape.span, this.minTimeUs);
+    return partitionStartUs(this.shape.span, this.minTimeUs);
   }
 
   get database(): string {
@@ -94,25 +119,106 @@ export class CatalogEntry implements CatalogFile {
   }
 
   get key(): string {
-    return this.keyText ?? this.derivedKey();
-  }
-
-  /** What the catalog's index knows the entry by: its order, unless its key had to be kept. */
-  get identity(): string {
-    return this.keyText ?? this.order ?? '';
-  }
-
-  /** A plain copy, for a structured clone (a snapshot sent to a query thread): getters do not travel. */
-  toPlain(): CatalogFile {
-    const { database, measurement, hourUs, span, rows, bytes, minTimeUs, maxTimeUs, nodeId, schemaId, order, key, columns } = this;
-    return { database, measurement, hourUs, span, rows, bytes, minTimeUs, maxTimeUs, nodeId, schemaId, order, key, columns };
-  }
-
-  private derivedKey(): string {
     const shape = this.shape;
     const schema = shape.schemaId === null ? '' : `_${shape.schemaId}`;
-    return `${shape.keyPrefix}${partitionPath(shape.span, this.hourUs)}/${this.order ?? ''}_${String(this.rows)}r_${String(this.bytes)}b_${String(this.minTimeUs)}_${String(this.maxTimeUs)}${schema}${PARQUET_SUFFIX}`;
+    return `${shape.keyPrefix}${partitionPath(shape.span, this.hourUs)}/${this.order}_${String(this.rows)}r_${String(this.bytes)}b_${String(this.minTimeUs)}_${String(this.maxTimeUs)}${schema}${PARQUET_SUFFIX}`;
   }
+
+  get identity(): string {
+    return this.order;
+  }
+
+  /** True when every fact and the key come back as given (else the file is kept whole: KeptEntry). */
+  describes(file: CatalogFile): boolean {
+    return this.minTimeUs === file.minTimeUs && this.maxTimeUs === file.maxTimeUs && this.hourUs === file.hourUs && this.key === file.key;
+  }
+
+  toPlain(): CatalogFile {
+    return plainOf(this);
+  }
+}
+
+/**
+ * A file whose key or facts the naming does not give back (named before it, a size that is not
+ * its name's, bounds past 2^53 µs), kept as given but for its columns, which come from its shape.
+ */
+class KeptEntry implements CatalogEntry {
+  shape: FileShape;
+  private readonly file: CatalogFile;
+
+  constructor(shape: FileShape, file: CatalogFile) {
+    this.shape = shape;
+    this.file = { ...file, key: ownCopy(file.key), columns: null };
+  }
+
+  get key(): string {
+    return this.file.key;
+  }
+
+  get hourUs(): number {
+    return this.file.hourUs;
+  }
+
+  get minTimeUs(): number {
+    return this.file.minTimeUs;
+  }
+
+  get maxTimeUs(): number {
+    return this.file.maxTimeUs;
+  }
+
+  get rows(): number | null {
+    return this.file.rows;
+  }
+
+  get bytes(): number {
+    return this.file.bytes;
+  }
+
+  get order(): string | null {
+    return this.file.order;
+  }
+
+  get database(): string {
+    return this.shape.database;
+  }
+
+  get measurement(): string {
+    return this.shape.measurement;
+  }
+
+  get span(): PartitionSpan {
+    return this.shape.span;
+  }
+
+  get nodeId(): string | null {
+    return this.shape.nodeId;
+  }
+
+  get schemaId(): string | null {
+    return this.shape.schemaId;
+  }
+
+  get columns(): readonly ColumnSpec[] | null {
+    return this.shape.columns;
+  }
+
+  get identity(): string {
+    return this.file.key;
+  }
+
+  toPlain(): CatalogFile {
+    return plainOf(this);
+  }
+}
+
+/** The entry of a file with `shape` (its span, node, schema id and columns). */
+export function catalogEntry(shape: FileShape, file: CatalogFile): CatalogEntry {
+  if (file.order !== null) {
+    const compact = new CompactEntry(shape, file, ownCopy(file.order));
+    if (compact.describes(file)) return compact;
+  }
+  return new KeptEntry(shape, file);
 }
 
 /** The identity under which an entry of `key` is indexed when its key is derived: the name's first three fields. */
@@ -149,7 +255,8 @@ function compareOrdersInName(left: string, right: string): number {
 export function compareEntries(left: CatalogEntry, right: CatalogEntry): number {
   const hourDifference = left.hourUs - right.hourUs;
   if (hourDifference !== 0) return hourDifference;
-  if (left.keyText === null && right.keyText === null && left.shape.span === right.shape.span && left.order !== null && right.order !== null) {
+  // Derived keys of one partition differ first where their orders do.
+  if (left instanceof CompactEntry && right instanceof CompactEntry && left.shape.span === right.shape.span) {
     const byOrder = compareOrdersInName(left.order, right.order);
     if (byOrder !== 0) return byOrder;
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CatalogEntry, compareEntries, derivedIdentityOf, ownCopy, type FileShape } from './catalog-entry.js';
+import { catalogEntry, compareEntries, derivedIdentityOf, ownCopy, type CatalogEntry, type FileShape } from './catalog-entry.js';
 import { dayStartUs, hourStartUs, measurementPrefix, spanMicros, type FileKeyFacts, type PartitionSpan } from './layout.js';
 import { COLUMN_LISTS_PER_MEASUREMENT_MAX, FILE_SHAPES_PER_MEASUREMENT_MAX } from './limits.js';
 
@@ -112,7 +112,7 @@ class MeasurementFiles {
   }
 
   add(incoming: CatalogFile): void {
-    const entry = new CatalogEntry(this.shapeOf(incoming.span, incoming.nodeId, incoming.schemaId, incoming.columns === null ? null : this.sharedColumns(incoming.columns)), incoming);
+    const entry = catalogEntry(this.shapeOf(incoming.span, incoming.nodeId, incoming.schemaId, incoming.columns === null ? null : this.sharedColumns(incoming.columns)), incoming);
     const known = this.find(incoming.key);
     if (known !== undefined) {
       this.removeEntry(known);
