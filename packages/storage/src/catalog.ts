@@ -111,6 +111,11 @@ class MeasurementFiles {
     return this.find(key) !== undefined;
   }
 
+  /** The file of `key`, found by the index (no key derived but the candidates'). */
+  file(key: string): CatalogFile | undefined {
+    return this.find(key);
+  }
+
   add(incoming: CatalogFile): void {
     const entry = catalogEntry(this.shapeOf(incoming.span, incoming.nodeId, incoming.schemaId, incoming.columns === null ? null : this.sharedColumns(incoming.columns)), incoming);
     const known = this.find(incoming.key);
@@ -364,6 +369,14 @@ export class FileCatalog {
   /** The measurement's files in hour order. */
   files(database: string, measurement: string): readonly CatalogFile[] {
     return this.databases.get(database)?.get(measurement)?.sorted() ?? [];
+  }
+
+  /**
+   * The measurement's file of `key`, or undefined. Cheaper than a map of `files()` by key: an
+   * entry's key is derived when read (catalog-entry.ts), the index finds it without.
+   */
+  file(database: string, measurement: string, key: string): CatalogFile | undefined {
+    return this.databases.get(database)?.get(measurement)?.file(key);
   }
 
   /**

@@ -182,6 +182,10 @@ describe('FileCatalog', () => {
     source.change([{ kind: 'drop-files', keys: dropped.map((entry) => entry.key) }]);
     const left = [...files.filter((entry) => !dropped.includes(entry)), twin].map((entry) => entry.key).sort();
     expect(source.files('db', 'cpu').map((entry) => entry.key)).toEqual(left);
+    // Found by key without a scan, the dropped ones not at all.
+    for (const key of left) expect(source.file('db', 'cpu', key)?.key).toBe(key);
+    for (const entry of dropped) expect(source.file('db', 'cpu', entry.key)).toBeUndefined();
+    expect(source.file('db', 'mem', twin.key)).toBeUndefined();
     expect(source.totals('db', 'cpu')).toMatchObject({ files: files.length - 1, bytes: 100 * 4 + 7 });
   });
 });
