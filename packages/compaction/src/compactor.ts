@@ -422,10 +422,9 @@ export class Compactor implements CompactionControl {
   /** The planned inputs as the catalog has them now; a job whose inputs changed meanwhile is not run. */
   private currentInputs(planned: PlannedJob): CatalogFile[] {
     const { database, measurement } = planned.candidate;
-    const current = new Map(this.storage.catalog.files(database, measurement).map((file) => [file.key, file]));
     const inputs: CatalogFile[] = [];
     for (const input of planned.inputs) {
-      const file = current.get(input.key);
+      const file = this.storage.catalog.file(database, measurement, input.key);
       if (file === undefined) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, `an input is gone (deleted or merged meanwhile): ${input.key}`);
       inputs.push(file);
     }
@@ -481,9 +480,8 @@ export class Compactor implements CompactionControl {
   /** The request's files as the catalog has them, or 409 naming one it does not have. */
   private async catalogFiles(request: Pick<RewriteRequest, 'database' | 'measurement' | 'files'>): Promise<CatalogFile[]> {
     await this.storage.ensureLoaded(request.database, request.measurement);
-    const current = new Map(this.storage.catalog.files(request.database, request.measurement).map((file) => [file.key, file]));
     return request.files.map((key) => {
-      const file = current.get(key);
+      const file = this.storage.catalog.file(request.database, request.measurement, key);
       if (file === undefined) throw new ArcError(ErrorKind.conflict, CompactionErrorCode.jobFailed, `A file to rewrite is not in the catalog of ${request.database}.${request.measurement}: ${key}`, { key });
       return file;
     });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { dayStartUs, hourStartUs, spanMicros, type FileKeyFacts } from './layout.js';
-import { COLUMN_LISTS_PER_MEASUREMENT_MAX } from './limits.js';
+import { catalogEntry, compareEntries, derivedIdentityOf, ownCopy, type CatalogEntry, type FileShape } from './catalog-entry.js';
+import { dayStartUs, hourStartUs, measurementPrefix, spanMicros, type FileKeyFacts, type PartitionSpan } from './layout.js';
+import { COLUMN_LISTS_PER_MEASUREMENT_MAX, FILE_SHAPES_PER_MEASUREMENT_MAX } from './limits.js';
 
 /** A column as DuckDB names its type (`TIMESTAMP`, `BIGINT`, `DOUBLE`, `VARCHAR`, `BOOLEAN`). */
 export interface ColumnSpec {
@@ -47,20 +48,37 @@ export interface MeasurementTotals {
   readonly lastHourUs: number | null;
 }
 
-function byHourThenKey(left: CatalogFile, right: CatalogFile): number {
-  return left.hourUs - right.hourUs || (left.key < right.key ? -1 : left.key > right.key ? 1 : 0);
+/** Where the catalog's index keeps the entries of one identity: almost always one. */
+type IndexSlot = CatalogEntry | CatalogEntry[];
+
+/** The entry of `key` in a slot, if any. */
+function entryIn(slot: IndexSlot | undefined, key: string): CatalogEntry | undefined {
+  if (slot === undefined) return undefined;
+  if (!Array.isArray(slot)) return slot.key === key ? slot : undefined;
+  return slot.find((entry) => entry.key === key);
 }
 
-/** A measurement's files, kept sorted by hour (then key) for range lookups. */
+/**
+ * A measurement's files, kept sorted by hour (then key) for range lookups. Entries (catalog-entry.ts)
+ * hold numbers, the write order and a shared shape, not a key and a dozen strings: the index maps
+ * an entry's identity (its order, or its key when the name is not the layout's) to it.
+ */
 class MeasurementFiles {
-  readonly byKey = new Map<string, CatalogFile>();
+  private readonly index = new Map<string, IndexSlot>();
+  private count = 0;
   /**
    * False while the measurement's files have not been listed (the catalog loads measurements
    * lazily after a start: Storage.ensureLoaded); its files then are only those published since.
    */
   loaded: boolean;
+  private readonly database: string;
+  private readonly measurement: string;
+  private readonly keyPrefix: string;
 
-  constructor(loaded: boolean) {
+  constructor(database: string, measurement: string, loaded: boolean) {
+    this.database = ownCopy(database);
+    this.measurement = ownCopy(measurement);
+    this.keyPrefix = measurementPrefix(this.database, this.measurement);
     this.loaded = loaded;
   }
 
@@ -71,7 +89,7 @@ class MeasurementFiles {
    */
   version = 0;
   bytes = 0;
-  private sortedCache: CatalogFile[] | null = [];
+  private sortedCache: CatalogEntry[] | null = [];
   private columnsCache: { version: number; columns: readonly ColumnSpec[] | null } | null = null;
   /**
    * One array per distinct column list, by its signature: files of one schema share it. Every
@@ -80,17 +98,37 @@ class MeasurementFiles {
    * catalog's memory in every thread.
    */
   private readonly columnLists = new Map<string, readonly ColumnSpec[]>();
+  /** The shapes of the measurement's entries, by span, node, schema id and column list. */
+  private readonly shapes = new Map<string, FileShape>();
+  /** Column lists by identity, numbered for the shapes' map keys. */
+  private readonly columnListIds = new Map<readonly ColumnSpec[], number>();
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(key: string): boolean {
+    return this.find(key) !== undefined;
+  }
+
+  /** The file of `key`, found by the index (no key derived but the candidates'). */
+  file(key: string): CatalogFile | undefined {
+    return this.find(key);
+  }
 
   add(incoming: CatalogFile): void {
-    const file = this.withSharedColumns(incoming);
-    const known = this.byKey.get(file.key);
-    if (known !== undefined) this.bytes -= known.bytes;
-    this.byKey.set(file.key, file);
-    this.bytes += file.bytes;
+    const entry = catalogEntry(this.shapeOf(incoming.span, incoming.nodeId, incoming.schemaId, incoming.columns === null ? null : this.sharedColumns(incoming.columns)), incoming);
+    const known = this.find(incoming.key);
+    if (known !== undefined) {
+      this.removeEntry(known);
+      this.sortedCache = null;
+    }
+    this.insert(entry);
+    this.bytes += entry.bytes;
     const sorted = this.sortedCache;
     const last = sorted?.at(-1);
     // New files are mostly of the newest hour: appended in order, no re-sort.
-    if (sorted !== null && known === undefined && (last === undefined || byHourThenKey(last, file) < 0)) sorted.push(file);
+    if (sorted !== null && (last === undefined || compareEntries(last, entry) < 0)) sorted.push(entry);
     else this.sortedCache = null;
   }
 
@@ -103,21 +141,21 @@ class MeasurementFiles {
   /** Gives files whose columns were unknown the measurement's columns as DuckDB described them. */
   fillColumns(described: readonly ColumnSpec[]): void {
     const columns = this.sharedColumns(described);
-    for (const [key, file] of this.byKey) if (file.columns === null) this.byKey.set(key, { ...file, columns });
-    this.sortedCache = null;
+    for (const entry of this.allEntries()) {
+      if (entry.columns === null) entry.shape = this.shapeOf(entry.span, entry.nodeId, entry.schemaId, columns);
+    }
     this.columnsCache = null;
   }
 
   remove(key: string): void {
-    const known = this.byKey.get(key);
+    const known = this.find(key);
     if (known === undefined) return;
-    this.byKey.delete(key);
-    this.bytes -= known.bytes;
+    this.removeEntry(known);
     this.sortedCache = null;
   }
 
   sorted(): readonly CatalogFile[] {
-    this.sortedCache ??= [...this.byKey.values()].sort(byHourThenKey);
+    this.sortedCache ??= [...this.allEntries()].sort(compareEntries);
     return this.sortedCache;
   }
 
@@ -136,7 +174,7 @@ class MeasurementFiles {
         columns = null;
         break;
       }
-      // Files share their column list (withSharedColumns): a list already merged adds nothing.
+      // Files share their column list (sharedColumns): a list already merged adds nothing.
       if (file.columns === previous) continue;
       previous = file.columns;
       for (const column of file.columns) {
@@ -155,10 +193,60 @@ class MeasurementFiles {
     return columns;
   }
 
-  private withSharedColumns(file: CatalogFile): CatalogFile {
-    if (file.columns === null) return file;
-    const columns = this.sharedColumns(file.columns);
-    return columns === file.columns ? file : { ...file, columns };
+  /** Every entry, in no particular order. */
+  *allEntries(): Generator<CatalogEntry> {
+    for (const slot of this.index.values()) {
+      if (Array.isArray(slot)) yield* slot;
+      else yield slot;
+    }
+  }
+
+  private find(key: string): CatalogEntry | undefined {
+    const derived = derivedIdentityOf(key);
+    return entryIn(this.index.get(key), key) ?? (derived === null ? undefined : entryIn(this.index.get(derived), key));
+  }
+
+  private insert(entry: CatalogEntry): void {
+    const identity = entry.identity;
+    const slot = this.index.get(identity);
+    if (slot === undefined) this.index.set(identity, entry);
+    else if (Array.isArray(slot)) slot.push(entry);
+    else this.index.set(identity, [slot, entry]);
+    this.count++;
+  }
+
+  private removeEntry(entry: CatalogEntry): void {
+    const identity = entry.identity;
+    const slot = this.index.get(identity);
+    if (slot === entry) this.index.delete(identity);
+    else if (Array.isArray(slot)) {
+      const others = slot.filter((other) => other !== entry);
+      if (others.length === 1) this.index.set(identity, others[0] as CatalogEntry);
+      else this.index.set(identity, others);
+    }
+    this.bytes -= entry.bytes;
+    this.count--;
+  }
+
+  /** The measurement's shape of these facts, kept now if new. */
+  private shapeOf(span: PartitionSpan, nodeId: string | null, schemaId: string | null, columns: readonly ColumnSpec[] | null): FileShape {
+    let listId = columns === null ? -1 : this.columnListIds.get(columns);
+    if (listId === undefined) {
+      listId = this.columnListIds.size;
+      this.columnListIds.set(columns as readonly ColumnSpec[], listId);
+    }
+    const signature = `${span}/${nodeId ?? ''}/${nodeId === null ? 0 : 1}/${schemaId ?? ''}/${String(listId)}`;
+    const kept = this.shapes.get(signature);
+    if (kept !== undefined) return kept;
+    // Shapes follow column lists: a schema that changes with every file starts them over too.
+    if (this.shapes.size >= FILE_SHAPES_PER_MEASUREMENT_MAX) {
+      this.shapes.clear();
+      this.columnListIds.clear();
+      return this.shapeOf(span, nodeId, schemaId, columns);
+    }
+    const shape: FileShape = { database: this.database, measurement: this.measurement, keyPrefix: this.keyPrefix, span, nodeId: nodeId === null ? null : ownCopy(nodeId), schemaId: schemaId === null ? null : ownCopy(schemaId), columns };
+    this.shapes.set(signature, shape);
+    return shape;
   }
 
   /** The measurement's kept array equal to `columns` (names, types and order), kept now if new. */
@@ -227,7 +315,8 @@ export class FileCatalog {
     const unloaded: (readonly [string, string])[] = [];
     for (const [database, measurements] of this.databases) {
       for (const [measurement, entry] of measurements) {
-        files.push(...entry.byKey.values());
+        // Entries' getters do not survive a structured clone: the snapshot travels as plain files.
+        for (const file of entry.allEntries()) files.push(file.toPlain());
         if (!entry.loaded) unloaded.push([database, measurement]);
       }
     }
@@ -280,6 +369,14 @@ export class FileCatalog {
   /** The measurement's files in hour order. */
   files(database: string, measurement: string): readonly CatalogFile[] {
     return this.databases.get(database)?.get(measurement)?.sorted() ?? [];
+  }
+
+  /**
+   * The measurement's file of `key`, or undefined. Cheaper than a map of `files()` by key: an
+   * entry's key is derived when read (catalog-entry.ts), the index finds it without.
+   */
+  file(database: string, measurement: string, key: string): CatalogFile | undefined {
+    return this.databases.get(database)?.get(measurement)?.file(key);
   }
 
   /**
@@ -337,9 +434,9 @@ export class FileCatalog {
         return;
       case 'load': {
         const entry = this.entryOf(change.database, change.measurement, true);
-        const before = entry.byKey.size;
+        const before = entry.size;
         entry.load(change.files);
-        this.fileCount += entry.byKey.size - before;
+        this.fileCount += entry.size - before;
         entry.version = ++this.versionCounter;
         this.dropIfEmpty(change.database, change.measurement);
         return;
@@ -348,13 +445,13 @@ export class FileCatalog {
         const measurements = this.databases.get(change.database);
         const entry = measurements?.get(change.measurement);
         if (measurements === undefined || entry === undefined) return;
-        this.fileCount -= entry.byKey.size;
+        this.fileCount -= entry.size;
         measurements.delete(change.measurement);
         if (measurements.size === 0) this.databases.delete(change.database);
         return;
       }
       case 'drop-database': {
-        for (const entry of this.databases.get(change.database)?.values() ?? []) this.fileCount -= entry.byKey.size;
+        for (const entry of this.databases.get(change.database)?.values() ?? []) this.fileCount -= entry.size;
         this.databases.delete(change.database);
         return;
       }
@@ -369,7 +466,7 @@ export class FileCatalog {
     let measurements = this.databases.get(database);
     if (measurements === undefined) this.databases.set(database, (measurements = new Map<string, MeasurementFiles>()));
     let entry = measurements.get(measurement);
-    if (entry === undefined) measurements.set(measurement, (entry = new MeasurementFiles(loaded)));
+    if (entry === undefined) measurements.set(measurement, (entry = new MeasurementFiles(database, measurement, loaded)));
     return entry;
   }
 
@@ -381,7 +478,7 @@ export class FileCatalog {
   private addFile(file: CatalogFile): void {
     assert.ok(file.maxTimeUs < file.hourUs + spanMicros(file.span), 'a file holds its hour (or its day)');
     const entry = this.entryOf(file.database, file.measurement, true);
-    if (!entry.byKey.has(file.key)) this.fileCount++;
+    if (!entry.has(file.key)) this.fileCount++;
     entry.add(file);
     entry.version = ++this.versionCounter;
   }
@@ -390,7 +487,7 @@ export class FileCatalog {
   private dropIfEmpty(database: string, measurement: string): void {
     const measurements = this.databases.get(database);
     const entry = measurements?.get(measurement);
-    if (measurements === undefined || entry === undefined || !entry.loaded || entry.byKey.size > 0) return;
+    if (measurements === undefined || entry === undefined || !entry.loaded || entry.size > 0) return;
     measurements.delete(measurement);
     if (measurements.size === 0) this.databases.delete(database);
   }
@@ -399,7 +496,7 @@ export class FileCatalog {
     const [database = '', measurement = ''] = key.split('/', 2);
     const measurements = this.databases.get(database);
     const entry = measurements?.get(measurement);
-    if (measurements === undefined || entry?.byKey.has(key) !== true) return;
+    if (measurements === undefined || entry?.has(key) !== true) return;
     entry.remove(key);
     entry.version = ++this.versionCounter;
     this.fileCount--;

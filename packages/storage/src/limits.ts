@@ -68,3 +68,10 @@ export const ORPHANED_MANIFEST_AGE_MS = 6 * 3600 * 1000;
  * start over, so a schema that changes with every write cannot grow the catalog's index.
  */
 export const COLUMN_LISTS_PER_MEASUREMENT_MAX = 64;
+
+/**
+ * Shapes (span, node, schema id, column list: what files share, catalog-entry.ts) the catalog
+ * keeps per measurement so that entries share one. A few per node and schema in practice; past
+ * this many they start over with the column lists (entries keep the shapes they hold).
+ */
+export const FILE_SHAPES_PER_MEASUREMENT_MAX = 4 * COLUMN_LISTS_PER_MEASUREMENT_MAX;

@@ -458,8 +458,7 @@ export class Storage {
     assert.ok(first !== null, 'inputs are data files');
     const { database, measurement } = first;
     if (!this.catalog.isLoaded(database, measurement)) throw new ArcError(ErrorKind.conflict, StorageErrorCode.replacedFileGone, `${database}.${measurement} is being listed again: its files are replaced later`, { database, measurement });
-    const known = new Set(this.catalog.files(database, measurement).map((file) => file.key));
-    const gone = inputs.find((input) => !known.has(input));
+    const gone = inputs.find((input) => this.catalog.file(database, measurement, input) === undefined);
     if (gone !== undefined) throw new ArcError(ErrorKind.conflict, StorageErrorCode.replacedFileGone, `A file to replace is not in the catalog any more (deleted meanwhile): ${gone}`, { key: gone });
     const published = outputs.map((output) => {
       const file = publishedFile(output.key, null, output.columns);

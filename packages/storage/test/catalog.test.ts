@@ -135,6 +135,59 @@ describe('FileCatalog', () => {
     expect(replica.isLoaded('db', 'absent')).toBe(true);
     expect(replica.snapshot()).toEqual(source.snapshot());
   });
+
+  it('gives back every key and fact exactly, in hour then key order, whether or not a key follows the naming', () => {
+    const hourUs = micros('2025-01-01T00:00:00Z');
+    const named = (unique: string, span: 'hour' | 'day', bytes = 100): CatalogFile => {
+      const key = dataFileKey({ database: 'db', measurement: 'cpu', hourUs, nodeId: 'n1', unique, rows: 3, bytes, minTimeUs: hourUs + 5, maxTimeUs: hourUs + 9, writtenAtMs: 0, schemaId: schemaIdOf([]), span });
+      const facts = parseFileKey(key);
+      if (facts === null) throw new Error('unparsable key');
+      return { ...facts, key, bytes: 100, columns: null };
+    };
+    const legacy = (name: string): CatalogFile => {
+      const key = `db/cpu/2025/01/01/00/${name}`;
+      const facts = parseFileKey(key);
+      if (facts === null) throw new Error('unparsable key');
+      return { ...facts, key, bytes: 7, columns: null };
+    };
+    const files = [
+      // One order a prefix of another: the keys continue with `_` against `-`.
+      named('w1', 'hour'),
+      named('w1-c', 'hour'),
+      // A day file sorts at its day's start, with the first hour's files.
+      named('w2', 'day'),
+      // A size that is not the name's: the key cannot be derived and is kept.
+      named('w3', 'hour', 555),
+      legacy('cpu_20250101_000000_w0-1-abc.parquet'),
+      legacy('cpu_20250101_000000_w0-2-abc.parquet'),
+    ];
+    const source = new FileCatalog();
+    source.change([{ kind: 'add', files: [...files].reverse() }]);
+    const expected = [...files].sort((left, right) => (left.key < right.key ? -1 : 1));
+    expect(source.files('db', 'cpu').map((entry) => entry.key)).toEqual(expected.map((entry) => entry.key));
+    // Every fact a user reads, as the file came in (a snapshot holds plain copies).
+    expect([...source.snapshot().files].sort((left, right) => (left.key < right.key ? -1 : 1))).toEqual(expected);
+    // A snapshot survives a structured clone (what the query threads get) and rebuilds the same catalog.
+    const replica = new FileCatalog();
+    replica.loadSnapshot(structuredClone(source.snapshot()));
+    expect(replica.files('db', 'cpu').map((entry) => entry.key)).toEqual(expected.map((entry) => entry.key));
+    // A file published again is one file; one with the same order in another partition is another.
+    source.change([{ kind: 'add', files: [files[1] as CatalogFile] }]);
+    expect(source.size).toBe(files.length);
+    const twin = named('w1', 'day');
+    source.change([{ kind: 'add', files: [twin] }]);
+    expect(source.size).toBe(files.length + 1);
+    // Each is dropped by its own key, whether derived or kept.
+    const dropped = [files[0], files[4]] as CatalogFile[];
+    source.change([{ kind: 'drop-files', keys: dropped.map((entry) => entry.key) }]);
+    const left = [...files.filter((entry) => !dropped.includes(entry)), twin].map((entry) => entry.key).sort();
+    expect(source.files('db', 'cpu').map((entry) => entry.key)).toEqual(left);
+    // Found by key without a scan, the dropped ones not at all.
+    for (const key of left) expect(source.file('db', 'cpu', key)?.key).toBe(key);
+    for (const entry of dropped) expect(source.file('db', 'cpu', entry.key)).toBeUndefined();
+    expect(source.file('db', 'mem', twin.key)).toBeUndefined();
+    expect(source.totals('db', 'cpu')).toMatchObject({ files: files.length - 1, bytes: 100 * 4 + 7 });
+  });
 });
 
 describe('Storage', () => {
