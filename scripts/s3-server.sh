@@ -16,7 +16,8 @@
 #
 # Environment: ARC_S3_DIR (default directory), ARC_S3_PORT (S3 port, default 7480; 0 picks a free
 # port; fixed when DIR is created; a later `start` with ARC_S3_PORT=N moves a stopped gateway to N,
-# with ARC_S3_PORT=0 to a free port only if its own was taken meanwhile),
+# with ARC_S3_PORT=0 to a free port only if its own was taken meanwhile; the monitor moves to a free
+# port by itself when another process took its own while the cluster was stopped),
 # ARC_S3_READY_TIMEOUT_S (how long `start` waits, default 120).
 #
 # Why these settings (ceph.conf below):
@@ -203,7 +204,7 @@ EOF
 rewrite_conf() {
   local fsid mon_port
   fsid="$(sed -n 's/^fsid = //p' "$CONF")"
-  mon_port="$(sed -n 's/^mon host = v2:127.0.0.1://p' "$CONF")"
+  mon_port="$(mon_port)"
   if [ -z "$fsid" ] || [ -z "$mon_port" ]; then die "cannot read fsid and monitor port from $CONF"; fi
   write_conf "$fsid" "$mon_port"
 }
@@ -241,8 +242,35 @@ create_cluster() {
 # Launches the monitor and the OSD if they do not run; the OSD retries its monitor until it answers,
 # and the gateway waits for both, so readiness is awaited once, on S3 (each `ceph` CLI poll costs ~1 s).
 start_mon_osd() {
-  [ -n "$(daemon_pid mon)" ] || launch mon ceph-mon -i a
+  if [ -z "$(daemon_pid mon)" ]; then
+    port_in_use "$(mon_port)" && move_monitor
+    launch mon ceph-mon -i a
+  fi
   [ -n "$(daemon_pid osd)" ] || launch osd ceph-osd -i 0
+}
+
+mon_port() { sed -n 's/^mon host = v2:127.0.0.1://p' "$CONF"; }
+
+# A stopped cluster's monitor port can be taken meanwhile, typically by another test cluster created
+# while this one was stopped (each picks the first free port from 3300 at creation). The monitor
+# then cannot bind and every S3 request of the tests times out, so it moves to a free port: a new
+# ceph.conf and the same change injected into the monitor's own map. The OSD and the gateway read
+# the port at their start, so they are restarted with it.
+move_monitor() {
+  local old new fsid
+  old="$(mon_port)"
+  new="$(free_port_from 3300)"
+  fsid="$(sed -n 's/^fsid = //p' "$CONF")"
+  log "monitor port $old is taken by another process: moving this cluster's monitor to $new"
+  stop_daemon rgw
+  stop_daemon osd
+  write_conf "$fsid" "$new"
+  ceph-mon -c "$CONF" -i a --extract-monmap "$DIR/monmap" >>"$DIR/log/mkfs.out" 2>&1 ||
+    die "ceph-mon --extract-monmap failed; see $DIR/log/mkfs.out"
+  monmaptool --rm a "$DIR/monmap" >/dev/null
+  monmaptool --addv a "[v2:127.0.0.1:$new]" "$DIR/monmap" >/dev/null
+  ceph-mon -c "$CONF" -i a --inject-monmap "$DIR/monmap" >>"$DIR/log/mkfs.out" 2>&1 ||
+    die "ceph-mon --inject-monmap failed; see $DIR/log/mkfs.out"
 }
 
 # Fails at once, naming the daemon and its log, when one of the cluster's daemons has exited.
