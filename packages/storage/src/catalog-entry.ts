@@ -50,48 +50,12 @@ function plainOf(entry: CatalogEntry): CatalogFile {
   return { database, measurement, hourUs, span, rows, bytes, minTimeUs, maxTimeUs, nodeId, schemaId, order, key, columns };
 }
 
-/**
- * A file named by the layout, kept as its numbers (time bounds as small integers, rows, size),
- * its write order (the name's first three fields) and a shared shape; its key is derived when
- * asked for, from the layout's naming (layout.ts):
- *
- *   <keyPrefix><partition path of span and hourUs>/<order>_<rows>r_<bytes>b_<minTimeUs>_<maxTimeUs>[_<schemaId>].parquet
- *
- * and its partition start from its first row's time. An entry is a CatalogFile to its users: the
- * fields they read are own fields or getters. ~213 heap bytes per file against ~620 for a plain
- * object with its key and parsed name facts (docs/benchmarks.md).
- */
-class CompactEntry implements CatalogEntry {
+/** What every entry reads from its measurement's shared shape (one object for many files). */
+abstract class ShapedEntry {
   shape: FileShape;
-  private readonly minHigh: number;
-  private readonly minLow: number;
-  private readonly maxHigh: number;
-  private readonly maxLow: number;
-  readonly rows: number | null;
-  readonly bytes: number;
-  readonly order: string;
 
-  constructor(shape: FileShape, file: CatalogFile, order: string) {
+  constructor(shape: FileShape) {
     this.shape = shape;
-    this.minHigh = Math.floor(file.minTimeUs / TIME_SPLIT);
-    this.minLow = file.minTimeUs - this.minHigh * TIME_SPLIT;
-    this.maxHigh = Math.floor(file.maxTimeUs / TIME_SPLIT);
-    this.maxLow = file.maxTimeUs - this.maxHigh * TIME_SPLIT;
-    this.rows = file.rows;
-    this.bytes = file.bytes;
-    this.order = order;
-  }
-
-  get minTimeUs(): number {
-    return this.minHigh * TIME_SPLIT + this.minLow;
-  }
-
-  get maxTimeUs(): number {
-    return this.maxHigh * TIME_SPLIT + this.maxLow;
-  }
-
-  get hourUs(): number {
-    return partitionStartUs(this.shape.span, this.minTimeUs);
   }
 
   get database(): string {
@@ -116,6 +80,50 @@ class CompactEntry implements CatalogEntry {
 
   get columns(): readonly ColumnSpec[] | null {
     return this.shape.columns;
+  }
+}
+
+/**
+ * A file named by the layout, kept as its numbers (time bounds as small integers, rows, size),
+ * its write order (the name's first three fields) and a shared shape; its key is derived when
+ * asked for, from the layout's naming (layout.ts):
+ *
+ *   <keyPrefix><partition path of span and hourUs>/<order>_<rows>r_<bytes>b_<minTimeUs>_<maxTimeUs>[_<schemaId>].parquet
+ *
+ * and its partition start from its first row's time. An entry is a CatalogFile to its users: the
+ * fields they read are own fields or getters. ~213 heap bytes per file against ~620 for a plain
+ * object with its key and parsed name facts (docs/benchmarks.md).
+ */
+class CompactEntry extends ShapedEntry implements CatalogEntry {
+  private readonly minHigh: number;
+  private readonly minLow: number;
+  private readonly maxHigh: number;
+  private readonly maxLow: number;
+  readonly rows: number | null;
+  readonly bytes: number;
+  readonly order: string;
+
+  constructor(shape: FileShape, file: CatalogFile, order: string) {
+    super(shape);
+    this.minHigh = Math.floor(file.minTimeUs / TIME_SPLIT);
+    this.minLow = file.minTimeUs - this.minHigh * TIME_SPLIT;
+    this.maxHigh = Math.floor(file.maxTimeUs / TIME_SPLIT);
+    this.maxLow = file.maxTimeUs - this.maxHigh * TIME_SPLIT;
+    this.rows = file.rows;
+    this.bytes = file.bytes;
+    this.order = order;
+  }
+
+  get minTimeUs(): number {
+    return this.minHigh * TIME_SPLIT + this.minLow;
+  }
+
+  get maxTimeUs(): number {
+    return this.maxHigh * TIME_SPLIT + this.maxLow;
+  }
+
+  get hourUs(): number {
+    return partitionStartUs(this.shape.span, this.minTimeUs);
   }
 
   get key(): string {
@@ -142,12 +150,11 @@ class CompactEntry implements CatalogEntry {
  * A file whose key or facts the naming does not give back (named before it, a size that is not
  * its name's, bounds past 2^53 µs), kept as given but for its columns, which come from its shape.
  */
-class KeptEntry implements CatalogEntry {
-  shape: FileShape;
+class KeptEntry extends ShapedEntry implements CatalogEntry {
   private readonly file: CatalogFile;
 
   constructor(shape: FileShape, file: CatalogFile) {
-    this.shape = shape;
+    super(shape);
     this.file = { ...file, key: ownCopy(file.key), columns: null };
   }
 
@@ -177,30 +184,6 @@ class KeptEntry implements CatalogEntry {
 
   get order(): string | null {
     return this.file.order;
-  }
-
-  get database(): string {
-    return this.shape.database;
-  }
-
-  get measurement(): string {
-    return this.shape.measurement;
-  }
-
-  get span(): PartitionSpan {
-    return this.shape.span;
-  }
-
-  get nodeId(): string | null {
-    return this.shape.nodeId;
-  }
-
-  get schemaId(): string | null {
-    return this.shape.schemaId;
-  }
-
-  get columns(): readonly ColumnSpec[] | null {
-    return this.shape.columns;
   }
 
   get identity(): string {
