@@ -107,18 +107,10 @@ class MeasurementFiles {
     return this.count;
   }
 
-  has(key: string): boolean {
-    return this.find(key) !== undefined;
-  }
-
-  /** The file of `key`, found by the index (no key derived but the candidates'). */
-  file(key: string): CatalogFile | undefined {
-    return this.find(key);
-  }
-
-  add(incoming: CatalogFile): void {
+  /** Adds the file, or replaces the one of its key; true when the key was new. */
+  add(incoming: CatalogFile): boolean {
     const entry = catalogEntry(this.shapeOf(incoming.span, incoming.nodeId, incoming.schemaId, incoming.columns === null ? null : this.sharedColumns(incoming.columns)), incoming);
-    const known = this.find(incoming.key);
+    const known = this.file(incoming.key);
     if (known !== undefined) {
       this.removeEntry(known);
       this.sortedCache = null;
@@ -130,6 +122,7 @@ class MeasurementFiles {
     // New files are mostly of the newest hour: appended in order, no re-sort.
     if (sorted !== null && (last === undefined || compareEntries(last, entry) < 0)) sorted.push(entry);
     else this.sortedCache = null;
+    return known === undefined;
   }
 
   /** The listing's files, added to those published meanwhile; the measurement is complete from now on. */
@@ -147,11 +140,13 @@ class MeasurementFiles {
     this.columnsCache = null;
   }
 
-  remove(key: string): void {
-    const known = this.find(key);
-    if (known === undefined) return;
+  /** Removes the file of `key`; false when there was none. */
+  remove(key: string): boolean {
+    const known = this.file(key);
+    if (known === undefined) return false;
     this.removeEntry(known);
     this.sortedCache = null;
+    return true;
   }
 
   sorted(): readonly CatalogFile[] {
@@ -201,7 +196,8 @@ class MeasurementFiles {
     }
   }
 
-  private find(key: string): CatalogEntry | undefined {
+  /** The file of `key`, found by the index (no key derived but the candidates'). */
+  file(key: string): CatalogEntry | undefined {
     const derived = derivedIdentityOf(key);
     return entryIn(this.index.get(key), key) ?? (derived === null ? undefined : entryIn(this.index.get(derived), key));
   }
@@ -478,8 +474,7 @@ export class FileCatalog {
   private addFile(file: CatalogFile): void {
     assert.ok(file.maxTimeUs < file.hourUs + spanMicros(file.span), 'a file holds its hour (or its day)');
     const entry = this.entryOf(file.database, file.measurement, true);
-    if (!entry.has(file.key)) this.fileCount++;
-    entry.add(file);
+    if (entry.add(file)) this.fileCount++;
     entry.version = ++this.versionCounter;
   }
 
@@ -496,8 +491,7 @@ export class FileCatalog {
     const [database = '', measurement = ''] = key.split('/', 2);
     const measurements = this.databases.get(database);
     const entry = measurements?.get(measurement);
-    if (measurements === undefined || entry?.has(key) !== true) return;
-    entry.remove(key);
+    if (measurements === undefined || entry?.remove(key) !== true) return;
     entry.version = ++this.versionCounter;
     this.fileCount--;
     this.dropIfEmpty(database, measurement);
