@@ -441,8 +441,7 @@ export class QueryEngine {
       prunedFiles.push(...inRange);
       const files = inRange.map((file) => this.store.locationOf(file.key));
       const columns = await this.viewColumns(table);
-      const isInexact = (list: readonly ColumnSpec[]): boolean => this.filledColumnLists.has(list);
-      const relation = files.length > 0 && filesHaveColumns(inRange, columns, isInexact) ? sameColumnsRelationSql(files) : prunedRelationSql(columns, files);
+      const relation = this.readsPlainly(inRange, columns) ? sameColumnsRelationSql(files) : prunedRelationSql(columns, files);
       if (topN !== null && edge !== null) topN.narrowed = true;
       splices.push({ start: table.location, end, text: namedRelation(edge === null ? relation : narrowedRelationSql(relation, edge, descending), table) });
     }
@@ -450,6 +449,14 @@ export class QueryEngine {
     // Only the files the time range kept are made local (object storage).
     await this.pins.pin(prunedFiles);
     return applySplices(text, splices);
+  }
+
+  /**
+   * Whether `files` can be read as one plain list in place of the view: there are some, and each
+   * has the view's columns in order (a list filled in from DuckDB's description does not count).
+   */
+  private readsPlainly(files: readonly CatalogFile[], columns: readonly ColumnSpec[]): boolean {
+    return files.length > 0 && filesHaveColumns(files, columns, (list) => this.filledColumnLists.has(list));
   }
 
   /**
@@ -465,8 +472,7 @@ export class QueryEngine {
     for (const reference of whole) {
       const files = filesByRead.get(`${reference.database}\u0000${reference.measurement}`) ?? [];
       const end = qualifiedNameEnd(text, reference.location, reference.tableName);
-      const isInexact = (list: readonly ColumnSpec[]): boolean => this.filledColumnLists.has(list);
-      if (end === null || files.length === 0 || !filesHaveColumns(files, await this.viewColumns(reference), isInexact)) {
+      if (end === null || !this.readsPlainly(files, await this.viewColumns(reference))) {
         unspliced.push(reference);
         continue;
       }
