@@ -172,6 +172,7 @@ describe('POST /query/stream', () => {
             if (sinceLastPause >= BYTES_PER_MB) {
               sinceLastPause = 0;
               response.pause();
+              // The pause is the case (a slow reader, so the server's socket fills), not a wait for an event.
               setTimeout(() => response.resume(), READER_PAUSE_MS);
             }
           });

@@ -292,7 +292,8 @@ describe('ParquetEncoder', () => {
     let inFlightMax = 0;
     let failPath: string | null = null;
     const discardedWhileSealing: number[] = [];
-    // Each seal waits for the next macrotask too, so the seals of one flush overlap when they may.
+    // The lanes enter their seals together; each seal also yields a macrotask (not a timed wait),
+    // so a failing one settles while the others are still in flight.
     const staged: StagedFiles = {
       sealStaged: async (path) => {
         inFlight++;

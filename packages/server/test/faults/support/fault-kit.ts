@@ -110,6 +110,7 @@ export function rawExchange(baseUrl: string, head: string, body: Uint8Array | nu
     const trickle = (bytes: Uint8Array, offset: number): void => {
       if (settled || offset >= bytes.byteLength || socket.destroyed) return;
       socket.write(bytes.subarray(offset, offset + 1));
+      // The pace is the case (a slow client's byte interval), not a wait for an event.
       setTimeout(() => trickle(bytes, offset + 1), byteIntervalMs);
     };
     const settle = (): void => {
