@@ -108,11 +108,17 @@ describe('bounds evaluated as TIMESTAMPTZ', () => {
     // Half an hour into an hour, as above: the plan keeps the filter, with its bound.
     const minutesBack = 60 + ((new Date().getUTCMinutes() - 30 + 60) % 60);
     const sql = `EXPLAIN SELECT count(*) FROM m WHERE time > now() - INTERVAL ${String(minutesBack)} MINUTE`;
-    const boundOf = async (): Promise<string> => {
+    // EXPLAIN draws the bound in a box, wrapped and centred ('... 18:30:57 │\n│    .625114'), and
+    // trims a fraction's trailing zeros, so its text is read back to microseconds, not compared as text.
+    const boundOf = async (): Promise<bigint> => {
       const plan = JSON.stringify((await query(pool, sql)).data);
       const bound = /time>'([^']+)'/.exec(plan)?.[1];
       expect(bound).toBeDefined();
-      return bound ?? '';
+      const unwrapped = (bound ?? '').replace(/ *│\\n│ */g, '');
+      const match = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?$/.exec(unwrapped);
+      expect(match, unwrapped).not.toBeNull();
+      const [, day = '', clock = '', fraction = ''] = match ?? [];
+      return BigInt(Date.parse(`${day}T${clock}Z`)) * 1000n + BigInt(fraction.padEnd(6, '0'));
     };
     // now() counts microseconds and a query takes far longer: the second bound is later.
     const first = await boundOf();
