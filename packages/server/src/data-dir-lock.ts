@@ -12,8 +12,9 @@ import { ServerErrorCode } from './error-codes.js';
  *
  * The lock is an OS advisory lock held through SQLite: `arc.lock` is a SQLite database whose
  * first write transaction takes SQLite's exclusive lock, a POSIX lock, and switches to EXCLUSIVE
- * locking mode inside it, so SQLite keeps the lock until the connection closes. The kernel drops that lock when the process dies, kill -9
- * included, so a crash never leaves a stale lock; a PID file alone would. Who holds the lock is
+ * locking mode inside it, so SQLite keeps the lock until the connection closes. The kernel drops
+ * that lock when the process dies, kill -9 included, so a crash never leaves a stale lock; a PID
+ * file alone would. Who holds the lock is
  * written next to it in `arc.lock.owner` (the database itself cannot be read by the loser).
  */
 const LOCK_FILE = 'arc.lock';

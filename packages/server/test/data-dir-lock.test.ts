@@ -1,11 +1,12 @@
 // Proves one process per data directory: a second taker (in this process or in a child process)
 // is refused with ARC_DATA_DIR_LOCKED naming the holder's pid, host and start time, and a lock
 // whose holder died by SIGKILL is free again at once (the kernel drops it; no stale file blocks);
-// two processes taking it at the same moment: exactly one gets it (neither lost both once).
+// of two processes taking it at the same moment, exactly one gets it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DataDirLock } from '../src/data-dir-lock.js';
@@ -78,6 +79,8 @@ describe('data directory lock', () => {
   it('gives it to exactly one of two processes that take it at the same moment, round after round', async () => {
     // Before the lock was taken in the normal locking mode first, 32 of 100 such races here ended
     // with both refused (each held SQLite's shared lock while it asked for the exclusive one).
+    // A taker says 'ready', takes the lock at 'go' and answers; the winner then holds it (an idle
+    // interval keeps it alive, no wait) until the round kills it, so the loser meets a held lock.
     const script = `import { DataDirLock } from ${JSON.stringify(LOCK_MODULE)};
       process.stdin.once('data', () => {
         try { DataDirLock.acquire(process.argv[1]); console.log('taken'); setInterval(() => {}, 1000); }
@@ -86,26 +89,12 @@ describe('data directory lock', () => {
       console.log('ready');`;
     const taker = (): { child: ChildProcess; ready: Promise<void>; answer: Promise<string> } => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir], { stdio: ['pipe', 'pipe', 'inherit'] });
-      let out = '';
-      const lines: string[] = [];
-      let onLine: (() => void) | null = null;
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const parts = out.split('\n');
-        out = parts.pop() ?? '';
-        lines.push(...parts);
-        onLine?.();
-      });
-      const next = (): Promise<string> =>
-        new Promise((resolve, reject) => {
-          const check = (): void => {
-            const line = lines.shift();
-            if (line !== undefined) resolve(line);
-          };
-          onLine = check;
-          child.once('exit', (code) => reject(new Error(`lock taker exited with ${String(code)} before answering`)));
-          check();
-        });
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const next = async (): Promise<string> => {
+        const line = await lines.next();
+        if (line.done === true) throw new Error(`lock taker exited with ${String(child.exitCode)} before answering`);
+        return line.value;
+      };
       const ready = next().then((line) => expect(line).toBe('ready'));
       return { child, ready, answer: ready.then(next) };
     };
