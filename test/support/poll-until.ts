@@ -29,6 +29,7 @@ export async function pollUntil<T>(
     const value = await probe();
     if (done(value)) return { value, ms: Math.round(performance.now() - startedAt) };
     if (performance.now() - startedAt > deadlineMs) throw new Error(`${what}: not reached within ${String(deadlineMs)} ms, last seen ${JSON.stringify(value)}`);
+    // The probe's pace while the event has not come (see the top): how late it is noticed, not whether.
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

@@ -77,6 +77,7 @@ export function exchange(baseUrl: string, options: ExchangeOptions): Promise<Exc
       outgoing.destroy();
       reject(new NoAnswer(reason, detail, elapsed()));
     };
+    // A deadline, not a wait: the answer's events settle first; only a server that hangs meets it.
     const timer = setTimeout(() => fail('hang', `${options.method ?? 'POST'} ${options.path.slice(0, 120)}`), deadlineMs);
     // An answer may come before the whole body is sent (413 on Content-Length): the server may then
     // stop reading and close, and the rest of the upload fails. That answer counts.
@@ -133,6 +134,7 @@ export function rawExchange(baseUrl: string, head: string, body: Uint8Array | nu
       const answerBody = received.subarray(headEnd + 4);
       resolve({ status: Number(status[1]), headers, body: answerBody, ms: elapsed(), text: () => answerBody.toString('utf8') });
     };
+    // A deadline, not a wait: the answer's bytes settle first; only a server that hangs meets it.
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new NoAnswer('hang', head.split('\r\n')[0] ?? head, elapsed()));
