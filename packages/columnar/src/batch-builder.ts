@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { badRequest, type ArcError } from '@arc/errors';
+import type { BatchBufferPool } from './batch-buffer-pool.js';
 import { timeMicrosAt } from './batch-view.js';
 import { ColumnBuilder } from './column-builder.js';
 import { BATCH_BUFFER_ALIGNMENT_BYTES, BATCH_ROWS_MAX, COLUMNS_PER_MEASUREMENT_MAX } from './limits.js';
@@ -151,8 +152,12 @@ export class BatchBuilder {
     return builder;
   }
 
-  /** Packs rows and columns into one transferable ArrayBuffer. */
-  pack(): ColumnBatch | ArcError {
+  /**
+   * Packs rows and columns into one transferable ArrayBuffer, taken from `pool` when given (a
+   * decoder thread's: the buffer is then of the pool's size class, the bytes past the batch
+   * zero).
+   */
+  pack(pool?: BatchBufferPool): ColumnBatch | ArcError {
     this.finishRow();
     const rowCount = this.rowCount;
     let byteOffset = 0;
@@ -188,7 +193,7 @@ export class BatchBuilder {
             : { size: dictionary.size, offsets: take((dictionary.size + 1) * 4), data: take(dictionary.dataView().byteLength) },
       });
     }
-    const buffer = new ArrayBuffer(byteOffset);
+    const buffer = pool === undefined ? new ArrayBuffer(byteOffset) : pool.take(byteOffset);
     const bytes = new Uint8Array(buffer);
     const { timeMinUs, timeMaxUs } = this.packTimes(new Int32Array(buffer, time.byteOffset, rowCount * 2));
     this.columnList.forEach((column, index) => {

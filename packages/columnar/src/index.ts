@@ -6,6 +6,7 @@ export { Utf8Dictionary, DICTIONARY_ENTRIES_MAX } from './utf8-dictionary.js';
 export { fnv1aOfBytes, fnv1aOfString, FNV1A_OFFSET_BASIS } from './fnv1a.js';
 export { AppendResult, ColumnBuilder } from './column-builder.js';
 export { BatchBuilder, FIELD_RENAMED_SUFFIX } from './batch-builder.js';
+export { BatchBufferPool, batchBufferSizeClass } from './batch-buffer-pool.js';
 export { bytesOf, timePairsOf, timeMicrosAt, isBitSet, valueAt, rowObjects, schemaOf, isAllNull } from './batch-view.js';
 export {
   timestampToMicros,
@@ -26,6 +27,7 @@ export {
 } from './names.js';
 export {
   BATCH_BUFFER_ALIGNMENT_BYTES,
+  BATCH_BUFFER_POOL_BYTES_MAX,
   COLUMNS_PER_MEASUREMENT_MAX,
   STRING_VALUE_BYTES_MAX,
   BATCH_ROWS_MAX,

@@ -2,9 +2,10 @@ import { defineTelemetry, VITAL_GAUGES } from '@arc/telemetry';
 
 /**
  * What each decoder thread publishes in its telemetry block (one block per decoder, index =
- * decoder index): its vitals (decoders have no event loop: PolledVitals) and what it decoded.
+ * decoder index): its vitals (decoders have no event loop: PolledVitals), what it decoded, and
+ * the batches it packed into a buffer a writer gave back (BatchBufferPool).
  */
 export const DECODER_TELEMETRY = defineTelemetry({
-  counters: ['requestsDecoded', 'rowsDecoded'],
+  counters: ['requestsDecoded', 'rowsDecoded', 'batchBuffersReused'],
   gauges: [...VITAL_GAUGES],
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { ColumnBatch } from '@arc/columnar';
+import { BatchBufferPool, type ColumnBatch } from '@arc/columnar';
 import { type Config } from '@arc/config';
 import { ArcError, ErrorKind, type ArcErrorShape } from '@arc/errors';
 import { Doorbell, SpscRing } from '@arc/ring';
@@ -125,10 +125,14 @@ class DecoderThread {
   private readonly vitals: PolledVitals;
   private readonly requestsDecoded: CounterCell;
   private readonly rowsDecoded: CounterCell;
+  /** Buffers the writers gave back once their rows were published: new batches are packed into them. */
+  private readonly batchBuffers = new BatchBufferPool();
+  private readonly batchBuffersReused: CounterCell;
+  private batchBuffersReusedSeen = 0;
 
   constructor(data: DecoderWorkerData) {
     this.data = data;
-    this.decoder = new RequestDecoder(data.config);
+    this.decoder = new RequestDecoder(data.config, this.batchBuffers);
     const walConfig = data.config.wal;
     this.wal =
       data.wal === null
@@ -154,6 +158,7 @@ class DecoderThread {
     this.vitals = new PolledVitals(meter.gauge('eventLoopLagSeconds'), meter.gauge('heapUsedBytes'));
     this.requestsDecoded = meter.counter('requestsDecoded');
     this.rowsDecoded = meter.counter('rowsDecoded');
+    this.batchBuffersReused = meter.counter('batchBuffersReused');
   }
 
   run(): void {
@@ -298,9 +303,19 @@ class DecoderThread {
     for (const port of this.data.writerPorts) {
       for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
         const message = received.message as WriterToDecoder;
-        if (message.kind === 'verdict') this.onVerdict(message);
-        else this.wal?.onCovered(`${message.database}/${message.measurement}`, message.seqMax);
-        worked = true;
+        switch (message.kind) {
+          case 'verdict':
+            this.onVerdict(message);
+            worked = true;
+            break;
+          case 'wal-covered':
+            this.wal?.onCovered(`${message.database}/${message.measurement}`, message.seqMax);
+            worked = true;
+            break;
+          case 'batch-buffers':
+            for (const buffer of message.buffers) this.batchBuffers.give(buffer);
+            break;
+        }
       }
     }
     return worked;
@@ -334,6 +349,8 @@ class DecoderThread {
       return;
     }
     for (const batch of batches) this.rowsDecoded.add(batch.rowCount);
+    this.batchBuffersReused.add(this.batchBuffers.reuses - this.batchBuffersReusedSeen);
+    this.batchBuffersReusedSeen = this.batchBuffers.reuses;
     // The WAL entry holds the body as received (compressed or not), so replay re-runs this decode.
     const envelope = this.wal === null || header.replay !== null ? null : { database: header.database, format: header.format, precision: precisionCode(header.precision), body };
     this.dispatch(header.requestId, batches, envelope === null ? null : { timestampUs: header.nowUs, envelope }, header.replay);

@@ -1,4 +1,4 @@
-import type { ColumnBatch } from '@arc/columnar';
+import type { BatchBufferPool, ColumnBatch } from '@arc/columnar';
 import { type Config } from '@arc/config';
 import { ArcError } from '@arc/errors';
 import { JsonDecoder, LineProtocolDecoder, MsgpackDecoder, decompressBody } from '@arc/protocol';
@@ -8,15 +8,19 @@ import { PayloadFormat, type RequestOptions } from './frames.js';
  * A write body to column batches: decompressed within `server.body_max_mb`, then decoded by its
  * format. The decoders keep scratch state, so each thread has its own: decoder threads for every
  * write, the main thread for the rare dead letter it must look into before re-applying it.
+ * `buffers`: the decoder thread's pool its batches are packed into (writers give them back).
  */
 export class RequestDecoder {
   private readonly config: Config;
-  private readonly msgpack = new MsgpackDecoder();
-  private readonly lineProtocol = new LineProtocolDecoder();
-  private readonly json = new JsonDecoder();
+  private readonly msgpack: MsgpackDecoder;
+  private readonly lineProtocol: LineProtocolDecoder;
+  private readonly json: JsonDecoder;
 
-  constructor(config: Config) {
+  constructor(config: Config, buffers?: BatchBufferPool) {
     this.config = config;
+    this.msgpack = new MsgpackDecoder(buffers);
+    this.lineProtocol = new LineProtocolDecoder(buffers);
+    this.json = new JsonDecoder(buffers);
   }
 
   decode(request: RequestOptions, body: Uint8Array): ColumnBatch[] | ArcError {

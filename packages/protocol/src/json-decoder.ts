@@ -6,6 +6,7 @@ import {
   timestampToMicros,
   type BatchBuilder,
   type ColumnBuilder,
+  type BatchBufferPool,
 } from '@arc/columnar';
 import { ArcError, badRequest } from '@arc/errors';
 import { FIELD_LIST_PREFIX, HOST_TAG, badTimeAt, itemError, stringTooLong } from './item-errors.js';
@@ -55,9 +56,14 @@ function timeToMicros(value: Json | undefined): number {
 }
 
 export class JsonDecoder {
-  private readonly batches = new RequestBatches();
+  private readonly batches: RequestBatches;
   private readonly tagBytes = new Utf8EncodingCache();
   private context: DecodeContext = { database: '', nowUs: 0, defaultHost: '' };
+
+  /** `buffers`: where batches are packed (a decoder thread's pool); new buffers without it. */
+  constructor(buffers?: BatchBufferPool) {
+    this.batches = new RequestBatches(buffers);
+  }
 
   decode(body: Uint8Array, context: DecodeContext): DecodeResult {
     if (body.byteLength === 0) return { ok: false, error: badRequest(ProtocolErrorCode.emptyPayload, 'Empty payload') };

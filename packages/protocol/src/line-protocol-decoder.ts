@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
-import { AppendResult, ColumnarErrorCode, ColumnRole, ColumnType, STRING_VALUE_BYTES_MAX, TIME_COLUMN, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
+import { AppendResult, ColumnarErrorCode, ColumnRole, ColumnType, STRING_VALUE_BYTES_MAX, TIME_COLUMN, type BatchBufferPool, type BatchBuilder, type ColumnBuilder } from '@arc/columnar';
 import { ArcError, badRequest, ERROR_QUOTE_CHARS_MAX, truncateText } from '@arc/errors';
 import type { DecodeResult } from './msgpack-decoder.js';
 import type { LineProtocolPrecision } from './line-protocol-precision.js';
@@ -83,7 +83,7 @@ export class LineProtocolDecoder {
   private readonly scanner = new LineScanner();
   private readonly line = new ParsedLine();
   private readonly interner = new Utf8Interner();
-  private readonly batches = new RequestBatches();
+  private readonly batches: RequestBatches;
   /** Unescaped copies of names and values (at most one line long). */
   private readonly scratch = new Uint8Array(LINE_BYTES_MAX);
   /** The builders of the current line's fields, resolved before any value is appended. */
@@ -101,6 +101,11 @@ export class LineProtocolDecoder {
   private lastFieldLayout: FieldLayout | null = null;
   /** The tag columns of the line being appended on the scanned path (to cache its series). */
   private readonly tagColumns: ColumnBuilder[] = [];
+
+  /** `buffers`: where batches are packed (a decoder thread's pool); new buffers without it. */
+  constructor(buffers?: BatchBufferPool) {
+    this.batches = new RequestBatches(buffers);
+  }
 
   decode(body: Uint8Array, context: LineProtocolContext): DecodeResult {
     if (body.byteLength === 0) return fail(badRequest(ProtocolErrorCode.emptyPayload, 'Empty payload'));

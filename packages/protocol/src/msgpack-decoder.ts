@@ -8,6 +8,7 @@ import {
   type BatchBuilder,
   type ColumnBatch,
   type ColumnBuilder,
+  type BatchBufferPool,
 } from '@arc/columnar';
 import { ArcError, badRequest } from '@arc/errors';
 import { MSGPACK_KIND_NAMES, MsgpackFormatError, MsgpackKind, MsgpackReader } from './msgpack-reader.js';
@@ -106,7 +107,7 @@ function fail(error: ArcError): DecodeResult {
 export class MsgpackDecoder {
   private readonly reader = new MsgpackReader();
   private readonly interner = new Utf8Interner();
-  private readonly batches = new RequestBatches();
+  private readonly batches: RequestBatches;
   private readonly keys: ItemKeys = { measurement: -1, time: -1, host: -1, tags: -1, fields: -1, fieldList: -1, columns: -1 };
   private readonly valueEnds: ValueEnds = { tags: -1, fields: -1, columns: -1 };
   private readonly rowState = new RowState();
@@ -121,6 +122,11 @@ export class MsgpackDecoder {
   private context: DecodeContext = { database: '', nowUs: 0, defaultHost: '' };
   /** UTF-8 of context.defaultHost, encoded once per distinct value rather than once per row. */
   private defaultHostBytes = new Uint8Array(0);
+
+  /** `buffers`: where batches are packed (a decoder thread's pool); new buffers without it. */
+  constructor(buffers?: BatchBufferPool) {
+    this.batches = new RequestBatches(buffers);
+  }
 
   decode(body: Uint8Array, context: DecodeContext): DecodeResult {
     if (body.byteLength === 0) return fail(badRequest(ProtocolErrorCode.emptyPayload, 'Empty payload'));

@@ -1,14 +1,20 @@
-import { BatchBuilder, validateMeasurementName, type ColumnBatch } from '@arc/columnar';
+import { BatchBuilder, validateMeasurementName, type BatchBufferPool, type ColumnBatch } from '@arc/columnar';
 import { ArcError } from '@arc/errors';
 
 /**
  * The batch builders of one request, one per measurement, drawn from a pool that lives as long
- * as the decoder thread (builders keep their grown buffers between requests).
+ * as the decoder thread (builders keep their grown buffers between requests). Batches are packed
+ * into buffers of `buffers` when given (a decoder thread's pool of buffers writers gave back).
  */
 export class RequestBatches {
   database = '';
   private readonly active = new Map<string, BatchBuilder>();
   private readonly pool: BatchBuilder[] = [];
+  private readonly buffers: BatchBufferPool | undefined;
+
+  constructor(buffers?: BatchBufferPool) {
+    this.buffers = buffers;
+  }
 
   begin(database: string): void {
     this.database = database;
@@ -39,7 +45,7 @@ export class RequestBatches {
     const batches: ColumnBatch[] = [];
     for (const builder of this.active.values()) {
       if (builder.rowCount === 0) continue;
-      const packed = builder.pack();
+      const packed = builder.pack(this.buffers);
       if (packed instanceof ArcError) return packed;
       batches.push(packed);
     }

@@ -98,6 +98,7 @@ export function arcSeries(sources: MetricsSources, walSyncBoundsMs: readonly num
     ['arc_thread_heap_used_bytes', 'gauge', 'V8 heap in use, per thread', () => threadGauge(sources, 'heapUsedBytes')],
     ['arc_duckdb_memory_bytes', 'gauge', "Bytes DuckDB's buffer manager holds, per writer, query and compaction merge thread", () => duckdbMemory(sources)],
     ['arc_decoder_requests_total', 'counter', 'Requests a decoder thread decoded (valid or not)', () => one(decoderBlock().counterTotal('requestsDecoded'))],
+    ['arc_decoder_batch_buffers_reused_total', 'counter', 'Batches a decoder thread packed into a buffer a writer gave back after its flush, instead of a new one', () => one(decoderBlock().counterTotal('batchBuffersReused'))],
   ];
 }
 

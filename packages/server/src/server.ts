@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import uWS from 'uWebSockets.js';
 import { TokenVerifier, type TokenAccess } from '@arc/auth';
 import { describeConfig, importSecretKeyHex, type Config } from '@arc/config';
@@ -62,7 +63,22 @@ export interface StartServerOptions {
   readonly onFatal?: (reason: string) => void;
 }
 
+/**
+ * V8's memory reducer runs full garbage collections (three in a row, ~0.6 s apart) in an isolate
+ * that has gone quiet, to give its memory back. Arc has many threads that are quiet while others
+ * are busy: the idle decoders and the query threads during ingest. Their collections mark on
+ * V8's shared helper threads at normal priority, which take the cores from the decoders (nice
+ * 15): at half of peak load they were where the slowest 1% of write requests waited (p99 17-24
+ * ms with it, 8-10 ms without; docs/benchmarks.md, "p99 at half of peak load"). A quiet thread
+ * keeps its garbage until its next collection instead: a few MB each.
+ */
+function turnOffMemoryReducer(): void {
+  setFlagsFromString('--no-memory-reducer');
+}
+
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
+  // Before any thread starts: every isolate of the process is made with the flag.
+  turnOffMemoryReducer();
   // Staged files older than this are a dead process's (every staged file of this one is newer).
   const startedAtMs = Date.now();
   const log = options.log ?? createLogger(config.log.level, config.log.format, undefined, { ringLines: config.log.ringLines });

@@ -169,6 +169,24 @@ describe('GET /metrics', () => {
     expect(delta('arc_query_rows_returned_total')).toBe(1000);
   });
 
+  it('counts the batches packed into buffers the writers gave back after a flush', async () => {
+    const reused = async (): Promise<number> => (await scrapeText()).samples.get('arc_decoder_batch_buffers_reused_total') ?? Number.NaN;
+    const before = await reused();
+    expect(before).toBeGreaterThanOrEqual(0);
+    // The same shape each time: every batch needs the same buffer size class.
+    const body = (round: number): Uint8Array => msgpack({ m: 'recycled', columns: { time: [1_760_000_000_000 + round * 1_000, 1_760_000_000_500 + round * 1_000], host: ['a', 'b'], v: [round, round + 0.5] } });
+    const requests = 24;
+    for (let round = 0; round < requests; round++) expect((await shared.client.write(body(round), { database: 'recycle' })).status).toBe(204);
+    // Published: the writer gives the buffers back to the decoders that packed them.
+    expect((await shared.client.flush()).status).toBe(200);
+    for (let round = requests; round < 2 * requests; round++) expect((await shared.client.write(body(round), { database: 'recycle' })).status).toBe(204);
+    expect((await reused()) - before).toBeGreaterThan(0);
+    // Rows packed into reused buffers read back whole: 2 per request, v = round and round + 0.5.
+    expect((await shared.client.flush()).status).toBe(200);
+    const rounds = 2 * requests;
+    expect(await shared.client.rows('SELECT count(*)::INTEGER AS n, sum(v) AS total FROM recycled', 'recycle')).toEqual([[2 * rounds, rounds * (rounds - 1) + rounds * 0.5]]);
+  });
+
   it('counts WAL bytes and syncs when the WAL is on', async () => {
     const lines = 'cpu,host=a v=1 1760000000000000000\ncpu,host=b v=2 1760000001000000000';
     expect((await publicArc.client.post('/api/v1/write?db=walled', lines, publicArc.client.authHeaders())).status).toBe(204);

@@ -1,6 +1,6 @@
 export { MeasurementCensus } from './measurement-census.js';
 export { writerIndexFor } from './writer-messages.js';
-export type { BufferedColumn, DecoderToWriter, WriterVerdict, WriterToDecoder, WalCoveredNotice, WalPosition, FlushedFile, LastCacheRequest, MainToWriter, MeasurementEvent, WriterToMain, WriterStats } from './writer-messages.js';
+export type { BatchBuffersReturned, BufferedColumn, DecoderToWriter, WriterVerdict, WriterToDecoder, WalCoveredNotice, WalPosition, FlushedFile, LastCacheRequest, MainToWriter, MeasurementEvent, WriterToMain, WriterStats } from './writer-messages.js';
 export type { WriterWorkerData } from './writer-worker.js';
 export { WRITER_WORKER_URL } from './worker-url.js';
 export { mergeSchema } from './schema-merge.js';

@@ -36,6 +36,11 @@ export interface WriterCoreOptions {
   readonly onWalCovered?: (stream: number, database: string, measurement: string, seqMax: number) => void;
   /** A flush's files are published, `seconds` after it began (metrics: the writer's telemetry block). */
   readonly onFlushTimed?: (seconds: number, files: readonly FlushedFile[]) => void;
+  /**
+   * A flush's batches are published and nothing here reads them again: their buffers may be
+   * transferred away (the worker gives them back to the decoders that packed them).
+   */
+  readonly onBatchesPublished?: (batches: readonly ColumnBatch[]) => void;
   /** Counts measurements per database across writers; absent: no bound. */
   readonly census?: MeasurementCensus;
   /** ingest.max_measurements_per_database (with `census`). */
@@ -647,6 +652,7 @@ export class WriterCore {
       if (record !== null) this.unpublishedRecords.delete(record);
       this.finishFlush(buffer, batches, walSeqMax, byteCount, files);
       this.options.onFlushTimed?.((this.options.nowMs() - startedMs) / 1000, files);
+      this.options.onBatchesPublished?.(batches);
     })();
     this.publishTail = publish;
     this.publishing.set(publish, buffer);

@@ -41,7 +41,15 @@ export interface WalCoveredNotice {
   readonly seqMax: number;
 }
 
-export type WriterToDecoder = WriterVerdict | WalCoveredNotice;
+/**
+ * Writer to the decoder that packed them: the buffers of batches whose rows are published
+ * (transferred, so they become garbage of neither thread; the decoder packs new batches into them).
+ */
+export interface BatchBuffersReturned {
+  readonly kind: 'batch-buffers';
+  readonly buffers: readonly ArrayBuffer[];
+}
+export type WriterToDecoder = WriterVerdict | WalCoveredNotice | BatchBuffersReturned;
 
 export interface WriterVerdict {
   readonly kind: 'verdict';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Config } from '@arc/config';
+import type { ColumnBatch } from '@arc/columnar';
 import { Doorbell } from '@arc/ring';
 import { openStorageBackend } from '@arc/storage';
 import { FlushJournal } from '@arc/wal';
@@ -12,7 +13,7 @@ import type { MeterOf } from '@arc/telemetry';
 import { MEASUREMENT_EVENTS_PER_MESSAGE_MAX, MEASUREMENT_EVENTS_WAIT_MS } from './limits.js';
 import { MeasurementCensus } from './measurement-census.js';
 import { WriterCore } from './writer-core.js';
-import type { DecoderToWriter, MainToWriter, MeasurementEvent, WalCoveredNotice, WriterToMain } from './writer-messages.js';
+import type { BatchBuffersReturned, DecoderToWriter, MainToWriter, MeasurementEvent, WalCoveredNotice, WriterToMain } from './writer-messages.js';
 import { WRITER_TELEMETRY } from './writer-telemetry.js';
 
 /** What the main thread hands a writer thread at start. */
@@ -85,6 +86,21 @@ async function main(): Promise<void> {
   const meter = new TelemetryBlock(WRITER_TELEMETRY, data.telemetry).claim(data.writerIndex);
   const flushSeconds = meter.histogram('flushSeconds');
   const fileSizeBytes = meter.histogram('fileSizeBytes');
+  // The decoder that packed each buffered batch's buffer: published batches go back to it.
+  const packedBy = new WeakMap<ArrayBuffer, number>();
+  const returnBatchBuffers = (batches: readonly ColumnBatch[]): void => {
+    const byDecoder = new Map<number, ArrayBuffer[]>();
+    for (const { buffer } of batches) {
+      const decoderIndex = packedBy.get(buffer);
+      if (decoderIndex === undefined) continue;
+      packedBy.delete(buffer);
+      const list = byDecoder.get(decoderIndex);
+      if (list === undefined) byDecoder.set(decoderIndex, [buffer]);
+      else list.push(buffer);
+    }
+    // No doorbell: the decoder takes them with its next verdict or frame.
+    for (const [decoderIndex, buffers] of byDecoder) data.decoderPorts[decoderIndex]?.postMessage({ kind: 'batch-buffers', buffers } satisfies BatchBuffersReturned, buffers);
+  };
   const core = new WriterCore({
     writerIndex: data.writerIndex,
     policy: { flushRows: writer.flushRows, flushBytesMax: writer.flushBytesMax, flushAgeMs: writer.flushAgeMs },
@@ -96,6 +112,7 @@ async function main(): Promise<void> {
       flushSeconds.observe(seconds);
       for (const file of files) fileSizeBytes.observe(file.byteCount);
     },
+    onBatchesPublished: returnBatchBuffers,
     onSchema: (database, measurement, schema) => queueEvent({ kind: 'schema', database, measurement, columns: parquetColumnsOf(schema) }),
     log: (level, message) => send({ kind: 'log', level, message: `writer ${data.writerIndex}: ${message}` }),
     nowMs: () => performance.now(),
@@ -114,6 +131,7 @@ async function main(): Promise<void> {
   });
   data.decoderPorts.forEach((decoderPort, decoderIndex) => {
     decoderPort.on('message', (message: DecoderToWriter) => {
+      if (message.kind === 'append' || message.kind === 'prepare') for (const batch of message.batches) packedBy.set(batch.buffer, decoderIndex);
       const verdict = core.handle(decoderIndex, message);
       if (verdict === null) return;
       decoderPort.postMessage(verdict);
