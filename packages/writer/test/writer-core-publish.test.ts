@@ -10,7 +10,7 @@ import { LocalStorage } from '@arc/storage';
 import { floatBatch } from './support/float-batch.js';
 import { useTempEncoder } from './support/temp-encoder.js';
 import { PUBLISH_CONCURRENCY_MAX } from '../src/limits.js';
-import { WriterCore } from '../src/writer-core.js';
+import { WriterCore, type WriterCoreOptions } from '../src/writer-core.js';
 import { waitUntil } from '../../../test/support/poll-until.js';
 
 const T0 = Date.UTC(2026, 10, 24, 10) * 1000;
@@ -43,20 +43,25 @@ class GatedStorage extends LocalStorage {
 
 const temp = useTempEncoder('arc-writer-publish-');
 
-/** Flushes one row in each of `hours` hours and reports the publishes that were in flight together. */
-async function flushAcrossHours(hours: number): Promise<{ maxInFlight: number; rowsFlushed: number; files: number }> {
-  const storage = new GatedStorage(path.join(temp.root, `data-${hours}`));
-  const flushed: string[] = [];
-  const core = new WriterCore({
+/** A writer over `storage` whose buffers flush only when asked (flushAll). */
+function flushOnlyWhenAsked(storage: GatedStorage, hooks: Pick<WriterCoreOptions, 'onFlushed' | 'onBatchesPublished'>): WriterCore {
+  return new WriterCore({
     writerIndex: 0,
     policy: { flushRows: 1_000_000, flushBytesMax: 1 << 30, flushAgeMs: 3_600_000 },
     bytesBufferedMax: 1 << 30,
     storage,
     encoder: temp.encoder,
-    onFlushed: (_database, _measurement, files) => flushed.push(...files.map((file) => file.key)),
+    ...hooks,
     log: () => undefined,
     nowMs: () => performance.now(),
   });
+}
+
+/** Flushes one row in each of `hours` hours and reports the publishes that were in flight together. */
+async function flushAcrossHours(hours: number): Promise<{ maxInFlight: number; rowsFlushed: number; files: number }> {
+  const storage = new GatedStorage(path.join(temp.root, `data-${hours}`));
+  const flushed: string[] = [];
+  const core = flushOnlyWhenAsked(storage, { onFlushed: (_database, _measurement, files) => flushed.push(...files.map((file) => file.key)) });
   const values = Array.from({ length: hours }, (_, index) => index);
   expect(core.handle(0, { kind: 'append', txnId: 1, batches: [floatBatch('cpu', values, (index) => T0 + index * HOUR_US)] })).toMatchObject({ error: null });
   const flushing = core.flushAll();
@@ -86,20 +91,13 @@ describe('WriterCore hands published batches back', () => {
     const storage = new GatedStorage(path.join(temp.root, 'data-returned'));
     const returned: ColumnBatch[][] = [];
     const flushed: number[] = [];
-    const core = new WriterCore({
-      writerIndex: 0,
-      policy: { flushRows: 1_000_000, flushBytesMax: 1 << 30, flushAgeMs: 3_600_000 },
-      bytesBufferedMax: 1 << 30,
-      storage,
-      encoder: temp.encoder,
+    const core = flushOnlyWhenAsked(storage, {
       onFlushed: (_database, _measurement, files) => flushed.push(...files.map((file) => file.rowCount)),
       onBatchesPublished: (batches) => {
         returned.push([...batches]);
         // What the worker does: transfer the buffers away (they are detached here).
         structuredClone(null, { transfer: batches.map((batch) => batch.buffer) });
       },
-      log: () => undefined,
-      nowMs: () => performance.now(),
     });
     const first = [floatBatch('cpu', [1, 2], (index) => T0 + index), floatBatch('cpu', [3], (index) => T0 + HOUR_US + index)];
     expect(core.handle(0, { kind: 'append', txnId: 1, batches: first })).toMatchObject({ error: null });
