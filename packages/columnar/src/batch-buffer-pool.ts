@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BATCH_BUFFER_CLASSES_PER_DOUBLING, BATCH_BUFFER_POOL_BYTES_MAX, BATCH_BUFFER_SIZE_STEP_MIN } from './limits.js';
+import { BATCH_BUFFER_CLASSES_PER_DOUBLING, BATCH_BUFFER_POOL_BYTES_MAX, BATCH_BUFFER_POOL_TRIM_MS, BATCH_BUFFER_SIZE_STEP_MIN } from './limits.js';
 
 /**
  * The ArrayBuffers of packed batches, given back for reuse. A batch's buffer is transferred
@@ -12,17 +12,24 @@ import { BATCH_BUFFER_CLASSES_PER_DOUBLING, BATCH_BUFFER_POOL_BYTES_MAX, BATCH_B
  *
  * Buffers are allocated at a size class (at most 1/8 above what a batch needs), so buffers of
  * similar batches are interchangeable. A reused buffer is zeroed, as a new one is. The pool
- * keeps at most `bytesMax`; what comes back beyond that is left to the garbage collector.
+ * keeps at most `bytesMax`; what comes back beyond that is left to the garbage collector, and
+ * `trim` lets go of what stays unused (the owner calls it on its loop).
  */
 export class BatchBufferPool {
   private readonly bytesMax: number;
   private readonly free = new Map<number, ArrayBuffer[]>();
+  private readonly trimEveryMs: number;
   private bytesPooled = 0;
+  /** The fewest bytes pooled since the last trim: what nobody took through the interval. */
+  private lowWaterBytes = 0;
+  private lastTrimMs: number | null = null;
   private reused = 0;
 
-  constructor(bytesMax: number = BATCH_BUFFER_POOL_BYTES_MAX) {
+  constructor(bytesMax: number = BATCH_BUFFER_POOL_BYTES_MAX, trimEveryMs: number = BATCH_BUFFER_POOL_TRIM_MS) {
     assert.ok(bytesMax >= 0);
+    assert.ok(trimEveryMs > 0);
     this.bytesMax = bytesMax;
+    this.trimEveryMs = trimEveryMs;
   }
 
   /** A zeroed buffer of at least `byteLength` bytes (exactly its size class). */
@@ -31,6 +38,7 @@ export class BatchBufferPool {
     const buffer = this.free.get(size)?.pop();
     if (buffer === undefined) return new ArrayBuffer(size);
     this.bytesPooled -= size;
+    this.lowWaterBytes = Math.min(this.lowWaterBytes, this.bytesPooled);
     this.reused++;
     new Uint8Array(buffer).fill(0);
     return buffer;
@@ -45,6 +53,28 @@ export class BatchBufferPool {
     if (list === undefined) this.free.set(size, [buffer]);
     else list.push(buffer);
     this.bytesPooled += size;
+  }
+
+  /**
+   * Once every `trimEveryMs` (`nowMs` from one monotonic clock; the first call only starts the
+   * clock): lets go of half of the bytes that stayed in the pool through the whole interval
+   * (whole buffers, rounded up, so a quiet pool ends empty): a pool filled by a burst shrinks once
+   * the bursts are over, and a steady load keeps what it takes. Cheap to call on every loop.
+   */
+  trim(nowMs: number): void {
+    if (this.lastTrimMs !== null && nowMs - this.lastTrimMs < this.trimEveryMs) return;
+    let excess = this.lastTrimMs === null ? 0 : Math.floor(this.lowWaterBytes / 2);
+    this.lastTrimMs = nowMs;
+    for (const [size, list] of this.free) {
+      while (excess > 0 && list.length > 0) {
+        list.pop();
+        this.bytesPooled -= size;
+        excess -= size;
+      }
+      if (list.length === 0) this.free.delete(size);
+      if (excess <= 0) break;
+    }
+    this.lowWaterBytes = this.bytesPooled;
   }
 
   /** Bytes kept for reuse now. */

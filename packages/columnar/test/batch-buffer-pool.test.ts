@@ -90,6 +90,34 @@ describe('BatchBufferPool', () => {
     expect(pool.reuses).toBe(0);
   });
 
+  it('trims half of what stayed unused through a whole interval, down to nothing when quiet', () => {
+    const pool = new BatchBufferPool(100 * 106_496, 1_000);
+    const buffers = Array.from({ length: 8 }, () => pool.take(100_000));
+    pool.trim(0); // starts the clock: nothing is trimmed yet
+    for (const buffer of buffers) pool.give(buffer);
+    expect(pool.pooledBytes).toBe(8 * 106_496);
+    pool.trim(999);
+    expect(pool.pooledBytes).toBe(8 * 106_496); // the interval is not over
+    // The first interval began with an empty pool: nothing stayed unused through all of it.
+    pool.trim(1_000);
+    expect(pool.pooledBytes).toBe(8 * 106_496);
+    // Then 2 taken and given back within the next interval: 6 stayed unused, 3 of them go.
+    const taken = [pool.take(100_000), pool.take(100_000)];
+    for (const buffer of taken) pool.give(buffer);
+    pool.trim(2_000);
+    expect(pool.pooledBytes).toBe(5 * 106_496);
+    // A quiet pool gives up half of its buffers (rounded up) each interval, down to none.
+    const left: number[] = [];
+    for (let at = 3_000; at <= 6_000; at += 1_000) {
+      pool.trim(at);
+      left.push(pool.pooledBytes / 106_496);
+    }
+    expect(left).toEqual([2, 1, 0, 0]);
+    expect(pool.reuses).toBe(2);
+    pool.take(100_000);
+    expect(pool.reuses).toBe(2);
+  });
+
   it('packs a batch into a dirty reused buffer that reads exactly like a new one', () => {
     const expected = packed(buildRows(1_000, 0));
     const pool = new BatchBufferPool();

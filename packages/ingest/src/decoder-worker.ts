@@ -12,7 +12,7 @@ import { RequestDecoder } from './request-decoder.js';
 import { DECODER_IDLE_WAIT_MS, DECODER_PENDING_REQUESTS_MAX, EXTERNAL_BODY_WAIT_MS_MAX } from './limits.js';
 import { IngestErrorCode } from './ingest-error-codes.js';
 import { WalErrorCode } from '@arc/wal';
-import { PolledVitals, TelemetryBlock, type CounterCell } from '@arc/telemetry';
+import { PolledVitals, TelemetryBlock, type CounterCell, type GaugeCell } from '@arc/telemetry';
 import { DECODER_TELEMETRY } from './decoder-telemetry.js';
 
 /** What the main thread hands a decoder thread at start. */
@@ -128,6 +128,7 @@ class DecoderThread {
   /** Buffers the writers gave back once their rows were published: new batches are packed into them. */
   private readonly batchBuffers = new BatchBufferPool();
   private readonly batchBuffersReused: CounterCell;
+  private readonly batchBufferPoolBytes: GaugeCell;
   private batchBuffersReusedSeen = 0;
 
   constructor(data: DecoderWorkerData) {
@@ -159,12 +160,15 @@ class DecoderThread {
     this.requestsDecoded = meter.counter('requestsDecoded');
     this.rowsDecoded = meter.counter('rowsDecoded');
     this.batchBuffersReused = meter.counter('batchBuffersReused');
+    this.batchBufferPoolBytes = meter.gauge('batchBufferPoolBytes');
   }
 
   run(): void {
     for (;;) {
       const seen = this.doorbell.current();
       this.vitals.looked();
+      this.batchBuffers.trim(performance.now());
+      this.batchBufferPoolBytes.set(this.batchBuffers.pooledBytes);
       let worked = this.drainVerdicts();
       if (this.finishGroupSync()) worked = true;
       if (this.pending.size + this.logged.length + this.syncing.length < DECODER_PENDING_REQUESTS_MAX) {

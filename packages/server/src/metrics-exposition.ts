@@ -99,6 +99,7 @@ export function arcSeries(sources: MetricsSources, walSyncBoundsMs: readonly num
     ['arc_duckdb_memory_bytes', 'gauge', "Bytes DuckDB's buffer manager holds, per writer, query and compaction merge thread", () => duckdbMemory(sources)],
     ['arc_decoder_requests_total', 'counter', 'Requests a decoder thread decoded (valid or not)', () => one(decoderBlock().counterTotal('requestsDecoded'))],
     ['arc_decoder_batch_buffers_reused_total', 'counter', 'Batches a decoder thread packed into a buffer a writer gave back after its flush, instead of a new one', () => one(decoderBlock().counterTotal('batchBuffersReused'))],
+    ['arc_decoder_batch_buffer_pool_bytes', 'gauge', 'Bytes of buffers writers gave back that a decoder thread keeps to pack new batches into, per thread', () => perThread('decoder', decoderBlock().gaugeByThread('batchBufferPoolBytes'), decoderBlock().claimedThreads())],
   ];
 }
 

@@ -181,8 +181,16 @@ describe('GET /metrics', () => {
     expect((await shared.client.flush()).status).toBe(200);
     for (let round = requests; round < 2 * requests; round++) expect((await shared.client.write(body(round), { database: 'recycle' })).status).toBe(204);
     expect((await reused()) - before).toBeGreaterThan(0);
+    // What the decoders keep of the given-back buffers is a gauge per decoder thread; the second
+    // flush gives this round's buffers back, and no later take empties the pool again.
+    const pooledBytes = async (): Promise<number> => {
+      const samples = [...(await scrapeText()).samples].filter(([key]) => key.startsWith('arc_decoder_batch_buffer_pool_bytes{thread="decoder-'));
+      expect(samples.length).toBeGreaterThan(0);
+      return samples.reduce((total, [, bytes]) => total + bytes, 0);
+    };
     // Rows packed into reused buffers read back whole: 2 per request, v = round and round + 0.5.
     expect((await shared.client.flush()).status).toBe(200);
+    await waitUntil('the decoders pool the buffers of the second flush', 10_000, async () => (await pooledBytes()) > 0);
     const rounds = 2 * requests;
     expect(await shared.client.rows('SELECT count(*)::INTEGER AS n, sum(v) AS total FROM recycled', 'recycle')).toEqual([[2 * rounds, rounds * (rounds - 1) + rounds * 0.5]]);
   });
