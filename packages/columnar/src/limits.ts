@@ -42,9 +42,9 @@ assert.ok(DATABASE_NAME_LENGTH_MAX <= 255);
  * A writer gives back a whole flush's buffers at once, and at the closed-loop peak a busy decoder
  * had ~150 MB of batches waiting in the writer: with a 16 MiB bound the pool dropped 57% of what
  * came back and the decoder allocated 57% of its batches anew (~115 MB/s of ArrayBuffers through
- * malloc, garbage until its next collection). The pool only holds buffers this decoder packed, so
- * it never holds more than the decoder once had in flight (bounded by writer.buffer_max_mb over
- * all decoders); the trim below gives back what a quiet pool does not use.
+ * malloc, garbage until its next collection). The pool only holds buffers this decoder packed:
+ * of one size class it never holds more than the decoder once had in flight, of many up to this
+ * bound; the trim below lets go of what the pool does not use.
  */
 export const BATCH_BUFFER_POOL_BYTES_MAX = 256 * 1024 * 1024;
 /**

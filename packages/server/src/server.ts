@@ -70,9 +70,10 @@ export interface StartServerOptions {
  * V8's shared helper threads at normal priority, which take the cores from the decoders (nice
  * 15): at half of peak load they were where the slowest 1% of write requests waited (p99 17-24
  * ms with it, 8-10 ms without; docs/benchmarks.md, "p99 at half of peak load"). A quiet thread
- * keeps its garbage until its next collection instead, which costs memory: in 10-minute runs at
- * peak the process grew 12.9-20.5 % after the warm-up without the reducer, 6.5 % with it
- * (docs/decisions.md, "Batch buffers go back to the decoders; V8's memory reducer is off").
+ * keeps its garbage until its next collection instead. What that cost at first (RSS growing 11-23 %
+ * over 10 minutes at peak) was the decoders' batch buffers dropped by a pool too small for a
+ * flush's worth; with the pool sized and trimmed it grew 2.5-4.7 % (docs/decisions.md, "Batch
+ * buffers go back to the decoders; V8's memory reducer is off").
  */
 function turnOffMemoryReducer(): void {
   setFlagsFromString('--no-memory-reducer');
