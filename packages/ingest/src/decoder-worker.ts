@@ -166,8 +166,10 @@ class DecoderThread {
   run(): void {
     for (;;) {
       const seen = this.doorbell.current();
-      this.vitals.looked();
-      this.batchBuffers.trim(performance.now());
+      // One clock reading per look, for the vitals and the pool's trim.
+      const nowMs = performance.now();
+      this.vitals.looked(nowMs);
+      this.batchBuffers.trim(nowMs);
       this.batchBufferPoolBytes.set(this.batchBuffers.pooledBytes);
       let worked = this.drainVerdicts();
       if (this.finishGroupSync()) worked = true;

@@ -55,8 +55,8 @@ export class PolledVitals {
     this.#windowMs = windowMs;
   }
 
-  looked(): void {
-    const nowMs = performance.now();
+  /** `nowMs`: the caller's reading of performance.now(), when it has one for this look already. */
+  looked(nowMs: number = performance.now()): void {
     this.#longestMs = Math.max(this.#longestMs, nowMs - this.#lastLookMs);
     this.#lastLookMs = nowMs;
     if (nowMs - this.#windowStartMs < this.#windowMs) return;
