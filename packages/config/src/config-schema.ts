@@ -16,6 +16,7 @@ import {
   PORT_MIN,
   QUERY_QUEUE_MAX,
   QUERY_ROWS_MAX,
+  SERIES_CACHE_MB_MAX,
   QUERY_CACHE_TTL_SECONDS_MAX,
   QUERY_CACHE_ENTRIES_MAX,
   METRICS_DATABASE_LABELS_MAX,
@@ -209,6 +210,8 @@ const querySchema = z.strictObject({
   max_rows: intIn(1, QUERY_ROWS_MAX).default(5_000_000),
   /** A query that took at least this long is logged (warn, with its SQL); 0 logs every query. */
   slow_query_ms: intIn(0, SLOW_QUERY_MS_MAX).default(1000),
+  /** MiB of decoded files each query thread keeps for series windows; 0 turns the series path off. */
+  series_cache_mb: intIn(0, SERIES_CACHE_MB_MAX).default(128),
 });
 
 const queryCacheSchema = z.strictObject({

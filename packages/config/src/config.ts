@@ -111,6 +111,8 @@ export interface QueryConfig {
   readonly maxRows: number;
   /** Queries taking at least this long are logged with their SQL; 0: every query. */
   readonly slowQueryMs: number;
+  /** Bytes of decoded files each query thread keeps for series windows; 0: the series path is off. */
+  readonly seriesCacheBytes: number;
 }
 
 export interface QueryCacheConfig {
@@ -452,6 +454,7 @@ function buildConfig(file: ConfigFile, cwd: string, configPath: string | null, w
       queueMax: query.queue_max,
       maxRows: query.max_rows,
       slowQueryMs: query.slow_query_ms,
+      seriesCacheBytes: query.series_cache_mb * BYTES_PER_MIB,
     },
     queryCache: {
       enabled: queryCache.enabled,

@@ -84,6 +84,8 @@ export const QUERY_TIMEOUT_SECONDS_MAX = 86_400;
 export const QUERY_QUEUE_MAX = 100_000;
 /** Rows of a non-streamed answer; above, answers are streamed (/query/stream) instead. */
 export const QUERY_ROWS_MAX = 1_000_000_000;
+/** The largest series cache a query thread may keep (`query.series_cache_mb`): 64 GiB. */
+export const SERIES_CACHE_MB_MAX = 65_536;
 /** The query cache: seconds an answer lives, answers kept, and the largest answer kept (MB). */
 export const QUERY_CACHE_TTL_SECONDS_MAX = 86_400;
 export const QUERY_CACHE_ENTRIES_MAX = 1_000_000;

@@ -92,6 +92,7 @@ describe('defaults', () => {
       queueMax: 64,
       maxRows: 5_000_000,
       slowQueryMs: 1000,
+      seriesCacheBytes: 128 * 1024 * 1024,
     });
     expect(config.queryCache).toEqual({ enabled: true, ttlSeconds: 60, maxSize: 1000, maxResultMb: 10 });
     expect(config.auth).toEqual({ enabled: true, bootstrapToken: '', cacheTtlSeconds: 30 });
@@ -300,6 +301,8 @@ describe('bad files', () => {
     ['[log]\nformat = "pretty"\n', 'log.format', 'expected one of "auto", "text", "json"'],
     ['[log]\nring_lines = 100001\n', 'log.ring_lines', 'got 100001'],
     ['[query]\nslow_query_ms = -1\n', 'query.slow_query_ms', 'got -1'],
+    ['[query]\nseries_cache_mb = -1\n', 'query.series_cache_mb', 'got -1'],
+    ['[query]\nseries_cache_mb = 65537\n', 'query.series_cache_mb', 'got 65537'],
     ['server = 8000\n', 'server', 'expected a table ([server]), got 8000'],
   ])('a bad value names the key and what was expected: %j', (text, key, expected) => {
     writeConf(text);

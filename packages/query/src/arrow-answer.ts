@@ -1,9 +1,10 @@
-import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
+import type { DuckDBDataChunk } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
 import { ColumnKind, ColumnView, INLINE_STRING_BYTES_MAX, VALUE_BYTES, fallbackValue, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk } from './result-chunks.js';
+import type { AnswerRows } from './result-chunks.js';
 import { ArrowTimeUnit, ArrowTypeTag, CONTINUATION, padded, recordBatchMetadata, schemaMetadata } from './arrow-ipc-writer.js';
 import type { ArrowType, BatchColumnLayout } from './arrow-ipc-writer.js';
 
@@ -62,7 +63,7 @@ const BIT_COUNTS = Uint8Array.from({ length: 256 }, (_, value) => {
  * (arrow-ipc-writer.ts); no apache-arrow objects are built.
  * At most `rowLimit` rows; null when cancelled between chunks.
  */
-export async function encodeArrowAnswer(result: DuckDBResult, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
+export async function encodeArrowAnswer(result: AnswerRows, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
   const columns: ArrowColumn[] = [];
   for (let column = 0; column < result.columnCount; column++) {
     columns.push(new ArrowColumn(column, result.columnName(column), planColumn(result.columnType(column))));

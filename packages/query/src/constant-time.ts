@@ -36,10 +36,27 @@ function varcharConstant(node: SqlNode): string | undefined {
 
 /** Microseconds of a literal time bound, or undefined when DuckDB must evaluate the expression. */
 export function constantTimestampMicros(node: SqlNode): bigint | undefined {
+  const text = timestampText(node);
+  return text === undefined ? undefined : textMicros(text);
+}
+
+/**
+ * Microseconds of a literal time bound that stands for exactly that instant: as
+ * constantTimestampMicros, but undefined for a fraction finer than a microsecond (the text's own
+ * instant lies between two; pruning by either is safe, filtering by either is not).
+ */
+export function exactTimestampMicros(node: SqlNode): bigint | undefined {
+  const text = timestampText(node);
+  const fraction = text === undefined ? undefined : UTC_TEXT.exec(text.trim())?.[7];
+  if (fraction !== undefined && fraction.length > FRACTION_DIGITS) return undefined;
+  return text === undefined ? undefined : textMicros(text);
+}
+
+/** The text of a VARCHAR literal bound or of `TIMESTAMP '...'`, else undefined. */
+function timestampText(node: SqlNode): string | undefined {
   const literal = varcharConstant(node);
-  if (literal !== undefined) return textMicros(literal);
+  if (literal !== undefined) return literal;
   if (node.type !== 'OPERATOR_CAST' || node.try_cast === true || !isNode(node.child) || !isNode(node.cast_type)) return undefined;
   if (node.cast_type.id !== 'TIMESTAMP') return undefined;
-  const castText = varcharConstant(node.child);
-  return castText === undefined ? undefined : textMicros(castText);
+  return varcharConstant(node.child);
 }

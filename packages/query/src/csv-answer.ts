@@ -1,4 +1,4 @@
-import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
+import type { DuckDBDataChunk } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
 import { ColumnKind, ColumnView, fallbackValue, loadViews, locateVarchar, planColumn, writeUnquotedTimestampMicros, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan, ResultColumns } from './json-columns.js';
@@ -6,6 +6,7 @@ import { writeDouble, writeFloat } from './json-numbers.js';
 import { putBase64 } from './json-values.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk } from './result-chunks.js';
+import type { AnswerRows } from './result-chunks.js';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -26,7 +27,7 @@ const LF = 0x0a;
  *   (docs/query-types.md has the table).
  * At most `rowLimit` rows; null when cancelled between chunks.
  */
-export async function encodeCsvAnswer(result: DuckDBResult, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
+export async function encodeCsvAnswer(result: AnswerRows, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
   const out = JsonWriter.fromScratch();
   try {
     const plans = writeCsvHeader(out, result);

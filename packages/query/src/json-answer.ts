@@ -1,8 +1,9 @@
-import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
+import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { ColumnView, loadViews, planColumn, valueWriterFor } from './json-columns.js';
 import type { ColumnPlan, ValueWriter } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk, roundedMs } from './result-chunks.js';
+import type { AnswerRows } from './result-chunks.js';
 
 export interface EncodedAnswer {
   readonly body: Uint8Array;
@@ -16,7 +17,7 @@ export interface EncodedAnswer {
  * chunk while this one is written. At most `rowLimit` rows; null when cancelled between chunks.
  */
 export async function encodeJsonAnswer(
-  result: DuckDBResult,
+  result: AnswerRows,
   startedAtMs: number,
   rowLimit: number,
   isCancelled: () => boolean,
@@ -38,7 +39,7 @@ export async function encodeJsonAnswer(
   }
 }
 
-function writeHeader(out: JsonWriter, result: DuckDBResult): ColumnPlan[] {
+function writeHeader(out: JsonWriter, result: AnswerRows): ColumnPlan[] {
   out.ascii('{"success":true,"columns":[');
   const plans: ColumnPlan[] = [];
   for (let column = 0; column < result.columnCount; column++) {

@@ -171,6 +171,27 @@ assert.ok(TOP_N_SPAN_GROWTH >= 2);
 export const TOP_N_BUCKET_STARTS_MAX = 1024;
 
 /**
+ * Bytes of decoded files a query thread keeps for series windows by default (series-cache.ts,
+ * `query.series_cache_mb`): a file of
+ * TSBS's 100 hosts x 1 h (36,000 rows) costs ~0.4 MB sorted plus ~0.3 MB per field, so 128 MiB
+ * holds a day of it with five fields. One query may take half (SeriesCache.admits): TSBS's
+ * cpu-max-all-8 (8 h, 10 fields) needs ~33 MB.
+ */
+export const SERIES_CACHE_BYTES_DEFAULT = 128 * 1024 * 1024;
+
+/**
+ * Files a series window that missed the series cache reads ahead (query-engine.ts,
+ * readAheadFiles): a day of hour files. Each costs ~15 ms once on a fresh thread (TSBS's
+ * 36,000-row hour files), so the first query of a measurement may take ~300 ms, the next ~1 ms.
+ */
+export const SERIES_READ_AHEAD_FILES_MAX = 24;
+assert.ok(SERIES_READ_AHEAD_FILES_MAX >= 0);
+
+/** Bucket grids a query thread remembers by expression (query-engine.ts, bucketGrid): a few hundred bytes each. */
+export const BUCKET_GRIDS_MAX = 256;
+assert.ok(BUCKET_GRIDS_MAX > 0);
+
+/**
  * Files a measurement needs at least before a latest-rows statement runs in two steps
  * (last-point.ts). Step 1 reads every row's keys and time as the statement's subquery does, and
  * step 2 costs a second plan and DuckDB's IN over even one file (5-7 ms in-process, 2026-12-06):

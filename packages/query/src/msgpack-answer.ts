@@ -1,4 +1,3 @@
-import type { DuckDBResult } from '@duckdb/node-api';
 import { answerBody } from './answer-buffers.js';
 import type { EncodedAnswer } from './json-answer.js';
 import { ColumnKind, ColumnView, fallbackValue, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
@@ -6,6 +5,7 @@ import type { ColumnPlan } from './json-columns.js';
 import { JsonWriter, answerTooLarge } from './json-writer.js';
 import { JSON_ANSWER_BYTES_MAX } from './limits.js';
 import { forEachChunk, roundedMs } from './result-chunks.js';
+import type { AnswerRows } from './result-chunks.js';
 
 /** Arrow's names for the types the msgpack answer reports (pyarrow's spelling). */
 const TYPE_NAME_BY_KIND: ReadonlyMap<ColumnKind, string> = new Map<ColumnKind, string>([
@@ -91,7 +91,7 @@ export interface MsgpackQueryAnswer {
  *   answer's text for the value, typed `string`.
  * At most `rowLimit` rows; null when cancelled between chunks.
  */
-export async function encodeMsgpackAnswer(result: DuckDBResult, startedAtMs: number, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
+export async function encodeMsgpackAnswer(result: AnswerRows, startedAtMs: number, rowLimit: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
   const columns: MsgpackColumn[] = [];
   for (let column = 0; column < result.columnCount; column++) columns.push(new MsgpackColumn(column, planColumn(result.columnType(column))));
   try {
@@ -113,7 +113,7 @@ export async function encodeMsgpackAnswer(result: DuckDBResult, startedAtMs: num
 }
 
 /** `{"success": true, "columns": [...], "types": [...], "data": [` up to the first column's array. */
-function writeHead(out: JsonWriter, result: DuckDBResult, columns: readonly MsgpackColumn[]): void {
+function writeHead(out: JsonWriter, result: AnswerRows, columns: readonly MsgpackColumn[]): void {
   out.byte(FIXMAP | 7);
   writeString(out, 'success');
   out.byte(TRUE);

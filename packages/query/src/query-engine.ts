@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
+import { DuckDBDateValue, DuckDBIntervalValue, DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
 import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { DUCKDB_MEMORY_SQL } from '@arc/telemetry';
 import { quoteIdentifier, quoteLiteral, TAGS_METADATA_KEY } from '@arc/columnar';
@@ -16,7 +16,7 @@ import { encodeCsvAnswer } from './csv-answer.js';
 import { encodeJsonAnswer } from './json-answer.js';
 import type { EncodedAnswer } from './json-answer.js';
 import { encodeMsgpackAnswer } from './msgpack-answer.js';
-import { BOUNDS_SQL_TEXTS_MAX, CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, LAST_POINT_FILES_MIN, TOP_N_BUCKET_STARTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
+import { BOUNDS_SQL_TEXTS_MAX, BUCKET_GRIDS_MAX, CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, LAST_POINT_FILES_MIN, SERIES_READ_AHEAD_FILES_MAX, TOP_N_BUCKET_STARTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
 import { openLockedInstance } from './locked-instance.js';
 import type { LockedInstance } from './locked-instance.js';
 import { StatementGuard } from './statement-guard.js';
@@ -29,7 +29,7 @@ import type { Splice } from './sql-splice.js';
 import { clearLocations, earliestLocation, readsRelation, selectsNoRelation } from './sql-tree.js';
 import type { SqlNode } from './sql-tree.js';
 import { filesHaveColumns, prunedRelationSql, sameColumnsRelationSql } from './time-pruning.js';
-import { constantTimestampMicros } from './constant-time.js';
+import { constantTimestampMicros, exactTimestampMicros } from './constant-time.js';
 import type { ColumnSpec } from './time-pruning.js';
 import type { EstimateTask, QueryTask, StreamTask, WorkerConfig } from './task-messages.js';
 import { measurementSql } from './measurement-query.js';
@@ -38,7 +38,15 @@ import { LastCacheTables, planLastCaches } from './last-cache-relation.js';
 import type { LastCacheLoad } from './last-cache-relation.js';
 import type { LastValueTable } from '@arc/columnar';
 import { StreamSender } from './stream-sender.js';
-import { bucketStartTree, mayBeTopN, narrowedRelationSql, partitionEdge, planTopN, TopNAttempts } from './top-n.js';
+import { bucketStartTree, mayBeTopN, narrowedRelationSql, partitionEdge, planTopN, shapeOf, TopNAttempts } from './top-n.js';
+import type { CounterCell, GaugeCell } from '@arc/telemetry';
+import { mayBeSeriesWindow, planSeriesWindow } from './series-window.js';
+import type { SeriesWindowPlan, TimeBoundNode } from './series-window.js';
+import { SeriesCache } from './series-cache.js';
+import type { SeriesFile } from './series-cache.js';
+import { aggregateSeriesWindow } from './series-answer.js';
+import type { BucketGrid, SeriesAnswerRows, WindowBounds } from './series-answer.js';
+import type { AnswerRows } from './result-chunks.js';
 import type { TopNPlan } from './top-n.js';
 import { mayBeLastPoint, maxTimeRangeSql, narrowedReferenceSql, planLastPoint, stepOneReferences, wholeReferences } from './last-point.js';
 import type { LastPointPlan, WholeReference } from './last-point.js';
@@ -63,12 +71,31 @@ export interface EngineAnswer extends EncodedAnswer {
 }
 
 interface OpenedStatement {
+  readonly kind: 'statement';
   readonly prepared: DuckDBPreparedStatement;
   /** True when the statement is one this thread keeps for the next query of its text (keptStatements): never destroyed after a run. */
   readonly kept: boolean;
   readonly reads: readonly MeasurementRef[];
   readonly cacheable: boolean;
 }
+
+/** A series window answered from the series cache (series-window.ts): no statement to run. */
+interface OpenedSeries {
+  readonly kind: 'series';
+  readonly rows: SeriesAnswerRows;
+  readonly reads: readonly MeasurementRef[];
+  readonly cacheable: boolean;
+}
+
+/** What the series path publishes (arc_query_series_windows_total, arc_query_series_cache_bytes). */
+export interface SeriesMeter {
+  readonly answers: CounterCell;
+  readonly cacheBytes: GaugeCell;
+}
+
+/** The instant a bucket's grid is read at (2001-09-09T01:46:40Z), and how many buckets on its check is. */
+const GRID_PROBE_US = 1_000_000_000_000_000;
+const GRID_CHECK_BUCKETS = 1000;
 
 function cancelledError(): ArcError {
   return new ArcError(ErrorKind.internal, QueryErrorCode.aborted, 'Query cancelled');
@@ -112,6 +139,11 @@ export class QueryEngine {
   private readonly nonScalarFunctions: ReadonlySet<string>;
   /** Bucket starts by evaluated tree (bucketStart); cleared when it reaches its bound. */
   private readonly bucketStarts = new Map<string, bigint | null>();
+  /** Fixed-width grids of bucket expressions by shape (bucketGrid), null: not one; cleared at its bound. */
+  private readonly bucketGrids = new Map<string, BucketGrid | null>();
+  /** Files decoded for series windows (series-cache.ts). */
+  private readonly seriesCache: SeriesCache;
+  private seriesMeter: SeriesMeter | null = null;
 
   private constructor(locked: LockedInstance, guard: StatementGuard, config: WorkerConfig, nonScalarFunctions: ReadonlySet<string>) {
     this.locked = locked;
@@ -122,6 +154,7 @@ export class QueryEngine {
     this.replica = new CatalogReplica(config.catalogChannel, config.catalogSnapshot);
     this.views = new MeasurementViews(locked.connection);
     this.store = new LocalStorage(config.dataRoot);
+    this.seriesCache = new SeriesCache(config.seriesCacheBytes);
   }
 
   static async open(config: WorkerConfig): Promise<QueryEngine> {
@@ -138,6 +171,12 @@ export class QueryEngine {
 
   private get connection(): DuckDBConnection {
     return this.locked.connection;
+  }
+
+  /** Where the series path counts its answers and publishes its cache's bytes. */
+  useSeriesMeter(meter: SeriesMeter): void {
+    this.seriesMeter = meter;
+    meter.cacheBytes.set(this.seriesCache.bytes);
   }
 
   /**
@@ -177,6 +216,11 @@ export class QueryEngine {
     const topN = task.kind === 'query' ? new TopNAttempts() : null;
     for (;;) {
       const opened = await this.open(task, task.kind === 'estimate', topN);
+      if (opened.kind === 'series') {
+        assert.ok(task.kind === 'query', 'only a query is answered from the series cache');
+        const encoded = await this.whileWatching(task.slot, this.encode(opened.rows, task, startedAtMs));
+        return { ...encoded, reads: opened.reads, cacheable: opened.cacheable };
+      }
       try {
         const encoded =
           task.kind === 'estimate'
@@ -193,7 +237,7 @@ export class QueryEngine {
   }
 
   private async streamPinned(task: StreamTask): Promise<number> {
-    const opened = await this.open(task, false);
+    const opened = statementOf(await this.open(task, false));
     try {
       const result = await this.whileWatching(task.slot, opened.prepared.stream());
       const sender = new StreamSender(task.port, () => this.control.isCancelled(task.slot));
@@ -212,7 +256,13 @@ export class QueryEngine {
    * statement checked by DuckDB's parser, databases checked against the caller's, files pruned
    * to the time range, SHOW answered from the catalog. `counting` wraps it in a count(*).
    */
-  private async open(task: QueryTask | EstimateTask | StreamTask, counting: boolean, topN: TopNAttempts | null = null, continued = false, stepOne: LastPointPlan | null = null): Promise<OpenedStatement> {
+  private async open(
+    task: QueryTask | EstimateTask | StreamTask,
+    counting: boolean,
+    topN: TopNAttempts | null = null,
+    continued = false,
+    stepOne: LastPointPlan | null = null,
+  ): Promise<OpenedStatement | OpenedSeries> {
     // A wider run of a top-N query, or a step of a two-step one, continues the task: its slot is running already.
     const running = continued || (topN !== null && topN.attempt > 0) ? !this.control.isCancelled(task.slot) : this.control.start(task.slot);
     if (!running) throw cancelledError();
@@ -237,6 +287,11 @@ export class QueryEngine {
       // Planned once unchecked to resolve the measurement (and the caller's access) first.
       const columns = await this.viewColumns({ database: task.database, measurement: task.source.measurement.measurement });
       ({ checked, plan } = await planOf(measurementSql(task.database, task.source.measurement, columns)));
+    }
+    // A query's first run (topN is a query's) of a series window is answered from the series cache.
+    if (task.kind === 'query' && topN?.attempt === 0 && !continued && !counting && checked.explainPrefix === '' && 'sql' in task.source && mayBeSeriesWindow(checked.statement)) {
+      const series = await this.seriesWindow(task, checked.statement, plan);
+      if (series !== null) return series;
     }
     if (topN !== null && topN.attempt === 0 && !counting && checked.explainPrefix === '') topN.plan = await this.topNPlan(checked.statement, plan, task.rowLimit);
     // A latest-rows statement runs its subquery first, then itself over the files its answer can be in (last-point.ts).
@@ -282,9 +337,9 @@ export class QueryEngine {
       if (!kept) prepared.destroySync();
       throw cancelledError();
     }
-    if (plan.kind === 'describe') return { prepared, kept, reads: [plan.table], cacheable: true };
+    if (plan.kind === 'describe') return { kind: 'statement', prepared, kept, reads: [plan.table], cacheable: true };
     const select = plan.kind === 'select' ? plan : null;
-    return { prepared, kept, reads: select?.reads ?? [], cacheable: select?.deterministic ?? false };
+    return { kind: 'statement', prepared, kept, reads: select?.reads ?? [], cacheable: select?.deterministic ?? false };
   }
 
   private async freshStatement(sql: string, checked: CheckedStatement): Promise<{ prepared: DuckDBPreparedStatement; kept: boolean }> {
@@ -340,6 +395,146 @@ export class QueryEngine {
     }
     this.lastCacheStatementKeys.clear();
     this.lastCacheGeneration = generation;
+  }
+
+  /**
+   * A series window's answer from the series cache (series-window.ts), or null: the statement
+   * runs in DuckDB as written. Null too when a bound is not an exact instant, the bucket not a
+   * fixed-width grid, a file in range has a column of another type than the series path reads
+   * (FileSeries.serves), or the files would take more than the cache admits for one query.
+   */
+  private async seriesWindow(task: QueryTask, statement: SqlNode, plan: StatementPlan): Promise<OpenedSeries | null> {
+    if (this.seriesCache.bytesMax === 0 || plan.kind !== 'select') return null;
+    const [read] = plan.reads;
+    if (read === undefined || this.catalog.get(read.database)?.has(read.measurement) !== true) return null;
+    const columns = await this.viewColumns(read);
+    const series = planSeriesWindow(statement, plan, columns);
+    if (series === null) return null;
+    const bounds = await this.windowBounds(series);
+    const grid = bounds === null ? null : await this.bucketGrid(series.bucket);
+    if (bounds === null || grid === null) return null;
+    const inRange = this.replica.files.filesInRange(read.database, read.measurement, bounds.lowerUs, bounds.upperUs);
+    const files = this.seriesFiles(inRange);
+    if (files.length === 0 || files.length !== inRange.length || !this.seriesCache.admits(files, series.fields.length)) return null;
+    const ahead = files.some((file) => !this.seriesCache.holds(file.key, series.tag)) ? this.readAheadFiles(read, series, bounds, files) : [];
+    await this.pins.pin([...inRange, ...ahead.map((file) => file.catalogFile)]);
+    const loaded = await this.seriesCache.load(files, series.tag, series.fields, (sql) => this.whileWatching(task.slot, this.connection.run(sql)), ahead);
+    this.seriesMeter?.cacheBytes.set(this.seriesCache.bytes);
+    if (!loaded.every((file) => file.serves(series.tag, series.fields))) return null;
+    if (this.control.isCancelled(task.slot)) throw cancelledError();
+    const rows = aggregateSeriesWindow(loaded, series, bounds, grid);
+    this.seriesMeter?.answers.add();
+    return { kind: 'series', rows, reads: plan.reads, cacheable: plan.deterministic };
+  }
+
+  /**
+   * Catalog files as the series cache reads them; files whose names do not say their rows (named
+   * before Arc counted them) are left out (the cache cannot estimate them: DuckDB reads them).
+   */
+  private seriesFiles(catalogFiles: readonly CatalogFile[]): (SeriesFile & { readonly catalogFile: CatalogFile })[] {
+    return catalogFiles.flatMap((file) => {
+      if (file.rows === null) return [];
+      // A column list this thread filled in for a file of unknown columns is the view's, not the file's.
+      const columns = file.columns === null || this.filledColumnLists.has(file.columns) ? null : file.columns;
+      const measurement = `${file.database}\u0000${file.measurement}`;
+      return [{ key: file.key, measurement, rows: file.rows, path: this.store.locationOf(file.key), columns, catalogFile: file }];
+    });
+  }
+
+  /**
+   * The files a series window that missed the cache reads ahead: the measurement's other files
+   * the cache does not hold, nearest the window first, while the query's files and these stay
+   * within what the cache admits for one query, at most SERIES_READ_AHEAD_FILES_MAX. A dashboard
+   * or a benchmark moves its window over the same hours: one read then serves the next queries,
+   * where each file read when first asked for costs a query ~6 ms per file (docs/benchmarks.md).
+   */
+  private readAheadFiles(read: MeasurementRef, series: SeriesWindowPlan, bounds: WindowBounds, files: readonly SeriesFile[]): (SeriesFile & { readonly catalogFile: CatalogFile })[] {
+    const wanted = new Set(files.map((file) => file.key));
+    const distance = (file: CatalogFile): number => Math.max(0, file.minTimeUs - bounds.upperUs, bounds.lowerUs - file.maxTimeUs);
+    const others = this.replica.files
+      .files(read.database, read.measurement)
+      .filter((file) => !wanted.has(file.key) && !this.seriesCache.holds(file.key, series.tag))
+      .sort((left, right) => distance(left) - distance(right));
+    const ahead: (SeriesFile & { readonly catalogFile: CatalogFile })[] = [];
+    for (const file of this.seriesFiles(others)) {
+      if (ahead.length >= SERIES_READ_AHEAD_FILES_MAX || !this.seriesCache.admits([...files, ...ahead, file], series.fields.length)) break;
+      ahead.push(file);
+    }
+    return ahead;
+  }
+
+  /**
+   * The window's inclusive bounds in µs, each bound an exact instant: a literal to the µs, or an
+   * expression DuckDB evaluates to a TIMESTAMP, TIMESTAMPTZ or DATE (a finer type, a cast that
+   * fails or a bound beyond 2^53 µs: null).
+   */
+  private async windowBounds(series: SeriesWindowPlan): Promise<WindowBounds | null> {
+    const bounds: readonly TimeBoundNode[] = [...series.lower, ...series.upper];
+    const values: (bigint | null | undefined)[] = bounds.map((bound) => exactTimestampMicros(bound.node));
+    const pending = bounds.filter((_, index) => values[index] === undefined).map((bound) => bound.node);
+    if (pending.length > 0) {
+      let evaluated: EvaluatedBound[];
+      try {
+        evaluated = await this.evaluateTimestamps(pending);
+      } catch {
+        return null;
+      }
+      let next = 0;
+      for (let index = 0; index < values.length; index++) {
+        if (values[index] !== undefined) continue;
+        const bound = evaluated[next++];
+        values[index] = bound?.exact === true ? bound.micros : null;
+      }
+    }
+    let lowerUs = -Number.MAX_SAFE_INTEGER;
+    let upperUs = Number.MAX_SAFE_INTEGER;
+    for (const [index, bound] of bounds.entries()) {
+      const value = values[index];
+      if (typeof value !== 'bigint' || value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) return null;
+      const micros = Number(value);
+      if (index < series.lower.length) lowerUs = Math.max(lowerUs, bound.exclusive ? micros + 1 : micros);
+      else upperUs = Math.min(upperUs, bound.exclusive ? micros - 1 : micros);
+    }
+    return { lowerUs, upperUs };
+  }
+
+  /**
+   * The fixed-width grid of a bucket expression, as DuckDB evaluates it: the start of the bucket
+   * holding GRID_PROBE_US, the one before it (their distance is the width), and a check that the
+   * start GRID_CHECK_BUCKETS buckets on is where the grid puts it. Null for a time_bucket of months
+   * (their widths vary) or a width DuckDB refuses. Remembered by the expression's shape.
+   */
+  private async bucketGrid(bucket: SqlNode): Promise<BucketGrid | null> {
+    const key = shapeOf(bucket);
+    const known = this.bucketGrids.get(key);
+    if (known !== undefined) return known;
+    let grid: BucketGrid | null = null;
+    const [width] = Array.isArray(bucket.children) ? (bucket.children as SqlNode[]) : [];
+    const months = String(bucket.function_name).toLowerCase() === 'time_bucket' && width !== undefined ? await this.intervalMonths(width) : 0;
+    const start = months === 0 ? await this.bucketStart(bucket, GRID_PROBE_US) : null;
+    const previous = start === null ? null : await this.bucketStart(bucket, Number(start) - 1);
+    if (start !== null && previous !== null && start > previous) {
+      const widthUs = Number(start - previous);
+      const checkUs = Number(start) + GRID_CHECK_BUCKETS * widthUs;
+      if ((await this.bucketStart(bucket, checkUs + widthUs - 1)) === BigInt(checkUs)) grid = { originUs: Number(start), widthUs };
+    }
+    if (this.bucketGrids.size >= BUCKET_GRIDS_MAX) this.bucketGrids.clear();
+    this.bucketGrids.set(key, grid);
+    return grid;
+  }
+
+  /** The months of an INTERVAL expression (null: not an interval, or DuckDB refuses it). */
+  private async intervalMonths(interval: SqlNode): Promise<number | null> {
+    const statement = structuredClone(await this.selectTemplate()) as SqlNode & { select_list: SqlNode[] };
+    statement.select_list = [structuredClone(interval)];
+    clearLocations(statement);
+    try {
+      const selectSql = await this.boundsSql(statement);
+      const value = selectSql === null ? null : (await this.connection.runAndReadAll(selectSql)).getRows()[0]?.[0];
+      return value instanceof DuckDBIntervalValue ? value.months : null;
+    } catch {
+      return null;
+    }
   }
 
   /** The error to answer for a failure while running: a cancelled task's failure is the cancel. */
@@ -506,7 +701,7 @@ export class QueryEngine {
     if (subquerySql === null) return null;
     let row: readonly unknown[];
     try {
-      const opened = await this.open({ ...task, source: { sql: maxTimeRangeSql(subquerySql, plan) } }, false, null, true, plan);
+      const opened = statementOf(await this.open({ ...task, source: { sql: maxTimeRangeSql(subquerySql, plan) } }, false, null, true, plan));
       try {
         row = (await this.whileWatching(task.slot, opened.prepared.runAndReadAll())).getRows()[0] ?? [];
       } finally {
@@ -595,7 +790,7 @@ export class QueryEngine {
       try {
         evaluated = await this.evaluateTimestamps(pending);
       } catch {
-        evaluated = pending.map(() => ({ micros: null, zoned: false }));
+        evaluated = pending.map(() => ({ micros: null, zoned: false, exact: false }));
       }
       for (const [index, bound] of evaluated.entries()) {
         const expression = pending[index];
@@ -681,11 +876,13 @@ export class QueryEngine {
     statement.select_list = [...casts, ...expressions.map((expression) => structuredClone(expression))];
     clearLocations(statement);
     const selectSql = await this.boundsSql(statement);
-    if (selectSql === null) return expressions.map(() => ({ micros: null, zoned: false }));
+    if (selectSql === null) return expressions.map(() => ({ micros: null, zoned: false, exact: false }));
     const row = (await this.connection.runAndReadAll(selectSql)).getRows()[0] ?? [];
     return expressions.map((_, index) => {
       const value = row[index];
-      return { micros: value instanceof DuckDBTimestampValue ? value.micros : null, zoned: row[expressions.length + index] instanceof DuckDBTimestampTZValue };
+      const own = row[expressions.length + index];
+      const exact = own instanceof DuckDBTimestampValue || own instanceof DuckDBTimestampTZValue || own instanceof DuckDBDateValue;
+      return { micros: value instanceof DuckDBTimestampValue ? value.micros : null, zoned: own instanceof DuckDBTimestampTZValue, exact };
     });
   }
 
@@ -782,8 +979,8 @@ export class QueryEngine {
    * runs its last pipeline on one thread); 1M generated rows took 366-524 ms against 556-756 ms.
    * (`getChunk(i)` on a materialized result is slow; `fetchChunk()` on it is not.)
    */
-  private async encode(prepared: DuckDBPreparedStatement, task: QueryTask, startedAtMs: number): Promise<EncodedAnswer> {
-    const result = task.materialize ? await prepared.run() : await prepared.stream();
+  private async encode(source: DuckDBPreparedStatement | AnswerRows, task: QueryTask, startedAtMs: number): Promise<EncodedAnswer> {
+    const result = 'fetchChunk' in source ? source : task.materialize ? await source.run() : await source.stream();
     const isCancelled = (): boolean => this.control.isCancelled(task.slot);
     const answer = await encodeAnswer(result, task, startedAtMs, isCancelled);
     if (answer === null) throw cancelledError();
@@ -853,6 +1050,14 @@ function measurementsOf(plan: StatementPlan, scan: CatalogScan): MeasurementRef[
 interface EvaluatedBound {
   readonly micros: bigint | null;
   readonly zoned: boolean;
+  /** The expression is of a type whose value is a whole µs instant (TIMESTAMP, TIMESTAMPTZ, DATE): its TIMESTAMP is the value itself. */
+  readonly exact: boolean;
+}
+
+/** An opened statement, where only a statement can be (a stream, a step of a two-step query). */
+function statementOf(opened: OpenedStatement | OpenedSeries): OpenedStatement {
+  assert.ok(opened.kind === 'statement', 'only a query is answered from the series cache');
+  return opened;
 }
 
 /** A bound expression of type TIMESTAMP WITH TIME ZONE and its value as a TIMESTAMP. */
@@ -889,7 +1094,7 @@ function namedRelation(relation: string, table: { readonly hasAlias: boolean; re
   return table.hasAlias ? relation : `${relation} AS ${quoteIdentifier(table.tableName)}`;
 }
 
-function encodeAnswer(result: DuckDBResult, task: QueryTask, startedAtMs: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
+function encodeAnswer(result: AnswerRows, task: QueryTask, startedAtMs: number, isCancelled: () => boolean): Promise<EncodedAnswer | null> {
   switch (task.format) {
     case 'json':
       return encodeJsonAnswer(result, startedAtMs, task.rowLimit, isCancelled);

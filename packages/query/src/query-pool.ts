@@ -18,7 +18,7 @@ import { ANSWER_FORMATS, CONTENT_TYPE_BY_FORMAT, STREAM_FORMATS, isAnswerFormat,
 import type { AnswerFormat, StreamFormat } from './answer-format.js';
 import type { AnswerCompression } from './answer-compression.js';
 import { isSharedAnswerBody, releaseAnswerBody } from './answer-buffers.js';
-import { POOL_CLOSE_TIMEOUT_MS, QUERY_ROW_LIMIT_MAX, SQL_BYTES_MAX } from './limits.js';
+import { POOL_CLOSE_TIMEOUT_MS, QUERY_ROW_LIMIT_MAX, SERIES_CACHE_BYTES_DEFAULT, SQL_BYTES_MAX } from './limits.js';
 import type { EstimateTask, MeasurementQuery, PendingMeasurement, QuerySource, QueryTask, StreamControl, StreamMessage, StreamTask, TaskResult, WorkerConfig, WorkerTask } from './task-messages.js';
 import type { MeasurementRef } from './query-plan.js';
 import type { ColumnSpec } from './time-pruning.js';
@@ -48,6 +48,8 @@ export interface QueryPoolOptions {
   storage?: Storage;
   /** How often each thread reads its DuckDB memory (arc_duckdb_memory_bytes); DUCKDB_MEMORY_SAMPLE_MS by default. */
   memorySampleMs?: number;
+  /** Bytes of decoded files each thread keeps for series windows (series-cache.ts); SERIES_CACHE_BYTES_DEFAULT by default, 0: off. */
+  seriesCacheBytes?: number;
 }
 
 export interface QueryRequest {
@@ -625,5 +627,6 @@ function workerConfig(options: QueryPoolOptions, control: ControlBlock, catalogC
     catalogSnapshot,
     telemetry,
     memorySampleMs: options.memorySampleMs ?? DUCKDB_MEMORY_SAMPLE_MS,
+    seriesCacheBytes: options.seriesCacheBytes ?? SERIES_CACHE_BYTES_DEFAULT,
   };
 }

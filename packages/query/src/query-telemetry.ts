@@ -1,12 +1,13 @@
 import { defineTelemetry, VITAL_GAUGES } from '@arc/telemetry';
 
 /**
- * What each query thread publishes in its telemetry block: its vitals and its DuckDB instance's
- * memory. Pool threads know no index of their own: each claims a free block (claimAny).
+ * What each query thread publishes in its telemetry block: its vitals, its DuckDB instance's
+ * memory and its series path. Pool threads know no index of their own: each claims a free block (claimAny).
  */
 export const QUERY_TELEMETRY = defineTelemetry({
-  counters: [],
-  gauges: [...VITAL_GAUGES, 'duckdbMemoryBytes'],
+  // Queries answered from the series cache (series-window.ts), and the bytes that cache holds.
+  counters: ['seriesWindows'],
+  gauges: [...VITAL_GAUGES, 'duckdbMemoryBytes', 'seriesCacheBytes'],
 });
 
 /**

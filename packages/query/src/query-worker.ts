@@ -44,6 +44,9 @@ function publishTelemetry(config: WorkerConfig): void {
   if (meter === null) return;
   startThreadVitals(meter.gauge('eventLoopLagSeconds'), meter.gauge('heapUsedBytes'));
   const memory = meter.gauge('duckdbMemoryBytes');
+  void opening.then((engine) => {
+    if (engine instanceof QueryEngine) engine.useSeriesMeter({ answers: meter.counter('seriesWindows'), cacheBytes: meter.gauge('seriesCacheBytes') });
+  });
   const control = new ControlBlock(config.control);
   // One read at a time: two statements at once on the one stats connection abort the thread.
   let reading = false;

@@ -1,5 +1,16 @@
 import { DuckDBMaterializedResult } from '@duckdb/node-api';
-import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
+import type { DuckDBDataChunk, DuckDBType } from '@duckdb/node-api';
+
+/**
+ * What the encoders read of an answer: a DuckDB result, or an answer a query thread computed
+ * itself (series-answer.ts), handed over in DuckDB chunks all the same.
+ */
+export interface AnswerRows {
+  readonly columnCount: number;
+  columnName(index: number): string;
+  columnType(index: number): DuckDBType;
+  fetchChunk(): Promise<DuckDBDataChunk | null>;
+}
 
 /**
  * Reads a streaming result chunk by chunk and hands each to `visit` with the number of its rows
@@ -17,7 +28,7 @@ import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
  * `visit` threw) is waited for, so the result is never closed under it.
  */
 export async function forEachChunk(
-  result: DuckDBResult,
+  result: AnswerRows,
   rowLimit: number,
   isCancelled: () => boolean,
   visit: (chunk: DuckDBDataChunk, rowCount: number, rowsBefore: number) => void,

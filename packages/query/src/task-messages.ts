@@ -23,6 +23,8 @@ export interface WorkerConfig {
   readonly telemetry: SharedArrayBuffer;
   /** Milliseconds between two reads of the thread's DuckDB memory. */
   readonly memorySampleMs: number;
+  /** Bytes of decoded files the thread keeps for series windows (series-cache.ts); 0: off. */
+  readonly seriesCacheBytes: number;
 }
 
 /**

@@ -140,7 +140,8 @@ function orderAndLimit(modifiers: readonly SqlNode[]): { key: SqlNode; descendin
   return { key: first.expression, descending: first.type === ORDER_DESCENDING, limit };
 }
 
-function constantCount(node: unknown): number | null {
+/** A constant non-negative integer of an integer type (a LIMIT, OFFSET or GROUP BY position), or null. */
+export function constantCount(node: unknown): number | null {
   if (!isNode(node) || node.class !== 'CONSTANT' || !isNode(node.value)) return null;
   const { type, is_null: isNull, value } = node.value as { type?: unknown; is_null?: unknown; value?: unknown };
   if (!isNode(type) || typeof type.id !== 'string' || !LIMIT_TYPES.has(type.id) || isNull !== false) return null;
@@ -222,7 +223,7 @@ function isTruncUnit(node: SqlNode): boolean {
  * (`INTERVAL 1 minute` is to_minutes(CAST(trunc(CAST(1 AS DOUBLE)) AS BIGINT))): nothing that
  * differs between runs (random(), now()), so the bucket start is worth remembering.
  */
-function isConstantTree(node: SqlNode): boolean {
+export function isConstantTree(node: SqlNode): boolean {
   if (node.class === 'CONSTANT') return true;
   if (node.class === 'CAST') return isNode(node.child) && isConstantTree(node.child);
   if (node.class !== 'FUNCTION' || typeof node.function_name !== 'string' || !INTERVAL_FUNCTIONS.has(node.function_name.toLowerCase())) return false;
@@ -273,7 +274,7 @@ export function callsNonScalar(node: SqlNode, nonScalar: ReadonlySet<string>): b
 }
 
 /** An expression's tree without its alias and locations: two keys of one shape are one expression. */
-function shapeOf(node: SqlNode): string {
+export function shapeOf(node: SqlNode): string {
   return JSON.stringify(node, (name, value: unknown) => (name === 'alias' || name === 'query_location' ? undefined : value));
 }
 

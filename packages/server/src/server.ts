@@ -139,6 +139,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     threads: config.query.threads,
     duckdbThreads: config.query.duckdbThreads,
     memoryLimit: config.query.memoryLimit,
+    seriesCacheBytes: config.query.seriesCacheBytes,
     tempDirectory: path.join(config.storage.dataDir, 'tmp', 'query'),
     queueSizeMax: config.query.queueMax,
     timeoutMs: config.query.timeoutSeconds * 1000,

@@ -43,6 +43,8 @@ const AGREED_SERIES = [
   'arc_query_running',
   'arc_query_cache_hits_total',
   'arc_query_cache_misses_total',
+  'arc_query_series_windows_total',
+  'arc_query_series_cache_bytes',
   'arc_compaction_jobs_total',
   'arc_compaction_bytes_read_total',
   'arc_compaction_bytes_written_total',
@@ -193,6 +195,23 @@ describe('GET /metrics', () => {
     await waitUntil('the decoders pool the buffers of the second flush', 10_000, async () => (await pooledBytes()) > 0);
     const rounds = 2 * requests;
     expect(await shared.client.rows('SELECT count(*)::INTEGER AS n, sum(v) AS total FROM recycled', 'recycle')).toEqual([[2 * rounds, rounds * (rounds - 1) + rounds * 0.5]]);
+  });
+
+  it('counts the queries the series cache answered, and the bytes it keeps per query thread', async () => {
+    const lines = Array.from({ length: 120 }, (_, index) => `seriesm,host=h${String(index % 3)} v=${String(index)} ${String(1_760_000_000 + index * 30)}000000000`).join('\n');
+    // Through InfluxDB 1.x's path: the console test below counts the writes to /api/v1/write.
+    expect((await shared.client.post('/write?db=windows', lines, shared.client.authHeaders())).status).toBe(204);
+    expect((await shared.client.flush()).status).toBe(200);
+    const answered = async (): Promise<number> => (await scrapeText()).samples.get('arc_query_series_windows_total') ?? 0;
+    const before = await answered();
+    const sql = "SELECT time_bucket(INTERVAL 10 minutes, time) AS b, max(v) AS top, count(*) AS n FROM seriesm WHERE host = 'h1' AND time >= '2025-10-09' AND time < '2025-10-10' GROUP BY b ORDER BY b";
+    // 40 rows of h1 every 90 s from 08:53:20: 10-minute buckets from 08:50 to 09:50.
+    const rows = await shared.client.rows(sql, 'windows');
+    expect(rows.reduce((total, row) => total + Number(row[2]), 0)).toBe(40);
+    expect(rows.at(-1)?.[1]).toBe(118);
+    expect(await answered()).toBe(before + 1);
+    const cached = [...(await scrapeText()).samples].filter(([key]) => key.startsWith('arc_query_series_cache_bytes{thread="query-'));
+    expect(cached.some(([, bytes]) => bytes > 0)).toBe(true);
   });
 
   it('counts WAL bytes and syncs when the WAL is on', async () => {

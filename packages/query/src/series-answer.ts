@@ -1,0 +1,284 @@
+import assert from 'node:assert/strict';
+import duckdb from '@duckdb/node-bindings';
+import {
+  DuckDBBigIntType,
+  DuckDBDataChunk,
+  DuckDBDoubleType,
+  DuckDBFloatType,
+  DuckDBIntegerType,
+  DuckDBSmallIntType,
+  DuckDBTimestampType,
+  DuckDBTinyIntType,
+  DuckDBUBigIntType,
+  DuckDBUIntegerType,
+  DuckDBUSmallIntType,
+  DuckDBUTinyIntType,
+} from '@duckdb/node-api';
+import type { DuckDBType } from '@duckdb/node-api';
+import type { AnswerRows } from './result-chunks.js';
+import type { FieldValues, FileSeries } from './series-cache.js';
+import type { SeriesColumn } from './series-window.js';
+
+/**
+ * A series window's answer computed from the series cache, with DuckDB's semantics for the
+ * aggregates it takes (series-window.ts): a group per bucket holding at least one row of the
+ * window, max/min over the non-NULL values with NaN above every other double (DuckDB orders it
+ * so), NULL when a group has none; count(f) the non-NULL values, count(*) the rows. Buckets are
+ * fixed-width floors: start = t - ((t - origin) mod width), exact in doubles for µs below 2^53.
+ */
+
+/** A fixed-width grid of time buckets, µs: every start is origin + k * width. */
+export interface BucketGrid {
+  readonly originUs: number;
+  readonly widthUs: number;
+}
+
+/** The rows a window keeps, µs, both inclusive. */
+export interface WindowBounds {
+  readonly lowerUs: number;
+  readonly upperUs: number;
+}
+
+/** What series-window.ts planned, as the aggregation reads it. */
+export interface SeriesQuery {
+  readonly tagValues: readonly string[];
+  readonly columns: readonly SeriesColumn[];
+  readonly descending: boolean;
+  readonly limit: number | null;
+}
+
+/**
+ * How an answer column's values go into a DuckDB vector: its type, and the typed array a chunk's
+ * values are laid out in (`words`: a 64-bit integer as two 32-bit words, low first).
+ */
+interface AnswerType {
+  readonly type: DuckDBType;
+  readonly layout: 'words' | 'f64' | 'f32' | 'i32' | 'u32' | 'i16' | 'u16' | 'i8' | 'u8';
+}
+
+/** max and min answer their field's type (series-window.ts FIELD_TYPES). */
+const ANSWER_TYPES: ReadonlyMap<string, AnswerType> = new Map<string, AnswerType>([
+  ['DOUBLE', { type: DuckDBDoubleType.instance, layout: 'f64' }],
+  ['FLOAT', { type: DuckDBFloatType.instance, layout: 'f32' }],
+  ['BIGINT', { type: DuckDBBigIntType.instance, layout: 'words' }],
+  ['UBIGINT', { type: DuckDBUBigIntType.instance, layout: 'words' }],
+  ['INTEGER', { type: DuckDBIntegerType.instance, layout: 'i32' }],
+  ['UINTEGER', { type: DuckDBUIntegerType.instance, layout: 'u32' }],
+  ['SMALLINT', { type: DuckDBSmallIntType.instance, layout: 'i16' }],
+  ['USMALLINT', { type: DuckDBUSmallIntType.instance, layout: 'u16' }],
+  ['TINYINT', { type: DuckDBTinyIntType.instance, layout: 'i8' }],
+  ['UTINYINT', { type: DuckDBUTinyIntType.instance, layout: 'u8' }],
+]);
+/** count(f) and count(*) answer a BIGINT; a bucket a TIMESTAMP (µs, a 64-bit integer). */
+const COUNT_TYPE: AnswerType = { type: DuckDBBigIntType.instance, layout: 'words' };
+const BUCKET_TYPE: AnswerType = { type: DuckDBTimestampType.instance, layout: 'words' };
+const WORD = 2 ** 32;
+
+/** The most rows DuckDB puts in one chunk (STANDARD_VECTOR_SIZE): the answer's chunks hold as many. */
+const CHUNK_ROWS = 2048;
+
+/** The start of the bucket holding `timeUs`. */
+export function bucketStartOf(timeUs: number, grid: BucketGrid): number {
+  const offset = (timeUs - grid.originUs) % grid.widthUs;
+  return timeUs - (offset < 0 ? offset + grid.widthUs : offset);
+}
+
+/** The first index in [start, end) whose time is >= `micros` (times sorted ascending). */
+function firstAtOrAfter(time: Float64Array, start: number, end: number, micros: number): number {
+  let low = start;
+  let high = end;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((time[middle] as number) < micros) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** DuckDB's order of doubles: NaN above everything, else numeric. */
+function above(value: number, than: number): boolean {
+  if (Number.isNaN(value)) return !Number.isNaN(than);
+  return !Number.isNaN(than) && value > than;
+}
+
+/**
+ * Aggregates the window over the files (each sorted by the query's tag) into its answer: one
+ * row per bucket, ordered by bucket (the ORDER BY's direction; ascending when the statement has
+ * none), at most `limit` rows.
+ */
+export function aggregateSeriesWindow(files: readonly FileSeries[], query: SeriesQuery, bounds: WindowBounds, grid: BucketGrid): SeriesAnswerRows {
+  assert.ok(Number.isSafeInteger(grid.widthUs) && grid.widthUs > 0, 'a bucket has a positive width');
+  const aggregates = query.columns.flatMap((column) => (column.kind === 'aggregate' ? [column] : []));
+  const count = aggregates.length;
+  // Per bucket start: each aggregate's value (max/min) or count, and whether a value was seen.
+  const groups = new Map<number, { readonly values: Float64Array; readonly seen: Uint8Array }>();
+  for (const file of files) {
+    const fields: (FieldValues | null)[] = aggregates.map((aggregate) => {
+      if (aggregate.column === null) return null;
+      const field = file.field(aggregate.column.name);
+      assert.ok(field !== undefined, `the series cache holds ${aggregate.column.name}`);
+      return field;
+    });
+    for (const value of query.tagValues) {
+      const run = file.runs.get(value);
+      if (run === undefined) continue;
+      const first = firstAtOrAfter(file.time, run.start, run.end, bounds.lowerUs);
+      // Bounds are whole µs: the first time above upperUs is the first at or after upperUs + 1.
+      const last = firstAtOrAfter(file.time, first, run.end, bounds.upperUs + 1);
+      let currentStart = Number.NaN;
+      let values: Float64Array = new Float64Array(0);
+      let seen: Uint8Array = new Uint8Array(0);
+      for (let row = first; row < last; row++) {
+        const start = bucketStartOf(file.time[row] as number, grid);
+        if (start !== currentStart) {
+          let group = groups.get(start);
+          if (group === undefined) {
+            group = { values: new Float64Array(count), seen: new Uint8Array(count) };
+            groups.set(start, group);
+          }
+          ({ values, seen } = group);
+          currentStart = start;
+        }
+        for (let index = 0; index < count; index++) {
+          const aggregate = aggregates[index];
+          const field = fields[index];
+          assert.ok(aggregate !== undefined && field !== undefined);
+          if (field === null) {
+            values[index] = (values[index] as number) + 1;
+            continue;
+          }
+          if (field.valid !== null && field.valid[row] === 0) continue;
+          const value = field.values[row] as number;
+          switch (aggregate.aggregate) {
+            case 'count':
+              values[index] = (values[index] as number) + 1;
+              break;
+            case 'max':
+              if (seen[index] === 0 || above(value, values[index] as number)) values[index] = value;
+              break;
+            case 'min':
+              if (seen[index] === 0 || above(values[index] as number, value)) values[index] = value;
+              break;
+          }
+          seen[index] = 1;
+        }
+      }
+    }
+  }
+  const starts = [...groups.keys()].sort((left, right) => (query.descending ? right - left : left - right));
+  if (query.limit !== null && starts.length > query.limit) starts.length = query.limit;
+  const rows = starts.length;
+  const columns: AnswerColumn[] = [];
+  let index = 0;
+  for (const column of query.columns) {
+    if (column.kind === 'bucket') {
+      columns.push({ name: column.name, type: BUCKET_TYPE, values: Float64Array.from(starts), valid: null });
+      continue;
+    }
+    const type = column.aggregate === 'count' ? COUNT_TYPE : column.column === null ? undefined : ANSWER_TYPES.get(column.column.type);
+    assert.ok(type !== undefined, 'max and min read a numeric field');
+    const values = new Float64Array(rows);
+    let valid: Uint8Array | null = null;
+    for (const [row, start] of starts.entries()) {
+      const group = groups.get(start);
+      assert.ok(group !== undefined);
+      values[row] = group.values[index] as number;
+      if (column.aggregate !== 'count' && group.seen[index] === 0) {
+        valid ??= new Uint8Array(rows).fill(1);
+        valid[row] = 0;
+      }
+    }
+    columns.push({ name: column.name, type, values, valid });
+    index++;
+  }
+  return new SeriesAnswerRows(columns, rows);
+}
+
+/** One column of an answer: its values as doubles (exact for every type it has), 1 in `valid` where not NULL. */
+interface AnswerColumn {
+  readonly name: string;
+  readonly type: AnswerType;
+  readonly values: Float64Array;
+  readonly valid: Uint8Array | null;
+}
+
+/** An answer held in memory, handed to the encoders in DuckDB chunks as a result would be. */
+export class SeriesAnswerRows implements AnswerRows {
+  readonly rowCount: number;
+  private readonly columns: readonly AnswerColumn[];
+  private nextRow = 0;
+
+  constructor(columns: readonly AnswerColumn[], rowCount: number) {
+    assert.ok(columns.every((column) => column.values.length === rowCount), 'a value per row in every column');
+    this.columns = columns;
+    this.rowCount = rowCount;
+  }
+
+  get columnCount(): number {
+    return this.columns.length;
+  }
+
+  columnName(index: number): string {
+    const column = this.columns[index];
+    assert.ok(column !== undefined, 'a column of the answer');
+    return column.name;
+  }
+
+  columnType(index: number): DuckDBType {
+    const column = this.columns[index];
+    assert.ok(column !== undefined, 'a column of the answer');
+    return column.type.type;
+  }
+
+  /** The next rows in a chunk, each column's values copied into its vector in DuckDB's layout. */
+  fetchChunk(): Promise<DuckDBDataChunk | null> {
+    if (this.nextRow >= this.rowCount) return Promise.resolve(null);
+    const first = this.nextRow;
+    const rows = Math.min(CHUNK_ROWS, this.rowCount - first);
+    const chunk = DuckDBDataChunk.create(this.columns.map((column) => column.type.type), rows);
+    for (const [index, column] of this.columns.entries()) {
+      const vector = duckdb.data_chunk_get_vector(chunk.chunk, index);
+      const data = laidOut(column.type.layout, column.values.subarray(first, first + rows));
+      duckdb.copy_data_to_vector(vector, 0, data.buffer, data.byteOffset, data.byteLength);
+      if (column.valid === null) continue;
+      const validity = new Uint8Array(Math.ceil(rows / 64) * 8);
+      for (let row = 0; row < rows; row++) if (column.valid[first + row] === 1) validity[row >>> 3] = (validity[row >>> 3] as number) | (1 << (row & 7));
+      duckdb.vector_ensure_validity_writable(vector);
+      duckdb.copy_data_to_vector_validity(vector, 0, validity.buffer, validity.byteOffset, validity.byteLength);
+    }
+    this.nextRow += rows;
+    return Promise.resolve(chunk);
+  }
+}
+
+/** Values (doubles, each exact in its type) in the typed array of a vector's layout. */
+function laidOut(layout: AnswerType['layout'], values: Float64Array): ArrayBufferView<ArrayBuffer> {
+  switch (layout) {
+    case 'f64':
+      return Float64Array.from(values);
+    case 'f32':
+      return Float32Array.from(values);
+    case 'i32':
+      return Int32Array.from(values);
+    case 'u32':
+      return Uint32Array.from(values);
+    case 'i16':
+      return Int16Array.from(values);
+    case 'u16':
+      return Uint16Array.from(values);
+    case 'i8':
+      return Int8Array.from(values);
+    case 'u8':
+      return Uint8Array.from(values);
+    case 'words': {
+      // Little-endian 64-bit integers: low word, then high (floor: two's complement for negatives).
+      const words = new Int32Array(values.length * 2);
+      for (const [index, value] of values.entries()) {
+        const high = Math.floor(value / WORD);
+        words[2 * index] = value - high * WORD;
+        words[2 * index + 1] = high;
+      }
+      return words;
+    }
+  }
+}

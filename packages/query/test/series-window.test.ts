@@ -1,0 +1,159 @@
+// Proves series windows (series-window.ts) answer exactly what DuckDB answers: two pools over the
+// same Parquet files, one with the series cache and one without (`seriesCacheBytes: 0`), give
+// the same bytes for every statement of the shape (TSBS's single-groupby and cpu-max-all, other
+// buckets and bounds, NULLs, NaN, infinities, a file without a field, a file without the tag,
+// times before the epoch and before the bucket origin), and that the series path really answered
+// them (its counter), while statements just outside the shape run in DuckDB (the counter stays).
+// Run `npx tsc -b packages/query` first: the pool's workers load the compiled dist/query-worker.js.
+import { mkdirSync, renameSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { dataFileKey } from '@arc/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnswerFormat, QueryPool } from '../src/index.js';
+import { DataDir } from './fixtures.js';
+
+const HOUR_US = 3_600_000_000;
+const SCHEMA_ID = '0123456789abcdef';
+
+/**
+ * Rows of one hour file: `rows` rows at pseudo-random µs of the hour (some times repeat), hosts
+ * h0-h4 (every 11th NULL when `nullHosts`), regions by host, usage_user with NULLs, NaN, -0.0
+ * and infinities among the values, usage_system unless `withoutSystem`.
+ */
+function hourRows(hourStart: string, rows: number, seed: number, options: { withoutSystem?: boolean; nullHosts?: boolean; withoutTag?: boolean } = {}): string {
+  const host = options.nullHosts === true ? `CASE WHEN i % 11 = 0 THEN NULL ELSE 'h' || ((i * 7 + ${String(seed)}) % 5) END` : `'h' || ((i * 7 + ${String(seed)}) % 5)`;
+  const usage = `CASE WHEN i % 13 = 0 THEN NULL WHEN i % 97 = 0 THEN 'NaN'::DOUBLE WHEN i % 89 = 0 THEN '-0.0'::DOUBLE WHEN i % 83 = 0 THEN 'Infinity'::DOUBLE WHEN i % 79 = 0 THEN '-Infinity'::DOUBLE ELSE ((i * 37 + ${String(seed)}) % 1000) / 10.0 END`;
+  const columns = [
+    `TIMESTAMP '${hourStart}' + to_microseconds(((i * 104729 + ${String(seed)} * 7919) % 3600000000) // (CASE WHEN i % 17 = 0 THEN 1000000 ELSE 1 END) * (CASE WHEN i % 17 = 0 THEN 1000000 ELSE 1 END)) AS time`,
+    ...(options.withoutTag === true ? [] : [`${host} AS hostname`]),
+    `CASE WHEN (i * 7 + ${String(seed)}) % 5 < 2 THEN 'eu' ELSE 'us' END AS region`,
+    `(${usage})::DOUBLE AS usage_user`,
+    ...(options.withoutSystem === true ? [] : [`((i * 53 + ${String(seed)}) % 500)::DOUBLE / 7 AS usage_system`]),
+    `CASE WHEN i % 19 = 0 THEN NULL ELSE ((i * 7919 + ${String(seed)}) % 100000) - 50000 END::BIGINT AS counter`,
+    `((i * 31 + ${String(seed)}) % 1000)::UBIGINT AS ucount`,
+    `((i * 17) % 100 - 50)::INTEGER AS small`,
+    `((i * 13) % 100)::FLOAT / 8 AS ratio`,
+  ];
+  return `SELECT ${columns.join(', ')} FROM range(${String(rows)}) t(i)`;
+}
+
+describe('series windows', () => {
+  let dir: DataDir;
+  let series: QueryPool;
+  let plain: QueryPool;
+  let facts: DuckDBConnection;
+  let unique = 0;
+
+  /** Writes `select` as an hour file of `measurement` named as Arc names them (rows, size, time bounds). */
+  const writeArcFile = async (measurement: string, select: string): Promise<void> => {
+    const staged = join(dir.root, `staged-${String(unique)}.parquet`);
+    await dir.writeParquet(staged, select);
+    const reader = await facts.runAndReadAll(`SELECT count(*), epoch_us(min(time)), epoch_us(max(time)) FROM read_parquet('${staged}')`);
+    const [rows, minTimeUs, maxTimeUs] = (reader.getRows()[0] ?? []).map(Number) as [number, number, number];
+    const hourUs = Math.floor(minTimeUs / HOUR_US) * HOUR_US;
+    const key = dataFileKey({ database: 'default', measurement, hourUs, nodeId: 'node1', unique: `u${String(unique++)}`, rows, bytes: statSync(staged).size, minTimeUs, maxTimeUs, writtenAtMs: 1_760_000_000_000, schemaId: SCHEMA_ID });
+    const path = join(dir.dataRoot, key);
+    mkdirSync(dirname(path), { recursive: true });
+    renameSync(staged, path);
+  };
+
+  beforeAll(async () => {
+    dir = await DataDir.create();
+    facts = await (await DuckDBInstance.create(':memory:')).connect();
+    for (const [index, hour] of ['10', '11', '12'].entries()) {
+      await writeArcFile('cpu', hourRows(`2025-10-16 ${hour}:00:00`, 3000, index * 2 + 1));
+      await writeArcFile('cpu', hourRows(`2025-10-16 ${hour}:00:00`, 1200, index * 2 + 2, { nullHosts: true }));
+    }
+    // Hour 13: a file written before usage_system existed, and one without the hostname tag.
+    await writeArcFile('cpu', hourRows('2025-10-16 13:00:00', 2000, 9, { withoutSystem: true }));
+    await writeArcFile('cpu', hourRows('2025-10-16 13:00:00', 500, 10, { withoutTag: true }));
+    // Before the epoch, and before time_bucket's origin (2000-01-03).
+    await writeArcFile('old', hourRows('1969-12-31 23:00:00', 800, 3));
+    await writeArcFile('old', hourRows('1999-12-31 22:00:00', 800, 4));
+    await writeArcFile('old', hourRows('2000-01-03 00:00:00', 800, 5));
+    // usage_user a BIGINT in one file: the view casts it, so DuckDB answers.
+    await writeArcFile('mixed', hourRows('2025-10-16 10:00:00', 500, 1));
+    await writeArcFile('mixed', `SELECT * REPLACE (7::BIGINT AS usage_user) FROM (${hourRows('2025-10-16 11:00:00', 500, 2)})`);
+    // A UBIGINT beyond 2^53 in one file: a double would not hold it, so DuckDB answers.
+    await writeArcFile('huge', hourRows('2025-10-16 10:00:00', 500, 1));
+    await writeArcFile('huge', `SELECT * REPLACE (CASE WHEN ucount = 7 THEN 18446744073709551615 ELSE ucount END::UBIGINT AS ucount) FROM (${hourRows('2025-10-16 11:00:00', 500, 2)})`);
+    series = dir.pool({ threads: 1 });
+    plain = dir.pool({ threads: 1, seriesCacheBytes: 0 });
+    await Promise.all([series.ready(), plain.ready()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([series.close(), plain.close()]);
+    facts.closeSync();
+    dir.remove();
+  });
+
+  /** The answer's bytes, up to the JSON or MessagePack answer's timing and timestamp (its last entries). */
+  const body = async (pool: QueryPool, sql: string, format: AnswerFormat = 'json'): Promise<string> => {
+    const answer = await pool.run({ sql, database: 'default', format });
+    const bytes = Buffer.from(answer.body);
+    const timing = format === 'json' || format === 'msgpack' ? bytes.indexOf('execution_time_ms') : -1;
+    return bytes.subarray(0, timing === -1 ? bytes.length : timing).toString('base64');
+  };
+  const seriesAnswers = (): number => series.telemetry.counterTotal('seriesWindows');
+
+  const WINDOW = "time >= TIMESTAMP '2025-10-16 10:17:03' AND time < TIMESTAMP '2025-10-16 11:17:03'";
+  it.each([
+    ['TSBS single-groupby-1-1-1', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, max(usage_user) AS max_usage_user FROM cpu WHERE hostname = 'h1' AND ${WINDOW} GROUP BY minute ORDER BY minute`],
+    ['TSBS cpu-max-all over hours, IN', "SELECT time_bucket(INTERVAL 1 hour, time) AS hour, max(usage_user) AS a, max(usage_system) AS b FROM cpu WHERE hostname IN ('h0', 'h3', 'h9') AND time >= TIMESTAMP '2025-10-16 10:00:00' AND time < TIMESTAMP '2025-10-16 14:00:00' GROUP BY hour ORDER BY hour"],
+    ['min, count(*) and count(f) across a file without the field and one without the tag', "SELECT date_trunc('minute', time) AS m, min(usage_user) AS lo, count(*) AS n, count(usage_system) AS ns, count(usage_user) AS nu FROM cpu WHERE hostname = 'h2' AND time >= '2025-10-16 12:30:00' AND time <= '2025-10-16 13:59:59.999999' GROUP BY m ORDER BY m"],
+    ['the other tag, IN, DESC with a LIMIT, GROUP BY position', "SELECT date_trunc('hour', time) AS h, max(usage_user) AS top FROM cpu WHERE region IN ('eu') AND time BETWEEN '2025-10-16 10:00:00' AND '2025-10-16 12:30:00' GROUP BY 1 ORDER BY 1 DESC LIMIT 2"],
+    ['exclusive and flipped bounds, a 7-minute bucket, ORDER BY the expression', "SELECT time_bucket(INTERVAL 7 minutes, time) AS b, max(usage_user) AS mx, min(usage_user) AS mn FROM cpu WHERE 'h4' = hostname AND time > '2025-10-16 10:00:00.5' AND TIMESTAMP '2025-10-16 12:00:00' >= time GROUP BY b ORDER BY time_bucket(INTERVAL 7 minutes, time)"],
+    ['a 90-second bucket from text, grouped by the expression, no ORDER BY', "SELECT time_bucket(INTERVAL '90 seconds', time) AS b, count(*) AS n FROM cpu WHERE hostname = 'h0' AND time >= '2025-10-16 11:00:00' AND time < '2025-10-16 11:30:00' GROUP BY time_bucket(INTERVAL '90 seconds', time) ORDER BY b"],
+    ['a table alias and qualified columns', "SELECT time_bucket(INTERVAL 5 minutes, c.time) AS b, max(c.usage_user) AS m FROM cpu AS c WHERE c.hostname = 'h3' AND c.time >= '2025-10-16 10:00:00' AND c.time < '2025-10-16 10:40:00' GROUP BY b ORDER BY b"],
+    ['a bound DuckDB evaluates (TIMESTAMPTZ)', "SELECT time_bucket(INTERVAL 1 hour, time) AS h, count(*) AS n FROM cpu WHERE hostname = 'h1' AND time >= TIMESTAMPTZ '2025-10-16 12:00:00+02' AND time < now() GROUP BY h ORDER BY h"],
+    ['a host with no rows', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, max(usage_user) AS m FROM cpu WHERE hostname = 'nobody' AND ${WINDOW} GROUP BY minute ORDER BY minute`],
+    ['before the epoch and the origin, 3-day buckets', "SELECT time_bucket(INTERVAL 3 days, time) AS b, max(usage_user) AS m, count(*) AS n FROM old WHERE hostname = 'h1' AND time >= '1969-01-01' AND time < '2001-01-01' GROUP BY b ORDER BY b"],
+    ['weeks before the epoch', "SELECT date_trunc('week', time) AS w, min(usage_user) AS m FROM old WHERE hostname IN ('h0', 'h2') AND time >= '1960-01-01' AND time < '2001-01-01' GROUP BY w ORDER BY w"],
+    ['integer fields of every width Arc stores, with NULLs', `SELECT time_bucket(INTERVAL 10 minutes, time) AS b, max(counter) AS hi, min(counter) AS lo, count(counter) AS n, max(ucount) AS u, min(small) AS s, max(ratio) AS r FROM cpu WHERE hostname IN ('h1', 'h2') AND ${WINDOW} GROUP BY b ORDER BY b`],
+    ['17-minute buckets before the origin', "SELECT time_bucket(INTERVAL 17 minutes, time) AS b, max(usage_system) AS m FROM old WHERE hostname = 'h4' AND time >= '1999-12-31' AND time < '2000-01-04' GROUP BY b ORDER BY b DESC"],
+  ])('%s: the same answer, from the series cache', async (_, sql) => {
+    const before = seriesAnswers();
+    const expected = await body(plain, sql);
+    expect(await body(series, sql)).toBe(expected);
+    expect(seriesAnswers()).toBe(before + 1);
+    // Again, from what the cache holds now.
+    expect(await body(series, sql)).toBe(expected);
+    expect(seriesAnswers()).toBe(before + 2);
+  });
+
+  it.each(['csv', 'arrow', 'msgpack'] as const)('answers in %s as DuckDB does', async (format) => {
+    const sql = `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, max(usage_user) AS m, count(*) AS n FROM cpu WHERE hostname = 'h2' AND ${WINDOW} GROUP BY minute ORDER BY minute`;
+    const before = seriesAnswers();
+    expect(await body(series, sql, format)).toBe(await body(plain, sql, format));
+    expect(seriesAnswers()).toBe(before + 1);
+  });
+
+  it.each([
+    ['another aggregate (sum)', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, sum(usage_user) AS s FROM cpu WHERE hostname = 'h1' AND ${WINDOW} GROUP BY minute ORDER BY minute`],
+    ['grouped by the bucket and the tag', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, hostname, max(usage_user) AS m FROM cpu WHERE hostname IN ('h1', 'h2') AND ${WINDOW} GROUP BY minute, hostname ORDER BY minute, hostname`],
+    ['an unaliased aggregate', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, max(usage_user) FROM cpu WHERE hostname = 'h1' AND ${WINDOW} GROUP BY minute ORDER BY minute`],
+    ['HAVING', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, max(usage_user) AS m FROM cpu WHERE hostname = 'h1' AND ${WINDOW} GROUP BY minute HAVING max(usage_user) > 50 ORDER BY minute`],
+    ['a predicate on a field', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, max(usage_user) AS m FROM cpu WHERE hostname = 'h1' AND usage_user > 10 AND ${WINDOW} GROUP BY minute ORDER BY minute`],
+    ['a month bucket', "SELECT time_bucket(INTERVAL 1 month, time) AS b, max(usage_user) AS m FROM cpu WHERE hostname = 'h1' AND time >= '2025-10-01' GROUP BY b ORDER BY b"],
+    ['a month trunc', "SELECT date_trunc('month', time) AS b, max(usage_user) AS m FROM cpu WHERE hostname = 'h1' AND time >= '2025-10-01' GROUP BY b ORDER BY b"],
+    ['a bound finer than a microsecond', "SELECT date_trunc('minute', time) AS b, count(*) AS n FROM cpu WHERE hostname = 'h1' AND time >= '2025-10-16 10:00:00.0000005' AND time < '2025-10-16 10:10:00' GROUP BY b ORDER BY b"],
+    // GROUP BY time binds the column: groups of one instant, not of the bucket named `time`.
+    ['the bucket named like a column, grouped by that name', `SELECT time_bucket(INTERVAL 1 hour, time) AS time, max(usage_user) AS m FROM cpu WHERE hostname = 'h1' AND ${WINDOW} GROUP BY time ORDER BY 1, 2`],
+    ['a field the view casts (BIGINT in one file)', "SELECT time_bucket(INTERVAL 1 hour, time) AS h, max(usage_user) AS m FROM mixed WHERE hostname = 'h1' AND time >= '2025-10-16 10:00:00' GROUP BY h ORDER BY h"],
+    ['a UBIGINT beyond 2^53', "SELECT time_bucket(INTERVAL 1 hour, time) AS h, max(ucount) AS m FROM huge WHERE hostname IN ('h0', 'h1', 'h2', 'h3', 'h4') AND time >= '2025-10-16 10:00:00' GROUP BY h ORDER BY h"],
+  ])('%s: DuckDB answers', async (_, sql) => {
+    const before = seriesAnswers();
+    expect(await body(series, sql)).toBe(await body(plain, sql));
+    expect(seriesAnswers()).toBe(before);
+  });
+
+  it('keeps what it decoded within its bound and says how much', () => {
+    const [bytes] = series.telemetry.gaugeByThread('seriesCacheBytes').filter((value) => value > 0);
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThanOrEqual(128 * 1024 * 1024);
+    expect(plain.telemetry.gaugeByThread('seriesCacheBytes').every((value) => value === 0)).toBe(true);
+  });
+});
