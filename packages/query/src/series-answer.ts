@@ -41,7 +41,8 @@ export interface WindowBounds {
 
 /** What series-window.ts planned, as the aggregation reads it. */
 export interface SeriesQuery {
-  readonly tagValues: readonly string[];
+  /** The series read; null: every series, and the rows without the tag. */
+  readonly tagValues: readonly string[] | null;
   readonly columns: readonly SeriesColumn[];
   readonly descending: boolean;
   readonly limit: number | null;
@@ -101,68 +102,46 @@ function above(value: number, than: number): boolean {
   return !Number.isNaN(than) && value > than;
 }
 
+/** A run of one series in one file, cut to the window: rows [first, last) of the file's sorted order. */
+interface WindowRun {
+  readonly file: FileSeries;
+  readonly fields: readonly (FieldValues | null)[];
+  readonly first: number;
+  readonly last: number;
+}
+
+/** Per bucket start: each aggregate's value (max/min) or count, and whether a value was seen. */
+type Groups = Map<number, { readonly values: Float64Array; readonly seen: Uint8Array }>;
+
+/** How many times as many buckets a narrowed LIMIT reads when the last read found too few. */
+const NARROWED_SPAN_GROWTH = 4;
+
 /**
  * Aggregates the window over the files (each sorted by the query's tag) into its answer: one
  * row per bucket, ordered by bucket (the ORDER BY's direction; ascending when the statement has
- * none), at most `limit` rows.
+ * none), at most `limit` rows. With a LIMIT, only the rows of the newest `limit` buckets of the
+ * window (DESC; the oldest for ASC) are read first, from a bucket start on, so every bucket read
+ * is whole; fewer groups than the LIMIT read 4x as many buckets, up to the whole window (the
+ * reasoning of top-n.ts, on a grid: a bucket below the edge sorts after every bucket above it).
  */
 export function aggregateSeriesWindow(files: readonly FileSeries[], query: SeriesQuery, bounds: WindowBounds, grid: BucketGrid): SeriesAnswerRows {
   assert.ok(Number.isSafeInteger(grid.widthUs) && grid.widthUs > 0, 'a bucket has a positive width');
   const aggregates = query.columns.flatMap((column) => (column.kind === 'aggregate' ? [column] : []));
-  const count = aggregates.length;
-  // Per bucket start: each aggregate's value (max/min) or count, and whether a value was seen.
-  const groups = new Map<number, { readonly values: Float64Array; readonly seen: Uint8Array }>();
-  for (const file of files) {
-    const fields: (FieldValues | null)[] = aggregates.map((aggregate) => {
-      if (aggregate.column === null) return null;
-      const field = file.field(aggregate.column.name);
-      assert.ok(field !== undefined, `the series cache holds ${aggregate.column.name}`);
-      return field;
-    });
-    for (const value of query.tagValues) {
-      const run = file.runs.get(value);
-      if (run === undefined) continue;
-      const first = firstAtOrAfter(file.time, run.start, run.end, bounds.lowerUs);
-      // Bounds are whole µs: the first time above upperUs is the first at or after upperUs + 1.
-      const last = firstAtOrAfter(file.time, first, run.end, bounds.upperUs + 1);
-      let currentStart = Number.NaN;
-      let values: Float64Array = new Float64Array(0);
-      let seen: Uint8Array = new Uint8Array(0);
-      for (let row = first; row < last; row++) {
-        const start = bucketStartOf(file.time[row] as number, grid);
-        if (start !== currentStart) {
-          let group = groups.get(start);
-          if (group === undefined) {
-            group = { values: new Float64Array(count), seen: new Uint8Array(count) };
-            groups.set(start, group);
-          }
-          ({ values, seen } = group);
-          currentStart = start;
-        }
-        for (let index = 0; index < count; index++) {
-          const aggregate = aggregates[index];
-          const field = fields[index];
-          assert.ok(aggregate !== undefined && field !== undefined);
-          if (field === null) {
-            values[index] = (values[index] as number) + 1;
-            continue;
-          }
-          if (field.valid !== null && field.valid[row] === 0) continue;
-          const value = field.values[row] as number;
-          switch (aggregate.aggregate) {
-            case 'count':
-              values[index] = (values[index] as number) + 1;
-              break;
-            case 'max':
-              if (seen[index] === 0 || above(value, values[index] as number)) values[index] = value;
-              break;
-            case 'min':
-              if (seen[index] === 0 || above(values[index] as number, value)) values[index] = value;
-              break;
-          }
-          seen[index] = 1;
-        }
-      }
+  const runs = windowRuns(files, query, aggregates, bounds);
+  let groups: Groups = new Map();
+  if (query.limit === null || runs.length === 0) {
+    aggregateRuns(groups, runs, aggregates, bounds.lowerUs, bounds.upperUs, grid);
+  } else {
+    // The newest (DESC) or oldest (ASC) row of the window, and the bucket it is in.
+    let edgeUs = query.descending ? -Infinity : Infinity;
+    for (const run of runs) edgeUs = query.descending ? Math.max(edgeUs, run.file.time[run.last - 1] as number) : Math.min(edgeUs, run.file.time[run.first] as number);
+    const edgeBucket = bucketStartOf(edgeUs, grid);
+    for (let span = Math.max(query.limit, 1); ; span *= NARROWED_SPAN_GROWTH) {
+      groups = new Map();
+      const fromUs = query.descending ? Math.max(bounds.lowerUs, edgeBucket - (span - 1) * grid.widthUs) : bounds.lowerUs;
+      const toUs = query.descending ? bounds.upperUs : Math.min(bounds.upperUs, edgeBucket + span * grid.widthUs - 1);
+      aggregateRuns(groups, runs, aggregates, fromUs, toUs, grid);
+      if (groups.size >= query.limit || (fromUs === bounds.lowerUs && toUs === bounds.upperUs)) break;
     }
   }
   const starts = [...groups.keys()].sort((left, right) => (query.descending ? right - left : left - right));
@@ -192,6 +171,75 @@ export function aggregateSeriesWindow(files: readonly FileSeries[], query: Serie
     index++;
   }
   return new SeriesAnswerRows(columns, rows);
+}
+
+/** Each series' rows in the window, per file: the query's tag values, or every series and the rows of no tag. */
+function windowRuns(files: readonly FileSeries[], query: SeriesQuery, aggregates: readonly Extract<SeriesColumn, { kind: 'aggregate' }>[], bounds: WindowBounds): WindowRun[] {
+  const runs: WindowRun[] = [];
+  for (const file of files) {
+    const fields = aggregates.map((aggregate) => {
+      if (aggregate.column === null) return null;
+      const field = file.field(aggregate.column.name);
+      assert.ok(field !== undefined, `the series cache holds ${aggregate.column.name}`);
+      return field;
+    });
+    const series = query.tagValues === null ? [...file.runs.values(), file.untagged] : query.tagValues.flatMap((value) => file.runs.get(value) ?? []);
+    for (const run of series) {
+      const first = firstAtOrAfter(file.time, run.start, run.end, bounds.lowerUs);
+      // Bounds are whole µs: the first time above upperUs is the first at or after upperUs + 1.
+      const last = firstAtOrAfter(file.time, first, run.end, bounds.upperUs + 1);
+      if (first < last) runs.push({ file, fields, first, last });
+    }
+  }
+  return runs;
+}
+
+/** Adds the rows of `runs` with a time in [fromUs, toUs] to their buckets' groups. */
+function aggregateRuns(groups: Groups, runs: readonly WindowRun[], aggregates: readonly Extract<SeriesColumn, { kind: 'aggregate' }>[], fromUs: number, toUs: number, grid: BucketGrid): void {
+  const count = aggregates.length;
+  for (const { file, fields, first: runFirst, last: runLast } of runs) {
+    const time = file.time;
+    const first = firstAtOrAfter(time, runFirst, runLast, fromUs);
+    const last = firstAtOrAfter(time, first, runLast, toUs + 1);
+    let currentStart = Number.NaN;
+    let values: Float64Array = new Float64Array(0);
+    let seen: Uint8Array = new Uint8Array(0);
+    for (let row = first; row < last; row++) {
+      const start = bucketStartOf(time[row] as number, grid);
+      if (start !== currentStart) {
+        let group = groups.get(start);
+        if (group === undefined) {
+          group = { values: new Float64Array(count), seen: new Uint8Array(count) };
+          groups.set(start, group);
+        }
+        ({ values, seen } = group);
+        currentStart = start;
+      }
+      for (let index = 0; index < count; index++) {
+        const aggregate = aggregates[index];
+        const field = fields[index];
+        assert.ok(aggregate !== undefined && field !== undefined);
+        if (field === null) {
+          values[index] = (values[index] as number) + 1;
+          continue;
+        }
+        if (field.valid !== null && field.valid[row] === 0) continue;
+        const value = field.values[row] as number;
+        switch (aggregate.aggregate) {
+          case 'count':
+            values[index] = (values[index] as number) + 1;
+            break;
+          case 'max':
+            if (seen[index] === 0 || above(value, values[index] as number)) values[index] = value;
+            break;
+          case 'min':
+            if (seen[index] === 0 || above(values[index] as number, value)) values[index] = value;
+            break;
+        }
+        seen[index] = 1;
+      }
+    }
+  }
 }
 
 /** One column of an answer: its values as doubles (exact for every type it has), 1 in `valid` where not NULL. */

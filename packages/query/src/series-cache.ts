@@ -75,6 +75,8 @@ export class FileSeries {
   readonly rows: number;
   /** Rows of each tag value: [start, end) of the sorted order. NULL tags are not in it. */
   readonly runs: ReadonlyMap<string, { readonly start: number; readonly end: number }>;
+  /** The rows whose tag is NULL (or that have no tag column): the last ones, sorted by time too. */
+  readonly untagged: { readonly start: number; readonly end: number };
   /** Time of each row of the sorted order, µs since the epoch (doubles: exact to the µs until 2255). */
   readonly time: Float64Array;
   /** The file's column types by lower-cased name (DuckDB's names are case-insensitive). */
@@ -98,6 +100,9 @@ export class FileSeries {
     this.exact = time.every((micros) => Math.abs(micros) <= Number.MAX_SAFE_INTEGER);
     this.rows = time.length;
     this.runs = runs;
+    let tagged = 0;
+    for (const run of runs.values()) tagged = Math.max(tagged, run.end);
+    this.untagged = { start: tagged, end: this.rows };
     this.time = time;
     this.positions = positions;
     this.bytes = this.rows * ORDER_BYTES_PER_ROW + runBytes;
@@ -252,16 +257,19 @@ async function readSeries(file: SeriesFile, tag: string, fields: readonly Series
       for (const [name, type] of chunk.getRows()) if (typeof name === 'string' && typeof type === 'string') types.set(name.toLowerCase(), type);
     }
   }
-  // No tag column: every row's tag is NULL, so no row is in any series.
-  if (types.get(tag.toLowerCase()) !== TAG_TYPE || types.get(TIME_COLUMN) !== TIME_TYPE) return { series: new FileSeries(types, new Map(), new Float64Array(0), new Int32Array(0), 0), values: known ?? [] };
+  // Another type of time or tag than the view's: FileSeries.serves says no, nothing is read.
+  const tagType = types.get(tag.toLowerCase());
+  if ((tagType !== undefined && tagType !== TAG_TYPE) || types.get(TIME_COLUMN) !== TIME_TYPE) return { series: new FileSeries(types, new Map(), new Float64Array(0), new Int32Array(0), 0), values: known ?? [] };
   const present = fields.filter((field) => types.has(field.name.toLowerCase()));
-  let values = known;
-  let scanned: CodedScan | null = values === undefined || values.length > TAG_CODES_MAX ? null : await scanCoded(file, tag, values, present, read);
+  // No tag column: every row's tag is NULL (no value to code).
+  const tagged = tagType === undefined ? null : tag;
+  let values = tagged === null ? [] : known;
+  let scanned: CodedScan | null = values === undefined || values.length > TAG_CODES_MAX ? null : await scanCoded(file, tagged, values, present, read);
   if (scanned === null || scanned.unknown) {
     const tags = await tagCounts(file, tag, read);
     if (tags.values.length > TAG_CODES_MAX) return { series: await readSortedSeries(file, tag, types, tags, read), values: tags.values };
     values = tags.values;
-    scanned = await scanCoded(file, tag, values, present, read);
+    scanned = await scanCoded(file, tagged, values, present, read);
     assert.ok(!scanned.unknown, `every tag value of ${file.key} is among its own`);
   }
   assert.ok(values !== undefined);
@@ -272,7 +280,7 @@ async function readSeries(file: SeriesFile, tag: string, fields: readonly Series
     series.addField(field.name, column.values, column.valid, column.exact);
   }
   for (const field of fields) if (series.field(field.name) === undefined) series.addAbsentField(field.name);
-  return { series, values };
+  return { series, values: tagged === null ? (known ?? []) : values };
 }
 
 /** A scan's rows by file row number: tag codes (-1 NULL), times, fields; `unknown` when a tag was not in the list. */
@@ -287,13 +295,14 @@ interface CodedScan {
 const NULL_CODE = -1;
 const UNKNOWN_CODE = -2;
 
-async function scanCoded(file: SeriesFile, tag: string, values: readonly string[], present: readonly SeriesField[], read: SeriesRead): Promise<CodedScan> {
+/** One scan of the file in its own order; `tag` null: the file has no tag column (every code NULL_CODE). */
+async function scanCoded(file: SeriesFile, tag: string | null, values: readonly string[], present: readonly SeriesField[], read: SeriesRead): Promise<CodedScan> {
   const codes = new Int32Array(file.rows);
   const times = new Float64Array(file.rows);
   const columns = present.map(() => new FieldColumn(file.rows));
-  const tagColumn = quoteIdentifier(tag);
-  const list = values.length === 0 ? 'NULL' : `enum_code(TRY_CAST(${tagColumn} AS ENUM(${values.map(quoteLiteral).join(', ')})))`;
-  const code = `(CASE WHEN ${tagColumn} IS NULL THEN ${String(NULL_CODE)} ELSE coalesce(${list}, ${String(UNKNOWN_CODE)}) END)::INTEGER`;
+  const tagColumn = tag === null ? null : quoteIdentifier(tag);
+  const list = tagColumn === null || values.length === 0 ? 'NULL' : `enum_code(TRY_CAST(${tagColumn} AS ENUM(${values.map(quoteLiteral).join(', ')})))`;
+  const code = tagColumn === null ? `${String(NULL_CODE)}::INTEGER` : `(CASE WHEN ${tagColumn} IS NULL THEN ${String(NULL_CODE)} ELSE coalesce(${list}, ${String(UNKNOWN_CODE)}) END)::INTEGER`;
   const selected = [quoteIdentifier(TIME_COLUMN), code, ...present.map((field) => quoteIdentifier(field.name))];
   const result = await read(`SELECT file_row_number, ${selected.join(', ')} FROM ${sourceOf(file)}`);
   let seen = 0;
@@ -349,7 +358,7 @@ function countingSorted(types: ReadonlyMap<string, string>, values: readonly str
     next[slot] = position + 1;
     rowAt[position] = row;
   }
-  for (const { start: first, end } of runs.values()) {
+  for (const { start: first, end } of [...runs.values(), { start, end: rows }]) {
     let sorted = true;
     for (let position = first + 1; position < end && sorted; position++) sorted = (times[rowAt[position - 1] as number] as number) <= (times[rowAt[position] as number] as number);
     if (!sorted) rowAt.subarray(first, end).sort((left, right) => (times[left] as number) - (times[right] as number) || left - right);

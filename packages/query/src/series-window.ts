@@ -21,13 +21,14 @@ import { constantCount, isConstantTree, isPlainExpressionTree, isPlainReference,
  * The shape, exactly (anything else runs in DuckDB as written):
  * - one SELECT over one measurement (a plain reference, no CTE, join, subquery, DISTINCT, HAVING,
  *   QUALIFY, SAMPLE, window);
- * - a WHERE of conjuncts only: one tag predicate (`tag = 'v'` or `tag IN ('v', ...)`, the tag a
- *   VARCHAR column) and comparisons of `time` with constants (>=, >, <=, <, BETWEEN);
+ * - a WHERE of conjuncts only: at most one tag predicate (`tag = 'v'` or `tag IN ('v', ...)`, the
+ *   tag a VARCHAR column; none: every series) and comparisons of `time` with constants (>=, >,
+ *   <=, <, BETWEEN);
  * - a select list of aliased items: one bucket of time (time_bucket(width, time) or
  *   date_trunc(unit, time), each of fixed width, checked by the engine) and aggregates max(f),
  *   min(f), count(f) of numeric fields (FIELD_TYPES), count(*);
  * - GROUP BY that bucket (alias, position or expression), at most an ORDER BY of it (ASC or DESC)
- *   and a constant LIMIT.
+ *   and, after it, a constant LIMIT (TSBS's groupby-orderby-limit: every series, newest 5 minutes).
  */
 
 /** An output column of a series window's answer. */
@@ -52,10 +53,10 @@ export interface TimeBoundNode {
 
 export interface SeriesWindowPlan {
   readonly read: MeasurementRef;
-  /** The tag column's name as the measurement has it. */
+  /** The tag the series cache sorts by (the WHERE's, else the measurement's first VARCHAR column). */
   readonly tag: string;
-  /** The tag values the WHERE keeps (distinct, in the order written). */
-  readonly tagValues: readonly string[];
+  /** The tag values the WHERE keeps (distinct, in the order written); null: no tag predicate, every row. */
+  readonly tagValues: readonly string[] | null;
   readonly lower: readonly TimeBoundNode[];
   readonly upper: readonly TimeBoundNode[];
   /** The bucket call: time_bucket(width, time) or date_trunc(unit, time). */
@@ -147,8 +148,11 @@ export function planSeriesWindow(statement: SqlNode, plan: StatementPlan, column
 
   const where = whereOf(statement.where_clause, columnOf);
   if (where === null) return null;
+  // Without a tag predicate every row counts: the cache sorts by the first tag-like column all the same.
+  const tag = where.tag ?? columns.find((column) => column.type === TAG_TYPE && column.name.toLowerCase() !== TIME_COLUMN)?.name;
+  if (tag === undefined) return null;
   const fields = [...new Map(items.flatMap((item) => (item.kind === 'aggregate' && item.column !== null ? [[item.column.name, item.column] as const] : []))).values()];
-  return { read, ...where, bucket: bucketItem, columns: items, fields, descending: order.descending, limit: order.limit };
+  return { read, tag, tagValues: where.tagValues, lower: where.lower, upper: where.upper, bucket: bucketItem, columns: items, fields, descending: order.descending, limit: order.limit };
 }
 
 /** The select list as output columns: aliased, one bucket of `time`, the rest aggregates of columns. */
@@ -225,6 +229,8 @@ function orderOf(modifiers: readonly SqlNode[], bucket: SqlNode, alias: string, 
     rest = rest.slice(1);
   }
   const [limitModifier] = rest;
+  // A LIMIT without ORDER BY keeps any rows DuckDB meets first: not an answer to give the same.
+  if (limitModifier?.type === 'LIMIT_MODIFIER' && rest === modifiers) return null;
   if (limitModifier?.type === 'LIMIT_MODIFIER') {
     if (limitModifier.offset !== null) return null;
     limit = constantCount(limitModifier.limit);
@@ -238,8 +244,8 @@ function orderOf(modifiers: readonly SqlNode[], bucket: SqlNode, alias: string, 
 function whereOf(
   where: SqlNode,
   columnOf: (node: SqlNode) => { readonly name: string; readonly type: string } | null,
-): Pick<SeriesWindowPlan, 'tag' | 'tagValues' | 'lower' | 'upper'> | null {
-  let tag: { name: string; values: string[] } | null = null;
+): { tag: string | null; tagValues: readonly string[] | null; lower: TimeBoundNode[]; upper: TimeBoundNode[] } | null {
+  let tag: { name: string; values: string[] | null } | null = null;
   const lower: TimeBoundNode[] = [];
   const upper: TimeBoundNode[] = [];
   const isTime = (node: SqlNode): boolean => columnOf(node)?.name.toLowerCase() === TIME_COLUMN;
@@ -270,8 +276,7 @@ function whereOf(
     else if (upperExclusive !== undefined) upper.push({ node: bound, exclusive: upperExclusive });
     else return null;
   }
-  if (tag === null) return null;
-  return { tag: tag.name, tagValues: tag.values, lower, upper };
+  return { tag: tag?.name ?? null, tagValues: tag?.values ?? null, lower, upper };
 }
 
 /** `tag = 'v'`, `'v' = tag` or `tag IN ('v', ...)` of a VARCHAR column other than time, or null. */

@@ -113,6 +113,12 @@ describe('series windows', () => {
     ['before the epoch and the origin, 3-day buckets', "SELECT time_bucket(INTERVAL 3 days, time) AS b, max(usage_user) AS m, count(*) AS n FROM old WHERE hostname = 'h1' AND time >= '1969-01-01' AND time < '2001-01-01' GROUP BY b ORDER BY b"],
     ['weeks before the epoch', "SELECT date_trunc('week', time) AS w, min(usage_user) AS m FROM old WHERE hostname IN ('h0', 'h2') AND time >= '1960-01-01' AND time < '2001-01-01' GROUP BY w ORDER BY w"],
     ['integer fields of every width Arc stores, with NULLs', `SELECT time_bucket(INTERVAL 10 minutes, time) AS b, max(counter) AS hi, min(counter) AS lo, count(counter) AS n, max(ucount) AS u, min(small) AS s, max(ratio) AS r FROM cpu WHERE hostname IN ('h1', 'h2') AND ${WINDOW} GROUP BY b ORDER BY b`],
+    ['every series: no tag predicate, rows without the tag, a file without the tag column', "SELECT date_trunc('minute', time) AS m, count(*) AS n, max(usage_user) AS mx, count(usage_system) AS ns FROM cpu WHERE time >= '2025-10-16 12:50:00' AND time < '2025-10-16 13:20:00' GROUP BY m ORDER BY m"],
+    ['TSBS groupby-orderby-limit: every series, only an upper bound, the newest 5 minutes', "SELECT time_bucket(INTERVAL 1 minute, time) AS minute, max(usage_user) AS max_usage_user FROM cpu WHERE time < TIMESTAMP '2025-10-16 12:34:56' GROUP BY minute ORDER BY minute DESC LIMIT 5"],
+    ['ASC with a LIMIT from a lower bound', "SELECT time_bucket(INTERVAL 1 minute, time) AS minute, min(usage_user) AS m FROM cpu WHERE hostname = 'h1' AND time >= '2025-10-16 11:00:00.5' GROUP BY minute ORDER BY minute LIMIT 7"],
+    ['a LIMIT past every bucket of the window', "SELECT time_bucket(INTERVAL 1 minute, time) AS minute, count(*) AS n FROM cpu WHERE hostname = 'h2' AND time >= '2025-10-16 10:05:00' AND time < '2025-10-16 10:15:00' GROUP BY minute ORDER BY minute DESC LIMIT 100"],
+    ['sparse rows: a LIMIT that reads wider and wider', "SELECT time_bucket(INTERVAL 1 second, time) AS b, max(usage_user) AS m FROM old WHERE hostname = 'h1' AND time < '2000-01-04' GROUP BY b ORDER BY b DESC LIMIT 30"],
+    ['LIMIT 0', "SELECT time_bucket(INTERVAL 1 minute, time) AS minute, count(*) AS n FROM cpu WHERE time < '2025-10-16 12:00:00' GROUP BY minute ORDER BY minute DESC LIMIT 0"],
     ['17-minute buckets before the origin', "SELECT time_bucket(INTERVAL 17 minutes, time) AS b, max(usage_system) AS m FROM old WHERE hostname = 'h4' AND time >= '1999-12-31' AND time < '2000-01-04' GROUP BY b ORDER BY b DESC"],
   ])('%s: the same answer, from the series cache', async (_, sql) => {
     const before = seriesAnswers();
@@ -143,6 +149,7 @@ describe('series windows', () => {
     // GROUP BY time binds the column: groups of one instant, not of the bucket named `time`.
     ['the bucket named like a column, grouped by that name', `SELECT time_bucket(INTERVAL 1 hour, time) AS time, max(usage_user) AS m FROM cpu WHERE hostname = 'h1' AND ${WINDOW} GROUP BY time ORDER BY 1, 2`],
     ['a field the view casts (BIGINT in one file)', "SELECT time_bucket(INTERVAL 1 hour, time) AS h, max(usage_user) AS m FROM mixed WHERE hostname = 'h1' AND time >= '2025-10-16 10:00:00' GROUP BY h ORDER BY h"],
+    ['a LIMIT without ORDER BY (any rows would do)', "SELECT time_bucket(INTERVAL 1 minute, time) AS minute, count(*) AS n FROM cpu WHERE hostname = 'h2' AND time >= '2025-10-16 10:05:00' GROUP BY minute LIMIT 3"],
     ['a UBIGINT beyond 2^53', "SELECT time_bucket(INTERVAL 1 hour, time) AS h, max(ucount) AS m FROM huge WHERE hostname IN ('h0', 'h1', 'h2', 'h3', 'h4') AND time >= '2025-10-16 10:00:00' GROUP BY h ORDER BY h"],
   ])('%s: DuckDB answers', async (_, sql) => {
     const before = seriesAnswers();
