@@ -121,6 +121,29 @@ export function planLastPoint(
   return null;
 }
 
+/**
+ * The tag a plan's step 1 groups by when the series cache can answer it (query-engine.ts,
+ * maxTimesFromCache): a subquery of exactly `SELECT tag, max(time) FROM m GROUP BY tag` (or
+ * `GROUP BY 1`), no WHERE, the tag a VARCHAR column and `time` a plain TIMESTAMP. Null otherwise.
+ */
+export function maxTimeByTag(plan: LastPointPlan, columns: readonly { readonly name: string; readonly type: string }[]): string | null {
+  const subquery = plan.subquery;
+  if (!isSelectNode(subquery) || subquery.where_clause !== null || plan.columnCount !== 2 || plan.timeIndex !== 1) return null;
+  if (!columns.some((column) => column.name === TIME_COLUMN && column.type === 'TIMESTAMP')) return null;
+  const [key] = subquery.select_list;
+  const names = key === undefined ? null : columnNames(key);
+  const name = names?.at(-1)?.toLowerCase();
+  const tag = columns.find((column) => column.name.toLowerCase() === name && column.type === 'VARCHAR' && name !== TIME_COLUMN);
+  if (names === null || tag === undefined || (names.length === 2 && isBaseTable(subquery.from_table) && names[0]?.toLowerCase() !== referenceNameOf(subquery.from_table))) return null;
+  const groups = Array.isArray(subquery.group_expressions) ? (subquery.group_expressions as unknown[]) : [];
+  const [group] = groups;
+  if (groups.length !== 1 || !isNode(group)) return null;
+  const groupNames = columnNames(group);
+  const byPosition = isNode(group.value) && group.class === 'CONSTANT' && (group.value as { value?: unknown }).value === 1;
+  if (!byPosition && groupNames?.at(-1)?.toLowerCase() !== name) return null;
+  return tag.name;
+}
+
 function hasLongColumnName(node: SqlNode): boolean {
   const names = columnNames(node);
   if (names !== null && names.length > 2) return true;

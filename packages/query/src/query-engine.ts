@@ -48,7 +48,7 @@ import { aggregateSeriesWindow } from './series-answer.js';
 import type { BucketGrid, SeriesAnswerRows, WindowBounds } from './series-answer.js';
 import type { AnswerRows } from './result-chunks.js';
 import type { TopNPlan } from './top-n.js';
-import { mayBeLastPoint, maxTimeRangeSql, narrowedReferenceSql, planLastPoint, stepOneReferences, wholeReferences } from './last-point.js';
+import { maxTimeByTag, mayBeLastPoint, maxTimeRangeSql, narrowedReferenceSql, planLastPoint, stepOneReferences, wholeReferences } from './last-point.js';
 import type { LastPointPlan, WholeReference } from './last-point.js';
 
 /**
@@ -685,33 +685,24 @@ export class QueryEngine {
     if (plan.kind !== 'select' || !mayBeLastPoint(statement) || plan.reads.length !== 1) return null;
     const [read] = plan.reads;
     if (read === undefined || this.catalog.get(read.database)?.has(read.measurement) !== true) return null;
-    const latest = planLastPoint(statement, plan, await this.viewColumns(read), this.nonScalarFunctions);
-    return latest === null ? null : { plan: latest, twoSteps: this.replica.files.files(read.database, read.measurement).length >= LAST_POINT_FILES_MIN };
+    const columns = await this.viewColumns(read);
+    const latest = planLastPoint(statement, plan, columns, this.nonScalarFunctions);
+    if (latest === null) return null;
+    // Step 1 from the series cache costs next to nothing: two steps over any number of files.
+    const files = this.replica.files.files(read.database, read.measurement);
+    const fromCache = this.seriesCache.bytesMax > 0 && maxTimeByTag(latest, columns) !== null && files.every((file) => file.rows !== null);
+    return { plan: latest, twoSteps: fromCache || files.length >= LAST_POINT_FILES_MIN };
   }
 
   /**
    * Step 1 of a two-step statement: its subquery's least and greatest max time, through the same
    * planning path as any query; then the statement's text with both references narrowed to them
-   * (step 2). Null when step 1 fails (the statement runs as written, and reports its own error).
+   * (step 2). Step 1 from the series cache when it can answer it (maxTimesFromCache), else
+   * through DuckDB. Null when step 1 fails (the statement runs as written, and reports its own error).
    */
   private async lastPointSql(task: QueryTask | StreamTask | EstimateTask, sql: string, plan: LastPointPlan): Promise<string | null> {
-    const tree = structuredClone(plan.subquery);
-    clearLocations(tree);
-    const subquerySql = await this.boundsSql(tree);
-    if (subquerySql === null) return null;
-    let row: readonly unknown[];
-    try {
-      const opened = statementOf(await this.open({ ...task, source: { sql: maxTimeRangeSql(subquerySql, plan) } }, false, null, true, plan));
-      try {
-        row = (await this.whileWatching(task.slot, opened.prepared.runAndReadAll())).getRows()[0] ?? [];
-      } finally {
-        if (!opened.kept) opened.prepared.destroySync();
-      }
-    } catch (error) {
-      if (this.control.isCancelled(task.slot)) throw cancelledError();
-      if (error instanceof ArcError && error.kind !== ErrorKind.badRequest) throw error;
-      return null;
-    }
+    const row = (await this.maxTimesFromCache(task, plan)) ?? (await this.maxTimesFromDuckDB(task, plan));
+    if (row === undefined) return null;
     const [lowest, highest] = row;
     // No max time: the IN holds for no row. An empty range (lower above upper) keeps no file.
     const [lowerUs, upperUs] = typeof lowest === 'bigint' && typeof highest === 'bigint' ? [lowest - 1n, highest + 1n] : [1n, 0n];
@@ -724,6 +715,64 @@ export class QueryEngine {
       splices.push({ start: reference.location, end, text: namedRelation(narrowed, reference) });
     }
     return applySplices(text, splices);
+  }
+
+  /**
+   * Step 1 from the series cache (maxTimeByTag): each tag's max time is the last row of its run
+   * in each file (runs are sorted by time), the rows without the tag one group more, as in
+   * DuckDB's GROUP BY. The least and greatest of those, µs, as step 1's row; [] when the
+   * measurement has no row; undefined when the cache cannot answer (DuckDB runs step 1).
+   */
+  private async maxTimesFromCache(task: QueryTask | StreamTask | EstimateTask, plan: LastPointPlan): Promise<readonly unknown[] | undefined> {
+    if (this.seriesCache.bytesMax === 0) return undefined;
+    const tag = maxTimeByTag(plan, await this.viewColumns(plan.read));
+    if (tag === null) return undefined;
+    const catalogFiles = this.replica.files.files(plan.read.database, plan.read.measurement);
+    const files = this.seriesFiles(catalogFiles);
+    if (files.length !== catalogFiles.length || !this.seriesCache.admits(files, 0)) return undefined;
+    await this.pins.pin(catalogFiles);
+    const loaded = await this.seriesCache.load(files, tag, [], (text) => this.whileWatching(task.slot, this.connection.run(text)));
+    this.seriesMeter?.cacheBytes.set(this.seriesCache.bytes);
+    if (!loaded.every((file) => file.serves(tag, []))) return undefined;
+    const maxes = new Map<string | null, number>();
+    for (const file of loaded) {
+      for (const [value, run] of [...file.runs, [null, file.untagged] as const]) {
+        if (run.end === run.start) continue;
+        const last = file.time[run.end - 1] as number;
+        maxes.set(value, Math.max(maxes.get(value) ?? -Infinity, last));
+      }
+    }
+    this.seriesMeter?.answers.add();
+    if (maxes.size === 0) return [];
+    let lowest = Infinity;
+    let highest = -Infinity;
+    for (const max of maxes.values()) {
+      lowest = Math.min(lowest, max);
+      highest = Math.max(highest, max);
+    }
+    return [BigInt(lowest), BigInt(highest)];
+  }
+
+  /** Step 1 through DuckDB: its subquery's least and greatest max time (epoch µs); undefined when it fails. */
+  private async maxTimesFromDuckDB(task: QueryTask | StreamTask | EstimateTask, plan: LastPointPlan): Promise<readonly unknown[] | undefined> {
+    const tree = structuredClone(plan.subquery);
+    clearLocations(tree);
+    const subquerySql = await this.boundsSql(tree);
+    if (subquerySql === null) return undefined;
+    let row: readonly unknown[];
+    try {
+      const opened = statementOf(await this.open({ ...task, source: { sql: maxTimeRangeSql(subquerySql, plan) } }, false, null, true, plan));
+      try {
+        row = (await this.whileWatching(task.slot, opened.prepared.runAndReadAll())).getRows()[0] ?? [];
+      } finally {
+        if (!opened.kept) opened.prepared.destroySync();
+      }
+    } catch (error) {
+      if (this.control.isCancelled(task.slot)) throw cancelledError();
+      if (error instanceof ArcError && error.kind !== ErrorKind.badRequest) throw error;
+      return undefined;
+    }
+    return row;
   }
 
   /** The top-N plan of a statement (top-n.ts), or null: run as written. */

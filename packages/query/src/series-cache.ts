@@ -75,7 +75,7 @@ export class FileSeries {
   readonly rows: number;
   /** Rows of each tag value: [start, end) of the sorted order. NULL tags are not in it. */
   readonly runs: ReadonlyMap<string, { readonly start: number; readonly end: number }>;
-  /** The rows whose tag is NULL (or that have no tag column): the last ones, sorted by time too. */
+  /** The rows whose tag is NULL (or that have no tag column), after the runs, sorted by time too. Rows whose time is NULL come after them, in no run. */
   readonly untagged: { readonly start: number; readonly end: number };
   /** Time of each row of the sorted order, µs since the epoch (doubles: exact to the µs until 2255). */
   readonly time: Float64Array;
@@ -91,18 +91,20 @@ export class FileSeries {
   constructor(
     types: ReadonlyMap<string, string>,
     runs: ReadonlyMap<string, { readonly start: number; readonly end: number }>,
+    untagged: { readonly start: number; readonly end: number },
     time: Float64Array,
     positions: Int32Array,
     runBytes: number,
   ) {
     assert.equal(time.length, positions.length, 'a time and a position per row');
+    assert.ok(untagged.start <= untagged.end && untagged.end <= time.length, 'the untagged rows are rows of the file');
     this.types = types;
-    this.exact = time.every((micros) => Math.abs(micros) <= Number.MAX_SAFE_INTEGER);
     this.rows = time.length;
     this.runs = runs;
-    let tagged = 0;
-    for (const run of runs.values()) tagged = Math.max(tagged, run.end);
-    this.untagged = { start: tagged, end: this.rows };
+    this.untagged = untagged;
+    let exact = true;
+    for (let position = 0; position < untagged.end; position++) exact &&= Math.abs(time[position] as number) <= Number.MAX_SAFE_INTEGER;
+    this.exact = exact;
     this.time = time;
     this.positions = positions;
     this.bytes = this.rows * ORDER_BYTES_PER_ROW + runBytes;
@@ -236,7 +238,10 @@ export class SeriesCache {
 /** A file's tag values in DuckDB's order (NULL last) and how many rows each has. */
 interface TagCounts {
   readonly values: readonly string[];
+  /** Rows of each value with a time (rows whose time is NULL are in no series). */
   readonly counts: readonly number[];
+  /** Rows with a time and no tag. */
+  readonly untagged: number;
   readonly rows: number;
 }
 
@@ -259,7 +264,7 @@ async function readSeries(file: SeriesFile, tag: string, fields: readonly Series
   }
   // Another type of time or tag than the view's: FileSeries.serves says no, nothing is read.
   const tagType = types.get(tag.toLowerCase());
-  if ((tagType !== undefined && tagType !== TAG_TYPE) || types.get(TIME_COLUMN) !== TIME_TYPE) return { series: new FileSeries(types, new Map(), new Float64Array(0), new Int32Array(0), 0), values: known ?? [] };
+  if ((tagType !== undefined && tagType !== TAG_TYPE) || types.get(TIME_COLUMN) !== TIME_TYPE) return { series: new FileSeries(types, new Map(), NO_ROWS, new Float64Array(0), new Int32Array(0), 0), values: known ?? [] };
   const present = fields.filter((field) => types.has(field.name.toLowerCase()));
   // No tag column: every row's tag is NULL (no value to code).
   const tagged = tagType === undefined ? null : tag;
@@ -291,9 +296,11 @@ interface CodedScan {
   readonly unknown: boolean;
 }
 
-/** Tag codes: the value's place in the list, -1 for NULL, -2 for a value not in it. */
+/** Tag codes: the value's place in the list, -1 for NULL, -2 for a value not in it; -3 marks a row whose time is NULL (in no series). */
 const NULL_CODE = -1;
 const UNKNOWN_CODE = -2;
+const NO_TIME_CODE = -3;
+const NO_ROWS = { start: 0, end: 0 } as const;
 
 /** One scan of the file in its own order; `tag` null: the file has no tag column (every code NULL_CODE). */
 async function scanCoded(file: SeriesFile, tag: string | null, values: readonly string[], present: readonly SeriesField[], read: SeriesRead): Promise<CodedScan> {
@@ -310,10 +317,14 @@ async function scanCoded(file: SeriesFile, tag: string | null, values: readonly 
   for (const chunk of await chunksOf(result)) {
     const count = chunk.rowCount;
     const rowNumbers = rowNumberColumn(chunk, count, file.rows);
-    const time = wordsOf(chunk, 1, count, 8);
+    const { words: time, validity } = timeWords(chunk, 1, count);
     const chunkCodes = wordsOf(chunk, 2, count, 4);
     for (let index = 0; index < count; index++) {
       const row = rowNumbers[index] as number;
+      if (validity !== null && (((validity[index >>> 3] as number) >>> (index & 7)) & 1) === 0) {
+        codes[row] = NO_TIME_CODE;
+        continue;
+      }
       // µs as hi * 2^32 + lo: exact while |time| < 2^53 (FileSeries checks).
       times[row] = (time[2 * index + 1] as number) * 2 ** 32 + ((time[2 * index] as number) >>> 0);
       const rowCode = chunkCodes[index] as number;
@@ -334,31 +345,38 @@ async function scanCoded(file: SeriesFile, tag: string | null, values: readonly 
  */
 function countingSorted(types: ReadonlyMap<string, string>, values: readonly string[], codes: Int32Array, times: Float64Array): FileSeries {
   const rows = codes.length;
-  const counts = new Int32Array(values.length);
-  for (const code of codes) if (code >= 0) counts[code] = (counts[code] as number) + 1;
+  // Slots: one per value, then the rows without a tag, then those without a time.
+  const untaggedSlot = values.length;
+  const noTimeSlot = values.length + 1;
+  const counts = new Int32Array(values.length + 2);
+  for (const code of codes) {
+    const slot = code >= 0 ? code : code === NO_TIME_CODE ? noTimeSlot : untaggedSlot;
+    counts[slot] = (counts[slot] as number) + 1;
+  }
   const runs = new Map<string, { start: number; end: number }>();
-  const next = new Int32Array(values.length + 1);
+  const next = new Int32Array(values.length + 2);
   let start = 0;
   let runBytes = 0;
-  for (const [index, value] of values.entries()) {
-    const count = counts[index] as number;
-    next[index] = start;
-    if (count === 0) continue;
-    runs.set(value, { start, end: start + count });
-    runBytes += RUN_BYTES + value.length * 2;
+  for (let slot = 0; slot < counts.length; slot++) {
+    const count = counts[slot] as number;
+    next[slot] = start;
+    const value = values[slot];
+    if (value !== undefined && count > 0) {
+      runs.set(value, { start, end: start + count });
+      runBytes += RUN_BYTES + value.length * 2;
+    }
     start += count;
   }
-  // NULL tags go last, in no run.
-  next[values.length] = start;
+  const untagged = { start: next[untaggedSlot] as number, end: next[noTimeSlot] as number };
   const rowAt = new Int32Array(rows);
   for (let row = 0; row < rows; row++) {
     const code = codes[row] as number;
-    const slot = code < 0 ? values.length : code;
+    const slot = code >= 0 ? code : code === NO_TIME_CODE ? noTimeSlot : untaggedSlot;
     const position = next[slot] as number;
     next[slot] = position + 1;
     rowAt[position] = row;
   }
-  for (const { start: first, end } of [...runs.values(), { start, end: rows }]) {
+  for (const { start: first, end } of [...runs.values(), untagged]) {
     let sorted = true;
     for (let position = first + 1; position < end && sorted; position++) sorted = (times[rowAt[position - 1] as number] as number) <= (times[rowAt[position] as number] as number);
     if (!sorted) rowAt.subarray(first, end).sort((left, right) => (times[left] as number) - (times[right] as number) || left - right);
@@ -370,27 +388,32 @@ function countingSorted(types: ReadonlyMap<string, string>, values: readonly str
     time[position] = times[row] as number;
     positions[row] = position;
   }
-  return new FileSeries(types, runs, time, positions, runBytes);
+  return new FileSeries(types, runs, untagged, time, positions, runBytes);
 }
 
 /** The file's tag values (NULL last, not in `values`) and their row counts. */
 async function tagCounts(file: SeriesFile, tag: string, read: SeriesRead): Promise<TagCounts> {
   const values: string[] = [];
   const counts: number[] = [];
+  let untagged = 0;
   let rows = 0;
-  for (const chunk of await chunksOf(await read(`SELECT ${quoteIdentifier(tag)}, count(*) FROM ${sourceOf(file)} GROUP BY ALL ORDER BY 1 NULLS LAST`))) {
-    for (const [value, count] of chunk.getRows()) {
-      assert.ok(typeof count === 'bigint', 'count(*) is a BIGINT');
+  const sql = `SELECT ${quoteIdentifier(tag)}, count(${quoteIdentifier(TIME_COLUMN)}), count(*) FROM ${sourceOf(file)} GROUP BY ALL ORDER BY 1 NULLS LAST`;
+  for (const chunk of await chunksOf(await read(sql))) {
+    for (const [value, timed, count] of chunk.getRows()) {
+      assert.ok(typeof timed === 'bigint' && typeof count === 'bigint', 'count() is a BIGINT');
       rows += Number(count);
-      if (typeof value !== 'string') continue;
+      if (typeof value !== 'string') {
+        untagged += Number(timed);
+        continue;
+      }
       values.push(value);
-      counts.push(Number(count));
+      counts.push(Number(timed));
     }
   }
-  return { values, counts, rows };
+  return { values, counts, untagged, rows };
 }
 
-/** A file of many tag values, sorted by DuckDB: its rows ordered by the tag (NULL last), then time. */
+/** A file of many tag values, sorted by DuckDB: its rows ordered by the tag (NULL last), then time; rows without a time last. */
 async function readSortedSeries(file: SeriesFile, tag: string, types: ReadonlyMap<string, string>, tags: TagCounts, read: SeriesRead): Promise<FileSeries> {
   const runs = new Map<string, { start: number; end: number }>();
   let runBytes = 0;
@@ -401,24 +424,26 @@ async function readSortedSeries(file: SeriesFile, tag: string, types: ReadonlyMa
     runBytes += RUN_BYTES + value.length * 2;
     start = end;
   }
+  const untagged = { start, end: start + tags.untagged };
   const time = new Float64Array(tags.rows);
   const positions = new Int32Array(tags.rows).fill(-1);
   let position = 0;
   const timeColumn = quoteIdentifier(TIME_COLUMN);
-  const ordered = await read(`SELECT file_row_number, ${timeColumn} FROM ${sourceOf(file)} ORDER BY ${quoteIdentifier(tag)} NULLS LAST, ${timeColumn}, file_row_number`);
+  const ordered = await read(`SELECT file_row_number, ${timeColumn} FROM ${sourceOf(file)} ORDER BY ${timeColumn} IS NULL, ${quoteIdentifier(tag)} NULLS LAST, ${timeColumn}, file_row_number`);
   for (const chunk of await chunksOf(ordered)) {
     const count = chunk.rowCount;
     const rowNumbers = rowNumberColumn(chunk, count, tags.rows);
-    const micros = wordsOf(chunk, 1, count, 8);
+    const { words: micros, validity } = timeWords(chunk, 1, count);
     for (let index = 0; index < count; index++) {
       const row = rowNumbers[index] as number;
-      time[position] = (micros[2 * index + 1] as number) * 2 ** 32 + ((micros[2 * index] as number) >>> 0);
+      const timed = validity === null || (((validity[index >>> 3] as number) >>> (index & 7)) & 1) === 1;
+      time[position] = timed ? (micros[2 * index + 1] as number) * 2 ** 32 + ((micros[2 * index] as number) >>> 0) : Number.NaN;
       positions[row] = position++;
     }
   }
   assert.equal(position, tags.rows, `the file's rows, sorted, are the rows its tags counted (${file.key})`);
   assert.ok(!positions.includes(-1), 'file row numbers are a permutation');
-  return new FileSeries(types, runs, time, positions, runBytes);
+  return new FileSeries(types, runs, untagged, time, positions, runBytes);
 }
 
 /** Reads fields the series lacks, in one scan of the file (those the file has not: all NULL); the bytes added. */
@@ -487,6 +512,14 @@ function wordsOf(chunk: DuckDBDataChunk, column: number, count: number, bytes: n
   assert.ok(valid, 'no NULL in a column the cache sorts by');
   const data = duckdb.vector_get_data(vector, count * bytes);
   return new Int32Array(data.buffer, data.byteOffset, (count * bytes) / 4);
+}
+
+/** A TIMESTAMP column of a chunk as 32-bit words (two a value, low first) and its validity (null: no NULL). */
+function timeWords(chunk: DuckDBDataChunk, column: number, count: number): { words: Int32Array; validity: Uint8Array | null } {
+  const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
+  const validity = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8) as Uint8Array | null;
+  const data = duckdb.vector_get_data(vector, count * 8);
+  return { words: new Int32Array(data.buffer, data.byteOffset, count * 2), validity };
 }
 
 /** The chunk's file row numbers (BIGINT, column 0), each checked below the file's rows. */

@@ -79,6 +79,11 @@ describe('series windows', () => {
     // A UBIGINT beyond 2^53 in one file: a double would not hold it, so DuckDB answers.
     await writeArcFile('huge', hourRows('2025-10-16 10:00:00', 500, 1));
     await writeArcFile('huge', `SELECT * REPLACE (CASE WHEN ucount = 7 THEN 18446744073709551615 ELSE ucount END::UBIGINT AS ucount) FROM (${hourRows('2025-10-16 11:00:00', 500, 2)})`);
+    // Rows without a time (in no window, no max) beside rows without a host, tied latest rows.
+    await writeArcFile('nulls', `SELECT * FROM (VALUES
+      (TIMESTAMP '2025-10-16 12:59:00', 'h1', 1.5), (TIMESTAMP '2025-10-16 12:59:00', 'h1', 2.5), (TIMESTAMP '2025-10-16 12:30:30', 'h2', 3.5),
+      (NULL::TIMESTAMP, 'h0', 4.5), (NULL::TIMESTAMP, NULL::VARCHAR, 5.5), (TIMESTAMP '2025-10-16 12:40:00', NULL::VARCHAR, 6.5),
+      (NULL::TIMESTAMP, 'hn', 7.5), (TIMESTAMP '2025-10-16 12:10:00', 'h0', NULL::DOUBLE)) t(time, hostname, usage_user)`);
     series = dir.pool({ threads: 1 });
     plain = dir.pool({ threads: 1, seriesCacheBytes: 0 });
     await Promise.all([series.ready(), plain.ready()]);
@@ -118,6 +123,7 @@ describe('series windows', () => {
     ['ASC with a LIMIT from a lower bound', "SELECT time_bucket(INTERVAL 1 minute, time) AS minute, min(usage_user) AS m FROM cpu WHERE hostname = 'h1' AND time >= '2025-10-16 11:00:00.5' GROUP BY minute ORDER BY minute LIMIT 7"],
     ['a LIMIT past every bucket of the window', "SELECT time_bucket(INTERVAL 1 minute, time) AS minute, count(*) AS n FROM cpu WHERE hostname = 'h2' AND time >= '2025-10-16 10:05:00' AND time < '2025-10-16 10:15:00' GROUP BY minute ORDER BY minute DESC LIMIT 100"],
     ['sparse rows: a LIMIT that reads wider and wider', "SELECT time_bucket(INTERVAL 1 second, time) AS b, max(usage_user) AS m FROM old WHERE hostname = 'h1' AND time < '2000-01-04' GROUP BY b ORDER BY b DESC LIMIT 30"],
+    ['rows without a time or a host, every series', "SELECT time_bucket(INTERVAL 10 minutes, time) AS b, count(*) AS n, max(usage_user) AS m FROM nulls WHERE time >= '2025-10-16 12:00:00' AND time < '2025-10-16 13:00:00' GROUP BY b ORDER BY b"],
     ['LIMIT 0', "SELECT time_bucket(INTERVAL 1 minute, time) AS minute, count(*) AS n FROM cpu WHERE time < '2025-10-16 12:00:00' GROUP BY minute ORDER BY minute DESC LIMIT 0"],
     ['17-minute buckets before the origin', "SELECT time_bucket(INTERVAL 17 minutes, time) AS b, max(usage_system) AS m FROM old WHERE hostname = 'h4' AND time >= '1999-12-31' AND time < '2000-01-04' GROUP BY b ORDER BY b DESC"],
   ])('%s: the same answer, from the series cache', async (_, sql) => {
@@ -128,6 +134,17 @@ describe('series windows', () => {
     // Again, from what the cache holds now.
     expect(await body(series, sql)).toBe(expected);
     expect(seriesAnswers()).toBe(before + 2);
+  });
+
+  it.each([
+    ['TSBS lastpoint', 'SELECT * FROM cpu WHERE (hostname, time) IN (SELECT hostname, max(time) FROM cpu GROUP BY hostname) ORDER BY hostname, usage_user'],
+    ['by another tag, grouped by position, the latest rows of regions', 'SELECT region, time, usage_user FROM cpu WHERE (region, time) IN (SELECT region, max(time) FROM cpu GROUP BY 1) ORDER BY region, usage_user'],
+    ['rows without a time or a host', 'SELECT * FROM nulls WHERE (hostname, time) IN (SELECT hostname, max(time) FROM nulls GROUP BY hostname) ORDER BY hostname, usage_user'],
+    ['before the epoch', 'SELECT hostname, time FROM old WHERE (hostname, time) IN (SELECT hostname, max(time) FROM old GROUP BY hostname) ORDER BY hostname, time'],
+  ])('%s: the latest rows, their max times from the series cache', async (_, sql) => {
+    const before = seriesAnswers();
+    expect(await body(series, sql)).toBe(await body(plain, sql));
+    expect(seriesAnswers()).toBe(before + 1);
   });
 
   it.each(['csv', 'arrow', 'msgpack'] as const)('answers in %s as DuckDB does', async (format) => {

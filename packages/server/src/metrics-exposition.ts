@@ -90,7 +90,7 @@ export function arcSeries(sources: MetricsSources, walSyncBoundsMs: readonly num
     ['arc_query_running', 'gauge', 'Queries a query thread is running', () => one(queryPool.stats().running)],
     ['arc_query_cache_hits_total', 'counter', 'Query answers served from the query cache', () => one(sources.cacheLookups().hits)],
     ['arc_query_cache_misses_total', 'counter', 'Cacheable queries the query cache did not hold', () => one(sources.cacheLookups().misses)],
-    ['arc_query_series_windows_total', 'counter', 'Queries of a few series over a window of time answered from the series cache, not by DuckDB', () => one(queryPool.telemetry.counterTotal('seriesWindows'))],
+    ['arc_query_series_windows_total', 'counter', 'Queries of a few series over a window of time answered from the series cache, not by DuckDB, and latest-rows queries whose first step it answered', () => one(queryPool.telemetry.counterTotal('seriesWindows'))],
     ['arc_query_series_cache_bytes', 'gauge', 'Bytes of Parquet files decoded for series windows a query thread keeps, per thread', () => perThread('query', queryPool.telemetry.gaugeByThread('seriesCacheBytes'), queryPool.telemetry.claimedThreads())],
     ['arc_compaction_jobs_total', 'counter', 'Compaction jobs ended, by result (skipped: another job or node held the partition or an input)', () => sources.compaction.jobs.samples()],
     ['arc_compaction_bytes_read_total', 'counter', 'Bytes of the input files of succeeded compaction jobs', () => one(sources.compaction.bytesRead)],
