@@ -417,7 +417,8 @@ export class QueryEngine {
     const files = this.seriesFiles(inRange);
     if (files.length === 0 || files.length !== inRange.length || !this.seriesCache.admits(files, series.fields.length)) return null;
     const ahead = files.some((file) => !this.seriesCache.holds(file.key, series.tag)) ? this.readAheadFiles(read, series, bounds, files) : [];
-    await this.pins.pin([...inRange, ...ahead.map((file) => file.catalogFile)]);
+    // Only the files the cache reads now must be local (object storage); the others answer from memory.
+    await this.pins.pin([...files, ...ahead].filter((file) => this.seriesCache.reads(file.key, series.tag, series.fields)).map((file) => file.catalogFile));
     const loaded = await this.seriesCache.load(files, series.tag, series.fields, (sql) => this.whileWatching(task.slot, this.connection.run(sql)), ahead);
     this.seriesMeter?.cacheBytes.set(this.seriesCache.bytes);
     if (!loaded.every((file) => file.serves(series.tag, series.fields))) return null;
@@ -730,7 +731,7 @@ export class QueryEngine {
     const catalogFiles = this.replica.files.files(plan.read.database, plan.read.measurement);
     const files = this.seriesFiles(catalogFiles);
     if (files.length !== catalogFiles.length || !this.seriesCache.admits(files, 0)) return undefined;
-    await this.pins.pin(catalogFiles);
+    await this.pins.pin(files.filter((file) => this.seriesCache.reads(file.key, tag, [])).map((file) => file.catalogFile));
     const loaded = await this.seriesCache.load(files, tag, [], (text) => this.whileWatching(task.slot, this.connection.run(text)));
     this.seriesMeter?.cacheBytes.set(this.seriesCache.bytes);
     if (!loaded.every((file) => file.serves(tag, []))) return undefined;

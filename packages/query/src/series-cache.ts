@@ -189,6 +189,16 @@ export class SeriesCache {
   }
 
   /**
+   * Whether load() would read the file: not held by `tag`, or held without one of `fields`. Only
+   * those need to be local (object storage: pinned in the file cache); the others are answered
+   * from memory.
+   */
+  reads(fileKey: string, tag: string, fields: readonly SeriesField[]): boolean {
+    const series = this.entries.get(`${fileKey}\u0000${tag}`);
+    return series === undefined || (series.serves(tag, fields) && fields.some((field) => series.field(field.name) === undefined));
+  }
+
+  /**
    * Whether a query over `files` reading `fieldCount` fields may use the cache: at most half of
    * the bound, so one query never pushes out more than half of what others use, and a wide scan
    * (DuckDB's work) never goes through it.
