@@ -83,7 +83,8 @@ describe('series windows', () => {
     await writeArcFile('nulls', `SELECT * FROM (VALUES
       (TIMESTAMP '2025-10-16 12:59:00', 'h1', 1.5), (TIMESTAMP '2025-10-16 12:59:00', 'h1', 2.5), (TIMESTAMP '2025-10-16 12:30:30', 'h2', 3.5),
       (NULL::TIMESTAMP, 'h0', 4.5), (NULL::TIMESTAMP, NULL::VARCHAR, 5.5), (TIMESTAMP '2025-10-16 12:40:00', NULL::VARCHAR, 6.5),
-      (NULL::TIMESTAMP, 'hn', 7.5), (TIMESTAMP '2025-10-16 12:10:00', 'h0', NULL::DOUBLE)) t(time, hostname, usage_user)`);
+      (NULL::TIMESTAMP, 'hn', 7.5), (TIMESTAMP '2025-10-16 12:10:00', 'h0', NULL::DOUBLE),
+      (TIMESTAMP '2025-10-16 12:20:00', '', 8.5), (TIMESTAMP '2025-10-16 12:21:00', 'H1', 9.5), (TIMESTAMP '2025-10-16 12:22:00', 'h1 ', 10.5)) t(time, hostname, usage_user)`);
     series = dir.pool({ threads: 1 });
     plain = dir.pool({ threads: 1, seriesCacheBytes: 0 });
     await Promise.all([series.ready(), plain.ready()]);
@@ -124,6 +125,7 @@ describe('series windows', () => {
     ['a LIMIT past every bucket of the window', "SELECT time_bucket(INTERVAL 1 minute, time) AS minute, count(*) AS n FROM cpu WHERE hostname = 'h2' AND time >= '2025-10-16 10:05:00' AND time < '2025-10-16 10:15:00' GROUP BY minute ORDER BY minute DESC LIMIT 100"],
     ['sparse rows: a LIMIT that reads wider and wider', "SELECT time_bucket(INTERVAL 1 second, time) AS b, max(usage_user) AS m FROM old WHERE hostname = 'h1' AND time < '2000-01-04' GROUP BY b ORDER BY b DESC LIMIT 30"],
     ['rows without a time or a host, every series', "SELECT time_bucket(INTERVAL 10 minutes, time) AS b, count(*) AS n, max(usage_user) AS m FROM nulls WHERE time >= '2025-10-16 12:00:00' AND time < '2025-10-16 13:00:00' GROUP BY b ORDER BY b"],
+    ['an empty tag value and values that differ by case or a space', "SELECT time_bucket(INTERVAL 1 minute, time) AS b, max(usage_user) AS m FROM nulls WHERE hostname IN ('', 'H1', 'h1 ') AND time >= '2025-10-16 12:00:00' GROUP BY b ORDER BY b"],
     ['LIMIT 0', "SELECT time_bucket(INTERVAL 1 minute, time) AS minute, count(*) AS n FROM cpu WHERE time < '2025-10-16 12:00:00' GROUP BY minute ORDER BY minute DESC LIMIT 0"],
     ['17-minute buckets before the origin', "SELECT time_bucket(INTERVAL 17 minutes, time) AS b, max(usage_system) AS m FROM old WHERE hostname = 'h4' AND time >= '1999-12-31' AND time < '2000-01-04' GROUP BY b ORDER BY b DESC"],
   ])('%s: the same answer, from the series cache', async (_, sql) => {
