@@ -151,6 +151,7 @@ async function measureStart(scratch, source, files) {
       } catch (error) {
         if (error instanceof Error && error.message.startsWith('query answered')) throw error;
       }
+      // The server is polled until a query answers: across HTTP there is no event to wait on.
       if (answerMs === null) await sleep(20);
     }
   } finally {

@@ -179,6 +179,7 @@ async function run(source, writtenSum, index) {
     for (;;) {
       execution = (await call(server, 'GET', `/api/v1/jobs/${job.id}/executions?limit=1`, undefined)).executions[0];
       if (execution.status !== 'running') break;
+      // The job's execution is polled: across HTTP there is no event to wait on.
       await sleep(POLL_MS);
     }
     const seconds = (performance.now() - started) / 1000;

@@ -104,7 +104,11 @@ export function freePort() {
   });
 }
 
-/** @param {number} ms */
+/**
+ * A pause of `ms`: for polls across HTTP or process boundaries, backoffs and sample schedules,
+ * never to order events (each caller says which it is).
+ * @param {number} ms
+ */
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -126,6 +130,7 @@ export async function waitReady(url, timeoutS, exited) {
     } catch (err) {
       last = String(err);
     }
+    // /ready is polled: the server process announces nothing the harness could wait on.
     await sleep(100);
   }
   throw new Error(`server not ready after ${timeoutS} s (${last})`);

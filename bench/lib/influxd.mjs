@@ -83,6 +83,7 @@ export async function startInfluxd() {
       await stop();
       throw new Error(`influxd did not answer /ping within ${READY_TIMEOUT_MS} ms:\n${output}`);
     }
+    // /ping is polled: influxd announces nothing the harness could wait on.
     await sleep(PING_INTERVAL_MS);
   }
   /** @param {string} q @param {string} [db] */

@@ -338,6 +338,7 @@ async function writeDataset(o, ctx) {
           throw new Error(`POST ${DEFAULT_PATHS[o.format]} -> ${res.status}: ${res.body.toString('utf8', 0, 300)}`);
         }
         retries++;
+        // The pause before a retry is the client's backoff policy, not a wait for an event.
         await sleep(backoff);
       }
     }
@@ -364,6 +365,7 @@ async function waitForRows(o, url, token, rows) {
     if (c.n === rows) return;
     if (c.n !== null && c.n > rows) throw new Error(`database ${o.database} holds ${c.n} cpu rows, more than the ${rows} written (use a fresh --database)`);
     last = c.n === null ? `count failed (${c.status}): ${c.error}` : `count ${c.n}`;
+    // The server's count is polled: across HTTP there is no event to wait on.
     await sleep(200);
   }
   throw new Error(`count(*) did not reach ${rows} within ${o.countTimeout} s (last: ${last})`);
