@@ -2,7 +2,7 @@ import { TIME_COLUMN, quoteIdentifier } from '@arc/columnar';
 import type { MeasurementRef, StatementPlan } from './query-plan.js';
 import { childrenOf, columnNames, conjunctsOf, cteNames, isBaseTable, isNode, isSelectNode, locationOf, referenceNameOf } from './sql-tree.js';
 import type { BaseTableRef, SqlNode } from './sql-tree.js';
-import { callsNonScalar, isPlainExpressionTree, isPlainReference, isTimeColumn } from './top-n.js';
+import { callsNonScalar, constantCount, isPlainExpressionTree, isPlainReference, isTimeColumn } from './top-n.js';
 
 /**
  * Latest rows in two steps. A statement whose WHERE has, AND-ed at its top,
@@ -139,7 +139,7 @@ export function maxTimeByTag(plan: LastPointPlan, columns: readonly { readonly n
   const [group] = groups;
   if (groups.length !== 1 || !isNode(group)) return null;
   const groupNames = columnNames(group);
-  const byPosition = isNode(group.value) && group.class === 'CONSTANT' && (group.value as { value?: unknown }).value === 1;
+  const byPosition = constantCount(group) === 1;
   if (!byPosition && groupNames?.at(-1)?.toLowerCase() !== name) return null;
   return tag.name;
 }
