@@ -447,7 +447,7 @@ export class QueryEngine {
    * the cache does not hold, nearest the window first, while the query's files and these stay
    * within what the cache admits for one query, at most SERIES_READ_AHEAD_FILES_MAX. A dashboard
    * or a benchmark moves its window over the same hours: one read then serves the next queries,
-   * where each file read when first asked for costs a query ~6 ms per file (docs/benchmarks.md).
+   * where each file read when first asked for costs a query ~15 ms on a fresh thread (docs/benchmarks.md).
    */
   private readAheadFiles(read: MeasurementRef, series: SeriesWindowPlan, bounds: WindowBounds, files: readonly SeriesFile[]): (SeriesFile & { readonly catalogFile: CatalogFile })[] {
     const wanted = new Set(files.map((file) => file.key));

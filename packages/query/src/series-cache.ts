@@ -363,21 +363,13 @@ function countingSorted(types: ReadonlyMap<string, string>, values: readonly str
     const slot = code >= 0 ? code : code === NO_TIME_CODE ? noTimeSlot : untaggedSlot;
     counts[slot] = (counts[slot] as number) + 1;
   }
-  const runs = new Map<string, { start: number; end: number }>();
+  const { runs, runBytes, starts, end } = tagRuns(values, counts);
+  const untagged = { start: end, end: end + (counts[untaggedSlot] as number) };
+  // Where each slot's next row goes: its run's start, then the untagged rows, then those without a time.
   const next = new Int32Array(values.length + 2);
-  let start = 0;
-  let runBytes = 0;
-  for (let slot = 0; slot < counts.length; slot++) {
-    const count = counts[slot] as number;
-    next[slot] = start;
-    const value = values[slot];
-    if (value !== undefined && count > 0) {
-      runs.set(value, { start, end: start + count });
-      runBytes += RUN_BYTES + value.length * 2;
-    }
-    start += count;
-  }
-  const untagged = { start: next[untaggedSlot] as number, end: next[noTimeSlot] as number };
+  next.set(starts);
+  next[untaggedSlot] = untagged.start;
+  next[noTimeSlot] = untagged.end;
   const rowAt = new Int32Array(rows);
   for (let row = 0; row < rows; row++) {
     const code = codes[row] as number;
@@ -399,6 +391,28 @@ function countingSorted(types: ReadonlyMap<string, string>, values: readonly str
     positions[row] = position;
   }
   return new FileSeries(types, runs, untagged, time, positions, runBytes);
+}
+
+/**
+ * The runs of the sorted order, one per tag value with rows, in the order of `values` (the first
+ * `values.length` of `counts` are their row counts): where each value's rows start, what the runs
+ * cost in the cache, and where the tagged rows end.
+ */
+function tagRuns(values: readonly string[], counts: ArrayLike<number>): { runs: Map<string, { start: number; end: number }>; runBytes: number; starts: Int32Array; end: number } {
+  const runs = new Map<string, { start: number; end: number }>();
+  const starts = new Int32Array(values.length);
+  let start = 0;
+  let runBytes = 0;
+  for (const [index, value] of values.entries()) {
+    const count = counts[index] ?? 0;
+    starts[index] = start;
+    if (count > 0) {
+      runs.set(value, { start, end: start + count });
+      runBytes += RUN_BYTES + value.length * 2;
+    }
+    start += count;
+  }
+  return { runs, runBytes, starts, end: start };
 }
 
 /** The file's tag values (NULL last, not in `values`) and their row counts. */
@@ -425,16 +439,8 @@ async function tagCounts(file: SeriesFile, tag: string, read: SeriesRead): Promi
 
 /** A file of many tag values, sorted by DuckDB: its rows ordered by the tag (NULL last), then time; rows without a time last. */
 async function readSortedSeries(file: SeriesFile, tag: string, types: ReadonlyMap<string, string>, tags: TagCounts, read: SeriesRead): Promise<FileSeries> {
-  const runs = new Map<string, { start: number; end: number }>();
-  let runBytes = 0;
-  let start = 0;
-  for (const [index, value] of tags.values.entries()) {
-    const end = start + (tags.counts[index] ?? 0);
-    runs.set(value, { start, end });
-    runBytes += RUN_BYTES + value.length * 2;
-    start = end;
-  }
-  const untagged = { start, end: start + tags.untagged };
+  const { runs, runBytes, end } = tagRuns(tags.values, tags.counts);
+  const untagged = { start: end, end: end + tags.untagged };
   const time = new Float64Array(tags.rows);
   const positions = new Int32Array(tags.rows).fill(-1);
   let position = 0;

@@ -2,7 +2,7 @@ import { TIME_COLUMN } from '@arc/columnar';
 import type { MeasurementRef, StatementPlan } from './query-plan.js';
 import { columnNames, conjunctsOf, cteNames, isBaseTable, isConstantExpression, isNode, isSelectNode, locationOf, referenceNameOf } from './sql-tree.js';
 import type { SqlNode } from './sql-tree.js';
-import { constantCount, isConstantTree, isPlainExpressionTree, isPlainReference, isTimeColumn, shapeOf } from './top-n.js';
+import { constantCount, isConstantTree, isPlainExpressionTree, isPlainReference, isTimeColumn, isTruncUnit, shapeOf } from './top-n.js';
 
 /**
  * Series windows: the statement dashboards and TSBS send most, a few series of one measurement
@@ -100,7 +100,7 @@ const FLIPPED: Readonly<Record<string, string>> = {
 };
 const ORDER_TYPES: ReadonlySet<string> = new Set(['ORDER_DEFAULT', 'ASCENDING', 'DESCENDING']);
 /** Date_trunc units of one fixed width on a TIMESTAMP (month and longer vary). */
-export const FIXED_TRUNC_UNITS: ReadonlySet<string> = new Set(['microseconds', 'milliseconds', 'second', 'minute', 'hour', 'day', 'week']);
+const FIXED_TRUNC_UNITS: ReadonlySet<string> = new Set(['microseconds', 'milliseconds', 'second', 'minute', 'hour', 'day', 'week']);
 
 /** A cheap first look before the measurement's columns are fetched: a SELECT with a GROUP BY and a WHERE. */
 export function mayBeSeriesWindow(statement: SqlNode): boolean {
@@ -169,7 +169,7 @@ function selectItems(list: readonly SqlNode[], reference: string, columnOf: (nod
     if (name === 'time_bucket' || name === 'date_trunc' || name === 'datetrunc') {
       const [width, time] = children;
       if (children.length !== 2 || !isNode(width) || !isNode(time) || !isTimeColumn(time, reference) || !isConstantTree(width)) return null;
-      if (name !== 'time_bucket' && !isFixedTruncUnit(width)) return null;
+      if (name !== 'time_bucket' && !isTruncUnit(width, FIXED_TRUNC_UNITS)) return null;
       items.push({ kind: 'bucket', name: alias });
       continue;
     }
@@ -195,12 +195,6 @@ function isPlainCall(node: SqlNode): boolean {
   if (node.filter !== null || node.distinct !== false || node.export_state === true || !Array.isArray(node.children)) return false;
   const orders = isNode(node.order_bys) ? node.order_bys.orders : [];
   return Array.isArray(orders) && orders.length === 0;
-}
-
-function isFixedTruncUnit(node: SqlNode): boolean {
-  if (node.class !== 'CONSTANT' || !isNode(node.value)) return false;
-  const value = node.value as { value?: unknown; is_null?: unknown };
-  return value.is_null === false && typeof value.value === 'string' && FIXED_TRUNC_UNITS.has(value.value.toLowerCase());
 }
 
 /** Whether a GROUP BY or ORDER BY key is the bucket: its alias (when `byAlias`), its 1-based position or its expression. */

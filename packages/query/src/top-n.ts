@@ -212,10 +212,11 @@ function bucketOf(key: SqlNode, reference: string): SqlNode | null | undefined {
   return undefined;
 }
 
-function isTruncUnit(node: SqlNode): boolean {
+/** Whether `node` is a date_trunc unit among `units` (a non-NULL text constant; any case). */
+export function isTruncUnit(node: SqlNode, units: ReadonlySet<string> = TRUNC_UNITS): boolean {
   if (node.class !== 'CONSTANT' || !isNode(node.value)) return false;
   const value = node.value as { value?: unknown; is_null?: unknown };
-  return value.is_null === false && typeof value.value === 'string' && TRUNC_UNITS.has(value.value.toLowerCase());
+  return value.is_null === false && typeof value.value === 'string' && units.has(value.value.toLowerCase());
 }
 
 /**
