@@ -594,6 +594,7 @@ async function benchQuery(o, name, nextQuery, ctx) {
     median_ms: med === null ? null : round(med, 2),
     p95_ms: percentile(sorted, 0.95),
     min_ms: sorted.length ? round(/** @type {number} */ (sorted[0]), 2) : null,
+    runs_ms: httpMs.map((ms) => round(ms, 2)),
     rows: median(rows),
     response_bytes: median(bytes),
     server_execution_ms: serverMed === null ? null : round(serverMed, 2),

@@ -60,3 +60,43 @@ function timestampText(node: SqlNode): string | undefined {
   if (node.cast_type.id !== 'TIMESTAMP') return undefined;
   return varcharConstant(node.child);
 }
+
+/** The names DuckDB gives the statement's start instant as a function of no arguments. */
+const CLOCK_FUNCTIONS: ReadonlySet<string> = new Set(['now', 'get_current_timestamp', 'transaction_timestamp']);
+
+/**
+ * `now()` alone, or plus or minus an interval (`now() - INTERVAL 1 HOUR`, Grafana's and a stat
+ * panel's bound): the interval expression and the sign it is added with; undefined for anything
+ * else. Whether the interval is a constant is the caller's to check (top-n's isConstantTree).
+ */
+export function clockPlusInterval(node: SqlNode): { readonly sign: 1 | -1; readonly interval: SqlNode | null } | undefined {
+  if (isClock(node)) return { sign: 1, interval: null };
+  if (node.class !== 'FUNCTION' || node.is_operator !== true || !Array.isArray(node.children) || node.children.length !== 2) return undefined;
+  const [left, right] = node.children as unknown[];
+  if (!isNode(left) || !isNode(right)) return undefined;
+  if (node.function_name === '-' && isClock(left)) return { sign: -1, interval: right };
+  if (node.function_name === '+' && isClock(left)) return { sign: 1, interval: right };
+  if (node.function_name === '+' && isClock(right)) return { sign: 1, interval: left };
+  return undefined;
+}
+
+function isClock(node: SqlNode): boolean {
+  return (
+    node.class === 'FUNCTION' &&
+    typeof node.function_name === 'string' &&
+    CLOCK_FUNCTIONS.has(node.function_name.toLowerCase()) &&
+    node.schema === '' &&
+    (node.catalog ?? '') === '' &&
+    Array.isArray(node.children) &&
+    node.children.length === 0 &&
+    node.filter === null &&
+    node.distinct === false
+  );
+}
+
+const MICROS_PER_DAY = 86_400_000_000n;
+
+/** The instant `nowMs` plus `sign` times an interval of days and µs, in µs: a day is 24 hours in UTC. */
+export function clockMicros(nowMs: number, sign: 1 | -1, days: number, micros: bigint): bigint {
+  return BigInt(nowMs) * MICROS_PER_MILLI + BigInt(sign) * (BigInt(days) * MICROS_PER_DAY + micros);
+}

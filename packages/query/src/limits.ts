@@ -192,6 +192,13 @@ export const BUCKET_GRIDS_MAX = 256;
 assert.ok(BUCKET_GRIDS_MAX > 0);
 
 /**
+ * Constant interval expressions whose value a query thread remembers (`INTERVAL 1 HOUR` of a
+ * `now() - INTERVAL 1 HOUR` bound, a time_bucket's width): a dashboard sends a few; cleared when full.
+ */
+export const INTERVAL_VALUES_MAX = 256;
+assert.ok(INTERVAL_VALUES_MAX > 0);
+
+/**
  * Files a measurement needs at least before a latest-rows statement runs in two steps
  * (last-point.ts). Step 1 reads every row's keys and time as the statement's subquery does, and
  * step 2 costs a second plan and DuckDB's IN over even one file (5-7 ms in-process, 2026-12-06):

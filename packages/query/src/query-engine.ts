@@ -16,7 +16,7 @@ import { encodeCsvAnswer } from './csv-answer.js';
 import { encodeJsonAnswer } from './json-answer.js';
 import type { EncodedAnswer } from './json-answer.js';
 import { encodeMsgpackAnswer } from './msgpack-answer.js';
-import { BOUNDS_SQL_TEXTS_MAX, BUCKET_GRIDS_MAX, CANCEL_POLL_MS, KEPT_STATEMENTS_MAX, LAST_POINT_FILES_MIN, SERIES_READ_AHEAD_FILES_MAX, TOP_N_BUCKET_STARTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
+import { BOUNDS_SQL_TEXTS_MAX, BUCKET_GRIDS_MAX, CANCEL_POLL_MS, INTERVAL_VALUES_MAX, KEPT_STATEMENTS_MAX, LAST_POINT_FILES_MIN, SERIES_READ_AHEAD_FILES_MAX, TOP_N_BUCKET_STARTS_MAX, ZONED_BOUND_CHECKS_MAX } from './limits.js';
 import { openLockedInstance } from './locked-instance.js';
 import type { LockedInstance } from './locked-instance.js';
 import { StatementGuard } from './statement-guard.js';
@@ -29,7 +29,7 @@ import type { Splice } from './sql-splice.js';
 import { clearLocations, earliestLocation, readsRelation, selectsNoRelation } from './sql-tree.js';
 import type { SqlNode } from './sql-tree.js';
 import { filesHaveColumns, prunedRelationSql, sameColumnsRelationSql } from './time-pruning.js';
-import { constantTimestampMicros, exactTimestampMicros } from './constant-time.js';
+import { clockMicros, clockPlusInterval, constantTimestampMicros, exactTimestampMicros } from './constant-time.js';
 import type { ColumnSpec } from './time-pruning.js';
 import type { EstimateTask, QueryTask, StreamTask, WorkerConfig } from './task-messages.js';
 import { measurementSql } from './measurement-query.js';
@@ -38,7 +38,7 @@ import { LastCacheTables, planLastCaches } from './last-cache-relation.js';
 import type { LastCacheLoad } from './last-cache-relation.js';
 import type { LastValueTable } from '@arc/columnar';
 import { StreamSender } from './stream-sender.js';
-import { bucketStartTree, mayBeTopN, narrowedRelationSql, partitionEdge, planTopN, shapeOf, TopNAttempts } from './top-n.js';
+import { bucketStartTree, isConstantTree, mayBeTopN, narrowedRelationSql, partitionEdge, planTopN, shapeOf, TopNAttempts } from './top-n.js';
 import type { CounterCell, GaugeCell } from '@arc/telemetry';
 import { mayBeSeriesWindow, planSeriesWindow } from './series-window.js';
 import type { SeriesWindowPlan, TimeBoundNode } from './series-window.js';
@@ -141,6 +141,8 @@ export class QueryEngine {
   private readonly bucketStarts = new Map<string, bigint | null>();
   /** Fixed-width grids of bucket expressions by shape (bucketGrid), null: not one; cleared at its bound. */
   private readonly bucketGrids = new Map<string, BucketGrid | null>();
+  /** Values of constant interval expressions, by tree (INTERVAL_VALUES_MAX). */
+  private readonly intervalValues = new Map<string, DuckDBIntervalValue | null>();
   /** Files decoded for series windows (series-cache.ts). */
   private readonly seriesCache: SeriesCache;
   private seriesMeter: SeriesMeter | null = null;
@@ -411,8 +413,9 @@ export class QueryEngine {
     const series = planSeriesWindow(statement, plan, columns);
     if (series === null) return null;
     const bounds = await this.windowBounds(series);
-    const grid = bounds === null ? null : await this.bucketGrid(series.bucket);
-    if (bounds === null || grid === null) return null;
+    if (bounds === null) return null;
+    const grid = series.bucket === null ? null : await this.bucketGrid(series.bucket);
+    if (series.bucket !== null && grid === null) return null;
     const inRange = this.replica.files.filesInRange(read.database, read.measurement, bounds.lowerUs, bounds.upperUs);
     const files = this.seriesFiles(inRange);
     if (files.length === 0 || files.length !== inRange.length || !this.seriesCache.admits(files, series.fields.length)) return null;
@@ -424,6 +427,7 @@ export class QueryEngine {
     if (!loaded.every((file) => file.serves(series.tag, series.fields))) return null;
     if (this.control.isCancelled(task.slot)) throw cancelledError();
     const rows = aggregateSeriesWindow(loaded, series, bounds, grid);
+    if (rows === null) return null;
     this.seriesMeter?.answers.add();
     return { kind: 'series', rows, reads: plan.reads, cacheable: plan.deterministic };
   }
@@ -526,16 +530,49 @@ export class QueryEngine {
 
   /** The months of an INTERVAL expression (null: not an interval, or DuckDB refuses it). */
   private async intervalMonths(interval: SqlNode): Promise<number | null> {
+    return (await this.intervalValue(interval))?.months ?? null;
+  }
+
+  /**
+   * The value of a constant expression as DuckDB evaluates it when it is an INTERVAL (null: another
+   * type, or DuckDB refuses it). Remembered by tree: it depends on nothing else.
+   */
+  private async intervalValue(interval: SqlNode): Promise<DuckDBIntervalValue | null> {
     const statement = structuredClone(await this.selectTemplate()) as SqlNode & { select_list: SqlNode[] };
     statement.select_list = [structuredClone(interval)];
     clearLocations(statement);
+    const key = JSON.stringify(statement.select_list);
+    const known = this.intervalValues.get(key);
+    if (known !== undefined) return known;
+    let value: DuckDBIntervalValue | null;
     try {
       const selectSql = await this.boundsSql(statement);
-      const value = selectSql === null ? null : (await this.connection.runAndReadAll(selectSql)).getRows()[0]?.[0];
-      return value instanceof DuckDBIntervalValue ? value.months : null;
+      const evaluated = selectSql === null ? null : (await this.connection.runAndReadAll(selectSql)).getRows()[0]?.[0];
+      value = evaluated instanceof DuckDBIntervalValue ? evaluated : null;
     } catch {
-      return null;
+      value = null;
     }
+    if (this.intervalValues.size >= INTERVAL_VALUES_MAX) this.intervalValues.clear();
+    this.intervalValues.set(key, value);
+    return value;
+  }
+
+  /**
+   * `now()` plus or minus a constant interval of no months, from the clock (milliseconds) and the
+   * interval's value (DuckDB's, remembered): a stat panel's `time > now() - INTERVAL 1 HOUR` then
+   * costs no DuckDB statement per query (~0.6 ms each on a thread of two DuckDB threads). DuckDB's
+   * now() is its statement's start, an instant of the same request as this one; with the thread's
+   * TimeZone UTC (asserted at open) a day is 24 hours. Undefined for any other expression, or an
+   * interval of months (calendar arithmetic): DuckDB evaluates those.
+   */
+  private async clockBound(expression: SqlNode): Promise<EvaluatedBound | undefined> {
+    const clock = clockPlusInterval(expression);
+    if (clock === undefined) return undefined;
+    if (clock.interval === null) return { micros: clockMicros(Date.now(), 1, 0, 0n), zoned: true, exact: true };
+    if (!isConstantTree(clock.interval)) return undefined;
+    const interval = await this.intervalValue(clock.interval);
+    if (interval?.months !== 0) return undefined;
+    return { micros: clockMicros(Date.now(), clock.sign, interval.days, interval.micros), zoned: true, exact: true };
   }
 
   /** The error to answer for a failure while running: a cancelled task's failure is the cancel. */
@@ -910,8 +947,18 @@ export class QueryEngine {
     return this.selectTree;
   }
 
-  /** `SELECT TRY_CAST(e AS TIMESTAMP), ..., e, ...` built as a tree from the user's own expressions. */
+  /** Each bound expression's value: `now()` and an interval from the clock (clockBound), the rest in one DuckDB statement. */
   private async evaluateTimestamps(expressions: readonly SqlNode[]): Promise<EvaluatedBound[]> {
+    const clocked: (EvaluatedBound | undefined)[] = [];
+    for (const expression of expressions) clocked.push(await this.clockBound(expression));
+    const rest = expressions.filter((_, index) => clocked[index] === undefined);
+    const evaluated = rest.length === 0 ? [] : await this.evaluateInDuckDB(rest);
+    let next = 0;
+    return clocked.map((bound) => bound ?? (evaluated[next++] as EvaluatedBound));
+  }
+
+  /** `SELECT TRY_CAST(e AS TIMESTAMP), ..., e, ...` built as a tree from the user's own expressions. */
+  private async evaluateInDuckDB(expressions: readonly SqlNode[]): Promise<EvaluatedBound[]> {
     const statement = structuredClone(await this.selectTemplate()) as SqlNode & { select_list: SqlNode[] };
     // Each expression as a TIMESTAMP, then as itself (its type tells whether it has a time zone).
     const casts = expressions.map((expression) => ({

@@ -5,6 +5,7 @@ import {
   DuckDBDataChunk,
   DuckDBDoubleType,
   DuckDBFloatType,
+  DuckDBHugeIntType,
   DuckDBIntegerType,
   DuckDBSmallIntType,
   DuckDBTimestampType,
@@ -22,9 +23,12 @@ import type { SeriesColumn } from './series-window.js';
 /**
  * A series window's answer computed from the series cache, with DuckDB's semantics for the
  * aggregates it takes (series-window.ts): a group per bucket holding at least one row of the
- * window, max/min over the non-NULL values with NaN above every other double (DuckDB orders it
- * so), NULL when a group has none; count(f) the non-NULL values, count(*) the rows. Buckets are
- * fixed-width floors: start = t - ((t - origin) mod width), exact in doubles for µs below 2^53.
+ * window (without a bucket, one group, the window, even of no rows), max/min over the non-NULL
+ * values with NaN above every other double (DuckDB orders it so), NULL when a group has none;
+ * count(f) the non-NULL values, count(*) the rows; sum(f) from 0 over the non-NULL values (a
+ * DOUBLE, or a HUGEINT for integers, exact: a sum that could pass 2^53 is DuckDB's), avg(f) that
+ * sum over their count. Buckets are fixed-width floors: start = t - ((t - origin) mod width),
+ * exact in doubles for µs below 2^53.
  */
 
 /** A fixed-width grid of time buckets, µs: every start is origin + k * width. */
@@ -54,7 +58,8 @@ export interface SeriesQuery {
  */
 interface AnswerType {
   readonly type: DuckDBType;
-  readonly layout: 'words' | 'f64' | 'f32' | 'i32' | 'u32' | 'i16' | 'u16' | 'i8' | 'u8';
+  /** `huge`: a 128-bit integer as four 32-bit words, low first. */
+  readonly layout: 'huge' | 'words' | 'f64' | 'f32' | 'i32' | 'u32' | 'i16' | 'u16' | 'i8' | 'u8';
 }
 
 /** max and min answer their field's type (series-window.ts FIELD_TYPES). */
@@ -72,6 +77,10 @@ const ANSWER_TYPES: ReadonlyMap<string, AnswerType> = new Map<string, AnswerType
 ]);
 /** count(f) and count(*) answer a BIGINT; a bucket a TIMESTAMP (µs, a 64-bit integer). */
 const COUNT_TYPE: AnswerType = { type: DuckDBBigIntType.instance, layout: 'words' };
+/** sum of a floating-point field and avg answer a DOUBLE, sum of an integer field a HUGEINT. */
+const DOUBLE_TYPE: AnswerType = { type: DuckDBDoubleType.instance, layout: 'f64' };
+const HUGE_TYPE: AnswerType = { type: DuckDBHugeIntType.instance, layout: 'huge' };
+const FLOATING_TYPES: ReadonlySet<string> = new Set(['DOUBLE', 'FLOAT']);
 const BUCKET_TYPE: AnswerType = { type: DuckDBTimestampType.instance, layout: 'words' };
 const WORD = 2 ** 32;
 
@@ -110,8 +119,22 @@ interface WindowRun {
   readonly last: number;
 }
 
-/** Per bucket start: each aggregate's value (max/min) or count, and whether a value was seen. */
-type Groups = Map<number, { readonly values: Float64Array; readonly seen: Uint8Array }>;
+/**
+ * One group's state per aggregate: its value (max/min, a count, a sum), whether a value was seen,
+ * and for avg the values added.
+ */
+interface Group {
+  readonly values: Float64Array;
+  readonly seen: Uint8Array;
+  readonly counts: Float64Array;
+}
+
+/** Per bucket start, its group. */
+type Groups = Map<number, Group>;
+
+function newGroup(aggregates: number): Group {
+  return { values: new Float64Array(aggregates), seen: new Uint8Array(aggregates), counts: new Float64Array(aggregates) };
+}
 
 /** How many times as many buckets a narrowed LIMIT reads when the last read found too few. */
 const NARROWED_SPAN_GROWTH = 4;
@@ -119,17 +142,22 @@ const NARROWED_SPAN_GROWTH = 4;
 /**
  * Aggregates the window over the files (each sorted by the query's tag) into its answer: one
  * row per bucket, ordered by bucket (the ORDER BY's direction; ascending when the statement has
- * none), at most `limit` rows. With a LIMIT, only the rows of the newest `limit` buckets of the
- * window (DESC; the oldest for ASC) are read first, from a bucket start on, so every bucket read
- * is whole; fewer groups than the LIMIT read 4x as many buckets, up to the whole window (the
- * reasoning of top-n.ts, on a grid: a bucket below the edge sorts after every bucket above it).
+ * none), at most `limit` rows; without a grid (no bucket) one row, the whole window's. With a
+ * LIMIT, only the rows of the newest `limit` buckets of the window (DESC; the oldest for ASC) are
+ * read first, from a bucket start on, so every bucket read is whole; fewer groups than the LIMIT
+ * read 4x as many buckets, up to the whole window (the reasoning of top-n.ts, on a grid: a bucket
+ * below the edge sorts after every bucket above it). Null when a sum of integers could pass 2^53
+ * (a double would round it; DuckDB answers).
  */
-export function aggregateSeriesWindow(files: readonly FileSeries[], query: SeriesQuery, bounds: WindowBounds, grid: BucketGrid): SeriesAnswerRows {
-  assert.ok(Number.isSafeInteger(grid.widthUs) && grid.widthUs > 0, 'a bucket has a positive width');
+export function aggregateSeriesWindow(files: readonly FileSeries[], query: SeriesQuery, bounds: WindowBounds, grid: BucketGrid | null): SeriesAnswerRows | null {
+  assert.ok(grid === null || (Number.isSafeInteger(grid.widthUs) && grid.widthUs > 0), 'a bucket has a positive width');
   const aggregates = query.columns.flatMap((column) => (column.kind === 'aggregate' ? [column] : []));
   const runs = windowRuns(files, query, aggregates, bounds);
+  if (!integerSumsExact(runs, aggregates)) return null;
   let groups: Groups = new Map();
-  if (query.limit === null || runs.length === 0) {
+  if (grid === null) {
+    groups.set(0, aggregateWindow(runs, aggregates));
+  } else if (query.limit === null || runs.length === 0) {
     aggregateRuns(groups, runs, aggregates, bounds.lowerUs, bounds.upperUs, grid);
   } else {
     // The newest (DESC) or oldest (ASC) row of the window, and the bucket it is in.
@@ -154,14 +182,14 @@ export function aggregateSeriesWindow(files: readonly FileSeries[], query: Serie
       columns.push({ name: column.name, type: BUCKET_TYPE, values: Float64Array.from(starts), valid: null });
       continue;
     }
-    const type = column.aggregate === 'count' ? COUNT_TYPE : column.column === null ? undefined : ANSWER_TYPES.get(column.column.type);
-    assert.ok(type !== undefined, 'max and min read a numeric field');
+    const type = answerType(column);
     const values = new Float64Array(rows);
     let valid: Uint8Array | null = null;
     for (const [row, start] of starts.entries()) {
       const group = groups.get(start);
       assert.ok(group !== undefined);
-      values[row] = group.values[index] as number;
+      // DuckDB's avg: the sum over the count, in doubles.
+      values[row] = column.aggregate === 'avg' ? (group.values[index] as number) / (group.counts[index] as number) : (group.values[index] as number);
       if (column.aggregate !== 'count' && group.seen[index] === 0) {
         valid ??= new Uint8Array(rows).fill(1);
         valid[row] = 0;
@@ -171,6 +199,100 @@ export function aggregateSeriesWindow(files: readonly FileSeries[], query: Serie
     index++;
   }
   return new SeriesAnswerRows(columns, rows);
+}
+
+/** The type of an aggregate's answer column, as DuckDB types it. */
+function answerType(column: Extract<SeriesColumn, { kind: 'aggregate' }>): AnswerType {
+  if (column.aggregate === 'count') return COUNT_TYPE;
+  assert.ok(column.column !== null, 'max, min, sum and avg read a field');
+  if (column.aggregate === 'avg') return DOUBLE_TYPE;
+  if (column.aggregate === 'sum') return FLOATING_TYPES.has(column.column.type) ? DOUBLE_TYPE : HUGE_TYPE;
+  const type = ANSWER_TYPES.get(column.column.type);
+  assert.ok(type !== undefined, 'max and min read a numeric field');
+  return type;
+}
+
+/** The largest magnitude of each field's values, found when a sum first needs it. */
+const magnitudes = new WeakMap<FieldValues, number>();
+
+function magnitudeOf(field: FieldValues): number {
+  let magnitude = magnitudes.get(field);
+  if (magnitude === undefined) {
+    magnitude = 0;
+    for (let row = 0; row < field.values.length; row++) if (field.valid === null || field.valid[row] === 1) magnitude = Math.max(magnitude, Math.abs(field.values[row] as number));
+    magnitudes.set(field, magnitude);
+  }
+  return magnitude;
+}
+
+/**
+ * Whether every sum of an integer field stays within 2^53 whatever the rows: each partial sum is
+ * then exact in a double. Bounded by the rows each run adds times the largest magnitude in its file.
+ */
+function integerSumsExact(runs: readonly WindowRun[], aggregates: readonly Extract<SeriesColumn, { kind: 'aggregate' }>[]): boolean {
+  for (const [index, aggregate] of aggregates.entries()) {
+    if (aggregate.aggregate !== 'sum' || aggregate.column === null || FLOATING_TYPES.has(aggregate.column.type)) continue;
+    let bound = 0;
+    for (const run of runs) {
+      const field = run.fields[index];
+      if (field !== null && field !== undefined) bound += (run.last - run.first) * magnitudeOf(field);
+    }
+    if (bound > Number.MAX_SAFE_INTEGER) return false;
+  }
+  return true;
+}
+
+/**
+ * The whole window as one group (no bucket), column by column: a dashboard's "last hour" reads
+ * every row of the hour, so the loops are one aggregate's over one run's rows (count(*) without
+ * them). The same semantics as aggregateRuns' per row.
+ */
+function aggregateWindow(runs: readonly WindowRun[], aggregates: readonly Extract<SeriesColumn, { kind: 'aggregate' }>[]): Group {
+  const group = newGroup(aggregates.length);
+  for (const [index, aggregate] of aggregates.entries()) {
+    // count: the values (or rows) seen; value: the max, min or sum of them.
+    let value = 0;
+    let count = 0;
+    for (const run of runs) {
+      const field = run.fields[index];
+      assert.ok(field !== undefined);
+      const { first, last } = run;
+      if (field === null) {
+        count += last - first;
+        continue;
+      }
+      const { values, valid } = field;
+      switch (aggregate.aggregate) {
+        case 'count':
+          if (valid === null) count += last - first;
+          else for (let row = first; row < last; row++) count += valid[row] as number;
+          break;
+        case 'sum':
+        case 'avg':
+          for (let row = first; row < last; row++) {
+            if (valid !== null && valid[row] === 0) continue;
+            value += values[row] as number;
+            count++;
+          }
+          break;
+        case 'max':
+        case 'min': {
+          const max = aggregate.aggregate === 'max';
+          for (let row = first; row < last; row++) {
+            if (valid !== null && valid[row] === 0) continue;
+            const next = values[row] as number;
+            if (count === 0 || (max ? above(next, value) : above(value, next))) value = next;
+            count++;
+          }
+          break;
+        }
+      }
+    }
+    group.values[index] = aggregate.aggregate === 'count' ? count : value;
+    group.counts[index] = count;
+    group.seen[index] = count > 0 ? 1 : 0;
+  }
+  return group;
 }
 
 /** Each series' rows in the window, per file: the query's tag values, or every series and the rows of no tag. */
@@ -204,15 +326,16 @@ function aggregateRuns(groups: Groups, runs: readonly WindowRun[], aggregates: r
     let currentStart = Number.NaN;
     let values: Float64Array = new Float64Array(0);
     let seen: Uint8Array = new Uint8Array(0);
+    let counts: Float64Array = new Float64Array(0);
     for (let row = first; row < last; row++) {
       const start = bucketStartOf(time[row] as number, grid);
       if (start !== currentStart) {
         let group = groups.get(start);
         if (group === undefined) {
-          group = { values: new Float64Array(count), seen: new Uint8Array(count) };
+          group = newGroup(count);
           groups.set(start, group);
         }
-        ({ values, seen } = group);
+        ({ values, seen, counts } = group);
         currentStart = start;
       }
       for (let index = 0; index < count; index++) {
@@ -234,6 +357,11 @@ function aggregateRuns(groups: Groups, runs: readonly WindowRun[], aggregates: r
             break;
           case 'min':
             if (seen[index] === 0 || above(values[index] as number, value)) values[index] = value;
+            break;
+          case 'sum':
+          case 'avg':
+            values[index] = (values[index] as number) + value;
+            counts[index] = (counts[index] as number) + 1;
             break;
         }
         seen[index] = 1;
@@ -318,13 +446,17 @@ function laidOut(layout: AnswerType['layout'], values: Float64Array): ArrayBuffe
       return Int8Array.from(values);
     case 'u8':
       return Uint8Array.from(values);
-    case 'words': {
-      // Little-endian 64-bit integers: low word, then high (floor: two's complement for negatives).
-      const words = new Int32Array(values.length * 2);
+    case 'words':
+    case 'huge': {
+      // Little-endian 64-bit integers: low word, then high (floor: two's complement for negatives);
+      // a 128-bit one has the sign in its upper two words (every value is within 2^53).
+      const wordsPerValue = layout === 'huge' ? 4 : 2;
+      const words = new Int32Array(values.length * wordsPerValue);
       for (const [index, value] of values.entries()) {
         const high = Math.floor(value / WORD);
-        words[2 * index] = value - high * WORD;
-        words[2 * index + 1] = high;
+        words[wordsPerValue * index] = value - high * WORD;
+        words[wordsPerValue * index + 1] = high;
+        if (layout === 'huge' && value < 0) words.fill(-1, wordsPerValue * index + 2, wordsPerValue * index + 4);
       }
       return words;
     }

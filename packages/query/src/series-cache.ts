@@ -209,31 +209,24 @@ export class SeriesCache {
 
   /**
    * Each file sorted by `tag`, with `fields` loaded when it serves them (FileSeries.serves), read
-   * now when not held; then the files `ahead` as well (read ahead, not answered). Entries beyond
-   * the bound go, least recently used first, never one of these files.
+   * now when not held; then the files `ahead` as well (read ahead, not answered: one that fails to
+   * read is left out, the query does not need it). Entries beyond the bound go, least recently
+   * used first, never one of these files.
    */
   async load(files: readonly SeriesFile[], tag: string, fields: readonly SeriesField[], read: SeriesRead, ahead: readonly SeriesFile[] = []): Promise<FileSeries[]> {
     const loaded: FileSeries[] = [];
     const keys = new Set<string>();
-    for (const file of [...files, ...ahead]) {
-      const key = `${file.key}\u0000${tag}`;
-      keys.add(key);
-      let series = this.entries.get(key);
-      if (series === undefined) {
-        const valuesKey = `${file.measurement}\u0000${tag}`;
-        const fresh = await readSeries(file, tag, fields, read, this.tagValues.get(valuesKey));
-        series = fresh.series;
-        if (this.tagValues.size >= TAG_VALUE_LISTS_MAX) this.tagValues.clear();
-        this.tagValues.set(valuesKey, fresh.values);
-        this.entries.set(key, series);
-        this.bytesHeld += series.bytes;
-      } else {
-        // Most recently used now.
-        this.entries.delete(key);
-        this.entries.set(key, series);
+    for (const file of files) {
+      keys.add(`${file.key}\u0000${tag}`);
+      loaded.push(await this.loadFile(file, tag, fields, read));
+    }
+    for (const file of ahead) {
+      try {
+        await this.loadFile(file, tag, fields, read);
+        keys.add(`${file.key}\u0000${tag}`);
+      } catch {
+        // A damaged file outside the window fails the statement that reads it, not this one.
       }
-      if (series.serves(tag, fields)) this.bytesHeld += await readFields(series, file, fields.filter((field) => series.field(field.name) === undefined), read);
-      if (loaded.length < files.length) loaded.push(series);
     }
     for (const [key, series] of this.entries) {
       if (this.bytesHeld <= this.bytesMax) break;
@@ -242,6 +235,27 @@ export class SeriesCache {
       this.bytesHeld -= series.bytes;
     }
     return loaded;
+  }
+
+  /** One file sorted by `tag`, read when not held, with the `fields` it serves; most recently used now. */
+  private async loadFile(file: SeriesFile, tag: string, fields: readonly SeriesField[], read: SeriesRead): Promise<FileSeries> {
+    const key = `${file.key}\u0000${tag}`;
+    let series = this.entries.get(key);
+    if (series === undefined) {
+      const valuesKey = `${file.measurement}\u0000${tag}`;
+      const fresh = await readSeries(file, tag, fields, read, this.tagValues.get(valuesKey));
+      series = fresh.series;
+      if (this.tagValues.size >= TAG_VALUE_LISTS_MAX) this.tagValues.clear();
+      this.tagValues.set(valuesKey, fresh.values);
+      this.entries.set(key, series);
+      this.bytesHeld += series.bytes;
+    } else {
+      this.entries.delete(key);
+      this.entries.set(key, series);
+    }
+    const held = series;
+    if (held.serves(tag, fields)) this.bytesHeld += await readFields(held, file, fields.filter((field) => held.field(field.name) === undefined), read);
+    return held;
   }
 }
 

@@ -26,9 +26,13 @@ import { constantCount, isConstantTree, isPlainExpressionTree, isPlainReference,
  *   <=, <, BETWEEN);
  * - a select list of aliased items: one bucket of time (time_bucket(width, time) or
  *   date_trunc(unit, time), each of fixed width, checked by the engine) and aggregates max(f),
- *   min(f), count(f) of numeric fields (FIELD_TYPES), count(*);
+ *   min(f), count(f), sum(f) of numeric fields (FIELD_TYPES), avg(f) of floating-point ones,
+ *   count(*);
  * - GROUP BY that bucket (alias, position or expression), at most an ORDER BY of it (ASC or DESC)
- *   and, after it, a constant LIMIT (TSBS's groupby-orderby-limit: every series, newest 5 minutes).
+ *   and, after it, a constant LIMIT (TSBS's groupby-orderby-limit: every series, newest 5 minutes);
+ * - or no bucket, no GROUP BY and no ORDER BY or LIMIT: the aggregates of the whole window, one
+ *   row (a stat panel's "last hour": `SELECT count(*) AS n, sum(value) AS total FROM m WHERE
+ *   time > now() - INTERVAL 1 HOUR`).
  */
 
 /** An output column of a series window's answer. */
@@ -42,8 +46,13 @@ export interface SeriesField {
   readonly type: string;
 }
 
-/** The aggregates a series window computes: each is exact whatever order the rows come in. */
-export type SeriesAggregate = 'max' | 'min' | 'count';
+/**
+ * The aggregates a series window computes. max, min, count and sum of integers are exact whatever
+ * order the rows come in; sum and avg of floating-point values add in the cache's order (tag, then
+ * time), where DuckDB adds in the order its threads meet the rows: the two may differ in the last
+ * bits, as two DuckDB runs with other thread counts do (docs/decisions.md).
+ */
+export type SeriesAggregate = 'max' | 'min' | 'count' | 'sum' | 'avg';
 
 /** A comparison of `time` with a constant: `exclusive` for > and <. */
 export interface TimeBoundNode {
@@ -59,8 +68,8 @@ export interface SeriesWindowPlan {
   readonly tagValues: readonly string[] | null;
   readonly lower: readonly TimeBoundNode[];
   readonly upper: readonly TimeBoundNode[];
-  /** The bucket call: time_bucket(width, time) or date_trunc(unit, time). */
-  readonly bucket: SqlNode;
+  /** The bucket call: time_bucket(width, time) or date_trunc(unit, time); null: the whole window is one group. */
+  readonly bucket: SqlNode | null;
   readonly columns: readonly SeriesColumn[];
   /** The fields the aggregates read (distinct, as the measurement names them). */
   readonly fields: readonly SeriesField[];
@@ -77,11 +86,16 @@ const TAG_TYPE = 'VARCHAR';
  */
 export const FIELD_TYPES: ReadonlySet<string> = new Set(['DOUBLE', 'FLOAT', 'BIGINT', 'UBIGINT', 'INTEGER', 'UINTEGER', 'SMALLINT', 'USMALLINT', 'TINYINT', 'UTINYINT']);
 const TIME_TYPE = 'TIMESTAMP';
+/** The field types avg reads: DuckDB's avg of an integer divides a 128-bit sum in long double, which a double does not always round alike. */
+const AVERAGE_TYPES: ReadonlySet<string> = new Set(['DOUBLE', 'FLOAT']);
 const AGGREGATES: ReadonlyMap<string, SeriesAggregate> = new Map([
   ['max', 'max'],
   ['min', 'min'],
   ['count', 'count'],
   ['count_star', 'count'],
+  ['sum', 'sum'],
+  ['avg', 'avg'],
+  ['mean', 'avg'],
 ]);
 const LOWER_COMPARISONS: ReadonlyMap<string, boolean> = new Map([
   ['COMPARE_GREATERTHANOREQUALTO', false],
@@ -102,9 +116,9 @@ const ORDER_TYPES: ReadonlySet<string> = new Set(['ORDER_DEFAULT', 'ASCENDING', 
 /** Date_trunc units of one fixed width on a TIMESTAMP (month and longer vary). */
 const FIXED_TRUNC_UNITS: ReadonlySet<string> = new Set(['microseconds', 'milliseconds', 'second', 'minute', 'hour', 'day', 'week']);
 
-/** A cheap first look before the measurement's columns are fetched: a SELECT with a GROUP BY and a WHERE. */
+/** A cheap first look before the measurement's columns are fetched: a SELECT with a WHERE and at most one GROUP BY key. */
 export function mayBeSeriesWindow(statement: SqlNode): boolean {
-  return isSelectNode(statement) && isNode(statement.where_clause) && Array.isArray(statement.group_expressions) && statement.group_expressions.length === 1;
+  return isSelectNode(statement) && isNode(statement.where_clause) && Array.isArray(statement.group_expressions) && statement.group_expressions.length <= 1;
 }
 
 /**
@@ -132,18 +146,24 @@ export function planSeriesWindow(statement: SqlNode, plan: StatementPlan, column
 
   const items = selectItems(statement.select_list, reference, columnOf);
   if (items === null) return null;
-  const bucketIndex = items.findIndex((item) => item.kind === 'bucket');
-  const bucketItem = statement.select_list[bucketIndex];
-  if (bucketItem === undefined) return null;
-  const bucketName = items[bucketIndex]?.name ?? '';
-  // GROUP BY a name that is also a column binds to the column (ORDER BY to the alias).
-  const aliasIsColumn = byName.has(bucketName.toLowerCase());
   const groups = statement.group_expressions as unknown[];
   const sets = statement.group_sets;
-  const [group] = groups;
-  if (groups.length !== 1 || !isNode(group) || !Array.isArray(sets) || sets.length !== 1) return null;
-  if (!isBucketKey(group, bucketItem, bucketName, bucketIndex, !aliasIsColumn)) return null;
-  const order = orderOf(statement.modifiers, bucketItem, bucketName, bucketIndex);
+  const bucketIndex = items.findIndex((item) => item.kind === 'bucket');
+  const bucketItem = statement.select_list[bucketIndex] ?? null;
+  let order: { descending: boolean; limit: number | null } | null;
+  if (bucketItem === null) {
+    // The whole window: no GROUP BY (one row, even of no rows), nothing after it.
+    if (groups.length !== 0 || !Array.isArray(sets) || sets.length !== 0 || statement.modifiers.length !== 0) return null;
+    order = { descending: false, limit: null };
+  } else {
+    const bucketName = items[bucketIndex]?.name ?? '';
+    // GROUP BY a name that is also a column binds to the column (ORDER BY to the alias).
+    const aliasIsColumn = byName.has(bucketName.toLowerCase());
+    const [group] = groups;
+    if (groups.length !== 1 || !isNode(group) || !Array.isArray(sets) || sets.length !== 1) return null;
+    if (!isBucketKey(group, bucketItem, bucketName, bucketIndex, !aliasIsColumn)) return null;
+    order = orderOf(statement.modifiers, bucketItem, bucketName, bucketIndex);
+  }
   if (order === null) return null;
 
   const where = whereOf(statement.where_clause, columnOf);
@@ -155,7 +175,7 @@ export function planSeriesWindow(statement: SqlNode, plan: StatementPlan, column
   return { read, tag, tagValues: where.tagValues, lower: where.lower, upper: where.upper, bucket: bucketItem, columns: items, fields, descending: order.descending, limit: order.limit };
 }
 
-/** The select list as output columns: aliased, one bucket of `time`, the rest aggregates of columns. */
+/** The select list as output columns: aliased, at most one bucket of `time`, the rest aggregates of columns (at least one). */
 function selectItems(list: readonly SqlNode[], reference: string, columnOf: (node: SqlNode) => { readonly name: string; readonly type: string } | null): SeriesColumn[] | null {
   const items: SeriesColumn[] = [];
   const aliases = new Set<string>();
@@ -183,10 +203,11 @@ function selectItems(list: readonly SqlNode[], reference: string, columnOf: (nod
     const [argument] = children;
     if (children.length !== 1 || !isNode(argument)) return null;
     const column = columnOf(argument);
-    if (column === null || !FIELD_TYPES.has(column.type)) return null;
+    if (column === null || !FIELD_TYPES.has(column.type) || (aggregate === 'avg' && !AVERAGE_TYPES.has(column.type))) return null;
     items.push({ kind: 'aggregate', name: alias, aggregate, column: { name: column.name, type: column.type } });
   }
-  return items.filter((item) => item.kind === 'bucket').length === 1 ? items : null;
+  const buckets = items.filter((item) => item.kind === 'bucket').length;
+  return buckets <= 1 && items.length > buckets ? items : null;
 }
 
 /** A function call with nothing beside its arguments: no schema, FILTER, DISTINCT, ORDER BY or exported state. */

@@ -85,6 +85,8 @@ describe('series windows', () => {
       (NULL::TIMESTAMP, 'h0', 4.5), (NULL::TIMESTAMP, NULL::VARCHAR, 5.5), (TIMESTAMP '2025-10-16 12:40:00', NULL::VARCHAR, 6.5),
       (NULL::TIMESTAMP, 'hn', 7.5), (TIMESTAMP '2025-10-16 12:10:00', 'h0', NULL::DOUBLE),
       (TIMESTAMP '2025-10-16 12:20:00', '', 8.5), (TIMESTAMP '2025-10-16 12:21:00', 'H1', 9.5), (TIMESTAMP '2025-10-16 12:22:00', 'h1 ', 10.5)) t(time, hostname, usage_user)`);
+    // Four BIGINTs of 2^52: their sum passes 2^53, so DuckDB answers it.
+    await writeArcFile('big', "SELECT TIMESTAMP '2025-10-16 10:00:00' + to_microseconds(i) AS time, 'h1' AS hostname, 4503599627370496::BIGINT + i AS counter FROM range(4) t(i)");
     // More tag values than the cache codes itself (4,096): DuckDB sorts this file for it. Some times NULL.
     await writeArcFile('wide', "SELECT CASE WHEN i % 997 = 0 THEN NULL ELSE TIMESTAMP '2025-10-16 10:00:00' + to_microseconds((i * 7919) % 3600000000) END AS time, CASE WHEN i % 1999 = 0 THEN NULL ELSE 'w' || (i % 5000) END AS hostname, (i % 101)::DOUBLE AS usage_user FROM range(12000) t(i)");
     series = dir.pool({ threads: 1 });
@@ -132,6 +134,13 @@ describe('series windows', () => {
     ['every series of that file, the newest buckets', "SELECT time_bucket(INTERVAL 1 minute, time) AS b, count(*) AS n FROM wide WHERE time < '2025-10-16 10:30:00' GROUP BY b ORDER BY b DESC LIMIT 4"],
     ['LIMIT 0', "SELECT time_bucket(INTERVAL 1 minute, time) AS minute, count(*) AS n FROM cpu WHERE time < '2025-10-16 12:00:00' GROUP BY minute ORDER BY minute DESC LIMIT 0"],
     ['17-minute buckets before the origin', "SELECT time_bucket(INTERVAL 17 minutes, time) AS b, max(usage_system) AS m FROM old WHERE hostname = 'h4' AND time >= '1999-12-31' AND time < '2000-01-04' GROUP BY b ORDER BY b DESC"],
+    ['sums (HUGEINT of integers, DOUBLE of a FLOAT) and avg per bucket, mean', `SELECT time_bucket(INTERVAL 10 minutes, time) AS b, sum(counter) AS sc, sum(ucount) AS su, sum(small) AS ss, sum(ratio) AS sr, avg(ratio) AS ar, mean(ratio) AS mr FROM cpu WHERE hostname IN ('h1', 'h3') AND ${WINDOW} GROUP BY b ORDER BY b`],
+    ['the whole window: no bucket, one row', `SELECT count(*) AS n, count(usage_user) AS nu, max(counter) AS hi, min(small) AS lo, max(usage_user) AS mx, sum(counter) AS sc, sum(small) AS ss, sum(ratio) AS sr, avg(ratio) AS ar FROM cpu WHERE hostname = 'h1' AND ${WINDOW}`],
+    ['the whole window of every series, a bound DuckDB evaluates', "SELECT count(*) AS n, sum(ucount) AS total, min(usage_user) AS lo FROM cpu WHERE time > TIMESTAMP '2025-10-16 13:30:00' - INTERVAL 1 HOUR"],
+    ['the whole window relative to now(): days and an hour from the clock, months by DuckDB', "SELECT count(*) AS n, sum(counter) AS s, max(ratio) AS r FROM cpu WHERE time > now() - INTERVAL 36500 DAYS AND time < now() + INTERVAL '1 hour' AND time >= now() - INTERVAL 1200 MONTHS"],
+    ['the whole window without a row in it: count 0, the rest NULL', `SELECT count(*) AS n, count(counter) AS nc, sum(counter) AS s, avg(ratio) AS a, max(usage_user) AS m FROM cpu WHERE hostname = 'nobody' AND ${WINDOW}`],
+    ['the whole window over rows without a time or a host', "SELECT count(*) AS n, sum(usage_user) AS s, max(usage_user) AS m FROM nulls WHERE time >= '2025-10-16 12:00:00'"],
+    ['the whole window over the DuckDB-sorted file', "SELECT count(*) AS n, sum(usage_user) AS s FROM wide WHERE hostname IN ('w1', 'w2') AND time < '2025-10-16 11:00:00'"],
   ])('%s: the same answer, from the series cache', async (_, sql) => {
     const before = seriesAnswers();
     const expected = await body(plain, sql);
@@ -154,6 +163,30 @@ describe('series windows', () => {
     expect(seriesAnswers()).toBe(before + 1);
   });
 
+  it('adds floating-point values as DuckDB does, up to the order of the additions', async () => {
+    const sql = `SELECT time_bucket(INTERVAL 5 minutes, time) AS b, sum(usage_user) AS s, avg(usage_system) AS a, sum(usage_system) AS t FROM cpu WHERE hostname IN ('h0', 'h2') AND ${WINDOW} GROUP BY b ORDER BY b`;
+    const whole = "SELECT sum(usage_system) AS t, avg(usage_user) AS a FROM cpu WHERE time >= '2025-10-16 10:00:00' AND time < '2025-10-16 14:00:00'";
+    const rows = async (pool: QueryPool, text: string): Promise<unknown[][]> => (JSON.parse(Buffer.from((await pool.run({ sql: text, database: 'default', format: 'json' })).body).toString('utf8')) as { data: unknown[][] }).data;
+    const before = seriesAnswers();
+    for (const text of [sql, whole]) {
+      const answered = await rows(series, text);
+      const expected = await rows(plain, text);
+      expect(answered.length).toBe(expected.length);
+      expect(answered.length).toBeGreaterThan(0);
+      for (const [index, row] of answered.entries()) {
+        const other = expected[index] ?? [];
+        expect(row.length).toBe(other.length);
+        for (const [column, value] of row.entries()) {
+          const want = other[column];
+          // NaN and the infinities are JSON text or null alike; numbers within 1e-12 of each other.
+          if (typeof value === 'number' && typeof want === 'number') expect(Math.abs(value - want)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(want)));
+          else expect(value).toEqual(want);
+        }
+      }
+    }
+    expect(seriesAnswers()).toBe(before + 2);
+  });
+
   it('answers a statement without ORDER BY with the same rows (in bucket order; DuckDB fixes none)', async () => {
     const sql = `SELECT time_bucket(INTERVAL 5 minutes, time) AS b, max(usage_user) AS m FROM cpu WHERE hostname IN ('h1', 'h4') AND ${WINDOW} GROUP BY b`;
     const rows = async (pool: QueryPool): Promise<unknown[][]> => (JSON.parse(Buffer.from((await pool.run({ sql, database: 'default', format: 'json' })).body).toString('utf8')) as { data: unknown[][] }).data;
@@ -174,7 +207,12 @@ describe('series windows', () => {
   });
 
   it.each([
-    ['another aggregate (sum)', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, sum(usage_user) AS s FROM cpu WHERE hostname = 'h1' AND ${WINDOW} GROUP BY minute ORDER BY minute`],
+    ['another aggregate (stddev)', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, stddev(counter) AS s FROM cpu WHERE hostname = 'h1' AND ${WINDOW} GROUP BY minute ORDER BY minute`],
+    ['avg of an integer (DuckDB divides a HUGEINT in long double)', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, avg(counter) AS a FROM cpu WHERE hostname = 'h1' AND ${WINDOW} GROUP BY minute ORDER BY minute`],
+    ['a sum of integers that could pass 2^53', "SELECT sum(counter) AS s, count(*) AS n FROM big WHERE time >= '2025-10-16 10:00:00'"],
+    ['the whole window with a LIMIT', `SELECT count(*) AS n FROM cpu WHERE ${WINDOW} LIMIT 1`],
+    ['the whole window, an unaliased aggregate', `SELECT count(*) FROM cpu WHERE ${WINDOW}`],
+    ['the whole window, max of a tag', `SELECT count(*) AS n, max(hostname) AS h FROM cpu WHERE ${WINDOW}`],
     ['grouped by the bucket and the tag', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, hostname, max(usage_user) AS m FROM cpu WHERE hostname IN ('h1', 'h2') AND ${WINDOW} GROUP BY minute, hostname ORDER BY minute, hostname`],
     ['an unaliased aggregate', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, max(usage_user) FROM cpu WHERE hostname = 'h1' AND ${WINDOW} GROUP BY minute ORDER BY minute`],
     ['HAVING', `SELECT time_bucket(INTERVAL 1 minute, time) AS minute, max(usage_user) AS m FROM cpu WHERE hostname = 'h1' AND ${WINDOW} GROUP BY minute HAVING max(usage_user) > 50 ORDER BY minute`],

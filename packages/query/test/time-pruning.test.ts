@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryPool } from '../src/index.js';
 import { filesHaveColumns, prunedRelationSql, sameColumnsRelationSql } from '../src/time-pruning.js';
-import { constantTimestampMicros } from '../src/constant-time.js';
+import { clockMicros, clockPlusInterval, constantTimestampMicros } from '../src/constant-time.js';
 import { DataDir, query, queryError } from './fixtures.js';
 
 const micros = (iso: string): bigint => BigInt(Date.parse(iso)) * 1000n;
@@ -161,5 +161,50 @@ describe('constantTimestampMicros', () => {
     ]) {
       expect(constantTimestampMicros(node)).toBeUndefined();
     }
+  });
+});
+
+describe('clockPlusInterval and clockMicros', () => {
+  const call = (name: string, children: object[] = [], operator = false) => ({
+    class: 'FUNCTION',
+    type: 'FUNCTION',
+    function_name: name,
+    schema: '',
+    catalog: '',
+    children,
+    filter: null,
+    distinct: false,
+    is_operator: operator,
+  });
+  const interval = { class: 'CAST', type: 'OPERATOR_CAST', child: { class: 'CONSTANT', type: 'VALUE_CONSTANT' }, cast_type: { id: 'INTERVAL', type_info: null }, try_cast: false };
+
+  it('reads now() alone, minus an interval, plus one on either side', () => {
+    expect(clockPlusInterval(call('now'))).toEqual({ sign: 1, interval: null });
+    expect(clockPlusInterval(call('get_current_timestamp'))).toEqual({ sign: 1, interval: null });
+    expect(clockPlusInterval(call('-', [call('NOW'), interval], true))).toEqual({ sign: -1, interval });
+    expect(clockPlusInterval(call('+', [call('now'), interval], true))).toEqual({ sign: 1, interval });
+    expect(clockPlusInterval(call('+', [interval, call('transaction_timestamp')], true))).toEqual({ sign: 1, interval });
+  });
+
+  it('leaves everything else to DuckDB', () => {
+    for (const node of [
+      call('-', [interval, call('now')], true),
+      call('now', [interval]),
+      { ...call('now'), schema: 'main' },
+      { ...call('now'), filter: {} },
+      call('*', [call('now'), interval], true),
+      call('date_trunc', [interval, call('now')]),
+      call('current_date'),
+      { class: 'COLUMN_REF', type: 'COLUMN_REF', column_names: ['current_timestamp'] },
+    ]) {
+      expect(clockPlusInterval(node)).toBeUndefined();
+    }
+  });
+
+  it('adds days of 24 hours and microseconds to the clock', () => {
+    const nowMs = Date.parse('2026-03-29T00:30:00Z');
+    expect(clockMicros(nowMs, -1, 0, 3_600_000_000n)).toBe(micros('2026-03-28T23:30:00Z'));
+    expect(clockMicros(nowMs, 1, 2, 1n)).toBe(micros('2026-03-31T00:30:00Z') + 1n);
+    expect(clockMicros(nowMs, 1, 0, 0n)).toBe(micros('2026-03-29T00:30:00Z'));
   });
 });

@@ -120,8 +120,10 @@ describe('bounds evaluated as TIMESTAMPTZ', () => {
       const [, day = '', clock = '', fraction = ''] = match ?? [];
       return BigInt(Date.parse(`${day}T${clock}Z`)) * 1000n + BigInt(fraction.padEnd(6, '0'));
     };
-    // now() counts microseconds and a query takes far longer: the second bound is later.
+    // The bound is now() to the millisecond (the thread's clock): the second is taken a millisecond on at least.
     const first = await boundOf();
+    const tick = Date.now();
+    while (Date.now() <= tick) await new Promise((resolve) => setImmediate(resolve));
     const second = await boundOf();
     expect(second > first).toBe(true);
   });
