@@ -116,9 +116,13 @@ const ORDER_TYPES: ReadonlySet<string> = new Set(['ORDER_DEFAULT', 'ASCENDING', 
 /** Date_trunc units of one fixed width on a TIMESTAMP (month and longer vary). */
 const FIXED_TRUNC_UNITS: ReadonlySet<string> = new Set(['microseconds', 'milliseconds', 'second', 'minute', 'hour', 'day', 'week']);
 
-/** A cheap first look before the measurement's columns are fetched: a SELECT with a WHERE and at most one GROUP BY key. */
+/**
+ * A cheap first look before the measurement's columns are fetched (which may describe its view):
+ * a SELECT of function calls only, with a WHERE and at most one GROUP BY key.
+ */
 export function mayBeSeriesWindow(statement: SqlNode): boolean {
-  return isSelectNode(statement) && isNode(statement.where_clause) && Array.isArray(statement.group_expressions) && statement.group_expressions.length <= 1;
+  if (!isSelectNode(statement) || !isNode(statement.where_clause) || !Array.isArray(statement.group_expressions) || statement.group_expressions.length > 1) return false;
+  return statement.select_list.every((item) => item.class === 'FUNCTION');
 }
 
 /**
