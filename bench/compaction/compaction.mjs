@@ -392,6 +392,8 @@ async function sampleQueries(o) {
   const sqls = lastHourQueries(o.measurement);
   /** @type {Record<string, number | null>} */
   const ms = {};
+  /** @type {Record<string, number[]>} */
+  const runsMs = {};
   let visible = null;
   let errors = 0;
   /** @type {string | null} */
@@ -421,8 +423,9 @@ async function sampleQueries(o) {
     }
     const m = median(times);
     ms[name] = m === null ? null : round(m, 2);
+    runsMs[name] = times.map((t) => round(t, 2));
   }
-  return { ms, visible, errors, error };
+  return { ms, runsMs, visible, errors, error };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -506,6 +509,7 @@ async function takeSample(run, prev) {
     minute: round((cur.atMs - run.ingest.startMs) / 60_000, 2),
     files: { hour: files.hour, max: files.max, total: files.total, per_measurement: files.per_measurement, previous_hour: files.previous_hour, previous: files.previous },
     query_ms: q.ms,
+    query_runs_ms: q.runsMs,
     query_measurement: run.names[0],
     rows_visible_last_hour: q.visible,
     query_errors: q.errors,
