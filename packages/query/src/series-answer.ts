@@ -18,6 +18,7 @@ import {
 import type { DuckDBType } from '@duckdb/node-api';
 import type { AnswerRows } from './result-chunks.js';
 import type { FieldValues, FileSeries } from './series-cache.js';
+import { FLOATING_FIELD_TYPES } from './series-window.js';
 import type { SeriesColumn } from './series-window.js';
 
 /**
@@ -80,7 +81,6 @@ const COUNT_TYPE: AnswerType = { type: DuckDBBigIntType.instance, layout: 'words
 /** sum of a floating-point field and avg answer a DOUBLE, sum of an integer field a HUGEINT. */
 const DOUBLE_TYPE: AnswerType = { type: DuckDBDoubleType.instance, layout: 'f64' };
 const HUGE_TYPE: AnswerType = { type: DuckDBHugeIntType.instance, layout: 'huge' };
-const FLOATING_TYPES: ReadonlySet<string> = new Set(['DOUBLE', 'FLOAT']);
 const BUCKET_TYPE: AnswerType = { type: DuckDBTimestampType.instance, layout: 'words' };
 const WORD = 2 ** 32;
 
@@ -206,7 +206,7 @@ function answerType(column: Extract<SeriesColumn, { kind: 'aggregate' }>): Answe
   if (column.aggregate === 'count') return COUNT_TYPE;
   assert.ok(column.column !== null, 'max, min, sum and avg read a field');
   if (column.aggregate === 'avg') return DOUBLE_TYPE;
-  if (column.aggregate === 'sum') return FLOATING_TYPES.has(column.column.type) ? DOUBLE_TYPE : HUGE_TYPE;
+  if (column.aggregate === 'sum') return FLOATING_FIELD_TYPES.has(column.column.type) ? DOUBLE_TYPE : HUGE_TYPE;
   const type = ANSWER_TYPES.get(column.column.type);
   assert.ok(type !== undefined, 'max and min read a numeric field');
   return type;
@@ -231,7 +231,7 @@ function magnitudeOf(field: FieldValues): number {
  */
 function integerSumsExact(runs: readonly WindowRun[], aggregates: readonly Extract<SeriesColumn, { kind: 'aggregate' }>[]): boolean {
   for (const [index, aggregate] of aggregates.entries()) {
-    if (aggregate.aggregate !== 'sum' || aggregate.column === null || FLOATING_TYPES.has(aggregate.column.type)) continue;
+    if (aggregate.aggregate !== 'sum' || aggregate.column === null || FLOATING_FIELD_TYPES.has(aggregate.column.type)) continue;
     let bound = 0;
     for (const run of runs) {
       const field = run.fields[index];

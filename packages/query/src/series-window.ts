@@ -86,8 +86,11 @@ const TAG_TYPE = 'VARCHAR';
  */
 export const FIELD_TYPES: ReadonlySet<string> = new Set(['DOUBLE', 'FLOAT', 'BIGINT', 'UBIGINT', 'INTEGER', 'UINTEGER', 'SMALLINT', 'USMALLINT', 'TINYINT', 'UTINYINT']);
 const TIME_TYPE = 'TIMESTAMP';
-/** The field types avg reads: DuckDB's avg of an integer divides a 128-bit sum in long double, which a double does not always round alike. */
-const AVERAGE_TYPES: ReadonlySet<string> = new Set(['DOUBLE', 'FLOAT']);
+/**
+ * The floating-point field types: the only ones avg reads (DuckDB's avg of an integer divides a
+ * 128-bit sum in long double, which a double does not always round alike); their sum is a DOUBLE.
+ */
+export const FLOATING_FIELD_TYPES: ReadonlySet<string> = new Set(['DOUBLE', 'FLOAT']);
 const AGGREGATES: ReadonlyMap<string, SeriesAggregate> = new Map([
   ['max', 'max'],
   ['min', 'min'],
@@ -207,7 +210,7 @@ function selectItems(list: readonly SqlNode[], reference: string, columnOf: (nod
     const [argument] = children;
     if (children.length !== 1 || !isNode(argument)) return null;
     const column = columnOf(argument);
-    if (column === null || !FIELD_TYPES.has(column.type) || (aggregate === 'avg' && !AVERAGE_TYPES.has(column.type))) return null;
+    if (column === null || !FIELD_TYPES.has(column.type) || (aggregate === 'avg' && !FLOATING_FIELD_TYPES.has(column.type))) return null;
     items.push({ kind: 'aggregate', name: alias, aggregate, column: { name: column.name, type: column.type } });
   }
   const buckets = items.filter((item) => item.kind === 'bucket').length;
