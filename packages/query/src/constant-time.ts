@@ -12,7 +12,8 @@ const UTC_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d
 const MICROS_PER_MILLI = 1000n;
 const FRACTION_DIGITS = 6;
 
-function textMicros(text: string): bigint | undefined {
+/** The instant of a UTC text, µs (its fraction cut to the µs), and how many fraction digits it had. */
+function textMicros(text: string): { readonly micros: bigint; readonly fractionDigits: number } | undefined {
   const match = UTC_TEXT.exec(text.trim());
   if (match === null) return undefined;
   const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = ''] = match;
@@ -23,7 +24,7 @@ function textMicros(text: string): bigint | undefined {
   // Date.UTC rolls 2025-02-30 over into March; DuckDB refuses it. Leave such text to DuckDB.
   if (new Date(milliseconds).getUTCDate() !== d || y < 100) return undefined;
   const micros = BigInt(fraction.padEnd(FRACTION_DIGITS, '0').slice(0, FRACTION_DIGITS));
-  return BigInt(milliseconds) * MICROS_PER_MILLI + micros;
+  return { micros: BigInt(milliseconds) * MICROS_PER_MILLI + micros, fractionDigits: fraction.length };
 }
 
 function varcharConstant(node: SqlNode): string | undefined {
@@ -37,7 +38,7 @@ function varcharConstant(node: SqlNode): string | undefined {
 /** Microseconds of a literal time bound, or undefined when DuckDB must evaluate the expression. */
 export function constantTimestampMicros(node: SqlNode): bigint | undefined {
   const text = timestampText(node);
-  return text === undefined ? undefined : textMicros(text);
+  return text === undefined ? undefined : textMicros(text)?.micros;
 }
 
 /**
@@ -47,9 +48,8 @@ export function constantTimestampMicros(node: SqlNode): bigint | undefined {
  */
 export function exactTimestampMicros(node: SqlNode): bigint | undefined {
   const text = timestampText(node);
-  const fraction = text === undefined ? undefined : UTC_TEXT.exec(text.trim())?.[7];
-  if (fraction !== undefined && fraction.length > FRACTION_DIGITS) return undefined;
-  return text === undefined ? undefined : textMicros(text);
+  const instant = text === undefined ? undefined : textMicros(text);
+  return instant === undefined || instant.fractionDigits > FRACTION_DIGITS ? undefined : instant.micros;
 }
 
 /** The text of a VARCHAR literal bound or of `TIMESTAMP '...'`, else undefined. */

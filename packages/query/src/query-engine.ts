@@ -41,9 +41,9 @@ import { StreamSender } from './stream-sender.js';
 import { bucketStartTree, isConstantTree, mayBeTopN, narrowedRelationSql, partitionEdge, planTopN, shapeOf, TopNAttempts } from './top-n.js';
 import type { CounterCell, GaugeCell } from '@arc/telemetry';
 import { mayBeSeriesWindow, planSeriesWindow } from './series-window.js';
-import type { SeriesWindowPlan, TimeBoundNode } from './series-window.js';
+import type { SeriesField, SeriesWindowPlan, TimeBoundNode } from './series-window.js';
 import { SeriesCache } from './series-cache.js';
-import type { SeriesFile } from './series-cache.js';
+import type { FileSeries, SeriesFile } from './series-cache.js';
 import { aggregateSeriesWindow } from './series-answer.js';
 import type { BucketGrid, SeriesAnswerRows, WindowBounds } from './series-answer.js';
 import type { AnswerRows } from './result-chunks.js';
@@ -420,16 +420,32 @@ export class QueryEngine {
     const files = this.seriesFiles(inRange);
     if (files.length === 0 || files.length !== inRange.length || !this.seriesCache.admits(files, series.fields.length)) return null;
     const ahead = files.some((file) => !this.seriesCache.holds(file.key, series.tag)) ? this.readAheadFiles(read, series, bounds, files) : [];
-    // Only the files the cache reads now must be local (object storage); the others answer from memory.
-    await this.pins.pin([...files, ...ahead].filter((file) => this.seriesCache.reads(file.key, series.tag, series.fields)).map((file) => file.catalogFile));
-    const loaded = await this.seriesCache.load(files, series.tag, series.fields, (sql) => this.whileWatching(task.slot, this.connection.run(sql)), ahead);
-    this.seriesMeter?.cacheBytes.set(this.seriesCache.bytes);
-    if (!loaded.every((file) => file.serves(series.tag, series.fields))) return null;
+    const loaded = await this.loadSeries(task, files, series.tag, series.fields, ahead);
+    if (loaded === null) return null;
     if (this.control.isCancelled(task.slot)) throw cancelledError();
     const rows = aggregateSeriesWindow(loaded, series, bounds, grid);
     if (rows === null) return null;
     this.seriesMeter?.answers.add();
     return { kind: 'series', rows, reads: plan.reads, cacheable: plan.deterministic };
+  }
+
+  /**
+   * The files sorted by `tag` with `fields` from the series cache (read now where not held, then
+   * the files `ahead`), or null when one does not serve them as DuckDB reads it (FileSeries.serves).
+   * Only the files the cache reads now must be local (object storage: pinned); the others answer
+   * from memory.
+   */
+  private async loadSeries(
+    task: QueryTask | StreamTask | EstimateTask,
+    files: readonly (SeriesFile & { readonly catalogFile: CatalogFile })[],
+    tag: string,
+    fields: readonly SeriesField[],
+    ahead: readonly (SeriesFile & { readonly catalogFile: CatalogFile })[] = [],
+  ): Promise<FileSeries[] | null> {
+    await this.pins.pin([...files, ...ahead].filter((file) => this.seriesCache.reads(file.key, tag, fields)).map((file) => file.catalogFile));
+    const loaded = await this.seriesCache.load(files, tag, fields, (sql) => this.whileWatching(task.slot, this.connection.run(sql)), ahead);
+    this.seriesMeter?.cacheBytes.set(this.seriesCache.bytes);
+    return loaded.every((file) => file.serves(tag, fields)) ? loaded : null;
   }
 
   /**
@@ -475,27 +491,13 @@ export class QueryEngine {
    */
   private async windowBounds(series: SeriesWindowPlan): Promise<WindowBounds | null> {
     const bounds: readonly TimeBoundNode[] = [...series.lower, ...series.upper];
-    const values: (bigint | null | undefined)[] = bounds.map((bound) => exactTimestampMicros(bound.node));
-    const pending = bounds.filter((_, index) => values[index] === undefined).map((bound) => bound.node);
-    if (pending.length > 0) {
-      let evaluated: EvaluatedBound[];
-      try {
-        evaluated = await this.evaluateTimestamps(pending);
-      } catch {
-        return null;
-      }
-      let next = 0;
-      for (let index = 0; index < values.length; index++) {
-        if (values[index] !== undefined) continue;
-        const bound = evaluated[next++];
-        values[index] = bound?.exact === true ? bound.micros : null;
-      }
-    }
+    const values = await this.evaluateTimestamps(bounds.map((bound) => bound.node), exactTimestampMicros);
     let lowerUs = -Number.MAX_SAFE_INTEGER;
     let upperUs = Number.MAX_SAFE_INTEGER;
     for (const [index, bound] of bounds.entries()) {
-      const value = values[index];
-      if (typeof value !== 'bigint' || value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) return null;
+      const evaluated = values[index];
+      const value = evaluated?.exact === true ? evaluated.micros : null;
+      if (value === null || value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) return null;
       const micros = Number(value);
       if (index < series.lower.length) lowerUs = Math.max(lowerUs, bound.exclusive ? micros + 1 : micros);
       else upperUs = Math.min(upperUs, bound.exclusive ? micros - 1 : micros);
@@ -768,10 +770,8 @@ export class QueryEngine {
     const catalogFiles = this.replica.files.files(plan.read.database, plan.read.measurement);
     const files = this.seriesFiles(catalogFiles);
     if (files.length !== catalogFiles.length || !this.seriesCache.admits(files, 0)) return undefined;
-    await this.pins.pin(files.filter((file) => this.seriesCache.reads(file.key, tag, [])).map((file) => file.catalogFile));
-    const loaded = await this.seriesCache.load(files, tag, [], (text) => this.whileWatching(task.slot, this.connection.run(text)));
-    this.seriesMeter?.cacheBytes.set(this.seriesCache.bytes);
-    if (!loaded.every((file) => file.serves(tag, []))) return undefined;
+    const loaded = await this.loadSeries(task, files, tag, []);
+    if (loaded === null) return undefined;
     const maxes = new Map<string | null, number>();
     for (const file of loaded) {
       for (const [value, run] of [...file.runs, [null, file.untagged] as const]) {
@@ -869,24 +869,13 @@ export class QueryEngine {
    */
   private async evaluateBounds(bounded: readonly BoundedTable[]): Promise<{ ranges: TimeRange[]; zoned: ZonedBound[] }> {
     const expressions = bounded.flatMap((table) => [...table.lower, ...table.upper]);
-    const values: (bigint | null | undefined)[] = expressions.map(constantTimestampMicros);
-    const pending = expressions.filter((_, index) => values[index] === undefined);
+    const values = await this.evaluateTimestamps(expressions, constantTimestampMicros);
     const zoned: ZonedBound[] = [];
-    if (pending.length > 0) {
-      let evaluated: EvaluatedBound[];
-      try {
-        evaluated = await this.evaluateTimestamps(pending);
-      } catch {
-        evaluated = pending.map(() => ({ micros: null, zoned: false, exact: false }));
-      }
-      for (const [index, bound] of evaluated.entries()) {
-        const expression = pending[index];
-        if (bound.zoned && bound.micros !== null && expression !== undefined) zoned.push({ expression, micros: bound.micros });
-      }
-      let next = 0;
-      for (let index = 0; index < values.length; index++) if (values[index] === undefined) values[index] = evaluated[next++]?.micros ?? null;
+    for (const [index, bound] of values.entries()) {
+      const expression = expressions[index];
+      if (bound.zoned && bound.micros !== null && expression !== undefined) zoned.push({ expression, micros: bound.micros });
     }
-    return { ranges: timeRanges(bounded, values), zoned };
+    return { ranges: timeRanges(bounded, values.map((bound) => bound.micros)), zoned };
   }
 
   /**
@@ -947,14 +936,26 @@ export class QueryEngine {
     return this.selectTree;
   }
 
-  /** Each bound expression's value: `now()` and an interval from the clock (clockBound), the rest in one DuckDB statement. */
-  private async evaluateTimestamps(expressions: readonly SqlNode[]): Promise<EvaluatedBound[]> {
-    const clocked: (EvaluatedBound | undefined)[] = [];
-    for (const expression of expressions) clocked.push(await this.clockBound(expression));
-    const rest = expressions.filter((_, index) => clocked[index] === undefined);
-    const evaluated = rest.length === 0 ? [] : await this.evaluateInDuckDB(rest);
+  /**
+   * Each bound expression's value: a literal `literal` reads in JS (constant-time.ts), `now()` and
+   * an interval from the clock (clockBound), the rest in one DuckDB statement; when that statement
+   * fails, the rest have no value (a bound that does not evaluate prunes nothing).
+   */
+  private async evaluateTimestamps(expressions: readonly SqlNode[], literal: (node: SqlNode) => bigint | undefined): Promise<EvaluatedBound[]> {
+    const known: (EvaluatedBound | undefined)[] = [];
+    for (const expression of expressions) {
+      const micros = literal(expression);
+      known.push(micros === undefined ? await this.clockBound(expression) : { micros, zoned: false, exact: true });
+    }
+    const rest = expressions.filter((_, index) => known[index] === undefined);
+    let evaluated: EvaluatedBound[];
+    try {
+      evaluated = rest.length === 0 ? [] : await this.evaluateInDuckDB(rest);
+    } catch {
+      evaluated = rest.map(() => ({ micros: null, zoned: false, exact: false }));
+    }
     let next = 0;
-    return clocked.map((bound) => bound ?? (evaluated[next++] as EvaluatedBound));
+    return known.map((bound) => bound ?? (evaluated[next++] as EvaluatedBound));
   }
 
   /** `SELECT TRY_CAST(e AS TIMESTAMP), ..., e, ...` built as a tree from the user's own expressions. */

@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
 import duckdb from '@duckdb/node-bindings';
-import {
-  DuckDBBigIntType,
-  DuckDBDataChunk,
-  DuckDBDoubleType,
-  DuckDBFloatType,
-  DuckDBHugeIntType,
-  DuckDBIntegerType,
-  DuckDBSmallIntType,
-  DuckDBTimestampType,
-  DuckDBTinyIntType,
-  DuckDBUBigIntType,
-  DuckDBUIntegerType,
-  DuckDBUSmallIntType,
-  DuckDBUTinyIntType,
-} from '@duckdb/node-api';
+import { DuckDBDataChunk, DuckDBHugeIntType } from '@duckdb/node-api';
 import type { DuckDBType } from '@duckdb/node-api';
+import { NUMERIC_LAYOUTS } from './numeric-layouts.js';
+import type { NumericArray, NumericLayout } from './numeric-layouts.js';
 import type { AnswerRows } from './result-chunks.js';
 import type { FieldValues, FileSeries } from './series-cache.js';
 import { FLOATING_FIELD_TYPES } from './series-window.js';
@@ -54,34 +42,23 @@ export interface SeriesQuery {
 }
 
 /**
- * How an answer column's values go into a DuckDB vector: its type, and the typed array a chunk's
- * values are laid out in (`words`: a 64-bit integer as two 32-bit words, low first).
+ * How an answer column's values go into a DuckDB vector: a numeric type's layout
+ * (numeric-layouts.ts), or a HUGEINT's (`array` null: four 32-bit words a value, low first).
  */
-interface AnswerType {
-  readonly type: DuckDBType;
-  /** `huge`: a 128-bit integer as four 32-bit words, low first. */
-  readonly layout: 'huge' | 'words' | 'f64' | 'f32' | 'i32' | 'u32' | 'i16' | 'u16' | 'i8' | 'u8';
+type AnswerType = NumericLayout | { readonly type: DuckDBType; readonly array: null; readonly wide: true };
+
+function layoutOf(type: string): NumericLayout {
+  const layout = NUMERIC_LAYOUTS.get(type);
+  assert.ok(layout !== undefined, `a numeric layout for ${type}`);
+  return layout;
 }
 
-/** max and min answer their field's type (series-window.ts FIELD_TYPES). */
-const ANSWER_TYPES: ReadonlyMap<string, AnswerType> = new Map<string, AnswerType>([
-  ['DOUBLE', { type: DuckDBDoubleType.instance, layout: 'f64' }],
-  ['FLOAT', { type: DuckDBFloatType.instance, layout: 'f32' }],
-  ['BIGINT', { type: DuckDBBigIntType.instance, layout: 'words' }],
-  ['UBIGINT', { type: DuckDBUBigIntType.instance, layout: 'words' }],
-  ['INTEGER', { type: DuckDBIntegerType.instance, layout: 'i32' }],
-  ['UINTEGER', { type: DuckDBUIntegerType.instance, layout: 'u32' }],
-  ['SMALLINT', { type: DuckDBSmallIntType.instance, layout: 'i16' }],
-  ['USMALLINT', { type: DuckDBUSmallIntType.instance, layout: 'u16' }],
-  ['TINYINT', { type: DuckDBTinyIntType.instance, layout: 'i8' }],
-  ['UTINYINT', { type: DuckDBUTinyIntType.instance, layout: 'u8' }],
-]);
 /** count(f) and count(*) answer a BIGINT; a bucket a TIMESTAMP (µs, a 64-bit integer). */
-const COUNT_TYPE: AnswerType = { type: DuckDBBigIntType.instance, layout: 'words' };
-/** sum of a floating-point field and avg answer a DOUBLE, sum of an integer field a HUGEINT. */
-const DOUBLE_TYPE: AnswerType = { type: DuckDBDoubleType.instance, layout: 'f64' };
-const HUGE_TYPE: AnswerType = { type: DuckDBHugeIntType.instance, layout: 'huge' };
-const BUCKET_TYPE: AnswerType = { type: DuckDBTimestampType.instance, layout: 'words' };
+const COUNT_TYPE: AnswerType = layoutOf('BIGINT');
+const BUCKET_TYPE: AnswerType = layoutOf('TIMESTAMP');
+/** sum of a floating-point field and avg answer a DOUBLE, sum of an integer field a HUGEINT; max and min their field's type. */
+const DOUBLE_TYPE: AnswerType = layoutOf('DOUBLE');
+const HUGE_TYPE: AnswerType = { type: DuckDBHugeIntType.instance, array: null, wide: true };
 const WORD = 2 ** 32;
 
 /** The most rows DuckDB puts in one chunk (STANDARD_VECTOR_SIZE): the answer's chunks hold as many. */
@@ -207,9 +184,7 @@ function answerType(column: Extract<SeriesColumn, { kind: 'aggregate' }>): Answe
   assert.ok(column.column !== null, 'max, min, sum and avg read a field');
   if (column.aggregate === 'avg') return DOUBLE_TYPE;
   if (column.aggregate === 'sum') return FLOATING_FIELD_TYPES.has(column.column.type) ? DOUBLE_TYPE : HUGE_TYPE;
-  const type = ANSWER_TYPES.get(column.column.type);
-  assert.ok(type !== undefined, 'max and min read a numeric field');
-  return type;
+  return layoutOf(column.column.type);
 }
 
 /** The largest magnitude of each field's values, found when a sum first needs it. */
@@ -414,7 +389,7 @@ export class SeriesAnswerRows implements AnswerRows {
     const chunk = DuckDBDataChunk.create(this.columns.map((column) => column.type.type), rows);
     for (const [index, column] of this.columns.entries()) {
       const vector = duckdb.data_chunk_get_vector(chunk.chunk, index);
-      const data = laidOut(column.type.layout, column.values.subarray(first, first + rows));
+      const data = laidOut(column.type, column.values.subarray(first, first + rows));
       duckdb.copy_data_to_vector(vector, 0, data.buffer, data.byteOffset, data.byteLength);
       if (column.valid === null) continue;
       const validity = new Uint8Array(Math.ceil(rows / 64) * 8);
@@ -428,37 +403,22 @@ export class SeriesAnswerRows implements AnswerRows {
 }
 
 /** Values (doubles, each exact in its type) in the typed array of a vector's layout. */
-function laidOut(layout: AnswerType['layout'], values: Float64Array): ArrayBufferView<ArrayBuffer> {
-  switch (layout) {
-    case 'f64':
-      return Float64Array.from(values);
-    case 'f32':
-      return Float32Array.from(values);
-    case 'i32':
-      return Int32Array.from(values);
-    case 'u32':
-      return Uint32Array.from(values);
-    case 'i16':
-      return Int16Array.from(values);
-    case 'u16':
-      return Uint16Array.from(values);
-    case 'i8':
-      return Int8Array.from(values);
-    case 'u8':
-      return Uint8Array.from(values);
-    case 'words':
-    case 'huge': {
-      // Little-endian 64-bit integers: low word, then high (floor: two's complement for negatives);
-      // a 128-bit one has the sign in its upper two words (every value is within 2^53).
-      const wordsPerValue = layout === 'huge' ? 4 : 2;
-      const words = new Int32Array(values.length * wordsPerValue);
-      for (const [index, value] of values.entries()) {
-        const high = Math.floor(value / WORD);
-        words[wordsPerValue * index] = value - high * WORD;
-        words[wordsPerValue * index + 1] = high;
-        if (layout === 'huge' && value < 0) words.fill(-1, wordsPerValue * index + 2, wordsPerValue * index + 4);
-      }
-      return words;
-    }
+function laidOut(type: AnswerType, values: Float64Array): ArrayBufferView<ArrayBuffer> {
+  if (type.array !== null && !type.wide) {
+    // Not a BigInt array (`wide`): set() converts each double to the element type.
+    const laid = new type.array(new ArrayBuffer(values.length * type.array.BYTES_PER_ELEMENT), 0, values.length) as Exclude<NumericArray, BigInt64Array | BigUint64Array>;
+    laid.set(values);
+    return laid as ArrayBufferView<ArrayBuffer>;
   }
+  // Little-endian 64-bit integers: low word, then high (floor: two's complement for negatives);
+  // a 128-bit one has the sign in its upper two words (every value is within 2^53).
+  const wordsPerValue = type.array === null ? 4 : 2;
+  const words = new Int32Array(values.length * wordsPerValue);
+  for (const [index, value] of values.entries()) {
+    const high = Math.floor(value / WORD);
+    words[wordsPerValue * index] = value - high * WORD;
+    words[wordsPerValue * index + 1] = high;
+    if (wordsPerValue === 4 && value < 0) words.fill(-1, wordsPerValue * index + 2, wordsPerValue * index + 4);
+  }
+  return words;
 }

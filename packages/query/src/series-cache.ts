@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import duckdb from '@duckdb/node-bindings';
 import type { DuckDBDataChunk, DuckDBMaterializedResult } from '@duckdb/node-api';
 import { quoteIdentifier, quoteLiteral, TIME_COLUMN } from '@arc/columnar';
+import { NUMERIC_LAYOUTS } from './numeric-layouts.js';
 import type { SeriesField } from './series-window.js';
 
 /**
@@ -37,19 +38,6 @@ export interface FieldValues {
   readonly exact: boolean;
 }
 
-/** How a numeric column's values are read out of a DuckDB vector. */
-const VECTOR_READERS: ReadonlyMap<string, { readonly bytes: number; readonly view: (buffer: ArrayBufferLike, offset: number, count: number) => ArrayLike<number | bigint> }> = new Map([
-  ['DOUBLE', { bytes: 8, view: (buffer: ArrayBufferLike, offset: number, count: number) => new Float64Array(buffer, offset, count) }],
-  ['FLOAT', { bytes: 4, view: (buffer: ArrayBufferLike, offset: number, count: number) => new Float32Array(buffer, offset, count) }],
-  ['BIGINT', { bytes: 8, view: (buffer: ArrayBufferLike, offset: number, count: number) => new BigInt64Array(buffer, offset, count) }],
-  ['UBIGINT', { bytes: 8, view: (buffer: ArrayBufferLike, offset: number, count: number) => new BigUint64Array(buffer, offset, count) }],
-  ['INTEGER', { bytes: 4, view: (buffer: ArrayBufferLike, offset: number, count: number) => new Int32Array(buffer, offset, count) }],
-  ['UINTEGER', { bytes: 4, view: (buffer: ArrayBufferLike, offset: number, count: number) => new Uint32Array(buffer, offset, count) }],
-  ['SMALLINT', { bytes: 2, view: (buffer: ArrayBufferLike, offset: number, count: number) => new Int16Array(buffer, offset, count) }],
-  ['USMALLINT', { bytes: 2, view: (buffer: ArrayBufferLike, offset: number, count: number) => new Uint16Array(buffer, offset, count) }],
-  ['TINYINT', { bytes: 1, view: (buffer: ArrayBufferLike, offset: number, count: number) => new Int8Array(buffer, offset, count) }],
-  ['UTINYINT', { bytes: 1, view: (buffer: ArrayBufferLike, offset: number, count: number) => new Uint8Array(buffer, offset, count) }],
-]);
 const SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Bytes of a row of the sorted order: its time (µs as a double) and its position. */
@@ -508,12 +496,12 @@ class FieldColumn {
   }
 
   read(chunk: DuckDBDataChunk, column: number, rowNumbers: Int32Array, type: string): void {
-    const reader = VECTOR_READERS.get(type);
-    assert.ok(reader !== undefined, `a series window reads ${type} fields`);
+    const layout = NUMERIC_LAYOUTS.get(type);
+    assert.ok(layout !== undefined, `a series window reads ${type} fields`);
     const count = chunk.rowCount;
     const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
-    const data = duckdb.vector_get_data(vector, count * reader.bytes);
-    const items = reader.view(data.buffer, data.byteOffset, count);
+    const data = duckdb.vector_get_data(vector, count * layout.array.BYTES_PER_ELEMENT);
+    const items = new layout.array(data.buffer, data.byteOffset, count);
     const validity = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8) as Uint8Array | null;
     for (let index = 0; index < count; index++) {
       const row = rowNumbers[index] as number;
