@@ -190,10 +190,12 @@ export class MeasurementViews {
     this.connection = connection;
   }
 
-  /** Creates schemas of new databases and drops those (and views) no longer in `scan`. */
-  async applyScan(scan: CatalogScan): Promise<void> {
+  /** Creates schemas of new databases and drops those (and views) no longer in `scan`; true when it dropped a schema. */
+  async applyScan(scan: CatalogScan): Promise<boolean> {
+    let dropped = false;
     for (const schema of this.schemas) {
       if (scan.has(schema)) continue;
+      dropped = true;
       await this.connection.run(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
       for (const key of this.views.keys()) if (key.startsWith(`${schema}\u0000`)) this.views.delete(key);
     }
@@ -205,6 +207,7 @@ export class MeasurementViews {
     }
     for (const database of scan.keys()) if (!this.schemas.has(database)) await this.connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(database)}`);
     this.schemas = new Set(scan.keys());
+    return dropped;
   }
 
   /**

@@ -1093,10 +1093,12 @@ export class QueryEngine {
     await this.replica.reach(this.control.generation());
     const scan = this.replica.scan();
     if (scan === this.catalog) return;
-    await this.views.applyScan(scan);
+    const dropped = await this.views.applyScan(scan);
     this.catalog = scan;
-    // A schema may have been dropped and recreated: set the search path again on the next query.
-    this.defaultSchema = '';
+    // A dropped schema may be the search path's (or come back later): set it again on the next
+    // query. Otherwise it stands: under real-time ingest the catalog changes several times a
+    // second, and `SET schema` is a DuckDB statement (~0.3 ms) before each query.
+    if (dropped) this.defaultSchema = '';
   }
 
   /**
