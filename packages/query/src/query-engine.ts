@@ -540,12 +540,15 @@ export class QueryEngine {
    * type, or DuckDB refuses it). Remembered by tree: it depends on nothing else.
    */
   private async intervalValue(interval: SqlNode): Promise<DuckDBIntervalValue | null> {
-    const statement = structuredClone(await this.selectTemplate()) as SqlNode & { select_list: SqlNode[] };
-    statement.select_list = [structuredClone(interval)];
-    clearLocations(statement);
-    const key = JSON.stringify(statement.select_list);
+    // The key first: a `now() - INTERVAL 1 HOUR` bound asks for its interval on every query.
+    const expression = structuredClone(interval);
+    clearLocations(expression);
+    const key = JSON.stringify(expression);
     const known = this.intervalValues.get(key);
     if (known !== undefined) return known;
+    const statement = structuredClone(await this.selectTemplate()) as SqlNode & { select_list: SqlNode[] };
+    statement.select_list = [expression];
+    clearLocations(statement);
     let value: DuckDBIntervalValue | null;
     try {
       const selectSql = await this.boundsSql(statement);

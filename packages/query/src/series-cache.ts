@@ -154,6 +154,11 @@ export function seriesBytesEstimate(files: readonly SeriesFile[], fieldCount: nu
   return files.reduce((sum, file) => sum + file.rows * (ORDER_BYTES_PER_ROW + fieldCount * (FIELD_BYTES_PER_ROW + 1)), 0);
 }
 
+/** An entry's key: the file, sorted by `tag` (a file may be held once per tag). */
+function entryKey(fileKey: string, tag: string): string {
+  return `${fileKey}\u0000${tag}`;
+}
+
 export class SeriesCache {
   readonly bytesMax: number;
   /** Entries by file key and tag, least recently used first. */
@@ -173,7 +178,7 @@ export class SeriesCache {
 
   /** Whether the file is held sorted by `tag`. */
   holds(fileKey: string, tag: string): boolean {
-    return this.entries.has(`${fileKey}\u0000${tag}`);
+    return this.entries.has(entryKey(fileKey, tag));
   }
 
   /**
@@ -182,7 +187,7 @@ export class SeriesCache {
    * from memory.
    */
   reads(fileKey: string, tag: string, fields: readonly SeriesField[]): boolean {
-    const series = this.entries.get(`${fileKey}\u0000${tag}`);
+    const series = this.entries.get(entryKey(fileKey, tag));
     return series === undefined || (series.serves(tag, fields) && fields.some((field) => series.field(field.name) === undefined));
   }
 
@@ -205,13 +210,13 @@ export class SeriesCache {
     const loaded: FileSeries[] = [];
     const keys = new Set<string>();
     for (const file of files) {
-      keys.add(`${file.key}\u0000${tag}`);
+      keys.add(entryKey(file.key, tag));
       loaded.push(await this.loadFile(file, tag, fields, read));
     }
     for (const file of ahead) {
       try {
         await this.loadFile(file, tag, fields, read);
-        keys.add(`${file.key}\u0000${tag}`);
+        keys.add(entryKey(file.key, tag));
       } catch {
         // A damaged file outside the window fails the statement that reads it, not this one.
       }
@@ -227,7 +232,7 @@ export class SeriesCache {
 
   /** One file sorted by `tag`, read when not held, with the `fields` it serves; most recently used now. */
   private async loadFile(file: SeriesFile, tag: string, fields: readonly SeriesField[], read: SeriesRead): Promise<FileSeries> {
-    const key = `${file.key}\u0000${tag}`;
+    const key = entryKey(file.key, tag);
     let series = this.entries.get(key);
     if (series === undefined) {
       const valuesKey = `${file.measurement}\u0000${tag}`;
