@@ -1,10 +1,9 @@
-import type { DuckDBDataChunk } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
 import { ColumnKind, ColumnView, INLINE_STRING_BYTES_MAX, VALUE_BYTES, fallbackValue, locateVarchar, planColumn, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk } from './result-chunks.js';
-import type { AnswerRows } from './result-chunks.js';
+import type { AnswerChunk, AnswerRows } from './result-chunks.js';
 import { ArrowTimeUnit, ArrowTypeTag, CONTINUATION, padded, recordBatchMetadata, schemaMetadata } from './arrow-ipc-writer.js';
 import type { ArrowType, BatchColumnLayout } from './arrow-ipc-writer.js';
 
@@ -106,7 +105,7 @@ function writeMessage(out: JsonWriter, metadata: Uint8Array): void {
   writePadding(out, metadata.length);
 }
 
-function writeRecordBatch(out: JsonWriter, chunk: DuckDBDataChunk, rowCount: number, columns: readonly ArrowColumn[]): void {
+function writeRecordBatch(out: JsonWriter, chunk: AnswerChunk, rowCount: number, columns: readonly ArrowColumn[]): void {
   const layouts = columns.map((column) => column.load(chunk, rowCount));
   writeMessage(out, recordBatchMetadata(rowCount, layouts));
   for (const column of columns) column.writeBody(out, rowCount);
@@ -147,7 +146,7 @@ class ArrowColumn {
   }
 
   /** Points at the chunk's vector and returns the column's buffer lengths in this batch. */
-  load(chunk: DuckDBDataChunk, rowCount: number): BatchColumnLayout {
+  load(chunk: AnswerChunk, rowCount: number): BatchColumnLayout {
     const view = this.view;
     view.load(chunk, this.index, this.plan, rowCount);
     this.nullCount = countNulls(view.validity, rowCount);

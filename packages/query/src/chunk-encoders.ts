@@ -1,9 +1,9 @@
-import type { DuckDBDataChunk } from '@duckdb/node-api';
 import type { StreamFormat } from './answer-format.js';
 import { writeCsvHeader, writeCsvRecords } from './csv-answer.js';
 import { ColumnView, loadViews, planColumn, writeValue } from './json-columns.js';
 import type { ColumnPlan, ResultColumns } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
+import type { AnswerChunk } from './result-chunks.js';
 
 export type { ResultColumns } from './json-columns.js';
 export type { StreamFormat } from './answer-format.js';
@@ -16,7 +16,7 @@ export interface ChunkEncoder {
   /** Bytes before the first row: the CSV header record; empty for NDJSON. */
   start(): Uint8Array;
   /** Encodes the first `rowCount` rows of the chunk; the returned bytes are a fresh copy the caller may transfer. */
-  encodeChunk(chunk: DuckDBDataChunk, rowCount: number): Uint8Array;
+  encodeChunk(chunk: AnswerChunk, rowCount: number): Uint8Array;
 }
 
 /**
@@ -51,7 +51,7 @@ class CsvChunkEncoder implements ChunkEncoder {
     return this.header.slice();
   }
 
-  encodeChunk(chunk: DuckDBDataChunk, rowCount: number): Uint8Array {
+  encodeChunk(chunk: AnswerChunk, rowCount: number): Uint8Array {
     writeCsvRecords(this.out, chunk, rowCount, this.plans, this.views);
     return copyOut(this.out);
   }
@@ -80,7 +80,7 @@ class NdjsonChunkEncoder implements ChunkEncoder {
     return new Uint8Array(0);
   }
 
-  encodeChunk(chunk: DuckDBDataChunk, rowCount: number): Uint8Array {
+  encodeChunk(chunk: AnswerChunk, rowCount: number): Uint8Array {
     const out = this.out;
     const views = this.views;
     const keys = this.keys;

@@ -1,4 +1,3 @@
-import type { DuckDBDataChunk } from '@duckdb/node-api';
 import type { EncodedAnswer } from './json-answer.js';
 import { ColumnKind, ColumnView, fallbackValue, loadViews, locateVarchar, planColumn, writeUnquotedTimestampMicros, writeUnquotedValue } from './json-columns.js';
 import type { ColumnPlan, ResultColumns } from './json-columns.js';
@@ -6,7 +5,7 @@ import { writeDouble, writeFloat } from './json-numbers.js';
 import { putBase64 } from './json-values.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk } from './result-chunks.js';
-import type { AnswerRows } from './result-chunks.js';
+import type { AnswerChunk, AnswerRows } from './result-chunks.js';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -55,7 +54,7 @@ export function writeCsvHeader(out: JsonWriter, columns: ResultColumns): ColumnP
 }
 
 /** Writes one record for each of the chunk's first `rowCount` rows. */
-export function writeCsvRecords(out: JsonWriter, chunk: DuckDBDataChunk, rowCount: number, plans: readonly ColumnPlan[], views: readonly ColumnView[]): void {
+export function writeCsvRecords(out: JsonWriter, chunk: AnswerChunk, rowCount: number, plans: readonly ColumnPlan[], views: readonly ColumnView[]): void {
   loadViews(views, plans, chunk, rowCount);
   for (let row = 0; row < rowCount; row++) {
     for (let column = 0; column < views.length; column++) {

@@ -1,9 +1,8 @@
-import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { ColumnView, loadViews, planColumn, valueWriterFor } from './json-columns.js';
 import type { ColumnPlan, ValueWriter } from './json-columns.js';
 import { JsonWriter } from './json-writer.js';
 import { forEachChunk, roundedMs } from './result-chunks.js';
-import type { AnswerRows } from './result-chunks.js';
+import type { AnswerChunk, AnswerRows } from './result-chunks.js';
 
 export interface EncodedAnswer {
   readonly body: Uint8Array;
@@ -54,7 +53,7 @@ function writeHeader(out: JsonWriter, result: AnswerRows): ColumnPlan[] {
 /** Writes the chunk's first `rowCount` rows, row-major. */
 function writeChunk(
   out: JsonWriter,
-  chunk: DuckDBDataChunk,
+  chunk: AnswerChunk,
   rowCount: number,
   plans: readonly ColumnPlan[],
   views: readonly ColumnView[],

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBTypeId } from '@duckdb/node-api';
-import type { DuckDBDataChunk, DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
+import type { DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import type { JsonWriter } from './json-writer.js';
 import { int128Value, writeDoubleWords, writeFloat, writeInt128, writeInt64, writeScaled, writeUint64 } from './json-numbers.js';
 import { writeBase64, writeDuckDBValue } from './json-values.js';
+import { MemoryChunk } from './result-chunks.js';
+import type { AnswerChunk } from './result-chunks.js';
 import { StringRuns } from './string-runs.js';
 import { InstantCache, writeDateOrInfinity, writeMicros, writeSeconds, writeTimestampCount } from './time-format.js';
 
@@ -132,6 +134,16 @@ const KIND_BY_TYPE_ID: ReadonlyMap<DuckDBTypeId, ColumnKind> = new Map<DuckDBTyp
 
 const EMPTY_BYTES = new Uint8Array(0);
 const EMPTY_ENTRIES = new DataView(new ArrayBuffer(0));
+/** A view's arrays before its first load, shared: a load replaces them, nothing writes into them. */
+const EMPTY_VIEWS = {
+  int8: new Int8Array(0),
+  int16: new Int16Array(0),
+  int32: new Int32Array(0),
+  uint16: new Uint16Array(0),
+  uint32: new Uint32Array(0),
+  float32: new Float32Array(0),
+  float64: new Float64Array(0),
+} as const;
 
 /**
  * One column of one chunk: typed-array views straight onto DuckDB's vector memory (no copy, no
@@ -146,13 +158,13 @@ export class ColumnView {
   readonly instants = new InstantCache();
   validity: Uint8Array | null = null;
   bytes: Uint8Array = EMPTY_BYTES;
-  int8: Int8Array = new Int8Array(0);
-  int16: Int16Array = new Int16Array(0);
-  int32: Int32Array = new Int32Array(0);
-  uint16: Uint16Array = new Uint16Array(0);
-  uint32: Uint32Array = new Uint32Array(0);
-  float32: Float32Array = new Float32Array(0);
-  float64: Float64Array = new Float64Array(0);
+  int8: Int8Array = EMPTY_VIEWS.int8;
+  int16: Int16Array = EMPTY_VIEWS.int16;
+  int32: Int32Array = EMPTY_VIEWS.int32;
+  uint16: Uint16Array = EMPTY_VIEWS.uint16;
+  uint32: Uint32Array = EMPTY_VIEWS.uint32;
+  float32: Float32Array = EMPTY_VIEWS.float32;
+  float64: Float64Array = EMPTY_VIEWS.float64;
   fallback: DuckDBVector | null = null;
   /** The VARCHAR / BLOB string_t entries as a DataView, to copy inline values four bytes at a time. */
   entries: DataView = EMPTY_ENTRIES;
@@ -164,17 +176,27 @@ export class ColumnView {
   readonly longStrings = new StringRuns();
 
   /** Points the view at column `column` of `chunk`, which has `rowCount` rows. */
-  load(chunk: DuckDBDataChunk, column: number, plan: ColumnPlan, rowCount: number): void {
+  load(chunk: AnswerChunk, column: number, plan: ColumnPlan, rowCount: number): void {
     this.kind = plan.kind;
     this.scale = plan.scale;
     this.type = plan.type;
     this.fallback = null;
+    const valueBytes = VALUE_BYTES[plan.kind];
+    if (chunk instanceof MemoryChunk) {
+      // A memory chunk holds fixed-width kinds only (series-answer.ts), in the vectors' layout.
+      assert.ok(valueBytes > 0 && plan.kind !== ColumnKind.varchar && plan.kind !== ColumnKind.blob, 'a memory chunk column is fixed-width');
+      this.validity = chunk.columnValidity[column] ?? null;
+      const bytes = chunk.columnBytes[column];
+      assert.ok(bytes !== undefined && bytes.length >= rowCount * valueBytes, 'the memory chunk holds every row');
+      this.bytes = bytes.subarray(0, rowCount * valueBytes);
+      this.makeViews(valueBytes, rowCount);
+      return;
+    }
     const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
     // The validity mask is an array of uint64 words, bit i = row i; null means "all valid".
     const validity = duckdb.vector_get_validity(vector, Math.ceil(rowCount / 64) * 8) as Uint8Array | null;
     this.validity = validity;
     assert.ok(validity === null || validity.length * 8 >= rowCount, 'a validity bit for every row');
-    const valueBytes = VALUE_BYTES[plan.kind];
     if (valueBytes === 0) {
       this.fallback = chunk.getColumnVector(column);
       return;
@@ -231,7 +253,7 @@ export class ColumnView {
 }
 
 /** Points each view at its column of `chunk` (first `rowCount` rows). */
-export function loadViews(views: readonly ColumnView[], plans: readonly ColumnPlan[], chunk: DuckDBDataChunk, rowCount: number): void {
+export function loadViews(views: readonly ColumnView[], plans: readonly ColumnPlan[], chunk: AnswerChunk, rowCount: number): void {
   for (let column = 0; column < views.length; column++) {
     const plan = plans[column];
     const view = views[column];

@@ -113,6 +113,8 @@ export class QueryEngine {
   private readonly store: LocalStorage;
   /** The running task's files made local and pinned before DuckDB reads them (object storage only). */
   private pins: FilePins = FilePins.none;
+  /** The running task's awaited DuckDB calls in flight (whileWatching), which its cancel poll interrupts. */
+  private watchedCalls = 0;
   private catalog: CatalogScan = new Map();
   private defaultSchema = '';
   /** Columns DuckDB described, by view, with the catalog version they were described at. */
@@ -204,9 +206,15 @@ export class QueryEngine {
   /** Files the task pins stay pinned until its DuckDB work is over (one task at a time per thread). */
   private async withPins<T>(task: QueryTask | EstimateTask | StreamTask, work: () => Promise<T>): Promise<T> {
     this.pins = new FilePins(task.cachePort, () => this.control.isCancelled(task.slot));
+    // One cancel poll for the whole task (a timer per awaited call cost more than some calls).
+    const connection = this.connection;
+    const poll = setInterval(() => {
+      if (this.watchedCalls > 0 && this.control.isCancelled(task.slot)) connection.interrupt();
+    }, CANCEL_POLL_MS);
     try {
       return await work();
     } finally {
+      clearInterval(poll);
       this.pins.releaseAll();
       this.pins = FilePins.none;
     }
@@ -220,14 +228,14 @@ export class QueryEngine {
       const opened = await this.open(task, task.kind === 'estimate', topN);
       if (opened.kind === 'series') {
         assert.ok(task.kind === 'query', 'only a query is answered from the series cache');
-        const encoded = await this.whileWatching(task.slot, this.encode(opened.rows, task, startedAtMs));
+        const encoded = await this.whileWatching(this.encode(opened.rows, task, startedAtMs));
         return { ...encoded, reads: opened.reads, cacheable: opened.cacheable };
       }
       try {
         const encoded =
           task.kind === 'estimate'
-            ? await this.whileWatching(task.slot, this.countRows(opened.prepared))
-            : await this.whileWatching(task.slot, this.encode(opened.prepared, task, startedAtMs));
+            ? await this.whileWatching(this.countRows(opened.prepared))
+            : await this.whileWatching(this.encode(opened.prepared, task, startedAtMs));
         if (topN?.widens(encoded.rowCount) === true) continue;
         return { ...encoded, reads: opened.reads, cacheable: opened.cacheable };
       } catch (error) {
@@ -241,9 +249,9 @@ export class QueryEngine {
   private async streamPinned(task: StreamTask): Promise<number> {
     const opened = statementOf(await this.open(task, false));
     try {
-      const result = await this.whileWatching(task.slot, opened.prepared.stream());
+      const result = await this.whileWatching(opened.prepared.stream());
       const sender = new StreamSender(task.port, () => this.control.isCancelled(task.slot));
-      const rowCount = await this.whileWatching(task.slot, sender.send(result, task.format, task.rowLimit));
+      const rowCount = await this.whileWatching(sender.send(result, task.format, task.rowLimit));
       if (rowCount === null) throw cancelledError();
       return rowCount;
     } catch (error) {
@@ -273,14 +281,14 @@ export class QueryEngine {
     await this.useDatabase(task.database);
     const readable = task.readableDatabases === null ? null : new Set(task.readableDatabases);
     const planOf = async (sql: string): Promise<{ checked: CheckedStatement; plan: StatementPlan }> => {
-      const checked = await this.whileWatching(task.slot, this.guard.check(sql));
+      const checked = await this.whileWatching(this.guard.check(sql));
       return { checked, plan: planStatement(checked.statement, { defaultDatabase: task.database, catalog: this.catalog, readable, pending: task.pending }) };
     };
     const firstSql = 'sql' in task.source ? task.source.sql : measurementSql(task.database, task.source.measurement, null);
     let { checked, plan } = await planOf(firstSql);
     // The first query of a measurement after a start waits for its files to be listed; a listing
     // that found it empty removed it, so the statement is planned again on the names as they are.
-    if (await this.whileWatching(task.slot, this.replica.whenLoaded(measurementsOf(plan, this.catalog)))) {
+    if (await this.whileWatching(this.replica.whenLoaded(measurementsOf(plan, this.catalog)))) {
       await this.refreshCatalog();
       await this.useDatabase(task.database);
       ({ checked, plan } = await planOf(firstSql));
@@ -319,8 +327,8 @@ export class QueryEngine {
     if (plan.kind === 'describe') await this.syncView(plan.table);
     const unspliced: MeasurementRef[] = [];
     const loads: LastCacheLoad[] = [];
-    let sql = await this.whileWatching(task.slot, this.executableSql(checked, plan, unspliced, task.database, task.lastCaches ?? [], loads, topN, wholeReads));
-    for (const load of loads) await this.whileWatching(task.slot, this.lastCacheTables.fill(this.connection, load));
+    let sql = await this.whileWatching(this.executableSql(checked, plan, unspliced, task.database, task.lastCaches ?? [], loads, topN, wholeReads));
+    for (const load of loads) await this.whileWatching(this.lastCacheTables.fill(this.connection, load));
     // A bound that evaluated to nothing left a reference in place: it reads the view after all.
     for (const read of viewless) if (unspliced.some((table) => table.database === read.database && table.measurement === read.measurement)) await this.syncView(read);
     if (lastPoint !== null) {
@@ -334,7 +342,7 @@ export class QueryEngine {
     }
     const overLastCaches = this.readsOnlyLastCaches(plan, loads);
     const keep = plan.kind === 'select' && (selectsNoRelation(checked.statement) || overLastCaches);
-    const { prepared, kept } = await this.whileWatching(task.slot, keep ? this.keptStatement(sql, checked, overLastCaches) : this.freshStatement(sql, checked));
+    const { prepared, kept } = await this.whileWatching(keep ? this.keptStatement(sql, checked, overLastCaches) : this.freshStatement(sql, checked));
     if (this.control.isCancelled(task.slot)) {
       if (!kept) prepared.destroySync();
       throw cancelledError();
@@ -443,7 +451,7 @@ export class QueryEngine {
     ahead: readonly (SeriesFile & { readonly catalogFile: CatalogFile })[] = [],
   ): Promise<FileSeries[] | null> {
     await this.pins.pin([...files, ...ahead].filter((file) => this.seriesCache.reads(file.key, tag, fields)).map((file) => file.catalogFile));
-    const loaded = await this.seriesCache.load(files, tag, fields, (sql) => this.whileWatching(task.slot, this.connection.run(sql)), ahead);
+    const loaded = await this.seriesCache.load(files, tag, fields, (sql) => this.whileWatching(this.connection.run(sql)), ahead);
     this.seriesMeter?.cacheBytes.set(this.seriesCache.bytes);
     return loaded.every((file) => file.serves(tag, fields)) ? loaded : null;
   }
@@ -804,7 +812,7 @@ export class QueryEngine {
     try {
       const opened = statementOf(await this.open({ ...task, source: { sql: maxTimeRangeSql(subquerySql, plan) } }, false, null, true, plan));
       try {
-        row = (await this.whileWatching(task.slot, opened.prepared.runAndReadAll())).getRows()[0] ?? [];
+        row = (await this.whileWatching(opened.prepared.runAndReadAll())).getRows()[0] ?? [];
       } finally {
         if (!opened.kept) opened.prepared.destroySync();
       }
@@ -1117,20 +1125,16 @@ export class QueryEngine {
   }
 
   /**
-   * Awaits DuckDB work while polling the task's cancel slot; once cancelled, interrupts the
-   * connection on every tick until the work settles. Repeating matters: an interrupt that lands
-   * before DuckDB has begun the statement is reset when the statement begins.
+   * Awaits DuckDB work under the task's cancel poll (withPins): once the task is cancelled, the
+   * poll interrupts the connection on every tick while such work is in flight. Repeating matters:
+   * an interrupt that lands before DuckDB has begun the statement is reset when the statement begins.
    */
-  private async whileWatching<T>(slot: number, work: Promise<T>): Promise<T> {
-    const connection = this.connection;
-    const control = this.control;
-    const timer = setInterval(() => {
-      if (control.isCancelled(slot)) connection.interrupt();
-    }, CANCEL_POLL_MS);
+  private async whileWatching<T>(work: Promise<T>): Promise<T> {
+    this.watchedCalls++;
     try {
       return await work;
     } finally {
-      clearInterval(timer);
+      this.watchedCalls--;
     }
   }
 }

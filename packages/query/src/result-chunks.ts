@@ -1,15 +1,40 @@
+import assert from 'node:assert/strict';
 import { DuckDBMaterializedResult } from '@duckdb/node-api';
 import type { DuckDBDataChunk, DuckDBType } from '@duckdb/node-api';
 
 /**
+ * Rows a query thread computed itself (series-answer.ts), laid out as a DuckDB vector holds them:
+ * per column, its values in its type's layout and a validity mask of 64-bit words (bit i = row i;
+ * null when every row is valid). The encoders read it as they read a DuckDB chunk (json-columns.ts),
+ * without making one: a DuckDB chunk of rows already in memory cost native calls to create, fill
+ * and read back on every series window (docs/benchmarks.md, "The fixed cost of a series window").
+ */
+export class MemoryChunk {
+  readonly rowCount: number;
+  readonly columnBytes: readonly Uint8Array[];
+  readonly columnValidity: readonly (Uint8Array | null)[];
+
+  constructor(rowCount: number, columnBytes: readonly Uint8Array[], columnValidity: readonly (Uint8Array | null)[]) {
+    assert.equal(columnBytes.length, columnValidity.length, 'a validity entry for every column');
+    assert.ok(columnValidity.every((validity) => validity === null || validity.length * 8 >= rowCount), 'a validity bit for every row');
+    this.rowCount = rowCount;
+    this.columnBytes = columnBytes;
+    this.columnValidity = columnValidity;
+  }
+}
+
+/** One chunk of an answer's rows, as the encoders read it. */
+export type AnswerChunk = DuckDBDataChunk | MemoryChunk;
+
+/**
  * What the encoders read of an answer: a DuckDB result, or an answer a query thread computed
- * itself (series-answer.ts), handed over in DuckDB chunks all the same.
+ * itself (series-answer.ts), handed over in memory chunks.
  */
 export interface AnswerRows {
   readonly columnCount: number;
   columnName(index: number): string;
   columnType(index: number): DuckDBType;
-  fetchChunk(): Promise<DuckDBDataChunk | null>;
+  fetchChunk(): Promise<AnswerChunk | null>;
 }
 
 /**
@@ -31,11 +56,11 @@ export async function forEachChunk(
   result: AnswerRows,
   rowLimit: number,
   isCancelled: () => boolean,
-  visit: (chunk: DuckDBDataChunk, rowCount: number, rowsBefore: number) => void,
+  visit: (chunk: AnswerChunk, rowCount: number, rowsBefore: number) => void,
 ): Promise<number | null> {
   let rowCount = 0;
   const rowsWanted = result instanceof DuckDBMaterializedResult ? Math.min(rowLimit, result.rowCount) : rowLimit;
-  let next: Promise<DuckDBDataChunk | null> | null = rowsWanted > 0 ? result.fetchChunk() : null;
+  let next: Promise<AnswerChunk | null> | null = rowsWanted > 0 ? result.fetchChunk() : null;
   try {
     while (next !== null) {
       const chunk = await next;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import duckdb from '@duckdb/node-bindings';
-import { DuckDBDataChunk, DuckDBHugeIntType } from '@duckdb/node-api';
+import { DuckDBHugeIntType } from '@duckdb/node-api';
 import type { DuckDBType } from '@duckdb/node-api';
 import { NUMERIC_LAYOUTS } from './numeric-layouts.js';
 import type { NumericArray, NumericLayout } from './numeric-layouts.js';
+import { MemoryChunk } from './result-chunks.js';
 import type { AnswerRows } from './result-chunks.js';
 import type { FieldValues, FileSeries } from './series-cache.js';
 import { FLOATING_FIELD_TYPES } from './series-window.js';
@@ -353,7 +353,7 @@ interface AnswerColumn {
   readonly valid: Uint8Array | null;
 }
 
-/** An answer held in memory, handed to the encoders in DuckDB chunks as a result would be. */
+/** An answer held in memory, handed to the encoders in memory chunks laid out as DuckDB's vectors. */
 export class SeriesAnswerRows implements AnswerRows {
   readonly rowCount: number;
   private readonly columns: readonly AnswerColumn[];
@@ -381,24 +381,26 @@ export class SeriesAnswerRows implements AnswerRows {
     return column.type.type;
   }
 
-  /** The next rows in a chunk, each column's values copied into its vector in DuckDB's layout. */
-  fetchChunk(): Promise<DuckDBDataChunk | null> {
+  /** The next rows in a chunk, each column's values in its vector layout. */
+  fetchChunk(): Promise<MemoryChunk | null> {
     if (this.nextRow >= this.rowCount) return Promise.resolve(null);
     const first = this.nextRow;
     const rows = Math.min(CHUNK_ROWS, this.rowCount - first);
-    const chunk = DuckDBDataChunk.create(this.columns.map((column) => column.type.type), rows);
-    for (const [index, column] of this.columns.entries()) {
-      const vector = duckdb.data_chunk_get_vector(chunk.chunk, index);
+    const bytes: Uint8Array[] = [];
+    const validities: (Uint8Array | null)[] = [];
+    for (const column of this.columns) {
       const data = laidOut(column.type, column.values.subarray(first, first + rows));
-      duckdb.copy_data_to_vector(vector, 0, data.buffer, data.byteOffset, data.byteLength);
-      if (column.valid === null) continue;
+      bytes.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      if (column.valid === null) {
+        validities.push(null);
+        continue;
+      }
       const validity = new Uint8Array(Math.ceil(rows / 64) * 8);
       for (let row = 0; row < rows; row++) if (column.valid[first + row] === 1) validity[row >>> 3] = (validity[row >>> 3] as number) | (1 << (row & 7));
-      duckdb.vector_ensure_validity_writable(vector);
-      duckdb.copy_data_to_vector_validity(vector, 0, validity.buffer, validity.byteOffset, validity.byteLength);
+      validities.push(validity);
     }
     this.nextRow += rows;
-    return Promise.resolve(chunk);
+    return Promise.resolve(new MemoryChunk(rows, bytes, validities));
   }
 }
 

@@ -262,8 +262,9 @@ function answerSqlQuery(
   if (query instanceof ArcError) return sendError(res, caller.state, query, ErrorBodyStyle.query);
   // Arrow answers are read as they arrive and never compressed.
   const compression = query.format === 'arrow' ? 'none' : compressionFor(acceptEncoding);
-  const key = QueryCache.key({ database: caller.database, sql: query.sql, format: query.format, limit: query.limit, encoding: compression, readable: caller.readable });
-  const cached = cache.get(key);
+  // No key while the cache is off: it normalises the SQL text character by character.
+  const key = cache.enabled ? QueryCache.key({ database: caller.database, sql: query.sql, format: query.format, limit: query.limit, encoding: compression, readable: caller.readable }) : null;
+  const cached = key === null ? undefined : cache.get(key);
   if (cached !== undefined) {
     logQueryDone(context, caller, query.sql, { rows: cached.rowCount, cache: 'hit' });
     return sendAnswer(res, caller, cached, 'hit');
@@ -272,7 +273,7 @@ function answerSqlQuery(
   const startedAt = cache.epoch();
   withLastCaches(context, request).then((withCaches) => context.queryPool.run(withCaches, caller.signal)).then(
     (answer) => {
-      if (cache.accepts(answer, answer.cacheable)) {
+      if (key !== null && cache.accepts(answer, answer.cacheable)) {
         // A lent buffer goes back to its worker below: the cache keeps a copy of its own.
         cache.put(key, { ...answer, body: answer.shared ? answer.body.slice() : answer.body }, true, startedAt);
       }
