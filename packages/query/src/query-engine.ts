@@ -7,6 +7,7 @@ import { quoteIdentifier, quoteLiteral, TAGS_METADATA_KEY } from '@arc/columnar'
 import { LocalStorage, type CatalogFile } from '@arc/storage';
 import { CatalogReplica, MeasurementViews } from './catalog.js';
 import { FilePins } from './cache-port.js';
+import type { CachePortClient } from './cache-port.js';
 import type { CatalogScan } from './catalog.js';
 import { ControlBlock } from './control-block.js';
 import { QueryErrorCode } from './error-codes.js';
@@ -113,6 +114,8 @@ export class QueryEngine {
   private readonly store: LocalStorage;
   /** The running task's files made local and pinned before DuckDB reads them (object storage only). */
   private pins: FilePins = FilePins.none;
+  /** Where this thread's tasks ask for their files on an object store (cache-port.ts). */
+  private readonly cachePort: CachePortClient | null;
   /** The running task's awaited DuckDB calls in flight (whileWatching), which its cancel poll interrupts. */
   private watchedCalls = 0;
   private catalog: CatalogScan = new Map();
@@ -149,8 +152,9 @@ export class QueryEngine {
   private readonly seriesCache: SeriesCache;
   private seriesMeter: SeriesMeter | null = null;
 
-  private constructor(locked: LockedInstance, guard: StatementGuard, config: WorkerConfig, nonScalarFunctions: ReadonlySet<string>) {
+  private constructor(locked: LockedInstance, guard: StatementGuard, config: WorkerConfig, nonScalarFunctions: ReadonlySet<string>, cachePort: CachePortClient | null) {
     this.locked = locked;
+    this.cachePort = cachePort;
     this.guard = guard;
     this.config = config;
     this.nonScalarFunctions = nonScalarFunctions;
@@ -161,11 +165,12 @@ export class QueryEngine {
     this.seriesCache = new SeriesCache(config.seriesCacheBytes);
   }
 
-  static async open(config: WorkerConfig): Promise<QueryEngine> {
+  /** `cachePort`: the thread's port to the main thread's file cache (object storage; null in-process). */
+  static async open(config: WorkerConfig, cachePort: CachePortClient | null = null): Promise<QueryEngine> {
     const locked = await openLockedInstance(config);
     const functions = await locked.connection.runAndReadAll("SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE function_type <> 'scalar'");
     const nonScalar = new Set(functions.getRowsJS().flatMap(([name]) => (typeof name === 'string' ? [name] : [])));
-    const engine = new QueryEngine(locked, await StatementGuard.create(locked.connection), config, nonScalar);
+    const engine = new QueryEngine(locked, await StatementGuard.create(locked.connection), config, nonScalar, cachePort);
     // Bounds evaluated as TIMESTAMPTZ are spliced in as TIMESTAMP: the same instant only in UTC.
     const timeZone = (await locked.connection.runAndReadAll("SELECT current_setting('TimeZone')")).getRowsJS()[0]?.[0];
     assert.equal(timeZone, 'UTC', 'query threads run with TimeZone UTC');
@@ -205,8 +210,9 @@ export class QueryEngine {
 
   /** Files the task pins stay pinned until its DuckDB work is over (one task at a time per thread). */
   private async withPins<T>(task: QueryTask | EstimateTask | StreamTask, work: () => Promise<T>): Promise<T> {
-    this.pins = new FilePins(task.cachePort, () => this.control.isCancelled(task.slot));
-    // One cancel poll for the whole task (a timer per awaited call cost more than some calls).
+    const isCancelled = (): boolean => this.control.isCancelled(task.slot);
+    this.pins = task.cacheTask === null || this.cachePort === null ? FilePins.none : this.cachePort.pinsFor(task.cacheTask, isCancelled);
+    // One cancel poll for the whole task, not a timer set and cleared around each awaited call.
     const connection = this.connection;
     const poll = setInterval(() => {
       if (this.watchedCalls > 0 && this.control.isCancelled(task.slot)) connection.interrupt();

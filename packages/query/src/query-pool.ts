@@ -10,7 +10,7 @@ import { ArcError, ErrorKind, badRequest } from '@arc/errors';
 import { validateDatabaseName } from '@arc/columnar';
 import { Storage, type CatalogEvent, type CatalogSnapshot } from '@arc/storage';
 import type { CatalogMessage } from './catalog.js';
-import { serveCachePort } from './cache-port.js';
+import { CachePortServer, isCachePortMessage } from './cache-port.js';
 import { ControlBlock } from './control-block.js';
 import { QueryErrorCode } from './error-codes.js';
 import { abortedError, timeoutError } from './errors.js';
@@ -245,12 +245,18 @@ export class QueryPool {
   readonly #catalogChannel: BroadcastChannel;
   readonly #dataRoot: string;
   #storage: Storage | null;
+  /** On an object store: serves the threads' cache ports (cache-port.ts); null on local disk. */
+  readonly #cachePorts: CachePortServer | null;
+  /** The last number a task asked for files under. */
+  #cacheTasks = 0;
   #snapshotQueued = false;
 
   constructor(options: QueryPoolOptions) {
     checkOptions(options);
     this.#dataRoot = resolve(options.dataRoot);
     this.#storage = options.storage ?? null;
+    const fileCache = this.#storage?.cache ?? null;
+    this.#cachePorts = fileCache === null ? null : new CachePortServer(fileCache);
     // One channel per pool: several pools (tests) may share a process.
     const channelName = `arc-catalog-${randomUUID()}`;
     this.#catalogChannel = new BroadcastChannel(channelName);
@@ -284,6 +290,12 @@ export class QueryPool {
     if (this.#storage !== null) this.#follow(this.#storage);
     // A worker that dies outside a task must not become an uncaught 'error' event.
     this.#piscina.on('error', () => undefined);
+    // Each thread posts its cache port once, when it starts (cache-port.ts).
+    this.#piscina.on('message', (message: unknown) => {
+      if (!isCachePortMessage(message)) return;
+      if (this.#cachePorts === null) message.port.close();
+      else this.#cachePorts.serve(message.port);
+    });
   }
 
   /** Resolves once every worker has opened and locked down its DuckDB instance; rejects with its error. */
@@ -476,7 +488,7 @@ export class QueryPool {
 
   #taskBase(source: QuerySource, request: { database: string; readableDatabases?: readonly string[] | null; lastCaches?: readonly LastValueTable[] }, slot: number, rowLimit: number) {
     const lastCaches = request.lastCaches === undefined ? {} : { lastCaches: request.lastCaches };
-    return { source, database: request.database, slot, rowLimit, readableDatabases: request.readableDatabases ?? null, pending: this.#pendingList(), cachePort: null, ...lastCaches };
+    return { source, database: request.database, slot, rowLimit, readableDatabases: request.readableDatabases ?? null, pending: this.#pendingList(), cacheTask: null, ...lastCaches };
   }
 
   /** Takes a slot, builds the task for it and runs it; rejects when closed, aborted or full. */
@@ -494,12 +506,11 @@ export class QueryPool {
       return Promise.reject(queueFullError());
     }
     this.#control.arm(slot);
-    // On an object store the task asks the file cache for its files through a port of its own.
-    const cache = this.#storage?.cache ?? null;
-    if (cache === null) return this.#dispatch(build(slot), signal, transferList, onCancel, null);
-    const channel = new MessageChannel();
-    const session = serveCachePort(channel.port1, cache);
-    return this.#dispatch({ ...build(slot), cachePort: channel.port2 }, signal, [...transferList, channel.port2], onCancel, session);
+    // On an object store the task asks the file cache for its files under a number of its own.
+    const cachePorts = this.#cachePorts;
+    if (cachePorts === null) return this.#dispatch(build(slot), signal, transferList, onCancel, null);
+    const cacheTask = ++this.#cacheTasks;
+    return this.#dispatch({ ...build(slot), cacheTask }, signal, transferList, onCancel, cachePorts.open(cacheTask));
   }
 
   async close(): Promise<void> {
@@ -512,6 +523,7 @@ export class QueryPool {
     // past the wait piscina's close goes ahead anyway, as it would for a query that never ends.
     await this.#control.closeBackgroundReads(POOL_CLOSE_TIMEOUT_MS);
     await this.#piscina.close();
+    this.#cachePorts?.close();
     this.#catalogChannel.close();
   }
 

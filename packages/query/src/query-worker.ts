@@ -5,10 +5,11 @@
  * crashing worker forever).
  */
 import assert from 'node:assert/strict';
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { ArcError, ErrorKind, isArcError } from '@arc/errors';
 import type { ArcErrorShape } from '@arc/errors';
+import { CachePortClient } from './cache-port.js';
 import { QueryErrorCode } from './error-codes.js';
 import { QueryEngine } from './query-engine.js';
 import { compressAnswer } from './answer-compression.js';
@@ -32,7 +33,19 @@ function readConfig(data: unknown): WorkerConfig {
   return config;
 }
 
-const opening: Promise<QueryEngine | ArcErrorShape> = QueryEngine.open(readConfig(workerData)).catch(toShape);
+/**
+ * The thread's cache port (cache-port.ts), posted to the pool before piscina's own ready message:
+ * on an object store its tasks ask for their files on it; on local disk the pool closes its end.
+ */
+function openCachePort(): CachePortClient {
+  assert.ok(parentPort !== null, 'the query worker runs in a worker thread');
+  const { client, message } = CachePortClient.create();
+  parentPort.postMessage(message, [message.port]);
+  return client;
+}
+
+const cachePort = openCachePort();
+const opening: Promise<QueryEngine | ArcErrorShape> = QueryEngine.open(readConfig(workerData), cachePort).catch(toShape);
 
 /**
  * Publishes this thread's vitals and, every `memorySampleMs`, its DuckDB memory into the

@@ -66,8 +66,8 @@ interface TaskBase {
   readonly readableDatabases: readonly string[] | null;
   /** Measurements with rows buffered in writers but no file yet. */
   readonly pending: readonly PendingMeasurement[];
-  /** On an object store: where the task asks for the files it reads to be made local (cache-port.ts); null on local disk. */
-  readonly cachePort: MessagePort | null;
+  /** On an object store: the number its thread's cache port asks under for the files it reads to be made local (cache-port.ts); null on local disk. */
+  readonly cacheTask: number | null;
   /** The last-value caches of the default database, when the SQL calls last_cache() (last-cache-relation.ts). */
   readonly lastCaches?: readonly LastValueTable[];
 }

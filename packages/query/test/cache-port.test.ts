@@ -1,17 +1,18 @@
-// Proves a query task's cache port (cache-port.ts): the task's pins reach the main thread's file
+// Proves a query thread's cache port (cache-port.ts): a task's pins reach the main thread's file
 // cache and come back as files on disk or as the cache's typed error (413 counting every file the
-// task holds), each key is asked for once per task, and the task's pins are released by the task
-// or, if it never does (a worker that died), when the main thread ends the port; driven over a
-// MessageChannel in one thread against a FileCache whose downloader writes zeros.
+// task holds), each key is asked for once per task, tasks of one port are kept apart by number,
+// and a task's pins are released by the task or, if it never does (a worker that died), when the
+// main thread ends its session; driven over one port pair in one thread against a FileCache whose
+// downloader writes zeros.
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArcError } from '@arc/errors';
 import { FileCache, StorageErrorCode, dataFileKey } from '@arc/storage';
-import { FilePins, serveCachePort } from '../src/cache-port.js';
+import { CachePortClient, CachePortServer } from '../src/cache-port.js';
+import type { FilePins } from '../src/cache-port.js';
 import { QueryErrorCode } from '../src/error-codes.js';
 import { waitUntil } from '../../../test/support/poll-until.js';
 
@@ -22,15 +23,23 @@ function file(name: string, bytes = 30): { key: string; bytes: number } {
   return { key, bytes };
 }
 
-const channels: MessageChannel[] = [];
+const opened: { server: CachePortServer; client: CachePortClient }[] = [];
 afterEach(() => {
-  for (const channel of channels.splice(0)) {
-    channel.port1.close();
-    channel.port2.close();
+  for (const { server, client } of opened.splice(0)) {
+    server.close();
+    client.port.close();
   }
 });
 
-async function setUp(bytesMax: number): Promise<{ cache: FileCache; directory: string; fetched: string[]; pins: FilePins; session: { end(): void }; cancel: () => void }> {
+interface PortPair {
+  readonly cache: FileCache;
+  readonly directory: string;
+  readonly fetched: string[];
+  readonly server: CachePortServer;
+  readonly client: CachePortClient;
+}
+
+async function openPorts(bytesMax: number): Promise<PortPair> {
   const directory = await mkdtemp(path.join(tmpdir(), 'arc-cache-port-'));
   const fetched: string[] = [];
   const cache = await FileCache.open({
@@ -44,11 +53,18 @@ async function setUp(bytesMax: number): Promise<{ cache: FileCache; directory: s
       return bytes;
     },
   });
-  const channel = new MessageChannel();
-  channels.push(channel);
+  const { client, message } = CachePortClient.create();
+  const server = new CachePortServer(cache);
+  server.serve(message.port);
+  opened.push({ server, client });
+  return { cache, directory, fetched, server, client };
+}
+
+async function setUp(bytesMax: number): Promise<{ cache: FileCache; directory: string; fetched: string[]; pins: FilePins; session: { end(): void }; cancel: () => void }> {
+  const { cache, directory, fetched, server, client } = await openPorts(bytesMax);
   let cancelled = false;
-  const session = serveCachePort(channel.port1, cache);
-  const pins = new FilePins(channel.port2, () => cancelled);
+  const session = server.open(1);
+  const pins = client.pinsFor(1, () => cancelled);
   return { cache, directory, fetched, pins, session, cancel: () => (cancelled = true) };
 }
 
@@ -89,6 +105,40 @@ describe('the cache port', () => {
     await pins.pin([file('a')]);
     session.end();
     expect(cache.stats().pinnedFiles).toBe(0);
+  });
+
+  it('keeps the tasks of one port apart by number, one after the other and at once', async () => {
+    const { cache, server, client } = await openPorts(1000);
+    const first = server.open(7);
+    const firstPins = client.pinsFor(7, () => false);
+    await firstPins.pin([file('a')]);
+    firstPins.releaseAll();
+    first.end();
+    await until(() => cache.stats().pinnedFiles === 0, 'the first task released');
+    const [second, third] = [server.open(8), server.open(9)];
+    const [secondPins, thirdPins] = [client.pinsFor(8, () => false), client.pinsFor(9, () => false)];
+    await Promise.all([secondPins.pin([file('a'), file('b')]), thirdPins.pin([file('a')])]);
+    expect(cache.stats().pinnedFiles).toBe(2);
+    second.end();
+    // The third task still holds its own pin of 'a'.
+    await until(() => cache.stats().pinnedFiles === 1, 'the second task released');
+    third.end();
+    expect(cache.stats().pinnedFiles).toBe(0);
+    thirdPins.releaseAll();
+    secondPins.releaseAll();
+  });
+
+  it('serves no task that is not open: a number is asked under from open() to end()', async () => {
+    const { cache, server, client } = await openPorts(1000);
+    const session = server.open(3);
+    session.end();
+    let cancelled = false;
+    const pins = client.pinsFor(3, () => cancelled);
+    const waiting = pins.pin([file('a')]);
+    cancelled = true;
+    await expect(waiting).rejects.toMatchObject({ code: QueryErrorCode.aborted });
+    expect(cache.stats()).toMatchObject({ pinnedFiles: 0, misses: 0 });
+    pins.releaseAll();
   });
 
   it('stops waiting at a cancel, and the late grant is released at the end', async () => {
