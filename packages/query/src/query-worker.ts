@@ -34,19 +34,18 @@ function readConfig(data: unknown): WorkerConfig {
 }
 
 /**
- * On an object store, the thread's cache port (cache-port.ts), posted to the pool before
- * piscina's own ready message: its tasks ask on it for their files. None on local disk.
+ * The thread's cache port (cache-port.ts), posted to the pool before piscina's own ready message:
+ * on an object store its tasks ask for their files on it; on local disk the pool closes its end.
  */
-function openCachePort(config: WorkerConfig): CachePortClient | null {
-  if (!config.cachePort) return null;
+function openCachePort(): CachePortClient {
   assert.ok(parentPort !== null, 'the query worker runs in a worker thread');
   const { client, message } = CachePortClient.create();
   parentPort.postMessage(message, [message.port]);
   return client;
 }
 
-const config = readConfig(workerData);
-const opening: Promise<QueryEngine | ArcErrorShape> = QueryEngine.open(config, openCachePort(config)).catch(toShape);
+const cachePort = openCachePort();
+const opening: Promise<QueryEngine | ArcErrorShape> = QueryEngine.open(readConfig(workerData), cachePort).catch(toShape);
 
 /**
  * Publishes this thread's vitals and, every `memorySampleMs`, its DuckDB memory into the
@@ -79,7 +78,7 @@ function publishTelemetry(config: WorkerConfig): void {
   setInterval(sample, config.memorySampleMs).unref();
 }
 
-publishTelemetry(config);
+publishTelemetry(readConfig(workerData));
 
 /**
  * The answer bytes reach the main thread without a copy: a buffer of their own is transferred,
