@@ -169,7 +169,7 @@ export class Compactor implements CompactionControl {
   /** The live timer (fed by the hours that get files) and the closed-hour tiers' schedules. */
   private startSchedules(): void {
     this.storage.onChange((event) => this.noteChange(event));
-    this.liveTimer = setInterval(() => this.schedulePass(() => this.planTouched()), this.config.liveIntervalSeconds * 1000);
+    this.liveTimer = setInterval(() => this.livePass(), this.config.liveIntervalSeconds * 1000);
     this.liveTimer.unref();
     const hourly = new CronSchedule(this.config.hourlySchedule, 'compaction.hourly_schedule');
     hourly.start(() => this.schedulePass(() => this.planLoaded(new Set(['hourly']))));
@@ -187,26 +187,43 @@ export class Compactor implements CompactionControl {
     if (event.kind !== 'delta') return;
     for (const change of event.delta.changes) {
       if (change.kind !== 'add') continue;
-      for (const file of change.files) {
-        const key = `${file.database}/${file.measurement}`;
-        let hours = this.touchedHours.get(key);
-        if (hours === undefined) this.touchedHours.set(key, (hours = new Set()));
-        hours.add(file.hourUs);
-      }
+      for (const file of change.files) this.touchHour(file.database, file.measurement, file.hourUs);
     }
   }
 
-  private schedulePass(plan: () => PlannedJob[]): void {
+  private touchHour(database: string, measurement: string, hourUs: number): void {
+    const key = `${database}/${measurement}`;
+    let hours = this.touchedHours.get(key);
+    if (hours === undefined) this.touchedHours.set(key, (hours = new Set()));
+    hours.add(hourUs);
+  }
+
+  /** Queues the jobs `plan` finds; `onRefused` gets each one not queued (its partition busy, or the queue full). */
+  private schedulePass(plan: () => PlannedJob[], onRefused?: (planned: PlannedJob) => void): void {
     if (this.closed) return;
     try {
-      for (const planned of plan()) this.enqueue(planned, 'schedule');
+      for (const planned of plan()) {
+        if (this.enqueue(planned, 'schedule') === null) onRefused?.(planned);
+      }
     } catch (error) {
       // A timer's callback: a throw here would stop the server. The next pass tries again.
       this.options.log('error', `compaction: planning failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
-  /** The live tier over the hours that received files since the last pass. */
+  /**
+   * The live tier over the hours that received files since the last pass. An hour whose job is
+   * refused stays touched for the next pass: files that land while the hour's merge runs (its
+   * commit's own output among them) would otherwise wait for the hour's next write, and the last
+   * burst of an hour would keep more than live_max_files files.
+   */
+  private livePass(): void {
+    this.schedulePass(
+      () => this.planTouched(),
+      (planned) => this.touchHour(planned.candidate.database, planned.candidate.measurement, planned.partitionStartUs),
+    );
+  }
+
   private planTouched(): PlannedJob[] {
     const jobs: PlannedJob[] = [];
     const nowUs = this.nowMs() * 1000;

@@ -29,7 +29,7 @@ afterEach(async () => {
   for (const compactor of open.splice(0)) await compactor.close();
 });
 
-async function setUp(options: { config?: Partial<CompactionConfig>; queriesEnded?: () => Promise<void>; onStep?: (step: JobStep) => void; onJobEnded?: (job: CompactionJob, result: JobResult) => void } = {}) {
+async function setUp(options: { config?: Partial<CompactionConfig>; queriesEnded?: () => Promise<void>; onStep?: (step: JobStep) => void; onJobEnded?: (job: CompactionJob, result: JobResult) => void; nowMs?: () => number } = {}) {
   const root = await mkdtemp(path.join(tmpdir(), 'arc-compactor-'));
   const storage = await Storage.open({ root });
   const compactor = Compactor.open({
@@ -39,7 +39,7 @@ async function setUp(options: { config?: Partial<CompactionConfig>; queriesEnded
     tempDirectory: path.join(root, '..', `${path.basename(root)}-tmp`),
     queriesEnded: options.queriesEnded ?? (() => Promise.resolve()),
     log: () => undefined,
-    nowMs: () => NOW_MS,
+    nowMs: options.nowMs ?? (() => NOW_MS),
     ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
     ...(options.onJobEnded === undefined ? {} : { onJobEnded: options.onJobEnded }),
   });
@@ -104,6 +104,48 @@ describe('Compactor', () => {
     expect(files.some((file) => isCompactedKey(file.key))).toBe(true);
     expect(await readRows(storage)).toEqual(before);
     expect(compactor.history({ limit: 10 }).map((job) => job.tier)).toEqual(['live']);
+  });
+
+  it('merges files that landed while the hour was merging once that merge ends, without another write', async () => {
+    // The first job waits at its commit (queries still reading the inputs) while four more files
+    // land; a live pass in that time finds the hour busy. Each live pass reads the clock once at
+    // its start (nothing else does while the job waits: the lease renews every 20 s).
+    let clockReads = 0;
+    let commitReached: () => void = () => undefined;
+    const atCommit = new Promise<void>((resolve) => (commitReached = resolve));
+    let endQueries: () => void = () => undefined;
+    const queriesEnded = new Promise<void>((resolve) => (endQueries = resolve));
+    let firstJob = true;
+    const { storage, compactor } = await setUp({
+      config: { liveIntervalSeconds: 1 },
+      nowMs: () => {
+        clockReads++;
+        return NOW_MS;
+      },
+      queriesEnded: () => {
+        if (!firstJob) return Promise.resolve();
+        firstJob = false;
+        commitReached();
+        return queriesEnded;
+      },
+    });
+    const put = (sequence: number): Promise<string> => putFile(storage, { sequence, writtenAtMs: NOW_MS - 10_000 + sequence, rows: [{ host: 'a', timeUs: CURRENT_HOUR_US + sequence * MINUTE_US, usage_user: sequence, usage_idle: 0 }] });
+    for (let sequence = 1; sequence <= 6; sequence++) await put(sequence);
+    const before = await readRows(storage);
+    await atCommit;
+    for (let sequence = 7; sequence <= 10; sequence++) await put(sequence);
+    const readsAfterPuts = clockReads;
+    await waitUntil('a live pass ran while the first job held its partition', 10_000, () => clockReads >= readsAfterPuts + 2);
+    endQueries();
+    await waitUntil('the hour holds at most live_max_files files', 10_000, () => storage.catalog.files('db', 'cpu').length <= CONFIG.liveMaxFiles);
+    await compactor.idle();
+    expect(compactor.history({ limit: 10 }).map((job) => [job.tier, job.state])).toEqual([
+      ['live', 'succeeded'],
+      ['live', 'succeeded'],
+    ]);
+    const rowsAfter = await readRows(storage);
+    expect(rowsAfter).toHaveLength(10);
+    for (const row of before) expect(rowsAfter).toContain(row);
   });
 
   it('turns a day older than daily_min_age_hours into a day file found by any range of its hours', async () => {
