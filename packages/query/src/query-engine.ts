@@ -200,17 +200,22 @@ export class QueryEngine {
 
   /** Runs one query to an answer in the task's format (or to its row count); throws ArcError. */
   async run(task: QueryTask | EstimateTask): Promise<EngineAnswer> {
-    return await this.withPins(task, () => this.runPinned(task));
+    return await this.asTask(task, () => this.runPinned(task));
   }
 
   /** Runs one query, sending its rows through the task's port as the consumer grants credit. */
   async stream(task: StreamTask): Promise<number> {
-    return await this.withPins(task, () => this.streamPinned(task));
+    return await this.asTask(task, () => this.streamPinned(task));
   }
 
-  /** Files the task pins stay pinned until its DuckDB work is over (one task at a time per thread). */
-  private async withPins<T>(task: QueryTask | EstimateTask | StreamTask, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` as the thread's one task: the files it pins stay pinned, and one poll watches its
+   * cancel slot, until its DuckDB work is over.
+   */
+  private async asTask<T>(task: QueryTask | EstimateTask | StreamTask, work: () => Promise<T>): Promise<T> {
     const isCancelled = (): boolean => this.control.isCancelled(task.slot);
+    // A task that pins on an object store runs on a thread the pool gave a cache port (cache-port.ts).
+    assert.ok(task.cacheTask === null || this.cachePort !== null, 'a task that pins files has a cache port');
     this.pins = task.cacheTask === null || this.cachePort === null ? FilePins.none : this.cachePort.pinsFor(task.cacheTask, isCancelled);
     // One cancel poll for the whole task, not a timer set and cleared around each awaited call.
     const connection = this.connection;
@@ -1131,7 +1136,7 @@ export class QueryEngine {
   }
 
   /**
-   * Awaits DuckDB work under the task's cancel poll (withPins): once the task is cancelled, the
+   * Awaits DuckDB work under the task's cancel poll (asTask): once the task is cancelled, the
    * poll interrupts the connection on every tick while such work is in flight. Repeating matters:
    * an interrupt that lands before DuckDB has begun the statement is reset when the statement begins.
    */

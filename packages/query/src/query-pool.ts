@@ -285,12 +285,12 @@ export class QueryPool {
       atomics: 'disabled',
       closeTimeout: POOL_CLOSE_TIMEOUT_MS,
       execArgv: workerExecArgv(process.execArgv),
-      workerData: workerConfig(options, this.#control, channelName, this.#storage?.catalog.snapshot() ?? null, this.telemetry.shared),
+      workerData: workerConfig(options, this.#control, channelName, this.#storage?.catalog.snapshot() ?? null, this.telemetry.shared, this.#cachePorts !== null),
     });
     if (this.#storage !== null) this.#follow(this.#storage);
     // A worker that dies outside a task must not become an uncaught 'error' event.
     this.#piscina.on('error', () => undefined);
-    // Each thread posts its cache port once, when it starts (cache-port.ts).
+    // On an object store each thread posts its cache port once, when it starts (cache-port.ts).
     this.#piscina.on('message', (message: unknown) => {
       if (!isCachePortMessage(message)) return;
       if (this.#cachePorts === null) message.port.close();
@@ -627,7 +627,7 @@ function receiveStream(port: MessagePort, sink: StreamSink): Promise<number> {
   });
 }
 
-function workerConfig(options: QueryPoolOptions, control: ControlBlock, catalogChannel: string, catalogSnapshot: CatalogSnapshot | null, telemetry: SharedArrayBuffer): WorkerConfig {
+function workerConfig(options: QueryPoolOptions, control: ControlBlock, catalogChannel: string, catalogSnapshot: CatalogSnapshot | null, telemetry: SharedArrayBuffer, cachePort: boolean): WorkerConfig {
   // allowed_directories and the views' globs need absolute, normalized paths.
   return {
     dataRoot: resolve(options.dataRoot),
@@ -640,5 +640,6 @@ function workerConfig(options: QueryPoolOptions, control: ControlBlock, catalogC
     telemetry,
     memorySampleMs: options.memorySampleMs ?? DUCKDB_MEMORY_SAMPLE_MS,
     seriesCacheBytes: options.seriesCacheBytes ?? SERIES_CACHE_BYTES_DEFAULT,
+    cachePort,
   };
 }

@@ -34,18 +34,19 @@ function readConfig(data: unknown): WorkerConfig {
 }
 
 /**
- * The thread's cache port (cache-port.ts), posted to the pool before piscina's own ready message:
- * on an object store its tasks ask for their files on it; on local disk the pool closes its end.
+ * On an object store, the thread's cache port (cache-port.ts), posted to the pool before
+ * piscina's own ready message: its tasks ask on it for their files. None on local disk.
  */
-function openCachePort(): CachePortClient {
+function openCachePort(config: WorkerConfig): CachePortClient | null {
+  if (!config.cachePort) return null;
   assert.ok(parentPort !== null, 'the query worker runs in a worker thread');
   const { client, message } = CachePortClient.create();
   parentPort.postMessage(message, [message.port]);
   return client;
 }
 
-const cachePort = openCachePort();
-const opening: Promise<QueryEngine | ArcErrorShape> = QueryEngine.open(readConfig(workerData), cachePort).catch(toShape);
+const config = readConfig(workerData);
+const opening: Promise<QueryEngine | ArcErrorShape> = QueryEngine.open(config, openCachePort(config)).catch(toShape);
 
 /**
  * Publishes this thread's vitals and, every `memorySampleMs`, its DuckDB memory into the
@@ -78,7 +79,7 @@ function publishTelemetry(config: WorkerConfig): void {
   setInterval(sample, config.memorySampleMs).unref();
 }
 
-publishTelemetry(readConfig(workerData));
+publishTelemetry(config);
 
 /**
  * The answer bytes reach the main thread without a copy: a buffer of their own is transferred,

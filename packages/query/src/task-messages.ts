@@ -25,6 +25,8 @@ export interface WorkerConfig {
   readonly memorySampleMs: number;
   /** Bytes of decoded files the thread keeps for series windows (series-cache.ts); 0: off. */
   readonly seriesCacheBytes: number;
+  /** On an object store: the thread posts the pool a cache port when it starts (cache-port.ts). */
+  readonly cachePort: boolean;
 }
 
 /**

@@ -4,7 +4,7 @@
 // and a task's pins are released by the task or, if it never does (a worker that died), when the
 // main thread ends its session; driven over one port pair in one thread against a FileCache whose
 // downloader writes zeros.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,11 +23,12 @@ function file(name: string, bytes = 30): { key: string; bytes: number } {
   return { key, bytes };
 }
 
-const opened: { server: CachePortServer; client: CachePortClient }[] = [];
-afterEach(() => {
-  for (const { server, client } of opened.splice(0)) {
+const opened: { server: CachePortServer; client: CachePortClient; directory: string }[] = [];
+afterEach(async () => {
+  for (const { server, client, directory } of opened.splice(0)) {
     server.close();
     client.port.close();
+    await rm(directory, { recursive: true, force: true });
   }
 });
 
@@ -56,7 +57,7 @@ async function openPorts(bytesMax: number): Promise<PortPair> {
   const { client, message } = CachePortClient.create();
   const server = new CachePortServer(cache);
   server.serve(message.port);
-  opened.push({ server, client });
+  opened.push({ server, client, directory });
   return { cache, directory, fetched, server, client };
 }
 
