@@ -4,8 +4,6 @@
 // dead job's staged files and manifest, takes over its partition lock (this node's, held by no
 // job of the new process) without waiting for its lease, and compacts again.
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +12,7 @@ import { Storage } from '@arc/storage';
 import { Compactor, type JobStep } from '../src/index.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { objectsUnder, putFile, readRows } from './support/parquet-files.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const CHILD = fileURLToPath(new URL('./support/crash-child.mjs', import.meta.url));
 const HOUR_US = Date.parse('2026-01-10T09:00:00Z') * 1000;
@@ -31,7 +30,8 @@ function runChild(root: string, stopAt: JobStep): Promise<NodeJS.Signals | numbe
 
 describe('compaction crash safety', () => {
   it.each(STEPS)('loses and doubles no row when the process dies at "%s"', async (step) => {
-    const root = await mkdtemp(path.join(tmpdir(), 'arc-compaction-crash-'));
+    // One level down: the history and temp files this test's compactors and the child keep beside the root are in the temp directory too.
+    const root = path.join(await tempDirectory('arc-compaction-crash-'), 'store');
     const writer = await Storage.open({ root });
     for (let sequence = 1; sequence <= 3; sequence++) {
       const rows = Array.from({ length: 50 }, (_, index) => ({ host: `h${String(index % 5)}`, timeUs: HOUR_US + sequence * 1_000_000 + index * 1000, usage_user: sequence * 100 + index, usage_idle: index }));

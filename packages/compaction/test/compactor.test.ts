@@ -5,8 +5,6 @@
 // written after the job's inputs; inputs stay on disk until the queries that may read them
 // ended; a partition whose lease another job holds is refused until the lease runs out (a skip
 // for metrics); jobs land in the history with their figures.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CompactionConfig } from '@arc/config';
@@ -15,6 +13,7 @@ import { Compactor, type CompactionJob, type JobResult, type JobStep } from '../
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { objectsUnder, putFile, readRows, writeRaw } from './support/parquet-files.js';
 import { waitUntil } from '../../../test/support/poll-until.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const NOW_MS = Date.parse('2026-01-10T12:30:00Z');
 const CURRENT_HOUR_US = Date.parse('2026-01-10T12:00:00Z') * 1000;
@@ -30,7 +29,8 @@ afterEach(async () => {
 });
 
 async function setUp(options: { config?: Partial<CompactionConfig>; queriesEnded?: () => Promise<void>; onStep?: (step: JobStep) => void; onJobEnded?: (job: CompactionJob, result: JobResult) => void; nowMs?: () => number } = {}) {
-  const root = await mkdtemp(path.join(tmpdir(), 'arc-compactor-'));
+  // One level down: the history and temp files the compactor keeps beside the root are in the temp directory too.
+  const root = path.join(await tempDirectory('arc-compactor-'), 'store');
   const storage = await Storage.open({ root });
   const compactor = Compactor.open({
     storage,

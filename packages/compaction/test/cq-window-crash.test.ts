@@ -6,8 +6,6 @@
 // window run again then gives the new rollup. A window's first run (no destination file: a
 // replacement with no input) killed at each step leaves no rollup or the whole new one.
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +14,7 @@ import { Storage } from '@arc/storage';
 import { Compactor, windowQuery, type WindowReplaceRequest, type WindowStep } from '../src/index.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { duckdb, objectsUnder, putFile } from './support/parquet-files.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const CHILD = fileURLToPath(new URL('./support/cq-crash-child.mjs', import.meta.url));
 const HOUR_MS = Date.parse('2026-01-10T09:00:00Z');
@@ -93,7 +92,8 @@ const CASES: readonly (readonly [WindowStep, number, 'old' | 'new'])[] = [
 
 describe('continuous query window crash safety', () => {
   it.each(CASES)('dies at "%s" (#%d) re-running a window: the %s state, whole', async (step, occurrence, state) => {
-    const root = await mkdtemp(path.join(tmpdir(), 'arc-cq-crash-'));
+    // One level down: the history and temp files this test's compactors and the child keep beside the root are in the temp directory too.
+    const root = path.join(await tempDirectory('arc-cq-crash-'), 'store');
     const { old, fresh } = await fill(root);
     expect(fresh).not.toEqual(old);
     expect(await runChild(root, step, occurrence)).toBe('SIGKILL');
@@ -129,7 +129,8 @@ describe('continuous query first window crash safety', () => {
     ['output-published', 'new'],
     ['finished', 'new'],
   ] as const)('dies at "%s" of a first run (nothing to replace): the %s state', async (step, state) => {
-    const root = await mkdtemp(path.join(tmpdir(), 'arc-cq-crash-first-'));
+    // One level down: the history and temp files this test's compactors and the child keep beside the root are in the temp directory too.
+    const root = path.join(await tempDirectory('arc-cq-crash-first-'), 'store');
     const { old, fresh } = await fillFirst(root);
     expect(fresh.length).toBeGreaterThan(0);
     expect(await runChild(root, step, 1)).toBe('SIGKILL');

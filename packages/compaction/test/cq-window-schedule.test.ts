@@ -5,13 +5,12 @@
 // as does, before that, an execute of a range reaching the next run's first window; an execute
 // of a range reaching it lowers it, one leaving a gap does not; a failed window run in order
 // raises it past that window, and a reset catch-up point clears it.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ArcError } from '@arc/errors';
 import { CQ_FILE_NAME, CqStore, continuousQuerySpec, type ContinuousQuerySpec, type CqExecutionRecord, cqSchedule, runAt, runsDue, windowAt, windowsCovering, windowsOfRuns, type ContinuousQueryFields, type CqWindow } from '../src/index.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -95,7 +94,7 @@ describe('continuous query schedule fields', () => {
 
 describe('continuous_queries.db schema version 1', () => {
   it('opens with the new fields null, its query on the default schedule', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'arc-cq-v1-'));
+    const dir = await tempDirectory('arc-cq-v1-');
     const file = path.join(dir, CQ_FILE_NAME);
     const v1 = new Database(file);
     v1.exec(`CREATE TABLE continuous_queries (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, description TEXT, database_name TEXT NOT NULL,
@@ -122,7 +121,7 @@ describe('continuous query templates', () => {
   const spec = continuousQuerySpec({ name: 't', database: 'db', source_measurement: 'cpu', destination_measurement: 'cpu_1h', query: 'SELECT 1 WHERE {start_time} < {end_time}', interval: '1h' }) as ContinuousQuerySpec;
 
   it('are kept across a reopen under a unique name, listed oldest first, removed by name', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'arc-cq-templates-'));
+    const dir = await tempDirectory('arc-cq-templates-');
     const file = path.join(dir, CQ_FILE_NAME);
     const store = CqStore.open(file);
     try {
@@ -156,7 +155,7 @@ describe('continuous query templates', () => {
   });
 
   it('an update of only the query text keeps the catch-up point and the span rolled up (a template re-expanded)', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'arc-cq-requery-'));
+    const dir = await tempDirectory('arc-cq-requery-');
     const store = CqStore.open(path.join(dir, CQ_FILE_NAME));
     try {
       const { id } = store.create(spec, T0);
@@ -189,7 +188,7 @@ describe('the span a continuous query rolled up', () => {
   });
 
   it('starts at the first window run in order, grows back only by ranges that reach it', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'arc-cq-rolled-up-'));
+    const dir = await tempDirectory('arc-cq-rolled-up-');
     const store = CqStore.open(path.join(dir, CQ_FILE_NAME));
     try {
       const { id } = store.create(spec, T0);

@@ -7,8 +7,7 @@
 // delete_source_after_days remove rows exactly at their cut-offs, never source rows whose windows
 // the scheduler has not run yet, nor those before the query's first window until an execute of
 // their range, contiguous with what it rolled up, rolls them up.
-import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { quoteLiteral } from '@arc/columnar';
@@ -17,6 +16,7 @@ import { Storage } from '@arc/storage';
 import { CQ_FILE_NAME, Compactor, ContinuousQueries, CqErrorCode, CqStore, type ContinuousQueryFields } from '../src/index.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { duckdb, objectsUnder, putFile, type TestRow } from './support/parquet-files.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const HOUR_MS = 3_600_000;
 const HOUR_A_MS = Date.parse('2026-01-10T09:00:00Z');
@@ -37,7 +37,7 @@ interface Clock {
 type FlushHook = NonNullable<ConstructorParameters<typeof ContinuousQueries>[0]['flushMeasurement']>;
 
 async function setUp(clock: Clock, root?: string, flushMeasurement?: FlushHook) {
-  const dataDir = root ?? (await mkdtemp(path.join(tmpdir(), 'arc-cq-')));
+  const dataDir = root ?? (await tempDirectory('arc-cq-'));
   const storage = await Storage.open({ root: path.join(dataDir, 'data') });
   const compactor = Compactor.open({
     storage,

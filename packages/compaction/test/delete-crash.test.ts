@@ -4,8 +4,6 @@
 // a duplicate), no staged file or manifest left; the same delete run again then leaves exactly
 // the kept rows, and a dry run of it finds nothing more to delete.
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +11,7 @@ import { Storage } from '@arc/storage';
 import { Compactor, RowDeleter, type JobStep } from '../src/index.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { objectsUnder, putFile, readRows } from './support/parquet-files.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const CHILD = fileURLToPath(new URL('./support/delete-crash-child.mjs', import.meta.url));
 const HOUR_US = Date.parse('2026-01-10T09:00:00Z') * 1000;
@@ -57,7 +56,8 @@ const STEPS: readonly (readonly [JobStep, 'old' | 'new'])[] = [
 
 describe('delete crash safety', () => {
   it.each(STEPS)('dies at "%s" of its first rewrite: the %s state of that file, whole', async (step, state) => {
-    const root = await mkdtemp(path.join(tmpdir(), 'arc-delete-crash-'));
+    // One level down: the history and temp files this test's compactors and the child keep beside the root are in the temp directory too.
+    const root = path.join(await tempDirectory('arc-delete-crash-'), 'store');
     const storage = await Storage.open({ root });
     for (let sequence = 1; sequence <= 3; sequence++) {
       const rows = Array.from({ length: 50 }, (_, index) => ({ host: `h${String(index % 5)}`, timeUs: HOUR_US + sequence * 1_000_000 + index * 1000, usage_user: sequence * 100 + index, usage_idle: index }));

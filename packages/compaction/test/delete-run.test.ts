@@ -4,8 +4,7 @@
 // without a match unrewritten); over the threshold it needs confirm; the writers are flushed
 // before the files are listed; injection attempts (another table, a second statement, a
 // subquery, read_parquet, getenv) are refused with 400 before any file is read.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArcError } from '@arc/errors';
@@ -13,6 +12,7 @@ import { Storage } from '@arc/storage';
 import { Compactor, DeleteErrorCode, RowDeleter, timeRangeOfWhere } from '../src/index.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { putFile, readRows, type TestRow } from './support/parquet-files.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const HOUR_A_US = Date.parse('2026-01-10T09:00:00Z') * 1000;
 const HOUR_B_US = Date.parse('2026-03-10T10:00:00Z') * 1000;
@@ -24,7 +24,8 @@ afterEach(async () => {
 });
 
 async function setUp(threshold = 10_000) {
-  const root = await mkdtemp(path.join(tmpdir(), 'arc-delete-'));
+  // One level down: the history and temp files the compactor keeps beside the root are in the temp directory too.
+  const root = path.join(await tempDirectory('arc-delete-'), 'store');
   const storage = await Storage.open({ root });
   const compactor = Compactor.open({
     storage,

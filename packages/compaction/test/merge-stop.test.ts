@@ -3,8 +3,6 @@
 // ends cleanly: never killed mid-DuckDB, which could take the process down), a merge held while
 // ingest is busy finishes once the pause is lifted, or stops at once while paused, and a compactor closed
 // while a job is starting fails that job without merging and leaves every input in place.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Storage } from '@arc/storage';
@@ -12,6 +10,7 @@ import { Compactor, MergeRunner } from '../src/index.js';
 import { useMergeFixture } from './merge-fixtures.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { putFile, readRows } from './support/parquet-files.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const fixture = useMergeFixture('arc-merge-stop-');
 
@@ -40,7 +39,8 @@ describe('stopping compaction', () => {
   });
 
   it('fails a job that was starting when the compactor closed, leaving its inputs as they were', async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'arc-compactor-stop-'));
+    // One level down: the history and temp files the compactor keeps beside the root are in the temp directory too.
+    const root = path.join(await tempDirectory('arc-compactor-stop-'), 'store');
     const storage = await Storage.open({ root });
     const hourUs = Date.parse('2026-01-10T09:00:00Z') * 1000;
     for (let sequence = 1; sequence <= 2; sequence++) {

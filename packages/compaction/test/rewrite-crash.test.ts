@@ -6,8 +6,6 @@
 // left; running the rewrite again then gives exactly the kept rows and takes over the dead
 // job's partition lock.
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +13,7 @@ import { Storage } from '@arc/storage';
 import { Compactor, type JobStep } from '../src/index.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { objectsUnder, putFile, readRows } from './support/parquet-files.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const CHILD = fileURLToPath(new URL('./support/crash-child.mjs', import.meta.url));
 const HOUR_US = Date.parse('2026-01-10T09:00:00Z') * 1000;
@@ -95,7 +94,8 @@ const CASES: readonly (readonly [JobStep, string, 'old' | 'new'])[] = [
 
 describe('rewrite crash safety', () => {
   it.each(CASES)('dies at "%s" rewriting without %s: the %s state, whole', async (step, removeWhere, state) => {
-    const root = await mkdtemp(path.join(tmpdir(), 'arc-rewrite-crash-'));
+    // One level down: the history and temp files this test's compactors and the child keep beside the root are in the temp directory too.
+    const root = path.join(await tempDirectory('arc-rewrite-crash-'), 'store');
     const { original, kept, firstJobDone } = await fill(root, removeWhere);
     expect(await runChild(root, step, removeWhere)).toBe('SIGKILL');
 

@@ -4,14 +4,13 @@
 // deletes its inputs without an output, and one with no predicate deletes them without reading
 // them; a refused predicate (another table) is a 400 and leaves
 // every file as it was; a file not in the catalog is a 409.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Storage } from '@arc/storage';
 import { Compactor, CompactionErrorCode } from '../src/index.js';
 import { TEST_COMPACTION_CONFIG } from './support/compaction-config.js';
 import { objectsUnder, putFile, readRows, writeRaw, type TestRow } from './support/parquet-files.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const HOUR_A_US = Date.parse('2026-01-10T09:00:00Z') * 1000;
 const HOUR_B_US = Date.parse('2026-01-10T10:00:00Z') * 1000;
@@ -24,7 +23,8 @@ afterEach(async () => {
 
 /** Three files (two in hour A, one in hour B), hosts h0..h2, usage_user = a distinct number per row. */
 async function setUp() {
-  const root = await mkdtemp(path.join(tmpdir(), 'arc-rewrite-'));
+  // One level down: the history and temp files the compactor keeps beside the root are in the temp directory too.
+  const root = path.join(await tempDirectory('arc-rewrite-'), 'store');
   const storage = await Storage.open({ root });
   const compactor = Compactor.open({
     storage,

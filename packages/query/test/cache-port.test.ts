@@ -4,9 +4,8 @@
 // and a task's pins are released by the task or, if it never does (a worker that died), when the
 // main thread ends its session; driven over one port pair in one thread against a FileCache whose
 // downloader writes zeros.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArcError } from '@arc/errors';
@@ -15,6 +14,7 @@ import { CachePortClient, CachePortServer } from '../src/cache-port.js';
 import type { FilePins } from '../src/cache-port.js';
 import { QueryErrorCode } from '../src/error-codes.js';
 import { waitUntil } from '../../../test/support/poll-until.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const HOUR_US = Date.parse('2025-03-04T05:00:00Z') * 1000;
 
@@ -23,12 +23,11 @@ function file(name: string, bytes = 30): { key: string; bytes: number } {
   return { key, bytes };
 }
 
-const opened: { server: CachePortServer; client: CachePortClient; directory: string }[] = [];
-afterEach(async () => {
-  for (const { server, client, directory } of opened.splice(0)) {
+const opened: { server: CachePortServer; client: CachePortClient }[] = [];
+afterEach(() => {
+  for (const { server, client } of opened.splice(0)) {
     server.close();
     client.port.close();
-    await rm(directory, { recursive: true, force: true });
   }
 });
 
@@ -41,7 +40,7 @@ interface PortPair {
 }
 
 async function openPorts(bytesMax: number): Promise<PortPair> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'arc-cache-port-'));
+  const directory = await tempDirectory('arc-cache-port-');
   const fetched: string[] = [];
   const cache = await FileCache.open({
     directory,
@@ -57,7 +56,7 @@ async function openPorts(bytesMax: number): Promise<PortPair> {
   const { client, message } = CachePortClient.create();
   const server = new CachePortServer(cache);
   server.serve(message.port);
-  opened.push({ server, client, directory });
+  opened.push({ server, client });
   return { cache, directory, fetched, server, client };
 }
 

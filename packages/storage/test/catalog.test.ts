@@ -4,13 +4,13 @@
 // catalog from a listing (names at open, a measurement's files when first needed, columns from
 // schema objects), refuses names equal but for case, and deletes through the catalog. Files of one
 // column list share one array (the catalog's memory per file), whatever the schema does.
-import { mkdir, mkdtemp, readdir, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArcError } from '@arc/errors';
 import { COLUMN_LISTS_PER_MEASUREMENT_MAX } from '../src/limits.js';
 import { FileCatalog, MICROS_PER_HOUR, NAME_CASE_CONFLICT_CODE, Storage, dataFileKey, encodeSchema, parseFileKey, schemaIdOf, schemaKey, type CatalogEvent, type CatalogFile, type ColumnSpec } from '../src/index.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const micros = (iso: string): number => Date.parse(iso) * 1000;
 
@@ -192,7 +192,7 @@ describe('FileCatalog', () => {
 
 describe('Storage', () => {
   async function storeWithFiles(): Promise<{ root: string; storage: Storage }> {
-    const root = await mkdtemp(path.join(tmpdir(), 'arc-storage-'));
+    const root = await tempDirectory('arc-storage-');
     const seed = await Storage.open({ root });
     for (const [database, measurement, iso] of [
       ['db', 'cpu', '2025-10-16T16:10:00Z'],
@@ -234,7 +234,7 @@ describe('Storage', () => {
   });
 
   it('knows the columns of listed files from the schema objects their names point at; a damaged one leaves them unknown', async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'arc-storage-'));
+    const root = await tempDirectory('arc-storage-');
     const seed = await Storage.open({ root });
     const columns = [
       { name: 'time', type: 'TIMESTAMP' },

@@ -3,14 +3,14 @@
 // what cannot fit and with 503 what pinned files leave no room for, deletes forgotten files at
 // their last release, and rebuilds its index at open (damaged and temporary files removed), by
 // driving a FileCache over a temporary directory with a downloader the test controls.
-import { mkdir, mkdtemp, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArcError } from '@arc/errors';
 import { FileCache, Storage, StorageErrorCode, dataFileKey, type FetchFile } from '../src/index.js';
 import { waitUntil } from '../../../test/support/poll-until.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const HOUR_US = Date.parse('2025-03-04T05:00:00Z') * 1000;
 
@@ -57,7 +57,7 @@ function downloader(directory: string): Downloader {
 }
 
 async function openCache(bytesMax: number, options: { roomWaitMs?: number; removeStagedBeforeMs?: number } = {}): Promise<{ cache: FileCache; directory: string; downloads: Downloader }> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'arc-file-cache-'));
+  const directory = await tempDirectory('arc-file-cache-');
   const downloads = downloader(directory);
   const cache = await FileCache.open({ directory, bytesMax, fetch: downloads.fetch, ...options });
   return { cache, directory, downloads };
@@ -197,7 +197,7 @@ describe('FileCache', () => {
   });
 
   it('indexes the files found at open by mtime, deleting damaged copies, temporary downloads and a dead process staged files', async () => {
-    const directory = await mkdtemp(path.join(tmpdir(), 'arc-file-cache-'));
+    const directory = await tempDirectory('arc-file-cache-');
     const hourDirectory = path.join(directory, path.dirname(keyOf('x', 30)));
     await mkdir(hourDirectory, { recursive: true });
     const put = async (name: string, bytes: number, mtimeS: number): Promise<string> => {
@@ -231,7 +231,7 @@ describe('FileCache', () => {
 
 describe('Storage.acquireFiles on local disk', () => {
   it('has no cache and gives a release that does nothing', async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'arc-file-cache-local-'));
+    const root = await tempDirectory('arc-file-cache-local-');
     const storage = await Storage.open({ root });
     expect(storage.cache).toBeNull();
     const release = await storage.acquireFiles([file('a')]);

@@ -2,14 +2,14 @@
 // listings page through every file in key order with sizes, ranges read the right bytes, a
 // conditional put refuses an existing key, deletes remove what they name, and keys that would
 // escape the data root are refused.
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalStorage, STAGING_SUFFIX } from '../src/index.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 async function freshRoot(): Promise<string> {
-  return await mkdtemp(path.join(tmpdir(), 'arc-storage-'));
+  return await tempDirectory('arc-storage-');
 }
 
 describe('LocalStorage', () => {

@@ -3,11 +3,11 @@
 // inputs, an uncommitted one's inputs and not its outputs; a manifest a dead process left is
 // settled (inputs or outputs deleted, then the manifest), one of a live process is left alone;
 // and day files are found by time ranges inside their day.
-import { mkdir, mkdtemp, readdir, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MICROS_PER_HOUR, Storage, dataFileKey, manifestKey, type CatalogEvent, type ReplacementStep } from '../src/index.js';
+import { tempDirectory } from '../../../test/support/temp-dir.js';
 
 const HOUR_US = Date.parse('2025-03-04T05:00:00Z') * 1000;
 const SCHEMA_ID = '0123456789abcdef';
@@ -20,7 +20,7 @@ function keyOf(unique: string, minuteOffset: number, options: { span?: 'hour' | 
 }
 
 async function storeWith(keys: readonly string[]): Promise<{ root: string; storage: Storage }> {
-  const root = await mkdtemp(path.join(tmpdir(), 'arc-replace-'));
+  const root = await tempDirectory('arc-replace-');
   const storage = await Storage.open({ root });
   for (const key of keys) await storage.backend.put(key, new Uint8Array([1, 2, 3]));
   await storage.reload();
