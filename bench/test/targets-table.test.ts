@@ -4,12 +4,12 @@
 // peak as the open loop's rate), and the CLI prints the table of a recorded run (--from).
 import { runScript, type ScriptRun } from './run-script.js';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { TARGETS, evaluateTargets, jobPlan, renderTable, resultsFromRecord, targetRatio } from '../targets.mjs';
 import { QUERY_NAMES } from '../query/tsbs-queries.mjs';
-import { tempDirectory } from '../../test/support/temp-dir.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(HERE, '..', '..');
@@ -157,14 +157,22 @@ describe('targets.mjs --from', () => {
   function runCli(args: string[]): Promise<ScriptRun> {
     return runScript(TARGETS_CLI, args);
   }
-  const record = async (records: object[]): Promise<string> => {
-    const file = path.join(await tempDirectory('arc-targets-test-'), 'record.jsonl');
+  // bench/ is a project of its own (bench/tsconfig.json), outside test/support's reach: its
+  // directories are removed here.
+  const made: string[] = [];
+  afterAll(() => {
+    for (const directory of made.splice(0)) fs.rmSync(directory, { recursive: true, force: true });
+  });
+  const record = (records: object[]): string => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'arc-targets-test-'));
+    made.push(directory);
+    const file = path.join(directory, 'record.jsonl');
     fs.writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n'));
     return file;
   };
 
   it('prints the table, or one JSON line per target and a summary; exit 0', async () => {
-    const file = await record([
+    const file = record([
       { job: 'select-one', line: { median_ms: 1.2 } },
       { job: 'select-one', status: { exitCode: 0, error: null, seconds: 3, argv: [], notRun: null } },
       { job: 'ingest-s3', status: { exitCode: null, error: null, seconds: 0, argv: null, notRun: 'no test S3 server' } },
@@ -181,11 +189,11 @@ describe('targets.mjs --from', () => {
   });
 
   it('exits 1 when a recorded benchmark broke, 2 for a file that is not a record', async () => {
-    const broken = await record([{ job: 'catalog', status: { exitCode: 1, error: 'exited 1: ENOSPC', seconds: 2, argv: [], notRun: null } }]);
+    const broken = record([{ job: 'catalog', status: { exitCode: 1, error: 'exited 1: ENOSPC', seconds: 2, argv: [], notRun: null } }]);
     const run = await runCli(['--from', broken]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('| error | catalog: exited 1: ENOSPC |');
-    const notRecord = await record([{ rows_per_s: 5 }]);
+    const notRecord = record([{ rows_per_s: 5 }]);
     const bad = await runCli(['--from', notRecord]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--from: line 1 names no job');
