@@ -293,8 +293,9 @@ export class QueryPool {
     // On an object store each thread posts its cache port once, when it starts (cache-port.ts).
     this.#piscina.on('message', (message: unknown) => {
       if (!isCachePortMessage(message)) return;
-      if (this.#cachePorts === null) message.port.close();
-      else this.#cachePorts.serve(message.port);
+      // The worker config says whether to make one (workerConfig): none comes on local disk.
+      assert.ok(this.#cachePorts !== null, 'only a thread on an object store posts a cache port');
+      this.#cachePorts.serve(message.port);
     });
   }
 
