@@ -29,6 +29,7 @@ import {
 import { UsageError, cliOutput, parseCli } from '../lib/cli.mjs';
 import { rssSummary, warmupSeconds, startRssSampler } from '../lib/rss.mjs';
 import { STORAGE_ARG_OPTIONS, STORAGE_USAGE, parseStorageOptions, s3ServerProbe, storageEnv, uniquePrefix } from '../lib/s3-target.mjs';
+import { BatchSequence } from './batch-sequence.mjs';
 import {
   CONTENT_TYPES,
   DATASET_INSTANTS,
@@ -223,9 +224,8 @@ export { UsageError };
  * @returns {Pool}
  */
 export function buildPool(o, clock = { startMs: START_MS, intervalMs: INTERVAL_MS }) {
-  const perThread = Math.ceil(o.connections / o.threads);
-  // Each thread needs more batches than connections so that re-stamping never waits.
-  const minBatches = o.threads * Math.max(4, 2 * perThread);
+  // Twice as many batches as connections, so that a batch's turn seldom comes while it is in flight.
+  const minBatches = Math.max(4 * o.threads, 2 * o.connections);
   let nBatches = Math.max(minBatches, Math.ceil(o.poolRows / o.batch));
   const gen = new TsbsCpu({ hosts: o.hosts, seed: o.seed, ...clock });
   /** @type {Buffer[]} */
@@ -267,48 +267,43 @@ export function latencyAfterWarmup(latencies, warmupS) {
 }
 
 /**
- * Request bytes for each worker: batches b with b % threads === w, each request being
- * headers + body in one contiguous region of a transferable ArrayBuffer.
+ * Every batch's request (headers + body) in one contiguous region of a SharedArrayBuffer that the
+ * loader threads share, with where each request starts and ends, and for each row of each batch
+ * where in the buffer its time is written (for re-stamping).
  * @param {Pool} pool
  * @param {Options} o
  * @param {string} database
  * @param {URL} url
  */
-function assembleWorkerPools(pool, o, database, url) {
-  const out = [];
-  for (let w = 0; w < o.threads; w++) {
-    const ids = [];
-    for (let b = w; b < pool.bodies.length; b += o.threads) ids.push(b);
-    const heads = ids.map((b) =>
-      Buffer.from(
-        `POST ${o.path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${o.token}\r\n` +
-          `x-arc-database: ${database}\r\nContent-Type: ${CONTENT_TYPES[o.format]}\r\n` +
-          `Content-Length: ${/** @type {Buffer} */ (pool.bodies[b]).length}\r\n\r\n`,
-        'latin1',
-      ),
-    );
-    let total = 0;
-    ids.forEach((b, i) => (total += /** @type {Buffer} */ (heads[i]).length + /** @type {Buffer} */ (pool.bodies[b]).length));
-    const buf = new ArrayBuffer(total);
-    const u8 = new Uint8Array(buf);
-    const reqStart = new Float64Array(ids.length);
-    const reqLen = new Float64Array(ids.length);
-    const timeOff = new Int32Array(ids.length * pool.batchRows);
-    let p = 0;
-    ids.forEach((b, i) => {
-      const head = /** @type {Buffer} */ (heads[i]);
-      const body = /** @type {Buffer} */ (pool.bodies[b]);
-      const offs = /** @type {Int32Array} */ (pool.timeOff[b]);
-      reqStart[i] = p;
-      reqLen[i] = head.length + body.length;
-      u8.set(head, p);
-      u8.set(body, p + head.length);
-      for (let j = 0; j < offs.length; j++) timeOff[i * pool.batchRows + j] = head.length + /** @type {number} */ (offs[j]);
-      p += head.length + body.length;
-    });
-    out.push({ buf, reqStart, reqLen, batchIds: Int32Array.from(ids), timeOff });
-  }
-  return out;
+function assembleRequests(pool, o, database, url) {
+  const heads = pool.bodies.map((body) =>
+    Buffer.from(
+      `POST ${o.path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${o.token}\r\n` +
+        `x-arc-database: ${database}\r\nContent-Type: ${CONTENT_TYPES[o.format]}\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n`,
+      'latin1',
+    ),
+  );
+  let total = 0;
+  pool.bodies.forEach((body, b) => (total += /** @type {Buffer} */ (heads[b]).length + body.length));
+  const buf = new SharedArrayBuffer(total);
+  const u8 = new Uint8Array(buf);
+  const reqStart = new Float64Array(pool.bodies.length);
+  const reqLen = new Float64Array(pool.bodies.length);
+  const timeOffBuffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * pool.bodies.length * pool.batchRows);
+  const timeOff = new Int32Array(timeOffBuffer);
+  let p = 0;
+  pool.bodies.forEach((body, b) => {
+    const head = /** @type {Buffer} */ (heads[b]);
+    const offs = /** @type {Int32Array} */ (pool.timeOff[b]);
+    reqStart[b] = p;
+    reqLen[b] = head.length + body.length;
+    u8.set(head, p);
+    u8.set(body, p + head.length);
+    for (let j = 0; j < offs.length; j++) timeOff[b * pool.batchRows + j] = head.length + /** @type {number} */ (offs[j]);
+    p += head.length + body.length;
+  });
+  return { buf, reqStart, reqLen, timeOff: timeOffBuffer, sequence: BatchSequence.allocate(pool.bodies.length) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,7 +324,7 @@ export async function runOnce(o, pool, ctx) {
   const rowsBefore = before.n ?? 0;
   if (rowsBefore > 0) ctx.log(`warning: database ${ctx.database} already holds ${rowsBefore} cpu rows`);
 
-  const pools = assembleWorkerPools(pool, { ...o, token: ctx.token }, ctx.database, url);
+  const requestPool = assembleRequests(pool, { ...o, token: ctx.token }, ctx.database, url);
   const perThread = Math.floor(o.connections / o.threads);
   const extra = o.connections % o.threads;
   /** @type {Worker[]} */
@@ -339,13 +334,13 @@ export async function runOnce(o, pool, ctx) {
   /** @type {Promise<any>[]} */
   const done = [];
   const progress = new Array(o.threads).fill(0);
-  pools.forEach((wp, w) => {
+  for (let w = 0; w < o.threads; w++) {
     const worker = new Worker(new URL('./loader-worker.mjs', import.meta.url), {
       workerData: {
         host: url.hostname,
         port: Number(url.port || 80),
         connections: perThread + (w < extra ? 1 : 0),
-        ...wp,
+        ...requestPool,
         batchRows: pool.batchRows,
         format: o.format,
         hosts: pool.hosts,
@@ -358,7 +353,6 @@ export async function runOnce(o, pool, ctx) {
         // Each thread keeps its share of the schedule (threads x this = the requests a second).
         requestsPerS: o.rate === null ? 0 : o.rate / o.batch / o.threads,
       },
-      transferList: [wp.buf],
     });
     workers.push(worker);
     /** @type {(v: any) => void} */
@@ -384,7 +378,7 @@ export async function runOnce(o, pool, ctx) {
     });
     worker.on('error', (e) => fail(e));
     worker.on('exit', (code) => fail(new Error(`loader thread ${w} exited (${code})`)));
-  });
+  }
   // Unhandled rejections of `done` before the start are reported through `ready`.
   done.forEach((p) => p.catch(() => {}));
   try {

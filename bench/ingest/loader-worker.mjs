@@ -1,6 +1,7 @@
 // @ts-check
-// Loader thread: owns a set of keep-alive HTTP/1.1 connections on raw `net` sockets and a share
-// of the pre-built request pool. Closed loop (default): each connection sends its next request when
+// Loader thread: owns a set of keep-alive HTTP/1.1 connections on raw `net` sockets; the
+// pre-built request pool is shared by every loader thread, which take its batches in one order
+// (batch-sequence.mjs). Closed loop (default): each connection sends its next request when
 // the previous response has arrived. Open loop (`requestsPerS` > 0): requests are due on a fixed
 // schedule, each sent by the first idle connection (waiting for one if all are busy), and its
 // latency counts from the time it was due, not from the time it went out: a slow answer delays
@@ -8,22 +9,25 @@
 // No HTTP library on the hot path: request bytes are built once (headers + Content-Length + body)
 // and the response parser reads only the status line and the framing headers.
 //
-// Distinct rows: the pool holds `poolBatches` batches covering rows [0, poolRows) of the TSBS
-// stream, i.e. the instants [t0, t0 + span). The k-th use of a batch re-stamps its times to
-// `original + k * span` in place, so every request of the run carries (hostname, time) keys that
-// no other request carried (a batch is never re-stamped while it is in flight).
+// Distinct rows: the pool holds N batches covering rows [0, poolRows) of the TSBS stream, i.e. the
+// instants [t0, t0 + span). Use k of a batch re-stamps its times to `original + k * span` in place,
+// so every request of the run carries (hostname, time) keys that no other request carried (a batch
+// is never re-stamped while it is in flight, and each use of it is taken once).
 import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
+import { BatchSequence } from './batch-sequence.mjs';
 import { DECIMAL_TIME_FORMATS, writeInt64Ms, writeLineProtocolMs } from './tsbs.mjs';
 
 /**
  * @typedef {{
  *   host: string, port: number, connections: number,
- *   buf: ArrayBuffer, reqStart: Float64Array, reqLen: Float64Array,
- *   batchIds: Int32Array, timeOff: Int32Array, batchRows: number, format: import('./tsbs.mjs').WireFormat,
+ *   buf: SharedArrayBuffer, reqStart: Float64Array, reqLen: Float64Array, timeOff: SharedArrayBuffer,
+ *   sequence: SharedArrayBuffer, batchRows: number, format: import('./tsbs.mjs').WireFormat,
  *   hosts: number, startMs: number, intervalMs: number, spanMs: number,
  *   backoffMs: number, maxBackoffMs: number, drainTimeoutMs: number, requestsPerS: number,
- * }} WorkerInput `requestsPerS`: this thread's open-loop rate, 0 for the closed loop
+ * }} WorkerInput `buf`: every batch's request (headers + body) at `reqStart`, `reqLen`; `timeOff`:
+ *   Int32 per row of every batch, where in `buf` its time is written; `requestsPerS`: this thread's
+ *   open-loop rate, 0 for the closed loop
  */
 
 const input = /** @type {WorkerInput} */ (workerData);
@@ -31,10 +35,9 @@ const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPor
 
 const bytes = new Uint8Array(input.buf);
 const view = new DataView(input.buf);
-const nBatches = input.batchIds.length;
-const uses = new Int32Array(nBatches); // times each batch has been sent (re-stamp factor)
-const busy = new Uint8Array(nBatches);
-let cursor = 0;
+const timeOff = new Int32Array(input.timeOff);
+const nBatches = input.reqStart.length;
+const sequence = new BatchSequence(input.sequence, nBatches);
 
 let running = false;
 let stopping = false;
@@ -76,19 +79,15 @@ function recordLatency(ms) {
   latencies[nLat++] = ms;
 }
 
-/** Takes the next idle batch (round-robin), re-stamping its times for this use. */
+/** Takes the next batch of the shared order, re-stamped for its use; -1 when every batch is in flight. */
 function takeBatch() {
-  for (let tries = 0; tries < nBatches; tries++) {
-    const b = cursor;
-    cursor = cursor + 1 === nBatches ? 0 : cursor + 1;
-    if (busy[b]) continue;
-    busy[b] = 1;
-    const k = /** @type {number} */ (uses[b]);
-    uses[b] = k + 1;
-    if (k > 0) restamp(b, k);
-    return b;
+  const taken = sequence.take();
+  if (taken === null) return -1; // pool too small for the connections: the caller retries shortly
+  if (sequence.stampedUse(taken.batch) !== taken.use) {
+    restamp(taken.batch, taken.use);
+    sequence.stamped(taken.batch, taken.use);
   }
-  return -1; // every batch in flight (pool too small; the caller retries shortly)
+  return taken.batch;
 }
 
 /**
@@ -97,12 +96,12 @@ function takeBatch() {
  */
 function restamp(b, k) {
   const base = /** @type {number} */ (input.reqStart[b]);
-  const firstRow = /** @type {number} */ (input.batchIds[b]) * input.batchRows;
+  const firstRow = b * input.batchRows;
   const shift = k * input.spanMs;
   const off = b * input.batchRows;
   for (let i = 0; i < input.batchRows; i++) {
     const t = input.startMs + Math.floor((firstRow + i) / input.hosts) * input.intervalMs + shift;
-    const at = base + /** @type {number} */ (input.timeOff[off + i]);
+    const at = base + /** @type {number} */ (timeOff[off + i]);
     if (decimalTimes) writeLineProtocolMs(bytes, at, t);
     else writeInt64Ms(view, at, t);
   }
@@ -186,7 +185,7 @@ class Conn {
 
   release() {
     if (this.batch >= 0) {
-      busy[this.batch] = 0;
+      sequence.release(this.batch);
       this.batch = -1;
     }
     this.sentAt = 0n;

@@ -229,6 +229,35 @@ describe('ingest.mjs against a fake Arc', () => {
     expect(fake.stats.nonIntegerFields).toBe(0);
   });
 
+  it('threads with unequal shares of the connections still send one contiguous stretch of the stream', async () => {
+    // 3 connections on 2 threads: one thread sends about twice the requests of the other. With a
+    // cursor per thread that thread ran ahead through the stream (its rows ~1.3x as far as the
+    // rows acked reach); taking the batches in one shared order keeps every row sent within the
+    // pool's length (10 batches) of the rows acked.
+    const contiguous = await startFakeArc({ token: 'tok', trackKeys: true });
+    try {
+      const database = 't_contiguous';
+      const batch = 200;
+      const poolBatches = 10;
+      const { code, stderr, stdout } = await runCli([
+        '--url', contiguous.url, '--token', 'tok', '--database', database, '--batch', String(batch),
+        '--connections', '3', '--threads', '2', '--seconds', '1.5', '--pool-rows', String(batch * poolBatches), '--json',
+      ]);
+      expect(code, stderr).toBe(0);
+      const line = JSON.parse(stdout.trim());
+      const keys = contiguous.stats.keysByDb.get(database) ?? new Set<string>();
+      expect(keys.size).toBe(line.rows_acked);
+      const hosts = 100;
+      const instants = new Set([...keys].map((key) => Number(key.slice(key.indexOf('|') + 1))));
+      expect(instants.size * hosts).toBe(line.rows_acked); // whole instants: every host of each
+      const lastInstant = (Math.max(...instants) - START_MS) / INTERVAL_MS;
+      expect(line.rows_acked / hosts).toBeGreaterThan(20 * poolBatches * (batch / hosts)); // the pool went round 20 times at least
+      expect(lastInstant).toBeLessThan(line.rows_acked / hosts + poolBatches * (batch / hosts));
+    } finally {
+      await contiguous.close();
+    }
+  });
+
   it('--spawn starts the server entry, measures its CPU, runs 2 times and prints medians', async () => {
     const { code, stdout, stderr } = await runCli([
       '--spawn', '--server-entry', path.join(HERE, 'fake-arc-server.mjs'),
