@@ -95,7 +95,13 @@ async function metric(client: ArcClient, series: string): Promise<number> {
 
 const started: ArcProcess[] = [];
 afterEach(async () => {
-  for (const arc of started.splice(0)) await expectCleanStop(arc);
+  for (const arc of started.splice(0)) {
+    try {
+      await expectCleanStop(arc);
+    } finally {
+      await arc.cleanup();
+    }
+  }
 });
 
 describe('back-pressure by waiting', () => {

@@ -98,6 +98,10 @@ export async function startArc(env: Record<string, string> = {}, dataDir?: strin
       return await fetch(`${url}/ready`).then((response) => response.status === 200, () => false);
     }, POLL_MS);
   } catch (error) {
+    // Not ready (it exited, or the wait ran out): nothing will stop or remove it, so do it here.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    if (dataDir === undefined) await rm(directory, { recursive: true, force: true });
     throw new Error(`${(error as Error).message}:\n${output}`, { cause: error });
   }
   return {

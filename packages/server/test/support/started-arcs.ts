@@ -16,10 +16,11 @@ export interface StartedArcs {
 export function useStartedArcs(): StartedArcs {
   const started: ArcProcess[] = [];
   afterEach(async () => {
-    for (const arc of started.splice(0)) {
-      await arc.kill();
-      await arc.cleanup();
-    }
+    const ended = started.splice(0);
+    // Every server first, then the directories: servers of one test may share a data directory,
+    // and one still running would write into it again (its lock, its stores) after its removal.
+    for (const arc of ended) await arc.kill();
+    for (const arc of ended) await arc.cleanup();
   });
   const start = async (env: Record<string, string>, dataDir?: string): Promise<ArcProcess> => {
     const arc = await startArc(env, dataDir);
