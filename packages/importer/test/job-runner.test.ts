@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil, waitUntil } from '../../../test/support/poll-until.js';
 import { startArc, type ArcProcess } from '../../server/test/support/arc-process.js';
-import { expectCleanStop } from '../../server/test/support/clean-stop.js';
+import { expectCleanStopAndRemove } from '../../server/test/support/clean-stop.js';
 import { ImportJobs, type ConnectionLookup, type ImportConnection, type JobInput } from '../src/import-jobs.js';
 import type { ImportSink, OpenSource, SinkWriteResult } from '../src/job-runner.js';
 import { JobStore } from '../src/job-store.js';
@@ -81,8 +81,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (arc !== null) {
-    await expectCleanStop(arc);
-    await arc.cleanup();
+    await expectCleanStopAndRemove(arc);
   }
   await rm(directory, { recursive: true, force: true });
 });

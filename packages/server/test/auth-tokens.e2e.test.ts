@@ -2,7 +2,7 @@
 // exact bodies and every validation error, changes that take rights away applying at the next
 // request, every token transport the README lists, `arc token` changing the store of a running
 // server, no token text in the server's output, and `auth.enabled = false` announced loudly.
-import { expectCleanStop } from './support/clean-stop.js';
+import { expectCleanStop, expectCleanStopAndRemove } from './support/clean-stop.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -251,8 +251,7 @@ describe('servers of their own', () => {
   const started: ArcProcess[] = [];
   afterAll(async () => {
     for (const arc of started) {
-      await expectCleanStop(arc);
-      await arc.cleanup();
+      await expectCleanStopAndRemove(arc);
     }
   });
 

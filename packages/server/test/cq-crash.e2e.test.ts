@@ -3,7 +3,7 @@
 // rows in every hour, and the execute run again is killed once SQL sees its first replaced
 // window; after a restart on the same data directory each window holds the old rollup or the new
 // one, whole (one row per host, never both), and the execute run again leaves the new one.
-import { expectCleanStop } from './support/clean-stop.js';
+import { expectCleanStopAndRemove } from './support/clean-stop.js';
 import { describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, type ArcProcess } from './support/arc-process.js';
@@ -79,8 +79,7 @@ describe('a continuous query execute killed with SIGKILL mid-way', () => {
       expect(again.status, again.text).toBe(200);
       expect(await rollupRows(restarted)).toEqual(expectedRollup(() => 2 * ROWS_PER_WRITE));
     } finally {
-      await expectCleanStop(arc);
-      await arc.cleanup();
+      await expectCleanStopAndRemove(arc);
     }
   }, 60_000);
 });

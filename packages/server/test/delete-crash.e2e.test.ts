@@ -5,7 +5,7 @@
 // rewritten one); the same delete run again then leaves exactly the host b rows. The kill comes
 // when GET /api/v1/delete/running, listing the delete under the X-Request-Id its request sent,
 // counts its first file rewritten.
-import { expectCleanStop } from './support/clean-stop.js';
+import { expectCleanStopAndRemove } from './support/clean-stop.js';
 import { describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, type ArcProcess } from './support/arc-process.js';
@@ -80,8 +80,7 @@ describe('a delete killed with SIGKILL mid-way', () => {
       expect(again.json()).toMatchObject({ success: true, deleted_count: oldHours.length * ROWS_PER_HOST_HOUR });
       expect(await hourCounts(restarted)).toEqual(hostRows('b', hours));
     } finally {
-      await expectCleanStop(arc);
-      await arc.cleanup();
+      await expectCleanStopAndRemove(arc);
     }
   }, 60_000);
 });

@@ -4,7 +4,7 @@
 // has, counters and histogram parts only under rate/increase, quantiles over `le`); each is found
 // in a live Arc's GET /metrics after some traffic; and, with Prometheus installed, a real Prometheus
 // scraping that Arc evaluates every expression without error, each panel but compaction's with data.
-import { expectCleanStop } from './support/clean-stop.js';
+import { expectCleanStopAndRemove } from './support/clean-stop.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -258,8 +258,7 @@ describe('the dashboard against a live Arc', () => {
   });
   afterAll(async () => {
     if (arc === null) return;
-    await expectCleanStop(arc);
-    await arc.cleanup();
+    await expectCleanStopAndRemove(arc);
   });
 
   it('finds every series the dashboard names in GET /metrics, with the agreed type', () => {

@@ -2,7 +2,7 @@
 // logged as slow: each answer carries an X-Request-Id (the client's when sane), the slow-query
 // line carries the SQL and that id in stderr and in GET /logs, /logs filters and refuses as
 // documented (401, 403, 400), and no token or secret sent or made appears in stderr or /logs.
-import { expectCleanStop } from './support/clean-stop.js';
+import { expectCleanStopAndRemove } from './support/clean-stop.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../../test/support/poll-until.js';
 import { ON_OBJECT_STORAGE, testS3 } from '../../../test/support/s3-test-env.js';
@@ -32,8 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await expectCleanStop(arc);
-  await arc.cleanup();
+  await expectCleanStopAndRemove(arc);
 });
 
 async function logs(query: string, token: string | null = TEST_TOKEN): Promise<LogsAnswer> {

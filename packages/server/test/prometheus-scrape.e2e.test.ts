@@ -3,7 +3,7 @@
 // and line protocol, and Prometheus' own HTTP API (/api/v1/query) answers `up` = 1 for Arc and
 // arc_ingest_rows_total / arc_ingest_requests_total equal to exactly what was written, per protocol
 // and database.
-import { expectCleanStop } from './support/clean-stop.js';
+import { expectCleanStopAndRemove } from './support/clean-stop.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, TEST_TOKEN, type ArcProcess } from './support/arc-process.js';
@@ -31,8 +31,7 @@ describe.skipIf(!installed)('Prometheus scraping Arc', () => {
   afterAll(async () => {
     prometheus?.stop();
     if (arc === null) return;
-    await expectCleanStop(arc);
-    await arc.cleanup();
+    await expectCleanStopAndRemove(arc);
   });
 
   /** The one value `promql` evaluates to once Prometheus has it, or null while it has none. */

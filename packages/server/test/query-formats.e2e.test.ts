@@ -1,7 +1,7 @@
 // Proves that rows written over MessagePack come back through the real server as CSV, Arrow IPC
 // and columnar msgpack with the same values as the JSON answer, that `limit` caps every format,
 // and that a bad format or limit is a 400 naming it.
-import { expectCleanStop } from './support/clean-stop.js';
+import { expectCleanStopAndRemove } from './support/clean-stop.js';
 import { tableFromIPC } from 'apache-arrow';
 import { Unpackr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,8 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await expectCleanStop(arc);
-  await arc.cleanup();
+  await expectCleanStopAndRemove(arc);
 });
 
 interface BinaryAnswer {

@@ -3,7 +3,7 @@
 // the same data directory, and then holds every recent row and, of the expired day, all its rows
 // or none (its files are dropped in one job: one lease, one manifest), never a duplicate; a second
 // run then leaves exactly the recent rows.
-import { expectCleanStop } from './support/clean-stop.js';
+import { expectCleanStopAndRemove } from './support/clean-stop.js';
 import { describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, type ArcProcess } from './support/arc-process.js';
@@ -54,8 +54,7 @@ describe('a retention run killed with SIGKILL', () => {
       expect(again.json()).toMatchObject({ status: 'completed' });
       expect(await times(restarted)).toEqual(kept);
     } finally {
-      await expectCleanStop(arc);
-      await arc.cleanup();
+      await expectCleanStopAndRemove(arc);
     }
   }, 180_000);
 });

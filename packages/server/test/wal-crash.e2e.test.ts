@@ -4,7 +4,7 @@
 // rows are there exactly once (count, distinct row keys and a checksum per request, in both
 // measurements of the request), refused requests left nothing, and requests whose answer was cut
 // by the kill are all there or not at all. Runs with ARC_CRASH_TESTS=1 (`make test-crash`).
-import { expectCleanStop } from './support/clean-stop.js';
+import { expectCleanStopAndRemove } from './support/clean-stop.js';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { msgpack } from './support/arc-client.js';
@@ -118,8 +118,7 @@ describe.skipIf(!ENABLED)('kill -9 during sustained ingest with the WAL on (fdat
   let final: ArcProcess | null = null;
   afterAll(async () => {
     if (final === null) return;
-    await expectCleanStop(final);
-    await final.cleanup();
+    await expectCleanStopAndRemove(final);
   });
 
   it(`loses and duplicates no acknowledged row over ${CYCLES} crashes`, { timeout: TEST_TIMEOUT_MS }, async () => {

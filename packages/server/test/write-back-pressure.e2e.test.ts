@@ -7,7 +7,7 @@ import { Agent } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArcClient, msgpack } from './support/arc-client.js';
 import { startArc, type ArcProcess } from './support/arc-process.js';
-import { expectCleanStop } from './support/clean-stop.js';
+import { expectCleanStopAndRemove } from './support/clean-stop.js';
 import { AUTH_HEADER, NoAnswer, exchange, pidOf, processFigures } from './faults/support/fault-kit.js';
 
 const LOAD_MS = 4000;
@@ -95,13 +95,7 @@ async function metric(client: ArcClient, series: string): Promise<number> {
 
 const started: ArcProcess[] = [];
 afterEach(async () => {
-  for (const arc of started.splice(0)) {
-    try {
-      await expectCleanStop(arc);
-    } finally {
-      await arc.cleanup();
-    }
-  }
+  for (const arc of started.splice(0)) await expectCleanStopAndRemove(arc);
 });
 
 describe('back-pressure by waiting', () => {

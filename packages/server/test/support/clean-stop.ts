@@ -12,3 +12,12 @@ export async function expectCleanStop(arc: ArcProcess): Promise<void> {
   const code = await arc.stop();
   expect(code, `arc stopped with exit code ${String(code)}; its last output:\n${arc.output().slice(-OUTPUT_SHOWN_CHARS)}`).toBe(0);
 }
+
+/** `expectCleanStop`, then the server's data directory removed, also when the stop was not clean. */
+export async function expectCleanStopAndRemove(arc: ArcProcess): Promise<void> {
+  try {
+    await expectCleanStop(arc);
+  } finally {
+    await arc.cleanup();
+  }
+}

@@ -1,4 +1,4 @@
-import { expectCleanStop } from './clean-stop.js';
+import { expectCleanStopAndRemove } from './clean-stop.js';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { ArcClient } from './arc-client.js';
 import { TEST_TOKEN, startArc, type ArcProcess } from './arc-process.js';
@@ -73,8 +73,7 @@ export function useComparison(): { both(q: string, parameters?: Record<string, s
   afterAll(async () => {
     await influxd?.stop();
     if (arc === null) return;
-    await expectCleanStop(arc);
-    await arc.cleanup();
+    await expectCleanStopAndRemove(arc);
   });
   return {
     async both(q, parameters = {}) {

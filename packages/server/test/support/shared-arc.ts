@@ -1,4 +1,4 @@
-import { expectCleanStop } from './clean-stop.js';
+import { expectCleanStopAndRemove } from './clean-stop.js';
 import { afterAll, beforeAll } from 'vitest';
 import { ArcClient } from './arc-client.js';
 import { startArc, type ArcProcess } from './arc-process.js';
@@ -21,8 +21,7 @@ export function useSharedArc(env: Record<string, string> = {}): SharedArc {
   });
   afterAll(async () => {
     if (arc === null) return;
-    await expectCleanStop(arc);
-    await arc.cleanup();
+    await expectCleanStopAndRemove(arc);
   });
   return {
     get arc(): ArcProcess {
