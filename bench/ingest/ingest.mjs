@@ -224,8 +224,9 @@ export { UsageError };
  * @returns {Pool}
  */
 export function buildPool(o, clock = { startMs: START_MS, intervalMs: INTERVAL_MS }) {
-  // Twice as many batches as connections, so that a batch's turn seldom comes while it is in flight.
-  const minBatches = Math.max(4 * o.threads, 2 * o.connections);
+  // Twice as many batches as connections (4 at least), so that a batch's turn seldom comes while
+  // it is in flight; the threads share the pool, so their count does not matter.
+  const minBatches = Math.max(4, 2 * o.connections);
   let nBatches = Math.max(minBatches, Math.ceil(o.poolRows / o.batch));
   const gen = new TsbsCpu({ hosts: o.hosts, seed: o.seed, ...clock });
   /** @type {Buffer[]} */
